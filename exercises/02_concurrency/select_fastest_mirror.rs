@@ -1,0 +1,88 @@
+// Race two futures with `tokio::select!`.
+//
+// The same file sits on two mirrors. `first_answer` must return the reply of
+// whichever mirror answers first and forget about the other one. `join!`
+// waits for both and always keeps the primary's reply. With `select!`, the
+// first branch to finish wins, and the losing future is dropped, which
+// cancels it: the slow mirror never gets to finish.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::time::{Duration, sleep};
+
+/// Records which mirrors finished their work.
+type Log = Arc<Mutex<Vec<String>>>;
+
+async fn ask_mirror(log: Log, name: &'static str, ms: u64) -> String {
+    sleep(Duration::from_millis(ms)).await;
+    log.lock().unwrap().push(format!("{name} finished"));
+    format!("reply from {name}")
+}
+
+pub async fn first_answer(log: Log, primary_ms: u64, backup_ms: u64) -> String {
+    // TODO: `join!` waits for BOTH mirrors. Race them and keep the first reply.
+    let (primary, _backup) = tokio::join!(
+        ask_mirror(log.clone(), "primary", primary_ms),
+        ask_mirror(log, "backup", backup_ms),
+    );
+    primary
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    async fn race(primary_ms: u64, backup_ms: u64) -> (String, Duration, Vec<String>) {
+        let log = Log::default();
+        let start = Instant::now();
+        let reply = first_answer(log.clone(), primary_ms, backup_ms).await;
+        let took = start.elapsed();
+        // Give the losing mirror plenty of time to finish, if it is still running.
+        sleep(Duration::from_secs(1)).await;
+        let finished = log.lock().unwrap().clone();
+        (reply, took, finished)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_fast_backup_wins() {
+        let (reply, took, _) = race(300, 50).await;
+        assert_eq!(
+            reply, "reply from backup",
+            "the backup answers after 50 ms and the primary after 300 ms: the backup's reply must win"
+        );
+        assert!(
+            took < Duration::from_millis(100),
+            "first_answer took {took:?}: it waited for the slow mirror too; \
+             return as soon as the first reply arrives (tokio::select!)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_fast_primary_wins() {
+        let (reply, took, _) = race(40, 200).await;
+        assert_eq!(
+            reply, "reply from primary",
+            "the primary answers after 40 ms and the backup after 200 ms: the primary's reply must win"
+        );
+        assert!(
+            took < Duration::from_millis(100),
+            "first_answer took {took:?}: it waited for the slow mirror too; \
+             return as soon as the first reply arrives (tokio::select!)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_loser_is_cancelled() {
+        let (_, _, finished) = race(300, 50).await;
+        assert_eq!(
+            finished,
+            ["backup finished"],
+            "only the winning mirror may finish: the losing future must be dropped \
+             (select! does that), not awaited or left running in a spawned task"
+        );
+    }
+}

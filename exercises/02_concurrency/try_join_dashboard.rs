@@ -1,0 +1,89 @@
+// Fail fast with `tokio::try_join!`.
+//
+// `load_dashboard` needs a user's name (150 ms) and their number of open
+// orders (100 ms). Both lookups can fail. Run them at the same time, and as
+// soon as one of them fails, stop waiting and return that error. When both
+// succeed, the dashboard must be ready after about 150 ms, not 250 ms.
+
+use tokio::time::{Duration, sleep};
+
+async fn load_name(id: u32) -> Result<String, String> {
+    sleep(Duration::from_millis(150)).await;
+    if id == 0 {
+        Err(String::from("user 0 does not exist"))
+    } else {
+        Ok(format!("user{id}"))
+    }
+}
+
+async fn load_orders(id: u32) -> Result<u32, String> {
+    sleep(Duration::from_millis(100)).await;
+    if id == 13 {
+        Err(String::from("the order service is down"))
+    } else {
+        Ok(id * 2)
+    }
+}
+
+pub async fn load_dashboard(id: u32) -> Result<String, String> {
+    // TODO: the orders are only requested once the name has arrived.
+    let name = load_name(id).await?;
+    let orders = load_orders(id).await?;
+    Ok(format!("{name}: {orders} open orders"))
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn both_lookups_succeed_together() {
+        let start = Instant::now();
+        let dashboard = load_dashboard(7).await;
+        let took = start.elapsed();
+        assert_eq!(
+            dashboard,
+            Ok(String::from("user7: 14 open orders")),
+            "user 7 has 14 open orders"
+        );
+        assert!(
+            took >= Duration::from_millis(150),
+            "the dashboard was ready after {took:?}, before the 150 ms name lookup could finish"
+        );
+        assert!(
+            took < Duration::from_millis(200),
+            "the two lookups ran one after the other: {took:?} instead of ~150 ms; \
+             run them concurrently"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fast_failure_is_reported_at_once() {
+        let start = Instant::now();
+        let dashboard = load_dashboard(13).await;
+        let took = start.elapsed();
+        assert_eq!(
+            dashboard,
+            Err(String::from("the order service is down")),
+            "for user 13 the order lookup fails, and that error must be returned"
+        );
+        assert!(
+            took < Duration::from_millis(150),
+            "the orders failed after 100 ms, but the error came back after {took:?}: \
+             stop at the first error instead of waiting for the name (tokio::try_join!)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_failure_is_reported_too() {
+        assert_eq!(
+            load_dashboard(0).await,
+            Err(String::from("user 0 does not exist")),
+            "for user 0 the name lookup fails, and that error must be returned"
+        );
+    }
+}

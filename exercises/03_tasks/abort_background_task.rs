@@ -1,0 +1,79 @@
+// abort_background_task
+//
+// `start_ticker` spawns a background task that bumps a counter every 10 ms, forever.
+// `stop_ticker` must stop that task and then wait until it is really gone, returning how the
+// task ended (for a cancelled task that is an `Err(JoinError)` whose `is_cancelled()` is true).
+//
+// Right now `stop_ticker` just waits for a task that never finishes. Note that dropping a
+// `JoinHandle` does not stop a task either: the task keeps running, detached.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::task::{JoinError, JoinHandle};
+
+fn start_ticker(ticks: Arc<AtomicU32>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            ticks.fetch_add(1, Ordering::SeqCst);
+        }
+    })
+}
+
+async fn stop_ticker(handle: JoinHandle<()>) -> Result<(), JoinError> {
+    // TODO: ask the task to stop before waiting for it.
+    handle.await
+}
+
+#[tokio::main]
+async fn main() {
+    let ticks = Arc::new(AtomicU32::new(0));
+    let handle = start_ticker(Arc::clone(&ticks));
+    tokio::time::sleep(Duration::from_millis(55)).await;
+    let ended = stop_ticker(handle).await;
+    println!("{} ticks, then: {ended:?}", ticks.load(Ordering::SeqCst));
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::{sleep, timeout};
+
+    #[tokio::test(start_paused = true)]
+    async fn ticker_stops_for_good() {
+        let ticks = Arc::new(AtomicU32::new(0));
+        let handle = start_ticker(Arc::clone(&ticks));
+
+        sleep(Duration::from_millis(55)).await;
+        let before = ticks.load(Ordering::SeqCst);
+        assert_eq!(before, 5, "the ticker should tick 5 times in 55 ms");
+
+        let ended = timeout(Duration::from_secs(1), stop_ticker(handle))
+            .await
+            .expect(
+                "stop_ticker did not return within 1 s: the ticker is still running. \
+                 Cancel it with JoinHandle::abort() before awaiting it",
+            );
+
+        sleep(Duration::from_millis(100)).await;
+        let after = ticks.load(Ordering::SeqCst);
+        assert_eq!(
+            after, before,
+            "the ticker kept ticking after stop_ticker ({before} -> {after} ticks): dropping a \
+             JoinHandle does not stop its task, abort() does"
+        );
+
+        let Err(err) = ended else {
+            panic!(
+                "stop_ticker returned Ok(()), but an aborted ticker cannot have finished \
+                 normally: return what awaiting the handle gives you"
+            );
+        };
+        assert!(
+            err.is_cancelled(),
+            "the ticker should end cancelled, but it ended with: {err}"
+        );
+    }
+}

@@ -1,0 +1,87 @@
+// rc_across_await
+//
+// `spawn_report` builds a report in a background task. Every reading shares the sensor name
+// through an `Rc<str>`, so the name is not copied for each reading. But `tokio::spawn` may move a
+// task to another thread each time it wakes up after an `.await`, so everything the task holds
+// across an `.await` must be `Send`, and `Rc` is not.
+//
+// Make the task `Send`: use the thread-safe version of `Rc`, or stop holding the `Rc` values
+// across the `.await`. The report must still wait for the threshold.
+
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+struct Reading {
+    // TODO: `Rc` cannot travel between threads.
+    sensor: Rc<str>,
+    value: u32,
+}
+
+async fn fetch_threshold() -> u32 {
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    50
+}
+
+fn spawn_report(sensor: String, values: Vec<u32>) -> JoinHandle<Vec<String>> {
+    tokio::spawn(async move {
+        // TODO: these `Rc`s are still alive when the task awaits the threshold below.
+        let name: Rc<str> = Rc::from(sensor);
+        let readings: Vec<Reading> = values
+            .into_iter()
+            .map(|value| Reading {
+                sensor: Rc::clone(&name),
+                value,
+            })
+            .collect();
+
+        let threshold = fetch_threshold().await;
+
+        readings
+            .iter()
+            .map(|r| {
+                let level = if r.value > threshold { "HIGH" } else { "ok" };
+                format!("{} {} {level}", r.sensor, r.value)
+            })
+            .collect()
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let report = spawn_report("boiler".to_string(), vec![40, 70]).await;
+    println!("{:?}", report.expect("the report task failed"));
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn report_lists_every_reading() {
+        let report = spawn_report("boiler".to_string(), vec![40, 70, 50])
+            .await
+            .expect("the report task failed");
+        assert_eq!(
+            report,
+            ["boiler 40 ok", "boiler 70 HIGH", "boiler 50 ok"],
+            "each line must name the sensor, give the value and compare it with the threshold"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn report_still_waits_for_the_threshold() {
+        let start = Instant::now();
+        spawn_report("pump".to_string(), vec![1])
+            .await
+            .expect("the report task failed");
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            elapsed >= 20,
+            "the report was ready after {elapsed} ms: it must still await fetch_threshold() \
+             (20 ms), not skip it"
+        );
+    }
+}

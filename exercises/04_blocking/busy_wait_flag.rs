@@ -1,0 +1,101 @@
+// busy_wait_flag
+//
+// A `Door` starts closed; one task opens it, other tasks wait for it with `wait_open`.
+// `wait_open` checks the flag again and again in a tight loop and never reaches an `.await`, so it
+// never hands the thread back to the runtime. On a single-threaded runtime the task that would
+// open the door never gets to run, and the waiter spins forever: the tests hang.
+//
+// Make `wait_open` give other tasks a chance to run. Giving the thread back on every turn of the
+// loop works; having `open` wake the waiters (with `tokio::sync::Notify`) is even better.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+struct Door {
+    opened: AtomicBool,
+}
+
+impl Door {
+    fn new() -> Self {
+        Door {
+            opened: AtomicBool::new(false),
+        }
+    }
+
+    fn open(&self) {
+        self.opened.store(true, Ordering::SeqCst);
+    }
+
+    fn is_open(&self) -> bool {
+        self.opened.load(Ordering::SeqCst)
+    }
+
+    async fn wait_open(&self) {
+        while !self.is_open() {
+            // TODO: this loop never lets any other task run.
+            std::hint::spin_loop();
+        }
+    }
+}
+
+// A single-threaded runtime, like the tests': a spinning task blocks everything.
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let door = Arc::new(Door::new());
+    let opener = Arc::clone(&door);
+    tokio::spawn(async move { opener.open() });
+    door.wait_open().await;
+    println!("the door is open");
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn waiter_lets_the_opener_run() {
+        let door = Arc::new(Door::new());
+        let opener = tokio::spawn({
+            let door = Arc::clone(&door);
+            async move { door.open() }
+        });
+        door.wait_open().await;
+        assert!(door.is_open(), "wait_open returned but the door is closed");
+        opener.await.expect("the opener task failed");
+    }
+
+    #[tokio::test]
+    async fn waiting_task_wakes_up_when_the_door_opens() {
+        let door = Arc::new(Door::new());
+        let waiter = tokio::spawn({
+            let door = Arc::clone(&door);
+            async move {
+                door.wait_open().await;
+                "inside"
+            }
+        });
+        // Let the waiter start waiting before the door opens.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !waiter.is_finished(),
+            "the waiter finished before the door was opened: wait_open must wait"
+        );
+        door.open();
+        assert_eq!(
+            waiter.await.expect("the waiter task failed"),
+            "inside",
+            "the waiter should get through once the door is open"
+        );
+    }
+
+    #[tokio::test]
+    async fn open_door_does_not_block() {
+        let door = Door::new();
+        door.open();
+        door.wait_open().await;
+        assert!(door.is_open(), "the door should stay open");
+    }
+}

@@ -1,0 +1,65 @@
+// runtime_inside_runtime
+//
+// `load_settings` was written for an old command-line tool whose `main` was not async: it builds
+// its own Tokio runtime and blocks on it. Now `start_app`, which already runs inside a runtime,
+// calls it, and Tokio panics: "Cannot start a runtime from within a runtime". Blocking on a
+// runtime would freeze the thread that the outer runtime needs to run its tasks.
+//
+// Make `load_settings` async and await the settings on the runtime you are already in.
+
+use std::time::Duration;
+
+/// The settings service takes 50 ms to answer.
+async fn fetch_settings() -> String {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    "theme=dark".to_string()
+}
+
+// TODO: there is no need for a second runtime once this function is async.
+fn load_settings() -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("could not build a runtime");
+    runtime.block_on(fetch_settings())
+}
+
+async fn start_app() -> String {
+    // TODO: update this call once `load_settings` is async.
+    let settings = load_settings();
+    format!("app started with {settings}")
+}
+
+#[tokio::main]
+async fn main() {
+    println!("{}", start_app().await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn app_starts_with_the_settings() {
+        assert_eq!(
+            start_app().await,
+            "app started with theme=dark",
+            "start_app should report the settings it loaded"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn settings_are_fetched_on_this_runtime() {
+        let start = Instant::now();
+        start_app().await;
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            elapsed >= 50,
+            "the settings came back after {elapsed} ms on this runtime's clock, not 50 ms: \
+             they must be fetched on the runtime start_app runs on (await fetch_settings()), \
+             not on a second runtime or another thread"
+        );
+    }
+}

@@ -1,0 +1,73 @@
+// thread_sleep_heartbeat
+//
+// `fetch_report` has to wait 100 ms for a slow server before the report is ready. It waits
+// with `std::thread::sleep`, which freezes the whole thread: on a single-threaded runtime no
+// other task can run during those 100 ms, so the heartbeat below stops beating.
+//
+// Make `fetch_report` wait without blocking the thread, so the heartbeat keeps ticking while
+// the report is on its way. It must still wait the full 100 ms.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Adds one to `ticks` every 10 ms, forever: a sign that the runtime is free to run tasks.
+fn spawn_heartbeat(ticks: Arc<AtomicU32>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            ticks.fetch_add(1, Ordering::SeqCst);
+        }
+    })
+}
+
+async fn fetch_report() -> String {
+    // TODO: this wait freezes the thread that runs every other task too.
+    std::thread::sleep(Duration::from_millis(100));
+    "report ready".to_string()
+}
+
+// A single-threaded runtime, like the test's: a blocked thread blocks everything.
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let ticks = Arc::new(AtomicU32::new(0));
+    let heartbeat = spawn_heartbeat(Arc::clone(&ticks));
+    let report = fetch_report().await;
+    println!("{report} after {} heartbeats", ticks.load(Ordering::SeqCst));
+    heartbeat.abort();
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn heartbeat_keeps_ticking_while_the_report_is_fetched() {
+        let ticks = Arc::new(AtomicU32::new(0));
+        let heartbeat = spawn_heartbeat(Arc::clone(&ticks));
+
+        let start = Instant::now();
+        let report = fetch_report().await;
+        let elapsed = start.elapsed().as_millis();
+        let beats = ticks.load(Ordering::SeqCst);
+        heartbeat.abort();
+
+        assert_eq!(
+            report, "report ready",
+            "fetch_report returned the wrong text"
+        );
+        assert!(
+            beats >= 8,
+            "the heartbeat ticked {beats} times while fetch_report waited, expected about 10: \
+             no other task ran during the wait. std::thread::sleep blocks the thread (and a \
+             wait that is skipped lets nothing run either): use tokio::time::sleep(..).await"
+        );
+        assert!(
+            elapsed >= 100,
+            "fetch_report returned after {elapsed} ms: it must still wait 100 ms for the server"
+        );
+    }
+}

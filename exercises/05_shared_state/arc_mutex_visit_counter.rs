@@ -1,0 +1,99 @@
+// arc_mutex_visit_counter
+//
+// `count_visits` spawns one task per line of a web server log. Each task does some slow work,
+// then adds one visit for its page to a map of visit counts. All tasks must update the SAME map,
+// but right now every task gets its own private copy, so the result comes back empty.
+//
+// Share the map between the tasks with `Arc<std::sync::Mutex<...>>`: clone the `Arc` (the
+// pointer), not the map inside it. Keep each lock short: no `.await` while the guard is alive.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+async fn count_visits(log: Vec<&'static str>) -> HashMap<&'static str, u32> {
+    let counts: Arc<Mutex<HashMap<&'static str, u32>>> = Arc::new(Mutex::new(HashMap::new()));
+    let mut handles = Vec::new();
+
+    for (i, page) in log.into_iter().enumerate() {
+        // TODO: this copies the map, so the task below only ever updates its own copy.
+        let mut my_counts = counts.lock().unwrap().clone();
+        handles.push(tokio::spawn(async move {
+            // Pretend to parse the log line.
+            tokio::time::sleep(Duration::from_millis(10 * (i as u64 % 3))).await;
+            // TODO: record the visit in the shared map instead.
+            *my_counts.entry(page).or_insert(0) += 1;
+        }));
+    }
+
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    counts.lock().unwrap().clone()
+}
+
+#[tokio::main]
+async fn main() {
+    let counts = count_visits(vec!["/", "/about", "/"]).await;
+    println!("visits: {counts:?}");
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn every_visit_is_counted() {
+        let log = vec!["/", "/about", "/", "/shop", "/", "/shop", "/about", "/"];
+        let counts = count_visits(log.clone()).await;
+        let total: u32 = counts.values().sum();
+        assert_eq!(
+            total,
+            log.len() as u32,
+            "{} log lines were processed but the map holds {total} visits: the tasks updated \
+             private copies of the map instead of the shared one. Clone the Arc, not the map",
+            log.len()
+        );
+        assert_eq!(
+            counts.get("/"),
+            Some(&4),
+            "\"/\" was visited 4 times, got {counts:?}"
+        );
+        assert_eq!(
+            counts.get("/about"),
+            Some(&2),
+            "\"/about\" was visited 2 times, got {counts:?}"
+        );
+        assert_eq!(
+            counts.get("/shop"),
+            Some(&2),
+            "\"/shop\" was visited 2 times, got {counts:?}"
+        );
+        assert_eq!(
+            counts.len(),
+            3,
+            "only 3 distinct pages were visited, got {counts:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn many_tasks_one_page() {
+        let log = vec!["/busy"; 50];
+        let counts = count_visits(log).await;
+        assert_eq!(
+            counts.get("/busy"),
+            Some(&50),
+            "50 tasks each counted one visit to \"/busy\", so the shared map must say 50; got \
+             {counts:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn empty_log_gives_empty_map() {
+        assert!(
+            count_visits(Vec::new()).await.is_empty(),
+            "no log lines means no visits"
+        );
+    }
+}

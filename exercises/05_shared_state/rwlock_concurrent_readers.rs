@@ -1,0 +1,139 @@
+// rwlock_concurrent_readers
+//
+// A small web site is shared between tasks. `render` keeps the site locked for the whole
+// 100 ms it takes to render a page (the site must not change halfway through a page), and
+// `publish` changes the title. With a `Mutex`, renders wait for each other: four pages take
+// 400 ms although they only READ the site.
+//
+// Let any number of renders hold the lock at the same time, while `publish` still gets it
+// alone (and so waits for the renders in progress). tokio's `RwLock` does exactly that.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+struct Site {
+    title: String,
+    version: u32,
+}
+
+// TODO: a Mutex lets only one task in at a time, even if all of them just read. Switch to
+// tokio's RwLock here, then follow the compiler to the places that lock the site.
+type SharedSite = Arc<Mutex<Site>>;
+
+fn new_site(title: &str) -> SharedSite {
+    Arc::new(Mutex::new(Site {
+        title: title.to_string(),
+        version: 1,
+    }))
+}
+
+async fn render(site: SharedSite, page: &str) -> String {
+    // TODO: rendering only reads the site: a shared (read) lock is enough.
+    let site = site.lock().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    format!("{} v{} - {page}", site.title, site.version)
+}
+
+async fn publish(site: SharedSite, title: &str) {
+    // TODO: publishing changes the site: it needs the lock alone (a write lock).
+    let mut site = site.lock().await;
+    site.title = title.to_string();
+    site.version += 1;
+}
+
+#[tokio::main]
+async fn main() {
+    let site = new_site("Cats");
+    println!("{}", render(Arc::clone(&site), "home").await);
+    publish(Arc::clone(&site), "Dogs").await;
+    println!("{}", render(site, "home").await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    const PAGES: [&str; 4] = ["home", "blog", "shop", "about"];
+
+    #[tokio::test(start_paused = true)]
+    async fn renders_run_at_the_same_time() {
+        let site = new_site("Cats");
+        let start = Instant::now();
+        let handles: Vec<_> = PAGES
+            .iter()
+            .map(|page| tokio::spawn(render(Arc::clone(&site), page)))
+            .collect();
+        let mut pages = Vec::new();
+        for handle in handles {
+            pages.push(handle.await.unwrap());
+        }
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            pages,
+            [
+                "Cats v1 - home",
+                "Cats v1 - blog",
+                "Cats v1 - shop",
+                "Cats v1 - about"
+            ],
+            "each render must show the site's title and version"
+        );
+        assert!(
+            elapsed >= 100,
+            "rendering takes 100 ms, but all pages were done after {elapsed} ms"
+        );
+        assert!(
+            elapsed < 150,
+            "4 renders took {elapsed} ms instead of ~100 ms: they waited for each other. \
+             Renders only read the site, so let them share the lock (RwLock::read)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn publish_waits_for_renders_in_progress() {
+        let site = new_site("Cats");
+        let start = Instant::now();
+        let renders: Vec<_> = PAGES
+            .iter()
+            .map(|page| tokio::spawn(render(Arc::clone(&site), page)))
+            .collect();
+        // Halfway through the renders, someone publishes a new title.
+        let publisher = tokio::spawn({
+            let site = Arc::clone(&site);
+            async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                publish(site, "Dogs").await;
+                start.elapsed()
+            }
+        });
+        for handle in renders {
+            let page = handle.await.unwrap();
+            assert!(
+                page.starts_with("Cats v1"),
+                "a render that started before the publish must not see it, got {page:?}"
+            );
+        }
+        let published_at = publisher.await.unwrap();
+        assert!(
+            published_at >= Duration::from_millis(100),
+            "publish finished after {published_at:?}, while 4 renders were still using the site \
+             (until 100 ms). The writer must get the lock alone: keep the renders holding a \
+             read lock for the whole render"
+        );
+        let after = render(Arc::clone(&site), "home").await;
+        assert_eq!(
+            after, "Dogs v2 - home",
+            "a render after the publish must see it"
+        );
+        assert!(
+            start.elapsed() < Duration::from_millis(250),
+            "the renders took {:?}; they should run together (~100 ms), then the last render \
+             (100 ms)",
+            start.elapsed()
+        );
+    }
+}

@@ -1,0 +1,198 @@
+// actor_inventory
+//
+// The shop's stock used to be an `Arc<Mutex<HashMap<..>>>` shared by every task. Now it is an
+// actor: ONE task owns the HashMap (no lock at all) and the other tasks send it commands over
+// an mpsc channel; each command that needs an answer carries a oneshot Sender for the reply.
+// `Inventory` is the cheap, cloneable handle that hides the channels.
+//
+// Every `take` that asks for more than is in stock fails with a panic instead of an error.
+// Find the command that is left without an answer, and answer it.
+
+use std::collections::HashMap;
+
+use tokio::sync::{mpsc, oneshot};
+
+enum Command {
+    Add {
+        item: String,
+        qty: u32,
+    },
+    /// Replies `Ok(left)` with what is left after taking, or `Err(available)` if there is not
+    /// enough (and then nothing is taken).
+    Take {
+        item: String,
+        qty: u32,
+        reply: oneshot::Sender<Result<u32, u32>>,
+    },
+    Count {
+        item: String,
+        reply: oneshot::Sender<u32>,
+    },
+}
+
+/// The actor's loop: it owns the stock and handles one command at a time.
+async fn run_stock(mut commands: mpsc::Receiver<Command>) {
+    let mut stock: HashMap<String, u32> = HashMap::new();
+    // Ends when every `Inventory` handle has been dropped.
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::Add { item, qty } => {
+                *stock.entry(item).or_insert(0) += qty;
+            }
+            Command::Take { item, qty, reply } => {
+                let available = stock.get(&item).copied().unwrap_or(0);
+                if available >= qty {
+                    stock.insert(item, available - qty);
+                    let _ = reply.send(Ok(available - qty));
+                } else {
+                    // TODO: the caller is still waiting for an answer.
+                    println!("not enough {item}: {available} left, {qty} asked");
+                }
+            }
+            Command::Count { item, reply } => {
+                let _ = reply.send(stock.get(&item).copied().unwrap_or(0));
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Inventory {
+    commands: mpsc::Sender<Command>,
+}
+
+impl Inventory {
+    fn start() -> Inventory {
+        let (tx, rx) = mpsc::channel(32);
+        tokio::spawn(run_stock(rx));
+        Inventory { commands: tx }
+    }
+
+    async fn add(&self, item: &str, qty: u32) {
+        let command = Command::Add {
+            item: item.to_string(),
+            qty,
+        };
+        self.commands
+            .send(command)
+            .await
+            .expect("the stock actor has stopped");
+    }
+
+    async fn take(&self, item: &str, qty: u32) -> Result<u32, u32> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Take {
+            item: item.to_string(),
+            qty,
+            reply,
+        };
+        self.commands
+            .send(command)
+            .await
+            .expect("the stock actor has stopped");
+        answer
+            .await
+            .expect("the stock actor dropped a Take without replying")
+    }
+
+    async fn count(&self, item: &str) -> u32 {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::Count {
+            item: item.to_string(),
+            reply,
+        };
+        self.commands
+            .send(command)
+            .await
+            .expect("the stock actor has stopped");
+        answer
+            .await
+            .expect("the stock actor dropped a Count without replying")
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let shop = Inventory::start();
+    shop.add("apple", 3).await;
+    println!("take 2 apples: {:?}", shop.take("apple", 2).await);
+    println!("take 2 apples: {:?}", shop.take("apple", 2).await);
+    println!("apples left: {}", shop.count("apple").await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn add_take_and_count() {
+        let shop = Inventory::start();
+        shop.add("apple", 5).await;
+        assert_eq!(shop.count("apple").await, 5, "5 apples were added");
+        assert_eq!(
+            shop.take("apple", 2).await,
+            Ok(3),
+            "taking 2 of 5 apples leaves 3"
+        );
+        assert_eq!(shop.count("apple").await, 3, "3 apples are left");
+        assert_eq!(shop.count("pear").await, 0, "no pear was ever added");
+    }
+
+    #[tokio::test]
+    async fn taking_too_much_is_an_error() {
+        let shop = Inventory::start();
+        shop.add("melon", 2).await;
+        assert_eq!(
+            shop.take("melon", 3).await,
+            Err(2),
+            "only 2 melons are in stock: take(3) must answer Err(2), and take nothing"
+        );
+        assert_eq!(
+            shop.count("melon").await,
+            2,
+            "a failed take must not change the stock"
+        );
+        assert_eq!(
+            shop.take("kiwi", 1).await,
+            Err(0),
+            "there is no kiwi: take must answer Err(0)"
+        );
+        assert_eq!(
+            shop.take("melon", 2).await,
+            Ok(0),
+            "the actor must still be running"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_clients_at_once() {
+        let shop = Inventory::start();
+        shop.add("egg", 100).await;
+        let mut clients = Vec::new();
+        for _ in 0..30 {
+            let shop = shop.clone();
+            clients.push(tokio::spawn(async move { shop.take("egg", 4).await }));
+        }
+        let mut served = 0;
+        let mut refused = 0;
+        for client in clients {
+            match client.await.unwrap() {
+                Ok(_) => served += 1,
+                Err(available) => {
+                    assert!(
+                        available < 4,
+                        "take(4) was refused although {available} were left"
+                    );
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!(
+            (served, refused),
+            (25, 5),
+            "100 eggs feed 25 clients taking 4 each; the other 5 must get an Err"
+        );
+        assert_eq!(shop.count("egg").await, 0, "every egg was taken");
+    }
+}

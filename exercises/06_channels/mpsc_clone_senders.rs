@@ -1,0 +1,83 @@
+// mpsc_clone_senders
+//
+// `total_rainfall` starts one task per weather station. Each station sends its readings into
+// an mpsc channel; the function itself is the single consumer and adds them all up.
+// It does not compile: the first station task takes the only `Sender` with it (`move`), so
+// the next stations have none left.
+//
+// mpsc means "multi-producer, single-consumer": give every producer its own `Sender`.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+async fn total_rainfall(stations: Vec<Vec<u32>>) -> u32 {
+    let (tx, mut rx) = mpsc::channel(16);
+
+    for (i, readings) in stations.into_iter().enumerate() {
+        // TODO: every station task needs a Sender of its own.
+        tokio::spawn(async move {
+            for mm in readings {
+                // Stations report at different speeds.
+                tokio::time::sleep(Duration::from_millis(10 * (i as u64 + 1))).await;
+                tx.send(mm).await.unwrap();
+            }
+        });
+    }
+    // Our own Sender is not needed any more (the next exercise shows why this line matters).
+    drop(tx);
+
+    let mut total = 0;
+    while let Some(mm) = rx.recv().await {
+        total += mm;
+    }
+    total
+}
+
+#[tokio::main]
+async fn main() {
+    let total = total_rainfall(vec![vec![1, 2], vec![3]]).await;
+    println!("total rainfall: {total} mm");
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn adds_up_every_station() {
+        let stations = vec![vec![1, 2, 3], vec![10, 20], vec![100], vec![1000, 2000]];
+        assert_eq!(
+            total_rainfall(stations).await,
+            3136,
+            "the total must include every reading of every station"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stations_report_at_the_same_time() {
+        let start = Instant::now();
+        let total = total_rainfall(vec![vec![5; 10], vec![7; 5]]).await;
+        assert_eq!(
+            total, 85,
+            "10 readings of 5 and 5 readings of 7 add up to 85"
+        );
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            elapsed < 150,
+            "the stations took {elapsed} ms instead of 100 ms: they reported one after the \
+             other. Each station should keep running in its own task"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_stations_no_rain() {
+        assert_eq!(
+            total_rainfall(Vec::new()).await,
+            0,
+            "no stations means 0 mm"
+        );
+    }
+}

@@ -1,0 +1,82 @@
+// mpsc_recv_loop_hangs
+//
+// `download_sizes` fetches every URL in its own task; each task sends `(url, size)` back over
+// an mpsc channel and the function collects the answers. All the downloads finish, yet
+// `download_sizes` never returns: the tests hang.
+//
+// `rx.recv()` returns `None` only once EVERY `Sender` is gone. The tasks drop their clones when
+// they finish, but one more `Sender` is still alive. Make the collecting loop end once all
+// answers are in, without losing any answer.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+async fn fetch_size(url: &str) -> usize {
+    // Longer URLs take longer to download.
+    tokio::time::sleep(Duration::from_millis(10 * url.len() as u64)).await;
+    url.len() * 100
+}
+
+async fn download_sizes(urls: Vec<&'static str>) -> BTreeMap<&'static str, usize> {
+    let (tx, mut rx) = mpsc::channel(8);
+
+    for url in urls {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let size = fetch_size(url).await;
+            tx.send((url, size)).await.unwrap();
+        });
+    }
+
+    // TODO: this loop waits for a message that never comes. Which Sender is still alive?
+    let mut sizes = BTreeMap::new();
+    while let Some((url, size)) = rx.recv().await {
+        sizes.insert(url, size);
+    }
+    sizes
+}
+
+#[tokio::main]
+async fn main() {
+    println!("{:?}", download_sizes(vec!["a.io", "bb.io"]).await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn collects_every_size() {
+        let sizes = download_sizes(vec!["a.io", "bb.io", "ccc.io"]).await;
+        let expected = BTreeMap::from([("a.io", 400), ("bb.io", 500), ("ccc.io", 600)]);
+        assert_eq!(
+            sizes, expected,
+            "every URL must be in the result, with its size"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn downloads_run_at_the_same_time() {
+        let start = Instant::now();
+        let sizes = download_sizes(vec!["x.example", "yy.example", "zzz.example"]).await;
+        assert_eq!(sizes.len(), 3, "3 URLs, 3 sizes; got {sizes:?}");
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            (110..200).contains(&elapsed),
+            "the slowest download takes 110 ms, but collecting took {elapsed} ms: keep the \
+             downloads in their own tasks and collect the answers as they arrive"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_urls_returns_at_once() {
+        assert!(
+            download_sizes(Vec::new()).await.is_empty(),
+            "no URLs means an empty result"
+        );
+    }
+}

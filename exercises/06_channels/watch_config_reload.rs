@@ -1,0 +1,94 @@
+// watch_config_reload
+//
+// An admin reloads a server's config (here just a rate limit) through a `watch` channel. A
+// watch channel holds ONE value, the latest: `tx.send` replaces it, `rx.changed().await` waits
+// until there is a value this receiver has not seen yet, and `rx.borrow()` reads the current one.
+//
+// `follow_limits` should record the limit after every reload it notices, until the admin goes
+// away. It notices every reload, but it keeps recording the value it read at the start.
+
+use tokio::sync::watch;
+
+/// Records the newest limit each time it changes; returns them once the sender is dropped.
+async fn follow_limits(mut rx: watch::Receiver<u32>) -> Vec<u32> {
+    let mut applied = Vec::new();
+    // TODO: this reads the limit once, before any reload has happened.
+    let limit = *rx.borrow();
+    while rx.changed().await.is_ok() {
+        applied.push(limit);
+    }
+    applied
+}
+
+#[tokio::main]
+async fn main() {
+    let (tx, rx) = watch::channel(10);
+    let follower = tokio::spawn(follow_limits(rx));
+    for limit in [20, 30] {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        tx.send(limit).unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    drop(tx);
+    println!("applied limits: {:?}", follower.await.unwrap());
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::time::sleep;
+
+    #[tokio::test(start_paused = true)]
+    async fn follows_every_reload() {
+        let (tx, rx) = watch::channel(10);
+        let follower = tokio::spawn(follow_limits(rx));
+        sleep(Duration::from_millis(100)).await;
+        tx.send(20).unwrap();
+        sleep(Duration::from_millis(100)).await;
+        tx.send(30).unwrap();
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        let applied = follower.await.unwrap();
+        assert_eq!(
+            applied,
+            [20, 30],
+            "the limit was reloaded to 20, then to 30; record the NEW value after each change \
+             (read it after `changed()` returns, not once at the start)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_reloads_shows_only_the_latest() {
+        let (tx, rx) = watch::channel(1);
+        let follower = tokio::spawn(follow_limits(rx));
+        sleep(Duration::from_millis(100)).await;
+        // Three reloads in a row, before the follower gets a chance to run.
+        tx.send(2).unwrap();
+        tx.send(3).unwrap();
+        tx.send(4).unwrap();
+        sleep(Duration::from_millis(100)).await;
+        tx.send(5).unwrap();
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        let applied = follower.await.unwrap();
+        assert_eq!(
+            applied,
+            [4, 5],
+            "a watch channel keeps only the newest value: after the burst 2, 3, 4 the follower \
+             should see 4, then 5"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stops_when_the_admin_leaves() {
+        let (tx, rx) = watch::channel(7);
+        drop(tx);
+        assert_eq!(
+            follow_limits(rx).await,
+            Vec::<u32>::new(),
+            "with no reload at all there is nothing to record"
+        );
+    }
+}

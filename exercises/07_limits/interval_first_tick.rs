@@ -1,0 +1,93 @@
+// interval_first_tick
+//
+// `sample_every` must take `count` samples on a steady beat: the first one right away, then
+// one every `period` (with a period of 100 ms: at 0, 100, 200, 300 ms, ...), and return as
+// soon as the last one is taken. A sample takes 30 ms, which is why the code uses
+// `tokio::time::interval` rather than a `sleep` after each sample: an interval keeps its
+// beat however long the work between two ticks takes.
+//
+// But two samples come out at the very start. Look at when the FIRST `tick()` of an
+// interval completes, and fix the loop so the samples land on the beat.
+
+use std::time::Duration;
+use tokio::time::{Instant, interval, sleep};
+
+const SAMPLE_TIME: Duration = Duration::from_millis(30);
+
+/// Takes one sample and returns the time it was taken, counted from `start`.
+async fn take_sample(start: Instant) -> Duration {
+    let at = start.elapsed();
+    sleep(SAMPLE_TIME).await;
+    at
+}
+
+pub async fn sample_every(period: Duration, count: usize) -> Vec<Duration> {
+    let start = Instant::now();
+    let mut ticker = interval(period);
+    let mut samples = Vec::new();
+    for _ in 0..count {
+        samples.push(take_sample(start).await);
+        // TODO: the first call to tick() does not wait for a full period.
+        ticker.tick().await;
+    }
+    samples
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn millis(samples: &[Duration]) -> Vec<u128> {
+        samples.iter().map(|d| d.as_millis()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn samples_land_on_the_beat() {
+        let samples = millis(&sample_every(Duration::from_millis(100), 5).await);
+        assert_eq!(samples.len(), 5, "asked for 5 samples, got {samples:?}");
+        assert_eq!(
+            samples[0], 0,
+            "the first sample must be taken right away, got {samples:?} (ms)"
+        );
+        assert_ne!(
+            samples[1], 30,
+            "a second sample was taken at 30 ms, right after the first one: the first tick() \
+             of an interval completes immediately (got {samples:?} ms)"
+        );
+        assert_ne!(
+            samples[1], 130,
+            "the samples drift ({samples:?} ms): sleeping a full period after each 30 ms \
+             sample adds up. Let the interval keep the beat"
+        );
+        assert_eq!(
+            samples,
+            [0, 100, 200, 300, 400],
+            "samples should be taken every 100 ms starting at 0 ms"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_period() {
+        let samples = millis(&sample_every(Duration::from_millis(250), 3).await);
+        assert_eq!(
+            samples,
+            [0, 250, 500],
+            "with a period of 250 ms, samples should be taken at 0, 250 and 500 ms"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_single_sample_is_immediate() {
+        let start = Instant::now();
+        let samples = millis(&sample_every(Duration::from_secs(10), 1).await);
+        assert_eq!(samples, [0], "one sample should be taken at 0 ms");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "taking a single sample took {:?}: do not wait a full period after the last sample",
+            start.elapsed()
+        );
+    }
+}

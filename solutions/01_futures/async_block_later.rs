@@ -1,0 +1,74 @@
+// Async blocks: futures you can keep for later.
+//
+// `finish_order` checks whether an order was paid and then runs EITHER the
+// commit step OR the rollback step. Both steps are prepared up front and kept
+// in variables, but plain `{ ... }` blocks run on the spot, so both steps
+// would write to the log before the check. Turn them into futures that only
+// run when awaited; the step that is never awaited must never run.
+
+use std::sync::Mutex;
+
+use tokio::time::{Duration, sleep};
+
+/// Appends one line to the log, pretending the log lives on a slow disk.
+async fn write_log(log: &Mutex<Vec<String>>, line: &str) {
+    sleep(Duration::from_millis(10)).await;
+    log.lock().unwrap().push(line.to_string());
+}
+
+pub async fn finish_order(log: &Mutex<Vec<String>>, paid: bool) {
+    // Async blocks build futures: nothing inside them runs until they are awaited.
+    let commit = async {
+        write_log(log, "commit").await;
+    };
+    let rollback = async {
+        write_log(log, "rollback").await;
+    };
+
+    write_log(log, "check payment").await;
+    if paid { commit.await } else { rollback.await }
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn run(paid: bool) -> Vec<String> {
+        let log = Mutex::new(Vec::new());
+        finish_order(&log, paid).await;
+        log.into_inner().unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paid_order_is_committed() {
+        let lines = run(true).await;
+        assert!(
+            !lines.iter().any(|line| line == "rollback"),
+            "the rollback step ran although the order was paid (log = {lines:?}): a plain \
+             block runs where it is written, an async block only runs when awaited"
+        );
+        assert_eq!(
+            lines,
+            ["check payment", "commit"],
+            "a paid order must log \"check payment\" and then \"commit\""
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unpaid_order_is_rolled_back() {
+        let lines = run(false).await;
+        assert!(
+            !lines.iter().any(|line| line == "commit"),
+            "the commit step ran although the order was not paid (log = {lines:?}): a plain \
+             block runs where it is written, an async block only runs when awaited"
+        );
+        assert_eq!(
+            lines,
+            ["check payment", "rollback"],
+            "an unpaid order must log \"check payment\" and then \"rollback\""
+        );
+    }
+}

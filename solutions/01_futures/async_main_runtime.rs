@@ -1,0 +1,56 @@
+// An async `main` needs a runtime.
+//
+// Rust has async/await built in but ships no runtime to drive futures, so
+// `main` cannot just be `async`: `cargo run` rejects it (error E0752), and the
+// test below, which calls `main`, sees that nothing gets printed. Let Tokio
+// build a runtime for `main` and run its async body on it.
+
+use std::sync::Mutex;
+
+use tokio::time::{Duration, sleep};
+
+/// Every line `main` prints, kept so that the tests can check it.
+static PRINTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn show(line: String) {
+    println!("{line}");
+    PRINTED.lock().unwrap().push(line);
+}
+
+pub async fn greet(name: &str) -> String {
+    sleep(Duration::from_millis(20)).await;
+    format!("Hello, {name}!")
+}
+
+// `#[tokio::main]` turns this into a plain `fn main` that starts a runtime and blocks on the body.
+#[tokio::main]
+async fn main() {
+    show(greet("world").await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn greet_builds_a_greeting() {
+        assert_eq!(
+            greet("Ferris").await,
+            "Hello, Ferris!",
+            "greet(\"Ferris\") should return \"Hello, Ferris!\""
+        );
+    }
+
+    // A plain test, outside any runtime: `main` must bring its own.
+    #[test]
+    fn main_prints_hello_world() {
+        main();
+        let printed = PRINTED.lock().unwrap();
+        assert!(
+            printed.iter().any(|line| line == "Hello, world!"),
+            "main did not print \"Hello, world!\" (printed = {printed:?}): an async main that \
+             nobody drives never runs; put #[tokio::main] on it so Tokio runs its body"
+        );
+    }
+}

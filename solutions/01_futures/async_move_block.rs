@@ -1,0 +1,67 @@
+// `async move`: a future that owns its data.
+//
+// `make_report` does the quick work right away (the title and the sums) and
+// returns a future that delivers the report later, after a slow upload. The
+// future must not borrow anything (`+ 'static`): the caller may keep it long
+// after the sales list is gone. But the async block only borrows the local
+// variables it uses, and those die when `make_report` returns. Fix that.
+
+use tokio::time::{Duration, sleep};
+
+pub fn make_report(shop: &str, sales: &[u32]) -> impl Future<Output = String> + 'static {
+    let title = shop.to_uppercase();
+    let count = sales.len();
+    let total: u32 = sales.iter().sum();
+    // `move` makes the future own its copies, so it can outlive this call.
+    async move {
+        // Pretend the report is uploaded to a slow server first.
+        sleep(Duration::from_millis(100)).await;
+        format!("{title}: {count} sales, {total} EUR")
+    }
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_report_sums_the_sales() {
+        let sales = vec![12, 30, 8];
+        let report = make_report("Lyon", &sales);
+        drop(sales); // the report must not depend on the list any more
+        assert_eq!(
+            report.await,
+            "LYON: 3 sales, 50 EUR",
+            "the report for Lyon should count 3 sales worth 50 EUR"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reports_can_be_kept_and_awaited_later() {
+        let mut reports = Vec::new();
+        for (shop, sales) in [("Oslo", vec![10]), ("Porto", vec![20, 20])] {
+            reports.push(make_report(shop, &sales));
+        }
+
+        let start = Instant::now();
+        let mut texts = Vec::new();
+        for report in reports {
+            texts.push(report.await);
+        }
+        assert_eq!(
+            texts,
+            ["OSLO: 1 sales, 10 EUR", "PORTO: 2 sales, 40 EUR"],
+            "each stored report must keep its own title and sums"
+        );
+        assert!(
+            start.elapsed() >= Duration::from_millis(200),
+            "awaiting two reports took only {:?}: each report should do its 100 ms \
+             upload when it is awaited",
+            start.elapsed()
+        );
+    }
+}

@@ -1,0 +1,54 @@
+// You cannot call the value's methods on a future.
+//
+// `count_tags` loads a comma-separated list of tags and returns how many
+// there are. It does not compile: `.len()` is called on the future returned
+// by `load_tags`, and a future has no `len` method. Wait for the `Vec` first.
+
+use tokio::time::{Duration, sleep};
+
+/// Splits a comma-separated line into tags, pretending it comes from a slow database.
+async fn load_tags(line: &str) -> Vec<String> {
+    sleep(Duration::from_millis(30)).await;
+    line.split(',')
+        .map(str::trim)
+        .filter(|tag| !tag.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+pub async fn count_tags(line: &str) -> usize {
+    // Await first to get the `Vec<String>`, then ask it for its length.
+    load_tags(line).await.len()
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn counts_the_tags() {
+        assert_eq!(
+            count_tags("rust, async, tokio").await,
+            3,
+            "\"rust, async, tokio\" holds 3 tags"
+        );
+        assert_eq!(count_tags("one").await, 1, "\"one\" holds a single tag");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn empty_entries_are_not_tags() {
+        assert_eq!(
+            count_tags("").await,
+            0,
+            "an empty line holds no tags: count what load_tags returns"
+        );
+        assert_eq!(
+            count_tags("a,,b,").await,
+            2,
+            "\"a,,b,\" holds 2 tags once empty entries are skipped: count what load_tags returns"
+        );
+    }
+}

@@ -1,0 +1,81 @@
+// joinset_collect_all
+//
+// `square_all` spawns one task per number into a `tokio::task::JoinSet`, so all of them run at
+// the same time. `join_next()` waits for whichever task finishes next and returns `None` once
+// the set is empty. The results come back in the order the tasks finish, not the order they
+// were spawned; callers of `square_all` accept any order.
+//
+// Make `square_all` return the squares of all the numbers, not just one of them.
+
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+async fn square_slowly(n: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(10 * n)).await;
+    n * n
+}
+
+async fn square_all(numbers: Vec<u64>) -> Vec<u64> {
+    let mut set = JoinSet::new();
+    for n in numbers {
+        set.spawn(square_slowly(n));
+    }
+
+    let mut squares = Vec::new();
+    // Keep taking finished tasks until the set is empty.
+    while let Some(result) = set.join_next().await {
+        squares.push(result.expect("a task failed"));
+    }
+    squares
+}
+
+#[tokio::main]
+async fn main() {
+    println!("{:?}", square_all(vec![3, 1, 2]).await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn collects_every_square() {
+        let mut squares = square_all(vec![3, 1, 4, 2]).await;
+        assert_eq!(
+            squares.len(),
+            4,
+            "4 numbers went in but {} squares came out: keep calling join_next() until it \
+             returns None",
+            squares.len()
+        );
+        squares.sort_unstable();
+        assert_eq!(
+            squares,
+            [1, 4, 9, 16],
+            "wrong squares (sorted): {squares:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn empty_input_gives_empty_output() {
+        assert!(
+            square_all(Vec::new()).await.is_empty(),
+            "no numbers should give no squares"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tasks_run_at_the_same_time() {
+        let start = Instant::now();
+        let squares = square_all(vec![5, 2, 4, 1, 3]).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(squares.len(), 5, "expected 5 squares, got {squares:?}");
+        assert!(
+            elapsed < 60,
+            "squaring took {elapsed} ms: the slowest task takes 50 ms, so the tasks ran one \
+             after the other. Spawn them all into the JoinSet first, then collect"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+// spawn_and_await
+//
+// `fetch_both` starts two slow lookups as separate tasks with `tokio::spawn`, so they run at the
+// same time. `tokio::spawn` hands back a `JoinHandle`, not the value: you get the value by
+// awaiting the handle. Awaiting gives a `Result<T, JoinError>` (the task may have panicked or
+// been cancelled), so you still have to take the value out of the `Ok`.
+//
+// Make `fetch_both` return the two numbers. Keep both lookups running concurrently.
+
+use std::time::Duration;
+
+async fn lookup_price() -> u32 {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    42
+}
+
+async fn lookup_stock() -> u32 {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    7
+}
+
+async fn fetch_both() -> (u32, u32) {
+    let price = tokio::spawn(lookup_price());
+    let stock = tokio::spawn(lookup_stock());
+
+    // Both tasks are already running; awaiting a handle yields Result<u32, JoinError>.
+    let price = price.await.expect("the price task failed");
+    let stock = stock.await.expect("the stock task failed");
+    (price, stock)
+}
+
+#[tokio::main]
+async fn main() {
+    let (price, stock) = fetch_both().await;
+    println!("price {price}, {stock} in stock");
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn returns_both_values() {
+        assert_eq!(
+            fetch_both().await,
+            (42, 7),
+            "fetch_both should return (price, stock) = (42, 7)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lookups_run_at_the_same_time() {
+        let start = Instant::now();
+        fetch_both().await;
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            elapsed >= 150,
+            "fetch_both finished after {elapsed} ms; the lookups take 100 ms and 150 ms, so it \
+             must wait for both tasks"
+        );
+        assert!(
+            elapsed < 200,
+            "fetch_both took {elapsed} ms instead of ~150 ms: the lookups ran one after the other. \
+             Spawn both tasks first, then await both handles"
+        );
+    }
+}

@@ -1,0 +1,59 @@
+// spawn_needs_move
+//
+// `start_greeter` spawns a background task that builds a greeting for every guest and returns
+// the task's `JoinHandle` right away. The caller awaits the handle later, long after
+// `start_greeter` has returned, so the task cannot borrow anything that belongs to
+// `start_greeter`: a spawned task must own its data (`'static`).
+//
+// Make it compile without losing any greeting.
+
+use tokio::task::JoinHandle;
+
+fn start_greeter(guests: Vec<String>) -> JoinHandle<Vec<String>> {
+    // `async move` moves `guests` into the task, so the task owns it.
+    tokio::spawn(async move {
+        let mut greetings = Vec::new();
+        for guest in &guests {
+            tokio::task::yield_now().await;
+            greetings.push(format!("Hello, {guest}!"));
+        }
+        greetings
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let handle = start_greeter(vec!["Ferris".to_string(), "Corro".to_string()]);
+    for greeting in handle.await.expect("the greeter task failed") {
+        println!("{greeting}");
+    }
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn greets_every_guest_in_order() {
+        let guests = vec!["Ada".to_string(), "Linus".to_string(), "Grace".to_string()];
+        let handle = start_greeter(guests);
+        let greetings = handle.await.expect("the greeter task failed");
+        assert_eq!(
+            greetings,
+            ["Hello, Ada!", "Hello, Linus!", "Hello, Grace!"],
+            "the task must greet every guest, in the order given"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_guests_no_greetings() {
+        let greetings = start_greeter(Vec::new())
+            .await
+            .expect("the greeter task failed");
+        assert!(
+            greetings.is_empty(),
+            "with no guests the task should return no greetings, got {greetings:?}"
+        );
+    }
+}

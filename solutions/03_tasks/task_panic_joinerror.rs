@@ -1,0 +1,80 @@
+// task_panic_joinerror
+//
+// `run_jobs` runs every job in its own task and reports, job by job, how it went. Some inputs
+// are bad and make their job panic. A panic inside a spawned task does not crash the program:
+// Tokio catches it and the task's `JoinHandle` gives back an `Err(JoinError)` whose
+// `is_panic()` is true.
+//
+// Make `run_jobs` survive a crashed job: report it as `Outcome::Crashed` and keep going.
+
+use std::time::Duration;
+
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Done(u32),
+    Crashed,
+}
+
+fn double(input: &str) -> u32 {
+    let n: u32 = input.parse().expect("job input is not a number");
+    n * 2
+}
+
+async fn run_jobs(inputs: Vec<&'static str>) -> Vec<Outcome> {
+    let handles: Vec<_> = inputs
+        .into_iter()
+        .map(|input| {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                double(input)
+            })
+        })
+        .collect();
+
+    let mut outcomes = Vec::new();
+    for handle in handles {
+        // A panicked task is an Err(JoinError): report it instead of unwrapping it.
+        let outcome = match handle.await {
+            Ok(value) => Outcome::Done(value),
+            Err(err) if err.is_panic() => Outcome::Crashed,
+            Err(err) => panic!("job was cancelled unexpectedly: {err}"),
+        };
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+#[tokio::main]
+async fn main() {
+    println!("{:?}", run_jobs(vec!["1", "oops", "3"]).await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn good_jobs_are_done() {
+        assert_eq!(
+            run_jobs(vec!["1", "20"]).await,
+            [Outcome::Done(2), Outcome::Done(40)],
+            "every good job should be reported as Done(input * 2)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_crashed_job_is_reported_and_the_rest_still_counts() {
+        let outcomes = run_jobs(vec!["1", "oops", "3"]).await;
+        assert_eq!(
+            outcomes.len(),
+            3,
+            "there must be one outcome per job, crashed ones included: {outcomes:?}"
+        );
+        assert_eq!(
+            outcomes,
+            [Outcome::Done(2), Outcome::Crashed, Outcome::Done(6)],
+            "the \"oops\" job panics and must show up as Crashed, in its place"
+        );
+    }
+}

@@ -1,0 +1,74 @@
+// blocking_defeats_timeout
+//
+// `price_or_cached` asks the price service but gives up after 50 ms and uses the cached price
+// instead. `tokio::time::timeout` can only step in when the inner future pauses at an `.await`.
+// The service below waits with `std::thread::sleep`, which never pauses: the future runs to the
+// end in one go, however long it takes, and the deadline is simply never checked in between.
+//
+// Fix the service so that the 50 ms deadline works. `price_or_cached` itself is fine.
+
+use std::time::Duration;
+
+const DEADLINE: Duration = Duration::from_millis(50);
+const CACHED_PRICE: u32 = 100;
+
+/// The price service: it answers 120 after `delay`.
+async fn ask_price_service(delay: Duration) -> u32 {
+    // Awaiting gives the timeout a chance to fire (and drop this future) at its deadline.
+    tokio::time::sleep(delay).await;
+    120
+}
+
+async fn price_or_cached(delay: Duration) -> u32 {
+    match tokio::time::timeout(DEADLINE, ask_price_service(delay)).await {
+        Ok(price) => price,
+        Err(_elapsed) => CACHED_PRICE,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let fast = price_or_cached(Duration::from_millis(20)).await;
+    let slow = price_or_cached(Duration::from_millis(120)).await;
+    println!("fast service: {fast}, slow service: {slow}");
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_service_falls_back_to_the_cache() {
+        let start = Instant::now();
+        let price = price_or_cached(Duration::from_millis(120)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            price, CACHED_PRICE,
+            "the service needs 120 ms, more than the 50 ms deadline, so the cached price should \
+             be used. The timeout never got a chance: the service must wait at an .await (an \
+             async sleep), not block the thread or skip the wait"
+        );
+        assert!(
+            (50..120).contains(&elapsed),
+            "price_or_cached gave up after {elapsed} ms, it should give up at the 50 ms deadline"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fast_service_answers_in_time() {
+        let start = Instant::now();
+        let price = price_or_cached(Duration::from_millis(20)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            price, 120,
+            "the service answers in 20 ms, within the deadline: its price should be used"
+        );
+        assert!(
+            elapsed >= 20,
+            "the answer came after {elapsed} ms of Tokio time, not 20 ms: the service must \
+             still wait, with an async sleep (Tokio's clock does not see a blocking sleep)"
+        );
+    }
+}

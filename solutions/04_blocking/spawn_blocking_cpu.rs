@@ -1,0 +1,85 @@
+// spawn_blocking_cpu
+//
+// `checksum` is pure number crunching: a long loop with no `.await` in it. Called directly
+// inside async code, it keeps the runtime's thread busy until it is done, and every other task
+// (like the heartbeat in the test) has to wait. Tokio has a separate pool of threads for work
+// like this: hand it over with `tokio::task::spawn_blocking` and await the result.
+//
+// Make `checksum_upload` compute the same checksum without holding up the other tasks.
+
+/// A deliberately slow hash: it mixes every byte in, a thousand times over.
+fn checksum(data: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for _round in 0..1000 {
+        for &byte in data {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+async fn checksum_upload(data: Vec<u8>) -> u64 {
+    // The loop runs on Tokio's blocking pool; this task just waits for its result.
+    tokio::task::spawn_blocking(move || checksum(&data))
+        .await
+        .expect("the checksum thread panicked")
+}
+
+#[tokio::main]
+async fn main() {
+    println!("checksum: {:x}", checksum_upload(vec![1, 2, 3]).await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    fn sample_upload() -> Vec<u8> {
+        (0..4096u32).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    #[tokio::test]
+    async fn checksum_is_right() {
+        let data = sample_upload();
+        let expected = checksum(&data);
+        assert_eq!(
+            checksum_upload(data).await,
+            expected,
+            "checksum_upload must return checksum(&data)"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_tasks_keep_running_during_the_checksum() {
+        let done = Arc::new(AtomicBool::new(false));
+        let beats = Arc::new(AtomicU32::new(0));
+        let heartbeat = tokio::spawn({
+            let done = Arc::clone(&done);
+            let beats = Arc::clone(&beats);
+            async move {
+                while !done.load(Ordering::SeqCst) {
+                    beats.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+
+        let data = sample_upload();
+        let expected = checksum(&data);
+        let sum = checksum_upload(data).await;
+        done.store(true, Ordering::SeqCst);
+        let beats = beats.load(Ordering::SeqCst);
+        heartbeat.await.expect("the heartbeat task failed");
+
+        assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
+        assert!(
+            beats >= 3,
+            "the heartbeat ran only {beats} times while the checksum was computed: the loop \
+             held the runtime's only thread. Run it with tokio::task::spawn_blocking"
+        );
+    }
+}

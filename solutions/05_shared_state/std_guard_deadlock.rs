@@ -1,0 +1,89 @@
+// std_guard_deadlock
+//
+// A price cache is shared through a `std::sync::Mutex`. `refresh` downloads new prices (slow)
+// and stores them; `cheapest` reads the cache (fast). The test runs both on ONE thread with
+// `tokio::join!`, and it hangs forever: `refresh` keeps the cache locked while it waits for the
+// download, so `cheapest` blocks the only thread in `lock()`, and `refresh` can never resume.
+//
+// Fix `refresh` so that no std guard is alive across an `.await`. Readers must never have to
+// wait for the download: while it runs, they see the old prices.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+async fn download_prices() -> Vec<u32> {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    vec![30, 12, 25]
+}
+
+async fn refresh(cache: &Mutex<Vec<u32>>) {
+    // Download first, with no lock held; then lock only for the quick swap.
+    let fresh = download_prices().await;
+    *cache.lock().unwrap() = fresh;
+}
+
+fn cheapest(cache: &Mutex<Vec<u32>>) -> Option<u32> {
+    cache.lock().unwrap().iter().copied().min()
+}
+
+#[tokio::main]
+async fn main() {
+    let cache = Mutex::new(vec![40, 50]);
+    println!("cheapest before: {:?}", cheapest(&cache));
+    refresh(&cache).await;
+    println!("cheapest after: {:?}", cheapest(&cache));
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn readers_are_not_blocked_by_a_refresh() {
+        let cache = Mutex::new(vec![40, 50]);
+        let start = Instant::now();
+        let ((), (seen, seen_at)) = tokio::join!(refresh(&cache), async {
+            // Ask for the cheapest price while the download is in progress.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            (cheapest(&cache), start.elapsed())
+        });
+        assert_eq!(
+            seen,
+            Some(40),
+            "during the refresh the reader must see the old prices (cheapest 40)"
+        );
+        assert!(
+            seen_at < Duration::from_millis(50),
+            "the reader got its answer after {seen_at:?}: it waited for the download. Do not \
+             keep the cache locked while downloading"
+        );
+        assert_eq!(
+            cheapest(&cache),
+            Some(12),
+            "after the refresh the cache must hold the new prices (cheapest 12)"
+        );
+        assert!(
+            start.elapsed() >= Duration::from_millis(100),
+            "refresh finished after {:?}: it must still wait for download_prices (100 ms)",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refresh_alone_stores_new_prices() {
+        let cache = Mutex::new(Vec::new());
+        assert_eq!(
+            cheapest(&cache),
+            None,
+            "an empty cache has no cheapest price"
+        );
+        refresh(&cache).await;
+        assert_eq!(
+            *cache.lock().unwrap(),
+            [30, 12, 25],
+            "refresh must store the downloaded prices"
+        );
+    }
+}

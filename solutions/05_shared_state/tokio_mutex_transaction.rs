@@ -1,0 +1,121 @@
+// tokio_mutex_transaction
+//
+// Several tasks share one database `Connection` behind an `Arc<tokio::sync::Mutex<_>>`. A
+// transaction is three awaited steps (BEGIN, ADD, COMMIT) that must reach the wire together:
+// no other task may send anything in between. Right now `run_transaction` locks the connection
+// separately for every step, so the transactions of different tasks get mixed up.
+//
+// Hold the lock for the whole transaction. This is exactly the case for tokio's `Mutex`: its
+// guard may be kept across `.await` (a std guard may not).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+struct Connection {
+    /// Everything sent so far, in order.
+    wire: Vec<String>,
+}
+
+impl Connection {
+    async fn send(&mut self, message: String) {
+        // A network round trip.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        self.wire.push(message);
+    }
+}
+
+async fn run_transaction(conn: Arc<Mutex<Connection>>, name: &str, amount: u32) {
+    // One guard for the whole transaction: nobody else can send until it is dropped.
+    let mut conn = conn.lock().await;
+    conn.send(format!("BEGIN {name}")).await;
+    conn.send(format!("ADD {name} {amount}")).await;
+    conn.send(format!("COMMIT {name}")).await;
+}
+
+#[tokio::main]
+async fn main() {
+    let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
+    let a = tokio::spawn(run_transaction(Arc::clone(&conn), "alice", 5));
+    let b = tokio::spawn(run_transaction(Arc::clone(&conn), "bob", 7));
+    a.await.unwrap();
+    b.await.unwrap();
+    println!("{:#?}", conn.lock().await.wire);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    async fn run_all(names: &[&'static str]) -> Vec<String> {
+        let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
+        let handles: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| tokio::spawn(run_transaction(Arc::clone(&conn), name, i as u32 + 1)))
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        conn.lock().await.wire.clone()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transactions_do_not_interleave() {
+        let wire = run_all(&["alice", "bob", "carol"]).await;
+        assert_eq!(
+            wire.len(),
+            9,
+            "3 transactions of 3 steps: 9 messages, got {wire:?}"
+        );
+        for chunk in wire.chunks(3) {
+            let name = chunk[0].strip_prefix("BEGIN ").unwrap_or("?");
+            let expected_add = format!("ADD {name} ");
+            assert!(
+                chunk[0].starts_with("BEGIN ")
+                    && chunk[1].starts_with(&expected_add)
+                    && chunk[2] == format!("COMMIT {name}"),
+                "the transactions got mixed up on the wire: {wire:?}\nEach BEGIN must be \
+                 followed by the ADD and COMMIT of the same transaction; keep the connection \
+                 locked for the whole transaction"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_transaction_is_sent_completely() {
+        let mut wire = run_all(&["alice", "bob"]).await;
+        wire.sort();
+        assert_eq!(
+            wire,
+            [
+                "ADD alice 1",
+                "ADD bob 2",
+                "BEGIN alice",
+                "BEGIN bob",
+                "COMMIT alice",
+                "COMMIT bob"
+            ],
+            "every step of every transaction must be sent exactly once"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_single_transaction_takes_three_round_trips() {
+        let start = Instant::now();
+        let wire = run_all(&["dave"]).await;
+        assert_eq!(
+            wire,
+            ["BEGIN dave", "ADD dave 1", "COMMIT dave"],
+            "steps in order"
+        );
+        assert!(
+            start.elapsed() >= Duration::from_millis(30),
+            "a transaction is 3 sends of 10 ms each, it cannot finish in {:?}",
+            start.elapsed()
+        );
+    }
+}

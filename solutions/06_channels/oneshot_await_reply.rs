@@ -1,0 +1,94 @@
+// oneshot_await_reply
+//
+// A worker task squares numbers for whoever asks. A request carries the number and a `oneshot`
+// Sender for the answer; the worker answers each request on its own oneshot channel.
+// `ask_square` sends a request and must then wait for the worker's answer, but it does not
+// compile: it treats the oneshot Receiver like an mpsc Receiver.
+//
+// Get the answer out of the oneshot Receiver.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+struct Request {
+    n: u64,
+    reply: oneshot::Sender<u64>,
+}
+
+fn start_worker() -> mpsc::Sender<Request> {
+    let (tx, mut rx) = mpsc::channel::<Request>(16);
+    tokio::spawn(async move {
+        while let Some(request) = rx.recv().await {
+            // Squaring is hard work.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            // `send` on a oneshot is not async. It fails only if the asker stopped waiting,
+            // and then there is nobody left to tell, so we ignore that.
+            let _ = request.reply.send(request.n * request.n);
+        }
+    });
+    tx
+}
+
+async fn ask_square(worker: &mpsc::Sender<Request>, n: u64) -> u64 {
+    let (reply_tx, reply_rx) = oneshot::channel();
+    worker
+        .send(Request { n, reply: reply_tx })
+        .await
+        .expect("the worker has stopped");
+
+    // The oneshot Receiver is itself a future: awaiting it gives Ok(value) or Err if the
+    // Sender was dropped without sending.
+    reply_rx
+        .await
+        .expect("the worker dropped the request without answering")
+}
+
+#[tokio::main]
+async fn main() {
+    let worker = start_worker();
+    println!("9 squared is {}", ask_square(&worker, 9).await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn gets_the_answer() {
+        let worker = start_worker();
+        assert_eq!(ask_square(&worker, 7).await, 49, "7 squared is 49");
+        assert_eq!(ask_square(&worker, 0).await, 0, "0 squared is 0");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_for_the_worker() {
+        let worker = start_worker();
+        let start = Instant::now();
+        let answer = ask_square(&worker, 12).await;
+        assert_eq!(answer, 144, "12 squared is 144");
+        assert!(
+            start.elapsed() >= Duration::from_millis(20),
+            "the worker needs 20 ms per request, but the answer came after {:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_asker_gets_its_own_answer() {
+        let worker = start_worker();
+        let (a, b, c) = tokio::join!(
+            ask_square(&worker, 2),
+            ask_square(&worker, 3),
+            ask_square(&worker, 4)
+        );
+        assert_eq!(
+            (a, b, c),
+            (4, 9, 16),
+            "every request carries its own reply channel, so every asker must get the square \
+             of its own number"
+        );
+    }
+}

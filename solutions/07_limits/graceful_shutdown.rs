@@ -1,0 +1,155 @@
+// graceful_shutdown
+//
+// `run_service` starts 3 workers. Each one waits a little for an item, then processes it
+// (100 ms), again and again, until the stop signal arrives on a `watch` channel. A graceful
+// shutdown sends that signal, lets every worker finish the item it is busy with, and returns
+// only once all the workers have exited.
+//
+// The workers already behave well. But `run_service` returns as soon as it has sent the
+// signal, leaving items half done. Make it wait for every worker (and not for a guessed time).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::sleep;
+
+const ITEM_TIME: Duration = Duration::from_millis(100);
+
+#[derive(Default)]
+pub struct Stats {
+    started: AtomicUsize,
+    finished: AtomicUsize,
+}
+
+impl Stats {
+    pub fn started(&self) -> usize {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    pub fn finished(&self) -> usize {
+        self.finished.load(Ordering::SeqCst)
+    }
+}
+
+async fn process_item(stats: &Stats) {
+    stats.started.fetch_add(1, Ordering::SeqCst);
+    sleep(ITEM_TIME).await;
+    stats.finished.fetch_add(1, Ordering::SeqCst);
+}
+
+async fn worker(id: u64, mut stop: watch::Receiver<bool>, stats: Arc<Stats>) {
+    // Each worker waits a different time for its next item, so they do not run in step.
+    let idle = Duration::from_millis(10 * (id + 1));
+    loop {
+        tokio::select! {
+            // While idle, a worker leaves as soon as the signal comes (or the sender is gone).
+            _ = stop.changed() => return,
+            _ = sleep(idle) => {}
+        }
+        // Once started, an item is always finished: it is not inside the select!.
+        process_item(&stats).await;
+    }
+}
+
+/// Runs the workers for `run_for`, then shuts them down gracefully.
+pub async fn run_service(run_for: Duration, stats: Arc<Stats>) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut workers = Vec::new();
+    for id in 0..3 {
+        let task = worker(id, stop_rx.clone(), Arc::clone(&stats));
+        workers.push(tokio::spawn(task));
+    }
+
+    sleep(run_for).await;
+    stop_tx.send(true).expect("every worker has already left");
+
+    // Graceful: each worker finishes its current item, then exits and its JoinHandle resolves.
+    for worker in workers {
+        worker.await.expect("a worker panicked");
+    }
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn no_item_is_left_half_done() {
+        let stats = Arc::new(Stats::default());
+        run_service(Duration::from_millis(300), Arc::clone(&stats)).await;
+        let (started, finished) = (stats.started(), stats.finished());
+        assert!(
+            started > 0,
+            "no item was processed at all: the workers must run until the stop signal"
+        );
+        assert_eq!(
+            started,
+            finished,
+            "{} item(s) were still half done when run_service returned: wait for every worker \
+             to finish before returning",
+            started - finished
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_worker_has_exited() {
+        let stats = Arc::new(Stats::default());
+        run_service(Duration::from_millis(300), Arc::clone(&stats)).await;
+        let still_running = Arc::strong_count(&stats) - 1;
+        assert_eq!(
+            still_running, 0,
+            "{still_running} worker(s) were still alive when run_service returned: await the \
+             JoinHandle of every worker"
+        );
+        let started = stats.started();
+        sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            stats.started(),
+            started,
+            "workers kept taking new items after the stop signal"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_waits_only_as_long_as_needed() {
+        // Worker 0 is busy from 230 to 330 ms, worker 1 from 260 to 360 ms and worker 2 from
+        // 290 to 390 ms: after a stop at 300 ms, the last item ends at 390 ms.
+        let stats = Arc::new(Stats::default());
+        let start = Instant::now();
+        run_service(Duration::from_millis(300), Arc::clone(&stats)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            stats.finished(),
+            9,
+            "each of the 3 workers should have finished 3 items by the end of the shutdown"
+        );
+        assert!(
+            elapsed <= 390,
+            "run_service took {elapsed} ms: the last item ends at 390 ms, so it waited longer \
+             than needed. Wait for the workers themselves, not for a fixed time"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_workers_stop_at_once() {
+        // At 5 ms every worker is still waiting for its first item.
+        let stats = Arc::new(Stats::default());
+        let start = Instant::now();
+        run_service(Duration::from_millis(5), Arc::clone(&stats)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            stats.started(),
+            0,
+            "a worker started an item after the stop signal"
+        );
+        assert!(
+            elapsed <= 5,
+            "run_service took {elapsed} ms although every worker was idle at the stop signal"
+        );
+    }
+}

@@ -1,0 +1,135 @@
+// semaphore_limit
+//
+// `run_all` starts one task per job. The service behind the jobs accepts at most 3 requests
+// at a time, so every task must first get one of the 3 permits of a `Semaphore`. Yet all the
+// jobs still run together: the permit does not limit anything.
+//
+// Make each job keep its permit until it is done, so that at most 3 jobs run at once, while
+// 3 still run side by side (10 jobs of 100 ms then take 400 ms: 3 + 3 + 3 + 1).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+const MAX_AT_ONCE: usize = 3;
+
+/// Counts the jobs running right now, and remembers the highest count seen.
+#[derive(Default)]
+pub struct Gauge {
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Gauge {
+    fn enter(&self) {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn leave(&self) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+/// One request to the slow service: 100 ms.
+async fn job(id: usize, gauge: &Gauge) -> usize {
+    gauge.enter();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gauge.leave();
+    id * 10
+}
+
+pub async fn run_all(jobs: usize, gauge: Arc<Gauge>) -> Vec<usize> {
+    let semaphore = Arc::new(Semaphore::new(MAX_AT_ONCE));
+    let mut handles = Vec::new();
+    for id in 0..jobs {
+        let semaphore = Arc::clone(&semaphore);
+        let gauge = Arc::clone(&gauge);
+        handles.push(tokio::spawn(async move {
+            // A named binding keeps the permit alive until the end of this block.
+            let _permit = semaphore.acquire().await.expect("the semaphore was closed");
+            job(id, &gauge).await
+        }));
+    }
+
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.expect("a job panicked"));
+    }
+    results
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn every_job_runs_once() {
+        let results = run_all(10, Arc::new(Gauge::default())).await;
+        let expected: Vec<usize> = (0..10).map(|id| id * 10).collect();
+        assert_eq!(
+            results, expected,
+            "every job must run exactly once, and the results must come back in job order"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_most_three_jobs_at_once() {
+        let gauge = Arc::new(Gauge::default());
+        run_all(10, Arc::clone(&gauge)).await;
+        let peak = gauge.peak();
+        assert!(
+            peak <= MAX_AT_ONCE,
+            "{peak} jobs ran at the same time, but the limit is 3: each job must hold its \
+             permit until it has finished"
+        );
+        assert!(
+            peak == MAX_AT_ONCE,
+            "only {peak} job(s) ran at a time: up to 3 may run together, so do not wait for \
+             one job before starting the next"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ten_jobs_take_four_rounds() {
+        let start = Instant::now();
+        run_all(10, Arc::new(Gauge::default())).await;
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            elapsed >= 400,
+            "10 jobs were done after {elapsed} ms: with 3 at a time they need 4 rounds of \
+             100 ms (400 ms), so more than 3 ran together"
+        );
+        assert!(
+            elapsed < 500,
+            "10 jobs took {elapsed} ms instead of 400 ms: they should run 3 at a time, not \
+             one after the other (1000 ms)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn few_jobs_all_run_together() {
+        let gauge = Arc::new(Gauge::default());
+        let start = Instant::now();
+        run_all(2, Arc::clone(&gauge)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            gauge.peak(),
+            2,
+            "with only 2 jobs, both should run at once (there are 3 permits)"
+        );
+        assert!(
+            elapsed < 200,
+            "2 jobs took {elapsed} ms: with 3 permits they should both be done after 100 ms"
+        );
+    }
+}

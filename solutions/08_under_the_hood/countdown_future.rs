@@ -1,0 +1,90 @@
+// countdown_future
+//
+// `Countdown` is a future written by hand, without `async`. Polled with `left` = n, it answers
+// `Poll::Pending` n times, each time asking the runtime (through the waker) to poll it again
+// soon, and `Poll::Ready(number_of_polls)` on the next poll. Between two polls the runtime
+// gets to run other tasks: that is how `tokio::task::yield_now` works.
+//
+// The compiler rejects the `impl Future` block: `poll` does not have the signature that the
+// `Future` trait declares. Fix the signature; the body is fine.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub struct Countdown {
+    left: u32,
+    polls: u32,
+}
+
+impl Countdown {
+    pub fn new(left: u32) -> Self {
+        Countdown { left, polls: 0 }
+    }
+}
+
+impl Future for Countdown {
+    /// How many times `poll` was called.
+    type Output = u32;
+
+    // `poll` takes a pinned `self`; `mut` because the body changes the fields (Countdown is Unpin).
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        self.polls += 1;
+        if self.left == 0 {
+            return Poll::Ready(self.polls);
+        }
+        self.left -= 1;
+        // Not done yet: ask to be polled again, after the other tasks had a turn.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn ready_after_n_pending() {
+        assert_eq!(
+            Countdown::new(0).await,
+            1,
+            "Countdown::new(0) must be ready at the first poll"
+        );
+        assert_eq!(
+            Countdown::new(3).await,
+            4,
+            "Countdown::new(3) must answer Pending 3 times, then Ready at the 4th poll"
+        );
+        assert_eq!(
+            Box::pin(Countdown::new(5)).await,
+            6,
+            "a pinned Countdown::new(5) must be ready at the 6th poll"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_tasks_run_in_between() {
+        let turns = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&turns);
+        let other = tokio::spawn(async move {
+            for _ in 0..100 {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+            }
+        });
+        Countdown::new(3).await;
+        let turns = turns.load(Ordering::SeqCst);
+        assert!(
+            turns >= 3,
+            "another task got only {turns} turn(s) while Countdown::new(3) was pending: each \
+             Pending must hand control back to the runtime"
+        );
+        other.abort();
+    }
+}

@@ -1,0 +1,126 @@
+// missed_wakeup
+//
+// `Mailbox` holds at most one message, shared between tasks: `put` stores a message, and
+// `recv()` returns a hand-written future that completes with the message once it is there.
+//
+// When the box is empty, `poll` answers `Poll::Pending` but leaves the waker nowhere, so when
+// `put` arrives later it has nobody to wake: the runtime never polls the future again and the
+// tests hang. Keep a clone of the waker in the shared state so that `put` can wake the
+// waiting task. (Waking yourself at every poll is not a fix: that is a busy loop.)
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+#[derive(Default)]
+struct Inner {
+    message: Option<String>,
+    waker: Option<Waker>,
+    polls: usize,
+}
+
+#[derive(Clone, Default)]
+pub struct Mailbox {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Mailbox {
+    pub fn put(&self, message: String) {
+        let waker = {
+            let mut inner = self.inner.lock().unwrap();
+            inner.message = Some(message);
+            inner.waker.take()
+        };
+        // Wake after unlocking, so the woken task does not find the lock still held.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    pub fn recv(&self) -> Recv {
+        Recv {
+            mailbox: self.clone(),
+        }
+    }
+
+    /// How many times a `Recv` future of this mailbox was polled.
+    pub fn polls(&self) -> usize {
+        self.inner.lock().unwrap().polls
+    }
+}
+
+pub struct Recv {
+    mailbox: Mailbox,
+}
+
+impl Future for Recv {
+    type Output = String;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<String> {
+        let mut inner = self.mailbox.inner.lock().unwrap();
+        inner.polls += 1;
+        match inner.message.take() {
+            Some(message) => Poll::Ready(message),
+            None => {
+                // Leave our waker where `put` will find it (replacing any older one).
+                inner.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::task::yield_now;
+
+    #[tokio::test]
+    async fn message_already_there() {
+        let mailbox = Mailbox::default();
+        mailbox.put("early".to_string());
+        assert_eq!(mailbox.recv().await, "early");
+        assert_eq!(
+            mailbox.polls(),
+            1,
+            "the message was already there, so one poll should be enough"
+        );
+    }
+
+    #[tokio::test]
+    async fn message_put_by_another_task() {
+        let mailbox = Mailbox::default();
+        let waiting = tokio::spawn(mailbox.recv());
+        // Give the waiting task a few turns before the message arrives.
+        for _ in 0..5 {
+            yield_now().await;
+        }
+        mailbox.put("hello".to_string());
+        let message = waiting.await.expect("the receiving task panicked");
+        assert_eq!(message, "hello");
+        let polls = mailbox.polls();
+        assert!(
+            polls <= 2,
+            "Recv was polled {polls} times: it should be polled once while the box is empty \
+             and once after put() woke it. Waking yourself at every poll is a busy loop"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_messages_between_threads() {
+        let mailbox = Mailbox::default();
+        for round in 0..50 {
+            let sender = mailbox.clone();
+            let put = tokio::spawn(async move {
+                yield_now().await;
+                sender.put(format!("message {round}"));
+            });
+            assert_eq!(mailbox.recv().await, format!("message {round}"));
+            put.await.expect("the sending task panicked");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+// pin_deadline_select
+//
+// `collect_until` gathers the messages of a channel until a time limit, then returns what it
+// has (or stops earlier if the channel closes). The limit is ONE timer, created before the
+// loop: every turn of the loop must keep polling that same timer through `&mut deadline`;
+// making a new `sleep(limit)` in each turn would restart the countdown at every message.
+//
+// But a `Sleep` may only be polled through a reference once it is pinned, so the `select!`
+// does not compile. Pin the timer (without recreating it) so that the loop compiles.
+
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::sleep;
+
+pub async fn collect_until(mut rx: mpsc::Receiver<u32>, limit: Duration) -> Vec<u32> {
+    let mut got = Vec::new();
+    // Pinned once, on the heap; `&mut deadline` then polls the same timer at every turn.
+    let mut deadline = Box::pin(sleep(limit));
+    loop {
+        tokio::select! {
+            _ = &mut deadline => break,
+            msg = rx.recv() => match msg {
+                Some(value) => got.push(value),
+                None => break,
+            },
+        }
+    }
+    got
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    /// Sends `count` messages (0, 1, 2, ...), one every 100 ms, then closes the channel.
+    fn producer(count: u32) -> mpsc::Receiver<u32> {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            for value in 0..count {
+                sleep(Duration::from_millis(100)).await;
+                if tx.send(value).await.is_err() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stops_at_the_deadline() {
+        let start = Instant::now();
+        let got = collect_until(producer(10), Duration::from_millis(350)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            got,
+            [0, 1, 2],
+            "with a 350 ms limit and one message every 100 ms, only 3 messages fit (got \
+             {got:?} after {elapsed} ms). If you got them all, the timer restarted at each \
+             turn of the loop: create it once, before the loop"
+        );
+        assert_eq!(
+            elapsed, 350,
+            "collect_until returned after {elapsed} ms instead of at the 350 ms limit"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stops_when_the_channel_closes() {
+        let start = Instant::now();
+        let got = collect_until(producer(2), Duration::from_secs(5)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(got, [0, 1], "both messages sent must be collected");
+        assert!(
+            elapsed < 5000,
+            "the channel closed at 200 ms but collect_until waited {elapsed} ms: stop when \
+             recv() returns None"
+        );
+    }
+}

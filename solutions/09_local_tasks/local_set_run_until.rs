@@ -1,0 +1,83 @@
+// local_set_run_until
+//
+// `count_words` hands each text to its own task. The tasks add their words to one shared
+// `Rc<RefCell<BTreeMap>>`, which is not `Send`, so they are started with `spawn_local`.
+//
+// But `spawn_local` only works while a `LocalSet` is running: called from a plain
+// `#[tokio::test]` it panics. Create a `LocalSet` inside `count_words` and run the code that
+// spawns and awaits the tasks inside it with `run_until`. The texts must still be loaded at
+// the same time.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::task::{LocalSet, spawn_local, yield_now};
+use tokio::time::sleep;
+
+pub async fn count_words(texts: Vec<String>) -> BTreeMap<String, usize> {
+    let counts = Rc::new(RefCell::new(BTreeMap::new()));
+
+    // spawn_local needs a running LocalSet: run_until drives it while this block runs.
+    let local = LocalSet::new();
+    local
+        .run_until(async {
+            let mut handles = Vec::new();
+            for text in texts {
+                let counts = Rc::clone(&counts);
+                handles.push(spawn_local(async move {
+                    // Loading a text takes 100 ms.
+                    sleep(Duration::from_millis(100)).await;
+                    for word in text.split_whitespace() {
+                        *counts.borrow_mut().entry(word.to_lowercase()).or_insert(0) += 1;
+                        // Let the other tasks count too.
+                        yield_now().await;
+                    }
+                }));
+            }
+            for handle in handles {
+                handle.await.expect("a counting task panicked");
+            }
+        })
+        .await;
+
+    counts.take()
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    fn texts(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|t| t.to_string()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn counts_every_word() {
+        let counts = count_words(texts(&["the cat", "The dog and the cat", "a dog"])).await;
+        let expected = BTreeMap::from([
+            ("a".to_string(), 1),
+            ("and".to_string(), 1),
+            ("cat".to_string(), 2),
+            ("dog".to_string(), 2),
+            ("the".to_string(), 3),
+        ]);
+        assert_eq!(counts, expected, "every word of every text must be counted");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn texts_load_at_the_same_time() {
+        let start = Instant::now();
+        count_words(texts(&["one", "two", "three", "four"])).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            elapsed, 100,
+            "counting 4 texts took {elapsed} ms: each takes 100 ms to load, and the tasks \
+             should load them side by side (100 ms in all)"
+        );
+    }
+}

@@ -1,0 +1,72 @@
+// spawn_local_rc
+//
+// `greet_all` starts one task per guest. Each task waits for its guest to arrive, then writes
+// a line in a shared guest book. The book is an `Rc<RefCell<Vec<String>>>`: cheap, but not
+// `Send`, so these tasks must never move to another thread.
+//
+// `tokio::spawn` accepts only `Send` futures, so the code does not compile. The tasks already
+// run inside a `LocalSet`: spawn them with the function that keeps a task on the current
+// thread. The guests must still be waited for at the same time, not one after the other.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::task::LocalSet;
+use tokio::time::sleep;
+
+/// Each guest is a name and the time (in ms) it takes them to arrive.
+pub async fn greet_all(guests: &[(&str, u64)], book: Rc<RefCell<Vec<String>>>) {
+    let local = LocalSet::new();
+    local
+        .run_until(async {
+            let mut handles = Vec::new();
+            for &(name, delay) in guests {
+                let book = Rc::clone(&book);
+                let name = name.to_string();
+                // spawn_local: the task stays on this thread, so it may hold an `Rc`.
+                handles.push(tokio::task::spawn_local(async move {
+                    sleep(Duration::from_millis(delay)).await;
+                    book.borrow_mut().push(format!("welcome, {name}"));
+                }));
+            }
+            for handle in handles {
+                handle.await.expect("a greeting task panicked");
+            }
+        })
+        .await;
+}
+
+fn main() {}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn guests_are_greeted_as_they_arrive() {
+        let book = Rc::new(RefCell::new(Vec::new()));
+        let start = Instant::now();
+        greet_all(&[("Ann", 300), ("Bob", 100), ("Cy", 200)], Rc::clone(&book)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            *book.borrow(),
+            ["welcome, Bob", "welcome, Cy", "welcome, Ann"],
+            "guests must be greeted in the order they arrive (Bob after 100 ms, Cy after \
+             200 ms, Ann after 300 ms), so the tasks must wait at the same time"
+        );
+        assert_eq!(
+            elapsed, 300,
+            "greeting took {elapsed} ms: the three tasks should wait side by side, so the \
+             last guest (300 ms) sets the total"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_guests() {
+        let book = Rc::new(RefCell::new(Vec::new()));
+        greet_all(&[], Rc::clone(&book)).await;
+        assert!(book.borrow().is_empty(), "no guests, so no greeting");
+    }
+}

@@ -1,0 +1,301 @@
+//! Everything async-lings asks of cargo: where each exercise's `[[bin]]` lives (`cargo metadata`,
+//! once per process) and one build of any number of bins, read from cargo's JSON messages.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::process::{self, Cancel, Exit, Limits};
+
+/// Even a cold build of tokio on a slow laptop ends well within this; it only guards against a
+/// cargo stuck on a lock held by something else.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
+const CARGO_OUTPUT_CAP: usize = 32 << 20;
+
+const NO_CARGO: &str = "cargo was not found on PATH.
+
+async-lings compiles your exercises with cargo. Install Rust with rustup (https://rustup.rs),
+open a new terminal so PATH is updated, and run async-lings again.";
+
+/// The workspace's binary targets, by name.
+pub struct Workspace {
+    bins: HashMap<String, Bin>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bin {
+    pub package: String,
+    pub src_path: PathBuf,
+}
+
+impl Workspace {
+    pub fn load(root: &Path) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Metadata {
+            packages: Vec<Package>,
+        }
+        #[derive(Deserialize)]
+        struct Package {
+            name: String,
+            targets: Vec<Target>,
+        }
+        #[derive(Deserialize)]
+        struct Target {
+            name: String,
+            kind: Vec<String>,
+            src_path: PathBuf,
+        }
+
+        let mut command = cargo();
+        command
+            .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+            .current_dir(root);
+        let limits = Limits { timeout: BUILD_TIMEOUT, cap: CARGO_OUTPUT_CAP, merge_stderr: false };
+        let finished = process::run(command, &limits, &Cancel::default()).map_err(no_cargo)?;
+        if finished.exit != Exit::Code(0) {
+            bail!(
+                "`cargo metadata` failed in {}:\n{}",
+                root.display(),
+                finished.stderr.text().trim_end()
+            );
+        }
+        let metadata: Metadata = serde_json::from_slice(&finished.stdout.bytes)
+            .context("cannot read the output of `cargo metadata`")?;
+        let mut bins = HashMap::new();
+        for package in metadata.packages {
+            for target in package.targets {
+                if target.kind.iter().any(|k| k == "bin") {
+                    let bin = Bin { package: package.name.clone(), src_path: target.src_path };
+                    bins.insert(target.name, bin);
+                }
+            }
+        }
+        Ok(Workspace { bins })
+    }
+
+    pub fn bin(&self, name: &str) -> Result<&Bin> {
+        self.bins.get(name).with_context(|| {
+            format!(
+                "no [[bin]] named `{name}` in the course's Cargo workspace.\n\
+                 fix: add `[[bin]] name = \"{name}\"` with the path of its file to the exercises \
+                 (or solutions) Cargo.toml, or run `async-lings dev update`"
+            )
+        })
+    }
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new("cargo");
+    // Progress bars and colours on stderr are noise in a captured stream.
+    command.env("CARGO_TERM_PROGRESS_WHEN", "never").env("CARGO_TERM_COLOR", "never");
+    command
+}
+
+fn no_cargo(error: anyhow::Error) -> anyhow::Error {
+    if error.to_string().contains("was not found on PATH") {
+        anyhow::anyhow!(NO_CARGO)
+    } else {
+        error
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildKind {
+    /// `cargo test --no-run`: the test harness executables.
+    Tests,
+    /// `cargo build`: the plain binaries.
+    Bins,
+    /// `cargo clippy --profile test -- -D warnings`.
+    Clippy,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub level: String,
+    pub code: Option<String>,
+    pub message: String,
+    /// The compiler's own rendering, with ANSI colours.
+    pub rendered: String,
+    /// The notes, helps and span labels: where most async hints are found.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn is_error(&self) -> bool {
+        self.level == "error"
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct TargetBuild {
+    pub diagnostics: Vec<Diagnostic>,
+    pub executable: Option<PathBuf>,
+}
+
+impl TargetBuild {
+    pub fn failed(&self) -> bool {
+        self.executable.is_none() || self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+#[derive(Debug)]
+pub struct Build {
+    pub exit: Exit,
+    pub targets: HashMap<String, TargetBuild>,
+    /// What cargo itself said (manifest errors, linker failures, ...).
+    pub stderr: String,
+}
+
+impl Build {
+    pub fn target(&mut self, name: &str) -> TargetBuild {
+        self.targets.remove(name).unwrap_or_default()
+    }
+}
+
+/// One cargo invocation for all `bins`, continuing past bins that fail to compile.
+pub fn build(
+    root: &Path,
+    workspace: &Workspace,
+    bins: &[&str],
+    kind: BuildKind,
+    cancel: &Cancel,
+) -> Result<Build> {
+    let mut command = cargo();
+    command.current_dir(root);
+    // Keep building the other bins when one fails (`cargo test` spells it `--no-fail-fast`).
+    match kind {
+        BuildKind::Tests => command.args(["test", "--no-run", "--no-fail-fast"]),
+        BuildKind::Bins => command.args(["build", "--keep-going"]),
+        BuildKind::Clippy => command.args(["clippy", "--keep-going", "--profile", "test"]),
+    };
+    command.arg("--message-format=json-diagnostic-rendered-ansi");
+    let mut packages: Vec<&str> = Vec::new();
+    for name in bins {
+        let package = workspace.bin(name)?.package.as_str();
+        if !packages.contains(&package) {
+            packages.push(package);
+            command.args(["--package", package]);
+        }
+    }
+    for name in bins {
+        command.args(["--bin", name]);
+    }
+    if kind == BuildKind::Clippy {
+        command.args(["--", "-D", "warnings"]);
+    }
+    let limits = Limits { timeout: BUILD_TIMEOUT, cap: CARGO_OUTPUT_CAP, merge_stderr: false };
+    let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
+    let mut build = Build {
+        exit: finished.exit,
+        targets: HashMap::new(),
+        stderr: finished.stderr.text(),
+    };
+    for line in finished.stdout.bytes.split(|&b| b == b'\n') {
+        read_message(line, kind, &mut build.targets);
+    }
+    Ok(build)
+}
+
+fn read_message(line: &[u8], kind: BuildKind, targets: &mut HashMap<String, TargetBuild>) {
+    #[derive(Deserialize)]
+    struct Message {
+        reason: String,
+        target: Option<MessageTarget>,
+        message: Option<RawDiagnostic>,
+        profile: Option<Profile>,
+        executable: Option<PathBuf>,
+    }
+    #[derive(Deserialize)]
+    struct MessageTarget {
+        name: String,
+    }
+    #[derive(Deserialize)]
+    struct Profile {
+        test: bool,
+    }
+
+    let Ok(message) = serde_json::from_slice::<Message>(line) else {
+        return;
+    };
+    let Some(target) = message.target else {
+        return;
+    };
+    let entry = targets.entry(target.name).or_default();
+    match message.reason.as_str() {
+        "compiler-message" => {
+            if let Some(diagnostic) = message.message.and_then(RawDiagnostic::into_diagnostic) {
+                entry.diagnostics.push(diagnostic);
+            }
+        }
+        "compiler-artifact" => {
+            let is_test = message.profile.is_some_and(|p| p.test);
+            if is_test == (kind == BuildKind::Tests) && message.executable.is_some() {
+                entry.executable = message.executable;
+            }
+            if kind == BuildKind::Clippy {
+                // clippy produces no executable: a finished check is the artifact.
+                entry.executable.get_or_insert_with(PathBuf::new);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RawDiagnostic {
+    level: String,
+    code: Option<RawCode>,
+    message: String,
+    rendered: Option<String>,
+    #[serde(default)]
+    children: Vec<RawDiagnostic>,
+    #[serde(default)]
+    spans: Vec<RawSpan>,
+}
+
+#[derive(Deserialize)]
+struct RawCode {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct RawSpan {
+    label: Option<String>,
+}
+
+impl RawDiagnostic {
+    /// `None` for the summaries ("aborting due to 2 previous errors") that repeat what was said.
+    pub fn into_diagnostic(self) -> Option<Diagnostic> {
+        let summary = self.spans.is_empty()
+            && self.code.is_none()
+            && (self.message.starts_with("aborting due to")
+                || self.message.contains("warning emitted")
+                || self.message.contains("warnings emitted"));
+        if summary || !matches!(self.level.as_str(), "error" | "warning") {
+            return None;
+        }
+        let mut notes = Vec::new();
+        collect_notes(&self, &mut notes);
+        Some(Diagnostic {
+            level: self.level,
+            code: self.code.map(|c| c.code),
+            rendered: self.rendered.unwrap_or_else(|| self.message.clone()),
+            message: self.message,
+            notes,
+        })
+    }
+}
+
+fn collect_notes(diagnostic: &RawDiagnostic, notes: &mut Vec<String>) {
+    notes.extend(diagnostic.spans.iter().filter_map(|s| s.label.clone()));
+    for child in &diagnostic.children {
+        notes.push(child.message.clone());
+        collect_notes(child, notes);
+    }
+}

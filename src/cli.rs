@@ -1,0 +1,74 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Learn async Rust and Tokio by fixing small exercises, checked on every save",
+    long_about = "Learn async Rust and Tokio by fixing small exercises.\n\n\
+        Without a command, async-lings watches the current exercise: edit it in your editor and \
+        every save is compiled and tested. The course is the nearest folder at or above the \
+        current one that holds info.toml.",
+    after_help = "Exit status: 0 when the check passed, 1 when it failed, 2 on an error."
+)]
+pub struct Cli {
+    /// The course folder [default: the nearest folder at or above the current one with info.toml]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub course: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Watch the current exercise and check it on every save (the default)
+    Watch,
+    /// Check the current or the named exercise once and print the verdict
+    Run {
+        /// The exercise [default: the current one]
+        name: Option<String>,
+    },
+    /// Show the next hint for the current or the named exercise
+    Hint {
+        /// The exercise [default: the current one]
+        name: Option<String>,
+        /// Show every hint at once
+        #[arg(long)]
+        all: bool,
+    },
+    /// List the exercises by lesson, with your progress
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Restore an exercise file as shipped; your version is kept as a backup
+    Reset {
+        /// The exercise to restore
+        name: String,
+    },
+    /// Check every exercise (all bins in one build, tests in parallel)
+    Verify {
+        /// Check the solutions instead of your exercise files
+        #[arg(long)]
+        solutions: bool,
+        /// Test binaries run at once [default: the number of cores]
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+    },
+    /// Write a fresh copy of the course into DIR
+    Init {
+        /// Where to write the course
+        #[arg(default_value = "async-lings")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Json,
+}

@@ -1,0 +1,396 @@
+//! The validated course: `info.toml` read once, checked once, then trusted by every command.
+
+use std::{
+    fmt::Write as _,
+    fs,
+    path::{Component, Path, PathBuf},
+    time::Duration,
+};
+
+use anyhow::{Context, Result, bail};
+use toml::Spanned;
+
+pub use crate::info_file::{Fails, Mode};
+use crate::info_file::{InfoFile, RustlingsInfoFile, Version};
+
+pub const INFO_FILE: &str = "info.toml";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+const NO_COURSE: &str = "no info.toml found in this directory or any parent.
+
+Run async-lings inside a course: the folder that holds info.toml (or one of its subfolders).
+To start a new course here, run `async-lings init` and then `cd async-lings`.";
+
+/// Which format the course file was written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `format_version = 1`: a rustlings v6 course.
+    Rustlings,
+    /// `format_version = 2`: an async-lings course.
+    AsyncLings,
+}
+
+#[derive(Debug)]
+pub struct Course {
+    pub root: PathBuf,
+    pub format: Format,
+    pub welcome_message: String,
+    pub final_message: String,
+    pub exercises: Vec<Exercise>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exercise {
+    pub name: String,
+    /// The lesson folder, if any.
+    pub dir: Option<String>,
+    /// Relative to the course root, e.g. `exercises/01_futures/missing_await.rs`.
+    pub path: PathBuf,
+    pub solution_path: PathBuf,
+    pub hints: Vec<String>,
+    pub mode: Mode,
+    pub clippy: bool,
+    pub timeout: Duration,
+    /// `None`: the course does not say (rustlings' `skip_check_unsolved`).
+    pub fails: Option<Fails>,
+    pub errors: Vec<String>,
+}
+
+impl Exercise {
+    pub fn solution_bin(&self) -> String {
+        format!("{}_sol", self.name)
+    }
+
+    pub fn lesson(&self) -> &str {
+        self.dir.as_deref().unwrap_or("")
+    }
+}
+
+/// Whether a missing exercise file is an error. `reset` must load a course whose file the learner
+/// deleted, so that it can bring the file back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    MustExist,
+    MayBeMissing,
+}
+
+/// The nearest directory at or above `start` that holds `info.toml`.
+pub fn find_root(start: &Path) -> Result<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join(INFO_FILE).is_file())
+        .map(Path::to_path_buf)
+        .context(NO_COURSE)
+}
+
+impl Course {
+    pub fn load(root: &Path, files: Files) -> Result<Self> {
+        let info_path = root.join(INFO_FILE);
+        let text = fs::read_to_string(&info_path)
+            .with_context(|| format!("cannot read {}", info_path.display()))?;
+        let mut problems = Problems::new(&text);
+        let course = parse(root, &text, &mut problems);
+        if let Some(course) = &course {
+            course.check(files, &mut problems);
+        }
+        match course {
+            Some(course) if problems.list.is_empty() => Ok(course),
+            _ => bail!(problems.report(&info_path)),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Exercise> {
+        if let Some(exercise) = self.exercises.iter().find(|e| e.name == name) {
+            return Ok(exercise);
+        }
+        let closest = self
+            .exercises
+            .iter()
+            .map(|e| (strsim::jaro_winkler(name, &e.name), &e.name))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        match closest {
+            Some((_, best)) => bail!("no exercise named `{name}`: did you mean `{best}`?"),
+            None => bail!("no exercise named `{name}`: `async-lings list` shows them all"),
+        }
+    }
+
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.exercises.iter().position(|e| e.name == name)
+    }
+
+    fn check(&self, files: Files, problems: &mut Problems) {
+        if self.exercises.is_empty() {
+            problems.add(
+                None,
+                "the course has no exercises",
+                "add at least one [[exercises]] table",
+            );
+        }
+        for exercise in &self.exercises {
+            let exercise_file = self.root.join(&exercise.path);
+            if files == Files::MustExist && !exercise_file.is_file() {
+                problems.add(
+                    Some(exercise_span(problems, &exercise.name)),
+                    &format!("exercise file {} is missing", exercise.path.display()),
+                    &format!(
+                        "restore it with `async-lings reset {}`, or create it",
+                        exercise.name
+                    ),
+                );
+            }
+            if !self.root.join(&exercise.solution_path).is_file() {
+                problems.add(
+                    Some(exercise_span(problems, &exercise.name)),
+                    &format!("solution file {} is missing", exercise.solution_path.display()),
+                    "write the solution there (it proves the exercise can be solved)",
+                );
+            }
+        }
+    }
+}
+
+/// Where `name = "NAME"` stands, for errors found after parsing.
+fn exercise_span(problems: &Problems, name: &str) -> usize {
+    let needle = format!("\"{name}\"");
+    problems.text.find(&needle).unwrap_or(0)
+}
+
+fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
+    let version = match toml::from_str::<Version>(text) {
+        Ok(version) => version,
+        Err(e) => {
+            problems.toml(&e);
+            return None;
+        }
+    };
+    let Some(format_version) = version.format_version else {
+        problems.add(
+            Some(0),
+            "missing `format_version`",
+            "add `format_version = 2` at the top (or 1 for a rustlings course)",
+        );
+        return None;
+    };
+    let mut course = Course {
+        root: root.to_path_buf(),
+        format: Format::AsyncLings,
+        welcome_message: String::new(),
+        final_message: String::new(),
+        exercises: Vec::new(),
+    };
+    let raw = match *format_version.get_ref() {
+        2 => {
+            let file: InfoFile = toml::from_str(text).map_err(|e| problems.toml(&e)).ok()?;
+            course.welcome_message = file.welcome_message.unwrap_or_default();
+            course.final_message = file.final_message.unwrap_or_default();
+            file.exercises
+                .into_iter()
+                .map(|e| {
+                    let timeout = e.timeout.map(|t| (t.span().start, *t.get_ref()));
+                    let raw = RawExercise { name: e.name, dir: e.dir, timeout };
+                    let exercise = Exercise {
+                        hints: e.hints,
+                        mode: e.mode,
+                        clippy: e.clippy,
+                        fails: Some(e.fails),
+                        errors: e.errors,
+                        ..Exercise::placeholder()
+                    };
+                    (raw, exercise)
+                })
+                .collect::<Vec<_>>()
+        }
+        1 => {
+            let file: RustlingsInfoFile =
+                toml::from_str(text).map_err(|e| problems.toml(&e)).ok()?;
+            course.format = Format::Rustlings;
+            course.welcome_message = file.welcome_message.unwrap_or_default();
+            course.final_message = file.final_message.unwrap_or_default();
+            file.exercises
+                .into_iter()
+                .map(|e| {
+                    let raw = RawExercise { name: e.name, dir: e.dir, timeout: None };
+                    let exercise = Exercise {
+                        hints: [e.hint].into_iter().filter(|h| !h.trim().is_empty()).collect(),
+                        mode: if e.test { Mode::Test } else { Mode::Run },
+                        clippy: e.strict_clippy,
+                        fails: (!e.skip_check_unsolved).then_some(Fails::Test),
+                        ..Exercise::placeholder()
+                    };
+                    (raw, exercise)
+                })
+                .collect()
+        }
+        other => {
+            problems.add(
+                Some(format_version.span().start),
+                &format!("unknown format_version {other}"),
+                "use 2 (async-lings) or 1 (rustlings v6)",
+            );
+            return None;
+        }
+    };
+    for (raw, exercise) in raw {
+        if let Some(exercise) = resolve(raw, exercise, &course.exercises, problems) {
+            course.exercises.push(exercise);
+        }
+    }
+    Some(course)
+}
+
+/// The fields whose errors point at their own place in the file.
+struct RawExercise {
+    name: Spanned<String>,
+    dir: Option<Spanned<String>>,
+    timeout: Option<(usize, u64)>,
+}
+
+fn resolve(
+    raw: RawExercise,
+    mut exercise: Exercise,
+    earlier: &[Exercise],
+    problems: &mut Problems,
+) -> Option<Exercise> {
+    let name_at = raw.name.span().start;
+    let name = raw.name.into_inner();
+    if !is_identifier(&name) {
+        let fixed: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        problems.add(
+            Some(name_at),
+            &format!("exercise name `{name}` is not a plain identifier"),
+            &format!(
+                "use ASCII letters, digits and `_`, starting with a letter (e.g. `{fixed}`)"
+            ),
+        );
+        return None;
+    }
+    if earlier.iter().any(|e| e.name == name) {
+        problems.add(
+            Some(name_at),
+            &format!("exercise `{name}` is listed twice"),
+            "give each exercise its own name",
+        );
+        return None;
+    }
+    if let Some(dir) = raw.dir {
+        let dir_at = dir.span().start;
+        let dir = dir.into_inner();
+        let path = Path::new(&dir);
+        let escapes = dir.is_empty()
+            || path.is_absolute()
+            || path
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_)));
+        if escapes {
+            problems.add(
+                Some(dir_at),
+                &format!("dir `{dir}` of exercise `{name}` is not a folder inside the course"),
+                "use a relative folder name without `..`, e.g. `dir = \"01_futures\"`",
+            );
+            return None;
+        }
+        exercise.dir = Some(dir);
+    }
+    if let Some((at, secs)) = raw.timeout {
+        if secs == 0 {
+            problems.add(
+                Some(at),
+                &format!("timeout of exercise `{name}` is 0"),
+                "give the number of seconds the tests may take, e.g. `timeout = 5`",
+            );
+            return None;
+        }
+        exercise.timeout = Duration::from_secs(secs);
+    }
+    let file = format!("{name}.rs");
+    let lesson = exercise.dir.as_deref().unwrap_or("");
+    exercise.path = Path::new("exercises").join(lesson).join(&file);
+    exercise.solution_path = Path::new("solutions").join(lesson).join(&file);
+    exercise.name = name;
+    Some(exercise)
+}
+
+impl Exercise {
+    fn placeholder() -> Self {
+        Exercise {
+            name: String::new(),
+            dir: None,
+            path: PathBuf::new(),
+            solution_path: PathBuf::new(),
+            hints: Vec::new(),
+            mode: Mode::Test,
+            clippy: false,
+            timeout: DEFAULT_TIMEOUT,
+            fails: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Everything wrong with a course file, reported together so that one edit fixes them all.
+struct Problems<'a> {
+    text: &'a str,
+    list: Vec<(Option<usize>, String, String)>,
+}
+
+impl<'a> Problems<'a> {
+    fn new(text: &'a str) -> Self {
+        Problems { text, list: Vec::new() }
+    }
+
+    fn add(&mut self, at: Option<usize>, what: &str, fix: &str) {
+        self.list.push((at, what.to_owned(), fix.to_owned()));
+    }
+
+    fn toml(&mut self, error: &toml::de::Error) {
+        let at = error.span().map(|s| s.start);
+        let what = error.message().trim().to_owned();
+        let fix = if what.starts_with("unknown field") {
+            "remove it or fix its spelling (the README lists every field)"
+        } else if what.starts_with("missing field") {
+            "add it (the README lists every field)"
+        } else if what.starts_with("unknown variant") {
+            "use one of the values listed"
+        } else {
+            "fix the TOML at that place"
+        };
+        self.add(at, &what, fix);
+    }
+
+    fn report(&self, path: &Path) -> String {
+        const MAX: usize = 8;
+        let mut out = format!("{} is not a valid course file:", path.display());
+        for (at, what, fix) in self.list.iter().take(MAX) {
+            let place = at.map_or_else(String::new, |at| {
+                let (line, col) = line_col(self.text, at);
+                format!(":{line}:{col}")
+            });
+            let _ = write!(out, "\n  {}{place}: {what}\n      fix: {fix}", INFO_FILE);
+        }
+        if self.list.len() > MAX {
+            let _ = write!(out, "\n  ... and {} more", self.list.len() - MAX);
+        }
+        out
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests;

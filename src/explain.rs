@@ -1,0 +1,162 @@
+//! One short, learner-facing explanation under the compiler's own words when a diagnostic or a
+//! test's output matches a mistake that async learners make again and again.
+
+use crate::{
+    cargo::Diagnostic,
+    verdict::{Report, Verdict},
+};
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// Stable name, used in tests and JSON reports.
+    pub id: &'static str,
+    pub text: &'static str,
+}
+
+pub const MISSING_AWAIT: Explanation = Explanation {
+    id: "missing-await",
+    text: "Calling an async fn does not run it: it returns a future, a value that describes the \
+           work. Add `.await` after the call to run it and get its output.",
+};
+pub const METHOD_ON_FUTURE: Explanation = Explanation {
+    id: "method-on-future",
+    text: "That method belongs to the future's output, not to the future. Await first, then call \
+           it: `fetch().await.len()`.",
+};
+pub const TRY_ON_FUTURE: Explanation = Explanation {
+    id: "try-on-future",
+    text: "`?` needs a `Result`, but an async fn call gives a future of a `Result`. Await it \
+           first: `load().await?`.",
+};
+pub const UNAWAITED_FUTURE: Explanation = Explanation {
+    id: "unawaited-future",
+    text: "A future that is never awaited never runs: its work and side effects simply do not \
+           happen. Add `.await` (or hand it to `tokio::spawn` if it should run on its own).",
+};
+pub const SPAWN_NOT_STATIC: Explanation = Explanation {
+    id: "spawn-not-static",
+    text: "`tokio::spawn` may run the task after the current function returns, so the task must \
+           own everything it uses (`'static`). Move the data in with `async move`, or share it \
+           with `Arc` and move a clone into each task.",
+};
+pub const GUARD_NOT_SEND: Explanation = Explanation {
+    id: "guard-across-await",
+    text: "A `std::sync::MutexGuard` is alive across an `.await`, so the task cannot move between \
+           threads. Drop the guard before awaiting (put the locked part in its own `{ }` block), \
+           or use `tokio::sync::Mutex` if the lock must be held while awaiting.",
+};
+pub const RC_NOT_SEND: Explanation = Explanation {
+    id: "rc-across-await",
+    text: "An `Rc` (or `RefCell` borrow) is alive across an `.await`, so the task cannot move \
+           between threads. Use `Arc` instead, drop it before the await, or run the task on a \
+           `LocalSet` with `spawn_local`.",
+};
+pub const NOT_SEND: Explanation = Explanation {
+    id: "future-not-send",
+    text: "`tokio::spawn` needs a future that can move between threads (`Send`). A value that is \
+           not `Send` is alive across an `.await`: drop it before awaiting, or use a `Send` type.",
+};
+pub const ASYNC_MAIN: Explanation = Explanation {
+    id: "async-main",
+    text: "`main` cannot be async on its own: something has to run the futures. Put \
+           `#[tokio::main]` above `async fn main()` to start a Tokio runtime.",
+};
+pub const AWAIT_OUTSIDE_ASYNC: Explanation = Explanation {
+    id: "await-outside-async",
+    text: "`.await` only works inside an `async fn` or an `async` block. Make this function \
+           async (and await it where it is called).",
+};
+pub const NO_RUNTIME: Explanation = Explanation {
+    id: "no-runtime",
+    text: "Tokio code ran outside a runtime. Run it from `#[tokio::main]`, `#[tokio::test]` or \
+           `Runtime::block_on`.",
+};
+pub const NESTED_RUNTIME: Explanation = Explanation {
+    id: "nested-runtime",
+    text: "Code inside async code tried to start (or block on) a second runtime, which would \
+           block the thread the first one needs. You are already in async code: `.await` the \
+           future instead.",
+};
+pub const BLOCK_IN_PLACE: Explanation = Explanation {
+    id: "block-in-place-current-thread",
+    text: "`block_in_place` needs the multi-threaded runtime: use \
+           `#[tokio::test(flavor = \"multi_thread\")]`, or `spawn_blocking` instead.",
+};
+pub const SPAWN_LOCAL_OUTSIDE: Explanation = Explanation {
+    id: "spawn-local-outside-localset",
+    text: "`spawn_local` only works inside a `LocalSet`: run the code with \
+           `LocalSet::new().run_until(async { ... }).await`.",
+};
+pub const TIMED_OUT: Explanation = Explanation {
+    id: "timeout",
+    text: "The tests never finished: a deadlock (a lock held across `.await`), a blocking call \
+           that stops the runtime's thread, a busy loop that never yields, or a channel whose \
+           sender is never dropped so `recv()` waits forever.",
+};
+
+/// The explanations that apply to a report, most specific first, each at most once.
+pub fn explain(report: &Report) -> Vec<&'static Explanation> {
+    let mut found: Vec<&'static Explanation> = Vec::new();
+    let mut add = |e: &'static Explanation| {
+        if !found.contains(&e) {
+            found.push(e);
+        }
+    };
+    for diagnostic in &report.diagnostics {
+        if let Some(e) = for_diagnostic(diagnostic) {
+            add(e);
+        }
+    }
+    if !report.verdict.passed() {
+        for e in for_output(&report.output) {
+            add(e);
+        }
+    }
+    if matches!(report.verdict, Verdict::TimedOut(_)) {
+        add(&TIMED_OUT);
+    }
+    found
+}
+
+pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
+    let notes = |needle: &str| d.notes.iter().any(|n| n.contains(needle));
+    let code = d.code.as_deref().unwrap_or("");
+    let e = match code {
+        "E0308" if notes("found future") || notes("`await`ing") => &MISSING_AWAIT,
+        "E0599" if d.message.contains("impl Future") => &METHOD_ON_FUTURE,
+        "E0277" if d.message.contains("`?`") && notes("Future") => &TRY_ON_FUTURE,
+        "unused_must_use" if d.message.contains("Future") => &UNAWAITED_FUTURE,
+        "E0373" if d.message.contains("async block") => &SPAWN_NOT_STATIC,
+        "E0597" | "E0373" if notes("'static") => &SPAWN_NOT_STATIC,
+        "E0752" => &ASYNC_MAIN,
+        "E0728" => &AWAIT_OUTSIDE_ASYNC,
+        _ if d.message.contains("cannot be sent between threads safely") => {
+            if notes("MutexGuard") {
+                &GUARD_NOT_SEND
+            } else if notes("Rc<") || notes("RefCell") {
+                &RC_NOT_SEND
+            } else {
+                &NOT_SEND
+            }
+        }
+        _ => return None,
+    };
+    Some(e)
+}
+
+fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
+    const PANICS: [(&str, &Explanation); 5] = [
+        ("there is no reactor running", &NO_RUNTIME),
+        ("must be called from the context of a Tokio", &NO_RUNTIME),
+        ("Cannot start a runtime from within a runtime", &NESTED_RUNTIME),
+        ("can call blocking only when running on the multi-threaded runtime", &BLOCK_IN_PLACE),
+        ("called from outside of a `task::LocalSet`", &SPAWN_LOCAL_OUTSIDE),
+    ];
+    PANICS
+        .into_iter()
+        .filter(move |(needle, _)| output.contains(needle))
+        .map(|(_, e)| e)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+//! All colour and layout. Everything else writes through these functions to a passed-in writer.
+//! Colour follows `NO_COLOR` and whether stdout is a terminal (via `colored`).
+
+use std::{
+    io::{self, IsTerminal, Write},
+    time::Duration,
+};
+
+use colored::Colorize;
+
+use crate::{
+    check::{OUTPUT_CAP, Phase, Progress},
+    course::{Course, Exercise},
+    process::signal_name,
+    state::State,
+    verdict::{Report, Verdict},
+};
+
+/// Decides colour once for the whole process.
+pub fn init() {
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && io::stdout().is_terminal();
+    colored::control::set_override(color);
+}
+
+pub fn color_enabled() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
+}
+
+/// Removes ANSI escape sequences (the compiler renders its diagnostics with colour).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ params final-byte
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn colored_text(text: &str) -> String {
+    if color_enabled() { text.to_owned() } else { strip_ansi(text) }
+}
+
+pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
+    let filled = (done * width).checked_div(total).unwrap_or(0);
+    format!(
+        "[{}{}] {done}/{total}",
+        "#".repeat(filled).green(),
+        "-".repeat(width - filled)
+    )
+}
+
+pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
+    for diagnostic in &report.diagnostics {
+        writeln!(w, "{}", colored_text(diagnostic.rendered.trim_end()))?;
+    }
+    let output = report.output.trim_end();
+    if !output.is_empty() && !report.verdict.passed() {
+        if !report.diagnostics.is_empty() {
+            writeln!(w)?;
+        }
+        writeln!(w, "{output}")?;
+    }
+    if report.truncated {
+        let kib = OUTPUT_CAP >> 10;
+        let marker = format!("... output truncated: only the first {kib} KiB are shown ...");
+        writeln!(w, "{}", marker.yellow())?;
+    }
+    writeln!(w)?;
+    writeln!(w, "{}", verdict_line(exercise, report))?;
+    for explanation in &report.explanations {
+        writeln!(w, "{} {}", "why:".cyan().bold(), explanation.text)?;
+    }
+    Ok(())
+}
+
+pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
+    let name = exercise.name.bold();
+    let failed = "✗".red().bold();
+    match &report.verdict {
+        Verdict::Passed => format!("{} {name} passed", "✓".green().bold()),
+        Verdict::CompileFailed => {
+            let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+            match errors {
+                0 => format!("{failed} {name} does not build"),
+                1 => format!("{failed} {name} does not compile: 1 error"),
+                n => format!("{failed} {name} does not compile: {n} errors"),
+            }
+        }
+        Verdict::TestsFailed(names) if names.is_empty() => format!("{failed} {name}: tests failed"),
+        Verdict::TestsFailed(names) => {
+            let n = names.len();
+            let tests = if n == 1 { "test" } else { "tests" };
+            format!("{failed} {name}: {n} {tests} failed: {}", names.join(", "))
+        }
+        Verdict::RunFailed(code) => format!("{failed} {name}: the program exited with status {code}"),
+        Verdict::TimedOut(after) => format!(
+            "{failed} {name}: timed out after {} and was killed",
+            seconds(*after)
+        ),
+        Verdict::Crashed(signal) => {
+            format!("{failed} {name}: crashed ({}{})", signal_name(*signal), crash_hint(*signal))
+        }
+        Verdict::ClippyFailed => format!("{failed} {name}: clippy found problems"),
+        Verdict::Cancelled => format!("{} {name}: cancelled", "-".yellow()),
+    }
+}
+
+fn crash_hint(signal: i32) -> &'static str {
+    match signal {
+        6 => ": aborted, e.g. a stack overflow or a panic while panicking",
+        11 => ": a segmentation fault",
+        9 => ": killed",
+        _ => "",
+    }
+}
+
+pub fn seconds(d: Duration) -> String {
+    if d.as_millis() % 1000 == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+pub fn hint(w: &mut impl Write, exercise: &Exercise, shown: usize) -> io::Result<()> {
+    let total = exercise.hints.len();
+    if total == 0 {
+        return writeln!(w, "{} has no hints. Read the comments at the top of its file.", exercise.name);
+    }
+    for (i, hint) in exercise.hints.iter().enumerate().take(shown) {
+        writeln!(w, "{} {}", format!("Hint {}/{total}:", i + 1).cyan().bold(), hint.trim())?;
+    }
+    if shown < total {
+        writeln!(w, "(`async-lings hint` again for the next one)")?;
+    }
+    Ok(())
+}
+
+pub fn list(w: &mut impl Write, course: &Course, state: &State) -> io::Result<()> {
+    let mut lesson = None;
+    for (i, exercise) in course.exercises.iter().enumerate() {
+        if lesson != Some(exercise.lesson()) {
+            lesson = Some(exercise.lesson());
+            writeln!(w, "{}", exercise.lesson().bold().underline())?;
+        }
+        let status = if state.done[i] { "done".green() } else { "pending".yellow() };
+        let marker = if i == state.current { ">" } else { " " };
+        writeln!(
+            w,
+            "{marker} {:<28} {status:<7}  {}",
+            exercise.name,
+            exercise.path.display()
+        )?;
+    }
+    writeln!(w)?;
+    writeln!(w, "{}", progress_bar(state.done_count(), course.exercises.len(), 40))
+}
+
+pub fn error(error: &anyhow::Error) {
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(stderr, "{} {error}", "error:".red().bold());
+    for cause in error.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+}
+
+pub fn warning(message: &str) {
+    let _ = writeln!(io::stderr(), "{} {message}", "warning:".yellow().bold());
+}
+
+/// A one-line progress bar on stderr, only when stderr is a terminal.
+pub struct ProgressLine {
+    enabled: bool,
+}
+
+impl ProgressLine {
+    pub fn new() -> Self {
+        ProgressLine { enabled: io::stderr().is_terminal() }
+    }
+
+    pub fn show(&self, progress: Progress) {
+        if !self.enabled {
+            return;
+        }
+        let phase = match progress.phase {
+            Phase::Compiling => "compiling",
+            Phase::Testing => "testing",
+            Phase::Running => "running",
+            Phase::Clippy => "clippy",
+        };
+        let bar = progress_bar(progress.done, progress.total, 30);
+        let _ = write!(io::stderr(), "\r\x1b[2K{phase:>9} {bar}");
+    }
+
+    pub fn clear(&self) {
+        if self.enabled {
+            let _ = write!(io::stderr(), "\r\x1b[2K");
+        }
+    }
+}
+
+/// One line per exercise: verdict, time and the first error; then the totals.
+pub fn summary(w: &mut impl Write, exercises: &[&Exercise], reports: &[Report]) -> io::Result<()> {
+    let width = exercises.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    for (exercise, report) in exercises.iter().zip(reports) {
+        let verdict = report.verdict.kind();
+        let verdict = if report.verdict.passed() { verdict.green() } else { verdict.red() };
+        let first = report.first_error().map(|e| strip_ansi(&e)).unwrap_or_default();
+        let first: String = first.chars().take(70).collect();
+        writeln!(
+            w,
+            "{:<width$}  {verdict:<9} {:>6}  {first}",
+            exercise.name,
+            seconds(report.duration)
+        )?;
+    }
+    let passed = reports.iter().filter(|r| r.verdict.passed()).count();
+    let total = reports.len();
+    writeln!(w)?;
+    writeln!(w, "{passed} passed, {} failed", total - passed)?;
+    if passed < total {
+        writeln!(w, "`async-lings run NAME` shows the details of one exercise.")?;
+    }
+    Ok(())
+}
