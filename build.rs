@@ -24,7 +24,12 @@ fn main() {
         fs::create_dir_all(copy.parent().unwrap()).expect("create the course copy");
         fs::copy(file, &copy).expect("copy a course file");
         let name = file.replace('\\', "/");
-        writeln!(code, "    ({name:?}, include_bytes!({:?})),", copy.display().to_string()).unwrap();
+        writeln!(
+            code,
+            "    ({name:?}, include_bytes!({:?})),",
+            copy.display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("];\n");
     fs::write(Path::new(&out).join("course_files.rs"), code).expect("write course_files.rs");
@@ -37,8 +42,8 @@ fn collect(path: &Path, files: &mut Vec<String>) {
         }
     } else if path.is_file()
         && path
-        .extension()
-        .is_some_and(|e| e == "rs" || e == "md" || e == "toml")
+            .extension()
+            .is_some_and(|e| e == "rs" || e == "md" || e == "toml")
     {
         files.push(path.to_string_lossy().into_owned());
     }

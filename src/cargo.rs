@@ -35,7 +35,7 @@ pub struct Bin {
 }
 
 impl Workspace {
-    pub fn load(root: &Path) -> Result<Self> {
+    pub fn load(root: &Path, cancel: &Cancel) -> Result<Self> {
         #[derive(Deserialize)]
         struct Metadata {
             packages: Vec<Package>,
@@ -54,10 +54,20 @@ impl Workspace {
 
         let mut command = cargo();
         command
-            .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--offline",
+            ])
             .current_dir(root);
-        let limits = Limits { timeout: BUILD_TIMEOUT, cap: CARGO_OUTPUT_CAP, merge_stderr: false };
-        let finished = process::run(command, &limits, &Cancel::default()).map_err(no_cargo)?;
+        let limits = Limits {
+            timeout: BUILD_TIMEOUT,
+            cap: CARGO_OUTPUT_CAP,
+            merge_stderr: false,
+        };
+        let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
         if finished.exit != Exit::Code(0) {
             bail!(
                 "`cargo metadata` failed in {}:\n{}",
@@ -71,12 +81,19 @@ impl Workspace {
         for package in metadata.packages {
             for target in package.targets {
                 if target.kind.iter().any(|k| k == "bin") {
-                    let bin = Bin { package: package.name.clone(), src_path: target.src_path };
+                    let bin = Bin {
+                        package: package.name.clone(),
+                        src_path: target.src_path,
+                    };
                     bins.insert(target.name, bin);
                 }
             }
         }
         Ok(Workspace { bins })
+    }
+
+    pub fn bins(&self) -> impl Iterator<Item = (&String, &Bin)> {
+        self.bins.iter()
     }
 
     pub fn bin(&self, name: &str) -> Result<&Bin> {
@@ -93,7 +110,9 @@ impl Workspace {
 fn cargo() -> Command {
     let mut command = Command::new("cargo");
     // Progress bars and colours on stderr are noise in a captured stream.
-    command.env("CARGO_TERM_PROGRESS_WHEN", "never").env("CARGO_TERM_COLOR", "never");
+    command
+        .env("CARGO_TERM_PROGRESS_WHEN", "never")
+        .env("CARGO_TERM_COLOR", "never");
     command
 }
 
@@ -168,9 +187,12 @@ pub fn build(
 ) -> Result<Build> {
     let mut command = cargo();
     command.current_dir(root);
-    // Keep building the other bins when one fails (`cargo test` spells it `--no-fail-fast`).
+    // Keep building the other bins when one fails. `cargo test --no-run` cannot (it stops at the
+    // first failing bin), so a batch of tests is built as every test target of its packages.
+    let test_batch = kind == BuildKind::Tests && bins.len() > 1;
     match kind {
-        BuildKind::Tests => command.args(["test", "--no-run", "--no-fail-fast"]),
+        BuildKind::Tests if test_batch => command.args(["build", "--keep-going", "--tests"]),
+        BuildKind::Tests => command.args(["test", "--no-run"]),
         BuildKind::Bins => command.args(["build", "--keep-going"]),
         BuildKind::Clippy => command.args(["clippy", "--keep-going", "--profile", "test"]),
     };
@@ -183,13 +205,19 @@ pub fn build(
             command.args(["--package", package]);
         }
     }
-    for name in bins {
-        command.args(["--bin", name]);
+    if !test_batch {
+        for name in bins {
+            command.args(["--bin", name]);
+        }
     }
     if kind == BuildKind::Clippy {
         command.args(["--", "-D", "warnings"]);
     }
-    let limits = Limits { timeout: BUILD_TIMEOUT, cap: CARGO_OUTPUT_CAP, merge_stderr: false };
+    let limits = Limits {
+        timeout: BUILD_TIMEOUT,
+        cap: CARGO_OUTPUT_CAP,
+        merge_stderr: false,
+    };
     let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
     let mut build = Build {
         exit: finished.exit,

@@ -10,7 +10,7 @@ use std::{
         atomic::{AtomicUsize, Ordering},
     },
     thread,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use anyhow::Result;
@@ -57,6 +57,8 @@ pub struct Checker<'a> {
     pub cancel: Cancel,
     /// Test binaries run at once.
     pub jobs: usize,
+    /// Run clippy on every exercise that passes, not only where info.toml asks (`dev check`).
+    pub lint_all: bool,
 }
 
 impl Checker<'_> {
@@ -75,11 +77,14 @@ impl Checker<'_> {
             Side::Exercise => e.name.clone(),
             Side::Solution => e.solution_bin(),
         };
-        let started = Instant::now();
-        let mut reports: Vec<Report> = exercises.iter().map(|e| Report::new(&e.name)).collect();
+        let mut reports: Vec<Report> = exercises.iter().map(|_| Report::new()).collect();
 
         let total = exercises.len();
-        progress(Progress { phase: Phase::Compiling, done: 0, total });
+        progress(Progress {
+            phase: Phase::Compiling,
+            done: 0,
+            total,
+        });
         let bins: Vec<String> = exercises.iter().map(|e| bin(e)).collect();
         let executables = self.compile(&bins, BuildKind::Tests, &mut reports)?;
 
@@ -103,10 +108,14 @@ impl Checker<'_> {
         }
 
         let linted: Vec<usize> = (0..total)
-            .filter(|&i| reports[i].verdict.passed() && exercises[i].clippy)
+            .filter(|&i| reports[i].verdict.passed() && (self.lint_all || exercises[i].clippy))
             .collect();
         if !linted.is_empty() {
-            progress(Progress { phase: Phase::Clippy, done: 0, total: linted.len() });
+            progress(Progress {
+                phase: Phase::Clippy,
+                done: 0,
+                total: linted.len(),
+            });
             let names: Vec<String> = linted.iter().map(|&i| bins[i].clone()).collect();
             let mut sub: Vec<Report> = linted.iter().map(|&i| reports[i].clone()).collect();
             self.compile(&names, BuildKind::Clippy, &mut sub)?;
@@ -123,9 +132,6 @@ impl Checker<'_> {
                 report.verdict = Verdict::Cancelled;
             }
             report.explanations = explain::explain(report);
-            if report.duration.is_zero() {
-                report.duration = started.elapsed();
-            }
         }
         Ok(reports)
     }
@@ -173,7 +179,11 @@ impl Checker<'_> {
         let done = AtomicUsize::new(0);
         let total = executables.len();
         let results = Mutex::new(Vec::new());
-        progress(Progress { phase, done: 0, total });
+        progress(Progress {
+            phase,
+            done: 0,
+            total,
+        });
         thread::scope(|scope| {
             for _ in 0..self.jobs.clamp(1, total.max(1)) {
                 scope.spawn(|| {
@@ -181,7 +191,10 @@ impl Checker<'_> {
                     {
                         let tests = phase == Phase::Testing;
                         let outcome = self.run_one(exe, exercises[*i].timeout, tests);
-                        results.lock().unwrap_or_else(|e| e.into_inner()).push((*i, outcome));
+                        results
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((*i, outcome));
                         let done = done.fetch_add(1, Ordering::Relaxed) + 1;
                         progress(Progress { phase, done, total });
                     }
@@ -211,7 +224,11 @@ impl Checker<'_> {
         if tests {
             command.arg("--color=never");
         }
-        let limits = Limits { timeout, cap: OUTPUT_CAP, merge_stderr: true };
+        let limits = Limits {
+            timeout,
+            cap: OUTPUT_CAP,
+            merge_stderr: true,
+        };
         let finished = process::run(command, &limits, &self.cancel)?;
         let output = finished.stdout.text();
         let verdict = match finished.exit {

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::report::ReportFormat;
+
 #[derive(Parser)]
 #[command(
     version,
@@ -58,12 +60,48 @@ pub enum Command {
         /// Test binaries run at once [default: the number of cores]
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
+        /// How to print the result
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
     },
+    /// Instructor tools: check the course, update manifests, scaffold exercises
+    #[command(subcommand)]
+    Dev(DevCommand),
     /// Write a fresh copy of the course into DIR
     Init {
         /// Where to write the course
         #[arg(default_value = "async-lings")]
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DevCommand {
+    /// Prove the course sound: every exercise fails as declared, every solution passes its
+    /// tests, clippy and rustfmt, and the manifests match info.toml
+    Check {
+        /// Check only this exercise
+        #[arg(long, value_name = "NAME")]
+        only: Option<String>,
+        /// Test binaries run at once [default: the number of cores]
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+        /// How to print the result
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+    /// Rewrite the [[bin]] lists of the exercise and solution manifests from info.toml
+    Update,
+    /// Scaffold a new exercise: its file, its solution, its info.toml entry and its [[bin]]s
+    New {
+        /// The exercise name (a plain identifier)
+        name: String,
+        /// The lesson folder, e.g. 03_tasks
+        #[arg(long, value_name = "DIR")]
+        lesson: String,
+        /// How the shipped exercise fails: `test`, `timeout`, or `compile:CODE` (e.g. compile:E0308)
+        #[arg(long, value_name = "HOW", default_value = "test")]
+        fails: String,
     },
 }
 

@@ -19,15 +19,18 @@ use crate::{
     process::Cancel,
     state::{self, DATA_DIR, Loaded, Moved, State},
     term,
+    verdict::Verdict,
 };
 
 pub struct App {
     pub course: Course,
     pub state: State,
+    /// Cancelled by Ctrl-C: every check started through the app stops and kills its processes.
+    pub cancel: Cancel,
 }
 
 impl App {
-    pub fn new(course: Course) -> Result<Self> {
+    pub fn new(course: Course, cancel: Cancel) -> Result<Self> {
         let state = match State::load(&course)? {
             Loaded::Fine(state) => state,
             Loaded::Rebuilt { state, backup, why } => {
@@ -39,7 +42,11 @@ impl App {
                 state
             }
         };
-        Ok(App { course, state })
+        Ok(App {
+            course,
+            state,
+            cancel,
+        })
     }
 
     fn index(&self, name: Option<&str>) -> Result<usize> {
@@ -55,14 +62,18 @@ impl App {
     pub fn run(&mut self, name: Option<&str>) -> Result<ExitCode> {
         let i = self.index(name)?;
         let exercise = &self.course.exercises[i];
-        let workspace = Workspace::load(&self.course.root)?;
+        let workspace = Workspace::load(&self.course.root, &self.cancel)?;
         let checker = Checker {
             root: &self.course.root,
             workspace: &workspace,
-            cancel: Cancel::default(),
+            cancel: self.cancel.clone(),
             jobs: default_jobs(),
+            lint_all: false,
         };
         let report = checker.check(exercise, Side::Exercise)?;
+        if report.verdict == Verdict::Cancelled {
+            return Ok(ExitCode::from(130));
+        }
         let mut out = io::stdout().lock();
         term::report(&mut out, exercise, &report)?;
         let passed = report.verdict.passed();
@@ -87,14 +98,22 @@ impl App {
         } else if !exercise.hints.is_empty() {
             writeln!(out, "Stuck? `async-lings hint {}`", exercise.name)?;
         }
-        Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        Ok(if passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
     }
 
     pub fn hint(&mut self, name: Option<&str>, all: bool) -> Result<ExitCode> {
         let i = self.index(name)?;
         let exercise = &self.course.exercises[i];
         let total = exercise.hints.len();
-        let shown = if all { total } else { (self.state.hints[i] + 1).min(total) };
+        let shown = if all {
+            total
+        } else {
+            (self.state.hints[i] + 1).min(total)
+        };
         if shown > self.state.hints[i] {
             self.state.hints[i] = shown;
             self.state.save()?;
@@ -125,7 +144,11 @@ impl App {
                 name: &e.name,
                 lesson: e.lesson(),
                 path: e.path.to_string_lossy().into_owned(),
-                status: if self.state.done[i] { "done" } else { "pending" },
+                status: if self.state.done[i] {
+                    "done"
+                } else {
+                    "pending"
+                },
                 current: i == self.state.current,
                 hints_shown: self.state.hints[i],
             })
@@ -182,7 +205,10 @@ fn backup(root: &Path, exercise: &Exercise, content: &[u8]) -> Result<std::path:
         n += 1;
     }
     fs::write(&path, content).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path.strip_prefix(root).map(Path::to_path_buf).unwrap_or(path))
+    Ok(path
+        .strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or(path))
 }
 
 #[derive(Serialize)]

@@ -142,7 +142,10 @@ impl Course {
             if !self.root.join(&exercise.solution_path).is_file() {
                 problems.add(
                     Some(exercise_span(problems, &exercise.name)),
-                    &format!("solution file {} is missing", exercise.solution_path.display()),
+                    &format!(
+                        "solution file {} is missing",
+                        exercise.solution_path.display()
+                    ),
                     "write the solution there (it proves the exercise can be solved)",
                 );
             }
@@ -188,7 +191,11 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                 .into_iter()
                 .map(|e| {
                     let timeout = e.timeout.map(|t| (t.span().start, *t.get_ref()));
-                    let raw = RawExercise { name: e.name, dir: e.dir, timeout };
+                    let raw = RawExercise {
+                        name: e.name,
+                        dir: e.dir,
+                        timeout,
+                    };
                     let exercise = Exercise {
                         hints: e.hints,
                         mode: e.mode,
@@ -210,9 +217,16 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
             file.exercises
                 .into_iter()
                 .map(|e| {
-                    let raw = RawExercise { name: e.name, dir: e.dir, timeout: None };
+                    let raw = RawExercise {
+                        name: e.name,
+                        dir: e.dir,
+                        timeout: None,
+                    };
                     let exercise = Exercise {
-                        hints: [e.hint].into_iter().filter(|h| !h.trim().is_empty()).collect(),
+                        hints: [e.hint]
+                            .into_iter()
+                            .filter(|h| !h.trim().is_empty())
+                            .collect(),
                         mode: if e.test { Mode::Test } else { Mode::Run },
                         clippy: e.strict_clippy,
                         fails: (!e.skip_check_unsolved).then_some(Fails::Test),
@@ -262,9 +276,7 @@ fn resolve(
         problems.add(
             Some(name_at),
             &format!("exercise name `{name}` is not a plain identifier"),
-            &format!(
-                "use ASCII letters, digits and `_`, starting with a letter (e.g. `{fixed}`)"
-            ),
+            &format!("use ASCII letters, digits and `_`, starting with a letter (e.g. `{fixed}`)"),
         );
         return None;
     }
@@ -345,7 +357,10 @@ struct Problems<'a> {
 
 impl<'a> Problems<'a> {
     fn new(text: &'a str) -> Self {
-        Problems { text, list: Vec::new() }
+        Problems {
+            text,
+            list: Vec::new(),
+        }
     }
 
     fn add(&mut self, at: Option<usize>, what: &str, fix: &str) {

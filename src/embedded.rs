@@ -14,7 +14,10 @@ mod files {
 pub use files::FILES;
 
 pub fn file(path: &str) -> Option<&'static [u8]> {
-    FILES.iter().find(|(p, _)| *p == path).map(|(_, bytes)| *bytes)
+    FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, bytes)| *bytes)
 }
 
 /// The shipped version of a course file.
@@ -28,10 +31,11 @@ pub fn shipped(course: &Course, path: &Path) -> Result<Vec<u8>> {
         .canonicalize()
         .is_ok_and(|home| course.root.canonicalize().is_ok_and(|root| root == home));
     let info = std::fs::read(course.root.join(INFO_FILE)).unwrap_or_default();
-    if !built_here && file(INFO_FILE) == Some(info.as_slice()) {
-        if let Some(bytes) = file(&relative) {
-            return Ok(bytes.to_vec());
-        }
+    if !built_here
+        && file(INFO_FILE) == Some(info.as_slice())
+        && let Some(bytes) = file(&relative)
+    {
+        return Ok(bytes.to_vec());
     }
     let output = Command::new("git")
         .args(["show", &format!("HEAD:./{relative}")])

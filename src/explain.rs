@@ -148,9 +148,18 @@ fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
     const PANICS: [(&str, &Explanation); 5] = [
         ("there is no reactor running", &NO_RUNTIME),
         ("must be called from the context of a Tokio", &NO_RUNTIME),
-        ("Cannot start a runtime from within a runtime", &NESTED_RUNTIME),
-        ("can call blocking only when running on the multi-threaded runtime", &BLOCK_IN_PLACE),
-        ("called from outside of a `task::LocalSet`", &SPAWN_LOCAL_OUTSIDE),
+        (
+            "Cannot start a runtime from within a runtime",
+            &NESTED_RUNTIME,
+        ),
+        (
+            "can call blocking only when running on the multi-threaded runtime",
+            &BLOCK_IN_PLACE,
+        ),
+        (
+            "called from outside of a `task::LocalSet`",
+            &SPAWN_LOCAL_OUTSIDE,
+        ),
     ];
     PANICS
         .into_iter()

@@ -16,8 +16,9 @@ pub struct Version {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InfoFile {
-    /// Always 2 for this format.
-    pub format_version: i64,
+    /// Always 2 for this format (already read through [`Version`]).
+    #[serde(rename = "format_version")]
+    _format_version: i64,
     /// Shown once, the first time the learner starts the course.
     #[serde(default)]
     pub welcome_message: Option<String>,
@@ -92,8 +93,9 @@ pub enum Fails {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RustlingsInfoFile {
-    /// Always 1.
-    pub format_version: i64,
+    /// Always 1 (already read through [`Version`]).
+    #[serde(rename = "format_version")]
+    _format_version: i64,
     /// Shown once, the first time the learner starts the course.
     #[serde(default)]
     pub welcome_message: Option<String>,

@@ -8,18 +8,21 @@ mod check;
 mod cli;
 mod commands;
 mod course;
+mod dev;
 mod embedded;
 mod explain;
 mod info_file;
 mod init;
 mod process;
+mod report;
 mod state;
 mod term;
 mod verdict;
 mod verify;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, DevCommand};
 use course::{Course, Files};
+use process::Cancel;
 
 const WATCH_NOT_READY: &str = "watch mode is not built yet.
 
@@ -44,9 +47,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         return init::init(dir).map(|()| ExitCode::SUCCESS);
     }
     let root = match cli.course {
-        Some(dir) => course::find_root(&dir.canonicalize().with_context(|| {
-            format!("cannot open the course folder {}", dir.display())
-        })?)?,
+        Some(dir) => course::find_root(
+            &dir.canonicalize()
+                .with_context(|| format!("cannot open the course folder {}", dir.display()))?,
+        )?,
         None => course::find_root(&std::env::current_dir().context("no current directory")?)?,
     };
     // `reset` must work when the learner deleted the very file it restores.
@@ -55,14 +59,52 @@ fn run(cli: Cli) -> Result<ExitCode> {
         _ => Files::MustExist,
     };
     let course = Course::load(&root, files)?;
-    let mut app = commands::App::new(course)?;
-    match command {
+    let mut app = commands::App::new(course, interruptible())?;
+    let code = match command {
         Command::Watch => anyhow::bail!(WATCH_NOT_READY),
         Command::Run { name } => app.run(name.as_deref()),
         Command::Hint { name, all } => app.hint(name.as_deref(), all),
         Command::List { format } => app.list(format),
         Command::Reset { name } => app.reset(&name),
-        Command::Verify { solutions, jobs } => verify::verify(&mut app, solutions, jobs),
+        Command::Verify {
+            solutions,
+            jobs,
+            format,
+        } => verify::verify(&mut app, solutions, jobs, format),
+        Command::Dev(DevCommand::Check { only, jobs, format }) => {
+            let jobs = jobs.unwrap_or_else(check::default_jobs).max(1);
+            dev::check(&app.course, &app.cancel, jobs, only.as_deref(), format)
+        }
+        Command::Dev(DevCommand::Update) => dev::update(&app.course),
+        Command::Dev(DevCommand::New {
+            name,
+            lesson,
+            fails,
+        }) => dev::new(&app.course, &name, &lesson, &fails),
         Command::Init { .. } => unreachable!("handled above"),
+    }?;
+    Ok(if app.cancel.is_cancelled() {
+        ExitCode::from(130)
+    } else {
+        code
+    })
+}
+
+/// Ctrl-C (or SIGTERM) cancels the run in flight, which kills its processes: they live in their
+/// own process group, out of the terminal's reach. A second Ctrl-C exits at once.
+fn interruptible() -> Cancel {
+    let cancel = Cancel::default();
+    let handler = cancel.clone();
+    let installed = ctrlc::set_handler(move || {
+        if handler.is_cancelled() {
+            std::process::exit(130);
+        }
+        handler.cancel();
+    });
+    if let Err(error) = installed {
+        term::warning(&format!(
+            "Ctrl-C will not stop running checks cleanly: {error}"
+        ));
     }
+    cancel
 }

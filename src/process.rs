@@ -136,7 +136,11 @@ pub fn run(mut command: Command, limits: &Limits, cancel: &Cancel) -> Result<Fin
     wait_in_background(child, tx);
 
     let deadline = start + limits.timeout;
-    let mut exit = if registered { None } else { Some(Exit::Cancelled) };
+    let mut exit = if registered {
+        None
+    } else {
+        Some(Exit::Cancelled)
+    };
     let status = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
@@ -161,9 +165,18 @@ pub fn run(mut command: Command, limits: &Limits, cancel: &Cancel) -> Result<Fin
         None => Exit::Signal(status.signal().unwrap_or(0)),
     });
     let drain_until = Instant::now() + DRAIN_GRACE;
-    let stdout = out_rx.map(|rx| collect(&rx, drain_until)).unwrap_or_default();
-    let stderr = err_rx.map(|rx| collect(&rx, drain_until)).unwrap_or_default();
-    Ok(Finished { exit, stdout, stderr, elapsed: start.elapsed() })
+    let stdout = out_rx
+        .map(|rx| collect(&rx, drain_until))
+        .unwrap_or_default();
+    let stderr = err_rx
+        .map(|rx| collect(&rx, drain_until))
+        .unwrap_or_default();
+    Ok(Finished {
+        exit,
+        stdout,
+        stderr,
+        elapsed: start.elapsed(),
+    })
 }
 
 fn spawn_error(error: io::Error, program: &str) -> anyhow::Error {

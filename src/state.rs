@@ -45,7 +45,11 @@ pub struct State {
 /// What `State::load` had to repair, for the caller to report.
 pub enum Loaded {
     Fine(State),
-    Rebuilt { state: State, backup: PathBuf, why: String },
+    Rebuilt {
+        state: State,
+        backup: PathBuf,
+        why: String,
+    },
 }
 
 impl State {
@@ -55,15 +59,16 @@ impl State {
         let parsed = match fs::read_to_string(&path) {
             Ok(text) => toml::from_str::<StateFile>(&text).map_err(|e| e.message().to_owned()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(StateFile::default()),
-            Err(e) => Err(format!("cannot read it: {e}")),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", path.display()));
+            }
         };
         match parsed {
             Ok(file) => Ok(Loaded::Fine(State::from_file(path, names, file))),
             Err(why) => {
                 let backup = path.with_extension(format!("toml.bad-{}", timestamp()));
-                fs::rename(&path, &backup).with_context(|| {
-                    format!("cannot move the damaged {} aside", path.display())
-                })?;
+                fs::rename(&path, &backup)
+                    .with_context(|| format!("cannot move the damaged {} aside", path.display()))?;
                 let state = State::from_file(path, names, StateFile::default());
                 Ok(Loaded::Rebuilt { state, backup, why })
             }
@@ -73,19 +78,35 @@ impl State {
     fn from_file(path: PathBuf, names: Vec<String>, file: StateFile) -> Self {
         // Exercises no longer in info.toml drop out; new ones start pending.
         let done: Vec<bool> = names.iter().map(|n| file.done.contains(n)).collect();
-        let hints = names.iter().map(|n| file.hints.get(n).copied().unwrap_or(0)).collect();
+        let hints = names
+            .iter()
+            .map(|n| file.hints.get(n).copied().unwrap_or(0))
+            .collect();
         let current = file
             .current
             .and_then(|c| names.iter().position(|n| *n == c))
             .or_else(|| done.iter().position(|d| !d))
             .unwrap_or(0);
-        State { path, current, done, hints, welcomed: file.welcomed, names }
+        State {
+            path,
+            current,
+            done,
+            hints,
+            welcomed: file.welcomed,
+            names,
+        }
     }
 
     pub fn save(&self) -> Result<()> {
         let file = StateFile {
             current: self.names.get(self.current).cloned(),
-            done: self.names.iter().zip(&self.done).filter(|(_, d)| **d).map(|(n, _)| n.clone()).collect(),
+            done: self
+                .names
+                .iter()
+                .zip(&self.done)
+                .filter(|(_, d)| **d)
+                .map(|(n, _)| n.clone())
+                .collect(),
             hints: self
                 .names
                 .iter()
@@ -111,7 +132,6 @@ impl State {
 
     /// Records a verdict on exercise `i`; a pass of the current exercise moves on to the next
     /// pending one. Returns whether the current exercise changed.
-    #[must_use]
     pub fn record(&mut self, i: usize, passed: bool) -> Moved {
         self.done[i] = passed;
         if passed && i == self.current {
@@ -137,7 +157,12 @@ pub enum Moved {
 /// the new one, never half of one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("a file path has a parent")?;
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create {} (is the course folder read-only?)",
+            dir.display()
+        )
+    })?;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut file = fs::File::create(&tmp)?;
@@ -147,12 +172,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     write().map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        anyhow::Error::new(e).context(format!("cannot write {}", path.display()))
+        anyhow::Error::new(e).context(format!(
+            "cannot write {} (is the course folder read-only?)",
+            path.display()
+        ))
     })
 }
 
 pub fn timestamp() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

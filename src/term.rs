@@ -12,14 +12,15 @@ use crate::{
     check::{OUTPUT_CAP, Phase, Progress},
     course::{Course, Exercise},
     process::signal_name,
+    report::Case,
     state::State,
     verdict::{Report, Verdict},
 };
 
 /// Decides colour once for the whole process.
 pub fn init() {
-    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && io::stdout().is_terminal();
+    let color =
+        std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal();
     colored::control::set_override(color);
 }
 
@@ -49,7 +50,11 @@ pub fn strip_ansi(text: &str) -> String {
 }
 
 fn colored_text(text: &str) -> String {
-    if color_enabled() { text.to_owned() } else { strip_ansi(text) }
+    if color_enabled() {
+        text.to_owned()
+    } else {
+        strip_ansi(text)
+    }
 }
 
 pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
@@ -104,13 +109,19 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
             let tests = if n == 1 { "test" } else { "tests" };
             format!("{failed} {name}: {n} {tests} failed: {}", names.join(", "))
         }
-        Verdict::RunFailed(code) => format!("{failed} {name}: the program exited with status {code}"),
+        Verdict::RunFailed(code) => {
+            format!("{failed} {name}: the program exited with status {code}")
+        }
         Verdict::TimedOut(after) => format!(
             "{failed} {name}: timed out after {} and was killed",
             seconds(*after)
         ),
         Verdict::Crashed(signal) => {
-            format!("{failed} {name}: crashed ({}{})", signal_name(*signal), crash_hint(*signal))
+            format!(
+                "{failed} {name}: crashed ({}{})",
+                signal_name(*signal),
+                crash_hint(*signal)
+            )
         }
         Verdict::ClippyFailed => format!("{failed} {name}: clippy found problems"),
         Verdict::Cancelled => format!("{} {name}: cancelled", "-".yellow()),
@@ -127,7 +138,7 @@ fn crash_hint(signal: i32) -> &'static str {
 }
 
 pub fn seconds(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{}s", d.as_secs())
     } else {
         format!("{:.1}s", d.as_secs_f64())
@@ -137,10 +148,19 @@ pub fn seconds(d: Duration) -> String {
 pub fn hint(w: &mut impl Write, exercise: &Exercise, shown: usize) -> io::Result<()> {
     let total = exercise.hints.len();
     if total == 0 {
-        return writeln!(w, "{} has no hints. Read the comments at the top of its file.", exercise.name);
+        return writeln!(
+            w,
+            "{} has no hints. Read the comments at the top of its file.",
+            exercise.name
+        );
     }
     for (i, hint) in exercise.hints.iter().enumerate().take(shown) {
-        writeln!(w, "{} {}", format!("Hint {}/{total}:", i + 1).cyan().bold(), hint.trim())?;
+        writeln!(
+            w,
+            "{} {}",
+            format!("Hint {}/{total}:", i + 1).cyan().bold(),
+            hint.trim()
+        )?;
     }
     if shown < total {
         writeln!(w, "(`async-lings hint` again for the next one)")?;
@@ -155,7 +175,11 @@ pub fn list(w: &mut impl Write, course: &Course, state: &State) -> io::Result<()
             lesson = Some(exercise.lesson());
             writeln!(w, "{}", exercise.lesson().bold().underline())?;
         }
-        let status = if state.done[i] { "done".green() } else { "pending".yellow() };
+        let status = if state.done[i] {
+            "done".green()
+        } else {
+            "pending".yellow()
+        };
         let marker = if i == state.current { ">" } else { " " };
         writeln!(
             w,
@@ -165,7 +189,11 @@ pub fn list(w: &mut impl Write, course: &Course, state: &State) -> io::Result<()
         )?;
     }
     writeln!(w)?;
-    writeln!(w, "{}", progress_bar(state.done_count(), course.exercises.len(), 40))
+    writeln!(
+        w,
+        "{}",
+        progress_bar(state.done_count(), course.exercises.len(), 40)
+    )
 }
 
 pub fn error(error: &anyhow::Error) {
@@ -187,7 +215,9 @@ pub struct ProgressLine {
 
 impl ProgressLine {
     pub fn new() -> Self {
-        ProgressLine { enabled: io::stderr().is_terminal() }
+        ProgressLine {
+            enabled: io::stderr().is_terminal(),
+        }
     }
 
     pub fn show(&self, progress: Progress) {
@@ -211,27 +241,49 @@ impl ProgressLine {
     }
 }
 
-/// One line per exercise: verdict, time and the first error; then the totals.
-pub fn summary(w: &mut impl Write, exercises: &[&Exercise], reports: &[Report]) -> io::Result<()> {
-    let width = exercises.iter().map(|e| e.name.len()).max().unwrap_or(0);
-    for (exercise, report) in exercises.iter().zip(reports) {
-        let verdict = report.verdict.kind();
-        let verdict = if report.verdict.passed() { verdict.green() } else { verdict.red() };
-        let first = report.first_error().map(|e| strip_ansi(&e)).unwrap_or_default();
-        let first: String = first.chars().take(70).collect();
+/// One line per exercise: verdict, time and the first problem; then every other problem and
+/// the totals.
+pub fn summary(w: &mut impl Write, course_problems: &[String], cases: &[Case]) -> io::Result<()> {
+    let width = cases
+        .iter()
+        .map(|c| c.exercise.name.len())
+        .max()
+        .unwrap_or(0);
+    for case in cases {
+        let mark = if case.passed {
+            "✓".green()
+        } else {
+            "✗".red()
+        };
+        let first = case
+            .problems
+            .first()
+            .map(|p| strip_ansi(p))
+            .unwrap_or_default();
+        let first: String = first.chars().take(90).collect();
         writeln!(
             w,
-            "{:<width$}  {verdict:<9} {:>6}  {first}",
-            exercise.name,
-            seconds(report.duration)
+            "{mark} {:<width$}  {:<9} {:>6}  {first}",
+            case.exercise.name,
+            case.verdict,
+            seconds(case.duration)
         )?;
+        for problem in case.problems.iter().skip(1) {
+            writeln!(w, "  {:<width$}  {}", "", strip_ansi(problem))?;
+        }
     }
-    let passed = reports.iter().filter(|r| r.verdict.passed()).count();
-    let total = reports.len();
+    for problem in course_problems {
+        writeln!(w, "{} {problem}", "✗".red())?;
+    }
+    let passed = cases.iter().filter(|c| c.passed).count();
     writeln!(w)?;
-    writeln!(w, "{passed} passed, {} failed", total - passed)?;
-    if passed < total {
-        writeln!(w, "`async-lings run NAME` shows the details of one exercise.")?;
+    writeln!(w, "{passed} passed, {} failed", cases.len() - passed)?;
+    if !course_problems.is_empty() {
+        writeln!(
+            w,
+            "and {} problems with the course as a whole",
+            course_problems.len()
+        )?;
     }
     Ok(())
 }

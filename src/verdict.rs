@@ -43,7 +43,6 @@ impl Verdict {
 
 #[derive(Debug, Clone)]
 pub struct Report {
-    pub exercise: String,
     pub verdict: Verdict,
     /// Compiler (or clippy) errors and warnings, errors first.
     pub diagnostics: Vec<Diagnostic>,
@@ -55,9 +54,8 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(exercise: &str) -> Self {
+    pub fn new() -> Self {
         Report {
-            exercise: exercise.to_owned(),
             verdict: Verdict::Passed,
             diagnostics: Vec::new(),
             output: String::new(),
@@ -70,7 +68,11 @@ impl Report {
     /// The first thing to show a learner: the first compile error, or the first failing test.
     pub fn first_error(&self) -> Option<String> {
         if let Some(d) = self.diagnostics.iter().find(|d| d.is_error()) {
-            let code = d.code.as_deref().map(|c| format!("[{c}] ")).unwrap_or_default();
+            let code = d
+                .code
+                .as_deref()
+                .map(|c| format!("[{c}] "))
+                .unwrap_or_default();
             return Some(format!("{code}{}", d.message));
         }
         match &self.verdict {
@@ -79,7 +81,11 @@ impl Report {
                 Some(format!("test {} failed", names[0]))
             }
             Verdict::TimedOut(after) => Some(format!("timed out after {}s", after.as_secs())),
-            _ => self.output.lines().find(|l| !l.trim().is_empty()).map(str::to_owned),
+            _ => self
+                .output
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_owned),
         }
     }
 }

@@ -9,25 +9,54 @@ use crate::{
     check::{Checker, Side, default_jobs},
     commands::App,
     course::Exercise,
-    process::Cancel,
+    report::{self, Case, ReportFormat},
     term,
+    verdict::Report,
 };
 
-pub fn verify(app: &mut App, solutions: bool, jobs: Option<usize>) -> Result<ExitCode> {
-    let workspace = Workspace::load(&app.course.root)?;
+pub fn verify(
+    app: &mut App,
+    solutions: bool,
+    jobs: Option<usize>,
+    format: ReportFormat,
+) -> Result<ExitCode> {
+    let workspace = Workspace::load(&app.course.root, &app.cancel)?;
     let checker = Checker {
         root: &app.course.root,
         workspace: &workspace,
-        cancel: Cancel::default(),
+        cancel: app.cancel.clone(),
         jobs: jobs.unwrap_or_else(default_jobs).max(1),
+        lint_all: false,
     };
-    let side = if solutions { Side::Solution } else { Side::Exercise };
+    let side = if solutions {
+        Side::Solution
+    } else {
+        Side::Exercise
+    };
     let exercises: Vec<&Exercise> = app.course.exercises.iter().collect();
     let bar = term::ProgressLine::new();
     let reports = checker.check_all(&exercises, side, &|p| bar.show(p))?;
     bar.clear();
+    if app.cancel.is_cancelled() {
+        return Ok(ExitCode::from(130));
+    }
 
-    term::summary(&mut io::stdout().lock(), &exercises, &reports)?;
+    let cases: Vec<Case> = exercises
+        .iter()
+        .zip(&reports)
+        .map(|(exercise, report)| Case {
+            exercise,
+            verdict: report.verdict.kind(),
+            passed: report.verdict.passed(),
+            duration: report.duration,
+            problems: report.first_error().into_iter().collect(),
+            output: full_output(report),
+        })
+        .collect();
+    report::write(&mut io::stdout().lock(), format, "verify", &[], &cases)?;
+    if format == ReportFormat::Text && cases.iter().any(|c| !c.passed) {
+        println!("`async-lings run NAME` shows the details of one exercise.");
+    }
     if side == Side::Exercise {
         for (i, report) in reports.iter().enumerate() {
             app.state.done[i] = report.verdict.passed();
@@ -35,5 +64,20 @@ pub fn verify(app: &mut App, solutions: bool, jobs: Option<usize>) -> Result<Exi
         app.state.save()?;
     }
     let all_passed = reports.iter().all(|r| r.verdict.passed());
-    Ok(if all_passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if all_passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The compiler's words and the program's output, for a report's failure body.
+fn full_output(report: &Report) -> String {
+    let mut text: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.rendered.as_str())
+        .collect();
+    text.push(&report.output);
+    text.join("\n")
 }

@@ -1,9 +1,8 @@
 // rwlock_concurrent_readers
 //
-// A small web site is shared between tasks. `render` keeps the site locked for the whole
-// 100 ms it takes to render a page (the site must not change halfway through a page), and
-// `publish` changes the title. With a `Mutex`, renders wait for each other: four pages take
-// 400 ms although they only READ the site.
+// `render` keeps the shared site locked for the 100 ms a page takes (the site must not change
+// halfway through a page); `publish` changes the title. With a `Mutex`, renders wait for each
+// other: four pages take 400 ms although they only READ the site.
 //
 // Let any number of renders hold the lock at the same time, while `publish` still gets it
 // alone (and so waits for the renders in progress). tokio's `RwLock` does exactly that.

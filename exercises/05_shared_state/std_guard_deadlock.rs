@@ -1,9 +1,8 @@
 // std_guard_deadlock
 //
-// A price cache is shared through a `std::sync::Mutex`. `refresh` downloads new prices (slow)
-// and stores them; `cheapest` reads the cache (fast). The test runs both on ONE thread with
-// `tokio::join!`, and it hangs forever: `refresh` keeps the cache locked while it waits for the
-// download, so `cheapest` blocks the only thread in `lock()`, and `refresh` can never resume.
+// `refresh` downloads prices (slow) into a cache behind a std `Mutex`; `cheapest` reads it. The
+// test runs both on ONE thread with `tokio::join!` and hangs: `refresh` holds the lock while it
+// awaits the download, `cheapest` blocks the only thread in `lock()`, so nothing can go on.
 //
 // Fix `refresh` so that no std guard is alive across an `.await`. Readers must never have to
 // wait for the download: while it runs, they see the old prices.

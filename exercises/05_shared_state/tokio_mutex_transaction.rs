@@ -1,9 +1,8 @@
 // tokio_mutex_transaction
 //
-// Several tasks share one database `Connection` behind an `Arc<tokio::sync::Mutex<_>>`. A
-// transaction is three awaited steps (BEGIN, ADD, COMMIT) that must reach the wire together:
-// no other task may send anything in between. Right now `run_transaction` locks the connection
-// separately for every step, so the transactions of different tasks get mixed up.
+// Tasks share one database `Connection` behind an `Arc<tokio::sync::Mutex<_>>`. A transaction
+// is three awaited steps (BEGIN, ADD, COMMIT) that no other task may interrupt, but
+// `run_transaction` locks the connection anew for every step, so transactions get mixed up.
 //
 // Hold the lock for the whole transaction. This is exactly the case for tokio's `Mutex`: its
 // guard may be kept across `.await` (a std guard may not).

@@ -1,9 +1,8 @@
 // actor_inventory
 //
-// The shop's stock used to be an `Arc<Mutex<HashMap<..>>>` shared by every task. Now it is an
-// actor: ONE task owns the HashMap (no lock at all) and the other tasks send it commands over
-// an mpsc channel; each command that needs an answer carries a oneshot Sender for the reply.
-// `Inventory` is the cheap, cloneable handle that hides the channels.
+// The shop's stock used to be an `Arc<Mutex<HashMap<..>>>`. Now it is an actor: ONE task owns
+// the HashMap (no lock at all) and serves commands sent over an mpsc channel; a command that
+// needs an answer carries a oneshot Sender. `Inventory` is the cloneable handle for callers.
 //
 // Every `take` that asks for more than is in stock fails with a panic instead of an error.
 // Find the command that is left without an answer, and answer it.

@@ -1,8 +1,7 @@
 // mpsc_recv_loop_hangs
 //
 // `download_sizes` fetches every URL in its own task; each task sends `(url, size)` back over
-// an mpsc channel and the function collects the answers. All the downloads finish, yet
-// `download_sizes` never returns: the tests hang.
+// an mpsc channel. All the downloads finish, yet `download_sizes` never returns: tests hang.
 //
 // `rx.recv()` returns `None` only once EVERY `Sender` is gone. The tasks drop their clones when
 // they finish, but one more `Sender` is still alive. Make the collecting loop end once all

@@ -27,7 +27,7 @@ impl Future for Countdown {
     /// How many times `poll` was called.
     type Output = u32;
 
-    // `poll` takes a pinned `self`; `mut` because the body changes the fields (Countdown is Unpin).
+    // A pinned `self`, as the trait says; `mut` lets the body change the fields (Countdown: Unpin).
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
         self.polls += 1;
         if self.left == 0 {

@@ -1,0 +1,321 @@
+//! `dev check`: every exercise fails as shipped in its declared way, every solution passes its
+//! tests, clippy and rustfmt, and the manifests match info.toml.
+
+use std::{
+    collections::HashSet,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+    time::Duration,
+};
+
+use anyhow::{Context, Result};
+
+use crate::{
+    cargo::Workspace,
+    check::{Checker, Side},
+    course::{Course, Exercise, Fails, Format},
+    process::{self, Cancel, Limits},
+    report::{self, Case, ReportFormat},
+    term,
+    verdict::Report,
+};
+
+pub fn check(
+    course: &Course,
+    cancel: &Cancel,
+    jobs: usize,
+    only: Option<&str>,
+    format: ReportFormat,
+) -> Result<ExitCode> {
+    let workspace = Workspace::load(&course.root, cancel)?;
+    let exercises: Vec<&Exercise> = match only {
+        Some(name) => vec![course.get(name)?],
+        None => course.exercises.iter().collect(),
+    };
+    let mut course_problems = if only.is_none() {
+        manifest_problems(course, &workspace)
+    } else {
+        Vec::new()
+    };
+    let checker = Checker {
+        root: &course.root,
+        workspace: &workspace,
+        cancel: cancel.clone(),
+        jobs,
+        lint_all: false,
+    };
+    let bar = term::ProgressLine::new();
+    // Bins missing from the manifests cannot be built: they are reported above instead.
+    let buildable: Vec<&Exercise> = exercises
+        .iter()
+        .copied()
+        .filter(|e| workspace.bin(&e.name).is_ok() && workspace.bin(&e.solution_bin()).is_ok())
+        .collect();
+    let shipped = checker.check_all(&buildable, Side::Exercise, &|p| bar.show(p))?;
+    let linting = Checker {
+        lint_all: true,
+        ..checker
+    };
+    let solved = linting.check_all(&buildable, Side::Solution, &|p| bar.show(p))?;
+    bar.clear();
+    if cancel.is_cancelled() {
+        return Ok(ExitCode::from(130));
+    }
+    let unformatted = unformatted_solutions(course, &buildable, cancel)?;
+
+    let mut cases = Vec::new();
+    for exercise in &exercises {
+        let mut problems = static_problems(course, exercise);
+        let at = buildable.iter().position(|e| e.name == exercise.name);
+        if let Some(i) = at {
+            problems.extend(shipped_problems(course, exercise, &shipped[i]));
+            if !solved[i].verdict.passed() {
+                let what = solved[i]
+                    .first_error()
+                    .map(|e| term::strip_ansi(&e))
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "the solution {} does not pass ({}): {what}",
+                    exercise.solution_path.display(),
+                    solved[i].verdict.kind()
+                ));
+            }
+        } else {
+            problems.push("not built: its [[bin]] entries are missing (see above)".to_owned());
+        }
+        if unformatted.contains(&exercise.name) {
+            problems.push(format!(
+                "{} is not rustfmt-clean: run `rustfmt --edition 2024 {0}`",
+                exercise.solution_path.display()
+            ));
+        }
+        let duration = at.map_or(Duration::ZERO, |i| shipped[i].duration + solved[i].duration);
+        let verdict = at.map(|i| shipped[i].verdict.kind()).unwrap_or("missing");
+        cases.push(Case {
+            exercise,
+            verdict,
+            passed: problems.is_empty(),
+            duration,
+            problems,
+            output: at.map(|i| solved[i].output.clone()).unwrap_or_default(),
+        });
+    }
+    course_problems.sort();
+    let all_good = course_problems.is_empty() && cases.iter().all(|c| c.passed);
+    report::write(
+        &mut std::io::stdout().lock(),
+        format,
+        "dev check",
+        &course_problems,
+        &cases,
+    )?;
+    Ok(if all_good {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Checks on the files alone: a test, hints, a solution that differs.
+fn static_problems(course: &Course, exercise: &Exercise) -> Vec<String> {
+    let mut problems = Vec::new();
+    let read = |p: &Path| fs::read_to_string(course.root.join(p)).unwrap_or_default();
+    let (shipped, solution) = (read(&exercise.path), read(&exercise.solution_path));
+    let has_test = |text: &str| text.contains("#[test]") || text.contains("#[tokio::test");
+    if !has_test(&shipped) {
+        problems.push(format!(
+            "{} has no #[test] or #[tokio::test]",
+            exercise.path.display()
+        ));
+    }
+    if exercise.hints.iter().all(|h| h.trim().is_empty()) {
+        problems.push("no hints: add at least one to `hints` in info.toml".to_owned());
+    }
+    if shipped == solution {
+        problems.push(format!(
+            "the solution is identical to the exercise: {} must contain the broken version",
+            exercise.path.display()
+        ));
+    }
+    problems
+}
+
+/// Does the shipped exercise fail the way info.toml says?
+fn shipped_problems(course: &Course, exercise: &Exercise, report: &Report) -> Vec<String> {
+    let Some(fails) = exercise.fails else {
+        return Vec::new();
+    };
+    let actual = report.verdict.kind();
+    if report.verdict.passed() {
+        return vec![format!(
+            "the exercise already passes as shipped (it should fail: {})",
+            fails_name(fails)
+        )];
+    }
+    // rustlings courses only say that an exercise fails, not how.
+    if course.format == Format::Rustlings {
+        return Vec::new();
+    }
+    if actual != fails_name(fails) {
+        let what = report
+            .first_error()
+            .map(|e| term::strip_ansi(&e))
+            .unwrap_or_default();
+        return vec![format!(
+            "declared `fails = \"{}\"` but it fails with {actual}: {what}",
+            fails_name(fails)
+        )];
+    }
+    let errors: Vec<_> = report.diagnostics.iter().filter(|d| d.is_error()).collect();
+    exercise
+        .errors
+        .iter()
+        .filter(|expected| {
+            !errors.iter().any(|d| {
+                d.code.as_deref() == Some(expected.as_str())
+                    || d.message.contains(expected.as_str())
+            })
+        })
+        .map(|expected| {
+            let seen: Vec<String> = errors
+                .iter()
+                .map(|d| d.code.clone().unwrap_or_else(|| d.message.clone()))
+                .collect();
+            format!(
+                "expected the error `{expected}`, but the compiler said: {}",
+                seen.join(", ")
+            )
+        })
+        .collect()
+}
+
+pub fn fails_name(fails: Fails) -> &'static str {
+    match fails {
+        Fails::Compile => "compile",
+        Fails::Test => "test",
+        Fails::Timeout => "timeout",
+        Fails::Run => "run",
+        Fails::Clippy => "clippy",
+    }
+}
+
+/// The manifests list exactly the exercises of info.toml, at their paths; no stray files.
+fn manifest_problems(course: &Course, workspace: &Workspace) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut expected_bins = HashSet::new();
+    let mut packages = HashSet::new();
+    for exercise in &course.exercises {
+        for (bin, path) in [
+            (exercise.name.clone(), &exercise.path),
+            (exercise.solution_bin(), &exercise.solution_path),
+        ] {
+            match workspace.bin(&bin) {
+                Ok(found) => {
+                    packages.insert(found.package.clone());
+                    if !same_file(&found.src_path, &course.root.join(path)) {
+                        problems.push(format!(
+                            "[[bin]] `{bin}` points at {}, not {}: run `async-lings dev update`",
+                            found.src_path.display(),
+                            path.display()
+                        ));
+                    }
+                }
+                Err(_) => problems.push(format!(
+                    "no [[bin]] `{bin}` for {}: run `async-lings dev update`",
+                    path.display()
+                )),
+            }
+            expected_bins.insert(bin);
+        }
+    }
+    for (name, bin) in workspace.bins() {
+        if packages.contains(&bin.package) && !expected_bins.contains(name) {
+            problems.push(format!(
+                "stale [[bin]] `{name}` in package `{}` is not in info.toml: run `async-lings dev update`",
+                bin.package
+            ));
+        }
+    }
+    let known: HashSet<PathBuf> = course
+        .exercises
+        .iter()
+        .flat_map(|e| [e.path.clone(), e.solution_path.clone()])
+        .collect();
+    for side in ["exercises", "solutions"] {
+        for file in rust_files(&course.root.join(side)) {
+            let relative = file
+                .strip_prefix(&course.root)
+                .unwrap_or(&file)
+                .to_path_buf();
+            if !known.contains(&relative) {
+                problems.push(format!(
+                    "orphan file {} belongs to no exercise in info.toml: add an entry for it or delete it",
+                    relative.display()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The exercises whose solution file `rustfmt --check` would change.
+fn unformatted_solutions(
+    course: &Course,
+    exercises: &[&Exercise],
+    cancel: &Cancel,
+) -> Result<HashSet<String>> {
+    let mut unformatted = HashSet::new();
+    if exercises.is_empty() {
+        return Ok(unformatted);
+    }
+    let mut command = Command::new("rustfmt");
+    command
+        .args(["--check", "--edition", "2024"])
+        .current_dir(&course.root);
+    for exercise in exercises {
+        command.arg(&exercise.solution_path);
+    }
+    let limits = Limits {
+        timeout: Duration::from_secs(120),
+        cap: 4 << 20,
+        merge_stderr: true,
+    };
+    let finished = process::run(command, &limits, cancel)
+        .context("cannot run rustfmt (install it with `rustup component add rustfmt`)")?;
+    let output = finished.stdout.text();
+    for exercise in exercises {
+        let path = exercise.solution_path.to_string_lossy();
+        if output
+            .lines()
+            .any(|l| l.starts_with("Diff in ") && l.contains(path.as_ref()))
+        {
+            unformatted.insert(exercise.name.clone());
+        }
+    }
+    Ok(unformatted)
+}

@@ -1,0 +1,81 @@
+//! Each matcher against diagnostics recorded from real rustc 1.95 output
+//! (tests/fixtures/diagnostics, made with `cargo build --message-format=json-diagnostic-rendered-ansi`).
+
+use super::*;
+use crate::cargo::RawDiagnostic;
+
+fn recorded(name: &str) -> Vec<Diagnostic> {
+    let path = format!(
+        "{}/tests/fixtures/diagnostics/{name}.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            serde_json::from_value::<RawDiagnostic>(value["message"].clone())
+                .unwrap()
+                .into_diagnostic()
+        })
+        .collect()
+}
+
+fn explained(name: &str) -> Vec<&'static str> {
+    let mut report = Report::new();
+    report.verdict = Verdict::CompileFailed;
+    report.diagnostics = recorded(name);
+    assert!(
+        !report.diagnostics.is_empty(),
+        "{name}: no diagnostics recorded"
+    );
+    explain(&report).iter().map(|e| e.id).collect()
+}
+
+#[test]
+fn compiler_mistakes() {
+    assert_eq!(explained("e0308"), ["missing-await"]);
+    assert_eq!(explained("e0599"), ["method-on-future"]);
+    assert_eq!(explained("e0277"), ["try-on-future"]);
+    assert_eq!(explained("mustuse"), ["unawaited-future"]);
+    assert_eq!(explained("e0373"), ["spawn-not-static"]);
+    assert_eq!(explained("e0597"), ["spawn-not-static"]);
+    assert_eq!(explained("guard"), ["guard-across-await"]);
+    assert_eq!(explained("rc"), ["rc-across-await"]);
+    assert_eq!(explained("e0752"), ["async-main"]);
+    assert_eq!(explained("e0728"), ["await-outside-async"]);
+}
+
+#[test]
+fn summaries_are_dropped() {
+    // Each recording has a "For more information" note; only the error itself remains.
+    assert_eq!(recorded("e0308").len(), 1);
+}
+
+fn runtime(output: &str, verdict: Verdict) -> Vec<&'static str> {
+    let mut report = Report::new();
+    report.verdict = verdict;
+    report.output = output.to_owned();
+    explain(&report).iter().map(|e| e.id).collect()
+}
+
+#[test]
+fn runtime_mistakes() {
+    let failed = || Verdict::TestsFailed(vec!["t".into()]);
+    // Panic messages as printed by tokio 1.54.
+    let no_reactor = "thread 'main' panicked at src/main.rs:1:21:\nthere is no reactor running, must be called from the context of a Tokio 1.x runtime";
+    assert_eq!(runtime(no_reactor, failed()), ["no-runtime"]);
+    let nested = "panicked at tokio-1.54.1/src/runtime/scheduler/multi_thread/mod.rs:89:9:\nCannot start a runtime from within a runtime. This happens because a function (like `block_on`) attempted to block the current thread";
+    assert_eq!(runtime(nested, failed()), ["nested-runtime"]);
+    let local =
+        "`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`";
+    assert_eq!(runtime(local, failed()), ["spawn-local-outside-localset"]);
+    assert_eq!(
+        runtime("running 1 test\n", Verdict::TimedOut(DEFAULT)),
+        ["timeout"]
+    );
+    // A passing run explains nothing, whatever it printed.
+    assert!(runtime(no_reactor, Verdict::Passed).is_empty());
+}
+
+const DEFAULT: std::time::Duration = std::time::Duration::from_secs(10);

@@ -1,0 +1,229 @@
+//! run, hint, list, reset on the basic fixture.
+
+use predicates::prelude::*;
+
+use crate::Fixture;
+
+#[test]
+fn run_passing_marks_done_and_moves_on() {
+    let course = Fixture::new("basic");
+    course
+        .cmd(&["run"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ passes passed"))
+        .stdout(predicate::str::contains("solutions/lesson/passes.rs"))
+        .stdout(predicate::str::contains("Next up: compile_error"));
+    let state = course.state();
+    assert!(state.contains("current = \"compile_error\""), "{state}");
+    assert!(state.contains("done = [\"passes\"]"), "{state}");
+}
+
+#[test]
+fn run_compile_error_shows_the_error_and_the_async_explanation() {
+    let course = Fixture::new("basic");
+    course
+        .cmd(&["run", "compile_error"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[E0308]: mismatched types"))
+        .stdout(predicate::str::contains(
+            "exercises/lesson/compile_error.rs:7:18",
+        ))
+        .stdout(predicate::str::contains("does not compile: 1 error"))
+        .stdout(predicate::str::contains(
+            "why: Calling an async fn does not run it",
+        ));
+}
+
+#[test]
+fn run_failing_test_names_it_and_shows_its_output() {
+    let course = Fixture::new("basic");
+    course
+        .cmd(&["run", "fails_test"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "1 test failed: tests::answer_is_42",
+        ))
+        .stdout(predicate::str::contains("left: 41"))
+        .stdout(predicate::str::contains("async-lings hint fails_test"));
+}
+
+#[test]
+fn fixing_the_file_makes_it_pass() {
+    let course = Fixture::new("basic");
+    course.cmd(&["run", "fails_test"]).assert().code(1);
+    let fixed = course
+        .read("exercises/lesson/fails_test.rs")
+        .replace("41", "42");
+    course.write("exercises/lesson/fails_test.rs", &fixed);
+    course.cmd(&["run", "fails_test"]).assert().code(0);
+    assert!(course.state().contains("\"fails_test\""));
+}
+
+#[test]
+fn crash_is_reported_with_its_signal() {
+    Fixture::new("basic")
+        .cmd(&["run", "crashes"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("crashed (SIGABRT"));
+}
+
+#[test]
+fn huge_output_is_capped_with_a_marker() {
+    let output = Fixture::new("basic")
+        .cmd(&["run", "floods"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&output);
+    assert!(text.contains("output truncated"), "no truncation marker");
+    // 50 000 lines of 43 bytes were printed; about 100 KiB are kept.
+    assert!(output.len() < 120 << 10, "kept {} bytes", output.len());
+}
+
+#[test]
+fn run_mode_requires_main_to_succeed() {
+    Fixture::new("basic")
+        .cmd(&["run", "run_mode"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("the program exited with status 3"));
+}
+
+#[test]
+fn hints_are_revealed_one_level_at_a_time_and_remembered() {
+    let course = Fixture::new("basic");
+    let hint = |args: &[&str]| {
+        let out = course
+            .cmd(args)
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let first = hint(&["hint"]);
+    assert!(
+        first.contains("Hint 1/3: first hint") && !first.contains("second hint"),
+        "{first}"
+    );
+    let second = hint(&["hint", "passes"]);
+    assert!(
+        second.contains("Hint 1/3") && second.contains("Hint 2/3: second hint"),
+        "{second}"
+    );
+    assert!(!second.contains("third hint"), "{second}");
+    assert!(course.state().contains("passes = 2"));
+    let all = hint(&["hint", "--all"]);
+    assert!(all.contains("Hint 3/3: third hint"), "{all}");
+    assert!(!hint(&["hint"]).contains("again for the next one"));
+}
+
+#[test]
+fn list_shows_progress_and_json_for_tools() {
+    let course = Fixture::new("basic");
+    course.cmd(&["run", "passes"]).assert().code(0);
+    course
+        .cmd(&["list"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("lesson"))
+        .stdout(predicate::str::is_match(r"  passes\s+done").unwrap())
+        .stdout(predicate::str::is_match(r"> compile_error\s+pending").unwrap())
+        .stdout(predicate::str::contains("1/7"));
+    let out = course
+        .cmd(&["list", "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["done"], 1);
+    assert_eq!(json["total"], 7);
+    assert_eq!(json["exercises"][0]["name"], "passes");
+    assert_eq!(json["exercises"][0]["status"], "done");
+    assert_eq!(json["exercises"][1]["current"], true);
+    assert_eq!(
+        json["exercises"][1]["path"],
+        "exercises/lesson/compile_error.rs"
+    );
+}
+
+#[test]
+fn reset_restores_the_shipped_file_and_keeps_a_backup() {
+    let course = Fixture::new("basic");
+    let shipped = course.read("exercises/lesson/fails_test.rs");
+    course.write("exercises/lesson/fails_test.rs", "// my work in progress\n");
+    let out = course
+        .cmd(&["reset", "fails_test"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(course.read("exercises/lesson/fails_test.rs"), shipped);
+    let backup = out.trim().rsplit(' ').next().unwrap();
+    assert!(
+        backup.starts_with(".async-lings/backups/fails_test-"),
+        "{out}"
+    );
+    assert_eq!(course.read(backup), "// my work in progress\n");
+    course
+        .cmd(&["reset", "fails_test"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("already as shipped"));
+}
+
+#[test]
+fn reset_brings_back_a_deleted_file() {
+    let course = Fixture::new("basic");
+    std::fs::remove_file(course.path().join("exercises/lesson/passes.rs")).unwrap();
+    course
+        .cmd(&["run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "exercise file exercises/lesson/passes.rs is missing",
+        ))
+        .stderr(predicate::str::contains("async-lings reset passes"));
+    course.cmd(&["reset", "passes"]).assert().code(0);
+    course.cmd(&["run"]).assert().code(0);
+}
+
+#[test]
+fn init_writes_the_built_in_course() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("course");
+    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+    cmd.arg("init")
+        .arg(&target)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("cd "));
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        std::fs::read_to_string(target.join("info.toml")).unwrap(),
+        std::fs::read_to_string(repo.join("info.toml")).unwrap()
+    );
+    assert!(target.join("Cargo.toml").is_file() && target.join(".gitignore").is_file());
+    // The copy is a valid course that async-lings can list.
+    let mut list = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+    list.arg("list").current_dir(&target).assert().code(0);
+    // And it refuses to write over it.
+    let mut again = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+    again
+        .arg("init")
+        .arg(&target)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists and is not empty"));
+}

@@ -1,0 +1,49 @@
+//! verify: every exercise in one build, with a summary.
+
+use crate::Fixture;
+
+#[test]
+fn verify_reports_every_exercise_and_records_progress() {
+    let course = Fixture::new("basic");
+    let out = course
+        .cmd(&["verify"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let verdict = |name: &str| {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{out}"));
+        line.split_whitespace().nth(1).unwrap().to_owned()
+    };
+    assert_eq!(verdict("passes"), "passed");
+    assert_eq!(verdict("compile_error"), "compile");
+    assert_eq!(verdict("fails_test"), "test");
+    assert_eq!(verdict("hangs"), "timeout");
+    assert_eq!(verdict("crashes"), "crash");
+    assert_eq!(verdict("floods"), "test");
+    assert_eq!(verdict("run_mode"), "run");
+    assert!(out.contains("1 passed, 6 failed"), "{out}");
+    assert!(course.state().contains("done = [\"passes\"]"));
+}
+
+#[test]
+fn verify_solutions_all_pass() {
+    let course = Fixture::new("basic");
+    let out = course
+        .cmd(&["verify", "--solutions", "--jobs", "2"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("7 passed, 0 failed")
+    );
+}
