@@ -7,7 +7,12 @@
 use std::{env, fmt::Write as _, fs, path::Path};
 
 fn main() {
-    for watched in ["info.toml", "exercises/Cargo.toml", "solutions"] {
+    for watched in [
+        "info.toml",
+        "Cargo.lock",
+        "exercises/Cargo.toml",
+        "solutions",
+    ] {
         println!("cargo:rerun-if-changed={watched}");
     }
     let out = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
@@ -15,6 +20,8 @@ fn main() {
     let _ = fs::remove_dir_all(&copy_root);
     let mut files = Vec::new();
     collect(Path::new("info.toml"), &mut files);
+    // The lock file pins tokio for `init`: a new course builds with the versions tested here.
+    collect(Path::new("Cargo.lock"), &mut files);
     collect(Path::new("exercises"), &mut files);
     collect(Path::new("solutions"), &mut files);
     files.sort();
@@ -43,7 +50,7 @@ fn collect(path: &Path, files: &mut Vec<String>) {
     } else if path.is_file()
         && path
             .extension()
-            .is_some_and(|e| e == "rs" || e == "md" || e == "toml")
+            .is_some_and(|e| e == "rs" || e == "md" || e == "toml" || e == "lock")
     {
         files.push(path.to_string_lossy().into_owned());
     }

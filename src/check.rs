@@ -202,11 +202,10 @@ impl Checker<'_> {
             }
         });
         for (i, outcome) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            let (verdict, output, truncated, elapsed) = outcome?;
+            let (verdict, output, elapsed) = outcome?;
             let report = &mut reports[i];
             report.verdict = verdict;
             report.output = output;
-            report.truncated = truncated;
             report.duration += elapsed;
         }
         Ok(())
@@ -217,7 +216,7 @@ impl Checker<'_> {
         exe: &Path,
         timeout: Duration,
         tests: bool,
-    ) -> Result<(Verdict, String, bool, Duration)> {
+    ) -> Result<(Verdict, String, Duration)> {
         let mut command = Command::new(exe);
         // Backtraces bury the one line a learner needs: the assertion message.
         command.current_dir(self.root).env("RUST_BACKTRACE", "0");
@@ -239,7 +238,7 @@ impl Checker<'_> {
             Exit::TimedOut => Verdict::TimedOut(timeout),
             Exit::Cancelled => Verdict::Cancelled,
         };
-        Ok((verdict, output, finished.stdout.truncated, finished.elapsed))
+        Ok((verdict, output, finished.elapsed))
     }
 }
 

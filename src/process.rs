@@ -3,6 +3,7 @@
 //! process in the group is killed before `run` returns.
 
 use std::{
+    collections::VecDeque,
     io::{self, Read},
     os::unix::process::{CommandExt, ExitStatusExt},
     process::{Child, Command, ExitStatus, Stdio},
@@ -43,7 +44,6 @@ pub enum Exit {
 #[derive(Debug, Default, Clone)]
 pub struct Captured {
     pub bytes: Vec<u8>,
-    pub truncated: bool,
 }
 
 impl Captured {
@@ -198,25 +198,41 @@ fn kill_group(pgid: Pid) {
     let _ = killpg(pgid, Signal::SIGKILL);
 }
 
-/// Reads `source` to its end on a thread, keeping the first `cap` bytes.
+/// Reads `source` to its end on a thread. Past `cap` bytes, it keeps the first and the last
+/// half (a test run's summary is at its end) with a marker where the middle was dropped.
 fn capture(mut source: impl Read + Send + 'static, cap: usize) -> mpsc::Receiver<Captured> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let mut captured = Captured::default();
+        let half = cap / 2;
+        let mut head: Vec<u8> = Vec::new();
+        let mut tail: VecDeque<u8> = VecDeque::new();
+        let mut dropped = 0usize;
         let mut buf = [0u8; 8192];
         loop {
             match source.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    let room = cap.saturating_sub(captured.bytes.len());
-                    captured.bytes.extend_from_slice(&buf[..n.min(room)]);
-                    captured.truncated |= n > room;
+                    let room = half.saturating_sub(head.len()).min(n);
+                    head.extend_from_slice(&buf[..room]);
+                    tail.extend(&buf[room..n]);
+                    let excess = tail.len().saturating_sub(cap - half);
+                    tail.drain(..excess);
+                    dropped += excess;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => break,
             }
         }
-        let _ = tx.send(captured);
+        let mut bytes = head;
+        if dropped > 0 {
+            let marker = format!(
+                "\n... output truncated: {dropped} bytes dropped, the first and last {} KiB are kept ...\n",
+                half >> 10
+            );
+            bytes.extend_from_slice(marker.as_bytes());
+        }
+        bytes.extend(tail);
+        let _ = tx.send(Captured { bytes });
     });
     rx
 }
@@ -232,3 +248,6 @@ pub fn signal_name(signal: i32) -> String {
         .map(|s| s.as_str().to_owned())
         .unwrap_or_else(|_| format!("signal {signal}"))
 }
+
+#[cfg(test)]
+mod tests;

@@ -33,6 +33,8 @@ pub struct Case<'a> {
     pub problems: Vec<String>,
     /// The full output, for the JUnit failure body.
     pub output: String,
+    /// Ids of the async explanations that matched.
+    pub explanations: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -53,6 +55,7 @@ struct JsonCase<'a> {
     duration_ms: u128,
     first_error: Option<&'a str>,
     problems: &'a [String],
+    explanations: &'a [&'static str],
 }
 
 pub fn write(
@@ -81,6 +84,7 @@ pub fn write(
                         duration_ms: c.duration.as_millis(),
                         first_error: c.problems.first().map(String::as_str),
                         problems: &c.problems,
+                        explanations: &c.explanations,
                     })
                     .collect(),
             };

@@ -9,7 +9,7 @@ use std::{
 use colored::Colorize;
 
 use crate::{
-    check::{OUTPUT_CAP, Phase, Progress},
+    check::{Phase, Progress},
     course::{Course, Exercise},
     process::signal_name,
     report::Case,
@@ -76,11 +76,6 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
             writeln!(w)?;
         }
         writeln!(w, "{output}")?;
-    }
-    if report.truncated {
-        let kib = OUTPUT_CAP >> 10;
-        let marker = format!("... output truncated: only the first {kib} KiB are shown ...");
-        writeln!(w, "{}", marker.yellow())?;
     }
     writeln!(w)?;
     writeln!(w, "{}", verdict_line(exercise, report))?;

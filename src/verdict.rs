@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{cargo::Diagnostic, explain::Explanation};
+use crate::{cargo::Diagnostic, explain::Explanation, process::signal_name};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -48,7 +48,6 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// What the tests (or the binary) printed, or cargo's own complaint.
     pub output: String,
-    pub truncated: bool,
     pub explanations: Vec<&'static Explanation>,
     pub duration: Duration,
 }
@@ -59,7 +58,6 @@ impl Report {
             verdict: Verdict::Passed,
             diagnostics: Vec::new(),
             output: String::new(),
-            truncated: false,
             explanations: Vec::new(),
             duration: Duration::ZERO,
         }
@@ -75,17 +73,29 @@ impl Report {
                 .unwrap_or_default();
             return Some(format!("{code}{}", d.message));
         }
+        let panic = first_panic(&self.output);
         match &self.verdict {
             Verdict::Passed | Verdict::Cancelled => None,
-            Verdict::TestsFailed(names) if !names.is_empty() => {
-                Some(format!("test {} failed", names[0]))
-            }
+            Verdict::TestsFailed(names) if !names.is_empty() => Some(match panic {
+                Some(message) => format!("test {} failed: {message}", names[0]),
+                None => format!("test {} failed", names[0]),
+            }),
             Verdict::TimedOut(after) => Some(format!("timed out after {}s", after.as_secs())),
-            _ => self
-                .output
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .map(str::to_owned),
+            Verdict::Crashed(signal) => Some(format!("crashed with {}", signal_name(*signal))),
+            Verdict::RunFailed(code) => Some(format!("the program exited with status {code}")),
+            _ => panic.or_else(|| {
+                let line = self.output.lines().find(|l| !l.trim().is_empty())?;
+                Some(line.to_owned())
+            }),
         }
     }
+}
+
+/// The message of the first panic in a test's output: the line after `panicked at FILE:LINE:`.
+fn first_panic(output: &str) -> Option<String> {
+    let mut lines = output.lines().skip_while(|l| !l.contains("panicked at "));
+    lines.next()?;
+    lines
+        .find(|l| !l.trim().is_empty())
+        .map(|l| l.trim().to_owned())
 }

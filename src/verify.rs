@@ -51,6 +51,7 @@ pub fn verify(
             duration: report.duration,
             problems: report.first_error().into_iter().collect(),
             output: full_output(report),
+            explanations: report.explanations.iter().map(|e| e.id).collect(),
         })
         .collect();
     report::write(&mut io::stdout().lock(), format, "verify", &[], &cases)?;

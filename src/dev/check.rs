@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use crate::{
     cargo::Workspace,
     check::{Checker, Side},
-    course::{Course, Exercise, Fails, Format},
+    course::{Course, Exercise, Fails, Format, Mode},
     process::{self, Cancel, Limits},
     report::{self, Case, ReportFormat},
     term,
@@ -99,6 +99,9 @@ pub fn check(
             duration,
             problems,
             output: at.map(|i| solved[i].output.clone()).unwrap_or_default(),
+            explanations: at
+                .map(|i| shipped[i].explanations.iter().map(|e| e.id).collect())
+                .unwrap_or_default(),
         });
     }
     course_problems.sort();
@@ -123,7 +126,8 @@ fn static_problems(course: &Course, exercise: &Exercise) -> Vec<String> {
     let read = |p: &Path| fs::read_to_string(course.root.join(p)).unwrap_or_default();
     let (shipped, solution) = (read(&exercise.path), read(&exercise.solution_path));
     let has_test = |text: &str| text.contains("#[test]") || text.contains("#[tokio::test");
-    if !has_test(&shipped) {
+    // A `mode = "run"` exercise (rustlings' `test = false`) is judged by its `main` alone.
+    if exercise.mode == Mode::Test && !has_test(&shipped) {
         problems.push(format!(
             "{} has no #[test] or #[tokio::test]",
             exercise.path.display()

@@ -1,6 +1,8 @@
 //! The async-lings binary, run for real against fixture courses copied into temp folders.
 
 mod commands;
+mod course;
+mod dev;
 mod errors;
 mod processes;
 mod rustlings;

@@ -16,9 +16,9 @@ fn verify_reports_every_exercise_and_records_progress() {
     let verdict = |name: &str| {
         let line = out
             .lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
             .unwrap_or_else(|| panic!("no line for {name}:\n{out}"));
-        line.split_whitespace().nth(1).unwrap().to_owned()
+        line.split_whitespace().nth(2).unwrap().to_owned()
     };
     assert_eq!(verdict("passes"), "passed");
     assert_eq!(verdict("compile_error"), "compile");
@@ -28,6 +28,17 @@ fn verify_reports_every_exercise_and_records_progress() {
     assert_eq!(verdict("floods"), "test");
     assert_eq!(verdict("run_mode"), "run");
     assert!(out.contains("1 passed, 6 failed"), "{out}");
+    // The first problem of each, in the learner's terms.
+    assert!(
+        out.contains("test tests::answer_is_42 failed: assertion `left == right` failed"),
+        "{out}"
+    );
+    assert!(out.contains("crashed with SIGABRT"), "{out}");
+    assert!(
+        out.contains("test tests::prints_a_lot failed: the end of the flood"),
+        "{out}"
+    );
+    assert!(out.contains("the program exited with status 3"), "{out}");
     assert!(course.state().contains("done = [\"passes\"]"));
 }
 
