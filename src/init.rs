@@ -37,3 +37,20 @@ pub fn init(dir: &Path) -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// The standalone course must build exactly like the course in this repository.
+    #[test]
+    fn template_matches_the_repository_workspace() {
+        let root: toml::Table = include_str!("../Cargo.toml").parse().unwrap();
+        let template: toml::Table = super::CARGO_TOML.parse().unwrap();
+        for key in ["workspace.dependencies", "profile"] {
+            let get = |t: &toml::Table| {
+                key.split('.')
+                    .try_fold(toml::Value::Table(t.clone()), |v, k| v.get(k).cloned())
+            };
+            assert_eq!(get(&root), get(&template), "[{key}] differs");
+        }
+    }
+}
