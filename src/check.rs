@@ -63,7 +63,17 @@ pub struct Checker<'a> {
 
 impl Checker<'_> {
     pub fn check(&self, exercise: &Exercise, side: Side) -> Result<Report> {
-        let mut reports = self.check_all(&[exercise], side, &|_| {})?;
+        self.check_with(exercise, side, &|_| {})
+    }
+
+    /// `check`, reporting each phase as it starts.
+    pub fn check_with(
+        &self,
+        exercise: &Exercise,
+        side: Side,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<Report> {
+        let mut reports = self.check_all(&[exercise], side, progress)?;
         Ok(reports.remove(0))
     }
 

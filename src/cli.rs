@@ -21,14 +21,28 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub course: Option<PathBuf>,
 
+    /// Watch mode's options, for when no command is given
+    #[command(flatten)]
+    pub watch: WatchArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(clap::Args, Clone, Copy, Default)]
+pub struct WatchArgs {
+    /// Do not watch files: press `r` to check (for WSL2 on /mnt, NFS, some containers)
+    #[arg(long)]
+    pub manual_run: bool,
+    /// After a pass, wait for `n` before moving on to the next exercise
+    #[arg(long)]
+    pub manual_next: bool,
 }
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Watch the current exercise and check it on every save (the default)
-    Watch,
+    Watch(WatchArgs),
     /// Check the current or the named exercise once and print the verdict
     Run {
         /// The exercise [default: the current one]

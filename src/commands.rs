@@ -161,34 +161,39 @@ impl App {
     }
 
     pub fn reset(&mut self, name: &str) -> Result<ExitCode> {
+        let message = self.reset_quietly(name)?;
+        println!("{message}");
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Restores the shipped file (backing up the learner's) and says what it did.
+    pub fn reset_quietly(&mut self, name: &str) -> Result<String> {
         let exercise = self.course.get(name)?.clone();
         let shipped = embedded::shipped(&self.course, &exercise.path)?;
         let path = self.course.root.join(&exercise.path);
-        let mut out = io::stdout().lock();
-        match fs::read(&path) {
+        let message = match fs::read(&path) {
             Ok(current) if current == shipped => {
-                writeln!(out, "{} is already as shipped.", exercise.path.display())?;
+                format!("{} is already as shipped.", exercise.path.display())
             }
             Ok(current) => {
                 let backup = backup(&self.course.root, &exercise, &current)?;
                 state::write_atomically(&path, &shipped)?;
-                writeln!(
-                    out,
+                format!(
                     "Restored {}. Your version is saved in {}",
                     exercise.path.display(),
                     backup.display()
-                )?;
+                )
             }
             Err(_) => {
                 state::write_atomically(&path, &shipped)?;
-                writeln!(out, "Restored {}.", exercise.path.display())?;
+                format!("Restored {}.", exercise.path.display())
             }
-        }
+        };
         if let Some(i) = self.course.position(name) {
             let _ = self.state.record(i, false);
             self.state.save()?;
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(message)
     }
 }
 

@@ -19,15 +19,11 @@ mod state;
 mod term;
 mod verdict;
 mod verify;
+mod watch;
 
 use cli::{Cli, Command, DevCommand};
 use course::{Course, Files};
 use process::Cancel;
-
-const WATCH_NOT_READY: &str = "watch mode is not built yet.
-
-Until it lands, save your file and run `async-lings run` to check the current exercise,
-`async-lings hint` for a hint and `async-lings list` to see where you are.";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -42,7 +38,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let command = cli.command.unwrap_or(Command::Watch);
+    let command = cli.command.unwrap_or(Command::Watch(cli.watch));
     if let Command::Init { dir } = &command {
         return init::init(dir).map(|()| ExitCode::SUCCESS);
     }
@@ -61,7 +57,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let course = Course::load(&root, files)?;
     let mut app = commands::App::new(course, interruptible())?;
     let code = match command {
-        Command::Watch => anyhow::bail!(WATCH_NOT_READY),
+        Command::Watch(args) => watch::watch(
+            &mut app,
+            watch::Options {
+                manual_run: args.manual_run,
+                manual_next: args.manual_next,
+            },
+        ),
         Command::Run { name } => app.run(name.as_deref()),
         Command::Hint { name, all } => app.hint(name.as_deref(), all),
         Command::List { format } => app.list(format),

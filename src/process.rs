@@ -67,7 +67,7 @@ pub struct Cancel(Arc<Mutex<CancelState>>);
 #[derive(Default)]
 struct CancelState {
     cancelled: bool,
-    listeners: Vec<Sender<Event>>,
+    listeners: Vec<Box<dyn Fn() + Send>>,
 }
 
 impl Cancel {
@@ -75,7 +75,7 @@ impl Cancel {
         let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
         state.cancelled = true;
         for listener in state.listeners.drain(..) {
-            let _ = listener.send(Event::Cancelled);
+            listener();
         }
     }
 
@@ -83,14 +83,14 @@ impl Cancel {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).cancelled
     }
 
-    /// Returns false if already cancelled.
-    fn listen(&self, tx: Sender<Event>) -> bool {
+    /// Calls `listener` once when cancelled. Returns false (and never calls it) if already
+    /// cancelled.
+    pub fn on_cancel(&self, listener: impl Fn() + Send + 'static) -> bool {
         let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if state.cancelled {
             return false;
         }
-        state.listeners.retain(|l| l.send(Event::Ping).is_ok());
-        state.listeners.push(tx);
+        state.listeners.push(Box::new(listener));
         true
     }
 }
@@ -98,8 +98,6 @@ impl Cancel {
 enum Event {
     Exited(io::Result<ExitStatus>),
     Cancelled,
-    /// Lets `listen` drop listeners whose run is over.
-    Ping,
 }
 
 pub fn run(mut command: Command, limits: &Limits, cancel: &Cancel) -> Result<Finished> {
@@ -132,7 +130,10 @@ pub fn run(mut command: Command, limits: &Limits, cancel: &Cancel) -> Result<Fin
     let err_rx = child.stderr.take().map(|s| capture(s, limits.cap));
 
     let (tx, rx) = mpsc::channel();
-    let registered = cancel.listen(tx.clone());
+    let on_cancel = tx.clone();
+    let registered = cancel.on_cancel(move || {
+        let _ = on_cancel.send(Event::Cancelled);
+    });
     wait_in_background(child, tx);
 
     let deadline = start + limits.timeout;
@@ -145,7 +146,6 @@ pub fn run(mut command: Command, limits: &Limits, cancel: &Cancel) -> Result<Fin
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(Event::Exited(status)) => break status,
-            Ok(Event::Ping) => {}
             Ok(Event::Cancelled) => {
                 exit.get_or_insert(Exit::Cancelled);
                 kill_group(pgid);

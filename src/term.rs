@@ -1,6 +1,10 @@
 //! All colour and layout. Everything else writes through these functions to a passed-in writer.
 //! Colour follows `NO_COLOR` and whether stdout is a terminal (via `colored`).
 
+mod screen;
+
+pub use screen::Screen;
+
 use std::{
     io::{self, IsTerminal, Write},
     time::Duration,

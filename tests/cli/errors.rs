@@ -126,12 +126,3 @@ fn damaged_state_is_kept_and_rebuilt() {
         "current = = broken"
     );
 }
-
-#[test]
-fn watch_is_not_built_yet() {
-    Fixture::new("basic")
-        .cmd(&[])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("async-lings run"));
-}

@@ -7,6 +7,7 @@ mod errors;
 mod processes;
 mod rustlings;
 mod verify;
+mod watch;
 
 use std::{fs, path::Path, process::Command};
 

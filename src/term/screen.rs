@@ -1,0 +1,183 @@
+//! Watch mode's screen. In a terminal: raw mode, redrawn whole on every change (progress, the
+//! exercise with a clickable path, the verdict, the hint, a status line, the key help). Elsewhere
+//! (CI, pipes): plain lines, each printed once, no escape codes.
+
+use std::{
+    io::{self, IsTerminal, Write},
+    path::Path,
+    time::Duration,
+};
+
+use colored::Colorize;
+use crossterm::{
+    cursor,
+    terminal::{self, ClearType},
+};
+
+use super::{color_enabled, progress_bar, seconds};
+use crate::{check::Phase, course::Exercise};
+
+const KEYS: &str = "h hint · r re-run · l list · n next · c check all · x reset · q quit";
+
+pub struct Screen {
+    tty: bool,
+    /// The title: progress and the current exercise.
+    header: String,
+    /// The main content: a verdict or the list.
+    body: String,
+    /// Below the body: a hint, a question, a message.
+    notice: String,
+    /// What is running right now, if anything.
+    status: String,
+}
+
+impl Screen {
+    /// Takes over the terminal if both ends are one; `restore` (also run on drop and on panic)
+    /// gives it back.
+    pub fn new() -> io::Result<Self> {
+        let tty = io::stdin().is_terminal() && io::stdout().is_terminal();
+        if tty {
+            terminal::enable_raw_mode()?;
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                restore_terminal();
+                previous(info);
+            }));
+        }
+        let screen = Screen {
+            tty,
+            header: String::new(),
+            body: String::new(),
+            notice: String::new(),
+            status: String::new(),
+        };
+        if !tty {
+            println!("async-lings is watching. Commands, one per line: {KEYS}");
+        }
+        Ok(screen)
+    }
+
+    pub fn is_tty(&self) -> bool {
+        self.tty
+    }
+
+    pub fn header(&mut self, root: &Path, exercise: &Exercise, done: usize, total: usize) {
+        let path = exercise.path.display().to_string();
+        let link = if self.tty && color_enabled() {
+            // OSC 8: terminals that know it make the path clickable.
+            let url = format!("file://{}", root.join(&exercise.path).display());
+            format!("\x1b]8;;{url}\x1b\\{path}\x1b]8;;\x1b\\")
+        } else {
+            path.clone()
+        };
+        let lesson = exercise.lesson();
+        let title = if lesson.is_empty() {
+            exercise.name.bold().to_string()
+        } else {
+            format!("{lesson} / {}", exercise.name.bold())
+        };
+        self.header = format!("{}\n{title}  {link}", progress_bar(done, total, 40));
+        if !self.tty {
+            println!("\n== {} ({path}), {done}/{total} done", exercise.name);
+        }
+    }
+
+    pub fn body(&mut self, text: String) {
+        if !self.tty {
+            println!("{}", text.trim_end());
+        }
+        self.body = text;
+        self.notice.clear();
+        self.status.clear();
+        self.draw();
+    }
+
+    pub fn notice(&mut self, text: String) {
+        if !self.tty {
+            println!("{}", text.trim_end());
+        }
+        self.notice = text;
+        self.draw();
+    }
+
+    /// The running check's phase. Plain mode prints each phase once; a terminal shows the time.
+    pub fn status(&mut self, name: &str, phase: Phase, elapsed: Option<Duration>) {
+        let doing = match phase {
+            Phase::Compiling => "compiling",
+            Phase::Testing => "running the tests of",
+            Phase::Running => "running",
+            Phase::Clippy => "running clippy on",
+        };
+        match elapsed {
+            None if !self.tty => println!("{doing} {name}..."),
+            _ => {}
+        }
+        let time = elapsed
+            .map(|e| format!(" {}", seconds_tenths(e)))
+            .unwrap_or_default();
+        self.status = format!("{doing} {name}...{time}").yellow().to_string();
+        self.draw();
+    }
+
+    pub fn clear_status(&mut self) {
+        self.status.clear();
+    }
+
+    fn draw(&self) {
+        if !self.tty {
+            return;
+        }
+        let mut frame = String::new();
+        frame.push_str(&self.header);
+        frame.push_str("\n\n");
+        frame.push_str(self.body.trim_end());
+        if !self.notice.is_empty() {
+            frame.push_str("\n\n");
+            frame.push_str(self.notice.trim_end());
+        }
+        frame.push_str("\n\n");
+        if !self.status.is_empty() {
+            frame.push_str(&self.status);
+            frame.push('\n');
+        }
+        frame.push_str(&KEYS.dimmed().to_string());
+        // Raw mode: a line feed does not return the carriage.
+        let frame = frame.replace('\n', "\r\n");
+        let mut out = io::stdout().lock();
+        let _ = crossterm::queue!(
+            out,
+            terminal::Clear(ClearType::All),
+            terminal::Clear(ClearType::Purge),
+            cursor::MoveTo(0, 0)
+        );
+        let _ = out.write_all(frame.as_bytes());
+        let _ = out.flush();
+    }
+
+    pub fn restore(&mut self) {
+        if self.tty {
+            restore_terminal();
+            println!();
+            self.tty = false;
+        }
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        self.restore();
+    }
+}
+
+fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = crossterm::execute!(io::stdout(), cursor::Show);
+}
+
+fn seconds_tenths(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        seconds(d)
+    }
+}

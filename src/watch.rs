@@ -1,0 +1,131 @@
+//! Watch mode: the learner edits the current exercise in their own editor and sees the verdict on
+//! every save. One event enum on one channel, handled in one `match`.
+
+mod lock;
+mod session;
+mod sources;
+
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::{
+    cargo::Workspace,
+    check::{Checker, Progress, Side, default_jobs},
+    commands::App,
+    course::Exercise,
+    process::Cancel,
+    verdict::Report,
+};
+
+/// How long a save must be quiet before it is checked: editors write a file in several steps
+/// (truncate + write, or write a temp file + rename), and a burst of saves should cost one check.
+/// Rustlings waits 200 ms, bacon 15 ms.
+const GRACE: std::time::Duration = std::time::Duration::from_millis(30);
+
+pub struct Options {
+    /// No file watcher: `r` runs the check.
+    pub manual_run: bool,
+    /// After a pass, wait for `n` instead of moving on.
+    pub manual_next: bool,
+}
+
+/// A learner's command, from a key in a terminal or a line on stdin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Hint,
+    Run,
+    List,
+    Next,
+    CheckAll,
+    Reset,
+    Quit,
+    Yes,
+    Other,
+}
+
+pub enum Event {
+    /// Something changed at this path under `exercises/`.
+    FileChanged(PathBuf),
+    /// The grace period after the save numbered so has passed.
+    Settled(u64),
+    Key(Key),
+    /// stdin closed (plain mode): quit.
+    InputClosed,
+    /// A check reached a new phase.
+    Status {
+        run: u64,
+        progress: Progress,
+    },
+    RunFinished {
+        run: u64,
+        result: Result<Report>,
+    },
+    /// `verify` of every exercise finished (after `c`, or after the last exercise).
+    AllChecked(Result<Vec<Report>>),
+    /// Redraw the elapsed time while a check runs.
+    Tick,
+    WatcherError(String),
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+pub fn watch(app: &mut App, options: Options) -> Result<ExitCode> {
+    let _lock = lock::Lock::take(&app.course.root)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .context("cannot start the event loop")?;
+    let workspace = Arc::new(Workspace::load(&app.course.root, &app.cancel)?);
+    runtime.block_on(session::Session::run(app, workspace, options))
+}
+
+/// Checks one exercise on a blocking thread; the verdict comes back as `RunFinished`.
+fn spawn_check(
+    tx: &UnboundedSender<Event>,
+    run: u64,
+    root: PathBuf,
+    workspace: Arc<Workspace>,
+    exercise: Exercise,
+    cancel: Cancel,
+) {
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let checker = Checker {
+            root: &root,
+            workspace: &workspace,
+            cancel,
+            jobs: default_jobs(),
+            lint_all: false,
+        };
+        let status = tx.clone();
+        let result = checker.check_with(&exercise, Side::Exercise, &move |p| {
+            let _ = status.send(Event::Status { run, progress: p });
+        });
+        let _ = tx.send(Event::RunFinished { run, result });
+    });
+}
+
+/// `verify` of every exercise on a blocking thread.
+fn spawn_check_all(
+    tx: &UnboundedSender<Event>,
+    root: PathBuf,
+    workspace: Arc<Workspace>,
+    exercises: Vec<Exercise>,
+    cancel: Cancel,
+) {
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let checker = Checker {
+            root: &root,
+            workspace: &workspace,
+            cancel,
+            jobs: default_jobs(),
+            lint_all: false,
+        };
+        let all: Vec<&Exercise> = exercises.iter().collect();
+        let result = checker.check_all(&all, Side::Exercise, &|_| {});
+        let _ = tx.send(Event::AllChecked(result));
+    });
+}

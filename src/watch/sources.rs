@@ -1,0 +1,94 @@
+//! Where events come from besides the checks: the file watcher and the learner's keys.
+
+use std::{
+    io::{self, BufRead},
+    path::Path,
+    thread,
+};
+
+use anyhow::{Context, Result};
+use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
+use notify::{EventKind, RecursiveMode, Watcher};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{Event, Key};
+
+/// Watches `dir` recursively. Every save pattern (in-place write, temp file renamed over, delete
+/// and create) ends in an event for the exercise's own path; the session ignores other paths, which
+/// filters out swap and backup files.
+pub fn watch_files(dir: &Path, tx: UnboundedSender<Event>) -> Result<notify::RecommendedWatcher> {
+    let mut watcher =
+        notify::recommended_watcher(move |result: notify::Result<notify::Event>| match result {
+            Ok(event) => {
+                if matches!(event.kind, EventKind::Access(_)) {
+                    return;
+                }
+                for path in event.paths {
+                    let _ = tx.send(Event::FileChanged(path));
+                }
+            }
+            Err(error) => {
+                let _ = tx.send(Event::WatcherError(error.to_string()));
+            }
+        })
+        .context("cannot start the file watcher")?;
+    watcher
+        .watch(dir, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {}", dir.display()))?;
+    Ok(watcher)
+}
+
+/// Reads the learner's commands on a thread: single keys in a terminal (raw mode), one letter
+/// per line otherwise.
+pub fn read_keys(tty: bool, tx: UnboundedSender<Event>) {
+    thread::spawn(move || {
+        if tty {
+            read_terminal_keys(&tx);
+        } else {
+            for line in io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                let key = line.trim().chars().next().map_or(Key::Other, key_for);
+                if tx.send(Event::Key(key)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Event::InputClosed);
+        }
+    });
+}
+
+fn read_terminal_keys(tx: &UnboundedSender<Event>) {
+    loop {
+        let key = match event::read() {
+            Ok(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => key,
+            Ok(_) => continue,
+            Err(_) => {
+                let _ = tx.send(Event::InputClosed);
+                return;
+            }
+        };
+        // Raw mode turns Ctrl-C into a key instead of a signal.
+        let key = match key.code {
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Key::Quit,
+            KeyCode::Char(c) => key_for(c),
+            _ => Key::Other,
+        };
+        if tx.send(Event::Key(key)).is_err() {
+            return;
+        }
+    }
+}
+
+fn key_for(c: char) -> Key {
+    match c.to_ascii_lowercase() {
+        'h' => Key::Hint,
+        'r' => Key::Run,
+        'l' => Key::List,
+        'n' => Key::Next,
+        'c' => Key::CheckAll,
+        'x' => Key::Reset,
+        'q' => Key::Quit,
+        'y' => Key::Yes,
+        _ => Key::Other,
+    }
+}
