@@ -254,3 +254,64 @@ fn manual_run_checks_only_on_r() {
     watch.expect("✓ compile_error passed");
     assert_eq!(watch.quit(), 0);
 }
+
+#[test]
+fn single_keys_in_a_real_terminal_and_the_terminal_is_restored() {
+    use expectrl::{Eof, Expect};
+    use nix::sys::termios::{LocalFlags, tcgetattr};
+
+    // Line mode (ICANON) is what raw mode turns off and a restored terminal has again.
+    let line_mode = |session: &expectrl::session::OsSession| {
+        let pty = session.get_process().get_raw_handle().unwrap();
+        tcgetattr(&pty)
+            .unwrap()
+            .local_flags
+            .contains(LocalFlags::ICANON)
+    };
+
+    let course = Fixture::new("basic");
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+    command.current_dir(course.path()).env("NO_COLOR", "1");
+    let mut session = expectrl::Session::spawn(command).unwrap();
+    session.set_expect_timeout(Some(PATIENCE));
+    assert!(line_mode(&session), "a fresh terminal is in line mode");
+    session.expect("compile_error does not compile").unwrap();
+    assert!(
+        !line_mode(&session),
+        "watch mode reads single keys (raw mode)"
+    );
+    // One key, no Enter.
+    session.send("h").unwrap();
+    session.expect("Hint 1/1: the types differ").unwrap();
+    session.send("q").unwrap();
+    session.expect(Eof).unwrap();
+    let status = session.get_process().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}"
+    );
+    assert!(
+        line_mode(&session),
+        "the terminal is back in line mode after quit"
+    );
+
+    // SIGTERM in the middle of a session restores it too.
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+    command.current_dir(course.path()).env("NO_COLOR", "1");
+    let mut session = expectrl::Session::spawn(command).unwrap();
+    session.set_expect_timeout(Some(PATIENCE));
+    session.expect("compile_error does not compile").unwrap();
+    assert!(!line_mode(&session));
+    let pid = nix::unistd::Pid::from_raw(session.get_process().pid().as_raw());
+    nix::sys::signal::kill(pid, nix::sys::signal::SIGTERM).unwrap();
+    session.expect(Eof).unwrap();
+    let status = session.get_process().wait().unwrap();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 130)),
+        "{status:?}"
+    );
+    assert!(
+        line_mode(&session),
+        "the terminal is back in line mode after SIGTERM"
+    );
+}
