@@ -11,7 +11,7 @@ use std::{
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::process::{self, Cancel, Exit, Limits};
+use crate::process::{self, Cancel, Exit, Limits, OnLine};
 
 /// Even a cold build of tokio on a slow laptop ends well within this; it only guards against a
 /// cargo stuck on a lock held by something else.
@@ -66,6 +66,7 @@ impl Workspace {
             timeout: BUILD_TIMEOUT,
             cap: CARGO_OUTPUT_CAP,
             merge_stderr: false,
+            on_line: None,
         };
         let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
         if finished.exit != Exit::Code(0) {
@@ -184,6 +185,7 @@ pub fn build(
     bins: &[&str],
     kind: BuildKind,
     cancel: &Cancel,
+    on_line: Option<OnLine>,
 ) -> Result<Build> {
     let mut command = cargo();
     command.current_dir(root);
@@ -217,6 +219,7 @@ pub fn build(
         timeout: BUILD_TIMEOUT,
         cap: CARGO_OUTPUT_CAP,
         merge_stderr: false,
+        on_line,
     };
     let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
     let mut build = Build {

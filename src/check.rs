@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
     process::Command,
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
     thread,
@@ -41,7 +41,13 @@ pub struct Progress {
     pub phase: Phase,
     pub done: usize,
     pub total: usize,
+    /// While compiling: the crates cargo has finished so far (tokio and its dependencies on a
+    /// first build), read from its JSON messages as they arrive.
+    pub crates: usize,
 }
+
+/// Told of every step of a check; called from several threads.
+pub type OnProgress = Arc<dyn Fn(Progress) + Send + Sync>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -63,7 +69,7 @@ pub struct Checker<'a> {
 
 impl Checker<'_> {
     pub fn check(&self, exercise: &Exercise, side: Side) -> Result<Report> {
-        self.check_with(exercise, side, &|_| {})
+        self.check_with(exercise, side, &(Arc::new(|_| {}) as OnProgress))
     }
 
     /// `check`, reporting each phase as it starts.
@@ -71,7 +77,7 @@ impl Checker<'_> {
         &self,
         exercise: &Exercise,
         side: Side,
-        progress: &(dyn Fn(Progress) + Sync),
+        progress: &OnProgress,
     ) -> Result<Report> {
         let mut reports = self.check_all(&[exercise], side, progress)?;
         Ok(reports.remove(0))
@@ -81,7 +87,7 @@ impl Checker<'_> {
         &self,
         exercises: &[&Exercise],
         side: Side,
-        progress: &(dyn Fn(Progress) + Sync),
+        progress: &OnProgress,
     ) -> Result<Vec<Report>> {
         let bin = |e: &Exercise| match side {
             Side::Exercise => e.name.clone(),
@@ -94,9 +100,10 @@ impl Checker<'_> {
             phase: Phase::Compiling,
             done: 0,
             total,
+            crates: 0,
         });
         let bins: Vec<String> = exercises.iter().map(|e| bin(e)).collect();
-        let executables = self.compile(&bins, BuildKind::Tests, &mut reports)?;
+        let executables = self.compile(&bins, BuildKind::Tests, &mut reports, Some(progress))?;
 
         // Only what compiled goes on; every later phase narrows the set the same way.
         let tests: Vec<(usize, PathBuf)> = ready(&executables, &reports);
@@ -108,7 +115,7 @@ impl Checker<'_> {
         if !runnable.is_empty() {
             let names: Vec<String> = runnable.iter().map(|&i| bins[i].clone()).collect();
             let mut sub: Vec<Report> = runnable.iter().map(|&i| reports[i].clone()).collect();
-            let built = self.compile(&names, BuildKind::Bins, &mut sub)?;
+            let built = self.compile(&names, BuildKind::Bins, &mut sub, None)?;
             let bins_ready = ready(&built, &sub);
             let subset: Vec<&Exercise> = runnable.iter().map(|&i| exercises[i]).collect();
             self.run_each(&bins_ready, &subset, &mut sub, Phase::Running, progress)?;
@@ -121,14 +128,16 @@ impl Checker<'_> {
             .filter(|&i| reports[i].verdict.passed() && (self.lint_all || exercises[i].clippy))
             .collect();
         if !linted.is_empty() {
+            let total = linted.len();
             progress(Progress {
                 phase: Phase::Clippy,
                 done: 0,
-                total: linted.len(),
+                total,
+                crates: 0,
             });
             let names: Vec<String> = linted.iter().map(|&i| bins[i].clone()).collect();
             let mut sub: Vec<Report> = linted.iter().map(|&i| reports[i].clone()).collect();
-            self.compile(&names, BuildKind::Clippy, &mut sub)?;
+            self.compile(&names, BuildKind::Clippy, &mut sub, None)?;
             for (mut report, &i) in sub.into_iter().zip(&linted) {
                 if report.verdict == Verdict::CompileFailed {
                     report.verdict = Verdict::ClippyFailed;
@@ -152,9 +161,18 @@ impl Checker<'_> {
         bins: &[String],
         kind: BuildKind,
         reports: &mut [Report],
+        progress: Option<&OnProgress>,
     ) -> Result<Vec<Option<PathBuf>>> {
         let names: Vec<&str> = bins.iter().map(String::as_str).collect();
-        let mut build = cargo::build(self.root, self.workspace, &names, kind, &self.cancel)?;
+        let on_line = progress.map(|progress| crate_counter(Arc::clone(progress), bins.len()));
+        let mut build = cargo::build(
+            self.root,
+            self.workspace,
+            &names,
+            kind,
+            &self.cancel,
+            on_line,
+        )?;
         let mut executables = Vec::new();
         for (bin, report) in bins.iter().zip(reports.iter_mut()) {
             let target = build.target(bin);
@@ -183,7 +201,7 @@ impl Checker<'_> {
         exercises: &[&Exercise],
         reports: &mut [Report],
         phase: Phase,
-        progress: &(dyn Fn(Progress) + Sync),
+        progress: &OnProgress,
     ) -> Result<()> {
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
@@ -193,6 +211,7 @@ impl Checker<'_> {
             phase,
             done: 0,
             total,
+            crates: 0,
         });
         thread::scope(|scope| {
             for _ in 0..self.jobs.clamp(1, total.max(1)) {
@@ -206,7 +225,12 @@ impl Checker<'_> {
                             .unwrap_or_else(|e| e.into_inner())
                             .push((*i, outcome));
                         let done = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        progress(Progress { phase, done, total });
+                        progress(Progress {
+                            phase,
+                            done,
+                            total,
+                            crates: 0,
+                        });
                     }
                 });
             }
@@ -237,6 +261,7 @@ impl Checker<'_> {
             timeout,
             cap: OUTPUT_CAP,
             merge_stderr: true,
+            on_line: None,
         };
         let finished = process::run(command, &limits, &self.cancel)?;
         let output = finished.stdout.text();
@@ -250,6 +275,23 @@ impl Checker<'_> {
         };
         Ok((verdict, output, finished.elapsed))
     }
+}
+
+/// Counts the crates cargo finishes, from its JSON lines, and reports each one.
+fn crate_counter(progress: OnProgress, total: usize) -> process::OnLine {
+    let crates = AtomicUsize::new(0);
+    Arc::new(move |line: &[u8]| {
+        let artifact = br#""reason":"compiler-artifact""#;
+        if line.windows(artifact.len()).any(|w| w == artifact) {
+            let crates = crates.fetch_add(1, Ordering::Relaxed) + 1;
+            progress(Progress {
+                phase: Phase::Compiling,
+                done: 0,
+                total,
+                crates,
+            });
+        }
+    })
 }
 
 fn ready(executables: &[Option<PathBuf>], reports: &[Report]) -> Vec<(usize, PathBuf)> {
@@ -276,3 +318,6 @@ pub fn failed_tests(output: &str) -> Vec<String> {
 pub fn default_jobs() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+#[cfg(test)]
+mod tests;

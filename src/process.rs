@@ -31,7 +31,11 @@ pub struct Limits {
     pub cap: usize,
     /// Send stderr into the same capture as stdout, in the order it was written.
     pub merge_stderr: bool,
+    /// Called with each line of stdout as it arrives (cargo's JSON messages, for progress).
+    pub on_line: Option<OnLine>,
 }
+
+pub type OnLine = Arc<dyn Fn(&[u8]) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -117,7 +121,7 @@ pub fn run(mut command: Command, limits: &Limits, cancel: &Cancel) -> Result<Fin
         let (reader, writer) = io::pipe().context("cannot create a pipe")?;
         command.stdout(writer.try_clone().context("cannot create a pipe")?);
         command.stderr(writer);
-        merged = Some(capture(reader, limits.cap));
+        merged = Some(capture(reader, limits.cap, limits.on_line.clone()));
     } else {
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
@@ -126,8 +130,11 @@ pub fn run(mut command: Command, limits: &Limits, cancel: &Cancel) -> Result<Fin
     drop(command);
     let mut child = spawned.map_err(|e| spawn_error(e, &program))?;
     let pgid = Pid::from_raw(child.id() as i32);
-    let out_rx = merged.or_else(|| child.stdout.take().map(|s| capture(s, limits.cap)));
-    let err_rx = child.stderr.take().map(|s| capture(s, limits.cap));
+    let out_rx = merged.or_else(|| {
+        let on_line = limits.on_line.clone();
+        child.stdout.take().map(|s| capture(s, limits.cap, on_line))
+    });
+    let err_rx = child.stderr.take().map(|s| capture(s, limits.cap, None));
 
     let (tx, rx) = mpsc::channel();
     let on_cancel = tx.clone();
@@ -200,18 +207,33 @@ fn kill_group(pgid: Pid) {
 
 /// Reads `source` to its end on a thread. Past `cap` bytes, it keeps the first and the last
 /// half (a test run's summary is at its end) with a marker where the middle was dropped.
-fn capture(mut source: impl Read + Send + 'static, cap: usize) -> mpsc::Receiver<Captured> {
+fn capture(
+    mut source: impl Read + Send + 'static,
+    cap: usize,
+    on_line: Option<OnLine>,
+) -> mpsc::Receiver<Captured> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let half = cap / 2;
         let mut head: Vec<u8> = Vec::new();
         let mut tail: VecDeque<u8> = VecDeque::new();
         let mut dropped = 0usize;
+        let mut line = Vec::new();
         let mut buf = [0u8; 8192];
         loop {
             match source.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
+                    if let Some(on_line) = &on_line {
+                        for &byte in &buf[..n] {
+                            if byte == b'\n' {
+                                on_line(&line);
+                                line.clear();
+                            } else {
+                                line.push(byte);
+                            }
+                        }
+                    }
                     let room = half.saturating_sub(head.len()).min(n);
                     head.extend_from_slice(&buf[..room]);
                     tail.extend(&buf[room..n]);

@@ -7,13 +7,14 @@ pub use screen::Screen;
 
 use std::{
     io::{self, IsTerminal, Write},
+    sync::Arc,
     time::Duration,
 };
 
 use colored::Colorize;
 
 use crate::{
-    check::{Phase, Progress},
+    check::{OnProgress, Phase, Progress},
     course::{Course, Exercise},
     process::signal_name,
     report::Case,
@@ -208,6 +209,7 @@ pub fn warning(message: &str) {
 }
 
 /// A one-line progress bar on stderr, only when stderr is a terminal.
+#[derive(Clone, Copy)]
 pub struct ProgressLine {
     enabled: bool,
 }
@@ -217,6 +219,10 @@ impl ProgressLine {
         ProgressLine {
             enabled: io::stderr().is_terminal(),
         }
+    }
+
+    pub fn callback(self) -> OnProgress {
+        Arc::new(move |progress| self.show(progress))
     }
 
     pub fn show(&self, progress: Progress) {
@@ -230,7 +236,11 @@ impl ProgressLine {
             Phase::Clippy => "clippy",
         };
         let bar = progress_bar(progress.done, progress.total, 30);
-        let _ = write!(io::stderr(), "\r\x1b[2K{phase:>9} {bar}");
+        let crates = match progress.crates {
+            0 => String::new(),
+            n => format!(" ({n} crates built)"),
+        };
+        let _ = write!(io::stderr(), "\r\x1b[2K{phase:>9} {bar}{crates}");
     }
 
     pub fn clear(&self) {

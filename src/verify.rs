@@ -35,7 +35,7 @@ pub fn verify(
     };
     let exercises: Vec<&Exercise> = app.course.exercises.iter().collect();
     let bar = term::ProgressLine::new();
-    let reports = checker.check_all(&exercises, side, &|p| bar.show(p))?;
+    let reports = checker.check_all(&exercises, side, &bar.callback())?;
     bar.clear();
     if app.cancel.is_cancelled() {
         return Ok(ExitCode::from(130));

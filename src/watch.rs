@@ -12,7 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::{
     cargo::Workspace,
-    check::{Checker, Progress, Side, default_jobs},
+    check::{Checker, OnProgress, Progress, Side, default_jobs},
     commands::App,
     course::Exercise,
     process::Cancel,
@@ -100,9 +100,10 @@ fn spawn_check(
             lint_all: false,
         };
         let status = tx.clone();
-        let result = checker.check_with(&exercise, Side::Exercise, &move |p| {
+        let on_progress: OnProgress = Arc::new(move |p| {
             let _ = status.send(Event::Status { run, progress: p });
         });
+        let result = checker.check_with(&exercise, Side::Exercise, &on_progress);
         let _ = tx.send(Event::RunFinished { run, result });
     });
 }
@@ -125,7 +126,7 @@ fn spawn_check_all(
             lint_all: false,
         };
         let all: Vec<&Exercise> = exercises.iter().collect();
-        let result = checker.check_all(&all, Side::Exercise, &|_| {});
+        let result = checker.check_all(&all, Side::Exercise, &(Arc::new(|_| {}) as OnProgress));
         let _ = tx.send(Event::AllChecked(result));
     });
 }

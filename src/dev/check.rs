@@ -52,12 +52,12 @@ pub fn check(
         .copied()
         .filter(|e| workspace.bin(&e.name).is_ok() && workspace.bin(&e.solution_bin()).is_ok())
         .collect();
-    let shipped = checker.check_all(&buildable, Side::Exercise, &|p| bar.show(p))?;
+    let shipped = checker.check_all(&buildable, Side::Exercise, &bar.callback())?;
     let linting = Checker {
         lint_all: true,
         ..checker
     };
-    let solved = linting.check_all(&buildable, Side::Solution, &|p| bar.show(p))?;
+    let solved = linting.check_all(&buildable, Side::Solution, &bar.callback())?;
     bar.clear();
     if cancel.is_cancelled() {
         return Ok(ExitCode::from(130));
@@ -308,6 +308,7 @@ fn unformatted_solutions(
         timeout: Duration::from_secs(120),
         cap: 4 << 20,
         merge_stderr: true,
+        on_line: None,
     };
     let finished = process::run(command, &limits, cancel)
         .context("cannot run rustfmt (install it with `rustup component add rustfmt`)")?;

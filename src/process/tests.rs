@@ -1,4 +1,8 @@
-use std::{thread, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    thread,
+    time::Duration,
+};
 
 use super::*;
 
@@ -13,6 +17,7 @@ fn limits(timeout_ms: u64, cap: usize) -> Limits {
         timeout: Duration::from_millis(timeout_ms),
         cap,
         merge_stderr: true,
+        on_line: None,
     }
 }
 
@@ -90,4 +95,19 @@ fn missing_program_is_named() {
             .contains("`no-such-program-here` was not found on PATH"),
         "{err}"
     );
+}
+
+#[test]
+fn lines_are_streamed_as_they_arrive() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let mut limits = limits(5000, 4);
+    limits.on_line = Some(Arc::new(move |line: &[u8]| {
+        sink.lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(line).into_owned());
+    }));
+    run(sh("echo one; echo two"), &limits, &Cancel::default()).unwrap();
+    // Every line, even past the capture cap.
+    assert_eq!(*seen.lock().unwrap(), ["one", "two"]);
 }

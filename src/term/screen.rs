@@ -29,6 +29,8 @@ pub struct Screen {
     notice: String,
     /// What is running right now, if anything.
     status: String,
+    /// Plain mode prints each phase of a check once.
+    printed: Option<Phase>,
 }
 
 impl Screen {
@@ -50,6 +52,7 @@ impl Screen {
             body: String::new(),
             notice: String::new(),
             status: String::new(),
+            printed: None,
         };
         if !tty {
             println!("async-lings is watching. Commands, one per line: {KEYS}");
@@ -88,7 +91,7 @@ impl Screen {
         }
         self.body = text;
         self.notice.clear();
-        self.status.clear();
+        self.clear_status();
         self.draw();
     }
 
@@ -100,27 +103,38 @@ impl Screen {
         self.draw();
     }
 
-    /// The running check's phase. Plain mode prints each phase once; a terminal shows the time.
-    pub fn status(&mut self, name: &str, phase: Phase, elapsed: Option<Duration>) {
+    /// The running check's phase. Plain mode prints each phase once; a terminal shows the time
+    /// and, on a first build, how many crates cargo has built.
+    pub fn status(&mut self, name: &str, phase: Phase, crates: usize, elapsed: Option<Duration>) {
         let doing = match phase {
             Phase::Compiling => "compiling",
             Phase::Testing => "running the tests of",
             Phase::Running => "running",
             Phase::Clippy => "running clippy on",
         };
-        match elapsed {
-            None if !self.tty => println!("{doing} {name}..."),
-            _ => {}
+        if !self.tty {
+            if self.printed != Some(phase) {
+                self.printed = Some(phase);
+                println!("{doing} {name}...");
+            }
+            return;
         }
         let time = elapsed
             .map(|e| format!(" {}", seconds_tenths(e)))
             .unwrap_or_default();
-        self.status = format!("{doing} {name}...{time}").yellow().to_string();
+        let crates = match (phase, crates) {
+            (Phase::Compiling, n) if n > 0 => format!(" ({n} crates built)"),
+            _ => String::new(),
+        };
+        self.status = format!("{doing} {name}...{time}{crates}")
+            .yellow()
+            .to_string();
         self.draw();
     }
 
     pub fn clear_status(&mut self) {
         self.status.clear();
+        self.printed = None;
     }
 
     fn draw(&self) {

@@ -33,6 +33,25 @@ enum Confirm {
     Reset,
 }
 
+struct InFlight {
+    cancel: Cancel,
+    phase: Phase,
+    /// Crates built so far by this check's cargo.
+    crates: usize,
+    started: Instant,
+}
+
+impl InFlight {
+    fn new(cancel: Cancel) -> Self {
+        InFlight {
+            cancel,
+            phase: Phase::Compiling,
+            crates: 0,
+            started: Instant::now(),
+        }
+    }
+}
+
 pub struct Session<'a> {
     app: &'a mut App,
     workspace: Arc<Workspace>,
@@ -44,7 +63,7 @@ pub struct Session<'a> {
     /// Numbers the checks; a verdict is shown only if it belongs to the latest one.
     run: u64,
     /// The check in flight: cancelling it kills its processes.
-    in_flight: Option<(Cancel, Phase, Instant)>,
+    in_flight: Option<InFlight>,
     confirm: Option<Confirm>,
     /// After the last exercise, the final verify shows the final message.
     finishing: bool,
@@ -130,30 +149,16 @@ impl<'a> Session<'a> {
             Event::Key(key) => return self.key(key),
             Event::InputClosed | Event::Interrupted => return Ok(Flow::Quit),
             Event::Status { run, progress } => {
-                // Each phase once, and only if it has something to do.
                 if run == self.run
                     && progress.total > 0
-                    && let Some((_, current, started)) = &mut self.in_flight
-                    && (*current != progress.phase || progress.done == 0)
+                    && let Some(flight) = &mut self.in_flight
                 {
-                    let phase = progress.phase;
-                    *current = phase;
-                    let elapsed = self.screen.is_tty().then(|| started.elapsed());
-                    let name = self.app.course.exercises[self.app.state.current]
-                        .name
-                        .clone();
-                    self.screen.status(&name, phase, elapsed);
+                    flight.phase = progress.phase;
+                    flight.crates = progress.crates;
+                    self.show_status();
                 }
             }
-            Event::Tick => {
-                if let Some((_, phase, started)) = &self.in_flight {
-                    let (phase, elapsed) = (*phase, started.elapsed());
-                    let name = self.app.course.exercises[self.app.state.current]
-                        .name
-                        .clone();
-                    self.screen.status(&name, phase, Some(elapsed));
-                }
-            }
+            Event::Tick => self.show_status(),
             Event::RunFinished { run, result } => {
                 // A verdict for content that has been saved over since is never shown.
                 if run == self.run {
@@ -229,6 +234,15 @@ impl<'a> Session<'a> {
         self.app.course.root.join(&exercise.path)
     }
 
+    fn show_status(&mut self) {
+        if let Some(flight) = &self.in_flight {
+            let name = &self.app.course.exercises[self.app.state.current].name;
+            let elapsed = self.screen.is_tty().then(|| flight.started.elapsed());
+            self.screen
+                .status(name, flight.phase, flight.crates, elapsed);
+        }
+    }
+
     fn header(&mut self) {
         let exercise = &self.app.course.exercises[self.app.state.current];
         let (done, total) = (self.app.state.done_count(), self.app.course.exercises.len());
@@ -249,7 +263,7 @@ impl<'a> Session<'a> {
             return;
         }
         let cancel = Cancel::default();
-        self.in_flight = Some((cancel.clone(), Phase::Compiling, Instant::now()));
+        self.in_flight = Some(InFlight::new(cancel.clone()));
         if self.screen.is_tty() {
             self.tick(cancel.clone());
         }
@@ -280,8 +294,8 @@ impl<'a> Session<'a> {
     }
 
     fn stop_run(&mut self) {
-        if let Some((cancel, _, _)) = self.in_flight.take() {
-            cancel.cancel();
+        if let Some(flight) = self.in_flight.take() {
+            flight.cancel.cancel();
         }
         self.screen.clear_status();
     }
@@ -361,7 +375,7 @@ impl<'a> Session<'a> {
         let root = self.app.course.root.clone();
         let exercises = self.app.course.exercises.clone();
         let cancel = Cancel::default();
-        self.in_flight = Some((cancel.clone(), Phase::Compiling, Instant::now()));
+        self.in_flight = Some(InFlight::new(cancel.clone()));
         self.run += 1;
         spawn_check_all(
             &self.tx,

@@ -1,0 +1,23 @@
+use std::sync::{Arc, Mutex};
+
+use super::*;
+
+#[test]
+fn counts_crates_from_cargo_json_lines() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let on_line = crate_counter(
+        Arc::new(move |p: Progress| sink.lock().unwrap().push(p.crates)),
+        1,
+    );
+    on_line(br#"{"reason":"compiler-artifact","target":{"name":"pin_project_lite"}}"#);
+    on_line(br#"{"reason":"compiler-message","message":{}}"#);
+    on_line(br#"{"reason":"compiler-artifact","target":{"name":"tokio"}}"#);
+    assert_eq!(*seen.lock().unwrap(), [1, 2]);
+}
+
+#[test]
+fn failing_test_names_come_from_the_libtest_summary() {
+    let output = "running 3 tests\ntest tests::a ... ok\ntest tests::b ... FAILED\ntest tests::c ... FAILED\n";
+    assert_eq!(failed_tests(output), ["tests::b", "tests::c"]);
+}
