@@ -296,3 +296,53 @@ pub fn summary(w: &mut impl Write, course_problems: &[String], cases: &[Case]) -
     }
     Ok(())
 }
+
+/// The interactive list of watch mode: `rows` (exercise indices) around the selected one, as many
+/// as fit in `height` lines.
+pub fn list_view(
+    w: &mut impl Write,
+    course: &Course,
+    state: &State,
+    rows: &[usize],
+    selected: usize,
+    height: usize,
+) -> io::Result<()> {
+    let height = height.max(3);
+    let at = rows.iter().position(|&i| i == selected).unwrap_or(0);
+    let first = at
+        .saturating_sub(height / 2)
+        .min(rows.len().saturating_sub(height));
+    for &i in rows.iter().skip(first).take(height) {
+        let exercise = &course.exercises[i];
+        let status = if state.done[i] {
+            "done".green()
+        } else {
+            "pending".yellow()
+        };
+        let current = if i == state.current { "current" } else { "" };
+        let line = format!(
+            "{:<16} {:<28} {status:<7} {current:<7}",
+            exercise.lesson(),
+            exercise.name
+        );
+        if i == selected {
+            writeln!(w, "> {}", line.reversed())?;
+        } else {
+            writeln!(w, "  {line}")?;
+        }
+    }
+    if rows.is_empty() {
+        writeln!(w, "Every exercise is done.")?;
+    }
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{}",
+        progress_bar(state.done_count(), course.exercises.len(), 40)
+    )?;
+    write!(
+        w,
+        "{}",
+        "↑/↓ or k/j move · Enter jump · x reset · p only pending · Esc or l back".dimmed()
+    )
+}

@@ -42,6 +42,12 @@ pub enum Key {
     Reset,
     Quit,
     Yes,
+    /// In the list: move, jump to the selected exercise, leave, show only pending ones.
+    Up,
+    Down,
+    Enter,
+    Back,
+    Pending,
     Other,
 }
 

@@ -30,7 +30,15 @@ enum Flow {
 #[derive(Clone, Copy)]
 enum Confirm {
     Skip,
-    Reset,
+    /// Reset this exercise.
+    Reset(usize),
+}
+
+/// The interactive list (in a terminal).
+struct ListView {
+    /// The exercise under the cursor.
+    selected: usize,
+    pending_only: bool,
 }
 
 struct InFlight {
@@ -65,6 +73,9 @@ pub struct Session<'a> {
     /// The check in flight: cancelling it kills its processes.
     in_flight: Option<InFlight>,
     confirm: Option<Confirm>,
+    list: Option<ListView>,
+    /// The last verdict shown, to go back to from the list.
+    last_body: String,
     /// After the last exercise, the final verify shows the final message.
     finishing: bool,
 }
@@ -99,6 +110,8 @@ impl<'a> Session<'a> {
             run: 0,
             in_flight: None,
             confirm: None,
+            list: None,
+            last_body: String::new(),
             finishing: false,
         };
         session.start();
@@ -123,7 +136,7 @@ impl<'a> Session<'a> {
             let _ = self.app.state.save();
             let welcome = self.app.course.welcome_message.trim().to_owned();
             if !welcome.is_empty() {
-                self.screen.body(welcome);
+                self.show(welcome);
             }
         }
         self.start_check();
@@ -165,7 +178,7 @@ impl<'a> Session<'a> {
                     self.stop_run();
                     match result {
                         Ok(report) => self.verdict(report)?,
-                        Err(error) => self.screen.body(format!("error: {error:#}")),
+                        Err(error) => self.show(format!("error: {error:#}")),
                     }
                 }
             }
@@ -185,10 +198,13 @@ impl<'a> Session<'a> {
                 return Ok(Flow::Continue);
             }
             match confirm {
-                Confirm::Skip => self.move_to_next(),
-                Confirm::Reset => self.reset()?,
+                Confirm::Skip => self.move_to(None),
+                Confirm::Reset(i) => self.reset(i)?,
             }
             return Ok(Flow::Continue);
+        }
+        if self.list.is_some() {
+            return self.list_key(key);
         }
         let i = self.app.state.current;
         match key {
@@ -204,29 +220,127 @@ impl<'a> Session<'a> {
                     .notice(String::from_utf8_lossy(&text).into_owned());
             }
             Key::Run => self.start_check(),
+            Key::List if self.screen.is_tty() => {
+                self.list = Some(ListView {
+                    selected: i,
+                    pending_only: false,
+                });
+                self.draw_list()?;
+            }
             Key::List => {
                 let mut text = Vec::new();
                 term::list(&mut text, &self.app.course, &self.app.state)?;
-                self.screen
-                    .body(String::from_utf8_lossy(&text).into_owned());
+                self.show(String::from_utf8_lossy(&text).into_owned());
             }
-            Key::Next if self.app.state.done[i] => self.move_to_next(),
+            Key::Next if self.app.state.done[i] => self.move_to(None),
             Key::Next => {
                 self.confirm = Some(Confirm::Skip);
                 self.screen
                     .notice("This exercise is not done yet. Skip it? (y/n)".to_owned());
             }
             Key::CheckAll => self.check_all(),
-            Key::Reset => {
-                self.confirm = Some(Confirm::Reset);
-                let path = self.app.course.exercises[i].path.display().to_string();
-                self.screen.notice(format!(
-                    "Restore {path} as shipped? Your version is kept as a backup. (y/n)"
-                ));
-            }
-            Key::Yes | Key::Other => {}
+            Key::Reset => self.ask_reset(i),
+            _ => {}
         }
         Ok(Flow::Continue)
+    }
+
+    fn list_key(&mut self, key: Key) -> Result<Flow> {
+        let rows = self.list_rows();
+        let Some(list) = &mut self.list else {
+            return Ok(Flow::Continue);
+        };
+        let at = rows.iter().position(|&i| i == list.selected);
+        match key {
+            Key::Quit => return Ok(Flow::Quit),
+            Key::Up => {
+                list.selected = at
+                    .and_then(|a| rows.get(a.checked_sub(1)?))
+                    .copied()
+                    .unwrap_or(list.selected)
+            }
+            Key::Down => {
+                list.selected = at
+                    .and_then(|a| rows.get(a + 1))
+                    .copied()
+                    .unwrap_or(list.selected)
+            }
+            Key::Pending => {
+                list.pending_only = !list.pending_only;
+                let rows = self.list_rows();
+                if let Some(list) = &mut self.list
+                    && !rows.contains(&list.selected)
+                {
+                    list.selected = rows.first().copied().unwrap_or(list.selected);
+                }
+            }
+            Key::Enter => {
+                let selected = list.selected;
+                self.list = None;
+                self.move_to(Some(selected));
+                return Ok(Flow::Continue);
+            }
+            Key::Reset => {
+                let selected = list.selected;
+                self.ask_reset(selected);
+                return Ok(Flow::Continue);
+            }
+            Key::Back | Key::List => {
+                self.list = None;
+                let body = self.last_body.clone();
+                self.screen.body(body);
+                return Ok(Flow::Continue);
+            }
+            _ => return Ok(Flow::Continue),
+        }
+        self.draw_list()?;
+        Ok(Flow::Continue)
+    }
+
+    fn list_rows(&self) -> Vec<usize> {
+        let pending_only = self.list.as_ref().is_some_and(|l| l.pending_only);
+        (0..self.app.course.exercises.len())
+            .filter(|&i| !pending_only || !self.app.state.done[i])
+            .collect()
+    }
+
+    fn draw_list(&mut self) -> Result<()> {
+        let Some(list) = &self.list else {
+            return Ok(());
+        };
+        let height = crossterm::terminal::size()
+            .map_or(20, |(_, rows)| usize::from(rows))
+            .saturating_sub(10);
+        let mut text = Vec::new();
+        let rows = self.list_rows();
+        term::list_view(
+            &mut text,
+            &self.app.course,
+            &self.app.state,
+            &rows,
+            list.selected,
+            height,
+        )?;
+        self.screen
+            .body(String::from_utf8_lossy(&text).into_owned());
+        Ok(())
+    }
+
+    fn ask_reset(&mut self, i: usize) {
+        self.confirm = Some(Confirm::Reset(i));
+        let path = self.app.course.exercises[i].path.display().to_string();
+        self.screen.notice(format!(
+            "Restore {path} as shipped? Your version is kept as a backup. (y/n)"
+        ));
+    }
+
+    /// Shows a verdict or a message as the main content, remembered for leaving the list.
+    fn show(&mut self, text: String) {
+        self.last_body.clone_from(&text);
+        // The list stays open; the verdict is there on leaving it.
+        if self.list.is_none() {
+            self.screen.body(text);
+        }
     }
 
     fn current_path(&self) -> PathBuf {
@@ -256,7 +370,7 @@ impl<'a> Session<'a> {
         self.run += 1;
         let exercise = self.app.course.exercises[self.app.state.current].clone();
         if !self.current_path().is_file() {
-            self.screen.body(format!(
+            self.show(format!(
                 "{} is missing. Save it again, or press `x` to restore it as shipped.",
                 exercise.path.display()
             ));
@@ -313,7 +427,7 @@ impl<'a> Session<'a> {
         let moved = self.app.state.record(i, passed);
         self.app.state.save()?;
         if !passed {
-            self.screen.body(text);
+            self.show(text);
             return Ok(());
         }
         text.push_str(&format!(
@@ -326,32 +440,31 @@ impl<'a> Session<'a> {
                 self.app.state.current = i;
                 self.app.state.save()?;
                 text.push_str("Press `n` for the next exercise.\n");
-                self.screen.body(text);
+                self.show(text);
             }
             Moved::To(next) => {
                 let name = self.app.course.exercises[next].name.clone();
                 text.push_str(&format!("Moving on to {name}.\n"));
-                self.screen.body(text);
+                self.show(text);
                 self.header();
                 self.start_check();
             }
             Moved::AllDone => {
                 text.push_str("That was the last one. Checking every exercise...\n");
-                self.screen.body(text);
+                self.show(text);
                 self.finishing = true;
                 self.check_all();
             }
-            Moved::Stayed => self.screen.body(text),
+            Moved::Stayed => self.show(text),
         }
         Ok(())
     }
 
-    fn move_to_next(&mut self) {
+    /// Makes `target` (or the next pending exercise) current and checks it.
+    fn move_to(&mut self, target: Option<usize>) {
         let i = self.app.state.current;
-        let next = self
-            .app
-            .state
-            .next_pending(i)
+        let next = target
+            .or_else(|| self.app.state.next_pending(i))
             .unwrap_or((i + 1) % self.app.course.exercises.len());
         self.app.state.current = next;
         let _ = self.app.state.save();
@@ -359,13 +472,16 @@ impl<'a> Session<'a> {
         self.start_check();
     }
 
-    fn reset(&mut self) -> Result<()> {
-        let name = self.app.course.exercises[self.app.state.current]
-            .name
-            .clone();
+    fn reset(&mut self, i: usize) -> Result<()> {
+        let name = self.app.course.exercises[i].name.clone();
         let message = self.app.reset_quietly(&name)?;
-        self.screen.body(message);
-        self.start_check();
+        if self.list.is_some() {
+            self.draw_list()?;
+            self.screen.notice(message);
+        } else {
+            self.show(message);
+            self.start_check();
+        }
         Ok(())
     }
 
@@ -408,7 +524,7 @@ impl<'a> Session<'a> {
         }
         self.finishing = false;
         self.header();
-        self.screen.body(text);
+        self.show(text);
         Ok(())
     }
 }

@@ -71,6 +71,10 @@ fn read_terminal_keys(tx: &UnboundedSender<Event>) {
         let key = match key.code {
             KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Key::Quit,
             KeyCode::Char(c) => key_for(c),
+            KeyCode::Up => Key::Up,
+            KeyCode::Down => Key::Down,
+            KeyCode::Enter => Key::Enter,
+            KeyCode::Esc => Key::Back,
             _ => Key::Other,
         };
         if tx.send(Event::Key(key)).is_err() {
@@ -89,6 +93,9 @@ fn key_for(c: char) -> Key {
         'x' => Key::Reset,
         'q' => Key::Quit,
         'y' => Key::Yes,
+        'k' => Key::Up,
+        'j' => Key::Down,
+        'p' => Key::Pending,
         _ => Key::Other,
     }
 }

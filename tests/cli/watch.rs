@@ -283,6 +283,12 @@ fn single_keys_in_a_real_terminal_and_the_terminal_is_restored() {
     // One key, no Enter.
     session.send("h").unwrap();
     session.expect("Hint 1/1: the types differ").unwrap();
+    // The interactive list: move down one, jump there.
+    session.send("l").unwrap();
+    session.expect("Enter jump").unwrap();
+    session.send("j").unwrap();
+    session.send("\r").unwrap();
+    session.expect("fails_test: 1 test failed").unwrap();
     session.send("q").unwrap();
     session.expect(Eof).unwrap();
     let status = session.get_process().wait().unwrap();
@@ -300,7 +306,8 @@ fn single_keys_in_a_real_terminal_and_the_terminal_is_restored() {
     command.current_dir(course.path()).env("NO_COLOR", "1");
     let mut session = expectrl::Session::spawn(command).unwrap();
     session.set_expect_timeout(Some(PATIENCE));
-    session.expect("compile_error does not compile").unwrap();
+    // The jump above made fails_test current.
+    session.expect("fails_test: 1 test failed").unwrap();
     assert!(!line_mode(&session));
     let pid = nix::unistd::Pid::from_raw(session.get_process().pid().as_raw());
     nix::sys::signal::kill(pid, nix::sys::signal::SIGTERM).unwrap();
