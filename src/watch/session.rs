@@ -425,20 +425,16 @@ impl<'a> Session<'a> {
         let mut text = String::from_utf8_lossy(&text).into_owned();
         let passed = report.verdict.passed();
         let moved = self.app.state.record(i, passed);
-        self.app.state.save()?;
-        if !passed {
-            self.show(text);
-            return Ok(());
+        if passed {
+            text.push_str(&format!(
+                "\nCompare with the instructor's solution: {}\n",
+                exercise.solution_path.display()
+            ));
         }
-        text.push_str(&format!(
-            "\nCompare with the instructor's solution: {}\n",
-            exercise.solution_path.display()
-        ));
         match moved {
             Moved::To(_) if self.options.manual_next => {
                 // `record` moved on; in manual mode the learner moves on with `n`.
                 self.app.state.current = i;
-                self.app.state.save()?;
                 text.push_str("Press `n` for the next exercise.\n");
                 self.show(text);
             }
@@ -457,7 +453,8 @@ impl<'a> Session<'a> {
             }
             Moved::Stayed => self.show(text),
         }
-        Ok(())
+        // Saved after the learner sees the verdict: the atomic write waits for the disk.
+        self.app.state.save()
     }
 
     /// Makes `target` (or the next pending exercise) current and checks it.

@@ -218,6 +218,18 @@ fn init_writes_the_built_in_course() {
     // The copy is a valid course that async-lings can list.
     let mut list = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
     list.arg("list").current_dir(&target).assert().code(0);
+    // reset works there without git: from the copy built into the binary.
+    let exercise = target.join("exercises/01_futures/missing_await.rs");
+    let shipped = std::fs::read_to_string(&exercise).unwrap();
+    std::fs::write(&exercise, "// my attempt\n").unwrap();
+    let mut reset = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+    reset
+        .args(["reset", "missing_await"])
+        .current_dir(&target)
+        .assert()
+        .code(0);
+    assert_eq!(std::fs::read_to_string(&exercise).unwrap(), shipped);
+    assert!(!target.join(".git").exists());
     // And it refuses to write over it.
     let mut again = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
     again

@@ -58,3 +58,53 @@ fn verify_solutions_all_pass() {
             .contains("7 passed, 0 failed")
     );
 }
+
+#[test]
+fn verify_writes_junit_and_json() {
+    let course = Fixture::new("basic");
+    let out = course
+        .cmd(&["verify", "--format", "junit"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(
+        (suite.attribute("tests"), suite.attribute("failures")),
+        (Some("7"), Some("6"))
+    );
+    let failure = |name: &str| {
+        let case = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .unwrap();
+        case.children().find(|n| n.has_tag_name("failure"))
+    };
+    assert!(failure("passes").is_none());
+    let compile = failure("compile_error").unwrap();
+    assert_eq!(compile.attribute("type"), Some("compile"));
+    assert!(compile.attribute("message").unwrap().contains("E0308"));
+    // The body holds the compiler's words, escaped, without colour codes.
+    assert!(
+        compile
+            .text()
+            .unwrap()
+            .contains("expected `u32`, found future")
+    );
+
+    let out = course
+        .cmd(&["verify", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (json["passed"].as_u64(), json["failed"].as_u64()),
+        (Some(1), Some(6))
+    );
+    assert_eq!(json["exercises"][3]["verdict"], "timeout");
+    assert_eq!(json["exercises"][1]["explanations"][0], "missing-await");
+}
