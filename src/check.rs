@@ -67,7 +67,17 @@ pub struct Checker<'a> {
     pub lint_all: bool,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    /// A checker that runs as many test binaries at once as there are cores.
+    pub fn new(root: &'a Path, workspace: &'a Workspace, cancel: Cancel) -> Self {
+        Checker {
+            root,
+            workspace,
+            cancel,
+            jobs: default_jobs(),
+            lint_all: false,
+        }
+    }
     pub fn check(&self, exercise: &Exercise, side: Side) -> Result<Report> {
         self.check_with(exercise, side, &(Arc::new(|_| {}) as OnProgress))
     }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::{
     cargo::Workspace,
-    check::{Checker, Side, default_jobs},
+    check::{Checker, Side},
     cli::ListFormat,
     course::{Course, Exercise},
     embedded,
@@ -63,13 +63,7 @@ impl App {
         let i = self.index(name)?;
         let exercise = &self.course.exercises[i];
         let workspace = Workspace::load(&self.course.root, &self.cancel)?;
-        let checker = Checker {
-            root: &self.course.root,
-            workspace: &workspace,
-            cancel: self.cancel.clone(),
-            jobs: default_jobs(),
-            lint_all: false,
-        };
+        let checker = Checker::new(&self.course.root, &workspace, self.cancel.clone());
         let report = checker.check(exercise, Side::Exercise)?;
         if report.verdict == Verdict::Cancelled {
             return Ok(ExitCode::from(130));

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::{
     cargo::Workspace,
-    check::{Checker, Side, default_jobs},
+    check::{Checker, Side},
     commands::App,
     course::Exercise,
     report::{self, Case, ReportFormat},
@@ -21,13 +21,10 @@ pub fn verify(
     format: ReportFormat,
 ) -> Result<ExitCode> {
     let workspace = Workspace::load(&app.course.root, &app.cancel)?;
-    let checker = Checker {
-        root: &app.course.root,
-        workspace: &workspace,
-        cancel: app.cancel.clone(),
-        jobs: jobs.unwrap_or_else(default_jobs).max(1),
-        lint_all: false,
-    };
+    let mut checker = Checker::new(&app.course.root, &workspace, app.cancel.clone());
+    if let Some(jobs) = jobs {
+        checker.jobs = jobs.max(1);
+    }
     let side = if solutions {
         Side::Solution
     } else {

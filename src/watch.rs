@@ -12,7 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::{
     cargo::Workspace,
-    check::{Checker, OnProgress, Progress, Side, default_jobs},
+    check::{Checker, OnProgress, Progress, Side},
     commands::App,
     course::Exercise,
     process::Cancel,
@@ -100,13 +100,7 @@ fn spawn_check(
 ) {
     let tx = tx.clone();
     tokio::task::spawn_blocking(move || {
-        let checker = Checker {
-            root: &root,
-            workspace: &workspace,
-            cancel,
-            jobs: default_jobs(),
-            lint_all: false,
-        };
+        let checker = Checker::new(&root, &workspace, cancel);
         let status = tx.clone();
         let on_progress: OnProgress = Arc::new(move |p| {
             let _ = status.send(Event::Status { run, progress: p });
@@ -126,13 +120,7 @@ fn spawn_check_all(
 ) {
     let tx = tx.clone();
     tokio::task::spawn_blocking(move || {
-        let checker = Checker {
-            root: &root,
-            workspace: &workspace,
-            cancel,
-            jobs: default_jobs(),
-            lint_all: false,
-        };
+        let checker = Checker::new(&root, &workspace, cancel);
         let all: Vec<&Exercise> = exercises.iter().collect();
         let result = checker.check_all(&all, Side::Exercise, &(Arc::new(|_| {}) as OnProgress));
         let _ = tx.send(Event::AllChecked(result));

@@ -39,11 +39,8 @@ pub fn check(
         Vec::new()
     };
     let checker = Checker {
-        root: &course.root,
-        workspace: &workspace,
-        cancel: cancel.clone(),
         jobs,
-        lint_all: false,
+        ..Checker::new(&course.root, &workspace, cancel.clone())
     };
     let bar = term::ProgressLine::new();
     // Bins missing from the manifests cannot be built: they are reported above instead.
