@@ -322,3 +322,26 @@ fn single_keys_in_a_real_terminal_and_the_terminal_is_restored() {
         "the terminal is back in line mode after SIGTERM"
     );
 }
+
+#[test]
+fn a_rustlings_course_runs_in_watch_mode_to_its_final_message() {
+    let course = Fixture::new("rustlings");
+    let mut watch = Watch::start(&course, &[]);
+    watch.expect("✗ intro1: 1 test failed: tests::adds");
+    course.write(
+        "exercises/00_intro/intro1.rs",
+        &course.read("solutions/00_intro/intro1.rs"),
+    );
+    watch.expect("✓ intro1 passed");
+    // `test = false`: the program itself must succeed.
+    watch.expect("✗ intro2: the program exited with status 1");
+    course.write(
+        "exercises/00_intro/intro2.rs",
+        &course.read("solutions/00_intro/intro2.rs"),
+    );
+    watch.expect("✓ intro2 passed");
+    // After the last exercise, everything is checked again, then the final message.
+    watch.expect("That was the last one. Checking every exercise");
+    watch.expect("You finished the community course.");
+    assert_eq!(watch.quit(), 0);
+}
