@@ -155,12 +155,15 @@ impl Diagnostic {
 #[derive(Debug, Default)]
 pub struct TargetBuild {
     pub diagnostics: Vec<Diagnostic>,
+    /// Cargo reported the target built (or, for clippy, checked).
+    pub finished: bool,
+    /// The test harness or the binary; clippy makes none.
     pub executable: Option<PathBuf>,
 }
 
 impl TargetBuild {
     pub fn failed(&self) -> bool {
-        self.executable.is_none() || self.diagnostics.iter().any(Diagnostic::is_error)
+        !self.finished || self.diagnostics.iter().any(Diagnostic::is_error)
     }
 }
 
@@ -266,12 +269,14 @@ fn read_message(line: &[u8], kind: BuildKind, targets: &mut HashMap<String, Targ
         }
         "compiler-artifact" => {
             let is_test = message.profile.is_some_and(|p| p.test);
-            if is_test == (kind == BuildKind::Tests) && message.executable.is_some() {
-                entry.executable = message.executable;
-            }
-            if kind == BuildKind::Clippy {
-                // clippy produces no executable: a finished check is the artifact.
-                entry.executable.get_or_insert_with(PathBuf::new);
+            let wanted = match kind {
+                BuildKind::Tests => is_test,
+                BuildKind::Bins => !is_test,
+                BuildKind::Clippy => true,
+            };
+            if wanted {
+                entry.finished = true;
+                entry.executable = message.executable.or(entry.executable.take());
             }
         }
         _ => {}

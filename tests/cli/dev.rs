@@ -15,6 +15,15 @@ fn check(course: &Fixture) -> (i32, Value) {
     (out.status.code().unwrap(), report)
 }
 
+/// `dev check --format junit`, as text for roxmltree to parse.
+fn junit(course: &Fixture) -> String {
+    let out = course
+        .cmd(&["dev", "check", "--format", "junit"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn problems(report: &Value, name: &str) -> String {
     let exercise = report["exercises"]
         .as_array()
@@ -37,11 +46,7 @@ fn a_sound_course_passes_and_reports_in_junit() {
     assert_eq!(report["exercises"][2]["verdict"], "timeout");
     assert!(report["exercises"][2]["duration_ms"].as_u64().unwrap() >= 2000);
 
-    let out = course
-        .cmd(&["dev", "check", "--format", "junit"])
-        .output()
-        .unwrap();
-    let xml = String::from_utf8(out.stdout).unwrap();
+    let xml = junit(&course);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let suite = doc
         .descendants()
@@ -79,11 +84,7 @@ fn a_failing_solution_is_reported() {
     );
 
     // JUnit shows it as a failure with the reason.
-    let out = course
-        .cmd(&["dev", "check", "--format", "junit"])
-        .output()
-        .unwrap();
-    let xml = String::from_utf8(out.stdout).unwrap();
+    let xml = junit(&course);
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let case = doc
         .descendants()

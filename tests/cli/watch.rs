@@ -270,10 +270,7 @@ fn single_keys_in_a_real_terminal_and_the_terminal_is_restored() {
     };
 
     let course = Fixture::new("basic");
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
-    command.current_dir(course.path()).env("NO_COLOR", "1");
-    let mut session = expectrl::Session::spawn(command).unwrap();
-    session.set_expect_timeout(Some(PATIENCE));
+    let mut session = in_a_terminal(&course);
     assert!(line_mode(&session), "a fresh terminal is in line mode");
     session.expect("compile_error does not compile").unwrap();
     assert!(
@@ -302,10 +299,7 @@ fn single_keys_in_a_real_terminal_and_the_terminal_is_restored() {
     );
 
     // SIGTERM in the middle of a session restores it too.
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
-    command.current_dir(course.path()).env("NO_COLOR", "1");
-    let mut session = expectrl::Session::spawn(command).unwrap();
-    session.set_expect_timeout(Some(PATIENCE));
+    let mut session = in_a_terminal(&course);
     // The jump above made fails_test current.
     session.expect("fails_test: 1 test failed").unwrap();
     assert!(!line_mode(&session));
@@ -344,4 +338,13 @@ fn a_rustlings_course_runs_in_watch_mode_to_its_final_message() {
     watch.expect("That was the last one. Checking every exercise");
     watch.expect("You finished the community course.");
     assert_eq!(watch.quit(), 0);
+}
+
+/// `async-lings` (watch mode) in a real pseudo-terminal.
+fn in_a_terminal(course: &Fixture) -> expectrl::session::OsSession {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+    command.current_dir(course.path()).env("NO_COLOR", "1");
+    let mut session = expectrl::Session::spawn(command).unwrap();
+    session.set_expect_timeout(Some(PATIENCE));
+    session
 }
