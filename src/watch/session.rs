@@ -71,6 +71,8 @@ pub struct Session<'a> {
     in_flight: Option<InFlight>,
     confirm: Option<Confirm>,
     list: Option<ListView>,
+    /// The welcome message, until the first verdict is shown under it.
+    greeting: Option<String>,
     /// The last verdict shown, to go back to from the list.
     last_body: String,
     /// After the last exercise, the final verify shows the final message.
@@ -108,10 +110,11 @@ impl<'a> Session<'a> {
             in_flight: None,
             confirm: None,
             list: None,
+            greeting: None,
             last_body: String::new(),
             finishing: false,
         };
-        session.start();
+        session.start()?;
         if !watching {
             session.screen.notice(NO_WATCHER.to_owned());
         }
@@ -126,17 +129,22 @@ impl<'a> Session<'a> {
         Ok(ExitCode::SUCCESS)
     }
 
-    fn start(&mut self) {
+    fn start(&mut self) -> Result<()> {
         self.header();
         if !self.app.state.welcomed {
             self.app.state.welcomed = true;
-            let _ = self.app.state.save();
+            self.app.state.save()?;
             let welcome = self.app.course.welcome_message.trim().to_owned();
             if !welcome.is_empty() {
-                self.show(welcome);
+                self.show(welcome.clone());
+                // In a terminal the first verdict redraws the screen: keep the welcome above it.
+                if self.screen.is_tty() {
+                    self.greeting = Some(welcome);
+                }
             }
         }
         self.start_check();
+        Ok(())
     }
 
     fn handle(&mut self, event: Event) -> Result<Flow> {
@@ -195,7 +203,7 @@ impl<'a> Session<'a> {
                 return Ok(Flow::Continue);
             }
             match confirm {
-                Confirm::Skip => self.move_to(None),
+                Confirm::Skip => self.move_to(None)?,
                 Confirm::Reset(i) => self.reset(i)?,
             }
             return Ok(Flow::Continue);
@@ -229,7 +237,7 @@ impl<'a> Session<'a> {
                 term::list(&mut text, &self.app.course, &self.app.state)?;
                 self.show(String::from_utf8_lossy(&text).into_owned());
             }
-            Key::Next if self.app.state.done[i] => self.move_to(None),
+            Key::Next if self.app.state.done[i] => self.move_to(None)?,
             Key::Next => {
                 self.confirm = Some(Confirm::Skip);
                 self.screen
@@ -252,6 +260,10 @@ impl<'a> Session<'a> {
 
     /// Shows a verdict or a message as the main content, remembered for leaving the list.
     fn show(&mut self, text: String) {
+        let text = match self.greeting.take() {
+            Some(greeting) => format!("{greeting}\n\n{text}"),
+            None => text,
+        };
         self.last_body.clone_from(&text);
         // The list stays open; the verdict is there on leaving it.
         if self.list.is_none() {
@@ -374,15 +386,15 @@ impl<'a> Session<'a> {
     }
 
     /// Makes `target` (or the next pending exercise) current and checks it.
-    fn move_to(&mut self, target: Option<usize>) {
+    fn move_to(&mut self, target: Option<usize>) -> Result<()> {
         let i = self.app.state.current;
         let next = target
             .or_else(|| self.app.state.next_pending(i))
             .unwrap_or((i + 1) % self.app.course.exercises.len());
         self.app.state.current = next;
-        let _ = self.app.state.save();
         self.header();
         self.start_check();
+        self.app.state.save()
     }
 
     fn reset(&mut self, i: usize) -> Result<()> {

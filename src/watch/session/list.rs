@@ -45,7 +45,7 @@ impl Session<'_> {
             Key::Enter => {
                 let selected = list.selected;
                 self.list = None;
-                self.move_to(Some(selected));
+                self.move_to(Some(selected))?;
                 return Ok(Flow::Continue);
             }
             Key::Reset => {
