@@ -59,7 +59,7 @@ pub enum Event {
     /// The grace period after the save numbered so has passed.
     Settled(u64),
     Key(Key),
-    /// stdin closed (plain mode): quit.
+    /// stdin closed (plain mode): quit, after the verdict of the check in flight.
     InputClosed,
     /// A check reached a new phase.
     Status {
@@ -75,7 +75,7 @@ pub enum Event {
     /// Redraw the elapsed time while a check runs.
     Tick,
     WatcherError(String),
-    /// Ctrl-C or SIGTERM.
+    /// Ctrl-C, SIGTERM, or the terminal went away.
     Interrupted,
 }
 

@@ -77,6 +77,8 @@ pub struct Session<'a> {
     last_body: String,
     /// After the last exercise, the final verify shows the final message.
     finishing: bool,
+    /// Plain mode's input ended: quit once the check in flight has shown its verdict.
+    input_closed: bool,
 }
 
 impl<'a> Session<'a> {
@@ -113,6 +115,7 @@ impl<'a> Session<'a> {
             greeting: None,
             last_body: String::new(),
             finishing: false,
+            input_closed: false,
         };
         session.start()?;
         if !watching {
@@ -165,6 +168,7 @@ impl<'a> Session<'a> {
                 }
             }
             Event::Key(key) => return self.key(key),
+            Event::InputClosed if self.in_flight.is_some() => self.input_closed = true,
             Event::InputClosed | Event::Interrupted => return Ok(Flow::Quit),
             Event::Status { run, progress } => {
                 if run == self.run
@@ -185,15 +189,28 @@ impl<'a> Session<'a> {
                         Ok(report) => self.verdict(report)?,
                         Err(error) => self.show(format!("error: {error:#}")),
                     }
+                    return Ok(self.after_verdict());
                 }
             }
-            Event::AllChecked(result) => self.all_checked(result)?,
+            Event::AllChecked(result) => {
+                self.all_checked(result)?;
+                return Ok(self.after_verdict());
+            }
             Event::WatcherError(error) => {
                 self.screen
                     .notice(format!("file watcher error: {error}\n{NO_WATCHER}"));
             }
         }
         Ok(Flow::Continue)
+    }
+
+    /// Once the input has ended, the first verdict shown is the last thing done.
+    fn after_verdict(&self) -> Flow {
+        if self.input_closed {
+            Flow::Quit
+        } else {
+            Flow::Continue
+        }
     }
 
     fn key(&mut self, key: Key) -> Result<Flow> {

@@ -63,7 +63,8 @@ fn read_terminal_keys(tx: &UnboundedSender<Event>) {
             Ok(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => key,
             Ok(_) => continue,
             Err(_) => {
-                let _ = tx.send(Event::InputClosed);
+                // The terminal is gone: nobody is left to read a verdict.
+                let _ = tx.send(Event::Interrupted);
                 return;
             }
         };

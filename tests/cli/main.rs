@@ -5,6 +5,7 @@ mod course;
 mod dev;
 mod errors;
 mod processes;
+mod readme;
 mod rustlings;
 mod verify;
 mod watch;
