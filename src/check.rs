@@ -3,6 +3,7 @@
 //! `mode = "run"` and clippy where asked. One exercise is the batch of one.
 
 use std::{
+    fs,
     path::{Path, PathBuf},
     process::Command,
     sync::{
@@ -18,8 +19,9 @@ use anyhow::Result;
 use crate::{
     cargo::{self, BuildKind, Workspace},
     course::{Exercise, Mode},
-    explain,
+    embedded, explain, libtest,
     process::{self, Cancel, Exit, Limits},
+    tests_section,
     verdict::{Report, Verdict},
 };
 
@@ -99,62 +101,45 @@ impl<'a> Checker<'a> {
         side: Side,
         progress: &OnProgress,
     ) -> Result<Vec<Report>> {
-        let bin = |e: &Exercise| match side {
-            Side::Exercise => e.name.clone(),
-            Side::Solution => e.solution_bin(),
-        };
+        let bins: Vec<String> = exercises
+            .iter()
+            .map(|e| match side {
+                Side::Exercise => e.name.clone(),
+                Side::Solution => e.solution_bin(),
+            })
+            .collect();
         let mut reports: Vec<Report> = exercises.iter().map(|_| Report::new()).collect();
+        let expected = self.guard_tests(exercises, side, &mut reports);
 
-        let total = exercises.len();
-        progress(Progress {
-            phase: Phase::Compiling,
-            done: 0,
-            total,
-            crates: 0,
-        });
-        let bins: Vec<String> = exercises.iter().map(|e| bin(e)).collect();
-        let executables = self.compile(&bins, BuildKind::Tests, &mut reports, Some(progress))?;
-
-        // Only what compiled goes on; every later phase narrows the set the same way.
-        let tests: Vec<(usize, PathBuf)> = ready(&executables, &reports);
-        self.run_each(&tests, exercises, &mut reports, Phase::Testing, progress)?;
-
-        let runnable: Vec<usize> = (0..total)
-            .filter(|&i| reports[i].verdict.passed() && exercises[i].mode == Mode::Run)
-            .collect();
-        if !runnable.is_empty() {
-            let names: Vec<String> = runnable.iter().map(|&i| bins[i].clone()).collect();
-            let mut sub: Vec<Report> = runnable.iter().map(|&i| reports[i].clone()).collect();
-            let built = self.compile(&names, BuildKind::Bins, &mut sub, None)?;
-            let bins_ready = ready(&built, &sub);
-            let subset: Vec<&Exercise> = runnable.iter().map(|&i| exercises[i]).collect();
-            self.run_each(&bins_ready, &subset, &mut sub, Phase::Running, progress)?;
-            for (report, &i) in sub.into_iter().zip(&runnable) {
-                reports[i] = report;
-            }
-        }
-
-        let linted: Vec<usize> = (0..total)
-            .filter(|&i| reports[i].verdict.passed() && (self.lint_all || exercises[i].clippy))
-            .collect();
-        if !linted.is_empty() {
-            let total = linted.len();
-            progress(Progress {
-                phase: Phase::Clippy,
-                done: 0,
-                total,
-                crates: 0,
+        let unchanged = self.passing(&reports, |_| true);
+        self.phase(&unchanged, &mut reports, |indices, sub| {
+            progress(Progress::start(Phase::Compiling, indices.len()));
+            let names = pick(&bins, indices);
+            let built = self.compile(&names, BuildKind::Tests, sub, Some(progress))?;
+            let jobs = runnable(indices, &built, sub, |i| {
+                (exercises[i], expected[i].as_deref())
             });
-            let names: Vec<String> = linted.iter().map(|&i| bins[i].clone()).collect();
-            let mut sub: Vec<Report> = linted.iter().map(|&i| reports[i].clone()).collect();
-            self.compile(&names, BuildKind::Clippy, &mut sub, None)?;
-            for (mut report, &i) in sub.into_iter().zip(&linted) {
+            self.run_each(&jobs, sub, Phase::Testing, progress)
+        })?;
+
+        let programs = self.passing(&reports, |i| exercises[i].mode == Mode::Run);
+        self.phase(&programs, &mut reports, |indices, sub| {
+            let built = self.compile(&pick(&bins, indices), BuildKind::Bins, sub, None)?;
+            let jobs = runnable(indices, &built, sub, |i| (exercises[i], None));
+            self.run_each(&jobs, sub, Phase::Running, progress)
+        })?;
+
+        let linted = self.passing(&reports, |i| self.lint_all || exercises[i].clippy);
+        self.phase(&linted, &mut reports, |indices, sub| {
+            progress(Progress::start(Phase::Clippy, indices.len()));
+            self.compile(&pick(&bins, indices), BuildKind::Clippy, sub, None)?;
+            for report in sub {
                 if report.verdict == Verdict::CompileFailed {
                     report.verdict = Verdict::ClippyFailed;
                 }
-                reports[i] = report;
             }
-        }
+            Ok(())
+        })?;
 
         for report in &mut reports {
             if self.cancel.is_cancelled() {
@@ -163,6 +148,74 @@ impl<'a> Checker<'a> {
             report.explanations = explain::explain(report);
         }
         Ok(reports)
+    }
+
+    /// Runs `step` on the reports at `indices` (skipped if there are none).
+    fn phase(
+        &self,
+        indices: &[usize],
+        reports: &mut [Report],
+        step: impl FnOnce(&[usize], &mut [Report]) -> Result<()>,
+    ) -> Result<()> {
+        if indices.is_empty() {
+            return Ok(());
+        }
+        let mut sub: Vec<Report> = indices.iter().map(|&i| reports[i].clone()).collect();
+        step(indices, &mut sub)?;
+        for (report, &i) in sub.into_iter().zip(indices) {
+            reports[i] = report;
+        }
+        Ok(())
+    }
+
+    /// The exercises that still pass and `want` the next phase.
+    fn passing(&self, reports: &[Report], want: impl Fn(usize) -> bool) -> Vec<usize> {
+        (0..reports.len())
+            .filter(|&i| reports[i].verdict.passed() && want(i))
+            .collect()
+    }
+
+    /// Fails the exercises whose tests differ from the shipped ones, and returns the names of the
+    /// tests each exercise must run (`None` where the shipped tests are not known).
+    fn guard_tests(
+        &self,
+        exercises: &[&Exercise],
+        side: Side,
+        reports: &mut [Report],
+    ) -> Vec<Option<Vec<String>>> {
+        let paths: Vec<&Path> = exercises.iter().map(|e| e.path.as_path()).collect();
+        let shipped = embedded::shipped_all(self.root, &paths);
+        let read = |path: &Path| fs::read_to_string(self.root.join(path)).unwrap_or_default();
+        let mut expected = Vec::with_capacity(exercises.len());
+        for (i, exercise) in exercises.iter().enumerate() {
+            let solution = read(&exercise.solution_path);
+            let shipped = shipped[i].as_deref().map(String::from_utf8_lossy);
+            // Only a course that marks its tests says which ones are shipped.
+            let (Some(editable), Some(shipped)) = (exercise.tests, shipped) else {
+                expected.push(None);
+                continue;
+            };
+            if tests_section::section(&shipped).is_none() {
+                expected.push(None);
+                continue;
+            }
+            let mine = match side {
+                Side::Exercise => read(&exercise.path),
+                Side::Solution => solution.clone(),
+            };
+            if let Some(change) = tests_section::first_change(&shipped, &mine, editable) {
+                reports[i].verdict = Verdict::TestsEdited(change);
+            }
+            // The solution names the tests that a fix of the attributes brings to life.
+            let mut names = tests_section::test_names(&shipped);
+            for name in tests_section::test_names(&solution) {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            expected.push(Some(names));
+        }
+        expected
     }
 
     /// Builds `bins`, marks the reports of those that failed, and returns each one's executable.
@@ -204,36 +257,36 @@ impl<'a> Checker<'a> {
         Ok(executables)
     }
 
-    /// Runs each executable under its exercise's timeout, `self.jobs` at a time.
+    /// Runs each job's executable under its exercise's timeout, `self.jobs` at a time.
     fn run_each(
         &self,
-        executables: &[(usize, PathBuf)],
-        exercises: &[&Exercise],
+        jobs: &[Job],
         reports: &mut [Report],
         phase: Phase,
         progress: &OnProgress,
     ) -> Result<()> {
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
-        let total = executables.len();
+        let total = jobs.len();
         let results = Mutex::new(Vec::new());
-        progress(Progress {
-            phase,
-            done: 0,
-            total,
-            crates: 0,
-        });
+        progress(Progress::start(phase, total));
         thread::scope(|scope| {
             for _ in 0..self.jobs.clamp(1, total.max(1)) {
                 scope.spawn(|| {
-                    while let Some((i, exe)) = executables.get(next.fetch_add(1, Ordering::Relaxed))
-                    {
-                        let tests = phase == Phase::Testing;
-                        let outcome = self.run_one(exe, exercises[*i].timeout, tests);
+                    while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let harness = match phase {
+                            // A rustlings course is judged by rustlings' rules: exit status 0.
+                            Phase::Testing if job.exercise.tests.is_some() => {
+                                Harness::Accounted(job.expected)
+                            }
+                            Phase::Testing => Harness::Tests,
+                            _ => Harness::Program,
+                        };
+                        let outcome = self.run_one(&job.executable, job.exercise.timeout, harness);
                         results
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
-                            .push((*i, outcome));
+                            .push((job.report, outcome));
                         let done = done.fetch_add(1, Ordering::Relaxed) + 1;
                         progress(Progress {
                             phase,
@@ -259,12 +312,12 @@ impl<'a> Checker<'a> {
         &self,
         exe: &Path,
         timeout: Duration,
-        tests: bool,
+        harness: Harness,
     ) -> Result<(Verdict, String, Duration)> {
         let mut command = Command::new(exe);
         // Backtraces bury the one line a learner needs: the assertion message.
         command.current_dir(self.root).env("RUST_BACKTRACE", "0");
-        if tests {
+        if harness != Harness::Program {
             command.arg("--color=never");
         }
         let limits = Limits {
@@ -275,16 +328,79 @@ impl<'a> Checker<'a> {
         };
         let finished = process::run(command, &limits, &self.cancel)?;
         let output = finished.stdout.text();
-        let verdict = match finished.exit {
-            Exit::Code(0) => Verdict::Passed,
-            Exit::Code(_) if tests => Verdict::TestsFailed(failed_tests(&output)),
-            Exit::Code(code) => Verdict::RunFailed(code),
-            Exit::Signal(signal) => Verdict::Crashed(signal),
-            Exit::TimedOut => Verdict::TimedOut(timeout),
-            Exit::Cancelled => Verdict::Cancelled,
+        let verdict = match (finished.exit, harness) {
+            (Exit::Code(0), Harness::Accounted(expected)) => {
+                match libtest::shortfall(&libtest::parse(&output), expected) {
+                    None => Verdict::Passed,
+                    Some(shortfall) => Verdict::TestsIncomplete(shortfall),
+                }
+            }
+            (Exit::Code(0), _) => Verdict::Passed,
+            (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
+            (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(&output)),
+            (Exit::Signal(signal), _) => Verdict::Crashed(signal),
+            (Exit::TimedOut, _) => Verdict::TimedOut(timeout),
+            (Exit::Cancelled, _) => Verdict::Cancelled,
         };
         Ok((verdict, output, finished.elapsed))
     }
+}
+
+/// What an executable is, and so what its exit means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Harness<'a> {
+    /// `main`: exit status 0 is success.
+    Program,
+    /// A test harness judged by its exit status alone (a rustlings course).
+    Tests,
+    /// A test harness whose every test must report `ok`: these (if known), or at least one.
+    Accounted(Option<&'a [String]>),
+}
+
+/// One executable to run, for the report at index `report` of the phase.
+struct Job<'a> {
+    report: usize,
+    executable: PathBuf,
+    exercise: &'a Exercise,
+    expected: Option<&'a [String]>,
+}
+
+impl Progress {
+    fn start(phase: Phase, total: usize) -> Self {
+        Progress {
+            phase,
+            done: 0,
+            total,
+            crates: 0,
+        }
+    }
+}
+
+fn pick(bins: &[String], indices: &[usize]) -> Vec<String> {
+    indices.iter().map(|&i| bins[i].clone()).collect()
+}
+
+/// The jobs of a phase: what compiled, with its exercise and expected tests (`of` an index into
+/// the whole batch). Job `report`s index the phase's own reports.
+fn runnable<'a>(
+    indices: &[usize],
+    built: &[Option<PathBuf>],
+    reports: &[Report],
+    of: impl Fn(usize) -> (&'a Exercise, Option<&'a [String]>),
+) -> Vec<Job<'a>> {
+    let mut jobs = Vec::new();
+    for (k, &i) in indices.iter().enumerate() {
+        if let (Some(executable), true) = (&built[k], reports[k].verdict.passed()) {
+            let (exercise, expected) = of(i);
+            jobs.push(Job {
+                report: k,
+                executable: executable.clone(),
+                exercise,
+                expected,
+            });
+        }
+    }
+    jobs
 }
 
 /// Counts the crates cargo finishes, from its JSON lines, and reports each one.
@@ -302,15 +418,6 @@ fn crate_counter(progress: OnProgress, total: usize) -> process::OnLine {
             });
         }
     })
-}
-
-fn ready(executables: &[Option<PathBuf>], reports: &[Report]) -> Vec<(usize, PathBuf)> {
-    executables
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| reports[*i].verdict.passed())
-        .filter_map(|(i, exe)| Some((i, exe.clone()?)))
-        .collect()
 }
 
 /// The names of the failing tests, from the libtest summary lines `test NAME ... FAILED`.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::report::ReportFormat;
+use crate::{report::ReportFormat, tests_section::Editable};
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +65,9 @@ pub enum Command {
     Reset {
         /// The exercise to restore
         name: String,
+        /// Restore only the tests below the `// Tests:` line and keep your code above it
+        #[arg(long)]
+        tests: bool,
     },
     /// Check every exercise (all bins in one build, tests in parallel)
     Verify {
@@ -116,6 +119,10 @@ pub enum DevCommand {
         /// How the shipped exercise fails: `test`, `timeout`, or `compile:CODE` (e.g. compile:E0308)
         #[arg(long, value_name = "HOW", default_value = "test")]
         fails: String,
+        /// What the learner may change in the tests: `nothing`, or `attributes` for a lesson
+        /// where fixing the tests' attributes is the exercise
+        #[arg(long, value_enum, default_value_t = Editable::Nothing)]
+        tests: Editable,
     },
 }
 

@@ -18,7 +18,7 @@ use crate::{
     embedded,
     process::Cancel,
     state::{self, DATA_DIR, Loaded, Moved, State},
-    term,
+    term, tests_section,
     verdict::Verdict,
 };
 
@@ -188,6 +188,49 @@ impl App {
             self.state.save()?;
         }
         Ok(message)
+    }
+}
+
+const NO_MARKER: &str = "has no `// Tests:` line, so its tests cannot be told apart from your code.
+fix: `async-lings reset NAME` restores the whole file (your version is kept as a backup)";
+
+impl App {
+    /// Restores the tests below the `// Tests:` line as shipped, keeping the learner's code above
+    /// it (backed up first).
+    pub fn reset_tests(&mut self, name: &str) -> Result<ExitCode> {
+        let exercise = self.course.get(name)?.clone();
+        let shipped = String::from_utf8(embedded::shipped(&self.course, &exercise.path)?)
+            .context("the shipped exercise is not UTF-8")?;
+        let path = self.course.root.join(&exercise.path);
+        let current =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (Some((_, theirs)), Some((_, mine))) = (
+            tests_section::section(&shipped),
+            tests_section::section(&current),
+        ) else {
+            anyhow::bail!(
+                "{} {}",
+                exercise.path.display(),
+                NO_MARKER.replace("NAME", name)
+            );
+        };
+        if theirs == mine {
+            println!(
+                "The tests of {} are already as shipped.",
+                exercise.path.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        let code = &current[..current.len() - mine.len()];
+        let backup = backup(&self.course.root, &exercise, current.as_bytes())?;
+        state::write_atomically(&path, format!("{code}{theirs}").as_bytes())?;
+        println!(
+            "Restored the tests of {}; your code above them is unchanged. Your previous version \
+             is saved in {}",
+            exercise.path.display(),
+            backup.display()
+        );
+        Ok(ExitCode::SUCCESS)
     }
 }
 

@@ -10,7 +10,7 @@ use std::{
 use anyhow::{Context, Result, bail};
 use toml::Spanned;
 
-pub use crate::info_file::{Fails, Mode};
+pub use crate::info_file::{Editable, Fails, Mode};
 use crate::info_file::{InfoFile, RustlingsInfoFile, Version};
 
 pub const INFO_FILE: &str = "info.toml";
@@ -53,6 +53,9 @@ pub struct Exercise {
     pub timeout: Duration,
     /// `None`: the course does not say (rustlings' `skip_check_unsolved`).
     pub fails: Option<Fails>,
+    /// What may change below the `// Tests:` marker; `None` in a rustlings course, which has no
+    /// marker and is judged by rustlings' rules.
+    pub tests: Option<Editable>,
     pub errors: Vec<String>,
 }
 
@@ -201,6 +204,7 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                         mode: e.mode,
                         clippy: e.clippy,
                         fails: Some(e.fails),
+                        tests: Some(e.tests),
                         errors: e.errors,
                         ..Exercise::placeholder()
                     };
@@ -338,6 +342,7 @@ impl Exercise {
             clippy: false,
             timeout: DEFAULT_TIMEOUT,
             fails: None,
+            tests: None,
             errors: Vec::new(),
         }
     }

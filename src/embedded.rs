@@ -1,7 +1,11 @@
 //! The course as shipped, built into the binary (see build.rs), and where `reset` finds a file's
 //! shipped version.
 
-use std::{path::Path, process::Command};
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    path::Path,
+    process::{Command, Stdio},
+};
 
 use anyhow::{Result, bail};
 
@@ -27,12 +31,7 @@ pub fn file(path: &str) -> Option<&'static [u8]> {
 /// gets the version committed at `HEAD`.
 pub fn shipped(course: &Course, path: &Path) -> Result<Vec<u8>> {
     let relative = path.to_string_lossy().replace('\\', "/");
-    let built_here = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .canonicalize()
-        .is_ok_and(|home| course.root.canonicalize().is_ok_and(|root| root == home));
-    let info = std::fs::read(course.root.join(INFO_FILE)).unwrap_or_default();
-    if !built_here
-        && file(INFO_FILE) == Some(info.as_slice())
+    if is_embedded_course(&course.root)
         && let Some(bytes) = file(&relative)
     {
         return Ok(bytes.to_vec());
@@ -49,4 +48,63 @@ pub fn shipped(course: &Course, path: &Path) -> Result<Vec<u8>> {
              fix: restore the file from wherever the course came from"
         ),
     }
+}
+
+/// Whether the course at `root` is the one built into this binary (written by `init`), and not
+/// the repository it was built from.
+fn is_embedded_course(root: &Path) -> bool {
+    let built_here = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .canonicalize()
+        .is_ok_and(|home| root.canonicalize().is_ok_and(|root| root == home));
+    let info = std::fs::read(root.join(INFO_FILE)).unwrap_or_default();
+    !built_here && file(INFO_FILE) == Some(info.as_slice())
+}
+
+/// The shipped version of each of `paths` (relative to the course root), where one is known:
+/// the embedded copy, or else the version committed at `HEAD` (one `git` process for all).
+pub fn shipped_all(root: &Path, paths: &[&Path]) -> Vec<Option<Vec<u8>>> {
+    let relative: Vec<String> = paths
+        .iter()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    if is_embedded_course(root) {
+        return relative
+            .iter()
+            .map(|p| file(p).map(<[u8]>::to_vec))
+            .collect();
+    }
+    committed(root, &relative).unwrap_or_else(|| vec![None; paths.len()])
+}
+
+/// `git cat-file --batch` of `HEAD:./PATH` for each path; `None` outside git.
+fn committed(root: &Path, relative: &[String]) -> Option<Vec<Option<Vec<u8>>>> {
+    let mut git = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = git.stdin.take()?;
+    let requests: String = relative.iter().map(|p| format!("HEAD:./{p}\n")).collect();
+    let writer = std::thread::spawn(move || stdin.write_all(requests.as_bytes()));
+    let mut stdout = BufReader::new(git.stdout.take()?);
+    let mut found = Vec::with_capacity(relative.len());
+    for _ in relative {
+        // "<oid> blob <size>" then the content and a newline, or "<name> missing".
+        let mut header = String::new();
+        stdout.read_line(&mut header).ok()?;
+        let Some(size) = header.split_whitespace().nth(2) else {
+            found.push(None);
+            continue;
+        };
+        let mut bytes = vec![0; size.parse::<usize>().ok()? + 1];
+        stdout.read_exact(&mut bytes).ok()?;
+        bytes.pop();
+        found.push(Some(bytes));
+    }
+    let _ = writer.join();
+    git.wait().ok()?;
+    Some(found)
 }

@@ -5,6 +5,8 @@
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use crate::tests_section::Editable;
+
 /// Only `format_version` is read first, to pick which of the two formats to parse.
 #[derive(Deserialize)]
 pub struct Version {
@@ -56,6 +58,10 @@ pub struct ExerciseInfo {
     pub timeout: Option<Spanned<u64>>,
     /// How the exercise fails as shipped, checked by `dev check`.
     pub fails: Fails,
+    /// What the learner may change below the `// Tests:` marker: `nothing` (default) or
+    /// `attributes` (where fixing the tests' attributes is the exercise).
+    #[serde(default)]
+    pub tests: Editable,
     /// With `fails = "compile"`: the error codes (`E0308`) or lint names (`unused_must_use`) that
     /// the shipped file must produce; for an error without a code, a fragment of its message.
     #[serde(default)]

@@ -13,10 +13,12 @@ mod embedded;
 mod explain;
 mod info_file;
 mod init;
+mod libtest;
 mod process;
 mod report;
 mod state;
 mod term;
+mod tests_section;
 mod verdict;
 mod verify;
 mod watch;
@@ -67,7 +69,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Run { name } => app.run(name.as_deref()),
         Command::Hint { name, all } => app.hint(name.as_deref(), all),
         Command::List { format } => app.list(format),
-        Command::Reset { name } => app.reset(&name),
+        Command::Reset { name, tests: false } => app.reset(&name),
+        Command::Reset { name, tests: true } => app.reset_tests(&name),
         Command::Verify {
             solutions,
             jobs,
@@ -82,7 +85,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             name,
             lesson,
             fails,
-        }) => dev::new(&app.course, &name, &lesson, &fails),
+            tests,
+        }) => dev::new(&app.course, &name, &lesson, &fails, tests),
         Command::Init { .. } => unreachable!("handled above"),
     }?;
     Ok(if app.cancel.is_cancelled() {

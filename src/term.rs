@@ -124,6 +124,10 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
             )
         }
         Verdict::ClippyFailed => format!("{failed} {name}: clippy found problems"),
+        Verdict::TestsEdited(_) | Verdict::TestsIncomplete(_) => {
+            let problem = report.verdict.tests_problem(Some(&exercise.name));
+            format!("{failed} {name}: {}", problem.unwrap_or_default())
+        }
         Verdict::Cancelled => format!("{} {name}: cancelled", "-".yellow()),
     }
 }

@@ -2,7 +2,13 @@
 
 use std::time::Duration;
 
-use crate::{cargo::Diagnostic, explain::Explanation, process::signal_name};
+use crate::{
+    cargo::Diagnostic,
+    explain::Explanation,
+    libtest::Shortfall,
+    process::signal_name,
+    tests_section::{Change, MARKER},
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -18,12 +24,68 @@ pub enum Verdict {
     /// Killed by this signal: an abort, a stack overflow, a segfault.
     Crashed(i32),
     ClippyFailed,
+    /// The tests below the `// Tests:` marker differ from the shipped ones.
+    TestsEdited(Change),
+    /// The harness exited with status 0, but not every shipped test ran and passed.
+    TestsIncomplete(Shortfall),
     Cancelled,
 }
 
 impl Verdict {
     pub fn passed(&self) -> bool {
         *self == Verdict::Passed
+    }
+
+    /// What went wrong with the tests themselves, for the two verdicts about them: plain text
+    /// that says what happened and, given the exercise's name, how to restore the tests.
+    pub fn tests_problem(&self, name: Option<&str>) -> Option<String> {
+        let restore = match name {
+            Some(name) => {
+                format!("; `async-lings reset --tests {name}` restores them and keeps your code")
+            }
+            None => String::new(),
+        };
+        Some(match self {
+            Verdict::TestsEdited(Change::NoMarker) => format!(
+                "the line `{MARKER} ...` above the tests is gone, so the shipped tests cannot be \
+                 told apart from your code{restore}"
+            ),
+            Verdict::TestsEdited(Change::Line { line, shipped }) => {
+                let was = if shipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (shipped: `{shipped}`)")
+                };
+                format!(
+                    "the tests were changed at line {line}{was}. The tests judge your fix, so \
+                     they stay as shipped{restore}"
+                )
+            }
+            Verdict::TestsIncomplete(Shortfall::NoSummary) => "the test run stopped before \
+                 its summary: something called `std::process::exit` (or the harness was cut \
+                 short) while the tests ran. Let every test run to its end."
+                .to_owned(),
+            Verdict::TestsIncomplete(Shortfall::Missing { missing, ignored }) => {
+                let mut parts = Vec::new();
+                if !missing.is_empty() {
+                    parts.push(format!("missing: {}", missing.join(", ")));
+                }
+                if !ignored.is_empty() {
+                    parts.push(format!("ignored: {}", ignored.join(", ")));
+                }
+                let n = missing.len() + ignored.len();
+                let tests = if n == 1 { "test did" } else { "tests did" };
+                format!("{n} {tests} not run ({}){restore}", parts.join("; "))
+            }
+            Verdict::TestsIncomplete(Shortfall::Inconsistent) => "the test output does not add \
+                 up: its summary disagrees with the tests it reports (was a `test result:` line \
+                 printed by the code?). Only the test harness may report results."
+                .to_owned(),
+            Verdict::TestsIncomplete(Shortfall::NoTests) => {
+                format!("no test ran{restore}")
+            }
+            _ => return None,
+        })
     }
 
     /// A stable one-word name, for JSON reports and comparisons with `fails` in info.toml.
@@ -36,6 +98,8 @@ impl Verdict {
             Verdict::TimedOut(_) => "timeout",
             Verdict::Crashed(_) => "crash",
             Verdict::ClippyFailed => "clippy",
+            Verdict::TestsEdited(_) => "tests-edited",
+            Verdict::TestsIncomplete(_) => "tests-incomplete",
             Verdict::Cancelled => "cancelled",
         }
     }
@@ -83,6 +147,9 @@ impl Report {
             Verdict::TimedOut(after) => Some(format!("timed out after {}s", after.as_secs())),
             Verdict::Crashed(signal) => Some(format!("crashed with {}", signal_name(*signal))),
             Verdict::RunFailed(code) => Some(format!("the program exited with status {code}")),
+            Verdict::TestsEdited(_) | Verdict::TestsIncomplete(_) => {
+                self.verdict.tests_problem(None)
+            }
             _ => panic.or_else(|| {
                 let line = self.output.lines().find(|l| !l.trim().is_empty())?;
                 Some(line.to_owned())

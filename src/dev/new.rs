@@ -5,7 +5,7 @@ use std::{fmt::Write as _, fs, process::ExitCode};
 use anyhow::{Context, Result, bail};
 
 use crate::{
-    course::{Course, Format, INFO_FILE, is_identifier},
+    course::{Course, Editable, Format, INFO_FILE, is_identifier},
     state::write_atomically,
 };
 
@@ -35,7 +35,17 @@ mod tests {
 }
 "#;
 
-pub fn new(course: &Course, name: &str, lesson: &str, fails: &str) -> Result<ExitCode> {
+/// The marker line where the tests' attributes are the exercise.
+const ATTRIBUTES_MARKER: &str =
+    "// Tests: in this lesson, fix the attributes marked TODO, not the test bodies.";
+
+pub fn new(
+    course: &Course,
+    name: &str,
+    lesson: &str,
+    fails: &str,
+    tests: Editable,
+) -> Result<ExitCode> {
     if course.format != Format::AsyncLings {
         bail!(
             "`dev new` writes async-lings courses (format_version = 2); this one is a rustlings course"
@@ -68,7 +78,10 @@ pub fn new(course: &Course, name: &str, lesson: &str, fails: &str) -> Result<Exi
             bail!("{path} already exists: pick another name or delete it");
         }
     }
-    let source = EXERCISE.replace("NAME", name);
+    let mut source = EXERCISE.replace("NAME", name);
+    if tests == Editable::Attributes {
+        source = source.replace("// Tests: do not edit below this line.", ATTRIBUTES_MARKER);
+    }
     write_atomically(&course.root.join(&exercise), source.as_bytes())?;
     write_atomically(
         &course.root.join(&solution),
@@ -87,6 +100,9 @@ pub fn new(course: &Course, name: &str, lesson: &str, fails: &str) -> Result<Exi
     );
     if let Some(code) = errors {
         let _ = writeln!(info, "errors = [\"{code}\"]");
+    }
+    if tests == Editable::Attributes {
+        info.push_str("tests = \"attributes\"\n");
     }
     if fails == "timeout" {
         info.push_str("timeout = 3\n");

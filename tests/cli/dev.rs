@@ -223,6 +223,30 @@ fn check_only(course: &Fixture, name: &str) -> (i32, Value) {
 }
 
 #[test]
+fn dev_new_scaffolds_an_exercise_whose_tests_attributes_are_the_exercise() {
+    let course = Fixture::new("sound");
+    let args = ["dev", "new", "fix_attrs", "--lesson", "testing"];
+    course
+        .cmd(&[&args[..], &["--tests", "attributes"]].concat())
+        .assert()
+        .code(0);
+    let info = course.read("info.toml");
+    assert!(
+        info.contains(
+            "name = \"fix_attrs\"\ndir = \"testing\"\nfails = \"test\"\ntests = \"attributes\""
+        ),
+        "{info}"
+    );
+    let exercise = course.read("exercises/testing/fix_attrs.rs");
+    assert!(
+        exercise.contains("// Tests: in this lesson, fix the attributes"),
+        "{exercise}"
+    );
+    // The course still loads: `tests` is a known field.
+    course.cmd(&["list"]).assert().code(0);
+}
+
+#[test]
 fn dev_new_scaffolds_an_exercise() {
     let course = Fixture::new("sound");
     course

@@ -4,6 +4,7 @@ mod commands;
 mod course;
 mod dev;
 mod errors;
+mod integrity;
 mod processes;
 mod readme;
 mod rustlings;

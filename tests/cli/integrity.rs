@@ -1,0 +1,185 @@
+//! A pass means every shipped test ran and passed: the ways a learner can make the harness exit
+//! with status 0 without that, on the `marked` fixture (tests below a `// Tests:` marker).
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::Fixture;
+
+const COUNTER: &str = "exercises/lesson/counter.rs";
+const ATTRS: &str = "exercises/lesson/attrs.rs";
+const FIXED: &str = "items.len()\n}";
+const BROKEN: &str = "items.len().saturating_sub(1)\n}";
+
+/// The counter exercise with its bug fixed, and `edit` applied to the whole file.
+fn counter(course: &Fixture, edit: impl Fn(String) -> String) {
+    let fixed = course.read(COUNTER).replace(BROKEN, FIXED);
+    assert_ne!(fixed, course.read(COUNTER));
+    course.write(COUNTER, &edit(fixed));
+}
+
+fn fails_with(course: &Fixture, name: &str, message: &str) {
+    course
+        .cmd(&["run", name])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(message));
+    let state = course.state();
+    let done = state
+        .lines()
+        .find(|l| l.starts_with("done = "))
+        .unwrap_or("");
+    assert!(
+        !done.contains(&format!("\"{name}\"")),
+        "{name} was recorded as done:\n{state}"
+    );
+}
+
+#[test]
+fn a_real_fix_passes() {
+    let course = Fixture::new("marked");
+    // rustfmt-style changes to the tests (layout, trailing commas) are not edits.
+    counter(&course, |text| {
+        text.replace(
+            "assert_eq!(count(&[1, 2, 3]), 3, \"three items\");",
+            "assert_eq!(\n            count(&[1, 2, 3]),\n            3,\n            \"three items\",\n        );",
+        )
+        .replace('\n', "\r\n")
+    });
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ counter passed"));
+}
+
+#[test]
+fn process_exit_in_the_code_is_not_a_pass() {
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace(FIXED, "std::process::exit(0)\n}")
+    });
+    fails_with(
+        &course,
+        "counter",
+        "the test run stopped before its summary",
+    );
+}
+
+#[test]
+fn a_printed_summary_is_not_a_pass() {
+    let course = Fixture::new("marked");
+    let fake = "{ use std::io::Write; let _ = std::io::stdout().write_all(b\"\\ntest result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\\n\"); std::process::exit(0) }\n}";
+    counter(&course, |text| text.replace(FIXED, fake));
+    fails_with(&course, "counter", "does not add up");
+}
+
+#[test]
+fn deleted_ignored_or_emptied_tests_are_not_a_pass() {
+    let course = Fixture::new("marked");
+    let marker = "// Tests: do not edit below this line.\n";
+    counter(&course, |text| {
+        format!("{}{marker}", text.split(marker).next().unwrap())
+    });
+    fails_with(&course, "counter", "the tests were changed at line 10");
+
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace("    #[test]", "    #[test]\n    #[ignore]")
+    });
+    fails_with(&course, "counter", "the tests were changed at line 15");
+
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace("assert_eq!(count(&[]), 0, \"no items\");", "")
+    });
+    fails_with(
+        &course,
+        "counter",
+        "the tests were changed at line 21 (shipped: `assert_eq!(count(&[]), 0, \"no items\");`)",
+    );
+
+    let course = Fixture::new("marked");
+    counter(&course, |text| text.replace(marker, ""));
+    fails_with(&course, "counter", "above the tests is gone");
+}
+
+#[test]
+fn reset_tests_restores_the_tests_and_keeps_the_code() {
+    let course = Fixture::new("marked");
+    counter(&course, |text| text.replace("    #[test]\n", ""));
+    let edited = course.read(COUNTER);
+    fails_with(&course, "counter", "async-lings reset --tests counter");
+    course
+        .cmd(&["reset", "--tests", "counter"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "your code above them is unchanged",
+        ));
+    let restored = course.read(COUNTER);
+    assert!(restored.contains(FIXED), "the learner's fix was lost");
+    assert_eq!(restored.matches("#[test]").count(), 2);
+    let backups = std::fs::read_dir(course.path().join(".async-lings/backups")).unwrap();
+    let backup = backups.map(|e| e.unwrap().path()).next().unwrap();
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), edited);
+    course.cmd(&["run", "counter"]).assert().code(0);
+}
+
+#[test]
+fn where_attributes_are_the_exercise_only_a_real_fix_passes() {
+    let todo = "    // TODO: this test expects a panic: tell the harness.\n";
+    let course = Fixture::new("marked");
+    let shipped = course.read(ATTRS);
+    let fix = "    #[should_panic(expected = \"divide by zero\")]\n";
+    course.write(ATTRS, &shipped.replace(todo, fix));
+    course.cmd(&["run", "attrs"]).assert().code(0);
+
+    course.write(ATTRS, &shipped.replace(todo, "    #[ignore]\n"));
+    fails_with(&course, "attrs", "ignored: dividing_by_zero_panics");
+
+    let deleted = shipped.replace(todo, "").replace(
+        "    #[test]\n    fn dividing_by_zero_panics() {\n        divide(1, 0);\n    }\n",
+        "",
+    );
+    course.write(ATTRS, &deleted);
+    fails_with(&course, "attrs", "the tests were changed");
+
+    let emptied = shipped
+        .replace(todo, fix)
+        .replace("assert_eq!(divide(6, 3), 2, \"6 / 3 is 2\");", "");
+    course.write(ATTRS, &emptied);
+    fails_with(&course, "attrs", "the tests were changed at line 16");
+}
+
+#[test]
+fn reports_carry_the_verdicts_about_tests() {
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace(FIXED, "std::process::exit(0)\n}")
+    });
+    let todo = "    // TODO: this test expects a panic: tell the harness.\n";
+    course.write(ATTRS, &course.read(ATTRS).replace(todo, "    #[ignore]\n"));
+    let out = course
+        .cmd(&["verify", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verdicts: Vec<&str> = report["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["tests-incomplete", "tests-incomplete"]);
+
+    course.write(ATTRS, &course.read(ATTRS).replace("divide(1, 0);", ""));
+    let out = course
+        .cmd(&["verify", "--format", "junit"])
+        .output()
+        .unwrap();
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains("type=\"tests-edited\""), "{xml}");
+    assert!(xml.contains("type=\"tests-incomplete\""), "{xml}");
+}
