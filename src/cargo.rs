@@ -11,7 +11,10 @@ use std::{
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::process::{self, Cancel, Exit, Limits, OnLine};
+use crate::{
+    owner,
+    process::{self, Cancel, Exit, Limits, OnLine},
+};
 
 /// Even a cold build of tokio on a slow laptop ends well within this; it only guards against a
 /// cargo stuck on a lock held by something else.
@@ -159,6 +162,10 @@ pub struct TargetBuild {
     pub finished: bool,
     /// The test harness or the binary; clippy makes none.
     pub executable: Option<PathBuf>,
+    /// The file cargo checks for freshness: the executable, or clippy's metadata file.
+    pub artifact: Option<PathBuf>,
+    /// Cargo did not build it in this run: it trusted an earlier build.
+    pub fresh: bool,
 }
 
 impl TargetBuild {
@@ -181,8 +188,55 @@ impl Build {
     }
 }
 
-/// One cargo invocation for all `bins`, continuing past bins that fail to compile.
+/// Builds `bins` for the course at `root`, continuing past bins that fail to compile. A bin
+/// that cargo found fresh but that was built for another course sharing the target dir is
+/// removed and built again (see `owner`).
 pub fn build(
+    root: &Path,
+    workspace: &Workspace,
+    bins: &[&str],
+    kind: BuildKind,
+    cancel: &Cancel,
+    on_line: Option<OnLine>,
+) -> Result<Build> {
+    let mut build = invoke(root, workspace, bins, kind, cancel, on_line.clone())?;
+    let foreign: Vec<&str> = bins
+        .iter()
+        .copied()
+        .filter(|bin| {
+            build.targets.get(*bin).is_some_and(|t| {
+                t.fresh
+                    && t.artifact
+                        .as_ref()
+                        .is_some_and(|a| !owner::is_ours(root, a))
+            })
+        })
+        .collect();
+    if !foreign.is_empty() {
+        for bin in &foreign {
+            if let Some(artifact) = &build.targets[*bin].artifact {
+                owner::disown(artifact);
+            }
+        }
+        let mut again = invoke(root, workspace, &foreign, kind, cancel, on_line)?;
+        for bin in foreign {
+            build.targets.insert(bin.to_owned(), again.target(bin));
+        }
+        build.stderr.push_str(&again.stderr);
+        if again.exit == Exit::Cancelled {
+            build.exit = Exit::Cancelled;
+        }
+    }
+    for target in build.targets.values() {
+        if let (false, Some(artifact)) = (target.fresh, &target.artifact) {
+            owner::claim(root, artifact);
+        }
+    }
+    Ok(build)
+}
+
+/// One cargo invocation for all `bins`.
+fn invoke(
     root: &Path,
     workspace: &Workspace,
     bins: &[&str],
@@ -244,6 +298,10 @@ fn read_message(line: &[u8], kind: BuildKind, targets: &mut HashMap<String, Targ
         message: Option<RawDiagnostic>,
         profile: Option<Profile>,
         executable: Option<PathBuf>,
+        #[serde(default)]
+        filenames: Vec<PathBuf>,
+        #[serde(default)]
+        fresh: bool,
     }
     #[derive(Deserialize)]
     struct MessageTarget {
@@ -276,6 +334,11 @@ fn read_message(line: &[u8], kind: BuildKind, targets: &mut HashMap<String, Targ
             };
             if wanted {
                 entry.finished = true;
+                entry.fresh = message.fresh;
+                entry.artifact = message
+                    .executable
+                    .clone()
+                    .or_else(|| message.filenames.into_iter().next());
                 entry.executable = message.executable.or(entry.executable.take());
             }
         }

@@ -61,6 +61,9 @@ pub enum Phase {
 
 pub struct Checker<'a> {
     pub root: &'a Path,
+    /// The course whose shipped files the tests are compared with: `root`, except when grading
+    /// learners' files in a scratch copy of the course.
+    pub shipped_root: &'a Path,
     pub workspace: &'a Workspace,
     pub cancel: Cancel,
     /// Test binaries run at once.
@@ -74,6 +77,7 @@ impl<'a> Checker<'a> {
     pub fn new(root: &'a Path, workspace: &'a Workspace, cancel: Cancel) -> Self {
         Checker {
             root,
+            shipped_root: root,
             workspace,
             cancel,
             jobs: default_jobs(),
@@ -184,7 +188,7 @@ impl<'a> Checker<'a> {
         reports: &mut [Report],
     ) -> Vec<Option<Vec<String>>> {
         let paths: Vec<&Path> = exercises.iter().map(|e| e.path.as_path()).collect();
-        let shipped = embedded::shipped_all(self.root, &paths);
+        let shipped = embedded::shipped_all(self.shipped_root, &paths);
         let read = |path: &Path| fs::read_to_string(self.root.join(path)).unwrap_or_default();
         let mut expected = Vec::with_capacity(exercises.len());
         for (i, exercise) in exercises.iter().enumerate() {

@@ -81,6 +81,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
     },
+    /// Grade a class: check each learner's checkout of this course, one after another in one
+    /// scratch copy of it (one build of Tokio for all), and write a report per learner and a
+    /// class summary
+    Grade {
+        /// The learners' checkouts of the course, one folder each
+        #[arg(required = true, value_name = "CHECKOUT")]
+        checkouts: Vec<PathBuf>,
+        /// Where to write the reports
+        #[arg(long, value_name = "DIR", default_value = "grades")]
+        out: PathBuf,
+        /// Test binaries run at once [default: the number of cores]
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+    },
     /// Instructor tools: check the course, update manifests, scaffold exercises
     #[command(subcommand)]
     Dev(DevCommand),

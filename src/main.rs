@@ -11,9 +11,11 @@ mod course;
 mod dev;
 mod embedded;
 mod explain;
+mod grade;
 mod info_file;
 mod init;
 mod libtest;
+mod owner;
 mod process;
 mod report;
 mod state;
@@ -76,6 +78,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             jobs,
             format,
         } => verify::verify(&mut app, solutions, jobs, format),
+        Command::Grade {
+            checkouts,
+            out,
+            jobs,
+        } => grade::grade(&app, &checkouts, &out, jobs),
         Command::Dev(DevCommand::Check { only, jobs, format }) => {
             let jobs = jobs.unwrap_or_else(check::default_jobs).max(1);
             dev::check(&app.course, &app.cancel, jobs, only.as_deref(), format)

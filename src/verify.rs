@@ -38,19 +38,7 @@ pub fn verify(
         return Ok(ExitCode::from(130));
     }
 
-    let cases: Vec<Case> = exercises
-        .iter()
-        .zip(&reports)
-        .map(|(exercise, report)| Case {
-            exercise,
-            verdict: report.verdict.kind(),
-            passed: report.verdict.passed(),
-            duration: report.duration,
-            problems: report.first_error().into_iter().collect(),
-            output: full_output(report),
-            explanations: report.explanations.iter().map(|e| e.id).collect(),
-        })
-        .collect();
+    let cases = cases(&exercises, &reports);
     report::write(&mut io::stdout().lock(), format, "verify", &[], &cases)?;
     if format == ReportFormat::Text && cases.iter().any(|c| !c.passed) {
         println!("`async-lings run NAME` shows the details of one exercise.");
@@ -67,6 +55,23 @@ pub fn verify(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// One report case per exercise checked.
+pub fn cases<'a>(exercises: &[&'a Exercise], reports: &[Report]) -> Vec<Case<'a>> {
+    exercises
+        .iter()
+        .zip(reports)
+        .map(|(exercise, report)| Case {
+            exercise,
+            verdict: report.verdict.kind(),
+            passed: report.verdict.passed(),
+            duration: report.duration,
+            problems: report.first_error().into_iter().collect(),
+            output: full_output(report),
+            explanations: report.explanations.iter().map(|e| e.id).collect(),
+        })
+        .collect()
 }
 
 /// The compiler's words and the program's output, for a report's failure body.

@@ -183,3 +183,28 @@ fn reports_carry_the_verdicts_about_tests() {
     assert!(xml.contains("type=\"tests-edited\""), "{xml}");
     assert!(xml.contains("type=\"tests-incomplete\""), "{xml}");
 }
+
+/// Two courses, one `CARGO_TARGET_DIR` (grading a class): each is judged by its own build.
+#[test]
+fn a_shared_target_dir_never_grades_one_course_with_anothers_build() {
+    let target = tempfile::tempdir().unwrap();
+    let (alice, bob) = (Fixture::new("marked"), Fixture::new("marked"));
+    counter(&alice, |text| text);
+    for _ in 0..2 {
+        alice
+            .cmd(&["run", "counter"])
+            .env("CARGO_TARGET_DIR", target.path())
+            .assert()
+            .code(0);
+        // Bob's file is untouched, and older than Alice's build: cargo alone calls it fresh.
+        bob.cmd(&["run", "counter"])
+            .env("CARGO_TARGET_DIR", target.path())
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("counts_three"));
+    }
+    bob.cmd(&["verify", "--format", "json"])
+        .env("CARGO_TARGET_DIR", target.path())
+        .assert()
+        .code(1);
+}

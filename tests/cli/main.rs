@@ -4,6 +4,7 @@ mod commands;
 mod course;
 mod dev;
 mod errors;
+mod grade;
 mod integrity;
 mod processes;
 mod readme;
