@@ -214,6 +214,10 @@ impl<'a> Session<'a> {
     }
 
     fn key(&mut self, key: Key) -> Result<Flow> {
+        // `q` and Ctrl-C quit, even while a question waits for `y`.
+        if key == Key::Quit {
+            return Ok(Flow::Quit);
+        }
         if let Some(confirm) = self.confirm.take() {
             if key != Key::Yes {
                 self.screen.notice("Cancelled.".to_owned());

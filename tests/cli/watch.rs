@@ -348,3 +348,23 @@ fn in_a_terminal(course: &Fixture) -> expectrl::session::OsSession {
     session.set_expect_timeout(Some(PATIENCE));
     session
 }
+
+#[test]
+fn q_quits_even_while_a_question_waits_for_y() {
+    let course = Fixture::new("basic");
+    let mut watch = Watch::start(&course, &["watch", "--manual-next"]);
+    watch.expect("✓ passes passed");
+    watch.send("x");
+    watch.expect("Restore exercises/lesson/passes.rs as shipped?");
+    // stdin stays open: only `q` can end the watch.
+    watch.send("q");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = watch.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "q did not quit");
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
