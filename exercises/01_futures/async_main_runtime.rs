@@ -44,12 +44,21 @@ mod tests {
     // A plain test, outside any runtime: `main` must bring its own.
     #[test]
     fn main_prints_hello_world() {
+        // Real time: `main` runs on a runtime of its own, with a clock that is not paused.
+        let start = std::time::Instant::now();
         main();
+        let took = start.elapsed();
         let printed = PRINTED.lock().unwrap();
         assert!(
             printed.iter().any(|line| line == "Hello, world!"),
             "main did not print \"Hello, world!\" (printed = {printed:?}): an async main that \
              nobody drives never runs; put #[tokio::main] on it so Tokio runs its body"
+        );
+        assert!(
+            took >= Duration::from_millis(20),
+            "main printed the greeting after {took:?}, but greet takes 20 ms to build it: the \
+             line must come from greet(\"world\").await, run by the runtime that \
+             #[tokio::main] starts, not be written by hand"
         );
     }
 }

@@ -29,6 +29,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::{Instant, sleep_until};
 
     #[tokio::test(start_paused = true)]
     async fn the_send_line_is_written() {
@@ -52,6 +53,32 @@ mod tests {
             ["connect", "send", "close"],
             "the log must read connect, send, close, in that order: await each write \
              before starting the next one"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_write_waits_for_the_one_before() {
+        let log = Mutex::new(Vec::new());
+        let start = Instant::now();
+        let ((), at_15_ms) = tokio::join!(handle_request(&log), async {
+            // Look at the log between two writes: each write ends 10 ms after the one before.
+            sleep_until(start + Duration::from_millis(15)).await;
+            log.lock().unwrap().clone()
+        });
+        let took = start.elapsed();
+        assert_eq!(
+            at_15_ms,
+            ["connect"],
+            "15 ms after the start the log held {at_15_ms:?}, but only \"connect\" can be \
+             there by then: a write takes 10 ms on the slow disk, and \"send\" starts once \
+             \"connect\" is done. Write it with write_log(log, \"send\").await, not by hand \
+             and not on another runtime"
+        );
+        assert_eq!(
+            took,
+            Duration::from_millis(30),
+            "handle_request took {took:?}: three writes of 10 ms, one after the other, take \
+             30 ms. Await each write_log before the next one starts"
         );
     }
 

@@ -6,9 +6,9 @@
 
 use tokio::time::{Duration, sleep};
 
-/// Looks up a player's score on a pretend remote server.
+/// Looks up a player's score on a pretend remote server, which needs 10 ms per letter of the name.
 async fn fetch_score(player: &str) -> u32 {
-    sleep(Duration::from_millis(50)).await;
+    sleep(Duration::from_millis(10 * player.len() as u64)).await;
     match player {
         "ada" => 120,
         "grace" => 95,
@@ -30,6 +30,14 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Instant;
+
+    /// How long the server takes to answer for this player.
+    async fn lookup_time(player: &str) -> Duration {
+        let start = Instant::now();
+        fetch_score(player).await;
+        start.elapsed()
+    }
 
     #[tokio::test(start_paused = true)]
     async fn adds_both_scores() {
@@ -52,5 +60,21 @@ mod tests {
             95,
             "an unknown player scores 0, so nobody + grace should be 95"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn both_scores_come_from_the_server() {
+        for (first, second) in [("ada", "grace"), ("grace", "ada"), ("linus", "nobody")] {
+            let needed = lookup_time(first).await.max(lookup_time(second).await);
+            let start = Instant::now();
+            total_score(first, second).await;
+            let took = start.elapsed();
+            assert!(
+                took >= needed,
+                "total_score({first:?}, {second:?}) returned after {took:?}, but the server \
+                 needs {needed:?} to answer for both players: each score must come from \
+                 awaiting fetch_score, not from a table of your own or another runtime"
+            );
+        }
     }
 }

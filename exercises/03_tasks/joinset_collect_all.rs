@@ -73,6 +73,11 @@ mod tests {
         let elapsed = start.elapsed().as_millis();
         assert_eq!(squares.len(), 5, "expected 5 squares, got {squares:?}");
         assert!(
+            elapsed >= 50,
+            "squaring took only {elapsed} ms, but square_slowly(5) alone takes 50 ms: the \
+             squares must come from the tasks in the JoinSet, not be worked out on the side"
+        );
+        assert!(
             elapsed < 60,
             "squaring took {elapsed} ms: the slowest task takes 50 ms, so the tasks ran one \
              after the other. Spawn them all into the JoinSet first, then collect"

@@ -46,16 +46,43 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::time::Instant;
+    use tokio::time::{Instant, sleep};
+
+    /// The shared log, in a std or a tokio Mutex: the tests only peek at it, without waiting.
+    trait TestLog {
+        fn with_lines(lines: &[&str]) -> Self;
+        /// The lines, or `None` while somebody holds the lock.
+        fn peek(&self) -> Option<Vec<String>>;
+    }
+
+    impl TestLog for std::sync::Mutex<Vec<String>> {
+        fn with_lines(lines: &[&str]) -> Self {
+            Self::new(lines.iter().map(|line| line.to_string()).collect())
+        }
+        fn peek(&self) -> Option<Vec<String>> {
+            self.try_lock().ok().map(|log| log.clone())
+        }
+    }
+
+    impl TestLog for tokio::sync::Mutex<Vec<String>> {
+        fn with_lines(lines: &[&str]) -> Self {
+            Self::new(lines.iter().map(|line| line.to_string()).collect())
+        }
+        fn peek(&self) -> Option<Vec<String>> {
+            self.try_lock().ok().map(|log| log.clone())
+        }
+    }
 
     #[tokio::test(start_paused = true)]
     async fn every_line_is_saved() {
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(TestLog::with_lines(&[]));
         let mut lens = Vec::new();
         for handle in start_saves(&log, &["boot", "login", "logout"]) {
             lens.push(handle.await.unwrap());
         }
-        let mut saved = log.lock().unwrap().clone();
+        let mut saved = log
+            .peek()
+            .expect("the log is still locked after every save");
         saved.sort();
         assert_eq!(
             saved,
@@ -72,22 +99,53 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn save_line_runs_in_a_spawned_task_and_still_flushes() {
-        let log = Arc::new(Mutex::new(vec!["old".to_string()]));
+    async fn the_line_is_in_the_log_while_it_is_flushed() {
+        let log = Arc::new(TestLog::with_lines(&["old"]));
         let start = Instant::now();
-        let len = tokio::spawn(save_line(Arc::clone(&log), "new".to_string()))
-            .await
-            .unwrap();
-        assert_eq!(len, 2, "the log had 1 line, so after the push it has 2");
-        assert!(
-            start.elapsed() >= Duration::from_millis(50),
-            "save_line returned after {:?}: it must still wait for flush_to_disk (50 ms)",
-            start.elapsed()
+        let save = tokio::spawn({
+            let log = Arc::clone(&log);
+            async move { (save_line(log, "new".to_string()).await, start.elapsed()) }
+        });
+
+        // Halfway through the 50 ms flush.
+        sleep(Duration::from_millis(25)).await;
+        let during_flush = log.peek().expect(
+            "halfway through the flush the log is still locked: release the lock before \
+             flushing, so the other saves can go on (the flush does not need the log)",
         );
         assert_eq!(
-            *log.lock().unwrap(),
+            during_flush,
             ["old", "new"],
-            "the line must be appended"
+            "halfway through the flush the log reads {during_flush:?}: push the line first, \
+             then flush it to disk"
+        );
+
+        let (len, took) = save.await.unwrap();
+        assert_eq!(len, 2, "the log had 1 line, so after the push it has 2");
+        assert!(
+            took >= Duration::from_millis(50),
+            "save_line returned after {took:?}: it must still wait for flush_to_disk (50 ms)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn saves_flush_at_the_same_time() {
+        let log = Arc::new(TestLog::with_lines(&[]));
+        let start = Instant::now();
+        for handle in start_saves(&log, &["a", "b", "c", "d"]) {
+            handle.await.unwrap();
+        }
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(50),
+            "4 saves were done after {took:?}: every save must wait for its flush (50 ms)"
+        );
+        assert_eq!(
+            took,
+            Duration::from_millis(50),
+            "4 saves took {took:?}, but one flush takes 50 ms and they may all flush at once: \
+             each save runs in its own task, and no save may keep the log locked while it \
+             flushes"
         );
     }
 }

@@ -164,14 +164,77 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn the_actor_answers_every_command() {
+        // Talk to the actor directly, the way every Inventory handle does.
+        let (commands, rx) = mpsc::channel(4);
+        let actor = tokio::spawn(run_stock(rx));
+        let add = Command::Add {
+            item: "fig".to_string(),
+            qty: 2,
+        };
+        commands
+            .send(add)
+            .await
+            .expect("the stock actor has stopped");
+        let mut stock = 2;
+        for (qty, expected) in [(3, Err(2)), (5, Err(2)), (2, Ok(0)), (1, Err(0))] {
+            let (reply, answer) = oneshot::channel();
+            let take = Command::Take {
+                item: "fig".to_string(),
+                qty,
+                reply,
+            };
+            commands
+                .send(take)
+                .await
+                .expect("the stock actor has stopped");
+            let Ok(answered) = answer.await else {
+                panic!(
+                    "run_stock dropped the reply Sender of a Take of {qty} figs ({stock} in \
+                     stock) without answering: the actor must answer every command that \
+                     carries a reply, on every path"
+                );
+            };
+            assert_eq!(
+                answered, expected,
+                "run_stock answered {answered:?} to a Take of {qty} figs with {stock} in stock"
+            );
+            if let Ok(left) = answered {
+                stock = left;
+            }
+        }
+        let (reply, answer) = oneshot::channel();
+        let count = Command::Count {
+            item: "fig".to_string(),
+            reply,
+        };
+        commands
+            .send(count)
+            .await
+            .expect("the stock actor has stopped");
+        assert_eq!(
+            answer
+                .await
+                .expect("run_stock dropped a Count without answering"),
+            0,
+            "all the figs were taken"
+        );
+        drop(commands);
+        actor
+            .await
+            .expect("the stock actor panicked: it must keep serving after a refused take");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_clients_at_once() {
         let shop = Inventory::start();
         shop.add("egg", 100).await;
+        // More clients than the command channel holds (32): some of them wait to send.
         let mut clients = Vec::new();
-        for _ in 0..30 {
+        for _ in 0..60 {
             let shop = shop.clone();
-            clients.push(tokio::spawn(async move { shop.take("egg", 4).await }));
+            clients.push(tokio::spawn(async move { shop.take("egg", 2).await }));
         }
         let mut served = 0;
         let mut refused = 0;
@@ -180,8 +243,8 @@ mod tests {
                 Ok(_) => served += 1,
                 Err(available) => {
                     assert!(
-                        available < 4,
-                        "take(4) was refused although {available} were left"
+                        available < 2,
+                        "take(2) was refused although {available} were left"
                     );
                     refused += 1;
                 }
@@ -189,8 +252,8 @@ mod tests {
         }
         assert_eq!(
             (served, refused),
-            (25, 5),
-            "100 eggs feed 25 clients taking 4 each; the other 5 must get an Err"
+            (50, 10),
+            "100 eggs feed 50 clients taking 2 each; the other 10 must get an Err"
         );
         assert_eq!(shop.count("egg").await, 0, "every egg was taken");
     }

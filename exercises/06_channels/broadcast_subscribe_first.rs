@@ -82,4 +82,21 @@ mod tests {
         let results = run_news_desk(vec!["only one"], 1).await;
         assert_eq!(results, [["only one"]], "one reader, one headline");
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn more_news_than_the_channel_holds() {
+        // The channel keeps at most 16 headlines for a receiver that has not read them yet.
+        let news: Vec<String> = (1..=50).map(|n| format!("headline {n}")).collect();
+        let results = run_news_desk(news.iter().map(String::as_str).collect(), 2).await;
+        assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
+        for (i, seen) in results.iter().enumerate() {
+            assert!(
+                *seen == news,
+                "reader {i} got {} of the 50 headlines: the channel only keeps the last 16 for a \
+                 reader that is not reading yet. Subscribe and start every reader (spawn_reader) \
+                 before publishing, so the readers keep up while the news comes out",
+                seen.len()
+            );
+        }
+    }
 }

@@ -78,4 +78,27 @@ mod tests {
             "no URLs means an empty result"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn more_answers_than_the_channel_holds() {
+        // The channel holds 8 answers; 20 downloads send more than that.
+        let urls: Vec<&'static str> = (10..30)
+            .map(|n| format!("site{n}.io").leak() as &str)
+            .collect();
+        let sizes = tokio::time::timeout(Duration::from_secs(60), download_sizes(urls.clone()))
+            .await
+            .expect(
+                "download_sizes did not return for 20 URLs: something waits forever. Either the \
+                 loop waits for a Sender that is still alive, or the download tasks are stuck in \
+                 send() because the channel (8 answers) is full and nobody reads it yet",
+            );
+        assert_eq!(sizes.len(), 20, "20 URLs, 20 sizes; got {sizes:?}");
+        for url in urls {
+            assert_eq!(
+                sizes.get(url),
+                Some(&900),
+                "{url} is 9 bytes long, so its size is 900"
+            );
+        }
+    }
 }

@@ -46,29 +46,82 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::pin;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::task::{Wake, Waker};
 
-    #[tokio::test]
+    /// A waker that only counts how often it is woken.
+    #[derive(Default)]
+    struct CountingWaker(AtomicU32);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn every_pending_asks_to_be_polled_again() {
+        // Drive `poll` by hand, the way a runtime does.
+        let counter = Arc::new(CountingWaker::default());
+        let waker = Waker::from(Arc::clone(&counter));
+        let mut cx = Context::from_waker(&waker);
+        let mut countdown = pin!(Countdown::new(2));
+        for n in 1..=2 {
+            assert_eq!(
+                countdown.as_mut().poll(&mut cx),
+                Poll::Pending,
+                "poll number {n} of Countdown::new(2) must answer Pending"
+            );
+            let woken = counter.0.load(Ordering::SeqCst);
+            assert!(
+                woken >= n,
+                "after {n} Pending answer(s) the waker was woken only {woken} time(s): each \
+                 Pending must wake it, or no runtime will ever poll the future again"
+            );
+        }
+        assert_eq!(
+            countdown.as_mut().poll(&mut cx),
+            Poll::Ready(3),
+            "the 3rd poll of Countdown::new(2) must be Ready(3)"
+        );
+    }
+
+    /// Awaits a countdown, or fails if nobody ever polls it again.
+    async fn finish(countdown: impl Future<Output = u32>) -> u32 {
+        // On the paused clock this ends at once if the runtime has nothing left to do.
+        tokio::time::timeout(std::time::Duration::from_secs(60), countdown)
+            .await
+            .expect(
+                "the countdown never finished: after a Pending nobody woke the waker, so the \
+                 runtime never polled it again",
+            )
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn ready_after_n_pending() {
         assert_eq!(
-            Countdown::new(0).await,
+            finish(Countdown::new(0)).await,
             1,
             "Countdown::new(0) must be ready at the first poll"
         );
         assert_eq!(
-            Countdown::new(3).await,
+            finish(Countdown::new(3)).await,
             4,
             "Countdown::new(3) must answer Pending 3 times, then Ready at the 4th poll"
         );
         assert_eq!(
-            Box::pin(Countdown::new(5)).await,
+            finish(Box::pin(Countdown::new(5))).await,
             6,
             "a pinned Countdown::new(5) must be ready at the 6th poll"
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn other_tasks_run_in_between() {
         let turns = Arc::new(AtomicU32::new(0));
         let counter = Arc::clone(&turns);
@@ -78,7 +131,7 @@ mod tests {
                 tokio::task::yield_now().await;
             }
         });
-        Countdown::new(3).await;
+        finish(Countdown::new(3)).await;
         let turns = turns.load(Ordering::SeqCst);
         assert!(
             turns >= 3,

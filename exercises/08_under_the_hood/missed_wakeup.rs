@@ -76,7 +76,72 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
     use tokio::task::yield_now;
+
+    /// A waker that only counts how often it is woken.
+    #[derive(Default)]
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl CountingWaker {
+        fn woken(&self) -> usize {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    #[test]
+    fn put_wakes_the_waker_of_the_latest_poll() {
+        // Drive `poll` by hand, the way a runtime does. A future may be polled with a new waker
+        // (for instance after it moved to another task): `put` must wake the latest one.
+        let mailbox = Mailbox::default();
+        let mut recv = pin!(mailbox.recv());
+        let (first, second) = (
+            Arc::new(CountingWaker::default()),
+            Arc::new(CountingWaker::default()),
+        );
+        let first_waker = Waker::from(Arc::clone(&first));
+        let second_waker = Waker::from(Arc::clone(&second));
+
+        let poll = recv.as_mut().poll(&mut Context::from_waker(&first_waker));
+        assert_eq!(
+            poll,
+            Poll::Pending,
+            "the mailbox is empty, so Recv must be Pending"
+        );
+        assert_eq!(
+            first.woken(),
+            0,
+            "Recv woke its own waker while the box was still empty: that is a busy loop. Leave \
+             the waker where put() will find it instead"
+        );
+        let poll = recv.as_mut().poll(&mut Context::from_waker(&second_waker));
+        assert_eq!(poll, Poll::Pending, "the mailbox is still empty");
+
+        mailbox.put("late".to_string());
+        assert_eq!(
+            second.woken(),
+            1,
+            "put() did not wake the waker of the latest poll: every Pending must leave a clone of \
+             cx.waker() in the mailbox, replacing the one from an earlier poll"
+        );
+        let poll = recv.as_mut().poll(&mut Context::from_waker(&second_waker));
+        assert_eq!(
+            poll,
+            Poll::Ready("late".to_string()),
+            "after put(), Recv is Ready"
+        );
+    }
 
     #[tokio::test]
     async fn message_already_there() {

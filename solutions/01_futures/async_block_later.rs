@@ -35,40 +35,55 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Instant;
 
-    async fn run(paid: bool) -> Vec<String> {
+    /// Runs `finish_order`, checks its log, then its timing.
+    async fn run(paid: bool, check_log: impl Fn(&[String])) {
         let log = Mutex::new(Vec::new());
+        let start = Instant::now();
         finish_order(&log, paid).await;
-        log.into_inner().unwrap()
+        let took = start.elapsed();
+        let lines = log.into_inner().unwrap();
+        check_log(&lines);
+        assert_eq!(
+            took,
+            Duration::from_millis(20),
+            "finish_order took {took:?}: the payment check and then the chosen step are each \
+             written to the slow log by write_log (10 ms), one after the other, so 20 ms in all"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_paid_order_is_committed() {
-        let lines = run(true).await;
-        assert!(
-            !lines.iter().any(|line| line == "rollback"),
-            "the rollback step ran although the order was paid (log = {lines:?}): a plain \
-             block runs where it is written, an async block only runs when awaited"
-        );
-        assert_eq!(
-            lines,
-            ["check payment", "commit"],
-            "a paid order must log \"check payment\" and then \"commit\""
-        );
+        run(true, |lines| {
+            assert!(
+                !lines.iter().any(|line| line == "rollback"),
+                "the rollback step ran although the order was paid (log = {lines:?}): a plain \
+                 block runs where it is written, an async block only runs when awaited"
+            );
+            assert_eq!(
+                lines,
+                ["check payment", "commit"],
+                "a paid order must log \"check payment\" and then \"commit\""
+            );
+        })
+        .await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_unpaid_order_is_rolled_back() {
-        let lines = run(false).await;
-        assert!(
-            !lines.iter().any(|line| line == "commit"),
-            "the commit step ran although the order was not paid (log = {lines:?}): a plain \
-             block runs where it is written, an async block only runs when awaited"
-        );
-        assert_eq!(
-            lines,
-            ["check payment", "rollback"],
-            "an unpaid order must log \"check payment\" and then \"rollback\""
-        );
+        run(false, |lines| {
+            assert!(
+                !lines.iter().any(|line| line == "commit"),
+                "the commit step ran although the order was not paid (log = {lines:?}): a plain \
+                 block runs where it is written, an async block only runs when awaited"
+            );
+            assert_eq!(
+                lines,
+                ["check payment", "rollback"],
+                "an unpaid order must log \"check payment\" and then \"rollback\""
+            );
+        })
+        .await;
     }
 }

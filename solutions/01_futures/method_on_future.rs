@@ -27,6 +27,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]
     async fn counts_the_tags() {
@@ -49,6 +50,25 @@ mod tests {
             count_tags("a,,b,").await,
             2,
             "\"a,,b,\" holds 2 tags once empty entries are skipped: count what load_tags returns"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_tags_come_from_load_tags() {
+        let line = "red, green, blue";
+        let start = Instant::now();
+        load_tags(line).await;
+        let needed = start.elapsed();
+
+        let start = Instant::now();
+        let count = count_tags(line).await;
+        let took = start.elapsed();
+        assert_eq!(count, 3, "{line:?} holds 3 tags");
+        assert!(
+            took >= needed,
+            "count_tags returned after {took:?}, but load_tags needs {needed:?} to load the \
+             tags: await load_tags(line) and count what it returns, instead of splitting the \
+             line yourself or blocking on another runtime"
         );
     }
 }

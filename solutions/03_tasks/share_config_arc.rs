@@ -53,6 +53,37 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::marker::PhantomData;
+
+    /// `CloneProbe::<T>(PhantomData).is_clone()` is true only if `T` implements `Clone`.
+    struct CloneProbe<T>(PhantomData<T>);
+
+    impl<T: Clone> CloneProbe<T> {
+        fn is_clone(&self) -> bool {
+            true
+        }
+    }
+
+    trait NotClone {
+        fn is_clone(&self) -> bool {
+            false
+        }
+    }
+
+    impl<T> NotClone for CloneProbe<T> {}
+
+    #[test]
+    fn the_limits_are_shared_not_copied() {
+        assert!(
+            CloneProbe::<String>(PhantomData).is_clone(),
+            "the probe sees Clone"
+        );
+        assert!(
+            !CloneProbe::<Limits>(PhantomData).is_clone(),
+            "Limits implements Clone now: do not give every task a copy of the data. Wrap the \
+             one Limits in an Arc and give each task a clone of the Arc (a pointer copy)"
+        );
+    }
 
     #[tokio::test(start_paused = true)]
     async fn every_task_sees_the_limits() {

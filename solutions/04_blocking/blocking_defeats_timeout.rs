@@ -71,4 +71,17 @@ mod tests {
              still wait, with an async sleep (Tokio's clock does not see a blocking sleep)"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_service_still_takes_its_time() {
+        let start = Instant::now();
+        let price = ask_price_service(Duration::from_millis(120)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(price, 120, "the service answers 120");
+        assert_eq!(
+            elapsed, 120,
+            "ask_price_service(120 ms) answered after {elapsed} ms of Tokio time: the service \
+             must wait its whole delay, with an async sleep, whoever calls it"
+        );
+    }
 }

@@ -42,6 +42,7 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]
     async fn every_visit_is_counted() {
@@ -94,6 +95,27 @@ mod tests {
         assert!(
             count_visits(Vec::new()).await.is_empty(),
             "no log lines means no visits"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lines_are_parsed_at_the_same_time() {
+        // Line i takes 10 * (i % 3) ms to parse: 20 ms at most.
+        let log = vec!["/", "/about", "/", "/shop", "/", "/shop", "/about", "/"];
+        let start = Instant::now();
+        let counts = count_visits(log).await;
+        let took = start.elapsed().as_millis();
+        assert_eq!(counts.values().sum::<u32>(), 8, "8 visits, got {counts:?}");
+        assert!(
+            took >= 20,
+            "counting took {took} ms, but some lines take 20 ms to parse: every line must \
+             still be parsed, in its own task"
+        );
+        assert!(
+            took < 30,
+            "counting took {took} ms instead of 20 ms (the slowest line): the lines were \
+             parsed one after the other. Parse each line in its own task, and do not hold the \
+             lock while parsing: lock only for the quick update, after the slow part"
         );
     }
 }

@@ -64,7 +64,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn transactions_do_not_interleave() {
+        let start = Instant::now();
         let wire = run_all(&["alice", "bob", "carol"]).await;
+        let took = start.elapsed();
         assert_eq!(
             wire.len(),
             9,
@@ -82,6 +84,12 @@ mod tests {
                  locked for the whole transaction"
             );
         }
+        assert!(
+            took >= Duration::from_millis(90),
+            "3 transactions were done after {took:?}, but they are 9 round trips of 10 ms on \
+             ONE connection: every step must be sent on the shared connection, while holding \
+             its lock"
+        );
     }
 
     #[tokio::test(start_paused = true)]

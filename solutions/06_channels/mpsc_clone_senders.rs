@@ -81,4 +81,18 @@ mod tests {
             "no stations means 0 mm"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn more_readings_than_the_channel_holds() {
+        // The channel holds 16 readings; 3 stations send 60.
+        let stations = vec![vec![1; 20], vec![2; 20], vec![3; 20]];
+        let total = tokio::time::timeout(Duration::from_secs(60), total_rainfall(stations))
+            .await
+            .expect(
+                "total_rainfall did not return for 60 readings: something waits forever. Is \
+                 every Sender dropped once its station is done, and are the readings read while \
+                 the stations send them (the channel holds 16)?",
+            );
+        assert_eq!(total, 120, "20 readings of 1, 2 and 3 mm add up to 120 mm");
+    }
 }
