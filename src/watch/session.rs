@@ -217,9 +217,10 @@ impl<'a> Session<'a> {
             return;
         };
         if !self.app.course.root.join("exercises").is_dir() {
-            self.exercises_gone = true;
             self.invalidate();
-            self.show(EXERCISES_GONE.to_owned());
+            if !std::mem::replace(&mut self.exercises_gone, true) {
+                self.show(EXERCISES_GONE.to_owned());
+            }
             return;
         }
         // Also when it looks unchanged: deleted and restored before this event was read, it is a

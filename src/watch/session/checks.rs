@@ -73,7 +73,10 @@ impl Session<'_> {
         let exercise = self.app.course.exercises[i].clone();
         if let Some(problem) = self.app.course.file_problem(&exercise) {
             let text = if self.app.course.root.join("exercises").is_dir() {
-                format!("{problem}\nHere, `x` does what `async-lings reset` does.")
+                format!(
+                    "{problem}\n(`x` here does what `async-lings reset {}` does.)",
+                    exercise.name
+                )
             } else {
                 EXERCISES_GONE.to_owned()
             };
