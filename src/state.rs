@@ -79,7 +79,7 @@ impl State {
             ))),
             OnDisk::Parsed(file) => Ok(Loaded::Fine(State::from_file(path, names, counts, file))),
             OnDisk::Damaged(why) => {
-                let backup = path.with_extension(format!("toml.bad-{}", timestamp()));
+                let backup = unused(&path.with_extension(format!("toml.bad-{}", timestamp())));
                 fs::rename(&path, &backup)
                     .with_context(|| format!("cannot move the damaged {} aside", path.display()))?;
                 let state = State::from_file(path, names, counts, StateFile::default());
@@ -188,6 +188,17 @@ impl State {
         }
         Moved::Stayed
     }
+}
+
+/// `path`, or `path-N` for the first N that names nothing: a file set aside never replaces another.
+fn unused(path: &Path) -> PathBuf {
+    let mut candidate = path.to_path_buf();
+    let mut n = 1;
+    while fs::symlink_metadata(&candidate).is_ok() {
+        candidate = PathBuf::from(format!("{}-{n}", path.display()));
+        n += 1;
+    }
+    candidate
 }
 
 /// Reads the state file. Only a regular file is opened (a FIFO there would block forever).

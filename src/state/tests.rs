@@ -135,11 +135,19 @@ fn unreadable_state_files_are_set_aside() {
         .status()
         .unwrap();
     assert!(status.success());
-    let Loaded::Rebuilt { why, .. } = State::load(&course).unwrap() else {
+    let Loaded::Rebuilt {
+        why,
+        backup: second,
+        ..
+    } = State::load(&course).unwrap()
+    else {
         panic!("a FIFO must be set aside");
     };
     assert_eq!(why, "it is not a regular file");
     assert!(!path.exists());
+    // Set aside in the same second, the first one is still there.
+    assert_ne!(second, backup);
+    assert_eq!(fs::read(&backup).unwrap(), b"current = \"a\"\n\xff\xfe\n");
 }
 
 #[test]
