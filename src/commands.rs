@@ -7,7 +7,7 @@ use std::{
     process::ExitCode,
 };
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 
 use crate::{
@@ -19,7 +19,7 @@ use crate::{
     process::Cancel,
     state::{self, DATA_DIR, Loaded, Moved, State},
     term, tests_section,
-    verdict::Verdict,
+    verdict::{Report, Verdict},
 };
 
 pub struct App {
@@ -62,18 +62,34 @@ impl App {
     pub fn run(&mut self, name: Option<&str>) -> Result<ExitCode> {
         let i = self.index(name)?;
         let exercise = &self.course.exercises[i];
+        if let Some(problem) = self.course.file_problem(exercise) {
+            bail!(problem);
+        }
         let workspace = Workspace::load(&self.course.root, &self.cancel)?;
         let checker = Checker::new(&self.course.root, &workspace, self.cancel.clone());
         let report = checker.check(exercise, Side::Exercise)?;
         if report.verdict == Verdict::Cancelled {
             return Ok(ExitCode::from(130));
         }
-        let mut out = io::stdout().lock();
-        term::report(&mut out, exercise, &report)?;
         let passed = report.verdict.passed();
         let moved = self.state.record(i, passed);
+        // Saved before anything is printed: `run | head` closes stdout early, and must not lose
+        // the pass.
         self.state.save()?;
-        if passed {
+        let printed = self.print_run(i, &report, moved);
+        term::unless_closed(printed)?;
+        Ok(if passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+
+    fn print_run(&self, i: usize, report: &Report, moved: Moved) -> io::Result<()> {
+        let exercise = &self.course.exercises[i];
+        let mut out = io::stdout().lock();
+        term::report(&mut out, exercise, report)?;
+        if report.verdict.passed() {
             writeln!(
                 out,
                 "Compare with the instructor's solution: {}",
@@ -92,11 +108,7 @@ impl App {
         } else if !exercise.hints.is_empty() {
             writeln!(out, "Stuck? `async-lings hint {}`", exercise.name)?;
         }
-        Ok(if passed {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        })
+        out.flush()
     }
 
     pub fn hint(&mut self, name: Option<&str>, all: bool) -> Result<ExitCode> {
@@ -106,23 +118,32 @@ impl App {
         let shown = if all {
             total
         } else {
-            (self.state.hints[i] + 1).min(total)
+            self.state.hints[i].saturating_add(1).min(total)
         };
         if shown > self.state.hints[i] {
             self.state.hints[i] = shown;
             self.state.save()?;
         }
-        term::hint(&mut io::stdout().lock(), exercise, shown)?;
+        term::unless_closed(term::hint(
+            &mut io::stdout().lock(),
+            exercise,
+            shown,
+            term::HintAgain::Command,
+        ))?;
         Ok(ExitCode::SUCCESS)
     }
 
     pub fn list(&self, format: ListFormat) -> Result<ExitCode> {
         let mut out = io::stdout().lock();
         match format {
-            ListFormat::Text => term::list(&mut out, &self.course, &self.state)?,
+            ListFormat::Text => {
+                term::unless_closed(term::list(&mut out, &self.course, &self.state))?
+            }
             ListFormat::Json => {
-                serde_json::to_writer_pretty(&mut out, &self.listing())?;
-                writeln!(out)?;
+                let written = serde_json::to_writer_pretty(&mut out, &self.listing())
+                    .map_err(io::Error::from)
+                    .and_then(|()| writeln!(out));
+                term::unless_closed(written)?;
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -145,6 +166,7 @@ impl App {
                 },
                 current: i == self.state.current,
                 hints_shown: self.state.hints[i],
+                file: self.course.file_state(e).label().unwrap_or("ok"),
             })
             .collect();
         Listing {
@@ -156,31 +178,58 @@ impl App {
 
     pub fn reset(&mut self, name: &str) -> Result<ExitCode> {
         let message = self.reset_quietly(name)?;
-        println!("{message}");
+        term::unless_closed(writeln!(io::stdout(), "{message}"))?;
         Ok(ExitCode::SUCCESS)
     }
 
-    /// Restores the shipped file (backing up the learner's) and says what it did.
+    /// Restores the shipped file (backing up the learner's first) and says what it did. A file
+    /// that cannot be backed up is left alone.
     pub fn reset_quietly(&mut self, name: &str) -> Result<String> {
         let exercise = self.course.get(name)?.clone();
         let shipped = embedded::shipped(&self.course, &exercise.path)?;
         let path = self.course.root.join(&exercise.path);
-        let message = match fs::read(&path) {
-            Ok(current) if current == shipped => {
-                format!("{} is already as shipped.", exercise.path.display())
+        let shown = exercise.path.display();
+        let message = match fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                state::write_atomically(&path, &shipped)?;
+                format!("Restored {shown}.")
             }
-            Ok(current) => {
-                let backup = backup(&self.course.root, &exercise, &current)?;
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot reset {shown}: cannot look at it"));
+            }
+            // The rename replaces the link itself; what it leads to is not touched.
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&path).unwrap_or_default();
                 state::write_atomically(&path, &shipped)?;
                 format!(
-                    "Restored {}. Your version is saved in {}",
-                    exercise.path.display(),
-                    backup.display()
+                    "Restored {shown}. It was a link to {}, which is left as it is.",
+                    target.display()
                 )
             }
-            Err(_) => {
-                state::write_atomically(&path, &shipped)?;
-                format!("Restored {}.", exercise.path.display())
+            Ok(meta) if !meta.is_file() => bail!(
+                "cannot reset {shown}: it is not a regular file, so there is no version of yours \
+                 to back up. Nothing was changed.\n\
+                 fix: move it out of the way, then run `async-lings reset {name}` again"
+            ),
+            Ok(_) => {
+                let current = fs::read(&path).map_err(|e| {
+                    anyhow!(
+                        "cannot reset {shown}: it cannot be read to keep a backup of your version \
+                         ({e}). Nothing was changed.\n\
+                         fix: make it readable (e.g. `chmod u+r {shown}`), then run \
+                         `async-lings reset {name}` again"
+                    )
+                })?;
+                if current == shipped {
+                    format!("{shown} is already as shipped.")
+                } else {
+                    let backup = backup(&self.course.root, &exercise, &current)?;
+                    state::write_atomically(&path, &shipped)?;
+                    format!(
+                        "Restored {shown}. Your version is saved in {}",
+                        backup.display()
+                    )
+                }
             }
         };
         if let Some(i) = self.course.position(name) {
@@ -268,4 +317,6 @@ struct ListedExercise<'a> {
     status: &'static str,
     current: bool,
     hints_shown: usize,
+    /// `ok`, or what is wrong with the exercise file (`missing`, ...).
+    file: &'static str,
 }

@@ -15,6 +15,9 @@ use crate::info_file::{InfoFile, RustlingsInfoFile, Version};
 
 pub const INFO_FILE: &str = "info.toml";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest `timeout` a course may set. A test that needs longer is not an exercise, and a
+/// deadline far in the future cannot be computed (9223372036854775807 s overflows the clock).
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
 
 const NO_COURSE: &str = "no info.toml found in this directory or any parent.
 
@@ -69,12 +72,37 @@ impl Exercise {
     }
 }
 
-/// Whether a missing exercise file is an error. `reset` must load a course whose file the learner
-/// deleted, so that it can bring the file back.
+/// Whether a missing (or refused) exercise file is an error at load. The learner's commands load
+/// the course whatever state its files are in and check the one file they need
+/// ([`Course::file_problem`]): one deleted exercise must not stop `list`, `watch` or `run OTHER`,
+/// and `reset` must be able to bring it back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Files {
     MustExist,
     MayBeMissing,
+}
+
+/// What is at an exercise's path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    Present,
+    Missing,
+    /// A link (or a linked folder) that leads out of the course, to this file.
+    Outside(PathBuf),
+    /// A folder, a FIFO, a device.
+    NotAFile,
+}
+
+impl FileState {
+    /// A word for listings; `None` when the file is fine.
+    pub fn label(&self) -> Option<&'static str> {
+        match self {
+            FileState::Present => None,
+            FileState::Missing => Some("missing"),
+            FileState::Outside(_) => Some("outside"),
+            FileState::NotAFile => Some("not_a_file"),
+        }
+    }
 }
 
 /// The nearest directory at or above `start` that holds `info.toml`.
@@ -122,6 +150,58 @@ impl Course {
         self.exercises.iter().position(|e| e.name == name)
     }
 
+    /// What is at the exercise's path. Only a regular file inside the course is checked: a link
+    /// to a file elsewhere would put that file's content in compile errors and reports.
+    pub fn file_state(&self, exercise: &Exercise) -> FileState {
+        let path = self.root.join(&exercise.path);
+        match fs::metadata(&path) {
+            // A dangling link counts as missing: `reset` replaces it.
+            Err(_) => return FileState::Missing,
+            Ok(meta) if !meta.is_file() => return FileState::NotAFile,
+            Ok(_) => {}
+        }
+        let (Ok(file), Ok(root)) = (path.canonicalize(), self.root.canonicalize()) else {
+            return FileState::Missing;
+        };
+        if file.starts_with(&root) {
+            FileState::Present
+        } else {
+            FileState::Outside(file)
+        }
+    }
+
+    /// Why the exercise cannot be checked, with the fix; `None` if its file is fine.
+    pub fn file_problem(&self, exercise: &Exercise) -> Option<String> {
+        self.file_problem_parts(exercise)
+            .map(|(what, fix)| format!("{what}.\nfix: {fix}"))
+    }
+
+    fn file_problem_parts(&self, exercise: &Exercise) -> Option<(String, String)> {
+        let (path, name) = (exercise.path.display(), &exercise.name);
+        let reset = format!("`async-lings reset {name}`");
+        Some(match self.file_state(exercise) {
+            FileState::Present => return None,
+            FileState::Missing => (
+                format!("exercise file {path} is missing"),
+                format!("restore it as shipped with {reset}, or create it"),
+            ),
+            FileState::Outside(target) => (
+                format!(
+                    "exercise file {path} leads to {}, outside the course",
+                    target.display()
+                ),
+                format!(
+                    "put the file itself at {path} instead of a link, or start again from the \
+                     shipped version with {reset} (the linked file is left as it is)"
+                ),
+            ),
+            FileState::NotAFile => (
+                format!("exercise file {path} is not a regular file"),
+                format!("move it out of the way, then restore the exercise with {reset}"),
+            ),
+        })
+    }
+
     fn check(&self, files: Files, problems: &mut Problems) {
         if self.exercises.is_empty() {
             problems.add(
@@ -131,16 +211,10 @@ impl Course {
             );
         }
         for exercise in &self.exercises {
-            let exercise_file = self.root.join(&exercise.path);
-            if files == Files::MustExist && !exercise_file.is_file() {
-                problems.add(
-                    Some(exercise_span(problems, &exercise.name)),
-                    &format!("exercise file {} is missing", exercise.path.display()),
-                    &format!(
-                        "restore it with `async-lings reset {}`, or create it",
-                        exercise.name
-                    ),
-                );
+            if files == Files::MustExist
+                && let Some((what, fix)) = self.file_problem_parts(exercise)
+            {
+                problems.add(Some(exercise_span(problems, &exercise.name)), &what, &fix);
             }
             if !self.root.join(&exercise.solution_path).is_file() {
                 problems.add(
@@ -312,11 +386,17 @@ fn resolve(
         exercise.dir = Some(dir);
     }
     if let Some((at, secs)) = raw.timeout {
-        if secs == 0 {
+        if secs == 0 || secs > MAX_TIMEOUT_SECS {
             problems.add(
                 Some(at),
-                &format!("timeout of exercise `{name}` is 0"),
-                "give the number of seconds the tests may take, e.g. `timeout = 5`",
+                &format!(
+                    "timeout of exercise `{name}` is {secs}, not between 1 and {MAX_TIMEOUT_SECS} \
+                     seconds"
+                ),
+                &format!(
+                    "give the number of seconds the tests may take, e.g. `timeout = 5` (at most \
+                     {MAX_TIMEOUT_SECS})"
+                ),
             );
             return None;
         }

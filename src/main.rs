@@ -34,6 +34,9 @@ fn main() -> ExitCode {
     term::init();
     match run(cli) {
         Ok(code) => code,
+        // The reader of stdout went away (`async-lings list | head -1`): nobody is left to tell,
+        // and every command saves its progress before it prints.
+        Err(error) if closed_stdout(&error) => ExitCode::SUCCESS,
         Err(error) => {
             term::error(&error);
             ExitCode::from(2)
@@ -53,10 +56,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         )?,
         None => course::find_root(&std::env::current_dir().context("no current directory")?)?,
     };
-    // `reset` must work when the learner deleted the very file it restores.
+    // The learner's commands check the one exercise file they need: a deleted exercise must not
+    // stop `list`, `watch` or `run OTHER`, and `reset` brings it back. Checking them all needs
+    // them all.
     let files = match command {
-        Command::Reset { .. } => Files::MayBeMissing,
-        _ => Files::MustExist,
+        Command::Verify { .. } | Command::Dev(_) => Files::MustExist,
+        _ => Files::MayBeMissing,
     };
     let course = Course::load(&root, files)?;
     let mut app = commands::App::new(course, interruptible())?;
@@ -100,6 +105,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         ExitCode::from(130)
     } else {
         code
+    })
+}
+
+fn closed_stdout(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
 

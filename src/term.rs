@@ -1,8 +1,10 @@
 //! All colour and layout. Everything else writes through these functions to a passed-in writer.
 //! Colour follows `NO_COLOR` and whether stdout is a terminal (via `colored`).
 
+mod escape;
 mod screen;
 
+pub use escape::neutralise;
 pub use screen::Screen;
 
 use std::{
@@ -15,7 +17,7 @@ use colored::Colorize;
 
 use crate::{
     check::{OnProgress, Phase, Progress},
-    course::{Course, Exercise},
+    course::{Course, Exercise, FileState},
     process::signal_name,
     report::Case,
     state::State,
@@ -54,11 +56,17 @@ pub fn strip_ansi(text: &str) -> String {
     out
 }
 
-fn colored_text(text: &str) -> String {
-    if color_enabled() {
-        text.to_owned()
-    } else {
-        strip_ansi(text)
+/// Text from the compiler or the learner's program, safe to print: see [`neutralise`].
+fn outside_text(text: &str) -> String {
+    neutralise(text, color_enabled())
+}
+
+/// A write to stdout that failed because the reader went away (`async-lings list | head -1`) is
+/// not an error: there is nobody left to tell.
+pub fn unless_closed(written: io::Result<()>) -> io::Result<()> {
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 
@@ -73,14 +81,14 @@ pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
 
 pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
     for diagnostic in &report.diagnostics {
-        writeln!(w, "{}", colored_text(diagnostic.rendered.trim_end()))?;
+        writeln!(w, "{}", outside_text(diagnostic.rendered.trim_end()))?;
     }
     let output = report.output.trim_end();
     if !output.is_empty() && !report.verdict.passed() {
         if !report.diagnostics.is_empty() {
             writeln!(w)?;
         }
-        writeln!(w, "{output}")?;
+        writeln!(w, "{}", outside_text(output))?;
     }
     writeln!(w)?;
     writeln!(w, "{}", verdict_line(exercise, report))?;
@@ -149,7 +157,21 @@ pub fn seconds(d: Duration) -> String {
     }
 }
 
-pub fn hint(w: &mut impl Write, exercise: &Exercise, shown: usize) -> io::Result<()> {
+/// How to ask for the next hint where the hint is shown.
+#[derive(Clone, Copy)]
+pub enum HintAgain {
+    /// The `hint` command.
+    Command,
+    /// Watch mode's `h` key.
+    Key,
+}
+
+pub fn hint(
+    w: &mut impl Write,
+    exercise: &Exercise,
+    shown: usize,
+    again: HintAgain,
+) -> io::Result<()> {
     let total = exercise.hints.len();
     if total == 0 {
         return writeln!(
@@ -167,7 +189,10 @@ pub fn hint(w: &mut impl Write, exercise: &Exercise, shown: usize) -> io::Result
         )?;
     }
     if shown < total {
-        writeln!(w, "(`async-lings hint` again for the next one)")?;
+        match again {
+            HintAgain::Command => writeln!(w, "(`async-lings hint` again for the next one)")?,
+            HintAgain::Key => writeln!(w, "(press `h` again for the next one)")?,
+        }
     }
     Ok(())
 }
@@ -185,11 +210,14 @@ pub fn list(w: &mut impl Write, course: &Course, state: &State) -> io::Result<()
             "pending".yellow()
         };
         let marker = if i == state.current { ">" } else { " " };
+        let problem = file_problem(course, exercise)
+            .map(|p| format!("  {p}").red().to_string())
+            .unwrap_or_default();
         writeln!(
             w,
-            "{marker} {:<28} {status:<7}  {}",
+            "{marker} {:<28} {status:<7}  {}{problem}",
             exercise.name,
-            exercise.path.display()
+            outside_text(&exercise.path.display().to_string())
         )?;
     }
     writeln!(w)?;
@@ -200,11 +228,32 @@ pub fn list(w: &mut impl Write, course: &Course, state: &State) -> io::Result<()
     )
 }
 
+/// A short note on what is wrong with an exercise's file, for listings.
+fn file_problem(course: &Course, exercise: &Exercise) -> Option<String> {
+    let what = match course.file_state(exercise) {
+        FileState::Present => return None,
+        FileState::Missing => "missing",
+        FileState::Outside(_) => "a link out of the course",
+        FileState::NotAFile => "not a regular file",
+    };
+    Some(format!("✗ {what}: `async-lings reset {}`", exercise.name))
+}
+
 pub fn error(error: &anyhow::Error) {
     let mut stderr = io::stderr().lock();
-    let _ = writeln!(stderr, "{} {error}", "error:".red().bold());
+    let color = colored::control::SHOULD_COLORIZE.should_colorize();
+    let _ = writeln!(
+        stderr,
+        "{} {}",
+        "error:".red().bold(),
+        neutralise(&error.to_string(), color)
+    );
     for cause in error.chain().skip(1) {
-        let _ = writeln!(stderr, "  caused by: {cause}");
+        let _ = writeln!(
+            stderr,
+            "  caused by: {}",
+            neutralise(&cause.to_string(), color)
+        );
     }
 }
 
@@ -324,8 +373,13 @@ pub fn list_view(
             "pending".yellow()
         };
         let current = if i == state.current { "current" } else { "" };
+        let problem = course
+            .file_state(exercise)
+            .label()
+            .map(|l| format!(" ✗ {l}"))
+            .unwrap_or_default();
         let line = format!(
-            "{:<16} {:<28} {status:<7} {current:<7}",
+            "{:<16} {:<28} {status:<7} {current:<7}{problem}",
             exercise.lesson(),
             exercise.name
         );

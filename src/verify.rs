@@ -1,6 +1,9 @@
 //! `verify`: every exercise checked at once, with a progress bar and a summary table.
 
-use std::{io, process::ExitCode};
+use std::{
+    io::{self, Write},
+    process::ExitCode,
+};
 
 use anyhow::Result;
 
@@ -39,16 +42,24 @@ pub fn verify(
     }
 
     let cases = cases(&exercises, &reports);
-    report::write(&mut io::stdout().lock(), format, "verify", &[], &cases)?;
-    if format == ReportFormat::Text && cases.iter().any(|c| !c.passed) {
-        println!("`async-lings run NAME` shows the details of one exercise.");
-    }
+    // Saved before anything is printed: `verify | head` must not lose what it found.
     if side == Side::Exercise {
         for (i, report) in reports.iter().enumerate() {
             app.state.done[i] = report.verdict.passed();
         }
         app.state.save()?;
     }
+    let mut out = io::stdout().lock();
+    let printed = report::write(&mut out, format, "verify", &[], &cases).and_then(|()| {
+        if format == ReportFormat::Text && cases.iter().any(|c| !c.passed) {
+            writeln!(
+                out,
+                "`async-lings run NAME` shows the details of one exercise."
+            )?;
+        }
+        Ok(())
+    });
+    term::unless_closed(printed)?;
     let all_passed = reports.iter().all(|r| r.verdict.passed());
     Ok(if all_passed {
         ExitCode::SUCCESS

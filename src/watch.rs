@@ -54,7 +54,7 @@ pub enum Key {
 }
 
 pub enum Event {
-    /// Something changed at this path under `exercises/`.
+    /// Something changed at this path under `exercises/`, or at `exercises/` itself.
     FileChanged(PathBuf),
     /// The grace period after the save numbered so has passed.
     Settled(u64),
@@ -71,7 +71,10 @@ pub enum Event {
         result: Result<Report>,
     },
     /// `verify` of every exercise finished (after `c`, or after the last exercise).
-    AllChecked(Result<Vec<Report>>),
+    AllChecked {
+        run: u64,
+        result: Result<Vec<Report>>,
+    },
     /// Redraw the elapsed time while a check runs.
     Tick,
     WatcherError(String),
@@ -113,6 +116,7 @@ fn spawn_check(
 /// `verify` of every exercise on a blocking thread.
 fn spawn_check_all(
     tx: &UnboundedSender<Event>,
+    run: u64,
     root: PathBuf,
     workspace: Arc<Workspace>,
     exercises: Vec<Exercise>,
@@ -123,6 +127,6 @@ fn spawn_check_all(
         let checker = Checker::new(&root, &workspace, cancel);
         let all: Vec<&Exercise> = exercises.iter().collect();
         let result = checker.check_all(&all, Side::Exercise, &(Arc::new(|_| {}) as OnProgress));
-        let _ = tx.send(Event::AllChecked(result));
+        let _ = tx.send(Event::AllChecked { run, result });
     });
 }

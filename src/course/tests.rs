@@ -214,3 +214,68 @@ fn line_col_counts_from_one() {
     assert_eq!(line_col("ab\ncd", 0), (1, 1));
     assert_eq!(line_col("ab\ncd", 4), (2, 2));
 }
+
+#[test]
+fn a_timeout_too_long_to_count_is_refused_at_its_place() {
+    let err = load_err(&TWO.replace("timeout = 3", "timeout = 9223372036854775807"));
+    assert!(
+        err.contains("timeout of exercise `a` is 9223372036854775807, not between 1 and 3600"),
+        "{err}"
+    );
+    assert!(err.contains("info.toml:10:11"), "{err}");
+    assert!(err.contains("fix: give the number of seconds"), "{err}");
+    let dir = course_with(&TWO.replace("timeout = 3", "timeout = 3600"));
+    let course = Course::load(dir.path(), Files::MustExist).unwrap();
+    assert_eq!(course.exercises[0].timeout, Duration::from_secs(3600));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_exercise_file_must_be_a_file_inside_the_course() {
+    let dir = course_with(TWO);
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.rs");
+    fs::write(&secret, "secret").unwrap();
+    let a = dir.path().join("exercises/lesson/a.rs");
+    fs::remove_file(&a).unwrap();
+    std::os::unix::fs::symlink(&secret, &a).unwrap();
+    let b = dir.path().join("exercises/lesson/b.rs");
+    fs::remove_file(&b).unwrap();
+    fs::create_dir(&b).unwrap();
+
+    // The learner's commands load it and check the file they need.
+    let course = Course::load(dir.path(), Files::MayBeMissing).unwrap();
+    let [ea, eb] = &course.exercises[..] else {
+        panic!("two exercises")
+    };
+    assert_eq!(
+        course.file_state(ea),
+        FileState::Outside(secret.canonicalize().unwrap())
+    );
+    let problem = course.file_problem(ea).unwrap();
+    assert!(problem.contains("leads to") && problem.contains("outside the course"));
+    assert!(problem.contains("async-lings reset a"), "{problem}");
+    assert_eq!(course.file_state(eb), FileState::NotAFile);
+    assert!(
+        course
+            .file_problem(eb)
+            .unwrap()
+            .contains("not a regular file")
+    );
+
+    // A link that stays inside the course is fine.
+    fs::remove_file(&a).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("solutions/lesson/a.rs"), &a).unwrap();
+    assert_eq!(course.file_state(ea), FileState::Present);
+    fs::remove_file(&a).unwrap();
+    assert_eq!(course.file_state(ea), FileState::Missing);
+
+    // Instructors' commands refuse the course at load.
+    std::os::unix::fs::symlink(&secret, &a).unwrap();
+    let err = format!(
+        "{:#}",
+        Course::load(dir.path(), Files::MustExist).unwrap_err()
+    );
+    assert!(err.contains("outside the course"), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+}

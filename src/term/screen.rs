@@ -14,13 +14,17 @@ use crossterm::{
     terminal::{self, ClearType},
 };
 
-use super::{color_enabled, progress_bar, seconds};
+use super::{color_enabled, neutralise, progress_bar, seconds};
 use crate::{check::Phase, course::Exercise};
 
 const KEYS: &str = "h hint · r re-run · l list · n next · c check all · x reset · q quit";
 
 pub struct Screen {
     tty: bool,
+    /// Where plain mode writes its lines: stdout (a buffer in tests).
+    out: Box<dyn Write>,
+    /// Plain mode's reader went away (`async-lings watch | head -1`): nothing more is written.
+    closed: bool,
     /// The title: progress and the current exercise.
     header: String,
     /// The main content: a verdict or the list.
@@ -46,18 +50,43 @@ impl Screen {
                 previous(info);
             }));
         }
-        let screen = Screen {
-            tty,
+        let mut screen = Screen::plain(Box::new(io::stdout()));
+        screen.tty = tty;
+        if !tty {
+            screen.line(&format!(
+                "async-lings is watching. Commands, one per line: {KEYS}"
+            ));
+        }
+        Ok(screen)
+    }
+
+    /// Plain lines written to `out`, whatever stdout is.
+    pub fn plain(out: Box<dyn Write>) -> Self {
+        Screen {
+            tty: false,
+            out,
+            closed: false,
             header: String::new(),
             body: String::new(),
             notice: String::new(),
             status: String::new(),
             printed: None,
-        };
-        if !tty {
-            println!("async-lings is watching. Commands, one per line: {KEYS}");
         }
-        Ok(screen)
+    }
+
+    /// Whether the reader of plain mode's lines has gone away.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// One plain-mode line. A failed write (the reader closed the pipe) is not a panic: the
+    /// session sees `is_closed` and quits.
+    fn line(&mut self, text: &str) {
+        if self.closed {
+            return;
+        }
+        let written = writeln!(self.out, "{text}").and_then(|()| self.out.flush());
+        self.closed = written.is_err();
     }
 
     pub fn is_tty(&self) -> bool {
@@ -81,13 +110,19 @@ impl Screen {
         };
         self.header = format!("{}\n{title}  {link}", progress_bar(done, total, 40));
         if !self.tty {
-            println!("\n== {} ({path}), {done}/{total} done", exercise.name);
+            self.line(&format!(
+                "\n== {} ({path}), {done}/{total} done",
+                exercise.name
+            ));
         }
     }
 
+    /// The main content. Like a notice, it may hold text from outside (test output, file names):
+    /// it is neutralised here, so that nothing shown can switch the terminal's modes.
     pub fn body(&mut self, text: String) {
+        let text = neutralise(&text, color_enabled());
         if !self.tty {
-            println!("{}", text.trim_end());
+            self.line(text.trim_end());
         }
         self.body = text;
         self.notice.clear();
@@ -96,8 +131,9 @@ impl Screen {
     }
 
     pub fn notice(&mut self, text: String) {
+        let text = neutralise(&text, color_enabled());
         if !self.tty {
-            println!("{}", text.trim_end());
+            self.line(text.trim_end());
         }
         self.notice = text;
         self.draw();
@@ -115,7 +151,7 @@ impl Screen {
         if !self.tty {
             if self.printed != Some(phase) {
                 self.printed = Some(phase);
-                println!("{doing} {name}...");
+                self.line(&format!("{doing} {name}..."));
             }
             return;
         }
@@ -171,7 +207,7 @@ impl Screen {
     pub fn restore(&mut self) {
         if self.tty {
             restore_terminal();
-            println!();
+            let _ = writeln!(io::stdout());
             self.tty = false;
         }
     }

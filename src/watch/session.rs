@@ -1,27 +1,32 @@
 //! The watch loop's state and its one `match`.
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use anyhow::Result;
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::{Event, GRACE, Key, Options, sources, spawn_check, spawn_check_all};
+use super::{Event, GRACE, Key, Options, sources};
 use crate::{
     cargo::Workspace,
-    check::Phase,
     commands::App,
-    process::Cancel,
-    state::Moved,
-    term::{self, Screen},
-    verdict::{Report, Verdict},
+    term::{self, HintAgain, Screen},
 };
 
+mod checks;
 mod list;
+#[cfg(test)]
+mod tests;
 
+use checks::InFlight;
 use list::ListView;
 
 const NO_WATCHER: &str = "The file watcher does not work here, so saves are not seen.
 Restart with `async-lings watch --manual-run` and press `r` to check after each save.";
+
+const EXERCISES_GONE: &str = "The exercises folder is gone, so saves cannot be seen.
+Restore it (e.g. `git checkout -- exercises`): async-lings watches it again as soon as it is back.";
+
+const EXERCISES_BACK: &str = "The exercises folder is back: watching it again.";
 
 /// What the loop does after an event.
 #[must_use]
@@ -38,31 +43,16 @@ enum Confirm {
     Reset(usize),
 }
 
-struct InFlight {
-    cancel: Cancel,
-    phase: Phase,
-    /// Crates built so far by this check's cargo.
-    crates: usize,
-    started: Instant,
-}
-
-impl InFlight {
-    fn new(cancel: Cancel) -> Self {
-        InFlight {
-            cancel,
-            phase: Phase::Compiling,
-            crates: 0,
-            started: Instant::now(),
-        }
-    }
-}
-
 pub struct Session<'a> {
     app: &'a mut App,
     workspace: Arc<Workspace>,
     options: Options,
     tx: UnboundedSender<Event>,
     screen: Screen,
+    /// `None` with `--manual-run`, or when the watcher cannot start.
+    watcher: Option<sources::FileWatcher>,
+    /// The exercises folder was seen gone: its coming back is announced.
+    exercises_gone: bool,
     /// Numbers the saves of the current file; only the latest save's grace period ends in a check.
     saves: u64,
     /// Numbers the checks; a verdict is shown only if it belongs to the latest one.
@@ -75,7 +65,8 @@ pub struct Session<'a> {
     greeting: Option<String>,
     /// The last verdict shown, to go back to from the list.
     last_body: String,
-    /// After the last exercise, the final verify shows the final message.
+    /// The check of every exercise in flight is the one after the last exercise: it ends with the
+    /// final message.
     finishing: bool,
     /// Plain mode's input ended: quit once the check in flight has shown its verdict.
     input_closed: bool,
@@ -87,26 +78,46 @@ impl<'a> Session<'a> {
         workspace: Arc<Workspace>,
         options: Options,
     ) -> Result<ExitCode> {
-        let (tx, mut rx) = unbounded_channel();
+        let (tx, rx) = unbounded_channel();
         let screen = Screen::new()?;
         let interrupt = tx.clone();
         app.cancel.on_cancel(move || {
             let _ = interrupt.send(Event::Interrupted);
         });
         sources::read_keys(screen.is_tty(), tx.clone());
-        let _watcher = if options.manual_run {
+        let watcher = if options.manual_run {
             None
         } else {
-            let dir = app.course.root.join("exercises");
-            sources::watch_files(&dir, tx.clone()).ok()
+            sources::FileWatcher::start(&app.course.root, tx.clone()).ok()
         };
-        let watching = options.manual_run || _watcher.is_some();
-        let mut session = Session {
+        let watching = options.manual_run || watcher.is_some();
+        let mut session = Session::new(app, workspace, options, tx, screen);
+        session.watcher = watcher;
+        session.start();
+        if !watching {
+            session.screen.notice(NO_WATCHER.to_owned());
+        }
+        session.event_loop(rx).await;
+        session.stop_run();
+        session.screen.restore();
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn new(
+        app: &'a mut App,
+        workspace: Arc<Workspace>,
+        options: Options,
+        tx: UnboundedSender<Event>,
+        screen: Screen,
+    ) -> Self {
+        Session {
             app,
             workspace,
             options,
             tx,
             screen,
+            watcher: None,
+            exercises_gone: false,
             saves: 0,
             run: 0,
             in_flight: None,
@@ -116,27 +127,27 @@ impl<'a> Session<'a> {
             last_body: String::new(),
             finishing: false,
             input_closed: false,
-        };
-        session.start()?;
-        if !watching {
-            session.screen.notice(NO_WATCHER.to_owned());
         }
-        while let Some(event) = rx.recv().await {
-            match session.handle(event)? {
-                Flow::Continue => {}
-                Flow::Quit => break,
-            }
-        }
-        session.stop_run();
-        session.screen.restore();
-        Ok(ExitCode::SUCCESS)
     }
 
-    fn start(&mut self) -> Result<()> {
+    /// Handles events until the learner quits. A fault while handling one is shown and the watch
+    /// goes on; only a reader gone from stdout ends it early (there is nobody left to show to).
+    async fn event_loop(&mut self, mut rx: UnboundedReceiver<Event>) {
+        while let Some(event) = rx.recv().await {
+            let flow = self.handle(event).unwrap_or_else(|error| {
+                self.screen.notice(format!("error: {error:#}"));
+                Flow::Continue
+            });
+            if matches!(flow, Flow::Quit) || self.screen.is_closed() {
+                break;
+            }
+        }
+    }
+
+    fn start(&mut self) {
         self.header();
         if !self.app.state.welcomed {
             self.app.state.welcomed = true;
-            self.app.state.save()?;
             let welcome = self.app.course.welcome_message.trim().to_owned();
             if !welcome.is_empty() {
                 self.show(welcome.clone());
@@ -145,23 +156,16 @@ impl<'a> Session<'a> {
                     self.greeting = Some(welcome);
                 }
             }
+            if let Err(error) = self.app.state.save() {
+                self.screen.notice(format!("error: {error:#}"));
+            }
         }
         self.start_check();
-        Ok(())
     }
 
     fn handle(&mut self, event: Event) -> Result<Flow> {
         match event {
-            Event::FileChanged(path) => {
-                if path == self.current_path() {
-                    self.saves += 1;
-                    let (tx, save) = (self.tx.clone(), self.saves);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(GRACE).await;
-                        let _ = tx.send(Event::Settled(save));
-                    });
-                }
-            }
+            Event::FileChanged(path) => self.file_changed(path),
             Event::Settled(save) => {
                 if save == self.saves && !self.options.manual_run {
                     self.start_check();
@@ -181,21 +185,16 @@ impl<'a> Session<'a> {
                 }
             }
             Event::Tick => self.show_status(),
-            Event::RunFinished { run, result } => {
-                // A verdict for content that has been saved over since is never shown.
-                if run == self.run {
-                    self.stop_run();
-                    match result {
-                        Ok(report) => self.verdict(report)?,
-                        Err(error) => self.show(format!("error: {error:#}")),
-                    }
-                    return Ok(self.after_verdict());
-                }
+            // A result for a check that a save, a key or a newer check has overtaken is dropped.
+            Event::RunFinished { run, result } if run == self.run => {
+                self.run_finished(result)?;
+                return Ok(self.after_verdict());
             }
-            Event::AllChecked(result) => {
+            Event::AllChecked { run, result } if run == self.run => {
                 self.all_checked(result)?;
                 return Ok(self.after_verdict());
             }
+            Event::RunFinished { .. } | Event::AllChecked { .. } => {}
             Event::WatcherError(error) => {
                 self.screen
                     .notice(format!("file watcher error: {error}\n{NO_WATCHER}"));
@@ -210,6 +209,49 @@ impl<'a> Session<'a> {
             Flow::Quit
         } else {
             Flow::Continue
+        }
+    }
+
+    /// A save of the current exercise voids the check in flight at once: its verdict belongs to
+    /// content that is no longer on disk, even if it arrives within the grace period.
+    fn file_changed(&mut self, path: PathBuf) {
+        if path == self.app.course.root.join("exercises") {
+            return self.exercises_folder_changed();
+        }
+        if path != self.current_path() {
+            return;
+        }
+        self.invalidate();
+        self.saves += 1;
+        let (tx, save) = (self.tx.clone(), self.saves);
+        tokio::spawn(async move {
+            tokio::time::sleep(GRACE).await;
+            let _ = tx.send(Event::Settled(save));
+        });
+    }
+
+    /// `exercises/` itself was deleted, renamed, or restored.
+    fn exercises_folder_changed(&mut self) {
+        let Some(watcher) = &mut self.watcher else {
+            return;
+        };
+        if !self.app.course.root.join("exercises").is_dir() {
+            self.invalidate();
+            if !std::mem::replace(&mut self.exercises_gone, true) {
+                self.show(EXERCISES_GONE.to_owned());
+            }
+            return;
+        }
+        // Also when it looks unchanged: deleted and restored before this event was read, it is a
+        // new folder that the old watch does not see.
+        if let Err(error) = watcher.rewatch() {
+            self.screen
+                .notice(format!("error: {error:#}\n{NO_WATCHER}"));
+            return;
+        }
+        self.start_check();
+        if std::mem::take(&mut self.exercises_gone) {
+            self.screen.notice(EXERCISES_BACK.to_owned());
         }
     }
 
@@ -237,13 +279,17 @@ impl<'a> Session<'a> {
             Key::Quit => return Ok(Flow::Quit),
             Key::Hint => {
                 let exercise = &self.app.course.exercises[i];
-                let shown = (self.app.state.hints[i] + 1).min(exercise.hints.len());
-                self.app.state.hints[i] = shown;
-                self.app.state.save()?;
+                let shown = self.app.state.hints[i]
+                    .saturating_add(1)
+                    .min(exercise.hints.len());
                 let mut text = Vec::new();
-                term::hint(&mut text, exercise, shown)?;
+                term::hint(&mut text, exercise, shown, HintAgain::Key)?;
+                self.app.state.hints[i] = shown;
+                // Saved before it is shown: a reader gone from stdout must not lose the level.
+                let saved = self.app.state.save();
                 self.screen
                     .notice(String::from_utf8_lossy(&text).into_owned());
+                saved?;
             }
             Key::Run => self.start_check(),
             Key::List if self.screen.is_tty() => {
@@ -264,7 +310,7 @@ impl<'a> Session<'a> {
                 self.screen
                     .notice("This exercise is not done yet. Skip it? (y/n)".to_owned());
             }
-            Key::CheckAll => self.check_all(),
+            Key::CheckAll => self.check_all(false),
             Key::Reset => self.ask_reset(i),
             _ => {}
         }
@@ -297,113 +343,11 @@ impl<'a> Session<'a> {
         self.app.course.root.join(&exercise.path)
     }
 
-    fn show_status(&mut self) {
-        if let Some(flight) = &self.in_flight {
-            let name = &self.app.course.exercises[self.app.state.current].name;
-            let elapsed = self.screen.is_tty().then(|| flight.started.elapsed());
-            self.screen
-                .status(name, flight.phase, flight.crates, elapsed);
-        }
-    }
-
     fn header(&mut self) {
         let exercise = &self.app.course.exercises[self.app.state.current];
         let (done, total) = (self.app.state.done_count(), self.app.course.exercises.len());
         self.screen
             .header(&self.app.course.root, exercise, done, total);
-    }
-
-    /// Cancels the check in flight (killing its processes) and starts a new one.
-    fn start_check(&mut self) {
-        self.stop_run();
-        self.run += 1;
-        let exercise = self.app.course.exercises[self.app.state.current].clone();
-        if !self.current_path().is_file() {
-            self.show(format!(
-                "{} is missing. Save it again, or press `x` to restore it as shipped.",
-                exercise.path.display()
-            ));
-            return;
-        }
-        let cancel = Cancel::default();
-        self.in_flight = Some(InFlight::new(cancel.clone()));
-        if self.screen.is_tty() {
-            self.tick(cancel.clone());
-        }
-        let root = self.app.course.root.clone();
-        spawn_check(
-            &self.tx,
-            self.run,
-            root,
-            Arc::clone(&self.workspace),
-            exercise,
-            cancel,
-        );
-    }
-
-    /// Redraws the elapsed time until the run ends; nothing ticks while idle.
-    fn tick(&self, cancel: Cancel) {
-        let tx = self.tx.clone();
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(std::time::Duration::from_millis(200));
-            interval.tick().await;
-            while !cancel.is_cancelled() {
-                interval.tick().await;
-                if tx.send(Event::Tick).is_err() {
-                    return;
-                }
-            }
-        });
-    }
-
-    fn stop_run(&mut self) {
-        if let Some(flight) = self.in_flight.take() {
-            flight.cancel.cancel();
-        }
-        self.screen.clear_status();
-    }
-
-    fn verdict(&mut self, report: Report) -> Result<()> {
-        if report.verdict == Verdict::Cancelled {
-            return Ok(());
-        }
-        let i = self.app.state.current;
-        let exercise = self.app.course.exercises[i].clone();
-        let mut text = Vec::new();
-        term::report(&mut text, &exercise, &report)?;
-        let mut text = String::from_utf8_lossy(&text).into_owned();
-        let passed = report.verdict.passed();
-        let moved = self.app.state.record(i, passed);
-        if passed {
-            text.push_str(&format!(
-                "\nCompare with the instructor's solution: {}\n",
-                exercise.solution_path.display()
-            ));
-        }
-        match moved {
-            Moved::To(_) if self.options.manual_next => {
-                // `record` moved on; in manual mode the learner moves on with `n`.
-                self.app.state.current = i;
-                text.push_str("Press `n` for the next exercise.\n");
-                self.show(text);
-            }
-            Moved::To(next) => {
-                let name = self.app.course.exercises[next].name.clone();
-                text.push_str(&format!("Moving on to {name}.\n"));
-                self.show(text);
-                self.header();
-                self.start_check();
-            }
-            Moved::AllDone => {
-                text.push_str("That was the last one. Checking every exercise...\n");
-                self.show(text);
-                self.finishing = true;
-                self.check_all();
-            }
-            Moved::Stayed => self.show(text),
-        }
-        // Saved after the learner sees the verdict: the atomic write waits for the disk.
-        self.app.state.save()
     }
 
     /// Makes `target` (or the next pending exercise) current and checks it.
@@ -418,9 +362,17 @@ impl<'a> Session<'a> {
         self.app.state.save()
     }
 
+    /// Restores the exercise as shipped. A reset that fails (the file cannot be backed up, the
+    /// shipped version cannot be found) says why and changes nothing; the watch goes on.
     fn reset(&mut self, i: usize) -> Result<()> {
         let name = self.app.course.exercises[i].name.clone();
-        let message = self.app.reset_quietly(&name)?;
+        let message = match self.app.reset_quietly(&name) {
+            Ok(message) => message,
+            Err(error) => {
+                self.screen.notice(format!("error: {error:#}"));
+                return Ok(());
+            }
+        };
         if self.list.is_some() {
             self.draw_list()?;
             self.screen.notice(message);
@@ -428,49 +380,6 @@ impl<'a> Session<'a> {
             self.show(message);
             self.start_check();
         }
-        Ok(())
-    }
-
-    fn check_all(&mut self) {
-        self.stop_run();
-        self.screen.notice("Checking every exercise...".to_owned());
-        let root = self.app.course.root.clone();
-        let exercises = self.app.course.exercises.clone();
-        let cancel = Cancel::default();
-        self.in_flight = Some(InFlight::new(cancel.clone()));
-        self.run += 1;
-        spawn_check_all(
-            &self.tx,
-            root,
-            Arc::clone(&self.workspace),
-            exercises,
-            cancel,
-        );
-    }
-
-    fn all_checked(&mut self, result: Result<Vec<Report>>) -> Result<()> {
-        let reports = result?;
-        // Cancelled by a save or a key in the meantime: nothing to record.
-        if reports.iter().any(|r| r.verdict == Verdict::Cancelled) {
-            return Ok(());
-        }
-        self.stop_run();
-        let mut lines = Vec::new();
-        for (i, report) in reports.iter().enumerate() {
-            self.app.state.done[i] = report.verdict.passed();
-            let exercise = &self.app.course.exercises[i];
-            lines.push(term::verdict_line(exercise, report));
-        }
-        self.app.state.save()?;
-        let all = reports.iter().all(|r| r.verdict.passed());
-        let mut text = lines.join("\n");
-        if all && self.finishing {
-            text.push_str("\n\n");
-            text.push_str(self.app.course.final_message.trim());
-        }
-        self.finishing = false;
-        self.header();
-        self.show(text);
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use std::{
     io::{self, BufRead},
-    path::Path,
+    path::{Path, PathBuf},
     thread,
 };
 
@@ -13,29 +13,55 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Event, Key};
 
-/// Watches `dir` recursively. Every save pattern (in-place write, temp file renamed over, delete
-/// and create) ends in an event for the exercise's own path; the session ignores other paths, which
-/// filters out swap and backup files.
-pub fn watch_files(dir: &Path, tx: UnboundedSender<Event>) -> Result<notify::RecommendedWatcher> {
-    let mut watcher =
-        notify::recommended_watcher(move |result: notify::Result<notify::Event>| match result {
-            Ok(event) => {
-                if matches!(event.kind, EventKind::Access(_)) {
-                    return;
+/// The file watcher: `exercises/` recursively, and the course folder itself, so that an
+/// `exercises/` deleted and restored (`rm -rf`, `git checkout`) is seen coming back.
+pub struct FileWatcher {
+    watcher: notify::RecommendedWatcher,
+    dir: PathBuf,
+}
+
+impl FileWatcher {
+    /// Every save pattern (in-place write, temp file renamed over, delete and create) ends in an
+    /// event for the exercise's own path; the session ignores other paths, which filters out swap
+    /// and backup files.
+    pub fn start(root: &Path, tx: UnboundedSender<Event>) -> Result<Self> {
+        let mut watcher = notify::recommended_watcher(
+            move |result: notify::Result<notify::Event>| match result {
+                Ok(event) => {
+                    if matches!(event.kind, EventKind::Access(_)) {
+                        return;
+                    }
+                    for path in event.paths {
+                        let _ = tx.send(Event::FileChanged(path));
+                    }
                 }
-                for path in event.paths {
-                    let _ = tx.send(Event::FileChanged(path));
+                Err(error) => {
+                    let _ = tx.send(Event::WatcherError(error.to_string()));
                 }
-            }
-            Err(error) => {
-                let _ = tx.send(Event::WatcherError(error.to_string()));
-            }
-        })
+            },
+        )
         .context("cannot start the file watcher")?;
-    watcher
-        .watch(dir, RecursiveMode::Recursive)
-        .with_context(|| format!("cannot watch {}", dir.display()))?;
-    Ok(watcher)
+        watcher
+            .watch(root, RecursiveMode::NonRecursive)
+            .with_context(|| format!("cannot watch {}", root.display()))?;
+        let mut this = FileWatcher {
+            watcher,
+            dir: root.join("exercises"),
+        };
+        if this.dir.is_dir() {
+            this.rewatch()?;
+        }
+        Ok(this)
+    }
+
+    /// Watches `exercises/` afresh: a folder deleted and restored is a new folder, and the watch
+    /// on the old one went with it.
+    pub fn rewatch(&mut self) -> Result<()> {
+        let _ = self.watcher.unwatch(&self.dir);
+        self.watcher
+            .watch(&self.dir, RecursiveMode::Recursive)
+            .with_context(|| format!("cannot watch {}", self.dir.display()))
+    }
 }
 
 /// Reads the learner's commands on a thread: single keys in a terminal (raw mode), one letter

@@ -239,3 +239,115 @@ fn init_writes_the_built_in_course() {
         .code(2)
         .stderr(predicate::str::contains("already exists and is not empty"));
 }
+
+/// `command` run as a user who cannot read a file mode 000. Tests run as root in CI, where a mode
+/// stops nothing: there, the course is handed to `nobody` and the command runs as `nobody`.
+fn as_unprivileged(course: &crate::Fixture, command: &mut std::process::Command) {
+    use std::os::unix::{fs::MetadataExt, process::CommandExt};
+    if std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() != 0) {
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    fn chown_all(path: &std::path::Path) {
+        std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+        if path.is_dir() && !path.is_symlink() {
+            for entry in std::fs::read_dir(path).unwrap() {
+                chown_all(&entry.unwrap().path());
+            }
+        }
+    }
+    chown_all(course.path());
+    command.uid(NOBODY).gid(NOBODY).env("HOME", course.path());
+}
+
+#[test]
+fn reset_refuses_a_file_it_cannot_back_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let course = Fixture::new("basic");
+    let path = course.path().join("exercises/lesson/fails_test.rs");
+    course.write("exercises/lesson/fails_test.rs", "// my work in progress\n");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let reset = || {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+        command
+            .args(["reset", "fails_test"])
+            .current_dir(course.path());
+        as_unprivileged(&course, &mut command);
+        // A read of a FIFO would never end.
+        assert_cmd::Command::from_std(command)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let output = reset();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "cannot reset exercises/lesson/fails_test.rs: it cannot be read to keep a backup of \
+             your version"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Nothing was changed."), "{stderr}");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        course.read("exercises/lesson/fails_test.rs"),
+        "// my work in progress\n"
+    );
+
+    // Something that is not a file (a FIFO would block the read forever) is refused too.
+    std::fs::remove_file(&path).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = reset();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot reset exercises/lesson/fails_test.rs: it is not a regular file"),
+        "{stderr}"
+    );
+    assert!(!path.is_file());
+}
+
+#[test]
+fn a_closed_stdout_loses_no_progress() {
+    use std::process::{Command, Stdio};
+    let course = Fixture::new("basic");
+    let run = |args: &[&str]| {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("async-lings"))
+            .args(args)
+            .current_dir(course.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before anything is written, as with `| head -0`.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        (output.status.code(), stderr)
+    };
+    // The verdict's exit status, and the pass recorded.
+    assert_eq!(run(&["run"]).0, Some(0));
+    let state = course.state();
+    assert!(state.contains("done = [\"passes\"]"), "{state}");
+    assert_eq!(run(&["hint"]).0, Some(0));
+    assert!(
+        course.state().contains("compile_error = 1"),
+        "{}",
+        course.state()
+    );
+    assert_eq!(run(&["list"]), (Some(0), String::new()));
+    course.write("exercises/lesson/fails_test.rs", "// mine\n");
+    assert_eq!(run(&["reset", "fails_test"]).0, Some(0));
+    assert!(
+        !course
+            .read("exercises/lesson/fails_test.rs")
+            .contains("// mine")
+    );
+}

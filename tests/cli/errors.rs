@@ -126,3 +126,140 @@ fn damaged_state_is_kept_and_rebuilt() {
         "current = = broken"
     );
 }
+
+#[test]
+fn a_timeout_too_long_to_count_is_refused_at_its_place() {
+    let course = Fixture::new("basic");
+    let info = course
+        .read("info.toml")
+        .replace("timeout = 2", "timeout = 9223372036854775807");
+    course.write("info.toml", &info);
+    refused(
+        &course,
+        &["run", "hangs"],
+        &[
+            "info.toml:28:11: timeout of exercise `hangs` is 9223372036854775807, not between 1 \
+             and 3600 seconds",
+            "fix: give the number of seconds the tests may take, e.g. `timeout = 5`",
+        ],
+    );
+    // Refused before anything ran: no test was started to be orphaned.
+    assert!(!course.path().join("hangs.pid").exists());
+}
+
+#[test]
+fn a_state_file_that_cannot_be_read_is_set_aside() {
+    let course = Fixture::new("basic");
+    let state = course.path().join(".async-lings/state.toml");
+    std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+    std::fs::write(&state, b"current = \"passes\"\n\xff\xfe\n").unwrap();
+    course
+        .cmd(&["list"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "the progress file was damaged (it is not UTF-8 text); it was moved to",
+        ));
+
+    // A FIFO in its place would block a read forever.
+    let status = std::process::Command::new("mkfifo")
+        .arg(&state)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    course
+        .cmd(&["list"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "the progress file was damaged (it is not a regular file)",
+        ));
+    assert!(!state.exists(), "the FIFO is set aside");
+
+    // A hint level past the end shows every hint, not none.
+    course.write(
+        ".async-lings/state.toml",
+        "hints = { passes = 18446744073709551615 }\n",
+    );
+    let out = course.cmd(&["hint", "passes"]).assert().code(0);
+    let shown = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(shown.contains("Hint 3/3: third hint"), "{shown}");
+    assert!(!shown.contains("again for the next one"), "{shown}");
+}
+
+#[test]
+fn an_exercise_file_linked_outside_the_course_is_refused() {
+    let course = Fixture::new("basic");
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.rs");
+    std::fs::write(&secret, "SECRET-CONTENT of another file\n").unwrap();
+    let link = course.path().join("exercises/lesson/fails_test.rs");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+
+    let assert = course.cmd(&["run", "fails_test"]).assert().code(2);
+    let output = assert.get_output();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains("SECRET-CONTENT"), "{all}");
+    assert!(
+        all.contains("exercise file exercises/lesson/fails_test.rs leads to")
+            && all.contains("outside the course"),
+        "{all}"
+    );
+    assert!(all.contains("async-lings reset fails_test"), "{all}");
+    course
+        .cmd(&["list"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "✗ a link out of the course: `async-lings reset fails_test`",
+        ));
+    // Reset replaces the link; the file it led to is left as it is.
+    course
+        .cmd(&["reset", "fails_test"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("It was a link to"));
+    assert!(!link.is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        "SECRET-CONTENT of another file\n"
+    );
+    course.cmd(&["run", "fails_test"]).assert().code(1);
+}
+
+#[test]
+fn a_missing_exercise_file_is_named_and_other_commands_go_on() {
+    let course = Fixture::new("basic");
+    std::fs::remove_file(course.path().join("exercises/lesson/passes.rs")).unwrap();
+    course
+        .cmd(&["list"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_match(r"passes\s+pending\s+exercises/lesson/passes.rs\s+✗ missing: `async-lings reset passes`").unwrap());
+    let out = course.cmd(&["list", "--format", "json"]).assert().code(0);
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["exercises"][0]["file"], "missing");
+    assert_eq!(json["exercises"][1]["file"], "ok");
+    course.cmd(&["run", "fails_test"]).assert().code(1);
+    course.cmd(&["hint", "passes"]).assert().code(0);
+    refused(
+        &course,
+        &["run", "passes"],
+        &[
+            "exercise file exercises/lesson/passes.rs is missing.",
+            "fix: restore it as shipped with `async-lings reset passes`, or create it",
+        ],
+    );
+    // Checking every exercise needs every file.
+    refused(
+        &course,
+        &["verify"],
+        &["exercise file exercises/lesson/passes.rs is missing"],
+    );
+}

@@ -12,6 +12,9 @@ use std::{
 
 use crate::Fixture;
 
+mod faults;
+mod races;
+
 /// Generous: only a hung watch ever waits this long, and then the test fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(120);
 
