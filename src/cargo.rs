@@ -11,10 +11,11 @@ use std::{
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::process::{self, Cancel, Exit, Limits, OnLine};
+use crate::process::{self, Cancel, Exit, Limits, OnLine, Stall};
 
 /// Even a cold build of tokio on a slow laptop ends well within this; it only guards against a
-/// cargo stuck on a lock held by something else.
+/// cargo stuck on a lock held by something else. A compile that never ends is stopped long before
+/// by the exercise's `compile_timeout` (see [`build`]).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 const CARGO_OUTPUT_CAP: usize = 32 << 20;
 
@@ -67,6 +68,7 @@ impl Workspace {
             cap: CARGO_OUTPUT_CAP,
             merge_stderr: false,
             on_line: None,
+            stall: None,
         };
         let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
         if finished.exit != Exit::Code(0) {
@@ -181,12 +183,15 @@ impl Build {
     }
 }
 
-/// One cargo invocation for all `bins`, continuing past bins that fail to compile.
+/// One cargo invocation for all `bins`, continuing past bins that fail to compile. It is stopped
+/// (as [`Exit::Stalled`]) when no crate finishes for `compile_limit`: that clock restarts with
+/// every crate cargo finishes, so a first build of Tokio does not count against the exercises.
 pub fn build(
     root: &Path,
     workspace: &Workspace,
     bins: &[&str],
     kind: BuildKind,
+    compile_limit: Duration,
     cancel: &Cancel,
     on_line: Option<OnLine>,
 ) -> Result<Build> {
@@ -223,6 +228,10 @@ pub fn build(
         cap: CARGO_OUTPUT_CAP,
         merge_stderr: false,
         on_line,
+        stall: Some(Stall {
+            limit: compile_limit,
+            is_progress: crate_finished,
+        }),
     };
     let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
     let mut build = Build {
@@ -234,6 +243,16 @@ pub fn build(
         read_message(line, kind, &mut build.targets);
     }
     Ok(build)
+}
+
+/// A JSON line of cargo's saying it finished a crate or ran a build script.
+fn crate_finished(line: &[u8]) -> bool {
+    [
+        &br#""reason":"compiler-artifact""#[..],
+        br#""reason":"build-script-executed""#,
+    ]
+    .iter()
+    .any(|reason| line.windows(reason.len()).any(|w| w == *reason))
 }
 
 fn read_message(line: &[u8], kind: BuildKind, targets: &mut HashMap<String, TargetBuild>) {

@@ -17,7 +17,7 @@ use anyhow::Result;
 
 use crate::{
     cargo::{self, BuildKind, Workspace},
-    course::{Exercise, Mode},
+    course::{DEFAULT_COMPILE_TIMEOUT, Exercise, Mode},
     explain,
     process::{self, Cancel, Exit, Limits},
     verdict::{Report, Verdict},
@@ -113,7 +113,9 @@ impl<'a> Checker<'a> {
             crates: 0,
         });
         let bins: Vec<String> = exercises.iter().map(|e| bin(e)).collect();
-        let executables = self.compile(&bins, BuildKind::Tests, &mut reports, Some(progress))?;
+        let limit = compile_limit(exercises.iter().copied());
+        let executables =
+            self.compile(&bins, BuildKind::Tests, limit, &mut reports, Some(progress))?;
 
         // Only what compiled goes on; every later phase narrows the set the same way.
         let tests: Vec<(usize, PathBuf)> = ready(&executables, &reports);
@@ -125,7 +127,8 @@ impl<'a> Checker<'a> {
         if !runnable.is_empty() {
             let names: Vec<String> = runnable.iter().map(|&i| bins[i].clone()).collect();
             let mut sub: Vec<Report> = runnable.iter().map(|&i| reports[i].clone()).collect();
-            let built = self.compile(&names, BuildKind::Bins, &mut sub, None)?;
+            let limit = compile_limit(runnable.iter().map(|&i| exercises[i]));
+            let built = self.compile(&names, BuildKind::Bins, limit, &mut sub, None)?;
             let bins_ready = ready(&built, &sub);
             let subset: Vec<&Exercise> = runnable.iter().map(|&i| exercises[i]).collect();
             self.run_each(&bins_ready, &subset, &mut sub, Phase::Running, progress)?;
@@ -147,7 +150,8 @@ impl<'a> Checker<'a> {
             });
             let names: Vec<String> = linted.iter().map(|&i| bins[i].clone()).collect();
             let mut sub: Vec<Report> = linted.iter().map(|&i| reports[i].clone()).collect();
-            self.compile(&names, BuildKind::Clippy, &mut sub, None)?;
+            let limit = compile_limit(linted.iter().map(|&i| exercises[i]));
+            self.compile(&names, BuildKind::Clippy, limit, &mut sub, None)?;
             for (mut report, &i) in sub.into_iter().zip(&linted) {
                 if report.verdict == Verdict::CompileFailed {
                     report.verdict = Verdict::ClippyFailed;
@@ -170,6 +174,7 @@ impl<'a> Checker<'a> {
         &self,
         bins: &[String],
         kind: BuildKind,
+        limit: Duration,
         reports: &mut [Report],
         progress: Option<&OnProgress>,
     ) -> Result<Vec<Option<PathBuf>>> {
@@ -180,6 +185,7 @@ impl<'a> Checker<'a> {
             self.workspace,
             &names,
             kind,
+            limit,
             &self.cancel,
             on_line,
         )?;
@@ -195,7 +201,9 @@ impl<'a> Checker<'a> {
             }
             if failed {
                 report.verdict = Verdict::CompileFailed;
-                if !report.diagnostics.iter().any(|d| d.is_error()) {
+                if build.exit == Exit::Stalled && !target.finished {
+                    report.output = compile_stopped(limit, &build.stderr);
+                } else if !report.diagnostics.iter().any(|d| d.is_error()) {
                     report.output = build.stderr.clone();
                 }
             }
@@ -272,6 +280,7 @@ impl<'a> Checker<'a> {
             cap: OUTPUT_CAP,
             merge_stderr: true,
             on_line: None,
+            stall: None,
         };
         let finished = process::run(command, &limits, &self.cancel)?;
         let output = finished.stdout.text();
@@ -280,11 +289,38 @@ impl<'a> Checker<'a> {
             Exit::Code(_) if tests => Verdict::TestsFailed(failed_tests(&output)),
             Exit::Code(code) => Verdict::RunFailed(code),
             Exit::Signal(signal) => Verdict::Crashed(signal),
-            Exit::TimedOut => Verdict::TimedOut(timeout),
+            Exit::TimedOut | Exit::Stalled => Verdict::TimedOut(timeout),
             Exit::Cancelled => Verdict::Cancelled,
         };
         Ok((verdict, output, finished.elapsed))
     }
+}
+
+/// The compile limit of a batch: the most lenient of its exercises'.
+fn compile_limit<'e>(exercises: impl Iterator<Item = &'e Exercise>) -> Duration {
+    exercises
+        .map(|e| e.compile_timeout)
+        .max()
+        .unwrap_or(DEFAULT_COMPILE_TIMEOUT)
+}
+
+/// Why a compile that was stopped at its limit failed, and what to do.
+fn compile_stopped(limit: Duration, cargo_said: &str) -> String {
+    let mut message = format!(
+        "The exercise did not finish compiling within {}s (its `compile_timeout` in info.toml), \
+         so the compile was stopped.\n\
+         A `const` whose evaluation never ends does this (rustc stops one by itself after a few \
+         seconds, unless the `long_running_const_eval` lint is allowed), and so does a macro or a \
+         build script that loops. If the compile is only slow, raise `compile_timeout`.",
+        limit.as_secs()
+    );
+    if cargo_said.contains("Blocking waiting for file lock") {
+        message.push_str(
+            "\nCargo also had to wait for another cargo (rust-analyzer's, say) to be done with \
+             the build directory: once it is, save again.",
+        );
+    }
+    message
 }
 
 /// Counts the crates cargo finishes, from its JSON lines, and reports each one.

@@ -15,6 +15,9 @@ use crate::info_file::{InfoFile, RustlingsInfoFile, Version};
 
 pub const INFO_FILE: &str = "info.toml";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
+/// No more than the 900 s that guard every build.
+const MAX_COMPILE_TIMEOUT: u64 = 900;
 
 const NO_COURSE: &str = "no info.toml found in this directory or any parent.
 
@@ -51,6 +54,8 @@ pub struct Exercise {
     pub mode: Mode,
     pub clippy: bool,
     pub timeout: Duration,
+    /// How long the exercise's own compile may take (see `compile_timeout` in the README).
+    pub compile_timeout: Duration,
     /// `None`: the course does not say (rustlings' `skip_check_unsolved`).
     pub fails: Option<Fails>,
     pub errors: Vec<String>,
@@ -191,10 +196,12 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                 .into_iter()
                 .map(|e| {
                     let timeout = e.timeout.map(|t| (t.span().start, *t.get_ref()));
+                    let compile_timeout = e.compile_timeout.map(|t| (t.span().start, *t.get_ref()));
                     let raw = RawExercise {
                         name: e.name,
                         dir: e.dir,
                         timeout,
+                        compile_timeout,
                     };
                     let exercise = Exercise {
                         hints: e.hints,
@@ -221,6 +228,7 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                         name: e.name,
                         dir: e.dir,
                         timeout: None,
+                        compile_timeout: None,
                     };
                     let exercise = Exercise {
                         hints: [e.hint]
@@ -258,6 +266,7 @@ struct RawExercise {
     name: Spanned<String>,
     dir: Option<Spanned<String>>,
     timeout: Option<(usize, u64)>,
+    compile_timeout: Option<(usize, u64)>,
 }
 
 fn resolve(
@@ -318,6 +327,21 @@ fn resolve(
         }
         exercise.timeout = Duration::from_secs(secs);
     }
+    if let Some((at, secs)) = raw.compile_timeout {
+        if !(1..=MAX_COMPILE_TIMEOUT).contains(&secs) {
+            problems.add(
+                Some(at),
+                &format!("compile_timeout of exercise `{name}` is {secs}"),
+                &format!(
+                    "give the seconds its compile may take, from 1 to {MAX_COMPILE_TIMEOUT} \
+                     (default {})",
+                    DEFAULT_COMPILE_TIMEOUT.as_secs()
+                ),
+            );
+            return None;
+        }
+        exercise.compile_timeout = Duration::from_secs(secs);
+    }
     let file = format!("{name}.rs");
     let lesson = exercise.dir.as_deref().unwrap_or("");
     exercise.path = Path::new("exercises").join(lesson).join(&file);
@@ -337,6 +361,7 @@ impl Exercise {
             mode: Mode::Test,
             clippy: false,
             timeout: DEFAULT_TIMEOUT,
+            compile_timeout: DEFAULT_COMPILE_TIMEOUT,
             fails: None,
             errors: Vec::new(),
         }

@@ -214,3 +214,23 @@ fn line_col_counts_from_one() {
     assert_eq!(line_col("ab\ncd", 0), (1, 1));
     assert_eq!(line_col("ab\ncd", 4), (2, 2));
 }
+
+#[test]
+fn compile_timeout_has_a_default_and_bounds() {
+    let with = |value: &str| {
+        TWO.replace(
+            "timeout = 3",
+            &format!("timeout = 3\ncompile_timeout = {value}"),
+        )
+    };
+    let dir = course_with(&with("30"));
+    let course = Course::load(dir.path(), Files::MustExist).unwrap();
+    assert_eq!(course.exercises[0].compile_timeout, Duration::from_secs(30));
+    assert_eq!(course.exercises[1].compile_timeout, DEFAULT_COMPILE_TIMEOUT);
+    for bad in ["0", "901"] {
+        let err = load_err(&with(bad));
+        let what = format!("info.toml:11:19: compile_timeout of exercise `a` is {bad}");
+        assert!(err.contains(&what), "{err}");
+        assert!(err.contains("from 1 to 900 (default 120)"), "{err}");
+    }
+}
