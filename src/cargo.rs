@@ -13,11 +13,12 @@ use serde::Deserialize;
 
 use crate::{
     owner,
-    process::{self, Cancel, Exit, Limits, OnLine},
+    process::{self, Cancel, Exit, Limits, OnLine, Stall},
 };
 
 /// Even a cold build of tokio on a slow laptop ends well within this; it only guards against a
-/// cargo stuck on a lock held by something else.
+/// cargo stuck on a lock held by something else. A compile that never ends is stopped long before
+/// by the exercise's `compile_timeout` (see [`build`]).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 const CARGO_OUTPUT_CAP: usize = 32 << 20;
 
@@ -70,6 +71,7 @@ impl Workspace {
             cap: CARGO_OUTPUT_CAP,
             merge_stderr: false,
             on_line: None,
+            stall: None,
         };
         let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
         if finished.exit != Exit::Code(0) {
@@ -190,16 +192,27 @@ impl Build {
 
 /// Builds `bins` for the course at `root`, continuing past bins that fail to compile. A bin
 /// that cargo found fresh but that was built for another course sharing the target dir is
-/// removed and built again (see `owner`).
+/// removed and built again (see `owner`). A build is stopped (as [`Exit::Stalled`]) when no crate
+/// finishes for `compile_limit`: that clock restarts with every crate cargo finishes, so a first
+/// build of Tokio does not count against the exercises.
 pub fn build(
     root: &Path,
     workspace: &Workspace,
     bins: &[&str],
     kind: BuildKind,
+    compile_limit: Duration,
     cancel: &Cancel,
     on_line: Option<OnLine>,
 ) -> Result<Build> {
-    let mut build = invoke(root, workspace, bins, kind, cancel, on_line.clone())?;
+    let mut build = invoke(
+        root,
+        workspace,
+        bins,
+        kind,
+        compile_limit,
+        cancel,
+        on_line.clone(),
+    )?;
     let foreign: Vec<&str> = bins
         .iter()
         .copied()
@@ -218,7 +231,15 @@ pub fn build(
                 owner::disown(artifact);
             }
         }
-        let mut again = invoke(root, workspace, &foreign, kind, cancel, on_line)?;
+        let mut again = invoke(
+            root,
+            workspace,
+            &foreign,
+            kind,
+            compile_limit,
+            cancel,
+            on_line,
+        )?;
         for bin in foreign {
             build.targets.insert(bin.to_owned(), again.target(bin));
         }
@@ -241,6 +262,7 @@ fn invoke(
     workspace: &Workspace,
     bins: &[&str],
     kind: BuildKind,
+    compile_limit: Duration,
     cancel: &Cancel,
     on_line: Option<OnLine>,
 ) -> Result<Build> {
@@ -277,6 +299,10 @@ fn invoke(
         cap: CARGO_OUTPUT_CAP,
         merge_stderr: false,
         on_line,
+        stall: Some(Stall {
+            limit: compile_limit,
+            is_progress: crate_finished,
+        }),
     };
     let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
     let mut build = Build {
@@ -288,6 +314,16 @@ fn invoke(
         read_message(line, kind, &mut build.targets);
     }
     Ok(build)
+}
+
+/// A JSON line of cargo's saying it finished a crate or ran a build script.
+fn crate_finished(line: &[u8]) -> bool {
+    [
+        &br#""reason":"compiler-artifact""#[..],
+        br#""reason":"build-script-executed""#,
+    ]
+    .iter()
+    .any(|reason| line.windows(reason.len()).any(|w| w == *reason))
 }
 
 fn read_message(line: &[u8], kind: BuildKind, targets: &mut HashMap<String, TargetBuild>) {

@@ -18,7 +18,7 @@ use anyhow::Result;
 
 use crate::{
     cargo::{self, BuildKind, Workspace},
-    course::{Exercise, Mode},
+    course::{DEFAULT_COMPILE_TIMEOUT, Exercise, Mode},
     embedded, explain, libtest,
     process::{self, Cancel, Exit, Limits},
     tests_section,
@@ -119,7 +119,8 @@ impl<'a> Checker<'a> {
         self.phase(&unchanged, &mut reports, |indices, sub| {
             progress(Progress::start(Phase::Compiling, indices.len()));
             let names = pick(&bins, indices);
-            let built = self.compile(&names, BuildKind::Tests, sub, Some(progress))?;
+            let limit = compile_limit(indices.iter().map(|&i| exercises[i]));
+            let built = self.compile(&names, BuildKind::Tests, limit, sub, Some(progress))?;
             let jobs = runnable(indices, &built, sub, |i| {
                 (exercises[i], expected[i].as_deref())
             });
@@ -128,7 +129,8 @@ impl<'a> Checker<'a> {
 
         let programs = self.passing(&reports, |i| exercises[i].mode == Mode::Run);
         self.phase(&programs, &mut reports, |indices, sub| {
-            let built = self.compile(&pick(&bins, indices), BuildKind::Bins, sub, None)?;
+            let limit = compile_limit(indices.iter().map(|&i| exercises[i]));
+            let built = self.compile(&pick(&bins, indices), BuildKind::Bins, limit, sub, None)?;
             let jobs = runnable(indices, &built, sub, |i| (exercises[i], None));
             self.run_each(&jobs, sub, Phase::Running, progress)
         })?;
@@ -136,7 +138,8 @@ impl<'a> Checker<'a> {
         let linted = self.passing(&reports, |i| self.lint_all || exercises[i].clippy);
         self.phase(&linted, &mut reports, |indices, sub| {
             progress(Progress::start(Phase::Clippy, indices.len()));
-            self.compile(&pick(&bins, indices), BuildKind::Clippy, sub, None)?;
+            let limit = compile_limit(indices.iter().map(|&i| exercises[i]));
+            self.compile(&pick(&bins, indices), BuildKind::Clippy, limit, sub, None)?;
             for report in sub {
                 if report.verdict == Verdict::CompileFailed {
                     report.verdict = Verdict::ClippyFailed;
@@ -227,6 +230,7 @@ impl<'a> Checker<'a> {
         &self,
         bins: &[String],
         kind: BuildKind,
+        limit: Duration,
         reports: &mut [Report],
         progress: Option<&OnProgress>,
     ) -> Result<Vec<Option<PathBuf>>> {
@@ -237,6 +241,7 @@ impl<'a> Checker<'a> {
             self.workspace,
             &names,
             kind,
+            limit,
             &self.cancel,
             on_line,
         )?;
@@ -252,7 +257,9 @@ impl<'a> Checker<'a> {
             }
             if failed {
                 report.verdict = Verdict::CompileFailed;
-                if !report.diagnostics.iter().any(|d| d.is_error()) {
+                if build.exit == Exit::Stalled && !target.finished {
+                    report.output = compile_stopped(limit, &build.stderr);
+                } else if !report.diagnostics.iter().any(|d| d.is_error()) {
                     report.output = build.stderr.clone();
                 }
             }
@@ -329,6 +336,7 @@ impl<'a> Checker<'a> {
             cap: OUTPUT_CAP,
             merge_stderr: true,
             on_line: None,
+            stall: None,
         };
         let finished = process::run(command, &limits, &self.cancel)?;
         let output = finished.stdout.text();
@@ -343,7 +351,7 @@ impl<'a> Checker<'a> {
             (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
             (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(&output)),
             (Exit::Signal(signal), _) => Verdict::Crashed(signal),
-            (Exit::TimedOut, _) => Verdict::TimedOut(timeout),
+            (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
             (Exit::Cancelled, _) => Verdict::Cancelled,
         };
         Ok((verdict, output, finished.elapsed))
@@ -405,6 +413,33 @@ fn runnable<'a>(
         }
     }
     jobs
+}
+
+/// The compile limit of a batch: the most lenient of its exercises'.
+fn compile_limit<'e>(exercises: impl Iterator<Item = &'e Exercise>) -> Duration {
+    exercises
+        .map(|e| e.compile_timeout)
+        .max()
+        .unwrap_or(DEFAULT_COMPILE_TIMEOUT)
+}
+
+/// Why a compile that was stopped at its limit failed, and what to do.
+fn compile_stopped(limit: Duration, cargo_said: &str) -> String {
+    let mut message = format!(
+        "The exercise did not finish compiling within {}s (its `compile_timeout` in info.toml), \
+         so the compile was stopped.\n\
+         A `const` whose evaluation never ends does this (rustc stops one by itself after a few \
+         seconds, unless the `long_running_const_eval` lint is allowed), and so does a macro or a \
+         build script that loops. If the compile is only slow, raise `compile_timeout`.",
+        limit.as_secs()
+    );
+    if cargo_said.contains("Blocking waiting for file lock") {
+        message.push_str(
+            "\nCargo also had to wait for another cargo (rust-analyzer's, say) to be done with \
+             the build directory: once it is, save again.",
+        );
+    }
+    message
 }
 
 /// Counts the crates cargo finishes, from its JSON lines, and reports each one.

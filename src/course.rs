@@ -18,6 +18,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest `timeout` a course may set. A test that needs longer is not an exercise, and a
 /// deadline far in the future cannot be computed (9223372036854775807 s overflows the clock).
 pub const MAX_TIMEOUT_SECS: u64 = 3600;
+pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
+/// No more than the 900 s that guard every build.
+const MAX_COMPILE_TIMEOUT: u64 = 900;
 
 const NO_COURSE: &str = "no info.toml found in this directory or any parent.
 
@@ -54,6 +57,8 @@ pub struct Exercise {
     pub mode: Mode,
     pub clippy: bool,
     pub timeout: Duration,
+    /// How long the exercise's own compile may take (see `compile_timeout` in the README).
+    pub compile_timeout: Duration,
     /// `None`: the course does not say (rustlings' `skip_check_unsolved`).
     pub fails: Option<Fails>,
     /// What may change below the `// Tests:` marker; `None` in a rustlings course, which has no
@@ -268,10 +273,12 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                 .into_iter()
                 .map(|e| {
                     let timeout = e.timeout.map(|t| (t.span().start, *t.get_ref()));
+                    let compile_timeout = e.compile_timeout.map(|t| (t.span().start, *t.get_ref()));
                     let raw = RawExercise {
                         name: e.name,
                         dir: e.dir,
                         timeout,
+                        compile_timeout,
                     };
                     let exercise = Exercise {
                         hints: e.hints,
@@ -299,6 +306,7 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                         name: e.name,
                         dir: e.dir,
                         timeout: None,
+                        compile_timeout: None,
                     };
                     let exercise = Exercise {
                         hints: [e.hint]
@@ -336,6 +344,7 @@ struct RawExercise {
     name: Spanned<String>,
     dir: Option<Spanned<String>>,
     timeout: Option<(usize, u64)>,
+    compile_timeout: Option<(usize, u64)>,
 }
 
 fn resolve(
@@ -402,6 +411,21 @@ fn resolve(
         }
         exercise.timeout = Duration::from_secs(secs);
     }
+    if let Some((at, secs)) = raw.compile_timeout {
+        if !(1..=MAX_COMPILE_TIMEOUT).contains(&secs) {
+            problems.add(
+                Some(at),
+                &format!("compile_timeout of exercise `{name}` is {secs}"),
+                &format!(
+                    "give the seconds its compile may take, from 1 to {MAX_COMPILE_TIMEOUT} \
+                     (default {})",
+                    DEFAULT_COMPILE_TIMEOUT.as_secs()
+                ),
+            );
+            return None;
+        }
+        exercise.compile_timeout = Duration::from_secs(secs);
+    }
     let file = format!("{name}.rs");
     let lesson = exercise.dir.as_deref().unwrap_or("");
     exercise.path = Path::new("exercises").join(lesson).join(&file);
@@ -421,6 +445,7 @@ impl Exercise {
             mode: Mode::Test,
             clippy: false,
             timeout: DEFAULT_TIMEOUT,
+            compile_timeout: DEFAULT_COMPILE_TIMEOUT,
             fails: None,
             tests: None,
             errors: Vec::new(),

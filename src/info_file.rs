@@ -56,6 +56,10 @@ pub struct ExerciseInfo {
     /// Seconds before the tests (or the binary) are killed; overrides the default of 10.
     #[serde(default)]
     pub timeout: Option<Spanned<u64>>,
+    /// Seconds the exercise's own compile may take before it is stopped (default 120): the clock
+    /// restarts whenever cargo finishes a crate, so building Tokio the first time does not count.
+    #[serde(default)]
+    pub compile_timeout: Option<Spanned<u64>>,
     /// How the exercise fails as shipped, checked by `dev check`.
     pub fails: Fails,
     /// What the learner may change below the `// Tests:` marker: `nothing` (default) or

@@ -1,28 +1,39 @@
-//! Running a child process that may hang, crash or print forever: its own process group, a
-//! deadline, a cap on what is kept of its output, and a cancel handle. Whatever happens, every
-//! process in the group is killed before `run` returns.
+//! Running a child process that may hang, crash, print forever or start processes of its own: a
+//! contained process tree (a process group on Unix, a Job Object on Windows), a deadline, a cap on
+//! what is kept of its output, and a cancel handle. Whatever happens, every process of the tree is
+//! killed before `run` returns, and on Linux so is every process that left the group (see
+//! `orphans`). What the process printed is kept, even when something keeps its pipe open.
+
+mod capture;
+#[cfg(target_os = "linux")]
+mod orphans;
+#[cfg(unix)]
+mod unix;
+#[cfg(windows)]
+mod windows;
 
 use std::{
-    collections::VecDeque,
-    io::{self, Read},
-    os::unix::process::{CommandExt, ExitStatusExt},
-    process::{Child, Command, ExitStatus, Stdio},
+    io,
+    process::{Command, ExitStatus, Stdio},
     sync::{
         Arc, Mutex,
-        mpsc::{self, RecvTimeoutError, Sender},
+        atomic::{AtomicU64, Ordering},
+        mpsc::{self, RecvTimeoutError},
     },
-    thread,
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, Result};
-use nix::{
-    sys::signal::{Signal, killpg},
-    unistd::Pid,
-};
 
-/// How long to wait for the output pipes to close once the process group is gone. A pipe can
-/// only stay open if a process escaped the group (e.g. `setsid`); its output is then given up.
+use capture::Capture;
+#[cfg(unix)]
+use unix::Tree;
+#[cfg(windows)]
+use windows::Tree;
+
+/// How long to wait for the output pipes to close once the process tree is gone. A pipe can only
+/// stay open if a process got away (on Linux, only one that was handed the pipe by something
+/// outside the run); what was read until then is kept, with a marker.
 const DRAIN_GRACE: Duration = Duration::from_millis(500);
 
 pub struct Limits {
@@ -33,15 +44,28 @@ pub struct Limits {
     pub merge_stderr: bool,
     /// Called with each line of stdout as it arrives (cargo's JSON messages, for progress).
     pub on_line: Option<OnLine>,
+    /// Ends the process as [`Exit::Stalled`] when it makes no progress for a while.
+    pub stall: Option<Stall>,
 }
 
 pub type OnLine = Arc<dyn Fn(&[u8]) + Send + Sync>;
 
+/// The process is killed once `limit` passes without a line of stdout that `is_progress` accepts
+/// (counted from the start until the first one).
+#[derive(Clone, Copy)]
+pub struct Stall {
+    pub limit: Duration,
+    pub is_progress: fn(&[u8]) -> bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Code(i32),
+    /// Killed by this signal (Unix only; on Windows a crash is an exit code).
     Signal(i32),
     TimedOut,
+    /// No progress within [`Stall::limit`].
+    Stalled,
     Cancelled,
 }
 
@@ -64,38 +88,67 @@ pub struct Finished {
     pub elapsed: Duration,
 }
 
+impl Finished {
+    fn cancelled() -> Self {
+        Finished {
+            exit: Exit::Cancelled,
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
 /// Cancels every run it was passed to, now and in the future.
 #[derive(Clone, Default)]
 pub struct Cancel(Arc<Mutex<CancelState>>);
 
+type Listener = Box<dyn Fn() + Send>;
+
 #[derive(Default)]
 struct CancelState {
     cancelled: bool,
-    listeners: Vec<Box<dyn Fn() + Send>>,
+    next_id: u64,
+    listeners: Vec<(u64, Listener)>,
 }
 
 impl Cancel {
     pub fn cancel(&self) {
-        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state();
         state.cancelled = true;
-        for listener in state.listeners.drain(..) {
+        for (_, listener) in state.listeners.drain(..) {
             listener();
         }
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).cancelled
+        self.state().cancelled
     }
 
     /// Calls `listener` once when cancelled. Returns false (and never calls it) if already
     /// cancelled.
     pub fn on_cancel(&self, listener: impl Fn() + Send + 'static) -> bool {
-        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        self.listen(listener).is_some()
+    }
+
+    /// `on_cancel`, with an id to take the listener back with `forget`.
+    fn listen(&self, listener: impl Fn() + Send + 'static) -> Option<u64> {
+        let mut state = self.state();
         if state.cancelled {
-            return false;
+            return None;
         }
-        state.listeners.push(Box::new(listener));
-        true
+        state.next_id += 1;
+        let id = state.next_id;
+        state.listeners.push((id, Box::new(listener)));
+        Some(id)
+    }
+
+    fn forget(&self, id: u64) {
+        self.state().listeners.retain(|(other, _)| *other != id);
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CancelState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -104,86 +157,156 @@ enum Event {
     Cancelled,
 }
 
-pub fn run(mut command: Command, limits: &Limits, cancel: &Cancel) -> Result<Finished> {
+/// Runs `command` to its end, or until its limits or `cancel` end it, and kills everything it
+/// started.
+pub fn run(command: Command, limits: &Limits, cancel: &Cancel) -> Result<Finished> {
+    let (tx, rx) = mpsc::channel();
+    // Listening before the spawn: a cancel at any moment from here on reaches the loop in
+    // `supervise`, which kills the tree as soon as there is one.
+    let on_cancel = tx.clone();
+    let Some(listener) = cancel.listen(move || {
+        let _ = on_cancel.send(Event::Cancelled);
+    }) else {
+        return Ok(Finished::cancelled());
+    };
+    let result = supervise(command, limits, tx, &rx);
+    cancel.forget(listener);
+    result
+}
+
+fn supervise(
+    mut command: Command,
+    limits: &Limits,
+    tx: mpsc::Sender<Event>,
+    rx: &mpsc::Receiver<Event>,
+) -> Result<Finished> {
     let program = command.get_program().to_string_lossy().into_owned();
     let start = Instant::now();
-    if cancel.is_cancelled() {
-        return Ok(Finished {
-            exit: Exit::Cancelled,
-            stdout: Captured::default(),
-            stderr: Captured::default(),
-            elapsed: Duration::ZERO,
-        });
-    }
-    command.process_group(0).stdin(Stdio::null());
+    let progress = Arc::new(AtomicU64::new(0));
+    let on_line = watch_progress(limits, start, &progress);
+    command.stdin(Stdio::null());
     let mut merged = None;
     if limits.merge_stderr {
         let (reader, writer) = io::pipe().context("cannot create a pipe")?;
         command.stdout(writer.try_clone().context("cannot create a pipe")?);
         command.stderr(writer);
-        merged = Some(capture(reader, limits.cap, limits.on_line.clone()));
+        merged = Some(Capture::start(reader, limits.cap, on_line.clone()));
     } else {
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
-    let spawned = command.spawn();
-    // The Command holds our copies of the pipe's write end: drop it, or the reader never sees EOF.
-    drop(command);
-    let mut child = spawned.map_err(|e| spawn_error(e, &program))?;
-    let pgid = Pid::from_raw(child.id() as i32);
-    let out_rx = merged.or_else(|| {
-        let on_line = limits.on_line.clone();
-        child.stdout.take().map(|s| capture(s, limits.cap, on_line))
-    });
-    let err_rx = child.stderr.take().map(|s| capture(s, limits.cap, None));
+    // `spawn` drops the Command, and with it our copies of the pipe's write end: otherwise the
+    // reader would never see the end of the output.
+    let (tree, stdout, stderr) = Tree::spawn(command, tx).map_err(|e| spawn_error(e, &program))?;
+    #[cfg(test)]
+    tests::after_spawn();
+    let out = merged.or_else(|| stdout.map(|s| Capture::start(s, limits.cap, on_line)));
+    let err = stderr.map(|s| Capture::start(s, limits.cap, None));
 
-    let (tx, rx) = mpsc::channel();
-    let on_cancel = tx.clone();
-    let registered = cancel.on_cancel(move || {
-        let _ = on_cancel.send(Event::Cancelled);
-    });
-    wait_in_background(child, tx);
-
-    let deadline = start + limits.timeout;
-    let mut exit = if registered {
-        None
-    } else {
-        Some(Exit::Cancelled)
-    };
-    let status = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(Event::Exited(status)) => break status,
-            Ok(Event::Cancelled) => {
-                exit.get_or_insert(Exit::Cancelled);
-                kill_group(pgid);
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                exit.get_or_insert(Exit::TimedOut);
-                kill_group(pgid);
-            }
-            Err(RecvTimeoutError::Disconnected) => unreachable!("the waiter always reports"),
-        }
-    };
-    // The leader is gone; anything it left behind in its group goes too.
-    kill_group(pgid);
+    let (status, exit) = wait_for_exit(&tree, limits, start, &progress, rx);
+    // The leader is gone; anything it left behind goes too.
+    tree.finish();
     let status = status.with_context(|| format!("lost track of `{program}`"))?;
-    let exit = exit.unwrap_or_else(|| match status.code() {
-        Some(code) => Exit::Code(code),
-        None => Exit::Signal(status.signal().unwrap_or(0)),
-    });
+    let exit = exit.unwrap_or_else(|| exit_of(status));
     let drain_until = Instant::now() + DRAIN_GRACE;
-    let stdout = out_rx
-        .map(|rx| collect(&rx, drain_until))
-        .unwrap_or_default();
-    let stderr = err_rx
-        .map(|rx| collect(&rx, drain_until))
-        .unwrap_or_default();
     Ok(Finished {
         exit,
-        stdout,
-        stderr,
+        stdout: out.map(|c| c.collect(drain_until)).unwrap_or_default(),
+        stderr: err.map(|c| c.collect(drain_until)).unwrap_or_default(),
         elapsed: start.elapsed(),
     })
+}
+
+/// Waits for the leader's exit, killing the tree at the deadline or on a cancel; returns the exit
+/// status and, if it was killed, why.
+fn wait_for_exit(
+    tree: &Tree,
+    limits: &Limits,
+    start: Instant,
+    progress: &AtomicU64,
+    rx: &mpsc::Receiver<Event>,
+) -> (io::Result<ExitStatus>, Option<Exit>) {
+    let mut exit = None;
+    loop {
+        let event = if exit.is_some() {
+            // Killed: its exit follows.
+            rx.recv().ok()
+        } else {
+            let (deadline, _) = deadline(limits, start, progress);
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(event) => Some(event),
+                Err(RecvTimeoutError::Timeout) => {
+                    // Progress may have come in meanwhile: only a deadline still past counts.
+                    let (deadline, why) = self::deadline(limits, start, progress);
+                    if Instant::now() >= deadline {
+                        exit = Some(why);
+                        tree.kill();
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => None,
+            }
+        };
+        match event {
+            Some(Event::Exited(status)) => return (status, exit),
+            Some(Event::Cancelled) => {
+                exit.get_or_insert(Exit::Cancelled);
+                tree.kill();
+            }
+            None => unreachable!("the waiter always reports"),
+        }
+    }
+}
+
+/// `limits.on_line`, plus noting (as milliseconds since `start`) when the last line of progress
+/// came in, if there is a stall limit.
+fn watch_progress(limits: &Limits, start: Instant, progress: &Arc<AtomicU64>) -> Option<OnLine> {
+    let Some(stall) = limits.stall else {
+        return limits.on_line.clone();
+    };
+    let inner = limits.on_line.clone();
+    let progress = Arc::clone(progress);
+    Some(Arc::new(move |line: &[u8]| {
+        if (stall.is_progress)(line) {
+            let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+            progress.fetch_max(now, Ordering::Relaxed);
+        }
+        if let Some(inner) = &inner {
+            inner(line);
+        }
+    }))
+}
+
+/// When the run must end, and why: its timeout, or its stall limit counted from the last progress.
+fn deadline(limits: &Limits, start: Instant, progress: &AtomicU64) -> (Instant, Exit) {
+    let timeout = (start + limits.timeout, Exit::TimedOut);
+    let Some(stall) = limits.stall else {
+        return timeout;
+    };
+    let last = start + Duration::from_millis(progress.load(Ordering::Relaxed));
+    let stalled = (last + stall.limit, Exit::Stalled);
+    if stalled.0 < timeout.0 {
+        stalled
+    } else {
+        timeout
+    }
+}
+
+fn exit_of(status: ExitStatus) -> Exit {
+    match status.code() {
+        Some(code) => Exit::Code(code),
+        None => Exit::Signal(signal_of(status)),
+    }
+}
+
+#[cfg(unix)]
+fn signal_of(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal().unwrap_or(0)
+}
+
+#[cfg(not(unix))]
+fn signal_of(_: ExitStatus) -> i32 {
+    0
 }
 
 fn spawn_error(error: io::Error, program: &str) -> anyhow::Error {
@@ -194,81 +317,18 @@ fn spawn_error(error: io::Error, program: &str) -> anyhow::Error {
     }
 }
 
-fn wait_in_background(mut child: Child, tx: Sender<Event>) {
-    thread::spawn(move || {
-        let _ = tx.send(Event::Exited(child.wait()));
-    });
-}
-
-fn kill_group(pgid: Pid) {
-    // ESRCH (nothing left in the group) is the common, fine case.
-    let _ = killpg(pgid, Signal::SIGKILL);
-}
-
-/// Reads `source` to its end on a thread. Past `cap` bytes, it keeps the first and the last
-/// half (a test run's summary is at its end) with a marker where the middle was dropped.
-fn capture(
-    mut source: impl Read + Send + 'static,
-    cap: usize,
-    on_line: Option<OnLine>,
-) -> mpsc::Receiver<Captured> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let half = cap / 2;
-        let mut head: Vec<u8> = Vec::new();
-        let mut tail: VecDeque<u8> = VecDeque::new();
-        let mut dropped = 0usize;
-        let mut line = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            match source.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if let Some(on_line) = &on_line {
-                        for &byte in &buf[..n] {
-                            if byte == b'\n' {
-                                on_line(&line);
-                                line.clear();
-                            } else {
-                                line.push(byte);
-                            }
-                        }
-                    }
-                    let room = half.saturating_sub(head.len()).min(n);
-                    head.extend_from_slice(&buf[..room]);
-                    tail.extend(&buf[room..n]);
-                    let excess = tail.len().saturating_sub(cap - half);
-                    tail.drain(..excess);
-                    dropped += excess;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
-        let mut bytes = head;
-        if dropped > 0 {
-            let marker = format!(
-                "\n... output truncated: {dropped} bytes dropped, the first and last {} KiB are kept ...\n",
-                half >> 10
-            );
-            bytes.extend_from_slice(marker.as_bytes());
-        }
-        bytes.extend(tail);
-        let _ = tx.send(Captured { bytes });
-    });
-    rx
-}
-
-fn collect(rx: &mpsc::Receiver<Captured>, until: Instant) -> Captured {
-    rx.recv_timeout(until.saturating_duration_since(Instant::now()))
-        .unwrap_or_default()
-}
-
 /// A readable name for a signal number, e.g. `SIGSEGV`.
+#[cfg(unix)]
 pub fn signal_name(signal: i32) -> String {
-    Signal::try_from(signal)
+    nix::sys::signal::Signal::try_from(signal)
         .map(|s| s.as_str().to_owned())
         .unwrap_or_else(|_| format!("signal {signal}"))
+}
+
+/// Windows has no signals: a crash is an exit code. Kept so that the callers need no `cfg`.
+#[cfg(not(unix))]
+pub fn signal_name(signal: i32) -> String {
+    format!("signal {signal}")
 }
 
 #[cfg(test)]

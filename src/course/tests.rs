@@ -279,3 +279,23 @@ fn an_exercise_file_must_be_a_file_inside_the_course() {
     assert!(err.contains("outside the course"), "{err}");
     assert!(err.contains("not a regular file"), "{err}");
 }
+
+#[test]
+fn compile_timeout_has_a_default_and_bounds() {
+    let with = |value: &str| {
+        TWO.replace(
+            "timeout = 3",
+            &format!("timeout = 3\ncompile_timeout = {value}"),
+        )
+    };
+    let dir = course_with(&with("30"));
+    let course = Course::load(dir.path(), Files::MustExist).unwrap();
+    assert_eq!(course.exercises[0].compile_timeout, Duration::from_secs(30));
+    assert_eq!(course.exercises[1].compile_timeout, DEFAULT_COMPILE_TIMEOUT);
+    for bad in ["0", "901"] {
+        let err = load_err(&with(bad));
+        let what = format!("info.toml:11:19: compile_timeout of exercise `a` is {bad}");
+        assert!(err.contains(&what), "{err}");
+        assert!(err.contains("from 1 to 900 (default 120)"), "{err}");
+    }
+}

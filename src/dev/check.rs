@@ -306,6 +306,7 @@ fn unformatted_solutions(
         cap: 4 << 20,
         merge_stderr: true,
         on_line: None,
+        stall: None,
     };
     let finished = process::run(command, &limits, cancel)
         .context("cannot run rustfmt (install it with `rustup component add rustfmt`)")?;

@@ -1,10 +1,24 @@
 use std::{
+    cell::RefCell,
+    io::Write,
     sync::{Arc, Mutex},
     thread,
     time::Duration,
 };
 
 use super::*;
+
+thread_local! {
+    /// Cancelled by `run` on this thread right after its next spawn.
+    static CANCEL_AFTER_SPAWN: RefCell<Option<Cancel>> = const { RefCell::new(None) };
+}
+
+/// Called by `run` between the spawn and everything after it.
+pub(super) fn after_spawn() {
+    if let Some(cancel) = CANCEL_AFTER_SPAWN.with(|c| c.borrow_mut().take()) {
+        cancel.cancel();
+    }
+}
 
 fn sh(script: &str) -> Command {
     let mut command = Command::new("sh");
@@ -18,7 +32,31 @@ fn limits(timeout_ms: u64, cap: usize) -> Limits {
         cap,
         merge_stderr: true,
         on_line: None,
+        stall: None,
     }
+}
+
+/// Whether a process is still alive (a zombie counts as gone).
+#[cfg(target_os = "linux")]
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat_state(&stat) != Some("Z"))
+}
+
+#[cfg(target_os = "linux")]
+fn stat_state(stat: &str) -> Option<&str> {
+    stat.rsplit_once(')')?.1.split_whitespace().next()
+}
+
+#[cfg(target_os = "linux")]
+fn parent_of(pid: i32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 #[test]
@@ -110,4 +148,113 @@ fn lines_are_streamed_as_they_arrive() {
     run(sh("echo one; echo two"), &limits, &Cancel::default()).unwrap();
     // Every line, even past the capture cap.
     assert_eq!(*seen.lock().unwrap(), ["one", "two"]);
+}
+
+#[test]
+fn a_cancel_right_after_the_spawn_kills_at_once() {
+    let cancel = Cancel::default();
+    CANCEL_AFTER_SPAWN.with(|c| *c.borrow_mut() = Some(cancel.clone()));
+    let limits = limits(60_000, 1024);
+    let done = run(sh("exec sleep 600"), &limits, &cancel).unwrap();
+    assert_eq!(done.exit, Exit::Cancelled);
+    assert!(
+        done.elapsed < limits.timeout,
+        "the cancel was lost: the run waited out its timeout"
+    );
+}
+
+#[test]
+fn a_stream_that_stays_open_gives_what_was_read() {
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    let (seen_tx, seen) = std::sync::mpsc::channel();
+    let on_line: OnLine = Arc::new(move |_: &[u8]| {
+        let _ = seen_tx.send(());
+    });
+    let capture = capture::Capture::start(reader, 1024, Some(on_line));
+    writer
+        .write_all(b"assertion failed: the message\n")
+        .unwrap();
+    seen.recv_timeout(Duration::from_secs(60)).unwrap();
+    // `writer` stays open, as it does in a process that got away.
+    let text = capture.collect(Instant::now()).text();
+    assert!(
+        text.starts_with("assertion failed: the message\n"),
+        "{text}"
+    );
+    assert!(text.contains("output cut here"), "{text}");
+    drop(writer);
+}
+
+#[test]
+fn no_progress_within_the_stall_limit_ends_the_run() {
+    let mut limits = limits(60_000, 1024);
+    limits.stall = Some(Stall {
+        limit: Duration::from_millis(300),
+        is_progress: |line| line.starts_with(b"progress"),
+    });
+    // Output that is not progress does not count.
+    let done = run(
+        sh("echo progress; while true; do echo noise; sleep 0.05; done"),
+        &limits,
+        &Cancel::default(),
+    )
+    .unwrap();
+    assert_eq!(done.exit, Exit::Stalled);
+    assert!(done.stdout.text().starts_with("progress\nnoise\n"));
+    // Progress, again and again, holds it off until the process ends by itself.
+    let done = run(
+        sh("for i in 1 2 3 4 5 6 7 8; do echo progress; sleep 0.1; done; exit 4"),
+        &limits,
+        &Cancel::default(),
+    )
+    .unwrap();
+    assert_eq!(done.exit, Exit::Code(4));
+}
+
+/// A script that starts `sh -c 'echo $$ > FILE; exec sleep 600'` in a session of its own, from a
+/// subshell that ends at once (so the sleep is orphaned), and waits until FILE names it.
+#[cfg(target_os = "linux")]
+fn escape_script(file: &std::path::Path) -> String {
+    let file = file.display();
+    format!(
+        "(setsid sh -c 'echo $$ > {file}.tmp; mv {file}.tmp {file}; exec sleep 600' &); \
+         while [ ! -s {file} ]; do sleep 0.01; done; cat {file}"
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_escaped_orphan_dies_with_its_run_and_only_with_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    // Run B: its escaped process lives while B does.
+    let b_cancel = Cancel::default();
+    let (b_tx, b_rx) = std::sync::mpsc::channel();
+    let mut b_limits = limits(120_000, 1024);
+    b_limits.on_line = Some(Arc::new(move |line: &[u8]| {
+        let _ = b_tx.send(String::from_utf8_lossy(line).trim().parse::<i32>());
+    }));
+    let b_script = format!("{}; exec sleep 600", escape_script(&dir.path().join("b")));
+    let canceller = b_cancel.clone();
+    let b = thread::spawn(move || run(sh(&b_script), &b_limits, &canceller).unwrap());
+    let b_escaped = b_rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
+    // It was orphaned, and came back to us rather than to init.
+    assert_eq!(parent_of(b_escaped), Some(std::process::id()));
+
+    // Run A ends while B goes on: A's escaped process dies, B's does not.
+    let a_script = escape_script(&dir.path().join("a"));
+    let a = run(sh(&a_script), &limits(60_000, 1024), &Cancel::default()).unwrap();
+    assert_eq!(a.exit, Exit::Code(0));
+    let a_escaped: i32 = a.stdout.text().trim().parse().unwrap();
+    assert!(
+        !alive(a_escaped),
+        "run A's escaped process {a_escaped} survived it"
+    );
+    assert!(alive(b_escaped), "run A killed run B's process {b_escaped}");
+
+    b_cancel.cancel();
+    assert_eq!(b.join().unwrap().exit, Exit::Cancelled);
+    assert!(
+        !alive(b_escaped),
+        "run B's escaped process {b_escaped} survived it"
+    );
 }

@@ -1,41 +1,75 @@
 //! One watch per course: two would fight over the same files and the same target dir.
+//!
+//! An OS file lock (`flock` on Unix, `LockFileEx` on Windows) on `.async-lings/watch.lock`: taking
+//! it is atomic, so of two watches started at the same instant exactly one runs, and the OS drops
+//! it when its process ends in any way, so a crashed watch never blocks the next one. The file
+//! holds the owner's pid, for the message only, and stays: deleting a lock file races with a
+//! watch that has just opened it.
 
 use std::{
-    fs,
-    path::{Path, PathBuf},
+    fs::{self, File, OpenOptions, TryLockError},
+    io::{Read, Seek, Write},
+    path::Path,
 };
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
-use crate::state::{DATA_DIR, write_atomically};
+use crate::{state::DATA_DIR, term};
 
 pub struct Lock {
-    path: PathBuf,
+    /// Closing it releases the lock.
+    _file: Option<File>,
 }
 
 impl Lock {
-    /// Takes the course's watch lock; a lock left by a process that is gone is taken over.
+    /// Takes the course's watch lock, or says which process holds it.
     pub fn take(root: &Path) -> Result<Self> {
-        let path = root.join(DATA_DIR).join("watch.lock");
-        if let Ok(text) = fs::read_to_string(&path)
-            && let Ok(pid) = text.trim().parse::<u32>()
-            && pid != std::process::id()
-            && Path::new(&format!("/proc/{pid}")).exists()
-        {
-            bail!(
-                "async-lings is already watching this course (process {pid}).\n\
-                 fix: use that window, or quit it (`q`) first. If that process is not async-lings, \
-                 delete {}",
-                path.display()
-            );
+        let dir = root.join(DATA_DIR);
+        fs::create_dir_all(&dir).with_context(|| {
+            format!(
+                "cannot create {} (is the course folder read-only?)",
+                dir.display()
+            )
+        })?;
+        let path = dir.join("watch.lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {
+                // The pid is only for the message of a second watch; failing to write it is fine.
+                let pid = std::process::id().to_string();
+                let _ = file
+                    .set_len(0)
+                    .and_then(|()| file.rewind())
+                    .and_then(|()| file.write_all(pid.as_bytes()));
+                Ok(Lock { _file: Some(file) })
+            }
+            Err(TryLockError::WouldBlock) => {
+                // Windows does not let another process read a locked file: no pid then.
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = match holder.trim() {
+                    "" => String::new(),
+                    pid => format!(" (process {pid})"),
+                };
+                bail!(
+                    "async-lings is already watching this course{holder}.\n\
+                     fix: use that window, or quit it (`q`) first"
+                )
+            }
+            Err(TryLockError::Error(error)) => {
+                // A file system without locks: watching matters more than the lock.
+                term::warning(&format!(
+                    "cannot lock {} ({error}): a second watch of this course would not be refused",
+                    path.display()
+                ));
+                Ok(Lock { _file: None })
+            }
         }
-        write_atomically(&path, std::process::id().to_string().as_bytes())?;
-        Ok(Lock { path })
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
     }
 }

@@ -1,4 +1,7 @@
 //! The async-lings binary, run for real against fixture courses copied into temp folders.
+//!
+//! Unix only: they drive real processes with Unix tools (signals, `setsid`, `/proc`, a pty).
+#![cfg(unix)]
 
 mod commands;
 mod course;
