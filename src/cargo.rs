@@ -72,6 +72,7 @@ impl Workspace {
             merge_stderr: false,
             on_line: None,
             stall: None,
+            diagnose: false,
         };
         let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
         if finished.exit != Exit::Code(0) {
@@ -303,6 +304,7 @@ fn invoke(
             limit: compile_limit,
             is_progress: crate_finished,
         }),
+        diagnose: false,
     };
     let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
     let mut build = Build {

@@ -21,7 +21,7 @@ use crate::{
     course::{DEFAULT_COMPILE_TIMEOUT, Exercise, Mode},
     embedded, explain, libtest,
     process::{self, Cancel, Exit, Limits},
-    tests_section,
+    stuck, tests_section,
     verdict::{Report, Verdict},
 };
 
@@ -310,21 +310,17 @@ impl<'a> Checker<'a> {
             }
         });
         for (i, outcome) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            let (verdict, output, elapsed) = outcome?;
+            let ran = outcome?;
             let report = &mut reports[i];
-            report.verdict = verdict;
-            report.output = output;
-            report.duration += elapsed;
+            report.verdict = ran.verdict;
+            report.output = ran.output;
+            report.duration += ran.elapsed;
+            report.stuck = ran.stuck;
         }
         Ok(())
     }
 
-    fn run_one(
-        &self,
-        exe: &Path,
-        timeout: Duration,
-        harness: Harness,
-    ) -> Result<(Verdict, String, Duration)> {
+    fn run_one(&self, exe: &Path, timeout: Duration, harness: Harness) -> Result<Ran> {
         let mut command = Command::new(exe);
         // Backtraces bury the one line a learner needs: the assertion message.
         command.current_dir(self.root).env("RUST_BACKTRACE", "0");
@@ -337,9 +333,15 @@ impl<'a> Checker<'a> {
             merge_stderr: true,
             on_line: None,
             stall: None,
+            diagnose: harness != Harness::Program,
         };
         let finished = process::run(command, &limits, &self.cancel)?;
         let output = finished.stdout.text();
+        let stuck = if finished.exit == Exit::TimedOut && harness != Harness::Program {
+            stuck::describe(exe, self.root, &output, &finished.threads)
+        } else {
+            String::new()
+        };
         let verdict = match (finished.exit, harness) {
             (Exit::Code(0), Harness::Accounted(expected)) => {
                 match libtest::shortfall(&libtest::parse(&output), expected) {
@@ -354,8 +356,21 @@ impl<'a> Checker<'a> {
             (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
             (Exit::Cancelled, _) => Verdict::Cancelled,
         };
-        Ok((verdict, output, finished.elapsed))
+        Ok(Ran {
+            verdict,
+            output,
+            elapsed: finished.elapsed,
+            stuck,
+        })
     }
+}
+
+/// What running one executable found.
+struct Ran {
+    verdict: Verdict,
+    output: String,
+    elapsed: Duration,
+    stuck: String,
 }
 
 /// What an executable is, and so what its exit means.

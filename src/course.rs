@@ -65,6 +65,8 @@ pub struct Exercise {
     /// marker and is judged by rustlings' rules.
     pub tests: Option<Editable>,
     pub errors: Vec<String>,
+    /// One sentence on what it taught, shown with the pass (`learned` in info.toml).
+    pub learned: Option<String>,
 }
 
 impl Exercise {
@@ -286,6 +288,7 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                         clippy: e.clippy,
                         fails: Some(e.fails),
                         tests: Some(e.tests),
+                        learned: e.learned,
                         errors: e.errors,
                         ..Exercise::placeholder()
                     };
@@ -449,6 +452,7 @@ impl Exercise {
             fails: None,
             tests: None,
             errors: Vec::new(),
+            learned: None,
         }
     }
 }

@@ -62,6 +62,9 @@ pub struct ExerciseInfo {
     pub compile_timeout: Option<Spanned<u64>>,
     /// How the exercise fails as shipped, checked by `dev check`.
     pub fails: Fails,
+    /// One sentence on what the exercise taught, shown with the pass.
+    #[serde(default)]
+    pub learned: Option<String>,
     /// What the learner may change below the `// Tests:` marker: `nothing` (default) or
     /// `attributes` (where fixing the tests' attributes is the exercise).
     #[serde(default)]

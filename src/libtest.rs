@@ -46,6 +46,51 @@ pub enum Shortfall {
     NoTests,
 }
 
+/// A failing test's panic, as libtest printed it in its `---- NAME stdout ----` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub name: String,
+    /// `FILE:LINE:COLUMN` of the panic, if it said.
+    pub location: Option<String>,
+    /// The panic message, up to a few lines (`assert_eq!` adds `left:` and `right:`).
+    pub message: Vec<String>,
+}
+
+/// The failing tests' panics, in the order libtest printed them.
+pub fn failures(output: &str) -> Vec<Failure> {
+    let mut found = Vec::new();
+    let mut lines = output.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(name) = line
+            .strip_prefix("---- ")
+            .and_then(|l| l.strip_suffix(" stdout ----"))
+        else {
+            continue;
+        };
+        let mut failure = Failure {
+            name: name.to_owned(),
+            location: None,
+            message: Vec::new(),
+        };
+        while let Some(line) =
+            lines.next_if(|l| !l.starts_with("---- ") && !l.starts_with("failures:"))
+        {
+            if let Some((_, at)) = line.split_once(" panicked at ") {
+                failure.location = Some(at.trim_end_matches(':').to_owned());
+                failure.message.clear();
+            } else if failure.location.is_some()
+                && failure.message.len() < 6
+                && !line.starts_with("note: run with `RUST_BACKTRACE")
+                && !line.trim().is_empty()
+            {
+                failure.message.push(line.to_owned());
+            }
+        }
+        found.push(failure);
+    }
+    found
+}
+
 pub fn parse(output: &str) -> Run {
     let mut run = Run::default();
     for line in output.lines() {

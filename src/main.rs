@@ -19,6 +19,7 @@ mod owner;
 mod process;
 mod report;
 mod state;
+mod stuck;
 mod term;
 mod tests_section;
 mod verdict;

@@ -7,6 +7,19 @@
 mod capture;
 #[cfg(target_os = "linux")]
 mod orphans;
+#[cfg(target_os = "linux")]
+mod threads;
+#[cfg(target_os = "linux")]
+pub use threads::ThreadState;
+
+/// Where the OS cannot tell what a thread is doing, nothing is said.
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadState {
+    pub name: String,
+    pub cpu: u32,
+    pub waits_in: Option<String>,
+}
 #[cfg(unix)]
 mod unix;
 #[cfg(windows)]
@@ -46,6 +59,8 @@ pub struct Limits {
     pub on_line: Option<OnLine>,
     /// Ends the process as [`Exit::Stalled`] when it makes no progress for a while.
     pub stall: Option<Stall>,
+    /// At the timeout, before the kill: note what each of the leader's threads is doing.
+    pub diagnose: bool,
 }
 
 pub type OnLine = Arc<dyn Fn(&[u8]) + Send + Sync>;
@@ -83,6 +98,8 @@ impl Captured {
 #[derive(Debug)]
 pub struct Finished {
     pub exit: Exit,
+    /// With `Limits::diagnose`, after a timeout: the leader's threads (Linux only).
+    pub threads: Vec<ThreadState>,
     pub stdout: Captured,
     pub stderr: Captured,
     pub elapsed: Duration,
@@ -92,6 +109,7 @@ impl Finished {
     fn cancelled() -> Self {
         Finished {
             exit: Exit::Cancelled,
+            threads: Vec::new(),
             stdout: Captured::default(),
             stderr: Captured::default(),
             elapsed: Duration::ZERO,
@@ -202,7 +220,7 @@ fn supervise(
     let out = merged.or_else(|| stdout.map(|s| Capture::start(s, limits.cap, on_line)));
     let err = stderr.map(|s| Capture::start(s, limits.cap, None));
 
-    let (status, exit) = wait_for_exit(&tree, limits, start, &progress, rx);
+    let (status, exit, threads) = wait_for_exit(&tree, limits, start, &progress, rx);
     // The leader is gone; anything it left behind goes too.
     tree.finish();
     let status = status.with_context(|| format!("lost track of `{program}`"))?;
@@ -210,6 +228,7 @@ fn supervise(
     let drain_until = Instant::now() + DRAIN_GRACE;
     Ok(Finished {
         exit,
+        threads,
         stdout: out.map(|c| c.collect(drain_until)).unwrap_or_default(),
         stderr: err.map(|c| c.collect(drain_until)).unwrap_or_default(),
         elapsed: start.elapsed(),
@@ -217,15 +236,16 @@ fn supervise(
 }
 
 /// Waits for the leader's exit, killing the tree at the deadline or on a cancel; returns the exit
-/// status and, if it was killed, why.
+/// status, if it was killed why, and (see `Limits::diagnose`) what its threads were doing.
 fn wait_for_exit(
     tree: &Tree,
     limits: &Limits,
     start: Instant,
     progress: &AtomicU64,
     rx: &mpsc::Receiver<Event>,
-) -> (io::Result<ExitStatus>, Option<Exit>) {
+) -> (io::Result<ExitStatus>, Option<Exit>, Vec<ThreadState>) {
     let mut exit = None;
+    let mut threads = Vec::new();
     loop {
         let event = if exit.is_some() {
             // Killed: its exit follows.
@@ -238,6 +258,9 @@ fn wait_for_exit(
                     // Progress may have come in meanwhile: only a deadline still past counts.
                     let (deadline, why) = self::deadline(limits, start, progress);
                     if Instant::now() >= deadline {
+                        if limits.diagnose && why == Exit::TimedOut {
+                            threads = describe_threads(tree);
+                        }
                         exit = Some(why);
                         tree.kill();
                     }
@@ -247,7 +270,7 @@ fn wait_for_exit(
             }
         };
         match event {
-            Some(Event::Exited(status)) => return (status, exit),
+            Some(Event::Exited(status)) => return (status, exit, threads),
             Some(Event::Cancelled) => {
                 exit.get_or_insert(Exit::Cancelled);
                 tree.kill();
@@ -274,6 +297,17 @@ fn watch_progress(limits: &Limits, start: Instant, progress: &Arc<AtomicU64>) ->
             inner(line);
         }
     }))
+}
+
+#[cfg(target_os = "linux")]
+fn describe_threads(tree: &Tree) -> Vec<ThreadState> {
+    threads::describe(tree.leader())
+}
+
+/// Elsewhere the OS is not asked: a hung test is named, but not what its thread was doing.
+#[cfg(not(target_os = "linux"))]
+fn describe_threads(_: &Tree) -> Vec<ThreadState> {
+    Vec::new()
 }
 
 /// When the run must end, and why: its timeout, or its stall limit counted from the last progress.

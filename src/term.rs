@@ -2,10 +2,11 @@
 //! Colour follows `NO_COLOR` and whether stdout is a terminal (via `colored`).
 
 mod escape;
+mod layout;
 mod screen;
 
 pub use escape::neutralise;
-pub use screen::Screen;
+pub use screen::{Screen, Scroll};
 
 use std::{
     io::{self, IsTerminal, Write},
@@ -17,7 +18,8 @@ use colored::Colorize;
 
 use crate::{
     check::{OnProgress, Phase, Progress},
-    course::{Course, Exercise, FileState},
+    course::{Course, Exercise, FileState, Mode},
+    libtest,
     process::signal_name,
     report::Case,
     state::State,
@@ -79,23 +81,97 @@ pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
     )
 }
 
+/// A verdict, leading with what matters: the verdict line, then the first compile error or each
+/// failing test's message and place, then why (the async mistake behind it), then everything
+/// else: the other diagnostics and the full output.
 pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
-    for diagnostic in &report.diagnostics {
-        writeln!(w, "{}", outside_text(diagnostic.rendered.trim_end()))?;
+    writeln!(w, "{}", verdict_line(exercise, report))?;
+    let mut diagnostics: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.rendered.trim_end())
+        .collect();
+    let first_error = report.diagnostics.iter().position(|d| d.is_error());
+    if let Some(i) = first_error {
+        writeln!(w, "\n{}", outside_text(diagnostics.remove(i)))?;
+    }
+    let failures = libtest::failures(&report.output);
+    if matches!(report.verdict, Verdict::TestsFailed(_)) && !failures.is_empty() {
+        writeln!(w)?;
+        for failure in &failures {
+            compact_failure(w, failure)?;
+        }
+    }
+    if !report.stuck.is_empty() {
+        writeln!(w, "\n{}", outside_text(&report.stuck))?;
+    }
+    for explanation in &report.explanations {
+        writeln!(w, "{} {}", "why:".cyan().bold(), prose(explanation.text))?;
+    }
+    for diagnostic in diagnostics {
+        writeln!(w, "\n{}", outside_text(diagnostic))?;
     }
     let output = report.output.trim_end();
-    if !output.is_empty() && !report.verdict.passed() {
-        if !report.diagnostics.is_empty() {
-            writeln!(w)?;
-        }
-        writeln!(w, "{}", outside_text(output))?;
-    }
-    writeln!(w)?;
-    writeln!(w, "{}", verdict_line(exercise, report))?;
-    for explanation in &report.explanations {
-        writeln!(w, "{} {}", "why:".cyan().bold(), explanation.text)?;
+    let program = report.verdict.passed() && exercise.mode == Mode::Run;
+    if !output.is_empty() && (!report.verdict.passed() || program) {
+        let what = if program {
+            "The program printed:"
+        } else if matches!(report.verdict, Verdict::CompileFailed) {
+            "Cargo said:"
+        } else {
+            "The full output:"
+        };
+        writeln!(w, "\n{}\n{}", what.dimmed(), outside_text(output))?;
     }
     Ok(())
+}
+
+/// One failing test in a few lines: its name, its message, where it panicked.
+fn compact_failure(w: &mut impl Write, failure: &libtest::Failure) -> io::Result<()> {
+    let place = failure
+        .location
+        .as_deref()
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default();
+    writeln!(w, "{} {}{}", "✗".red(), failure.name.bold(), place.dimmed())?;
+    for line in &failure.message {
+        writeln!(w, "    {}", outside_text(line))?;
+    }
+    Ok(())
+}
+
+/// Prose from a course file, reflowed: the lines of a paragraph are joined (the terminal wraps
+/// them at its width), blank lines and lines that start a list or are indented stay as they are.
+pub fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lines = text.trim().lines().peekable();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        let joins = lines.peek().is_some_and(|next| {
+            !line.trim().is_empty()
+                && !next.trim().is_empty()
+                && !next.starts_with(char::is_whitespace)
+                && !next.starts_with(['-', '*', '|', '>', '#'])
+                && !next.starts_with("```")
+                && !line.starts_with("```")
+        });
+        out.push(if joins { ' ' } else { '\n' });
+    }
+    out.trim_end().to_owned()
+}
+
+/// What stays on screen after a pass: the exercise, where its solution is, what it taught.
+pub fn pass_banner(exercise: &Exercise) -> String {
+    let mut banner = format!(
+        "{} {} passed, compare with {}",
+        "✓".green().bold(),
+        exercise.name.bold(),
+        exercise.solution_path.display()
+    );
+    if let Some(learned) = &exercise.learned {
+        banner.push_str(&format!("\n  {}", learned.trim()));
+    }
+    banner.green().to_string()
 }
 
 pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
@@ -185,7 +261,7 @@ pub fn hint(
             w,
             "{} {}",
             format!("Hint {}/{total}:", i + 1).cyan().bold(),
-            hint.trim()
+            prose(hint)
         )?;
     }
     if shown < total {

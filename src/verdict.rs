@@ -114,6 +114,8 @@ pub struct Report {
     pub output: String,
     pub explanations: Vec<&'static Explanation>,
     pub duration: Duration,
+    /// After a timeout: which tests never finished, and what their threads were doing.
+    pub stuck: String,
 }
 
 impl Report {
@@ -124,6 +126,7 @@ impl Report {
             output: String::new(),
             explanations: Vec::new(),
             duration: Duration::ZERO,
+            stuck: String::new(),
         }
     }
 
@@ -144,7 +147,10 @@ impl Report {
                 Some(message) => format!("test {} failed: {message}", names[0]),
                 None => format!("test {} failed", names[0]),
             }),
-            Verdict::TimedOut(after) => Some(format!("timed out after {}s", after.as_secs())),
+            Verdict::TimedOut(after) => Some(match self.stuck.lines().next() {
+                Some(stuck) => format!("timed out after {}s: {stuck}", after.as_secs()),
+                None => format!("timed out after {}s", after.as_secs()),
+            }),
             Verdict::Crashed(signal) => Some(format!("crashed with {}", signal_name(*signal))),
             Verdict::RunFailed(code) => Some(format!("the program exited with status {code}")),
             Verdict::TestsEdited(_) | Verdict::TestsIncomplete(_) => {

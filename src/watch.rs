@@ -44,9 +44,14 @@ pub enum Key {
     Reset,
     Quit,
     Yes,
-    /// In the list: move, jump to the selected exercise, leave, show only pending ones.
+    /// In the list: move, jump to the selected exercise, leave, show only pending ones. Up and
+    /// Down (and the page keys) scroll the verdict outside the list.
     Up,
     Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
     Enter,
     Back,
     Pending,
@@ -77,6 +82,8 @@ pub enum Event {
     },
     /// Redraw the elapsed time while a check runs.
     Tick,
+    /// The terminal changed size.
+    Resize,
     WatcherError(String),
     /// Ctrl-C, SIGTERM, or the terminal went away.
     Interrupted,

@@ -307,6 +307,7 @@ fn unformatted_solutions(
         merge_stderr: true,
         on_line: None,
         stall: None,
+        diagnose: false,
     };
     let finished = process::run(command, &limits, cancel)
         .context("cannot run rustfmt (install it with `rustup component add rustfmt`)")?;

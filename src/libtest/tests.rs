@@ -116,3 +116,50 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out; fini
         Some(Shortfall::Inconsistent)
     );
 }
+
+#[test]
+fn failures_give_each_tests_message_and_place() {
+    let output = "
+running 2 tests
+test tests::a ... FAILED
+test tests::b ... FAILED
+
+failures:
+
+---- tests::a stdout ----
+
+thread 'tests::a' (13501) panicked at exercises/01_futures/lazy_future.rs:67:9:
+assertion `left == right` failed: the log must hold 3 lines
+  left: 2
+ right: 3
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+---- tests::b stdout ----
+printed by the test
+
+thread 'tests::b' (13503) panicked at exercises/01_futures/lazy_future.rs:38:9:
+the send line never reached the log
+
+failures:
+    tests::a
+    tests::b
+
+test result: FAILED. 0 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+";
+    let found = failures(output);
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].name, "tests::a");
+    assert_eq!(
+        found[0].location.as_deref(),
+        Some("exercises/01_futures/lazy_future.rs:67:9")
+    );
+    assert_eq!(
+        found[0].message,
+        [
+            "assertion `left == right` failed: the log must hold 3 lines",
+            "  left: 2",
+            " right: 3"
+        ]
+    );
+    assert_eq!(found[1].message, ["the send line never reached the log"]);
+}

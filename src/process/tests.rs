@@ -33,6 +33,7 @@ fn limits(timeout_ms: u64, cap: usize) -> Limits {
         merge_stderr: true,
         on_line: None,
         stall: None,
+        diagnose: false,
     }
 }
 

@@ -61,6 +61,12 @@ impl Tree {
         Ok((tree, stdout, stderr))
     }
 
+    /// The leader's process id.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub fn leader(&self) -> u32 {
+        self.group.as_raw().unsigned_abs()
+    }
+
     pub fn kill(&self) {
         // ESRCH (nothing left in the group) is the common, fine case.
         let _ = killpg(self.group, Signal::SIGKILL);

@@ -1,6 +1,10 @@
-//! Watch mode's screen. In a terminal: raw mode, redrawn whole on every change (progress, the
-//! exercise with a clickable path, the verdict, the hint, a status line, the key help). Elsewhere
-//! (CI, pipes): plain lines, each printed once, no escape codes.
+//! Watch mode's screen. In a terminal: the alternate screen (the learner's scrollback is left
+//! alone and comes back on quitting), in raw mode, fitted to the terminal's size: the header
+//! (progress, the exercise with a clickable path) and a pass banner pinned at the top, the status
+//! line and the keys pinned at the bottom, and the verdict between them, scrolled with the arrow
+//! keys. Only the rows that changed are written, inside a synchronized update, so nothing
+//! flickers and a status tick rewrites one row. Elsewhere (CI, pipes): plain lines, each printed
+//! once, no escape codes.
 
 use std::{
     io::{self, IsTerminal, Write},
@@ -10,11 +14,16 @@ use std::{
 
 use colored::Colorize;
 use crossterm::{
-    cursor,
+    cursor, queue,
+    style::Print,
     terminal::{self, ClearType},
 };
 
-use super::{color_enabled, neutralise, progress_bar, seconds};
+use super::{
+    color_enabled,
+    layout::{self, Viewport},
+    neutralise, progress_bar, seconds,
+};
 use crate::{check::Phase, course::Exercise};
 
 const KEYS: &str = "h hint · r re-run · l list · n next · c check all · x reset · q quit";
@@ -27,6 +36,8 @@ pub struct Screen {
     closed: bool,
     /// The title: progress and the current exercise.
     header: String,
+    /// Under the title until the learner's next key or save: e.g. the exercise just passed.
+    banner: String,
     /// The main content: a verdict or the list.
     body: String,
     /// Below the body: a hint, a question, a message.
@@ -35,6 +46,24 @@ pub struct Screen {
     status: String,
     /// Plain mode prints each phase of a check once.
     printed: Option<Phase>,
+    /// The first line of the middle (notice and body) on screen.
+    scroll: usize,
+    /// The rows on screen now, and the size they were drawn for: only changes are written.
+    drawn: Vec<String>,
+    drawn_size: (u16, u16),
+    /// How many rows the middle had on screen, for paging.
+    page: usize,
+}
+
+/// A scroll key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scroll {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
 }
 
 impl Screen {
@@ -44,6 +73,7 @@ impl Screen {
         let tty = io::stdin().is_terminal() && io::stdout().is_terminal();
         if tty {
             terminal::enable_raw_mode()?;
+            crossterm::execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
                 restore_terminal();
@@ -67,10 +97,15 @@ impl Screen {
             out,
             closed: false,
             header: String::new(),
+            banner: String::new(),
             body: String::new(),
             notice: String::new(),
             status: String::new(),
             printed: None,
+            scroll: 0,
+            drawn: Vec::new(),
+            drawn_size: (0, 0),
+            page: 1,
         }
     }
 
@@ -126,7 +161,41 @@ impl Screen {
         }
         self.body = text;
         self.notice.clear();
+        self.scroll = 0;
         self.clear_status();
+        self.draw();
+    }
+
+    /// A line or two pinned under the header, until replaced or cleared (with "").
+    pub fn banner(&mut self, text: String) {
+        if text == self.banner {
+            return;
+        }
+        if !self.tty && !text.is_empty() {
+            self.line(text.trim_end());
+        }
+        self.banner = text;
+        self.draw();
+    }
+
+    /// Moves the middle of the screen.
+    pub fn scroll(&mut self, how: Scroll) {
+        let page = self.page.max(1);
+        self.scroll = match how {
+            Scroll::Up => self.scroll.saturating_sub(1),
+            Scroll::Down => self.scroll + 1,
+            Scroll::PageUp => self.scroll.saturating_sub(page),
+            Scroll::PageDown => self.scroll + page,
+            Scroll::Home => 0,
+            // Clamped to the last page when drawn.
+            Scroll::End => usize::MAX,
+        };
+        self.draw();
+    }
+
+    /// The terminal changed size: everything is drawn again.
+    pub fn resized(&mut self) {
+        self.drawn.clear();
         self.draw();
     }
 
@@ -136,6 +205,7 @@ impl Screen {
             self.line(text.trim_end());
         }
         self.notice = text;
+        self.scroll = 0;
         self.draw();
     }
 
@@ -173,41 +243,73 @@ impl Screen {
         self.printed = None;
     }
 
-    fn draw(&self) {
+    fn draw(&mut self) {
         if !self.tty {
             return;
         }
-        let mut frame = String::new();
-        frame.push_str(&self.header);
-        frame.push_str("\n\n");
-        frame.push_str(self.body.trim_end());
+        let size = terminal::size().unwrap_or((80, 24));
+        let (cols, rows) = (usize::from(size.0).max(1), usize::from(size.1).max(1));
+        let mut top = format!("{}\n", self.header);
+        if !self.banner.is_empty() {
+            top.push_str(&format!("{}\n", self.banner.trim_end()));
+        }
+        let mut middle = String::new();
         if !self.notice.is_empty() {
-            frame.push_str("\n\n");
-            frame.push_str(self.notice.trim_end());
+            middle.push_str(self.notice.trim_end());
+            middle.push_str("\n\n");
         }
-        frame.push_str("\n\n");
-        if !self.status.is_empty() {
-            frame.push_str(&self.status);
-            frame.push('\n');
-        }
-        frame.push_str(&KEYS.dimmed().to_string());
-        // Raw mode: a line feed does not return the carriage.
-        let frame = frame.replace('\n', "\r\n");
+        middle.push_str(self.body.trim_end());
+        let status = self.status.clone();
+        let bottom = |view: &Viewport| {
+            let first = if !status.is_empty() {
+                status.clone()
+            } else if view.scrolls() {
+                format!(
+                    "↑/↓ PgUp/PgDn Home/End scroll · lines {}-{} of {}",
+                    view.first + 1,
+                    view.first + view.shown,
+                    view.total
+                )
+                .dimmed()
+                .to_string()
+            } else {
+                String::new()
+            };
+            format!("{first}\n{}", KEYS.dimmed())
+        };
+        let (lines, view) = layout::frame((cols, rows), &top, &middle, &bottom, &mut self.scroll);
+        self.page = view.rows;
+        self.paint(size, lines);
+    }
+
+    /// Writes the rows that differ from what is on screen.
+    fn paint(&mut self, size: (u16, u16), lines: Vec<String>) {
+        let full = size != self.drawn_size || self.drawn.len() != lines.len();
         let mut out = io::stdout().lock();
-        let _ = crossterm::queue!(
-            out,
-            terminal::Clear(ClearType::All),
-            terminal::Clear(ClearType::Purge),
-            cursor::MoveTo(0, 0)
-        );
-        let _ = out.write_all(frame.as_bytes());
+        let _ = queue!(out, terminal::BeginSynchronizedUpdate);
+        if full {
+            let _ = queue!(out, terminal::Clear(ClearType::All));
+        }
+        for (row, line) in lines.iter().enumerate() {
+            if !full && self.drawn.get(row) == Some(line) {
+                continue;
+            }
+            let row = u16::try_from(row).unwrap_or(u16::MAX);
+            let _ = queue!(out, cursor::MoveTo(0, row), Print(line));
+            // A full row leaves the cursor past its end: clearing there could erase its last cell.
+            if layout::width(line) < usize::from(size.0) {
+                let _ = queue!(out, terminal::Clear(ClearType::UntilNewLine));
+            }
+        }
+        let _ = queue!(out, terminal::EndSynchronizedUpdate);
         let _ = out.flush();
+        self.drawn = lines;
+        self.drawn_size = size;
     }
 
     pub fn restore(&mut self) {
         if self.tty {
             restore_terminal();
-            let _ = writeln!(io::stdout());
             self.tty = false;
         }
     }
@@ -220,8 +322,8 @@ impl Drop for Screen {
 }
 
 fn restore_terminal() {
+    let _ = crossterm::execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();
-    let _ = crossterm::execute!(io::stdout(), cursor::Show);
 }
 
 fn seconds_tenths(d: Duration) -> String {

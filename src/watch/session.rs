@@ -9,7 +9,7 @@ use super::{Event, GRACE, Key, Options, sources};
 use crate::{
     cargo::Workspace,
     commands::App,
-    term::{self, HintAgain, Screen},
+    term::{self, HintAgain, Screen, Scroll},
 };
 
 mod checks;
@@ -27,6 +27,19 @@ const EXERCISES_GONE: &str = "The exercises folder is gone, so saves cannot be s
 Restore it (e.g. `git checkout -- exercises`): async-lings watches it again as soon as it is back.";
 
 const EXERCISES_BACK: &str = "The exercises folder is back: watching it again.";
+
+/// The scroll a key asks for outside the list.
+fn scroll_of(key: Key) -> Option<Scroll> {
+    Some(match key {
+        Key::Up => Scroll::Up,
+        Key::Down => Scroll::Down,
+        Key::PageUp => Scroll::PageUp,
+        Key::PageDown => Scroll::PageDown,
+        Key::Home => Scroll::Home,
+        Key::End => Scroll::End,
+        _ => return None,
+    })
+}
 
 /// What the loop does after an event.
 #[must_use]
@@ -148,7 +161,7 @@ impl<'a> Session<'a> {
         self.header();
         if !self.app.state.welcomed {
             self.app.state.welcomed = true;
-            let welcome = self.app.course.welcome_message.trim().to_owned();
+            let welcome = term::prose(&self.app.course.welcome_message);
             if !welcome.is_empty() {
                 self.show(welcome.clone());
                 // In a terminal the first verdict redraws the screen: keep the welcome above it.
@@ -185,6 +198,7 @@ impl<'a> Session<'a> {
                 }
             }
             Event::Tick => self.show_status(),
+            Event::Resize => self.screen.resized(),
             // A result for a check that a save, a key or a newer check has overtaken is dropped.
             Event::RunFinished { run, result } if run == self.run => {
                 self.run_finished(result)?;
@@ -222,6 +236,7 @@ impl<'a> Session<'a> {
             return;
         }
         self.invalidate();
+        self.dismiss();
         self.saves += 1;
         let (tx, save) = (self.tx.clone(), self.saves);
         tokio::spawn(async move {
@@ -274,6 +289,12 @@ impl<'a> Session<'a> {
         if self.list.is_some() {
             return self.list_key(key);
         }
+        if let Some(how) = scroll_of(key) {
+            self.screen.scroll(how);
+            return Ok(Flow::Continue);
+        }
+        // The welcome and the pass banner stay until the learner does something.
+        self.dismiss();
         let i = self.app.state.current;
         match key {
             Key::Quit => return Ok(Flow::Quit),
@@ -325,16 +346,26 @@ impl<'a> Session<'a> {
         ));
     }
 
-    /// Shows a verdict or a message as the main content, remembered for leaving the list.
+    /// Shows a verdict or a message as the main content (under the welcome, until the learner's
+    /// first key or save), remembered for leaving the list.
     fn show(&mut self, text: String) {
-        let text = match self.greeting.take() {
-            Some(greeting) => format!("{greeting}\n\n{text}"),
-            None => text,
-        };
         self.last_body.clone_from(&text);
         // The list stays open; the verdict is there on leaving it.
         if self.list.is_none() {
+            let text = match &self.greeting {
+                Some(greeting) => format!("{greeting}\n\n{text}"),
+                None => text,
+            };
             self.screen.body(text);
+        }
+    }
+
+    /// Ends the welcome and the pass banner: the learner has pressed a key or saved.
+    fn dismiss(&mut self) {
+        self.screen.banner(String::new());
+        if self.greeting.take().is_some() {
+            let body = self.last_body.clone();
+            self.show(body);
         }
     }
 

@@ -87,6 +87,12 @@ fn read_terminal_keys(tx: &UnboundedSender<Event>) {
     loop {
         let key = match event::read() {
             Ok(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => key,
+            Ok(TermEvent::Resize(..)) => {
+                if tx.send(Event::Resize).is_err() {
+                    return;
+                }
+                continue;
+            }
             Ok(_) => continue,
             Err(_) => {
                 // The terminal is gone: nobody is left to read a verdict.
@@ -100,6 +106,10 @@ fn read_terminal_keys(tx: &UnboundedSender<Event>) {
             KeyCode::Char(c) => key_for(c),
             KeyCode::Up => Key::Up,
             KeyCode::Down => Key::Down,
+            KeyCode::PageUp => Key::PageUp,
+            KeyCode::PageDown => Key::PageDown,
+            KeyCode::Home => Key::Home,
+            KeyCode::End => Key::End,
             KeyCode::Enter => Key::Enter,
             KeyCode::Esc => Key::Back,
             _ => Key::Other,

@@ -37,6 +37,11 @@ fn the_course_is_sound_and_a_fresh_copy_fails_everywhere_with_async_explanations
             .unwrap()
     };
     let out = run(&["dev", "check", "--format", "json"]);
+    assert!(
+        !out.stdout.is_empty(),
+        "dev check wrote nothing:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out.stdout);
     let failing: Vec<String> = report["exercises"]
         .as_array()

@@ -12,6 +12,7 @@ mod integrity;
 mod processes;
 mod readme;
 mod rustlings;
+mod screen;
 mod verify;
 mod watch;
 

@@ -106,14 +106,15 @@ fn every_save_pattern_is_checked_and_passing_moves_on() {
     // The first exercise already passes: it is marked done and the next one is checked at once.
     watch.expect("✓ passes passed");
     watch.expect("Moving on to compile_error");
-    let shown = watch.expect("✗ compile_error does not compile: 1 error");
+    watch.expect("✗ compile_error does not compile: 1 error");
+    // The first error leads, and the async explanation comes right under it.
+    let shown = watch.expect("why: Calling an async fn does not run it");
     assert!(
         shown
             .iter()
             .any(|l| l.contains("expected `u32`, found future")),
         "{shown:?}"
     );
-    watch.expect("why: Calling an async fn does not run it");
 
     // In place, as VS Code and nano save.
     let fixed = fix(

@@ -169,6 +169,9 @@ impl Session<'_> {
                 "\nCompare with the instructor's solution: {}\n",
                 exercise.solution_path.display()
             ));
+            // Pinned under the header until the next key or save, so that moving on to the next
+            // exercise does not hide it.
+            self.screen.banner(term::pass_banner(&exercise));
         }
         match moved {
             Moved::To(_) if self.options.manual_next => {
@@ -264,7 +267,7 @@ impl Session<'_> {
         let mut text = lines.join("\n");
         if finishing && changed.is_empty() && reports.iter().all(|r| r.verdict.passed()) {
             text.push_str("\n\n");
-            text.push_str(self.app.course.final_message.trim());
+            text.push_str(&term::prose(&self.app.course.final_message));
         }
         self.header();
         self.show(text);

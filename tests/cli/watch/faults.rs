@@ -129,11 +129,7 @@ fn a_closed_stdout_ends_the_watch_without_a_panic_and_keeps_progress() {
     assert_eq!(state["done"].as_array().unwrap().len(), 1, "{state}");
     assert_eq!(state["hints"]["passes"].as_integer(), Some(1), "{state}");
     // The lock died with the watch: another one starts (and ends with its input).
-    course
-        .cmd(&["watch"])
-        .write_stdin("q\n")
-        .assert()
-        .code(0);
+    course.cmd(&["watch"]).write_stdin("q\n").assert().code(0);
 }
 
 #[test]
@@ -155,11 +151,22 @@ mod tests {
 "#;
     course.write("exercises/lesson/compile_error.rs", hostile);
     let mut session = in_a_terminal(&course);
-    let shown = session
+    // The verdict leads; the full output, with what the test printed, is at the end: scroll there.
+    let mut shown = session
         .expect("compile_error: 1 test failed")
         .unwrap()
         .before()
         .to_vec();
+    session.send("\x1b[F").unwrap();
+    shown.extend(session.expect("test result: FAILED").unwrap().before());
+    // The watch's own screen is the alternate screen: that one switch is ours, at the start.
+    let ours = b"\x1b[?1049h";
+    assert!(
+        shown.starts_with(ours),
+        "{}",
+        String::from_utf8_lossy(&shown)
+    );
+    let shown = &shown[ours.len()..];
     let contains = |needle: &[u8]| shown.windows(needle.len()).any(|w| w == needle);
     for sequence in [
         &b"\x1b[?1049h"[..],
@@ -171,14 +178,14 @@ mod tests {
         assert!(
             !contains(sequence),
             "{sequence:?} reached the terminal:\n{}",
-            String::from_utf8_lossy(&shown)
+            String::from_utf8_lossy(shown)
         );
     }
     // Shown, inert, so that the learner sees what their test printed.
     assert!(
         contains(b"^[[?1049h^[[?1000h^[]0;pwned^G^[c^N"),
         "{}",
-        String::from_utf8_lossy(&shown)
+        String::from_utf8_lossy(shown)
     );
     session.send("q").unwrap();
     session.expect(Eof).unwrap();

@@ -61,7 +61,9 @@ fn a_check_that_finishes_inside_the_grace_of_a_newer_save_is_never_shown() {
         );
         save(&course, FILE, &passing_then_saving(&course, &failing));
         // The verdict for the content left on disk: the failing version of this round.
-        let shown = watch.expect("✗ compile_error: 1 test failed: tests::doubles");
+        // The verdict line leads; the failing test's message follows it.
+        let mut shown = watch.expect("✗ compile_error: 1 test failed: tests::doubles");
+        shown.extend(watch.expect("race "));
         assert!(
             shown.iter().any(|l| l.contains(&format!("race {k}"))),
             "round {k}: the failure shown is not this round's: {shown:?}"

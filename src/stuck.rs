@@ -1,0 +1,131 @@
+//! After a timeout: which tests never finished (every test the harness lists, less those it
+//! reported), and, where the OS tells, what each one's thread was doing when it was killed.
+
+use std::{path::Path, process::Command, time::Duration};
+
+use crate::{
+    libtest,
+    process::{self, Cancel, Exit, Limits, ThreadState},
+};
+
+/// `--list` of a test harness is quick; this only guards against a broken one.
+const LIST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One line per test that never finished, or "" if that cannot be told.
+pub fn describe(exe: &Path, root: &Path, output: &str, threads: &[ThreadState]) -> String {
+    let finished: Vec<String> = libtest::parse(output)
+        .tests
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let stuck: Vec<String> = listed(exe, root)
+        .into_iter()
+        .filter(|name| !finished.contains(name))
+        .collect();
+    stuck
+        .iter()
+        .map(|test| line(test, threads))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The tests the harness has, from `--list` (`NAME: test` lines).
+fn listed(exe: &Path, root: &Path) -> Vec<String> {
+    let mut command = Command::new(exe);
+    command.current_dir(root).args(["--list", "--color=never"]);
+    let limits = Limits {
+        timeout: LIST_TIMEOUT,
+        cap: 1 << 20,
+        merge_stderr: false,
+        on_line: None,
+        stall: None,
+        diagnose: false,
+    };
+    match process::run(command, &limits, &Cancel::default()) {
+        Ok(done) if done.exit == Exit::Code(0) => done
+            .stdout
+            .text()
+            .lines()
+            .filter_map(|l| l.strip_suffix(": test"))
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn line(test: &str, threads: &[ThreadState]) -> String {
+    // libtest names a test's thread after the test; the kernel keeps the first 15 bytes.
+    let thread = threads.iter().find(|t| {
+        !t.name.is_empty() && test.starts_with(&t.name) && t.name.len() >= test.len().min(15)
+    });
+    let mut text = match thread {
+        Some(t) if t.cpu >= 50 => format!(
+            "{test} never finished: its thread spun at {}% CPU: a loop that never reaches an \
+             `.await`, or blocking work on the runtime's thread",
+            t.cpu
+        ),
+        Some(t) => {
+            let waits = t
+                .waits_in
+                .as_deref()
+                .map(|w| format!(", in {w}"))
+                .unwrap_or_default();
+            format!(
+                "{test} never finished: its thread sat waiting ({}% CPU{waits}): something it \
+                 awaits is never woken, or a lock is never released",
+                t.cpu
+            )
+        }
+        // libtest runs as many tests at once as there are cores: the others wait their turn.
+        None if threads.iter().any(|t| t.name.starts_with("tests::")) => {
+            format!(
+                "{test} never started: every test thread was held by a test that never finished"
+            )
+        }
+        None => format!("{test} never finished"),
+    };
+    let busy: Vec<String> = threads
+        .iter()
+        .filter(|t| t.cpu >= 50 && thread.is_none_or(|s| s.name != t.name))
+        .map(|t| format!("{} ({}% CPU)", t.name, t.cpu))
+        .collect();
+    if !busy.is_empty() {
+        text.push_str(&format!("; busy meanwhile: {}", busy.join(", ")));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread(name: &str, cpu: u32, waits_in: Option<&str>) -> ThreadState {
+        ThreadState {
+            name: name.to_owned(),
+            cpu,
+            waits_in: waits_in.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_stuck_test_is_matched_to_its_thread_by_its_kernel_name() {
+        let threads = [
+            thread("std_guard_deadl", 0, None),
+            thread("tests::refresh_", 0, Some("futex_wait_queue")),
+        ];
+        assert_eq!(
+            line("tests::refresh_never_wakes", &threads),
+            "tests::refresh_never_wakes never finished: its thread sat waiting (0% CPU, in \
+             futex_wait_queue): something it awaits is never woken, or a lock is never released"
+        );
+        let spinning = [thread("tests::spin", 100, None)];
+        assert!(line("tests::spin", &spinning).contains("spun at 100% CPU"));
+        assert_eq!(
+            line("tests::other", &spinning),
+            "tests::other never started: every test thread was held by a test that never \
+             finished; busy meanwhile: tests::spin (100% CPU)"
+        );
+        // Where the OS does not tell (macOS, Windows), the name alone.
+        assert_eq!(line("tests::other", &[]), "tests::other never finished");
+    }
+}
