@@ -10,10 +10,12 @@ use std::{
     env,
     fmt::Write as _,
     fs,
-    io::{BufRead, BufReader, Read, Write},
     path::Path,
     process::{Command, Stdio},
 };
+
+#[path = "src/committed.rs"]
+mod committed;
 
 /// What is embedded, relative to the package root.
 const COURSE: [&str; 4] = ["info.toml", "Cargo.lock", "exercises", "solutions"];
@@ -61,29 +63,12 @@ fn committed_files() -> Option<Vec<(String, Vec<u8>)>> {
         .filter(|name| embedded(name))
         .collect();
     rerun_when_head_moves();
-    let mut files = Vec::new();
-    let mut batch = Command::new("git")
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let mut stdin = batch.stdin.take()?;
-    let requests: String = names.iter().map(|n| format!("HEAD:./{n}\n")).collect();
-    let writer = std::thread::spawn(move || stdin.write_all(requests.as_bytes()));
-    let mut stdout = BufReader::new(batch.stdout.take()?);
-    for name in names {
-        // Each answer: "<sha> blob <size>\n<content>\n".
-        let mut header = String::new();
-        stdout.read_line(&mut header).ok()?;
-        let size: usize = header.split_whitespace().nth(2)?.parse().ok()?;
-        let mut bytes = vec![0; size + 1];
-        stdout.read_exact(&mut bytes).ok()?;
-        bytes.pop();
-        files.push((name, bytes));
-    }
-    writer.join().ok()?.ok()?;
-    batch.wait().ok()?.success().then_some(files)
+    let contents = committed::read_all(Path::new("."), &names)?;
+    names
+        .into_iter()
+        .zip(contents)
+        .map(|(name, bytes)| Some((name, bytes?)))
+        .collect()
 }
 
 /// A commit (or a checkout of another branch) changes what is shipped; nothing else does, so a

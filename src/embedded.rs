@@ -1,15 +1,14 @@
 //! The course as shipped, built into the binary (see build.rs), and where `reset` finds a file's
 //! shipped version.
 
-use std::{
-    io::{BufRead, BufReader, Read, Write},
-    path::Path,
-    process::{Command, Stdio},
-};
+use std::{path::Path, process::Command};
 
 use anyhow::{Result, bail};
 
-use crate::course::{Course, INFO_FILE};
+use crate::{
+    committed,
+    course::{Course, INFO_FILE},
+};
 
 mod files {
     include!(concat!(env!("OUT_DIR"), "/course_files.rs"));
@@ -73,38 +72,5 @@ pub fn shipped_all(root: &Path, paths: &[&Path]) -> Vec<Option<Vec<u8>>> {
             .map(|p| file(p).map(<[u8]>::to_vec))
             .collect();
     }
-    committed(root, &relative).unwrap_or_else(|| vec![None; paths.len()])
-}
-
-/// `git cat-file --batch` of `HEAD:./PATH` for each path; `None` outside git.
-fn committed(root: &Path, relative: &[String]) -> Option<Vec<Option<Vec<u8>>>> {
-    let mut git = Command::new("git")
-        .args(["cat-file", "--batch"])
-        .current_dir(root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut stdin = git.stdin.take()?;
-    let requests: String = relative.iter().map(|p| format!("HEAD:./{p}\n")).collect();
-    let writer = std::thread::spawn(move || stdin.write_all(requests.as_bytes()));
-    let mut stdout = BufReader::new(git.stdout.take()?);
-    let mut found = Vec::with_capacity(relative.len());
-    for _ in relative {
-        // "<oid> blob <size>" then the content and a newline, or "<name> missing".
-        let mut header = String::new();
-        stdout.read_line(&mut header).ok()?;
-        let Some(size) = header.split_whitespace().nth(2) else {
-            found.push(None);
-            continue;
-        };
-        let mut bytes = vec![0; size.parse::<usize>().ok()? + 1];
-        stdout.read_exact(&mut bytes).ok()?;
-        bytes.pop();
-        found.push(Some(bytes));
-    }
-    let _ = writer.join();
-    git.wait().ok()?;
-    Some(found)
+    committed::read_all(root, &relative).unwrap_or_else(|| vec![None; paths.len()])
 }

@@ -7,6 +7,7 @@ mod cargo;
 mod check;
 mod cli;
 mod commands;
+mod committed;
 mod course;
 mod dev;
 mod embedded;
