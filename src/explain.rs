@@ -56,6 +56,41 @@ pub const NOT_SEND: Explanation = Explanation {
     text: "`tokio::spawn` needs a future that can move between threads (`Send`). A value that is \
            not `Send` is alive across an `.await`: drop it before awaiting, or use a `Send` type.",
 };
+pub const TRAIT_FUTURE_NOT_SEND: Explanation = Explanation {
+    id: "trait-future-not-send",
+    text: "The future of a trait's `async fn` comes with no `Send` promise (each impl returns its \
+           own future type), so generic code cannot hand it to `tokio::spawn`. Promise it in the \
+           trait: `fn name(&self) -> impl Future<Output = T> + Send;` (impls may stay `async fn`).",
+};
+pub const BOXED_FUTURE_NOT_SEND: Explanation = Explanation {
+    id: "boxed-future-not-send",
+    text: "A boxed `dyn Future` is `Send` only if its type says so, and a spawned task needs it: \
+           write `Pin<Box<dyn Future<Output = T> + Send + 'a>>`.",
+};
+pub const ASYNC_TRAIT_NOT_DYN: Explanation = Explanation {
+    id: "async-trait-not-dyn",
+    text: "A trait with an `async fn` cannot be used as `dyn Trait`: each impl returns a future of \
+           another type. Give the method one return type for all impls, a boxed future: \
+           `fn name<'a>(&'a self) -> Pin<Box<dyn Future<Output = T> + Send + 'a>>`, and \
+           `Box::pin(async move { ... })` in each impl.",
+};
+pub const ASYNC_IMPL_OF_SYNC_METHOD: Explanation = Explanation {
+    id: "async-impl-of-sync-method",
+    text: "The impl is an `async fn`, so it returns a future, but the trait's method returns the \
+           value itself. Make the method `async fn` in the trait too (callers then `.await` it).",
+};
+pub const STREAM_NOT_ITERATOR: Explanation = Explanation {
+    id: "stream-not-iterator",
+    text: "A `Stream` is not an `Iterator`: its items arrive over time, and a `for` loop cannot \
+           wait for them. Import a `StreamExt` trait and loop with \
+           `while let Some(item) = stream.next().await`.",
+};
+pub const AWAIT_HOLDING_LOCK: Explanation = Explanation {
+    id: "await-holding-lock",
+    text: "A std `MutexGuard` is alive across an `.await`. It compiles because nothing spawns this \
+           future, but while it waits, a task that locks the same mutex blocks its whole thread \
+           (on one thread: a deadlock). End the guard in a `{ }` block before the `.await`.",
+};
 pub const ASYNC_MAIN: Explanation = Explanation {
     id: "async-main",
     text: "`main` cannot be async on its own: something has to run the futures. Put \
@@ -86,6 +121,12 @@ pub const SPAWN_LOCAL_OUTSIDE: Explanation = Explanation {
     id: "spawn-local-outside-localset",
     text: "`spawn_local` only works inside a `LocalSet`: run the code with \
            `LocalSet::new().run_until(async { ... }).await`.",
+};
+pub const BLOCKING_IN_RUNTIME: Explanation = Explanation {
+    id: "blocking-in-runtime",
+    text: "A blocking call (`blocking_recv`, `blocking_send`, `blocking_lock`...) ran on a thread \
+           of the runtime, the thread that must also run what it waits for. In async code, await \
+           the async version instead (`recv().await`).",
 };
 pub const TIMED_OUT: Explanation = Explanation {
     id: "timeout",
@@ -125,6 +166,14 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         "E0308" if notes("found future") || notes("`await`ing") => &MISSING_AWAIT,
         "E0599" if d.message.contains("impl Future") => &METHOD_ON_FUTURE,
         "E0277" if d.message.contains("`?`") && notes("Future") => &TRY_ON_FUTURE,
+        "E0277" if d.message.contains("is not an iterator") && mentions_stream(d) => {
+            &STREAM_NOT_ITERATOR
+        }
+        "E0053" if notes("found future") => &ASYNC_IMPL_OF_SYNC_METHOD,
+        "E0038" if notes("is `async`") || notes("`impl Trait` type in its return type") => {
+            &ASYNC_TRAIT_NOT_DYN
+        }
+        "clippy::await_holding_lock" => &AWAIT_HOLDING_LOCK,
         "unused_must_use" if d.message.contains("Future") => &UNAWAITED_FUTURE,
         "E0373" if d.message.contains("async block") => &SPAWN_NOT_STATIC,
         "E0597" | "E0373" if notes("'static") => &SPAWN_NOT_STATIC,
@@ -135,6 +184,10 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
                 &GUARD_NOT_SEND
             } else if notes("Rc<") || notes("RefCell") {
                 &RC_NOT_SEND
+            } else if notes("associated future's guarantees") {
+                &TRAIT_FUTURE_NOT_SEND
+            } else if notes("`Send` is not implemented for `dyn ") {
+                &BOXED_FUTURE_NOT_SEND
             } else {
                 &NOT_SEND
             }
@@ -144,8 +197,13 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
     Some(e)
 }
 
+/// The type in "`T` is not an iterator" is a stream (`impl Stream<...>`, `ReceiverStream<T>`...).
+fn mentions_stream(d: &Diagnostic) -> bool {
+    d.message.contains("Stream") || d.notes.iter().any(|n| n.contains("Stream<"))
+}
+
 fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
-    const PANICS: [(&str, &Explanation); 5] = [
+    const PANICS: [(&str, &Explanation); 6] = [
         ("there is no reactor running", &NO_RUNTIME),
         ("must be called from the context of a Tokio", &NO_RUNTIME),
         (
@@ -159,6 +217,10 @@ fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
         (
             "called from outside of a `task::LocalSet`",
             &SPAWN_LOCAL_OUTSIDE,
+        ),
+        (
+            "Cannot block the current thread from within a runtime",
+            &BLOCKING_IN_RUNTIME,
         ),
     ];
     PANICS

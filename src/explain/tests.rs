@@ -47,6 +47,24 @@ fn compiler_mistakes() {
 }
 
 #[test]
+fn stream_and_async_trait_mistakes() {
+    // Recorded from the shipped exercises of lessons 13 and 15 (the two E0038 recordings are cut
+    // to their first error and the closing note) and from two wrong fixes of dyn_async_trait.
+    assert_eq!(explained("stream_for"), ["stream-not-iterator"]);
+    assert_eq!(explained("e0053_async"), ["async-impl-of-sync-method"]);
+    assert_eq!(explained("trait_send"), ["trait-future-not-send"]);
+    assert_eq!(explained("e0038"), ["async-trait-not-dyn"]);
+    assert_eq!(explained("e0038_impl"), ["async-trait-not-dyn"]);
+    assert_eq!(explained("dyn_send"), ["boxed-future-not-send"]);
+}
+
+#[test]
+fn clippy_mistakes() {
+    // `cargo clippy -- -D warnings` on the shipped await_holding_lock exercise.
+    assert_eq!(explained("clippy_lock"), ["await-holding-lock"]);
+}
+
+#[test]
 fn summaries_are_dropped() {
     // Each recording has a "For more information" note; only the error itself remains.
     assert_eq!(recorded("e0308").len(), 1);
@@ -70,6 +88,9 @@ fn runtime_mistakes() {
     let local =
         "`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`";
     assert_eq!(runtime(local, failed()), ["spawn-local-outside-localset"]);
+    // `blocking_recv` on a runtime thread (the shipped receiver_stream_live).
+    let blocking = "panicked at exercises/13_streams/receiver_stream_live.rs:20:69:\nCannot block the current thread from within a runtime. This happens because a function attempted to block the current thread while the thread is being used to drive asynchronous tasks.";
+    assert_eq!(runtime(blocking, failed()), ["blocking-in-runtime"]);
     assert_eq!(
         runtime("running 1 test\n", Verdict::TimedOut(DEFAULT)),
         ["timeout"]

@@ -96,6 +96,12 @@ fn the_course_is_sound_and_a_fresh_copy_fails_everywhere_with_async_explanations
         ("mpsc_recv_loop_hangs", "timeout"),
         ("multi_thread_flavor", "block-in-place-current-thread"),
         ("local_set_run_until", "spawn-local-outside-localset"),
+        ("await_holding_lock", "await-holding-lock"),
+        ("stream_not_iterator", "stream-not-iterator"),
+        ("receiver_stream_live", "blocking-in-runtime"),
+        ("async_fn_in_trait", "async-impl-of-sync-method"),
+        ("trait_future_send", "trait-future-not-send"),
+        ("dyn_async_trait", "async-trait-not-dyn"),
     ] {
         let found = explained(exercise);
         assert!(

@@ -1,0 +1,176 @@
+// buffer_unordered_limit
+//
+// `fetch_all` downloads a list of pages from a server that serves at most 4 requests at a
+// time. It builds one download future per page, and then awaits them one after the other.
+// Building a future does not start it, so only one download is ever in flight: 10 pages take
+// 1.3 s.
+//
+// Keep up to 4 downloads in flight, never more, and start the next page as soon as any
+// download finishes. The pages may come back in any order. Big pages (their URL ends in
+// ".mp4") take 400 ms and the others 100 ms, so 10 pages with one big one take 400 ms.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// How many requests the server handles at once.
+pub const MAX_IN_FLIGHT: usize = 4;
+
+/// The server: counts the downloads in flight, and remembers the highest count it saw.
+#[derive(Default)]
+pub struct Server {
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
+    served: AtomicUsize,
+}
+
+impl Server {
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    pub fn served(&self) -> usize {
+        self.served.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Page {
+    pub url: String,
+    pub bytes: usize,
+}
+
+/// One request: 400 ms for a video, 100 ms for anything else.
+pub async fn download(server: Arc<Server>, url: String) -> Page {
+    let now = server.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    server.peak.fetch_max(now, Ordering::SeqCst);
+    let ms = if url.ends_with(".mp4") { 400 } else { 100 };
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    server.in_flight.fetch_sub(1, Ordering::SeqCst);
+    server.served.fetch_add(1, Ordering::SeqCst);
+    let bytes = url.len() * 100;
+    Page { url, bytes }
+}
+
+pub async fn fetch_all(server: Arc<Server>, urls: Vec<String>) -> Vec<Page> {
+    let downloads: Vec<_> = urls
+        .into_iter()
+        .map(|url| download(Arc::clone(&server), url))
+        .collect();
+
+    // TODO: these futures only start when they are awaited, so this runs them one by one.
+    let mut pages = Vec::new();
+    for download in downloads {
+        pages.push(download.await);
+    }
+    pages
+}
+
+#[tokio::main]
+async fn main() {
+    let urls = (1..=6).map(|n| format!("/docs/{n}.html")).collect();
+    for page in fetch_all(Arc::new(Server::default()), urls).await {
+        println!("{} ({} bytes)", page.url, page.bytes);
+    }
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    /// The server's limit (whatever `MAX_IN_FLIGHT` says).
+    const SERVER_LIMIT: usize = 4;
+
+    /// A video first, then `small` pages.
+    fn urls(small: usize) -> Vec<String> {
+        let mut urls = vec!["/intro.mp4".to_string()];
+        urls.extend((1..=small).map(|n| format!("/page/{n}.html")));
+        urls
+    }
+
+    fn sorted(mut pages: Vec<Page>) -> Vec<Page> {
+        pages.sort_by(|a, b| a.url.cmp(&b.url));
+        pages
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_page_is_fetched_once() {
+        let server = Arc::new(Server::default());
+        let pages = fetch_all(Arc::clone(&server), urls(9)).await;
+        let expected: Vec<Page> = urls(9)
+            .into_iter()
+            .map(|url| Page {
+                bytes: url.len() * 100,
+                url,
+            })
+            .collect();
+        assert_eq!(
+            sorted(pages),
+            sorted(expected),
+            "fetch_all must return every page, each once (in any order)"
+        );
+        assert_eq!(
+            server.served(),
+            10,
+            "the server served {} requests for 10 pages: download each page exactly once",
+            server.served()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn four_downloads_in_flight_never_more() {
+        let server = Arc::new(Server::default());
+        fetch_all(Arc::clone(&server), urls(9)).await;
+        let peak = server.peak();
+        assert!(
+            peak <= SERVER_LIMIT,
+            "{peak} downloads were in flight at once, but the server takes {SERVER_LIMIT}: \
+             starting every download together (join_all, or a spawn per page) is not a limit; \
+             keep at most {SERVER_LIMIT} in flight"
+        );
+        assert_eq!(
+            peak, SERVER_LIMIT,
+            "only {peak} download(s) were in flight at a time, while the server takes \
+             {SERVER_LIMIT}: a future does nothing until it is polled, so collecting them in a \
+             Vec and awaiting each in turn runs them one after the other"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_free_slot_is_used_at_once() {
+        let start = Instant::now();
+        fetch_all(Arc::new(Server::default()), urls(9)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            elapsed >= 400,
+            "10 pages were done after {elapsed} ms, but the video alone takes 400 ms"
+        );
+        assert!(
+            elapsed < 500,
+            "10 pages took {elapsed} ms instead of 400 ms: while the video downloads, the other \
+             3 slots should go through the 9 small pages, each new download starting as soon \
+             as one finishes (not one by one, not in batches of 4, and not held back because \
+             an earlier page in the list is still running)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fewer_pages_than_slots_all_start_together() {
+        let server = Arc::new(Server::default());
+        let start = Instant::now();
+        let pages = fetch_all(Arc::clone(&server), urls(2)).await;
+        assert_eq!(pages.len(), 3, "3 pages in, 3 pages out");
+        assert_eq!(
+            server.peak(),
+            3,
+            "with 3 pages and room for {SERVER_LIMIT}, all 3 should download at once"
+        );
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(400),
+            "3 pages should take as long as the slowest (the 400 ms video)"
+        );
+    }
+}

@@ -1,0 +1,121 @@
+// receiver_stream_live
+//
+// A log collector task sends log lines over an mpsc channel. `error_lines` turns the receiving
+// end into a `Stream` of error messages: the lines that start with "ERROR ", without that
+// prefix. Each error must come out of the stream as soon as it is sent, and the stream ends
+// when every sender is gone.
+//
+// To get a stream, the code makes an iterator out of the receiver with `blocking_recv`, and
+// the tests panic. Turn the receiver into a stream that waits for each line without blocking
+// any thread, and keep the signature (the caller gets a `Stream`).
+
+use tokio::sync::mpsc::Receiver;
+use tokio_stream::{Stream, StreamExt};
+
+const PREFIX: &str = "ERROR ";
+
+pub fn error_lines(mut lines: Receiver<String>) -> impl Stream<Item = String> {
+    // TODO: `blocking_recv` stops the whole thread until a line comes, and that thread is the
+    // one the runtime needs to run the task that sends the lines.
+    let lines = tokio_stream::iter(std::iter::from_fn(move || lines.blocking_recv()));
+    lines
+        .filter(|line| line.starts_with(PREFIX))
+        .map(|line| line[PREFIX.len()..].to_string())
+}
+
+#[tokio::main]
+async fn main() {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        for line in ["INFO start", "ERROR disk full", "INFO stop"] {
+            tx.send(line.to_string()).await.unwrap();
+        }
+    });
+    let mut errors = std::pin::pin!(error_lines(rx));
+    while let Some(error) = errors.next().await {
+        println!("error: {error}");
+    }
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+    use tokio::time::{Instant, sleep};
+
+    #[tokio::test(start_paused = true)]
+    async fn only_the_errors_come_out() {
+        let (tx, rx) = mpsc::channel(16);
+        for line in [
+            "INFO booting",
+            "ERROR disk full",
+            "WARN slow disk",
+            "ERROR network down",
+            "ERRORS are fine",
+        ] {
+            tx.send(line.to_string()).await.unwrap();
+        }
+        drop(tx);
+        let errors: Vec<String> = error_lines(rx).collect().await;
+        assert_eq!(
+            errors,
+            ["disk full", "network down"],
+            "the stream must give the lines that start with \"ERROR \", without that prefix, in \
+             the order they were sent"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_error_comes_out_when_it_is_sent() {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            tx.send("ERROR first".to_string()).await.unwrap();
+            sleep(Duration::from_millis(100)).await;
+            tx.send("INFO all good".to_string()).await.unwrap();
+            sleep(Duration::from_millis(100)).await;
+            tx.send("ERROR second".to_string()).await.unwrap();
+            // The collector stays connected for an hour before it hangs up.
+            sleep(Duration::from_secs(3600)).await;
+        });
+
+        let start = Instant::now();
+        let mut errors = std::pin::pin!(error_lines(rx));
+
+        let first = errors.next().await;
+        let at = start.elapsed();
+        assert_eq!(
+            first.as_deref(),
+            Some("first"),
+            "the first error was sent at once, but the stream gave {first:?}: a stream must \
+             wait for the next line, and end only when every sender is gone"
+        );
+        assert_eq!(
+            at,
+            Duration::ZERO,
+            "the first error was sent at once, but came out of the stream after {at:?}"
+        );
+        let second = errors.next().await;
+        let at = start.elapsed();
+        assert_eq!(
+            second.as_deref(),
+            Some("second"),
+            "the second error was sent after 200 ms, but the stream gave {second:?}"
+        );
+        assert_eq!(
+            at,
+            Duration::from_millis(200),
+            "the second error was sent after 200 ms, but came out of the stream after {at:?}: \
+             give each line as soon as it is sent, without waiting for the channel to close"
+        );
+        let end = errors.next().await;
+        let at = start.elapsed();
+        assert_eq!(end, None, "the sender is gone, so the stream must end");
+        assert_eq!(
+            at,
+            Duration::from_millis(3_600_200),
+            "the sender was dropped after 3600.2 s, so that is when the stream should end"
+        );
+    }
+}

@@ -1,0 +1,131 @@
+// stream_not_iterator
+//
+// A thermometer sends its readings as a `Stream`: values that arrive one at a time, whenever
+// the thermometer has a new one. `first_alerts` should return an alert for each of the first
+// `count` readings hotter than `limit`, and stop reading right after the last alert it needs:
+// a live thermometer never stops sending. The code reads the stream like an iterator, and
+// does not compile.
+//
+// Read the stream the async way: wait for each reading with the methods of a `StreamExt`
+// trait (or build the answer with its `filter`, `map` and `take`).
+
+use tokio_stream::Stream;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub minute: u32,
+    pub celsius: i32,
+}
+
+pub fn alert(reading: Reading) -> String {
+    format!("minute {}: {} °C", reading.minute, reading.celsius)
+}
+
+pub async fn first_alerts(
+    readings: impl Stream<Item = Reading> + Unpin,
+    limit: i32,
+    count: usize,
+) -> Vec<String> {
+    let mut alerts = Vec::new();
+    // TODO: a `for` loop cannot wait for the next reading to arrive.
+    for reading in readings {
+        if reading.celsius > limit {
+            alerts.push(alert(reading));
+            if alerts.len() == count {
+                break;
+            }
+        }
+    }
+    alerts
+}
+
+#[tokio::main]
+async fn main() {
+    let readings = [18, 31, 25, 33, 35].map(|celsius| Reading { minute: 0, celsius });
+    let readings = tokio_stream::iter(readings);
+    println!("{:?}", first_alerts(readings, 30, 2).await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+    use tokio::time::{Instant, sleep};
+    use tokio_stream::StreamExt;
+    use tokio_stream::wrappers::ReceiverStream;
+
+    /// One reading a minute: 20 °C, except at the minutes listed in `hot` (40 °C).
+    fn reading(minute: u32, hot: &[u32]) -> Reading {
+        let celsius = if hot.contains(&minute) { 40 } else { 20 };
+        Reading { minute, celsius }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hot_readings_become_alerts() {
+        let celsius = [22, 31, 30, 29, 45, 12, 33, 38];
+        let readings = (0u32..)
+            .zip(celsius)
+            .map(|(minute, celsius)| Reading { minute, celsius });
+        let alerts = first_alerts(tokio_stream::iter(readings), 30, 3).await;
+        assert_eq!(
+            alerts,
+            ["minute 1: 31 °C", "minute 4: 45 °C", "minute 6: 33 °C"],
+            "the alerts must be the first 3 readings above 30 °C, in the order they came"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reading_stops_after_the_last_alert() {
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&pulled);
+        let readings = tokio_stream::iter(0..1000).map(move |minute| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            reading(minute, &[3, 5, 8, 13])
+        });
+        let alerts = first_alerts(readings, 30, 2).await;
+        assert_eq!(
+            alerts,
+            ["minute 3: 40 °C", "minute 5: 40 °C"],
+            "the alerts must be the first 2 readings above 30 °C, in the order they came"
+        );
+        let pulled = pulled.load(Ordering::SeqCst);
+        assert_eq!(
+            pulled, 6,
+            "first_alerts took {pulled} readings from the stream, but the 2nd alert was the \
+             6th reading: stop asking the stream for more once you have `count` alerts (a live \
+             thermometer never ends, so reading it to the end waits forever)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn alerts_come_while_the_thermometer_keeps_sending() {
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            // A day of readings, one a minute.
+            for minute in 0..24 * 60 {
+                if tx.send(reading(minute, &[2, 4])).await.is_err() {
+                    return;
+                }
+                sleep(Duration::from_secs(60)).await;
+            }
+        });
+        let start = Instant::now();
+        let alerts = first_alerts(ReceiverStream::new(rx), 30, 2).await;
+        assert_eq!(
+            alerts,
+            ["minute 2: 40 °C", "minute 4: 40 °C"],
+            "the alerts must be the first 2 readings above 30 °C, in the order they came"
+        );
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(4 * 60),
+            "first_alerts returned after {:?}, but the 2nd alert came at minute 4: return as \
+             soon as you have `count` alerts, without waiting for the rest of the day's readings",
+            start.elapsed()
+        );
+    }
+}

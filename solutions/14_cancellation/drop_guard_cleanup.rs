@@ -1,0 +1,145 @@
+// drop_guard_cleanup
+//
+// `upload` sends a file in chunks of 30 ms each. Meanwhile a reporter task writes the progress
+// in the log every 100 ms, and at the end `upload` tells the reporter to stop.
+//
+// But the caller may cancel an upload: wrap it in a `timeout`, race it in a `select!`, or abort
+// its task. A cancelled future simply stops at the `.await` where it was waiting and is
+// dropped: the code after that `.await` never runs, the line that stops the reporter included,
+// and the reporter goes on reporting forever.
+//
+// Make sure the reporter stops whenever `upload` stops: done, timed out or aborted. (A spawned
+// task is not cancelled along with the code that spawned it.)
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::sleep;
+use tokio_util::sync::CancellationToken;
+
+pub type Log = Arc<Mutex<Vec<String>>>;
+
+/// Every 100 ms, writes how many chunks are sent, until `stop` is cancelled.
+async fn report_progress(stop: CancellationToken, sent: Arc<AtomicU32>, total: u32, log: Log) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = sleep(Duration::from_millis(100)) => {
+                let sent = sent.load(Ordering::SeqCst);
+                log.lock().unwrap().push(format!("{sent}/{total} chunks sent"));
+            }
+        }
+    }
+}
+
+async fn send_chunk() {
+    sleep(Duration::from_millis(30)).await;
+}
+
+/// Sends `chunks` chunks and returns how many were sent.
+pub async fn upload(chunks: u32, log: Log) -> u32 {
+    let stop = CancellationToken::new();
+    let sent = Arc::new(AtomicU32::new(0));
+    tokio::spawn(report_progress(
+        stop.clone(),
+        Arc::clone(&sent),
+        chunks,
+        log,
+    ));
+    // Cancels `stop` when it is dropped: at the end of this function, or wherever the upload
+    // is cancelled, since dropping a future drops its local variables.
+    let _stop_reporter = stop.drop_guard();
+
+    for _ in 0..chunks {
+        send_chunk().await;
+        sent.fetch_add(1, Ordering::SeqCst);
+    }
+
+    sent.load(Ordering::SeqCst)
+}
+
+#[tokio::main]
+async fn main() {
+    let log = Log::default();
+    let sent = upload(12, Arc::clone(&log)).await;
+    println!("sent {sent} chunks");
+    for line in log.lock().unwrap().iter() {
+        println!("{line}");
+    }
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::timeout;
+
+    fn reports(log: &Log) -> usize {
+        log.lock().unwrap().len()
+    }
+
+    /// Waits a second, then checks that the reporter wrote nothing more.
+    async fn assert_quiet(log: &Log, how: &str) {
+        let before = reports(log);
+        sleep(Duration::from_secs(1)).await;
+        let after = reports(log);
+        assert_eq!(
+            after,
+            before,
+            "the upload {how}, but its reporter went on writing ({} more reports in the next \
+             second): make the reporter stop whenever `upload` stops, even when it is cancelled \
+             at an `.await` and the rest of its code never runs (what runs when a value is \
+             dropped?)",
+            after - before
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_finished_upload_stops_its_reporter() {
+        let log = Log::default();
+        let sent = upload(9, Arc::clone(&log)).await;
+        assert_eq!(sent, 9, "all 9 chunks should be sent");
+        assert_eq!(
+            log.lock().unwrap().as_slice(),
+            ["3/9 chunks sent", "6/9 chunks sent"],
+            "while the 9 chunks are sent (270 ms), the reporter should write the progress every \
+             100 ms: stop it when the upload stops, not before"
+        );
+        assert_quiet(&log, "finished").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timed_out_upload_stops_its_reporter() {
+        let log = Log::default();
+        let result = timeout(Duration::from_millis(250), upload(100, Arc::clone(&log))).await;
+        assert!(result.is_err(), "100 chunks cannot be sent in 250 ms");
+        assert_eq!(
+            reports(&log),
+            2,
+            "in 250 ms the reporter should have written the progress twice: stop it when the \
+             upload stops, not before"
+        );
+        assert_quiet(&log, "was cancelled by a timeout").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_aborted_upload_stops_its_reporter() {
+        let log = Log::default();
+        let task = tokio::spawn(upload(100, Arc::clone(&log)));
+        sleep(Duration::from_millis(250)).await;
+        task.abort();
+        let outcome = task.await;
+        assert!(
+            outcome.is_err_and(|err| err.is_cancelled()),
+            "the upload task was aborted, so awaiting it must report a cancelled task"
+        );
+        assert_eq!(
+            reports(&log),
+            2,
+            "in 250 ms the reporter should have written the progress twice: stop it when the \
+             upload stops, not before"
+        );
+        assert_quiet(&log, "task was aborted").await;
+    }
+}

@@ -1,0 +1,121 @@
+// select_loop_lost_line
+//
+// `serve` reads commands from a client connection, one per line, and while it waits it sends
+// a heartbeat every 100 ms (here it just counts the beats). It runs a `tokio::select!` in a
+// loop: one branch reads the next line, the other waits for the next beat.
+//
+// It works while every line arrives in one piece. But when a client sends half a line and the
+// rest only after a beat, the first half disappears: "PUT alpha=1" arrives as "pha=1".
+//
+// Make `serve` keep every line whole, however it is split, without missing a beat.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+pub const BEAT: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Default)]
+pub struct Session {
+    pub commands: Vec<String>,
+    pub beats: u32,
+}
+
+pub async fn serve(conn: impl AsyncRead + Unpin) -> Session {
+    // `Lines` keeps its buffer between calls: `next_line` is cancel safe, so a half-read line
+    // waits there for the next turn of the loop.
+    let mut lines = BufReader::new(conn).lines();
+    let mut heartbeat = tokio::time::interval(BEAT);
+    let mut session = Session::default();
+    loop {
+        tokio::select! {
+            line = lines.next_line() => match line {
+                Ok(Some(line)) => session.commands.push(line),
+                Ok(None) | Err(_) => break,
+            },
+            _ = heartbeat.tick() => session.beats += 1,
+        }
+    }
+    session
+}
+
+#[tokio::main]
+async fn main() {
+    let commands: &[u8] = b"PUT alpha=1\nGET alpha\n";
+    println!("{:?}", serve(commands).await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncWriteExt, DuplexStream, duplex};
+    use tokio::time::sleep;
+
+    /// Runs `serve` on one end of an in-memory connection while `client` writes to the other
+    /// end; the connection closes when `client` returns.
+    async fn session_with(client: impl AsyncFnOnce(&mut DuplexStream)) -> Session {
+        let (mut client_end, server_end) = duplex(1024);
+        let client = async move {
+            client(&mut client_end).await;
+            drop(client_end);
+        };
+        let (session, ()) = tokio::join!(serve(server_end), client);
+        session
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn whole_lines_become_commands() {
+        let session = session_with(async |conn| {
+            conn.write_all(b"PUT alpha=1\nGET alpha\n").await.unwrap();
+            conn.write_all(b"DEL alpha\n").await.unwrap();
+        })
+        .await;
+        assert_eq!(
+            session.commands,
+            ["PUT alpha=1", "GET alpha", "DEL alpha"],
+            "every line sent must become one command, without its newline"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_cut_by_a_heartbeat_stays_whole() {
+        let session = session_with(async |conn| {
+            conn.write_all(b"PUT al").await.unwrap();
+            // A beat falls between the two halves of the line.
+            sleep(Duration::from_millis(150)).await;
+            conn.write_all(b"pha=1\nGET alpha\n").await.unwrap();
+        })
+        .await;
+        assert_eq!(
+            session.commands,
+            ["PUT alpha=1", "GET alpha"],
+            "\"PUT al\" and then, after a heartbeat, \"pha=1\\n\" must make one command \
+             \"PUT alpha=1\": when the heartbeat branch wins, `select!` drops the read future, \
+             and whatever that future had read so far is dropped with it. Read the lines with \
+             something that keeps a half-read line between turns of the loop"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_heartbeat_goes_on_while_a_line_trickles_in() {
+        let session = session_with(async |conn| {
+            for part in [&b"SHU"[..], b"TD", b"OWN", b" now\n"] {
+                conn.write_all(part).await.unwrap();
+                sleep(Duration::from_millis(120)).await;
+            }
+        })
+        .await;
+        assert_eq!(
+            session.commands,
+            ["SHUTDOWN now"],
+            "a line sent in 4 parts, with heartbeats in between, must make one command: the \
+             parts a dropped read future had read must not be lost"
+        );
+        assert_eq!(
+            session.beats, 5,
+            "the session was open for 480 ms, so it should have beaten 5 times (at 0, 100, \
+             200, 300 and 400 ms): keep the heartbeat going while a line is on its way"
+        );
+    }
+}

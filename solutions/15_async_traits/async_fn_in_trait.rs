@@ -1,0 +1,142 @@
+// async_fn_in_trait
+//
+// A shop compares prices from several sources, all behind the `PriceSource` trait. A `Fixed`
+// source knows its price at once, but an `Exchange` has to ask a server and wait for the
+// answer, so its `price` is an `async fn`. That does not match the trait, and the code does not
+// compile.
+//
+// Let every price source wait if it needs to: make `price` an async method of the trait. Then
+// make `best_price` ask both sources at the same time, and keep `best_price` generic.
+
+use std::time::Duration;
+
+use tokio::time::sleep;
+
+trait PriceSource {
+    /// Each impl may wait (or not): callers always `.await` the price.
+    async fn price(&self, item: &str) -> u32;
+}
+
+/// The same price for every item, known at once.
+pub struct Fixed(pub u32);
+
+impl PriceSource for Fixed {
+    async fn price(&self, _item: &str) -> u32 {
+        self.0
+    }
+}
+
+/// Asks a server, which answers after `delay`: 10 per letter of the item's name, plus `fee`.
+pub struct Exchange {
+    pub delay: Duration,
+    pub fee: u32,
+}
+
+impl PriceSource for Exchange {
+    async fn price(&self, item: &str) -> u32 {
+        sleep(self.delay).await;
+        10 * item.len() as u32 + self.fee
+    }
+}
+
+/// The lower of the prices of `a` and `b`, asked from both at the same time.
+async fn best_price(a: &impl PriceSource, b: &impl PriceSource, item: &str) -> u32 {
+    let (first, second) = tokio::join!(a.price(item), b.price(item));
+    first.min(second)
+}
+
+#[tokio::main]
+async fn main() {
+    let exchange = Exchange {
+        delay: Duration::from_millis(50),
+        fee: 3,
+    };
+    println!("{}", best_price(&Fixed(100), &exchange, "pear").await);
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tokio::time::Instant;
+
+    fn exchange(ms: u64, fee: u32) -> Exchange {
+        Exchange {
+            delay: Duration::from_millis(ms),
+            fee,
+        }
+    }
+
+    /// A price source written for these tests: it counts the questions it gets and answers
+    /// after 70 ms.
+    #[derive(Default)]
+    struct Auction {
+        asked: AtomicU32,
+    }
+
+    impl PriceSource for Auction {
+        async fn price(&self, _item: &str) -> u32 {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            sleep(Duration::from_millis(70)).await;
+            42
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_lower_price_wins() {
+        assert_eq!(best_price(&Fixed(30), &Fixed(20), "tea").await, 20);
+        assert_eq!(best_price(&Fixed(30), &exchange(10, 0), "tea").await, 30);
+        assert_eq!(best_price(&exchange(10, 5), &Fixed(60), "kiwi").await, 45);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_exchange_waits_for_its_server() {
+        let start = Instant::now();
+        let price = exchange(150, 2).price("plum").await;
+        assert_eq!(price, 42, "\"plum\" has 4 letters: 10 x 4 plus a fee of 2");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(150),
+            "the exchange should answer when its server does, after 150 ms, without blocking \
+             the thread (use tokio's sleep, and await it)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn both_sources_are_asked_at_the_same_time() {
+        let start = Instant::now();
+        let best = best_price(&exchange(100, 9), &exchange(200, 1), "fig").await;
+        assert_eq!(best, 31, "the cheaper exchange asks 10 x 3 + 1 for \"fig\"");
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(200),
+            "best_price took {took:?}, but the slower exchange needs 200 ms to answer: wait for \
+             both prices"
+        );
+        assert_eq!(
+            took,
+            Duration::from_millis(200),
+            "best_price took {took:?}, but the slower exchange answers in 200 ms: ask both at \
+             the same time instead of one after the other"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn any_async_price_source_works() {
+        let auction = Auction::default();
+        let start = Instant::now();
+        let best = best_price(&Fixed(50), &auction, "rice").await;
+        assert_eq!(best, 42, "the auction's 42 is lower than 50");
+        assert_eq!(
+            auction.asked.load(Ordering::SeqCst),
+            1,
+            "ask each source once"
+        );
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(70),
+            "the auction answers after 70 ms, and the fixed price at once"
+        );
+    }
+}

@@ -1,0 +1,167 @@
+// dyn_async_trait
+//
+// Alerts go out through several kinds of notifier (e-mail, chat, ...), each a type that
+// implements `Notifier`. The dispatcher keeps them all in one list of trait objects,
+// `Vec<Box<dyn Notifier + Send + Sync>>`, and runs as a background task that sends every alert
+// through all the notifiers at the same time.
+//
+// It does not compile (E0038): `Notifier` cannot be made into a `dyn Notifier`, because its
+// method is `async`. Every `async fn` returns a future of its own, unnamed type, and a call
+// through `dyn Notifier` must know what type it gets back.
+//
+// Keep the list of boxed notifiers and the background task. Give `notify` one return type that
+// fits every notifier: a boxed future.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::sleep;
+
+/// The one future type of every notifier: on the heap, `Send` so that the dispatcher task can
+/// move between threads, and borrowing `self` and the alert for `'a`.
+pub type Notify<'a> = Pin<Box<dyn Future<Output = String> + Send + 'a>>;
+
+pub trait Notifier {
+    fn notify<'a>(&'a self, alert: &'a str) -> Notify<'a>;
+}
+
+pub struct Email {
+    pub to: String,
+    pub latency: Duration,
+}
+
+impl Notifier for Email {
+    fn notify<'a>(&'a self, alert: &'a str) -> Notify<'a> {
+        Box::pin(async move {
+            sleep(self.latency).await;
+            format!("mail to {}: {alert}", self.to)
+        })
+    }
+}
+
+pub struct Chat {
+    pub room: String,
+    pub latency: Duration,
+}
+
+impl Notifier for Chat {
+    fn notify<'a>(&'a self, alert: &'a str) -> Notify<'a> {
+        Box::pin(async move {
+            sleep(self.latency).await;
+            format!("#{}: {alert}", self.room)
+        })
+    }
+}
+
+pub type Notifiers = Vec<Box<dyn Notifier + Send + Sync>>;
+
+/// Sends each alert through every notifier, all at the same time, until the channel closes;
+/// then returns every notifier's receipt, in order.
+pub fn start_dispatcher(
+    notifiers: Notifiers,
+    mut alerts: mpsc::Receiver<String>,
+) -> JoinHandle<Vec<String>> {
+    tokio::spawn(async move {
+        let mut receipts = Vec::new();
+        while let Some(alert) = alerts.recv().await {
+            let sends = notifiers.iter().map(|notifier| notifier.notify(&alert));
+            receipts.extend(join_all(sends).await);
+        }
+        receipts
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let notifiers: Notifiers = vec![
+        Box::new(Email {
+            to: "oncall@example.com".to_string(),
+            latency: Duration::from_millis(40),
+        }),
+        Box::new(Chat {
+            room: "ops".to_string(),
+            latency: Duration::from_millis(10),
+        }),
+    ];
+    let (tx, rx) = mpsc::channel(8);
+    let dispatcher = start_dispatcher(notifiers, rx);
+    tx.send("disk full".to_string()).await.unwrap();
+    drop(tx);
+    for receipt in dispatcher.await.unwrap() {
+        println!("{receipt}");
+    }
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    fn email(to: &str, ms: u64) -> Box<Email> {
+        Box::new(Email {
+            to: to.to_string(),
+            latency: Duration::from_millis(ms),
+        })
+    }
+
+    fn chat(room: &str, ms: u64) -> Box<Chat> {
+        Box::new(Chat {
+            room: room.to_string(),
+            latency: Duration::from_millis(ms),
+        })
+    }
+
+    async fn dispatch(notifiers: Notifiers, alerts: &[&str]) -> Vec<String> {
+        let (tx, rx) = mpsc::channel(8);
+        let dispatcher = start_dispatcher(notifiers, rx);
+        for alert in alerts {
+            tx.send(alert.to_string()).await.unwrap();
+        }
+        drop(tx);
+        dispatcher.await.expect("the dispatcher task failed")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_alert_goes_through_every_notifier() {
+        let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
+        let receipts = dispatch(notifiers, &["disk full", "cpu hot"]).await;
+        assert_eq!(
+            receipts,
+            [
+                "mail to ann@example.com: disk full",
+                "#ops: disk full",
+                "mail to ann@example.com: cpu hot",
+                "#ops: cpu hot",
+            ],
+            "each alert must go through every notifier, in the order of the list"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_notifiers_of_one_alert_run_together() {
+        let notifiers: Notifiers = vec![
+            chat("ops", 30),
+            email("ann@example.com", 100),
+            email("bob@example.com", 60),
+            chat("dev", 80),
+        ];
+        let start = Instant::now();
+        let receipts = dispatch(notifiers, &["disk full", "cpu hot"]).await;
+        assert_eq!(
+            receipts.len(),
+            8,
+            "2 alerts through 4 notifiers make 8 receipts"
+        );
+        let took = start.elapsed();
+        assert_eq!(
+            took,
+            Duration::from_millis(200),
+            "2 alerts took {took:?}: the slowest notifier takes 100 ms, and the notifiers of one \
+             alert should all run at the same time"
+        );
+    }
+}
