@@ -28,6 +28,9 @@ Restore it (e.g. `git checkout -- exercises`): async-lings watches it again as s
 
 const EXERCISES_BACK: &str = "The exercises folder is back: watching it again.";
 
+/// How long a restored `exercises/` folder must be quiet before it is checked.
+const RESTORE_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// The scroll a key asks for outside the list.
 fn scroll_of(key: Key) -> Option<Scroll> {
     Some(match key {
@@ -237,10 +240,15 @@ impl<'a> Session<'a> {
         }
         self.invalidate();
         self.dismiss();
+        self.check_after(GRACE);
+    }
+
+    /// Checks the current exercise once nothing has changed for `quiet`.
+    fn check_after(&mut self, quiet: std::time::Duration) {
         self.saves += 1;
         let (tx, save) = (self.tx.clone(), self.saves);
         tokio::spawn(async move {
-            tokio::time::sleep(GRACE).await;
+            tokio::time::sleep(quiet).await;
             let _ = tx.send(Event::Settled(save));
         });
     }
@@ -264,7 +272,9 @@ impl<'a> Session<'a> {
                 .notice(format!("error: {error:#}\n{NO_WATCHER}"));
             return;
         }
-        self.start_check();
+        // A restore (`git checkout`, a copy) writes the files after the folder: give it time to
+        // finish before cargo reads them.
+        self.check_after(RESTORE_GRACE);
         if std::mem::take(&mut self.exercises_gone) {
             self.screen.notice(EXERCISES_BACK.to_owned());
         }
