@@ -24,6 +24,20 @@ pub(super) fn after_spawn() {
     }
 }
 
+#[cfg(target_os = "linux")]
+thread_local! {
+    /// Called by the next sweep on this thread, between its two reads (our children, the live runs).
+    static DURING_SWEEP: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
+}
+
+/// Called by a sweep between its two reads.
+#[cfg(target_os = "linux")]
+pub(super) fn during_sweep() {
+    if let Some(hook) = DURING_SWEEP.with(|h| h.borrow_mut().take()) {
+        hook();
+    }
+}
+
 #[cfg(unix)]
 fn sh(script: &str) -> Command {
     let mut command = Command::new("sh");
@@ -353,4 +367,41 @@ fn an_escaped_orphan_dies_with_its_run_and_only_with_its_own() {
         !alive(b_escaped),
         "run B's escaped process {b_escaped} survived it"
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_run_that_starts_during_another_runs_sweep_is_left_alone() {
+    // Run B starts, and its process is running, while run A's sweep is between its two reads.
+    let b_cancel = Cancel::default();
+    let canceller = b_cancel.clone();
+    let b_thread = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&b_thread);
+    DURING_SWEEP.with(|hook| {
+        *hook.borrow_mut() = Some(Box::new(move || {
+            let (ready_tx, ready) = std::sync::mpsc::channel();
+            let mut limits = limits(120_000, 1024);
+            limits.on_line = Some(Arc::new(move |line: &[u8]| {
+                if line == b"ready" {
+                    let _ = ready_tx.send(());
+                }
+            }));
+            let b =
+                thread::spawn(move || run(child("out:ready;sleep:600000"), &limits, &canceller));
+            *slot.lock().unwrap() = Some(b);
+            ready.recv_timeout(Duration::from_secs(60)).unwrap();
+        }));
+    });
+    let a = run(child("exit:0"), &limits(60_000, 1024), &Cancel::default()).unwrap();
+    assert_eq!(a.exit, Exit::Code(0));
+    let b = b_thread.lock().unwrap().take().expect("run A swept");
+    b_cancel.cancel();
+    match b.join().unwrap() {
+        Ok(b) => assert_eq!(
+            b.exit,
+            Exit::Cancelled,
+            "run A's sweep killed run B's process"
+        ),
+        Err(e) => panic!("run A's sweep took run B's process: {e:#}"),
+    }
 }
