@@ -26,7 +26,7 @@ pub(super) fn after_spawn() {
 
 #[cfg(target_os = "linux")]
 thread_local! {
-    /// Called by the next sweep on this thread, between its two reads (our children, the live runs).
+    /// Called by the next sweep on this thread, between its two reads (children, live runs).
     static DURING_SWEEP: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
 }
 
@@ -152,6 +152,7 @@ fn a_process_that_asks_to_leave_the_job_dies_with_the_run() {
     assert_eq!(done.exit, Exit::Code(7));
     let text = printed(&done);
     assert!(text.starts_with("breakaway refused: "), "{text}");
+    // It started (detached, in a group of its own) all the same.
     grandchild_pid(&text);
     assert_complete(&text);
     assert!(text.ends_with("done\n"), "{text}");
