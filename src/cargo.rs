@@ -99,6 +99,14 @@ impl Workspace {
         Ok(Workspace { bins })
     }
 
+    /// A workspace with no bins, made without cargo: for the tests of what never builds.
+    #[cfg(test)]
+    pub fn without_bins() -> Self {
+        Workspace {
+            bins: HashMap::new(),
+        }
+    }
+
     pub fn bins(&self) -> impl Iterator<Item = (&String, &Bin)> {
         self.bins.iter()
     }

@@ -123,6 +123,18 @@ fn unknown_field_is_refused_at_its_place() {
     assert!(err.contains("info.toml:17:1"), "{err}");
 }
 
+/// An info.toml saved with CRLF line endings (an editor on Windows, a checkout with autocrlf).
+#[test]
+fn crlf_line_endings_read_alike_and_place_errors_alike() {
+    let crlf = TWO.replace('\n', "\r\n");
+    let dir = course_with(&crlf);
+    let course = Course::load(dir.path(), Files::MustExist).unwrap();
+    assert_eq!(course.welcome_message, "hi");
+    assert_eq!(course.exercises.len(), 2);
+    let err = load_err(&crlf.replace("clippy = true", "clipy = true"));
+    assert!(err.contains("info.toml:17:1"), "{err}");
+}
+
 #[test]
 fn duplicate_names_are_refused() {
     let err = load_err(&TWO.replace("name = \"b\"", "name = \"a\""));
@@ -158,13 +170,17 @@ fn missing_files_are_named() {
         "{:#}",
         Course::load(dir.path(), Files::MustExist).unwrap_err()
     );
+    // In the platform's form: `exercises\lesson\b.rs` on Windows.
+    let path = |parts: &[&str]| parts.iter().collect::<PathBuf>().display().to_string();
+    let exercise = path(&["exercises", "lesson", "b.rs"]);
     assert!(
-        err.contains("exercise file exercises/lesson/b.rs is missing"),
+        err.contains(&format!("exercise file {exercise} is missing")),
         "{err}"
     );
     assert!(err.contains("async-lings reset b"), "{err}");
+    let solution = path(&["solutions", "lesson", "a.rs"]);
     assert!(
-        err.contains("solution file solutions/lesson/a.rs is missing"),
+        err.contains(&format!("solution file {solution} is missing")),
         "{err}"
     );
     // reset must still be able to load the course to restore the exercise file.

@@ -68,6 +68,12 @@ impl Run {
         let _one_at_a_time = SWEEPING.lock().unwrap_or_else(|e| e.into_inner());
         let us = getpgrp().as_raw();
         for _ in 0..MAX_ROUNDS {
+            // Our children first, then the live runs: a child listed here was started by a run
+            // that was registered before (or by no run). The other way round, a run that starts
+            // in between would be missing from `runs`, and its process killed as a dead run's.
+            let children = children();
+            #[cfg(test)]
+            super::tests::during_sweep();
             let (leaders, runs, spawning) = {
                 let live = live();
                 let leaders: Vec<i32> = live.iter().filter_map(|(_, pid)| *pid).collect();
@@ -76,7 +82,7 @@ impl Run {
                 (leaders, runs, spawning)
             };
             let mut killed = Vec::new();
-            for pid in children().into_iter().filter(|pid| !leaders.contains(pid)) {
+            for pid in children.into_iter().filter(|pid| !leaders.contains(pid)) {
                 let Some((zombie, group)) = stat(pid) else {
                     continue;
                 };

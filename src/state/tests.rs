@@ -117,6 +117,22 @@ fn what_another_process_recorded_survives_a_save() {
     assert_eq!(fine(&course).done, vec![true, false, true]);
 }
 
+/// A FIFO, which would block a read forever.
+#[cfg(unix)]
+fn not_a_regular_file(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Windows has no FIFO a path can name: a folder.
+#[cfg(windows)]
+fn not_a_regular_file(path: &std::path::Path) {
+    fs::create_dir(path).unwrap();
+}
+
 #[test]
 fn unreadable_state_files_are_set_aside() {
     let (dir, course) = course(&["a"]);
@@ -129,19 +145,14 @@ fn unreadable_state_files_are_set_aside() {
     assert_eq!(why, "it is not UTF-8 text");
     assert_eq!(fs::read(&backup).unwrap(), b"current = \"a\"\n\xff\xfe\n");
 
-    // A FIFO would block a read forever.
-    let status = std::process::Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    not_a_regular_file(&path);
     let Loaded::Rebuilt {
         why,
         backup: second,
         ..
     } = State::load(&course).unwrap()
     else {
-        panic!("a FIFO must be set aside");
+        panic!("what is not a regular file must be set aside");
     };
     assert_eq!(why, "it is not a regular file");
     assert!(!path.exists());

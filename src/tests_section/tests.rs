@@ -110,3 +110,34 @@ fn test_names_are_the_functions_under_test_attributes() {
     let plain = "#[cfg(test)]\nmod tests {\n    #[test]\n    #[should_panic]\n    fn one() {}\n    fn helper() {}\n}\n";
     assert_eq!(test_names(plain), ["one"]);
 }
+
+/// An editor on Windows may save the whole file with CRLF line endings, and a course checked out
+/// there may ship its files so: neither is a change, and lines are still counted right.
+#[test]
+fn files_saved_with_crlf_line_endings_work() {
+    let crlf = |text: &str| text.replace('\n', "\r\n");
+    let mine = crlf(&learner(
+        "pub fn add(a: u32, b: u32) -> u32 { a + b }",
+        shipped_tests(),
+    ));
+    assert_eq!(section(&mine).map(|(line, _)| line), Some(2));
+    assert_eq!(first_change(SHIPPED, &mine, Editable::Nothing), None);
+    assert_eq!(first_change(&crlf(SHIPPED), &mine, Editable::Nothing), None);
+    let lf = learner("fn x() {}", shipped_tests());
+    assert_eq!(first_change(&crlf(SHIPPED), &lf, Editable::Nothing), None);
+    assert_eq!(test_names(&mine), ["adds", "adds_zero"]);
+    // Line 1 holds the code, line 2 the marker; the changed line is line 9, shown without its `\r`.
+    let changed = crlf(&learner(
+        "fn x() {}",
+        &shipped_tests().replace("1 + 2 // is 3", "anything"),
+    ));
+    for shipped in [SHIPPED.to_owned(), crlf(SHIPPED)] {
+        assert_eq!(
+            first_change(&shipped, &changed, Editable::Attributes),
+            Some(Change::Line {
+                line: 9,
+                shipped: "assert_eq!(add(1, 2), 3, \"1 + 2 // is 3\");".to_owned()
+            })
+        );
+    }
+}

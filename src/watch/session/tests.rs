@@ -51,14 +51,15 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Runs `test` on a session over a copy of the basic fixture course, inside a runtime (the
-/// session spawns its grace timers there).
+/// session spawns its grace timers there). A check it starts fails at once: no bin is known.
 fn with_session(test: impl FnOnce(&mut Session<'_>, &Output)) {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic");
     copy_dir(&fixtures, dir.path());
     let course = Course::load(dir.path(), Files::MayBeMissing).unwrap();
     let mut app = App::new(course, Cancel::default()).unwrap();
-    let workspace = Arc::new(Workspace::load(dir.path(), &app.cancel).unwrap());
+    // The checks these tests start are never waited for: no cargo needed (wine has none).
+    let workspace = Arc::new(Workspace::without_bins());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
