@@ -350,6 +350,7 @@ impl<'a> Checker<'a> {
                 }
             }
             (Exit::Code(0), _) => Verdict::Passed,
+            (Exit::Code(code), _) if process::crash_code(code).is_some() => Verdict::Crashed(code),
             (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
             (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(&output)),
             (Exit::Signal(signal), _) => Verdict::Crashed(signal),

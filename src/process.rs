@@ -351,6 +351,12 @@ fn spawn_error(error: io::Error, program: &str) -> anyhow::Error {
     }
 }
 
+/// Exit codes are never crashes on Unix: a crash is a signal.
+#[cfg(unix)]
+pub fn crash_code(_: i32) -> Option<i32> {
+    None
+}
+
 /// A readable name for a signal number, e.g. `SIGSEGV`.
 #[cfg(unix)]
 pub fn signal_name(signal: i32) -> String {
@@ -362,7 +368,19 @@ pub fn signal_name(signal: i32) -> String {
 /// Windows has no signals: a crash is an exit code. Kept so that the callers need no `cfg`.
 #[cfg(not(unix))]
 pub fn signal_name(signal: i32) -> String {
-    format!("signal {signal}")
+    let code = signal.cast_unsigned();
+    match code {
+        0xC000_0005 => "STATUS_ACCESS_VIOLATION".to_owned(),
+        0xC000_00FD => "STATUS_STACK_OVERFLOW".to_owned(),
+        0xC000_0409 => "STATUS_STACK_BUFFER_OVERRUN, an abort".to_owned(),
+        _ => format!("exit code {code:#010X}"),
+    }
+}
+
+/// On Windows a crash is an exit code with the NTSTATUS error bits set (0xC0000000).
+#[cfg(not(unix))]
+pub fn crash_code(code: i32) -> Option<i32> {
+    (code.cast_unsigned() >= 0xC000_0000).then_some(code)
 }
 
 #[cfg(test)]

@@ -216,7 +216,19 @@ fn a_crash_is_reported() {
     }
     // `abort` is a fast fail: the exit code is the exception's, STATUS_STACK_BUFFER_OVERRUN.
     #[cfg(windows)]
-    assert_eq!(done.exit, Exit::Code(0xC000_0409_u32 as i32));
+    {
+        assert_eq!(done.exit, Exit::Code(0xC000_0409_u32 as i32));
+        // The checker reports that code as the crash it is, by its name.
+        assert_eq!(
+            crash_code(0xC000_0409_u32 as i32),
+            Some(0xC000_0409_u32 as i32)
+        );
+        assert_eq!(crash_code(101), None);
+        assert_eq!(
+            signal_name(0xC000_0409_u32 as i32),
+            "STATUS_STACK_BUFFER_OVERRUN, an abort"
+        );
+    }
     assert_eq!(printed(&done), "before\n");
 }
 
