@@ -46,12 +46,13 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
     use std::pin::Pin;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncReadExt, DuplexStream};
+    use tokio::io::{AsyncReadExt, AsyncWrite, BufWriter, DuplexStream};
     use tokio::time::timeout;
 
     /// The connection: counts the writes that reach it.

@@ -33,7 +33,7 @@ async fn main() {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, DuplexStream};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
     use tokio::time::{Instant, sleep};
 
     /// Sends the greeting in `pieces`, 10 ms apart, then waits for the client's command and

@@ -62,8 +62,8 @@ mod tests {
     use std::net::SocketAddr;
     use std::time::Duration;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-    use tokio::net::TcpStream;
     use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
     use tokio::time::timeout;
 
     /// Hang guard only: on loopback, every answer comes in far less than this.
