@@ -1,0 +1,185 @@
+// bufwriter_flush
+//
+// `send_batch` sends a batch of log lines to a collector, over a connection that stays open: one
+// batch now, the next one later. The connection is wrapped in a `BufWriter`, so that a batch of
+// many short lines goes out in a few large writes instead of one small write per line. But the
+// collector never gets anything: the tests wait for the lines, then give up.
+//
+// A `BufWriter` keeps what you write in memory until its buffer is full or until you flush it.
+// Make every batch reach the collector before `send_batch` returns. Keep the connection usable
+// for the next batch, and keep the batching: a batch must not go out one write per line.
+
+use std::io;
+
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+
+/// Sends `lines` to the collector, one line each, and returns once they have been handed over
+/// to the connection.
+pub async fn send_batch<W: AsyncWrite + Unpin>(
+    out: &mut BufWriter<W>,
+    lines: &[&str],
+) -> io::Result<()> {
+    for line in lines {
+        out.write_all(line.as_bytes()).await?;
+        out.write_all(b"\n").await?;
+    }
+    // TODO: the lines are in the BufWriter's memory, not on the connection.
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    use tokio::io::AsyncReadExt;
+    let (connection, mut collector) = tokio::io::duplex(1024);
+    let mut out = BufWriter::new(connection);
+    send_batch(&mut out, &["boot", "ready"]).await.unwrap();
+
+    let mut received = [0u8; 64];
+    let wait = std::time::Duration::from_secs(1);
+    match tokio::time::timeout(wait, collector.read(&mut received)).await {
+        Ok(Ok(n)) => print!("{}", String::from_utf8_lossy(&received[..n])),
+        _ => println!("the collector got nothing"),
+    }
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWrite, BufWriter, DuplexStream};
+    use tokio::time::timeout;
+
+    /// The connection: counts the writes that reach it.
+    struct Connection {
+        inner: DuplexStream,
+        writes: Arc<AtomicUsize>,
+    }
+
+    impl AsyncWrite for Connection {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+            if let Poll::Ready(Ok(n)) = poll
+                && n > 0
+            {
+                self.writes.fetch_add(1, Ordering::SeqCst);
+            }
+            poll
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
+
+    fn connect() -> (BufWriter<Connection>, DuplexStream, Arc<AtomicUsize>) {
+        let (inner, collector) = tokio::io::duplex(64 * 1024);
+        let writes = Arc::new(AtomicUsize::new(0));
+        let connection = Connection {
+            inner,
+            writes: Arc::clone(&writes),
+        };
+        (BufWriter::new(connection), collector, writes)
+    }
+
+    /// What the collector receives within a second (of the test's paused clock).
+    async fn collect(collector: &mut DuplexStream, expected: usize) -> String {
+        let mut received = vec![0u8; expected];
+        let mut got = 0;
+        while got < expected {
+            match timeout(Duration::from_secs(1), collector.read(&mut received[got..])).await {
+                Ok(Ok(0)) | Err(_) => break,
+                Ok(Ok(n)) => got += n,
+                Ok(Err(e)) => panic!("the collector could not read: {e}"),
+            }
+        }
+        String::from_utf8_lossy(&received[..got]).into_owned()
+    }
+
+    async fn send_and_check(
+        out: &mut BufWriter<Connection>,
+        collector: &mut DuplexStream,
+        lines: &[&str],
+        which: &str,
+    ) {
+        if let Err(e) = send_batch(out, lines).await {
+            panic!(
+                "sending the {which} batch failed: {e}. Is the connection still open? \
+                 `shutdown()` flushes, but it also closes the connection for good; `flush()` \
+                 only sends what is buffered"
+            );
+        }
+        let expected: String = lines.iter().map(|line| format!("{line}\n")).collect();
+        let received = collect(collector, expected.len()).await;
+        assert!(
+            received.len() == expected.len(),
+            "send_batch has returned and the connection is still open, but the collector got \
+             only {} of the {} bytes of the {which} batch: the rest is still in the BufWriter's \
+             buffer. Flush it before returning (dropping the BufWriter does not send the \
+             buffer, and it is not yours to drop)",
+            received.len(),
+            expected.len()
+        );
+        assert!(
+            received == expected,
+            "the collector got the {which} batch wrong: the lines must arrive as they were \
+             given, each followed by a newline"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_batch_arrives_before_send_batch_returns() {
+        let (mut out, mut collector, _) = connect();
+        send_and_check(&mut out, &mut collector, &["boot", "disk ok"], "first").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_connection_stays_open_for_the_next_batch() {
+        let (mut out, mut collector, _) = connect();
+        send_and_check(&mut out, &mut collector, &["login alice"], "first").await;
+        send_and_check(
+            &mut out,
+            &mut collector,
+            &["logout alice", "idle"],
+            "second",
+        )
+        .await;
+        send_and_check(&mut out, &mut collector, &["shutdown"], "third").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_goes_out_in_a_few_writes() {
+        let (mut out, mut collector, writes) = connect();
+        let lines: Vec<String> = (1..=200).map(|n| format!("event number {n}")).collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        send_and_check(&mut out, &mut collector, &lines, "200-line").await;
+        let writes = writes.load(Ordering::SeqCst);
+        assert!(
+            writes <= 2,
+            "the 200 lines reached the connection in {writes} writes. A BufWriter sends them \
+             together when you flush once, after the whole batch; flushing after every line (or \
+             writing past the BufWriter) sends each one on its own"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_bigger_than_the_buffer() {
+        let (mut out, mut collector, _) = connect();
+        let line = "x".repeat(999);
+        let lines = vec![line.as_str(); 30];
+        send_and_check(&mut out, &mut collector, &lines, "30 KB").await;
+    }
+}

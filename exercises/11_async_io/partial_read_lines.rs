@@ -1,0 +1,199 @@
+// partial_read_lines
+//
+// `count_words` is a tiny server: for every line a client sends, it answers with the number of
+// words in that line, on a line of its own. Tried by hand it seems to work, but the tests' client
+// sends its lines the way a network delivers them: one line may arrive in several pieces, and
+// several lines may arrive together. Then the counts come out wrong.
+//
+// A `read` returns whatever bytes have arrived so far: part of a line, or more than one line.
+// Make the server answer exactly once per complete line, however the bytes are cut up, and
+// answer each line as soon as it is complete: the client waits for it before it sends more.
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Answers every line read from `input` with its number of words, until `input` ends.
+pub async fn count_words<R, W>(mut input: R, mut output: W) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = [0u8; 1024];
+    loop {
+        // TODO: `n` is the number of bytes that happened to be there, not the length of a line.
+        let n = input.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        let line = String::from_utf8_lossy(&buf[..n]);
+        let words = line.split_whitespace().count();
+        output.write_all(format!("{words}\n").as_bytes()).await?;
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let mut answers = Vec::new();
+    count_words(&b"hello async world\nbye\n"[..], &mut answers)
+        .await
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&answers));
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
+    use tokio::io::{ReadHalf, WriteHalf};
+    use tokio::task::JoinHandle;
+    use tokio::time::{sleep, timeout};
+
+    /// The test's end of the connection, with `count_words` serving the other end.
+    struct Client {
+        to_server: WriteHalf<DuplexStream>,
+        answers: Lines<BufReader<ReadHalf<DuplexStream>>>,
+        server: JoinHandle<std::io::Result<()>>,
+    }
+
+    fn connect() -> Client {
+        // A small pipe, like a busy network: a long line crosses it in many pieces.
+        let (client, server) = tokio::io::duplex(64);
+        let (server_in, server_out) = tokio::io::split(server);
+        let server = tokio::spawn(count_words(server_in, server_out));
+        let (from_server, to_server) = tokio::io::split(client);
+        Client {
+            to_server,
+            answers: BufReader::new(from_server).lines(),
+            server,
+        }
+    }
+
+    async fn send(to_server: &mut WriteHalf<DuplexStream>, bytes: &str) {
+        timeout(
+            Duration::from_secs(5),
+            to_server.write_all(bytes.as_bytes()),
+        )
+        .await
+        .expect(
+            "the server stopped reading what the client sends (is it stuck writing answers \
+                 to a line that is not complete yet?)",
+        )
+        .expect("sending to the server failed");
+    }
+
+    async fn answer_to(
+        answers: &mut Lines<BufReader<ReadHalf<DuplexStream>>>,
+        line: &str,
+    ) -> String {
+        match timeout(Duration::from_secs(5), answers.next_line()).await {
+            Ok(Ok(Some(answer))) => answer,
+            Ok(Ok(None)) => panic!("the server hung up instead of answering {line:?}"),
+            Ok(Err(e)) => panic!("reading the answer to {line:?} failed: {e}"),
+            Err(_) => panic!(
+                "the client sent {line:?} and waits for its answer, but none came. Answer each \
+                 line as soon as its newline has arrived: do not wait for the end of the input, \
+                 and do not lose bytes that came in the same read as an earlier line"
+            ),
+        }
+    }
+
+    impl Client {
+        async fn send(&mut self, bytes: &str) {
+            send(&mut self.to_server, bytes).await;
+        }
+
+        async fn answer_to(&mut self, line: &str) -> String {
+            answer_to(&mut self.answers, line).await
+        }
+
+        async fn expect_no_answer_yet(&mut self, sent: &str) {
+            let early = timeout(Duration::from_millis(100), self.answers.next_line()).await;
+            if let Ok(Ok(Some(answer))) = early {
+                panic!(
+                    "the client has sent only {sent:?}, with no newline yet, and the server \
+                     already answered {answer:?}: one read returned part of a line, and the \
+                     server took it for a whole line"
+                );
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_in_three_pieces() {
+        let mut client = connect();
+        client.send("hello wor").await;
+        client.expect_no_answer_yet("hello wor").await;
+        sleep(Duration::from_millis(10)).await;
+        client.send("ld, here I").await;
+        client.expect_no_answer_yet("hello world, here I").await;
+        sleep(Duration::from_millis(10)).await;
+        client.send(" am\n").await;
+        let answer = client.answer_to("hello world, here I am").await;
+        assert_eq!(answer, "5", "\"hello world, here I am\" has 5 words");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn three_lines_in_one_write() {
+        let mut client = connect();
+        client.send("one two\n\nthree four five\n").await;
+        for (line, words) in [("one two", "2"), ("", "0"), ("three four five", "3")] {
+            let answer = client.answer_to(line).await;
+            assert_eq!(
+                answer, words,
+                "the client sent 3 lines in one write (the middle one empty), and the answer to \
+                 {line:?} was {answer:?}: each line gets its own answer, in order, even when one \
+                 read returns several lines"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answers_each_line_while_the_client_waits() {
+        let mut client = connect();
+        for (line, words) in [("ping", "1"), ("are you there", "3"), ("ok bye", "2")] {
+            client.send(&format!("{line}\n")).await;
+            assert_eq!(
+                client.answer_to(line).await,
+                words,
+                "{line:?} has {words} words"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_longer_than_any_buffer() {
+        let Client {
+            mut to_server,
+            mut answers,
+            ..
+        } = connect();
+        let line = format!("{}\n", "word ".repeat(3000));
+        // The client reads answers while it is still sending the long line.
+        let sending = tokio::spawn(async move {
+            send(&mut to_server, &line).await;
+            to_server
+        });
+        let answer = answer_to(&mut answers, "a line of 3000 words").await;
+        assert_eq!(
+            answer, "3000",
+            "a line of 15000 bytes is one line with 3000 words, however many reads it takes"
+        );
+        let mut to_server = sending.await.unwrap();
+        send(&mut to_server, "last one\n").await;
+        assert_eq!(answer_to(&mut answers, "last one").await, "2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stops_when_the_client_is_done() {
+        let mut client = connect();
+        client.send("see you\n").await;
+        assert_eq!(client.answer_to("see you").await, "2");
+        client.to_server.shutdown().await.unwrap();
+        let result = timeout(Duration::from_secs(5), client.server)
+            .await
+            .expect("the client closed its side, but count_words did not return")
+            .expect("count_words panicked");
+        assert!(result.is_ok(), "count_words failed: {result:?}");
+    }
+}

@@ -1,0 +1,97 @@
+// read_to_end_hangs
+//
+// A mail server speaks first: right after a client connects, it sends one greeting line, such as
+// "220 mail.example.org ready\r\n", and then waits for the client's first command.
+// `read_greeting` should read that greeting and return it without its line ending, so that the
+// client can go on and send its command. As shipped it never returns: the tests hang.
+//
+// `read_to_string` reads until the END of the stream, and that end only comes when the server
+// closes the connection, which it will not do: it is waiting for you. Read just one message, as
+// the protocol defines it: everything up to the end of the first line.
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
+
+/// Reads the server's greeting line and returns it without the "\r\n" at its end.
+pub async fn read_greeting<R: AsyncRead + Unpin>(conn: &mut BufReader<R>) -> io::Result<String> {
+    let mut greeting = String::new();
+    // TODO: this waits for the end of the stream, not for the end of the line.
+    conn.read_to_string(&mut greeting).await?;
+    Ok(greeting.trim_end().to_string())
+}
+
+#[tokio::main]
+async fn main() {
+    // A server that sends its greeting, then closes at once (so here even `read_to_string` ends).
+    let mut conn = BufReader::new(&b"220 mail.example.org ready\r\n"[..]);
+    println!("{}", read_greeting(&mut conn).await.unwrap());
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+    use tokio::time::{Instant, sleep};
+
+    /// Sends the greeting in `pieces`, 10 ms apart, then waits for the client's command and
+    /// answers it. It never closes the connection first: it returns it, still open.
+    async fn mail_server(conn: DuplexStream, pieces: &[&str]) -> (String, BufReader<DuplexStream>) {
+        let mut conn = BufReader::new(conn);
+        for piece in pieces {
+            conn.get_mut().write_all(piece.as_bytes()).await.unwrap();
+            sleep(Duration::from_millis(10)).await;
+        }
+        let mut command = String::new();
+        conn.read_line(&mut command).await.unwrap();
+        conn.get_mut().write_all(b"221 bye\r\n").await.unwrap();
+        (command, conn)
+    }
+
+    /// Connects `read_greeting` to a server that sends its greeting in `pieces`, checks the
+    /// greeting, then goes on with the same connection.
+    async fn greet_and_quit(pieces: &'static [&'static str]) {
+        let (client, server) = tokio::io::duplex(1024);
+        let server = tokio::spawn(mail_server(server, pieces));
+        let mut conn = BufReader::new(client);
+
+        let start = Instant::now();
+        let greeting = read_greeting(&mut conn).await.unwrap();
+        let waited = start.elapsed();
+        let complete_at = Duration::from_millis(10 * (pieces.len() as u64 - 1));
+        assert!(
+            waited <= complete_at + Duration::from_millis(100),
+            "read_greeting returned after {waited:?}, but the greeting was complete after \
+             {complete_at:?}: return as soon as the line has ended, not after a timeout"
+        );
+        assert_eq!(
+            greeting,
+            "220 mail.example.org ready",
+            "the server sent the greeting in {} piece(s), 10 ms apart, and read_greeting \
+             returned {greeting:?}. Return the whole first line, without its \"\\r\\n\": keep \
+             reading until the line has ended (one read returns only the bytes that have \
+             arrived so far)",
+            pieces.len()
+        );
+
+        // The client goes on with the same connection: nothing after the greeting may be lost.
+        conn.get_mut().write_all(b"QUIT\r\n").await.unwrap();
+        let mut reply = String::new();
+        conn.read_line(&mut reply).await.unwrap();
+        assert_eq!(reply, "221 bye\r\n", "the server's answer to QUIT got lost");
+        let (command, _still_open) = server.await.unwrap();
+        assert_eq!(command, "QUIT\r\n", "the server expected the client's QUIT");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_the_greeting_while_the_server_waits() {
+        greet_and_quit(&["220 mail.example.org ready\r\n"]).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_greeting_that_arrives_in_pieces() {
+        greet_and_quit(&["220 mail.exa", "mple.org rea", "dy\r", "\n"]).await;
+    }
+}

@@ -1,0 +1,217 @@
+// length_prefixed_frames
+//
+// A chat protocol sends every message as a frame: a 4-byte big-endian length, then that many
+// bytes of payload. `read_frame` returns the payload of the next frame, or `None` when the peer
+// has closed the connection between two frames. It was written for small messages that arrive
+// in one piece each; on a real network it drops messages, returns half messages, and panics on
+// a message longer than its buffer.
+//
+// Make `read_frame` read exactly one frame, however the bytes arrive: first the 4 bytes of the
+// length, then exactly that many bytes of payload, and not one byte more (the next frame may
+// already be behind it). Also:
+// - a length over `MAX_FRAME` is an `InvalidData` error, found before waiting for its payload:
+//   a broken or hostile peer must not make you allocate gigabytes;
+// - a stream that ends inside a frame (in its length or in its payload) is an `UnexpectedEof`
+//   error; only a stream that ends between two frames is a clean end (`Ok(None)`).
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+pub const MAX_FRAME: usize = 64 * 1024;
+
+/// Reads the next frame's payload; `Ok(None)` if the stream ended cleanly before it.
+pub async fn read_frame<R: AsyncRead + Unpin>(input: &mut R) -> io::Result<Option<Vec<u8>>> {
+    // TODO: one read returns whatever has arrived: part of a frame, or several frames.
+    let mut buf = [0u8; 1024];
+    let n = input.read(&mut buf).await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if n < 4 {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    if len > MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a frame of {len} bytes is over the limit of {MAX_FRAME}"),
+        ));
+    }
+    Ok(Some(buf[4..4 + len].to_vec()))
+}
+
+#[tokio::main]
+async fn main() {
+    let mut input: &[u8] = b"\x00\x00\x00\x05hello\x00\x00\x00\x05world";
+    while let Some(payload) = read_frame(&mut input).await.unwrap() {
+        println!("{}", String::from_utf8_lossy(&payload));
+    }
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+    use std::time::Duration;
+    use tokio::io::{AsyncWriteExt, DuplexStream};
+    use tokio::time::{sleep, timeout};
+
+    fn frame(payload: &[u8]) -> Vec<u8> {
+        let mut bytes = (payload.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+
+    /// A peer that writes `pieces` into a small pipe, 10 ms apart, then closes the connection,
+    /// or keeps it open if `then_wait`.
+    fn peer(pieces: Vec<Vec<u8>>, then_wait: bool) -> DuplexStream {
+        let (mut peer, receiver) = tokio::io::duplex(256);
+        tokio::spawn(async move {
+            for piece in pieces {
+                if peer.write_all(&piece).await.is_err() {
+                    return;
+                }
+                sleep(Duration::from_millis(10)).await;
+            }
+            if then_wait {
+                sleep(Duration::from_secs(3600)).await;
+            }
+        });
+        receiver
+    }
+
+    /// Runs `read_frame` in a task of its own, so that a panic becomes a clear failure.
+    async fn next(input: DuplexStream, what: &str) -> (DuplexStream, io::Result<Option<Vec<u8>>>) {
+        let reading = tokio::spawn(async move {
+            let mut input = input;
+            let result = read_frame(&mut input).await;
+            (input, result)
+        });
+        match timeout(Duration::from_secs(60), reading).await {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => panic!(
+                "read_frame panicked while reading {what}: {e}. Is it slicing a buffer that does \
+                 not hold the whole frame?"
+            ),
+            Err(_) => panic!(
+                "read_frame is still waiting while reading {what}, though the peer has sent \
+                 everything it is going to send"
+            ),
+        }
+    }
+
+    fn describe(result: &io::Result<Option<Vec<u8>>>) -> String {
+        match result {
+            Ok(Some(payload)) if payload.len() > 40 => {
+                format!("a payload of {} bytes", payload.len())
+            }
+            Ok(Some(payload)) => format!("the payload {:?}", String::from_utf8_lossy(payload)),
+            Ok(None) => "Ok(None), a clean end".to_string(),
+            Err(e) => format!("the error {:?} ({e})", e.kind()),
+        }
+    }
+
+    async fn expect_payload(input: DuplexStream, expected: &[u8], context: &str) -> DuplexStream {
+        let what = format!("a frame of {} bytes", expected.len());
+        let (input, result) = next(input, &what).await;
+        if !matches!(&result, Ok(Some(payload)) if payload == expected) {
+            panic!("{context}: expected {what}, got {}", describe(&result));
+        }
+        input
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_frames_in_one_write() {
+        let input = peer(vec![[frame(b"hello"), frame(b"world!")].concat()], false);
+        let context = "two frames came in one write";
+        let input = expect_payload(input, b"hello", context).await;
+        let input = expect_payload(input, b"world!", context).await;
+        let (_, end) = next(input, "the end of the stream").await;
+        assert!(
+            matches!(end, Ok(None)),
+            "after the two frames the peer closed the connection, so read_frame must return \
+             Ok(None), got {}",
+            describe(&end)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_frame_in_several_writes() {
+        let bytes = frame(b"a message in pieces");
+        let pieces = vec![
+            bytes[..2].to_vec(),
+            bytes[2..7].to_vec(),
+            bytes[7..12].to_vec(),
+            bytes[12..].to_vec(),
+        ];
+        let context = "one frame came in 4 pieces, 10 ms apart (the first one only half the \
+                       length)";
+        expect_payload(peer(pieces, false), b"a message in pieces", context).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn frames_larger_than_any_buffer() {
+        let big: Vec<u8> = (0..5000u32).map(|i| (i % 256) as u8).collect();
+        let largest = vec![b'x'; MAX_FRAME];
+        let input = peer(vec![frame(&big), frame(b""), frame(&largest)], false);
+        let context = "frames of 5000, 0 and MAX_FRAME bytes, through a pipe of 256 bytes";
+        let input = expect_payload(input, &big, context).await;
+        let input = expect_payload(input, b"", context).await;
+        expect_payload(input, &largest, context).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_length_over_the_limit_is_refused_at_once() {
+        for len in [MAX_FRAME as u32 + 1, u32::MAX] {
+            // The peer sends only the length, and then nothing: it never sends that payload.
+            let input = peer(vec![len.to_be_bytes().to_vec()], true);
+            let reading = tokio::spawn(async move {
+                let mut input = input;
+                read_frame(&mut input).await
+            });
+            let result = timeout(Duration::from_secs(60), reading)
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "a frame announced {len} bytes, over MAX_FRAME, and read_frame is waiting \
+                     for its payload: check the length as soon as you have it, before reading \
+                     (or allocating) the payload"
+                    )
+                });
+            let result = result.expect("read_frame panicked on a length over MAX_FRAME");
+            assert!(
+                matches!(&result, Err(e) if e.kind() == io::ErrorKind::InvalidData),
+                "a frame announced {len} bytes, over MAX_FRAME: that is InvalidData, got {}",
+                describe(&result)
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_ends_inside_a_frame() {
+        let whole = frame(b"cut short");
+        for (cut, place) in [(2, "inside the length"), (7, "inside the payload")] {
+            let input = peer(vec![whole[..cut].to_vec()], false);
+            let (_, result) = next(input, "a frame that is cut short").await;
+            assert!(
+                matches!(&result, Err(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+                "the stream ended {place} of a frame (after {cut} bytes), and read_frame \
+                 returned {}: that must be an UnexpectedEof error, since only an end between \
+                 two frames is a clean end",
+                describe(&result)
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_clean_end() {
+        let (_, result) = next(peer(Vec::new(), false), "an empty stream").await;
+        assert!(
+            matches!(result, Ok(None)),
+            "the peer closed the connection without sending anything: Ok(None), got {}",
+            describe(&result)
+        );
+    }
+}

@@ -1,0 +1,194 @@
+// lines_codec_limit
+//
+// `serve_chat` reads a client's lines through a `FramedRead` with a `LinesCodec`, which turns
+// the bytes of the connection into a stream of `String`s, one per line, and answers each line
+// with its number: "1: hello". But a client can send a "line" that never ends: `LinesCodec::new()`
+// buffers it for as long as the client keeps sending, until the server runs out of memory.
+//
+// Build the codec with a limit of `MAX_LINE` bytes per line. When a client goes over it, answer
+// "ERR line too long" and end the connection (return), at once: without waiting for the end of
+// that line, which may never come.
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio_stream::StreamExt;
+use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
+
+pub const MAX_LINE: usize = 1024;
+
+/// Answers every line from `reader` with its number, until the client is done.
+pub async fn serve_chat<R, W>(reader: R, mut writer: W) -> Result<(), LinesCodecError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    // TODO: no limit: a line that never ends is buffered forever.
+    let mut lines = FramedRead::new(reader, LinesCodec::new());
+    let mut count = 0;
+    // `next` comes from `StreamExt`: a FramedRead is a Stream of decoded lines.
+    while let Some(line) = lines.next().await {
+        let line = line?;
+        count += 1;
+        writer
+            .write_all(format!("{count}: {line}\n").as_bytes())
+            .await?;
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let mut answers = Vec::new();
+    serve_chat(&b"hello\nanybody here?\n"[..], &mut answers)
+        .await
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&answers));
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
+    use tokio::io::{ReadHalf, WriteHalf};
+    use tokio::task::JoinHandle;
+    use tokio::time::{sleep, timeout};
+    use tokio_util::codec::LinesCodecError;
+
+    struct Client {
+        /// `None` once a task of its own is sending.
+        to_server: Option<WriteHalf<DuplexStream>>,
+        answers: Lines<BufReader<ReadHalf<DuplexStream>>>,
+        server: JoinHandle<Result<(), LinesCodecError>>,
+    }
+
+    fn connect() -> Client {
+        let (client, server) = tokio::io::duplex(256);
+        let (server_in, server_out) = tokio::io::split(server);
+        let server = tokio::spawn(serve_chat(server_in, server_out));
+        let (from_server, to_server) = tokio::io::split(client);
+        Client {
+            to_server: Some(to_server),
+            answers: BufReader::new(from_server).lines(),
+            server,
+        }
+    }
+
+    impl Client {
+        async fn send(&mut self, bytes: &[u8]) {
+            let to_server = self.to_server.as_mut().unwrap();
+            to_server.write_all(bytes).await.unwrap();
+        }
+
+        /// Sends `bytes` from a task of its own, as a client does that is not reading answers,
+        /// then keeps the connection open.
+        fn send_in_background(&mut self, bytes: Vec<u8>) -> JoinHandle<()> {
+            let mut to_server = self.to_server.take().unwrap();
+            tokio::spawn(async move {
+                // The server may hang up in the middle: that is allowed.
+                let _ = to_server.write_all(&bytes).await;
+                sleep(Duration::from_secs(3600)).await;
+            })
+        }
+
+        async fn answer(&mut self, waiting_for: &str) -> Option<String> {
+            match timeout(Duration::from_secs(60), self.answers.next_line()).await {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(e)) => panic!("reading {waiting_for} failed: {e}"),
+                Err(_) => panic!(
+                    "the client is waiting for {waiting_for}, but nothing comes. If the client \
+                     has sent more than MAX_LINE bytes without a newline, the server must not \
+                     wait for the end of that line: the codec needs a max length"
+                ),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn numbers_every_line() {
+        let mut client = connect();
+        client.send(b"hello\nanybody here?\n").await;
+        assert_eq!(
+            client.answer("the answer to hello").await.as_deref(),
+            Some("1: hello")
+        );
+        assert_eq!(
+            client
+                .answer("the answer to the second line")
+                .await
+                .as_deref(),
+            Some("2: anybody here?")
+        );
+        client.to_server.take().unwrap().shutdown().await.unwrap();
+        assert_eq!(
+            client.answer("the end of the connection").await,
+            None,
+            "the client has finished, so the server ends the connection"
+        );
+        let result = client.server.await.unwrap();
+        assert!(result.is_ok(), "serve_chat failed: {result:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_of_exactly_max_line_bytes_is_fine() {
+        let mut client = connect();
+        let line = "y".repeat(MAX_LINE);
+        let _sending = client.send_in_background(format!("{line}\nok\n").into_bytes());
+        let answer = client
+            .answer("the answer to a line of MAX_LINE bytes")
+            .await;
+        assert_eq!(
+            answer,
+            Some(format!("1: {line}")),
+            "a line of exactly MAX_LINE bytes (newline not counted) is allowed"
+        );
+        assert_eq!(
+            client.answer("the answer to ok").await.as_deref(),
+            Some("2: ok")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_that_never_ends() {
+        let mut client = connect();
+        client.send(b"hi\n").await;
+        assert_eq!(
+            client.answer("the answer to hi").await.as_deref(),
+            Some("1: hi")
+        );
+        // 2000 bytes, and no newline: the client keeps the connection open and waits.
+        let _sending = client.send_in_background(vec![b'a'; 2000]);
+        let answer = client
+            .answer("an answer to 2000 bytes without a newline")
+            .await;
+        assert_eq!(
+            answer.as_deref(),
+            Some("ERR line too long"),
+            "a line over MAX_LINE bytes is answered with \"ERR line too long\""
+        );
+        assert_eq!(
+            client.answer("the end of the connection after ERR").await,
+            None,
+            "after \"ERR line too long\" the server ends the connection"
+        );
+        let finished = timeout(Duration::from_secs(60), client.server).await;
+        assert!(
+            finished.is_ok(),
+            "serve_chat must return after answering \"ERR line too long\""
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_line_with_a_newline_at_last() {
+        let mut client = connect();
+        let mut bytes = vec![b'b'; 5000];
+        bytes.push(b'\n');
+        let _sending = client.send_in_background(bytes);
+        let answer = client.answer("an answer to a line of 5000 bytes").await;
+        assert_eq!(
+            answer.as_deref(),
+            Some("ERR line too long"),
+            "a line of 5000 bytes is over MAX_LINE, even if it ends with a newline"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+// read_exact_record
+//
+// A weather station streams its readings as fixed-size binary records of 8 bytes each:
+//
+//     bytes 0..2   the magic bytes "WX"
+//     bytes 2..4   the sensor number, a u16, big-endian
+//     bytes 4..8   the temperature in tenths of a degree, an i32, big-endian
+//
+// `read_record` reads the next record. It works while each record arrives in one piece, but
+// over a real network a record may arrive a few bytes at a time, and then it returns garbage.
+//
+// A `read` fills as much of the buffer as has arrived, and only says how much in its return
+// value. Make `read_record` wait for all 8 bytes. A stream that ends in the middle of a record
+// is an error of kind `UnexpectedEof`, never a record padded with zeroes.
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+#[derive(Debug, PartialEq)]
+pub struct Record {
+    pub sensor: u16,
+    pub tenths: i32,
+}
+
+/// Reads the next 8-byte record from `input`.
+pub async fn read_record<R: AsyncRead + Unpin>(input: &mut R) -> io::Result<Record> {
+    let mut bytes = [0u8; 8];
+    // TODO: this fills `bytes` only with what has arrived so far, and ignores how much that was.
+    input.read(&mut bytes).await?;
+    if &bytes[0..2] != b"WX" {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a record must start with WX",
+        ));
+    }
+    Ok(Record {
+        sensor: u16::from_be_bytes([bytes[2], bytes[3]]),
+        tenths: i32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let mut input: &[u8] = b"WX\x00\x07\x00\x00\x00\xd7WX\x00\x08\xff\xff\xff\xf6";
+    for _ in 0..2 {
+        let record = read_record(&mut input).await.unwrap();
+        println!(
+            "sensor {}: {:.1} degrees",
+            record.sensor,
+            record.tenths as f64 / 10.0
+        );
+    }
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+    use std::time::Duration;
+    use tokio::io::{AsyncWriteExt, DuplexStream};
+    use tokio::time::{sleep, timeout};
+
+    fn record_bytes(sensor: u16, tenths: i32) -> Vec<u8> {
+        let mut bytes = b"WX".to_vec();
+        bytes.extend_from_slice(&sensor.to_be_bytes());
+        bytes.extend_from_slice(&tenths.to_be_bytes());
+        bytes
+    }
+
+    /// Writes `pieces` into a small pipe, 10 ms apart, then closes it.
+    fn station(pieces: Vec<Vec<u8>>) -> DuplexStream {
+        let (mut station, receiver) = tokio::io::duplex(64);
+        tokio::spawn(async move {
+            for piece in pieces {
+                if station.write_all(&piece).await.is_err() {
+                    return;
+                }
+                sleep(Duration::from_millis(10)).await;
+            }
+        });
+        receiver
+    }
+
+    async fn next_record(input: &mut DuplexStream) -> io::Result<Record> {
+        timeout(Duration::from_secs(5), read_record(input))
+            .await
+            .expect("read_record is still waiting, though the station has sent everything")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_in_one_piece() {
+        let mut input = station(vec![record_bytes(7, 215)]);
+        let record = next_record(&mut input).await.unwrap();
+        assert_eq!(
+            record,
+            Record {
+                sensor: 7,
+                tenths: 215
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_that_arrives_a_byte_at_a_time() {
+        let bytes = record_bytes(300, -42);
+        let pieces = bytes.iter().map(|byte| vec![*byte]).collect();
+        let mut input = station(pieces);
+        let record = next_record(&mut input).await;
+        assert!(
+            matches!(
+                record,
+                Ok(Record {
+                    sensor: 300,
+                    tenths: -42
+                })
+            ),
+            "the station sent the record for sensor 300 (-4.2 degrees) one byte at a time, 10 ms \
+             apart, and read_record returned {record:?}: wait until all 8 bytes have arrived"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn records_cut_anywhere() {
+        // Three records, cut into pieces of 3, 6, 1, 10 and 4 bytes.
+        let all: Vec<u8> = [
+            record_bytes(1, 100),
+            record_bytes(2, -5),
+            record_bytes(3, 0),
+        ]
+        .concat();
+        let mut pieces = Vec::new();
+        let mut rest = &all[..];
+        for size in [3, 6, 1, 10, 4] {
+            let (piece, tail) = rest.split_at(size);
+            pieces.push(piece.to_vec());
+            rest = tail;
+        }
+        let mut input = station(pieces);
+        for (sensor, tenths) in [(1, 100), (2, -5), (3, 0)] {
+            let record = next_record(&mut input).await;
+            assert!(
+                matches!(&record, Ok(r) if *r == Record { sensor, tenths }),
+                "expected the record of sensor {sensor} ({tenths} tenths) but read_record \
+                 returned {record:?}: every record is exactly 8 bytes, however the pieces fall"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_records_in_one_write() {
+        let mut input = station(vec![[record_bytes(10, 1), record_bytes(11, 2)].concat()]);
+        for sensor in [10, 11] {
+            let record = next_record(&mut input).await;
+            assert!(
+                matches!(&record, Ok(r) if r.sensor == sensor),
+                "two records came in one write, and reading the one of sensor {sensor} returned \
+                 {record:?}: take exactly 8 bytes per record, and leave the rest in the stream \
+                 for the next call"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_ends_inside_a_record() {
+        let bytes = record_bytes(9, 99);
+        let mut input = station(vec![bytes[..3].to_vec()]);
+        match next_record(&mut input).await {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
+            other => panic!(
+                "the station sent 3 bytes of a record, then closed the connection, and \
+                 read_record returned {other:?}: that must be an error of kind UnexpectedEof \
+                 (a record cut short is not a record padded with zeroes)"
+            ),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_without_the_magic_bytes() {
+        let mut bytes = record_bytes(1, 1);
+        bytes[0] = b'Q';
+        let mut input = station(vec![bytes]);
+        let result = next_record(&mut input).await;
+        assert!(
+            matches!(&result, Err(e) if e.kind() == io::ErrorKind::InvalidData),
+            "a record that does not start with \"WX\" is InvalidData, got {result:?}"
+        );
+    }
+}

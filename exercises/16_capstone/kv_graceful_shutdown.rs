@@ -1,0 +1,349 @@
+// kv_graceful_shutdown
+//
+// The key-value server, step 4: stopping it cleanly. (The protocol is in step 1,
+// `kv_read_command`.) `serve` now gets a `shutdown` signal, a `watch` channel that turns `true`
+// when the server must stop. A graceful shutdown:
+//
+// - stops accepting new clients;
+// - lets every connection finish the command it is busy with: a reply that is being sent is
+//   sent whole, even to a client that reads it slowly;
+// - then closes every connection, also those of clients that are connected but silent;
+// - and returns from `serve` once every connection is closed, not before.
+//
+// `serve` already stops accepting and waits for the connections. But `handle_client` never hears
+// about the signal: it waits for the client's next command, so a silent client keeps `serve`
+// waiting forever. Make every connection end at the signal, without cutting off a reply. (A
+// sender that is dropped counts as the signal too.)
+
+use std::collections::HashMap;
+use std::io;
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Get { key: String },
+    Set { key: String, value: String },
+    Del { key: String },
+}
+
+/// Parses one command line (given without its line ending).
+pub fn parse(line: &str) -> Result<Command, String> {
+    let (name, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let key = rest.to_string();
+    match name {
+        "GET" | "DEL" if key.is_empty() || key.contains(' ') => Err(format!("usage: {name} key")),
+        "GET" => Ok(Command::Get { key }),
+        "DEL" => Ok(Command::Del { key }),
+        "SET" => match rest.split_once(' ') {
+            Some((key, value)) if !key.is_empty() => Ok(Command::Set {
+                key: key.to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err("usage: SET key value".to_string()),
+        },
+        _ => Err(format!("unknown command {name:?}")),
+    }
+}
+
+/// Runs `command` on the store and returns the reply (without its line ending).
+pub fn execute(store: &mut HashMap<String, String>, command: Command) -> String {
+    match command {
+        Command::Get { key } => match store.get(&key) {
+            Some(value) => format!("VALUE {value}"),
+            None => "NIL".to_string(),
+        },
+        Command::Set { key, value } => {
+            store.insert(key, value);
+            "OK".to_string()
+        }
+        Command::Del { key } => match store.remove(&key) {
+            Some(_) => "DELETED".to_string(),
+            None => "NIL".to_string(),
+        },
+    }
+}
+
+/// The store every client shares.
+pub type Store = Arc<Mutex<HashMap<String, String>>>;
+
+/// The client's next complete line, without its "\n" or "\r\n"; `None` once the client has gone.
+pub async fn next_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> io::Result<Option<String>> {
+    let mut line = String::new();
+    // Reads up to and including the next "\n", however many reads that takes, and leaves what
+    // follows in the reader's buffer for the next call.
+    reader.read_line(&mut line).await?;
+    if !line.ends_with('\n') {
+        // The end of the stream: nothing more, or an unfinished line that must not run.
+        return Ok(None);
+    }
+    line.pop();
+    if line.ends_with('\r') {
+        line.pop();
+    }
+    Ok(Some(line))
+}
+
+/// Serves one client until it goes away, on the shared store.
+async fn handle_client(
+    socket: TcpStream,
+    store: Store,
+    shutdown: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let (reader, mut writer) = socket.into_split();
+    let mut reader = BufReader::new(reader);
+    // TODO: this waits for the client's next command, and for nothing else.
+    let _ = shutdown;
+    while let Some(line) = next_line(&mut reader).await? {
+        let reply = {
+            let mut map = store.lock().unwrap();
+            match parse(&line) {
+                Ok(command) => execute(&mut map, command),
+                Err(e) => format!("ERR {e}"),
+            }
+        };
+        writer.write_all(format!("{reply}\n").as_bytes()).await?;
+    }
+    Ok(())
+}
+
+fn report(finished: Result<io::Result<()>, tokio::task::JoinError>) {
+    match finished {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("a client failed: {e}"),
+        Err(e) => eprintln!("a client's task panicked: {e}"),
+    }
+}
+
+/// Serves clients until `shutdown` turns `true` (or its sender is dropped), then shuts down
+/// gracefully and returns.
+pub async fn serve(
+    listener: TcpListener,
+    store: Store,
+    shutdown: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let mut clients = JoinSet::new();
+    let mut stop = shutdown.clone();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (socket, _) = accepted?;
+                clients.spawn(handle_client(socket, Arc::clone(&store), shutdown.clone()));
+            }
+            Some(finished) = clients.join_next() => report(finished),
+            _ = stop.wait_for(|stop| *stop) => break,
+        }
+    }
+    // No new clients from here on.
+    drop(listener);
+    // Wait until every connection is closed.
+    while let Some(finished) = clients.join_next().await {
+        report(finished);
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> io::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    println!("listening on {} for 30 seconds", listener.local_addr()?);
+    let (stop, shutdown) = watch::channel(false);
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        let _ = stop.send(true);
+    });
+    serve(listener, Store::default(), shutdown).await?;
+    println!("stopped cleanly");
+    Ok(())
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpSocket, TcpStream};
+    use tokio::sync::watch;
+    use tokio::task::JoinHandle;
+    use tokio::time::timeout;
+
+    /// Hang guard only: on loopback, everything here happens in far less than this.
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    struct Server {
+        address: SocketAddr,
+        stop: watch::Sender<bool>,
+        task: JoinHandle<io::Result<()>>,
+    }
+
+    async fn start_server() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, shutdown) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, Store::default(), shutdown));
+        Server {
+            address,
+            stop,
+            task,
+        }
+    }
+
+    impl Server {
+        /// Sends the signal, and expects `serve` to return soon, with `Ok`.
+        async fn shut_down(self, connected: &str) {
+            self.stop.send(true).unwrap();
+            let returned = timeout(PATIENCE, self.task).await.unwrap_or_else(|_| {
+                panic!(
+                    "serve has not returned {PATIENCE:?} after the shutdown signal, while \
+                     {connected}. Every connection must end at the signal: while a connection \
+                     waits for the client's next command, it must also watch the signal"
+                )
+            });
+            let result = returned.expect("serve panicked");
+            assert!(result.is_ok(), "serve failed: {result:?}");
+        }
+    }
+
+    struct Client {
+        replies: Lines<BufReader<OwnedReadHalf>>,
+        writer: OwnedWriteHalf,
+    }
+
+    impl Client {
+        async fn connect(address: SocketAddr) -> Client {
+            let socket = timeout(PATIENCE, TcpStream::connect(address))
+                .await
+                .expect("connecting to the server took too long")
+                .expect("could not connect to the server");
+            let (reader, writer) = socket.into_split();
+            Client {
+                replies: BufReader::new(reader).lines(),
+                writer,
+            }
+        }
+
+        async fn send(&mut self, command: &str) -> String {
+            self.writer
+                .write_all(format!("{command}\n").as_bytes())
+                .await
+                .unwrap();
+            timeout(PATIENCE, self.replies.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("no reply to {command:?}"))
+                .unwrap()
+                .unwrap_or_else(|| panic!("the server hung up instead of answering {command:?}"))
+        }
+
+        async fn expect_closed(&mut self, who: &str) {
+            let next = timeout(PATIENCE, self.replies.next_line()).await;
+            assert!(
+                matches!(next, Ok(Ok(None)) | Ok(Err(_))),
+                "{who} is still connected after the shutdown: every connection must be closed \
+                 (got {next:?})"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn serves_until_the_signal() {
+        let server = start_server().await;
+        let address = server.address;
+        let mut client = Client::connect(address).await;
+        assert_eq!(client.send("SET state running").await, "OK");
+        assert_eq!(client.send("GET state").await, "VALUE running");
+        drop(client);
+        server.shut_down("no client was connected").await;
+
+        let late = timeout(PATIENCE, TcpStream::connect(address)).await;
+        assert!(
+            !matches!(late, Ok(Ok(_))),
+            "serve has returned, but a new client could still connect: stop accepting (drop \
+             the listener) at the signal"
+        );
+    }
+
+    #[tokio::test]
+    async fn silent_clients_are_let_go() {
+        let server = start_server().await;
+        let mut first = Client::connect(server.address).await;
+        let mut second = Client::connect(server.address).await;
+        assert_eq!(first.send("SET a 1").await, "OK");
+        assert_eq!(second.send("GET a").await, "VALUE 1");
+        // Both clients stay connected, and say nothing more.
+        server
+            .shut_down("two clients were connected, waiting silently")
+            .await;
+        first.expect_closed("the first client").await;
+        second.expect_closed("the second client").await;
+    }
+
+    #[tokio::test]
+    async fn a_reply_being_sent_is_sent_whole() {
+        let server = start_server().await;
+        let size = 16 * 1024 * 1024;
+        let big = "v".repeat(size);
+        let mut setter = Client::connect(server.address).await;
+        assert_eq!(setter.send(&format!("SET big {big}")).await, "OK");
+        drop(setter);
+
+        // A client that reads slowly: a small receive buffer, and it reads only when it wants.
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(64 * 1024).unwrap();
+        let mut slow = timeout(PATIENCE, socket.connect(server.address))
+            .await
+            .unwrap()
+            .unwrap();
+        slow.write_all(b"GET big\n").await.unwrap();
+        let mut start = [0u8; 6];
+        timeout(PATIENCE, slow.read_exact(&mut start))
+            .await
+            .expect("no reply to GET big")
+            .unwrap();
+        assert_eq!(&start, b"VALUE ");
+
+        // The reply (16 MB) is being sent, and most of it is still to come: signal now.
+        server.stop.send(true).unwrap();
+        let mut first_megabyte = vec![0u8; 1024 * 1024];
+        let read = timeout(PATIENCE, slow.read_exact(&mut first_megabyte)).await;
+        assert!(
+            matches!(read, Ok(Ok(_))),
+            "at the signal, the reply to GET big had begun, and it was cut off: a command that \
+             has begun is finished, reply included. Only the wait for the next command may be \
+             interrupted by the signal"
+        );
+        assert!(
+            !server.task.is_finished(),
+            "serve returned while a reply was still being sent to a client: let each connection \
+             finish its command (do not abort it), and wait until every connection has closed"
+        );
+
+        let mut rest = Vec::new();
+        timeout(PATIENCE, slow.read_to_end(&mut rest))
+            .await
+            .expect(
+                "the reply has been sent, and the connection is still open after the shutdown \
+                 signal: once the command is finished, the connection must close",
+            )
+            .unwrap();
+        let received = 6 + first_megabyte.len() + rest.len();
+        assert_eq!(
+            received,
+            6 + size + 1,
+            "the reply to GET big must arrive whole (\"VALUE \", 16 MB, a newline), then the \
+             connection closes"
+        );
+        assert!(rest.ends_with(b"v\n"));
+        let returned = timeout(PATIENCE, server.task)
+            .await
+            .expect("every connection is closed, but serve has not returned");
+        assert!(returned.unwrap().is_ok());
+    }
+}

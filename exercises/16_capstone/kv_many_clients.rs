@@ -1,0 +1,333 @@
+// kv_many_clients
+//
+// The key-value server, step 3: it must keep up with many clients, and with clients that behave
+// badly. (The protocol is in step 1, `kv_read_command`.) Two things go wrong:
+//
+// - A client may send several commands at once, without waiting for the replies ("pipelining").
+//   Then only the first command gets a reply, and the client waits forever for the others.
+// - A client that sends bytes that are not UTF-8 makes its `handle_client` fail. That is fine
+//   for that client, but `serve` then stops, and takes every other client down with it.
+//
+// Make every complete command get its reply, in order, however the commands arrive. Make a
+// failing client end only its own connection: the server goes on serving the others.
+
+use std::collections::HashMap;
+use std::io;
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Get { key: String },
+    Set { key: String, value: String },
+    Del { key: String },
+}
+
+/// Parses one command line (given without its line ending).
+pub fn parse(line: &str) -> Result<Command, String> {
+    let (name, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let key = rest.to_string();
+    match name {
+        "GET" | "DEL" if key.is_empty() || key.contains(' ') => Err(format!("usage: {name} key")),
+        "GET" => Ok(Command::Get { key }),
+        "DEL" => Ok(Command::Del { key }),
+        "SET" => match rest.split_once(' ') {
+            Some((key, value)) if !key.is_empty() => Ok(Command::Set {
+                key: key.to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err("usage: SET key value".to_string()),
+        },
+        _ => Err(format!("unknown command {name:?}")),
+    }
+}
+
+/// Runs `command` on the store and returns the reply (without its line ending).
+pub fn execute(store: &mut HashMap<String, String>, command: Command) -> String {
+    match command {
+        Command::Get { key } => match store.get(&key) {
+            Some(value) => format!("VALUE {value}"),
+            None => "NIL".to_string(),
+        },
+        Command::Set { key, value } => {
+            store.insert(key, value);
+            "OK".to_string()
+        }
+        Command::Del { key } => match store.remove(&key) {
+            Some(_) => "DELETED".to_string(),
+            None => "NIL".to_string(),
+        },
+    }
+}
+
+/// The store every client shares.
+pub type Store = Arc<Mutex<HashMap<String, String>>>;
+
+/// The client's next complete line, without its "\n" or "\r\n"; `None` once the client has gone.
+pub async fn next_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> io::Result<Option<String>> {
+    let mut line = String::new();
+    // Reads up to and including the next "\n", however many reads that takes, and leaves what
+    // follows in the reader's buffer for the next call.
+    reader.read_line(&mut line).await?;
+    if !line.ends_with('\n') {
+        // The end of the stream: nothing more, or an unfinished line that must not run.
+        return Ok(None);
+    }
+    line.pop();
+    if line.ends_with('\r') {
+        line.pop();
+    }
+    Ok(Some(line))
+}
+
+/// Serves one client until it goes away, on the shared store.
+async fn handle_client(socket: TcpStream, store: Store) -> io::Result<()> {
+    let (mut reader, mut writer) = socket.into_split();
+    loop {
+        // TODO: a BufReader reads ahead. What happens to what it has read when it is dropped?
+        let mut buffered = BufReader::new(&mut reader);
+        let Some(line) = next_line(&mut buffered).await? else {
+            return Ok(());
+        };
+        let reply = {
+            let mut map = store.lock().unwrap();
+            match parse(&line) {
+                Ok(command) => execute(&mut map, command),
+                Err(e) => format!("ERR {e}"),
+            }
+        };
+        writer.write_all(format!("{reply}\n").as_bytes()).await?;
+    }
+}
+
+/// Accepts clients forever; each one is served by a task of its own, on the same store.
+pub async fn serve(listener: TcpListener, store: Store) -> io::Result<()> {
+    let mut clients = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (socket, _) = accepted?;
+                clients.spawn(handle_client(socket, Arc::clone(&store)));
+            }
+            // Collect the tasks of the clients that have left, so that the set does not grow.
+            Some(finished) = clients.join_next() => {
+                // TODO: a client's error (or panic) is passed on here, and ends `serve`.
+                finished??;
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> io::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    // Try it with `nc 127.0.0.1 PORT` (or `telnet`); Ctrl-C to stop.
+    println!("listening on {}", listener.local_addr()?);
+    serve(listener, Store::default()).await
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::time::timeout;
+
+    /// Hang guard only: on loopback, every reply comes in far less than this.
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    async fn start_server() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, Store::default()));
+        address
+    }
+
+    struct Client {
+        replies: Lines<BufReader<OwnedReadHalf>>,
+        writer: OwnedWriteHalf,
+        name: String,
+    }
+
+    impl Client {
+        async fn try_connect(address: SocketAddr, name: &str) -> Result<Client, String> {
+            let socket = match timeout(PATIENCE, TcpStream::connect(address)).await {
+                Ok(Ok(socket)) => socket,
+                Ok(Err(e)) => {
+                    return Err(format!(
+                        "{name}: could not connect to the server ({e}): has it stopped?"
+                    ));
+                }
+                Err(_) => return Err(format!("{name}: connecting to the server took too long")),
+            };
+            let (reader, writer) = socket.into_split();
+            Ok(Client {
+                replies: BufReader::new(reader).lines(),
+                writer,
+                name: name.to_string(),
+            })
+        }
+
+        async fn connect(address: SocketAddr, name: &str) -> Client {
+            Client::try_connect(address, name)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+
+        /// Sends all `commands` in one write, then reads one reply per command.
+        async fn try_send_all(&mut self, commands: &[String]) -> Result<Vec<String>, String> {
+            let batch: String = commands.iter().map(|c| format!("{c}\n")).collect();
+            if let Err(e) = self.writer.write_all(batch.as_bytes()).await {
+                return Err(format!("{}: sending failed: {e}", self.name));
+            }
+            let mut replies = Vec::new();
+            while replies.len() < commands.len() {
+                match timeout(PATIENCE, self.replies.next_line()).await {
+                    Ok(Ok(Some(reply))) => replies.push(reply),
+                    Ok(Ok(None)) | Ok(Err(_)) => {
+                        return Err(format!(
+                            "{}: the server hung up after {} of the {} replies. Has the server \
+                             stopped, because of another client?",
+                            self.name,
+                            replies.len(),
+                            commands.len()
+                        ));
+                    }
+                    Err(_) => {
+                        return Err(format!(
+                            "{}: sent {} commands in one write, and got {} replies: the others \
+                             never came. Were the commands read ahead into a BufReader that was \
+                             then dropped? Keep one BufReader for the whole connection",
+                            self.name,
+                            commands.len(),
+                            replies.len()
+                        ));
+                    }
+                }
+            }
+            Ok(replies)
+        }
+
+        async fn send_all(&mut self, commands: &[String]) -> Vec<String> {
+            self.try_send_all(commands)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+
+        async fn send(&mut self, command: &str) -> String {
+            self.send_all(&[command.to_string()]).await.remove(0)
+        }
+    }
+
+    #[tokio::test]
+    async fn commands_sent_all_at_once() {
+        let address = start_server().await;
+        let mut client = Client::connect(address, "the client").await;
+        let mut commands = Vec::new();
+        let mut expected = Vec::new();
+        for n in 0..50 {
+            commands.push(format!("SET item{n} number {n}"));
+            expected.push("OK".to_string());
+        }
+        for n in 0..50 {
+            commands.push(format!("GET item{n}"));
+            expected.push(format!("VALUE number {n}"));
+        }
+        let replies = client.send_all(&commands).await;
+        assert_eq!(replies, expected, "one reply per command, in order");
+    }
+
+    #[tokio::test]
+    async fn fifty_clients_at_once() {
+        let address = start_server().await;
+        let mut clients = Vec::new();
+        for n in 0..50 {
+            clients.push(tokio::spawn(async move {
+                let name = format!("client {n}");
+                let mut client = Client::try_connect(address, &name).await?;
+                let commands: Vec<String> = (0..10)
+                    .flat_map(|i| [format!("SET c{n}k{i} {n}-{i}"), format!("GET c{n}k{i}")])
+                    .collect();
+                let replies = client.try_send_all(&commands).await?;
+                for (i, pair) in replies.chunks(2).enumerate() {
+                    if pair != ["OK".to_string(), format!("VALUE {n}-{i}")] {
+                        return Err(format!(
+                            "{name}: wrong replies to SET and GET c{n}k{i}: {pair:?}"
+                        ));
+                    }
+                }
+                Ok(())
+            }));
+        }
+        let mut failures = Vec::new();
+        for client in clients {
+            if let Err(failure) = client.await.unwrap() {
+                failures.push(failure);
+            }
+        }
+        if let Some(first) = failures.first() {
+            panic!(
+                "{} of the 50 clients failed. The first: {first}",
+                failures.len()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_that_sends_garbage() {
+        let address = start_server().await;
+        let mut good = Client::connect(address, "the good client").await;
+        assert_eq!(good.send("SET mood calm").await, "OK");
+
+        // Bytes that are not UTF-8: reading this line fails.
+        let mut bad = TcpStream::connect(address).await.unwrap();
+        bad.write_all(b"SET \xff\xfe oops\n").await.unwrap();
+        let mut rest = Vec::new();
+        let ended = timeout(PATIENCE, bad.read_to_end(&mut rest)).await;
+        assert!(
+            ended.is_ok(),
+            "a client sent bytes that are not UTF-8, and its connection is still open: its \
+             handle_client fails, and its task ends"
+        );
+
+        assert_eq!(
+            good.send("GET mood").await,
+            "VALUE calm",
+            "the good client was connected before the bad one, and must still be served"
+        );
+        let mut late = Client::connect(address, "a client that came after the bad one").await;
+        assert_eq!(late.send("GET mood").await, "VALUE calm");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_leaves_in_the_middle_of_a_command() {
+        let address = start_server().await;
+        let mut leaving = TcpStream::connect(address).await.unwrap();
+        leaving
+            .write_all(b"SET price 10\nSET price 1")
+            .await
+            .unwrap();
+        let mut replies = String::new();
+        leaving.shutdown().await.unwrap();
+        timeout(PATIENCE, leaving.read_to_string(&mut replies))
+            .await
+            .expect("the client has left, but the server keeps its connection open")
+            .unwrap();
+        assert_eq!(replies, "OK\n", "only the complete command gets a reply");
+
+        let mut other = Client::connect(address, "the next client").await;
+        assert_eq!(
+            other.send("GET price").await,
+            "VALUE 10",
+            "the first client left in the middle of \"SET price 1...\": that command never runs"
+        );
+    }
+}

@@ -1,0 +1,289 @@
+// kv_shared_store
+//
+// The key-value server, step 2: many clients over TCP, one store. (The protocol is in step 1,
+// `kv_read_command`, and `next_line` is its solution.) `serve` accepts clients on a
+// `TcpListener` and serves each one in a task of its own; all of them share one `Store`, so what
+// one client SETs, the others GET.
+//
+// It does not compile: "future cannot be sent between threads safely". `handle_client` keeps the
+// store's `MutexGuard` alive across the `.await` that writes the reply, and `tokio::spawn` needs
+// a future that can move between threads. Holding it there would also be slow: a client that
+// reads its replies slowly would keep the whole store locked, and every other client waiting.
+//
+// Release the lock before writing the reply. Keep one store shared by every client.
+
+use std::collections::HashMap;
+use std::io;
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Get { key: String },
+    Set { key: String, value: String },
+    Del { key: String },
+}
+
+/// Parses one command line (given without its line ending).
+pub fn parse(line: &str) -> Result<Command, String> {
+    let (name, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let key = rest.to_string();
+    match name {
+        "GET" | "DEL" if key.is_empty() || key.contains(' ') => Err(format!("usage: {name} key")),
+        "GET" => Ok(Command::Get { key }),
+        "DEL" => Ok(Command::Del { key }),
+        "SET" => match rest.split_once(' ') {
+            Some((key, value)) if !key.is_empty() => Ok(Command::Set {
+                key: key.to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err("usage: SET key value".to_string()),
+        },
+        _ => Err(format!("unknown command {name:?}")),
+    }
+}
+
+/// Runs `command` on the store and returns the reply (without its line ending).
+pub fn execute(store: &mut HashMap<String, String>, command: Command) -> String {
+    match command {
+        Command::Get { key } => match store.get(&key) {
+            Some(value) => format!("VALUE {value}"),
+            None => "NIL".to_string(),
+        },
+        Command::Set { key, value } => {
+            store.insert(key, value);
+            "OK".to_string()
+        }
+        Command::Del { key } => match store.remove(&key) {
+            Some(_) => "DELETED".to_string(),
+            None => "NIL".to_string(),
+        },
+    }
+}
+
+/// The store every client shares.
+pub type Store = Arc<Mutex<HashMap<String, String>>>;
+
+/// The client's next complete line, without its "\n" or "\r\n"; `None` once the client has gone.
+pub async fn next_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> io::Result<Option<String>> {
+    let mut line = String::new();
+    // Reads up to and including the next "\n", however many reads that takes, and leaves what
+    // follows in the reader's buffer for the next call.
+    reader.read_line(&mut line).await?;
+    if !line.ends_with('\n') {
+        // The end of the stream: nothing more, or an unfinished line that must not run.
+        return Ok(None);
+    }
+    line.pop();
+    if line.ends_with('\r') {
+        line.pop();
+    }
+    Ok(Some(line))
+}
+
+/// Serves one client until it goes away, on the shared store.
+pub async fn handle_client<S>(stream: S, store: Store) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (reader, mut writer) = tokio::io::split(stream);
+    let mut reader = BufReader::new(reader);
+    while let Some(line) = next_line(&mut reader).await? {
+        let mut map = store.lock().unwrap();
+        let reply = match parse(&line) {
+            Ok(command) => execute(&mut map, command),
+            Err(e) => format!("ERR {e}"),
+        };
+        // TODO: `map` still holds the lock here, across the `.await` below.
+        writer.write_all(format!("{reply}\n").as_bytes()).await?;
+    }
+    Ok(())
+}
+
+/// Accepts clients forever; each one is served by a task of its own, on the same store.
+pub async fn serve(listener: TcpListener, store: Store) -> io::Result<()> {
+    loop {
+        let (socket, _) = listener.accept().await?;
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            if let Err(e) = handle_client(socket, store).await {
+                eprintln!("a client failed: {e}");
+            }
+        });
+    }
+}
+
+#[tokio::main]
+async fn main() -> io::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    // Try it with `nc 127.0.0.1 PORT` (or `telnet`) in two terminals; Ctrl-C to stop.
+    println!("listening on {}", listener.local_addr()?);
+    serve(listener, Store::default()).await
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::time::{sleep, timeout};
+
+    /// Hang guard only: on loopback, every reply comes in far less than this.
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    async fn start_server() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, Store::default()));
+        address
+    }
+
+    struct Client {
+        replies: Lines<BufReader<OwnedReadHalf>>,
+        writer: OwnedWriteHalf,
+        name: String,
+    }
+
+    impl Client {
+        async fn connect(address: SocketAddr, name: &str) -> Client {
+            let socket = timeout(PATIENCE, TcpStream::connect(address))
+                .await
+                .expect("connecting to the server took too long")
+                .expect("could not connect to the server");
+            let (reader, writer) = socket.into_split();
+            Client {
+                replies: BufReader::new(reader).lines(),
+                writer,
+                name: name.to_string(),
+            }
+        }
+
+        async fn send(&mut self, command: &str) -> String {
+            self.writer
+                .write_all(format!("{command}\n").as_bytes())
+                .await
+                .expect("sending to the server failed");
+            match timeout(PATIENCE, self.replies.next_line()).await {
+                Ok(Ok(Some(reply))) => reply,
+                Ok(Ok(None)) => panic!("{}: the server hung up on {command:?}", self.name),
+                Ok(Err(e)) => panic!(
+                    "{}: reading the reply to {command:?} failed: {e}",
+                    self.name
+                ),
+                Err(_) => panic!(
+                    "{}: no reply to {command:?}. Is another client keeping the server busy? \
+                     Each client needs its own task",
+                    self.name
+                ),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn clients_share_one_store() {
+        let address = start_server().await;
+        let mut alice = Client::connect(address, "alice").await;
+        let mut bob = Client::connect(address, "bob").await;
+        assert_eq!(alice.send("SET color deep blue").await, "OK");
+        assert_eq!(
+            bob.send("GET color").await,
+            "VALUE deep blue",
+            "alice SET color, so bob must GET it: every client works on the same store (clone \
+             the Arc that points to it, not the map inside)"
+        );
+        assert_eq!(bob.send("DEL color").await, "DELETED");
+        assert_eq!(
+            alice.send("GET color").await,
+            "NIL",
+            "bob deleted color, so alice must not find it any more"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_quiet_client_does_not_block_the_others() {
+        let address = start_server().await;
+        let mut quiet = Client::connect(address, "the quiet client").await;
+        assert_eq!(quiet.send("SET a 1").await, "OK");
+        // The quiet client stays connected and says nothing for now.
+        let mut other = Client::connect(address, "the other client").await;
+        assert_eq!(
+            other.send("GET a").await,
+            "VALUE 1",
+            "the quiet client SET a: every client works on the same store"
+        );
+        assert_eq!(quiet.send("GET a").await, "VALUE 1");
+    }
+
+    #[tokio::test]
+    async fn twenty_clients_at_once() {
+        let address = start_server().await;
+        let mut clients = Vec::new();
+        for n in 0..20 {
+            clients.push(tokio::spawn(async move {
+                let mut client = Client::connect(address, &format!("client {n}")).await;
+                assert_eq!(client.send(&format!("SET key{n} value {n}")).await, "OK");
+                assert_eq!(
+                    client.send(&format!("GET key{n}")).await,
+                    format!("VALUE value {n}")
+                );
+            }));
+        }
+        for client in clients {
+            client.await.unwrap();
+        }
+        let mut last = Client::connect(address, "the last client").await;
+        for n in 0..20 {
+            assert_eq!(
+                last.send(&format!("GET key{n}")).await,
+                format!("VALUE value {n}"),
+                "every client's SET must be in the one shared store"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_does_not_read_its_replies() {
+        // In-memory connections, so that the test knows exactly when a pipe is full.
+        let store = Store::default();
+        let (mut slow, slow_server) = tokio::io::duplex(64);
+        tokio::spawn(handle_client(slow_server, Arc::clone(&store)));
+        let big = "x".repeat(1000);
+        // The reply to GET is 1006 bytes, and the pipe back holds 64: its handler waits until
+        // the slow client reads, which it never does.
+        slow.write_all(format!("SET big {big}\nGET big\n").as_bytes())
+            .await
+            .unwrap();
+        sleep(Duration::from_millis(100)).await;
+
+        let (fast, fast_server) = tokio::io::duplex(4096);
+        tokio::spawn(handle_client(fast_server, Arc::clone(&store)));
+        let (from_server, mut to_server) = tokio::io::split(fast);
+        let mut replies = BufReader::new(from_server).lines();
+        to_server
+            .write_all(b"SET small 1\nGET big\n")
+            .await
+            .unwrap();
+        let reply = timeout(Duration::from_secs(60), replies.next_line()).await;
+        let Ok(Ok(Some(reply))) = reply else {
+            panic!(
+                "one client does not read its replies, and another client got no reply at all: \
+                 the store stays locked while the first client's handler waits to write. Take \
+                 what you need from the map, release the lock, then write"
+            );
+        };
+        assert_eq!(reply, "OK");
+        let reply = replies.next_line().await.unwrap();
+        assert!(
+            reply == Some(format!("VALUE {big}")),
+            "the slow client SET big (1000 bytes), so the other client must GET it: every \
+             client works on the same store"
+        );
+    }
+}

@@ -1,0 +1,182 @@
+// echo_split_copy
+//
+// `echo` serves one connection of an echo service: everything the client sends comes back to it,
+// byte for byte, until the client has finished sending. Interactive clients send a little, wait
+// to see it come back, then send more. But this `echo` sends nothing back until the client has
+// finished sending everything, so those clients wait forever.
+//
+// Make `echo` stream: send each piece back as soon as it has arrived, and return the number of
+// bytes echoed. You need to read and write the same stream at the same time:
+// `tokio::io::split` gives you a read half and a write half of it, and `tokio::io::copy` moves
+// bytes from a reader to a writer as they come.
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// Sends back everything the client sends, until the client is done; returns the byte count.
+pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) -> io::Result<u64> {
+    // Two halves of one stream: `copy` reads from one and writes to the other, a piece at a
+    // time, until the reader reaches the end of the input.
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    tokio::io::copy(&mut reader, &mut writer).await
+}
+
+#[tokio::main]
+async fn main() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut client, server) = tokio::io::duplex(64);
+    let server = tokio::spawn(echo(server));
+    client.write_all(b"hello?").await.unwrap();
+    let mut back = [0u8; 6];
+    client.read_exact(&mut back).await.unwrap();
+    println!("{}", String::from_utf8_lossy(&back));
+    drop(client);
+    println!("echoed {} bytes", server.await.unwrap().unwrap());
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+    use tokio::task::JoinHandle;
+    use tokio::time::{Instant, sleep, timeout};
+
+    fn connect(pipe_size: usize) -> (DuplexStream, JoinHandle<io::Result<u64>>) {
+        let (client, server) = tokio::io::duplex(pipe_size);
+        (client, tokio::spawn(echo(server)))
+    }
+
+    async fn echo_of(client: &mut DuplexStream, sent: &str) -> String {
+        let mut back = vec![0u8; sent.len()];
+        let start = Instant::now();
+        match timeout(Duration::from_secs(5), client.read_exact(&mut back)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("the client sent {sent:?}, but reading its echo failed: {e}"),
+            Err(_) => panic!(
+                "the client sent {sent:?} and is waiting for it to come back, but the echo is \
+                 still missing: send back each piece as soon as it arrives, do not wait for the \
+                 end of the input"
+            ),
+        }
+        let waited = start.elapsed();
+        assert!(
+            waited < Duration::from_millis(1),
+            "the echo of {sent:?} came back {waited:?} after it was sent: send each piece back as \
+             soon as it arrives, without waiting for a timer"
+        );
+        String::from_utf8_lossy(&back).into_owned()
+    }
+
+    async fn finish(mut client: DuplexStream, server: JoinHandle<io::Result<u64>>) -> u64 {
+        client.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        let read = timeout(Duration::from_secs(5), client.read_to_end(&mut rest)).await;
+        assert!(
+            read.is_ok(),
+            "the client has finished sending, but echo did not end the connection"
+        );
+        assert!(
+            rest.is_empty(),
+            "after the client finished, {} more bytes came back that it had not sent (or that \
+             came back twice)",
+            rest.len()
+        );
+        timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the client has finished sending, but echo did not return")
+            .expect("echo panicked")
+            .expect("echo failed")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn echoes_while_the_client_waits() {
+        let (mut client, server) = connect(1024);
+        let mut total = 0;
+        for piece in ["hello?", "is anybody there?", "ah, ", "good"] {
+            if let Err(e) = client.write_all(piece.as_bytes()).await {
+                panic!(
+                    "the client could not send {piece:?}: {e}. Did echo stop after the first \
+                     piece? Keep echoing until the client has finished sending"
+                );
+            }
+            assert_eq!(
+                echo_of(&mut client, piece).await,
+                piece,
+                "the echo must be the same bytes"
+            );
+            total += piece.len() as u64;
+            sleep(Duration::from_millis(50)).await;
+        }
+        let echoed = finish(client, server).await;
+        assert_eq!(
+            echoed, total,
+            "the client sent {total} bytes in all, and echo returned {echoed}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_megabyte_through_a_small_pipe() {
+        // The pipe holds 1 KB each way: a megabyte only gets through if echo keeps reading and
+        // writing while the client keeps sending and receiving.
+        let (client, server) = connect(1024);
+        let (mut from_echo, mut to_echo) = tokio::io::split(client);
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let sending = {
+            let data = data.clone();
+            tokio::spawn(async move {
+                // If echo stops early, the test below says how much came back.
+                let _ = to_echo.write_all(&data).await;
+                let _ = to_echo.shutdown().await;
+            })
+        };
+        // The client reads its echo slowly, in small pieces: the pipe back is often part full.
+        let receiving = tokio::spawn(async move {
+            let mut back = Vec::new();
+            let mut piece = [0u8; 300];
+            loop {
+                let n = from_echo.read(&mut piece).await.unwrap();
+                if n == 0 {
+                    return back;
+                }
+                back.extend_from_slice(&piece[..n]);
+                tokio::task::yield_now().await;
+            }
+        });
+        let back = timeout(Duration::from_secs(30), receiving)
+            .await
+            .expect(
+                "a megabyte sent through a 1 KB pipe never came back whole: keep reading and \
+                 writing at the same time",
+            )
+            .unwrap();
+        assert_eq!(
+            back.len(),
+            data.len(),
+            "a megabyte went in and {} bytes came back: keep echoing until the client has \
+             finished, and send all that was read (`write` may take fewer bytes than you give \
+             it; `write_all` takes them all)",
+            back.len()
+        );
+        assert!(back == data, "the echo came back with different bytes");
+        sending.await.unwrap();
+        let echoed = server.await.unwrap().expect("echo failed");
+        assert_eq!(
+            echoed, 1_000_000,
+            "echo echoed a megabyte and returned {echoed}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_sends_nothing() {
+        let (client, server) = connect(1024);
+        assert_eq!(
+            finish(client, server).await,
+            0,
+            "nothing was sent, so nothing was echoed"
+        );
+    }
+}

@@ -1,0 +1,165 @@
+// tcp_spawn_per_client
+//
+// `serve` is a small TCP server. It greets every client with the message of the day, then
+// answers each line the client sends with the same line in upper case, until the client hangs
+// up. Every connection is served by a task of its own, so that one slow client does not keep the
+// others waiting. It does not compile: the task borrows `motd`, but a spawned task can outlive
+// the loop iteration that started it, and even `serve` itself.
+//
+// Give each task its own copy of what it uses, and keep serving every client in its own task.
+
+use std::io;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+async fn handle_client(socket: TcpStream, motd: &str) -> io::Result<()> {
+    let (reader, mut writer) = socket.into_split();
+    writer.write_all(format!("{motd}\n").as_bytes()).await?;
+    let mut lines = BufReader::new(reader).lines();
+    while let Some(line) = lines.next_line().await? {
+        let answer = format!("{}\n", line.to_uppercase());
+        writer.write_all(answer.as_bytes()).await?;
+    }
+    Ok(())
+}
+
+/// Accepts clients forever, each one served by a task of its own.
+pub async fn serve(listener: TcpListener, motd: String) -> io::Result<()> {
+    loop {
+        let (socket, _) = listener.accept().await?;
+        // The task owns its copy of the message and the socket: it may outlive this iteration.
+        let motd = motd.clone();
+        tokio::spawn(async move {
+            if let Err(e) = handle_client(socket, &motd).await {
+                eprintln!("a client failed: {e}");
+            }
+        });
+    }
+}
+
+#[tokio::main]
+async fn main() -> io::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(serve(listener, "Welcome! Say something.".to_string()));
+
+    let mut client = BufReader::new(TcpStream::connect(address).await?);
+    client.get_mut().write_all(b"hello there\n").await?;
+    let mut line = String::new();
+    for _ in 0..2 {
+        line.clear();
+        client.read_line(&mut line).await?;
+        print!("{line}");
+    }
+    Ok(())
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::time::timeout;
+
+    /// Hang guard only: on loopback, every answer comes in far less than this.
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    async fn start_server(motd: &str) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, motd.to_string()));
+        address
+    }
+
+    struct Client {
+        lines: Lines<BufReader<OwnedReadHalf>>,
+        writer: OwnedWriteHalf,
+        name: String,
+    }
+
+    impl Client {
+        async fn connect(address: SocketAddr, name: &str) -> Client {
+            let socket = timeout(PATIENCE, TcpStream::connect(address))
+                .await
+                .expect("connecting to the server took too long")
+                .expect("could not connect to the server");
+            let (reader, writer) = socket.into_split();
+            Client {
+                lines: BufReader::new(reader).lines(),
+                writer,
+                name: name.to_string(),
+            }
+        }
+
+        async fn next_line(&mut self, waiting_for: &str) -> String {
+            match timeout(PATIENCE, self.lines.next_line()).await {
+                Ok(Ok(Some(line))) => line,
+                Ok(Ok(None)) => panic!("{}: the server hung up before {waiting_for}", self.name),
+                Ok(Err(e)) => panic!("{}: reading {waiting_for} failed: {e}", self.name),
+                Err(_) => panic!(
+                    "{}: no {waiting_for} came from the server. Is another client's connection \
+                     keeping the server busy? Every client must be served by its own task, \
+                     started right after `accept`",
+                    self.name
+                ),
+            }
+        }
+
+        async fn say(&mut self, line: &str) -> String {
+            self.writer
+                .write_all(format!("{line}\n").as_bytes())
+                .await
+                .expect("sending to the server failed");
+            self.next_line(&format!("answer to {line:?}")).await
+        }
+    }
+
+    #[tokio::test]
+    async fn greets_then_shouts_back() {
+        let address = start_server("Welcome to the shouting server").await;
+        let mut client = Client::connect(address, "the client").await;
+        assert_eq!(
+            client.next_line("greeting").await,
+            "Welcome to the shouting server",
+            "a client is greeted with the message of the day"
+        );
+        assert_eq!(client.say("hello").await, "HELLO");
+        assert_eq!(client.say("Is this thing on?").await, "IS THIS THING ON?");
+    }
+
+    #[tokio::test]
+    async fn a_quiet_client_does_not_block_the_others() {
+        let address = start_server("hi").await;
+        let mut quiet = Client::connect(address, "the first client").await;
+        assert_eq!(quiet.next_line("greeting").await, "hi");
+        // The first client stays connected and says nothing for now.
+        let mut second = Client::connect(address, "the second client").await;
+        assert_eq!(second.next_line("greeting").await, "hi");
+        assert_eq!(second.say("me too").await, "ME TOO");
+        assert_eq!(quiet.say("still here").await, "STILL HERE");
+    }
+
+    #[tokio::test]
+    async fn twenty_clients_at_once() {
+        let address = start_server("ready").await;
+        let mut clients = Vec::new();
+        for n in 0..20 {
+            clients.push(tokio::spawn(async move {
+                let mut client = Client::connect(address, &format!("client {n}")).await;
+                assert_eq!(client.next_line("greeting").await, "ready");
+                for round in 0..3 {
+                    let line = format!("client {n} round {round}");
+                    assert_eq!(client.say(&line).await, line.to_uppercase());
+                }
+            }));
+        }
+        for client in clients {
+            client.await.unwrap();
+        }
+    }
+}

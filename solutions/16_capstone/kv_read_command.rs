@@ -1,0 +1,294 @@
+// kv_read_command
+//
+// The capstone: a small key-value server, built in four steps. Clients send one command per
+// line, ending in "\n" or "\r\n", and get one reply line for each:
+//
+//     GET key          ->  VALUE <value>   or  NIL
+//     SET key value    ->  OK              (the value is the rest of the line, spaces and all)
+//     DEL key          ->  DELETED         or  NIL
+//     anything else    ->  ERR <what is wrong>
+//
+// Step 1, one client. `parse`, `execute` and `serve_client` are done; `next_line`, which reads
+// the client's next command line, is not. It takes whatever the buffer holds at the moment for
+// one line, but a command may arrive in pieces, and a client may send several commands at once.
+//
+// Make `next_line` return exactly one complete line per call, without its line ending. When the
+// client goes away, return `None`, also if it left in the middle of a line: that command is
+// unfinished ("SET price 10" cut after "SET price 1"), and must never run.
+
+use std::collections::HashMap;
+use std::io;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{BufReader, BufWriter};
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Get { key: String },
+    Set { key: String, value: String },
+    Del { key: String },
+}
+
+/// Parses one command line (given without its line ending).
+pub fn parse(line: &str) -> Result<Command, String> {
+    let (name, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let key = rest.to_string();
+    match name {
+        "GET" | "DEL" if key.is_empty() || key.contains(' ') => Err(format!("usage: {name} key")),
+        "GET" => Ok(Command::Get { key }),
+        "DEL" => Ok(Command::Del { key }),
+        "SET" => match rest.split_once(' ') {
+            Some((key, value)) if !key.is_empty() => Ok(Command::Set {
+                key: key.to_string(),
+                value: value.to_string(),
+            }),
+            _ => Err("usage: SET key value".to_string()),
+        },
+        _ => Err(format!("unknown command {name:?}")),
+    }
+}
+
+/// Runs `command` on the store and returns the reply (without its line ending).
+pub fn execute(store: &mut HashMap<String, String>, command: Command) -> String {
+    match command {
+        Command::Get { key } => match store.get(&key) {
+            Some(value) => format!("VALUE {value}"),
+            None => "NIL".to_string(),
+        },
+        Command::Set { key, value } => {
+            store.insert(key, value);
+            "OK".to_string()
+        }
+        Command::Del { key } => match store.remove(&key) {
+            Some(_) => "DELETED".to_string(),
+            None => "NIL".to_string(),
+        },
+    }
+}
+
+/// The client's next complete line, without its "\n" or "\r\n"; `None` once the client has gone.
+pub async fn next_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> io::Result<Option<String>> {
+    let mut line = String::new();
+    // Reads up to and including the next "\n", however many reads that takes, and leaves what
+    // follows in the reader's buffer for the next call.
+    reader.read_line(&mut line).await?;
+    if !line.ends_with('\n') {
+        // The end of the stream: nothing more, or an unfinished line that must not run.
+        return Ok(None);
+    }
+    line.pop();
+    if line.ends_with('\r') {
+        line.pop();
+    }
+    Ok(Some(line))
+}
+
+/// Serves one client until it goes away, on the given store.
+pub async fn serve_client<S>(stream: S, store: &mut HashMap<String, String>) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    let mut reader = BufReader::new(reader);
+    let mut writer = BufWriter::new(writer);
+    while let Some(line) = next_line(&mut reader).await? {
+        let reply = match parse(&line) {
+            Ok(command) => execute(store, command),
+            Err(e) => format!("ERR {e}"),
+        };
+        writer.write_all(reply.as_bytes()).await?;
+        writer.write_all(b"\n").await?;
+        writer.flush().await?;
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let mut store = HashMap::new();
+    let session = b"SET greeting hello world\nGET greeting\nDEL greeting\nGET greeting\n";
+    let (mut client, server) = tokio::io::duplex(1024);
+    client.write_all(session).await.unwrap();
+    client.shutdown().await.unwrap();
+    serve_client(server, &mut store).await.unwrap();
+    let mut replies = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut client, &mut replies)
+        .await
+        .unwrap();
+    print!("{replies}");
+}
+
+// Tests: do not edit below this line.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf};
+    use tokio::time::{sleep, timeout};
+
+    /// A client that writes `pieces` into a small pipe, 10 ms apart, then leaves.
+    fn client(pieces: Vec<Vec<u8>>) -> BufReader<DuplexStream> {
+        let (mut client, server) = tokio::io::duplex(128);
+        tokio::spawn(async move {
+            for piece in pieces {
+                if client.write_all(&piece).await.is_err() {
+                    return;
+                }
+                sleep(Duration::from_millis(10)).await;
+            }
+        });
+        BufReader::new(server)
+    }
+
+    fn pieces(parts: &[&str]) -> Vec<Vec<u8>> {
+        parts.iter().map(|part| part.as_bytes().to_vec()).collect()
+    }
+
+    async fn lines_from(mut reader: BufReader<DuplexStream>) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let next = timeout(Duration::from_secs(60), next_line(&mut reader))
+                .await
+                .expect("next_line is still waiting, though the client has left")
+                .expect("next_line failed");
+            match next {
+                Some(line) => lines.push(line),
+                None => return lines,
+            }
+            assert!(
+                lines.len() < 100,
+                "next_line returned 100 lines for a client that sent a few: one call returns one \
+                 complete line, however many pieces it came in"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_command_in_pieces() {
+        let reader = client(pieces(&["GE", "T app", "le\r", "\n"]));
+        assert_eq!(
+            lines_from(reader).await,
+            ["GET apple"],
+            "the client sent \"GET apple\\r\\n\" in 4 pieces, 10 ms apart: that is one line, \
+             returned without its \"\\r\\n\""
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn several_commands_in_one_write() {
+        let reader = client(pieces(&["SET a 1\nGET a\r\nDEL a\n"]));
+        assert_eq!(
+            lines_from(reader).await,
+            ["SET a 1", "GET a", "DEL a"],
+            "the client sent 3 commands in one write: each call returns one line, without its \
+             \"\\n\" or \"\\r\\n\""
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unfinished_command_never_comes_out() {
+        let reader = client(pieces(&["SET price 10\n", "SET price 1"]));
+        assert_eq!(
+            lines_from(reader).await,
+            ["SET price 10"],
+            "the client left in the middle of \"SET price 1...\": an unfinished line is not a \
+             command (it may have been \"SET price 10\" or \"SET price 199\"), so after the \
+             complete lines next_line returns None"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_value() {
+        let value = "0123456789".repeat(2000);
+        let command = format!("SET big {value}\n");
+        let reader = client(vec![command.into_bytes(), b"GET big\n".to_vec()]);
+        let lines = lines_from(reader).await;
+        assert_eq!(lines.len(), 2, "2 commands were sent, one of 20 KB");
+        assert!(
+            lines[0] == format!("SET big {value}"),
+            "the first line is a SET with a value of 20 KB, and next_line returned {} bytes",
+            lines[0].len()
+        );
+        assert_eq!(lines[1], "GET big");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_sends_nothing() {
+        assert!(lines_from(client(Vec::new())).await.is_empty());
+    }
+
+    /// Runs `serve_client` with a fresh store for a client that sends `pieces`, then leaves, and
+    /// returns the replies and the store.
+    async fn session(pieces: Vec<Vec<u8>>) -> (Vec<String>, HashMap<String, String>) {
+        let (client, server) = tokio::io::duplex(128);
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let server = tokio::spawn(async move {
+            let mut store = HashMap::new();
+            serve_client(server, &mut store).await.map(|()| store)
+        });
+        let reading = tokio::spawn(read_replies(BufReader::new(from_server)));
+        for piece in pieces {
+            to_server.write_all(&piece).await.unwrap();
+            sleep(Duration::from_millis(10)).await;
+        }
+        to_server.shutdown().await.unwrap();
+        let store = timeout(Duration::from_secs(60), server)
+            .await
+            .expect("the client has left, but serve_client did not return")
+            .unwrap()
+            .expect("serve_client failed");
+        (reading.await.unwrap(), store)
+    }
+
+    async fn read_replies(from_server: BufReader<ReadHalf<DuplexStream>>) -> Vec<String> {
+        let mut lines = from_server.lines();
+        let mut replies = Vec::new();
+        while let Some(reply) = lines.next_line().await.unwrap() {
+            replies.push(reply);
+        }
+        replies
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_whole_session() {
+        let (replies, store) = session(pieces(&[
+            "SET fruit big red ",
+            "apple\nGET fruit\nGET ve",
+            "g\r\n",
+            "DEL fruit\nGET fruit\nFLY away\nSET lonely\n",
+            "SET color green\n",
+        ]))
+        .await;
+        assert_eq!(
+            replies,
+            [
+                "OK",
+                "VALUE big red apple",
+                "NIL",
+                "DELETED",
+                "NIL",
+                "ERR unknown command \"FLY\"",
+                "ERR usage: SET key value",
+                "OK",
+            ],
+            "one reply per command, in order"
+        );
+        assert_eq!(store.get("color").map(String::as_str), Some("green"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_leaves_in_the_middle_of_a_command() {
+        let (replies, store) = session(pieces(&["SET price 10\n", "SET price 1"])).await;
+        assert_eq!(
+            replies,
+            ["OK"],
+            "the client left in the middle of its second SET: that command is unfinished, it \
+             gets no reply and does not run"
+        );
+        assert_eq!(
+            store.get("price").map(String::as_str),
+            Some("10"),
+            "the client left in the middle of its second SET: that command must not run"
+        );
+    }
+}
