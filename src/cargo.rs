@@ -111,6 +111,19 @@ impl Workspace {
         self.bins.iter()
     }
 
+    /// Whether `bins` are every bin of the packages they belong to.
+    pub fn whole_packages(&self, bins: &[&str]) -> bool {
+        let packages: Vec<&str> = bins
+            .iter()
+            .filter_map(|name| self.bins.get(*name))
+            .map(|bin| bin.package.as_str())
+            .collect();
+        self.bins
+            .iter()
+            .filter(|(_, bin)| packages.contains(&bin.package.as_str()))
+            .all(|(name, _)| bins.contains(&name.as_str()))
+    }
+
     pub fn bin(&self, name: &str) -> Result<&Bin> {
         self.bins.get(name).with_context(|| {
             format!(
@@ -145,8 +158,8 @@ pub enum BuildKind {
     Tests,
     /// `cargo build`: the plain binaries.
     Bins,
-    /// `cargo clippy --profile test -- -D warnings`.
-    Clippy,
+    /// `cargo clippy --profile test`, with `-- -D warnings` where `strict`.
+    Clippy { strict: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +193,11 @@ pub struct TargetBuild {
 }
 
 impl TargetBuild {
+    /// Built, or failed with errors of its own.
+    fn settled(&self) -> bool {
+        self.finished || self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
     pub fn failed(&self) -> bool {
         !self.finished || self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -213,7 +231,7 @@ pub fn build(
     cancel: &Cancel,
     on_line: Option<OnLine>,
 ) -> Result<Build> {
-    let mut build = invoke(
+    let mut build = build_each(
         root,
         workspace,
         bins,
@@ -265,6 +283,56 @@ pub fn build(
     Ok(build)
 }
 
+/// `invoke`, then again for the bins that a failure stopped cargo from building (without
+/// `--keep-going`, cargo starts nothing new once one bin has failed), until each one has built or
+/// failed.
+fn build_each(
+    root: &Path,
+    workspace: &Workspace,
+    bins: &[&str],
+    kind: BuildKind,
+    compile_limit: Duration,
+    cancel: &Cancel,
+    on_line: Option<OnLine>,
+) -> Result<Build> {
+    let mut build = invoke(
+        root,
+        workspace,
+        bins,
+        kind,
+        compile_limit,
+        cancel,
+        on_line.clone(),
+    )?;
+    let mut left = bins.len();
+    loop {
+        let unbuilt: Vec<&str> = bins
+            .iter()
+            .copied()
+            .filter(|bin| build.targets.get(*bin).is_none_or(|t| !t.settled()))
+            .collect();
+        let stopped = matches!(build.exit, Exit::Cancelled | Exit::Stalled | Exit::TimedOut);
+        if unbuilt.is_empty() || unbuilt.len() == left || stopped {
+            return Ok(build);
+        }
+        left = unbuilt.len();
+        let mut again = invoke(
+            root,
+            workspace,
+            &unbuilt,
+            kind,
+            compile_limit,
+            cancel,
+            on_line.clone(),
+        )?;
+        for bin in unbuilt {
+            build.targets.insert(bin.to_owned(), again.target(bin));
+        }
+        build.stderr.push_str(&again.stderr);
+        build.exit = again.exit;
+    }
+}
+
 /// One cargo invocation for all `bins`.
 fn invoke(
     root: &Path,
@@ -278,13 +346,16 @@ fn invoke(
     let mut command = cargo();
     command.current_dir(root);
     // Keep building the other bins when one fails. `cargo test --no-run` cannot (it stops at the
-    // first failing bin), so a batch of tests is built as every test target of its packages.
-    let test_batch = kind == BuildKind::Tests && bins.len() > 1;
+    // first failing bin), so a batch that is every bin of its packages is built as their test
+    // targets; a part of a package (`verify --solutions` of a rustlings course, where exercises and
+    // solutions share one) is built with `--bin`s, and what one failure left unbuilt is built
+    // again by `build_each`.
+    let test_batch = kind == BuildKind::Tests && bins.len() > 1 && workspace.whole_packages(bins);
     match kind {
         BuildKind::Tests if test_batch => command.args(["build", "--keep-going", "--tests"]),
         BuildKind::Tests => command.args(["test", "--no-run"]),
         BuildKind::Bins => command.args(["build", "--keep-going"]),
-        BuildKind::Clippy => command.args(["clippy", "--keep-going", "--profile", "test"]),
+        BuildKind::Clippy { .. } => command.args(["clippy", "--keep-going", "--profile", "test"]),
     };
     command.arg("--message-format=json-diagnostic-rendered-ansi");
     let mut packages: Vec<&str> = Vec::new();
@@ -300,7 +371,7 @@ fn invoke(
             command.args(["--bin", name]);
         }
     }
-    if kind == BuildKind::Clippy {
+    if kind == (BuildKind::Clippy { strict: true }) {
         command.args(["--", "-D", "warnings"]);
     }
     let limits = Limits {
@@ -376,7 +447,7 @@ fn read_message(line: &[u8], kind: BuildKind, targets: &mut HashMap<String, Targ
             let wanted = match kind {
                 BuildKind::Tests => is_test,
                 BuildKind::Bins => !is_test,
-                BuildKind::Clippy => true,
+                BuildKind::Clippy { .. } => true,
             };
             if wanted {
                 entry.finished = true;

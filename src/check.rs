@@ -18,7 +18,7 @@ use anyhow::Result;
 
 use crate::{
     cargo::{self, BuildKind, Workspace},
-    course::{DEFAULT_COMPILE_TIMEOUT, Exercise, Mode},
+    course::{Clippy, DEFAULT_COMPILE_TIMEOUT, Exercise, Format, Mode},
     embedded, explain, libtest,
     process::{self, Cancel, Exit, Limits},
     stuck, tests_section,
@@ -114,39 +114,96 @@ impl<'a> Checker<'a> {
             .collect();
         let mut reports: Vec<Report> = exercises.iter().map(|_| Report::new()).collect();
         let expected = self.guard_tests(exercises, side, &mut reports);
+        let limit_of = |indices: &[usize]| compile_limit(indices.iter().map(|&i| exercises[i]));
 
-        let unchanged = self.passing(&reports, |_| true);
-        self.phase(&unchanged, &mut reports, |indices, sub| {
+        // Rustlings' order: the program is built first, and a bin that does not build is not
+        // compiled again as a test harness.
+        let mut programs: Vec<Option<PathBuf>> = vec![None; exercises.len()];
+        let early = self.passing(&reports, |i| exercises[i].rules == Format::Rustlings);
+        self.phase(&early, &mut reports, |indices, sub| {
+            progress(Progress::start(Phase::Compiling, indices.len()));
+            let on_line = Some(progress);
+            let built = self.compile(
+                &pick(&bins, indices),
+                BuildKind::Bins,
+                limit_of(indices),
+                sub,
+                on_line,
+            )?;
+            for (&i, executable) in indices.iter().zip(built) {
+                programs[i] = executable;
+            }
+            Ok(())
+        })?;
+
+        let tested = self.passing(&reports, |i| exercises[i].run_tests);
+        self.phase(&tested, &mut reports, |indices, sub| {
             progress(Progress::start(Phase::Compiling, indices.len()));
             let names = pick(&bins, indices);
-            let limit = compile_limit(indices.iter().map(|&i| exercises[i]));
-            let built = self.compile(&names, BuildKind::Tests, limit, sub, Some(progress))?;
+            let built = self.compile(
+                &names,
+                BuildKind::Tests,
+                limit_of(indices),
+                sub,
+                Some(progress),
+            )?;
             let jobs = runnable(indices, &built, sub, |i| {
                 (exercises[i], expected[i].as_deref())
             });
             self.run_each(&jobs, sub, Phase::Testing, progress)
         })?;
 
-        let programs = self.passing(&reports, |i| exercises[i].mode == Mode::Run);
-        self.phase(&programs, &mut reports, |indices, sub| {
-            let limit = compile_limit(indices.iter().map(|&i| exercises[i]));
-            let built = self.compile(&pick(&bins, indices), BuildKind::Bins, limit, sub, None)?;
+        let run = self.passing(&reports, |i| exercises[i].mode == Mode::Run);
+        self.phase(&run, &mut reports, |indices, sub| {
+            let unbuilt: Vec<usize> = indices
+                .iter()
+                .copied()
+                .filter(|&i| programs[i].is_none())
+                .collect();
+            if !unbuilt.is_empty() {
+                let mut part: Vec<Report> = unbuilt
+                    .iter()
+                    .map(|&i| sub[position(indices, i)].clone())
+                    .collect();
+                let built = self.compile(
+                    &pick(&bins, &unbuilt),
+                    BuildKind::Bins,
+                    limit_of(&unbuilt),
+                    &mut part,
+                    None,
+                )?;
+                for ((&i, executable), report) in unbuilt.iter().zip(built).zip(part) {
+                    programs[i] = executable;
+                    sub[position(indices, i)] = report;
+                }
+            }
+            let built: Vec<Option<PathBuf>> =
+                indices.iter().map(|&i| programs[i].clone()).collect();
             let jobs = runnable(indices, &built, sub, |i| (exercises[i], None));
             self.run_each(&jobs, sub, Phase::Running, progress)
         })?;
 
-        let linted = self.passing(&reports, |i| self.lint_all || exercises[i].clippy);
-        self.phase(&linted, &mut reports, |indices, sub| {
-            progress(Progress::start(Phase::Clippy, indices.len()));
-            let limit = compile_limit(indices.iter().map(|&i| exercises[i]));
-            self.compile(&pick(&bins, indices), BuildKind::Clippy, limit, sub, None)?;
-            for report in sub {
-                if report.verdict == Verdict::CompileFailed {
-                    report.verdict = Verdict::ClippyFailed;
+        for strict in [false, true] {
+            let linted = self.passing(&reports, |i| {
+                let clippy = if self.lint_all {
+                    Clippy::Strict
+                } else {
+                    exercises[i].clippy
+                };
+                clippy != Clippy::Off && (clippy == Clippy::Strict) == strict
+            });
+            self.phase(&linted, &mut reports, |indices, sub| {
+                progress(Progress::start(Phase::Clippy, indices.len()));
+                let kind = BuildKind::Clippy { strict };
+                self.compile(&pick(&bins, indices), kind, limit_of(indices), sub, None)?;
+                for report in sub {
+                    if report.verdict == Verdict::CompileFailed {
+                        report.verdict = Verdict::ClippyFailed;
+                    }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            })?;
+        }
 
         for report in &mut reports {
             if self.cancel.is_cancelled() {
@@ -252,7 +309,8 @@ impl<'a> Checker<'a> {
             let mut diagnostics = target.diagnostics;
             // Errors first, in the compiler's order: the first error is usually the real one.
             diagnostics.sort_by_key(|d| !d.is_error());
-            if kind != BuildKind::Bins {
+            // A program's build repeats the warnings of the tests' build: kept where it failed.
+            if kind != BuildKind::Bins || failed {
                 report.diagnostics = diagnostics;
             }
             if failed {
@@ -350,10 +408,12 @@ impl<'a> Checker<'a> {
                 }
             }
             (Exit::Code(0), _) => Verdict::Passed,
-            (Exit::Code(code), _) if process::crash_code(code).is_some() => Verdict::Crashed(code),
+            (Exit::Code(code), _) if process::crash_code(code).is_some() => {
+                crashed(code, harness, &output)
+            }
             (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
             (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(&output)),
-            (Exit::Signal(signal), _) => Verdict::Crashed(signal),
+            (Exit::Signal(signal), _) => crashed(signal, harness, &output),
             (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
             (Exit::Cancelled, _) => Verdict::Cancelled,
         };
@@ -363,6 +423,19 @@ impl<'a> Checker<'a> {
             elapsed: finished.elapsed,
             stuck,
         })
+    }
+}
+
+/// A run that ended by a signal (or, on Windows, a crash code). Under `panic = "abort"` (rustlings
+/// courses set it) a panic ends that way: it is reported as the failed run or test it is, with its
+/// message, not as a crash.
+fn crashed(code: i32, harness: Harness, output: &str) -> Verdict {
+    if !output.contains("panicked at ") {
+        return Verdict::Crashed(code);
+    }
+    match harness {
+        Harness::Program => Verdict::Panicked,
+        Harness::Tests | Harness::Accounted(_) => Verdict::TestsFailed(failed_tests(output)),
     }
 }
 
@@ -402,6 +475,11 @@ impl Progress {
             crates: 0,
         }
     }
+}
+
+/// Where batch index `i` stands among a phase's `indices`.
+fn position(indices: &[usize], i: usize) -> usize {
+    indices.iter().position(|&k| k == i).unwrap_or_default()
 }
 
 fn pick(bins: &[String], indices: &[usize]) -> Vec<String> {

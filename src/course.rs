@@ -15,6 +15,10 @@ use crate::info_file::{InfoFile, RustlingsInfoFile, Version};
 
 pub const INFO_FILE: &str = "info.toml";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A rustlings course's timeout for each run (its tests, its `main`). Rustlings itself has none;
+/// a run must still end, so this is generous: a correct solution that computes for a minute
+/// passes, a hang is killed after five.
+pub const RUSTLINGS_TIMEOUT: Duration = Duration::from_secs(300);
 /// The longest `timeout` a course may set. A test that needs longer is not an exercise, and a
 /// deadline far in the future cannot be computed (9223372036854775807 s overflows the clock).
 pub const MAX_TIMEOUT_SECS: u64 = 3600;
@@ -26,6 +30,17 @@ const NO_COURSE: &str = "no info.toml found in this directory or any parent.
 
 Run async-lings inside a course: the folder that holds info.toml (or one of its subfolders).
 To start a new course here, run `async-lings init` and then `cd async-lings`.";
+
+/// When clippy runs, and what fails it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clippy {
+    /// Never (an async-lings exercise without `clippy = true`).
+    Off,
+    /// Every check, failing only on lints at `deny` level (a rustlings exercise).
+    Deny,
+    /// Every check, with `-D warnings` (`clippy = true`, rustlings' `strict_clippy`).
+    Strict,
+}
 
 /// Which format the course file was written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +70,11 @@ pub struct Exercise {
     pub solution_path: PathBuf,
     pub hints: Vec<String>,
     pub mode: Mode,
-    pub clippy: bool,
+    /// Whether its tests are run (all but rustlings' `test = false`).
+    pub run_tests: bool,
+    pub clippy: Clippy,
+    /// Which rules judge it: its course's format.
+    pub rules: Format,
     pub timeout: Duration,
     /// How long the exercise's own compile may take (see `compile_timeout` in the README).
     pub compile_timeout: Duration,
@@ -285,7 +304,11 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                     let exercise = Exercise {
                         hints: e.hints,
                         mode: e.mode,
-                        clippy: e.clippy,
+                        clippy: if e.clippy {
+                            Clippy::Strict
+                        } else {
+                            Clippy::Off
+                        },
                         fails: Some(e.fails),
                         tests: Some(e.tests),
                         learned: e.learned,
@@ -316,8 +339,18 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
                             .into_iter()
                             .filter(|h| !h.trim().is_empty())
                             .collect(),
-                        mode: if e.test { Mode::Test } else { Mode::Run },
-                        clippy: e.strict_clippy,
+                        // Rustlings' rules: build, the tests (unless `test = false`), clippy
+                        // (deny-level lints fail; every warning with `strict_clippy`), then
+                        // `main`, which must exit 0.
+                        mode: Mode::Run,
+                        run_tests: e.test,
+                        clippy: if e.strict_clippy {
+                            Clippy::Strict
+                        } else {
+                            Clippy::Deny
+                        },
+                        rules: Format::Rustlings,
+                        timeout: RUSTLINGS_TIMEOUT,
                         fails: (!e.skip_check_unsolved).then_some(Fails::Test),
                         ..Exercise::placeholder()
                     };
@@ -446,7 +479,9 @@ impl Exercise {
             solution_path: PathBuf::new(),
             hints: Vec::new(),
             mode: Mode::Test,
-            clippy: false,
+            run_tests: true,
+            clippy: Clippy::Off,
+            rules: Format::AsyncLings,
             timeout: DEFAULT_TIMEOUT,
             compile_timeout: DEFAULT_COMPILE_TIMEOUT,
             fails: None,

@@ -3,6 +3,7 @@
 
 mod check;
 mod new;
+mod rustlings;
 mod update;
 
 pub use check::check;

@@ -196,6 +196,7 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
         Verdict::RunFailed(code) => {
             format!("{failed} {name}: the program exited with status {code}")
         }
+        Verdict::Panicked => format!("{failed} {name}: the program panicked"),
         Verdict::TimedOut(after) => format!(
             "{failed} {name}: timed out after {} and was killed",
             seconds(*after)
@@ -291,9 +292,10 @@ pub fn list(w: &mut impl Write, course: &Course, state: &State) -> io::Result<()
             .unwrap_or_default();
         writeln!(
             w,
-            "{marker} {:<28} {status:<7}  {}{problem}",
+            "{marker} {:<names$} {status:<7}  {}{problem}",
             exercise.name,
-            outside_text(&exercise.path.display().to_string())
+            outside_text(&exercise.path.display().to_string()),
+            names = widest(course, |e| &e.name),
         )?;
     }
     writeln!(w)?;
@@ -302,6 +304,16 @@ pub fn list(w: &mut impl Write, course: &Course, state: &State) -> io::Result<()
         "{}",
         progress_bar(state.done_count(), course.exercises.len(), 40)
     )
+}
+
+/// The width of a column: its longest entry, so that no name is cut or pushes the next column.
+fn widest<'a>(course: &'a Course, of: impl Fn(&'a Exercise) -> &'a str) -> usize {
+    course
+        .exercises
+        .iter()
+        .map(|e| of(e).chars().count())
+        .max()
+        .unwrap_or(0)
 }
 
 /// A short note on what is wrong with an exercise's file, for listings.
@@ -398,7 +410,14 @@ pub fn summary(w: &mut impl Write, course_problems: &[String], cases: &[Case]) -
             .first()
             .map(|p| strip_ansi(p))
             .unwrap_or_default();
-        let first: String = first.chars().take(90).collect();
+        // Cut to the terminal's width where there is one; a pipe or a file gets it whole.
+        let first: String = match crossterm::terminal::size() {
+            Ok((columns, _)) if io::stdout().is_terminal() => {
+                let room = usize::from(columns).saturating_sub(width + 22).max(20);
+                first.chars().take(room).collect()
+            }
+            _ => first,
+        };
         writeln!(
             w,
             "{mark} {:<width$}  {:<9} {:>6}  {first}",
@@ -417,11 +436,9 @@ pub fn summary(w: &mut impl Write, course_problems: &[String], cases: &[Case]) -
     writeln!(w)?;
     writeln!(w, "{passed} passed, {} failed", cases.len() - passed)?;
     if !course_problems.is_empty() {
-        writeln!(
-            w,
-            "and {} problems with the course as a whole",
-            course_problems.len()
-        )?;
+        let n = course_problems.len();
+        let problems = if n == 1 { "problem" } else { "problems" };
+        writeln!(w, "and {n} {problems} with the course as a whole")?;
     }
     Ok(())
 }
@@ -455,9 +472,11 @@ pub fn list_view(
             .map(|l| format!(" ✗ {l}"))
             .unwrap_or_default();
         let line = format!(
-            "{:<16} {:<28} {status:<7} {current:<7}{problem}",
+            "{:<lessons$} {:<names$} {status:<7} {current:<7}{problem}",
             exercise.lesson(),
-            exercise.name
+            exercise.name,
+            lessons = widest(course, |e| e.lesson()),
+            names = widest(course, |e| &e.name),
         );
         if i == selected {
             writeln!(w, "> {}", line.reversed())?;

@@ -19,6 +19,9 @@ pub enum Verdict {
     TestsFailed(Vec<String>),
     /// `mode = "run"`: the binary exited with this code.
     RunFailed(i32),
+    /// `mode = "run"`: `main` panicked (under `panic = "abort"` too, where the panic ends in an
+    /// abort: that is the panic's doing, not a crash).
+    Panicked,
     /// Killed after this long: a hang, a deadlock or an endless loop.
     TimedOut(Duration),
     /// Killed by this signal: an abort, a stack overflow, a segfault.
@@ -94,7 +97,7 @@ impl Verdict {
             Verdict::Passed => "passed",
             Verdict::CompileFailed => "compile",
             Verdict::TestsFailed(_) => "test",
-            Verdict::RunFailed(_) => "run",
+            Verdict::RunFailed(_) | Verdict::Panicked => "run",
             Verdict::TimedOut(_) => "timeout",
             Verdict::Crashed(_) => "crash",
             Verdict::ClippyFailed => "clippy",
@@ -153,6 +156,10 @@ impl Report {
             }),
             Verdict::Crashed(signal) => Some(format!("crashed with {}", signal_name(*signal))),
             Verdict::RunFailed(code) => Some(format!("the program exited with status {code}")),
+            Verdict::Panicked => Some(match panic {
+                Some(message) => format!("the program panicked: {message}"),
+                None => "the program panicked".to_owned(),
+            }),
             Verdict::TestsEdited(_) | Verdict::TestsIncomplete(_) => {
                 self.verdict.tests_problem(None)
             }

@@ -14,7 +14,7 @@ use crate::{
     cargo::Workspace,
     check::{Checker, OnProgress, Progress, Side},
     commands::App,
-    course::Exercise,
+    course::{Exercise, Format},
     process::Cancel,
     verdict::Report,
 };
@@ -89,7 +89,9 @@ pub enum Event {
     Interrupted,
 }
 
-pub fn watch(app: &mut App, options: Options) -> Result<ExitCode> {
+pub fn watch(app: &mut App, mut options: Options) -> Result<ExitCode> {
+    // Rustlings courses tell the learner to "enter `n`" after a pass: so it is there.
+    options.manual_next |= app.course.format == Format::Rustlings;
     let _lock = lock::Lock::take(&app.course.root)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()

@@ -64,10 +64,10 @@ fn reads_every_field() {
     assert_eq!(a.errors, ["E0308"]);
     assert_eq!(a.timeout, Duration::from_secs(3));
     assert_eq!(a.hints, ["one", "two"]);
-    assert_eq!((a.mode, a.clippy), (Mode::Test, false));
+    assert_eq!((a.mode, a.clippy), (Mode::Test, Clippy::Off));
     assert_eq!(
         (b.mode, b.clippy, b.timeout),
-        (Mode::Run, true, DEFAULT_TIMEOUT)
+        (Mode::Run, Clippy::Strict, DEFAULT_TIMEOUT)
     );
 }
 
@@ -95,18 +95,23 @@ hint = ""
     let [a, b] = &course.exercises[..] else {
         panic!("two exercises")
     };
+    // Rustlings' rules: `main` always runs and clippy always lints; the tests run unless
+    // `test = false`; no timeout of ours cuts a slow correct solution short.
     assert_eq!(
-        (a.mode, a.fails, a.hints.clone()),
+        (a.mode, a.run_tests, a.clippy, a.fails, a.hints.clone()),
         (
-            Mode::Test,
+            Mode::Run,
+            true,
+            Clippy::Deny,
             Some(Fails::Test),
             vec!["look closer".to_owned()]
         )
     );
     assert_eq!(
-        (b.mode, b.clippy, b.fails, b.hints.len()),
-        (Mode::Run, true, None, 0)
+        (b.mode, b.run_tests, b.clippy, b.fails, b.hints.len()),
+        (Mode::Run, false, Clippy::Strict, None, 0)
     );
+    assert_eq!((a.rules, a.timeout), (Format::Rustlings, RUSTLINGS_TIMEOUT));
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::{
     cargo::Workspace,
     check::{Checker, Side},
     course::{Course, Exercise, Fails, Format, Mode},
+    dev::rustlings,
     process::{self, Cancel, Limits},
     report::{self, Case, ReportFormat},
     term,
@@ -33,10 +34,10 @@ pub fn check(
         Some(name) => vec![course.get(name)?],
         None => course.exercises.iter().collect(),
     };
-    let mut course_problems = if only.is_none() {
-        manifest_problems(course, &workspace)
-    } else {
-        Vec::new()
+    let mut course_problems = match (only, course.format) {
+        (Some(_), _) => Vec::new(),
+        (None, Format::AsyncLings) => manifest_problems(course, &workspace),
+        (None, Format::Rustlings) => rustlings::course_problems(course),
     };
     let checker = Checker {
         jobs,
@@ -63,7 +64,10 @@ pub fn check(
 
     let mut cases = Vec::new();
     for exercise in &exercises {
-        let mut problems = static_problems(course, exercise);
+        let mut problems = match course.format {
+            Format::AsyncLings => static_problems(course, exercise),
+            Format::Rustlings => rustlings::exercise_problems(course, exercise),
+        };
         let at = buildable.iter().position(|e| e.name == exercise.name);
         if let Some(i) = at {
             problems.extend(shipped_problems(course, exercise, &shipped[i]));

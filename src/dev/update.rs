@@ -25,9 +25,9 @@ pub fn update(course: &Course) -> Result<ExitCode> {
     println!(
         "{}",
         if changed {
-            "Updated the [[bin]] lists."
+            "Updated the bin lists of the manifests."
         } else {
-            "The [[bin]] lists are up to date."
+            "The bin lists of the manifests are up to date."
         }
     );
     Ok(ExitCode::SUCCESS)
@@ -95,6 +95,13 @@ fn write_rustlings_bins(course: &Course) -> Result<bool> {
     }
     bins.set_trailing("\n");
     bins.set_trailing_comma(true);
-    doc.insert("bin", value(bins));
+    // Assigned in place, so that the key keeps its decor: rustlings' manifests open with a
+    // comment line above `bin = [`.
+    match doc.get_mut("bin") {
+        Some(item) => *item = value(bins),
+        None => {
+            doc.insert("bin", value(bins));
+        }
+    }
     save(&manifest, &doc)
 }

@@ -169,7 +169,7 @@ fn a_stale_manifest_is_reported_and_dev_update_fixes_it() {
         .cmd(&["dev", "update"])
         .assert()
         .code(0)
-        .stdout("Updated the [[bin]] lists.\n");
+        .stdout("Updated the bin lists of the manifests.\n");
     assert_eq!(
         course.read("exercises/Cargo.toml"),
         manifest,
@@ -179,7 +179,7 @@ fn a_stale_manifest_is_reported_and_dev_update_fixes_it() {
         .cmd(&["dev", "update"])
         .assert()
         .code(0)
-        .stdout("The [[bin]] lists are up to date.\n");
+        .stdout("The bin lists of the manifests are up to date.\n");
     assert_eq!(check(&course).0, 0);
 }
 

@@ -319,6 +319,21 @@ fn single_keys_in_a_real_terminal_and_the_terminal_is_restored() {
     );
 }
 
+/// An exercise that passes as shipped (`skip_check_unsolved`, like rustlings' intro1) is shown
+/// with what it printed, and the watch waits for `n` there too.
+#[test]
+fn a_rustlings_intro_that_passes_as_shipped_is_shown() {
+    let course = Fixture::new("rustlings_rules");
+    let mut watch = Watch::start(&course, &[]);
+    watch.expect("Welcome to the rules fixture");
+    watch.expect("✓ intro1 passed");
+    watch.expect("Welcome to the rules fixture!");
+    watch.expect("Press `n` for the next exercise.");
+    watch.send("n");
+    watch.expect("✗ add_numbers: 1 test failed: tests::adds");
+    assert_eq!(watch.quit(), 0);
+}
+
 #[test]
 fn a_rustlings_course_runs_in_watch_mode_to_its_final_message() {
     let course = Fixture::new("rustlings");
@@ -329,6 +344,11 @@ fn a_rustlings_course_runs_in_watch_mode_to_its_final_message() {
         &course.read("solutions/00_intro/intro1.rs"),
     );
     watch.expect("✓ intro1 passed");
+    // Rustlings courses tell the learner to enter `n` after a pass: the watch waits for it, and
+    // the progress already counts the pass, as `list` does.
+    watch.expect("== intro1 (exercises/00_intro/intro1.rs), 1/2 done");
+    watch.expect("Press `n` for the next exercise.");
+    watch.send("n");
     // `test = false`: the program itself must succeed.
     watch.expect("✗ intro2: the program exited with status 1");
     course.write(

@@ -178,6 +178,8 @@ impl Session<'_> {
                 // `record` moved on; in manual mode the learner moves on with `n`.
                 self.app.state.current = i;
                 text.push_str("Press `n` for the next exercise.\n");
+                // The progress bar counts the pass at once, as `list` does.
+                self.header();
                 self.show(text);
             }
             Moved::To(next) => {
