@@ -53,7 +53,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     let root = match cli.course {
         Some(dir) => course::find_root(
-            &dir.canonicalize()
+            // dunce: the plain `C:\...` form on Windows, not `\\?\C:\...`, in every message.
+            &dunce::canonicalize(&dir)
                 .with_context(|| format!("cannot open the course folder {}", dir.display()))?,
         )?,
         None => course::find_root(&std::env::current_dir().context("no current directory")?)?,

@@ -379,6 +379,7 @@ impl ProgressLine {
         let bar = progress_bar(progress.done, progress.total, 30);
         let crates = match progress.crates {
             0 => String::new(),
+            1 => " (1 crate built)".to_owned(),
             n => format!(" ({n} crates built)"),
         };
         let _ = write!(io::stderr(), "\r\x1b[2K{phase:>9} {bar}{crates}");

@@ -132,7 +132,7 @@ impl Screen {
         let path = exercise.path.display().to_string();
         let link = if self.tty && color_enabled() {
             // OSC 8: terminals that know it make the path clickable.
-            let url = format!("file://{}", root.join(&exercise.path).display());
+            let url = file_url(&root.join(&exercise.path));
             format!("\x1b]8;;{url}\x1b\\{path}\x1b]8;;\x1b\\")
         } else {
             path.clone()
@@ -229,6 +229,7 @@ impl Screen {
             .map(|e| format!(" {}", seconds_tenths(e)))
             .unwrap_or_default();
         let crates = match (phase, crates) {
+            (Phase::Compiling, 1) => " (1 crate built)".to_owned(),
             (Phase::Compiling, n) if n > 0 => format!(" ({n} crates built)"),
             _ => String::new(),
         };
@@ -331,5 +332,49 @@ fn seconds_tenths(d: Duration) -> String {
         format!("{}ms", d.as_millis())
     } else {
         seconds(d)
+    }
+}
+
+/// A `file://` URL for a path, as terminals expect it for an OSC 8 link: forward slashes, a
+/// leading `/` before a Windows drive (`file:///C:/...`), and spaces and other unsafe bytes
+/// percent-encoded.
+pub fn file_url(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let text = text.strip_prefix("//?/").unwrap_or(&text);
+    let mut url = String::from("file://");
+    if !text.starts_with('/') {
+        url.push('/');
+    }
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                url.push(char::from(byte))
+            }
+            _ => url.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::file_url;
+
+    #[test]
+    fn file_urls_are_what_terminals_expect_on_each_platform() {
+        assert_eq!(
+            file_url(Path::new("/home/ann/my course/a.rs")),
+            "file:///home/ann/my%20course/a.rs"
+        );
+        assert_eq!(
+            file_url(Path::new(r"C:\Users\ann\course\a.rs")),
+            "file:///C:/Users/ann/course/a.rs"
+        );
+        assert_eq!(
+            file_url(Path::new(r"\\?\C:\course\a.rs")),
+            "file:///C:/course/a.rs"
+        );
     }
 }
