@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::{
     cargo::{self, BuildKind, Workspace},
@@ -267,7 +267,9 @@ impl<'a> Checker<'a> {
                 Side::Exercise => read(&exercise.path),
                 Side::Solution => solution.clone(),
             };
-            if let Some(change) = tests_section::first_change(&shipped, &mine, editable) {
+            let change = tests_section::first_change(&shipped, Some(&solution), &mine, editable)
+                .or_else(|| tests_section::shadowed_macro(&shipped, &mine));
+            if let Some(change) = change {
                 reports[i].verdict = Verdict::TestsEdited(change);
             }
             // The solution names the tests that a fix of the attributes brings to life.
@@ -385,6 +387,16 @@ impl<'a> Checker<'a> {
         if harness != Harness::Program {
             command.arg("--color=never");
         }
+        // Where libtest itself records each test's result, out of the tested code's reach.
+        let log = match harness {
+            Harness::Accounted(_) => {
+                Some(libtest::LogFile::new().context("cannot create a file in the temp dir")?)
+            }
+            _ => None,
+        };
+        if let Some(log) = &log {
+            command.arg("--logfile").arg(log.path());
+        }
         let limits = Limits {
             timeout,
             cap: OUTPUT_CAP,
@@ -394,7 +406,7 @@ impl<'a> Checker<'a> {
             diagnose: harness != Harness::Program,
         };
         let finished = process::run(command, &limits, &self.cancel)?;
-        let output = finished.stdout.text();
+        let output = libtest::without_logfile_warning(finished.stdout.text());
         let stuck = if finished.exit == Exit::TimedOut && harness != Harness::Program {
             stuck::describe(exe, self.root, &output, &finished.threads)
         } else {
@@ -402,7 +414,8 @@ impl<'a> Checker<'a> {
         };
         let verdict = match (finished.exit, harness) {
             (Exit::Code(0), Harness::Accounted(expected)) => {
-                match libtest::shortfall(&libtest::parse(&output), expected) {
+                let logged = log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
+                match libtest::shortfall(&libtest::parse(&output), &logged, expected) {
                     None => Verdict::Passed,
                     Some(shortfall) => Verdict::TestsIncomplete(shortfall),
                 }

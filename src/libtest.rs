@@ -4,6 +4,82 @@
 //! a deleted or `#[ignore]`d test is simply not run, and any test can print a line that looks
 //! like libtest's summary. A pass needs every expected test to report `ok`, nothing ignored or
 //! filtered out, and a final summary that agrees with the per-test lines.
+//!
+//! The code can also print every line of a passing run and then exit 0, so the per-test results
+//! are also read from a second channel that only libtest writes to: its `--logfile`.
+
+use std::{
+    collections::hash_map::RandomState,
+    fs,
+    hash::{BuildHasher, Hasher},
+    io,
+    path::{Path, PathBuf},
+    process,
+    sync::atomic::{AtomicU64, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+/// What libtest prints to stderr (before anything else) when given `--logfile` since Rust 1.87:
+/// the option is deprecated, but stable and still works.
+const LOGFILE_DEPRECATED: &str = "warning: `--logfile` is deprecated";
+
+/// A fresh file in the temp dir for one run's `--logfile`, under a name the tested code cannot
+/// guess (process id, a counter, the time and random bits), removed when dropped.
+pub struct LogFile {
+    path: PathBuf,
+}
+
+impl LogFile {
+    pub fn new() -> io::Result<Self> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir();
+        loop {
+            let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            // A `RandomState` is seeded from the OS's randomness.
+            let random = RandomState::new().build_hasher().finish();
+            let path = dir.join(format!(
+                "async-lings-{}-{count}-{nanos}-{random:016x}.log",
+                process::id()
+            ));
+            // `create_new`: the file is ours, not one planted at that path.
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(LogFile { path }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What libtest logged (nothing, if the file is gone or unreadable).
+    pub fn read(&self) -> Vec<(String, Outcome)> {
+        parse_log(&fs::read_to_string(&self.path).unwrap_or_default())
+    }
+}
+
+impl Drop for LogFile {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// The run's output without libtest's warning about `--logfile`, which the learner need not see.
+pub fn without_logfile_warning(output: String) -> String {
+    match output.strip_prefix(LOGFILE_DEPRECATED) {
+        Some(rest) => rest.to_owned(),
+        None => output,
+    }
+}
 
 /// One `test NAME ... RESULT` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +120,9 @@ pub enum Shortfall {
     Inconsistent,
     /// The harness ran, but no test at all (and which tests to expect is not known).
     NoTests,
+    /// Tests that stdout reports as passed but the harness's own log does not: the lines and
+    /// the summary were printed by the code, not by libtest.
+    Unconfirmed(Vec<String>),
 }
 
 /// A failing test's panic, as libtest printed it in its `---- NAME stdout ----` section.
@@ -114,6 +193,26 @@ pub fn parse(output: &str) -> Run {
     run
 }
 
+/// The harness's own record of a run, written to `--logfile PATH` (one `ok NAME`,
+/// `failed NAME` or `ignored[: REASON] NAME` line per finished test). Unlike stdout, the tested
+/// code never writes there: it is a file whose name it does not know in advance.
+pub fn parse_log(log: &str) -> Vec<(String, Outcome)> {
+    let mut tests = Vec::new();
+    for line in log.lines() {
+        let line = line.trim_end();
+        if let Some(name) = line.strip_prefix("ok ") {
+            tests.push((name.to_owned(), Outcome::Ok));
+        } else if line.starts_with("ignored") {
+            let name = line.rsplit(' ').next().unwrap_or_default();
+            tests.push((name.to_owned(), Outcome::Ignored));
+        } else if !line.is_empty() {
+            let name = line.rsplit(' ').next().unwrap_or_default();
+            tests.push((name.to_owned(), Outcome::Failed));
+        }
+    }
+    tests
+}
+
 /// `ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s`
 fn summary(counts: &str) -> Option<Summary> {
     let (verdict, rest) = counts.split_once(". ")?;
@@ -137,10 +236,16 @@ fn summary(counts: &str) -> Option<Summary> {
     Some(summary)
 }
 
-/// Whether an exit-0 run is a real pass. `expected` are the shipped tests' function names (a
+/// Whether an exit-0 run is a real pass. `log` is the harness's own record of the run
+/// ([`parse_log`]): every test that stdout reports as passed must have passed there too, and
+/// the summary must count what it holds. `expected` are the shipped tests' function names (a
 /// reported name matches if it is the name or ends in `::name`); `None` if they are not known,
 /// and then at least one test must have run.
-pub fn shortfall(run: &Run, expected: Option<&[String]>) -> Option<Shortfall> {
+pub fn shortfall(
+    run: &Run,
+    log: &[(String, Outcome)],
+    expected: Option<&[String]>,
+) -> Option<Shortfall> {
     let Some(summary) = run.summary else {
         return Some(Shortfall::NoSummary);
     };
@@ -153,6 +258,21 @@ pub fn shortfall(run: &Run, expected: Option<&[String]>) -> Option<Shortfall> {
         && count(Outcome::Failed) == 0;
     if !consistent {
         return Some(Shortfall::Inconsistent);
+    }
+    let logged = |name: &str| log.iter().any(|(t, o)| t == name && *o == Outcome::Ok);
+    let unconfirmed: Vec<String> = run
+        .tests
+        .iter()
+        .filter(|(name, outcome)| *outcome == Outcome::Ok && !logged(name))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let log_count = |outcome| log.iter().filter(|(_, o)| *o == outcome).count();
+    if !unconfirmed.is_empty()
+        || log_count(Outcome::Ok) != summary.passed
+        || log_count(Outcome::Ignored) != summary.ignored
+        || log_count(Outcome::Failed) != 0
+    {
+        return Some(Shortfall::Unconfirmed(unconfirmed));
     }
     let reported = |name: &str, outcome: Outcome| {
         run.tests.iter().any(|(test, o)| {

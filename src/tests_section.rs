@@ -13,8 +13,9 @@ pub enum Editable {
     /// Nothing: the tests stay exactly as shipped (default).
     #[default]
     Nothing,
-    /// The tests' attributes (`#[test]`, `#[tokio::test(...)]`), not their bodies: for lessons
-    /// where fixing the tests is the exercise.
+    /// The attributes that make a function a test (`#[test]`, `#[tokio::test(...)]`), not the
+    /// tests' bodies: for lessons where fixing the tests is the exercise. Any other attribute
+    /// (`#[should_panic]`, `#[ignore]`, `#[cfg(...)]`) stays as shipped or as in the solution.
     Attributes,
 }
 
@@ -26,6 +27,10 @@ pub enum Change {
     /// The first changed line, counted in the learner's file (1-based), and the shipped line
     /// that the learner's differs from (empty where the learner's tests run on past the end).
     Line { line: usize, shipped: String },
+    /// The code above the marker defines, at this (1-based) line, a macro under the name of one
+    /// that the shipped tests call (`macro_rules! assert_eq`, or an import renamed `as
+    /// assert_eq`): the tests would call it instead of the real one.
+    ShadowedMacro { name: String, line: usize },
 }
 
 /// The text below the marker and the (1-based) number of the marker's line.
@@ -40,34 +45,152 @@ pub fn section(text: &str) -> Option<(usize, &str)> {
     None
 }
 
-/// Where the learner's tests first differ from the shipped ones, if they do.
-pub fn first_change(shipped: &str, learner: &str, editable: Editable) -> Option<Change> {
+/// Where the learner's tests first differ from the shipped ones, if they do. Where attributes
+/// may change, those other than the test-defining ones must match the shipped tests' or the
+/// `solution`'s.
+pub fn first_change(
+    shipped: &str,
+    solution: Option<&str>,
+    learner: &str,
+    editable: Editable,
+) -> Option<Change> {
     let (_, shipped) = section(shipped)?;
     let Some((marker_line, mine)) = section(learner) else {
         return Some(Change::NoMarker);
     };
     let (theirs, mine) = (meaningful(shipped, editable), meaningful(mine, editable));
-    let differs = theirs
+    let changed = |line: usize, token: Option<&Token>| {
+        let shipped_line = token.map_or(String::new(), |token| {
+            let text = shipped.lines().nth(token.line - 1).unwrap_or_default();
+            text.trim().to_owned()
+        });
+        Some(Change::Line {
+            line: marker_line + line,
+            shipped: shipped_line,
+        })
+    };
+    let Some(differs) = theirs
+        .body
         .iter()
-        .zip(&mine)
+        .zip(&mine.body)
         .position(|(a, b)| a.text != b.text)
-        .or_else(|| (theirs.len() != mine.len()).then(|| theirs.len().min(mine.len())))?;
+        .or_else(|| {
+            (theirs.body.len() != mine.body.len()).then(|| theirs.body.len().min(mine.body.len()))
+        })
+    else {
+        // The same code: are the attributes before each token the shipped ones, or the solution's?
+        let solution = solution
+            .and_then(section)
+            .map(|(_, tests)| meaningful(tests, editable))
+            .filter(|solution| same_text(&solution.body, &theirs.body));
+        for (k, attributes) in mine.attributes.iter().enumerate() {
+            let allowed = |other: &Meaningful| same_text(attributes, &other.attributes[k]);
+            if allowed(&theirs) || solution.as_ref().is_some_and(allowed) {
+                continue;
+            }
+            let line = attributes
+                .first()
+                .or(mine.body.get(k))
+                .map_or(1, |token| token.line);
+            return changed(line, theirs.attributes[k].first());
+        }
+        return None;
+    };
     // A deleted line shows as the next token: the change starts right after the last match.
     let after_match = differs
         .checked_sub(1)
-        .and_then(|i| mine.get(i))
+        .and_then(|i| mine.body.get(i))
         .map_or(1, |token| token.line + 1);
     let line = mine
+        .body
         .get(differs)
         .map_or(after_match, |token| token.line.min(after_match));
-    let shipped_line = theirs.get(differs).map_or(String::new(), |token| {
-        let text = shipped.lines().nth(token.line - 1).unwrap_or_default();
-        text.trim().to_owned()
+    changed(line, theirs.body.get(differs))
+}
+
+/// Where a solution's tests first differ from its exercise's, both as they are now (`dev
+/// check`). Where the exercise has no marker, each file's tests start at its first
+/// `#[cfg(test)]` line; where it has no tests at all, there is nothing to compare.
+pub fn solution_change(exercise: &str, solution: &str, editable: Editable) -> Option<Change> {
+    // Without a marker, one is put before `#[cfg(test)]`: the lines after it move down one.
+    let marked = |text: &str| -> (String, bool) {
+        if section(text).is_some() {
+            return (text.to_owned(), false);
+        }
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                let (code, tests) = text.split_at(offset);
+                return (format!("{code}{MARKER}\n{tests}"), true);
+            }
+            offset += line.len();
+        }
+        (text.to_owned(), false)
+    };
+    let ((exercise, _), (solution, moved)) = (marked(exercise), marked(solution));
+    match first_change(&exercise, Some(&solution), &solution, editable)? {
+        Change::Line { line, shipped } if moved => Some(Change::Line {
+            line: line - 1,
+            shipped,
+        }),
+        change => Some(change),
+    }
+}
+
+/// A macro that the code above the learner's marker defines under the name of one the shipped
+/// tests call by its bare name (`assert_eq!`, `panic!`, `format!`...), unless the shipped file
+/// defines it too: with `macro_rules!`, or by renaming an import `as` that name.
+pub fn shadowed_macro(shipped: &str, learner: &str) -> Option<Change> {
+    let (_, shipped_tests) = section(shipped)?;
+    let defined_in_shipped = macro_definitions(&tokens(shipped));
+    let called = tokens(shipped_tests);
+    let called: Vec<&str> = (0..called.len())
+        .filter(|&i| {
+            called.get(i + 1).is_some_and(|t| t.text == "!")
+                && called
+                    .get(i + 2)
+                    .is_some_and(|t| matches!(t.text.as_str(), "(" | "[" | "{"))
+                && (i == 0 || called[i - 1].text != ":")
+        })
+        .map(|i| called[i].text.as_str())
+        .filter(|name| !defined_in_shipped.iter().any(|(n, _)| n == name))
+        .collect();
+    let code = section(learner).map_or(learner, |(marker_line, _)| {
+        let end: usize = learner
+            .split_inclusive('\n')
+            .take(marker_line - 1)
+            .map(str::len)
+            .sum();
+        &learner[..end]
     });
-    Some(Change::Line {
-        line: marker_line + line,
-        shipped: shipped_line,
-    })
+    macro_definitions(&tokens(code))
+        .into_iter()
+        .find(|(name, _)| called.contains(&name.as_str()))
+        .map(|(name, line)| Change::ShadowedMacro { name, line })
+}
+
+/// The names that `tokens` define as macros, each with its line: `macro_rules! NAME` and
+/// `... as NAME` (an import renamed, which may be a macro's).
+fn macro_definitions(tokens: &[Token]) -> Vec<(String, usize)> {
+    let mut found = Vec::new();
+    for i in 0..tokens.len() {
+        let name_at = match tokens[i].text.as_str() {
+            "macro_rules" if tokens.get(i + 1).is_some_and(|t| t.text == "!") => i + 2,
+            "as" => i + 1,
+            _ => continue,
+        };
+        // `r#name` is the identifier `name`.
+        let raw = tokens.get(name_at).is_some_and(|t| t.text == "r")
+            && tokens.get(name_at + 1).is_some_and(|t| t.text == "#");
+        if let Some(name) = tokens.get(name_at + if raw { 2 } else { 0 }) {
+            found.push((name.text.clone(), tokens[i].line));
+        }
+    }
+    found
+}
+
+fn same_text(a: &[Token], b: &[Token]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.text == b.text)
 }
 
 /// The names of the test functions in `text`'s tests section (or the whole text, if it has no
@@ -106,27 +229,71 @@ struct Token {
     line: usize,
 }
 
-/// The tokens that carry meaning: no trailing commas, and no attributes where those may change.
-fn meaningful(text: &str, editable: Editable) -> Vec<Token> {
+/// The tokens that carry meaning: no trailing commas, and where attributes may change, the
+/// test-defining ones dropped and the others set apart.
+struct Meaningful {
+    /// Everything but the attributes set apart.
+    body: Vec<Token>,
+    /// `attributes[k]`: the attributes (other than test-defining ones) right before `body[k]`;
+    /// the last entry, those at the end. All empty unless attributes may change.
+    attributes: Vec<Vec<Token>>,
+}
+
+fn meaningful(text: &str, editable: Editable) -> Meaningful {
     let tokens = tokens(text);
-    let mut kept = Vec::with_capacity(tokens.len());
+    let trailing_comma = |i: usize| {
+        tokens[i].text == ","
+            && tokens
+                .get(i + 1)
+                .is_some_and(|t| matches!(t.text.as_str(), ")" | "]" | "}"))
+    };
+    let mut kept = Meaningful {
+        body: Vec::with_capacity(tokens.len()),
+        attributes: vec![Vec::new()],
+    };
     let mut i = 0;
     while i < tokens.len() {
         if editable == Editable::Attributes
             && let Some(end) = attribute_end(&tokens, i)
         {
+            if !defines_test(&tokens[i..=end]) {
+                let attribute = (i..=end).filter(|&j| !trailing_comma(j));
+                let group = kept.attributes.last_mut().expect("never empty");
+                group.extend(attribute.map(|j| tokens[j].clone()));
+            }
             i = end + 1;
             continue;
         }
-        let closing = tokens
-            .get(i + 1)
-            .is_some_and(|t| matches!(t.text.as_str(), ")" | "]" | "}"));
-        if !(tokens[i].text == "," && closing) {
-            kept.push(tokens[i].clone());
+        if !trailing_comma(i) {
+            kept.body.push(tokens[i].clone());
+            kept.attributes.push(Vec::new());
         }
         i += 1;
     }
     kept
+}
+
+/// Whether an attribute (`#` to `]`) is one that makes a function a test: `#[test]`, or
+/// `#[tokio::test]` with any arguments but `crate` (which would run the test on a runtime of
+/// the learner's making).
+fn defines_test(attribute: &[Token]) -> bool {
+    let texts: Vec<&str> = attribute.iter().map(|t| t.text.as_str()).collect();
+    match texts.as_slice() {
+        ["#", "[", "test", "]"] | ["#", "[", "tokio", ":", ":", "test", "]"] => true,
+        [
+            "#",
+            "[",
+            "tokio",
+            ":",
+            ":",
+            "test",
+            "(",
+            arguments @ ..,
+            ")",
+            "]",
+        ] => !arguments.contains(&"crate"),
+        _ => false,
+    }
 }
 
 /// If an attribute `#[...]` (or `#![...]`) starts at `i`, the index of its closing `]`.

@@ -27,7 +27,8 @@ pub enum Verdict {
     /// Killed by this signal: an abort, a stack overflow, a segfault.
     Crashed(i32),
     ClippyFailed,
-    /// The tests below the `// Tests:` marker differ from the shipped ones.
+    /// The tests below the `// Tests:` marker differ from the shipped ones (or the code above it
+    /// shadows a macro they call).
     TestsEdited(Change),
     /// The harness exited with status 0, but not every shipped test ran and passed.
     TestsIncomplete(Shortfall),
@@ -64,6 +65,11 @@ impl Verdict {
                      they stay as shipped{restore}"
                 )
             }
+            Verdict::TestsEdited(Change::ShadowedMacro { name, line }) => format!(
+                "line {line} defines its own `{name}!`, a macro the shipped tests call, so they \
+                 would run yours instead of the real one. Remove it or give it another name: the \
+                 tests judge your fix with the standard macros"
+            ),
             Verdict::TestsIncomplete(Shortfall::NoSummary) => "the test run stopped before \
                  its summary: something called `std::process::exit` (or the harness was cut \
                  short) while the tests ran. Let every test run to its end."
@@ -84,6 +90,18 @@ impl Verdict {
                  up: its summary disagrees with the tests it reports (was a `test result:` line \
                  printed by the code?). Only the test harness may report results."
                 .to_owned(),
+            Verdict::TestsIncomplete(Shortfall::Unconfirmed(tests)) => {
+                let which = if tests.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", tests.join(", "))
+                };
+                format!(
+                    "the test output reports tests as passed{which}, but the test harness itself \
+                     did not: the results were printed by the code, which then ended the run. \
+                     Only the test harness may report results: let every test run to its end."
+                )
+            }
             Verdict::TestsIncomplete(Shortfall::NoTests) => {
                 format!("no test ran{restore}")
             }

@@ -19,6 +19,7 @@ use crate::{
     process::{self, Cancel, Limits},
     report::{self, Case, ReportFormat},
     term,
+    tests_section::{self, Change},
     verdict::Report,
 };
 
@@ -136,6 +137,28 @@ fn static_problems(course: &Course, exercise: &Exercise) -> Vec<String> {
     }
     if exercise.hints.iter().all(|h| h.trim().is_empty()) {
         problems.push("no hints: add at least one to `hints` in info.toml".to_owned());
+    }
+    // A course without `// Tests:` markers is not compared when checked (see `Checker`), so
+    // here: the solution must pass the tests that the learner gets.
+    if let Some(editable) = exercise.tests
+        && tests_section::section(&shipped).is_none()
+        && let Some(change) = tests_section::solution_change(&shipped, &solution, editable)
+    {
+        let solution = exercise.solution_path.display();
+        problems.push(match change {
+            Change::Line { line, shipped } if !shipped.is_empty() => format!(
+                "the tests of {solution} differ from the exercise's at line {line} (exercise: \
+                 `{shipped}`): a solution must pass the very tests the learner gets"
+            ),
+            Change::Line { line, .. } => format!(
+                "the tests of {solution} differ from the exercise's at line {line}: a solution \
+                 must pass the very tests the learner gets"
+            ),
+            Change::NoMarker | Change::ShadowedMacro { .. } => format!(
+                "the tests of {solution} cannot be found (no `#[cfg(test)]` line) to compare \
+                 with the exercise's"
+            ),
+        });
     }
     if shipped == solution {
         problems.push(format!(

@@ -8,6 +8,12 @@ test tests::the_lines_are_written_in_order ... ok
 test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
 ";
 
+/// `shortfall` where the harness's log agrees with what it printed.
+fn judge(output: &str, expected: Option<&[String]>) -> Option<Shortfall> {
+    let run = parse(output);
+    shortfall(&run, &run.tests, expected)
+}
+
 fn names(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
 }
@@ -15,8 +21,8 @@ fn names(names: &[&str]) -> Vec<String> {
 #[test]
 fn every_expected_test_ok_is_a_pass() {
     let expected = names(&["the_send_line_is_written", "the_lines_are_written_in_order"]);
-    assert_eq!(shortfall(&parse(PASSED), Some(&expected)), None);
-    assert_eq!(shortfall(&parse(PASSED), None), None);
+    assert_eq!(judge(PASSED, Some(&expected)), None);
+    assert_eq!(judge(PASSED, None), None);
 }
 
 #[test]
@@ -27,13 +33,13 @@ test tests::panics - should panic ... ok
 
 test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
 ";
-    assert_eq!(shortfall(&parse(output), Some(&names(&["panics"]))), None);
+    assert_eq!(judge(output, Some(&names(&["panics"]))), None);
 }
 
 #[test]
 fn a_run_cut_short_has_no_summary() {
     let output = "\nrunning 2 tests\ntest tests::a ... ok\n";
-    assert_eq!(shortfall(&parse(output), None), Some(Shortfall::NoSummary));
+    assert_eq!(judge(output, None), Some(Shortfall::NoSummary));
 }
 
 #[test]
@@ -44,7 +50,7 @@ fn a_missing_test_is_named() {
         "nothing_is_written_early",
     ]);
     assert_eq!(
-        shortfall(&parse(PASSED), Some(&expected)),
+        judge(PASSED, Some(&expected)),
         Some(Shortfall::Missing {
             missing: names(&["nothing_is_written_early"]),
             ignored: vec![],
@@ -62,7 +68,7 @@ test tests::b ... ignored, flaky
 test result: ok. 1 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s
 ";
     assert_eq!(
-        shortfall(&parse(output), Some(&names(&["a", "b"]))),
+        judge(output, Some(&names(&["a", "b"]))),
         Some(Shortfall::Missing {
             missing: vec![],
             ignored: names(&["b"]),
@@ -70,7 +76,7 @@ test result: ok. 1 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; fini
     );
     // Without an expected list, ignoring is still caught.
     assert!(matches!(
-        shortfall(&parse(output), None),
+        judge(output, None),
         Some(Shortfall::Missing { .. })
     ));
 }
@@ -78,9 +84,9 @@ test result: ok. 1 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; fini
 #[test]
 fn no_test_at_all_is_not_a_pass() {
     let output = "\nrunning 0 tests\n\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
-    assert_eq!(shortfall(&parse(output), None), Some(Shortfall::NoTests));
+    assert_eq!(judge(output, None), Some(Shortfall::NoTests));
     assert_eq!(
-        shortfall(&parse(output), Some(&names(&["a"]))),
+        judge(output, Some(&names(&["a"]))),
         Some(Shortfall::Missing {
             missing: names(&["a"]),
             ignored: vec![],
@@ -97,10 +103,7 @@ running 2 tests
 test tests::a ... ok
 test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
 ";
-    assert_eq!(
-        shortfall(&parse(output), None),
-        Some(Shortfall::Inconsistent)
-    );
+    assert_eq!(judge(output, None), Some(Shortfall::Inconsistent));
 }
 
 #[test]
@@ -111,10 +114,7 @@ test tests::a ... ok
 
 test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out; finished in 0.00s
 ";
-    assert_eq!(
-        shortfall(&parse(output), None),
-        Some(Shortfall::Inconsistent)
-    );
+    assert_eq!(judge(output, None), Some(Shortfall::Inconsistent));
 }
 
 #[test]
@@ -162,4 +162,68 @@ test result: FAILED. 0 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; 
         ]
     );
     assert_eq!(found[1].message, ["the send line never reached the log"]);
+}
+
+#[test]
+fn the_log_is_read_line_by_line() {
+    let log = "ok tests::a\nfailed tests::b\nignored: flaky one tests::c\nignored d\n";
+    assert_eq!(
+        parse_log(log),
+        [
+            ("tests::a".to_owned(), Outcome::Ok),
+            ("tests::b".to_owned(), Outcome::Failed),
+            ("tests::c".to_owned(), Outcome::Ignored),
+            ("d".to_owned(), Outcome::Ignored),
+        ]
+    );
+}
+
+#[test]
+fn results_printed_by_the_code_are_not_in_the_harness_log() {
+    let expected = names(&["the_send_line_is_written", "the_lines_are_written_in_order"]);
+    let run = parse(PASSED);
+    // The code printed every line and exited before the harness logged anything.
+    assert_eq!(
+        shortfall(&run, &[], Some(&expected)),
+        Some(Shortfall::Unconfirmed(names(&[
+            "tests::the_send_line_is_written",
+            "tests::the_lines_are_written_in_order"
+        ])))
+    );
+    // One test really passed, the other was forged by it.
+    let log = parse_log("ok tests::the_lines_are_written_in_order\n");
+    assert_eq!(
+        shortfall(&run, &log, Some(&expected)),
+        Some(Shortfall::Unconfirmed(names(&[
+            "tests::the_send_line_is_written"
+        ])))
+    );
+    // A log that holds what stdout says is a pass.
+    let log =
+        parse_log("ok tests::the_lines_are_written_in_order\nok tests::the_send_line_is_written\n");
+    assert_eq!(shortfall(&run, &log, Some(&expected)), None);
+    // A failure in the log is never a pass.
+    let log = parse_log(
+        "ok tests::the_lines_are_written_in_order\nok tests::the_send_line_is_written\nfailed tests::x\n",
+    );
+    assert!(shortfall(&run, &log, Some(&expected)).is_some());
+}
+
+#[test]
+fn a_log_file_is_fresh_each_time_and_removed_when_dropped() {
+    let (a, b) = (LogFile::new().unwrap(), LogFile::new().unwrap());
+    assert_ne!(a.path(), b.path());
+    assert!(a.path().starts_with(std::env::temp_dir()));
+    let path = a.path().to_owned();
+    assert!(path.is_file());
+    assert_eq!(a.read(), []);
+    drop(a);
+    assert!(!path.exists());
+}
+
+#[test]
+fn the_deprecation_warning_of_logfile_is_not_shown() {
+    let merged = format!("warning: `--logfile` is deprecated{PASSED}");
+    assert_eq!(without_logfile_warning(merged), PASSED);
+    assert_eq!(without_logfile_warning(PASSED.to_owned()), PASSED);
 }

@@ -36,7 +36,7 @@ fn the_learners_code_may_change() {
         "pub fn add(a: u32, b: u32) -> u32 {\n    b + a\n}\n\n\n",
         shipped_tests(),
     );
-    assert_eq!(first_change(SHIPPED, &mine, Editable::Nothing), None);
+    assert_eq!(first_change(SHIPPED, None, &mine, Editable::Nothing), None);
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn formatting_line_endings_comments_and_trailing_commas_are_not_changes() {
         )
         .replace("    use super::*;", "    use super::*; /* all of it */");
     let mine = learner("pub fn add(a: u32, b: u32) -> u32 { a + b }", &reformatted);
-    assert_eq!(first_change(SHIPPED, &mine, Editable::Nothing), None);
+    assert_eq!(first_change(SHIPPED, None, &mine, Editable::Nothing), None);
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn an_emptied_test_names_its_first_changed_line() {
     let mine = learner("pub fn add(a: u32, b: u32) -> u32 { a + b }", &emptied);
     // Line 1 holds the code, line 2 the marker; the emptied line is line 9.
     assert_eq!(
-        first_change(SHIPPED, &mine, Editable::Nothing),
+        first_change(SHIPPED, None, &mine, Editable::Nothing),
         Some(Change::Line {
             line: 9,
             shipped: "assert_eq!(add(1, 2), 3, \"1 + 2 // is 3\");".to_owned()
@@ -67,7 +67,7 @@ fn an_emptied_test_names_its_first_changed_line() {
     let text_changed = shipped_tests().replace("1 + 2 // is 3", "anything");
     let mine = learner("fn x() {}", &text_changed);
     assert!(matches!(
-        first_change(SHIPPED, &mine, Editable::Nothing),
+        first_change(SHIPPED, None, &mine, Editable::Nothing),
         Some(Change::Line { line: 9, .. })
     ));
 }
@@ -76,7 +76,7 @@ fn an_emptied_test_names_its_first_changed_line() {
 fn an_ignored_or_deleted_test_is_a_change() {
     let ignored = shipped_tests().replace("    #[test]", "    #[test]\n    #[ignore]");
     let mine = learner("", &ignored);
-    assert!(first_change(SHIPPED, &mine, Editable::Nothing).is_some());
+    assert!(first_change(SHIPPED, None, &mine, Editable::Nothing).is_some());
     let deleted = shipped_tests()
         .split("    #[test]")
         .next()
@@ -84,9 +84,9 @@ fn an_ignored_or_deleted_test_is_a_change() {
         .to_owned()
         + "}\n";
     let mine = learner("", &deleted);
-    assert!(first_change(SHIPPED, &mine, Editable::Nothing).is_some());
+    assert!(first_change(SHIPPED, None, &mine, Editable::Nothing).is_some());
     assert_eq!(
-        first_change(SHIPPED, "fn main() {}", Editable::Nothing),
+        first_change(SHIPPED, None, "fn main() {}", Editable::Nothing),
         Some(Change::NoMarker)
     );
 }
@@ -96,12 +96,15 @@ fn where_attributes_are_the_exercise_only_bodies_are_fixed() {
     let attributes =
         shipped_tests().replace("#[tokio::test(start_paused = true)]", "#[tokio::test]");
     let mine = learner("", &attributes);
-    assert_eq!(first_change(SHIPPED, &mine, Editable::Attributes), None);
-    assert!(first_change(SHIPPED, &mine, Editable::Nothing).is_some());
+    assert_eq!(
+        first_change(SHIPPED, None, &mine, Editable::Attributes),
+        None
+    );
+    assert!(first_change(SHIPPED, None, &mine, Editable::Nothing).is_some());
     let emptied = attributes.replace("assert_eq!(add(0, 0), 0, \"{s} '\\\"'\");", "");
     assert_ne!(emptied, attributes);
     let mine = learner("", &emptied);
-    assert!(first_change(SHIPPED, &mine, Editable::Attributes).is_some());
+    assert!(first_change(SHIPPED, None, &mine, Editable::Attributes).is_some());
 }
 
 #[test]
@@ -121,10 +124,16 @@ fn files_saved_with_crlf_line_endings_work() {
         shipped_tests(),
     ));
     assert_eq!(section(&mine).map(|(line, _)| line), Some(2));
-    assert_eq!(first_change(SHIPPED, &mine, Editable::Nothing), None);
-    assert_eq!(first_change(&crlf(SHIPPED), &mine, Editable::Nothing), None);
+    assert_eq!(first_change(SHIPPED, None, &mine, Editable::Nothing), None);
+    assert_eq!(
+        first_change(&crlf(SHIPPED), None, &mine, Editable::Nothing),
+        None
+    );
     let lf = learner("fn x() {}", shipped_tests());
-    assert_eq!(first_change(&crlf(SHIPPED), &lf, Editable::Nothing), None);
+    assert_eq!(
+        first_change(&crlf(SHIPPED), None, &lf, Editable::Nothing),
+        None
+    );
     assert_eq!(test_names(&mine), ["adds", "adds_zero"]);
     // Line 1 holds the code, line 2 the marker; the changed line is line 9, shown without its `\r`.
     let changed = crlf(&learner(
@@ -133,11 +142,112 @@ fn files_saved_with_crlf_line_endings_work() {
     ));
     for shipped in [SHIPPED.to_owned(), crlf(SHIPPED)] {
         assert_eq!(
-            first_change(&shipped, &changed, Editable::Attributes),
+            first_change(&shipped, None, &changed, Editable::Attributes),
             Some(Change::Line {
                 line: 9,
                 shipped: "assert_eq!(add(1, 2), 3, \"1 + 2 // is 3\");".to_owned()
             })
         );
     }
+}
+
+#[test]
+fn where_attributes_are_the_exercise_other_attributes_stay_as_shipped_or_as_solved() {
+    let edit = |from: &str, to: &str| learner("", &shipped_tests().replace(from, to));
+    let attributes = |mine: &str, solution: Option<&str>| {
+        first_change(SHIPPED, solution, mine, Editable::Attributes)
+    };
+    // The test-defining attributes may change, with any arguments, or go.
+    for test in ["#[test]", "#[tokio::test(flavor = \"multi_thread\")]", ""] {
+        let mine = edit("#[tokio::test(start_paused = true)]", test);
+        assert_eq!(attributes(&mine, None), None, "{test}");
+    }
+    // Others may not: the learner's line is named, with the shipped one if there was one.
+    for other in [
+        "#[should_panic]",
+        "#[ignore]",
+        "#[cfg(any())]",
+        "#[allow(unused)]",
+    ] {
+        let mine = edit("    #[test]\n", &format!("    #[test]\n    {other}\n"));
+        assert_eq!(
+            attributes(&mine, None),
+            Some(Change::Line {
+                line: 13,
+                shipped: String::new()
+            }),
+            "{other}"
+        );
+    }
+    let mine = edit("#[cfg(test)]", "");
+    assert_eq!(
+        attributes(&mine, None),
+        Some(Change::Line {
+            line: 4,
+            shipped: "#[cfg(test)]".to_owned()
+        })
+    );
+    // `crate = ...` would run the test on a runtime of the learner's making.
+    let mine = edit(
+        "#[tokio::test(start_paused = true)]",
+        "#[tokio::test(crate = \"fake\")]",
+    );
+    assert!(attributes(&mine, None).is_some());
+    // An attribute that the solution's tests have is allowed, where the solution has it.
+    let solved = learner(
+        "",
+        &shipped_tests().replace("    #[test]\n", "    #[test]\n    #[should_panic]\n"),
+    );
+    let mine = edit("    #[test]\n", "    #[should_panic]\n");
+    assert_eq!(attributes(&mine, Some(&solved)), None);
+    let elsewhere = edit(
+        "    #[tokio::test(start_paused = true)]\n",
+        "    #[tokio::test(start_paused = true)]\n    #[should_panic]\n",
+    );
+    assert!(attributes(&elsewhere, Some(&solved)).is_some());
+    // Where attributes may not change at all, nothing changed.
+    let mine = learner("", shipped_tests());
+    assert_eq!(
+        first_change(SHIPPED, Some(&solved), &mine, Editable::Nothing),
+        None
+    );
+}
+
+#[test]
+fn a_macro_the_tests_call_may_not_be_defined_above_them() {
+    let with_code = |code: &str| learner(code, shipped_tests());
+    assert_eq!(shadowed_macro(SHIPPED, &with_code("fn x() {}")), None);
+    let shadowed = with_code("fn x() {}\nmacro_rules! assert_eq {\n    ($($t:tt)*) => { () };\n}");
+    assert_eq!(
+        shadowed_macro(SHIPPED, &shadowed),
+        Some(Change::ShadowedMacro {
+            name: "assert_eq".to_owned(),
+            line: 2
+        })
+    );
+    for code in [
+        "macro_rules! r#assert_eq { () => {} }",
+        "macro_rules! nothing { () => {} }\nuse nothing as assert_eq;",
+    ] {
+        assert!(
+            shadowed_macro(SHIPPED, &with_code(code)).is_some(),
+            "{code}"
+        );
+    }
+    // Other macros, and macros the tests do not call, are fine.
+    for code in [
+        "macro_rules! my_assert { () => {} }",
+        "macro_rules! panic { () => {} }",
+        "use std::io::Result as IoResult;",
+    ] {
+        assert_eq!(shadowed_macro(SHIPPED, &with_code(code)), None, "{code}");
+    }
+    // A macro the shipped file defines itself is the course's own.
+    let own = "macro_rules! check { ($e:expr) => { assert!($e) }; }\n";
+    let shipped = format!("{own}{SHIPPED}").replace("let s = ", "check!(true);\n        let s = ");
+    let mine = format!(
+        "{own}{}",
+        SHIPPED.replace("let s = ", "check!(true);\n        let s = ")
+    );
+    assert_eq!(shadowed_macro(&shipped, &mine), None);
 }

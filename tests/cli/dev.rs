@@ -99,6 +99,46 @@ fn a_failing_solution_is_reported() {
     );
 }
 
+/// A solution that passes only because its tests are weaker than the exercise's proves nothing.
+#[test]
+fn a_solution_whose_tests_differ_from_its_exercises_is_reported() {
+    // Tests without a `// Tests:` marker: compared from `#[cfg(test)]` on.
+    let course = Fixture::new("sound");
+    let weakened = course.read("solutions/basics/wrong_answer.rs").replace(
+        "assert_eq!(super::answer(), 42);",
+        "assert!(super::answer() > 0);",
+    );
+    course.write("solutions/basics/wrong_answer.rs", &weakened);
+    let (code, report) = check(&course);
+    assert_eq!(code, 1);
+    let found = problems(&report, "wrong_answer");
+    assert!(
+        found.contains(
+            "the tests of solutions/basics/wrong_answer.rs differ from the exercise's at line 13 \
+             (exercise: `assert_eq!(super::answer(), 42);`)"
+        ),
+        "{found}"
+    );
+    assert_eq!(problems(&report, "stuck"), "[]");
+
+    // Tests below a marker: the solution is held to the shipped tests like a learner's file.
+    let course = Fixture::new("marked");
+    let weakened = course
+        .read("solutions/lesson/counter.rs")
+        .replace("assert_eq!(count(&[]), 0, \"no items\");", "");
+    course.write("solutions/lesson/counter.rs", &weakened);
+    let (code, report) = check(&course);
+    assert_eq!(code, 1);
+    let found = problems(&report, "counter");
+    assert!(
+        found.contains(
+            "the solution solutions/lesson/counter.rs does not pass (tests-edited): the tests \
+             were changed at line 20"
+        ),
+        "{found}"
+    );
+}
+
 #[test]
 fn an_exercise_that_already_passes_is_reported() {
     let course = Fixture::new("sound");

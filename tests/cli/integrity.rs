@@ -74,6 +74,51 @@ fn a_printed_summary_is_not_a_pass() {
     fails_with(&course, "counter", "does not add up");
 }
 
+/// The code prints libtest's lines for every test and a matching summary, then exits 0: stdout
+/// says pass, but the harness's own log (`--logfile`) never saw the tests pass.
+#[test]
+fn forged_test_results_are_not_a_pass() {
+    let course = Fixture::new("marked");
+    let forge = "{\n    use std::io::Write;\n    static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());\n    let _one = ONCE.lock();\n    let _ = std::io::stdout().write_all(b\"test tests::counts_three ... ok\\ntest tests::counts_none ... ok\\n\\ntest result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\\n\");\n    std::process::exit(0)\n}\n}";
+    counter(&course, |text| text.replace(FIXED, forge));
+    fails_with(&course, "counter", "the test harness itself did not");
+    // The log is written to a fresh file in the temp dir, removed after the run.
+    let temp = tempfile::tempdir().unwrap();
+    course
+        .cmd(&["run", "counter"])
+        .env("TMPDIR", temp.path())
+        .assert()
+        .code(1);
+    let left: Vec<_> = std::fs::read_dir(temp.path()).unwrap().collect();
+    assert!(left.is_empty(), "left in the temp dir: {left:?}");
+}
+
+/// `macro_rules! assert_eq` above the marker would make the shipped tests assert nothing.
+#[test]
+fn a_shadowed_assertion_macro_is_not_a_pass() {
+    let course = Fixture::new("marked");
+    let text = course.read(COUNTER);
+    course.write(
+        COUNTER,
+        &format!("macro_rules! assert_eq {{\n    ($($t:tt)*) => {{ () }};\n}}\n\n{text}"),
+    );
+    fails_with(
+        &course,
+        "counter",
+        "line 1 defines its own `assert_eq!`, a macro the shipped tests call",
+    );
+
+    let course = Fixture::new("marked");
+    let text = course.read(COUNTER);
+    course.write(
+        COUNTER,
+        &format!(
+            "macro_rules! nothing {{\n    ($($t:tt)*) => {{}};\n}}\nuse nothing as r#assert_eq;\n\n{text}"
+        ),
+    );
+    fails_with(&course, "counter", "line 4 defines its own `assert_eq!`");
+}
+
 #[test]
 fn deleted_ignored_or_emptied_tests_are_not_a_pass() {
     let course = Fixture::new("marked");
@@ -135,8 +180,25 @@ fn where_attributes_are_the_exercise_only_a_real_fix_passes() {
     course.write(ATTRS, &shipped.replace(todo, fix));
     course.cmd(&["run", "attrs"]).assert().code(0);
 
+    // Attributes other than `#[test]` and `#[tokio::test]` stay as shipped (or as in the solution).
     course.write(ATTRS, &shipped.replace(todo, "    #[ignore]\n"));
-    fails_with(&course, "attrs", "ignored: dividing_by_zero_panics");
+    fails_with(&course, "attrs", "the tests were changed at line 20");
+    course.write(ATTRS, &shipped.replace(todo, "    #[cfg(any())]\n"));
+    fails_with(&course, "attrs", "the tests were changed at line 20");
+    // A test that expects a panic passes with code that panics: not a fix.
+    let inverted = shipped
+        .replace(todo, fix)
+        .replace("    a / b\n", "    panic!(\"broken\")\n")
+        .replace(
+            "    #[test]\n    fn divides",
+            "    #[test]\n    #[should_panic]\n    fn divides",
+        );
+    course.write(ATTRS, &inverted);
+    fails_with(&course, "attrs", "the tests were changed at line 15");
+    // The test attribute itself may go: the test then did not run.
+    let untested = shipped.replace(&format!("    #[test]\n{todo}"), "");
+    course.write(ATTRS, &untested);
+    fails_with(&course, "attrs", "missing: dividing_by_zero_panics");
 
     let deleted = shipped.replace(todo, "").replace(
         "    #[test]\n    fn dividing_by_zero_panics() {\n        divide(1, 0);\n    }\n",
@@ -158,8 +220,8 @@ fn reports_carry_the_verdicts_about_tests() {
     counter(&course, |text| {
         text.replace(FIXED, "std::process::exit(0)\n}")
     });
-    let todo = "    // TODO: this test expects a panic: tell the harness.\n";
-    course.write(ATTRS, &course.read(ATTRS).replace(todo, "    #[ignore]\n"));
+    let todo = "    #[test]\n    // TODO: this test expects a panic: tell the harness.\n";
+    course.write(ATTRS, &course.read(ATTRS).replace(todo, ""));
     let out = course
         .cmd(&["verify", "--format", "json"])
         .output()
