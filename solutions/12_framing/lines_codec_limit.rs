@@ -123,8 +123,8 @@ mod tests {
                 Err(_) => panic!(
                     "the server answered \"ERR line too long\", then kept the connection open \
                      and waited for more: after ERR, return from serve_chat to end the \
-                     connection (a `continue` only goes on reading, and the codec skips the rest \
-                     of the long line, whose end may never come)"
+                     connection, instead of reading on (the rest of that long line may never \
+                     come)"
                 ),
             }
             let finished = timeout(Duration::from_secs(60), self.server).await;
