@@ -321,7 +321,12 @@ mod tests {
                      dropped. Keep one BufReader for the whole connection"
                 );
             };
-            assert_eq!(reply, "OK", "the reply to \"SET key{n} ...\"");
+            assert_eq!(
+                reply, "OK",
+                "the reply to \"SET key{n} ...\" was {reply:?}: the start of that command was \
+                 lost, read ahead into a BufReader that was then dropped? Keep one BufReader \
+                 for the whole connection"
+            );
         }
         // The second half of the last command.
         to_server.write_all(b"3\n").await.unwrap();
