@@ -8,8 +8,10 @@
 // - A client that sends bytes that are not UTF-8 makes its `handle_client` fail. That is fine
 //   for that client, but `serve` then stops, and takes every other client down with it.
 //
-// Make every complete command get its reply, in order, however the commands arrive. Make a
-// failing client end only its own connection: the server goes on serving the others.
+// Make every complete command get its reply, in order, however the commands arrive, reading
+// ahead rather than a byte at a time. Make a failing client end only its own connection: the
+// server goes on serving the others. (`handle_client` takes any stream, as in step 2: the tests
+// also hand it one of their own, which counts the reads.)
 
 use std::collections::HashMap;
 use std::io;
