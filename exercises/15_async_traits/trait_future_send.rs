@@ -79,7 +79,10 @@ async fn main() {
 mod tests {
     use super::*;
     use futures_util::FutureExt;
+    use std::collections::HashSet;
     use std::panic::AssertUnwindSafe;
+    use std::sync::Mutex;
+    use tokio::task;
     use tokio::time::Instant;
 
     fn http(service: &str, ms: u64, up: bool) -> Arc<HttpProbe> {
@@ -101,6 +104,66 @@ mod tests {
             }
             Health::Up(self.0.to_string())
         }
+    }
+
+    /// Each probe's name, and the task it ran in (`None`: in no task).
+    type TasksSeen = Arc<Mutex<Vec<(&'static str, Option<task::Id>)>>>;
+
+    /// A probe written for these tests: it notes the task it runs in.
+    struct Witness {
+        name: &'static str,
+        tasks: TasksSeen,
+    }
+
+    impl Probe for Witness {
+        async fn check(&self) -> Health {
+            let task = task::try_id();
+            self.tasks.lock().unwrap().push((self.name, task));
+            sleep(Duration::from_millis(10)).await;
+            Health::Up(self.name.to_string())
+        }
+    }
+
+    /// Compiles only if the trait promises, for every probe, that the future of `check` is
+    /// `Send`: the promise `tokio::spawn` needs.
+    fn the_future_of_check_is_send<P: Probe + Sync>(
+        probe: &P,
+    ) -> impl Future<Output = Health> + Send + '_ {
+        probe.check()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_probe_runs_in_a_task_of_its_own() {
+        assert_eq!(
+            the_future_of_check_is_send(&Strict("api")).await,
+            Health::Up("api".into())
+        );
+        let tasks = Arc::new(Mutex::new(Vec::new()));
+        let probes = ["db", "cache", "queue"].map(|name| {
+            Arc::new(Witness {
+                name,
+                tasks: Arc::clone(&tasks),
+            })
+        });
+        let results = check_all(probes.to_vec()).await;
+        assert_eq!(results.len(), 3, "one result per probe");
+        let test_task = task::try_id();
+        let tasks = tasks.lock().unwrap();
+        for (name, task) in tasks.iter() {
+            assert!(
+                task.is_some() && *task != test_task,
+                "the probe {name:?} ran inside check_all's own future, not in a task of its \
+                 own: polling the probes together (join_all, catch_unwind) needs no `Send`, but \
+                 it is not what check_all promises. Spawn one task per probe with `tokio::spawn`"
+            );
+        }
+        let distinct: HashSet<_> = tasks.iter().map(|(_, task)| *task).collect();
+        assert_eq!(
+            distinct.len(),
+            3,
+            "the 3 probes ran in {} task(s): spawn one task per probe with `tokio::spawn`",
+            distinct.len()
+        );
     }
 
     #[tokio::test(start_paused = true)]

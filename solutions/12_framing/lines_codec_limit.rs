@@ -109,6 +109,30 @@ mod tests {
                 ),
             }
         }
+
+        /// After "ERR line too long", the server ends the connection: serve_chat returns.
+        async fn end_after_err(mut self) {
+            match timeout(Duration::from_secs(60), self.answers.next_line()).await {
+                Ok(Ok(None)) => {}
+                Ok(Ok(Some(more))) => panic!(
+                    "after \"ERR line too long\" the server went on reading, and answered \
+                     {more:?}: after ERR it must end the connection (return from serve_chat), \
+                     not go on with the next line"
+                ),
+                Ok(Err(e)) => panic!("reading the end of the connection failed: {e}"),
+                Err(_) => panic!(
+                    "the server answered \"ERR line too long\", then kept the connection open \
+                     and waited for more: after ERR, return from serve_chat to end the \
+                     connection, instead of reading on (the rest of that long line may never \
+                     come)"
+                ),
+            }
+            let finished = timeout(Duration::from_secs(60), self.server).await;
+            assert!(
+                finished.is_ok(),
+                "serve_chat must return after answering \"ERR line too long\""
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -173,16 +197,30 @@ mod tests {
             Some("ERR line too long"),
             "a line over MAX_LINE bytes is answered with \"ERR line too long\""
         );
-        assert_eq!(
-            client.answer("the end of the connection after ERR").await,
-            None,
-            "after \"ERR line too long\" the server ends the connection"
-        );
-        let finished = timeout(Duration::from_secs(60), client.server).await;
-        assert!(
-            finished.is_ok(),
-            "serve_chat must return after answering \"ERR line too long\""
-        );
+        client.end_after_err().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_of_max_line_plus_one_bytes_is_too_long() {
+        let mut client = connect();
+        let line = "z".repeat(MAX_LINE + 1);
+        let _sending = client.send_in_background(format!("{line}\nok\n").into_bytes());
+        let answer = client
+            .answer("the answer to a line of MAX_LINE + 1 bytes")
+            .await;
+        match answer.as_deref() {
+            Some("ERR line too long") => {}
+            Some(accepted) if accepted.starts_with("1: ") => panic!(
+                "a line of MAX_LINE + 1 bytes (newline not counted) is one byte over the limit, \
+                 but the server accepted it: the codec's max length must be exactly MAX_LINE, \
+                 not more"
+            ),
+            other => panic!(
+                "a line of MAX_LINE + 1 bytes is answered with \"ERR line too long\", not \
+                 {other:?}"
+            ),
+        }
+        client.end_after_err().await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -197,5 +235,6 @@ mod tests {
             Some("ERR line too long"),
             "a line of 5000 bytes is over MAX_LINE, even if it ends with a newline"
         );
+        client.end_after_err().await;
     }
 }

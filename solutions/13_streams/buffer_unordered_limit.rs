@@ -1,40 +1,22 @@
 // buffer_unordered_limit
 //
 // `fetch_all` downloads a list of pages from a server that serves at most 4 requests at a
-// time. It builds one download future per page, and then awaits them one after the other.
-// Building a future does not start it, so only one download is ever in flight: 10 pages take
-// 1.3 s.
+// time. Each call `download(url)` makes the future of one request. `fetch_all` builds one such
+// future per page, and then awaits them one after the other. Building a future does not start
+// it, so only one download is ever in flight: 10 pages take 1.3 s.
 //
 // Keep up to 4 downloads in flight, never more, and start the next page as soon as any
 // download finishes. The pages may come back in any order. Big pages (their URL ends in
 // ".mp4") take 400 ms and the others 100 ms, so 10 pages with one big one take 400 ms.
+// The tests hand `fetch_all` a `download` of their own, which counts the requests in flight.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::Future;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
 /// How many requests the server handles at once.
 pub const MAX_IN_FLIGHT: usize = 4;
-
-/// The server: counts the downloads in flight, and remembers the highest count it saw.
-#[derive(Default)]
-pub struct Server {
-    in_flight: AtomicUsize,
-    peak: AtomicUsize,
-    served: AtomicUsize,
-}
-
-impl Server {
-    pub fn peak(&self) -> usize {
-        self.peak.load(Ordering::SeqCst)
-    }
-
-    pub fn served(&self) -> usize {
-        self.served.load(Ordering::SeqCst)
-    }
-}
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Page {
@@ -43,22 +25,24 @@ pub struct Page {
 }
 
 /// One request: 400 ms for a video, 100 ms for anything else.
-pub async fn download(server: Arc<Server>, url: String) -> Page {
-    let now = server.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-    server.peak.fetch_max(now, Ordering::SeqCst);
+pub async fn download(url: String) -> Page {
     let ms = if url.ends_with(".mp4") { 400 } else { 100 };
     tokio::time::sleep(Duration::from_millis(ms)).await;
-    server.in_flight.fetch_sub(1, Ordering::SeqCst);
-    server.served.fetch_add(1, Ordering::SeqCst);
     let bytes = url.len() * 100;
     Page { url, bytes }
 }
 
-pub async fn fetch_all(server: Arc<Server>, urls: Vec<String>) -> Vec<Page> {
+/// Downloads every page in `urls`: `download(url)` is the future of one request. (Its futures
+/// are `Send + 'static`, so they may also be spawned.)
+pub async fn fetch_all<D, F>(urls: Vec<String>, download: D) -> Vec<Page>
+where
+    D: Fn(String) -> F,
+    F: Future<Output = Page> + Send + 'static,
+{
     // A stream of download futures, polled at most MAX_IN_FLIGHT at a time; each page comes
     // out as soon as its download is done, and its slot goes to the next URL.
     stream::iter(urls)
-        .map(|url| download(Arc::clone(&server), url))
+        .map(download)
         .buffer_unordered(MAX_IN_FLIGHT)
         .collect()
         .await
@@ -67,7 +51,7 @@ pub async fn fetch_all(server: Arc<Server>, urls: Vec<String>) -> Vec<Page> {
 #[tokio::main]
 async fn main() {
     let urls = (1..=6).map(|n| format!("/docs/{n}.html")).collect();
-    for page in fetch_all(Arc::new(Server::default()), urls).await {
+    for page in fetch_all(urls, download).await {
         println!("{} ({} bytes)", page.url, page.bytes);
     }
 }
@@ -76,10 +60,38 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::time::Instant;
 
     /// The server's limit (whatever `MAX_IN_FLIGHT` says).
     const SERVER_LIMIT: usize = 4;
+
+    /// The test's server: counts the downloads in flight, and remembers the highest count.
+    #[derive(Default)]
+    struct Server {
+        in_flight: AtomicUsize,
+        peak: AtomicUsize,
+        served: AtomicUsize,
+    }
+
+    /// One request to `server`: 400 ms for a video, 100 ms for anything else.
+    async fn serve(server: Arc<Server>, url: String) -> Page {
+        let now = server.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        server.peak.fetch_max(now, Ordering::SeqCst);
+        let ms = if url.ends_with(".mp4") { 400 } else { 100 };
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        server.in_flight.fetch_sub(1, Ordering::SeqCst);
+        server.served.fetch_add(1, Ordering::SeqCst);
+        let bytes = url.len() * 100;
+        Page { url, bytes }
+    }
+
+    /// Runs `fetch_all` with downloads from `server`.
+    async fn fetch_from(server: &Arc<Server>, urls: Vec<String>) -> Vec<Page> {
+        let server = Arc::clone(server);
+        fetch_all(urls, move |url| serve(Arc::clone(&server), url)).await
+    }
 
     /// A video first, then `small` pages.
     fn urls(small: usize) -> Vec<String> {
@@ -96,7 +108,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn every_page_is_fetched_once() {
         let server = Arc::new(Server::default());
-        let pages = fetch_all(Arc::clone(&server), urls(9)).await;
+        let pages = fetch_from(&server, urls(9)).await;
         let expected: Vec<Page> = urls(9)
             .into_iter()
             .map(|url| Page {
@@ -109,19 +121,19 @@ mod tests {
             sorted(expected),
             "fetch_all must return every page, each once (in any order)"
         );
+        let served = server.served.load(Ordering::SeqCst);
         assert_eq!(
-            server.served(),
-            10,
-            "the server served {} requests for 10 pages: download each page exactly once",
-            server.served()
+            served, 10,
+            "the server served {served} requests for 10 pages: download each page exactly \
+             once, with the `download` that fetch_all is given"
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn four_downloads_in_flight_never_more() {
         let server = Arc::new(Server::default());
-        fetch_all(Arc::clone(&server), urls(9)).await;
-        let peak = server.peak();
+        fetch_from(&server, urls(9)).await;
+        let peak = server.peak.load(Ordering::SeqCst);
         assert!(
             peak <= SERVER_LIMIT,
             "{peak} downloads were in flight at once, but the server takes {SERVER_LIMIT}: \
@@ -139,7 +151,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_free_slot_is_used_at_once() {
         let start = Instant::now();
-        fetch_all(Arc::new(Server::default()), urls(9)).await;
+        fetch_from(&Arc::new(Server::default()), urls(9)).await;
         let elapsed = start.elapsed().as_millis();
         assert!(
             elapsed >= 400,
@@ -158,10 +170,10 @@ mod tests {
     async fn fewer_pages_than_slots_all_start_together() {
         let server = Arc::new(Server::default());
         let start = Instant::now();
-        let pages = fetch_all(Arc::clone(&server), urls(2)).await;
+        let pages = fetch_from(&server, urls(2)).await;
         assert_eq!(pages.len(), 3, "3 pages in, 3 pages out");
         assert_eq!(
-            server.peak(),
+            server.peak.load(Ordering::SeqCst),
             3,
             "with 3 pages and room for {SERVER_LIMIT}, all 3 should download at once"
         );

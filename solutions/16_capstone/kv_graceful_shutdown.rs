@@ -292,6 +292,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_dropped_sender_is_the_signal_too() {
+        let server = start_server().await;
+        let mut silent = Client::connect(server.address).await;
+        assert_eq!(silent.send("SET a 1").await, "OK");
+        // The client stays connected, and says nothing more. The signal: the sender is dropped.
+        let Server { stop, task, .. } = server;
+        drop(stop);
+        let returned = timeout(PATIENCE, task).await.unwrap_or_else(|_| {
+            panic!(
+                "serve has not returned {PATIENCE:?} after the shutdown sender was dropped, \
+                 while a client was connected, waiting silently. A dropped sender is the signal \
+                 too: `wait_for` then gives an `Err`, and in a `select!` a branch whose pattern \
+                 does not match (`Ok(_) = ...`) is disabled, so the connection goes on waiting \
+                 for the client. Take any result (`_ = ...`)"
+            )
+        });
+        let result = returned.expect("serve panicked");
+        assert!(result.is_ok(), "serve failed: {result:?}");
+        silent.expect_closed("the silent client").await;
+    }
+
+    #[tokio::test]
     async fn a_reply_being_sent_is_sent_whole() {
         let server = start_server().await;
         let size = 16 * 1024 * 1024;

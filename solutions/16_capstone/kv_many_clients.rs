@@ -8,16 +8,18 @@
 // - A client that sends bytes that are not UTF-8 makes its `handle_client` fail. That is fine
 //   for that client, but `serve` then stops, and takes every other client down with it.
 //
-// Make every complete command get its reply, in order, however the commands arrive. Make a
-// failing client end only its own connection: the server goes on serving the others.
+// Make every complete command get its reply, in order, however the commands arrive, reading
+// ahead rather than a byte at a time. Make a failing client end only its own connection: the
+// server goes on serving the others. (`handle_client` takes any stream, as in step 2: the tests
+// also hand it one of their own, which counts the reads.)
 
 use std::collections::HashMap;
 use std::io;
 
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 #[derive(Debug, PartialEq)]
@@ -85,8 +87,11 @@ pub async fn next_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> io::Result<Op
 }
 
 /// Serves one client until it goes away, on the shared store.
-async fn handle_client(socket: TcpStream, store: Store) -> io::Result<()> {
-    let (reader, mut writer) = socket.into_split();
+async fn handle_client<S>(stream: S, store: Store) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (reader, mut writer) = tokio::io::split(stream);
     // One BufReader for the whole connection: the commands it has read ahead wait in its
     // buffer for the next turn of the loop.
     let mut reader = BufReader::new(reader);
@@ -138,8 +143,12 @@ async fn main() -> io::Result<()> {
 mod tests {
     use super::*;
     use std::net::SocketAddr;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll};
     use std::time::Duration;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+    use tokio::io::{DuplexStream, ReadBuf};
     use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
     use tokio::net::{TcpListener, TcpStream};
     use tokio::time::timeout;
@@ -246,6 +255,105 @@ mod tests {
         }
         let replies = client.send_all(&commands).await;
         assert_eq!(replies, expected, "one reply per command, in order");
+    }
+
+    /// A connection for `handle_client` that counts the reads that brought it bytes.
+    struct CountedReads {
+        inner: DuplexStream,
+        reads: Arc<AtomicUsize>,
+    }
+
+    impl AsyncRead for CountedReads {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let before = buf.filled().len();
+            let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+            if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+                self.reads.fetch_add(1, Ordering::SeqCst);
+            }
+            polled
+        }
+    }
+
+    impl AsyncWrite for CountedReads {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.inner).poll_write(cx, buf)
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
+
+    #[tokio::test]
+    async fn pipelined_commands_are_read_ahead_and_kept() {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let reads = Arc::new(AtomicUsize::new(0));
+        let connection = CountedReads {
+            inner: server,
+            reads: Arc::clone(&reads),
+        };
+        let server = tokio::spawn(handle_client(connection, Store::default()));
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let mut replies = BufReader::new(from_server).lines();
+
+        // 100 commands of different lengths, and the first half of the next one, in one write.
+        let mut batch: String = (0..100)
+            .map(|n| format!("SET key{n} {}\n", "v".repeat(1 + n % 7)))
+            .collect();
+        batch.push_str("GET key1");
+        to_server.write_all(batch.as_bytes()).await.unwrap();
+        for n in 0..100 {
+            let reply = timeout(PATIENCE, replies.next_line()).await;
+            let Ok(Ok(Some(reply))) = reply else {
+                panic!(
+                    "100 commands and half of the next came in one write, and only {n} replies \
+                     came back: the rest were read ahead into a BufReader that was then \
+                     dropped. Keep one BufReader for the whole connection"
+                );
+            };
+            assert_eq!(
+                reply, "OK",
+                "the reply to \"SET key{n} ...\" was {reply:?}: the start of that command was \
+                 lost, read ahead into a BufReader that was then dropped? Keep one BufReader \
+                 for the whole connection"
+            );
+        }
+        // The second half of the last command.
+        to_server.write_all(b"3\n").await.unwrap();
+        let reply = timeout(PATIENCE, replies.next_line()).await;
+        assert!(
+            matches!(&reply, Ok(Ok(Some(r))) if r == "VALUE vvvvvvv"),
+            "\"GET key13\" came in two writes, and its reply was {reply:?}, not \"VALUE \
+             vvvvvvv\": a command split over two reads must be put together again"
+        );
+        to_server.shutdown().await.unwrap();
+        let finished = timeout(PATIENCE, server).await;
+        assert!(
+            matches!(finished, Ok(Ok(Ok(())))),
+            "the client has gone, so handle_client returns Ok(()): {finished:?}"
+        );
+
+        let reads = reads.load(Ordering::SeqCst);
+        assert!(
+            reads < 100,
+            "handle_client took in 101 commands, that came in 2 writes, with {reads} reads: \
+             it reads a few bytes at a time (a BufReader with a tiny capacity, made anew for \
+             each command?). That is a system call per byte on a real socket. Keep one \
+             BufReader, with its usual capacity, for the whole connection: it reads ahead, and \
+             what it read ahead waits in its buffer for the next command"
+        );
     }
 
     #[tokio::test]
