@@ -92,8 +92,27 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
         .map(|d| d.rendered.trim_end())
         .collect();
     let first_error = report.diagnostics.iter().position(|d| d.is_error());
+    let mut why_shown = false;
     if let Some(i) = first_error {
-        writeln!(w, "\n{}", outside_text(diagnostics.remove(i)))?;
+        // The async `why:` goes right under the error's headline and place, before the source
+        // excerpt: on a small screen it is seen without scrolling.
+        let first = diagnostics.remove(i);
+        let mut lines = first.lines();
+        let head: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| !strip_ansi(l).trim_start().starts_with("-->"))
+            .collect();
+        let place = first.lines().nth(head.len());
+        writeln!(w, "\n{}", outside_text(&head.join("\n")))?;
+        if let Some(place) = place {
+            writeln!(w, "{}", outside_text(place))?;
+            write_why(w, report)?;
+            why_shown = true;
+            let rest: Vec<&str> = lines.collect();
+            if !rest.is_empty() {
+                writeln!(w, "{}", outside_text(&rest.join("\n")))?;
+            }
+        }
     }
     let failures = libtest::failures(&report.output);
     if matches!(report.verdict, Verdict::TestsFailed(_)) && !failures.is_empty() {
@@ -105,8 +124,8 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
     if !report.stuck.is_empty() {
         writeln!(w, "\n{}", outside_text(&report.stuck))?;
     }
-    for explanation in &report.explanations {
-        writeln!(w, "{} {}", "why:".cyan().bold(), prose(explanation.text))?;
+    if !why_shown {
+        write_why(w, report)?;
     }
     for diagnostic in diagnostics {
         writeln!(w, "\n{}", outside_text(diagnostic))?;
@@ -122,6 +141,14 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
             "The full output:"
         };
         writeln!(w, "\n{}\n{}", what.dimmed(), outside_text(output))?;
+    }
+    Ok(())
+}
+
+/// The async mistake behind the verdict, one `why:` line each.
+fn write_why(w: &mut impl Write, report: &Report) -> io::Result<()> {
+    for explanation in &report.explanations {
+        writeln!(w, "{} {}", "why:".cyan().bold(), prose(explanation.text))?;
     }
     Ok(())
 }

@@ -107,14 +107,17 @@ fn every_save_pattern_is_checked_and_passing_moves_on() {
     watch.expect("✓ passes passed");
     watch.expect("Moving on to compile_error");
     watch.expect("✗ compile_error does not compile: 1 error");
-    // The first error leads, and the async explanation comes right under it.
+    // The first error leads, and the async explanation comes right under its headline and
+    // place, before the source excerpt (so that it is on a small screen without scrolling).
     let shown = watch.expect("why: Calling an async fn does not run it");
+    let at = |needle: &str| shown.iter().position(|l| l.contains(needle));
     assert!(
-        shown
-            .iter()
-            .any(|l| l.contains("expected `u32`, found future")),
+        at("error[E0308]: mismatched types") < at("--> exercises/lesson/compile_error.rs:7:18"),
         "{shown:?}"
     );
+    assert!(at("-->").is_some(), "{shown:?}");
+    assert!(at("expected `u32`, found future").is_none(), "{shown:?}");
+    watch.expect("expected `u32`, found future");
 
     // In place, as VS Code and nano save.
     let fixed = fix(
