@@ -215,6 +215,14 @@ impl Build {
     pub fn target(&mut self, name: &str) -> TargetBuild {
         self.targets.remove(name).unwrap_or_default()
     }
+
+    /// Takes what a second invocation found for `bins`, and what cargo said in it.
+    fn absorb(&mut self, again: &mut Build, bins: &[&str]) {
+        for bin in bins {
+            self.targets.insert((*bin).to_owned(), again.target(bin));
+        }
+        self.stderr.push_str(&again.stderr);
+    }
 }
 
 /// Builds `bins` for the course at `root`, continuing past bins that fail to compile. A bin
@@ -267,11 +275,9 @@ pub fn build(
             cancel,
             on_line,
         )?;
-        for bin in foreign {
-            build.targets.insert(bin.to_owned(), again.target(bin));
-        }
-        build.stderr.push_str(&again.stderr);
-        if again.exit == Exit::Cancelled {
+        let cancelled = again.exit == Exit::Cancelled;
+        build.absorb(&mut again, &foreign);
+        if cancelled {
             build.exit = Exit::Cancelled;
         }
     }
@@ -325,10 +331,7 @@ fn build_each(
             cancel,
             on_line.clone(),
         )?;
-        for bin in unbuilt {
-            build.targets.insert(bin.to_owned(), again.target(bin));
-        }
-        build.stderr.push_str(&again.stderr);
+        build.absorb(&mut again, &unbuilt);
         build.exit = again.exit;
     }
 }
