@@ -85,6 +85,16 @@ fn verify_writes_junit_and_json() {
         case.children().find(|n| n.has_tag_name("failure"))
     };
     assert!(failure("passes").is_none());
+    // A compile error takes no time to run: its time is its share of the compile.
+    let time = |name: &str| -> f64 {
+        doc.descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .and_then(|n| n.attribute("time"))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(time("compile_error") > 0.0, "{xml}");
     let compile = failure("compile_error").unwrap();
     assert_eq!(compile.attribute("type"), Some("compile"));
     assert!(compile.attribute("message").unwrap().contains("E0308"));
