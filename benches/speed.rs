@@ -1,6 +1,7 @@
 //! Every speed promise of async-lings, measured against its floor in the same run.
 //!
-//! `cargo bench` (add `-- --quick` for fewer repetitions, `-- --full` to add the cold builds).
+//! `cargo bench` (add `-- --quick` for fewer repetitions, `-- --full` to add the cold builds and
+//! the comparison with rustlings 6.5, `-- --rustlings` for that comparison alone).
 //! It drives the real binary on a fresh copy of the course, the way a learner's editor would,
 //! prints a table of medians and ratios and writes `target/bench/results.json`.
 
@@ -13,6 +14,9 @@ use std::{
     thread,
     time::{Duration, Instant},
 };
+
+#[path = "speed/rustlings.rs"]
+mod rustlings;
 
 const BIN: &str = env!("CARGO_BIN_EXE_async-lings");
 const PATIENCE: Duration = Duration::from_secs(600);
@@ -42,6 +46,14 @@ fn main() {
     let full = args.iter().any(|a| a == "--full");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = repo.join("target/bench");
+    if args.iter().any(|a| a == "--rustlings") {
+        // Only the comparison with rustlings, on rustlings' own course.
+        fs::create_dir_all(&work).unwrap();
+        let mut rows = Vec::new();
+        rustlings::compare(&mut rows, &work, if quick { 1 } else { 3 });
+        Bench::print(&rows, &work);
+        return;
+    }
     let course = work.join("course");
     let floor_course = work.join("floor-course");
     fs::create_dir_all(&work).unwrap();
@@ -86,6 +98,9 @@ fn main() {
         bench.release_build();
     }
     bench.target_size();
+    if full {
+        rustlings::compare(&mut bench.rows, &work, bench.runs);
+    }
     bench.report(&work);
 }
 
@@ -440,9 +455,13 @@ impl Bench {
     }
 
     fn report(&self, work: &Path) {
+        Self::print(&self.rows, work);
+    }
+
+    fn print(rows: &[Row], work: &Path) {
         println!("\n| figure | async-lings | floor | ratio | target | met |");
         println!("|---|---|---|---|---|---|");
-        for row in &self.rows {
+        for row in rows {
             let ratio = row.ratio.map_or("-".into(), |r| format!("{r:.2}"));
             let met = match row.met {
                 Some(true) => "yes",
@@ -454,8 +473,7 @@ impl Bench {
                 row.figure, row.tool, row.floor, row.target
             );
         }
-        let json: Vec<serde_json::Value> = self
-            .rows
+        let json: Vec<serde_json::Value> = rows
             .iter()
             .map(|r| {
                 serde_json::json!({
@@ -466,11 +484,7 @@ impl Bench {
             .collect();
         let path = work.join("results.json");
         fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-        println!(
-            "\nmedians of {} runs; written to {}",
-            self.runs,
-            path.display()
-        );
+        println!("\nmedians; written to {}", path.display());
     }
 }
 
