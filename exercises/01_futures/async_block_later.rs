@@ -86,4 +86,32 @@ mod tests {
         })
         .await;
     }
+
+    /// The lesson is in how `finish_order` is written, so this test reads its source.
+    #[test]
+    fn both_steps_are_prepared_before_the_check() {
+        let source = include_str!("async_block_later.rs");
+        let code = source.split("// Tests:").next().unwrap();
+        let body = code.split("fn finish_order").nth(1).unwrap_or_default();
+        // Without comments, which may name the steps anywhere.
+        let body: Vec<&str> = body
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect();
+        let body = body.join("\n");
+        let Some(check) = body.find("\"check payment\"") else {
+            return;
+        };
+        for step in ["commit", "rollback"] {
+            if let Some(at) = body.find(&format!("\"{step}\"")) {
+                assert!(
+                    at < check,
+                    "finish_order writes the {step} step after the payment check, where it is \
+                     chosen: this exercise is about preparing both steps up front as futures \
+                     (`let {step} = async {{ ... }};` above the check) and awaiting only the one \
+                     chosen, so that the other never runs"
+                );
+            }
+        }
+    }
 }

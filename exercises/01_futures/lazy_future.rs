@@ -4,19 +4,37 @@
 // "connect", "send" and "close". Right now "send" never shows up.
 // Calling an async fn does not run its body: it only builds a future, and a
 // future does nothing until something awaits it. Make the missing line appear
-// (the compiler already warns you about it).
+// (the compiler already warns you about it). Only `write_log` can write to the
+// slow disk's log.
 
-use std::sync::Mutex;
+/// A log on a slow disk: its lines are written only by `write_log`, which takes 10 ms.
+mod disk {
+    use std::sync::Mutex;
 
-use tokio::time::{Duration, sleep};
+    use tokio::time::{Duration, sleep};
 
-/// Appends one line to the log, pretending the log lives on a slow disk.
-async fn write_log(log: &Mutex<Vec<String>>, line: &str) {
-    sleep(Duration::from_millis(10)).await;
-    log.lock().unwrap().push(line.to_string());
+    #[derive(Default)]
+    pub struct Log {
+        lines: Mutex<Vec<String>>,
+    }
+
+    impl Log {
+        /// The lines written so far.
+        pub fn lines(&self) -> Vec<String> {
+            self.lines.lock().unwrap().clone()
+        }
+    }
+
+    /// Appends one line to the log.
+    pub async fn write_log(log: &Log, line: &str) {
+        sleep(Duration::from_millis(10)).await;
+        log.lines.lock().unwrap().push(line.to_string());
+    }
 }
 
-pub async fn handle_request(log: &Mutex<Vec<String>>) {
+use disk::{Log, write_log};
+
+pub async fn handle_request(log: &Log) {
     write_log(log, "connect").await;
     // TODO: this line builds a future and throws it away. Make it run.
     write_log(log, "send");
@@ -29,13 +47,13 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::time::{Instant, sleep_until};
+    use tokio::time::{Duration, Instant, sleep_until};
 
     #[tokio::test(start_paused = true)]
     async fn the_send_line_is_written() {
-        let log = Mutex::new(Vec::new());
+        let log = Log::default();
         handle_request(&log).await;
-        let lines = log.into_inner().unwrap();
+        let lines = log.lines();
         assert!(
             lines.iter().any(|line| line == "send"),
             "the \"send\" line never reached the log (log = {lines:?}): calling an async fn \
@@ -45,9 +63,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_lines_are_written_in_order() {
-        let log = Mutex::new(Vec::new());
+        let log = Log::default();
         handle_request(&log).await;
-        let lines = log.into_inner().unwrap();
+        let lines = log.lines();
         assert_eq!(
             lines,
             ["connect", "send", "close"],
@@ -58,12 +76,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn each_write_waits_for_the_one_before() {
-        let log = Mutex::new(Vec::new());
+        let log = Log::default();
         let start = Instant::now();
         let ((), at_15_ms) = tokio::join!(handle_request(&log), async {
             // Look at the log between two writes: each write ends 10 ms after the one before.
             sleep_until(start + Duration::from_millis(15)).await;
-            log.lock().unwrap().clone()
+            log.lines()
         });
         let took = start.elapsed();
         assert_eq!(
@@ -84,15 +102,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn nothing_is_written_before_the_future_is_awaited() {
-        let log = Mutex::new(Vec::new());
+        let log = Log::default();
         let request = handle_request(&log);
         assert!(
-            log.lock().unwrap().is_empty(),
+            log.lines().is_empty(),
             "the log was written before the request future was awaited"
         );
         request.await;
         assert_eq!(
-            log.lock().unwrap().len(),
+            log.lines().len(),
             3,
             "after awaiting the request the log must hold 3 lines: is every write awaited?"
         );

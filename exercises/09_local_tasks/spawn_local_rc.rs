@@ -69,4 +69,41 @@ mod tests {
         greet_all(&[], Rc::clone(&book)).await;
         assert!(book.borrow().is_empty(), "no guests, so no greeting");
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_task_writes_the_book_when_its_guest_arrives() {
+        let book = Rc::new(RefCell::new(Vec::new()));
+        let start = Instant::now();
+        let ((), at_150_ms) = tokio::join!(
+            greet_all(&[("Ann", 300), ("Bob", 100), ("Cy", 200)], Rc::clone(&book)),
+            async {
+                tokio::time::sleep_until(start + Duration::from_millis(150)).await;
+                book.borrow().clone()
+            }
+        );
+        assert_eq!(
+            at_150_ms,
+            ["welcome, Bob"],
+            "150 ms in, Bob (100 ms) had arrived but the book held {at_150_ms:?}: each task \
+             writes its guest's line in the shared book as the guest arrives, not at the end"
+        );
+    }
+
+    /// The lesson is in how the tasks are started, so this test reads the source.
+    #[test]
+    fn the_tasks_are_spawned_locally() {
+        let source = include_str!("spawn_local_rc.rs");
+        let code = source.split("// Tests:").next().unwrap();
+        let spawns_locally = code
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .any(|line| line.contains("spawn_local("));
+        assert!(
+            spawns_locally,
+            "greet_all starts no task with spawn_local: this lesson is about keeping tasks \
+             that hold an `Rc` on one thread, as local tasks of the `LocalSet`. Plain futures \
+             (join_all) or `Arc<Mutex>` with tokio::spawn step around it: spawn one task per \
+             guest with tokio::task::spawn_local"
+        );
+    }
 }

@@ -17,8 +17,12 @@ fn show(line: String) {
     PRINTED.lock().unwrap().push(line);
 }
 
+/// Every name `greet` has greeted, kept so that the tests can check it.
+static GREETED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
 pub async fn greet(name: &str) -> String {
     sleep(Duration::from_millis(20)).await;
+    GREETED.lock().unwrap().push(name.to_string());
     format!("Hello, {name}!")
 }
 
@@ -54,6 +58,12 @@ mod tests {
             printed.iter().any(|line| line == "Hello, world!"),
             "main did not print \"Hello, world!\" (printed = {printed:?}): an async main that \
              nobody drives never runs; put #[tokio::main] on it so Tokio runs its body"
+        );
+        assert!(
+            GREETED.lock().unwrap().iter().any(|name| name == "world"),
+            "main printed {printed:?} without awaiting greet(\"world\"): the greeting must \
+             come from greet, run by the runtime that #[tokio::main] starts (only a Tokio \
+             runtime can drive its sleep), not be written by hand"
         );
         assert!(
             took >= Duration::from_millis(20),

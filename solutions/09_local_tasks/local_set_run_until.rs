@@ -80,4 +80,22 @@ mod tests {
              should load them side by side (100 ms in all)"
         );
     }
+
+    /// The lesson is in how the tasks are started, so this test reads the source.
+    #[test]
+    fn the_tasks_are_spawned_locally() {
+        let source = include_str!("local_set_run_until.rs");
+        let code = source.split("// Tests:").next().unwrap();
+        let spawns_locally = code
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .any(|line| line.contains("spawn_local("));
+        assert!(
+            spawns_locally,
+            "count_words starts no task with spawn_local: this lesson is about running local \
+             tasks, which hold an `Rc`, inside a `LocalSet`. Plain futures (join_all) or \
+             `Arc<Mutex>` with tokio::spawn step around it: keep spawn_local and run it inside \
+             `local.run_until(...)`"
+        );
+    }
 }

@@ -183,4 +183,26 @@ mod tests {
         let lines = vec![line.as_str(); 30];
         send_and_check(&mut out, &mut collector, &lines, "30 KB").await;
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_the_buffer_already_holds_goes_first() {
+        let (mut out, mut collector, _) = connect();
+        // The caller has already written a greeting into the BufWriter, not flushed yet.
+        out.write_all(b"hello collector\n").await.unwrap();
+        send_batch(&mut out, &["boot", "disk ok"]).await.unwrap();
+        let expected = "hello collector\nboot\ndisk ok\n";
+        let received = collect(&mut collector, expected.len()).await;
+        assert!(
+            !received.is_empty(),
+            "send_batch has returned, but nothing reached the collector: the bytes are still \
+             in the BufWriter's buffer. Flush it before returning"
+        );
+        assert!(
+            received == expected,
+            "the collector got {received:?}, but the caller had written \"hello collector\" \
+             into the BufWriter before the batch, so it must arrive first, then the batch. \
+             Writing past the BufWriter (`get_mut()`) sends the batch ahead of what its buffer \
+             still holds: write the lines into the BufWriter, then flush it"
+        );
+    }
 }

@@ -398,15 +398,19 @@ mod tests {
         let mut good = Client::connect(address, "the good client").await;
         assert_eq!(good.send("SET mood calm").await, "OK");
 
-        // Bytes that are not UTF-8: reading this line fails.
-        let mut bad = TcpStream::connect(address).await.unwrap();
-        bad.write_all(b"SET \xff\xfe oops\n").await.unwrap();
-        let mut rest = Vec::new();
-        let ended = timeout(PATIENCE, bad.read_to_end(&mut rest)).await;
+        // Bytes that are not UTF-8: `read_line` fails on this line.
+        let mut bad = BufReader::new(TcpStream::connect(address).await.unwrap());
+        bad.get_mut()
+            .write_all(b"SET \xff\xfe oops\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        let answered = timeout(PATIENCE, bad.read_until(b'\n', &mut answer)).await;
         assert!(
-            ended.is_ok(),
-            "a client sent bytes that are not UTF-8, and its connection is still open: its \
-             handle_client fails, and its task ends"
+            answered.is_ok(),
+            "a client sent a line that is not UTF-8 and, 5 s later, had neither a reply nor a \
+             closed connection: the server must end that client's connection (its \
+             handle_client fails) or answer it, and go on serving the others"
         );
 
         assert_eq!(
@@ -440,5 +444,45 @@ mod tests {
             "VALUE 10",
             "the first client left in the middle of \"SET price 1...\": that command never runs"
         );
+    }
+
+    #[tokio::test]
+    async fn a_client_whose_connection_is_reset() {
+        let address = start_server().await;
+        let mut good = Client::connect(address, "the good client").await;
+        assert_eq!(good.send("SET mood calm").await, "OK");
+
+        // Once the server is serving it, this client resets its connection: the server's next
+        // read from it fails with an error (not UTF-8 trouble: a plain I/O error).
+        let mut broken = Client::connect(address, "the client that resets").await;
+        assert_eq!(broken.send("GET mood").await, "VALUE calm");
+        let socket = broken
+            .replies
+            .into_inner()
+            .into_inner()
+            .reunite(broken.writer);
+        let socket = socket.unwrap();
+        socket.set_zero_linger().unwrap();
+        drop(socket);
+
+        // Give the server time to see the reset: if it stops, the good client is hung up on.
+        let mut line = String::new();
+        let good_reader = good.replies.get_mut();
+        if let Ok(Ok(0) | Err(_)) =
+            timeout(Duration::from_millis(300), good_reader.read_line(&mut line)).await
+        {
+            panic!(
+                "a client's connection was reset, so its handle_client returned an error, and \
+                 the server then hung up on every other client: one client's error must end \
+                 only its own connection. Look at what `serve` does with a finished task's result"
+            );
+        }
+        assert_eq!(
+            good.send("GET mood").await,
+            "VALUE calm",
+            "the good client was connected before the one that reset, and must still be served"
+        );
+        let mut late = Client::connect(address, "a client that came after the reset").await;
+        assert_eq!(late.send("GET mood").await, "VALUE calm");
     }
 }
