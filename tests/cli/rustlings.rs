@@ -168,7 +168,8 @@ fn dev_check_enforces_rustlings_rules() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     for expected in [
-        "has no `// TODO` comment",
+        // Whole, though longer than any column: output to a pipe is never cut.
+        "has no `// TODO` comment: add one where the learner should start",
         "has no `fn main()`",
         "has `#[test]` functions, but `hello_output` has `test = false`",
         "exercises/01_rules/notes.txt belongs to no exercise",
@@ -196,4 +197,33 @@ fn dev_check_enforces_rustlings_rules() {
         updated.replace("# The bin list is written by dev update.\n", ""),
         manifest
     );
+}
+
+/// `list` sizes its columns to the longest name, so that every path starts in one column.
+#[test]
+fn list_columns_fit_the_longest_name() {
+    let course = Fixture::new("rustlings_rules");
+    // Rustlings allows names of up to 32 characters: longer than a fixed column of 28.
+    let long = "hello_output_with_a_longer_name";
+    for side in ["exercises", "solutions"] {
+        let from = course
+            .path()
+            .join(format!("{side}/01_rules/hello_output.rs"));
+        std::fs::rename(
+            from,
+            course.path().join(format!("{side}/01_rules/{long}.rs")),
+        )
+        .unwrap();
+    }
+    for file in ["info.toml", "Cargo.toml"] {
+        course.write(file, &course.read(file).replace("hello_output", long));
+    }
+    let out = course.cmd(&["list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let starts: Vec<usize> = text
+        .lines()
+        .filter_map(|line| line.find("exercises/"))
+        .collect();
+    assert_eq!(starts.len(), 8, "{text}");
+    assert!(starts.iter().all(|&at| at == starts[0]), "{text}");
 }
