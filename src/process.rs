@@ -2,9 +2,12 @@
 //! contained process tree (a process group on Unix, a Job Object on Windows), a deadline, a cap on
 //! what is kept of its output, and a cancel handle. Whatever happens, every process of the tree is
 //! killed before `run` returns, and on Linux so is every process that left the group (see
-//! `orphans`). What the process printed is kept, even when something keeps its pipe open.
+//! `guard` and `orphans`), also when async-lings itself is killed. What the process printed is
+//! kept, even when something keeps its pipe open.
 
 mod capture;
+#[cfg(target_os = "linux")]
+mod guard;
 #[cfg(target_os = "linux")]
 mod orphans;
 #[cfg(target_os = "linux")]

@@ -1,7 +1,8 @@
-//! Linux: processes that leave a run's process group (`setsid`, `setpgid`) are still found.
+//! Linux: processes that leave a run's process group (`setsid`, `setpgid`) are still found when
+//! the run's guard (see `guard`), which kills them itself, could not: it was killed.
 //!
 //! async-lings is a child subreaper: a process whose parent dies becomes a child of async-lings
-//! instead of init's. Every run's process carries `ASYNC_LINGS_RUN=<our pid>:<run>` in its
+//! instead of init's (the guard's, while the guard lives). Every run's process carries `ASYNC_LINGS_RUN=<our pid>:<run>` in its
 //! environment, and its descendants inherit it. When a run ends, its orphans are killed and
 //! reaped, then theirs (each killed process hands its own children to us), until none is left.
 //! Several runs go on at once (`verify` runs tests in parallel): another live run's processes are

@@ -361,8 +361,9 @@ fn an_escaped_orphan_dies_with_its_run_and_only_with_its_own() {
     let canceller = b_cancel.clone();
     let b = thread::spawn(move || run(sh(&b_script), &b_limits, &canceller).unwrap());
     let b_escaped = b_rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
-    // It was orphaned, and came back to us rather than to init.
-    assert_eq!(parent_of(b_escaped), Some(std::process::id()));
+    // It was orphaned, and came back to its run's guard (our child) rather than to init.
+    let guard = parent_of(b_escaped).expect("the escaped process's parent");
+    assert_eq!(parent_of(guard.cast_signed()), Some(std::process::id()));
 
     // Run A ends while B goes on: A's escaped process dies, B's does not.
     let a_script = escape_script(&dir.path().join("a"));
@@ -418,4 +419,22 @@ fn a_run_that_starts_during_another_runs_sweep_is_left_alone() {
         ),
         Err(e) => panic!("run A's sweep took run B's process: {e:#}"),
     }
+}
+
+/// A check's process that kills its guard (its parent): what it left behind comes back to
+/// async-lings, whose own sweep kills it.
+#[cfg(target_os = "linux")]
+#[test]
+fn what_a_process_that_kills_its_guard_left_is_swept_all_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "{}; kill -9 $PPID; exec sleep 600",
+        escape_script(&dir.path().join("e"))
+    );
+    let done = run(sh(&script), &limits(60_000, 1024), &Cancel::default()).unwrap();
+    assert_eq!(done.exit, Exit::Signal(9));
+    let text = done.stdout.text();
+    assert_complete(&text);
+    let escaped: i32 = text.trim().parse().unwrap();
+    assert!(!alive(escaped), "the escaped process {escaped} survived");
 }

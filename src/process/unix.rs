@@ -1,6 +1,8 @@
 //! Unix: a check's process leads a process group of its own, and killing the group kills what it
-//! started. On Linux the process also dies with async-lings (its parent-death signal), and what
-//! leaves the group (`setsid`, `setpgid`) is found again as an orphan (see `orphans`).
+//! started. On Linux it is started through a guard (see `guard`) that kills what leaves the group
+//! (`setsid`, `setpgid`) when the check ends, and everything when async-lings dies, even by
+//! SIGKILL; what the guard cannot reach (it was killed) is found again as an orphan (see
+//! `orphans`).
 //!
 //! Not process-wrap's `ProcessGroup`: once async-lings is a subreaper, the rest of the group
 //! becomes its children when the leader ends, and then that `wait` also waits for every one of
@@ -23,10 +25,14 @@ use nix::{
 
 use super::Event;
 #[cfg(target_os = "linux")]
-use super::orphans;
+use super::{guard, orphans};
 
 pub struct Tree {
+    /// The process group of the check's process, which leads it.
     group: Pid,
+    /// The check's process's guard (see `guard`), the process async-lings started and waits for.
+    #[cfg(target_os = "linux")]
+    guard: Pid,
     #[cfg(target_os = "linux")]
     run: orphans::Run,
 }
@@ -39,16 +45,28 @@ impl Tree {
     ) -> io::Result<(Tree, Option<ChildStdout>, Option<ChildStderr>)> {
         command.process_group(0);
         #[cfg(target_os = "linux")]
-        let run = {
-            die_with_parent(&mut command);
-            orphans::Run::start(&mut command)
+        let (run, report) = {
+            let run = orphans::Run::start(&mut command);
+            (run, guard::install(&mut command)?)
         };
         let spawned = command.spawn();
         drop(command);
         let mut child = spawned?;
         #[cfg(target_os = "linux")]
         run.started(child.id());
-        let group = Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?);
+        let started = Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?);
+        // On Linux the child is the guard; the check's process is its child, in a group of its own.
+        #[cfg(target_os = "linux")]
+        let group = match report.test() {
+            Ok(test) => Pid::from_raw(test),
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(error);
+            }
+        };
+        #[cfg(not(target_os = "linux"))]
+        let group = started;
         let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
         thread::spawn(move || {
             let _ = exited.send(Event::Exited(child.wait()));
@@ -56,12 +74,14 @@ impl Tree {
         let tree = Tree {
             group,
             #[cfg(target_os = "linux")]
+            guard: started,
+            #[cfg(target_os = "linux")]
             run,
         };
         Ok((tree, stdout, stderr))
     }
 
-    /// The leader's process id.
+    /// The pid of the check's process.
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub fn leader(&self) -> u32 {
         self.group.as_raw().unsigned_abs()
@@ -70,33 +90,15 @@ impl Tree {
     pub fn kill(&self) {
         // ESRCH (nothing left in the group) is the common, fine case.
         let _ = killpg(self.group, Signal::SIGKILL);
+        // The guard kills what left the group, then exits as the check's process did.
+        #[cfg(target_os = "linux")]
+        let _ = nix::sys::signal::kill(self.guard, Signal::SIGTERM);
     }
 
-    /// Once the leader has been reaped: kills what is left of the tree.
+    /// Once the process async-lings started has been reaped: kills what is left of the tree.
     pub fn finish(self) {
-        self.kill();
+        let _ = killpg(self.group, Signal::SIGKILL);
         #[cfg(target_os = "linux")]
         self.run.sweep();
-    }
-}
-
-/// The process gets SIGKILL when the thread that started it ends, which happens only after it was
-/// reaped, or when async-lings dies, even by SIGKILL. Its own children do not inherit this.
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn die_with_parent(command: &mut Command) {
-    let parent = nix::unistd::getpid();
-    // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
-    // calls are allowed. It makes two system calls (prctl, getppid) and nothing else: no
-    // allocation (an `Errno` becomes an `io::Error` without one), no lock.
-    unsafe {
-        command.pre_exec(move || {
-            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-            // async-lings died before the signal was set: nothing would ever kill this process.
-            if nix::unistd::getppid() != parent {
-                return Err(nix::errno::Errno::ESRCH.into());
-            }
-            Ok(())
-        });
     }
 }

@@ -219,6 +219,61 @@ fn the_test_dies_when_async_lings_is_killed() {
 }
 
 #[test]
+fn what_the_test_started_dies_when_async_lings_is_killed() {
+    let course = Fixture::new("escapes");
+    let arg = unique_sleep_arg();
+    course.write("blocks_with_sleeps.arg", &arg);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("async-lings"))
+        .args(["run", "blocks_with_sleeps"])
+        .current_dir(course.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Both sleeps (one in the test's group, one in a session of its own) exist once the file
+    // names them.
+    let path = course.path().join("blocks_with_sleeps.pids");
+    let give_up = Instant::now() + Duration::from_secs(120);
+    let recorded: Vec<i32> = loop {
+        if let Ok(text) = fs::read_to_string(&path) {
+            break text
+                .split_whitespace()
+                .map(|p| p.parse().unwrap())
+                .collect();
+        }
+        assert!(
+            Instant::now() < give_up,
+            "the test never started its sleeps"
+        );
+        thread::sleep(Duration::from_millis(50));
+    };
+    let cleanup: Vec<KillOnDrop> = recorded.iter().map(|&pid| KillOnDrop(pid)).collect();
+    assert_eq!(recorded.len(), 2, "the test recorded both sleeps");
+    // `setsid` may not have become `sleep` yet.
+    while sleeps_with(&arg).len() < 2 {
+        assert!(Instant::now() < give_up, "the sleeps never started");
+        thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: async-lings gets no chance to clean up.
+    child.wait().unwrap();
+    let give_up = Instant::now() + Duration::from_secs(5);
+    let mut left = sleeps_with(&arg);
+    while !left.is_empty() && Instant::now() < give_up {
+        thread::sleep(Duration::from_millis(50));
+        left = sleeps_with(&arg);
+    }
+    kill_all(&left);
+    if left.is_empty() {
+        // Gone: their pids may be someone else's by now.
+        std::mem::forget(cleanup);
+    }
+    assert!(
+        left.is_empty(),
+        "still running 5 s after async-lings was killed: {left:?}"
+    );
+}
+
+#[test]
 fn a_compile_that_never_ends_stops_at_its_compile_timeout() {
     let course = Fixture::new("escapes");
     course
