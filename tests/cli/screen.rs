@@ -378,3 +378,22 @@ fn a_shrinking_resize_redraws_to_fit() {
     assert!(screen.contains("scroll · lines 1-"), "{screen}");
     term.quit();
 }
+
+#[test]
+fn one_blank_line_between_a_hint_and_the_verdict_in_colour() {
+    let course = Fixture::new("basic");
+    let mut term = Terminal::start_in_colour(&course, 80, 24);
+    term.until("the second exercise's verdict", |s| {
+        s.contents().contains("compile_error does not compile")
+    });
+    term.send("h");
+    term.until("the hint", |s| s.contents().contains("Hint 1/1"));
+    let at = term.row_of("Hint 1/1: the types differ").unwrap();
+    let screen = term.contents();
+    assert_eq!(term.row(at + 1).trim(), "", "{screen}");
+    assert!(
+        term.row(at + 2).contains("✗ compile_error does not compile"),
+        "one blank line, then the verdict:\n{screen}"
+    );
+    term.quit();
+}
