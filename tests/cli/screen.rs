@@ -379,6 +379,46 @@ fn a_shrinking_resize_redraws_to_fit() {
     term.quit();
 }
 
+/// A failing test whose name and place do not fit on one 80-column row, and whose message takes
+/// two.
+const LONG_MESSAGE: &str = r#"fn main() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_answer_is_computed_by_a_future_that_really_runs() {
+        panic!("a message long enough to wrap at eighty columns: every word of it belongs to the failure, so its rows keep their indent");
+    }
+}
+"#;
+
+#[test]
+fn a_failing_test_wraps_under_its_name_with_a_hanging_indent() {
+    let course = Fixture::new("basic");
+    course.write("exercises/lesson/compile_error.rs", LONG_MESSAGE);
+    let mut term = Terminal::start(&course, 80, 24);
+    term.until("the verdict", |s| {
+        s.contents().contains("compile_error: 1 test failed")
+    });
+    let name = "✗ tests::the_answer_is_computed_by_a_future_that_really_runs";
+    let at = term
+        .row_of(name)
+        .unwrap_or_else(|| panic!("{}", term.contents()));
+    let rows: Vec<String> = (at + 1..at + 4).map(|row| term.row(row)).collect();
+    let screen = term.contents();
+    assert!(
+        rows[0].starts_with("  (exercises/lesson/compile_error.rs:7:9)"),
+        "the place hangs under the name:\n{screen}"
+    );
+    assert!(rows[1].starts_with("    a message long enough"), "{screen}");
+    assert!(
+        rows[2].starts_with("    ") && rows[2].trim_end().ends_with("keep their indent"),
+        "the message's second row keeps its indent:\n{screen}"
+    );
+    fits(&term);
+    term.quit();
+}
+
 #[test]
 fn one_blank_line_between_a_hint_and_the_verdict_in_colour() {
     let course = Fixture::new("basic");
@@ -392,7 +432,8 @@ fn one_blank_line_between_a_hint_and_the_verdict_in_colour() {
     let screen = term.contents();
     assert_eq!(term.row(at + 1).trim(), "", "{screen}");
     assert!(
-        term.row(at + 2).contains("✗ compile_error does not compile"),
+        term.row(at + 2)
+            .contains("✗ compile_error does not compile"),
         "one blank line, then the verdict:\n{screen}"
     );
     term.quit();
