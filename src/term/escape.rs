@@ -89,7 +89,10 @@ mod tests {
     fn the_closing_reset_comes_before_the_trailing_line_ends() {
         let hint = "\x1b[1;36mHint 1/1:\x1b[0m the types differ\n";
         let shown = neutralise(hint, true);
-        assert_eq!(shown, "\x1b[1;36mHint 1/1:\x1b[0m the types differ\x1b[0m\n");
+        assert_eq!(
+            shown,
+            "\x1b[1;36mHint 1/1:\x1b[0m the types differ\x1b[0m\n"
+        );
         // Trimmed, it ends where the text ends: no line of its own is left for the reset.
         assert!(!shown.trim_end().contains('\n'), "{shown:?}");
     }
