@@ -271,13 +271,21 @@ fn watch_the_first_pass(course: &Fixture) -> Terminal {
 #[test]
 fn a_key_ends_the_welcome_and_the_pass_banner() {
     let course = Fixture::new("basic");
+    // The banner also shows what the exercise taught, where info.toml says.
+    let learned = "A passing test is a test that passes.";
+    let info = course.read("info.toml").replace(
+        "name = \"passes\"\n",
+        &format!("name = \"passes\"\nlearned = \"{learned}\"\n"),
+    );
+    course.write("info.toml", &info);
     let mut term = watch_the_first_pass(&course);
+    assert_eq!(term.row(3).trim_end(), format!("  {learned}"));
     term.send("h");
     term.until("the hint", |s| s.contents().contains("Hint 1/1"));
     let screen = term.contents();
     assert!(!screen.contains(WELCOME), "the welcome stayed:\n{screen}");
     assert!(
-        !screen.contains("passes passed"),
+        !screen.contains("passes passed") && !screen.contains(learned),
         "the banner stayed:\n{screen}"
     );
     assert!(
