@@ -153,7 +153,9 @@ fn write_why(w: &mut impl Write, report: &Report) -> io::Result<()> {
     Ok(())
 }
 
-/// One failing test in a few lines: its name, its message, where it panicked.
+/// One failing test in a few lines: its name, where it panicked, its message indented under it.
+/// On the screen, rows that wrap hang under the name and under the message (`layout::wrap`), so
+/// the place and a long message stay visibly part of the failure.
 fn compact_failure(w: &mut impl Write, failure: &libtest::Failure) -> io::Result<()> {
     let place = failure
         .location

@@ -30,8 +30,11 @@ pub fn neutralise(text: &str, color: bool) -> String {
         rest = &rest[len..];
     }
     if kept_color {
-        // Colour left on by the text must not spill into what follows.
-        out.push_str("\x1b[0m");
+        // Colour left on by the text must not spill into what follows. The reset goes before the
+        // text's trailing line ends: after them it would be a line of its own, which `trim_end`
+        // keeps (a blank row under a hint, above the verdict).
+        let end = out.trim_end().len();
+        out.insert_str(end, "\x1b[0m");
     }
     out
 }
@@ -80,6 +83,18 @@ mod tests {
         assert_eq!(neutralise(rustc, false), "error[E0308]: mismatched");
         // A sequence that only looks like colour up to its end is not colour.
         assert_eq!(neutralise("\x1b[1;2H", true), "^[[1;2H");
+    }
+
+    #[test]
+    fn the_closing_reset_comes_before_the_trailing_line_ends() {
+        let hint = "\x1b[1;36mHint 1/1:\x1b[0m the types differ\n";
+        let shown = neutralise(hint, true);
+        assert_eq!(
+            shown,
+            "\x1b[1;36mHint 1/1:\x1b[0m the types differ\x1b[0m\n"
+        );
+        // Trimmed, it ends where the text ends: no line of its own is left for the reset.
+        assert!(!shown.trim_end().contains('\n'), "{shown:?}");
     }
 
     #[test]

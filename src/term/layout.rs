@@ -63,8 +63,9 @@ pub fn width(text: &str) -> usize {
 }
 
 /// `text` in lines no wider than `width`: broken at spaces where possible, inside a word only
-/// where the word alone is wider than a line. Colour in force at a break is ended at the end of
-/// the line and taken up again on the next.
+/// where the word alone is wider than a line. The rows a line wraps onto hang under its start
+/// (see [`hanging_indent`]). Colour in force at a break is ended at the end of the line and taken
+/// up again on the next.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
@@ -74,11 +75,38 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// How far the rows after a line's first are indented: as far as the line itself, and past a
+/// leading mark (`✗ `, `✓ `, `- `, `* `) where it starts with one. A wrapped failure ("✗ name
+/// (file:line)" and its indented message), a list item or an indented line thus stays visibly one
+/// piece. None where that would leave less than half the width.
+fn hanging_indent(line: &str, width: usize) -> usize {
+    let mut chars = pieces(line).filter_map(|piece| match piece {
+        Piece::Char(c) => Some(c),
+        Piece::Escape { .. } => None,
+    });
+    let mut indent = 0;
+    let mut next = chars.next();
+    while next == Some(' ') {
+        indent += 1;
+        next = chars.next();
+    }
+    if let Some(mark @ ('✗' | '✓' | '-' | '*')) = next
+        && chars.next() == Some(' ')
+    {
+        indent += mark.width().unwrap_or(1) + 1;
+    }
+    if indent * 2 <= width { indent } else { 0 }
+}
+
 struct Filler<'o> {
     out: &'o mut Vec<String>,
     width: usize,
+    /// The indent of the rows after the first.
+    indent: usize,
     line: String,
     used: usize,
+    /// The columns the current row started with: 0 on the first, the indent after.
+    start: usize,
     /// The colour escapes in force (since the last reset).
     color: String,
 }
@@ -97,7 +125,7 @@ impl Filler<'_> {
 
     fn push_char(&mut self, c: char) {
         let w = c.width().unwrap_or(0);
-        if self.used + w > self.width && self.used > 0 {
+        if self.used + w > self.width && self.used > self.start {
             self.break_line();
         }
         self.line.push(c);
@@ -110,8 +138,9 @@ impl Filler<'_> {
             line.push_str("\x1b[0m");
         }
         self.out.push(line);
-        self.line = self.color.clone();
-        self.used = 0;
+        self.line = format!("{}{}", " ".repeat(self.indent), self.color);
+        self.used = self.indent;
+        self.start = self.indent;
     }
 }
 
@@ -119,8 +148,10 @@ fn wrap_line(line: &str, width: usize, out: &mut Vec<String>) {
     let mut filler = Filler {
         out,
         width,
+        indent: hanging_indent(line, width),
         line: String::new(),
         used: 0,
+        start: 0,
         color: String::new(),
     };
     // Words, each with the spaces before it; a word does not start a line with its spaces.
@@ -135,7 +166,8 @@ fn wrap_line(line: &str, width: usize, out: &mut Vec<String>) {
             })
             .sum();
         let fits = filler.used + *spaces + word_width <= filler.width;
-        if !fits && filler.used > 0 && word_width <= filler.width && word_width > 0 {
+        let fits_a_row = filler.indent + word_width <= filler.width;
+        if !fits && filler.used > filler.start && fits_a_row && word_width > 0 {
             filler.break_line();
         } else {
             for _ in 0..*spaces {

@@ -37,8 +37,18 @@ struct Terminal {
 
 impl Terminal {
     /// `async-lings` started by a shell that first prints a line of its own, in a `cols` x `rows`
-    /// terminal.
+    /// terminal, without colour.
     fn start(course: &Fixture, cols: u16, rows: u16) -> Self {
+        Terminal::spawn(course, cols, rows, false)
+    }
+
+    /// The same with colour on, as in a learner's terminal: the text read back is the same, but
+    /// the escapes that colour it take part in the layout.
+    fn start_in_colour(course: &Fixture, cols: u16, rows: u16) -> Self {
+        Terminal::spawn(course, cols, rows, true)
+    }
+
+    fn spawn(course: &Fixture, cols: u16, rows: u16, colour: bool) -> Self {
         let bin = assert_cmd::cargo::cargo_bin("async-lings");
         let mut command = Command::new("sh");
         command
@@ -46,8 +56,12 @@ impl Terminal {
                 "-c",
                 &format!("echo 'typed before the watch'; exec '{}'", bin.display()),
             ])
-            .current_dir(course.path())
-            .env("NO_COLOR", "1");
+            .current_dir(course.path());
+        if colour {
+            command.env_remove("NO_COLOR");
+        } else {
+            command.env("NO_COLOR", "1");
+        }
         let mut session = Session::spawn(command).unwrap();
         session
             .get_process_mut()
@@ -94,6 +108,15 @@ impl Terminal {
         self.screen.screen().size().0
     }
 
+    /// The first row that holds `text`.
+    fn row_of(&self, text: &str) -> Option<u16> {
+        (0..self.rows()).find(|&row| self.row(row).contains(text))
+    }
+
+    fn contents(&self) -> String {
+        self.screen.screen().contents()
+    }
+
     fn send(&mut self, keys: &str) {
         self.session.send(keys).unwrap();
     }
@@ -135,6 +158,35 @@ fn pinned(term: &Terminal) {
     );
 }
 
+/// No row was wider than the terminal: the emulator wraps a row only when the program writes past
+/// its end.
+fn fits(term: &Terminal) {
+    let screen = term.screen.screen();
+    for row in 0..term.rows() {
+        assert!(
+            !screen.row_wrapped(row),
+            "row {row} overflows:\n{}",
+            screen.contents()
+        );
+    }
+}
+
+/// Whether every row fits (see [`fits`]).
+fn all_rows_fit(screen: &vt100::Screen) -> bool {
+    (0..screen.size().0).all(|row| !screen.row_wrapped(row))
+}
+
+/// The lines of the verdict on screen and how many there are, from the scroll line
+/// ("lines 3-19 of 80").
+fn lines_shown(screen: &vt100::Screen) -> Option<(usize, usize, usize)> {
+    let contents = screen.contents();
+    let rest = contents.split("scroll · lines ").nth(1)?;
+    let (range, rest) = rest.split_once(" of ")?;
+    let (first, last) = range.split_once('-')?;
+    let total: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((first.parse().ok()?, last.parse().ok()?, total.parse().ok()?))
+}
+
 fn watch_a_long_failure(cols: u16, rows: u16) {
     let course = Fixture::new("basic");
     course.write("exercises/lesson/compile_error.rs", LONG_FAILURE);
@@ -159,12 +211,7 @@ fn watch_a_long_failure(cols: u16, rows: u16) {
         "a 60-line failure cannot fit:\n{screen}"
     );
     assert!(screen.contains("scroll · lines 1-"), "{screen}");
-    for row in 0..term.rows() {
-        assert!(
-            term.row(row).chars().count() <= usize::from(cols),
-            "row {row} overflows"
-        );
-    }
+    fits(&term);
 
     // Scrolling (End, then a page up) reveals the rest, with the header and keys in place.
     term.send("\x1b[F");
@@ -203,4 +250,199 @@ fn the_screen_fits_scrolls_and_keeps_a_pass_in_view_at_80x24() {
 #[test]
 fn the_screen_fits_scrolls_and_keeps_a_pass_in_view_at_120x40() {
     watch_a_long_failure(120, 40);
+}
+
+const WELCOME: &str = "Welcome to the fixture course.";
+const FIRST_PASS: &str = "✓ passes passed, compare with solutions/lesson/passes.rs";
+
+/// The first exercise passes as shipped and the watch moves on to `compile_error`, which does not
+/// compile: the welcome and the pass banner are both on screen.
+fn watch_the_first_pass(course: &Fixture) -> Terminal {
+    let mut term = Terminal::start(course, 80, 24);
+    term.until("the second exercise's verdict", |s| {
+        s.contents().contains("compile_error does not compile")
+    });
+    pinned(&term);
+    assert!(term.row(2).contains(FIRST_PASS), "{}", term.contents());
+    assert!(term.contents().contains(WELCOME), "{}", term.contents());
+    term
+}
+
+#[test]
+fn a_key_ends_the_welcome_and_the_pass_banner() {
+    let course = Fixture::new("basic");
+    // The banner also shows what the exercise taught, where info.toml says.
+    let learned = "A passing test is a test that passes.";
+    let info = course.read("info.toml").replace(
+        "name = \"passes\"\n",
+        &format!("name = \"passes\"\nlearned = \"{learned}\"\n"),
+    );
+    course.write("info.toml", &info);
+    let mut term = watch_the_first_pass(&course);
+    assert_eq!(term.row(3).trim_end(), format!("  {learned}"));
+    term.send("h");
+    term.until("the hint", |s| s.contents().contains("Hint 1/1"));
+    let screen = term.contents();
+    assert!(!screen.contains(WELCOME), "the welcome stayed:\n{screen}");
+    assert!(
+        !screen.contains("passes passed") && !screen.contains(learned),
+        "the banner stayed:\n{screen}"
+    );
+    assert!(
+        screen.contains("compile_error does not compile"),
+        "{screen}"
+    );
+    pinned(&term);
+    term.quit();
+}
+
+#[test]
+fn a_save_ends_the_welcome_and_the_pass_banner() {
+    let course = Fixture::new("basic");
+    let mut term = watch_the_first_pass(&course);
+
+    // A save that still does not compile: the welcome and the banner go at once.
+    let broken = course.read("exercises/lesson/compile_error.rs");
+    course.write(
+        "exercises/lesson/compile_error.rs",
+        &format!("{broken}\n// saved\n"),
+    );
+    term.until("the welcome and the banner gone", |s| {
+        let screen = s.contents();
+        !screen.contains(WELCOME) && !screen.contains("passes passed")
+    });
+    term.until("the verdict again", |s| {
+        s.contents().contains("compile_error does not compile")
+    });
+    assert!(!term.contents().contains(WELCOME), "{}", term.contents());
+
+    // A pass puts up a new banner over the next exercise; saving that exercise ends it.
+    course.write(
+        "exercises/lesson/compile_error.rs",
+        &course.read("solutions/lesson/compile_error.rs"),
+    );
+    let banner = "✓ compile_error passed, compare with solutions/lesson/compile_error.rs";
+    term.until("the pass banner", |s| {
+        s.contents().contains(banner) && s.contents().contains("fails_test: 1 test failed")
+    });
+    assert!(term.row(2).contains(banner), "{}", term.contents());
+    let failing = course.read("exercises/lesson/fails_test.rs");
+    course.write(
+        "exercises/lesson/fails_test.rs",
+        &format!("{failing}\n// saved\n"),
+    );
+    term.until("the banner gone", |s| !s.contents().contains(banner));
+    term.until("the verdict again", |s| {
+        s.contents().contains("fails_test: 1 test failed")
+    });
+    assert!(!term.contents().contains(banner), "{}", term.contents());
+    term.quit();
+}
+
+#[test]
+fn arrows_home_and_j_k_scroll_the_verdict() {
+    let course = Fixture::new("basic");
+    course.write("exercises/lesson/compile_error.rs", LONG_FAILURE);
+    let mut term = Terminal::start(&course, 80, 24);
+    term.until("the verdict", |s| {
+        s.contents().contains("compile_error: 1 test failed") && lines_shown(s).is_some()
+    });
+    let (first, last, total) = lines_shown(term.screen.screen()).unwrap();
+    assert_eq!(first, 1, "{}", term.contents());
+    let page = last - first;
+    for (keys, what, to) in [
+        ("\x1b[B", "↓", 2),
+        ("j", "j", 3),
+        ("\x1b[A", "↑", 2),
+        ("k", "k", 1),
+        ("\x1b[F", "End", total - page),
+        ("\x1b[H", "Home", 1),
+    ] {
+        term.send(keys);
+        term.until(what, |s| lines_shown(s).is_some_and(|(f, _, _)| f == to));
+        pinned(&term);
+    }
+    term.quit();
+}
+
+#[test]
+fn a_shrinking_resize_redraws_to_fit() {
+    let course = Fixture::new("basic");
+    course.write("exercises/lesson/compile_error.rs", LONG_FAILURE);
+    let mut term = Terminal::start(&course, 80, 24);
+    term.until("the verdict", |s| {
+        s.contents().contains("compile_error: 1 test failed")
+    });
+    term.resize(60, 15);
+    term.until("the smaller screen", |s| {
+        s.contents_between(14, 0, 14, 60).contains("q quit")
+            && s.contents_between(0, 0, 0, 60).contains("1/7")
+            && all_rows_fit(s)
+    });
+    pinned(&term);
+    fits(&term);
+    let screen = term.contents();
+    assert!(screen.contains("sixty lines and a panic"), "{screen}");
+    assert!(screen.contains("scroll · lines 1-"), "{screen}");
+    term.quit();
+}
+
+/// A failing test whose name and place do not fit on one 80-column row, and whose message takes
+/// two.
+const LONG_MESSAGE: &str = r#"fn main() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_answer_is_computed_by_a_future_that_really_runs() {
+        panic!("a message long enough to wrap at eighty columns: every word of it belongs to the failure, so its rows keep their indent");
+    }
+}
+"#;
+
+#[test]
+fn a_failing_test_wraps_under_its_name_with_a_hanging_indent() {
+    let course = Fixture::new("basic");
+    course.write("exercises/lesson/compile_error.rs", LONG_MESSAGE);
+    let mut term = Terminal::start(&course, 80, 24);
+    term.until("the verdict", |s| {
+        s.contents().contains("compile_error: 1 test failed")
+    });
+    let name = "✗ tests::the_answer_is_computed_by_a_future_that_really_runs";
+    let at = term
+        .row_of(name)
+        .unwrap_or_else(|| panic!("{}", term.contents()));
+    let rows: Vec<String> = (at + 1..at + 4).map(|row| term.row(row)).collect();
+    let screen = term.contents();
+    assert!(
+        rows[0].starts_with("  (exercises/lesson/compile_error.rs:7:9)"),
+        "the place hangs under the name:\n{screen}"
+    );
+    assert!(rows[1].starts_with("    a message long enough"), "{screen}");
+    assert!(
+        rows[2].starts_with("    ") && rows[2].trim_end().ends_with("keep their indent"),
+        "the message's second row keeps its indent:\n{screen}"
+    );
+    fits(&term);
+    term.quit();
+}
+
+#[test]
+fn one_blank_line_between_a_hint_and_the_verdict_in_colour() {
+    let course = Fixture::new("basic");
+    let mut term = Terminal::start_in_colour(&course, 80, 24);
+    term.until("the second exercise's verdict", |s| {
+        s.contents().contains("compile_error does not compile")
+    });
+    term.send("h");
+    term.until("the hint", |s| s.contents().contains("Hint 1/1"));
+    let at = term.row_of("Hint 1/1: the types differ").unwrap();
+    let screen = term.contents();
+    assert_eq!(term.row(at + 1).trim(), "", "{screen}");
+    assert!(
+        term.row(at + 2)
+            .contains("✗ compile_error does not compile"),
+        "one blank line, then the verdict:\n{screen}"
+    );
+    term.quit();
 }

@@ -18,6 +18,31 @@ fn indentation_is_kept_and_wide_characters_count_twice() {
 }
 
 #[test]
+fn wrapped_rows_hang_under_the_start_of_their_line() {
+    // A failing test: the place under the name, the message's rows under its first.
+    let failure = "✗ tests::a_long_test_name (src/lib.rs:7:9)\n    the message goes on and on";
+    assert_eq!(
+        wrap(failure, 28),
+        [
+            "✗ tests::a_long_test_name",
+            "  (src/lib.rs:7:9)",
+            "    the message goes on and",
+            "    on",
+        ]
+    );
+    assert_eq!(wrap("- one two three", 9), ["- one two", "  three"]);
+    // A word too long for a row is cut, each piece under the indent.
+    assert_eq!(wrap("  abcdefghij", 6), ["  abcd", "  efgh", "  ij"]);
+    // Colour is taken up after the indent.
+    assert_eq!(
+        wrap("    \x1b[31mred text\x1b[0m", 9),
+        ["    \x1b[31mred\x1b[0m", "    \x1b[31mtext\x1b[0m"]
+    );
+    // An indent of more than half the width is not kept.
+    assert_eq!(wrap("      one two", 10), ["      one", "two"]);
+}
+
+#[test]
 fn escapes_take_no_room_and_colour_carries_over_a_break() {
     let red = "\x1b[31mone two\x1b[0m three";
     assert_eq!(width(red), 13);
