@@ -306,10 +306,15 @@ impl Bench {
         let path = self.file(lesson, name, "exercises");
         let broken = self.shipped(lesson, name, "exercises");
         fs::write(&path, &broken).unwrap();
-        // The solution with a slower test, so that the next save lands while it runs.
-        let passing = self.shipped(lesson, name, "solutions")
-            + "\n#[cfg(test)]\nmod slow {\n    #[test]\n    fn takes_a_while() {\n        \
-               std::thread::sleep(std::time::Duration::from_millis(300));\n    }\n}\n";
+        // The solution with a slower test, so that the next save lands while it runs. Above the
+        // `// Tests:` line: the tests below it stay as shipped, or the check stops before them.
+        let slow = "#[cfg(test)]\nmod slow {\n    #[test]\n    fn takes_a_while() {\n        \
+                    std::thread::sleep(std::time::Duration::from_millis(300));\n    }\n}\n\n";
+        let solution = self.shipped(lesson, name, "solutions");
+        let marker = solution
+            .find("// Tests:")
+            .expect("the solution has its tests marker");
+        let passing = format!("{}{slow}{}", &solution[..marker], &solution[marker..]);
         self.set_current(name);
         let mut watch = Watch::start(self, &["watch", "--manual-next"]);
         watch.verdict(name);
