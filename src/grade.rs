@@ -147,8 +147,22 @@ fn take_learners_files(course: &Course, checkout: &Path, scratch: &Path) -> Resu
             checkout.display()
         );
     }
+    let inside = checkout.canonicalize().ok();
     for exercise in &course.exercises {
-        let bytes = match fs::read(checkout.join(&exercise.path)) {
+        // A file of the learner's own only: a link that leads out of the checkout would put
+        // another file's content into the reports. It counts as missing.
+        let path = checkout.join(&exercise.path);
+        let own = path
+            .canonicalize()
+            .ok()
+            .zip(inside.as_deref())
+            .is_some_and(|(file, root)| file.starts_with(root) && file.is_file());
+        let read = if own {
+            fs::read(&path)
+        } else {
+            Err(std::io::ErrorKind::NotFound.into())
+        };
+        let bytes = match read {
             Ok(bytes) => bytes,
             Err(_) => embedded::shipped(course, &exercise.path)
                 .or_else(|_| fs::read(course.root.join(&exercise.path)))

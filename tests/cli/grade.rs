@@ -73,3 +73,41 @@ fn grade_checks_each_learner_on_their_own_files_and_sums_up_the_class() {
         assert!(!learner.path().join("target").exists());
     }
 }
+
+/// A learner's exercise file that links out of the checkout is not read: what it leads to never
+/// reaches the reports (it is graded as if the file were missing).
+#[test]
+fn a_learners_link_out_of_the_checkout_is_not_read() {
+    let instructor = Fixture::new("marked");
+    let learner = Fixture::new("marked");
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.rs");
+    let counter = learner.path().join("exercises/lesson/counter.rs");
+    // A file that would otherwise be graded whole: the shipped tests, and a compile error that
+    // quotes its line.
+    let shipped = fs::read_to_string(&counter).unwrap();
+    fs::write(
+        &secret,
+        format!("const SECRET: u32 = \"SECRET-CONTENT\";\n{shipped}"),
+    )
+    .unwrap();
+    fs::remove_file(&counter).unwrap();
+    std::os::unix::fs::symlink(&secret, &counter).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let graded = instructor
+        .cmd(&["grade", "--out"])
+        .arg(out.path())
+        .arg(learner.path())
+        .output()
+        .unwrap();
+    assert!(
+        graded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&graded.stderr)
+    );
+    let mut everything = String::from_utf8_lossy(&graded.stdout).into_owned();
+    for entry in fs::read_dir(out.path()).unwrap() {
+        everything.push_str(&fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(!everything.contains("SECRET-CONTENT"), "{everything}");
+}
