@@ -28,7 +28,14 @@ fn timeout_kills_the_whole_process_group() {
         .stdout(predicate::str::contains(
             "timed out after 2s and was killed",
         ))
-        .stdout(predicate::str::contains("why: The tests never finished"));
+        .stdout(predicate::str::contains("why: The tests never finished"))
+        // The hang names its test, and on Linux what its thread was doing when it was killed.
+        .stdout(predicate::str::contains(
+            "tests::never_returns never finished",
+        ))
+        .stdout(predicate::function(|out: &str| {
+            !cfg!(target_os = "linux") || out.contains("its thread sat waiting (0% CPU")
+        }));
     // The hanging test started `sleep 1000`: it must be gone with its parent.
     let pid = recorded_pid(&course);
     assert!(!alive(pid), "the test's child {pid} is still running");
