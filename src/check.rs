@@ -5,23 +5,23 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    process::Command,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicUsize, Ordering},
     },
     thread,
     time::Duration,
 };
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
+use self::run::runnable;
 use crate::{
     cargo::{self, BuildKind, Workspace},
     course::{Clippy, DEFAULT_COMPILE_TIMEOUT, Exercise, Format, Mode},
-    embedded, explain, libtest,
-    process::{self, Cancel, Exit, Limits},
-    stuck, tests_section,
+    embedded, explain,
+    process::{self, Cancel, Exit},
+    tests_section,
     verdict::{Report, Verdict},
 };
 
@@ -105,97 +105,107 @@ impl<'a> Checker<'a> {
         side: Side,
         progress: &OnProgress,
     ) -> Result<Vec<Report>> {
-        let bins: Vec<String> = exercises
-            .iter()
-            .map(|e| match side {
-                Side::Exercise => e.name.clone(),
-                Side::Solution => e.solution_bin(),
-            })
-            .collect();
-        let mut reports: Vec<Report> = exercises.iter().map(|_| Report::new()).collect();
-        let expected = self.guard_tests(exercises, side, &mut reports);
-        let limit_of = |indices: &[usize]| compile_limit(indices.iter().map(|&i| exercises[i]));
+        let mut batch = Batch::new(exercises, side);
+        batch.expected = self.guard_tests(exercises, side, &mut batch.reports);
+        self.build_programs_first(&mut batch, progress)?;
+        self.test(&mut batch, progress)?;
+        self.run_programs(&mut batch, progress)?;
+        self.lint(&mut batch, progress)?;
+        let mut reports = batch.reports;
+        for report in &mut reports {
+            if self.cancel.is_cancelled() {
+                report.verdict = Verdict::Cancelled;
+            }
+            report.explanations = explain::explain(report);
+        }
+        Ok(reports)
+    }
 
-        // Rustlings' order: the program is built first, and a bin that does not build is not
-        // compiled again as a test harness.
-        let mut programs: Vec<Option<PathBuf>> = vec![None; exercises.len()];
-        let early = self.passing(&reports, |i| exercises[i].rules == Format::Rustlings);
-        self.phase(&early, &mut reports, |indices, sub| {
+    /// Rustlings' order: the program is built first, and a bin that does not build is not
+    /// compiled again as a test harness.
+    fn build_programs_first(&self, batch: &mut Batch, progress: &OnProgress) -> Result<()> {
+        let early = self.passing(&batch.reports, |i| {
+            batch.exercises[i].rules == Format::Rustlings
+        });
+        self.phase(&early, &mut batch.reports, |indices, sub| {
             progress(Progress::start(Phase::Compiling, indices.len()));
-            let on_line = Some(progress);
-            let built = self.compile(
-                &pick(&bins, indices),
-                BuildKind::Bins,
-                limit_of(indices),
-                sub,
-                on_line,
-            )?;
+            let limit = limit_of(batch.exercises, indices);
+            let bins = pick(&batch.bins, indices);
+            let built = self.compile(&bins, BuildKind::Bins, limit, sub, Some(progress))?;
             for (&i, executable) in indices.iter().zip(built) {
-                programs[i] = executable;
+                batch.programs[i] = executable;
             }
             Ok(())
-        })?;
+        })
+    }
 
-        let tested = self.passing(&reports, |i| exercises[i].run_tests);
-        self.phase(&tested, &mut reports, |indices, sub| {
+    /// Builds the test harnesses and runs them.
+    fn test(&self, batch: &mut Batch, progress: &OnProgress) -> Result<()> {
+        let tested = self.passing(&batch.reports, |i| batch.exercises[i].run_tests);
+        self.phase(&tested, &mut batch.reports, |indices, sub| {
             progress(Progress::start(Phase::Compiling, indices.len()));
-            let names = pick(&bins, indices);
-            let built = self.compile(
-                &names,
-                BuildKind::Tests,
-                limit_of(indices),
-                sub,
-                Some(progress),
-            )?;
+            let (bins, limit) = (
+                pick(&batch.bins, indices),
+                limit_of(batch.exercises, indices),
+            );
+            let built = self.compile(&bins, BuildKind::Tests, limit, sub, Some(progress))?;
             let jobs = runnable(indices, &built, sub, |i| {
-                (exercises[i], expected[i].as_deref())
+                (batch.exercises[i], batch.expected[i].as_deref())
             });
             self.run_each(&jobs, sub, Phase::Testing, progress)
-        })?;
+        })
+    }
 
-        let run = self.passing(&reports, |i| exercises[i].mode == Mode::Run);
-        self.phase(&run, &mut reports, |indices, sub| {
+    /// `mode = "run"`: builds the programs not built yet, and runs them.
+    fn run_programs(&self, batch: &mut Batch, progress: &OnProgress) -> Result<()> {
+        let run = self.passing(&batch.reports, |i| batch.exercises[i].mode == Mode::Run);
+        self.phase(&run, &mut batch.reports, |indices, sub| {
             let unbuilt: Vec<usize> = indices
                 .iter()
                 .copied()
-                .filter(|&i| programs[i].is_none())
+                .filter(|&i| batch.programs[i].is_none())
                 .collect();
             if !unbuilt.is_empty() {
                 let mut part: Vec<Report> = unbuilt
                     .iter()
                     .map(|&i| sub[position(indices, i)].clone())
                     .collect();
-                let built = self.compile(
-                    &pick(&bins, &unbuilt),
-                    BuildKind::Bins,
-                    limit_of(&unbuilt),
-                    &mut part,
-                    None,
-                )?;
+                let (bins, limit) = (
+                    pick(&batch.bins, &unbuilt),
+                    limit_of(batch.exercises, &unbuilt),
+                );
+                let built = self.compile(&bins, BuildKind::Bins, limit, &mut part, None)?;
                 for ((&i, executable), report) in unbuilt.iter().zip(built).zip(part) {
-                    programs[i] = executable;
+                    batch.programs[i] = executable;
                     sub[position(indices, i)] = report;
                 }
             }
             let built: Vec<Option<PathBuf>> =
-                indices.iter().map(|&i| programs[i].clone()).collect();
-            let jobs = runnable(indices, &built, sub, |i| (exercises[i], None));
+                indices.iter().map(|&i| batch.programs[i].clone()).collect();
+            let jobs = runnable(indices, &built, sub, |i| (batch.exercises[i], None));
             self.run_each(&jobs, sub, Phase::Running, progress)
-        })?;
+        })
+    }
 
+    /// Clippy where the exercise (or `dev check`, `lint_all`) asks: one run for the lints at
+    /// `deny` level, one with `-D warnings`.
+    fn lint(&self, batch: &mut Batch, progress: &OnProgress) -> Result<()> {
         for strict in [false, true] {
-            let linted = self.passing(&reports, |i| {
+            let linted = self.passing(&batch.reports, |i| {
                 let clippy = if self.lint_all {
                     Clippy::Strict
                 } else {
-                    exercises[i].clippy
+                    batch.exercises[i].clippy
                 };
                 clippy != Clippy::Off && (clippy == Clippy::Strict) == strict
             });
-            self.phase(&linted, &mut reports, |indices, sub| {
+            self.phase(&linted, &mut batch.reports, |indices, sub| {
                 progress(Progress::start(Phase::Clippy, indices.len()));
-                let kind = BuildKind::Clippy { strict };
-                self.compile(&pick(&bins, indices), kind, limit_of(indices), sub, None)?;
+                let (bins, limit) = (
+                    pick(&batch.bins, indices),
+                    limit_of(batch.exercises, indices),
+                );
+                self.compile(&bins, BuildKind::Clippy { strict }, limit, sub, None)?;
                 for report in sub {
                     if report.verdict == Verdict::CompileFailed {
                         report.verdict = Verdict::ClippyFailed;
@@ -204,14 +214,7 @@ impl<'a> Checker<'a> {
                 Ok(())
             })?;
         }
-
-        for report in &mut reports {
-            if self.cancel.is_cancelled() {
-                report.verdict = Verdict::Cancelled;
-            }
-            report.explanations = explain::explain(report);
-        }
-        Ok(reports)
+        Ok(())
     }
 
     /// Runs `step` on the reports at `indices` (skipped if there are none).
@@ -332,156 +335,42 @@ impl<'a> Checker<'a> {
         }
         Ok(executables)
     }
+}
 
-    /// Runs each job's executable under its exercise's timeout, `self.jobs` at a time.
-    fn run_each(
-        &self,
-        jobs: &[Job],
-        reports: &mut [Report],
-        phase: Phase,
-        progress: &OnProgress,
-    ) -> Result<()> {
-        let next = AtomicUsize::new(0);
-        let done = AtomicUsize::new(0);
-        let total = jobs.len();
-        let results = Mutex::new(Vec::new());
-        progress(Progress::start(phase, total));
-        thread::scope(|scope| {
-            for _ in 0..self.jobs.clamp(1, total.max(1)) {
-                scope.spawn(|| {
-                    while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let harness = match phase {
-                            // A rustlings course is judged by rustlings' rules: exit status 0.
-                            Phase::Testing if job.exercise.tests.is_some() => {
-                                Harness::Accounted(job.expected)
-                            }
-                            Phase::Testing => Harness::Tests,
-                            _ => Harness::Program,
-                        };
-                        let outcome = self.run_one(&job.executable, job.exercise.timeout, harness);
-                        results
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push((job.report, outcome));
-                        let done = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        progress(Progress {
-                            phase,
-                            done,
-                            total,
-                            crates: 0,
-                        });
-                    }
-                });
-            }
-        });
-        for (i, outcome) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            let ran = outcome?;
-            let report = &mut reports[i];
-            report.verdict = ran.verdict;
-            report.output = ran.output;
-            report.duration += ran.elapsed;
-            report.stuck = ran.stuck;
+/// The exercises of one check, and what its phases learn of each.
+struct Batch<'a, 'e> {
+    exercises: &'a [&'e Exercise],
+    /// The bin checked for each: the exercise's, or its solution's.
+    bins: Vec<String>,
+    /// The tests each must run, where the shipped tests are known.
+    expected: Vec<Option<Vec<String>>>,
+    /// Each one's program, once built.
+    programs: Vec<Option<PathBuf>>,
+    reports: Vec<Report>,
+}
+
+impl<'a, 'e> Batch<'a, 'e> {
+    fn new(exercises: &'a [&'e Exercise], side: Side) -> Self {
+        let bins = exercises
+            .iter()
+            .map(|e| match side {
+                Side::Exercise => e.name.clone(),
+                Side::Solution => e.solution_bin(),
+            })
+            .collect();
+        Batch {
+            exercises,
+            bins,
+            expected: Vec::new(),
+            programs: vec![None; exercises.len()],
+            reports: exercises.iter().map(|_| Report::new()).collect(),
         }
-        Ok(())
-    }
-
-    fn run_one(&self, exe: &Path, timeout: Duration, harness: Harness) -> Result<Ran> {
-        let mut command = Command::new(exe);
-        // Backtraces bury the one line a learner needs: the assertion message.
-        command.current_dir(self.root).env("RUST_BACKTRACE", "0");
-        if harness != Harness::Program {
-            command.arg("--color=never");
-        }
-        // Where libtest itself records each test's result, out of the tested code's reach.
-        let log = match harness {
-            Harness::Accounted(_) => {
-                Some(libtest::LogFile::new().context("cannot create a file in the temp dir")?)
-            }
-            _ => None,
-        };
-        if let Some(log) = &log {
-            command.arg("--logfile").arg(log.path());
-        }
-        let limits = Limits {
-            timeout,
-            cap: OUTPUT_CAP,
-            merge_stderr: true,
-            on_line: None,
-            stall: None,
-            diagnose: harness != Harness::Program,
-        };
-        let finished = process::run(command, &limits, &self.cancel)?;
-        let output = libtest::without_logfile_warning(finished.stdout.text());
-        let stuck = if finished.exit == Exit::TimedOut && harness != Harness::Program {
-            stuck::describe(exe, self.root, &output, &finished.threads)
-        } else {
-            String::new()
-        };
-        let verdict = match (finished.exit, harness) {
-            (Exit::Code(0), Harness::Accounted(expected)) => {
-                let logged = log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
-                match libtest::shortfall(&libtest::parse(&output), &logged, expected) {
-                    None => Verdict::Passed,
-                    Some(shortfall) => Verdict::TestsIncomplete(shortfall),
-                }
-            }
-            (Exit::Code(0), _) => Verdict::Passed,
-            (Exit::Code(code), _) if process::crash_code(code).is_some() => {
-                crashed(code, harness, &output)
-            }
-            (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
-            (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(&output)),
-            (Exit::Signal(signal), _) => crashed(signal, harness, &output),
-            (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
-            (Exit::Cancelled, _) => Verdict::Cancelled,
-        };
-        Ok(Ran {
-            verdict,
-            output,
-            elapsed: finished.elapsed,
-            stuck,
-        })
     }
 }
 
-/// A run that ended by a signal (or, on Windows, a crash code). Under `panic = "abort"` (rustlings
-/// courses set it) a panic ends that way: it is reported as the failed run or test it is, with its
-/// message, not as a crash.
-fn crashed(code: i32, harness: Harness, output: &str) -> Verdict {
-    if !output.contains("panicked at ") {
-        return Verdict::Crashed(code);
-    }
-    match harness {
-        Harness::Program => Verdict::Panicked,
-        Harness::Tests | Harness::Accounted(_) => Verdict::TestsFailed(failed_tests(output)),
-    }
-}
-
-/// What running one executable found.
-struct Ran {
-    verdict: Verdict,
-    output: String,
-    elapsed: Duration,
-    stuck: String,
-}
-
-/// What an executable is, and so what its exit means.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Harness<'a> {
-    /// `main`: exit status 0 is success.
-    Program,
-    /// A test harness judged by its exit status alone (a rustlings course).
-    Tests,
-    /// A test harness whose every test must report `ok`: these (if known), or at least one.
-    Accounted(Option<&'a [String]>),
-}
-
-/// One executable to run, for the report at index `report` of the phase.
-struct Job<'a> {
-    report: usize,
-    executable: PathBuf,
-    exercise: &'a Exercise,
-    expected: Option<&'a [String]>,
+/// The compile limit of the exercises at `indices`: the most lenient of theirs.
+fn limit_of(exercises: &[&Exercise], indices: &[usize]) -> Duration {
+    compile_limit(indices.iter().map(|&i| exercises[i]))
 }
 
 impl Progress {
@@ -502,29 +391,6 @@ fn position(indices: &[usize], i: usize) -> usize {
 
 fn pick(bins: &[String], indices: &[usize]) -> Vec<String> {
     indices.iter().map(|&i| bins[i].clone()).collect()
-}
-
-/// The jobs of a phase: what compiled, with its exercise and expected tests (`of` an index into
-/// the whole batch). Job `report`s index the phase's own reports.
-fn runnable<'a>(
-    indices: &[usize],
-    built: &[Option<PathBuf>],
-    reports: &[Report],
-    of: impl Fn(usize) -> (&'a Exercise, Option<&'a [String]>),
-) -> Vec<Job<'a>> {
-    let mut jobs = Vec::new();
-    for (k, &i) in indices.iter().enumerate() {
-        if let (Some(executable), true) = (&built[k], reports[k].verdict.passed()) {
-            let (exercise, expected) = of(i);
-            jobs.push(Job {
-                report: k,
-                executable: executable.clone(),
-                exercise,
-                expected,
-            });
-        }
-    }
-    jobs
 }
 
 /// The compile limit of a batch: the most lenient of its exercises'.
@@ -571,21 +437,11 @@ fn crate_counter(progress: OnProgress, total: usize) -> process::OnLine {
     })
 }
 
-/// The names of the failing tests, from the libtest summary lines `test NAME ... FAILED`.
-pub fn failed_tests(output: &str) -> Vec<String> {
-    let mut names: Vec<String> = output
-        .lines()
-        .filter_map(|line| line.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
-        .map(str::to_owned)
-        .collect();
-    names.dedup();
-    names
-}
-
 /// The number of cores, the most test binaries worth running at once.
 pub fn default_jobs() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+mod run;
 #[cfg(test)]
 mod tests;

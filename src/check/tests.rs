@@ -1,6 +1,6 @@
 use std::sync::{Arc, Mutex};
 
-use super::*;
+use super::{run::failed_tests, *};
 
 #[test]
 fn counts_crates_from_cargo_json_lines() {

@@ -1,0 +1,210 @@
+//! Running what a check built: each executable directly, under its exercise's timeout, as many
+//! at once as the checker allows; and what its exit means for the verdict.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    thread,
+    time::Duration,
+};
+
+use anyhow::{Context, Result};
+
+use super::{Checker, OUTPUT_CAP, OnProgress, Phase, Progress};
+use crate::{
+    course::Exercise,
+    libtest,
+    process::{self, Exit, Limits},
+    stuck,
+    verdict::{Report, Verdict},
+};
+
+impl Checker<'_> {
+    /// Runs each job's executable under its exercise's timeout, `self.jobs` at a time.
+    pub(super) fn run_each(
+        &self,
+        jobs: &[Job],
+        reports: &mut [Report],
+        phase: Phase,
+        progress: &OnProgress,
+    ) -> Result<()> {
+        let next = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        let total = jobs.len();
+        let results = Mutex::new(Vec::new());
+        progress(Progress::start(phase, total));
+        thread::scope(|scope| {
+            for _ in 0..self.jobs.clamp(1, total.max(1)) {
+                scope.spawn(|| {
+                    while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let harness = match phase {
+                            // A rustlings course is judged by rustlings' rules: exit status 0.
+                            Phase::Testing if job.exercise.tests.is_some() => {
+                                Harness::Accounted(job.expected)
+                            }
+                            Phase::Testing => Harness::Tests,
+                            _ => Harness::Program,
+                        };
+                        let outcome = self.run_one(&job.executable, job.exercise.timeout, harness);
+                        results
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((job.report, outcome));
+                        let done = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        progress(Progress {
+                            phase,
+                            done,
+                            total,
+                            crates: 0,
+                        });
+                    }
+                });
+            }
+        });
+        for (i, outcome) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            let ran = outcome?;
+            let report = &mut reports[i];
+            report.verdict = ran.verdict;
+            report.output = ran.output;
+            report.duration += ran.elapsed;
+            report.stuck = ran.stuck;
+        }
+        Ok(())
+    }
+
+    fn run_one(&self, exe: &Path, timeout: Duration, harness: Harness) -> Result<Ran> {
+        let mut command = Command::new(exe);
+        // Backtraces bury the one line a learner needs: the assertion message.
+        command.current_dir(self.root).env("RUST_BACKTRACE", "0");
+        if harness != Harness::Program {
+            command.arg("--color=never");
+        }
+        // Where libtest itself records each test's result, out of the tested code's reach.
+        let log = match harness {
+            Harness::Accounted(_) => {
+                Some(libtest::LogFile::new().context("cannot create a file in the temp dir")?)
+            }
+            _ => None,
+        };
+        if let Some(log) = &log {
+            command.arg("--logfile").arg(log.path());
+        }
+        let limits = Limits {
+            timeout,
+            cap: OUTPUT_CAP,
+            merge_stderr: true,
+            on_line: None,
+            stall: None,
+            diagnose: harness != Harness::Program,
+        };
+        let finished = process::run(command, &limits, &self.cancel)?;
+        let output = libtest::without_logfile_warning(finished.stdout.text());
+        let stuck = if finished.exit == Exit::TimedOut && harness != Harness::Program {
+            stuck::describe(exe, self.root, &output, &finished.threads)
+        } else {
+            String::new()
+        };
+        let verdict = match (finished.exit, harness) {
+            (Exit::Code(0), Harness::Accounted(expected)) => {
+                let logged = log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
+                match libtest::shortfall(&libtest::parse(&output), &logged, expected) {
+                    None => Verdict::Passed,
+                    Some(shortfall) => Verdict::TestsIncomplete(shortfall),
+                }
+            }
+            (Exit::Code(0), _) => Verdict::Passed,
+            (Exit::Code(code), _) if process::crash_code(code).is_some() => {
+                crashed(code, harness, &output)
+            }
+            (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
+            (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(&output)),
+            (Exit::Signal(signal), _) => crashed(signal, harness, &output),
+            (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
+            (Exit::Cancelled, _) => Verdict::Cancelled,
+        };
+        Ok(Ran {
+            verdict,
+            output,
+            elapsed: finished.elapsed,
+            stuck,
+        })
+    }
+}
+
+/// A run that ended by a signal (or, on Windows, a crash code). Under `panic = "abort"` (rustlings
+/// courses set it) a panic ends that way: it is reported as the failed run or test it is, with its
+/// message, not as a crash.
+fn crashed(code: i32, harness: Harness, output: &str) -> Verdict {
+    if !output.contains("panicked at ") {
+        return Verdict::Crashed(code);
+    }
+    match harness {
+        Harness::Program => Verdict::Panicked,
+        Harness::Tests | Harness::Accounted(_) => Verdict::TestsFailed(failed_tests(output)),
+    }
+}
+
+/// What running one executable found.
+struct Ran {
+    verdict: Verdict,
+    output: String,
+    elapsed: Duration,
+    stuck: String,
+}
+
+/// What an executable is, and so what its exit means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Harness<'a> {
+    /// `main`: exit status 0 is success.
+    Program,
+    /// A test harness judged by its exit status alone (a rustlings course).
+    Tests,
+    /// A test harness whose every test must report `ok`: these (if known), or at least one.
+    Accounted(Option<&'a [String]>),
+}
+
+/// One executable to run, for the report at index `report` of the phase.
+pub(super) struct Job<'a> {
+    report: usize,
+    executable: PathBuf,
+    exercise: &'a Exercise,
+    expected: Option<&'a [String]>,
+}
+
+/// The jobs of a phase: what compiled, with its exercise and expected tests (`of` an index into
+/// the whole batch). Job `report`s index the phase's own reports.
+pub(super) fn runnable<'a>(
+    indices: &[usize],
+    built: &[Option<PathBuf>],
+    reports: &[Report],
+    of: impl Fn(usize) -> (&'a Exercise, Option<&'a [String]>),
+) -> Vec<Job<'a>> {
+    let mut jobs = Vec::new();
+    for (k, &i) in indices.iter().enumerate() {
+        if let (Some(executable), true) = (&built[k], reports[k].verdict.passed()) {
+            let (exercise, expected) = of(i);
+            jobs.push(Job {
+                report: k,
+                executable: executable.clone(),
+                exercise,
+                expected,
+            });
+        }
+    }
+    jobs
+}
+
+/// The names of the failing tests, from the libtest summary lines `test NAME ... FAILED`.
+pub fn failed_tests(output: &str) -> Vec<String> {
+    let mut names: Vec<String> = output
+        .lines()
+        .filter_map(|line| line.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
+        .map(str::to_owned)
+        .collect();
+    names.dedup();
+    names
+}
