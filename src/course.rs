@@ -1,7 +1,6 @@
 //! The validated course: `info.toml` read once, checked once, then trusted by every command.
 
 use std::{
-    fmt::Write as _,
     fs,
     path::{Component, Path, PathBuf},
     time::Duration,
@@ -10,6 +9,10 @@ use std::{
 use anyhow::{Context, Result, bail};
 use toml::Spanned;
 
+use self::{
+    formats::{async_lings_exercise, rustlings_exercise},
+    problems::Problems,
+};
 pub use crate::info_file::{Editable, Fails, Mode};
 use crate::info_file::{InfoFile, RustlingsInfoFile, Version};
 
@@ -285,39 +288,15 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
         final_message: String::new(),
         exercises: Vec::new(),
     };
-    let raw = match *format_version.get_ref() {
+    let raw: Vec<(RawExercise, Exercise)> = match *format_version.get_ref() {
         2 => {
             let file: InfoFile = toml::from_str(text).map_err(|e| problems.toml(&e)).ok()?;
             course.welcome_message = file.welcome_message.unwrap_or_default();
             course.final_message = file.final_message.unwrap_or_default();
             file.exercises
                 .into_iter()
-                .map(|e| {
-                    let timeout = e.timeout.map(|t| (t.span().start, *t.get_ref()));
-                    let compile_timeout = e.compile_timeout.map(|t| (t.span().start, *t.get_ref()));
-                    let raw = RawExercise {
-                        name: e.name,
-                        dir: e.dir,
-                        timeout,
-                        compile_timeout,
-                    };
-                    let exercise = Exercise {
-                        hints: e.hints,
-                        mode: e.mode,
-                        clippy: if e.clippy {
-                            Clippy::Strict
-                        } else {
-                            Clippy::Off
-                        },
-                        fails: Some(e.fails),
-                        tests: Some(e.tests),
-                        learned: e.learned,
-                        errors: e.errors,
-                        ..Exercise::placeholder()
-                    };
-                    (raw, exercise)
-                })
-                .collect::<Vec<_>>()
+                .map(async_lings_exercise)
+                .collect()
         }
         1 => {
             let file: RustlingsInfoFile =
@@ -325,38 +304,7 @@ fn parse(root: &Path, text: &str, problems: &mut Problems) -> Option<Course> {
             course.format = Format::Rustlings;
             course.welcome_message = file.welcome_message.unwrap_or_default();
             course.final_message = file.final_message.unwrap_or_default();
-            file.exercises
-                .into_iter()
-                .map(|e| {
-                    let raw = RawExercise {
-                        name: e.name,
-                        dir: e.dir,
-                        timeout: None,
-                        compile_timeout: None,
-                    };
-                    let exercise = Exercise {
-                        hints: [e.hint]
-                            .into_iter()
-                            .filter(|h| !h.trim().is_empty())
-                            .collect(),
-                        // Rustlings' rules: build, the tests (unless `test = false`), clippy
-                        // (deny-level lints fail; every warning with `strict_clippy`), then
-                        // `main`, which must exit 0.
-                        mode: Mode::Run,
-                        run_tests: e.test,
-                        clippy: if e.strict_clippy {
-                            Clippy::Strict
-                        } else {
-                            Clippy::Deny
-                        },
-                        rules: Format::Rustlings,
-                        timeout: RUSTLINGS_TIMEOUT,
-                        fails: (!e.skip_check_unsolved).then_some(Fails::Test),
-                        ..Exercise::placeholder()
-                    };
-                    (raw, exercise)
-                })
-                .collect()
+            file.exercises.into_iter().map(rustlings_exercise).collect()
         }
         other => {
             problems.add(
@@ -498,63 +446,7 @@ pub fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Everything wrong with a course file, reported together so that one edit fixes them all.
-struct Problems<'a> {
-    text: &'a str,
-    list: Vec<(Option<usize>, String, String)>,
-}
-
-impl<'a> Problems<'a> {
-    fn new(text: &'a str) -> Self {
-        Problems {
-            text,
-            list: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, at: Option<usize>, what: &str, fix: &str) {
-        self.list.push((at, what.to_owned(), fix.to_owned()));
-    }
-
-    fn toml(&mut self, error: &toml::de::Error) {
-        let at = error.span().map(|s| s.start);
-        let what = error.message().trim().to_owned();
-        let fix = if what.starts_with("unknown field") {
-            "remove it or fix its spelling (the README lists every field)"
-        } else if what.starts_with("missing field") {
-            "add it (the README lists every field)"
-        } else if what.starts_with("unknown variant") {
-            "use one of the values listed"
-        } else {
-            "fix the TOML at that place"
-        };
-        self.add(at, &what, fix);
-    }
-
-    fn report(&self, path: &Path) -> String {
-        const MAX: usize = 8;
-        let mut out = format!("{} is not a valid course file:", path.display());
-        for (at, what, fix) in self.list.iter().take(MAX) {
-            let place = at.map_or_else(String::new, |at| {
-                let (line, col) = line_col(self.text, at);
-                format!(":{line}:{col}")
-            });
-            let _ = write!(out, "\n  {}{place}: {what}\n      fix: {fix}", INFO_FILE);
-        }
-        if self.list.len() > MAX {
-            let _ = write!(out, "\n  ... and {} more", self.list.len() - MAX);
-        }
-        out
-    }
-}
-
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
+mod formats;
+mod problems;
 #[cfg(test)]
 mod tests;

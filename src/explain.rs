@@ -1,17 +1,11 @@
 //! One short, learner-facing explanation under the compiler's own words when a diagnostic or a
 //! test's output matches a mistake that async learners make again and again.
 
+pub use crate::verdict::Explanation;
 use crate::{
     cargo::Diagnostic,
     verdict::{Report, Verdict},
 };
-
-#[derive(Debug, PartialEq, Eq)]
-pub struct Explanation {
-    /// Stable name, used in tests and JSON reports.
-    pub id: &'static str,
-    pub text: &'static str,
-}
 
 pub const MISSING_AWAIT: Explanation = Explanation {
     id: "missing-await",

@@ -1,13 +1,15 @@
-//! Machine-readable reports of `verify` and `dev check`: JSON for scripts, JUnit XML for CI
-//! dashboards (GitHub Actions and GitLab show one test case per exercise).
+//! The reports of `verify`, `dev check` and `grade`: a summary table for people, JSON for
+//! scripts, JUnit XML for CI dashboards (GitHub Actions and GitLab show one test case per
+//! exercise).
 
 use std::{
     fmt::Write as _,
-    io::{self, Write},
+    io::{self, IsTerminal, Write},
     time::Duration,
 };
 
 use clap::ValueEnum;
+use colored::Colorize;
 use serde::Serialize;
 
 use crate::{course::Exercise, term};
@@ -66,7 +68,7 @@ pub fn write(
     cases: &[Case],
 ) -> io::Result<()> {
     match format {
-        ReportFormat::Text => term::summary(w, course_problems, cases),
+        ReportFormat::Text => summary(w, course_problems, cases),
         ReportFormat::Json => {
             let passed = cases.iter().filter(|c| c.passed).count();
             let report = JsonReport {
@@ -173,6 +175,58 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// One line per exercise: verdict, time and the first problem; then every other problem and
+/// the totals.
+fn summary(w: &mut impl Write, course_problems: &[String], cases: &[Case]) -> io::Result<()> {
+    let width = cases
+        .iter()
+        .map(|c| c.exercise.name.len())
+        .max()
+        .unwrap_or(0);
+    for case in cases {
+        let mark = if case.passed {
+            "✓".green()
+        } else {
+            "✗".red()
+        };
+        let first = case
+            .problems
+            .first()
+            .map(|p| term::strip_ansi(p))
+            .unwrap_or_default();
+        // Cut to the terminal's width where there is one; a pipe or a file gets it whole.
+        let first: String = match crossterm::terminal::size() {
+            Ok((columns, _)) if io::stdout().is_terminal() => {
+                let room = usize::from(columns).saturating_sub(width + 22).max(20);
+                first.chars().take(room).collect()
+            }
+            _ => first,
+        };
+        writeln!(
+            w,
+            "{mark} {:<width$}  {:<9} {:>6}  {first}",
+            case.exercise.name,
+            case.verdict,
+            term::seconds(case.duration)
+        )?;
+        for problem in case.problems.iter().skip(1) {
+            writeln!(w, "  {:<width$}  {}", "", term::strip_ansi(problem))?;
+        }
+    }
+    for problem in course_problems {
+        writeln!(w, "{} {problem}", "✗".red())?;
+    }
+    let passed = cases.iter().filter(|c| c.passed).count();
+    writeln!(w)?;
+    writeln!(w, "{passed} passed, {} failed", cases.len() - passed)?;
+    if !course_problems.is_empty() {
+        let n = course_problems.len();
+        let problems = if n == 1 { "problem" } else { "problems" };
+        writeln!(w, "and {n} {problems} with the course as a whole")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,11 +4,19 @@ use std::time::Duration;
 
 use crate::{
     cargo::Diagnostic,
-    explain::Explanation,
     libtest::Shortfall,
     process::signal_name,
     tests_section::{Change, MARKER},
 };
+
+/// Why a verdict came about, in one sentence: the async mistake behind a compiler error or a
+/// test's failure (see `explain`, which recognises them).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// Stable name, used in tests and JSON reports.
+    pub id: &'static str,
+    pub text: &'static str,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

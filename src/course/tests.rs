@@ -1,6 +1,6 @@
 use std::fs;
 
-use super::*;
+use super::{problems::line_col, *};
 
 /// A course folder with `info` as its info.toml and every file it names present.
 fn course_with(info: &str) -> tempfile::TempDir {
