@@ -63,49 +63,16 @@ pub fn check(
     }
     let unformatted = unformatted_solutions(course, &buildable, cancel)?;
 
-    let mut cases = Vec::new();
-    for exercise in &exercises {
-        let mut problems = match course.format {
-            Format::AsyncLings => static_problems(course, exercise),
-            Format::Rustlings => rustlings::exercise_problems(course, exercise),
-        };
-        let at = buildable.iter().position(|e| e.name == exercise.name);
-        if let Some(i) = at {
-            problems.extend(shipped_problems(course, exercise, &shipped[i]));
-            if !solved[i].verdict.passed() {
-                let what = solved[i]
-                    .first_error()
-                    .map(|e| term::strip_ansi(&e))
-                    .unwrap_or_default();
-                problems.push(format!(
-                    "the solution {} does not pass ({}): {what}",
-                    exercise.solution_path.display(),
-                    solved[i].verdict.kind()
-                ));
-            }
-        } else {
-            problems.push("not built: its [[bin]] entries are missing (see above)".to_owned());
-        }
-        if unformatted.contains(&exercise.name) {
-            problems.push(format!(
-                "{} is not rustfmt-clean: run `rustfmt --edition 2024 {0}`",
-                exercise.solution_path.display()
-            ));
-        }
-        let duration = at.map_or(Duration::ZERO, |i| shipped[i].duration + solved[i].duration);
-        let verdict = at.map(|i| shipped[i].verdict.kind()).unwrap_or("missing");
-        cases.push(Case {
-            exercise,
-            verdict,
-            passed: problems.is_empty(),
-            duration,
-            problems,
-            output: at.map(|i| solved[i].output.clone()).unwrap_or_default(),
-            explanations: at
-                .map(|i| shipped[i].explanations.iter().map(|e| e.id).collect())
-                .unwrap_or_default(),
-        });
-    }
+    let results = Results {
+        buildable: &buildable,
+        shipped: &shipped,
+        solved: &solved,
+        unformatted: &unformatted,
+    };
+    let cases: Vec<Case> = exercises
+        .iter()
+        .map(|exercise| results.case(course, exercise))
+        .collect();
     course_problems.sort();
     let all_good = course_problems.is_empty() && cases.iter().all(|c| c.passed);
     report::write(
@@ -120,6 +87,64 @@ pub fn check(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// What the two checks of every buildable exercise found.
+struct Results<'a> {
+    buildable: &'a [&'a Exercise],
+    shipped: &'a [Report],
+    solved: &'a [Report],
+    unformatted: &'a HashSet<String>,
+}
+
+impl Results<'_> {
+    /// One exercise's line of the report: every problem found with it.
+    fn case<'e>(&self, course: &Course, exercise: &'e Exercise) -> Case<'e> {
+        let mut problems = match course.format {
+            Format::AsyncLings => static_problems(course, exercise),
+            Format::Rustlings => rustlings::exercise_problems(course, exercise),
+        };
+        let at = self.buildable.iter().position(|e| e.name == exercise.name);
+        if let Some(i) = at {
+            problems.extend(shipped_problems(course, exercise, &self.shipped[i]));
+            let solved = &self.solved[i];
+            if !solved.verdict.passed() {
+                let what = solved
+                    .first_error()
+                    .map(|e| term::strip_ansi(&e))
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "the solution {} does not pass ({}): {what}",
+                    exercise.solution_path.display(),
+                    solved.verdict.kind()
+                ));
+            }
+        } else {
+            problems
+                .push("not built: its bins are missing from the manifest (see above)".to_owned());
+        }
+        if self.unformatted.contains(&exercise.name) {
+            problems.push(format!(
+                "{} is not rustfmt-clean: run `rustfmt --edition 2024 {0}`",
+                exercise.solution_path.display()
+            ));
+        }
+        let shipped = at.map(|i| &self.shipped[i]);
+        let solved = at.map(|i| &self.solved[i]);
+        Case {
+            exercise,
+            verdict: shipped.map_or("missing", |r| r.verdict.kind()),
+            passed: problems.is_empty(),
+            duration: shipped
+                .zip(solved)
+                .map_or(Duration::ZERO, |(a, b)| a.duration + b.duration),
+            problems,
+            output: solved.map(|r| r.output.clone()).unwrap_or_default(),
+            explanations: shipped
+                .map(|r| r.explanations.iter().map(|e| e.id).collect())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// Checks on the files alone: a test, hints, a solution that differs.
