@@ -77,6 +77,9 @@ impl Session<'_> {
                     "{problem}\n(`x` here does what `async-lings reset {}` does.)",
                     exercise.name
                 )
+            } else if std::mem::replace(&mut self.exercises_gone, true) {
+                // Already said, when the folder went.
+                return;
             } else {
                 EXERCISES_GONE.to_owned()
             };
