@@ -1,9 +1,10 @@
 // Fail fast with `tokio::try_join!`.
 //
 // `load_dashboard` needs a user's name (150 ms) and their number of open
-// orders (100 ms). Both lookups can fail, and either may fail first. Run them at the same time, and as
-// soon as one of them fails, stop waiting and return that error. When both
-// succeed, the dashboard must be ready after about 150 ms, not 250 ms.
+// orders (100 ms). Both lookups can fail, and either may fail first. Run
+// them at the same time, and as soon as one of them fails, stop waiting and
+// return that error. When both succeed, the dashboard must be ready after
+// about 150 ms, not 250 ms.
 
 use tokio::time::{Duration, sleep};
 
