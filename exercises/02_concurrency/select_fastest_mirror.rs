@@ -71,9 +71,9 @@ mod tests {
             assert_eq!(
                 asked,
                 ["backup asked", "primary asked"],
-                "with the primary taking {primary_ms} ms and the backup {backup_ms} ms, only \
-                 {asked:?}: a real mirror does not tell in advance how fast it will be. Ask \
-                 both at once and keep whichever reply comes first (tokio::select!)"
+                "the log shows {asked:?} (primary {primary_ms} ms, backup {backup_ms} ms): \
+                 both mirrors must be asked, since a real mirror does not tell in advance how \
+                 fast it will be. Ask both at once and keep the first reply (tokio::select!)"
             );
         }
     }
