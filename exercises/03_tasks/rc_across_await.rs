@@ -71,6 +71,17 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_readings_share_one_name() {
+        let size = std::mem::size_of::<Reading>();
+        assert!(
+            size < std::mem::size_of::<(String, u32)>(),
+            "a Reading is {size} bytes, as big as a String and a u32: each reading carries its \
+             own copy of the sensor name. Share the one name instead: an Arc<str> (the \
+             thread-safe Rc), or the Rc<str> kept off the `.await`"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn report_still_waits_for_the_threshold() {
         let start = Instant::now();

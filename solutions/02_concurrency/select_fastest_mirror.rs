@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::time::{Duration, sleep};
 
-/// Records which mirrors finished their work.
+/// Records which mirrors were asked, and which finished their work.
 type Log = Arc<Mutex<Vec<String>>>;
 
 async fn ask_mirror(log: Log, name: &'static str, ms: u64) -> String {
+    log.lock().unwrap().push(format!("{name} asked"));
     sleep(Duration::from_millis(ms)).await;
     log.lock().unwrap().push(format!("{name} finished"));
     format!("reply from {name}")
@@ -35,6 +36,7 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
+    /// The reply, how long it took, and the log's entries that end with " finished".
     async fn race(primary_ms: u64, backup_ms: u64) -> (String, Duration, Vec<String>) {
         let log = Log::default();
         let start = Instant::now();
@@ -42,8 +44,37 @@ mod tests {
         let took = start.elapsed();
         // Give the losing mirror plenty of time to finish, if it is still running.
         sleep(Duration::from_secs(1)).await;
-        let finished = log.lock().unwrap().clone();
+        let finished = log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry.ends_with(" finished"))
+            .cloned()
+            .collect();
         (reply, took, finished)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn both_mirrors_are_asked() {
+        for (primary_ms, backup_ms) in [(300, 50), (40, 200)] {
+            let log = Log::default();
+            first_answer(log.clone(), primary_ms, backup_ms).await;
+            let mut asked: Vec<String> = log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|entry| entry.ends_with(" asked"))
+                .cloned()
+                .collect();
+            asked.sort();
+            assert_eq!(
+                asked,
+                ["backup asked", "primary asked"],
+                "the log shows {asked:?} (primary {primary_ms} ms, backup {backup_ms} ms): \
+                 both mirrors must be asked, since a real mirror does not tell in advance how \
+                 fast it will be. Ask both at once and keep the first reply (tokio::select!)"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
