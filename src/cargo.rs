@@ -134,15 +134,15 @@ pub fn build(
     cancel: &Cancel,
     on_line: Option<OnLine>,
 ) -> Result<Build> {
-    let mut build = build_each(
+    let request = Request {
         root,
         workspace,
-        bins,
         kind,
         compile_limit,
         cancel,
-        on_line.clone(),
-    )?;
+        on_line,
+    };
+    let mut build = build_each(&request, bins)?;
     let foreign: Vec<&str> = bins
         .iter()
         .copied()
@@ -161,15 +161,7 @@ pub fn build(
                 owner::disown(artifact);
             }
         }
-        let mut again = invoke(
-            root,
-            workspace,
-            &foreign,
-            kind,
-            compile_limit,
-            cancel,
-            on_line,
-        )?;
+        let mut again = invoke(&request, &foreign)?;
         let cancelled = again.exit == Exit::Cancelled;
         build.absorb(&mut again, &foreign);
         if cancelled {
@@ -187,24 +179,8 @@ pub fn build(
 /// `invoke`, then again for the bins that a failure stopped cargo from building (without
 /// `--keep-going`, cargo starts nothing new once one bin has failed), until each one has built or
 /// failed.
-fn build_each(
-    root: &Path,
-    workspace: &Workspace,
-    bins: &[&str],
-    kind: BuildKind,
-    compile_limit: Duration,
-    cancel: &Cancel,
-    on_line: Option<OnLine>,
-) -> Result<Build> {
-    let mut build = invoke(
-        root,
-        workspace,
-        bins,
-        kind,
-        compile_limit,
-        cancel,
-        on_line.clone(),
-    )?;
+fn build_each(request: &Request, bins: &[&str]) -> Result<Build> {
+    let mut build = invoke(request, bins)?;
     let mut left = bins.len();
     loop {
         let unbuilt: Vec<&str> = bins
@@ -217,30 +193,32 @@ fn build_each(
             return Ok(build);
         }
         left = unbuilt.len();
-        let mut again = invoke(
-            root,
-            workspace,
-            &unbuilt,
-            kind,
-            compile_limit,
-            cancel,
-            on_line.clone(),
-        )?;
+        let mut again = invoke(request, &unbuilt)?;
         build.absorb(&mut again, &unbuilt);
         build.exit = again.exit;
     }
 }
 
-/// One cargo invocation for all `bins`.
-fn invoke(
-    root: &Path,
-    workspace: &Workspace,
-    bins: &[&str],
+/// What every cargo invocation of one build shares.
+struct Request<'a> {
+    root: &'a Path,
+    workspace: &'a Workspace,
     kind: BuildKind,
     compile_limit: Duration,
-    cancel: &Cancel,
+    cancel: &'a Cancel,
     on_line: Option<OnLine>,
-) -> Result<Build> {
+}
+
+/// One cargo invocation for all `bins`.
+fn invoke(request: &Request, bins: &[&str]) -> Result<Build> {
+    let Request {
+        root,
+        workspace,
+        kind,
+        compile_limit,
+        cancel,
+        ref on_line,
+    } = *request;
     let mut command = cargo();
     command.current_dir(root);
     // Keep building the other bins when one fails. `cargo test --no-run` cannot (it stops at the
@@ -276,7 +254,7 @@ fn invoke(
         timeout: BUILD_TIMEOUT,
         cap: CARGO_OUTPUT_CAP,
         merge_stderr: false,
-        on_line,
+        on_line: on_line.clone(),
         stall: Some(Stall {
             limit: compile_limit,
             is_progress: crate_finished,
