@@ -339,44 +339,9 @@ fn resolve(
 ) -> Option<Exercise> {
     let name_at = raw.name.span().start;
     let name = raw.name.into_inner();
-    if !is_identifier(&name) {
-        let fixed: String = name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        problems.add(
-            Some(name_at),
-            &format!("exercise name `{name}` is not a plain identifier"),
-            &format!("use ASCII letters, digits and `_`, starting with a letter (e.g. `{fixed}`)"),
-        );
-        return None;
-    }
-    if earlier.iter().any(|e| e.name == name) {
-        problems.add(
-            Some(name_at),
-            &format!("exercise `{name}` is listed twice"),
-            "give each exercise its own name",
-        );
-        return None;
-    }
+    check_name(&name, name_at, earlier, problems)?;
     if let Some(dir) = raw.dir {
-        let dir_at = dir.span().start;
-        let dir = dir.into_inner();
-        let path = Path::new(&dir);
-        let escapes = dir.is_empty()
-            || path.is_absolute()
-            || path
-                .components()
-                .any(|c| !matches!(c, Component::Normal(_)));
-        if escapes {
-            problems.add(
-                Some(dir_at),
-                &format!("dir `{dir}` of exercise `{name}` is not a folder inside the course"),
-                "use a relative folder name without `..`, e.g. `dir = \"01_futures\"`",
-            );
-            return None;
-        }
-        exercise.dir = Some(dir);
+        exercise.dir = Some(checked_dir(dir, &name, problems)?);
     }
     if let Some((at, secs)) = raw.timeout {
         if secs == 0 || secs > MAX_TIMEOUT_SECS {
@@ -416,6 +381,57 @@ fn resolve(
     exercise.solution_path = Path::new("solutions").join(lesson).join(&file);
     exercise.name = name;
     Some(exercise)
+}
+
+/// `Some(())` if `name` is a plain identifier that no earlier exercise uses.
+fn check_name(
+    name: &str,
+    name_at: usize,
+    earlier: &[Exercise],
+    problems: &mut Problems,
+) -> Option<()> {
+    if !is_identifier(name) {
+        let fixed: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        problems.add(
+            Some(name_at),
+            &format!("exercise name `{name}` is not a plain identifier"),
+            &format!("use ASCII letters, digits and `_`, starting with a letter (e.g. `{fixed}`)"),
+        );
+        return None;
+    }
+    if earlier.iter().any(|e| e.name == name) {
+        problems.add(
+            Some(name_at),
+            &format!("exercise `{name}` is listed twice"),
+            "give each exercise its own name",
+        );
+        return None;
+    }
+    Some(())
+}
+
+/// The exercise's folder, if it is a relative path that stays inside the course.
+fn checked_dir(dir: Spanned<String>, name: &str, problems: &mut Problems) -> Option<String> {
+    let dir_at = dir.span().start;
+    let dir = dir.into_inner();
+    let path = Path::new(&dir);
+    let escapes = dir.is_empty()
+        || path.is_absolute()
+        || path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)));
+    if escapes {
+        problems.add(
+            Some(dir_at),
+            &format!("dir `{dir}` of exercise `{name}` is not a folder inside the course"),
+            "use a relative folder name without `..`, e.g. `dir = \"01_futures\"`",
+        );
+        return None;
+    }
+    Some(dir)
 }
 
 impl Exercise {

@@ -51,14 +51,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Init { dir } = &command {
         return init::init(dir).map(|()| ExitCode::SUCCESS);
     }
-    let root = match cli.course {
-        Some(dir) => course::find_root(
-            // dunce: the plain `C:\...` form on Windows, not `\\?\C:\...`, in every message.
-            &dunce::canonicalize(&dir)
-                .with_context(|| format!("cannot open the course folder {}", dir.display()))?,
-        )?,
-        None => course::find_root(&std::env::current_dir().context("no current directory")?)?,
-    };
+    let root = course_root(cli.course.as_deref())?;
     // The learner's commands check the one exercise file they need: a deleted exercise must not
     // stop `list`, `watch` or `run OTHER`, and `reset` brings it back. Checking them all needs
     // them all.
@@ -68,9 +61,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     let course = Course::load(&root, files)?;
     let mut app = commands::App::new(course, interruptible())?;
-    let code = match command {
+    let code = dispatch(&mut app, command)?;
+    Ok(if app.cancel.is_cancelled() {
+        ExitCode::from(130)
+    } else {
+        code
+    })
+}
+
+/// The course folder: the nearest one at or above `--course`, or else the current folder.
+fn course_root(dir: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
+    match dir {
+        Some(dir) => course::find_root(
+            // dunce: the plain `C:\...` form on Windows, not `\\?\C:\...`, in every message.
+            &dunce::canonicalize(dir)
+                .with_context(|| format!("cannot open the course folder {}", dir.display()))?,
+        ),
+        None => course::find_root(&std::env::current_dir().context("no current directory")?),
+    }
+}
+
+fn dispatch(app: &mut commands::App, command: Command) -> Result<ExitCode> {
+    match command {
         Command::Watch(args) => watch::watch(
-            &mut app,
+            app,
             watch::Options {
                 manual_run: args.manual_run,
                 manual_next: args.manual_next,
@@ -85,12 +99,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             solutions,
             jobs,
             format,
-        } => verify::verify(&mut app, solutions, jobs, format),
+        } => verify::verify(app, solutions, jobs, format),
         Command::Grade {
             checkouts,
             out,
             jobs,
-        } => grade::grade(&app, &checkouts, &out, jobs),
+        } => grade::grade(app, &checkouts, &out, jobs),
         Command::Dev(DevCommand::Check { only, jobs, format }) => {
             let jobs = jobs.unwrap_or_else(check::default_jobs).max(1);
             dev::check(&app.course, &app.cancel, jobs, only.as_deref(), format)
@@ -102,13 +116,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             fails,
             tests,
         }) => dev::new(&app.course, &name, &lesson, &fails, tests),
-        Command::Init { .. } => unreachable!("handled above"),
-    }?;
-    Ok(if app.cancel.is_cancelled() {
-        ExitCode::from(130)
-    } else {
-        code
-    })
+        Command::Init { .. } => unreachable!("handled in run"),
+    }
 }
 
 fn closed_stdout(error: &anyhow::Error) -> bool {
