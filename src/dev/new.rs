@@ -46,31 +46,8 @@ pub fn new(
     fails: &str,
     tests: Editable,
 ) -> Result<ExitCode> {
-    if course.format != Format::AsyncLings {
-        bail!(
-            "`dev new` writes async-lings courses (format_version = 2); this one is a rustlings course"
-        );
-    }
-    if !is_identifier(name) {
-        bail!(
-            "`{name}` is not a plain identifier.\nfix: use ASCII letters, digits and `_`, starting with a letter"
-        );
-    }
-    if course.exercises.iter().any(|e| e.name == name) {
-        bail!("an exercise named `{name}` already exists in {INFO_FILE}");
-    }
-    if lesson.is_empty() || lesson.contains(['/', '\\']) || lesson == "." || lesson == ".." {
-        bail!(
-            "`{lesson}` is not a lesson folder name.\nfix: one folder name, e.g. `--lesson 03_tasks`"
-        );
-    }
-    let (fails, errors) = match fails.split_once(':') {
-        Some(("compile", code)) if !code.is_empty() => ("compile", Some(code)),
-        None if matches!(fails, "test" | "timeout" | "compile" | "run" | "clippy") => (fails, None),
-        _ => bail!(
-            "`--fails {fails}` is not understood.\nfix: use `test`, `timeout`, or `compile:CODE` such as `compile:E0308`"
-        ),
-    };
+    check_names(course, name, lesson)?;
+    let (fails, errors) = parse_fails(fails)?;
     let exercise = format!("exercises/{lesson}/{name}.rs");
     let solution = format!("solutions/{lesson}/{name}.rs");
     for path in [&exercise, &solution] {
@@ -94,20 +71,7 @@ pub fn new(
     if !info.ends_with('\n') {
         info.push('\n');
     }
-    let _ = write!(
-        info,
-        "\n[[exercises]]\nname = \"{name}\"\ndir = \"{lesson}\"\nfails = \"{fails}\"\n"
-    );
-    if let Some(code) = errors {
-        let _ = writeln!(info, "errors = [\"{code}\"]");
-    }
-    if tests == Editable::Attributes {
-        info.push_str("tests = \"attributes\"\n");
-    }
-    if fails == "timeout" {
-        info.push_str("timeout = 3\n");
-    }
-    info.push_str("hints = [\n    \"TODO: a nudge\",\n    \"TODO: a bigger step, with a docs link\",\n    \"TODO: nearly the answer\",\n]\n");
+    info.push_str(&info_entry(name, lesson, fails, errors, tests));
     write_atomically(&info_path, info.as_bytes())?;
 
     let course = Course::load(&course.root, crate::course::Files::MustExist)?;
@@ -115,4 +79,61 @@ pub fn new(
     println!("Created {exercise} and {solution}, and added `{name}` to {INFO_FILE}.");
     println!("Fill them in, then prove the exercise with `async-lings dev check --only {name}`.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a course, an exercise name or a lesson folder that `dev new` cannot write.
+fn check_names(course: &Course, name: &str, lesson: &str) -> Result<()> {
+    if course.format != Format::AsyncLings {
+        bail!(
+            "`dev new` writes async-lings courses (format_version = 2); this one is a rustlings course"
+        );
+    }
+    if !is_identifier(name) {
+        bail!(
+            "`{name}` is not a plain identifier.\nfix: use ASCII letters, digits and `_`, starting with a letter"
+        );
+    }
+    if course.exercises.iter().any(|e| e.name == name) {
+        bail!("an exercise named `{name}` already exists in {INFO_FILE}");
+    }
+    if lesson.is_empty() || lesson.contains(['/', '\\']) || lesson == "." || lesson == ".." {
+        bail!(
+            "`{lesson}` is not a lesson folder name.\nfix: one folder name, e.g. `--lesson 03_tasks`"
+        );
+    }
+    Ok(())
+}
+
+/// `--fails`: how the exercise fails as shipped, and the error code of `compile:CODE`.
+fn parse_fails(fails: &str) -> Result<(&str, Option<&str>)> {
+    Ok(match fails.split_once(':') {
+        Some(("compile", code)) if !code.is_empty() => ("compile", Some(code)),
+        None if matches!(fails, "test" | "timeout" | "compile" | "run" | "clippy") => (fails, None),
+        _ => bail!(
+            "`--fails {fails}` is not understood.\nfix: use `test`, `timeout`, or `compile:CODE` such as `compile:E0308`"
+        ),
+    })
+}
+
+/// The new exercise's `[[exercises]]` table, with placeholder hints.
+fn info_entry(
+    name: &str,
+    lesson: &str,
+    fails: &str,
+    errors: Option<&str>,
+    tests: Editable,
+) -> String {
+    let mut entry =
+        format!("\n[[exercises]]\nname = \"{name}\"\ndir = \"{lesson}\"\nfails = \"{fails}\"\n");
+    if let Some(code) = errors {
+        let _ = writeln!(entry, "errors = [\"{code}\"]");
+    }
+    if tests == Editable::Attributes {
+        entry.push_str("tests = \"attributes\"\n");
+    }
+    if fails == "timeout" {
+        entry.push_str("timeout = 3\n");
+    }
+    entry.push_str("hints = [\n    \"TODO: a nudge\",\n    \"TODO: a bigger step, with a docs link\",\n    \"TODO: nearly the answer\",\n]\n");
+    entry
 }
