@@ -308,20 +308,7 @@ impl<'a> Session<'a> {
         let i = self.app.state.current;
         match key {
             Key::Quit => return Ok(Flow::Quit),
-            Key::Hint => {
-                let exercise = &self.app.course.exercises[i];
-                let shown = self.app.state.hints[i]
-                    .saturating_add(1)
-                    .min(exercise.hints.len());
-                let mut text = Vec::new();
-                term::hint(&mut text, exercise, shown, HintAgain::Key)?;
-                self.app.state.hints[i] = shown;
-                // Saved before it is shown: a reader gone from stdout must not lose the level.
-                let saved = self.app.state.save();
-                self.screen
-                    .notice(String::from_utf8_lossy(&text).into_owned());
-                saved?;
-            }
+            Key::Hint => self.next_hint(i)?,
             Key::Run => self.start_check(),
             Key::List if self.screen.is_tty() => {
                 self.list = Some(ListView {
@@ -346,6 +333,22 @@ impl<'a> Session<'a> {
             _ => {}
         }
         Ok(Flow::Continue)
+    }
+
+    /// Shows exercise `i`'s next hint, and keeps how many were shown.
+    fn next_hint(&mut self, i: usize) -> Result<()> {
+        let exercise = &self.app.course.exercises[i];
+        let shown = self.app.state.hints[i]
+            .saturating_add(1)
+            .min(exercise.hints.len());
+        let mut text = Vec::new();
+        term::hint(&mut text, exercise, shown, HintAgain::Key)?;
+        self.app.state.hints[i] = shown;
+        // Saved before it is shown: a reader gone from stdout must not lose the level.
+        let saved = self.app.state.save();
+        self.screen
+            .notice(String::from_utf8_lossy(&text).into_owned());
+        saved
     }
 
     fn ask_reset(&mut self, i: usize) {
