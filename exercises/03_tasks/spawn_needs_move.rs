@@ -56,4 +56,36 @@ mod tests {
             "with no guests the task should return no greetings, got {greetings:?}"
         );
     }
+
+    /// Runs `start_greeter` on a runtime of its own on this thread, with `count` guests, and
+    /// awaits its task. Returns how many of the heap allocations made meanwhile on this thread
+    /// were never freed: the guest list should be freed with the task.
+    fn allocations_a_greeter_keeps(count: usize) -> i64 {
+        let kept = allocation_counter::measure(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let guests = (0..count).map(|n| format!("guest {n}")).collect();
+                let greetings = start_greeter(guests)
+                    .await
+                    .expect("the greeter task failed");
+                assert_eq!(greetings.len(), count, "one greeting per guest");
+            });
+        });
+        kept.count_current
+    }
+
+    #[test]
+    fn the_guest_list_is_freed_with_the_task() {
+        // The first runtime on a thread sets up a few things for good: not a leak.
+        allocations_a_greeter_keeps(1);
+        let kept = allocations_a_greeter_keeps(8);
+        assert!(
+            kept < 4,
+            "after the task was done, {kept} allocations were still not freed: the list of 8 \
+             guests was leaked (`Box::leak`, `Vec::leak`, a static...). Move the list into the \
+             task (`async move`): the task owns it and frees it when it is done"
+        );
+    }
 }

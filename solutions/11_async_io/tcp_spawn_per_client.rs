@@ -144,6 +144,49 @@ mod tests {
         assert_eq!(quiet.say("still here").await, "STILL HERE");
     }
 
+    /// Runs a server on a runtime of its own on this thread, with a `motd_len`-byte message of
+    /// the day and `clients` clients one after the other, then shuts the runtime down. Returns
+    /// how many heap bytes this left allocated on this thread: all that the server and its tasks
+    /// had should be freed by then.
+    fn bytes_a_server_keeps(motd_len: usize, clients: usize) -> i64 {
+        let kept = allocation_counter::measure(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let motd = "m".repeat(motd_len);
+                let address = start_server(&motd).await;
+                for n in 0..clients {
+                    let mut client = Client::connect(address, &format!("client {n}")).await;
+                    let greeting = client.next_line("greeting").await;
+                    assert!(
+                        greeting == motd,
+                        "{}: the greeting is not the message of the day given to `serve`",
+                        client.name
+                    );
+                    assert_eq!(client.say("bye").await, "BYE");
+                }
+            });
+        });
+        kept.bytes_current
+    }
+
+    #[test]
+    fn the_message_is_freed_when_the_server_stops() {
+        // The first runtime on a thread sets up a few things for good: not a leak.
+        bytes_a_server_keeps(1, 1);
+        let motd_len = 64 * 1024;
+        let kept = bytes_a_server_keeps(motd_len, 3);
+        assert!(
+            kept < (motd_len / 2) as i64,
+            "after the server was shut down, {kept} bytes were still allocated: the {motd_len}-byte \
+             message of the day was leaked (`Box::leak`, `String::leak`, a static...) instead of \
+             being freed. Give each client's task its own copy (`motd.clone()` or a clone of an \
+             `Arc<str>`) that the task owns and drops when it is done"
+        );
+    }
+
     #[tokio::test]
     async fn twenty_clients_at_once() {
         let address = start_server("ready").await;
