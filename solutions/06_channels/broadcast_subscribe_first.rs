@@ -5,21 +5,22 @@
 // each subscriber its own copy. But a subscriber only gets what is sent AFTER it subscribed,
 // and right now the readers subscribe when all the news is already out: they get nothing.
 //
-// Make every reader see every headline.
+// The desk is handed its channel: the caller chose how many headlines it keeps for a reader
+// that has not read them yet. Make every reader see every headline.
 
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-/// Sends the headlines one by one.
+/// Sends the headlines, the first one right away, then one every 10 ms.
 async fn publish(tx: &broadcast::Sender<String>, headlines: Vec<&str>) {
     for headline in headlines {
-        tokio::time::sleep(Duration::from_millis(10)).await;
         // `send` fails when there is no subscriber at all.
         if tx.send(headline.to_string()).is_err() {
             println!("nobody is listening to {headline:?}");
         }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -34,9 +35,11 @@ fn spawn_reader(mut rx: broadcast::Receiver<String>) -> JoinHandle<Vec<String>> 
     })
 }
 
-async fn run_news_desk(headlines: Vec<&str>, readers: usize) -> Vec<Vec<String>> {
-    let (tx, _) = broadcast::channel(16);
-
+async fn run_news_desk(
+    tx: broadcast::Sender<String>,
+    headlines: Vec<&str>,
+    readers: usize,
+) -> Vec<Vec<String>> {
     // Subscribe first: a receiver only gets what is sent after it was created.
     let handles: Vec<_> = (0..readers).map(|_| spawn_reader(tx.subscribe())).collect();
     publish(&tx, headlines).await;
@@ -53,7 +56,8 @@ async fn run_news_desk(headlines: Vec<&str>, readers: usize) -> Vec<Vec<String>>
 
 #[tokio::main]
 async fn main() {
-    let results = run_news_desk(vec!["Rain today", "Sun tomorrow"], 2).await;
+    let (tx, _) = broadcast::channel(16);
+    let results = run_news_desk(tx, vec!["Rain today", "Sun tomorrow"], 2).await;
     println!("{results:?}");
 }
 
@@ -61,40 +65,113 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::poll_fn;
+    use std::pin::{Pin, pin};
+    use std::task::Poll;
 
     #[tokio::test(start_paused = true)]
     async fn every_reader_sees_every_headline() {
         let news = vec!["Rust 2024 is out", "Tokio turns 1.0", "Crab wins race"];
-        let results = run_news_desk(news.clone(), 3).await;
+        let (tx, _) = broadcast::channel(16);
+        let results = run_news_desk(tx, news.clone(), 3).await;
         assert_eq!(results.len(), 3, "there are 3 readers, so 3 results");
         for (i, seen) in results.iter().enumerate() {
             assert_eq!(
                 seen, &news,
                 "reader {i} got {seen:?}: every reader must get every headline in order. A \
-                 broadcast receiver only gets messages sent after it subscribed, so subscribe \
-                 before publishing"
+                 broadcast receiver only gets the messages sent after it subscribed, and \
+                 publish sends the first headline at once. Call tx.subscribe() for every \
+                 reader before publishing (a task that subscribes for itself only runs later)"
             );
         }
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_single_reader_works_too() {
-        let results = run_news_desk(vec!["only one"], 1).await;
+        let (tx, _) = broadcast::channel(16);
+        let results = run_news_desk(tx, vec!["only one"], 1).await;
         assert_eq!(results, [["only one"]], "one reader, one headline");
     }
 
     #[tokio::test(start_paused = true)]
+    async fn each_reader_listens_on_the_given_channel() {
+        let news = vec!["Rust 2024 is out", "Tokio turns 1.0", "Crab wins race"];
+        let (tx, mut wire) = broadcast::channel(16);
+        let weak = tx.downgrade();
+        // When the first headline reaches the test's own receiver, count the receivers.
+        let first_out = async {
+            let first = wire.recv().await;
+            (first, weak.upgrade().map_or(0, |tx| tx.receiver_count()))
+        };
+        let (_, (first, receivers)) = tokio::join!(run_news_desk(tx, news.clone(), 3), first_out);
+        let mut sent: Vec<String> = first.into_iter().collect();
+        while let Ok(headline) = wire.try_recv() {
+            sent.push(headline);
+        }
+        assert_eq!(
+            sent, news,
+            "a receiver the test subscribed to the channel it handed to run_news_desk got \
+             {sent:?}: publish the headlines on `tx`, the channel the desk is given, not on \
+             a channel of its own"
+        );
+        assert!(
+            receivers > 3,
+            "when the first headline went out, the channel had {} receivers for the 3 \
+             readers (the test's own left out): each reader needs a receiver of its own \
+             (tx.subscribe()), made before publishing",
+            receivers.saturating_sub(1)
+        );
+    }
+
+    /// Polls `desk` once and returns at once, letting no other task run.
+    async fn poll_once<F: Future>(mut desk: Pin<&mut F>) -> Poll<F::Output> {
+        poll_fn(|cx| Poll::Ready(desk.as_mut().poll(cx))).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_readers_do_not_rely_on_the_scheduler() {
+        let news = vec!["Rust 2024 is out", "Tokio turns 1.0"];
+        let (tx, _) = broadcast::channel(16);
+        let mut desk = pin!(run_news_desk(tx, news.clone(), 2));
+        // Let the desk take a few steps in a row, with no other task running in between, as
+        // on a busy runtime where a spawned task may start long after it was spawned.
+        let mut done = None;
+        for _ in 0..10 {
+            if let Poll::Ready(results) = poll_once(desk.as_mut()).await {
+                done = Some(results);
+                break;
+            }
+        }
+        let results = match done {
+            Some(results) => results,
+            None => desk.await,
+        };
+        assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
+        for (i, seen) in results.iter().enumerate() {
+            assert_eq!(
+                seen, &news,
+                "reader {i} got {seen:?} when the desk ran a few steps before any other task \
+                 could: every reader must be subscribed (tx.subscribe(), in run_news_desk) \
+                 before publish sends the first headline. A reader task that subscribes for \
+                 itself may start too late, even after a yield"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn more_news_than_the_channel_holds() {
-        // The channel keeps at most 16 headlines for a receiver that has not read them yet.
+        // This channel keeps at most 4 headlines for a receiver that has not read them yet.
+        let (tx, _) = broadcast::channel(4);
         let news: Vec<String> = (1..=50).map(|n| format!("headline {n}")).collect();
-        let results = run_news_desk(news.iter().map(String::as_str).collect(), 2).await;
+        let results = run_news_desk(tx, news.iter().map(String::as_str).collect(), 2).await;
         assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
         for (i, seen) in results.iter().enumerate() {
             assert!(
                 *seen == news,
-                "reader {i} got {} of the 50 headlines: the channel only keeps the last 16 for a \
-                 reader that is not reading yet. Subscribe and start every reader (spawn_reader) \
-                 before publishing, so the readers keep up while the news comes out",
+                "reader {i} got {} of the 50 headlines: the channel the desk is handed keeps \
+                 only the last 4 for a reader that is not reading yet. Subscribe and start \
+                 every reader (spawn_reader) before publishing, so the readers keep up while \
+                 the news comes out",
                 seen.len()
             );
         }
