@@ -6,19 +6,26 @@
 // collect the results in the same order as `ids`: the whole batch should only
 // take as long as the biggest picture (200 ms for picture 10).
 
+use std::sync::{Arc, Mutex};
+
 use tokio::time::{Duration, sleep};
 
+/// The log: a line when a resize starts, and one when it finishes.
+pub type Log = Arc<Mutex<Vec<String>>>;
+
 /// Bigger numbers are bigger pictures: resizing picture `id` takes `id` x 20 ms.
-async fn resize(id: u32) -> String {
+async fn resize(log: Log, id: u32) -> String {
+    log.lock().unwrap().push(format!("picture {id} started"));
     sleep(Duration::from_millis(20 * u64::from(id))).await;
+    log.lock().unwrap().push(format!("picture {id} finished"));
     format!("thumb-{id}.png")
 }
 
-pub async fn make_thumbnails(ids: Vec<u32>) -> Vec<String> {
+pub async fn make_thumbnails(log: Log, ids: Vec<u32>) -> Vec<String> {
     let mut thumbs = Vec::new();
     for id in ids {
         // TODO: this waits for each resize before starting the next one.
-        thumbs.push(resize(id).await);
+        thumbs.push(resize(log.clone(), id).await);
     }
     thumbs
 }
@@ -31,35 +38,110 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
+    /// What `make_thumbnails` returned, how long it took, and the log at the moment it returned.
+    async fn make(ids: &[u32]) -> (Vec<String>, Duration, Vec<String>) {
+        let log = Log::default();
+        let start = Instant::now();
+        let thumbs = make_thumbnails(log.clone(), ids.to_vec()).await;
+        let took = start.elapsed();
+        let log = log.lock().unwrap().clone();
+        (thumbs, took, log)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn results_keep_the_order_of_the_ids() {
-        assert_eq!(
-            make_thumbnails(vec![4, 1, 3]).await,
-            ["thumb-4.png", "thumb-1.png", "thumb-3.png"],
-            "the thumbnails must come back in the same order as the ids (note that a \
-             JoinSet hands results back in the order the jobs finish)"
-        );
-        assert!(
-            make_thumbnails(Vec::new()).await.is_empty(),
-            "no ids, no thumbnails"
-        );
+        for ids in [&[4, 1, 3][..], &[2, 9, 5, 7], &[6], &[3, 3, 1]] {
+            let expected: Vec<String> = ids.iter().map(|id| format!("thumb-{id}.png")).collect();
+            assert_eq!(
+                make(ids).await.0,
+                expected,
+                "the thumbnails for the ids {ids:?} must come back in the same order as the ids \
+                 (note that a JoinSet hands results back in the order the jobs finish)"
+            );
+        }
+        assert!(make(&[]).await.0.is_empty(), "no ids, no thumbnails");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_picture_is_resized_before_the_batch_returns() {
+        for ids in [&[5, 2, 8][..], &[1, 10, 4, 4], &[3]] {
+            let (_, _, log) = make(ids).await;
+            let mut done = log.clone();
+            done.sort();
+            let mut expected: Vec<String> = ids
+                .iter()
+                .flat_map(|id| {
+                    [
+                        format!("picture {id} finished"),
+                        format!("picture {id} started"),
+                    ]
+                })
+                .collect();
+            expected.sort();
+            assert!(
+                done == expected,
+                "for the ids {ids:?}, the log showed {log:?} when make_thumbnails returned: \
+                 every picture must be resized with `resize`, and every resize must be over \
+                 when make_thumbnails returns (await every JoinHandle: a task that nobody \
+                 awaits may still be running)"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_job_starts_before_any_finishes() {
+        for ids in [&[3, 8, 1, 5][..], &[7, 2], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]] {
+            let (_, _, log) = make(ids).await;
+            let started = log
+                .iter()
+                .filter(|entry| entry.ends_with(" started"))
+                .count();
+            assert!(
+                started == ids.len(),
+                "for the ids {ids:?}, the log shows {log:?}: every picture must be resized with \
+                 `resize`, once per id"
+            );
+            let started_first = log
+                .iter()
+                .take_while(|entry| entry.ends_with(" started"))
+                .count();
+            assert!(
+                started_first == ids.len(),
+                "for the ids {ids:?}, the log shows {log:?}: some resizes only started after \
+                 another one had finished. Start every job first (tokio::spawn each one), and \
+                 only then await the JoinHandles"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_batch_takes_as_long_as_the_biggest_picture() {
-        let start = Instant::now();
-        let thumbs = make_thumbnails((1..=10).collect()).await;
-        let took = start.elapsed();
-        assert_eq!(thumbs.len(), 10, "ten ids must give ten thumbnails");
-        assert!(
-            took >= Duration::from_millis(200),
-            "ten thumbnails were ready after {took:?}, but picture 10 alone takes 200 ms: \
-             every picture must really be resized"
-        );
-        assert!(
-            took < Duration::from_millis(300),
-            "the resizes ran one after the other: {took:?} instead of ~200 ms; spawn them \
-             all first, then await the JoinHandles"
-        );
+        for ids in [
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10][..],
+            &[3, 12, 5],
+            &[7],
+            &[2, 2, 2],
+        ] {
+            let (thumbs, took, _) = make(ids).await;
+            let biggest = Duration::from_millis(20 * u64::from(*ids.iter().max().unwrap()));
+            assert_eq!(
+                thumbs.len(),
+                ids.len(),
+                "{} ids must give {} thumbnails",
+                ids.len(),
+                ids.len()
+            );
+            assert!(
+                took >= biggest,
+                "the thumbnails for {ids:?} were ready after {took:?}, but the biggest picture \
+                 alone takes {biggest:?}: every picture must really be resized"
+            );
+            assert_eq!(
+                took, biggest,
+                "the thumbnails for {ids:?} took {took:?}: with every resize running at the \
+                 same time, the batch takes only as long as the biggest picture, {biggest:?}. \
+                 Spawn them all first, then await the JoinHandles"
+            );
+        }
     }
 }

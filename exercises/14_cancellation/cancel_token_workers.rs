@@ -81,9 +81,10 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::time::{Instant, timeout};
+    use tokio::time::{Instant, sleep_until, timeout};
 
     const WORKERS: [&str; 4] = ["fetcher 1", "fetcher 2", "fetcher 3", "indexer"];
+    const MS: Duration = Duration::from_millis(1);
 
     fn lines(log: &Log, suffix: &str) -> Vec<String> {
         let log = log.lock().unwrap();
@@ -107,59 +108,129 @@ mod tests {
         start.elapsed()
     }
 
+    /// Shuts the crawler down and checks that every worker has stopped, each once, and that
+    /// shutdown returned exactly when the last one did: `last` after it was called. `running`
+    /// says which workers were still running, for the messages.
+    async fn shutdown_waits_for(crawler: Crawler, log: &Log, last: Duration, running: &str) {
+        let start = Instant::now();
+        let shutdown = async {
+            let took = timed_shutdown(crawler).await;
+            (took, lines(log, " stopped"))
+        };
+        // Which workers had stopped just after the last one should have.
+        let soon_after = async {
+            sleep_until(start + last + MS).await;
+            lines(log, " stopped")
+        };
+        let ((took, stopped), stopped_soon_after) = tokio::join!(shutdown, soon_after);
+        let missing = |stopped: &[String]| -> Vec<&str> {
+            WORKERS
+                .into_iter()
+                .filter(|name| !stopped.iter().any(|line| line == name))
+                .collect()
+        };
+
+        let not_yet = missing(&stopped);
+        assert!(
+            not_yet.is_empty(),
+            "when shutdown returned, {not_yet:?} had not written \"stopped\" yet: cancel their \
+             tokens (an aborted task stops on the spot, without saving), then wait for their \
+             tasks to end (keep what `tokio::spawn` returns and await it)"
+        );
+        assert_eq!(
+            stopped, WORKERS,
+            "after shutdown, every worker should have stopped, each once"
+        );
+        let late = missing(&stopped_soon_after);
+        assert!(
+            late.is_empty(),
+            "{:?} after shutdown was called, {late:?} had still not stopped, though {running}: \
+             every worker should have stopped {last:?} after shutdown was called. A worker \
+             must stop as soon as its token is cancelled (the select! in `worker` does that: \
+             leave `worker` as it is)",
+            last + MS
+        );
+        assert!(
+            took <= last,
+            "shutdown took {took:?}, though {running}: every worker had stopped {last:?} after \
+             shutdown was called. Return as soon as the last one has stopped (await their \
+             tasks: a fixed sleep cannot know how long they still need)"
+        );
+        assert!(
+            took == last,
+            "shutdown took only {took:?}, though {running}: the last of them should have needed \
+             {last:?}. Some worker was stopped before shutdown was called (stop_fetchers must \
+             stop the fetchers and nothing else)"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn stopping_the_fetchers_leaves_the_indexer_running() {
         let log = Log::default();
-        let crawler = Crawler::start(&log, Duration::from_millis(30));
+        let save = Duration::from_millis(30);
+        let crawler = Crawler::start(&log, save);
         sleep(Duration::from_millis(120)).await;
         crawler.stop_fetchers();
-        sleep(Duration::from_millis(200)).await;
+        let cancelled = Instant::now();
 
-        let stopped = lines(&log, " stopped");
-        assert!(
-            !stopped.contains(&"indexer".to_string()),
-            "stop_fetchers stopped the indexer too: a clone of a CancellationToken is the same \
-             token, so cancelling it cancels every clone. The fetchers need a token of their \
-             own, one that the root still cancels (see `child_token`)"
-        );
+        // Fetcher N stops N x `save` after its token is cancelled: check just after each.
+        for n in 1..=3 {
+            sleep_until(cancelled + save * n + MS).await;
+            let stopped = lines(&log, " stopped");
+            assert!(
+                !stopped.contains(&"indexer".to_string()),
+                "stop_fetchers stopped the indexer too: a clone of a CancellationToken is the \
+                 same token, so cancelling it cancels every clone. The fetchers need a token of \
+                 their own, one that the root still cancels (see `child_token`)"
+            );
+            let fetcher = format!("fetcher {n}");
+            assert!(
+                stopped.contains(&fetcher),
+                "{:?} after stop_fetchers, {fetcher} had not stopped yet, though it saves for \
+                 only {:?} once its token is cancelled: stop_fetchers must cancel the fetchers' \
+                 token, and a worker must stop waiting as soon as its token is cancelled (the \
+                 select! in `worker` does that: leave `worker` as it is)",
+                save * n + MS,
+                save * n
+            );
+        }
         assert_eq!(
-            stopped,
+            lines(&log, " stopped"),
             ["fetcher 1", "fetcher 2", "fetcher 3"],
-            "200 ms after stop_fetchers, every fetcher should have stopped"
+            "after stop_fetchers, each fetcher should stop once and the indexer not at all"
         );
-        let worked = lines(&log, " worked").len();
+
+        let indexer_rounds = || {
+            lines(&log, " worked")
+                .iter()
+                .filter(|name| *name == "indexer")
+                .count()
+        };
+        let before = indexer_rounds();
         sleep(Duration::from_millis(200)).await;
         assert!(
-            lines(&log, " worked").len() >= worked + 3,
+            indexer_rounds() >= before + 3,
             "after the fetchers stopped, the indexer should keep working (a round every 50 ms)"
         );
 
-        timed_shutdown(crawler).await;
-        assert_eq!(
-            lines(&log, " stopped"),
-            WORKERS,
-            "after shutdown, every worker should have stopped, each once"
-        );
+        shutdown_waits_for(
+            crawler,
+            &log,
+            save * 2,
+            "only the indexer was still running (it saves for 2 x 30 ms once cancelled)",
+        )
+        .await;
     }
 
     async fn shutdown_waits(save: Duration) {
         let log = Log::default();
         let crawler = Crawler::start(&log, save);
         sleep(Duration::from_millis(120)).await;
-        let took = timed_shutdown(crawler).await;
-        let stopped = lines(&log, " stopped");
-        assert_eq!(
-            stopped, WORKERS,
-            "shutdown returned while some workers had not stopped yet: after cancelling, wait \
-             for their tasks to end (keep what `tokio::spawn` returns)"
+        let running = format!(
+            "all four workers were running (once cancelled, fetcher N saves for N x {save:?}, \
+             the indexer for 2 x {save:?})"
         );
-        let slowest = save * 3;
-        assert_eq!(
-            took, slowest,
-            "shutdown took {took:?}, but the workers stop as soon as they are cancelled, and the \
-             slowest one then saves for {slowest:?}: return as soon as the last one is done \
-             (no fixed sleep)"
-        );
+        shutdown_waits_for(crawler, &log, save * 3, &running).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -170,5 +241,28 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn shutdown_waits_as_long_as_saving_takes() {
         shutdown_waits(Duration::from_millis(70)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_waits_for_fetchers_that_are_still_saving() {
+        // (ms after start when stop_fetchers is called, ms after that when shutdown is called)
+        for (stop_at, shutdown_after) in [(120, 30), (135, 110), (90, 10)] {
+            let log = Log::default();
+            let save = Duration::from_millis(40);
+            let crawler = Crawler::start(&log, save);
+            sleep(Duration::from_millis(stop_at)).await;
+            crawler.stop_fetchers();
+            sleep(Duration::from_millis(shutdown_after)).await;
+            // Fetcher 3 is done 3 x `save` after stop_fetchers, the indexer 2 x `save` after
+            // shutdown: shutdown must wait for whichever comes last.
+            let fetcher_3_left = (save * 3).saturating_sub(Duration::from_millis(shutdown_after));
+            let last = fetcher_3_left.max(save * 2);
+            let running = format!(
+                "fetcher 3 had {fetcher_3_left:?} of saving left and the indexer was running \
+                 (it saves for {:?} once cancelled)",
+                save * 2
+            );
+            shutdown_waits_for(crawler, &log, last, &running).await;
+        }
     }
 }
