@@ -2,22 +2,38 @@
 //
 // `sample_every` must take `count` samples on a steady beat: the first one right away, then
 // one every `period` (with a period of 100 ms: at 0, 100, 200, 300 ms, ...), and return as
-// soon as the last one is taken. A sample takes between 10 and 60 ms, never the same time
-// twice in a row, which is why the code uses `tokio::time::interval` rather than a `sleep`
-// between samples: an interval keeps its beat however long the work between two ticks takes.
+// soon as the last one is taken. A sample takes 30 ms on average, but the sensor is not
+// equally quick every time (between 10 and 60 ms), which is why the code uses
+// `tokio::time::interval` rather than a `sleep` after each sample: an interval keeps its
+// beat however long the work between two ticks takes.
 //
 // But two samples come out at the very start. Look at when the FIRST `tick()` of an
 // interval completes, and fix the loop so the samples land on the beat.
 
+use std::cell::Cell;
 use std::time::Duration;
 use tokio::time::{Instant, interval, sleep};
 
-/// Takes sample number `n` and returns the time it was taken, counted from `start`. The
-/// sensor is not equally quick every time: a sample takes between 10 and 60 ms.
-async fn take_sample(start: Instant, n: usize) -> Duration {
+/// How long a sample takes on average: in turn 30, 10, 60 and 20 ms.
+const SAMPLE_TIME: Duration = Duration::from_millis(30);
+
+thread_local! {
+    /// How many samples `take_sample` has taken on this thread; it picks each sample's time.
+    /// `#[tokio::test]` runs the whole test, spawned tasks too, on the test's own thread.
+    static SAMPLES_TAKEN: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Takes one sample and returns the time it was taken, counted from `start`.
+async fn take_sample(start: Instant) -> Duration {
     let at = start.elapsed();
-    let busy_ms = [30, 10, 60, 20][n % 4];
-    sleep(Duration::from_millis(busy_ms)).await;
+    let n = SAMPLES_TAKEN.replace(SAMPLES_TAKEN.get() + 1);
+    let busy = [
+        SAMPLE_TIME,
+        SAMPLE_TIME / 3,
+        SAMPLE_TIME * 2,
+        SAMPLE_TIME * 2 / 3,
+    ][n % 4];
+    sleep(busy).await;
     at
 }
 
@@ -25,10 +41,10 @@ pub async fn sample_every(period: Duration, count: usize) -> Vec<Duration> {
     let start = Instant::now();
     let mut ticker = interval(period);
     let mut samples = Vec::new();
-    for n in 0..count {
+    for _ in 0..count {
         // Wait first: the first tick completes at once, the next ones every `period`.
         ticker.tick().await;
-        samples.push(take_sample(start, n).await);
+        samples.push(take_sample(start).await);
     }
     samples
 }
@@ -44,9 +60,15 @@ mod tests {
         samples.iter().map(|d| d.as_millis()).collect()
     }
 
+    /// Runs `sample_every` with the sensor's first sample taking 30 ms, the next 10, 60, 20 ms.
+    async fn sample_from_fresh_sensor(period: Duration, count: usize) -> Vec<u128> {
+        SAMPLES_TAKEN.set(0);
+        millis(&sample_every(period, count).await)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn samples_land_on_the_beat() {
-        let samples = millis(&sample_every(Duration::from_millis(100), 5).await);
+        let samples = sample_from_fresh_sensor(Duration::from_millis(100), 5).await;
         assert_eq!(samples.len(), 5, "asked for 5 samples, got {samples:?}");
         assert_eq!(
             samples[0], 0,
@@ -60,15 +82,15 @@ mod tests {
         assert_eq!(
             samples,
             [0, 100, 200, 300, 400],
-            "samples should be taken every 100 ms starting at 0 ms. A sample does not always \
-             take the same time, so a sleep of the same length after each one drifts off the \
-             beat: let the interval keep it"
+            "samples should be taken every 100 ms starting at 0 ms. A sample takes 30, 10, 60 \
+             or 20 ms, so a sleep of the same length after each one drifts off the beat: let \
+             the interval keep it"
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn another_period() {
-        let samples = millis(&sample_every(Duration::from_millis(250), 3).await);
+        let samples = sample_from_fresh_sensor(Duration::from_millis(250), 3).await;
         assert_eq!(
             samples,
             [0, 250, 500],
@@ -79,7 +101,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_single_sample_is_immediate() {
         let start = Instant::now();
-        let samples = millis(&sample_every(Duration::from_secs(10), 1).await);
+        let samples = sample_from_fresh_sensor(Duration::from_secs(10), 1).await;
         assert_eq!(samples, [0], "one sample should be taken at 0 ms");
         assert!(
             start.elapsed() < Duration::from_secs(10),
