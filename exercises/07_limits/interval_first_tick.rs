@@ -60,15 +60,20 @@ mod tests {
         samples.iter().map(|d| d.as_millis()).collect()
     }
 
-    /// Runs `sample_every` with the sensor's first sample taking 30 ms, the next 10, 60, 20 ms.
-    async fn sample_from_fresh_sensor(period: Duration, count: usize) -> Vec<u128> {
-        SAMPLES_TAKEN.set(0);
+    /// Runs `sample_every` with the sensor's samples taking 30, 10, 60, 20 ms in turn,
+    /// starting `taken_before` samples into that turn (0: the first sample takes 30 ms).
+    async fn sample_with_sensor_at(
+        taken_before: usize,
+        period: Duration,
+        count: usize,
+    ) -> Vec<u128> {
+        SAMPLES_TAKEN.set(taken_before);
         millis(&sample_every(period, count).await)
     }
 
     #[tokio::test(start_paused = true)]
     async fn samples_land_on_the_beat() {
-        let samples = sample_from_fresh_sensor(Duration::from_millis(100), 5).await;
+        let samples = sample_with_sensor_at(0, Duration::from_millis(100), 5).await;
         assert_eq!(samples.len(), 5, "asked for 5 samples, got {samples:?}");
         assert_eq!(
             samples[0], 0,
@@ -82,26 +87,27 @@ mod tests {
         assert_eq!(
             samples,
             [0, 100, 200, 300, 400],
-            "samples should be taken every 100 ms starting at 0 ms. A sample takes 30, 10, 60 \
-             or 20 ms, so a sleep of the same length after each one drifts off the beat: let \
-             the interval keep it"
+            "samples should be taken every 100 ms starting at 0 ms. If you sleep between samples: \
+             a sample takes 30, 10, 60 or 20 ms, so a sleep of one length drifts off the beat. \
+             Let the interval keep it"
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn another_period() {
-        let samples = sample_from_fresh_sensor(Duration::from_millis(250), 3).await;
+        let samples = sample_with_sensor_at(1, Duration::from_millis(250), 3).await;
         assert_eq!(
             samples,
             [0, 250, 500],
-            "with a period of 250 ms, samples should be taken at 0, 250 and 500 ms"
+            "with a period of 250 ms and samples taking 10, 60 and 20 ms, samples should be \
+             taken at 0, 250 and 500 ms"
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_single_sample_is_immediate() {
         let start = Instant::now();
-        let samples = sample_from_fresh_sensor(Duration::from_secs(10), 1).await;
+        let samples = sample_with_sensor_at(0, Duration::from_secs(10), 1).await;
         assert_eq!(samples, [0], "one sample should be taken at 0 ms");
         assert!(
             start.elapsed() < Duration::from_secs(10),
