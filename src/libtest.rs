@@ -135,7 +135,8 @@ pub struct Failure {
     pub message: Vec<String>,
 }
 
-/// The failing tests' panics, in the order libtest printed them.
+/// The failing tests' panics, sorted by test name (libtest prints them as the tests finish, which
+/// changes from run to run).
 pub fn failures(output: &str) -> Vec<Failure> {
     let mut found = Vec::new();
     let mut lines = output.lines().peekable();
@@ -167,6 +168,7 @@ pub fn failures(output: &str) -> Vec<Failure> {
         }
         found.push(failure);
     }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
     found
 }
 

@@ -198,13 +198,15 @@ pub(super) fn runnable<'a>(
     jobs
 }
 
-/// The names of the failing tests, from the libtest summary lines `test NAME ... FAILED`.
+/// The names of the failing tests, from the libtest summary lines `test NAME ... FAILED`, sorted:
+/// libtest reports them as they finish, and the screen must not reorder them from save to save.
 pub fn failed_tests(output: &str) -> Vec<String> {
     let mut names: Vec<String> = output
         .lines()
         .filter_map(|line| line.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
         .map(str::to_owned)
         .collect();
+    names.sort();
     names.dedup();
     names
 }

@@ -21,3 +21,15 @@ fn failing_test_names_come_from_the_libtest_summary() {
     let output = "running 3 tests\ntest tests::a ... ok\ntest tests::b ... FAILED\ntest tests::c ... FAILED\n";
     assert_eq!(failed_tests(output), ["tests::b", "tests::c"]);
 }
+
+#[test]
+fn failing_tests_are_named_in_a_stable_order_whatever_order_they_finished_in() {
+    let output = "running 3 tests\ntest tests::c ... FAILED\ntest tests::a ... ok\ntest tests::b ... FAILED\n";
+    assert_eq!(failed_tests(output), ["tests::b", "tests::c"]);
+    let sections = "---- tests::c stdout ----\nthread 'tests::c' panicked at src/x.rs:9:5:\nc broke\n\n---- tests::b stdout ----\nthread 'tests::b' panicked at src/x.rs:3:5:\nb broke\n\nfailures:\n";
+    let names: Vec<String> = crate::libtest::failures(sections)
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names, ["tests::b", "tests::c"]);
+}
