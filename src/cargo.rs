@@ -260,6 +260,7 @@ fn invoke(request: &Request, bins: &[&str]) -> Result<Build> {
             is_progress: crate_finished,
         }),
         diagnose: false,
+        guarded: false,
     };
     let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
     let mut build = Build {

@@ -40,6 +40,7 @@ fn listed(exe: &Path, root: &Path) -> Vec<String> {
         on_line: None,
         stall: None,
         diagnose: false,
+        guarded: true,
     };
     match process::run(command, &limits, &Cancel::default()) {
         Ok(done) if done.exit == Exit::Code(0) => done

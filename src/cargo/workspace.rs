@@ -57,6 +57,7 @@ impl Workspace {
             on_line: None,
             stall: None,
             diagnose: false,
+            guarded: false,
         };
         let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
         if finished.exit != Exit::Code(0) {

@@ -100,6 +100,7 @@ impl Checker<'_> {
             on_line: None,
             stall: None,
             diagnose: harness != Harness::Program,
+            guarded: true,
         };
         let finished = process::run(command, &limits, &self.cancel)?;
         let output = libtest::without_logfile_warning(finished.stdout.text());

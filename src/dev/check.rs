@@ -360,6 +360,7 @@ fn unformatted_solutions(
         on_line: None,
         stall: None,
         diagnose: false,
+        guarded: false,
     };
     let finished = process::run(command, &limits, cancel)
         .context("cannot run rustfmt (install it with `rustup component add rustfmt`)")?;

@@ -57,6 +57,7 @@ fn limits(timeout_ms: u64, cap: usize) -> Limits {
         on_line: None,
         stall: None,
         diagnose: false,
+        guarded: true,
     }
 }
 

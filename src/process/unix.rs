@@ -38,26 +38,36 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Starts `command` as the leader of a new tree; its exit status is sent to `exited`.
+    /// Starts `command` as the leader of a new tree; its exit status is sent to `exited`. With
+    /// `guarded`, on Linux, a guard process takes the tree down even if async-lings is killed.
     pub fn spawn(
         mut command: Command,
+        guarded: bool,
         exited: Sender<Event>,
     ) -> io::Result<(Tree, Option<ChildStdout>, Option<ChildStderr>)> {
         command.process_group(0);
         #[cfg(target_os = "linux")]
         let (run, report) = {
             let run = orphans::Run::start(&mut command);
-            (run, guard::install(&mut command)?)
+            let report = if guarded {
+                Some(guard::install(&mut command)?)
+            } else {
+                None
+            };
+            (run, report)
         };
+        #[cfg(not(target_os = "linux"))]
+        let _ = guarded;
         let spawned = command.spawn();
         drop(command);
         let mut child = spawned?;
         #[cfg(target_os = "linux")]
         run.started(child.id());
         let started = Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?);
-        // On Linux the child is the guard; the check's process is its child, in a group of its own.
+        // On Linux a guarded child is the guard; the check's process is its child, in a group of
+        // its own.
         #[cfg(target_os = "linux")]
-        let group = match report.test() {
+        let group = match report.map_or(Ok(started.as_raw()), |report| report.test()) {
             Ok(test) => Pid::from_raw(test),
             Err(error) => {
                 let _ = child.kill();

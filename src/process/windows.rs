@@ -28,9 +28,11 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Starts `command` as the leader of a new tree; its exit status is sent to `exited`.
+    /// Starts `command` as the leader of a new tree; its exit status is sent to `exited`. A job
+    /// object holds every tree, so `guarded` changes nothing here.
     pub fn spawn(
         command: Command,
+        _guarded: bool,
         exited: Sender<Event>,
     ) -> io::Result<(Tree, Option<ChildStdout>, Option<ChildStderr>)> {
         die_with_us();
