@@ -27,6 +27,12 @@ pub const UNAWAITED_FUTURE: Explanation = Explanation {
     text: "A future that is never awaited never runs: its work and side effects simply do not \
            happen. Add `.await` (or hand it to `tokio::spawn` if it should run on its own).",
 };
+pub const MOVE_OUT_OF_DROP: Explanation = Explanation {
+    id: "move-out-of-drop",
+    text: "A value whose type implements `Drop` (the tests may add it, to see when the value is \
+           freed) cannot be taken apart: its fields cannot be moved out. Keep it whole and share \
+           it (`Arc::new(value)`, then a clone of the `Arc` per task), or borrow or clone a field.",
+};
 pub const SPAWN_NOT_STATIC: Explanation = Explanation {
     id: "spawn-not-static",
     text: "`tokio::spawn` may run the task after the current function returns, so the task must \
@@ -171,6 +177,7 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         "unused_must_use" if d.message.contains("Future") => &UNAWAITED_FUTURE,
         "E0373" if d.message.contains("async block") => &SPAWN_NOT_STATIC,
         "E0597" | "E0373" if notes("'static") => &SPAWN_NOT_STATIC,
+        "E0509" => &MOVE_OUT_OF_DROP,
         "E0752" => &ASYNC_MAIN,
         "E0728" => &AWAIT_OUTSIDE_ASYNC,
         _ if d.message.contains("cannot be sent between threads safely") => {
