@@ -32,7 +32,9 @@ pub struct LogFile {
 impl LogFile {
     pub fn new() -> io::Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
+        static SWEPT: std::sync::Once = std::sync::Once::new();
         let dir = std::env::temp_dir();
+        SWEPT.call_once(|| remove_stale_logs(&dir));
         loop {
             let count = COUNTER.fetch_add(1, Ordering::Relaxed);
             let nanos = SystemTime::now()
@@ -65,6 +67,43 @@ impl LogFile {
     pub fn read(&self) -> Vec<(String, Outcome)> {
         parse_log(&fs::read_to_string(&self.path).unwrap_or_default())
     }
+}
+
+/// Removes the log files of async-lings processes that are gone: a `kill -9` (or a second Ctrl-C)
+/// ends async-lings before a `LogFile` is dropped. Unix only: elsewhere they stay.
+fn remove_stale_logs(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("async-lings-"))
+            .filter(|n| n.ends_with(".log"))
+            .and_then(|n| n.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != process::id() && is_gone(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn is_gone(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 only asks whether the process exists; EPERM means it does (someone else's).
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn is_gone(_pid: u32) -> bool {
+    false
 }
 
 impl Drop for LogFile {

@@ -93,6 +93,40 @@ fn forged_test_results_are_not_a_pass() {
     assert!(left.is_empty(), "left in the temp dir: {left:?}");
 }
 
+/// A `kill -9` of async-lings leaves its run's log file behind (nothing can remove it then): the
+/// next async-lings removes the logs of processes that are gone, and keeps the others.
+#[cfg(unix)]
+#[test]
+fn log_files_of_a_killed_async_lings_are_removed_later() {
+    let course = Fixture::new("marked");
+    let temp = tempfile::tempdir().unwrap();
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    let stale = temp
+        .path()
+        .join(format!("async-lings-{gone_pid}-0-1-00000000000000ff.log"));
+    let live = temp.path().join(format!(
+        "async-lings-{}-0-1-00000000000000ff.log",
+        std::process::id()
+    ));
+    let other = temp.path().join("async-lings-notes.log");
+    for file in [&stale, &live, &other] {
+        std::fs::write(file, "").unwrap();
+    }
+    course
+        .cmd(&["run", "counter"])
+        .env("TMPDIR", temp.path())
+        .assert()
+        .code(1);
+    assert!(
+        !stale.exists(),
+        "the log of a process that is gone was kept"
+    );
+    assert!(live.exists(), "the log of a live process was removed");
+    assert!(other.exists(), "a file that is not a run's log was removed");
+}
+
 /// `macro_rules! assert_eq` above the marker would make the shipped tests assert nothing.
 #[test]
 fn a_shadowed_assertion_macro_is_not_a_pass() {
