@@ -127,6 +127,12 @@ mod tests {
         );
         let poll = recv.as_mut().poll(&mut Context::from_waker(&second_waker));
         assert_eq!(poll, Poll::Pending, "the mailbox is still empty");
+        assert_eq!(
+            (first.woken(), second.woken()),
+            (0, 0),
+            "Recv woke a waker while the box was still empty (at the second poll): that is a \
+             busy loop. Leave the waker where put() will find it instead"
+        );
 
         mailbox.put("late".to_string());
         assert_eq!(
