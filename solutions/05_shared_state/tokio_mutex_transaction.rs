@@ -125,4 +125,26 @@ mod tests {
             start.elapsed()
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_users_of_the_connection_wait_for_the_commit() {
+        let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
+        let transaction = tokio::spawn(run_transaction(Arc::clone(&conn), "erin", 1));
+        // Halfway through the first step, another task (not a transaction) wants the connection.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let ping = tokio::spawn({
+            let conn = Arc::clone(&conn);
+            async move { conn.lock().await.send("PING".to_string()).await }
+        });
+        transaction.await.unwrap();
+        ping.await.unwrap();
+        let wire = conn.lock().await.wire.clone();
+        assert_eq!(
+            wire,
+            ["BEGIN erin", "ADD erin 1", "COMMIT erin", "PING"],
+            "another task that locks the connection got in between the steps of the \
+             transaction: the connection itself must stay locked from BEGIN to COMMIT (a \
+             separate lock that only run_transaction takes does not keep other users out)"
+        );
+    }
 }
