@@ -70,7 +70,8 @@ impl LogFile {
 }
 
 /// Removes the log files of async-lings processes that are gone: a `kill -9` (or a second Ctrl-C)
-/// ends async-lings before a `LogFile` is dropped. Unix only: elsewhere they stay.
+/// ends async-lings before a `LogFile` is dropped.
+#[cfg(unix)]
 fn remove_stale_logs(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -101,10 +102,9 @@ fn is_gone(pid: u32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH)
 }
 
+/// Elsewhere they stay: there is no cheap way to ask whether a process exists.
 #[cfg(not(unix))]
-fn is_gone(_pid: u32) -> bool {
-    false
-}
+fn remove_stale_logs(_dir: &Path) {}
 
 impl Drop for LogFile {
     fn drop(&mut self) {
