@@ -72,12 +72,37 @@ mod tests {
         );
     }
 
+    /// A poll that takes this long on the real clock blocked the thread: polling a future that
+    /// only awaits takes microseconds. Tokio's paused clock cannot see a blocked thread.
+    const BLOCKED: Duration = Duration::from_millis(75);
+
+    /// Awaits `future` and returns its output with the longest real time one poll of it took.
+    async fn longest_poll<F: std::future::Future>(future: F) -> (F::Output, Duration) {
+        let mut future = Box::pin(future);
+        let mut longest = Duration::ZERO;
+        let output = std::future::poll_fn(|cx| {
+            let start = std::time::Instant::now();
+            let poll = future.as_mut().poll(cx);
+            longest = longest.max(start.elapsed());
+            poll
+        })
+        .await;
+        (output, longest)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_service_still_takes_its_time() {
         let start = Instant::now();
-        let price = ask_price_service(Duration::from_millis(120)).await;
+        let (price, longest) = longest_poll(ask_price_service(Duration::from_millis(120))).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(price, 120, "the service answers 120");
+        assert!(
+            longest < BLOCKED,
+            "one poll of ask_price_service(120 ms) held the thread for {} ms of real time: \
+             something in it still blocks the thread, even if it also awaits. Is a \
+             std::thread::sleep left beside the async sleep? Wait with an async sleep only",
+            longest.as_millis()
+        );
         assert_eq!(
             elapsed, 120,
             "ask_price_service(120 ms) answered after {elapsed} ms of Tokio time: the service \

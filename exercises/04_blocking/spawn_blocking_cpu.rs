@@ -35,13 +35,21 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use std::time::{Duration, Instant};
 
+    /// 32 KiB: big enough that the checksum holds a thread for a while (about 150 ms in a debug
+    /// build), far longer than the scheduler ever pauses a running thread.
     fn sample_upload() -> Vec<u8> {
-        (0..4096u32).map(|i| (i * 31 % 251) as u8).collect()
+        (0..32_768u32).map(|i| (i * 31 % 251) as u8).collect()
     }
 
     #[tokio::test]
     async fn checksum_is_right() {
+        assert_eq!(
+            checksum(&[1, 2, 3]),
+            0x1f49_0710_a64b_83e5,
+            "checksum itself must stay as it is: only checksum_upload needs a change"
+        );
         let data = sample_upload();
         let expected = checksum(&data);
         assert_eq!(
@@ -53,31 +61,49 @@ mod tests {
 
     #[tokio::test]
     async fn other_tasks_keep_running_during_the_checksum() {
+        let data = sample_upload();
+        let start = Instant::now();
+        let expected = checksum(&data);
+        // A heartbeat that stops for half the checksum's time was held up by the checksum.
+        let held_up = (start.elapsed() / 2).max(Duration::from_millis(20));
+
         let done = Arc::new(AtomicBool::new(false));
         let beats = Arc::new(AtomicU32::new(0));
         let heartbeat = tokio::spawn({
             let done = Arc::clone(&done);
             let beats = Arc::clone(&beats);
             async move {
+                // The longest real time between two beats: how long the thread was taken away.
+                let mut longest_gap = Duration::ZERO;
+                let mut last = Instant::now();
                 while !done.load(Ordering::SeqCst) {
                     beats.fetch_add(1, Ordering::SeqCst);
                     tokio::task::yield_now().await;
+                    longest_gap = longest_gap.max(last.elapsed());
+                    last = Instant::now();
                 }
+                longest_gap
             }
         });
 
-        let data = sample_upload();
-        let expected = checksum(&data);
         let sum = checksum_upload(data).await;
         done.store(true, Ordering::SeqCst);
         let beats = beats.load(Ordering::SeqCst);
-        heartbeat.await.expect("the heartbeat task failed");
+        let longest_gap = heartbeat.await.expect("the heartbeat task failed");
 
         assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
         assert!(
             beats >= 3,
             "the heartbeat ran only {beats} times while the checksum was computed: the loop \
              held the runtime's only thread. Run it with tokio::task::spawn_blocking"
+        );
+        assert!(
+            longest_gap < held_up,
+            "the heartbeat stopped for {} ms of real time while the checksum was computed (it \
+             takes about {} ms): the loop still ran on the runtime's only thread, even if a few \
+             yields came first. Run it with tokio::task::spawn_blocking",
+            longest_gap.as_millis(),
+            (held_up * 2).as_millis()
         );
     }
 }

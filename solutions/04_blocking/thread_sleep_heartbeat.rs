@@ -44,6 +44,40 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
+    /// A poll that takes this long on the real clock blocked the thread: polling a future that
+    /// only awaits takes microseconds. Tokio's paused clock cannot see a blocked thread.
+    const BLOCKED: std::time::Duration = std::time::Duration::from_millis(75);
+
+    /// Awaits `future` and returns its output with the longest real time one poll of it took.
+    async fn longest_poll<F: std::future::Future>(future: F) -> (F::Output, std::time::Duration) {
+        let mut future = Box::pin(future);
+        let mut longest = std::time::Duration::ZERO;
+        let output = std::future::poll_fn(|cx| {
+            let start = std::time::Instant::now();
+            let poll = future.as_mut().poll(cx);
+            longest = longest.max(start.elapsed());
+            poll
+        })
+        .await;
+        (output, longest)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fetch_report_never_blocks_the_thread() {
+        let (report, longest) = longest_poll(fetch_report()).await;
+        assert_eq!(
+            report, "report ready",
+            "fetch_report returned the wrong text"
+        );
+        assert!(
+            longest < BLOCKED,
+            "one poll of fetch_report held the thread for {} ms of real time: something in it \
+             still blocks the thread, even if it also awaits. Is a std::thread::sleep left \
+             beside the tokio::time::sleep? Wait with tokio::time::sleep(..).await only",
+            longest.as_millis()
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn heartbeat_keeps_ticking_while_the_report_is_fetched() {
         let ticks = Arc::new(AtomicU32::new(0));
