@@ -98,12 +98,15 @@ mod tests {
         let news = vec!["Rust 2024 is out", "Tokio turns 1.0", "Crab wins race"];
         let (tx, mut wire) = broadcast::channel(16);
         let weak = tx.downgrade();
+        let start = tokio::time::Instant::now();
         // When the first headline reaches the test's own receiver, count the receivers.
         let first_out = async {
             let first = wire.recv().await;
-            (first, weak.upgrade().map_or(0, |tx| tx.receiver_count()))
+            let receivers = weak.upgrade().map_or(0, |tx| tx.receiver_count());
+            (first, receivers, start.elapsed().as_millis())
         };
-        let (_, (first, receivers)) = tokio::join!(run_news_desk(tx, news.clone(), 3), first_out);
+        let (_, (first, receivers, first_at)) =
+            tokio::join!(run_news_desk(tx, news.clone(), 3), first_out);
         let mut sent: Vec<String> = first.into_iter().collect();
         while let Ok(headline) = wire.try_recv() {
             sent.push(headline);
@@ -120,6 +123,12 @@ mod tests {
              readers (the test's own left out): each reader needs a receiver of its own \
              (tx.subscribe()), made before publishing",
             receivers.saturating_sub(1)
+        );
+        assert_eq!(
+            first_at, 0,
+            "the first headline went out after {first_at} ms, not at once: a pause before \
+             publishing, to give reader tasks time to subscribe, is a race that a busy runtime \
+             loses. Subscribe every reader (tx.subscribe()) before publishing instead"
         );
     }
 
