@@ -167,6 +167,27 @@ mod tests {
         }
     }
 
+    // A runtime with one worker thread (and the real clock): a task that spawns another may
+    // see the newest task run first, so spawning order does not decide who is ready first.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn the_readers_do_not_rely_on_task_order() {
+        let news = vec!["Rust 2024 is out", "Tokio turns 1.0"];
+        let (tx, _) = broadcast::channel(16);
+        let desk = tokio::spawn(async move { run_news_desk(tx, news.clone(), 3).await });
+        let results = desk.await.expect("run_news_desk panicked");
+        assert_eq!(results.len(), 3, "there are 3 readers, so 3 results");
+        for (i, seen) in results.iter().enumerate() {
+            assert_eq!(
+                seen,
+                &["Rust 2024 is out", "Tokio turns 1.0"],
+                "reader {i} got {seen:?} on a runtime that ran the newest task first: a task \
+                 spawned after the readers (a publisher, say) can run before them. Every \
+                 reader must be subscribed (tx.subscribe(), in run_news_desk) before the \
+                 first headline is sent"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn more_news_than_the_channel_holds() {
         // This channel keeps at most 4 headlines for a receiver that has not read them yet.
