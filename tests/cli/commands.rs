@@ -362,3 +362,64 @@ fn a_closed_stdout_loses_no_progress() {
             .contains("// mine")
     );
 }
+
+/// In the CLI's own clone, `cargo run` has built the CLI's dependencies: an exercise's build
+/// reuses the ones they share (Tokio, in the real course) instead of compiling them again with
+/// the other features cargo resolves for the course's package alone.
+#[test]
+fn in_the_tools_own_clone_a_check_reuses_the_tools_dependencies() {
+    let course = Fixture::new("basic");
+    // `shared` stands for Tokio's dependencies: the CLI turns on a feature of it (as nix turns
+    // on libc's `extra_traits`), the exercises do not.
+    course.write(
+        "shared/Cargo.toml",
+        "[package]\nname = \"shared\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
+         [features]\nextra = []\n",
+    );
+    course.write("shared/src/lib.rs", "pub fn one() -> u32 {\n    1\n}\n");
+    course.write(
+        "async-lings/Cargo.toml",
+        "[package]\nname = \"async-lings\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
+         [dependencies]\nshared = { path = \"../shared\", features = [\"extra\"] }\n",
+    );
+    course.write(
+        "async-lings/src/main.rs",
+        "fn main() {\n    println!(\"{}\", shared::one());\n}\n",
+    );
+    let exercises = course.read("exercises/Cargo.toml");
+    course.write(
+        "exercises/Cargo.toml",
+        &exercises.replacen(
+            "autobins = false\n",
+            "autobins = false\n\n[dependencies]\nshared = { path = \"../shared\" }\n",
+            1,
+        ),
+    );
+    let root = course.read("Cargo.toml");
+    course.write(
+        "Cargo.toml",
+        &root.replace("\"solutions\"]", "\"solutions\", \"async-lings\"]"),
+    );
+    let cargo = |args: &[&str]| {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(args)
+            .current_dir(course.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo {args:?}");
+    };
+    cargo(&["build", "-q", "--offline", "-p", "async-lings"]);
+
+    course.cmd(&["run", "passes"]).assert().code(0);
+
+    let copies: Vec<_> = std::fs::read_dir(course.path().join("target/debug/deps"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("libshared-") && name.ends_with(".rlib"))
+        .collect();
+    assert_eq!(
+        copies.len(),
+        1,
+        "the exercise's build compiled `shared` again, with other features: {copies:?}"
+    );
+}

@@ -72,7 +72,9 @@ impl Fixture {
     }
 
     pub fn write(&self, relative: &str, text: &str) {
-        fs::write(self.path().join(relative), text).unwrap();
+        let path = self.path().join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
     }
 
     pub fn state(&self) -> String {
