@@ -14,8 +14,6 @@ use crate::process::{self, Cancel, Exit, Limits};
 /// The workspace's binary targets, by name.
 pub struct Workspace {
     bins: HashMap<String, Bin>,
-    /// This CLI's own package, when the course is its source clone (the README's `cargo run`).
-    tool_package: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,11 +69,6 @@ impl Workspace {
         }
         let metadata: Metadata = serde_json::from_slice(&finished.stdout.bytes)
             .context("cannot read the output of `cargo metadata`")?;
-        let tool_package = metadata
-            .packages
-            .iter()
-            .find(|package| package.name == env!("CARGO_PKG_NAME"))
-            .map(|package| package.name.clone());
         let mut bins = HashMap::new();
         for package in metadata.packages {
             for target in package.targets {
@@ -88,7 +81,7 @@ impl Workspace {
                 }
             }
         }
-        Ok(Workspace { bins, tool_package })
+        Ok(Workspace { bins })
     }
 
     /// A workspace with no bins, made without cargo: for the tests of what never builds.
@@ -96,7 +89,6 @@ impl Workspace {
     pub fn without_bins() -> Self {
         Workspace {
             bins: HashMap::new(),
-            tool_package: None,
         }
     }
 
@@ -115,14 +107,6 @@ impl Workspace {
             .iter()
             .filter(|(_, bin)| packages.contains(&bin.package.as_str()))
             .all(|(name, _)| bins.contains(&name.as_str()))
-    }
-
-    /// The package to name beside an exercise's so that cargo resolves the features of shared
-    /// dependencies as `cargo run` did for the CLI, and reuses its Tokio. Cargo unifies features
-    /// only across the packages one command names: without it, Tokio's dependencies (libc, mio)
-    /// get other features and the course's first check compiles Tokio a second time.
-    pub fn tool_package(&self) -> Option<&str> {
-        self.tool_package.as_deref()
     }
 
     pub fn bin(&self, name: &str) -> Result<&Bin> {

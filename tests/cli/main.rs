@@ -72,9 +72,7 @@ impl Fixture {
     }
 
     pub fn write(&self, relative: &str, text: &str) {
-        let path = self.path().join(relative);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
+        fs::write(self.path().join(relative), text).unwrap();
     }
 
     pub fn state(&self) -> String {
