@@ -221,6 +221,38 @@ fn invoke(request: &Request, bins: &[&str]) -> Result<Build> {
     } = *request;
     let mut command = cargo();
     command.current_dir(root);
+    select(&mut command, workspace, kind, bins)?;
+    let limits = Limits {
+        timeout: BUILD_TIMEOUT,
+        cap: CARGO_OUTPUT_CAP,
+        merge_stderr: false,
+        on_line: on_line.clone(),
+        stall: Some(Stall {
+            limit: compile_limit,
+            is_progress: crate_finished,
+        }),
+        diagnose: false,
+        guarded: false,
+    };
+    let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
+    let mut build = Build {
+        exit: finished.exit,
+        targets: HashMap::new(),
+        stderr: finished.stderr.text(),
+    };
+    for line in finished.stdout.bytes.split(|&b| b == b'\n') {
+        read_message(line, kind, &mut build.targets);
+    }
+    Ok(build)
+}
+
+/// The subcommand and the targets of one invocation for `bins`.
+fn select(
+    command: &mut Command,
+    workspace: &Workspace,
+    kind: BuildKind,
+    bins: &[&str],
+) -> Result<()> {
     // Keep building the other bins when one fails. `cargo test --no-run` cannot (it stops at the
     // first failing bin), so a batch that is every bin of its packages is built as their test
     // targets; a part of a package (`verify --solutions` of a rustlings course, where exercises and
@@ -250,28 +282,7 @@ fn invoke(request: &Request, bins: &[&str]) -> Result<Build> {
     if kind == (BuildKind::Clippy { strict: true }) {
         command.args(["--", "-D", "warnings"]);
     }
-    let limits = Limits {
-        timeout: BUILD_TIMEOUT,
-        cap: CARGO_OUTPUT_CAP,
-        merge_stderr: false,
-        on_line: on_line.clone(),
-        stall: Some(Stall {
-            limit: compile_limit,
-            is_progress: crate_finished,
-        }),
-        diagnose: false,
-        guarded: false,
-    };
-    let finished = process::run(command, &limits, cancel).map_err(no_cargo)?;
-    let mut build = Build {
-        exit: finished.exit,
-        targets: HashMap::new(),
-        stderr: finished.stderr.text(),
-    };
-    for line in finished.stdout.bytes.split(|&b| b == b'\n') {
-        read_message(line, kind, &mut build.targets);
-    }
-    Ok(build)
+    Ok(())
 }
 
 /// A JSON line of cargo's saying it finished a crate or ran a build script.
