@@ -57,64 +57,11 @@ impl Verdict {
             }
             None => String::new(),
         };
-        Some(match self {
-            Verdict::TestsEdited(Change::NoMarker) => format!(
-                "the line `{MARKER} ...` above the tests is gone, so the shipped tests cannot be \
-                 told apart from your code{restore}"
-            ),
-            Verdict::TestsEdited(Change::Line { line, shipped }) => {
-                let was = if shipped.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (shipped: `{shipped}`)")
-                };
-                format!(
-                    "the tests were changed at line {line}{was}. The tests judge your fix, so \
-                     they stay as shipped{restore}"
-                )
-            }
-            Verdict::TestsEdited(Change::ShadowedMacro { name, line }) => format!(
-                "line {line} defines its own `{name}!`, a macro the shipped tests call, so they \
-                 would run yours instead of the real one. Remove it or give it another name: the \
-                 tests judge your fix with the standard macros"
-            ),
-            Verdict::TestsIncomplete(Shortfall::NoSummary) => "the test run stopped before \
-                 its summary: something called `std::process::exit` (or the harness was cut \
-                 short) while the tests ran. Let every test run to its end."
-                .to_owned(),
-            Verdict::TestsIncomplete(Shortfall::Missing { missing, ignored }) => {
-                let mut parts = Vec::new();
-                if !missing.is_empty() {
-                    parts.push(format!("missing: {}", missing.join(", ")));
-                }
-                if !ignored.is_empty() {
-                    parts.push(format!("ignored: {}", ignored.join(", ")));
-                }
-                let n = missing.len() + ignored.len();
-                let tests = if n == 1 { "test did" } else { "tests did" };
-                format!("{n} {tests} not run ({}){restore}", parts.join("; "))
-            }
-            Verdict::TestsIncomplete(Shortfall::Inconsistent) => "the test output does not add \
-                 up: its summary disagrees with the tests it reports (was a `test result:` line \
-                 printed by the code?). Only the test harness may report results."
-                .to_owned(),
-            Verdict::TestsIncomplete(Shortfall::Unconfirmed(tests)) => {
-                let which = if tests.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", tests.join(", "))
-                };
-                format!(
-                    "the test output reports tests as passed{which}, but the test harness itself \
-                     did not: the results were printed by the code, which then ended the run. \
-                     Only the test harness may report results: let every test run to its end."
-                )
-            }
-            Verdict::TestsIncomplete(Shortfall::NoTests) => {
-                format!("no test ran{restore}")
-            }
-            _ => return None,
-        })
+        match self {
+            Verdict::TestsEdited(change) => Some(edited(change, &restore)),
+            Verdict::TestsIncomplete(shortfall) => Some(incomplete(shortfall, &restore)),
+            _ => None,
+        }
     }
 
     /// A stable one-word name, for JSON reports and comparisons with `fails` in info.toml.
@@ -130,6 +77,73 @@ impl Verdict {
             Verdict::TestsEdited(_) => "tests-edited",
             Verdict::TestsIncomplete(_) => "tests-incomplete",
             Verdict::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Why tests that were changed cannot judge the fix.
+fn edited(change: &Change, restore: &str) -> String {
+    match change {
+        Change::NoMarker => format!(
+            "the line `{MARKER} ...` above the tests is gone, so the shipped tests cannot be \
+             told apart from your code{restore}"
+        ),
+        Change::Line { line, shipped } => {
+            let was = if shipped.is_empty() {
+                String::new()
+            } else {
+                format!(" (shipped: `{shipped}`)")
+            };
+            format!(
+                "the tests were changed at line {line}{was}. The tests judge your fix, so \
+                 they stay as shipped{restore}"
+            )
+        }
+        Change::ShadowedMacro { name, line } => format!(
+            "line {line} defines its own `{name}!`, a macro the shipped tests call, so they \
+             would run yours instead of the real one. Remove it or give it another name: the \
+             tests judge your fix with the standard macros"
+        ),
+    }
+}
+
+/// Why a run that did not report every test cannot pass.
+fn incomplete(shortfall: &Shortfall, restore: &str) -> String {
+    match shortfall {
+        Shortfall::NoSummary => "the test run stopped before \
+             its summary: something called `std::process::exit` (or the harness was cut \
+             short) while the tests ran. Let every test run to its end."
+            .to_owned(),
+        Shortfall::Missing { missing, ignored } => {
+            let mut parts = Vec::new();
+            if !missing.is_empty() {
+                parts.push(format!("missing: {}", missing.join(", ")));
+            }
+            if !ignored.is_empty() {
+                parts.push(format!("ignored: {}", ignored.join(", ")));
+            }
+            let n = missing.len() + ignored.len();
+            let tests = if n == 1 { "test did" } else { "tests did" };
+            format!("{n} {tests} not run ({}){restore}", parts.join("; "))
+        }
+        Shortfall::Inconsistent => "the test output does not add \
+             up: its summary disagrees with the tests it reports (was a `test result:` line \
+             printed by the code?). Only the test harness may report results."
+            .to_owned(),
+        Shortfall::Unconfirmed(tests) => {
+            let which = if tests.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", tests.join(", "))
+            };
+            format!(
+                "the test output reports tests as passed{which}, but the test harness itself \
+                 did not: the results were printed by the code, which then ended the run. \
+                 Only the test harness may report results: let every test run to its end."
+            )
+        }
+        Shortfall::NoTests => {
+            format!("no test ran{restore}")
         }
     }
 }
