@@ -121,42 +121,47 @@ fn junit(command: &str, course_problems: &[String], cases: &[Case]) -> String {
         );
     }
     for case in cases {
-        let classname = if case.exercise.lesson().is_empty() {
-            "course"
-        } else {
-            case.exercise.lesson()
-        };
-        let _ = write!(
-            xml,
-            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-            escape(classname),
-            escape(&case.exercise.name),
-            case.duration.as_secs_f64()
-        );
-        if case.passed {
-            xml.push_str("/>\n");
-        } else {
-            let message = case
-                .problems
-                .first()
-                .map(String::as_str)
-                .unwrap_or(case.verdict);
-            let mut body = case.problems.join("\n");
-            if !case.output.trim().is_empty() {
-                body.push_str("\n\n");
-                body.push_str(&term::strip_ansi(&case.output));
-            }
-            let _ = write!(
-                xml,
-                ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
-                escape(message),
-                case.verdict,
-                escape(&body)
-            );
-        }
+        junit_case(&mut xml, case);
     }
     xml.push_str("  </testsuite>\n</testsuites>\n");
     xml
+}
+
+/// One exercise's `<testcase>`, with its first problem and its output when it failed.
+fn junit_case(xml: &mut String, case: &Case) {
+    let classname = if case.exercise.lesson().is_empty() {
+        "course"
+    } else {
+        case.exercise.lesson()
+    };
+    let _ = write!(
+        xml,
+        "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+        escape(classname),
+        escape(&case.exercise.name),
+        case.duration.as_secs_f64()
+    );
+    if case.passed {
+        xml.push_str("/>\n");
+    } else {
+        let message = case
+            .problems
+            .first()
+            .map(String::as_str)
+            .unwrap_or(case.verdict);
+        let mut body = case.problems.join("\n");
+        if !case.output.trim().is_empty() {
+            body.push_str("\n\n");
+            body.push_str(&term::strip_ansi(&case.output));
+        }
+        let _ = write!(
+            xml,
+            ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+            escape(message),
+            case.verdict,
+            escape(&body)
+        );
+    }
 }
 
 /// XML text and attribute escaping; characters XML 1.0 cannot hold at all are dropped.

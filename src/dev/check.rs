@@ -35,11 +35,7 @@ pub fn check(
         Some(name) => vec![course.get(name)?],
         None => course.exercises.iter().collect(),
     };
-    let mut course_problems = match (only, course.format) {
-        (Some(_), _) => Vec::new(),
-        (None, Format::AsyncLings) => manifest_problems(course, &workspace),
-        (None, Format::Rustlings) => rustlings::course_problems(course),
-    };
+    let course_problems = course_problems(course, &workspace, only);
     let checker = Checker {
         jobs,
         ..Checker::new(&course.root, &workspace, cancel.clone())
@@ -73,7 +69,6 @@ pub fn check(
         .iter()
         .map(|exercise| results.case(course, exercise))
         .collect();
-    course_problems.sort();
     let all_good = course_problems.is_empty() && cases.iter().all(|c| c.passed);
     report::write(
         &mut std::io::stdout().lock(),
@@ -87,6 +82,17 @@ pub fn check(
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// What is wrong with the course as a whole (none for `--only`), sorted.
+fn course_problems(course: &Course, workspace: &Workspace, only: Option<&str>) -> Vec<String> {
+    let mut problems = match (only, course.format) {
+        (Some(_), _) => Vec::new(),
+        (None, Format::AsyncLings) => manifest_problems(course, workspace),
+        (None, Format::Rustlings) => rustlings::course_problems(course),
+    };
+    problems.sort();
+    problems
 }
 
 /// What the two checks of every buildable exercise found.
