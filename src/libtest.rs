@@ -16,7 +16,7 @@ use std::{
     path::{Path, PathBuf},
     process,
     sync::atomic::{AtomicU64, Ordering},
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 /// What libtest prints to stderr (before anything else) when given `--logfile` since Rust 1.87:
@@ -69,9 +69,12 @@ impl LogFile {
     }
 }
 
+/// No run lasts this long (a course's `timeout` is at most an hour): a log file untouched for a
+/// day belongs to an async-lings that was killed, on every platform.
+const STALE_AFTER: Duration = Duration::from_secs(24 * 3600);
+
 /// Removes the log files of async-lings processes that are gone: a `kill -9` (or a second Ctrl-C)
 /// ends async-lings before a `LogFile` is dropped.
-#[cfg(unix)]
 fn remove_stale_logs(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -87,10 +90,19 @@ fn remove_stale_logs(dir: &Path) {
         else {
             continue;
         };
-        if pid != process::id() && is_gone(pid) {
+        if pid != process::id() && (is_gone(pid) || is_old(&entry)) {
             let _ = fs::remove_file(entry.path());
         }
     }
+}
+
+fn is_old(entry: &fs::DirEntry) -> bool {
+    entry
+        .metadata()
+        .and_then(|metadata| metadata.modified())
+        .ok()
+        .and_then(|modified| modified.elapsed().ok())
+        .is_some_and(|age| age > STALE_AFTER)
 }
 
 #[cfg(unix)]
@@ -102,9 +114,11 @@ fn is_gone(pid: u32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH)
 }
 
-/// Elsewhere they stay: there is no cheap way to ask whether a process exists.
+/// Elsewhere there is no cheap way to ask whether a process exists: the file's age decides.
 #[cfg(not(unix))]
-fn remove_stale_logs(_dir: &Path) {}
+fn is_gone(_pid: u32) -> bool {
+    false
+}
 
 impl Drop for LogFile {
     fn drop(&mut self) {

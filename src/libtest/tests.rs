@@ -227,3 +227,29 @@ fn the_deprecation_warning_of_logfile_is_not_shown() {
     assert_eq!(without_logfile_warning(merged), PASSED);
     assert_eq!(without_logfile_warning(PASSED.to_owned()), PASSED);
 }
+
+/// On every platform (Windows cannot ask whether a process exists): a run's log untouched for
+/// longer than any run can last is removed; a recent one, and a file that is not a run's log, stay.
+#[test]
+fn a_log_file_older_than_any_run_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    // PID 1 always exists on Unix, so only the age can condemn these.
+    let old = dir.path().join("async-lings-1-0-1-00000000000000ff.log");
+    let recent = dir.path().join("async-lings-1-0-2-00000000000000ff.log");
+    let other = dir.path().join("async-lings-notes.log");
+    let two_days_ago = SystemTime::now() - 2 * STALE_AFTER;
+    for (path, modified) in [
+        (&old, two_days_ago),
+        (&recent, SystemTime::now()),
+        (&other, two_days_ago),
+    ] {
+        fs::File::create(path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+    }
+    remove_stale_logs(dir.path());
+    assert!(!old.exists(), "a log older than any run was kept");
+    assert!(recent.exists(), "a recent log was removed");
+    assert!(other.exists(), "a file that is not a run's log was removed");
+}
