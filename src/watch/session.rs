@@ -163,17 +163,19 @@ impl<'a> Session<'a> {
     fn start(&mut self) {
         self.header();
         if !self.app.state.welcomed {
-            self.app.state.welcomed = true;
             let welcome = term::prose(&self.app.course.welcome_message);
             if !welcome.is_empty() {
                 self.show(welcome.clone());
-                // In a terminal the first verdict redraws the screen: keep the welcome above it.
-                if self.screen.is_tty() {
-                    self.greeting = Some(welcome);
-                }
             }
-            if let Err(error) = self.app.state.save() {
-                self.screen.notice(format!("error: {error:#}"));
+            // Output that is not a terminal (a pipe, `| head -1`, a log) may never be read: the
+            // welcome counts as read only once shown in a terminal. There, the first verdict
+            // redraws the screen: keep the welcome above it.
+            if self.screen.is_tty() {
+                self.greeting = Some(welcome).filter(|w| !w.is_empty());
+                self.app.state.welcomed = true;
+                if let Err(error) = self.app.state.save() {
+                    self.screen.notice(format!("error: {error:#}"));
+                }
             }
         }
         self.start_check();

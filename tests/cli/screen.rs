@@ -294,6 +294,11 @@ fn a_key_ends_the_welcome_and_the_pass_banner() {
     );
     pinned(&term);
     term.quit();
+    assert!(
+        course.state().contains("welcomed = true"),
+        "the welcome shown in a terminal was not recorded as read:\n{}",
+        course.state()
+    );
 }
 
 #[test]

@@ -243,6 +243,31 @@ fn a_second_watch_is_refused_and_a_dead_lock_is_taken_over() {
     assert_eq!(third.quit(), 0);
 }
 
+/// Output that is not a terminal (a pipe, `| head -1`, a CI log) may never reach the learner's
+/// eyes: there the welcome is shown each time, and it is not recorded as read.
+#[test]
+fn a_welcome_shown_into_a_pipe_is_shown_again() {
+    let course = Fixture::new("basic");
+    for start in ["first", "second"] {
+        let watch = Command::new(assert_cmd::cargo::cargo_bin("async-lings"))
+            .current_dir(course.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&watch.stdout);
+        assert!(
+            stdout.contains("Welcome to the fixture course."),
+            "no welcome at the {start} start into a pipe:\n{stdout}"
+        );
+    }
+    assert!(
+        !course.state().contains("welcomed = true"),
+        "a welcome shown into a pipe was recorded as read:\n{}",
+        course.state()
+    );
+}
+
 #[test]
 fn manual_run_checks_only_on_r() {
     let course = Fixture::new("basic");
