@@ -77,4 +77,43 @@ mod tests {
             "the ticker should end cancelled, but it ended with: {err}"
         );
     }
+
+    /// One worker thread: Tokio runs the task that was spawned or woken last first, so a
+    /// stop_ticker that returns before the ticker's task is gone gets caught here.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn stop_ticker_returns_only_once_the_ticker_is_gone() {
+        let test = tokio::spawn(async {
+            let ticks = Arc::new(AtomicU32::new(0));
+            let handle = start_ticker(Arc::clone(&ticks));
+            tokio::task::yield_now().await;
+            let ended = tokio::select! {
+                biased;
+                ended = stop_ticker(handle) => Some(ended),
+                // Plenty of turns for an aborted task to go (it takes one or two).
+                () = async {
+                    for _ in 0..1000 {
+                        tokio::task::yield_now().await;
+                    }
+                } => None,
+            };
+            // The ticker's task holds one of the two counters until it is gone.
+            (ended, Arc::strong_count(&ticks))
+        });
+        let (ended, holders) = test.await.expect("the test task failed");
+        let ended = ended.expect(
+            "stop_ticker did not return: the ticker is still running. Cancel it with \
+             JoinHandle::abort() before awaiting it",
+        );
+        assert_eq!(
+            holders, 1,
+            "stop_ticker returned while the ticker's task was still there: abort() only asks \
+             the task to stop. Then await the ticker's own JoinHandle, which returns once the \
+             task is gone, and return what it gives"
+        );
+        assert!(
+            ended.is_err_and(|err| err.is_cancelled()),
+            "the aborted ticker should end as a cancelled task: return what awaiting its \
+             handle gives you"
+        );
+    }
 }
