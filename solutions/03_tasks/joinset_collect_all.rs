@@ -38,6 +38,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::task::Poll;
     use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]
@@ -81,6 +83,41 @@ mod tests {
             elapsed < 60,
             "squaring took {elapsed} ms: the slowest task takes 50 ms, so the tasks ran one \
              after the other. Spawn them all into the JoinSet first, then collect"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn squares_are_taken_as_the_tasks_finish() {
+        let start = Instant::now();
+        let mut squaring = std::pin::pin!(square_all(vec![5, 2, 4, 1, 3]));
+        // One step of square_all: it spawns its tasks, which have not run yet.
+        let first_step = std::future::poll_fn(|cx| Poll::Ready(squaring.as_mut().poll(cx))).await;
+        assert!(
+            first_step.is_pending(),
+            "square_all returned at once, before any of its tasks had run: the squares must \
+             come from the tasks in the JoinSet"
+        );
+        // The runtime is busy for 30 ms before the tasks get to run, so each task finishes
+        // 30 ms late: square_slowly(5), the slowest, at 80 ms.
+        tokio::time::advance(Duration::from_millis(30)).await;
+        let squares = squaring.await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            squares.len(),
+            5,
+            "5 numbers went in but the squares were {squares:?}: keep calling join_next() \
+             until it returns None, it waits for the next task to finish"
+        );
+        assert!(
+            elapsed >= 80,
+            "here the tasks started 30 ms late and the last one finished at 80 ms, but \
+             square_all returned after {elapsed} ms: do not work out how long the tasks take, \
+             wait for them with join_next() and take each square from the task that made it"
+        );
+        assert!(
+            elapsed < 90,
+            "squaring took {elapsed} ms: the slowest task finished at 80 ms, so the tasks ran \
+             one after the other. Spawn them all into the JoinSet first, then collect"
         );
     }
 }
