@@ -39,6 +39,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::task::Poll;
     use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]
@@ -64,6 +66,40 @@ mod tests {
             elapsed < 200,
             "fetch_both took {elapsed} ms instead of ~150 ms: the lookups ran one after the other. \
              Spawn both tasks first, then await both handles"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_values_come_from_the_tasks() {
+        let start = Instant::now();
+        let mut fetching = std::pin::pin!(fetch_both());
+        // One step of fetch_both: it spawns the two tasks, which have not run yet.
+        let first_step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
+        assert!(
+            first_step.is_pending(),
+            "fetch_both returned at once, before its lookup tasks had run: await their handles"
+        );
+        // The runtime is busy for 30 ms before the tasks get to run, so the stock lookup
+        // (150 ms) finishes at 180 ms.
+        tokio::time::advance(Duration::from_millis(30)).await;
+        let values = fetching.await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            values,
+            (42, 7),
+            "fetch_both should return (price, stock) = (42, 7)"
+        );
+        assert!(
+            elapsed >= 180,
+            "here the spawned lookup tasks started 30 ms late and the stock lookup finished at \
+             180 ms, but fetch_both returned after {elapsed} ms: take the numbers from the \
+             tasks you spawned, by awaiting their JoinHandles (not by sleeping, and not by \
+             running the lookups a second time)"
+        );
+        assert!(
+            elapsed < 230,
+            "fetch_both took {elapsed} ms: the lookups ran one after the other. Spawn both \
+             tasks first, then await both handles"
         );
     }
 }
