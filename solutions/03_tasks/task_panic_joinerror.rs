@@ -77,4 +77,35 @@ mod tests {
             "the \"oops\" job panics and must show up as Crashed, in its place"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn any_crash_is_reported_not_only_bad_numbers() {
+        // "3000000000" is a number, but doubling it overflows a u32, which panics too.
+        let inputs = vec!["7", "3000000000", "", "5"];
+        let start = tokio::time::Instant::now();
+        let Ok(outcomes) = tokio::spawn(run_jobs(inputs.clone())).await else {
+            panic!(
+                "run_jobs itself panicked on the jobs {inputs:?}: \"3000000000\" is a number, \
+                 but doubling it overflows a u32 and that job panics too. Do not guess which \
+                 inputs will crash: look at what awaiting each job's handle gives back"
+            );
+        };
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Done(14),
+                Outcome::Crashed,
+                Outcome::Crashed,
+                Outcome::Done(10)
+            ],
+            "for the jobs {inputs:?}, the two middle ones panic (a u32 overflow, then an empty \
+             input) and must show up as Crashed, in their places"
+        );
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(10),
+            "each job takes 10 ms in its own task, all at the same time, so 4 jobs should take \
+             10 ms: keep running every job in its own task with tokio::spawn"
+        );
+    }
 }
