@@ -77,9 +77,14 @@ mod tests {
 
     /// One request to `server`: 400 ms for a video, 100 ms for anything else.
     async fn serve(server: Arc<Server>, url: String) -> Page {
+        let ms = if url.ends_with(".mp4") { 400 } else { 100 };
+        serve_in(server, url, ms).await
+    }
+
+    /// One request to `server` that takes `ms` milliseconds.
+    async fn serve_in(server: Arc<Server>, url: String, ms: u64) -> Page {
         let now = server.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         server.peak.fetch_max(now, Ordering::SeqCst);
-        let ms = if url.ends_with(".mp4") { 400 } else { 100 };
         tokio::time::sleep(Duration::from_millis(ms)).await;
         server.in_flight.fetch_sub(1, Ordering::SeqCst);
         server.served.fetch_add(1, Ordering::SeqCst);
@@ -140,11 +145,17 @@ mod tests {
              starting every download together (join_all, or a spawn per page) is not a limit; \
              keep at most {SERVER_LIMIT} in flight"
         );
+        assert!(
+            peak != 1,
+            "only 1 download was in flight at a time, while the server takes {SERVER_LIMIT}: a \
+             future does nothing until it is polled, so collecting them in a Vec and awaiting \
+             each in turn runs them one after the other"
+        );
         assert_eq!(
             peak, SERVER_LIMIT,
-            "only {peak} download(s) were in flight at a time, while the server takes \
-             {SERVER_LIMIT}: a future does nothing until it is polled, so collecting them in a \
-             Vec and awaiting each in turn runs them one after the other"
+            "only {peak} downloads were in flight at a time, while the server takes \
+             {SERVER_LIMIT}: use every slot, keep {SERVER_LIMIT} downloads going while pages \
+             are left"
         );
     }
 
@@ -181,6 +192,35 @@ mod tests {
             start.elapsed(),
             Duration::from_millis(400),
             "3 pages should take as long as the slowest (the 400 ms video)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_page_does_not_hold_up_the_others() {
+        let server = Arc::new(Server::default());
+        let urls: Vec<String> = (1..=10).map(|n| format!("/news/{n}.html")).collect();
+        let slow_server = Arc::clone(&server);
+        let start = Instant::now();
+        let pages = fetch_all(urls, move |url| {
+            // Today the server is slow on one page: its URL looks like any other, but it takes
+            // 400 ms instead of 100 ms.
+            let ms = if url == "/news/2.html" { 400 } else { 100 };
+            serve_in(Arc::clone(&slow_server), url, ms)
+        })
+        .await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(pages.len(), 10, "10 pages in, 10 pages out");
+        let peak = server.peak.load(Ordering::SeqCst);
+        assert!(
+            peak <= SERVER_LIMIT,
+            "{peak} downloads were in flight at once, but the server takes {SERVER_LIMIT}"
+        );
+        assert!(
+            elapsed < 500,
+            "10 pages took {elapsed} ms instead of 400 ms: here the server took 400 ms for \
+             \"/news/2.html\" (only the server knows which page is slow), and the other 3 slots \
+             should have gone through the 9 other pages meanwhile. Do not plan from the URLs: \
+             start the next page as soon as any download finishes"
         );
     }
 }
