@@ -78,9 +78,12 @@ mod tests {
         log.lock().unwrap().len()
     }
 
-    /// Waits a second, then checks that the reporter wrote nothing more.
+    /// Waits a second, then checks that the reporter wrote nothing more (and that its task
+    /// was gone right away: it holds a copy of the log until it ends).
     async fn assert_quiet(log: &Log, how: &str) {
         let before = reports(log);
+        sleep(Duration::from_millis(1)).await;
+        let holders = Arc::strong_count(log);
         sleep(Duration::from_secs(1)).await;
         let after = reports(log);
         assert_eq!(
@@ -91,6 +94,12 @@ mod tests {
              at an `.await` and the rest of its code never runs (what runs when a value is \
              dropped?)",
             after - before
+        );
+        assert_eq!(
+            holders, 1,
+            "the upload {how}, and its reporter wrote nothing more, but 1 ms later the reporter \
+             task was still running (it still held the log): stop the reporter as soon as \
+             `upload` stops, not at its next report"
         );
     }
 
@@ -110,35 +119,41 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_timed_out_upload_stops_its_reporter() {
-        let log = Log::default();
-        let result = timeout(Duration::from_millis(250), upload(100, Arc::clone(&log))).await;
-        assert!(result.is_err(), "100 chunks cannot be sent in 250 ms");
-        assert_eq!(
-            reports(&log),
-            2,
-            "in 250 ms the reporter should have written the progress twice: stop it when the \
-             upload stops, not before"
-        );
-        assert_quiet(&log, "was cancelled by a timeout").await;
+        // (time limit in ms, reports written by then: one every 100 ms)
+        for (ms, expected) in [(250, 2), (410, 4)] {
+            let log = Log::default();
+            let result = timeout(Duration::from_millis(ms), upload(100, Arc::clone(&log))).await;
+            assert!(result.is_err(), "100 chunks cannot be sent in {ms} ms");
+            let written = reports(&log);
+            assert_eq!(
+                written, expected,
+                "in {ms} ms the reporter should have written the progress {expected} times, \
+                 not {written}: stop it when the upload stops, not before"
+            );
+            assert_quiet(&log, "was cancelled by a timeout").await;
+        }
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_aborted_upload_stops_its_reporter() {
-        let log = Log::default();
-        let task = tokio::spawn(upload(100, Arc::clone(&log)));
-        sleep(Duration::from_millis(250)).await;
-        task.abort();
-        let outcome = task.await;
-        assert!(
-            outcome.is_err_and(|err| err.is_cancelled()),
-            "the upload task was aborted, so awaiting it must report a cancelled task"
-        );
-        assert_eq!(
-            reports(&log),
-            2,
-            "in 250 ms the reporter should have written the progress twice: stop it when the \
-             upload stops, not before"
-        );
-        assert_quiet(&log, "task was aborted").await;
+        // (abort after ms, reports written by then: one every 100 ms)
+        for (ms, expected) in [(250, 2), (330, 3)] {
+            let log = Log::default();
+            let task = tokio::spawn(upload(100, Arc::clone(&log)));
+            sleep(Duration::from_millis(ms)).await;
+            task.abort();
+            let outcome = task.await;
+            assert!(
+                outcome.is_err_and(|err| err.is_cancelled()),
+                "the upload task was aborted, so awaiting it must report a cancelled task"
+            );
+            let written = reports(&log);
+            assert_eq!(
+                written, expected,
+                "in {ms} ms the reporter should have written the progress {expected} times, \
+                 not {written}: stop it when the upload stops, not before"
+            );
+            assert_quiet(&log, "task was aborted").await;
+        }
     }
 }
