@@ -49,6 +49,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+    use std::future::Future;
     use tokio::io::{AsyncWriteExt, DuplexStream, duplex};
     use tokio::time::sleep;
 
@@ -116,6 +118,68 @@ mod tests {
             session.beats, 5,
             "the session was open for 480 ms, so it should have beaten 5 times (at 0, 100, \
              200, 300 and 400 ms): keep the heartbeat going while a line is on its way"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_client_does_not_hold_up_the_heartbeat() {
+        let session = session_with(async |conn| {
+            // A whole line every 70 ms, more often than the 100 ms beat.
+            for n in 1..=7 {
+                sleep(Duration::from_millis(70)).await;
+                conn.write_all(format!("GET key{n}\n").as_bytes())
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+        assert_eq!(session.commands.len(), 7, "7 lines were sent: {session:?}");
+        assert_eq!(
+            session.beats, 5,
+            "the session was open for 490 ms, with a line every 70 ms, so it should have beaten \
+             5 times (at 0, 100, 200, 300 and 400 ms): a beat every 100 ms, whatever the \
+             client sends. A new timer each turn of the loop starts over with every line"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn serve_wakes_up_for_each_beat_while_half_a_line_waits() {
+        let (mut client_end, server_end) = duplex(1024);
+        // How many times serve has run (been polled) so far.
+        let runs = Cell::new(0u32);
+        let mut serving = std::pin::pin!(serve(server_end));
+        let serving = std::future::poll_fn(|cx| {
+            runs.set(runs.get() + 1);
+            serving.as_mut().poll(cx)
+        });
+        let client = async {
+            client_end.write_all(b"PI").await.unwrap();
+            sleep(Duration::from_millis(50)).await;
+            let before = runs.get();
+            // Half a line waits a second for the rest: 10 beats are due meanwhile.
+            sleep(Duration::from_secs(1)).await;
+            let during = runs.get() - before;
+            client_end.write_all(b"NG\n").await.unwrap();
+            drop(client_end);
+            during
+        };
+        let (session, during) = tokio::join!(serving, client);
+        assert_eq!(
+            session.commands,
+            ["PING"],
+            "\"PI\" then \"NG\\n\" make one command"
+        );
+        assert!(
+            during >= 10,
+            "while half a line (\"PI\") waited a second for the rest, serve ran only {during} \
+             time(s), but a heartbeat is due every 100 ms: 10 beats in that second, each one \
+             when it is due. Keep the heartbeat branch in the select while a line is on its \
+             way (beats counted afterwards, or caught up later, were not sent on time)"
+        );
+        assert_eq!(
+            session.beats, 11,
+            "the session was open for 1050 ms, so it should have beaten 11 times (every \
+             100 ms from 0 to 1000 ms)"
         );
     }
 }
