@@ -72,6 +72,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn answers_far_apart_are_all_collected() {
+        // "a.io" answers at 40 ms; the long URL only at 440 ms.
+        let slow = "a-very-long-name-for-a-slow-download.example";
+        let start = Instant::now();
+        let sizes = download_sizes(vec!["a.io", slow]).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            sizes.get(slow),
+            Some(&4400),
+            "download_sizes returned {sizes:?} after {elapsed} ms, without the answer that \
+             comes at 440 ms: keep collecting until every download task is done, not until \
+             the answers stop for a while"
+        );
+        assert_eq!(sizes.len(), 2, "2 URLs, 2 sizes; got {sizes:?}");
+        assert_eq!(
+            elapsed, 440,
+            "the last answer comes at 440 ms, but download_sizes returned at {elapsed} ms: \
+             return as soon as the last download task is done"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_urls_returns_at_once() {
         assert!(
             download_sizes(Vec::new()).await.is_empty(),

@@ -77,6 +77,32 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_answer_is_what_the_worker_sends() {
+        // A stand-in worker: it answers after 75 ms, with a number of its own choosing.
+        let (worker, mut requests) = mpsc::channel::<Request>(1);
+        let stand_in = tokio::spawn(async move {
+            let request = requests.recv().await.expect("ask_square sent no request");
+            tokio::time::sleep(Duration::from_millis(75)).await;
+            let _ = request.reply.send(1000 + request.n);
+        });
+        let start = Instant::now();
+        let answer = ask_square(&worker, 5).await;
+        let elapsed = start.elapsed();
+        assert_eq!(
+            answer, 1005,
+            "this worker answered 1005 after 75 ms, but ask_square returned {answer} after \
+             {elapsed:?}: return the value that comes back on the oneshot channel, whatever it is"
+        );
+        assert_eq!(
+            elapsed,
+            Duration::from_millis(75),
+            "the worker answered at 75 ms, but ask_square returned at {elapsed:?}: await the \
+             oneshot Receiver, it wakes up as soon as the answer is sent"
+        );
+        stand_in.await.expect("the stand-in worker panicked");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn each_asker_gets_its_own_answer() {
         let worker = start_worker();
         let (a, b, c) = tokio::join!(

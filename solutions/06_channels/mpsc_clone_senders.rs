@@ -67,6 +67,12 @@ mod tests {
         );
         let elapsed = start.elapsed().as_millis();
         assert!(
+            elapsed >= 100,
+            "total_rainfall returned after {elapsed} ms, but the stations send their last \
+             readings at 100 ms: add up the readings the stations send over the channel, until \
+             every station is done"
+        );
+        assert!(
             elapsed < 150,
             "the stations took {elapsed} ms instead of 100 ms: they reported one after the \
              other. Each station should keep running in its own task"

@@ -81,6 +81,44 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_last_reload_before_leaving_counts() {
+        let (tx, rx) = watch::channel(10);
+        let follower = tokio::spawn(follow_limits(rx));
+        sleep(Duration::from_millis(100)).await;
+        // A last reload, and the admin leaves at once.
+        tx.send(40).unwrap();
+        drop(tx);
+        let applied = follower.await.unwrap();
+        assert_eq!(
+            applied,
+            [40],
+            "the admin reloaded the limit to 40 and left right away; `changed()` still reports \
+             that last reload before it reports that the sender is gone, so wait on \
+             `changed()` rather than checking the channel from time to time"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reload_to_the_same_limit_is_still_a_reload() {
+        let (tx, rx) = watch::channel(10);
+        let follower = tokio::spawn(follow_limits(rx));
+        sleep(Duration::from_millis(100)).await;
+        // The limit goes to 50 and straight back to 10 before the follower runs.
+        tx.send(50).unwrap();
+        tx.send(10).unwrap();
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        let applied = follower.await.unwrap();
+        assert_eq!(
+            applied,
+            [10],
+            "the config was reloaded (to 50, then at once back to 10): `changed()` reports the \
+             reload even though the limit is 10 again, so record the newest value, 10, each \
+             time `changed()` returns, whether or not it differs from the last one"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn stops_when_the_admin_leaves() {
         let (tx, rx) = watch::channel(7);
         drop(tx);

@@ -136,6 +136,38 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn any_worker_can_be_the_last_one() {
+        // (stop at, last item ends at, worker that ends last): a different worker each time.
+        for (stop, last_end, last_worker) in [(250, 330, 0), (300, 390, 2), (400, 480, 1)] {
+            let stats = Arc::new(Stats::default());
+            let start = Instant::now();
+            run_service(Duration::from_millis(stop), Arc::clone(&stats)).await;
+            let elapsed = start.elapsed().as_millis();
+            let (started, finished) = (stats.started(), stats.finished());
+            assert_eq!(
+                started,
+                finished,
+                "with the stop signal at {stop} ms, worker {last_worker} is the last one busy \
+                 (until {last_end} ms), but run_service returned at {elapsed} ms with {} item(s) \
+                 half done: wait for every worker, whichever one ends last",
+                started - finished
+            );
+            assert_eq!(
+                Arc::strong_count(&stats) - 1,
+                0,
+                "with the stop signal at {stop} ms, a worker was still alive when run_service \
+                 returned: wait for every worker to exit"
+            );
+            assert!(
+                elapsed <= last_end,
+                "with the stop signal at {stop} ms the last item ends at {last_end} ms, but \
+                 run_service returned at {elapsed} ms: wait for the workers themselves, not for \
+                 a fixed time"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn idle_workers_stop_at_once() {
         // At 5 ms every worker is still waiting for its first item.
         let stats = Arc::new(Stats::default());
