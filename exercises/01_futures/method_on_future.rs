@@ -71,4 +71,28 @@ mod tests {
              line yourself or blocking on another runtime"
         );
     }
+
+    /// A sleep as long as load_tags' looks the same on the clock, so this test reads the source.
+    #[test]
+    fn count_tags_calls_load_tags() {
+        let source = include_str!("method_on_future.rs");
+        let code = source.split("// Tests:").next().unwrap();
+        let body = code.split("fn count_tags").nth(1).unwrap_or_default();
+        // Without comments and spaces.
+        let body: String = body
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<String>()
+            .split_whitespace()
+            .collect();
+        let calls_load_tags = body
+            .match_indices("load_tags(")
+            .any(|(at, _)| !body[..at].ends_with(|c: char| c == '_' || c.is_alphanumeric()));
+        assert!(
+            calls_load_tags,
+            "count_tags never calls load_tags, so the count it returns is not that of the Vec \
+             load_tags gives (a sleep as long as load_tags' does not change that): write \
+             load_tags(line).await to get the Vec<String>, then ask it for its len()"
+        );
+    }
 }
