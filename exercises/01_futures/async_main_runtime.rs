@@ -71,4 +71,30 @@ mod tests {
              #[tokio::main] starts, not be written by hand"
         );
     }
+
+    /// A runtime built by hand in a plain `fn main` works the same, so this test reads the source.
+    #[test]
+    fn main_stays_async_under_tokio_main() {
+        let source = include_str!("async_main_runtime.rs");
+        let code = source.split("// Tests:").next().unwrap();
+        // Without comments and spaces.
+        let code: String = code
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<String>()
+            .split_whitespace()
+            .collect();
+        // The attributes right above `async fn main`: what follows the item before it.
+        let attributes = code.find("asyncfnmain(").map(|at| {
+            let before = &code[..at];
+            &before[before.rfind([';', '}']).map_or(0, |end| end + 1)..]
+        });
+        assert!(
+            attributes.is_some_and(|attributes| attributes.contains("tokio::main")),
+            "main is not an `async fn main` with #[tokio::main] on it: this exercise is about \
+             letting Tokio's attribute start the runtime for an async main, not about \
+             building one by hand in a plain fn main. Keep `async fn main()` and put \
+             #[tokio::main] on the line above it"
+        );
+    }
 }
