@@ -44,7 +44,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::time::Instant;
+    use tokio::time::{Duration, Instant};
 
     #[tokio::test(start_paused = true)]
     async fn prices_the_whole_basket() {
@@ -64,21 +64,70 @@ mod tests {
     async fn asks_the_price_service() {
         let start = Instant::now();
         fetch_price("apple").await;
-        let needed = start.elapsed();
+        let one = start.elapsed();
 
         // The prices may be asked one after the other or all at once: both are fine.
-        let start = Instant::now();
-        let receipt = checkout(&["apple", "bread"]).await;
-        let took = start.elapsed();
-        assert_eq!(
-            receipt, "2 items, 2.70 EUR",
-            "apple and bread cost 2.70 EUR"
-        );
+        for (basket, expected) in [
+            (&["apple", "bread"][..], "2 items, 2.70 EUR"),
+            (&["cheese", "apple", "bread"][..], "3 items, 7.50 EUR"),
+            (&[][..], "0 items, 0.00 EUR"),
+        ] {
+            let start = Instant::now();
+            let receipt = checkout(basket).await;
+            let took = start.elapsed();
+            assert_eq!(receipt, expected, "the receipt for {basket:?} is wrong");
+            let n = basket.len() as u32;
+            if n == 0 {
+                assert_eq!(
+                    took,
+                    Duration::ZERO,
+                    "checkout(&[]) took {took:?}, but an empty basket has no price to ask for, \
+                     so nothing should wait: the prices must come from fetch_price, awaited \
+                     once per item (not from a price list of your own and a sleep)"
+                );
+            } else {
+                // All at once takes one answer's time, one after the other one per item.
+                assert!(
+                    (1..=n).any(|k| took == one * k),
+                    "checkout({basket:?}) took {took:?}, but the price service answers in \
+                     {one:?}: asking for the {n} prices takes {one:?} all at once, {:?} one \
+                     after the other. The prices must come from fetch_price, awaited on the \
+                     runtime checkout runs on (not from a price list of your own, with or \
+                     without a sleep, nor from a second runtime)",
+                    one * n
+                );
+            }
+        }
+    }
+
+    /// A sleep per item looks the same on the clock as asking for each price, so this test
+    /// reads the source.
+    #[test]
+    fn the_prices_come_from_fetch_price() {
+        let source = include_str!("await_outside_async.rs");
+        let code = source.split("// Tests:").next().unwrap();
+        // Without comments and spaces.
+        let code: String = code
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<String>()
+            .split_whitespace()
+            .collect();
+        // Every use of the name `fetch_price` but the `fn fetch_price` that defines it.
+        let ident = |c: char| c == '_' || c.is_alphanumeric();
+        let calls = code
+            .match_indices("fetch_price")
+            .filter(|&(at, name)| {
+                let (before, after) = (&code[..at], &code[at + name.len()..]);
+                !before.ends_with("fn") && !before.ends_with(ident) && !after.starts_with(ident)
+            })
+            .count();
         assert!(
-            took >= needed,
-            "checkout finished in {took:?}, but the price service needs {needed:?} to answer: \
-             the prices must come from fetch_price, awaited on the runtime checkout runs on \
-             (not from a price list of your own, nor from a second runtime)"
+            calls >= 1,
+            "nothing calls fetch_price any more, so the prices do not come from the price \
+             service (a sleep as long as its answer does not change that): keep \
+             `fetch_price(item).await` in basket_total, make basket_total an async fn, and \
+             await it in checkout"
         );
     }
 }
