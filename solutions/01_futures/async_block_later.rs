@@ -102,8 +102,17 @@ mod tests {
         let Some(check) = body.find("\"check payment\"") else {
             return;
         };
+        // What finish_order does before the statement that writes the check.
+        let before_check = &body[..body[..check].rfind([';', '{']).unwrap_or(0)];
         for step in ["commit", "rollback"] {
             if let Some(at) = body.find(&format!("\"{step}\"")) {
+                assert!(
+                    at > check || before_check.contains("write_log"),
+                    "finish_order names the {step} step above the payment check, but writes it \
+                     to the log only after the check: prepare each step as a future that \
+                     writes it (`let {step} = async {{ write_log(log, \"{step}\").await }};`) \
+                     above the check, and await only the one chosen"
+                );
                 assert!(
                     at < check,
                     "finish_order writes the {step} step after the payment check, where it is \
