@@ -277,7 +277,11 @@ fn meaningful(text: &str, editable: Editable) -> Meaningful {
 /// `#[tokio::test]` with any arguments but `crate` (which would run the test on a runtime of
 /// the learner's making).
 fn defines_test(attribute: &[Token]) -> bool {
-    let texts: Vec<&str> = attribute.iter().map(|t| t.text.as_str()).collect();
+    let mut texts: Vec<&str> = attribute.iter().map(|t| t.text.as_str()).collect();
+    // `#[::tokio::test]` names the same attribute from the crate root.
+    if texts.get(2..5) == Some(&[":", ":", "tokio"]) {
+        texts.drain(2..4);
+    }
     match texts.as_slice() {
         ["#", "[", "test", "]"] | ["#", "[", "tokio", ":", ":", "test", "]"] => true,
         [

@@ -158,7 +158,13 @@ fn where_attributes_are_the_exercise_other_attributes_stay_as_shipped_or_as_solv
         first_change(SHIPPED, solution, mine, Editable::Attributes)
     };
     // The test-defining attributes may change, with any arguments, or go.
-    for test in ["#[test]", "#[tokio::test(flavor = \"multi_thread\")]", ""] {
+    for test in [
+        "#[test]",
+        "#[tokio::test(flavor = \"multi_thread\")]",
+        "#[::tokio::test(flavor = \"multi_thread\")]",
+        "#[::tokio::test]",
+        "",
+    ] {
         let mine = edit("#[tokio::test(start_paused = true)]", test);
         assert_eq!(attributes(&mine, None), None, "{test}");
     }
