@@ -108,12 +108,16 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_loser_is_cancelled() {
-        let (_, _, finished) = race(300, 50).await;
-        assert_eq!(
-            finished,
-            ["backup finished"],
-            "only the winning mirror may finish: the losing future must be dropped \
-             (select! does that), not awaited or left running in a spawned task"
-        );
+        for (primary_ms, backup_ms, winner) in [(300, 50, "backup"), (40, 200, "primary")] {
+            let (_, _, finished) = race(primary_ms, backup_ms).await;
+            assert_eq!(
+                finished,
+                [format!("{winner} finished")],
+                "the log shows {finished:?} (primary {primary_ms} ms, backup {backup_ms} ms), \
+                 1 s after first_answer returned: only the winning mirror may finish. The \
+                 losing future must be dropped (select! does that), not awaited or left \
+                 running in a spawned task"
+            );
+        }
     }
 }

@@ -97,4 +97,24 @@ mod tests {
              orders (tokio::try_join!)"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_other_lookup_stops_after_an_error() {
+        for id in [13, 0] {
+            let dashboard = load_dashboard(id).await;
+            assert!(dashboard.is_err(), "user {id}'s dashboard must fail");
+            // Time for the runtime to finish the tasks that were cancelled, if any.
+            sleep(Duration::from_millis(1)).await;
+            let running = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            assert_eq!(
+                running, 0,
+                "load_dashboard({id}) returned its error, but {running} task(s) it spawned were \
+                 still running: the other lookup goes on for nothing. A spawned task keeps \
+                 running when its JoinHandle is dropped; let tokio::try_join! drop the other \
+                 lookup's future instead, which cancels it"
+            );
+        }
+    }
 }

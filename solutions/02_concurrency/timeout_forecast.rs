@@ -32,6 +32,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+    use std::pin::pin;
     use tokio::time::Instant;
 
     async fn weather_service(ms: u64, forecast: &str) -> String {
@@ -39,39 +41,67 @@ mod tests {
         forecast.to_string()
     }
 
+    /// Shows the forecast of a service that needs `ms`: what was shown, when, and how many
+    /// times the service's future was polled.
+    async fn show(ms: u64, forecast: &str) -> (String, Duration, u32) {
+        let polls = Cell::new(0);
+        let mut service = pin!(weather_service(ms, forecast));
+        let counted = std::future::poll_fn(|cx| {
+            polls.set(polls.get() + 1);
+            service.as_mut().poll(cx)
+        });
+        let start = Instant::now();
+        let shown = forecast_or_cached(counted, "cloudy (cached)").await;
+        (shown, start.elapsed(), polls.get())
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_fast_forecast_is_used() {
-        let start = Instant::now();
-        let shown = forecast_or_cached(weather_service(50, "sunny"), "cloudy (cached)").await;
-        assert_eq!(
-            shown, "sunny",
-            "the service answered after 50 ms, within the 200 ms deadline: show its forecast"
-        );
-        let took = start.elapsed();
-        assert!(
-            took < Duration::from_millis(100),
-            "the forecast arrived after 50 ms but was only shown after {took:?}: \
-             return it as soon as it is there"
-        );
+        for ms in [53, 190] {
+            let (shown, took, _) = show(ms, "sunny").await;
+            assert_eq!(
+                shown, "sunny",
+                "the service answered after {ms} ms, within the 200 ms deadline, but {shown:?} \
+                 was shown: show the fresh forecast"
+            );
+            assert_eq!(
+                took,
+                Duration::from_millis(ms),
+                "the forecast arrived after {ms} ms but was shown after {took:?}: return it as \
+                 soon as it is there"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_slow_forecast_is_abandoned() {
-        let start = Instant::now();
-        let shown = forecast_or_cached(weather_service(5_000, "rain"), "cloudy (cached)").await;
-        let took = start.elapsed();
-        assert!(
-            took < Duration::from_millis(250),
-            "forecast_or_cached waited {took:?} for a service that needs 5 s: \
-             give up after 200 ms (tokio::time::timeout)"
-        );
-        assert!(
-            took >= Duration::from_millis(200),
-            "forecast_or_cached gave up after {took:?}: wait the full 200 ms before giving up"
-        );
-        assert_eq!(
-            shown, "cloudy (cached)",
-            "when the service is too slow, return the cached forecast"
-        );
+        for ms in [215, 5_000] {
+            let (shown, took, _) = show(ms, "rain").await;
+            assert_eq!(
+                took,
+                Duration::from_millis(200),
+                "forecast_or_cached returned after {took:?} for a service that needs {ms} ms: \
+                 the deadline is 200 ms, so give up exactly then (tokio::time::timeout)"
+            );
+            assert_eq!(
+                shown, "cloudy (cached)",
+                "the service needs {ms} ms, more than the 200 ms deadline: return the cached \
+                 forecast"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_service_is_not_asked_over_and_over() {
+        for ms in [53, 5_000] {
+            let (_, _, polls) = show(ms, "sunny").await;
+            assert!(
+                polls <= 5,
+                "the service's future was polled {polls} times (it needs {ms} ms): a future \
+                 wakes its task when it can make progress, so checking it again and again in a \
+                 loop is busy waiting. Wait for the forecast and the deadline together \
+                 (tokio::time::timeout)"
+            );
+        }
     }
 }

@@ -125,6 +125,33 @@ mod tests {
         dispatcher.await.expect("the dispatcher task failed")
     }
 
+    /// Calls `notify` through the trait objects of the list and awaits what it returns: this
+    /// compiles only if `notify` gives a future (of the receipt).
+    #[tokio::test(start_paused = true)]
+    async fn each_notifier_sends_through_its_own_future() {
+        let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
+        let expected = [
+            ("mail to ann@example.com: disk full", 100),
+            ("#ops: disk full", 30),
+        ];
+        for (notifier, (receipt_expected, ms)) in notifiers.iter().zip(expected) {
+            let start = Instant::now();
+            let receipt = notifier.notify("disk full").await;
+            let took = start.elapsed();
+            assert_eq!(
+                receipt, receipt_expected,
+                "awaiting notify(\"disk full\") gave the wrong receipt"
+            );
+            assert_eq!(
+                took,
+                Duration::from_millis(ms),
+                "awaiting notify for a notifier with a latency of {ms} ms took {took:?}: the \
+                 future that notify returns must do the notifier's whole work, its wait \
+                 included, so that the caller only has to await it"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn every_alert_goes_through_every_notifier() {
         let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
