@@ -98,9 +98,9 @@ mod tests {
         assert!(
             returned == complete,
             "the last byte of {which} arrived after {complete:?}, but read_record returned it \
-             after {returned:?}: return as soon as all 8 bytes are in, by waiting for the data \
-             itself, not for a timer (a fixed sleep is too short when the bytes come slowly, \
-             and makes every record late when they come fast)"
+             after {returned:?}: return as soon as all 8 bytes are in, by waiting for those 8 \
+             bytes, not for a timer (a fixed sleep is too short when the bytes come slowly, and \
+             makes every record late when they come fast) or for the end of the stream"
         );
     }
 
