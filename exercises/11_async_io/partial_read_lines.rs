@@ -181,7 +181,41 @@ mod tests {
         );
         let mut to_server = sending.await.unwrap();
         send(&mut to_server, "last one\n").await;
-        assert_eq!(answer_to(&mut answers, "last one").await, "2");
+        assert_eq!(
+            answer_to(&mut answers, "last one").await,
+            "2",
+            "after the long line, \"last one\" has 2 words: count the words of each line alone"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_and_the_start_of_the_next_in_one_write() {
+        let mut client = connect();
+        // The first line is complete; the second has only begun, and the client waits for the
+        // answer to the first one before it goes on.
+        client.send("good morning\nhow are").await;
+        match timeout(Duration::from_secs(5), client.answers.next_line()).await {
+            Ok(Ok(Some(answer))) => assert_eq!(
+                answer, "2",
+                "the answer to \"good morning\" was {answer:?}: it has 2 words (and \"how are\" \
+                 is not a line yet, its newline has not come)"
+            ),
+            Ok(Ok(None)) => panic!("the server hung up instead of answering \"good morning\""),
+            Ok(Err(e)) => panic!("reading the answer to \"good morning\" failed: {e}"),
+            Err(_) => panic!(
+                "the client sent \"good morning\\nhow are\" in one write and waits for the answer \
+                 to \"good morning\", but none came. That line is complete: answer it at once, \
+                 even when the same read also brought the start of the next line (keep that \
+                 start for later; do not wait until what you have read ends with a newline)"
+            ),
+        }
+        client.expect_no_answer_yet("how are").await;
+        client.send(" you\n").await;
+        assert_eq!(
+            client.answer_to("how are you").await,
+            "3",
+            "\"how are you\" has 3 words: its start came with the previous line, its end later"
+        );
     }
 
     #[tokio::test(start_paused = true)]

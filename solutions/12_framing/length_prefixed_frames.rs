@@ -58,7 +58,7 @@ mod tests {
     use std::io;
     use std::time::Duration;
     use tokio::io::{AsyncWriteExt, DuplexStream};
-    use tokio::time::{sleep, timeout};
+    use tokio::time::{Instant, sleep, timeout};
 
     fn frame(payload: &[u8]) -> Vec<u8> {
         let mut bytes = (payload.len() as u32).to_be_bytes().to_vec();
@@ -124,12 +124,29 @@ mod tests {
         input
     }
 
+    /// The clock is paused and moves only when everything waits: a read_frame that waits for
+    /// the data returns at the very moment the frame's last byte arrives.
+    fn returned_when_complete(start: Instant, complete_ms: u64, which: &str) {
+        let returned = start.elapsed();
+        let complete = Duration::from_millis(complete_ms);
+        assert!(
+            returned == complete,
+            "the last byte of {which} arrived after {complete:?}, but read_frame returned it \
+             after {returned:?}: return as soon as the whole frame is in, by waiting for its \
+             bytes (`read_exact`), not for a timer (a fixed sleep is too short when the bytes \
+             come slowly, and makes every frame late when they come fast)"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn two_frames_in_one_write() {
+        let start = Instant::now();
         let input = peer(vec![[frame(b"hello"), frame(b"world!")].concat()], false);
         let context = "two frames came in one write";
         let input = expect_payload(input, b"hello", context).await;
+        returned_when_complete(start, 0, "the frame \"hello\"");
         let input = expect_payload(input, b"world!", context).await;
+        returned_when_complete(start, 0, "the frame \"world!\"");
         let (_, end) = next(input, "the end of the stream").await;
         assert!(
             matches!(end, Ok(None)),
@@ -150,7 +167,9 @@ mod tests {
         ];
         let context = "one frame came in 4 pieces, 10 ms apart (the first one only half the \
                        length)";
+        let start = Instant::now();
         expect_payload(peer(pieces, false), b"a message in pieces", context).await;
+        returned_when_complete(start, 30, "the frame, in its fourth piece,");
     }
 
     #[tokio::test(start_paused = true)]

@@ -61,7 +61,7 @@ mod tests {
     use std::io;
     use std::time::Duration;
     use tokio::io::{AsyncWriteExt, DuplexStream};
-    use tokio::time::{sleep, timeout};
+    use tokio::time::{Instant, sleep, timeout};
 
     fn record_bytes(sensor: u16, tenths: i32) -> Vec<u8> {
         let mut bytes = b"WX".to_vec();
@@ -90,6 +90,20 @@ mod tests {
             .expect("read_record is still waiting, though the station has sent everything")
     }
 
+    /// The clock is paused and moves only when everything waits: a read_record that waits for
+    /// the data returns at the very moment the record's last byte arrives.
+    fn returned_when_complete(start: Instant, complete_ms: u64, which: &str) {
+        let returned = start.elapsed();
+        let complete = Duration::from_millis(complete_ms);
+        assert!(
+            returned == complete,
+            "the last byte of {which} arrived after {complete:?}, but read_record returned it \
+             after {returned:?}: return as soon as all 8 bytes are in, by waiting for those 8 \
+             bytes, not for a timer (a fixed sleep is too short when the bytes come slowly, and \
+             makes every record late when they come fast) or for the end of the stream"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_record_in_one_piece() {
         let mut input = station(vec![record_bytes(7, 215)]);
@@ -107,6 +121,7 @@ mod tests {
     async fn a_record_that_arrives_a_byte_at_a_time() {
         let bytes = record_bytes(300, -42);
         let pieces = bytes.iter().map(|byte| vec![*byte]).collect();
+        let start = Instant::now();
         let mut input = station(pieces);
         let record = next_record(&mut input).await;
         assert!(
@@ -120,6 +135,7 @@ mod tests {
             "the station sent the record for sensor 300 (-4.2 degrees) one byte at a time, 10 ms \
              apart, and read_record returned {record:?}: wait until all 8 bytes have arrived"
         );
+        returned_when_complete(start, 70, "the record");
     }
 
     #[tokio::test(start_paused = true)]
@@ -138,13 +154,20 @@ mod tests {
             pieces.push(piece.to_vec());
             rest = tail;
         }
+        let start = Instant::now();
         let mut input = station(pieces);
-        for (sensor, tenths) in [(1, 100), (2, -5), (3, 0)] {
+        // The records are complete after 9, 20 and 24 bytes: the pieces at 10, 30 and 40 ms.
+        for (sensor, tenths, complete_ms) in [(1, 100, 10), (2, -5, 30), (3, 0, 40)] {
             let record = next_record(&mut input).await;
             assert!(
                 matches!(&record, Ok(r) if *r == Record { sensor, tenths }),
                 "expected the record of sensor {sensor} ({tenths} tenths) but read_record \
                  returned {record:?}: every record is exactly 8 bytes, however the pieces fall"
+            );
+            returned_when_complete(
+                start,
+                complete_ms,
+                &format!("the record of sensor {sensor}"),
             );
         }
     }
