@@ -89,6 +89,76 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn every_guest_has_a_task_waiting_at_once() {
+        // Each task holds a copy of the book's `Rc` while it waits, and lets go of it once its
+        // guest is greeted: the count of copies shows how many tasks are alive at an instant.
+        let book = Rc::new(RefCell::new(Vec::new()));
+        let start = Instant::now();
+        let guests = [("Ann", 300), ("Bob", 100), ("Cy", 200), ("Di", 400)];
+        let ((), (at_50_ms, at_250_ms)) =
+            tokio::join!(greet_all(&guests, Rc::clone(&book)), async {
+                tokio::time::sleep_until(start + Duration::from_millis(50)).await;
+                let at_50_ms = Rc::strong_count(&book);
+                tokio::time::sleep_until(start + Duration::from_millis(250)).await;
+                (at_50_ms, Rc::strong_count(&book))
+            });
+        assert_eq!(
+            at_50_ms,
+            at_250_ms + 2,
+            "copies of the book's `Rc` held 50 ms in: {at_50_ms}; 250 ms in: {at_250_ms}. In \
+             between, Bob (100 ms) and Cy (200 ms) were greeted, so 2 of the 4 tasks, each \
+             holding a copy, should have finished. Start every guest's task at once, so that \
+             they all wait side by side, then wait for them all"
+        );
+    }
+
+    thread_local! {
+        /// Whether the first panic on this thread, since it was reset, came from inside a task.
+        static PANICKED_IN_A_TASK: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+    }
+
+    // Holding the book across an `.await` is what this test means to do.
+    #[allow(clippy::await_holding_refcell_ref)]
+    #[tokio::test(start_paused = true)]
+    async fn each_greeting_runs_in_a_task() {
+        use futures_util::FutureExt;
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                // The first panic only: a task's panic may be passed on outside the task.
+                if PANICKED_IN_A_TASK.get().is_none() {
+                    PANICKED_IN_A_TASK.set(Some(tokio::task::try_id().is_some()));
+                }
+                previous(info);
+            }));
+        });
+        PANICKED_IN_A_TASK.set(None);
+        // The test reads the book from 50 ms to 150 ms in, so Bob's greeting (100 ms) finds it
+        // in use and panics ("already borrowed"). Where that panic happens shows where the
+        // greeting runs: a task of its own, or greet_all's own future.
+        let book = Rc::new(RefCell::new(Vec::new()));
+        let start = Instant::now();
+        let (_, ()) = tokio::join!(
+            std::panic::AssertUnwindSafe(greet_all(&[("Bob", 100)], Rc::clone(&book)))
+                .catch_unwind(),
+            async {
+                tokio::time::sleep_until(start + Duration::from_millis(50)).await;
+                let reading = book.borrow();
+                tokio::time::sleep_until(start + Duration::from_millis(150)).await;
+                drop(reading);
+            }
+        );
+        assert_eq!(
+            PANICKED_IN_A_TASK.get(),
+            Some(true),
+            "the guest's greeting did not run in a task: it ran in greet_all's own future (a \
+             plain future, polled with join_all or the like, is no task). Start one task per \
+             guest with tokio::task::spawn_local"
+        );
+    }
+
     /// The lesson is in how the tasks are started, so this test reads the source.
     #[test]
     fn the_tasks_are_spawned_locally() {

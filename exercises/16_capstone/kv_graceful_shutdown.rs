@@ -354,6 +354,17 @@ mod tests {
             "serve returned while a reply was still being sent to a client: let each connection \
              finish its command (do not abort it), and wait until every connection has closed"
         );
+        // The client reads nothing more for a while, longer than any other test waits: a
+        // shutdown that gives the connections a fixed time, then cuts them, shows here.
+        let pause = PATIENCE + Duration::from_secs(1);
+        tokio::time::sleep(pause).await;
+        assert!(
+            !server.task.is_finished(),
+            "{pause:?} after the signal, the slow client still had most of the reply to GET big \
+             to read, and serve had returned: was the connection cut after a fixed wait (a \
+             sleep or a timeout, then abort)? A reply that has begun is sent whole, however \
+             slowly the client reads it: wait for every connection to close, with no time limit"
+        );
 
         let mut rest = Vec::new();
         timeout(PATIENCE, slow.read_to_end(&mut rest))

@@ -182,6 +182,19 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn only_the_line_ending_is_taken_off() {
+        let reader = client(pieces(&["SET pad  two spaces  \r\n", "SET tab \tx\t\n"]));
+        let lines = lines_from(reader).await;
+        assert_eq!(
+            lines,
+            ["SET pad  two spaces  ", "SET tab \tx\t"],
+            "next_line returned {lines:?}: only the line ending (\"\\n\" or \"\\r\\n\") is \
+             taken off. The spaces and tabs before it are part of the value, which is the rest \
+             of the line, spaces and all (trim_end takes them too)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_unfinished_command_never_comes_out() {
         let reader = client(pieces(&["SET price 10\n", "SET price 1"]));
         assert_eq!(
