@@ -212,9 +212,11 @@ mod tests {
                     }
                     Err(_) => {
                         return Err(format!(
-                            "{}: sent {} commands in one write, and got {} replies: the others \
-                             never came. Were the commands read ahead into a BufReader that was \
-                             then dropped? Keep one BufReader for the whole connection",
+                            "{}: sent {} commands in one write, and got {} replies in 5 s: the \
+                             others never came. Were the commands read ahead into a BufReader \
+                             that was then dropped? Keep one BufReader for the whole \
+                             connection. (Or is the server still busy with another client, \
+                             serving one at a time?)",
                             self.name,
                             commands.len(),
                             replies.len()
@@ -390,6 +392,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_client_is_served_while_another_stays_connected() {
+        let address = start_server().await;
+        let mut first = Client::connect(address, "the first client").await;
+        assert_eq!(first.send("SET mood calm").await, "OK");
+
+        // The first client stays connected, and says nothing more.
+        let mut second = Client::connect(address, "the second client").await;
+        second.writer.write_all(b"GET mood\n").await.unwrap();
+        let Ok(reply) = timeout(PATIENCE, second.replies.next_line()).await else {
+            panic!(
+                "a first client stayed connected, and quiet, and a second client's \"GET mood\" \
+                 had no reply 5 s later: the server serves one client at a time, and the second \
+                 waits until the first leaves. Serve each client in a task of its own \
+                 (`clients.spawn(handle_client(..))`, as `serve` does at first)"
+            );
+        };
+        assert_eq!(
+            reply.ok().flatten().as_deref(),
+            Some("VALUE calm"),
+            "the second client's reply to \"GET mood\""
+        );
+        assert_eq!(first.send("GET mood").await, "VALUE calm");
+    }
+
+    #[tokio::test]
     async fn a_client_that_sends_garbage() {
         let address = start_server().await;
         let mut good = Client::connect(address, "the good client").await;
@@ -407,7 +434,8 @@ mod tests {
             answered.is_ok(),
             "a client sent a line that is not UTF-8 and, 5 s later, had neither a reply nor a \
              closed connection: the server must end that client's connection (its \
-             handle_client fails) or answer it, and go on serving the others"
+             handle_client fails) or answer it, and go on serving the others. (Or is the server \
+             still busy with the good client, that is still connected?)"
         );
 
         assert_eq!(
