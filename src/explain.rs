@@ -103,8 +103,9 @@ pub const AWAIT_OUTSIDE_ASYNC: Explanation = Explanation {
 };
 pub const NO_RUNTIME: Explanation = Explanation {
     id: "no-runtime",
-    text: "Tokio code ran outside a runtime. Run it from `#[tokio::main]`, `#[tokio::test]` or \
-           `Runtime::block_on`.",
+    text: "Tokio code ran outside a runtime: in a plain `fn main`, a plain `#[test]` or a std \
+           thread. Run it from `#[tokio::main]` or `#[tokio::test]` code, or from a task that code \
+           spawns.",
 };
 pub const NESTED_RUNTIME: Explanation = Explanation {
     id: "nested-runtime",
