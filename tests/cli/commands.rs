@@ -226,6 +226,41 @@ fn init_writes_the_built_in_course() {
         std::fs::read_to_string(repo.join("info.toml")).unwrap()
     );
     assert!(target.join("Cargo.toml").is_file() && target.join(".gitignore").is_file());
+    // It builds with the versions this repository locks, not the newest ones.
+    let versions = |lock: &str| -> Vec<(String, String)> {
+        let lock: toml::Table = lock.parse().unwrap();
+        lock["package"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().into(),
+                    p["version"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let locked = versions(&std::fs::read_to_string(repo.join("Cargo.lock")).unwrap());
+    assert!(target.join("Cargo.lock").is_file(), "init wrote no Cargo.lock");
+    let metadata = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(&target)
+        .output()
+        .unwrap();
+    assert!(metadata.status.success(), "{metadata:?}");
+    let copy = versions(&std::fs::read_to_string(target.join("Cargo.lock")).unwrap());
+    for name in ["tokio", "tokio-util", "tokio-stream", "futures-util"] {
+        let version = |list: &[(String, String)]| {
+            list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+        };
+        assert_eq!(version(&copy), version(&locked), "{name} in the copy");
+        assert!(version(&copy).is_some(), "{name} is not in the copy's lock");
+    }
+    assert!(
+        !copy.iter().any(|(name, _)| name == "clap"),
+        "the copy's lock keeps the CLI's dependencies"
+    );
     // The copy is a valid course that async-lings can list.
     let mut list = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
     list.arg("list").current_dir(&target).assert().code(0);
