@@ -36,6 +36,8 @@ thread_local! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::task::Poll;
     use tokio::time::Instant;
 
     /// What `make_thumbnails` returned, how long it took, and the log at the moment it returned.
@@ -88,6 +90,38 @@ mod tests {
                  awaits may still be running)"
             );
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_picture_is_resized_even_on_a_busy_runtime() {
+        let ids = [6, 2, 9, 4];
+        LOG.with_borrow_mut(Vec::clear);
+        let mut making = std::pin::pin!(make_thumbnails(ids.to_vec()));
+        // One step of make_thumbnails, then the runtime is busy for 1 s: a task that
+        // make_thumbnails spawned only starts its resize after that.
+        let first_step = std::future::poll_fn(|cx| Poll::Ready(making.as_mut().poll(cx))).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let thumbs = match first_step {
+            Poll::Ready(thumbs) => thumbs,
+            Poll::Pending => making.await,
+        };
+        let log = LOG.take();
+        let unfinished: Vec<u32> = ids
+            .into_iter()
+            .filter(|id| !log.contains(&format!("picture {id} finished")))
+            .collect();
+        assert!(
+            unfinished.is_empty(),
+            "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 1 s \
+             before any task it had spawned could start. When make_thumbnails returned, the log \
+             showed {log:?}: the pictures {unfinished:?} had not finished resizing. Wait for \
+             the jobs themselves (await every JoinHandle), not for a fixed time"
+        );
+        let expected: Vec<String> = ids.iter().map(|id| format!("thumb-{id}.png")).collect();
+        assert_eq!(
+            thumbs, expected,
+            "the thumbnails for the ids {ids:?} must come back in the same order as the ids"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -114,35 +114,33 @@ mod tests {
     }
 
     thread_local! {
-        /// Whether the first panic on this thread, since it was reset, came from inside a task.
-        static PANICKED_IN_A_TASK: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+        /// For each panic on this thread since it was reset: the id of the task it happened
+        /// in, or `None` outside any task.
+        static PANICS: RefCell<Vec<Option<tokio::task::Id>>> = const { RefCell::new(Vec::new()) };
     }
 
     // Holding the book across an `.await` is what this test means to do.
     #[allow(clippy::await_holding_refcell_ref)]
     #[tokio::test(start_paused = true)]
-    async fn each_greeting_runs_in_a_task() {
+    async fn each_greeting_runs_in_a_task_of_its_own() {
         use futures_util::FutureExt;
         static HOOK: std::sync::Once = std::sync::Once::new();
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                // The first panic only: a task's panic may be passed on outside the task.
-                if PANICKED_IN_A_TASK.get().is_none() {
-                    PANICKED_IN_A_TASK.set(Some(tokio::task::try_id().is_some()));
-                }
+                PANICS.with_borrow_mut(|panics| panics.push(tokio::task::try_id()));
                 previous(info);
             }));
         });
-        PANICKED_IN_A_TASK.set(None);
-        // The test reads the book from 50 ms to 150 ms in, so Bob's greeting (100 ms) finds it
-        // in use and panics ("already borrowed"). Where that panic happens shows where the
-        // greeting runs: a task of its own, or greet_all's own future.
+        PANICS.with_borrow_mut(Vec::clear);
+        // The test reads the book from 50 ms to 150 ms in, so each greeting (all three guests
+        // arrive at 100 ms) finds it in use and panics ("already borrowed"). Where those panics
+        // happen shows where the greetings run: each in a task of its own, or all in one.
         let book = Rc::new(RefCell::new(Vec::new()));
+        let guests = [("Ann", 100), ("Bob", 100), ("Cy", 100)];
         let start = Instant::now();
         let (_, ()) = tokio::join!(
-            std::panic::AssertUnwindSafe(greet_all(&[("Bob", 100)], Rc::clone(&book)))
-                .catch_unwind(),
+            std::panic::AssertUnwindSafe(greet_all(&guests, Rc::clone(&book))).catch_unwind(),
             async {
                 tokio::time::sleep_until(start + Duration::from_millis(50)).await;
                 let reading = book.borrow();
@@ -150,12 +148,24 @@ mod tests {
                 drop(reading);
             }
         );
-        assert_eq!(
-            PANICKED_IN_A_TASK.get(),
-            Some(true),
-            "the guest's greeting did not run in a task: it ran in greet_all's own future (a \
+        let panics = PANICS.take();
+        let tasks: std::collections::HashSet<tokio::task::Id> =
+            panics.iter().flatten().copied().collect();
+        assert!(
+            !tasks.is_empty(),
+            "the guests' greetings did not run in a task: they ran in greet_all's own future (a \
              plain future, polled with join_all or the like, is no task). Start one task per \
              guest with tokio::task::spawn_local"
+        );
+        assert_eq!(
+            tasks.len(),
+            guests.len(),
+            "all {} guests arrive at 100 ms while the test holds the book, so each greeting \
+             panics in the task it runs in, but the panics came from {} task(s). Start one \
+             task per guest with tokio::task::spawn_local, every one before waiting for any \
+             (one task that runs them all, with join_all or the like, is not that)",
+            guests.len(),
+            tasks.len()
         );
     }
 

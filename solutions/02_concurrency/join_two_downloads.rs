@@ -31,6 +31,8 @@ thread_local! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::task::Poll;
     use tokio::time::Instant;
 
     /// What `fetch_both` returned, how long it took, and the log at the moment it returned.
@@ -79,6 +81,37 @@ mod tests {
             started_first == 2,
             "the log shows {log:?}: one download only started after the other had finished. \
              Start both, then wait for the pair (tokio::join!)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn both_downloads_are_over_even_on_a_busy_runtime() {
+        LOG.with_borrow_mut(Vec::clear);
+        let mut fetching = std::pin::pin!(fetch_both());
+        // One step of fetch_both, then the runtime is busy for 1 s: a task that fetch_both
+        // spawned only starts its download after that.
+        let first_step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let (logo, manual) = match first_step {
+            Poll::Ready(files) => files,
+            Poll::Pending => fetching.await,
+        };
+        let log = LOG.take();
+        let unfinished: Vec<&str> = ["logo.png", "manual.pdf"]
+            .into_iter()
+            .filter(|file| !log.contains(&format!("{file} finished")))
+            .collect();
+        assert!(
+            unfinished.is_empty(),
+            "here fetch_both ran one step, then the runtime was busy for 1 s before any task it \
+             had spawned could start. When fetch_both returned, the log showed {log:?}: \
+             {unfinished:?} had not finished downloading. Wait for the downloads themselves \
+             (tokio::join!, or await every JoinHandle you spawn), not for a fixed time"
+        );
+        assert_eq!(
+            (logo.as_str(), manual.as_str()),
+            ("logo.png (100 ms)", "manual.pdf (150 ms)"),
+            "fetch_both must return what the two downloads returned, logo first"
         );
     }
 

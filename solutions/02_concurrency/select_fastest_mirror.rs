@@ -106,6 +106,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_mirror_that_answers_at_once_wins() {
+        for (primary_ms, backup_ms, winner) in [(0, 80, "primary"), (60, 0, "backup")] {
+            let (reply, took, finished) = race(primary_ms, backup_ms).await;
+            assert_eq!(
+                (reply, took, finished),
+                (
+                    format!("reply from {winner}"),
+                    Duration::ZERO,
+                    vec![format!("{winner} finished")]
+                ),
+                "(primary {primary_ms} ms, backup {backup_ms} ms) the {winner} had the file at \
+                 hand and answered at once: first_answer must return its reply right away \
+                 (reply, time taken, mirrors that finished), and drop the other mirror"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_loser_is_cancelled() {
         for (primary_ms, backup_ms, winner) in [(300, 50, "backup"), (40, 200, "primary")] {
             let (_, _, finished) = race(primary_ms, backup_ms).await;
