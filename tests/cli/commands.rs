@@ -242,7 +242,10 @@ fn init_writes_the_built_in_course() {
             .collect()
     };
     let locked = versions(&std::fs::read_to_string(repo.join("Cargo.lock")).unwrap());
-    assert!(target.join("Cargo.lock").is_file(), "init wrote no Cargo.lock");
+    assert!(
+        target.join("Cargo.lock").is_file(),
+        "init wrote no Cargo.lock"
+    );
     let metadata = std::process::Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--offline"])
         .current_dir(&target)
