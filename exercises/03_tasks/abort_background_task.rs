@@ -50,6 +50,7 @@ mod tests {
         let before = ticks.load(Ordering::SeqCst);
         assert_eq!(before, 5, "the ticker should tick 5 times in 55 ms");
 
+        let ticker = handle.id();
         let ended = timeout(Duration::from_secs(1), stop_ticker(handle))
             .await
             .expect(
@@ -71,6 +72,13 @@ mod tests {
                  normally: return what awaiting the handle gives you"
             );
         };
+        assert_eq!(
+            err.id(),
+            ticker,
+            "stop_ticker returned the JoinError of another task ({}), not the ticker's ({ticker}): \
+             return what awaiting the ticker's own handle gives you",
+            err.id()
+        );
         assert!(
             err.is_cancelled(),
             "the ticker should end cancelled, but it ended with: {err}"
@@ -84,6 +92,7 @@ mod tests {
         let test = tokio::spawn(async {
             let ticks = Arc::new(AtomicU32::new(0));
             let handle = start_ticker(Arc::clone(&ticks));
+            let ticker = handle.id();
             tokio::task::yield_now().await;
             let ended = tokio::select! {
                 biased;
@@ -96,9 +105,9 @@ mod tests {
                 } => None,
             };
             // The ticker's task holds one of the two counters until it is gone.
-            (ended, Arc::strong_count(&ticks))
+            (ended, Arc::strong_count(&ticks), ticker)
         });
-        let (ended, holders) = test.await.expect("the test task failed");
+        let (ended, holders, ticker) = test.await.expect("the test task failed");
         let ended = ended.expect(
             "stop_ticker did not return: the ticker is still running. Cancel it with \
              JoinHandle::abort() before awaiting it",
@@ -109,10 +118,22 @@ mod tests {
              the task to stop. Then await the ticker's own JoinHandle, which returns once the \
              task is gone, and return what it gives"
         );
+        let Err(err) = ended else {
+            panic!(
+                "stop_ticker returned Ok(()), but an aborted ticker cannot have finished \
+                 normally: return what awaiting the ticker's handle gives you"
+            );
+        };
+        assert_eq!(
+            err.id(),
+            ticker,
+            "stop_ticker returned the JoinError of another task ({}), not the ticker's ({ticker}): \
+             return what awaiting the ticker's own handle gives you",
+            err.id()
+        );
         assert!(
-            ended.is_err_and(|err| err.is_cancelled()),
-            "the aborted ticker should end as a cancelled task: return what awaiting its \
-             handle gives you"
+            err.is_cancelled(),
+            "the aborted ticker should end as a cancelled task, but it ended with: {err}"
         );
     }
 }

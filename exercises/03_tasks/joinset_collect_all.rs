@@ -60,6 +60,27 @@ mod tests {
         );
     }
 
+    #[test]
+    fn squares_come_from_the_tasks() {
+        // A runtime without a timer: square_slowly cannot sleep there (it panics), so every
+        // task in the JoinSet fails and none of them hands back a square.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("could not build a runtime");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(square_all(vec![3, 5, 7]))
+        }));
+        // Failing (panicking), or returning no squares, are both fine here.
+        if let Ok(squares) = outcome {
+            assert!(
+                !squares.iter().any(|square| [9, 25, 49].contains(square)),
+                "here every task in the JoinSet failed, so none of them made a square, yet \
+                 square_all returned {squares:?}: take each square from the result join_next() \
+                 gives you, do not work it out on the side"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn empty_input_gives_empty_output() {
         assert!(

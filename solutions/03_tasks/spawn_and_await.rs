@@ -102,4 +102,38 @@ mod tests {
              tasks first, then await both handles"
         );
     }
+
+    /// One worker thread and the real clock. Tokio runs the task spawned last first, so here
+    /// the stock task starts at once, then a task that keeps the only worker busy for 200 ms,
+    /// and only then the price task: the price lookup ends 100 ms after that, long after the
+    /// stock lookup.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn waits_for_the_price_task_too() {
+        let test = tokio::spawn(async {
+            let busy = tokio::spawn(async {
+                std::thread::sleep(Duration::from_millis(200));
+                std::time::Instant::now()
+            });
+            let values = fetch_both().await;
+            let returned = std::time::Instant::now();
+            let price_could_start = busy.await.expect("the busy task failed");
+            (
+                values,
+                returned.saturating_duration_since(price_could_start),
+            )
+        });
+        let (values, waited) = test.await.expect("the test task failed");
+        assert_eq!(
+            values,
+            (42, 7),
+            "fetch_both should return (price, stock) = (42, 7)"
+        );
+        let waited = waited.as_millis();
+        assert!(
+            waited >= 100,
+            "here the price task started last and its lookup takes 100 ms, but fetch_both \
+             returned {waited} ms after it started: it did not wait for the price task. Await \
+             both JoinHandles and take both numbers from them"
+        );
+    }
 }

@@ -118,4 +118,44 @@ mod tests {
              lock while parsing: lock only for the quick update, after the slow part"
         );
     }
+
+    /// Runs count_visits on a runtime whose tasks run on its one worker thread, and counts the
+    /// heap allocations made meanwhile on this thread, the one that calls count_visits.
+    fn allocations_outside_the_tasks(log: Vec<&'static str>) -> u64 {
+        let visits = log.len() as u32;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .expect("could not build a runtime");
+        let mut counts = HashMap::new();
+        let made = allocation_counter::measure(|| {
+            counts = runtime.block_on(count_visits(log));
+        });
+        assert_eq!(
+            counts.values().sum::<u32>(),
+            visits,
+            "{visits} log lines were processed but the map holds other counts: {counts:?}"
+        );
+        made.count_total
+    }
+
+    #[test]
+    fn each_task_records_its_own_visit() {
+        let many_pages: Vec<&'static str> = (0..120)
+            .map(|n| &*Box::leak(format!("/page/{n}").into_boxed_str()))
+            .collect();
+        // The first runtime on a thread sets up a few things for good.
+        allocations_outside_the_tasks(vec!["/"; 3]);
+        let one_page = allocations_outside_the_tasks(vec!["/"; 120]);
+        let many_pages = allocations_outside_the_tasks(many_pages);
+        // A map with 120 pages grows 7 times as it fills up; with 1 page it does not.
+        assert!(
+            many_pages <= one_page + 3,
+            "the map of visits grew outside the spawned tasks ({one_page} heap allocations \
+             there for 120 visits to one page, {many_pages} for 120 different pages): the \
+             visits were counted outside the tasks. Each task must add its own visit to the \
+             shared map: clone the Arc into the task and lock it there, after the slow part"
+        );
+    }
 }
