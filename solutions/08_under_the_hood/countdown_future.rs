@@ -55,7 +55,8 @@ mod tests {
     /// written by hand with its own `poll`. An `async` block or a `poll_fn` closure returned in
     /// its place skips the exercise: keep the struct and fix the signature of its `poll`.
     fn countdown(left: u32) -> Countdown {
-        Countdown::new(left)
+        let new: fn(u32) -> Countdown = Countdown::new; // a Countdown, not an async block
+        new(left)
     }
 
     /// A waker that only counts how often it is woken.
