@@ -175,19 +175,29 @@ mod tests {
             poll_a.is_pending() && poll_b.is_pending(),
             "both mailboxes are empty, so both Recv must be Pending"
         );
+        assert_eq!(
+            (woken_a.woken(), woken_b.woken()),
+            (0, 0),
+            "a Recv woke its own waker while its box was still empty: that is a busy loop. Leave \
+             the waker where put() will find it instead"
+        );
 
         a.put("for a".to_string());
+        let (a_woken, b_woken) = (woken_a.woken(), woken_b.woken());
         assert_eq!(
-            (woken_a.woken(), woken_b.woken()),
+            (a_woken, b_woken),
             (1, 0),
-            "put() on mailbox a must wake the receiver waiting on a, and only it: keep the waker \
-             in that mailbox's shared Inner, not in a place that all mailboxes share"
+            "put() on mailbox a woke the receiver waiting on a {a_woken} time(s) and the one \
+             waiting on b {b_woken} time(s), instead of once and never: each Pending must leave \
+             its waker in that mailbox's own Inner (not in a place that all mailboxes share)"
         );
         b.put("for b".to_string());
+        let (a_woken, b_woken) = (woken_a.woken(), woken_b.woken());
         assert_eq!(
-            (woken_a.woken(), woken_b.woken()),
+            (a_woken, b_woken),
             (1, 1),
-            "put() on mailbox b must wake the receiver waiting on b, and only it"
+            "put() on mailbox b must wake the receiver waiting on b, once: the receivers on a \
+             and b were woken {a_woken} and {b_woken} time(s) in all"
         );
         assert_eq!(
             recv_a.as_mut().poll(&mut Context::from_waker(&waker_a)),
