@@ -147,6 +147,65 @@ mod tests {
             Poll::Ready("late".to_string()),
             "after put(), Recv is Ready"
         );
+        // Nothing but put() may wake a waker: not a thread or a timer started by poll.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(
+            (first.woken(), second.woken()),
+            (0, 1),
+            "a waker was woken by something other than put() (a thread or timer started in poll \
+             wakes it later, even when no message came): only put() should wake it"
+        );
+    }
+
+    #[test]
+    fn each_mailbox_wakes_its_own_receiver() {
+        // Two mailboxes, a receiver waiting on each: a message in one wakes only its receiver.
+        let (a, b) = (Mailbox::default(), Mailbox::default());
+        let (mut recv_a, mut recv_b) = (pin!(a.recv()), pin!(b.recv()));
+        let (woken_a, woken_b) = (
+            Arc::new(CountingWaker::default()),
+            Arc::new(CountingWaker::default()),
+        );
+        let waker_a = Waker::from(Arc::clone(&woken_a));
+        let waker_b = Waker::from(Arc::clone(&woken_b));
+        let poll_a = recv_a.as_mut().poll(&mut Context::from_waker(&waker_a));
+        let poll_b = recv_b.as_mut().poll(&mut Context::from_waker(&waker_b));
+        assert!(
+            poll_a.is_pending() && poll_b.is_pending(),
+            "both mailboxes are empty, so both Recv must be Pending"
+        );
+        assert_eq!(
+            (woken_a.woken(), woken_b.woken()),
+            (0, 0),
+            "a Recv woke its own waker while its box was still empty: that is a busy loop. Leave \
+             the waker where put() will find it instead"
+        );
+
+        a.put("for a".to_string());
+        let (a_woken, b_woken) = (woken_a.woken(), woken_b.woken());
+        assert_eq!(
+            (a_woken, b_woken),
+            (1, 0),
+            "put() on mailbox a woke the receiver waiting on a {a_woken} time(s) and the one \
+             waiting on b {b_woken} time(s), instead of once and never: each Pending must leave \
+             its waker in that mailbox's own Inner (not in a place that all mailboxes share)"
+        );
+        b.put("for b".to_string());
+        let (a_woken, b_woken) = (woken_a.woken(), woken_b.woken());
+        assert_eq!(
+            (a_woken, b_woken),
+            (1, 1),
+            "put() on mailbox b must wake the receiver waiting on b, once: the receivers on a \
+             and b were woken {a_woken} and {b_woken} time(s) in all"
+        );
+        assert_eq!(
+            recv_a.as_mut().poll(&mut Context::from_waker(&waker_a)),
+            Poll::Ready("for a".to_string())
+        );
+        assert_eq!(
+            recv_b.as_mut().poll(&mut Context::from_waker(&waker_b)),
+            Poll::Ready("for b".to_string())
+        );
     }
 
     #[tokio::test]

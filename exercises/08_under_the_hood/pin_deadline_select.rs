@@ -68,6 +68,40 @@ mod tests {
         );
     }
 
+    /// Sends 0, 1, 2, ... at the given times (in ms after the call), then closes the channel.
+    fn producer_at(times_ms: &'static [u64]) -> mpsc::Receiver<u32> {
+        let start = Instant::now();
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            for (value, &at) in (0..).zip(times_ms) {
+                tokio::time::sleep_until(start + Duration::from_millis(at)).await;
+                if tx.send(value).await.is_err() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stops_at_another_deadline_with_uneven_gaps() {
+        let start = Instant::now();
+        let rx = producer_at(&[50, 100, 230, 245, 400]);
+        let got = collect_until(rx, Duration::from_millis(240)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            got,
+            [0, 1, 2],
+            "with a 240 ms limit and messages sent at 50, 100, 230, 245 and 400 ms, only the \
+             first 3 come in time (got {got:?} after {elapsed} ms): the one timer, made from \
+             `limit`, must end the loop at the limit whatever the gaps between the messages"
+        );
+        assert_eq!(
+            elapsed, 240,
+            "collect_until returned after {elapsed} ms instead of at the 240 ms limit"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn stops_when_the_channel_closes() {
         let start = Instant::now();
