@@ -203,3 +203,36 @@ fn the_readme_commands_work_on_a_fresh_clone() {
         "`init` handed out the learner's edit as the shipped exercise"
     );
 }
+
+/// The README's table of the course counts each lesson's exercises as info.toml lists them.
+#[test]
+fn the_readme_counts_the_exercises_of_each_lesson() {
+    let info: toml::Table = include_str!("../../info.toml").parse().unwrap();
+    let mut listed = std::collections::BTreeMap::<String, usize>::new();
+    for exercise in info["exercises"].as_array().unwrap() {
+        let lesson = exercise["dir"].as_str().unwrap();
+        *listed.entry(lesson[..2].to_string()).or_default() += 1;
+    }
+    let mut in_readme = std::collections::BTreeMap::new();
+    let table = README
+        .split("The course: ")
+        .nth(1)
+        .expect("the README has a \"The course: \" table");
+    for row in table.lines().skip(4).take_while(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        for pair in [&cells[1..3], &cells[4..6]] {
+            let count: usize = pair[1].parse().unwrap_or_else(|_| panic!("{row}"));
+            in_readme.insert(pair[0][..2].to_string(), count);
+        }
+    }
+    assert_eq!(
+        in_readme, listed,
+        "lesson -> exercises: README against info.toml"
+    );
+    let total: usize = listed.values().sum();
+    assert!(
+        table.starts_with(&format!("{total} exercises in {} lessons.", listed.len())),
+        "the README's total is not {total} exercises in {} lessons",
+        listed.len()
+    );
+}
