@@ -88,10 +88,13 @@ mod tests {
             rainfall.as_mut().poll(cx)
         })
         .await;
-        assert_eq!(total, 20, "10 readings of 1 and 5 readings of 2 add up to 20");
+        assert_eq!(
+            total, 20,
+            "10 readings of 1 and 5 readings of 2 add up to 20"
+        );
         assert!(
             wakeups >= 10,
-            "total_rainfall was woken up only {wakeups} times while readings came in at 10 \
+            "total_rainfall was woken up only {wakeups} time(s) while readings came in at 10 \
              different moments (every 10 ms until 100 ms): each station should send every \
              reading over the channel as it takes it, and total_rainfall should add each one \
              up as it comes out of rx, not wait for the station tasks to finish"
