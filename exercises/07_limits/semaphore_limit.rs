@@ -120,6 +120,23 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn waiting_jobs_sleep_until_a_permit_is_free() {
+        // Jobs finish at 4 moments (100, 200, 300 and 400 ms). A job waiting in `acquire()`
+        // sleeps until a permit is freed; each time the runtime runs out of work it parks.
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let parks_before = metrics.worker_park_count(0);
+        run_all(10, Arc::new(Gauge::default())).await;
+        let wakeups = metrics.worker_park_count(0) - parks_before;
+        assert!(
+            wakeups <= 20,
+            "while 10 jobs ran, the runtime had to wake up {wakeups} times (a Semaphore needs \
+             about 10): the waiting jobs keep checking again and again whether they may start. \
+             Let each job wait in the Semaphore's acquire() and keep its permit until it is \
+             done: the waiting job is then woken exactly when a permit is freed"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn few_jobs_all_run_together() {
         let mut longest = Duration::ZERO;
         for id in 0..2 {

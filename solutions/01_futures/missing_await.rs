@@ -4,11 +4,19 @@
 // scores up. It does not compile: one call hands back a future where a `u32`
 // is expected. Get the value out of the future so the totals come out right.
 
+use std::cell::RefCell;
+
 use tokio::time::{Duration, sleep};
+
+thread_local! {
+    /// The players the score server has answered for, in order (the tests read this log).
+    static ANSWERED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Looks up a player's score on a pretend remote server, which needs 10 ms per letter of the name.
 async fn fetch_score(player: &str) -> u32 {
     sleep(Duration::from_millis(10 * player.len() as u64)).await;
+    ANSWERED.with(|log| log.borrow_mut().push(player.to_string()));
     match player {
         "ada" => 120,
         "grace" => 95,
@@ -60,6 +68,25 @@ mod tests {
             95,
             "an unknown player scores 0, so nobody + grace should be 95"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_server_answers_for_both_players() {
+        for (first, second) in [("ada", "grace"), ("grace", "ada"), ("linus", "nobody")] {
+            ANSWERED.with(|log| log.borrow_mut().clear());
+            total_score(first, second).await;
+            let mut answered = ANSWERED.with(|log| log.take());
+            answered.sort();
+            let mut both = vec![first.to_string(), second.to_string()];
+            both.sort();
+            assert_eq!(
+                answered, both,
+                "total_score({first:?}, {second:?}) got answers from the score server for \
+                 {answered:?}: each score must come from awaiting fetch_score for that player \
+                 (a future that is not awaited never reaches the server, and neither does a \
+                 table of your own)"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

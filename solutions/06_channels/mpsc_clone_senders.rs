@@ -80,6 +80,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn readings_are_added_as_they_arrive() {
+        // Station 0 reports every 10 ms, station 1 every 20 ms: readings arrive at 10 moments.
+        let mut rainfall = std::pin::pin!(total_rainfall(vec![vec![1; 10], vec![2; 5]]));
+        let mut wakeups = 0;
+        let total = std::future::poll_fn(|cx| {
+            wakeups += 1;
+            rainfall.as_mut().poll(cx)
+        })
+        .await;
+        assert_eq!(
+            total, 20,
+            "10 readings of 1 and 5 readings of 2 add up to 20"
+        );
+        assert!(
+            wakeups >= 10,
+            "total_rainfall was woken up only {wakeups} time(s) while readings came in at 10 \
+             different moments (every 10 ms until 100 ms): each station should send every \
+             reading over the channel as it takes it, and total_rainfall should add each one \
+             up as it comes out of rx, not wait for the station tasks to finish"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_stations_no_rain() {
         assert_eq!(
             total_rainfall(Vec::new()).await,

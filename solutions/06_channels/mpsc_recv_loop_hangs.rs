@@ -96,6 +96,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn answers_are_collected_as_they_arrive() {
+        // The first URL is the slowest (230 ms); the others answer at 40, 50, 60 and 70 ms.
+        let urls = vec![
+            "a-slow-download.example",
+            "a.io",
+            "bb.io",
+            "ccc.io",
+            "dddd.io",
+        ];
+        let mut collecting = std::pin::pin!(download_sizes(urls));
+        let mut wakeups = 0;
+        let sizes = std::future::poll_fn(|cx| {
+            wakeups += 1;
+            collecting.as_mut().poll(cx)
+        })
+        .await;
+        assert_eq!(sizes.len(), 5, "5 URLs, 5 sizes; got {sizes:?}");
+        assert!(
+            wakeups >= 5,
+            "download_sizes was woken up only {wakeups} time(s) while the answers came at 5 \
+             different moments (40, 50, 60, 70 and 230 ms): each download task should send its \
+             answer over the channel, and download_sizes should take each one out of rx as it \
+             arrives, not wait for the tasks one by one in the order they were started"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_urls_returns_at_once() {
         assert!(
             download_sizes(Vec::new()).await.is_empty(),
