@@ -13,6 +13,7 @@ mod processes;
 mod readme;
 mod rustlings;
 mod screen;
+mod shared_build;
 mod verify;
 mod watch;
 
