@@ -36,6 +36,39 @@ async fn main() {
 mod tests {
     use super::*;
 
+    /// `code` with the text of its string literals taken out, so that a string holding a call
+    /// (`"spawn_local("`) does not count as one; comments stay as they are.
+    fn without_string_literals(code: &str) -> String {
+        let mut out = String::new();
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            match c {
+                '/' if chars.peek() == Some(&'/') => {
+                    for c in chars.by_ref() {
+                        out.push(c);
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '\'' if chars.peek() == Some(&'"') => out.extend(chars.next()),
+                '"' => {
+                    while let Some(c) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '"' {
+                            out.push(c);
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     #[tokio::test(start_paused = true)]
     async fn greet_builds_a_greeting() {
         assert_eq!(
@@ -76,7 +109,7 @@ mod tests {
     #[test]
     fn main_stays_async_under_tokio_main() {
         let source = include_str!("async_main_runtime.rs");
-        let code = source.split("// Tests:").next().unwrap();
+        let code = &without_string_literals(source.split("// Tests:").next().unwrap());
         // Without comments and spaces.
         let code: String = code
             .lines()

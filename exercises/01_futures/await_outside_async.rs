@@ -46,6 +46,39 @@ mod tests {
     use super::*;
     use tokio::time::{Duration, Instant};
 
+    /// `code` with the text of its string literals taken out, so that a string holding a call
+    /// (`"spawn_local("`) does not count as one; comments stay as they are.
+    fn without_string_literals(code: &str) -> String {
+        let mut out = String::new();
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            match c {
+                '/' if chars.peek() == Some(&'/') => {
+                    for c in chars.by_ref() {
+                        out.push(c);
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '\'' if chars.peek() == Some(&'"') => out.extend(chars.next()),
+                '"' => {
+                    while let Some(c) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '"' {
+                            out.push(c);
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     #[tokio::test(start_paused = true)]
     async fn prices_the_whole_basket() {
         assert_eq!(
@@ -105,7 +138,7 @@ mod tests {
     #[test]
     fn the_prices_come_from_fetch_price() {
         let source = include_str!("await_outside_async.rs");
-        let code = source.split("// Tests:").next().unwrap();
+        let code = &without_string_literals(source.split("// Tests:").next().unwrap());
         // Without comments and spaces.
         let code: String = code
             .lines()

@@ -29,6 +29,39 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
+    /// `code` with the text of its string literals taken out, so that a string holding a call
+    /// (`"spawn_local("`) does not count as one; comments stay as they are.
+    fn without_string_literals(code: &str) -> String {
+        let mut out = String::new();
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            match c {
+                '/' if chars.peek() == Some(&'/') => {
+                    for c in chars.by_ref() {
+                        out.push(c);
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '\'' if chars.peek() == Some(&'"') => out.extend(chars.next()),
+                '"' => {
+                    while let Some(c) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '"' {
+                            out.push(c);
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     #[tokio::test(start_paused = true)]
     async fn counts_the_tags() {
         assert_eq!(
@@ -76,7 +109,7 @@ mod tests {
     #[test]
     fn count_tags_calls_load_tags() {
         let source = include_str!("method_on_future.rs");
-        let code = source.split("// Tests:").next().unwrap();
+        let code = &without_string_literals(source.split("// Tests:").next().unwrap());
         let body = code.split("fn count_tags").nth(1).unwrap_or_default();
         // Without comments and spaces.
         let body: String = body

@@ -52,6 +52,39 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
+    /// `code` with the text of its string literals taken out, so that a string holding a call
+    /// (`"spawn_local("`) does not count as one; comments stay as they are.
+    fn without_string_literals(code: &str) -> String {
+        let mut out = String::new();
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            match c {
+                '/' if chars.peek() == Some(&'/') => {
+                    for c in chars.by_ref() {
+                        out.push(c);
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '\'' if chars.peek() == Some(&'"') => out.extend(chars.next()),
+                '"' => {
+                    while let Some(c) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '"' {
+                            out.push(c);
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     fn texts(texts: &[&str]) -> Vec<String> {
         texts.iter().map(|t| t.to_string()).collect()
     }
@@ -85,7 +118,7 @@ mod tests {
     #[test]
     fn the_tasks_are_spawned_locally() {
         let source = include_str!("local_set_run_until.rs");
-        let code = source.split("// Tests:").next().unwrap();
+        let code = &without_string_literals(source.split("// Tests:").next().unwrap());
         // The code without comments and without spaces.
         let code: String = code
             .lines()

@@ -44,6 +44,39 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
+    /// `code` with the text of its string literals taken out, so that a string holding a call
+    /// (`"spawn_local("`) does not count as one; comments stay as they are.
+    fn without_string_literals(code: &str) -> String {
+        let mut out = String::new();
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            match c {
+                '/' if chars.peek() == Some(&'/') => {
+                    for c in chars.by_ref() {
+                        out.push(c);
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                '\'' if chars.peek() == Some(&'"') => out.extend(chars.next()),
+                '"' => {
+                    while let Some(c) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '"' {
+                            out.push(c);
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     #[tokio::test(start_paused = true)]
     async fn guests_are_greeted_as_they_arrive() {
         let book = Rc::new(RefCell::new(Vec::new()));
@@ -173,7 +206,7 @@ mod tests {
     #[test]
     fn the_tasks_are_spawned_locally() {
         let source = include_str!("spawn_local_rc.rs");
-        let code = source.split("// Tests:").next().unwrap();
+        let code = &without_string_literals(source.split("// Tests:").next().unwrap());
         let spawns_locally = code
             .lines()
             .map(|line| line.split("//").next().unwrap())
