@@ -143,4 +143,27 @@ mod tests {
              dropping the stream closes the channel and the senders learn that nobody listens"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_stream_takes_a_line_only_when_asked() {
+        let (tx, rx) = mpsc::channel(16);
+        let errors = Box::pin(error_lines(rx));
+        let mut sent = 0;
+        for n in 0..20 {
+            // Whatever reads the receiver gets a moment to run between two lines.
+            sleep(Duration::from_millis(1)).await;
+            if tx.try_send(format!("ERROR number {n}")).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        assert_eq!(
+            sent, 16,
+            "nobody asked the stream for a line, yet the collector could send {sent} lines into \
+             a channel of 16: something reads the receiver before the stream is asked (a task \
+             that forwards the lines?). Let the stream own the receiver and take a line only \
+             when asked for the next one, so that a slow reader holds the collector back"
+        );
+        drop(errors);
+    }
 }
