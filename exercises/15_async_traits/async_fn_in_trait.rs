@@ -59,8 +59,10 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::Pin;
     use std::sync::atomic::{AtomicU32, Ordering};
-    use tokio::time::Instant;
+    use std::task::{Context, Poll};
+    use tokio::time::{Instant, Sleep};
 
     fn exchange(ms: u64, fee: u32) -> Exchange {
         Exchange {
@@ -70,16 +72,35 @@ mod tests {
     }
 
     /// A price source written for these tests: it counts the questions it gets and answers
-    /// after 70 ms.
+    /// after 70 ms. It also counts how many times its wait is polled.
     #[derive(Default)]
     struct Auction {
         asked: AtomicU32,
+        polled: AtomicU32,
+    }
+
+    /// A wait that counts how many times it is polled.
+    struct CountedWait<'a> {
+        wait: Pin<Box<Sleep>>,
+        polled: &'a AtomicU32,
+    }
+
+    impl Future for CountedWait<'_> {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            self.polled.fetch_add(1, Ordering::SeqCst);
+            self.wait.as_mut().poll(cx)
+        }
     }
 
     impl PriceSource for Auction {
         async fn price(&self, _item: &str) -> u32 {
             self.asked.fetch_add(1, Ordering::SeqCst);
-            sleep(Duration::from_millis(70)).await;
+            CountedWait {
+                wait: Box::pin(sleep(Duration::from_millis(70))),
+                polled: &self.polled,
+            }
+            .await;
             42
         }
     }
@@ -138,6 +159,13 @@ mod tests {
             start.elapsed(),
             Duration::from_millis(70),
             "the auction answers after 70 ms, and the fixed price at once"
+        );
+        let polled = auction.polled.load(Ordering::SeqCst);
+        assert!(
+            polled <= 3,
+            "the auction's 70 ms wait was polled {polled} times: best_price looked at the \
+             prices again and again on a timer. Await both prices together (`tokio::join!`): \
+             a future is polled again only when it wakes its task, once its answer is ready"
         );
     }
 }

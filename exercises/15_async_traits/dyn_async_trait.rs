@@ -183,4 +183,82 @@ mod tests {
              alert should all run at the same time"
         );
     }
+
+    /// The second alert comes 150 ms after the first: each alert should go out as soon as it
+    /// comes, not once the channel is closed.
+    #[tokio::test(start_paused = true)]
+    async fn each_alert_goes_out_as_it_comes() {
+        let notifiers: Notifiers = vec![email("ann@example.com", 100)];
+        let (tx, rx) = mpsc::channel(8);
+        let start = Instant::now();
+        let dispatcher = start_dispatcher(notifiers, rx);
+        tx.send("disk full".to_string()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        tx.send("cpu hot".to_string()).await.unwrap();
+        drop(tx);
+        let receipts = dispatcher.await.expect("the dispatcher task failed");
+        assert_eq!(
+            receipts,
+            [
+                "mail to ann@example.com: disk full",
+                "mail to ann@example.com: cpu hot",
+            ],
+            "each alert must go through every notifier"
+        );
+        let took = start.elapsed();
+        let why = if took > Duration::from_millis(250) {
+            "the dispatcher waited for the channel to close before sending the alerts: send \
+             each alert through the notifiers as soon as `recv` gives it"
+        } else {
+            "the notifier's wait was cut short: the future that notify returns must do the \
+             notifier's whole work, its wait included"
+        };
+        assert_eq!(
+            took,
+            Duration::from_millis(250),
+            "the first alert came at 0 ms and the second at 150 ms, each to one notifier with a \
+             latency of 100 ms, so the last receipt should be ready at 250 ms, not {took:?}: \
+             {why}"
+        );
+    }
+
+    /// Runs a dispatcher on a runtime of its own on this thread, with 2 notifiers and `count`
+    /// alerts. Returns how many of the heap allocations made meanwhile on this thread were never
+    /// freed.
+    fn allocations_a_dispatcher_keeps(count: usize) -> i64 {
+        let kept = allocation_counter::measure(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
+                let alerts: Vec<String> = (0..count).map(|n| format!("alert {n}")).collect();
+                let alerts: Vec<&str> = alerts.iter().map(String::as_str).collect();
+                let receipts = dispatch(notifiers, &alerts).await;
+                assert_eq!(
+                    receipts.len(),
+                    2 * count,
+                    "one receipt per alert and notifier"
+                );
+            });
+        });
+        kept.count_current
+    }
+
+    #[test]
+    fn the_alerts_and_the_notifiers_are_freed() {
+        // The first runtime on a thread sets up a few things for good: not a leak.
+        allocations_a_dispatcher_keeps(1);
+        let kept = allocations_a_dispatcher_keeps(8);
+        assert!(
+            kept < 4,
+            "after the dispatcher was done, {kept} allocations were still not freed: the alerts \
+             or the notifiers were leaked (`Box::leak`, `String::leak`...) to make them live \
+             for 'static. The boxed future may borrow them: give it their lifetime, as in \
+             `fn notify<'a>(&'a self, alert: &'a str) -> Pin<Box<dyn Future<Output = String> \
+             + Send + 'a>>`, or give it its own copies"
+        );
+    }
 }

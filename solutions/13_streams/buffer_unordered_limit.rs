@@ -223,4 +223,32 @@ mod tests {
              start the next page as soon as any download finishes"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_next_page_starts_the_moment_a_download_ends() {
+        let server = Arc::new(Server::default());
+        let mut urls: Vec<String> = ["/a.mp4", "/b.mp4", "/c.mp4"].map(String::from).to_vec();
+        urls.extend((1..=9).map(|n| format!("/page/{n}.html")));
+        let start = Instant::now();
+        let pages = fetch_from(&server, urls).await;
+        let elapsed = start.elapsed();
+        assert_eq!(pages.len(), 12, "12 pages in, 12 pages out");
+        // The 3 videos hold 3 slots until 400 ms: the 4th slot fetches 4 small pages one after
+        // the other, then the 4 slots share the last 5 (400-500 ms, 500-600 ms).
+        let why = if elapsed < Duration::from_millis(600) {
+            format!("more than {SERVER_LIMIT} downloads were in flight at once")
+        } else if elapsed < Duration::from_millis(700) {
+            "a little late: each new download must start the very moment one ends. Wait on \
+             the downloads themselves (buffer_unordered, JoinSet::join_next, a Semaphore's \
+             acquire), not on a timer that looks at the slots now and then"
+                .to_string()
+        } else {
+            "start the next page as soon as any download finishes".to_string()
+        };
+        assert_eq!(
+            elapsed,
+            Duration::from_millis(600),
+            "3 videos and 9 small pages took {elapsed:?} instead of 600 ms: {why}"
+        );
+    }
 }

@@ -118,4 +118,52 @@ mod tests {
             "the sender was dropped after 3600.2 s, so that is when the stream should end"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_the_stream_hangs_up_on_the_collector() {
+        let (tx, rx) = mpsc::channel(16);
+        let mut errors = Box::pin(error_lines(rx));
+        tx.send("ERROR disk full".to_string()).await.unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(1), errors.next()).await;
+        assert_eq!(
+            first.as_ref().map(Option::as_deref),
+            Ok(Some("disk full")),
+            "an error was sent and the collector is still connected, but the stream gave \
+             nothing within a second (Err(Elapsed)): give each line as soon as it is sent"
+        );
+        drop(errors);
+        // Whatever the stream left behind gets a moment to notice.
+        sleep(Duration::from_millis(1)).await;
+        let sent = tx.send("ERROR nobody reads this".to_string()).await;
+        assert!(
+            sent.is_err(),
+            "the stream was dropped, yet the collector could still send a line, which nobody \
+             will ever read: something still holds the receiver (a task that forwards the \
+             lines?). Let the stream own the receiver (`ReceiverStream::new(rx)`), so that \
+             dropping the stream closes the channel and the senders learn that nobody listens"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_stream_takes_a_line_only_when_asked() {
+        let (tx, rx) = mpsc::channel(16);
+        let errors = Box::pin(error_lines(rx));
+        let mut sent = 0;
+        for n in 0..20 {
+            // Whatever reads the receiver gets a moment to run between two lines.
+            sleep(Duration::from_millis(1)).await;
+            if tx.try_send(format!("ERROR number {n}")).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        assert_eq!(
+            sent, 16,
+            "nobody asked the stream for a line, yet the collector could send {sent} lines into \
+             a channel of 16: something reads the receiver before the stream is asked (a task \
+             that forwards the lines?). Let the stream own the receiver and take a line only \
+             when asked for the next one, so that a slow reader holds the collector back"
+        );
+        drop(errors);
+    }
 }
