@@ -46,19 +46,22 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
     use std::io;
     use std::pin::Pin;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::{Context, Poll};
+    use std::task::{Context, Poll, ready};
     use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWrite, BufWriter, DuplexStream};
-    use tokio::time::timeout;
+    use tokio::time::{Sleep, sleep, timeout};
 
-    /// The connection: counts the writes that reach it.
+    /// The connection: counts the writes that reach it. A real network is not always ready:
+    /// every write waits 10 ms (of the test's paused clock) before it goes through.
     struct Connection {
         inner: DuplexStream,
         writes: Arc<AtomicUsize>,
+        delay: Option<Pin<Box<Sleep>>>,
     }
 
     impl AsyncWrite for Connection {
@@ -67,6 +70,11 @@ mod tests {
             cx: &mut Context<'_>,
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
+            let delay = self
+                .delay
+                .get_or_insert_with(|| Box::pin(sleep(Duration::from_millis(10))));
+            ready!(delay.as_mut().poll(cx));
+            self.delay = None;
             let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
             if let Poll::Ready(Ok(n)) = poll
                 && n > 0
@@ -91,6 +99,7 @@ mod tests {
         let connection = Connection {
             inner,
             writes: Arc::clone(&writes),
+            delay: None,
         };
         (BufWriter::new(connection), collector, writes)
     }
@@ -128,15 +137,19 @@ mod tests {
             received.len() == expected.len(),
             "send_batch has returned and the connection is still open, but the collector got \
              only {} of the {} bytes of the {which} batch: the rest is still in the BufWriter's \
-             buffer. Flush it before returning (dropping the BufWriter does not send the \
-             buffer, and it is not yours to drop)",
+             buffer. Flush it, and await the flush to its end, before returning: the \
+             connection takes a moment to accept each write, so a flush that is cut short \
+             (`now_or_never`, a `timeout` whose error is ignored) leaves the bytes behind. \
+             Dropping the BufWriter does not send the buffer either, and it is not yours to drop",
             received.len(),
             expected.len()
         );
         assert!(
             received == expected,
             "the collector got the {which} batch wrong: the lines must arrive as they were \
-             given, each followed by a newline"
+             given, each once, followed by a newline. If an earlier batch arrived again, its \
+             bytes were still in the BufWriter's buffer: copying them past it (`get_mut()`) \
+             does not empty the buffer, `flush()` does"
         );
     }
 

@@ -143,6 +143,29 @@ mod tests {
         assert_eq!(quiet.say("still here").await, "STILL HERE");
     }
 
+    #[tokio::test]
+    async fn every_client_has_a_task_of_its_own() {
+        let runtime = tokio::runtime::Handle::current();
+        let address = start_server("hello").await;
+        let tasks_before = runtime.metrics().num_alive_tasks();
+        let mut clients = Vec::new();
+        for n in 0..3 {
+            let mut client = Client::connect(address, &format!("client {n}")).await;
+            assert_eq!(client.next_line("greeting").await, "hello");
+            clients.push(client);
+        }
+        // All three are still connected, so their tasks are still running.
+        let tasks = runtime.metrics().num_alive_tasks() - tasks_before;
+        assert!(
+            tasks >= 3,
+            "three clients are connected and greeted, but the server runs {tasks} more tasks \
+             than before they came: every client must be served by a Tokio task of its own \
+             (`tokio::spawn` right after `accept`), not by futures polled together in the \
+             accept loop's task (`FuturesUnordered`, `join!`, `select!`), nor on a thread of \
+             its own (`std::thread::spawn`, `spawn_blocking`)"
+        );
+    }
+
     /// Runs a server on a runtime of its own on this thread, with a `motd_len`-byte message of
     /// the day and `clients` clients one after the other, then shuts the runtime down. Returns
     /// how many heap bytes this left allocated on this thread: all that the server and its tasks
@@ -181,7 +204,8 @@ mod tests {
             kept < (motd_len / 2) as i64,
             "after the server was shut down, {kept} bytes were still allocated: the {motd_len}-byte \
              message of the day was leaked (`Box::leak`, `String::leak`, a static...) instead of \
-             being freed. Give each client's task its own copy (`motd.clone()` or a clone of an \
+             being freed, or handed to another thread (`std::thread::spawn`, `spawn_blocking`). \
+             Give each client's Tokio task its own copy (`motd.clone()` or a clone of an \
              `Arc<str>`) that the task owns and drops when it is done"
         );
     }

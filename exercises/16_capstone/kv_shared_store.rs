@@ -285,5 +285,52 @@ mod tests {
             "the slow client SET big (1000 bytes), so the other client must GET it: every \
              client works on the same store"
         );
+
+        // The slow client reads its replies at last: both must come, whole.
+        let mut slow_replies = BufReader::new(slow).lines();
+        for (expected, shown) in [
+            ("OK".to_string(), "OK"),
+            (format!("VALUE {big}"), "VALUE x…"),
+        ] {
+            let reply = timeout(Duration::from_secs(60), slow_replies.next_line()).await;
+            assert!(
+                matches!(&reply, Ok(Ok(Some(reply))) if *reply == expected),
+                "the slow client read its replies at last, but {shown:?} did not come whole: a \
+                 reply that the connection cannot take at once must be waited for \
+                 (`write_all(...).await`, after the lock is released), not cut short or dropped"
+            );
+        }
+        // The slow client's handler has finished its GET: what the other client SET meanwhile
+        // must still be in the store.
+        to_server.write_all(b"GET small\n").await.unwrap();
+        let reply = timeout(Duration::from_secs(60), replies.next_line()).await;
+        assert!(
+            matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE 1"),
+            "the other client SET small while the slow client's handler was waiting to write \
+             its reply, and now small is gone ({reply:?}): that handler put back an old copy of \
+             the map. Work on the shared map itself while you hold the lock, not on a copy that \
+             you put back later"
+        );
+    }
+
+    #[tokio::test]
+    async fn each_server_uses_the_store_it_is_given() {
+        let first = start_server().await;
+        let second = start_server().await;
+        let mut alice = Client::connect(first, "alice, on the first server").await;
+        let mut bob = Client::connect(second, "bob, on the second server").await;
+        assert_eq!(alice.send("SET only-on-the-first here").await, "OK");
+        assert_eq!(
+            bob.send("GET only-on-the-first").await,
+            "NIL",
+            "two servers, each given a store of its own (`Store::default()`), and the second \
+             one sees what was SET on the first: the clients must share the store that `serve` \
+             is given (clone its Arc for each client), not a global static of your own"
+        );
+        assert_eq!(
+            alice.send("GET only-on-the-first").await,
+            "VALUE here",
+            "alice SET only-on-the-first on the first server, so she must GET it there"
+        );
     }
 }

@@ -62,11 +62,13 @@ mod tests {
                  end of the input"
             ),
         }
+        // The test's clock is paused: it only moves when every task is waiting for a timer.
         let waited = start.elapsed();
         assert!(
-            waited < Duration::from_millis(1),
+            waited.is_zero(),
             "the echo of {sent:?} came back {waited:?} after it was sent: send each piece back as \
-             soon as it arrives, without waiting for a timer"
+             soon as it arrives, without waiting for a timer (no sleeping between checks for \
+             new bytes: `read(...).await` wakes up when they come)"
         );
         String::from_utf8_lossy(&back).into_owned()
     }
@@ -109,7 +111,10 @@ mod tests {
                 "the echo must be the same bytes"
             );
             total += piece.len() as u64;
-            sleep(Duration::from_millis(50)).await;
+            // The client thinks a while after some pieces, and answers at once after others.
+            if piece.ends_with('?') {
+                sleep(Duration::from_millis(50)).await;
+            }
         }
         let echoed = finish(client, server).await;
         assert_eq!(
@@ -168,6 +173,24 @@ mod tests {
             echoed, 1_000_000,
             "echo echoed a megabyte and returned {echoed}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_does_not_read_its_echo() {
+        // The client sends 16 MB and reads nothing back. Once the pipe back (1 KB) is full, echo
+        // cannot write, so it must soon stop reading too, and the client's sending stalls.
+        let (mut client, server) = connect(1024);
+        let data = vec![b'e'; 16 << 20];
+        let sent = timeout(Duration::from_secs(10), client.write_all(&data)).await;
+        assert!(
+            sent.is_err(),
+            "the client sent 16 MB and read none of it back, yet echo took all of it in: it \
+             keeps what it cannot send back yet in memory, without limit, so a client that \
+             never reads can fill the server's memory. Read a piece, write it back (waiting \
+             until it is taken), and only then read the next: `tokio::io::copy` does that"
+        );
+        drop(client);
+        let _ = timeout(Duration::from_secs(5), server).await;
     }
 
     #[tokio::test(start_paused = true)]
