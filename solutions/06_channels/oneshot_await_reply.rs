@@ -117,4 +117,28 @@ mod tests {
              of its own number"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_answer_is_not_an_answer() {
+        // A stand-in worker that drops the request, and with it the reply Sender, unanswered.
+        let (worker, mut requests) = mpsc::channel::<Request>(1);
+        let stand_in = tokio::spawn(async move {
+            let request = requests.recv().await.expect("ask_square sent no request");
+            drop(request);
+            requests
+        });
+        let asking = tokio::spawn(async move { ask_square(&worker, 6).await });
+        match asking.await {
+            Ok(answer) => panic!(
+                "this worker dropped the request without answering, yet ask_square returned \
+                 {answer}: an Err from the oneshot Receiver means that no answer will ever come. \
+                 Do not make one up: let ask_square fail (expect) with a message that says so"
+            ),
+            Err(error) => assert!(
+                error.is_panic(),
+                "ask_square was cancelled, not failed: {error}"
+            ),
+        }
+        stand_in.await.expect("the stand-in worker panicked");
+    }
 }
