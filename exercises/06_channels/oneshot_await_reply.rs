@@ -141,4 +141,26 @@ mod tests {
         }
         stand_in.await.expect("the stand-in worker panicked");
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn more_askers_than_the_worker_queues() {
+        // The worker's channel holds 16 requests; 40 askers ask at once.
+        let worker = start_worker();
+        let askers: Vec<_> = (0..40u64)
+            .map(|n| {
+                let worker = worker.clone();
+                tokio::spawn(async move { ask_square(&worker, n).await })
+            })
+            .collect();
+        for (n, asker) in (0..40u64).zip(askers) {
+            let answer = asker.await.unwrap_or_else(|error| {
+                panic!(
+                    "asking for {n} squared failed while 40 askers waited for a worker that \
+                     queues 16 requests: a full queue is no error, wait in `send().await` \
+                     until there is room ({error})"
+                )
+            });
+            assert_eq!(answer, n * n, "asker {n} must get {n} squared");
+        }
+    }
 }
