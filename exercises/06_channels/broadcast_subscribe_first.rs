@@ -206,4 +206,47 @@ mod tests {
             );
         }
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_desk_does_not_spin_until_readers_subscribe() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::task::{Context, Wake, Waker};
+        struct CountWakes(AtomicUsize);
+        impl Wake for CountWakes {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let runtime = tokio::runtime::Handle::current();
+        // The desk is polled on a thread of its own while this runtime is held up: no other task
+        // runs, and the test sees each time the desk asks to be polled again.
+        let settled = std::thread::spawn(move || {
+            let (tx, _) = broadcast::channel(16);
+            let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+            let waker = Waker::from(Arc::clone(&wakes));
+            let mut cx = Context::from_waker(&waker);
+            let mut desk = pin!(run_news_desk(tx, vec!["Rust 2024 is out"], 2));
+            runtime.block_on(poll_fn(|_| {
+                for _ in 0..100 {
+                    let before = wakes.0.load(Ordering::SeqCst);
+                    if desk.as_mut().poll(&mut cx).is_ready()
+                        || wakes.0.load(Ordering::SeqCst) == before
+                    {
+                        return Poll::Ready(true);
+                    }
+                }
+                Poll::Ready(false)
+            }))
+        })
+        .join()
+        .expect("run_news_desk panicked");
+        assert!(
+            settled,
+            "run_news_desk was polled 100 times while no other task could run, and each time \
+             it asked at once to be polled again: it spins in a loop, checking whether the \
+             readers have subscribed yet. Subscribe every reader (tx.subscribe(), in \
+             run_news_desk) before publishing, and there is nothing to wait for"
+        );
+    }
 }

@@ -123,4 +123,37 @@ mod tests {
             );
         assert_eq!(total, 120, "20 readings of 1, 2 and 3 mm add up to 120 mm");
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_for_readings_not_for_a_timer() {
+        // Station i reports every 10 * (i + 1) ms. Here readings come at only 10 moments:
+        // 30, 60, 70, 90, 100, 110, 200, 220, 300 and 330 ms.
+        let mut stations = vec![Vec::new(); 11];
+        stations[2] = vec![1; 3];
+        stations[6] = vec![2];
+        stations[9] = vec![3; 3];
+        stations[10] = vec![4; 3];
+        let start = Instant::now();
+        let mut rainfall = std::pin::pin!(total_rainfall(stations));
+        let mut wakeups = 0;
+        let total = std::future::poll_fn(|cx| {
+            wakeups += 1;
+            rainfall.as_mut().poll(cx)
+        })
+        .await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(total, 26, "3 + 2 + 9 + 12 mm of rain fell");
+        assert!(
+            wakeups <= 20,
+            "total_rainfall was woken up {wakeups} times in {elapsed} ms, while readings came \
+             at only 10 moments: it checks on a timer. Let it wait in rx.recv(), which wakes it \
+             when a reading arrives, and returns None once every Sender is gone"
+        );
+        assert_eq!(
+            elapsed, 330,
+            "the last reading came at 330 ms, but total_rainfall returned at {elapsed} ms: \
+             stop as soon as the last station is done (rx.recv() returns None once every \
+             Sender is dropped), not when a timer next checks"
+        );
+    }
 }

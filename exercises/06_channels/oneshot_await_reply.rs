@@ -117,4 +117,50 @@ mod tests {
              of its own number"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_answer_is_not_an_answer() {
+        // A stand-in worker that drops the request, and with it the reply Sender, unanswered.
+        let (worker, mut requests) = mpsc::channel::<Request>(1);
+        let stand_in = tokio::spawn(async move {
+            let request = requests.recv().await.expect("ask_square sent no request");
+            drop(request);
+            requests
+        });
+        let asking = tokio::spawn(async move { ask_square(&worker, 6).await });
+        match asking.await {
+            Ok(answer) => panic!(
+                "this worker dropped the request without answering, yet ask_square returned \
+                 {answer}: an Err from the oneshot Receiver means that no answer will ever come. \
+                 Do not make one up: let ask_square fail (expect) with a message that says so"
+            ),
+            Err(error) => assert!(
+                error.is_panic(),
+                "ask_square was cancelled, not failed: {error}"
+            ),
+        }
+        stand_in.await.expect("the stand-in worker panicked");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn more_askers_than_the_worker_queues() {
+        // The worker's channel holds 16 requests; 40 askers ask at once.
+        let worker = start_worker();
+        let askers: Vec<_> = (0..40u64)
+            .map(|n| {
+                let worker = worker.clone();
+                tokio::spawn(async move { ask_square(&worker, n).await })
+            })
+            .collect();
+        for (n, asker) in (0..40u64).zip(askers) {
+            let answer = asker.await.unwrap_or_else(|error| {
+                panic!(
+                    "asking for {n} squared failed while 40 askers waited for a worker that \
+                     queues 16 requests: a full queue is no error, wait in `send().await` \
+                     until there is room ({error})"
+                )
+            });
+            assert_eq!(answer, n * n, "asker {n} must get {n} squared");
+        }
+    }
 }

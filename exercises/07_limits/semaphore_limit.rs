@@ -160,4 +160,28 @@ mod tests {
              when the longer one is ({longest:?})"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn many_waiting_jobs_sleep_until_a_permit_is_free() {
+        // 31 jobs: permits are freed at 11 moments, every 100 ms until 1100 ms.
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let parks_before = metrics.worker_park_count(0);
+        let start = Instant::now();
+        let results = run_all(31, Arc::new(Gauge::default())).await;
+        let wakeups = metrics.worker_park_count(0) - parks_before;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(results.len(), 31, "31 jobs, 31 results");
+        assert_eq!(
+            elapsed, 1100,
+            "31 jobs took {elapsed} ms instead of 1100 ms: run 3 at a time, and start a waiting \
+             job as soon as a permit is free"
+        );
+        assert!(
+            wakeups <= 40,
+            "while 31 jobs ran, the runtime had to wake up {wakeups} times (a Semaphore needs \
+             about 25): the waiting jobs check again and again, on a timer, whether they may \
+             start. Let each job wait in the Semaphore's acquire() and keep its permit until it \
+             is done: it is then woken exactly when a permit is freed"
+        );
+    }
 }

@@ -257,4 +257,58 @@ mod tests {
         );
         assert_eq!(shop.count("egg").await, 0, "every egg was taken");
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_actor_answers_by_itself_in_order() {
+        use std::task::Poll;
+        use tokio::sync::oneshot::error::TryRecvError;
+        // The test runs the actor's loop itself, one step, with no other task running meanwhile.
+        let (commands, rx) = mpsc::channel(8);
+        let mut actor = Box::pin(run_stock(rx));
+        let add = Command::Add {
+            item: "plum".to_string(),
+            qty: 3,
+        };
+        assert!(commands.try_send(add).is_ok(), "the channel has room");
+        let mut answers = Vec::new();
+        for qty in [5, 2, 2] {
+            let (reply, answer) = oneshot::channel();
+            let take = Command::Take {
+                item: "plum".to_string(),
+                qty,
+                reply,
+            };
+            assert!(commands.try_send(take).is_ok(), "the channel has room");
+            answers.push((qty, answer));
+        }
+        let step = std::future::poll_fn(|cx| Poll::Ready(actor.as_mut().poll(cx))).await;
+        assert!(
+            step.is_pending(),
+            "run_stock returned although a Sender of its channel is still alive"
+        );
+        let mut stock = 3;
+        for ((qty, mut answer), expected) in answers.into_iter().zip([Err(3), Ok(1), Err(1)]) {
+            match answer.try_recv() {
+                Ok(answered) => {
+                    assert_eq!(
+                        answered, expected,
+                        "run_stock answered {answered:?} to a Take of {qty} plums with {stock} \
+                         in stock: handle the commands one at a time, in the order they came"
+                    );
+                    if let Ok(left) = answered {
+                        stock = left;
+                    }
+                }
+                Err(TryRecvError::Closed) => panic!(
+                    "run_stock dropped the reply Sender of a Take of {qty} plums ({stock} in \
+                     stock) without answering: answer every command that carries a reply"
+                ),
+                Err(TryRecvError::Empty) => panic!(
+                    "run_stock was given a Take of {qty} plums and was polled, yet had not \
+                     answered it: the actor's own loop must handle each command and answer it \
+                     (it alone owns the stock; no task per command, no shared Mutex)"
+                ),
+            }
+        }
+    }
 }

@@ -128,4 +128,42 @@ mod tests {
             "with no reload at all there is nothing to record"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_follower_sleeps_until_a_reload() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (tx, rx) = watch::channel(10);
+        // Count how often the follower is polled, that is, woken up to check the channel.
+        let polls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&polls);
+        let mut following = Box::pin(follow_limits(rx));
+        let follower = tokio::spawn(std::future::poll_fn(move |cx| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            following.as_mut().poll(cx)
+        }));
+        // Ten quiet seconds: nobody reloads anything.
+        sleep(Duration::from_secs(10)).await;
+        let quiet_polls = polls.load(Ordering::SeqCst);
+        tx.send(20).unwrap();
+        sleep(Duration::from_millis(7)).await;
+        let left_at = tokio::time::Instant::now();
+        drop(tx);
+        let applied = follower.await.unwrap();
+        let late = left_at.elapsed();
+        assert_eq!(applied, [20], "the limit was reloaded once, to 20");
+        assert!(
+            quiet_polls <= 2,
+            "follow_limits was woken up {quiet_polls} times in 10 s while nobody reloaded \
+             anything: it checks the channel on a timer. Await `rx.changed()` instead: it \
+             sleeps until the next reload, or until the sender is gone"
+        );
+        assert_eq!(
+            late,
+            Duration::ZERO,
+            "follow_limits returned {late:?} after the admin left, not at once: it checks the \
+             channel on a timer. Await `rx.changed()` instead: it returns Err as soon as the \
+             sender is dropped"
+        );
+    }
 }
