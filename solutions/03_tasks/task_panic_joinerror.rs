@@ -53,6 +53,35 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::sync::Once;
+
+    thread_local! {
+        /// While recording, one entry per panic on this thread: how many `catch_unwind` frames
+        /// were on the stack, that is, how many places were there to catch it.
+        static CATCHERS: RefCell<Option<Vec<usize>>> = const { RefCell::new(None) };
+    }
+
+    /// Starts recording the panics of this thread (the panic hook stays, and still prints).
+    fn record_catchers() {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if CATCHERS.with(|c| c.borrow().is_some()) {
+                    let trace = std::backtrace::Backtrace::force_capture().to_string();
+                    let catchers = trace.lines().filter(|l| l.contains("catch_unwind")).count();
+                    CATCHERS.with(|c| c.borrow_mut().as_mut().map(|v| v.push(catchers)));
+                }
+                previous(info);
+            }));
+        });
+        CATCHERS.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    }
+
+    fn recorded_catchers() -> Vec<usize> {
+        CATCHERS.with(|c| c.borrow_mut().replace(Vec::new()).unwrap_or_default())
+    }
 
     #[tokio::test(start_paused = true)]
     async fn good_jobs_are_done() {
@@ -106,6 +135,45 @@ mod tests {
             Duration::from_millis(10),
             "each job takes 10 ms in its own task, all at the same time, so 4 jobs should take \
              10 ms: keep running every job in its own task with tokio::spawn"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_panic_reaches_the_join_handle() {
+        record_catchers();
+        // A job that panics in its own task, as Tokio reports it through the task's JoinHandle.
+        let alone = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            double("oops")
+        })
+        .await;
+        assert!(
+            alone.is_err_and(|err| err.is_panic()),
+            "a panicked task gives a JoinError"
+        );
+        let caught_by_tokio = recorded_catchers();
+        let outcomes = run_jobs(vec!["oops", "4"]).await;
+        let caught_in_run_jobs = recorded_catchers();
+        CATCHERS.with(|c| c.borrow_mut().take());
+        assert_eq!(
+            outcomes,
+            [Outcome::Crashed, Outcome::Done(8)],
+            "the \"oops\" job panics and must show up as Crashed, in its place"
+        );
+        assert!(
+            !caught_in_run_jobs.is_empty(),
+            "the \"oops\" job never panicked: it must still run double(), which panics on a bad \
+             input, in its own task. Do not work around the panic: let the task panic, and read \
+             the panic from what awaiting its JoinHandle gives back: Err(JoinError), with \
+             is_panic()"
+        );
+        assert_eq!(
+            caught_in_run_jobs, caught_by_tokio,
+            "the panic of the \"oops\" job met more `catch_unwind`s on its way up than a task's \
+             panic does (each number counts them for one panic): it was caught inside the task \
+             (std::panic::catch_unwind, FutureExt::catch_unwind), so the task itself ended \
+             normally. Let the task panic, and read the panic from what awaiting its \
+             JoinHandle gives back: Err(JoinError), with is_panic()"
         );
     }
 }
