@@ -55,8 +55,9 @@ mod tests {
         assert!(
             !handle.is_finished(),
             "the greeter task was done after its first step, so the 5 greetings were made in \
-             start_greeter before the task ran, not by the task. Move the guest list into the \
-             task (`async move`) and greet there, one guest per yield_now"
+             start_greeter before the task ran, not by the task (or the task no longer yields \
+             between guests). Move the guest list into the task (`async move`) and greet \
+             there, one guest per yield_now, as before"
         );
         let greetings = handle.await.expect("the greeter task failed");
         assert_eq!(greetings.len(), 5, "one greeting per guest");
