@@ -49,6 +49,52 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+    use std::sync::{Mutex, Once};
+
+    /// The name of the blocking threads of the runtime the catch_unwind test makes.
+    const PROBE: &str = "joinerror-probe";
+
+    /// While recording, one entry per panic of the recording thread (or of its runtime's
+    /// blocking threads): how many `catch_unwind` frames stood between the panic and the edge
+    /// of its Tokio task (`None` if the backtrace shows no task).
+    static CATCHERS: Mutex<Vec<Option<usize>>> = Mutex::new(Vec::new());
+
+    thread_local! {
+        static RECORDING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Starts recording the panics of this thread (the panic hook stays, and still prints).
+    fn record_catchers() {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                let probed = std::thread::current().name() == Some(PROBE);
+                if probed || RECORDING.with(Cell::get) {
+                    let trace = std::backtrace::Backtrace::force_capture().to_string();
+                    let lines: Vec<&str> = trace.lines().collect();
+                    let task_edge = lines
+                        .iter()
+                        .position(|l| l.contains("tokio::runtime::task::harness"));
+                    let inside = task_edge.map(|edge| {
+                        let inner = &lines[..edge];
+                        inner.iter().filter(|l| l.contains("catch_unwind")).count()
+                    });
+                    CATCHERS
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(inside);
+                }
+                previous(info);
+            }));
+        });
+        RECORDING.with(|r| r.set(true));
+    }
+
+    fn recorded_catchers() -> Vec<Option<usize>> {
+        std::mem::take(&mut *CATCHERS.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 
     #[tokio::test(start_paused = true)]
     async fn good_jobs_are_done() {
@@ -102,6 +148,46 @@ mod tests {
             Duration::from_millis(10),
             "each job takes 10 ms in its own task, all at the same time, so 4 jobs should take \
              10 ms: keep running every job in its own task with tokio::spawn"
+        );
+    }
+
+    #[test]
+    fn the_panic_reaches_the_join_handle() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .thread_name(PROBE)
+            .build()
+            .unwrap();
+        runtime.block_on(panic_reaches_the_join_handle());
+    }
+
+    async fn panic_reaches_the_join_handle() {
+        record_catchers();
+        recorded_catchers();
+        let outcomes = run_jobs(vec!["oops", "4"]).await;
+        let caught = recorded_catchers();
+        RECORDING.with(|r| r.set(false));
+        assert_eq!(
+            outcomes,
+            [Outcome::Crashed, Outcome::Done(8)],
+            "the \"oops\" job panics and must show up as Crashed, in its place"
+        );
+        assert!(
+            !caught.is_empty(),
+            "the \"oops\" job never panicked: it must still run double(), which panics on a bad \
+             input, in its own task. Do not work around the panic: let the task panic, and read \
+             the panic from what awaiting its JoinHandle gives back: Err(JoinError), with \
+             is_panic()"
+        );
+        let inside = caught.iter().flatten().max().copied().unwrap_or(0);
+        assert!(
+            inside == 0,
+            "the panic of the \"oops\" job was caught inside its task: {inside} `catch_unwind` \
+             frame(s) stood between the panic and the task (std::panic::catch_unwind, \
+             FutureExt::catch_unwind), so the task itself ended normally. Let the task panic, \
+             and read the panic from what awaiting its JoinHandle gives back: \
+             Err(JoinError), with is_panic()"
         );
     }
 }

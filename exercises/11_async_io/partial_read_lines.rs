@@ -47,7 +47,7 @@ mod tests {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
     use tokio::io::{ReadHalf, WriteHalf};
     use tokio::task::JoinHandle;
-    use tokio::time::{sleep, timeout};
+    use tokio::time::{Instant, sleep, timeout};
 
     /// The test's end of the connection, with `count_words` serving the other end.
     struct Client {
@@ -86,7 +86,10 @@ mod tests {
         answers: &mut Lines<BufReader<ReadHalf<DuplexStream>>>,
         line: &str,
     ) -> String {
-        match timeout(Duration::from_secs(5), answers.next_line()).await {
+        // The clock is paused and moves only when everything waits: a server that answers as
+        // soon as the line is complete answers at the very moment it was sent.
+        let asked = Instant::now();
+        let answer = match timeout(Duration::from_secs(5), answers.next_line()).await {
             Ok(Ok(Some(answer))) => answer,
             Ok(Ok(None)) => panic!("the server hung up instead of answering {line:?}"),
             Ok(Err(e)) => panic!("reading the answer to {line:?} failed: {e}"),
@@ -95,7 +98,16 @@ mod tests {
                  line as soon as its newline has arrived: do not wait for the end of the input, \
                  and do not lose bytes that came in the same read as an earlier line"
             ),
-        }
+        };
+        let waited = asked.elapsed();
+        assert!(
+            waited.is_zero(),
+            "the answer to {line:?} took {waited:?} of the test's paused clock to come, but a \
+             server that answers each line the moment its newline arrives takes no time at \
+             all here: wait for the bytes (a BufReader's lines() or read_line), not for a timer \
+             (a sleep before reading or before answering makes every answer late)"
+        );
+        answer
     }
 
     impl Client {

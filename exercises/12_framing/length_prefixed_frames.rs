@@ -171,6 +171,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn one_frame_one_byte_at_a_time() {
+        let bytes = frame(b"drip");
+        let pieces = bytes.iter().map(|byte| vec![*byte]).collect();
+        let context = "one frame came one byte at a time, 10 ms apart (its length in 4 reads): \
+                       keep reading until you have all 4 bytes of the length (`read_exact`)";
+        let start = Instant::now();
+        expect_payload(peer(pieces, false), b"drip", context).await;
+        returned_when_complete(start, 70, "the frame, its eighth byte,");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn frames_larger_than_any_buffer() {
         let big: Vec<u8> = (0..5000u32).map(|i| (i % 256) as u8).collect();
         let largest = vec![b'x'; MAX_FRAME];

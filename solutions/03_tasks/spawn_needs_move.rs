@@ -47,6 +47,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_task_greets_the_guests() {
+        let guests: Vec<String> = (0..5).map(|n| format!("guest {n}")).collect();
+        let handle = start_greeter(guests);
+        // Let the greeter task take one step: it yields once per guest, so it cannot be done.
+        tokio::task::yield_now().await;
+        assert!(
+            !handle.is_finished(),
+            "the greeter task was done after its first step, so the 5 greetings were made in \
+             start_greeter before the task ran, not by the task (or the task no longer yields \
+             between guests). Move the guest list into the task (`async move`) and greet \
+             there, one guest per yield_now, as before"
+        );
+        let greetings = handle.await.expect("the greeter task failed");
+        assert_eq!(greetings.len(), 5, "one greeting per guest");
+    }
+
+    #[tokio::test]
     async fn no_guests_no_greetings() {
         let greetings = start_greeter(Vec::new())
             .await

@@ -113,4 +113,40 @@ mod tests {
         greet_and_quit(&["220 smtp.relay.example.net ESMTP", " Postfix (Debian)\r\n"]).await;
         greet_and_quit(&["220 mx1 OK\r\n"]).await;
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_greeting_and_the_next_reply_in_one_write() {
+        let (client, mut server) = tokio::io::duplex(1024);
+        // The client sent its QUIT early, and the server wrote its greeting and its answer to
+        // that QUIT at once: one read gets both lines. The server keeps the connection open.
+        server
+            .write_all(b"220 mx1 OK\r\n221 bye\r\n")
+            .await
+            .unwrap();
+        let mut conn = BufReader::new(client);
+        let greeting = tokio::time::timeout(Duration::from_secs(5), read_greeting(&mut conn))
+            .await
+            .expect(
+                "the server wrote \"220 mx1 OK\\r\\n221 bye\\r\\n\" and waits, and read_greeting \
+                 is still reading: stop at the end of the first line",
+            )
+            .unwrap();
+        assert_eq!(
+            greeting, "220 mx1 OK",
+            "the server wrote \"220 mx1 OK\\r\\n221 bye\\r\\n\" at once (its greeting, then its \
+             answer to a command the client sent early), and read_greeting returned \
+             {greeting:?}: the greeting is only the first line. Stop at the first newline, \
+             whatever one read brings"
+        );
+        let mut reply = String::new();
+        let after = tokio::time::timeout(Duration::from_secs(5), conn.read_line(&mut reply)).await;
+        assert!(
+            matches!(after, Ok(Ok(_))) && reply == "221 bye\r\n",
+            "the server wrote its greeting and, right behind it, \"221 bye\\r\\n\": after \
+             read_greeting that line must still be there to read from the BufReader, but it was \
+             lost. Read through the BufReader up to the newline only (read_line, read_until), \
+             so that what comes after stays in its buffer"
+        );
+        drop(server);
+    }
 }
