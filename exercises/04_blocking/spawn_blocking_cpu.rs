@@ -86,7 +86,15 @@ mod tests {
             }
         });
 
-        let sum = checksum_upload(data).await;
+        // How many times checksum_upload is polled: awaiting the result of work done elsewhere
+        // takes a poll to start it and one when it is woken with the result.
+        let mut polls = 0u32;
+        let mut upload = std::pin::pin!(checksum_upload(data));
+        let sum = std::future::poll_fn(|cx| {
+            polls += 1;
+            upload.as_mut().poll(cx)
+        })
+        .await;
         done.store(true, Ordering::SeqCst);
         let beats = beats.load(Ordering::SeqCst);
         let longest_gap = heartbeat.await.expect("the heartbeat task failed");
@@ -104,6 +112,14 @@ mod tests {
              yields came first. Run it with tokio::task::spawn_blocking",
             longest_gap.as_millis(),
             (held_up * 2).as_millis()
+        );
+        assert!(
+            polls <= 10,
+            "checksum_upload was polled {polls} times while the checksum was computed: it kept \
+             coming back to check on the work (a loop around is_finished, yield_now or a short \
+             sleep), or did the work itself in slices between yields. Hand the whole loop to \
+             tokio::task::spawn_blocking and .await its JoinHandle once: the task is woken \
+             when the result is ready"
         );
     }
 }
