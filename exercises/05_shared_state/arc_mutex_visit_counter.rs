@@ -143,7 +143,9 @@ mod tests {
             counts = handle.block_on(count_visits(log));
         });
         let _ = stop.send(());
-        let inside = tasks_thread.join().expect("the thread of the tasks panicked");
+        let inside = tasks_thread
+            .join()
+            .expect("the thread of the tasks panicked");
         assert_eq!(
             counts.values().sum::<u32>(),
             visits,
@@ -161,7 +163,6 @@ mod tests {
         allocations_outside_and_inside_the_tasks(vec!["/"; 3]);
         let (outside_one, inside_one) = allocations_outside_and_inside_the_tasks(vec!["/"; 120]);
         let (outside_many, inside_many) = allocations_outside_and_inside_the_tasks(many_pages);
-        eprintln!("DEBUG outside {outside_one} {outside_many} inside {inside_one} {inside_many}");
         // A map with 120 pages grows 7 times as it fills up; with 1 page it does not. Where it
         // grows tells who filled it (a copy made at the end may grow outside as well).
         assert!(
