@@ -98,4 +98,25 @@ mod tests {
         door.wait_open().await;
         assert!(door.is_open(), "the door should stay open");
     }
+
+    #[tokio::test]
+    async fn waiter_never_gets_through_a_closed_door() {
+        let door = Arc::new(Door::new());
+        let waiter = tokio::spawn({
+            let door = Arc::clone(&door);
+            async move { door.wait_open().await }
+        });
+        // Nobody opens the door: give the waiter many turns, then a while on the real clock.
+        for _ in 0..10_000 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            !waiter.is_finished(),
+            "wait_open returned although nobody opened the door: it must wait for as long as it \
+             takes, not give up after a number of tries or a while"
+        );
+        door.open();
+        waiter.await.expect("the waiter task failed");
+    }
 }

@@ -103,5 +103,12 @@ mod tests {
             elapsed >= 100,
             "fetch_report returned after {elapsed} ms: it must still wait 100 ms for the server"
         );
+        assert!(
+            elapsed <= 105,
+            "fetch_report returned after {elapsed} ms of Tokio's clock, not 100 ms: it waited in \
+             real time where Tokio's timer does not see it (a std::thread that sleeps, a \
+             channel from one), and meanwhile the test's paused clock ran ahead. Wait with \
+             tokio::time::sleep(..).await"
+        );
     }
 }

@@ -85,4 +85,33 @@ mod tests {
             "refresh must store the downloaded prices"
         );
     }
+
+    #[test]
+    fn refresh_waits_its_turn_to_store() {
+        let cache = Mutex::new(vec![40, 50]);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("could not build a runtime");
+        std::thread::scope(|scope| {
+            let (locked, is_locked) = std::sync::mpsc::channel();
+            // Another thread reads the cache slowly: it holds the lock for 300 ms, past the end
+            // of the 100 ms download.
+            let cache = &cache;
+            scope.spawn(move || {
+                let _reading = cache.lock().unwrap();
+                locked.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(300));
+            });
+            is_locked.recv().unwrap();
+            runtime.block_on(refresh(cache));
+        });
+        assert_eq!(
+            cheapest(&cache),
+            Some(12),
+            "another thread held the cache when the download was done, and refresh did not \
+             store the new prices: it must wait for the lock (lock() only waits a moment: the \
+             others hold it briefly), not give up when the cache is busy (try_lock)"
+        );
+    }
 }

@@ -88,7 +88,15 @@ mod tests {
             }
         });
 
-        let sum = checksum_upload(data).await;
+        // How many times checksum_upload is polled: awaiting the result of work done elsewhere
+        // takes a poll to start it and one when it is woken with the result.
+        let mut polls = 0u32;
+        let mut upload = std::pin::pin!(checksum_upload(data));
+        let sum = std::future::poll_fn(|cx| {
+            polls += 1;
+            upload.as_mut().poll(cx)
+        })
+        .await;
         done.store(true, Ordering::SeqCst);
         let beats = beats.load(Ordering::SeqCst);
         let longest_gap = heartbeat.await.expect("the heartbeat task failed");
@@ -107,5 +115,57 @@ mod tests {
             longest_gap.as_millis(),
             (held_up * 2).as_millis()
         );
+        assert!(
+            polls <= 10,
+            "checksum_upload was polled {polls} times while the checksum was computed: it kept \
+             coming back to check on the work (a loop around is_finished, yield_now or a short \
+             sleep), or did the work itself in slices between yields. Hand the whole loop to \
+             tokio::task::spawn_blocking and .await its JoinHandle once: the task is woken \
+             when the result is ready"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_checksum_goes_on_while_the_runtime_is_busy() {
+        let data = sample_upload();
+        let start = Instant::now();
+        let expected = checksum(&data);
+        let took = start.elapsed();
+
+        // This test keeps the runtime's only thread busy, as other tasks would: it sleeps a
+        // tenth of the checksum's time, gives the runtime one turn, polls the upload once,
+        // and so on, for at most ten times the checksum's time (3 s at most).
+        let step = (took / 10).max(Duration::from_millis(1));
+        let steps = 100.min(Duration::from_secs(3).as_millis() / step.as_millis().max(1));
+        let mut upload = std::pin::pin!(checksum_upload(data));
+        let mut sum = None;
+        let mut steps_taken = 0;
+        while sum.is_none() && steps_taken <= steps {
+            if steps_taken > 0 {
+                std::thread::sleep(step);
+                tokio::task::yield_now().await;
+            }
+            std::future::poll_fn(|cx| {
+                if let std::task::Poll::Ready(value) = upload.as_mut().poll(cx) {
+                    sum = Some(value);
+                }
+                std::task::Poll::Ready(())
+            })
+            .await;
+            steps_taken += 1;
+        }
+        let Some(sum) = sum else {
+            panic!(
+                "the runtime's only thread was busy with other work for {} ms (it gave the \
+                 runtime a turn every {} ms), and the checksum (about {} ms of work) was still \
+                 not done: it runs on the runtime's thread (in slices between yields, or in a \
+                 spawned task) and competes with every other task for it. Run it with \
+                 tokio::task::spawn_blocking, on a thread of its own",
+                (step * steps_taken as u32).as_millis(),
+                step.as_millis(),
+                took.as_millis()
+            );
+        };
+        assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
     }
 }

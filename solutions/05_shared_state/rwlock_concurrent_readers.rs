@@ -132,4 +132,24 @@ mod tests {
             start.elapsed()
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn publish_on_an_idle_site_is_immediate() {
+        let site = new_site("Cats");
+        let start = Instant::now();
+        publish(Arc::clone(&site), "Dogs").await;
+        let took = start.elapsed();
+        assert_eq!(
+            took,
+            Duration::ZERO,
+            "publish took {took:?} while nobody was rendering: with no render holding the site \
+             it must get the write lock at once. Wait for the renders in progress with the \
+             lock itself (RwLock::write waits for the read guards to go), not with a sleep"
+        );
+        assert_eq!(
+            render(site, "home").await,
+            "Dogs v2 - home",
+            "a render after the publish must see it"
+        );
+    }
 }
