@@ -265,4 +265,28 @@ mod tests {
             shutdown_waits_for(crawler, &log, last, &running).await;
         }
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn stopping_the_fetchers_twice() {
+        let log = Log::default();
+        let save = Duration::from_millis(40);
+        let crawler = Crawler::start(&log, save);
+        sleep(Duration::from_millis(120)).await;
+        crawler.stop_fetchers();
+        sleep(Duration::from_millis(80)).await;
+        // The fetchers' token is cancelled already: this changes nothing.
+        crawler.stop_fetchers();
+        sleep(Duration::from_millis(10)).await;
+        // Fetcher 3 is done 3 x 40 ms after the first stop_fetchers, 30 ms from now; the
+        // indexer 2 x 40 ms after shutdown.
+        shutdown_waits_for(
+            crawler,
+            &log,
+            save * 2,
+            "fetcher 3 had 30ms of saving left (stop_fetchers was called twice, 80 ms apart: \
+             the second call changes nothing) and the indexer was running (it saves for 80ms \
+             once cancelled)",
+        )
+        .await;
+    }
 }

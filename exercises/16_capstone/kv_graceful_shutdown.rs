@@ -315,6 +315,45 @@ mod tests {
         silent.expect_closed("the silent client").await;
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_signal_is_heard_the_moment_it_comes() {
+        // Time is paused in this test: the clock moves only when every task is waiting, and
+        // then jumps to the next timer. So no time limits here (the clock would jump to them
+        // while a reply is on its way): only the 1 ms below, once the signal is sent.
+        let server = start_server().await;
+        let socket = TcpStream::connect(server.address).await.unwrap();
+        let (reader, mut writer) = socket.into_split();
+        let mut replies = BufReader::new(reader).lines();
+        writer.write_all(b"SET a 1\n").await.unwrap();
+        let reply = replies.next_line().await.unwrap();
+        assert_eq!(reply.as_deref(), Some("OK"), "the reply to \"SET a 1\"");
+
+        // The client stays connected, and says nothing more.
+        let Server { stop, mut task, .. } = server;
+        stop.send(true).unwrap();
+        let returned = tokio::select! {
+            biased;
+            returned = &mut task => returned,
+            _ = tokio::time::sleep(Duration::from_millis(1)) => panic!(
+                "serve had not returned 1 ms after the shutdown signal, while a client was \
+                 connected, waiting silently (time is paused in this test: 1 ms passes only \
+                 once every task is waiting). With nothing else to do, every connection must \
+                 end the moment the signal comes: was the signal checked on a timer (a timeout \
+                 around the read, or a tick), and so heard only at the next check? Put the \
+                 signal itself in the select, next to the read: it wakes the connection when \
+                 it is sent"
+            ),
+        };
+        let result = returned.expect("serve panicked");
+        assert!(result.is_ok(), "serve failed: {result:?}");
+        let after = replies.next_line().await;
+        assert!(
+            matches!(after, Ok(None) | Err(_)),
+            "the client is still connected after the shutdown: every connection must be closed \
+             (got {after:?})"
+        );
+    }
+
     #[tokio::test]
     async fn a_reply_being_sent_is_sent_whole() {
         let server = start_server().await;

@@ -195,6 +195,20 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn blank_lines_and_stray_carriage_returns() {
+        let reader = client(pieces(&["\n", "SET cr a\rb\r\r\n", "\r\n", "GET cr\n"]));
+        let lines = lines_from(reader).await;
+        assert_eq!(
+            lines,
+            ["", "SET cr a\rb\r", "", "GET cr"],
+            "next_line returned {lines:?}: a line ends at a \"\\n\" (with the \"\\r\" just \
+             before it, for \"\\r\\n\"), and only that ending is taken off. A blank line is a \
+             line too (a command \"\", that gets an ERR reply: skipping it leaves the client \
+             waiting for that reply), and a \"\\r\" anywhere else is part of the line"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_unfinished_command_never_comes_out() {
         let reader = client(pieces(&["SET price 10\n", "SET price 1"]));
         assert_eq!(
@@ -283,6 +297,22 @@ mod tests {
             "one reply per command, in order"
         );
         assert_eq!(store.get("color").map(String::as_str), Some("green"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_blank_line_gets_its_reply() {
+        let (replies, _) = session(pieces(&["\n", "GET a\r\n", "\r\n"])).await;
+        assert_eq!(
+            replies,
+            [
+                "ERR unknown command \"\"",
+                "NIL",
+                "ERR unknown command \"\""
+            ],
+            "the client sent a blank line, \"GET a\", and another blank line: every line is a \
+             command, and gets one reply (a blank line is an unknown command), or the client \
+             waits forever for it"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -157,4 +157,28 @@ mod tests {
             assert_quiet(&log, "task was aborted").await;
         }
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_upload_dropped_where_no_runtime_runs_stops_its_reporter() {
+        let log = Log::default();
+        let mut sending = Box::pin(upload(100, Arc::clone(&log)));
+        // 250 ms of sending (2 reports), then the upload is given up...
+        let result = timeout(Duration::from_millis(250), sending.as_mut()).await;
+        assert!(result.is_err(), "100 chunks cannot be sent in 250 ms");
+        // ...and dropped by code that is not async, on a thread of its own: no runtime there.
+        let dropped = std::thread::spawn(move || drop(sending)).join();
+        assert!(
+            dropped.is_ok(),
+            "the upload was dropped on a thread where no runtime runs, and the drop panicked: \
+             did it spawn a task to stop the reporter? Stop it right there, in the drop (cancel \
+             the token): a task spawned while a future is dropped may never run (there may be \
+             no runtime, or one that is shutting down)"
+        );
+        assert_eq!(
+            reports(&log),
+            2,
+            "in 250 ms the reporter writes the progress twice"
+        );
+        assert_quiet(&log, "was dropped on a thread where no runtime runs").await;
+    }
 }
