@@ -137,4 +137,49 @@ mod tests {
             "the aborted ticker should end as a cancelled task, but it ended with: {err}"
         );
     }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stop_ticker_waits_for_a_task_that_is_busy_when_aborted() {
+        // A task that is in the middle of a step when it is aborted: abort() can only take
+        // effect once that step is over, which the test allows only after 1000 yields.
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let busy = tokio::spawn(async move {
+            let _ = started_tx.send(());
+            let _ = release_rx.recv();
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let busy_id = busy.id();
+        started_rx.await.expect("the busy task did not start");
+        let release = async move {
+            for _ in 0..1000 {
+                tokio::task::yield_now().await;
+            }
+            let _ = release_tx.send(());
+        };
+        let (ended, ()) = tokio::join!(timeout(Duration::from_secs(3), stop_ticker(busy)), release);
+        let ended = ended.expect(
+            "stop_ticker did not return within 3 s of the busy task's step being over: it waits \
+             for a task that never stops. Cancel it with JoinHandle::abort() before awaiting it",
+        );
+        let Err(err) = ended else {
+            panic!(
+                "here the task was busy in a step when stop_ticker aborted it, so it could only \
+                 stop once that step was over; stop_ticker returned Ok(()) before that, as if \
+                 the task had finished. Do not give up on a task that has not stopped yet: \
+                 await its JoinHandle, which returns once the task is gone"
+            );
+        };
+        assert_eq!(
+            err.id(),
+            busy_id,
+            "stop_ticker returned the JoinError of another task, not the one it was given: \
+             return what awaiting that task's own handle gives you"
+        );
+        assert!(
+            err.is_cancelled(),
+            "the aborted task should end as a cancelled task, but it ended with: {err}"
+        );
+    }
 }
