@@ -34,7 +34,10 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::time::Instant;
+    // Imported here too, so that a fix which drops these imports above still compiles.
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+    use tokio::time::{Instant, sleep};
 
     /// Sends `count` messages (0, 1, 2, ...), one every 100 ms, then closes the channel.
     fn producer(count: u32) -> mpsc::Receiver<u32> {

@@ -120,9 +120,12 @@ mod tests {
             .flat_map(|line| line.split("//").next().unwrap().chars())
             .filter(|c| !c.is_whitespace())
             .collect();
-        let spawns = code.matches("spawn_local(").count();
+        // JoinSet::spawn_local_on(task, &local) starts a local task too.
+        let spawns = code.matches("spawn_local(").count() + code.matches("spawn_local_on(").count();
         let empty_tasks = code.matches("spawn_local(async{})").count()
-            + code.matches("spawn_local(asyncmove{})").count();
+            + code.matches("spawn_local(asyncmove{})").count()
+            + code.matches("spawn_local_on(async{},").count()
+            + code.matches("spawn_local_on(asyncmove{},").count();
         assert!(
             spawns > empty_tasks && !code.contains("iffalse{"),
             "count_words starts no task with spawn_local that counts words (a spawn_local that \

@@ -79,7 +79,9 @@ mod tests {
     use super::*;
     use std::pin::pin;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::Wake;
+    // Imported here too, so that a fix which no longer names `Waker` above still compiles.
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
     use tokio::task::yield_now;
 
     /// A waker that only counts how often it is woken.
