@@ -35,6 +35,8 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+    use tokio::time::Duration;
     use tokio::time::Instant;
 
     /// Runs `finish_order`, checks its log, then its timing.

@@ -35,6 +35,7 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Duration;
 
     /// `code` with the text of its string literals taken out, so that a string holding a call
     /// (`"spawn_local("`) does not count as one; comments stay as they are.

@@ -46,6 +46,7 @@ fn main() {}
 // Tests: do not edit below this line.
 #[cfg(test)]
 mod tests {
+    use super::disk::Log;
     use super::*;
     use tokio::time::{Duration, Instant, sleep_until};
 

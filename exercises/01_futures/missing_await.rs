@@ -38,6 +38,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Duration;
     use tokio::time::Instant;
 
     /// How long the server takes to answer for this player.

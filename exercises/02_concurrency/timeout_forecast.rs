@@ -31,7 +31,9 @@ mod tests {
     use super::*;
     use std::cell::Cell;
     use std::pin::pin;
+    use tokio::time::Duration;
     use tokio::time::Instant;
+    use tokio::time::sleep;
 
     async fn weather_service(ms: u64, forecast: &str) -> String {
         sleep(Duration::from_millis(ms)).await;

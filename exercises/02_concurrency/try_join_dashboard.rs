@@ -40,7 +40,9 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Duration;
     use tokio::time::Instant;
+    use tokio::time::sleep;
 
     #[tokio::test(start_paused = true)]
     async fn both_lookups_succeed_together() {

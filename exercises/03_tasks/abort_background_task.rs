@@ -39,6 +39,10 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU32;
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
     use tokio::time::{sleep, timeout};
 
     #[tokio::test(start_paused = true)]

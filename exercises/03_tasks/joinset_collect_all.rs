@@ -40,6 +40,7 @@ mod tests {
     use super::*;
     use std::future::Future;
     use std::task::Poll;
+    use std::time::Duration;
     use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]

@@ -54,6 +54,7 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
     use std::marker::PhantomData;
+    use std::time::Duration;
     use tokio::runtime::Handle;
     use tokio::time::Instant;
 

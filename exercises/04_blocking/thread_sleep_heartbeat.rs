@@ -42,6 +42,9 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU32;
+    use std::sync::atomic::Ordering;
     use tokio::time::Instant;
 
     /// A poll that takes this long on the real clock blocked the thread: polling a future that

@@ -42,6 +42,7 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
     use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]

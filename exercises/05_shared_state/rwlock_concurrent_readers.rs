@@ -54,6 +54,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
     use tokio::time::Instant;
 
     const PAGES: [&str; 4] = ["home", "blog", "shop", "about"];

@@ -37,6 +37,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+    use std::time::Duration;
     use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]

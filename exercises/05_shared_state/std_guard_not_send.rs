@@ -46,6 +46,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
     use tokio::time::{Instant, sleep};
 
     /// The shared log, in a std or a tokio Mutex: the tests only peek at it, without waiting.

@@ -123,6 +123,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::sync::mpsc;
+    use tokio::sync::oneshot;
 
     #[tokio::test]
     async fn add_take_and_count() {

@@ -54,6 +54,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+    use tokio::sync::mpsc;
     use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]

@@ -38,6 +38,7 @@ async fn main() {
 mod tests {
     use super::*;
     use std::time::Duration;
+    use tokio::sync::watch;
     use tokio::time::sleep;
 
     #[tokio::test(start_paused = true)]

@@ -73,7 +73,10 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
     use tokio::time::Instant;
+    use tokio::time::sleep;
 
     #[tokio::test(start_paused = true)]
     async fn no_item_is_left_half_done() {

@@ -55,6 +55,8 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+    use tokio::time::Instant;
 
     fn millis(samples: &[Duration]) -> Vec<u128> {
         samples.iter().map(|d| d.as_millis()).collect()

@@ -49,6 +49,8 @@ mod tests {
     use std::pin::pin;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::task::Context;
+    use std::task::Poll;
     use std::task::{Wake, Waker};
 
     /// Every test gets its futures here: `Countdown::new` must make a `Countdown`, the future

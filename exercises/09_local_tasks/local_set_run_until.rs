@@ -45,6 +45,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
     use tokio::time::Instant;
 
     /// `code` with the text of its string literals taken out, so that a string holding a call

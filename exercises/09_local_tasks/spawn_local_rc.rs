@@ -42,6 +42,9 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Duration;
     use tokio::time::Instant;
 
     /// `code` with the text of its string literals taken out, so that a string holding a call

@@ -42,6 +42,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use tokio::time::advance;
 
     // TODO: tokio::time::advance panics unless the clock is paused.

@@ -61,6 +61,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
     use tokio::time::Instant;
 
     /// The server's limit (whatever `MAX_IN_FLIGHT` says).

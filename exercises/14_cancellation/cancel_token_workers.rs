@@ -81,6 +81,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+    use tokio::time::sleep;
     use tokio::time::{Instant, sleep_until, timeout};
 
     const WORKERS: [&str; 4] = ["fetcher 1", "fetcher 2", "fetcher 3", "indexer"];

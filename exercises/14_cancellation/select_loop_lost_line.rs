@@ -52,6 +52,7 @@ mod tests {
     use super::*;
     use std::cell::Cell;
     use std::future::Future;
+    use std::time::Duration;
     use tokio::io::{AsyncWriteExt, DuplexStream, duplex};
     use tokio::time::sleep;
 

@@ -91,6 +91,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+    use tokio::sync::mpsc;
     use tokio::time::Instant;
 
     fn email(to: &str, ms: u64) -> Box<Email> {

@@ -81,9 +81,12 @@ mod tests {
     use futures_util::FutureExt;
     use std::collections::HashSet;
     use std::panic::AssertUnwindSafe;
+    use std::sync::Arc;
     use std::sync::Mutex;
+    use std::time::Duration;
     use tokio::task;
     use tokio::time::Instant;
+    use tokio::time::sleep;
 
     fn http(service: &str, ms: u64, up: bool) -> Arc<HttpProbe> {
         Arc::new(HttpProbe {

@@ -139,11 +139,15 @@ async fn main() -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
     use std::net::SocketAddr;
     use std::pin::Pin;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll};
     use std::time::Duration;
+    use tokio::io::AsyncRead;
+    use tokio::io::AsyncWrite;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
     use tokio::io::{DuplexStream, ReadBuf};
     use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};

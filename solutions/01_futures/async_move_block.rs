@@ -26,6 +26,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Duration;
     use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]

@@ -33,6 +33,7 @@ mod tests {
     use super::*;
     use std::future::Future;
     use std::task::Poll;
+    use tokio::time::Duration;
     use tokio::time::Instant;
 
     /// What `fetch_both` returned, how long it took, and the log at the moment it returned.

@@ -34,7 +34,9 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Duration;
     use tokio::time::Instant;
+    use tokio::time::sleep;
 
     /// The reply, how long it took, and the log's entries that end with " finished".
     async fn race(primary_ms: u64, backup_ms: u64) -> (String, Duration, Vec<String>) {

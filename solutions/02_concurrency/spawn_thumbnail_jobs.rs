@@ -39,6 +39,7 @@ mod tests {
     use super::*;
     use std::future::Future;
     use std::task::Poll;
+    use tokio::time::Duration;
     use tokio::time::Instant;
 
     /// What `make_thumbnails` returned, how long it took, and the log at the moment it returned.

@@ -55,6 +55,7 @@ mod tests {
     use super::*;
     use std::cell::Cell;
     use std::sync::{Mutex, Once};
+    use std::time::Duration;
 
     /// The name of the blocking threads of the runtime the catch_unwind test makes.
     const PROBE: &str = "joinerror-probe";

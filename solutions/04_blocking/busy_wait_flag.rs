@@ -61,6 +61,7 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[tokio::test]
     async fn waiter_lets_the_opener_run() {

@@ -56,6 +56,7 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use tokio::time::Instant;
 
     /// The stats, in a std or a tokio Mutex: the tests only peek at them, without waiting.

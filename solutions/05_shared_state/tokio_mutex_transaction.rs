@@ -47,6 +47,9 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::sync::Mutex;
     use tokio::time::Instant;
 
     async fn run_all(names: &[&'static str]) -> Vec<String> {

@@ -68,6 +68,7 @@ mod tests {
     use std::future::poll_fn;
     use std::pin::{Pin, pin};
     use std::task::Poll;
+    use tokio::sync::broadcast;
 
     #[tokio::test(start_paused = true)]
     async fn every_reader_sees_every_headline() {

@@ -72,6 +72,8 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
     use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]

@@ -79,6 +79,8 @@ mod tests {
     use super::*;
     use std::pin::pin;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Context;
+    use std::task::Poll;
     // Imported here too, so that a fix which no longer names `Waker` above still compiles.
     use std::sync::Arc;
     use std::task::{Wake, Waker};

@@ -42,6 +42,7 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use tokio::time::advance;
 
     // The clock starts paused: it moves only with advance() or when every task is idle.

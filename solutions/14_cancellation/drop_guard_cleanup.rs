@@ -73,6 +73,9 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::time::sleep;
     use tokio::time::timeout;
 
     fn reports(log: &Log) -> usize {

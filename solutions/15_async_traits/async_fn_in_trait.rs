@@ -61,6 +61,8 @@ mod tests {
     use std::pin::Pin;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::task::{Context, Poll};
+    use std::time::Duration;
+    use tokio::time::sleep;
     use tokio::time::{Instant, Sleep};
 
     fn exchange(ms: u64, fee: u32) -> Exchange {

@@ -132,6 +132,7 @@ async fn main() -> io::Result<()> {
 mod tests {
     use super::*;
     use std::net::SocketAddr;
+    use std::sync::Arc;
     use std::time::Duration;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
     use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
