@@ -18,7 +18,7 @@ const TARGETS: [&str; 5] = [
 
 /// Each crate in `package`'s normal and build dependencies on `target`, with its features.
 fn features(package: &str, target: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let output = Command::new(env!("CARGO"))
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
         .args([
             "tree",
