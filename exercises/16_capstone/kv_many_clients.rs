@@ -514,4 +514,57 @@ mod tests {
         let mut late = Client::connect(address, "a client that came after the reset").await;
         assert_eq!(late.send("GET mood").await, "VALUE calm");
     }
+
+    /// Serves `clients` clients one after the other on `runtime` (each sets a key, reads the
+    /// reply and leaves), waits until their tasks have ended, and returns how many heap blocks
+    /// this thread (the runtime's only one) allocated meanwhile and did not free.
+    fn blocks_kept_after(
+        runtime: &tokio::runtime::Runtime,
+        address: SocketAddr,
+        clients: usize,
+    ) -> i64 {
+        let kept = allocation_counter::measure(|| {
+            runtime.block_on(async {
+                for n in 0..clients {
+                    let mut client = Client::connect(address, &format!("client {n}")).await;
+                    assert_eq!(client.send("SET visitor here").await, "OK");
+                }
+                // The server's task for each client ends once it has read the client's end of
+                // the stream; then `serve` gets its turn to reap it.
+                let metrics = tokio::runtime::Handle::current().metrics();
+                for _ in 0..100_000 {
+                    if metrics.num_alive_tasks() <= 2 {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                for _ in 0..100 {
+                    tokio::task::yield_now().await;
+                }
+            })
+        });
+        kept.count_current
+    }
+
+    #[test]
+    fn clients_that_left_are_forgotten() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("could not build a runtime");
+        let address = runtime.block_on(start_server());
+        // The first clients set up a few things for good (the store's key, the I/O driver's
+        // tables).
+        blocks_kept_after(&runtime, address, 20);
+        let few = blocks_kept_after(&runtime, address, 10);
+        let many = blocks_kept_after(&runtime, address, 210);
+        assert!(
+            many - few < 100,
+            "after 10 clients had come and gone, the server kept {few} more heap blocks; after \
+             210 clients, {many}: it keeps something for every client that has left. A \
+             JoinSet keeps each finished task (and its result) until it is joined: take the \
+             finished tasks out of the set (`join_next`), or spawn the clients with \
+             `tokio::spawn` and no set"
+        );
+    }
 }
