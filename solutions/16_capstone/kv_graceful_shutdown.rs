@@ -400,18 +400,6 @@ mod tests {
             "serve returned while a reply was still being sent to a client: let each connection \
              finish its command (do not abort it), and wait until every connection has closed"
         );
-        // The client reads nothing more for a while, longer than any other test waits: a
-        // shutdown that gives the connections a fixed time, then cuts them, shows here.
-        let pause = PATIENCE + Duration::from_secs(1);
-        tokio::time::sleep(pause).await;
-        assert!(
-            !server.task.is_finished(),
-            "{pause:?} after the signal, the slow client still had most of the reply to GET big \
-             to read, and serve had returned: was the connection cut after a fixed wait (a \
-             sleep or a timeout, then abort)? A reply that has begun is sent whole, however \
-             slowly the client reads it: wait for every connection to close, with no time limit"
-        );
-
         let mut rest = Vec::new();
         timeout(PATIENCE, slow.read_to_end(&mut rest))
             .await
@@ -432,5 +420,48 @@ mod tests {
             .await
             .expect("every connection is closed, but serve has not returned");
         assert!(returned.unwrap().is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_reader_gets_all_the_time_it_needs() {
+        // Time is paused here, as in the_signal_is_heard_the_moment_it_comes: no time limits,
+        // and the day below passes at once, as soon as every task is waiting.
+        let server = start_server().await;
+        let size = 4 * 1024 * 1024;
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(64 * 1024).unwrap();
+        let (reader, mut writer) = socket.connect(server.address).await.unwrap().into_split();
+        let mut reader = BufReader::new(reader);
+        let set = format!("SET big {}\n", "v".repeat(size));
+        writer.write_all(set.as_bytes()).await.unwrap();
+        let mut ok = String::new();
+        reader.read_line(&mut ok).await.unwrap();
+        assert_eq!(ok, "OK\n", "the reply to \"SET big ...\" (4 MB)");
+        writer.write_all(b"GET big\n").await.unwrap();
+        let mut start = [0u8; 6];
+        reader.read_exact(&mut start).await.unwrap();
+        assert_eq!(&start, b"VALUE ");
+
+        // The reply (4 MB) is being sent, and the client reads nothing more for a day.
+        let Server { stop, task, .. } = server;
+        stop.send(true).unwrap();
+        tokio::time::sleep(Duration::from_secs(24 * 60 * 60)).await;
+        assert!(
+            !task.is_finished(),
+            "a day after the signal, the slow client still had most of the reply to GET big to \
+             read, and serve had returned: was the connection cut after a fixed wait (a sleep or \
+             a timeout, then abort)? A reply that has begun is sent whole, however slowly the \
+             client reads it: wait for every connection to close, with no time limit"
+        );
+        // (That the connection then closes, and serve returns, is for the other tests.)
+        let mut rest = vec![0u8; size + 1];
+        reader.read_exact(&mut rest).await.expect(
+            "the reply to GET big was cut off: a reply that has begun is sent whole, however \
+             slowly the client reads it",
+        );
+        assert!(
+            rest.ends_with(b"v\n"),
+            "the rest of the reply to GET big: 4 MB of \"v\", then a newline"
+        );
     }
 }
