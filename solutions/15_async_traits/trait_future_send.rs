@@ -228,4 +228,52 @@ mod tests {
              each probe in a task of its own (a task's panic is caught by its JoinHandle)"
         );
     }
+
+    /// A probe written for these tests. The one with `waits` blocks its thread (as a probe
+    /// that calls a blocking library does) until the one with `signals` has begun, or for 5 s.
+    struct Rendezvous {
+        name: &'static str,
+        signals: Option<Mutex<std::sync::mpsc::Sender<()>>>,
+        waits: Option<Mutex<std::sync::mpsc::Receiver<()>>>,
+    }
+
+    impl Probe for Rendezvous {
+        async fn check(&self) -> Health {
+            if let Some(signals) = &self.signals {
+                let _ = signals.lock().unwrap().send(());
+            }
+            if let Some(waits) = &self.waits {
+                let begun = waits.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                if begun.is_err() {
+                    return Health::Down(self.name.to_string());
+                }
+            }
+            Health::Up(self.name.to_string())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_probe_that_blocks_its_thread_does_not_hold_up_the_others() {
+        let (begun, has_begun) = std::sync::mpsc::channel();
+        let blocking = Rendezvous {
+            name: "blocking",
+            signals: None,
+            waits: Some(Mutex::new(has_begun)),
+        };
+        let other = Rendezvous {
+            name: "other",
+            signals: Some(Mutex::new(begun)),
+            waits: None,
+        };
+        let results = check_all(vec![Arc::new(blocking), Arc::new(other)]).await;
+        assert_eq!(
+            results,
+            [Health::Up("blocking".into()), Health::Up("other".into())],
+            "the probe \"blocking\" blocked its thread until the probe \"other\" began, and \
+             \"other\" had not begun 5 s later (Down means it never began): the probes ran one \
+             after the other, or all on one thread. Tasks from `tokio::spawn` may run on any of the runtime's threads; \
+             tasks of a LocalSet (`spawn_local`) all run on the thread that drives it, so one \
+             probe that blocks holds up every other. Spawn each probe with `tokio::spawn`"
+        );
+    }
 }
