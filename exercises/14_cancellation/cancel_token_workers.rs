@@ -291,4 +291,75 @@ mod tests {
         )
         .await;
     }
+
+    #[test]
+    fn shutdown_waits_for_the_workers_not_for_a_time() {
+        let paused_runtime = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("could not build a runtime")
+        };
+        // The workers run on a runtime of their own, which runs only while the test drives it.
+        let workers = paused_runtime();
+        let log = Log::default();
+        let save = Duration::from_millis(40);
+        let crawler = workers.block_on(async {
+            let crawler = Crawler::start(&log, save);
+            sleep(Duration::from_millis(120)).await;
+            crawler
+        });
+
+        // While nothing drives the workers' runtime, no worker can save, let alone stop: shutdown
+        // has nothing to return on but a timer. (Its own time, on another paused runtime,
+        // passes at once.)
+        let caller = paused_runtime();
+        let mut shutdown = Box::pin(crawler.shutdown());
+        let window = save * 4;
+        let returned = caller.block_on(async {
+            let start = Instant::now();
+            tokio::select! {
+                biased;
+                () = &mut shutdown => Some(start.elapsed()),
+                () = sleep(window) => None,
+            }
+        });
+        if let Some(took) = returned {
+            let how = if took.is_zero() {
+                "at once".to_string()
+            } else {
+                format!("after {took:?}: it waited for a time worked out in advance")
+            };
+            panic!(
+                "the test held the workers' runtime still (as a busy runtime might), so no \
+                 worker could save, let alone stop; yet shutdown returned {how}, not for the \
+                 workers. Keep what `tokio::spawn` returns and await it: a task's handle is \
+                 ready when the task has ended, however long that takes"
+            );
+        }
+
+        // Now the workers run, on a thread of their own: shutdown returns once they have
+        // stopped.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let driver = std::thread::spawn(move || {
+            workers.block_on(async {
+                let _ = stopped.await;
+            })
+        });
+        caller.block_on(async {
+            // From here on, the caller's time is real time, so that a time limit that shutdown
+            // may set itself (a guard of a second or more) is not reached while the workers'
+            // thread is busy.
+            tokio::time::resume();
+            (&mut shutdown).await
+        });
+        let _ = stop.send(());
+        driver.join().expect("the workers' runtime panicked");
+        assert_eq!(
+            lines(&log, " stopped"),
+            WORKERS,
+            "after shutdown, every worker should have stopped, each once"
+        );
+    }
 }
