@@ -116,7 +116,8 @@ pub const NESTED_RUNTIME: Explanation = Explanation {
 pub const BLOCK_IN_PLACE: Explanation = Explanation {
     id: "block-in-place-current-thread",
     text: "`block_in_place` needs the multi-threaded runtime: use \
-           `#[tokio::test(flavor = \"multi_thread\")]`, or `spawn_blocking` instead.",
+           `#[tokio::test(flavor = \"multi_thread\")]`, or `spawn_blocking` instead. If it only \
+           blocks on a future (`Handle::block_on`) inside async code, `.await` the future.",
 };
 pub const SPAWN_LOCAL_OUTSIDE: Explanation = Explanation {
     id: "spawn-local-outside-localset",

@@ -47,6 +47,15 @@ mod tests {
         for (shop, sales) in [("Oslo", vec![10]), ("Porto", vec![20, 20])] {
             reports.push(make_report(shop, &sales));
         }
+        let tasks = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        assert_eq!(
+            tasks, 0,
+            "make_report spawned {tasks} task(s), so the upload ran before anyone awaited the \
+             report: return a future that owns its data (`async move {{ ... }}`) and does the \
+             upload when it is awaited"
+        );
 
         let start = Instant::now();
         let mut texts = Vec::new();
@@ -58,10 +67,12 @@ mod tests {
             ["OSLO: 1 sales, 10 EUR", "PORTO: 2 sales, 40 EUR"],
             "each stored report must keep its own title and sums"
         );
+        // At least 100 ms: a `sleep` made in make_report itself counts from then, so the two
+        // uploads may overlap; a report ready at once skipped its upload.
         assert!(
-            start.elapsed() >= Duration::from_millis(200),
+            start.elapsed() >= Duration::from_millis(100),
             "awaiting two reports took only {:?}: each report should do its 100 ms \
-             upload when it is awaited",
+             upload (an async sleep) before it delivers its text",
             start.elapsed()
         );
     }

@@ -61,23 +61,42 @@ mod tests {
         new(left)
     }
 
-    /// A waker that only counts how often it is woken.
-    #[derive(Default)]
-    struct CountingWaker(AtomicU32);
+    /// A waker that counts how often it is woken on the thread that polls (the test's own), and
+    /// how often from elsewhere (a thread the future started).
+    struct CountingWaker {
+        poller: std::thread::ThreadId,
+        here: AtomicU32,
+        elsewhere: AtomicU32,
+    }
 
     impl Wake for CountingWaker {
         fn wake(self: Arc<Self>) {
             self.wake_by_ref();
         }
         fn wake_by_ref(self: &Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
+            if std::thread::current().id() == self.poller {
+                self.here.fetch_add(1, Ordering::SeqCst);
+            } else {
+                self.elsewhere.fetch_add(1, Ordering::SeqCst);
+            }
         }
     }
 
     #[test]
     fn every_pending_asks_to_be_polled_again() {
-        // Drive `poll` by hand, the way a runtime does.
-        let counter = Arc::new(CountingWaker::default());
+        // Drive `poll` by hand, the way a runtime does. A Tokio runtime is entered but never run,
+        // so a `tokio::spawn` inside `poll` does not panic, and its task never runs.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let _inside = runtime.enter();
+        let counter = Arc::new(CountingWaker {
+            poller: std::thread::current().id(),
+            here: AtomicU32::new(0),
+            elsewhere: AtomicU32::new(0),
+        });
         let waker = Waker::from(Arc::clone(&counter));
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(countdown(2));
@@ -87,11 +106,23 @@ mod tests {
                 Poll::Pending,
                 "poll number {n} of Countdown::new(2) must answer Pending"
             );
-            let woken = counter.0.load(Ordering::SeqCst);
+            let woken = counter.here.load(Ordering::SeqCst);
+            let tasks = runtime.metrics().num_alive_tasks();
+            assert!(
+                tasks == 0,
+                "poll spawned {tasks} Tokio task(s), to wake the waker later: a future written by \
+                 hand needs no runtime for that. Call cx.waker().wake_by_ref() in poll itself, \
+                 before it answers Pending"
+            );
+            let elsewhere = match counter.elsewhere.load(Ordering::SeqCst) {
+                0 => String::new(),
+                k => format!(" (and {k} time(s) from another thread, which does not count)"),
+            };
             assert!(
                 woken >= n,
-                "after {n} Pending answer(s) the waker was woken only {woken} time(s): each \
-                 Pending must wake it, or no runtime will ever poll the future again"
+                "after {n} Pending answer(s) poll had woken the waker only {woken} time(s) before \
+                 returning{elsewhere}: each Pending must wake it in poll itself, with \
+                 cx.waker().wake_by_ref(), or no runtime will ever poll the future again"
             );
         }
         assert_eq!(

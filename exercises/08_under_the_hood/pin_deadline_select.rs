@@ -55,9 +55,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn stops_at_the_deadline() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let parks_before = metrics.worker_park_count(0);
         let start = Instant::now();
         let got = collect_until(producer(10), Duration::from_millis(350)).await;
         let elapsed = start.elapsed().as_millis();
+        let wakeups = metrics.worker_park_count(0) - parks_before;
         assert_eq!(
             got,
             [0, 1, 2],
@@ -68,6 +71,14 @@ mod tests {
         assert_eq!(
             elapsed, 350,
             "collect_until returned after {elapsed} ms instead of at the 350 ms limit"
+        );
+        // Three messages and the limit: each time the runtime runs out of work, it parks.
+        assert!(
+            wakeups <= 20,
+            "while collect_until waited 350 ms for 3 messages, the runtime had to wake up \
+             {wakeups} times (awaiting the messages and the one timer needs 9): it keeps \
+             checking on a short timer whether a message came or the time is up. Await both at \
+             once instead, with select! on rx.recv() and the pinned timer"
         );
     }
 

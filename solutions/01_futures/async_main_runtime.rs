@@ -82,6 +82,7 @@ mod tests {
 
     // A plain test, outside any runtime: `main` must bring its own.
     #[test]
+    #[allow(unused_must_use)] // a `main` that returns a Result is fine too
     fn main_prints_hello_world() {
         // Real time: `main` runs on a runtime of its own, with a clock that is not paused.
         let start = std::time::Instant::now();
@@ -91,7 +92,9 @@ mod tests {
         assert!(
             printed.iter().any(|line| line == "Hello, world!"),
             "main did not print \"Hello, world!\" (printed = {printed:?}): an async main that \
-             nobody drives never runs; put #[tokio::main] on it so Tokio runs its body"
+             nobody drives never runs; put #[tokio::main] on it so Tokio runs its body, and \
+             await the greeting in main itself (a task that main does not wait for is dropped \
+             when main returns)"
         );
         assert!(
             GREETED.lock().unwrap().iter().any(|name| name == "world"),
@@ -99,8 +102,16 @@ mod tests {
              come from greet, run by the runtime that #[tokio::main] starts (only a Tokio \
              runtime can drive its sleep), not be written by hand"
         );
+        // A runtime with a paused clock (`start_paused`) skips greet's sleep: no timing then.
+        let code = include_str!("async_main_runtime.rs")
+            .split("// Tests:")
+            .next()
+            .unwrap();
+        let paused = code
+            .lines()
+            .any(|line| line.split("//").next().unwrap().contains("start_paused"));
         assert!(
-            took >= Duration::from_millis(20),
+            paused || took >= Duration::from_millis(20),
             "main printed the greeting after {took:?}, but greet takes 20 ms to build it: the \
              line must come from greet(\"world\").await, run by the runtime that \
              #[tokio::main] starts, not be written by hand"

@@ -105,10 +105,32 @@ mod tests {
         }
     }
 
+    /// A Tokio runtime to enter while polling by hand. It never runs: a `tokio::spawn` in `poll`
+    /// does not panic, and `spawned_nothing` tells the learner what that task is.
+    fn idle_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap()
+    }
+
+    fn spawned_nothing(runtime: &tokio::runtime::Runtime) {
+        let tasks = runtime.metrics().num_alive_tasks();
+        assert_eq!(
+            tasks, 0,
+            "poll spawned {tasks} Tokio task(s) while the box was empty, to wake the waker later \
+             (on a timer, or from a task of its own): only put() should wake it. Leave a clone of \
+             cx.waker() in the mailbox instead"
+        );
+    }
+
     #[test]
     fn put_wakes_the_waker_of_the_latest_poll() {
         // Drive `poll` by hand, the way a runtime does. A future may be polled with a new waker
         // (for instance after it moved to another task): `put` must wake the latest one.
+        let runtime = idle_runtime();
+        let _inside = runtime.enter();
         let mailbox = Mailbox::default();
         let mut recv = pin!(mailbox.recv());
         let (first, second) = (
@@ -130,6 +152,7 @@ mod tests {
             "Recv woke its own waker while the box was still empty: that is a busy loop. Leave \
              the waker where put() will find it instead"
         );
+        spawned_nothing(&runtime);
         let poll = recv.as_mut().poll(&mut Context::from_waker(&second_waker));
         assert_eq!(poll, Poll::Pending, "the mailbox is still empty");
         assert_eq!(
@@ -145,6 +168,20 @@ mod tests {
             1,
             "put() did not wake the waker of the latest poll: every Pending must leave a clone of \
              cx.waker() in the mailbox, replacing the one from an earlier poll"
+        );
+        assert_eq!(
+            first.woken(),
+            0,
+            "put() woke the waker of an earlier poll too: keep only the latest waker, replacing \
+             the old one, not a list of them that grows with every poll of the same future"
+        );
+        // Held now by `first` and `first_waker` only: the mailbox let go of it at the second poll.
+        let holders = Arc::strong_count(&first) - 2;
+        assert_eq!(
+            holders, 0,
+            "after put(), {holders} clone(s) of the first poll's waker are still held: \
+             the mailbox should have replaced it with the second one, and nothing else (a thread \
+             or timer started in poll, to wake it later) should keep one"
         );
         let poll = recv.as_mut().poll(&mut Context::from_waker(&second_waker));
         assert_eq!(
@@ -165,6 +202,8 @@ mod tests {
     #[test]
     fn each_mailbox_wakes_its_own_receiver() {
         // Two mailboxes, a receiver waiting on each: a message in one wakes only its receiver.
+        let runtime = idle_runtime();
+        let _inside = runtime.enter();
         let (a, b) = (Mailbox::default(), Mailbox::default());
         let (mut recv_a, mut recv_b) = (pin!(a.recv()), pin!(b.recv()));
         let (woken_a, woken_b) = (
@@ -179,6 +218,7 @@ mod tests {
             poll_a.is_pending() && poll_b.is_pending(),
             "both mailboxes are empty, so both Recv must be Pending"
         );
+        spawned_nothing(&runtime);
         assert_eq!(
             (woken_a.woken(), woken_b.woken()),
             (0, 0),
@@ -188,6 +228,11 @@ mod tests {
 
         a.put("for a".to_string());
         let (a_woken, b_woken) = (woken_a.woken(), woken_b.woken());
+        assert!(
+            (a_woken, b_woken) != (0, 0),
+            "put() on mailbox a woke nobody: each Pending must leave a clone of cx.waker() in \
+             the mailbox, where put() takes it and wakes it"
+        );
         assert_eq!(
             (a_woken, b_woken),
             (1, 0),
