@@ -40,6 +40,10 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Wake, Waker};
     use tokio::time::Duration;
     use tokio::time::Instant;
     use tokio::time::sleep;
@@ -98,6 +102,72 @@ mod tests {
              at the first error, whichever lookup fails first, instead of waiting for the \
              orders (tokio::try_join!)"
         );
+    }
+
+    /// When load_dashboard's task was woken, until load_dashboard returned.
+    struct WakeLog {
+        start: Instant,
+        done: AtomicBool,
+        at: Mutex<Vec<Duration>>,
+    }
+
+    /// Wakes the task, and writes down when.
+    struct NoteWake {
+        log: Arc<WakeLog>,
+        task: Waker,
+    }
+
+    impl Wake for NoteWake {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if !self.log.done.load(Ordering::SeqCst) {
+                let at = self.log.start.elapsed();
+                self.log.at.lock().unwrap().push(at);
+            }
+            self.task.wake_by_ref();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_task_wakes_only_when_a_lookup_ends() {
+        // When each user's lookups would end (the orders after 100 ms, the name after 150 ms,
+        // or 50 ms for user 0), and when the dashboard is ready (user 13's orders fail).
+        for (id, ends, ready) in [
+            (7, [100, 150], 150),
+            (13, [100, 150], 100),
+            (0, [50, 100], 50),
+        ] {
+            let log = Arc::new(WakeLog {
+                start: Instant::now(),
+                done: AtomicBool::new(false),
+                at: Mutex::new(Vec::new()),
+            });
+            let mut dashboard = pin!(load_dashboard(id));
+            std::future::poll_fn(|cx| {
+                let waker = Waker::from(Arc::new(NoteWake {
+                    log: Arc::clone(&log),
+                    task: cx.waker().clone(),
+                }));
+                dashboard.as_mut().poll(&mut Context::from_waker(&waker))
+            })
+            .await
+            .ok();
+            log.done.store(true, Ordering::SeqCst);
+            if log.start.elapsed() != Duration::from_millis(ready) {
+                continue; // Too slow: the tests above say why.
+            }
+            for &at in log.at.lock().unwrap().iter() {
+                assert!(
+                    at.is_zero() || ends.iter().any(|&ms| at == Duration::from_millis(ms)),
+                    "load_dashboard({id})'s task was woken after {at:?}, when no lookup \
+                     had ended (they end after {ends:?} ms): waking up on a timer of your own \
+                     to check on the lookups is busy waiting. Await both together \
+                     (tokio::try_join!): the task then wakes only when a lookup ends"
+                );
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]
