@@ -135,9 +135,9 @@ mod tests {
                 panic!(
                     "the service's future (it needs {ms} ms) was polled again before the \
                      200 ms deadline without having woken its task ({} such polls, the first \
-                     after {first:?}): a future wakes its task when it can make progress, so checking \
-                     it again on a timer of your own, or in a loop of shorter waits, is busy \
-                     waiting. Wait once for the forecast and the deadline together \
+                     after {first:?}): a future wakes its task when it can make progress, so \
+                     checking it again on a timer of your own, or in a loop of shorter waits, is \
+                     busy waiting. Wait once for the forecast and the deadline together \
                      (tokio::time::timeout)",
                     needless.len()
                 );
