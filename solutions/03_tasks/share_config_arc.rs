@@ -171,7 +171,8 @@ mod tests {
     }
 
     /// Starts checking `sensors` sensors of a site whose name is `SITE` bytes long, on a
-    /// runtime of its own, and returns how many bytes of heap the checks held after 5 ms.
+    /// runtime of its own, and returns how many bytes of heap check_sensors held after its
+    /// first step (it has spawned the tasks, which have not run yet).
     fn bytes_held_while_checking(sensors: usize) -> i64 {
         const SITE: usize = 16_384;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -185,13 +186,11 @@ mod tests {
         };
         let mut checking = Box::pin(check_sensors(limits, vec![7; sensors]));
         let held = allocation_counter::measure(|| {
-            runtime.block_on(async {
-                tokio::select! {
-                    biased;
-                    _ = &mut checking => panic!("the checks must take their 10 ms"),
-                    () = tokio::time::sleep(Duration::from_millis(5)) => {}
-                }
-            });
+            runtime.block_on(std::future::poll_fn(|cx| {
+                let first_step = checking.as_mut().poll(cx);
+                assert!(first_step.is_pending(), "the checks must take their 10 ms");
+                std::task::Poll::Ready(())
+            }));
         })
         .bytes_current;
         let report = runtime.block_on(checking);
@@ -214,10 +213,10 @@ mod tests {
         let per_task = (for_36 - for_4) / 32;
         assert!(
             per_task < 8_192,
-            "halfway through the checks, every sensor's task held {per_task} bytes of heap, \
-             as much as the 16384-byte site name: each task has its own copy of the site (a \
-             String clone). Give each task a clone of the Arc<Limits> and read the site \
-             through it"
+            "once check_sensors had spawned its tasks, every task held {per_task} bytes of \
+             heap, as much as the 16384-byte site name: each task was given its own copy of \
+             the site (a String clone). Give each task a clone of the Arc<Limits> and read \
+             the site through it"
         );
     }
 
