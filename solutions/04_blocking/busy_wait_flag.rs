@@ -136,11 +136,17 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn open_door_does_not_block() {
         let door = Door::new();
         door.open();
-        door.wait_open().await;
+        let through = tokio::time::timeout(Duration::from_secs(1), door.wait_open()).await;
+        assert!(
+            through.is_ok(),
+            "wait_open on a door that was already open was still waiting 1 s later: check the \
+             flag before waiting (Notify::notify_waiters wakes only the tasks waiting at that \
+             moment)"
+        );
         assert!(door.is_open(), "the door should stay open");
     }
 
