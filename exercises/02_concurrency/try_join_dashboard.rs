@@ -131,7 +131,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_task_wakes_only_when_a_lookup_ends() {
+    async fn the_lookups_are_not_checked_on_a_timer() {
         // When each user's lookups would end (the orders after 100 ms, the name after 150 ms,
         // or 50 ms for user 0), and when the dashboard is ready (user 13's orders fail).
         for (id, ends, ready) in [
@@ -158,15 +158,26 @@ mod tests {
             if log.start.elapsed() != Duration::from_millis(ready) {
                 continue; // Too slow: the tests above say why.
             }
-            for &at in log.at.lock().unwrap().iter() {
-                assert!(
-                    at.is_zero() || ends.iter().any(|&ms| at == Duration::from_millis(ms)),
-                    "load_dashboard({id})'s task was woken after {at:?}, when no lookup \
-                     had ended (they end after {ends:?} ms): waking up on a timer of your own \
-                     to check on the lookups is busy waiting. Await both together \
-                     (tokio::try_join!): the task then wakes only when a lookup ends"
-                );
-            }
+            let needless: Vec<Duration> = log
+                .at
+                .lock()
+                .unwrap()
+                .iter()
+                .copied()
+                .filter(|at| {
+                    !at.is_zero() && !ends.iter().any(|&ms| *at == Duration::from_millis(ms))
+                })
+                .collect();
+            // A timer of its own now and then (a progress message) is fine; every few ms is not.
+            assert!(
+                needless.len() as u64 <= ready / 20,
+                "load_dashboard({id})'s task was woken {} times in {ready} ms when no lookup had \
+                 ended (they end after {ends:?} ms), the first time after {:?}: waking up on a \
+                 timer of your own to check on the lookups is busy waiting. Await both \
+                 together (tokio::try_join!): the task then wakes when a lookup ends",
+                needless.len(),
+                needless[0]
+            );
         }
     }
 
