@@ -40,6 +40,10 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Wake, Waker};
     use tokio::time::Duration;
     use tokio::time::Instant;
     use tokio::time::sleep;
@@ -98,6 +102,83 @@ mod tests {
              at the first error, whichever lookup fails first, instead of waiting for the \
              orders (tokio::try_join!)"
         );
+    }
+
+    /// When load_dashboard's task was woken, until load_dashboard returned.
+    struct WakeLog {
+        start: Instant,
+        done: AtomicBool,
+        at: Mutex<Vec<Duration>>,
+    }
+
+    /// Wakes the task, and writes down when.
+    struct NoteWake {
+        log: Arc<WakeLog>,
+        task: Waker,
+    }
+
+    impl Wake for NoteWake {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if !self.log.done.load(Ordering::SeqCst) {
+                let at = self.log.start.elapsed();
+                self.log.at.lock().unwrap().push(at);
+            }
+            self.task.wake_by_ref();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_lookups_are_not_checked_on_a_timer() {
+        // When each user's lookups would end (the orders after 100 ms, the name after 150 ms,
+        // or 50 ms for user 0), and when the dashboard is ready (user 13's orders fail).
+        for (id, ends, ready) in [
+            (7, [100, 150], 150),
+            (13, [100, 150], 100),
+            (0, [50, 100], 50),
+        ] {
+            let log = Arc::new(WakeLog {
+                start: Instant::now(),
+                done: AtomicBool::new(false),
+                at: Mutex::new(Vec::new()),
+            });
+            let mut dashboard = pin!(load_dashboard(id));
+            std::future::poll_fn(|cx| {
+                let waker = Waker::from(Arc::new(NoteWake {
+                    log: Arc::clone(&log),
+                    task: cx.waker().clone(),
+                }));
+                dashboard.as_mut().poll(&mut Context::from_waker(&waker))
+            })
+            .await
+            .ok();
+            log.done.store(true, Ordering::SeqCst);
+            if log.start.elapsed() != Duration::from_millis(ready) {
+                continue; // Too slow: the tests above say why.
+            }
+            let needless: Vec<Duration> = log
+                .at
+                .lock()
+                .unwrap()
+                .iter()
+                .copied()
+                .filter(|at| {
+                    !at.is_zero() && !ends.iter().any(|&ms| *at == Duration::from_millis(ms))
+                })
+                .collect();
+            // A timer of its own now and then (a progress message) is fine; every few ms is not.
+            assert!(
+                needless.len() as u64 <= ready / 20,
+                "load_dashboard({id})'s task was woken {} times in {ready} ms when no lookup had \
+                 ended (they end after {ends:?} ms), the first time after {:?}: waking up on a \
+                 timer of your own to check on the lookups is busy waiting. Await both \
+                 together (tokio::try_join!): the task then wakes when a lookup ends",
+                needless.len(),
+                needless[0]
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

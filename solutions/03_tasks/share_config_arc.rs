@@ -170,6 +170,56 @@ mod tests {
         );
     }
 
+    /// Starts checking `sensors` sensors of a site whose name is `SITE` bytes long, on a
+    /// runtime of its own, and returns how many bytes of heap check_sensors held after its
+    /// first step (it has spawned the tasks, which have not run yet).
+    fn bytes_held_while_checking(sensors: usize) -> i64 {
+        const SITE: usize = 16_384;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let limits = Limits {
+            site: "x".repeat(SITE),
+            max_temp: 30,
+        };
+        let mut checking = Box::pin(check_sensors(limits, vec![7; sensors]));
+        let held = allocation_counter::measure(|| {
+            runtime.block_on(std::future::poll_fn(|cx| {
+                let first_step = checking.as_mut().poll(cx);
+                assert!(first_step.is_pending(), "the checks must take their 10 ms");
+                std::task::Poll::Ready(())
+            }));
+        })
+        .bytes_current;
+        let report = runtime.block_on(checking);
+        assert_eq!(report.len(), sensors, "there must be one line per reading");
+        assert!(
+            report
+                .iter()
+                .all(|line| line.starts_with(&"x".repeat(SITE))),
+            "each line must name the site of the limits that check_sensors was given"
+        );
+        held
+    }
+
+    #[test]
+    fn the_tasks_do_not_copy_the_site() {
+        // The first runtime on a thread sets up a few things for good.
+        bytes_held_while_checking(1);
+        let for_4 = bytes_held_while_checking(4);
+        let for_36 = bytes_held_while_checking(36);
+        let per_task = (for_36 - for_4) / 32;
+        assert!(
+            per_task < 8_192,
+            "once check_sensors had spawned its tasks, every task held {per_task} bytes of \
+             heap, as much as the 16384-byte site name: each task was given its own copy of \
+             the site (a String clone). Give each task a clone of the Arc<Limits> and read \
+             the site through it"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_last_task_frees_the_shared_limits() {
         DROPS.with(|drops| drops.borrow_mut().clear());

@@ -62,6 +62,7 @@ async fn main() {
 mod tests {
     use super::*;
     use std::sync::Arc;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn waiter_lets_the_opener_run() {
@@ -101,11 +102,51 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
+    async fn every_waiter_gets_through() {
+        let door = Arc::new(Door::new());
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let door = Arc::clone(&door);
+                tokio::spawn(async move { door.wait_open().await })
+            })
+            .collect();
+        // Let the three waiters start waiting before the door opens.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        door.open();
+        for (n, waiter) in waiters.into_iter().enumerate() {
+            let through = tokio::time::timeout(Duration::from_secs(1), waiter).await;
+            assert!(
+                through.is_ok(),
+                "waiter {} of 3 was still waiting 1 s after the door opened: `open` must wake \
+                 every waiting task (Notify::notify_waiters), not just one (notify_one)",
+                n + 1
+            );
+        }
+        for later in 1..=2 {
+            let through = tokio::time::timeout(Duration::from_secs(1), door.wait_open()).await;
+            assert!(
+                through.is_ok(),
+                "a task that came to the open door (visit {later}) was still waiting 1 s later: \
+                 once open, the door stays open, so wait_open must check the flag and return \
+                 at once"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn open_door_does_not_block() {
         let door = Door::new();
         door.open();
-        door.wait_open().await;
+        let through = tokio::time::timeout(Duration::from_secs(1), door.wait_open()).await;
+        assert!(
+            through.is_ok(),
+            "wait_open on a door that was already open was still waiting 1 s later: check the \
+             flag before waiting (Notify::notify_waiters wakes only the tasks waiting at that \
+             moment)"
+        );
         assert!(door.is_open(), "the door should stay open");
     }
 
