@@ -175,4 +175,82 @@ mod tests {
              slow part"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_line_is_counted_by_its_own_task() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        use std::task::Poll;
+        use std::time::Duration;
+        // Lines 1, 2, 4, 5 and 7 take 10 or 20 ms to parse.
+        let log = vec!["/", "/about", "/", "/shop", "/", "/shop", "/about", "/"];
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let mut counting = pin!(count_visits(log));
+        // One step of count_visits, before any task it spawned may run.
+        let mut done = None;
+        if let Poll::Ready(counts) = poll_fn(|cx| Poll::Ready(counting.as_mut().poll(cx))).await {
+            done = Some(counts);
+        }
+        let mut most_alive = metrics.num_alive_tasks();
+        // A busy runtime: the tasks only start 1 s later.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        most_alive = most_alive.max(metrics.num_alive_tasks());
+        let counts = match done {
+            Some(counts) => counts,
+            None => counting.await,
+        };
+        assert!(
+            most_alive >= 5,
+            "at most {most_alive} spawned task(s) were alive at once while count_visits parsed 8 \
+             lines, 5 of which take 10 ms or more: parse and count each line in a task of its \
+             own (tokio::spawn), spawn them all before awaiting any, and share the map with \
+             them through the Arc"
+        );
+        assert_eq!(
+            counts.values().sum::<u32>(),
+            8,
+            "count_visits returned {counts:?} for 8 lines when its tasks started 1 s late (as on \
+             a busy runtime): it returned before every task had counted its line. Await every \
+             task's JoinHandle before reading the map, rather than waiting for some time"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_logs_counted_at_once_stay_apart() {
+        let (shop, blog) = tokio::join!(
+            count_visits(vec!["/shop"; 5]),
+            count_visits(vec!["/blog"; 7])
+        );
+        assert!(
+            shop == HashMap::from([("/shop", 5)]) && blog == HashMap::from([("/blog", 7)]),
+            "two logs counted at the same time (5 visits to /shop, 7 to /blog) came back as \
+             {shop:?} and {blog:?}: each call of count_visits must count into a map of its own, \
+             made in count_visits and shared with its tasks through an Arc, not a global one"
+        );
+    }
+
+    #[test]
+    fn no_map_is_left_behind() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("could not build a runtime");
+        // The first calls set up a few things for good.
+        for _ in 0..3 {
+            drop(runtime.block_on(count_visits(vec!["/", "/about", "/"])));
+        }
+        let left = allocation_counter::measure(|| {
+            for _ in 0..50 {
+                drop(runtime.block_on(count_visits(vec!["/", "/about", "/"])));
+            }
+        })
+        .count_current;
+        assert!(
+            left < 25,
+            "50 calls of count_visits, whose maps the test dropped, left {left} heap allocations \
+             behind: each call leaks its map (Box::leak?). Share the map through an Arc: it is \
+             freed when the last clone is dropped"
+        );
+    }
 }
