@@ -172,7 +172,9 @@ mod tests {
              there for 120 visits to one page, {outside_many} for 120 different pages), and not \
              in them: the visits were counted outside the tasks. Each task must add its own \
              visit to the shared map: clone the Arc into the task and lock it there, after the \
-             slow part"
+             slow part. (If your tasks do that, let their inserts grow the map: do not fill it \
+             with the pages before spawning, nor copy it entry by entry into a new map at the \
+             end; clone it, or take it out with Arc::try_unwrap or std::mem::take)"
         );
     }
 
