@@ -128,7 +128,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn waits_for_readings_not_for_a_timer() {
         // Station i reports every 10 * (i + 1) ms. Here readings come at only 10 moments:
-        // 30, 60, 70, 90, 100, 110, 200, 220, 300 and 330 ms.
+        // 30, 60, 70, 90, 100, 110, 200, 220, 300 and 330 ms. A loop that takes each one out
+        // of rx is polled about 11 times (21 with a yield_now after each reading); one that
+        // checks every 10 or 11 ms, at least 32.
         let mut stations = vec![Vec::new(); 11];
         stations[2] = vec![1; 3];
         stations[6] = vec![2];
@@ -145,7 +147,7 @@ mod tests {
         let elapsed = start.elapsed().as_millis();
         assert_eq!(total, 26, "3 + 2 + 9 + 12 mm of rain fell");
         assert!(
-            wakeups <= 20,
+            wakeups <= 30,
             "total_rainfall was woken up {wakeups} times in {elapsed} ms, while readings came \
              at only 10 moments: it checks on a timer. Let it wait in rx.recv(), which wakes it \
              when a reading arrives, and returns None once every Sender is gone"

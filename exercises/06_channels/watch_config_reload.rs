@@ -168,4 +168,25 @@ mod tests {
              sender is dropped"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_same_limit_twice_is_two_reloads() {
+        let (tx, rx) = watch::channel(10);
+        let follower = tokio::spawn(follow_limits(rx));
+        sleep(Duration::from_millis(100)).await;
+        tx.send(20).unwrap();
+        sleep(Duration::from_millis(100)).await;
+        // The admin reloads the config again, with the same limit.
+        tx.send(20).unwrap();
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        let applied = follower.await.unwrap();
+        assert_eq!(
+            applied,
+            [20, 20],
+            "the config was reloaded twice, 100 ms apart, both times with a limit of 20: \
+             record the newest value every time `changed()` returns, even when it is the \
+             limit recorded last"
+        );
+    }
 }

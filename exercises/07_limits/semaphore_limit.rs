@@ -186,4 +186,33 @@ mod tests {
              is done: it is then woken exactly when a permit is freed"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn run_all_waits_for_its_jobs() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        use std::sync::atomic::Ordering;
+        use std::task::Poll;
+        let gauge = Arc::new(Gauge::default());
+        let mut running = pin!(run_all(4, Arc::clone(&gauge)));
+        // One step of run_all, before any task it spawned may run.
+        let mut done = None;
+        if let Poll::Ready(results) = poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx))).await {
+            done = Some(results);
+        }
+        // A busy runtime: the jobs only start 1 s later.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let results = match done {
+            Some(results) => results,
+            None => running.await,
+        };
+        let unfinished = gauge.running.load(Ordering::SeqCst);
+        assert_eq!(
+            unfinished, 0,
+            "run_all returned while {unfinished} of its jobs were still running (they started \
+             1 s late, as on a busy runtime): wait for every job's task (await its JoinHandle) \
+             and return what the jobs returned, rather than sleeping as long as they should take"
+        );
+        assert_eq!(results, [0, 10, 20, 30], "4 jobs, in job order");
+    }
 }

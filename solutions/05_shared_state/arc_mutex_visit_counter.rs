@@ -120,13 +120,14 @@ mod tests {
         );
     }
 
-    /// Runs count_visits with its own code on this thread and its spawned tasks on another one
-    /// (the only thread that runs the runtime's tasks), and counts the heap allocations made on
-    /// each thread meanwhile: (outside the tasks, inside them).
-    fn allocations_outside_and_inside_the_tasks(log: Vec<&'static str>) -> (u64, u64) {
-        let visits = log.len() as u32;
+    /// Runs count_visits on each log in turn, with its own code on this thread and its spawned
+    /// tasks on another one (the only thread that runs the runtime's tasks), and counts the heap
+    /// allocations made on each thread meanwhile: (outside the tasks, inside them). The clock
+    /// is paused, so that lines parsed one after the other take no real time.
+    fn allocations_outside_and_inside_the_tasks(logs: Vec<Vec<&'static str>>) -> (u64, u64) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
+            .start_paused(true)
             .build()
             .expect("could not build a runtime");
         let handle = runtime.handle().clone();
@@ -139,40 +140,145 @@ mod tests {
             });
             made.count_total
         });
-        let mut counts = HashMap::new();
+        let mut wrong = None;
         let outside = allocation_counter::measure(|| {
-            counts = handle.block_on(count_visits(log));
+            for log in logs {
+                let visits = log.len() as u32;
+                let counts = handle.block_on(count_visits(log));
+                if counts.values().sum::<u32>() != visits && wrong.is_none() {
+                    wrong = Some((visits, counts));
+                }
+            }
         });
         let _ = stop.send(());
         let inside = tasks_thread
             .join()
             .expect("the thread of the tasks panicked");
-        assert_eq!(
-            counts.values().sum::<u32>(),
-            visits,
-            "{visits} log lines were processed but the map holds other counts: {counts:?}"
-        );
+        if let Some((visits, counts)) = wrong {
+            panic!("{visits} log lines were processed but the map holds other counts: {counts:?}");
+        }
         (outside.count_total, inside)
     }
 
     #[test]
     fn each_task_records_its_own_visit() {
-        let many_pages: Vec<&'static str> = (0..120)
+        let pages: Vec<&'static str> = (0..112)
             .map(|n| &*Box::leak(format!("/page/{n}").into_boxed_str()))
             .collect();
+        // A log of 112 lines over the first `different` pages.
+        let log_over = |different: usize| -> Vec<&'static str> {
+            (0..112).map(|line| pages[line % different]).collect()
+        };
         // The first runtime on a thread sets up a few things for good.
-        allocations_outside_and_inside_the_tasks(vec!["/"; 3]);
-        let (outside_one, inside_one) = allocations_outside_and_inside_the_tasks(vec!["/"; 120]);
-        let (outside_many, inside_many) = allocations_outside_and_inside_the_tasks(many_pages);
-        // A map with 120 pages grows 7 times as it fills up; with 1 page it does not. Where it
-        // grows tells who filled it (a copy made at the end may grow outside as well).
+        allocations_outside_and_inside_the_tasks(vec![vec!["/"; 3]]);
+        let (outside_2, inside_2) = allocations_outside_and_inside_the_tasks(vec![log_over(2); 10]);
+        let (outside_57, inside_57) =
+            allocations_outside_and_inside_the_tasks(vec![log_over(57); 10]);
+        let (outside_112, _) = allocations_outside_and_inside_the_tasks(vec![log_over(112); 10]);
+        // A map grows in steps: 5 times more for 57 pages than for 2, and not at all from 57 to
+        // 112 pages, so 50 allocations more for 10 logs, in the thread that filled it. Work done
+        // once per page (a line printed or formatted) grows as much from 2 to 57 pages as from
+        // 57 to 112, and a copy of the map made at the end does not grow.
+        let map_growth_outside =
+            (outside_57 as i64 - outside_2 as i64) - (outside_112 as i64 - outside_57 as i64);
         assert!(
-            outside_many <= outside_one + 3 || inside_many > inside_one + 3,
-            "the map of visits grew outside the spawned tasks ({outside_one} heap allocations \
-             there for 120 visits to one page, {outside_many} for 120 different pages), and not \
-             in them: the visits were counted outside the tasks. Each task must add its own \
-             visit to the shared map: clone the Arc into the task and lock it there, after the \
-             slow part"
+            map_growth_outside <= 25 || inside_57 > inside_2 + 25,
+            "the maps of visits grew outside the spawned tasks, and not in them ({outside_2}, \
+             {outside_57} and {outside_112} heap allocations there for 10 logs of 112 lines \
+             over 2, 57 and 112 different pages; a map grows 5 times from 2 to 57 pages, and \
+             not from 57 to 112): the visits were counted outside the tasks. Each task must \
+             add its own visit to the shared map: clone the Arc into the task and lock it \
+             there, after the slow part. (If your tasks do that, let their inserts grow the \
+             map: do not fill it with the pages before spawning, nor copy it entry by entry \
+             into a new map at the end; clone it, or take it out with Arc::try_unwrap or \
+             std::mem::take)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_line_is_counted_by_its_own_task() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        use std::task::Poll;
+        use std::time::Duration;
+        // Lines 1, 2, 4, 5 and 7 take 10 or 20 ms to parse.
+        let log = vec!["/", "/about", "/", "/shop", "/", "/shop", "/about", "/"];
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let mut counting = pin!(count_visits(log));
+        // Step count_visits by hand, counting the live tasks after each step.
+        let mut most_alive = 0;
+        let mut steps = 0;
+        let counts = loop {
+            if let Poll::Ready(counts) = poll_fn(|cx| Poll::Ready(counting.as_mut().poll(cx))).await
+            {
+                break counts;
+            }
+            most_alive = most_alive.max(metrics.num_alive_tasks());
+            if steps == 0 {
+                // A busy runtime: the tasks spawned in the first step only start 1 s later.
+                tokio::time::advance(Duration::from_secs(1)).await;
+            } else {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            most_alive = most_alive.max(metrics.num_alive_tasks());
+            steps += 1;
+            assert!(
+                steps < 10_000,
+                "count_visits did not return within 10 s of (paused) time"
+            );
+        };
+        assert!(
+            most_alive >= 5,
+            "at most {most_alive} spawned task(s) were alive at once while count_visits parsed 8 \
+             lines, 5 of which take 10 ms or more: parse and count each line in a task of its \
+             own (tokio::spawn), spawn them all before awaiting any, and share the map with \
+             them through the Arc"
+        );
+        assert_eq!(
+            counts.values().sum::<u32>(),
+            8,
+            "count_visits returned {counts:?} for 8 lines when its tasks started 1 s late (as on \
+             a busy runtime): it returned before every task had counted its line. Await every \
+             task's JoinHandle before reading the map, rather than waiting for some time"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_logs_counted_at_once_stay_apart() {
+        let (shop, blog) = tokio::join!(
+            count_visits(vec!["/shop"; 5]),
+            count_visits(vec!["/blog"; 7])
+        );
+        assert!(
+            shop == HashMap::from([("/shop", 5)]) && blog == HashMap::from([("/blog", 7)]),
+            "two logs counted at the same time (5 visits to /shop, 7 to /blog) came back as \
+             {shop:?} and {blog:?}: each call of count_visits must count into a map of its own, \
+             made in count_visits and shared with its tasks through an Arc, not a global one"
+        );
+    }
+
+    #[test]
+    fn no_map_is_left_behind() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("could not build a runtime");
+        // The first calls set up a few things for good.
+        for _ in 0..3 {
+            drop(runtime.block_on(count_visits(vec!["/", "/about", "/"])));
+        }
+        let left = allocation_counter::measure(|| {
+            for _ in 0..50 {
+                drop(runtime.block_on(count_visits(vec!["/", "/about", "/"])));
+            }
+        })
+        .count_current;
+        assert!(
+            left < 25,
+            "50 calls of count_visits, whose maps the test dropped, left {left} heap allocations \
+             behind: each call leaks its map (Box::leak?). Share the map through an Arc: it is \
+             freed when the last clone is dropped"
         );
     }
 }

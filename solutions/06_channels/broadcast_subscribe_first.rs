@@ -250,4 +250,29 @@ mod tests {
              run_news_desk) before publishing, and there is nothing to wait for"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_readers_report_what_came_over_the_channel() {
+        use std::time::Duration;
+        let news = vec!["Rust 2024 is out", "Tokio turns 1.0", "Crab wins race"];
+        let (tx, _) = broadcast::channel(16);
+        // The test's own sender: it breaks a story of its own at 5 ms, between the desk's
+        // first two headlines (0 and 10 ms), and then hangs up.
+        let newsroom = tx.clone();
+        let breaking = async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let _ = newsroom.send("Breaking: crab elected mayor".to_string());
+        };
+        let (results, ()) = tokio::join!(run_news_desk(tx, news.clone(), 2), breaking);
+        let carried = [news[0], "Breaking: crab elected mayor", news[1], news[2]];
+        assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
+        for (i, seen) in results.iter().enumerate() {
+            assert_eq!(
+                seen, &carried,
+                "reader {i} got {seen:?}, but the channel carried {carried:?} (the test broke a \
+                 story of its own on it at 5 ms): each reader must return what it read from its \
+                 own receiver, not a copy of the headlines the desk was given"
+            );
+        }
+    }
 }
