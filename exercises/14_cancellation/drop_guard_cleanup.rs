@@ -82,10 +82,14 @@ mod tests {
     }
 
     /// Waits a second, then checks that the reporter wrote nothing more (and that its task
-    /// was gone right away: it holds a copy of the log until it ends).
+    /// was gone right away, before the clock moved on: it holds a copy of the log until it
+    /// ends).
     async fn assert_quiet(log: &Log, how: &str) {
         let before = reports(log);
-        sleep(Duration::from_millis(1)).await;
+        // Lets the tasks that are ready run, without moving the clock.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
         let holders = Arc::strong_count(log);
         sleep(Duration::from_secs(1)).await;
         let after = reports(log);
@@ -100,9 +104,10 @@ mod tests {
         );
         assert_eq!(
             holders, 1,
-            "the upload {how}, and its reporter wrote nothing more, but 1 ms later the reporter \
-             task was still running (it still held the log): stop the reporter as soon as \
-             `upload` stops, not at its next report"
+            "the upload {how}, and its reporter wrote nothing more, but the reporter task was \
+             still running right after (it still held the log): stop the reporter as soon as \
+             `upload` stops, in a drop (cancel the token), not at its next report or when a \
+             timer checks that `upload` is gone"
         );
     }
 
@@ -182,5 +187,33 @@ mod tests {
             "in 250 ms the reporter writes the progress twice"
         );
         assert_quiet(&log, "was dropped on a thread where no runtime runs").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_upload_dropped_on_a_runtime_that_then_shuts_down_stops_its_reporter() {
+        let log = Log::default();
+        let mut sending = Box::pin(upload(100, Arc::clone(&log)));
+        let result = timeout(Duration::from_millis(250), sending.as_mut()).await;
+        assert!(result.is_err(), "100 chunks cannot be sent in 250 ms");
+        // The upload is dropped by code running on another runtime, which shuts down at once.
+        let dropped = std::thread::spawn(move || {
+            let other = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            other.block_on(async move { drop(sending) });
+        })
+        .join();
+        assert!(dropped.is_ok(), "dropping the upload panicked");
+        let before = reports(&log);
+        sleep(Duration::from_secs(1)).await;
+        let more = reports(&log) - before;
+        assert_eq!(
+            more, 0,
+            "the upload was dropped by code running on another runtime, which then shut down, \
+             and its reporter went on writing ({more} more reports in the next second): did the \
+             drop spawn a task to stop the reporter? A task spawned on a runtime that shuts down \
+             never runs. Stop the reporter right there, in the drop (cancel the token)"
+        );
+        assert_quiet(&log, "was dropped on a runtime that then shut down").await;
     }
 }
