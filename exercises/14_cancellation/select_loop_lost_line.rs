@@ -183,5 +183,12 @@ mod tests {
             "the session was open for 1050 ms, so it should have beaten 11 times (every \
              100 ms from 0 to 1000 ms)"
         );
+        assert!(
+            during <= 12,
+            "while half a line (\"PI\") waited a second for the rest, serve ran {during} times, \
+             but only 10 beats were due in that second: it woke up on a timer of its own and \
+             worked out the beats from the clock. Count a beat when the heartbeat's `interval` \
+             ticks, in the select, and let serve sleep until the next beat or the next line"
+        );
     }
 }
