@@ -79,6 +79,39 @@ pub const ASYNC_IMPL_OF_SYNC_METHOD: Explanation = Explanation {
     text: "The impl is an `async fn`, so it returns a future, but the trait's method returns the \
            value itself. Make the method `async fn` in the trait too (callers then `.await` it).",
 };
+pub const SYNC_IMPL_OF_ASYNC_METHOD: Explanation = Explanation {
+    id: "sync-impl-of-async-method",
+    text: "The trait's method returns a future (it is `async`, or `-> impl Future`), so every impl \
+           must return one too: write this impl as `async fn` as well, even if it has its answer \
+           at once (callers `.await` it either way).",
+};
+pub const ASYNC_IMPL_OF_BOXED_METHOD: Explanation = Explanation {
+    id: "async-impl-of-boxed-method",
+    text: "The trait's method returns a boxed future, but an `async fn` impl returns a future of \
+           its own type. Give the impl the trait's signature, `fn name<'a>(&'a self) -> \
+           Pin<Box<dyn Future<Output = T> + Send + 'a>>`, with its body in \
+           `Box::pin(async move { ... })`.",
+};
+pub const RETURNED_ASYNC_BLOCK: Explanation = Explanation {
+    id: "returned-async-block-borrows",
+    text: "The async block is returned, so it runs after this function has returned, when the \
+           function's own variables (its parameters too) are gone. Write `async move`: the block \
+           takes them along (references among them may live as long as the return type says).",
+};
+pub const BOXED_FUTURE_LIFETIME: Explanation = Explanation {
+    id: "boxed-future-lifetime",
+    text: "The boxed future borrows `self` and the arguments, so its type must say for how long \
+           (without a lifetime, `Box<dyn ...>` means `'static`): give them one lifetime and put it \
+           on the future, `fn name<'a>(&'a self, x: &'a str) -> Pin<Box<dyn Future<Output = T> + \
+           Send + 'a>>`.",
+};
+pub const BOXED_FUTURE_NOT_PINNED: Explanation = Explanation {
+    id: "boxed-future-not-pinned",
+    text: "A `Box<dyn Future>` cannot be awaited (or joined) as it is: a future must stay in place \
+           once polled, and a `dyn Future` does not promise it can move. Pin it: return \
+           `Pin<Box<dyn Future<Output = T> + Send + 'a>>`, made with `Box::pin(...)`, not \
+           `Box::new(...)`.",
+};
 pub const STREAM_NOT_ITERATOR: Explanation = Explanation {
     id: "stream-not-iterator",
     text: "A `Stream` is not an `Iterator`: its items arrive over time, and a `for` loop cannot \
@@ -171,17 +204,38 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         "E0277" if d.message.contains("is not an iterator") && mentions_stream(d) => {
             &STREAM_NOT_ITERATOR
         }
+        "E0053" if notes("found future") && notes("Pin<Box<") => &ASYNC_IMPL_OF_BOXED_METHOD,
         "E0053" if notes("found future") => &ASYNC_IMPL_OF_SYNC_METHOD,
+        "E0277" if d.message.contains("is not a future") && notes_rpitit(d) => {
+            &SYNC_IMPL_OF_ASYNC_METHOD
+        }
+        "E0277" if d.message.contains("cannot be unpinned") && d.message.contains("dyn ") => {
+            &BOXED_FUTURE_NOT_PINNED
+        }
         "E0038" if notes("is `async`") || notes("`impl Trait` type in its return type") => {
             &ASYNC_TRAIT_NOT_DYN
         }
         "clippy::await_holding_lock" => &AWAIT_HOLDING_LOCK,
         "unused_must_use" if d.message.contains("Future") => &UNAWAITED_FUTURE,
+        "E0373" if d.message.contains("async block") && notes("async block is returned here") => {
+            &RETURNED_ASYNC_BLOCK
+        }
         "E0373" if d.message.contains("async block") => &SPAWN_NOT_STATIC,
         "E0597" | "E0373" if notes("'static") => &SPAWN_NOT_STATIC,
         "E0509" => &MOVE_OUT_OF_DROP,
         "E0752" => &ASYNC_MAIN,
         "E0728" => &AWAIT_OUTSIDE_ASYNC,
+        _ if d.message.contains("should be `async` or return a future") => {
+            &SYNC_IMPL_OF_ASYNC_METHOD
+        }
+        // Only for a boxed future, which the source excerpt or rustc's suggestion shows.
+        _ if d.message.contains("lifetime may not live long enough")
+            && ["Box::pin(", ".boxed()", "dyn Future"]
+                .iter()
+                .any(|boxed| d.rendered.contains(boxed)) =>
+        {
+            &BOXED_FUTURE_LIFETIME
+        }
         _ if d.message.contains("cannot be sent between threads safely") => {
             if notes("MutexGuard") {
                 &GUARD_NOT_SEND
@@ -198,6 +252,17 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         _ => return None,
     };
     Some(e)
+}
+
+/// The bound is on the future type a trait's `async fn` (or `-> impl Future`) stands for, named
+/// `Trait::method::{anon_assoc#0}` by rustc (`{synthetic#0}` or `{opaque#0}` in older ones).
+fn notes_rpitit(d: &Diagnostic) -> bool {
+    d.notes.iter().any(|n| {
+        n.contains("required by a bound in")
+            && ["::{anon_assoc", "::{synthetic", "::{opaque"]
+                .iter()
+                .any(|name| n.contains(name))
+    })
 }
 
 /// The type in "`T` is not an iterator" is a stream (`impl Stream<...>`, `ReceiverStream<T>`...).

@@ -61,6 +61,41 @@ fn stream_and_async_trait_mistakes() {
 }
 
 #[test]
+fn async_trait_half_fixes() {
+    // Recorded from half-done fixes of async_fn_in_trait and dyn_async_trait, each cut to the
+    // error it is about.
+    // The trait made async, `Fixed` left sync, `best_price` not yet awaiting.
+    assert_eq!(
+        explained("sync_impl"),
+        ["sync-impl-of-async-method", "method-on-future"]
+    );
+    // The trait's method written `-> impl Future<Output = u32>`, `Fixed` returning a `u32`.
+    assert_eq!(
+        explained("rpitit_not_future"),
+        ["sync-impl-of-async-method"]
+    );
+    // The trait returns the boxed future, the impls are still `async fn`: not "make the trait
+    // async", which is what made it not dyn compatible.
+    assert_eq!(explained("e0053_boxed"), ["async-impl-of-boxed-method"]);
+    // `Box::pin(async { ... })` without `move`, returned: no `tokio::spawn` involved.
+    assert_eq!(
+        explained("e0373_returned"),
+        ["returned-async-block-borrows"]
+    );
+    // `-> Pin<Box<dyn Future<Output = String> + Send>>` ('static), and `-> Notify<'_>`.
+    assert_eq!(
+        explained("boxed_lifetime_static"),
+        ["boxed-future-lifetime"]
+    );
+    assert_eq!(
+        explained("boxed_lifetime_elided"),
+        ["boxed-future-lifetime"]
+    );
+    // `Box<dyn Future<...> + Send>` made with `Box::new`, then joined.
+    assert_eq!(explained("box_unpin"), ["boxed-future-not-pinned"]);
+}
+
+#[test]
 fn clippy_mistakes() {
     // `cargo clippy -- -D warnings` on the shipped await_holding_lock exercise.
     assert_eq!(explained("clippy_lock"), ["await-holding-lock"]);
