@@ -87,10 +87,18 @@ pub const SYNC_IMPL_OF_ASYNC_METHOD: Explanation = Explanation {
 };
 pub const ASYNC_IMPL_OF_BOXED_METHOD: Explanation = Explanation {
     id: "async-impl-of-boxed-method",
-    text: "The trait's method returns a boxed future, but an `async fn` impl returns a future of \
-           its own type. Give the impl the trait's signature, `fn name<'a>(&'a self) -> \
-           Pin<Box<dyn Future<Output = T> + Send + 'a>>`, with its body in \
-           `Box::pin(async move { ... })`.",
+    text: "The trait's method returns a boxed future, but this impl is an `async fn`, whose future \
+           has a type of its own. Give the impl the trait's signature, `fn name<'a>(&'a self) -> \
+           Pin<Box<dyn Future<Output = T> + Send + 'a>>`, its body in \
+           `Box::pin(async move { ... })`; or, if impls are to stay `async fn` and no `dyn Trait` \
+           is needed, declare `fn name(&self) -> impl Future<Output = T> + Send;` in the trait.",
+};
+pub const TRAIT_FUTURE_STATIC: Explanation = Explanation {
+    id: "trait-future-static",
+    text: "The trait promises a `'static` future, but the future of an `async fn` borrows `self` \
+           (and its other reference arguments): it cannot outlive them. Drop the `+ 'static`. A \
+           spawned task can still run it if the task owns what is borrowed: \
+           `async move { item.method().await }`, with `item` an `Arc` moved into the task.",
 };
 pub const RETURNED_ASYNC_BLOCK: Explanation = Explanation {
     id: "returned-async-block-borrows",
@@ -217,6 +225,7 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         }
         "clippy::await_holding_lock" => &AWAIT_HOLDING_LOCK,
         "unused_must_use" if d.message.contains("Future") => &UNAWAITED_FUTURE,
+        "E0477" if d.message.contains("Future") && notes("static lifetime") => &TRAIT_FUTURE_STATIC,
         "E0373" if d.message.contains("async block") && notes("async block is returned here") => {
             &RETURNED_ASYNC_BLOCK
         }

@@ -91,6 +91,8 @@ fn async_trait_half_fixes() {
         explained("boxed_lifetime_elided"),
         ["boxed-future-lifetime"]
     );
+    // trait_future_send with `fn check(&self) -> impl Future<Output = Health> + Send + 'static;`
+    assert_eq!(explained("e0477_static"), ["trait-future-static"]);
     // `Box<dyn Future<...> + Send>` made with `Box::new`, then joined.
     assert_eq!(explained("box_unpin"), ["boxed-future-not-pinned"]);
 }
