@@ -277,6 +277,26 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_client_that_pauses_for_a_day() {
+        let mut client = connect();
+        client.send("back in a day\n").await;
+        assert_eq!(client.answer_to("back in a day").await, "4");
+        // The client says nothing for a day, with the connection still open. (The clock jumps a
+        // day ahead at once, then runs 1 ms more, so that the server may react.)
+        tokio::time::advance(Duration::from_secs(24 * 60 * 60)).await;
+        sleep(Duration::from_millis(1)).await;
+        assert!(
+            !client.server.is_finished(),
+            "the client said nothing for a day (of the test's paused clock), with the \
+             connection still open, and count_words returned meanwhile: a quiet client has not \
+             finished. The input ends when a read returns 0 bytes (`next_line` returns \
+             `None`), not after a time without lines: do not end on a timer"
+        );
+        client.send("hello again\n").await;
+        assert_eq!(client.answer_to("hello again").await, "2");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn stops_when_the_client_is_done() {
         let mut client = connect();
         client.send("see you\n").await;
