@@ -54,7 +54,7 @@ mod tests {
     use std::task::{Context, Poll, ready};
     use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWrite, BufWriter, DuplexStream};
-    use tokio::time::{Sleep, sleep, timeout};
+    use tokio::time::{Instant, Sleep, sleep, timeout};
 
     /// The connection: counts the writes that reach it. A real network is not always ready:
     /// every write waits 10 ms (of the test's paused clock) before it goes through.
@@ -62,6 +62,8 @@ mod tests {
         inner: DuplexStream,
         writes: Arc<AtomicUsize>,
         delay: Option<Pin<Box<Sleep>>>,
+        /// How many times a write was tried (`poll_write`), ready or not.
+        polls: usize,
     }
 
     impl AsyncWrite for Connection {
@@ -70,6 +72,7 @@ mod tests {
             cx: &mut Context<'_>,
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
+            self.polls += 1;
             let delay = self
                 .delay
                 .get_or_insert_with(|| Box::pin(sleep(Duration::from_millis(10))));
@@ -100,6 +103,7 @@ mod tests {
             inner,
             writes: Arc::clone(&writes),
             delay: None,
+            polls: 0,
         };
         (BufWriter::new(connection), collector, writes)
     }
@@ -124,6 +128,9 @@ mod tests {
         lines: &[&str],
         which: &str,
     ) {
+        let writes_before = out.get_ref().writes.load(Ordering::SeqCst);
+        let polls_before = out.get_ref().polls;
+        let start = Instant::now();
         if let Err(e) = send_batch(out, lines).await {
             panic!(
                 "sending the {which} batch failed: {e}. Is the connection still open? \
@@ -131,6 +138,11 @@ mod tests {
                  only sends what is buffered"
             );
         }
+        // Each write waits 10 ms for the connection once, and wakes the writer when it is
+        // ready: a writer that awaits its writes is polled twice per write, and takes 10 ms each.
+        let took = start.elapsed();
+        let writes = out.get_ref().writes.load(Ordering::SeqCst) - writes_before;
+        let polls = out.get_ref().polls - polls_before;
         let expected: String = lines.iter().map(|line| format!("{line}\n")).collect();
         let received = collect(collector, expected.len()).await;
         assert!(
@@ -150,6 +162,13 @@ mod tests {
              given, each once, followed by a newline. If an earlier batch arrived again, its \
              bytes were still in the BufWriter's buffer: copying them past it (`get_mut()`) \
              does not empty the buffer, `flush()` does"
+        );
+        assert!(
+            took == Duration::from_millis(10) * writes as u32 && polls <= 2 * writes,
+            "sending the {which} batch took {took:?} and tried the connection {polls} times, for \
+             {writes} write(s) that it accepts 10 ms after the first try, each: it was checked \
+             on a timer. Await the flush (`out.flush().await`): it wakes up exactly when the \
+             connection is ready, and takes no longer than the connection"
         );
     }
 
@@ -194,6 +213,20 @@ mod tests {
         let line = "x".repeat(999);
         let lines = vec![line.as_str(); 30];
         send_and_check(&mut out, &mut collector, &lines, "30 KB").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lost_connection_is_reported() {
+        let (mut out, collector, _) = connect();
+        // The collector has gone away: writing to the connection fails.
+        drop(collector);
+        let sent = send_batch(&mut out, &["boot", "disk ok"]).await;
+        assert!(
+            sent.is_err(),
+            "the collector had gone away, so the batch could not be sent, yet send_batch \
+             returned Ok: its caller now believes the lines were delivered. Return the flush's \
+             error (`out.flush().await?`), do not drop it"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -91,7 +91,12 @@ mod tests {
         let asked = Instant::now();
         let answer = match timeout(Duration::from_secs(5), answers.next_line()).await {
             Ok(Ok(Some(answer))) => answer,
-            Ok(Ok(None)) => panic!("the server hung up instead of answering {line:?}"),
+            Ok(Ok(None)) => panic!(
+                "the server hung up instead of answering {line:?}: count_words returned before \
+                 the client had finished. A `read` returns 0 at the end of the input, but also \
+                 when the buffer it is given has no room left: a line can be longer than any \
+                 buffer of a fixed size"
+            ),
             Ok(Err(e)) => panic!("reading the answer to {line:?} failed: {e}"),
             Err(_) => panic!(
                 "the client sent {line:?} and waits for its answer, but none came. Answer each \
@@ -180,16 +185,18 @@ mod tests {
             mut answers,
             ..
         } = connect();
-        let line = format!("{}\n", "word ".repeat(3000));
+        // 70 000 bytes: longer than any buffer of 64 KiB or less.
+        let line = format!("{}\n", "word ".repeat(14_000));
         // The client reads answers while it is still sending the long line.
         let sending = tokio::spawn(async move {
             send(&mut to_server, &line).await;
             to_server
         });
-        let answer = answer_to(&mut answers, "a line of 3000 words").await;
+        let answer = answer_to(&mut answers, "a line of 14000 words").await;
         assert_eq!(
-            answer, "3000",
-            "a line of 15000 bytes is one line with 3000 words, however many reads it takes"
+            answer, "14000",
+            "a line of 70000 bytes is one line with 14000 words, however many reads it takes: \
+             keep what has arrived of it in a buffer that grows, not in one of a fixed size"
         );
         let mut to_server = sending.await.unwrap();
         send(&mut to_server, "last one\n").await;
@@ -228,6 +235,68 @@ mod tests {
             "3",
             "\"how are you\" has 3 words: its start came with the previous line, its end later"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_that_ends_inside_a_character() {
+        let mut client = connect();
+        // Three words with a no-break space (U+00A0, two bytes in UTF-8) between them; the
+        // network cuts the line between the two bytes of the first one.
+        let line = "tea\u{a0}for\u{a0}two\n".as_bytes();
+        let (first, rest) = line.split_at(4);
+        let hung_up = "the client sent \"tea\\u{a0}for\\u{a0}two\" in two pieces, cut inside \
+                       the first no-break space (2 bytes in UTF-8), and the server hung up: did \
+                       it turn each read's bytes into text on their own? Half a character is \
+                       not valid UTF-8. Keep the bytes until the line's newline has come, and \
+                       only then turn the whole line into text";
+        for piece in [first, rest] {
+            match timeout(Duration::from_secs(5), client.to_server.write_all(piece)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => panic!("{hung_up}"),
+                Err(_) => panic!("the server stopped reading what the client sends"),
+            }
+            sleep(Duration::from_millis(10)).await;
+        }
+        let answer = match timeout(Duration::from_secs(5), client.answers.next_line()).await {
+            Ok(Ok(Some(answer))) => answer,
+            Ok(Ok(None)) => panic!("{hung_up}"),
+            Ok(Err(e)) => panic!("reading the answer failed: {e}"),
+            Err(_) => panic!(
+                "the client sent a line in two pieces, cut inside a character, and waits for \
+                 its answer, but none came"
+            ),
+        };
+        // "tea", "for" and "two" are 3 words when no-break spaces separate words (as with
+        // `split_whitespace`), 1 word when only ASCII whitespace does: either is fine.
+        assert!(
+            answer == "3" || answer == "1",
+            "the client sent \"tea\\u{{a0}}for\\u{{a0}}two\" (words between no-break spaces, \
+             2 bytes each in UTF-8) in two pieces, cut between the 2 bytes of the first \
+             no-break space, and the answer was {answer:?}: the cut character was mangled. \
+             Turning each read's bytes into text on its own (`from_utf8_lossy`) replaces half a \
+             character with U+FFFD. Keep the bytes until the line's newline has come, and only \
+             then turn the whole line into text (`read_line`, `lines()` do that)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_pauses_for_a_day() {
+        let mut client = connect();
+        client.send("back in a day\n").await;
+        assert_eq!(client.answer_to("back in a day").await, "4");
+        // The client says nothing for a day, with the connection still open. (The clock jumps a
+        // day ahead at once, then runs 1 ms more, so that the server may react.)
+        tokio::time::advance(Duration::from_secs(24 * 60 * 60)).await;
+        sleep(Duration::from_millis(1)).await;
+        assert!(
+            !client.server.is_finished(),
+            "the client said nothing for a day (of the test's paused clock), with the \
+             connection still open, and count_words returned meanwhile: a quiet client has not \
+             finished. The input ends when a read returns 0 bytes (`next_line` returns \
+             `None`), not after a time without lines: do not end on a timer"
+        );
+        client.send("hello again\n").await;
+        assert_eq!(client.answer_to("hello again").await, "2");
     }
 
     #[tokio::test(start_paused = true)]

@@ -210,6 +210,85 @@ mod tests {
         );
     }
 
+    /// On `runtime`, `clients` clients come one after the other, are greeted, say "bye" and
+    /// leave; then waits until the server has seen them all leave.
+    fn clients_come_and_go(runtime: &tokio::runtime::Runtime, address: SocketAddr, clients: usize) {
+        runtime.block_on(async {
+            for n in 0..clients {
+                let mut client = Client::connect(address, &format!("client {n}")).await;
+                client.next_line("greeting").await;
+                assert_eq!(client.say("bye").await, "BYE");
+            }
+            // Each client's task ends a moment after its client has left: wait until only the
+            // server's own task (its accept loop) is left.
+            let runtime = tokio::runtime::Handle::current();
+            let all_left = async {
+                while runtime.metrics().num_alive_tasks() > 1 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            };
+            timeout(PATIENCE, all_left).await.expect(
+                "the clients have left, but the tasks that served them are still running: a \
+                 client's task must end when its client hangs up",
+            );
+        });
+    }
+
+    #[test]
+    fn clients_that_have_left_leave_nothing_behind() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let address = runtime.block_on(start_server("hello"));
+        // The first clients make the runtime and the server set up what they reuse later.
+        clients_come_and_go(&runtime, address, 20);
+        let kept = allocation_counter::measure(|| clients_come_and_go(&runtime, address, 200));
+        // Counted in allocations, not bytes: a log line per client may grow the buffer that
+        // captures the test's output, but that stays one allocation.
+        assert!(
+            kept.count_current < 50,
+            "200 clients came, were served and left, and the server now holds {} more \
+             allocations ({} bytes) than before they came: it keeps something for every client \
+             that has left. A finished task's memory is only freed once its JoinHandle is gone: \
+             handles kept in a Vec, or a JoinSet whose finished tasks are never taken out \
+             (`join_next`, `try_join_next`), grow with every client. Drop the handle (a \
+             detached `tokio::spawn`), or reap the finished tasks as you go",
+            kept.count_current,
+            kept.bytes_current
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_that_fails_does_not_stop_the_server() {
+        let address = start_server("hi").await;
+        let mut rude = Client::connect(address, "the rude client").await;
+        assert_eq!(rude.next_line("greeting").await, "hi");
+        // Bytes that are not UTF-8: its task cannot read a line of text, and fails.
+        rude.writer.write_all(b"\xff\xfe\n").await.unwrap();
+        let _ = timeout(PATIENCE, rude.lines.next_line()).await;
+        let stopped = "a client sent bytes that are not UTF-8, so the task serving it failed \
+                       (its handle_client returned an error), and then the server served no \
+                       one else: one client's error must end that client's task only. Log it \
+                       (as the code given does) and go on accepting; do not return it from \
+                       `serve` (no `?` on what a client's task returned)";
+        let next = match timeout(PATIENCE, TcpStream::connect(address)).await {
+            Ok(Ok(socket)) => socket,
+            _ => panic!("{stopped}"),
+        };
+        let (reader, writer) = next.into_split();
+        let mut next = Client {
+            lines: BufReader::new(reader).lines(),
+            writer,
+            name: "the next client".to_string(),
+        };
+        match timeout(PATIENCE, next.lines.next_line()).await {
+            Ok(Ok(Some(greeting))) => assert_eq!(greeting, "hi"),
+            _ => panic!("{stopped}"),
+        }
+        assert_eq!(next.say("still open?").await, "STILL OPEN?");
+    }
+
     #[tokio::test]
     async fn twenty_clients_at_once() {
         let address = start_server("ready").await;

@@ -69,8 +69,9 @@ mod tests {
             waited >= complete_at,
             "read_greeting returned {greeting:?} after {waited:?}, but the greeting {whole:?} \
              came in {} pieces, 10 ms apart, and its line only ended after {complete_at:?}: keep \
-             reading until the newline has arrived (one read returns only the bytes that have \
-             arrived so far)",
+             reading until the newline has arrived, however long the line (one read returns only \
+             the bytes that have arrived so far, and a buffer of a fixed size can fill up before \
+             the newline comes)",
             pieces.len()
         );
         assert_eq!(
@@ -112,6 +113,20 @@ mod tests {
     async fn greetings_of_other_lengths() {
         greet_and_quit(&["220 smtp.relay.example.net ESMTP", " Postfix (Debian)\r\n"]).await;
         greet_and_quit(&["220 mx1 OK\r\n"]).await;
+        // A long one (422 bytes; a reply line may have up to 512): longer than a small buffer.
+        greet_and_quit(&[
+            concat!(
+                "220 mx.example.org ESMTP Exim 4.96 Fri, 04 Dec 2026 13:36:25 +0000. This ",
+                "server is for the use of example.org and its customers only: unsolicited bulk ",
+                "mail is not welcome here and will be refused. Every connection is logged with ",
+            ),
+            concat!(
+                "its address, its time and the names it gives; by going on you agree to the ",
+                "terms at https://example.org/mail-policy. Say HELO or EHLO, then MAIL FROM, ",
+            ),
+            "and be patient: we answer every command.\r\n",
+        ])
+        .await;
     }
 
     #[tokio::test(start_paused = true)]
