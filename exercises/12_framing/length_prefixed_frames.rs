@@ -155,6 +155,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn two_connections_read_in_turns() {
+        let mut first = peer(vec![[frame(b"first 1"), frame(b"first 2")].concat()], false);
+        let mut second = peer(
+            vec![[frame(b"second 1"), frame(b"second 2")].concat()],
+            false,
+        );
+        let context = "two connections each sent two frames in one write, and were read in turns \
+                       (first, second, first, second): a frame must come from the connection \
+                       it is read from. Keep no bytes of a connection outside it between two \
+                       calls (no buffer in a static or a thread_local): read exactly one frame, \
+                       and leave the next one in its stream";
+        for n in 1..=2 {
+            first = expect_payload(first, format!("first {n}").as_bytes(), context).await;
+            second = expect_payload(second, format!("second {n}").as_bytes(), context).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn one_frame_in_several_writes() {
         let bytes = frame(b"a message in pieces");
         let pieces = vec![
@@ -192,29 +210,55 @@ mod tests {
         expect_payload(input, &largest, context).await;
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_length_over_the_limit_is_refused_at_once() {
-        for len in [MAX_FRAME as u32 + 1, u32::MAX] {
-            // The peer sends only the length, and then nothing: it never sends that payload.
-            let input = peer(vec![len.to_be_bytes().to_vec()], true);
-            let reading = tokio::spawn(async move {
-                let mut input = input;
-                read_frame(&mut input).await
-            });
-            let result = timeout(Duration::from_secs(60), reading)
-                .await
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "a frame announced {len} bytes, over MAX_FRAME, and read_frame is waiting \
-                     for its payload: check the length as soon as you have it, before reading \
-                     (or allocating) the payload"
-                    )
+    /// Reads a frame that announces `len` bytes, whose payload never comes, on a runtime of its
+    /// own. Returns what read_frame returned, and the most bytes of heap this thread held at
+    /// one time meanwhile.
+    fn read_an_announced_frame(len: u32) -> (io::Result<Option<Vec<u8>>>, u64) {
+        let mut result = None;
+        let counted = allocation_counter::measure(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            result = Some(runtime.block_on(async {
+                // The peer sends only the length, and then nothing: it never sends that payload.
+                let input = peer(vec![len.to_be_bytes().to_vec()], true);
+                let reading = tokio::spawn(async move {
+                    let mut input = input;
+                    read_frame(&mut input).await
                 });
-            let result = result.expect("read_frame panicked on a length over MAX_FRAME");
+                let result = timeout(Duration::from_secs(60), reading)
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!(
+                            "a frame announced {len} bytes, over MAX_FRAME, and read_frame is \
+                             waiting for its payload: check the length as soon as you have it, \
+                             before reading (or allocating) the payload"
+                        )
+                    });
+                result.expect("read_frame panicked on a length over MAX_FRAME")
+            }));
+        });
+        (result.unwrap(), counted.bytes_max)
+    }
+
+    #[test]
+    fn a_length_over_the_limit_is_refused_at_once() {
+        // 64 MiB before 4 GiB: a buffer of 64 MiB is quick to ask for, and says what is wrong.
+        for len in [MAX_FRAME as u32 + 1, 1024 * MAX_FRAME as u32, u32::MAX] {
+            let (result, held) = read_an_announced_frame(len);
             assert!(
                 matches!(&result, Err(e) if e.kind() == io::ErrorKind::InvalidData),
                 "a frame announced {len} bytes, over MAX_FRAME: that is InvalidData, got {}",
                 describe(&result)
+            );
+            // A runtime and a pipe take some KiB; a payload's buffer of 64 MiB must not happen.
+            assert!(
+                held < 256 * MAX_FRAME as u64,
+                "a frame announced {len} bytes, over MAX_FRAME, and read_frame refused it, but \
+                 only after asking for {held} bytes of memory: check the length against \
+                 MAX_FRAME before you allocate the payload's buffer"
             );
         }
     }
