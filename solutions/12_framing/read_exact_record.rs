@@ -187,6 +187,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn two_stations_read_in_turns() {
+        let mut stations = [
+            station(vec![[record_bytes(1, 10), record_bytes(2, 20)].concat()]),
+            station(vec![[record_bytes(3, 30), record_bytes(4, 40)].concat()]),
+        ];
+        for (which, sensor) in [(0, 1), (1, 3), (0, 2), (1, 4)] {
+            let name = ["north", "south"][which];
+            let record = next_record(&mut stations[which]).await;
+            assert!(
+                matches!(&record, Ok(r) if r.sensor == sensor),
+                "two stations each sent two records in one write, and were read in turns \
+                 (north, south, north, south): reading the record of sensor {sensor} from the \
+                 {name} station returned {record:?}. A record must come from the stream it is \
+                 read from: keep no bytes of a stream outside it between two calls (no buffer \
+                 in a static or a thread_local), take exactly 8 bytes and leave the rest in the \
+                 stream"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_stream_that_ends_inside_a_record() {
         let bytes = record_bytes(9, 99);
         let mut input = station(vec![bytes[..3].to_vec()]);
