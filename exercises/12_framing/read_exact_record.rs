@@ -58,8 +58,10 @@ async fn main() {
 mod tests {
     use super::*;
     use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncWriteExt, DuplexStream};
+    use tokio::io::{AsyncRead, AsyncWriteExt, DuplexStream, ReadBuf};
     use tokio::time::{Instant, sleep, timeout};
 
     fn record_bytes(sensor: u16, tenths: i32) -> Vec<u8> {
@@ -69,8 +71,36 @@ mod tests {
         bytes
     }
 
+    /// The receiving end of the station's pipe. It fails if it is polled over and over with
+    /// nothing new to give, as it is by a loop that keeps trying to read instead of waiting.
+    struct Watched {
+        pipe: DuplexStream,
+        polls: usize,
+    }
+
+    impl AsyncRead for Watched {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.polls += 1;
+            assert!(
+                self.polls <= 1000,
+                "read_record polled the stream 1000 times while no byte came: it tries to read \
+                 over and over (now_or_never, try_read, yield_now in a loop) instead of waiting. \
+                 Await the read (`read_exact`): the stream wakes you up when bytes come"
+            );
+            let polled = Pin::new(&mut self.pipe).poll_read(cx, buf);
+            if polled.is_ready() {
+                self.polls = 0;
+            }
+            polled
+        }
+    }
+
     /// Writes `pieces` into a small pipe, 10 ms apart, then closes it.
-    fn station(pieces: Vec<Vec<u8>>) -> DuplexStream {
+    fn station(pieces: Vec<Vec<u8>>) -> Watched {
         let (mut station, receiver) = tokio::io::duplex(64);
         tokio::spawn(async move {
             for piece in pieces {
@@ -80,10 +110,13 @@ mod tests {
                 sleep(Duration::from_millis(10)).await;
             }
         });
-        receiver
+        Watched {
+            pipe: receiver,
+            polls: 0,
+        }
     }
 
-    async fn next_record(input: &mut DuplexStream) -> io::Result<Record> {
+    async fn next_record(input: &mut Watched) -> io::Result<Record> {
         timeout(Duration::from_secs(5), read_record(input))
             .await
             .expect("read_record is still waiting, though the station has sent everything")
