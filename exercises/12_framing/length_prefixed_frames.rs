@@ -54,8 +54,10 @@ async fn main() {
 mod tests {
     use super::*;
     use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncWriteExt, DuplexStream};
+    use tokio::io::{AsyncRead, AsyncWriteExt, DuplexStream, ReadBuf};
     use tokio::time::{Instant, sleep, timeout};
 
     fn frame(payload: &[u8]) -> Vec<u8> {
@@ -64,9 +66,37 @@ mod tests {
         bytes
     }
 
+    /// The receiving end of the peer's pipe. It fails if it is polled over and over with
+    /// nothing new to give, as it is by a loop that keeps trying to read instead of waiting.
+    struct Watched {
+        pipe: DuplexStream,
+        polls: usize,
+    }
+
+    impl AsyncRead for Watched {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.polls += 1;
+            assert!(
+                self.polls <= 1000,
+                "read_frame polled the stream 1000 times while no byte came: it tries to read \
+                 over and over (now_or_never, yield_now in a loop) instead of waiting. Await the \
+                 reads (`read_exact`): the stream wakes you up when bytes come"
+            );
+            let polled = Pin::new(&mut self.pipe).poll_read(cx, buf);
+            if polled.is_ready() {
+                self.polls = 0;
+            }
+            polled
+        }
+    }
+
     /// A peer that writes `pieces` into a small pipe, 10 ms apart, then closes the connection,
     /// or keeps it open if `then_wait`.
-    fn peer(pieces: Vec<Vec<u8>>, then_wait: bool) -> DuplexStream {
+    fn peer(pieces: Vec<Vec<u8>>, then_wait: bool) -> Watched {
         let (mut peer, receiver) = tokio::io::duplex(256);
         tokio::spawn(async move {
             for piece in pieces {
@@ -79,11 +109,14 @@ mod tests {
                 sleep(Duration::from_secs(3600)).await;
             }
         });
-        receiver
+        Watched {
+            pipe: receiver,
+            polls: 0,
+        }
     }
 
     /// Runs `read_frame` in a task of its own, so that a panic becomes a clear failure.
-    async fn next(input: DuplexStream, what: &str) -> (DuplexStream, io::Result<Option<Vec<u8>>>) {
+    async fn next(input: Watched, what: &str) -> (Watched, io::Result<Option<Vec<u8>>>) {
         let reading = tokio::spawn(async move {
             let mut input = input;
             let result = read_frame(&mut input).await;
@@ -91,6 +124,9 @@ mod tests {
         });
         match timeout(Duration::from_secs(60), reading).await {
             Ok(Ok(done)) => done,
+            Ok(Err(e)) if e.to_string().contains("polled the stream") => {
+                panic!("while reading {what}: {e}")
+            }
             Ok(Err(e)) => panic!(
                 "read_frame panicked while reading {what}: {e}. Is it slicing a buffer that does \
                  not hold the whole frame?"
@@ -113,7 +149,7 @@ mod tests {
         }
     }
 
-    async fn expect_payload(input: DuplexStream, expected: &[u8], context: &str) -> DuplexStream {
+    async fn expect_payload(input: Watched, expected: &[u8], context: &str) -> Watched {
         let what = format!("a frame of {} bytes", expected.len());
         let (input, result) = next(input, &what).await;
         if !matches!(&result, Ok(Some(payload)) if payload == expected) {
