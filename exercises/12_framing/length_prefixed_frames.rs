@@ -54,8 +54,10 @@ async fn main() {
 mod tests {
     use super::*;
     use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncWriteExt, DuplexStream};
+    use tokio::io::{AsyncRead, AsyncWriteExt, DuplexStream, ReadBuf};
     use tokio::time::{Instant, sleep, timeout};
 
     fn frame(payload: &[u8]) -> Vec<u8> {
@@ -64,9 +66,37 @@ mod tests {
         bytes
     }
 
+    /// The receiving end of the peer's pipe. It fails if it is polled over and over with
+    /// nothing new to give, as it is by a loop that keeps trying to read instead of waiting.
+    struct Watched {
+        pipe: DuplexStream,
+        polls: usize,
+    }
+
+    impl AsyncRead for Watched {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.polls += 1;
+            assert!(
+                self.polls <= 1000,
+                "read_frame polled the stream 1000 times while no byte came: it tries to read \
+                 over and over (now_or_never, yield_now in a loop) instead of waiting. Await the \
+                 reads (`read_exact`): the stream wakes you up when bytes come"
+            );
+            let polled = Pin::new(&mut self.pipe).poll_read(cx, buf);
+            if polled.is_ready() {
+                self.polls = 0;
+            }
+            polled
+        }
+    }
+
     /// A peer that writes `pieces` into a small pipe, 10 ms apart, then closes the connection,
     /// or keeps it open if `then_wait`.
-    fn peer(pieces: Vec<Vec<u8>>, then_wait: bool) -> DuplexStream {
+    fn peer(pieces: Vec<Vec<u8>>, then_wait: bool) -> Watched {
         let (mut peer, receiver) = tokio::io::duplex(256);
         tokio::spawn(async move {
             for piece in pieces {
@@ -79,11 +109,14 @@ mod tests {
                 sleep(Duration::from_secs(3600)).await;
             }
         });
-        receiver
+        Watched {
+            pipe: receiver,
+            polls: 0,
+        }
     }
 
     /// Runs `read_frame` in a task of its own, so that a panic becomes a clear failure.
-    async fn next(input: DuplexStream, what: &str) -> (DuplexStream, io::Result<Option<Vec<u8>>>) {
+    async fn next(input: Watched, what: &str) -> (Watched, io::Result<Option<Vec<u8>>>) {
         let reading = tokio::spawn(async move {
             let mut input = input;
             let result = read_frame(&mut input).await;
@@ -91,6 +124,9 @@ mod tests {
         });
         match timeout(Duration::from_secs(60), reading).await {
             Ok(Ok(done)) => done,
+            Ok(Err(e)) if e.to_string().contains("polled the stream") => {
+                panic!("while reading {what}: {e}")
+            }
             Ok(Err(e)) => panic!(
                 "read_frame panicked while reading {what}: {e}. Is it slicing a buffer that does \
                  not hold the whole frame?"
@@ -113,7 +149,7 @@ mod tests {
         }
     }
 
-    async fn expect_payload(input: DuplexStream, expected: &[u8], context: &str) -> DuplexStream {
+    async fn expect_payload(input: Watched, expected: &[u8], context: &str) -> Watched {
         let what = format!("a frame of {} bytes", expected.len());
         let (input, result) = next(input, &what).await;
         if !matches!(&result, Ok(Some(payload)) if payload == expected) {
@@ -155,6 +191,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn two_connections_read_in_turns() {
+        let mut first = peer(vec![[frame(b"first 1"), frame(b"first 2")].concat()], false);
+        let mut second = peer(
+            vec![[frame(b"second 1"), frame(b"second 2")].concat()],
+            false,
+        );
+        let context = "two connections each sent two frames in one write, and were read in turns \
+                       (first, second, first, second): a frame must come from the connection \
+                       it is read from. Keep no bytes of a connection outside it between two \
+                       calls (no buffer in a static or a thread_local): read exactly one frame, \
+                       and leave the next one in its stream";
+        for n in 1..=2 {
+            first = expect_payload(first, format!("first {n}").as_bytes(), context).await;
+            second = expect_payload(second, format!("second {n}").as_bytes(), context).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn one_frame_in_several_writes() {
         let bytes = frame(b"a message in pieces");
         let pieces = vec![
@@ -192,29 +246,55 @@ mod tests {
         expect_payload(input, &largest, context).await;
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_length_over_the_limit_is_refused_at_once() {
-        for len in [MAX_FRAME as u32 + 1, u32::MAX] {
-            // The peer sends only the length, and then nothing: it never sends that payload.
-            let input = peer(vec![len.to_be_bytes().to_vec()], true);
-            let reading = tokio::spawn(async move {
-                let mut input = input;
-                read_frame(&mut input).await
-            });
-            let result = timeout(Duration::from_secs(60), reading)
-                .await
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "a frame announced {len} bytes, over MAX_FRAME, and read_frame is waiting \
-                     for its payload: check the length as soon as you have it, before reading \
-                     (or allocating) the payload"
-                    )
+    /// Reads a frame that announces `len` bytes, whose payload never comes, on a runtime of its
+    /// own. Returns what read_frame returned, and the most bytes of heap this thread held at
+    /// one time meanwhile.
+    fn read_an_announced_frame(len: u32) -> (io::Result<Option<Vec<u8>>>, u64) {
+        let mut result = None;
+        let counted = allocation_counter::measure(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            result = Some(runtime.block_on(async {
+                // The peer sends only the length, and then nothing: it never sends that payload.
+                let input = peer(vec![len.to_be_bytes().to_vec()], true);
+                let reading = tokio::spawn(async move {
+                    let mut input = input;
+                    read_frame(&mut input).await
                 });
-            let result = result.expect("read_frame panicked on a length over MAX_FRAME");
+                let result = timeout(Duration::from_secs(60), reading)
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!(
+                            "a frame announced {len} bytes, over MAX_FRAME, and read_frame is \
+                             waiting for its payload: check the length as soon as you have it, \
+                             before reading (or allocating) the payload"
+                        )
+                    });
+                result.expect("read_frame panicked on a length over MAX_FRAME")
+            }));
+        });
+        (result.unwrap(), counted.bytes_max)
+    }
+
+    #[test]
+    fn a_length_over_the_limit_is_refused_at_once() {
+        // 64 MiB before 4 GiB: a buffer of 64 MiB is quick to ask for, and says what is wrong.
+        for len in [MAX_FRAME as u32 + 1, 1024 * MAX_FRAME as u32, u32::MAX] {
+            let (result, held) = read_an_announced_frame(len);
             assert!(
                 matches!(&result, Err(e) if e.kind() == io::ErrorKind::InvalidData),
                 "a frame announced {len} bytes, over MAX_FRAME: that is InvalidData, got {}",
                 describe(&result)
+            );
+            // A runtime and a pipe take some KiB; a payload's buffer of 64 MiB must not happen.
+            assert!(
+                held < 256 * MAX_FRAME as u64,
+                "a frame announced {len} bytes, over MAX_FRAME, and read_frame refused it, but \
+                 only after asking for {held} bytes of memory: check the length against \
+                 MAX_FRAME before you allocate the payload's buffer"
             );
         }
     }

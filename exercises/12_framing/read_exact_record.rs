@@ -58,8 +58,10 @@ async fn main() {
 mod tests {
     use super::*;
     use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncWriteExt, DuplexStream};
+    use tokio::io::{AsyncRead, AsyncWriteExt, DuplexStream, ReadBuf};
     use tokio::time::{Instant, sleep, timeout};
 
     fn record_bytes(sensor: u16, tenths: i32) -> Vec<u8> {
@@ -69,8 +71,36 @@ mod tests {
         bytes
     }
 
+    /// The receiving end of the station's pipe. It fails if it is polled over and over with
+    /// nothing new to give, as it is by a loop that keeps trying to read instead of waiting.
+    struct Watched {
+        pipe: DuplexStream,
+        polls: usize,
+    }
+
+    impl AsyncRead for Watched {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.polls += 1;
+            assert!(
+                self.polls <= 1000,
+                "read_record polled the stream 1000 times while no byte came: it tries to read \
+                 over and over (now_or_never, try_read, yield_now in a loop) instead of waiting. \
+                 Await the read (`read_exact`): the stream wakes you up when bytes come"
+            );
+            let polled = Pin::new(&mut self.pipe).poll_read(cx, buf);
+            if polled.is_ready() {
+                self.polls = 0;
+            }
+            polled
+        }
+    }
+
     /// Writes `pieces` into a small pipe, 10 ms apart, then closes it.
-    fn station(pieces: Vec<Vec<u8>>) -> DuplexStream {
+    fn station(pieces: Vec<Vec<u8>>) -> Watched {
         let (mut station, receiver) = tokio::io::duplex(64);
         tokio::spawn(async move {
             for piece in pieces {
@@ -80,10 +110,13 @@ mod tests {
                 sleep(Duration::from_millis(10)).await;
             }
         });
-        receiver
+        Watched {
+            pipe: receiver,
+            polls: 0,
+        }
     }
 
-    async fn next_record(input: &mut DuplexStream) -> io::Result<Record> {
+    async fn next_record(input: &mut Watched) -> io::Result<Record> {
         timeout(Duration::from_secs(5), read_record(input))
             .await
             .expect("read_record is still waiting, though the station has sent everything")
@@ -181,6 +214,27 @@ mod tests {
                 "two records came in one write, and reading the one of sensor {sensor} returned \
                  {record:?}: take exactly 8 bytes per record, and leave the rest in the stream \
                  for the next call"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_stations_read_in_turns() {
+        let mut stations = [
+            station(vec![[record_bytes(1, 10), record_bytes(2, 20)].concat()]),
+            station(vec![[record_bytes(3, 30), record_bytes(4, 40)].concat()]),
+        ];
+        for (which, sensor) in [(0, 1), (1, 3), (0, 2), (1, 4)] {
+            let name = ["north", "south"][which];
+            let record = next_record(&mut stations[which]).await;
+            assert!(
+                matches!(&record, Ok(r) if r.sensor == sensor),
+                "two stations each sent two records in one write, and were read in turns \
+                 (north, south, north, south): reading the record of sensor {sensor} from the \
+                 {name} station returned {record:?}. A record must come from the stream it is \
+                 read from: keep no bytes of a stream outside it between two calls (no buffer \
+                 in a static or a thread_local), take exactly 8 bytes and leave the rest in the \
+                 stream"
             );
         }
     }

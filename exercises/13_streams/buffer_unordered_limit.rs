@@ -92,10 +92,29 @@ mod tests {
         Page { url, bytes }
     }
 
+    /// Awaits `fetching` (a call to fetch_all), and fails if it is polled over and over, as
+    /// it is by a loop that looks at the slots again and again instead of waiting on them.
+    async fn watched(fetching: impl Future<Output = Vec<Page>>) -> Vec<Page> {
+        let mut fetching = std::pin::pin!(fetching);
+        let mut polls = 0;
+        std::future::poll_fn(|cx| {
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "fetch_all was polled 1000 times, for at most 12 downloads: it looks at the \
+                 slots over and over (try_join_next, try_acquire or a counter, with yield_now) \
+                 instead of waiting. Wait on the downloads themselves (buffer_unordered, \
+                 JoinSet::join_next, a Semaphore's acquire): they wake you up when one ends"
+            );
+            fetching.as_mut().poll(cx)
+        })
+        .await
+    }
+
     /// Runs `fetch_all` with downloads from `server`.
     async fn fetch_from(server: &Arc<Server>, urls: Vec<String>) -> Vec<Page> {
         let server = Arc::clone(server);
-        fetch_all(urls, move |url| serve(Arc::clone(&server), url)).await
+        watched(fetch_all(urls, move |url| serve(Arc::clone(&server), url))).await
     }
 
     /// A video first, then `small` pages.
@@ -201,12 +220,12 @@ mod tests {
         let urls: Vec<String> = (1..=10).map(|n| format!("/news/{n}.html")).collect();
         let slow_server = Arc::clone(&server);
         let start = Instant::now();
-        let pages = fetch_all(urls, move |url| {
+        let pages = watched(fetch_all(urls, move |url| {
             // Today the server is slow on one page: its URL looks like any other, but it takes
             // 400 ms instead of 100 ms.
             let ms = if url == "/news/2.html" { 400 } else { 100 };
             serve_in(Arc::clone(&slow_server), url, ms)
-        })
+        }))
         .await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(pages.len(), 10, "10 pages in, 10 pages out");

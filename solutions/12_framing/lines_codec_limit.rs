@@ -55,6 +55,8 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
     use tokio::io::{ReadHalf, WriteHalf};
@@ -232,6 +234,41 @@ mod tests {
             answer.as_deref(),
             Some("ERR line too long"),
             "a line over MAX_LINE bytes is answered with \"ERR line too long\""
+        );
+        client.end_after_err().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_line_is_refused_before_it_piles_up() {
+        let mut client = connect();
+        let mut to_server = client.to_server.take().unwrap();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&sent);
+        let _sending = tokio::spawn(async move {
+            // 1 MiB of one line, 256 bytes at a time, as fast as the server takes them; then
+            // the client keeps the connection open and waits.
+            for _ in 0..4096 {
+                if to_server.write_all(&[b'f'; 256]).await.is_err() {
+                    return;
+                }
+                counter.fetch_add(256, Ordering::SeqCst);
+            }
+            sleep(Duration::from_secs(3600)).await;
+        });
+        let answer = client.answer("an answer to a line of 1 MiB").await;
+        assert_eq!(
+            answer.as_deref(),
+            Some("ERR line too long"),
+            "a line over MAX_LINE bytes is answered with \"ERR line too long\""
+        );
+        let sent = sent.load(Ordering::SeqCst);
+        assert!(
+            sent <= 8 * MAX_LINE,
+            "the server took in {sent} bytes of one line before it answered \"ERR line too \
+             long\": it must refuse the line as soon as it has more than MAX_LINE bytes of it, \
+             whatever the time. That is what the codec's max length does \
+             (`LinesCodec::new_with_max_length`); a timer that looks at what has piled up, or a \
+             check of the finished line, lets a fast client fill the server's memory"
         );
         client.end_after_err().await;
     }

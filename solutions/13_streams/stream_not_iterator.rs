@@ -46,13 +46,14 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::Pin;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
     use tokio::sync::mpsc;
     use tokio::time::{Instant, sleep};
-    use tokio_stream::StreamExt;
     use tokio_stream::wrappers::ReceiverStream;
+    use tokio_stream::{Stream, StreamExt};
 
     /// One reading a minute: 20 °C, except at the minutes listed in `hot` (40 °C).
     fn reading(minute: u32, hot: &[u32]) -> Reading {
@@ -99,6 +100,49 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn no_alert_wanted_reads_nothing() {
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&pulled);
+        let readings = tokio_stream::iter(0..1000).map(move |minute| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            reading(minute, &[3, 6, 8, 13])
+        });
+        let alerts = first_alerts(readings, 30, 0).await;
+        let pulled = pulled.load(Ordering::SeqCst);
+        assert!(
+            alerts.is_empty() && pulled == 0,
+            "first_alerts was asked for 0 alerts, and took {pulled} readings from the stream \
+             to return {alerts:?}: it needs none, so it must not wait for any (a live \
+             thermometer may take a minute to send one). Check whether you have `count` alerts \
+             before you ask for the next reading (or use `take(count)`)"
+        );
+    }
+
+    /// `readings`, failing if it is polled over and over between two readings, as it is by a
+    /// consumer that looks for the next reading in a loop instead of awaiting it.
+    fn awaited_only(
+        readings: impl Stream<Item = Reading> + Unpin,
+    ) -> impl Stream<Item = Reading> + Unpin {
+        let mut readings = readings;
+        let mut polls = 0;
+        futures_util::stream::poll_fn(move |cx| {
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "first_alerts polled the thermometer's stream 1000 times between two readings: \
+                 it looks for the next reading over and over (now_or_never, yield_now, or a \
+                 timer) instead of waiting for it. Await each reading with `next()` (or a \
+                 `StreamExt` combinator): the stream wakes you up when it has one"
+            );
+            let next = Pin::new(&mut readings).poll_next(cx);
+            if next.is_ready() {
+                polls = 0;
+            }
+            next
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn alerts_come_while_the_thermometer_keeps_sending() {
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
@@ -111,7 +155,7 @@ mod tests {
             }
         });
         let start = Instant::now();
-        let alerts = first_alerts(ReceiverStream::new(rx), 30, 2).await;
+        let alerts = first_alerts(awaited_only(ReceiverStream::new(rx)), 30, 2).await;
         assert_eq!(
             alerts,
             ["minute 2: 40 °C", "minute 4: 40 °C"],
