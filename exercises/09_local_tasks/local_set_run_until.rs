@@ -123,8 +123,8 @@ mod tests {
 
     thread_local! {
         /// For each panic on this thread since it was reset: the id of the task it happened
-        /// in, or `None` outside any task.
-        static PANICS: std::cell::RefCell<Vec<Option<tokio::task::Id>>> =
+        /// in (`None` outside any task), and its message.
+        static PANICS: std::cell::RefCell<Vec<(Option<tokio::task::Id>, String)>> =
             const { std::cell::RefCell::new(Vec::new()) };
     }
 
@@ -134,7 +134,9 @@ mod tests {
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                PANICS.with_borrow_mut(|panics| panics.push(tokio::task::try_id()));
+                PANICS.with_borrow_mut(|panics| {
+                    panics.push((tokio::task::try_id(), info.to_string()));
+                });
                 previous(info);
             }));
         });
@@ -149,8 +151,17 @@ mod tests {
             runtime.block_on(count_words(texts(&["one", "two", "three", "four"])))
         }));
         drop(runtime);
+        let panics = PANICS.take();
+        assert!(
+            !panics
+                .iter()
+                .any(|(_, message)| message.contains("`spawn_local` called from outside")),
+            "count_words called spawn_local while no LocalSet was running, so it panicked \
+             before any text was loaded: create a LocalSet in count_words, and run the code that \
+             spawns and awaits the tasks inside `local.run_until(...)`"
+        );
         let tasks: std::collections::HashSet<tokio::task::Id> =
-            PANICS.take().into_iter().flatten().collect();
+            panics.iter().filter_map(|(task, _)| *task).collect();
         assert!(
             !tasks.is_empty(),
             "the texts were not loaded in a task: they were loaded in count_words' own future \
