@@ -96,6 +96,17 @@ mod tests {
             ("the".to_string(), 3),
         ]);
         assert_eq!(counts, expected, "every word of every text must be counted");
+        let counts = count_words(texts(&["Hello hello world", "", "WORLD of words"])).await;
+        let expected = BTreeMap::from([
+            ("hello".to_string(), 2),
+            ("of".to_string(), 1),
+            ("words".to_string(), 1),
+            ("world".to_string(), 2),
+        ]);
+        assert_eq!(
+            counts, expected,
+            "every word of every text must be counted, lowercased"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -108,6 +119,72 @@ mod tests {
             "counting 4 texts took {elapsed} ms: each takes 100 ms to load, and the tasks \
              should load them side by side (100 ms in all)"
         );
+    }
+
+    thread_local! {
+        /// For each panic on this thread since it was reset: the id of the task it happened
+        /// in (`None` outside any task), and its message.
+        static PANICS: std::cell::RefCell<Vec<(Option<tokio::task::Id>, String)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    #[test]
+    fn each_text_is_loaded_in_a_task_of_its_own() {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                PANICS.with_borrow_mut(|panics| {
+                    panics.push((tokio::task::try_id(), info.to_string()));
+                });
+                previous(info);
+            }));
+        });
+        PANICS.with_borrow_mut(Vec::clear);
+        // A runtime without a timer: loading a text (its 100 ms `sleep`) panics there, in the
+        // task that loads it. Where those panics happen shows where the texts are loaded: each
+        // in a task of its own, or all in one.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("could not build a runtime");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(count_words(texts(&["one", "two", "three", "four"])))
+        }));
+        drop(runtime);
+        let panics = PANICS.take();
+        assert!(
+            !panics
+                .iter()
+                .any(|(_, message)| message.contains("`spawn_local` called from outside")),
+            "count_words called spawn_local while no LocalSet was running, so it panicked \
+             before any text was loaded: create a LocalSet in count_words, and run the code that \
+             spawns and awaits the tasks inside `local.run_until(...)`"
+        );
+        let tasks: std::collections::HashSet<tokio::task::Id> =
+            panics.iter().filter_map(|(task, _)| *task).collect();
+        assert!(
+            !tasks.is_empty(),
+            "the texts were not loaded in a task: they were loaded in count_words' own future \
+             (a plain future, polled with join_all or the like, is no task). Start one task per \
+             text with tokio::task::spawn_local, inside `local.run_until(...)`"
+        );
+        assert_eq!(
+            tasks.len(),
+            4,
+            "the test ran count_words on a runtime without a timer, so loading each of its 4 \
+             texts panics in the task that loads it, but the panics came from {} task(s). Start \
+             one task per text with tokio::task::spawn_local, every one before waiting for any \
+             (one task that loads them all, with join_all or the like, is not that)",
+            tasks.len()
+        );
+        // Failing (panicking), or returning no counts, are both fine here.
+        if let Ok(counts) = outcome {
+            assert!(
+                counts.is_empty(),
+                "here every text's task failed before it counted a word, yet count_words \
+                 returned {counts:?}: the words must be counted by the tasks, in the shared map"
+            );
+        }
     }
 
     /// The lesson is in how the tasks are started, so this test reads the source.

@@ -149,6 +149,36 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn greet_all_waits_for_every_task() {
+        // 200 guests, all arriving after 100 ms. A `LocalSet` starts a few dozen tasks per
+        // turn, so the test polls greet_all once (some tasks start, the rest wait for the next
+        // turn), then moves the clock 1 s on before it polls again: the tasks started late
+        // arrive 100 ms after that, and greet_all must still wait for them.
+        let names: Vec<String> = (0..200).map(|i| format!("guest {i}")).collect();
+        let guests: Vec<(&str, u64)> = names.iter().map(|name| (name.as_str(), 100)).collect();
+        let book = Rc::new(RefCell::new(Vec::new()));
+        let mut greeting = std::pin::pin!(greet_all(&guests, Rc::clone(&book)));
+        let first_step =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(greeting.as_mut().poll(cx))).await;
+        assert!(
+            first_step.is_pending(),
+            "greet_all returned at once, before any guest (100 ms) arrived"
+        );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        greeting.await;
+        let greeted = book.borrow().len();
+        assert_eq!(
+            greeted,
+            guests.len(),
+            "greet_all returned when {greeted} of {} guests had been greeted: some guests' \
+             tasks started late (the test held greet_all for 1 s after its first step) and \
+             were still waiting. Do not sleep for the longest delay: wait for every task, \
+             through its JoinHandle (or a JoinSet)",
+            guests.len()
+        );
+    }
+
     thread_local! {
         /// For each panic on this thread since it was reset: the id of the task it happened
         /// in, or `None` outside any task.

@@ -331,4 +331,40 @@ mod tests {
             "the client left in the middle of its second SET: that command must not run"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_command_is_answered_before_the_next_one_comes() {
+        // A client that sends one command, waits for its reply, and only then sends the next.
+        let (client, server) = tokio::io::duplex(128);
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let server = tokio::spawn(async move {
+            let mut store = HashMap::new();
+            serve_client(server, &mut store).await
+        });
+        let mut replies = BufReader::new(from_server).lines();
+        for (command, expected) in [
+            ("SET a 1\n", "OK"),
+            ("GET a\r\n", "VALUE 1"),
+            ("DEL a\n", "DELETED"),
+        ] {
+            to_server.write_all(command.as_bytes()).await.unwrap();
+            let reply = timeout(Duration::from_secs(60), replies.next_line())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "the client sent {command:?} and waits for its reply before it sends \
+                         anything else, but no reply came: return each line as soon as its \
+                         \"\\n\" has arrived, without reading on until the client leaves"
+                    )
+                })
+                .unwrap();
+            assert_eq!(reply.as_deref(), Some(expected), "the reply to {command:?}");
+        }
+        to_server.shutdown().await.unwrap();
+        timeout(Duration::from_secs(60), server)
+            .await
+            .expect("the client has left, but serve_client did not return")
+            .unwrap()
+            .expect("serve_client failed");
+    }
 }

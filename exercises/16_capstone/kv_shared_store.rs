@@ -334,4 +334,82 @@ mod tests {
             "alice SET only-on-the-first on the first server, so she must GET it there"
         );
     }
+
+    /// Holds the store's lock on a thread of its own for 300 ms, and returns once it has it:
+    /// for a `Mutex` or `RwLock` (std or Tokio) around the map. `None` for another store, or
+    /// if the lock is taken (the server holds it while it waits: other tests tell of that).
+    fn hold_the_lock(store: &Store) -> Option<std::thread::JoinHandle<()>> {
+        use std::any::Any;
+        type Map = HashMap<String, String>;
+        let store: &dyn Any = store;
+        let (locked, is_locked) = std::sync::mpsc::channel();
+        let hold = move |got_it: bool| {
+            locked.send(got_it).unwrap();
+            if got_it {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        };
+        let holder = if let Some(store) = store.downcast_ref::<Arc<std::sync::Mutex<Map>>>() {
+            let store = Arc::clone(store);
+            std::thread::spawn(move || {
+                let map = store.try_lock();
+                hold(map.is_ok());
+            })
+        } else if let Some(store) = store.downcast_ref::<Arc<std::sync::RwLock<Map>>>() {
+            let store = Arc::clone(store);
+            std::thread::spawn(move || {
+                let map = store.try_write();
+                hold(map.is_ok());
+            })
+        } else if let Some(store) = store.downcast_ref::<Arc<tokio::sync::Mutex<Map>>>() {
+            let store = Arc::clone(store);
+            std::thread::spawn(move || {
+                let map = store.try_lock();
+                hold(map.is_ok());
+            })
+        } else if let Some(store) = store.downcast_ref::<Arc<tokio::sync::RwLock<Map>>>() {
+            let store = Arc::clone(store);
+            std::thread::spawn(move || {
+                let map = store.try_write();
+                hold(map.is_ok());
+            })
+        } else {
+            return None;
+        };
+        if is_locked.recv().unwrap() {
+            Some(holder)
+        } else {
+            holder.join().unwrap();
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_command_waits_for_the_lock() {
+        let store = Store::default();
+        let (client, server) = tokio::io::duplex(1024);
+        tokio::spawn(handle_client(server, Arc::clone(&store)));
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let mut replies = BufReader::new(from_server).lines();
+        to_server.write_all(b"SET k v\n").await.unwrap();
+        let reply = timeout(PATIENCE, replies.next_line()).await;
+        assert!(
+            matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
+            "the reply to \"SET k v\": {reply:?}"
+        );
+
+        // Another thread holds the lock for 300 ms, and a command comes meanwhile.
+        let Some(holder) = hold_the_lock(&store) else {
+            return;
+        };
+        to_server.write_all(b"GET k\n").await.unwrap();
+        let reply = timeout(PATIENCE, replies.next_line()).await;
+        holder.join().unwrap();
+        assert!(
+            matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE v"),
+            "another thread held the store's lock for 300 ms when \"GET k\" came, and the reply \
+             was {reply:?}, not \"VALUE v\": wait for the lock (`lock()`; it is held only for \
+             the map work, so never for long), do not give up when it is taken (`try_lock`)"
+        );
+    }
 }

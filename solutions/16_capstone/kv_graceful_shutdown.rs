@@ -204,16 +204,23 @@ mod tests {
     }
 
     impl Server {
-        /// Sends the signal, and expects `serve` to return soon, with `Ok`.
+        /// Sends the signal, and expects `serve` to return, with `Ok`, before the clients'
+        /// next move.
         async fn shut_down(self, connected: &str) {
+            // Ending the connections at the signal needs no I/O, only the server's own tasks:
+            // so Tokio's clock is paused from here on, and the time limit below passes (at
+            // once) only when every task is waiting and serve has not returned.
+            tokio::time::pause();
             self.stop.send(true).unwrap();
             let returned = timeout(PATIENCE, self.task).await.unwrap_or_else(|_| {
                 panic!(
-                    "serve has not returned {PATIENCE:?} after the shutdown signal, while \
-                     {connected}. Every connection must end at the signal: while a connection \
-                     waits for the client's next command, it must also watch the signal"
+                    "serve had not returned after the shutdown signal, while {connected}, and \
+                     all its tasks were waiting (for the clients?). Every connection must end \
+                     at the signal: while a connection waits for the client's next command, it \
+                     must also watch the signal"
                 )
             });
+            tokio::time::resume();
             let result = returned.expect("serve panicked");
             assert!(result.is_ok(), "serve failed: {result:?}");
         }
@@ -307,16 +314,21 @@ mod tests {
         assert_eq!(silent.send("SET a 1").await, "OK");
         // The client stays connected, and says nothing more. The signal: the sender is dropped.
         let Server { stop, task, .. } = server;
+        // As in Server::shut_down: the clock is paused, and the limit passes only when every
+        // task is waiting.
+        tokio::time::pause();
         drop(stop);
         let returned = timeout(PATIENCE, task).await.unwrap_or_else(|_| {
             panic!(
-                "serve has not returned {PATIENCE:?} after the shutdown sender was dropped, \
-                 while a client was connected, waiting silently. A dropped sender is the signal \
+                "serve had not returned after the shutdown sender was dropped, while a client \
+                 was connected, waiting silently, and all its tasks were waiting. A dropped \
+                 sender is the signal \
                  too: `wait_for` then gives an `Err`, and in a `select!` a branch whose pattern \
                  does not match (`Ok(_) = ...`) is disabled, so the connection goes on waiting \
                  for the client. Take any result (`_ = ...`)"
             )
         });
+        tokio::time::resume();
         let result = returned.expect("serve panicked");
         assert!(result.is_ok(), "serve failed: {result:?}");
         silent.expect_closed("the silent client").await;
@@ -400,26 +412,32 @@ mod tests {
             "serve returned while a reply was still being sent to a client: let each connection \
              finish its command (do not abort it), and wait until every connection has closed"
         );
-        let mut rest = Vec::new();
-        timeout(PATIENCE, slow.read_to_end(&mut rest))
-            .await
-            .expect(
-                "the reply has been sent, and the connection is still open after the shutdown \
-                 signal: once the command is finished, the connection must close",
-            )
-            .unwrap();
-        let received = 6 + first_megabyte.len() + rest.len();
-        assert_eq!(
-            received,
-            6 + size + 1,
-            "the reply to GET big must arrive whole (\"VALUE \", 16 MB, a newline), then the \
-             connection closes"
+        let mut rest = vec![0u8; size + 1 - first_megabyte.len()];
+        let read = timeout(PATIENCE, slow.read_exact(&mut rest)).await;
+        assert!(
+            matches!(read, Ok(Ok(_))),
+            "the reply to GET big must arrive whole (\"VALUE \", 16 MB, a newline): {read:?}"
         );
         assert!(rest.ends_with(b"v\n"));
-        let returned = timeout(PATIENCE, server.task)
-            .await
-            .expect("every connection is closed, but serve has not returned");
+        // The last bytes were written in the same step of the connection's task that finished
+        // the command: closing the connection, and serve returning, need no more I/O. So the
+        // clock is paused, and the limit passes only when every task is waiting.
+        tokio::time::pause();
+        let returned = timeout(PATIENCE, server.task).await.unwrap_or_else(|_| {
+            panic!(
+                "the reply to GET big has been sent whole, after the shutdown signal, and serve \
+                 had not returned, with all its tasks waiting (for the client's next command?): \
+                 once the command is finished, the connection must close"
+            )
+        });
+        tokio::time::resume();
         assert!(returned.unwrap().is_ok());
+        let mut after = Vec::new();
+        let closed = timeout(PATIENCE, slow.read_to_end(&mut after)).await;
+        assert!(
+            matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+            "serve has returned, and the connection is still open (or sent more): {closed:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

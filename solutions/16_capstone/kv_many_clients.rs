@@ -160,6 +160,21 @@ mod tests {
     /// Hang guard only: on loopback, every reply comes in far less than this.
     const PATIENCE: Duration = Duration::from_secs(5);
 
+    /// After a client has had a reply, and stays connected: the server runs `serve`, and a
+    /// task for that client.
+    fn assert_a_task_per_client() {
+        let tasks = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        assert!(
+            tasks >= 2,
+            "a client connected, had its reply and stays connected, and the server runs \
+             {tasks} task in all: it serves that client in its accept loop's own task, so the \
+             next client waits until it leaves. Serve each client in a task of its own \
+             (`clients.spawn(handle_client(..))`, as `serve` does at first)"
+        );
+    }
+
     async fn start_server() -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -234,6 +249,53 @@ mod tests {
             Ok(replies)
         }
 
+        /// Sends all `commands` in one write, closes its sending side (the server then reads
+        /// the end of the stream after them), and reads one reply per command.
+        async fn try_send_all_and_close(
+            mut self,
+            commands: &[String],
+        ) -> Result<Vec<String>, String> {
+            let batch: String = commands.iter().map(|c| format!("{c}\n")).collect();
+            if let Err(e) = self.writer.write_all(batch.as_bytes()).await {
+                return Err(format!("{}: sending failed: {e}", self.name));
+            }
+            if let Err(e) = self.writer.shutdown().await {
+                return Err(format!(
+                    "{}: closing the sending side failed: {e}",
+                    self.name
+                ));
+            }
+            let mut replies = Vec::new();
+            while replies.len() < commands.len() {
+                match timeout(PATIENCE, self.replies.next_line()).await {
+                    Ok(Ok(Some(reply))) => replies.push(reply),
+                    Ok(Ok(None)) | Ok(Err(_)) => {
+                        return Err(format!(
+                            "{}: sent {} commands in one write, then closed its sending side (it \
+                             still reads the replies), and the server hung up after {} replies: \
+                             the other commands were lost. Were they read ahead into a \
+                             BufReader that was then dropped? Keep one BufReader for the whole \
+                             connection. (Or has the server stopped, because of another client?)",
+                            self.name,
+                            commands.len(),
+                            replies.len()
+                        ));
+                    }
+                    Err(_) => {
+                        return Err(format!(
+                            "{}: sent {} commands in one write, and got {} replies in 5 s: the \
+                             others never came. (Is the server still busy with another client, \
+                             serving one at a time?)",
+                            self.name,
+                            commands.len(),
+                            replies.len()
+                        ));
+                    }
+                }
+            }
+            Ok(replies)
+        }
+
         async fn send_all(&mut self, commands: &[String]) -> Vec<String> {
             self.try_send_all(commands)
                 .await
@@ -248,7 +310,7 @@ mod tests {
     #[tokio::test]
     async fn commands_sent_all_at_once() {
         let address = start_server().await;
-        let mut client = Client::connect(address, "the client").await;
+        let client = Client::connect(address, "the client").await;
         let mut commands = Vec::new();
         let mut expected = Vec::new();
         for n in 0..50 {
@@ -259,7 +321,10 @@ mod tests {
             commands.push(format!("GET item{n}"));
             expected.push(format!("VALUE number {n}"));
         }
-        let replies = client.send_all(&commands).await;
+        let replies = client
+            .try_send_all_and_close(&commands)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(replies, expected, "one reply per command, in order");
     }
 
@@ -302,7 +367,9 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    // Only in-memory connections here, so the clock can be paused: a wait for a reply that
+    // will never come ends at once, when there is nothing else left to do.
+    #[tokio::test(start_paused = true)]
     async fn pipelined_commands_are_read_ahead_and_kept() {
         let (client, server) = tokio::io::duplex(64 * 1024);
         let reads = Arc::new(AtomicUsize::new(0));
@@ -369,11 +436,11 @@ mod tests {
         for n in 0..50 {
             clients.push(tokio::spawn(async move {
                 let name = format!("client {n}");
-                let mut client = Client::try_connect(address, &name).await?;
+                let client = Client::try_connect(address, &name).await?;
                 let commands: Vec<String> = (0..10)
                     .flat_map(|i| [format!("SET c{n}k{i} {n}-{i}"), format!("GET c{n}k{i}")])
                     .collect();
-                let replies = client.try_send_all(&commands).await?;
+                let replies = client.try_send_all_and_close(&commands).await?;
                 for (i, pair) in replies.chunks(2).enumerate() {
                     if pair != ["OK".to_string(), format!("VALUE {n}-{i}")] {
                         return Err(format!(
@@ -403,6 +470,7 @@ mod tests {
         let address = start_server().await;
         let mut first = Client::connect(address, "the first client").await;
         assert_eq!(first.send("SET mood calm").await, "OK");
+        assert_a_task_per_client();
 
         // The first client stays connected, and says nothing more.
         let mut second = Client::connect(address, "the second client").await;
@@ -428,15 +496,26 @@ mod tests {
         let address = start_server().await;
         let mut good = Client::connect(address, "the good client").await;
         assert_eq!(good.send("SET mood calm").await, "OK");
+        assert_a_task_per_client();
 
-        // Bytes that are not UTF-8: `read_line` fails on this line.
+        // Bytes that are not UTF-8: `read_line` fails on this line. A command follows it, and
+        // then the client closes its sending side. (Whether a connection that is kept open
+        // gets an answer is for a_line_that_is_not_utf8_is_answered_or_ends_the_connection.)
         let mut bad = BufReader::new(TcpStream::connect(address).await.unwrap());
         bad.get_mut()
-            .write_all(b"SET \xff\xfe oops\n")
+            .write_all(b"SET \xff\xfe oops\nGET mood\n")
             .await
             .unwrap();
+        bad.get_mut().shutdown().await.unwrap();
         let mut answer = Vec::new();
         let answered = timeout(PATIENCE, bad.read_until(b'\n', &mut answer)).await;
+        assert!(
+            answer != b"VALUE calm\n",
+            "a client sent a line that is not UTF-8, then \"GET mood\", and the first reply it \
+             got was the one to \"GET mood\": the line before it was skipped, with no reply, so \
+             the client waits forever for one. End that client's connection (its handle_client \
+             fails), or answer that line (an ERR)"
+        );
         assert!(
             answered.is_ok(),
             "a client sent a line that is not UTF-8 and, 5 s later, had neither a reply nor a \
@@ -452,6 +531,53 @@ mod tests {
         );
         let mut late = Client::connect(address, "a client that came after the bad one").await;
         assert_eq!(late.send("GET mood").await, "VALUE calm");
+    }
+
+    // An in-memory connection, so the clock can be paused: a wait for an answer that will
+    // never come ends at once, when there is nothing else left to do.
+    #[tokio::test(start_paused = true)]
+    async fn a_line_that_is_not_utf8_is_answered_or_ends_the_connection() {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let server = tokio::spawn(handle_client(server, Store::default()));
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let mut replies = BufReader::new(from_server).lines();
+        // Bytes that are not UTF-8, then a command; the client stays connected.
+        to_server
+            .write_all(b"SET \xff\xfe oops\nGET mood\n")
+            .await
+            .unwrap();
+        let first = timeout(PATIENCE, replies.next_line()).await;
+        let Ok(first) = first else {
+            panic!(
+                "a client sent a line that is not UTF-8, then \"GET mood\", and stays \
+                 connected: it got neither a reply nor a closed connection (the test's clock is \
+                 paused: it moves on only when nothing else can happen). Was the line skipped, \
+                 and what the client sent after it thrown away? End that client's connection \
+                 (its handle_client fails), or answer that line (an ERR) and then the next one"
+            );
+        };
+        if let Ok(Some(first)) = first {
+            assert_ne!(
+                first, "NIL",
+                "a client sent a line that is not UTF-8, then \"GET mood\", and the first \
+                 reply it got was the one to \"GET mood\": the line before it was skipped, with \
+                 no reply, so the client waits forever for one. End that client's connection \
+                 (its handle_client fails), or answer that line (an ERR)"
+            );
+            let second = timeout(PATIENCE, replies.next_line()).await;
+            assert!(
+                matches!(&second, Ok(Ok(Some(reply))) if reply == "NIL"),
+                "a client sent a line that is not UTF-8, then \"GET mood\": the first line was \
+                 answered ({first:?}), so \"GET mood\" must be answered next (\"NIL\"), and it \
+                 was not: {second:?}"
+            );
+        }
+        to_server.shutdown().await.unwrap();
+        timeout(PATIENCE, server)
+            .await
+            .expect("the client has gone, but handle_client did not return")
+            .expect("handle_client panicked")
+            .ok();
     }
 
     #[tokio::test]
@@ -483,6 +609,7 @@ mod tests {
         let address = start_server().await;
         let mut good = Client::connect(address, "the good client").await;
         assert_eq!(good.send("SET mood calm").await, "OK");
+        assert_a_task_per_client();
 
         // Once the server is serving it, this client resets its connection: the server's next
         // read from it fails with an error (not UTF-8 trouble: a plain I/O error).
