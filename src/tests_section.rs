@@ -275,9 +275,13 @@ fn meaningful(text: &str, editable: Editable) -> Meaningful {
 
 /// Whether an attribute (`#` to `]`) is one that makes a function a test: `#[test]`, or
 /// `#[tokio::test]` with any arguments but `crate` (which would run the test on a runtime of
-/// the learner's making).
+/// the learner's making), also as `#[cfg_attr(test, ...)]` (tests are always built with `test`).
 fn defines_test(attribute: &[Token]) -> bool {
     let mut texts: Vec<&str> = attribute.iter().map(|t| t.text.as_str()).collect();
+    if let ["#", "[", "cfg_attr", "(", "test", ",", inner @ .., ")", "]"] = texts.as_slice() {
+        let inner = inner.strip_suffix(&[","]).unwrap_or(inner);
+        texts = [&["#", "["][..], inner, &["]"]].concat();
+    }
     // `#[::tokio::test]` names the same attribute from the crate root.
     if texts.get(2..5) == Some(&[":", ":", "tokio"]) {
         texts.drain(2..4);

@@ -101,6 +101,20 @@ fn where_attributes_are_the_exercise_only_bodies_are_fixed() {
         None
     );
     assert!(first_change(SHIPPED, None, &mine, Editable::Nothing).is_some());
+    // `cfg_attr(test, ...)` is the same attribute in a test build; other conditions are not.
+    for (form, allowed) in [
+        ("#[cfg_attr(test, tokio::test(start_paused = true))]", true),
+        ("#[cfg_attr(test, tokio::test,)]", true),
+        ("#[cfg_attr(not(test), tokio::test)]", false),
+        ("#[cfg_attr(test, tokio::test(crate = \"x\"))]", false),
+    ] {
+        let mine = learner(
+            "",
+            &shipped_tests().replace("#[tokio::test(start_paused = true)]", form),
+        );
+        let change = first_change(SHIPPED, None, &mine, Editable::Attributes);
+        assert_eq!(change.is_none(), allowed, "{form}: {change:?}");
+    }
     let emptied = attributes.replace("assert_eq!(add(0, 0), 0, \"{s} '\\\"'\");", "");
     assert_ne!(emptied, attributes);
     let mine = learner("", &emptied);
