@@ -106,6 +106,8 @@ fn where_attributes_are_the_exercise_only_bodies_are_fixed() {
         ("#[cfg_attr(test, tokio::test(start_paused = true))]", true),
         ("#[cfg_attr(test, tokio::test,)]", true),
         ("#[cfg_attr(not(test), tokio::test)]", false),
+        ("#[cfg_attr(test, tokio::test, ignore)]", false),
+        ("#[cfg_attr(test, ignore)]", false),
         ("#[cfg_attr(test, tokio::test(crate = \"x\"))]", false),
     ] {
         let mine = learner(
