@@ -17,12 +17,8 @@ fn show(line: String) {
     PRINTED.lock().unwrap().push(line);
 }
 
-/// Every name `greet` has greeted, kept so that the tests can check it.
-static GREETED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
 pub async fn greet(name: &str) -> String {
     sleep(Duration::from_millis(20)).await;
-    GREETED.lock().unwrap().push(name.to_string());
     format!("Hello, {name}!")
 }
 
@@ -70,6 +66,23 @@ mod tests {
         out
     }
 
+    /// The code above the tests, without comments and without the text of string literals.
+    fn learner_code() -> String {
+        let source = include_str!("async_main_runtime.rs");
+        without_string_literals(source.split("// Tests:").next().unwrap())
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The identifiers of the learner's code, in order (keywords included).
+    fn identifiers(code: &str) -> Vec<&str> {
+        code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| !word.is_empty())
+            .collect()
+    }
+
     #[tokio::test(start_paused = true)]
     async fn greet_builds_a_greeting() {
         assert_eq!(
@@ -95,20 +108,8 @@ mod tests {
              await the greeting in main itself (a task that main does not wait for is dropped \
              when main returns)"
         );
-        assert!(
-            GREETED.lock().unwrap().iter().any(|name| name == "world"),
-            "main printed {printed:?} without awaiting greet(\"world\"): the greeting must \
-             come from greet, run by the runtime that #[tokio::main] starts (only a Tokio \
-             runtime can drive its sleep), not be written by hand"
-        );
         // A runtime with a paused clock (`start_paused`) skips greet's sleep: no timing then.
-        let code = include_str!("async_main_runtime.rs")
-            .split("// Tests:")
-            .next()
-            .unwrap();
-        let paused = code
-            .lines()
-            .any(|line| line.split("//").next().unwrap().contains("start_paused"));
+        let paused = identifiers(&learner_code()).contains(&"start_paused");
         assert!(
             paused || took >= Duration::from_millis(20),
             "main printed the greeting after {took:?}, but greet takes 20 ms to build it: the \
@@ -120,15 +121,8 @@ mod tests {
     /// A runtime built by hand in a plain `fn main` works the same, so this test reads the source.
     #[test]
     fn main_stays_async_under_tokio_main() {
-        let source = include_str!("async_main_runtime.rs");
-        let code = &without_string_literals(source.split("// Tests:").next().unwrap());
-        // Without comments and spaces.
-        let code: String = code
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<String>()
-            .split_whitespace()
-            .collect();
+        // Without spaces.
+        let code: String = learner_code().split_whitespace().collect();
         // The attributes right above `async fn main`: what follows the item before it.
         let attributes = code.find("asyncfnmain(").map(|at| {
             let before = &code[..at];
@@ -140,6 +134,34 @@ mod tests {
              letting Tokio's attribute start the runtime for an async main, not about \
              building one by hand in a plain fn main. Keep `async fn main()` and put \
              #[tokio::main] on the line above it"
+        );
+    }
+
+    /// A greeting written by hand prints the same line, so this test reads the source.
+    #[test]
+    fn main_gets_its_greeting_from_greet() {
+        let code = learner_code();
+        let words = identifiers(&code);
+        // `greet` used anywhere but in its own definition (`fn greet`).
+        let calls_greet = words
+            .iter()
+            .enumerate()
+            .any(|(at, word)| *word == "greet" && (at == 0 || words[at - 1] != "fn"));
+        assert!(
+            calls_greet,
+            "nothing in the code calls greet: the greeting must come from \
+             greet(\"world\").await, run by the runtime that #[tokio::main] starts, not be \
+             written by hand"
+        );
+        let by_hand = ["block_on", "Runtime", "Builder"]
+            .into_iter()
+            .filter(|item| words.contains(item))
+            .collect::<Vec<_>>();
+        assert!(
+            by_hand.is_empty(),
+            "the code builds or drives a runtime of its own ({by_hand:?}): #[tokio::main] \
+             already starts one for main; await greet(\"world\") in main on that runtime \
+             instead of starting another"
         );
     }
 }

@@ -4,19 +4,11 @@
 // scores up. It does not compile: one call hands back a future where a `u32`
 // is expected. Get the value out of the future so the totals come out right.
 
-use std::cell::RefCell;
-
 use tokio::time::{Duration, sleep};
 
-thread_local! {
-    /// The players the score server has answered for, in order (the tests read this log).
-    static ANSWERED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Looks up a player's score on a pretend remote server, which needs 10 ms per letter of the name.
+/// Looks up a player's score on a pretend remote server.
 async fn fetch_score(player: &str) -> u32 {
-    sleep(Duration::from_millis(10 * player.len() as u64)).await;
-    ANSWERED.with(|log| log.borrow_mut().push(player.to_string()));
+    sleep(Duration::from_millis(50)).await;
     match player {
         "ada" => 120,
         "grace" => 95,
@@ -38,14 +30,59 @@ fn main() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::time::Duration;
-    use tokio::time::Instant;
+    use tokio::time::{Duration, Instant};
 
-    /// How long the server takes to answer for this player.
+    /// The code above the tests, without comments and without `fn main`.
+    fn learner_code() -> String {
+        let source = include_str!("missing_await.rs");
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        without_main(&code)
+    }
+
+    /// `code` without the `fn main` item: a demo in `main` may name players, lock the log or
+    /// start a runtime of its own, and is not what the tests judge.
+    fn without_main(code: &str) -> String {
+        let Some(at) = code.find("fn main(") else {
+            return code.to_string();
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code.to_string();
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code.to_string()
+    }
+
+    /// How long the server takes to answer: 50 ms for every player, as given.
     async fn lookup_time(player: &str) -> Duration {
         let start = Instant::now();
         fetch_score(player).await;
-        start.elapsed()
+        let took = start.elapsed();
+        assert_eq!(
+            took,
+            Duration::from_millis(50),
+            "fetch_score({player:?}) took {took:?}, but as given the server needs 50 ms: \
+             leave fetch_score as it is and fix total_score"
+        );
+        took
     }
 
     #[tokio::test(start_paused = true)]
@@ -60,6 +97,14 @@ mod tests {
             190,
             "linus (70) + ada (120) should be 190: both scores must come from fetch_score"
         );
+        for (first, second, total) in [("grace", "linus", 165), ("ada", "ada", 240)] {
+            let got = total_score(first, second).await;
+            assert_eq!(
+                got, total,
+                "total_score({first:?}, {second:?}) returned {got}, but their scores add up \
+                 to {total}: each player's score must come from fetch_score for that player"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -69,25 +114,11 @@ mod tests {
             95,
             "an unknown player scores 0, so nobody + grace should be 95"
         );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_server_answers_for_both_players() {
-        for (first, second) in [("ada", "grace"), ("grace", "ada"), ("linus", "nobody")] {
-            ANSWERED.with(|log| log.borrow_mut().clear());
-            total_score(first, second).await;
-            let mut answered = ANSWERED.with(|log| log.take());
-            answered.sort();
-            let mut both = vec![first.to_string(), second.to_string()];
-            both.sort();
-            assert_eq!(
-                answered, both,
-                "total_score({first:?}, {second:?}) got answers from the score server for \
-                 {answered:?}: each score must come from awaiting fetch_score for that player \
-                 (a future that is not awaited never reaches the server, and neither does a \
-                 table of your own)"
-            );
-        }
+        assert_eq!(
+            total_score("linus", "nobody").await,
+            70,
+            "an unknown player scores 0, so linus + nobody should be 70"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -103,10 +134,48 @@ mod tests {
                 "total_score({first:?}, {second:?}) returned after {took:?}, but awaiting \
                  fetch_score for both players takes {a:?} + {b:?} = {:?} one after the other, \
                  or {:?} at the same time: each score must come from awaiting fetch_score, not \
-                 from a table of your own (with or without a sleep) or another runtime",
+                 from a table of your own or a sleep",
                 a + b,
                 a.max(b)
             );
         }
+    }
+
+    /// A table of scores beside a 50 ms sleep takes the same time and gives the same totals as
+    /// the server, so this test reads the source.
+    #[test]
+    fn a_score_comes_from_awaiting_fetch_score() {
+        let code = learner_code();
+        let words: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        // fetch_score, as given, names each player and score once.
+        let copied = ["\"ada\"", "\"grace\"", "\"linus\"", "120", "95", "70"]
+            .into_iter()
+            .filter(|item| words.iter().filter(|word| *word == item).count() > 1)
+            .collect::<Vec<_>>();
+        assert!(
+            copied.is_empty(),
+            "the code spells out {copied:?} outside fetch_score too: a table of scores of your \
+             own only looks like the server. Get the second score with \
+             fetch_score(second).await, the way the first one is fetched"
+        );
+        let by_hand = [
+            "block_on",
+            "block_in_place",
+            "spawn_blocking",
+            "Runtime",
+            "Builder",
+        ]
+        .into_iter()
+        .filter(|item| words.contains(item))
+        .collect::<Vec<_>>();
+        assert!(
+            by_hand.is_empty(),
+            "the code runs fetch_score by blocking a thread on a runtime ({by_hand:?}): that \
+             is not getting the value out of a future with .await. Write \
+             fetch_score(second).await inside total_score"
+        );
     }
 }
