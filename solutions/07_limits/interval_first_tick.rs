@@ -2,38 +2,22 @@
 //
 // `sample_every` must take `count` samples on a steady beat: the first one right away, then
 // one every `period` (with a period of 100 ms: at 0, 100, 200, 300 ms, ...), and return as
-// soon as the last one is taken. A sample takes 30 ms on average, but the sensor is not
-// equally quick every time (between 10 and 60 ms), which is why the code uses
+// soon as the last one is taken. A sample takes 30 ms, which is why the code uses
 // `tokio::time::interval` rather than a `sleep` after each sample: an interval keeps its
 // beat however long the work between two ticks takes.
 //
 // But two samples come out at the very start. Look at when the FIRST `tick()` of an
 // interval completes, and fix the loop so the samples land on the beat.
 
-use std::cell::Cell;
 use std::time::Duration;
 use tokio::time::{Instant, interval, sleep};
 
-/// How long a sample takes on average: in turn 30, 10, 60 and 20 ms.
 const SAMPLE_TIME: Duration = Duration::from_millis(30);
-
-thread_local! {
-    /// How many samples `take_sample` has taken on this thread; it picks each sample's time.
-    /// `#[tokio::test]` runs the whole test, spawned tasks too, on the test's own thread.
-    static SAMPLES_TAKEN: Cell<usize> = const { Cell::new(0) };
-}
 
 /// Takes one sample and returns the time it was taken, counted from `start`.
 async fn take_sample(start: Instant) -> Duration {
     let at = start.elapsed();
-    let n = SAMPLES_TAKEN.replace(SAMPLES_TAKEN.get() + 1);
-    let busy = [
-        SAMPLE_TIME,
-        SAMPLE_TIME / 3,
-        SAMPLE_TIME * 2,
-        SAMPLE_TIME * 2 / 3,
-    ][n % 4];
-    sleep(busy).await;
+    sleep(SAMPLE_TIME).await;
     at
 }
 
@@ -56,65 +40,134 @@ fn main() {}
 mod tests {
     use super::*;
     use std::time::Duration;
-    use tokio::time::Instant;
+    use tokio::time::{Instant, advance, sleep};
 
     fn millis(samples: &[Duration]) -> Vec<u128> {
         samples.iter().map(|d| d.as_millis()).collect()
     }
 
-    /// Runs `sample_every` with the sensor's samples taking 30, 10, 60, 20 ms in turn,
-    /// starting `taken_before` samples into that turn (0: the first sample takes 30 ms).
-    async fn sample_with_sensor_at(
-        taken_before: usize,
-        period: Duration,
-        count: usize,
-    ) -> Vec<u128> {
-        SAMPLES_TAKEN.set(taken_before);
-        millis(&sample_every(period, count).await)
+    /// Runs `sample_every`; returns the samples (in ms) and how long it took.
+    async fn sample_and_time(period: Duration, count: usize) -> (Vec<u128>, Duration) {
+        let start = Instant::now();
+        let samples = sample_every(period, count).await;
+        (millis(&samples), start.elapsed())
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn samples_land_on_the_beat() {
-        let samples = sample_with_sensor_at(0, Duration::from_millis(100), 5).await;
-        assert_eq!(samples.len(), 5, "asked for 5 samples, got {samples:?}");
+    /// The mistake this exercise is about: a first sample right away, and a second one a
+    /// whole period later, not as soon as the first one is done.
+    fn starts_on_the_beat(samples: &[u128], count: usize, period: Duration) {
+        assert_eq!(
+            samples.len(),
+            count,
+            "asked for {count} samples, got {samples:?}"
+        );
         assert_eq!(
             samples[0], 0,
             "the first sample must be taken right away, got {samples:?} (ms)"
         );
+        if count > 1 {
+            assert!(
+                samples[1] >= period.as_millis(),
+                "the second sample was taken at {} ms, less than a period ({period:?}) after the \
+                 first one, but samples must be a period apart. Mind that the first tick() of an \
+                 interval completes immediately (got {samples:?} ms)",
+                samples[1]
+            );
+        }
+    }
+
+    /// `sample_every` must return once its last sample is taken: not before (a sample takes
+    /// `SAMPLE_TIME`), and not a period later.
+    fn returned_after_last_sample(samples: &[u128], took: Duration, period: Duration) {
+        let last = Duration::from_millis(*samples.last().unwrap() as u64);
+        assert!(
+            took >= last + SAMPLE_TIME,
+            "sample_every returned after {took:?}, but its last sample is at {last:?} and a \
+             sample takes {SAMPLE_TIME:?}: take every sample with `take_sample(start).await` \
+             rather than writing the times down"
+        );
+        assert!(
+            took < last + period,
+            "sample_every returned after {took:?}, a full period after its last sample (at \
+             {last:?}): return as soon as the last sample is taken, without waiting for \
+             another tick"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn samples_land_on_the_beat() {
+        let period = Duration::from_millis(100);
+        let (samples, took) = sample_and_time(period, 5).await;
+        starts_on_the_beat(&samples, 5, period);
         assert_ne!(
-            samples[1], 30,
-            "a second sample was taken at 30 ms, right after the first one: the first tick() \
-             of an interval completes immediately (got {samples:?} ms)"
+            samples[1], 130,
+            "the samples drift ({samples:?} ms): sleeping a full period after each 30 ms \
+             sample adds up. Let the interval keep the beat"
         );
         assert_eq!(
             samples,
             [0, 100, 200, 300, 400],
-            "samples should be taken every 100 ms starting at 0 ms. If you sleep between samples: \
-             a sample takes 30, 10, 60 or 20 ms, so a sleep of one length drifts off the beat. \
-             Let the interval keep it"
+            "samples should be taken every 100 ms starting at 0 ms"
         );
+        returned_after_last_sample(&samples, took, period);
     }
 
     #[tokio::test(start_paused = true)]
     async fn another_period() {
-        let samples = sample_with_sensor_at(1, Duration::from_millis(250), 3).await;
+        let period = Duration::from_millis(250);
+        let (samples, took) = sample_and_time(period, 3).await;
+        starts_on_the_beat(&samples, 3, period);
         assert_eq!(
             samples,
             [0, 250, 500],
-            "with a period of 250 ms and samples taking 10, 60 and 20 ms, samples should be \
-             taken at 0, 250 and 500 ms"
+            "with a period of 250 ms, samples should be taken at 0, 250 and 500 ms"
         );
+        returned_after_last_sample(&samples, took, period);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_period() {
+        let period = Duration::from_millis(40);
+        let (samples, took) = sample_and_time(period, 4).await;
+        starts_on_the_beat(&samples, 4, period);
+        assert_eq!(
+            samples,
+            [0, 40, 80, 120],
+            "with a period of 40 ms (a sample takes 30 ms), samples should be taken at 0, 40, 80 \
+             and 120 ms: wait for the interval's tick before each sample, and take exactly one \
+             sample per tick (a sample taken and thrown away still takes its 30 ms and makes the \
+             next one late)"
+        );
+        returned_after_last_sample(&samples, took, period);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_single_sample_is_immediate() {
-        let start = Instant::now();
-        let samples = sample_with_sensor_at(0, Duration::from_secs(10), 1).await;
-        assert_eq!(samples, [0], "one sample should be taken at 0 ms");
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "taking a single sample took {:?}: do not wait a full period after the last sample",
-            start.elapsed()
+        let period = Duration::from_secs(10);
+        let (samples, took) = sample_and_time(period, 1).await;
+        starts_on_the_beat(&samples, 1, period);
+        returned_after_last_sample(&samples, took, period);
+    }
+
+    /// While the first sample is being taken, the clock jumps 50 ms ahead: that sample ends
+    /// at 60 ms instead of 30, as when the sensor is slow once. The beat must not move.
+    #[tokio::test(start_paused = true)]
+    async fn the_beat_survives_a_slow_sample() {
+        let period = Duration::from_millis(100);
+        let ((samples, took), ()) = tokio::join!(sample_and_time(period, 4), async {
+            sleep(Duration::from_millis(10)).await;
+            advance(Duration::from_millis(50)).await;
+        });
+        starts_on_the_beat(&samples, 4, period);
+        assert_eq!(
+            samples,
+            [0, 100, 200, 300],
+            "the first sample took 60 ms instead of 30 (the clock jumped 50 ms ahead while it \
+             was taken), and the samples after it left the beat of 0, 100, 200, 300 ms: got \
+             {samples:?} ms. A sleep of a fixed length between samples keeps the beat only while \
+             every sample takes exactly 30 ms; an interval's ticks stay on the beat however long \
+             a sample takes, so wait for the tick before each sample"
         );
+        returned_after_last_sample(&samples, took, period);
     }
 }
