@@ -9,9 +9,7 @@ use tokio::time::{Duration, sleep};
 
 /// Pretends to download a file; the reply says how long it took.
 async fn download(file: &str, ms: u64) -> String {
-    LOG.with_borrow_mut(|log| log.push(format!("{file} started")));
     sleep(Duration::from_millis(ms)).await;
-    LOG.with_borrow_mut(|log| log.push(format!("{file} finished")));
     format!("{file} ({ms} ms)")
 }
 
@@ -22,32 +20,24 @@ pub async fn fetch_both() -> (String, String) {
 
 fn main() {}
 
-thread_local! {
-    /// The log: `download` adds a line when a download starts, and one when it finishes.
-    static LOG: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 // Tests: do not edit below this line.
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::future::Future;
+    use std::sync::{Arc, Mutex};
     use std::task::Poll;
-    use tokio::time::Duration;
+    use tokio::runtime::Handle;
     use tokio::time::Instant;
 
-    /// What `fetch_both` returned, how long it took, and the log at the moment it returned.
-    async fn fetch() -> ((String, String), Duration, Vec<String>) {
-        LOG.with_borrow_mut(Vec::clear);
-        let start = Instant::now();
-        let files = fetch_both().await;
-        let took = start.elapsed();
-        (files, took, LOG.take())
+    /// How many spawned tasks have not finished yet.
+    fn tasks_still_running() -> usize {
+        Handle::current().metrics().num_alive_tasks()
     }
 
     #[tokio::test(start_paused = true)]
     async fn both_files_arrive() {
-        let ((logo, manual), _, _) = fetch().await;
+        let (logo, manual) = fetch_both().await;
         assert_eq!(
             logo, "logo.png (100 ms)",
             "the first value must be what the logo's download returned"
@@ -59,66 +49,10 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn both_downloads_start_before_either_finishes() {
-        let (_, _, log) = fetch().await;
-        let mut done = log.clone();
-        done.sort();
-        assert!(
-            done == [
-                "logo.png finished",
-                "logo.png started",
-                "manual.pdf finished",
-                "manual.pdf started"
-            ],
-            "when fetch_both returned, the log showed {log:?}: both files must be downloaded \
-             with `download`, and both downloads must be over when fetch_both returns (wait for \
-             both: a spawned task that nobody awaits may still be running)"
-        );
-        let started_first = log
-            .iter()
-            .take_while(|entry| entry.ends_with(" started"))
-            .count();
-        assert!(
-            started_first == 2,
-            "the log shows {log:?}: one download only started after the other had finished. \
-             Start both, then wait for the pair (tokio::join!)"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn both_downloads_are_over_even_on_a_busy_runtime() {
-        LOG.with_borrow_mut(Vec::clear);
-        let mut fetching = std::pin::pin!(fetch_both());
-        // One step of fetch_both, then the runtime is busy for 1 s: a task that fetch_both
-        // spawned only starts its download after that.
-        let first_step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
-        tokio::time::advance(Duration::from_secs(1)).await;
-        let (logo, manual) = match first_step {
-            Poll::Ready(files) => files,
-            Poll::Pending => fetching.await,
-        };
-        let log = LOG.take();
-        let unfinished: Vec<&str> = ["logo.png", "manual.pdf"]
-            .into_iter()
-            .filter(|file| !log.contains(&format!("{file} finished")))
-            .collect();
-        assert!(
-            unfinished.is_empty(),
-            "here fetch_both ran one step, then the runtime was busy for 1 s before any task it \
-             had spawned could start. When fetch_both returned, the log showed {log:?}: \
-             {unfinished:?} had not finished downloading. Wait for the downloads themselves \
-             (tokio::join!, or await every JoinHandle you spawn), not for a fixed time"
-        );
-        assert_eq!(
-            (logo.as_str(), manual.as_str()),
-            ("logo.png (100 ms)", "manual.pdf (150 ms)"),
-            "fetch_both must return what the two downloads returned, logo first"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
     async fn the_pair_takes_as_long_as_the_slower_download() {
-        let (_, took, _) = fetch().await;
+        let start = Instant::now();
+        fetch_both().await;
+        let took = start.elapsed();
         let slower = Duration::from_millis(150);
         assert!(
             took >= slower,
@@ -130,6 +64,111 @@ mod tests {
             "fetch_both took {took:?}: run at the same time, the 100 ms logo and the 150 ms \
              manual take only as long as the slower one, {slower:?}. Run them concurrently with \
              tokio::join!"
+        );
+    }
+
+    #[test]
+    fn the_logo_download_ends_at_100_ms() {
+        // A runtime of the test's own, with the clock paused, that notes the time whenever
+        // it runs out of work and waits for the next timer to end.
+        let idle_at = Arc::new(Mutex::new(Vec::new()));
+        let noted = Arc::clone(&idle_at);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .on_thread_park(move || noted.lock().unwrap().push(Instant::now()))
+            .build()
+            .unwrap();
+        let (start, took, running) = runtime.block_on(async {
+            let start = Instant::now();
+            fetch_both().await;
+            (start, start.elapsed(), tasks_still_running())
+        });
+        assert!(
+            took >= Duration::from_millis(150),
+            "fetch_both finished in {took:?}, before the 150 ms manual download could be over: \
+             both downloads must really happen"
+        );
+        let logo_done = start + Duration::from_millis(100);
+        assert!(
+            idle_at.lock().unwrap().contains(&logo_done),
+            "while fetch_both ran, no timer ended at 100 ms, when the logo's download is over: \
+             get both files by calling `download` (the logo's too) and awaiting what it \
+             returns, instead of sleeping and writing the replies yourself"
+        );
+        assert!(
+            running == 0,
+            "when fetch_both returned, {running} task(s) it had spawned were still running: \
+             wait for every download (tokio::join!, or await every JoinHandle you spawn)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_waits_for_the_logo_to_finish() {
+        let start = Instant::now();
+        let mut fetching = std::pin::pin!(fetch_both());
+        // fetch_both, and the tasks it spawns, run for a few steps at 0 ms...
+        let mut files = None;
+        for _ in 0..10 {
+            let step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
+            if let Poll::Ready(done) = step {
+                files = Some(done);
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        // ...then the runtime is busy until 120 ms: the logo is over by then, the manual not.
+        tokio::time::advance(Duration::from_millis(120)).await;
+        let (logo, manual) = match files {
+            Some(files) => files,
+            None => fetching.await,
+        };
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(150),
+            "fetch_both finished in {took:?}, before the 150 ms manual download could be over: \
+             both downloads must really happen"
+        );
+        assert_eq!(
+            took,
+            Duration::from_millis(150),
+            "here fetch_both got a few steps at 0 ms, then the runtime was busy until 120 ms. \
+             Downloads started at 0 ms are all over at 150 ms, yet fetch_both returned at \
+             {took:?}: something in it only started once the logo was done (the manual's \
+             download, or a sleep). Start both downloads at once and wait for the pair \
+             (tokio::join!)"
+        );
+        assert_eq!(
+            (logo.as_str(), manual.as_str()),
+            ("logo.png (100 ms)", "manual.pdf (150 ms)"),
+            "fetch_both must return what the two downloads returned, logo first"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn both_downloads_are_over_even_on_a_busy_runtime() {
+        let mut fetching = std::pin::pin!(fetch_both());
+        // One step of fetch_both, then the runtime is busy for 1 s: a task that fetch_both
+        // spawned only starts its download after that.
+        let first_step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let (logo, manual) = match first_step {
+            Poll::Ready(files) => files,
+            Poll::Pending => fetching.await,
+        };
+        let running = tasks_still_running();
+        assert!(
+            running == 0,
+            "here fetch_both ran one step, then the runtime was busy for 1 s before any task it \
+             had spawned could start. When fetch_both returned, {running} task(s) it had \
+             spawned were still running: a download that nobody waits for. Wait for the \
+             downloads themselves (tokio::join!, or await every JoinHandle you spawn), not for \
+             a fixed time"
+        );
+        assert_eq!(
+            (logo.as_str(), manual.as_str()),
+            ("logo.png (100 ms)", "manual.pdf (150 ms)"),
+            "fetch_both must return what the two downloads returned, logo first"
         );
     }
 }

@@ -10,9 +10,7 @@ use tokio::time::{Duration, sleep};
 
 /// Bigger numbers are bigger pictures: resizing picture `id` takes `id` x 20 ms.
 async fn resize(id: u32) -> String {
-    LOG.with_borrow_mut(|log| log.push(format!("picture {id} started")));
     sleep(Duration::from_millis(20 * u64::from(id))).await;
-    LOG.with_borrow_mut(|log| log.push(format!("picture {id} finished")));
     format!("thumb-{id}.png")
 }
 
@@ -28,128 +26,55 @@ pub async fn make_thumbnails(ids: Vec<u32>) -> Vec<String> {
 
 fn main() {}
 
-thread_local! {
-    /// The log: `resize` adds a line when a resize starts, and one when it finishes.
-    static LOG: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 // Tests: do not edit below this line.
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::future::Future;
+    use std::sync::{Arc, Mutex};
     use std::task::Poll;
-    use tokio::time::Duration;
+    use tokio::runtime::Handle;
     use tokio::time::Instant;
 
-    /// What `make_thumbnails` returned, how long it took, and the log at the moment it returned.
-    async fn make(ids: &[u32]) -> (Vec<String>, Duration, Vec<String>) {
-        // Tasks that an earlier call left running finish first, so that their lines stay out of
-        // this call's log.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        LOG.with_borrow_mut(Vec::clear);
+    /// How many spawned tasks have not finished yet.
+    fn tasks_still_running() -> usize {
+        Handle::current().metrics().num_alive_tasks()
+    }
+
+    /// The time that resizing the biggest of `ids` takes.
+    fn biggest(ids: &[u32]) -> Duration {
+        Duration::from_millis(20 * u64::from(ids.iter().copied().max().unwrap_or(0)))
+    }
+
+    fn thumbs_for(ids: &[u32]) -> Vec<String> {
+        ids.iter().map(|id| format!("thumb-{id}.png")).collect()
+    }
+
+    /// What `make_thumbnails` returned and how long it took; fails if it left a task running.
+    async fn make(ids: &[u32]) -> (Vec<String>, Duration) {
         let start = Instant::now();
         let thumbs = make_thumbnails(ids.to_vec()).await;
         let took = start.elapsed();
-        (thumbs, took, LOG.take())
+        let running = tasks_still_running();
+        assert!(
+            running == 0,
+            "when make_thumbnails({ids:?}) returned, {running} task(s) it had spawned were still \
+             running: await every JoinHandle, so that every resize is over when it returns"
+        );
+        (thumbs, took)
     }
 
     #[tokio::test(start_paused = true)]
     async fn results_keep_the_order_of_the_ids() {
         for ids in [&[4, 1, 3][..], &[2, 9, 5, 7], &[6], &[3, 3, 1]] {
-            let expected: Vec<String> = ids.iter().map(|id| format!("thumb-{id}.png")).collect();
             assert_eq!(
                 make(ids).await.0,
-                expected,
+                thumbs_for(ids),
                 "the thumbnails for the ids {ids:?} must come back in the same order as the ids \
                  (note that a JoinSet hands results back in the order the jobs finish)"
             );
         }
         assert!(make(&[]).await.0.is_empty(), "no ids, no thumbnails");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn every_picture_is_resized_before_the_batch_returns() {
-        for ids in [&[5, 2, 8][..], &[1, 10, 4, 4], &[3]] {
-            let (_, _, log) = make(ids).await;
-            let mut done = log.clone();
-            done.sort();
-            let mut expected: Vec<String> = ids
-                .iter()
-                .flat_map(|id| {
-                    [
-                        format!("picture {id} finished"),
-                        format!("picture {id} started"),
-                    ]
-                })
-                .collect();
-            expected.sort();
-            assert!(
-                done == expected,
-                "for the ids {ids:?}, the log showed {log:?} when make_thumbnails returned: \
-                 every picture must be resized with `resize`, and every resize must be over \
-                 when make_thumbnails returns (await every JoinHandle: a task that nobody \
-                 awaits may still be running)"
-            );
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn every_picture_is_resized_even_on_a_busy_runtime() {
-        let ids = [6, 2, 9, 4];
-        LOG.with_borrow_mut(Vec::clear);
-        let mut making = std::pin::pin!(make_thumbnails(ids.to_vec()));
-        // One step of make_thumbnails, then the runtime is busy for 1 s: a task that
-        // make_thumbnails spawned only starts its resize after that.
-        let first_step = std::future::poll_fn(|cx| Poll::Ready(making.as_mut().poll(cx))).await;
-        tokio::time::advance(Duration::from_secs(1)).await;
-        let thumbs = match first_step {
-            Poll::Ready(thumbs) => thumbs,
-            Poll::Pending => making.await,
-        };
-        let log = LOG.take();
-        let unfinished: Vec<u32> = ids
-            .into_iter()
-            .filter(|id| !log.contains(&format!("picture {id} finished")))
-            .collect();
-        assert!(
-            unfinished.is_empty(),
-            "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 1 s \
-             before any task it had spawned could start. When make_thumbnails returned, the log \
-             showed {log:?}: the pictures {unfinished:?} had not finished resizing. Wait for \
-             the jobs themselves (await every JoinHandle), not for a fixed time"
-        );
-        let expected: Vec<String> = ids.iter().map(|id| format!("thumb-{id}.png")).collect();
-        assert_eq!(
-            thumbs, expected,
-            "the thumbnails for the ids {ids:?} must come back in the same order as the ids"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn every_job_starts_before_any_finishes() {
-        for ids in [&[3, 8, 1, 5][..], &[7, 2], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]] {
-            let (_, _, log) = make(ids).await;
-            let started = log
-                .iter()
-                .filter(|entry| entry.ends_with(" started"))
-                .count();
-            assert!(
-                started == ids.len(),
-                "for the ids {ids:?}, the log shows {log:?}: every picture must be resized with \
-                 `resize`, once per id"
-            );
-            let started_first = log
-                .iter()
-                .take_while(|entry| entry.ends_with(" started"))
-                .count();
-            assert!(
-                started_first == ids.len(),
-                "for the ids {ids:?}, the log shows {log:?}: some resizes only started after \
-                 another one had finished. Start every job first (tokio::spawn each one), and \
-                 only then await the JoinHandles"
-            );
-        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -160,8 +85,8 @@ mod tests {
             &[7],
             &[2, 2, 2],
         ] {
-            let (thumbs, took, _) = make(ids).await;
-            let biggest = Duration::from_millis(20 * u64::from(*ids.iter().max().unwrap()));
+            let (thumbs, took) = make(ids).await;
+            let biggest = biggest(ids);
             assert_eq!(
                 thumbs.len(),
                 ids.len(),
@@ -179,6 +104,130 @@ mod tests {
                 "the thumbnails for {ids:?} took {took:?}: with every resize running at the \
                  same time, the batch takes only as long as the biggest picture, {biggest:?}. \
                  Spawn them all first, then await the JoinHandles"
+            );
+        }
+    }
+
+    #[test]
+    fn every_picture_is_resized() {
+        for ids in [&[5, 2, 8][..], &[1, 10, 4, 4], &[3, 7, 6, 9]] {
+            // A runtime of the test's own, with the clock paused, that notes the time whenever
+            // it runs out of work and waits for the next timer to end.
+            let idle_at = Arc::new(Mutex::new(Vec::new()));
+            let noted = Arc::clone(&idle_at);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .on_thread_park(move || noted.lock().unwrap().push(Instant::now()))
+                .build()
+                .unwrap();
+            let (start, took, running) = runtime.block_on(async {
+                let start = Instant::now();
+                make_thumbnails(ids.to_vec()).await;
+                (start, start.elapsed(), tasks_still_running())
+            });
+            assert!(
+                took >= biggest(ids),
+                "the thumbnails for {ids:?} were ready after {took:?}, but the biggest picture \
+                 alone takes {:?}: every picture must really be resized",
+                biggest(ids)
+            );
+            // (A batch that takes longer than the biggest picture fails the timing tests.)
+            let idle_at = idle_at.lock().unwrap().clone();
+            let not_resized: Vec<u32> = ids
+                .iter()
+                .copied()
+                .filter(|&id| {
+                    let done = Duration::from_millis(20 * u64::from(id));
+                    took == biggest(ids)
+                        && done < biggest(ids)
+                        && !idle_at.contains(&(start + done))
+                })
+                .collect();
+            assert!(
+                not_resized.is_empty(),
+                "while make_thumbnails({ids:?}) ran, no timer ended when the resizes of the \
+                 pictures {not_resized:?} are over (picture N at N x 20 ms): resize every picture \
+                 by calling `resize` and awaiting what it returns, instead of sleeping and writing \
+                 the names yourself"
+            );
+            assert!(
+                running == 0,
+                "when make_thumbnails({ids:?}) returned, {running} task(s) it had spawned were \
+                 still running: await every JoinHandle, so that every resize is over when it \
+                 returns"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_picture_is_resized_even_on_a_busy_runtime() {
+        let ids = [6, 2, 9, 4];
+        let mut making = std::pin::pin!(make_thumbnails(ids.to_vec()));
+        // One step of make_thumbnails, then the runtime is busy for 1 s: a task that
+        // make_thumbnails spawned only starts its resize after that.
+        let first_step = std::future::poll_fn(|cx| Poll::Ready(making.as_mut().poll(cx))).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let thumbs = match first_step {
+            Poll::Ready(thumbs) => thumbs,
+            Poll::Pending => making.await,
+        };
+        let running = tasks_still_running();
+        assert!(
+            running == 0,
+            "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 1 s \
+             before any task it had spawned could start. When make_thumbnails returned, \
+             {running} task(s) it had spawned were still running: resizes that nobody waits \
+             for. Wait for the jobs themselves (await every JoinHandle), not for a fixed time"
+        );
+        assert_eq!(
+            thumbs,
+            thumbs_for(&ids),
+            "the thumbnails for the ids {ids:?} must come back in the same order as the ids"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_job_starts_before_any_finishes() {
+        for ids in [&[6, 2, 9, 4][..], &[3, 8, 1, 5], &[7, 2]] {
+            let start = Instant::now();
+            let mut making = std::pin::pin!(make_thumbnails(ids.to_vec()));
+            // make_thumbnails, and the tasks it spawns, run for a few steps at 0 ms...
+            let mut thumbs = None;
+            for _ in 0..10 {
+                let step = std::future::poll_fn(|cx| Poll::Ready(making.as_mut().poll(cx))).await;
+                if let Poll::Ready(done) = step {
+                    thumbs = Some(done);
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            // ...then the runtime is busy until the smallest picture is long done.
+            let busy = biggest(ids) - Duration::from_millis(30);
+            tokio::time::advance(busy).await;
+            let thumbs = match thumbs {
+                Some(thumbs) => thumbs,
+                None => making.await,
+            };
+            let took = start.elapsed();
+            let biggest = biggest(ids);
+            assert!(
+                took >= biggest,
+                "the thumbnails for {ids:?} were ready after {took:?}, but the biggest picture \
+                 alone takes {biggest:?}: every picture must really be resized"
+            );
+            assert_eq!(
+                took, biggest,
+                "here make_thumbnails({ids:?}) got a few steps at 0 ms, then the runtime was busy \
+                 until {busy:?}. Resizes started at 0 ms are all over at {biggest:?}, yet \
+                 make_thumbnails returned at {took:?}: something in it only started once an \
+                 earlier resize was done, or it waited for a fixed time. Start every job first \
+                 (tokio::spawn each one), and only then await the JoinHandles"
+            );
+            assert_eq!(
+                thumbs,
+                thumbs_for(ids),
+                "the thumbnails for the ids {ids:?} must come back in the same order as the ids"
             );
         }
     }
