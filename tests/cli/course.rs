@@ -110,3 +110,45 @@ fn the_course_is_sound_and_a_fresh_copy_fails_everywhere_with_async_explanations
         );
     }
 }
+
+/// FNV-1a, 64 bits: a stable hash for the fixture list (std's hasher may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The code above the `// Tests:` line, line endings as `\n`.
+fn code_above_the_tests(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .split_inclusive('\n')
+        .take_while(|line| !line.trim_start().starts_with("// Tests:"))
+        .collect()
+}
+
+/// The learner fixes that judge the course were written against the first course's files: a
+/// fix's code above the marker is put in front of today's tests. So the code above the marker of
+/// every exercise (and solution) of the first course stays as first shipped; tests may change.
+#[test]
+fn the_first_course_code_above_the_tests_is_as_first_shipped() {
+    let list = std::fs::read_to_string(repo().join("tests/fixtures/first_course.txt")).unwrap();
+    let mut checked = 0;
+    for line in list
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (hash, path) = line.split_once(' ').unwrap();
+        let text = std::fs::read_to_string(repo().join(path))
+            .unwrap_or_else(|e| panic!("{path}: {e} (an exercise of the first course is gone)"));
+        assert_eq!(
+            format!("{:016x}", fnv1a(code_above_the_tests(&text).as_bytes())),
+            hash,
+            "{path}: the code above the `// Tests:` line is no longer as first shipped (commit \
+             f34d23d). Learner fixes written against it are judged with today's tests, so they \
+             would no longer compile or would meet other given code: change the tests, not the \
+             given code (`git diff f34d23d -- {path}` shows what changed)"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 92, "46 exercises and their solutions");
+}
