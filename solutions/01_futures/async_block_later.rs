@@ -138,6 +138,20 @@ mod tests {
                 })
     }
 
+    /// Where the statement of the function body `code` (from its parameters on) that holds
+    /// `code[at..]` starts: a statement of the function's own block, not one nested in it.
+    fn statement_start(code: &str, at: usize) -> Option<usize> {
+        let depth = |i: usize| {
+            code[..i].matches(['{', '(', '[']).count() as i64
+                - code[..i].matches(['}', ')', ']']).count() as i64
+        };
+        code[..at]
+            .char_indices()
+            .rev()
+            .find(|&(i, c)| c == ';' && depth(i) == 1 || c == '{' && depth(i) == 0)
+            .map(|(i, _)| i + 1)
+    }
+
     /// The lesson is in how `finish_order` is written, so this test reads its source.
     #[test]
     fn both_steps_are_prepared_before_the_check() {
@@ -157,6 +171,24 @@ mod tests {
         };
         // What finish_order does before the statement that writes the check.
         let before_check = &body[..body[..check].rfind([';', '{']).unwrap_or(0)];
+        // Where the check runs: where it is written, or, if it is kept in a variable first
+        // (`let check = write_log(log, "check payment");`), where that variable is awaited.
+        let check = statement_start(body, check)
+            .and_then(|start| body[start..].trim_start().strip_prefix("let "))
+            .map(|rest| {
+                rest.trim_start_matches("mut ")
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or_default()
+            })
+            .filter(|name| !name.is_empty())
+            .and_then(|name| {
+                [format!("{name}.await"), format!("&mut {name}).await")]
+                    .iter()
+                    .filter_map(|awaited| body[check..].find(awaited.as_str()))
+                    .min()
+            })
+            .map_or(check, |awaited| check + awaited);
         for step in ["commit", "rollback"] {
             if let Some(at) = body.find(&format!("\"{step}\"")) {
                 assert!(
