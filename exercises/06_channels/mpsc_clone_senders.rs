@@ -98,7 +98,8 @@ mod tests {
             "total_rainfall was woken up only {wakeups} time(s) while readings came in at 10 \
              different moments (every 10 ms until 100 ms): each station should send every \
              reading over the channel as it takes it, and total_rainfall should add each one \
-             up as it comes out of rx, not wait for the station tasks to finish"
+             up as it comes out of rx, in its own loop (not in a task it then waits for), \
+             not wait for the station tasks to finish"
         );
     }
 

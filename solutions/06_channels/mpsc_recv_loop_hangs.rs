@@ -120,7 +120,8 @@ mod tests {
             "download_sizes was woken up only {wakeups} time(s) while the answers came at 5 \
              different moments (40, 50, 60, 70 and 230 ms): each download task should send its \
              answer over the channel, and download_sizes should take each one out of rx as it \
-             arrives, not wait for the tasks one by one in the order they were started"
+             arrives, in its own loop (not in a task it then waits for), not wait for the \
+             tasks one by one in the order they were started"
         );
     }
 
