@@ -53,43 +53,12 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::marker::PhantomData;
     use std::time::Duration;
     use tokio::runtime::Handle;
 
     /// How many tasks are alive on the test's runtime right now.
     fn running_tasks() -> usize {
         Handle::current().metrics().num_alive_tasks()
-    }
-
-    /// `CloneProbe::<T>(PhantomData).is_clone()` is true only if `T` implements `Clone`.
-    struct CloneProbe<T>(PhantomData<T>);
-
-    impl<T: Clone> CloneProbe<T> {
-        fn is_clone(&self) -> bool {
-            true
-        }
-    }
-
-    trait NotClone {
-        fn is_clone(&self) -> bool {
-            false
-        }
-    }
-
-    impl<T> NotClone for CloneProbe<T> {}
-
-    #[test]
-    fn the_limits_are_shared_not_copied() {
-        assert!(
-            CloneProbe::<String>(PhantomData).is_clone(),
-            "the probe sees Clone"
-        );
-        assert!(
-            !CloneProbe::<Limits>(PhantomData).is_clone(),
-            "Limits implements Clone now: do not give every task a copy of the data. Wrap the \
-             one Limits in an Arc and give each task a clone of the Arc (a pointer copy)"
-        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -196,8 +165,9 @@ mod tests {
             per_task < 8_192,
             "once check_sensors had spawned its tasks, every task held {per_task} bytes of \
              heap, as much as the 16384-byte site name: each task was given its own copy of \
-             the site (a String clone). Give each task a clone of the Arc<Limits> and read \
-             the site through it"
+             the site (a clone of the Limits, or of its site String). Do not clone the Limits \
+             or its site for every task: give each task a clone of the one Arc<Limits> and \
+             read the site through it"
         );
     }
 
