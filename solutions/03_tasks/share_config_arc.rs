@@ -53,62 +53,12 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
-    use std::marker::PhantomData;
     use std::time::Duration;
     use tokio::runtime::Handle;
-    use tokio::time::Instant;
 
     /// How many tasks are alive on the test's runtime right now.
     fn running_tasks() -> usize {
         Handle::current().metrics().num_alive_tasks()
-    }
-
-    thread_local! {
-        /// One entry per `Limits` dropped on this test's thread: when, and how many other tasks
-        /// were still running then.
-        static DROPS: RefCell<Vec<(Instant, usize)>> = const { RefCell::new(Vec::new()) };
-    }
-
-    /// Test only: lets the tests see when a `Limits` is dropped, and which tasks were still
-    /// running then.
-    impl Drop for Limits {
-        fn drop(&mut self) {
-            let running = Handle::try_current().map_or(0, |_| running_tasks());
-            let in_a_task = usize::from(tokio::task::try_id().is_some());
-            let others = running.saturating_sub(in_a_task);
-            DROPS.with(|drops| drops.borrow_mut().push((Instant::now(), others)));
-        }
-    }
-
-    /// `CloneProbe::<T>(PhantomData).is_clone()` is true only if `T` implements `Clone`.
-    struct CloneProbe<T>(PhantomData<T>);
-
-    impl<T: Clone> CloneProbe<T> {
-        fn is_clone(&self) -> bool {
-            true
-        }
-    }
-
-    trait NotClone {
-        fn is_clone(&self) -> bool {
-            false
-        }
-    }
-
-    impl<T> NotClone for CloneProbe<T> {}
-
-    #[test]
-    fn the_limits_are_shared_not_copied() {
-        assert!(
-            CloneProbe::<String>(PhantomData).is_clone(),
-            "the probe sees Clone"
-        );
-        assert!(
-            !CloneProbe::<Limits>(PhantomData).is_clone(),
-            "Limits implements Clone now: do not give every task a copy of the data. Wrap the \
-             one Limits in an Arc and give each task a clone of the Arc (a pointer copy)"
-        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -215,52 +165,43 @@ mod tests {
             per_task < 8_192,
             "once check_sensors had spawned its tasks, every task held {per_task} bytes of \
              heap, as much as the 16384-byte site name: each task was given its own copy of \
-             the site (a String clone). Give each task a clone of the Arc<Limits> and read \
-             the site through it"
+             the site (a clone of the Limits, or of its site String). Do not clone the Limits \
+             or its site for every task: give each task a clone of the one Arc<Limits> and \
+             read the site through it"
         );
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn the_last_task_frees_the_shared_limits() {
-        DROPS.with(|drops| drops.borrow_mut().clear());
-        let limits = Limits {
-            site: "lab".to_string(),
-            max_temp: 30,
-        };
-        // Stop waiting for the report after 5 ms: `check_sensors` is dropped, and the tasks that
-        // it spawned go on without it (unless it stops them), with their 10 ms checks.
-        let start = Instant::now();
-        let gave_up = tokio::time::timeout(
-            Duration::from_millis(5),
-            check_sensors(limits, vec![25, 31, 30]),
-        )
-        .await;
+    /// Checks 3 sensors of a site whose name is `site` bytes long, to the end, on a runtime of
+    /// its own on this thread. Returns how many bytes of heap were still allocated afterwards.
+    fn bytes_left_after_checking(site: usize) -> i64 {
+        allocation_counter::measure(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            let limits = Limits {
+                site: "x".repeat(site),
+                max_temp: 30,
+            };
+            let report = runtime.block_on(check_sensors(limits, vec![25, 31, 30]));
+            assert_eq!(report.len(), 3, "there must be one line per reading");
+        })
+        .bytes_current
+    }
+
+    #[test]
+    fn the_limits_are_freed_once_the_checks_are_done() {
+        // The first runtime on a thread sets up a few things for good: not a leak.
+        bytes_left_after_checking(3);
+        let left = bytes_left_after_checking(16_384);
         assert!(
-            gave_up.is_err(),
-            "check_sensors returned in less than 5 ms: every task must still take its 10 ms"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let drops = DROPS.with(|drops| drops.take());
-        assert!(
-            !drops.is_empty(),
-            "the Limits was never freed, even after every task had finished: it leaked \
-             (`Box::leak`, `mem::forget` or a static keep it forever). Share it through an `Arc`: \
-             it is freed when its last clone is dropped"
-        );
-        assert_eq!(
-            drops.len(),
-            1,
-            "{} Limits were dropped, but the test made only one: the tasks got copies of it. \
-             Share the one Limits through an `Arc` instead",
-            drops.len()
-        );
-        let (dropped_at, others) = drops[0];
-        let after = (dropped_at - start).as_millis();
-        assert!(
-            after >= 10 || others == 0,
-            "the Limits was freed after {after} ms, while {others} other tasks were still \
-             running: they were using copies of its data. Give every task a clone of one \
-             `Arc<Limits>` instead, so that the Limits lives until the last task is done with it"
+            left < 8_192,
+            "after check_sensors was done, {left} bytes of heap were still allocated, about \
+             the 16384-byte site name of its Limits: the Limits (or its site) was never freed. \
+             It leaked (`Box::leak`, `String::leak`, `mem::forget`, `Arc::into_raw`, a static \
+             or a thread_local keep it forever). Share it through an `Arc`: it is freed when \
+             its last clone is dropped"
         );
     }
 }
