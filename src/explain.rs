@@ -29,9 +29,9 @@ pub const UNAWAITED_FUTURE: Explanation = Explanation {
 };
 pub const MOVE_OUT_OF_DROP: Explanation = Explanation {
     id: "move-out-of-drop",
-    text: "A value whose type implements `Drop` (the tests may add it, to see when the value is \
-           freed) cannot be taken apart: its fields cannot be moved out. Keep it whole and share \
-           it (`Arc::new(value)`, then a clone of the `Arc` per task), or borrow or clone a field.",
+    text: "A value whose type implements `Drop` cannot be taken apart: its fields cannot be \
+           moved out. Keep it whole and share it (`Arc::new(value)`, then a clone of the `Arc` \
+           per task), or borrow or clone a field.",
 };
 pub const SPAWN_NOT_STATIC: Explanation = Explanation {
     id: "spawn-not-static",

@@ -44,7 +44,7 @@ fn compiler_mistakes() {
     assert_eq!(explained("rc"), ["rc-across-await"]);
     assert_eq!(explained("e0752"), ["async-main"]);
     assert_eq!(explained("e0728"), ["await-outside-async"]);
-    // share_config_arc with `let Limits { site, max_temp } = limits;`: its tests implement Drop.
+    // Fields moved out of a value whose type implements Drop.
     assert_eq!(explained("e0509"), ["move-out-of-drop"]);
 }
 
