@@ -163,4 +163,58 @@ mod tests {
              await it in checkout"
         );
     }
+
+    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// A table of prices beside a 40 ms sleep per item takes the same time and gives the same
+    /// totals as the service, so this test reads the source.
+    #[test]
+    fn the_prices_are_not_a_table_of_your_own() {
+        let code = code_outside_main(include_str!("await_outside_async.rs"));
+        let words: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        // fetch_price, as given, names each item and its price once.
+        let copied = ["\"apple\"", "\"bread\"", "\"cheese\"", "220", "480"]
+            .into_iter()
+            .filter(|item| words.iter().filter(|word| *word == item).count() > 1)
+            .collect::<Vec<_>>();
+        assert!(
+            copied.is_empty(),
+            "the code spells out {copied:?} outside fetch_price too: a price table of your \
+             own only looks like the service. Keep `fetch_price(item).await` in basket_total, \
+             make basket_total an async fn, and await it in checkout"
+        );
+    }
 }

@@ -131,4 +131,50 @@ mod tests {
              load_tags(line).await to get the Vec<String>, then ask it for its len()"
         );
     }
+
+    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// Tags split by hand beside a 30 ms sleep take the same time and give the same count as
+    /// load_tags, so this test reads the source.
+    #[test]
+    fn the_line_is_split_only_by_load_tags() {
+        let code = code_outside_main(include_str!("method_on_future.rs"));
+        let splits = code.matches("split").count();
+        assert!(
+            splits <= 1,
+            "the code splits the line outside load_tags too ({splits} uses of `split`): count \
+             what load_tags returns instead of doing its work by hand. Await the Vec first \
+             (`load_tags(line).await`), then call `.len()` on it"
+        );
+    }
 }
