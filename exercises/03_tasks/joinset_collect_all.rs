@@ -142,4 +142,54 @@ mod tests {
              one after the other. Spawn them all into the JoinSet first, then collect"
         );
     }
+
+    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// Squares worked out beside a JoinSet that was drained look the same from outside, so this
+    /// test reads the source.
+    #[test]
+    fn the_squares_are_not_worked_out_by_hand() {
+        let code = code_outside_main(include_str!("joinset_collect_all.rs"));
+        // square_slowly, as given, multiplies twice (`10 * n`, `n * n`).
+        let products = code.matches(" * ").count()
+            + ["pow(", "_mul("]
+                .iter()
+                .map(|item| code.matches(item).count())
+                .sum::<usize>();
+        assert!(
+            products <= 2,
+            "the code multiplies outside square_slowly too: every square must be what a task \
+             in the JoinSet hands back, so take it from each join_next() result"
+        );
+    }
 }

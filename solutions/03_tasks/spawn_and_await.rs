@@ -137,4 +137,58 @@ mod tests {
              both JoinHandles and take both numbers from them"
         );
     }
+
+    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// Values written by hand after joining every task look the same from outside, so this
+    /// test reads the source.
+    #[test]
+    fn the_values_are_not_written_by_hand() {
+        let code = code_outside_main(include_str!("spawn_and_await.rs"));
+        let words: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        // lookup_price and lookup_stock, as given, write each value once.
+        let copied = ["42", "7"]
+            .into_iter()
+            .filter(|item| words.iter().filter(|word| *word == item).count() > 1)
+            .collect::<Vec<_>>();
+        assert!(
+            copied.is_empty(),
+            "the code writes {copied:?} outside lookup_price and lookup_stock too: the values \
+             must be what the spawned tasks hand back, so take them from awaiting each \
+             JoinHandle"
+        );
+    }
 }
