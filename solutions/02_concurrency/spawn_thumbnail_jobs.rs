@@ -231,4 +231,61 @@ mod tests {
             );
         }
     }
+
+    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// Which of `words` (whole words) and `texts` (anywhere) the code writes more than once.
+    fn written_twice<'a>(code: &str, words: &[&'a str], texts: &[&'a str]) -> Vec<&'a str> {
+        let all: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .collect();
+        let twice_as_word = words
+            .iter()
+            .filter(|word| all.iter().filter(|w| w == word).count() > 1);
+        let twice_as_text = texts.iter().filter(|text| code.matches(*text).count() > 1);
+        twice_as_word.chain(twice_as_text).copied().collect()
+    }
+
+    /// Values written by hand after a wait look the same from outside, so this test reads the
+    /// source.
+    #[test]
+    fn nothing_is_written_by_hand() {
+        let code = code_outside_main(include_str!("spawn_thumbnail_jobs.rs"));
+        let copied = written_twice(&code, &[], &["thumb-"]);
+        assert!(
+            copied.is_empty(),
+            "the code writes {copied:?} a second time, beside resize's thumbnail names: \
+             every name must be what a spawned resize task hands back: spawn one task per id, then await each handle in order"
+        );
+    }
 }
