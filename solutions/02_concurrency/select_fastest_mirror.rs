@@ -145,4 +145,57 @@ mod tests {
             );
         }
     }
+
+    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// A mirror picked by its delay argument answers as fast as a race, so this test reads the
+    /// source: each delay is named where first_answer takes it and where it is handed to
+    /// ask_mirror, and nowhere else (no comparison of the two).
+    #[test]
+    fn the_delays_only_go_to_the_mirrors() {
+        let code = code_outside_main(include_str!("select_fastest_mirror.rs"));
+        let words: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .collect();
+        let looked_at = ["primary_ms", "backup_ms"]
+            .into_iter()
+            .filter(|delay| words.iter().filter(|word| *word == delay).count() > 2)
+            .collect::<Vec<_>>();
+        assert!(
+            looked_at.is_empty(),
+            "first_answer uses {looked_at:?} for more than handing it to ask_mirror: a real \
+             mirror does not tell in advance how fast it will be, so do not pick one by its \
+             delay. Ask both at once and keep the first reply (tokio::select!)"
+        );
+    }
 }
