@@ -240,4 +240,54 @@ mod tests {
         );
         assert_eq!(results, [0, 10, 20, 30], "4 jobs, in job order");
     }
+
+    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// With every job 100 ms long, batches of 3 take as long as a semaphore, so this test reads
+    /// the source for the usual ways of cutting the jobs into batches.
+    #[test]
+    fn the_jobs_are_not_cut_into_batches() {
+        let code = code_outside_main(include_str!("semaphore_limit.rs"));
+        let batching = ["chunks", "step_by", "%"]
+            .into_iter()
+            .filter(|item| code.contains(item))
+            .collect::<Vec<_>>();
+        assert!(
+            batching.is_empty(),
+            "run_all cuts the jobs into batches ({batching:?}): then a batch waits for its \
+             slowest job while permits stand free. Start every job as its own task and let each \
+             one hold a permit of the semaphore until it is done, so that a waiting job starts \
+             as soon as any permit is free"
+        );
+    }
 }
