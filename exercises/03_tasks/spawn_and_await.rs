@@ -102,6 +102,30 @@ mod tests {
         );
     }
 
+    /// Counts how often fetch_both is polled: an awaited JoinHandle wakes it once, when its task
+    /// ends, while a loop that checks the tasks on a timer is woken on every tick.
+    #[tokio::test(start_paused = true)]
+    async fn fetch_both_sleeps_until_a_task_ends() {
+        let mut polls = 0;
+        let mut fetching = std::pin::pin!(fetch_both());
+        let values = std::future::poll_fn(|cx| {
+            polls += 1;
+            fetching.as_mut().poll(cx)
+        })
+        .await;
+        assert_eq!(
+            values,
+            (42, 7),
+            "fetch_both should return (price, stock) = (42, 7)"
+        );
+        assert!(
+            polls <= 6,
+            "fetch_both was polled {polls} times while the two lookups ran (awaiting both \
+             JoinHandles takes 3): it checks the tasks on a timer. Await each JoinHandle \
+             instead: it wakes fetch_both when its task has ended"
+        );
+    }
+
     /// One worker thread and the real clock. Tokio runs the task spawned last first, so here
     /// the stock task starts at once, then a task that keeps the only worker busy for 200 ms,
     /// and only then the price task: the price lookup ends 100 ms after that, long after the
