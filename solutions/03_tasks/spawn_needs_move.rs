@@ -46,6 +46,25 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn two_greeters_greet_their_own_guests() {
+        // Both greeters start before either task runs.
+        let first = start_greeter(vec!["Ada".to_string(), "Linus".to_string()]);
+        let second = start_greeter(vec!["Grace".to_string()]);
+        let second = second.await.expect("the greeter task failed");
+        let first = first.await.expect("the greeter task failed");
+        assert_eq!(
+            (first, second),
+            (
+                vec!["Hello, Ada!".to_string(), "Hello, Linus!".to_string()],
+                vec!["Hello, Grace!".to_string()]
+            ),
+            "two greeters started one after the other must each greet their own guests: the \
+             guest list was kept outside the task (a static, a thread_local), where the next \
+             call replaced or joined it. Move each list into its own task (`async move`)"
+        );
+    }
+
     /// Starts a greeter for `count` guests on a runtime of its own on this thread, then runs
     /// its task. Returns how many heap allocations the task made (those of `start_greeter`
     /// itself are not counted).
