@@ -143,6 +143,34 @@ mod tests {
         );
     }
 
+    /// Counts how often square_all is polled while its 5 tasks run: `join_next().await` wakes
+    /// it when a task has finished, while a loop that checks the set on a timer, or yields
+    /// until a task is done, is polled on every turn.
+    #[tokio::test(start_paused = true)]
+    async fn square_all_sleeps_until_a_task_finishes() {
+        let mut polls = 0;
+        let mut squaring = std::pin::pin!(square_all(vec![5, 2, 4, 1, 3]));
+        let squares = std::future::poll_fn(|cx| {
+            polls += 1;
+            if polls > 10 {
+                return Poll::Ready(None);
+            }
+            squaring.as_mut().poll(cx).map(Some)
+        })
+        .await;
+        assert!(
+            squares.is_some(),
+            "square_all was polled more than 10 times while its 5 tasks ran (awaiting \
+             join_next() in a loop takes 6): it checks the JoinSet on a timer or in a busy \
+             loop. Await join_next(): it wakes square_all when the next task has finished"
+        );
+        assert_eq!(
+            squares.map(|squares| squares.len()),
+            Some(5),
+            "5 numbers went in: keep calling join_next() until it returns None"
+        );
+    }
+
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
         let code = source
