@@ -171,6 +171,52 @@ mod tests {
         );
     }
 
+    /// Checks `sensors` sensors on a runtime of its own and counts the heap allocations that
+    /// check_sensors itself made once the 10 ms checks were over (its tasks' work not counted).
+    fn allocations_after_the_checks(sensors: usize) -> u64 {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let limits = Limits {
+            site: "lab".to_string(),
+            max_temp: 30,
+        };
+        let mut checking = Box::pin(check_sensors(limits, vec![7; sensors]));
+        let mut made = 0;
+        let report = runtime.block_on(async {
+            let checks_over = tokio::time::Instant::now() + Duration::from_millis(10);
+            std::future::poll_fn(|cx| {
+                if tokio::time::Instant::now() < checks_over {
+                    return checking.as_mut().poll(cx);
+                }
+                let mut step = std::task::Poll::Pending;
+                made +=
+                    allocation_counter::measure(|| step = checking.as_mut().poll(cx)).count_total;
+                step
+            })
+            .await
+        });
+        assert_eq!(report.len(), sensors, "there must be one line per reading");
+        made
+    }
+
+    #[test]
+    fn the_tasks_write_the_lines() {
+        allocations_after_the_checks(1);
+        let for_4 = allocations_after_the_checks(4);
+        let for_36 = allocations_after_the_checks(36);
+        let per_sensor = (for_36 as f64 - for_4 as f64) / 32.0;
+        assert!(
+            per_sensor < 0.5,
+            "once the tasks were done, check_sensors made {per_sensor:.1} heap allocations \
+             per sensor: it wrote the lines of the report itself, so the tasks never needed \
+             the site. Each task must write its own line, reading the site and max_temp \
+             through its clone of one Arc<Limits>"
+        );
+    }
+
     /// Checks 3 sensors of a site whose name is `site` bytes long, to the end, on a runtime of
     /// its own on this thread. Returns how many bytes of heap were still allocated afterwards.
     fn bytes_left_after_checking(site: usize) -> i64 {
