@@ -151,6 +151,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn opening_one_door_does_not_let_through_a_waiter_at_another() {
+        let front = Door::new();
+        let back = Arc::new(Door::new());
+        let waiter = tokio::spawn({
+            let back = Arc::clone(&back);
+            async move { back.wait_open().await }
+        });
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        front.open();
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !waiter.is_finished(),
+            "a task waiting at the back door got through while only the front door was \
+             opened: wait_open must return only once its own door is open. A Notify shared by \
+             every door (a static) wakes the waiters of all of them: keep one per door, in a \
+             field of Door, and check the door's own flag"
+        );
+        back.open();
+        waiter.await.expect("the waiter task failed");
+    }
+
+    #[tokio::test]
     async fn waiter_never_gets_through_a_closed_door() {
         let door = Arc::new(Door::new());
         let waiter = tokio::spawn({
