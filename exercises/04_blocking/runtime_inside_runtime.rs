@@ -39,6 +39,9 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Wake, Waker};
     use std::time::Duration;
     use tokio::time::Instant;
 
@@ -61,6 +64,53 @@ mod tests {
             "the settings came back after {elapsed} ms on this runtime's clock, not 50 ms: \
              they must be fetched on the runtime start_app runs on (await fetch_settings()), \
              not on a second runtime or another thread"
+        );
+    }
+
+    /// Wakes the task, and notes a wake-up that comes from a thread other than the runtime's.
+    struct NoteThread {
+        runtime_thread: std::thread::ThreadId,
+        woken_elsewhere: Arc<AtomicBool>,
+        task: Waker,
+    }
+
+    impl Wake for NoteThread {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if std::thread::current().id() != self.runtime_thread {
+                self.woken_elsewhere.store(true, Ordering::SeqCst);
+            }
+            self.task.wake_by_ref();
+        }
+    }
+
+    /// On this single-threaded runtime, a fetch that it drives wakes start_app from its own
+    /// thread (its timer). A wake-up from another thread means the settings came from there.
+    #[tokio::test(start_paused = true)]
+    async fn start_app_is_woken_by_this_runtime_only() {
+        let woken_elsewhere = Arc::new(AtomicBool::new(false));
+        let mut app = std::pin::pin!(start_app());
+        let started = std::future::poll_fn(|cx| {
+            let waker = Waker::from(Arc::new(NoteThread {
+                runtime_thread: std::thread::current().id(),
+                woken_elsewhere: Arc::clone(&woken_elsewhere),
+                task: cx.waker().clone(),
+            }));
+            app.as_mut().poll(&mut Context::from_waker(&waker))
+        })
+        .await;
+        assert_eq!(
+            started, "app started with theme=dark",
+            "start_app should report the settings it loaded"
+        );
+        assert!(
+            !woken_elsewhere.load(Ordering::SeqCst),
+            "start_app was woken from another thread: the settings were fetched there (a \
+             second runtime in spawn_blocking or a thread of its own), not on the runtime \
+             start_app runs on, whatever was awaited beside it. Make load_settings async and \
+             await fetch_settings() in it"
         );
     }
 
