@@ -179,8 +179,9 @@ mod tests {
             .start_paused(true)
             .build()
             .unwrap();
+        // A long site name: a line only fits it if it was made for it.
         let limits = Limits {
-            site: "lab".to_string(),
+            site: "x".repeat(4096),
             max_temp: 30,
         };
         let mut checking = Box::pin(check_sensors(limits, vec![7; sensors]));
