@@ -102,17 +102,33 @@ mod tests {
         );
     }
 
-    /// Counts how often fetch_both is polled: an awaited JoinHandle wakes it once, when its task
-    /// ends, while a loop that checks the tasks on a timer is woken on every tick.
+    /// Counts how often fetch_both is polled, and when it returns: an awaited JoinHandle wakes
+    /// it when its task ends, while a loop that checks the tasks on a timer is polled on every
+    /// tick and sees the last task done only on the tick after.
     #[tokio::test(start_paused = true)]
-    async fn fetch_both_sleeps_until_a_task_ends() {
+    async fn fetch_both_wakes_when_a_task_ends() {
+        let start = Instant::now();
         let mut polls = 0;
         let mut fetching = std::pin::pin!(fetch_both());
+        // One step of fetch_both: it spawns the two tasks, which have not run yet.
+        let first_step = std::future::poll_fn(|cx| {
+            polls += 1;
+            Poll::Ready(fetching.as_mut().poll(cx))
+        })
+        .await;
+        assert!(
+            first_step.is_pending(),
+            "fetch_both returned at once, before its lookup tasks had run: await their handles"
+        );
+        // The runtime is busy for 7 ms before the tasks get to run, so the lookups end at
+        // 107 ms and 157 ms.
+        tokio::time::advance(Duration::from_millis(7)).await;
         let values = std::future::poll_fn(|cx| {
             polls += 1;
             fetching.as_mut().poll(cx)
         })
         .await;
+        let elapsed = start.elapsed().as_millis();
         assert_eq!(
             values,
             (42, 7),
@@ -121,8 +137,14 @@ mod tests {
         assert!(
             polls <= 6,
             "fetch_both was polled {polls} times while the two lookups ran (awaiting both \
-             JoinHandles takes 3): it checks the tasks on a timer. Await each JoinHandle \
+             JoinHandles takes 4 here): it checks the tasks on a timer. Await each JoinHandle \
              instead: it wakes fetch_both when its task has ended"
+        );
+        assert!(
+            elapsed <= 158,
+            "here the lookup tasks ended at 107 ms and 157 ms, but fetch_both returned at \
+             {elapsed} ms: it checks the tasks on a timer and saw them done only on a later \
+             tick. Await each JoinHandle instead: it wakes fetch_both when its task has ended"
         );
     }
 
