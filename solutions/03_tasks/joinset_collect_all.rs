@@ -143,13 +143,28 @@ mod tests {
         );
     }
 
-    /// Counts how often square_all is polled while its 5 tasks run: `join_next().await` wakes
-    /// it when a task has finished, while a loop that checks the set on a timer, or yields
-    /// until a task is done, is polled on every turn.
+    /// Counts how often square_all is polled, and when it returns: `join_next().await` wakes it
+    /// when a task has finished, while a loop that checks the set on a timer, or yields until a
+    /// task is done, is polled on every turn and sees the last task done only on a later tick.
     #[tokio::test(start_paused = true)]
-    async fn square_all_sleeps_until_a_task_finishes() {
+    async fn square_all_wakes_when_a_task_finishes() {
+        let start = Instant::now();
         let mut polls = 0;
         let mut squaring = std::pin::pin!(square_all(vec![5, 2, 4, 1, 3]));
+        // One step of square_all: it spawns its tasks, which have not run yet.
+        let first_step = std::future::poll_fn(|cx| {
+            polls += 1;
+            Poll::Ready(squaring.as_mut().poll(cx))
+        })
+        .await;
+        assert!(
+            first_step.is_pending(),
+            "square_all returned at once, before any of its tasks had run: the squares must \
+             come from the tasks in the JoinSet"
+        );
+        // The runtime is busy for 3 ms before the tasks get to run, so they finish at 13, 23,
+        // 33, 43 and 53 ms.
+        tokio::time::advance(Duration::from_millis(3)).await;
         let squares = std::future::poll_fn(|cx| {
             polls += 1;
             if polls > 10 {
@@ -158,16 +173,24 @@ mod tests {
             squaring.as_mut().poll(cx).map(Some)
         })
         .await;
+        let elapsed = start.elapsed().as_millis();
         assert!(
             squares.is_some(),
             "square_all was polled more than 10 times while its 5 tasks ran (awaiting \
-             join_next() in a loop takes 6): it checks the JoinSet on a timer or in a busy \
+             join_next() in a loop takes 7 here): it checks the JoinSet on a timer or in a busy \
              loop. Await join_next(): it wakes square_all when the next task has finished"
         );
         assert_eq!(
             squares.map(|squares| squares.len()),
             Some(5),
             "5 numbers went in: keep calling join_next() until it returns None"
+        );
+        assert!(
+            elapsed <= 54,
+            "here the tasks finished at 13, 23, 33, 43 and 53 ms, but square_all returned at \
+             {elapsed} ms: it checks the JoinSet on a timer and saw the last task done only on \
+             a later tick. Await join_next(): it wakes square_all when the next task has \
+             finished"
         );
     }
 
