@@ -114,6 +114,42 @@ mod tests {
         );
     }
 
+    /// A runtime on the real clock whose only blocking thread this test keeps busy until
+    /// start_app is done (3 s at most): a fetch handed to spawn_blocking cannot start.
+    #[test]
+    fn start_app_needs_no_blocking_thread() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let (busy_tx, busy_rx) = std::sync::mpsc::channel::<()>();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let started = runtime.block_on(async {
+            let blocker = tokio::task::spawn_blocking(move || {
+                let _ = busy_tx.send(());
+                let _ = done_rx.recv_timeout(Duration::from_secs(3));
+            });
+            busy_rx
+                .recv_timeout(Duration::from_secs(3))
+                .expect("the test's blocking task did not start");
+            let started = tokio::time::timeout(Duration::from_secs(2), start_app()).await;
+            let _ = done_tx.send(());
+            blocker.await.expect("the test's blocking task failed");
+            started
+        });
+        let started = started.expect(
+            "start_app did not finish within 2 s (the settings take 50 ms) while the runtime's \
+             only blocking thread was busy: it hands the fetch to spawn_blocking (a second \
+             runtime there), whatever it awaits beside it. Make load_settings async and await \
+             fetch_settings() on the runtime start_app runs on",
+        );
+        assert_eq!(
+            started, "app started with theme=dark",
+            "start_app should report the settings it loaded"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn settings_arrive_at_50_ms_of_this_runtimes_clock() {
         let app = start_app();
