@@ -110,7 +110,7 @@ mod tests {
     }
 
     /// A runtime on the real clock whose only blocking thread this test keeps busy until
-    /// start_app is done (3 s at most): a fetch handed to spawn_blocking cannot start.
+    /// start_app is done (6 s at most): a fetch handed to spawn_blocking cannot start.
     #[test]
     fn start_app_needs_no_blocking_thread() {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -123,18 +123,18 @@ mod tests {
         let started = runtime.block_on(async {
             let blocker = tokio::task::spawn_blocking(move || {
                 let _ = busy_tx.send(());
-                let _ = done_rx.recv_timeout(Duration::from_secs(3));
+                let _ = done_rx.recv_timeout(Duration::from_secs(6));
             });
             busy_rx
-                .recv_timeout(Duration::from_secs(3))
+                .recv_timeout(Duration::from_secs(6))
                 .expect("the test's blocking task did not start");
-            let started = tokio::time::timeout(Duration::from_secs(2), start_app()).await;
+            let started = tokio::time::timeout(Duration::from_secs(5), start_app()).await;
             let _ = done_tx.send(());
             blocker.await.expect("the test's blocking task failed");
             started
         });
         let started = started.expect(
-            "start_app did not finish within 2 s (the settings take 50 ms) while the runtime's \
+            "start_app did not finish within 5 s (the settings take 50 ms) while the runtime's \
              only blocking thread was busy: it hands the fetch to spawn_blocking (a second \
              runtime there), whatever it awaits beside it. Make load_settings async and await \
              fetch_settings() on the runtime start_app runs on",
