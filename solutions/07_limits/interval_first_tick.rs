@@ -149,6 +149,45 @@ mod tests {
         returned_after_last_sample(&samples, took, period);
     }
 
+    /// How many times the runtime parks while `work` runs. Every sample takes 30 ms of the
+    /// paused clock, and the clock only moves on when the runtime has nothing left to do, so
+    /// the more moments the code waits for, the more the runtime parks.
+    async fn parks_during<T>(work: impl std::future::Future<Output = T>) -> (T, u64) {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.worker_park_count(0);
+        let out = work.await;
+        (out, metrics.worker_park_count(0) - before)
+    }
+
+    /// 5 samples 100 ms apart wait for 9 moments: the ends at 30, 130, 230, 330 and 430 ms
+    /// and the starts at 100, 200, 300 and 400 ms, whatever keeps the beat. Code that takes
+    /// only the last sample waits for 5. The test times its own schedule for comparison.
+    #[tokio::test(start_paused = true)]
+    async fn every_sample_is_really_taken() {
+        let period = Duration::from_millis(100);
+        let ((), by_hand) = parks_during(async {
+            let start = Instant::now();
+            for n in 0..5 {
+                tokio::time::sleep_until(start + period * n).await;
+                sleep(Duration::from_millis(30)).await;
+            }
+        })
+        .await;
+        let ((samples, _), parks) = parks_during(sample_and_time(period, 5)).await;
+        assert_eq!(
+            samples,
+            [0, 100, 200, 300, 400],
+            "samples should be taken every 100 ms starting at 0 ms"
+        );
+        assert!(
+            parks * 5 >= by_hand * 4,
+            "while 5 samples were taken 100 ms apart, the runtime waited only {parks} times, \
+             where 5 real samples (each takes 30 ms) make it wait about {by_hand} times: some \
+             samples were not taken. Take every sample with `take_sample(start).await` and push \
+             what it returns, rather than writing the times down or reading the clock yourself"
+        );
+    }
+
     /// While the first sample is being taken, the clock jumps 50 ms ahead: that sample ends
     /// at 60 ms instead of 30, as when the sensor is slow once. The beat must not move.
     #[tokio::test(start_paused = true)]
