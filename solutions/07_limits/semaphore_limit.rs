@@ -290,4 +290,34 @@ mod tests {
              as soon as any permit is free"
         );
     }
+
+    /// Every job returns `id * 10`, so results written down by hand look like the jobs' own.
+    /// This test reads the source for a second `* 10`.
+    #[test]
+    fn the_results_come_from_the_jobs() {
+        let code: Vec<char> = code_outside_main(include_str!("semaphore_limit.rs"))
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let digit_at = |i: usize| code.get(i).is_some_and(|c| c.is_ascii_digit());
+        let word_at = |i: Option<usize>| {
+            i.and_then(|i| code.get(i))
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+        };
+        let mut times_ten = 0;
+        for i in 0..code.len().saturating_sub(2) {
+            if code[i..i + 3] == ['*', '1', '0'] && !digit_at(i + 3) {
+                times_ten += 1;
+            }
+            if code[i..i + 3] == ['1', '0', '*'] && !word_at(i.checked_sub(1)) {
+                times_ten += 1;
+            }
+        }
+        assert!(
+            times_ten <= 1,
+            "the code multiplies by 10 {times_ten} times, where `job` alone does it: run_all \
+             writes the results down instead of taking what the jobs return. Keep each job's \
+             result (await its JoinHandle) and return those"
+        );
+    }
 }
