@@ -168,6 +168,57 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_late_worker_is_waited_for() {
+        // At 1 ms the clock jumps 18 ms ahead, as on a busy machine: worker 0, due at 10 ms,
+        // starts its first item at 19 ms and keeps that late beat, so after a stop at 250 ms it
+        // is the last one busy, until 339 ms (a time no schedule worked out in advance has,
+        // and 89 ms after the stop: no check on a timer of 2 ms or more ends on it).
+        let stats = Arc::new(Stats::default());
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let parks_before = metrics.worker_park_count(0);
+        let start = Instant::now();
+        let (elapsed, ()) = tokio::join!(
+            async {
+                run_service(Duration::from_millis(250), Arc::clone(&stats)).await;
+                start.elapsed().as_millis()
+            },
+            async {
+                sleep(Duration::from_millis(1)).await;
+                tokio::time::advance(Duration::from_millis(18)).await;
+            }
+        );
+        let parks = metrics.worker_park_count(0) - parks_before;
+        let (started, finished) = (stats.started(), stats.finished());
+        assert_eq!(
+            started,
+            finished,
+            "worker 0 ran 9 ms late (the clock jumped while it waited) and was busy until 339 \
+             ms, but run_service returned at {elapsed} ms with {} item(s) half done: a shutdown \
+             that works out when the workers should be done breaks as soon as one of them is \
+             late. Await every worker's JoinHandle",
+            started - finished
+        );
+        assert_eq!(
+            Arc::strong_count(&stats) - 1,
+            0,
+            "a worker was still alive when run_service returned: wait for every worker to exit"
+        );
+        assert!(
+            elapsed <= 339,
+            "worker 0 ran 9 ms late and its last item ended at 339 ms, but run_service returned \
+             at {elapsed} ms: it noticed the end of the workers only on its next check. Await \
+             every worker's JoinHandle: it completes the moment the worker exits"
+        );
+        assert!(
+            parks <= 100,
+            "the runtime had to wake up {parks} times during this run (awaiting the workers \
+             needs about 35): run_service checks again and again, on a short timer, whether \
+             the workers are done. Await every worker's JoinHandle: it wakes run_service \
+             exactly when the worker exits"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn idle_workers_stop_at_once() {
         // At 5 ms every worker is still waiting for its first item.
         let stats = Arc::new(Stats::default());
