@@ -128,4 +128,41 @@ mod tests {
              recv() returns None"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn leaves_nothing_running_behind() {
+        // The channel closes at 200 ms, long before the 5 s limit.
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let got = collect_until(producer(2), Duration::from_secs(5)).await;
+        assert_eq!(got, [0, 1], "both messages sent must be collected");
+        let tasks = metrics.num_alive_tasks();
+        assert_eq!(
+            tasks, 0,
+            "collect_until returned when the channel closed at 200 ms, but left {tasks} task(s) \
+             running (a task that sleeps out the 5 s limit, say): keep the one timer inside \
+             collect_until, pinned, and poll it with `&mut deadline` in the select!"
+        );
+
+        // With a 350 ms limit, the message sent at 400 ms must find the channel closed.
+        let (tx, rx) = mpsc::channel(16);
+        let sending = tokio::spawn(async move {
+            for value in 0..10 {
+                sleep(Duration::from_millis(100)).await;
+                if tx.send(value).await.is_err() {
+                    return value;
+                }
+            }
+            10
+        });
+        let got = collect_until(rx, Duration::from_millis(350)).await;
+        assert_eq!(got, [0, 1, 2], "only 3 messages fit in 350 ms");
+        let refused = sending.await.expect("the sending task panicked");
+        assert_eq!(
+            refused, 3,
+            "collect_until returned at 350 ms, yet the channel still took the messages after it \
+             (the first one refused was {refused}, not 3): its receiver lives on in a task that \
+             keeps receiving. Receive in collect_until itself, so that the receiver is dropped \
+             when it returns"
+        );
+    }
 }
