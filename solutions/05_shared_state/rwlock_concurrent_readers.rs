@@ -154,4 +154,35 @@ mod tests {
             "a render after the publish must see it"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_publish_goes_before_later_renders() {
+        let site = new_site("Cats");
+        let first = tokio::spawn(render(Arc::clone(&site), "home"));
+        // 10 ms into that render, someone publishes: publish must wait for it.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let publisher = tokio::spawn({
+            let site = Arc::clone(&site);
+            async move { publish(site, "Dogs").await }
+        });
+        // 10 ms later, while publish waits, another render starts.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let late = tokio::spawn(render(Arc::clone(&site), "blog"));
+        assert_eq!(
+            first.await.unwrap(),
+            "Cats v1 - home",
+            "a render that started before the publish must not see it"
+        );
+        publisher.await.unwrap();
+        let late = late.await.unwrap();
+        assert_eq!(
+            late, "Dogs v2 - blog",
+            "a render that started while publish was already waiting for the lock showed \
+             {late:?}: it went ahead of the waiting publish, so with renders arriving all the \
+             time publish would never get in. Make publish wait in the lock's queue with \
+             RwLock::write().await (tokio's RwLock is fair: once a writer waits, later readers \
+             wait behind it), instead of checking again and again (try_write or a count in a \
+             loop with a sleep)"
+        );
+    }
 }
