@@ -152,4 +152,53 @@ mod tests {
              flushes"
         );
     }
+
+    /// The code above the tests, without comments and without `fn main`.
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// Two locks in one save (push, then read the length; or a copy written back) leave a gap
+    /// in which a save on another thread can push. A test on one thread never sees that gap,
+    /// so this one counts the locks in the source.
+    #[test]
+    fn the_log_is_locked_once_per_save() {
+        let code = code_outside_main(include_str!("std_guard_not_send.rs"));
+        let locks = code.matches(".lock(").count();
+        assert!(
+            locks <= 1,
+            "the code locks the log {locks} times per save: between two locks, a save running \
+             on another thread can push its line, so the length read after the second lock is \
+             not the one right after this push (and a copy of the log written back would erase \
+             that other line). Lock once: push and read the length with the same guard, inside \
+             a `{{ ... }}` block that ends before the flush"
+        );
+    }
 }
