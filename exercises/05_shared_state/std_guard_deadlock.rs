@@ -65,6 +65,14 @@ mod tests {
             Some(12),
             "after the refresh the cache must hold the new prices (cheapest 12)"
         );
+        let after = cache.lock().unwrap().clone();
+        assert_eq!(
+            after,
+            [30, 12, 25],
+            "the cache held [40, 50] and the download gave [30, 12, 25], but after the refresh \
+             the cache holds {after:?}: the new prices must replace the old ones, not be added \
+             to them. Store the downloaded list in place of the old one (`*guard = fresh`)"
+        );
         assert!(
             start.elapsed() >= Duration::from_millis(100),
             "refresh finished after {:?}: it must still wait for download_prices (100 ms)",
