@@ -105,6 +105,30 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_late_answer_is_not_made_up() {
+        // A stand-in worker with a long queue: it answers after an hour, 2000 + n.
+        let (worker, mut requests) = mpsc::channel::<Request>(1);
+        let stand_in = tokio::spawn(async move {
+            let request = requests.recv().await.expect("ask_square sent no request");
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            let _ = request.reply.send(2000 + request.n);
+        });
+        let asking = tokio::spawn(async move { ask_square(&worker, 8).await });
+        // Giving up with a panic after a timeout is allowed; returning a number is not, unless
+        // it is the worker's.
+        if let Ok(answer) = asking.await {
+            assert_eq!(
+                answer, 2008,
+                "this worker answered 2008 after an hour, but ask_square returned {answer}: it \
+                 stopped waiting and made up an answer. The answer comes from the worker only: \
+                 await the oneshot Receiver until the value comes (and if you add a timeout, \
+                 fail with a message when it expires, do not return a value of your own)"
+            );
+        }
+        stand_in.await.expect("the stand-in worker panicked");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn each_asker_gets_its_own_answer() {
         let worker = start_worker();
         let (a, b, c) = tokio::join!(
