@@ -160,4 +160,34 @@ mod tests {
              Sender is dropped), not when a timer next checks"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_station_is_heard_while_the_others_report() {
+        // Station 1 reports every 20 ms until 200 ms; meanwhile stations 2, 4, ..., 18 report
+        // once each, at 30, 50, ..., 190 ms. Readings come at 19 different moments.
+        let mut stations = vec![Vec::new(); 19];
+        stations[1] = vec![1; 10];
+        for station in (2..19).step_by(2) {
+            stations[station] = vec![10];
+        }
+        let mut rainfall = std::pin::pin!(total_rainfall(stations));
+        let mut wakeups = 0;
+        let total = std::future::poll_fn(|cx| {
+            wakeups += 1;
+            rainfall.as_mut().poll(cx)
+        })
+        .await;
+        assert_eq!(
+            total, 100,
+            "10 readings of 1 and 9 readings of 10 add up to 100"
+        );
+        assert!(
+            wakeups >= 16,
+            "total_rainfall was woken up only {wakeups} times while readings came at 19 \
+             different moments: it did not hear the stations that reported while it waited \
+             for another one (a channel per station, read one after the other?). mpsc is \
+             multi-producer: give every station a clone of the ONE Sender, so that every \
+             reading comes out of the same rx, and add each one up as it arrives"
+        );
+    }
 }
