@@ -150,4 +150,52 @@ mod tests {
              separate lock that only run_transaction takes does not keep other users out)"
         );
     }
+
+    /// The code above the tests, without comments and without `fn main`.
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// A transaction's steps are hidden from the other tasks while the guard is held, so no
+    /// test can watch them go out one by one: this one reads the source for the connection's
+    /// `wire` written by hand.
+    #[test]
+    fn every_step_goes_through_send() {
+        let code = code_outside_main(include_str!("tokio_mutex_transaction.rs"));
+        let uses = code.matches(".wire").count();
+        assert!(
+            uses <= 1,
+            "the code reaches into the connection's `wire` {uses} times, where the given code \
+             does it once, in Connection::send: a step pushed onto the wire by hand (after a \
+             sleep that looks like the round trips) was never sent. Send every step with \
+             `send(...).await` on the connection, while you hold its guard"
+        );
+    }
 }
