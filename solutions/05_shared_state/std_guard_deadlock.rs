@@ -124,4 +124,56 @@ mod tests {
              others hold it briefly), not give up when the cache is busy (try_lock)"
         );
     }
+
+    /// The code above the tests, without comments and without `fn main`.
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// Prices written by hand after a 100 ms wait look the same from outside, so this test
+    /// reads the source.
+    #[test]
+    fn the_prices_come_from_the_download() {
+        let code = code_outside_main(include_str!("std_guard_deadlock.rs"));
+        let words: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .collect();
+        let copied: Vec<&str> = ["30", "12", "25"]
+            .into_iter()
+            .filter(|price| words.iter().filter(|word| *word == price).count() > 1)
+            .collect();
+        assert!(
+            copied.len() < 2,
+            "the code writes the prices {copied:?} a second time, beside download_prices: \
+             refresh must store what `download_prices().await` returns (await it first, with \
+             no lock held, then lock the cache for the quick swap), not prices written by hand"
+        );
+    }
 }
