@@ -190,4 +190,53 @@ mod tests {
             );
         }
     }
+
+    /// The code above the tests, without comments and without `fn main`.
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// A second lock for the snapshot leaves a gap in which a view counted on another thread
+    /// gets into this view's snapshot. A test on one thread never sees that gap, so this one
+    /// counts the locks in the source: the given `save` locks the disk, `record_view` the stats.
+    #[test]
+    fn the_stats_are_locked_once_per_view() {
+        let code = code_outside_main(include_str!("await_holding_lock.rs"));
+        let locks = code.matches(".lock(").count();
+        assert!(
+            locks <= 2,
+            "the code takes {locks} locks where the given code takes 2 (the disk's in save, \
+             the stats' in record_view): a second lock of the stats, after the count, lets a \
+             view counted on another thread in between, so the snapshot is no longer the \
+             stats right after this view. Count the view and copy the stats under one lock, \
+             in a `{{ ... }}` block that ends before the save"
+        );
+    }
 }
