@@ -189,13 +189,22 @@ mod tests {
     #[test]
     fn every_step_goes_through_send() {
         let code = code_outside_main(include_str!("tokio_mutex_transaction.rs"));
-        let uses = code.matches(".wire").count();
+        let writes: usize = [
+            ".wire.push(",
+            ".wire.extend(",
+            ".wire.append(",
+            ".wire.insert(",
+        ]
+        .into_iter()
+        .chain([".wire =", ".wire="])
+        .map(|write| code.matches(write).count())
+        .sum();
         assert!(
-            uses <= 1,
-            "the code reaches into the connection's `wire` {uses} times, where the given code \
-             does it once, in Connection::send: a step pushed onto the wire by hand (after a \
-             sleep that looks like the round trips) was never sent. Send every step with \
-             `send(...).await` on the connection, while you hold its guard"
+            writes <= 1,
+            "the code writes to the connection's `wire` in {writes} places, where the given \
+             code does it once, in Connection::send: a step pushed onto the wire by hand \
+             (after a sleep that looks like the round trips) was never sent. Send every step \
+             with `send(...).await` on the connection, while you hold its guard"
         );
     }
 }
