@@ -258,6 +258,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn count_visits_sleeps_until_its_tasks_are_done() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        // Line i takes 10 * (i % 3) ms to parse: the 8 tasks end at 3 moments, 0, 10 and 20 ms.
+        // Awaiting their handles wakes count_visits about 4 times (12 with a yield_now after
+        // each); checking every 1 ms, 22 times.
+        let mut counting = pin!(count_visits(vec!["/"; 8]));
+        let mut polls = 0;
+        let counts = poll_fn(|cx| {
+            polls += 1;
+            counting.as_mut().poll(cx)
+        })
+        .await;
+        assert_eq!(
+            counts.get("/"),
+            Some(&8),
+            "8 visits to \"/\", got {counts:?}"
+        );
+        assert!(
+            polls <= 16,
+            "count_visits was polled {polls} times while its 8 tasks ended at only 3 moments \
+             (0, 10 and 20 ms): it checks on a timer whether they are done. Await every \
+             task's JoinHandle instead: it wakes count_visits when the task is done"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn two_logs_counted_at_once_stay_apart() {
         let (shop, blog) = tokio::join!(
             count_visits(vec!["/shop"; 5]),
