@@ -210,4 +210,40 @@ mod tests {
             }
         }
     }
+
+    /// A step that ran and then had its line taken out of the log by hand leaves the same log
+    /// as a step that never ran, so this test reads the source: only write_log, as given,
+    /// locks the log.
+    #[test]
+    fn only_write_log_touches_the_log() {
+        let source = include_str!("async_block_later.rs");
+        let code: String = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        // Without `fn main`: a demo there may look at the log.
+        let code = match code.find("fn main(") {
+            Some(at) => {
+                let rest = &code[at..];
+                let end = rest.find("\n}").map_or(rest.len(), |end| end + 2);
+                format!("{}{}", &code[..at], &rest[end..])
+            }
+            None => code,
+        };
+        let locks = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| ["lock", "try_lock", "get_mut"].contains(word))
+            .count();
+        assert!(
+            locks <= 1,
+            "the code locks the log {locks} times, but write_log as given is the only place \
+             that should: a step that ran and whose line was then taken out of the log (or \
+             written by hand) still ran. Make each step an async block, and await only the \
+             chosen one, so that the other never runs"
+        );
+    }
 }
