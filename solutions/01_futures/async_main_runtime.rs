@@ -136,4 +136,26 @@ mod tests {
              not be written by hand"
         );
     }
+
+    /// A greeting written by hand, beside a call of greet that is never awaited, prints the
+    /// same line, so this test reads the source: only greet, as given, writes "Hello".
+    #[test]
+    fn only_greet_writes_the_greeting() {
+        let source = include_str!("async_main_runtime.rs");
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let hellos = code.matches("Hello").count();
+        assert!(
+            hellos <= 1,
+            "the code writes \"Hello\" {hellos} times, but greet as given is the only place \
+             that should: a greeting written by hand prints the same line whether greet ran \
+             or not. Put #[tokio::main] on main and print what greet(\"world\").await returns"
+        );
+    }
 }
