@@ -198,4 +198,65 @@ mod tests {
              delay. Ask both at once and keep the first reply (tokio::select!)"
         );
     }
+
+    /// Wakes the task, and writes down when.
+    struct NoteWake {
+        start: Instant,
+        at: Arc<Mutex<Vec<Duration>>>,
+        task: std::task::Waker,
+    }
+
+    impl std::task::Wake for NoteWake {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.at.lock().unwrap().push(self.start.elapsed());
+            self.task.wake_by_ref();
+        }
+    }
+
+    /// A loop that checks on the mirrors every few ms answers in time too, so this test
+    /// writes down when first_answer's task is woken.
+    #[tokio::test(start_paused = true)]
+    async fn the_mirrors_are_not_checked_on_a_timer() {
+        for (primary_ms, backup_ms) in [(300, 50), (40, 200), (1_000, 600)] {
+            let first = Duration::from_millis(primary_ms.min(backup_ms));
+            let start = Instant::now();
+            let woken = Arc::new(Mutex::new(Vec::new()));
+            let mut asking = std::pin::pin!(first_answer(Log::default(), primary_ms, backup_ms));
+            std::future::poll_fn(|cx| {
+                let waker = std::task::Waker::from(Arc::new(NoteWake {
+                    start,
+                    at: Arc::clone(&woken),
+                    task: cx.waker().clone(),
+                }));
+                asking
+                    .as_mut()
+                    .poll(&mut std::task::Context::from_waker(&waker))
+            })
+            .await;
+            if start.elapsed() != first {
+                continue; // Too slow or too fast: the tests above say why.
+            }
+            // Woken at 0 ms (a task that starts, a yield) or when the first mirror answers.
+            let needless: Vec<Duration> = woken
+                .lock()
+                .unwrap()
+                .iter()
+                .copied()
+                .filter(|at| !at.is_zero() && *at != first)
+                .collect();
+            assert!(
+                needless.is_empty(),
+                "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer's task was woken \
+                 {} time(s) before the first mirror answered after {first:?} (the first time \
+                 after {:?}): checking on the mirrors on a timer of your own is busy waiting. \
+                 Race the two calls with tokio::select!: the task then wakes when a mirror \
+                 answers",
+                needless.len(),
+                needless.first().copied().unwrap_or_default()
+            );
+        }
+    }
 }
