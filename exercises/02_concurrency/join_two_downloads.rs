@@ -230,4 +230,68 @@ mod tests {
              each reply must be what download hands back: start both downloads at once and wait for the pair (tokio::join!)"
         );
     }
+
+    /// Wakes the task, and writes down when.
+    struct NoteWake {
+        start: Instant,
+        at: Arc<Mutex<Vec<Duration>>>,
+        task: std::task::Waker,
+    }
+
+    impl std::task::Wake for NoteWake {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.at.lock().unwrap().push(self.start.elapsed());
+            self.task.wake_by_ref();
+        }
+    }
+
+    /// Awaits `future`, and returns what it gave, when it was over (after the start) and the
+    /// times at which its task was woken.
+    async fn woken_at<T>(future: impl Future<Output = T>) -> (T, Duration, Vec<Duration>) {
+        let start = Instant::now();
+        let woken = Arc::new(Mutex::new(Vec::new()));
+        let mut future = std::pin::pin!(future);
+        let output = std::future::poll_fn(|cx| {
+            let waker = std::task::Waker::from(Arc::new(NoteWake {
+                start,
+                at: Arc::clone(&woken),
+                task: cx.waker().clone(),
+            }));
+            future
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(&waker))
+        })
+        .await;
+        let took = start.elapsed();
+        let woken = woken.lock().unwrap().clone();
+        (output, took, woken)
+    }
+
+    /// A loop that checks on the downloads every few ms is done in time too, so this test
+    /// writes down when fetch_both's task is woken.
+    #[tokio::test(start_paused = true)]
+    async fn the_downloads_are_not_checked_on_a_timer() {
+        let (_, took, woken) = woken_at(fetch_both()).await;
+        let ends = [Duration::from_millis(100), Duration::from_millis(150)];
+        if took != ends[1] {
+            return; // Too slow or too fast: the tests above say why.
+        }
+        // Woken at 0 ms (a task that starts, a yield) or when a download ends.
+        let needless: Vec<Duration> = woken
+            .into_iter()
+            .filter(|at| !at.is_zero() && !ends.contains(at))
+            .collect();
+        assert!(
+            needless.is_empty(),
+            "fetch_both's task was woken {} time(s) when no download had ended (they end after \
+             100 and 150 ms), the first time after {:?}: checking on the downloads on a timer \
+             of your own is busy waiting. Await both together (tokio::join!): the task then \
+             wakes when a download ends",
+            needless.len(),
+            needless.first().copied().unwrap_or_default()
+        );
+    }
 }
