@@ -287,4 +287,73 @@ mod tests {
              every name must be what a spawned resize task hands back: spawn one task per id, then await each handle in order"
         );
     }
+
+    /// Wakes the task, and writes down when.
+    struct NoteWake {
+        start: Instant,
+        at: Arc<Mutex<Vec<Duration>>>,
+        task: std::task::Waker,
+    }
+
+    impl std::task::Wake for NoteWake {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.at.lock().unwrap().push(self.start.elapsed());
+            self.task.wake_by_ref();
+        }
+    }
+
+    /// Awaits `future`, and returns what it gave, when it was over (after the start) and the
+    /// times at which its task was woken.
+    async fn woken_at<T>(future: impl Future<Output = T>) -> (T, Duration, Vec<Duration>) {
+        let start = Instant::now();
+        let woken = Arc::new(Mutex::new(Vec::new()));
+        let mut future = std::pin::pin!(future);
+        let output = std::future::poll_fn(|cx| {
+            let waker = std::task::Waker::from(Arc::new(NoteWake {
+                start,
+                at: Arc::clone(&woken),
+                task: cx.waker().clone(),
+            }));
+            future
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(&waker))
+        })
+        .await;
+        let took = start.elapsed();
+        let woken = woken.lock().unwrap().clone();
+        (output, took, woken)
+    }
+
+    /// A loop that checks on the jobs every few ms is done in time too, so this test writes
+    /// down when make_thumbnails' task is woken.
+    #[tokio::test(start_paused = true)]
+    async fn the_jobs_are_not_checked_on_a_timer() {
+        for ids in [&[5, 2, 8][..], &[1, 10, 4, 4], &[3, 7, 6, 9]] {
+            let (_, took, woken) = woken_at(make_thumbnails(ids.to_vec())).await;
+            if took != biggest(ids) {
+                continue; // Too slow or too fast: the tests above say why.
+            }
+            // Woken at 0 ms (a task that starts, a yield) or when a resize ends (N x 20 ms).
+            let ends: Vec<Duration> = ids
+                .iter()
+                .map(|&id| Duration::from_millis(20 * u64::from(id)))
+                .collect();
+            let needless: Vec<Duration> = woken
+                .into_iter()
+                .filter(|at| !at.is_zero() && !ends.contains(at))
+                .collect();
+            assert!(
+                needless.is_empty(),
+                "make_thumbnails({ids:?})'s task was woken {} time(s) when no resize had ended \
+                 (picture N ends after N x 20 ms), the first time after {:?}: checking on the \
+                 jobs on a timer of your own is busy waiting. Await the JoinHandles: the task \
+                 then wakes when a job ends",
+                needless.len(),
+                needless.first().copied().unwrap_or_default()
+            );
+        }
+    }
 }
