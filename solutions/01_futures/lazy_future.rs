@@ -216,4 +216,70 @@ mod tests {
              the log to write_log and await write_log(log, \"send\") in handle_request"
         );
     }
+
+    /// Wakes the task, and writes down when.
+    struct NoteWake {
+        start: tokio::time::Instant,
+        at: std::sync::Arc<std::sync::Mutex<Vec<tokio::time::Duration>>>,
+        task: std::task::Waker,
+    }
+
+    impl std::task::Wake for NoteWake {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.at.lock().unwrap().push(self.start.elapsed());
+            self.task.wake_by_ref();
+        }
+    }
+
+    /// Awaits `future`, and returns what it gave, when it was over (after the start) and the
+    /// times at which its task was woken.
+    async fn woken_at<T>(
+        future: impl std::future::Future<Output = T>,
+    ) -> (T, tokio::time::Duration, Vec<tokio::time::Duration>) {
+        let start = tokio::time::Instant::now();
+        let woken = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut future = std::pin::pin!(future);
+        let output = std::future::poll_fn(|cx| {
+            let waker = std::task::Waker::from(std::sync::Arc::new(NoteWake {
+                start,
+                at: std::sync::Arc::clone(&woken),
+                task: cx.waker().clone(),
+            }));
+            std::future::Future::poll(future.as_mut(), &mut std::task::Context::from_waker(&waker))
+        })
+        .await;
+        let took = start.elapsed();
+        let woken = woken.lock().unwrap().clone();
+        (output, took, woken)
+    }
+
+    /// A loop that checks on the "send" write every few ms ends in time too, so this test
+    /// writes down when handle_request's task is woken.
+    #[tokio::test(start_paused = true)]
+    async fn the_writes_are_not_checked_on_a_timer() {
+        let write = one_write().await;
+        let log = Mutex::new(Vec::new());
+        let ((), took, woken) = woken_at(handle_request(&log)).await;
+        if took != write * 3 {
+            return; // Too slow or too fast: the tests above say why.
+        }
+        // Woken at 0 ms or when a write ends (10, 20 and 30 ms).
+        let ends = [write, write * 2, write * 3];
+        let needless: Vec<Duration> = woken
+            .into_iter()
+            .filter(|at| !at.is_zero() && !ends.contains(at))
+            .collect();
+        assert!(
+            needless.is_empty(),
+            "handle_request's task was woken {} time(s) when no write had ended (they end \
+             after 10, 20 and 30 ms), the first time after {:?}: checking on a future on a \
+             timer of your own (now_or_never in a loop) is busy waiting. Await it: \
+             write_log(log, \"send\").await wakes the task when the write is done",
+            needless.len(),
+            needless.first().copied().unwrap_or_default()
+        );
+    }
 }
