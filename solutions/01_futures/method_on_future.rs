@@ -177,4 +177,71 @@ mod tests {
              (`load_tags(line).await`), then call `.len()` on it"
         );
     }
+
+    /// Wakes the task, and writes down when.
+    struct NoteWake {
+        start: tokio::time::Instant,
+        at: std::sync::Arc<std::sync::Mutex<Vec<tokio::time::Duration>>>,
+        task: std::task::Waker,
+    }
+
+    impl std::task::Wake for NoteWake {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.at.lock().unwrap().push(self.start.elapsed());
+            self.task.wake_by_ref();
+        }
+    }
+
+    /// Awaits `future`, and returns what it gave, when it was over (after the start) and the
+    /// times at which its task was woken.
+    async fn woken_at<T>(
+        future: impl std::future::Future<Output = T>,
+    ) -> (T, tokio::time::Duration, Vec<tokio::time::Duration>) {
+        let start = tokio::time::Instant::now();
+        let woken = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut future = std::pin::pin!(future);
+        let output = std::future::poll_fn(|cx| {
+            let waker = std::task::Waker::from(std::sync::Arc::new(NoteWake {
+                start,
+                at: std::sync::Arc::clone(&woken),
+                task: cx.waker().clone(),
+            }));
+            std::future::Future::poll(future.as_mut(), &mut std::task::Context::from_waker(&waker))
+        })
+        .await;
+        let took = start.elapsed();
+        let woken = woken.lock().unwrap().clone();
+        (output, took, woken)
+    }
+
+    /// A loop that checks on load_tags every few ms counts the same, so this test writes down
+    /// when count_tags' task is woken.
+    #[tokio::test(start_paused = true)]
+    async fn the_tags_are_not_checked_on_a_timer() {
+        let line = "red, green, blue";
+        let start = Instant::now();
+        load_tags(line).await;
+        let needed = start.elapsed();
+        let (_, took, woken) = woken_at(count_tags(line)).await;
+        if took != needed {
+            return; // Too slow or too fast: the tests above say why.
+        }
+        // Woken at 0 ms or when the tags are loaded (after 30 ms).
+        let needless: Vec<Duration> = woken
+            .into_iter()
+            .filter(|at| !at.is_zero() && *at != needed)
+            .collect();
+        assert!(
+            needless.is_empty(),
+            "count_tags' task was woken {} time(s) before the tags were loaded after \
+             {needed:?}, the first time after {:?}: checking on a future on a timer of your \
+             own (now_or_never in a loop) is busy waiting. Await it: load_tags(line).await \
+             wakes the task when the Vec is there",
+            needless.len(),
+            needless.first().copied().unwrap_or_default()
+        );
+    }
 }
