@@ -218,4 +218,71 @@ mod tests {
              make basket_total an async fn, and await it in checkout"
         );
     }
+
+    /// Wakes the task, and writes down when.
+    struct NoteWake {
+        start: tokio::time::Instant,
+        at: std::sync::Arc<std::sync::Mutex<Vec<tokio::time::Duration>>>,
+        task: std::task::Waker,
+    }
+
+    impl std::task::Wake for NoteWake {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.at.lock().unwrap().push(self.start.elapsed());
+            self.task.wake_by_ref();
+        }
+    }
+
+    /// Awaits `future`, and returns what it gave, when it was over (after the start) and the
+    /// times at which its task was woken.
+    async fn woken_at<T>(
+        future: impl std::future::Future<Output = T>,
+    ) -> (T, tokio::time::Duration, Vec<tokio::time::Duration>) {
+        let start = tokio::time::Instant::now();
+        let woken = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut future = std::pin::pin!(future);
+        let output = std::future::poll_fn(|cx| {
+            let waker = std::task::Waker::from(std::sync::Arc::new(NoteWake {
+                start,
+                at: std::sync::Arc::clone(&woken),
+                task: cx.waker().clone(),
+            }));
+            std::future::Future::poll(future.as_mut(), &mut std::task::Context::from_waker(&waker))
+        })
+        .await;
+        let took = start.elapsed();
+        let woken = woken.lock().unwrap().clone();
+        (output, took, woken)
+    }
+
+    /// A loop that checks on the prices every few ms adds up the same, so this test writes
+    /// down when checkout's task is woken.
+    #[tokio::test(start_paused = true)]
+    async fn the_prices_are_not_checked_on_a_timer() {
+        let start = Instant::now();
+        fetch_price("apple").await;
+        let one = start.elapsed();
+        let basket = ["cheese", "apple", "bread"];
+        let (_, took, woken) = woken_at(checkout(&basket)).await;
+        if !(1..=3).any(|k| took == one * k) {
+            return; // Too slow or too fast: the tests above say why.
+        }
+        // Woken at 0 ms or when an answer of the price service comes (every 40 ms).
+        let needless: Vec<Duration> = woken
+            .into_iter()
+            .filter(|at| !(0..=3).any(|k| *at == one * k))
+            .collect();
+        assert!(
+            needless.is_empty(),
+            "checkout({basket:?})'s task was woken {} time(s) when no price had come (the \
+             service answers in {one:?}), the first time after {:?}: checking on a future on \
+             a timer of your own (now_or_never in a loop) is busy waiting. Await it: \
+             basket_total(items).await wakes the task when the total is there",
+            needless.len(),
+            needless.first().copied().unwrap_or_default()
+        );
+    }
 }
