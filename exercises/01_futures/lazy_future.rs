@@ -272,8 +272,10 @@ mod tests {
             .into_iter()
             .filter(|at| !at.is_zero() && !ends.contains(at))
             .collect();
+        // A timer of its own now and then (a progress message every 40 ms or more) is
+        // fine; every few ms is not.
         assert!(
-            needless.is_empty(),
+            needless.len() as u128 <= took.as_millis() / 40,
             "handle_request's task was woken {} time(s) when no write had ended (they end \
              after 10, 20 and 30 ms), the first time after {:?}: checking on a future on a \
              timer of your own (now_or_never in a loop) is busy waiting. Await it: \

@@ -234,8 +234,10 @@ mod tests {
             .into_iter()
             .filter(|at| !at.is_zero() && *at != needed)
             .collect();
+        // A timer of its own now and then (a progress message every 40 ms or more) is
+        // fine; every few ms is not.
         assert!(
-            needless.is_empty(),
+            needless.len() as u128 <= took.as_millis() / 40,
             "count_tags' task was woken {} time(s) before the tags were loaded after \
              {needed:?}, the first time after {:?}: checking on a future on a timer of your \
              own (now_or_never in a loop) is busy waiting. Await it: load_tags(line).await \

@@ -248,8 +248,10 @@ mod tests {
                 .copied()
                 .filter(|at| !at.is_zero() && *at != first)
                 .collect();
+            // A timer of its own now and then (a progress message every 40 ms or more) is
+            // fine; every few ms is not.
             assert!(
-                needless.is_empty(),
+                needless.len() as u128 <= first.as_millis() / 40,
                 "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer's task was woken \
                  {} time(s) before the first mirror answered after {first:?} (the first time \
                  after {:?}): checking on the mirrors on a timer of your own is busy waiting. \

@@ -233,8 +233,10 @@ mod tests {
                 .into_iter()
                 .filter(|at| !at.is_zero() && *at != one && *at != one * 2)
                 .collect();
+            // A timer of its own now and then (a progress message every 40 ms or more) is
+            // fine; every few ms is not.
             assert!(
-                needless.is_empty(),
+                needless.len() as u128 <= took.as_millis() / 40,
                 "total_score({first:?}, {second:?})'s task was woken {} time(s) when no lookup \
                  had ended (a lookup takes {one:?}), the first time after {:?}: checking on a \
                  future on a timer of your own (now_or_never in a loop) is busy waiting. Await \

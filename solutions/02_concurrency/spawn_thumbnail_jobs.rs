@@ -346,8 +346,10 @@ mod tests {
                 .into_iter()
                 .filter(|at| !at.is_zero() && !ends.contains(at))
                 .collect();
+            // A timer of its own now and then (a progress message every 40 ms or more) is
+            // fine; every few ms is not.
             assert!(
-                needless.is_empty(),
+                needless.len() as u128 <= took.as_millis() / 40,
                 "make_thumbnails({ids:?})'s task was woken {} time(s) when no resize had ended \
                  (picture N ends after N x 20 ms), the first time after {:?}: checking on the \
                  jobs on a timer of your own is busy waiting. Await the JoinHandles: the task \
