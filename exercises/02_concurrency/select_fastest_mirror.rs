@@ -237,10 +237,9 @@ mod tests {
                     .poll(&mut std::task::Context::from_waker(&waker))
             })
             .await;
-            if start.elapsed() != first {
-                continue; // Too slow or too fast: the tests above say why.
-            }
-            // Woken at 0 ms (a task that starts, a yield) or when the first mirror answers.
+            let took = start.elapsed();
+            // Woken at 0 ms (a task that starts, a yield) or when the first mirror answers
+            // (counted until first_answer returned, even a little late).
             let needless: Vec<Duration> = woken
                 .lock()
                 .unwrap()
@@ -251,7 +250,7 @@ mod tests {
             // A timer of its own now and then (a progress message every 40 ms or more) is
             // fine; every few ms is not.
             assert!(
-                needless.len() as u128 <= first.as_millis() / 40,
+                needless.len() as u128 <= took.as_millis() / 40,
                 "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer's task was woken \
                  {} time(s) before the first mirror answered after {first:?} (the first time \
                  after {:?}): checking on the mirrors on a timer of your own is busy waiting. \

@@ -226,10 +226,8 @@ mod tests {
         load_tags(line).await;
         let needed = start.elapsed();
         let (_, took, woken) = woken_at(count_tags(line)).await;
-        if took != needed {
-            return; // Too slow or too fast: the tests above say why.
-        }
-        // Woken at 0 ms or when the tags are loaded (after 30 ms).
+        // Woken at 0 ms or when the tags are loaded (after 30 ms), counted until count_tags
+        // returned, even a little late.
         let needless: Vec<Duration> = woken
             .into_iter()
             .filter(|at| !at.is_zero() && *at != needed)
