@@ -228,7 +228,7 @@ mod tests {
         let (_, took, woken) = woken_at(count_tags(line)).await;
         // Woken at 0 ms or when the tags are loaded (after 30 ms), counted until count_tags
         // returned, even a little late.
-        let needless: Vec<Duration> = woken
+        let needless: Vec<tokio::time::Duration> = woken
             .into_iter()
             .filter(|at| !at.is_zero() && *at != needed)
             .collect();
