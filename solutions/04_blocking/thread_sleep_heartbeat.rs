@@ -81,6 +81,39 @@ mod tests {
         );
     }
 
+    /// On the paused clock, tokio::time::sleep takes no real time at all, so fetch_report
+    /// should not either. Blamed only when 3 tries in a row take long: under load, the OS
+    /// alone can pause a thread for that long.
+    #[test]
+    fn fetch_report_does_not_wait_on_the_real_clock() {
+        let mut tries = Vec::new();
+        for _ in 0..3 {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            let start = std::time::Instant::now();
+            let report = runtime.block_on(fetch_report());
+            let took = start.elapsed();
+            assert_eq!(
+                report, "report ready",
+                "fetch_report returned the wrong text"
+            );
+            if took < BLOCKED {
+                return;
+            }
+            tries.push(took.as_millis());
+        }
+        panic!(
+            "on a paused clock, where tokio::time::sleep takes no real time, fetch_report took \
+             {tries:?} ms of real time in 3 tries: it still waits on the real clock somewhere \
+             (a std::thread::sleep in spawn_blocking, in a thread of its own, or in steps \
+             between awaits), which ties up a thread. Wait with tokio::time::sleep(..).await \
+             only"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn heartbeat_keeps_ticking_while_the_report_is_fetched() {
         let ticks = Arc::new(AtomicU32::new(0));
