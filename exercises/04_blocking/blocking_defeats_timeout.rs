@@ -91,6 +91,43 @@ mod tests {
         (output, longest)
     }
 
+    /// On the paused clock, an async sleep takes no real time at all, so the service should
+    /// not either. Blamed only when 3 tries in a row take long: under load, the OS alone can
+    /// pause a thread for that long.
+    #[test]
+    fn the_service_does_not_wait_on_the_real_clock() {
+        let mut tries = Vec::new();
+        for _ in 0..3 {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            let start = std::time::Instant::now();
+            let price = runtime.block_on(async {
+                let asking = ask_price_service(Duration::from_millis(120));
+                tokio::time::timeout(Duration::from_secs(1), asking).await
+            });
+            let took = start.elapsed();
+            assert_eq!(
+                price,
+                Ok(120),
+                "ask_price_service(120 ms) must answer 120 after its 120 ms"
+            );
+            if took < BLOCKED {
+                return;
+            }
+            tries.push(took.as_millis());
+        }
+        panic!(
+            "on a paused clock, where an async sleep takes no real time, \
+             ask_price_service(120 ms) took {tries:?} ms of real time in 3 tries: it still \
+             waits on the real clock somewhere (a std::thread::sleep in spawn_blocking, in a \
+             thread of its own, or in steps between awaits), which no timeout can stop. Wait \
+             with tokio::time::sleep(delay).await only"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_service_still_takes_its_time() {
         let start = Instant::now();
