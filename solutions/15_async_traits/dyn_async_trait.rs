@@ -127,11 +127,27 @@ mod tests {
         dispatcher.await.expect("the dispatcher task failed")
     }
 
+    /// Compiles only if the future that `notify` returns, through the list's trait objects, is
+    /// `Send`: the promise the dispatcher's task needs, since `tokio::spawn` may move a task to
+    /// another thread. (A dispatcher moved to a thread or a runtime of its own, or to
+    /// `spawn_local`, dodges the error but not the promise: put `Send` in the boxed future's
+    /// type, `Pin<Box<dyn Future<Output = String> + Send + 'a>>`.)
+    fn the_future_of_notify_is_send<'a>(
+        notifiers: &'a Notifiers,
+        alert: &'a str,
+    ) -> impl Future<Output = String> + Send + 'a {
+        notifiers[0].notify(alert)
+    }
+
     /// Calls `notify` through the trait objects of the list and awaits what it returns: this
     /// compiles only if `notify` gives a future (of the receipt).
     #[tokio::test(start_paused = true)]
     async fn each_notifier_sends_through_its_own_future() {
         let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
+        assert_eq!(
+            the_future_of_notify_is_send(&notifiers, "disk full").await,
+            "mail to ann@example.com: disk full"
+        );
         let expected = [
             ("mail to ann@example.com: disk full", 100),
             ("#ops: disk full", 30),
