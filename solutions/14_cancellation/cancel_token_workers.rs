@@ -116,7 +116,9 @@ mod tests {
             .await
             .expect(
                 "shutdown was still waiting an hour later: it must stop every worker that is \
-                 still running (is every worker's token cancelled along with the root?)",
+                 still running (is every worker's token cancelled along with the root?), \
+                 and return once they have stopped (a TaskTracker's `wait` returns only after \
+                 `close`)",
             );
         start.elapsed()
     }
@@ -363,7 +365,17 @@ mod tests {
             // may set itself (a guard of a second or more) is not reached while the workers'
             // thread is busy.
             tokio::time::resume();
-            (&mut shutdown).await
+            // A hang guard only: the workers need 120 ms to stop.
+            tokio::time::timeout(Duration::from_secs(5), &mut shutdown)
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "the workers ran (they stop within 120 ms once cancelled), and shutdown \
+                         had still not returned 5 s later: it waits for something that does not \
+                         end when the workers do (a TaskTracker's `wait` returns only after \
+                         `close`; a channel ends only once every sender is dropped)"
+                    )
+                })
         });
         let _ = stop.send(());
         driver.join().expect("the workers' runtime panicked");
