@@ -308,6 +308,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_silent_client_keeps_no_one_busy() {
+        let server = start_server().await;
+        let mut silent = Client::connect(server.address).await;
+        assert_eq!(silent.send("SET a 1").await, "OK");
+        // The client stays connected, and says nothing more: the server has nothing to do
+        // until the signal. The clock is paused, so the day below passes in one jump, as soon
+        // as every task is waiting. A task that wakes up again and again (every turn, or on a
+        // timer of its own) moves the clock a step at a time, and a day of steps takes far
+        // longer than the 2 s of real time after which a thread of its own gives up.
+        let (gave_up, giving_up) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(2));
+            let _ = gave_up.send(());
+        });
+        tokio::time::pause();
+        let waited = tokio::select! {
+            biased;
+            () = tokio::time::sleep(Duration::from_secs(24 * 60 * 60)) => true,
+            _ = giving_up => false,
+        };
+        tokio::time::resume();
+        assert!(
+            waited,
+            "a client was connected and silent, and the server kept waking up: in 2 s of real \
+             time, the paused clock could not get through a day, which it does in one jump \
+             when every task waits. Some task looks at the signal again and again (a loop \
+             that reads the flag and yields, or a timeout or a tick around the read), which \
+             keeps a CPU busy for every idle connection. Put the signal itself in the select, \
+             next to the read (`shutdown.wait_for(..)`): the connection then sleeps until a \
+             command or the signal comes"
+        );
+        server
+            .shut_down("a client was connected, waiting silently")
+            .await;
+        silent.expect_closed("the silent client").await;
+    }
+
+    #[tokio::test]
     async fn a_dropped_sender_is_the_signal_too() {
         let server = start_server().await;
         let mut silent = Client::connect(server.address).await;
