@@ -143,13 +143,16 @@ mod tests {
         );
     }
 
-    /// Counts how often square_all is polled, and when it returns: `join_next().await` wakes it
-    /// when a task has finished, while a loop that checks the set on a timer, or yields until a
-    /// task is done, is polled on every turn and sees the last task done only on a later tick.
+    /// Counts at how many moments square_all is polled, and when it returns: `join_next().await`
+    /// wakes it when a task has finished, while a loop that checks the set on a timer is polled
+    /// on every tick and sees the last task done only on a later tick, and a loop that yields
+    /// until a task is done is polled again and again at the same moment. A `yield_now` here
+    /// and there is fine: it polls again at the same moment, a few times.
     #[tokio::test(start_paused = true)]
     async fn square_all_wakes_when_a_task_finishes() {
         let start = Instant::now();
         let mut polls = 0;
+        let mut moments = vec![0];
         let mut squaring = std::pin::pin!(square_all(vec![5, 2, 4, 1, 3]));
         // One step of square_all: it spawns its tasks, which have not run yet.
         let first_step = std::future::poll_fn(|cx| {
@@ -167,7 +170,11 @@ mod tests {
         tokio::time::advance(Duration::from_millis(3)).await;
         let squares = std::future::poll_fn(|cx| {
             polls += 1;
-            if polls > 10 {
+            let now = start.elapsed().as_millis();
+            if !moments.contains(&now) {
+                moments.push(now);
+            }
+            if polls > 200 || moments.len() > 10 {
                 return Poll::Ready(None);
             }
             squaring.as_mut().poll(cx).map(Some)
@@ -175,10 +182,17 @@ mod tests {
         .await;
         let elapsed = start.elapsed().as_millis();
         assert!(
-            squares.is_some(),
-            "square_all was polled more than 10 times while its 5 tasks ran (awaiting \
-             join_next() in a loop takes 7 here): it checks the JoinSet on a timer or in a busy \
+            polls <= 200,
+            "square_all was polled more than 200 times at {moments:?} ms while its 5 tasks ran \
+             (awaiting join_next() in a loop takes 7 polls): it checks the JoinSet in a busy \
              loop. Await join_next(): it wakes square_all when the next task has finished"
+        );
+        assert!(
+            squares.is_some(),
+            "square_all was polled at more than 10 moments while its 5 tasks ran (awaiting \
+             join_next() in a loop wakes it at 7: {{0, 3, 13, 23, 33, 43, 53}} ms; here \
+             {moments:?}): it checks the JoinSet on a timer. Await join_next(): it wakes \
+             square_all when the next task has finished"
         );
         assert_eq!(
             squares.map(|squares| squares.len()),
