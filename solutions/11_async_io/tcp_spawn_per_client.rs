@@ -61,7 +61,7 @@ mod tests {
     use super::*;
     use std::net::SocketAddr;
     use std::time::Duration;
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
     use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
     use tokio::net::{TcpListener, TcpStream};
     use tokio::time::timeout;
@@ -142,6 +142,26 @@ mod tests {
         assert_eq!(second.next_line("greeting").await, "hi");
         assert_eq!(second.say("me too").await, "ME TOO");
         assert_eq!(quiet.say("still here").await, "STILL HERE");
+    }
+
+    #[tokio::test]
+    async fn a_client_slow_to_read_its_greeting_does_not_block_the_others() {
+        // A message of the day of 64 MiB: more than the sockets between a server and a client
+        // can hold, so writing it to a client who does not read waits until that client reads.
+        let motd = "m".repeat(64 << 20);
+        let address = start_server(&motd).await;
+        // The first client connects and reads nothing for now, not even its greeting.
+        let _slow = Client::connect(address, "the first client").await;
+        let mut second = Client::connect(address, "the second client").await;
+        let mut start = vec![0u8; 1024];
+        let read = timeout(PATIENCE, second.lines.get_mut().read_exact(&mut start)).await;
+        assert!(
+            matches!(read, Ok(Ok(_))) && start.iter().all(|&byte| byte == b'm'),
+            "the first client has not read its greeting yet (64 MiB, more than a socket holds), \
+             and the second client got no greeting at all within {PATIENCE:?}: the server was \
+             still busy greeting the first one. Greet each client in its own task (give the \
+             task its own copy of the message), not in the accept loop"
+        );
     }
 
     #[tokio::test]
