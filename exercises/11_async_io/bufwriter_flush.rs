@@ -56,14 +56,20 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWrite, BufWriter, DuplexStream};
     use tokio::time::{Instant, Sleep, sleep, timeout};
 
-    /// The connection: counts the writes that reach it. A real network is not always ready:
-    /// every write waits 10 ms (of the test's paused clock) before it goes through.
+    /// How long the connection keeps each write waiting, in turn (of the test's paused clock).
+    const DELAYS_MS: [u64; 3] = [10, 7, 13];
+
+    /// The connection: counts the writes that reach it. A real network is not always ready,
+    /// nor for the same time: every write waits 10, 7 or 13 ms before it goes through.
     struct Connection {
         inner: DuplexStream,
         writes: Arc<AtomicUsize>,
-        delay: Option<Pin<Box<Sleep>>>,
+        /// The wait of the write being tried, and how long that wait is.
+        delay: Option<(Pin<Box<Sleep>>, Duration)>,
         /// How many times a write was tried (`poll_write`), ready or not.
         polls: usize,
+        /// How long the writes that went through waited for the connection, in all.
+        waited: Duration,
     }
 
     impl AsyncWrite for Connection {
@@ -73,9 +79,12 @@ mod tests {
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
             self.polls += 1;
-            let delay = self
-                .delay
-                .get_or_insert_with(|| Box::pin(sleep(Duration::from_millis(10))));
+            let turn = self.writes.load(Ordering::SeqCst) % DELAYS_MS.len();
+            let (delay, wait) = self.delay.get_or_insert_with(|| {
+                let wait = Duration::from_millis(DELAYS_MS[turn]);
+                (Box::pin(sleep(wait)), wait)
+            });
+            let wait = *wait;
             ready!(delay.as_mut().poll(cx));
             self.delay = None;
             let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
@@ -83,6 +92,7 @@ mod tests {
                 && n > 0
             {
                 self.writes.fetch_add(1, Ordering::SeqCst);
+                self.waited += wait;
             }
             poll
         }
@@ -104,6 +114,7 @@ mod tests {
             writes: Arc::clone(&writes),
             delay: None,
             polls: 0,
+            waited: Duration::ZERO,
         };
         (BufWriter::new(connection), collector, writes)
     }
@@ -130,6 +141,7 @@ mod tests {
     ) {
         let writes_before = out.get_ref().writes.load(Ordering::SeqCst);
         let polls_before = out.get_ref().polls;
+        let waited_before = out.get_ref().waited;
         let start = Instant::now();
         if let Err(e) = send_batch(out, lines).await {
             panic!(
@@ -138,11 +150,13 @@ mod tests {
                  only sends what is buffered"
             );
         }
-        // Each write waits 10 ms for the connection once, and wakes the writer when it is
-        // ready: a writer that awaits its writes is polled twice per write, and takes 10 ms each.
+        // Each write waits for the connection once (10, 7 or 13 ms), which wakes the writer
+        // when it is ready: a writer that awaits its writes is polled twice per write, and
+        // takes no longer than the connection's waits.
         let took = start.elapsed();
         let writes = out.get_ref().writes.load(Ordering::SeqCst) - writes_before;
         let polls = out.get_ref().polls - polls_before;
+        let waited = out.get_ref().waited - waited_before;
         let expected: String = lines.iter().map(|line| format!("{line}\n")).collect();
         let received = collect(collector, expected.len()).await;
         assert!(
@@ -164,9 +178,10 @@ mod tests {
              does not empty the buffer, `flush()` does"
         );
         assert!(
-            took == Duration::from_millis(10) * writes as u32 && polls <= 2 * writes,
+            took == waited && polls <= 2 * writes,
             "sending the {which} batch took {took:?} and tried the connection {polls} times, for \
-             {writes} write(s) that it accepts 10 ms after the first try, each: it was checked \
+             {writes} write(s) that it accepts {waited:?} after their first tries, in all (each \
+             10, 7 or 13 ms after its first try): it was checked \
              on a timer. Await the flush (`out.flush().await`): it wakes up exactly when the \
              connection is ready, and takes no longer than the connection"
         );
