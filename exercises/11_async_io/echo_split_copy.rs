@@ -124,17 +124,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_client_that_pauses_for_a_day() {
+    async fn a_client_that_pauses_for_a_year() {
         let (mut client, server) = connect(1024);
         client.write_all(b"brb").await.unwrap();
         assert_eq!(echo_of(&mut client, "brb").await, "brb");
-        // The client leaves its keyboard for a day, with the connection still open. (The
-        // clock jumps a day ahead at once, then runs 1 ms more, so that echo may react.)
-        tokio::time::advance(Duration::from_secs(24 * 60 * 60)).await;
+        // The client leaves its keyboard for a year, with the connection still open. (The
+        // clock jumps a year ahead at once, then runs 1 ms more, so that echo may react.)
+        tokio::time::advance(Duration::from_secs(366 * 24 * 60 * 60)).await;
         sleep(Duration::from_millis(1)).await;
         assert!(
             !server.is_finished(),
-            "the client paused for a day (of the test's paused clock) with the connection still \
+            "the client paused for a year (of the test's paused clock) with the connection still \
              open, and echo returned meanwhile: a pause is not the end of the input. The end is \
              a read that returns 0 bytes, once the client has shut down its side: do not end on \
              a timer (a `timeout` around `read` or around `copy`)"

@@ -277,17 +277,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_client_that_pauses_for_a_day() {
+    async fn a_client_that_pauses_for_a_year() {
         let mut client = connect();
-        client.send("back in a day\n").await;
-        assert_eq!(client.answer_to("back in a day").await, "4");
-        // The client says nothing for a day, with the connection still open. (The clock jumps a
+        client.send("back in a year\n").await;
+        assert_eq!(client.answer_to("back in a year").await, "4");
+        // The client says nothing for a year, with the connection still open. (The clock jumps a
         // day ahead at once, then runs 1 ms more, so that the server may react.)
-        tokio::time::advance(Duration::from_secs(24 * 60 * 60)).await;
+        tokio::time::advance(Duration::from_secs(366 * 24 * 60 * 60)).await;
         sleep(Duration::from_millis(1)).await;
         assert!(
             !client.server.is_finished(),
-            "the client said nothing for a day (of the test's paused clock), with the \
+            "the client said nothing for a year (of the test's paused clock), with the \
              connection still open, and count_words returned meanwhile: a quiet client has not \
              finished. The input ends when a read returns 0 bytes (`next_line` returns \
              `None`), not after a time without lines: do not end on a timer"
