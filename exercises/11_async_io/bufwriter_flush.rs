@@ -68,6 +68,8 @@ mod tests {
         delay: Option<(Pin<Box<Sleep>>, Duration)>,
         /// How many times a write was tried (`poll_write`), ready or not.
         polls: usize,
+        /// How many times the write being tried was tried.
+        tries: usize,
         /// How long the writes that went through waited for the connection, in all.
         waited: Duration,
     }
@@ -79,6 +81,14 @@ mod tests {
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
             self.polls += 1;
+            self.tries += 1;
+            assert!(
+                self.tries <= 1000,
+                "the connection was tried 1000 times for one write that it was not ready to \
+                 take: the flush is polled over and over (now_or_never, yield_now or a waker \
+                 woken at once, in a loop) instead of waiting. Await the flush \
+                 (`out.flush().await`): the connection wakes it up when it is ready"
+            );
             let turn = self.writes.load(Ordering::SeqCst) % DELAYS_MS.len();
             let (delay, wait) = self.delay.get_or_insert_with(|| {
                 let wait = Duration::from_millis(DELAYS_MS[turn]);
@@ -93,6 +103,7 @@ mod tests {
             {
                 self.writes.fetch_add(1, Ordering::SeqCst);
                 self.waited += wait;
+                self.tries = 0;
             }
             poll
         }
@@ -114,6 +125,7 @@ mod tests {
             writes: Arc::clone(&writes),
             delay: None,
             polls: 0,
+            tries: 0,
             waited: Duration::ZERO,
         };
         (BufWriter::new(connection), collector, writes)
