@@ -160,4 +160,29 @@ mod tests {
             "first_alerts returned after {took:?}, but the 2nd alert came at minute 4: {why}"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_thermometer_that_goes_quiet_for_a_year() {
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            // A hot reading, then nothing for a year (366 days), then another hot reading; the
+            // thermometer stays connected all along.
+            let _ = tx.send(reading(0, &[0, 1])).await;
+            sleep(Duration::from_secs(366 * 24 * 3600)).await;
+            let _ = tx.send(reading(1, &[0, 1])).await;
+            sleep(Duration::from_secs(3600)).await;
+        });
+        let start = Instant::now();
+        let alerts = first_alerts(awaited_only(ReceiverStream::new(rx)), 30, 2).await;
+        assert_eq!(
+            alerts,
+            ["minute 0: 40 °C", "minute 1: 40 °C"],
+            "the thermometer went quiet for a year after its first hot reading, then sent a \
+             second one, and first_alerts returned {} alert(s) after {:?}: a quiet stream has \
+             not ended. Wait for the next reading for as long as it takes (`next().await`), \
+             without a timer (a `timeout` that gives up)",
+            alerts.len(),
+            start.elapsed()
+        );
+    }
 }
