@@ -326,4 +326,37 @@ mod tests {
             describe(&result)
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_goes_quiet_for_a_year() {
+        // A frame, then nothing for a year (366 days) on an open connection, then another.
+        let (mut sender, receiver) = tokio::io::duplex(256);
+        tokio::spawn(async move {
+            for payload in [&b"before"[..], &b"after a year"[..]] {
+                if sender.write_all(&frame(payload)).await.is_err() {
+                    return;
+                }
+                sleep(Duration::from_secs(366 * 24 * 3600)).await;
+            }
+        });
+        let context = "the peer sent a frame, then went quiet for a year with the connection \
+                       still open, then sent another: a quiet peer has not closed the \
+                       connection (Ok(None) is for a stream that has ended). Wait for the next \
+                       frame for as long as it takes, without a timer (a `timeout` that takes \
+                       silence for the end)";
+        let input = Watched {
+            pipe: receiver,
+            polls: 0,
+        };
+        let mut input = expect_payload(input, b"before", context).await;
+        let start = Instant::now();
+        let second = read_frame(&mut input).await;
+        if !matches!(&second, Ok(Some(payload)) if payload == b"after a year") {
+            panic!(
+                "{context}: expected the frame \"after a year\", got {} after {:?}",
+                describe(&second),
+                start.elapsed()
+            );
+        }
+    }
 }
