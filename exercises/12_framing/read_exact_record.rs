@@ -264,4 +264,33 @@ mod tests {
             "a record that does not start with \"WX\" is InvalidData, got {result:?}"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_station_that_goes_quiet_for_a_year() {
+        // Half a record, then nothing for a year (366 days) on an open connection, then the rest.
+        let bytes = record_bytes(12, -7);
+        let (mut sender, receiver) = tokio::io::duplex(64);
+        tokio::spawn(async move {
+            for piece in [&bytes[..4], &bytes[4..]] {
+                if sender.write_all(piece).await.is_err() {
+                    return;
+                }
+                sleep(Duration::from_secs(366 * 24 * 3600)).await;
+            }
+        });
+        let mut input = Watched {
+            pipe: receiver,
+            polls: 0,
+        };
+        let start = Instant::now();
+        let record = read_record(&mut input).await;
+        assert!(
+            matches!(&record, Ok(r) if *r == Record { sensor: 12, tenths: -7 }),
+            "the station sent half a record, went quiet for a year with the connection still \
+             open, then sent the rest, and read_record returned {record:?} after {:?}: a quiet \
+             station has not gone away. Wait for all 8 bytes for as long as it takes \
+             (`read_exact`), without a timer (a `timeout` that gives up)",
+            start.elapsed()
+        );
+    }
 }
