@@ -181,29 +181,31 @@ mod tests {
         let line = "s".repeat(MAX_LINE - 24);
         let first_part = line.clone();
         let _sending = tokio::spawn(async move {
-            // Most of a line, then a pause of an hour, then its end: a slow client, not a long
-            // line.
+            // Most of a line, then a pause of a year (366 days), then its end: a slow client,
+            // not a long line. (The clock jumps the year ahead at once, then runs 1 ms more.)
             to_server.write_all(first_part.as_bytes()).await.unwrap();
-            sleep(Duration::from_secs(3600)).await;
+            tokio::time::advance(Duration::from_secs(366 * 24 * 3600)).await;
+            sleep(Duration::from_millis(1)).await;
             let _ = to_server.write_all(b"\n").await;
             sleep(Duration::from_secs(3600)).await;
         });
-        let answer = match timeout(Duration::from_secs(7200), client.answers.next_line()).await {
+        let patience = Duration::from_secs(367 * 24 * 3600);
+        let answer = match timeout(patience, client.answers.next_line()).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(e)) => panic!("reading the answer to a slow line failed: {e}"),
-            Err(_) => panic!("a line sent in two parts an hour apart got no answer"),
+            Err(_) => panic!("a line sent in two parts a year apart got no answer"),
         };
         match answer {
             Some(answer) if answer == format!("1: {line}") => {}
             Some(answer) if answer == "ERR line too long" => panic!(
-                "the client sent {} bytes, paused for an hour, then ended the line: a line of \
+                "the client sent {} bytes, paused for a year, then ended the line: a line of \
                  less than MAX_LINE bytes, yet the server answered \"ERR line too long\". A line \
                  is too long by its bytes, not by the time it takes: do not guess with a timer \
                  (timeout), give the codec a max length of MAX_LINE",
                 line.len()
             ),
             other => panic!(
-                "a line of {} bytes sent in two parts an hour apart is answered with \"1: \" and \
+                "a line of {} bytes sent in two parts a year apart is answered with \"1: \" and \
                  the line, not {other:?}",
                 line.len()
             ),
