@@ -270,4 +270,47 @@ mod tests {
             "3 videos and 9 small pages took {elapsed:?} instead of 600 ms: {why}"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn downloads_of_odd_lengths() {
+        // Ten pages whose downloads take odd times, from 59 to 151 ms: no timer's beat falls on
+        // every moment that one of them ends.
+        let ms: [u64; 10] = [137, 71, 113, 89, 151, 67, 103, 97, 59, 127];
+        let urls: Vec<String> = (0..ms.len()).map(|n| format!("/odd/{n}.html")).collect();
+        let server = Arc::new(Server::default());
+        // When each download started, and when the server was done with it.
+        let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let start = Instant::now();
+        let (odd_server, odd_times) = (Arc::clone(&server), Arc::clone(&times));
+        let pages = watched(fetch_all(urls, move |url| {
+            let n: usize = url["/odd/".len()..url.len() - ".html".len()]
+                .parse()
+                .unwrap();
+            let (server, times) = (Arc::clone(&odd_server), Arc::clone(&odd_times));
+            async move {
+                let started = start.elapsed();
+                let done = started + Duration::from_millis(ms[n]);
+                times.lock().unwrap().push((started, done));
+                serve_in(server, url, ms[n]).await
+            }
+        }))
+        .await;
+        assert_eq!(pages.len(), 10, "10 pages in, 10 pages out");
+        let peak = server.peak.load(Ordering::SeqCst);
+        assert!(
+            peak <= SERVER_LIMIT,
+            "{peak} downloads were in flight at once, but the server takes {SERVER_LIMIT}"
+        );
+        let times = times.lock().unwrap().clone();
+        for (started, _) in &times {
+            assert!(
+                started.is_zero() || times.iter().any(|(_, done)| done == started),
+                "a download started after {started:?}, but the server had finished no download \
+                 at that moment: these downloads take odd times (59 to 151 ms), and each new \
+                 download must start the very moment one ends, not on a timer's beat. Wait on \
+                 the downloads themselves (buffer_unordered, JoinSet::join_next, a Semaphore's \
+                 acquire), not on a timer that looks at the slots now and then"
+            );
+        }
+    }
 }
