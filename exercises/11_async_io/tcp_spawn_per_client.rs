@@ -145,18 +145,30 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_slow_to_read_its_greeting_does_not_block_the_others() {
-        // A message of the day of 64 MiB: more than the sockets between a server and a client
-        // can hold, so writing it to a client who does not read waits until that client reads.
-        let motd = "m".repeat(64 << 20);
-        let address = start_server(&motd).await;
+        // Small socket buffers on both sides, and a message of the day of 8 MiB: far more than
+        // the sockets between the server and a client can hold, so writing it to a client who
+        // does not read waits until that client reads.
+        const BUFFER: u32 = 16 * 1024;
+        let listening = tokio::net::TcpSocket::new_v4().unwrap();
+        listening.set_send_buffer_size(BUFFER).unwrap();
+        listening.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = listening.listen(16).unwrap();
+        let address = listener.local_addr().unwrap();
+        let motd = "m".repeat(8 << 20);
+        tokio::spawn(serve(listener, motd));
         // The first client connects and reads nothing for now, not even its greeting.
-        let _slow = Client::connect(address, "the first client").await;
+        let slow = tokio::net::TcpSocket::new_v4().unwrap();
+        slow.set_recv_buffer_size(BUFFER).unwrap();
+        let _slow = timeout(PATIENCE, slow.connect(address))
+            .await
+            .expect("connecting to the server took too long")
+            .expect("could not connect to the server");
         let mut second = Client::connect(address, "the second client").await;
         let mut start = vec![0u8; 1024];
         let read = timeout(PATIENCE, second.lines.get_mut().read_exact(&mut start)).await;
         assert!(
             matches!(read, Ok(Ok(_))) && start.iter().all(|&byte| byte == b'm'),
-            "the first client has not read its greeting yet (64 MiB, more than a socket holds), \
+            "the first client has not read its greeting yet (8 MiB, more than a socket holds), \
              and the second client got no greeting at all within {PATIENCE:?}: the server was \
              still busy greeting the first one. Greet each client in its own task (give the \
              task its own copy of the message), not in the accept loop"
