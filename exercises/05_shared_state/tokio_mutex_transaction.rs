@@ -189,16 +189,29 @@ mod tests {
     #[test]
     fn every_step_goes_through_send() {
         let code = code_outside_main(include_str!("tokio_mutex_transaction.rs"));
-        let writes: usize = [
+        let by_method: usize = [
             ".wire.push(",
             ".wire.extend(",
+            ".wire.extend_from_slice(",
             ".wire.append(",
             ".wire.insert(",
+            ".wire.splice(",
+            ".wire.resize(",
         ]
         .into_iter()
         .chain([".wire =", ".wire="])
         .map(|write| code.matches(write).count())
         .sum();
+        // `Vec::push(&mut conn.wire, ..)`, `mem::take(&mut conn.wire)`, `let w = &mut ..wire`.
+        let by_reference = code
+            .split("&mut ")
+            .skip(1)
+            .filter(|after| {
+                let operand = after.split([',', ')', ';', '{']).next().unwrap_or("");
+                operand.contains(".wire")
+            })
+            .count();
+        let writes = by_method + by_reference;
         assert!(
             writes <= 1,
             "the code writes to the connection's `wire` in {writes} places, where the given \
