@@ -165,4 +165,25 @@ mod tests {
              or not. Put #[tokio::main] on main and print what greet(\"world\").await returns"
         );
     }
+
+    /// A task that main spawns and does not await, given time to finish by a sleep of main's
+    /// own, prints the same line in time, so this test reads the source.
+    #[test]
+    fn main_does_not_sleep_while_a_task_greets() {
+        let code = learner_code();
+        let words = identifiers(&code);
+        let spawns = words.iter().any(|word| word.starts_with("spawn"));
+        // As given, `sleep` is named twice: in the `use` line and in greet.
+        let sleeps = words
+            .iter()
+            .filter(|word| word.starts_with("sleep"))
+            .count();
+        assert!(
+            !spawns || sleeps <= 2,
+            "the code spawns a task and sleeps beside greet's own sleep: a task that main does \
+             not await is only waited for by a guess of how long it takes (and is dropped with \
+             the runtime when main returns first). Put #[tokio::main] on main and await the \
+             greeting in main: show(greet(\"world\").await)"
+        );
+    }
 }
