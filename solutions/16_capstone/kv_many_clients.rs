@@ -645,6 +645,78 @@ mod tests {
         assert_eq!(late.send("GET mood").await, "VALUE calm");
     }
 
+    #[tokio::test]
+    async fn a_client_whose_reply_cannot_be_sent() {
+        // Small socket buffers on both ends (the accepted sockets inherit the listener's), so
+        // that a big reply cannot fit in them and the server waits in the middle of writing it.
+        let listening = tokio::net::TcpSocket::new_v4().unwrap();
+        listening.set_send_buffer_size(4096).unwrap();
+        listening.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = listening.listen(64).unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, Store::default()));
+
+        let mut good = Client::connect(address, "the good client").await;
+        assert_eq!(good.send("SET mood calm").await, "OK");
+        assert_a_task_per_client();
+
+        let connecting = tokio::net::TcpSocket::new_v4().unwrap();
+        connecting.set_recv_buffer_size(4096).unwrap();
+        let stream = timeout(PATIENCE, connecting.connect(address))
+            .await
+            .expect("connecting to the server took too long")
+            .expect("could not connect to the server");
+        let (reader, writer) = stream.into_split();
+        let mut broken = Client {
+            replies: BufReader::new(reader).lines(),
+            writer,
+            name: "the client that stops reading".to_string(),
+        };
+        let big = "x".repeat(512 * 1024);
+        assert_eq!(broken.send(&format!("SET big {big}")).await, "OK");
+        broken.writer.write_all(b"GET big\n").await.unwrap();
+        // The reply has begun to come: the server is now writing the other half a megabyte of
+        // it, which the buffers cannot hold. Then this client resets its connection, and that
+        // write fails with an error.
+        let mut start = [0; 6];
+        let reader = broken.replies.get_mut();
+        timeout(PATIENCE, reader.read_exact(&mut start))
+            .await
+            .expect("the reply to \"GET big\" did not begin within 5 s")
+            .unwrap();
+        assert_eq!(&start, b"VALUE ");
+        let socket = broken
+            .replies
+            .into_inner()
+            .into_inner()
+            .reunite(broken.writer);
+        let socket = socket.unwrap();
+        socket.set_zero_linger().unwrap();
+        drop(socket);
+
+        // Give the server time to see the reset: if it stops, the good client is hung up on.
+        let mut line = String::new();
+        let good_reader = good.replies.get_mut();
+        if let Ok(Ok(0) | Err(_)) =
+            timeout(Duration::from_millis(300), good_reader.read_line(&mut line)).await
+        {
+            panic!(
+                "a client's connection was reset while the server was writing a reply to it, so \
+                 that write failed and its handle_client returned an error, and the server then \
+                 hung up on every other client: one client's error must end only its own \
+                 connection, whether it comes from a read or from a write. Look at what `serve` \
+                 does with a finished task's result"
+            );
+        }
+        assert_eq!(
+            good.send("GET mood").await,
+            "VALUE calm",
+            "the good client was connected before the one that reset, and must still be served"
+        );
+        let mut late = Client::connect(address, "a client that came after the reset").await;
+        assert_eq!(late.send("GET mood").await, "VALUE calm");
+    }
+
     /// Serves `clients` clients one after the other on `runtime` (each sets a key, reads the
     /// reply and leaves), waits until their tasks have ended, and returns how many heap blocks
     /// this thread (the runtime's only one) allocated meanwhile and did not free.
