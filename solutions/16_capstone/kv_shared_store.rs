@@ -338,6 +338,59 @@ mod tests {
         );
     }
 
+    /// A store of 5000 keys, and one client's GET and SET on it: the heap allocations that those
+    /// two commands make on the runtime's only thread (the handler's included).
+    #[test]
+    fn a_command_works_on_the_shared_map_itself() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("could not build a runtime");
+        let store = Store::default();
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let mut replies = BufReader::new(from_server).lines();
+        runtime.block_on(async {
+            tokio::spawn(handle_client(server, Arc::clone(&store)));
+            for n in 0..5000 {
+                to_server
+                    .write_all(format!("SET key{n} value {n}\n").as_bytes())
+                    .await
+                    .unwrap();
+                let reply = timeout(PATIENCE, replies.next_line()).await;
+                assert!(
+                    matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
+                    "the reply to \"SET key{n} value {n}\": {reply:?}"
+                );
+            }
+        });
+        let allocated = allocation_counter::measure(|| {
+            runtime.block_on(async {
+                to_server
+                    .write_all(b"GET key7\nSET key7 seven\n")
+                    .await
+                    .unwrap();
+                for expected in ["VALUE value 7", "OK"] {
+                    let reply = timeout(PATIENCE, replies.next_line()).await;
+                    assert!(
+                        matches!(&reply, Ok(Ok(Some(reply))) if reply == expected),
+                        "the reply to a command on a store of 5000 keys: {reply:?}, not \
+                         {expected:?}"
+                    );
+                }
+            })
+        })
+        .count_total;
+        assert!(
+            allocated < 1000,
+            "a GET and a SET, on a store of 5000 keys, made {allocated} heap allocations: the \
+             handler copies the whole map for each command (a `.clone()` of it, put back \
+             later or not). Lock the shared map, work on the map itself while you hold the \
+             lock, then release it (a copy that is put back also undoes what other clients, \
+             on other threads, changed in the meantime)"
+        );
+    }
+
     /// Holds the store's lock on a thread of its own for 300 ms, and returns once it has it:
     /// for a `Mutex` or `RwLock` (std or Tokio) around the map. `None` for another store, or
     /// if the lock is taken (the server holds it while it waits: other tests tell of that).
