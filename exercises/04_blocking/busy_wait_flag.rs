@@ -187,4 +187,123 @@ mod tests {
         door.open();
         waiter.await.expect("the waiter task failed");
     }
+
+    /// `code` with comments and the text of string literals taken out.
+    fn without_comments_and_strings(code: &str) -> String {
+        let mut out = String::new();
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '/' if chars.peek() == Some(&'/') => {
+                    for c in chars.by_ref() {
+                        if c == '\n' {
+                            out.push(c);
+                            break;
+                        }
+                    }
+                }
+                '/' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    let mut last = ' ';
+                    for c in chars.by_ref() {
+                        if last == '*' && c == '/' {
+                            break;
+                        }
+                        last = c;
+                    }
+                    out.push(' ');
+                }
+                '\'' if chars.peek() == Some(&'"') => {
+                    out.push(c);
+                    out.extend(chars.next());
+                }
+                '"' => {
+                    out.push(c);
+                    while let Some(c) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '"' {
+                            out.push(c);
+                            break;
+                        }
+                    }
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// The tokens of `code`: words (identifiers, keywords, numbers) and single punctuation
+    /// characters, without the white space between them.
+    fn tokens(code: &str) -> Vec<String> {
+        let mut tokens: Vec<String> = Vec::new();
+        let mut word = String::new();
+        for c in code.chars() {
+            if c.is_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if !word.is_empty() {
+                tokens.push(std::mem::take(&mut word));
+            }
+            if !c.is_whitespace() {
+                tokens.push(c.to_string());
+            }
+        }
+        if !word.is_empty() {
+            tokens.push(word);
+        }
+        tokens
+    }
+
+    /// A lost wake-up needs another thread at just the wrong moment, so no run can be sure to
+    /// show it: this test reads the source. With `notify_waiters`, a `Notified` wakes up only if
+    /// it already existed when `open` ran. One that is awaited right where it is created
+    /// (`.notified().await`, or `let opened = ...notified(); opened.await;`) was created after
+    /// the flag was last checked, so it misses an `open` that lands in between.
+    #[test]
+    fn the_waiter_cannot_miss_the_opening() {
+        let source = include_str!("busy_wait_flag.rs");
+        let code = without_comments_and_strings(source.split("// Tests:").next().unwrap());
+        let tokens = tokens(&code);
+        let is = |at: usize, expected: &[&str]| {
+            tokens.len() >= at + expected.len()
+                && expected.iter().zip(&tokens[at..]).all(|(e, t)| e == t)
+        };
+        let notifies_waiters = tokens.iter().any(|t| t == "notify_waiters");
+        let awaited_at_once = (0..tokens.len()).any(|at| {
+            if is(at, &[".", "notified", "(", ")", ".", "await"]) {
+                return true;
+            }
+            if !is(at, &[".", "notified", "(", ")", ";"]) {
+                return false;
+            }
+            // `let [mut] NAME ... = ....notified();` followed at once by `NAME.await`.
+            let start = tokens[..at]
+                .iter()
+                .rposition(|t| t == ";" || t == "{" || t == "}")
+                .map_or(0, |p| p + 1);
+            let mut name_at = start + 1;
+            if !is(start, &["let"]) {
+                return false;
+            }
+            if is(name_at, &["mut"]) {
+                name_at += 1;
+            }
+            let Some(name) = tokens.get(name_at) else {
+                return false;
+            };
+            is(at + 5, &[name.as_str(), ".", "await"])
+        });
+        assert!(
+            !(notifies_waiters && awaited_at_once),
+            "wait_open checks the flag and only then creates the Notified it awaits (it awaits \
+             the Notified right where it creates it): on a multi-threaded runtime `open` can run \
+             in between, and notify_waiters wakes only the Notified futures that already exist, \
+             so that waiter sleeps on forever behind an open door. Create the Notified first \
+             (`let opened = self.<your Notify>.notified();`), then check the flag, and only \
+             then await it"
+        );
+    }
 }
