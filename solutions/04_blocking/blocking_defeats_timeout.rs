@@ -43,7 +43,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn slow_service_falls_back_to_the_cache() {
         let start = Instant::now();
-        let price = price_or_cached(Duration::from_millis(120)).await;
+        let price = without_spinning(price_or_cached(Duration::from_millis(120))).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             price, CACHED_PRICE,
@@ -60,7 +60,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn fast_service_answers_in_time() {
         let start = Instant::now();
-        let price = price_or_cached(Duration::from_millis(20)).await;
+        let price = without_spinning(price_or_cached(Duration::from_millis(20))).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             price, 120,
@@ -91,6 +91,36 @@ mod tests {
         (output, longest)
     }
 
+    /// Awaits `future`, but fails once it has been polled 1000 times in a row at one instant of
+    /// the paused clock. A future that keeps waking itself (a loop around yield_now that reads
+    /// the clock) never lets the runtime go idle, so the paused clock never moves on and the
+    /// loop would spin until the run is killed: this says so instead.
+    async fn without_spinning<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = Box::pin(future);
+        let mut last = Instant::now();
+        let mut polls_at_last = 0;
+        std::future::poll_fn(|cx| {
+            let now = Instant::now();
+            if now == last {
+                polls_at_last += 1;
+            } else {
+                last = now;
+                polls_at_last = 1;
+            }
+            assert!(
+                polls_at_last <= 1000,
+                "the price service was polled 1000 times in a row while Tokio's paused clock \
+                 stood still: it keeps waking itself up (a loop around yield_now that reads the \
+                 clock?). Such a busy task never lets the runtime go idle, so the paused clock \
+                 never moves on and it spins for ever (on a real clock it keeps a CPU busy). \
+                 Wait with tokio::time::sleep(delay).await, which lets the task sleep until its \
+                 time comes"
+            );
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+
     /// On the paused clock, an async sleep takes no real time at all, so the service should
     /// not either. Blamed only when 3 tries in a row take long: under load, the OS alone can
     /// pause a thread for that long.
@@ -105,7 +135,7 @@ mod tests {
                 .unwrap();
             let start = std::time::Instant::now();
             let price = runtime.block_on(async {
-                let asking = ask_price_service(Duration::from_millis(120));
+                let asking = without_spinning(ask_price_service(Duration::from_millis(120)));
                 tokio::time::timeout(Duration::from_secs(1), asking).await
             });
             let took = start.elapsed();
@@ -131,7 +161,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_service_still_takes_its_time() {
         let start = Instant::now();
-        let (price, longest) = longest_poll(ask_price_service(Duration::from_millis(120))).await;
+        let delay = Duration::from_millis(120);
+        let asking = longest_poll(without_spinning(ask_price_service(delay)));
+        let (price, longest) = tokio::time::timeout(Duration::from_secs(10), asking)
+            .await
+            .expect(
+                "ask_price_service(120 ms) had not answered after 10 s of Tokio time: the \
+                 service must answer 120 once its delay is over, however long that is (giving \
+                 up on a slow service is the job of the timeout in price_or_cached)",
+            );
         let elapsed = start.elapsed().as_millis();
         assert_eq!(price, 120, "the service answers 120");
         assert!(
