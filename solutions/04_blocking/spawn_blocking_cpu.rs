@@ -209,4 +209,46 @@ mod tests {
         };
         assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
     }
+
+    /// Work handed to spawn_blocking takes no time on Tokio's paused clock (the clock does not
+    /// move while a blocking task runs), and awaiting its JoinHandle wakes the task from the
+    /// thread that did the work as soon as the result is there. A loop that checks on the work
+    /// on a timer of its own (a sleep between `is_finished` checks) is never woken by the work:
+    /// it sees the result only when its timer goes off, later on the paused clock.
+    #[tokio::test(start_paused = true)]
+    async fn the_result_is_taken_as_soon_as_it_is_ready() {
+        let data = sample_upload();
+        let expected = checksum(&data);
+        let woken_elsewhere = Arc::new(AtomicBool::new(false));
+        let mut polls = 0u32;
+        let start = tokio::time::Instant::now();
+        let mut upload = std::pin::pin!(checksum_upload(data));
+        let sum = std::future::poll_fn(|cx| {
+            polls += 1;
+            let waker = Waker::from(Arc::new(NoteThread {
+                runtime_thread: std::thread::current().id(),
+                woken_elsewhere: Arc::clone(&woken_elsewhere),
+                task: cx.waker().clone(),
+            }));
+            upload.as_mut().poll(&mut Context::from_waker(&waker))
+        })
+        .await;
+        let waited = start.elapsed();
+        assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
+        // A task that also wakes on a timer of its own (to log progress) while a thread of its
+        // own works lets the paused clock run on: the result still wakes it (or the task that
+        // waits for it), and the clock spins through many of its ticks. A spawn_blocking job
+        // checked on a timer is found after one or two ticks, and nothing else woke the task.
+        let woken_elsewhere = woken_elsewhere.load(Ordering::SeqCst);
+        assert!(
+            waited.is_zero() || woken_elsewhere || polls > 10,
+            "checksum_upload returned {} ms of Tokio's paused clock after it began, though the \
+             checksum takes none of it (the paused clock stands still while a spawn_blocking \
+             task runs), and the finished work never woke it: it noticed the result only when \
+             a timer of its own went off (a loop that sleeps, then checks is_finished or \
+             try_recv). Await the JoinHandle of tokio::task::spawn_blocking: it wakes the task \
+             as soon as the result is ready",
+            waited.as_millis()
+        );
+    }
 }
