@@ -84,10 +84,17 @@ mod tests {
     async fn other_tasks_keep_running_during_the_checksum() {
         for attempt in 1..=3 {
             let data = sample_upload();
-            let start = Instant::now();
-            let expected = checksum(&data);
+            // The checksum's time: the shortest of 3 runs, as a busy machine only makes a run
+            // longer (a single run slowed down would let a heartbeat held up by it through).
+            let mut expected = 0;
+            let mut shortest = Duration::MAX;
+            for _ in 0..3 {
+                let start = Instant::now();
+                expected = checksum(&data);
+                shortest = shortest.min(start.elapsed());
+            }
             // A heartbeat that stops for half the checksum's time was held up by the checksum.
-            let held_up = (start.elapsed() / 2).max(Duration::from_millis(20));
+            let held_up = (shortest / 2).max(Duration::from_millis(20));
 
             let done = Arc::new(AtomicBool::new(false));
             let beats = Arc::new(AtomicU32::new(0));
