@@ -172,4 +172,62 @@ mod tests {
             "start_app should report the settings it loaded"
         );
     }
+
+    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    fn code_outside_main(source: &str) -> String {
+        let code = source
+            .split("// Tests:")
+            .next()
+            .unwrap()
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let Some(at) = code.find("fn main(") else {
+            return code;
+        };
+        let Some(open) = code[at..].find('{') else {
+            return code;
+        };
+        let mut depth = 0;
+        for (i, c) in code[at + open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        code
+    }
+
+    /// How many times the code writes `word` as a whole word.
+    fn count_word(code: &str, word: &str) -> usize {
+        code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| *w == word)
+            .count()
+    }
+
+    /// Settings written by hand after a 50 ms sleep look the same from outside, so this test
+    /// reads the source.
+    #[test]
+    fn the_settings_are_not_written_by_hand() {
+        let code = code_outside_main(include_str!("runtime_inside_runtime.rs"));
+        assert!(
+            count_word(&code, "dark") <= 1,
+            "the code writes the settings (\"dark\") a second time, beside fetch_settings: the \
+             settings must come from fetch_settings().await, not be written by hand after a \
+             sleep. Make load_settings async and await fetch_settings() in it"
+        );
+        assert!(
+            count_word(&code, "fetch_settings") >= 2,
+            "the code never calls fetch_settings: the settings must come from \
+             fetch_settings().await, not be written by hand. Make load_settings async and \
+             await fetch_settings() in it"
+        );
+    }
 }
