@@ -199,6 +199,61 @@ mod tests {
         );
     }
 
+    /// Timing first_answer's own wait by one delay, then asking that mirror with a delay of 0
+    /// (as if it had been asked all along), answers as fast as a race too, so this test reads
+    /// the source: no delay becomes a Duration of first_answer's own, and every mirror is asked
+    /// with a delay it was given, not a number written in the code.
+    #[test]
+    fn the_mirrors_get_their_own_delays() {
+        let code = code_outside_main(include_str!("select_fastest_mirror.rs"));
+        let words: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            assert!(
+                !(pair[0].starts_with("from_") && ["primary_ms", "backup_ms"].contains(&pair[1])),
+                "first_answer makes a Duration of its own from {} ({}({})): a real mirror does \
+                 not tell in advance how fast it will be, so do not time one yourself. Ask \
+                 both mirrors at once with the delays you were given and keep the first reply \
+                 (tokio::select!)",
+                pair[1],
+                pair[0],
+                pair[1]
+            );
+        }
+        for (at, _) in code.match_indices("ask_mirror(") {
+            let args = &code[at + "ask_mirror(".len()..];
+            let mut depth = 0;
+            let end = args
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' => depth -= 1,
+                        _ => {}
+                    }
+                    depth < 0
+                })
+                .map_or(args.len(), |(i, _)| i);
+            let last = args[..end]
+                .trim()
+                .trim_end_matches(',')
+                .rsplit(',')
+                .next()
+                .unwrap_or("");
+            let last = last.trim().trim_end_matches("u64").replace('_', "");
+            assert!(
+                last.is_empty() || !last.chars().all(|c| c.is_ascii_digit()),
+                "first_answer asks a mirror with a delay of {last} ms written in the code \
+                 (ask_mirror({})): hand each mirror the delay first_answer was given \
+                 (primary_ms, backup_ms), ask both at once and keep the first reply \
+                 (tokio::select!)",
+                args[..end].trim()
+            );
+        }
+    }
+
     /// Wakes the task, and writes down when.
     struct NoteWake {
         start: Instant,
