@@ -646,6 +646,54 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_client_whose_task_panics() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let store = Store::default();
+        tokio::spawn(serve(listener, Arc::clone(&store)));
+        let mut good = Client::connect(address, "the good client").await;
+        assert_eq!(good.send("SET mood calm").await, "OK");
+        assert_a_task_per_client();
+
+        // The test poisons the store's lock on purpose (a thread panics while it holds it), so
+        // the next command that locks the store with `lock().unwrap()` panics in its client's
+        // task. (Code that takes the map out of a poisoned lock does not panic: also fine.)
+        let poisoner = Arc::clone(&store);
+        let _ = std::thread::spawn(move || {
+            let _map = poisoner.lock().unwrap();
+            panic!("the test poisons the store's lock on purpose");
+        })
+        .join();
+        let mut unlucky = Client::connect(address, "the client whose task panics").await;
+        unlucky.writer.write_all(b"GET mood\n").await.unwrap();
+        let _ = timeout(PATIENCE, unlucky.replies.next_line()).await;
+        store.clear_poison();
+
+        // Give the server time to see the panic: if it stops, the good client is hung up on.
+        let mut line = String::new();
+        let good_reader = good.replies.get_mut();
+        if let Ok(Ok(0) | Err(_)) =
+            timeout(Duration::from_millis(300), good_reader.read_line(&mut line)).await
+        {
+            panic!(
+                "a client's task panicked (the test poisoned the store's lock on purpose, so \
+                 `lock().unwrap()` panicked in that client's task), and the server then hung up \
+                 on every other client: a panic must end only its own connection, like an \
+                 error. In `serve`, the `Err` of a finished task is that panic (a `JoinError`): \
+                 report it, instead of unwrapping it or passing it on"
+            );
+        }
+        assert_eq!(
+            good.send("GET mood").await,
+            "VALUE calm",
+            "the good client was connected before the one whose task panicked, and must still \
+             be served"
+        );
+        let mut late = Client::connect(address, "a client that came after the panic").await;
+        assert_eq!(late.send("GET mood").await, "VALUE calm");
+    }
+
+    #[tokio::test]
     async fn a_client_whose_reply_cannot_be_sent() {
         // Small socket buffers on both ends (the accepted sockets inherit the listener's), so
         // that a big reply cannot fit in them and the server waits in the middle of writing it.
