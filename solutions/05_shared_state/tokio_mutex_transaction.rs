@@ -151,6 +151,54 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_transaction_sleeps_until_the_connection_is_free() {
+        // Another task holds the connection for 103 ms. A transaction waiting in `lock().await`
+        // is woken when the guard is dropped and is done 3 round trips later, at 133 ms. One
+        // that checks `try_lock` on a timer misses that moment (103 is prime: only a check
+        // every 1 ms lands on it), and a check every 1 ms wakes it about 100 times.
+        use std::future::Future;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
+        let busy = Arc::clone(&conn).lock_owned().await;
+        let start = Instant::now();
+        let polls = Arc::new(AtomicUsize::new(0));
+        let transaction = tokio::spawn({
+            let polls = Arc::clone(&polls);
+            let mut running = Box::pin(run_transaction(Arc::clone(&conn), "frank", 1));
+            async move {
+                std::future::poll_fn(|cx| {
+                    polls.fetch_add(1, Ordering::SeqCst);
+                    running.as_mut().poll(cx)
+                })
+                .await;
+                start.elapsed()
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(103)).await;
+        drop(busy);
+        let took = transaction.await.unwrap();
+        let polls = polls.load(Ordering::SeqCst);
+        assert!(
+            polls <= 60,
+            "run_transaction was woken {polls} times while it waited 103 ms for a connection \
+             that another task held, then sent 3 steps (about 5 wake-ups): it checks the lock \
+             on a timer. Wait in `conn.lock().await` instead: it sleeps until the lock is free"
+        );
+        assert!(
+            took <= Duration::from_millis(133),
+            "the connection was free at 103 ms, but the transaction was done only at {took:?} \
+             (3 round trips take 30 ms): it noticed the free lock only on a later check. Wait \
+             in `conn.lock().await`, which hands the lock over as soon as it is released"
+        );
+        let wire = conn.lock().await.wire.clone();
+        assert_eq!(
+            wire,
+            ["BEGIN frank", "ADD frank 1", "COMMIT frank"],
+            "steps in order"
+        );
+    }
+
     /// The code above the tests, without comments and without `fn main`.
     fn code_outside_main(source: &str) -> String {
         let code = source
