@@ -172,11 +172,18 @@ mod tests {
         }
         let mut rainfall = std::pin::pin!(total_rainfall(stations));
         let mut wakeups = 0;
-        let total = std::future::poll_fn(|cx| {
+        let counted = std::future::poll_fn(|cx| {
             wakeups += 1;
             rainfall.as_mut().poll(cx)
-        })
-        .await;
+        });
+        let total = tokio::time::timeout(Duration::from_secs(60), counted)
+            .await
+            .expect(
+                "total_rainfall did not return for 19 readings from 10 stations: something \
+                 waits forever. The channel holds 16 readings: are the stations running in \
+                 their own tasks, all at once, while total_rainfall reads rx (not one station \
+                 after the other, before anything is read)?",
+            );
         assert_eq!(
             total, 100,
             "10 readings of 1 and 9 readings of 10 add up to 100"
