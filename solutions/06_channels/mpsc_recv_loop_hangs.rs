@@ -127,10 +127,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_urls_returns_at_once() {
-        assert!(
-            download_sizes(Vec::new()).await.is_empty(),
-            "no URLs means an empty result"
-        );
+        let sizes = tokio::time::timeout(Duration::from_secs(60), download_sizes(Vec::new()))
+            .await
+            .expect(
+                "download_sizes with no URLs did not return: its loop waits for an answer that \
+                 no task will send. rx.recv() returns None once every Sender is gone: drop the \
+                 function's own Sender before the loop (an empty channel is no sign that the \
+                 answers are all in: a download may still be running)",
+            );
+        assert!(sizes.is_empty(), "no URLs means an empty result");
     }
 
     #[tokio::test(start_paused = true)]
