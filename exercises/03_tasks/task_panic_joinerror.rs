@@ -67,10 +67,20 @@ mod tests {
 
     /// Starts recording the panics of this thread (the panic hook stays, and still prints).
     fn record_catchers() {
+        install_panic_hook();
+        RECORDING.with(|r| r.set(true));
+    }
+
+    /// The tests' one panic hook (one `Once`, so two tests cannot race to set it): it records
+    /// catchers (see `record_catchers`) and slows down the panics of the order test's runtime.
+    fn install_panic_hook() {
         static HOOK: Once = Once::new();
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
+                if std::thread::current().name() == Some(SLOW_CRASH) {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
                 let probed = std::thread::current().name() == Some(PROBE);
                 if probed || RECORDING.with(Cell::get) {
                     let trace = std::backtrace::Backtrace::force_capture().to_string();
@@ -90,7 +100,6 @@ mod tests {
                 previous(info);
             }));
         });
-        RECORDING.with(|r| r.set(true));
     }
 
     fn recorded_catchers() -> Vec<Option<usize>> {
@@ -189,6 +198,33 @@ mod tests {
              FutureExt::catch_unwind), so the task itself ended normally. Let the task panic, \
              and read the panic from what awaiting its JoinHandle gives back: \
              Err(JoinError), with is_panic()"
+        );
+    }
+
+    /// The name of the worker threads of the runtime the order test makes: on them, a panic
+    /// takes 300 ms of real time before it unwinds, so the crashing job ends well after the
+    /// others (on the other worker thread) have finished.
+    const SLOW_CRASH: &str = "joinerror-slow-crash";
+
+    #[test]
+    fn outcomes_stay_in_job_order_when_a_crash_ends_last() {
+        install_panic_hook();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .thread_name(SLOW_CRASH)
+            .build()
+            .unwrap();
+        let outcomes =
+            runtime.block_on(async { tokio::spawn(run_jobs(vec!["oops", "2", "3"])).await });
+        let outcomes = outcomes.expect("run_jobs itself panicked");
+        assert_eq!(
+            outcomes,
+            [Outcome::Crashed, Outcome::Done(4), Outcome::Done(6)],
+            "here the \"oops\" job ended last, after the other two, and the outcomes must still \
+             be reported job by job, in the order of the inputs: outcomes taken as the tasks \
+             finish (JoinSet::join_next) come back in the wrong order. Await the handles in the \
+             order the jobs were given (or keep each job's index and put its outcome in its place)"
         );
     }
 }
