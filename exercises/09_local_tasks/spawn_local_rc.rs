@@ -205,8 +205,11 @@ mod tests {
         let book = Rc::new(RefCell::new(Vec::new()));
         let guests = [("Ann", 100), ("Bob", 100), ("Cy", 100)];
         let start = Instant::now();
-        let (_, ()) = tokio::join!(
-            std::panic::AssertUnwindSafe(greet_all(&guests, Rc::clone(&book))).catch_unwind(),
+        let (greeted, ()) = tokio::join!(
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                std::panic::AssertUnwindSafe(greet_all(&guests, Rc::clone(&book))).catch_unwind(),
+            ),
             async {
                 tokio::time::sleep_until(start + Duration::from_millis(50)).await;
                 let reading = book.borrow();
@@ -215,6 +218,13 @@ mod tests {
             }
         );
         let panics = PANICS.take();
+        assert!(
+            greeted.is_ok(),
+            "the guests' greeting tasks panicked (the test held the book when they arrived at \
+             100 ms), and 10 s later greet_all still had not returned: it waits for something \
+             those tasks never did (the book to fill up, watched on a timer?). Wait for the \
+             tasks themselves: await each JoinHandle, which also reports a task that failed"
+        );
         let tasks: std::collections::HashSet<tokio::task::Id> =
             panics.iter().flatten().copied().collect();
         assert!(
