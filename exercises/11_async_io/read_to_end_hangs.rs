@@ -130,6 +130,31 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_greeting_already_in_the_buffer() {
+        let (client, mut server) = tokio::io::duplex(1024);
+        server.write_all(b"220 mx1 OK\r\n").await.unwrap();
+        // The client waited for the server to speak through its BufReader: the greeting is in
+        // the BufReader's buffer now, and the connection itself has nothing more to read.
+        let mut conn = BufReader::new(client);
+        let buffered = conn.fill_buf().await.unwrap().len();
+        assert_eq!(
+            buffered, 12,
+            "the test's client should have buffered the greeting"
+        );
+        let greeting = tokio::time::timeout(Duration::from_secs(5), read_greeting(&mut conn))
+            .await
+            .expect(
+                "the greeting \"220 mx1 OK\\r\\n\" was already in conn's buffer, and \
+                 read_greeting is still waiting for bytes: read through the BufReader you are \
+                 given (read_line, read_until), not around it with get_mut(), which skips what \
+                 the BufReader holds",
+            )
+            .unwrap();
+        assert_eq!(greeting, "220 mx1 OK");
+        drop(server);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_greeting_and_the_next_reply_in_one_write() {
         let (client, mut server) = tokio::io::duplex(1024);
         // The client sent its QUIT early, and the server wrote its greeting and its answer to
