@@ -197,4 +197,32 @@ mod tests {
              reading comes out of the same rx, and add each one up as it arrives"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_station_is_waited_for() {
+        // Station 299 reports every 3 s: at 3 s and at 6 s. Nothing comes in between.
+        let mut stations = vec![Vec::new(); 300];
+        stations[299] = vec![4, 5];
+        let start = Instant::now();
+        let total = tokio::time::timeout(Duration::from_secs(60), total_rainfall(stations))
+            .await
+            .expect(
+                "total_rainfall did not return for a station that reports every 3 s: \
+                 something waits forever. Is every Sender dropped once its station is done?",
+            );
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(
+            total, 9,
+            "a station that reports every 3 s sent 4 and 5 mm, but total_rainfall returned \
+             {total} mm after {elapsed} ms: it stopped reading while that station was still \
+             running (a timeout on rx.recv()?). A quiet channel does not mean the stations are \
+             done: keep waiting in rx.recv() until it returns None, once every Sender is dropped"
+        );
+        assert_eq!(
+            elapsed, 6000,
+            "the last reading came at 6000 ms, but total_rainfall returned at {elapsed} ms: \
+             stop as soon as the last station is done (rx.recv() returns None once every \
+             Sender is dropped)"
+        );
+    }
 }
