@@ -113,10 +113,32 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             let _ = request.reply.send(2000 + request.n);
         });
-        let asking = tokio::spawn(async move { ask_square(&worker, 8).await });
+        // Counts how often ask_square is woken up while it waits; a loop that checks the
+        // Receiver on a timer is stopped after 200000 checks (a progress message every 40 ms
+        // makes 90000, a check every 10 ms 360000).
+        let asking = tokio::spawn(async move {
+            let mut asked = std::pin::pin!(ask_square(&worker, 8));
+            let mut wakeups = 0u32;
+            std::future::poll_fn(|cx| {
+                wakeups += 1;
+                if wakeups > 200_000 {
+                    return std::task::Poll::Ready(Err(wakeups));
+                }
+                asked.as_mut().poll(cx).map(Ok)
+            })
+            .await
+        });
         // Giving up with a panic after a timeout is allowed; returning a number is not, unless
         // it is the worker's.
         if let Ok(answer) = asking.await {
+            let answer = answer.unwrap_or_else(|wakeups| {
+                panic!(
+                    "while this worker took an hour to answer, ask_square was woken up \
+                     {wakeups} times: it checks the oneshot Receiver on a timer (try_recv and a \
+                     sleep?). Await the Receiver itself: it wakes ask_square once, when the \
+                     answer is sent"
+                )
+            });
             assert_eq!(
                 answer, 2008,
                 "this worker answered 2008 after an hour, but ask_square returned {answer}: it \
