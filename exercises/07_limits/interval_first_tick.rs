@@ -209,4 +209,38 @@ mod tests {
         );
         returned_after_last_sample(&samples, took, period);
     }
+
+    /// While the first sample is being taken, the clock jumps 250 ms ahead (a sensor that
+    /// hangs once): that sample ends at 260 ms, after the ticks of 100 and 200 ms. Whatever
+    /// the interval then does with the missed ticks, no later sample can be taken before
+    /// 260 ms, so a time earlier than that was written down, not measured.
+    #[tokio::test(start_paused = true)]
+    async fn the_samples_are_the_times_they_were_taken() {
+        let period = Duration::from_millis(100);
+        let ((samples, took), ()) = tokio::join!(sample_and_time(period, 4), async {
+            sleep(Duration::from_millis(10)).await;
+            advance(Duration::from_millis(250)).await;
+        });
+        assert_eq!(
+            samples.len(),
+            4,
+            "asked for 4 samples, got {samples:?} (ms)"
+        );
+        assert_eq!(
+            samples[0], 0,
+            "the first sample must be taken right away, got {samples:?} (ms)"
+        );
+        assert!(
+            samples[1..].iter().all(|&at| at >= 260),
+            "the first sample ended only at 260 ms (the clock jumped 250 ms ahead while it was \
+             taken), yet sample_every says later samples were taken at {samples:?} ms: those \
+             times were written down, not measured. Push what `take_sample(start).await` \
+             returns for every sample"
+        );
+        assert!(
+            took >= Duration::from_millis(*samples.last().unwrap() as u64) + SAMPLE_TIME,
+            "sample_every returned after {took:?}, before its last sample ({samples:?} ms) \
+             could have ended"
+        );
+    }
 }
