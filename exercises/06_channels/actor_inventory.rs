@@ -264,7 +264,9 @@ mod tests {
     async fn the_actor_answers_by_itself_in_order() {
         use std::task::Poll;
         use tokio::sync::oneshot::error::TryRecvError;
-        // The test runs the actor's loop itself, one step, with no other task running meanwhile.
+        // The test runs the actor's loop itself, with no other task running meanwhile: a few
+        // polls in a row, so a loop that yields now and then (`yield_now`) goes on at once,
+        // but a task spawned per command never runs.
         let (commands, rx) = mpsc::channel(8);
         let mut actor = Box::pin(run_stock(rx));
         let add = Command::Add {
@@ -272,6 +274,7 @@ mod tests {
             qty: 3,
         };
         assert!(commands.try_send(add).is_ok(), "the channel has room");
+        const POLLS: usize = 16;
         let mut answers = Vec::new();
         for qty in [5, 2, 2] {
             let (reply, answer) = oneshot::channel();
@@ -283,7 +286,17 @@ mod tests {
             assert!(commands.try_send(take).is_ok(), "the channel has room");
             answers.push((qty, answer));
         }
-        let step = std::future::poll_fn(|cx| Poll::Ready(actor.as_mut().poll(cx))).await;
+        let step = std::future::poll_fn(|cx| {
+            let mut step = actor.as_mut().poll(cx);
+            for _ in 1..POLLS {
+                if step.is_ready() {
+                    break;
+                }
+                step = actor.as_mut().poll(cx);
+            }
+            Poll::Ready(step)
+        })
+        .await;
         assert!(
             step.is_pending(),
             "run_stock returned although a Sender of its channel is still alive"
@@ -306,9 +319,10 @@ mod tests {
                      stock) without answering: answer every command that carries a reply"
                 ),
                 Err(TryRecvError::Empty) => panic!(
-                    "run_stock was given a Take of {qty} plums and was polled, yet had not \
-                     answered it: the actor's own loop must handle each command and answer it \
-                     (it alone owns the stock; no task per command, no shared Mutex)"
+                    "run_stock was given a Take of {qty} plums and was polled {POLLS} times in \
+                     a row, yet had not answered it: the actor's own loop must handle each \
+                     command and answer it (it alone owns the stock; no task per command, no \
+                     shared Mutex)"
                 ),
             }
         }
