@@ -128,6 +128,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_full_channel_holds_the_stations_back() {
+        // total_rainfall is polled once (the stations start), then left alone for a second
+        // while 3 stations send 60 readings: the channel fills up (16) and a station must wait
+        // in send().await for room, not skip a reading.
+        let stations = vec![vec![1; 20], vec![2; 20], vec![3; 20]];
+        let mut rainfall = std::pin::pin!(total_rainfall(stations));
+        let _ = std::future::poll_fn(|cx| std::task::Poll::Ready(rainfall.as_mut().poll(cx))).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let total = tokio::time::timeout(Duration::from_secs(60), rainfall)
+            .await
+            .expect("total_rainfall did not return for 60 readings: something waits forever");
+        assert_eq!(
+            total, 120,
+            "3 stations sent 20 readings each (120 mm) while total_rainfall was not polled for \
+             a second, into a channel that holds 16, and it returned {total} mm: readings were \
+             lost while the channel was full (try_send?). Send with tx.send(mm).await: it \
+             waits for room, and no reading is lost"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn waits_for_readings_not_for_a_timer() {
         // Station i reports every 10 * (i + 1) ms. Here readings come at only 10 moments:
         // 30, 60, 70, 90, 100, 110, 200, 220, 300 and 330 ms. A loop that takes each one out
