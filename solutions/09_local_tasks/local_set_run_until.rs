@@ -90,9 +90,24 @@ mod tests {
         texts.iter().map(|t| t.to_string()).collect()
     }
 
+    /// `count_words(texts)`, or a failure that says why if it never returns: on the tests'
+    /// paused clock, a runtime with nothing left to do jumps straight to the hour.
+    async fn count_within_an_hour(texts: Vec<String>) -> BTreeMap<String, usize> {
+        tokio::time::timeout(std::time::Duration::from_secs(3600), count_words(texts))
+            .await
+            .expect(
+                "count_words had not returned an hour later (on the test's paused clock): it \
+                 waits for something that never comes, such as the JoinHandles of local tasks \
+                 awaited after `local.run_until(...)` has returned (a LocalSet runs its tasks \
+                 only while it is driven). Spawn the tasks AND await them inside \
+                 `local.run_until(async { ... })`",
+            )
+    }
+
     #[tokio::test(start_paused = true)]
     async fn counts_every_word() {
-        let counts = count_words(texts(&["the cat", "The dog and the cat", "a dog"])).await;
+        let counts =
+            count_within_an_hour(texts(&["the cat", "The dog and the cat", "a dog"])).await;
         let expected = BTreeMap::from([
             ("a".to_string(), 1),
             ("and".to_string(), 1),
@@ -101,7 +116,8 @@ mod tests {
             ("the".to_string(), 3),
         ]);
         assert_eq!(counts, expected, "every word of every text must be counted");
-        let counts = count_words(texts(&["Hello hello world", "", "WORLD of words"])).await;
+        let counts =
+            count_within_an_hour(texts(&["Hello hello world", "", "WORLD of words"])).await;
         let expected = BTreeMap::from([
             ("hello".to_string(), 2),
             ("of".to_string(), 1),
@@ -117,7 +133,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn texts_load_at_the_same_time() {
         let start = Instant::now();
-        count_words(texts(&["one", "two", "three", "four"])).await;
+        count_within_an_hour(texts(&["one", "two", "three", "four"])).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             elapsed, 100,
@@ -153,7 +169,20 @@ mod tests {
             .build()
             .expect("could not build a runtime");
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            runtime.block_on(count_words(texts(&["one", "two", "three", "four"])))
+            runtime.block_on(async {
+                // No timer here to tell "never returns": count turns instead. A count_words
+                // that runs its tasks fails (or returns) after a handful of them.
+                let turns = async {
+                    for _ in 0..10_000 {
+                        tokio::task::yield_now().await;
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    counts = count_words(texts(&["one", "two", "three", "four"])) => Some(counts),
+                    () = turns => None,
+                }
+            })
         }));
         drop(runtime);
         let panics = PANICS.take();
@@ -164,6 +193,14 @@ mod tests {
             "count_words called spawn_local while no LocalSet was running, so it panicked \
              before any text was loaded: create a LocalSet in count_words, and run the code that \
              spawns and awaits the tasks inside `local.run_until(...)`"
+        );
+        assert!(
+            !matches!(outcome, Ok(None)),
+            "count_words never returned: here its tasks cannot even start loading, yet it kept \
+             waiting. Something it awaits never comes, such as the JoinHandles of local tasks \
+             awaited after `local.run_until(...)` has returned (a LocalSet runs its tasks only \
+             while it is driven). Spawn the tasks AND await them inside \
+             `local.run_until(async {{ ... }})`"
         );
         let tasks: std::collections::HashSet<tokio::task::Id> =
             panics.iter().filter_map(|(task, _)| *task).collect();
@@ -183,7 +220,7 @@ mod tests {
             tasks.len()
         );
         // Failing (panicking), or returning no counts, are both fine here.
-        if let Ok(counts) = outcome {
+        if let Ok(Some(counts)) = outcome {
             assert!(
                 counts.is_empty(),
                 "here every text's task failed before it counted a word, yet count_words \
