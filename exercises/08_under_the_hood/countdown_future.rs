@@ -132,6 +132,50 @@ mod tests {
         );
     }
 
+    #[test]
+    fn each_pending_wakes_the_waker_of_that_poll() {
+        // Between two polls a future can move to another task (a `select!` arm, a JoinSet, a
+        // task that took it over): each poll may bring another waker, and only the latest one
+        // reaches the task that polls it now. Poll with one waker, then with another.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let _inside = runtime.enter();
+        let counting = || {
+            Arc::new(CountingWaker {
+                poller: std::thread::current().id(),
+                here: AtomicU32::new(0),
+                elsewhere: AtomicU32::new(0),
+            })
+        };
+        let (first, second) = (counting(), counting());
+        let first_waker = Waker::from(Arc::clone(&first));
+        let second_waker = Waker::from(Arc::clone(&second));
+        let mut future = pin!(countdown(2));
+        for (n, waker) in [(1, &first_waker), (2, &second_waker)] {
+            assert_eq!(
+                future.as_mut().poll(&mut Context::from_waker(waker)),
+                Poll::Pending,
+                "poll number {n} of Countdown::new(2) must answer Pending"
+            );
+        }
+        let woken = second.here.load(Ordering::SeqCst);
+        assert!(
+            woken >= 1,
+            "the 2nd poll of Countdown::new(2) came with a new waker, but poll woke it {woken}              times (the waker of the 1st poll: {} times): it wakes a waker kept from an earlier              poll, which may belong to a task that no longer polls this future. Wake the waker              of the poll at hand, cx.waker().wake_by_ref(), every time, and keep none",
+            first.here.load(Ordering::SeqCst)
+        );
+        assert_eq!(
+            future
+                .as_mut()
+                .poll(&mut Context::from_waker(&second_waker)),
+            Poll::Ready(3),
+            "the 3rd poll of Countdown::new(2) must be Ready(3)"
+        );
+    }
+
     /// Awaits a countdown, or fails if nobody ever polls it again.
     async fn finish(countdown: impl Future<Output = u32>) -> u32 {
         // On the paused clock this ends at once if the runtime has nothing left to do.
