@@ -257,6 +257,52 @@ mod tests {
         tokens
     }
 
+    /// The other half of a lost wake-up, in `open`: a waiter that creates its `Notified`
+    /// after the `notify_waiters` call, and checks the flag before it is set, sleeps on behind
+    /// an open door. Another thread has to land in between, so this test reads the source too:
+    /// in the body of `fn open`, the flag must be written before any waiter is woken.
+    #[test]
+    fn open_sets_the_flag_before_waking_the_waiters() {
+        let source = include_str!("busy_wait_flag.rs");
+        let code = without_comments_and_strings(source.split("// Tests:").next().unwrap());
+        let tokens = tokens(&code);
+        let Some(open_at) = (0..tokens.len().saturating_sub(2))
+            .find(|&at| tokens[at] == "fn" && tokens[at + 1] == "open" && tokens[at + 2] == "(")
+        else {
+            return;
+        };
+        let Some(body_at) = tokens[open_at..].iter().position(|t| t == "{") else {
+            return;
+        };
+        let mut depth = 0;
+        let mut body = Vec::new();
+        for token in &tokens[open_at + body_at..] {
+            match token.as_str() {
+                "{" => depth += 1,
+                "}" => depth -= 1,
+                _ => {}
+            }
+            body.push(token.as_str());
+            if depth == 0 {
+                break;
+            }
+        }
+        let after_dot = |names: &[&str]| {
+            (1..body.len()).find(|&at| body[at - 1] == "." && names.contains(&body[at]))
+        };
+        let woken = after_dot(&["notify_waiters", "notify_one", "notify_last"]);
+        let written = after_dot(&["store", "swap", "fetch_or", "compare_exchange"]);
+        if let (Some(woken), Some(written)) = (woken, written) {
+            assert!(
+                written < woken,
+                "`open` wakes the waiters before it sets the flag: on a multi-threaded runtime a \
+                 waiter can create its Notified just after that wake-up, find the flag still \
+                 false, and then sleep on forever behind an open door (nobody notifies again). \
+                 In `open`, set the flag first, then call notify_waiters"
+            );
+        }
+    }
+
     /// A lost wake-up needs another thread at just the wrong moment, so no run can be sure to
     /// show it: this test reads the source. With `notify_waiters`, a `Notified` wakes up only if
     /// it already existed when `open` ran. One that is awaited right where it is created
