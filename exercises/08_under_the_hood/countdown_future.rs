@@ -176,6 +176,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_poll_does_not_hold_the_thread() {
+        // A poll only counts and wakes: 200 of them take well under a millisecond. Something
+        // that waits inside poll (a std::thread::sleep before the wake) holds the thread of
+        // every other task that whole time. Real time, so the best of 3 tries counts.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let _inside = runtime.enter();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut tries = Vec::new();
+        for _ in 0..3 {
+            let mut future = pin!(countdown(200));
+            let start = std::time::Instant::now();
+            let mut polls = 0;
+            while future.as_mut().poll(&mut cx).is_pending() && polls < 1_000 {
+                polls += 1;
+            }
+            let took = start.elapsed();
+            if took < std::time::Duration::from_millis(20) {
+                return;
+            }
+            tries.push(took.as_millis());
+        }
+        panic!(
+            "the 201 polls of Countdown::new(200) took {tries:?} ms of real time in 3 tries: \
+             poll waits on the thread (a std::thread::sleep?), and no other task can run on \
+             it meanwhile. Answer Pending at once after cx.waker().wake_by_ref(): the runtime \
+             runs the other tasks before it polls again"
+        );
+    }
+
     /// Awaits a countdown, or fails if nobody ever polls it again.
     async fn finish(countdown: impl Future<Output = u32>) -> u32 {
         // On the paused clock this ends at once if the runtime has nothing left to do.
