@@ -327,11 +327,35 @@ mod tests {
                 && expected.iter().zip(&tokens[at..]).all(|(e, t)| e == t)
         };
         let notifies_waiters = tokens.iter().any(|t| t == "notify_waiters");
-        let awaited_at_once = (0..tokens.len()).any(|at| {
-            if is(at, &[".", "notified", "(", ")", ".", "await"]) {
+        // The token after the `)` that closes the call `notified(...)` starting at `at`
+        // (`x.notified()`, or `Notify::notified(&x)`).
+        let after_call = |at: usize| {
+            let mut depth = 0;
+            for (i, token) in tokens.iter().enumerate().skip(at + 1) {
+                match token.as_str() {
+                    "(" => depth += 1,
+                    ")" if depth == 1 => return Some(i + 1),
+                    ")" => depth -= 1,
+                    _ => {}
+                }
+            }
+            None
+        };
+        let awaited_at_once = (1..tokens.len()).any(|named| {
+            let at = named - 1; // the `.` or `:` before `notified`
+            if !(tokens[named] == "notified"
+                && is(named + 1, &["("])
+                && (tokens[at] == "." || tokens[at] == ":"))
+            {
+                return false;
+            }
+            let Some(next) = after_call(named) else {
+                return false;
+            };
+            if is(next, &[".", "await"]) {
                 return true;
             }
-            if !is(at, &[".", "notified", "(", ")", ";"]) {
+            if !is(next, &[";"]) {
                 return false;
             }
             // `let [mut] NAME ... = ....notified();` followed at once by `NAME.await`.
@@ -349,7 +373,7 @@ mod tests {
             let Some(name) = tokens.get(name_at) else {
                 return false;
             };
-            is(at + 5, &[name.as_str(), ".", "await"])
+            is(next + 1, &[name.as_str(), ".", "await"])
         });
         assert!(
             !(notifies_waiters && awaited_at_once),
