@@ -164,7 +164,10 @@ mod tests {
         let woken = second.here.load(Ordering::SeqCst);
         assert!(
             woken >= 1,
-            "the 2nd poll of Countdown::new(2) came with a new waker, but poll woke it {woken}              times (the waker of the 1st poll: {} times): it wakes a waker kept from an earlier              poll, which may belong to a task that no longer polls this future. Wake the waker              of the poll at hand, cx.waker().wake_by_ref(), every time, and keep none",
+            "the 2nd poll of Countdown::new(2) came with a new waker, but poll woke it {woken} \
+             times (the waker of the 1st poll: {} times): it wakes a waker kept from an earlier \
+             poll, which may belong to a task that no longer polls this future. Wake the waker \
+             of the poll at hand, cx.waker().wake_by_ref(), every time, and keep none",
             first.here.load(Ordering::SeqCst)
         );
         assert_eq!(
