@@ -61,6 +61,28 @@ mod tests {
         );
     }
 
+    /// A time limit on collecting (a `timeout` around the loop or around each `join_next()`)
+    /// that returns the squares gathered so far silently drops the slower tasks: no limit fits
+    /// every input, so a very slow task (an hour and a half on the paused clock, over at once)
+    /// must not be left out. A limit that fails loudly (panics, "a task hung") is let be.
+    #[tokio::test(start_paused = true)]
+    async fn a_very_slow_task_is_not_left_out() {
+        let start = Instant::now();
+        let outcome = tokio::spawn(square_all(vec![2, 540_000, 1])).await;
+        let elapsed = start.elapsed().as_millis();
+        if let Ok(mut squares) = outcome {
+            squares.sort_unstable();
+            assert_eq!(
+                squares,
+                [1, 4, 291_600_000_000],
+                "here one task takes 5400 s (square_slowly(540000)) and square_all returned \
+                 without its square after {elapsed} s: do not stop collecting after a fixed \
+                 time, keep awaiting join_next() until it returns None, however long the tasks \
+                 take"
+            );
+        }
+    }
+
     #[test]
     fn squares_come_from_the_tasks() {
         // A runtime without a timer: square_slowly cannot sleep there (it panics), so every
