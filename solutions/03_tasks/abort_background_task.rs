@@ -144,7 +144,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn stop_ticker_waits_for_a_task_that_is_busy_when_aborted() {
         // A task that is in the middle of a step when it is aborted: abort() can only take
-        // effect once that step is over, which the test allows only after 1000 yields.
+        // effect once that step is over, which the test allows only after 1000 yields and
+        // 300 ms, so a stop_ticker that gives the task "a moment" to stop and then returns
+        // without it is caught. Whatever stop_ticker returns before that step is over is wrong:
+        // the task cannot have ended yet.
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let busy = tokio::spawn(async move {
@@ -156,23 +159,39 @@ mod tests {
         });
         let busy_id = busy.id();
         started_rx.await.expect("the busy task did not start");
-        let release = async move {
-            for _ in 0..1000 {
-                tokio::task::yield_now().await;
-            }
-            let _ = release_tx.send(());
+        let stopping = stop_ticker(busy);
+        tokio::pin!(stopping);
+        let early = tokio::select! {
+            biased;
+            ended = &mut stopping => Some(ended),
+            () = async {
+                for _ in 0..1000 {
+                    tokio::task::yield_now().await;
+                }
+                sleep(Duration::from_millis(300)).await;
+            } => None,
         };
-        let (ended, ()) = tokio::join!(timeout(Duration::from_secs(3), stop_ticker(busy)), release);
-        let ended = ended.expect(
+        let _ = release_tx.send(());
+        let ended = match early {
+            Some(ended) => panic!(
+                "here the task was busy in a step when stop_ticker aborted it, so it could only \
+                 stop once that step was over; stop_ticker returned {ended:?} before that. Do \
+                 not give up on a task that has not stopped yet (not after a sleep, a yield or \
+                 an is_finished() check either): await its JoinHandle, which returns once the \
+                 task is gone"
+            ),
+            None => timeout(Duration::from_secs(3), stopping).await,
+        }
+        .expect(
             "stop_ticker did not return within 3 s of the busy task's step being over: it waits \
              for a task that never stops. Cancel it with JoinHandle::abort() before awaiting it",
         );
         let Err(err) = ended else {
             panic!(
                 "here the task was busy in a step when stop_ticker aborted it, so it could only \
-                 stop once that step was over; stop_ticker returned Ok(()) before that, as if \
-                 the task had finished. Do not give up on a task that has not stopped yet: \
-                 await its JoinHandle, which returns once the task is gone"
+                 stop once that step was over; stop_ticker returned Ok(()) as if the task had \
+                 finished. Do not give up on a task that has not stopped yet: await its \
+                 JoinHandle, which returns once the task is gone"
             );
         };
         assert_eq!(
