@@ -178,16 +178,66 @@ mod tests {
         );
     }
 
+    /// `code` without its comments: `// ...` to the end of the line, and `/* ... */` (which
+    /// may nest). String literals are kept, `//` or `/*` inside them too.
+    fn without_comments(code: &str) -> String {
+        let mut out = String::new();
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '/' if chars.peek() == Some(&'/') => {
+                    for c in chars.by_ref() {
+                        if c == '\n' {
+                            out.push(c);
+                            break;
+                        }
+                    }
+                }
+                '/' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    let mut depth = 1;
+                    while depth > 0 {
+                        let (c, next) = (chars.next(), chars.peek().copied());
+                        match (c, next) {
+                            (None, _) => break,
+                            (Some('/'), Some('*')) => {
+                                chars.next();
+                                depth += 1;
+                            }
+                            (Some('*'), Some('/')) => {
+                                chars.next();
+                                depth -= 1;
+                            }
+                            (Some('\n'), _) => out.push('\n'),
+                            _ => {}
+                        }
+                    }
+                    out.push(' ');
+                }
+                '\'' if chars.peek() == Some(&'"') => {
+                    out.push(c);
+                    out.extend(chars.next());
+                }
+                '"' => {
+                    out.push(c);
+                    while let Some(c) = chars.next() {
+                        out.push(c);
+                        if c == '\\' {
+                            out.extend(chars.next());
+                        } else if c == '"' {
+                            break;
+                        }
+                    }
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
-        let code = source
-            .split("// Tests:")
-            .next()
-            .unwrap()
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = without_comments(source.split("// Tests:").next().unwrap());
         let Some(at) = code.find("fn main(") else {
             return code;
         };
