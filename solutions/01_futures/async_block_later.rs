@@ -388,6 +388,129 @@ mod tests {
             .sum()
     }
 
+    /// `code` (without comments) without `fn main` and the items that only a demo uses: a
+    /// demo in `main`, with its own helpers, constants and `use` lines, may name players,
+    /// lock the log or start a runtime of its own, and is not what the tests judge. An item
+    /// named in `keep`, a `pub` one, or one that the rest of the code names stays.
+    fn without_demo(code: &str, keep: &[&str]) -> String {
+        // The text with what string literals hold blanked (same length), so that a brace or a
+        // name in a message counts for nothing.
+        let mut plain = String::with_capacity(code.len());
+        let (mut in_string, mut escaped) = (false, false);
+        for c in code.chars() {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    in_string = false;
+                    plain.push(c);
+                    continue;
+                }
+                plain.extend(std::iter::repeat_n(' ', c.len_utf8()));
+                continue;
+            }
+            in_string = c == '"';
+            plain.push(c);
+        }
+        // The top-level items: each ends at a `;` or a `}` outside any bracket.
+        let mut items: Vec<(usize, usize)> = Vec::new();
+        let (mut depth, mut start) = (0i32, 0);
+        for (i, c) in plain.char_indices() {
+            match c {
+                '{' | '(' | '[' => depth += 1,
+                '}' | ')' | ']' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 && (c == ';' || c == '}') {
+                items.push((start, i + 1));
+                start = i + 1;
+            }
+        }
+        items.push((start, plain.len()));
+        let words = |(from, to): (usize, usize)| -> Vec<&str> {
+            plain[from..to]
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|word| !word.is_empty())
+                .collect()
+        };
+        // The names an item defines: `fn NAME`, `const NAME`, ..., or the last segments a `use`
+        // brings in (`use tokio::runtime::{Builder, Runtime as Rt};`).
+        let names = |(from, to): (usize, usize)| -> Vec<&str> {
+            let all = words((from, to));
+            let kinds = [
+                "fn", "const", "static", "struct", "enum", "type", "trait", "use",
+            ];
+            let Some(kind) = all.iter().position(|word| {
+                kinds.contains(word) || ["impl", "mod", "macro_rules"].contains(word)
+            }) else {
+                return Vec::new();
+            };
+            match all[kind] {
+                "use" => {
+                    let text = &plain[from..to];
+                    text.match_indices(|c: char| c.is_alphanumeric() || c == '_')
+                        .filter(|&(at, _)| {
+                            !text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                        })
+                        .map(|(at, _)| {
+                            let rest = &text[at..];
+                            let end = rest
+                                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                                .unwrap_or(rest.len());
+                            (&rest[..end], rest[end..].trim_start())
+                        })
+                        .filter(|&(word, after)| {
+                            !after.starts_with(':') && !["use", "as", "self", "pub"].contains(&word)
+                        })
+                        .map(|(word, _)| word)
+                        .collect()
+                }
+                word if kinds.contains(&word) => all.get(kind + 1).copied().into_iter().collect(),
+                _ => Vec::new(),
+            }
+        };
+        let mut dropped: Vec<bool> = items
+            .iter()
+            .map(|&item| words(item).contains(&"fn") && names(item) == ["main"])
+            .collect();
+        loop {
+            let mut changed = false;
+            for k in 0..items.len() {
+                let defined = names(items[k]);
+                if dropped[k]
+                    || defined.is_empty()
+                    || words(items[k]).contains(&"pub")
+                    || defined.iter().any(|name| keep.contains(name))
+                {
+                    continue;
+                }
+                let names_it = |j: usize| {
+                    j != k && {
+                        let used = words(items[j]);
+                        defined.iter().any(|name| used.contains(name))
+                    }
+                };
+                let by_demo = (0..items.len()).any(|j| dropped[j] && names_it(j));
+                let by_rest = (0..items.len()).any(|j| !dropped[j] && names_it(j));
+                if by_demo && !by_rest {
+                    dropped[k] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        items
+            .iter()
+            .zip(dropped)
+            .filter(|&(_, dropped)| !dropped)
+            .map(|(&(from, to), _)| &code[from..to])
+            .collect()
+    }
+
     /// A step that ran and then had its line taken out of the log by hand leaves the same log
     /// as a step that never ran, so this test reads the source: only write_log, as given,
     /// locks the log to change it.
@@ -402,15 +525,8 @@ mod tests {
             .map(|line| line.split("//").next().unwrap())
             .collect::<Vec<_>>()
             .join("\n");
-        // Without `fn main`: a demo there may look at the log.
-        let code = match code.find("fn main(") {
-            Some(at) => {
-                let rest = &code[at..];
-                let end = rest.find("\n}").map_or(rest.len(), |end| end + 2);
-                format!("{}{}", &code[..at], &rest[end..])
-            }
-            None => code,
-        };
+        // Without `fn main` and the items only it uses: a demo there may look at the log.
+        let code = without_demo(&code, &["finish_order", "write_log"]);
         // A lock that only reads the log (a length or a copy to print, after the work) is fine.
         let locks = locks_that_write(&code);
         assert!(
