@@ -212,12 +212,16 @@ mod tests {
             if name.is_empty() || name.starts_with('_') {
                 return false;
             }
+            // A task that greets must be waited for to its end: stopping it (`.abort()`) after
+            // a sleep is the same guess.
+            let greets = rest[open..close].contains("greet");
             let later = &code[at + close..];
             later.match_indices(name).any(|(i, _)| {
                 let (before, after) = (&later[..i], &later[i + name.len()..]);
                 !before.ends_with(ident)
                     && !after.starts_with(ident)
                     && !before.trim_end().ends_with("drop(")
+                    && (!greets || !after.trim_start().starts_with(".abort("))
             })
         };
         // Calls of a spawn function (`tokio::spawn(`, `rt.spawn(`, `spawn_blocking(`) whose task
