@@ -203,6 +203,27 @@ mod tests {
         );
     }
 
+    /// On a runtime without a timer both lookup tasks panic at their sleep, and their handles
+    /// give `Err(JoinError)`: a `(u32, u32)` has no room for that, so fetch_both must panic
+    /// too rather than hand back numbers that no task found.
+    #[test]
+    fn a_failed_task_gives_no_number() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("the test's runtime could not be built");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(fetch_both())
+        }));
+        if let Ok(values) = outcome {
+            panic!(
+                "here both lookup tasks panicked (their handles gave Err(JoinError)), but \
+                 fetch_both returned {values:?}: those numbers were made up, not taken from \
+                 the tasks. Take each value out of the Ok of its awaited handle and let an Err \
+                 stop fetch_both, e.g. `price.await.expect(\"the price task failed\")`"
+            );
+        }
+    }
+
     /// `code` without its comments: `// ...` to the end of the line, and `/* ... */` (which
     /// may nest). String literals are kept, `//` or `/*` inside them too.
     fn without_comments(code: &str) -> String {
