@@ -134,13 +134,20 @@ mod tests {
 
     #[test]
     fn the_guest_list_is_freed_with_the_task() {
-        // The first runtime on a thread sets up a few things for good: not a leak.
+        // The first runtime on a thread sets up a few things for good (and the first line
+        // printed sets up the test's captured output): not a leak. After that a greeter that
+        // owns its list frees every allocation it made; the fewest kept of three calls is
+        // taken, so only what every call keeps counts.
         allocations_a_greeter_keeps(1);
-        let kept = allocations_a_greeter_keeps(8);
+        let kept = (0..3)
+            .map(|_| allocations_a_greeter_keeps(8))
+            .min()
+            .unwrap_or_default();
         assert!(
-            kept < 4,
+            kept <= 0,
             "after the task was done, {kept} allocations were still not freed: the list of 8 \
-             guests was leaked (`Box::leak`, `Vec::leak`, a static...). Move the list into the \
+             guests, or a copy of the names (one joined string is enough), was leaked \
+             (`Box::leak`, `Vec::leak`, `String::leak`, a static...). Move the list into the \
              task (`async move`): the task owns it and frees it when it is done"
         );
     }
