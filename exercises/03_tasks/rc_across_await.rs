@@ -93,7 +93,10 @@ mod tests {
                 .build()
                 .unwrap();
             runtime.block_on(async {
-                let report = spawn_report("x".repeat(100), vec![7; count])
+                // A name of its own for each call: a name kept from an earlier call is not
+                // reused.
+                let name = format!("{count} {}", "x".repeat(100));
+                let report = spawn_report(name, vec![7; count])
                     .await
                     .expect("the report task failed");
                 assert_eq!(report.len(), count, "one line per reading");
@@ -122,6 +125,26 @@ mod tests {
              line of the report, the rest for its own copy of the sensor name (a Box<str> or \
              String clone). Share the one name through an Arc<str> (the thread-safe Rc), or the \
              Rc<str> kept off the `.await`"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_reports_at_once_keep_their_own_names() {
+        // Both tasks are spawned before either runs, so both wait for the threshold at once.
+        let boiler = spawn_report("boiler".to_string(), vec![40]);
+        let pump = spawn_report("pump".to_string(), vec![70]);
+        let pump = pump.await.expect("the report task failed");
+        let boiler = boiler.await.expect("the report task failed");
+        assert_eq!(
+            (boiler, pump),
+            (
+                vec!["boiler 40 ok".to_string()],
+                vec!["pump 70 HIGH".to_string()]
+            ),
+            "two reports built at the same time must each name their own sensor: the name \
+             was kept outside the task (a static, a thread_local), where the other report \
+             replaced it. Keep each report's name in its own task, shared by its readings \
+             through an Arc<str>"
         );
     }
 
