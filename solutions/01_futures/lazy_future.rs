@@ -326,7 +326,9 @@ mod tests {
 
     /// How many times `code` locks the log in a statement that can change it: one that binds
     /// something `mut`, calls a method that changes a Vec, or assigns. A lock that only reads
-    /// the log (its length, or a copy to print) changes nothing and is not counted.
+    /// the log (its length, or a copy to print) changes nothing and is not counted. A guard
+    /// kept under a name (`let guard = log.lock();`, `if let`, `for`), a helper fn that returns
+    /// one, and the arms of a `match` on one are followed to where they change the log.
     fn locks_that_write(code: &str) -> usize {
         // Words that change a Vec, or bind something `mut`.
         let changes: Vec<&str> = "mut push pop remove retain retain_mut clear truncate insert \
@@ -335,22 +337,125 @@ mod tests {
              iter_mut last_mut first_mut as_mut deref_mut rotate_left"
             .split_whitespace()
             .collect();
-        code.split([';', '{', '}'])
-            .map(|statement| {
-                let words: Vec<&str> = statement
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .collect();
-                // A helper that takes the guard (`mut lines: MutexGuard<...>`) locks it too.
-                let locks = words
-                    .iter()
-                    .filter(|word| ["lock", "try_lock", "get_mut", "MutexGuard"].contains(word))
-                    .count();
-                let writes = words.contains(&"get_mut")
-                    || words.iter().any(|word| changes.contains(word))
-                    || assigns(statement);
-                if writes { locks } else { 0 }
+        // Methods that read a guard into a value of its own: what they give is no lock.
+        let reads: Vec<&str> = "len is_empty clone cloned to_vec iter contains join concat \
+             first last get count to_owned to_string starts_with ends_with eq ne"
+            .split_whitespace()
+            .collect();
+        let words = |text: &str| -> Vec<String> {
+            text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|word| !word.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        // Where `word` starts in `text` as a whole word.
+        let find_word = |text: &str, word: &str| {
+            text.match_indices(word).map(|(at, _)| at).find(|&at| {
+                let ident = |c: char| c.is_alphanumeric() || c == '_';
+                !text[..at].ends_with(ident) && !text[at + word.len()..].starts_with(ident)
             })
-            .sum()
+        };
+        // A helper that takes the guard (`mut lines: MutexGuard<...>`) locks it too, and so
+        // does one that returns it (`fn lines(..) -> MutexGuard<..>`).
+        let mut helpers: Vec<String> = ["lock", "try_lock", "get_mut", "MutexGuard"]
+            .map(String::from)
+            .to_vec();
+        for head in code.split(['{', '}', ';']) {
+            let Some((before, returns)) = head.split_once("->") else {
+                continue;
+            };
+            let before = words(before);
+            let hands_out_a_lock = words(returns).iter().any(|word| {
+                word.contains("Guard") || word.contains("LockResult") || word == "DerefMut"
+            });
+            if let Some(at) = before.iter().position(|word| word == "fn")
+                && let Some(name) = before.get(at + 1)
+                && hands_out_a_lock
+            {
+                helpers.push(name.clone());
+            }
+        }
+        // What a `let` (also in `if let`, `while let`) or a `for` binds, and the value.
+        let binding = |statement: &str| -> Option<(String, String)> {
+            if let Some(at) = find_word(statement, "let") {
+                let rest = &statement[at + 3..];
+                let bytes = rest.as_bytes();
+                let eq = (0..bytes.len()).find(|&i| {
+                    let before = i.checked_sub(1).map(|before| bytes[before]);
+                    bytes[i] == b'='
+                        && !matches!(bytes.get(i + 1), Some(b'=' | b'>'))
+                        && !matches!(before, Some(b'=' | b'!' | b'<' | b'>'))
+                })?;
+                return Some((rest[..eq].to_string(), rest[eq + 1..].to_string()));
+            }
+            let at = find_word(statement, "for")?;
+            let rest = &statement[at + 3..];
+            let of = find_word(rest, "in")?;
+            Some((rest[..of].to_string(), rest[of + 2..].to_string()))
+        };
+        let mut count = 0;
+        let mut locks = helpers.clone();
+        // For each open block: whether it holds the arms of a `match` on a guard.
+        let mut blocks: Vec<bool> = Vec::new();
+        let mut start = 0;
+        for (at, c) in code.char_indices() {
+            if !matches!(c, ';' | '{' | '}') {
+                continue;
+            }
+            let statement = &code[start..at];
+            start = at + 1;
+            // A value read out of a guard (`log.lock().unwrap().len()`) is no guard.
+            let guard = |value: &str| {
+                let value = words(value);
+                value
+                    .iter()
+                    .rposition(|word| locks.contains(word))
+                    .is_some_and(|last| {
+                        !value[last..]
+                            .iter()
+                            .any(|word| reads.contains(&word.as_str()))
+                    })
+            };
+            let in_arms = blocks.last().copied().unwrap_or(false);
+            let bound = binding(statement).filter(|(_, value)| guard(value));
+            // `let mut n = log.lock().unwrap().len();` binds a number, not the log.
+            let judged = match binding(statement) {
+                Some((_, value)) if bound.is_none() => value,
+                _ => statement.to_string(),
+            };
+            let writes = words(&judged)
+                .iter()
+                .any(|word| changes.contains(&word.as_str()))
+                || assigns(&judged);
+            let locked = words(statement)
+                .iter()
+                .filter(|word| locks.contains(word))
+                .count();
+            if writes {
+                count += locked.max(usize::from(in_arms));
+            }
+            let on_guard = find_word(statement, "match").is_some_and(|at| guard(&statement[at..]));
+            if let Some((pattern, _)) = bound {
+                let skip = ["mut", "ref", "Ok", "Err", "Some", "None"];
+                locks.extend(
+                    words(&pattern)
+                        .into_iter()
+                        .filter(|word| !skip.contains(&word.as_str())),
+                );
+            }
+            match c {
+                '{' => blocks.push(in_arms || on_guard),
+                '}' => {
+                    blocks.pop();
+                    if blocks.is_empty() {
+                        // A name bound in one item means nothing in the next one.
+                        locks = helpers.clone();
+                    }
+                }
+                _ => {}
+            }
+        }
+        count
     }
 
     /// A line pushed by hand after a 10 ms sleep looks the same in the log, so this test
@@ -371,6 +476,40 @@ mod tests {
             "the code locks the log to change it {locks} times, but write_log as given is \
              the only place that should: a line pushed by hand skips the slow disk and the lesson. Leave \
              the log to write_log and await write_log(log, \"send\") in handle_request"
+        );
+    }
+
+    /// A "send" future polled once, then polled again after a sleep as long as the disk's
+    /// (`now_or_never`), or run on a runtime of its own (`block_on`), writes at the same
+    /// moments as one that is awaited, so this test reads the source.
+    #[test]
+    fn the_send_future_is_not_driven_by_hand() {
+        let source = include_str!("lazy_future.rs");
+        let code = without_string_literals(source.split("// Tests:").next().unwrap());
+        let code: String = code
+            .lines()
+            .map(|line| line.split("//").next().unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let code = without_demo(&code, &["handle_request", "write_log"]);
+        let by_hand = [
+            "now_or_never",
+            "block_on",
+            "poll_immediate",
+            "noop",
+            "noop_waker",
+        ];
+        let mut found: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| by_hand.contains(word))
+            .collect();
+        found.sort();
+        found.dedup();
+        assert!(
+            found.is_empty(),
+            "handle_request (or a helper it calls) uses {found:?}: a future polled by hand, or \
+             run to the end on a runtime of its own, is not awaited, and a sleep that waits out \
+             the disk only guesses when it is done. Write write_log(log, \"send\").await"
         );
     }
 
