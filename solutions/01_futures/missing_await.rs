@@ -275,6 +275,70 @@ mod tests {
              is not getting the value out of a future with .await. Write \
              fetch_score(second).await inside total_score"
         );
+        // A future polled once, then again after a sleep as long as the server's, adds up the
+        // same; these tools only look at a future, they never wait for it.
+        let polled = ["now_or_never", "poll_immediate", "noop", "noop_waker"]
+            .into_iter()
+            .filter(|item| words.contains(item))
+            .collect::<Vec<_>>();
+        assert!(
+            polled.is_empty(),
+            "the code looks at a future by hand ({polled:?}): a lookup polled now and then, \
+             with a sleep as long as the server's in between, only guesses when the score is \
+             there. Write fetch_score(second).await inside total_score"
+        );
+    }
+
+    /// Polls `total_score` step by step; where a step spawned a task, the clock jumps 1 s before
+    /// that task may start, and the call goes on. What it returns then.
+    async fn total_with_late_tasks(first: &str, second: &str) -> (u32, bool) {
+        use std::task::Poll;
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let mut call = std::pin::pin!(total_score(first, second));
+        let mut spawned = false;
+        loop {
+            let before = metrics.num_alive_tasks();
+            let step = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+            if let Poll::Ready(total) = step {
+                return (total, spawned);
+            }
+            if metrics.num_alive_tasks() > before {
+                // A task spawned in this step starts 1 s late.
+                spawned = true;
+                tokio::time::advance(Duration::from_secs(1)).await;
+                continue;
+            }
+            // Wait until the call is woken.
+            let mut waited = false;
+            std::future::poll_fn(|_| {
+                if std::mem::replace(&mut waited, true) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+        }
+    }
+
+    /// A lookup spawned as a task whose result is read after a sleep as long as the server's
+    /// (not awaited) gives the same totals, so here every task it spawns starts 1 s late.
+    #[tokio::test(start_paused = true)]
+    async fn a_spawned_lookup_is_awaited_even_when_it_starts_late() {
+        for (first, second, total) in [("ada", "grace", 215), ("linus", "ada", 190)] {
+            let (got, spawned) = total_with_late_tasks(first, second).await;
+            let late = if spawned {
+                " when the task it spawned started 1 s late"
+            } else {
+                ""
+            };
+            assert_eq!(
+                got, total,
+                "total_score({first:?}, {second:?}) returned {got}{late}, but the scores add up \
+                 to {total}: a score is there once its future has been awaited (a spawned \
+                 task's JoinHandle too), not after a sleep as long as the server's"
+            );
+        }
     }
 
     /// Wakes the task, and writes down when.
