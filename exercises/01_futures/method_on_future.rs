@@ -293,6 +293,88 @@ mod tests {
         );
     }
 
+    /// A future polled once, then again after a sleep as long as load_tags', or run on a
+    /// runtime of its own, counts the same tags at the same time, so this test reads the source.
+    #[test]
+    fn count_tags_awaits_load_tags_itself() {
+        let code = without_string_literals(&code_outside_main(include_str!("method_on_future.rs")));
+        let by_hand = [
+            "now_or_never",
+            "poll_immediate",
+            "noop",
+            "noop_waker",
+            "block_on",
+            "block_in_place",
+            "spawn_blocking",
+            "Runtime",
+            "Builder",
+        ];
+        let mut found: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| by_hand.contains(word))
+            .collect();
+        found.sort();
+        found.dedup();
+        assert!(
+            found.is_empty(),
+            "count_tags (or a helper it calls) uses {found:?}: a future looked at by hand, or \
+             run to the end on a runtime of its own, is not awaited, and a sleep as long as \
+             load_tags' only guesses when the Vec is there. Write load_tags(line).await.len()"
+        );
+    }
+
+    /// Polls `count_tags` step by step; where a step spawned a task, the clock jumps 1 s before
+    /// that task may start, and the call goes on. What it returns, and whether it spawned.
+    async fn count_with_late_tasks(line: &str) -> (usize, bool) {
+        use std::task::Poll;
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let mut call = std::pin::pin!(count_tags(line));
+        let mut spawned = false;
+        loop {
+            let before = metrics.num_alive_tasks();
+            let step = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+            if let Poll::Ready(count) = step {
+                return (count, spawned);
+            }
+            if metrics.num_alive_tasks() > before {
+                // A task spawned in this step starts 1 s late.
+                spawned = true;
+                tokio::time::advance(tokio::time::Duration::from_secs(1)).await;
+                continue;
+            }
+            // Wait until the call is woken.
+            let mut waited = false;
+            std::future::poll_fn(|_| {
+                if std::mem::replace(&mut waited, true) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Tags counted in a spawned task and read after a sleep as long as load_tags' (the task
+    /// not awaited) give the same count, so here every task count_tags spawns starts 1 s late.
+    #[tokio::test(start_paused = true)]
+    async fn a_spawned_count_is_awaited_even_when_it_starts_late() {
+        for (line, tags) in [("red, green, blue", 3), ("a,,b,", 2)] {
+            let (got, spawned) = count_with_late_tasks(line).await;
+            let late = if spawned {
+                " when the task it spawned started 1 s late"
+            } else {
+                ""
+            };
+            assert_eq!(
+                got, tags,
+                "count_tags({line:?}) returned {got}{late}, but the line holds {tags} tags: the \
+                 Vec is there once load_tags' future has been awaited (a spawned task's \
+                 JoinHandle too), not after a sleep as long as load_tags'"
+            );
+        }
+    }
+
     /// Wakes the task, and writes down when.
     struct NoteWake {
         start: tokio::time::Instant,
