@@ -194,6 +194,65 @@ mod tests {
         );
     }
 
+    /// A greeting polled by hand now and then (`now_or_never` beside a runtime that is only
+    /// entered) prints the same line in time, so this test reads the source.
+    #[test]
+    fn main_does_not_poll_the_greeting_by_hand() {
+        let code = learner_code();
+        let by_hand = ["now_or_never", "poll_immediate", "noop", "noop_waker"];
+        let mut found: Vec<&str> = identifiers(&code)
+            .into_iter()
+            .filter(|word| by_hand.contains(word))
+            .collect();
+        found.sort();
+        found.dedup();
+        assert!(
+            found.is_empty(),
+            "the code looks at the greeting's future by hand ({found:?}): checking on it now \
+             and then is busy waiting, not running it on a runtime. Put #[tokio::main] on main \
+             and await the greeting there: show(greet(\"world\").await)"
+        );
+    }
+
+    /// A spawned greeting that main only watches (`while !task.is_finished()` with a sleep or a
+    /// `yield_now`) prints the same line in time, so this test reads the source: a handle whose
+    /// `is_finished` is checked must also be awaited (`task.await`, `rt.block_on(task)`).
+    #[test]
+    fn a_task_checked_with_is_finished_is_also_awaited() {
+        let code: String = learner_code().split_whitespace().collect();
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let watched: Vec<&str> = code
+            .match_indices(".is_finished(")
+            .map(|(at, _)| {
+                let before = &code[..at];
+                let name = before.trim_end_matches(ident);
+                &before[name.len()..]
+            })
+            .filter(|name| !name.is_empty())
+            .collect();
+        for name in watched {
+            let awaited = code.match_indices(name).any(|(at, _)| {
+                let (before, after) = (&code[..at], &code[at + name.len()..]);
+                !before.ends_with(ident)
+                    && !after.starts_with(ident)
+                    && !before.ends_with("let")
+                    && !before.ends_with("letmut")
+                    && !before.ends_with("drop(")
+                    && !after.starts_with(".is_finished(")
+                    && !after.starts_with(".abort(")
+                    && !after.starts_with(".id(")
+                    && !after.starts_with(':')
+            });
+            assert!(
+                awaited,
+                "the code checks `{name}.is_finished()` but never awaits {name}: a task that main \
+                 only watches is waited for by checking on it over and over. Await it \
+                 ({name}.await, or block_on({name}) on a runtime built by hand), or put \
+                 #[tokio::main] on main and write show(greet(\"world\").await)"
+            );
+        }
+    }
+
     /// A task that main spawns and does not await, given time to finish by a sleep of main's
     /// own, prints the same line in time, so this test reads the source (a task main waits
     /// for, beside a timeout or a ticker of its own, is fine).
