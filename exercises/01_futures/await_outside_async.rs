@@ -324,6 +324,94 @@ mod tests {
         );
     }
 
+    /// A second runtime with a paused clock (after a sleep per item), or a total polled by
+    /// hand on the service's beat, gives the same receipt at the same time, so this test reads
+    /// the source.
+    #[test]
+    fn the_total_is_awaited_on_the_runtime_checkout_runs_on() {
+        let code =
+            without_string_literals(&code_outside_main(include_str!("await_outside_async.rs")));
+        let by_hand = [
+            "now_or_never",
+            "poll_immediate",
+            "noop",
+            "noop_waker",
+            "block_on",
+            "block_in_place",
+            "Runtime",
+            "Builder",
+        ];
+        let mut found: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| by_hand.contains(word))
+            .collect();
+        found.sort();
+        found.dedup();
+        assert!(
+            found.is_empty(),
+            "the code uses {found:?}: a second runtime inside checkout, or a future looked at \
+             by hand, is not awaiting it (and a sleep beside it only guesses how long the \
+             prices take). Make basket_total an async fn and write \
+             basket_total(items).await in checkout"
+        );
+    }
+
+    /// Polls `checkout` step by step; where a step spawned a task, the clock jumps 1 s before
+    /// that task may start, and the call goes on. What it returns, and whether it spawned.
+    async fn checkout_with_late_tasks(items: &[&str]) -> (String, bool) {
+        use std::task::Poll;
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let mut call = std::pin::pin!(checkout(items));
+        let mut spawned = false;
+        loop {
+            let before = metrics.num_alive_tasks();
+            let step = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+            if let Poll::Ready(receipt) = step {
+                return (receipt, spawned);
+            }
+            if metrics.num_alive_tasks() > before {
+                // A task spawned in this step starts 1 s late.
+                spawned = true;
+                tokio::time::advance(Duration::from_secs(1)).await;
+                continue;
+            }
+            // Wait until the call is woken.
+            let mut waited = false;
+            std::future::poll_fn(|_| {
+                if std::mem::replace(&mut waited, true) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Prices asked in a spawned task whose total is read after a sleep as long as the
+    /// service's (the task not awaited) give the same receipt, so here every task checkout
+    /// spawns starts 1 s late.
+    #[tokio::test(start_paused = true)]
+    async fn a_spawned_total_is_awaited_even_when_it_starts_late() {
+        for (basket, expected) in [
+            (&["apple", "bread"][..], "2 items, 2.70 EUR"),
+            (&["cheese", "apple", "bread"][..], "3 items, 7.50 EUR"),
+        ] {
+            let (receipt, spawned) = checkout_with_late_tasks(basket).await;
+            let late = if spawned {
+                " when the tasks it spawned started 1 s late"
+            } else {
+                ""
+            };
+            assert_eq!(
+                receipt, expected,
+                "checkout({basket:?}) gave {receipt:?}{late}: a total is there once its future \
+                 has been awaited (a spawned task's JoinHandle too), not after a sleep as long \
+                 as the price service's"
+            );
+        }
+    }
+
     /// Wakes the task, and writes down when.
     struct NoteWake {
         start: tokio::time::Instant,
