@@ -120,45 +120,98 @@ mod tests {
         );
     }
 
+    /// Heap allocations made while count_visits ran on a batch of logs: on this thread before
+    /// any spawned task could run, on this thread afterwards, and on the tasks' own thread
+    /// (count and bytes).
+    struct Allocations {
+        before_the_tasks: u64,
+        after: u64,
+        inside: u64,
+        inside_bytes: u64,
+    }
+
     /// Runs count_visits on each log in turn, with its own code on this thread and its spawned
     /// tasks on another one (the only thread that runs the runtime's tasks), and counts the heap
-    /// allocations made on each thread meanwhile: (outside the tasks, inside them, and the
-    /// bytes allocated inside them). The clock is paused, so that lines parsed one after the
-    /// other take no real time.
-    fn allocations_outside_and_inside_the_tasks(logs: Vec<Vec<&'static str>>) -> (u64, u64, u64) {
+    /// allocations made on each thread meanwhile. For each log, the tasks' thread is first held
+    /// still while count_visits is polled 20 times here (all it can do before a task runs), then
+    /// let go while count_visits runs to the end. The clock is paused, so that lines parsed one
+    /// after the other take no real time.
+    fn allocations_outside_and_inside_the_tasks(logs: Vec<Vec<&'static str>>) -> Allocations {
+        use std::future::Future;
+        use std::pin::pin;
+        use std::sync::mpsc;
+        use std::task::{Context, Poll, Waker};
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
             .build()
             .expect("could not build a runtime");
         let handle = runtime.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // The tasks' thread runs tasks only between a `go` and the next `hold`.
+        let (go, gone) = mpsc::channel::<()>();
+        let (hold, held) = tokio::sync::mpsc::unbounded_channel::<mpsc::Sender<()>>();
         let tasks_thread = std::thread::spawn(move || {
+            let mut held = held;
             let made = allocation_counter::measure(|| {
                 runtime.block_on(async {
-                    let _ = stopped.await;
+                    while gone.recv().is_ok() {
+                        match held.recv().await {
+                            Some(now_held) => {
+                                let _ = now_held.send(());
+                            }
+                            None => break,
+                        }
+                    }
                 });
             });
             (made.count_total, made.bytes_total)
         });
         let mut wrong = None;
-        let outside = allocation_counter::measure(|| {
-            for log in logs {
-                let visits = log.len() as u32;
-                let counts = handle.block_on(count_visits(log));
+        let mut before_the_tasks = 0;
+        let mut after = 0;
+        for log in logs {
+            let visits = log.len() as u32;
+            let mut counting = pin!(count_visits(log));
+            let mut counts = None;
+            before_the_tasks += allocation_counter::measure(|| {
+                let _runtime = handle.enter();
+                let mut cx = Context::from_waker(Waker::noop());
+                for _ in 0..20 {
+                    if let Poll::Ready(done) = counting.as_mut().poll(&mut cx) {
+                        counts = Some(done);
+                        break;
+                    }
+                }
+            })
+            .count_total;
+            let _ = go.send(());
+            after += allocation_counter::measure(|| {
+                let counts = counts
+                    .take()
+                    .unwrap_or_else(|| handle.block_on(counting.as_mut()));
                 if counts.values().sum::<u32>() != visits && wrong.is_none() {
                     wrong = Some((visits, counts));
                 }
-            }
-        });
-        let _ = stop.send(());
+            })
+            .count_total;
+            let (now_held, is_held) = mpsc::channel();
+            let _ = hold.send(now_held);
+            let _ = is_held.recv();
+        }
+        drop(go);
+        drop(hold);
         let (inside, inside_bytes) = tasks_thread
             .join()
             .expect("the thread of the tasks panicked");
         if let Some((visits, counts)) = wrong {
             panic!("{visits} log lines were processed but the map holds other counts: {counts:?}");
         }
-        (outside.count_total, inside, inside_bytes)
+        Allocations {
+            before_the_tasks,
+            after,
+            inside,
+            inside_bytes,
+        }
     }
 
     #[test]
@@ -172,32 +225,47 @@ mod tests {
         };
         // The first runtime on a thread sets up a few things for good.
         allocations_outside_and_inside_the_tasks(vec![vec!["/"; 3]]);
-        let (outside_2, inside_2, inside_bytes_2) =
-            allocations_outside_and_inside_the_tasks(vec![log_over(2); 10]);
-        let (outside_57, inside_57, inside_bytes_57) =
-            allocations_outside_and_inside_the_tasks(vec![log_over(57); 10]);
-        let (outside_112, _, _) = allocations_outside_and_inside_the_tasks(vec![log_over(112); 10]);
+        let over_2 = allocations_outside_and_inside_the_tasks(vec![log_over(2); 10]);
+        let over_57 = allocations_outside_and_inside_the_tasks(vec![log_over(57); 10]);
+        let over_112 = allocations_outside_and_inside_the_tasks(vec![log_over(112); 10]);
         // A map grows in steps: 5 times more for 57 pages than for 2, and not at all from 57 to
         // 112 pages, so 50 allocations more for 10 logs, in the thread that filled it. Work done
         // once per page (a line printed or formatted) grows as much from 2 to 57 pages as from
         // 57 to 112, and a copy of the map made at the end does not grow.
-        let map_growth_outside =
-            (outside_57 as i64 - outside_2 as i64) - (outside_112 as i64 - outside_57 as i64);
+        let growth = |on_2: u64, on_57: u64, on_112: u64| {
+            (on_57 as i64 - on_2 as i64) - (on_112 as i64 - on_57 as i64)
+        };
+        let (before_2, before_57, before_112) = (
+            over_2.before_the_tasks,
+            over_57.before_the_tasks,
+            over_112.before_the_tasks,
+        );
         assert!(
-            map_growth_outside <= 25 || inside_57 > inside_2 + 25,
-            "the maps of visits grew outside the spawned tasks, and not in them ({outside_2}, \
-             {outside_57} and {outside_112} heap allocations there for 10 logs of 112 lines \
-             over 2, 57 and 112 different pages; a map grows 5 times from 2 to 57 pages, and \
-             not from 57 to 112): the visits were counted outside the tasks. Each task must \
-             add its own visit to the shared map: clone the Arc into the task and lock it \
-             there, after the slow part. (If your tasks do that, let their inserts grow the \
-             map: do not fill it with the pages before spawning, nor copy it entry by entry \
+            growth(before_2, before_57, before_112) <= 25,
+            "the maps of visits grew before any spawned task had run ({before_2}, {before_57} \
+             and {before_112} heap allocations in count_visits, before its tasks could start, \
+             for 10 logs of 112 lines over 2, 57 and 112 different pages; a map grows 5 times \
+             from 2 to 57 pages, and not from 57 to 112): the visits were counted before the \
+             tasks, outside them. Each task must add its own visit to the shared map: clone the \
+             Arc into the task and lock it there, after the slow part. (If your tasks do that, \
+             let their inserts grow the map: do not fill it with the pages before spawning)"
+        );
+        let (after_2, after_57, after_112) = (over_2.after, over_57.after, over_112.after);
+        assert!(
+            growth(after_2, after_57, after_112) <= 25 || over_57.inside > over_2.inside + 25,
+            "the maps of visits grew outside the spawned tasks, and not in them ({after_2}, \
+             {after_57} and {after_112} heap allocations in count_visits once its tasks could \
+             run, for 10 logs of 112 lines over 2, 57 and 112 different pages; a map grows 5 \
+             times from 2 to 57 pages, and not from 57 to 112): the visits were counted outside \
+             the tasks. Each task must add its own visit to the shared map: clone the Arc into \
+             the task and lock it there, after the slow part. (If your tasks do that, let their \
+             inserts grow the map: do not make it with_capacity and then copy it entry by entry \
              into a new map at the end; clone it, or take it out with Arc::try_unwrap or \
              std::mem::take)"
         );
         // A map of 57 pages takes about 1.5 KB: growing one takes 10 such maps (and their
         // smaller steps) for 10 logs, a copy of it in each of the 1120 tasks 1000 times more.
-        let copied_in_tasks = inside_bytes_57 as i64 - inside_bytes_2 as i64;
+        let copied_in_tasks = over_57.inside_bytes as i64 - over_2.inside_bytes as i64;
         assert!(
             copied_in_tasks < 500_000,
             "the spawned tasks allocated {copied_in_tasks} bytes more for 10 logs of 112 lines \
