@@ -336,11 +336,46 @@ mod tests {
         found
     }
 
-    /// The bodies of `name` and of every function of the file it names (and that they name,
+    /// Where each `macro_rules! NAME` of `code` is: its name and its body (`{` to `}`).
+    fn macros(code: &str) -> Vec<(String, std::ops::Range<usize>)> {
+        let mut found = Vec::new();
+        for (at, _) in code.match_indices("macro_rules!") {
+            let rest = &code[at + "macro_rules!".len()..];
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let Some(open) = rest.find(['{', '(', '[']) else {
+                continue;
+            };
+            let open = at + "macro_rules!".len() + open;
+            let mut depth = 0;
+            let mut end = code.len();
+            for (i, c) in code[open..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = open + i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            found.push((name, open..end));
+        }
+        found
+    }
+
+    /// The bodies of `name` and of every function or `macro_rules!` macro of the file it names (and that they name,
     /// and so on), but those named in `skip`. Without `fn name`: the whole file but `main`.
     fn reachable_from(source: &str, name: &str, skip: &[&str]) -> Vec<String> {
         let code = code_only(source);
-        let fns = functions(&code);
+        let mut fns = functions(&code);
+        fns.extend(macros(&code));
         let is_ident = |c: char| c.is_alphanumeric() || c == '_';
         let Some((_, body)) = fns.iter().find(|(f, _)| f == name) else {
             let mut code = code.clone();
@@ -379,8 +414,8 @@ mod tests {
 
     /// A transaction's steps are hidden from the other tasks while the guard is held, so no
     /// test can watch them go out one by one: this one reads the source for the connection's
-    /// `wire` written by hand, in `run_transaction` and the helpers it calls (the given
-    /// `Connection::send` aside; a demo that only `main` calls may do what it likes).
+    /// `wire` written by hand, in `run_transaction` and the helpers and macros it calls (the
+    /// given `Connection::send` aside; a demo that only `main` calls may do what it likes).
     #[test]
     fn every_step_goes_through_send() {
         let code = reachable_from(
@@ -418,15 +453,29 @@ mod tests {
                         operand.contains(".wire")
                     })
                     .count();
-                by_method + assigned + by_reference
+                // `let Connection { wire } = &mut *guard;`, `Self { ref mut wire, .. }`.
+                let by_pattern = ["Connection{", "Self{"]
+                    .into_iter()
+                    .flat_map(|pattern| text.match_indices(pattern))
+                    .filter(|(at, pattern)| {
+                        let fields = &text[at + pattern.len()..];
+                        let fields = fields.split('}').next().unwrap_or("");
+                        fields
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .any(|word| word == "wire")
+                    })
+                    .count();
+                by_method + assigned + by_reference + by_pattern
             })
             .sum();
         assert!(
             writes == 0,
-            "run_transaction writes to the connection's `wire` by hand in {writes} places, \
-             where only the given Connection::send should: a step pushed onto the wire by \
-             hand (after a sleep that looks like the round trips) was never sent. Send every \
-             step with `send(...).await` on the connection, while you hold its guard"
+            "run_transaction writes to the connection's `wire` by hand in {writes} places \
+             (counting the helpers and macros it calls, and a pattern that takes the `wire` \
+             field out of the connection), where only the given Connection::send should: a step \
+             pushed onto the wire by hand (after a sleep that looks like the round trips) was \
+             never sent. Send every step with `send(...).await` on the connection, while you \
+             hold its guard"
         );
     }
 }
