@@ -413,14 +413,177 @@ mod tests {
         text
     }
 
+    /// Where each `macro_rules! NAME` of `code` is: its name and its body (`{` to `}`).
+    fn macros(code: &str) -> Vec<(String, std::ops::Range<usize>)> {
+        let mut found = Vec::new();
+        for (at, _) in code.match_indices("macro_rules!") {
+            let rest = &code[at + "macro_rules!".len()..];
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let Some(open) = rest.find(['{', '(', '[']) else {
+                continue;
+            };
+            let open = at + "macro_rules!".len() + open;
+            let mut depth = 0;
+            let mut end = code.len();
+            for (i, c) in code[open..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = open + i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            found.push((name, open..end));
+        }
+        found
+    }
+
+    /// The locks written in `text` itself (not in a print), spaces ignored.
+    fn locks_written(text: &str) -> usize {
+        let text: String = without_prints(text)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        [
+            ".lock(",
+            "::lock(",
+            "try_lock(",
+            "blocking_lock(",
+            "lock_owned(",
+        ]
+        .into_iter()
+        .map(|lock| text.matches(lock).count())
+        .sum()
+    }
+
+    /// `text` without the closures it binds to a name (`let name = |..| ..;`), and those
+    /// closures: a closure that locks, called twice, locks twice.
+    fn without_closures(text: &str) -> (String, Vec<(String, String)>) {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut text = text.to_string();
+        let mut closures = Vec::new();
+        let mut from = 0;
+        while let Some(found) = text[from..].find("let ") {
+            let at = from + found;
+            from = at + 4;
+            if text[..at].chars().next_back().is_some_and(is_ident) {
+                continue;
+            }
+            let rest = text[at + 4..].trim_start();
+            let rest = rest.strip_prefix("mut ").unwrap_or(rest).trim_start();
+            let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+            let after = rest[name.len()..].trim_start();
+            let Some(value) = after.strip_prefix('=') else {
+                continue;
+            };
+            let value = value.trim_start();
+            let value = value.strip_prefix("move").unwrap_or(value).trim_start();
+            if name.is_empty() || !value.starts_with('|') {
+                continue;
+            }
+            // The closure ends at the `;` that ends the `let`.
+            let start = at;
+            let mut depth = 0;
+            let mut end = text.len();
+            for (i, c) in text[start..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => depth -= 1,
+                    ';' if depth == 0 => {
+                        end = start + i + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let body = text[start..end]
+                .split_once('=')
+                .map_or(String::new(), |(_, body)| body.to_string());
+            closures.push((name, body));
+            text.replace_range(start..end, " ");
+            from = start;
+        }
+        (text, closures)
+    }
+
+    /// How many times `text` calls `name` (`name(..)`, `name!(..)`, `.name(..)`), or 1 if it
+    /// only names it (`.map(name)`), or 0.
+    fn calls(text: &str, name: &str) -> usize {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let text = without_prints(text);
+        let mut named = 0;
+        let mut called = 0;
+        for (at, _) in text.match_indices(name) {
+            let before = text[..at].chars().next_back().is_none_or(|c| !is_ident(c));
+            let after = text[at + name.len()..].trim_start();
+            if before && !after.starts_with(is_ident) {
+                named += 1;
+                if after.starts_with('(') || after.starts_with('!') || after.starts_with("::<") {
+                    called += 1;
+                }
+            }
+        }
+        if called > 0 { called } else { named.min(1) }
+    }
+
+    /// The locks that `text` takes: its own, and those of each function, macro or closure
+    /// it calls, once per call (`skip` aside).
+    fn locks_taken(text: &str, helpers: &[(String, String)], skip: &mut Vec<String>) -> usize {
+        let (text, closures) = without_closures(text);
+        let mut locks = locks_written(&text);
+        let mut names: Vec<&String> = Vec::new();
+        for (name, _) in closures.iter().chain(helpers) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        for name in names {
+            if skip.contains(name) {
+                continue;
+            }
+            let times = calls(&text, name);
+            if times == 0 {
+                continue;
+            }
+            // A closure hides a function of the same name; of several functions of that name
+            // (methods of different types), the one that locks most.
+            let bodies: Vec<&String> = match closures.iter().find(|(n, _)| n == name) {
+                Some((_, body)) => vec![body],
+                None => helpers
+                    .iter()
+                    .filter(|(n, _)| n == name)
+                    .map(|(_, b)| b)
+                    .collect(),
+            };
+            skip.push(name.clone());
+            let most = bodies
+                .into_iter()
+                .map(|body| locks_taken(body, helpers, skip))
+                .max()
+                .unwrap_or(0);
+            skip.pop();
+            locks += times * most;
+        }
+        locks
+    }
+
     /// The locks `name` takes before its first call of `call`, counting those of every
-    /// function of the file it names there (and that they name, and so on; `call` aside),
-    /// but not those in a print. Without `fn name`: the locks of the whole file but `main`.
+    /// function, macro or closure of the file it calls there (and that they call, and so on;
+    /// `call` aside), once per call, but not those in a print. Without `fn name`: the locks of
+    /// the whole file but `main`.
     fn locks_before(source: &str, name: &str, call: &str) -> usize {
         let code = code_only(source);
         let fns = functions(&code);
         let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-        let mut texts: Vec<String> = Vec::new();
         match fns.iter().find(|(f, _)| f == name) {
             Some((_, body)) => {
                 let body = &code[body.clone()];
@@ -433,72 +596,37 @@ mod tests {
                         before && after.starts_with('(')
                     })
                     .map_or(body.len(), |(at, _)| at);
-                texts.push(body[..cut].to_string());
-                let mut seen = vec![name.to_string(), call.to_string(), "main".to_string()];
-                let mut i = 0;
-                while i < texts.len() {
-                    let words: Vec<String> = texts[i]
-                        .split(|c: char| !is_ident(c))
-                        .map(str::to_string)
-                        .collect();
-                    for word in words {
-                        if seen.contains(&word) {
-                            continue;
-                        }
-                        let bodies: Vec<String> = fns
-                            .iter()
-                            .filter(|(f, _)| *f == word)
-                            .map(|(_, body)| code[body.clone()].to_string())
-                            .collect();
-                        if !bodies.is_empty() {
-                            seen.push(word);
-                            texts.extend(bodies);
-                        }
-                    }
-                    i += 1;
-                }
+                let helpers: Vec<(String, String)> = fns
+                    .iter()
+                    .chain(&macros(&code))
+                    .map(|(f, body)| (f.clone(), code[body.clone()].to_string()))
+                    .collect();
+                let mut skip = vec![name.to_string(), call.to_string(), "main".to_string()];
+                locks_taken(&body[..cut], &helpers, &mut skip)
             }
             None => {
                 let mut code = code.clone();
                 if let Some((_, body)) = fns.iter().find(|(f, _)| f == "main") {
                     code.replace_range(body.clone(), "{}");
                 }
-                texts.push(code);
+                locks_written(&code)
             }
         }
-        texts
-            .iter()
-            .map(|text| {
-                let text: String = without_prints(text)
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect();
-                [
-                    ".lock(",
-                    "::lock(",
-                    "try_lock(",
-                    "blocking_lock(",
-                    "lock_owned(",
-                ]
-                .into_iter()
-                .map(|lock| text.matches(lock).count())
-                .sum::<usize>()
-            })
-            .sum()
     }
 
     /// A second lock for the snapshot leaves a gap in which a view counted on another thread
     /// gets into this view's snapshot. A test on one thread never sees that gap, so this one
     /// counts the locks in the source: those `record_view` takes before its save, in its own
-    /// code and in the helpers it calls (not the given `save`, nor the locks only printed, nor
-    /// those in a demo that only `main` calls).
+    /// code and in the helpers (functions, macros, closures) it calls, once per call (not the
+    /// given `save`, nor the locks only printed, nor those in a demo that only `main` calls).
     #[test]
     fn the_stats_are_locked_once_per_view() {
         let locks = locks_before(include_str!("await_holding_lock.rs"), "record_view", "save");
         assert!(
             locks <= 1,
-            "record_view locks the stats {locks} times before its save (counting the helpers \
-             it calls; a lock only printed is not counted): a second lock of the stats, after \
+            "record_view locks the stats {locks} times before its save (counting the locks of \
+             the functions, macros and closures it calls, once per call; a lock only printed is \
+             not counted): a second lock of the stats, after \
              the count, lets a view counted on another thread in between, so the snapshot is \
              no longer the stats right after this view. Count the view and copy the stats \
              under one lock, in a `{{ ... }}` block that ends before the save"
