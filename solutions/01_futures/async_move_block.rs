@@ -31,6 +31,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_report_sums_the_sales() {
+        let start = Instant::now();
         let sales = vec![12, 30, 8];
         let report = make_report("Lyon", &sales);
         drop(sales); // the report must not depend on the list any more
@@ -38,6 +39,71 @@ mod tests {
             report.await,
             "LYON: 3 sales, 50 EUR",
             "the report for Lyon should count 3 sales worth 50 EUR"
+        );
+        // One report made and awaited at once takes its whole upload, however it is built.
+        assert!(
+            start.elapsed() >= Duration::from_millis(100),
+            "the report for Lyon was delivered {:?} after make_report was called: its upload \
+             is the given 100 ms sleep, which was cut short or skipped. Keep \
+             `sleep(Duration::from_millis(100)).await` in the future",
+            start.elapsed()
+        );
+    }
+
+    /// A report handed out by a store that every report shares (a `static` queue) reads
+    /// right when the reports are awaited in the order they were made, so here they are not.
+    #[tokio::test(start_paused = true)]
+    async fn reports_awaited_out_of_order_keep_their_own_text() {
+        let mut reports = Vec::new();
+        for (shop, sales) in [
+            ("Oslo", vec![10]),
+            ("Porto", vec![20, 20]),
+            ("Nice", vec![5]),
+        ] {
+            reports.push((shop, make_report(shop, &sales)));
+        }
+        let expected = [
+            ("Porto", "PORTO: 2 sales, 40 EUR"),
+            ("Nice", "NICE: 1 sales, 5 EUR"),
+            ("Oslo", "OSLO: 1 sales, 10 EUR"),
+        ];
+        for (shop, text) in expected {
+            let at = reports.iter().position(|(made, _)| *made == shop).unwrap();
+            let (_, report) = reports.remove(at);
+            let got = report.await;
+            assert_eq!(
+                got, text,
+                "three reports were made (Oslo, Porto, Nice) and awaited as Porto, Nice, Oslo: \
+                 the one made for {shop} gave {got:?}. Each future must carry its own title \
+                 and sums (`async move` moves them into it), not take them from a store that \
+                 every report shares"
+            );
+        }
+    }
+
+    /// A future that keeps a copy of the sales list and sums it after the upload gives the
+    /// same text, so this test weighs what a report holds while it waits.
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_report_holds_no_copy_of_the_sales() {
+        let sales = vec![1u32; 100_000];
+        let list = std::mem::size_of_val(sales.as_slice()) as i64;
+        let mut kept = None;
+        let held = allocation_counter::measure(|| {
+            kept = Some(make_report("Lyon", &sales));
+        })
+        .bytes_current;
+        drop(sales);
+        assert!(
+            held < list / 4,
+            "while it waited for its upload, the report for 100000 sales held {held} bytes, \
+             as much as the list itself ({list} bytes): it keeps a copy of the sales. \
+             make_report does the quick work right away: count and sum the sales there, and \
+             move only the title, the count and the total into the `async move` block"
+        );
+        assert_eq!(
+            kept.unwrap().await,
+            "LYON: 100000 sales, 100000 EUR",
+            "the report for Lyon should count 100000 sales worth 100000 EUR"
         );
     }
 
@@ -77,8 +143,9 @@ mod tests {
         );
     }
 
-    /// How many allocations made while a report was made and awaited were never freed.
-    fn allocations_kept_by_a_report() -> i64 {
+    /// How many allocations made while a report for `shop` was made and awaited were never
+    /// freed.
+    fn allocations_kept_by_a_report(shop: &str, title: &str) -> i64 {
         let counted = allocation_counter::measure(|| {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
@@ -87,12 +154,12 @@ mod tests {
                 .unwrap();
             runtime.block_on(async {
                 let sales = vec![12, 30, 8];
-                let report = make_report("Lyon", &sales);
+                let report = make_report(shop, &sales);
                 drop(sales);
                 assert_eq!(
                     report.await,
-                    "LYON: 3 sales, 50 EUR",
-                    "the report for Lyon should count 3 sales worth 50 EUR"
+                    format!("{title}: 3 sales, 50 EUR"),
+                    "the report for {shop} should count 3 sales worth 50 EUR"
                 );
             });
         });
@@ -103,14 +170,15 @@ mod tests {
     /// this test counts the allocations that are never freed.
     #[test]
     fn a_report_leaks_nothing() {
-        // The first runtime on a thread sets up a few things for good: not a leak.
-        allocations_kept_by_a_report();
-        let kept = allocations_kept_by_a_report();
+        // The first runtime on a thread sets up a few things for good: not a leak. The
+        // measured report is for another shop, so a title leaked once and reused shows too.
+        allocations_kept_by_a_report("Lyon", "LYON");
+        let kept = allocations_kept_by_a_report("Nice", "NICE");
         assert!(
             kept == 0,
             "after the report was delivered, {kept} allocation(s) made for it were still not \
-             freed: its data was leaked (Box::leak, String::leak...) to get a 'static \
-             reference. Let the future own its data instead: `async move {{ ... }}` moves \
+             freed: its data was leaked (Box::leak, String::leak..., also a title leaked once \
+             and kept in a static for the next report) to get a 'static reference. Let the future own its data instead: `async move {{ ... }}` moves \
              title, count and total into it, and frees them when it is done"
         );
     }
