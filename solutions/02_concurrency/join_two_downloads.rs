@@ -177,16 +177,76 @@ mod tests {
         );
     }
 
+    /// `source` without its `//` and (nested) `/* */` comments; string and char literals are
+    /// kept as they are, so a `"//"` inside one is no comment.
+    fn without_comments(source: &str) -> String {
+        let chars: Vec<char> = source.chars().collect();
+        let mut kept = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let next = chars.get(i + 1).copied();
+            match chars[i] {
+                '/' if next == Some('/') => {
+                    while i < chars.len() && chars[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                '/' if next == Some('*') => {
+                    let mut depth = 0;
+                    while i < chars.len() {
+                        if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                            depth += 1;
+                            i += 2;
+                        } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                            depth -= 1;
+                            i += 2;
+                            if depth == 0 {
+                                break;
+                            }
+                        } else {
+                            i += 1;
+                        }
+                    }
+                    kept.push(' ');
+                }
+                '"' => {
+                    kept.push('"');
+                    i += 1;
+                    while i < chars.len() && chars[i] != '"' {
+                        if chars[i] == '\\' {
+                            kept.push(chars[i]);
+                            i += 1;
+                        }
+                        if i < chars.len() {
+                            kept.push(chars[i]);
+                            i += 1;
+                        }
+                    }
+                    if i < chars.len() {
+                        kept.push('"');
+                        i += 1;
+                    }
+                }
+                '\'' if next == Some('\\') || chars.get(i + 2) == Some(&'\'') => {
+                    // A char literal ('"', '\'', '\n'), not a lifetime.
+                    let end = (i + 2..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .unwrap_or(chars.len() - 1);
+                    kept.extend(&chars[i..=end]);
+                    i = end + 1;
+                }
+                c => {
+                    kept.push(c);
+                    i += 1;
+                }
+            }
+        }
+        kept
+    }
+
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
-        let code = source
-            .split("// Tests:")
-            .next()
-            .unwrap()
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = without_comments(source.split("// Tests:").next().unwrap());
         let Some(at) = code.find("fn main(") else {
             return code;
         };
@@ -293,6 +353,18 @@ mod tests {
             copied.is_empty(),
             "the code writes {copied:?} a second time, beside download's replies: \
              each reply must be what download hands back: start both downloads at once and wait for the pair (tokio::join!)"
+        );
+        // `download` is named once where it is defined; a fix calls it (or hands it on).
+        let calls = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| *word == "download")
+            .count()
+            - usize::from(code.contains("fn download"));
+        assert!(
+            calls > 0,
+            "the code never calls download: the replies are made by the code itself, so no file \
+             is fetched. Call download for the logo and for the manual and return what each call \
+             hands back, both started at once (tokio::join!)"
         );
     }
 
