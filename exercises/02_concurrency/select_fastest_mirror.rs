@@ -147,16 +147,76 @@ mod tests {
         }
     }
 
+    /// `source` without its `//` and (nested) `/* */` comments; string and char literals are
+    /// kept as they are, so a `"//"` inside one is no comment.
+    fn without_comments(source: &str) -> String {
+        let chars: Vec<char> = source.chars().collect();
+        let mut kept = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let next = chars.get(i + 1).copied();
+            match chars[i] {
+                '/' if next == Some('/') => {
+                    while i < chars.len() && chars[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                '/' if next == Some('*') => {
+                    let mut depth = 0;
+                    while i < chars.len() {
+                        if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                            depth += 1;
+                            i += 2;
+                        } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                            depth -= 1;
+                            i += 2;
+                            if depth == 0 {
+                                break;
+                            }
+                        } else {
+                            i += 1;
+                        }
+                    }
+                    kept.push(' ');
+                }
+                '"' => {
+                    kept.push('"');
+                    i += 1;
+                    while i < chars.len() && chars[i] != '"' {
+                        if chars[i] == '\\' {
+                            kept.push(chars[i]);
+                            i += 1;
+                        }
+                        if i < chars.len() {
+                            kept.push(chars[i]);
+                            i += 1;
+                        }
+                    }
+                    if i < chars.len() {
+                        kept.push('"');
+                        i += 1;
+                    }
+                }
+                '\'' if next == Some('\\') || chars.get(i + 2) == Some(&'\'') => {
+                    // A char literal ('"', '\'', '\n'), not a lifetime.
+                    let end = (i + 2..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .unwrap_or(chars.len() - 1);
+                    kept.extend(&chars[i..=end]);
+                    i = end + 1;
+                }
+                c => {
+                    kept.push(c);
+                    i += 1;
+                }
+            }
+        }
+        kept
+    }
+
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
-        let code = source
-            .split("// Tests:")
-            .next()
-            .unwrap()
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = without_comments(source.split("// Tests:").next().unwrap());
         let Some(at) = code.find("fn main(") else {
             return code;
         };
@@ -241,6 +301,65 @@ mod tests {
         kept
     }
 
+    /// `code` without the `let` statements that bind a `format!` nobody reads afterwards (once
+    /// the messages are gone): a label made for a progress line is not a value handed back.
+    fn without_message_labels(code: &str) -> String {
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let mut code = code.to_string();
+        let mut from = 0;
+        while let Some(found) = code[from..].find("let ") {
+            let at = from + found;
+            from = at + 4;
+            if code[..at].ends_with(is_word) {
+                continue;
+            }
+            let rest = code[from..].trim_start_matches("mut ").trim_start();
+            let name: String = rest.chars().take_while(|&c| is_word(c)).collect();
+            let after = rest[name.len()..].trim_start();
+            let after = after
+                .strip_prefix(": String")
+                .map_or(after, str::trim_start);
+            let Some(call) = after.strip_prefix('=').map(str::trim_start) else {
+                continue;
+            };
+            let Some(args) = call.strip_prefix("format!(") else {
+                continue;
+            };
+            // The end of the statement: the `;` after the `)` that closes `format!(`.
+            let open = code.len() - args.len();
+            let (mut depth, mut in_text, mut escaped) = (1, false, false);
+            let mut close = None;
+            for (i, c) in code[open..].char_indices() {
+                match (in_text, escaped, c) {
+                    (true, true, _) => escaped = false,
+                    (true, false, '\\') => escaped = true,
+                    (_, false, '"') => in_text = !in_text,
+                    (false, _, '(' | '[' | '{') => depth += 1,
+                    (false, _, ')' | ']' | '}') => {
+                        depth -= 1;
+                        if depth == 0 {
+                            close = Some(open + i + 1);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let Some(close) = close else { continue };
+            if !code[close..].trim_start().starts_with(';') || name.is_empty() {
+                continue;
+            }
+            let end = close + code[close..].find(';').unwrap() + 1;
+            let others = format!("{} {}", &code[..at], &code[end..]);
+            let used = others.split(|c: char| !is_word(c)).any(|word| word == name);
+            if !used {
+                code.replace_range(at..end, " ");
+                from = at;
+            }
+        }
+        code
+    }
+
     /// The arguments of a call whose `(` was just before `text`, split at the commas outside
     /// brackets.
     fn call_arguments(text: &str) -> Vec<&str> {
@@ -322,7 +441,9 @@ mod tests {
     /// two). A message that prints them is fine.
     #[test]
     fn the_delays_only_go_to_the_mirrors() {
-        let code = without_messages(&code_outside_main(include_str!("select_fastest_mirror.rs")));
+        let code = without_message_labels(&without_messages(&code_outside_main(include_str!(
+            "select_fastest_mirror.rs"
+        ))));
         let functions = functions(&code);
         // (function, parameter) pairs that hold a delay: first_answer's two, then the
         // parameters of the functions it hands them to, and so on.
@@ -370,6 +491,161 @@ mod tests {
             "first_answer uses {looked_at:?} for more than handing it to ask_mirror: a real \
              mirror does not tell in advance how fast it will be, so do not pick one by its \
              delay. Ask both at once and keep the first reply (tokio::select!)"
+        );
+    }
+
+    /// The same rule, for a delay first put into a value of the code's own (`let delays =
+    /// [primary_ms, backup_ms];`, `let (a, b) = (primary_ms, backup_ms);`): a statement that
+    /// holds such a value (or a delay) and compares (`<`, `==`, `.min(`, `.cmp(`, a sort...)
+    /// picks a mirror by its delay, even when both mirrors are being asked.
+    #[test]
+    fn no_delay_is_compared() {
+        let code = without_message_labels(&without_messages(&code_outside_main(include_str!(
+            "select_fastest_mirror.rs"
+        ))));
+        // String literals blanked out: `reply == "reply from primary"` compares no delay.
+        let (mut in_text, mut escaped) = (false, false);
+        let code: String = code
+            .chars()
+            .map(|c| match (in_text, escaped, c) {
+                (true, true, _) => {
+                    escaped = false;
+                    ' '
+                }
+                (true, false, '\\') => {
+                    escaped = true;
+                    ' '
+                }
+                (_, false, '"') => {
+                    in_text = !in_text;
+                    c
+                }
+                (true, ..) => ' ',
+                _ => c,
+            })
+            .collect();
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let words_of = |text: &str| -> Vec<String> {
+            text.split(|c: char| !is_word(c))
+                .filter(|w| !w.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        // The functions that get a delay (first_answer, and the helpers it hands one to).
+        let functions = functions(&code);
+        let mut holders: Vec<(String, Vec<String>)> = vec![(
+            String::from("first_answer"),
+            vec![String::from("primary_ms"), String::from("backup_ms")],
+        )];
+        let mut next = 0;
+        while next < holders.len() {
+            let (holder, delays) = holders[next].clone();
+            next += 1;
+            for (_, _, body) in functions.iter().filter(|f| f.0 == holder) {
+                for (callee, parameters, _) in &functions {
+                    for (at, _) in body.match_indices(&format!("{callee}(")) {
+                        if body[..at].ends_with(|c: char| is_word(c) || c == '.') {
+                            continue;
+                        }
+                        let arguments = call_arguments(&body[at + callee.len() + 1..]);
+                        for (argument, parameter) in arguments.iter().zip(parameters) {
+                            let given = words_of(argument).iter().any(|w| delays.contains(w));
+                            if given && !holders.iter().any(|h| &h.0 == callee) {
+                                holders.push((callee.clone(), vec![parameter.clone()]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut compared = Vec::new();
+        for (holder, delays) in &holders {
+            for (_, _, body) in functions.iter().filter(|f| &f.0 == holder) {
+                let statements: Vec<&str> = body.split([';', '{', '}']).collect();
+                // Names bound (`let`, `for`) to a value made from a delay hold one too.
+                let mut held = delays.clone();
+                loop {
+                    let before = held.len();
+                    for statement in &statements {
+                        let statement = statement.trim();
+                        let (pattern, value) = if let Some(rest) = statement.strip_prefix("let ") {
+                            let Some((pattern, value)) = rest.split_once('=') else {
+                                continue;
+                            };
+                            (pattern.split(':').next().unwrap_or(""), value)
+                        } else if let Some(rest) = statement.strip_prefix("for ") {
+                            let Some((pattern, value)) = rest.split_once(" in ") else {
+                                continue;
+                            };
+                            (pattern, value)
+                        } else {
+                            continue;
+                        };
+                        if !words_of(value).iter().any(|w| held.contains(w)) {
+                            continue;
+                        }
+                        for name in words_of(pattern) {
+                            if !["mut", "ref", "_"].contains(&name.as_str())
+                                && !held.contains(&name)
+                            {
+                                held.push(name);
+                            }
+                        }
+                    }
+                    if held.len() == before {
+                        break;
+                    }
+                }
+                for statement in &statements {
+                    let words = words_of(statement);
+                    let holds: Vec<&String> = words.iter().filter(|w| held.contains(w)).collect();
+                    if holds.is_empty() {
+                        continue;
+                    }
+                    // `<` and `>` count with a space on each side (not `Vec<u64>`, `=>`, `->`).
+                    let spaced = statement.replace(['\n', '\t'], " ");
+                    let operator = ["<=", ">=", "==", "!=", " < ", " > "]
+                        .iter()
+                        .any(|op| spaced.contains(op));
+                    let method = [
+                        "min",
+                        "max",
+                        "cmp",
+                        "partial_cmp",
+                        "lt",
+                        "le",
+                        "gt",
+                        "ge",
+                        "eq",
+                        "ne",
+                        "clamp",
+                        "sort",
+                        "sort_unstable",
+                        "min_by",
+                        "max_by",
+                        "min_by_key",
+                        "max_by_key",
+                        "sort_by",
+                        "sort_by_key",
+                    ]
+                    .iter()
+                    .any(|name| {
+                        spaced.match_indices(name).any(|(at, _)| {
+                            !spaced[..at].ends_with(is_word)
+                                && spaced[at + name.len()..].trim_start().starts_with('(')
+                        })
+                    });
+                    if operator || method {
+                        compared.push(format!("{holder}: `{}` ({})", statement.trim(), holds[0]));
+                    }
+                }
+            }
+        }
+        assert!(
+            compared.is_empty(),
+            "first_answer compares a delay it was given, or a value made from one: {compared:?}. \
+             A real mirror does not tell in advance how fast it will be, so do not pick one by \
+             its delay. Ask both at once and keep the first reply (tokio::select!)"
         );
     }
 
