@@ -134,16 +134,23 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_service_is_not_asked_over_and_over() {
         for ms in [53, 5_000, 250, 1_000, 60_000, 3_600_000] {
-            let (_, _, needless) = show(ms, "sunny", "cloudy (cached)").await;
-            if let Some(first) = needless.first() {
+            let (_, took, mut needless) = show(ms, "sunny", "cloudy (cached)").await;
+            // Polls at one moment (a select! loop woken by two timers of its own) count once.
+            needless.dedup();
+            // A timer of its own now and then (a progress message every 40 ms or more, in a
+            // select! loop that polls the forecast again on each turn) is fine; a loop of
+            // short waits that checks on the service is not.
+            let allowed = took.min(Duration::from_millis(200)).as_millis() / 40;
+            if needless.len() as u128 > allowed {
                 panic!(
                     "the service's future (it needs {ms} ms) was polled again before the \
-                     200 ms deadline without having woken its task ({} such polls, the first \
-                     after {first:?}): a future wakes its task when it can make progress, so \
-                     checking it again on a timer of your own, or in a loop of shorter waits, is \
-                     busy waiting. Wait once for the forecast and the deadline together \
-                     (tokio::time::timeout)",
-                    needless.len()
+                     200 ms deadline without having woken its task, at {} moments (the first \
+                     after {:?}; one per 40 ms, for a progress message, would be fine): a future \
+                     wakes its task when it can make progress, so checking it again on a timer \
+                     of your own, or in a loop of shorter waits, is busy waiting. Wait once for \
+                     the forecast and the deadline together (tokio::time::timeout)",
+                    needless.len(),
+                    needless[0]
                 );
             }
         }
