@@ -530,8 +530,53 @@ mod tests {
                 .map(String::from)
                 .collect()
         };
-        // The functions that get a delay (first_answer, and the helpers it hands one to).
         let functions = functions(&code);
+        // Names bound (`let`, `for`) in `body` to a value made from one of `delays` hold a
+        // delay too; not a value that hands the delay on (to ask_mirror, or to a helper fn,
+        // followed below) or that awaits: a mirror's future or its reply is no delay.
+        let hands_on = |value: &str| {
+            value.contains(".await")
+                || functions.iter().any(|(name, _, _)| {
+                    value
+                        .match_indices(&format!("{name}("))
+                        .any(|(at, _)| !value[..at].ends_with(is_word))
+                })
+        };
+        let held_in = |body: &str, delays: &[String]| -> Vec<String> {
+            let mut held = delays.to_vec();
+            loop {
+                let before = held.len();
+                for statement in body.split([';', '{', '}']) {
+                    let statement = statement.trim();
+                    let (pattern, value) = if let Some(rest) = statement.strip_prefix("let ") {
+                        let Some((pattern, value)) = rest.split_once('=') else {
+                            continue;
+                        };
+                        (pattern.split(':').next().unwrap_or(""), value)
+                    } else if let Some(rest) = statement.strip_prefix("for ") {
+                        let Some((pattern, value)) = rest.split_once(" in ") else {
+                            continue;
+                        };
+                        (pattern, value)
+                    } else {
+                        continue;
+                    };
+                    if hands_on(value) || !words_of(value).iter().any(|w| held.contains(w)) {
+                        continue;
+                    }
+                    for name in words_of(pattern) {
+                        if !["mut", "ref", "_"].contains(&name.as_str()) && !held.contains(&name) {
+                            held.push(name);
+                        }
+                    }
+                }
+                if held.len() == before {
+                    return held;
+                }
+            }
+        };
+        // The functions that get a delay (first_answer, and the helpers it hands one, or a
+        // value made from one, to), each with the parameters that hold one.
         let mut holders: Vec<(String, Vec<String>)> = vec![(
             String::from("first_answer"),
             vec![String::from("primary_ms"), String::from("backup_ms")],
@@ -541,17 +586,23 @@ mod tests {
             let (holder, delays) = holders[next].clone();
             next += 1;
             for (_, _, body) in functions.iter().filter(|f| f.0 == holder) {
+                let held = held_in(body, &delays);
                 for (callee, parameters, _) in &functions {
                     for (at, _) in body.match_indices(&format!("{callee}(")) {
                         if body[..at].ends_with(|c: char| is_word(c) || c == '.') {
                             continue;
                         }
                         let arguments = call_arguments(&body[at + callee.len() + 1..]);
-                        for (argument, parameter) in arguments.iter().zip(parameters) {
-                            let given = words_of(argument).iter().any(|w| delays.contains(w));
-                            if given && !holders.iter().any(|h| &h.0 == callee) {
-                                holders.push((callee.clone(), vec![parameter.clone()]));
-                            }
+                        let given: Vec<String> = arguments
+                            .iter()
+                            .zip(parameters)
+                            .filter(|(argument, _)| {
+                                words_of(argument).iter().any(|w| held.contains(w))
+                            })
+                            .map(|(_, parameter)| parameter.clone())
+                            .collect();
+                        if !given.is_empty() && !holders.iter().any(|h| &h.0 == callee) {
+                            holders.push((callee.clone(), given));
                         }
                     }
                 }
@@ -561,40 +612,7 @@ mod tests {
         for (holder, delays) in &holders {
             for (_, _, body) in functions.iter().filter(|f| &f.0 == holder) {
                 let statements: Vec<&str> = body.split([';', '{', '}']).collect();
-                // Names bound (`let`, `for`) to a value made from a delay hold one too.
-                let mut held = delays.clone();
-                loop {
-                    let before = held.len();
-                    for statement in &statements {
-                        let statement = statement.trim();
-                        let (pattern, value) = if let Some(rest) = statement.strip_prefix("let ") {
-                            let Some((pattern, value)) = rest.split_once('=') else {
-                                continue;
-                            };
-                            (pattern.split(':').next().unwrap_or(""), value)
-                        } else if let Some(rest) = statement.strip_prefix("for ") {
-                            let Some((pattern, value)) = rest.split_once(" in ") else {
-                                continue;
-                            };
-                            (pattern, value)
-                        } else {
-                            continue;
-                        };
-                        if !words_of(value).iter().any(|w| held.contains(w)) {
-                            continue;
-                        }
-                        for name in words_of(pattern) {
-                            if !["mut", "ref", "_"].contains(&name.as_str())
-                                && !held.contains(&name)
-                            {
-                                held.push(name);
-                            }
-                        }
-                    }
-                    if held.len() == before {
-                        break;
-                    }
-                }
+                let held = held_in(body, delays);
                 for statement in &statements {
                     let words = words_of(statement);
                     let holds: Vec<&String> = words.iter().filter(|w| held.contains(w)).collect();
