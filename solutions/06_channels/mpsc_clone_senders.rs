@@ -80,6 +80,44 @@ mod tests {
         );
     }
 
+    /// Heap blocks held on this thread once `total_rainfall(stations)` has run for `ms` ms of
+    /// paused time, on a current-thread runtime of its own where every task runs on this thread.
+    /// The call is kept (not dropped) until the count is taken.
+    fn heap_blocks_held_after(ms: u64, stations: Vec<Vec<u32>>) -> i64 {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let mut call = Box::pin(total_rainfall(stations));
+        let info = allocation_counter::measure(|| {
+            runtime.block_on(async {
+                let _ = tokio::time::timeout(Duration::from_millis(ms), &mut call).await;
+            });
+        });
+        drop(call);
+        drop(runtime);
+        info.count_current
+    }
+
+    /// Whether the readings come out of the channel while the stations send, even from a task
+    /// the function then waits for. Tokio's mpsc channel keeps its messages in blocks of 32
+    /// slots, and puts a block the receiver has emptied back for reuse: when the readings are
+    /// read as they come, the 33rd reading takes a new block and the 65th reuses the first one.
+    /// Readings that are never sent take no block, and readings left in the channel take a new
+    /// one every 32. Station 0 reports every 10 ms and station 1 every 20 ms: the 32nd and 33rd
+    /// readings come at 220 ms, the 65th and 66th at 440 ms, so both windows see the same two
+    /// readings, and only the block tells them apart.
+    fn readings_leave_the_channel_as_they_come() -> (i64, i64) {
+        let stations = || vec![vec![1; 100], vec![2; 50]];
+        // Once first: what a thread allocates only on its first run is not counted below.
+        heap_blocks_held_after(1100, stations());
+        let around = |ms: u64| {
+            heap_blocks_held_after(ms + 5, stations()) - heap_blocks_held_after(ms - 5, stations())
+        };
+        (around(220), around(440))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn readings_are_added_as_they_arrive() {
         // Station 0 reports every 10 ms, station 1 every 20 ms: readings arrive at 10 moments.
@@ -94,13 +132,22 @@ mod tests {
             total, 20,
             "10 readings of 1 and 5 readings of 2 add up to 20"
         );
+        if wakeups >= 10 {
+            return;
+        }
+        // Woken rarely: the readings may be read in a task that total_rainfall waits for.
+        println!("measuring the heap (this line gives the captured output its buffer first)");
+        let (at_33rd, at_65th) = std::thread::spawn(readings_leave_the_channel_as_they_come)
+            .join()
+            .unwrap();
         assert!(
-            wakeups >= 10,
+            at_33rd - at_65th >= 1,
             "total_rainfall was woken up only {wakeups} time(s) while readings came in at 10 \
-             different moments (every 10 ms until 100 ms): each station should send every \
-             reading over the channel as it takes it, and total_rainfall should add each one \
-             up as it comes out of rx, in its own loop (not in a task it then waits for), \
-             not wait for the station tasks to finish"
+             different moments (every 10 ms until 100 ms), and the readings did not come out \
+             of the channel as they were sent ({at_33rd} and {at_65th} new heap blocks around \
+             the 33rd and 65th readings): each station should send every reading over the \
+             channel as it takes it, and total_rainfall should add each one up as it comes \
+             out of rx, in a loop, not wait for the station tasks to finish"
         );
     }
 
@@ -210,14 +257,58 @@ mod tests {
             total, 100,
             "10 readings of 1 and 9 readings of 10 add up to 100"
         );
+        if wakeups >= 16 {
+            return;
+        }
+        // Woken rarely: the readings may be read in a task that total_rainfall waits for.
+        println!("measuring the heap (this line gives the captured output its buffer first)");
+        let (at_33rd, at_65th) = std::thread::spawn(readings_leave_the_channel_as_they_come)
+            .join()
+            .unwrap();
         assert!(
-            wakeups >= 16,
+            at_33rd - at_65th >= 1,
             "total_rainfall was woken up only {wakeups} times while readings came at 19 \
-             different moments: it did not hear the stations that reported while it waited \
-             for another one (a channel per station, read one after the other?). mpsc is \
+             different moments, and the readings did not come out of one channel as they were \
+             sent ({at_33rd} and {at_65th} new heap blocks around the 33rd and 65th \
+             readings): it did not hear the stations that reported while it waited for \
+             another one (a channel per station, read one after the other?). mpsc is \
              multi-producer: give every station a clone of the ONE Sender, so that every \
              reading comes out of the same rx, and add each one up as it arrives"
         );
+    }
+
+    #[test]
+    fn the_total_is_added_up_from_the_readings() {
+        // On a runtime without a timer, every station task panics at its first sleep: no
+        // reading is ever sent, and the Senders are dropped as the tasks fail.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                let rainfall = total_rainfall(vec![vec![1, 2, 3], vec![10, 20], vec![100]]);
+                let give_up = async {
+                    for _ in 0..10_000 {
+                        tokio::task::yield_now().await;
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    total = rainfall => Some(total),
+                    _ = give_up => None,
+                }
+            })
+        }));
+        // A call that needs a timer itself panics, and one that waits on is not judged here.
+        if let Ok(Some(total)) = outcome {
+            assert_eq!(
+                total, 0,
+                "on a runtime without a timer every station task fails at its first sleep and \
+                 sends nothing, yet total_rainfall returned {total} mm: that total was worked \
+                 out beside the stations, not added up from the readings. Return the sum of \
+                 what comes out of rx"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
