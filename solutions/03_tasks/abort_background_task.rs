@@ -205,4 +205,145 @@ mod tests {
             "the aborted task should end as a cancelled task, but it ended with: {err}"
         );
     }
+
+    /// Counts the wake-ups of a future polled through [`counted`], passing each one on.
+    struct WakeCount {
+        wakes: std::sync::atomic::AtomicUsize,
+        waker: std::sync::Mutex<Option<std::task::Waker>>,
+    }
+
+    impl std::task::Wake for WakeCount {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.wakes.fetch_add(1, Ordering::SeqCst);
+            if let Some(waker) = self.waker.lock().unwrap().as_ref() {
+                waker.wake_by_ref();
+            }
+        }
+    }
+
+    /// What became of stop_ticker while the task it aborted was held in a step.
+    enum Held {
+        /// It returned (or panicked: `Err`) before the task could have ended.
+        Returned(std::thread::Result<Result<(), JoinError>>),
+        /// It was woken more often than once per 40 ms: (wake-ups, ms of paused time).
+        Spun(usize, u128),
+        /// It waited, as it should.
+        Waited,
+    }
+
+    /// A task held in a step on a runtime of its own (its only worker thread blocked), and
+    /// stop_ticker run on a paused clock: while it waits, that clock jumps ahead to the next
+    /// timer at once, so the test waits an hour for the task without taking any time. A
+    /// stop_ticker that gives up after a timeout of less than an hour (and makes up an
+    /// answer) returns during that hour; one that checks is_finished() on a timer or in a loop
+    /// is woken far more than once per 40 ms (a progress message on a 40 ms timer is fine); a
+    /// limit that fails loudly (panics) is let be.
+    #[test]
+    fn stop_ticker_waits_an_hour_for_a_busy_task_without_checking_on_it() {
+        let other = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("could not build a runtime");
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let busy = other.spawn(async move {
+            let _ = started_tx.send(());
+            let _ = release_rx.recv();
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let busy_id = busy.id();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("could not build a runtime");
+        let mut stopping = std::pin::pin!(stop_ticker(busy));
+        let count = Arc::new(WakeCount {
+            wakes: std::sync::atomic::AtomicUsize::new(0),
+            waker: std::sync::Mutex::new(None),
+        });
+        let held = runtime.block_on(async {
+            started_rx.await.expect("the busy task did not start");
+            let start = tokio::time::Instant::now();
+            let own = std::task::Waker::from(Arc::clone(&count));
+            let watched = std::future::poll_fn(|cx| {
+                *count.waker.lock().unwrap() = Some(cx.waker().clone());
+                let wakes = count.wakes.load(Ordering::SeqCst);
+                let ms = start.elapsed().as_millis();
+                if wakes as u128 > ms / 40 + 10 {
+                    return std::task::Poll::Ready(Held::Spun(wakes, ms));
+                }
+                let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut cx = std::task::Context::from_waker(&own);
+                    stopping.as_mut().poll(&mut cx)
+                }));
+                match polled {
+                    Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+                    Ok(std::task::Poll::Ready(ended)) => {
+                        std::task::Poll::Ready(Held::Returned(Ok(ended)))
+                    }
+                    Err(panic) => std::task::Poll::Ready(Held::Returned(Err(panic))),
+                }
+            });
+            tokio::select! {
+                biased;
+                held = watched => held,
+                () = sleep(Duration::from_secs(3600)) => Held::Waited,
+            }
+        });
+        let _ = release_tx.send(());
+        match held {
+            // A limit that panics (a safety net) is let be.
+            Held::Returned(Err(_)) => return,
+            Held::Returned(Ok(ended)) => panic!(
+                "here the task was busy in a step when stop_ticker aborted it, and the step \
+                 lasted an hour (on a paused clock, so it took no time); stop_ticker returned \
+                 {ended:?} before that. Do not give up on a task that has not stopped yet \
+                 (not after a timeout either): await its JoinHandle, which returns once the \
+                 task is gone"
+            ),
+            Held::Spun(wakes, ms) => panic!(
+                "here the task was busy in a step when stop_ticker aborted it, and stop_ticker \
+                 was woken {wakes} times while it waited and the paused clock moved {ms} ms: \
+                 it checks on a timer or in a loop whether the task has ended (awaiting the \
+                 JoinHandle is woken once, when the task is gone). Await the handle instead of \
+                 checking is_finished()"
+            ),
+            Held::Waited => {}
+        }
+        let ended = runtime
+            .block_on(async {
+                tokio::time::resume();
+                timeout(Duration::from_secs(3), stopping.as_mut()).await
+            })
+            .expect(
+                "stop_ticker did not return within 3 s of the busy task's step being over: it \
+                 waits for a task that never stops. Cancel it with JoinHandle::abort() before \
+                 awaiting it",
+            );
+        let Err(err) = ended else {
+            panic!(
+                "here the task was busy in a step when stop_ticker aborted it; stop_ticker \
+                 returned Ok(()) as if the task had finished: return what awaiting its \
+                 JoinHandle gives you"
+            );
+        };
+        assert_eq!(
+            err.id(),
+            busy_id,
+            "stop_ticker returned the JoinError of another task, not the one it was given: \
+             return what awaiting that task's own handle gives you"
+        );
+        assert!(
+            err.is_cancelled(),
+            "the aborted task should end as a cancelled task, but it ended with: {err}"
+        );
+    }
 }
