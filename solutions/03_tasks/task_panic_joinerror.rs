@@ -61,9 +61,10 @@ mod tests {
     const PROBE: &str = "joinerror-probe";
 
     /// While recording, one entry per panic of the recording thread (or of its runtime's
-    /// blocking threads): how many `catch_unwind` frames stood between the panic and the edge
-    /// of its Tokio task (`None` if the backtrace shows no task).
-    static CATCHERS: Mutex<Vec<Option<usize>>> = Mutex::new(Vec::new());
+    /// blocking threads): whether it happened inside a Tokio task (`tokio::task::try_id()`),
+    /// and how many `catch_unwind` frames stood between the panic and the edge of its task
+    /// (`None` if the backtrace shows no task).
+    static CATCHERS: Mutex<Vec<(bool, Option<usize>)>> = Mutex::new(Vec::new());
 
     thread_local! {
         static RECORDING: Cell<bool> = const { Cell::new(false) };
@@ -96,17 +97,18 @@ mod tests {
                         let inner = &lines[..edge];
                         inner.iter().filter(|l| l.contains("catch_unwind")).count()
                     });
+                    let in_task = tokio::task::try_id().is_some();
                     CATCHERS
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .push(inside);
+                        .push((in_task, inside));
                 }
                 previous(info);
             }));
         });
     }
 
-    fn recorded_catchers() -> Vec<Option<usize>> {
+    fn recorded_catchers() -> Vec<(bool, Option<usize>)> {
         std::mem::take(&mut *CATCHERS.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -165,6 +167,71 @@ mod tests {
         );
     }
 
+    /// Counts at how many moments run_jobs is polled, and when it returns: awaiting each
+    /// job's handle wakes it when the jobs have ended, while a loop that checks is_finished()
+    /// on a timer is polled on every tick and sees the jobs done only on a later tick.
+    #[tokio::test(start_paused = true)]
+    async fn run_jobs_wakes_when_the_jobs_end() {
+        use std::future::Future;
+        use std::task::Poll;
+        let start = tokio::time::Instant::now();
+        let mut polls = 0;
+        let mut moments = vec![0];
+        let mut running = std::pin::pin!(run_jobs(vec!["1", "oops", "3"]));
+        // One step of run_jobs: it spawns its jobs, which have not run yet.
+        let first_step = std::future::poll_fn(|cx| {
+            polls += 1;
+            Poll::Ready(running.as_mut().poll(cx))
+        })
+        .await;
+        assert!(
+            first_step.is_pending(),
+            "run_jobs returned at once, before any of its jobs had run: each outcome must come \
+             from awaiting that job's handle"
+        );
+        // The runtime is busy for 3 ms before the jobs get to run, so they end at 13 ms.
+        tokio::time::advance(Duration::from_millis(3)).await;
+        let outcomes = std::future::poll_fn(|cx| {
+            polls += 1;
+            let now = start.elapsed().as_millis();
+            if !moments.contains(&now) {
+                moments.push(now);
+            }
+            if polls > 200 || moments.len() > 6 {
+                return Poll::Ready(None);
+            }
+            running.as_mut().poll(cx).map(Some)
+        })
+        .await;
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            polls <= 200,
+            "run_jobs was polled more than 200 times at {moments:?} ms while its 3 jobs ran: \
+             it checks the jobs in a busy loop. Await each job's JoinHandle: it wakes run_jobs \
+             when the job has ended"
+        );
+        let Some(outcomes) = outcomes else {
+            panic!(
+                "run_jobs was polled at more than 6 moments while its 3 jobs ran (awaiting the \
+                 handles polls it at 3: {{0, 3, 13}} ms; here {moments:?}): it checks the jobs \
+                 on a timer. Await each job's JoinHandle: it wakes run_jobs when the job has \
+                 ended"
+            );
+        };
+        assert_eq!(
+            outcomes,
+            [Outcome::Done(2), Outcome::Crashed, Outcome::Done(6)],
+            "the \"oops\" job panics and must show up as Crashed, in its place"
+        );
+        assert!(
+            elapsed <= 13,
+            "here the jobs started 3 ms late and all ended at 13 ms, but run_jobs returned at \
+             {elapsed} ms (polled at {moments:?} ms): it checks the jobs on a timer and saw them \
+             done only on a later tick. Await each job's JoinHandle: it wakes run_jobs when the \
+             job has ended"
+        );
+    }
+
     #[test]
     fn the_panic_reaches_the_join_handle() {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -194,7 +261,19 @@ mod tests {
              the panic from what awaiting its JoinHandle gives back: Err(JoinError), with \
              is_panic()"
         );
-        let inside = caught.iter().flatten().max().copied().unwrap_or(0);
+        let outside = caught.iter().filter(|(in_task, _)| !in_task).count();
+        assert!(
+            outside == 0,
+            "run_jobs panicked {outside} time(s) itself, outside the jobs' tasks, and caught \
+             that: a panic caught in run_jobs (an unwrap() of what awaiting a handle gives \
+             back, inside catch_unwind) is not reading the JoinError. Match on what awaiting \
+             each handle gives back: Ok(value), or Err(JoinError) with is_panic()"
+        );
+        let inside = caught
+            .iter()
+            .filter_map(|(_, inside)| *inside)
+            .max()
+            .unwrap_or(0);
         assert!(
             inside == 0,
             "the panic of the \"oops\" job was caught inside its task: {inside} `catch_unwind` \
