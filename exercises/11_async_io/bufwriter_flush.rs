@@ -59,11 +59,21 @@ mod tests {
     /// How long the connection keeps each write waiting, in turn (of the test's paused clock).
     const DELAYS_MS: [u64; 3] = [10, 7, 13];
 
+    /// A busy collector: the connection takes an hour (of the paused clock) to accept a write.
+    const BUSY_MS: [u64; 1] = [3_600_000];
+
+    /// The capacity of `BufWriter::new`'s buffer.
+    const CAPACITY: usize = 8 * 1024;
+
     /// The connection: counts the writes that reach it. A real network is not always ready,
     /// nor for the same time: every write waits 10, 7 or 13 ms before it goes through.
     struct Connection {
         inner: DuplexStream,
         writes: Arc<AtomicUsize>,
+        /// How long each write waits, in turn.
+        delays: &'static [u64],
+        /// The address each write that went through took its bytes from.
+        sources: Vec<usize>,
         /// The wait of the write being tried, and how long that wait is.
         delay: Option<(Pin<Box<Sleep>>, Duration)>,
         /// How many times a write was tried (`poll_write`), ready or not.
@@ -89,11 +99,11 @@ mod tests {
                  woken at once, in a loop) instead of waiting. Await the flush \
                  (`out.flush().await`): the connection wakes it up when it is ready"
             );
-            let turn = self.writes.load(Ordering::SeqCst) % DELAYS_MS.len();
-            let (delay, wait) = self.delay.get_or_insert_with(|| {
-                let wait = Duration::from_millis(DELAYS_MS[turn]);
-                (Box::pin(sleep(wait)), wait)
-            });
+            let turn = self.writes.load(Ordering::SeqCst) % self.delays.len();
+            let wait = Duration::from_millis(self.delays[turn]);
+            let (delay, wait) = self
+                .delay
+                .get_or_insert_with(|| (Box::pin(sleep(wait)), wait));
             let wait = *wait;
             ready!(delay.as_mut().poll(cx));
             self.delay = None;
@@ -102,6 +112,7 @@ mod tests {
                 && n > 0
             {
                 self.writes.fetch_add(1, Ordering::SeqCst);
+                self.sources.push(buf.as_ptr() as usize);
                 self.waited += wait;
                 self.tries = 0;
             }
@@ -118,11 +129,19 @@ mod tests {
     }
 
     fn connect() -> (BufWriter<Connection>, DuplexStream, Arc<AtomicUsize>) {
+        connect_with(&DELAYS_MS)
+    }
+
+    fn connect_with(
+        delays: &'static [u64],
+    ) -> (BufWriter<Connection>, DuplexStream, Arc<AtomicUsize>) {
         let (inner, collector) = tokio::io::duplex(64 * 1024);
         let writes = Arc::new(AtomicUsize::new(0));
         let connection = Connection {
             inner,
             writes: Arc::clone(&writes),
+            delays,
+            sources: Vec::new(),
             delay: None,
             polls: 0,
             tries: 0,
@@ -153,6 +172,7 @@ mod tests {
     ) {
         let writes_before = out.get_ref().writes.load(Ordering::SeqCst);
         let polls_before = out.get_ref().polls;
+        let sources_before = out.get_ref().sources.len();
         let waited_before = out.get_ref().waited;
         let start = Instant::now();
         if let Err(e) = send_batch(out, lines).await {
@@ -197,6 +217,24 @@ mod tests {
              on a timer. Await the flush (`out.flush().await`): it wakes up exactly when the \
              connection is ready, and takes no longer than the connection"
         );
+        // A batch smaller than the BufWriter's buffer goes into that buffer, and the flush
+        // hands the connection the buffer's bytes: every write comes from inside it.
+        if expected.len() < CAPACITY {
+            let buffer = out.buffer().as_ptr() as usize;
+            let past = out.get_ref().sources[sources_before..]
+                .iter()
+                .filter(|&&source| source < buffer || source >= buffer + CAPACITY)
+                .count();
+            assert!(
+                past == 0,
+                "the {which} batch ({} bytes, less than the BufWriter's {CAPACITY}-byte buffer) \
+                 reached the connection in {past} write(s) whose bytes did not come from the \
+                 BufWriter's buffer: they were written past it (`get_mut()`), so the BufWriter \
+                 batched nothing. Write the lines into the BufWriter (`out.write_all(..)`) and \
+                 flush it once: it sends them together from its buffer",
+                expected.len()
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -240,6 +278,25 @@ mod tests {
         let line = "x".repeat(999);
         let lines = vec![line.as_str(); 30];
         send_and_check(&mut out, &mut collector, &lines, "30 KB").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_collector_is_waited_for() {
+        let (mut out, mut collector, _) = connect_with(&BUSY_MS);
+        let start = Instant::now();
+        let sent = send_batch(&mut out, &["boot", "disk ok"]).await;
+        let took = start.elapsed();
+        let expected = "boot\ndisk ok\n";
+        let received = collect(&mut collector, expected.len()).await;
+        // Giving up with an error is the caller's to handle; returning Ok is a promise.
+        assert!(
+            sent.is_err() || received == expected,
+            "the collector was busy: the connection took an hour to accept the batch's write. \
+             send_batch returned Ok after {took:?}, and the collector got {received:?} of \
+             {expected:?}: the rest is still in the BufWriter's buffer, though the caller now \
+             believes it was delivered. Await the flush to its end (`out.flush().await?`); if \
+             you put a time limit on it, return an error when it runs out, do not ignore it"
+        );
     }
 
     #[tokio::test(start_paused = true)]
