@@ -32,9 +32,73 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
+    use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+    use tokio::io::{DuplexStream, ReadBuf};
     use tokio::time::{Instant, sleep};
+
+    /// The client's end of the connection: counts the moments (of the paused clock) at which
+    /// a read found nothing to read yet.
+    struct Client {
+        inner: DuplexStream,
+        /// The moments at which a read found nothing yet (several reads at one moment, as when
+        /// Tokio's budget makes a task yield, count once).
+        waits: usize,
+        /// The last of those moments.
+        last_wait: Option<Instant>,
+        /// The same, since the last read that found bytes.
+        waits_in_a_row: usize,
+    }
+
+    impl AsyncRead for Client {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+            if poll.is_pending() {
+                let now = Instant::now();
+                if self.last_wait != Some(now) {
+                    self.last_wait = Some(now);
+                    self.waits += 1;
+                }
+                self.waits_in_a_row += 1;
+                assert!(
+                    self.waits_in_a_row <= 1000,
+                    "the connection was read 1000 times in a row while the server had sent \
+                     nothing new: read_greeting checks for bytes over and over (a loop with \
+                     yield_now, now_or_never or a zero timeout) instead of waiting for them. \
+                     Await the read (`conn.read_line(&mut line).await`): it wakes up when the \
+                     next bytes arrive"
+                );
+            } else {
+                self.waits_in_a_row = 0;
+            }
+            poll
+        }
+    }
+
+    impl AsyncWrite for Client {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.inner).poll_write(cx, buf)
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
 
     /// Sends the greeting in `pieces`, 10 ms apart, then waits for the client's command and
     /// answers it. It never closes the connection first: it returns it, still open.
@@ -57,12 +121,28 @@ mod tests {
         let expected = whole.strip_suffix("\r\n").unwrap();
         let (client, server) = tokio::io::duplex(1024);
         let server = tokio::spawn(mail_server(server, pieces));
-        let mut conn = BufReader::new(client);
+        let mut conn = BufReader::new(Client {
+            inner: client,
+            waits: 0,
+            last_wait: None,
+            waits_in_a_row: 0,
+        });
 
         let start = Instant::now();
         let complete_at = Duration::from_millis(10 * (pieces.len() as u64 - 1));
         let greeting = read_greeting(&mut conn).await.unwrap();
         let waited = start.elapsed();
+        // A read that waits is woken when the next piece arrives: it finds nothing at most once
+        // per piece (the first one may not have been sent yet when read_greeting starts).
+        let waits = conn.get_ref().waits;
+        assert!(
+            waits <= pieces.len() + 1,
+            "the server sent its greeting in {} piece(s), 10 ms apart, and read_greeting found \
+             nothing to read at {waits} different moments: it checks the connection on a timer instead of \
+             waiting for the bytes. Await the read (`conn.read_line(&mut line).await`): it \
+             wakes up exactly when the next bytes arrive",
+            pieces.len()
+        );
         // The clock is paused: it moves only when everything waits, so a read that stops at the
         // end of the line returns at exactly the moment the line's last byte arrived.
         assert!(
@@ -78,8 +158,8 @@ mod tests {
             waited, complete_at,
             "read_greeting returned after {waited:?}, but the greeting's line had ended after \
              {complete_at:?}: it went on waiting after the end of the line (for the end of the \
-             stream, cut short by a timeout?). A timeout only hides the hang: stop reading at the \
-             newline, and return at once"
+             stream, cut short by a timeout? or for a timer of its own, to check again?). A \
+             timeout only hides the hang: stop reading at the newline, and return at once"
         );
         assert_eq!(
             greeting,
