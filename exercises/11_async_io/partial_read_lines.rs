@@ -125,12 +125,19 @@ mod tests {
         }
 
         async fn expect_no_answer_yet(&mut self, sent: &str) {
+            // However long the client takes, a line without its newline is not complete: once
+            // the server has read what was sent (1 ms), the clock jumps a year ahead at once,
+            // then the server has 100 ms more to react.
+            sleep(Duration::from_millis(1)).await;
+            tokio::time::advance(Duration::from_secs(366 * 24 * 60 * 60)).await;
             let early = timeout(Duration::from_millis(100), self.answers.next_line()).await;
             if let Ok(Ok(Some(answer))) = early {
                 panic!(
                     "the client has sent only {sent:?}, with no newline yet, and the server \
-                     already answered {answer:?}: one read returned part of a line, and the \
-                     server took it for a whole line"
+                     already answered {answer:?} (the client then said nothing for a year of \
+                     the test's paused clock): one read returned part of a line, and the \
+                     server took it for a whole line. A line ends at its newline, not after a \
+                     time without bytes: do not answer on a timer"
                 );
             }
         }
