@@ -74,6 +74,8 @@ mod tests {
         in_flight: AtomicUsize,
         peak: AtomicUsize,
         served: AtomicUsize,
+        /// When each download ended (of the paused clock).
+        ends: std::sync::Mutex<Vec<Instant>>,
     }
 
     /// One request to `server`: 400 ms for a video, 100 ms for anything else.
@@ -87,6 +89,7 @@ mod tests {
         let now = server.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         server.peak.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(ms)).await;
+        server.ends.lock().unwrap().push(Instant::now());
         server.in_flight.fetch_sub(1, Ordering::SeqCst);
         server.served.fetch_add(1, Ordering::SeqCst);
         let bytes = url.len() * 100;
@@ -269,6 +272,54 @@ mod tests {
             elapsed,
             Duration::from_millis(600),
             "3 videos and 9 small pages took {elapsed:?} instead of 600 ms: {why}"
+        );
+    }
+
+    #[test]
+    fn nothing_looks_at_the_slots_on_a_timer() {
+        // The runtime notes each moment (of its paused clock) at which it goes idle: with
+        // downloads that are waited on, that is the start and the moments downloads end, plus
+        // the runtime's own stops every 64 ms (where its timer wheel sorts the timers due
+        // later), which are not counted.
+        let idle_at = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let noted = Arc::clone(&idle_at);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .on_thread_park(move || noted.lock().unwrap().push(Instant::now()))
+            .build()
+            .unwrap();
+        let server = Arc::new(Server::default());
+        let mut urls: Vec<String> = ["/a.mp4", "/b.mp4", "/c.mp4"].map(String::from).to_vec();
+        urls.extend((1..=9).map(|n| format!("/page/{n}.html")));
+        let (start, took, pages) = runtime.block_on(async {
+            let start = Instant::now();
+            let pages = fetch_from(&server, urls).await;
+            (start, start.elapsed(), pages)
+        });
+        assert_eq!(pages.len(), 12, "12 pages in, 12 pages out");
+        let ends = server.ends.lock().unwrap().clone();
+        let mut extra: Vec<Duration> = idle_at
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|at| **at != start && !ends.contains(at) && **at <= start + took)
+            .map(|at| *at - start)
+            .filter(|after| after.as_millis() % 64 != 0)
+            .collect();
+        extra.dedup();
+        // A progress message now and then is fine: one moment of the code's own per 40 ms.
+        let allowed = (took.as_millis() / 40) as usize;
+        assert!(
+            extra.len() <= allowed,
+            "while fetch_all ran ({took:?} of the test's paused clock), the runtime woke up at \
+             {} moments when no download had ended (the first ones: {:?}): something looks at \
+             the slots on a timer (a sleep or an interval, then try_join_next, is_finished or a \
+             counter), in fetch_all or in a task it spawned. Wait on the downloads themselves \
+             (buffer_unordered, JoinSet::join_next, a Semaphore's acquire): they wake you up \
+             the moment one ends",
+            extra.len(),
+            &extra[..extra.len().min(5)]
         );
     }
 
