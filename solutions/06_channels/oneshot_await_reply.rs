@@ -58,18 +58,42 @@ mod tests {
     use tokio::sync::mpsc;
     use tokio::time::Instant;
 
+    /// Calls ask_square, and fails once it has been polled 1000 times in a row at one instant
+    /// of the paused clock: a loop that checks the Receiver between `yield_now`s never lets
+    /// the clock move, so the worker's 20 ms would never pass.
+    async fn ask(worker: &mpsc::Sender<Request>, n: u64) -> u64 {
+        let mut asked = std::pin::pin!(ask_square(worker, n));
+        let mut at = Instant::now();
+        let mut polls = 0u32;
+        std::future::poll_fn(|cx| {
+            if Instant::now() != at {
+                at = Instant::now();
+                polls = 0;
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "ask_square({n}) was polled 1000 times in a row while the clock stood still: it \
+                 checks the oneshot Receiver in a busy loop (try_recv and yield_now?). Await the \
+                 Receiver itself: it wakes ask_square once, when the answer is sent"
+            );
+            asked.as_mut().poll(cx)
+        })
+        .await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn gets_the_answer() {
         let worker = start_worker();
-        assert_eq!(ask_square(&worker, 7).await, 49, "7 squared is 49");
-        assert_eq!(ask_square(&worker, 0).await, 0, "0 squared is 0");
+        assert_eq!(ask(&worker, 7).await, 49, "7 squared is 49");
+        assert_eq!(ask(&worker, 0).await, 0, "0 squared is 0");
     }
 
     #[tokio::test(start_paused = true)]
     async fn waits_for_the_worker() {
         let worker = start_worker();
         let start = Instant::now();
-        let answer = ask_square(&worker, 12).await;
+        let answer = ask(&worker, 12).await;
         assert_eq!(answer, 144, "12 squared is 144");
         assert!(
             start.elapsed() >= Duration::from_millis(20),
@@ -80,28 +104,36 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_answer_is_what_the_worker_sends() {
-        // A stand-in worker: it answers after 75 ms, with a number of its own choosing.
-        let (worker, mut requests) = mpsc::channel::<Request>(1);
-        let stand_in = tokio::spawn(async move {
-            let request = requests.recv().await.expect("ask_square sent no request");
-            tokio::time::sleep(Duration::from_millis(75)).await;
-            let _ = request.reply.send(1000 + request.n);
-        });
-        let start = Instant::now();
-        let answer = ask_square(&worker, 5).await;
-        let elapsed = start.elapsed();
-        assert_eq!(
-            answer, 1005,
-            "this worker answered 1005 after 75 ms, but ask_square returned {answer} after \
-             {elapsed:?}: return the value that comes back on the oneshot channel, whatever it is"
-        );
-        assert_eq!(
-            elapsed,
-            Duration::from_millis(75),
-            "the worker answered at 75 ms, but ask_square returned at {elapsed:?}: await the \
-             oneshot Receiver, it wakes up as soon as the answer is sent"
-        );
-        stand_in.await.expect("the stand-in worker panicked");
+        // Stand-in workers: each answers after a time of its own (75 ms, then a prime number of
+        // milliseconds, so that no timer of a fixed period meets both), with a number of its own
+        // choosing.
+        for (delay_ms, base) in [(75u64, 1000u64), (101, 3000)] {
+            let (worker, mut requests) = mpsc::channel::<Request>(1);
+            let stand_in = tokio::spawn(async move {
+                let request = requests.recv().await.expect("ask_square sent no request");
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                let _ = request.reply.send(base + request.n);
+            });
+            let start = Instant::now();
+            let answer = ask(&worker, 5).await;
+            let elapsed = start.elapsed();
+            assert_eq!(
+                answer,
+                base + 5,
+                "this worker answered {} after {delay_ms} ms, but ask_square returned {answer} \
+                 after {elapsed:?}: return the value that comes back on the oneshot channel, \
+                 whatever it is",
+                base + 5
+            );
+            assert_eq!(
+                elapsed,
+                Duration::from_millis(delay_ms),
+                "the worker answered at {delay_ms} ms, but ask_square returned at {elapsed:?}: \
+                 await the oneshot Receiver, it wakes up as soon as the answer is sent (a check \
+                 on a timer sees the answer only at its next tick)"
+            );
+            stand_in.await.expect("the stand-in worker panicked");
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -153,11 +185,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn each_asker_gets_its_own_answer() {
         let worker = start_worker();
-        let (a, b, c) = tokio::join!(
-            ask_square(&worker, 2),
-            ask_square(&worker, 3),
-            ask_square(&worker, 4)
-        );
+        let (a, b, c) = tokio::join!(ask(&worker, 2), ask(&worker, 3), ask(&worker, 4));
         assert_eq!(
             (a, b, c),
             (4, 9, 16),
@@ -175,8 +203,19 @@ mod tests {
             drop(request);
             requests
         });
-        let asking = tokio::spawn(async move { ask_square(&worker, 6).await });
-        match asking.await {
+        let asking = tokio::spawn(async move { ask(&worker, 6).await });
+        // A minute of paused time passes at once if ask_square only waits.
+        let asked = tokio::time::timeout(Duration::from_secs(60), asking)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "this worker dropped the request without answering, and ask_square was \
+                     still waiting a minute later: an Err from the oneshot Receiver means that no \
+                     answer will ever come. Let ask_square fail (expect) with a message that \
+                     says so, instead of checking again or asking again"
+                )
+            });
+        match asked {
             Ok(answer) => panic!(
                 "this worker dropped the request without answering, yet ask_square returned \
                  {answer}: an Err from the oneshot Receiver means that no answer will ever come. \
@@ -197,7 +236,7 @@ mod tests {
         let askers: Vec<_> = (0..40u64)
             .map(|n| {
                 let worker = worker.clone();
-                tokio::spawn(async move { ask_square(&worker, n).await })
+                tokio::spawn(async move { ask(&worker, n).await })
             })
             .collect();
         for (n, asker) in (0..40u64).zip(askers) {
