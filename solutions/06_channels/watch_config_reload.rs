@@ -36,21 +36,62 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
     use tokio::sync::watch;
-    use tokio::time::sleep;
+    use tokio::task::JoinHandle;
+    use tokio::time::{Instant, sleep};
+
+    /// Spawns follow_limits and counts its polls in `polls`. It fails once follow_limits has
+    /// been polled 1000 times in a row while the paused clock stood still: a loop that checks
+    /// the channel between `yield_now`s never lets the clock move, so no reload would come.
+    fn follow(rx: watch::Receiver<u32>, polls: Arc<AtomicUsize>) -> JoinHandle<Vec<u32>> {
+        let mut following = Box::pin(follow_limits(rx));
+        let mut at = Instant::now();
+        let mut in_a_row = 0u32;
+        tokio::spawn(std::future::poll_fn(move |cx| {
+            polls.fetch_add(1, Ordering::SeqCst);
+            if Instant::now() != at {
+                at = Instant::now();
+                in_a_row = 0;
+            }
+            in_a_row += 1;
+            assert!(
+                in_a_row <= 1000,
+                "follow_limits was polled 1000 times in a row while the clock stood still: it \
+                 checks the channel in a busy loop (has_changed and yield_now?). Await \
+                 `rx.changed()` instead: it sleeps until the next reload, or until the sender \
+                 is gone"
+            );
+            following.as_mut().poll(cx)
+        }))
+    }
+
+    /// Sends a new limit. If the follower has already failed (and dropped its receiver), the
+    /// send fails too; that is left to the follower's own result to tell.
+    fn reload(tx: &watch::Sender<u32>, limit: u32) {
+        let _ = tx.send(limit);
+    }
+
+    /// What the follower recorded; a panic in it (the busy-loop check's) is passed on as is.
+    async fn limits_of(follower: JoinHandle<Vec<u32>>) -> Vec<u32> {
+        follower
+            .await
+            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
+    }
 
     #[tokio::test(start_paused = true)]
     async fn follows_every_reload() {
         let (tx, rx) = watch::channel(10);
-        let follower = tokio::spawn(follow_limits(rx));
+        let follower = follow(rx, Default::default());
         sleep(Duration::from_millis(100)).await;
-        tx.send(20).unwrap();
+        reload(&tx, 20);
         sleep(Duration::from_millis(100)).await;
-        tx.send(30).unwrap();
+        reload(&tx, 30);
         sleep(Duration::from_millis(100)).await;
         drop(tx);
-        let applied = follower.await.unwrap();
+        let applied = limits_of(follower).await;
         assert_eq!(
             applied,
             [20, 30],
@@ -62,17 +103,17 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_burst_of_reloads_shows_only_the_latest() {
         let (tx, rx) = watch::channel(1);
-        let follower = tokio::spawn(follow_limits(rx));
+        let follower = follow(rx, Default::default());
         sleep(Duration::from_millis(100)).await;
         // Three reloads in a row, before the follower gets a chance to run.
-        tx.send(2).unwrap();
-        tx.send(3).unwrap();
-        tx.send(4).unwrap();
+        reload(&tx, 2);
+        reload(&tx, 3);
+        reload(&tx, 4);
         sleep(Duration::from_millis(100)).await;
-        tx.send(5).unwrap();
+        reload(&tx, 5);
         sleep(Duration::from_millis(100)).await;
         drop(tx);
-        let applied = follower.await.unwrap();
+        let applied = limits_of(follower).await;
         assert_eq!(
             applied,
             [4, 5],
@@ -84,12 +125,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_last_reload_before_leaving_counts() {
         let (tx, rx) = watch::channel(10);
-        let follower = tokio::spawn(follow_limits(rx));
+        let follower = follow(rx, Default::default());
         sleep(Duration::from_millis(100)).await;
         // A last reload, and the admin leaves at once.
-        tx.send(40).unwrap();
+        reload(&tx, 40);
         drop(tx);
-        let applied = follower.await.unwrap();
+        let applied = limits_of(follower).await;
         assert_eq!(
             applied,
             [40],
@@ -102,14 +143,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_reload_to_the_same_limit_is_still_a_reload() {
         let (tx, rx) = watch::channel(10);
-        let follower = tokio::spawn(follow_limits(rx));
+        let follower = follow(rx, Default::default());
         sleep(Duration::from_millis(100)).await;
         // The limit goes to 50 and straight back to 10 before the follower runs.
-        tx.send(50).unwrap();
-        tx.send(10).unwrap();
+        reload(&tx, 50);
+        reload(&tx, 10);
         sleep(Duration::from_millis(100)).await;
         drop(tx);
-        let applied = follower.await.unwrap();
+        let applied = limits_of(follower).await;
         assert_eq!(
             applied,
             [10],
@@ -132,32 +173,29 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_follower_sleeps_until_a_reload() {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicUsize, Ordering};
         let (tx, rx) = watch::channel(10);
         // Count how often the follower is polled, that is, woken up to check the channel.
         let polls = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&polls);
-        let mut following = Box::pin(follow_limits(rx));
-        let follower = tokio::spawn(std::future::poll_fn(move |cx| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            following.as_mut().poll(cx)
-        }));
+        let follower = follow(rx, Arc::clone(&polls));
         // Ten quiet seconds: nobody reloads anything.
         sleep(Duration::from_secs(10)).await;
         let quiet_polls = polls.load(Ordering::SeqCst);
-        tx.send(20).unwrap();
+        reload(&tx, 20);
         sleep(Duration::from_millis(7)).await;
         let left_at = tokio::time::Instant::now();
         drop(tx);
-        let applied = follower.await.unwrap();
+        let applied = limits_of(follower).await;
         let late = left_at.elapsed();
         assert_eq!(applied, [20], "the limit was reloaded once, to 20");
+        // One wake-up of its own per 40 ms is allowed (a progress message), as in the other
+        // lessons; a check on a timer also shows in how late the follower returns.
+        let allowed = 2 + 10_000 / 40;
         assert!(
-            quiet_polls <= 2,
+            quiet_polls <= allowed,
             "follow_limits was woken up {quiet_polls} times in 10 s while nobody reloaded \
-             anything: it checks the channel on a timer. Await `rx.changed()` instead: it \
-             sleeps until the next reload, or until the sender is gone"
+             anything (at most {allowed} are allowed, one per 40 ms for a progress message): it \
+             checks the channel on a timer. Await `rx.changed()` instead: it sleeps until the \
+             next reload, or until the sender is gone"
         );
         assert_eq!(
             late,
@@ -171,15 +209,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_same_limit_twice_is_two_reloads() {
         let (tx, rx) = watch::channel(10);
-        let follower = tokio::spawn(follow_limits(rx));
+        let follower = follow(rx, Default::default());
         sleep(Duration::from_millis(100)).await;
-        tx.send(20).unwrap();
+        reload(&tx, 20);
         sleep(Duration::from_millis(100)).await;
         // The admin reloads the config again, with the same limit.
-        tx.send(20).unwrap();
+        reload(&tx, 20);
         sleep(Duration::from_millis(100)).await;
         drop(tx);
-        let applied = follower.await.unwrap();
+        let applied = limits_of(follower).await;
         assert_eq!(
             applied,
             [20, 20],
