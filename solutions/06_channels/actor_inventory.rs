@@ -167,6 +167,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn two_shops_keep_their_own_stock() {
+        // Two actors on one thread: each must own a stock of its own (a local in run_stock),
+        // not share one kept in a static or a thread_local.
+        let north = Inventory::start();
+        let south = Inventory::start();
+        north.add("cherry", 4).await;
+        south.add("cherry", 1).await;
+        let counts = (north.count("cherry").await, south.count("cherry").await);
+        assert_eq!(
+            counts,
+            (4, 1),
+            "one shop got 4 cherries and another shop 1, but they count {counts:?}: the two \
+             actors share one stock. Each run_stock must own its HashMap (a local variable), \
+             not keep it in a static, a thread_local or anything else outside the actor"
+        );
+        assert_eq!(
+            south.take("cherry", 2).await,
+            Err(1),
+            "the second shop has 1 cherry: take(2) must answer Err(1)"
+        );
+        assert_eq!(
+            north.take("cherry", 4).await,
+            Ok(0),
+            "the first shop has 4 cherries: take(4) must answer Ok(0)"
+        );
+        assert_eq!(
+            south.count("cherry").await,
+            1,
+            "the first shop sold its 4 cherries; the second one still has its 1"
+        );
+    }
+
+    #[tokio::test]
     async fn the_actor_answers_every_command() {
         // Talk to the actor directly, the way every Inventory handle does.
         let (commands, rx) = mpsc::channel(4);
