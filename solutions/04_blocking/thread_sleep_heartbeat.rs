@@ -144,6 +144,38 @@ mod tests {
         );
     }
 
+    /// A sleep wakes its task once, when its time comes: fetch_report is polled at 0 ms and at
+    /// 100 ms. A loop that checks the clock on a short timer is polled at every turn. Moments are
+    /// counted, not polls, so a yield_now here and there is free, and a progress message every
+    /// 20 ms or more is let through (2 + 100 / 20 = 7 moments at most).
+    #[tokio::test(start_paused = true)]
+    async fn fetch_report_sleeps_instead_of_checking_the_clock() {
+        let start = Instant::now();
+        let mut moments: Vec<u128> = Vec::new();
+        let mut future = Box::pin(without_spinning(fetch_report()));
+        let report = std::future::poll_fn(|cx| {
+            let now = start.elapsed().as_millis();
+            if moments.last() != Some(&now) {
+                moments.push(now);
+            }
+            future.as_mut().poll(cx)
+        })
+        .await;
+        assert_eq!(
+            report, "report ready",
+            "fetch_report returned the wrong text"
+        );
+        assert!(
+            moments.len() <= 7,
+            "fetch_report was woken at {} different moments of Tokio's clock during its 100 ms \
+             wait (at {:?} ms): it keeps waking up on a short timer to check whether the time is \
+             up. tokio::time::sleep wakes the task once, when its time comes: wait with \
+             tokio::time::sleep(Duration::from_millis(100)).await",
+            moments.len(),
+            &moments[..moments.len().min(12)]
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn heartbeat_keeps_ticking_while_the_report_is_fetched() {
         let ticks = Arc::new(AtomicU32::new(0));
