@@ -185,4 +185,40 @@ mod tests {
              must wait its whole delay, with an async sleep, whoever calls it"
         );
     }
+
+    /// A sleep wakes its task once, when its time comes: ask_price_service(120 ms) is polled at
+    /// 0 ms and at 120 ms. A loop that checks the clock on a short timer is polled at every turn.
+    /// Moments are counted, not polls, so a yield_now here and there is free, and a progress
+    /// message every 20 ms or more is let through (2 + 120 / 20 = 8 moments at most).
+    #[tokio::test(start_paused = true)]
+    async fn the_service_sleeps_instead_of_checking_the_clock() {
+        let start = Instant::now();
+        let mut moments: Vec<u128> = Vec::new();
+        let delay = Duration::from_millis(120);
+        let mut asking = Box::pin(without_spinning(ask_price_service(delay)));
+        let watched = std::future::poll_fn(|cx| {
+            let now = start.elapsed().as_millis();
+            if moments.last() != Some(&now) {
+                moments.push(now);
+            }
+            asking.as_mut().poll(cx)
+        });
+        let price = tokio::time::timeout(Duration::from_secs(10), watched)
+            .await
+            .expect(
+                "ask_price_service(120 ms) had not answered after 10 s of Tokio time: the \
+                 service must answer 120 once its delay is over, however long that is (giving \
+                 up on a slow service is the job of the timeout in price_or_cached)",
+            );
+        assert_eq!(price, 120, "the service answers 120");
+        assert!(
+            moments.len() <= 8,
+            "ask_price_service(120 ms) was woken at {} different moments of Tokio's clock \
+             during its wait (at {:?} ms): it keeps waking up on a short timer to check whether \
+             the time is up. tokio::time::sleep wakes the task once, when its time comes: wait \
+             with tokio::time::sleep(delay).await",
+            moments.len(),
+            &moments[..moments.len().min(12)]
+        );
+    }
 }
