@@ -256,4 +256,56 @@ mod tests {
             waited.as_millis()
         );
     }
+
+    /// The CPU time the calling thread has used so far, from Linux's
+    /// /proc/thread-self/schedstat (first field, in nanoseconds; updated at least every
+    /// scheduler tick). None where there is no such file: the test then judges nothing.
+    fn this_threads_cpu_time() -> Option<Duration> {
+        let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
+        Some(Duration::from_nanos(nanos))
+    }
+
+    /// CPU time, not real time: a busy machine makes a thread wait, not work more. The test's
+    /// runtime runs every task on this thread, so the CPU time this thread uses while the
+    /// upload is awaited is the checksum's when the loop runs here (in one go, in slices between
+    /// yields, or in a task from tokio::spawn), and next to none when it runs in spawn_blocking
+    /// or on a thread of its own.
+    #[tokio::test]
+    async fn the_checksum_uses_no_cpu_time_of_the_runtimes_thread() {
+        // Half the sample (about 75 ms of work in a debug build) keeps the test quick.
+        let data = sample_upload()[..16_384].to_vec();
+        let mut tries = Vec::new();
+        for _ in 0..3 {
+            let Some(before) = this_threads_cpu_time() else {
+                return;
+            };
+            let expected = checksum(&data);
+            let Some(after) = this_threads_cpu_time() else {
+                return;
+            };
+            let own = after.saturating_sub(before);
+            if own < Duration::from_millis(20) {
+                // Too quick to tell from the clock's steps: nothing to judge.
+                return;
+            }
+            let sum = checksum_upload(data.clone()).await;
+            let Some(done) = this_threads_cpu_time() else {
+                return;
+            };
+            let used = done.saturating_sub(after);
+            assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
+            if used < own / 2 {
+                return;
+            }
+            tries.push((used.as_millis(), own.as_millis()));
+        }
+        panic!(
+            "while checksum_upload was awaited, the runtime's own thread (the one that runs \
+             every task here) spent at least half as much CPU time as the checksum itself takes, \
+             on each of 3 tries ((used, checksum) in ms: {tries:?}): the loop still runs on that thread, in \
+             one go, in slices between yields, or in a task from tokio::spawn. Hand it to \
+             tokio::task::spawn_blocking and .await its JoinHandle"
+        );
+    }
 }
