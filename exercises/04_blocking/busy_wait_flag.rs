@@ -175,8 +175,26 @@ mod tests {
             async move { door.wait_open().await }
         });
         // Nobody opens the door: give the waiter many turns, then a while on the real clock.
-        for _ in 0..10_000 {
+        // A waiter's turn takes microseconds when its loop gives the thread back at once; one
+        // that blocks the thread first (a std::thread::sleep before the yield) makes every turn
+        // at least that long. The OS can stretch some turns, not each of the first 100.
+        let mut shortest_turn = Duration::MAX;
+        for turn in 0..10_000 {
+            let start = std::time::Instant::now();
             tokio::task::yield_now().await;
+            if turn < 100 {
+                shortest_turn = shortest_turn.min(start.elapsed());
+            } else if turn == 100 {
+                assert!(
+                    shortest_turn < Duration::from_micros(500),
+                    "each of the waiter's first 100 turns held the thread for at least {} µs of \
+                     real time (the shortest): wait_open still blocks the thread on every turn \
+                     of its loop (a std::thread::sleep, a spin), even if it also awaits. Give the \
+                     thread back at once: tokio::task::yield_now().await, or better, wait for \
+                     open's signal (tokio::sync::Notify)",
+                    shortest_turn.as_micros()
+                );
+            }
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert!(
@@ -307,7 +325,8 @@ mod tests {
     /// show it: this test reads the source. With `notify_waiters`, a `Notified` wakes up only if
     /// it already existed when `open` ran. One that is awaited right where it is created
     /// (`.notified().await`, or `let opened = ...notified(); opened.await;`) was created after
-    /// the flag was last checked, so it misses an `open` that lands in between.
+    /// the flag was last checked, so it misses an `open` that lands in between; so does one
+    /// that is pinned first, or made inside `select!`, with no check before it is awaited.
     #[test]
     fn the_waiter_cannot_miss_the_opening() {
         let source = include_str!("busy_wait_flag.rs");
@@ -366,10 +385,89 @@ mod tests {
             };
             is(next + 1, &[name.as_str(), ".", "await"])
         });
+        // The same mistake in other forms: no check of the flag (nor any condition or early
+        // exit) between the call and the next `.await` of the same fn (`tokio::pin!` first, a
+        // block around the call), or the call made inside `select!` or `join!` (their futures
+        // are made after any precondition of theirs is checked). Raced against a timer (a
+        // `timeout`, a `sleep` branch) it is a loop that checks again on a timer, which never
+        // sleeps for ever: not counted.
+        let timers = [
+            "sleep",
+            "sleep_until",
+            "timeout",
+            "timeout_at",
+            "interval",
+            "tick",
+        ];
+        let has_timer = |from: usize, to: usize| {
+            tokens[from..to.min(tokens.len())]
+                .iter()
+                .any(|t| timers.contains(&t.as_str()))
+        };
+        let checks = |at: usize| {
+            ["if", "match", "while", "return", "break", "is_open", "load"]
+                .contains(&tokens[at].as_str())
+                || (tokens[at] == "opened" && at > 0 && tokens[at - 1] == ".")
+        };
+        let awaited_before_a_check = (1..tokens.len()).any(|named| {
+            let at = named - 1;
+            if !(tokens[named] == "notified"
+                && is(named + 1, &["("])
+                && (tokens[at] == "." || tokens[at] == ":"))
+            {
+                return false;
+            }
+            let mut depth = 0;
+            for open in (0..at).rev() {
+                match tokens[open].as_str() {
+                    ")" | "}" | "]" => depth += 1,
+                    "(" | "{" | "[" if depth > 0 => depth -= 1,
+                    // A bracket still open here encloses the call: the body of a macro?
+                    "(" | "{" | "["
+                        if open >= 2
+                            && tokens[open - 1] == "!"
+                            && ["select", "join", "try_join"]
+                                .contains(&tokens[open - 2].as_str()) =>
+                    {
+                        let mut inside = 0;
+                        let close = (open..tokens.len())
+                            .find(|&i| {
+                                match tokens[i].as_str() {
+                                    "(" | "{" | "[" => inside += 1,
+                                    ")" | "}" | "]" => inside -= 1,
+                                    _ => {}
+                                }
+                                inside == 0
+                            })
+                            .unwrap_or(tokens.len());
+                        return !has_timer(open, close);
+                    }
+                    "fn" => break,
+                    _ => {}
+                }
+            }
+            let Some(next) = after_call(named) else {
+                return false;
+            };
+            let statement = tokens[..at]
+                .iter()
+                .rposition(|t| t == ";" || t == "{" || t == "}")
+                .map_or(0, |p| p + 1);
+            for (at, token) in tokens.iter().enumerate().skip(next) {
+                if token == "fn" || checks(at) {
+                    return false;
+                }
+                if token == "await" {
+                    return !has_timer(statement, at);
+                }
+            }
+            false
+        });
         assert!(
-            !(notifies_waiters && awaited_at_once),
+            !(notifies_waiters && (awaited_at_once || awaited_before_a_check)),
             "wait_open checks the flag and only then creates the Notified it awaits (it awaits \
-             the Notified right where it creates it): on a multi-threaded runtime `open` can run \
+             the Notified right where it creates it, or in select!, with no check of the flag in \
+             between): on a multi-threaded runtime `open` can run \
              in between, and notify_waiters wakes only the Notified futures that already exist, \
              so that waiter sleeps on forever behind an open door. Create the Notified first \
              (`let opened = self.<your Notify>.notified();`), then check the flag, and only \
