@@ -239,6 +239,105 @@ mod tests {
              and return what the jobs returned, rather than sleeping as long as they should take"
         );
         assert_eq!(results, [0, 10, 20, 30], "4 jobs, in job order");
+        let peak = gauge.peak();
+        assert!(
+            peak <= 3,
+            "{peak} jobs ran at the same time once they could start (1 s late, as on a busy \
+             runtime), but the limit is 3: the limit must hold whatever the clock does. \
+             Permits handed out on a timer (an interval that adds permits) pile up while the \
+             jobs wait; let each job take a permit of the semaphore and hold it until it is \
+             done, so that a permit is free only when a job has finished"
+        );
+    }
+
+    /// Jobs that hold a permit free it only when they end, whatever the clock does. Permits
+    /// handed out on a timer (an interval that adds 3 permits every 100 ms) pile up when the
+    /// clock jumps, as on a runtime that was busy for a second: the interval then fires every
+    /// tick it missed at once.
+    #[tokio::test(start_paused = true)]
+    async fn the_limit_holds_when_the_clock_jumps() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        use std::task::Poll;
+        let gauge = Arc::new(Gauge::default());
+        let mut running = pin!(run_all(10, Arc::clone(&gauge)));
+        // run_all's first steps, and its tasks' first steps, at 0 ms.
+        let mut done = None;
+        if let Poll::Ready(results) = poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx))).await {
+            done = Some(results);
+        }
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        // Then a second in one go: every timer due by then goes off at once.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let results = match done {
+            Some(results) => results,
+            None => finish(10, running).await,
+        };
+        assert_eq!(
+            results,
+            (0..10).map(|id| id * 10).collect::<Vec<_>>(),
+            "every job must run exactly once, and the results must come back in job order"
+        );
+        let peak = gauge.peak();
+        assert!(
+            peak <= 3,
+            "{peak} jobs ran at the same time after Tokio's clock jumped a second ahead (as it \
+             does for a runtime that was busy), but the limit is 3 whatever the clock does. \
+             Permits handed out on a timer (an interval that adds permits) pile up while the \
+             clock runs ahead; let each job take a permit of the semaphore and hold it until \
+             it is done, so that a permit is free only when a job has finished"
+        );
+    }
+
+    /// Jobs that start at odd moments: on a busy runtime only one other task runs between two
+    /// steps of run_all (event_interval(1)), while the clock moves on by 7 ms, so the jobs
+    /// start 7 ms apart and end 7 ms apart. A permit must come free when a job ends, not on a
+    /// beat of the code's own (a task that adds 3 permits every 100 ms lets a 4th job start
+    /// while the first 3 are still running).
+    #[test]
+    fn the_limit_holds_when_the_jobs_start_at_odd_moments() {
+        use std::future::poll_fn;
+        use std::pin::{Pin, pin};
+        use std::task::Poll;
+        async fn poll_once<F: std::future::Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
+            poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .event_interval(1)
+            .build()
+            .unwrap();
+        let gauge = Arc::new(Gauge::default());
+        let results = runtime.block_on(async {
+            let mut running = pin!(run_all(10, Arc::clone(&gauge)));
+            for _ in 0..300 {
+                if let Poll::Ready(results) = poll_once(running.as_mut()).await {
+                    return results;
+                }
+                // Moves the clock at once (the rest of `advance` is a yield, left out).
+                let _ = poll_once(pin!(tokio::time::advance(Duration::from_millis(7)))).await;
+                // One other task runs, and the timers that are due fire.
+                tokio::task::yield_now().await;
+            }
+            finish(10, running).await
+        });
+        drop(runtime);
+        assert_eq!(
+            results,
+            (0..10).map(|id| id * 10).collect::<Vec<_>>(),
+            "every job must run exactly once, and the results must come back in job order"
+        );
+        let peak = gauge.peak();
+        assert!(
+            peak <= 3,
+            "{peak} jobs ran at the same time when the jobs started 7 ms apart (as on a busy \
+             runtime), but the limit is 3: a permit must come free only when a job has \
+             finished, not on a beat of the code's own (permits handed out every 100 ms). \
+             Let each job take a permit of the semaphore and hold it until it is done"
+        );
     }
 
     /// `code` with the text of its string literals taken out, so that a message
