@@ -222,6 +222,44 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_shutdown_on_a_busy_runtime_still_waits() {
+        // 1 ms after the stop at 300 ms, the clock jumps a second ahead, as on a runtime that
+        // was busy for that long: the workers' items (due at 330, 360 and 390 ms) and any
+        // timer run_service set for itself go off together. A shutdown that gives up after a
+        // fixed wait (a timeout or a sleep shorter than the jump) returns before the workers
+        // have finished; one that awaits the workers waits for them.
+        let stats = Arc::new(Stats::default());
+        let start = Instant::now();
+        let (elapsed, ()) = tokio::join!(
+            async {
+                run_service(Duration::from_millis(300), Arc::clone(&stats)).await;
+                start.elapsed().as_millis()
+            },
+            async {
+                sleep(Duration::from_millis(301)).await;
+                tokio::time::advance(Duration::from_secs(1)).await;
+            }
+        );
+        let (started, finished) = (stats.started(), stats.finished());
+        assert_eq!(
+            started,
+            finished,
+            "Tokio's clock jumped a second ahead right after the stop signal (as it does for a \
+             runtime that was busy), and run_service returned at {elapsed} ms with {} item(s) \
+             half done: it stopped waiting after a fixed time (a timeout or a sleep) instead of \
+             waiting for the workers. Await every worker's JoinHandle, however long it takes",
+            started - finished
+        );
+        assert_eq!(
+            Arc::strong_count(&stats) - 1,
+            0,
+            "Tokio's clock jumped a second ahead right after the stop signal, and a worker was \
+             still alive when run_service returned at {elapsed} ms: wait for every worker to \
+             exit (await its JoinHandle), however long it takes"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn idle_workers_stop_at_once() {
         // At 5 ms every worker is still waiting for its first item.
         let stats = Arc::new(Stats::default());
