@@ -188,6 +188,41 @@ mod tests {
         );
     }
 
+    /// The moments of the paused clock at which sample_every is woken: with an interval, the
+    /// beats (0, 100, 200, 300, 400 ms) and the samples' ends (30, 130, 230, 330 and 430 ms),
+    /// 10 in all. A loop that checks the clock on a short timer until the next beat is woken at
+    /// every check. One moment of the code's own per 20 ms (a progress message, say) is let
+    /// through: 10 + 430 / 20 = 31.
+    #[tokio::test(start_paused = true)]
+    async fn sample_every_is_woken_on_the_beat() {
+        let period = Duration::from_millis(100);
+        let start = Instant::now();
+        let mut moments: Vec<u128> = Vec::new();
+        let mut sampling = Box::pin(sample_every(period, 5));
+        let samples = std::future::poll_fn(|cx| {
+            let now = start.elapsed().as_millis();
+            if moments.last() != Some(&now) {
+                moments.push(now);
+            }
+            sampling.as_mut().poll(cx)
+        })
+        .await;
+        assert_eq!(
+            millis(&samples),
+            [0, 100, 200, 300, 400],
+            "samples should be taken every 100 ms starting at 0 ms"
+        );
+        assert!(
+            moments.len() <= 31,
+            "sample_every was woken at {} different moments of Tokio's clock while it took 5 \
+             samples 100 ms apart (at {:?} ms), where the beat and the samples need 10: it \
+             checks again and again, on a short timer, whether the next beat has come. Wait \
+             for the interval's tick() before each sample: it wakes the task exactly on the beat",
+            moments.len(),
+            &moments[..moments.len().min(16)]
+        );
+    }
+
     /// While the first sample is being taken, the clock jumps 50 ms ahead: that sample ends
     /// at 60 ms instead of 30, as when the sensor is slow once. The beat must not move.
     #[tokio::test(start_paused = true)]
