@@ -40,20 +40,113 @@ async fn main() {
 mod tests {
     use super::*;
     use std::io;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
     use tokio::task::JoinHandle;
     use tokio::time::{Instant, sleep, timeout};
 
-    fn connect(pipe_size: usize) -> (DuplexStream, JoinHandle<io::Result<u64>>) {
-        let (client, server) = tokio::io::duplex(pipe_size);
-        (client, tokio::spawn(echo(server)))
+    /// What the test saw of echo's reads.
+    #[derive(Default)]
+    struct Reads {
+        /// The moments (of the paused clock) at which a read found nothing to read yet
+        /// (several reads at one moment, as when Tokio's budget makes a task yield, count once).
+        empty_moments: usize,
+        /// The last of those moments.
+        last_empty: Option<Instant>,
+        /// Reads that found nothing at that moment since echo last read or wrote bytes.
+        empty_in_a_row: usize,
+        /// Set when echo read 1000 times in a row at one moment and found nothing.
+        spun: bool,
     }
 
-    async fn echo_of(client: &mut DuplexStream, sent: &str) -> String {
+    type Watch = Arc<Mutex<Reads>>;
+
+    const SPUN: &str = "echo read the connection 1000 times in a row, at one moment, while the \
+                        client had sent nothing new: it checks for bytes over and over (a loop \
+                        with yield_now, now_or_never or a zero timeout) instead of waiting for \
+                        them. Await the read (`reader.read(&mut buf).await`, or \
+                        `tokio::io::copy`): it wakes up when the next bytes arrive";
+
+    /// Fails with what the test saw if echo read the connection in a busy loop.
+    fn no_busy_loop(reads: &Watch) {
+        assert!(!reads.lock().unwrap().spun, "{SPUN}");
+    }
+
+    /// echo's end of the connection: a `DuplexStream` whose reads the test watches.
+    struct Server {
+        inner: DuplexStream,
+        reads: Watch,
+    }
+
+    impl AsyncRead for Server {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+            let mut reads = self.reads.lock().unwrap();
+            if poll.is_pending() {
+                let now = Instant::now();
+                if reads.last_empty != Some(now) {
+                    reads.last_empty = Some(now);
+                    reads.empty_moments += 1;
+                    reads.empty_in_a_row = 0;
+                }
+                reads.empty_in_a_row += 1;
+                if reads.empty_in_a_row > 1000 {
+                    reads.spun = true;
+                    drop(reads);
+                    panic!("{SPUN}");
+                }
+            } else {
+                reads.empty_in_a_row = 0;
+            }
+            poll
+        }
+    }
+
+    impl AsyncWrite for Server {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+            if let Poll::Ready(Ok(1..)) = poll {
+                self.reads.lock().unwrap().empty_in_a_row = 0;
+            }
+            poll
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
+
+    fn connect(pipe_size: usize) -> (DuplexStream, JoinHandle<io::Result<u64>>, Watch) {
+        let (client, server) = tokio::io::duplex(pipe_size);
+        let reads = Watch::default();
+        let server = Server {
+            inner: server,
+            reads: reads.clone(),
+        };
+        (client, tokio::spawn(echo(server)), reads)
+    }
+
+    async fn echo_of(client: &mut DuplexStream, reads: &Watch, sent: &str) -> String {
         let mut back = vec![0u8; sent.len()];
         let start = Instant::now();
-        match timeout(Duration::from_secs(5), client.read_exact(&mut back)).await {
+        let read = timeout(Duration::from_secs(5), client.read_exact(&mut back)).await;
+        no_busy_loop(reads);
+        match read {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => panic!("the client sent {sent:?}, but reading its echo failed: {e}"),
             Err(_) => panic!(
@@ -73,10 +166,15 @@ mod tests {
         String::from_utf8_lossy(&back).into_owned()
     }
 
-    async fn finish(mut client: DuplexStream, server: JoinHandle<io::Result<u64>>) -> u64 {
+    async fn finish(
+        mut client: DuplexStream,
+        server: JoinHandle<io::Result<u64>>,
+        reads: &Watch,
+    ) -> u64 {
         client.shutdown().await.unwrap();
         let mut rest = Vec::new();
         let read = timeout(Duration::from_secs(5), client.read_to_end(&mut rest)).await;
+        no_busy_loop(reads);
         assert!(
             read.is_ok(),
             "the client has finished sending, but echo did not end the connection"
@@ -96,17 +194,18 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn echoes_while_the_client_waits() {
-        let (mut client, server) = connect(1024);
+        let (mut client, server, reads) = connect(1024);
         let mut total = 0;
         for piece in ["hello?", "is anybody there?", "ah, ", "good"] {
             if let Err(e) = client.write_all(piece.as_bytes()).await {
+                no_busy_loop(&reads);
                 panic!(
                     "the client could not send {piece:?}: {e}. Did echo stop after the first \
                      piece? Keep echoing until the client has finished sending"
                 );
             }
             assert_eq!(
-                echo_of(&mut client, piece).await,
+                echo_of(&mut client, &reads, piece).await,
                 piece,
                 "the echo must be the same bytes"
             );
@@ -116,7 +215,7 @@ mod tests {
                 sleep(Duration::from_millis(50)).await;
             }
         }
-        let echoed = finish(client, server).await;
+        let echoed = finish(client, server, &reads).await;
         assert_eq!(
             echoed, total,
             "the client sent {total} bytes in all, and echo returned {echoed}"
@@ -124,14 +223,46 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn echo_waits_for_the_next_bytes_without_a_timer() {
+        let (mut client, server, reads) = connect(1024);
+        let start = Instant::now();
+        let pieces = ["knock, knock", "who's there?", "a timer", "a timer who?"];
+        for piece in pieces {
+            if let Err(e) = client.write_all(piece.as_bytes()).await {
+                no_busy_loop(&reads);
+                panic!("the client could not send {piece:?}: {e}. Keep echoing until it is done");
+            }
+            assert_eq!(echo_of(&mut client, &reads, piece).await, piece);
+            // The client thinks for a second before it sends the next piece.
+            sleep(Duration::from_secs(1)).await;
+        }
+        finish(client, server, &reads).await;
+        // A read that waits is woken when the next piece arrives: it finds nothing at most once
+        // per piece, plus once at the start. One more per 40 ms is let through (a message now
+        // and then, while the client is quiet).
+        let moments = reads.lock().unwrap().empty_moments;
+        let allowed = pieces.len() + 1 + (start.elapsed().as_millis() / 40) as usize;
+        assert!(
+            moments <= allowed,
+            "the client sent {} pieces, a second apart, and echo found nothing to read at \
+             {moments} different moments (at most {allowed} expected): it checks the connection \
+             on a timer (a `timeout` or an `interval` around the read, tried again and again) \
+             instead of waiting for the bytes. Await the read, or use `tokio::io::copy`: it \
+             wakes up exactly when the next bytes arrive",
+            pieces.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_client_that_pauses_for_a_year() {
-        let (mut client, server) = connect(1024);
+        let (mut client, server, reads) = connect(1024);
         client.write_all(b"brb").await.unwrap();
-        assert_eq!(echo_of(&mut client, "brb").await, "brb");
+        assert_eq!(echo_of(&mut client, &reads, "brb").await, "brb");
         // The client leaves its keyboard for a year, with the connection still open. (The
         // clock jumps a year ahead at once, then runs 1 ms more, so that echo may react.)
         tokio::time::advance(Duration::from_secs(366 * 24 * 60 * 60)).await;
         sleep(Duration::from_millis(1)).await;
+        no_busy_loop(&reads);
         assert!(
             !server.is_finished(),
             "the client paused for a year (of the test's paused clock) with the connection still \
@@ -140,9 +271,9 @@ mod tests {
              a timer (a `timeout` around `read` or around `copy`)"
         );
         client.write_all(b"back").await.unwrap();
-        assert_eq!(echo_of(&mut client, "back").await, "back");
+        assert_eq!(echo_of(&mut client, &reads, "back").await, "back");
         assert_eq!(
-            finish(client, server).await,
+            finish(client, server, &reads).await,
             7,
             "the client sent 7 bytes in all"
         );
@@ -152,7 +283,7 @@ mod tests {
     async fn a_megabyte_through_a_small_pipe() {
         // The pipe holds 1 KB each way: a megabyte only gets through if echo keeps reading and
         // writing while the client keeps sending and receiving.
-        let (client, server) = connect(1024);
+        let (client, server, reads) = connect(1024);
         let (mut from_echo, mut to_echo) = tokio::io::split(client);
         let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
         let sending = {
@@ -176,8 +307,9 @@ mod tests {
                 tokio::task::yield_now().await;
             }
         });
-        let back = timeout(Duration::from_secs(30), receiving)
-            .await
+        let back = timeout(Duration::from_secs(30), receiving).await;
+        no_busy_loop(&reads);
+        let back = back
             .expect(
                 "a megabyte sent through a 1 KB pipe never came back whole: keep reading and \
                  writing at the same time",
@@ -204,9 +336,10 @@ mod tests {
     async fn a_client_that_does_not_read_its_echo() {
         // The client sends 16 MB and reads nothing back. Once the pipe back (1 KB) is full, echo
         // cannot write, so it must soon stop reading too, and the client's sending stalls.
-        let (mut client, server) = connect(1024);
+        let (mut client, server, reads) = connect(1024);
         let data = vec![b'e'; 16 << 20];
         let sent = timeout(Duration::from_secs(10), client.write_all(&data)).await;
+        no_busy_loop(&reads);
         assert!(
             sent.is_err(),
             "the client sent 16 MB and read none of it back, yet echo took all of it in: it \
@@ -220,9 +353,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_client_that_sends_nothing() {
-        let (client, server) = connect(1024);
+        let (client, server, reads) = connect(1024);
         assert_eq!(
-            finish(client, server).await,
+            finish(client, server, &reads).await,
             0,
             "nothing was sent, so nothing was echoed"
         );
