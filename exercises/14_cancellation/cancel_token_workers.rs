@@ -99,11 +99,34 @@ mod tests {
         names
     }
 
+    /// Polls `shutdown` as it is, but stops the test with a message once it has been polled
+    /// 1000 times: a loop that checks again at once (a `yield_now` in a loop) keeps the
+    /// runtime busy, so the paused clock never moves and the workers' saves never end. (Awaiting
+    /// the workers is polled about once per worker; a progress message on a timer a few times.)
+    fn no_spin<F: std::future::Future>(
+        shutdown: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        let mut shutdown = Box::pin(shutdown);
+        let mut polls = 0u32;
+        std::future::poll_fn(move |cx| {
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "shutdown was polled 1000 times while the workers were saving: it checks again \
+                 and again whether they are done (a loop around `yield_now`, or a check that \
+                 never waits), which keeps the runtime busy so that the paused clock cannot move \
+                 and no save can end. Await the workers' JoinHandles instead: a handle wakes \
+                 shutdown once, when its task has ended"
+            );
+            shutdown.as_mut().poll(cx)
+        })
+    }
+
     async fn timed_shutdown(crawler: Crawler) -> Duration {
         let start = Instant::now();
         // A hang guard: every worker stops within 210 ms of shutdown. (Not longer: until it
         // ends, a fetcher that is never cancelled works a round every 50 ms of paused time.)
-        timeout(Duration::from_secs(60), crawler.shutdown())
+        timeout(Duration::from_secs(60), no_spin(crawler.shutdown()))
             .await
             .expect(
                 "shutdown was still waiting a minute later, though every worker stops within \
@@ -297,6 +320,33 @@ mod tests {
         .await;
     }
 
+    /// Counts the wake-ups of the future it wakes for.
+    #[derive(Default)]
+    struct WakeCount {
+        wakes: std::sync::atomic::AtomicUsize,
+        waker: std::sync::Mutex<Option<std::task::Waker>>,
+    }
+
+    impl std::task::Wake for WakeCount {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.wakes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(waker) = self.waker.lock().unwrap().as_ref() {
+                waker.wake_by_ref();
+            }
+        }
+    }
+
+    enum Held {
+        Returned(Duration),
+        Panicked,
+        Spun(usize, u128),
+        Waited,
+    }
+
     #[test]
     fn shutdown_waits_for_the_workers_not_for_a_time() {
         let paused_runtime = || {
@@ -317,31 +367,67 @@ mod tests {
         });
 
         // While nothing drives the workers' runtime, no worker can save, let alone stop: shutdown
-        // has nothing to return on but a timer. (Its own time, on another paused runtime,
-        // passes at once.)
+        // has nothing to return on but a timer. It gets an hour of its own time, on another
+        // paused runtime, where an hour passes at once; its wake-ups are counted.
         let caller = paused_runtime();
         let mut shutdown = Box::pin(crawler.shutdown());
-        let window = save * 4;
-        let returned = caller.block_on(async {
+        let count = std::sync::Arc::new(WakeCount::default());
+        let held = caller.block_on(async {
             let start = Instant::now();
+            let own = std::task::Waker::from(std::sync::Arc::clone(&count));
+            let watched = std::future::poll_fn(|cx| {
+                *count.waker.lock().unwrap() = Some(cx.waker().clone());
+                let wakes = count.wakes.load(std::sync::atomic::Ordering::SeqCst);
+                let ms = start.elapsed().as_millis();
+                if wakes as u128 > ms / 40 + 10 {
+                    return std::task::Poll::Ready(Held::Spun(wakes, ms));
+                }
+                let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut cx = std::task::Context::from_waker(&own);
+                    shutdown.as_mut().poll(&mut cx)
+                }));
+                match polled {
+                    Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+                    Ok(std::task::Poll::Ready(())) => {
+                        std::task::Poll::Ready(Held::Returned(start.elapsed()))
+                    }
+                    Err(_) => std::task::Poll::Ready(Held::Panicked),
+                }
+            });
             tokio::select! {
                 biased;
-                () = &mut shutdown => Some(start.elapsed()),
-                () = sleep(window) => None,
+                held = watched => held,
+                () = sleep(Duration::from_secs(3600)) => Held::Waited,
             }
         });
-        if let Some(took) = returned {
-            let how = if took.is_zero() {
-                "at once".to_string()
-            } else {
-                format!("after {took:?}: it waited for a time worked out in advance")
-            };
-            panic!(
-                "the test held the workers' runtime still (as a busy runtime might), so no \
-                 worker could save, let alone stop; yet shutdown returned {how}, not for the \
-                 workers. Keep what `tokio::spawn` returns and await it: a task's handle is \
-                 ready when the task has ended, however long that takes"
-            );
+        match held {
+            // A time limit that panics (a safety net) is let be.
+            Held::Panicked => return,
+            Held::Returned(took) => {
+                let how = if took.is_zero() {
+                    "at once".to_string()
+                } else {
+                    format!(
+                        "after {took:?}: it returned on a timer (a time worked out in advance, \
+                         or a time limit after which it stops waiting)"
+                    )
+                };
+                panic!(
+                    "the test held the workers' runtime still (as a busy runtime might), so no \
+                     worker could save, let alone stop, and gave shutdown an hour (of paused \
+                     time: it takes no real time); yet shutdown returned {how}, while the \
+                     workers were still saving. Keep what `tokio::spawn` returns and await it: a \
+                     task's handle is ready when the task has ended, however long that takes (a \
+                     time limit that panics, as a safety net, is fine)"
+                );
+            }
+            Held::Spun(wakes, ms) => panic!(
+                "the test held the workers' runtime still, so no worker could stop, and shutdown \
+                 was woken {wakes} times while it waited and its paused clock moved {ms} ms: it \
+                 checks on a timer or in a loop whether the workers are done. Await their \
+                 JoinHandles instead: a handle wakes shutdown once, when its task has ended"
+            ),
+            Held::Waited => {}
         }
 
         // Now the workers run, on a thread of their own: shutdown returns once they have
@@ -376,5 +462,93 @@ mod tests {
             WORKERS,
             "after shutdown, every worker should have stopped, each once"
         );
+    }
+
+    /// Runs `run` as a task of `runtime` when its future can be sent to another thread, as a
+    /// task must; `None` when it cannot (the test that needs it is then left out).
+    struct SendProbe<F>(std::cell::Cell<Option<F>>);
+
+    #[allow(dead_code)] // used only when the future can be sent
+    trait SpawnIfSend<T> {
+        fn spawn_on(&self, runtime: &tokio::runtime::Runtime)
+        -> Option<tokio::task::JoinHandle<T>>;
+    }
+
+    impl<T: Send + 'static, F: std::future::Future<Output = T> + Send + 'static> SpawnIfSend<T>
+        for SendProbe<F>
+    {
+        fn spawn_on(
+            &self,
+            runtime: &tokio::runtime::Runtime,
+        ) -> Option<tokio::task::JoinHandle<T>> {
+            self.0.take().map(|run| runtime.spawn(run))
+        }
+    }
+
+    #[allow(dead_code)] // used only when the future cannot be sent
+    trait SpawnNever<T> {
+        fn spawn_on(&self, _: &tokio::runtime::Runtime) -> Option<tokio::task::JoinHandle<T>> {
+            None
+        }
+    }
+
+    impl<T, F> SpawnNever<T> for &SendProbe<F> {}
+
+    /// Starts a crawler whose workers save in no time, and shuts it down at once (after
+    /// stop_fetchers if asked): the workers that had stopped when shutdown returned.
+    async fn start_and_shut_down(stop_fetchers_first: bool) -> Vec<String> {
+        let log = Log::default();
+        let crawler = Crawler::start(&log, Duration::ZERO);
+        if stop_fetchers_first {
+            crawler.stop_fetchers();
+            tokio::task::yield_now().await;
+        }
+        crawler.shutdown().await;
+        lines(&log, " stopped")
+    }
+
+    /// Saving takes no time here (`save` is zero), so each worker stops as soon as its task
+    /// runs, in an order only the scheduler decides: on a runtime with one worker thread, a task
+    /// woken by another task's end may run before tasks woken earlier. Awaiting the workers
+    /// that save longest (fetcher 3, the indexer) then returns before the others have run.
+    #[test]
+    fn every_worker_is_waited_for_when_saving_takes_no_time() {
+        for stop_fetchers_first in [false, true] {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("could not build a runtime");
+            let run = start_and_shut_down(stop_fetchers_first);
+            let probe = &SendProbe(std::cell::Cell::new(Some(run)));
+            let Some(task) = probe.spawn_on(&runtime) else {
+                return;
+            };
+            // A hang guard only, in real time: the workers need no time to stop.
+            let stopped: Vec<String> = runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(3), task).await })
+                .expect(
+                    "shutdown had not returned 3 s after it was called, though saving took no \
+                     time: it waits for something that does not end when the workers do",
+                )
+                .expect("the test's task panicked: see the message above");
+            let missing: Vec<&str> = WORKERS
+                .into_iter()
+                .filter(|name| !stopped.iter().any(|line| line == name))
+                .collect();
+            let before = if stop_fetchers_first {
+                "stop_fetchers, then shutdown,"
+            } else {
+                "shutdown"
+            };
+            assert!(
+                missing.is_empty(),
+                "with a `save` of zero every worker stops as soon as its task runs, in whatever \
+                 order the scheduler runs them; {before} called at once after start returned \
+                 while {missing:?} had not written \"stopped\" yet (only {stopped:?} had). Wait \
+                 for every worker's task (keep each JoinHandle and await it, or use a JoinSet \
+                 or a TaskTracker), not only for the ones that save longest"
+            );
+        }
     }
 }
