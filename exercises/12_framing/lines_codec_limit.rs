@@ -48,10 +48,12 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::Pin;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines, ReadBuf};
     use tokio::io::{ReadHalf, WriteHalf};
     use tokio::task::JoinHandle;
     use tokio::time::{sleep, timeout};
@@ -266,6 +268,89 @@ mod tests {
              check of the finished line, lets a fast client fill the server's memory"
         );
         client.end_after_err().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_chat_of_short_lines_is_fine() {
+        let mut client = connect();
+        // 200 lines of 100 bytes: 20 KB in all, every line far under MAX_LINE.
+        for i in 1..=200 {
+            let line = format!("{i:03} {}", "c".repeat(96));
+            client.send(format!("{line}\n").as_bytes()).await;
+            let answer = client.answer("the answer to a short line").await;
+            if answer != Some(format!("{i}: {line}")) {
+                panic!(
+                    "the client sent {i} lines of 100 bytes ({} bytes in all), each answered \
+                     before the next, and the answer to line {i} was {answer:?}, not \"{i}: \" \
+                     and the line. MAX_LINE limits each line, not the whole connection: a \
+                     client may send as many short lines as it likes",
+                    i * 101
+                );
+            }
+        }
+    }
+
+    /// A client that sends one line without end as fast as the server reads it: each read is
+    /// filled at once (no wait, as from a full socket buffer), until `FIREHOSE` bytes have
+    /// been read; after that it sends nothing more and keeps the connection open.
+    struct Firehose {
+        read: Arc<AtomicUsize>,
+    }
+
+    const FIREHOSE: usize = 16 << 20;
+
+    impl tokio::io::AsyncRead for Firehose {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            let read = self.read.load(Ordering::SeqCst);
+            if read >= FIREHOSE {
+                return Poll::Pending;
+            }
+            let n = buf.remaining().min(FIREHOSE - read);
+            buf.initialize_unfilled_to(n).fill(b'f');
+            buf.advance(n);
+            self.read.fetch_add(n, Ordering::SeqCst);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_that_is_always_ready_is_refused_before_it_piles_up() {
+        let read = Arc::new(AtomicUsize::new(0));
+        let (server_out, from_server) = tokio::io::duplex(256);
+        let firehose = Firehose {
+            read: Arc::clone(&read),
+        };
+        let _server = tokio::spawn(serve_chat(firehose, server_out));
+        let mut answers = BufReader::new(from_server).lines();
+        let answer = timeout(Duration::from_secs(60), answers.next_line()).await;
+        let read = read.load(Ordering::SeqCst);
+        let answer = match answer {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => panic!("reading the answer to a line without end failed: {e}"),
+            Err(_) => panic!(
+                "a client sent one line without end, every byte ready as soon as the server \
+                 read: the server read {read} bytes of it and answered nothing. The codec's \
+                 max length (`LinesCodec::new_with_max_length(MAX_LINE)`) refuses the line as \
+                 soon as it holds more than MAX_LINE bytes of it"
+            ),
+        };
+        assert!(
+            read <= 1 << 20,
+            "a client sent one line without end, every byte ready as soon as the server read: \
+             the server read {read} bytes of it before it answered {answer:?}. A check of what \
+             has piled up made on a timer, or only when a read has to wait, never runs \
+             while the bytes keep coming; the codec's max length (`LinesCodec::new_with_max_length(MAX_LINE)`) \
+             refuses the line as soon as it holds more than MAX_LINE bytes, whatever the pace"
+        );
+        assert_eq!(
+            answer.as_deref(),
+            Some("ERR line too long"),
+            "a line over MAX_LINE bytes is answered with \"ERR line too long\""
+        );
     }
 
     #[tokio::test(start_paused = true)]
