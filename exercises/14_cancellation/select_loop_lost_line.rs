@@ -176,7 +176,9 @@ mod tests {
             "while half a line (\"PI\") waited a second for the rest, serve ran only {during} \
              time(s), but a heartbeat is due every 100 ms: 10 beats in that second, each one \
              when it is due. Keep the heartbeat branch in the select while a line is on its \
-             way (beats counted afterwards, or caught up later, were not sent on time)"
+             way (beats counted afterwards, or caught up later, were not sent on time; beats \
+             counted by a task of their own are not serve's, and cannot go out on its \
+             connection)"
         );
         assert_eq!(
             session.beats, 11,
