@@ -227,8 +227,10 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn the_desk_does_not_spin_until_readers_subscribe() {
+    /// Polls `run_news_desk(news, 2)` on a thread of its own while the test's runtime is held
+    /// up (no other task runs), and returns false if the desk asked to be polled again at once
+    /// each of 100 times.
+    fn desk_settles(runtime: tokio::runtime::Handle, news: Vec<&'static str>) -> bool {
         use std::sync::atomic::AtomicUsize;
         struct CountWakes(AtomicUsize);
         impl Wake for CountWakes {
@@ -236,14 +238,11 @@ mod tests {
                 self.0.fetch_add(1, Ordering::SeqCst);
             }
         }
-        let runtime = tokio::runtime::Handle::current();
-        // The desk is polled on a thread of its own while this runtime is held up: no other task
-        // runs, and the test sees each time the desk asks to be polled again.
-        let settled = std::thread::spawn(move || {
+        std::thread::spawn(move || {
             let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
             let waker = Waker::from(Arc::clone(&wakes));
             let mut cx = Context::from_waker(&waker);
-            let mut desk = pin!(run_news_desk(vec!["Rust 2024 is out"], 2));
+            let mut desk = pin!(run_news_desk(news, 2));
             runtime.block_on(poll_fn(|_| {
                 for _ in 0..100 {
                     let before = wakes.0.load(Ordering::SeqCst);
@@ -257,13 +256,82 @@ mod tests {
             }))
         })
         .join()
-        .expect("run_news_desk panicked");
+        .expect("run_news_desk panicked")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_desk_does_not_spin_until_readers_subscribe() {
+        // The desk is polled while this runtime is held up: no other task runs, and the test
+        // sees each time the desk asks to be polled again.
+        let runtime = tokio::runtime::Handle::current();
         assert!(
-            settled,
+            desk_settles(runtime.clone(), vec!["Rust 2024 is out"]),
             "run_news_desk was polled 100 times while no other task could run, and each time \
              it asked at once to be polled again: it spins in a loop, checking whether the \
              readers have subscribed yet. Subscribe every reader (tx.subscribe(), in \
              run_news_desk) before publishing, and there is nothing to wait for"
+        );
+        // No headlines: publish is done at once, and only the readers are left to wait for.
+        assert!(
+            desk_settles(runtime, vec![]),
+            "with no headlines to publish, run_news_desk was polled 100 times while no reader \
+             could run, and each time it asked at once to be polled again: it spins in a loop \
+             until the readers are done (a yield_now loop over a flag, a count or a shared \
+             list). Await each reader's JoinHandle (spawn_reader returns it): the await sleeps \
+             until that reader has read everything"
+        );
+    }
+
+    #[test]
+    fn the_readers_wait_for_the_news_without_a_timer() {
+        // A runtime of the test's own that notes the (paused) clock each time it runs out of
+        // work: with nothing to do, it parks and jumps the clock to the next timer that is due.
+        let moments = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let noted = Arc::clone(&moments);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .on_thread_park(move || noted.lock().unwrap().push(Instant::now()))
+            .build()
+            .unwrap();
+        let news = vec!["Rust 2024 is out", "Tokio turns 1.0"];
+        let (start, own) = runtime.block_on(async {
+            let mut desk = pin!(run_news_desk(news, 3));
+            // One step of the desk: the readers subscribe and start, publish waits 10 ms.
+            let first = poll_once(desk.as_mut()).await;
+            let start = Instant::now();
+            // A quiet second: the desk is held still (not polled), so no headline goes out.
+            // The test sleeps in steps of 64 ms, the span of the timer wheel's finest level,
+            // so its own timers go off at no other moments.
+            let mut own = Vec::new();
+            for step in 1..=16 {
+                tokio::time::sleep_until(start + Duration::from_millis(64) * step).await;
+                own.push(Instant::now());
+            }
+            if first.is_pending() {
+                let _ = desk.await;
+            }
+            (start, own)
+        });
+        drop(runtime);
+        let end = *own.last().unwrap();
+        let mut woken: Vec<Instant> = moments
+            .lock()
+            .unwrap()
+            .iter()
+            .copied()
+            .filter(|&at| start < at && at <= end && !own.contains(&at))
+            .collect();
+        woken.dedup();
+        // Publish's first timer (10 ms), and one moment of the code's own per 40 ms (a
+        // progress message on a timer).
+        assert!(
+            woken.len() <= 2 + 1024 / 40,
+            "while the desk was held still for 1 s and no headline went out, timers went off \
+             at {} moments besides the test's own (at most 27 are allowed): the readers look at the channel on a timer (try_recv and a sleep or an \
+             interval) instead of waiting for the news. Let each reader await rx.recv() (as \
+             spawn_reader does): it sleeps until a headline comes or the channel is closed",
+            woken.len()
         );
     }
 }
