@@ -168,4 +168,32 @@ mod tests {
              when it returns"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_timer_runs_in_collect_until_itself() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        // One task of the test's own: the producer.
+        let rx = producer(10);
+        let mut collecting = std::pin::pin!(collect_until(rx, Duration::from_millis(350)));
+        // Let collect_until run for 150 ms (it has the first message by then), and look.
+        let early = tokio::select! {
+            got = &mut collecting => Some(got),
+            _ = sleep(Duration::from_millis(150)) => None,
+        };
+        assert_eq!(
+            early, None,
+            "collect_until returned before 150 ms, long before its 350 ms limit"
+        );
+        let tasks = metrics.num_alive_tasks().saturating_sub(1);
+        assert_eq!(
+            tasks, 0,
+            "while collect_until was waiting (at 150 ms of its 350 ms), {tasks} task(s) it \
+             spawned were running beside the test's producer: the timer runs in a task of its \
+             own (a JoinHandle or a JoinSet can be polled through &mut without pinning, a \
+             Sleep cannot). Keep the one sleep(limit) in collect_until, pin it \
+             (tokio::pin!(deadline) or Box::pin), and poll it with &mut deadline in the select!"
+        );
+        let got = collecting.await;
+        assert_eq!(got, [0, 1, 2], "only 3 messages fit in 350 ms");
+    }
 }
