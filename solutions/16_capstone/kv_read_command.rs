@@ -245,6 +245,94 @@ mod tests {
         assert!(lines_from(client(Vec::new())).await.is_empty());
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_character_cut_between_two_reads() {
+        // "é" is 2 bytes in UTF-8 (0xC3 0xA9); the first read ends between them.
+        let reader = client(vec![
+            b"SET drink caf\xC3".to_vec(),
+            b"\xA9 au lait\n".to_vec(),
+        ]);
+        let lines = lines_from(reader).await;
+        assert_eq!(
+            lines,
+            ["SET drink café au lait"],
+            "the client sent \"SET drink café au lait\\n\" in 2 pieces, cut between the 2 bytes \
+             of \"é\", and next_line returned {lines:?}: turn the line's bytes into text once the \
+             whole line is in (read_line, or read_until and then String::from_utf8), not each \
+             read on its own"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_command_finished_after_a_year() {
+        // The client sends half a command, stays connected and silent for a year of paused
+        // time, then sends the rest.
+        let year = Duration::from_secs(365 * 24 * 3600);
+        let (mut client, server) = tokio::io::duplex(128);
+        tokio::spawn(async move {
+            client.write_all(b"SET price 1").await.unwrap();
+            sleep(year).await;
+            client.write_all(b"0\nGET price\n").await.unwrap();
+        });
+        let mut reader = BufReader::new(server);
+        let mut lines = Vec::new();
+        loop {
+            let next = timeout(year * 2, next_line(&mut reader))
+                .await
+                .expect("next_line is still waiting two years on, though the client has left")
+                .expect("next_line failed");
+            match next {
+                Some(line) => lines.push(line),
+                None => break,
+            }
+            assert!(
+                lines.len() < 100,
+                "the client sent \"SET price 1\" and then stayed connected and silent, and \
+                 next_line returned 100 lines for it ({:?}, ...): a quiet spell is not the end \
+                 of a line; wait for its \"\\n\" (or for the client to leave)",
+                &lines[..3]
+            );
+        }
+        assert_eq!(
+            lines,
+            ["SET price 10", "GET price"],
+            "the client sent \"SET price 1\", stayed connected and silent for a year, then sent \
+             \"0\\nGET price\\n\", and next_line returned {lines:?}: a line ends at its \"\\n\", \
+             however long the client takes to send it. A quiet spell is not the end of a line \
+             (\"SET price 1\" may still become \"SET price 10\"), nor the end of the client: \
+             return None only once the client has gone (a read of 0 bytes)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_clients_read_in_turns() {
+        // Two connections, read on the same thread, one line from each in turn: what a read
+        // brought in past a line belongs to its own connection.
+        let mut first = client(pieces(&["SET a 1\nSET a 2\n"]));
+        let mut second = client(pieces(&["GET b\r\nDEL b\n"]));
+        let mut got = [Vec::new(), Vec::new()];
+        for _ in 0..3 {
+            for (i, reader) in [&mut first, &mut second].into_iter().enumerate() {
+                let next = timeout(Duration::from_secs(60), next_line(reader))
+                    .await
+                    .expect("next_line is still waiting, though the client has left")
+                    .expect("next_line failed");
+                got[i].extend(next);
+            }
+        }
+        assert_eq!(
+            got,
+            [vec!["SET a 1", "SET a 2"], vec!["GET b", "DEL b"]],
+            "two clients, each of which sent 2 commands in one write, were read in turns, one \
+             line from each: next_line returned {:?} for the first and {:?} for the second. \
+             The bytes a read brings in past the line belong to that client's connection: \
+             leave them in its reader's buffer (read_line does), not in a static or a \
+             thread_local that every connection shares",
+            got[0],
+            got[1]
+        );
+    }
+
     /// Runs `serve_client` with a fresh store for a client that sends `pieces`, then leaves, and
     /// returns the replies and the store.
     async fn session(pieces: Vec<Vec<u8>>) -> (Vec<String>, HashMap<String, String>) {
