@@ -440,11 +440,34 @@ mod tests {
         }
     }
 
+    /// A future that counts its polls.
+    struct Polls<F> {
+        future: std::pin::Pin<Box<F>>,
+        count: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl<F: std::future::Future> std::future::Future for Polls<F> {
+        type Output = F::Output;
+
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<F::Output> {
+            self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.future.as_mut().poll(cx)
+        }
+    }
+
     #[tokio::test]
     async fn a_command_waits_for_the_lock() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
         let store = Store::default();
         let (client, server) = tokio::io::duplex(1024);
-        tokio::spawn(handle_client(server, Arc::clone(&store)));
+        let polls = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(Polls {
+            future: Box::pin(handle_client(server, Arc::clone(&store))),
+            count: Arc::clone(&polls),
+        });
         let (from_server, mut to_server) = tokio::io::split(client);
         let mut replies = BufReader::new(from_server).lines();
         to_server.write_all(b"SET k v\n").await.unwrap();
@@ -458,14 +481,30 @@ mod tests {
         let Some(holder) = hold_the_lock(&store) else {
             return;
         };
+        let polls_before = polls.load(Ordering::SeqCst);
+        let start = std::time::Instant::now();
         to_server.write_all(b"GET k\n").await.unwrap();
         let reply = timeout(PATIENCE, replies.next_line()).await;
+        let waited = start.elapsed();
+        let polled = polls.load(Ordering::SeqCst) - polls_before;
         holder.join().unwrap();
         assert!(
             matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE v"),
             "another thread held the store's lock for 300 ms when \"GET k\" came, and the reply \
              was {reply:?}, not \"VALUE v\": wait for the lock (`lock()`; it is held only for \
              the map work, so never for long), do not give up when it is taken (`try_lock`)"
+        );
+        // Waiting in `lock()` takes one poll of the handler; allow one of its own per 40 ms
+        // (a progress message) besides. The longer the wait took, the more are allowed.
+        let allowed = 4 + waited.as_millis() / 40;
+        assert!(
+            polled as u128 <= allowed,
+            "another thread held the store's lock for 300 ms when \"GET k\" came, and in the \
+             {} ms until the reply the client's handler was polled {polled} times (at most \
+             {allowed} expected): it tries the lock again and again (`try_lock` in a loop, \
+             after a `yield_now` or a short sleep). Wait for it with `lock()`: it is held only \
+             for the map work, so never for long",
+            waited.as_millis()
         );
     }
 }
