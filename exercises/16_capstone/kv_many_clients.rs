@@ -389,8 +389,10 @@ mod tests {
             let Ok(Ok(Some(reply))) = reply else {
                 panic!(
                     "100 commands and half of the next came in one write, and only {n} replies \
-                     came back: the rest were read ahead into a BufReader that was then \
-                     dropped. Keep one BufReader for the whole connection"
+                     came back: were the rest read ahead into a BufReader that was then \
+                     dropped? Keep one BufReader for the whole connection. (Or are the replies \
+                     waiting in a BufWriter that is not flushed before the server waits for \
+                     the rest of the next command?)"
                 );
             };
             assert_eq!(
@@ -528,6 +530,67 @@ mod tests {
         );
         let mut late = Client::connect(address, "a client that came after the bad one").await;
         assert_eq!(late.send("GET mood").await, "VALUE calm");
+    }
+
+    // An in-memory connection and the paused clock: the client reads nothing for an hour, and
+    // the test takes no real time.
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_reads_its_replies_an_hour_late() {
+        let (client, server) = tokio::io::duplex(1024);
+        let server = tokio::spawn(handle_client(server, Store::default()));
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let big = "x".repeat(64 * 1024);
+        let batch = format!("SET big {big}\nGET big\nSET after 1\nGET after\n");
+        // The reply to GET big is 64 KiB, and the pipe back holds 1 KiB: the server waits in the
+        // middle of writing it until the client reads.
+        let sending = tokio::spawn(async move {
+            to_server.write_all(batch.as_bytes()).await.unwrap();
+            to_server
+        });
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        let mut replies = BufReader::new(from_server).lines();
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            match timeout(Duration::from_secs(60), replies.next_line()).await {
+                Ok(Ok(Some(reply))) => got.push(reply),
+                _ => break,
+            }
+        }
+        let shown: Vec<String> = got
+            .iter()
+            .map(|reply| match reply.len() {
+                0..=20 => format!("{reply:?}"),
+                n => format!("{:?} ({n} bytes)", &reply[..20]),
+            })
+            .collect();
+        let expected = [
+            "OK".to_string(),
+            format!("VALUE {big}"),
+            "OK".into(),
+            "VALUE 1".into(),
+        ];
+        assert!(
+            got == expected,
+            "a client sent \"SET big\" (64 KiB), \"GET big\", \"SET after 1\" and \"GET after\", \
+             and read nothing for an hour; when it read at last, the replies were [{}]{}, \
+             not \"OK\", \"VALUE xxx...\" (65542 bytes), \"OK\", \"VALUE 1\": a reply that the \
+             connection cannot take at once must be waited for (`write_all(..).await`), not cut \
+             short by a timeout or dropped (`now_or_never`). A client that does not read holds \
+             up only its own task, the other clients have theirs",
+            shown.join(", "),
+            if got.len() < 4 {
+                " (then nothing more for a minute)"
+            } else {
+                ""
+            }
+        );
+        let mut to_server = sending.await.unwrap();
+        to_server.shutdown().await.unwrap();
+        let finished = timeout(Duration::from_secs(60), server).await;
+        assert!(
+            matches!(finished, Ok(Ok(Ok(())))),
+            "the client has gone, so handle_client returns Ok(()): {finished:?}"
+        );
     }
 
     // An in-memory connection, so the clock can be paused: a wait for an answer that will
