@@ -62,7 +62,7 @@ mod tests {
     use std::pin::Pin;
     use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncRead, AsyncWriteExt, DuplexStream, ReadBuf};
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream, ReadBuf};
     use tokio::time::{Instant, sleep, timeout};
 
     fn record_bytes(sensor: u16, tenths: i32) -> Vec<u8> {
@@ -72,11 +72,29 @@ mod tests {
         bytes
     }
 
-    /// The receiving end of the station's pipe. It fails if it is polled over and over with
-    /// nothing new to give, as it is by a loop that keeps trying to read instead of waiting.
+    /// The receiving end of the station's pipe. It notes the moments of the paused clock at
+    /// which a read finds nothing yet, and fails if it is polled over and over at one moment
+    /// with nothing new to give, as it is by a loop that keeps trying to read instead of waiting.
     struct Watched {
         pipe: DuplexStream,
+        /// Polls with nothing new since the last byte, at the moment `at`.
         polls: usize,
+        at: Option<Instant>,
+        /// The moments at which a read found nothing yet.
+        empty_moments: usize,
+        last_empty: Option<Instant>,
+    }
+
+    impl Watched {
+        fn new(pipe: DuplexStream) -> Watched {
+            Watched {
+                pipe,
+                polls: 0,
+                at: None,
+                empty_moments: 0,
+                last_empty: None,
+            }
+        }
     }
 
     impl AsyncRead for Watched {
@@ -85,16 +103,25 @@ mod tests {
             cx: &mut Context<'_>,
             buf: &mut ReadBuf<'_>,
         ) -> Poll<io::Result<()>> {
+            let now = Instant::now();
+            if self.at != Some(now) {
+                self.at = Some(now);
+                self.polls = 0;
+            }
             self.polls += 1;
             assert!(
                 self.polls <= 1000,
-                "read_record polled the stream 1000 times while no byte came: it tries to read \
-                 over and over (now_or_never, try_read, yield_now in a loop) instead of waiting. \
-                 Await the read (`read_exact`): the stream wakes you up when bytes come"
+                "read_record polled the stream 1000 times at one moment while no byte came: it \
+                 tries to read over and over (now_or_never, try_read, yield_now in a loop) \
+                 instead of waiting. Await the read (`read_exact`): the stream wakes you up when \
+                 bytes come"
             );
             let polled = Pin::new(&mut self.pipe).poll_read(cx, buf);
             if polled.is_ready() {
                 self.polls = 0;
+            } else if self.last_empty != Some(now) {
+                self.last_empty = Some(now);
+                self.empty_moments += 1;
             }
             polled
         }
@@ -102,19 +129,21 @@ mod tests {
 
     /// Writes `pieces` into a small pipe, 10 ms apart, then closes it.
     fn station(pieces: Vec<Vec<u8>>) -> Watched {
+        station_every(pieces, Duration::from_millis(10))
+    }
+
+    /// Writes `pieces` into a small pipe, `gap` apart, then closes it.
+    fn station_every(pieces: Vec<Vec<u8>>, gap: Duration) -> Watched {
         let (mut station, receiver) = tokio::io::duplex(64);
         tokio::spawn(async move {
             for piece in pieces {
                 if station.write_all(&piece).await.is_err() {
                     return;
                 }
-                sleep(Duration::from_millis(10)).await;
+                sleep(gap).await;
             }
         });
-        Watched {
-            pipe: receiver,
-            polls: 0,
-        }
+        Watched::new(receiver)
     }
 
     async fn next_record(input: &mut Watched) -> io::Result<Record> {
@@ -220,6 +249,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_next_record_stays_in_the_stream() {
+        let next = record_bytes(21, -210);
+        let mut input = station(vec![[record_bytes(20, 200), next.clone()].concat()]);
+        let record = next_record(&mut input).await;
+        assert!(
+            matches!(&record, Ok(r) if r.sensor == 20),
+            "two records came in one write, and reading the one of sensor 20 returned {record:?}"
+        );
+        // What read_record left in the stream, read by the test itself.
+        let mut rest = Vec::new();
+        timeout(Duration::from_secs(5), input.pipe.read_to_end(&mut rest))
+            .await
+            .expect("the station has closed the connection")
+            .unwrap();
+        assert!(
+            rest == next,
+            "two records came in one write; after read_record returned the first one, the \
+             stream held {} more bytes ({rest:?}) instead of the next record's 8 ({next:?}): \
+             read_record took bytes past its record out of the stream. Take exactly 8 bytes \
+             (`read_exact`) and leave the rest in the stream: keep nothing of a stream outside \
+             it between two calls (no buffer in a static or a thread_local, even one per \
+             stream)",
+            rest.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn two_stations_read_in_turns() {
         let mut stations = [
             station(vec![[record_bytes(1, 10), record_bytes(2, 20)].concat()]),
@@ -243,14 +299,17 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stream_that_ends_inside_a_record() {
         let bytes = record_bytes(9, 99);
-        let mut input = station(vec![bytes[..3].to_vec()]);
-        match next_record(&mut input).await {
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
-            other => panic!(
-                "the station sent 3 bytes of a record, then closed the connection, and \
-                 read_record returned {other:?}: that must be an error of kind UnexpectedEof \
-                 (a record cut short is not a record padded with zeroes)"
-            ),
+        for cut in 1..8 {
+            let mut input = station(vec![bytes[..cut].to_vec()]);
+            match next_record(&mut input).await {
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
+                other => panic!(
+                    "the station sent {cut} bytes of a record, then closed the connection, and \
+                     read_record returned {other:?}: that must be an error of kind \
+                     UnexpectedEof, wherever the record is cut (a record cut short is not a \
+                     record padded with zeroes)"
+                ),
+            }
         }
     }
 
@@ -269,22 +328,28 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_station_that_goes_quiet_for_a_year() {
         // Half a record, then nothing for a year (366 days) on an open connection, then the rest.
+        // (The clock jumps the year at once, so a progress message on a timer costs nothing.)
         let bytes = record_bytes(12, -7);
         let (mut sender, receiver) = tokio::io::duplex(64);
-        tokio::spawn(async move {
-            for piece in [&bytes[..4], &bytes[4..]] {
-                if sender.write_all(piece).await.is_err() {
-                    return;
-                }
-                sleep(Duration::from_secs(366 * 24 * 3600)).await;
-            }
+        let reading = tokio::spawn(async move {
+            let mut input = Watched::new(receiver);
+            read_record(&mut input).await
         });
-        let mut input = Watched {
-            pipe: receiver,
-            polls: 0,
-        };
+        sender.write_all(&bytes[..4]).await.unwrap();
+        sleep(Duration::from_millis(1)).await;
         let start = Instant::now();
-        let record = read_record(&mut input).await;
+        tokio::time::advance(Duration::from_secs(366 * 24 * 3600)).await;
+        // A few turns with no time passing, so that a timer the year has ended gets its say
+        // (and a wait that only logs its progress is not spun through a year of ticks).
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        // The rest is sent, unless read_record has given up and closed the connection.
+        let _ = sender.write_all(&bytes[4..]).await;
+        let record = timeout(Duration::from_secs(5), reading)
+            .await
+            .expect("read_record is still waiting, though the station has sent the whole record")
+            .expect("read_record panicked");
         assert!(
             matches!(&record, Ok(r) if *r == Record { sensor: 12, tenths: -7 }),
             "the station sent half a record, went quiet for a year with the connection still \
@@ -292,6 +357,37 @@ mod tests {
              station has not gone away. Wait for all 8 bytes for as long as it takes \
              (`read_exact`), without a timer (a `timeout` that gives up)",
             start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn read_record_waits_for_the_bytes_without_a_timer() {
+        // Nothing for a second, then a record in 4 pieces of 2 bytes, a second apart.
+        let mut pieces = vec![Vec::new()];
+        pieces.extend(record_bytes(5, 55).chunks(2).map(<[u8]>::to_vec));
+        let count = pieces.len() - 1;
+        let start = Instant::now();
+        let mut input = station_every(pieces, Duration::from_secs(1));
+        let record = next_record(&mut input).await;
+        assert!(
+            matches!(&record, Ok(r) if *r == Record { sensor: 5, tenths: 55 }),
+            "after a second of silence, the station sent the record of sensor 5 in {count} \
+             pieces a second apart, and read_record returned {record:?}: wait until all 8 bytes \
+             have arrived"
+        );
+        returned_when_complete(start, 4000, "the record, in its fourth piece,");
+        // Waiting takes one empty read per piece (plus the first); allow one more per 40 ms,
+        // for a progress message on a timer.
+        let allowed = count + 1 + 4000 / 40;
+        assert!(
+            input.empty_moments <= allowed,
+            "the station was quiet for a second, then sent a record in {count} pieces a second \
+             apart, and read_record found nothing to read at {} moments of those 4 s (at most \
+             {allowed} allowed: one per piece, and one per 40 ms for a progress message): it \
+             looks for bytes on a timer (a short `timeout` or `sleep` around a read, retried) \
+             instead of waiting for them. \
+             Await the read (`read_exact`): the stream wakes you up when bytes come",
+            input.empty_moments
         );
     }
 }
