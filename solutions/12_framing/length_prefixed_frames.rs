@@ -59,7 +59,7 @@ mod tests {
     use std::pin::Pin;
     use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncRead, AsyncWriteExt, DuplexStream, ReadBuf};
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream, ReadBuf};
     use tokio::time::{Instant, sleep, timeout};
 
     fn frame(payload: &[u8]) -> Vec<u8> {
@@ -68,11 +68,29 @@ mod tests {
         bytes
     }
 
-    /// The receiving end of the peer's pipe. It fails if it is polled over and over with
+    /// The receiving end of the peer's pipe. It notes the moments of the paused clock at which
+    /// a read finds nothing yet, and fails if it is polled over and over at one moment with
     /// nothing new to give, as it is by a loop that keeps trying to read instead of waiting.
     struct Watched {
         pipe: DuplexStream,
+        /// Polls with nothing new since the last byte, at the moment `at`.
         polls: usize,
+        at: Option<Instant>,
+        /// The moments at which a read found nothing yet.
+        empty_moments: usize,
+        last_empty: Option<Instant>,
+    }
+
+    impl Watched {
+        fn new(pipe: DuplexStream) -> Watched {
+            Watched {
+                pipe,
+                polls: 0,
+                at: None,
+                empty_moments: 0,
+                last_empty: None,
+            }
+        }
     }
 
     impl AsyncRead for Watched {
@@ -81,16 +99,24 @@ mod tests {
             cx: &mut Context<'_>,
             buf: &mut ReadBuf<'_>,
         ) -> Poll<io::Result<()>> {
+            let now = Instant::now();
+            if self.at != Some(now) {
+                self.at = Some(now);
+                self.polls = 0;
+            }
             self.polls += 1;
             assert!(
                 self.polls <= 1000,
-                "read_frame polled the stream 1000 times while no byte came: it tries to read \
-                 over and over (now_or_never, yield_now in a loop) instead of waiting. Await the \
-                 reads (`read_exact`): the stream wakes you up when bytes come"
+                "read_frame polled the stream 1000 times at one moment while no byte came: it \
+                 tries to read over and over (now_or_never, yield_now in a loop) instead of \
+                 waiting. Await the reads (`read_exact`): the stream wakes you up when bytes come"
             );
             let polled = Pin::new(&mut self.pipe).poll_read(cx, buf);
             if polled.is_ready() {
                 self.polls = 0;
+            } else if self.last_empty != Some(now) {
+                self.last_empty = Some(now);
+                self.empty_moments += 1;
             }
             polled
         }
@@ -99,22 +125,24 @@ mod tests {
     /// A peer that writes `pieces` into a small pipe, 10 ms apart, then closes the connection,
     /// or keeps it open if `then_wait`.
     fn peer(pieces: Vec<Vec<u8>>, then_wait: bool) -> Watched {
+        peer_every(pieces, Duration::from_millis(10), then_wait)
+    }
+
+    /// The same, with the pieces `gap` apart.
+    fn peer_every(pieces: Vec<Vec<u8>>, gap: Duration, then_wait: bool) -> Watched {
         let (mut peer, receiver) = tokio::io::duplex(256);
         tokio::spawn(async move {
             for piece in pieces {
                 if peer.write_all(&piece).await.is_err() {
                     return;
                 }
-                sleep(Duration::from_millis(10)).await;
+                sleep(gap).await;
             }
             if then_wait {
                 sleep(Duration::from_secs(3600)).await;
             }
         });
-        Watched {
-            pipe: receiver,
-            polls: 0,
-        }
+        Watched::new(receiver)
     }
 
     /// Runs `read_frame` in a task of its own, so that a panic becomes a clear failure.
@@ -189,6 +217,34 @@ mod tests {
             "after the two frames the peer closed the connection, so read_frame must return \
              Ok(None), got {}",
             describe(&end)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_next_frame_stays_in_the_stream() {
+        let next_frame = frame(b"the next one");
+        let input = peer(
+            vec![[frame(b"this one"), next_frame.clone()].concat()],
+            false,
+        );
+        let mut input = expect_payload(input, b"this one", "two frames came in one write").await;
+        // What read_frame left in the stream, read by the test itself.
+        let mut rest = Vec::new();
+        timeout(Duration::from_secs(5), input.pipe.read_to_end(&mut rest))
+            .await
+            .expect("the peer has closed the connection")
+            .unwrap();
+        assert!(
+            rest == next_frame,
+            "two frames came in one write; after read_frame returned the first one, the stream \
+             held {} more bytes instead of the next frame's {} ({:?}): read_frame took bytes \
+             past its frame out of the stream. Read exactly the length and the payload \
+             (`read_exact`) and leave the rest in the stream: keep nothing of a connection \
+             outside it between two calls (no buffer in a static or a thread_local, even one \
+             per connection)",
+            rest.len(),
+            next_frame.len(),
+            String::from_utf8_lossy(&next_frame)
         );
     }
 
@@ -304,14 +360,19 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stream_that_ends_inside_a_frame() {
         let whole = frame(b"cut short");
-        for (cut, place) in [(2, "inside the length"), (7, "inside the payload")] {
+        for cut in 1..whole.len() {
+            let place = match cut {
+                1..=3 => "inside the length",
+                4 => "right after the length, before any byte of the payload,",
+                _ => "inside the payload",
+            };
             let input = peer(vec![whole[..cut].to_vec()], false);
             let (_, result) = next(input, "a frame that is cut short").await;
             assert!(
                 matches!(&result, Err(e) if e.kind() == io::ErrorKind::UnexpectedEof),
-                "the stream ended {place} of a frame (after {cut} bytes), and read_frame \
-                 returned {}: that must be an UnexpectedEof error, since only an end between \
-                 two frames is a clean end",
+                "the stream ended {place} of a frame of 9 bytes (after {cut} bytes), and \
+                 read_frame returned {}: that must be an UnexpectedEof error, since only an end \
+                 between two frames is a clean end",
                 describe(&result)
             );
         }
@@ -329,34 +390,76 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_peer_that_goes_quiet_for_a_year() {
-        // A frame, then nothing for a year (366 days) on an open connection, then another.
+        // A frame, then the next one with a year (366 days) of silence on an open connection
+        // before it, inside its length and inside its payload. (The clock jumps each year at
+        // once, so a progress message on a timer costs nothing.)
         let (mut sender, receiver) = tokio::io::duplex(256);
-        tokio::spawn(async move {
-            for payload in [&b"before"[..], &b"after a year"[..]] {
-                if sender.write_all(&frame(payload)).await.is_err() {
-                    return;
-                }
-                sleep(Duration::from_secs(366 * 24 * 3600)).await;
-            }
+        let context = "the peer sent a frame, then another with a year of silence (the \
+                       connection still open) before it, after 2 bytes of its length and after \
+                       3 bytes of its payload: a quiet peer has not closed the connection \
+                       (Ok(None) is for a stream that has ended). Wait for the next frame and \
+                       its bytes for as long as it takes, without a timer (a `timeout` that \
+                       takes silence for the end)";
+        let second = frame(b"after a year");
+        sender.write_all(&frame(b"before")).await.unwrap();
+        let input = expect_payload(Watched::new(receiver), b"before", context).await;
+        let reading = tokio::spawn(async move {
+            let mut input = input;
+            read_frame(&mut input).await
         });
-        let context = "the peer sent a frame, then went quiet for a year with the connection \
-                       still open, then sent another: a quiet peer has not closed the \
-                       connection (Ok(None) is for a stream that has ended). Wait for the next \
-                       frame for as long as it takes, without a timer (a `timeout` that takes \
-                       silence for the end)";
-        let input = Watched {
-            pipe: receiver,
-            polls: 0,
-        };
-        let mut input = expect_payload(input, b"before", context).await;
         let start = Instant::now();
-        let second = read_frame(&mut input).await;
-        if !matches!(&second, Ok(Some(payload)) if payload == b"after a year") {
+        for piece in [&second[..2], &second[2..7], &second[7..]] {
+            sleep(Duration::from_millis(1)).await;
+            tokio::time::advance(Duration::from_secs(366 * 24 * 3600)).await;
+            // A few turns with no time passing, so that a timer the year has ended gets its
+            // say (and a wait that only logs its progress is not spun through a year of ticks).
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+            // The piece is sent, unless read_frame has given up and closed the connection.
+            let _ = sender.write_all(piece).await;
+        }
+        let result = timeout(Duration::from_secs(5), reading)
+            .await
+            .unwrap_or_else(|_| {
+                panic!("{context}: read_frame is still waiting, though the whole frame came")
+            })
+            .expect("read_frame panicked");
+        if !matches!(&result, Ok(Some(payload)) if payload == b"after a year") {
             panic!(
                 "{context}: expected the frame \"after a year\", got {} after {:?}",
-                describe(&second),
+                describe(&result),
                 start.elapsed()
             );
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn read_frame_waits_for_the_bytes_without_a_timer() {
+        // Nothing for a second, then a frame of 8 bytes in 4 pieces of 3, a second apart.
+        let mut pieces = vec![Vec::new()];
+        pieces.extend(frame(b"patience").chunks(3).map(<[u8]>::to_vec));
+        let count = pieces.len() - 1;
+        let start = Instant::now();
+        let input = expect_payload(
+            peer_every(pieces, Duration::from_secs(1), false),
+            b"patience",
+            "after a second of silence, a frame came in 4 pieces a second apart",
+        )
+        .await;
+        returned_when_complete(start, 4000, "the frame, in its fourth piece,");
+        // Waiting takes one empty read per piece (plus the first); allow one more per 40 ms,
+        // for a progress message on a timer.
+        let allowed = count + 1 + 4000 / 40;
+        assert!(
+            input.empty_moments <= allowed,
+            "the peer was quiet for a second, then sent a frame in {count} pieces a second \
+             apart, and read_frame found nothing to read at {} moments of those 4 s (at most \
+             {allowed} allowed: one per piece, and one per 40 ms for a progress message): it \
+             looks for bytes on a timer (a short `timeout` or `sleep` around a read, retried) \
+             instead of waiting for them. \
+             Await the reads (`read_exact`): the stream wakes you up when bytes come",
+            input.empty_moments
+        );
     }
 }
