@@ -307,15 +307,9 @@ mod tests {
     #[test]
     fn both_steps_are_prepared_before_the_check() {
         let source = include_str!("async_block_later.rs");
-        // Without comments, which may name the steps anywhere.
-        let code: Vec<&str> = source
-            .split("// Tests:")
-            .next()
-            .unwrap()
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect();
-        let code = code.join("\n");
+        // Without comments (`//` and `/* */`), which may name the steps anywhere; a `//` in a
+        // string (`"https://..."`) is no comment.
+        let code = without_comments(source.split("// Tests:").next().unwrap());
         let body = code.split("fn finish_order").nth(1).unwrap_or_default();
         // finish_order alone, up to the brace that closes its block: the helpers and the demo
         // written below it are not its statements.
@@ -598,43 +592,100 @@ mod tests {
         count
     }
 
-    /// `code` with the text of its string literals taken out, so that a string holding a call
-    /// (`"spawn_local("`) does not count as one; comments stay as they are.
-    fn without_string_literals(code: &str) -> String {
+    /// `code` without its comments: `// ...` to the end of the line and `/* ... */` (nested,
+    /// which may quote code), but not a `//` inside a string literal (`"https://..."`), which
+    /// is no comment. Line breaks stay, so lines stay lines.
+    fn without_comments(code: &str) -> String {
         let mut out = String::new();
         let mut chars = code.chars().peekable();
+        let mut in_string = false;
         while let Some(c) = chars.next() {
+            if in_string {
+                out.push(c);
+                if c == '\\' {
+                    out.extend(chars.next());
+                } else if c == '"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match (c, chars.peek()) {
+                ('/', Some('/')) => while chars.next_if(|&c| c != '\n').is_some() {},
+                ('/', Some('*')) => {
+                    chars.next();
+                    let mut depth = 1;
+                    while depth > 0
+                        && let Some(c) = chars.next()
+                    {
+                        match (c, chars.peek()) {
+                            ('/', Some('*')) => {
+                                chars.next();
+                                depth += 1;
+                            }
+                            ('*', Some('/')) => {
+                                chars.next();
+                                depth -= 1;
+                            }
+                            ('\n', _) => out.push('\n'),
+                            _ => {}
+                        }
+                    }
+                    out.push(' ');
+                }
+                // A char literal: '"' or an escape such as '\''.
+                ('\'', Some('"')) => {
+                    out.push(c);
+                    out.extend(chars.next());
+                }
+                ('\'', Some('\\')) => {
+                    out.push(c);
+                    out.extend(chars.next());
+                    out.extend(chars.next());
+                }
+                _ => {
+                    in_string = c == '"';
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// `code` (without comments) with what its string literals hold taken out (the quotes
+    /// stay), so that a word in a message (`.expect("no Runtime here")`) or a string holding a
+    /// call (`"lock("`) counts for nothing.
+    fn without_string_text(code: &str) -> String {
+        let mut out = String::new();
+        let mut chars = code.chars().peekable();
+        let mut in_string = false;
+        while let Some(c) = chars.next() {
+            if in_string {
+                if c == '\\' {
+                    chars.next();
+                } else if c == '"' {
+                    in_string = false;
+                    out.push(c);
+                }
+                continue;
+            }
             out.push(c);
-            match c {
-                '/' if chars.peek() == Some(&'/') => {
-                    for c in chars.by_ref() {
-                        out.push(c);
-                        if c == '\n' {
-                            break;
-                        }
-                    }
+            match (c, chars.peek()) {
+                // A char literal: '"' or an escape such as '\''.
+                ('\'', Some('"')) => out.extend(chars.next()),
+                ('\'', Some('\\')) => {
+                    out.extend(chars.next());
+                    out.extend(chars.next());
                 }
-                '\'' if chars.peek() == Some(&'"') => out.extend(chars.next()),
-                '"' => {
-                    while let Some(c) = chars.next() {
-                        if c == '\\' {
-                            chars.next();
-                        } else if c == '"' {
-                            out.push(c);
-                            break;
-                        }
-                    }
-                }
-                _ => {}
+                _ => in_string = c == '"',
             }
         }
         out
     }
 
     /// `code` (without comments) without `fn main` and the items that only a demo uses: a
-    /// demo in `main`, with its own helpers, constants and `use` lines, may name players,
-    /// lock the log or start a runtime of its own, and is not what the tests judge. An item
-    /// named in `keep`, a `pub` one, or one that the rest of the code names stays.
+    /// demo in `main`, with its own helpers (`pub` or not), constants and `use` lines, may
+    /// name players, lock the log or start a runtime of its own, and is not what the tests
+    /// judge. An item named in `keep`, or one that the rest of the code names, stays.
     fn without_demo(code: &str, keep: &[&str]) -> String {
         // The text with what string literals hold blanked (same length), so that a brace or a
         // name in a message counts for nothing.
@@ -724,7 +775,6 @@ mod tests {
                 let defined = names(items[k]);
                 if dropped[k]
                     || defined.is_empty()
-                    || words(items[k]).contains(&"pub")
                     || defined.iter().any(|name| keep.contains(name))
                 {
                     continue;
@@ -760,13 +810,10 @@ mod tests {
     #[test]
     fn only_write_log_touches_the_log() {
         let source = include_str!("async_block_later.rs");
-        // Without what string literals hold: a printed "lock; push" is no lock.
-        let code = without_string_literals(source.split("// Tests:").next().unwrap());
-        let code: String = code
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        // Without comments (`/* log.lock() */` is no lock) and what string literals hold: a
+        // printed "lock; push" is no lock.
+        let code =
+            without_string_text(&without_comments(source.split("// Tests:").next().unwrap()));
         // Without `fn main` and the items only it uses: a demo there may look at the log.
         let code = without_demo(&code, &["finish_order", "write_log"]);
         // A lock that only reads the log (a length or a copy to print, after the work) is fine.
