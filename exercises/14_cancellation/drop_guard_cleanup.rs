@@ -81,16 +81,39 @@ mod tests {
         log.lock().unwrap().len()
     }
 
+    fn alive_tasks() -> usize {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    }
+
+    /// Checks the number of progress reports written when the upload stopped after `ms`.
+    fn assert_reports(log: &Log, ms: u64, expected: usize) {
+        let written = reports(log);
+        assert!(
+            written >= expected,
+            "in {ms} ms the reporter should have written the progress {expected} times, not \
+             {written}: stop it when the upload stops, not before"
+        );
+        assert!(
+            written <= expected,
+            "in {ms} ms the progress should have been written {expected} times (once every 100 \
+             ms, by the reporter task as given), not {written}: keep the reporter and its 100 ms \
+             beat, and only make sure it stops when `upload` stops"
+        );
+    }
+
     /// Waits a second, then checks that the reporter wrote nothing more (and that its task
     /// was gone right away, before the clock moved on: it holds a copy of the log until it
-    /// ends).
-    async fn assert_quiet(log: &Log, how: &str) {
+    /// ends). `tasks_before`: the tasks alive before the upload began.
+    async fn assert_quiet(log: &Log, how: &str, tasks_before: usize) {
         let before = reports(log);
         // Lets the tasks that are ready run, without moving the clock.
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
         let holders = Arc::strong_count(log);
+        let tasks = alive_tasks();
         sleep(Duration::from_secs(1)).await;
         let after = reports(log);
         assert_eq!(
@@ -109,11 +132,20 @@ mod tests {
              `upload` stops, in a drop (cancel the token), not at its next report or when a \
              timer checks that `upload` is gone"
         );
+        assert!(
+            tasks <= tasks_before,
+            "the upload {how}, and its reporter wrote nothing more, but {} task(s) that it \
+             started were still running right after: stop the reporter as soon as `upload` \
+             stops, in a drop (cancel the token), not at its next report or when a timer checks \
+             that `upload` is gone",
+            tasks - tasks_before
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_finished_upload_stops_its_reporter() {
         let log = Log::default();
+        let tasks_before = alive_tasks();
         let sent = upload(9, Arc::clone(&log)).await;
         assert_eq!(sent, 9, "all 9 chunks should be sent");
         assert_eq!(
@@ -122,31 +154,29 @@ mod tests {
             "while the 9 chunks are sent (270 ms), the reporter should write the progress every \
              100 ms: stop it when the upload stops, not before"
         );
-        assert_quiet(&log, "finished").await;
+        assert_quiet(&log, "finished", tasks_before).await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_timed_out_upload_stops_its_reporter() {
-        // (time limit in ms, reports written by then: one every 100 ms)
-        for (ms, expected) in [(250, 2), (410, 4)] {
+        // (time limit in ms, reports written by then: one every 100 ms). Prime numbers of ms:
+        // no timer of the code's own with a period over 1 ms is due at the moment it stops.
+        for (ms, expected) in [(251, 2), (409, 4), (199, 1)] {
             let log = Log::default();
+            let tasks_before = alive_tasks();
             let result = timeout(Duration::from_millis(ms), upload(100, Arc::clone(&log))).await;
             assert!(result.is_err(), "100 chunks cannot be sent in {ms} ms");
-            let written = reports(&log);
-            assert_eq!(
-                written, expected,
-                "in {ms} ms the reporter should have written the progress {expected} times, \
-                 not {written}: stop it when the upload stops, not before"
-            );
-            assert_quiet(&log, "was cancelled by a timeout").await;
+            assert_reports(&log, ms, expected);
+            assert_quiet(&log, "was cancelled by a timeout", tasks_before).await;
         }
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_aborted_upload_stops_its_reporter() {
         // (abort after ms, reports written by then: one every 100 ms)
-        for (ms, expected) in [(250, 2), (330, 3)] {
+        for (ms, expected) in [(251, 2), (331, 3), (97, 0)] {
             let log = Log::default();
+            let tasks_before = alive_tasks();
             let task = tokio::spawn(upload(100, Arc::clone(&log)));
             sleep(Duration::from_millis(ms)).await;
             task.abort();
@@ -155,23 +185,19 @@ mod tests {
                 outcome.is_err_and(|err| err.is_cancelled()),
                 "the upload task was aborted, so awaiting it must report a cancelled task"
             );
-            let written = reports(&log);
-            assert_eq!(
-                written, expected,
-                "in {ms} ms the reporter should have written the progress {expected} times, \
-                 not {written}: stop it when the upload stops, not before"
-            );
-            assert_quiet(&log, "task was aborted").await;
+            assert_reports(&log, ms, expected);
+            assert_quiet(&log, "task was aborted", tasks_before).await;
         }
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_upload_dropped_where_no_runtime_runs_stops_its_reporter() {
         let log = Log::default();
+        let tasks_before = alive_tasks();
         let mut sending = Box::pin(upload(100, Arc::clone(&log)));
-        // 250 ms of sending (2 reports), then the upload is given up...
-        let result = timeout(Duration::from_millis(250), sending.as_mut()).await;
-        assert!(result.is_err(), "100 chunks cannot be sent in 250 ms");
+        // 251 ms of sending (2 reports), then the upload is given up...
+        let result = timeout(Duration::from_millis(251), sending.as_mut()).await;
+        assert!(result.is_err(), "100 chunks cannot be sent in 251 ms");
         // ...and dropped by code that is not async, on a thread of its own: no runtime there.
         let dropped = std::thread::spawn(move || drop(sending)).join();
         assert!(
@@ -184,17 +210,23 @@ mod tests {
         assert_eq!(
             reports(&log),
             2,
-            "in 250 ms the reporter writes the progress twice"
+            "in 251 ms the reporter writes the progress twice"
         );
-        assert_quiet(&log, "was dropped on a thread where no runtime runs").await;
+        assert_quiet(
+            &log,
+            "was dropped on a thread where no runtime runs",
+            tasks_before,
+        )
+        .await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_upload_dropped_on_a_runtime_that_then_shuts_down_stops_its_reporter() {
         let log = Log::default();
+        let tasks_before = alive_tasks();
         let mut sending = Box::pin(upload(100, Arc::clone(&log)));
-        let result = timeout(Duration::from_millis(250), sending.as_mut()).await;
-        assert!(result.is_err(), "100 chunks cannot be sent in 250 ms");
+        let result = timeout(Duration::from_millis(251), sending.as_mut()).await;
+        assert!(result.is_err(), "100 chunks cannot be sent in 251 ms");
         // The upload is dropped by code running on another runtime, which shuts down at once.
         let dropped = std::thread::spawn(move || {
             let other = tokio::runtime::Builder::new_current_thread()
@@ -214,6 +246,57 @@ mod tests {
              drop spawn a task to stop the reporter? A task spawned on a runtime that shuts down \
              never runs. Stop the reporter right there, in the drop (cancel the token)"
         );
-        assert_quiet(&log, "was dropped on a runtime that then shut down").await;
+        assert_quiet(
+            &log,
+            "was dropped on a runtime that then shut down",
+            tasks_before,
+        )
+        .await;
+    }
+
+    #[test]
+    fn nothing_checks_on_a_timer_whether_the_upload_is_gone() {
+        // The runtime notes each moment (of its paused clock) at which it goes idle: with the
+        // given code, that is the start, the ends of the 30 ms chunks, the reporter's 100 ms
+        // beat and the time limit, plus the runtime's own stops every 64 ms (where its timer
+        // wheel sorts the timers due later), which are not counted.
+        let idle_at = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let noted = Arc::clone(&idle_at);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .on_thread_park(move || noted.lock().unwrap().push(tokio::time::Instant::now()))
+            .build()
+            .unwrap();
+        let log = Log::default();
+        let limit = Duration::from_millis(251);
+        let start = runtime.block_on(async {
+            let start = tokio::time::Instant::now();
+            let result = timeout(limit, upload(100, Arc::clone(&log))).await;
+            assert!(result.is_err(), "100 chunks cannot be sent in 251 ms");
+            start
+        });
+        drop(runtime);
+        let mut extra: Vec<u128> = idle_at
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|at| **at > start && **at < start + limit)
+            .map(|at| (*at - start).as_millis())
+            .filter(|ms| ms % 30 != 0 && ms % 100 != 0 && ms % 64 != 0)
+            .collect();
+        extra.dedup();
+        // A progress message now and then is fine: one moment of the code's own per 40 ms.
+        let allowed = (limit.as_millis() / 40) as usize;
+        assert!(
+            extra.len() <= allowed,
+            "while upload ran (251 ms of the test's paused clock, then a timeout), the runtime \
+             woke up at {} moments when no chunk was sent and no report was due (the first ones, \
+             in ms: {:?}): something checks on a timer (a sleep or an interval, then \
+             strong_count, is_finished or a flag) whether `upload` is gone. Stop the reporter \
+             from a drop instead: it runs the moment `upload` is dropped, with no timer",
+            extra.len(),
+            &extra[..extra.len().min(5)]
+        );
     }
 }
