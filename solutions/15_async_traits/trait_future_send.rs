@@ -171,9 +171,37 @@ mod tests {
         );
     }
 
+    /// Runs check_all on the test's paused clock, where it returns at once (in real time),
+    /// and stops the test with a message if it has not returned after 3 s of real time.
+    /// Also gives the number of times check_all was polled.
+    async fn check_all_on_the_paused_clock(probes: Vec<Arc<HttpProbe>>) -> (Vec<Health>, usize) {
+        let mut checking = Box::pin(check_all(probes));
+        let mut polls = 0;
+        let counted = std::future::poll_fn(|cx| {
+            polls += 1;
+            checking.as_mut().poll(cx)
+        });
+        let (stuck_tx, stuck) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            let _ = stuck_tx.send(());
+        });
+        tokio::select! {
+            results = counted => (results, polls),
+            _ = stuck => panic!(
+                "check_all had not returned after 3 s of real time, and the test's paused clock \
+                 stood still: the probes' sleeps waited where Tokio's paused clock cannot move \
+                 on (a `spawn_blocking` task, or a thread with `block_on`, holds it still while \
+                 it runs). Run each probe as a task of the runtime, with `tokio::spawn`"
+            ),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn every_probe_reports_in_order() {
-        let results = check_all(vec![http("db", 30, true), http("mail", 10, false)]).await;
+        let (results, _) =
+            check_all_on_the_paused_clock(vec![http("db", 30, true), http("mail", 10, false)])
+                .await;
         assert_eq!(
             results,
             [Health::Up("db".into()), Health::Down("mail".into())],
@@ -183,15 +211,17 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn probes_run_at_the_same_time() {
+        // Prime numbers of ms: no timer of check_all's own with a period over 1 ms is due at
+        // the moment the slowest probe is done.
         let start = Instant::now();
-        check_all(vec![
-            http("a", 300, true),
-            http("b", 200, true),
-            http("c", 100, true),
+        let (_, polls) = check_all_on_the_paused_clock(vec![
+            http("a", 307, true),
+            http("b", 211, true),
+            http("c", 101, true),
         ])
         .await;
         let took = start.elapsed();
-        let why = if took < Duration::from_millis(300) {
+        let why = if took < Duration::from_millis(307) {
             "the probes did not wait on this runtime's clock: spawn them as tasks of this \
              runtime with `tokio::spawn`"
         } else if took < Duration::from_millis(400) {
@@ -202,8 +232,18 @@ mod tests {
         };
         assert_eq!(
             took,
-            Duration::from_millis(300),
-            "3 probes took {took:?}, but the slowest needs 300 ms: {why}"
+            Duration::from_millis(307),
+            "3 probes took {took:?}, but the slowest needs 307 ms: {why}"
+        );
+        // Woken when it starts and as each task ends; a progress message now and then may wake
+        // it once more per 40 ms.
+        let allowed = 3 + 2 + 307 / 40;
+        assert!(
+            polls <= allowed,
+            "check_all was polled {polls} times in its 307 ms (at most {allowed} expected: once \
+             per task's end, and once per 40 ms): it looks at the tasks on a timer (a sleep or \
+             an interval, then `is_finished`). Await each task's JoinHandle (or a JoinSet): it \
+             wakes check_all up the moment that task is done"
         );
     }
 
