@@ -99,6 +99,7 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::time::Duration;
     use tokio::sync::mpsc;
     use tokio::time::Instant;
@@ -125,6 +126,39 @@ mod tests {
         }
         drop(tx);
         dispatcher.await.expect("the dispatcher task failed")
+    }
+
+    /// A signal that comes after a second of real time.
+    fn a_second_from_now() -> tokio::sync::oneshot::Receiver<()> {
+        let (stuck_tx, stuck) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(1));
+            let _ = stuck_tx.send(());
+        });
+        stuck
+    }
+
+    /// Awaits `work` (the dispatcher's), which on the test's paused clock ends at once in real
+    /// time, and stops the test with a message if it has not ended when `stuck` comes.
+    async fn watched_until<F: Future>(
+        work: F,
+        stuck: tokio::sync::oneshot::Receiver<()>,
+    ) -> F::Output {
+        tokio::select! {
+            done = work => done,
+            _ = stuck => panic!(
+                "the dispatcher had not finished after a second of real time, and the test's paused \
+                 clock stood still: it keeps the runtime busy (a loop of `now_or_never` or \
+                 `poll` and `yield_now`), so no timer can run. Await the notifiers' futures \
+                 together (`join_all`): the task then sleeps until one of them is ready"
+            ),
+        }
+    }
+
+    /// Awaits `work`, and stops the test with a message if it has not ended after a second of
+    /// real time.
+    async fn watched<F: Future>(work: F) -> F::Output {
+        watched_until(work, a_second_from_now()).await
     }
 
     /// Compiles only if the future that `notify` returns, through the list's trait objects, is
@@ -173,7 +207,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn every_alert_goes_through_every_notifier() {
         let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
-        let receipts = dispatch(notifiers, &["disk full", "cpu hot"]).await;
+        let receipts = watched(dispatch(notifiers, &["disk full", "cpu hot"])).await;
         assert_eq!(
             receipts,
             [
@@ -188,14 +222,16 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_notifiers_of_one_alert_run_together() {
+        // Prime numbers of ms: no timer of the dispatcher's own with a period over 1 ms is due
+        // at the moment the slowest notifier is done.
         let notifiers: Notifiers = vec![
-            chat("ops", 30),
-            email("ann@example.com", 100),
-            email("bob@example.com", 60),
-            chat("dev", 80),
+            chat("ops", 31),
+            email("ann@example.com", 101),
+            email("bob@example.com", 61),
+            chat("dev", 83),
         ];
         let start = Instant::now();
-        let receipts = dispatch(notifiers, &["disk full", "cpu hot"]).await;
+        let receipts = watched(dispatch(notifiers, &["disk full", "cpu hot"])).await;
         assert_eq!(
             receipts.len(),
             8,
@@ -204,9 +240,10 @@ mod tests {
         let took = start.elapsed();
         assert_eq!(
             took,
-            Duration::from_millis(200),
-            "2 alerts took {took:?}: the slowest notifier takes 100 ms, and the notifiers of one \
-             alert should all run at the same time"
+            Duration::from_millis(202),
+            "2 alerts took {took:?}: the slowest notifier takes 101 ms, and the notifiers of one \
+             alert should all run at the same time, each alert's receipts taken as soon as the \
+             last of them is ready (not on a timer of the dispatcher's own)"
         );
     }
 
@@ -218,11 +255,15 @@ mod tests {
         let (tx, rx) = mpsc::channel(8);
         let start = Instant::now();
         let dispatcher = start_dispatcher(notifiers, rx);
-        tx.send("disk full".to_string()).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        tx.send("cpu hot".to_string()).await.unwrap();
-        drop(tx);
-        let receipts = dispatcher.await.expect("the dispatcher task failed");
+        let receipts = watched(async move {
+            tx.send("disk full".to_string()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            tx.send("cpu hot".to_string()).await.unwrap();
+            drop(tx);
+            dispatcher.await
+        })
+        .await
+        .expect("the dispatcher task failed");
         assert_eq!(
             receipts,
             [
@@ -248,10 +289,66 @@ mod tests {
         );
     }
 
+    #[test]
+    fn nothing_checks_the_notifiers_on_a_timer() {
+        // The runtime notes each moment (of its paused clock) at which it goes idle: with
+        // notifiers that are awaited together, that is the start and the moments notifiers end,
+        // plus the runtime's own stops every 64 ms (where its timer wheel sorts the timers due
+        // later), which are not counted.
+        let idle_at = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let noted = Arc::clone(&idle_at);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .on_thread_park(move || noted.lock().unwrap().push(Instant::now()))
+            .build()
+            .unwrap();
+        let ends = [31, 101, 61, 83];
+        let (start, took) = runtime.block_on(async {
+            let notifiers: Notifiers = vec![
+                chat("ops", ends[0]),
+                email("ann@example.com", ends[1]),
+                email("bob@example.com", ends[2]),
+                chat("dev", ends[3]),
+            ];
+            let start = Instant::now();
+            let receipts = watched(dispatch(notifiers, &["disk full"])).await;
+            assert_eq!(
+                receipts.len(),
+                4,
+                "1 alert through 4 notifiers makes 4 receipts"
+            );
+            (start, start.elapsed())
+        });
+        drop(runtime);
+        let mut extra: Vec<u128> = idle_at
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|at| **at > start && **at < start + took)
+            .map(|at| (*at - start).as_millis())
+            .filter(|ms| !ends.contains(&(*ms as u64)) && ms % 64 != 0)
+            .collect();
+        extra.dedup();
+        // A progress message now and then is fine: one moment of the code's own per 40 ms.
+        let allowed = (took.as_millis() / 40) as usize;
+        assert!(
+            extra.len() <= allowed,
+            "while the dispatcher sent one alert ({took:?} of the test's paused clock), the \
+             runtime woke up at {} moments when no notifier had ended (the first ones, in ms: \
+             {:?}): something looks at the notifiers' futures on a timer (a sleep or an \
+             interval, then `now_or_never` or `poll`). Await them together (`join_all`): the \
+             task is woken the moment one of them is ready",
+            extra.len(),
+            &extra[..extra.len().min(5)]
+        );
+    }
+
     /// Runs a dispatcher on a runtime of its own on this thread, with 2 notifiers and `count`
     /// alerts. Returns how many of the heap allocations made meanwhile on this thread were never
     /// freed.
     fn allocations_a_dispatcher_keeps(count: usize) -> i64 {
+        let stuck = a_second_from_now();
         let kept = allocation_counter::measure(|| {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
@@ -262,7 +359,7 @@ mod tests {
                 let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
                 let alerts: Vec<String> = (0..count).map(|n| format!("alert {n}")).collect();
                 let alerts: Vec<&str> = alerts.iter().map(String::as_str).collect();
-                let receipts = dispatch(notifiers, &alerts).await;
+                let receipts = watched_until(dispatch(notifiers, &alerts), stuck).await;
                 assert_eq!(
                     receipts.len(),
                     2 * count,
