@@ -249,7 +249,17 @@ mod tests {
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
         let code = without_comments(source.split("// Tests:").next().unwrap());
-        let Some(at) = code.find("fn main(") else {
+        // `fn main(`, however it is spaced (`fn main ()`).
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let main_at = code.match_indices("fn").map(|(at, _)| at).find(|&at| {
+            let rest = &code[at + 2..];
+            let name = rest.trim_start();
+            !code[..at].ends_with(is_word)
+                && name.len() < rest.len()
+                && name.starts_with("main")
+                && name["main".len()..].trim_start().starts_with('(')
+        });
+        let Some(at) = main_at else {
             return code;
         };
         let Some(open) = code[at..].find('{') else {
@@ -345,16 +355,67 @@ mod tests {
         twice_as_word.chain(twice_as_text).copied().collect()
     }
 
+    /// The string literals of `code` that look like a reply ("logo.png (100 ms)", or a format
+    /// string such as download's own "{file} ({ms} ms)").
+    fn reply_texts(code: &str) -> Vec<String> {
+        let chars: Vec<char> = code.chars().collect();
+        let mut texts = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '\'' if chars.get(i + 1) == Some(&'\\') || chars.get(i + 2) == Some(&'\'') => {
+                    // A char literal ('"', '\''), not a lifetime.
+                    i = (i + 2..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .unwrap_or(chars.len())
+                        + 1;
+                }
+                '"' => {
+                    let mut text = String::new();
+                    i += 1;
+                    while i < chars.len() && chars[i] != '"' {
+                        if chars[i] == '\\' {
+                            i += 1;
+                        }
+                        if let Some(&c) = chars.get(i) {
+                            text.push(c);
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                    if ["ms)", ".png (", ".pdf ("].iter().any(|t| text.contains(t)) {
+                        texts.push(text);
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        texts
+    }
+
     /// Values written by hand after a wait look the same from outside, so this test reads the
     /// source (what a message prints, or a panic says, is free).
     #[test]
     fn nothing_is_written_by_hand() {
         let code = without_messages(&code_outside_main(include_str!("join_two_downloads.rs")));
         let copied = written_twice(&code, &["100", "150"], &[]);
+        // A delay named again is fine on its own (a progress period, a deadline, a note); a
+        // reply written by hand also spells out a reply's text beside download's own format.
+        let replies = reply_texts(&code);
         assert!(
-            copied.is_empty(),
-            "the code writes {copied:?} a second time, beside download's replies: \
-             each reply must be what download hands back: start both downloads at once and wait for the pair (tokio::join!)"
+            copied.is_empty() || replies.len() <= 1,
+            "the code writes {copied:?} a second time, and a reply's text ({:?}) beside \
+             download's own format: each reply must be what download hands back. Start both \
+             downloads at once and wait for the pair (tokio::join!)",
+            {
+                // Leave out download's own format (or the first one, if it was changed).
+                let mut others = replies.clone();
+                let given = others.iter().position(|t| t == "{file} ({ms} ms)");
+                if !others.is_empty() {
+                    others.remove(given.unwrap_or(0));
+                }
+                others
+            }
         );
         // `download` is named once where it is defined; a fix calls it (or hands it on).
         let calls = code
