@@ -301,7 +301,17 @@ mod tests {
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
         let code = without_comments(source.split("// Tests:").next().unwrap());
-        let Some(at) = code.find("fn main(") else {
+        // `fn main(`, however it is spaced (`fn main ()`).
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let main_at = code.match_indices("fn").map(|(at, _)| at).find(|&at| {
+            let rest = &code[at + 2..];
+            let name = rest.trim_start();
+            !code[..at].ends_with(is_word)
+                && name.len() < rest.len()
+                && name.starts_with("main")
+                && name["main".len()..].trim_start().starts_with('(')
+        });
+        let Some(at) = main_at else {
             return code;
         };
         let Some(open) = code[at..].find('{') else {
@@ -388,6 +398,19 @@ mod tests {
     /// `code` without the `let` statements that bind a `format!` nobody reads afterwards (once
     /// the messages are gone): a label made for a progress line is not a value handed back.
     fn without_message_labels(code: &str) -> String {
+        // A label may only feed another label (`let msg = format!("waiting for {who}")`).
+        let mut code = code.to_string();
+        loop {
+            let fewer = without_unread_labels(&code);
+            if fewer == code {
+                return code;
+            }
+            code = fewer;
+        }
+    }
+
+    /// One pass of `without_message_labels`.
+    fn without_unread_labels(code: &str) -> String {
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
         let mut code = code.to_string();
         let mut from = 0;
@@ -456,6 +479,60 @@ mod tests {
         twice_as_word.chain(twice_as_text).copied().collect()
     }
 
+    /// How many string literals of `code` make a user's name ("user{id}", or a dashboard
+    /// "user{id}: {} open orders"); one that only says something about a user ("user{id}'s
+    /// orders", "user{id}: the lookups took too long") makes none.
+    fn user_names(code: &str) -> usize {
+        let chars: Vec<char> = code.chars().collect();
+        let mut names = 0;
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '\'' if chars.get(i + 1) == Some(&'\\') || chars.get(i + 2) == Some(&'\'') => {
+                    // A char literal ('"', '\''), not a lifetime.
+                    i = (i + 2..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .unwrap_or(chars.len())
+                        + 1;
+                }
+                '"' => {
+                    let mut text = String::new();
+                    i += 1;
+                    while i < chars.len() && chars[i] != '"' {
+                        if chars[i] == '\\' {
+                            i += 1;
+                        }
+                        if let Some(&c) = chars.get(i) {
+                            text.push(c);
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                    let Some(at) = text.find("user{") else {
+                        continue;
+                    };
+                    // What the text says besides the name and its placeholders.
+                    let mut rest = String::new();
+                    let mut depth = 0;
+                    for c in text[..at].chars().chain(text[at + 4..].chars()) {
+                        match c {
+                            '{' => depth += 1,
+                            '}' => depth -= 1,
+                            c if depth == 0 => rest.push(c),
+                            _ => {}
+                        }
+                    }
+                    let rest = rest.trim_matches(|c: char| c.is_whitespace() || c == ':');
+                    if rest.is_empty() || rest.contains("open orders") {
+                        names += 1;
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        names
+    }
+
     /// Values written by hand after a wait look the same from outside, so this test reads the
     /// source (what a message prints, or a panic says, or a label made only for one, is free).
     #[test]
@@ -463,11 +540,10 @@ mod tests {
         let code = without_message_labels(&without_messages(&code_outside_main(include_str!(
             "try_join_dashboard.rs"
         ))));
-        let copied = written_twice(
-            &code,
-            &["13"],
-            &["user{", "does not exist", "service is down"],
-        );
+        let mut copied = written_twice(&code, &["13"], &["does not exist", "service is down"]);
+        if user_names(&code) > 1 {
+            copied.push("user{");
+        }
         assert!(
             copied.is_empty(),
             "the code writes {copied:?} a second time, beside the ids, names or errors of load_name and load_orders: \
