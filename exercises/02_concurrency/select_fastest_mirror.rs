@@ -217,7 +217,17 @@ mod tests {
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
         let code = without_comments(source.split("// Tests:").next().unwrap());
-        let Some(at) = code.find("fn main(") else {
+        // `fn main(`, however it is spaced (`fn main ()`).
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let main_at = code.match_indices("fn").map(|(at, _)| at).find(|&at| {
+            let rest = &code[at + 2..];
+            let name = rest.trim_start();
+            !code[..at].ends_with(is_word)
+                && name.len() < rest.len()
+                && name.starts_with("main")
+                && name["main".len()..].trim_start().starts_with('(')
+        });
+        let Some(at) = main_at else {
             return code;
         };
         let Some(open) = code[at..].find('{') else {
@@ -435,6 +445,87 @@ mod tests {
         found
     }
 
+    /// `code` with the text of its string literals blanked out, but for what their `{..}`
+    /// placeholders name.
+    fn texts_blanked_but_placeholders(code: &str) -> String {
+        let (mut in_text, mut escaped, mut placeholder) = (false, false, false);
+        code.chars()
+            .map(|c| match (in_text, escaped, c) {
+                (true, true, _) => {
+                    escaped = false;
+                    ' '
+                }
+                (true, false, '\\') => {
+                    escaped = true;
+                    ' '
+                }
+                (_, false, '"') => {
+                    in_text = !in_text;
+                    placeholder = false;
+                    c
+                }
+                (true, _, '{') => {
+                    placeholder = !placeholder;
+                    ' '
+                }
+                (true, _, '}') => {
+                    placeholder = false;
+                    ' '
+                }
+                (true, _, c) if placeholder && (c.is_alphanumeric() || c == '_') => c,
+                (true, ..) => ' ',
+                _ => c,
+            })
+            .collect()
+    }
+
+    /// `statement` split at its commas outside brackets: the branches of a `select!` or the
+    /// arms of a `match` are judged one by one.
+    fn branches(statement: &str) -> Vec<&str> {
+        let mut parts = Vec::new();
+        let (mut depth, mut from, mut in_text) = (0, 0, false);
+        for (i, c) in statement.char_indices() {
+            match c {
+                '"' => in_text = !in_text,
+                '(' | '[' if !in_text => depth += 1,
+                ')' | ']' if !in_text => depth -= 1,
+                ',' if !in_text && depth == 0 => {
+                    parts.push(&statement[from..i]);
+                    from = i + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push(&statement[from..]);
+        parts
+    }
+
+    /// `statement` without its comparisons with a text (`winner != "primary"`): a delay is a
+    /// number, never a text, so those compare none.
+    fn without_text_comparisons(statement: &str) -> String {
+        let mut kept = String::new();
+        let mut rest = statement;
+        while let Some(open) = rest.find('"') {
+            let Some(close) = rest[open + 1..].find('"').map(|c| open + 1 + c) else {
+                break;
+            };
+            let before = rest[..open].trim_end();
+            let after = rest[close + 1..].trim_start();
+            if before.ends_with("==") || before.ends_with("!=") {
+                kept.push_str(&before[..before.len() - 2]);
+                rest = &rest[close + 1..];
+            } else if after.starts_with("==") || after.starts_with("!=") {
+                kept.push_str(&rest[..open]);
+                rest = &after[2..];
+            } else {
+                kept.push_str(&rest[..=close]);
+                rest = &rest[close + 1..];
+            }
+        }
+        kept.push_str(rest);
+        kept
+    }
+
     /// A mirror picked by its delay argument answers as fast as a race, so this test reads the
     /// source: first_answer hands each delay on once, to ask_mirror (or to a helper of its own,
     /// which then does the same with it), and does nothing else with it (no comparison of the
@@ -444,6 +535,9 @@ mod tests {
         let code = without_message_labels(&without_messages(&code_outside_main(include_str!(
             "select_fastest_mirror.rs"
         ))));
+        // The words of a text are no use of a delay ("no reply within 5000 ms" beside a
+        // parameter `ms`); what a format string puts in its `{..}` is.
+        let code = texts_blanked_but_placeholders(&code);
         let functions = functions(&code);
         // (function, parameter) pairs that hold a delay: first_answer's two, then the
         // parameters of the functions it hands them to, and so on.
@@ -612,7 +706,10 @@ mod tests {
         let mut compared = Vec::new();
         for (holder, delays) in &holders {
             for (_, _, body) in functions.iter().filter(|f| &f.0 == holder) {
-                let statements: Vec<&str> = body.split([';', '{', '}']).collect();
+                let statements: Vec<&str> = body
+                    .split([';', '{', '}'])
+                    .flat_map(|statement| branches(statement))
+                    .collect();
                 let held = held_in(body, delays);
                 for statement in &statements {
                     let words = words_of(statement);
@@ -621,7 +718,7 @@ mod tests {
                         continue;
                     }
                     // `<` and `>` count with a space on each side (not `Vec<u64>`, `=>`, `->`).
-                    let spaced = statement.replace(['\n', '\t'], " ");
+                    let spaced = without_text_comparisons(&statement.replace(['\n', '\t'], " "));
                     let operator = ["<=", ">=", "==", "!=", " < ", " > "]
                         .iter()
                         .any(|op| spaced.contains(op));
