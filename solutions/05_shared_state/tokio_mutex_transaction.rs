@@ -394,7 +394,7 @@ mod tests {
                 .map(str::to_string)
                 .collect();
             for word in words {
-                if seen.contains(&word) {
+                if seen.contains(&word) || !uses(&texts[i], &code, &word) {
                     continue;
                 }
                 let bodies: Vec<String> = fns
@@ -410,6 +410,71 @@ mod tests {
             i += 1;
         }
         texts
+    }
+
+    /// Whether `text` uses the function or macro `name`: calls it (`name(..)`, `name!(..)`,
+    /// `.name(..)`, `Type::name(..)` for a type of the file) or passes it (`.map(name)`); not
+    /// a variable or field of that name (`let name`, `name.x`, `x.name`), nor a function of
+    /// another crate (`Vec::new()`).
+    fn uses(text: &str, code: &str, name: &str) -> bool {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let word_at = |text: &str, at: usize, len: usize| {
+            text[..at].chars().next_back().is_none_or(|c| !is_ident(c))
+                && text[at + len..].chars().next().is_none_or(|c| !is_ident(c))
+        };
+        let defined = |ty: &str| {
+            ty == "Self"
+                || ["struct", "enum", "trait", "mod", "type", "union"]
+                    .into_iter()
+                    .any(|keyword| {
+                        code.match_indices(keyword).any(|(at, _)| {
+                            word_at(code, at, keyword.len())
+                                && code[at + keyword.len()..].trim_start().starts_with(ty)
+                                && !code[at + keyword.len()..].trim_start()[ty.len()..]
+                                    .starts_with(is_ident)
+                        })
+                    })
+        };
+        // Bound by a `let` or `for` pattern: a variable that hides the function.
+        let bound = ["let ", "for "].into_iter().any(|keyword| {
+            text.match_indices(keyword).any(|(at, _)| {
+                let pattern = &text[at + keyword.len()..];
+                let end = if keyword == "let " { "=" } else { " in " };
+                let pattern = &pattern[..pattern.find(end).unwrap_or(pattern.len())];
+                word_at(text, at, keyword.len() - 1)
+                    && pattern
+                        .match_indices(name)
+                        .any(|(at, _)| word_at(pattern, at, name.len()))
+            })
+        });
+        text.match_indices(name).any(|(at, _)| {
+            if !word_at(text, at, name.len()) {
+                return false;
+            }
+            let before = text[..at].trim_end();
+            let after = text[at + name.len()..].trim_start();
+            if let Some(path) = before.strip_suffix("::") {
+                let ty: String = path
+                    .chars()
+                    .rev()
+                    .take_while(|c| is_ident(*c))
+                    .collect::<Vec<char>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if !ty.is_empty() && !defined(&ty) {
+                    return false;
+                }
+            }
+            if after.starts_with('(') || after.starts_with('!') || after.starts_with("::<") {
+                return true;
+            }
+            !bound
+                && !before.ends_with('.')
+                && !after.starts_with('.')
+                && !after.starts_with(':')
+                && !after.starts_with('{')
+        })
     }
 
     /// A transaction's steps are hidden from the other tasks while the guard is held, so no
