@@ -492,10 +492,32 @@ mod tests {
         reader.read_exact(&mut start).await.unwrap();
         assert_eq!(&start, b"VALUE ");
 
-        // The reply (4 MB) is being sent, and the client reads nothing more for a day.
+        // The reply (4 MB) is being sent, and the client reads nothing more for a day. The
+        // day passes in one jump when every task waits (for the client to read); a task that
+        // wakes up again and again (on a timer of its own) moves the clock a step at a time,
+        // and a thread of its own gives up after 2 s of real time.
         let Server { stop, task, .. } = server;
         stop.send(true).unwrap();
-        tokio::time::sleep(Duration::from_secs(24 * 60 * 60)).await;
+        let (gave_up, giving_up) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(2));
+            let _ = gave_up.send(());
+        });
+        let waited = tokio::select! {
+            biased;
+            () = tokio::time::sleep(Duration::from_secs(24 * 60 * 60)) => true,
+            _ = giving_up => false,
+        };
+        assert!(
+            waited,
+            "after the signal, while a slow client read nothing (most of the reply to GET big \
+             still to come), the server kept waking up: in 2 s of real time, the paused clock \
+             could not get through a day, which it does in one jump when every task waits. \
+             Some task checks again and again whether the connections have ended (a loop with \
+             a sleep or a tick around `try_join_next` or `is_finished`, or a timeout around a \
+             join): await the connections themselves (`join_next().await`), so the server \
+             sleeps until one ends"
+        );
         assert!(
             !task.is_finished(),
             "a day after the signal, the slow client still had most of the reply to GET big to \
