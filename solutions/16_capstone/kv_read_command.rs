@@ -276,9 +276,28 @@ mod tests {
         });
         let mut reader = BufReader::new(server);
         let mut lines = Vec::new();
+        // The year passes in one jump of the paused clock, as soon as every task waits. A
+        // next_line that wakes up again and again (on a timer of its own) moves the clock a
+        // step at a time, and a thread of its own gives up after 2 s of real time.
+        let (gave_up, mut giving_up) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(2));
+            let _ = gave_up.send(());
+        });
         loop {
-            let next = timeout(year * 2, next_line(&mut reader))
-                .await
+            let next = tokio::select! {
+                biased;
+                next = timeout(year * 2, next_line(&mut reader)) => next,
+                _ = &mut giving_up => panic!(
+                    "the client sent \"SET price 1\" and then stayed connected and silent for \
+                     a year, and in 2 s of real time the paused clock could not get through that \
+                     year (it does in one jump when every task waits): next_line kept waking up \
+                     while it waited (a progress tick, a timeout or a sleep in a loop?). While \
+                     the line is unfinished there is nothing to do but wait for the read: await \
+                     it alone, so that a silent client costs no CPU. Lines so far: {lines:?}"
+                ),
+            };
+            let next = next
                 .expect("next_line is still waiting two years on, though the client has left")
                 .expect("next_line failed");
             match next {
