@@ -267,7 +267,7 @@ mod tests {
         sleep(Duration::from_millis(100)).await;
 
         let (fast, fast_server) = tokio::io::duplex(4096);
-        tokio::spawn(handle_client(fast_server, Arc::clone(&store)));
+        let fast_handler = tokio::spawn(handle_client(fast_server, Arc::clone(&store)));
         let (from_server, mut to_server) = tokio::io::split(fast);
         let mut replies = BufReader::new(from_server).lines();
         to_server
@@ -275,12 +275,30 @@ mod tests {
             .await
             .unwrap();
         let reply = timeout(Duration::from_secs(60), replies.next_line()).await;
-        let Ok(Ok(Some(reply))) = reply else {
-            panic!(
+        let reply = match reply {
+            Ok(Ok(Some(reply))) => reply,
+            Err(_) => panic!(
                 "one client does not read its replies, and another client got no reply at all: \
                  the store stays locked while the first client's handler waits to write. Take \
                  what you need from the map, release the lock, then write"
-            );
+            ),
+            Ok(other) => {
+                // The connection ended (or failed) instead: say how its handler ended.
+                let ended = if fast_handler.is_finished() {
+                    format!(
+                        ", and its handle_client ended with {:?}",
+                        fast_handler.await
+                    )
+                } else {
+                    String::new()
+                };
+                panic!(
+                    "one client does not read its replies, and another client's connection \
+                     ended before the reply to \"SET small 1\" ({other:?}){ended}: \
+                     handle_client serves a client until it leaves, on any runtime (the tests \
+                     run it on a current-thread one)"
+                );
+            }
         };
         assert_eq!(reply, "OK");
         let reply = replies.next_line().await.unwrap();
