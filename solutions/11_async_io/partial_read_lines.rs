@@ -40,11 +40,54 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
     use std::time::Duration;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
-    use tokio::io::{ReadHalf, WriteHalf};
+    use tokio::io::{AsyncRead, ReadBuf, ReadHalf, WriteHalf};
     use tokio::task::JoinHandle;
     use tokio::time::{Instant, sleep, timeout};
+
+    /// The server's end of the connection, as count_words reads it: stops a server that reads
+    /// it over and over at one moment (of the paused clock) while nothing new has come.
+    struct Input {
+        inner: ReadHalf<DuplexStream>,
+        /// The moment of the last read that found nothing, and how many did since then in a
+        /// row (a read that finds bytes starts the count again).
+        last_wait: Option<Instant>,
+        waits_now: usize,
+    }
+
+    impl AsyncRead for Input {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+            if poll.is_pending() {
+                let now = Instant::now();
+                if self.last_wait != Some(now) {
+                    self.last_wait = Some(now);
+                    self.waits_now = 0;
+                }
+                self.waits_now += 1;
+                assert!(
+                    self.waits_now <= 1000,
+                    "count_words read its input 1000 times in a row at one moment (of the test's \
+                     paused clock) while the client had sent nothing new: something wakes it over and \
+                     over (a loop with yield_now or a zero timeout, or a timer that fires \
+                     again and again: the tests jump the clock a year ahead, and a \
+                     `tokio::time::interval` then catches up on every tick it missed, unless \
+                     you set `MissedTickBehavior::Delay` or `Skip`). Await the next line \
+                     (`lines.next_line().await`): it wakes up when the next bytes arrive"
+                );
+            } else {
+                self.waits_now = 0;
+            }
+            poll
+        }
+    }
 
     /// The test's end of the connection, with `count_words` serving the other end.
     struct Client {
@@ -57,6 +100,11 @@ mod tests {
         // A small pipe, like a busy network: a long line crosses it in many pieces.
         let (client, server) = tokio::io::duplex(64);
         let (server_in, server_out) = tokio::io::split(server);
+        let server_in = Input {
+            inner: server_in,
+            last_wait: None,
+            waits_now: 0,
+        };
         let server = tokio::spawn(count_words(server_in, server_out));
         let (from_server, to_server) = tokio::io::split(client);
         Client {
@@ -114,7 +162,36 @@ mod tests {
 
     impl Client {
         async fn send(&mut self, bytes: &str) {
-            send(&mut self.to_server, bytes).await;
+            let sent = timeout(
+                Duration::from_secs(5),
+                self.to_server.write_all(bytes.as_bytes()),
+            )
+            .await
+            .expect(
+                "the server stopped reading what the client sends (is it stuck writing answers \
+                 to a line that is not complete yet?)",
+            );
+            let Err(e) = sent else { return };
+            if self.server.is_finished() {
+                match (&mut self.server).await {
+                    Err(stopped) if stopped.is_panic() => {
+                        std::panic::resume_unwind(stopped.into_panic())
+                    }
+                    Ok(Err(failed)) => panic!(
+                        "count_words returned an error ({failed}) while the client was still \
+                         sending (it went on with {bytes:?}): a client that is slow to finish \
+                         its line, or quiet for a long time, has not failed. Read until the \
+                         input ends (a read returns 0 bytes, `next_line` returns `None`)"
+                    ),
+                    Ok(Ok(())) => panic!(
+                        "count_words returned while the client was still sending (it went on \
+                         with {bytes:?}): the input ends only when a read returns 0 bytes \
+                         (`next_line` returns `None`), not when the client is slow or quiet"
+                    ),
+                    Err(stopped) => panic!("count_words was stopped: {stopped}"),
+                }
+            }
+            panic!("sending {bytes:?} to the server failed: {e}");
         }
 
         async fn answer_to(&mut self, line: &str) -> String {
@@ -292,8 +369,15 @@ mod tests {
         // day ahead at once, then runs 1 ms more, so that the server may react.)
         tokio::time::advance(Duration::from_secs(366 * 24 * 60 * 60)).await;
         sleep(Duration::from_millis(1)).await;
+        let finished = client.server.is_finished();
+        if finished
+            && let Err(stopped) = (&mut client.server).await
+            && stopped.is_panic()
+        {
+            std::panic::resume_unwind(stopped.into_panic());
+        }
         assert!(
-            !client.server.is_finished(),
+            !finished,
             "the client said nothing for a year (of the test's paused clock), with the \
              connection still open, and count_words returned meanwhile: a quiet client has not \
              finished. The input ends when a read returns 0 bytes (`next_line` returns \
