@@ -115,22 +115,34 @@ mod tests {
         info.count_current
     }
 
-    /// Whether the answers go into the map while they come, even in a task that the function
-    /// then waits for. A `BTreeMap` keeps up to 11 entries in its first heap block; the 12th
-    /// insert splits it (two more blocks). The slowest URL comes first (300 ms), the 13 others
-    /// answer one every 10 ms from 40 ms: the 11th at 140 ms, the 12th at 150 ms. Each window
-    /// sees one download task end and one answer, so only the split tells them apart; answers
-    /// kept in the tasks' handles until the slow one is awaited grow nothing there.
-    fn the_map_grows_as_the_answers_come() -> (i64, i64) {
-        let mut urls = vec!["a-slow-download-of-300-ms.example"[..30].to_string().leak() as &str];
-        urls.extend((4..=16).map(|len| "q".repeat(len).leak() as &str));
+    /// 68 URLs: the slowest (80 bytes, 800 ms) first, then one every 10 ms from 40 ms to 700 ms
+    /// (4 to 70 bytes long, 10 ms per byte). The first five sort after all the others, so that
+    /// a BTreeMap filled in the order the answers come splits its nodes at neither the 33rd
+    /// nor the 65th answer.
+    fn many_urls() -> Vec<&'static str> {
+        let mut urls = vec!["q".repeat(80).leak() as &str];
+        urls.extend((4..=8).map(|len| "z".repeat(len).leak() as &str));
+        urls.extend((9..=70).map(|len| "q".repeat(len).leak() as &str));
+        urls
+    }
+
+    /// Whether the answers come out of the channel while the downloads send them, even in a
+    /// task that the function then waits for, whatever it collects them into. Tokio's mpsc
+    /// channel keeps its messages in blocks of 32 slots, and puts a block the receiver has
+    /// emptied back for reuse: when the answers are read as they come, the 33rd answer takes a
+    /// new block and the 65th reuses the first one. Answers that are never sent take no block,
+    /// and answers left in the channel take a new one every 32 (or wait for room). With
+    /// `many_urls`, the 33rd answer comes at 360 ms and the 65th at 680 ms: each window sees
+    /// one answer and one download task end, and only the block tells them apart (tasks
+    /// awaited in the order they were started have not answered yet).
+    fn answers_leave_the_channel_as_they_come() -> (i64, i64) {
         // Once first: what a thread allocates only on its first run is not counted below.
-        heap_blocks_held_after(400, urls.clone());
+        heap_blocks_held_after(900, many_urls());
         let around = |ms: u64| {
-            heap_blocks_held_after(ms + 5, urls.clone())
-                - heap_blocks_held_after(ms - 5, urls.clone())
+            heap_blocks_held_after(ms + 5, many_urls())
+                - heap_blocks_held_after(ms - 5, many_urls())
         };
-        (around(140), around(150))
+        (around(360), around(680))
     }
 
     #[tokio::test(start_paused = true)]
@@ -155,17 +167,34 @@ mod tests {
             return;
         }
         // Woken rarely: the answers may be collected in a task that download_sizes waits for.
+        let urls = many_urls();
+        let many =
+            tokio::time::timeout(Duration::from_secs(60), download_sizes(urls.clone())).await;
+        let seen = match &many {
+            Ok(sizes) => format!("returned {} sizes", sizes.len()),
+            Err(_) => "had not returned after 60 s".to_string(),
+        };
+        assert!(
+            many.is_ok_and(|sizes| sizes.len() == urls.len()),
+            "download_sizes was woken up only {wakeups} time(s) while the answers came at 5 \
+             different moments (40, 50, 60, 70 and 230 ms), and for {} URLs (one answer every \
+             10 ms) it {seen}: answers left in the channel while the tasks are awaited fill it \
+             up, and the tasks then wait for room. Each download task should send its answer \
+             over the channel, and download_sizes should take each one out of rx as it comes, \
+             in a loop, not wait for the tasks one by one in the order they were started",
+            urls.len(),
+        );
         println!("measuring the heap (this line gives the captured output its buffer first)");
-        let (at_11th, at_12th) = std::thread::spawn(the_map_grows_as_the_answers_come)
+        let (at_33rd, at_65th) = std::thread::spawn(answers_leave_the_channel_as_they_come)
             .join()
             .unwrap();
         assert!(
-            at_12th - at_11th >= 1,
+            at_33rd - at_65th >= 1,
             "download_sizes was woken up only {wakeups} time(s) while the answers came at 5 \
-             different moments (40, 50, 60, 70 and 230 ms), and its map did not grow while the \
-             answers came ({at_11th} and {at_12th} new heap blocks around the 11th and 12th \
-             answers): each download task should send its answer over the channel, and \
-             download_sizes should insert each one into the map as it comes out of rx, in a \
+             different moments (40, 50, 60, 70 and 230 ms), and the answers did not come out \
+             of the channel as they were sent ({at_33rd} and {at_65th} new heap blocks around \
+             the 33rd and 65th answers): each download task should send its answer over the \
+             channel, and download_sizes should take each one out of rx as it comes, in a \
              loop, not wait for the tasks one by one in the order they were started"
         );
     }
