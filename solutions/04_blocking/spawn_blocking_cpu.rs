@@ -145,17 +145,20 @@ mod tests {
                 "the heartbeat ran only {beats} times while the checksum was computed: the loop \
                  held the runtime's only thread. Run it with tokio::task::spawn_blocking"
             );
-            // A few polls; or, for a task that also wakes on a timer of its own (to log progress,
-            // say), the result's wake-up from another thread, and no more than a poll per 2 ms.
+            // A few polls, plus one per 40 ms for a task that also wakes on a timer of its own (to
+            // log progress, say: the result may then come through a task of its own, which wakes
+            // it from this thread); or the result's wake-up from another thread, and no more than
+            // a poll per 2 ms. A timer that checks on the work is caught by the paused-clock test.
             let woken_elsewhere = woken_elsewhere.load(Ordering::SeqCst);
+            let took_ms = upload_took.as_millis();
             assert!(
-                polls <= 10
-                    || (woken_elsewhere && u128::from(polls) * 2 <= upload_took.as_millis()),
-                "checksum_upload was polled {polls} times while the checksum was computed: it kept \
-                 coming back to check on the work (a loop around is_finished, yield_now or a short \
-                 sleep), or did the work itself in slices between yields. Hand the whole loop to \
-                 tokio::task::spawn_blocking and .await its JoinHandle once: the task is woken \
-                 when the result is ready"
+                u128::from(polls) <= 10 + took_ms / 40
+                    || (woken_elsewhere && u128::from(polls) * 2 <= took_ms),
+                "checksum_upload was polled {polls} times in the {took_ms} ms the checksum took \
+                 (10, plus one per 40 ms, are plenty): it kept coming back to check on the work \
+                 (a loop around is_finished, yield_now or a short sleep), or did the work itself \
+                 in slices between yields. Hand the whole loop to tokio::task::spawn_blocking and \
+                 .await its JoinHandle once: the task is woken when the result is ready"
             );
             // A busy machine may take the thread away for a while now and then: only a
             // heartbeat held up on three tries in a row was held up by the checksum.
@@ -221,11 +224,22 @@ mod tests {
     /// move while a blocking task runs), and awaiting its JoinHandle wakes the task from the
     /// thread that did the work as soon as the result is there. A loop that checks on the work
     /// on a timer of its own (a sleep between `is_finished` checks) is never woken by the work:
-    /// it sees the result only when its timer goes off, later on the paused clock.
+    /// it sees the result only when its timer goes off, later on the paused clock. A blocking
+    /// task of the test's own holds the clock still as well while the upload is awaited, so
+    /// work on a thread of its own (std::thread) is not hurried by a timeout or a progress timer
+    /// around it; it lets go when the upload is done, or after ten times the checksum's time of
+    /// real time (1 to 3 s), so a loop that checks on the work on a timer gets its tick.
     #[tokio::test(start_paused = true)]
     async fn the_result_is_taken_as_soon_as_it_is_ready() {
         let data = sample_upload();
+        let reference = Instant::now();
         let expected = checksum(&data);
+        let hold_for =
+            (reference.elapsed() * 10).clamp(Duration::from_secs(1), Duration::from_secs(3));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let holding_the_clock = tokio::task::spawn_blocking(move || {
+            let _ = released.recv_timeout(hold_for);
+        });
         let woken_elsewhere = Arc::new(AtomicBool::new(false));
         let mut polls = 0u32;
         let start = tokio::time::Instant::now();
@@ -241,6 +255,10 @@ mod tests {
         })
         .await;
         let waited = start.elapsed();
+        drop(release);
+        holding_the_clock
+            .await
+            .expect("the test's clock holder failed");
         assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
         // A task that also wakes on a timer of its own (to log progress) while a thread of its
         // own works lets the paused clock run on: the result still wakes it (or the task that
