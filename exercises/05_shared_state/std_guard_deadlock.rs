@@ -142,36 +142,235 @@ mod tests {
         );
     }
 
-    /// The code above the tests, without comments and without `fn main`.
-    fn code_outside_main(source: &str) -> String {
-        let code = source
-            .split("// Tests:")
+    /// The code above the tests as the compiler reads it: no comments (`//`, `/* */`, doc
+    /// comments), no text of the messages it prints or panics with (`println!`, `eprintln!`,
+    /// `panic!`, `assert!`, `.expect(..)`...), and the quotes and braces of the other strings
+    /// blanked, so that neither can be taken for code.
+    fn code_as_compiled(source: &str) -> String {
+        const MESSAGES: [&str; 15] = [
+            "print",
+            "println",
+            "eprint",
+            "eprintln",
+            "panic",
+            "assert",
+            "assert_eq",
+            "assert_ne",
+            "debug_assert",
+            "debug_assert_eq",
+            "debug_assert_ne",
+            "unreachable",
+            "todo",
+            "unimplemented",
+            "expect",
+        ];
+        let source = source
+            .split("\n// Tests: do not edit below this line.")
             .next()
-            .unwrap()
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let Some(at) = code.find("fn main(") else {
-            return code;
-        };
-        let Some(open) = code[at..].find('{') else {
-            return code;
-        };
+            .unwrap();
+        let chars: Vec<char> = source.chars().collect();
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut out = String::new();
+        // The name before each open bracket (`println` for `println!(`), to tell messages.
+        let mut callers: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let next = chars.get(i + 1).copied();
+            if c == '/' && next == Some('/') {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            if c == '/' && next == Some('*') {
+                let mut depth = 0;
+                while i < chars.len() {
+                    if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                out.push(' ');
+                continue;
+            }
+            let after_ident = i > 0 && is_ident(chars[i - 1]);
+            // A string literal: "..", b"..", r"..", r#".."#, br"..".
+            let mut start = None;
+            if c == '"' {
+                start = Some((i, false, 0));
+            } else if !after_ident && (c == 'r' || c == 'b') {
+                let mut j = i + 1;
+                if c == 'b' && next == Some('r') {
+                    j += 1;
+                }
+                let raw = c == 'r' || j == i + 2;
+                let hashes = if raw {
+                    chars[j..].iter().take_while(|h| **h == '#').count()
+                } else {
+                    0
+                };
+                if chars.get(j + hashes) == Some(&'"') {
+                    start = Some((j + hashes, raw, hashes));
+                }
+            }
+            if let Some((quote, raw, hashes)) = start {
+                let mut end = quote + 1;
+                while end < chars.len() {
+                    if !raw && chars[end] == '\\' {
+                        end += 2;
+                        continue;
+                    }
+                    if chars[end] == '"'
+                        && chars[end + 1..]
+                            .iter()
+                            .take(hashes)
+                            .filter(|h| **h == '#')
+                            .count()
+                            == hashes
+                    {
+                        break;
+                    }
+                    end += 1;
+                }
+                let text: String = chars[quote + 1..end.min(chars.len())]
+                    .iter()
+                    .map(|c| if "{}\"'".contains(*c) { ' ' } else { *c })
+                    .collect();
+                let message = callers
+                    .last()
+                    .is_some_and(|caller| MESSAGES.contains(&caller.as_str()));
+                out.push('"');
+                if !message {
+                    out.push_str(&text);
+                }
+                out.push('"');
+                i = end + 1 + hashes;
+                continue;
+            }
+            // A char literal ('x', '\n', '\u{7f}'), not a lifetime.
+            if c == '\'' && (next == Some('\\') || chars.get(i + 2) == Some(&'\'')) {
+                let mut end = i + 2;
+                while end < chars.len() && chars[end] != '\'' {
+                    end += 1;
+                }
+                out.push_str("'_'");
+                i = end + 1;
+                continue;
+            }
+            match c {
+                '(' | '[' | '{' => {
+                    let before = out.trim_end().trim_end_matches('!');
+                    let name: String = before
+                        .chars()
+                        .rev()
+                        .take_while(|c| is_ident(*c))
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
+                    callers.push(name);
+                }
+                ')' | ']' | '}' => {
+                    callers.pop();
+                }
+                _ => {}
+            }
+            out.push(c);
+            i += 1;
+        }
+        out
+    }
+
+    /// Where `name` is a word of `code`.
+    fn word_at(code: &str, name: &str) -> Vec<usize> {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        code.match_indices(name)
+            .map(|(at, _)| at)
+            .filter(|at| {
+                !code[..*at].ends_with(is_ident) && !code[at + name.len()..].starts_with(is_ident)
+            })
+            .collect()
+    }
+
+    /// The end of the `{ .. }` block that opens at or after `from`.
+    fn block_end(code: &str, from: usize) -> Option<usize> {
+        let open = from + code[from..].find('{')?;
         let mut depth = 0;
-        for (i, c) in code[at + open..].char_indices() {
+        for (i, c) in code[open..].char_indices() {
             match c {
                 '{' => depth += 1,
                 '}' => {
                     depth -= 1;
                     if depth == 0 {
-                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                        return Some(open + i + 1);
                     }
                 }
                 _ => {}
             }
         }
-        code
+        None
+    }
+
+    /// `code` without `fn main` and without the top-level fns that only it uses (the demo never
+    /// runs in the tests), but with every fn the tests use.
+    fn code_outside_main(code: &str) -> String {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut code = code.to_string();
+        let mut name = "main".to_string();
+        loop {
+            let fn_at = word_at(&code, &name).into_iter().find_map(|at| {
+                let before = code[..at].trim_end();
+                let after = code[at + name.len()..].trim_start();
+                (before.ends_with("fn")
+                    && !before[..before.len() - 2].ends_with(is_ident)
+                    && (after.starts_with('(') || after.starts_with('<')))
+                .then(|| before.len() - 2)
+            });
+            if let Some((at, end)) = fn_at.and_then(|at| Some((at, block_end(&code, at)?))) {
+                code.replace_range(at..end, "");
+            }
+            // The next top-level fn named nowhere else, if any.
+            let mut depth = 0;
+            let mut unused = None;
+            for (at, c) in code.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                if depth != 0
+                    || !code[at..].starts_with("fn")
+                    || code[..at].ends_with(is_ident)
+                    || !code[at + 2..].starts_with(char::is_whitespace)
+                {
+                    continue;
+                }
+                let fn_name: String = code[at + 2..]
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| is_ident(*c))
+                    .collect();
+                if !["refresh", "cheapest", "download_prices"].contains(&fn_name.as_str())
+                    && word_at(&code, &fn_name).len() == 1
+                {
+                    unused = Some(fn_name);
+                    break;
+                }
+            }
+            match unused {
+                Some(next) => name = next,
+                None => return code,
+            }
+        }
     }
 
     /// `code` without its `#[cfg(test)] mod`s (a learner's own tests may name the prices).
@@ -214,7 +413,9 @@ mod tests {
     /// reads the source.
     #[test]
     fn the_prices_come_from_the_download() {
-        let code = without_test_items(&code_outside_main(include_str!("std_guard_deadlock.rs")));
+        let code = without_test_items(&code_outside_main(&code_as_compiled(include_str!(
+            "std_guard_deadlock.rs"
+        ))));
         // A number is read as its value: `0x1e`, `30_u32` and `30` are all 30.
         let value = |word: &str| -> Option<u64> {
             let word = word.replace('_', "");
@@ -233,6 +434,23 @@ mod tests {
                 .then(|| u64::from_str_radix(digits, radix).ok())
                 .flatten()
         };
+        // A length of time (`Duration::from_secs(30)`) is not a price.
+        let mut code = code;
+        for unit in ["from_secs", "from_millis", "from_micros", "from_nanos"] {
+            for at in word_at(&code, unit).into_iter().rev() {
+                let rest = &code[at + unit.len()..];
+                let Some(inner) = rest.trim_start().strip_prefix('(') else {
+                    continue;
+                };
+                let Some(close) = inner.find(')') else {
+                    continue;
+                };
+                if value(inner[..close].trim()).is_some() {
+                    let end = code.len() - inner.len() + close + 1;
+                    code.replace_range(at..end, unit);
+                }
+            }
+        }
         let words: Vec<Option<u64>> = code
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .map(value)
@@ -243,8 +461,9 @@ mod tests {
             .collect();
         assert!(
             copied.len() < 2,
-            "the code writes the prices {copied:?} a second time, beside download_prices: \
-             refresh must store what `download_prices().await` returns (await it first, with \
+            "the code writes the prices {copied:?} a second time, beside download_prices \
+             (comments, printed messages, lengths of time and the demo in main are not \
+             counted): refresh must store what `download_prices().await` returns (await it first, with \
              no lock held, then lock the cache for the quick swap), not prices written by hand"
         );
     }
