@@ -242,13 +242,14 @@ mod tests {
         );
         assert!(
             growth(before_2, before_57, before_112) <= 25,
-            "the maps of visits grew before any spawned task had run ({before_2}, {before_57} \
-             and {before_112} heap allocations in count_visits, before its tasks could start, \
-             for 10 logs of 112 lines over 2, 57 and 112 different pages; a map grows 5 times \
-             from 2 to 57 pages, and not from 57 to 112): the visits were counted before the \
-             tasks, outside them. Each task must add its own visit to the shared map: clone the \
-             Arc into the task and lock it there, after the slow part. (If your tasks do that, \
-             let their inserts grow the map: do not fill it with the pages before spawning)"
+            "a map (or set) of the pages grew before any spawned task had run ({before_2}, \
+             {before_57} and {before_112} heap allocations in count_visits, before its tasks \
+             could start, for 10 logs of 112 lines over 2, 57 and 112 different pages; a map \
+             grows 5 times from 2 to 57 pages, and not from 57 to 112): the visits look counted \
+             before the tasks, outside them. Each task must add its own visit to the shared map: \
+             clone the Arc into the task and lock it there, after the slow part. (If your tasks \
+             do that, let their inserts grow the map: do not fill a map with the pages, nor \
+             gather them in a set, before spawning)"
         );
         let (after_2, after_57, after_112) = (over_2.after, over_57.after, over_112.after);
         assert!(
