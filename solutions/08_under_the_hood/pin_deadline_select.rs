@@ -73,12 +73,13 @@ mod tests {
             "collect_until returned after {elapsed} ms instead of at the 350 ms limit"
         );
         // Three messages and the limit: each time the runtime runs out of work, it parks (9
-        // times). A timer of the code's own every 40 ms (a progress message) makes it 23;
-        // checking for a message with try_recv every 40 ms, 26 (every 35 ms or less, 31 or more).
+        // times). A timer of the code's own every 40 ms (a progress message) makes it 23, 26
+        // if it restarts after each message; checking for a message with try_recv every 1 ms,
+        // 700 (a check every 2 ms or more is late when the channel closes at 137 ms, below).
         assert!(
-            wakeups <= 24,
+            wakeups <= 30,
             "while collect_until waited 350 ms for 3 messages, the runtime had to wake up \
-             {wakeups} times (awaiting the messages and the one timer needs 9, 23 with a \
+             {wakeups} times (awaiting the messages and the one timer needs 9, 23 to 26 with a \
              progress message every 40 ms): it keeps checking on a short timer whether a \
              message came or the time is up. Await both at once instead, with select! on \
              rx.recv() and the pinned timer"
@@ -130,6 +131,20 @@ mod tests {
             "the channel closed at 200 ms but collect_until waited {elapsed} ms: stop when \
              recv() returns None"
         );
+
+        // The channel closes at 137 ms, between the ticks of any timer of 2 ms or more.
+        let start = Instant::now();
+        let got = collect_until(producer_at(&[50, 137]), Duration::from_secs(5)).await;
+        let elapsed = start.elapsed().as_millis();
+        assert_eq!(got, [0, 1], "both messages sent must be collected");
+        assert_eq!(
+            elapsed, 137,
+            "the channel closed at 137 ms (right after its last message) but collect_until \
+             returned at {elapsed} ms: it looks for messages (or for the end of the channel) on \
+             a timer, with try_recv, instead of awaiting them. Await rx.recv() in the select!, \
+             beside the pinned timer: it wakes collect_until as soon as a message comes or the \
+             channel closes"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -142,8 +157,10 @@ mod tests {
         assert_eq!(
             tasks, 0,
             "collect_until returned when the channel closed at 200 ms, but left {tasks} task(s) \
-             running (a task that sleeps out the 5 s limit, say): keep the one timer inside \
-             collect_until, pinned, and poll it with `&mut deadline` in the select!"
+             it spawned still alive (a task that sleeps out the 5 s limit, say, or one aborted \
+             and not awaited): spawn no task for the timer (or for progress messages); keep the \
+             one timer inside collect_until, pinned, and poll it with `&mut deadline` in the \
+             select!"
         );
 
         // With a 350 ms limit, the message sent at 400 ms must find the channel closed.
@@ -188,9 +205,10 @@ mod tests {
         assert_eq!(
             tasks, 0,
             "while collect_until was waiting (at 150 ms of its 350 ms), {tasks} task(s) it \
-             spawned were running beside the test's producer: the timer runs in a task of its \
-             own (a JoinHandle or a JoinSet can be polled through &mut without pinning, a \
-             Sleep cannot). Keep the one sleep(limit) in collect_until, pin it \
+             spawned were running beside the test's producer. If the timer runs in a task of \
+             its own: a JoinHandle or a JoinSet can be polled through &mut without pinning, a \
+             Sleep cannot. (A task spawned for progress messages counts too: print them from \
+             collect_until's own select! instead.) Keep the one sleep(limit) in collect_until, pin it \
              (tokio::pin!(deadline) or Box::pin), and poll it with &mut deadline in the select!"
         );
         let got = collecting.await;
