@@ -200,9 +200,10 @@ mod tests {
         assert_eq!(
             late,
             Duration::ZERO,
-            "follow_limits returned {late:?} after the admin left, not at once: it checks the \
-             channel on a timer. Await `rx.changed()` instead: it returns Err as soon as the \
-             sender is dropped"
+            "follow_limits returned {late:?} after the admin left, not at once: it was not \
+             waiting in `rx.changed()` when the sender was dropped (it checks the channel on a \
+             timer, or sleeps after a reload?). Await `rx.changed()` again right after \
+             recording a limit: it returns Err as soon as the sender is dropped"
         );
     }
 
