@@ -58,8 +58,11 @@ mod tests {
         last_empty: Option<Instant>,
         /// Reads that found nothing at that moment since echo last read or wrote bytes.
         empty_in_a_row: usize,
-        /// Set when echo read 1000 times in a row at one moment and found nothing.
+        /// Set when echo read over and over at one moment and found nothing: 1000 times in a
+        /// row, or (at the moment the test jumped the clock to) a million.
         spun: bool,
+        /// The moment the test jumps the clock to, if it does; set before the jump.
+        jumped_to: Option<Instant>,
     }
 
     type Watch = Arc<Mutex<Reads>>;
@@ -70,9 +73,31 @@ mod tests {
                         them. Await the read (`reader.read(&mut buf).await`, or \
                         `tokio::io::copy`): it wakes up when the next bytes arrive";
 
+    const SPUN_AFTER_THE_JUMP: &str = "right after the test's clock jumped a year ahead, echo \
+                        read the connection a million times in a row, at that one moment, while \
+                        the client had sent nothing new: something wakes it over and over. A \
+                        `tokio::time::interval` (beside `copy`, or a progress message) does \
+                        that: by default it catches up on every tick it missed, one after the \
+                        other at once (a year of 40 ms ticks is 790 million). Call \
+                        `set_missed_tick_behavior(MissedTickBehavior::Delay)` (or `Skip`) on it, \
+                        or use a `sleep` instead; the read itself (`reader.read(&mut buf).await`, \
+                        or `tokio::io::copy`) wakes up when the next bytes arrive";
+
     /// Fails with what the test saw if echo read the connection in a busy loop.
     fn no_busy_loop(reads: &Watch) {
-        assert!(!reads.lock().unwrap().spun, "{SPUN}");
+        let reads = reads.lock().unwrap();
+        if reads.spun {
+            let after_the_jump = reads.last_empty.is_some() && reads.last_empty == reads.jumped_to;
+            drop(reads);
+            panic!(
+                "{}",
+                if after_the_jump {
+                    SPUN_AFTER_THE_JUMP
+                } else {
+                    SPUN
+                }
+            );
+        }
     }
 
     /// echo's end of the connection: a `DuplexStream` whose reads the test watches.
@@ -97,10 +122,21 @@ mod tests {
                     reads.empty_in_a_row = 0;
                 }
                 reads.empty_in_a_row += 1;
-                if reads.empty_in_a_row > 1000 {
+                // A timer that catches up after the year's jump wakes echo once per tick it
+                // missed: an interval of a minute or more fits in a million.
+                let after_the_jump = reads.jumped_to == Some(now);
+                let limit = if after_the_jump { 1_000_000 } else { 1000 };
+                if reads.empty_in_a_row > limit {
                     reads.spun = true;
                     drop(reads);
-                    panic!("{SPUN}");
+                    panic!(
+                        "{}",
+                        if after_the_jump {
+                            SPUN_AFTER_THE_JUMP
+                        } else {
+                            SPUN
+                        }
+                    );
                 }
             } else {
                 reads.empty_in_a_row = 0;
@@ -258,9 +294,15 @@ mod tests {
         let (mut client, server, reads) = connect(1024);
         client.write_all(b"brb").await.unwrap();
         assert_eq!(echo_of(&mut client, &reads, "brb").await, "brb");
+        // The paused clock only runs while every task waits: a 1 ms sleep first, so that a
+        // busy loop shows here, before the jump.
+        sleep(Duration::from_millis(1)).await;
+        no_busy_loop(&reads);
         // The client leaves its keyboard for a year, with the connection still open. (The
         // clock jumps a year ahead at once, then runs 1 ms more, so that echo may react.)
-        tokio::time::advance(Duration::from_secs(366 * 24 * 60 * 60)).await;
+        let a_year = Duration::from_secs(366 * 24 * 60 * 60);
+        reads.lock().unwrap().jumped_to = Some(Instant::now() + a_year);
+        tokio::time::advance(a_year).await;
         sleep(Duration::from_millis(1)).await;
         no_busy_loop(&reads);
         assert!(
