@@ -49,19 +49,45 @@ mod tests {
     use tokio::time::{Instant, sleep};
     use tokio_stream::Stream;
 
+    /// The moment a test jumps the clock to, once it is about to.
+    type Jump = std::sync::Mutex<Option<Instant>>;
+
     /// `errors.next()`, but a stream that asks to be polled again and again while it has
-    /// nothing to give fails here, instead of keeping the thread busy forever.
-    async fn next_of<S: Stream<Item = String>>(mut errors: Pin<&mut S>) -> Option<String> {
+    /// nothing to give fails here, instead of keeping the thread busy forever: after 1000 polls
+    /// for one line, or 10000 at the moment a test jumps the clock to (noted in `jump` before
+    /// the jump).
+    async fn next_of<S: Stream<Item = String>>(
+        mut errors: Pin<&mut S>,
+        jump: &Jump,
+    ) -> Option<String> {
         let mut polls = 0;
+        let mut polls_after_the_jump = 0;
         std::future::poll_fn(|cx| {
-            polls += 1;
-            assert!(
-                polls <= 1000,
-                "the stream was polled 1000 times for one line and gave nothing yet: it looks at \
-                 the channel over and over (try_recv with wake_by_ref, yield_now or a timer). \
-                 Wait with `recv().await` (or `poll_recv`), which wakes the stream only when a \
-                 line comes"
-            );
+            if *jump.lock().unwrap() == Some(Instant::now()) {
+                // A timer that catches up on the ticks it missed wakes the stream once per
+                // Tokio budget (128 ticks): an interval of 30 s or more fits.
+                polls_after_the_jump += 1;
+                assert!(
+                    polls_after_the_jump <= 10_000,
+                    "right after the test's clock jumped a year ahead, the stream was polled \
+                     10000 times at that one moment and gave nothing: something wakes it over \
+                     and over. A `tokio::time::interval` (a progress message beside `recv`) \
+                     does that: by default it catches up on every tick it missed, one after \
+                     the other at once (a year of 40 ms ticks is 790 million). Call \
+                     `set_missed_tick_behavior(MissedTickBehavior::Delay)` (or `Skip`) on it, \
+                     or use a `sleep` instead; `recv().await` (or `poll_recv`) wakes the stream \
+                     when a line comes"
+                );
+            } else {
+                polls += 1;
+                assert!(
+                    polls <= 1000,
+                    "the stream was polled 1000 times for one line and gave nothing yet: it \
+                     looks at the channel over and over (try_recv with wake_by_ref, yield_now \
+                     or a timer). Wait with `recv().await` (or `poll_recv`), which wakes the \
+                     stream only when a line comes"
+                );
+            }
             errors.as_mut().poll_next(cx)
         })
         .await
@@ -82,7 +108,8 @@ mod tests {
             tx.send(line.to_string()).await.unwrap();
         }
         drop(tx);
-        let errors: Vec<String> = error_lines(rx).collect().await;
+        // Called by its path: the code above may import another `StreamExt`, or none.
+        let errors: Vec<String> = tokio_stream::StreamExt::collect(error_lines(rx)).await;
         assert_eq!(
             errors,
             ["disk full", "network down", "upstream said ERROR 503"],
@@ -95,6 +122,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn each_error_comes_out_when_it_is_sent() {
         let (tx, rx) = mpsc::channel(16);
+        let a_year = Duration::from_secs(366 * 24 * 3600);
+        let jumped_to = Arc::new(Jump::default());
+        let jump = Arc::clone(&jumped_to);
         tokio::spawn(async move {
             tx.send("ERROR first".to_string()).await.unwrap();
             sleep(Duration::from_millis(100)).await;
@@ -105,14 +135,15 @@ mod tests {
             // (1 ms for the stream to give that error, then the clock jumps the year ahead at
             // once, then runs 1 ms more.)
             sleep(Duration::from_millis(1)).await;
-            tokio::time::advance(Duration::from_secs(366 * 24 * 3600)).await;
+            *jump.lock().unwrap() = Some(Instant::now() + a_year);
+            tokio::time::advance(a_year).await;
             sleep(Duration::from_millis(1)).await;
         });
 
         let start = Instant::now();
         let mut errors = std::pin::pin!(error_lines(rx));
 
-        let first = next_of(errors.as_mut()).await;
+        let first = next_of(errors.as_mut(), &Jump::default()).await;
         let at = start.elapsed();
         assert_eq!(
             first.as_deref(),
@@ -125,7 +156,7 @@ mod tests {
             Duration::ZERO,
             "the first error was sent at once, but came out of the stream after {at:?}"
         );
-        let second = next_of(errors.as_mut()).await;
+        let second = next_of(errors.as_mut(), &Jump::default()).await;
         let at = start.elapsed();
         assert_eq!(
             second.as_deref(),
@@ -138,10 +169,10 @@ mod tests {
             "the second error was sent after 200 ms, but came out of the stream after {at:?}: \
              give each line as soon as it is sent, without waiting for the channel to close"
         );
-        let end = next_of(errors.as_mut()).await;
+        let end = next_of(errors.as_mut(), &jumped_to).await;
         let at = start.elapsed();
         assert_eq!(end, None, "the sender is gone, so the stream must end");
-        let hung_up = Duration::from_secs(366 * 24 * 3600) + Duration::from_millis(202);
+        let hung_up = a_year + Duration::from_millis(202);
         assert!(
             at >= hung_up,
             "the stream ended after {at:?}, but the collector was still connected, only quiet: \
@@ -213,7 +244,11 @@ mod tests {
         let (tx, rx) = mpsc::channel(16);
         let mut errors = Box::pin(error_lines(rx));
         tx.send("ERROR disk full".to_string()).await.unwrap();
-        let first = tokio::time::timeout(Duration::from_secs(1), next_of(errors.as_mut())).await;
+        let first = tokio::time::timeout(
+            Duration::from_secs(1),
+            next_of(errors.as_mut(), &Jump::default()),
+        )
+        .await;
         assert_eq!(
             first.as_ref().map(Option::as_deref),
             Ok(Some("disk full")),
