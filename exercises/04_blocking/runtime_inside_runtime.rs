@@ -214,9 +214,15 @@ mod tests {
                     }
                     out.push(' ');
                 }
-                '\'' if chars.peek() == Some(&'"') => {
+                // A char literal: '"' or an escaped one ('\"', '\\').
+                '\'' if matches!(chars.peek(), Some('"' | '\\')) => {
                     out.push(c);
-                    out.extend(chars.next());
+                    if let Some(c) = chars.next() {
+                        out.push(c);
+                        if c == '\\' {
+                            out.extend(chars.next());
+                        }
+                    }
                 }
                 '"' => {
                     out.push(c);
@@ -235,10 +241,16 @@ mod tests {
         out
     }
 
-    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    /// The code above the tests without comments and without `fn main` (a demo there is free,
+    /// unless it holds an `impl`, which the code outside main can use).
     fn code_outside_main(source: &str) -> String {
         let code = without_comments(source.split("// Tests:").next().unwrap());
-        let Some(at) = code.find("fn main(") else {
+        // `fn main(`, also written `fn main (`.
+        let Some(at) = code.match_indices("main").map(|(at, _)| at).find(|&at| {
+            code[..at].ends_with(char::is_whitespace)
+                && code[..at].trim_end().ends_with("fn")
+                && code[at + 4..].trim_start().starts_with('(')
+        }) else {
             return code;
         };
         let Some(open) = code[at..].find('{') else {
@@ -250,8 +262,11 @@ mod tests {
                 '{' => depth += 1,
                 '}' => {
                     depth -= 1;
-                    if depth == 0 {
+                    // An `impl` in main is seen outside it too: such a main stays.
+                    if depth == 0 && count_word(&code[at..at + open + i], "impl") == 0 {
                         return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    } else if depth == 0 {
+                        return code;
                     }
                 }
                 _ => {}
@@ -261,10 +276,13 @@ mod tests {
     }
 
     /// `code` without the arguments of the macros that only print, check or panic
-    /// (`println!`, `assert!`, `panic!`, ...) and of `.expect(..)`: their text is a message,
-    /// never a value the code hands back, so a progress line may say what it likes.
+    /// (`println!`, `assert!`, `panic!`, ...), of `write!`/`writeln!` to `stdout()` or
+    /// `stderr()`, and of `.expect(..)`: their text is a message, never a value the code hands
+    /// back, so a progress line may say what it likes.
     fn without_messages(code: &str) -> String {
-        const MESSAGES: [&str; 15] = [
+        const MESSAGES: [&str; 17] = [
+            "write!(",
+            "writeln!(",
             "print!(",
             "println!(",
             "eprint!(",
@@ -295,6 +313,13 @@ mod tests {
                 continue;
             };
             let open = at + message.len();
+            if message.starts_with("write") {
+                let target = code[open..].split(',').next().unwrap_or_default();
+                if !(target.contains("stdout()") || target.contains("stderr()")) {
+                    at = open;
+                    continue;
+                }
+            }
             kept.push_str(&code[from..open]);
             // Skip to the `)` that closes the call, minding string literals.
             let (mut depth, mut in_text, mut escaped) = (1, false, false);
@@ -322,6 +347,63 @@ mod tests {
         kept
     }
 
+    /// `code` with every string literal that is only compared emptied: one beside `==` or
+    /// `!=`, or the whole argument of `.contains(..)`, `.starts_with(..)` or `.ends_with(..)`.
+    /// Such a check gives back a `bool`, never the text (unless the code defines it).
+    fn without_comparisons(code: &str) -> String {
+        // Unless the code makes such a check of its own, which could keep the text.
+        let words: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let own_check = ["contains", "starts_with", "ends_with", "eq", "ne"];
+        if words
+            .windows(2)
+            .any(|w| w[0] == "fn" && own_check.contains(&w[1]))
+        {
+            return code.to_string();
+        }
+        let mut out = String::new();
+        let mut chars = code.char_indices().peekable();
+        while let Some((start, c)) = chars.next() {
+            match c {
+                // A char literal: '"' or an escaped one ('\"', '\\').
+                '\'' if matches!(chars.peek(), Some((_, '"' | '\\'))) => {
+                    out.push(c);
+                    if let Some((_, c)) = chars.next() {
+                        out.push(c);
+                        if c == '\\' {
+                            out.extend(chars.next().map(|(_, c)| c));
+                        }
+                    }
+                }
+                '"' => {
+                    let mut end = code.len();
+                    while let Some((i, c)) = chars.next() {
+                        if c == '\\' {
+                            chars.next();
+                        } else if c == '"' {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    let (before, after) = (code[..start].trim_end(), code[end..].trim_start());
+                    let compared = before.ends_with("==")
+                        || before.ends_with("!=")
+                        || after.starts_with("==")
+                        || after.starts_with("!=")
+                        || ([".contains(", ".starts_with(", ".ends_with("]
+                            .iter()
+                            .any(|call| before.ends_with(call))
+                            && after.starts_with(')'));
+                    out.push_str(if compared { "\"\"" } else { &code[start..end] });
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
     /// How many times the code writes `word` as a whole word.
     fn count_word(code: &str, word: &str) -> usize {
         code.split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -333,9 +415,9 @@ mod tests {
     /// reads the source (what a message prints, or a panic says, is free).
     #[test]
     fn the_settings_are_not_written_by_hand() {
-        let code = without_messages(&code_outside_main(include_str!(
+        let code = without_comparisons(&without_messages(&code_outside_main(include_str!(
             "runtime_inside_runtime.rs"
-        )));
+        ))));
         assert!(
             count_word(&code, "dark") <= 1,
             "the code writes the settings (\"dark\") a second time, beside fetch_settings: the \
