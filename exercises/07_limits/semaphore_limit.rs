@@ -373,24 +373,36 @@ mod tests {
         out
     }
 
-    /// `code` without its `/* ... */` comments.
+    /// `code` without its `/* ... */` comments (which may nest).
     fn without_block_comments(code: &str) -> String {
         let mut out = String::new();
+        let mut depth = 0;
         let mut rest = code;
-        while let Some(open) = rest.find("/*") {
-            out.push_str(&rest[..open]);
-            rest = rest[open..]
-                .find("*/")
-                .map_or("", |close| &rest[open + close + 2..]);
+        while !rest.is_empty() {
+            if rest.starts_with("/*") {
+                depth += 1;
+                rest = &rest[2..];
+            } else if depth > 0 && rest.starts_with("*/") {
+                depth -= 1;
+                rest = &rest[2..];
+            } else {
+                let c = rest.chars().next().unwrap();
+                if depth == 0 {
+                    out.push(c);
+                }
+                rest = &rest[c.len_utf8()..];
+            }
         }
-        out + rest
+        out
     }
 
-    /// `code` without the arguments of its `assert!`-like macros: a check of a job's result
-    /// (`debug_assert_eq!(result, id * 10)`) writes no result down.
+    /// `code` without the arguments of its `assert!`-like macros and of `Duration::from_..`:
+    /// a check of a job's result (`debug_assert_eq!(result, id * 10)`) or a time limit
+    /// (`Duration::from_secs(jobs as u64 * 10)`) writes no result down.
     fn without_asserts(code: &str) -> String {
+        let code = code.replace("Duration::from_", "assert_duration!");
         let mut out = String::new();
-        let mut rest = code;
+        let mut rest = code.as_str();
         while let Some(at) = rest.find("assert") {
             let (before, after) = rest.split_at(at);
             out.push_str(before);
@@ -433,7 +445,12 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         let code = without_block_comments(&code);
-        let Some(at) = code.find("fn main(") else {
+        // `fn main(`, also written `fn main (`.
+        let Some(at) = code.match_indices("main").map(|(at, _)| at).find(|&at| {
+            code[..at].ends_with(char::is_whitespace)
+                && code[..at].trim_end().ends_with("fn")
+                && code[at + 4..].trim_start().starts_with('(')
+        }) else {
             return code;
         };
         let Some(open) = code[at..].find('{') else {
@@ -445,8 +462,14 @@ mod tests {
                 '{' => depth += 1,
                 '}' => {
                     depth -= 1;
-                    if depth == 0 {
+                    // An `impl` in main is seen outside it too: such a main stays.
+                    let has_impl = code[at..at + open + i]
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .any(|word| word == "impl");
+                    if depth == 0 && !has_impl {
                         return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                    } else if depth == 0 {
+                        return code;
                     }
                 }
                 _ => {}
