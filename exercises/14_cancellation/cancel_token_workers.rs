@@ -122,6 +122,7 @@ mod tests {
         })
     }
 
+    #[allow(unused_must_use)] // what shutdown returns (`()`, or a `Result`) is not looked at
     async fn timed_shutdown(crawler: Crawler) -> Duration {
         let start = Instant::now();
         // A hang guard: every worker stops within 210 ms of shutdown. (Not longer: until it
@@ -347,6 +348,7 @@ mod tests {
         Waited,
     }
 
+    #[allow(unused_must_use)] // what shutdown returns (`()`, or a `Result`) is not looked at
     #[test]
     fn shutdown_waits_for_the_workers_not_for_a_time() {
         let paused_runtime = || {
@@ -388,7 +390,9 @@ mod tests {
                 }));
                 match polled {
                     Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-                    Ok(std::task::Poll::Ready(())) => {
+                    // (Whatever shutdown returns: `()`, or a `Result` for a worker that
+                    // panicked.)
+                    Ok(std::task::Poll::Ready(_)) => {
                         std::task::Poll::Ready(Held::Returned(start.elapsed()))
                     }
                     Err(_) => std::task::Poll::Ready(Held::Panicked),
@@ -496,6 +500,7 @@ mod tests {
 
     /// Starts a crawler whose workers save in no time, and shuts it down at once (after
     /// stop_fetchers if asked): the workers that had stopped when shutdown returned.
+    #[allow(unused_must_use)] // what shutdown returns (`()`, or a `Result`) is not looked at
     async fn start_and_shut_down(stop_fetchers_first: bool) -> Vec<String> {
         let log = Log::default();
         let crawler = Crawler::start(&log, Duration::ZERO);
