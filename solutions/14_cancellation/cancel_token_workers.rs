@@ -383,7 +383,12 @@ mod tests {
         // has nothing to return on but a timer. It gets an hour of its own time, on another
         // paused runtime, where an hour passes at once; its wake-ups are counted.
         let caller = paused_runtime();
-        let mut shutdown = Box::pin(crawler.shutdown());
+        // Called in the caller's runtime, as shutdown always is (a shutdown that sets up its
+        // time limit before it is first polled needs one).
+        let mut shutdown = {
+            let _in_the_runtime = caller.enter();
+            Box::pin(crawler.shutdown())
+        };
         let count = std::sync::Arc::new(WakeCount::default());
         let held = caller.block_on(async {
             let start = Instant::now();
