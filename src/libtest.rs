@@ -225,27 +225,52 @@ pub fn failures(output: &str) -> Vec<Failure> {
     found
 }
 
+/// What libtest printed: each test's line and the summary. libtest writes `test NAME ... ` and
+/// the result as two writes, so output the tested code writes past the harness's capture (to
+/// `std::io::stderr()` directly, say) can land between them: a test whose line holds other text
+/// after ` ... ` takes the result that stands alone on a later line. Only stdout's account of the
+/// run; [`shortfall`] holds it against the harness's own log.
 pub fn parse(output: &str) -> Run {
     let mut run = Run::default();
+    // A test whose result was pushed to a later line by text written in between.
+    let mut waiting: Option<&str> = None;
     for line in output.lines() {
         let line = line.trim_end();
         if let Some(counts) = line.strip_prefix("test result: ") {
             run.summary = summary(counts);
+            waiting = None;
         } else if let Some(rest) = line.strip_prefix("test ")
             && let Some((name, result)) = rest.split_once(" ... ")
         {
-            let outcome = match result {
-                "ok" => Outcome::Ok,
-                "FAILED" => Outcome::Failed,
-                r if r.starts_with("ignored") => Outcome::Ignored,
-                _ => continue,
-            };
-            // `#[should_panic]` tests are reported as `NAME - should panic`.
-            let name = name.strip_suffix(" - should panic").unwrap_or(name);
-            run.tests.push((name.to_owned(), outcome));
+            match outcome(result) {
+                Some(outcome) => run.push(name, outcome),
+                None => waiting = Some(name),
+            }
+        } else if let Some(outcome) = outcome(line)
+            && let Some(name) = waiting.take()
+        {
+            run.push(name, outcome);
         }
     }
     run
+}
+
+/// A test's result as libtest prints it after ` ... `.
+fn outcome(result: &str) -> Option<Outcome> {
+    match result {
+        "ok" => Some(Outcome::Ok),
+        "FAILED" => Some(Outcome::Failed),
+        r if r.starts_with("ignored") => Some(Outcome::Ignored),
+        _ => None,
+    }
+}
+
+impl Run {
+    fn push(&mut self, name: &str, outcome: Outcome) {
+        // `#[should_panic]` tests are reported as `NAME - should panic`.
+        let name = name.strip_suffix(" - should panic").unwrap_or(name);
+        self.tests.push((name.to_owned(), outcome));
+    }
 }
 
 /// The harness's own record of a run, written to `--logfile PATH` (one `ok NAME`,

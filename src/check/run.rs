@@ -93,17 +93,25 @@ impl Checker<'_> {
         if let Some(log) = &log {
             command.arg("--logfile").arg(log.path());
         }
+        let accounted = matches!(harness, Harness::Accounted(_));
         let limits = Limits {
             timeout,
             cap: OUTPUT_CAP,
-            merge_stderr: true,
+            // libtest writes `test NAME ... ` and the result apart, and what the tested code
+            // writes to stderr past the harness's capture could land in between: where libtest's
+            // lines are read, stderr is kept apart (and shown after them).
+            merge_stderr: !accounted,
             on_line: None,
             stall: None,
             diagnose: harness != Harness::Program,
             guarded: true,
         };
         let finished = process::run(command, &limits, &self.cancel)?;
-        let output = libtest::without_logfile_warning(finished.stdout.text());
+        let stdout = libtest::without_logfile_warning(finished.stdout.text());
+        let output = joined(
+            &stdout,
+            &libtest::without_logfile_warning(finished.stderr.text()),
+        );
         let stuck = if finished.exit == Exit::TimedOut && harness != Harness::Program {
             stuck::describe(exe, self.root, &output, &finished.threads)
         } else {
@@ -112,7 +120,7 @@ impl Checker<'_> {
         let verdict = match (finished.exit, harness) {
             (Exit::Code(0), Harness::Accounted(expected)) => {
                 let logged = log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
-                match libtest::shortfall(&libtest::parse(&output), &logged, expected) {
+                match libtest::shortfall(&libtest::parse(&stdout), &logged, expected) {
                     None => Verdict::Passed,
                     Some(shortfall) => Verdict::TestsIncomplete(shortfall),
                 }
@@ -146,6 +154,18 @@ fn crashed(code: i32, harness: Harness, output: &str) -> Verdict {
     match harness {
         Harness::Program => Verdict::Panicked,
         Harness::Tests | Harness::Accounted(_) => Verdict::TestsFailed(failed_tests(output)),
+    }
+}
+
+/// stdout, then what was written to stderr apart from it.
+fn joined(stdout: &str, stderr: &str) -> String {
+    match (
+        stdout.is_empty() || stdout.ends_with('\n'),
+        stderr.is_empty(),
+    ) {
+        (_, true) => stdout.to_owned(),
+        (true, false) => format!("{stdout}{stderr}"),
+        (false, false) => format!("{stdout}\n{stderr}"),
     }
 }
 

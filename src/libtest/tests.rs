@@ -107,6 +107,29 @@ test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
 }
 
 #[test]
+fn text_written_past_the_capture_between_a_test_and_its_result_is_skipped() {
+    // The tested code wrote straight to stderr (`writeln!(std::io::stderr(), ..)`, which the
+    // harness does not capture) between libtest's `test NAME ... ` and its `ok`.
+    let output = "
+running 2 tests
+test tests::the_send_line_is_written ... loaded settings: theme=dark
+and one line more
+ok
+test tests::the_lines_are_written_in_order ... ok
+
+test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+";
+    let expected = names(&["the_send_line_is_written", "the_lines_are_written_in_order"]);
+    assert_eq!(judge(output, Some(&expected)), None);
+    // A result pushed to a later line is still the result: a failure stays a failure.
+    let failed = output.replacen("\nok\n", "\nFAILED\n", 1);
+    assert_eq!(judge(&failed, None), Some(Shortfall::Inconsistent));
+    // A stray `ok` with no test waiting for it counts for nothing.
+    let stray = PASSED.replace("running 2 tests", "running 2 tests\nok");
+    assert_eq!(parse(&stray).tests, parse(PASSED).tests);
+}
+
+#[test]
 fn filtered_out_tests_are_not_a_pass() {
     let output = "
 running 1 test

@@ -93,6 +93,21 @@ fn forged_test_results_are_not_a_pass() {
     assert!(left.is_empty(), "left in the temp dir: {left:?}");
 }
 
+/// Code that writes past the harness's capture (to `std::io::stderr()` directly) can land between
+/// libtest's `test NAME ... ` and its result: stderr is kept apart from the lines that are read,
+/// so a line there that looks like libtest's is not taken for one.
+#[test]
+fn what_the_code_writes_to_stderr_is_not_read_as_the_harness_lines() {
+    let course = Fixture::new("marked");
+    let noisy = "{ use std::io::Write; let _ = std::io::stderr().write_all(b\"test tests::from_a_log ... ok\\n\"); items.len() }\n}";
+    counter(&course, |text| text.replace(FIXED, noisy));
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ counter passed"));
+}
+
 /// A `kill -9` of async-lings leaves its run's log file behind (nothing can remove it then): the
 /// next async-lings removes the logs of processes that are gone, and keeps the others.
 #[cfg(unix)]
