@@ -54,6 +54,7 @@ async fn main() {
 mod tests {
     use super::*;
     use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Mutex, Once};
     use std::time::Duration;
 
@@ -82,30 +83,48 @@ mod tests {
         static HOOK: Once = Once::new();
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                if std::thread::current().name() == Some(SLOW_CRASH) {
-                    std::thread::sleep(Duration::from_millis(300));
-                }
-                let probed = std::thread::current().name() == Some(PROBE);
-                if probed || RECORDING.with(Cell::get) {
-                    let trace = std::backtrace::Backtrace::force_capture().to_string();
-                    let lines: Vec<&str> = trace.lines().collect();
-                    let task_edge = lines
-                        .iter()
-                        .position(|l| l.contains("tokio::runtime::task::harness"));
-                    let inside = task_edge.map(|edge| {
-                        let inner = &lines[..edge];
-                        inner.iter().filter(|l| l.contains("catch_unwind")).count()
-                    });
-                    let in_task = tokio::task::try_id().is_some();
-                    CATCHERS
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((in_task, inside));
-                }
-                previous(info);
-            }));
+            let hook: Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send> =
+                Box::new(move |info| {
+                    if std::thread::current().name() == Some(SLOW_CRASH) {
+                        std::thread::sleep(Duration::from_millis(300));
+                    }
+                    let probed = std::thread::current().name() == Some(PROBE);
+                    if probed || RECORDING.with(Cell::get) {
+                        let trace = std::backtrace::Backtrace::force_capture().to_string();
+                        let lines: Vec<&str> = trace.lines().collect();
+                        let task_edge = lines
+                            .iter()
+                            .position(|l| l.contains("tokio::runtime::task::harness"));
+                        let inside = task_edge.map(|edge| {
+                            let inner = &lines[..edge];
+                            inner.iter().filter(|l| l.contains("catch_unwind")).count()
+                        });
+                        let in_task = tokio::task::try_id().is_some();
+                        CATCHERS
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((in_task, inside));
+                    }
+                    previous(info);
+                });
+            HOOK_AT.store(hook_address(&hook), Ordering::SeqCst);
+            std::panic::set_hook(hook);
         });
+    }
+
+    /// Where the tests' panic hook lives, to tell whether it is still the one installed.
+    static HOOK_AT: AtomicUsize = AtomicUsize::new(0);
+
+    fn hook_address(hook: &(dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send)) -> usize {
+        std::ptr::from_ref(hook).cast::<()>() as usize
+    }
+
+    /// Whether the panic hook installed now is still the tests' own (it is put back at once).
+    fn the_hook_is_ours() -> bool {
+        let hook = std::panic::take_hook();
+        let ours = hook_address(&*hook) == HOOK_AT.load(Ordering::SeqCst);
+        std::panic::set_hook(hook);
+        ours
     }
 
     fn recorded_catchers() -> Vec<(bool, Option<usize>)> {
@@ -246,7 +265,12 @@ mod tests {
     async fn panic_reaches_the_join_handle() {
         record_catchers();
         recorded_catchers();
-        let outcomes = run_jobs(vec!["oops", "4"]).await;
+        // Halfway through the jobs (they end at 10 ms), look whether the hook is still ours.
+        let (outcomes, hook_kept) = tokio::join!(run_jobs(vec!["oops", "4"]), async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            the_hook_is_ours()
+        });
+        let hook_kept = hook_kept && the_hook_is_ours();
         let caught = recorded_catchers();
         RECORDING.with(|r| r.set(false));
         assert_eq!(
@@ -254,6 +278,16 @@ mod tests {
             [Outcome::Crashed, Outcome::Done(8)],
             "the \"oops\" job panics and must show up as Crashed, in its place"
         );
+        if caught.is_empty() && !hook_kept {
+            let message = "run_jobs replaced the panic hook (std::panic::set_hook) while its jobs \
+                           ran, so these tests could not see whether the \"oops\" job panicked \
+                           in its task. Leave the panic hook alone in run_jobs: the message a \
+                           crashed job prints is expected (a quiet hook set in main does no \
+                           harm here)";
+            // The hook that prints panic messages may be gone: print this one ourselves.
+            eprintln!("{message}");
+            panic!("{message}");
+        }
         assert!(
             !caught.is_empty(),
             "the \"oops\" job never panicked: it must still run double(), which panics on a bad \
@@ -278,8 +312,10 @@ mod tests {
             inside == 0,
             "the panic of the \"oops\" job was caught inside its task: {inside} `catch_unwind` \
              frame(s) stood between the panic and the task (std::panic::catch_unwind, \
-             FutureExt::catch_unwind), so the task itself ended normally. Let the task panic, \
-             and read the panic from what awaiting its JoinHandle gives back: \
+             FutureExt::catch_unwind). A job that catches its own panic ends normally, and to \
+             these tests one that catches it and raises it again (resume_unwind) looks the \
+             same: do not catch the panic inside the job, not even to log it. Let the task \
+             panic, and read the panic from what awaiting its JoinHandle gives back: \
              Err(JoinError), with is_panic()"
         );
     }
@@ -300,7 +336,13 @@ mod tests {
             .unwrap();
         let outcomes =
             runtime.block_on(async { tokio::spawn(run_jobs(vec!["oops", "2", "3"])).await });
-        let outcomes = outcomes.expect("run_jobs itself panicked");
+        let outcomes = outcomes.unwrap_or_else(|err| {
+            panic!(
+                "run_jobs itself panicked ({err}). Here the \"oops\" job's panic takes 300 ms of \
+                 real time before it unwinds, so that it ends after the other two jobs: do not \
+                 give up on a job after a time limit shorter than that"
+            )
+        });
         assert_eq!(
             outcomes,
             [Outcome::Crashed, Outcome::Done(4), Outcome::Done(6)],
