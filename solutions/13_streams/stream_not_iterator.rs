@@ -101,36 +101,70 @@ mod tests {
         );
     }
 
-    /// `readings`, failing if it is polled over and over between two readings, as it is by a
-    /// consumer that looks for the next reading in a loop instead of awaiting it. Beside 1000
-    /// polls, one per 5 minutes of (paused) time is let be: a progress message on a timer of
-    /// 10 minutes or more, in a `select!` with `next()`, polls the stream once or twice per
-    /// tick. A loop that checks on a timer and still sees the live thermometer's readings on
-    /// time checks at least every 2 minutes.
+    /// `readings`, failing if it is polled over and over, as it is by a consumer that looks
+    /// for the next reading in a loop instead of awaiting it. Between two readings, 1000 polls
+    /// are let be, plus one per 5 ms of (paused) time: a progress message on a timer of 10 ms
+    /// or more, in a `select!` with `next()`, polls the stream once or twice per tick. At any
+    /// one moment of the paused clock, 1000 polls are let be, plus one per 5 minutes of the
+    /// wait so far: a default `interval` (`MissedTickBehavior::Burst`) of 10 minutes or more
+    /// beside `next()` fires the ticks it missed all at once when the clock jumps ahead
+    /// (`jump`: the moment the test's clock jumped to, if it does).
     fn awaited_only(
         readings: impl Stream<Item = Reading> + Unpin,
+        jump: Option<Instant>,
     ) -> impl Stream<Item = Reading> + Unpin {
         let mut readings = readings;
         let mut polls = 0u64;
         let mut since = None;
+        // The moment of the latest poll, and how many polls came at that moment.
+        let mut moment = None;
+        let mut at_moment = 0u64;
         futures_util::stream::poll_fn(move |cx| {
-            let started = *since.get_or_insert_with(Instant::now);
+            let now = Instant::now();
+            let started = *since.get_or_insert(now);
+            let waited = now - started;
             polls += 1;
-            let waited = started.elapsed();
-            let allowed = 1000 + waited.as_secs() / 300;
+            if moment == Some(now) {
+                at_moment += 1;
+            } else {
+                (moment, at_moment) = (Some(now), 1);
+            }
+            if at_moment > 1000 + waited.as_secs() / 300 {
+                if jump == Some(now) {
+                    panic!(
+                        "first_alerts polled the thermometer's stream {at_moment} times at the \
+                         moment the test's paused clock jumped ahead a year (the thermometer \
+                         quiet since its last reading {waited:?} before): a \
+                         `tokio::time::interval` with the default `MissedTickBehavior::Burst` \
+                         fires every tick it missed at once, and here each one polled the \
+                         stream again. For a progress message beside `next()`, set \
+                         `MissedTickBehavior::Delay` (or `Skip`) on the interval, or use a fresh \
+                         `sleep` each time round; and if the timer is there to look for \
+                         readings, await each reading with `next()` instead: the stream wakes \
+                         you up when it has one"
+                    );
+                }
+                panic!(
+                    "first_alerts polled the thermometer's stream {at_moment} times at one \
+                     moment (of the test's paused clock), {waited:?} after the last reading: it \
+                     looks for the next reading over and over (now_or_never, yield_now) instead \
+                     of waiting for it. Await each reading with `next()` (or a `StreamExt` \
+                     combinator): the stream wakes you up when it has one"
+                );
+            }
             assert!(
-                polls <= allowed,
+                polls <= 1000 + (waited.as_millis() / 5) as u64,
                 "first_alerts polled the thermometer's stream {polls} times in {waited:?} \
-                 between two readings: it looks for the next reading over and over \
-                 (now_or_never, yield_now, or a timer) instead of waiting for it. Await each \
-                 reading with `next()` (or a `StreamExt` combinator): the stream wakes you up \
-                 when it has one (a progress message on a timer of 10 minutes or more, beside \
-                 `next()` in a `select!`, is fine)"
+                 between two readings: it looks for the next reading on a timer of a few \
+                 milliseconds (now_or_never, or a poll, then a sleep) instead of waiting for it. \
+                 Await each reading with `next()` (or a `StreamExt` combinator): the stream \
+                 wakes you up when it has one (a progress message on a timer of 10 ms or more, \
+                 beside `next()` in a `select!`, is fine)"
             );
             let next = Pin::new(&mut readings).poll_next(cx);
             if next.is_ready() {
                 polls = 0;
-                since = Some(Instant::now());
+                since = Some(now);
             }
             next
         })
@@ -149,7 +183,7 @@ mod tests {
             }
         });
         let start = Instant::now();
-        let alerts = first_alerts(awaited_only(ReceiverStream::new(rx)), 30, 2).await;
+        let alerts = first_alerts(awaited_only(ReceiverStream::new(rx), None), 30, 2).await;
         assert_eq!(
             alerts,
             ["minute 2: 40 °C", "minute 4: 40 °C"],
@@ -174,26 +208,47 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_thermometer_that_goes_quiet_for_a_year() {
+        // A hot reading; a minute later the test's clock jumps a year (366 days) ahead, as if
+        // the thermometer had said nothing all that time (every timer due in that year is due
+        // at once); 7.001 s after the jump, another hot reading. The thermometer stays
+        // connected all along.
+        let year = Duration::from_secs(366 * 24 * 3600);
+        let jump = Duration::from_secs(60) + year;
+        let second = jump + Duration::from_millis(7001);
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
-            // A hot reading, then nothing for a year (366 days), then another hot reading; the
-            // thermometer stays connected all along.
             let _ = tx.send(reading(0, &[0, 1])).await;
-            sleep(Duration::from_secs(366 * 24 * 3600)).await;
+            sleep(Duration::from_secs(60)).await;
+            tokio::time::advance(year).await;
+            sleep(Duration::from_millis(7001)).await;
             let _ = tx.send(reading(1, &[0, 1])).await;
             sleep(Duration::from_secs(3600)).await;
         });
         let start = Instant::now();
-        let alerts = first_alerts(awaited_only(ReceiverStream::new(rx)), 30, 2).await;
+        let readings = awaited_only(ReceiverStream::new(rx), Some(start + jump));
+        let alerts = first_alerts(readings, 30, 2).await;
+        let took = start.elapsed();
         assert_eq!(
             alerts,
             ["minute 0: 40 °C", "minute 1: 40 °C"],
             "the thermometer went quiet for a year after its first hot reading, then sent a \
-             second one, and first_alerts returned {} alert(s) after {:?}: a quiet stream has \
-             not ended. Wait for the next reading for as long as it takes (`next().await`), \
-             without a timer (a `timeout` that gives up)",
-            alerts.len(),
-            start.elapsed()
+             second one, and first_alerts returned {} alert(s) after {took:?}: a quiet stream \
+             has not ended. Wait for the next reading for as long as it takes \
+             (`next().await`), without a timer (a `timeout` that gives up)",
+            alerts.len()
+        );
+        let why = if took >= second + Duration::from_secs(3600) {
+            "return as soon as the `count`-th alert is in, without asking the stream for one \
+             more reading (here the stream ended an hour after the second one)"
+        } else {
+            "it looks for the next reading on a timer's beat instead of awaiting it. Await \
+             each reading with `next()` (or a `StreamExt` combinator), so that the stream \
+             wakes you up the moment it comes"
+        };
+        assert_eq!(
+            took, second,
+            "the thermometer's second hot reading came {second:?} after the first (a year of \
+             silence, then 7.001 s), but first_alerts returned after {took:?}: {why}"
         );
     }
 }
