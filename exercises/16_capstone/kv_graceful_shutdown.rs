@@ -166,34 +166,65 @@ async fn main() -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
     use std::io;
     use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
     use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
     use tokio::net::{TcpListener, TcpSocket, TcpStream};
-    use tokio::sync::watch;
+    use tokio::sync::{Notify, watch};
     use tokio::task::JoinHandle;
     use tokio::time::timeout;
 
     /// Hang guard only: on loopback, everything here happens in far less than this.
     const PATIENCE: Duration = Duration::from_secs(5);
 
+    /// How long a day of paused time may take in real time (a thread of its own gives up
+    /// then). Every task waiting, the day passes in one jump; a progress message once a second
+    /// makes it 86400 steps, under a second here, about 2.5 s beside two busy CPUs.
+    const REAL_TIME_FOR_A_DAY: Duration = Duration::from_secs(5);
+
+    /// How often `serve`'s own future has been polled; `over` is notified when the count
+    /// reaches `limit`.
+    #[derive(Default)]
+    struct Polls {
+        count: AtomicUsize,
+        limit: AtomicUsize,
+        over: Notify,
+    }
+
     struct Server {
         address: SocketAddr,
         stop: watch::Sender<bool>,
         task: JoinHandle<io::Result<()>>,
+        polls: Arc<Polls>,
     }
 
     async fn start_server() -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (stop, shutdown) = watch::channel(false);
-        let task = tokio::spawn(serve(listener, Store::default(), shutdown));
+        let polls = Arc::new(Polls {
+            limit: AtomicUsize::new(usize::MAX),
+            ..Polls::default()
+        });
+        let counted = Arc::clone(&polls);
+        let mut serving = Box::pin(serve(listener, Store::default(), shutdown));
+        let task = tokio::spawn(std::future::poll_fn(move |cx| {
+            let count = counted.count.fetch_add(1, Ordering::SeqCst) + 1;
+            if count == counted.limit.load(Ordering::SeqCst) {
+                counted.over.notify_one();
+            }
+            serving.as_mut().poll(cx)
+        }));
         Server {
             address,
             stop,
             task,
+            polls,
         }
     }
 
@@ -310,10 +341,10 @@ mod tests {
         // until the signal. The clock is paused, so the day below passes in one jump, as soon
         // as every task is waiting. A task that wakes up again and again (every turn, or on a
         // timer of its own) moves the clock a step at a time, and a day of steps takes far
-        // longer than the 2 s of real time after which a thread of its own gives up.
+        // longer than the REAL_TIME_FOR_A_DAY after which a thread of its own gives up.
         let (gave_up, giving_up) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs(2));
+            std::thread::sleep(REAL_TIME_FOR_A_DAY);
             let _ = gave_up.send(());
         });
         tokio::time::pause();
@@ -325,9 +356,10 @@ mod tests {
         tokio::time::resume();
         assert!(
             waited,
-            "a client was connected and silent, and the server kept waking up: in 2 s of real \
-             time, the paused clock could not get through a day, which it does in one jump \
-             when every task waits. Some task looks at the signal again and again (a loop \
+            "a client was connected and silent, and the server kept waking up: in \
+             {REAL_TIME_FOR_A_DAY:?} of real time, the paused clock could not get through a day, \
+             which it does in one jump when every task waits (a progress message once a second \
+             is a step a second, and fits). Some task looks at the signal again and again (a loop \
              that reads the flag and yields, or a timeout or a tick around the read), which \
              keeps a CPU busy for every idle connection. Put the signal itself in the select, \
              next to the read (`shutdown.wait_for(..)`): the connection then sleeps until a \
@@ -494,30 +526,49 @@ mod tests {
 
         // The reply (4 MB) is being sent, and the client reads nothing more for a day. The
         // day passes in one jump when every task waits (for the client to read); a task that
-        // wakes up again and again (on a timer of its own) moves the clock a step at a time,
-        // and a thread of its own gives up after 2 s of real time.
-        let Server { stop, task, .. } = server;
+        // wakes up again and again (on a timer of its own) moves the clock a step at a time:
+        // serve may run 100000 times in the day (a progress message once a second is 86400),
+        // and a thread of its own gives up after REAL_TIME_FOR_A_DAY.
+        let Server {
+            stop, task, polls, ..
+        } = server;
         stop.send(true).unwrap();
         let (gave_up, giving_up) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs(2));
+            std::thread::sleep(REAL_TIME_FOR_A_DAY);
             let _ = gave_up.send(());
         });
+        let start = tokio::time::Instant::now();
+        let before = polls.count.load(Ordering::SeqCst);
+        polls.limit.store(before + 100_000, Ordering::SeqCst);
         let waited = tokio::select! {
             biased;
-            () = tokio::time::sleep(Duration::from_secs(24 * 60 * 60)) => true,
-            _ = giving_up => false,
+            () = tokio::time::sleep(Duration::from_secs(24 * 60 * 60)) => None,
+            () = polls.over.notified() => Some(format!(
+                "serve ran 100000 times in the first {:?} of it (about {:?} apart)",
+                start.elapsed(),
+                start.elapsed() / 100_000
+            )),
+            _ = giving_up => Some(format!(
+                "in {REAL_TIME_FOR_A_DAY:?} of real time, the paused clock got through only \
+                 {:?} of it (serve ran {} times)",
+                start.elapsed(),
+                polls.count.load(Ordering::SeqCst) - before
+            )),
         };
-        assert!(
-            waited,
-            "after the signal, while a slow client read nothing (most of the reply to GET big \
-             still to come), the server kept waking up: in 2 s of real time, the paused clock \
-             could not get through a day, which it does in one jump when every task waits. \
-             Some task checks again and again whether the connections have ended (a loop with \
-             a sleep or a tick around `try_join_next` or `is_finished`, or a timeout around a \
-             join): await the connections themselves (`join_next().await`), so the server \
-             sleeps until one ends"
-        );
+        polls.limit.store(usize::MAX, Ordering::SeqCst);
+        if let Some(seen) = waited {
+            panic!(
+                "after the signal, while a slow client read nothing (most of the reply to GET \
+                 big still to come), the server kept waking up during a day of paused time, \
+                 which passes in one jump when every task waits: {seen}. Some task checks \
+                 again and again whether the connections have ended (a loop with a sleep or a \
+                 tick around `try_join_next` or `is_finished`, or a timeout around a join), \
+                 or prints progress more often than about once a second: await the \
+                 connections themselves (`join_next().await`), so the server sleeps until one \
+                 ends"
+            );
+        }
         assert!(
             !task.is_finished(),
             "a day after the signal, the slow client still had most of the reply to GET big to \
