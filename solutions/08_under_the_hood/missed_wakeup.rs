@@ -155,11 +155,17 @@ mod tests {
         spawned_nothing(&runtime);
         let poll = recv.as_mut().poll(&mut Context::from_waker(&second_waker));
         assert_eq!(poll, Poll::Pending, "the mailbox is still empty");
+        let (first_woken, second_woken) = (first.woken(), second.woken());
         assert_eq!(
-            (first.woken(), second.woken()),
-            (0, 0),
-            "Recv woke a waker while the box was still empty (at the second poll): that is a \
-             busy loop. Leave the waker where put() will find it instead"
+            second_woken, 0,
+            "Recv woke its own waker while the box was still empty (at the second poll): that is \
+             a busy loop. Leave the waker where put() will find it instead"
+        );
+        assert_eq!(
+            first_woken, 0,
+            "the first poll's waker was woken {first_woken} time(s) by the second poll, while the \
+             box was still empty: only put() should wake a waker. Replace the old waker without \
+             waking it, and start no thread or timer in poll that wakes it later"
         );
 
         mailbox.put("late".to_string());
