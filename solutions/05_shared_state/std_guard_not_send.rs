@@ -616,12 +616,14 @@ mod tests {
         assert!(
             locks <= 1,
             "save_line locks the log {locks} times before its flush (counting the locks of the \
-             functions, macros and closures it calls, once per call; a lock only printed is not \
-             counted): between two locks, a save running on \
+             functions, macros and closures it calls, once per call, and the locks of every \
+             branch of an `if`/`else` or `match` added up, even if only one branch runs; a lock \
+             only printed is not counted): between two locks, a save running on \
              another thread can push its line, so the length read after the second lock is not \
              the one right after this push (and a copy of the log written back would erase that \
              other line). Lock once: push and read the length with the same guard, inside a \
-             `{{ ... }}` block that ends before the flush"
+             `{{ ... }}` block that ends before the flush (for a poisoned lock, take the guard \
+             out of the error with `PoisonError::into_inner` instead of locking again)"
         );
     }
 }
