@@ -707,11 +707,14 @@ mod tests {
         assert!(
             locks <= 1,
             "record_view locks the stats {locks} times before its save (counting the locks of \
-             the functions, macros and closures it calls, once per call; a lock only printed is \
-             not counted): a second lock of the stats, after \
+             the functions, macros and closures it calls, once per call, and the locks of every \
+             branch of an `if`/`else` or `match` added up, even if only one branch runs; a lock \
+             only printed is not counted): a second lock of the stats, after \
              the count, lets a view counted on another thread in between, so the snapshot is \
              no longer the stats right after this view. Count the view and copy the stats \
-             under one lock, in a `{{ ... }}` block that ends before the save"
+             under one lock, in a `{{ ... }}` block that ends before the save (for a poisoned \
+             lock, take the guard out of the error with `PoisonError::into_inner` instead of \
+             locking again)"
         );
     }
 }
