@@ -70,8 +70,9 @@ mod tests {
             after,
             [30, 12, 25],
             "the cache held [40, 50] and the download gave [30, 12, 25], but after the refresh \
-             the cache holds {after:?}: the new prices must replace the old ones, not be added \
-             to them. Store the downloaded list in place of the old one (`*guard = fresh`)"
+             the cache holds {after:?}: it must hold the downloaded list as it came (the same \
+             prices in the same order) in place of the old one, not added to the old prices, \
+             nor sorted or changed. Store it as it is (`*guard = fresh`)"
         );
         assert!(
             start.elapsed() >= Duration::from_millis(100),
@@ -92,7 +93,8 @@ mod tests {
         assert_eq!(
             *cache.lock().unwrap(),
             [30, 12, 25],
-            "refresh must store the downloaded prices"
+            "refresh must store the downloaded prices as download_prices returns them (the \
+             same prices in the same order)"
         );
     }
 
