@@ -283,6 +283,31 @@ mod tests {
                 from = at;
             }
         }
+        // A constant of the greeting that only those checks use (`const EXPECTED: &str =
+        // "Hello, world!";` and `debug_assert_eq!(line, EXPECTED)`) prints nothing either.
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let unused: Vec<String> = ["const ", "static "]
+            .into_iter()
+            .flat_map(|kind| code.match_indices(kind))
+            .filter(|&(at, _)| !code[..at].ends_with(ident))
+            .filter_map(|(at, kind)| {
+                let item = &code[at..at + code[at..].find(';')?];
+                let name = item[kind.len()..]
+                    .trim_start()
+                    .split(|c: char| !ident(c))
+                    .next()?;
+                let uses = code
+                    .match_indices(name)
+                    .filter(|&(at, _)| {
+                        !code[..at].ends_with(ident) && !code[at + name.len()..].starts_with(ident)
+                    })
+                    .count();
+                (!name.is_empty() && uses == 1 && item.contains("Hello")).then(|| item.to_string())
+            })
+            .collect();
+        for item in unused {
+            code = code.replacen(&item, " ", 1);
+        }
         let hellos = code.matches("Hello").count();
         assert!(
             hellos <= 1,
