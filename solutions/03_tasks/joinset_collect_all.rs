@@ -430,7 +430,8 @@ mod tests {
     /// How many `*` in `code` multiply (`a * b`, `a*b`, `(a)*b`, `a *= b`), not dereference
     /// (`*x`, `= *x`, `return *x`), and multiply two values neither of which is a number
     /// written alone: `10 * n`, `done * 100 / total` and `60 * 60` multiply by a constant,
-    /// which cannot square (in `a / 10 * n` the `10` is not alone, `a / 10` is the operand).
+    /// which cannot square (in `a / 10 * n` the `10` is not alone, `a / 10` is the operand);
+    /// nor can a Duration made from a number alone (`Duration::from_secs(1) * len`).
     fn multiplications(code: &str) -> usize {
         const BEFORE_A_DEREF: [&str; 8] =
             ["return", "match", "in", "if", "while", "let", "else", "mut"];
@@ -453,13 +454,66 @@ mod tests {
                     && !after[right.len()..]
                         .trim_start()
                         .starts_with(|c: char| ".(:".contains(c));
-                multiplies && !left_alone && !right_alone
+                let by_a_duration =
+                    a_constant_duration_before(before) || a_constant_duration_after(after);
+                multiplies && !left_alone && !right_alone && !by_a_duration
             })
             .count()
     }
 
+    /// The Duration constructors: one of them given a number alone is a constant.
+    const DURATIONS: [&str; 8] = [
+        "from_secs",
+        "from_millis",
+        "from_micros",
+        "from_nanos",
+        "from_secs_f32",
+        "from_secs_f64",
+        "from_mins",
+        "from_hours",
+    ];
+
+    /// Whether `before` ends with a Duration made from a number alone, `from_millis(10)`.
+    fn a_constant_duration_before(before: &str) -> bool {
+        let Some(inner) = before.strip_suffix(')') else {
+            return false;
+        };
+        let Some(open) = inner.rfind('(') else {
+            return false;
+        };
+        let name = inner[..open]
+            .trim_end()
+            .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        let number = inner[open + 1..].trim();
+        DURATIONS.contains(&name)
+            && number.starts_with(|c: char| c.is_ascii_digit())
+            && number
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_.".contains(c))
+    }
+
+    /// Whether `after` starts with a Duration made from a number alone
+    /// (`Duration::from_millis(10)`), and nothing is called on it.
+    fn a_constant_duration_after(after: &str) -> bool {
+        let path_len = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(after.len());
+        let (path, rest) = after.split_at(path_len);
+        let Some(call) = rest.trim_start().strip_prefix('(') else {
+            return false;
+        };
+        let Some(close) = call.find(')') else {
+            return false;
+        };
+        a_constant_duration_before(&format!("{path}({}", &call[..=close]))
+            && !call[close + 1..].trim_start().starts_with('.')
+    }
+
     /// How many times `code` calls or names a function that multiplies (`pow`, `powi`, `powf`,
-    /// `checked_mul`, `wrapping_pow`, `mul`, `mul_add`, `product`, ...): as a method or path
+    /// `checked_mul`, `wrapping_pow`, `mul`, `mul_add`, `mul_f64`, `product`, ...), unless it is
+    /// called on a Duration made from a number alone: as a method or path
     /// (`.powi(2)`, `u64::pow`, `Mul::mul`, `.product::<u64>()`) or called by name (`pow(..)`).
     fn multiplying_calls(code: &str) -> usize {
         const NAMES: [&str; 7] = [
@@ -481,8 +535,15 @@ mod tests {
             let word = &rest[start..start + word_len];
             let before = code[..at + start].trim_end();
             let after = rest[start + word_len..].trim_start();
-            if (NAMES.contains(&word) || word.ends_with("_mul") || word.ends_with("_pow"))
+            let on_a_constant_duration = before
+                .strip_suffix('.')
+                .is_some_and(|receiver| a_constant_duration_before(receiver.trim_end()));
+            if (NAMES.contains(&word)
+                || word.starts_with("mul_")
+                || word.ends_with("_mul")
+                || word.ends_with("_pow"))
                 && (before.ends_with('.') || before.ends_with("::") || after.starts_with('('))
+                && !on_a_constant_duration
             {
                 count += 1;
             }
@@ -502,8 +563,8 @@ mod tests {
         assert!(
             products <= 1,
             "the code multiplies outside square_slowly too (two values with `*`, not counting \
-             a product with a number such as `60 * 60`, or a call such as pow, powi, mul or \
-             product): every square must be what a task in the JoinSet hands back, so take it \
+             a product with a number such as `60 * 60` or with a Duration such as \
+             `Duration::from_secs(1) * n`, or a call such as pow, powi, mul or product): every square must be what a task in the JoinSet hands back, so take it \
              from each join_next() result"
         );
     }
