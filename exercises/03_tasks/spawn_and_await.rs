@@ -384,7 +384,9 @@ mod tests {
             copied.is_empty(),
             "the code writes {copied:?} outside lookup_price and lookup_stock too (what a \
              message prints is not counted): the values must be what the spawned tasks hand \
-             back, so take them from awaiting each JoinHandle"
+             back, so take them from awaiting each JoinHandle. If that number means something \
+             else in your code (a timeout in seconds, say), write it another way (such as in \
+             milliseconds) so that it cannot be taken for one of the values"
         );
     }
 }
