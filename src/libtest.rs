@@ -226,8 +226,8 @@ pub fn failures(output: &str) -> Vec<Failure> {
 }
 
 /// What libtest printed: each test's line and the summary. libtest writes `test NAME ... ` and
-/// the result as two writes, so output the tested code writes past the harness's capture (to
-/// `std::io::stderr()` directly, say) can land between them: a test whose line holds other text
+/// the result as two writes, so output the tested code writes to stdout past the harness's
+/// capture (`writeln!(std::io::stdout(), ..)`; stderr is read apart) can land between them: a test whose line holds other text
 /// after ` ... ` takes the result that stands alone on a later line. Only stdout's account of the
 /// run; [`shortfall`] holds it against the harness's own log.
 pub fn parse(output: &str) -> Run {

@@ -108,7 +108,7 @@ test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
 
 #[test]
 fn text_written_past_the_capture_between_a_test_and_its_result_is_skipped() {
-    // The tested code wrote straight to stderr (`writeln!(std::io::stderr(), ..)`, which the
+    // The tested code wrote straight to stdout (`writeln!(std::io::stdout(), ..)`, which the
     // harness does not capture) between libtest's `test NAME ... ` and its `ok`.
     let output = "
 running 2 tests
