@@ -77,12 +77,6 @@ impl Checker<'_> {
     }
 
     fn run_one(&self, exe: &Path, timeout: Duration, harness: Harness) -> Result<Ran> {
-        let mut command = Command::new(exe);
-        // Backtraces bury the one line a learner needs: the assertion message.
-        command.current_dir(self.root).env("RUST_BACKTRACE", "0");
-        if harness != Harness::Program {
-            command.arg("--color=never");
-        }
         // Where libtest itself records each test's result, out of the tested code's reach.
         let log = match harness {
             Harness::Accounted(_) => {
@@ -90,23 +84,8 @@ impl Checker<'_> {
             }
             _ => None,
         };
-        if let Some(log) = &log {
-            command.arg("--logfile").arg(log.path());
-        }
-        let accounted = matches!(harness, Harness::Accounted(_));
-        let limits = Limits {
-            timeout,
-            cap: OUTPUT_CAP,
-            // libtest writes `test NAME ... ` and the result apart, and what the tested code
-            // writes to stderr past the harness's capture could land in between: where libtest's
-            // lines are read, stderr is kept apart (and shown after them).
-            merge_stderr: !accounted,
-            on_line: None,
-            stall: None,
-            diagnose: harness != Harness::Program,
-            guarded: true,
-        };
-        let finished = process::run(command, &limits, &self.cancel)?;
+        let command = self.command(exe, harness, log.as_ref());
+        let finished = process::run(command, &limits(timeout, harness), &self.cancel)?;
         // libtest warns on stderr that `--logfile` is deprecated; only accounted runs pass it.
         let stdout = finished.stdout.text();
         let output = joined(
@@ -118,24 +97,10 @@ impl Checker<'_> {
         } else {
             String::new()
         };
-        let verdict = match (finished.exit, harness) {
-            (Exit::Code(0), Harness::Accounted(expected)) => {
-                let logged = log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
-                match libtest::shortfall(&libtest::parse(&stdout), &logged, expected) {
-                    None => Verdict::Passed,
-                    Some(shortfall) => Verdict::TestsIncomplete(shortfall),
-                }
-            }
-            (Exit::Code(0), _) => Verdict::Passed,
-            (Exit::Code(code), _) if process::crash_code(code).is_some() => {
-                crashed(code, harness, &output)
-            }
-            (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
-            (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(&output)),
-            (Exit::Signal(signal), _) => crashed(signal, harness, &output),
-            (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
-            (Exit::Cancelled, _) => Verdict::Cancelled,
-        };
+        let logged = || log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
+        let verdict = verdict(finished.exit, harness, timeout, &output, || {
+            libtest::shortfall(&libtest::parse(&stdout), &logged(), harness.expected())
+        });
         Ok(Ran {
             verdict,
             output,
@@ -143,8 +108,63 @@ impl Checker<'_> {
             stuck,
         })
     }
+
+    /// The executable, run in the course's root, with libtest's log where it is read.
+    fn command(&self, exe: &Path, harness: Harness, log: Option<&libtest::LogFile>) -> Command {
+        let mut command = Command::new(exe);
+        // Backtraces bury the one line a learner needs: the assertion message.
+        command.current_dir(self.root).env("RUST_BACKTRACE", "0");
+        if harness != Harness::Program {
+            command.arg("--color=never");
+        }
+        if let Some(log) = log {
+            command.arg("--logfile").arg(log.path());
+        }
+        command
+    }
 }
 
+/// How long a run may take and what of it is kept.
+fn limits(timeout: Duration, harness: Harness) -> Limits {
+    Limits {
+        timeout,
+        cap: OUTPUT_CAP,
+        // libtest writes `test NAME ... ` and the result apart, and what the tested code writes
+        // to stderr past the harness's capture could land in between: where libtest's lines are
+        // read, stderr is kept apart (and shown after them).
+        merge_stderr: !matches!(harness, Harness::Accounted(_)),
+        on_line: None,
+        stall: None,
+        diagnose: harness != Harness::Program,
+        guarded: true,
+    }
+}
+
+/// What a run's exit means. `shortfall` says what an accounted harness's log lacks, if anything:
+/// it is asked only when the harness exited with 0.
+fn verdict(
+    exit: Exit,
+    harness: Harness,
+    timeout: Duration,
+    output: &str,
+    shortfall: impl FnOnce() -> Option<libtest::Shortfall>,
+) -> Verdict {
+    match (exit, harness) {
+        (Exit::Code(0), Harness::Accounted(_)) => match shortfall() {
+            None => Verdict::Passed,
+            Some(shortfall) => Verdict::TestsIncomplete(shortfall),
+        },
+        (Exit::Code(0), _) => Verdict::Passed,
+        (Exit::Code(code), _) if process::crash_code(code).is_some() => {
+            crashed(code, harness, output)
+        }
+        (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
+        (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(output)),
+        (Exit::Signal(signal), _) => crashed(signal, harness, output),
+        (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
+        (Exit::Cancelled, _) => Verdict::Cancelled,
+    }
+}
 /// A run that ended by a signal (or, on Windows, a crash code). Under `panic = "abort"` (rustlings
 /// courses set it) a panic ends that way: it is reported as the failed run or test it is, with its
 /// message, not as a crash.
@@ -187,6 +207,16 @@ pub(super) enum Harness<'a> {
     Tests,
     /// A test harness whose every test must report `ok`: these (if known), or at least one.
     Accounted(Option<&'a [String]>),
+}
+
+impl<'a> Harness<'a> {
+    /// The tests an accounted harness must report, if known.
+    fn expected(self) -> Option<&'a [String]> {
+        match self {
+            Harness::Accounted(expected) => expected,
+            _ => None,
+        }
+    }
 }
 
 /// One executable to run, for the report at index `report` of the phase.
