@@ -138,10 +138,20 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn greet_builds_a_greeting() {
+        let start = tokio::time::Instant::now();
         assert_eq!(
             greet("Ferris").await,
             "Hello, Ferris!",
             "greet(\"Ferris\") should return \"Hello, Ferris!\""
+        );
+        // Paused clock: Tokio's sleep moves it by exactly 20 ms; a blocking sleep moves it not.
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(20),
+            "greet(\"Ferris\") took {took:?} of Tokio's time, but greet as given waits 20 ms on \
+             Tokio's timer (tokio::time::sleep(..).await): leave greet as it was (a blocking \
+             std::thread::sleep holds the thread instead of giving it back to the runtime) and \
+             fix main, with #[tokio::main]"
         );
     }
 
@@ -316,12 +326,20 @@ mod tests {
         );
     }
 
-    /// A greeting polled by hand now and then (`now_or_never` beside a runtime that is only
-    /// entered) prints the same line in time, so this test reads the source.
+    /// A greeting polled by hand now and then (`now_or_never`, or a `Context` of the code's own,
+    /// beside a runtime that is only entered) prints the same line in time, so this test reads
+    /// the source.
     #[test]
     fn main_does_not_poll_the_greeting_by_hand() {
         let code = learner_code();
-        let by_hand = ["now_or_never", "poll_immediate", "noop", "noop_waker"];
+        let by_hand = [
+            "now_or_never",
+            "poll_immediate",
+            "noop",
+            "noop_waker",
+            "from_waker",
+            "RawWaker",
+        ];
         let mut found: Vec<&str> = identifiers(&code)
             .into_iter()
             .filter(|word| by_hand.contains(word))
@@ -407,6 +425,23 @@ mod tests {
             let after = rest[close..].trim_start();
             if after.starts_with(".await") || after.starts_with(".join(") {
                 return true;
+            }
+            // A task spawned into a set (`set.spawn(..)`) that the set joins later.
+            if let Some(before) = code[..at].strip_suffix('.') {
+                let set = &before[before.trim_end_matches(ident).len()..];
+                let later = &code[at..];
+                if !set.is_empty()
+                    && [".join_next(", ".join_all(", ".join_next_with_id("]
+                        .iter()
+                        .any(|join| {
+                            let call = format!("{set}{join}");
+                            later
+                                .match_indices(&call)
+                                .any(|(i, _)| !later[..i].ends_with(ident))
+                        })
+                {
+                    return true;
+                }
             }
             let start = code[..at].rfind([';', '{', '}']).map_or(0, |i| i + 1);
             let Some(binding) = code[start..at].trim_start().strip_prefix("let ") else {
