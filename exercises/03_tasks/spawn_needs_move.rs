@@ -65,6 +65,33 @@ mod tests {
         );
     }
 
+    // One worker, and the greeters started from a task on it: Tokio may then run the newest
+    // task first, so a list handed over outside the task (a queue, oldest first) goes to the
+    // wrong greeter.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn greeters_started_in_a_task_greet_their_own_guests() {
+        let greeters = tokio::spawn(async {
+            let first = start_greeter(vec!["Ada".to_string(), "Linus".to_string()]);
+            let second = start_greeter(vec!["Grace".to_string()]);
+            let second = second.await.expect("the greeter task failed");
+            let first = first.await.expect("the greeter task failed");
+            (first, second)
+        });
+        assert_eq!(
+            greeters
+                .await
+                .expect("the task that starts the greeters failed"),
+            (
+                vec!["Hello, Ada!".to_string(), "Hello, Linus!".to_string()],
+                vec!["Hello, Grace!".to_string()]
+            ),
+            "two greeters started from a task, whose tasks ran newest first, must each greet \
+             their own guests: the guest list was handed over outside the task (a static or a \
+             queue that each task takes the oldest list from). Move each list into its own \
+             task (`async move`)"
+        );
+    }
+
     /// Starts a greeter for `count` guests on a runtime of its own on this thread, then runs
     /// its task. Returns how many heap allocations the task made (those of `start_greeter`
     /// itself are not counted).
