@@ -342,6 +342,29 @@ mod tests {
         names
     }
 
+    /// `code` without its (nested) `/* ... */` comments.
+    fn without_block_comments(code: &str) -> String {
+        let mut out = String::new();
+        let mut depth = 0;
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, chars.peek()) {
+                ('/', Some('*')) => {
+                    chars.next();
+                    depth += 1;
+                }
+                ('*', Some('/')) if depth > 0 => {
+                    chars.next();
+                    depth -= 1;
+                    out.push(' ');
+                }
+                _ if depth > 0 => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
     /// The lesson is in how the tasks are started, so this test reads the source.
     #[test]
     fn the_tasks_are_spawned_locally() {
@@ -352,7 +375,22 @@ mod tests {
             .map(|line| line.split("//").next().unwrap())
             .collect::<Vec<_>>()
             .join("\n");
+        let code = without_block_comments(&code);
         let spawns = spawn_local_names(&code);
+        // Tasks that need no LocalSet (`tokio::spawn`, `JoinSet::spawn`, threads) must be
+        // `Send`: they load the texts into an `Arc<Mutex>` beside a spawn_local of no use.
+        let mut sendable: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| ["spawn", "spawn_blocking"].contains(word))
+            .collect();
+        sendable.dedup();
+        assert!(
+            sendable.is_empty(),
+            "count_words names {sendable:?}: a task started that way (tokio::spawn, \
+             JoinSet::spawn, a thread) must be Send, so it cannot share the `Rc<RefCell>` map, \
+             and an `Arc<Mutex>` steps around this lesson. Start every text's task with \
+             spawn_local, inside `local.run_until(...)`"
+        );
         // The code without spaces either.
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         let empty_tasks = code.matches("spawn_local(async{})").count()
