@@ -440,6 +440,61 @@ mod tests {
              with a sleep as long as the server's in between, only guesses when the score is \
              there. Write fetch_score(second).await inside total_score"
         );
+        // The given table moved out of fetch_score (into a fn, const or macro of its own) may
+        // serve fetch_score; read from anywhere else, it gives scores not fetched from the server.
+        let (mut items, mut depth, mut start) = (Vec::new(), 0, 0);
+        for (i, c) in plain.char_indices() {
+            match c {
+                '{' | '(' | '[' => depth += 1,
+                '}' | ')' | ']' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 && (c == ';' || c == '}') {
+                let item: Vec<&str> = plain[start..=i]
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|word| !word.is_empty())
+                    .collect();
+                items.push(item);
+                start = i + 1;
+            }
+        }
+        let kinds = [
+            "fn",
+            "const",
+            "static",
+            "macro_rules",
+            "struct",
+            "enum",
+            "impl",
+        ];
+        // The name after `fn`, `const` and so on (`const fn NAME` too).
+        fn name_of<'a>(item: &[&'a str], kinds: &[&str]) -> Option<&'a str> {
+            let mut at = item.iter().position(|word| kinds.contains(word))?;
+            while item.get(at + 1).is_some_and(|word| kinds.contains(word)) {
+                at += 1;
+            }
+            item.get(at + 1).copied()
+        }
+        for (k, item) in items.iter().enumerate() {
+            let holds_table = ["120", "95", "70"].iter().all(|n| item.contains(n));
+            let Some(name) = name_of(item, &kinds) else {
+                continue;
+            };
+            if !holds_table || item.contains(&"fetch_score") {
+                continue;
+            }
+            let readers: Vec<&str> = (items.iter().enumerate())
+                .filter(|&(j, other)| j != k && other.contains(&name))
+                .filter_map(|(_, other)| name_of(other, &["fn"]))
+                .filter(|&reader| reader != "fetch_score")
+                .collect();
+            assert!(
+                readers.is_empty(),
+                "`{name}` holds the table of scores and {readers:?} read it without fetch_score: \
+                 a score taken from the table is not one fetched from the server. Leave the \
+                 table to fetch_score and get the second score with fetch_score(second).await"
+            );
+        }
     }
 
     /// Polls `total_score` step by step; where a step spawned a task, the clock jumps 1 s before
