@@ -109,6 +109,14 @@ mod tests {
             .enable_time()
             .build()
             .expect("could not build a runtime");
+        // The CPU time of this thread (Linux's /proc/thread-self/schedstat; None elsewhere).
+        let cpu_time = || -> Option<Duration> {
+            let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+            Some(Duration::from_nanos(
+                stat.split_whitespace().next()?.parse().ok()?,
+            ))
+        };
+        let mut cpu_used = None;
         std::thread::scope(|scope| {
             let (locked, is_locked) = std::sync::mpsc::channel();
             // Another thread reads the cache slowly: it holds the lock for 300 ms, past the end
@@ -121,10 +129,12 @@ mod tests {
             });
             is_locked.recv().unwrap();
             let mut refreshing = std::pin::pin!(refresh(cache));
+            let before = cpu_time();
             runtime.block_on(std::future::poll_fn(|cx| {
                 polls += 1;
                 refreshing.as_mut().poll(cx)
             }));
+            cpu_used = before.zip(cpu_time()).map(|(before, after)| after - before);
         });
         assert_eq!(
             cheapest(&cache),
@@ -141,6 +151,76 @@ mod tests {
              it retries the lock on a timer or in a loop (try_lock, then sleep or yield_now). \
              Once the download is done, lock the cache with lock(), which waits for the other \
              thread by itself"
+        );
+        // Waiting in lock() takes next to no CPU time (a correct refresh uses well under 5 ms
+        // here, and a busy machine only makes it wait longer); a loop that retries try_lock
+        // without ever yielding to the runtime (std::thread::yield_now, spin_loop) burns CPU
+        // for as long as the other thread holds the cache, as much as the machine lets it.
+        let cpu_used = cpu_used.unwrap_or_default();
+        assert!(
+            cpu_used < Duration::from_millis(25),
+            "another thread held the cache for 300 ms, and refresh's thread spent {} ms of CPU \
+             time meanwhile: it retries try_lock in a busy loop. Once the download is done, \
+             lock the cache with lock(), which waits for the other thread without using the CPU",
+            cpu_used.as_millis()
+        );
+    }
+
+    /// A download handed to a task of its own, and taken after a sleep as long as the
+    /// download, is there on time as long as the task starts at once; here it starts 1 s late.
+    #[tokio::test(start_paused = true)]
+    async fn refresh_stores_the_download_even_when_the_runtime_is_busy() {
+        use std::future::Future;
+        let cache = Mutex::new(vec![40, 50]);
+        let mut refreshing = std::pin::pin!(refresh(&cache));
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(refreshing.as_mut().poll(cx)));
+        if first.await.is_pending() {
+            // The runtime is busy for 1 s: a task that refresh spawned only starts after that.
+            tokio::time::advance(Duration::from_secs(1)).await;
+            refreshing.await;
+        }
+        let after = cache.lock().unwrap().clone();
+        assert_eq!(
+            after,
+            [30, 12, 25],
+            "here refresh ran one step, then the runtime was busy for 1 s before any task it \
+             spawned could start; when refresh returned, the cache held {after:?}, not the \
+             download [30, 12, 25]. Await download_prices() (or the JoinHandle of a task that \
+             runs it) in refresh itself, not a sleep as long as the download"
+        );
+    }
+
+    /// A download polled now and then on a timer of its own (`now_or_never`, then a short
+    /// sleep) is found done on the tick that follows its end; here refresh's polls are noted.
+    #[tokio::test(start_paused = true)]
+    async fn refresh_is_woken_by_the_download_not_a_timer() {
+        use std::future::Future;
+        let cache = Mutex::new(vec![40, 50]);
+        let start = Instant::now();
+        let mut moments = Vec::new();
+        let mut refreshing = std::pin::pin!(refresh(&cache));
+        std::future::poll_fn(|cx| {
+            let now = start.elapsed();
+            if moments.last() != Some(&now) {
+                moments.push(now);
+            }
+            refreshing.as_mut().poll(cx)
+        })
+        .await;
+        let took = start.elapsed();
+        // Polled at 0 ms and when the download is done; a progress message now and then (one
+        // per 20 ms) is fine.
+        let own = moments
+            .iter()
+            .filter(|at| !at.is_zero() && **at != took)
+            .count();
+        assert!(
+            own as u128 <= took.as_millis() / 20,
+            "refresh was polled at {} moments of the paused clock while the {took:?} download \
+             ran (the first ones: {:?}): it checks on the download on a timer of its own. Await \
+             download_prices(): the download wakes refresh when the prices are there",
+            moments.len(),
+            &moments[..moments.len().min(6)]
         );
     }
 
