@@ -43,9 +43,43 @@ mod tests {
     use std::time::Duration;
     use tokio::time::Instant;
 
+    /// Awaits `future` (a call of square_all), counting its polls: a loop that checks the set
+    /// again and again (`try_join_next`, then `yield_now`) holds the paused clock still, and one
+    /// that checks it on a short timer spins through an hour and a half of ticks in the slow
+    /// test. Both are stopped with a message (1000 polls at one moment, or more than 1000 plus
+    /// one per 20 ms of paused time) instead of running until the test is killed.
+    async fn watched<T>(future: impl Future<Output = T>) -> Result<T, String> {
+        let start = Instant::now();
+        let (mut polls, mut at_once, mut last) = (0u128, 0, Duration::ZERO);
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(|cx| {
+            let now = start.elapsed();
+            polls += 1;
+            at_once = if now == last { at_once + 1 } else { 1 };
+            last = now;
+            if at_once > 1000 || polls > 1000 + now.as_millis() / 20 {
+                return Poll::Ready(Err(format!(
+                    "square_all was polled {polls} times in {now:?} of paused time ({at_once} \
+                     in a row at that moment): it checks the JoinSet in a loop (try_join_next \
+                     with yield_now or a short sleep) instead of waiting. Await join_next(): \
+                     it wakes square_all when the next task has finished"
+                )));
+            }
+            future.as_mut().poll(cx).map(Ok)
+        })
+        .await
+    }
+
+    /// What square_all returns, awaited under `watched`.
+    async fn squares_of(numbers: Vec<u64>) -> Vec<u64> {
+        watched(square_all(numbers))
+            .await
+            .unwrap_or_else(|message| panic!("{message}"))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn collects_every_square() {
-        let mut squares = square_all(vec![3, 1, 4, 2]).await;
+        let mut squares = squares_of(vec![3, 1, 4, 2]).await;
         assert_eq!(
             squares.len(),
             4,
@@ -69,9 +103,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_very_slow_task_is_not_left_out() {
         let start = Instant::now();
-        let outcome = tokio::spawn(square_all(vec![2, 540_000, 1])).await;
+        let outcome = tokio::spawn(watched(square_all(vec![2, 540_000, 1]))).await;
         let elapsed = start.elapsed().as_secs();
-        if let Ok(mut squares) = outcome {
+        if let Ok(Err(message)) = outcome {
+            panic!("{message}");
+        }
+        if let Ok(Ok(mut squares)) = outcome {
             squares.sort_unstable();
             assert_eq!(
                 squares,
@@ -160,7 +197,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn empty_input_gives_empty_output() {
         assert!(
-            square_all(Vec::new()).await.is_empty(),
+            squares_of(Vec::new()).await.is_empty(),
             "no numbers should give no squares"
         );
     }
@@ -168,7 +205,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn tasks_run_at_the_same_time() {
         let start = Instant::now();
-        let squares = square_all(vec![5, 2, 4, 1, 3]).await;
+        let squares = squares_of(vec![5, 2, 4, 1, 3]).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(squares.len(), 5, "expected 5 squares, got {squares:?}");
         assert!(
@@ -197,7 +234,9 @@ mod tests {
         // The runtime is busy for 30 ms before the tasks get to run, so each task finishes
         // 30 ms late: square_slowly(5), the slowest, at 80 ms.
         tokio::time::advance(Duration::from_millis(30)).await;
-        let squares = squaring.await;
+        let squares = watched(squaring)
+            .await
+            .unwrap_or_else(|message| panic!("{message}"));
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             squares.len(),
