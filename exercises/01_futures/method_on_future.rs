@@ -460,4 +460,29 @@ mod tests {
             needless.first().copied().unwrap_or_default()
         );
     }
+
+    /// Tags counted by hand beside a sleep (or beside load_tags of some other line) give the
+    /// same count at the same time, so this test counts the heap allocations made while
+    /// count_tags runs: load_tags(line) makes one `String` per tag of this line.
+    #[test]
+    fn the_vec_of_this_line_is_loaded() {
+        let line: String = (0..50).map(|n| format!("tag{n},")).collect();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        // The first timer and task on a runtime set up a few things: not what is counted.
+        runtime.block_on(async { tokio::spawn(sleep(Duration::from_millis(1))).await.unwrap() });
+        let mut count = 0;
+        let made =
+            allocation_counter::measure(|| count = runtime.block_on(count_tags(&line))).count_total;
+        assert_eq!(count, 50, "a line of 50 tags gave {count}");
+        assert!(
+            made >= 50,
+            "count_tags made {made} heap allocations for a line of 50 tags, but load_tags(line) \
+             makes a String for each of them: the count did not come from the Vec that \
+             load_tags gives for this line. Await load_tags(line) and count what it returns"
+        );
+    }
 }
