@@ -389,4 +389,53 @@ mod tests {
              milliseconds) so that it cannot be taken for one of the values"
         );
     }
+
+    /// A stock worked out from the price 50 ms after the price task ended (`price / 6`) gives
+    /// the same numbers at the same times when both tasks start together, so here the second
+    /// task to run starts 200 ms after the first.
+    #[test]
+    fn waits_for_the_task_that_starts_late() {
+        // A runtime that runs one task between two polls of the test's own future, so the
+        // test can move the paused clock between the starts of the two lookup tasks.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .event_interval(1)
+            .build()
+            .unwrap();
+        let (values, took, running) = runtime.block_on(async {
+            let start = Instant::now();
+            let mut fetching = std::pin::pin!(fetch_both());
+            // One step of fetch_both (it spawns the tasks), then one task starts its lookup...
+            let first_step =
+                std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
+            tokio::task::yield_now().await;
+            // ...then the runtime is busy for 200 ms before the other task starts its lookup.
+            tokio::time::advance(Duration::from_millis(200)).await;
+            let values = match first_step {
+                Poll::Ready(values) => values,
+                Poll::Pending => fetching.await,
+            };
+            let took = start.elapsed().as_millis();
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+            let running = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            (values, took, running)
+        });
+        assert_eq!(
+            values,
+            (42, 7),
+            "fetch_both should return (price, stock) = (42, 7)"
+        );
+        assert!(
+            took >= 300 && running == 0,
+            "here one lookup task started 200 ms after the other, so the last lookup ended at \
+             300 ms or later, but fetch_both returned after {took} ms with {running} task(s) it \
+             had spawned still running: a number was not taken from its task. Await both \
+             JoinHandles and take both numbers from them"
+        );
+    }
 }
