@@ -45,10 +45,29 @@ mod tests {
     use std::time::Duration;
     use tokio::time::Instant;
 
+    /// Awaits `future` on the test's paused clock, where start_app is over at once in real
+    /// time, and stops the test with a message if it has not ended after 1 s of real time.
+    async fn in_real_time<T>(future: impl std::future::Future<Output = T>) -> T {
+        let (stuck_tx, stuck) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(1));
+            let _ = stuck_tx.send(());
+        });
+        tokio::select! {
+            output = future => output,
+            _ = stuck => panic!(
+                "start_app had not returned after 1 s of real time, and this test's paused clock \
+                 stood still: the fetch waited where Tokio's paused clock cannot move on (a \
+                 spawn_blocking task, or a thread with block_on, holds it still while it runs). \
+                 Make load_settings async and await fetch_settings() in it"
+            ),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn app_starts_with_the_settings() {
         assert_eq!(
-            start_app().await,
+            in_real_time(start_app()).await,
             "app started with theme=dark",
             "start_app should report the settings it loaded"
         );
@@ -57,7 +76,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn settings_are_fetched_on_this_runtime() {
         let start = Instant::now();
-        start_app().await;
+        in_real_time(start_app()).await;
         let elapsed = start.elapsed().as_millis();
         assert!(
             elapsed >= 50,
@@ -93,22 +112,25 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn start_app_is_woken_by_this_runtime_only() {
         let woken_elsewhere = Arc::new(AtomicBool::new(false));
-        for _ in 0..20 {
-            let mut app = std::pin::pin!(start_app());
-            let started = std::future::poll_fn(|cx| {
-                let waker = Waker::from(Arc::new(NoteThread {
-                    runtime_thread: std::thread::current().id(),
-                    woken_elsewhere: Arc::clone(&woken_elsewhere),
-                    task: cx.waker().clone(),
-                }));
-                app.as_mut().poll(&mut Context::from_waker(&waker))
-            })
-            .await;
-            assert_eq!(
-                started, "app started with theme=dark",
-                "start_app should report the settings it loaded"
-            );
-        }
+        in_real_time(async {
+            for _ in 0..20 {
+                let mut app = std::pin::pin!(start_app());
+                let started = std::future::poll_fn(|cx| {
+                    let waker = Waker::from(Arc::new(NoteThread {
+                        runtime_thread: std::thread::current().id(),
+                        woken_elsewhere: Arc::clone(&woken_elsewhere),
+                        task: cx.waker().clone(),
+                    }));
+                    app.as_mut().poll(&mut Context::from_waker(&waker))
+                })
+                .await;
+                assert_eq!(
+                    started, "app started with theme=dark",
+                    "start_app should report the settings it loaded"
+                );
+            }
+        })
+        .await;
         assert!(
             !woken_elsewhere.load(Ordering::SeqCst),
             "start_app was woken from another thread: the settings were fetched there (a \
@@ -159,11 +181,14 @@ mod tests {
         let app = start_app();
         tokio::pin!(app);
         // This runtime's clock is paused: it jumps to 51 ms as soon as everything waits.
-        let by_51_ms = tokio::select! {
-            biased;
-            started = &mut app => Some(started),
-            () = tokio::time::sleep(Duration::from_millis(51)) => None,
-        };
+        let by_51_ms = in_real_time(async {
+            tokio::select! {
+                biased;
+                started = &mut app => Some(started),
+                () = tokio::time::sleep(Duration::from_millis(51)) => None,
+            }
+        })
+        .await;
         let Some(started) = by_51_ms else {
             panic!(
                 "51 ms into start_app on this runtime's clock it still had no settings, though \
