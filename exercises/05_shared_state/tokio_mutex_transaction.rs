@@ -543,4 +543,26 @@ mod tests {
              hold its guard"
         );
     }
+
+    /// A transaction handed to a task that nobody awaits still ends up on the wire once the
+    /// test locks the connection, so here the wire is read the moment run_transaction returns.
+    #[tokio::test(start_paused = true)]
+    async fn the_transaction_is_over_when_run_transaction_returns() {
+        let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
+        run_transaction(Arc::clone(&conn), "gina", 4).await;
+        let wire = match conn.try_lock() {
+            Ok(conn) => conn.wire.clone(),
+            Err(_) => panic!(
+                "run_transaction returned while the connection was still locked: its steps \
+                 were left to a task that nobody waits for. Send the three steps in \
+                 run_transaction itself (or await the task that sends them) before returning"
+            ),
+        };
+        assert_eq!(
+            wire,
+            ["BEGIN gina", "ADD gina 4", "COMMIT gina"],
+            "when run_transaction returned, the wire held {wire:?}: the transaction must be \
+             committed by then"
+        );
+    }
 }
