@@ -138,16 +138,19 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_late_answer_is_not_made_up() {
-        // A stand-in worker with a long queue: it answers after an hour, 2000 + n.
+        // A stand-in worker with a long queue: it answers after an hour and 7 ms (a prime
+        // number of ms, so that no timer of a fixed period meets it), 2000 + n.
+        let hour = Duration::from_millis(3_600_007);
         let (worker, mut requests) = mpsc::channel::<Request>(1);
         let stand_in = tokio::spawn(async move {
             let request = requests.recv().await.expect("ask_square sent no request");
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            tokio::time::sleep(hour).await;
             let _ = request.reply.send(2000 + request.n);
         });
         // Counts how often ask_square is woken up while it waits; a loop that checks the
         // Receiver on a timer is stopped after 200000 checks (a progress message every 40 ms
         // makes 90000, a check every 10 ms 360000).
+        let start = Instant::now();
         let asking = tokio::spawn(async move {
             let mut asked = std::pin::pin!(ask_square(&worker, 8));
             let mut wakeups = 0u32;
@@ -156,14 +159,17 @@ mod tests {
                 if wakeups > 200_000 {
                     return std::task::Poll::Ready(Err(wakeups));
                 }
-                asked.as_mut().poll(cx).map(Ok)
+                asked
+                    .as_mut()
+                    .poll(cx)
+                    .map(|answer| Ok((answer, start.elapsed())))
             })
             .await
         });
         // Giving up with a panic after a timeout is allowed; returning a number is not, unless
         // it is the worker's.
         if let Ok(answer) = asking.await {
-            let answer = answer.unwrap_or_else(|wakeups| {
+            let (answer, took) = answer.unwrap_or_else(|wakeups| {
                 panic!(
                     "while this worker took an hour to answer, ask_square was woken up \
                      {wakeups} times: it checks the oneshot Receiver on a timer (try_recv and a \
@@ -177,6 +183,13 @@ mod tests {
                  stopped waiting and made up an answer. The answer comes from the worker only: \
                  await the oneshot Receiver until the value comes (and if you add a timeout, \
                  fail with a message when it expires, do not return a value of your own)"
+            );
+            assert_eq!(
+                took, hour,
+                "this worker answered after {hour:?}, but ask_square returned at {took:?}: it \
+                 checks the oneshot Receiver on a timer and saw the answer only at a later \
+                 tick. Await the Receiver itself: it wakes ask_square as soon as the answer is \
+                 sent"
             );
         }
         stand_in.await.expect("the stand-in worker panicked");
