@@ -742,6 +742,12 @@ mod tests {
                         "max_by_key",
                         "sort_by",
                         "sort_by_key",
+                        // A difference that tells which delay is smaller.
+                        "checked_sub",
+                        "saturating_sub",
+                        "wrapping_sub",
+                        "overflowing_sub",
+                        "abs_diff",
                     ]
                     .iter()
                     .any(|name| {
@@ -750,7 +756,23 @@ mod tests {
                                 && spaced[at + name.len()..].trim_start().starts_with('(')
                         })
                     });
-                    if operator || method {
+                    // A delay right beside `<`, `>` or `-` (`a<b`, `b-a`) is compared too: a
+                    // value is no type, so this is no `Vec<u64>`, and `->`, `=>` are left out.
+                    let beside = holds.iter().any(|&delay| {
+                        spaced.match_indices(delay.as_str()).any(|(at, _)| {
+                            let before = spaced[..at].trim_end_matches(['&', '*']);
+                            let after = spaced[at + delay.len()..]
+                                .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+                            !before.ends_with(is_word)
+                                && !after.starts_with(is_word)
+                                && (after.starts_with(['<', '>'])
+                                    || (after.starts_with('-') && !after.starts_with("->"))
+                                    || (before.ends_with(['<', '>'])
+                                        && !before.ends_with("->")
+                                        && !before.ends_with("=>")))
+                        })
+                    });
+                    if operator || method || beside {
                         compared.push(format!("{holder}: `{}` ({})", statement.trim(), holds[0]));
                     }
                 }
