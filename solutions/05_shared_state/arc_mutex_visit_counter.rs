@@ -120,6 +120,30 @@ mod tests {
         );
     }
 
+    /// Parsing every line in count_visits itself (one sleep as long as the slowest line) while
+    /// the tasks only count ends at the same time, so this test counts the tasks still alive
+    /// halfway through the slowest lines.
+    #[tokio::test(start_paused = true)]
+    async fn each_line_is_parsed_in_its_own_task() {
+        use std::time::Duration;
+        // Lines 2 and 5 take 20 ms to parse: at 15 ms their tasks are still at it.
+        let log = vec!["/", "/about", "/", "/shop", "/", "/shop", "/about", "/"];
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let at_15_ms = async {
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            metrics.num_alive_tasks()
+        };
+        let (counts, alive) = tokio::join!(count_visits(log), at_15_ms);
+        assert_eq!(counts.values().sum::<u32>(), 8, "8 visits, got {counts:?}");
+        assert!(
+            alive >= 2,
+            "at 15 ms, {alive} spawned task(s) were still alive, but lines 2 and 5 take 20 ms to \
+             parse: the parsing (the given sleep) was not done in each line's own task, or the \
+             tasks ran one after the other. Spawn them all before awaiting any, and keep the \
+             sleep in the task, before it locks the map and counts its visit"
+        );
+    }
+
     /// Heap allocations made while count_visits ran on a batch of logs: on this thread before
     /// any spawned task could run, on this thread afterwards, and on the tasks' own thread
     /// (count and bytes).
