@@ -104,6 +104,7 @@ mod tests {
             "ERRORS are fine",
             "INFO retried after ERROR timeout",
             "ERROR upstream said ERROR 503",
+            "ERROR ERROR log rotated",
         ] {
             tx.send(line.to_string()).await.unwrap();
         }
@@ -112,10 +113,15 @@ mod tests {
         let errors: Vec<String> = tokio_stream::StreamExt::collect(error_lines(rx)).await;
         assert_eq!(
             errors,
-            ["disk full", "network down", "upstream said ERROR 503"],
+            [
+                "disk full",
+                "network down",
+                "upstream said ERROR 503",
+                "ERROR log rotated"
+            ],
             "the stream must give the lines that start with \"ERROR \" (not the lines that \
-             only contain it), without that prefix (and nothing else removed), in the order \
-             they were sent"
+             only contain it), without that prefix, once (and nothing else removed: \
+             `trim_start_matches` strips it again and again), in the order they were sent"
         );
     }
 
