@@ -772,7 +772,40 @@ mod tests {
                                         && !before.ends_with("=>")))
                         })
                     });
-                    if operator || method || beside {
+                    // A delay, or a copy of one, made into a Duration of the code's own
+                    // (`Duration::from_millis(wait)`) or worked on with `+`, `*`, `/` or `%`
+                    // (`Duration::from_millis(1) * backup_ms as u32`) times a mirror by it.
+                    // (ask_mirror itself, as given, sleeps for its delay.)
+                    let worked = holder != "ask_mirror"
+                        && holds.iter().any(|&delay| {
+                            spaced.match_indices(delay.as_str()).any(|(at, _)| {
+                                let before = spaced[..at].trim_end();
+                                let after = spaced[at + delay.len()..]
+                                    .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit())
+                                    .trim_start();
+                                // `backup_ms as u32 * 2`: the operator after the cast.
+                                let after = after.strip_prefix("as ").map_or(after, |cast| {
+                                    cast.trim_start().trim_start_matches(is_word).trim_start()
+                                });
+                                let from = before.strip_suffix('(').is_some_and(|call| {
+                                    call.rsplit(|c: char| !is_word(c))
+                                        .next()
+                                        .is_some_and(|name| name.starts_with("from_"))
+                                });
+                                let operand = |text: &str| {
+                                    text.trim_end().ends_with([')', ']'])
+                                        || text.trim_end().ends_with(is_word)
+                                };
+                                !before.ends_with(is_word)
+                                    && !after.starts_with(is_word)
+                                    && (from
+                                        || after.starts_with(['+', '*', '/', '%'])
+                                        || before
+                                            .strip_suffix(['+', '*', '/', '%'])
+                                            .is_some_and(operand))
+                            })
+                        });
+                    if operator || method || beside || worked {
                         compared.push(format!("{holder}: `{}` ({})", statement.trim(), holds[0]));
                     }
                 }
@@ -780,9 +813,11 @@ mod tests {
         }
         assert!(
             compared.is_empty(),
-            "first_answer compares a delay it was given, or a value made from one: {compared:?}. \
-             A real mirror does not tell in advance how fast it will be, so do not pick one by \
-             its delay. Ask both at once and keep the first reply (tokio::select!)"
+            "first_answer compares a delay it was given, or a value made from one, or times \
+             something by one (a Duration made from a copy of a delay, a delay in a sum or a \
+             product): {compared:?}. A real mirror does not tell in advance how fast it will \
+             be, so do not pick or time one by its delay. Ask both at once and keep the first \
+             reply (tokio::select!)"
         );
     }
 
