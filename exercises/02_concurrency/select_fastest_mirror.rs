@@ -665,6 +665,56 @@ mod tests {
                         }
                     }
                 }
+                // A closure bound to a name (`let faster = |x: (u64, u64)| x.0 <= x.1;`) and
+                // called with a delay (`faster(d)`): its parameters hold that delay.
+                for statement in body.split(';') {
+                    let Some((name, value)) = statement
+                        .trim()
+                        .strip_prefix("let ")
+                        .and_then(|rest| rest.split_once('='))
+                    else {
+                        continue;
+                    };
+                    let name = name.trim().trim_start_matches("mut ").trim();
+                    let value = value.trim_start().trim_start_matches("move").trim_start();
+                    let Some((parameters, _)) =
+                        value.strip_prefix('|').and_then(|v| v.split_once('|'))
+                    else {
+                        continue;
+                    };
+                    let called = !name.is_empty()
+                        && name.chars().all(is_word)
+                        && body.match_indices(&format!("{name}(")).any(|(at, _)| {
+                            !body[..at].ends_with(|c: char| is_word(c) || c == '.')
+                                && call_arguments(&body[at + name.len() + 1..]).iter().any(
+                                    |argument| words_of(argument).iter().any(|w| held.contains(w)),
+                                )
+                        });
+                    if !called {
+                        continue;
+                    }
+                    // The names the parameters bind, without their types.
+                    let (mut depth, mut in_type, mut word) = (0, false, String::new());
+                    for c in parameters.chars().chain([',']) {
+                        match c {
+                            '(' | '[' | '<' => depth += 1,
+                            ')' | ']' | '>' => depth -= 1,
+                            ':' if depth == 0 => in_type = true,
+                            ',' if depth == 0 => in_type = false,
+                            _ => {}
+                        }
+                        if is_word(c) && !in_type {
+                            word.push(c);
+                        } else if !word.is_empty() {
+                            let name = std::mem::take(&mut word);
+                            if !["mut", "ref", "_"].contains(&name.as_str())
+                                && !held.contains(&name)
+                            {
+                                held.push(name);
+                            }
+                        }
+                    }
+                }
                 if held.len() == before {
                     return held;
                 }
