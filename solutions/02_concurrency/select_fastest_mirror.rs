@@ -714,6 +714,40 @@ mod tests {
                         }
                     }
                 }
+                // A value worked out in a block of its own (`let wait = { dbg!(backup_ms) };`).
+                for (at, _) in body.match_indices("let ") {
+                    let Some((pattern, value)) = body[at + "let ".len()..].split_once('=') else {
+                        continue;
+                    };
+                    let value = value.trim_start();
+                    if body[..at].ends_with(is_word)
+                        || pattern.contains([';', '{', '}'])
+                        || !value.starts_with('{')
+                    {
+                        continue;
+                    }
+                    let mut depth = 0;
+                    let end = value
+                        .char_indices()
+                        .find(|&(_, c)| {
+                            match c {
+                                '{' => depth += 1,
+                                '}' => depth -= 1,
+                                _ => {}
+                            }
+                            depth == 0
+                        })
+                        .map_or(value.len(), |(i, _)| i + 1);
+                    let block = &value[..end];
+                    if hands_on(block) || !words_of(block).iter().any(|w| held.contains(w)) {
+                        continue;
+                    }
+                    for name in words_of(pattern.split(':').next().unwrap_or("")) {
+                        if !["mut", "ref", "_"].contains(&name.as_str()) && !held.contains(&name) {
+                            held.push(name);
+                        }
+                    }
+                }
                 if held.len() == before {
                     return held;
                 }
