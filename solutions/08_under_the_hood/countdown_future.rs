@@ -180,6 +180,31 @@ mod tests {
     }
 
     #[test]
+    fn the_polls_are_counted_not_worked_out() {
+        // Ready's number is how many polls there were. Worked out from `left` at the first
+        // poll instead (`left + 1`), it overflows for the longest countdown at once, where
+        // counting each poll goes on.
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut future = pin!(countdown(u32::MAX));
+        for n in 1..=3 {
+            let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                future.as_mut().poll(&mut cx)
+            }));
+            let seen = match poll {
+                Ok(Poll::Pending) => continue,
+                Ok(Poll::Ready(count)) => format!("answered Ready({count})"),
+                Err(_) => String::from("panicked (an overflow?)"),
+            };
+            panic!(
+                "poll number {n} of Countdown::new(u32::MAX) {seen} instead of Pending: the \
+                 number of polls is worked out from `left` (`left + 1`) instead of counted. Add \
+                 one to `polls` at every poll and answer Ready(polls) once `left` is 0, as the \
+                 given body does"
+            );
+        }
+    }
+
+    #[test]
     fn a_poll_does_not_hold_the_thread() {
         // A poll only counts and wakes: 200 of them take well under a millisecond. Something
         // that waits inside poll (a std::thread::sleep before the wake) holds the thread of
