@@ -387,6 +387,45 @@ mod tests {
         );
     }
 
+    /// A loop that checks on a timer whether the tasks are done (their clones of the Arc
+    /// dropped, say) returns on its own beat, so here the tasks start 3 ms (then 7 ms) late:
+    /// they end at 3, 13 and 23 ms, and count_visits must return at 23 ms, when the last one
+    /// ends (then at 27 ms; no timer but a 1 ms one, which the test above refuses, hits both).
+    #[tokio::test(start_paused = true)]
+    async fn count_visits_returns_when_its_last_task_ends() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        use std::task::Poll;
+        use std::time::Duration;
+        for late in [3, 7] {
+            let start = Instant::now();
+            let mut counting = pin!(count_visits(vec!["/"; 8]));
+            // The first step spawns the tasks (or the first of them)...
+            if let Poll::Ready(counts) = poll_fn(|cx| Poll::Ready(counting.as_mut().poll(cx))).await
+            {
+                panic!("count_visits returned {counts:?} at once, before its tasks could run");
+            }
+            // ...which start `late` ms later, on a busy runtime.
+            tokio::time::advance(Duration::from_millis(late)).await;
+            let counts = counting.await;
+            let took = start.elapsed();
+            assert_eq!(
+                counts.get("/"),
+                Some(&8),
+                "8 visits to \"/\", got {counts:?}"
+            );
+            assert_eq!(
+                took,
+                Duration::from_millis(20 + late),
+                "the tasks started {late} ms late and the last one ended after {} ms, but \
+                 count_visits returned after {took:?}: it checks on a timer whether they are \
+                 done. Await every task's JoinHandle instead: it wakes count_visits when the \
+                 task is done",
+                20 + late
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn two_logs_counted_at_once_stay_apart() {
         let (shop, blog) = tokio::join!(
