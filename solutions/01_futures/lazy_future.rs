@@ -378,9 +378,10 @@ mod tests {
                 !text[..at].ends_with(ident) && !text[at + word.len()..].starts_with(ident)
             })
         };
-        // A helper that takes the guard (`mut lines: MutexGuard<...>`) locks it too, and so
-        // does one that returns it (`fn lines(..) -> MutexGuard<..>`).
-        let mut helpers: Vec<String> = ["lock", "try_lock", "get_mut", "MutexGuard"]
+        // A helper that takes the guard (`mut lines: MutexGuard<...>`, or any
+        // `DerefMut<Target = Vec<String>>`) locks it too, and so does one that returns it
+        // (`fn lines(..) -> MutexGuard<..>`).
+        let mut helpers: Vec<String> = ["lock", "try_lock", "get_mut", "MutexGuard", "DerefMut"]
             .map(String::from)
             .to_vec();
         for head in code.split(['{', '}', ';']) {
