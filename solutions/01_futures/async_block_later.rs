@@ -303,6 +303,63 @@ mod tests {
         names
     }
 
+    /// Where the line at `body[at..]` (finish_order in the exercise's `code`) is used: where it
+    /// is written, or, when a `let` that builds no future only keeps it in a variable first
+    /// (`let commit = "commit";`, `let (c, r) = ("commit", "rollback");`), where that
+    /// variable is first named after the `let`.
+    fn where_used(code: &str, body: &str, at: usize) -> usize {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let Some(start) = statement_start(body, at) else {
+            return at;
+        };
+        let mut depth = 0;
+        let end = body[start..].char_indices().find_map(|(i, c)| {
+            match c {
+                '{' | '(' | '[' => depth += 1,
+                '}' | ')' | ']' => depth -= 1,
+                ';' if depth == 0 => return Some(start + i),
+                _ => {}
+            }
+            None
+        });
+        let Some((pattern, value)) = body[start..end.unwrap_or(at)]
+            .trim()
+            .strip_prefix("let ")
+            .and_then(|rest| rest.split_once('='))
+        else {
+            return at;
+        };
+        // A value that builds no future: no async block, closure or block, and no call of a
+        // fn that writes the log (`"commit"`, `("commit", "rollback")`, `String::from(..)`).
+        let lines_only = !value.contains("async")
+            && !value.contains(['|', '{'])
+            && !value.match_indices('(').any(|(i, _)| {
+                called_with(value, i + 1).is_some_and(|name| writes_the_log(code, name, 3))
+            });
+        let names: Vec<&str> = pattern
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .split(|c: char| !ident(c))
+            .filter(|word| !["", "mut", "ref"].contains(word))
+            .collect();
+        let after = end.unwrap_or(at);
+        names
+            .iter()
+            .filter(|_| lines_only)
+            .filter_map(|name| {
+                body[after..]
+                    .match_indices(name)
+                    .find(|&(i, _)| {
+                        !body[..after + i].ends_with(ident)
+                            && !body[after + i + name.len()..].starts_with(ident)
+                    })
+                    .map(|(i, _)| after + i)
+            })
+            .min()
+            .unwrap_or(at)
+    }
+
     /// The lesson is in how `finish_order` is written, so this test reads its source.
     #[test]
     fn both_steps_are_prepared_before_the_check() {
@@ -351,10 +408,12 @@ mod tests {
                     .min()
             })
             .map_or(check, |awaited| check + awaited);
-        for step in ["commit", "rollback"] {
+        let named_at = |step: &str| {
             // Where finish_order names the step: its line, or a call of a helper that writes
             // it (`async fn commit_step(log: ...) { write_log(log, "commit").await }`).
-            let named = body.find(&format!("\"{step}\"")).map(|at| (at, false));
+            let named = body
+                .find(&format!("\"{step}\""))
+                .map(|at| (where_used(&code, body, at), false));
             let helper = helpers_writing(&code, step)
                 .iter()
                 .flat_map(|name| {
@@ -380,7 +439,53 @@ mod tests {
                     Some((at.0, writes_the_log(&code, &name, 3)))
                 })
                 .min();
-            if let Some((at, by_helper)) = named.into_iter().chain(helper).chain(held).min() {
+            named.into_iter().chain(helper).chain(held).min()
+        };
+        let positions = ["commit", "rollback"].map(named_at);
+        // One future built after the check that names both steps and picks one with `paid`
+        // (`let step = async { write_log(log, if paid { "commit" } else { "rollback" }).await
+        // };`), or one closure that names both (`let step = |i| write_log(log, lines[i]);`),
+        // picks the line after the check: it is not two steps prepared, one never run.
+        let one_future_for_both = match positions {
+            [Some((commit, _)), Some((rollback, _))] => {
+                let start = statement_start(body, commit);
+                // The one statement that names both steps, when it binds one name (`let step`,
+                // not `let (commit, rollback)`): a future that picks its line with `paid` (not
+                // one of two futures that name a const fn holding both lines, found at its first
+                // use for both steps), or a closure that picks it from its argument.
+                let (mut closure, mut picks) = (false, false);
+                if let Some(start) = start {
+                    let mut depth = 0;
+                    let end = body[start..].char_indices().find_map(|(i, c)| {
+                        match c {
+                            '{' | '(' | '[' => depth += 1,
+                            '}' | ')' | ']' => depth -= 1,
+                            ';' if depth == 0 => return Some(start + i),
+                            _ => {}
+                        }
+                        None
+                    });
+                    let statement = &body[start..end.unwrap_or(body.len())];
+                    if let Some((_, value)) = statement
+                        .trim_start()
+                        .strip_prefix("let ")
+                        .and_then(|rest| rest.split_once('='))
+                        .filter(|(pattern, _)| !pattern.contains(','))
+                    {
+                        let value = value.trim_start();
+                        closure = value.starts_with('|') || value.starts_with("move");
+                        picks = statement
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .any(|word| word == "paid");
+                    }
+                }
+                start == statement_start(body, rollback)
+                    && (closure || (commit > check && rollback > check && picks))
+            }
+            _ => false,
+        };
+        for (step, position) in ["commit", "rollback"].into_iter().zip(positions) {
+            if let Some((at, by_helper)) = position {
                 assert!(
                     at > check
                         || by_helper
@@ -392,9 +497,16 @@ mod tests {
                      above the check, and await only the one chosen"
                 );
                 assert!(
+                    !one_future_for_both,
+                    "finish_order keeps one future or closure for both steps, which picks the \
+                     line to write once the payment check is done: this exercise is about preparing both steps \
+                     as futures kept in variables (`let {step} = async {{ ... }};`, one for each \
+                     step) and awaiting only the one chosen, so that the other never runs"
+                );
+                assert!(
                     at < check || kept_for_later(&code, body, at),
-                    "finish_order writes the {step} step (its line, or a const or fn that \
-                     holds it) after the payment check, where it is chosen: this exercise is about preparing both steps as futures kept in \
+                    "finish_order writes the {step} step (its line, a variable, or a const or \
+                     fn that holds it) after the payment check, where it is chosen: this exercise is about preparing both steps as futures kept in \
                      variables (`let {step} = async {{ ... }};` above the check) and awaiting \
                      only the one chosen, so that the other never runs"
                 );
@@ -468,9 +580,10 @@ mod tests {
                 !text[..at].ends_with(ident) && !text[at + word.len()..].starts_with(ident)
             })
         };
-        // A helper that takes the guard (`mut lines: MutexGuard<...>`) locks it too, and so
-        // does one that returns it (`fn lines(..) -> MutexGuard<..>`).
-        let mut helpers: Vec<String> = ["lock", "try_lock", "get_mut", "MutexGuard"]
+        // A helper that takes the guard (`mut lines: MutexGuard<...>`, or any
+        // `DerefMut<Target = Vec<String>>`) locks it too, and so does one that returns it
+        // (`fn lines(..) -> MutexGuard<..>`).
+        let mut helpers: Vec<String> = ["lock", "try_lock", "get_mut", "MutexGuard", "DerefMut"]
             .map(String::from)
             .to_vec();
         for head in code.split(['{', '}', ';']) {
