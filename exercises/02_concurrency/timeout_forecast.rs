@@ -67,6 +67,7 @@ mod tests {
         let needless = RefCell::new(Vec::new());
         let mut service = pin!(weather_service(ms, forecast));
         let mut last_wake: Option<Arc<NoteWake>> = None;
+        let spun = std::cell::Cell::new((Duration::ZERO, 0));
         let counted = std::future::poll_fn(|cx| {
             let at = start.elapsed();
             let woken = match &last_wake {
@@ -75,6 +76,21 @@ mod tests {
             };
             if !woken && at > Duration::ZERO && at < Duration::from_millis(200) {
                 needless.borrow_mut().push(at);
+            }
+            // Polled again and again at one moment, never woken: a busy loop, which stops the
+            // paused clock for good. Say so, rather than hang until the test is killed.
+            if !woken && at == spun.get().0 {
+                spun.set((at, spun.get().1 + 1));
+                assert!(
+                    spun.get().1 < 1_000,
+                    "the service's future was polled 1000 times in a row at {at:?} without \
+                     having woken its task: a loop that checks on it again and again \
+                     (now_or_never and yield_now) keeps the clock from ever reaching the \
+                     deadline. Wait once for the forecast and the deadline together \
+                     (tokio::time::timeout)"
+                );
+            } else {
+                spun.set((at, 0));
             }
             let note = Arc::new(NoteWake {
                 woken: AtomicBool::new(false),
