@@ -58,11 +58,30 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
+    /// Awaits the report task, or fails after 3 s of real time: its only wait is
+    /// fetch_threshold's 20 ms, which the paused clock skips at once, unless something holds
+    /// the clock still (a `spawn_blocking` task that blocks on the threshold never ends).
+    async fn report_of(task: JoinHandle<Vec<String>>) -> Vec<String> {
+        let (give_up, too_late) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            let _ = give_up.send(());
+        });
+        tokio::select! {
+            report = task => report.expect("the report task failed"),
+            _ = too_late => panic!("{TOO_LATE}"),
+        }
+    }
+
+    const TOO_LATE: &str = "the report task was not done after 3 s of real time, though its \
+        only wait is fetch_threshold's 20 ms, which the tests' paused clock skips: a task that \
+        blocks its thread on the threshold (spawn_blocking with block_on) holds the clock \
+        still. Spawn it with tokio::spawn and await fetch_threshold() in it, with what it \
+        holds across that await Send (Arc instead of Rc)";
+
     #[tokio::test(start_paused = true)]
     async fn report_lists_every_reading() {
-        let report = spawn_report("boiler".to_string(), vec![40, 70, 50])
-            .await
-            .expect("the report task failed");
+        let report = report_of(spawn_report("boiler".to_string(), vec![40, 70, 50])).await;
         assert_eq!(
             report,
             ["boiler 40 ok", "boiler 70 HIGH", "boiler 50 ok"],
@@ -85,6 +104,20 @@ mod tests {
     /// allocations alive at one time on this thread meanwhile, and how many of them were never
     /// freed.
     fn allocations_of_a_report(count: usize) -> (u64, i64) {
+        // report_of's guard of 3 s of real time, made outside what is counted.
+        let too_late = std::sync::Arc::new(tokio::sync::Notify::new());
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let guard = std::thread::spawn({
+            let too_late = std::sync::Arc::clone(&too_late);
+            move || {
+                if finished
+                    .recv_timeout(std::time::Duration::from_secs(3))
+                    .is_err()
+                {
+                    too_late.notify_one();
+                }
+            }
+        });
         let counted = allocation_counter::measure(|| {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
@@ -95,12 +128,17 @@ mod tests {
                 // A name of its own for each call: a name kept from an earlier call is not
                 // reused.
                 let name = format!("{count} {}", "x".repeat(100));
-                let report = spawn_report(name, vec![7; count])
-                    .await
-                    .expect("the report task failed");
+                let report = tokio::select! {
+                    report = spawn_report(name, vec![7; count]) => {
+                        report.expect("the report task failed")
+                    }
+                    () = too_late.notified() => panic!("{TOO_LATE}"),
+                };
                 assert_eq!(report.len(), count, "one line per reading");
             });
         });
+        let _ = done.send(());
+        guard.join().unwrap();
         (counted.count_max, counted.count_current)
     }
 
@@ -132,8 +170,8 @@ mod tests {
         // Both tasks are spawned before either runs, so both wait for the threshold at once.
         let boiler = spawn_report("boiler".to_string(), vec![40]);
         let pump = spawn_report("pump".to_string(), vec![70]);
-        let pump = pump.await.expect("the report task failed");
-        let boiler = boiler.await.expect("the report task failed");
+        let pump = report_of(pump).await;
+        let boiler = report_of(boiler).await;
         assert_eq!(
             (boiler, pump),
             (
@@ -150,9 +188,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn report_still_waits_for_the_threshold() {
         let start = Instant::now();
-        spawn_report("pump".to_string(), vec![1])
-            .await
-            .expect("the report task failed");
+        report_of(spawn_report("pump".to_string(), vec![1])).await;
         let elapsed = start.elapsed().as_millis();
         assert!(
             elapsed >= 20,
