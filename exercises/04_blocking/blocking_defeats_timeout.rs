@@ -158,15 +158,16 @@ mod tests {
         );
     }
 
+    /// 127 ms, a prime number of ms: a loop that checks the clock every 20 or 40 ms ends late.
     #[tokio::test(start_paused = true)]
     async fn the_service_still_takes_its_time() {
         let start = Instant::now();
-        let delay = Duration::from_millis(120);
+        let delay = Duration::from_millis(127);
         let asking = longest_poll(without_spinning(ask_price_service(delay)));
         let (price, longest) = tokio::time::timeout(Duration::from_secs(10), asking)
             .await
             .expect(
-                "ask_price_service(120 ms) had not answered after 10 s of Tokio time: the \
+                "ask_price_service(127 ms) had not answered after 10 s of Tokio time: the \
                  service must answer 120 once its delay is over, however long that is (giving \
                  up on a slow service is the job of the timeout in price_or_cached)",
             );
@@ -174,27 +175,31 @@ mod tests {
         assert_eq!(price, 120, "the service answers 120");
         assert!(
             longest < BLOCKED,
-            "one poll of ask_price_service(120 ms) held the thread for {} ms of real time: \
+            "one poll of ask_price_service(127 ms) held the thread for {} ms of real time: \
              something in it still blocks the thread, even if it also awaits. Is a \
              std::thread::sleep left beside the async sleep? Wait with an async sleep only",
             longest.as_millis()
         );
-        assert_eq!(
-            elapsed, 120,
-            "ask_price_service(120 ms) answered after {elapsed} ms of Tokio time: the service \
-             must wait its whole delay, with an async sleep, whoever calls it"
+        // A delay passed through f32 (`from_secs_f32`, a hair over 127 ms) ends with the
+        // timer's next millisecond: 128 ms is on time too.
+        assert!(
+            (127..=128).contains(&elapsed),
+            "ask_price_service(127 ms) answered after {elapsed} ms of Tokio time: the service \
+             must wait exactly its whole delay, with an async sleep, whoever calls it (a loop \
+             that checks the clock every 20 or 40 ms ends at the next step after 127 ms)"
         );
     }
 
-    /// A sleep wakes its task once, when its time comes: ask_price_service(120 ms) is polled at
-    /// 0 ms and at 120 ms. A loop that checks the clock on a short timer is polled at every turn.
+    /// A sleep wakes its task once, when its time comes: ask_price_service(127 ms) is polled at
+    /// 0 ms and at 127 ms. A loop that checks the clock on a short timer is polled at every turn.
     /// Moments are counted, not polls, so a yield_now here and there is free, and a progress
-    /// message every 20 ms or more is let through (2 + 120 / 20 = 8 moments at most).
+    /// message every 20 ms or more is let through (2 + 127 / 20 = 8 moments at most). 127 ms is
+    /// prime, so a loop of longer steps (20 or 40 ms) that checks the clock overshoots it.
     #[tokio::test(start_paused = true)]
     async fn the_service_sleeps_instead_of_checking_the_clock() {
         let start = Instant::now();
         let mut moments: Vec<u128> = Vec::new();
-        let delay = Duration::from_millis(120);
+        let delay = Duration::from_millis(127);
         let mut asking = Box::pin(without_spinning(ask_price_service(delay)));
         let watched = std::future::poll_fn(|cx| {
             let now = start.elapsed().as_millis();
@@ -206,14 +211,14 @@ mod tests {
         let price = tokio::time::timeout(Duration::from_secs(10), watched)
             .await
             .expect(
-                "ask_price_service(120 ms) had not answered after 10 s of Tokio time: the \
+                "ask_price_service(127 ms) had not answered after 10 s of Tokio time: the \
                  service must answer 120 once its delay is over, however long that is (giving \
                  up on a slow service is the job of the timeout in price_or_cached)",
             );
         assert_eq!(price, 120, "the service answers 120");
         assert!(
             moments.len() <= 8,
-            "ask_price_service(120 ms) was woken at {} different moments of Tokio's clock \
+            "ask_price_service(127 ms) was woken at {} different moments of Tokio's clock \
              during its wait (at {:?} ms): it keeps waking up on a short timer to check whether \
              the time is up. tokio::time::sleep wakes the task once, when its time comes: wait \
              with tokio::time::sleep(delay).await",
