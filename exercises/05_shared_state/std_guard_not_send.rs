@@ -78,8 +78,18 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn every_line_is_saved() {
         let log = Arc::new(TestLog::with_lines(&[]));
+        let handles = start_saves(&log, &["boot", "login", "logout"]);
+        // One thread, and no `.await` since the spawns: no save task has had a turn yet.
+        let before = log.peek();
+        assert_eq!(
+            before,
+            Some(Vec::new()),
+            "start_saves had returned and no save task had run yet, but the log read \
+             {before:?}: the whole save (push, length and flush) runs in its own task, in \
+             save_line; start_saves only spawns one per line"
+        );
         let mut lens = Vec::new();
-        for handle in start_saves(&log, &["boot", "login", "logout"]) {
+        for handle in handles {
             lens.push(handle.await.unwrap());
         }
         let mut saved = log
