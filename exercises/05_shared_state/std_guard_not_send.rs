@@ -371,6 +371,44 @@ mod tests {
         found
     }
 
+    /// Each `const NAME` or `static NAME` item of `code` (one that starts its line): its name,
+    /// where the item starts, and its value up to the `;`. A closure kept there
+    /// (`const LEN: fn(..) -> usize = |log| ...;`) locks once per call, as a fn does.
+    fn constants(code: &str) -> Vec<(String, usize, std::ops::Range<usize>)> {
+        let mut found = Vec::new();
+        for keyword in ["const ", "static "] {
+            for (at, _) in code.match_indices(keyword) {
+                let line = code[..at].rsplit('\n').next().unwrap_or_default().trim();
+                if !["", "pub", "pub(crate)"].contains(&line) {
+                    continue;
+                }
+                let name: String = code[at + keyword.len()..]
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if name.is_empty() || name == "fn" {
+                    continue;
+                }
+                let mut depth = 0;
+                let mut end = code.len();
+                for (i, c) in code[at..].char_indices() {
+                    match c {
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' => depth -= 1,
+                        ';' if depth == 0 => {
+                            end = at + i + 1;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                found.push((name, at, at..end));
+            }
+        }
+        found
+    }
+
     /// `text` without the `fn` and `macro_rules!` items defined in it (a helper nested in a
     /// body): their locks are a helper's, counted once per call.
     fn without_items(text: &str) -> String {
@@ -591,6 +629,7 @@ mod tests {
                     .chain(
                         macros(&code)
                             .into_iter()
+                            .chain(constants(&code))
                             .map(|(f, _, body)| (f, body, false)),
                     )
                     .map(|(f, body, method)| (f, code[body].to_string(), method))
@@ -624,7 +663,7 @@ mod tests {
         assert!(
             locks <= 1,
             "save_line locks the log {locks} times before its flush (counting the locks of the \
-             functions, macros and closures it calls, once per call, and the locks of every \
+             functions, macros, closures and consts it calls, once per call, and the locks of every \
              branch of an `if`/`else` or `match` added up, even if only one branch runs; a lock \
              only printed is not counted): between two locks, a save running on \
              another thread can push its line, so the length read after the second lock is not \
