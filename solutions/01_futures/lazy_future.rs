@@ -211,19 +211,30 @@ mod tests {
             .collect()
     }
 
-    /// How long one `write_log` takes on the paused clock: 10 ms, its slow disk.
+    /// How long one `write_log` takes on the paused clock: 10 ms, its slow disk. As given, it
+    /// writes exactly the line it is given, whichever it is.
     async fn one_write() -> Duration {
-        let probe = Mutex::new(Vec::new());
-        let start = Instant::now();
-        write_log(&probe, "probe").await;
-        let took = start.elapsed();
-        assert_eq!(
-            took,
-            Duration::from_millis(10),
-            "write_log took {took:?}, but as given it takes 10 ms (the slow disk): leave \
-             write_log as it is and fix handle_request"
-        );
-        took
+        for line in ["probe", "connect", "send", "close"] {
+            let probe = Mutex::new(Vec::new());
+            let start = Instant::now();
+            write_log(&probe, line).await;
+            let took = start.elapsed();
+            let written = probe.into_inner().unwrap();
+            assert_eq!(
+                written,
+                [line],
+                "write_log(log, {line:?}) wrote {written:?} to an empty log, but as given it \
+                 writes exactly the line it is given: leave write_log as it is, and write \
+                 \"send\" with write_log(log, \"send\").await in handle_request"
+            );
+            assert_eq!(
+                took,
+                Duration::from_millis(10),
+                "write_log took {took:?}, but as given it takes 10 ms (the slow disk): leave \
+                 write_log as it is and fix handle_request"
+            );
+        }
+        Duration::from_millis(10)
     }
 
     #[tokio::test(start_paused = true)]
