@@ -294,6 +294,66 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_actor_waits_for_commands_without_a_timer() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
+        use tokio::time::Instant;
+        // The actor's loop, polled in a task of the test's own, which counts the polls.
+        let polls = Arc::new(AtomicUsize::new(0));
+        let (commands, rx) = mpsc::channel(8);
+        let mut stock = Box::pin(run_stock(rx));
+        let counted = Arc::clone(&polls);
+        let (mut moment, mut polls_at_moment) = (Instant::now(), 0);
+        let actor = tokio::spawn(std::future::poll_fn(move |cx| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            if moment != Instant::now() {
+                (moment, polls_at_moment) = (Instant::now(), 0);
+            }
+            polls_at_moment += 1;
+            assert!(
+                polls_at_moment <= 1000,
+                "run_stock was polled 1000 times in a row at one moment (of the test's paused \
+                 clock) with no command to handle: it checks the channel over and over (a loop \
+                 with try_recv and yield_now) instead of waiting. Wait in \
+                 commands.recv().await: it wakes the actor when a command comes"
+            );
+            stock.as_mut().poll(cx)
+        }));
+        let (reply, answer) = oneshot::channel();
+        let count = Command::Count {
+            item: "fig".to_string(),
+            reply,
+        };
+        commands
+            .send(count)
+            .await
+            .expect("the stock actor has stopped");
+        let _ = answer.await;
+        // A second (of the paused clock) with no command at all: the clock jumps it at once
+        // when every task waits.
+        let before = polls.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if actor.is_finished() {
+            match actor.await {
+                Err(stopped) if stopped.is_panic() => {
+                    std::panic::resume_unwind(stopped.into_panic())
+                }
+                _ => panic!("run_stock returned although a Sender of its channel is still alive"),
+            }
+        }
+        let quiet = polls.load(Ordering::SeqCst) - before;
+        // A progress message now and then is fine: once per 40 ms.
+        assert!(
+            quiet <= 2 + 1000 / 40,
+            "run_stock was polled {quiet} times in a second without any command: it checks the \
+             channel on a timer (try_recv and a short sleep) instead of waiting. Wait in \
+             commands.recv().await: it wakes the actor when a command comes"
+        );
+        drop(commands);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_actor_answers_by_itself_in_order() {
         use std::task::Poll;
         use tokio::sync::oneshot::error::TryRecvError;
