@@ -48,11 +48,34 @@ mod tests {
     use std::time::Duration;
     use tokio::time::Instant;
 
+    /// `total_rainfall(stations)`, stopped with a message once it is polled 1000 times in a
+    /// row at one moment of the paused clock: a loop that keeps checking the channel (try_recv
+    /// and yield_now) never lets the clock move on, and would spin until the run is killed.
+    async fn rainfall(stations: Vec<Vec<u32>>) -> u32 {
+        let mut call = std::pin::pin!(total_rainfall(stations));
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "total_rainfall was polled 1000 times in a row while the paused clock stood \
+                 still: it keeps checking the channel (try_recv and yield_now in a loop?), and \
+                 so never lets the stations' timers run. Wait in rx.recv().await, which wakes \
+                 it when a reading arrives and returns None once every Sender is gone"
+            );
+            call.as_mut().poll(cx)
+        })
+        .await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn adds_up_every_station() {
         let stations = vec![vec![1, 2, 3], vec![10, 20], vec![100], vec![1000, 2000]];
         assert_eq!(
-            total_rainfall(stations).await,
+            rainfall(stations).await,
             3136,
             "the total must include every reading of every station"
         );
@@ -61,7 +84,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn stations_report_at_the_same_time() {
         let start = Instant::now();
-        let total = total_rainfall(vec![vec![5; 10], vec![7; 5]]).await;
+        let total = rainfall(vec![vec![5; 10], vec![7; 5]]).await;
         assert_eq!(
             total, 85,
             "10 readings of 5 and 5 readings of 7 add up to 85"
@@ -122,7 +145,7 @@ mod tests {
     /// every 20 ms, 200 mm) all come back: readings left in the channel while the station
     /// tasks are awaited fill it up, and the stations then wait for room forever.
     async fn the_heap_check_readings_are_all_added(wakeups: u32) {
-        let rainfall = total_rainfall(vec![vec![1; 100], vec![2; 50]]);
+        let rainfall = rainfall(vec![vec![1; 100], vec![2; 50]]);
         let total = tokio::time::timeout(Duration::from_secs(60), rainfall).await;
         let seen = match total {
             Ok(total) => format!("returned {total} mm"),
@@ -142,7 +165,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn readings_are_added_as_they_arrive() {
         // Station 0 reports every 10 ms, station 1 every 20 ms: readings arrive at 10 moments.
-        let mut rainfall = std::pin::pin!(total_rainfall(vec![vec![1; 10], vec![2; 5]]));
+        let mut rainfall = std::pin::pin!(rainfall(vec![vec![1; 10], vec![2; 5]]));
         let mut wakeups = 0;
         let total = std::future::poll_fn(|cx| {
             wakeups += 1;
@@ -175,18 +198,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_stations_no_rain() {
-        assert_eq!(
-            total_rainfall(Vec::new()).await,
-            0,
-            "no stations means 0 mm"
-        );
+        assert_eq!(rainfall(Vec::new()).await, 0, "no stations means 0 mm");
     }
 
     #[tokio::test(start_paused = true)]
     async fn more_readings_than_the_channel_holds() {
         // The channel holds 16 readings; 3 stations send 60.
         let stations = vec![vec![1; 20], vec![2; 20], vec![3; 20]];
-        let total = tokio::time::timeout(Duration::from_secs(60), total_rainfall(stations))
+        let total = tokio::time::timeout(Duration::from_secs(60), rainfall(stations))
             .await
             .expect(
                 "total_rainfall did not return for 60 readings: something waits forever. Is \
@@ -202,7 +221,7 @@ mod tests {
         // while 3 stations send 60 readings: the channel fills up (16) and a station must wait
         // in send().await for room, not skip a reading.
         let stations = vec![vec![1; 20], vec![2; 20], vec![3; 20]];
-        let mut rainfall = std::pin::pin!(total_rainfall(stations));
+        let mut rainfall = std::pin::pin!(rainfall(stations));
         let _ = std::future::poll_fn(|cx| std::task::Poll::Ready(rainfall.as_mut().poll(cx))).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
         let total = tokio::time::timeout(Duration::from_secs(60), rainfall)
@@ -229,7 +248,7 @@ mod tests {
         stations[9] = vec![3; 3];
         stations[10] = vec![4; 3];
         let start = Instant::now();
-        let mut rainfall = std::pin::pin!(total_rainfall(stations));
+        let mut rainfall = std::pin::pin!(rainfall(stations));
         let mut wakeups = 0;
         let total = std::future::poll_fn(|cx| {
             wakeups += 1;
@@ -261,7 +280,7 @@ mod tests {
         for station in (2..19).step_by(2) {
             stations[station] = vec![10];
         }
-        let mut rainfall = std::pin::pin!(total_rainfall(stations));
+        let mut rainfall = std::pin::pin!(rainfall(stations));
         let mut wakeups = 0;
         let counted = std::future::poll_fn(|cx| {
             wakeups += 1;
@@ -340,7 +359,7 @@ mod tests {
         let mut stations = vec![Vec::new(); 300];
         stations[299] = vec![4, 5];
         let start = Instant::now();
-        let total = tokio::time::timeout(Duration::from_secs(60), total_rainfall(stations))
+        let total = tokio::time::timeout(Duration::from_secs(60), rainfall(stations))
             .await
             .expect(
                 "total_rainfall did not return for a station that reports every 3 s: \
