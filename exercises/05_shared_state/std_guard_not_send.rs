@@ -75,90 +75,121 @@ mod tests {
         }
     }
 
+    /// Runs a test's body on the paused clock, where it takes no real time, and stops it with a
+    /// message after 3 s of real time: a save that keeps waking itself (a loop around
+    /// now_or_never and yield_now) keeps the paused clock from ever reaching the end of its
+    /// flush.
+    async fn within_3s_of_real_time(test: impl Future<Output = ()>) {
+        let (give_up, too_late) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            let _ = give_up.send(());
+        });
+        tokio::select! {
+            () = test => {}
+            _ = too_late => panic!(
+                "the saves had not finished after 3 s of real time, though their only wait is \
+                 the 50 ms flush, which the tests' paused clock skips at once when every task \
+                 waits: a save keeps waking itself (a loop around now_or_never or try_lock and \
+                 yield_now?), so the clock never moves on. Await flush_to_disk() once the guard \
+                 is gone"
+            ),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn every_line_is_saved() {
-        let log = Arc::new(TestLog::with_lines(&[]));
-        let handles = start_saves(&log, &["boot", "login", "logout"]);
-        // One thread, and no `.await` since the spawns: no save task has had a turn yet.
-        let before = log.peek();
-        assert_eq!(
-            before,
-            Some(Vec::new()),
-            "start_saves had returned and no save task had run yet, but the log read \
-             {before:?}: the whole save (push, length and flush) runs in its own task, in \
-             save_line; start_saves only spawns one per line"
-        );
-        let mut lens = Vec::new();
-        for handle in handles {
-            lens.push(handle.await.unwrap());
-        }
-        let mut saved = log
-            .peek()
-            .expect("the log is still locked after every save");
-        saved.sort();
-        assert_eq!(
-            saved,
-            ["boot", "login", "logout"],
-            "every line given to start_saves must end up in the log"
-        );
-        lens.sort();
-        assert_eq!(
-            lens,
-            [1, 2, 3],
-            "each save must return the log length right after its own push (so 1, 2 and 3 in \
-             some order); read the length while you still hold the lock, before the flush"
-        );
+        within_3s_of_real_time(async {
+            let log = Arc::new(TestLog::with_lines(&[]));
+            let handles = start_saves(&log, &["boot", "login", "logout"]);
+            // One thread, and no `.await` since the spawns: no save task has had a turn yet.
+            let before = log.peek();
+            assert_eq!(
+                before,
+                Some(Vec::new()),
+                "start_saves had returned and no save task had run yet, but the log read \
+                 {before:?}: the whole save (push, length and flush) runs in its own task, in \
+                 save_line; start_saves only spawns one per line"
+            );
+            let mut lens = Vec::new();
+            for handle in handles {
+                lens.push(handle.await.unwrap());
+            }
+            let mut saved = log
+                .peek()
+                .expect("the log is still locked after every save");
+            saved.sort();
+            assert_eq!(
+                saved,
+                ["boot", "login", "logout"],
+                "every line given to start_saves must end up in the log"
+            );
+            lens.sort();
+            assert_eq!(
+                lens,
+                [1, 2, 3],
+                "each save must return the log length right after its own push (so 1, 2 and 3 in \
+                 some order); read the length while you still hold the lock, before the flush"
+            );
+        })
+        .await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_line_is_in_the_log_while_it_is_flushed() {
-        let log = Arc::new(TestLog::with_lines(&["old"]));
-        let start = Instant::now();
-        let save = tokio::spawn({
-            let log = Arc::clone(&log);
-            async move { (save_line(log, "new".to_string()).await, start.elapsed()) }
-        });
+        within_3s_of_real_time(async {
+            let log = Arc::new(TestLog::with_lines(&["old"]));
+            let start = Instant::now();
+            let save = tokio::spawn({
+                let log = Arc::clone(&log);
+                async move { (save_line(log, "new".to_string()).await, start.elapsed()) }
+            });
 
-        // Halfway through the 50 ms flush.
-        sleep(Duration::from_millis(25)).await;
-        let during_flush = log.peek().expect(
-            "halfway through the flush the log is still locked: release the lock before \
-             flushing, so the other saves can go on (the flush does not need the log)",
-        );
-        assert_eq!(
-            during_flush,
-            ["old", "new"],
-            "halfway through the flush the log reads {during_flush:?}: push the line first, \
-             then flush it to disk"
-        );
+            // Halfway through the 50 ms flush.
+            sleep(Duration::from_millis(25)).await;
+            let during_flush = log.peek().expect(
+                "halfway through the flush the log is still locked: release the lock before \
+                 flushing, so the other saves can go on (the flush does not need the log)",
+            );
+            assert_eq!(
+                during_flush,
+                ["old", "new"],
+                "halfway through the flush the log reads {during_flush:?}: push the line first, \
+                 then flush it to disk"
+            );
 
-        let (len, took) = save.await.unwrap();
-        assert_eq!(len, 2, "the log had 1 line, so after the push it has 2");
-        assert!(
-            took >= Duration::from_millis(50),
-            "save_line returned after {took:?}: it must still wait for flush_to_disk (50 ms)"
-        );
+            let (len, took) = save.await.unwrap();
+            assert_eq!(len, 2, "the log had 1 line, so after the push it has 2");
+            assert!(
+                took >= Duration::from_millis(50),
+                "save_line returned after {took:?}: it must still wait for flush_to_disk (50 ms)"
+            );
+        })
+        .await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn saves_flush_at_the_same_time() {
-        let log = Arc::new(TestLog::with_lines(&[]));
-        let start = Instant::now();
-        for handle in start_saves(&log, &["a", "b", "c", "d"]) {
-            handle.await.unwrap();
-        }
-        let took = start.elapsed();
-        assert!(
-            took >= Duration::from_millis(50),
-            "4 saves were done after {took:?}: every save must wait for its flush (50 ms)"
-        );
-        assert_eq!(
-            took,
-            Duration::from_millis(50),
-            "4 saves took {took:?}, but one flush takes 50 ms and they may all flush at once: \
-             each save runs in its own task, and no save may keep the log locked while it \
-             flushes"
-        );
+        within_3s_of_real_time(async {
+            let log = Arc::new(TestLog::with_lines(&[]));
+            let start = Instant::now();
+            for handle in start_saves(&log, &["a", "b", "c", "d"]) {
+                handle.await.unwrap();
+            }
+            let took = start.elapsed();
+            assert!(
+                took >= Duration::from_millis(50),
+                "4 saves were done after {took:?}: every save must wait for its flush (50 ms)"
+            );
+            assert_eq!(
+                took,
+                Duration::from_millis(50),
+                "4 saves took {took:?}, but one flush takes 50 ms and they may all flush at once: \
+                 each save runs in its own task, and no save may keep the log locked while it \
+                 flushes"
+            );
+        })
+        .await;
     }
 
     /// The code above the tests, with comments taken out and string and char literals
