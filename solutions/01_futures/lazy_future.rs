@@ -237,10 +237,33 @@ mod tests {
         Duration::from_millis(10)
     }
 
+    /// `handle_request(..)`, stopped with a message once it is polled 1000 times in a
+    /// row at one moment of the paused clock: a busy loop never lets the clock move on, and
+    /// would spin until the run is killed.
+    async fn request(log: &Mutex<Vec<String>>) -> () {
+        let mut call = std::pin::pin!(handle_request(log));
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "handle_request was polled 1000 times in a row while the paused clock stood \
+                 still: it keeps polling the \"send\" future by hand (poll! or now_or_never, \
+                 with yield_now, in a loop), so the write's 10 ms never pass. Write \
+                 write_log(log, \"send\").await: it wakes the task when the write is done"
+            );
+            call.as_mut().poll(cx)
+        })
+        .await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_send_line_is_written() {
         let log = Mutex::new(Vec::new());
-        handle_request(&log).await;
+        request(&log).await;
         let lines = log.into_inner().unwrap();
         assert!(
             lines.iter().any(|line| line == "send"),
@@ -252,7 +275,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_lines_are_written_in_order() {
         let log = Mutex::new(Vec::new());
-        handle_request(&log).await;
+        request(&log).await;
         let lines = log.into_inner().unwrap();
         assert_eq!(
             lines,
@@ -262,7 +285,7 @@ mod tests {
         );
         // A log that already holds a line keeps it: the request only appends.
         let log = Mutex::new(vec!["earlier".to_string()]);
-        handle_request(&log).await;
+        request(&log).await;
         let lines = log.into_inner().unwrap();
         assert_eq!(
             lines,
@@ -277,7 +300,7 @@ mod tests {
         let write = one_write().await;
         let log = Mutex::new(Vec::new());
         let start = Instant::now();
-        let ((), between) = tokio::join!(handle_request(&log), async {
+        let ((), between) = tokio::join!(request(&log), async {
             // Look at the log between two writes: each write ends 10 ms after the one before.
             sleep_until(start + write * 3 / 2).await;
             let at_15_ms = log.lock().unwrap().clone();
@@ -313,7 +336,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn nothing_is_written_before_the_future_is_awaited() {
         let log = Mutex::new(Vec::new());
-        let request = handle_request(&log);
+        let request = request(&log);
         assert!(
             log.lock().unwrap().is_empty(),
             "the log was written before the request future was awaited"
@@ -593,7 +616,7 @@ mod tests {
     async fn the_writes_are_not_checked_on_a_timer() {
         let write = one_write().await;
         let log = Mutex::new(Vec::new());
-        let ((), took, woken) = woken_at(handle_request(&log)).await;
+        let ((), took, woken) = woken_at(request(&log)).await;
         if took != write * 3 {
             return; // Too slow or too fast: the tests above say why.
         }
