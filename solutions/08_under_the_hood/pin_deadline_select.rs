@@ -53,12 +53,35 @@ mod tests {
         rx
     }
 
+    /// `collect_until(..)`, stopped with a message once it is polled 1000 times in a
+    /// row at one moment of the paused clock: a busy loop never lets the clock move on, and
+    /// would spin until the run is killed.
+    async fn collect(rx: mpsc::Receiver<u32>, limit: Duration) -> Vec<u32> {
+        let mut call = std::pin::pin!(collect_until(rx, limit));
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "collect_until was polled 1000 times in a row while the paused clock stood \
+                 still: it keeps checking the channel and the clock (try_recv and yield_now in \
+                 a loop), so neither a message nor the limit can ever come. Await both at once \
+                 instead, with select! on rx.recv() and the pinned timer"
+            );
+            call.as_mut().poll(cx)
+        })
+        .await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn stops_at_the_deadline() {
         let metrics = tokio::runtime::Handle::current().metrics();
         let parks_before = metrics.worker_park_count(0);
         let start = Instant::now();
-        let got = collect_until(producer(10), Duration::from_millis(350)).await;
+        let got = collect(producer(10), Duration::from_millis(350)).await;
         let elapsed = start.elapsed().as_millis();
         let wakeups = metrics.worker_park_count(0) - parks_before;
         assert_eq!(
@@ -105,7 +128,7 @@ mod tests {
     async fn stops_at_another_deadline_with_uneven_gaps() {
         let start = Instant::now();
         let rx = producer_at(&[50, 100, 230, 245, 400]);
-        let got = collect_until(rx, Duration::from_millis(240)).await;
+        let got = collect(rx, Duration::from_millis(240)).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             got,
@@ -123,7 +146,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn stops_when_the_channel_closes() {
         let start = Instant::now();
-        let got = collect_until(producer(2), Duration::from_secs(5)).await;
+        let got = collect(producer(2), Duration::from_secs(5)).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(got, [0, 1], "both messages sent must be collected");
         assert!(
@@ -134,7 +157,7 @@ mod tests {
 
         // The channel closes at 137 ms, between the ticks of any timer of 2 ms or more.
         let start = Instant::now();
-        let got = collect_until(producer_at(&[50, 137]), Duration::from_secs(5)).await;
+        let got = collect(producer_at(&[50, 137]), Duration::from_secs(5)).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(got, [0, 1], "both messages sent must be collected");
         assert_eq!(
@@ -151,7 +174,7 @@ mod tests {
     async fn leaves_nothing_running_behind() {
         // The channel closes at 200 ms, long before the 5 s limit.
         let metrics = tokio::runtime::Handle::current().metrics();
-        let got = collect_until(producer(2), Duration::from_secs(5)).await;
+        let got = collect(producer(2), Duration::from_secs(5)).await;
         assert_eq!(got, [0, 1], "both messages sent must be collected");
         let tasks = metrics.num_alive_tasks();
         assert_eq!(
@@ -174,7 +197,7 @@ mod tests {
             }
             10
         });
-        let got = collect_until(rx, Duration::from_millis(350)).await;
+        let got = collect(rx, Duration::from_millis(350)).await;
         assert_eq!(got, [0, 1, 2], "only 3 messages fit in 350 ms");
         let refused = sending.await.expect("the sending task panicked");
         assert_eq!(
@@ -191,7 +214,7 @@ mod tests {
         let metrics = tokio::runtime::Handle::current().metrics();
         // One task of the test's own: the producer.
         let rx = producer(10);
-        let mut collecting = std::pin::pin!(collect_until(rx, Duration::from_millis(350)));
+        let mut collecting = std::pin::pin!(collect(rx, Duration::from_millis(350)));
         // Let collect_until run for 150 ms (it has the first message by then), and look.
         let early = tokio::select! {
             got = &mut collecting => Some(got),
