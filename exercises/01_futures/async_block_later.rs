@@ -43,7 +43,28 @@ mod tests {
     async fn run(paid: bool, check_log: impl Fn(&[String])) {
         let log = Mutex::new(Vec::new());
         let start = Instant::now();
-        finish_order(&log, paid).await;
+        {
+            // Stopped with a message once polled 1000 times in a row at one moment of the paused
+            // clock: a busy loop never lets the clock move on, and would spin until the run is
+            // killed.
+            let mut call = std::pin::pin!(finish_order(&log, paid));
+            let (mut moment, mut polls) = (Instant::now(), 0);
+            std::future::poll_fn(|cx| {
+                if moment != Instant::now() {
+                    (moment, polls) = (Instant::now(), 0);
+                }
+                polls += 1;
+                assert!(
+                    polls <= 1000,
+                    "finish_order was polled 1000 times in a row while the paused clock stood \
+                     still: it keeps polling a future by hand (poll! or now_or_never, with \
+                     yield_now, in a loop), so the slow log's 10 ms never pass. Await each step \
+                     (`.await`): it wakes the task when the write is done"
+                );
+                call.as_mut().poll(cx)
+            })
+            .await;
+        }
         let took = start.elapsed();
         let lines = log.into_inner().unwrap();
         check_log(&lines);
