@@ -209,7 +209,8 @@ mod tests {
         let mut code = without_comments(source.split("// Tests:").next().unwrap());
         // A message that is a string literal and nothing else prints nothing that main shows:
         // the format string of `println!`, `eprintln!`, `panic!` and the like, and the text of
-        // `.expect("...")`, are left out (their other arguments still count).
+        // `.expect("...")` or `.expect(&format!("...", ..))`, are left out (their other arguments
+        // still count).
         for call in [
             "println!(",
             "eprintln!(",
@@ -219,6 +220,7 @@ mod tests {
             "unreachable!(",
             "todo!(",
             ".expect(",
+            ".expect(&format!(",
         ] {
             let mut from = 0;
             while let Some(at) = code[from..].find(call).map(|at| from + at) {
@@ -400,12 +402,17 @@ mod tests {
     fn main_does_not_sleep_while_a_task_greets() {
         let code = learner_code();
         let words = identifiers(&code);
-        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        fn ident(c: char) -> bool {
+            c.is_alphanumeric() || c == '_'
+        }
         // Whether the task spawned by the call at `code[at..]` is waited for: the call is
-        // awaited or joined on the spot (`tokio::spawn(...).await`), or its handle is kept in a
-        // variable that is used afterwards (`task.await`, in a `select!`, `ticker.abort()`),
-        // not only dropped.
-        let waited = |at: usize| -> bool {
+        // awaited or joined on the spot (`tokio::spawn(...).await`), handed to what waits for
+        // it (a `select!` branch, `join!`, `block_on`, or `timeout(..)` / `join(..)` that is
+        // waited for in turn), returned by a fn that returns its JoinHandle (whose calls are
+        // judged instead), or its handle is kept in a variable (`let task`, or its place in
+        // `let (task, ticker) = (..)`) that is used afterwards (`task.await`, in a `select!`,
+        // `ticker.abort()`), not only dropped.
+        fn waited(code: &str, at: usize, hops: u32) -> bool {
             let rest = &code[at..];
             let Some(open) = rest.find('(') else {
                 return false;
@@ -423,10 +430,57 @@ mod tests {
                 return false;
             };
             let after = rest[close..].trim_start();
-            if after.starts_with(".await") || after.starts_with(".join(") {
+            if after.starts_with(".await") || after.starts_with(".join(") || after.starts_with("=>")
+            {
                 return true;
             }
-            // A task spawned into a set (`set.spawn(..)`) that the set joins later.
+            // The bracket that holds the call, and the call or fn it belongs to.
+            let mut depth = 0;
+            let holder = code[..at].char_indices().rev().find(|&(_, c)| {
+                match c {
+                    ')' | ']' | '}' => depth += 1,
+                    '(' | '[' | '{' => depth -= 1,
+                    _ => {}
+                }
+                depth < 0
+            });
+            if let Some((i, bracket)) = holder
+                && hops < 8
+            {
+                let callee = code[..i].trim_end();
+                let name_at = callee.trim_end_matches('!').trim_end_matches(ident).len();
+                let name = callee[name_at..].trim_end_matches('!');
+                if bracket == '(' && ["join", "try_join", "select", "block_on"].contains(&name) {
+                    return callee.ends_with('!')
+                        || name == "block_on"
+                        || waited(code, name_at, hops + 1);
+                }
+                if bracket == '(' && ["timeout", "join_all", "try_join_all"].contains(&name) {
+                    return waited(code, name_at, hops + 1);
+                }
+                let signature = &code[code[..i].rfind("fn ").unwrap_or(i)..i];
+                if bracket == '{'
+                    && after.starts_with('}')
+                    && signature.contains("JoinHandle")
+                    && !signature.contains(['{', ';'])
+                {
+                    let f = signature[3..]
+                        .trim_start()
+                        .split(|c: char| !ident(c))
+                        .next();
+                    let calls: Vec<usize> = f.filter(|f| !f.is_empty()).map_or(vec![], |f| {
+                        code.match_indices(f)
+                            .filter(|&(j, _)| {
+                                !code[..j].ends_with(ident) && !code[..j].ends_with("fn ")
+                            })
+                            .filter(|&(j, _)| code[j + f.len()..].starts_with('('))
+                            .map(|(j, _)| j)
+                            .collect()
+                    });
+                    return !calls.is_empty() && calls.iter().all(|&j| waited(code, j, hops + 1));
+                }
+            }
+            // A set the task is spawned into (`set.spawn(..)`) that the set joins later.
             if let Some(before) = code[..at].strip_suffix('.') {
                 let set = &before[before.trim_end_matches(ident).len()..];
                 let later = &code[at..];
@@ -447,7 +501,27 @@ mod tests {
             let Some(binding) = code[start..at].trim_start().strip_prefix("let ") else {
                 return false;
             };
-            let name = binding
+            // `let (task, ticker) = (spawn(..), spawn(..))`: the name in the call's place.
+            let (pattern, value) = binding.split_once('=').unwrap_or((binding, ""));
+            let place = value.trim_start().strip_prefix('(').map_or(0, |value| {
+                let mut depth = 0;
+                value
+                    .chars()
+                    .filter(|&c| {
+                        match c {
+                            '(' | '[' | '{' => depth += 1,
+                            ')' | ']' | '}' => depth -= 1,
+                            _ => {}
+                        }
+                        depth == 0 && c == ','
+                    })
+                    .count()
+            });
+            let pattern = pattern.trim_start().trim_start_matches('(');
+            let name = pattern
+                .split(',')
+                .nth(place)
+                .unwrap_or_default()
                 .trim_start()
                 .trim_start_matches("mut ")
                 .split(|c: char| !ident(c))
@@ -467,17 +541,17 @@ mod tests {
                     && !before.trim_end().ends_with("drop(")
                     && (!greets || !after.trim_start().starts_with(".abort("))
             })
-        };
+        }
         // Calls of a spawn function (`tokio::spawn(`, `rt.spawn(`, `spawn_blocking(`) whose task
-        // nothing waits for.
+        // nothing waits for (a fn named spawn_.. is not a call where it is defined).
         let detached = code
             .match_indices("spawn")
-            .filter(|&(at, _)| !code[..at].ends_with(ident))
+            .filter(|&(at, _)| !code[..at].ends_with(ident) && !code[..at].ends_with("fn "))
             .filter(|&(at, _)| {
                 let rest = code[at..].trim_start_matches(ident).trim_start();
                 rest.starts_with('(') || rest.starts_with("::<")
             })
-            .any(|(at, _)| !waited(at));
+            .any(|(at, _)| !waited(&code, at, 0));
         // As given, `sleep` is named twice: in the `use` line and in greet.
         let sleeps = words
             .iter()
