@@ -97,6 +97,7 @@ mod tests {
     /// itself are not counted).
     fn allocations_made_by_the_task(count: usize) -> u64 {
         let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time() // a timeout inside the task is fine
             .build()
             .unwrap();
         let guests = (0..count).map(|n| format!("guest {n}")).collect();
@@ -146,6 +147,7 @@ mod tests {
     fn allocations_a_greeter_keeps(count: usize) -> i64 {
         let kept = allocation_counter::measure(|| {
             let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
                 .build()
                 .unwrap();
             runtime.block_on(async {
