@@ -347,8 +347,9 @@ mod tests {
                 && expected.iter().zip(&tokens[at..]).all(|(e, t)| e == t)
         };
         let notifies_waiters = tokens.iter().any(|t| t == "notify_waiters");
-        // Helpers that hand out a Notified (`fn doorbell(&self) -> Notified<'_>`) count as
-        // `notified` where they are called (one that takes a Notified does not).
+        // Helpers that hand out a Notified (`fn doorbell(&self) -> Notified<'_>`, or an
+        // `Option<Notified>`) count as `notified` where they are called (one that takes a
+        // Notified does not)...
         let helpers: Vec<&str> = (0..tokens.len().saturating_sub(1))
             .filter(|&at| tokens[at] == "fn")
             .filter(|&at| {
@@ -359,6 +360,34 @@ mod tests {
                 let returns =
                     (1..signature.len()).find(|&i| signature[i - 1] == "-" && signature[i] == ">");
                 returns.is_some_and(|from| signature[from..].iter().any(|t| *t == "Notified"))
+            })
+            // ... unless it checks the flag itself after making the Notified, and decides on it
+            // (`let bell = self.n.notified(); if self.is_open() { None } else { Some(bell) }`):
+            // the Notified it hands out was made before that check.
+            .filter(|&at| {
+                let mut depth = 0;
+                let body: Vec<&str> = tokens[at..]
+                    .iter()
+                    .skip_while(|t| *t != "{" && *t != ";")
+                    .take_while(|t| {
+                        match t.as_str() {
+                            "{" => depth += 1,
+                            "}" => depth -= 1,
+                            _ => {}
+                        }
+                        depth > 0
+                    })
+                    .map(String::as_str)
+                    .collect();
+                let Some(made) = body.iter().position(|t| *t == "notified") else {
+                    return true;
+                };
+                let after = &body[made..];
+                let reads = after.iter().any(|t| ["is_open", "load"].contains(t));
+                let decides = after
+                    .iter()
+                    .any(|t| ["if", "match", "then", "then_some", "return"].contains(t));
+                !(reads && decides)
             })
             .map(|at| tokens[at + 1].as_str())
             .collect();
