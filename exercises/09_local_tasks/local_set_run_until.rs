@@ -374,9 +374,35 @@ mod tests {
         let spawns = spawn_local_names(&code);
         // Tasks that need no LocalSet (`tokio::spawn`, `JoinSet::spawn`, threads) must be
         // `Send`: they load the texts into an `Arc<Mutex>` beside a spawn_local of no use.
+        // A name of the code's own (`let spawn = |text| spawn_local(..)`, `fn spawn(..)`) is
+        // not one of those where it is written bare: only a path (`tokio::spawn`), a method
+        // (`set.spawn(..)`), an import, or a bare name that the code does not bind itself
+        // counts.
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let binds = |name: &str| {
+            let code: Vec<&str> = code
+                .split(|c: char| !is_word(c))
+                .filter(|w| !w.is_empty())
+                .collect();
+            (1..code.len())
+                .any(|at| code[at] == name && ["let", "mut", "fn"].contains(&code[at - 1]))
+        };
         let mut sendable: Vec<&str> = code
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|word| ["spawn", "spawn_blocking"].contains(word))
+            .match_indices(|c: char| is_word(c))
+            .filter(|&(at, _)| at == 0 || !code[..at].ends_with(is_word))
+            .map(|(at, _)| (at, code[at..].split(|c: char| !is_word(c)).next().unwrap()))
+            .filter(|&(at, word)| {
+                let before = code[..at].trim_end();
+                ["spawn", "spawn_blocking"].contains(&word)
+                    && (before.ends_with("::") || before.ends_with('.') || !binds(word) || {
+                        // In a `use` declaration (`use tokio::{spawn};`).
+                        let uses = code[..at].match_indices("use").filter(|&(u, _)| {
+                            !code[..u].ends_with(is_word) && !code[u + 3..].starts_with(is_word)
+                        });
+                        uses.last().map(|(u, _)| u) > code[..at].rfind(';')
+                    })
+            })
+            .map(|(_, word)| word)
             .collect();
         sendable.dedup();
         assert!(
