@@ -294,10 +294,31 @@ mod tests {
                 from = at;
             }
         }
-        // A constant of the greeting that only those checks use (`const EXPECTED: &str =
-        // "Hello, world!";` and `debug_assert_eq!(line, EXPECTED)`) prints nothing either.
+        // A comparison with a greeting (`if line != "Hello, world!"`) prints nothing either.
+        for op in ["==", "!="] {
+            let mut from = 0;
+            while let Some(at) = code[from..].find(op).map(|at| from + at + op.len()) {
+                from = at;
+                let rest = &code[at..];
+                let open = at + rest.len() - rest.trim_start().len();
+                if !code[open..].starts_with('"') {
+                    continue;
+                }
+                let mut escaped = false;
+                if let Some(close) = code[open + 1..].char_indices().find_map(|(i, c)| {
+                    let end = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    end.then_some(open + 1 + i)
+                }) {
+                    code.replace_range(open..=close, "\"\"");
+                }
+            }
+        }
+        // A constant or a variable of the greeting that only those checks use (`const
+        // EXPECTED: &str = "Hello, world!";` or `let expected = ..;` and
+        // `debug_assert_eq!(line, EXPECTED)`) prints nothing either.
         let ident = |c: char| c.is_alphanumeric() || c == '_';
-        let unused: Vec<String> = ["const ", "static "]
+        let unused: Vec<String> = ["const ", "static ", "let "]
             .into_iter()
             .flat_map(|kind| code.match_indices(kind))
             .filter(|&(at, _)| !code[..at].ends_with(ident))
@@ -305,6 +326,7 @@ mod tests {
                 let item = &code[at..at + code[at..].find(';')?];
                 let name = item[kind.len()..]
                     .trim_start()
+                    .trim_start_matches("mut ")
                     .split(|c: char| !ident(c))
                     .next()?;
                 let uses = code
@@ -313,7 +335,18 @@ mod tests {
                         !code[..at].ends_with(ident) && !code[at + name.len()..].starts_with(ident)
                     })
                     .count();
-                (!name.is_empty() && uses == 1 && item.contains("Hello")).then(|| item.to_string())
+                // A variable's value must be the greeting's text and nothing else (no call, no
+                // block, which may print): `let expected = "Hello, world!";`.
+                let value = item.split_once('=').map_or("", |(_, value)| value.trim());
+                let text = value
+                    .strip_prefix('"')
+                    .and_then(|value| value.split_once('"'));
+                let plain = kind != "let "
+                    || text.is_some_and(|(text, after)| {
+                        !text.contains('\\') && ["", ".to_string()", ".to_owned()"].contains(&after)
+                    });
+                (!name.is_empty() && uses == 1 && plain && item.contains("Hello"))
+                    .then(|| item.to_string())
             })
             .collect();
         for item in unused {
@@ -480,6 +513,14 @@ mod tests {
                     return !calls.is_empty() && calls.iter().all(|&j| waited(code, j, hops + 1));
                 }
             }
+            // A handle pushed into a Vec (`handles.push(spawn(..))`): the Vec is the name.
+            let pushed = holder.and_then(|(i, bracket)| {
+                let callee = code[..i].trim_end();
+                let vec = callee
+                    .strip_suffix(".push")
+                    .or_else(|| callee.strip_suffix(".push_back"))?;
+                (bracket == '(').then(|| &vec[vec.trim_end_matches(ident).len()..])
+            });
             // A set the task is spawned into (`set.spawn(..)`) that the set joins later.
             if let Some(before) = code[..at].strip_suffix('.') {
                 let set = &before[before.trim_end_matches(ident).len()..];
@@ -498,8 +539,12 @@ mod tests {
                 }
             }
             let start = code[..at].rfind([';', '{', '}']).map_or(0, |i| i + 1);
-            let Some(binding) = code[start..at].trim_start().strip_prefix("let ") else {
-                return false;
+            let binding = match pushed {
+                Some(vec) => vec,
+                None => match code[start..at].trim_start().strip_prefix("let ") {
+                    Some(binding) => binding,
+                    None => return false,
+                },
             };
             // `let (task, ticker) = (spawn(..), spawn(..))`: the name in the call's place.
             let (pattern, value) = binding.split_once('=').unwrap_or((binding, ""));
