@@ -124,9 +124,9 @@ mod tests {
         assert!(
             per_guest >= 0.5,
             "the greeter task made {per_guest:.1} heap allocations per guest, so the greetings \
-             (a String each) were made before the task ran (in start_greeter, or on a thread \
-             of their own), not by the task. Move the guest list into the task (`async move`) \
-             and greet there"
+             (a String each) were not made by the task: before it ran (in start_greeter), or \
+             on a thread of their own (std::thread, spawn_blocking). Move the guest list into \
+             the task (`async move`) and greet there"
         );
     }
 
@@ -174,10 +174,11 @@ mod tests {
             .unwrap_or_default();
         assert!(
             kept <= 0,
-            "after the task was done, {kept} allocations were still not freed: the list of 8 \
-             guests, or a copy of the names (one joined string is enough), was leaked \
-             (`Box::leak`, `Vec::leak`, `String::leak`, a static...). Move the list into the \
-             task (`async move`): the task owns it and frees it when it is done"
+            "after the task was done, {kept} allocations made on the test's thread were still \
+             not freed there: the list of 8 guests, or a copy of the names (one joined string \
+             is enough), was leaked (`Box::leak`, `Vec::leak`, `String::leak`, a static...), \
+             or handed to another thread to be freed (spawn_blocking, std::thread). Move the \
+             list into the task (`async move`): the task owns it and frees it when it is done"
         );
     }
 }
