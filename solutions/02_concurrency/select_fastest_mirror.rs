@@ -283,7 +283,6 @@ mod tests {
                 continue;
             };
             let open = at + message.len();
-            kept.push_str(&code[from..open]);
             // Skip to the `)` that closes the call, minding string literals.
             let (mut depth, mut in_text, mut escaped) = (1, false, false);
             let mut end = code.len();
@@ -303,15 +302,63 @@ mod tests {
                     _ => {}
                 }
             }
-            from = end;
+            // A message that also stores a value (`{ limit = backup_ms; limit }`) is kept.
+            if !changes_something(&code[open..end]) {
+                kept.push_str(&code[from..open]);
+                from = end;
+            }
             at = end;
         }
         kept.push_str(&code[from..]);
         kept
     }
 
-    /// `code` without the `let` statements that bind a `format!` nobody reads afterwards (once
-    /// the messages are gone): a label made for a progress line is not a value handed back.
+    /// Whether the arguments of a message assign (`=`, `+=`, ...) or set (`.set(`, `.push(`,
+    /// ...) something outside their text: a named argument (`x = primary_ms`) does not.
+    fn changes_something(arguments: &str) -> bool {
+        let chars: Vec<char> = arguments.chars().collect();
+        let (mut depth, mut in_text, mut escaped) = (0, false, false);
+        let mut outside = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            match (in_text, escaped, c) {
+                (true, true, _) => escaped = false,
+                (true, false, '\\') => escaped = true,
+                (_, false, '"') => in_text = !in_text,
+                (false, _, '(' | '[' | '{') => depth += 1,
+                (false, _, ')' | ']' | '}') => depth -= 1,
+                (false, _, '=') => {
+                    let before = chars[..i].iter().rev().find(|c| !c.is_whitespace());
+                    let after = chars.get(i + 1);
+                    let compares = matches!(before, Some('=' | '!' | '<' | '>'))
+                        || matches!(after, Some('=' | '>'));
+                    let named =
+                        depth == 0 && before.is_some_and(|&c| c.is_alphanumeric() || c == '_');
+                    if !compares && !named {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+            if !in_text {
+                outside.push(c);
+            }
+        }
+        [
+            ".set(",
+            ".replace(",
+            ".swap(",
+            ".store(",
+            ".push(",
+            ".insert(",
+            ".get_or_init(",
+        ]
+        .iter()
+        .any(|method| outside.replace(' ', "").contains(method))
+    }
+
+    /// `code` without the `let` statements that bind a `format!` or a `Duration::from_..(..)`
+    /// nobody reads afterwards (once the messages are gone): a label made for a progress line
+    /// is not a value handed back, and a Duration only shown times nothing.
     fn without_message_labels(code: &str) -> String {
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
         let mut code = code.to_string();
@@ -325,13 +372,21 @@ mod tests {
             let rest = code[from..].trim_start_matches("mut ").trim_start();
             let name: String = rest.chars().take_while(|&c| is_word(c)).collect();
             let after = rest[name.len()..].trim_start();
-            let after = after
-                .strip_prefix(": String")
+            let after = [": String", ": Duration"]
+                .iter()
+                .find_map(|t| after.strip_prefix(t))
                 .map_or(after, str::trim_start);
             let Some(call) = after.strip_prefix('=').map(str::trim_start) else {
                 continue;
             };
-            let Some(args) = call.strip_prefix("format!(") else {
+            let Some(args) = call.strip_prefix("format!(").or_else(|| {
+                let made = ["std::time::", "core::time::", "tokio::time::"]
+                    .iter()
+                    .find_map(|path| call.strip_prefix(path))
+                    .unwrap_or(call)
+                    .strip_prefix("Duration::from_")?;
+                made.trim_start_matches(is_word).strip_prefix('(')
+            }) else {
                 continue;
             };
             // The end of the statement: the `;` after the `)` that closes `format!(`.
@@ -355,7 +410,10 @@ mod tests {
                 }
             }
             let Some(close) = close else { continue };
-            if !code[close..].trim_start().starts_with(';') || name.is_empty() {
+            if !code[close..].trim_start().starts_with(';')
+                || name.is_empty()
+                || changes_something(&code[open..close - 1])
+            {
                 continue;
             }
             let end = close + code[close..].find(';').unwrap() + 1;
@@ -651,7 +709,18 @@ mod tests {
                         let Some((pattern, value)) = rest.split_once(" in ") else {
                             continue;
                         };
-                        (pattern, value)
+                        // The index `.enumerate()` adds counts the items: it holds no delay.
+                        let item = (pattern.trim().strip_prefix('('))
+                            .and_then(|p| p.split_once(','))
+                            .filter(|_| value.trim_end().ends_with(".enumerate()"));
+                        (item.map_or(pattern, |(_, item)| item), value)
+                    } else if let Some((name, value)) = statement.split_once('=')
+                        && !name.trim().is_empty()
+                        && name.trim().chars().all(is_word)
+                        && !value.starts_with(['=', '>'])
+                    {
+                        // An assignment (`limit = backup_ms`) binds the name too.
+                        (name, value)
                     } else {
                         continue;
                     };
@@ -711,6 +780,36 @@ mod tests {
                             {
                                 held.push(name);
                             }
+                        }
+                    }
+                }
+                // A value stored in a cell, a vector, ... (`limit.set(backup_ms)`): the cell
+                // holds that delay.
+                for method in [
+                    ".set(",
+                    ".replace(",
+                    ".swap(",
+                    ".store(",
+                    ".push(",
+                    ".insert(",
+                ] {
+                    for (at, _) in body.match_indices(method) {
+                        let name: String = body[..at]
+                            .chars()
+                            .rev()
+                            .take_while(|&c| is_word(c))
+                            .collect::<Vec<char>>()
+                            .into_iter()
+                            .rev()
+                            .collect();
+                        let arguments = call_arguments(&body[at + method.len()..]);
+                        if !name.is_empty()
+                            && !held.contains(&name)
+                            && arguments
+                                .iter()
+                                .any(|argument| words_of(argument).iter().any(|w| held.contains(w)))
+                        {
+                            held.push(name);
                         }
                     }
                 }
@@ -863,7 +962,12 @@ mod tests {
                         && holds.iter().any(|&delay| {
                             spaced.match_indices(delay.as_str()).any(|(at, _)| {
                                 let before = spaced[..at].trim_end();
-                                let after = spaced[at + delay.len()..]
+                                let after = spaced[at + delay.len()..].trim_start();
+                                // What a cell holds: `limit.get()`, `limit.take()`.
+                                let after = [".get()", ".take()", ".into_inner()"]
+                                    .iter()
+                                    .find_map(|read| after.strip_prefix(read))
+                                    .unwrap_or(after)
                                     .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit())
                                     .trim_start();
                                 // `backup_ms as u32 * 2`: the operator after the cast.
@@ -915,6 +1019,42 @@ mod tests {
         // eprint!/eprintln!/format! that is only that (`Duration::from_millis(primary_ms)`,
         // `&`, `name = ` and a path allowed) goes straight to the formatter and times nothing.
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let shown_only = |value: &str| {
+            let words: Vec<&str> = value
+                .split(|c: char| !is_word(c))
+                .filter(|w| !w.is_empty())
+                .collect();
+            value.ends_with(')')
+                && value.matches('(').count() == 1
+                && value
+                    .chars()
+                    .all(|c| is_word(c) || c.is_whitespace() || "():".contains(c))
+                && matches!(words.as_slice(), [path @ .., from, delay]
+                    if from.starts_with("from_")
+                        && ["primary_ms", "backup_ms"].contains(delay)
+                        && path.iter().all(|w| ["std", "core", "time", "tokio", "Duration"].contains(w)))
+        };
+        // So may a name bound to one (`let wait = Duration::from_millis(primary_ms);`) that is
+        // only shown (`{wait:?}`, or an argument that is only `wait`).
+        let mut labels = Vec::new();
+        for (at, _) in code.match_indices("let ") {
+            let Some(end) = code[at..].find(';').map(|end| at + end) else {
+                continue;
+            };
+            let Some((name, value)) = code[at + "let ".len()..end].split_once('=') else {
+                continue;
+            };
+            let (name, kind) = name.split_once(':').unwrap_or((name, "Duration"));
+            let name = name.trim();
+            if !code[..at].ends_with(is_word)
+                && !name.is_empty()
+                && name.chars().all(is_word)
+                && kind.trim().ends_with("Duration")
+                && shown_only(value.trim())
+            {
+                labels.push((name.to_string(), at..end + 1));
+            }
+        }
         let mut timed = code.clone();
         for message in ["print!(", "println!(", "eprint!(", "eprintln!(", "format!("] {
             for (at, _) in code.match_indices(message) {
@@ -930,19 +1070,7 @@ mod tests {
                     {
                         value = rest.trim().trim_start_matches('&').trim_start();
                     }
-                    let words: Vec<&str> = value
-                        .split(|c: char| !is_word(c))
-                        .filter(|w| !w.is_empty())
-                        .collect();
-                    let plain = value.ends_with(')')
-                        && value.matches('(').count() == 1
-                        && value
-                            .chars()
-                            .all(|c| is_word(c) || c.is_whitespace() || "():".contains(c))
-                        && matches!(words.as_slice(), [path @ .., from, delay]
-                            if from.starts_with("from_")
-                                && ["primary_ms", "backup_ms"].contains(delay)
-                                && path.iter().all(|w| ["std", "core", "time", "tokio", "Duration"].contains(w)));
+                    let plain = shown_only(value) || labels.iter().any(|(name, _)| value == name);
                     if plain {
                         let start = argument.as_ptr() as usize - code.as_ptr() as usize;
                         timed.replace_range(
@@ -951,6 +1079,38 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+        for (name, statement) in labels {
+            // The name's uses outside its `let` and outside string literals (where a `{name}`
+            // placeholder only shows it).
+            let mut outside = timed.clone();
+            outside.replace_range(statement.clone(), &" ".repeat(statement.len()));
+            let (mut in_text, mut escaped) = (false, false);
+            let outside: String = outside
+                .chars()
+                .map(|c| match (in_text, escaped, c) {
+                    (true, true, _) => {
+                        escaped = false;
+                        ' '
+                    }
+                    (true, false, '\\') => {
+                        escaped = true;
+                        ' '
+                    }
+                    (_, false, '"') => {
+                        in_text = !in_text;
+                        ' '
+                    }
+                    (true, ..) => ' ',
+                    _ => c,
+                })
+                .collect();
+            if !outside
+                .split(|c: char| !is_word(c))
+                .any(|word| word == name)
+            {
+                timed.replace_range(statement.clone(), &" ".repeat(statement.len()));
             }
         }
         let words: Vec<&str> = timed
