@@ -372,10 +372,19 @@ mod tests {
             let rest = code[from..].trim_start_matches("mut ").trim_start();
             let name: String = rest.chars().take_while(|&c| is_word(c)).collect();
             let after = rest[name.len()..].trim_start();
-            let after = [": String", ": Duration"]
-                .iter()
-                .find_map(|t| after.strip_prefix(t))
-                .map_or(after, str::trim_start);
+            // A type written out: `: String`, `: Duration`, `: std::time::Duration`.
+            let after = match after
+                .strip_prefix(':')
+                .and_then(|typed| typed.split_once('='))
+            {
+                Some((kind, _))
+                    if ["String", "Duration"]
+                        .contains(&kind.trim().rsplit("::").next().unwrap_or("")) =>
+                {
+                    after[1 + kind.len()..].trim_start()
+                }
+                _ => after,
+            };
             let Some(call) = after.strip_prefix('=').map(str::trim_start) else {
                 continue;
             };
