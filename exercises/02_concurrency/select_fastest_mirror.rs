@@ -253,7 +253,7 @@ mod tests {
     /// (`println!`, `assert!`, `panic!`, ...) and of `.expect(..)`: their text is a message,
     /// never a value the code hands back, so a progress line may say what it likes.
     fn without_messages(code: &str) -> String {
-        const MESSAGES: [&str; 15] = [
+        const MESSAGES: [&str; 16] = [
             "print!(",
             "println!(",
             "eprint!(",
@@ -269,6 +269,9 @@ mod tests {
             "todo!(",
             "unimplemented!(",
             ".expect(",
+            // Only as a statement of its own (`dbg!(primary_ms, backup_ms);`): its value is
+            // thrown away.
+            "dbg!(",
         ];
         let starts_word =
             |at: usize| !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
@@ -303,8 +306,13 @@ mod tests {
                     _ => {}
                 }
             }
+            let statement = code[..at].trim_end().is_empty()
+                || code[..at].trim_end().ends_with([';', '{', '}'])
+                    && code
+                        .get(end + 1..)
+                        .is_some_and(|after| after.trim_start().starts_with(';'));
             // A message that also stores a value (`{ limit = backup_ms; limit }`) is kept.
-            if !changes_something(&code[open..end]) {
+            if !changes_something(&code[open..end]) && (*message != "dbg!(" || statement) {
                 kept.push_str(&code[from..open]);
                 from = end;
             }
