@@ -339,23 +339,27 @@ mod tests {
         );
     }
 
-    /// Polls `count_tags` step by step; where a step spawned a task, the clock jumps 1 s before
-    /// that task may start, and the call goes on. What it returns, and whether it spawned.
-    async fn count_with_late_tasks(line: &str) -> (usize, bool) {
+    /// Polls `count_tags` step by step; where a step spawned a task, the clock jumps `late`
+    /// before that task may start, and the call goes on. What it returns, whether it spawned,
+    /// and how long the clock jumped in all.
+    async fn count_with_late_tasks(
+        line: &str,
+        late: tokio::time::Duration,
+    ) -> (usize, bool, tokio::time::Duration) {
         use std::task::Poll;
         let metrics = tokio::runtime::Handle::current().metrics();
         let mut call = std::pin::pin!(count_tags(line));
-        let mut spawned = false;
+        let mut jumped = tokio::time::Duration::ZERO;
         loop {
             let before = metrics.num_alive_tasks();
             let step = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
             if let Poll::Ready(count) = step {
-                return (count, spawned);
+                return (count, !jumped.is_zero(), jumped);
             }
             if metrics.num_alive_tasks() > before {
-                // A task spawned in this step starts 1 s late.
-                spawned = true;
-                tokio::time::advance(tokio::time::Duration::from_secs(1)).await;
+                // A task spawned in this step starts late.
+                jumped += late;
+                tokio::time::advance(late).await;
                 continue;
             }
             // Wait until the call is woken.
@@ -371,22 +375,38 @@ mod tests {
         }
     }
 
-    /// Tags counted in a spawned task and read after a sleep as long as load_tags' (the task
-    /// not awaited) give the same count, so here every task count_tags spawns starts 1 s late.
+    /// Tags counted in a spawned task and read after a sleep (the task not awaited) give the
+    /// same count, so here every task count_tags spawns starts late (11 ms, then 23 ms: no
+    /// sleep or timer of a fixed length meets both), and count_tags must be back when the
+    /// Vec is there. A safety-net timeout longer than that is fine.
     #[tokio::test(start_paused = true)]
     async fn a_spawned_count_is_awaited_even_when_it_starts_late() {
-        for (line, tags) in [("red, green, blue", 3), ("a,,b,", 2)] {
-            let (got, spawned) = count_with_late_tasks(line).await;
+        for (line, tags, late) in [("red, green, blue", 3, 11), ("a,,b,", 2, 23)] {
+            let start = Instant::now();
+            load_tags(line).await;
+            let needed = start.elapsed();
+            let start = Instant::now();
+            let late = Duration::from_millis(late);
+            let (got, spawned, jumped) = count_with_late_tasks(line, late).await;
+            let took = start.elapsed();
             let late = if spawned {
-                " when the task it spawned started 1 s late"
+                format!(" when the task it spawned started {late:?} late")
             } else {
-                ""
+                String::new()
             };
             assert_eq!(
                 got, tags,
                 "count_tags({line:?}) returned {got}{late}, but the line holds {tags} tags: the \
                  Vec is there once load_tags' future has been awaited (a spawned task's \
                  JoinHandle too), not after a sleep as long as load_tags'"
+            );
+            assert!(
+                took <= needed + jumped,
+                "count_tags({line:?}) returned after {took:?}{late}, but the Vec was there after \
+                 {:?}: a sleep or a timer of your own that checks for the count later only \
+                 guesses when it is there. Await load_tags(line) (or the JoinHandle of the task \
+                 that runs it) and return as soon as it gives the Vec",
+                needed + jumped
             );
         }
     }
