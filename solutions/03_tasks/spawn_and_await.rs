@@ -170,14 +170,14 @@ mod tests {
     }
 
     /// One worker thread and the real clock. Tokio runs the task spawned last first, so here
-    /// the stock task starts at once, then a task that keeps the only worker busy for 200 ms,
+    /// the stock task starts at once, then a task that keeps the only worker busy for 100 ms,
     /// and only then the price task: the price lookup ends 100 ms after that, long after the
     /// stock lookup.
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn waits_for_the_price_task_too() {
         let test = tokio::spawn(async {
             let busy = tokio::spawn(async {
-                std::thread::sleep(Duration::from_millis(200));
+                std::thread::sleep(Duration::from_millis(100));
                 std::time::Instant::now()
             });
             let values = fetch_both().await;
@@ -394,7 +394,8 @@ mod tests {
 
     /// A stock worked out from the price 50 ms after the price task ended (`price / 6`) gives
     /// the same numbers at the same times when both tasks start together, so here the second
-    /// task to run starts 200 ms after the first.
+    /// task to run starts 60 ms after the first, so its lookup ends at 160 ms or later (a
+    /// safety-net timeout of 250 ms or more is fine).
     #[test]
     fn waits_for_the_task_that_starts_late() {
         // A runtime that runs one task between two polls of the test's own future, so the
@@ -412,8 +413,8 @@ mod tests {
             let first_step =
                 std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
             tokio::task::yield_now().await;
-            // ...then the runtime is busy for 200 ms before the other task starts its lookup.
-            tokio::time::advance(Duration::from_millis(200)).await;
+            // ...then the runtime is busy for 60 ms before the other task starts its lookup.
+            tokio::time::advance(Duration::from_millis(60)).await;
             let values = match first_step {
                 Poll::Ready(values) => values,
                 Poll::Pending => fetching.await,
@@ -433,9 +434,9 @@ mod tests {
             "fetch_both should return (price, stock) = (42, 7)"
         );
         assert!(
-            took >= 300 && running == 0,
-            "here one lookup task started 200 ms after the other, so the last lookup ended at \
-             300 ms or later, but fetch_both returned after {took} ms with {running} task(s) it \
+            took >= 160 && running == 0,
+            "here one lookup task started 60 ms after the other, so the last lookup ended at \
+             160 ms or later, but fetch_both returned after {took} ms with {running} task(s) it \
              had spawned still running: a number was not taken from its task. Await both \
              JoinHandles and take both numbers from them"
         );
