@@ -133,10 +133,11 @@ mod tests {
         .await;
         assert!(
             !woken_elsewhere.load(Ordering::SeqCst),
-            "start_app was woken from another thread: the settings were fetched there (a \
-             second runtime in spawn_blocking or a thread of its own), not on the runtime \
-             start_app runs on, whatever was awaited beside it. Make load_settings async and \
-             await fetch_settings() in it"
+            "start_app was woken from another thread: it awaited work that ran there (in \
+             spawn_blocking or on a thread of its own), such as a second runtime fetching the \
+             settings. Here start_app may await only this runtime: make load_settings async, \
+             await fetch_settings() in it, and leave spawn_blocking and threads out of \
+             start_app, even for work beside the fetch"
         );
     }
 
@@ -166,9 +167,10 @@ mod tests {
         });
         let started = started.expect(
             "start_app did not finish within 5 s (the settings take 50 ms) while the runtime's \
-             only blocking thread was busy: it hands the fetch to spawn_blocking (a second \
-             runtime there), whatever it awaits beside it. Make load_settings async and await \
-             fetch_settings() on the runtime start_app runs on",
+             only blocking thread was busy: it waits for a spawn_blocking task (a second \
+             runtime fetching the settings there, or other work beside the fetch), which \
+             cannot start. Make load_settings async, await fetch_settings() on the runtime \
+             start_app runs on, and leave spawn_blocking out of start_app",
         );
         assert_eq!(
             started, "app started with theme=dark",
