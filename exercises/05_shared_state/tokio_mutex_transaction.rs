@@ -518,16 +518,21 @@ mod tests {
                         operand.contains(".wire")
                     })
                     .count();
-                // `let Connection { wire } = &mut *guard;`, `Self { ref mut wire, .. }`.
+                // `let Connection { wire } = &mut *guard;`, `Self { ref mut wire, .. }`, but not
+                // a pattern that only borrows to read (`let Connection { wire } = &*guard;`).
                 let by_pattern = ["Connection{", "Self{"]
                     .into_iter()
                     .flat_map(|pattern| text.match_indices(pattern))
                     .filter(|(at, pattern)| {
-                        let fields = &text[at + pattern.len()..];
-                        let fields = fields.split('}').next().unwrap_or("");
-                        fields
-                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                            .any(|word| word == "wire")
+                        let rest = &text[at + pattern.len()..];
+                        let (fields, after) = rest.split_once('}').unwrap_or((rest, ""));
+                        let read_only = after.starts_with("=&") && !after.starts_with("=&mut");
+                        !read_only
+                            && fields
+                                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                                // Spaces are out: `ref mut wire` reads `refmutwire`.
+                                .map(|word| word.trim_start_matches("ref"))
+                                .any(|word| word.trim_start_matches("mut") == "wire")
                     })
                     .count();
                 by_method + assigned + by_reference + by_pattern
