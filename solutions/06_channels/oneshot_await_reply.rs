@@ -58,6 +58,25 @@ mod tests {
     use tokio::sync::mpsc;
     use tokio::time::Instant;
 
+    /// Awaits `future` on the test's paused clock, where waiting for the worker is over at
+    /// once in real time, and fails with a message if it has not ended after 1 s of real time.
+    async fn in_real_time<T>(future: impl std::future::Future<Output = T>) -> T {
+        let (stuck_tx, stuck) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(1));
+            let _ = stuck_tx.send(());
+        });
+        tokio::select! {
+            output = future => output,
+            _ = stuck => panic!(
+                "ask_square had not returned after 1 s of real time, and this test's paused \
+                 clock stood still: it waits where Tokio's paused clock cannot move on (a \
+                 spawn_blocking task with blocking_recv holds it still). Await the oneshot \
+                 Receiver itself: reply_rx.await"
+            ),
+        }
+    }
+
     /// Calls ask_square, and fails once it has been polled 1000 times in a row at one instant
     /// of the paused clock: a loop that checks the Receiver between `yield_now`s never lets
     /// the clock move, so the worker's 20 ms would never pass.
@@ -65,7 +84,7 @@ mod tests {
         let mut asked = std::pin::pin!(ask_square(worker, n));
         let mut at = Instant::now();
         let mut polls = 0u32;
-        std::future::poll_fn(|cx| {
+        in_real_time(std::future::poll_fn(|cx| {
             if Instant::now() != at {
                 at = Instant::now();
                 polls = 0;
@@ -78,7 +97,7 @@ mod tests {
                  Receiver itself: it wakes ask_square once, when the answer is sent"
             );
             asked.as_mut().poll(cx)
-        })
+        }))
         .await
     }
 
@@ -151,24 +170,53 @@ mod tests {
         // Receiver on a timer is stopped after 200000 checks (a progress message every 40 ms
         // makes 90000, a check every 10 ms 360000).
         let start = Instant::now();
-        let asking = tokio::spawn(async move {
-            let mut asked = std::pin::pin!(ask_square(&worker, 8));
-            let mut wakeups = 0u32;
-            std::future::poll_fn(|cx| {
-                wakeups += 1;
-                if wakeups > 200_000 {
-                    return std::task::Poll::Ready(Err(wakeups));
-                }
-                asked
-                    .as_mut()
-                    .poll(cx)
-                    .map(|answer| Ok((answer, start.elapsed())))
-            })
-            .await
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let asking = tokio::spawn({
+            let seen = std::sync::Arc::clone(&seen);
+            async move {
+                let mut asked = std::pin::pin!(ask_square(&worker, 8));
+                let mut wakeups = 0u32;
+                std::future::poll_fn(|cx| {
+                    wakeups += 1;
+                    seen.store(wakeups, std::sync::atomic::Ordering::SeqCst);
+                    if wakeups > 200_000 {
+                        return std::task::Poll::Ready(Err(wakeups));
+                    }
+                    asked
+                        .as_mut()
+                        .poll(cx)
+                        .map(|answer| Ok((answer, start.elapsed())))
+                })
+                .await
+            }
         });
+        // On the paused clock the hour passes at once, or in a stream of timer wake-ups: a
+        // second of real time without one means that the clock stands still.
+        let (stuck_tx, stuck) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let mut last = u32::MAX;
+            while !stuck_tx.is_closed() {
+                std::thread::sleep(Duration::from_secs(1));
+                let now = seen.load(std::sync::atomic::Ordering::SeqCst);
+                if now == last {
+                    let _ = stuck_tx.send(());
+                    return;
+                }
+                last = now;
+            }
+        });
+        let asked = tokio::select! {
+            asked = asking => asked,
+            _ = stuck => panic!(
+                "ask_square was not woken once in a second of real time, and this test's paused \
+                 clock stood still: it waits where Tokio's paused clock cannot move on (a \
+                 spawn_blocking task with blocking_recv holds it still). Await the oneshot \
+                 Receiver itself: reply_rx.await"
+            ),
+        };
         // Giving up with a panic after a timeout is allowed; returning a number is not, unless
         // it is the worker's.
-        if let Ok(answer) = asking.await {
+        if let Ok(answer) = asked {
             let (answer, took) = answer.unwrap_or_else(|wakeups| {
                 panic!(
                     "while this worker took an hour to answer, ask_square was woken up \
