@@ -163,10 +163,11 @@ mod tests {
         assert_eq!(
             elapsed, 137,
             "the channel closed at 137 ms (right after its last message) but collect_until \
-             returned at {elapsed} ms: it looks for messages (or for the end of the channel) on \
-             a timer, with try_recv, instead of awaiting them. Await rx.recv() in the select!, \
-             beside the pinned timer: it wakes collect_until as soon as a message comes or the \
-             channel closes"
+             returned at {elapsed} ms: after the channel closed, it still waited for a timer. \
+             Does it look for messages (or for the end of the channel) on a timer, with \
+             try_recv, or wait for a progress timer's next tick before it returns? Await \
+             rx.recv() in the select!, beside the pinned timer: it wakes collect_until as soon \
+             as a message comes or the channel closes; then return at once"
         );
     }
 
