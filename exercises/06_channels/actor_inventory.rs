@@ -416,9 +416,10 @@ mod tests {
                 ),
                 Err(TryRecvError::Empty) => panic!(
                     "run_stock was given a Take of {qty} plums and was polled {POLLS} times in \
-                     a row, yet had not answered it: the actor's own loop must handle each \
+                     a row, yet had not answered it: run_stock's own loop must handle each \
                      command and answer it (it alone owns the stock; no task per command, no \
-                     shared Mutex)"
+                     shared Mutex, no loop moved into a task that run_stock spawns and awaits: \
+                     Inventory::start already runs run_stock in a task of its own)"
                 ),
             }
         }
