@@ -634,26 +634,74 @@ mod tests {
         locks
     }
 
-    /// The locks `name` takes before its first call of `call`, counting those of every
-    /// function, macro or closure of the file it calls there (and that they call, and so on;
-    /// `call` aside), once per call, but not those in a print. Without `fn name`: the locks of
-    /// the whole file but `main`.
+    /// Where the last call in `body` of one of `flushes` (as a whole word) ends, after its
+    /// `( .. )`: a flush before the locks (or a helper that flushes only sometimes) does not
+    /// hide them.
+    fn flush_end(body: &str, flushes: &[String]) -> Option<usize> {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let open = flushes
+            .iter()
+            .filter_map(|call| {
+                body.rmatch_indices(call.as_str()).find_map(|(at, _)| {
+                    let before = body[..at].chars().next_back().is_none_or(|c| !is_ident(c));
+                    let after = &body[at + call.len()..];
+                    let open = at + call.len() + after.len() - after.trim_start().len();
+                    (before && after.trim_start().starts_with('(')).then_some(open)
+                })
+            })
+            .max()?;
+        let mut depth = 0;
+        for (i, c) in body[open..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(open + i + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(body.len())
+    }
+
+    /// The locks `name` takes before its flush, its last call of `call` or of a function
+    /// (or closure) that calls it, counting those of every function, macro or closure of the
+    /// file it calls there (and that they call before their own flush, and so on; `call`
+    /// aside), once per call, but not those in a print. Without `fn name`: the locks of the
+    /// whole file but `main`.
     fn locks_before(source: &str, name: &str, call: &str) -> usize {
         let code = code_only(source);
         let fns = functions(&code);
-        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
         match fns.iter().find(|(f, ..)| f == name) {
             Some((_, _, body, _)) => {
-                let body = &code[body.clone()];
-                // Up to the first `call(`, as a whole word.
-                let cut = body
-                    .match_indices(call)
-                    .find(|(at, _)| {
-                        let before = body[..*at].chars().next_back().is_none_or(|c| !is_ident(c));
-                        let after = body[at + call.len()..].trim_start();
-                        before && after.starts_with('(')
-                    })
-                    .map_or(body.len(), |(at, _)| at);
+                // The functions that flush: `call`, and those that call one of them.
+                let mut flushes = vec![call.to_string()];
+                while let Some((f, ..)) = fns.iter().find(|(f, _, body, _)| {
+                    f != name
+                        && !flushes.contains(f)
+                        && flush_end(&code[body.clone()], &flushes).is_some()
+                }) {
+                    flushes.push(f.clone());
+                }
+                let upto = |text: &str, flushes: &[String]| {
+                    text[..flush_end(text, flushes).unwrap_or(text.len())].to_string()
+                };
+                // Nested items and named closures taken out first: their flush is not this one.
+                let (body, closures) = without_closures(&without_items(&code[body.clone()]));
+                let mut own = flushes.clone();
+                own.extend(
+                    closures
+                        .iter()
+                        .filter(|(_, body)| flush_end(body, &flushes).is_some())
+                        .map(|(n, _)| n.clone()),
+                );
+                let mut text: String = closures
+                    .iter()
+                    .map(|(n, body)| format!("let {n} ={body}"))
+                    .collect();
+                text.push_str(&upto(&body, &own));
                 let helpers: Vec<(String, String, bool)> = fns
                     .iter()
                     .map(|(f, _, body, method)| (f.clone(), body.clone(), *method))
@@ -663,10 +711,10 @@ mod tests {
                             .chain(constants(&code))
                             .map(|(f, _, body)| (f, body, false)),
                     )
-                    .map(|(f, body, method)| (f, code[body].to_string(), method))
+                    .map(|(f, body, method)| (f, upto(&code[body], &flushes), method))
                     .collect();
                 let mut skip = vec![name.to_string(), call.to_string(), "main".to_string()];
-                locks_taken(&body[..cut], &helpers, &mut skip)
+                locks_taken(&text, &helpers, &mut skip)
             }
             None => {
                 let mut code = code.clone();
@@ -693,7 +741,8 @@ mod tests {
         );
         assert!(
             locks <= 1,
-            "save_line locks the log {locks} times before its flush (counting the locks of the \
+            "save_line locks the log {locks} times before its flush (its last call of \
+             flush_to_disk or of a function or closure that calls it; counting the locks of the \
              functions, macros, closures and consts it calls, once per call, and the locks of every \
              branch of an `if`/`else` or `match` added up, even if only one branch runs; a lock \
              only printed is not counted): between two locks, a save running on \
