@@ -158,36 +158,54 @@ mod tests {
         );
     }
 
-    /// 127 ms, a prime number of ms: a loop that checks the clock every 20 or 40 ms ends late.
+    /// 127 ms and 61 ms, prime numbers of ms, and 200 ms: a loop that checks the clock every
+    /// so many ms (or after steps of 1, 2, 4, 8... ms) ends late for one of them. Tokio's timer ends each sleep at the next whole millisecond,
+    /// so a wait may end 1 ms late per wake-up (`sleep(delay / 3)` three times: 129 ms).
     #[tokio::test(start_paused = true)]
     async fn the_service_still_takes_its_time() {
-        let start = Instant::now();
-        let delay = Duration::from_millis(127);
-        let asking = longest_poll(without_spinning(ask_price_service(delay)));
-        let (price, longest) = tokio::time::timeout(Duration::from_secs(10), asking)
-            .await
-            .expect(
-                "ask_price_service(127 ms) had not answered after 10 s of Tokio time: the \
-                 service must answer 120 once its delay is over, however long that is (giving \
-                 up on a slow service is the job of the timeout in price_or_cached)",
+        for delay in [127, 61, 200] {
+            let start = Instant::now();
+            let mut asking = Box::pin(without_spinning(ask_price_service(Duration::from_millis(
+                delay,
+            ))));
+            let (mut last, mut wakeups) = (0, 0);
+            let watched = std::future::poll_fn(|cx| {
+                let now = start.elapsed().as_millis();
+                if now != last {
+                    (last, wakeups) = (now, wakeups + 1);
+                }
+                asking.as_mut().poll(cx)
+            });
+            let (price, longest) =
+                tokio::time::timeout(Duration::from_secs(10), longest_poll(watched))
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!(
+                            "ask_price_service({delay} ms) had not answered after 10 s of Tokio \
+                             time: the service must answer 120 once its delay is over, however \
+                             long that is (giving up on a slow service is the job of the \
+                             timeout in price_or_cached)"
+                        )
+                    });
+            let elapsed = start.elapsed().as_millis();
+            assert_eq!(price, 120, "the service answers 120");
+            assert!(
+                longest < BLOCKED,
+                "one poll of ask_price_service({delay} ms) held the thread for {} ms of real \
+                 time: something in it still blocks the thread, even if it also awaits. Is a \
+                 std::thread::sleep left beside the async sleep? Wait with an async sleep only",
+                longest.as_millis()
             );
-        let elapsed = start.elapsed().as_millis();
-        assert_eq!(price, 120, "the service answers 120");
-        assert!(
-            longest < BLOCKED,
-            "one poll of ask_price_service(127 ms) held the thread for {} ms of real time: \
-             something in it still blocks the thread, even if it also awaits. Is a \
-             std::thread::sleep left beside the async sleep? Wait with an async sleep only",
-            longest.as_millis()
-        );
-        // A delay passed through f32 (`from_secs_f32`, a hair over 127 ms) ends with the
-        // timer's next millisecond: 128 ms is on time too.
-        assert!(
-            (127..=128).contains(&elapsed),
-            "ask_price_service(127 ms) answered after {elapsed} ms of Tokio time: the service \
-             must wait exactly its whole delay, with an async sleep, whoever calls it (a loop \
-             that checks the clock every 20 or 40 ms ends at the next step after 127 ms)"
-        );
+            let delay = u128::from(delay);
+            assert!(
+                (delay..=delay + wakeups).contains(&elapsed),
+                "ask_price_service({delay} ms) answered after {elapsed} ms of Tokio time, woken \
+                 {wakeups} times: the service must wait exactly its whole delay (1 ms more per \
+                 wake-up at most, Tokio's timer rounding), with an async sleep, whoever calls it \
+                 (a loop that checks the clock every 20 or 40 ms ends at the next step after \
+                 the delay)"
+            );
+        }
     }
 
     /// A sleep wakes its task once, when its time comes: ask_price_service(127 ms) is polled at
