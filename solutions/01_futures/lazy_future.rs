@@ -455,6 +455,8 @@ mod tests {
         let mut locks = helpers.clone();
         // For each open block: whether it holds the arms of a `match` on a guard.
         let mut blocks: Vec<bool> = Vec::new();
+        // For each open block: the guard names known where it opened, again known at its end.
+        let mut scopes: Vec<Vec<String>> = Vec::new();
         let mut start = 0;
         for (at, c) in code.char_indices() {
             if !matches!(c, ';' | '{' | '}') {
@@ -501,10 +503,26 @@ mod tests {
                         .filter(|word| !skip.contains(&word.as_str())),
                 );
             }
+            // `let mut lines = Vec::new();` names no guard: after it (to the end of its block),
+            // `lines` is that new value, not a guard of the same name bound earlier.
+            if c == ';'
+                && find_word(statement, "let").is_some()
+                && let Some((pattern, value)) = binding(statement)
+                && !words(&value).iter().any(|word| locks.contains(word))
+            {
+                let shadowed = words(&pattern);
+                locks.retain(|name| helpers.contains(name) || !shadowed.contains(name));
+            }
             match c {
-                '{' => blocks.push(in_arms || on_guard),
+                '{' => {
+                    blocks.push(in_arms || on_guard);
+                    scopes.push(locks.clone());
+                }
                 '}' => {
                     blocks.pop();
+                    if let Some(known) = scopes.pop() {
+                        locks = known;
+                    }
                     if blocks.is_empty() {
                         // A name bound in one item means nothing in the next one.
                         locks = helpers.clone();
