@@ -464,6 +464,20 @@ mod tests {
             }
             let statement = &code[start..at];
             start = at + 1;
+            // In the arms of a match on a guard, what an arm binds (`Ok(lines) =>`, an `Err`
+            // that holds the guard) is followed like a guard kept under a name.
+            let arms: Vec<&str> = statement.split("=>").collect();
+            if blocks.last().copied().unwrap_or(false) {
+                for arm in &arms[..arms.len() - 1] {
+                    let pattern = arm.rsplit(',').next().unwrap_or_default();
+                    let skip = ["mut", "ref", "Ok", "Err", "Some", "None"];
+                    locks.extend(
+                        words(pattern)
+                            .into_iter()
+                            .filter(|word| !skip.contains(&word.as_str())),
+                    );
+                }
+            }
             // A value read out of a guard (`log.lock().unwrap().len()`) is no guard.
             let guard = |value: &str| {
                 let value = words(value);
@@ -491,8 +505,9 @@ mod tests {
                 .iter()
                 .filter(|word| locks.contains(word))
                 .count();
+            // An arm that binds what it matches `mut` (`Ok(mut lines) =>`) changes the log.
             if writes {
-                count += locked.max(usize::from(in_arms));
+                count += locked.max(usize::from(in_arms && arms.len() > 1));
             }
             let on_guard = find_word(statement, "match").is_some_and(|at| guard(&statement[at..]));
             if let Some((pattern, _)) = bound {
