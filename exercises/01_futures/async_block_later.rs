@@ -146,12 +146,23 @@ mod tests {
                         return false;
                     };
                     let rest = &code[start + definition.len()..];
+                    // A `let` ends at its `;` outside brackets (a closure's block may hold
+                    // statements of its own), a fn at its closing brace.
+                    let mut open = 0;
                     let end = if definition.starts_with("let") {
-                        ";"
+                        rest.char_indices().find_map(|(i, c)| {
+                            match c {
+                                '{' | '(' | '[' => open += 1,
+                                '}' | ')' | ']' => open -= 1,
+                                ';' if open == 0 => return Some(i),
+                                _ => {}
+                            }
+                            None
+                        })
                     } else {
-                        "\n}"
+                        rest.find("\n}")
                     };
-                    let text = &rest[..rest.find(end).unwrap_or(rest.len())];
+                    let text = &rest[..end.unwrap_or(rest.len())];
                     text.match_indices('(').any(|(at, _)| {
                         called_with(text, at + 1)
                             .is_some_and(|callee| writes_the_log(code, callee, depth - 1))
@@ -644,6 +655,8 @@ mod tests {
         let mut locks = helpers.clone();
         // For each open block: whether it holds the arms of a `match` on a guard.
         let mut blocks: Vec<bool> = Vec::new();
+        // For each open block: the guard names known where it opened, again known at its end.
+        let mut scopes: Vec<Vec<String>> = Vec::new();
         let mut start = 0;
         for (at, c) in code.char_indices() {
             if !matches!(c, ';' | '{' | '}') {
@@ -651,6 +664,20 @@ mod tests {
             }
             let statement = &code[start..at];
             start = at + 1;
+            // In the arms of a match on a guard, what an arm binds (`Ok(lines) =>`, an `Err`
+            // that holds the guard) is followed like a guard kept under a name.
+            let arms: Vec<&str> = statement.split("=>").collect();
+            if blocks.last().copied().unwrap_or(false) {
+                for arm in &arms[..arms.len() - 1] {
+                    let pattern = arm.rsplit(',').next().unwrap_or_default();
+                    let skip = ["mut", "ref", "Ok", "Err", "Some", "None"];
+                    locks.extend(
+                        words(pattern)
+                            .into_iter()
+                            .filter(|word| !skip.contains(&word.as_str())),
+                    );
+                }
+            }
             // A value read out of a guard (`log.lock().unwrap().len()`) is no guard. Only the
             // methods called on it count, not what their arguments say: in
             // `log.lock().expect(&x.to_string())` the guard is what comes out.
@@ -699,8 +726,9 @@ mod tests {
                 .iter()
                 .filter(|word| locks.contains(word))
                 .count();
+            // An arm that binds what it matches `mut` (`Ok(mut lines) =>`) changes the log.
             if writes {
-                count += locked.max(usize::from(in_arms));
+                count += locked.max(usize::from(in_arms && arms.len() > 1));
             }
             let on_guard = find_word(statement, "match").is_some_and(|at| guard(&statement[at..]));
             if let Some((pattern, _)) = bound {
@@ -711,10 +739,26 @@ mod tests {
                         .filter(|word| !skip.contains(&word.as_str())),
                 );
             }
+            // `let mut lines = Vec::new();` names no guard: after it (to the end of its block),
+            // `lines` is that new value, not a guard of the same name bound earlier.
+            if c == ';'
+                && find_word(statement, "let").is_some()
+                && let Some((pattern, value)) = binding(statement)
+                && !words(&value).iter().any(|word| locks.contains(word))
+            {
+                let shadowed = words(&pattern);
+                locks.retain(|name| helpers.contains(name) || !shadowed.contains(name));
+            }
             match c {
-                '{' => blocks.push(in_arms || on_guard),
+                '{' => {
+                    blocks.push(in_arms || on_guard);
+                    scopes.push(locks.clone());
+                }
                 '}' => {
                     blocks.pop();
+                    if let Some(known) = scopes.pop() {
+                        locks = known;
+                    }
                     if blocks.is_empty() {
                         // A name bound in one item means nothing in the next one.
                         locks = helpers.clone();
