@@ -97,9 +97,9 @@ impl Checker<'_> {
         } else {
             String::new()
         };
-        let logged = || log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
         let verdict = verdict(finished.exit, harness, timeout, &output, || {
-            libtest::shortfall(&libtest::parse(&stdout), &logged(), harness.expected())
+            let logged = log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
+            libtest::shortfall(&libtest::parse(&stdout), &logged, harness.expected())
         });
         Ok(Ran {
             verdict,
@@ -165,6 +165,7 @@ fn verdict(
         (Exit::Cancelled, _) => Verdict::Cancelled,
     }
 }
+
 /// A run that ended by a signal (or, on Windows, a crash code). Under `panic = "abort"` (rustlings
 /// courses set it) a panic ends that way: it is reported as the failed run or test it is, with its
 /// message, not as a crash.
