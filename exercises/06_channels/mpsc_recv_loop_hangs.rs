@@ -78,7 +78,13 @@ mod tests {
         // "a.io" answers at 40 ms; the long URL only at 440 ms.
         let slow = "a-very-long-name-for-a-slow-download.example";
         let start = Instant::now();
-        let sizes = download_sizes(vec!["a.io", slow]).await;
+        let mut collecting = std::pin::pin!(download_sizes(vec!["a.io", slow]));
+        let mut wakeups = 0;
+        let sizes = std::future::poll_fn(|cx| {
+            wakeups += 1;
+            collecting.as_mut().poll(cx)
+        })
+        .await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             sizes.get(slow),
@@ -92,6 +98,13 @@ mod tests {
             elapsed, 440,
             "the last answer comes at 440 ms, but download_sizes returned at {elapsed} ms: \
              return as soon as the last download task is done"
+        );
+        assert!(
+            wakeups <= 20,
+            "download_sizes was woken up {wakeups} times in 440 ms while only 2 answers came: \
+             it checks on a timer (a timeout or a sleep around recv, say) instead of waiting \
+             in rx.recv(). Drop the function's own Sender, so that recv() returns None once \
+             every download task is done, and wait in recv() alone"
         );
     }
 
