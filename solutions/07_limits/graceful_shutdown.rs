@@ -81,6 +81,31 @@ mod tests {
     use tokio::time::Instant;
     use tokio::time::sleep;
 
+    /// Runs `run_service`, and fails once it has been polled 1000 times in a row while the
+    /// paused clock stood still: a loop that checks the workers between `yield_now`s never
+    /// lets the clock move, so no worker would ever finish its item.
+    async fn run_service(run_for: Duration, stats: Arc<Stats>) {
+        let mut running = std::pin::pin!(super::run_service(run_for, stats));
+        let mut at = Instant::now();
+        let mut in_a_row = 0u32;
+        std::future::poll_fn(|cx| {
+            if Instant::now() != at {
+                at = Instant::now();
+                in_a_row = 0;
+            }
+            in_a_row += 1;
+            assert!(
+                in_a_row <= 1000,
+                "run_service was polled 1000 times in a row while the clock stood still: it \
+                 checks whether the workers are done in a busy loop (yield_now?), so they \
+                 never get the time to finish. Await every worker's JoinHandle instead: it \
+                 wakes run_service exactly when the worker exits"
+            );
+            running.as_mut().poll(cx)
+        })
+        .await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_item_is_left_half_done() {
         let stats = Arc::new(Stats::default());
