@@ -272,6 +272,18 @@ mod tests {
              times were written down, not measured. Push what `take_sample(start).await` \
              returns for every sample"
         );
+        // After the jump the interval may fire its missed ticks at once (its default), but a
+        // sample is taken only once the one before it has ended, 30 ms later at least.
+        let sample_ms = SAMPLE_TIME.as_millis();
+        assert!(
+            samples
+                .windows(2)
+                .all(|pair| pair[1] >= pair[0] + sample_ms),
+            "samples were taken at {samples:?} ms, some less than the {sample_ms} ms a sample \
+             takes after the one before: they ran at the same time (a task spawned per sample?). \
+             Take the samples one after another in sample_every's own loop: \
+             `samples.push(take_sample(start).await)` after each tick"
+        );
         assert!(
             took >= Duration::from_millis(*samples.last().unwrap() as u64) + SAMPLE_TIME,
             "sample_every returned after {took:?}, before its last sample ({samples:?} ms) \
