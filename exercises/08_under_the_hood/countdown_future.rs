@@ -183,10 +183,15 @@ mod tests {
     fn the_polls_are_counted_not_worked_out() {
         // Ready's number is how many polls there were. Worked out from `left` at the first
         // poll instead (`left + 1`), it overflows for the longest countdown at once, where
-        // counting each poll goes on.
+        // counting each poll goes on; a countdown cut short answers Ready too early.
         let mut cx = Context::from_waker(Waker::noop());
+        if pin!(countdown(1)).poll(&mut cx).is_ready() {
+            // Ready at once: every_pending_asks_to_be_polled_again says so, and a poll that
+            // runs the whole countdown would spin through u32::MAX below.
+            return;
+        }
         let mut future = pin!(countdown(u32::MAX));
-        for n in 1..=3 {
+        for n in 1..=1_000 {
             let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 future.as_mut().poll(&mut cx)
             }));
@@ -197,9 +202,10 @@ mod tests {
             };
             panic!(
                 "poll number {n} of Countdown::new(u32::MAX) {seen} instead of Pending: the \
-                 number of polls is worked out from `left` (`left + 1`) instead of counted. Add \
-                 one to `polls` at every poll and answer Ready(polls) once `left` is 0, as the \
-                 given body does"
+                 number of polls is worked out from `left` (`left + 1`) instead of counted, or \
+                 the countdown stops before `left` is 0. Add one to `polls` at every poll, take \
+                 one off `left` at every Pending, and answer Ready(polls) only once `left` is 0, \
+                 as the given body does"
             );
         }
     }
