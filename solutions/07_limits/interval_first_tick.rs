@@ -245,16 +245,16 @@ mod tests {
         returned_after_last_sample(&samples, took, period);
     }
 
-    /// While the first sample is being taken, the clock jumps 250 ms ahead (a sensor that
-    /// hangs once): that sample ends at 260 ms, after the ticks of 100 and 200 ms. Whatever
+    /// While the first sample is being taken, the clock jumps 270 ms ahead (a sensor that
+    /// hangs once): that sample ends at 280 ms, after the ticks of 100 and 200 ms. Whatever
     /// the interval then does with the missed ticks, no later sample can be taken before
-    /// 260 ms, so a time earlier than that was written down, not measured.
+    /// 280 ms, so a time earlier than that was written down, not measured.
     #[tokio::test(start_paused = true)]
     async fn the_samples_are_the_times_they_were_taken() {
         let period = Duration::from_millis(100);
         let ((samples, took), ()) = tokio::join!(sample_and_time(period, 4), async {
             sleep(Duration::from_millis(10)).await;
-            advance(Duration::from_millis(250)).await;
+            advance(Duration::from_millis(270)).await;
         });
         assert_eq!(
             samples.len(),
@@ -266,14 +266,15 @@ mod tests {
             "the first sample must be taken right away, got {samples:?} (ms)"
         );
         assert!(
-            samples[1..].iter().all(|&at| at >= 260),
-            "the first sample ended only at 260 ms (the clock jumped 250 ms ahead while it was \
+            samples[1..].iter().all(|&at| at >= 280),
+            "the first sample ended only at 280 ms (the clock jumped 270 ms ahead while it was \
              taken), yet sample_every says later samples were taken at {samples:?} ms: those \
              times were written down, not measured. Push what `take_sample(start).await` \
              returns for every sample"
         );
-        // After the jump the interval may fire its missed ticks at once (its default), but a
-        // sample is taken only once the one before it has ended, 30 ms later at least.
+        // After the jump the interval fires its missed ticks at once (Burst, its default), or
+        // its next tick 20 ms later (Skip), but a sample is taken only once the one before it
+        // has ended, 30 ms later at least.
         let sample_ms = SAMPLE_TIME.as_millis();
         assert!(
             samples
