@@ -294,6 +294,41 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_receiver_sleeps_until_put() {
+        // Nobody puts a message for a second of the paused clock, which moves on whenever the
+        // runtime has nothing to do: a timer started in poll goes off again and again. One
+        // poll while the box is empty, one after put(), and two per 40 ms of the code's own (a
+        // progress timer that wakes the task) are allowed; the receiver is stopped after that.
+        let allowed = 2 + 2 * (1000 / 40);
+        let mailbox = Mailbox::default();
+        let recv = mailbox.recv();
+        let waiting = tokio::spawn(async move {
+            let mut recv = pin!(recv);
+            let mut polls = 0;
+            std::future::poll_fn(|cx| {
+                polls += 1;
+                if polls > allowed {
+                    return Poll::Ready(None);
+                }
+                recv.as_mut().poll(cx).map(Some)
+            })
+            .await
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        mailbox.put("late".to_string());
+        let message = waiting.await.expect("the receiving task panicked");
+        assert!(
+            message.is_some(),
+            "Recv was polled more than {allowed} times while the box was empty (put() came \
+             only after 1 s; one poll while the box is empty, one after put() and two per 40 \
+             ms for a progress message are allowed): something wakes it on a short timer (a \
+             Tokio sleep polled in poll?) or at every poll. Leave a clone of cx.waker() in the \
+             mailbox and let only put() wake it"
+        );
+        assert_eq!(message.as_deref(), Some("late"));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_messages_between_threads() {
         let mailbox = Mailbox::default();
