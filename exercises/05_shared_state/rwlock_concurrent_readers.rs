@@ -161,6 +161,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_waiting_publish_goes_before_later_renders() {
         let site = new_site("Cats");
+        let start = Instant::now();
         let first = tokio::spawn(render(Arc::clone(&site), "home"));
         // 10 ms into that render, someone publishes: publish must wait for it.
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -170,14 +171,26 @@ mod tests {
         });
         // 10 ms later, while publish waits, another render starts.
         tokio::time::sleep(Duration::from_millis(10)).await;
-        let late = tokio::spawn(render(Arc::clone(&site), "blog"));
+        // (The late render also counts the moments at which it is woken.)
+        let late = tokio::spawn({
+            let mut rendering = Box::pin(render(Arc::clone(&site), "blog"));
+            let mut moments = std::collections::BTreeSet::new();
+            async move {
+                let page = std::future::poll_fn(|cx| {
+                    moments.insert(Instant::now());
+                    rendering.as_mut().poll(cx)
+                })
+                .await;
+                (page, moments.len())
+            }
+        });
         assert_eq!(
             first.await.unwrap(),
             "Cats v1 - home",
             "a render that started before the publish must not see it"
         );
         publisher.await.unwrap();
-        let late = late.await.unwrap();
+        let (late, moments) = late.await.unwrap();
         assert_eq!(
             late, "Dogs v2 - blog",
             "a render that started while publish was already waiting for the lock showed \
@@ -186,6 +199,26 @@ mod tests {
              RwLock::write().await (tokio's RwLock is fair: once a writer waits, later readers \
              wait behind it), instead of checking again and again (try_write or a count in a \
              loop with a sleep)"
+        );
+        // The first render holds the site until 100 ms, publish takes it at once, then the
+        // late render reads it for 100 ms: it ends at 200 ms when it waits in the lock's queue.
+        let ended = start.elapsed();
+        assert!(
+            ended <= Duration::from_millis(200),
+            "the render that waited behind publish ended after {ended:?}, not at 200 ms \
+             (publish had the site at 100 ms, and a render takes 100 ms): it did not get the \
+             read lock as soon as publish let go, but checked again later (try_read in a loop \
+             with a sleep?). Wait in the lock's queue with RwLock::read().await: it wakes the \
+             render as soon as the site is free"
+        );
+        // Queued at 20 ms, let in at 100 ms, done at 200 ms: 3 moments (a few more with a
+        // progress message every 40 ms); checking every 10 ms or less wakes it 10 times or more.
+        assert!(
+            moments <= 8,
+            "the render that waited behind publish was woken at {moments} different moments \
+             between 20 and 200 ms: it checked the lock again and again on a timer (try_read in \
+             a loop with a sleep?). Wait in the lock's queue with RwLock::read().await: it wakes \
+             the render when the site is free"
         );
     }
 }
