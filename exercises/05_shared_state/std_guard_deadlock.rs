@@ -81,6 +81,40 @@ mod tests {
         );
     }
 
+    /// On one thread, another task can only find the cache locked if refresh keeps a std guard
+    /// alive across an .await (the download, or an await after storing, a log say): this test
+    /// tries the lock every millisecond while refresh runs.
+    #[tokio::test(start_paused = true)]
+    async fn the_cache_is_free_whenever_refresh_waits() {
+        let cache = Mutex::new(vec![40, 50]);
+        let start = Instant::now();
+        let locked_at = std::cell::Cell::new(None);
+        let trying = async {
+            loop {
+                if cache.try_lock().is_err() && locked_at.get().is_none() {
+                    locked_at.set(Some(start.elapsed()));
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::select! {
+            () = refresh(&cache) => {}
+            _ = trying => {}
+            () = tokio::time::sleep(Duration::from_secs(10)) => {
+                panic!("refresh did not return within 10 s, but the download takes 100 ms")
+            }
+        }
+        if let Some(at) = locked_at.get() {
+            panic!(
+                "{at:?} into the refresh, another task found the cache locked while refresh \
+                 was waiting: refresh keeps a std guard alive across an .await (the download, \
+                 or an await after it stored the prices, such as a log or a sleep). A task that \
+                 then calls lock() blocks the only thread, and nothing can go on. End the \
+                 guard's {{ }} block (or drop it) before every .await: lock only for the swap"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn refresh_alone_stores_new_prices() {
         let cache = Mutex::new(Vec::new());
