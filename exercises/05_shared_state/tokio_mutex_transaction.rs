@@ -569,5 +569,31 @@ mod tests {
             "when run_transaction returned, the wire held {wire:?}: the transaction must be \
              committed by then"
         );
+        // Again with the connection busy for 50 ms first: a task left to send the steps, and a
+        // sleep as long as 3 round trips, end before that transaction does.
+        let busy = Arc::clone(&conn).lock_owned().await;
+        let other = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(busy);
+        });
+        run_transaction(Arc::clone(&conn), "hank", 2).await;
+        let wire = conn.try_lock().map(|conn| conn.wire.clone());
+        assert!(
+            wire.as_deref().is_ok_and(|wire| wire.ends_with(&[
+                "BEGIN hank".to_string(),
+                "ADD hank 2".to_string(),
+                "COMMIT hank".to_string()
+            ])),
+            "another task held the connection for 50 ms, and when run_transaction returned, \
+             the connection was {}: its steps were left to a task that nobody waits for (and \
+             run_transaction waited for some time instead, a sleep?). Lock the connection and \
+             send the three steps in run_transaction itself (or await the task that does), \
+             then return",
+            match &wire {
+                Ok(wire) => format!("free but the wire held {wire:?}"),
+                Err(_) => "still locked".to_string(),
+            }
+        );
+        other.await.unwrap();
     }
 }
