@@ -162,7 +162,10 @@ mod tests {
                 "reader {i} got {seen:?} on a busy runtime, where a task may run a while after \
                  it was spawned: every reader must be subscribed (tx.subscribe(), in \
                  run_news_desk) before publish sends the first headline. A reader task that \
-                 subscribes for itself may start too late"
+                 subscribes for itself may start too late. (A reader that did subscribe first \
+                 but fell behind by more headlines than the channel holds lost them: a Lagged \
+                 error ends spawn_reader's loop. Keep the channel's capacity of 16 for readers \
+                 that run late)"
             );
         }
     }
