@@ -147,6 +147,25 @@ mod tests {
         }
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_loser_is_dropped() {
+        for (primary_ms, backup_ms) in [(300, 50), (40, 200)] {
+            let log = Log::default();
+            first_answer(log.clone(), primary_ms, backup_ms).await;
+            // Time for a task that was told to stop (`abort`) to be dropped.
+            sleep(Duration::from_secs(1)).await;
+            let holders = Arc::strong_count(&log) - 1;
+            assert!(
+                holders == 0,
+                "(primary {primary_ms} ms, backup {backup_ms} ms) 1 s after first_answer \
+                 returned, the log still had {holders} holder(s) besides the test. Every \
+                 `ask_mirror` call holds the `Log` it is given until it ends or is dropped: the \
+                 losing mirror's future was kept (forgotten, stored or leaked), not dropped. \
+                 Let select! drop it, or drop it yourself"
+            );
+        }
+    }
+
     /// `source` without its `//` and (nested) `/* */` comments; string and char literals are
     /// kept as they are, so a `"//"` inside one is no comment.
     fn without_comments(source: &str) -> String {
