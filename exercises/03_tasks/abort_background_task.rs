@@ -101,11 +101,13 @@ mod tests {
             let ended = tokio::select! {
                 biased;
                 ended = stop_ticker(handle) => Some(ended),
-                // Plenty of turns for an aborted task to go (it takes one or two).
+                // Plenty of turns for an aborted task to go (it takes one or two), and time
+                // for a stop_ticker that pauses a moment before it awaits the handle.
                 () = async {
                     for _ in 0..1000 {
                         tokio::task::yield_now().await;
                     }
+                    sleep(Duration::from_millis(300)).await;
                 } => None,
             };
             // The ticker's task holds one of the two counters until it is gone.
@@ -113,8 +115,8 @@ mod tests {
         });
         let (ended, holders, ticker) = test.await.expect("the test task failed");
         let ended = ended.expect(
-            "stop_ticker did not return: the ticker is still running. Cancel it with \
-             JoinHandle::abort() before awaiting it",
+            "stop_ticker did not return within 1000 turns of the runtime and 300 ms: the ticker \
+             is still running. Cancel it with JoinHandle::abort() before awaiting it",
         );
         assert_eq!(
             holders, 1,
