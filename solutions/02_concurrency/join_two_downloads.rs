@@ -422,6 +422,18 @@ mod tests {
                 format!(", and {copied:?} a second time")
             }
         );
+        // A reply edited into another (`logo.replace("logo.png", "manual.pdf")`, a shorter
+        // download's "(50 ms)" made "(150 ms)") is no download's reply.
+        let edits: Vec<&str> = [".replace(", ".replacen(", ".replace_range("]
+            .into_iter()
+            .filter(|edit| code.contains(edit))
+            .collect();
+        assert!(
+            edits.is_empty(),
+            "the code edits text with {edits:?} (outside a message): a reply changed by hand is \
+             not what download handed back. Return each download's reply as it is, both \
+             downloads started at once (tokio::join!)"
+        );
         // `download` is named once where it is defined; a fix calls it (or hands it on).
         let calls = code
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
