@@ -603,6 +603,17 @@ mod tests {
              per id, then await each handle in order",
             names.iter().skip(1).collect::<Vec<_>>()
         );
+        // A name edited out of another (`resize(0).await.replace('0', ..)`) is no task's.
+        let edits: Vec<&str> = [".replace(", ".replacen(", ".replace_range("]
+            .into_iter()
+            .filter(|edit| code.contains(edit))
+            .collect();
+        assert!(
+            edits.is_empty(),
+            "the code edits text with {edits:?} (outside a message): a thumbnail's name changed \
+             by hand is not what a resize task handed back. Spawn one task per id, then await \
+             each handle in order and keep what it gives"
+        );
     }
 
     /// Wakes the task, and writes down when.
