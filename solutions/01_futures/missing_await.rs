@@ -432,15 +432,18 @@ mod tests {
             "spawn_blocking",
             "Runtime",
             "Builder",
+            // `#[tokio::main]` on a helper (fn main is left out) builds a runtime too.
+            "main",
         ]
         .into_iter()
         .filter(|item| words.contains(item))
         .collect::<Vec<_>>();
         assert!(
             by_hand.is_empty(),
-            "the code runs fetch_score by blocking a thread on a runtime ({by_hand:?}): that \
-             is not getting the value out of a future with .await. Write \
-             fetch_score(second).await inside total_score"
+            "the code runs fetch_score by blocking a thread on a runtime ({by_hand:?}; \
+             \"main\" is a #[tokio::main] on a fn other than main): that is not getting the \
+             value out of a future with .await. Write fetch_score(second).await inside \
+             total_score"
         );
         // A future polled once, then again after a sleep as long as the server's, adds up the
         // same; these tools only look at a future, they never wait for it.
