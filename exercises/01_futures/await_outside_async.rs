@@ -458,6 +458,9 @@ mod tests {
             "Builder",
             // `#[tokio::main]` on a helper (fn main is left out) builds a runtime too.
             "main",
+            // A waker of its own polls a future by hand, and wakes nobody.
+            "Wake",
+            "RawWaker",
         ];
         let mut found: Vec<&str> = code
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -467,10 +470,11 @@ mod tests {
         found.dedup();
         assert!(
             found.is_empty(),
-            "the code uses {found:?} (\"main\" is a #[tokio::main] on a fn other than main): \
-             a second runtime inside checkout, or a future looked at by hand, is not awaiting \
-             it (and a sleep beside it only guesses how long the prices take). Make \
-             basket_total an async fn and write basket_total(items).await in checkout"
+            "the code uses {found:?} (\"main\" is a #[tokio::main] on a fn other than main, \
+             \"Wake\" a waker of your own): a second runtime inside checkout, or a future \
+             looked at by hand, is not awaiting it (and a sleep beside it only guesses how \
+             long the prices take). Make basket_total an async fn and write \
+             basket_total(items).await in checkout"
         );
     }
 
