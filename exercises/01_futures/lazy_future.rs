@@ -589,6 +589,15 @@ mod tests {
             "poll_immediate",
             "noop",
             "noop_waker",
+            "block_in_place",
+            "spawn_blocking",
+            "Runtime",
+            "Builder",
+            // `#[tokio::main]` on a helper (fn main is left out) builds a runtime too.
+            "main",
+            // A waker of its own (`impl Wake`) polls a future by hand, and wakes nobody.
+            "Wake",
+            "RawWaker",
         ];
         let mut found: Vec<&str> = code
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -598,8 +607,9 @@ mod tests {
         found.dedup();
         assert!(
             found.is_empty(),
-            "handle_request (or a helper it calls) uses {found:?}: a future polled by hand, or \
-             run to the end on a runtime of its own, is not awaited, and a sleep that waits out \
+            "handle_request (or a helper it calls) uses {found:?} (\"main\" is a \
+             #[tokio::main] on a fn other than main): a future polled by hand, or run to the \
+             end on a runtime of its own, is not awaited, and a sleep that waits out \
              the disk only guesses when it is done. Write write_log(log, \"send\").await"
         );
     }
