@@ -138,6 +138,36 @@ mod tests {
         );
     }
 
+    /// Words counted before their text has loaded give the same map at the same time, so
+    /// this test counts the heap allocations count_words makes before the 100 ms load is
+    /// over: reading a word (`to_lowercase`, a key of the map) allocates, starting tasks
+    /// takes a handful of allocations whatever the text.
+    #[tokio::test(start_paused = true)]
+    async fn no_word_is_read_before_its_text_has_loaded() {
+        let text: Vec<String> = (0..2000).map(|i| format!("W{i}")).collect();
+        let text = text.join(" ");
+        let start = Instant::now();
+        let mut counting = std::pin::pin!(count_within_an_hour(vec![text]));
+        let mut early = 0;
+        let counts = std::future::poll_fn(|cx| {
+            let loading = start.elapsed() < Duration::from_millis(100);
+            let mut step = std::task::Poll::Pending;
+            let made = allocation_counter::measure(|| step = counting.as_mut().poll(cx));
+            if loading {
+                early += made.count_total;
+            }
+            step
+        })
+        .await;
+        assert_eq!(counts.len(), 2000, "a text of 2000 different words");
+        assert!(
+            early < 200,
+            "count_words made {early} heap allocations before its text of 2000 words had \
+             loaded (a text takes 100 ms to load): it read the words before the load was \
+             over. Count a text's words in its task, after the task's 100 ms sleep"
+        );
+    }
+
     thread_local! {
         /// For each panic on this thread since it was reset: the id of the task it happened
         /// in (`None` outside any task), and its message.
