@@ -455,6 +455,9 @@ mod tests {
             "noop_waker",
             "Wake",
             "RawWaker",
+            // Polling outside async code needs a Context made from some waker.
+            "from_waker",
+            "noop_waker_ref",
         ]
         .into_iter()
         .filter(|item| words.contains(item))
