@@ -598,6 +598,9 @@ mod tests {
             // A waker of its own (`impl Wake`) polls a future by hand, and wakes nobody.
             "Wake",
             "RawWaker",
+            // Polling outside async code needs a Context made from some waker.
+            "from_waker",
+            "noop_waker_ref",
         ];
         let mut found: Vec<&str> = code
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
