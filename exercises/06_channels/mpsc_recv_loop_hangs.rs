@@ -101,10 +101,12 @@ mod tests {
         );
         assert!(
             wakeups <= 20,
-            "download_sizes was woken up {wakeups} times in 440 ms while only 2 answers came: \
-             it checks on a timer (a timeout or a sleep around recv, say) instead of waiting \
-             in rx.recv(). Drop the function's own Sender, so that recv() returns None once \
-             every download task is done, and wait in recv() alone"
+            "download_sizes was woken up {wakeups} times in 440 ms while only 2 answers came \
+             (20 are allowed: the answers, and a progress message every 25 ms or more): \
+             something wakes it on a short timer (a timeout or a sleep around recv, or a \
+             ticker beside it in select!). Drop the function's own Sender, so that recv() \
+             returns None once every download task is done, and wait in recv() (beside a \
+             progress ticker of 25 ms or more, if you want one)"
         );
     }
 
