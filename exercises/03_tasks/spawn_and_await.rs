@@ -222,6 +222,46 @@ mod tests {
         }
     }
 
+    /// Here only the stock task fails: the tasks run on a runtime that the test shuts down once
+    /// the price lookup has ended, which cancels the stock task. Its handle gives
+    /// `Err(JoinError)` while the price handle gives `Ok(42)`, so a stock of 0 (or any number)
+    /// would be made up: fetch_both must panic.
+    #[test]
+    fn a_cancelled_task_gives_no_number() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built");
+        let mut fetching = Box::pin(fetch_both());
+        // The price lookup ends at 100 ms; the stock lookup would end at 150 ms.
+        let early = runtime.block_on(async {
+            tokio::select! {
+                values = &mut fetching => Some(values),
+                _ = tokio::time::sleep(Duration::from_millis(120)) => None,
+            }
+        });
+        assert_eq!(
+            early, None,
+            "fetch_both returned {early:?} after less than 120 ms, before the stock lookup (150 \
+             ms) had ended: await both JoinHandles"
+        );
+        // Shutting the runtime down cancels the stock task.
+        drop(runtime);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            fetching.as_mut().poll(&mut cx)
+        }));
+        if let Ok(Poll::Ready(values)) = outcome {
+            panic!(
+                "here the price task gave 42 but the stock task was cancelled (its handle gave \
+                 Err(JoinError)), and fetch_both returned {values:?}: a number for the failed \
+                 task was made up. Let any Err from an awaited handle stop fetch_both, e.g. \
+                 `stock.await.expect(\"the stock task failed\")`"
+            );
+        }
+    }
+
     /// `code` without its comments: `// ...` to the end of the line, and `/* ... */` (which
     /// may nest). String literals are kept, `//` or `/*` inside them too.
     fn without_comments(code: &str) -> String {
