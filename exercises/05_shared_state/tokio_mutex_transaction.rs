@@ -157,27 +157,28 @@ mod tests {
         // is woken when the guard is dropped and is done 3 round trips later, at 133 ms. One
         // that checks `try_lock` on a timer misses that moment (103 is prime: only a check
         // every 1 ms lands on it), and a check every 1 ms wakes it about 100 times.
-        use std::future::Future;
         use std::sync::atomic::{AtomicUsize, Ordering};
         let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
         let busy = Arc::clone(&conn).lock_owned().await;
         let start = Instant::now();
         let polls = Arc::new(AtomicUsize::new(0));
         let transaction = tokio::spawn({
-            let polls = Arc::clone(&polls);
-            let mut running = Box::pin(run_transaction(Arc::clone(&conn), "frank", 1));
-            async move {
-                std::future::poll_fn(|cx| {
-                    polls.fetch_add(1, Ordering::SeqCst);
-                    running.as_mut().poll(cx)
-                })
-                .await;
-                start.elapsed()
-            }
+            let (conn, polls) = (Arc::clone(&conn), Arc::clone(&polls));
+            async move { run_and_read(&conn, "frank", 1, start, &polls).await }
         });
         tokio::time::sleep(Duration::from_millis(103)).await;
         drop(busy);
-        let took = transaction.await.unwrap();
+        let (took, wire) = transaction.await.unwrap();
+        assert!(
+            wire.as_deref()
+                .is_ok_and(|wire| wire == ["BEGIN frank", "ADD frank 1", "COMMIT frank"]),
+            "another task held the connection for 103 ms, and when run_transaction returned, \
+             after {took:?}, the connection was {}: its steps were left to a task that nobody \
+             waits for (and run_transaction waited for some time instead, a sleep?). Lock the \
+             connection and send the three steps in run_transaction itself (or await the task \
+             that does), then return",
+            seen(&wire)
+        );
         let polls = polls.load(Ordering::SeqCst);
         assert!(
             polls <= 60,
@@ -549,25 +550,64 @@ mod tests {
         );
     }
 
+    /// Runs a transaction (counting its polls) and reads the wire the moment run_transaction
+    /// returns: at once if the connection is free; if a task holds it, once that task lets go
+    /// at the same moment, but only if run_transaction had no task of its own alive while it
+    /// waited (a task started as it returns, to log the wire say, may hold it a moment).
+    /// Returns when it returned (from `start`) and the wire, or `Err(how much longer the
+    /// connection stayed locked)`: a transaction that still goes on in a task.
+    async fn run_and_read(
+        conn: &Arc<Mutex<Connection>>,
+        name: &'static str,
+        amount: u32,
+        start: Instant,
+        polls: &std::sync::atomic::AtomicUsize,
+    ) -> (Duration, Result<Vec<String>, Duration>) {
+        use std::future::Future;
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let mut own_task = false;
+        let mut running = std::pin::pin!(run_transaction(Arc::clone(conn), name, amount));
+        std::future::poll_fn(|cx| {
+            polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let tasks = metrics.num_alive_tasks();
+            let poll = running.as_mut().poll(cx);
+            own_task |= poll.is_pending() && metrics.num_alive_tasks() > tasks;
+            poll
+        })
+        .await;
+        let took = start.elapsed();
+        if let Ok(conn) = conn.try_lock() {
+            return (took, Ok(conn.wire.clone()));
+        }
+        let locked = tokio::time::timeout(Duration::from_secs(1), conn.lock()).await;
+        match locked {
+            Ok(conn) if !own_task && start.elapsed() == took => (took, Ok(conn.wire.clone())),
+            _ => (took, Err(start.elapsed() - took)),
+        }
+    }
+
+    /// What `run_and_read` saw, for a message.
+    fn seen(wire: &Result<Vec<String>, Duration>) -> String {
+        match wire {
+            Ok(wire) => format!("free but the wire held {wire:?}"),
+            Err(more) => format!("still locked (for {more:?} more)"),
+        }
+    }
+
     /// A transaction handed to a task that nobody awaits still ends up on the wire once the
     /// test locks the connection, so here the wire is read the moment run_transaction returns.
     #[tokio::test(start_paused = true)]
     async fn the_transaction_is_over_when_run_transaction_returns() {
         let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
-        run_transaction(Arc::clone(&conn), "gina", 4).await;
-        let wire = match conn.try_lock() {
-            Ok(conn) => conn.wire.clone(),
-            Err(_) => panic!(
-                "run_transaction returned while the connection was still locked: its steps \
-                 were left to a task that nobody waits for. Send the three steps in \
-                 run_transaction itself (or await the task that sends them) before returning"
-            ),
-        };
-        assert_eq!(
-            wire,
-            ["BEGIN gina", "ADD gina 4", "COMMIT gina"],
-            "when run_transaction returned, the wire held {wire:?}: the transaction must be \
-             committed by then"
+        let polls = std::sync::atomic::AtomicUsize::new(0);
+        let (_, wire) = run_and_read(&conn, "gina", 4, Instant::now(), &polls).await;
+        assert!(
+            wire.as_deref()
+                .is_ok_and(|wire| wire == ["BEGIN gina", "ADD gina 4", "COMMIT gina"]),
+            "when run_transaction returned, the connection was {}: the transaction must be \
+             committed by then. Send the three steps in run_transaction itself (or await the \
+             task that sends them) before returning",
+            seen(&wire)
         );
         // Again with the connection busy for 50 ms first: a task left to send the steps, and a
         // sleep as long as 3 round trips, end before that transaction does.
@@ -576,8 +616,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
             drop(busy);
         });
-        run_transaction(Arc::clone(&conn), "hank", 2).await;
-        let wire = conn.try_lock().map(|conn| conn.wire.clone());
+        let (_, wire) = run_and_read(&conn, "hank", 2, Instant::now(), &polls).await;
         assert!(
             wire.as_deref().is_ok_and(|wire| wire.ends_with(&[
                 "BEGIN hank".to_string(),
@@ -589,10 +628,7 @@ mod tests {
              run_transaction waited for some time instead, a sleep?). Lock the connection and \
              send the three steps in run_transaction itself (or await the task that does), \
              then return",
-            match &wire {
-                Ok(wire) => format!("free but the wire held {wire:?}"),
-                Err(_) => "still locked".to_string(),
-            }
+            seen(&wire)
         );
         other.await.unwrap();
     }
