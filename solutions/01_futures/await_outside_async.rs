@@ -499,8 +499,9 @@ mod tests {
         );
     }
 
-    /// Polls `checkout` step by step; where a step spawned a task, the clock jumps 1 s before
-    /// that task may start, and the call goes on. What it returns, and whether it spawned.
+    /// Polls `checkout` step by step; where a step spawned a task, the clock jumps 100 ms
+    /// before that task may start, and the call goes on. What it returns, and whether it
+    /// spawned.
     async fn checkout_with_late_tasks(items: &[&str]) -> (String, bool) {
         use std::task::Poll;
         let metrics = tokio::runtime::Handle::current().metrics();
@@ -513,9 +514,12 @@ mod tests {
                 return (receipt, spawned);
             }
             if metrics.num_alive_tasks() > before {
-                // A task spawned in this step starts 1 s late.
+                // A task spawned in this step starts 100 ms late: a price it asks for comes
+                // 140 ms or more after the call started, later than any read that the timing
+                // test lets through (3 items, 120 ms at most), yet before a safety-net timeout
+                // of 250 ms ends.
                 spawned = true;
-                tokio::time::advance(Duration::from_secs(1)).await;
+                tokio::time::advance(Duration::from_millis(100)).await;
                 continue;
             }
             // Wait until the call is woken.
@@ -533,7 +537,7 @@ mod tests {
 
     /// Prices asked in a spawned task whose total is read after a sleep as long as the
     /// service's (the task not awaited) give the same receipt, so here every task checkout
-    /// spawns starts 1 s late.
+    /// spawns starts 100 ms late.
     #[tokio::test(start_paused = true)]
     async fn a_spawned_total_is_awaited_even_when_it_starts_late() {
         for (basket, expected) in [
@@ -542,7 +546,7 @@ mod tests {
         ] {
             let (receipt, spawned) = checkout_with_late_tasks(basket).await;
             let late = if spawned {
-                " when the tasks it spawned started 1 s late"
+                " when the tasks it spawned started 100 ms late"
             } else {
                 ""
             };
