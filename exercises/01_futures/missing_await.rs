@@ -575,7 +575,7 @@ mod tests {
         }
     }
 
-    /// Polls `total_score` step by step; where a step spawned a task, the clock jumps 200 ms
+    /// Polls `total_score` step by step; where a step spawned a task, the clock jumps 100 ms
     /// before that task may start, and the call goes on. What it returns then.
     async fn total_with_late_tasks(first: &str, second: &str) -> (u32, bool) {
         use std::task::Poll;
@@ -589,10 +589,12 @@ mod tests {
                 return (total, spawned);
             }
             if metrics.num_alive_tasks() > before {
-                // A task spawned in this step starts 200 ms late: later than any read after a
-                // sleep as long as the server's, yet before a safety-net timeout of 1 s ends.
+                // A task spawned in this step starts 100 ms late: its lookup ends 150 ms or
+                // more after the call started, later than any read that the timing test lets
+                // through (both lookups take 100 ms at most), yet before a safety-net timeout
+                // of 200 ms ends.
                 spawned = true;
-                tokio::time::advance(Duration::from_millis(200)).await;
+                tokio::time::advance(Duration::from_millis(100)).await;
                 continue;
             }
             // Wait until the call is woken.
@@ -609,13 +611,13 @@ mod tests {
     }
 
     /// A lookup spawned as a task whose result is read after a sleep as long as the server's
-    /// (not awaited) gives the same totals, so here every task it spawns starts 200 ms late.
+    /// (not awaited) gives the same totals, so here every task it spawns starts 100 ms late.
     #[tokio::test(start_paused = true)]
     async fn a_spawned_lookup_is_awaited_even_when_it_starts_late() {
         for (first, second, total) in [("ada", "grace", 215), ("linus", "ada", 190)] {
             let (got, spawned) = total_with_late_tasks(first, second).await;
             let late = if spawned {
-                " when the task it spawned started 200 ms late"
+                " when the task it spawned started 100 ms late"
             } else {
                 ""
             };
