@@ -427,15 +427,18 @@ mod tests {
             .filter(|word| !word.is_empty())
             .collect();
         // `#[tokio::main]` on a helper (fn main is left out) builds a runtime too: the word
-        // main counts in an attribute, a `use` line or after `::`, not as a name of the code's
-        // own (`let main = ...`, a field `main`).
+        // main counts in an attribute, a `use` line or after `::` (or anywhere, beside an
+        // attribute a macro builds: `#[tokio::$kind]`), not as a name of the code's own (`let main = ...`, a field `main`).
         let has_main = |text: &str| {
             text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .any(|word| word == "main")
         };
-        let runtime_main = plain
-            .match_indices("#[")
-            .any(|(at, _)| has_main(plain[at..].split(']').next().unwrap_or_default()))
+        let attributes = || {
+            (plain.match_indices("#["))
+                .map(|(at, _)| plain[at..].split(']').next().unwrap_or_default())
+        };
+        let runtime_main = attributes().any(has_main)
+            || (attributes().any(|attribute| attribute.contains('$')) && has_main(&plain))
             || plain.split(';').any(|line| {
                 let words = line.split(|c: char| !(c.is_alphanumeric() || c == '_'));
                 words
