@@ -158,9 +158,11 @@ mod tests {
                 holders == 0,
                 "(primary {primary_ms} ms, backup {backup_ms} ms) 1 s after first_answer \
                  returned, the log still had {holders} holder(s) besides the test. Every \
-                 `ask_mirror` call holds the `Log` it is given until it ends or is dropped: the \
-                 losing mirror's future was kept (forgotten, stored or leaked), not dropped. \
-                 Let select! drop it, or drop it yourself"
+                 `ask_mirror` call holds the `Log` it is given until it ends or is dropped, so \
+                 either the losing mirror's future was kept (forgotten, stored or leaked), not \
+                 dropped, or something else that got a clone of the log (a task left running) \
+                 is still there. Let select! drop the loser, and leave nothing running that \
+                 holds the log once first_answer returns"
             );
         }
     }
