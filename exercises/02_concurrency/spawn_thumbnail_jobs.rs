@@ -397,10 +397,11 @@ mod tests {
     }
 
     /// `code` without the arguments of the macros that only print, check or panic
-    /// (`println!`, `assert!`, `panic!`, ...) and of `.expect(..)`: their text is a message,
+    /// (`println!`, `assert!`, `panic!`, ...), of `.expect(..)` and of the checks that only
+    /// read a text (`.ends_with(..)`, ...): their text is a message or a test,
     /// never a value the code hands back, so a progress line may say what it likes.
     fn without_messages(code: &str) -> String {
-        const MESSAGES: [&str; 15] = [
+        const MESSAGES: [&str; 18] = [
             "print!(",
             "println!(",
             "eprint!(",
@@ -416,6 +417,9 @@ mod tests {
             "todo!(",
             "unimplemented!(",
             ".expect(",
+            ".starts_with(",
+            ".ends_with(",
+            ".contains(",
         ];
         let starts_word =
             |at: usize| !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
@@ -575,10 +579,22 @@ mod tests {
             {
                 continue;
             }
+            // Read anywhere else? (`let shown = ..` shadowing it is no reading.)
             let others = format!("{} {}", &code[..at], &code[end..]);
-            if !others.split(|c: char| !is_word(c)).any(|word| word == name) {
+            let words: Vec<&str> = others.split(|c: char| !is_word(c)).collect();
+            let read = words.iter().enumerate().any(|(i, word)| {
+                let before: Vec<&str> = words[..i]
+                    .iter()
+                    .rev()
+                    .filter(|w| !w.is_empty())
+                    .take(2)
+                    .copied()
+                    .collect();
+                *word == name && !matches!(before[..], ["let", ..] | ["mut", "let"])
+            });
+            if !read {
                 code.replace_range(at..end, " ");
-                from = at;
+                from = 0;
             }
         }
         code
