@@ -455,8 +455,26 @@ mod tests {
                     _ => {}
                 }
             }
-            from = end;
-            at = end;
+            // Arguments that could change something (a block, an assignment, `&mut`) are
+            // read as code. A `name = value` at the top is a named format argument; an
+            // assignment would be in brackets.
+            let args = blanked(&code[open..end]);
+            let mut depth = 0;
+            let nested: String = args
+                .chars()
+                .map(|c| {
+                    match c {
+                        '(' | '[' => depth += 1,
+                        ')' | ']' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth > 0 { c } else { ' ' }
+                })
+                .collect();
+            let changes =
+                args.contains(['{', '}']) || args.contains("&mut") || assignments(&nested) > 0;
+            from = if changes { open } else { end };
+            at = from;
         }
         kept.push_str(&code[from..]);
         kept
@@ -534,13 +552,6 @@ mod tests {
                 break;
             };
             let statement = &bare[at..end];
-            // `=` alone, not `==`, `!=`, `<=`, `>=` or `=>`.
-            let bytes = statement.as_bytes();
-            let assignments = (0..bytes.len()).filter(|&i| {
-                bytes[i] == b'='
-                    && !matches!(bytes.get(i + 1), Some(b'=' | b'>'))
-                    && !(i > 0 && matches!(bytes[i - 1], b'=' | b'!' | b'<' | b'>'))
-            });
             // `.replace(x)` with one argument swaps an Option's or a cell's value.
             let read_only = statement.match_indices('.').all(|(i, _)| {
                 let method: String = statement[i + 1..]
@@ -574,7 +585,7 @@ mod tests {
                 || !(plain_format
                     || !statement.contains(['{', '}'])
                         && !statement.contains("&mut")
-                        && assignments.count() == 1
+                        && assignments(statement) == 1
                         && read_only)
             {
                 continue;
@@ -598,6 +609,19 @@ mod tests {
             }
         }
         code
+    }
+
+    /// How many assignments `bare` (literals blanked) makes: `=` alone (or `+=`, ...), not
+    /// `==`, `!=`, `<=`, `>=` or `=>`.
+    fn assignments(bare: &str) -> usize {
+        let bytes = bare.as_bytes();
+        (0..bytes.len())
+            .filter(|&i| {
+                bytes[i] == b'='
+                    && !matches!(bytes.get(i + 1), Some(b'=' | b'>'))
+                    && !(i > 0 && matches!(bytes[i - 1], b'=' | b'!' | b'<' | b'>'))
+            })
+            .count()
     }
 
     /// How many arguments the call whose `(` is just before `open` gets (literals blanked).
