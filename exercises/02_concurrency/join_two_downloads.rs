@@ -569,10 +569,15 @@ mod tests {
                     }
                     i += 1;
                     // A reply names its file ("logo.png (") or ends as one does ("ms)"), and
-                    // is no sentence: "fetching logo.png (100 ms) first" is a message.
+                    // is no sentence ("fetching logo.png (100 ms) first") nor starts with a
+                    // plain word, where a file's name or a placeholder goes ("both ({} ms)").
                     let reply_like =
                         text.ends_with("ms)") || text.contains(".png (") || text.contains(".pdf (");
-                    if reply_like && text.split_whitespace().count() <= 3 {
+                    let plain_start = text
+                        .split_whitespace()
+                        .next()
+                        .is_some_and(|word| word.chars().all(char::is_alphabetic));
+                    if reply_like && !plain_start && text.split_whitespace().count() <= 3 {
                         texts.push(text);
                     }
                 }
@@ -590,24 +595,21 @@ mod tests {
             "join_two_downloads.rs"
         ))));
         let copied = written_twice(&code, &["100", "150"], &[]);
-        // A delay named again is fine on its own (a progress period, a deadline, a note); a
-        // reply written by hand also spells out a reply's text beside download's own format,
-        // and needs no delay written twice when it names a file ("manual.pdf ({} ms)").
-        let replies = reply_texts(&code);
+        // A delay named again is fine on its own (a progress period, a deadline, a note), and
+        // so is a sentence or a label made for a message; a reply's own text ("manual.pdf ({}
+        // ms)", "{file} ({ms} ms)") written again beside download's format is a reply by hand.
         // Leave out download's own format (or the first one, if it was changed).
-        let mut others = replies.clone();
+        let mut others = reply_texts(&code);
         let given = others.iter().position(|t| t == "{file} ({ms} ms)");
         if !others.is_empty() {
             others.remove(given.unwrap_or(0));
         }
-        let names_a_file = others
-            .iter()
-            .any(|t| t.contains(".png (") || t.contains(".pdf ("));
         assert!(
-            others.is_empty() || (copied.is_empty() && !names_a_file),
-            "the code writes a reply's text ({others:?}) beside download's own format{}: each \
-             reply must be what download hands back. Start both downloads at once and wait for \
-             the pair (tokio::join!)",
+            others.is_empty(),
+            "the code writes a reply's text ({others:?}) beside download's own format{}, not in \
+             a message (what println!, panic! or .expect print, or a let only they read, is \
+             free): each reply must be what download hands back. Start both downloads at once \
+             and wait for the pair (tokio::join!)",
             if copied.is_empty() {
                 String::new()
             } else {
