@@ -244,8 +244,9 @@ mod tests {
     enum Held {
         /// It returned (or panicked: `Err`) before the task could have ended.
         Returned(std::thread::Result<Result<(), JoinError>>),
-        /// It was woken more often than once per 40 ms: (wake-ups, ms of paused time).
-        Spun(usize, u128),
+        /// It was woken at more moments than one per 40 ms, or many times at one moment:
+        /// (wake-ups, moments, ms of paused time).
+        Spun(usize, u128, u128),
         /// It waited, as it should.
         Waited,
     }
@@ -288,12 +289,21 @@ mod tests {
             started_rx.await.expect("the busy task did not start");
             let start = tokio::time::Instant::now();
             let own = std::task::Waker::from(Arc::clone(&count));
+            // The moments (paused-clock times) it was polled at, and its polls at the last
+            // one: a progress message that also yields is polled twice at its moment.
+            let (mut moments, mut last, mut at_once) = (0, None, 0);
             let watched = std::future::poll_fn(|cx| {
                 *count.waker.lock().unwrap() = Some(cx.waker().clone());
                 let wakes = count.wakes.load(Ordering::SeqCst);
-                let ms = start.elapsed().as_millis();
-                if wakes as u128 > ms / 40 + 10 {
-                    return std::task::Poll::Ready(Held::Spun(wakes, ms));
+                let now = start.elapsed();
+                if last == Some(now) {
+                    at_once += 1;
+                } else {
+                    (moments, last, at_once) = (moments + 1, Some(now), 0);
+                }
+                let ms = now.as_millis();
+                if moments > ms / 40 + 10 || at_once > 10 {
+                    return std::task::Poll::Ready(Held::Spun(wakes, moments, ms));
                 }
                 let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut cx = std::task::Context::from_waker(&own);
@@ -324,9 +334,10 @@ mod tests {
                  (not after a timeout either): await its JoinHandle, which returns once the \
                  task is gone"
             ),
-            Held::Spun(wakes, ms) => panic!(
+            Held::Spun(wakes, moments, ms) => panic!(
                 "here the task was busy in a step when stop_ticker aborted it, and stop_ticker \
-                 was woken {wakes} times while it waited and the paused clock moved {ms} ms: \
+                 was woken {wakes} times (at {moments} moments) while it waited and the paused \
+                 clock moved {ms} ms: \
                  it checks on a timer or in a loop whether the task has ended (awaiting the \
                  JoinHandle is woken once, when the task is gone). Await the handle instead of \
                  checking is_finished()"
