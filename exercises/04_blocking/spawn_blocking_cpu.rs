@@ -287,8 +287,10 @@ mod tests {
     /// CPU time, not real time: a busy machine makes a thread wait, not work more. The test's
     /// runtime runs every task on this thread, so the CPU time this thread uses while the
     /// upload is awaited is the checksum's when the loop runs here (in one go, in slices between
-    /// yields, or in a task from tokio::spawn), and next to none when it runs in spawn_blocking
-    /// or on a thread of its own.
+    /// yields, or in a task from tokio::spawn), and next to none (a few ms at most: the clock
+    /// steps once per scheduler tick) when it runs in spawn_blocking or on a thread of its own.
+    /// A quarter of the checksum's own time is allowed, so a third of its rounds done here
+    /// before the rest is handed over shows.
     #[tokio::test]
     async fn the_checksum_uses_no_cpu_time_of_the_runtimes_thread() {
         // Half the sample (about 75 ms of work in a debug build) keeps the test quick.
@@ -313,17 +315,18 @@ mod tests {
             };
             let used = done.saturating_sub(after);
             assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
-            if used < own / 2 {
+            if used < own / 4 {
                 return;
             }
             tries.push((used.as_millis(), own.as_millis()));
         }
         panic!(
             "while checksum_upload was awaited, the runtime's own thread (the one that runs \
-             every task here) spent at least half as much CPU time as the checksum itself takes, \
-             on each of 3 tries ((used, checksum) in ms: {tries:?}): the loop still runs on that thread, in \
-             one go, in slices between yields, or in a task from tokio::spawn. Hand it to \
-             tokio::task::spawn_blocking and .await its JoinHandle"
+             every task here) spent at least a quarter as much CPU time as the checksum itself \
+             takes, on each of 3 tries ((used, checksum) in ms: {tries:?}): the loop, or a part \
+             of it, still runs on that thread, in one go, in slices between yields, in rounds \
+             done before handing the rest over, or in a task from tokio::spawn. Hand all of it \
+             to tokio::task::spawn_blocking and .await its JoinHandle"
         );
     }
 }
