@@ -359,7 +359,7 @@ mod tests {
         // Helpers that hand out a Notified (`fn doorbell(&self) -> Notified<'_>`, or an
         // `Option<Notified>`) count as `notified` where they are called (one that takes a
         // Notified does not)...
-        let helpers: Vec<&str> = (0..tokens.len().saturating_sub(1))
+        let mut helpers: Vec<&str> = (0..tokens.len().saturating_sub(1))
             .filter(|&at| tokens[at] == "fn")
             .filter(|&at| {
                 let signature: Vec<&String> = tokens[at + 1..]
@@ -400,8 +400,53 @@ mod tests {
             })
             .map(|at| tokens[at + 1].as_str())
             .collect();
+        // So do names bound by `let` to a closure that makes one (`let ring = ||
+        // self.n.notified();`, unless it checks the flag after, as above) or to the method
+        // itself (`let make = Notify::notified;`), called like a fn: `ring().await`.
+        let made_here = |t: &&str| ["notified", "notified_owned"].contains(t);
+        for at in (0..tokens.len()).filter(|&at| tokens[at] == "let") {
+            let name_at = if is(at + 1, &["mut"]) { at + 2 } else { at + 1 };
+            if !is(name_at + 1, &["="]) {
+                continue;
+            }
+            let mut depth = 0;
+            let value: Vec<&str> = tokens[name_at + 2..]
+                .iter()
+                .map(String::as_str)
+                .take_while(|t| {
+                    match *t {
+                        "(" | "{" | "[" => depth += 1,
+                        ")" | "}" | "]" => depth -= 1,
+                        _ => {}
+                    }
+                    depth > 0 || *t != ";"
+                })
+                .collect();
+            let Some(made) = value.iter().position(made_here) else {
+                continue;
+            };
+            let after = &value[made..];
+            let decides = after.iter().any(|t| ["is_open", "load"].contains(t))
+                && after
+                    .iter()
+                    .any(|t| ["if", "match", "then", "then_some", "return"].contains(t));
+            let closure = value.first().is_some_and(|t| ["|", "move"].contains(t));
+            if (closure && !decides) || made + 1 == value.len() {
+                helpers.push(tokens[name_at].as_str());
+            }
+        }
         let makes_a_notified =
-            |at: usize| tokens[at] == "notified" || helpers.contains(&tokens[at].as_str());
+            |at: usize| made_here(&tokens[at].as_str()) || helpers.contains(&tokens[at].as_str());
+        // A call that makes a Notified: `x.notified()`, `Notify::notified(&x)`, or a helper's
+        // name called like a fn (`doorbell(&self.n)`, `ring()`), not where it is defined.
+        let is_a_call = |named: usize| {
+            let before = tokens[named - 1].as_str();
+            makes_a_notified(named)
+                && is(named + 1, &["("])
+                && (before == "."
+                    || before == ":"
+                    || (helpers.contains(&tokens[named].as_str()) && before != "fn"))
+        };
         // The token after the `)` that closes the call `notified(...)` starting at `at`
         // (`x.notified()`, or `Notify::notified(&x)`).
         let after_call = |at: usize| {
@@ -471,11 +516,7 @@ mod tests {
         };
         let awaited_at_once = (1..tokens.len()).any(|named| {
             let at = named - 1; // the `.` or `:` before `notified`
-            if !(makes_a_notified(named)
-                && is(named + 1, &["("])
-                && (tokens[at] == "." || tokens[at] == ":"))
-                || on_a_permit_notify(named)
-            {
+            if !is_a_call(named) || on_a_permit_notify(named) {
                 return false;
             }
             let Some(next) = after_call(named) else {
@@ -530,11 +571,7 @@ mod tests {
         };
         let awaited_before_a_check = (1..tokens.len()).any(|named| {
             let at = named - 1;
-            if !(makes_a_notified(named)
-                && is(named + 1, &["("])
-                && (tokens[at] == "." || tokens[at] == ":"))
-                || on_a_permit_notify(named)
-            {
+            if !is_a_call(named) || on_a_permit_notify(named) {
                 return false;
             }
             let mut depth = 0;
@@ -586,7 +623,7 @@ mod tests {
         assert!(
             !(notifies_waiters && (awaited_at_once || awaited_before_a_check)),
             "wait_open checks the flag and only then creates the Notified it awaits (it awaits \
-             the Notified, or a helper's that returns one, right where it creates it, or in select!, with no check of the flag in \
+             the Notified, or one a helper fn or closure returns, right where it creates it, or in select!, with no check of the flag in \
              between): on a multi-threaded runtime `open` can run \
              in between, and notify_waiters wakes only the Notified futures that already exist, \
              so that waiter sleeps on forever behind an open door. Create the Notified first \
