@@ -433,6 +433,45 @@ mod tests {
             .count()
     }
 
+    /// A second runtime whose clock is paused (`start_paused`, `tokio::time::pause()`, then
+    /// `advance`) fetches the settings at once in real time, on a thread joined within one
+    /// poll, and a 50 ms sleep beside it makes the timing look right: from outside it looks
+    /// the same, so this test reads the source. Code that awaits fetch_settings() on the
+    /// runtime it is in has no use for these test tools (a fn of its own named `pause` or
+    /// `advance`, or a variable, is left alone; `main` is free).
+    #[test]
+    fn no_second_runtime_with_a_paused_clock() {
+        let code = without_messages(&code_outside_main(include_str!(
+            "runtime_inside_runtime.rs"
+        )));
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let words: Vec<&str> = code.split(|c: char| !is_word(c)).collect();
+        let mut tools: Vec<&str> = Vec::new();
+        if count_word(&code, "start_paused") > 0 {
+            tools.push("start_paused");
+        }
+        for tool in ["pause", "advance"] {
+            let own = words.windows(2).any(|w| w[0] == "fn" && w[1] == tool);
+            let called = code.match_indices(tool).any(|(at, _)| {
+                let (before, after) = (&code[..at], &code[at + tool.len()..]);
+                !before.ends_with(is_word)
+                    && !after.starts_with(is_word)
+                    && (after.trim_start().starts_with('(') || before.trim_end().ends_with("::"))
+            });
+            if called && !own {
+                tools.push(tool);
+            }
+        }
+        assert!(
+            tools.is_empty(),
+            "the code uses {tools:?}, Tokio's tools for pausing a runtime's clock: a second \
+             runtime with a paused clock fetches the settings at once, where this runtime's \
+             clock does not drive the fetch (a sleep beside it only looks like the wait). Make \
+             load_settings async and await fetch_settings() in it, on the runtime start_app \
+             runs on"
+        );
+    }
+
     /// Settings written by hand after a 50 ms sleep look the same from outside, so this test
     /// reads the source (what a message prints, or a panic says, is free).
     #[test]
