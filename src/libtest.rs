@@ -158,10 +158,11 @@ pub struct Run {
     pub summary: Option<Summary>,
 }
 
-/// How a run that exited with status 0 falls short of a pass.
+/// How a run falls short of a pass though no test failed (mostly one that exited with status 0).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shortfall {
-    /// No summary line at the end: the harness never finished (e.g. `process::exit`).
+    /// No summary line at the end: the harness never finished (e.g. `process::exit`), whatever
+    /// the exit status.
     NoSummary,
     /// Tests that should have run and passed but did not report `ok`: missing or ignored.
     Missing {

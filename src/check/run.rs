@@ -141,7 +141,8 @@ fn limits(timeout: Duration, harness: Harness) -> Limits {
 }
 
 /// What a run's exit means. `shortfall` says what an accounted harness's log lacks, if anything:
-/// it is asked only when the harness exited with 0.
+/// it is asked only when the harness exited with 0 (a failing exit with no summary is told
+/// apart from the output alone).
 fn verdict(
     exit: Exit,
     harness: Harness,
@@ -159,11 +160,22 @@ fn verdict(
             crashed(code, harness, output)
         }
         (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
-        (Exit::Code(_), _) => Verdict::TestsFailed(failed_tests(output)),
+        (Exit::Code(_), _) => failed(output),
         (Exit::Signal(signal), _) => crashed(signal, harness, output),
         (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
         (Exit::Cancelled, _) => Verdict::Cancelled,
     }
+}
+
+/// A test run that exited with a failing status. With no test reported failed and no summary,
+/// the harness never finished: the code ended the process (`std::process::exit(1)`), and the
+/// learner is told so rather than only that the tests failed.
+pub(super) fn failed(output: &str) -> Verdict {
+    let names = failed_tests(output);
+    if names.is_empty() && libtest::parse(output).summary.is_none() {
+        return Verdict::TestsIncomplete(libtest::Shortfall::NoSummary);
+    }
+    Verdict::TestsFailed(names)
 }
 
 /// A run that ended by a signal (or, on Windows, a crash code). Under `panic = "abort"` (rustlings

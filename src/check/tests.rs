@@ -1,6 +1,10 @@
 use std::sync::{Arc, Mutex};
 
-use super::{run::failed_tests, *};
+use super::{
+    run::{failed, failed_tests},
+    *,
+};
+use crate::libtest::Shortfall;
 
 #[test]
 fn counts_crates_from_cargo_json_lines() {
@@ -32,4 +36,17 @@ fn failing_tests_are_named_in_a_stable_order_whatever_order_they_finished_in() {
         .map(|f| f.name)
         .collect();
     assert_eq!(names, ["tests::b", "tests::c"]);
+}
+
+#[test]
+fn a_failing_exit_with_no_failed_test_and_no_summary_is_a_run_cut_short() {
+    let cut = "running 2 tests\ntest tests::a ... ok\n";
+    assert!(matches!(
+        failed(cut),
+        Verdict::TestsIncomplete(Shortfall::NoSummary)
+    ));
+    let failing = "running 2 tests\ntest tests::a ... ok\ntest tests::b ... FAILED\n";
+    assert!(matches!(failed(failing), Verdict::TestsFailed(names) if names == ["tests::b"]));
+    let summed = "running 0 tests\n\ntest result: FAILED. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
+    assert!(matches!(failed(summed), Verdict::TestsFailed(names) if names.is_empty()));
 }

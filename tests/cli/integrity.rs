@@ -66,6 +66,21 @@ fn process_exit_in_the_code_is_not_a_pass() {
     );
 }
 
+/// An exit with a failing status is no pass either, and the learner is told why rather than
+/// only that the tests failed: no test reported a failure.
+#[test]
+fn process_exit_with_a_failing_status_is_explained() {
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace(FIXED, "std::process::exit(1)\n}")
+    });
+    fails_with(
+        &course,
+        "counter",
+        "the test run stopped before its summary: something called `std::process::exit`",
+    );
+}
+
 #[test]
 fn a_printed_summary_is_not_a_pass() {
     let course = Fixture::new("marked");
