@@ -556,6 +556,7 @@ mod tests {
                         + 1;
                 }
                 '"' => {
+                    let before: String = chars[..i].iter().collect();
                     let mut text = String::new();
                     i += 1;
                     while i < chars.len() && chars[i] != '"' {
@@ -577,7 +578,18 @@ mod tests {
                         .split_whitespace()
                         .next()
                         .is_some_and(|word| word.chars().all(char::is_alphabetic));
-                    if reply_like && !plain_start && text.split_whitespace().count() <= 3 {
+                    // A text compared with (`logo != "logo.png (100 ms)"`) or matched
+                    // (`"manual.pdf (150 ms)" => ..`) is a check, no value handed back.
+                    let after: String = chars[i.min(chars.len())..].iter().collect();
+                    let (before, after) = (before.trim_end(), after.trim_start());
+                    let checked = before.ends_with("==")
+                        || before.ends_with("!=")
+                        || ["==", "!=", "=>"].iter().any(|op| after.starts_with(op));
+                    if reply_like
+                        && !plain_start
+                        && !checked
+                        && text.split_whitespace().count() <= 3
+                    {
                         texts.push(text);
                     }
                 }
