@@ -689,6 +689,7 @@ mod tests {
                         + 1;
                 }
                 '"' => {
+                    let before: String = chars[..i].iter().collect();
                     let mut text = String::new();
                     i += 1;
                     while i < chars.len() && chars[i] != '"' {
@@ -701,7 +702,18 @@ mod tests {
                         i += 1;
                     }
                     i += 1;
-                    let Some(at) = text.find("thumb-") else {
+                    // A name compared with (`thumb != format!("thumb-{id}.png")`) or
+                    // matched (`"thumb-10.png" => ..`) is a check, no name handed back.
+                    let after: String = chars[i.min(chars.len())..].iter().collect();
+                    let before = before.trim_end();
+                    let before = before.strip_suffix("format!(").unwrap_or(before);
+                    let before = before.trim_end().trim_end_matches('&').trim_end();
+                    let checked = before.ends_with("==")
+                        || before.ends_with("!=")
+                        || ["==", "!=", "=>"]
+                            .iter()
+                            .any(|op| after.trim_start().starts_with(op));
+                    let Some(at) = text.find("thumb-").filter(|_| !checked) else {
                         continue;
                     };
                     // What the text says besides the name's parts and its placeholders.
