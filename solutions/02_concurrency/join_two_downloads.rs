@@ -281,10 +281,10 @@ mod tests {
 
     /// `code` without the arguments of the macros that only print, check or panic
     /// (`println!`, `assert!`, `panic!`, ...), of `.expect(..)` and of the checks that only
-    /// read a text (`.ends_with(..)`, ...): their text is a message or a test,
+    /// read a text (`.ends_with(..)`, `.eq(..)`, ...): their text is a message or a test,
     /// never a value the code hands back, so a progress line may say what it likes.
     fn without_messages(code: &str) -> String {
-        const MESSAGES: [&str; 18] = [
+        const MESSAGES: [&str; 20] = [
             "print!(",
             "println!(",
             "eprint!(",
@@ -303,6 +303,8 @@ mod tests {
             ".starts_with(",
             ".ends_with(",
             ".contains(",
+            ".eq(",
+            ".ne(",
         ];
         let starts_word =
             |at: usize| !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
@@ -576,10 +578,13 @@ mod tests {
                         .split_whitespace()
                         .next()
                         .is_some_and(|word| word.chars().all(char::is_alphabetic));
-                    // A text compared with (`logo != "logo.png (100 ms)"`) or matched
+                    // A text compared with (`logo != "logo.png (100 ms)"`, also as
+                    // format!(..)'s text) or matched
                     // (`"manual.pdf (150 ms)" => ..`) is a check, no value handed back.
                     let after: String = chars[i.min(chars.len())..].iter().collect();
                     let (before, after) = (before.trim_end(), after.trim_start());
+                    let before = before.strip_suffix("format!(").unwrap_or(before);
+                    let before = before.trim_end().trim_end_matches('&').trim_end();
                     let checked = before.ends_with("==")
                         || before.ends_with("!=")
                         || ["==", "!=", "=>"].iter().any(|op| after.starts_with(op));
