@@ -398,10 +398,10 @@ mod tests {
 
     /// `code` without the arguments of the macros that only print, check or panic
     /// (`println!`, `assert!`, `panic!`, ...), of `.expect(..)` and of the checks that only
-    /// read a text (`.ends_with(..)`, ...): their text is a message or a test,
+    /// read a text (`.ends_with(..)`, `.eq(..)`, ...): their text is a message or a test,
     /// never a value the code hands back, so a progress line may say what it likes.
     fn without_messages(code: &str) -> String {
-        const MESSAGES: [&str; 18] = [
+        const MESSAGES: [&str; 20] = [
             "print!(",
             "println!(",
             "eprint!(",
@@ -420,6 +420,8 @@ mod tests {
             ".starts_with(",
             ".ends_with(",
             ".contains(",
+            ".eq(",
+            ".ne(",
         ];
         let starts_word =
             |at: usize| !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
