@@ -371,7 +371,8 @@ mod tests {
                 returns.is_some_and(|from| signature[from..].iter().any(|t| *t == "Notified"))
             })
             // ... unless it checks the flag itself after making the Notified, and decides on it
-            // (`let bell = self.n.notified(); if self.is_open() { None } else { Some(bell) }`):
+            // (`let bell = self.n.notified(); if self.is_open() { None } else { Some(bell) }`, or a
+            // `while !self.is_open()` loop after it):
             // the Notified it hands out was made before that check.
             .filter(|&at| {
                 let mut depth = 0;
@@ -395,7 +396,7 @@ mod tests {
                 let reads = after.iter().any(|t| ["is_open", "load"].contains(t));
                 let decides = after
                     .iter()
-                    .any(|t| ["if", "match", "then", "then_some", "return"].contains(t));
+                    .any(|t| ["if", "match", "while", "then", "then_some", "return"].contains(t));
                 !(reads && decides)
             })
             .map(|at| tokens[at + 1].as_str())
@@ -429,7 +430,7 @@ mod tests {
             let decides = after.iter().any(|t| ["is_open", "load"].contains(t))
                 && after
                     .iter()
-                    .any(|t| ["if", "match", "then", "then_some", "return"].contains(t));
+                    .any(|t| ["if", "match", "while", "then", "then_some", "return"].contains(t));
             let closure = value.first().is_some_and(|t| ["|", "move"].contains(t));
             if (closure && !decides) || made + 1 == value.len() {
                 helpers.push(tokens[name_at].as_str());
@@ -610,9 +611,36 @@ mod tests {
                 .iter()
                 .rposition(|t| t == ";" || t == "{" || t == "}")
                 .map_or(0, |p| p + 1);
+            // The end of a `while` body goes back to its condition: a check.
+            let ends_a_while_body = |close: usize| {
+                let mut depth = 0;
+                let open = (0..close).rev().find(|&i| {
+                    match tokens[i].as_str() {
+                        "}" => depth += 1,
+                        "{" if depth == 0 => return true,
+                        "{" => depth -= 1,
+                        _ => {}
+                    }
+                    false
+                });
+                open.is_some_and(|open| {
+                    tokens[..open]
+                        .iter()
+                        .rev()
+                        .take_while(|t| !["{", "}", ";"].contains(&t.as_str()))
+                        .any(|t| t == "while")
+                })
+            };
+            let mut depth = 0;
             for (at, token) in tokens.iter().enumerate().skip(next) {
                 if token == "fn" || checks(at) {
                     return false;
+                }
+                match token.as_str() {
+                    "{" => depth += 1,
+                    "}" if depth > 0 => depth -= 1,
+                    "}" if ends_a_while_body(at) => return false,
+                    _ => {}
                 }
                 if token == "await" {
                     return !has_timer(statement, at);
