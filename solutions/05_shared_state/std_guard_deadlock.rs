@@ -243,11 +243,11 @@ mod tests {
              not a sleep as long as the download (and give a safety-net timer, if any, more time)"
         );
         // Woken when the download is done: at 100 ms if refresh runs it, at 153 ms if its task
-        // does; a progress message now and then (one per 20 ms) is fine.
+        // does; a progress message now and then (every 12 ms or more) is fine: a check on a
+        // timer of its own that lands right on that end wakes it 9 times (every 10 ms) or more.
         let own = moments.iter().skip(1).filter(|at| **at != took).count();
         assert!(
-            !jumped
-                || ([100, 153].contains(&took.as_millis()) && own as u128 <= took.as_millis() / 20),
+            !jumped || ([100, 153].contains(&took.as_millis()) && own <= 8),
             "here the runtime was busy for 53 ms before the task refresh spawned could start, so \
              a download there ended at 153 ms (one in refresh itself, at 100 ms); refresh \
              returned after {took:?} and was polled at {} moments after the busy spell (the \
@@ -284,13 +284,14 @@ mod tests {
              downloads?). Await download_prices() in refresh, then store what it gave"
         );
         // Polled at 0 ms and when the download is done; a progress message now and then (one
-        // per 20 ms) is fine.
+        // per 20 ms) is fine, and one every 12 ms or more if refresh returns right at 100 ms (a
+        // check on a timer of 11 to 19 ms finds the download done only after that).
         let own = moments
             .iter()
             .filter(|at| !at.is_zero() && **at != took)
             .count();
         assert!(
-            own as u128 <= took.as_millis() / 20,
+            own as u128 <= took.as_millis() / 20 || (took.as_millis() == 100 && own <= 8),
             "refresh was polled at {} moments of the paused clock while the {took:?} download \
              ran (the first ones: {:?}): it checks on the download on a timer of its own. Await \
              download_prices(): the download wakes refresh when the prices are there",
