@@ -173,8 +173,9 @@ mod tests {
             wire.as_deref()
                 .is_ok_and(|wire| wire == ["BEGIN frank", "ADD frank 1", "COMMIT frank"]),
             "another task held the connection for 103 ms, and when run_transaction returned, \
-             after {took:?}, the connection was {}: its steps were left to a task that nobody \
-             waits for (and run_transaction waited for some time instead, a sleep?). Lock the \
+             after {took:?}, the connection was {}: its steps (or another use of the \
+             connection) were left to a task that nobody waits for (and run_transaction waited \
+             for some time instead, a sleep?). Lock the \
              connection and send the three steps in run_transaction itself (or await the task \
              that does), then return",
             seen(&wire)
@@ -590,6 +591,11 @@ mod tests {
     fn seen(wire: &Result<Vec<String>, Duration>) -> String {
         match wire {
             Ok(wire) => format!("free but the wire held {wire:?}"),
+            Err(more) if more.is_zero() => "still locked by a task that run_transaction \
+                 started, which let go of it only after run_transaction returned (a task that \
+                 sends the steps, or one that waits to lock the connection, a watcher that \
+                 prints the wire say: await every task you start, even one you abort)"
+                .to_string(),
             Err(more) => format!("still locked (for {more:?} more)"),
         }
     }
@@ -624,8 +630,9 @@ mod tests {
                 "COMMIT hank".to_string()
             ])),
             "another task held the connection for 50 ms, and when run_transaction returned, \
-             the connection was {}: its steps were left to a task that nobody waits for (and \
-             run_transaction waited for some time instead, a sleep?). Lock the connection and \
+             the connection was {}: its steps (or another use of the connection) were left to \
+             a task that nobody waits for (and run_transaction waited for some time instead, a \
+             sleep?). Lock the connection and \
              send the three steps in run_transaction itself (or await the task that does), \
              then return",
             seen(&wire)
