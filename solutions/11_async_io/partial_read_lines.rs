@@ -41,6 +41,8 @@ async fn main() {
 mod tests {
     use super::*;
     use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll};
     use std::time::Duration;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
@@ -56,6 +58,8 @@ mod tests {
         /// row (a read that finds bytes starts the count again).
         last_wait: Option<Instant>,
         waits_now: usize,
+        /// How many moments (of the paused clock) a read found nothing at, all told.
+        quiet_moments: Arc<AtomicUsize>,
         /// When the connection was made: the tests jump the clock a year ahead of it.
         since: Instant,
     }
@@ -72,6 +76,7 @@ mod tests {
                 if self.last_wait != Some(now) {
                     self.last_wait = Some(now);
                     self.waits_now = 0;
+                    self.quiet_moments.fetch_add(1, Ordering::Relaxed);
                 }
                 self.waits_now += 1;
                 // Once the clock has jumped a year, a default `interval` of ten minutes or more
@@ -104,16 +109,19 @@ mod tests {
         to_server: WriteHalf<DuplexStream>,
         answers: Lines<BufReader<ReadHalf<DuplexStream>>>,
         server: JoinHandle<std::io::Result<()>>,
+        quiet_moments: Arc<AtomicUsize>,
     }
 
     fn connect() -> Client {
         // A small pipe, like a busy network: a long line crosses it in many pieces.
         let (client, server) = tokio::io::duplex(64);
         let (server_in, server_out) = tokio::io::split(server);
+        let quiet_moments = Arc::new(AtomicUsize::new(0));
         let server_in = Input {
             inner: server_in,
             last_wait: None,
             waits_now: 0,
+            quiet_moments: quiet_moments.clone(),
             since: Instant::now(),
         };
         let server = tokio::spawn(count_words(server_in, server_out));
@@ -122,6 +130,7 @@ mod tests {
             to_server,
             answers: BufReader::new(from_server).lines(),
             server,
+            quiet_moments,
         }
     }
 
@@ -299,6 +308,7 @@ mod tests {
         let Client {
             mut to_server,
             mut answers,
+            mut server,
             ..
         } = connect();
         // 70 000 bytes: longer than any buffer of 64 KiB or less.
@@ -308,6 +318,18 @@ mod tests {
             send(&mut to_server, &line).await;
             to_server
         });
+        // A server with a limit on a line's length gives up on this one: say so, with its error.
+        let hung_up = timeout(Duration::from_secs(5), answers.get_mut().fill_buf()).await;
+        if let Ok(Ok([])) = hung_up
+            && let Ok(Ok(Err(e))) = timeout(Duration::from_secs(5), &mut server).await
+        {
+            panic!(
+                "the client sent a line of 70000 bytes (14000 words), and count_words returned \
+                 an error instead of answering it: {e}. A limit on a line's length is fine, but \
+                 these tests send lines of up to 70000 bytes: allow at least that \
+                 (`LinesCodec::new_with_max_length(1 << 20)`, say), or set no limit (`lines()`)"
+            );
+        }
         let answer = answer_to(&mut answers, "a line of 14000 words").await;
         assert_eq!(
             answer, "14000",
@@ -423,6 +445,29 @@ mod tests {
         );
         client.send("hello again\n").await;
         assert_eq!(client.answer_to("hello again").await, "2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_client_is_waited_for_not_checked_on_a_timer() {
+        let mut client = connect();
+        client.send("hi\n").await;
+        assert_eq!(client.answer_to("hi").await, "1");
+        // The client says nothing for a second. A server that awaits the next line reads
+        // again only when bytes come; a progress message every 40 ms may read again on each.
+        let before = client.quiet_moments.load(Ordering::Relaxed);
+        sleep(Duration::from_secs(1)).await;
+        let moments = client.quiet_moments.load(Ordering::Relaxed) - before;
+        assert!(
+            moments <= 26,
+            "the client said nothing for a second (of the test's paused clock), and count_words \
+             tried to read at {moments} moments in it, where awaiting the next line reads once \
+             and then wakes only when bytes come (a progress message every 40 ms or slower \
+             beside it is fine). Something checks for input on a timer: a read retried under a \
+             short `timeout`, or a `select!` with a short `sleep` or `interval`. Await \
+             `lines.next_line()` alone, without a time limit"
+        );
+        client.send("bye now\n").await;
+        assert_eq!(client.answer_to("bye now").await, "2");
     }
 
     #[tokio::test(start_paused = true)]
