@@ -118,8 +118,11 @@ mod tests {
             assert!(
                 self.write_moments as u128 <= allowed,
                 "the connection was tried at {} moments in {since:?} for one write that it was \
-                 not ready to take: the flush is checked on a timer instead of waiting. Await \
-                 the flush (`out.flush().await`): the connection wakes it up when it is ready",
+                 not ready to take (at most {allowed} allowed: 10, and one per 40 ms): the \
+                 flush is checked on a timer instead of waiting, or something beside it (a \
+                 progress message?) wakes it more often than every 40 ms. Await the flush \
+                 (`out.flush().await`): the connection wakes it up when it is ready; print \
+                 progress at most every 40 ms",
                 self.write_moments
             );
             let turn = self.writes.load(Ordering::SeqCst) % self.delays.len();
@@ -245,8 +248,9 @@ mod tests {
              moments (at most {allowed} for this), for \
              {writes} write(s) that it accepts {waited:?} after their first tries, in all (each \
              10, 7 or 13 ms after its first try): it was checked \
-             on a timer. Await the flush (`out.flush().await`): it wakes up exactly when the \
-             connection is ready, and takes no longer than the connection"
+             on a timer, or something beside the flush (a progress message?) woke it more \
+             often than every 40 ms. Await the flush (`out.flush().await`): it wakes up exactly \
+             when the connection is ready, and takes no longer than the connection"
         );
         // A batch smaller than the BufWriter's buffer goes into that buffer, and the flush
         // hands the connection the buffer's bytes: every write comes from inside it.
