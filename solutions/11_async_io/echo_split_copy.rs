@@ -394,6 +394,34 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_client_that_hangs_up_is_an_error() {
+        let (mut client, server, reads) = connect(1024);
+        client.write_all(b"hello").await.unwrap();
+        assert_eq!(echo_of(&mut client, &reads, "hello").await, "hello");
+        // The client sends one more piece and hangs up at once: its echo cannot be sent back.
+        if let Err(e) = client.write_all(b"bye").await {
+            no_busy_loop(&reads);
+            panic!("the client could not send \"bye\": {e}. Keep echoing until it is done");
+        }
+        drop(client);
+        let result = timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the client hung up, but echo did not return")
+            .expect("echo panicked");
+        no_busy_loop(&reads);
+        // Writing to a connection the client has closed fails: echo may return that error, or
+        // the count of what it did echo (5 bytes), but not a made-up count.
+        assert!(
+            matches!(result, Err(_) | Ok(5)),
+            "the client got the echo of \"hello\" (5 bytes), then sent \"bye\" and hung up, so \
+             echoing \"bye\" failed, and echo returned {result:?}, as if every byte it \
+             counted had come back to the client: its caller cannot tell that the echo failed. \
+             Return the error (`?`, or the `io::Result` that `tokio::io::copy` gives), do not \
+             turn it into a default count or count bytes that were never sent back"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_client_that_sends_nothing() {
         let (client, server, reads) = connect(1024);
         assert_eq!(
