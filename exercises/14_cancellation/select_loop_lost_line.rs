@@ -50,11 +50,11 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
+    use std::cell::RefCell;
     use std::future::Future;
     use std::time::Duration;
     use tokio::io::{AsyncWriteExt, DuplexStream, duplex};
-    use tokio::time::sleep;
+    use tokio::time::{Instant, sleep};
 
     /// Runs `serve` on one end of an in-memory connection while `client` writes to the other
     /// end; the connection closes when `client` returns.
@@ -147,20 +147,24 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn serve_wakes_up_for_each_beat_while_half_a_line_waits() {
         let (mut client_end, server_end) = duplex(1024);
-        // How many times serve has run (been polled) so far.
-        let runs = Cell::new(0u32);
+        // The moments (of the paused clock) at which serve has run (been polled) so far: a
+        // `yield_now` runs it twice at one moment, a timer at a moment of its own.
+        let moments = RefCell::new(Vec::new());
         let mut serving = std::pin::pin!(serve(server_end));
         let serving = std::future::poll_fn(|cx| {
-            runs.set(runs.get() + 1);
+            let now = Instant::now();
+            if moments.borrow().last() != Some(&now) {
+                moments.borrow_mut().push(now);
+            }
             serving.as_mut().poll(cx)
         });
         let client = async {
             client_end.write_all(b"PI").await.unwrap();
             sleep(Duration::from_millis(50)).await;
-            let before = runs.get();
+            let before = moments.borrow().len();
             // Half a line waits a second for the rest: 10 beats are due meanwhile.
             sleep(Duration::from_secs(1)).await;
-            let during = runs.get() - before;
+            let during = moments.borrow().len() - before;
             client_end.write_all(b"NG\n").await.unwrap();
             drop(client_end);
             during
@@ -173,11 +177,11 @@ mod tests {
         );
         assert!(
             during >= 10,
-            "while half a line (\"PI\") waited a second for the rest, serve ran only {during} \
-             time(s), but a heartbeat is due every 100 ms: 10 beats in that second, each one \
-             when it is due. Keep the heartbeat branch in the select while a line is on its \
-             way (beats counted afterwards, or caught up later, were not sent on time; beats \
-             counted by a task of their own are not serve's, and cannot go out on its \
+            "while half a line (\"PI\") waited a second for the rest, serve ran at only \
+             {during} moment(s), but a heartbeat is due every 100 ms: 10 beats in that second, \
+             each one when it is due. Keep the heartbeat branch in the select while a line is \
+             on its way (beats counted afterwards, or caught up later, were not sent on time; \
+             beats counted by a task of their own are not serve's, and cannot go out on its \
              connection)"
         );
         assert_eq!(
@@ -187,12 +191,12 @@ mod tests {
         );
         assert!(
             during <= 12,
-            "while half a line (\"PI\") waited a second for the rest, serve ran {during} times, \
-             but only 10 beats were due in that second: it woke up on a timer of its own (beats \
-             worked out from the clock, or a progress message on a timer: here the two look \
-             the same). Count a beat when the heartbeat's `interval` ticks, in the select, print \
-             any progress in that branch (once a beat), and let serve sleep until the next beat \
-             or the next line"
+            "while half a line (\"PI\") waited a second for the rest, serve ran at {during} \
+             moments, but only 10 beats were due in that second: it woke up on a timer of its \
+             own (beats worked out from the clock, or a progress message on a timer: here the \
+             two look the same). Count a beat when the heartbeat's `interval` ticks, in the \
+             select, print any progress in that branch (once a beat), and let serve sleep until \
+             the next beat or the next line"
         );
     }
 
