@@ -201,6 +201,16 @@ mod tests {
         let save = Duration::from_millis(30);
         let crawler = Crawler::start(&log, save);
         sleep(Duration::from_millis(120)).await;
+        // Each worker runs in a task of its own (the crawler may start more tasks).
+        let tasks = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        assert!(
+            tasks >= 4,
+            "while the 4 workers were working, only {tasks} task(s) were running: each worker \
+             runs in a task of its own (keep one `tokio::spawn` per worker), and shutdown waits \
+             for every one of them"
+        );
         crawler.stop_fetchers();
         let cancelled = Instant::now();
 
