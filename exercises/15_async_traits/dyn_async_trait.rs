@@ -239,6 +239,27 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_notifier_is_waited_for() {
+        // An e-mail that takes 100 s (of paused time: the test takes none) to go out.
+        let notifiers: Notifiers = vec![email("ann@example.com", 100_000), chat("ops", 31)];
+        let (tx, rx) = mpsc::channel(8);
+        let dispatcher = start_dispatcher(notifiers, rx);
+        tx.send("disk full".to_string()).await.unwrap();
+        drop(tx);
+        // (A time limit that panics, as a safety net, is let be.)
+        if let Ok(receipts) = watched(dispatcher).await {
+            assert!(
+                receipts.contains(&"mail to ann@example.com: disk full".to_string()),
+                "for an e-mail that takes 100 s to go out and a chat message, the dispatcher \
+                 returned {receipts:?}, without the e-mail's receipt: it gave up on the slow \
+                 notifier (a time limit whose `Elapsed` becomes a receipt, or none?). Wait for \
+                 every notifier, however long it takes (a time limit that panics, as a safety \
+                 net, is fine)"
+            );
+        }
+    }
+
     /// The second alert comes 150 ms after the first: each alert should go out as soon as it
     /// comes, not once the channel is closed.
     #[tokio::test(start_paused = true)]
