@@ -339,11 +339,17 @@ mod tests {
     #[tokio::test]
     async fn twenty_clients_at_once() {
         let address = start_server("ready").await;
-        let mut clients = Vec::new();
+        // Twenty clients connect and are greeted, and all stay connected...
+        let mut greeted = Vec::new();
         for n in 0..20 {
+            let mut client = Client::connect(address, &format!("client {n}")).await;
+            assert_eq!(client.next_line("greeting").await, "ready");
+            greeted.push(client);
+        }
+        // ...then all talk at once.
+        let mut clients = Vec::new();
+        for (n, mut client) in greeted.into_iter().enumerate() {
             clients.push(tokio::spawn(async move {
-                let mut client = Client::connect(address, &format!("client {n}")).await;
-                assert_eq!(client.next_line("greeting").await, "ready");
                 for round in 0..3 {
                     let line = format!("client {n} round {round}");
                     assert_eq!(client.say(&line).await, line.to_uppercase());
