@@ -320,7 +320,16 @@ mod tests {
         let bytes = record_bytes(9, 99);
         for cut in 1..8 {
             let mut input = station(vec![bytes[..cut].to_vec()]);
-            match next_record(&mut input).await {
+            let read = timeout(Duration::from_secs(5), read_record(&mut input)).await;
+            let result = read.unwrap_or_else(|_| {
+                panic!(
+                    "the station sent {cut} bytes of a record, then closed the connection, and \
+                     read_record was still waiting 5 s later: a read that returns 0 bytes means \
+                     the stream has ended, and no more will come. Return an error of kind \
+                     UnexpectedEof (`read_exact` does)"
+                )
+            });
+            match result {
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
                 other => panic!(
                     "the station sent {cut} bytes of a record, then closed the connection, and \
