@@ -71,7 +71,8 @@ mod tests {
 
     /// The receiving end of the peer's pipe. It notes the moments of the paused clock at which
     /// a read finds nothing yet, and fails if it is polled over and over at one moment with
-    /// nothing new to give, as it is by a loop that keeps trying to read instead of waiting.
+    /// nothing new to give, as it is by a loop that keeps trying to read instead of waiting, or
+    /// that keeps reading after the stream has ended (each read then gives 0 bytes).
     struct Watched {
         pipe: DuplexStream,
         /// Polls with nothing new since the last byte, at the moment `at`.
@@ -113,7 +114,10 @@ mod tests {
                 self.polls <= 1000 || self.clock_jumps,
                 "read_frame polled the stream 1000 times at one moment while no byte came: it \
                  tries to read over and over (now_or_never, yield_now in a loop) instead of \
-                 waiting. Await the reads (`read_exact`): the stream wakes you up when bytes come"
+                 waiting, or keeps reading after the stream has ended (a read that returns 0 \
+                 bytes means the end: no more will come). Await the reads (`read_exact`): the \
+                 stream wakes you up when bytes come, and it fails with UnexpectedEof if the \
+                 stream ends first"
             );
             assert!(
                 self.polls <= 1000,
@@ -126,8 +130,9 @@ mod tests {
                  (`read_exact`); for a progress message, use a `sleep`, or an interval with \
                  `set_missed_tick_behavior(MissedTickBehavior::Delay)`"
             );
+            let filled_before = buf.filled().len();
             let polled = Pin::new(&mut self.pipe).poll_read(cx, buf);
-            if polled.is_ready() {
+            if polled.is_ready() && buf.filled().len() > filled_before {
                 self.polls = 0;
             } else if self.last_empty != Some(now) {
                 self.last_empty = Some(now);
