@@ -109,7 +109,8 @@ mod tests {
                 Err(_) => panic!(
                     "the client is waiting for {waiting_for}, but nothing comes. If the client \
                      has sent more than MAX_LINE bytes without a newline, the server must not \
-                     wait for the end of that line: the codec needs a max length"
+                     wait for the end of that line, nor for more bytes: the codec needs a max \
+                     length of exactly MAX_LINE (a larger one waits for more)"
                 ),
             }
         }
@@ -229,10 +230,10 @@ mod tests {
             client.answer("the answer to hi").await.as_deref(),
             Some("1: hi")
         );
-        // 2000 bytes, and no newline: the client keeps the connection open and waits.
-        let _sending = client.send_in_background(vec![b'a'; 2000]);
+        // MAX_LINE + 1 bytes, and no newline: the client keeps the connection open and waits.
+        let _sending = client.send_in_background(vec![b'a'; MAX_LINE + 1]);
         let answer = client
-            .answer("an answer to 2000 bytes without a newline")
+            .answer("an answer to MAX_LINE + 1 bytes without a newline")
             .await;
         assert_eq!(
             answer.as_deref(),
