@@ -342,7 +342,21 @@ mod tests {
         let mut greeted = Vec::new();
         for n in 0..20 {
             let mut client = Client::connect(address, &format!("client {n}")).await;
-            assert_eq!(client.next_line("greeting").await, "ready");
+            let greeting = timeout(PATIENCE, client.lines.next_line()).await;
+            let greeting = greeting.unwrap_or_else(|_| {
+                panic!(
+                    "{n} clients were connected, greeted and quiet, and the next one got no \
+                     greeting within {PATIENCE:?}: the server serves only {n} clients at a \
+                     time. Start a task for every client right after `accept`, not a fixed \
+                     number of worker tasks that take clients in turn (nor a limit on clients \
+                     below 20)"
+                )
+            });
+            assert_eq!(
+                greeting.unwrap().as_deref(),
+                Some("ready"),
+                "client {n}'s greeting"
+            );
             greeted.push(client);
         }
         // ...then all talk at once.
