@@ -376,14 +376,15 @@ mod tests {
             .await;
         match answer.as_deref() {
             Some("ERR line too long") => {}
-            Some(accepted) if accepted.starts_with("1: ") => panic!(
+            Some(accepted) if accepted == format!("1: {line}") => panic!(
                 "a line of MAX_LINE + 1 bytes (newline not counted) is one byte over the limit, \
                  but the server accepted it: the codec's max length must be exactly MAX_LINE, \
                  not more"
             ),
             other => panic!(
                 "a line of MAX_LINE + 1 bytes is answered with \"ERR line too long\", not \
-                 {other:?}"
+                 {other:?}: when the codec returns Err(MaxLineLengthExceeded), write that \
+                 answer and return"
             ),
         }
         client.end_after_err().await;
