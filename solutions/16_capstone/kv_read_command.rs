@@ -352,6 +352,58 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_reader_moves_between_calls() {
+        // What a read brought in past the line stays in the reader, wherever the reader goes.
+        let mut reader = client(pieces(&["SET a 1\nGET a\n"]));
+        let first = next_line(&mut reader).await.expect("next_line failed");
+        let mut moved = Box::new(reader);
+        let second = timeout(Duration::from_secs(60), next_line(&mut *moved))
+            .await
+            .expect("next_line is still waiting, though the client has left")
+            .expect("next_line failed");
+        assert_eq!(
+            [first.as_deref(), second.as_deref()],
+            [Some("SET a 1"), Some("GET a")],
+            "the client sent \"SET a 1\\nGET a\\n\" in one write, and the reader was moved \
+             (into a Box) between the two calls: what a read brings in past the line belongs in \
+             the reader's own buffer (read_line leaves it there), not in a static kept by the \
+             reader's address"
+        );
+    }
+
+    /// A connection whose first read brings `.0`, and whose next read fails.
+    struct FailingRead(Vec<u8>);
+
+    impl tokio::io::AsyncRead for FailingRead {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            if self.0.is_empty() {
+                return std::task::Poll::Ready(Err(io::Error::other("the network is down")));
+            }
+            buf.put_slice(&std::mem::take(&mut self.0));
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_read_is_an_error() {
+        let mut reader = BufReader::new(FailingRead(b"SET a 1\nSET b 2".to_vec()));
+        let first = next_line(&mut reader).await.expect("next_line failed");
+        assert_eq!(first.as_deref(), Some("SET a 1"));
+        let second = next_line(&mut reader).await;
+        assert!(
+            second.is_err(),
+            "the connection brought \"SET a 1\\nSET b 2\" and then its read failed (an error, \
+             not a read of 0 bytes), and the second next_line returned {second:?}: pass the \
+             error on (`?`), for serve_client to return it. Ok(None) says that the client has \
+             gone, which it may not have"
+        );
+    }
+
     /// Runs `serve_client` with a fresh store for a client that sends `pieces`, then leaves, and
     /// returns the replies and the store.
     async fn session(pieces: Vec<Vec<u8>>) -> (Vec<String>, HashMap<String, String>) {
