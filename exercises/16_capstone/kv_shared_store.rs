@@ -256,22 +256,26 @@ mod tests {
         let (mut slow, slow_server) = tokio::io::duplex(64);
         tokio::spawn(handle_client(slow_server, Arc::clone(&store)));
         let big = "x".repeat(1000);
-        // The reply to GET is 1006 bytes, and the pipe back holds 64: its handler waits until
-        // the slow client reads, which it never does.
-        slow.write_all(format!("SET big {big}\nGET big\n").as_bytes())
+        // The replies to 20 GETs of a missing key are 80 bytes, and the pipe back holds 64: its
+        // handler waits until the slow client reads, which it does not do for now. The test
+        // sleeps 1 ms of the paused clock, once every task waits.
+        let misses = "GET missing\n".repeat(20);
+        slow.write_all(format!("SET big {big}\n{misses}GET big\n").as_bytes())
             .await
             .unwrap();
-        sleep(Duration::from_millis(100)).await;
+        sleep(Duration::from_millis(1)).await;
 
         let (fast, fast_server) = tokio::io::duplex(4096);
         let fast_handler = tokio::spawn(handle_client(fast_server, Arc::clone(&store)));
         let (from_server, mut to_server) = tokio::io::split(fast);
         let mut replies = BufReader::new(from_server).lines();
+        let asked = tokio::time::Instant::now();
         to_server
             .write_all(b"SET small 1\nGET big\n")
             .await
             .unwrap();
         let reply = timeout(Duration::from_secs(60), replies.next_line()).await;
+        let waited = asked.elapsed();
         let reply = match reply {
             Ok(Ok(Some(reply))) => reply,
             Err(_) => panic!(
@@ -298,6 +302,14 @@ mod tests {
             }
         };
         assert_eq!(reply, "OK");
+        assert!(
+            waited.is_zero(),
+            "one client does not read its replies (they are short, 4 bytes each), and another \
+             client's \"SET small 1\" was answered only after {waited:?} of the paused clock, \
+             where it is answered at once: the store stayed locked while the first client's \
+             handler waited to write, until a timer let it go. Release the lock before every \
+             write, however short the reply or the time limit"
+        );
         let reply = replies.next_line().await.unwrap();
         assert!(
             reply == Some(format!("VALUE {big}")),
@@ -307,10 +319,10 @@ mod tests {
 
         // The slow client reads its replies at last: both must come, whole.
         let mut slow_replies = BufReader::new(slow).lines();
-        for (expected, shown) in [
-            ("OK".to_string(), "OK"),
-            (format!("VALUE {big}"), "VALUE x…"),
-        ] {
+        let mut expected_replies = vec![("OK".to_string(), "OK")];
+        expected_replies.extend((0..20).map(|_| ("NIL".to_string(), "NIL")));
+        expected_replies.push((format!("VALUE {big}"), "VALUE x…"));
+        for (expected, shown) in expected_replies {
             let reply = timeout(Duration::from_secs(60), slow_replies.next_line()).await;
             assert!(
                 matches!(&reply, Ok(Ok(Some(reply))) if *reply == expected),
