@@ -467,8 +467,24 @@ mod tests {
     #[tokio::test]
     async fn a_client_is_served_while_another_stays_connected() {
         let address = start_server().await;
+        // A client that connects first, and says nothing at all.
+        let _silent = Client::connect(address, "the silent client").await;
         let mut first = Client::connect(address, "the first client").await;
-        assert_eq!(first.send("SET mood calm").await, "OK");
+        first.writer.write_all(b"SET mood calm\n").await.unwrap();
+        let Ok(reply) = timeout(PATIENCE, first.replies.next_line()).await else {
+            panic!(
+                "a client connected and has said nothing yet, and the next client's \"SET mood \
+                 calm\" had no reply 5 s later: the server waits on the silent client (for its \
+                 first command, or until it leaves) before it serves anyone else. Hand each \
+                 connection to a task of its own as soon as it is accepted, and read from it \
+                 only in that task"
+            );
+        };
+        assert_eq!(
+            reply.ok().flatten().as_deref(),
+            Some("OK"),
+            "the first client's reply to \"SET mood calm\""
+        );
         assert_a_task_per_client();
 
         // The first client stays connected, and says nothing more.
