@@ -493,6 +493,7 @@ mod tests {
         // the command: closing the connection, and serve returning, need no more I/O. So the
         // clock is paused, and the limit passes only when every task is waiting.
         tokio::time::pause();
+        let paused = tokio::time::Instant::now();
         let returned = timeout(PATIENCE, server.task).await.unwrap_or_else(|_| {
             panic!(
                 "the reply to GET big has been sent whole, after the shutdown signal, and serve \
@@ -500,8 +501,19 @@ mod tests {
                  once the command is finished, the connection must close"
             )
         });
+        let waited = paused.elapsed();
         tokio::time::resume();
         assert!(returned.unwrap().is_ok());
+        assert!(
+            waited.is_zero(),
+            "the reply to GET big has been sent whole, after the shutdown signal, and serve \
+             returned only {waited:?} of paused time later (the paused clock moves only when \
+             every task waits, so that was a timer): serve looks on a timer of its own for the \
+             connections that have ended (a sleep around `try_join_next` or `is_finished`), or \
+             a connection waits before it closes. Close it once its command is done, and await \
+             the connections (`join_next().await`): serve then returns the moment the last one \
+             ends"
+        );
         let mut after = Vec::new();
         let closed = timeout(PATIENCE, slow.read_to_end(&mut after)).await;
         assert!(
