@@ -470,6 +470,54 @@ mod tests {
         }
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_command_waits_for_a_std_lock_without_a_timer() {
+        // For a store behind a std Mutex, whose `lock()` blocks the thread until the lock is
+        // free. The clock is paused: it moves only when every task waits and a timer is set,
+        // so a handler that waits in `lock()` takes no time on it.
+        let store = Store::default();
+        let std_store: &dyn std::any::Any = &store;
+        if !std_store.is::<Arc<std::sync::Mutex<HashMap<String, String>>>>() {
+            return;
+        }
+        let (client, server) = tokio::io::duplex(1024);
+        tokio::spawn(handle_client(server, Arc::clone(&store)));
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let mut replies = BufReader::new(from_server).lines();
+        to_server.write_all(b"SET k v\n").await.unwrap();
+        let reply = timeout(PATIENCE, replies.next_line()).await;
+        assert!(
+            matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
+            "the reply to \"SET k v\": {reply:?}"
+        );
+
+        // Another thread holds the lock for 300 ms, and a command comes meanwhile.
+        let Some(holder) = hold_the_lock(&store) else {
+            return;
+        };
+        let asked = tokio::time::Instant::now();
+        to_server.write_all(b"GET k\n").await.unwrap();
+        let reply = timeout(PATIENCE, replies.next_line()).await;
+        let waited = asked.elapsed();
+        holder.join().unwrap();
+        let seen = match &reply {
+            Ok(reply) => format!("the reply ({reply:?}) came {waited:?} later"),
+            Err(_) => format!("no reply came in {waited:?}"),
+        };
+        assert!(
+            waited.is_zero(),
+            "another thread held the store's std Mutex for 300 ms when \"GET k\" came, and \
+             {seen} on the paused clock, which moves only when every task waits on a timer: \
+             the handler tried the lock, slept, and tried again (`try_lock` and a sleep in a \
+             loop). Wait for it with `lock()`: it is held only for the map work, so never for \
+             long"
+        );
+        assert!(
+            matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE v"),
+            "the reply to \"GET k\": {reply:?}"
+        );
+    }
+
     /// A future that counts its polls.
     struct Polls<F> {
         future: std::pin::Pin<Box<F>>,
