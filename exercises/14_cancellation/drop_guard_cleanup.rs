@@ -134,10 +134,13 @@ mod tests {
         );
         assert!(
             tasks <= tasks_before,
-            "the upload {how}, and its reporter wrote nothing more, but {} task(s) that it \
-             started were still running right after: stop the reporter as soon as `upload` \
+            "the upload {how}, its reporter wrote nothing more and nothing held the log, but {} \
+             task(s) that `upload` started were still running right after: the reporter (if it \
+             holds no copy of the log) or another task of upload's (one per chunk?). A spawned \
+             task is not cancelled along with `upload`: stop the reporter as soon as `upload` \
              stops, in a drop (cancel the token), not at its next report or when a timer checks \
-             that `upload` is gone",
+             that `upload` is gone, and await any other work in place (or abort its task in a \
+             drop)",
             tasks - tasks_before
         );
     }
