@@ -453,18 +453,18 @@ mod tests {
         client.send("hi\n").await;
         assert_eq!(client.answer_to("hi").await, "1");
         // The client says nothing for a second. A server that awaits the next line reads
-        // again only when bytes come; a progress message every 40 ms may read again on each.
+        // again only when bytes come; a progress message every 12 ms may read again on each.
         let before = client.quiet_moments.load(Ordering::Relaxed);
         sleep(Duration::from_secs(1)).await;
         let moments = client.quiet_moments.load(Ordering::Relaxed) - before;
         assert!(
-            moments <= 26,
+            moments <= 1000 / 12 + 2,
             "the client said nothing for a second (of the test's paused clock), and count_words \
              tried to read at {moments} moments in it, where awaiting the next line reads once \
-             and then wakes only when bytes come (a progress message every 40 ms or slower \
+             and then wakes only when bytes come (a progress message every 12 ms or slower \
              beside it is fine). Something checks for input on a timer: a read retried under a \
-             short `timeout`, or a `select!` with a short `sleep` or `interval`. Await \
-             `lines.next_line()` alone, without a time limit"
+             short `timeout`, or a `select!` with a `sleep` or `interval` of less than 12 ms. \
+             Await `lines.next_line()` alone, without a time limit"
         );
         client.send("bye now\n").await;
         assert_eq!(client.answer_to("bye now").await, "2");
