@@ -362,8 +362,33 @@ mod tests {
         }
     }
 
+    /// Tells what shutdown returned when it is a `Result`: `Err` (a time limit that says the
+    /// workers did not stop), or anything else.
+    struct Outcome<'a, T>(&'a T);
+
+    #[allow(dead_code)] // used only when shutdown returns a `Result`
+    trait ReturnedErr {
+        fn returned_err(&self) -> bool;
+    }
+
+    impl<T, E> ReturnedErr for Outcome<'_, Result<T, E>> {
+        fn returned_err(&self) -> bool {
+            self.0.is_err()
+        }
+    }
+
+    #[allow(dead_code)] // used only when shutdown returns something else
+    trait ReturnedOther {
+        fn returned_err(&self) -> bool {
+            false
+        }
+    }
+
+    impl<T> ReturnedOther for &Outcome<'_, T> {}
+
     enum Held {
         Returned(Duration),
+        ReturnedErr,
         Panicked,
         Spun(usize, u128),
         Waited,
@@ -407,9 +432,9 @@ mod tests {
                 *count.waker.lock().unwrap() = Some(cx.waker().clone());
                 let wakes = count.wakes.load(std::sync::atomic::Ordering::SeqCst);
                 let ms = start.elapsed().as_millis();
-                // A progress message every 12 ms or more is let be: a loop that checks the
+                // A progress message every 10 ms or more is let be: a loop that checks the
                 // workers that often still returns late in the tests above.
-                if wakes as u128 > ms / 12 + 10 {
+                if wakes as u128 > ms / 10 + 10 {
                     return std::task::Poll::Ready(Held::Spun(wakes, ms));
                 }
                 let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -418,10 +443,14 @@ mod tests {
                 }));
                 match polled {
                     Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-                    // (Whatever shutdown returns: `()`, or a `Result` for a worker that
-                    // panicked.)
-                    Ok(std::task::Poll::Ready(_)) => {
-                        std::task::Poll::Ready(Held::Returned(start.elapsed()))
+                    // (Whatever shutdown returns: `()`, or a `Result`: an `Err` says it
+                    // gave up.)
+                    Ok(std::task::Poll::Ready(out)) => {
+                        std::task::Poll::Ready(if (&Outcome(&out)).returned_err() {
+                            Held::ReturnedErr
+                        } else {
+                            Held::Returned(start.elapsed())
+                        })
                     }
                     Err(_) => std::task::Poll::Ready(Held::Panicked),
                 }
@@ -433,8 +462,8 @@ mod tests {
             }
         });
         match held {
-            // A time limit that panics (a safety net) is let be.
-            Held::Panicked => return,
+            // A time limit that panics or returns an `Err` (a safety net) is let be.
+            Held::Panicked | Held::ReturnedErr => return,
             Held::Returned(took) => {
                 let how = if took.is_zero() {
                     "at once".to_string()
@@ -450,14 +479,14 @@ mod tests {
                      time: it takes no real time); yet shutdown returned {how}, while the \
                      workers were still saving. Keep what `tokio::spawn` returns and await it: a \
                      task's handle is ready when the task has ended, however long that takes (a \
-                     time limit that panics, as a safety net, is fine)"
+                     time limit that panics or returns an `Err`, as a safety net, is fine)"
                 );
             }
             Held::Spun(wakes, ms) => panic!(
                 "the test held the workers' runtime still, so no worker could stop, and shutdown \
                  was woken {wakes} times while it waited and its paused clock moved {ms} ms: it \
                  checks on a timer or in a loop whether the workers are done (or prints \
-                 progress more often than every 12 ms). Await their JoinHandles instead: a \
+                 progress more often than every 10 ms). Await their JoinHandles instead: a \
                  handle wakes shutdown once, when its task has ended"
             ),
             Held::Waited => {}
