@@ -402,6 +402,18 @@ mod tests {
              error on (`?`), for serve_client to return it. Ok(None) says that the client has \
              gone, which it may not have"
         );
+        // The same where a line would begin: nothing of it has come when the read fails.
+        let mut reader = BufReader::new(FailingRead(b"SET a 1\n".to_vec()));
+        let first = next_line(&mut reader).await.expect("next_line failed");
+        assert_eq!(first.as_deref(), Some("SET a 1"));
+        let second = next_line(&mut reader).await;
+        assert!(
+            second.is_err(),
+            "the connection brought \"SET a 1\\n\" and then its read failed (an error, not a \
+             read of 0 bytes), and the second next_line returned {second:?}: pass the error on \
+             (`?`), also when nothing of the next line has come yet. Ok(None) says that the \
+             client has gone, which it may not have"
+        );
     }
 
     /// Runs `serve_client` with a fresh store for a client that sends `pieces`, then leaves, and
