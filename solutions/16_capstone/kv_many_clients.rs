@@ -673,7 +673,13 @@ mod tests {
             .await
             .expect("the client has left, but the server keeps its connection open")
             .unwrap();
-        assert_eq!(replies, "OK\n", "only the complete command gets a reply");
+        assert_eq!(
+            replies, "OK\n",
+            "the client sent \"SET price 10\\n\" and an unfinished \"SET price 1\", then \
+             left: only the complete command gets a reply. An unfinished last line is not a \
+             command (`lines()` and a `LinesCodec` hand it out at the end of the stream as if \
+             it were complete; `next_line` does not)"
+        );
 
         let mut other = Client::connect(address, "the next client").await;
         assert_eq!(
