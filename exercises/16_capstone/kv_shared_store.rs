@@ -470,14 +470,21 @@ mod tests {
         }
     }
 
+    /// Whether the store is behind a std Mutex or RwLock, whose `lock()` (`read()`,
+    /// `write()`) blocks the thread until the lock is free.
+    fn is_std_lock(store: &Store) -> bool {
+        type Map = HashMap<String, String>;
+        let store: &dyn std::any::Any = store;
+        store.is::<Arc<std::sync::Mutex<Map>>>() || store.is::<Arc<std::sync::RwLock<Map>>>()
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_command_waits_for_a_std_lock_without_a_timer() {
-        // For a store behind a std Mutex, whose `lock()` blocks the thread until the lock is
-        // free. The clock is paused: it moves only when every task waits and a timer is set,
-        // so a handler that waits in `lock()` takes no time on it.
+        // For a store behind a std Mutex or RwLock. The clock is paused: it moves only when
+        // every task waits and a timer is set, so a handler that waits in `lock()` takes no
+        // time on it.
         let store = Store::default();
-        let std_store: &dyn std::any::Any = &store;
-        if !std_store.is::<Arc<std::sync::Mutex<HashMap<String, String>>>>() {
+        if !is_std_lock(&store) {
             return;
         }
         let (client, server) = tokio::io::duplex(1024);
@@ -506,11 +513,12 @@ mod tests {
         };
         assert!(
             waited.is_zero(),
-            "another thread held the store's std Mutex for 300 ms when \"GET k\" came, and \
+            "another thread held the store's std lock for 300 ms when \"GET k\" came, and \
              {seen} on the paused clock, which moves only when every task waits on a timer: \
-             the handler tried the lock, slept, and tried again (`try_lock` and a sleep in a \
-             loop). Wait for it with `lock()`: it is held only for the map work, so never for \
-             long"
+             the handler tried the lock, slept, and tried again (`try_lock` or `try_write` and \
+             a sleep in a loop), or waited for a thread of its own. Wait for it with `lock()` \
+             (`read()`, `write()`), in the task or on `spawn_blocking`: it is held only for the \
+             map work, so never for long"
         );
         assert!(
             matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE v"),
@@ -573,14 +581,9 @@ mod tests {
              the map work, so never for long), do not give up when it is taken (`try_lock`)"
         );
         // Waiting in `lock()` takes one poll of the handler; allow a few more, and one of its
-        // own per 40 ms (a progress message) besides: per 10 ms for a std Mutex, whose waits on
+        // own per 40 ms (a progress message) besides: per 10 ms for a std lock, whose waits on
         // a timer the paused-clock test above catches. The longer the wait, the more allowed.
-        let std_store: &dyn std::any::Any = &store;
-        let period = if std_store.is::<Arc<std::sync::Mutex<HashMap<String, String>>>>() {
-            10
-        } else {
-            40
-        };
+        let period = if is_std_lock(&store) { 10 } else { 40 };
         let allowed = 6 + waited.as_millis() / period;
         assert!(
             polled as u128 <= allowed,
