@@ -225,6 +225,7 @@ mod tests {
             // However long the client takes, a line without its newline is not complete: once
             // the server has read what was sent (1 ms), the clock jumps a year ahead at once,
             // then the server has 100 ms more to react.
+            let before = self.quiet_moments.load(Ordering::Relaxed);
             let early = a_year_at_once(async {
                 sleep(Duration::from_millis(1)).await;
                 tokio::time::advance(Duration::from_secs(366 * 24 * 60 * 60)).await;
@@ -240,6 +241,19 @@ mod tests {
                      time without bytes: do not answer on a timer"
                 );
             }
+            // Awaiting the next line reads once and then wakes only when bytes come; a progress
+            // message every 12 ms or slower may add a moment each, and the jump one or two.
+            let moments = self.quiet_moments.load(Ordering::Relaxed) - before;
+            let allowed = 5 + 101 / 12;
+            assert!(
+                moments <= allowed,
+                "the client has sent only {sent:?}, then said nothing for a year and 101 ms (of \
+                 the test's paused clock), and count_words tried to read at {moments} moments \
+                 in that time (at most {allowed} expected, one per 12 ms of a progress message \
+                 beside the read included): it checks for input on a timer instead of waiting \
+                 for the bytes (more often after a jump of the clock?). Await \
+                 `lines.next_line()`: it wakes up when the next bytes arrive"
+            );
         }
     }
 
