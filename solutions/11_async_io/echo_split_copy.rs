@@ -246,9 +246,10 @@ mod tests {
                 "the echo must be the same bytes"
             );
             total += piece.len() as u64;
-            // The client thinks a while after some pieces, and answers at once after others.
+            // The client thinks a while after some pieces (53 ms: a prime, so that no timer
+            // checking every few ms lands on it), and answers at once after others.
             if piece.ends_with('?') {
-                sleep(Duration::from_millis(50)).await;
+                sleep(Duration::from_millis(53)).await;
             }
         }
         let echoed = finish(client, server, &reads).await;
