@@ -253,6 +253,15 @@ mod tests {
              often than every 12 ms. Await the flush (`out.flush().await`): it wakes up exactly \
              when the connection is ready, and takes no longer than the connection"
         );
+        // The point of the BufWriter: a batch of several lines goes out together, in fewer
+        // writes than it has lines, however small the batch.
+        assert!(
+            lines.len() < 2 || writes < lines.len(),
+            "the {which} batch of {} lines reached the connection in {writes} writes, at least \
+             one per line: a BufWriter sends a batch together when you flush once, after the whole \
+             batch. Flushing after every line (in small batches too) sends each on its own",
+            lines.len()
+        );
         // A batch smaller than the BufWriter's buffer goes into that buffer, and the flush
         // hands the connection the buffer's bytes: every write comes from inside it.
         if expected.len() < CAPACITY {
