@@ -231,8 +231,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn echoes_while_the_client_waits() {
         let (mut client, server, reads) = connect(1024);
+        let start = Instant::now();
+        let pieces = ["hello?", "is anybody there?", "ah, ", "good"];
         let mut total = 0;
-        for piece in ["hello?", "is anybody there?", "ah, ", "good"] {
+        for piece in pieces {
             if let Err(e) = client.write_all(piece.as_bytes()).await {
                 no_busy_loop(&reads);
                 panic!(
@@ -252,6 +254,20 @@ mod tests {
                 sleep(Duration::from_millis(53)).await;
             }
         }
+        // As in the next test: an empty read at most once per piece, plus once at the start,
+        // plus one per 12 ms (a progress message), so a timer that looks often while the
+        // client thinks shows.
+        let moments = reads.lock().unwrap().empty_moments;
+        let allowed = pieces.len() + 1 + (start.elapsed().as_millis() / 12) as usize;
+        assert!(
+            moments <= allowed,
+            "the client sent {} pieces, thinking 53 ms after each question, and echo found \
+             nothing to read at {moments} different moments (at most {allowed} expected, one \
+             per 12 ms of a progress message beside the read included): it checks the \
+             connection on a timer instead of waiting for the bytes. Await the read, or use \
+             `tokio::io::copy`: it wakes up exactly when the next bytes arrive",
+            pieces.len()
+        );
         let echoed = finish(client, server, &reads).await;
         assert_eq!(
             echoed, total,
