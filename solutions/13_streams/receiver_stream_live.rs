@@ -110,7 +110,9 @@ mod tests {
         }
         drop(tx);
         // Called by its path: the code above may import another `StreamExt`, or none.
+        let start = Instant::now();
         let errors: Vec<String> = tokio_stream::StreamExt::collect(error_lines(rx)).await;
+        let took = start.elapsed();
         assert_eq!(
             errors,
             [
@@ -122,6 +124,12 @@ mod tests {
             "the stream must give the lines that start with \"ERROR \" (not the lines that \
              only contain it), without that prefix, once (and nothing else removed: \
              `trim_start_matches` strips it again and again), in the order they were sent"
+        );
+        assert_eq!(
+            took,
+            Duration::ZERO,
+            "all the lines were in the channel at once, but the stream took {took:?} to give \
+             them: give each error as soon as it is there (no `throttle`, no sleep between lines)"
         );
     }
 
@@ -244,19 +252,49 @@ mod tests {
                  Pending (wait), but polled again it gave {again:?}"
             );
         }
+        // A poll of a waiting stream only looks at the channel: microseconds. The fastest of 20
+        // polls is timed on the real clock (a busy machine slows some polls, not all of them).
+        let mut fastest = Duration::MAX;
+        for _ in 0..20 {
+            let began = std::time::Instant::now();
+            let again = errors.as_mut().poll_next(&mut cx);
+            fastest = fastest.min(began.elapsed());
+            assert!(
+                again.is_pending(),
+                "nothing was sent, yet polled again the stream gave {again:?}"
+            );
+        }
+        assert!(
+            fastest < Duration::from_millis(1),
+            "nothing was sent, and each of 20 polls of the stream held the thread for \
+             {fastest:?} or more: something in the stream blocks the thread (a \
+             `std::thread::sleep`, a blocking wait), and the runtime can run nothing else \
+             meanwhile. Say Pending at once and let `recv().await` (or `poll_recv`) wake the \
+             stream when a line comes"
+        );
+        sleep(Duration::from_millis(1)).await;
+        wakes.0.store(0, Ordering::SeqCst);
         tx.send("ERROR disk full".to_string()).await.unwrap();
         assert!(
-            wakes.0.load(Ordering::SeqCst) > 0,
+            wakes.0.swap(0, Ordering::SeqCst) > 0,
             "a line was sent, but the stream was not woken to give it: the stream itself must \
              wait on the receiver with `recv().await` (or `poll_recv`), which wakes it when a \
              line comes (not a task or a thread that takes the line and hands it over)"
         );
-        let next = errors.as_mut().poll_next(&mut cx);
+        // It may ask to be polled again a few times on the way (a `then` that yields).
+        let mut next = errors.as_mut().poll_next(&mut cx);
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+            if next.is_ready() || wakes.0.swap(0, Ordering::SeqCst) == 0 {
+                break;
+            }
+            next = errors.as_mut().poll_next(&mut cx);
+        }
         assert_eq!(
             next,
             Poll::Ready(Some("disk full".to_string())),
             "the error \"disk full\" was sent and the stream was woken, so polled again it \
-             must give that error at once, while the collector stays connected (not wait for \
+             must give that error at once, with no time passing, while the collector stays connected (not wait for \
              the channel to close)"
         );
     }
