@@ -169,11 +169,22 @@ mod tests {
             drop(client_end);
             during
         };
+        let start = Instant::now();
         let (session, during) = tokio::join!(serving, client);
+        let ended = start.elapsed();
         assert_eq!(
             session.commands,
             ["PING"],
             "\"PI\" then \"NG\\n\" make one command"
+        );
+        assert_eq!(
+            ended,
+            Duration::from_millis(1050),
+            "the rest of the line (\"NG\\n\") came after 1050 ms and the client hung up at \
+             once, but serve returned after {ended:?}: it must take each line, and see the \
+             end of the connection, as soon as they come, not only when the heartbeat ticks \
+             (lines read only at the beats wait up to 100 ms). Wait for the next line and the \
+             next beat together in the select"
         );
         assert!(
             during >= 10,
