@@ -78,6 +78,39 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_stream_that_ends_ends_the_search() {
+        // 5 readings, 2 of them hot, then the stream ends: `next()` gives None.
+        let mut minutes = 0..5;
+        let mut asked_after_the_end = 0;
+        let readings = futures_util::stream::poll_fn(move |_| match minutes.next() {
+            Some(minute) => std::task::Poll::Ready(Some(reading(minute, &[1, 3]))),
+            None => {
+                asked_after_the_end += 1;
+                assert!(
+                    asked_after_the_end <= 100,
+                    "the stream had ended (it gave None), and first_alerts asked it for \
+                     another reading 100 times"
+                );
+                std::task::Poll::Ready(None)
+            }
+        });
+        let alerts = first_alerts(readings, 30, 3);
+        let alerts =
+            futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(alerts)).await;
+        let got = match &alerts {
+            Ok(alerts) => format!("{alerts:?}"),
+            Err(_) => "a panic (its message is in the output)".to_string(),
+        };
+        assert!(
+            matches!(&alerts, Ok(alerts) if alerts == &["minute 1: 40 °C", "minute 3: 40 °C"]),
+            "the stream gave 5 readings, 2 of them above 30 °C, and ended; asked for 3 alerts, \
+             first_alerts gave {got}. When `next()` gives None, the stream is over and nothing \
+             more will come: return the alerts found so far, as the `for` loop did (`while let \
+             Some(reading) = readings.next().await`)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn reading_stops_after_the_last_alert() {
         let pulled = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&pulled);
