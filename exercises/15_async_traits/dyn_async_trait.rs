@@ -196,6 +196,22 @@ mod tests {
         }
     }
 
+    /// The list must stay one of trait objects that are called through `Notifier`: a list of
+    /// `dyn Any` whose kinds the code finds again by downcasting knows only Email and Chat.
+    #[test]
+    fn the_list_holds_notifiers_not_any() {
+        use std::any::{Any, TypeId};
+        let list = TypeId::of::<Notifiers>();
+        assert!(
+            list != TypeId::of::<Vec<Box<dyn Any + Send + Sync>>>()
+                && list != TypeId::of::<Vec<Box<dyn Any + Send>>>(),
+            "`Notifiers` is a list of `Box<dyn Any>`, and `notify` is found by downcasting each \
+             one to Email or Chat: every new kind of notifier would need that code changed. Keep \
+             `Vec<Box<dyn Notifier + Send + Sync>>` and make `Notifier` dyn compatible: give \
+             `notify` one return type for every notifier, a boxed future"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn every_alert_goes_through_every_notifier() {
         let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
