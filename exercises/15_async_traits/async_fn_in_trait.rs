@@ -74,10 +74,10 @@ mod tests {
     }
 
     /// A price source written for these tests: it counts the questions it gets and answers
-    /// after 71 ms (a prime number: a check on a timer of 2 ms or more is not due then). It also
-    /// counts how many times its wait is polled.
-    #[derive(Default)]
+    /// after `wait` (71 or 13 ms, prime numbers: a check on a timer of 2 ms or more is not due
+    /// then, nor one that starts late). It also counts how many times its wait is polled.
     struct Auction {
+        wait: Duration,
         asked: AtomicU32,
         polled: AtomicU32,
     }
@@ -100,7 +100,7 @@ mod tests {
         async fn price(&self, _item: &str) -> u32 {
             self.asked.fetch_add(1, Ordering::SeqCst);
             CountedWait {
-                wait: Box::pin(sleep(Duration::from_millis(71))),
+                wait: Box::pin(sleep(self.wait)),
                 polled: &self.polled,
             }
             .await;
@@ -211,7 +211,17 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn any_async_price_source_works() {
-        let auction = Auction::default();
+        for ms in [71, 13] {
+            any_async_price_source_answering_after(ms).await;
+        }
+    }
+
+    async fn any_async_price_source_answering_after(ms: u64) {
+        let auction = Auction {
+            wait: Duration::from_millis(ms),
+            asked: AtomicU32::new(0),
+            polled: AtomicU32::new(0),
+        };
         let start = Instant::now();
         let best = no_spin(best_price(&Fixed(50), &auction, "rice")).await;
         assert_eq!(best, 42, "the auction's 42 is lower than 50");
@@ -223,18 +233,20 @@ mod tests {
         let took = start.elapsed();
         assert_eq!(
             took,
-            Duration::from_millis(71),
-            "best_price returned {took:?} after it was called, but the auction answers after 71 \
-             ms and the fixed price at once: return as soon as both prices are ready (a check on \
-             a timer finds them only at its next tick; await both together, `tokio::join!`)"
+            Duration::from_millis(ms),
+            "best_price returned {took:?} after it was called, but the auction answers after \
+             {ms} ms and the fixed price at once: return as soon as both prices are ready (a \
+             check on a timer finds them only at its next tick, or after a wait of its own; \
+             await both together, `tokio::join!`)"
         );
         // Awaited together, the wait is polled when it starts and when it ends; a progress
         // message beside it may poll it twice more per tick: one every 10 ms or more is fine
-        // (17 polls at most; a check every 1 ms polls it 72 times, a slower one returns late).
+        // (17 polls at most in 71 ms; a check every 1 ms polls it 72 times, and a slower one,
+        // or one that begins after a wait, returns late at 71 or 13 ms).
         let polled = auction.polled.load(Ordering::SeqCst);
         assert!(
             polled <= 20,
-            "the auction's 71 ms wait was polled {polled} times: best_price looked at the \
+            "the auction's {ms} ms wait was polled {polled} times: best_price looked at the \
              prices again and again on a timer (or printed progress more often than every 10 \
              ms). Await both prices together (`tokio::join!`): a future is polled again only \
              when it wakes its task, once its answer is ready"
