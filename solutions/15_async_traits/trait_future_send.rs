@@ -212,40 +212,49 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn probes_run_at_the_same_time() {
         // Prime numbers of ms: no timer of check_all's own with a period over 1 ms is due at
-        // the moment the slowest probe is done.
+        // the moment the slowest probe is done, nor one that begins after a wait of its own
+        // (the quick probes are all done in 13 ms).
+        probes_of_latencies_run_at_the_same_time([307, 211, 101]).await;
+        probes_of_latencies_run_at_the_same_time([13, 7, 11]).await;
+    }
+
+    async fn probes_of_latencies_run_at_the_same_time(latencies: [u64; 3]) {
+        let slowest = latencies[0];
         let start = Instant::now();
-        let (_, polls) = check_all_on_the_paused_clock(vec![
-            http("a", 307, true),
-            http("b", 211, true),
-            http("c", 101, true),
-        ])
+        let (_, polls) = check_all_on_the_paused_clock(
+            latencies
+                .iter()
+                .map(|&ms| http(&format!("{ms} ms"), ms, true))
+                .collect(),
+        )
         .await;
         let took = start.elapsed();
-        let why = if took < Duration::from_millis(307) {
+        let why = if took < Duration::from_millis(slowest) {
             "the probes did not wait on this runtime's clock: spawn them as tasks of this \
              runtime with `tokio::spawn`"
-        } else if took < Duration::from_millis(400) {
-            "await each task's JoinHandle: it wakes check_all up as soon as the task is done, \
-             where looking at the tasks on a timer (`is_finished`, `sleep`) comes late"
+        } else if took == Duration::from_millis(latencies.iter().sum()) {
+            "they ran one after the other: run them at the same time"
         } else {
-            "run them at the same time"
+            "await each task's JoinHandle: it wakes check_all up as soon as the task is done, \
+             where looking at the tasks on a timer (`is_finished`, `sleep`), or after a wait of \
+             its own, comes late"
         };
         assert_eq!(
             took,
-            Duration::from_millis(307),
-            "3 probes took {took:?}, but the slowest needs 307 ms: {why}"
+            Duration::from_millis(slowest),
+            "3 probes took {took:?}, but the slowest needs {slowest} ms: {why}"
         );
         // Woken when it starts and as each task ends; a progress message now and then may wake
-        // it once more per 10 ms (34 polls in all). (A timer that checks the tasks must tick
-        // every 1 ms to see the slowest end at 307 ms: it is polled about 307 times.)
-        let allowed = 3 + 5 + 307 / 10;
+        // it once more per 10 ms (34 polls in all in 307 ms). (A timer that checks the tasks
+        // must tick every 1 ms to see the slowest end at 307 ms: it is polled about 307 times.)
+        let allowed = 3 + 5 + slowest as usize / 10;
         assert!(
             polls <= allowed,
-            "check_all was polled {polls} times in its 307 ms (at most {allowed} expected: once \
-             per task's end, and once per 10 ms): it looks at the tasks on a timer (a sleep or \
-             an interval, then `is_finished`), or prints progress more often than every 10 ms. \
-             Await each task's JoinHandle (or a JoinSet): it wakes check_all up the moment that \
-             task is done"
+            "check_all was polled {polls} times in its {slowest} ms (at most {allowed} expected: \
+             once per task's end, and once per 10 ms): it looks at the tasks on a timer (a sleep \
+             or an interval, then `is_finished`), or prints progress more often than every 10 \
+             ms. Await each task's JoinHandle (or a JoinSet): it wakes check_all up the moment \
+             that task is done"
         );
     }
 
