@@ -136,14 +136,28 @@ mod tests {
         work: F,
         stuck: tokio::sync::oneshot::Receiver<()>,
     ) -> F::Output {
+        let start = Instant::now();
         tokio::select! {
             done = work => done,
-            _ = stuck => panic!(
-                "the dispatcher had not finished after a second of real time, and the test's paused \
-                 clock stood still: it keeps the runtime busy (a loop of `now_or_never` or \
-                 `poll` and `yield_now`), so no timer can run. Await the notifiers' futures \
-                 together (`join_all`): the task then sleeps until one of them is ready"
-            ),
+            _ = stuck => {
+                let moved = start.elapsed();
+                assert!(
+                    !moved.is_zero(),
+                    "the dispatcher had not finished after a second of real time, and the test's \
+                     paused clock stood still: it keeps the runtime busy (a loop of \
+                     `now_or_never` or `poll` and `yield_now`), so no timer can run. Await the \
+                     notifiers' futures together (`join_all`): the task then sleeps until one \
+                     of them is ready"
+                );
+                panic!(
+                    "the dispatcher had not finished after a second of real time, in which the \
+                     test's paused clock moved only {moved:?}: it wakes up again and again (a \
+                     check on a timer of a millisecond or so, then `now_or_never` or `poll`), \
+                     and a notifier that takes long makes that many checks. Await the \
+                     notifiers' futures together (`join_all`): the task then sleeps until one \
+                     of them is ready"
+                )
+            }
         }
     }
 
