@@ -396,29 +396,31 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn read_record_waits_for_the_bytes_without_a_timer() {
-        // Nothing for a second, then a record in 4 pieces of 2 bytes, a second apart.
+        // Nothing for 1.009 s, then a record in 4 pieces of 2 bytes, 1.009 s apart: a gap of a
+        // prime number of ms, at which no timer of a period over 1 ms that started with the
+        // call (nor one restarted when a piece came) is due.
         let mut pieces = vec![Vec::new()];
         pieces.extend(record_bytes(5, 55).chunks(2).map(<[u8]>::to_vec));
         let count = pieces.len() - 1;
         let start = Instant::now();
-        let mut input = station_every(pieces, Duration::from_secs(1));
+        let mut input = station_every(pieces, Duration::from_millis(1009));
         let record = next_record(&mut input).await;
         assert!(
             matches!(&record, Ok(r) if *r == Record { sensor: 5, tenths: 55 }),
-            "after a second of silence, the station sent the record of sensor 5 in {count} \
-             pieces a second apart, and read_record returned {record:?}: wait until all 8 bytes \
+            "after 1.009 s of silence, the station sent the record of sensor 5 in {count} \
+             pieces 1.009 s apart, and read_record returned {record:?}: wait until all 8 bytes \
              have arrived"
         );
-        returned_when_complete(start, 4000, "the record, in its fourth piece,");
+        returned_when_complete(start, 4036, "the record, in its fourth piece,");
         // Waiting takes one empty read per piece (plus the first); allow one more per 12 ms,
         // for a progress message on a timer (a poller that returns late is caught above).
-        let allowed = count + 1 + 4000 / 12;
+        let allowed = count + 1 + 4036 / 12;
         assert!(
             input.empty_moments <= allowed,
-            "the station was quiet for a second, then sent a record in {count} pieces a second \
-             apart, and read_record found nothing to read at {} moments of those 4 s (at most \
-             {allowed} allowed: one per piece, and one per 12 ms for a progress message): it \
-             looks for bytes on a timer (a short `timeout` or `sleep` around a read, retried) \
+            "the station was quiet for 1.009 s, then sent a record in {count} pieces 1.009 s \
+             apart, and read_record found nothing to read at {} moments of those 4.036 s (at \
+             most {allowed} allowed: one per piece, and one per 12 ms for a progress message): \
+             it looks for bytes on a timer (a short `timeout` or `sleep` around a read, retried) \
              instead of waiting for them. \
              Await the read (`read_exact`): the stream wakes you up when bytes come",
             input.empty_moments
