@@ -370,12 +370,16 @@ mod tests {
                 "a frame announced {len} bytes, over MAX_FRAME: that is InvalidData, got {}",
                 describe(&result)
             );
-            // A runtime and a pipe take some KiB; a payload's buffer of 64 MiB must not happen.
+            // A runtime and a pipe take some KiB, and a buffer of MAX_FRAME bytes made up front
+            // is fine; a buffer sized from the refused length (even one capped at some MiB)
+            // must not happen.
+            let most = 4 * MAX_FRAME as u64;
             assert!(
-                held < 256 * MAX_FRAME as u64,
+                held < most,
                 "a frame announced {len} bytes, over MAX_FRAME, and read_frame refused it, but \
-                 only after asking for {held} bytes of memory: check the length against \
-                 MAX_FRAME before you allocate the payload's buffer"
+                 only after asking for {held} bytes of memory (at most {most} allowed): check \
+                 the length against MAX_FRAME before you allocate the payload's buffer, and \
+                 size that buffer from a length you have accepted"
             );
         }
     }
@@ -465,25 +469,27 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn read_frame_waits_for_the_bytes_without_a_timer() {
-        // Nothing for a second, then a frame of 8 bytes in 4 pieces of 3, a second apart.
+        // Nothing for 1.009 s, then a frame of 8 bytes in 4 pieces of 3, 1.009 s apart: a gap
+        // of a prime number of ms, at which no timer of a period over 1 ms that started with
+        // the call (nor one restarted when a piece came) is due.
         let mut pieces = vec![Vec::new()];
         pieces.extend(frame(b"patience").chunks(3).map(<[u8]>::to_vec));
         let count = pieces.len() - 1;
         let start = Instant::now();
         let input = expect_payload(
-            peer_every(pieces, Duration::from_secs(1), false),
+            peer_every(pieces, Duration::from_millis(1009), false),
             b"patience",
-            "after a second of silence, a frame came in 4 pieces a second apart",
+            "after 1.009 s of silence, a frame came in 4 pieces 1.009 s apart",
         )
         .await;
-        returned_when_complete(start, 4000, "the frame, in its fourth piece,");
+        returned_when_complete(start, 4036, "the frame, in its fourth piece,");
         // Waiting takes one empty read per piece (plus the first); allow one more per 12 ms,
         // for a progress message on a timer (a poller that returns late is caught above).
-        let allowed = count + 1 + 4000 / 12;
+        let allowed = count + 1 + 4036 / 12;
         assert!(
             input.empty_moments <= allowed,
-            "the peer was quiet for a second, then sent a frame in {count} pieces a second \
-             apart, and read_frame found nothing to read at {} moments of those 4 s (at most \
+            "the peer was quiet for 1.009 s, then sent a frame in {count} pieces 1.009 s apart, \
+             and read_frame found nothing to read at {} moments of those 4.036 s (at most \
              {allowed} allowed: one per piece, and one per 12 ms for a progress message): it \
              looks for bytes on a timer (a short `timeout` or `sleep` around a read, retried) \
              instead of waiting for them. \
