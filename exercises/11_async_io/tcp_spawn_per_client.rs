@@ -134,6 +134,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn two_servers_greet_with_their_own_messages() {
+        // Two servers at once on one thread, each with its own message of the day.
+        let first = start_server("first server's message").await;
+        let second = start_server("second server's message").await;
+        for (address, motd) in [
+            (first, "first server's message"),
+            (second, "second server's message"),
+            (first, "first server's message"),
+        ] {
+            let mut client = Client::connect(address, "a client").await;
+            let greeting = client.next_line("greeting").await;
+            assert!(
+                greeting == motd,
+                "two servers run at once on one thread, and a client of the server given \
+                 {motd:?} was greeted with {greeting:?}: each server's tasks must greet with \
+                 the message given to that server's `serve`. Move a copy of it into each \
+                 client's task (`motd.clone()`, or a clone of an `Arc<str>`), not into a \
+                 `static` or a `thread_local` that every server shares"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_quiet_client_does_not_block_the_others() {
         let address = start_server("hi").await;
         let mut quiet = Client::connect(address, "the first client").await;
