@@ -166,6 +166,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_blank_line_is_a_line_too() {
+        let mut client = connect();
+        client.send(b"\nafter a blank line\n").await;
+        for expected in ["1: ", "2: after a blank line"] {
+            let answer = client
+                .answer("the answer to a blank line and the next")
+                .await;
+            assert!(
+                answer.as_deref() == Some(expected),
+                "the client sent a blank line, then \"after a blank line\", and the server \
+                 answered {answer:?} where {expected:?} was due: a blank line is a line like any \
+                 other (the codec gives an empty String), not an error. Answer \"ERR line too \
+                 long\" only for Err(LinesCodecError::MaxLineLengthExceeded)"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_line_of_exactly_max_line_bytes_is_fine() {
         let mut client = connect();
         let line = "y".repeat(MAX_LINE);
