@@ -112,17 +112,17 @@ mod tests {
                  (`out.flush().await`): the connection wakes it up when it is ready"
             );
             // Waiting for the connection with other work beside it (a progress message on a
-            // timer) may try it again now and then: once per 12 ms is allowed.
+            // timer) may try it again now and then: once per 10 ms is allowed.
             let since = now - *self.first_try.get_or_insert(now);
-            let allowed = 10 + since.as_millis() / 12;
+            let allowed = 10 + since.as_millis() / 10;
             assert!(
                 self.write_moments as u128 <= allowed,
                 "the connection was tried at {} moments in {since:?} for one write that it was \
-                 not ready to take (at most {allowed} allowed: 10, and one per 12 ms): the \
+                 not ready to take (at most {allowed} allowed: 10, and one per 10 ms): the \
                  flush is checked on a timer instead of waiting, or something beside it (a \
-                 progress message?) wakes it more often than every 12 ms. Await the flush \
+                 progress message?) wakes it more often than every 10 ms. Await the flush \
                  (`out.flush().await`): the connection wakes it up when it is ready; print \
-                 progress at most every 12 ms",
+                 progress at most every 10 ms",
                 self.write_moments
             );
             let turn = self.writes.load(Ordering::SeqCst) % self.delays.len();
@@ -215,12 +215,12 @@ mod tests {
         }
         // Each write waits for the connection once (10, 7 or 13 ms), which wakes the writer
         // when it is ready: a writer that awaits its writes tries the connection at two moments
-        // per write (one more per 12 ms is allowed, for a progress message on a timer), and
+        // per write (one more per 10 ms is allowed, for a progress message on a timer), and
         // takes no longer than the connection's waits.
         let took = start.elapsed();
         let writes = out.get_ref().writes.load(Ordering::SeqCst) - writes_before;
         let moments = out.get_ref().moments - moments_before;
-        let allowed = 2 * writes + (took.as_millis() / 12) as usize;
+        let allowed = 2 * writes + (took.as_millis() / 10) as usize;
         let waited = out.get_ref().waited - waited_before;
         let expected: String = lines.iter().map(|line| format!("{line}\n")).collect();
         let received = collect(collector, expected.len()).await;
@@ -249,7 +249,7 @@ mod tests {
              {writes} write(s) that it accepts {waited:?} after their first tries, in all (each \
              10, 7 or 13 ms after its first try): it was checked \
              on a timer, or something beside the flush (a progress message?) woke it more \
-             often than every 12 ms. Await the flush (`out.flush().await`): it wakes up exactly \
+             often than every 10 ms. Await the flush (`out.flush().await`): it wakes up exactly \
              when the connection is ready, and takes no longer than the connection"
         );
         // The point of the BufWriter: a batch of several lines goes out together, in fewer
