@@ -255,15 +255,15 @@ mod tests {
             }
         }
         // As in the next test: an empty read at most once per piece, plus once at the start,
-        // plus one per 12 ms (a progress message), so a timer that looks often while the
+        // plus one per 10 ms (a progress message), so a timer that looks often while the
         // client thinks shows.
         let moments = reads.lock().unwrap().empty_moments;
-        let allowed = pieces.len() + 1 + (start.elapsed().as_millis() / 12) as usize;
+        let allowed = pieces.len() + 1 + (start.elapsed().as_millis() / 10) as usize;
         assert!(
             moments <= allowed,
             "the client sent {} pieces, thinking 53 ms after each question, and echo found \
              nothing to read at {moments} different moments (at most {allowed} expected, one \
-             per 12 ms of a progress message beside the read included): it checks the \
+             per 10 ms of a progress message beside the read included): it checks the \
              connection on a timer instead of waiting for the bytes. Await the read, or use \
              `tokio::io::copy`: it wakes up exactly when the next bytes arrive",
             pieces.len()
@@ -291,16 +291,16 @@ mod tests {
         }
         finish(client, server, &reads).await;
         // A read that waits is woken when the next piece arrives: it finds nothing at most once
-        // per piece, plus once at the start. One more per 12 ms is let through (a progress
+        // per piece, plus once at the start. One more per 10 ms is let through (a progress
         // message now and then, while the client is quiet).
         let moments = reads.lock().unwrap().empty_moments;
-        let allowed = pieces.len() + 1 + (start.elapsed().as_millis() / 12) as usize;
+        let allowed = pieces.len() + 1 + (start.elapsed().as_millis() / 10) as usize;
         assert!(
             moments <= allowed,
             "the client sent {} pieces, a second apart, and echo found nothing to read at \
-             {moments} different moments (at most {allowed} expected, one per 12 ms of a \
+             {moments} different moments (at most {allowed} expected, one per 10 ms of a \
              progress message beside the read included): it checks the connection on a timer \
-             (a `timeout` or an `interval` of less than 12 ms around the read, tried again and \
+             (a `timeout` or an `interval` of less than 10 ms around the read, tried again and \
              again) instead of waiting for the bytes. Await the read, or use `tokio::io::copy`: it \
              wakes up exactly when the next bytes arrive",
             pieces.len()
