@@ -242,14 +242,14 @@ mod tests {
                 );
             }
             // Awaiting the next line reads once and then wakes only when bytes come; a progress
-            // message every 12 ms or slower may add a moment each, and the jump one or two.
+            // message every 10 ms or slower may add a moment each, and the jump one or two.
             let moments = self.quiet_moments.load(Ordering::Relaxed) - before;
-            let allowed = 5 + 101 / 12;
+            let allowed = 5 + 101 / 10;
             assert!(
                 moments <= allowed,
                 "the client has sent only {sent:?}, then said nothing for a year and 101 ms (of \
                  the test's paused clock), and count_words tried to read at {moments} moments \
-                 in that time (at most {allowed} expected, one per 12 ms of a progress message \
+                 in that time (at most {allowed} expected, one per 10 ms of a progress message \
                  beside the read included): it checks for input on a timer instead of waiting \
                  for the bytes (more often after a jump of the clock?). Await \
                  `lines.next_line()`: it wakes up when the next bytes arrive"
@@ -470,17 +470,17 @@ mod tests {
         client.send("hi\n").await;
         assert_eq!(client.answer_to("hi").await, "1");
         // The client says nothing for a second. A server that awaits the next line reads
-        // again only when bytes come; a progress message every 12 ms may read again on each.
+        // again only when bytes come; a progress message every 10 ms may read again on each.
         let before = client.quiet_moments.load(Ordering::Relaxed);
         sleep(Duration::from_secs(1)).await;
         let moments = client.quiet_moments.load(Ordering::Relaxed) - before;
         assert!(
-            moments <= 1000 / 12 + 2,
+            moments <= 1000 / 10 + 2,
             "the client said nothing for a second (of the test's paused clock), and count_words \
              tried to read at {moments} moments in it, where awaiting the next line reads once \
-             and then wakes only when bytes come (a progress message every 12 ms or slower \
+             and then wakes only when bytes come (a progress message every 10 ms or slower \
              beside it is fine). Something checks for input on a timer: a read retried under a \
-             short `timeout`, or a `select!` with a `sleep` or `interval` of less than 12 ms. \
+             short `timeout`, or a `select!` with a `sleep` or `interval` of less than 10 ms. \
              Await `lines.next_line()` alone, without a time limit"
         );
         client.send("bye now\n").await;
