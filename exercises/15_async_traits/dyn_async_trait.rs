@@ -120,21 +120,21 @@ mod tests {
         dispatcher.await.expect("the dispatcher task failed")
     }
 
-    /// A signal that comes after a second of real time.
-    fn a_second_from_now() -> tokio::sync::oneshot::Receiver<()> {
+    /// A signal that comes after `secs` seconds of real time.
+    fn seconds_from_now(secs: u64) -> (tokio::sync::oneshot::Receiver<()>, u64) {
         let (stuck_tx, stuck) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs(1));
+            std::thread::sleep(Duration::from_secs(secs));
             let _ = stuck_tx.send(());
         });
-        stuck
+        (stuck, secs)
     }
 
     /// Awaits `work` (the dispatcher's), which on the test's paused clock ends at once in real
     /// time, and stops the test with a message if it has not ended when `stuck` comes.
     async fn watched_until<F: Future>(
         work: F,
-        stuck: tokio::sync::oneshot::Receiver<()>,
+        (stuck, secs): (tokio::sync::oneshot::Receiver<()>, u64),
     ) -> F::Output {
         let start = Instant::now();
         tokio::select! {
@@ -143,14 +143,14 @@ mod tests {
                 let moved = start.elapsed();
                 assert!(
                     !moved.is_zero(),
-                    "the dispatcher had not finished after a second of real time, and the test's \
+                    "the dispatcher had not finished after {secs} s of real time, and the test's \
                      paused clock stood still: it keeps the runtime busy (a loop of \
                      `now_or_never` or `poll` and `yield_now`), so no timer can run. Await the \
                      notifiers' futures together (`join_all`): the task then sleeps until one \
                      of them is ready"
                 );
                 panic!(
-                    "the dispatcher had not finished after a second of real time, in which the \
+                    "the dispatcher had not finished after {secs} s of real time, in which the \
                      test's paused clock moved only {moved:?}: it wakes up again and again (a \
                      check on a timer of a millisecond or so, then `now_or_never` or `poll`), \
                      and a notifier that takes long makes that many checks. Await the \
@@ -164,7 +164,7 @@ mod tests {
     /// Awaits `work`, and stops the test with a message if it has not ended after a second of
     /// real time.
     async fn watched<F: Future>(work: F) -> F::Output {
-        watched_until(work, a_second_from_now()).await
+        watched_until(work, seconds_from_now(1)).await
     }
 
     /// Compiles only if the future that `notify` returns, through the list's trait objects, is
@@ -287,8 +287,9 @@ mod tests {
         let dispatcher = start_dispatcher(notifiers, rx);
         tx.send("disk full".to_string()).await.unwrap();
         drop(tx);
-        // (A time limit that panics, as a safety net, is let be.)
-        if let Ok(receipts) = watched(dispatcher).await {
+        // (A time limit that panics, as a safety net, is let be.) A progress message every 10 ms
+        // makes 10 000 of them here: 3 s of real time leave room for them on a busy machine.
+        if let Ok(receipts) = watched_until(dispatcher, seconds_from_now(3)).await {
             assert!(
                 receipts.contains(&"mail to ann@example.com: disk full".to_string()),
                 "for an e-mail that takes 100 s to go out and a chat message, the dispatcher \
@@ -404,7 +405,7 @@ mod tests {
     /// alerts. Returns how many of the heap allocations made meanwhile on this thread were never
     /// freed.
     fn allocations_a_dispatcher_keeps(count: usize) -> i64 {
-        let stuck = a_second_from_now();
+        let stuck = seconds_from_now(1);
         let kept = allocation_counter::measure(|| {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
