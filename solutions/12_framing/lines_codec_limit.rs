@@ -232,6 +232,15 @@ mod tests {
                  (timeout), give the codec a max length of MAX_LINE",
                 line.len()
             ),
+            None => panic!(
+                "the client sent {} bytes of a line and paused for a year with the connection \
+                 still open, and the server ended the connection without an answer: a quiet \
+                 client has not finished, and a line of {} bytes is within MAX_LINE. Read on \
+                 until the client ends the connection, without a timer (a `timeout` around the \
+                 next line that gives up, even after an hour)",
+                line.len(),
+                line.len()
+            ),
             other => panic!(
                 "a line of {} bytes sent in two parts a year apart is answered with \"1: \" and \
                  the line, not {other:?}",
