@@ -348,6 +348,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_reply_is_written_before_handle_client_returns() {
+        use futures_util::FutureExt;
+        use tokio::io::AsyncReadExt;
+        // A client sends four commands at once and leaves; its handler runs in this task.
+        let (mut client, server) = tokio::io::duplex(4096);
+        client
+            .write_all(b"SET a 1\nGET a\nDEL a\nGET a\n")
+            .await
+            .unwrap();
+        client.shutdown().await.unwrap();
+        let ended = timeout(PATIENCE, handle_client(server, Store::default())).await;
+        assert!(
+            matches!(ended, Ok(Ok(()))),
+            "a client sent four commands and left, and handle_client ended with {ended:?}, \
+             not Ok(())"
+        );
+        // It has returned: every reply must be in the pipe already, and the connection closed.
+        let mut replies = String::new();
+        let read = client.read_to_string(&mut replies).now_or_never();
+        let state = if read.is_some() {
+            "closed"
+        } else {
+            "still open"
+        };
+        assert!(
+            matches!(read, Some(Ok(_))) && replies == "OK\nVALUE 1\nDELETED\nNIL\n",
+            "a client sent \"SET a 1\", \"GET a\", \"DEL a\", \"GET a\" and left; when \
+             handle_client returned, the connection held {replies:?} and was {state}: every reply \
+             must be written, in order, before handle_client returns. Write each reply in the \
+             handler itself (`write_all(...).await`), not in a task that is left to run on \
+             its own"
+        );
+    }
+
+    #[tokio::test]
     async fn each_server_uses_the_store_it_is_given() {
         let first = start_server().await;
         let second = start_server().await;
@@ -526,6 +561,78 @@ mod tests {
         );
     }
 
+    /// Holds the store's lock, if it is a Tokio `Mutex` or `RwLock`, on a thread of its own for
+    /// `hold`, lets it go and at once tries to take it again: whether a waiter got it first
+    /// (Tokio's locks are fair: a task waiting in `lock()` gets it before anyone else).
+    fn hold_a_tokio_lock(store: &Store, hold: Duration) -> Option<std::thread::JoinHandle<bool>> {
+        type Map = HashMap<String, String>;
+        let store: &dyn std::any::Any = store;
+        let (locked, is_locked) = std::sync::mpsc::channel();
+        let holder = if let Some(store) = store.downcast_ref::<Arc<tokio::sync::Mutex<Map>>>() {
+            let store = Arc::clone(store);
+            std::thread::spawn(move || {
+                let map = store.try_lock();
+                locked.send(map.is_ok()).unwrap();
+                std::thread::sleep(hold);
+                drop(map);
+                store.try_lock().is_err()
+            })
+        } else if let Some(store) = store.downcast_ref::<Arc<tokio::sync::RwLock<Map>>>() {
+            let store = Arc::clone(store);
+            std::thread::spawn(move || {
+                let map = store.try_write();
+                locked.send(map.is_ok()).unwrap();
+                std::thread::sleep(hold);
+                drop(map);
+                store.try_write().is_err()
+            })
+        } else {
+            return None;
+        };
+        if is_locked.recv().unwrap() {
+            Some(holder)
+        } else {
+            holder.join().unwrap();
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_command_waits_in_line_for_a_tokio_lock() {
+        let store = Store::default();
+        let (client, server) = tokio::io::duplex(1024);
+        tokio::spawn(handle_client(server, Arc::clone(&store)));
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let mut replies = BufReader::new(from_server).lines();
+        // Another thread holds the lock when a command comes; a longer hold if nobody waited.
+        for (n, held) in [300, 1000, 2000].into_iter().enumerate() {
+            let Some(holder) = hold_a_tokio_lock(&store, Duration::from_millis(held)) else {
+                return;
+            };
+            let command = format!("SET k{n} v");
+            to_server
+                .write_all(format!("{command}\n").as_bytes())
+                .await
+                .unwrap();
+            let reply = timeout(PATIENCE, replies.next_line()).await;
+            let someone_waited = holder.join().unwrap();
+            assert!(
+                matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
+                "the reply to {command:?}: {reply:?}"
+            );
+            if someone_waited {
+                return;
+            }
+        }
+        panic!(
+            "another thread held the store's Tokio lock when a command came (for 300 ms, then \
+             1 s, then 2 s), and each time it let the lock go, nobody was waiting for it: the \
+             handler tried the lock again later (`try_lock` and a sleep in a loop). Wait for \
+             it with `lock().await` (`read()`, `write()`): that puts the handler in line, and \
+             it gets the lock the moment it is free"
+        );
+    }
+
     /// A future that counts its polls.
     struct Polls<F> {
         future: std::pin::Pin<Box<F>>,
@@ -581,9 +688,10 @@ mod tests {
              the map work, so never for long), do not give up when it is taken (`try_lock`)"
         );
         // Waiting in `lock()` takes one poll of the handler; allow a few more, and one of its
-        // own per 40 ms (a progress message) besides: per 10 ms for a std lock, whose waits on
-        // a timer the paused-clock test above catches. The longer the wait, the more allowed.
-        let period = if is_std_lock(&store) { 10 } else { 40 };
+        // own per 10 ms (a progress message) besides: a lock tried on a timer that slow, the
+        // tests above catch (the paused clock for a std lock, the line of waiters for a Tokio
+        // one). The longer the wait, the more allowed.
+        let period = 10;
         let allowed = 6 + waited.as_millis() / period;
         assert!(
             polled as u128 <= allowed,
