@@ -432,6 +432,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_reply_is_written_before_handle_client_returns() {
+        use futures_util::FutureExt;
+        // A client sends four commands at once and leaves; its handler runs in this task.
+        let (mut client, server) = tokio::io::duplex(4096);
+        client
+            .write_all(b"SET a 1\nGET a\nDEL a\nGET a\n")
+            .await
+            .unwrap();
+        client.shutdown().await.unwrap();
+        let ended = timeout(PATIENCE, handle_client(server, Store::default())).await;
+        assert!(
+            matches!(ended, Ok(Ok(()))),
+            "a client sent four commands and left, and handle_client ended with {ended:?}, \
+             not Ok(())"
+        );
+        // It has returned: every reply must be in the pipe already, and the connection closed.
+        let mut replies = String::new();
+        let read = client.read_to_string(&mut replies).now_or_never();
+        let state = if read.is_some() {
+            "closed"
+        } else {
+            "still open"
+        };
+        assert!(
+            matches!(read, Some(Ok(_))) && replies == "OK\nVALUE 1\nDELETED\nNIL\n",
+            "a client sent \"SET a 1\", \"GET a\", \"DEL a\", \"GET a\" and left; when \
+             handle_client returned, the connection held {replies:?} and was {state}: every \
+             reply must be written, in order, before handle_client returns. Write each reply in \
+             the handler itself (`write_all(...).await`), not in a task that is left to run on \
+             its own"
+        );
+    }
+
+    #[tokio::test]
     async fn fifty_clients_at_once() {
         let address = start_server().await;
         let mut clients = Vec::new();
