@@ -326,13 +326,21 @@ mod tests {
     #[tokio::test]
     async fn silent_clients_are_let_go() {
         let server = start_server().await;
+        // A client that never says anything. It connects first, and the server accepts
+        // clients in the order they came: once the others have replies, it has been accepted.
+        let mut mute = Client::connect(server.address).await;
         let mut first = Client::connect(server.address).await;
         let mut second = Client::connect(server.address).await;
         assert_eq!(first.send("SET a 1").await, "OK");
         assert_eq!(second.send("GET a").await, "VALUE 1");
         // Both clients stay connected, and say nothing more.
         server
-            .shut_down("two clients were connected, waiting silently")
+            .shut_down(
+                "three clients were connected, waiting silently, and one of them had not sent \
+                 a single command (the wait for the first command must watch the signal too)",
+            )
+            .await;
+        mute.expect_closed("the client that never sent a command")
             .await;
         first.expect_closed("the first client").await;
         second.expect_closed("the second client").await;
