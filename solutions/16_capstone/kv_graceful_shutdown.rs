@@ -457,7 +457,17 @@ mod tests {
         let size = 16 * 1024 * 1024;
         let big = "v".repeat(size);
         let mut setter = Client::connect(server.address).await;
-        assert_eq!(setter.send(&format!("SET big {big}")).await, "OK");
+        let reply = setter.send(&format!("SET big {big}")).await;
+        assert!(
+            reply == "OK",
+            "a client sent \"SET big\" and a 16 MB value in one line, and the reply began \
+             {:?} ({} bytes), not \"OK\": the line was not run as one command. Was its read \
+             dropped halfway and begun again (a `select!` in a loop that races `next_line` \
+             against a timer loses what it has read so far)? Keep the same read until it \
+             finishes, or race it only against the signal",
+            reply.chars().take(30).collect::<String>(),
+            reply.len()
+        );
         drop(setter);
 
         // A client that reads slowly: a small receive buffer, and it reads only when it wants.
