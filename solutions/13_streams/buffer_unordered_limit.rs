@@ -196,7 +196,8 @@ mod tests {
             "10 pages took {elapsed} ms instead of 400 ms: while the video downloads, the other \
              3 slots should go through the 9 small pages, each new download starting as soon \
              as one finishes (not one by one, not in batches of 4, and not held back because \
-             an earlier page in the list is still running)"
+             an earlier page in the list is still running), in the order of the list (the video \
+             comes first: started last, it makes the 10 pages take 600 ms)"
         );
     }
 
@@ -243,7 +244,7 @@ mod tests {
             "10 pages took {elapsed} ms instead of 400 ms: here the server took 400 ms for \
              \"/news/2.html\" (only the server knows which page is slow), and the other 3 slots \
              should have gone through the 9 other pages meanwhile. Do not plan from the URLs: \
-             start the next page as soon as any download finishes"
+             start the next page as soon as any download finishes, in the order of the list"
         );
     }
 
@@ -365,6 +366,23 @@ mod tests {
                  download must start the very moment one ends, not on a timer's beat. Wait on \
                  the downloads themselves (buffer_unordered, JoinSet::join_next, a Semaphore's \
                  acquire), not on a timer that looks at the slots now and then"
+            );
+        }
+        // Right after each moment a download ends, the freed slots are in use again: as many
+        // downloads in flight as the server takes, or every page left.
+        for (_, ended_at) in &times {
+            let started = times.iter().filter(|(s, _)| s <= ended_at).count();
+            let ended = times.iter().filter(|(_, d)| d <= ended_at).count();
+            let in_flight = started - ended;
+            let want = SERVER_LIMIT.min(ms.len() - ended);
+            assert!(
+                in_flight >= want,
+                "after {ended_at:?} a download ended, with {} page(s) not downloaded yet, but \
+                 then only {in_flight} download(s) were in flight, while the server takes \
+                 {SERVER_LIMIT}: start the next page the moment any download ends, one for \
+                 each slot that frees up (not once two have ended, nor when half the slots \
+                 are free)",
+                ms.len() - ended
             );
         }
     }
