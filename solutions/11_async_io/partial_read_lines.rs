@@ -485,6 +485,32 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn many_answers_while_the_client_is_slow_to_read_them() {
+        let Client {
+            mut to_server,
+            mut answers,
+            ..
+        } = connect();
+        // 40 lines of 10 words at once, and the client reads no answer for 10 ms: the answers
+        // ("10\n" each, 120 bytes) do not fit in the pipe back to it (64 bytes), so the server
+        // has to wait for room to write some of them.
+        let lines = "a b c d e f g h i j\n".repeat(40);
+        let sending = tokio::spawn(async move { send(&mut to_server, &lines).await });
+        sleep(Duration::from_millis(10)).await;
+        for i in 1..=40 {
+            let answer = answer_to(&mut answers, "a b c d e f g h i j").await;
+            assert_eq!(
+                answer, "10",
+                "the client sent 40 lines of 10 words and read the answers only after 10 ms, \
+                 and answer {i} was {answer:?}: part of an answer was lost or cut. With no room \
+                 left on the connection, `write` may take only part of the bytes it is given and \
+                 returns how many it took: send each answer with `write_all`"
+            );
+        }
+        sending.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn stops_when_the_client_is_done() {
         let mut client = connect();
         client.send("see you\n").await;
