@@ -320,4 +320,33 @@ mod tests {
         );
         drop(server);
     }
+
+    /// A connection that breaks: every read fails.
+    struct Broken;
+
+    impl AsyncRead for Broken {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_breaks_is_an_error() {
+        // The server sends the start of its greeting, then the connection breaks.
+        let mut conn = BufReader::new(tokio::io::AsyncReadExt::chain(&b"220 mail.exa"[..], Broken));
+        let result = tokio::time::timeout(Duration::from_secs(5), read_greeting(&mut conn))
+            .await
+            .expect("the connection broke (a read failed), and read_greeting is still reading");
+        assert!(
+            result.is_err(),
+            "the server sent \"220 mail.exa\", then the connection broke (the next read failed \
+             with ConnectionReset), and read_greeting returned {result:?}: its caller now \
+             believes it has the greeting. Return the read's error (`?`), do not turn it into \
+             a default value or the part of the line that came"
+        );
+    }
 }
