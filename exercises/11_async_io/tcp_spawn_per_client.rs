@@ -200,6 +200,57 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_next_client_is_accepted_without_waiting_on_a_timer() {
+        // As above: small socket buffers, and a message of the day of 8 MiB.
+        const BUFFER: u32 = 16 * 1024;
+        let listening = tokio::net::TcpSocket::new_v4().unwrap();
+        listening.set_send_buffer_size(BUFFER).unwrap();
+        listening.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = listening.listen(16).unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, "m".repeat(8 << 20)));
+        let runtime = tokio::runtime::Handle::current();
+        // The clients connect from a blocking task: while one runs, a paused clock stands
+        // still (it does not jump to the server's next timer), so a timer in the server never
+        // fires.
+        let second_greeting = tokio::task::spawn_blocking(move || {
+            // The first client connects and reads nothing, not even its greeting.
+            let slow = tokio::net::TcpSocket::new_v4().unwrap();
+            slow.set_recv_buffer_size(BUFFER).unwrap();
+            let _slow = runtime
+                .block_on(slow.connect(address))
+                .expect("could not connect");
+            let second = std::net::TcpStream::connect(address).expect("could not connect");
+            second.set_read_timeout(Some(PATIENCE)).unwrap();
+            let mut start = vec![0u8; 1024];
+            std::io::Read::read_exact(&mut &second, &mut start).map(|()| start)
+        })
+        .await
+        .unwrap();
+        let seen = match &second_greeting {
+            Ok(start) => format!("began with {:?}", String::from_utf8_lossy(&start[..8])),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                "was still empty".to_string()
+            }
+            Err(e) => format!("failed: {e}"),
+        };
+        assert!(
+            matches!(&second_greeting, Ok(start) if start.iter().all(|&byte| byte == b'm')),
+            "the first client has not read its greeting (8 MiB, more than a socket holds), and \
+             after {PATIENCE:?} the second client's greeting {seen}, while the clock stood \
+             still (a paused clock that does not jump): the server waits on a timer before it \
+             accepts the next client (a `timeout` or `sleep` around the first client's task, \
+             its handle or its greeting?). Spawn the client's task and go straight back to \
+             `accept`"
+        );
+    }
+
     #[tokio::test]
     async fn every_client_has_a_task_of_its_own() {
         let runtime = tokio::runtime::Handle::current();
