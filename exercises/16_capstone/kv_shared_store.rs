@@ -347,6 +347,40 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn no_kind_of_reply_keeps_the_store_locked() {
+        // A client sends "SET k v" and one more command, and does not read its replies: the
+        // first reply ("OK\n") fills its 3-byte pipe back, so its handler waits to write the
+        // second one. Each kind of reply in turn.
+        for second in ["SET k w", "GET k", "GET missing", "DEL k", "HELLO"] {
+            let store = Store::default();
+            let (mut slow, slow_server) = tokio::io::duplex(3);
+            tokio::spawn(handle_client(slow_server, Arc::clone(&store)));
+            slow.write_all(format!("SET k v\n{second}\n").as_bytes())
+                .await
+                .unwrap();
+            sleep(Duration::from_millis(1)).await;
+
+            let (fast, fast_server) = tokio::io::duplex(1024);
+            tokio::spawn(handle_client(fast_server, Arc::clone(&store)));
+            let (from_server, mut to_server) = tokio::io::split(fast);
+            let mut replies = BufReader::new(from_server).lines();
+            let asked = tokio::time::Instant::now();
+            to_server.write_all(b"SET other 1\n").await.unwrap();
+            let reply = timeout(Duration::from_secs(60), replies.next_line()).await;
+            let waited = asked.elapsed();
+            assert!(
+                waited.is_zero() && matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
+                "a client sent \"SET k v\" and {second:?} and does not read its replies, so its \
+                 handler waits to write the reply to {second:?}; meanwhile another client's \
+                 \"SET other 1\" got {reply:?} after {waited:?} of the paused clock, where \"OK\" \
+                 comes at once: the store stayed locked while that handler waited to write. \
+                 Release the lock before every write, whatever the command or its reply"
+            );
+            drop(slow);
+        }
+    }
+
     #[tokio::test]
     async fn every_reply_is_written_before_handle_client_returns() {
         use futures_util::FutureExt;
