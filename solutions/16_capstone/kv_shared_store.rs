@@ -384,6 +384,34 @@ mod tests {
         }
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_command_that_comes_in_two_pieces() {
+        let (client, server) = tokio::io::duplex(1024);
+        tokio::spawn(handle_client(server, Store::default()));
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let mut replies = BufReader::new(from_server).lines();
+        // The first half of a command, a second of silence (paused clock), then the rest.
+        to_server.write_all(b"SET half").await.unwrap();
+        sleep(Duration::from_secs(1)).await;
+        to_server.write_all(b"way 1\nGET halfway\n").await.unwrap();
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            match timeout(PATIENCE, replies.next_line()).await {
+                Ok(Ok(Some(reply))) => got.push(reply),
+                other => panic!("replies so far {got:?}, then {other:?}"),
+            }
+        }
+        assert_eq!(
+            got,
+            ["OK", "VALUE 1"],
+            "a client sent \"SET half\", waited 1 s, then sent \"way 1\\nGET halfway\\n\", and \
+             the replies were {got:?}: the first half of the command was lost while the \
+             handler waited for the rest (a `select!` or `timeout` that drops `next_line` when \
+             a timer fires drops what it has read). Await `next_line` to the end of the line \
+             (keep its future, pinned, if something else must run meanwhile)"
+        );
+    }
+
     #[tokio::test]
     async fn every_reply_is_written_before_handle_client_returns() {
         use futures_util::FutureExt;
