@@ -643,7 +643,9 @@ mod tests {
                 let before = map.as_deref().ok().cloned();
                 std::thread::sleep(hold);
                 drop(map);
-                store.try_lock().map_or(true, |now| Some(&*now) != before.as_ref())
+                store
+                    .try_lock()
+                    .map_or(true, |now| Some(&*now) != before.as_ref())
             })
         } else if let Some(store) = store.downcast_ref::<Arc<tokio::sync::RwLock<Map>>>() {
             let store = Arc::clone(store);
@@ -653,7 +655,9 @@ mod tests {
                 let before = map.as_deref().ok().cloned();
                 std::thread::sleep(hold);
                 drop(map);
-                store.try_write().map_or(true, |now| Some(&*now) != before.as_ref())
+                store
+                    .try_write()
+                    .map_or(true, |now| Some(&*now) != before.as_ref())
             })
         } else {
             return None;
