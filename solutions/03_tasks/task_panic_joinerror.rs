@@ -155,6 +155,21 @@ mod tests {
         );
     }
 
+    /// A job whose result is 0 (the input "0") is a good job: an error turned into a default
+    /// value (`unwrap_or_default()`, 0) and then taken for a crash reads it as one.
+    #[tokio::test(start_paused = true)]
+    async fn a_job_that_returns_zero_is_done() {
+        let outcomes = run_jobs(vec!["0", "oops", "4"]).await;
+        assert_eq!(
+            outcomes,
+            [Outcome::Done(0), Outcome::Crashed, Outcome::Done(8)],
+            "the job for \"0\" ends well with 0 (0 * 2) and must show up as Done(0): a job \
+             crashed only when awaiting its handle gives an Err(JoinError), whatever number a \
+             good job returns. Match on `handle.await` (Ok(value) or Err(err)) rather than \
+             turning the error into a default value and guessing from it"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn any_crash_is_reported_not_only_bad_numbers() {
         // "3000000000" is a number, but doubling it overflows a u32, which panics too.
