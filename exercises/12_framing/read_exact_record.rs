@@ -341,6 +341,30 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_stream_that_ends_between_records() {
+        // One whole record, then the station closes: no bytes of a second record ever came.
+        for records in [0, 1] {
+            let pieces = (0..records).map(|_| record_bytes(4, 40)).collect();
+            let mut input = station(pieces);
+            for _ in 0..records {
+                let record = next_record(&mut input).await;
+                assert!(
+                    matches!(&record, Ok(r) if r.sensor == 4),
+                    "the station sent one record, and read_record returned {record:?}"
+                );
+            }
+            let after = next_record(&mut input).await;
+            assert!(
+                after.is_err(),
+                "the station sent {records} record(s), then closed the connection, and the \
+                 next read_record returned {after:?}: no byte of another record came, so \
+                 there is no record to return. Return an error (`read_exact` gives one of \
+                 kind UnexpectedEof), never a record made up of bytes that did not come"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_record_without_the_magic_bytes() {
         let mut bytes = record_bytes(1, 1);
         bytes[0] = b'Q';
