@@ -372,6 +372,24 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_left_mid_line_leaves_nothing_behind() {
+        // The first client leaves in the middle of "SET b 2...", then a second one connects.
+        let first = client(pieces(&["SET a 1\nSET b 2"]));
+        let second = client(pieces(&["GET c\n"]));
+        lines_from(first).await;
+        let got = lines_from(second).await;
+        assert_eq!(
+            got,
+            ["GET c"],
+            "a client sent \"SET a 1\\nSET b 2\" and left; then a second client sent \
+             \"GET c\\n\", and next_line returned {got:?} for the second. The half line a \
+             client left behind goes with its connection: keep what you read in the reader's \
+             own buffer or in the call (read_line), not in a static or a thread_local that the \
+             next connection finds"
+        );
+    }
+
     /// A connection whose first read brings `.0`, and whose next read fails.
     struct FailingRead(Vec<u8>);
 
@@ -393,7 +411,12 @@ mod tests {
     async fn a_failed_read_is_an_error() {
         let mut reader = BufReader::new(FailingRead(b"SET a 1\nSET b 2".to_vec()));
         let first = next_line(&mut reader).await.expect("next_line failed");
-        assert_eq!(first.as_deref(), Some("SET a 1"));
+        assert_eq!(
+            first.as_deref(),
+            Some("SET a 1"),
+            "a fresh connection brought \"SET a 1\\nSET b 2\", and the first next_line \
+             returned {first:?}: a line must hold only what this connection sent"
+        );
         let second = next_line(&mut reader).await;
         assert!(
             second.is_err(),
