@@ -202,9 +202,11 @@ mod tests {
         );
         assert!(
             beats >= 8,
-            "the heartbeat ticked {beats} times while fetch_report waited, expected about 10: \
-             no other task ran during the wait. std::thread::sleep blocks the thread (and a \
-             wait that is skipped lets nothing run either): use tokio::time::sleep(..).await"
+            "the heartbeat ticked {beats} times while fetch_report waited ({elapsed} ms of \
+             Tokio's clock), expected about 10. A std::thread::sleep blocks the thread, so no \
+             other task runs; one handed to spawn_blocking or to a thread of its own waits on \
+             the real clock while Tokio's paused clock, the heartbeat's, stands still; and a \
+             wait that is skipped lets nothing run either: use tokio::time::sleep(..).await"
         );
         assert!(
             elapsed >= 100,
