@@ -170,6 +170,46 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_readers_subscribe_before_any_publisher_starts() {
+        // After each step of the desk, every task it spawned gets to run, then the clock jumps
+        // 10 ms and they run again before the desk's next step: a publisher started before the
+        // readers subscribed (a spawned `publish`, the readers subscribed after a sleep) sends
+        // its first headline first.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let news = vec!["Rust 2024 is out", "Tokio turns 1.0", "Crab wins race"];
+        let results = runtime.block_on(async {
+            let mut desk = pin!(run_news_desk(news.clone(), 2));
+            for _ in 0..100 {
+                if let Poll::Ready(results) = poll_once(desk.as_mut()).await {
+                    return results;
+                }
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+                let _ = poll_once(pin!(tokio::time::advance(Duration::from_millis(10)))).await;
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            desk.await
+        });
+        drop(runtime);
+        for (i, seen) in results.iter().enumerate() {
+            assert_eq!(
+                seen, &news,
+                "reader {i} got {seen:?} when the tasks run_news_desk spawned ran before its \
+                 next step: the news started before this reader subscribed. Subscribe every \
+                 reader (tx.subscribe()) before publish is started or spawned, not after a \
+                 sleep that guesses when publish sends its first headline"
+            );
+        }
+    }
+
     /// Runs `run` on a runtime of its own (one thread, paused clock) and returns how many
     /// heap allocations were made meanwhile on this thread, where every task of the runtime
     /// runs.
