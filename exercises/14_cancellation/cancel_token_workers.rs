@@ -404,8 +404,9 @@ mod tests {
         });
 
         // While nothing drives the workers' runtime, no worker can save, let alone stop: shutdown
-        // has nothing to return on but a timer. It gets an hour of its own time, on another
-        // paused runtime, where an hour passes at once; its wake-ups are counted.
+        // has nothing to return on but a timer. It gets five minutes of its own time, on another
+        // paused runtime, where they pass at once; its wake-ups are counted. (Not longer: a
+        // progress message every 10 ms is let be, and each one takes real time.)
         let caller = paused_runtime();
         // Called in the caller's runtime, as shutdown always is (a shutdown that sets up its
         // time limit before it is first polled needs one).
@@ -447,7 +448,7 @@ mod tests {
             tokio::select! {
                 biased;
                 held = watched => held,
-                () = sleep(Duration::from_secs(3600)) => Held::Waited,
+                () = sleep(Duration::from_secs(300)) => Held::Waited,
             }
         });
         match held {
@@ -464,7 +465,7 @@ mod tests {
                 };
                 panic!(
                     "the test held the workers' runtime still (as a busy runtime might), so no \
-                     worker could save, let alone stop, and gave shutdown an hour (of paused \
+                     worker could save, let alone stop, and gave shutdown five minutes (of paused \
                      time: it takes no real time); yet shutdown returned {how}, while the \
                      workers were still saving. Keep what `tokio::spawn` returns and await it: a \
                      task's handle is ready when the task has ended, however long that takes (a \
