@@ -55,10 +55,34 @@ mod tests {
         ids.iter().map(|id| format!("thumb-{id}.png")).collect()
     }
 
+    /// `future` (a call of make_thumbnails), stopped with a message once it is polled 1000
+    /// times in a row at one moment of the paused clock: a loop that checks on the jobs and
+    /// yields (`is_finished` with `yield_now`) never lets the clock move on, and would spin
+    /// until the run is killed.
+    async fn guarded<T>(future: impl Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "make_thumbnails was polled 1000 times in a row while the paused clock stood \
+                 still: it checks on the jobs in a loop (`is_finished` with `yield_now`), and \
+                 no resize can end while it spins. Await the JoinHandles instead: the task then \
+                 sleeps until a job is over"
+            );
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+
     /// What `make_thumbnails` returned and how long it took; fails if it left a task running.
     async fn make(ids: &[u32]) -> (Vec<String>, Duration) {
         let start = Instant::now();
-        let thumbs = make_thumbnails(ids.to_vec()).await;
+        let thumbs = guarded(make_thumbnails(ids.to_vec())).await;
         let took = start.elapsed();
         let running = tasks_still_running().await;
         assert!(
@@ -128,7 +152,7 @@ mod tests {
                 .unwrap();
             let (start, took, running) = runtime.block_on(async {
                 let start = Instant::now();
-                make_thumbnails(ids.to_vec()).await;
+                guarded(make_thumbnails(ids.to_vec())).await;
                 (start, start.elapsed(), tasks_still_running().await)
             });
             assert!(
@@ -168,7 +192,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn every_picture_is_resized_even_on_a_busy_runtime() {
         let ids = [6, 2, 9, 4];
-        let mut making = std::pin::pin!(make_thumbnails(ids.to_vec()));
+        let mut making = std::pin::pin!(guarded(make_thumbnails(ids.to_vec())));
         // One step of make_thumbnails, then the runtime is busy for 1 s: a task that
         // make_thumbnails spawned only starts its resize after that.
         let first_step = std::future::poll_fn(|cx| Poll::Ready(making.as_mut().poll(cx))).await;
@@ -196,7 +220,7 @@ mod tests {
     async fn every_job_starts_before_any_finishes() {
         for ids in [&[6, 2, 9, 4][..], &[3, 8, 1, 5], &[7, 2]] {
             let start = Instant::now();
-            let mut making = std::pin::pin!(make_thumbnails(ids.to_vec()));
+            let mut making = std::pin::pin!(guarded(make_thumbnails(ids.to_vec())));
             // make_thumbnails, and the tasks it spawns, run for a few steps at 0 ms...
             let mut thumbs = None;
             for _ in 0..10 {
@@ -254,7 +278,7 @@ mod tests {
         let ids = [9, 2];
         let (outcome, took, running) = runtime.block_on(async {
             let start = Instant::now();
-            let making = std::panic::AssertUnwindSafe(make_thumbnails(ids.to_vec()));
+            let making = std::panic::AssertUnwindSafe(guarded(make_thumbnails(ids.to_vec())));
             let mut making = std::pin::pin!(making.catch_unwind());
             // One step of make_thumbnails at 0 ms (it spawns its jobs), then one task runs:
             // picture 9's resize starts at 0 ms and ends at 180 ms...
@@ -271,6 +295,14 @@ mod tests {
         });
         let thumbs = match outcome {
             Ok(thumbs) => thumbs,
+            // The guard's own message (a `&str`: it has no arguments) says what went wrong.
+            Err(panic)
+                if panic
+                    .downcast_ref::<&str>()
+                    .is_some_and(|m| m.contains("1000 times")) =>
+            {
+                std::panic::resume_unwind(panic)
+            }
             Err(_) => panic!(
                 "here picture 9's resize started at 0 ms, but picture 2's only at 150 ms (the \
                  runtime was busy), so it ended last, at 190 ms: make_thumbnails panicked (its \
@@ -820,7 +852,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_jobs_are_not_checked_on_a_timer() {
         for ids in [&[5, 2, 8][..], &[1, 10, 4, 4], &[3, 7, 6, 9]] {
-            let (_, took, woken) = woken_at(make_thumbnails(ids.to_vec())).await;
+            let (_, took, woken) = woken_at(guarded(make_thumbnails(ids.to_vec()))).await;
             if took != biggest(ids) {
                 continue; // Too slow or too fast: the tests above say why.
             }
