@@ -52,15 +52,51 @@ mod tests {
     use tokio::sync::Mutex;
     use tokio::time::Instant;
 
+    /// `future` (a call of run_transaction), stopped with a message once it is polled 1000
+    /// times in a row at one moment of the paused clock: a loop that tries the lock and yields
+    /// (`try_lock` with `yield_now`) never lets the clock move on, so the task that holds the
+    /// connection never finishes its round trip, and the run would spin until it is killed.
+    async fn guarded<T>(future: impl std::future::Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "run_transaction was polled 1000 times in a row while the paused clock stood \
+                 still: it tries the lock in a loop (`try_lock` with `yield_now`), and the task \
+                 that holds the connection cannot finish its round trip while it spins. Wait in \
+                 `conn.lock().await` instead: it sleeps until the lock is free"
+            );
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// Awaits a task of the test's, passing on its panic (the guard's message) as it is.
+    async fn joined<T>(task: tokio::task::JoinHandle<T>) -> T {
+        task.await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
     async fn run_all(names: &[&'static str]) -> Vec<String> {
         let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
         let handles: Vec<_> = names
             .iter()
             .enumerate()
-            .map(|(i, name)| tokio::spawn(run_transaction(Arc::clone(&conn), name, i as u32 + 1)))
+            .map(|(i, name)| {
+                tokio::spawn(guarded(run_transaction(
+                    Arc::clone(&conn),
+                    name,
+                    i as u32 + 1,
+                )))
+            })
             .collect();
         for handle in handles {
-            handle.await.unwrap();
+            joined(handle).await;
         }
         conn.lock().await.wire.clone()
     }
@@ -132,14 +168,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn other_users_of_the_connection_wait_for_the_commit() {
         let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
-        let transaction = tokio::spawn(run_transaction(Arc::clone(&conn), "erin", 1));
+        let transaction = tokio::spawn(guarded(run_transaction(Arc::clone(&conn), "erin", 1)));
         // Halfway through the first step, another task (not a transaction) wants the connection.
         tokio::time::sleep(Duration::from_millis(5)).await;
         let ping = tokio::spawn({
             let conn = Arc::clone(&conn);
             async move { conn.lock().await.send("PING".to_string()).await }
         });
-        transaction.await.unwrap();
+        joined(transaction).await;
         ping.await.unwrap();
         let wire = conn.lock().await.wire.clone();
         assert_eq!(
@@ -168,7 +204,7 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(103)).await;
         drop(busy);
-        let (took, wire) = transaction.await.unwrap();
+        let (took, wire) = joined(transaction).await;
         assert!(
             wire.as_deref()
                 .is_ok_and(|wire| wire == ["BEGIN frank", "ADD frank 1", "COMMIT frank"]),
@@ -567,7 +603,7 @@ mod tests {
         use std::future::Future;
         let metrics = tokio::runtime::Handle::current().metrics();
         let mut own_task = false;
-        let mut running = std::pin::pin!(run_transaction(Arc::clone(conn), name, amount));
+        let mut running = std::pin::pin!(guarded(run_transaction(Arc::clone(conn), name, amount)));
         std::future::poll_fn(|cx| {
             polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let tasks = metrics.num_alive_tasks();
