@@ -52,9 +52,34 @@ mod tests {
     use std::time::Duration;
     use tokio::time::Instant;
 
+    /// `future` (a call of download_sizes), stopped with a message once it is polled 1000
+    /// times in a row at one moment of the paused clock: a loop that checks the channel and
+    /// yields (`try_recv` with `yield_now`) never lets the clock move on, and would spin until
+    /// the run is killed.
+    async fn guarded<T>(future: impl std::future::Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "download_sizes was polled 1000 times in a row while the paused clock stood \
+                 still: it checks the channel in a loop (`try_recv` with `yield_now`), and no \
+                 download can finish while it spins. Wait in `rx.recv().await`, and drop the \
+                 function's own Sender so that recv() returns None once every download task is \
+                 done"
+            );
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn collects_every_size() {
-        let sizes = download_sizes(vec!["a.io", "bb.io", "ccc.io"]).await;
+        let sizes = guarded(download_sizes(vec!["a.io", "bb.io", "ccc.io"])).await;
         let expected = BTreeMap::from([("a.io", 400), ("bb.io", 500), ("ccc.io", 600)]);
         assert_eq!(
             sizes, expected,
@@ -65,7 +90,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn downloads_run_at_the_same_time() {
         let start = Instant::now();
-        let sizes = download_sizes(vec!["x.example", "yy.example", "zzz.example"]).await;
+        let sizes = guarded(download_sizes(vec![
+            "x.example",
+            "yy.example",
+            "zzz.example",
+        ]))
+        .await;
         assert_eq!(sizes.len(), 3, "3 URLs, 3 sizes; got {sizes:?}");
         let elapsed = start.elapsed().as_millis();
         assert!(
@@ -80,7 +110,7 @@ mod tests {
         // "a.io" answers at 40 ms; the long URL only at 440 ms.
         let slow = "a-very-long-name-for-a-slow-download.example";
         let start = Instant::now();
-        let mut collecting = std::pin::pin!(download_sizes(vec!["a.io", slow]));
+        let mut collecting = std::pin::pin!(guarded(download_sizes(vec!["a.io", slow])));
         let mut wakeups = 0;
         let sizes = std::future::poll_fn(|cx| {
             wakeups += 1;
@@ -172,7 +202,7 @@ mod tests {
             "ccc.io",
             "dddd.io",
         ];
-        let mut collecting = std::pin::pin!(download_sizes(urls));
+        let mut collecting = std::pin::pin!(guarded(download_sizes(urls)));
         let mut wakeups = 0;
         let sizes = std::future::poll_fn(|cx| {
             wakeups += 1;
@@ -185,8 +215,11 @@ mod tests {
         }
         // Woken rarely: the answers may be collected in a task that download_sizes waits for.
         let urls = many_urls();
-        let many =
-            tokio::time::timeout(Duration::from_secs(60), download_sizes(urls.clone())).await;
+        let many = tokio::time::timeout(
+            Duration::from_secs(60),
+            guarded(download_sizes(urls.clone())),
+        )
+        .await;
         let seen = match &many {
             Ok(sizes) => format!("returned {} sizes", sizes.len()),
             Err(_) => "had not returned after 60 s".to_string(),
@@ -218,14 +251,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_urls_returns_at_once() {
-        let sizes = tokio::time::timeout(Duration::from_secs(60), download_sizes(Vec::new()))
-            .await
-            .expect(
-                "download_sizes with no URLs did not return: its loop waits for an answer that \
+        let sizes =
+            tokio::time::timeout(Duration::from_secs(60), guarded(download_sizes(Vec::new())))
+                .await
+                .expect(
+                    "download_sizes with no URLs did not return: its loop waits for an answer that \
                  no task will send. rx.recv() returns None once every Sender is gone: drop the \
                  function's own Sender before the loop (an empty channel is no sign that the \
                  answers are all in: a download may still be running)",
-            );
+                );
         assert!(sizes.is_empty(), "no URLs means an empty result");
     }
 
@@ -235,13 +269,16 @@ mod tests {
         let urls: Vec<&'static str> = (10..30)
             .map(|n| format!("site{n}.io").leak() as &str)
             .collect();
-        let sizes = tokio::time::timeout(Duration::from_secs(60), download_sizes(urls.clone()))
-            .await
-            .expect(
-                "download_sizes did not return for 20 URLs: something waits forever. Either the \
+        let sizes = tokio::time::timeout(
+            Duration::from_secs(60),
+            guarded(download_sizes(urls.clone())),
+        )
+        .await
+        .expect(
+            "download_sizes did not return for 20 URLs: something waits forever. Either the \
                  loop waits for a Sender that is still alive, or the download tasks are stuck in \
                  send() because the channel (8 answers) is full and nobody reads it yet",
-            );
+        );
         assert_eq!(sizes.len(), 20, "20 URLs, 20 sizes; got {sizes:?}");
         for url in urls {
             assert_eq!(
