@@ -46,10 +46,34 @@ mod tests {
         samples.iter().map(|d| d.as_millis()).collect()
     }
 
+    /// `future` (a call of sample_every), stopped with a message once it is polled 1000 times
+    /// in a row at one moment of the paused clock: a loop that checks the clock and yields
+    /// (`elapsed()` with `yield_now`) never lets the clock move on, and would spin until the
+    /// run is killed.
+    async fn guarded<T>(future: impl std::future::Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "sample_every was polled 1000 times in a row while the paused clock stood \
+                 still: it checks the clock in a loop (`elapsed()` with `yield_now`), so the \
+                 next beat can never come. Wait for the interval's tick() before each sample: \
+                 the task then sleeps until the beat"
+            );
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+
     /// Runs `sample_every`; returns the samples (in ms) and how long it took.
     async fn sample_and_time(period: Duration, count: usize) -> (Vec<u128>, Duration) {
         let start = Instant::now();
-        let samples = sample_every(period, count).await;
+        let samples = guarded(sample_every(period, count)).await;
         (millis(&samples), start.elapsed())
     }
 
@@ -198,7 +222,7 @@ mod tests {
         let period = Duration::from_millis(100);
         let start = Instant::now();
         let mut moments: Vec<u128> = Vec::new();
-        let mut sampling = Box::pin(sample_every(period, 5));
+        let mut sampling = Box::pin(guarded(sample_every(period, 5)));
         let samples = std::future::poll_fn(|cx| {
             let now = start.elapsed().as_millis();
             if moments.last() != Some(&now) {
