@@ -29,6 +29,30 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
+    /// `future` (a call of count_tags), stopped with a message once it is polled 1000 times in
+    /// a row at one moment of the paused clock: a loop that checks on load_tags and yields
+    /// (`now_or_never` with `yield_now`) never lets the clock move on, and would spin until the
+    /// run is killed.
+    async fn guarded<T>(future: impl std::future::Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "count_tags was polled 1000 times in a row while the paused clock stood still: \
+                 it checks on load_tags' future in a loop (`now_or_never` or a poll by hand, \
+                 with `yield_now`), so its 30 ms can never pass. Await it: \
+                 load_tags(line).await wakes the task when the Vec is there"
+            );
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+
     /// `code` with the text of its string literals taken out, so that a string holding a call
     /// (`"spawn_local("`) does not count as one, and without its block comments (`/* ... */`,
     /// which may quote code); line comments stay as they are.
@@ -89,22 +113,26 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn counts_the_tags() {
         assert_eq!(
-            count_tags("rust, async, tokio").await,
+            guarded(count_tags("rust, async, tokio")).await,
             3,
             "\"rust, async, tokio\" holds 3 tags"
         );
-        assert_eq!(count_tags("one").await, 1, "\"one\" holds a single tag");
+        assert_eq!(
+            guarded(count_tags("one")).await,
+            1,
+            "\"one\" holds a single tag"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn empty_entries_are_not_tags() {
         assert_eq!(
-            count_tags("").await,
+            guarded(count_tags("")).await,
             0,
             "an empty line holds no tags: count what load_tags returns"
         );
         assert_eq!(
-            count_tags("a,,b,").await,
+            guarded(count_tags("a,,b,")).await,
             2,
             "\"a,,b,\" holds 2 tags once empty entries are skipped: count what load_tags returns"
         );
@@ -118,7 +146,7 @@ mod tests {
         let needed = start.elapsed();
 
         let start = Instant::now();
-        let count = count_tags(line).await;
+        let count = guarded(count_tags(line)).await;
         let took = start.elapsed();
         assert_eq!(count, 3, "{line:?} holds 3 tags");
         assert!(
@@ -379,7 +407,7 @@ mod tests {
     ) -> (usize, bool, tokio::time::Duration) {
         use std::task::Poll;
         let metrics = tokio::runtime::Handle::current().metrics();
-        let mut call = std::pin::pin!(count_tags(line));
+        let mut call = std::pin::pin!(guarded(count_tags(line)));
         let mut jumped = tokio::time::Duration::ZERO;
         loop {
             let before = metrics.num_alive_tasks();
@@ -489,7 +517,7 @@ mod tests {
         let start = Instant::now();
         load_tags(line).await;
         let needed = start.elapsed();
-        let (_, took, woken) = woken_at(count_tags(line)).await;
+        let (_, took, woken) = woken_at(guarded(count_tags(line))).await;
         // Woken at 0 ms or when the tags are loaded (after 30 ms), counted until count_tags
         // returned, even a little late.
         let mut needless: Vec<tokio::time::Duration> = woken
@@ -527,7 +555,8 @@ mod tests {
         runtime.block_on(async { tokio::spawn(sleep(Duration::from_millis(1))).await.unwrap() });
         let mut count = 0;
         let made =
-            allocation_counter::measure(|| count = runtime.block_on(count_tags(&line))).count_total;
+            allocation_counter::measure(|| count = runtime.block_on(guarded(count_tags(&line))))
+                .count_total;
         assert_eq!(count, 50, "a line of 50 tags gave {count}");
         assert!(
             made >= 50,
