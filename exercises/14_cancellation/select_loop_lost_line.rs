@@ -56,6 +56,31 @@ mod tests {
     use tokio::io::{AsyncWriteExt, DuplexStream, duplex};
     use tokio::time::{Instant, sleep};
 
+    /// `future` (a call of serve), stopped with a message once it is polled 1000 times in a row
+    /// at one moment of the paused clock: a loop that checks for a line and yields
+    /// (`now_or_never` with `yield_now`) never lets the clock move on, and would spin until the
+    /// run is killed.
+    async fn guarded<T>(future: impl Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let (mut moment, mut polls) = (Instant::now(), 0);
+        std::future::poll_fn(|cx| {
+            if moment != Instant::now() {
+                (moment, polls) = (Instant::now(), 0);
+            }
+            polls += 1;
+            assert!(
+                polls <= 1000,
+                "serve was polled 1000 times in a row while the paused clock stood still: it \
+                 checks for a line in a loop (`now_or_never` with `yield_now`), so neither the \
+                 rest of a line nor the next beat can ever come. Await the read and the \
+                 heartbeat together in `select!`, with a read that keeps a half-read line \
+                 (`lines.next_line()`)"
+            );
+            future.as_mut().poll(cx)
+        })
+        .await
+    }
+
     /// Runs `serve` on one end of an in-memory connection while `client` writes to the other
     /// end; the connection closes when `client` returns.
     async fn session_with(client: impl AsyncFnOnce(&mut DuplexStream)) -> Session {
@@ -64,7 +89,7 @@ mod tests {
             client(&mut client_end).await;
             drop(client_end);
         };
-        let (session, ()) = tokio::join!(serve(server_end), client);
+        let (session, ()) = tokio::join!(guarded(serve(server_end)), client);
         session
     }
 
@@ -150,7 +175,7 @@ mod tests {
         // The moments (of the paused clock) at which serve has run (been polled) so far: a
         // `yield_now` runs it twice at one moment, a timer at a moment of its own.
         let moments = RefCell::new(Vec::new());
-        let mut serving = std::pin::pin!(serve(server_end));
+        let mut serving = std::pin::pin!(guarded(serve(server_end)));
         let serving = std::future::poll_fn(|cx| {
             let now = Instant::now();
             if moments.borrow().last() != Some(&now) {
@@ -225,7 +250,7 @@ mod tests {
             .expect("could not build a runtime");
         let (mut client, server_end) = duplex(64 * 1024);
         let sent: String = (0..200).map(|i| format!("PUT key{i}=value{i}\n")).collect();
-        let mut serving = Box::pin(serve(server_end));
+        let mut serving = Box::pin(guarded(serve(server_end)));
         // Heap blocks made while serve runs alone for 30 ms, then the commands come in and serve
         // waits 50 ms more (the next beat is due at 100 ms), and still held then: one per
         // command, plus a few for serve's reader and heartbeat.
