@@ -21,6 +21,7 @@ pub use threads::ThreadState;
 pub struct ThreadState {
     pub name: String,
     pub cpu: u32,
+    pub runnable: u32,
     pub waits_in: Option<String>,
 }
 #[cfg(unix)]

@@ -54,16 +54,32 @@ fn listed(exe: &Path, root: &Path) -> Vec<String> {
     }
 }
 
+/// A thread that ran, or waited for a core, this much of the sample (in percent) never sleeps.
+const SPINS: u32 = 50;
+
+/// How a thread spun: its CPU use, and on a busy machine how much more it wanted.
+fn spin(thread: &ThreadState) -> String {
+    if thread.runnable > thread.cpu + 20 {
+        format!(
+            "{}% CPU, and waiting for a core {}% of the time more: the machine is busy",
+            thread.cpu,
+            thread.runnable - thread.cpu
+        )
+    } else {
+        format!("{}% CPU", thread.cpu)
+    }
+}
+
 fn line(test: &str, threads: &[ThreadState]) -> String {
     // libtest names a test's thread after the test; the kernel keeps the first 15 bytes.
     let thread = threads.iter().find(|t| {
         !t.name.is_empty() && test.starts_with(&t.name) && t.name.len() >= test.len().min(15)
     });
     let mut text = match thread {
-        Some(t) if t.cpu >= 50 => format!(
-            "{test} never finished: its thread spun at {}% CPU: a loop that never reaches an \
-             `.await`, or blocking work on the runtime's thread",
-            t.cpu
+        Some(t) if t.runnable >= SPINS => format!(
+            "{test} never finished: its thread spun ({}): a loop that never waits (no \
+             `.await`, or only `yield_now`), or blocking work on the runtime's thread",
+            spin(t)
         ),
         Some(t) => {
             let waits = t
@@ -87,8 +103,8 @@ fn line(test: &str, threads: &[ThreadState]) -> String {
     };
     let busy: Vec<String> = threads
         .iter()
-        .filter(|t| t.cpu >= 50 && thread.is_none_or(|s| s.name != t.name))
-        .map(|t| format!("{} ({}% CPU)", t.name, t.cpu))
+        .filter(|t| t.runnable >= SPINS && thread.is_none_or(|s| s.name != t.name))
+        .map(|t| format!("{} ({})", t.name, spin(t)))
         .collect();
     if !busy.is_empty() {
         text.push_str(&format!("; busy meanwhile: {}", busy.join(", ")));
@@ -104,6 +120,7 @@ mod tests {
         ThreadState {
             name: name.to_owned(),
             cpu,
+            runnable: cpu,
             waits_in: waits_in.map(str::to_owned),
         }
     }
@@ -120,11 +137,22 @@ mod tests {
              futex_wait_queue): something it awaits is never woken, or a lock is never released"
         );
         let spinning = [thread("tests::spin", 100, None)];
-        assert!(line("tests::spin", &spinning).contains("spun at 100% CPU"));
+        assert!(line("tests::spin", &spinning).contains("spun (100% CPU)"));
         assert_eq!(
             line("tests::other", &spinning),
             "tests::other never started: every test thread was held by a test that never \
              finished; busy meanwhile: tests::spin (100% CPU)"
+        );
+        // On a busy machine a loop that never sleeps gets little CPU, but is always runnable.
+        let starved = [ThreadState {
+            runnable: 97,
+            ..thread("tests::yield_sp", 21, None)
+        }];
+        assert_eq!(
+            line("tests::yield_spin", &starved),
+            "tests::yield_spin never finished: its thread spun (21% CPU, and waiting for a core \
+             76% of the time more: the machine is busy): a loop that never waits (no `.await`, \
+             or only `yield_now`), or blocking work on the runtime's thread"
         );
         // Where the OS does not tell (macOS, Windows), the name alone.
         assert_eq!(line("tests::other", &[]), "tests::other never finished");

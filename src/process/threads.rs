@@ -14,51 +14,85 @@ pub struct ThreadState {
     pub name: String,
     /// CPU use over the sample, in percent of one core.
     pub cpu: u32,
+    /// The part of the sample the thread ran or waited for a core, in percent: a loop that never
+    /// sleeps is near 100 even when a busy machine gives it little CPU. `cpu` where the kernel
+    /// keeps no scheduler statistics.
+    pub runnable: u32,
     /// The kernel function it waits in, if it sleeps (e.g. `futex_wait_queue`).
     pub waits_in: Option<String>,
 }
 
+/// One thread's counters at one moment.
+struct Counters {
+    tid: String,
+    name: String,
+    /// Clock ticks used so far (user + system).
+    ticks: u64,
+    /// Nanoseconds run and waited on a run queue so far, from `schedstat`.
+    runnable_ns: Option<u64>,
+}
+
 /// The threads of process `pid`, or nothing if `/proc` cannot tell.
 pub fn describe(pid: u32) -> Vec<ThreadState> {
-    let before = ticks(pid);
+    let before = counters(pid);
     thread::sleep(SAMPLE);
-    let after = ticks(pid);
+    let after = counters(pid);
     // Clock ticks are 1/100 s on Linux: over 200 ms one busy core makes 20.
     let per_core = (SAMPLE.as_millis() / 10).max(1) as u64;
     after
         .into_iter()
-        .map(|(tid, name, used)| {
-            let was = before
-                .iter()
-                .find(|(t, ..)| *t == tid)
-                .map_or(used, |b| b.2);
-            let cpu = (used.saturating_sub(was) * 100 / per_core).min(100) as u32;
-            let wchan = fs::read_to_string(format!("/proc/{pid}/task/{tid}/wchan")).ok();
-            let waits_in = wchan.filter(|w| !w.is_empty() && w != "0");
+        .map(|now| {
+            let was = before.iter().find(|b| b.tid == now.tid);
+            let ticks = now.ticks.saturating_sub(was.map_or(now.ticks, |b| b.ticks));
+            let cpu = (ticks * 100 / per_core).min(100) as u32;
+            let runnable = match (was.and_then(|b| b.runnable_ns), now.runnable_ns) {
+                (Some(was), Some(now)) => percent_of_sample(now.saturating_sub(was)),
+                _ => cpu,
+            };
+            let wchan = fs::read_to_string(format!("/proc/{pid}/task/{}/wchan", now.tid)).ok();
             ThreadState {
-                name,
+                name: now.name,
                 cpu,
-                waits_in,
+                runnable: runnable.max(cpu),
+                waits_in: wchan.filter(|w| !w.is_empty() && w != "0"),
             }
         })
         .collect()
 }
 
-/// Each thread's id, name and CPU ticks used so far (user + system).
-fn ticks(pid: u32) -> Vec<(String, String, u64)> {
+fn percent_of_sample(ns: u64) -> u32 {
+    let sample = u64::try_from(SAMPLE.as_nanos()).unwrap_or(u64::MAX).max(1);
+    (ns.saturating_mul(100) / sample).min(100) as u32
+}
+
+/// Each thread's id, name, CPU ticks and scheduler times so far.
+fn counters(pid: u32) -> Vec<Counters> {
     let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();
     };
     tasks
         .filter_map(|task| {
             let tid = task.ok()?.file_name().to_string_lossy().into_owned();
-            let name = fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).ok()?;
-            let stat = fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+            let dir = format!("/proc/{pid}/task/{tid}");
+            let name = fs::read_to_string(format!("{dir}/comm")).ok()?;
+            let stat = fs::read_to_string(format!("{dir}/stat")).ok()?;
             // After the name in parentheses: state, then 10 fields, then utime and stime.
             let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            let used =
+            let ticks =
                 fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-            Some((tid, name.trim().to_owned(), used))
+            // `schedstat`: time on a core, time waiting on a run queue (ns), time slices.
+            let runnable_ns = fs::read_to_string(format!("{dir}/schedstat"))
+                .ok()
+                .and_then(|s| {
+                    let mut times = s.split_whitespace().map(|t| t.parse::<u64>().ok());
+                    Some(times.next()??.saturating_add(times.next()??))
+                });
+            Some(Counters {
+                tid,
+                name: name.trim().to_owned(),
+                ticks,
+                runnable_ns,
+            })
         })
         .collect()
 }

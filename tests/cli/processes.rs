@@ -41,6 +41,66 @@ fn timeout_kills_the_whole_process_group() {
     assert!(!alive(pid), "the test's child {pid} is still running");
 }
 
+/// A test that never sleeps, for `hangs.rs`.
+const SPINS: &str = "fn main() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn spins() {
+        loop {
+            std::hint::spin_loop();
+        }
+    }
+}
+";
+
+/// On a busy machine a test that spins gets little CPU, yet it never sleeps: the verdict says it
+/// spun, not that it sat waiting for a wake-up.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_test_that_spins_on_a_busy_core_is_said_to_spin() {
+    use nix::{sched, unistd::Pid};
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+    let course = Fixture::new("basic");
+    course.write("exercises/lesson/hangs.rs", SPINS);
+    let mine = sched::sched_getaffinity(Pid::from_raw(0)).unwrap();
+    let first = (0..sched::CpuSet::count())
+        .find(|&cpu| mine.is_set(cpu).unwrap_or(false))
+        .unwrap();
+    let mut one = sched::CpuSet::new();
+    one.set(first).unwrap();
+    // Three busy loops on one core, and the run there too (a child keeps its parent's cores).
+    let stop = Arc::new(AtomicBool::new(false));
+    let hogs: Vec<_> = (0..3)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                sched::sched_setaffinity(Pid::from_raw(0), &one).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    sched::sched_setaffinity(Pid::from_raw(0), &one).unwrap();
+    let out = course.cmd(&["run", "hangs"]).output().unwrap();
+    sched::sched_setaffinity(Pid::from_raw(0), &mine).unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for hog in hogs {
+        hog.join().unwrap();
+    }
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.contains("tests::spins never finished: its thread spun (")
+            && out.contains("the machine is busy"),
+        "{out}"
+    );
+}
+
 #[test]
 fn interrupt_cancels_the_run_and_kills_its_processes() {
     let course = Fixture::new("basic");
