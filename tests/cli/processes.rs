@@ -42,6 +42,7 @@ fn timeout_kills_the_whole_process_group() {
 }
 
 /// A test that never sleeps, for `hangs.rs`.
+#[cfg(target_os = "linux")]
 const SPINS: &str = "fn main() {}
 
 #[cfg(test)]
