@@ -532,9 +532,11 @@ mod tests {
         assert!(
             needless.len() as u128 <= took.as_millis() / 40,
             "count_tags' task was woken at {} moment(s) before the tags were loaded after \
-             {needed:?}, the first time after {:?}: checking on a future on a timer of your \
-             own (now_or_never in a loop) is busy waiting. Await it: load_tags(line).await \
-             wakes the task when the Vec is there",
+             {needed:?}, the first time after {:?}, by a timer of its own: at most one such \
+             moment per 40 ms is allowed (a progress message every 40 ms or more), because a \
+             future checked on a timer (polled by hand in a loop with a sleep) looks the same, \
+             and that is busy waiting. Await it: load_tags(line).await wakes the task when the \
+             Vec is there (a progress timer beside it must tick every 40 ms or more)",
             needless.len(),
             needless.first().copied().unwrap_or_default()
         );
