@@ -371,9 +371,12 @@ mod tests {
         assert!(
             woken.len() <= 2 + 1024 / 40,
             "while the desk was held still for 1 s and no headline went out, timers went off \
-             at {} moments besides the test's own (at most 27 are allowed): the readers look at the channel on a timer (try_recv and a sleep or an \
-             interval) instead of waiting for the news. Let each reader await rx.recv() (as \
-             spawn_reader does): it sleeps until a headline comes or the channel is closed",
+             at {} moments besides the test's own (at most 27 are allowed: about one per 40 ms, for \
+             a progress message every 40 ms or more): readers that look at the channel on a \
+             timer (try_recv and a sleep or an interval) look the same, and that is busy \
+             waiting. Let each reader await rx.recv() (as spawn_reader does): it sleeps until \
+             a headline comes or the channel is closed (a progress timer beside it must tick \
+             every 40 ms or more)",
             woken.len()
         );
     }
