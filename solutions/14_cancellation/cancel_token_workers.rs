@@ -196,7 +196,8 @@ mod tests {
             took <= last,
             "shutdown took {took:?}, though {running}: every worker had stopped {last:?} after \
              shutdown was called. Return as soon as the last one has stopped (await their \
-             tasks: a fixed sleep cannot know how long they still need)"
+             tasks: a fixed sleep cannot know how long they still need, and a check on a \
+             timer comes after the end)"
         );
         assert!(
             took == last,
@@ -295,6 +296,13 @@ mod tests {
         shutdown_waits(Duration::from_millis(70)).await;
     }
 
+    /// The last worker stops 111 ms after shutdown (3 x 37): a loop that checks the workers on
+    /// a timer of 10 ms (or any other round period) gets there late.
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_waits_for_a_save_of_no_round_length() {
+        shutdown_waits(Duration::from_millis(37)).await;
+    }
+
     #[tokio::test(start_paused = true)]
     async fn shutdown_waits_for_fetchers_that_are_still_saving() {
         // (ms after start when stop_fetchers is called, ms after that when shutdown is called)
@@ -342,26 +350,6 @@ mod tests {
         .await;
     }
 
-    /// Counts the wake-ups of the future it wakes for.
-    #[derive(Default)]
-    struct WakeCount {
-        wakes: std::sync::atomic::AtomicUsize,
-        waker: std::sync::Mutex<Option<std::task::Waker>>,
-    }
-
-    impl std::task::Wake for WakeCount {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.wake_by_ref();
-        }
-
-        fn wake_by_ref(self: &std::sync::Arc<Self>) {
-            self.wakes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            if let Some(waker) = self.waker.lock().unwrap().as_ref() {
-                waker.wake_by_ref();
-            }
-        }
-    }
-
     /// Tells what shutdown returned when it is a `Result`: `Err` (a time limit that says the
     /// workers did not stop), or anything else.
     struct Outcome<'a, T>(&'a T);
@@ -390,7 +378,7 @@ mod tests {
         Returned(Duration),
         ReturnedErr,
         Panicked,
-        Spun(usize, u128),
+        Spun(u128, u128, u128),
         Waited,
     }
 
@@ -416,7 +404,8 @@ mod tests {
 
         // While nothing drives the workers' runtime, no worker can save, let alone stop: shutdown
         // has nothing to return on but a timer. It gets five minutes of its own time, on another
-        // paused runtime, where they pass at once; its wake-ups are counted. (Not longer: a
+        // paused runtime, where they pass at once; the moments at which it is polled are
+        // counted, and its polls at each moment. (Not longer: a
         // progress message every 10 ms is let be, and each one takes real time.)
         let caller = paused_runtime();
         // Called in the caller's runtime, as shutdown always is (a shutdown that sets up its
@@ -425,22 +414,23 @@ mod tests {
             let _in_the_runtime = caller.enter();
             Box::pin(crawler.shutdown())
         };
-        let count = std::sync::Arc::new(WakeCount::default());
         let held = caller.block_on(async {
             let start = Instant::now();
-            let own = std::task::Waker::from(std::sync::Arc::clone(&count));
+            let (mut moments, mut last, mut polls) = (0u128, None, 0u128);
             let watched = std::future::poll_fn(|cx| {
-                *count.waker.lock().unwrap() = Some(cx.waker().clone());
-                let wakes = count.wakes.load(std::sync::atomic::Ordering::SeqCst);
+                if last != Some(Instant::now()) {
+                    (moments, last, polls) = (moments + 1, Some(Instant::now()), 0);
+                }
+                polls += 1;
                 let ms = start.elapsed().as_millis();
-                // A progress message every 10 ms or more is let be: a loop that checks the
-                // workers that often still returns late in the tests above.
-                if wakes as u128 > ms / 10 + 10 {
-                    return std::task::Poll::Ready(Held::Spun(wakes, ms));
+                // A progress message every 10 ms or more is let be (one per worker too, or a
+                // `FuturesUnordered` that polls again at once): a loop that checks the workers
+                // that often still returns late in the tests above.
+                if moments > ms / 10 + 11 || polls > 10 {
+                    return std::task::Poll::Ready(Held::Spun(moments, polls, ms));
                 }
                 let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let mut cx = std::task::Context::from_waker(&own);
-                    shutdown.as_mut().poll(&mut cx)
+                    shutdown.as_mut().poll(cx)
                 }));
                 match polled {
                     Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
@@ -483,9 +473,10 @@ mod tests {
                      time limit that panics or returns an `Err`, as a safety net, is fine)"
                 );
             }
-            Held::Spun(wakes, ms) => panic!(
+            Held::Spun(moments, polls, ms) => panic!(
                 "the test held the workers' runtime still, so no worker could stop, and shutdown \
-                 was woken {wakes} times while it waited and its paused clock moved {ms} ms: it \
+                 ran at {moments} moments while its paused clock moved {ms} ms ({polls} times at \
+                 the last one): it \
                  checks on a timer or in a loop whether the workers are done (or prints \
                  progress more often than every 10 ms). Await their JoinHandles instead: a \
                  handle wakes shutdown once, when its task has ended"
