@@ -162,8 +162,25 @@ fn verdict(
         (Exit::Code(code), Harness::Program) => Verdict::RunFailed(code),
         (Exit::Code(_), _) => failed(output),
         (Exit::Signal(signal), _) => crashed(signal, harness, output),
-        (Exit::TimedOut | Exit::Stalled, _) => Verdict::TimedOut(timeout),
+        (Exit::TimedOut | Exit::Stalled, Harness::Program) => Verdict::TimedOut(timeout),
+        (Exit::TimedOut | Exit::Stalled, _) => over_time(timeout, output),
         (Exit::Cancelled, _) => Verdict::Cancelled,
+    }
+}
+
+/// A test run killed at its time limit. If libtest had printed its summary and it counts failed
+/// tests, every test had ended (the process was only slow to exit, or ended a moment past the
+/// limit): the verdict is those failures, not a hang. A summary of passes stays a timeout (a
+/// pass is never given to a run that was killed).
+fn over_time(timeout: Duration, output: &str) -> Verdict {
+    let ended_failing = libtest::parse(output)
+        .summary
+        .is_some_and(|summary| !summary.ok && summary.failed > 0);
+    let names = failed_tests(output);
+    if ended_failing && !names.is_empty() {
+        Verdict::TestsFailed(names)
+    } else {
+        Verdict::TimedOut(timeout)
     }
 }
 

@@ -41,6 +41,52 @@ fn timeout_kills_the_whole_process_group() {
     assert!(!alive(pid), "the test's child {pid} is still running");
 }
 
+/// Tests that end, one failed, and a process that then does not exit: libtest's exit runs an
+/// `atexit` handler that never returns (as a run that ends a moment after its time limit does).
+const FAILS_THEN_LINGERS: &str = r#"fn main() {}
+
+#[cfg(test)]
+mod tests {
+    extern "C" fn linger() {
+        std::thread::sleep(std::time::Duration::from_secs(1000));
+    }
+
+    unsafe extern "C" {
+        fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
+    }
+
+    #[test]
+    fn adds_up() {
+        std::fs::write("hangs.pid", std::process::id().to_string()).unwrap();
+        unsafe { atexit(linger) };
+        assert_eq!(1 + 1, 3, "one and one should make three");
+    }
+}
+"#;
+
+/// A run killed at its limit after libtest had printed its summary: every test had ended, so
+/// the verdict is the tests that failed, not "the tests never finished".
+#[test]
+fn tests_that_ended_failing_before_the_kill_are_reported_as_failed() {
+    let course = Fixture::new("basic");
+    course.write("exercises/lesson/hangs.rs", FAILS_THEN_LINGERS);
+    course
+        .cmd(&["run", "hangs"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "✗ hangs: 1 test failed: tests::adds_up",
+        ))
+        .stdout(predicate::str::contains("one and one should make three"))
+        .stdout(predicate::str::contains("timed out").not())
+        .stdout(predicate::str::contains("never finished").not());
+    let pid = recorded_pid(&course);
+    assert!(
+        !alive(pid),
+        "the lingering test binary {pid} is still running"
+    );
+}
+
 /// A test that never sleeps, for `hangs.rs`.
 #[cfg(target_os = "linux")]
 const SPINS: &str = "fn main() {}
