@@ -4,6 +4,7 @@
 pub use crate::verdict::Explanation;
 use crate::{
     cargo::Diagnostic,
+    libtest,
     verdict::{Report, Verdict},
 };
 
@@ -178,6 +179,15 @@ pub const TIMED_OUT: Explanation = Explanation {
            sender is never dropped so `recv()` waits forever.",
 };
 
+pub const TIMED_OUT_AFTER_PASSING: Explanation = Explanation {
+    id: "timeout-after-passing",
+    text: "Every test reported `ok`, but the run went on past its time limit, so it is no pass: \
+           the tests were slow, not stuck. Something does a lot of work while they run: a timer \
+           that fires every few milliseconds through the long waits of the tests' paused clock, a \
+           loop that only yields, or a process left running at the end. Make it do less, and save \
+           again (on a very busy machine, just save again).",
+};
+
 /// The explanations that apply to a report, most specific first, each at most once.
 pub fn explain(report: &Report) -> Vec<&'static Explanation> {
     let mut found: Vec<&'static Explanation> = Vec::new();
@@ -197,7 +207,14 @@ pub fn explain(report: &Report) -> Vec<&'static Explanation> {
         }
     }
     if matches!(report.verdict, Verdict::TimedOut(_)) {
-        add(&TIMED_OUT);
+        let passed = libtest::parse(&report.output)
+            .summary
+            .is_some_and(|summary| summary.ok);
+        add(if passed {
+            &TIMED_OUT_AFTER_PASSING
+        } else {
+            &TIMED_OUT
+        });
     }
     found
 }

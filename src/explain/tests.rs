@@ -134,6 +134,11 @@ fn runtime_mistakes() {
         runtime("running 1 test\n", Verdict::TimedOut(DEFAULT)),
         ["timeout"]
     );
+    let passed = "running 1 test\ntest t ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 10.10s\n";
+    assert_eq!(
+        runtime(passed, Verdict::TimedOut(DEFAULT)),
+        ["timeout-after-passing"]
+    );
     // A passing run explains nothing, whatever it printed.
     assert!(runtime(no_reactor, Verdict::Passed).is_empty());
 }

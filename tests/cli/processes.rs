@@ -87,6 +87,31 @@ fn tests_that_ended_failing_before_the_kill_are_reported_as_failed() {
     );
 }
 
+/// A run killed at its limit after libtest had printed a summary of passes: still a timeout (a
+/// killed run is never a pass), and the `why:` line says the tests were slow, not stuck.
+#[test]
+fn tests_that_passed_but_ran_past_the_limit_time_out_as_slow() {
+    let course = Fixture::new("basic");
+    let passing = FAILS_THEN_LINGERS.replace("1 + 1, 3", "1 + 1, 2");
+    course.write("exercises/lesson/hangs.rs", &passing);
+    course
+        .cmd(&["run", "hangs"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "✗ hangs: timed out after 2s and was killed",
+        ))
+        .stdout(predicate::str::contains(
+            "why: Every test reported `ok`, but the run went on past its time limit",
+        ))
+        .stdout(predicate::str::contains("never finished").not());
+    let pid = recorded_pid(&course);
+    assert!(
+        !alive(pid),
+        "the lingering test binary {pid} is still running"
+    );
+}
+
 /// A test that never sleeps, for `hangs.rs`.
 #[cfg(target_os = "linux")]
 const SPINS: &str = "fn main() {}
