@@ -141,6 +141,14 @@ mod tests {
                  square_all returned {squares:?}: take each square from the result join_next() \
                  gives you, do not work it out on the side"
             );
+            assert!(
+                squares.is_empty(),
+                "here every task in the JoinSet failed (square_slowly panicked: this runtime \
+                 has no timer), so none of them made a square, yet square_all returned \
+                 {squares:?}: a made-up value (unwrap_or_default, unwrap_or(0)) in place of a \
+                 failed task's square looks like a real square. Let the error show \
+                 (`.expect(..)`), or leave the failed task out"
+            );
         }
     }
 
