@@ -134,6 +134,24 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_long_cold_spell_does_not_end_the_search() {
+        // 20 °C for 100 000 minutes (more than two months), then two hot readings, then
+        // more readings.
+        let readings =
+            tokio_stream::iter(0..200_000).map(|minute| reading(minute, &[100_000, 100_001]));
+        let alerts = first_alerts(readings, 30, 2).await;
+        assert_eq!(
+            alerts,
+            ["minute 100000: 40 °C", "minute 100001: 40 °C"],
+            "here the first 100 000 readings were all 20 °C and the next two were hot, but \
+             first_alerts gave {alerts:?}: it stopped looking before they came, after some \
+             number of readings (a `take(n)` on the readings, a counter) or when a reading was \
+             not there at once. Only the alerts count: await reading after reading until \
+             `count` of them are in, however many cold readings come first"
+        );
+    }
+
     /// `readings`, failing if it is polled over and over, as it is by a consumer that looks
     /// for the next reading in a loop instead of awaiting it. Between two readings, 1000 polls
     /// are let be, plus one per 5 ms of (paused) time: a progress message on a timer of 10 ms
