@@ -101,6 +101,14 @@ mod tests {
         .await
     }
 
+    /// Compiles only if a request still carries a oneshot Sender for its answer (an mpsc
+    /// channel per request would work, but it is not the lesson).
+    #[allow(dead_code)]
+    fn the_reply_channel_is_a_oneshot(request: Request) -> tokio::sync::oneshot::Sender<u64> {
+        // Keep `reply: oneshot::Sender<u64>` in Request; in ask_square, `reply_rx.await`.
+        request.reply
+    }
+
     #[tokio::test(start_paused = true)]
     async fn gets_the_answer() {
         let worker = start_worker();
