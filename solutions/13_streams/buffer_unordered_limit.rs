@@ -309,19 +309,19 @@ mod tests {
             .filter(|after| after.as_millis() % 64 != 0)
             .collect();
         extra.dedup();
-        // A progress message now and then is fine: one moment of the code's own per 20 ms. (A
+        // A progress message now and then is fine: one moment of the code's own per 10 ms. (A
         // loop that looks at the slots on a timer and still starts each download the moment
         // another ends, as downloads_of_odd_lengths wants, looks every millisecond.)
-        let allowed = (took.as_millis() / 20) as usize;
+        let allowed = (took.as_millis() / 10) as usize;
         assert!(
             extra.len() <= allowed,
             "while fetch_all ran ({took:?} of the test's paused clock), the runtime woke up at \
              {} moments when no download had ended (the first ones: {:?}), more than one per \
-             20 ms: something in fetch_all, or in a task it spawned, wakes up on a timer that \
+             10 ms: something in fetch_all, or in a task it spawned, wakes up on a timer that \
              often. If it looks at the slots (try_join_next, is_finished or a counter), wait on \
              the downloads themselves instead (buffer_unordered, JoinSet::join_next, a \
              Semaphore's acquire): they wake you up the moment one ends. A progress message is \
-             fine on a timer of 20 ms or more",
+             fine on a timer of 10 ms or more",
             extra.len(),
             &extra[..extra.len().min(5)]
         );
