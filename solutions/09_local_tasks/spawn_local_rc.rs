@@ -184,12 +184,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn greet_all_is_not_woken_on_a_timer() {
-        // Two guests, arriving after 1 s and 2 s. greet_all is woken when a task it waits for
-        // ends; one that checks on the tasks (the book's `Rc` count, the book) on a timer of its
-        // own is polled at many more moments. One moment of its own per 40 ms (a progress
+        // Two guests, arriving after 1.009 s and 2.017 s (prime numbers of ms, which no timer's
+        // beat but 1 ms falls on). greet_all is woken when a task it waits for ends; one that
+        // checks on the tasks (the book's `Rc` count, the book) on a timer of its own returns
+        // late, or is polled at many more moments. One moment of its own per 10 ms (a progress
         // message) is fine.
         let book = Rc::new(RefCell::new(Vec::new()));
-        let guests = [("Ann", 1_000), ("Bob", 2_000)];
+        let guests = [("Ann", 1_009), ("Bob", 2_017)];
         let start = Instant::now();
         let mut moments: Vec<Duration> = Vec::new();
         let mut greeting = std::pin::pin!(greet_all(&guests, Rc::clone(&book)));
@@ -199,24 +200,25 @@ mod tests {
                 moments.push(at);
             }
             // A busy loop is stopped here, with the message below, instead of by the timeout.
-            if moments.len() > 200 {
+            if moments.len() > 1000 {
                 return std::task::Poll::Ready(());
             }
             greeting.as_mut().poll(cx)
         })
         .await;
-        let arrivals = [0, 1_000, 2_000].map(Duration::from_millis);
+        let arrivals = [0, 1_009, 2_017].map(Duration::from_millis);
         let needless: Vec<Duration> = moments
             .into_iter()
             .filter(|at| !arrivals.contains(at))
             .collect();
         let took = start.elapsed();
         assert!(
-            needless.len() as u128 <= took.as_millis() / 40,
-            "greet_all was polled at {} moments when no guest arrived (Ann arrives after 1 s, \
-             Bob after 2 s), the first after {:?}: it checks on the tasks on a timer of its \
-             own, which is busy waiting. Await each task's JoinHandle (or a JoinSet): greet_all \
-             is then woken when a task ends",
+            needless.len() as u128 <= took.as_millis() / 10,
+            "greet_all was polled at {} moments when no guest arrived (Ann arrives after \
+             1.009 s, Bob after 2.017 s), the first after {:?}: it checks on the tasks on a timer \
+             of its own, which is busy waiting. Await each task's JoinHandle (or a JoinSet): \
+             greet_all is then woken when a task ends (a progress message every 10 ms or more \
+             is fine)",
             needless.len(),
             needless.first().copied().unwrap_or_default()
         );
@@ -224,6 +226,13 @@ mod tests {
             book.borrow().len(),
             2,
             "greet_all returned before both guests were greeted"
+        );
+        assert_eq!(
+            took,
+            Duration::from_millis(2_017),
+            "greet_all returned {took:?} after the start, but Bob's task ended after 2.017 s: it \
+             checks on the tasks on a timer of its own, and notices late. Await each task's \
+             JoinHandle (or a JoinSet): greet_all is then woken the moment a task ends"
         );
     }
 
