@@ -209,6 +209,38 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_quiet_hour_is_still_followed() {
+        let (tx, rx) = watch::channel(10);
+        let polls = Arc::new(AtomicUsize::new(0));
+        let follower = follow(rx, Arc::clone(&polls));
+        sleep(Duration::from_millis(100)).await;
+        reload(&tx, 20);
+        // 61 minutes with no reload (longer than an idle timeout of an hour): the admin is still
+        // there, and reloads again. (A check on a timer is stopped after the first second.)
+        sleep(Duration::from_secs(1)).await;
+        let polls = polls.load(Ordering::SeqCst);
+        assert!(
+            polls <= 4 + 1_100 / 40,
+            "follow_limits was woken up {polls} times in 1.1 s with one reload (one per 40 ms \
+             is allowed, for a progress message): it checks the channel on a timer. Await \
+             `rx.changed()` instead: it sleeps until the next reload, or until the sender is gone"
+        );
+        sleep(Duration::from_secs(61 * 60 - 1)).await;
+        reload(&tx, 30);
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        assert_eq!(
+            limits_of(follower).await,
+            [20, 30],
+            "the limit was reloaded to 20, then to 30 61 minutes later, and the admin left \
+             after that: follow_limits must follow until the sender is dropped, however long \
+             nobody reloads anything (did it give up after a quiet spell, with a timeout around \
+             `rx.changed()`?). Await `rx.changed()` until it returns Err; a timeout there may \
+             log and wait again, but not stop following"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_same_limit_twice_is_two_reloads() {
         let (tx, rx) = watch::channel(10);
         let follower = follow(rx, Default::default());
