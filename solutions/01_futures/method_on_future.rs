@@ -542,6 +542,43 @@ mod tests {
         );
     }
 
+    /// A line leaked (`Box::leak`) to hand a `&'static str` to tokio::spawn counts the same,
+    /// so this test counts the allocations count_tags leaves behind.
+    #[test]
+    fn count_tags_leaks_nothing() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        // The first timer and task on a runtime set up a few things, and the test's output is
+        // set up by its first line: neither is count_tags' to free.
+        runtime.block_on(async { tokio::spawn(sleep(Duration::from_millis(1))).await.unwrap() });
+        println!("counting the tags of a line");
+        let line = String::from("kept, or, freed");
+        let mut count = 0;
+        // After count_tags, the runtime runs once more, so that a task it aborted is freed.
+        let kept = allocation_counter::measure(|| {
+            count = runtime.block_on(async {
+                let count = guarded(count_tags(&line)).await;
+                sleep(Duration::from_millis(1)).await;
+                count
+            })
+        })
+        .count_current;
+        assert_eq!(count, 3, "{line:?} holds 3 tags");
+        assert!(
+            kept == 0,
+            "count_tags returned, and 1 ms later {kept} allocation(s) made while it ran were \
+             still not freed: a copy of the line leaked (Box::leak, String::leak...) to get a \
+             'static one for tokio::spawn, a task it spawned still running, or a thread or \
+             runtime of its own still winding down. Await load_tags(line) right there; a task \
+             that needs the line can own a copy (`let line = line.to_string();` moved into \
+             `async move`), and a task it starts must end (awaited, or aborted) by the time it \
+             returns"
+        );
+    }
+
     /// Tags counted by hand beside a sleep (or beside load_tags of some other line) give the
     /// same count at the same time, so this test counts the heap allocations made while
     /// count_tags runs: load_tags(line) makes one `String` per tag of this line.
