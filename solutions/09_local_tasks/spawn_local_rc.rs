@@ -95,7 +95,9 @@ mod tests {
         assert_eq!(
             elapsed, 300,
             "greeting took {elapsed} ms: the three tasks should wait side by side, so the \
-             last guest (300 ms) sets the total"
+             last guest (300 ms) sets the total, and greet_all should return as soon as that \
+             task ends (not after a sleep, a check on a timer, or a progress task that looks \
+             at a stop flag on its next tick: stop one with `abort()` or a CancellationToken)"
         );
     }
 
@@ -230,9 +232,11 @@ mod tests {
         assert_eq!(
             took,
             Duration::from_millis(2_017),
-            "greet_all returned {took:?} after the start, but Bob's task ended after 2.017 s: it \
-             checks on the tasks on a timer of its own, and notices late. Await each task's \
-             JoinHandle (or a JoinSet): greet_all is then woken the moment a task ends"
+            "greet_all returned {took:?} after the start, but Bob's task ended after 2.017 s: \
+             something it waits for is checked on a timer (the tasks, the book's `Rc` count, or a \
+             progress task's stop flag), and noticed late. Await each task's JoinHandle (or a \
+             JoinSet): greet_all is then woken the moment a task ends; stop a progress task \
+             with `abort()` or a CancellationToken, which end it at once"
         );
     }
 
