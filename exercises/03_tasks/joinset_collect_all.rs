@@ -193,9 +193,9 @@ mod tests {
         }
         let tasks: std::collections::HashSet<tokio::task::Id> =
             panics.into_iter().flatten().collect();
-        assert_eq!(
-            tasks.len(),
-            3,
+        // A failed number tried again in a new task adds a task: at least 3, not exactly.
+        assert!(
+            tasks.len() >= 3,
             "here square_slowly panics at once for each of 3 numbers (its `10 * n` overflows), \
              and the panics came from {} task(s): spawn one task per number into the JoinSet \
              (set.spawn(square_slowly(n))), every one before collecting, not one task that \
