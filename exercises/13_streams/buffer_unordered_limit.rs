@@ -127,6 +127,23 @@ mod tests {
         urls
     }
 
+    /// Says so if the server was done with the last page at `due` (after `start`), as it
+    /// should be, but `fetch_all` returned later (at `took`).
+    fn held_back(server: &Server, start: Instant, took: Duration, due: u64) -> Option<String> {
+        let last = *server.ends.lock().unwrap().iter().max()? - start;
+        (last == Duration::from_millis(due) && took > last).then(|| {
+            format!(
+                "the downloads were on time and the server was done with the last page \
+                 after {last:?}, but fetch_all returned only after {took:?}: it noticed late \
+                 that the last page was in. Wait on the downloads themselves \
+                 (buffer_unordered, JoinSet::join_next, a Semaphore's acquire), not on a \
+                 timer that looks at them now and then; and stop a progress loop beside them \
+                 with `select!`, `abort` or a channel, not with a \"done\" flag it reads only \
+                 on its own beat"
+            )
+        })
+    }
+
     fn sorted(mut pages: Vec<Page>) -> Vec<Page> {
         pages.sort_by(|a, b| a.url.cmp(&b.url));
         pages
@@ -211,10 +228,14 @@ mod tests {
             3,
             "with 3 pages and room for {SERVER_LIMIT}, all 3 should download at once"
         );
+        let took = start.elapsed();
+        let why = held_back(&server, start, took, 400).unwrap_or_else(|| {
+            "download all 3 at once, and return as soon as the last is in".to_string()
+        });
         assert_eq!(
-            start.elapsed(),
+            took,
             Duration::from_millis(400),
-            "3 pages should take as long as the slowest (the 400 ms video)"
+            "3 pages took {took:?}, and the slowest (the video) takes 400 ms: {why}"
         );
     }
 
@@ -258,7 +279,9 @@ mod tests {
         assert_eq!(pages.len(), 12, "12 pages in, 12 pages out");
         // The 3 videos hold 3 slots until 400 ms: the 4th slot fetches 4 small pages one after
         // the other, then the 4 slots share the last 5 (400-500 ms, 500-600 ms).
-        let why = if elapsed < Duration::from_millis(600) {
+        let why = if let Some(why) = held_back(&server, start, elapsed, 600) {
+            why
+        } else if elapsed < Duration::from_millis(600) {
             format!("more than {SERVER_LIMIT} downloads were in flight at once")
         } else if elapsed < Duration::from_millis(700) {
             "a little late: each new download must start the very moment one ends. Wait on \
