@@ -384,4 +384,43 @@ mod tests {
              Sender is dropped)"
         );
     }
+
+    /// A Sender kept alive for good (`std::mem::forget(tx)`, with the readings counted
+    /// beforehand so that the loop still ends) adds up the same total, so this test counts the
+    /// heap blocks total_rainfall leaves behind once it has returned.
+    #[test]
+    fn total_rainfall_leaves_nothing_behind() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let stations = || vec![vec![1, 2, 3], vec![10, 20], vec![100]];
+        // Once first: what the runtime sets up for its first tasks and timers, and the test's
+        // output buffer (set up by its first line), are not total_rainfall's to free.
+        runtime.block_on(async {
+            total_rainfall(stations()).await;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        });
+        println!("counting what total_rainfall leaves behind");
+        let mut total = 0;
+        let kept = allocation_counter::measure(|| {
+            total = runtime.block_on(async {
+                let total = total_rainfall(stations()).await;
+                // A minute later, every station task is long over.
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                total
+            });
+        })
+        .count_current;
+        assert_eq!(total, 136, "1 + 2 + 3 + 10 + 20 + 100 mm of rain fell");
+        assert!(
+            kept <= 0,
+            "total_rainfall returned, and a minute later {kept} heap block(s) made while it \
+             ran were still held: a Sender kept alive for good (`std::mem::forget(tx)`, \
+             `Box::leak`) keeps the channel alive, and nothing can ever free it. Drop the \
+             function's own Sender (`drop(tx)`) once every station has its clone, and let each \
+             station's clone go when its task ends"
+        );
+    }
 }
