@@ -301,8 +301,28 @@ mod tests {
         }
     }
 
+    thread_local! {
+        /// For each panic on this thread since it was reset: the task it happened in (`None`
+        /// outside any task) and its line, if it happened in this file.
+        static PANICS: std::cell::RefCell<Vec<(Option<tokio::task::Id>, Option<u32>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+
     #[test]
     fn the_sizes_come_from_the_download_tasks() {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                let line = info
+                    .location()
+                    .filter(|at| at.file().ends_with("mpsc_recv_loop_hangs.rs"))
+                    .map(|at| at.line());
+                PANICS.with_borrow_mut(|panics| panics.push((tokio::task::try_id(), line)));
+                previous(info);
+            }));
+        });
+        PANICS.with_borrow_mut(Vec::clear);
         // On a runtime without a timer, every download task panics in fetch_size's sleep: no
         // answer is ever sent, and the tasks' Senders are dropped as they fail.
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -323,7 +343,27 @@ mod tests {
                 }
             })
         }));
-        // A call that needs a timer itself panics, and one that waits on is not judged here.
+        // The line of fetch_size's sleep: there it panics, in whichever task runs it.
+        let sleep_line = include_str!("mpsc_recv_loop_hangs.rs")
+            .lines()
+            .zip(1..)
+            .skip_while(|(text, _)| !text.contains("fn fetch_size"))
+            .find(|(text, _)| text.contains("sleep("))
+            .map(|(_, line)| line);
+        let fetched_outside_tasks = PANICS
+            .take()
+            .iter()
+            .any(|&(task, line)| task.is_none() && line.is_some() && line == sleep_line);
+        assert!(
+            !fetched_outside_tasks,
+            "on a runtime without a timer, fetch_size's sleep panicked in download_sizes' own \
+             task, not in a spawned one: download_sizes awaits the downloads itself (joined \
+             futures, no `tokio::spawn`), so no size goes through the channel. Keep one spawned \
+             task per URL that sends `(url, size)` on its Sender, and collect what comes out of \
+             rx"
+        );
+        // A call that needs a timer itself panics (a safety-net timeout), and one that waits
+        // on is not judged here.
         if let Ok(Some(sizes)) = outcome {
             assert!(
                 sizes.is_empty(),
