@@ -198,6 +198,15 @@ mod tests {
             "the report was ready after {elapsed} ms: it must still await fetch_threshold() \
              (20 ms), not skip it"
         );
+        // On the paused clock nothing else takes time: the report is ready the moment the
+        // threshold arrives.
+        assert!(
+            elapsed <= 20,
+            "the report was ready after {elapsed} ms, but fetch_threshold() answers after 20 \
+             ms: the report task waits longer than the threshold takes (a sleep of its own, \
+             timed to outlast a fetch_threshold() run elsewhere?). Await fetch_threshold() in \
+             the report task and use the value it returns"
+        );
     }
 
     /// `code` without its comments: `// ...` to the end of the line, and `/* ... */` (which
