@@ -209,6 +209,27 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_report_uses_the_threshold_it_awaited() {
+        // Spawned right after the report task, `busy` runs once that task has taken its first
+        // step, and moves the clock 200 ms on before any task that the report spawned can start.
+        let report = spawn_report("fan".to_string(), vec![40, 70]);
+        let busy = tokio::spawn(tokio::time::advance(Duration::from_millis(200)));
+        let report = report_of(report).await;
+        busy.await.expect("the test's busy task failed");
+        assert_eq!(
+            report,
+            ["fan 40 ok", "fan 70 HIGH"],
+            "the threshold is 50, so 40 is ok and 70 is HIGH. Here the runtime was busy for 200 \
+             ms right after the report task's first step, before any task that it spawned could \
+             start, and the report was built with a threshold that fetch_threshold() had not \
+             given yet (read from a task left to run on its own, after a sleep?). Await \
+             fetch_threshold() in the report task (or the JoinHandle of a task that fetches \
+             it) and use the value it returns. (A timeout of 200 ms or less around a spawned \
+             fetch also ends here: a safety net must be longer.)"
+        );
+    }
+
     /// `code` without its comments: `// ...` to the end of the line, and `/* ... */` (which
     /// may nest). String literals are kept, `//` or `/*` inside them too.
     fn without_comments(code: &str) -> String {
