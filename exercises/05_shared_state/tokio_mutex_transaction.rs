@@ -674,5 +674,25 @@ mod tests {
             seen(&wire)
         );
         other.await.unwrap();
+        // Once more with the runtime busy for 200 ms right after run_transaction's first step,
+        // before any task that it started has run: a task left to send the steps has sent none
+        // of them when a sleep of up to 200 ms in run_transaction is over.
+        let busy = tokio::spawn(tokio::time::advance(Duration::from_millis(200)));
+        let (_, wire) = run_and_read(&conn, "ivy", 3, Instant::now(), &polls).await;
+        busy.await.expect("the test's busy task failed");
+        assert!(
+            wire.as_deref().is_ok_and(|wire| wire.ends_with(&[
+                "BEGIN ivy".to_string(),
+                "ADD ivy 3".to_string(),
+                "COMMIT ivy".to_string()
+            ])),
+            "here the runtime was busy for 200 ms right after run_transaction's first step, \
+             before any task that it had started could run, and when run_transaction returned, \
+             the connection was {}: the steps were left to a task that nobody waits for, while \
+             run_transaction waited for a fixed time (a sleep?). Send the three steps in \
+             run_transaction itself (or await the task that does), then return. (A timeout of \
+             200 ms or less around the steps also ends here: a safety net must be longer.)",
+            seen(&wire)
+        );
     }
 }
