@@ -96,8 +96,10 @@ mod tests {
             took,
             Duration::from_millis(30),
             "the desk took {took:?}, more than the 30 ms that publishing 3 headlines takes: a \
-             pause to give reader tasks time to subscribe is a race that a busy runtime loses. \
-             Subscribe every reader (tx.subscribe(), in run_news_desk) before publishing instead"
+             pause to give reader tasks time to subscribe is a race that a busy runtime loses, \
+             and a timer that checks whether the readers are done notices them late. Subscribe \
+             every reader (tx.subscribe(), in run_news_desk) before publishing, and await the \
+             readers' JoinHandles"
         );
     }
 
