@@ -213,9 +213,11 @@ mod tests {
             .unwrap_or_default();
         assert!(
             kept <= 0,
-            "a greeter whose task was cancelled before it ever ran still kept {kept}              allocations: the guest list was kept outside the task (a static map or queue the              task would have taken it from), so nothing frees it when the task goes away. \
-             Move the list into the task (`async move`): the task owns it and drops it even \
-             when it never runs"
+            "a greeter whose task was cancelled before it ever ran still kept {kept} \
+             allocations: the guest list (or a copy of it) was kept outside the task (a static \
+             map or queue the task would have taken it from) or leaked (`Vec::leak`, \
+             `Box::leak`), so nothing frees it when the task goes away. Move the list into the \
+             task (`async move`): the task owns it and drops it even when it never runs"
         );
     }
 }
