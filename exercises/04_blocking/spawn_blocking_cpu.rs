@@ -206,10 +206,12 @@ mod tests {
         let Some(sum) = sum else {
             panic!(
                 "the runtime's only thread was busy with other work for {} ms (it gave the \
-                 runtime a turn every {} ms), and the checksum (about {} ms of work) was still \
-                 not done: it runs on the runtime's thread (in slices between yields, or in a \
-                 spawned task) and competes with every other task for it. Run it with \
-                 tokio::task::spawn_blocking, on a thread of its own",
+                 runtime a turn every {} ms), and checksum_upload (the checksum is about {} ms \
+                 of work) had still not returned: the checksum runs on the runtime's thread (in \
+                 slices between yields, or in a spawned task) and competes with every other \
+                 task for it, or checksum_upload waits for a timer of its own (a sleep) instead \
+                 of the work. Run it with tokio::task::spawn_blocking, on a thread of its own, \
+                 and await its JoinHandle",
                 (step * steps_taken as u32).as_millis(),
                 step.as_millis(),
                 took.as_millis()
