@@ -182,10 +182,8 @@ pub const TIMED_OUT: Explanation = Explanation {
 pub const TIMED_OUT_AFTER_PASSING: Explanation = Explanation {
     id: "timeout-after-passing",
     text: "Every test reported `ok`, but the run went on past its time limit, so it is no pass: \
-           the tests were slow, not stuck. Something does a lot of work while they run: a timer \
-           that fires every few milliseconds through the long waits of the tests' paused clock, a \
-           loop that only yields, or a process left running at the end. Make it do less, and save \
-           again (on a very busy machine, just save again).",
+           the tests were slow, not stuck (a timer firing every few milliseconds through the \
+           tests' paused waits, or a loop that only yields). Make it do less and save again.",
 };
 
 /// The explanations that apply to a report, most specific first, each at most once.
