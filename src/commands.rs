@@ -87,7 +87,7 @@ impl App {
 
     fn print_run(&self, i: usize, report: &Report, moved: Moved) -> io::Result<()> {
         let exercise = &self.course.exercises[i];
-        let mut out = io::stdout().lock();
+        let mut out = Vec::new();
         term::report(&mut out, exercise, report)?;
         if report.verdict.passed() {
             writeln!(
@@ -108,7 +108,7 @@ impl App {
         } else if !exercise.hints.is_empty() {
             writeln!(out, "Stuck? `async-lings hint {}`", exercise.name)?;
         }
-        out.flush()
+        term::print_fitted(&out)
     }
 
     pub fn hint(&mut self, name: Option<&str>, all: bool) -> Result<ExitCode> {
@@ -124,12 +124,9 @@ impl App {
             self.state.hints[i] = shown;
             self.state.save()?;
         }
-        term::unless_closed(term::hint(
-            &mut io::stdout().lock(),
-            exercise,
-            shown,
-            term::HintAgain::Command,
-        ))?;
+        let mut text = Vec::new();
+        term::hint(&mut text, exercise, shown, term::HintAgain::Command)?;
+        term::unless_closed(term::print_fitted(&text))?;
         Ok(ExitCode::SUCCESS)
     }
 

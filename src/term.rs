@@ -72,6 +72,28 @@ pub fn unless_closed(written: io::Result<()>) -> io::Result<()> {
     }
 }
 
+/// Prints a command's text to stdout, fitted to the terminal when stdout is one: a line wider than
+/// the terminal is broken at spaces, its later rows hanging under its start, as on the watch
+/// screen (the terminal itself would break it mid-word). Piped or redirected, the text goes out
+/// as it is, one line per line, for tools that read it.
+pub fn print_fitted(text: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let width = out
+        .is_terminal()
+        .then(crossterm::terminal::size)
+        .and_then(Result::ok)
+        .map(|(cols, _)| usize::from(cols))
+        .filter(|&cols| cols > 0);
+    match width {
+        Some(width) => {
+            let text = String::from_utf8_lossy(text);
+            out.write_all(layout::wrap(&text, width).join("\n").as_bytes())?;
+        }
+        None => out.write_all(text)?,
+    }
+    out.flush()
+}
+
 pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
     let filled = (done * width).checked_div(total).unwrap_or(0);
     format!(

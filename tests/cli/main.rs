@@ -9,6 +9,7 @@ mod dev;
 mod errors;
 mod grade;
 mod integrity;
+mod printed;
 mod processes;
 mod readme;
 mod rustlings;

@@ -1,0 +1,80 @@
+//! What `run` and `hint` print outside the watch: in a terminal (a real pseudo-terminal), long
+//! lines are broken at spaces to fit its width; in a pipe, each line stays whole.
+
+use std::{io::Read, process::Command};
+
+use expectrl::Session;
+use predicates::prelude::*;
+
+use crate::Fixture;
+
+const WHY: &str = "why: Calling an async fn does not run it: it returns a future, a value that \
+                   describes the work. Add `.await` after the call to run it and get its output.";
+
+const LONG_HINT: &str = "Read the compiler's note under the error: it says where the future \
+                         comes from, and its help line shows the one word that turns the future \
+                         into the number the test wants.";
+
+/// Everything `async-lings ARGS` prints in a `cols`-wide terminal, without colour.
+fn in_a_terminal(course: &Fixture, args: &[&str], cols: u16) -> String {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("async-lings"));
+    command
+        .args(args)
+        .current_dir(course.path())
+        .env("NO_COLOR", "1");
+    let mut session = Session::spawn(command).unwrap();
+    session.get_process_mut().set_window_size(cols, 24).unwrap();
+    let mut printed = Vec::new();
+    // The read ends with an error (EIO) once the program has exited and the terminal is closed.
+    let _ = session.read_to_end(&mut printed);
+    String::from_utf8_lossy(&printed).replace("\r\n", "\n")
+}
+
+/// Each line fits in `cols` columns, and `text` is there, broken only at spaces.
+fn fits_and_holds(printed: &str, cols: usize, text: &str) {
+    for line in printed.lines() {
+        assert!(
+            line.chars().count() <= cols,
+            "a line wider than the terminal's {cols} columns (the terminal breaks it \
+             mid-word):\n{line}\n\nin:\n{printed}"
+        );
+    }
+    let joined = printed.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        joined.contains(text),
+        "`{text}` is not whole in:\n{printed}"
+    );
+}
+
+#[test]
+fn run_fits_its_why_line_to_the_terminal() {
+    let course = Fixture::new("basic");
+    let printed = in_a_terminal(&course, &["run", "compile_error"], 80);
+    assert!(
+        printed.contains("compile_error does not compile"),
+        "{printed}"
+    );
+    fits_and_holds(&printed, 80, WHY);
+}
+
+#[test]
+fn hint_fits_a_long_hint_to_the_terminal() {
+    let course = Fixture::new("basic");
+    let info = course.read("info.toml").replace(
+        "hints = [\"the types differ\"]",
+        &format!("hints = [\"{LONG_HINT}\"]"),
+    );
+    course.write("info.toml", &info);
+    let printed = in_a_terminal(&course, &["hint", "compile_error"], 60);
+    fits_and_holds(&printed, 60, &format!("Hint 1/1: {LONG_HINT}"));
+}
+
+#[test]
+fn piped_output_keeps_each_line_whole() {
+    let course = Fixture::new("basic");
+    course
+        .cmd(&["run", "compile_error"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!("\n{WHY}\n")));
+}
