@@ -162,13 +162,19 @@ mod tests {
             );
         }
         let woken = second.here.load(Ordering::SeqCst);
+        let kept = first.here.load(Ordering::SeqCst);
+        let cause = if kept > 0 {
+            "it wakes a waker kept from an earlier poll, which may belong to a task that no \
+             longer polls this future"
+        } else {
+            "poll answered Pending without waking a waker before it returned (a wake left to a \
+             task, a thread or a timer comes later, or never)"
+        };
         assert!(
             woken >= 1,
             "the 2nd poll of Countdown::new(2) came with a new waker, but poll woke it {woken} \
-             times (the waker of the 1st poll: {} times): it wakes a waker kept from an earlier \
-             poll, which may belong to a task that no longer polls this future. Wake the waker \
-             of the poll at hand, cx.waker().wake_by_ref(), every time, and keep none",
-            first.here.load(Ordering::SeqCst)
+             times (the waker of the 1st poll: {kept} times): {cause}. Wake the waker of the \
+             poll at hand, cx.waker().wake_by_ref(), every time, and keep none"
         );
         assert_eq!(
             future
