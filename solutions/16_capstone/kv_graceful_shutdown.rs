@@ -188,6 +188,11 @@ mod tests {
     /// Hang guard only: on loopback, everything here happens in far less than this.
     const PATIENCE: Duration = Duration::from_secs(5);
 
+    /// Why a line sent at the shutdown, that no command asked for, is not a goodbye.
+    const UNASKED: &str = "Every line the server writes is the reply to a command, so a \
+                           client would take it for the reply to its next command: close the \
+                           connection without writing more";
+
     /// How long a day of paused time may take in real time (a thread of its own gives up
     /// then). Every task waiting, the day passes in one jump; a progress message once a second
     /// makes it 86400 steps, under a second here, about 2.5 s beside two busy CPUs.
@@ -289,6 +294,9 @@ mod tests {
 
         async fn expect_closed(&mut self, who: &str) {
             let next = timeout(PATIENCE, self.replies.next_line()).await;
+            if let Ok(Ok(Some(line))) = &next {
+                panic!("{who} was sent {line:?} after the shutdown. {UNASKED}");
+            }
             assert!(
                 matches!(next, Ok(Ok(None)) | Ok(Err(_))),
                 "{who} is still connected after the shutdown: every connection must be closed \
@@ -444,6 +452,9 @@ mod tests {
         let result = returned.expect("serve panicked");
         assert!(result.is_ok(), "serve failed: {result:?}");
         let after = replies.next_line().await;
+        if let Ok(Some(line)) = &after {
+            panic!("the client was sent {line:?} after the shutdown. {UNASKED}");
+        }
         assert!(
             matches!(after, Ok(None) | Err(_)),
             "the client is still connected after the shutdown: every connection must be closed \
@@ -534,9 +545,13 @@ mod tests {
         );
         let mut after = Vec::new();
         let closed = timeout(PATIENCE, slow.read_to_end(&mut after)).await;
+        if let Ok(Ok(1..)) = closed {
+            let after = String::from_utf8_lossy(&after);
+            panic!("the client was sent {after:?} after the reply to GET big. {UNASKED}");
+        }
         assert!(
             matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
-            "serve has returned, and the connection is still open (or sent more): {closed:?}"
+            "serve has returned, and the connection is still open: {closed:?}"
         );
     }
 
