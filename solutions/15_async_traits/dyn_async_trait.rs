@@ -218,6 +218,28 @@ mod tests {
         }
     }
 
+    /// A future does its work when it is awaited: calling `notify` and dropping what it
+    /// returned, unawaited, must leave no task behind still sending the notification.
+    #[tokio::test(start_paused = true)]
+    async fn notify_starts_no_task_of_its_own() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
+        let before = metrics.num_alive_tasks();
+        for notifier in &notifiers {
+            drop(notifier.notify("disk full"));
+        }
+        let left = metrics.num_alive_tasks() - before;
+        assert!(
+            left == 0,
+            "notify was called on 2 notifiers and what it returned was dropped without being \
+             awaited, and {left} task(s) it started were still running: the notification is \
+             sent by a task spawned in notify, which goes on when the caller drops the future \
+             (after a time limit, say) and no longer waits to be awaited. Do the work in the \
+             boxed future itself, `Box::pin(async move {{ ... }})`: it runs when the future is \
+             awaited, and stops when it is dropped"
+        );
+    }
+
     /// The list must stay one of trait objects that are called through `Notifier`: a list of
     /// `dyn Any` whose kinds the code finds again by downcasting knows only Email and Chat.
     #[test]
