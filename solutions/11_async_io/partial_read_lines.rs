@@ -166,7 +166,9 @@ mod tests {
             Err(_) => panic!(
                 "the client sent {line:?} and waits for its answer, but none came. Answer each \
                  line as soon as its newline has arrived: do not wait for the end of the input, \
-                 and do not lose bytes that came in the same read as an earlier line"
+                 and do not lose bytes that came in the same read as an earlier line (and if \
+                 the answers go through a BufWriter, `flush().await` after each one: until \
+                 then they wait in it)"
             ),
         };
         let waited = asked.elapsed();
@@ -377,7 +379,8 @@ mod tests {
                 "the client sent \"good morning\\nhow are\" in one write and waits for the answer \
                  to \"good morning\", but none came. That line is complete: answer it at once, \
                  even when the same read also brought the start of the next line (keep that \
-                 start for later; do not wait until what you have read ends with a newline)"
+                 start for later; do not wait until what you have read ends with a newline; \
+                 flush a BufWriter after each answer, not only once the input's buffer is empty)"
             ),
         }
         client.expect_no_answer_yet("how are").await;
