@@ -165,8 +165,9 @@ mod tests {
         assert!(
             not_yet.is_empty(),
             "when shutdown returned, {not_yet:?} had not written \"stopped\" yet: cancel their \
-             tokens (an aborted task stops on the spot, without saving), then wait for their \
-             tasks to end (keep what `tokio::spawn` returns and await it)"
+             tokens (an aborted task stops on the spot, without saving: `abort`, `abort_all` \
+             and `JoinSet::shutdown` do that), then wait for their tasks to end (keep what \
+             `tokio::spawn` returns and await it)"
         );
         assert_eq!(
             stopped, WORKERS,
@@ -503,7 +504,8 @@ mod tests {
         assert_eq!(
             lines(&log, " stopped"),
             WORKERS,
-            "after shutdown, every worker should have stopped, each once"
+            "after shutdown, every worker should have stopped, each once (a task stopped by \
+             `abort`, `abort_all` or `JoinSet::shutdown` never saves nor writes \"stopped\")"
         );
     }
 
@@ -591,7 +593,9 @@ mod tests {
                  order the scheduler runs them; {before} called at once after start returned \
                  while {missing:?} had not written \"stopped\" yet (only {stopped:?} had). Wait \
                  for every worker's task (keep each JoinHandle and await it, or use a JoinSet \
-                 or a TaskTracker), not only for the ones that save longest"
+                 or a TaskTracker), not only for the ones that save longest, and let them save: \
+                 a task stopped by `abort`, `abort_all` or `JoinSet::shutdown` never writes \
+                 \"stopped\" (await `join_next` until it gives None instead)"
             );
         }
     }
