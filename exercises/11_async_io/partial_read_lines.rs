@@ -239,8 +239,9 @@ mod tests {
                     "the client has sent only {sent:?}, with no newline yet, and the server \
                      already answered {answer:?} (the client then said nothing for a year of \
                      the test's paused clock): one read returned part of a line, and the \
-                     server took it for a whole line. A line ends at its newline, not after a \
-                     time without bytes: do not answer on a timer"
+                     server took it for a whole line. A line ends at its newline, not where \
+                     a read ends nor after a time without bytes (a timer): keep the part in a \
+                     buffer until its newline comes"
                 );
             }
             // Awaiting the next line reads once and then wakes only when bytes come; a progress
