@@ -463,6 +463,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_handler_runs_the_commands_on_the_store_it_is_given() {
+        // Two handlers, each given a store of its own, as two servers would be.
+        let first_store = Store::default();
+        let second_store = Store::default();
+        let mut replies = Vec::new();
+        for (store, commands) in [
+            (&first_store, "SET colour red\nGET colour\n"),
+            (&second_store, "GET colour\n"),
+        ] {
+            let (mut client, server) = tokio::io::duplex(4096);
+            client.write_all(commands.as_bytes()).await.unwrap();
+            client.shutdown().await.unwrap();
+            let ended = timeout(PATIENCE, handle_client(server, Arc::clone(store))).await;
+            assert!(
+                matches!(ended, Ok(Ok(()))),
+                "a client sent {commands:?} and left, and handle_client ended with {ended:?}, \
+                 not Ok(())"
+            );
+            let mut got = String::new();
+            let _ = timeout(PATIENCE, client.read_to_string(&mut got)).await;
+            replies.push(got);
+        }
+        let kept = first_store.lock().unwrap().get("colour").cloned();
+        assert!(
+            replies == ["OK\nVALUE red\n", "NIL\n"] && kept.as_deref() == Some("red"),
+            "a handle_client given a store of its own answered \"SET colour red\" and \"GET \
+             colour\" with {:?}, and that store then held colour = {kept:?}; another \
+             handle_client, given a second, empty store, answered \"GET colour\" with {:?}. \
+             Expected \"OK\", \"VALUE red\", the store holding \"red\", then \"NIL\": run every \
+             command on the `store` that handle_client is given, not on a map of the code's \
+             own (a `static`, a `OnceLock`, a `thread_local`)",
+            replies[0],
+            replies[1]
+        );
+    }
+
+    #[tokio::test]
     async fn fifty_clients_at_once() {
         let address = start_server().await;
         let mut clients = Vec::new();
