@@ -236,12 +236,20 @@ mod tests {
             received.len(),
             expected.len()
         );
+        let from = (received.chars().zip(expected.chars()))
+            .position(|(got, sent)| got != sent)
+            .unwrap_or(0);
+        let around = |text: &str| text.chars().skip(from).take(40).collect::<String>();
         assert!(
             received == expected,
-            "the collector got the {which} batch wrong: the lines must arrive as they were \
-             given, each once, followed by a newline. If an earlier batch arrived again, its \
-             bytes were still in the BufWriter's buffer: copying them past it (`get_mut()`) \
-             does not empty the buffer, `flush()` does"
+            "the collector got the {which} batch wrong: from character {from} on it got {:?} \
+             where {:?} was sent. The lines must arrive as they were given, each once, followed \
+             by a newline, and nothing else: a byte more is read as the start of the next \
+             batch. If an earlier batch arrived again, its bytes were still in the BufWriter's \
+             buffer: copying them past it (`get_mut()`) does not empty the buffer, `flush()` \
+             does",
+            around(&received),
+            around(&expected)
         );
         assert!(
             took == waited && moments <= allowed,
