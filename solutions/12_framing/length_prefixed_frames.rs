@@ -417,6 +417,42 @@ mod tests {
         );
     }
 
+    /// A stream that gives its bytes, then fails with an error (not an end of the stream).
+    struct Breaks(Vec<u8>);
+
+    impl AsyncRead for Breaks {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            if self.0.is_empty() {
+                return Poll::Ready(Err(io::Error::other("the stream broke (on purpose)")));
+            }
+            let n = self.0.len().min(buf.remaining());
+            buf.put_slice(&self.0[..n]);
+            self.0.drain(..n);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_error_is_not_a_clean_end() {
+        let whole = frame(b"broken");
+        for (cut, place) in [(0, "before a frame"), (2, "inside a frame's length")] {
+            let mut input = Breaks(whole[..cut].to_vec());
+            let result = read_frame(&mut input).await;
+            assert!(
+                result.is_err(),
+                "the stream failed with an error {place} (a read returned `Err`, the stream had \
+                 not ended), and read_frame returned {}: pass a read's error on (`?`); only a \
+                 read of 0 bytes is the end of the stream (do not turn an `Err` into 0 bytes \
+                 with `unwrap_or`, `unwrap_or_default` or `.ok()`)",
+                describe(&result)
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_peer_that_goes_quiet_for_a_year() {
         // A frame, then the next one with a year (366 days) of silence on an open connection
