@@ -437,17 +437,23 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_read_error_is_not_a_clean_end() {
+    async fn a_read_error_is_passed_on() {
         let whole = frame(b"broken");
-        for (cut, place) in [(0, "before a frame"), (2, "inside a frame's length")] {
+        let places = [
+            (0, "before a frame"),
+            (2, "inside a frame's length"),
+            (7, "inside a frame's payload"),
+        ];
+        for (cut, place) in places {
             let mut input = Breaks(whole[..cut].to_vec());
             let result = read_frame(&mut input).await;
             assert!(
-                result.is_err(),
-                "the stream failed with an error {place} (a read returned `Err`, the stream had \
-                 not ended), and read_frame returned {}: pass a read's error on (`?`); only a \
-                 read of 0 bytes is the end of the stream (do not turn an `Err` into 0 bytes \
-                 with `unwrap_or`, `unwrap_or_default` or `.ok()`)",
+                matches!(&result, Err(e) if e.kind() != io::ErrorKind::UnexpectedEof),
+                "the stream failed {place} (a read returned an `Err` of kind Other: the stream \
+                 had not ended), and read_frame returned {}: pass a read's error on as it is \
+                 (`?`). Only a read of 0 bytes is the end of the stream: do not turn an `Err` \
+                 into 0 bytes (`unwrap_or`, `unwrap_or_default`, `.ok()`), nor into an \
+                 UnexpectedEof, which says that the peer closed the connection mid-frame",
                 describe(&result)
             );
         }
