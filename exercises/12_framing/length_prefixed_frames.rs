@@ -415,8 +415,9 @@ mod tests {
         );
     }
 
-    /// A stream that gives its bytes, then fails with an error (not an end of the stream).
-    struct Breaks(Vec<u8>);
+    /// A stream that gives its bytes, then fails with an error (not an end of the stream) on
+    /// every read; it counts the reads that failed.
+    struct Breaks(Vec<u8>, usize);
 
     impl AsyncRead for Breaks {
         fn poll_read(
@@ -425,6 +426,14 @@ mod tests {
             buf: &mut ReadBuf<'_>,
         ) -> Poll<io::Result<()>> {
             if self.0.is_empty() {
+                self.1 += 1;
+                assert!(
+                    self.1 < 1000,
+                    "a read returned an `Err` of kind Other, and read_frame read the stream again \
+                     1000 times after it: it retries a failed read for ever (with or without a \
+                     pause), so a broken connection is never reported. Only an Interrupted \
+                     error is worth another try: pass any other on (`?`)"
+                );
                 return Poll::Ready(Err(io::Error::other("the stream broke (on purpose)")));
             }
             let n = self.0.len().min(buf.remaining());
@@ -443,8 +452,23 @@ mod tests {
             (7, "inside a frame's payload"),
         ];
         for (cut, place) in places {
-            let mut input = Breaks(whole[..cut].to_vec());
-            let result = read_frame(&mut input).await;
+            let input = Breaks(whole[..cut].to_vec(), 0);
+            // In a (local) task of its own, so that a panic becomes a clear failure.
+            let reading = async move {
+                let mut input = input;
+                read_frame(&mut input).await
+            };
+            let local = LocalSet::new();
+            let reading = local.spawn_local(reading);
+            let result = match local.run_until(reading).await {
+                Ok(result) => result,
+                Err(e) if e.to_string().contains("read the stream again") => panic!("{e}"),
+                Err(e) => panic!(
+                    "the stream failed {place} (a read returned an `Err` of kind Other), and \
+                     read_frame panicked: {e}. Pass the error on to the caller (`?`) instead of \
+                     panicking (`unwrap`, `expect`)"
+                ),
+            };
             assert!(
                 matches!(&result, Err(e) if e.kind() != io::ErrorKind::UnexpectedEof),
                 "the stream failed {place} (a read returned an `Err` of kind Other: the stream \
