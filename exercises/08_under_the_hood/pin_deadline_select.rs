@@ -238,4 +238,32 @@ mod tests {
         let got = collecting.await;
         assert_eq!(got, [0, 1, 2], "only 3 messages fit in 350 ms");
     }
+
+    /// A timer leaked to get a `&'static mut` to it (`Box::leak(Box::pin(sleep(limit)))`)
+    /// keeps time like a pinned one, but every call leaves it on the heap. This runs whole calls
+    /// on a runtime of their own and counts the heap blocks they leave behind.
+    #[test]
+    fn the_timer_is_freed_when_collect_until_returns() {
+        let call = || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            let got =
+                runtime.block_on(async { collect(producer(10), Duration::from_millis(350)).await });
+            assert_eq!(got, [0, 1, 2], "only 3 messages fit in 350 ms");
+        };
+        // The first run sets up what a thread keeps for good (Tokio's thread-locals).
+        call();
+        let left = allocation_counter::measure(call).count_current;
+        assert!(
+            left <= 0,
+            "a call of collect_until (on a runtime that was then shut down) left {left} heap \
+             block(s) behind that nothing frees: a timer (or something else) leaked with \
+             Box::leak or mem::forget to get a `&'static mut`. Pin the timer without leaking \
+             it: tokio::pin!(deadline) or Box::pin(sleep(limit)), and poll it with &mut \
+             deadline in the select!"
+        );
+    }
 }
