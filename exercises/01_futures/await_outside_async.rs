@@ -634,4 +634,31 @@ mod tests {
             needless.first().copied().unwrap_or_default()
         );
     }
+
+    /// Items leaked to `&'static str` (`Box::leak`) so that each price can be asked in a
+    /// spawned task give the same receipts at the same times, but every call leaves them on
+    /// the heap. This runs whole checkouts on a runtime of their own (after a warm-up run) and
+    /// counts the heap blocks they leave behind.
+    #[test]
+    fn a_checkout_leaves_nothing_behind() {
+        let call = || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(checkout(&["apple", "bread", "cheese", "pear"]));
+        };
+        call();
+        let left = allocation_counter::measure(call).count_current;
+        assert!(
+            left <= 0,
+            "a checkout of 4 items (on a runtime that was then shut down) left {left} heap \
+             block(s) made on this thread that were not freed here: something leaked with \
+             Box::leak or mem::forget (an item made `&'static` to move it into a spawned \
+             task?), or handed to a thread of its own (a std::thread, a second runtime). To \
+             spawn, move an owned copy in (`let item = item.to_string();` and `async move`); \
+             or simply await fetch_price(item) in basket_total's loop"
+        );
+    }
 }
