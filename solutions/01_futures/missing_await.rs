@@ -703,4 +703,30 @@ mod tests {
             );
         }
     }
+
+    /// A player's name leaked to `&'static str` (`Box::leak`) so that the lookup can run in a
+    /// spawned task gives the same totals at the same times, but every call leaves it on the
+    /// heap. This runs whole calls on a runtime of their own (after a warm-up run) and counts
+    /// the heap blocks they leave behind.
+    #[test]
+    fn a_total_leaves_nothing_behind() {
+        let call = || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(total_score("ada", "grace"));
+        };
+        call();
+        let left = allocation_counter::measure(call).count_current;
+        assert!(
+            left <= 0,
+            "a call of total_score (on a runtime that was then shut down) left {left} heap \
+             block(s) made on this thread that were not freed here: something leaked with \
+             Box::leak or mem::forget (a name made `&'static` to move it into a spawned task?), \
+             or handed to a thread of its own (a std::thread, a second runtime). Simply write \
+             fetch_score(second).await, the way the first score is fetched"
+        );
+    }
 }
