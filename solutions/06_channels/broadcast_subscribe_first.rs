@@ -386,28 +386,34 @@ mod tests {
     /// Headlines leaked to `&'static str` (`Box::leak`) so that a spawned task can publish
     /// them give the same results, but every call leaves them on the heap. This runs whole
     /// calls on a runtime of their own (after a warm-up run) and counts the heap blocks made
-    /// on this thread that they leave behind.
+    /// on this thread that they leave behind. (Blocks handed to the runtime's blocking pool,
+    /// with spawn_blocking, are freed on its threads, where this count cannot see them: a
+    /// call that uses the pool is not counted.)
     #[test]
     fn the_desk_leaves_nothing_behind() {
+        let pool_used = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let call = || {
+            let pool = Arc::clone(&pool_used);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
                 .start_paused(true)
+                .on_thread_start(move || pool.store(true, Ordering::SeqCst))
                 .build()
                 .unwrap();
             let news = vec!["Rain today", "Sun tomorrow", "Snow on Friday"];
             runtime.block_on(run_news_desk(news, 2));
         };
         call();
+        pool_used.store(false, Ordering::SeqCst);
         let left = allocation_counter::measure(call).count_current;
         assert!(
-            left <= 0,
+            left <= 0 || pool_used.load(Ordering::SeqCst),
             "a call of run_news_desk with 3 headlines and 2 readers (on a runtime that was \
              then shut down) left {left} heap block(s) made on this thread that were not freed \
              here: something leaked with Box::leak or mem::forget (headlines made `&'static` \
-             to move them into a spawned publisher?), or handed to a thread of its own. Publish \
-             from run_news_desk itself, after spawning the readers: publish(&tx, \
-             headlines).await"
+             to move them into a spawned publisher?), or handed to a thread of its own \
+             (std::thread::spawn) that freed it there. Publish from run_news_desk itself, \
+             after spawning the readers: publish(&tx, headlines).await"
         );
     }
 }
