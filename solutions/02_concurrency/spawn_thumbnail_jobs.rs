@@ -137,6 +137,41 @@ mod tests {
         }
     }
 
+    /// 300 pictures that all finish at 40 ms, more than any small channel holds: a result
+    /// sent with `try_send`, which drops it when the channel is full, goes missing.
+    #[tokio::test(start_paused = true)]
+    async fn three_hundred_pictures_that_finish_together_all_come_back() {
+        let ids = [2; 300];
+        let start = Instant::now();
+        let thumbs = guarded(make_thumbnails(ids.to_vec())).await;
+        let took = start.elapsed();
+        let running = tasks_still_running().await;
+        assert!(
+            running == 0,
+            "when make_thumbnails of 300 pictures returned, {running} task(s) it had spawned \
+             were still running: await every JoinHandle, so that every resize is over when it \
+             returns"
+        );
+        let kept = thumbs
+            .iter()
+            .filter(|thumb| *thumb == "thumb-2.png")
+            .count();
+        assert!(
+            thumbs == thumbs_for(&ids),
+            "make_thumbnails of 300 pictures of size 2, which all finish at 40 ms, gave back {} \
+             thumbnails, {kept} of them \"thumb-2.png\": every job's result must come back. A \
+             result sent with `try_send` is dropped when the channel is full; await every \
+             JoinHandle (or send with `send(..).await`, which waits for room)",
+            thumbs.len()
+        );
+        assert_eq!(
+            took,
+            biggest(&ids),
+            "the 300 thumbnails of size 2 took {took:?}: with every resize running at the same \
+             time, the batch takes only as long as one picture, 40 ms"
+        );
+    }
+
     #[test]
     fn every_picture_is_resized() {
         for ids in [&[5, 2, 8][..], &[1, 10, 4, 4], &[3, 7, 6, 9]] {
