@@ -179,6 +179,33 @@ mod tests {
         );
     }
 
+    /// Both downloads have started, then the runtime is busy for 1 s, past both their ends:
+    /// both results come at the same moment, before fetch_both runs again. A result sent with
+    /// `try_send` into a channel with room for one is dropped then.
+    #[tokio::test(start_paused = true)]
+    async fn downloads_that_end_at_the_same_moment_are_both_kept() {
+        let mut fetching = std::pin::pin!(fetch_both());
+        let first_step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
+        // Tasks that fetch_both spawned start their downloads here.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let (logo, manual) = match first_step {
+            Poll::Ready(files) => files,
+            Poll::Pending => fetching.await,
+        };
+        assert_eq!(
+            (logo.as_str(), manual.as_str()),
+            ("logo.png (100 ms)", "manual.pdf (150 ms)"),
+            "here both downloads had started, then the runtime was busy for 1 s, so both ended \
+             at the same moment, and fetch_both returned {logo:?} and {manual:?}: it must return \
+             what the two downloads returned, logo first. A result sent with `try_send` is \
+             dropped when the channel is full: wait with tokio::join!, await the JoinHandles, \
+             or send with `send(..).await`, which waits for room"
+        );
+    }
+
     /// `source` without its `//` and (nested) `/* */` comments; string and char literals are
     /// kept as they are, so a `"//"` inside one is no comment.
     fn without_comments(source: &str) -> String {
