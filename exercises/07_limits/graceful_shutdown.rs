@@ -140,6 +140,32 @@ mod tests {
         );
     }
 
+    /// Two services at once, each with its own workers: each call waits for its own workers
+    /// only, so a count of running workers kept in a `static`, which both calls share, shows.
+    #[tokio::test(start_paused = true)]
+    async fn two_services_at_once_each_wait_for_their_own_workers() {
+        // The first stops at 300 ms and its last item ends at 390 ms; the second stops at
+        // 505 ms and its last item (worker 1's, from 500 ms) ends at 600 ms.
+        let start = Instant::now();
+        let returned_at = |run_for: u64| async move {
+            let service = run_service(Duration::from_millis(run_for), Arc::default());
+            match tokio::time::timeout(Duration::from_secs(3600), service).await {
+                Ok(()) => format!("{} ms", start.elapsed().as_millis()),
+                Err(_) => String::from("never (not within an hour)"),
+            }
+        };
+        let (first, second) = tokio::join!(returned_at(300), returned_at(505));
+        assert_eq!(
+            (first.as_str(), second.as_str()),
+            ("390 ms", "600 ms"),
+            "two run_service calls ran at once, stopped at 300 and 505 ms: the first should \
+             return at 390 ms, when the last item of its own workers ends, and the second at \
+             600 ms, but they returned at {first} and {second}. Each call must wait for its own \
+             workers only: await their JoinHandles (a count of running workers kept in a \
+             `static` is shared by both calls)"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn shutdown_waits_only_as_long_as_needed() {
         // Worker 0 is busy from 230 to 330 ms, worker 1 from 260 to 360 ms and worker 2 from
