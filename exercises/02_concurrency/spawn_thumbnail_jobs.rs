@@ -171,6 +171,31 @@ mod tests {
         );
     }
 
+    /// Two batches at once: each call waits for its own jobs only, so a count of running jobs
+    /// kept in a `static`, which both calls share, shows.
+    #[tokio::test(start_paused = true)]
+    async fn two_batches_at_once_each_wait_for_their_own_jobs() {
+        let start = Instant::now();
+        let returned = |ids: Vec<u32>| async move {
+            let making = guarded(make_thumbnails(ids));
+            match tokio::time::timeout(Duration::from_secs(3600), making).await {
+                Ok(thumbs) => format!("{thumbs:?} at {} ms", start.elapsed().as_millis()),
+                Err(_) => String::from("nothing (not within an hour)"),
+            }
+        };
+        let (first, second) = tokio::join!(returned(vec![5, 3]), returned(vec![1]));
+        assert_eq!(
+            (first.as_str(), second.as_str()),
+            (
+                r#"["thumb-5.png", "thumb-3.png"] at 100 ms"#,
+                r#"["thumb-1.png"] at 20 ms"#
+            ),
+            "make_thumbnails([5, 3]) and make_thumbnails([1]) ran at once and returned {first} \
+             and {second}. Each call must wait for its own jobs only: await their JoinHandles \
+             (a count of running jobs kept in a `static` is shared by both calls)"
+        );
+    }
+
     #[test]
     fn every_picture_is_resized() {
         for ids in [&[5, 2, 8][..], &[1, 10, 4, 4], &[3, 7, 6, 9]] {
