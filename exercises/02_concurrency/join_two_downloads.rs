@@ -206,6 +206,28 @@ mod tests {
         );
     }
 
+    /// Two calls at once: each waits for its own downloads only, so a count of running
+    /// downloads kept in a `static`, which both calls share, shows.
+    #[tokio::test(start_paused = true)]
+    async fn two_calls_at_once_each_get_their_pair() {
+        let start = Instant::now();
+        let fetched = || async move {
+            match tokio::time::timeout(Duration::from_secs(3600), fetch_both()).await {
+                Ok(pair) => format!("{pair:?} at {} ms", start.elapsed().as_millis()),
+                Err(_) => String::from("nothing (not within an hour)"),
+            }
+        };
+        let (first, second) = tokio::join!(fetched(), fetched());
+        let expected = r#"("logo.png (100 ms)", "manual.pdf (150 ms)") at 150 ms"#;
+        assert_eq!(
+            (first.as_str(), second.as_str()),
+            (expected, expected),
+            "two fetch_both calls ran at once and returned {first} and {second}. Each call must \
+             wait for its own downloads only: tokio::join! them, or await their JoinHandles (a \
+             count of running downloads kept in a `static` is shared by both calls)"
+        );
+    }
+
     /// `source` without its `//` and (nested) `/* */` comments; string and char literals are
     /// kept as they are, so a `"//"` inside one is no comment.
     fn without_comments(source: &str) -> String {
