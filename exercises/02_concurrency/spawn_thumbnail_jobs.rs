@@ -196,6 +196,39 @@ mod tests {
         );
     }
 
+    /// On a runtime without a timer every resize panics at its sleep, and each JoinHandle
+    /// gives `Err(JoinError)`: a thumbnail name for such a job would be made up, so
+    /// make_thumbnails must not return thumbnails here (it panics, or waits on).
+    #[test]
+    fn a_failed_job_gives_no_thumbnail() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("the test's runtime could not be built");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                // No timer here: count turns instead, to stop a call that waits on.
+                let turns = async {
+                    for _ in 0..1_000 {
+                        tokio::task::yield_now().await;
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    thumbs = make_thumbnails(vec![4, 1]) => Some(thumbs),
+                    () = turns => None,
+                }
+            })
+        }));
+        if let Ok(Some(thumbs)) = outcome {
+            panic!(
+                "here every resize task panicked (their handles gave Err(JoinError)), but \
+                 make_thumbnails([4, 1]) returned {thumbs:?}: a failed job has no thumbnail. \
+                 Take each thumbnail out of the Ok of its awaited handle and let an Err stop \
+                 make_thumbnails, e.g. `handle.await.expect(\"a resize failed\")`"
+            );
+        }
+    }
+
     #[test]
     fn every_picture_is_resized() {
         for ids in [&[5, 2, 8][..], &[1, 10, 4, 4], &[3, 7, 6, 9]] {
