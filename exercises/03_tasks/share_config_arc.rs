@@ -92,6 +92,49 @@ mod tests {
         );
     }
 
+    /// On a runtime without a timer every sensor task panics at its sleep, and each
+    /// JoinHandle gives `Err(JoinError)`: an empty line or a verdict ("ok", "too hot") for
+    /// such a sensor would be made up. Panicking, waiting on, or a line that says the task
+    /// failed is fine.
+    #[test]
+    fn a_failed_task_gives_no_line() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("the test's runtime could not be built");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                let limits = Limits {
+                    site: "lab".to_string(),
+                    max_temp: 30,
+                };
+                // No timer here: count turns instead, to stop a call that waits on.
+                let turns = async {
+                    for _ in 0..1_000 {
+                        tokio::task::yield_now().await;
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    report = check_sensors(limits, vec![25, 31]) => Some(report),
+                    () = turns => None,
+                }
+            })
+        }));
+        if let Ok(Some(report)) = outcome {
+            let made_up = report
+                .iter()
+                .any(|line| line.is_empty() || line.ends_with(" ok") || line.contains("too hot"));
+            assert!(
+                !made_up,
+                "here every sensor task panicked (their handles gave Err(JoinError)), but \
+                 check_sensors returned {report:?}: a failed task has no line to give, so that \
+                 line was made up. Take each line out of the Ok of its awaited handle and let \
+                 an Err stop check_sensors, as the given \
+                 `handle.await.expect(\"a sensor task failed\")` does"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn sensors_are_checked_concurrently() {
         let limits = Limits {
