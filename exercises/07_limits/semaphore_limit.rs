@@ -496,6 +496,40 @@ mod tests {
         );
     }
 
+    /// On a runtime without a timer every job panics at its sleep, and each JoinHandle gives
+    /// `Err(JoinError)`: a number for such a job would be made up, so run_all must not return
+    /// any here (it panics, or waits on).
+    #[test]
+    fn a_failed_job_gives_no_result() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("the test's runtime could not be built");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                // No timer here: count turns instead, to stop a call that waits on.
+                let turns = async {
+                    for _ in 0..1_000 {
+                        tokio::task::yield_now().await;
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    results = super::run_all(2, Arc::default()) => Some(results),
+                    () = turns => None,
+                }
+            })
+        }));
+        if let Ok(Some(results)) = outcome {
+            assert!(
+                results.is_empty(),
+                "here both jobs panicked (their handles gave Err(JoinError)), but run_all(2) \
+                 returned {results:?}: a failed job has no result, so those numbers were made \
+                 up. Take each result out of the Ok of its awaited handle and let an Err stop \
+                 run_all, as the given `handle.await.expect(\"a job panicked\")` does"
+            );
+        }
+    }
+
     /// Every job returns `id * 10`, so results written down by hand look like the jobs' own.
     /// This test reads the source for a second `* 10`.
     #[test]
