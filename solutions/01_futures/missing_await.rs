@@ -725,7 +725,8 @@ mod tests {
             "a call of total_score (on a runtime that was then shut down) left {left} heap \
              block(s) made on this thread that were not freed here: something leaked with \
              Box::leak or mem::forget (a name made `&'static` to move it into a spawned task?), \
-             or handed to a thread of its own (a std::thread, a second runtime). Simply write \
+             handed to a thread of its own (a std::thread, a second runtime), or kept after the \
+             call (a static that grows with every call). A total needs nothing kept: write \
              fetch_score(second).await, the way the first score is fetched"
         );
     }
