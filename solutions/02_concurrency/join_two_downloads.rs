@@ -153,10 +153,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn both_downloads_are_over_even_on_a_busy_runtime() {
         let mut fetching = std::pin::pin!(fetch_both());
-        // One step of fetch_both, then the runtime is busy for 1 s: a task that fetch_both
+        // One step of fetch_both, then the runtime is busy for 160 ms: a task that fetch_both
         // spawned only starts its download after that.
         let first_step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
-        tokio::time::advance(Duration::from_secs(1)).await;
+        tokio::time::advance(Duration::from_millis(160)).await;
         let (logo, manual) = match first_step {
             Poll::Ready(files) => files,
             Poll::Pending => fetching.await,
@@ -164,8 +164,8 @@ mod tests {
         let running = tasks_still_running().await;
         assert!(
             running == 0,
-            "here fetch_both ran one step, then the runtime was busy for 1 s before any task it \
-             had spawned could start. When fetch_both returned, {running} task(s) it had \
+            "here fetch_both ran one step, then the runtime was busy for 160 ms before any task \
+             it had spawned could start. When fetch_both returned, {running} task(s) it had \
              spawned were still running: a download that nobody waits for. Wait for the \
              downloads themselves (tokio::join!, or await every JoinHandle you spawn), not for \
              a fixed time"
@@ -177,7 +177,7 @@ mod tests {
         );
     }
 
-    /// Both downloads have started, then the runtime is busy for 1 s, past both their ends:
+    /// Both downloads have started, then the runtime is busy for 160 ms, past both their ends:
     /// both results come at the same moment, before fetch_both runs again. A result sent with
     /// `try_send` into a channel with room for one is dropped then.
     #[tokio::test(start_paused = true)]
@@ -188,7 +188,7 @@ mod tests {
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
-        tokio::time::advance(Duration::from_secs(1)).await;
+        tokio::time::advance(Duration::from_millis(160)).await;
         let (logo, manual) = match first_step {
             Poll::Ready(files) => files,
             Poll::Pending => fetching.await,
@@ -196,7 +196,7 @@ mod tests {
         assert_eq!(
             (logo.as_str(), manual.as_str()),
             ("logo.png (100 ms)", "manual.pdf (150 ms)"),
-            "here both downloads had started, then the runtime was busy for 1 s, so both ended \
+            "here both downloads had started, then the runtime was busy for 160 ms, so both ended \
              at the same moment, and fetch_both returned {logo:?} and {manual:?}: it must return \
              what the two downloads returned, logo first. A result sent with `try_send` is \
              dropped when the channel is full: wait with tokio::join!, await the JoinHandles, \
