@@ -293,10 +293,10 @@ mod tests {
     async fn every_picture_is_resized_even_on_a_busy_runtime() {
         let ids = [6, 2, 9, 4];
         let mut making = std::pin::pin!(guarded(make_thumbnails(ids.to_vec())));
-        // One step of make_thumbnails, then the runtime is busy for 1 s: a task that
+        // One step of make_thumbnails, then the runtime is busy for 200 ms: a task that
         // make_thumbnails spawned only starts its resize after that.
         let first_step = std::future::poll_fn(|cx| Poll::Ready(making.as_mut().poll(cx))).await;
-        tokio::time::advance(Duration::from_secs(1)).await;
+        tokio::time::advance(Duration::from_millis(200)).await;
         let thumbs = match first_step {
             Poll::Ready(thumbs) => thumbs,
             Poll::Pending => making.await,
@@ -304,7 +304,7 @@ mod tests {
         let running = tasks_still_running().await;
         assert!(
             running == 0,
-            "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 1 s \
+            "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 200 ms \
              before any task it had spawned could start. When make_thumbnails returned, \
              {running} task(s) it had spawned were still running: resizes that nobody waits \
              for. Wait for the jobs themselves (await every JoinHandle), not for a fixed time"
