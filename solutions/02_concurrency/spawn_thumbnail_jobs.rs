@@ -198,9 +198,9 @@ mod tests {
     }
 
     /// On a runtime without a timer every resize panics at its sleep, and each JoinHandle
-    /// gives `Err(JoinError)`: an empty name or a thumbnail's name (`thumb-….png`) for such a
-    /// job would be made up. Panicking, waiting on, leaving it out, or an entry that says the
-    /// job failed (also one that starts with the picture's name) is fine.
+    /// gives `Err(JoinError)`: a thumbnail's name (`thumb-….png`) for such a job would be made
+    /// up. Panicking, waiting on, leaving it out, an empty name, or an entry that says the job
+    /// failed (also one that starts with the picture's name) is fine.
     #[test]
     fn a_failed_job_gives_no_thumbnail() {
         let runtime = tokio::runtime::Builder::new_current_thread()
