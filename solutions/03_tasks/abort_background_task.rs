@@ -62,13 +62,20 @@ mod tests {
                 "stop_ticker did not return within 1 s: the ticker is still running. \
                  Cancel it with JoinHandle::abort() before awaiting it",
             );
+        let at_return = ticks.load(Ordering::SeqCst);
+        assert_eq!(
+            at_return, before,
+            "the ticker ticked while stop_ticker ran ({before} -> {at_return} ticks): \
+             stop_ticker let it run on for a while before stopping it. Call abort() first, \
+             then await the handle"
+        );
 
         sleep(Duration::from_millis(100)).await;
         let after = ticks.load(Ordering::SeqCst);
         assert_eq!(
             after, before,
-            "the ticker kept ticking after stop_ticker ({before} -> {after} ticks): dropping a \
-             JoinHandle does not stop its task, abort() does"
+            "the ticker kept ticking after stop_ticker returned ({before} -> {after} ticks): \
+             dropping a JoinHandle does not stop its task, abort() does"
         );
 
         let Err(err) = ended else {
