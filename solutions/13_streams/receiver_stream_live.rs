@@ -63,6 +63,7 @@ mod tests {
         let mut polls = 0;
         let mut polls_after_the_jump = 0;
         std::future::poll_fn(|cx| {
+            POLLS.set(POLLS.get() + 1);
             if *jump.lock().unwrap() == Some(Instant::now()) {
                 // A timer that catches up on the ticks it missed wakes the stream once per
                 // Tokio budget (128 ticks): an interval of 30 s or more fits.
@@ -91,6 +92,51 @@ mod tests {
             errors.as_mut().poll_next(cx)
         })
         .await
+    }
+
+    thread_local! {
+        /// How often `next_of` has polled the stream on this test's thread.
+        static POLLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Runs a test's steps; fails if 2 s of real time pass with no end and no poll of the stream
+    /// by `next_of` (past the check's own). The steps take next to no real time: the paused
+    /// clock jumps whenever every task waits, but not while the blocking pool is busy. (After
+    /// the year's jump, a default 30 s `interval` beside `recv` catches up for a second or so,
+    /// polling all along: that goes on.)
+    async fn in_real_seconds(steps: impl Future<Output = ()>) {
+        let (tick, mut ticks) = tokio::sync::mpsc::unbounded_channel::<()>();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(2));
+                if tick.send(()).is_err() {
+                    return;
+                }
+            }
+        });
+        tokio::pin!(steps);
+        let mut polls = POLLS.get();
+        loop {
+            tokio::select! {
+                () = &mut steps => return,
+                _ = ticks.recv() => {
+                    // Each check wakes the steps, and may poll the stream, once itself.
+                    let now = POLLS.get();
+                    assert!(
+                        now > polls + 1,
+                        "2 s of real time went by without the test ending or the stream being \
+                         polled, though the test's steps take next to none: its paused clock \
+                         jumps ahead whenever every task waits, but not while a thread of the \
+                         blocking pool is busy. Does the stream wait for lines in the blocking \
+                         pool (`spawn_blocking` with `blocking_recv`)? That holds the clock \
+                         still for as long as the channel is quiet. Wait for the lines with \
+                         `recv().await` (or `poll_recv`) in the stream itself: it wakes the \
+                         stream when a line comes, and holds no thread meanwhile"
+                    );
+                    polls = now;
+                }
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -135,6 +181,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn each_error_comes_out_when_it_is_sent() {
+        in_real_seconds(each_error_comes_out_when_it_is_sent_steps()).await;
+    }
+
+    async fn each_error_comes_out_when_it_is_sent_steps() {
         let (tx, rx) = mpsc::channel(16);
         let a_year = Duration::from_secs(366 * 24 * 3600);
         let jumped_to = Arc::new(Jump::default());
@@ -215,6 +265,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_empty_channel_lets_the_stream_sleep() {
+        in_real_seconds(an_empty_channel_lets_the_stream_sleep_steps()).await;
+    }
+
+    async fn an_empty_channel_lets_the_stream_sleep_steps() {
         use std::task::{Context, Poll, Waker};
 
         let (tx, rx) = mpsc::channel(16);
@@ -307,6 +361,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn dropping_the_stream_hangs_up_on_the_collector() {
+        in_real_seconds(dropping_the_stream_hangs_up_on_the_collector_steps()).await;
+    }
+
+    async fn dropping_the_stream_hangs_up_on_the_collector_steps() {
         let (tx, rx) = mpsc::channel(16);
         let mut errors = Box::pin(error_lines(rx));
         tx.send("ERROR disk full".to_string()).await.unwrap();
@@ -336,6 +394,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_stream_takes_a_line_only_when_asked() {
+        in_real_seconds(the_stream_takes_a_line_only_when_asked_steps()).await;
+    }
+
+    async fn the_stream_takes_a_line_only_when_asked_steps() {
         let (tx, rx) = mpsc::channel(16);
         let errors = Box::pin(error_lines(rx));
         let mut sent = 0;
