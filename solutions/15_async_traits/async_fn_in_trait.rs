@@ -185,7 +185,10 @@ mod tests {
             took,
             Duration::from_millis(200),
             "best_price took {took:?}, but the slower exchange answers in 200 ms: ask both at \
-             the same time instead of one after the other"
+             the same time instead of one after the other. Calling `price` only makes a future, \
+             which does nothing until it is polled (unlike a C# Task or a JavaScript Promise, \
+             it is not running yet), so making both futures first and then awaiting them in \
+             turn still asks one after the other: await them together (`tokio::join!`)"
         );
     }
 
