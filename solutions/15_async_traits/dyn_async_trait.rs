@@ -319,7 +319,9 @@ mod tests {
                  {slowest} ms, and the notifiers of one alert should all run at the same time, \
                  however many there are, each alert's receipts taken as soon as the last of them \
                  is ready (not on a timer of the dispatcher's own, nor after a wait of its own, \
-                 nor a few notifiers at a time)"
+                 nor a few notifiers at a time). A list of `notify` futures awaited one by one \
+                 runs them one after the other: a future does nothing until it is polled (unlike \
+                 a C# Task or a JavaScript Promise), so poll them together (`join_all`)"
             );
         }
     }
