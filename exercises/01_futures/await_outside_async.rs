@@ -283,10 +283,11 @@ mod tests {
         out
     }
 
-    /// `code` (without comments) without `fn main` and the items that only a demo uses: a
-    /// demo in `main`, with its own helpers (`pub` or not), constants and `use` lines, may
-    /// name players, lock the log or start a runtime of its own, and is not what the tests
-    /// judge. An item named in `keep`, or one that the rest of the code names, stays.
+    /// `code` (without comments) without `fn main`, a `#[cfg(test)] mod` of the learner's own
+    /// and the items that only these use: a demo in `main`, with its own helpers (`pub` or
+    /// not), constants and `use` lines, may name items, lock the log or start a runtime of its
+    /// own, and is not what the tests judge. An item named in `keep`, or one that the rest of
+    /// the code names, stays.
     fn without_demo(code: &str, keep: &[&str]) -> String {
         // The text with what string literals hold blanked (same length), so that a brace or a
         // name in a message counts for nothing.
@@ -366,9 +367,25 @@ mod tests {
                 _ => Vec::new(),
             }
         };
-        let mut dropped: Vec<bool> = items
-            .iter()
-            .map(|&item| words(item).contains(&"fn") && names(item) == ["main"])
+        // A learner's own `#[cfg(test)] mod NAME { ... }` that nothing else names is left out
+        // too: its tests may name the items and their prices. One with an `impl` or a macro
+        // stays: it may serve the code above without being named.
+        let own_tests = |k: usize| {
+            let (from, to) = items[k];
+            let all = words((from, to));
+            let name = all.iter().skip_while(|&&word| word != "mod").nth(1);
+            plain[from..to].trim_start().starts_with("#[cfg(test)]")
+                && !all.contains(&"impl")
+                && !all.contains(&"macro_rules")
+                && name.is_some_and(|name| {
+                    (0..items.len()).all(|j| j == k || !words(items[j]).contains(name))
+                })
+        };
+        let mut dropped: Vec<bool> = (0..items.len())
+            .map(|k| {
+                let item = items[k];
+                (words(item).contains(&"fn") && names(item) == ["main"]) || own_tests(k)
+            })
             .collect();
         loop {
             let mut changed = false;
