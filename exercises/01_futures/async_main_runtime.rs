@@ -538,6 +538,20 @@ mod tests {
                     return true;
                 }
             }
+            // A task that greets must be waited for to its end: stopping it (`.abort()`) after
+            // a sleep is the same guess.
+            let greets = rest[open..close].contains("greet");
+            // A guard that stops a task that does not greet when it is dropped, made and
+            // returned by a fn of the code's own (`Ticker(spawn(..))` at its end), or kept to
+            // the end of the scope (`let _ticker = AbortOnDropHandle::new(spawn(..))`, or a
+            // struct of the code's own that aborts in `drop`, like C#'s `using`).
+            let returned = holder.is_some_and(|(_, bracket)| bracket == '(')
+                && after
+                    .strip_prefix(')')
+                    .is_some_and(|after| after.trim_start().starts_with('}'));
+            if !greets && returned {
+                return true;
+            }
             let start = code[..at].rfind([';', '{', '}']).map_or(0, |i| i + 1);
             let binding = match pushed {
                 Some(vec) => vec,
@@ -572,12 +586,13 @@ mod tests {
                 .split(|c: char| !ident(c))
                 .next()
                 .unwrap_or_default();
+            let guarded = holder.is_some_and(|(i, bracket)| bracket == '(' && i >= start);
+            if !greets && guarded && name.len() > 1 && name.starts_with('_') {
+                return true;
+            }
             if name.is_empty() || name.starts_with('_') {
                 return false;
             }
-            // A task that greets must be waited for to its end: stopping it (`.abort()`) after
-            // a sleep is the same guess.
-            let greets = rest[open..close].contains("greet");
             let later = &code[at + close..];
             later.match_indices(name).any(|(i, _)| {
                 let (before, after) = (&later[..i], &later[i + name.len()..]);
