@@ -546,14 +546,23 @@ mod tests {
             // returned by a fn of the code's own (`Ticker(spawn(..))` at its end), or kept to
             // the end of the scope (`let _ticker = AbortOnDropHandle::new(spawn(..))`, or a
             // struct of the code's own that aborts in `drop`, like C#'s `using`).
-            let returned = holder.is_some_and(|(_, bracket)| bracket == '(')
+            // A field of a struct literal (`Ticker { handle: spawn(..) }`) is such a guard too.
+            let field = holder.filter(|&(i, bracket)| {
+                let before = code[i + 1..at].trim_end_matches(|c: char| ident(c) || c == ':');
+                bracket == '{' && before.trim_end().ends_with(':') && !before.ends_with("::")
+            });
+            let closes = if field.is_some() { '}' } else { ')' };
+            let returned = (holder.is_some_and(|(_, bracket)| bracket == '(') || field.is_some())
                 && after
-                    .strip_prefix(')')
+                    .trim_start_matches(',')
+                    .trim_start()
+                    .strip_prefix(closes)
                     .is_some_and(|after| after.trim_start().starts_with('}'));
             if !greets && returned {
                 return true;
             }
-            let start = code[..at].rfind([';', '{', '}']).map_or(0, |i| i + 1);
+            let start =
+                (code[..field.map_or(at, |(i, _)| i)].rfind([';', '{', '}'])).map_or(0, |i| i + 1);
             let binding = match pushed {
                 Some(vec) => vec,
                 None => match code[start..at].trim_start().strip_prefix("let ") {
@@ -587,7 +596,8 @@ mod tests {
                 .split(|c: char| !ident(c))
                 .next()
                 .unwrap_or_default();
-            let guarded = holder.is_some_and(|(i, bracket)| bracket == '(' && i >= start);
+            let guarded =
+                field.is_some() || holder.is_some_and(|(i, bracket)| bracket == '(' && i >= start);
             if !greets && guarded && name.len() > 1 && name.starts_with('_') {
                 return true;
             }
