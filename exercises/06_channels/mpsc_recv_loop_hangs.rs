@@ -301,11 +301,13 @@ mod tests {
         }
     }
 
+    /// For each panic: the task it happened in (`None` outside any task) and its line and
+    /// column, if it happened in this file.
+    type Panics = Vec<(Option<tokio::task::Id>, Option<(u32, u32)>)>;
+
     thread_local! {
-        /// For each panic on this thread since it was reset: the task it happened in (`None`
-        /// outside any task) and its line, if it happened in this file.
-        static PANICS: std::cell::RefCell<Vec<(Option<tokio::task::Id>, Option<u32>)>> =
-            const { std::cell::RefCell::new(Vec::new()) };
+        /// The panics on this thread since it was reset.
+        static PANICS: std::cell::RefCell<Panics> = const { std::cell::RefCell::new(Vec::new()) };
     }
 
     #[test]
@@ -317,7 +319,7 @@ mod tests {
                 let line = info
                     .location()
                     .filter(|at| at.file().ends_with("mpsc_recv_loop_hangs.rs"))
-                    .map(|at| at.line());
+                    .map(|at| (at.line(), at.column()));
                 PANICS.with_borrow_mut(|panics| panics.push((tokio::task::try_id(), line)));
                 previous(info);
             }));
@@ -343,13 +345,19 @@ mod tests {
                 }
             })
         }));
-        // The line of fetch_size's sleep: there it panics, in whichever task runs it.
+        // The line and column of fetch_size's sleep (where its path starts: `tokio::time::`):
+        // there it panics, in whichever task runs it.
         let sleep_line = include_str!("mpsc_recv_loop_hangs.rs")
             .lines()
             .zip(1..)
             .skip_while(|(text, _)| !text.contains("fn fetch_size"))
-            .find(|(text, _)| text.contains("sleep("))
-            .map(|(_, line)| line);
+            .find_map(|(text, line)| {
+                let after = text.find("fn fetch_size").map_or(0, |at| at);
+                let at = after + text[after..].find("sleep(")?;
+                let path =
+                    text[..at].trim_end_matches(|c: char| c.is_alphanumeric() || "_:".contains(c));
+                Some((line, path.chars().count() as u32 + 1))
+            });
         let fetched_outside_tasks = PANICS
             .take()
             .iter()
