@@ -486,20 +486,28 @@ mod tests {
         const BEFORE_A_DEREF: [&str; 8] =
             ["return", "match", "in", "if", "while", "let", "else", "mut"];
         let in_word = |c: char| c.is_alphanumeric() || c == '_';
-        let a_number = |word: &str| word.starts_with(|c: char| c.is_ascii_digit());
+        // A number written alone: `10`, or `100.0` (not `x.0`, a field, nor `2.pow`).
+        let a_number = |word: &str| {
+            word.split('.').count() <= 2
+                && word
+                    .split('.')
+                    .all(|part| part.starts_with(|c: char| c.is_ascii_digit()))
+        };
+        let in_number = |c: char| in_word(c) || c == '.';
         code.match_indices('*')
             .filter(|&(at, _)| {
                 let before = code[..at].trim_end();
                 let word = before.rsplit(|c: char| !in_word(c)).next().unwrap_or("");
                 let multiplies = before.ends_with(|c: char| in_word(c) || ")]".contains(c))
                     && !BEFORE_A_DEREF.contains(&word);
-                let left_alone = a_number(word)
-                    && !before[..before.len() - word.len()]
+                let left = before.rsplit(|c: char| !in_number(c)).next().unwrap_or("");
+                let left_alone = a_number(left)
+                    && !before[..before.len() - left.len()]
                         .trim_end()
                         .ends_with(|c: char| ".*/%".contains(c));
                 let rest = &code[at + 1..];
                 let after = rest.strip_prefix('=').unwrap_or(rest).trim_start();
-                let right = &after[..after.find(|c: char| !in_word(c)).unwrap_or(after.len())];
+                let right = &after[..after.find(|c: char| !in_number(c)).unwrap_or(after.len())];
                 let right_alone = a_number(right)
                     && !after[right.len()..]
                         .trim_start()
