@@ -486,13 +486,6 @@ mod tests {
         const BEFORE_A_DEREF: [&str; 8] =
             ["return", "match", "in", "if", "while", "let", "else", "mut"];
         let in_word = |c: char| c.is_alphanumeric() || c == '_';
-        // A number written alone: `10`, or `100.0` (not `x.0`, a field, nor `2.pow`).
-        let a_number = |word: &str| {
-            word.split('.').count() <= 2
-                && word
-                    .split('.')
-                    .all(|part| part.starts_with(|c: char| c.is_ascii_digit()))
-        };
         let in_number = |c: char| in_word(c) || c == '.';
         code.match_indices('*')
             .filter(|&(at, _)| {
@@ -517,6 +510,41 @@ mod tests {
                 multiplies && !left_alone && !right_alone && !by_a_duration
             })
             .count()
+    }
+
+    /// Whether `word` is a number written alone: `10`, `100u64` or `100.0` (not `x.0`, a field,
+    /// nor `2.pow`, nor `1 + n`).
+    fn a_number(word: &str) -> bool {
+        word.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && word.split('.').count() <= 2
+            && word
+                .split('.')
+                .all(|part| part.starts_with(|c: char| c.is_ascii_digit()))
+    }
+
+    /// The arguments of the call that `after` opens with `(`, trimmed.
+    fn call_arguments(after: &str) -> Vec<&str> {
+        let Some(inside) = after.strip_prefix('(') else {
+            return Vec::new();
+        };
+        let (mut depth, mut from, mut args) = (0, 0, Vec::new());
+        for (i, c) in inside.char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' if depth == 0 => {
+                    args.push(inside[from..i].trim());
+                    break;
+                }
+                ')' | ']' | '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    args.push(inside[from..i].trim());
+                    from = i + 1;
+                }
+                _ => {}
+            }
+        }
+        args
     }
 
     /// The Duration constructors: one of them given a number alone is a constant.
@@ -596,12 +624,27 @@ mod tests {
             let on_a_constant_duration = before
                 .strip_suffix('.')
                 .is_some_and(|receiver| a_constant_duration_before(receiver.trim_end()));
+            // A product with a number written alone (`done.saturating_mul(100)`,
+            // `10u64.checked_mul(n)`, `u64::wrapping_mul(n, 10)`) cannot square; a power can.
+            let by_a_number = word.contains("mul") && {
+                let receiver = before.strip_suffix('.').map_or("", |receiver| {
+                    let receiver = receiver.trim_end();
+                    receiver
+                        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                        .next()
+                        .unwrap_or("")
+                });
+                let args = call_arguments(after);
+                let factors = if before.ends_with('.') { 1 } else { 2 };
+                a_number(receiver) || args.iter().take(factors).any(|arg| a_number(arg))
+            };
             if (NAMES.contains(&word)
                 || word.starts_with("mul_")
                 || word.ends_with("_mul")
                 || word.ends_with("_pow"))
                 && (before.ends_with('.') || before.ends_with("::") || after.starts_with('('))
                 && !on_a_constant_duration
+                && !by_a_number
             {
                 count += 1;
             }
