@@ -546,10 +546,11 @@ mod tests {
         }
     }
 
-    /// Whether `statement` assigns something: an `=` that is not a comparison (`==`, `!=`,
-    /// `<=`, `>=`), not a `=>` and not the one that follows a `let`.
-    fn assigns(statement: &str) -> bool {
+    /// Where (in chars) `statement` assigns something: each `=` that is not a comparison
+    /// (`==`, `!=`, `<=`, `>=`), not a `=>` and not the one that follows a `let`.
+    fn assignments(statement: &str) -> Vec<usize> {
         let chars: Vec<char> = statement.chars().collect();
+        let mut found = Vec::new();
         let ident = |at: Option<usize>| {
             at.and_then(|at| chars.get(at))
                 .is_some_and(|c| c.is_alphanumeric() || *c == '_')
@@ -571,11 +572,11 @@ mod tests {
                 continue;
             }
             if !binding {
-                return true;
+                found.push(at);
             }
             binding = false;
         }
-        false
+        found
     }
 
     /// How many times `code` locks the log in a statement that can change it: one that binds
@@ -670,7 +671,7 @@ mod tests {
             if blocks.last().copied().unwrap_or(false) {
                 for arm in &arms[..arms.len() - 1] {
                     let pattern = arm.rsplit(',').next().unwrap_or_default();
-                    let skip = ["mut", "ref", "Ok", "Err", "Some", "None"];
+                    let skip = ["mut", "ref", "Ok", "Err", "Some", "None", "_"];
                     locks.extend(
                         words(pattern)
                             .into_iter()
@@ -721,7 +722,23 @@ mod tests {
                 Some((_, value)) if bound.is_none() => value,
                 _ => statement.to_string(),
             };
-            let writes = words(&judged).iter().any(|word| changes_it(word)) || assigns(&judged);
+            // An assignment changes the log if it assigns to a guard (`*lines = ..`) or hands
+            // one on (`kept = lines;`), not if it stores a value read out of one
+            // (`written = lines.len();`, also in a match arm).
+            let writes = words(&judged).iter().any(|word| changes_it(word))
+                || assignments(&judged).into_iter().any(|at| {
+                    let target: String = judged.chars().take(at).collect();
+                    let value: String = judged.chars().skip(at + 1).collect();
+                    let target = target.rsplit("=>").next().unwrap_or_default();
+                    // In a match's arms, the value ends where the next arm's pattern starts.
+                    let value = match value.split_once("=>") {
+                        Some((value, _)) => {
+                            value.rsplit_once(',').map_or(value, |(value, _)| value)
+                        }
+                        None => &value,
+                    };
+                    words(target).iter().any(|word| locks.contains(word)) || guard(value)
+                });
             let locked = words(statement)
                 .iter()
                 .filter(|word| locks.contains(word))
@@ -732,7 +749,7 @@ mod tests {
             }
             let on_guard = find_word(statement, "match").is_some_and(|at| guard(&statement[at..]));
             if let Some((pattern, _)) = bound {
-                let skip = ["mut", "ref", "Ok", "Err", "Some", "None"];
+                let skip = ["mut", "ref", "Ok", "Err", "Some", "None", "_"];
                 locks.extend(
                     words(&pattern)
                         .into_iter()
