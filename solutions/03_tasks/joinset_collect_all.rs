@@ -706,9 +706,11 @@ mod tests {
         assert!(
             products <= 1,
             "the code multiplies outside square_slowly too (two values with `*`, not counting \
-             a product with a number such as `60 * 60` or with a Duration such as \
-             `Duration::from_secs(1) * n`, or a call such as pow, powi, mul or product): every square must be what a task in the JoinSet hands back, so take it \
-             from each join_next() result"
+             a product with a number such as `60 * 60`, a `const` that holds one, or a Duration \
+             such as `Duration::from_secs(1) * n`, or a call such as pow, powi, mul or product; \
+             a number kept in a `let` counts as a value): every square must be what a task in \
+             the JoinSet hands back, so take it from each join_next() result (for a progress \
+             line or a time limit, write the factor in place or as a `const`)"
         );
     }
 }
