@@ -181,7 +181,8 @@ mod tests {
     }
 
     /// When count_words returns for `n` one-word texts, on a paused runtime where the test
-    /// polls it once and then holds it for 1 s before it goes on.
+    /// polls it once and then holds it for 200 ms before it goes on (less than a safety net of
+    /// a second, more than a text's 100 ms load).
     fn returned_after_a_held_first_turn(n: usize) -> Duration {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -195,7 +196,7 @@ mod tests {
             let first_turn =
                 std::future::poll_fn(|cx| std::task::Poll::Ready(counting.as_mut().poll(cx))).await;
             if first_turn.is_pending() {
-                tokio::time::advance(Duration::from_secs(1)).await;
+                tokio::time::advance(Duration::from_millis(200)).await;
                 counting.await;
             }
             start.elapsed()
@@ -266,16 +267,16 @@ mod tests {
             // count_words' own future made a timer (a progress ticker, a timeout around a
             // handle, or a text's load) before any task ran, so this runtime shows nothing.
             // Ask the clock instead: a LocalSet starts at most 61 tasks per turn, so of 200
-            // texts loaded one per task, some start only after the 1 s the test holds
-            // count_words after its first turn, and end at 1.1 s. Loads that all start in the
+            // texts loaded one per task, some start only after the 200 ms the test holds
+            // count_words after its first turn, and end at 300 ms. Loads that all start in the
             // first turn (in count_words' own future, or in one task) end by then.
             let took = returned_after_a_held_first_turn(200);
             assert!(
-                took >= Duration::from_millis(1_100),
+                took >= Duration::from_millis(300),
                 "count_words returned {took:?} after it started, for 200 texts, when the test \
-                 held it for 1 s after its first turn: a LocalSet starts at most 61 tasks per \
-                 turn, so with one task per text, some texts only start loading after that \
-                 second and are done at 1.1 s at the earliest. Every text was loaded at once \
+                 held it for 200 ms after its first turn: a LocalSet starts at most 61 tasks \
+                 per turn, so with one task per text, some texts only start loading after \
+                 those 200 ms and are done at 300 ms at the earliest. Every text was loaded at once \
                  in count_words' own future or in one task, or count_words did not wait for \
                  every task. Start one task per text with tokio::task::spawn_local, and await \
                  them all inside `local.run_until(...)`"
