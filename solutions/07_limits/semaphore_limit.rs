@@ -265,8 +265,8 @@ mod tests {
         if let Poll::Ready(results) = poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx))).await {
             done = Some(results);
         }
-        // A busy runtime: the jobs only start 1 s later.
-        tokio::time::advance(Duration::from_secs(1)).await;
+        // A busy runtime: the jobs only start 600 ms later.
+        tokio::time::advance(Duration::from_millis(600)).await;
         let results = match done {
             Some(results) => results,
             None => finish(4, running).await,
@@ -275,14 +275,14 @@ mod tests {
         assert_eq!(
             unfinished, 0,
             "run_all returned while {unfinished} of its jobs were still running (they started \
-             1 s late, as on a busy runtime): wait for every job's task (await its JoinHandle) \
+             600 ms late, as on a busy runtime): wait for every job's task (await its JoinHandle) \
              and return what the jobs returned, rather than sleeping as long as they should take"
         );
         assert_eq!(results, [0, 10, 20, 30], "4 jobs, in job order");
         let peak = gauge.peak();
         assert!(
             peak <= 3,
-            "{peak} jobs ran at the same time once they could start (1 s late, as on a busy \
+            "{peak} jobs ran at the same time once they could start (600 ms late, as on a busy \
              runtime), but the limit is 3: the limit must hold whatever the clock does. \
              Permits handed out on a timer (an interval that adds permits) pile up while the \
              jobs wait; let each job take a permit of the semaphore and hold it until it is \
@@ -292,7 +292,7 @@ mod tests {
 
     /// Jobs that hold a permit free it only when they end, whatever the clock does. Permits
     /// handed out on a timer (an interval that adds 3 permits every 100 ms) pile up when the
-    /// clock jumps, as on a runtime that was busy for a second: the interval then fires every
+    /// clock jumps, as on a runtime that was busy for 600 ms: the interval then fires every
     /// tick it missed at once.
     #[tokio::test(start_paused = true)]
     async fn the_limit_holds_when_the_clock_jumps() {
@@ -309,8 +309,8 @@ mod tests {
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
-        // Then a second in one go: every timer due by then goes off at once.
-        tokio::time::advance(Duration::from_secs(1)).await;
+        // Then 600 ms in one go: every timer due by then goes off at once.
+        tokio::time::advance(Duration::from_millis(600)).await;
         let results = match done {
             Some(results) => results,
             None => finish(10, running).await,
@@ -323,7 +323,7 @@ mod tests {
         let peak = gauge.peak();
         assert!(
             peak <= 3,
-            "{peak} jobs ran at the same time after Tokio's clock jumped a second ahead (as it \
+            "{peak} jobs ran at the same time after Tokio's clock jumped 600 ms ahead (as it \
              does for a runtime that was busy), but the limit is 3 whatever the clock does. \
              Permits handed out on a timer (an interval that adds permits) pile up while the \
              clock runs ahead; let each job take a permit of the semaphore and hold it until \
