@@ -260,26 +260,65 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_thermometer_that_goes_quiet_for_a_year() {
-        // A hot reading; a minute later the test's clock jumps a year (366 days) ahead, as if
-        // the thermometer had said nothing all that time (every timer due in that year is due
-        // at once); 7.001 s after the jump, another hot reading. The thermometer stays
-        // connected all along.
+        // A hot reading, a cold one 30.011 s later; a minute after the first, the test's clock
+        // jumps a year (366 days) ahead, as if the thermometer had said nothing all that time
+        // (every timer due in that year is due at once); 7.001 s after the jump, another hot
+        // reading. The thermometer stays connected all along.
         let year = Duration::from_secs(366 * 24 * 3600);
+        let cold = Duration::from_millis(30_011);
         let jump = Duration::from_secs(60) + year;
         let second = jump + Duration::from_millis(7001);
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
             let _ = tx.send(reading(0, &[0, 1])).await;
-            sleep(Duration::from_secs(60)).await;
+            sleep(cold).await;
+            let _ = tx.send(reading(30, &[0, 1])).await;
+            sleep(Duration::from_secs(60) - cold).await;
             tokio::time::advance(year).await;
             sleep(Duration::from_millis(7001)).await;
             let _ = tx.send(reading(1, &[0, 1])).await;
             sleep(Duration::from_secs(3600)).await;
         });
         let start = Instant::now();
-        let readings = awaited_only(ReceiverStream::new(rx), Some(start + jump));
-        let alerts = first_alerts(readings, 30, 2).await;
+        // When first_alerts took each reading out of the stream.
+        let taken = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let noted = Arc::clone(&taken);
+        let readings =
+            awaited_only(ReceiverStream::new(rx), Some(start + jump)).map(move |reading| {
+                noted.lock().unwrap().push(Instant::now() - start);
+                reading
+            });
+        let alerts = std::panic::AssertUnwindSafe(first_alerts(readings, 30, 2));
+        let alerts = futures_util::FutureExt::catch_unwind(alerts).await;
         let took = start.elapsed();
+        let alerts = match alerts {
+            Ok(alerts) => alerts,
+            Err(stopped) => {
+                let message = (stopped.downcast_ref::<String>().map(String::as_str))
+                    .or(stopped.downcast_ref::<&str>().copied())
+                    .unwrap_or_default();
+                // The stream's own checks (polls in a loop or on a timer) stand.
+                if message.starts_with("first_alerts polled") {
+                    std::panic::resume_unwind(stopped);
+                }
+                // A time limit that panics (a safety net) is let be, once the readings before
+                // it were awaited: the cold one taken the moment it came.
+                let taken = taken.lock().unwrap().clone();
+                let cold_taken = match taken.get(1) {
+                    Some(at) => format!("taken after {at:?}"),
+                    None => "never taken".to_string(),
+                };
+                assert!(
+                    taken.get(1) == Some(&cold),
+                    "first_alerts panicked after {took:?} ({message:?}), and the cold reading \
+                     the thermometer sent {cold:?} after its first one was {cold_taken}: await \
+                     each reading with `next()` (or a `StreamExt` combinator), so that the \
+                     stream wakes you up the moment it comes, not on a timer's beat, and wait \
+                     as long as it takes (the thermometer sends a reading a minute here)"
+                );
+                return;
+            }
+        };
         assert_eq!(
             alerts,
             ["minute 0: 40 °C", "minute 1: 40 °C"],
