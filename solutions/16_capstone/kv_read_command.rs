@@ -276,6 +276,7 @@ mod tests {
         });
         let mut reader = BufReader::new(server);
         let mut lines = Vec::new();
+        let start = tokio::time::Instant::now();
         // The year passes in one jump of the paused clock, as soon as every task waits. A
         // next_line that wakes up again and again (on a timer of its own) moves the clock a
         // step at a time, and a thread of its own gives up after 2 s of real time.
@@ -287,7 +288,12 @@ mod tests {
         loop {
             let next = tokio::select! {
                 biased;
-                next = timeout(year * 2, next_line(&mut reader)) => next,
+                next = timeout(
+                    year * 2,
+                    futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+                        next_line(&mut reader),
+                    )),
+                ) => next,
                 _ = &mut giving_up => panic!(
                     "the client sent \"SET price 1\" and then stayed connected and silent for \
                      a year, and in 2 s of real time the paused clock could not get through that \
@@ -297,9 +303,30 @@ mod tests {
                      it alone, so that a silent client costs no CPU. Lines so far: {lines:?}"
                 ),
             };
-            let next = next
-                .expect("next_line is still waiting two years on, though the client has left")
-                .expect("next_line failed");
+            let next =
+                next.expect("next_line is still waiting two years on, though the client has left");
+            // A time limit of next_line's own ends the wait: say what happened, and when.
+            let gave_up = match next {
+                Ok(Ok(next)) => Ok(next),
+                Ok(Err(e)) => Err(format!("returned the error {e:?}")),
+                Err(stopped) => Err(format!(
+                    "panicked ({:?})",
+                    (stopped.downcast_ref::<String>().map(String::as_str))
+                        .or(stopped.downcast_ref::<&str>().copied())
+                        .unwrap_or_default()
+                )),
+            };
+            let next = gave_up.unwrap_or_else(|what| {
+                panic!(
+                    "the client sent \"SET price 1\" and then stayed connected and silent for a \
+                     year (of the paused clock), and next_line {what} after {:?}: a quiet spell \
+                     is not the end of a line, nor of the client. Wait for the \"\\n\" (or for \
+                     the client to leave) however long it takes: a time limit on a connection \
+                     that is only quiet ends it, even one that returns an error or panics. \
+                     Lines so far: {lines:?}",
+                    start.elapsed()
+                )
+            });
             match next {
                 Some(line) => lines.push(line),
                 None => break,
