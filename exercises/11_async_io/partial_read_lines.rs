@@ -529,4 +529,44 @@ mod tests {
             .expect("count_words panicked");
         assert!(result.is_ok(), "count_words failed: {result:?}");
     }
+
+    /// A connection that delivers one line, then breaks: the next read fails, and any read
+    /// after that finds the end of the input.
+    struct Broken {
+        reads: usize,
+    }
+
+    impl AsyncRead for Broken {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            self.reads += 1;
+            match self.reads {
+                1 => buf.put_slice(b"one two\n"),
+                2 => return Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into())),
+                _ => {}
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_connection_is_an_error() {
+        let server = tokio::spawn(count_words(Broken { reads: 0 }, Vec::new()));
+        let result = timeout(Duration::from_secs(5), server)
+            .await
+            .expect("the connection broke, but count_words did not return");
+        // Passing the error on, or a panic, both tell the caller; Ok(()) tells it all went well.
+        assert!(
+            !matches!(result, Ok(Ok(()))),
+            "the client sent \"one two\\n\", then its connection broke (a read failed with \
+             ConnectionReset), and count_words returned Ok(()), as if the client had finished: \
+             the failure was lost. Pass a failed read on to the caller with `?`, as the given \
+             code does (`while let Some(line) = lines.next_line().await? {{`); a \
+             `while let Ok(..)`, or an `Err(_)` arm that ends the loop, takes a broken \
+             connection for a clean end"
+        );
+    }
 }
