@@ -451,4 +451,57 @@ mod tests {
             input.empty_moments
         );
     }
+
+    /// A stream that gives its bytes, then fails every read with an error of kind Other.
+    struct Breaks(Vec<u8>, usize);
+
+    impl AsyncRead for Breaks {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            if self.0.is_empty() {
+                self.1 += 1;
+                assert!(
+                    self.1 < 1000,
+                    "a read returned an `Err` of kind Other, and read_record read the stream \
+                     again 1000 times after it: it retries a failed read for ever, so a broken \
+                     connection is never reported. Pass the error on (`?`)"
+                );
+                return Poll::Ready(Err(io::Error::other("the stream broke (on purpose)")));
+            }
+            let n = self.0.len().min(buf.remaining());
+            buf.put_slice(&self.0[..n]);
+            self.0.drain(..n);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_error_is_passed_on() {
+        let whole = record_bytes(3, 30);
+        for (cut, place) in [(0, "before a record"), (3, "inside a record")] {
+            let mut input = Breaks(whole[..cut].to_vec(), 0);
+            // In a (local) task of its own, so that a panic becomes a clear failure.
+            let local = LocalSet::new();
+            let reading = local.spawn_local(async move { read_record(&mut input).await });
+            let result = match local.run_until(reading).await {
+                Ok(result) => result,
+                Err(e) if e.to_string().contains("read the stream") => panic!("{e}"),
+                Err(e) => panic!(
+                    "the stream failed {place} (a read returned an `Err` of kind Other), and \
+                     read_record panicked: {e}. Pass the error on to the caller (`?`)"
+                ),
+            };
+            assert!(
+                matches!(&result, Err(e) if e.kind() != io::ErrorKind::UnexpectedEof),
+                "the stream failed {place} (a read returned an `Err` of kind Other: the stream \
+                 had not ended), and read_record returned {result:?}: pass a read's error on as \
+                 it is (`?`). Only a read of 0 bytes is the end of the stream: do not turn an \
+                 `Err` into 0 bytes or into an UnexpectedEof, which says that the station closed \
+                 the connection mid-record"
+            );
+        }
+    }
 }
