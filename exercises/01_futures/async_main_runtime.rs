@@ -554,11 +554,30 @@ mod tests {
             // returned by a fn of the code's own (`Ticker(spawn(..))` at its end), or kept to
             // the end of the scope (`let _ticker = AbortOnDropHandle::new(spawn(..))`, or a
             // struct of the code's own that aborts in `drop`, like C#'s `using`).
-            // A field of a struct literal (`Ticker { handle: spawn(..) }`) is such a guard too.
-            let field = holder.filter(|&(i, bracket)| {
-                let before = code[i + 1..at].trim_end_matches(|c: char| ident(c) || c == ':');
+            // A field of a struct literal (`Ticker { handle: spawn(..) }`) is such a guard too,
+            // also through a call that wraps the task (`task: AbortOnDropHandle::new(spawn(..))`).
+            let in_field = |i: usize, bracket: char, to: usize| {
+                let before = code[i + 1..to].trim_end_matches(|c: char| ident(c) || c == ':');
                 bracket == '{' && before.trim_end().ends_with(':') && !before.ends_with("::")
-            });
+            };
+            let wrapped = holder
+                .filter(|&(_, bracket)| bracket == '(')
+                .and_then(|(i, _)| {
+                    let callee_at = code[..i]
+                        .trim_end_matches(|c: char| ident(c) || c == ':')
+                        .len();
+                    let mut depth = 0;
+                    let outer = code[..callee_at].char_indices().rev().find(|&(_, c)| {
+                        match c {
+                            ')' | ']' | '}' => depth += 1,
+                            '(' | '[' | '{' => depth -= 1,
+                            _ => {}
+                        }
+                        depth < 0
+                    })?;
+                    in_field(outer.0, outer.1, callee_at).then_some(outer)
+                });
+            let field = (holder.filter(|&(i, bracket)| in_field(i, bracket, at))).or(wrapped);
             let closes = if field.is_some() { '}' } else { ')' };
             let returned = (holder.is_some_and(|(_, bracket)| bracket == '(') || field.is_some())
                 && after
