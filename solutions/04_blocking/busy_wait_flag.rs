@@ -251,15 +251,27 @@ mod tests {
         // A `#[cfg(test)] mod NAME { .. }` of the learner's own tests, which nothing else
         // names and which holds no `impl` or macro, may block too (a std::thread that opens
         // the door later).
-        let attribute = ["#", "[", "cfg", "(", "test", ")", "]", "mod"];
+        // Other attributes (`#[allow(..)]`) and a `pub` may stand between the cfg and `mod`.
+        let attribute = ["#", "[", "cfg", "(", "test", ")", "]"];
         let starts = |at: usize| (tokens[at..].iter().zip(attribute)).filter(|(t, a)| t == a);
-        if let Some(at) = (0..tokens.len()).find(|&at| starts(at).count() == attribute.len())
-            && let Some(name) = tokens.get(at + attribute.len()).cloned()
-            && tokens
-                .get(at + attribute.len() + 1)
-                .is_some_and(|t| t == "{")
+        let module = |at: usize| {
+            let mut i = at + attribute.len();
+            while tokens.get(i).is_some_and(|t| t == "#" || t == "pub") {
+                let closing = if tokens[i] == "#" { "]" } else { ")" };
+                i += 1;
+                if closing == "]" || tokens.get(i).is_some_and(|t| t == "(") {
+                    i += tokens[i..].iter().position(|t| t == closing).unwrap_or(0) + 1;
+                }
+            }
+            (tokens.get(i).is_some_and(|t| t == "mod")).then_some(i)
+        };
+        if let Some((at, m)) = (0..tokens.len())
+            .filter(|&at| starts(at).count() == attribute.len())
+            .find_map(|at| module(at).map(|m| (at, m)))
+            && let Some(name) = tokens.get(m + 1).cloned()
+            && tokens.get(m + 2).is_some_and(|t| t == "{")
         {
-            let open = at + attribute.len() + 1;
+            let open = m + 2;
             let mut depth = 0;
             let close = (open..tokens.len())
                 .find(|&i| {
