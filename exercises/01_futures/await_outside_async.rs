@@ -374,7 +374,10 @@ mod tests {
             let (from, to) = items[k];
             let all = words((from, to));
             let name = all.iter().skip_while(|&&word| word != "mod").nth(1);
-            plain[from..to].trim_start().starts_with("#[cfg(test)]")
+            // Other attributes (`#[allow(..)]`) may stand before or after the cfg.
+            let head = plain[from..to].split('{').next().unwrap_or_default();
+            head.contains("#[cfg(test)]")
+                && words((from, from + head.len())).contains(&"mod")
                 && !all.contains(&"impl")
                 && !all.contains(&"macro_rules")
                 && name.is_some_and(|name| {
