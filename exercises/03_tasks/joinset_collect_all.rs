@@ -524,7 +524,8 @@ mod tests {
     }
 
     /// `code` with each `const` or `static` that holds a number written alone (`const
-    /// MS_PER_UNIT: u64 = 10;`) replaced by that number wherever it is named.
+    /// MS_PER_UNIT: u64 = 10;`), or a Duration made from one (`const UNIT: Duration =
+    /// Duration::from_millis(10);`), replaced by that value wherever it is named.
     fn with_constants_inlined(code: &str) -> String {
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
         let mut constants = Vec::new();
@@ -539,7 +540,7 @@ mod tests {
                     && !name.is_empty()
                     && !code[..at].ends_with(is_word)
                     && rest[name.len()..].trim_start().starts_with(':')
-                    && a_number(value.trim())
+                    && (a_number(value.trim()) || a_constant_duration_after(value.trim()))
                 {
                     constants.push((name, value.trim().to_string()));
                 }
