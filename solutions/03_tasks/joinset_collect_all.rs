@@ -676,7 +676,15 @@ mod tests {
                 });
                 let args = call_arguments(after);
                 let factors = if before.ends_with('.') { 1 } else { 2 };
-                a_number(receiver) || args.iter().take(factors).any(|arg| a_number(arg))
+                // A number converted (`MS as u64`, `u64::from(10u32)`) is still a number.
+                let converted = |arg: &str| {
+                    let arg = arg.strip_suffix(".into()").unwrap_or(arg);
+                    let arg = (arg.strip_suffix(')'))
+                        .and_then(|arg| arg.split_once("::from(").map(|(_, inner)| inner))
+                        .unwrap_or(arg);
+                    a_number(arg.split(" as ").next().unwrap_or_default().trim())
+                };
+                a_number(receiver) || args.iter().take(factors).any(|arg| converted(arg))
             };
             if (NAMES.contains(&word)
                 || word.starts_with("mul_")
