@@ -561,10 +561,10 @@ mod tests {
             !matches!(result, Ok(Ok(()))),
             "the client sent \"one two\\n\", then its connection broke (a read failed with \
              \"the network is down\"), and count_words returned Ok(()), as if the client had \
-             finished: the failure was lost. Pass a failed read on to the caller with `?`, as the given \
-             code does (`while let Some(line) = lines.next_line().await? {{`); a \
-             `while let Ok(..)`, or an `Err(_)` arm that ends the loop, takes a broken \
-             connection for a clean end"
+             finished: the failure was lost. Pass a failed read on to the caller with `?`, as \
+             the given code does (`input.read(&mut buf).await?`; with lines, `while let \
+             Some(line) = lines.next_line().await? {{`); a `while let Ok(..)`, or an `Err(_)` \
+             arm that ends the loop, takes a broken connection for a clean end"
         );
     }
 }
