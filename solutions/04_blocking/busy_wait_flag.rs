@@ -220,6 +220,21 @@ mod tests {
         waiter.await.expect("the waiter task failed");
     }
 
+    /// The index of the `}` that closes the `{` at `open` (the last token if none does).
+    fn closing_brace(tokens: &[String], open: usize) -> usize {
+        let mut depth = 0;
+        (open..tokens.len())
+            .find(|&i| {
+                match tokens[i].as_str() {
+                    "{" => depth += 1,
+                    "}" => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .unwrap_or(tokens.len() - 1)
+    }
+
     /// A loop that blocks its thread for a moment on each turn before it yields (a
     /// std::thread::sleep, even of 1 µs, a Condvar's wait_timeout, a std channel's
     /// recv_timeout) lets the opener run, and how long such a turn takes depends on the OS's
@@ -235,17 +250,7 @@ mod tests {
             (1..tokens.len()).find(|&at| tokens[at - 1] == "fn" && tokens[at] == "main")
             && let Some(open) = (at..tokens.len()).find(|&i| tokens[i] == "{")
         {
-            let mut depth = 0;
-            let close = (open..tokens.len())
-                .find(|&i| {
-                    match tokens[i].as_str() {
-                        "{" => depth += 1,
-                        "}" => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0
-                })
-                .unwrap_or(tokens.len() - 1);
+            let close = closing_brace(&tokens, open);
             tokens.drain(open..=close);
         }
         // A `#[cfg(test)] mod NAME { .. }` of the learner's own tests, which nothing else
@@ -272,17 +277,7 @@ mod tests {
             && tokens.get(m + 2).is_some_and(|t| t == "{")
         {
             let open = m + 2;
-            let mut depth = 0;
-            let close = (open..tokens.len())
-                .find(|&i| {
-                    match tokens[i].as_str() {
-                        "{" => depth += 1,
-                        "}" => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0
-                })
-                .unwrap_or(tokens.len() - 1);
+            let close = closing_brace(&tokens, open);
             let inside = &tokens[open..=close];
             let named_elsewhere =
                 (tokens[..at].iter().chain(&tokens[close + 1..])).any(|t| *t == name);
