@@ -43,19 +43,21 @@ pub const SPAWN_NOT_STATIC: Explanation = Explanation {
 pub const GUARD_NOT_SEND: Explanation = Explanation {
     id: "guard-across-await",
     text: "A `std::sync::MutexGuard` is alive across an `.await`, so the task cannot move between \
-           threads. Drop the guard before awaiting (put the locked part in its own `{ }` block), \
-           or use `tokio::sync::Mutex` if the lock must be held while awaiting.",
+           threads. End the guard before awaiting by putting the locked part in its own `{ }` \
+           block (the compiler counts a guard alive to the end of its block, even after \
+           `drop(guard)`), or use `tokio::sync::Mutex` if the lock must be held while awaiting.",
 };
 pub const RC_NOT_SEND: Explanation = Explanation {
     id: "rc-across-await",
     text: "An `Rc` (or `RefCell` borrow) is alive across an `.await`, so the task cannot move \
-           between threads. Use `Arc` instead, drop it before the await, or run the task on a \
-           `LocalSet` with `spawn_local`.",
+           between threads. Use `Arc` instead, end it before the await in a `{ }` block of its \
+           own (`drop(rc)` does not count), or run the task on a `LocalSet` with `spawn_local`.",
 };
 pub const NOT_SEND: Explanation = Explanation {
     id: "future-not-send",
     text: "`tokio::spawn` needs a future that can move between threads (`Send`). A value that is \
-           not `Send` is alive across an `.await`: drop it before awaiting, or use a `Send` type.",
+           not `Send` is alive across an `.await`: end it before awaiting in a `{ }` block of its \
+           own (`drop(value)` does not count), or use a `Send` type.",
 };
 pub const TRAIT_FUTURE_NOT_SEND: Explanation = Explanation {
     id: "trait-future-not-send",
@@ -131,7 +133,9 @@ pub const AWAIT_HOLDING_LOCK: Explanation = Explanation {
     id: "await-holding-lock",
     text: "A std `MutexGuard` is alive across an `.await`. It compiles because nothing spawns this \
            future, but while it waits, a task that locks the same mutex blocks its whole thread \
-           (on one thread: a deadlock). End the guard in a `{ }` block before the `.await`.",
+           (on one thread: a deadlock). End the guard in a `{ }` block before the `.await`: \
+           clippy, like the compiler, counts it alive to the end of its block, even after \
+           `drop(guard)`.",
 };
 pub const ASYNC_MAIN: Explanation = Explanation {
     id: "async-main",

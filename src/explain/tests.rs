@@ -103,6 +103,33 @@ fn clippy_mistakes() {
     assert_eq!(explained("clippy_lock"), ["await-holding-lock"]);
 }
 
+/// A learner who ends the guard with `drop(guard)` gets the same error, since the compiler and
+/// clippy count a binding alive to the end of its block: the why must not offer `drop` as the fix.
+#[test]
+fn a_dropped_guard_is_told_that_drop_does_not_count() {
+    assert_eq!(explained("guard_dropped"), ["guard-across-await"]);
+    for explanation in [
+        &GUARD_NOT_SEND,
+        &RC_NOT_SEND,
+        &NOT_SEND,
+        &AWAIT_HOLDING_LOCK,
+    ] {
+        let text = explanation.text.to_lowercase();
+        assert!(
+            text.contains("{ }` block") && text.contains("drop("),
+            "{}: {}",
+            explanation.id,
+            explanation.text
+        );
+        assert!(
+            !text.contains("drop the guard before"),
+            "{}",
+            explanation.text
+        );
+        assert!(!text.contains("drop it before"), "{}", explanation.text);
+    }
+}
+
 #[test]
 fn summaries_are_dropped() {
     // Each recording has a "For more information" note; only the error itself remains.
