@@ -327,9 +327,9 @@ mod tests {
         assert!(
             elapsed <= 54,
             "here the tasks finished at 13, 23, 33, 43 and 53 ms, but square_all returned at \
-             {elapsed} ms: it checks the JoinSet on a timer and saw the last task done only on \
-             a later tick. Await join_next(): it wakes square_all when the next task has \
-             finished"
+             {elapsed} ms: it saw the last task done only later, checking the JoinSet on a \
+             timer, or its tasks ran one after the other. Spawn them all, then await \
+             join_next(): it wakes square_all when the next task has finished"
         );
     }
 

@@ -162,8 +162,9 @@ mod tests {
         assert!(
             elapsed <= 158,
             "here the lookup tasks ended at 107 ms and 157 ms, but fetch_both returned at \
-             {elapsed} ms: it checks the tasks on a timer and saw them done only on a later \
-             tick. Await each JoinHandle instead: it wakes fetch_both when its task has ended"
+             {elapsed} ms: it saw them done only later, checking the tasks on a timer, or it \
+             ran them one after the other. Spawn both, then await each JoinHandle: it wakes \
+             fetch_both when its task has ended"
         );
     }
 

@@ -377,8 +377,9 @@ mod tests {
         assert!(
             moments <= 4,
             "count_visits was woken at {moments} different moments while its 8 tasks ended at \
-             only 3 (0, 10 and 20 ms): it checks on a timer whether they are done. Await every \
-             task's JoinHandle instead: it wakes count_visits when the task is done"
+             only 3 (0, 10 and 20 ms): it checks on a timer whether they are done, or its tasks \
+             ran one after the other. Spawn them all, then await every task's JoinHandle: it \
+             wakes count_visits when the task is done"
         );
         assert!(
             polls <= 40,
@@ -420,8 +421,8 @@ mod tests {
                 Duration::from_millis(20 + late),
                 "the tasks started {late} ms late and the last one ended after {} ms, but \
                  count_visits returned after {took:?}: it checks on a timer whether they are \
-                 done. Await every task's JoinHandle instead: it wakes count_visits when the \
-                 task is done",
+                 done, or its tasks ran one after the other. Spawn them all, then await every \
+                 task's JoinHandle: it wakes count_visits when the task is done",
                 20 + late
             );
         }

@@ -260,9 +260,9 @@ mod tests {
         assert!(
             elapsed <= 13,
             "here the jobs started 3 ms late and all ended at 13 ms, but run_jobs returned at \
-             {elapsed} ms (polled at {moments:?} ms): it checks the jobs on a timer and saw them \
-             done only on a later tick. Await each job's JoinHandle: it wakes run_jobs when the \
-             job has ended"
+             {elapsed} ms (polled at {moments:?} ms): it saw them done only later, checking the \
+             jobs on a timer, or it ran them one after the other. Spawn them all, then await \
+             each job's JoinHandle: it wakes run_jobs when the job has ended"
         );
     }
 

@@ -264,15 +264,17 @@ mod tests {
         assert!(
             wakeups <= 30,
             "total_rainfall was woken up at {wakeups} different moments in {elapsed} ms, while \
-             readings came at only 10 moments: it checks on a timer. Let it wait in \
-             rx.recv(), which wakes it when a reading arrives, and returns None once every \
-             Sender is gone"
+             readings were due at only 10 moments: it checks on a timer, or its stations did \
+             not send side by side. Let every station send at once with its own clone of the \
+             Sender, and wait in rx.recv(), which wakes it when a reading arrives, and returns \
+             None once every Sender is gone"
         );
         assert_eq!(
             elapsed, 330,
-            "the last reading came at 330 ms, but total_rainfall returned at {elapsed} ms: \
-             stop as soon as the last station is done (rx.recv() returns None once every \
-             Sender is dropped), not when a timer next checks"
+            "the last reading was due at 330 ms, but total_rainfall returned at {elapsed} ms: \
+             let every station send at once, each with its own clone of the Sender, and stop \
+             as soon as the last one is done (rx.recv() returns None once every Sender is \
+             dropped), not when a timer next checks"
         );
     }
 
