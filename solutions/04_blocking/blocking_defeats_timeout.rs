@@ -48,8 +48,9 @@ mod tests {
         assert_eq!(
             price, CACHED_PRICE,
             "the service needs 120 ms, more than the 50 ms deadline, so the cached price should \
-             be used. The timeout never got a chance: the service must wait at an .await (an \
-             async sleep), not block the thread or skip the wait"
+             be used. The timeout never got a chance: the service must wait on Tokio's clock \
+             at an .await (tokio::time::sleep), not block a thread (std::thread::sleep, also \
+             one handed to spawn_blocking, which the timeout cannot stop) or skip the wait"
         );
         assert!(
             (50..120).contains(&elapsed),
