@@ -164,7 +164,7 @@ mod tests {
     async fn a_timed_out_upload_stops_its_reporter() {
         // (time limit in ms, reports written by then: one every 100 ms). Prime numbers of ms:
         // no timer of the code's own with a period over 1 ms is due at the moment it stops.
-        for (ms, expected) in [(251, 2), (409, 4), (199, 1)] {
+        for (ms, expected) in [(251, 2), (409, 4), (199, 1), (23, 0)] {
             let log = Log::default();
             let tasks_before = alive_tasks();
             let result = timeout(Duration::from_millis(ms), upload(100, Arc::clone(&log))).await;
@@ -176,8 +176,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_aborted_upload_stops_its_reporter() {
-        // (abort after ms, reports written by then: one every 100 ms)
-        for (ms, expected) in [(251, 2), (331, 3), (97, 0)] {
+        // (abort after ms, reports written by then: one every 100 ms). The last one stops the
+        // upload during its first chunk.
+        for (ms, expected) in [(251, 2), (331, 3), (97, 0), (29, 0)] {
             let log = Log::default();
             let tasks_before = alive_tasks();
             let task = tokio::spawn(upload(100, Arc::clone(&log)));
