@@ -171,7 +171,8 @@ mod tests {
             let result = timeout(Duration::from_millis(ms), upload(100, Arc::clone(&log))).await;
             assert!(result.is_err(), "100 chunks cannot be sent in {ms} ms");
             assert_reports(&log, ms, expected);
-            assert_quiet(&log, "was cancelled by a timeout", tasks_before).await;
+            let how = format!("was cancelled by a timeout at {ms} ms");
+            assert_quiet(&log, &how, tasks_before).await;
         }
     }
 
@@ -191,7 +192,8 @@ mod tests {
                 "the upload task was aborted, so awaiting it must report a cancelled task"
             );
             assert_reports(&log, ms, expected);
-            assert_quiet(&log, "task was aborted", tasks_before).await;
+            let how = format!("task was aborted at {ms} ms");
+            assert_quiet(&log, &how, tasks_before).await;
         }
     }
 
