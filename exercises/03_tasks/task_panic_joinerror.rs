@@ -103,7 +103,8 @@ mod tests {
                     }
                     previous(info);
                 });
-            HOOK_AT.store(hook_address(&hook), Ordering::SeqCst);
+            // The closure on the heap (`&*hook`), not the Box on this stack frame.
+            HOOK_AT.store(hook_address(&*hook), Ordering::SeqCst);
             std::panic::set_hook(hook);
         });
     }
