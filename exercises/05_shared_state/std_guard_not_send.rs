@@ -162,7 +162,9 @@ mod tests {
             assert_eq!(len, 2, "the log had 1 line, so after the push it has 2");
             assert!(
                 took >= Duration::from_millis(50),
-                "save_line returned after {took:?}: it must still wait for flush_to_disk (50 ms)"
+                "save_line returned after {took:?} of Tokio's clock: it must still await \
+                 flush_to_disk (50 ms on that clock; a std::thread::sleep in its place blocks the \
+                 thread, and Tokio's clock does not count it)"
             );
         })
         .await;
@@ -179,7 +181,9 @@ mod tests {
             let took = start.elapsed();
             assert!(
                 took >= Duration::from_millis(50),
-                "4 saves were done after {took:?}: every save must wait for its flush (50 ms)"
+                "4 saves were done after {took:?} of Tokio's clock: every save must await its \
+                 flush (50 ms on that clock; a std::thread::sleep in its place blocks the thread, \
+                 and Tokio's clock does not count it)"
             );
             assert_eq!(
                 took,

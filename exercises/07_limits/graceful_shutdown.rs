@@ -310,8 +310,9 @@ mod tests {
             finished,
             "Tokio's clock jumped a second ahead right after the stop signal (as it does for a \
              runtime that was busy), and run_service returned at {elapsed} ms with {} item(s) \
-             half done: it stopped waiting after a fixed time (a timeout or a sleep) instead of \
-             waiting for the workers. Await every worker's JoinHandle, however long it takes",
+             half done: it stopped waiting after a fixed time (a timeout or a sleep), or stopped \
+             the workers (abort), instead of waiting for them to finish their items. Await \
+             every worker's JoinHandle, however long it takes",
             started - finished
         );
         assert_eq!(
