@@ -190,23 +190,28 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn report_still_waits_for_the_threshold() {
-        let start = Instant::now();
-        report_of(spawn_report("pump".to_string(), vec![1])).await;
-        let elapsed = start.elapsed().as_millis();
-        assert!(
-            elapsed >= 20,
-            "the report was ready after {elapsed} ms: it must still await fetch_threshold() \
-             (20 ms), not skip it"
-        );
-        // On the paused clock nothing else takes time: the report is ready the moment the
-        // threshold arrives.
-        assert!(
-            elapsed <= 20,
-            "the report was ready after {elapsed} ms, but fetch_threshold() answers after 20 \
-             ms: the report task waits longer than the threshold takes (a sleep of its own, \
-             timed to outlast a fetch_threshold() run elsewhere?). Await fetch_threshold() in \
-             the report task and use the value it returns"
-        );
+        // Every report waits, the second one too (a threshold kept from an earlier report, in
+        // a `static`, would skip the wait whenever another report ran first).
+        for report in ["first", "second"] {
+            let start = Instant::now();
+            report_of(spawn_report("pump".to_string(), vec![1])).await;
+            let elapsed = start.elapsed().as_millis();
+            assert!(
+                elapsed >= 20,
+                "the {report} report was ready after {elapsed} ms: it must still await \
+                 fetch_threshold() (20 ms), not skip it (nor keep a threshold from an earlier \
+                 report: each report fetches its own)"
+            );
+            // On the paused clock nothing else takes time: the report is ready the moment
+            // the threshold arrives.
+            assert!(
+                elapsed <= 20,
+                "the {report} report was ready after {elapsed} ms, but fetch_threshold() \
+                 answers after 20 ms: the report task waits longer than the threshold takes (a \
+                 sleep of its own, timed to outlast a fetch_threshold() run elsewhere?). Await \
+                 fetch_threshold() in the report task and use the value it returns"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
