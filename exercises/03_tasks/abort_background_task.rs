@@ -343,7 +343,7 @@ mod tests {
             ),
             Held::Spun(wakes, moments, ms) => panic!(
                 "here the task was busy in a step when stop_ticker aborted it, and stop_ticker \
-                 was woken {wakes} times (at {moments} moments) while it waited and the paused \
+                 was woken {wakes} times (at {moments} moment(s)) while it waited and the paused \
                  clock moved {ms} ms: \
                  it checks on a timer or in a loop whether the task has ended (awaiting the \
                  JoinHandle is woken once, when the task is gone). Await the handle instead of \
