@@ -316,6 +316,52 @@ mod tests {
         }
     }
 
+    /// Two crawlers at once: each one's shutdown stops and waits for its own workers only.
+    #[tokio::test(start_paused = true)]
+    async fn two_crawlers_at_once_each_stop_their_own_workers() {
+        let save = Duration::from_millis(30);
+        let (first_log, second_log) = (Log::default(), Log::default());
+        let first = Crawler::start(&first_log, save);
+        let second = Crawler::start(&second_log, save);
+        sleep(Duration::from_millis(120)).await;
+        let done = timeout(Duration::from_secs(60), no_spin(first.shutdown())).await;
+        assert!(
+            done.is_ok(),
+            "two crawlers ran at once, and a minute after the first one's shutdown was called \
+             it had still not returned, though its own workers stop within 90 ms: each \
+             crawler's shutdown waits for its own workers only (keep their JoinHandles, or a \
+             TaskTracker, in the Crawler, not in a `static` that every crawler shares)"
+        );
+        assert_eq!(
+            lines(&first_log, " stopped"),
+            WORKERS,
+            "after the first crawler's shutdown, each of its workers should have stopped once"
+        );
+        let stopped = lines(&second_log, " stopped");
+        assert!(
+            stopped.is_empty(),
+            "two crawlers ran at once, and the first one's shutdown also stopped {stopped:?} of \
+             the second one: each crawler cancels its own tokens (made in `start`, not kept \
+             in a `static` that every crawler shares)"
+        );
+        let rounds = || lines(&second_log, " worked").len();
+        let before = rounds();
+        sleep(Duration::from_millis(200)).await;
+        assert!(
+            rounds() >= before + 4 * 3,
+            "after the first crawler's shutdown, the second crawler's 4 workers should go on \
+             working (a round every 50 ms each)"
+        );
+        shutdown_waits_for(
+            second,
+            &second_log,
+            save * 3,
+            "all four workers of the second crawler were running (once cancelled, fetcher N \
+             saves for N x 30ms, the indexer for 2 x 30ms)",
+        )
+        .await;
+    }
+
     #[tokio::test(start_paused = true)]
     async fn stopping_the_fetchers_twice() {
         let log = Log::default();
