@@ -393,6 +393,41 @@ mod tests {
         silent.expect_closed("the silent client").await;
     }
 
+    /// The signal is the value `true`: a value sent that is still `false` changes the channel,
+    /// and must stop nothing (as in `serve`, which waits for `true`).
+    #[tokio::test]
+    async fn a_signal_still_false_stops_nothing() {
+        let server = start_server().await;
+        let mut client = Client::connect(server.address).await;
+        assert_eq!(client.send("SET a 1").await, "OK");
+        server.stop.send(false).unwrap();
+        // Lets the server's tasks see the change.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let written = client.writer.write_all(b"GET a\n").await;
+        let next = timeout(PATIENCE, client.replies.next_line()).await;
+        let what = match (&written, &next) {
+            (Ok(()), Ok(Ok(Some(line)))) if line == "VALUE 1" => None,
+            (Ok(()), Ok(Ok(Some(line)))) => Some(format!("the reply to \"GET a\" was {line:?}")),
+            (Err(e), _) => Some(format!("sending \"GET a\" failed ({e})")),
+            (_, Ok(Ok(None)) | Ok(Err(_))) => Some("the connection was closed".to_string()),
+            (_, Err(_)) => Some("\"GET a\" got no reply".to_string()),
+        };
+        if let Some(what) = what {
+            panic!(
+                "the shutdown signal was sent with the value `false` (the server must go on: \
+                 the signal is the value turning `true`), and then {what}: a change of the \
+                 channel is not yet the signal. Wait for `true`, as serve does \
+                 (`shutdown.wait_for(|stop| *stop)`), not for any change (`changed()`)"
+            );
+        }
+        server
+            .shut_down("a client was connected, after a signal still `false`")
+            .await;
+        client.expect_closed("the client").await;
+    }
+
     #[tokio::test]
     async fn a_dropped_sender_is_the_signal_too() {
         let server = start_server().await;
