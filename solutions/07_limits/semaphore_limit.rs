@@ -518,19 +518,99 @@ mod tests {
         code
     }
 
-    /// Whether `code` takes a remainder by anything but a number other than 3 (`id % 3`,
-    /// `i % MAX_AT_ONCE`, `n %= size`): the way to step through batches of 3 by hand. A
-    /// remainder by another number (`id % 5 == 0`, to log every fifth job) cuts nothing.
-    fn a_batch_remainder(code: &str) -> bool {
-        code.match_indices('%').any(|(at, _)| {
+    /// The names that stand for the batch size 3 in `code`: `MAX_AT_ONCE`, and any `const`,
+    /// `static` or `let` bound to 3 or to such a name (`let size = MAX_AT_ONCE;`).
+    fn names_of_three(code: &str) -> Vec<String> {
+        let mut names = vec!["MAX_AT_ONCE".to_string()];
+        loop {
+            let before = names.len();
+            for statement in code.split([';', '{', '}']) {
+                let Some((head, value)) = statement.split_once('=') else {
+                    continue;
+                };
+                let words: Vec<&str> = head
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let binds = matches!(words.first(), Some(&("const" | "static" | "let")));
+                let name = words
+                    .iter()
+                    .find(|w| !matches!(**w, "const" | "static" | "let" | "mut"));
+                if let (true, Some(name)) = (binds, name)
+                    && !value.starts_with(['=', '>'])
+                    && is_three(value.trim(), &names)
+                    && !names.iter().any(|n| n == name)
+                {
+                    names.push(name.to_string());
+                }
+            }
+            if names.len() == before {
+                return names;
+            }
+        }
+    }
+
+    /// Whether `token` (a number or a name, alone) is the batch size 3.
+    fn is_three(token: &str, names: &[String]) -> bool {
+        let digits: String = token.chars().take_while(char::is_ascii_digit).collect();
+        let suffix = &token[digits.len()..];
+        (digits == "3" && (suffix.is_empty() || suffix.starts_with(['u', 'i'])))
+            || names.iter().any(|name| name == token)
+    }
+
+    /// The ways of cutting the jobs into batches of 3 that `code` uses: `chunks`, `step_by` or
+    /// `split_off` given the batch size (`ids.chunks(MAX_AT_ONCE)`, `split_off(len.min(3))`),
+    /// or a remainder by it (`(id + 1) % 3 == 0`, `i % MAX_AT_ONCE`). The same words for other
+    /// sizes (`id % 5 == 0` to log every fifth job, results printed in rows with `chunks(5)`)
+    /// cut nothing.
+    fn batch_cuts(code: &str) -> Vec<&'static str> {
+        let names = names_of_three(code);
+        let tokens = |text: &str| -> Vec<String> {
+            text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut found = Vec::new();
+        for word in ["chunks", "step_by", "split_off"] {
+            let by_three = code.match_indices(word).any(|(at, _)| {
+                let rest = &code[at + word.len()..];
+                let rest = rest.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+                let Some(arguments) = rest.trim_start().strip_prefix('(') else {
+                    return false;
+                };
+                let mut depth = 1;
+                let end = arguments
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        depth += i32::from(c == '(') - i32::from(c == ')');
+                        depth == 0
+                    })
+                    .map_or(arguments.len(), |(i, _)| i);
+                tokens(&arguments[..end])
+                    .iter()
+                    .any(|token| is_three(token, &names))
+            });
+            if by_three {
+                found.push(word);
+            }
+        }
+        let remainder_by_three = code.match_indices('%').any(|(at, _)| {
+            // A '%' character, not an operator.
+            if code[..at].ends_with('\'') {
+                return false;
+            }
             let rest = code[at + 1..].trim_start_matches('=').trim_start();
             let operand: String = rest
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            let digits: String = operand.chars().take_while(char::is_ascii_digit).collect();
-            digits.is_empty() || digits == "3"
-        })
+            is_three(&operand, &names)
+        });
+        if remainder_by_three {
+            found.push("%");
+        }
+        found
     }
 
     /// With every job 100 ms long, batches of 3 take as long as a semaphore, so this test reads
@@ -538,13 +618,7 @@ mod tests {
     #[test]
     fn the_jobs_are_not_cut_into_batches() {
         let code = code_outside_main(include_str!("semaphore_limit.rs"));
-        let mut batching = ["chunks", "step_by", "split_off"]
-            .into_iter()
-            .filter(|item| code.contains(item))
-            .collect::<Vec<_>>();
-        if a_batch_remainder(&code) {
-            batching.push("%");
-        }
+        let batching = batch_cuts(&code);
         assert!(
             batching.is_empty(),
             "run_all cuts the jobs into batches ({batching:?}): then a batch waits for its \
