@@ -579,6 +579,89 @@ mod tests {
         found
     }
 
+    /// Each word of `text` (letters, digits, `_`) with where it starts.
+    fn word_starts(text: &str) -> Vec<(usize, &str)> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut found = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            match (start, ident(c)) {
+                (None, true) => start = Some(i),
+                (Some(from), false) => {
+                    found.push((from, &text[from..i]));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// Whether the change word at `at` in `statement` changes a value of the code's own, with
+    /// a read of the log only in its arguments: `sizes.push(log.lock().unwrap().len())`,
+    /// `seen.clone_from(&*log.lock().unwrap())`, or a `&mut report` handed to `writeln!`
+    /// beside a guard that is only printed. A method called on a lock or a guard
+    /// (`log.lock().unwrap().push(..)`, `lines.push(..)`), a free function (`mem::swap`), a
+    /// `mut` anywhere else, or a lock outside the call's own arguments still counts as a write.
+    fn a_change_of_its_own(statement: &str, at: usize, word: &str, locks: &[String]) -> bool {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let names_a_lock = |text: &str| {
+            text.split(|c: char| !ident(c))
+                .any(|name| locks.iter().any(|lock| lock == name))
+        };
+        let after = &statement[at + word.len()..];
+        if word == "mut" {
+            // `&mut name,` or `&mut name)`: a local lent to a call.
+            let name: String = after
+                .trim_start()
+                .chars()
+                .take_while(|&c| ident(c))
+                .collect();
+            let rest = after.trim_start()[name.len()..].trim_start();
+            return statement[..at].trim_end().ends_with('&')
+                && !name.is_empty()
+                && !names_a_lock(&name)
+                && rest.starts_with([',', ')']);
+        }
+        // A method call: `receiver.word(arguments)`.
+        let before = statement[..at].trim_end();
+        let Some(before) = before.strip_suffix('.') else {
+            return false;
+        };
+        let Some(arguments) = after.trim_start().strip_prefix('(') else {
+            return false;
+        };
+        // The receiver: the chain before the dot (calls and indexing included).
+        let mut depth = 0;
+        let mut begin = before.len();
+        for (i, c) in before.char_indices().rev() {
+            match c {
+                ')' | ']' => depth += 1,
+                '(' | '[' if depth > 0 => depth -= 1,
+                _ if depth > 0 => {}
+                c if ident(c) || matches!(c, '.' | '*' | '?' | ':') => {}
+                c if c.is_whitespace() && before[i..].trim_start().starts_with('.') => {}
+                _ => break,
+            }
+            begin = i;
+        }
+        if names_a_lock(&before[begin..]) {
+            return false;
+        }
+        // Every lock of the statement lies in the call's own arguments.
+        let mut depth = 1;
+        let end = arguments
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += i32::from(c == '(') - i32::from(c == ')');
+                depth == 0
+            })
+            .map_or(arguments.len(), |(i, _)| i);
+        let inside = &arguments[..end];
+        let outside = statement.replacen(inside, "", 1);
+        names_a_lock(inside) && !names_a_lock(&outside)
+    }
+
     /// How many times `code` locks the log in a statement that can change it: one that binds
     /// something `mut`, calls a method that changes a Vec, or assigns. A lock that only reads
     /// the log (its length, or a copy to print) changes nothing and is not counted. A guard
@@ -742,20 +825,19 @@ mod tests {
             // An assignment changes the log if it assigns to a guard (`*lines = ..`) or hands
             // one on (`kept = lines;`), not if it stores a value read out of one
             // (`written = lines.len();`, also in a match arm).
-            let writes = words(&judged).iter().any(|word| changes_it(word))
-                || assignments(&judged).into_iter().any(|at| {
-                    let target: String = judged.chars().take(at).collect();
-                    let value: String = judged.chars().skip(at + 1).collect();
-                    let target = target.rsplit("=>").next().unwrap_or_default();
-                    // In a match's arms, the value ends where the next arm's pattern starts.
-                    let value = match value.split_once("=>") {
-                        Some((value, _)) => {
-                            value.rsplit_once(',').map_or(value, |(value, _)| value)
-                        }
-                        None => &value,
-                    };
-                    words(target).iter().any(|word| locks.contains(word)) || guard(value)
-                });
+            let writes = word_starts(&judged).into_iter().any(|(at, word)| {
+                changes_it(word) && !a_change_of_its_own(&judged, at, word, &locks)
+            }) || assignments(&judged).into_iter().any(|at| {
+                let target: String = judged.chars().take(at).collect();
+                let value: String = judged.chars().skip(at + 1).collect();
+                let target = target.rsplit("=>").next().unwrap_or_default();
+                // In a match's arms, the value ends where the next arm's pattern starts.
+                let value = match value.split_once("=>") {
+                    Some((value, _)) => value.rsplit_once(',').map_or(value, |(value, _)| value),
+                    None => &value,
+                };
+                words(target).iter().any(|word| locks.contains(word)) || guard(value)
+            });
             let locked = words(statement)
                 .iter()
                 .filter(|word| locks.contains(word))
