@@ -78,36 +78,42 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_paid_order_is_committed() {
-        run(true, |lines| {
-            assert!(
-                !lines.iter().any(|line| line == "rollback"),
-                "the rollback step ran although the order was paid (log = {lines:?}): a plain \
-                 block runs where it is written, an async block only runs when awaited"
-            );
-            assert_eq!(
-                lines,
-                ["check payment", "commit"],
-                "a paid order must log \"check payment\" and then \"commit\""
-            );
-        })
-        .await;
+        // Several orders: a step chosen by chance (a `select!` between the two) shows.
+        for _ in 0..16 {
+            run(true, |lines| {
+                assert!(
+                    !lines.iter().any(|line| line == "rollback"),
+                    "the rollback step ran although the order was paid (log = {lines:?}): a plain \
+                     block runs where it is written, an async block only runs when awaited"
+                );
+                assert_eq!(
+                    lines,
+                    ["check payment", "commit"],
+                    "a paid order must log \"check payment\" and then \"commit\""
+                );
+            })
+            .await;
+        }
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_unpaid_order_is_rolled_back() {
-        run(false, |lines| {
-            assert!(
-                !lines.iter().any(|line| line == "commit"),
-                "the commit step ran although the order was not paid (log = {lines:?}): a plain \
-                 block runs where it is written, an async block only runs when awaited"
-            );
-            assert_eq!(
-                lines,
-                ["check payment", "rollback"],
-                "an unpaid order must log \"check payment\" and then \"rollback\""
-            );
-        })
-        .await;
+        // Several orders: a step chosen by chance (a `select!` between the two) shows.
+        for _ in 0..16 {
+            run(false, |lines| {
+                assert!(
+                    !lines.iter().any(|line| line == "commit"),
+                    "the commit step ran although the order was not paid (log = {lines:?}): a plain \
+                     block runs where it is written, an async block only runs when awaited"
+                );
+                assert_eq!(
+                    lines,
+                    ["check payment", "rollback"],
+                    "an unpaid order must log \"check payment\" and then \"rollback\""
+                );
+            })
+            .await;
+        }
     }
 
     /// The name of the function or closure that `code[at..]` is an argument of, if any.
