@@ -134,12 +134,22 @@ mod tests {
             Duration::from_millis(50),
             "record_view should wait for the save (50 ms) before it returns"
         );
+        // The second view is timed too, so a save that waits only on its first call (a "warm"
+        // flag in a static) is caught whatever ran before.
+        let second = Instant::now();
         record_view(&stats, &disk, "/blog").await;
+        let second_took = second.elapsed();
         let snapshots = disk.snapshots.lock().unwrap().clone();
         assert_eq!(
             snapshots,
             [views(&[("/", 1)]), views(&[("/", 1), ("/blog", 1)])],
             "each view must save a copy of the stats taken right after counting it"
+        );
+        assert_eq!(
+            second_took,
+            Duration::from_millis(50),
+            "the second record_view returned after {second_took:?}: every view must wait for \
+             its own save (50 ms), not only the first one"
         );
     }
 
