@@ -98,6 +98,21 @@ mod tests {
     /// failed is fine.
     #[test]
     fn a_failed_task_gives_no_line() {
+        // A first check of the same sensors, with a timer, so that the checked one below is a
+        // second call: a task that skips its wait for a sensor read before (kept in a static)
+        // is caught whatever ran before.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built")
+            .block_on(check_sensors(
+                Limits {
+                    site: "lab".to_string(),
+                    max_temp: 30,
+                },
+                vec![25, 31],
+            ));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("the test's runtime could not be built");
@@ -129,10 +144,12 @@ mod tests {
             });
             assert!(
                 !made_up,
-                "here every sensor task panicked (their handles gave Err(JoinError)), but \
-                 check_sensors returned {report:?}: a failed task has no line to give, so that \
-                 line was made up. Take each line out of the Ok of its awaited handle and let \
-                 an Err stop check_sensors, as the given \
+                "here, checking the same sensors a second time on a runtime without a timer, \
+                 every sensor task panics at its 10 ms sleep (its handle gives Err(JoinError)), \
+                 but check_sensors returned {report:?}: a failed task has no line to give, so \
+                 that line was made up (or a task skipped its 10 ms for a sensor read before: \
+                 every check must wait). Take each line out of the Ok of its awaited handle and \
+                 let an Err stop check_sensors, as the given \
                  `handle.await.expect(\"a sensor task failed\")` does"
             );
         }
@@ -144,6 +161,16 @@ mod tests {
             site: "lab".to_string(),
             max_temp: 30,
         };
+        // A first check of the same sensors, so that the timed one below is a second call: a
+        // task that skips its wait for a sensor read before (kept in a static) is caught.
+        check_sensors(
+            Limits {
+                site: "lab".to_string(),
+                max_temp: 30,
+            },
+            vec![1, 2, 3, 4, 5],
+        )
+        .await;
         let start = tokio::time::Instant::now();
         // Halfway through the 10 ms checks, count the tasks that are running.
         let halfway = async {
@@ -157,6 +184,11 @@ mod tests {
             elapsed < 20,
             "checking 5 sensors took {elapsed} ms instead of ~10 ms: keep one spawned task per \
              sensor so they run at the same time"
+        );
+        assert!(
+            elapsed >= 10,
+            "checking the same 5 sensors a second time took {elapsed} ms: every check must \
+             wait its 10 ms, also for a sensor read before"
         );
         assert!(
             running >= 5,
