@@ -128,6 +128,9 @@ mod tests {
             (215, "cloudy (cached)"),
             (5_000, "fog, 4 degrees (cached at 06:00)"),
         ] {
+            // A fast forecast first, so a fresh forecast kept from an earlier call (in a static)
+            // is always there to be shown wrongly by the slow one.
+            show(53, "sunny", "overcast (cached)").await;
             let (shown, took, _) = show(ms, "rain", cached).await;
             // A deadline written as 0.2 s in floating point (`from_secs_f32(0.2)`, a hair
             // over 200 ms) ends with the timer's next millisecond: 201 ms is on time too.
@@ -140,7 +143,8 @@ mod tests {
                 shown, cached,
                 "the service needs {ms} ms, more than the 200 ms deadline: return the cached \
                  forecast that forecast_or_cached was given (its `cached` argument, here \
-                 {cached:?}), not one of your own"
+                 {cached:?}), not one of your own (nor the fresh \"sunny\" of the fast \
+                 forecast shown just before)"
             );
         }
     }
