@@ -326,6 +326,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_server_uses_the_store_it_is_given() {
+        // Two servers at once in one test, so a store shared by all (a static) always shows.
+        let first = start_server().await;
+        let second = start_server().await;
+        let mut alice = Client::connect(first.address).await;
+        let mut bob = Client::connect(second.address).await;
+        assert_eq!(alice.send("SET only-on-the-first here").await, "OK");
+        assert_eq!(
+            bob.send("GET only-on-the-first").await,
+            "NIL",
+            "two servers, each given a store of its own (`Store::default()`), and the second \
+             one sees what was SET on the first: the clients must share the store that `serve` \
+             is given (clone its Arc for each client), not a global static of your own"
+        );
+        assert_eq!(
+            alice.send("GET only-on-the-first").await,
+            "VALUE here",
+            "alice SET only-on-the-first on the first server, so she must GET it there"
+        );
+        drop((alice, bob));
+        first.shut_down("no client was connected").await;
+        second.shut_down("no client was connected").await;
+    }
+
+    #[tokio::test]
     async fn silent_clients_are_let_go() {
         let server = start_server().await;
         // A client that never says anything. It connects first, and the server accepts
