@@ -402,11 +402,19 @@ mod tests {
 
     /// Whether the change word at `at` in `statement` changes a value of the code's own, with
     /// a read of the log only in its arguments: `sizes.push(log.lock().unwrap().len())`,
-    /// `seen.clone_from(&*log.lock().unwrap())`, or a `&mut report` handed to `writeln!`
-    /// beside a guard that is only printed. A method called on a lock or a guard
-    /// (`log.lock().unwrap().push(..)`, `lines.push(..)`), a free function (`mem::swap`), a
-    /// `mut` anywhere else, or a lock outside the call's own arguments still counts as a write.
-    fn a_change_of_its_own(statement: &str, at: usize, word: &str, locks: &[String]) -> bool {
+    /// `seen.clone_from(&*log.lock().unwrap())`, or a `&mut report` handed to `write!` or
+    /// `writeln!` beside a guard that is only printed. A method called on a lock or a guard
+    /// (`log.lock().unwrap().push(..)`, `lines.push(..)`), a guard handed on in the arguments
+    /// (`held.push(log.lock().unwrap())`, `held.extend(log.lock())`), a free function
+    /// (`mem::swap`), a `mut` anywhere else, or a lock outside the call's own arguments still
+    /// counts as a write.
+    fn a_change_of_its_own(
+        statement: &str,
+        at: usize,
+        word: &str,
+        locks: &[String],
+        reads: &[&str],
+    ) -> bool {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         let names_a_lock = |text: &str| {
             text.split(|c: char| !ident(c))
@@ -421,8 +429,11 @@ mod tests {
                 .take_while(|&c| ident(c))
                 .collect();
             let rest = after.trim_start()[name.len()..].trim_start();
-            return statement[..at].trim_end().ends_with('&')
-                && !name.is_empty()
+            let lent = statement[..at].trim_end().strip_suffix('&');
+            return lent.is_some_and(|call| {
+                let call = call.trim_end();
+                call.ends_with("write!(") || call.ends_with("writeln!(")
+            }) && !name.is_empty()
                 && !names_a_lock(&name)
                 && rest.starts_with([',', ')']);
         }
@@ -462,7 +473,52 @@ mod tests {
             .map_or(arguments.len(), |(i, _)| i);
         let inside = &arguments[..end];
         let outside = statement.replacen(inside, "", 1);
-        names_a_lock(inside) && !names_a_lock(&outside)
+        // Each argument that names a lock only reads it: a shared borrow (`&*lines`), or a
+        // chain whose last call reads (`.len()`, `.iter().cloned()`, `.clone()`).
+        let mut pieces = vec![String::new()];
+        let mut depth = 0;
+        for c in inside.chars() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    pieces.push(String::new());
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(piece) = pieces.last_mut() {
+                piece.push(c);
+            }
+        }
+        let only_read = |piece: &str| {
+            let piece = piece.trim();
+            if piece.starts_with('&') && !piece[1..].trim_start().starts_with("mut") {
+                return true;
+            }
+            // The last call at the top level of the argument.
+            let mut depth = 0;
+            let mut last = None;
+            for (i, c) in piece.char_indices() {
+                match c {
+                    // A closure's body comes after its `|..|`.
+                    '|' if depth == 0 => last = None,
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => depth -= 1,
+                    '.' if depth == 0 => last = Some(i + 1),
+                    _ => {}
+                }
+            }
+            last.is_some_and(|from| {
+                let method: String = piece[from..].chars().take_while(|&c| ident(c)).collect();
+                reads.contains(&method.as_str())
+            })
+        };
+        names_a_lock(inside)
+            && !names_a_lock(&outside)
+            && pieces
+                .iter()
+                .all(|piece| !names_a_lock(piece) || only_read(piece))
     }
 
     /// How many times `code` locks the log in a statement that can change it: one that binds
@@ -605,7 +661,7 @@ mod tests {
             // one on (`kept = lines;`), not if it stores a value read out of one
             // (`written = lines.len();`, also in a match arm).
             let writes = word_starts(&judged).into_iter().any(|(at, word)| {
-                changes_it(word) && !a_change_of_its_own(&judged, at, word, &locks)
+                changes_it(word) && !a_change_of_its_own(&judged, at, word, &locks, &reads)
             }) || assignments(&judged).into_iter().any(|at| {
                 let target: String = judged.chars().take(at).collect();
                 let value: String = judged.chars().skip(at + 1).collect();
