@@ -550,11 +550,22 @@ mod tests {
         }
     }
 
-    /// Whether `token` (a number or a name, alone) is the batch size 3.
+    /// Whether `token` (a number or a name, alone) is the batch size 3: `3`, `3_usize`, `0x3`,
+    /// or a name of it.
     fn is_three(token: &str, names: &[String]) -> bool {
-        let digits: String = token.chars().take_while(char::is_ascii_digit).collect();
-        let suffix = &token[digits.len()..];
-        (digits == "3" && (suffix.is_empty() || suffix.starts_with(['u', 'i'])))
+        let number = token.replace('_', "");
+        let (radix, digits) = match number.get(..2) {
+            Some("0x") => (16, &number[2..]),
+            Some("0o") => (8, &number[2..]),
+            Some("0b") => (2, &number[2..]),
+            _ => (10, number.as_str()),
+        };
+        let end = digits
+            .find(|c: char| !c.is_digit(radix))
+            .unwrap_or(digits.len());
+        let suffix = &digits[end..];
+        let value = u64::from_str_radix(&digits[..end], radix).ok();
+        (value == Some(3) && (suffix.is_empty() || suffix.starts_with(['u', 'i'])))
             || names.iter().any(|name| name == token)
     }
 
@@ -576,6 +587,14 @@ mod tests {
             let by_three = code.match_indices(word).any(|(at, _)| {
                 let rest = &code[at + word.len()..];
                 let rest = rest.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+                // A size given as a const generic: `as_chunks::<MAX_AT_ONCE>()`.
+                let (generic, rest) = match rest.trim_start().strip_prefix("::<") {
+                    Some(generic) => generic.split_once('>').unwrap_or((generic, "")),
+                    None => ("", rest),
+                };
+                if tokens(generic).iter().any(|token| is_three(token, &names)) {
+                    return true;
+                }
                 let Some(arguments) = rest.trim_start().strip_prefix('(') else {
                     return false;
                 };
@@ -601,11 +620,22 @@ mod tests {
                 return false;
             }
             let rest = code[at + 1..].trim_start_matches('=').trim_start();
-            let operand: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            is_three(&operand, &names)
+            // The operand: a path (`crate::MAX_AT_ONCE`), or a group in `( )` or `{ }`.
+            let operand: String = if rest.starts_with(['(', '{']) {
+                let mut depth = 0;
+                rest.chars()
+                    .take_while(|&c| {
+                        depth +=
+                            i32::from(matches!(c, '(' | '{')) - i32::from(matches!(c, ')' | '}'));
+                        depth > 0
+                    })
+                    .collect()
+            } else {
+                rest.chars()
+                    .take_while(|&c| c.is_alphanumeric() || c == '_' || c == ':')
+                    .collect()
+            };
+            tokens(&operand).iter().any(|token| is_three(token, &names))
         });
         if remainder_by_three {
             found.push("%");
