@@ -408,13 +408,7 @@ mod tests {
     /// (`held.push(log.lock().unwrap())`, `held.extend(log.lock())`), a free function
     /// (`mem::swap`), a `mut` anywhere else, or a lock outside the call's own arguments still
     /// counts as a write.
-    fn a_change_of_its_own(
-        statement: &str,
-        at: usize,
-        word: &str,
-        locks: &[String],
-        reads: &[&str],
-    ) -> bool {
+    fn a_change_of_its_own(statement: &str, at: usize, word: &str, locks: &[String]) -> bool {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         let names_a_lock = |text: &str| {
             text.split(|c: char| !ident(c))
@@ -472,9 +466,16 @@ mod tests {
             })
             .map_or(arguments.len(), |(i, _)| i);
         let inside = &arguments[..end];
-        let outside = statement.replacen(inside, "", 1);
-        // Each argument that names a lock only reads it: a shared borrow (`&*lines`), or a
-        // chain whose last call reads (`.len()`, `.iter().cloned()`, `.clone()`).
+        // Around the call, in the arm it stands in (a match arm's pattern, `Ok(lines) =>`,
+        // binds the guard without changing it).
+        let before_call = statement[..at]
+            .rsplit_once("=>")
+            .map_or(&statement[..at], |(_, arm)| arm);
+        let outside = format!(
+            "{before_call}{}",
+            arguments.get(end + 1..).unwrap_or_default()
+        );
+        // Each argument that names a lock only reads it.
         let mut pieces = vec![String::new()];
         let mut depth = 0;
         for c in inside.chars() {
@@ -491,28 +492,60 @@ mod tests {
                 piece.push(c);
             }
         }
+        // A guard, or the `LockResult` around one, comes out of a lock only through calls that
+        // keep it (`unwrap`, `expect`, ...); any other call right after it (`len`, `iter`,
+        // `last`, `clone`, `map`) makes a value of its own. A shared borrow (`&*lines`) and a
+        // `format!` only read it.
+        const KEEP: [&str; 9] = [
+            "lock",
+            "try_lock",
+            "unwrap",
+            "expect",
+            "unwrap_or_else",
+            "ok",
+            "map_err",
+            "as_mut",
+            "deref_mut",
+        ];
         let only_read = |piece: &str| {
             let piece = piece.trim();
-            if piece.starts_with('&') && !piece[1..].trim_start().starts_with("mut") {
+            if (piece.starts_with('&') && !piece[1..].trim_start().starts_with("mut"))
+                || piece.starts_with("format!")
+            {
                 return true;
             }
-            // The last call at the top level of the argument.
-            let mut depth = 0;
-            let mut last = None;
-            for (i, c) in piece.char_indices() {
-                match c {
-                    // A closure's body comes after its `|..|`.
-                    '|' if depth == 0 => last = None,
-                    '(' | '[' | '{' => depth += 1,
-                    ')' | ']' | '}' => depth -= 1,
-                    '.' if depth == 0 => last = Some(i + 1),
-                    _ => {}
-                }
-            }
-            last.is_some_and(|from| {
-                let method: String = piece[from..].chars().take_while(|&c| ident(c)).collect();
-                reads.contains(&method.as_str())
-            })
+            word_starts(piece)
+                .into_iter()
+                .filter(|(_, name)| locks.iter().any(|lock| lock == name))
+                .all(|(at, name)| {
+                    let mut rest = &piece[at + name.len()..];
+                    loop {
+                        rest = rest.trim_start();
+                        if rest.starts_with('(') {
+                            let mut depth = 0;
+                            let close = rest
+                                .char_indices()
+                                .find(|&(_, c)| {
+                                    depth += i32::from(c == '(') - i32::from(c == ')');
+                                    depth == 0
+                                })
+                                .map_or(rest.len(), |(i, _)| i + 1);
+                            rest = &rest[close..];
+                        } else if let Some(after) = rest.strip_prefix('?') {
+                            rest = after;
+                        } else if let Some(after) = rest.strip_prefix('.') {
+                            let after = after.trim_start();
+                            let method: String = after.chars().take_while(|&c| ident(c)).collect();
+                            if method.is_empty() || !KEEP.contains(&method.as_str()) {
+                                return !method.is_empty();
+                            }
+                            rest = &after[method.len()..];
+                        } else {
+                            // The chain ends with the guard itself, handed on.
+                            return false;
+                        }
+                    }
+                })
         };
         names_a_lock(inside)
             && !names_a_lock(&outside)
@@ -661,7 +694,7 @@ mod tests {
             // one on (`kept = lines;`), not if it stores a value read out of one
             // (`written = lines.len();`, also in a match arm).
             let writes = word_starts(&judged).into_iter().any(|(at, word)| {
-                changes_it(word) && !a_change_of_its_own(&judged, at, word, &locks, &reads)
+                changes_it(word) && !a_change_of_its_own(&judged, at, word, &locks)
             }) || assignments(&judged).into_iter().any(|at| {
                 let target: String = judged.chars().take(at).collect();
                 let value: String = judged.chars().skip(at + 1).collect();
