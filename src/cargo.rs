@@ -66,6 +66,10 @@ pub struct Diagnostic {
     pub rendered: String,
     /// The notes, helps and span labels: where most async hints are found.
     pub notes: Vec<String>,
+    /// Where the compiler points: the file and (1-based) line of its primary span.
+    pub primary: Option<(PathBuf, usize)>,
+    /// The primary span is in the exercise's tests, below the marker (set by `check`).
+    pub in_tests: bool,
 }
 
 impl Diagnostic {
@@ -371,6 +375,12 @@ struct RawCode {
 #[derive(Deserialize)]
 struct RawSpan {
     label: Option<String>,
+    #[serde(default)]
+    is_primary: bool,
+    #[serde(default)]
+    file_name: String,
+    #[serde(default)]
+    line_start: usize,
 }
 
 impl RawDiagnostic {
@@ -386,12 +396,19 @@ impl RawDiagnostic {
         }
         let mut notes = Vec::new();
         collect_notes(&self, &mut notes);
+        let primary = self
+            .spans
+            .iter()
+            .find(|s| s.is_primary)
+            .map(|s| (PathBuf::from(&s.file_name), s.line_start));
         Some(Diagnostic {
             level: self.level,
             code: self.code.map(|c| c.code),
             rendered: self.rendered.unwrap_or_else(|| self.message.clone()),
             message: self.message,
             notes,
+            primary,
+            in_tests: false,
         })
     }
 }

@@ -17,11 +17,11 @@ use anyhow::Result;
 
 use self::run::runnable;
 use crate::{
-    cargo::{self, BuildKind, Workspace},
+    cargo::{self, BuildKind, Diagnostic, Workspace},
     course::{Clippy, DEFAULT_COMPILE_TIMEOUT, Exercise, Format, Mode},
     embedded, explain,
     process::{self, Cancel, Exit},
-    tests_section,
+    tests_section::{self, Editable},
     verdict::{Report, Verdict},
 };
 
@@ -112,13 +112,40 @@ impl<'a> Checker<'a> {
         self.run_programs(&mut batch, progress)?;
         self.lint(&mut batch, progress)?;
         let mut reports = batch.reports;
-        for report in &mut reports {
+        for (exercise, report) in exercises.iter().zip(&mut reports) {
             if self.cancel.is_cancelled() {
                 report.verdict = Verdict::Cancelled;
             }
+            self.mark_errors_in_tests(exercise, side, &mut report.diagnostics);
             report.explanations = explain::explain(report);
         }
         Ok(reports)
+    }
+
+    /// Marks the diagnostics that point below the `// Tests:` marker of the file checked, where
+    /// the learner may change nothing: an error there comes from what the code above changed.
+    fn mark_errors_in_tests(
+        &self,
+        exercise: &Exercise,
+        side: Side,
+        diagnostics: &mut [Diagnostic],
+    ) {
+        if exercise.tests != Some(Editable::Nothing) || diagnostics.is_empty() {
+            return;
+        }
+        let path = match side {
+            Side::Exercise => &exercise.path,
+            Side::Solution => &exercise.solution_path,
+        };
+        let text = fs::read_to_string(self.root.join(path)).unwrap_or_default();
+        let Some((marker, _)) = tests_section::section(&text) else {
+            return;
+        };
+        for d in diagnostics {
+            d.in_tests = d.primary.as_ref().is_some_and(|(file, line)| {
+                *line > marker && (path.ends_with(file) || file.ends_with(path))
+            });
+        }
     }
 
     /// Rustlings' order: the program is built first, and a bin that does not build is not

@@ -171,3 +171,23 @@ fn runtime_mistakes() {
 }
 
 const DEFAULT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// An error in the tests (below the marker) comes from a signature the learner changed: it is
+/// told so, and not to add an `.await` to a call it may not edit.
+#[test]
+fn an_error_in_the_tests_says_to_keep_the_signatures() {
+    let mut report = Report::new();
+    report.verdict = Verdict::CompileFailed;
+    report.diagnostics = recorded("e0308");
+    let (file, line) = report.diagnostics[0].primary.clone().unwrap();
+    assert_eq!((file.to_str(), line), (Some("src/bin/e0308.rs"), 3));
+    assert_eq!(
+        explain(&report).iter().map(|e| e.id).collect::<Vec<_>>(),
+        ["missing-await"]
+    );
+    report.diagnostics[0].in_tests = true;
+    assert_eq!(
+        explain(&report).iter().map(|e| e.id).collect::<Vec<_>>(),
+        ["error-in-tests"]
+    );
+}

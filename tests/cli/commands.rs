@@ -402,3 +402,30 @@ fn a_closed_stdout_loses_no_progress() {
             .contains("// mine")
     );
 }
+
+/// A signature changed above the marker breaks the tests below it: the error points into code
+/// the learner may not edit, and the `why:` line says to put the signature back. An error in the
+/// learner's own code gets no such line.
+#[test]
+fn an_error_in_the_tests_says_to_keep_the_signature() {
+    const WHY: &str = "why: This error is in the tests, which may not change";
+    let course = Fixture::new("marked");
+    let path = "exercises/lesson/counter.rs";
+    let shipped = course.read(path);
+    let changed = shipped.replace("count(items: &[u32])", "count(items: Vec<u32>)");
+    assert_ne!(changed, shipped);
+    course.write(path, &changed);
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[E0308]: mismatched types"))
+        .stdout(predicate::str::contains(WHY));
+    course.write(path, &shipped.replace("items.len()", "items.len(0)"));
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("does not compile"))
+        .stdout(predicate::str::contains(WHY).not());
+}
