@@ -692,4 +692,78 @@ mod tests {
             "the rest of the reply to GET big: 4 MB of \"v\", then a newline"
         );
     }
+
+    /// On `runtime`, `clients` clients come one after the other before any signal (each sets a
+    /// key, has its reply and leaves), then waits until the server's tasks for them have ended.
+    /// Returns how many tasks are alive on the runtime then, and how many heap blocks this thread
+    /// (the runtime's only one) allocated meanwhile and did not free.
+    fn kept_after(
+        runtime: &tokio::runtime::Runtime,
+        address: SocketAddr,
+        clients: usize,
+    ) -> (usize, i64) {
+        let mut tasks = 0;
+        let kept = allocation_counter::measure(|| {
+            runtime.block_on(async {
+                for n in 0..clients {
+                    let mut client = Client::connect(address).await;
+                    assert_eq!(
+                        client.send("SET visitor here").await,
+                        "OK",
+                        "client {n}'s reply to \"SET visitor here\""
+                    );
+                }
+                // The server's task for each client ends once it has read the client's end of
+                // the stream; then `serve` gets its turn to reap it. serve's own task, and one
+                // helper task of its own, may stay.
+                let metrics = tokio::runtime::Handle::current().metrics();
+                for _ in 0..100_000 {
+                    if metrics.num_alive_tasks() <= 2 {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+                for _ in 0..100 {
+                    tokio::task::yield_now().await;
+                }
+                tasks = metrics.num_alive_tasks();
+            })
+        });
+        (tasks, kept.count_current)
+    }
+
+    #[test]
+    fn clients_that_left_before_the_signal_are_forgotten() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("could not build a runtime");
+        let server = runtime.block_on(start_server());
+        // The first clients set up a few things for good (the store's key, the I/O driver's
+        // tables).
+        kept_after(&runtime, server.address, 20);
+        let (few_tasks, few_blocks) = kept_after(&runtime, server.address, 10);
+        let (many_tasks, many_blocks) = kept_after(&runtime, server.address, 210);
+        assert!(
+            many_tasks < few_tasks + 100,
+            "no shutdown signal yet: after 10 clients had come and gone, {few_tasks} tasks were \
+             alive on the server's runtime; after 210 more, {many_tasks}. Every client that has \
+             left leaves a task behind, still waiting for the signal (a watcher spawned for \
+             each connection?), so a server that runs for long keeps an idle task for every \
+             client that ever came. Whatever a connection starts must end with the connection: \
+             watch the signal in handle_client's own select, next to the read \
+             (`shutdown.wait_for(..)`), or abort a helper task when its connection ends"
+        );
+        assert!(
+            many_blocks - few_blocks < 100,
+            "no shutdown signal yet: after 10 clients had come and gone, the server kept \
+             {few_blocks} more heap blocks; after 210 clients, {many_blocks}: it keeps \
+             something for every client that has left (a sender, a token or a handle per \
+             connection in a list that only the shutdown empties, or finished connections \
+             left in the JoinSet, which keeps each finished task until it is joined). Keep \
+             nothing for a connection once it has ended: let it watch the signal itself \
+             (`shutdown.wait_for(..)` in its select), and take finished connections out of \
+             the set (`join_next`, as serve does at first)"
+        );
+    }
 }
