@@ -141,6 +141,44 @@ mod tests {
         );
     }
 
+    /// An awaited fetch wakes start_app once, when the settings are there: it is polled at
+    /// 0 ms and at 50 ms. Code that checks on a short timer whether the settings have come (a
+    /// `try_recv` after every 1 ms sleep) is polled at every turn. Moments of this runtime's
+    /// clock are counted, not polls, so a `yield_now` here and there is free, and a progress
+    /// message every 20 ms or more is let through (2 + 50 / 20 = 4 moments at most).
+    #[tokio::test(start_paused = true)]
+    async fn start_app_waits_without_checking_on_a_timer() {
+        let start = Instant::now();
+        let mut moments: Vec<u128> = Vec::new();
+        let mut app = std::pin::pin!(start_app());
+        let started = in_real_time(std::future::poll_fn(|cx| {
+            let now = start.elapsed().as_millis();
+            if moments.last() != Some(&now) {
+                moments.push(now);
+            }
+            app.as_mut().poll(cx)
+        }))
+        .await;
+        assert_eq!(
+            started, "app started with theme=dark",
+            "start_app should report the settings it loaded"
+        );
+        let allowed = 2 + start.elapsed().as_millis() / 20;
+        assert!(
+            moments.len() as u128 <= allowed,
+            "start_app was woken at {} different moments of this runtime's clock while it \
+             waited for the settings (at {:?}{} ms; {allowed} at most are allowed, as a \
+             progress message every 20 ms or more makes): it checks on a short timer whether \
+             the settings have come (try_recv on a channel after each short sleep?), which is \
+             busy waiting. Await the settings instead: make load_settings async and await it \
+             (or await a spawned task's handle, or a tokio oneshot receiver), so that start_app \
+             is woken once, when they are there",
+            moments.len(),
+            &moments[..moments.len().min(12)],
+            if moments.len() > 12 { " ..." } else { "" }
+        );
+    }
+
     /// A runtime on the real clock whose only blocking thread this test keeps busy until
     /// start_app is done (6 s at most): a fetch handed to spawn_blocking cannot start.
     #[test]
