@@ -95,11 +95,14 @@ mod tests {
         assert_eq!(
             took,
             Duration::from_millis(30),
-            "the desk took {took:?}, more than the 30 ms that publishing 3 headlines takes: a \
-             pause to give reader tasks time to subscribe is a race that a busy runtime loses, \
-             and a timer that checks whether the readers are done notices them late. Subscribe \
-             every reader (tx.subscribe(), in run_news_desk) before publishing, and await the \
-             readers' JoinHandles"
+            "the desk took {took:?}, more than the 30 ms that publishing 3 headlines takes: \
+             it waits beside the publishing. A pause (a sleep) before publishing is not needed \
+             once every reader is subscribed: a receiver keeps every headline sent after \
+             tx.subscribe(), even while its task has not run yet, so publish right after \
+             subscribing them. And a pause to give reader tasks time to subscribe for \
+             themselves is a race that a busy runtime loses; a timer that checks whether the \
+             readers are done notices them late. Subscribe every reader (tx.subscribe(), in \
+             run_news_desk), then publish at once, and await the readers' JoinHandles"
         );
     }
 
