@@ -405,7 +405,16 @@ mod tests {
             // The first step spawns the tasks (or the first of them)...
             if let Poll::Ready(counts) = poll_fn(|cx| Poll::Ready(counting.as_mut().poll(cx))).await
             {
-                panic!("count_visits returned {counts:?} at once, before its tasks could run");
+                panic!(
+                    "count_visits returned {counts:?} at its first poll, with Tokio's paused \
+                     clock still at 0 ms, though some lines take 10 or 20 ms to parse: it did \
+                     not wait for its tasks on this runtime. Either it returned before its tasks \
+                     could run, or the lines were parsed outside Tokio's tasks (std threads, \
+                     waited for with a blocking join() or block_on: the paused clock cannot move \
+                     on while this runtime's thread is blocked, and the threads sleep on the \
+                     real clock). Spawn a Tokio task per line (tokio::spawn), keep the given \
+                     sleep in it, and await every task's JoinHandle"
+                );
             }
             // ...which start `late` ms later, on a busy runtime.
             tokio::time::advance(Duration::from_millis(late)).await;
