@@ -424,4 +424,88 @@ mod tests {
             }
         }
     }
+
+    /// A Count answered from a task that run_stock spawns, with the number it read in its own
+    /// loop, tells the stock at the Count's turn. A Count read later, by such a task, from a
+    /// stock shared with it, tells the stock after the Takes that came after it. The actor is
+    /// polled alone first (as above), so it handles every command before any task it spawned
+    /// runs; then it and its tasks run until both Counts are answered.
+    #[tokio::test(start_paused = true)]
+    async fn each_count_tells_the_stock_at_its_turn() {
+        use std::task::Poll;
+        use std::time::Duration;
+        let (commands, rx) = mpsc::channel(8);
+        let mut actor = Box::pin(run_stock(rx));
+        let add = Command::Add {
+            item: "plum".to_string(),
+            qty: 3,
+        };
+        assert!(commands.try_send(add).is_ok(), "the channel has room");
+        // Count (3 in stock), Take 2, Count (1 in stock), Take 1: the stock ends empty.
+        let (mut counts, mut takes) = (Vec::new(), Vec::new());
+        for (expected, qty) in [(3, 2), (1, 1)] {
+            let (reply, answer) = oneshot::channel();
+            let count = Command::Count {
+                item: "plum".to_string(),
+                reply,
+            };
+            assert!(commands.try_send(count).is_ok(), "the channel has room");
+            counts.push((expected, answer));
+            let (reply, answer) = oneshot::channel();
+            let take = Command::Take {
+                item: "plum".to_string(),
+                qty,
+                reply,
+            };
+            assert!(commands.try_send(take).is_ok(), "the channel has room");
+            takes.push(answer);
+        }
+        let _ = std::future::poll_fn(|cx| {
+            for _ in 0..16 {
+                if actor.as_mut().poll(cx).is_ready() {
+                    panic!("run_stock returned although a Sender of its channel is still alive");
+                }
+            }
+            Poll::Ready(())
+        })
+        .await;
+        let answered = tokio::time::timeout(Duration::from_secs(1), async {
+            tokio::select! {
+                () = actor.as_mut() => {
+                    panic!("run_stock returned although a Sender of its channel is still alive")
+                }
+                answered = async {
+                    let mut answered = Vec::new();
+                    for (expected, answer) in counts {
+                        answered.push((expected, answer.await));
+                    }
+                    answered
+                } => answered,
+            }
+        })
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "run_stock had not answered two Counts after a second (of the test's paused \
+                 clock): answer every command that carries a reply"
+            )
+        });
+        for (expected, answer) in answered {
+            let Ok(count) = answer else {
+                panic!(
+                    "run_stock dropped the reply Sender of a Count of plums ({expected} in \
+                     stock) without answering: answer every command that carries a reply"
+                );
+            };
+            assert_eq!(
+                count, expected,
+                "run_stock answered {count} to a Count of plums that came when {expected} were \
+                 in stock: the number was read after the Takes that came later had changed the \
+                 stock (a task that reads a stock shared with the actor, on its own time?). \
+                 Read the stock for each command in run_stock's own loop, when its turn comes: \
+                 the actor alone owns the stock (no shared Mutex)"
+            );
+        }
+        drop(takes);
+    }
 }
