@@ -60,7 +60,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines, ReadBuf};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+    use tokio::io::{Lines, ReadBuf};
     use tokio::io::{ReadHalf, WriteHalf};
     use tokio::task::JoinHandle;
     use tokio::time::{sleep, timeout};
@@ -430,5 +431,60 @@ mod tests {
             "a line of 5000 bytes is over MAX_LINE, even if it ends with a newline"
         );
         client.end_after_err().await;
+    }
+
+    /// A connection that delivers two complete lines, then breaks: the next read fails (with an
+    /// error of kind Other, not ConnectionReset, which a server may take for a client that hung
+    /// up), and any read after that finds the end of the input.
+    struct Broken {
+        reads: usize,
+    }
+
+    impl tokio::io::AsyncRead for Broken {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            self.reads += 1;
+            match self.reads {
+                1 => buf.put_slice(b"hello\nanybody here?\n"),
+                2 => return Poll::Ready(Err(std::io::Error::other("the network is down"))),
+                _ => {}
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_connection_is_an_error() {
+        let (server_out, mut from_server) = tokio::io::duplex(256);
+        let server = tokio::spawn(serve_chat(Broken { reads: 0 }, server_out));
+        let result = timeout(Duration::from_secs(60), server)
+            .await
+            .expect("the connection broke, but serve_chat did not return");
+        // What it wrote before it returned (answers to the two lines, maybe an ERR) is up to it.
+        let mut answers = Vec::new();
+        let _ = from_server.read_to_end(&mut answers).await;
+        let answers = String::from_utf8_lossy(&answers);
+        let returned = match result {
+            // Passing the error on, or a panic, both tell the caller.
+            Ok(Err(LinesCodecError::Io(_))) | Err(_) => return,
+            Ok(other) => other,
+        };
+        let answered_err = if answers.contains("ERR line too long") {
+            "answered \"ERR line too long\" (no line was too long) and "
+        } else {
+            ""
+        };
+        panic!(
+            "the client sent \"hello\\nanybody here?\\n\", then its connection broke (a read \
+             failed with \"the network is down\": the codec gives Err(LinesCodecError::Io(..))), \
+             and serve_chat {answered_err}returned {returned:?}: the failure was lost. Only \
+             Err(LinesCodecError::MaxLineLengthExceeded) is a line too long: pass any other \
+             error on to the caller as it is (`Err(e) => return Err(e)`, or `?`); a catch-all \
+             `Err(_)` arm (or `let Ok(line) = line else`) takes a broken connection for a line \
+             too long"
+        );
     }
 }
