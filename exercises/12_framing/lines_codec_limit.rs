@@ -465,19 +465,30 @@ mod tests {
             Ok(Err(LinesCodecError::Io(_))) | Err(_) => return,
             Ok(other) => other,
         };
-        let answered_err = if answers.contains("ERR line too long") {
-            "answered \"ERR line too long\" (no line was too long) and "
+        let answered_err = answers.contains("ERR line too long");
+        let (answered, mistake) = if answered_err || !matches!(returned, Ok(())) {
+            (
+                if answered_err {
+                    "answered \"ERR line too long\" (no line was too long) and "
+                } else {
+                    ""
+                },
+                "a catch-all `Err(_)` arm (or `let Ok(line) = line else`) takes a broken \
+                 connection for a line too long",
+            )
         } else {
-            ""
+            (
+                "",
+                "a `while let Some(Ok(line))`, or an `Err(_)` arm that ends the loop, takes a \
+                 broken connection for a clean end",
+            )
         };
         panic!(
             "the client sent \"hello\\nanybody here?\\n\", then its connection broke (a read \
              failed with \"the network is down\": the codec gives Err(LinesCodecError::Io(..))), \
-             and serve_chat {answered_err}returned {returned:?}: the failure was lost. Only \
+             and serve_chat {answered}returned {returned:?}: the failure was lost. Only \
              Err(LinesCodecError::MaxLineLengthExceeded) is a line too long: pass any other \
-             error on to the caller as it is (`Err(e) => return Err(e)`, or `?`); a catch-all \
-             `Err(_)` arm (or `let Ok(line) = line else`) takes a broken connection for a line \
-             too long"
+             error on to the caller as it is (`Err(e) => return Err(e)`, or `?`); {mistake}"
         );
     }
 }
