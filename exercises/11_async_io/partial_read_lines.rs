@@ -150,9 +150,10 @@ mod tests {
         .expect("sending to the server failed");
     }
 
+    /// Waits for the answer to a line; `what` names it in messages (`"\"ping\""`, say).
     async fn answer_to(
         answers: &mut Lines<BufReader<ReadHalf<DuplexStream>>>,
-        line: &str,
+        what: &str,
     ) -> String {
         // The clock is paused and moves only when everything waits: a server that answers as
         // soon as the line is complete answers at the very moment it was sent.
@@ -160,24 +161,25 @@ mod tests {
         let answer = match timeout(Duration::from_secs(5), answers.next_line()).await {
             Ok(Ok(Some(answer))) => answer,
             Ok(Ok(None)) => panic!(
-                "the server hung up instead of answering {line:?}: count_words returned before \
+                "the server hung up instead of answering {what}: count_words returned before \
                  the client had finished. A `read` returns 0 at the end of the input, but also \
                  when the buffer it is given has no room left: a line can be longer than any \
                  buffer of a fixed size"
             ),
-            Ok(Err(e)) => panic!("reading the answer to {line:?} failed: {e}"),
+            Ok(Err(e)) => panic!("reading the answer to {what} failed: {e}"),
             Err(_) => panic!(
-                "the client sent {line:?} and waits for its answer, but none came. Answer each \
+                "the client sent {what} and waits for its answer, but none came. Answer each \
                  line as soon as its newline has arrived: do not wait for the end of the input, \
-                 and do not lose bytes that came in the same read as an earlier line (and if \
-                 the answers go through a BufWriter, `flush().await` after each one: until \
-                 then they wait in it)"
+                 and do not lose bytes that came in the same read as an earlier line (a \
+                 BufReader made anew for each line drops what it had read ahead of it: make \
+                 one before the loop), and if the answers go through a BufWriter, \
+                 `flush().await` after each one: until then they wait in it"
             ),
         };
         let waited = asked.elapsed();
         assert!(
             waited.is_zero(),
-            "the answer to {line:?} took {waited:?} of the test's paused clock to come, but a \
+            "the answer to {what} took {waited:?} of the test's paused clock to come, but a \
              server that answers each line the moment its newline arrives takes no time at \
              all here: wait for the bytes (a BufReader's lines() or read_line), not for a timer \
              (a sleep before reading or before answering makes every answer late)"
@@ -220,7 +222,7 @@ mod tests {
         }
 
         async fn answer_to(&mut self, line: &str) -> String {
-            answer_to(&mut self.answers, line).await
+            answer_to(&mut self.answers, &format!("{line:?}")).await
         }
 
         async fn expect_no_answer_yet(&mut self, sent: &str) {
@@ -299,13 +301,20 @@ mod tests {
     async fn three_lines_in_one_write() {
         let mut client = connect();
         client.send("one two\n\nthree four five\n").await;
-        for (line, words) in [("one two", "2"), ("", "0"), ("three four five", "3")] {
-            let answer = client.answer_to(line).await;
+        let lines = [
+            ("\"one two\", the first", "2"),
+            ("the empty line, the second", "0"),
+            ("\"three four five\", the third", "3"),
+        ];
+        for (which, words) in lines {
+            let what = format!(
+                "{which} of 3 lines sent in one write (\"one two\\n\\nthree four five\\n\")"
+            );
+            let answer = answer_to(&mut client.answers, &what).await;
             assert_eq!(
                 answer, words,
-                "the client sent 3 lines in one write (the middle one empty), and the answer to \
-                 {line:?} was {answer:?}: each line gets its own answer, in order, even when one \
-                 read returns several lines"
+                "the answer to {what} was {answer:?}: each line gets its own answer, in order, \
+                 even when one read returns several lines"
             );
         }
     }
@@ -359,7 +368,7 @@ mod tests {
         let mut to_server = sending.await.unwrap();
         send(&mut to_server, "last one\n").await;
         assert_eq!(
-            answer_to(&mut answers, "last one").await,
+            answer_to(&mut answers, "\"last one\"").await,
             "2",
             "after the long line, \"last one\" has 2 words: count the words of each line alone"
         );
@@ -505,14 +514,39 @@ mod tests {
         let sending = tokio::spawn(async move { send(&mut to_server, &lines).await });
         sleep(Duration::from_millis(10)).await;
         for i in 1..=40 {
-            let answer = answer_to(&mut answers, "a b c d e f g h i j").await;
-            assert_eq!(
-                answer, "10",
-                "the client sent 40 lines of 10 words and read the answers only after 10 ms, \
-                 and answer {i} was {answer:?}: part of an answer was lost or cut. With no room \
-                 left on the connection, `write` may take only part of the bytes it is given and \
-                 returns how many it took: send each answer with `write_all`"
-            );
+            let what = format!("line {i} of 40 (\"a b c d e f g h i j\")");
+            let answer = answer_to(&mut answers, &what).await;
+            if answer == "10" {
+                continue;
+            }
+            let sent = "the client sent 40 lines of 10 words at once (\"a b c d e f g h i j\\n\" \
+                        each) and read the answers only after 10 ms";
+            // An answer cut short by a `write` leaves a prefix of "10\n"; the line it ends up
+            // in ends with a whole "10\n": only 1s and 0s, ending in "10".
+            if answer.ends_with("10") && answer.chars().all(|c| c == '1' || c == '0') {
+                panic!(
+                    "{sent}, and answer {i} was {answer:?}: part of an answer was lost or cut. \
+                     With no room left on the connection, `write` may take only part of the \
+                     bytes it is given and returns how many it took: send each answer with \
+                     `write_all`"
+                );
+            }
+            match answer.parse::<usize>() {
+                Ok(words) if words > 10 => panic!(
+                    "{sent}, and answer {i} was {answer:?}: more words than a line has, so \
+                     several lines were counted as one. Answer each line on its own, as soon \
+                     as its newline has come, even when one read brings several lines"
+                ),
+                _ => panic!(
+                    "{sent}, and answer {i} was {answer:?}, not \"10\": part of a line was \
+                     answered as a line, or bytes of the lines were lost. The pipe is small, so \
+                     the lines come in pieces cut anywhere: a piece split into lines on its own \
+                     answers the unfinished line at its end, or drops it, where it must be kept \
+                     until the rest of the line comes; and a BufReader made anew for each line \
+                     (or each read) drops the bytes it had read ahead of that line: make one \
+                     before the loop and keep it"
+                ),
+            }
         }
         sending.await.unwrap();
     }
