@@ -317,11 +317,23 @@ mod tests {
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         send_and_check(&mut out, &mut collector, &lines, "200-line").await;
         let writes = writes.load(Ordering::SeqCst);
+        let bytes: usize = lines.iter().map(|line| line.len() + 1).sum();
+        if writes >= lines.len() {
+            panic!(
+                "the 200 lines reached the connection in {writes} writes, at least one per \
+                 line: flushing after every line (or writing past the BufWriter, to the \
+                 connection itself) sends each one on its own. A BufWriter sends them together \
+                 when you flush once, after the whole batch"
+            );
+        }
         assert!(
             writes <= 2,
-            "the 200 lines reached the connection in {writes} writes. A BufWriter sends them \
-             together when you flush once, after the whole batch; flushing after every line (or \
-             writing past the BufWriter) sends each one on its own"
+            "the 200 lines ({bytes} bytes, which the BufWriter's buffer of {CAPACITY} bytes holds \
+             all at once) reached the connection in {writes} writes, about {} lines each: the \
+             batch was flushed part of the way through (every so many lines?). Flush once, \
+             after the whole batch: the BufWriter then hands it over in one write (it writes \
+             out on its own only when its buffer is full)",
+            lines.len().div_ceil(writes)
         );
     }
 
