@@ -337,6 +337,135 @@ mod tests {
         );
     }
 
+    /// Which of Tokio's runtime types, `Runtime` and `Builder`, `code` (without comments or
+    /// string text) names: through a path (`tokio::runtime::Builder`, `runtime::Runtime`,
+    /// `use tokio::runtime::{Builder, Runtime}`, an alias's `rt::Builder`), or bare where the
+    /// code defines nothing of that name itself. A type or enum variant of the code's own
+    /// named so (`struct Builder`, `impl Builder`, `Step::Runtime`, `crate::Builder`) starts
+    /// no runtime.
+    fn runtime_types(code: &str) -> Vec<&'static str> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut words: Vec<(usize, &str)> = Vec::new();
+        let mut start = None;
+        for (i, c) in code.char_indices().chain([(code.len(), ' ')]) {
+            match (start, ident(c)) {
+                (None, true) => start = Some(i),
+                (Some(from), false) => {
+                    words.push((from, &code[from..i]));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        // The names the code gives items of its own, and its enums' variants.
+        let kinds = [
+            "struct",
+            "enum",
+            "union",
+            "type",
+            "trait",
+            "mod",
+            "fn",
+            "const",
+            "static",
+            "macro_rules",
+        ];
+        let mut own: Vec<String> = words
+            .windows(2)
+            .filter(|pair| kinds.contains(&pair[0].1))
+            .map(|pair| pair[1].1.to_string())
+            .collect();
+        for &(at, _) in words.iter().filter(|(_, word)| *word == "enum") {
+            let Some(open) = code[at..].find('{') else {
+                continue;
+            };
+            // The body with all that is nested deeper than the variants blanked.
+            let (mut depth, mut body) = (0, String::new());
+            for c in code[at + open..].chars() {
+                match c {
+                    '{' | '(' | '[' => depth += 1,
+                    '}' | ')' | ']' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    break;
+                }
+                body.push(if depth == 1 { c } else { ' ' });
+            }
+            own.extend(
+                body.split(|c: char| !ident(c))
+                    .filter(|word| !word.is_empty())
+                    .map(String::from),
+            );
+        }
+        let is_own = |name: &str| own.iter().any(|own| own == name);
+        ["Builder", "Runtime"]
+            .into_iter()
+            .filter(|&name| {
+                words.iter().any(|&(at, word)| {
+                    word == name
+                        && match code[..at].trim_end().strip_suffix("::") {
+                            // After a path: Tokio's (`runtime::`, an alias), unless the path is
+                            // the code's own (`crate::`, `self::`, an enum or module of its own).
+                            Some(path) => {
+                                let segment = path.trim_end().rsplit(|c: char| !ident(c)).next();
+                                let segment = segment.unwrap_or_default();
+                                segment == "runtime"
+                                    || !(["crate", "self", "super", "Self"].contains(&segment)
+                                        || is_own(segment))
+                            }
+                            None => !is_own(name),
+                        }
+                })
+            })
+            .collect()
+    }
+
+    /// What `code` (without comments or string text) polls a future with, once, by hand:
+    /// the `poll!` macro (`poll!(fut)`, `futures_util::poll!(..)`, the macro brought in by a
+    /// `use` line, also under a name of its own) or `poll_immediate`. Beside a `Pending` the
+    /// code hands the runtime itself (`pending!()`, a `poll_fn`, a `fn poll` of its own), a
+    /// `poll!` in a loop is an await written by hand, woken when the future can go on: then
+    /// nothing is named.
+    fn polled_once_by_hand(code: &str) -> Vec<&'static str> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        // What follows each place where `name` stands as a whole word.
+        let after_word = |name: &'static str| {
+            code.match_indices(name)
+                .filter(move |&(at, _)| {
+                    !code[..at].ends_with(ident) && !code[at + name.len()..].starts_with(ident)
+                })
+                .map(move |(at, _)| code[at + name.len()..].trim_start())
+        };
+        let is_macro = |rest: &str| rest.starts_with('!') && !rest.starts_with("!=");
+        // `use futures_util::poll;`, `use futures::{poll, FutureExt};`, `use ..::poll as peek;`
+        let imported = after_word("use").any(|rest| {
+            let statement = rest.split(';').next().unwrap_or_default();
+            statement.match_indices("poll").any(|(at, _)| {
+                !statement[..at].ends_with(ident)
+                    && !statement[at + 4..].starts_with(ident)
+                    && !statement[at + 4..].trim_start().starts_with("::")
+            })
+        });
+        let own_pending = after_word("pending").any(is_macro)
+            || after_word("poll_fn").next().is_some()
+            || after_word("fn").any(|rest| {
+                rest.strip_prefix("poll")
+                    .is_some_and(|name| !name.starts_with(ident))
+            });
+        let mut found = Vec::new();
+        if own_pending {
+            return found;
+        }
+        if after_word("poll").any(is_macro) || imported {
+            found.push("poll!");
+        }
+        if after_word("poll_immediate").next().is_some() {
+            found.push("poll_immediate");
+        }
+        found
+    }
+
     /// A future polled once, then again after a sleep as long as load_tags', or run on a
     /// runtime of its own, counts the same tags at the same time, so this test reads the source.
     #[test]
@@ -344,14 +473,11 @@ mod tests {
         let code = without_string_literals(&code_outside_main(include_str!("method_on_future.rs")));
         let by_hand = [
             "now_or_never",
-            "poll_immediate",
             "noop",
             "noop_waker",
             "block_on",
             "block_in_place",
             "spawn_blocking",
-            "Runtime",
-            "Builder",
             // A waker of its own (`impl Wake`) polls a future by hand, and wakes nobody.
             "Wake",
             "RawWaker",
@@ -363,6 +489,8 @@ mod tests {
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|word| by_hand.contains(word))
             .collect();
+        found.extend(runtime_types(&code));
+        found.extend(polled_once_by_hand(&code));
         // `#[tokio::main]` on a helper (fn main is left out) builds a runtime too: the word
         // main counts in an attribute, a `use` line or after `::` (or anywhere, beside an
         // attribute a macro builds: `#[tokio::$kind]`), not as a name of the code's own (`let main = ...`).
