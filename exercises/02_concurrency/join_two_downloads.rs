@@ -705,6 +705,80 @@ mod tests {
         );
     }
 
+    /// What `code` (without comments or string text) polls a future with, once, by hand:
+    /// the `poll!` macro (`poll!(fut)`, `futures_util::poll!(..)`, the macro brought in by a
+    /// `use` line, also under a name of its own) or `poll_immediate`. Beside a `Pending` the
+    /// code hands the runtime itself (`pending!()`, a `poll_fn`, a `fn poll` of its own), a
+    /// `poll!` in a loop is an await written by hand, woken when the future can go on: then
+    /// nothing is named.
+    fn polled_once_by_hand(code: &str) -> Vec<&'static str> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        // What follows each place where `name` stands as a whole word.
+        let after_word = |name: &'static str| {
+            code.match_indices(name)
+                .filter(move |&(at, _)| {
+                    !code[..at].ends_with(ident) && !code[at + name.len()..].starts_with(ident)
+                })
+                .map(move |(at, _)| code[at + name.len()..].trim_start())
+        };
+        let is_macro = |rest: &str| rest.starts_with('!') && !rest.starts_with("!=");
+        // `use futures_util::poll;`, `use futures::{poll, FutureExt};`, `use ..::poll as peek;`
+        let imported = after_word("use").any(|rest| {
+            let statement = rest.split(';').next().unwrap_or_default();
+            statement.match_indices("poll").any(|(at, _)| {
+                !statement[..at].ends_with(ident)
+                    && !statement[at + 4..].starts_with(ident)
+                    && !statement[at + 4..].trim_start().starts_with("::")
+            })
+        });
+        let own_pending = after_word("pending").any(is_macro)
+            || after_word("poll_fn").next().is_some()
+            || after_word("fn").any(|rest| {
+                rest.strip_prefix("poll")
+                    .is_some_and(|name| !name.starts_with(ident))
+            });
+        let mut found = Vec::new();
+        if own_pending {
+            return found;
+        }
+        if after_word("poll").any(is_macro) || imported {
+            found.push("poll!");
+        }
+        if after_word("poll_immediate").next().is_some() {
+            found.push("poll_immediate");
+        }
+        found
+    }
+
+    /// A download polled once (its timer starts then) and set aside while the other one is
+    /// awaited ends at the same moments as two run together: the pair only looks concurrent,
+    /// so this test reads the source. A download polled beside a `Pending` of the code's own
+    /// (`pending!()`, a `poll_fn`, a `fn poll`: a join written by hand) is waited for.
+    #[test]
+    fn no_download_is_polled_once_and_set_aside() {
+        let code = blanked(&code_outside_main(include_str!("join_two_downloads.rs")));
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let words: Vec<&str> = code.split(|c: char| !ident(c)).collect();
+        // These poll with a waker that wakes nobody: what they poll is never waited for.
+        let mut found: Vec<&str> = ["now_or_never", "noop_waker", "noop_waker_ref"]
+            .into_iter()
+            .filter(|item| words.contains(item))
+            .collect();
+        if code.match_indices("noop").any(|(at, _)| {
+            code[..at].trim_end().ends_with("::") && !code[at + 4..].starts_with(ident)
+        }) {
+            found.push("Waker::noop");
+        }
+        found.extend(polled_once_by_hand(&code));
+        assert!(
+            found.is_empty(),
+            "the code polls a download by hand ({found:?}): polled once, a download starts its \
+             timer, but nothing waits for it while the code awaits the other one, so the pair \
+             only looks as if it ran at once. Start both downloads at once and wait for the pair \
+             (tokio::join!)"
+        );
+    }
+
     /// Wakes the task, and writes down when.
     struct NoteWake {
         start: Instant,
