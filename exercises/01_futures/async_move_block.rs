@@ -187,8 +187,10 @@ mod tests {
             kept == 0,
             "after the report was delivered, {kept} allocation(s) made for it were still not \
              freed: its data was leaked (Box::leak, String::leak..., also a title leaked once \
-             and kept in a static for the next report) to get a 'static reference. Let the future own its data instead: `async move {{ ... }}` moves \
-             title, count and total into it, and frees them when it is done"
+             and kept in a static for the next report) to get a 'static reference, or is held \
+             by a thread of its own (std::thread::spawn) that may still run when the report is \
+             done. Let the future own its data instead: `async move {{ ... }}` moves title, \
+             count and total into it, and frees them when it is done"
         );
     }
 
@@ -202,7 +204,9 @@ mod tests {
             kept == 0,
             "a report for Bern was made and dropped without being awaited, and {kept} \
              allocation(s) made for it were still not freed: its title or text waits in a store \
-             outside the future (a static or thread_local map). Let the future own its data: \
+             outside the future (a static or thread_local map), or in a thread of its own \
+             (std::thread::spawn) that goes on after the report is dropped. Let the future own \
+             its data, and do the upload in it when it is awaited: \
              `async move {{ ... }}` moves title, count and total into it, and dropping the \
              future frees them"
         );

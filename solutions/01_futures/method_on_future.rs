@@ -581,11 +581,18 @@ mod tests {
             } else {
                 String::new()
             };
+            let why = if spawned {
+                "the Vec is there once load_tags' future has been awaited (a spawned task's \
+                 JoinHandle too), not after a sleep as long as load_tags'; then its len() is \
+                 the count"
+            } else {
+                "count_tags must return the len() of the Vec that load_tags(line).await gives \
+                 (not its capacity, nor a count of your own, nor one read from a thread of your \
+                 own after a sleep as long as load_tags')"
+            };
             assert_eq!(
                 got, tags,
-                "count_tags({line:?}) returned {got}{late}, but the line holds {tags} tags: the \
-                 Vec is there once load_tags' future has been awaited (a spawned task's \
-                 JoinHandle too), not after a sleep as long as load_tags'"
+                "count_tags({line:?}) returned {got}{late}, but the line holds {tags} tags: {why}"
             );
             assert!(
                 took <= needed + jumped,

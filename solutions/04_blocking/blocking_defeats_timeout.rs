@@ -43,14 +43,36 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn slow_service_falls_back_to_the_cache() {
         let start = Instant::now();
-        let price = without_spinning(price_or_cached(Duration::from_millis(120))).await;
-        let elapsed = start.elapsed().as_millis();
+        let real = std::time::Instant::now();
+        let (price, longest) = longest_poll(without_spinning(price_or_cached(
+            Duration::from_millis(120),
+        )))
+        .await;
+        let (real, elapsed) = (real.elapsed(), start.elapsed().as_millis());
+        // No poll held the thread, yet the call took as long on the real clock as a blocking
+        // sleep: the service waited on another thread, in `spawn_blocking`, and Tokio's paused
+        // clock stands still while a job of the blocking pool runs.
+        let why = if longest < BLOCKED && real >= BLOCKED {
+            format!(
+                "The call was pending for {real:?} of real time while Tokio's paused clock stood \
+                 at {elapsed} ms: the service waits on a thread of the blocking pool (a \
+                 std::thread::sleep handed to spawn_blocking). On a running clock the timeout \
+                 would fire, but the pool thread sleeps on after it, busy for nothing, and a \
+                 paused clock (as in these tests) does not move while a blocking job runs, so \
+                 the deadline never comes. The service must wait on Tokio's clock at an \
+                 .await: use tokio::time::sleep"
+            )
+        } else {
+            String::from(
+                "The timeout never got a chance: the service must wait on Tokio's clock at an \
+                 .await (use tokio::time::sleep), not block the thread (std::thread::sleep) or \
+                 skip the wait",
+            )
+        };
         assert_eq!(
             price, CACHED_PRICE,
             "the service needs 120 ms, more than the 50 ms deadline, so the cached price should \
-             be used. The timeout never got a chance: the service must wait on Tokio's clock \
-             at an .await (tokio::time::sleep), not block a thread (std::thread::sleep, also \
-             one handed to spawn_blocking, which the timeout cannot stop) or skip the wait"
+             be used. {why}"
         );
         assert!(
             (50..120).contains(&elapsed),
