@@ -210,24 +210,35 @@ mod tests {
         // channel shows whether they come out of rx as they are sent, however often the
         // function is woken (tasks awaited with join_all wake it as each one ends).
         let urls = many_urls();
+        let start = Instant::now();
         let many = tokio::time::timeout(
             Duration::from_secs(60),
             guarded(download_sizes(urls.clone())),
         )
         .await;
-        let seen = match &many {
-            Ok(sizes) => format!("returned {} sizes", sizes.len()),
-            Err(_) => "had not returned after 60 s".to_string(),
-        };
         assert!(
-            many.is_ok_and(|sizes| sizes.len() == urls.len()),
-            "for {} URLs (one answer every 10 ms from 40 ms on) download_sizes {seen}: answers \
-             left in the channel while the download tasks are awaited fill it up, and the \
-             tasks then wait for room. Each download task should send its answer over the \
-             channel, and download_sizes should take each one out of rx as it comes, in a \
-             loop, not wait for the tasks first (one by one, or all with join_all) and read rx \
-             afterwards",
+            many.is_ok(),
+            "for {} URLs (one answer every 10 ms from 40 ms on) download_sizes had not returned \
+             after 60 s: answers left in the channel while the download tasks are awaited fill \
+             it up, and the tasks then wait for room. Each download task should send its answer \
+             over the channel, and download_sizes should take each one out of rx as it comes, \
+             in a loop, not wait for the tasks first (one by one, or all with join_all) and \
+             read rx afterwards",
             urls.len(),
+        );
+        let returned = many.map_or(0, |sizes| sizes.len());
+        assert!(
+            returned == urls.len(),
+            "for {} URLs (one answer every 10 ms from 40 ms on, the last at 800 ms) \
+             download_sizes returned {returned} sizes after {} ms: it stopped taking answers \
+             out of rx before every one was in (a receiver closed early, a time limit on recv, \
+             a count too small, a single recv_many...), or read rx only after a sleep or a wait \
+             for the tasks, by when the channel was full and the other answers waited for room \
+             or were lost (try_send). Take each answer out of rx as it comes, in a loop that \
+             ends once every one is in: recv() returns None once every Sender is gone, so drop \
+             the function's own Sender and loop until then",
+            urls.len(),
+            start.elapsed().as_millis(),
         );
         println!("measuring the heap (this line gives the captured output its buffer first)");
         let (at_33rd, at_65th) = std::thread::spawn(answers_leave_the_channel_as_they_come)
