@@ -247,9 +247,12 @@ mod tests {
             started,
             finished,
             "worker 0 ran 9 ms late (the clock jumped while it waited) and was busy until 339 \
-             ms, but run_service returned at {elapsed} ms with {} item(s) half done: a shutdown \
-             that works out when the workers should be done breaks as soon as one of them is \
-             late. Await every worker's JoinHandle",
+             ms, but run_service returned at {elapsed} ms (the stop signal went at 250 ms) with \
+             {} item(s) half done: it returned while a late worker was still running. Wait for \
+             EVERY worker's JoinHandle (not only the first one to end; a handle dropped, or a \
+             join_all that is never awaited, waits for nothing), without aborting them, and \
+             not for a time of your own: a shutdown that works out when the workers should be \
+             done breaks as soon as one of them is late",
             started - finished
         );
         assert_eq!(
