@@ -266,11 +266,13 @@ mod tests {
         let book = Rc::new(RefCell::new(Vec::new()));
         let guests = [("Ann", 100), ("Bob", 100), ("Cy", 100)];
         let start = Instant::now();
+        // Whether greet_all returned (rather than panicked), and when.
         let (greeted, ()) = tokio::join!(
-            tokio::time::timeout(
-                Duration::from_secs(10),
-                std::panic::AssertUnwindSafe(greet_all(&guests, Rc::clone(&book))).catch_unwind(),
-            ),
+            tokio::time::timeout(Duration::from_secs(10), async {
+                let greeting = greet_all(&guests, Rc::clone(&book));
+                let outcome = std::panic::AssertUnwindSafe(greeting).catch_unwind().await;
+                (outcome.is_ok(), start.elapsed())
+            }),
             async {
                 tokio::time::sleep_until(start + Duration::from_millis(50)).await;
                 let reading = book.borrow();
@@ -288,6 +290,20 @@ mod tests {
         );
         let tasks: std::collections::HashSet<tokio::task::Id> =
             panics.iter().flatten().copied().collect();
+        // Returned before the guests arrived, with an empty book and no panic anywhere: no
+        // greeting ran at all, in a task or in greet_all's own future.
+        let returned_early = matches!(greeted, Ok((true, at)) if at < Duration::from_millis(100));
+        assert!(
+            !(returned_early && panics.is_empty() && book.borrow().is_empty()),
+            "greet_all returned after {} ms, before the guests arrived (100 ms), and no greeting \
+             ran at all (each would have panicked while the test held the book): it did not \
+             wait for them. Local tasks that are never awaited are dropped unrun with their \
+             LocalSet (run_until returns as soon as the future it was given is done), and a \
+             future that is never awaited does nothing. Start one task per guest with \
+             tokio::task::spawn_local, and await each JoinHandle (or a JoinSet) inside \
+             `local.run_until(...)` before returning",
+            greeted.map_or(0, |(_, at)| at.as_millis())
+        );
         assert!(
             !tasks.is_empty(),
             "the guests' greetings did not run in a task: they ran in greet_all's own future (a \
