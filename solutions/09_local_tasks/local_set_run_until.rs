@@ -240,10 +240,25 @@ mod tests {
         }));
         drop(runtime);
         let panics = PANICS.take();
+        let spawned_outside = panics
+            .iter()
+            .any(|(_, message)| message.contains("`spawn_local` called from outside"));
+        let names_run_until = code_without_comments()
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|word| word == "run_until");
         assert!(
-            !panics
-                .iter()
-                .any(|(_, message)| message.contains("`spawn_local` called from outside")),
+            !(spawned_outside && names_run_until),
+            "count_words called spawn_local while no LocalSet was running, so it panicked \
+             before any text was loaded. It names run_until, so that spawn came outside the \
+             future run_until runs: before run_until started, or after it returned. An \
+             argument is worked out before the call it is given to, so \
+             `local.run_until(try_join_all(texts.into_iter().map(|text| spawn_local(..))))` \
+             spawns every task while no LocalSet runs yet. Put the code that spawns and awaits \
+             the tasks in an `async {{ ... }}` block, and give that block to \
+             `local.run_until(...)`"
+        );
+        assert!(
+            !spawned_outside,
             "count_words called spawn_local while no LocalSet was running, so it panicked \
              before any text was loaded: create a LocalSet in count_words, and run the code that \
              spawns and awaits the tasks inside `local.run_until(...)`"
@@ -259,6 +274,18 @@ mod tests {
              the JoinHandles of local tasks awaited after `local.run_until(...)` has returned \
              (a LocalSet runs its tasks only while it is driven). Spawn the tasks AND await \
              them inside `local.run_until(async {{ ... }})`"
+        );
+        // Returned no counts with no panic anywhere: no text began to load, in a task or in
+        // count_words' own future.
+        assert!(
+            !(matches!(&outcome, Ok(Some(counts)) if counts.is_empty()) && panics.is_empty()),
+            "the test ran count_words on a runtime without a timer, where loading a text \
+             panics in whatever loads it, and count_words returned with nothing panicked: it \
+             returned before any text began to load, without waiting for them. Local tasks \
+             that are never awaited are dropped unrun with their LocalSet (run_until returns \
+             as soon as the future it was given is done), and a future that is never awaited \
+             does nothing. Start one task per text with tokio::task::spawn_local, and await \
+             each JoinHandle inside `local.run_until(async {{ ... }})` before returning"
         );
         let own_timer = panics
             .iter()
@@ -407,17 +434,21 @@ mod tests {
         out
     }
 
-    /// The lesson is in how the tasks are started, so this test reads the source.
-    #[test]
-    fn the_tasks_are_spawned_locally() {
+    /// The code above the tests, without its comments and the text of its string literals.
+    fn code_without_comments() -> String {
         let source = include_str!("local_set_run_until.rs");
-        // The code without comments.
         let code = without_string_literals(source.split("// Tests:").next().unwrap())
             .lines()
             .map(|line| line.split("//").next().unwrap())
             .collect::<Vec<_>>()
             .join("\n");
-        let code = without_block_comments(&code);
+        without_block_comments(&code)
+    }
+
+    /// The lesson is in how the tasks are started, so this test reads the source.
+    #[test]
+    fn the_tasks_are_spawned_locally() {
+        let code = code_without_comments();
         let spawns = spawn_local_names(&code);
         // Tasks that need no LocalSet (`tokio::spawn`, `JoinSet::spawn`, threads) must be
         // `Send`: they load the texts into an `Arc<Mutex>` beside a spawn_local of no use.
