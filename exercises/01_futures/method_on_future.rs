@@ -122,6 +122,13 @@ mod tests {
             1,
             "\"one\" holds a single tag"
         );
+        let got = guarded(count_tags("rust, tokio, rust")).await;
+        assert_eq!(
+            got, 3,
+            "count_tags(\"rust, tokio, rust\") returned {got}, but the line holds 3 tags: a tag \
+             given twice counts twice. Return the len() of the Vec that load_tags(line).await \
+             gives, with every entry it holds (do not merge repeats)"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -517,12 +524,18 @@ mod tests {
         found.extend(runtime_main.then_some("main"));
         found.sort();
         found.dedup();
+        // Said only where "main" was found.
+        let main = if found.contains(&"main") {
+            " (\"main\" is a #[tokio::main] on a fn other than fn main)"
+        } else {
+            ""
+        };
         assert!(
             found.is_empty(),
-            "count_tags (or a helper it calls) uses {found:?} (\"main\" is a #[tokio::main] \
-             on a fn other than fn main): a future looked at by hand, or run to the end on a \
-             runtime of its own, is not awaited, and a sleep as long as \
-             load_tags' only guesses when the Vec is there. Write load_tags(line).await.len()"
+            "count_tags (or a helper it calls) uses {found:?}{main}: a future looked at by \
+             hand, or run to the end on a runtime of its own, is not awaited, and a sleep as \
+             long as load_tags' only guesses when the Vec is there. Write \
+             load_tags(line).await.len()"
         );
     }
 
@@ -585,10 +598,17 @@ mod tests {
                 "the Vec is there once load_tags' future has been awaited (a spawned task's \
                  JoinHandle too), not after a sleep as long as load_tags'; then its len() is \
                  the count"
+            } else if got == 0 {
+                // Nothing spawned: 0 is what a count read before the Vec is there gives.
+                "0 is what a count taken before the Vec is there gives (a future looked at by \
+                 hand with now_or_never, a count read from a thread of your own after a sleep \
+                 as long as load_tags'). Return the len() of the Vec that load_tags(line).await \
+                 gives (not a count of your own)"
             } else {
-                "count_tags must return the len() of the Vec that load_tags(line).await gives \
-                 (not its capacity, nor a count of your own, nor one read from a thread of your \
-                 own after a sleep as long as load_tags')"
+                // Nothing spawned, and a count that is no guess: it is simply wrong.
+                "that is not how many tags load_tags(line) gives for it, so the count is wrong. \
+                 Return the len() of the Vec that load_tags(line).await gives (not its \
+                 capacity, nor a count of your own)"
             };
             assert_eq!(
                 got, tags,

@@ -97,6 +97,19 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_number_given_twice_is_squared_twice() {
+        let mut squares = squares_of(vec![3, 2, 2]).await;
+        squares.sort_unstable();
+        assert_eq!(
+            squares,
+            [4, 4, 9],
+            "square_all([3, 2, 2]) gave {squares:?} (sorted): 2 was given twice, and a number \
+             given twice must count twice, so its square comes out twice. Spawn a task for every \
+             number given and keep every square join_next() hands back (do not merge repeats)"
+        );
+    }
+
     /// A time limit on collecting (a `timeout` around the loop or around each `join_next()`)
     /// that returns the squares gathered so far silently drops the slower tasks: no limit fits
     /// every input, so a very slow task (an hour and a half on the paused clock, over at once)

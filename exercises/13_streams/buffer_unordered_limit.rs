@@ -174,6 +174,30 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_url_given_twice_is_fetched_twice() {
+        let server = Arc::new(Server::default());
+        let urls: Vec<String> = ["/top.html", "/new.html", "/top.html"]
+            .map(String::from)
+            .to_vec();
+        let pages = sorted(fetch_from(&server, urls.clone()).await);
+        let expected: Vec<Page> = urls
+            .into_iter()
+            .map(|url| Page {
+                bytes: url.len() * 100,
+                url,
+            })
+            .collect();
+        let got: Vec<&str> = pages.iter().map(|page| page.url.as_str()).collect();
+        assert_eq!(
+            pages,
+            sorted(expected),
+            "fetch_all([\"/top.html\", \"/new.html\", \"/top.html\"]) gave the pages {got:?} \
+             (sorted): a URL given twice must count twice, so \"/top.html\" must come back \
+             twice. Download every entry of the list (do not merge repeats), in any order"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn four_downloads_in_flight_never_more() {
         let server = Arc::new(Server::default());
         fetch_from(&server, urls(9)).await;

@@ -147,6 +147,14 @@ mod tests {
             "0 items, 0.00 EUR",
             "an empty basket costs nothing"
         );
+        let basket = ["bread", "apple", "apple"];
+        let receipt = checkout(&basket).await;
+        assert_eq!(
+            receipt, "3 items, 3.20 EUR",
+            "checkout({basket:?}) gave {receipt:?}: an item given twice is bought twice and \
+             counts twice, bread (2.20) + apple (0.50) + apple (0.50) make 3.20 EUR. Add up \
+             fetch_price(item).await for every item of the basket (do not merge repeats)"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -649,10 +657,26 @@ mod tests {
         found.extend(runtime_main.then_some("main"));
         found.sort();
         found.dedup();
+        // Each word is explained only where it was found.
+        let notes: Vec<&str> = [
+            (
+                "main",
+                "\"main\" is a #[tokio::main] on a fn other than fn main",
+            ),
+            ("Wake", "\"Wake\" a waker of your own"),
+        ]
+        .into_iter()
+        .filter(|(word, _)| found.contains(word))
+        .map(|(_, note)| note)
+        .collect();
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
+        };
         assert!(
             found.is_empty(),
-            "the code uses {found:?} (\"main\" is a #[tokio::main] on a fn other than fn main, \
-             \"Wake\" a waker of your own): a second runtime inside checkout, or a future \
+            "the code uses {found:?}{notes}: a second runtime inside checkout, or a future \
              looked at by hand, is not awaiting it (and a sleep beside it only guesses how \
              long the prices take). Make basket_total an async fn and write \
              basket_total(items).await in checkout"

@@ -47,6 +47,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_guest_given_twice_is_greeted_twice() {
+        let guests = ["Ada", "Linus", "Linus", "Grace"]
+            .map(String::from)
+            .to_vec();
+        let greetings = start_greeter(guests)
+            .await
+            .expect("the greeter task failed");
+        assert_eq!(
+            greetings,
+            [
+                "Hello, Ada!",
+                "Hello, Linus!",
+                "Hello, Linus!",
+                "Hello, Grace!"
+            ],
+            "the list [\"Ada\", \"Linus\", \"Linus\", \"Grace\"] names Linus twice, and a guest \
+             given twice must count twice: greet every entry of the list, in the order given \
+             (do not merge repeats), in the task that owns the list (`async move`)"
+        );
+    }
+
+    #[tokio::test]
     async fn two_greeters_greet_their_own_guests() {
         // Both greeters start before either task runs.
         let first = start_greeter(vec!["Ada".to_string(), "Linus".to_string()]);
