@@ -963,12 +963,18 @@ mod tests {
         found.extend(runtime_main.then_some("main"));
         found.sort();
         found.dedup();
+        // Said only where "main" was found.
+        let main = if found.contains(&"main") {
+            " (\"main\" is a #[tokio::main] on a fn other than fn main)"
+        } else {
+            ""
+        };
         assert!(
             found.is_empty(),
-            "handle_request (or a helper it calls) uses {found:?} (\"main\" is a \
-             #[tokio::main] on a fn other than fn main): a future polled by hand, or run to the \
-             end on a runtime of its own, is not awaited, and a sleep that waits out \
-             the disk only guesses when it is done. Write write_log(log, \"send\").await"
+            "handle_request (or a helper it calls) uses {found:?}{main}: a future polled by \
+             hand, or run to the end on a runtime of its own, is not awaited, and a sleep that \
+             waits out the disk only guesses when it is done. Write \
+             write_log(log, \"send\").await"
         );
     }
 

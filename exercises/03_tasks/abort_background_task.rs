@@ -62,15 +62,23 @@ mod tests {
                  Cancel it with JoinHandle::abort() before awaiting it",
             );
         let at_return = ticks.load(Ordering::SeqCst);
-        assert_eq!(
-            at_return, before,
-            "the ticker ticked while stop_ticker ran ({before} -> {at_return} ticks): \
-             stop_ticker let it run on for a while before stopping it. Call abort() first, \
-             then await the handle"
-        );
-
         sleep(Duration::from_millis(100)).await;
         let after = ticks.load(Ordering::SeqCst);
+        // A ticker that goes on ticking after stop_ticker returned was never stopped.
+        let then = if after == at_return {
+            ": stop_ticker let it run on for a while before stopping it".to_string()
+        } else {
+            format!(
+                " and went on after it returned ({after} ticks 100 ms later): stop_ticker \
+                 waited a while (a timeout on the handle?) and never stopped it"
+            )
+        };
+        assert_eq!(
+            at_return, before,
+            "the ticker ticked while stop_ticker ran ({before} -> {at_return} ticks){then}. \
+             Call abort() first, then await the handle"
+        );
+
         assert_eq!(
             after, before,
             "the ticker kept ticking after stop_ticker returned ({before} -> {after} ticks): \
@@ -123,9 +131,19 @@ mod tests {
             if ended.is_none() && Arc::strong_count(&ticks) == 1 {
                 ended = timeout(Duration::from_millis(700), stopping).await.ok();
             }
-            (ended, Arc::strong_count(&ticks), ticker)
+            let holders = Arc::strong_count(&ticks);
+            // Where stop_ticker returned with the ticker still there: an aborted task goes
+            // within a turn or two, one that nobody aborted runs on.
+            let mut aborted = true;
+            if ended.is_some() && holders > 1 {
+                for _ in 0..1000 {
+                    tokio::task::yield_now().await;
+                }
+                aborted = Arc::strong_count(&ticks) == 1;
+            }
+            (ended, holders, aborted, ticker)
         });
-        let (ended, holders, ticker) = test.await.expect("the test task failed");
+        let (ended, holders, aborted, ticker) = test.await.expect("the test task failed");
         let Some(ended) = ended else {
             panic!(
                 "{}",
@@ -139,6 +157,14 @@ mod tests {
                 }
             );
         };
+        assert!(
+            aborted,
+            "stop_ticker returned while the ticker's task was still running, and 1000 turns of \
+             the runtime later it still was: nothing had stopped it. Dropping a JoinHandle \
+             detaches its task, and a timeout on the handle only stops the waiting, not the \
+             task. Cancel the ticker with JoinHandle::abort(), then await its JoinHandle, which \
+             returns once the task is gone, and return what it gives"
+        );
         assert_eq!(
             holders, 1,
             "stop_ticker returned while the ticker's task was still there: abort() only asks \

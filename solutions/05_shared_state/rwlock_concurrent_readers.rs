@@ -222,14 +222,28 @@ mod tests {
         );
         publisher.await.unwrap();
         let (late, moments) = late.await.unwrap();
-        assert_eq!(
-            late, "Dogs v2 - blog",
-            "a render that started while publish was already waiting for the lock showed \
-             {late:?}: it went ahead of the waiting publish, so with renders arriving all the \
-             time publish would never get in. Make publish wait in the lock's queue with \
+        // The site before the publish: the late render went ahead of it. Neither title: the
+        // late render did not wait for the site (a fallback page when try_read fails).
+        let why = if late.starts_with("Cats v1") {
+            "it went ahead of the waiting publish, so with renders arriving all the time \
+             publish would never get in. Make publish wait in the lock's queue with \
              RwLock::write().await (tokio's RwLock is fair: once a writer waits, later readers \
              wait behind it), instead of checking again and again (try_write or a count in a \
              loop with a sleep)"
+        } else if !late.starts_with("Cats") && !late.starts_with("Dogs") {
+            "render did not wait for the site while publish waited for it and held it, so it \
+             showed neither the old title nor the new one. Make render wait its turn with \
+             RwLock::read().await (behind the waiting publish), instead of giving up or \
+             showing something else when try_read fails"
+        } else {
+            "a render let in once publish is done must see the site as publish left it. Make \
+             publish change the title and the version under one RwLock::write().await, and \
+             render read both under one RwLock::read().await held for the whole render"
+        };
+        assert_eq!(
+            late, "Dogs v2 - blog",
+            "a render that started while publish was already waiting for the lock showed \
+             {late:?}: {why}"
         );
         // The first render holds the site until 100 ms, publish takes it at once, then the
         // late render reads it for 100 ms: it ends at 200 ms when it waits in the lock's queue.
