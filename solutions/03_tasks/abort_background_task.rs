@@ -223,11 +223,11 @@ mod tests {
         let _ = release_tx.send(());
         let ended = match early {
             Some(ended) => panic!(
-                "here the task was busy in a step when stop_ticker aborted it, so it could only \
-                 stop once that step was over; stop_ticker returned {ended:?} before that. Do \
-                 not give up on a task that has not stopped yet (not after a sleep, a yield or \
-                 an is_finished() check either): await its JoinHandle, which returns once the \
-                 task is gone"
+                "here the task was busy in a step when stop_ticker was called, so even abort() \
+                 could only stop it once that step was over; stop_ticker returned {ended:?} \
+                 before that. Do not give up on a task that has not stopped yet (not after a \
+                 sleep, a yield or an is_finished() check either): await its JoinHandle, which \
+                 returns once the task is gone"
             ),
             None => timeout(Duration::from_secs(3), stopping).await,
         }
@@ -237,10 +237,10 @@ mod tests {
         );
         let Err(err) = ended else {
             panic!(
-                "here the task was busy in a step when stop_ticker aborted it, so it could only \
-                 stop once that step was over; stop_ticker returned Ok(()) as if the task had \
-                 finished. Do not give up on a task that has not stopped yet: await its \
-                 JoinHandle, which returns once the task is gone"
+                "here the task was busy in a step when stop_ticker was called, so even abort() \
+                 could only stop it once that step was over; stop_ticker returned Ok(()) as if \
+                 the task had finished. Do not give up on a task that has not stopped yet: \
+                 await its JoinHandle, which returns once the task is gone"
             );
         };
         assert_eq!(
@@ -362,14 +362,14 @@ mod tests {
             // A limit that panics (a safety net) is let be.
             Held::Returned(Err(_)) => return,
             Held::Returned(Ok(ended)) => panic!(
-                "here the task was busy in a step when stop_ticker aborted it, and the step \
-                 lasted an hour (on a paused clock, so it took no time); stop_ticker returned \
-                 {ended:?} before that. Do not give up on a task that has not stopped yet \
-                 (not after a timeout either): await its JoinHandle, which returns once the \
-                 task is gone"
+                "here the task was busy in a step when stop_ticker was called (even abort() \
+                 takes effect only once that step is over), and the step lasted an hour (on a \
+                 paused clock, so it took no time); stop_ticker returned {ended:?} before \
+                 that. Do not give up on a task that has not stopped yet (not after a timeout \
+                 either): await its JoinHandle, which returns once the task is gone"
             ),
             Held::Spun(wakes, moments, ms) => panic!(
-                "here the task was busy in a step when stop_ticker aborted it, and stop_ticker \
+                "here the task was busy in a step when stop_ticker was called, and stop_ticker \
                  was woken {wakes} times (at {moments} moment(s)) while it waited and the paused \
                  clock moved {ms} ms: \
                  it checks on a timer or in a loop whether the task has ended (awaiting the \
@@ -390,7 +390,7 @@ mod tests {
             );
         let Err(err) = ended else {
             panic!(
-                "here the task was busy in a step when stop_ticker aborted it; stop_ticker \
+                "here the task was busy in a step when stop_ticker was called; stop_ticker \
                  returned Ok(()) as if the task had finished: return what awaiting its \
                  JoinHandle gives you"
             );
