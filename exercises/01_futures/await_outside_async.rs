@@ -46,10 +46,92 @@ mod tests {
     use super::*;
     use tokio::time::{Duration, Instant};
 
+    /// `code` with the inside of each raw string literal (`r"C:\"`, `r#"a "quoted" word"#`,
+    /// `br#"..."#`) made plain: its `"` and `\` turned into spaces (same length), so that the
+    /// code that reads strings as `"..."` with `\` escapes finds where each one ends. Comments,
+    /// other string literals and char literals are left as they are.
+    fn raw_strings_plain(code: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let chars: Vec<char> = code.chars().collect();
+        let mut out = String::with_capacity(code.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let next = chars.get(i + 1).copied();
+            let after = |j: usize| chars.get(j).copied();
+            // Where the comment, literal or single char at `i` ends.
+            let end = match chars[i] {
+                '/' if next == Some('/') => (i..chars.len())
+                    .find(|&j| chars[j] == '\n')
+                    .unwrap_or(chars.len()),
+                '/' if next == Some('*') => {
+                    let (mut depth, mut j) = (0, i);
+                    while j < chars.len() {
+                        match (chars[j], after(j + 1)) {
+                            ('/', Some('*')) => (depth, j) = (depth + 1, j + 2),
+                            ('*', Some('/')) => (depth, j) = (depth - 1, j + 2),
+                            _ => j += 1,
+                        }
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    j
+                }
+                '"' => {
+                    let mut j = i + 1;
+                    while j < chars.len() && chars[j] != '"' {
+                        j += if chars[j] == '\\' { 2 } else { 1 };
+                    }
+                    (j + 1).min(chars.len())
+                }
+                // A char literal ('"', '\''), not a lifetime.
+                '\'' if next == Some('\\') || after(i + 2) == Some('\'') => {
+                    let from = if next == Some('\\') { i + 3 } else { i + 2 };
+                    (from..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .map_or(chars.len(), |j| j + 1)
+                }
+                'r' if (i == 0 || !ident(chars[i - 1]))
+                    || (matches!(chars[i - 1], 'b' | 'c') && (i < 2 || !ident(chars[i - 2]))) =>
+                {
+                    let hashes = chars[i + 1..].iter().take_while(|&&c| c == '#').count();
+                    if after(i + 1 + hashes) != Some('"') {
+                        out.push('r');
+                        i += 1;
+                        continue;
+                    }
+                    // A raw string: it ends at a `"` followed by as many `#`s, with no escapes.
+                    let body = i + hashes + 2;
+                    let close = (body..chars.len())
+                        .find(|&j| {
+                            chars[j] == '"'
+                                && chars[j + 1..].iter().take_while(|&&c| c == '#').count()
+                                    >= hashes
+                        })
+                        .unwrap_or(chars.len());
+                    out.extend(&chars[i..body]);
+                    for &c in &chars[body..close] {
+                        out.push(if c == '"' || c == '\\' { ' ' } else { c });
+                    }
+                    let end = (close + 1 + hashes).min(chars.len());
+                    out.extend(&chars[close.min(end)..end]);
+                    i = end;
+                    continue;
+                }
+                _ => i + 1,
+            };
+            out.extend(&chars[i..end]);
+            i = end;
+        }
+        out
+    }
+
     /// `code` without its comments: `// ...` to the end of the line and `/* ... */` (nested,
     /// which may quote code), but not a `//` inside a string literal (`"https://..."`), which
     /// is no comment. Line breaks stay, so lines stay lines.
     fn without_comments(code: &str) -> String {
+        // A `"` inside a raw string (`r#"a "b" c"#`) does not end it.
+        let code = &raw_strings_plain(code);
         let mut out = String::new();
         let mut chars = code.chars().peekable();
         let mut in_string = false;
@@ -109,6 +191,8 @@ mod tests {
     /// stay), so that a word in a message (`.expect("no Runtime here")`) or a string holding a
     /// call (`"fetch_price("`) counts for nothing.
     fn without_string_text(code: &str) -> String {
+        // A `"` inside a raw string (`r#"a "b" c"#`) does not end it.
+        let code = &raw_strings_plain(code);
         let mut out = String::new();
         let mut chars = code.chars().peekable();
         let mut in_string = false;
@@ -478,27 +562,119 @@ mod tests {
         );
     }
 
-    /// Which of Tokio's runtime types, `Runtime` and `Builder`, `code` (without comments or
-    /// string text) names: through a path (`tokio::runtime::Builder`, `runtime::Runtime`,
-    /// `use tokio::runtime::{Builder, Runtime}`, an alias's `rt::Builder`), or bare where the
-    /// code defines nothing of that name itself. A type or enum variant of the code's own
-    /// named so (`struct Builder`, `impl Builder`, `Step::Runtime`, `crate::Builder`) starts
-    /// no runtime.
-    fn runtime_types(code: &str) -> Vec<&'static str> {
+    /// The `use` items of `code` (without comments or string text), each as the tree it
+    /// brings in (`tokio::runtime::{Builder, Runtime}`): a `use` that starts a statement
+    /// (`use ..;`, `pub use ..;`, `pub(crate) use ..;`), not the `use<'a>` of a precise
+    /// capture (`impl Future<Output = ()> + use<'a>`).
+    fn use_items(code: &str) -> Vec<&str> {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
-        let mut words: Vec<(usize, &str)> = Vec::new();
-        let mut start = None;
-        for (i, c) in code.char_indices().chain([(code.len(), ' ')]) {
-            match (start, ident(c)) {
-                (None, true) => start = Some(i),
-                (Some(from), false) => {
-                    words.push((from, &code[from..i]));
-                    start = None;
+        code.match_indices("use")
+            .filter(|&(at, _)| {
+                let rest = &code[at + 3..];
+                let mut before = code[..at].trim_end();
+                // `pub(crate) use`, `pub(in crate::a) use`, `pub use`.
+                if let Some(open) = before.strip_suffix(')').and_then(|b| b.rfind('('))
+                    && before[..open].trim_end().ends_with("pub")
+                {
+                    before = before[..open].trim_end();
                 }
-                _ => {}
+                if let Some(rest) = before.strip_suffix("pub")
+                    && !rest.ends_with(ident)
+                {
+                    before = rest.trim_end();
+                }
+                !code[..at].ends_with(ident)
+                    && !rest.starts_with(ident)
+                    && rest
+                        .trim_start()
+                        .starts_with(|c: char| ident(c) || c == ':' || c == '{')
+                    && (before.is_empty() || before.ends_with([';', '{', '}', ']']))
+            })
+            .map(|(at, _)| code[at + 3..].split(';').next().unwrap_or_default().trim())
+            .collect()
+    }
+
+    /// What the `use` items of `code` bring in, as (the first segment of the path, the name
+    /// it binds): `use tokio::runtime::{self, Builder as B};` gives ("tokio", "runtime") and
+    /// ("tokio", "B"); a glob (`*`) binds no name of its own.
+    fn imports(code: &str) -> Vec<(&str, &str)> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut found = Vec::new();
+        for tree in use_items(code) {
+            // Its words, and the marks that shape the tree (`::` only joins segments).
+            let mut tokens: Vec<&str> = Vec::new();
+            let mut start = None;
+            for (i, c) in tree.char_indices().chain([(tree.len(), ' ')]) {
+                if ident(c) {
+                    start.get_or_insert(i);
+                    continue;
+                }
+                if let Some(from) = start.take() {
+                    tokens.push(&tree[from..i]);
+                }
+                if matches!(c, '{' | '}' | ',' | '*') {
+                    tokens.push(&tree[i..i + c.len_utf8()]);
+                }
+            }
+            // The first and last segments of the path before each open `{`; those of the
+            // path read now, and the name an `as` gives it.
+            let mut outer: Vec<(Option<&str>, Option<&str>)> = Vec::new();
+            let (mut first, mut last, mut alias) = (None, None, None);
+            let mut tokens = tokens.into_iter();
+            while let Some(token) = tokens.next() {
+                let (outer_first, outer_last) = outer.last().copied().unwrap_or((None, None));
+                match token {
+                    "as" => alias = tokens.next(),
+                    "{" => {
+                        outer.push((first.or(outer_first), last.or(outer_last)));
+                        (first, last, alias) = (None, None, None);
+                    }
+                    "," | "}" | "*" => {
+                        if token != "*"
+                            && let (Some(first), Some(name)) = (first, alias.or(last))
+                        {
+                            found.push((first, name));
+                        }
+                        (first, last, alias) = (None, None, None);
+                        if token == "}" {
+                            outer.pop();
+                        }
+                    }
+                    word => {
+                        first = first.or(outer_first).or(Some(word));
+                        // `{self, ..}` binds the module named before the `{`.
+                        last = if word == "self" && last.is_none() {
+                            outer_last.or(Some(word))
+                        } else {
+                            Some(word)
+                        };
+                    }
+                }
+            }
+            if let (Some(first), Some(name)) = (first, alias.or(last)) {
+                found.push((first, name));
             }
         }
-        // The names the code gives items of its own, and its enums' variants.
+        found.retain(|&(_, name)| name != "_");
+        found
+    }
+
+    /// The names `code` (without comments or string text) gives items of its own (`struct
+    /// Builder`, `mod runtime`, a trait's `type Builder`) and its enums' variants (`enum Step
+    /// { Wake, Send }`).
+    fn own_names(code: &str) -> Vec<String> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let words: Vec<(usize, &str)> = code
+            .match_indices(|c: char| ident(c))
+            .filter(|&(at, _)| !code[..at].ends_with(ident))
+            .map(|(at, _)| {
+                let rest = &code[at..];
+                (
+                    at,
+                    &rest[..rest.find(|c: char| !ident(c)).unwrap_or(rest.len())],
+                )
+            })
+            .collect();
         let kinds = [
             "struct",
             "enum",
@@ -539,24 +715,109 @@ mod tests {
                     .map(String::from),
             );
         }
+        own
+    }
+
+    /// Which of Tokio's runtime types, `Runtime` and `Builder`, `code` (without comments or
+    /// string text) names: through a path of Tokio's (`tokio::runtime::Builder`,
+    /// `runtime::Runtime`, `rt::Builder` after `use tokio::runtime as rt;`), or bare where
+    /// the code has nothing of that name of its own (`use tokio::runtime::{Builder,
+    /// Runtime};`, then `Builder::new_current_thread()`). A type, enum variant or module of
+    /// the code's own (`struct Builder`, `Step::Runtime`, `crate::Builder`, `runtime::Builder`
+    /// beside a `mod runtime` of its own, a trait's `type Builder` read as `P::Builder`), or a
+    /// name a `use` brings in from elsewhere than Tokio (`use report::Line as Builder;`),
+    /// starts no runtime.
+    fn runtime_types(code: &str) -> Vec<&'static str> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let imports = imports(code);
+        // Tokio, and the names bound to it or to a part of it (`use tokio::runtime as rt;`).
+        let mut tokio = vec!["tokio"];
+        loop {
+            let more: Vec<&str> = imports
+                .iter()
+                .filter(|(first, name)| tokio.contains(first) && !tokio.contains(name))
+                .map(|&(_, name)| name)
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            tokio.extend(more);
+        }
+        let mut own = own_names(code);
+        own.extend(
+            (imports.iter())
+                .filter(|(first, _)| !tokio.contains(first))
+                .map(|(_, name)| name.to_string()),
+        );
         let is_own = |name: &str| own.iter().any(|own| own == name);
+        // `runtime::` is Tokio's too, unless the code has a `runtime` of its own.
+        if !is_own("runtime") {
+            tokio.push("runtime");
+        }
         ["Builder", "Runtime"]
             .into_iter()
             .filter(|&name| {
-                words.iter().any(|&(at, word)| {
-                    word == name
-                        && match code[..at].trim_end().strip_suffix("::") {
-                            // After a path: Tokio's (`runtime::`, an alias), unless the path is
-                            // the code's own (`crate::`, `self::`, an enum or module of its own).
-                            Some(path) => {
-                                let segment = path.trim_end().rsplit(|c: char| !ident(c)).next();
-                                let segment = segment.unwrap_or_default();
-                                segment == "runtime"
-                                    || !(["crate", "self", "super", "Self"].contains(&segment)
-                                        || is_own(segment))
-                            }
-                            None => !is_own(name),
+                code.match_indices(name).any(|(at, _)| {
+                    if code[..at].ends_with(ident) || code[at + name.len()..].starts_with(ident) {
+                        return false;
+                    }
+                    // The segments of the path before the name, the nearest first.
+                    let mut path = Vec::new();
+                    let mut before = code[..at].trim_end();
+                    while let Some(rest) = before.strip_suffix("::") {
+                        let rest = rest.trim_end();
+                        let from = rest.trim_end_matches(ident).len();
+                        path.push(&rest[from..]);
+                        before = rest[..from].trim_end();
+                        if from == rest.len() {
+                            break; // `<P as Trait>::Builder`
                         }
+                    }
+                    let own_path = path.last().is_some_and(|&first| {
+                        ["crate", "self", "super", "Self", "std", "core"].contains(&first)
+                            || is_own(first)
+                    });
+                    path.iter().any(|segment| tokio.contains(segment))
+                        || (!own_path && !is_own(name))
+                })
+            })
+            .collect()
+    }
+
+    /// Which of `Wake` and `noop` `code` (without comments or string text) names as a waker
+    /// tool: `Wake` as the trait (`impl Wake for`, `std::task::Wake`), or anywhere if the code
+    /// has no item or enum variant of its own so named (`enum Step { Wake, Send }`), and
+    /// `noop` after a path that is no type of the code's own (`Waker::noop()`, not
+    /// `Self::noop()` or `Progress::noop()`).
+    fn waker_tools(code: &str) -> Vec<&'static str> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let own = own_names(code);
+        let is_own = |name: &str| own.iter().any(|own| own == name);
+        ["Wake", "noop"]
+            .into_iter()
+            .filter(|&name| {
+                code.match_indices(name).any(|(at, _)| {
+                    let after = &code[at + name.len()..];
+                    if code[..at].ends_with(ident) || after.starts_with(ident) {
+                        return false;
+                    }
+                    // The segment before `::`, if any (`task` in `std::task::Wake`).
+                    let segment = code[..at].trim_end().strip_suffix("::").map(|path| {
+                        let path = path.trim_end();
+                        &path[path.trim_end_matches(ident).len()..]
+                    });
+                    let foreign = segment.is_some_and(|segment| {
+                        !(["crate", "self", "super", "Self"].contains(&segment) || is_own(segment))
+                    });
+                    if name == "Wake" {
+                        let trait_impl = (after.trim_start().strip_prefix("for"))
+                            .is_some_and(|rest| !rest.starts_with(ident));
+                        !is_own(name) || foreign || trait_impl
+                    } else {
+                        foreign
+                            && (segment.is_some_and(|segment| segment.ends_with("Waker"))
+                                || !is_own(name))
+                    }
                 })
             })
             .collect()
@@ -580,8 +841,8 @@ mod tests {
         };
         let is_macro = |rest: &str| rest.starts_with('!') && !rest.starts_with("!=");
         // `use futures_util::poll;`, `use futures::{poll, FutureExt};`, `use ..::poll as peek;`
-        let imported = after_word("use").any(|rest| {
-            let statement = rest.split(';').next().unwrap_or_default();
+        // (a `use` item: the `use<'a>` of `impl Future + use<'a>` brings in nothing).
+        let imported = use_items(code).into_iter().any(|statement| {
             statement.match_indices("poll").any(|(at, _)| {
                 !statement[..at].ends_with(ident)
                     && !statement[at + 4..].starts_with(ident)
@@ -615,12 +876,9 @@ mod tests {
         let code = without_string_text(&code_outside_main(include_str!("await_outside_async.rs")));
         let by_hand = [
             "now_or_never",
-            "noop",
             "noop_waker",
             "block_on",
             "block_in_place",
-            // A waker of its own polls a future by hand, and wakes nobody.
-            "Wake",
             "RawWaker",
             // Polling outside async code needs a Context made from some waker.
             "from_waker",
@@ -630,6 +888,9 @@ mod tests {
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|word| by_hand.contains(word))
             .collect();
+        // A waker of its own (`impl Wake`, `Waker::noop()`) polls a future by hand, and wakes
+        // nobody.
+        found.extend(waker_tools(&code));
         found.extend(runtime_types(&code));
         found.extend(polled_once_by_hand(&code));
         // `#[tokio::main]` on a helper (fn main is left out) builds a runtime too: the word

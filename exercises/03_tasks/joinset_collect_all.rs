@@ -346,9 +346,91 @@ mod tests {
         );
     }
 
+    /// `code` with the inside of each raw string literal (`r"C:\"`, `r#"a "quoted" word"#`,
+    /// `br#"..."#`) made plain: its `"` and `\` turned into spaces (same length), so that the
+    /// code that reads strings as `"..."` with `\` escapes finds where each one ends. Comments,
+    /// other string literals and char literals are left as they are.
+    fn raw_strings_plain(code: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let chars: Vec<char> = code.chars().collect();
+        let mut out = String::with_capacity(code.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let next = chars.get(i + 1).copied();
+            let after = |j: usize| chars.get(j).copied();
+            // Where the comment, literal or single char at `i` ends.
+            let end = match chars[i] {
+                '/' if next == Some('/') => (i..chars.len())
+                    .find(|&j| chars[j] == '\n')
+                    .unwrap_or(chars.len()),
+                '/' if next == Some('*') => {
+                    let (mut depth, mut j) = (0, i);
+                    while j < chars.len() {
+                        match (chars[j], after(j + 1)) {
+                            ('/', Some('*')) => (depth, j) = (depth + 1, j + 2),
+                            ('*', Some('/')) => (depth, j) = (depth - 1, j + 2),
+                            _ => j += 1,
+                        }
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    j
+                }
+                '"' => {
+                    let mut j = i + 1;
+                    while j < chars.len() && chars[j] != '"' {
+                        j += if chars[j] == '\\' { 2 } else { 1 };
+                    }
+                    (j + 1).min(chars.len())
+                }
+                // A char literal ('"', '\''), not a lifetime.
+                '\'' if next == Some('\\') || after(i + 2) == Some('\'') => {
+                    let from = if next == Some('\\') { i + 3 } else { i + 2 };
+                    (from..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .map_or(chars.len(), |j| j + 1)
+                }
+                'r' if (i == 0 || !ident(chars[i - 1]))
+                    || (matches!(chars[i - 1], 'b' | 'c') && (i < 2 || !ident(chars[i - 2]))) =>
+                {
+                    let hashes = chars[i + 1..].iter().take_while(|&&c| c == '#').count();
+                    if after(i + 1 + hashes) != Some('"') {
+                        out.push('r');
+                        i += 1;
+                        continue;
+                    }
+                    // A raw string: it ends at a `"` followed by as many `#`s, with no escapes.
+                    let body = i + hashes + 2;
+                    let close = (body..chars.len())
+                        .find(|&j| {
+                            chars[j] == '"'
+                                && chars[j + 1..].iter().take_while(|&&c| c == '#').count()
+                                    >= hashes
+                        })
+                        .unwrap_or(chars.len());
+                    out.extend(&chars[i..body]);
+                    for &c in &chars[body..close] {
+                        out.push(if c == '"' || c == '\\' { ' ' } else { c });
+                    }
+                    let end = (close + 1 + hashes).min(chars.len());
+                    out.extend(&chars[close.min(end)..end]);
+                    i = end;
+                    continue;
+                }
+                _ => i + 1,
+            };
+            out.extend(&chars[i..end]);
+            i = end;
+        }
+        out
+    }
+
     /// `code` without its comments: `// ...` to the end of the line, and `/* ... */` (which
     /// may nest). String literals are kept, `//` or `/*` inside them too.
     fn without_comments(code: &str) -> String {
+        // A `"` inside a raw string (`r#"a "b" c"#`) does not end it.
+        let code = &raw_strings_plain(code);
         let mut out = String::new();
         let mut chars = code.chars().peekable();
         while let Some(c) = chars.next() {

@@ -226,9 +226,91 @@ mod tests {
         );
     }
 
+    /// `code` with the inside of each raw string literal (`r"C:\"`, `r#"a "quoted" word"#`,
+    /// `br#"..."#`) made plain: its `"` and `\` turned into spaces (same length), so that the
+    /// code that reads strings as `"..."` with `\` escapes finds where each one ends. Comments,
+    /// other string literals and char literals are left as they are.
+    fn raw_strings_plain(code: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let chars: Vec<char> = code.chars().collect();
+        let mut out = String::with_capacity(code.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let next = chars.get(i + 1).copied();
+            let after = |j: usize| chars.get(j).copied();
+            // Where the comment, literal or single char at `i` ends.
+            let end = match chars[i] {
+                '/' if next == Some('/') => (i..chars.len())
+                    .find(|&j| chars[j] == '\n')
+                    .unwrap_or(chars.len()),
+                '/' if next == Some('*') => {
+                    let (mut depth, mut j) = (0, i);
+                    while j < chars.len() {
+                        match (chars[j], after(j + 1)) {
+                            ('/', Some('*')) => (depth, j) = (depth + 1, j + 2),
+                            ('*', Some('/')) => (depth, j) = (depth - 1, j + 2),
+                            _ => j += 1,
+                        }
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    j
+                }
+                '"' => {
+                    let mut j = i + 1;
+                    while j < chars.len() && chars[j] != '"' {
+                        j += if chars[j] == '\\' { 2 } else { 1 };
+                    }
+                    (j + 1).min(chars.len())
+                }
+                // A char literal ('"', '\''), not a lifetime.
+                '\'' if next == Some('\\') || after(i + 2) == Some('\'') => {
+                    let from = if next == Some('\\') { i + 3 } else { i + 2 };
+                    (from..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .map_or(chars.len(), |j| j + 1)
+                }
+                'r' if (i == 0 || !ident(chars[i - 1]))
+                    || (matches!(chars[i - 1], 'b' | 'c') && (i < 2 || !ident(chars[i - 2]))) =>
+                {
+                    let hashes = chars[i + 1..].iter().take_while(|&&c| c == '#').count();
+                    if after(i + 1 + hashes) != Some('"') {
+                        out.push('r');
+                        i += 1;
+                        continue;
+                    }
+                    // A raw string: it ends at a `"` followed by as many `#`s, with no escapes.
+                    let body = i + hashes + 2;
+                    let close = (body..chars.len())
+                        .find(|&j| {
+                            chars[j] == '"'
+                                && chars[j + 1..].iter().take_while(|&&c| c == '#').count()
+                                    >= hashes
+                        })
+                        .unwrap_or(chars.len());
+                    out.extend(&chars[i..body]);
+                    for &c in &chars[body..close] {
+                        out.push(if c == '"' || c == '\\' { ' ' } else { c });
+                    }
+                    let end = (close + 1 + hashes).min(chars.len());
+                    out.extend(&chars[close.min(end)..end]);
+                    i = end;
+                    continue;
+                }
+                _ => i + 1,
+            };
+            out.extend(&chars[i..end]);
+            i = end;
+        }
+        out
+    }
+
     /// `source` without its `//` and (nested) `/* */` comments; string and char literals are
     /// kept as they are, so a `"//"` inside one is no comment.
     fn without_comments(source: &str) -> String {
+        // A `"` inside a raw string (`r#"a "b" c"#`) does not end it.
+        let source = &raw_strings_plain(source);
         let chars: Vec<char> = source.chars().collect();
         let mut kept = String::new();
         let mut i = 0;
@@ -703,6 +785,38 @@ mod tests {
         );
     }
 
+    /// The `use` items of `code` (without comments or string text), each as the tree it
+    /// brings in (`tokio::runtime::{Builder, Runtime}`): a `use` that starts a statement
+    /// (`use ..;`, `pub use ..;`, `pub(crate) use ..;`), not the `use<'a>` of a precise
+    /// capture (`impl Future<Output = ()> + use<'a>`).
+    fn use_items(code: &str) -> Vec<&str> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        code.match_indices("use")
+            .filter(|&(at, _)| {
+                let rest = &code[at + 3..];
+                let mut before = code[..at].trim_end();
+                // `pub(crate) use`, `pub(in crate::a) use`, `pub use`.
+                if let Some(open) = before.strip_suffix(')').and_then(|b| b.rfind('('))
+                    && before[..open].trim_end().ends_with("pub")
+                {
+                    before = before[..open].trim_end();
+                }
+                if let Some(rest) = before.strip_suffix("pub")
+                    && !rest.ends_with(ident)
+                {
+                    before = rest.trim_end();
+                }
+                !code[..at].ends_with(ident)
+                    && !rest.starts_with(ident)
+                    && rest
+                        .trim_start()
+                        .starts_with(|c: char| ident(c) || c == ':' || c == '{')
+                    && (before.is_empty() || before.ends_with([';', '{', '}', ']']))
+            })
+            .map(|(at, _)| code[at + 3..].split(';').next().unwrap_or_default().trim())
+            .collect()
+    }
+
     /// What `code` (without comments or string text) polls a future with, once, by hand:
     /// the `poll!` macro (`poll!(fut)`, `futures_util::poll!(..)`, the macro brought in by a
     /// `use` line, also under a name of its own) or `poll_immediate`. Beside a `Pending` the
@@ -721,8 +835,8 @@ mod tests {
         };
         let is_macro = |rest: &str| rest.starts_with('!') && !rest.starts_with("!=");
         // `use futures_util::poll;`, `use futures::{poll, FutureExt};`, `use ..::poll as peek;`
-        let imported = after_word("use").any(|rest| {
-            let statement = rest.split(';').next().unwrap_or_default();
+        // (a `use` item: the `use<'a>` of `impl Future + use<'a>` brings in nothing).
+        let imported = use_items(code).into_iter().any(|statement| {
             statement.match_indices("poll").any(|(at, _)| {
                 !statement[..at].ends_with(ident)
                     && !statement[at + 4..].starts_with(ident)
@@ -762,8 +876,31 @@ mod tests {
             .into_iter()
             .filter(|item| words.contains(item))
             .collect();
+        // `Waker::noop()`: a `noop` after a path that is no type or module of the code's own
+        // (not `Self::noop()` or `Progress::noop()`).
+        let named: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|word| !word.is_empty())
+            .collect();
+        let own: Vec<&str> = (named.windows(2))
+            .filter(|pair| {
+                ["struct", "enum", "union", "trait", "type", "mod", "fn"].contains(&pair[0])
+            })
+            .map(|pair| pair[1])
+            .collect();
         if code.match_indices("noop").any(|(at, _)| {
-            code[..at].trim_end().ends_with("::") && !code[at + 4..].starts_with(ident)
+            let segment = code[..at].trim_end().strip_suffix("::").map(|path| {
+                let path = path.trim_end();
+                &path[path.trim_end_matches(ident).len()..]
+            });
+            let foreign = segment.is_some_and(|segment| {
+                !(["crate", "self", "super", "Self"].contains(&segment) || own.contains(&segment))
+            });
+            !code[at + 4..].starts_with(ident)
+                && foreign
+                && (segment.is_some_and(|segment| segment.ends_with("Waker"))
+                    || !own.contains(&"noop"))
         }) {
             found.push("Waker::noop");
         }
