@@ -106,46 +106,27 @@ impl<'a> Checker<'a> {
         progress: &OnProgress,
     ) -> Result<Vec<Report>> {
         let mut batch = Batch::new(exercises, side);
-        batch.expected = self.guard_tests(exercises, side, &mut batch.reports);
+        batch.expected =
+            self.guard_tests(exercises, side, &mut batch.reports, &mut batch.tests_from);
         self.build_programs_first(&mut batch, progress)?;
         self.test(&mut batch, progress)?;
         self.run_programs(&mut batch, progress)?;
         self.lint(&mut batch, progress)?;
         let mut reports = batch.reports;
-        for (exercise, report) in exercises.iter().zip(&mut reports) {
+        for ((exercise, report), from) in exercises.iter().zip(&mut reports).zip(batch.tests_from) {
             if self.cancel.is_cancelled() {
                 report.verdict = Verdict::Cancelled;
             }
-            self.mark_errors_in_tests(exercise, side, &mut report.diagnostics);
+            if let Some(marker) = from {
+                let path = match side {
+                    Side::Exercise => &exercise.path,
+                    Side::Solution => &exercise.solution_path,
+                };
+                mark_errors_in_tests(path, marker, &mut report.diagnostics);
+            }
             report.explanations = explain::explain(report);
         }
         Ok(reports)
-    }
-
-    /// Marks the diagnostics that point below the `// Tests:` marker of the file checked, where
-    /// the learner may change nothing: an error there comes from what the code above changed.
-    fn mark_errors_in_tests(
-        &self,
-        exercise: &Exercise,
-        side: Side,
-        diagnostics: &mut [Diagnostic],
-    ) {
-        if exercise.tests != Some(Editable::Nothing) || diagnostics.is_empty() {
-            return;
-        }
-        let path = match side {
-            Side::Exercise => &exercise.path,
-            Side::Solution => &exercise.solution_path,
-        };
-        let text = fs::read_to_string(self.root.join(path)).unwrap_or_default();
-        let Some((marker, _)) = tests_section::section(&text) else {
-            return;
-        };
-        for d in diagnostics {
-            d.in_tests = d.primary.as_ref().is_some_and(|(file, line)| {
-                *line > marker && (path.ends_with(file) || file.ends_with(path))
-            });
-        }
     }
 
     /// Rustlings' order: the program is built first, and a bin that does not build is not
@@ -270,12 +251,14 @@ impl<'a> Checker<'a> {
     }
 
     /// Fails the exercises whose tests differ from the shipped ones, and returns the names of the
-    /// tests each exercise must run (`None` where the shipped tests are not known).
+    /// tests each exercise must run (`None` where the shipped tests are not known). Notes in
+    /// `tests_from` the marker line of each file whose tests may not change at all.
     fn guard_tests(
         &self,
         exercises: &[&Exercise],
         side: Side,
         reports: &mut [Report],
+        tests_from: &mut [Option<usize>],
     ) -> Vec<Option<Vec<String>>> {
         let paths: Vec<&Path> = exercises.iter().map(|e| e.path.as_path()).collect();
         let shipped = embedded::shipped_all(self.shipped_root, &paths);
@@ -297,6 +280,9 @@ impl<'a> Checker<'a> {
                 Side::Exercise => read(&exercise.path),
                 Side::Solution => solution.clone(),
             };
+            if editable == Editable::Nothing {
+                tests_from[i] = tests_section::section(&mine).map(|(line, _)| line);
+            }
             let change = tests_section::first_change(&shipped, Some(&solution), &mine, editable)
                 .or_else(|| tests_section::shadowed_macro(&shipped, &mine));
             if let Some(change) = change {
@@ -371,6 +357,8 @@ struct Batch<'a, 'e> {
     bins: Vec<String>,
     /// The tests each must run, where the shipped tests are known.
     expected: Vec<Option<Vec<String>>>,
+    /// The line of each one's `// Tests:` marker, where its tests may not change at all.
+    tests_from: Vec<Option<usize>>,
     /// Each one's program, once built.
     programs: Vec<Option<PathBuf>>,
     reports: Vec<Report>,
@@ -389,9 +377,21 @@ impl<'a, 'e> Batch<'a, 'e> {
             exercises,
             bins,
             expected: Vec::new(),
+            tests_from: vec![None; exercises.len()],
             programs: vec![None; exercises.len()],
             reports: exercises.iter().map(|_| Report::new()).collect(),
         }
+    }
+}
+
+/// Marks the diagnostics that point below the `// Tests:` marker (at line `marker`) of the file
+/// checked, where the learner may change nothing: an error there comes from what the code above
+/// changed.
+fn mark_errors_in_tests(path: &Path, marker: usize, diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics {
+        d.in_tests = d.primary.as_ref().is_some_and(|(file, line)| {
+            *line > marker && (path.ends_with(file) || file.ends_with(path))
+        });
     }
 }
 

@@ -198,6 +198,9 @@ pub const TIMED_OUT_AFTER_PASSING: Explanation = Explanation {
 };
 
 /// The explanations that apply to a report, most specific first, each at most once.
+/// Explanations whose fix is at the call, which in the tests may not change.
+const AT_THE_CALL: [&Explanation; 3] = [&MISSING_AWAIT, &METHOD_ON_FUTURE, &TRY_ON_FUTURE];
+
 pub fn explain(report: &Report) -> Vec<&'static Explanation> {
     let mut found: Vec<&'static Explanation> = Vec::new();
     let mut add = |e: &'static Explanation| {
@@ -207,10 +210,8 @@ pub fn explain(report: &Report) -> Vec<&'static Explanation> {
     };
     for diagnostic in &report.diagnostics {
         let in_tests = diagnostic.in_tests && diagnostic.is_error();
-        // The fix these offer is at the call, in tests that may not change.
-        let at_the_call = [&MISSING_AWAIT, &METHOD_ON_FUTURE, &TRY_ON_FUTURE];
         match for_diagnostic(diagnostic) {
-            Some(e) if in_tests && at_the_call.contains(&e) => {}
+            Some(e) if in_tests && AT_THE_CALL.contains(&e) => {}
             Some(e) => add(e),
             None => {}
         }
