@@ -186,8 +186,18 @@ fn an_error_in_the_tests_says_to_keep_the_signatures() {
         ["missing-await"]
     );
     report.diagnostics[0].in_tests = true;
-    assert_eq!(
-        explain(&report).iter().map(|e| e.id).collect::<Vec<_>>(),
-        ["error-in-tests"]
-    );
+    let ids = |report: &Report| explain(report).iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(ids(&report), ["error-in-tests"]);
+    // An error of the code above the tests as well: the shipped code's own mistake reaches
+    // into the tests (as in std_guard_not_send), so no signature is blamed.
+    report.diagnostics.extend(recorded("e0308"));
+    assert_eq!(ids(&report), ["missing-await"]);
+    // An error in the tests that has an explanation of its own gets that one only: the trait
+    // of trait_future_send must change, not be put back.
+    report.diagnostics = recorded("trait_send");
+    report
+        .diagnostics
+        .iter_mut()
+        .for_each(|d| d.in_tests = true);
+    assert_eq!(ids(&report), ["trait-future-not-send"]);
 }

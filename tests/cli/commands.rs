@@ -405,7 +405,7 @@ fn a_closed_stdout_loses_no_progress() {
 
 /// A signature changed above the marker breaks the tests below it: the error points into code
 /// the learner may not edit, and the `why:` line says to put the signature back. An error in the
-/// learner's own code gets no such line.
+/// learner's own code gets no such line, nor does one in the tests beside an error in the code.
 #[test]
 fn an_error_in_the_tests_says_to_keep_the_signature() {
     const WHY: &str = "why: This error is in the tests, which may not change";
@@ -427,5 +427,15 @@ fn an_error_in_the_tests_says_to_keep_the_signature() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("does not compile"))
+        .stdout(predicate::str::contains(WHY).not());
+    // Errors above the tests as well as in them: the code's own mistake may reach into the
+    // tests (a shipped trait with no `Send`), so the tests' calls are not blamed.
+    course.write(path, &changed.replace("items.len()", "items.len(0)"));
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error[E0308]: mismatched types"))
+        .stdout(predicate::str::contains("3 errors"))
         .stdout(predicate::str::contains(WHY).not());
 }
