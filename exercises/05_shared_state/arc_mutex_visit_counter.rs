@@ -109,8 +109,10 @@ mod tests {
         assert_eq!(counts.values().sum::<u32>(), 8, "8 visits, got {counts:?}");
         assert!(
             took >= 20,
-            "counting took {took} ms, but some lines take 20 ms to parse: every line must \
-             still be parsed, in its own task"
+            "counting took {took} ms of Tokio's paused clock, but some lines take 20 ms to \
+             parse: every line must still be parsed, in its own Tokio task (the given \
+             tokio::time::sleep in it; std threads that sleep on the real clock take no time on \
+             Tokio's paused clock)"
         );
         assert!(
             took < 30,
@@ -471,8 +473,9 @@ mod tests {
         assert!(
             left < 25,
             "50 calls of count_visits, whose maps the test dropped, left {left} heap allocations \
-             behind: each call leaks its map (Box::leak?). Share the map through an Arc: it is \
-             freed when the last clone is dropped"
+             behind: each call leaks its map (Box::leak?), or leaves memory behind in what it \
+             started (std threads). Share the map through an Arc with Tokio tasks: it is freed \
+             when the last clone is dropped"
         );
     }
 }
