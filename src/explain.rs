@@ -161,9 +161,23 @@ pub const NESTED_RUNTIME: Explanation = Explanation {
 };
 pub const BLOCK_IN_PLACE: Explanation = Explanation {
     id: "block-in-place-current-thread",
-    text: "`block_in_place` needs the multi-threaded runtime: use \
-           `#[tokio::test(flavor = \"multi_thread\")]`, or `spawn_blocking` instead. If it only \
-           blocks on a future (`Handle::block_on`) inside async code, `.await` the future.",
+    text: "`block_in_place` needs the multi-threaded runtime, and this one has a single thread \
+           (a `#[tokio::test]` does unless it says `flavor = \"multi_thread\"`): hand blocking \
+           work to `spawn_blocking` instead. If it only blocks on a future (`Handle::block_on`) \
+           inside async code, `.await` the future.",
+};
+pub const RUNTIME_SHUT_DOWN: Explanation = Explanation {
+    id: "runtime-shut-down",
+    text: "Work on a thread of its own (`spawn_blocking`, `std::thread`), often a `block_on` \
+           there, still used the runtime's timer or sockets after the runtime had begun to shut \
+           down: it was still waiting when the runtime ended. In async code, `.await` the future \
+           where it is instead of blocking on it elsewhere.",
+};
+pub const DRIVER_DISABLED: Explanation = Explanation {
+    id: "driver-disabled",
+    text: "A runtime built by hand without its timer or I/O driver ran a `sleep` or a socket: \
+           add `.enable_all()` (or `.enable_time()`, `.enable_io()`) to the `Builder`, or, in \
+           async code, await on the runtime you are already in instead of building another.",
 };
 pub const SPAWN_LOCAL_OUTSIDE: Explanation = Explanation {
     id: "spawn-local-outside-localset",
@@ -317,7 +331,7 @@ fn mentions_stream(d: &Diagnostic) -> bool {
 }
 
 fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
-    const PANICS: [(&str, &Explanation); 6] = [
+    const PANICS: [(&str, &Explanation); 9] = [
         ("there is no reactor running", &NO_RUNTIME),
         ("must be called from the context of a Tokio", &NO_RUNTIME),
         (
@@ -335,6 +349,18 @@ fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
         (
             "Cannot block the current thread from within a runtime",
             &BLOCKING_IN_RUNTIME,
+        ),
+        (
+            "A Tokio 1.x context was found, but it is being shutdown",
+            &RUNTIME_SHUT_DOWN,
+        ),
+        (
+            "A Tokio 1.x context was found, but timers are disabled",
+            &DRIVER_DISABLED,
+        ),
+        (
+            "A Tokio 1.x context was found, but IO is disabled",
+            &DRIVER_DISABLED,
         ),
     ];
     PANICS

@@ -206,13 +206,22 @@ pub fn failures(output: &str) -> Vec<Failure> {
             location: None,
             message: Vec::new(),
         };
+        // The test's own thread's panic wins; else the last one (a task's panic, then the
+        // test's `unwrap` of its `JoinError`, is the usual order).
+        let own_thread = format!("thread '{name}'");
+        let (mut own_seen, mut keep) = (false, false);
         while let Some(line) =
             lines.next_if(|l| !l.starts_with("---- ") && !l.starts_with("failures:"))
         {
-            if let Some((_, at)) = line.split_once(" panicked at ") {
-                failure.location = Some(at.trim_end_matches(':').to_owned());
-                failure.message.clear();
-            } else if failure.location.is_some()
+            if let Some((thread, at)) = line.split_once(" panicked at ") {
+                let own = thread.starts_with(&own_thread);
+                keep = own || !own_seen;
+                own_seen |= own;
+                if keep {
+                    failure.location = Some(at.trim_end_matches(':').to_owned());
+                    failure.message.clear();
+                }
+            } else if keep
                 && failure.message.len() < 6
                 && !line.starts_with("note: run with `RUST_BACKTRACE")
                 && !line.trim().is_empty()

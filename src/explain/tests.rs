@@ -157,6 +157,14 @@ fn runtime_mistakes() {
     // `blocking_recv` on a runtime thread (the shipped receiver_stream_live).
     let blocking = "panicked at exercises/13_streams/receiver_stream_live.rs:20:69:\nCannot block the current thread from within a runtime. This happens because a function attempted to block the current thread while the thread is being used to drive asynchronous tasks.";
     assert_eq!(runtime(blocking, failed()), ["blocking-in-runtime"]);
+    // `Handle::block_on` in `spawn_blocking`, still running as the test's runtime shut down
+    // (rc_across_await); a runtime built without `enable_time` (async_main_runtime).
+    let shut = "panicked at tokio-1.54.1/src/runtime/time/entry.rs:534:9:\nA Tokio 1.x context was found, but it is being shutdown.";
+    assert_eq!(runtime(shut, failed()), ["runtime-shut-down"]);
+    let no_time = "panicked at src/main.rs:9:5:\nA Tokio 1.x context was found, but timers are disabled. Call `enable_time` on the runtime builder to enable timers.";
+    assert_eq!(runtime(no_time, failed()), ["driver-disabled"]);
+    let no_io = "A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO.";
+    assert_eq!(runtime(no_io, failed()), ["driver-disabled"]);
     assert_eq!(
         runtime("running 1 test\n", Verdict::TimedOut(DEFAULT)),
         ["timeout"]

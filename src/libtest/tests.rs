@@ -187,6 +187,55 @@ test result: FAILED. 0 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; 
     assert_eq!(found[1].message, ["the send line never reached the log"]);
 }
 
+/// A test whose work panicked on other threads too (a blocking thread that used the runtime as
+/// it shut down, printed after the test's own panic; a task's panic printed before it): the
+/// test's own message is the one shown, whichever came last.
+#[test]
+fn a_tests_own_panic_wins_over_other_threads() {
+    let output = "
+running 2 tests
+test tests::late ... FAILED
+test tests::early ... FAILED
+
+failures:
+
+---- tests::late stdout ----
+
+thread 'tests::late' (28418) panicked at exercises/03_tasks/rc_across_await.rs:74:29:
+the report task was not done after 3 s of real time
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+thread 'tokio-rt-worker' (28419) panicked at tokio-1.54.1/src/runtime/time/entry.rs:534:9:
+A Tokio 1.x context was found, but it is being shutdown.
+
+---- tests::early stdout ----
+
+thread 'tokio-rt-worker' (28420) panicked at exercises/03_tasks/a.rs:9:5:
+task failed
+
+thread 'tests::early' (28421) panicked at exercises/03_tasks/a.rs:30:5:
+every task must succeed
+
+failures:
+    tests::early
+    tests::late
+
+test result: FAILED. 0 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 3.00s
+";
+    let found = failures(output);
+    assert_eq!(found[0].name, "tests::early");
+    assert_eq!(found[0].message, ["every task must succeed"]);
+    assert_eq!(found[1].name, "tests::late");
+    assert_eq!(
+        found[1].location.as_deref(),
+        Some("exercises/03_tasks/rc_across_await.rs:74:29")
+    );
+    assert_eq!(
+        found[1].message,
+        ["the report task was not done after 3 s of real time"]
+    );
+}
+
 #[test]
 fn the_log_is_read_line_by_line() {
     let log = "ok tests::a\nfailed tests::b\nignored: flaky one tests::c\nignored d\n";
