@@ -339,6 +339,46 @@ mod tests {
         );
     }
 
+    /// On a socket a read often fills the buffer it is given. Here the pipe holds 2 MB, so
+    /// that each piece arrives whole, and the pieces fill a read buffer of 1 to 64 KB (and the
+    /// last one of up to a megabyte). Each must come back while the client waits: a read that
+    /// filled its buffer is no sign that more is coming, nor one to leave out.
+    #[tokio::test(start_paused = true)]
+    async fn pieces_that_fill_a_read_buffer() {
+        let (mut client, server, reads) = connect(2 << 20);
+        let mut total = 0;
+        for size in [1 << 10, 4 << 10, 8 << 10, 16 << 10, 64 << 10, 1 << 20] {
+            let piece: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+            client.write_all(&piece).await.unwrap();
+            let mut back = vec![0u8; size];
+            let start = Instant::now();
+            let read = timeout(Duration::from_secs(5), client.read_exact(&mut back)).await;
+            no_busy_loop(&reads);
+            assert!(
+                matches!(read, Ok(Ok(_))) && start.elapsed().is_zero(),
+                "the client sent {size} bytes at once, as much as a read buffer of that size \
+                 holds, and waits for them to come back, but {}: send back every read as soon \
+                 as it has come, also one that filled its buffer (a full buffer is no sign \
+                 that more is coming; `tokio::io::copy` does this)",
+                match read {
+                    Ok(Ok(_)) => format!("they came back after {:?}", start.elapsed()),
+                    Ok(Err(e)) => format!("reading the echo failed: {e}"),
+                    Err(_) => "they did not come back whole".to_string(),
+                }
+            );
+            assert!(
+                back == piece,
+                "the echo of {size} bytes came back with other bytes"
+            );
+            total += size as u64;
+        }
+        assert_eq!(
+            finish(client, server, &reads).await,
+            total,
+            "the client sent {total} bytes in all"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_megabyte_through_a_small_pipe() {
         // The pipe holds 1 KB each way: a megabyte only gets through if echo keeps reading and
