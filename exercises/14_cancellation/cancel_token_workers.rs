@@ -162,6 +162,15 @@ mod tests {
         };
 
         let not_yet = missing(&stopped);
+        let late = missing(&stopped_soon_after);
+        assert!(
+            not_yet.is_empty() || not_yet.iter().any(|name| late.contains(name)),
+            "when shutdown returned, {not_yet:?} had not written \"stopped\" yet (they did by \
+             {:?} after it was called): shutdown returned before they were done. Wait for \
+             their tasks to end (keep what `tokio::spawn` returns and await it): a fixed sleep \
+             cannot know how long they still need",
+            last + MS
+        );
         assert!(
             not_yet.is_empty(),
             "when shutdown returned, {not_yet:?} had not written \"stopped\" yet: cancel their \
@@ -173,7 +182,6 @@ mod tests {
             stopped, WORKERS,
             "after shutdown, every worker should have stopped, each once"
         );
-        let late = missing(&stopped_soon_after);
         assert!(
             late.is_empty(),
             "{:?} after shutdown was called, {late:?} had still not stopped, though {running}: \
