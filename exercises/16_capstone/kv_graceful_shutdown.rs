@@ -350,6 +350,38 @@ mod tests {
         second.shut_down("no client was connected").await;
     }
 
+    /// As in kv_many_clients: the read that watches the signal still reads whole lines.
+    #[tokio::test]
+    async fn a_client_that_leaves_in_the_middle_of_a_command() {
+        let server = start_server().await;
+        let mut leaving = TcpStream::connect(server.address).await.unwrap();
+        leaving
+            .write_all(b"SET price 10\nSET price 1")
+            .await
+            .unwrap();
+        leaving.shutdown().await.unwrap();
+        let mut replies = String::new();
+        timeout(PATIENCE, leaving.read_to_string(&mut replies))
+            .await
+            .expect("the client has left, but the server keeps its connection open")
+            .unwrap();
+        assert_eq!(
+            replies, "OK\n",
+            "the client sent \"SET price 10\\n\" and an unfinished \"SET price 1\", then \
+             left: only the complete command gets a reply. An unfinished last line is not a \
+             command (`lines()` and a `LinesCodec` hand it out at the end of the stream as if \
+             it were complete; `next_line` does not)"
+        );
+        let mut other = Client::connect(server.address).await;
+        assert_eq!(
+            other.send("GET price").await,
+            "VALUE 10",
+            "the first client left in the middle of \"SET price 1...\": that command never runs"
+        );
+        drop(other);
+        server.shut_down("no client was connected").await;
+    }
+
     #[tokio::test]
     async fn silent_clients_are_let_go() {
         let server = start_server().await;
