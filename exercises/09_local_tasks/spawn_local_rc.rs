@@ -388,9 +388,10 @@ mod tests {
         );
         assert!(
             !tasks.is_empty(),
-            "the guests' greetings did not run in a task: they ran in greet_all's own future (a \
-             plain future, polled with join_all or the like, is no task). Start one task per \
-             guest with tokio::task::spawn_local"
+            "the guests' lines were not written in a task: the book was written in \
+             greet_all's own future (a plain future, polled with join_all or the like, is no \
+             task; nor is greet_all writing what its tasks returned). Start one task per guest \
+             with tokio::task::spawn_local, each writing its guest's line in the book"
         );
         assert_eq!(
             tasks.len(),
