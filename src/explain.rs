@@ -228,8 +228,7 @@ pub fn explain(report: &Report) -> Vec<&'static Explanation> {
     let only_in_tests = errors().next().is_some() && errors().all(|d| d.in_tests);
     for diagnostic in &report.diagnostics {
         let in_tests = diagnostic.in_tests && diagnostic.is_error();
-        let own = for_diagnostic(diagnostic).filter(|e| !(in_tests && AT_THE_CALL.contains(e)));
-        match own {
+        match own_explanation(diagnostic) {
             Some(e) => add(e),
             None if in_tests && only_in_tests => add(&ERROR_IN_TESTS),
             None => {}
@@ -251,6 +250,22 @@ pub fn explain(report: &Report) -> Vec<&'static Explanation> {
         });
     }
     found
+}
+
+/// A diagnostic's own explanation; none at a call in the tests, where nothing may change.
+fn own_explanation(d: &Diagnostic) -> Option<&'static Explanation> {
+    let in_tests = d.in_tests && d.is_error();
+    for_diagnostic(d).filter(|e| !(in_tests && AT_THE_CALL.contains(e)))
+}
+
+/// The error to show first, with the `why:` lines under it: the first that has an explanation
+/// of its own (so that the line stands under the error it explains), else the first error.
+pub fn lead_error(diagnostics: &[Diagnostic]) -> Option<usize> {
+    let errors = || diagnostics.iter().enumerate().filter(|(_, d)| d.is_error());
+    errors()
+        .find(|(_, d)| own_explanation(d).is_some())
+        .or_else(|| errors().next())
+        .map(|(i, _)| i)
 }
 
 pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {

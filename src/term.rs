@@ -21,7 +21,7 @@ use colored::Colorize;
 use crate::{
     check::{OnProgress, Phase, Progress},
     course::{Exercise, Mode},
-    libtest,
+    explain, libtest,
     process::signal_name,
     verdict::{Report, Verdict},
 };
@@ -103,9 +103,10 @@ pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
     )
 }
 
-/// A verdict, leading with what matters: the verdict line, then the first compile error or each
-/// failing test's message and place, then why (the async mistake behind it), then everything
-/// else: the other diagnostics and the full output.
+/// A verdict, leading with what matters: the verdict line, then the first compile error (the
+/// first that a `why:` line explains, if any does) or each failing test's message and place,
+/// then why (the async mistake behind it), then everything else: the other diagnostics and the
+/// full output.
 pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
     writeln!(w, "{}", verdict_line(exercise, report))?;
     let mut diagnostics: Vec<&str> = report
@@ -113,7 +114,7 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
         .iter()
         .map(|d| d.rendered.trim_end())
         .collect();
-    let first_error = report.diagnostics.iter().position(|d| d.is_error());
+    let first_error = explain::lead_error(&report.diagnostics);
     let mut why_shown = false;
     if let Some(i) = first_error {
         // The async `why:` goes right under the error's headline and place, before the source

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::{
     cargo::Diagnostic,
-    libtest::Shortfall,
+    libtest::{self, Shortfall},
     process::signal_name,
     tests_section::{Change, MARKER},
 };
@@ -186,10 +186,16 @@ impl Report {
         let panic = first_panic(&self.output);
         match &self.verdict {
             Verdict::Passed | Verdict::Cancelled => None,
-            Verdict::TestsFailed(names) if !names.is_empty() => Some(match panic {
-                Some(message) => format!("test {} failed: {message}", names[0]),
-                None => format!("test {} failed", names[0]),
-            }),
+            Verdict::TestsFailed(names) if !names.is_empty() => {
+                // That test's own message: the first panic printed may be another test's, or
+                // another thread's.
+                let failures = libtest::failures(&self.output);
+                let own = failures.iter().find(|f| f.name == names[0]);
+                Some(match own.and_then(|f| f.message.first()) {
+                    Some(message) => format!("test {} failed: {}", names[0], message.trim()),
+                    None => format!("test {} failed", names[0]),
+                })
+            }
             Verdict::TimedOut(after) => Some(match self.stuck.lines().next() {
                 Some(stuck) => format!("timed out after {}s: {stuck}", after.as_secs()),
                 None => format!("timed out after {}s", after.as_secs()),
@@ -219,3 +225,6 @@ fn first_panic(output: &str) -> Option<String> {
         .find(|l| !l.trim().is_empty())
         .map(|l| l.trim().to_owned())
 }
+
+#[cfg(test)]
+mod tests;

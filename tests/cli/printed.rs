@@ -78,3 +78,33 @@ fn piped_output_keeps_each_line_whole() {
         .code(1)
         .stdout(predicate::str::contains(format!("\n{WHY}\n")));
 }
+
+/// An error with no `why:` line comes first in the file: the explained one leads, so that the
+/// line stands under the error it explains, and the other follows.
+#[test]
+fn the_why_line_stands_under_the_error_it_explains() {
+    let course = Fixture::new("basic");
+    let path = "exercises/lesson/compile_error.rs";
+    let source = course.read(path);
+    let changed = source.replace(
+        "    let a: u32 = answer();",
+        "    let n: u8 = \"not a number\";\n    let a: u32 = answer();",
+    );
+    assert_ne!(changed, source);
+    course.write(path, &changed);
+    let output = course.cmd(&["run", "compile_error"]).output().unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let why = printed.find(WHY).expect("no why line");
+    let explained = printed
+        .find("let a: u32 = answer();")
+        .expect("no explained error");
+    let other = printed.find("compile_error.rs:7:").expect("no other error");
+    let place = printed
+        .find("compile_error.rs:8:")
+        .expect("no place of the explained error");
+    assert!(
+        place < why && why < explained && explained < other,
+        "the why line should come under the place of the error it explains, before that \
+         error's source and the other error:\n{printed}"
+    );
+}
