@@ -184,6 +184,22 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_guest_who_comes_twice_is_greeted_twice() {
+        let book = Rc::new(RefCell::new(Vec::new()));
+        greet_all(
+            &[("Ann", 100), ("Bob", 200), ("Ann", 300)],
+            Rc::clone(&book),
+        )
+        .await;
+        assert_eq!(
+            *book.borrow(),
+            ["welcome, Ann", "welcome, Bob", "welcome, Ann"],
+            "Ann came twice (at 100 ms and at 300 ms), Bob once (200 ms): every arrival is \
+             greeted, a name given twice too (one task per guest in the list)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_guests() {
         let book = Rc::new(RefCell::new(Vec::new()));
         greet_all(&[], Rc::clone(&book)).await;
