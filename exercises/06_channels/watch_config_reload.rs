@@ -104,6 +104,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_hundred_reloads_are_all_recorded() {
+        let (tx, rx) = watch::channel(0);
+        let follower = follow(rx, Default::default());
+        for limit in 1..=100 {
+            sleep(Duration::from_millis(100)).await;
+            reload(&tx, limit);
+        }
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        let applied = limits_of(follower).await;
+        assert!(
+            applied.iter().copied().eq(1..=100),
+            "the limit was reloaded 100 times, 100 ms apart, to 1, 2, ... 100, and the \
+             follower recorded {} limits ({:?} ...): record every reload, however many come \
+             (a Vec grows; a table of fixed size drops the reloads past its end)",
+            applied.len(),
+            &applied[..applied.len().min(8)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_burst_of_reloads_shows_only_the_latest() {
         let (tx, rx) = watch::channel(1);
         let follower = follow(rx, Default::default());
