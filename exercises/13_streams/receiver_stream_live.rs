@@ -180,6 +180,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_thousand_lines_all_come_through() {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            for i in 0..1000 {
+                let level = if i % 10 == 0 { "ERROR" } else { "INFO" };
+                if tx.send(format!("{level} line {i}")).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let errors: Vec<String> = tokio_stream::StreamExt::collect(error_lines(rx)).await;
+        let expected: Vec<String> = (0..1000).step_by(10).map(|i| format!("line {i}")).collect();
+        assert!(
+            errors == expected,
+            "1000 lines were sent, every tenth an error (100 errors), and the stream gave {} \
+             errors (the first missing: {:?}): give every error until every sender is gone, \
+             however many lines come (no `take(n)`, no buffer of fixed size)",
+            errors.len(),
+            expected.iter().find(|e| !errors.contains(e))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn each_error_comes_out_when_it_is_sent() {
         in_real_seconds(each_error_comes_out_when_it_is_sent_steps()).await;
     }
