@@ -128,6 +128,31 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_long_line_stays_whole() {
+        // 3 KB in two halves, a beat between them: no buffer of a fixed size holds it.
+        let first = format!("PUT note={}", "x".repeat(1500));
+        let second = "y".repeat(1500);
+        let session = session_with(async |conn| {
+            conn.write_all(first.as_bytes()).await.unwrap();
+            sleep(Duration::from_millis(150)).await;
+            conn.write_all(format!("{second}\nGET note\n").as_bytes())
+                .await
+                .unwrap();
+        })
+        .await;
+        let whole = format!("{first}{second}");
+        let lengths: Vec<usize> = session.commands.iter().map(String::len).collect();
+        assert!(
+            session.commands == [whole.as_str(), "GET note"],
+            "a line of {} bytes (\"PUT note=xxx...yyy\"), sent in two halves with a beat \
+             between them, then \"GET note\", must make 2 commands, the first one whole; the \
+             commands were {lengths:?} bytes long: keep every byte of a line, however long (no \
+             line buffer of a fixed size)",
+            whole.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_heartbeat_goes_on_while_a_line_trickles_in() {
         let session = session_with(async |conn| {
             for part in [&b"SHU"[..], b"TD", b"OWN", b" now\n"] {
