@@ -187,42 +187,16 @@ test result: FAILED. 0 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; 
     assert_eq!(found[1].message, ["the send line never reached the log"]);
 }
 
+/// Two failing tests whose work also panicked on other threads (recorded from rc_across_await
+/// and cut down); the summary in `verdict` reads it too.
+const OTHER_THREADS: &str = include_str!("../../tests/fixtures/panics_on_other_threads.txt");
+
 /// A test whose work panicked on other threads too (a blocking thread that used the runtime as
 /// it shut down, printed after the test's own panic; a task's panic printed before it): the
 /// test's own message is the one shown, whichever came last.
 #[test]
 fn a_tests_own_panic_wins_over_other_threads() {
-    let output = "
-running 2 tests
-test tests::late ... FAILED
-test tests::early ... FAILED
-
-failures:
-
----- tests::late stdout ----
-
-thread 'tests::late' (28418) panicked at exercises/03_tasks/rc_across_await.rs:74:29:
-the report task was not done after 3 s of real time
-note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
-
-thread 'tokio-rt-worker' (28419) panicked at tokio-1.54.1/src/runtime/time/entry.rs:534:9:
-A Tokio 1.x context was found, but it is being shutdown.
-
----- tests::early stdout ----
-
-thread 'tokio-rt-worker' (28420) panicked at exercises/03_tasks/a.rs:9:5:
-task failed
-
-thread 'tests::early' (28421) panicked at exercises/03_tasks/a.rs:30:5:
-every task must succeed
-
-failures:
-    tests::early
-    tests::late
-
-test result: FAILED. 0 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 3.00s
-";
-    let found = failures(output);
+    let found = failures(OTHER_THREADS);
     assert_eq!(found[0].name, "tests::early");
     assert_eq!(found[0].message, ["every task must succeed"]);
     assert_eq!(found[1].name, "tests::late");
