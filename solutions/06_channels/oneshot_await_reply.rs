@@ -133,8 +133,10 @@ mod tests {
     async fn the_answer_is_what_the_worker_sends() {
         // Stand-in workers: each answers after a time of its own (75 ms, then a prime number of
         // milliseconds, so that no timer of a fixed period meets both), with a number of its own
-        // choosing.
-        for (delay_ms, base) in [(75u64, 1000u64), (101, 3000)] {
+        // choosing. Each stops once it has answered, at the moment its answer arrives: code
+        // that races the answer against the worker's end (an unbiased `select!` with
+        // `worker.closed()`) picks either at random, so the pair runs ten times.
+        for (delay_ms, base) in [(75u64, 1000u64), (101, 3000)].repeat(10) {
             let (worker, mut requests) = mpsc::channel::<Request>(1);
             let stand_in = tokio::spawn(async move {
                 let request = requests.recv().await.expect("ask_square sent no request");
