@@ -205,6 +205,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_reader_waits_out_a_short_store() {
+        let cache = Mutex::new(vec![40, 50]);
+        std::thread::scope(|scope| {
+            let (locked, is_locked) = std::sync::mpsc::channel();
+            // Another thread holds the cache for a moment, as refresh does while it stores.
+            let cache = &cache;
+            scope.spawn(move || {
+                let _storing = cache.lock().unwrap();
+                locked.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+            });
+            is_locked.recv().unwrap();
+            let answer = cheapest(cache);
+            assert_eq!(
+                answer,
+                Some(40),
+                "another thread held the cache for a moment (as refresh does while it stores \
+                 the prices), and cheapest answered {answer:?}: a reader waits that moment for \
+                 the lock (lock()), it does not give up on a busy cache (try_lock). Only the \
+                 download must not hold the lock"
+            );
+        });
+    }
+
     /// A download handed to a task of its own, and taken after a sleep as long as the
     /// download (or checked on a timer after it), is there on time as long as the task starts
     /// at once; here it starts 53 ms late, and refresh's polls are noted.

@@ -293,6 +293,23 @@ mod tests {
         assert_eq!(shop.count("egg").await, 0, "every egg was taken");
     }
 
+    #[tokio::test]
+    async fn deliveries_that_fill_the_channel_all_count() {
+        let shop = Inventory::start();
+        // 60 deliveries at once, more than the command channel holds (32): on this one thread
+        // they all try to send before the actor takes any, so 28 of them must wait for room.
+        let deliveries = (0..60).map(|_| shop.add("nut", 1));
+        futures_util::future::join_all(deliveries).await;
+        let counted = shop.count("nut").await;
+        assert_eq!(
+            counted, 60,
+            "60 deliveries of 1 nut were made at once, more than the command channel holds \
+             (32), and the shop counts {counted}: deliveries that found the channel full were \
+             lost. An Add must wait for room in the channel (`send(..).await`), not be dropped \
+             when the channel is full (`try_send`)"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_actor_waits_for_commands_without_a_timer() {
         use std::sync::Arc;

@@ -172,9 +172,10 @@ mod tests {
         assert!(
             per_reading < 1.5,
             "at one time, each reading held {per_reading:.1} heap allocations: one for its \
-             line of the report, the rest for its own copy of the sensor name (a Box<str> or \
-             String clone). Share the one name through an Arc<str> (the thread-safe Rc), or the \
-             Rc<str> kept off the `.await`"
+             line of the report, the rest most likely for its own copy of the sensor name (a \
+             Box<str> or String clone; a task or a box made per reading counts too). Share the \
+             one name through an Arc<str> (the thread-safe Rc), or the Rc<str> kept off the \
+             `.await`, and make each line with no more than the line itself"
         );
     }
 
