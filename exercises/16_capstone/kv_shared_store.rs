@@ -208,6 +208,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_change_by_another_client_is_seen_at_once() {
+        let address = start_server().await;
+        let mut alice = Client::connect(address, "alice").await;
+        let mut bob = Client::connect(address, "bob").await;
+        let steps = [
+            ("alice", "SET mood calm", "OK"),
+            ("bob", "GET mood", "VALUE calm"),
+            ("alice", "SET mood busy", "OK"),
+            ("bob", "GET mood", "VALUE busy"),
+            ("alice", "DEL mood", "DELETED"),
+            ("bob", "GET mood", "NIL"),
+            ("alice", "SET mood calm", "OK"),
+            ("bob", "GET mood", "VALUE calm"),
+        ];
+        for (who, command, want) in steps {
+            let client = if who == "alice" { &mut alice } else { &mut bob };
+            let got = client.send(command).await;
+            assert_eq!(
+                got, want,
+                "{who} sent {command:?} and got {got:?}, not {want:?}. Alice changes mood \
+                 between bob's GETs here: a GET answered from what the client read before (a \
+                 cache of its own?) misses the change. Every command must work on the one \
+                 shared store"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_quiet_client_does_not_block_the_others() {
         let address = start_server().await;
         let mut quiet = Client::connect(address, "the quiet client").await;

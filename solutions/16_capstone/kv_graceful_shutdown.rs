@@ -332,6 +332,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_change_by_another_client_is_seen_at_once() {
+        let server = start_server().await;
+        let mut alice = Client::connect(server.address).await;
+        let mut bob = Client::connect(server.address).await;
+        let steps = [
+            ("alice", "SET mood calm", "OK"),
+            ("bob", "GET mood", "VALUE calm"),
+            ("alice", "SET mood busy", "OK"),
+            ("bob", "GET mood", "VALUE busy"),
+            ("alice", "DEL mood", "DELETED"),
+            ("bob", "GET mood", "NIL"),
+            ("alice", "SET mood calm", "OK"),
+            ("bob", "GET mood", "VALUE calm"),
+        ];
+        for (who, command, want) in steps {
+            let client = if who == "alice" { &mut alice } else { &mut bob };
+            let got = client.send(command).await;
+            assert_eq!(
+                got, want,
+                "{who} sent {command:?} and got {got:?}, not {want:?}. Alice changes mood \
+                 between bob's GETs here: a GET answered from what the client read before (a \
+                 cache of its own?) misses the change. Every command must work on the one \
+                 shared store"
+            );
+        }
+        drop((alice, bob));
+        server.shut_down("no client was connected").await;
+    }
+
+    #[tokio::test]
     async fn each_server_uses_the_store_it_is_given() {
         // Two servers at once in one test, so a store shared by all (a static) always shows.
         let first = start_server().await;
