@@ -138,6 +138,26 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn ten_jobs_give_ten_outcomes() {
+        let inputs = vec!["1", "2", "oops", "4", "5", "6", "7", "oops", "9", "10"];
+        let outcomes = run_jobs(inputs.clone()).await;
+        let expected: Vec<Outcome> = inputs
+            .iter()
+            .map(|input| match input.parse::<u32>() {
+                Ok(n) => Outcome::Done(n * 2),
+                Err(_) => Outcome::Crashed,
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            expected,
+            "10 jobs ran, 2 of them crashing, and run_jobs reported {} outcome(s): every job \
+             gets its outcome, in its place, however many jobs there are",
+            outcomes.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_crashed_job_is_reported_and_the_rest_still_counts() {
         let outcomes = run_jobs(vec!["1", "oops", "3"]).await;
         assert_eq!(

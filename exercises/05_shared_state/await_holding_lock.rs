@@ -152,6 +152,32 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_page_viewed_again_is_saved_again() {
+        let stats = TestStats::empty();
+        let disk = Disk::default();
+        let mut expected = Vec::new();
+        let mut counted = Views::new();
+        for page in ["/", "/", "/blog", "/", "/blog", "/"] {
+            *counted.entry(page.to_string()).or_insert(0) += 1;
+            expected.push(counted.clone());
+            record_view(&stats, &disk, page).await;
+        }
+        let snapshots = disk.snapshots.lock().unwrap().clone();
+        assert_eq!(
+            snapshots.len(),
+            expected.len(),
+            "6 views were recorded, 4 of them of a page viewed before, and {} snapshots were \
+             saved: every view saves the stats, a page's second view as well as its first",
+            snapshots.len()
+        );
+        assert_eq!(
+            snapshots, expected,
+            "each view must save a copy of the stats taken right after counting it, for a page \
+             viewed before too"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_stats_are_free_during_the_save() {
         fn clippy_judges<S: TestStats>(_: &S) -> bool {
             // clippy judges a std guard; this test, the tokio guard that clippy does not see.

@@ -121,6 +121,20 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn refresh_replaces_a_longer_list_whole() {
+        let cache = Mutex::new(vec![40, 50, 60, 1, 2]);
+        refresh(&cache).await;
+        let stored = cache.lock().unwrap().clone();
+        assert_eq!(
+            stored,
+            [30, 12, 25],
+            "the cache held 5 old prices, refresh downloaded 3, and the cache holds {stored:?}: \
+             the old prices must all go, replaced by the download as a whole (store the new \
+             Vec), or cheapest answers with a price that is no longer there"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn refresh_alone_stores_new_prices() {
         let cache = Mutex::new(Vec::new());
         assert_eq!(

@@ -136,6 +136,38 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn twelve_lines_are_all_saved() {
+        within_3s_of_real_time(async {
+            let log = Arc::new(TestLog::with_lines(&[]));
+            let lines: Vec<String> = (1..=12).map(|n| format!("event {n:02}")).collect();
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let mut lens = Vec::new();
+            for handle in start_saves(&log, &lines) {
+                lens.push(handle.await.unwrap());
+            }
+            let mut saved = log
+                .peek()
+                .expect("the log is still locked after every save");
+            saved.sort();
+            assert_eq!(
+                saved,
+                lines,
+                "12 lines were given to start_saves and the log holds {} of them: every line \
+                 must end up in the log, however many there are",
+                saved.len()
+            );
+            lens.sort();
+            assert_eq!(
+                lens,
+                (1..=12).collect::<Vec<usize>>(),
+                "each save must return the log length right after its own push (1 to 12, in \
+                 some order)"
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_line_is_in_the_log_while_it_is_flushed() {
         within_3s_of_real_time(async {
             let log = Arc::new(TestLog::with_lines(&["old"]));

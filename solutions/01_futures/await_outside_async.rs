@@ -239,6 +239,15 @@ mod tests {
              counts twice, bread (2.20) + apple (0.50) + apple (0.50) make 3.20 EUR. Add up \
              fetch_price(item).await for every item of the basket (do not merge repeats)"
         );
+        let basket = [
+            "cheese", "apple", "bread", "kiwi", "apple", "bread", "cheese", "apple",
+        ];
+        let receipt = checkout(&basket).await;
+        assert_eq!(
+            receipt, "8 items, 16.50 EUR",
+            "checkout({basket:?}) gave {receipt:?}: every item of a basket counts, however \
+             many there are (4.80 + 0.50 + 2.20 + 1.00 + 0.50 + 2.20 + 4.80 + 0.50 = 16.50)"
+        );
     }
 
     #[tokio::test(start_paused = true)]
