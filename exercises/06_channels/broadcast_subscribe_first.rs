@@ -419,4 +419,19 @@ mod tests {
              after spawning the readers: publish(&tx, headlines).await"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_repeated_headline_reaches_every_reader_each_time() {
+        let news = vec!["Storm", "Storm", "Calm", "Storm"];
+        let results = run_news_desk(news.clone(), 2).await;
+        assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
+        for (i, seen) in results.iter().enumerate() {
+            assert_eq!(
+                seen, &news,
+                "the desk published \"Storm\" twice in a row (and once more later), and reader \
+                 {i} got {seen:?}: every headline must reach every reader, repeats too. Keep \
+                 each headline a reader receives, even one equal to the one before it"
+            );
+        }
+    }
 }
