@@ -463,4 +463,28 @@ mod tests {
         );
         drop(errors);
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_repeated_error_comes_out_each_time() {
+        let (tx, rx) = mpsc::channel(16);
+        for line in [
+            "ERROR disk full",
+            "ERROR disk full",
+            "INFO retrying",
+            "ERROR disk full",
+            "ERROR network down",
+        ] {
+            tx.send(line.to_string()).await.unwrap();
+        }
+        drop(tx);
+        let errors: Vec<String> = tokio_stream::StreamExt::collect(error_lines(rx)).await;
+        assert_eq!(
+            errors,
+            ["disk full", "disk full", "disk full", "network down"],
+            "the collector sent \"ERROR disk full\" twice in a row, then once more after an \
+             INFO line, and the stream gave {errors:?}: every error line must come out of the \
+             stream, repeats too (a disk that is still full is news again). Give each error as \
+             it comes, without comparing it with the one before"
+        );
+    }
 }
