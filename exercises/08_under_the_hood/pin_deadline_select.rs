@@ -276,4 +276,26 @@ mod tests {
              deadline in the select!"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_repeated_value_is_collected_each_time() {
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            for value in [7, 7, 3, 7] {
+                sleep(Duration::from_millis(100)).await;
+                if tx.send(value).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let got = collect(rx, Duration::from_secs(5)).await;
+        assert_eq!(
+            got,
+            [7, 7, 3, 7],
+            "the channel sent 7 twice in a row (then 3, then 7 again), all before the limit, \
+             and collect_until returned {got:?}: every message that comes before the limit \
+             must be collected, repeats too. Push each value rx.recv() gives, without \
+             comparing it with the one before"
+        );
+    }
 }
