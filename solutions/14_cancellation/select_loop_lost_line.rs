@@ -315,4 +315,23 @@ mod tests {
              select, beside the heartbeat"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_repeated_command_is_kept_each_time() {
+        let session = session_with(async |conn| {
+            conn.write_all(b"INCR hits\nINCR hits\n").await.unwrap();
+            // The same command once more, after a beat.
+            sleep(Duration::from_millis(150)).await;
+            conn.write_all(b"INCR hits\nGET hits\n").await.unwrap();
+        })
+        .await;
+        assert_eq!(
+            session.commands,
+            ["INCR hits", "INCR hits", "INCR hits", "GET hits"],
+            "the client sent \"INCR hits\" twice in a row, then once more after a beat, and \
+             serve took the commands {:?}: every line sent must become a command, repeats too \
+             (3 INCRs add 3). Push each line read, without comparing it with the one before",
+            session.commands
+        );
+    }
 }
