@@ -34,6 +34,13 @@ pub const MOVE_OUT_OF_DROP: Explanation = Explanation {
            moved out. Keep it whole and share it (`Arc::new(value)`, then a clone of the `Arc` \
            per task), or borrow or clone a field.",
 };
+pub const MOVED_INTO_TASK: Explanation = Explanation {
+    id: "moved-into-task",
+    text: "The first task took the handle (`async move` moves it in), so there is none left for \
+           the next one. Give each task a clone of its own, made just before it is spawned and \
+           under the same name: `let tx = tx.clone();` (for an `Arc`: `let shared = \
+           Arc::clone(&shared);`). The `async move` block then takes the clone.",
+};
 pub const SPAWN_NOT_STATIC: Explanation = Explanation {
     id: "spawn-not-static",
     text: "`tokio::spawn` may run the task after the current function returns, so the task must \
@@ -188,7 +195,8 @@ pub const BLOCKING_IN_RUNTIME: Explanation = Explanation {
     id: "blocking-in-runtime",
     text: "A blocking call (`blocking_recv`, `blocking_send`, `blocking_lock`...) ran on a thread \
            of the runtime, the thread that must also run what it waits for. In async code, await \
-           the async version instead (`recv().await`).",
+           the async version instead: `recv().await`, or, for a oneshot receiver, the receiver \
+           itself (`rx.await`).",
 };
 pub const ERROR_IN_TESTS: Explanation = Explanation {
     id: "error-in-tests",
@@ -275,6 +283,7 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         "E0308" if notes("found future") || notes("`await`ing") => &MISSING_AWAIT,
         "E0599" if d.message.contains("impl Future") => &METHOD_ON_FUTURE,
         "E0277" if d.message.contains("`?`") && notes("Future") => &TRY_ON_FUTURE,
+        "E0369" | "E0277" if used_as_its_output(d) => &MISSING_AWAIT,
         "E0277" if d.message.contains("is not an iterator") && mentions_stream(d) => {
             &STREAM_NOT_ITERATOR
         }
@@ -290,7 +299,9 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
             &ASYNC_TRAIT_NOT_DYN
         }
         "clippy::await_holding_lock" => &AWAIT_HOLDING_LOCK,
-        "unused_must_use" if d.message.contains("Future") => &UNAWAITED_FUTURE,
+        "unused_must_use" if d.message.contains("Future") || notes("futures do nothing") => {
+            &UNAWAITED_FUTURE
+        }
         "E0477" if d.message.contains("Future") && notes("static lifetime") => &TRAIT_FUTURE_STATIC,
         "E0373" if d.message.contains("async block") && notes("async block is returned here") => {
             &RETURNED_ASYNC_BLOCK
@@ -298,6 +309,9 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         "E0373" if d.message.contains("async block") => &SPAWN_NOT_STATIC,
         "E0597" | "E0373" if notes("'static") => &SPAWN_NOT_STATIC,
         "E0509" => &MOVE_OUT_OF_DROP,
+        "E0382" if notes("value moved here") && (notes("Sender<") || notes("Arc<")) => {
+            &MOVED_INTO_TASK
+        }
         "E0752" => &ASYNC_MAIN,
         "E0728" => &AWAIT_OUTSIDE_ASYNC,
         _ if d.message.contains("should be `async` or return a future") => {
@@ -329,6 +343,16 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
     Some(e)
 }
 
+/// A future used where its output was meant: `fetch() / 2`, `println!("{}", fetch())`.
+fn used_as_its_output(d: &Diagnostic) -> bool {
+    let m = &d.message;
+    m.contains("impl Future<")
+        && (m.starts_with("cannot ")
+            || m.starts_with("binary operation")
+            || m.contains("doesn't implement")
+            || m.contains("can't compare"))
+}
+
 /// The bound is on the future type a trait's `async fn` (or `-> impl Future`) stands for, named
 /// `Trait::method::{anon_assoc#0}` by rustc (`{synthetic#0}` or `{opaque#0}` in older ones).
 fn notes_rpitit(d: &Diagnostic) -> bool {
@@ -346,7 +370,7 @@ fn mentions_stream(d: &Diagnostic) -> bool {
 }
 
 fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
-    const PANICS: [(&str, &Explanation); 9] = [
+    const PANICS: [(&str, &Explanation); 7] = [
         ("there is no reactor running", &NO_RUNTIME),
         ("must be called from the context of a Tokio", &NO_RUNTIME),
         (
@@ -369,19 +393,26 @@ fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
             "A Tokio 1.x context was found, but it is being shutdown",
             &RUNTIME_SHUT_DOWN,
         ),
-        (
-            "A Tokio 1.x context was found, but timers are disabled",
-            &DRIVER_DISABLED,
-        ),
-        (
-            "A Tokio 1.x context was found, but IO is disabled",
-            &DRIVER_DISABLED,
-        ),
     ];
+    // Tests build runtimes without a timer on purpose (to make a task fail), so a driver's
+    // panic counts only as a failing test's own, when the output has failing tests.
+    const DRIVERS: [&str; 2] = [
+        "A Tokio 1.x context was found, but timers are disabled",
+        "A Tokio 1.x context was found, but IO is disabled",
+    ];
+    let failures = libtest::failures(output);
+    let own = |needle: &str| match failures.is_empty() {
+        true => output.contains(needle),
+        false => failures
+            .iter()
+            .any(|f| f.message.iter().any(|line| line.contains(needle))),
+    };
+    let driver = DRIVERS.iter().any(|needle| own(needle));
     PANICS
         .into_iter()
         .filter(move |(needle, _)| output.contains(needle))
         .map(|(_, e)| e)
+        .chain(driver.then_some(&DRIVER_DISABLED))
 }
 
 #[cfg(test)]

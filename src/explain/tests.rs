@@ -46,6 +46,13 @@ fn compiler_mistakes() {
     assert_eq!(explained("e0728"), ["await-outside-async"]);
     // Fields moved out of a value whose type implements Drop.
     assert_eq!(explained("e0509"), ["move-out-of-drop"]);
+    // A future used as its output: divided, printed.
+    assert_eq!(explained("e0369_future"), ["missing-await"]);
+    assert_eq!(explained("e0277_display_future"), ["missing-await"]);
+    // rustc's own note says "futures do nothing", the message names the `Sleep` only.
+    assert_eq!(explained("mustuse_sleep"), ["unawaited-future"]);
+    // A Sender moved into the first spawned task of a loop.
+    assert_eq!(explained("e0382_sender"), ["moved-into-task"]);
 }
 
 #[test]
@@ -165,6 +172,12 @@ fn runtime_mistakes() {
     assert_eq!(runtime(no_time, failed()), ["driver-disabled"]);
     let no_io = "A Tokio 1.x context was found, but IO is disabled. Call `enable_io` on the runtime builder to enable IO.";
     assert_eq!(runtime(no_io, failed()), ["driver-disabled"]);
+    // A test's own runtime without a timer, on which the tasks panic on purpose: the test's
+    // own message is another (spawn_and_await's `a_failed_task_gives_no_number`).
+    let tasks_failed = "---- tests::a_failed_task_gives_no_number stdout ----\n\nthread 'tokio-runtime-worker' panicked at src/main.rs:9:5:\nA Tokio 1.x context was found, but timers are disabled. Call `enable_time` on the runtime builder to enable timers.\nthread 'tests::a_failed_task_gives_no_number' panicked at src/main.rs:40:13:\nfetch_both gave (0, 0): a number was made up\n\nfailures:\n";
+    assert!(runtime(tasks_failed, failed()).is_empty());
+    let own = "---- tests::t stdout ----\n\nthread 'tests::t' panicked at src/main.rs:9:5:\nA Tokio 1.x context was found, but timers are disabled. Call `enable_time` on the runtime builder to enable timers.\n\nfailures:\n";
+    assert_eq!(runtime(own, failed()), ["driver-disabled"]);
     assert_eq!(
         runtime("running 1 test\n", Verdict::TimedOut(DEFAULT)),
         ["timeout"]
