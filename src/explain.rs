@@ -21,7 +21,7 @@ pub const METHOD_ON_FUTURE: Explanation = Explanation {
 pub const TRY_ON_FUTURE: Explanation = Explanation {
     id: "try-on-future",
     text: "`?` needs a `Result`, but an async fn call gives a future of a `Result`. Await it \
-           first: `load().await?`.",
+           first, then apply `?`: `.await?` after the call.",
 };
 pub const UNAWAITED_FUTURE: Explanation = Explanation {
     id: "unawaited-future",
@@ -151,8 +151,10 @@ pub const ASYNC_MAIN: Explanation = Explanation {
 };
 pub const AWAIT_OUTSIDE_ASYNC: Explanation = Explanation {
     id: "await-outside-async",
-    text: "`.await` only works inside an `async fn` or an `async` block. Make this function \
-           async (and await it where it is called).",
+    text: "`.await` only works inside an `async fn` or an `async` block, and a closure is \
+           neither, even inside an async fn. Make this function async (and await it where it is \
+           called); in a closure (`map(|x| x.await)`), use a `for` loop or an `async` block \
+           instead; for `main`, `#[tokio::main]` makes it async.",
 };
 pub const NO_RUNTIME: Explanation = Explanation {
     id: "no-runtime",

@@ -151,8 +151,9 @@ mod tests {
         assert_eq!(
             outcomes,
             expected,
-            "10 jobs ran, 2 of them crashing, and run_jobs reported {} outcome(s): every job \
-             gets its outcome, in its place, however many jobs there are",
+            "10 jobs ran (2 of them crash on \"oops\"), and run_jobs reported {} outcome(s), \
+             shown above (left) beside the expected ones (right): every job gets its own \
+             outcome, in its place, however many jobs there are",
             outcomes.len()
         );
     }

@@ -590,19 +590,20 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_text_given_twice_is_counted_twice() {
-        let counts = count_within_an_hour(texts(&["the cat", "a dog", "the cat"])).await;
+        let given = ["the cat", "the cat", "a dog", "the cat"];
+        let counts = count_within_an_hour(texts(&given)).await;
         let expected = BTreeMap::from([
             ("a".to_string(), 1),
-            ("cat".to_string(), 2),
+            ("cat".to_string(), 3),
             ("dog".to_string(), 1),
-            ("the".to_string(), 2),
+            ("the".to_string(), 3),
         ]);
         assert_eq!(
             counts, expected,
-            "count_words was given the text \"the cat\" twice (and \"a dog\" between them), and \
-             counted {counts:?}: every text given must be counted, repeats too (\"cat\" is in 2 \
-             of the 3 texts). Start a task for each text, without skipping one that was seen \
-             before"
+            "count_words was given the texts {given:?}, \"the cat\" twice in a row and once \
+             more later, and counted {counts:?}: every text given must be counted, repeats too \
+             (\"cat\" is in 3 of the 4 texts). Start a task for each text, without skipping one \
+             that was seen before"
         );
     }
 }

@@ -345,17 +345,32 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_same_hot_reading_twice_gives_two_alerts() {
-        // A thermometer that reads more often than once a minute: 35 °C twice at minute 1.
-        let readings = [(0, 20), (1, 35), (1, 35), (2, 20), (3, 36)]
-            .map(|(minute, celsius)| Reading { minute, celsius });
-        let alerts = first_alerts(tokio_stream::iter(readings), 30, 3).await;
+        // A thermometer that reads more often than once a minute: 35 °C twice in a row at
+        // minute 1, then 36 °C, then 35 °C again.
+        let readings = [
+            (0, 20),
+            (1, 35),
+            (1, 35),
+            (1, 36),
+            (1, 35),
+            (2, 20),
+            (3, 36),
+        ]
+        .map(|(minute, celsius)| Reading { minute, celsius });
+        let alerts = first_alerts(tokio_stream::iter(readings), 30, 5).await;
         assert_eq!(
             alerts,
-            ["minute 1: 35 °C", "minute 1: 35 °C", "minute 3: 36 °C"],
-            "the thermometer sent the same hot reading (minute 1, 35 °C) twice in a row, and \
-             first_alerts gave {alerts:?}: each reading above the limit is an alert of its own, \
-             repeats too. Make an alert of every hot reading, without comparing it with the \
-             one before"
+            [
+                "minute 1: 35 °C",
+                "minute 1: 35 °C",
+                "minute 1: 36 °C",
+                "minute 1: 35 °C",
+                "minute 3: 36 °C"
+            ],
+            "the thermometer sent the same hot reading (minute 1, 35 °C) twice in a row and once \
+             more later, and first_alerts gave {alerts:?}: each reading above the limit is an \
+             alert of its own, repeats too. Make an alert of every hot reading, without \
+             comparing it with the ones before"
         );
     }
 }
