@@ -194,6 +194,12 @@ mod tests {
             Ok(Some(payload)) if payload.len() > 40 => {
                 format!("a payload of {} bytes", payload.len())
             }
+            // An empty payload from a buffer made with `Vec::with_capacity(len)`: `read_exact`
+            // fills the buffer's length, which is 0.
+            Ok(Some(payload)) if payload.is_empty() => "the payload \"\" (if the length was \
+                not 0: is the buffer made with `Vec::with_capacity(len)`? `read_exact` fills a \
+                buffer's length, not its capacity: make it `vec![0; len]`)"
+                .to_string(),
             Ok(Some(payload)) => format!("the payload {:?}", String::from_utf8_lossy(payload)),
             Ok(None) => "Ok(None), a clean end".to_string(),
             Err(e) => format!("the error {:?} ({e})", e.kind()),

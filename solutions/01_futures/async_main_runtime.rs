@@ -262,7 +262,9 @@ mod tests {
         );
         assert_eq!(
             greetings, 1,
-            "main printed \"Hello, world!\" {greetings} times: greet the world once"
+            "main printed \"Hello, world!\" {greetings} times: greet the world once (with \
+             #[tokio::test] on it, main is also a test of its own that runs beside this one: \
+             #[tokio::main] is the attribute for main)"
         );
         // A runtime with a paused clock (`start_paused`) skips greet's sleep: no timing then.
         let paused = identifiers(&learner_code()).contains(&"start_paused");
