@@ -36,10 +36,10 @@ pub const MOVE_OUT_OF_DROP: Explanation = Explanation {
 };
 pub const MOVED_INTO_TASK: Explanation = Explanation {
     id: "moved-into-task",
-    text: "The first task took the handle (`async move` moves it in), so there is none left for \
-           the next one. Give each task a clone of its own, made just before it is spawned and \
-           under the same name: `let tx = tx.clone();` (for an `Arc`: `let shared = \
-           Arc::clone(&shared);`). The `async move` block then takes the clone.",
+    text: "The first task took the handle (an `async move` block or a `move` closure moves it \
+           in), so there is none left for the next one. Give each task a clone of its own, made \
+           just before it is spawned and under the same name: `let tx = tx.clone();` (for an \
+           `Arc`: `let shared = Arc::clone(&shared);`). The task then takes the clone.",
 };
 pub const SPAWN_NOT_STATIC: Explanation = Explanation {
     id: "spawn-not-static",
@@ -403,11 +403,14 @@ fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
         "A Tokio 1.x context was found, but IO is disabled",
     ];
     let failures = libtest::failures(output);
-    let own = |needle: &str| match failures.is_empty() {
-        true => output.contains(needle),
-        false => failures
-            .iter()
-            .any(|f| f.message.iter().any(|line| line.contains(needle))),
+    let own = |needle: &str| {
+        if failures.is_empty() {
+            output.contains(needle)
+        } else {
+            failures
+                .iter()
+                .any(|f| f.message.iter().any(|line| line.contains(needle)))
+        }
     };
     let driver = DRIVERS.iter().any(|needle| own(needle));
     PANICS

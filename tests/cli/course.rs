@@ -90,6 +90,7 @@ fn the_course_is_sound_and_a_fresh_copy_fails_everywhere_with_async_explanations
         ("spawn_needs_move", "spawn-not-static"),
         ("share_config_arc", "spawn-not-static"),
         ("rc_across_await", "rc-across-await"),
+        ("mpsc_clone_senders", "moved-into-task"),
         ("std_guard_not_send", "guard-across-await"),
         ("runtime_inside_runtime", "nested-runtime"),
         ("std_guard_deadlock", "timeout"),
