@@ -4,6 +4,7 @@
 mod escape;
 mod layout;
 mod lists;
+mod repeats;
 mod screen;
 
 pub use escape::neutralise;
@@ -109,17 +110,14 @@ pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
 /// full output.
 pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
     writeln!(w, "{}", verdict_line(exercise, report))?;
-    let mut diagnostics: Vec<&str> = report
-        .diagnostics
-        .iter()
-        .map(|d| d.rendered.trim_end())
-        .collect();
-    let first_error = explain::lead_error(&report.diagnostics);
+    let said = repeats::collapse(&report.diagnostics);
+    let lead = explain::lead_error(&report.diagnostics)
+        .and_then(|i| said.iter().position(|s| s.indices.contains(&i)));
     let mut why_shown = false;
-    if let Some(i) = first_error {
+    if let Some(lead) = lead {
         // The async `why:` goes right under the error's headline and place, before the source
         // excerpt: on a small screen it is seen without scrolling.
-        let first = diagnostics.remove(i);
+        let first = said[lead].diagnostic.rendered.trim_end();
         let mut lines = first.lines();
         let head: Vec<&str> = lines
             .by_ref()
@@ -136,6 +134,7 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
                 writeln!(w, "{}", outside_text(&rest.join("\n")))?;
             }
         }
+        write_repeats(w, &said[lead])?;
     }
     let failures = libtest::failures(&report.output);
     if matches!(report.verdict, Verdict::TestsFailed(_)) && !failures.is_empty() {
@@ -150,8 +149,11 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
     if !why_shown {
         write_why(w, report)?;
     }
-    for diagnostic in diagnostics {
-        writeln!(w, "\n{}", outside_text(diagnostic))?;
+    for (i, s) in said.iter().enumerate() {
+        if Some(i) != lead {
+            writeln!(w, "\n{}", outside_text(s.diagnostic.rendered.trim_end()))?;
+            write_repeats(w, s)?;
+        }
     }
     let output = report.output.trim_end();
     let program = report.verdict.passed() && exercise.mode == Mode::Run;
@@ -166,6 +168,14 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
         writeln!(w, "\n{}\n{}", what.dimmed(), outside_text(output))?;
     }
     Ok(())
+}
+
+/// Where else the compiler said the same, in one line under the first.
+fn write_repeats(w: &mut impl Write, said: &repeats::Said) -> io::Result<()> {
+    match said.repeat_places() {
+        Some(places) => writeln!(w, "{}", outside_text(&places).dimmed()),
+        None => Ok(()),
+    }
 }
 
 /// The async mistake behind the verdict, one `why:` line each.

@@ -108,3 +108,43 @@ fn the_why_line_stands_under_the_error_it_explains() {
          error's source and the other error:\n{printed}"
     );
 }
+
+/// One mistake made at many places (in the shipped courses: a signature that each of the tests'
+/// ten calls trips over) is said once, with the places of the repeats under it, rather than a
+/// screenful of copies.
+#[test]
+fn an_error_repeated_at_many_places_is_said_once_with_its_places() {
+    let course = Fixture::new("basic");
+    let path = "exercises/lesson/compile_error.rs";
+    let source = course.read(path);
+    let names = ["b", "c", "d", "e", "f"];
+    let more: String = names
+        .iter()
+        .map(|n| format!("    let {n}: u32 = answer();\n"))
+        .collect();
+    let changed = source.replace(
+        "    let a: u32 = answer();\n    a * 2",
+        &format!("    let a: u32 = answer();\n{more}    a * 2 + b + c + d + e + f"),
+    );
+    assert_ne!(changed, source);
+    course.write(path, &changed);
+    let output = course.cmd(&["run", "compile_error"]).output().unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.contains("does not compile: 6 errors"),
+        "the verdict should count every error:\n{printed}"
+    );
+    assert_eq!(
+        printed.matches("mismatched types").count(),
+        1,
+        "the same error should be shown once:\n{printed}"
+    );
+    let places = "The same error 5 more times: exercises/lesson/compile_error.rs:8, \
+                  exercises/lesson/compile_error.rs:9, exercises/lesson/compile_error.rs:10, \
+                  exercises/lesson/compile_error.rs:11, and 1 more";
+    assert!(
+        printed.contains(places),
+        "the repeats' places should follow it:\n{printed}"
+    );
+    assert!(printed.contains(WHY), "no why line:\n{printed}");
+}
