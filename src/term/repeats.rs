@@ -13,25 +13,33 @@ pub struct Said<'a> {
 }
 
 impl Said<'_> {
-    /// Where the repeats are (`file:line`), the first few, then how many more.
+    /// Where the repeats are, by file: the first few lines, then how many more.
     pub fn repeat_places(&self) -> Option<String> {
-        const SHOWN: usize = 4;
+        const SHOWN: usize = 6;
         if self.repeats.is_empty() {
             return None;
-        }
-        let mut places: Vec<String> = self.repeats.iter().take(SHOWN).map(|d| place(d)).collect();
-        if self.repeats.len() > SHOWN {
-            places.push(format!("and {} more", self.repeats.len() - SHOWN));
         }
         let times = match self.repeats.len() {
             1 => "once more".to_string(),
             n => format!("{n} more times"),
         };
-        Some(format!(
-            "The same {} {times}: {}",
-            self.diagnostic.level,
-            places.join(", ")
-        ))
+        let mut places: Vec<(String, usize)> = self
+            .repeats
+            .iter()
+            .filter_map(|d| d.primary.as_ref())
+            .map(|(file, line)| (file.display().to_string(), *line))
+            .collect();
+        places.sort();
+        places.dedup();
+        let hidden = places.len().saturating_sub(SHOWN);
+        places.truncate(SHOWN);
+        let at = by_file(places, hidden);
+        let level = &self.diagnostic.level;
+        Some(if at.is_empty() {
+            format!("The same {level} {times}.")
+        } else {
+            format!("The same {level} {times}, at {}.", at.join("; "))
+        })
     }
 }
 
@@ -55,13 +63,35 @@ pub fn collapse(diagnostics: &[Diagnostic]) -> Vec<Said<'_>> {
     said
 }
 
-fn same(a: &Diagnostic, b: &Diagnostic) -> bool {
-    a.level == b.level && a.code == b.code && a.message == b.message && a.notes == b.notes
+/// "lines 8, 9 of a.rs", one part a file, the lines left out counted in the last.
+fn by_file(places: Vec<(String, usize)>, hidden: usize) -> Vec<String> {
+    let mut files: Vec<(String, Vec<String>)> = Vec::new();
+    for (file, line) in places {
+        match files.last_mut() {
+            Some((last, lines)) if *last == file => lines.push(line.to_string()),
+            _ => files.push((file, vec![line.to_string()])),
+        }
+    }
+    let count = files.len();
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, (file, lines))| {
+            let more = match hidden {
+                0 => String::new(),
+                n if i + 1 == count => format!(" and {n} more"),
+                _ => String::new(),
+            };
+            let word = if lines.len() > 1 || !more.is_empty() {
+                "lines"
+            } else {
+                "line"
+            };
+            format!("{word} {}{more} of {file}", lines.join(", "))
+        })
+        .collect()
 }
 
-fn place(d: &Diagnostic) -> String {
-    match &d.primary {
-        Some((file, line)) => format!("{}:{line}", file.display()),
-        None => "another place".to_string(),
-    }
+fn same(a: &Diagnostic, b: &Diagnostic) -> bool {
+    a.level == b.level && a.code == b.code && a.message == b.message && a.notes == b.notes
 }
