@@ -204,17 +204,13 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(103)).await;
         drop(busy);
-        let (took, wire) = joined(transaction).await;
+        let (took, wire, own_task) = joined(transaction).await;
         assert!(
             wire.as_deref()
                 .is_ok_and(|wire| wire == ["BEGIN frank", "ADD frank 1", "COMMIT frank"]),
             "another task held the connection for 103 ms, and when run_transaction returned, \
-             after {took:?}, the connection was {}: its steps (or another use of the \
-             connection) were left to a task that nobody waits for (and run_transaction waited \
-             for some time instead, a sleep?). Lock the \
-             connection and send the three steps in run_transaction itself (or await the task \
-             that does), then return",
-            seen(&wire)
+             after {took:?}, the connection was {}",
+            after_busy(&wire, own_task)
         );
         let polls = polls.load(Ordering::SeqCst);
         assert!(
@@ -681,7 +677,7 @@ mod tests {
         amount: u32,
         start: Instant,
         polls: &std::sync::atomic::AtomicUsize,
-    ) -> (Duration, Result<Vec<String>, Duration>) {
+    ) -> (Duration, Result<Vec<String>, Duration>, bool) {
         use std::future::Future;
         let metrics = tokio::runtime::Handle::current().metrics();
         let mut own_task = false;
@@ -696,12 +692,34 @@ mod tests {
         .await;
         let took = start.elapsed();
         if let Ok(conn) = conn.try_lock() {
-            return (took, Ok(conn.wire.clone()));
+            return (took, Ok(conn.wire.clone()), own_task);
         }
         let locked = tokio::time::timeout(Duration::from_secs(1), conn.lock()).await;
         match locked {
-            Ok(conn) if !own_task && start.elapsed() == took => (took, Ok(conn.wire.clone())),
-            _ => (took, Err(start.elapsed() - took)),
+            Ok(conn) if !own_task && start.elapsed() == took => {
+                (took, Ok(conn.wire.clone()), own_task)
+            }
+            _ => (took, Err(start.elapsed() - took), own_task),
+        }
+    }
+
+    /// What `run_and_read` saw after another task had held the connection, and what to do: a
+    /// transaction that started no task and left the connection to its holder gave up on it.
+    fn after_busy(wire: &Result<Vec<String>, Duration>, own_task: bool) -> String {
+        match wire {
+            Err(more) if !more.is_zero() && !own_task => format!(
+                "still locked by that other task (for {more:?} more), and run_transaction had \
+                 started no task: it returned without the connection, its steps unsent (a \
+                 `try_lock` that gave up, a timeout?). Wait for the connection with \
+                 `lock().await`, send the three steps, then return"
+            ),
+            _ => format!(
+                "{}: its steps (or another use of the connection) were left to a task that \
+                 nobody waits for (and run_transaction waited for some time instead, a \
+                 sleep?). Lock the connection and send the three steps in run_transaction \
+                 itself (or await the task that does), then return",
+                seen(wire)
+            ),
         }
     }
 
@@ -724,7 +742,7 @@ mod tests {
     async fn the_transaction_is_over_when_run_transaction_returns() {
         let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
         let polls = std::sync::atomic::AtomicUsize::new(0);
-        let (_, wire) = run_and_read(&conn, "gina", 4, Instant::now(), &polls).await;
+        let (_, wire, _) = run_and_read(&conn, "gina", 4, Instant::now(), &polls).await;
         assert!(
             wire.as_deref()
                 .is_ok_and(|wire| wire == ["BEGIN gina", "ADD gina 4", "COMMIT gina"]),
@@ -740,7 +758,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
             drop(busy);
         });
-        let (_, wire) = run_and_read(&conn, "hank", 2, Instant::now(), &polls).await;
+        let (_, wire, own_task) = run_and_read(&conn, "hank", 2, Instant::now(), &polls).await;
         assert!(
             wire.as_deref().is_ok_and(|wire| wire.ends_with(&[
                 "BEGIN hank".to_string(),
@@ -748,19 +766,15 @@ mod tests {
                 "COMMIT hank".to_string()
             ])),
             "another task held the connection for 50 ms, and when run_transaction returned, \
-             the connection was {}: its steps (or another use of the connection) were left to \
-             a task that nobody waits for (and run_transaction waited for some time instead, a \
-             sleep?). Lock the connection and \
-             send the three steps in run_transaction itself (or await the task that does), \
-             then return",
-            seen(&wire)
+             the connection was {}",
+            after_busy(&wire, own_task)
         );
         other.await.unwrap();
         // Once more with the runtime busy for 200 ms right after run_transaction's first step,
         // before any task that it started has run: a task left to send the steps has sent none
         // of them when a sleep of up to 200 ms in run_transaction is over.
         let busy = tokio::spawn(tokio::time::advance(Duration::from_millis(200)));
-        let (_, wire) = run_and_read(&conn, "ivy", 3, Instant::now(), &polls).await;
+        let (_, wire, _) = run_and_read(&conn, "ivy", 3, Instant::now(), &polls).await;
         busy.await.expect("the test's busy task failed");
         assert!(
             wire.as_deref().is_ok_and(|wire| wire.ends_with(&[
