@@ -264,6 +264,57 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn short_lists_keep_the_limit_too() {
+        // Lists of 5 to 9 small pages: more than the server takes, so 4 at a time, however
+        // short the list.
+        for small in 5..=9 {
+            let server = Arc::new(Server::default());
+            let urls: Vec<String> = (1..=small).map(|n| format!("/short/{n}.html")).collect();
+            let pages = fetch_from(&server, urls).await;
+            assert_eq!(pages.len(), small, "{small} pages in, {small} pages out");
+            let peak = server.peak.load(Ordering::SeqCst);
+            assert!(
+                peak <= SERVER_LIMIT,
+                "with a list of {small} pages, {peak} downloads were in flight at once, but \
+                 the server takes {SERVER_LIMIT} whatever the length of the list"
+            );
+            assert_eq!(
+                peak, SERVER_LIMIT,
+                "with a list of {small} pages, only {peak} downloads were in flight at a time, \
+                 while the server takes {SERVER_LIMIT}: keep {SERVER_LIMIT} going while pages \
+                 are left"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_very_slow_page_is_waited_for() {
+        // Today the server takes an hour for one page (of the test's paused clock): its page
+        // must come back all the same, however long it takes (or fetch_all may fail loudly).
+        use futures_util::FutureExt;
+        let server = Arc::new(Server::default());
+        let urls: Vec<String> = (1..=10).map(|n| format!("/day/{n}.html")).collect();
+        let slow_server = Arc::clone(&server);
+        let fetching = watched(fetch_all(urls, move |url| {
+            let ms = if url == "/day/3.html" { 3_600_000 } else { 100 };
+            serve_in(Arc::clone(&slow_server), url, ms)
+        }));
+        let Ok(pages) = std::panic::AssertUnwindSafe(fetching).catch_unwind().await else {
+            // A safety net that gives up loudly loses no page silently.
+            return;
+        };
+        let got: Vec<&str> = pages.iter().map(|page| page.url.as_str()).collect();
+        assert!(
+            got.contains(&"/day/3.html"),
+            "fetch_all returned {} of 10 pages, without \"/day/3.html\", whose download took \
+             an hour here (the server was slow): a page must not go missing silently; wait for \
+             every download, however long it takes",
+            pages.len()
+        );
+        assert_eq!(pages.len(), 10, "10 pages in, 10 pages out");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_slow_page_does_not_hold_up_the_others() {
         let server = Arc::new(Server::default());
         let urls: Vec<String> = (1..=10).map(|n| format!("/news/{n}.html")).collect();
