@@ -461,7 +461,9 @@ mod tests {
         // has nothing to return on but a timer. It gets five minutes of its own time, on another
         // paused runtime, where they pass at once; the moments at which it is polled are
         // counted, and its polls at each moment. (Not longer: a
-        // progress message every 10 ms is let be, and each one takes real time.)
+        // progress message every 10 ms is let be, and each one takes real time. But if it was
+        // not polled again in those five minutes, it gets a day more: a time limit of some
+        // minutes after which it stops waiting shows then.)
         let caller = paused_runtime();
         // Called in the caller's runtime, as shutdown always is (a shutdown that sets up its
         // time limit before it is first polled needs one).
@@ -471,18 +473,20 @@ mod tests {
         };
         let held = caller.block_on(async {
             let start = Instant::now();
-            let (mut moments, mut last, mut polls) = (0u128, None, 0u128);
+            let moments = std::cell::Cell::new(0u128);
+            let (mut last, mut polls) = (None, 0u128);
             let watched = std::future::poll_fn(|cx| {
                 if last != Some(Instant::now()) {
-                    (moments, last, polls) = (moments + 1, Some(Instant::now()), 0);
+                    moments.set(moments.get() + 1);
+                    (last, polls) = (Some(Instant::now()), 0);
                 }
                 polls += 1;
                 let ms = start.elapsed().as_millis();
                 // A progress message every 10 ms or more is let be (one per worker too, or a
                 // `FuturesUnordered` that polls again at once): a loop that checks the workers
                 // that often still returns late in the tests above.
-                if moments > ms / 10 + 11 || polls > 10 {
-                    return std::task::Poll::Ready(Held::Spun(moments, polls, ms));
+                if moments.get() > ms / 10 + 11 || polls > 10 {
+                    return std::task::Poll::Ready(Held::Spun(moments.get(), polls, ms));
                 }
                 let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     shutdown.as_mut().poll(cx)
@@ -504,7 +508,12 @@ mod tests {
             tokio::select! {
                 biased;
                 held = watched => held,
-                () = sleep(Duration::from_secs(300)) => Held::Waited,
+                () = async {
+                    sleep(Duration::from_secs(300)).await;
+                    if moments.get() <= 1 {
+                        sleep(Duration::from_secs(24 * 3600)).await;
+                    }
+                } => Held::Waited,
             }
         });
         match held {
@@ -521,8 +530,9 @@ mod tests {
                 };
                 panic!(
                     "the test held the workers' runtime still (as a busy runtime might), so no \
-                     worker could save, let alone stop, and gave shutdown five minutes (of paused \
-                     time: it takes no real time); yet shutdown returned {how}, while the \
+                     worker could save, let alone stop, and gave shutdown five minutes, or a day \
+                     if nothing woke it meanwhile (of paused time: it takes no real time); yet \
+                     shutdown returned {how}, while the \
                      workers were still saving. Keep what `tokio::spawn` returns and await it: a \
                      task's handle is ready when the task has ended, however long that takes (a \
                      time limit that panics or returns an `Err`, as a safety net, is fine)"
