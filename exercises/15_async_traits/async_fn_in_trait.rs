@@ -195,8 +195,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_slow_source_is_waited_for() {
-        // An exchange that answers after 5 minutes (of paused time: the test takes none).
-        let slow = exchange(300_000, 0);
+        // An exchange that answers after a day (of paused time: the test takes none).
+        let slow = exchange(24 * 3_600_000, 0);
         let asked = std::panic::AssertUnwindSafe(best_price(&Fixed(1000), &slow, "melon"));
         let answer = no_spin(futures_util::FutureExt::catch_unwind(asked)).await;
         // (A time limit that panics, as a safety net, is let be.)
@@ -204,7 +204,7 @@ mod tests {
             assert_eq!(
                 best, 50,
                 "best_price returned {best} for a fixed price of 1000 and an exchange that asks \
-                 10 x 5 for \"melon\" but answers only after 5 minutes: it stopped waiting for the \
+                 10 x 5 for \"melon\" but answers only after a day: it stopped waiting for the \
                  slower source and answered without its price (a time limit whose `Elapsed` \
                  becomes a price?). Wait for both prices, however long they take (a time limit \
                  that panics, as a safety net, is fine)"
@@ -278,6 +278,12 @@ mod tests {
             } else {
                 "the exchange passed first"
             };
+            assert!(
+                took >= Duration::from_millis(100),
+                "best_price returned after {took:?}, before the exchange's price was ready (it \
+                 answers in 100 ms; the broker waits 35 ms, then 35 ms more) ({order}): wait \
+                 for both prices (`tokio::join!`), not only for the first one to answer"
+            );
             assert_eq!(
                 took,
                 Duration::from_millis(100),
