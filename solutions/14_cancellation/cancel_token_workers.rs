@@ -510,7 +510,8 @@ mod tests {
                 held = watched => held,
                 () = async {
                     sleep(Duration::from_secs(300)).await;
-                    if moments.get() <= 1 {
+                    // (Polled when it started, and just now, as this timer woke the task.)
+                    if moments.get() <= 2 {
                         sleep(Duration::from_secs(24 * 3600)).await;
                     }
                 } => Held::Waited,
