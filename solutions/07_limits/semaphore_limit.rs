@@ -319,7 +319,7 @@ mod tests {
     /// (permits that come free before the jobs end, on a beat of their own).
     fn over_the_limit(peak: usize, jobs: usize) -> &'static str {
         if peak >= jobs {
-            "All the jobs ran at once: no job held a permit while it ran. Let each job take a \
+            "All the jobs ran at once, as if none waited for a permit. Let each job take a \
              permit of the semaphore and hold it until it is done"
         } else {
             "More than 3 ran, but not all: permits came free while jobs were still running \
