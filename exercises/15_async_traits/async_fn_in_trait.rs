@@ -205,9 +205,9 @@ mod tests {
                 best, 50,
                 "best_price returned {best} for a fixed price of 1000 and an exchange that asks \
                  10 x 5 for \"melon\" but answers only after a day: it stopped waiting for the \
-                 slower source and answered without its price (a time limit whose `Elapsed` \
-                 becomes a price?). Wait for both prices, however long they take (a time limit \
-                 that panics, as a safety net, is fine)"
+                 slower source and answered without its price (a `select!` that takes the first \
+                 answer, or a time limit whose `Elapsed` becomes a price?). Wait for both prices, \
+                 however long they take (a time limit that panics, as a safety net, is fine)"
             );
         }
     }

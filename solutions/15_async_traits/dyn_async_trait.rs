@@ -314,7 +314,7 @@ mod tests {
             let took = start.elapsed();
             assert!(
                 took >= Duration::from_millis(2 * slowest),
-                "2 alerts through {count} notifiers were all sent after {took:?}, though the \
+                "2 alerts through {count} notifiers were all done after {took:?}, though the \
                  slowest notifier takes {slowest} ms for each alert: the second alert went out \
                  before the first one's notifiers were all done. Send the alerts one at a time, \
                  each through all the notifiers together, as they come (the receipts then come \
