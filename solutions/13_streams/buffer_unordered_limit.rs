@@ -281,7 +281,7 @@ mod tests {
             );
             assert_eq!(
                 peak, SERVER_LIMIT,
-                "with a list of {small} pages, only {peak} downloads were in flight at a time, \
+                "with a list of {small} pages, only {peak} download(s) were in flight at a time, \
                  while the server takes {SERVER_LIMIT}: keep {SERVER_LIMIT} going while pages \
                  are left"
             );
