@@ -141,11 +141,34 @@ mod tests {
             let stand_in = tokio::spawn(async move {
                 let request = requests.recv().await.expect("ask_square sent no request");
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-                let _ = request.reply.send(base + request.n);
+                // Ok: the answer was handed over while ask_square's Receiver was still open.
+                request.reply.send(base + request.n).is_ok()
             });
             let start = Instant::now();
-            let answer = ask(&worker, 5).await;
+            let asked = tokio::spawn(async move { ask(&worker, 5).await }).await;
             let elapsed = start.elapsed();
+            let answer = match asked {
+                Ok(answer) => answer,
+                Err(error) => {
+                    let delivered = stand_in.await.unwrap_or(false);
+                    if delivered {
+                        panic!(
+                            "this worker answered {} after {delay_ms} ms (its answer was in \
+                             the oneshot channel, and the worker stopped right after), but \
+                             ask_square failed at {elapsed:?} instead of returning it: \
+                             {error}. Once the answer is there, return it, whatever else has \
+                             happened since (a race between the answer and the worker's end \
+                             can pick either)",
+                            base + 5
+                        );
+                    }
+                    panic!(
+                        "this worker was to answer {} after {delay_ms} ms, but ask_square \
+                         failed at {elapsed:?} before the answer came: {error}",
+                        base + 5
+                    );
+                }
+            };
             assert_eq!(
                 answer,
                 base + 5,
@@ -161,7 +184,7 @@ mod tests {
                  await the oneshot Receiver, it wakes up as soon as the answer is sent (a check \
                  on a timer sees the answer only at its next tick)"
             );
-            stand_in.await.expect("the stand-in worker panicked");
+            let _ = stand_in.await.expect("the stand-in worker panicked");
         }
     }
 
@@ -177,8 +200,8 @@ mod tests {
             let _ = request.reply.send(2000 + request.n);
         });
         // Counts how often ask_square is woken up while it waits; a loop that checks the
-        // Receiver on a timer is stopped after 200000 checks (a progress message every 40 ms
-        // makes 90000, a check every 10 ms 360000).
+        // Receiver on a timer is stopped once it has been woken more than 30 times a second
+        // (a progress message every 40 ms makes 25, a check every 10 ms 100).
         let start = Instant::now();
         let seen = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let asking = tokio::spawn({
@@ -189,8 +212,13 @@ mod tests {
                 std::future::poll_fn(|cx| {
                     wakeups += 1;
                     seen.store(wakeups, std::sync::atomic::Ordering::SeqCst);
-                    if wakeups > 200_000 {
-                        return std::task::Poll::Ready(Err(wakeups));
+                    // More than 30 wake-ups a second of the paused clock (after the first
+                    // 2000), or 200000 in all, is a check on a timer (or on no timer at all).
+                    let at = start.elapsed();
+                    if wakeups > 200_000
+                        || (wakeups > 2000 && f64::from(wakeups) > 30.0 * at.as_secs_f64() + 100.0)
+                    {
+                        return std::task::Poll::Ready(Err((wakeups, at)));
                     }
                     asked
                         .as_mut()
@@ -227,12 +255,21 @@ mod tests {
         // Giving up with a panic after a timeout is allowed; returning a number is not, unless
         // it is the worker's.
         if let Ok(answer) = asked {
-            let (answer, took) = answer.unwrap_or_else(|wakeups| {
+            let (answer, took) = answer.unwrap_or_else(|(wakeups, at)| {
+                if at.is_zero() {
+                    panic!(
+                        "while this worker took an hour to answer, ask_square was woken up \
+                         {wakeups} times and the paused clock never moved: it checks the \
+                         oneshot Receiver in a loop that never sleeps (try_recv and \
+                         yield_now?), so the worker's hour never passes. Await the Receiver \
+                         itself: it wakes ask_square once, when the answer is sent"
+                    )
+                }
                 panic!(
                     "while this worker took an hour to answer, ask_square was woken up \
-                     {wakeups} times: it checks the oneshot Receiver on a timer (try_recv and a \
-                     sleep?). Await the Receiver itself: it wakes ask_square once, when the \
-                     answer is sent"
+                     {wakeups} times in its first {at:?} of waiting: it checks the oneshot \
+                     Receiver on a timer (try_recv and a sleep?). Await the Receiver itself: it wakes \
+                     ask_square once, when the answer is sent"
                 )
             });
             assert_eq!(
@@ -251,6 +288,59 @@ mod tests {
             );
         }
         stand_in.await.expect("the stand-in worker panicked");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_days_late_is_not_made_up() {
+        // A stand-in worker that answers after 30 days and 7 ms, 5000 + n. A check on a timer
+        // is judged above (an hour); here ask_square is only watched for an answer of its own
+        // making, so it is left alone once it has been woken 100000 times.
+        let late = Duration::from_secs(30 * 24 * 3600) + Duration::from_millis(7);
+        let (worker, mut requests) = mpsc::channel::<Request>(1);
+        let stand_in = tokio::spawn(async move {
+            let request = requests.recv().await.expect("ask_square sent no request");
+            tokio::time::sleep(late).await;
+            let _ = request.reply.send(5000 + request.n);
+        });
+        let start = Instant::now();
+        let asking = tokio::spawn(async move {
+            let mut asked = std::pin::pin!(ask_square(&worker, 3));
+            let mut wakeups = 0u32;
+            std::future::poll_fn(|cx| {
+                wakeups += 1;
+                let often = f64::from(wakeups) > 30.0 * start.elapsed().as_secs_f64() + 100.0;
+                if wakeups > 100_000 || (wakeups > 2000 && often) {
+                    return std::task::Poll::Ready(None);
+                }
+                asked
+                    .as_mut()
+                    .poll(cx)
+                    .map(|answer| Some((answer, start.elapsed())))
+            })
+            .await
+        });
+        // A clock held still (judged above) gets no verdict here either.
+        let (stuck_tx, stuck) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(2));
+            let _ = stuck_tx.send(());
+        });
+        let asked = tokio::select! {
+            asked = asking => asked,
+            _ = stuck => return,
+        };
+        // A panic (a safety-net timeout) is allowed; a number that is not the worker's is not.
+        if let Ok(Some((answer, took))) = asked {
+            assert_eq!(
+                answer, 5003,
+                "this worker answered 5003 after {late:?}, but ask_square returned {answer} \
+                 after {took:?}: it stopped waiting and made up an answer. The answer comes \
+                 from the worker only: await the oneshot Receiver until the value comes (and if \
+                 you add a timeout, fail with a message when it expires, do not return a value \
+                 of your own)"
+            );
+            stand_in.await.expect("the stand-in worker panicked");
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -310,14 +400,33 @@ mod tests {
                 tokio::spawn(async move { ask(&worker, n).await })
             })
             .collect();
-        for (n, asker) in (0..40u64).zip(askers) {
-            let answer = asker.await.unwrap_or_else(|error| {
-                panic!(
-                    "asking for {n} squared failed while 40 askers waited for a worker that \
-                     queues 16 requests: a full queue is no error, wait in `send().await` \
-                     until there is room ({error})"
-                )
-            });
+        let mut answers = Vec::new();
+        for asker in askers {
+            answers.push(asker.await);
+        }
+        let failed: Vec<u64> = (0..40u64)
+            .filter(|&n| answers[n as usize].is_err())
+            .collect();
+        if let Some(&first) = failed.first() {
+            let Err(error) = &answers[first as usize] else {
+                unreachable!()
+            };
+            // The askers start in turn: the first 16 find room in the queue, the others find
+            // it full until the worker takes a request off it.
+            assert!(
+                first < 16,
+                "askers {failed:?} failed, while the first 16 (those that found room in the \
+                 worker's queue of 16) got their answers: every asker that failed found the \
+                 queue full. A full queue is no error: wait in `send().await` until there is \
+                 room. The first failure: {error}"
+            );
+            panic!(
+                "asking for {first} squared failed while 40 askers asked at once a worker that \
+                 queues 16 requests (askers {failed:?} failed): {error}"
+            );
+        }
+        for (n, answer) in (0..40u64).zip(answers) {
+            let answer = answer.expect("checked above");
             assert_eq!(answer, n * n, "asker {n} must get {n} squared");
         }
     }
