@@ -126,6 +126,36 @@ mod tests {
     use tokio::sync::mpsc;
     use tokio::sync::oneshot;
 
+    /// What a Take of `qty` with `stock` in stock should have been answered, and, when
+    /// `answered` is not that, what differs.
+    fn take_mismatch(qty: u32, stock: u32, answered: Result<u32, u32>) -> Option<String> {
+        let expected = if qty <= stock {
+            Ok(stock - qty)
+        } else {
+            Err(stock)
+        };
+        if answered == expected {
+            return None;
+        }
+        Some(match (expected, answered) {
+            (Err(_), Ok(_)) => format!(
+                "the answer is {expected:?}: a Take of more than is in stock is refused with an \
+                 Err, and takes nothing"
+            ),
+            (Err(_), Err(_)) => format!(
+                "the answer is {expected:?}: a refused Take carries what is in stock ({stock}), \
+                 not another number"
+            ),
+            (Ok(_), Ok(_)) => {
+                format!("the answer is {expected:?}: an Ok carries what is left after the take")
+            }
+            (Ok(_), Err(_)) => format!(
+                "the answer is {expected:?}: there were enough, so the Take takes them and \
+                 answers Ok with what is left"
+            ),
+        })
+    }
+
     #[tokio::test]
     async fn add_take_and_count() {
         let shop = Inventory::start();
@@ -231,10 +261,13 @@ mod tests {
                      carries a reply, on every path"
                 );
             };
-            assert_eq!(
-                answered, expected,
-                "run_stock answered {answered:?} to a Take of {qty} figs with {stock} in stock"
-            );
+            if let Some(mismatch) = take_mismatch(qty, stock, answered) {
+                panic!(
+                    "run_stock answered {answered:?} to a Take of {qty} figs with {stock} in \
+                     stock: {mismatch}"
+                );
+            }
+            assert_eq!(answered, expected, "the test's own expectations are wrong");
             if let Ok(left) = answered {
                 stock = left;
             }
@@ -279,7 +312,9 @@ mod tests {
                 Err(available) => {
                     assert!(
                         available < 2,
-                        "take(2) was refused although {available} were left"
+                        "a take(2) was answered Err({available}): a Take is refused only when \
+                         fewer than 2 eggs are left, and its Err carries what is left (here, \
+                         with 100 eggs for 60 clients taking 2 each, the refused ones find 0)"
                     );
                     refused += 1;
                 }
@@ -291,6 +326,41 @@ mod tests {
             "100 eggs feed 50 clients taking 2 each; the other 10 must get an Err"
         );
         assert_eq!(shop.count("egg").await, 0, "every egg was taken");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_take_is_answered_at_once() {
+        use std::time::Duration;
+        use tokio::time::Instant;
+        let shop = Inventory::start();
+        shop.add("pear", 2).await;
+        // A delivery of 5 more pears, 10 ms (of the test's paused clock) after the take.
+        let delivery = tokio::spawn({
+            let shop = shop.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                shop.add("pear", 5).await;
+            }
+        });
+        let start = Instant::now();
+        let answered = shop.take("pear", 3).await;
+        let took = start.elapsed();
+        assert_eq!(
+            answered,
+            Err(2),
+            "take(3) with 2 pears in stock answered {answered:?} after {took:?} (5 more pears \
+             came 10 ms after the take was asked): a Take of more than is in stock is refused \
+             at once with Err(2), and is not tried again later"
+        );
+        assert_eq!(
+            took,
+            Duration::ZERO,
+            "take(3) with 2 pears in stock answered Err(2), but only after {took:?} of the \
+             test's paused clock: a refused Take is answered at once, not after waiting to see \
+             if more comes"
+        );
+        delivery.await.expect("the delivery panicked");
+        assert_eq!(shop.count("pear").await, 7, "2 pears, then 5 more");
     }
 
     #[tokio::test]
@@ -418,11 +488,13 @@ mod tests {
         for ((qty, mut answer), expected) in answers.into_iter().zip([Err(3), Ok(1), Err(1)]) {
             match answer.try_recv() {
                 Ok(answered) => {
-                    assert_eq!(
-                        answered, expected,
-                        "run_stock answered {answered:?} to a Take of {qty} plums with {stock} \
-                         in stock: handle the commands one at a time, in the order they came"
-                    );
+                    if let Some(mismatch) = take_mismatch(qty, stock, answered) {
+                        panic!(
+                            "run_stock answered {answered:?} to a Take of {qty} plums with \
+                             {stock} in stock (after the answers before it): {mismatch}"
+                        );
+                    }
+                    assert_eq!(answered, expected, "the test's own expectations are wrong");
                     if let Ok(left) = answered {
                         stock = left;
                     }
