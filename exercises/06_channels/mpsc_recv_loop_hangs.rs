@@ -154,6 +154,54 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_download_of_a_day_is_waited_for() {
+        // A URL of 8 640 000 bytes: its download takes a day (10 ms a byte); the two others
+        // answer at 40 and 50 ms. A loop woken often (a progress ticker) is judged above; this
+        // test leaves it alone once it has been woken 100000 times, or once it has failed (panicked).
+        let day: &'static str = "d".repeat(8_640_000).leak();
+        let start = Instant::now();
+        // A safety net that panics (a time limit on recv) is not judged here either.
+        let collecting = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+            guarded(download_sizes(vec!["a.io", day, "bb.io"])),
+        ));
+        let mut collecting = std::pin::pin!(collecting);
+        let mut wakeups = 0u32;
+        let sizes = std::future::poll_fn(|cx| {
+            wakeups += 1;
+            if wakeups > 100_000 {
+                return std::task::Poll::Ready(None);
+            }
+            collecting.as_mut().poll(cx).map(Some)
+        });
+        // One that never returns is judged by the tests above too.
+        let month = Duration::from_secs(30 * 24 * 3600);
+        let Ok(Some(Ok(sizes))) = tokio::time::timeout(month, sizes).await else {
+            return;
+        };
+        let took = start.elapsed();
+        let got: Vec<usize> = sizes.keys().map(|url| url.len()).collect();
+        assert!(
+            sizes.get(day) == Some(&864_000_000),
+            "one download took a day (a URL of 8 640 000 bytes), the two others 40 and 50 ms, \
+             and download_sizes returned after {took:?} with the sizes of the URLs of \
+             {got:?} bytes, without the day-long one: keep collecting until every download \
+             task is done (recv() returns None once every Sender is gone), however long one \
+             of them takes"
+        );
+        assert_eq!(
+            sizes.len(),
+            3,
+            "3 URLs, 3 sizes; got the URLs of {got:?} bytes"
+        );
+        assert_eq!(
+            took,
+            Duration::from_secs(24 * 3600),
+            "the last answer came after a day, but download_sizes returned after {took:?}: \
+             return as soon as the last download task is done"
+        );
+    }
+
     /// Heap blocks held on this thread once `download_sizes(urls)` has run for `ms` ms of paused
     /// time, on a current-thread runtime of its own where every task runs on this thread. The
     /// call is kept (not dropped) until the count is taken.
