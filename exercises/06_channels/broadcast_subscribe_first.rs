@@ -425,12 +425,26 @@ mod tests {
         let news = vec!["Storm", "Storm", "Calm", "Storm"];
         let results = run_news_desk(news.clone(), 2).await;
         assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
+        let mut deduped = news.clone();
+        deduped.dedup();
         for (i, seen) in results.iter().enumerate() {
+            assert!(
+                !seen.is_empty(),
+                "the desk published {news:?}, and reader {i} got no headline at all: a \
+                 subscriber gets only what is sent after it subscribed, so every reader must \
+                 subscribe before the first headline is sent"
+            );
+            assert!(
+                seen != &deduped,
+                "the desk published \"Storm\" twice in a row (and once more later), and reader \
+                 {i} got {seen:?}, without the repeat: every headline must reach every reader, \
+                 repeats too. Keep each headline a reader receives, even one equal to the one \
+                 before it"
+            );
             assert_eq!(
                 seen, &news,
-                "the desk published \"Storm\" twice in a row (and once more later), and reader \
-                 {i} got {seen:?}: every headline must reach every reader, repeats too. Keep \
-                 each headline a reader receives, even one equal to the one before it"
+                "the desk published {news:?}, and reader {i} got {seen:?}: every headline must \
+                 reach every reader, in order, repeats too"
             );
         }
     }
