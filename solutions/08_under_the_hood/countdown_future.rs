@@ -243,10 +243,11 @@ mod tests {
             tries.push(took.as_millis());
         }
         panic!(
-            "the 201 polls of Countdown::new(200) took {tries:?} ms of real time in 3 tries: \
-             poll waits on the thread (a std::thread::sleep?), and no other task can run on \
-             it meanwhile. Answer Pending at once after cx.waker().wake_by_ref(): the runtime \
-             runs the other tasks before it polls again"
+            "the 201 polls of Countdown::new(200) took {tries:?} ms of real time in 3 tries, \
+             where counting and waking take well under a millisecond: poll itself takes that \
+             time on the thread, and no other task can run on it meanwhile. Answer Pending at \
+             once after cx.waker().wake_by_ref(): the runtime runs the other tasks before it \
+             polls again"
         );
     }
 
@@ -256,8 +257,10 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(60), countdown)
             .await
             .expect(
-                "the countdown never finished: after a Pending nobody woke the waker, so the \
-                 runtime never polled it again",
+                "the countdown had not finished 60 s later, on the test's paused clock (it \
+                 jumps ahead whenever the runtime has nothing to do): after a Pending, nothing \
+                 asked the runtime to poll it again at once. Call cx.waker().wake_by_ref() \
+                 before returning Pending",
             )
     }
 
