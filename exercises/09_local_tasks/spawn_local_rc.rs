@@ -184,6 +184,50 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_guest_a_day_late_is_waited_for() {
+        // Zed arrives a day after the start. A greet_all woken often (a progress message) is
+        // judged below; this test leaves it alone once it has been polled 100000 times, or once
+        // it has failed (panicked).
+        let book = Rc::new(RefCell::new(Vec::new()));
+        let day = 24 * 3600 * 1000;
+        let start = Instant::now();
+        // A safety net that panics is not judged here either.
+        let guests = [("Ann", 100), ("Zed", day)];
+        let greeting = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+            greet_all(&guests, Rc::clone(&book)),
+        ));
+        let mut greeting = std::pin::pin!(greeting);
+        let mut polls = 0u32;
+        let greeted = std::future::poll_fn(|cx| {
+            polls += 1;
+            if polls > 100_000 {
+                return std::task::Poll::Ready(None);
+            }
+            greeting.as_mut().poll(cx).map(Some)
+        });
+        // One that never returns is judged by the tests below too.
+        let month = Duration::from_secs(30 * 24 * 3600);
+        let Ok(Some(Ok(()))) = tokio::time::timeout(month, greeted).await else {
+            return;
+        };
+        let took = start.elapsed();
+        assert_eq!(
+            *book.borrow(),
+            ["welcome, Ann", "welcome, Zed"],
+            "Ann arrives after 100 ms and Zed a day later, and greet_all returned after \
+             {took:?} with the book {:?}: wait for every guest's task, however long its guest \
+             takes",
+            book.borrow()
+        );
+        assert_eq!(
+            took,
+            Duration::from_millis(day),
+            "Zed arrived a day after the start, but greet_all returned after {took:?}: return \
+             as soon as the last guest's task ends"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_guest_who_comes_twice_is_greeted_twice() {
         let book = Rc::new(RefCell::new(Vec::new()));
         greet_all(
@@ -220,8 +264,9 @@ mod tests {
         assert_eq!(
             at_150_ms,
             ["welcome, Bob"],
-            "150 ms in, Bob (100 ms) had arrived but the book held {at_150_ms:?}: each task \
-             writes its guest's line in the shared book as the guest arrives, not at the end"
+            "150 ms in, Bob (100 ms) had arrived but the book held {at_150_ms:?}: every \
+             guest's task should wait from the start, side by side with the others, and write \
+             its guest's line in the shared book as the guest arrives"
         );
     }
 
@@ -326,6 +371,12 @@ mod tests {
             book.borrow().len(),
             2,
             "greet_all returned before both guests were greeted"
+        );
+        assert!(
+            took != Duration::from_millis(1_009 + 2_017),
+            "greet_all returned {took:?} after the start, as late as Ann's 1.009 s and Bob's \
+             2.017 s one after the other, but the two should wait side by side (Bob's task \
+             ends after 2.017 s): start every guest's task before waiting for any"
         );
         assert_eq!(
             took,
