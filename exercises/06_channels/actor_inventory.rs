@@ -143,8 +143,8 @@ mod tests {
                  Err, and takes nothing"
             ),
             (Err(_), Err(_)) => format!(
-                "the answer is {expected:?}: a refused Take carries what is in stock ({stock}), \
-                 not another number"
+                "the answer is {expected:?}: a refused Take carries what is in stock when its \
+                 turn comes ({stock}), not another number"
             ),
             (Ok(_), Ok(_)) => {
                 format!("the answer is {expected:?}: an Ok carries what is left after the take")
