@@ -219,6 +219,12 @@ mod tests {
              takes",
             book.borrow()
         );
+        assert!(
+            took != Duration::from_millis(day + 100),
+            "Zed arrived a day after the start, but greet_all returned after {took:?}, as late \
+             as Ann's 100 ms and Zed's day one after the other: the two should wait side by \
+             side, so start every guest's task before waiting for any"
+        );
         assert_eq!(
             took,
             Duration::from_millis(day),

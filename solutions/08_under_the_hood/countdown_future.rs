@@ -122,7 +122,8 @@ mod tests {
                 woken >= n,
                 "after {n} Pending answer(s) poll had woken the waker only {woken} time(s) before \
                  returning{elsewhere}: each Pending must wake it in poll itself, with \
-                 cx.waker().wake_by_ref(), or no runtime will ever poll the future again"
+                 cx.waker().wake_by_ref(), so that the runtime polls the future again at once \
+                 (a wake that comes later, or never, leaves it waiting)"
             );
         }
         assert_eq!(
