@@ -562,4 +562,70 @@ mod tests {
              JoinHandles and take both numbers from them"
         );
     }
+
+    /// Polls `future` 20 times in a row at once, without giving the runtime a turn (so the tasks
+    /// it spawns have not run yet), then keeps the runtime busy for `hold` of paused time before
+    /// those tasks get to run, then awaits it. Gives whether it was ready at once, and
+    /// what it returned (`None` if it panicked: a safety-net time limit that fails loudly is
+    /// fine).
+    async fn held_up<T>(hold: Duration, future: impl Future<Output = T>) -> (bool, Option<T>) {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        let mut future = std::pin::pin!(future);
+        let mut early = None;
+        std::future::poll_fn(|cx| {
+            for _ in 0..20 {
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => continue,
+                    Ok(Poll::Ready(value)) => early = Some(Some(value)),
+                    Err(_) => early = Some(None),
+                }
+                break;
+            }
+            Poll::Ready(())
+        })
+        .await;
+        if let Some(outcome) = early {
+            return (true, outcome);
+        }
+        tokio::time::advance(hold).await;
+        let outcome = std::future::poll_fn(|cx| {
+            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => Poll::Pending,
+                Ok(Poll::Ready(value)) => Poll::Ready(Some(value)),
+                Err(_) => Poll::Ready(None),
+            }
+        })
+        .await;
+        (false, outcome)
+    }
+
+    /// Here the runtime is busy for an hour before the two lookup tasks get to run, so they
+    /// end at 1 h 100 ms and 1 h 150 ms: fetch_both must still hand back what they give. (A
+    /// safety-net time limit that panics is fine; one that hands back a number of its own, or
+    /// a wait of a fixed length, is not.)
+    #[tokio::test(start_paused = true)]
+    async fn the_tasks_held_up_an_hour_still_give_the_values() {
+        let start = Instant::now();
+        let (at_once, values) = held_up(Duration::from_secs(3600), fetch_both()).await;
+        let elapsed = start.elapsed();
+        assert!(
+            !at_once,
+            "fetch_both returned (or panicked) at once, before its lookup tasks had run: await \
+             their handles"
+        );
+        let Some(values) = values else {
+            return;
+        };
+        let running = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        assert!(
+            values == (42, 7) && elapsed >= Duration::from_millis(3_600_150) && running == 0,
+            "here the runtime was busy for an hour before the lookup tasks ran, so they ended \
+             at 1 h 100 ms and 1 h 150 ms; fetch_both returned {values:?} after {elapsed:?} \
+             with {running} lookup task(s) still running instead of (42, 7) taken from the \
+             finished tasks. Await both JoinHandles and take both numbers from them, however \
+             late the tasks run"
+        );
+    }
 }
