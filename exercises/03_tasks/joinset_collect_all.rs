@@ -128,10 +128,14 @@ mod tests {
             assert_eq!(
                 squares,
                 [1, 4, 291_600_000_000],
-                "here one task takes 5400 s (square_slowly(540000)) and square_all returned \
-                 without its square after {elapsed} s: do not stop collecting after a fixed \
-                 time, keep awaiting join_next() until it returns None, however long the tasks \
-                 take"
+                "here one task takes 5400 s (square_slowly(540000)), and square_all returned \
+                 {squares:?} (sorted) after {elapsed} s, {}: keep awaiting join_next() until it \
+                 returns None, however long the tasks take",
+                if elapsed < 5400 {
+                    "before that task had finished"
+                } else {
+                    "without the square of that task"
+                }
             );
         }
     }
@@ -194,10 +198,16 @@ mod tests {
             .build()
             .expect("could not build a runtime");
         let numbers = vec![u64::MAX, u64::MAX - 1, u64::MAX - 2];
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            runtime.block_on(square_all(numbers))
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(watched(square_all(numbers)))
         }));
         drop(runtime);
+        if let Ok(Err(message)) = outcome {
+            panic!(
+                "here every task panicked at once (square_slowly's `10 * n` overflows for these \
+                 numbers), and square_all did not return: {message}"
+            );
+        }
         let panics = PANICS.take();
         if panics.first().is_none_or(Option::is_none) {
             // Nothing panicked (built without overflow checks), or square_all panicked itself
@@ -816,5 +826,148 @@ mod tests {
              the JoinSet hands back, so take it from each join_next() result (for a progress \
              line or a time limit, write the factor in place or as a `const`)"
         );
+    }
+
+    /// Polls `future` 20 times in a row at once, without giving the runtime a turn (so the tasks
+    /// it spawns have not run yet), then keeps the runtime busy for `hold` of paused time before
+    /// those tasks get to run, then awaits it. Gives whether it was ready at once, and
+    /// what it returned (`None` if it panicked: a safety-net time limit that fails loudly is
+    /// fine).
+    async fn held_up<T>(hold: Duration, future: impl Future<Output = T>) -> (bool, Option<T>) {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        let mut future = std::pin::pin!(future);
+        let mut early = None;
+        std::future::poll_fn(|cx| {
+            for _ in 0..20 {
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => continue,
+                    Ok(Poll::Ready(value)) => early = Some(Some(value)),
+                    Err(_) => early = Some(None),
+                }
+                break;
+            }
+            Poll::Ready(())
+        })
+        .await;
+        if let Some(outcome) = early {
+            return (true, outcome);
+        }
+        tokio::time::advance(hold).await;
+        let outcome = std::future::poll_fn(|cx| {
+            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => Poll::Pending,
+                Ok(Poll::Ready(value)) => Poll::Ready(Some(value)),
+                Err(_) => Poll::Ready(None),
+            }
+        })
+        .await;
+        (false, outcome)
+    }
+
+    /// Here the runtime is busy for ten minutes (paused time) before the tasks get to run, so
+    /// they finish ten minutes late: square_all must still hand back every square they make.
+    /// (A safety-net time limit that panics is fine.)
+    #[tokio::test(start_paused = true)]
+    async fn tasks_that_start_late_still_give_every_square() {
+        let start = Instant::now();
+        let (at_once, outcome) = held_up(
+            Duration::from_secs(600),
+            watched(square_all(vec![5, 2, 4, 1, 3])),
+        )
+        .await;
+        let elapsed = start.elapsed();
+        assert!(
+            !at_once,
+            "square_all returned (or panicked) at once, before any of its tasks had run: the \
+             squares must come from the tasks in the JoinSet"
+        );
+        let Some(outcome) = outcome else {
+            return;
+        };
+        let mut squares = outcome.unwrap_or_else(|message| panic!("{message}"));
+        squares.sort_unstable();
+        assert!(
+            squares == [1, 4, 9, 16, 25],
+            "here the runtime was busy for 600 s before the 5 tasks ran, so they finished \
+             between 600.01 s and 600.05 s, and square_all returned {squares:?} (sorted) after \
+             {elapsed:?} instead of [1, 4, 9, 16, 25]: take each square from join_next() and \
+             keep awaiting it until it returns None, however late the tasks run"
+        );
+    }
+
+    /// A thousand numbers (1 to 10 each, so the tasks all end within 100 ms): every one of them
+    /// gets its square back, however many there are.
+    #[tokio::test(start_paused = true)]
+    async fn a_thousand_numbers_give_a_thousand_squares() {
+        let numbers: Vec<u64> = (0..1000).map(|i| i % 10 + 1).collect();
+        let mut expected: Vec<u64> = numbers.iter().map(|n| n * n).collect();
+        expected.sort_unstable();
+        let mut squares = squares_of(numbers).await;
+        squares.sort_unstable();
+        assert_eq!(
+            squares.len(),
+            1000,
+            "1000 numbers went in but square_all returned {} squares: keep calling join_next() \
+             until it returns None, however many tasks there are",
+            squares.len()
+        );
+        assert!(
+            squares == expected,
+            "square_all returned 1000 values for 1000 numbers (each 1 to 10), but not their \
+             squares: take each square from the result join_next() gives back"
+        );
+    }
+
+    /// square_slowly(u64::MAX) panics at once (its `10 * n` overflows), so that task fails
+    /// first, before the tasks for 1 and 3 have finished: square_all may panic (`.expect`) or
+    /// leave the failed number out, but must not drop the squares of the tasks that went well.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_task_does_not_drop_the_others() {
+        if !cfg!(debug_assertions) {
+            // Built without overflow checks, square_slowly(u64::MAX) does not panic.
+            return;
+        }
+        let outcome = tokio::spawn(watched(square_all(vec![1, u64::MAX, 3]))).await;
+        let Ok(outcome) = outcome else {
+            return;
+        };
+        let mut squares = outcome.unwrap_or_else(|message| panic!("{message}"));
+        squares.sort_unstable();
+        assert!(
+            squares == [1, 9],
+            "square_all([1, u64::MAX, 3]) returned {squares:?} (sorted): the task for u64::MAX \
+             panicked at once (square_slowly's `10 * n` overflows), the tasks for 1 and 3 went \
+             well and their squares are 1 and 9. Keep calling join_next() until it returns \
+             None: let a failed task's error show (`.expect(..)`), or leave that one number \
+             out, but keep every square the other tasks hand back"
+        );
+    }
+
+    /// While square_all waits for 5 numbers, 5 tasks (one per number) are alive on the runtime.
+    #[tokio::test(start_paused = true)]
+    async fn five_numbers_run_in_five_tasks() {
+        let mut squaring = std::pin::pin!(square_all(vec![5, 2, 4, 1, 3]));
+        let first_step = std::future::poll_fn(|cx| Poll::Ready(squaring.as_mut().poll(cx))).await;
+        assert!(
+            first_step.is_pending(),
+            "square_all returned at once, before any of its tasks had run: the squares must \
+             come from the tasks in the JoinSet"
+        );
+        // 1 ms in: the tasks have started, and square_slowly(1) ends only at 10 ms.
+        tokio::time::advance(Duration::from_millis(1)).await;
+        let alive = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        assert!(
+            alive >= 5,
+            "1 ms after square_all started on 5 numbers, {alive} task(s) were alive on the \
+             runtime: spawn one task per number into the JoinSet \
+             (set.spawn(square_slowly(n))), not one task that squares them all"
+        );
+        let mut squares = watched(squaring)
+            .await
+            .unwrap_or_else(|message| panic!("{message}"));
+        squares.sort_unstable();
+        assert_eq!(squares, [1, 4, 9, 16, 25], "wrong squares (sorted)");
     }
 }
