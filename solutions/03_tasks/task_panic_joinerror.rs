@@ -182,13 +182,28 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_job_that_returns_zero_is_done() {
         let outcomes = run_jobs(vec!["0", "oops", "4"]).await;
+        let expected = [Outcome::Done(0), Outcome::Crashed, Outcome::Done(8)];
+        if outcomes.len() != 3 {
+            panic!(
+                "3 jobs ran (\"0\", \"oops\", \"4\"; the \"oops\" one crashes) and run_jobs \
+                 reported {} outcome(s): {outcomes:?}. Every job gets its own outcome, in its \
+                 place: a crashed job is reported as Crashed and the jobs after it still count",
+                outcomes.len()
+            );
+        }
+        if outcomes[0] != Outcome::Done(0) {
+            panic!(
+                "the job for \"0\" ends well with 0 (0 * 2), but run_jobs reported it as {:?} \
+                 ({outcomes:?}): a job crashed only when awaiting its handle gives an \
+                 Err(JoinError), whatever number a good job returns. Match on `handle.await` \
+                 (Ok(value) or Err(err)) rather than guessing a crash from the number",
+                outcomes[0]
+            );
+        }
         assert_eq!(
-            outcomes,
-            [Outcome::Done(0), Outcome::Crashed, Outcome::Done(8)],
-            "the job for \"0\" ends well with 0 (0 * 2) and must show up as Done(0): a job \
-             crashed only when awaiting its handle gives an Err(JoinError), whatever number a \
-             good job returns. Match on `handle.await` (Ok(value) or Err(err)) rather than \
-             turning the error into a default value and guessing from it"
+            outcomes, expected,
+            "for the jobs [\"0\", \"oops\", \"4\"], the \"oops\" job panics and must show up \
+             as Crashed, in its place, and the others as Done(input * 2)"
         );
     }
 
@@ -215,11 +230,18 @@ mod tests {
             "for the jobs {inputs:?}, the two middle ones panic (a u32 overflow, then an empty \
              input) and must show up as Crashed, in their places"
         );
-        assert_eq!(
-            start.elapsed(),
-            Duration::from_millis(10),
-            "each job takes 10 ms in its own task, all at the same time, so 4 jobs should take \
-             10 ms: keep running every job in its own task with tokio::spawn"
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(10),
+            "each job takes 10 ms, but run_jobs returned after {elapsed:?}, before the jobs had \
+             ended: take each outcome from awaiting that job's handle"
+        );
+        assert!(
+            elapsed == Duration::from_millis(10),
+            "each job takes 10 ms in its own task, all at the same time, so the 4 jobs all end \
+             at 10 ms, but run_jobs returned after {elapsed:?}: it ran the jobs one after the \
+             other, or waited on beyond their end. Spawn every job, then await each job's \
+             handle: it is ready as soon as that job has ended"
         );
     }
 
@@ -387,6 +409,111 @@ mod tests {
              be reported job by job, in the order of the inputs: outcomes taken as the tasks \
              finish (JoinSet::join_next) come back in the wrong order. Await the handles in the \
              order the jobs were given (or keep each job's index and put its outcome in its place)"
+        );
+    }
+
+    /// Polls `future` 20 times in a row at once, without giving the runtime a turn (so the tasks
+    /// it spawns have not run yet), then keeps the runtime busy for `hold` of paused time before
+    /// those tasks get to run, then awaits it. Gives whether it was ready at once, and
+    /// what it returned (`None` if it panicked: a safety-net time limit that fails loudly is
+    /// fine).
+    async fn held_up<T>(
+        hold: Duration,
+        future: impl std::future::Future<Output = T>,
+    ) -> (bool, Option<T>) {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        use std::task::Poll;
+        let mut future = std::pin::pin!(future);
+        let mut early = None;
+        std::future::poll_fn(|cx| {
+            for _ in 0..20 {
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => continue,
+                    Ok(Poll::Ready(value)) => early = Some(Some(value)),
+                    Err(_) => early = Some(None),
+                }
+                break;
+            }
+            Poll::Ready(())
+        })
+        .await;
+        if let Some(outcome) = early {
+            return (true, outcome);
+        }
+        tokio::time::advance(hold).await;
+        let outcome = std::future::poll_fn(|cx| {
+            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => Poll::Pending,
+                Ok(Poll::Ready(value)) => Poll::Ready(Some(value)),
+                Err(_) => Poll::Ready(None),
+            }
+        })
+        .await;
+        (false, outcome)
+    }
+
+    /// A thousand jobs, every tenth one crashing, and the runtime busy for an hour (paused
+    /// time) before the jobs get to run: every job still gets its own outcome, in its place,
+    /// taken from its handle once it has ended. (A safety-net time limit that panics is fine.)
+    #[tokio::test(start_paused = true)]
+    async fn a_thousand_jobs_that_start_an_hour_late() {
+        let inputs: Vec<&'static str> = (0..1000)
+            .map(|i| {
+                if i % 10 == 3 {
+                    "oops"
+                } else {
+                    ["1", "2", "3"][i % 3]
+                }
+            })
+            .collect();
+        let expected: Vec<Outcome> = inputs
+            .iter()
+            .map(|input| match input.parse::<u32>() {
+                Ok(n) => Outcome::Done(n * 2),
+                Err(_) => Outcome::Crashed,
+            })
+            .collect();
+        let start = tokio::time::Instant::now();
+        let (at_once, outcomes) = held_up(Duration::from_secs(3600), run_jobs(inputs)).await;
+        let elapsed = start.elapsed();
+        assert!(
+            !at_once,
+            "run_jobs returned (or panicked) at once, before any of its jobs had run: each \
+             outcome must come from awaiting that job's handle"
+        );
+        let Some(outcomes) = outcomes else {
+            return;
+        };
+        let alive = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        if outcomes == expected && alive == 0 {
+            return;
+        }
+        let done = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Done(_)))
+            .count();
+        let crashed = outcomes.len() - done;
+        let wrong = outcomes
+            .iter()
+            .zip(&expected)
+            .position(|(got, want)| got != want);
+        panic!(
+            "here 1000 jobs ran (every tenth crashes on \"oops\": 100 Crashed, 900 Done) and \
+             the runtime was busy for an hour before they got to run, so they ended at 1 h 10 \
+             ms. run_jobs returned after {elapsed:?} with {} outcome(s) ({done} Done, {crashed} \
+             Crashed){}, and {alive} job task(s) still running. Await each job's JoinHandle \
+             for its outcome, however many jobs there are and however late they run",
+            outcomes.len(),
+            match wrong {
+                Some(at) => format!(
+                    "; job {at} (input {:?}) was reported as {:?}",
+                    ["1", "2", "3", "oops"][if at % 10 == 3 { 3 } else { at % 3 }],
+                    outcomes[at]
+                ),
+                None => String::new(),
+            }
         );
     }
 }
