@@ -354,4 +354,112 @@ mod tests {
             -bytes
         );
     }
+
+    /// Polls `future` 20 times in a row at once, without giving the runtime a turn (so the tasks
+    /// it spawns have not run yet), then keeps the runtime busy for `hold` of paused time before
+    /// those tasks get to run, then awaits it. Gives whether it was ready at once, and
+    /// what it returned (`None` if it panicked: a safety-net time limit that fails loudly is
+    /// fine).
+    async fn held_up<T>(
+        hold: Duration,
+        future: impl std::future::Future<Output = T>,
+    ) -> (bool, Option<T>) {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        use std::task::Poll;
+        let mut future = std::pin::pin!(future);
+        let mut early = None;
+        std::future::poll_fn(|cx| {
+            for _ in 0..20 {
+                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => continue,
+                    Ok(Poll::Ready(value)) => early = Some(Some(value)),
+                    Err(_) => early = Some(None),
+                }
+                break;
+            }
+            Poll::Ready(())
+        })
+        .await;
+        if let Some(outcome) = early {
+            return (true, outcome);
+        }
+        tokio::time::advance(hold).await;
+        let outcome = std::future::poll_fn(|cx| {
+            match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => Poll::Pending,
+                Ok(Poll::Ready(value)) => Poll::Ready(Some(value)),
+                Err(_) => Poll::Ready(None),
+            }
+        })
+        .await;
+        (false, outcome)
+    }
+
+    /// Twelve sensors, and the runtime busy for an hour (paused time) before their tasks get
+    /// to run: every line comes from its sensor's task once it has ended, in sensor order
+    /// ("sensor 10" after "sensor 9"). (A safety-net time limit that panics is fine.)
+    #[tokio::test(start_paused = true)]
+    async fn twelve_sensors_checked_an_hour_late() {
+        let limits = Limits {
+            site: "lab".to_string(),
+            max_temp: 30,
+        };
+        let readings: Vec<u32> = (0..12).map(|i| 20 + 2 * i).collect();
+        let expected: Vec<String> = readings
+            .iter()
+            .enumerate()
+            .map(|(id, &reading)| {
+                if reading > 30 {
+                    format!("lab: sensor {id} too hot ({reading})")
+                } else {
+                    format!("lab: sensor {id} ok")
+                }
+            })
+            .collect();
+        let start = tokio::time::Instant::now();
+        let (at_once, report) =
+            held_up(Duration::from_secs(3600), check_sensors(limits, readings)).await;
+        let elapsed = start.elapsed();
+        assert!(
+            !at_once,
+            "check_sensors returned (or panicked) at once, before its sensor tasks had run: \
+             take each line from awaiting that sensor's task"
+        );
+        let Some(report) = report else {
+            return;
+        };
+        let alive = running_tasks();
+        if report == expected && alive == 0 {
+            return;
+        }
+        let mut sorted = report.clone();
+        sorted.sort();
+        let mut wanted = expected.clone();
+        wanted.sort();
+        if sorted == wanted && alive == 0 {
+            panic!(
+                "check_sensors returned every line for 12 sensors, but not in sensor order: line \
+                 10 is {:?} instead of {:?} (sorted as text, \"sensor 10\" comes before \
+                 \"sensor 2\"). Keep the lines in the order of the readings, e.g. by awaiting \
+                 the JoinHandles in the order the tasks were spawned",
+                report[10], expected[10]
+            );
+        }
+        let seen = if report == expected {
+            "the right lines".to_string()
+        } else {
+            let missing = expected.iter().filter(|l| !report.contains(l)).count();
+            format!(
+                "{} line(s), {missing} of the 12 expected ones missing (first lines: {:?})",
+                report.len(),
+                &report[..report.len().min(3)]
+            )
+        };
+        panic!(
+            "here the runtime was busy for an hour before the 12 sensor tasks ran, so they \
+             ended at 1 h 10 ms; check_sensors returned after {elapsed:?} with {alive} sensor \
+             task(s) still running, and {seen}. Await each sensor task's JoinHandle for its \
+             line, however late the tasks run"
+        );
+    }
 }
