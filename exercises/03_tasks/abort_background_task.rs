@@ -405,4 +405,45 @@ mod tests {
             "the aborted task should end as a cancelled task, but it ended with: {err}"
         );
     }
+
+    /// Two tickers at once: stopping the first must leave the second one ticking, every
+    /// 10 ms, until it is stopped in turn.
+    #[tokio::test(start_paused = true)]
+    async fn stopping_one_ticker_leaves_the_other_running() {
+        let first_ticks = Arc::new(AtomicU32::new(0));
+        let second_ticks = Arc::new(AtomicU32::new(0));
+        let first = start_ticker(Arc::clone(&first_ticks));
+        let second = start_ticker(Arc::clone(&second_ticks));
+        sleep(Duration::from_millis(55)).await;
+        let ended = timeout(Duration::from_secs(1), stop_ticker(first))
+            .await
+            .expect(
+                "stop_ticker did not return within 1 s: the ticker is still running. \
+                 Cancel it with JoinHandle::abort() before awaiting it",
+            );
+        assert!(
+            ended.as_ref().is_err_and(JoinError::is_cancelled),
+            "the first ticker should end cancelled, but stop_ticker returned {ended:?}"
+        );
+        let second_at_stop = second_ticks.load(Ordering::SeqCst);
+        sleep(Duration::from_millis(100)).await;
+        let second_later = second_ticks.load(Ordering::SeqCst);
+        assert!(
+            second_later >= second_at_stop + 10,
+            "two tickers ran; once the first was stopped at 55 ms, the second went from \
+             {second_at_stop} to {second_later} ticks in the next 100 ms instead of ticking \
+             on every 10 ms (10 more): stopping one ticker must stop that task alone. Abort \
+             the JoinHandle you were given, not something every ticker shares"
+        );
+        let ended = timeout(Duration::from_secs(1), stop_ticker(second))
+            .await
+            .expect(
+                "stop_ticker did not return within 1 s for the second ticker: it is still \
+                 running. Cancel it with JoinHandle::abort() before awaiting it",
+            );
+        assert!(
+            ended.as_ref().is_err_and(JoinError::is_cancelled),
+            "the second ticker should end cancelled, but stop_ticker returned {ended:?}"
+        );
+    }
 }
