@@ -242,4 +242,42 @@ mod tests {
              task (`async move`): the task owns it and drops it even when it never runs"
         );
     }
+
+    /// Two thousand guests, on a busy runtime whose paused clock moves 0.1 ms at every turn of
+    /// the scheduler (a task of the test's own): greeting them all takes 200 ms of that clock
+    /// when the task yields once per guest. The handle must still give every greeting, in
+    /// order, however many guests there are and however long greeting them takes.
+    #[tokio::test(start_paused = true)]
+    async fn two_thousand_guests_on_a_busy_runtime() {
+        let guests: Vec<String> = (0..2000).map(|i| format!("guest {i}")).collect();
+        let expected: Vec<String> = guests.iter().map(|g| format!("Hello, {g}!")).collect();
+        let clock = tokio::spawn(async {
+            loop {
+                tokio::time::advance(std::time::Duration::from_micros(100)).await;
+            }
+        });
+        let start = tokio::time::Instant::now();
+        let greetings = start_greeter(guests).await;
+        let took = start.elapsed();
+        clock.abort();
+        let greetings = greetings.expect("the greeter task failed");
+        if greetings == expected {
+            return;
+        }
+        let first_wrong = greetings
+            .iter()
+            .zip(&expected)
+            .position(|(got, want)| got != want)
+            .unwrap_or(greetings.len().min(expected.len()));
+        panic!(
+            "2000 guests went in (\"guest 0\" to \"guest 1999\"), on a busy runtime, and the \
+             greeter's handle gave {} greeting(s) after {took:?} of paused time; greeting {} \
+             is {:?} instead of {:?}. The handle must give every guest's greeting, in the \
+             order given, however many guests there are and however long it takes",
+            greetings.len(),
+            first_wrong,
+            greetings.get(first_wrong),
+            expected.get(first_wrong)
+        );
+    }
 }
