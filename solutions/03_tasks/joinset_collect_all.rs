@@ -931,7 +931,12 @@ mod tests {
         let Ok(outcome) = outcome else {
             return;
         };
-        let mut squares = outcome.unwrap_or_else(|message| panic!("{message}"));
+        let mut squares = outcome.unwrap_or_else(|message| {
+            panic!(
+                "here the task for u64::MAX panicked at once (square_slowly's `10 * n` \
+                 overflows), and square_all([1, u64::MAX, 3]) did not return: {message}"
+            )
+        });
         squares.sort_unstable();
         assert!(
             squares == [1, 9],
