@@ -498,8 +498,8 @@ mod tests {
         panic!(
             "here 1000 jobs ran (every tenth crashes on \"oops\": 100 Crashed, 900 Done) and \
              the runtime was busy for an hour before they got to run, so they ended at 1 h 10 \
-             ms. run_jobs returned after {elapsed:?} with {} outcome(s) ({done} Done, {crashed} \
-             Crashed){}, and {alive} job task(s) still running. Await each job's JoinHandle \
+             ms. run_jobs returned after {elapsed:?}, with {alive} job task(s) still running, \
+             and {} outcome(s) ({done} Done, {crashed} Crashed){}. Await each job's JoinHandle \
              for its outcome, however many jobs there are and however late they run",
             outcomes.len(),
             match wrong {
