@@ -439,10 +439,15 @@ mod tests {
         if sorted == wanted && alive == 0 {
             panic!(
                 "check_sensors returned every line for 12 sensors, but not in sensor order: line \
-                 10 is {:?} instead of {:?} (sorted as text, \"sensor 10\" comes before \
-                 \"sensor 2\"). Keep the lines in the order of the readings, e.g. by awaiting \
-                 the JoinHandles in the order the tasks were spawned",
-                report[10], expected[10]
+                 10 is {:?} instead of {:?}{}. Keep the lines in the order of the readings, e.g. \
+                 by awaiting the JoinHandles in the order the tasks were spawned",
+                report[10],
+                expected[10],
+                if report == sorted {
+                    " (the lines are sorted as text, where \"sensor 10\" comes before \"sensor 2\")"
+                } else {
+                    ""
+                }
             );
         }
         let seen = if report == expected {
