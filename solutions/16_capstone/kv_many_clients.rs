@@ -553,6 +553,69 @@ mod tests {
         );
     }
 
+    /// Runs `work` on the map inside `store` (a std or Tokio `Mutex` or `RwLock` around it)
+    /// while nobody else holds its lock: `None` for another kind of store, or if it is taken.
+    fn on_the_map<R>(
+        store: &Store,
+        work: impl FnOnce(&mut HashMap<String, String>) -> R,
+    ) -> Option<R> {
+        type Map = HashMap<String, String>;
+        let store: &dyn std::any::Any = store;
+        if let Some(store) = store.downcast_ref::<Arc<std::sync::Mutex<Map>>>() {
+            return store.try_lock().ok().map(|mut map| work(&mut map));
+        }
+        if let Some(store) = store.downcast_ref::<Arc<std::sync::RwLock<Map>>>() {
+            return store.try_write().ok().map(|mut map| work(&mut map));
+        }
+        if let Some(store) = store.downcast_ref::<Arc<tokio::sync::Mutex<Map>>>() {
+            return store.try_lock().ok().map(|mut map| work(&mut map));
+        }
+        if let Some(store) = store.downcast_ref::<Arc<tokio::sync::RwLock<Map>>>() {
+            return store.try_write().ok().map(|mut map| work(&mut map));
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn serve_works_on_the_store_it_is_given() {
+        // A store that already holds a key when serve is given it.
+        let store = Store::default();
+        let seeded = on_the_map(&store, |map| {
+            map.insert(
+                "seeded".to_string(),
+                "before the server started".to_string(),
+            )
+        });
+        if seeded.is_none() {
+            // Not a lock this test knows: the other tests judge it.
+            return;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, Arc::clone(&store)));
+        let mut alice = Client::connect(address, "alice").await;
+        let got = alice.send("GET seeded").await;
+        assert_eq!(
+            got, "VALUE before the server started",
+            "the store given to serve held seeded = \"before the server started\" before it \
+             started, and a client's \"GET seeded\" got {got:?}: the clients must work on the \
+             store that `serve` is given (clone its Arc for each client), not on a store of \
+             serve's own"
+        );
+        assert_eq!(alice.send("SET added by-alice").await, "OK");
+        let kept = on_the_map(&store, |map| map.get("added").cloned());
+        let seen = match &kept {
+            Some(value) => format!("held added = {value:?}"),
+            None => "was still locked (while the client sent nothing)".to_string(),
+        };
+        assert!(
+            kept == Some(Some("by-alice".to_string())),
+            "a client's \"SET added by-alice\" was answered \"OK\", and then the store given to \
+             serve {seen}, where it holds \"by-alice\": the clients must work on the store that \
+             `serve` is given, and release its lock after each command"
+        );
+    }
+
     #[tokio::test]
     async fn fifty_clients_at_once() {
         let address = start_server().await;
