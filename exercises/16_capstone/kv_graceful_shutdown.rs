@@ -210,6 +210,11 @@ mod tests {
 
     async fn start_server() -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        start_server_on(listener, Store::default())
+    }
+
+    /// Runs serve on `listener`, with `store`, in a task of its own.
+    fn start_server_on(listener: TcpListener, store: Store) -> Server {
         let address = listener.local_addr().unwrap();
         let (stop, shutdown) = watch::channel(false);
         let polls = Arc::new(Polls {
@@ -217,7 +222,7 @@ mod tests {
             ..Polls::default()
         });
         let counted = Arc::clone(&polls);
-        let mut serving = Box::pin(serve(listener, Store::default(), shutdown));
+        let mut serving = Box::pin(serve(listener, store, shutdown));
         let task = tokio::spawn(std::future::poll_fn(move |cx| {
             let count = counted.count.fetch_add(1, Ordering::SeqCst) + 1;
             if count == counted.limit.load(Ordering::SeqCst) {
@@ -381,6 +386,167 @@ mod tests {
     }
 
     /// As in kv_many_clients: the read that watches the signal still reads whole lines.
+    /// Runs `work` on the map inside `store` (a std or Tokio `Mutex` or `RwLock` around it)
+    /// while nobody else holds its lock: `None` for another kind of store, or if it is taken.
+    fn on_the_map<R>(
+        store: &Store,
+        work: impl FnOnce(&mut HashMap<String, String>) -> R,
+    ) -> Option<R> {
+        type Map = HashMap<String, String>;
+        let store: &dyn std::any::Any = store;
+        if let Some(store) = store.downcast_ref::<Arc<std::sync::Mutex<Map>>>() {
+            return store.try_lock().ok().map(|mut map| work(&mut map));
+        }
+        if let Some(store) = store.downcast_ref::<Arc<std::sync::RwLock<Map>>>() {
+            return store.try_write().ok().map(|mut map| work(&mut map));
+        }
+        if let Some(store) = store.downcast_ref::<Arc<tokio::sync::Mutex<Map>>>() {
+            return store.try_lock().ok().map(|mut map| work(&mut map));
+        }
+        if let Some(store) = store.downcast_ref::<Arc<tokio::sync::RwLock<Map>>>() {
+            return store.try_write().ok().map(|mut map| work(&mut map));
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn serve_works_on_the_store_it_is_given() {
+        // A store that already holds a key when serve is given it.
+        let store = Store::default();
+        let seeded = on_the_map(&store, |map| {
+            map.insert(
+                "seeded".to_string(),
+                "before the server started".to_string(),
+            )
+        });
+        if seeded.is_none() {
+            // Not a lock this test knows: the other tests judge it.
+            return;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = start_server_on(listener, Arc::clone(&store));
+        let mut alice = Client::connect(server.address).await;
+        let got = alice.send("GET seeded").await;
+        assert_eq!(
+            got, "VALUE before the server started",
+            "the store given to serve held seeded = \"before the server started\" before it \
+             started, and a client's \"GET seeded\" got {got:?}: the clients must work on the \
+             store that `serve` is given (clone its Arc for each client), not on a store of \
+             serve's own"
+        );
+        assert_eq!(alice.send("SET added by-alice").await, "OK");
+        let kept = on_the_map(&store, |map| map.get("added").cloned());
+        let seen = match &kept {
+            Some(value) => format!("held added = {value:?}"),
+            None => "was still locked (while the client sent nothing)".to_string(),
+        };
+        assert!(
+            kept == Some(Some("by-alice".to_string())),
+            "a client's \"SET added by-alice\" was answered \"OK\", and then the store given to \
+             serve {seen}, where it holds \"by-alice\": the clients must work on the store that \
+             `serve` is given, and release its lock after each command"
+        );
+        drop(alice);
+        server.shut_down("no client was connected").await;
+    }
+
+    #[tokio::test]
+    async fn a_command_run_at_the_signal_is_answered() {
+        // Small socket buffers (an accepted socket takes the listener's), so that a reply of
+        // 128 KB keeps its connection writing until the client reads it.
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_send_buffer_size(4 * 1024).unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(1024).unwrap();
+        let store = Store::default();
+        let server = start_server_on(listener, Arc::clone(&store));
+        let size = 128 * 1024;
+        let mut setter = Client::connect(server.address).await;
+        assert_eq!(
+            setter.send(&format!("SET big {}", "v".repeat(size))).await,
+            "OK"
+        );
+        drop(setter);
+
+        // Each client sends "GET big" and a SET in one write, and reads the start of the
+        // reply to GET big: its connection is writing that reply, its SET read and waiting.
+        let clients = 32;
+        let mut slow = Vec::new();
+        for n in 0..clients {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.set_recv_buffer_size(4 * 1024).unwrap();
+            let mut client = timeout(PATIENCE, socket.connect(server.address))
+                .await
+                .expect("connecting to the server took too long")
+                .expect("could not connect to the server");
+            client
+                .write_all(format!("GET big\nSET key{n} set\n").as_bytes())
+                .await
+                .unwrap();
+            let mut start = [0u8; 6];
+            timeout(PATIENCE, client.read_exact(&mut start))
+                .await
+                .expect("no reply to GET big")
+                .unwrap();
+            assert_eq!(&start, b"VALUE ");
+            slow.push(client);
+        }
+
+        // The signal comes while each connection is writing; the clients then read to the end.
+        // Each SET may be run (and answered) or not, as the signal and the command come
+        // together.
+        server.stop.send(true).unwrap();
+        let mut after_reply = Vec::new();
+        for (n, client) in slow.iter_mut().enumerate() {
+            let mut rest = Vec::new();
+            let read = timeout(PATIENCE, client.read_to_end(&mut rest)).await;
+            assert!(
+                matches!(read, Ok(Ok(_)))
+                    && rest.len() > size
+                    && rest[..size + 1].ends_with(b"v\n"),
+                "client {n}: at the signal, the reply to GET big had begun, and it did not come \
+                 whole ({read:?}, {} bytes of the {} after \"VALUE \"): a command that has \
+                 begun is finished, reply included",
+                rest.len(),
+                size + 1
+            );
+            after_reply.push(String::from_utf8_lossy(&rest[size + 1..]).into_owned());
+        }
+        let returned = timeout(PATIENCE, server.task).await;
+        assert!(
+            matches!(returned, Ok(Ok(Ok(())))),
+            "every client had read to the end after the signal, and serve ended with \
+             {returned:?}"
+        );
+        for (n, after) in after_reply.iter().enumerate() {
+            let key = format!("key{n}");
+            let kept = on_the_map(&store, |map| map.get(&key).cloned());
+            let Some(kept) = kept else {
+                return;
+            };
+            let answered = after == "OK\n";
+            assert!(
+                after.is_empty() || answered,
+                "client {n} sent \"GET big\" and \"SET {key} set\" at once; after the reply to \
+                 GET big it was sent {after:?}, where only \"OK\\n\" (the SET run) or nothing \
+                 (the SET not run, at the signal) may come"
+            );
+            assert!(
+                kept.is_some() == answered,
+                "client {n} sent \"GET big\" and \"SET {key} set\" at once, and the shutdown \
+                 signal came while the reply to GET big was being sent; then the store held \
+                 {key} = {kept:?}, and {}: a command that is run must be answered. At the \
+                 signal, either leave the next command unrun, or run it and send its reply",
+                if answered {
+                    "the client got \"OK\""
+                } else {
+                    "the client got no reply to that SET (the connection closed after the reply \
+                     to GET big)"
+                }
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_client_that_leaves_in_the_middle_of_a_command() {
         let server = start_server().await;
@@ -700,6 +866,11 @@ mod tests {
             stop, task, polls, ..
         } = server;
         stop.send(true).unwrap();
+        // Closing the connections at the signal needs no I/O: a few turns of the other tasks.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let cut_at_once = task.is_finished();
         let (gave_up, giving_up) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
             std::thread::sleep(REAL_TIME_FOR_A_DAY);
@@ -736,12 +907,19 @@ mod tests {
                  ends"
             );
         }
+        let cut = if cut_at_once {
+            "serve returned right after the signal, with no time passed on the paused clock: \
+             the reply was cut off at the signal (its write raced against the signal, or its \
+             task aborted)"
+        } else {
+            "serve returned later in that day of paused time, which moves only on timers: the \
+             connection was cut after a wait of its own (a sleep or a timeout, then abort)"
+        };
         assert!(
             !task.is_finished(),
-            "a day after the signal, the slow client still had most of the reply to GET big to \
-             read, and serve had returned: was the connection cut after a fixed wait (a sleep or \
-             a timeout, then abort)? A reply that has begun is sent whole, however slowly the \
-             client reads it: wait for every connection to close, with no time limit"
+            "the slow client still had most of the reply to GET big to read after the signal, \
+             and {cut}. A reply that has begun is sent whole, however slowly the client reads \
+             it: wait for every connection to close, with no time limit"
         );
         // (That the connection then closes, and serve returns, is for the other tests.)
         let mut rest = vec![0u8; size + 1];
