@@ -337,8 +337,8 @@ mod tests {
             mut server,
             ..
         } = connect();
-        // 70 000 bytes: longer than any buffer of 64 KiB or less.
-        let line = format!("{}\n", "word ".repeat(14_000));
+        // 1 200 000 bytes: longer than any buffer a line of this protocol could need.
+        let line = format!("{}\n", "word ".repeat(240_000));
         // The client reads answers while it is still sending the long line.
         let sending = tokio::spawn(async move {
             send(&mut to_server, &line).await;
@@ -350,17 +350,17 @@ mod tests {
             && let Ok(Ok(Err(e))) = timeout(Duration::from_secs(5), &mut server).await
         {
             panic!(
-                "the client sent a line of 70000 bytes (14000 words), and count_words returned \
+                "the client sent a line of 1200000 bytes (240000 words), and count_words returned \
                  an error instead of answering it: {e}. A limit on a line's length is fine, but \
-                 these tests send lines of up to 70000 bytes: allow at least that \
-                 (`LinesCodec::new_with_max_length(1 << 20)`, say), or set no limit (`lines()`)"
+                 these tests send lines of up to 1200000 bytes: allow at least that \
+                 (`LinesCodec::new_with_max_length(16 << 20)`, say), or set no limit (`lines()`)"
             );
         }
-        let answer = answer_to(&mut answers, "a line of 14000 words").await;
+        let answer = answer_to(&mut answers, "a line of 240000 words").await;
         assert_eq!(
-            answer, "14000",
-            "a line of 70000 bytes is one line with 14000 words, however many reads it takes: \
-             keep what has arrived of it in a buffer that grows, not in one of a fixed size"
+            answer, "240000",
+            "a line of 1200000 bytes is one line with 240000 words, however many reads it takes: \
+             keep what has arrived of it in a buffer that grows with the line"
         );
         let mut to_server = sending.await.unwrap();
         send(&mut to_server, "last one\n").await;
