@@ -117,7 +117,12 @@ mod tests {
 
     fn connect() -> Client {
         // A small pipe, like a busy network: a long line crosses it in many pieces.
-        let (client, server) = tokio::io::duplex(64);
+        connect_with_pipe(64)
+    }
+
+    /// A connection through a pipe that holds `pipe` bytes.
+    fn connect_with_pipe(pipe: usize) -> Client {
+        let (client, server) = tokio::io::duplex(pipe);
         let (server_in, server_out) = tokio::io::split(server);
         let quiet_moments = Arc::new(AtomicUsize::new(0));
         let server_in = Input {
@@ -339,7 +344,7 @@ mod tests {
             mut answers,
             mut server,
             ..
-        } = connect();
+        } = connect_with_pipe(64 * 1024);
         // 1 200 000 bytes: longer than any buffer a line of this protocol could need.
         let line = format!("{}\n", "word ".repeat(240_000));
         // The client reads answers while it is still sending the long line.
