@@ -462,16 +462,28 @@ mod tests {
             // In a (local) task of its own, so that a panic becomes a clear failure.
             let reading = async move {
                 let mut input = input;
-                read_frame(&mut input).await
+                let result = read_frame(&mut input).await;
+                // Whether a read met the failure (the bytes before it all read).
+                (result, input.1 > 0)
             };
             let local = LocalSet::new();
             let reading = local.spawn_local(reading);
-            let result = match local.run_until(reading).await {
+            let (result, failed) = match local.run_until(reading).await {
                 Ok(result) => result,
                 Err(e) if e.to_string().contains("read the stream again") => panic!("{e}"),
                 // A panic of read_frame's own tells the caller too (`expect` on a read).
                 Err(_) => continue,
             };
+            assert!(
+                failed || matches!(&result, Err(e) if e.kind() != io::ErrorKind::UnexpectedEof),
+                "the stream held {cut} bytes and then failed ({place}), and read_frame returned \
+                 {} without reading again after the first {cut} bytes: it never met the \
+                 failure. A read returns whatever has arrived, fewer bytes than asked for too, \
+                 and that is not the end of the stream: read until you have the 4 bytes of the \
+                 length, then the payload (`read_exact`), and pass a read's error on as it is \
+                 (`?`)",
+                describe(&result)
+            );
             assert!(
                 matches!(&result, Err(e) if e.kind() != io::ErrorKind::UnexpectedEof),
                 "the stream failed {place} (a read returned an `Err` of kind Other: the stream \
