@@ -154,12 +154,20 @@ mod tests {
         // The clock is paused: it moves only when everything waits, so a read that stops at the
         // end of the line returns at exactly the moment the line's last byte arrived.
         assert!(
+            waited >= complete_at || greeting != expected,
+            "read_greeting returned {greeting:?} after {waited:?}, but the greeting {whole:?} \
+             came in {} pieces, 10 ms apart, and its line only ended after {complete_at:?}, \
+             with its \"\\n\": the text was all there, but not the line's end. A line ends at \
+             its \"\\n\": read up to it (`read_line`), so that no part of the line is left in \
+             the connection for what the client reads next",
+            pieces.len()
+        );
+        assert!(
             waited >= complete_at,
             "read_greeting returned {greeting:?} after {waited:?}, but the greeting {whole:?} \
              came in {} pieces, 10 ms apart, and its line only ended after {complete_at:?}: keep \
-             reading until the newline has arrived, however long the line (one read returns only \
-             the bytes that have arrived so far, and a buffer of a fixed size can fill up before \
-             the newline comes)",
+             reading until the newline has arrived, however long the line (one read returns \
+             only the bytes that have arrived so far)",
             pieces.len()
         );
         assert_eq!(
@@ -182,7 +190,18 @@ mod tests {
         conn.get_mut().write_all(b"QUIT\r\n").await.unwrap();
         let mut reply = String::new();
         conn.read_line(&mut reply).await.unwrap();
-        assert_eq!(reply, "221 bye\r\n", "the server's answer to QUIT got lost");
+        let seen = if !reply.is_empty() && whole.ends_with(&reply) {
+            ": that is the end of the greeting's line, left in the connection by read_greeting. \
+             Read the greeting up to and including its \"\\n\" (`read_line`)"
+        } else {
+            ": what comes after the greeting must stay in the connection for the client (read \
+             only up to the end of the greeting's line, through the BufReader given)"
+        };
+        assert_eq!(
+            reply, "221 bye\r\n",
+            "after read_greeting, the client sent QUIT and read the next line, {reply:?}, where \
+             the server's answer \"221 bye\\r\\n\" was expected{seen}"
+        );
         let (command, _still_open) = server.await.unwrap();
         assert_eq!(command, "QUIT\r\n", "the server expected the client's QUIT");
     }
