@@ -330,12 +330,22 @@ mod tests {
         );
         let mut reply = String::new();
         let after = tokio::time::timeout(Duration::from_secs(5), conn.read_line(&mut reply)).await;
+        let seen = if reply == "\n" {
+            "the next line read was \"\\n\", the end of the greeting's line, left behind by \
+             read_greeting. Read the greeting up to and including its \"\\n\" (read_line, \
+             read_until)"
+                .to_string()
+        } else {
+            format!(
+                "the next read gave {after:?}, {reply:?}: the line was lost. Read through the \
+                 BufReader up to the newline only (read_line, read_until), so that what comes \
+                 after stays in its buffer"
+            )
+        };
         assert!(
             matches!(after, Ok(Ok(_))) && reply == "221 bye\r\n",
             "the server wrote its greeting and, right behind it, \"221 bye\\r\\n\": after \
-             read_greeting that line must still be there to read from the BufReader, but it was \
-             lost. Read through the BufReader up to the newline only (read_line, read_until), \
-             so that what comes after stays in its buffer"
+             read_greeting that line must still be there to read from the BufReader, but {seen}"
         );
         drop(server);
     }
