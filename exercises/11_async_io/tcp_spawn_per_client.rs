@@ -191,8 +191,18 @@ mod tests {
         let mut second = Client::connect(address, "the second client").await;
         let mut start = vec![0u8; 1024];
         let read = timeout(PATIENCE, second.lines.get_mut().read_exact(&mut start)).await;
+        if let Ok(Ok(_)) = read {
+            assert!(
+                start.iter().all(|&byte| byte == b'm'),
+                "the second client's greeting began with {:?}, where this server was given a \
+                 message of the day of 8 MiB of \"m\": each client must be greeted with the \
+                 message given to its server's `serve` (move a copy of it into each client's \
+                 task), not one kept from elsewhere (a `static`, a `OnceLock`)",
+                String::from_utf8_lossy(&start[..16])
+            );
+        }
         assert!(
-            matches!(read, Ok(Ok(_))) && start.iter().all(|&byte| byte == b'm'),
+            matches!(read, Ok(Ok(_))),
             "the first client has not read its greeting yet (8 MiB, more than a socket holds), \
              and the second client got no greeting at all within {PATIENCE:?}: the server was \
              still busy greeting the first one. Greet each client in its own task (give the \
@@ -240,14 +250,23 @@ mod tests {
             }
             Err(e) => format!("failed: {e}"),
         };
+        if let Ok(start) = &second_greeting {
+            assert!(
+                start.iter().all(|&byte| byte == b'm'),
+                "the second client's greeting {seen}, where this server was given a message of \
+                 the day of 8 MiB of \"m\": each client must be greeted with the message given \
+                 to its server's `serve` (move a copy of it into each client's task), not one \
+                 kept from elsewhere (a `static`, a `OnceLock`)"
+            );
+        }
         assert!(
-            matches!(&second_greeting, Ok(start) if start.iter().all(|&byte| byte == b'm')),
+            second_greeting.is_ok(),
             "the first client has not read its greeting (8 MiB, more than a socket holds), and \
              after {PATIENCE:?} the second client's greeting {seen}, while the clock stood \
-             still (a paused clock that does not jump): the server waits on a timer before it \
-             accepts the next client (a `timeout` or `sleep` around the first client's task, \
-             its handle or its greeting?). Spawn the client's task and go straight back to \
-             `accept`"
+             still (a paused clock that does not jump): the server does not accept the next \
+             client until something about the first one is over (its greeting, its task, or a \
+             `timeout` or `sleep` around them, whose timer cannot fire here). Spawn the \
+             client's task and go straight back to `accept`"
         );
     }
 
