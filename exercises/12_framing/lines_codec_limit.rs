@@ -103,8 +103,10 @@ mod tests {
                 Err(_) => panic!(
                     "the client is waiting for {waiting_for}, but nothing comes. If the client \
                      has sent more than MAX_LINE bytes without a newline, the server must not \
-                     wait for the end of that line, nor for more bytes: the codec needs a max \
-                     length of exactly MAX_LINE (a larger one waits for more)"
+                     wait for the end of that line, nor for more bytes: build the codec with a \
+                     max length of exactly MAX_LINE \
+                     (`LinesCodec::new_with_max_length(MAX_LINE)`); with no limit, or a larger \
+                     one, it waits for more"
                 ),
             }
         }
@@ -399,8 +401,9 @@ mod tests {
             Some("ERR line too long") => {}
             Some(accepted) if accepted == format!("1: {line}") => panic!(
                 "a line of MAX_LINE + 1 bytes (newline not counted) is one byte over the limit, \
-                 but the server accepted it: the codec's max length must be exactly MAX_LINE, \
-                 not more"
+                 but the server accepted it: build the codec with a max length of exactly \
+                 MAX_LINE (`LinesCodec::new_with_max_length(MAX_LINE)`); with no limit, or a \
+                 larger one, the line passes"
             ),
             other => panic!(
                 "a line of MAX_LINE + 1 bytes is answered with \"ERR line too long\", not \
@@ -418,10 +421,17 @@ mod tests {
         bytes.push(b'\n');
         let _sending = client.send_in_background(bytes);
         let answer = client.answer("an answer to a line of 5000 bytes").await;
-        assert_eq!(
-            answer.as_deref(),
-            Some("ERR line too long"),
-            "a line of 5000 bytes is over MAX_LINE, even if it ends with a newline"
+        let shown = match &answer {
+            Some(answer) if answer.len() > 40 => {
+                format!("{:?}... ({} bytes)", &answer[..20], answer.len())
+            }
+            other => format!("{other:?}"),
+        };
+        assert!(
+            answer.as_deref() == Some("ERR line too long"),
+            "a line of 5000 bytes, newline included, was answered {shown}, not \"ERR line too \
+             long\": it is over MAX_LINE even if it ends with a newline (a codec built with \
+             `LinesCodec::new_with_max_length(MAX_LINE)` refuses it)"
         );
         client.end_after_err().await;
     }
