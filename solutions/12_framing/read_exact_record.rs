@@ -394,6 +394,7 @@ mod tests {
         let sending = async {
             sender.write_all(&bytes[..4]).await.unwrap();
             sleep(Duration::from_millis(1)).await;
+            let returned_at_once = reading.is_finished();
             tokio::time::advance(Duration::from_secs(366 * 24 * 3600)).await;
             // A few turns with no time passing, so that a timer the year has ended gets its say
             // (and a sleep that only logs its progress is not spun through a year).
@@ -402,20 +403,30 @@ mod tests {
             }
             // The rest is sent, unless read_record has given up and closed the connection.
             let _ = sender.write_all(&bytes[4..]).await;
-            timeout(Duration::from_secs(5), reading).await
+            (
+                timeout(Duration::from_secs(5), reading).await,
+                returned_at_once,
+            )
         };
-        let record = local
-            .run_until(sending)
-            .await
+        let (record, returned_at_once) = local.run_until(sending).await;
+        let record = record
             .expect("read_record is still waiting, though the station has sent the whole record")
             .expect("read_record panicked");
+        let when = if returned_at_once {
+            "at once, with half the record there: wait until all 8 bytes have arrived \
+             (`read_exact`)"
+                .to_string()
+        } else {
+            format!(
+                "after {:?}: a quiet station has not gone away. Wait for all 8 bytes for as \
+                 long as it takes (`read_exact`), without a timer that gives up",
+                start.elapsed()
+            )
+        };
         assert!(
             matches!(&record, Ok(r) if *r == Record { sensor: 12, tenths: -7 }),
             "the station sent half a record, went quiet for a year with the connection still \
-             open, then sent the rest, and read_record returned {record:?} after {:?}: a quiet \
-             station has not gone away. Wait for all 8 bytes for as long as it takes \
-             (`read_exact`), without a timer (a `timeout` that gives up)",
-            start.elapsed()
+             open, then sent the rest, and read_record returned {record:?} {when}"
         );
     }
 
@@ -485,14 +496,26 @@ mod tests {
             let mut input = Breaks(whole[..cut].to_vec(), 0);
             // In a (local) task of its own, so that a panic is caught and judged.
             let local = LocalSet::new();
-            let reading = local.spawn_local(async move { read_record(&mut input).await });
-            let result = match local.run_until(reading).await {
+            let reading = local.spawn_local(async move {
+                let result = read_record(&mut input).await;
+                // Whether a read met the failure (the bytes before it all read).
+                (result, input.1 > 0)
+            });
+            let (result, failed) = match local.run_until(reading).await {
                 Ok(result) => result,
                 Err(e) if e.to_string().contains("read the stream") => panic!("{e}"),
                 // A panic of the fix's own (`expect("read failed")`) tells the caller too.
                 Err(e) if e.is_panic() => continue,
                 Err(e) => panic!("the stream failed {place}, and read_record was stopped: {e}"),
             };
+            assert!(
+                failed || matches!(&result, Err(e) if e.kind() != io::ErrorKind::UnexpectedEof),
+                "the stream held {cut} bytes of a record and then failed, and read_record \
+                 returned {result:?} without reading again after those {cut} bytes: it never \
+                 met the failure. A read returns whatever has arrived, fewer bytes than asked \
+                 for too: read until all 8 bytes are there (`read_exact`), and pass a read's \
+                 error on as it is (`?`)"
+            );
             assert!(
                 matches!(&result, Err(e) if e.kind() != io::ErrorKind::UnexpectedEof),
                 "the stream failed {place} (a read returned an `Err` of kind Other: the stream \
