@@ -498,19 +498,23 @@ mod tests {
         server.stop.send(true).unwrap();
         let mut after_reply = Vec::new();
         for (n, client) in slow.iter_mut().enumerate() {
-            let mut rest = Vec::new();
-            let read = timeout(PATIENCE, client.read_to_end(&mut rest)).await;
+            let mut reply = vec![0u8; size + 1];
+            let read = timeout(PATIENCE, client.read_exact(&mut reply)).await;
             assert!(
-                matches!(read, Ok(Ok(_)))
-                    && rest.len() > size
-                    && rest[..size + 1].ends_with(b"v\n"),
+                matches!(read, Ok(Ok(_))) && reply.ends_with(b"v\n"),
                 "client {n}: at the signal, the reply to GET big had begun, and it did not come \
-                 whole ({read:?}, {} bytes of the {} after \"VALUE \"): a command that has \
-                 begun is finished, reply included",
-                rest.len(),
-                size + 1
+                 whole ({read:?}): a command that has begun is finished, reply included"
             );
-            after_reply.push(String::from_utf8_lossy(&rest[size + 1..]).into_owned());
+            let mut rest = Vec::new();
+            let closed = timeout(PATIENCE, client.read_to_end(&mut rest)).await;
+            let rest = String::from_utf8_lossy(&rest).into_owned();
+            assert!(
+                closed.is_ok(),
+                "client {n}: the reply to GET big came whole after the signal, then {rest:?}, \
+                 and then the connection stayed open for {PATIENCE:?}: once its command is \
+                 done, every connection must end at the signal"
+            );
+            after_reply.push(rest);
         }
         let returned = timeout(PATIENCE, server.task).await;
         assert!(
