@@ -983,7 +983,20 @@ mod tests {
         let mut spawned = false;
         loop {
             let before = metrics.num_alive_tasks();
-            let step = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+            // Each step polls the call a few times in a row before the runtime gets a turn (a
+            // future may be polled when it was not woken): a `yield_now` then gives a spawned
+            // task no head start, and what the call waits for really holds it up.
+            let step = std::future::poll_fn(|cx| {
+                let mut step = call.as_mut().poll(cx);
+                for _ in 0..8 {
+                    if step.is_ready() {
+                        break;
+                    }
+                    step = call.as_mut().poll(cx);
+                }
+                Poll::Ready(step)
+            })
+            .await;
             if let Poll::Ready(total) = step {
                 return (total, spawned);
             }
@@ -1014,17 +1027,26 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_spawned_lookup_is_awaited_even_when_it_starts_late() {
         for (first, second, total) in [("ada", "grace", 215), ("linus", "ada", 190)] {
+            // First a plain call: a total wrong even when nothing starts late is no matter of
+            // timing.
+            let plain = total_score(first, second).await;
+            assert_eq!(
+                plain, total,
+                "total_score({first:?}, {second:?}) returned {plain}, but their scores add up \
+                 to {total}: each player's score must come from fetch_score for that player"
+            );
             let (got, spawned) = total_with_late_tasks(first, second).await;
             let late = if spawned {
                 " when the task it spawned started 100 ms late"
             } else {
-                ""
+                " when it was polled again without being woken (which any future must allow)"
             };
             assert_eq!(
                 got, total,
-                "total_score({first:?}, {second:?}) returned {got}{late}, but the scores add up \
-                 to {total}: a score is there once its future has been awaited (a spawned \
-                 task's JoinHandle too), not after a sleep as long as the server's"
+                "total_score({first:?}, {second:?}) returned {got}{late} (and {total} when \
+                 nothing started late), but the scores add up to {total}: a score is there once \
+                 its future has been awaited (a spawned task's JoinHandle too), not after a \
+                 sleep as long as the server's or a yield_now"
             );
         }
     }
