@@ -964,7 +964,20 @@ mod tests {
         let mut spawned = false;
         loop {
             let before = metrics.num_alive_tasks();
-            let step = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+            // Each step polls the call a few times in a row before the runtime gets a turn (a
+            // future may be polled when it was not woken): a `yield_now` then gives a spawned
+            // task no head start, and what the call waits for really holds it up.
+            let step = std::future::poll_fn(|cx| {
+                let mut step = call.as_mut().poll(cx);
+                for _ in 0..8 {
+                    if step.is_ready() {
+                        break;
+                    }
+                    step = call.as_mut().poll(cx);
+                }
+                Poll::Ready(step)
+            })
+            .await;
             if let Poll::Ready(receipt) = step {
                 return (receipt, spawned);
             }
