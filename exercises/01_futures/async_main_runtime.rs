@@ -241,23 +241,38 @@ mod tests {
 
     // A plain test, outside any runtime: `main` must bring its own.
     #[test]
-    #[allow(unused_must_use)] // a `main` that returns a Result is fine too
     fn main_prints_hello_world() {
+        // A line printed before main runs: main's greeting comes on top of it (a main that
+        // waits until something has been printed does not wait for the greeting then).
+        let before = "(a line this test printed before calling main)";
+        PRINTED.lock().unwrap().push(before.to_string());
         // Real time: `main` runs on a runtime of its own, with a clock that is not paused.
         let start = std::time::Instant::now();
-        main();
+        let returned = main();
         let took = start.elapsed();
+        // An async fn's future (`..::main::{{closure}}`) when main is still an async fn that
+        // nothing runs; `()` or a Result when main ran its body.
+        let returned = std::any::type_name_of_val(&returned);
+        let ran = !returned.contains("{{closure}}");
         let printed = PRINTED.lock().unwrap();
         let greetings = printed
             .iter()
             .filter(|line| *line == "Hello, world!")
             .count();
         assert!(
+            greetings > 0 || ran,
+            "main did not print \"Hello, world!\" (printed = {printed:?}): main() handed back \
+             a future ({returned}) without running its body: an async main that nobody drives \
+             never runs; put #[tokio::main] on it so Tokio runs its body, and await the \
+             greeting in main itself"
+        );
+        assert!(
             greetings > 0,
-            "main did not print \"Hello, world!\" (printed = {printed:?}): an async main that \
-             nobody drives never runs; put #[tokio::main] on it so Tokio runs its body, and \
-             await the greeting in main itself (a task that main does not wait for is dropped \
-             when main returns)"
+            "main returned after {took:?} without printing \"Hello, world!\" (printed = \
+             {printed:?}; the first line is one this test printed before calling main): the \
+             greeting must be shown before main returns. Await it in main itself \
+             (show(greet(\"world\").await), or the JoinHandle of the task that greets): a task \
+             that main does not await to its end is dropped with the runtime when main returns"
         );
         assert_eq!(
             greetings, 1,
@@ -758,5 +773,66 @@ mod tests {
              (a task of your own beside it, such as a progress ticker, is fine when its handle \
              is kept and awaited or aborted once the greeting is shown)"
         );
+    }
+
+    /// A greeting (or the task that greets) given a timeout of a few ms prints the same line
+    /// in time, since greet takes 20 ms here, but a greeting slower than that would be lost, so
+    /// this test reads the source: a `timeout` written with a Duration shorter than 1 s (a
+    /// safety net of 1 s or more is fine).
+    #[test]
+    fn the_greeting_is_not_cut_short_by_a_timeout() {
+        let code: String = learner_code().split_whitespace().collect();
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        for (at, _) in code.match_indices("timeout(") {
+            if code[..at].ends_with(ident) || code[..at].ends_with("fn") {
+                continue;
+            }
+            // The first argument, up to a `,` outside brackets.
+            let rest = &code[at + "timeout(".len()..];
+            let mut depth = 0;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' => depth -= 1,
+                        _ => {}
+                    }
+                    depth < 0 || (depth == 0 && c == ',')
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            let argument = &rest[..end];
+            // Seconds in `Duration::from_millis(25)` and the like (a literal only).
+            let seconds = [
+                ("from_secs(", 1.0),
+                ("from_secs_f32(", 1.0),
+                ("from_secs_f64(", 1.0),
+                ("from_millis(", 1e-3),
+                ("from_micros(", 1e-6),
+                ("from_nanos(", 1e-9),
+            ]
+            .iter()
+            .find_map(|&(unit, scale)| {
+                let value = argument.split(unit).nth(1)?.strip_suffix(')')?;
+                let value = value.replace('_', "");
+                // A typed literal (`25u64`, `0.5f32`).
+                let value = ["u32", "u64", "u128", "usize", "f32", "f64"]
+                    .iter()
+                    .fold(value.as_str(), |value, suffix| {
+                        value.strip_suffix(suffix).unwrap_or(value)
+                    });
+                value.parse::<f64>().ok().map(|value| value * scale)
+            });
+            if let Some(seconds) = seconds {
+                assert!(
+                    seconds >= 1.0,
+                    "the code gives a timeout of {argument} ({} ms): greet takes 20 ms here, \
+                     but a greeting that takes longer than the timeout is never shown. Await \
+                     the greeting (or the JoinHandle of the task that greets) to its end; a \
+                     safety-net timeout of 1 s or more that reports an error is fine",
+                    seconds * 1000.0
+                );
+            }
+        }
     }
 }
