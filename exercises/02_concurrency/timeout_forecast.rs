@@ -106,12 +106,16 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_fast_forecast_is_used() {
-        for ms in [53, 190] {
-            let (shown, took, _) = show(ms, "sunny", "cloudy (cached)").await;
+        // A long forecast too (234 characters): a fresh one is shown whatever its length.
+        let long = "light rain at first, clearing by noon; ".repeat(6);
+        for (ms, forecast) in [(53, "sunny"), (190, "sunny"), (120, long.as_str())] {
+            let (shown, took, _) = show(ms, forecast, "cloudy (cached)").await;
+            let chars = forecast.chars().count();
             assert_eq!(
-                shown, "sunny",
-                "the service answered after {ms} ms, within the 200 ms deadline, but {shown:?} \
-                 was shown: show the fresh forecast"
+                shown, forecast,
+                "the service answered after {ms} ms, within the 200 ms deadline, with a \
+                 forecast of {chars} characters ({forecast:?}), but {shown:?} was shown: show \
+                 the fresh forecast as it came"
             );
             assert_eq!(
                 took,
