@@ -40,6 +40,38 @@ mod tests {
         Handle::current().metrics().num_alive_tasks()
     }
 
+    /// What a fetch_both that returned before 150 ms is told. One that returned on its first
+    /// poll after holding the thread for a while (real time) ran the downloads off this
+    /// runtime's clock; otherwise the downloads did not both happen.
+    fn too_soon(took: Duration, polls: usize, real: std::time::Duration) -> String {
+        if polls == 1 && real >= std::time::Duration::from_millis(100) {
+            format!(
+                "fetch_both returned on its first poll, {took:?} into this runtime's (paused) \
+                 clock, after holding the thread for {real:?} of real time: the downloads ran \
+                 off this runtime (on a thread or a runtime of their own) while fetch_both \
+                 blocked the thread that this runtime needs for its other tasks. Run both \
+                 downloads on this runtime and await them together (tokio::join!)"
+            )
+        } else {
+            format!(
+                "fetch_both finished in {took:?}, before the 150 ms manual download could be \
+                 over: both downloads must really happen"
+            )
+        }
+    }
+
+    /// Awaits fetch_both: what it returned, and how many times it was polled.
+    async fn fetch_counting_polls() -> ((String, String), usize) {
+        let mut fetching = std::pin::pin!(fetch_both());
+        let mut polls = 0;
+        let pair = std::future::poll_fn(|cx| {
+            polls += 1;
+            fetching.as_mut().poll(cx)
+        })
+        .await;
+        (pair, polls)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn both_files_arrive() {
         let (logo, manual) = fetch_both().await;
@@ -55,15 +87,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_pair_takes_as_long_as_the_slower_download() {
-        let start = Instant::now();
-        fetch_both().await;
-        let took = start.elapsed();
+        let (start, real) = (Instant::now(), std::time::Instant::now());
+        let (_, polls) = fetch_counting_polls().await;
+        let (took, real) = (start.elapsed(), real.elapsed());
         let slower = Duration::from_millis(150);
-        assert!(
-            took >= slower,
-            "fetch_both finished in {took:?}, before the 150 ms manual download could be over: \
-             both downloads must really happen"
-        );
+        assert!(took >= slower, "{}", too_soon(took, polls, real));
         assert_eq!(
             took, slower,
             "fetch_both took {took:?}: run at the same time, the 100 ms logo and the 150 ms \
@@ -84,15 +112,17 @@ mod tests {
             .on_thread_park(move || noted.lock().unwrap().push(Instant::now()))
             .build()
             .unwrap();
-        let (start, took, running) = runtime.block_on(async {
+        let real = std::time::Instant::now();
+        let (start, took, polls, running) = runtime.block_on(async {
             let start = Instant::now();
-            fetch_both().await;
-            (start, start.elapsed(), tasks_still_running().await)
+            let (_, polls) = fetch_counting_polls().await;
+            (start, start.elapsed(), polls, tasks_still_running().await)
         });
+        let real = real.elapsed();
         assert!(
             took >= Duration::from_millis(150),
-            "fetch_both finished in {took:?}, before the 150 ms manual download could be over: \
-             both downloads must really happen"
+            "{}",
+            too_soon(took, polls, real)
         );
         let logo_done = start + Duration::from_millis(100);
         assert!(
@@ -110,13 +140,19 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn nothing_waits_for_the_logo_to_finish() {
-        let start = Instant::now();
+        let (start, real) = (Instant::now(), std::time::Instant::now());
         let mut fetching = std::pin::pin!(fetch_both());
         // fetch_both, and the tasks it spawns, run for a few steps at 0 ms...
         let mut files = None;
-        for _ in 0..10 {
+        for polls in 1..=10 {
             let step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
             if let Poll::Ready(done) = step {
+                let (took, real) = (start.elapsed(), real.elapsed());
+                assert!(
+                    took >= Duration::from_millis(150),
+                    "{}",
+                    too_soon(took, polls, real)
+                );
                 files = Some(done);
                 break;
             }
@@ -208,20 +244,27 @@ mod tests {
     /// downloads kept in a `static`, which both calls share, shows.
     #[tokio::test(start_paused = true)]
     async fn two_calls_at_once_each_get_their_pair() {
-        let start = Instant::now();
         let fetched = || async move {
+            let start = Instant::now();
             match tokio::time::timeout(Duration::from_secs(3600), fetch_both()).await {
                 Ok(pair) => format!("{pair:?} at {} ms", start.elapsed().as_millis()),
                 Err(_) => String::from("nothing (not within an hour)"),
             }
         };
-        let (first, second) = tokio::join!(fetched(), fetched());
         let expected = r#"("logo.png (100 ms)", "manual.pdf (150 ms)") at 150 ms"#;
+        // One call alone first: what is wrong then is no matter of two calls at once.
+        let alone = fetched().await;
+        assert_eq!(
+            alone, expected,
+            "one fetch_both call, alone, returned {alone} (after its start), not {expected}: \
+             the other tests say more"
+        );
+        let (first, second) = tokio::join!(fetched(), fetched());
         assert_eq!(
             (first.as_str(), second.as_str()),
             (expected, expected),
-            "two fetch_both calls ran at once and returned {first} and {second}. Each call must \
-             wait for its own downloads only: tokio::join! them, or await their JoinHandles (a \
+            "two fetch_both calls ran at once and returned {first} and {second} (one call \
+             alone returned {expected}). Each call must wait for its own downloads only: tokio::join! them, or await their JoinHandles (a \
              count of running downloads kept in a `static` is shared by both calls)"
         );
     }
