@@ -175,23 +175,36 @@ mod tests {
     /// kept in a `static`, which both calls share, shows.
     #[tokio::test(start_paused = true)]
     async fn two_batches_at_once_each_wait_for_their_own_jobs() {
-        let start = Instant::now();
         let returned = |ids: Vec<u32>| async move {
+            let start = Instant::now();
             let making = guarded(make_thumbnails(ids));
             match tokio::time::timeout(Duration::from_secs(3600), making).await {
                 Ok(thumbs) => format!("{thumbs:?} at {} ms", start.elapsed().as_millis()),
                 Err(_) => String::from("nothing (not within an hour)"),
             }
         };
+        let expected = (
+            r#"["thumb-5.png", "thumb-3.png"] at 100 ms"#,
+            r#"["thumb-1.png"] at 20 ms"#,
+        );
+        // Each call alone first: what is wrong then is no matter of two calls at once.
+        let alone = (returned(vec![5, 3]).await, returned(vec![1]).await);
+        assert_eq!(
+            (alone.0.as_str(), alone.1.as_str()),
+            expected,
+            "alone, make_thumbnails([5, 3]) returned {} and make_thumbnails([1]) returned {} \
+             (after each call's start), not {} and {}: the other tests say more",
+            alone.0,
+            alone.1,
+            expected.0,
+            expected.1
+        );
         let (first, second) = tokio::join!(returned(vec![5, 3]), returned(vec![1]));
         assert_eq!(
             (first.as_str(), second.as_str()),
-            (
-                r#"["thumb-5.png", "thumb-3.png"] at 100 ms"#,
-                r#"["thumb-1.png"] at 20 ms"#
-            ),
+            expected,
             "make_thumbnails([5, 3]) and make_thumbnails([1]) ran at once and returned {first} \
-             and {second}. Each call must wait for its own jobs only: await their JoinHandles \
+             and {second} (each right when called alone). Each call must wait for its own jobs only: await their JoinHandles \
              (a count of running jobs kept in a `static` is shared by both calls)"
         );
     }
