@@ -248,6 +248,7 @@ mod tests {
         PRINTED.lock().unwrap().push(before.to_string());
         // Real time: `main` runs on a runtime of its own, with a clock that is not paused.
         let start = std::time::Instant::now();
+        #[allow(clippy::let_unit_value)] // `()`, a Result, or a future nobody runs
         let returned = main();
         let took = start.elapsed();
         // An async fn's future (`..::main::{{closure}}`) when main is still an async fn that
