@@ -270,8 +270,7 @@ mod tests {
         assert!(
             greetings > 0,
             "main returned after {took:?} without printing \"Hello, world!\" (printed = \
-             {printed:?}; the first line is one this test printed before calling main): the \
-             greeting must be shown before main returns. Await it in main itself \
+             {printed:?}): the greeting must be shown before main returns. Await it in main itself \
              (show(greet(\"world\").await), or the JoinHandle of the task that greets): a task \
              that main does not await to its end is dropped with the runtime when main returns"
         );
