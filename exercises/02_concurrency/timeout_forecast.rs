@@ -110,12 +110,22 @@ mod tests {
         let long = "light rain at first, clearing by noon; ".repeat(6);
         for (ms, forecast) in [(53, "sunny"), (190, "sunny"), (120, long.as_str())] {
             let (shown, took, _) = show(ms, forecast, "cloudy (cached)").await;
-            let chars = forecast.chars().count();
-            assert_eq!(
-                shown, forecast,
-                "the service answered after {ms} ms, within the 200 ms deadline, with a \
-                 forecast of {chars} characters ({forecast:?}), but {shown:?} was shown: show \
-                 the fresh forecast as it came"
+            // A long text is quoted by its start and its length.
+            let quoted = |text: &str| {
+                let chars = text.chars().count();
+                if chars <= 40 {
+                    format!("{text:?}")
+                } else {
+                    let start: String = text.chars().take(40).collect();
+                    format!("{start:?}... ({chars} characters)")
+                }
+            };
+            assert!(
+                shown == forecast,
+                "the service answered after {ms} ms, within the 200 ms deadline, with {}, but \
+                 {} was shown: show the fresh forecast as it came",
+                quoted(forecast),
+                quoted(&shown)
             );
             assert_eq!(
                 took,
