@@ -1022,7 +1022,7 @@ mod tests {
                 receipt, expected,
                 "checkout({basket:?}) gave {receipt:?}{late}: a total is there once its future \
                  has been awaited (a spawned task's JoinHandle too), not after a sleep as long \
-                 as the price service's"
+                 as the price service's or a yield_now"
             );
         }
     }

@@ -868,8 +868,8 @@ mod tests {
             };
             let why = if spawned {
                 "the Vec is there once load_tags' future has been awaited (a spawned task's \
-                 JoinHandle too), not after a sleep as long as load_tags'; then its len() is \
-                 the count"
+                 JoinHandle too), not after a sleep as long as load_tags' or a yield_now; then \
+                 its len() is the count"
             } else if got == 0 {
                 // Nothing spawned: 0 is what a count read before the Vec is there gives.
                 "0 is what a count taken before the Vec is there gives (a future looked at by \
