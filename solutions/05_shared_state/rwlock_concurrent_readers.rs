@@ -168,6 +168,43 @@ mod tests {
         );
     }
 
+    /// Three publishes queued together behind a render in progress must each add one to the
+    /// version. The first waits for the render; the other two then wait behind it, and are let
+    /// in together once it is done if they ask for a shared (read) lock first: a version read
+    /// that way, before the write lock, is the same for both, and one bump is lost.
+    #[tokio::test(start_paused = true)]
+    async fn publishes_queued_together_all_count() {
+        let site = new_site("Cats");
+        let first = tokio::spawn(render(Arc::clone(&site), "home"));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::join!(
+            publish(Arc::clone(&site), "Dogs"),
+            publish(Arc::clone(&site), "Birds"),
+            publish(Arc::clone(&site), "Fish"),
+        );
+        assert_eq!(
+            first.await.unwrap(),
+            "Cats v1 - home",
+            "a render that started before the publishes must not see them"
+        );
+        let after = render(site, "home").await;
+        let version = after
+            .split(" v")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|number| number.parse::<u32>().ok());
+        assert_eq!(
+            version,
+            Some(4),
+            "the site was at version 1, and three publishes made together while a render held \
+             it (each waiting for the lock) left it showing {after:?}: each publish must add \
+             one to the version, so it must be at 4. Read the version and bump it under the \
+             same write lock (a version read under a read lock, or another lock, before the \
+             write lock is taken can be the same for two publishes let in together, and a \
+             bump is lost)"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn publish_on_an_idle_site_is_immediate() {
         let site = new_site("Cats");
