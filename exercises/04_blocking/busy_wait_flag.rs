@@ -55,6 +55,23 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
+    /// Awaits `waiting`, a waiter at a door that is open (or opens now), for 1 s of real time
+    /// at most (these tests run on the real clock).
+    async fn through_within_a_second<T>(
+        who: &str,
+        waiting: impl std::future::Future<Output = T>,
+    ) -> T {
+        match tokio::time::timeout(Duration::from_secs(1), waiting).await {
+            Ok(through) => through,
+            Err(_) => panic!(
+                "{who} was still waiting 1 s (of real time) after the door was opened: \
+                 wait_open must return soon after its door opens. Have open wake the waiters \
+                 (tokio::sync::Notify), or, if wait_open checks the flag on a timer, check it \
+                 far more often than once a second"
+            ),
+        }
+    }
+
     #[tokio::test]
     async fn waiter_lets_the_opener_run() {
         let door = Arc::new(Door::new());
@@ -62,7 +79,11 @@ mod tests {
             let door = Arc::clone(&door);
             async move { door.open() }
         });
-        door.wait_open().await;
+        through_within_a_second(
+            "a waiter at a door opened by another task",
+            door.wait_open(),
+        )
+        .await;
         assert!(door.is_open(), "wait_open returned but the door is closed");
         opener.await.expect("the opener task failed");
     }
@@ -87,7 +108,9 @@ mod tests {
         );
         door.open();
         assert_eq!(
-            waiter.await.expect("the waiter task failed"),
+            through_within_a_second("the waiting task", waiter)
+                .await
+                .expect("the waiter task failed"),
             "inside",
             "the waiter should get through once the door is open"
         );
@@ -156,15 +179,24 @@ mod tests {
         for _ in 0..100 {
             tokio::task::yield_now().await;
         }
+        let why = if back.is_open() {
+            "and the back door's is_open() says true although only the front door was opened: \
+             each door must have a flag of its own (a field of Door, not a static shared by \
+             every door)"
+        } else {
+            "while the back door's is_open() still says false: wait_open must return only once \
+             its own door is open (a signal shared by every door, a static Notify say, may \
+             wake it: check the door's own flag again after every wake-up)"
+        };
         assert!(
             !waiter.is_finished(),
-            "a task waiting at the back door got through while only the front door was \
-             opened: wait_open must return only once its own door is open. A Notify shared by \
-             every door (a static) wakes the waiters of all of them: keep one per door, in a \
-             field of Door, and check the door's own flag"
+            "a task waiting at the back door got through when only the front door was opened, \
+             {why}"
         );
         back.open();
-        waiter.await.expect("the waiter task failed");
+        through_within_a_second("the task waiting at the back door", waiter)
+            .await
+            .expect("the waiter task failed");
     }
 
     #[tokio::test]
@@ -203,12 +235,20 @@ mod tests {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert!(
-            !waiter.is_finished(),
+            !waiter.is_finished() || door.is_open(),
             "wait_open returned although nobody opened the door: it must wait for as long as it \
              takes, not give up after a number of tries or a while"
         );
+        assert!(
+            !door.is_open(),
+            "nobody opened this door, yet its is_open() says true: its flag was set by the \
+             open of another door (tests run at the same time). Each door must have a flag of its own (a field of Door, not a static \
+             shared by every door)"
+        );
         door.open();
-        waiter.await.expect("the waiter task failed");
+        through_within_a_second("the waiting task", waiter)
+            .await
+            .expect("the waiter task failed");
     }
 
     /// The index of the `}` that closes the `{` at `open` (the last token if none does).
