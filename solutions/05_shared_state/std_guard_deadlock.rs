@@ -53,11 +53,26 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
             (cheapest(&cache), start.elapsed())
         });
+        let why = match seen {
+            None => {
+                "the cache was empty: readers must see the old prices until the downloaded \
+                     ones replace them, so do not empty the cache before (or while) downloading; \
+                     store the new prices in one step once the download is done"
+            }
+            Some(12) => {
+                "the new prices were already there, 10 ms into a 100 ms download: each \
+                         refresh must wait for its own download"
+            }
+            Some(_) => {
+                "readers must see the old prices until the downloaded ones replace \
+                        them, in one step once the download is done"
+            }
+        };
         assert_eq!(
             seen,
             Some(40),
-            "during a second refresh (a first one ran on another cache) the reader must see \
-             the old prices (cheapest 40): each refresh must wait for its own download"
+            "10 ms into a second refresh (a first one ran on another cache) a reader got \
+             cheapest {seen:?}, not the old prices' 40: {why}"
         );
         assert!(
             seen_at < Duration::from_millis(50),
@@ -116,6 +131,41 @@ mod tests {
                  or an await after it stored the prices, such as a log or a sleep). A task that \
                  then calls lock() blocks the only thread, and nothing can go on. End the \
                  guard's {{ }} block (or drop it) before every .await: lock only for the swap"
+            );
+        }
+    }
+
+    /// Each time refresh stops at an .await (the download, a yield_now, a log), a reader runs
+    /// in between here: it must find the old prices or the new ones, whole, never the cache
+    /// emptied or half filled.
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_between_the_steps_of_refresh_sees_old_or_new_prices() {
+        let cache = Mutex::new(vec![40, 50]);
+        let start = Instant::now();
+        let mut torn = None;
+        let mut refreshing = std::pin::pin!(refresh(&cache));
+        std::future::poll_fn(|cx| {
+            let poll = refreshing.as_mut().poll(cx);
+            if poll.is_pending() && torn.is_none() {
+                // A reader's turn while refresh waits (a cache still locked is another test's).
+                if let Ok(prices) = cache.try_lock() {
+                    if *prices != [40, 50] && *prices != [30, 12, 25] {
+                        torn = Some((prices.clone(), start.elapsed()));
+                    }
+                }
+            }
+            poll
+        })
+        .await;
+        if let Some((prices, at)) = torn {
+            panic!(
+                "{at:?} into the refresh, while refresh waited at an .await, a reader found the \
+                 cache holding {prices:?}, neither the old prices [40, 50] nor the downloaded \
+                 [30, 12, 25] (cheapest would answer {:?}): refresh changed the cache in \
+                 steps with an .await between them. Download first, then store the new prices \
+                 in one step, under one lock, with no .await while the cache is half done \
+                 (`*guard = fresh`)",
+                prices.iter().min()
             );
         }
     }
