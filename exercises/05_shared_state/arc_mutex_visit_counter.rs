@@ -50,12 +50,25 @@ mod tests {
         let log = vec!["/", "/about", "/", "/shop", "/", "/shop", "/about", "/"];
         let counts = count_visits(log.clone()).await;
         let total: u32 = counts.values().sum();
+        let lines = log.len() as u32;
+        let why = if total == 0 {
+            "none of the tasks' visits reached the map that count_visits returns: the tasks must \
+             count in the shared map (clone the Arc into each task, not the map inside it), and \
+             count_visits must await every task before it reads the map"
+        } else if total < lines {
+            "some visits were lost. Each task must add its visit under one lock (a count read \
+             under one lock and written back under another lets two tasks read the same count, \
+             and one visit is lost), and count_visits must await every task before it reads the \
+             map"
+        } else {
+            "more visits than lines: the map held visits that are not this log's (a map shared \
+             by every call of count_visits, a static?) or some were counted twice. Make the map \
+             in count_visits, share it with its tasks through an Arc, and count each line once"
+        };
         assert_eq!(
-            total,
-            log.len() as u32,
-            "{} log lines were processed but the map holds {total} visits: the tasks updated \
-             private copies of the map instead of the shared one. Clone the Arc, not the map",
-            log.len()
+            total, lines,
+            "{lines} log lines were processed but the map holds {total} visits ({counts:?}): \
+             {why}"
         );
         assert_eq!(
             counts.get("/"),
@@ -317,10 +330,10 @@ mod tests {
         // Step count_visits by hand, counting the live tasks after each step.
         let mut most_alive = 0;
         let mut steps = 0;
-        let counts = loop {
+        let (counts, alive_at_return) = loop {
             if let Poll::Ready(counts) = poll_fn(|cx| Poll::Ready(counting.as_mut().poll(cx))).await
             {
-                break counts;
+                break (counts, metrics.num_alive_tasks());
             }
             most_alive = most_alive.max(metrics.num_alive_tasks());
             if steps == 0 {
@@ -344,12 +357,27 @@ mod tests {
              own (tokio::spawn), spawn them all before awaiting any, and share the map with \
              them through the Arc"
         );
+        let total = counts.values().sum::<u32>();
+        let why = if alive_at_return > 0 {
+            format!(
+                "it returned while {alive_at_return} of its tasks were still alive, before every \
+                 task had counted its line. Await every task's JoinHandle before reading the \
+                 map, rather than waiting for some time"
+            )
+        } else if total < 8 {
+            "its tasks were all done when it returned, so visits were lost: each task must add \
+             its visit under one lock (a count read under one lock and written back under \
+             another lets two tasks read the same count, and one visit is lost)"
+                .to_string()
+        } else {
+            "more visits than lines: the map held visits that are not this log's (a map shared \
+             by every call, a static?) or some were counted twice"
+                .to_string()
+        };
         assert_eq!(
-            counts.values().sum::<u32>(),
-            8,
-            "count_visits returned {counts:?} for 8 lines when its tasks started 200 ms late (as on \
-             a busy runtime): it returned before every task had counted its line. Await every \
-             task's JoinHandle before reading the map, rather than waiting for some time"
+            total, 8,
+            "count_visits returned {counts:?} ({total} visits) for 8 lines when its tasks started \
+             200 ms late (as on a busy runtime): {why}"
         );
     }
 
@@ -445,11 +473,22 @@ mod tests {
             count_visits(vec!["/shop"; 5]),
             count_visits(vec!["/blog"; 7])
         );
+        let mixed =
+            shop.keys().any(|page| *page != "/shop") || blog.keys().any(|page| *page != "/blog");
+        let why = if mixed {
+            "the pages of one log showed up in the other's map: each call of count_visits must \
+             count into a map of its own, made in count_visits and shared with its tasks through \
+             an Arc, not a global one"
+        } else {
+            "each map holds only its own log's page, but not as many visits as its log has \
+             lines: each task must add its visit under one lock (a count read under one lock \
+             and written back under another lets two tasks read the same count), and \
+             count_visits must await every task before it reads the map"
+        };
         assert!(
             shop == HashMap::from([("/shop", 5)]) && blog == HashMap::from([("/blog", 7)]),
             "two logs counted at the same time (5 visits to /shop, 7 to /blog) came back as \
-             {shop:?} and {blog:?}: each call of count_visits must count into a map of its own, \
-             made in count_visits and shared with its tasks through an Arc, not a global one"
+             {shop:?} and {blog:?}: {why}"
         );
     }
 
