@@ -364,6 +364,11 @@ mod tests {
                  task had counted its line. Await every task's JoinHandle before reading the \
                  map, rather than waiting for some time"
             )
+        } else if total == 0 {
+            "its tasks were all done when it returned, yet none of their visits reached the map \
+             it returned: the tasks must count in the shared map (clone the Arc into each task, \
+             not the map inside it)"
+                .to_string()
         } else if total < 8 {
             "its tasks were all done when it returned, so visits were lost: each task must add \
              its visit under one lock (a count read under one lock and written back under \
@@ -475,7 +480,11 @@ mod tests {
         );
         let mixed =
             shop.keys().any(|page| *page != "/shop") || blog.keys().any(|page| *page != "/blog");
-        let why = if mixed {
+        let why = if shop.is_empty() && blog.is_empty() {
+            "none of the tasks' visits reached the maps that count_visits returned: the tasks \
+             must count in the shared map (clone the Arc into each task, not the map inside it), \
+             and count_visits must await every task before it reads the map"
+        } else if mixed {
             "the pages of one log showed up in the other's map: each call of count_visits must \
              count into a map of its own, made in count_visits and shared with its tasks through \
              an Arc, not a global one"
