@@ -148,10 +148,11 @@ mod tests {
             let poll = refreshing.as_mut().poll(cx);
             if poll.is_pending() && torn.is_none() {
                 // A reader's turn while refresh waits (a cache still locked is another test's).
-                if let Ok(prices) = cache.try_lock() {
-                    if *prices != [40, 50] && *prices != [30, 12, 25] {
-                        torn = Some((prices.clone(), start.elapsed()));
-                    }
+                if let Ok(prices) = cache.try_lock()
+                    && *prices != [40, 50]
+                    && *prices != [30, 12, 25]
+                {
+                    torn = Some((prices.clone(), start.elapsed()));
                 }
             }
             poll
