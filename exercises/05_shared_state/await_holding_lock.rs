@@ -66,6 +66,9 @@ mod tests {
         /// Whether clippy's `await_holding_lock` sees a guard of this Mutex kept across an
         /// `.await` (it does for a std Mutex, not for a tokio one).
         const CLIPPY_SEES_IT: bool;
+        /// Locks the stats on this (non-runtime) thread, says so on `locked`, holds them for
+        /// `time` of real time, then lets go.
+        fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>);
     }
 
     impl TestStats for std::sync::Mutex<Views> {
@@ -80,6 +83,12 @@ mod tests {
 
         fn try_peek(&self) -> Option<Views> {
             self.try_lock().ok().map(|views| views.clone())
+        }
+
+        fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>) {
+            let _views = self.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = locked.send(());
+            std::thread::sleep(time);
         }
     }
 
@@ -96,6 +105,39 @@ mod tests {
         fn try_peek(&self) -> Option<Views> {
             self.try_lock().ok().map(|views| views.clone())
         }
+
+        fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>) {
+            let _views = self.blocking_lock();
+            let _ = locked.send(());
+            std::thread::sleep(time);
+        }
+    }
+
+    /// The stats held for 30 ms of real time by another thread (a thread of a multi-threaded
+    /// runtime, say) when the view comes: record_view waits for them, it does not give up.
+    #[tokio::test(start_paused = true)]
+    async fn a_view_waits_for_stats_held_elsewhere() {
+        let stats = std::sync::Arc::new(TestStats::empty());
+        let disk = Disk::default();
+        let (locked, held) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn({
+            let stats = std::sync::Arc::clone(&stats);
+            move || hold(&*stats, locked)
+        });
+        held.recv().expect("the test's holder thread failed");
+        let count = record_view(&stats, &disk, "/").await;
+        holder.join().expect("the test's holder thread failed");
+        assert_eq!(
+            (count, stats.peek()),
+            (1, views(&[("/", 1)])),
+            "another thread held the stats for 30 ms when the first view of \"/\" came: \
+             record_view must wait for the lock (`lock()`), count the view and return 1, not \
+             give up on a busy lock (a `try_lock` that skips the view)"
+        );
+    }
+
+    fn hold<S: TestStats>(stats: &S, locked: std::sync::mpsc::Sender<()>) {
+        stats.hold_for(Duration::from_millis(30), locked);
     }
 
     fn views(pairs: &[(&str, u32)]) -> Views {
@@ -866,7 +908,8 @@ mod tests {
         match fns.iter().find(|(f, ..)| f == name) {
             Some((_, _, body, _)) => {
                 let body = &code[body.clone()];
-                // Up to the first `call(`, as a whole word.
+                // Up to the end of the first `call(...)`, as a whole word: a lock taken in its
+                // arguments (`save(disk, snapshot(stats))`) is taken before the save too.
                 let cut = body
                     .match_indices(call)
                     .find(|(at, _)| {
@@ -874,7 +917,21 @@ mod tests {
                         let after = body[at + call.len()..].trim_start();
                         before && after.starts_with('(')
                     })
-                    .map_or(body.len(), |(at, _)| at);
+                    .map_or(body.len(), |(at, _)| {
+                        let open = at + body[at..].find('(').unwrap_or(0);
+                        let mut depth = 0;
+                        body[open..]
+                            .char_indices()
+                            .find(|&(_, c)| {
+                                depth += match c {
+                                    '(' => 1,
+                                    ')' => -1,
+                                    _ => 0,
+                                };
+                                depth == 0
+                            })
+                            .map_or(body.len(), |(i, _)| open + i + 1)
+                    });
                 let helpers: Vec<(String, String, bool)> = fns
                     .iter()
                     .map(|(f, _, body, method)| (f.clone(), body.clone(), *method))
