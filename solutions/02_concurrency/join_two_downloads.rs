@@ -47,10 +47,11 @@ mod tests {
         if polls == 1 && real >= std::time::Duration::from_millis(100) {
             format!(
                 "fetch_both returned on its first poll, {took:?} into this runtime's (paused) \
-                 clock, after holding the thread for {real:?} of real time: the downloads ran \
-                 off this runtime (on a thread or a runtime of their own) while fetch_both \
-                 blocked the thread that this runtime needs for its other tasks. Run both \
-                 downloads on this runtime and await them together (tokio::join!)"
+                 clock, after holding the thread for {real:?} of real time: it blocked the \
+                 thread that this runtime needs for its other tasks (the downloads, if they \
+                 ran at all, ran off this runtime, on a thread or a runtime of their own, or \
+                 the wait was a std::thread::sleep). Run both downloads on this runtime and \
+                 await them together (tokio::join!)"
             )
         } else {
             format!(
