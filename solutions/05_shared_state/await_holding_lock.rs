@@ -688,9 +688,8 @@ mod tests {
             })
     }
 
-    /// The locks written in `text` itself (not in a print), spaces ignored; one inside a loop
-    /// (`for`, `while`, `loop`) counts twice, as the loop may take it more than once. A lock of
-    /// the process's stdout or stderr (to write a line at once) is not one of the shared data.
+    /// The locks written in `text` itself (not in a print), spaces ignored. A lock of the
+    /// process's stdout or stderr (to write a line at once) is not one of the shared data.
     fn locks_written(text: &str) -> usize {
         let text = without_prints(text);
         let plain = |text: &str| -> usize {
@@ -707,67 +706,7 @@ mod tests {
             ]);
             all - count(&["stdout().lock(", "stderr().lock("])
         };
-        plain(&text) + loop_bodies(&text).into_iter().map(plain).sum::<usize>()
-    }
-
-    /// The bodies (`{` to `}`) of the outermost `for`, `while` and `loop` loops of `text`.
-    fn loop_bodies(text: &str) -> Vec<&str> {
-        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-        let mut bodies = Vec::new();
-        let mut from = 0;
-        loop {
-            let found = ["for", "while", "loop"]
-                .into_iter()
-                .filter_map(|keyword| {
-                    text[from..]
-                        .match_indices(keyword)
-                        .map(|(at, _)| (from + at, keyword.len()))
-                        .find(|&(at, len)| {
-                            !text[..at].ends_with(is_ident)
-                                && !text[at + len..].starts_with(is_ident)
-                        })
-                })
-                .min();
-            let Some((at, len)) = found else {
-                return bodies;
-            };
-            // The body opens at the first `{` outside `( )` and `[ ]` (a `;` there first: none).
-            let mut depth = 0;
-            let mut open = None;
-            for (i, c) in text[at + len..].char_indices() {
-                match c {
-                    '(' | '[' => depth += 1,
-                    ')' | ']' => depth -= 1,
-                    ';' if depth == 0 => break,
-                    '{' if depth == 0 => {
-                        open = Some(at + len + i);
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            let Some(open) = open else {
-                from = at + len;
-                continue;
-            };
-            let mut depth = 0;
-            let mut end = text.len();
-            for (i, c) in text[open..].char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            end = open + i + 1;
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            bodies.push(&text[open..end]);
-            from = end;
-        }
+        plain(&text)
     }
 
     /// `text` without the closures it binds to a name (`let name = |..| ..;`), and those
@@ -971,8 +910,7 @@ mod tests {
         assert!(
             locks <= 1,
             "record_view locks the stats {locks} times before its save (counting the locks of \
-             the functions, macros and closures it calls, once per call, a lock inside a loop \
-             twice, as the loop may take it again, and the locks of every branch of an \
+             the functions, macros and closures it calls, once per call, and the locks of every branch of an \
              `if`/`else` or `match` added up, even if only one branch runs; a lock only printed \
              is not counted): a second lock of the stats, after \
              the count, lets a view counted on another thread in between, so the snapshot is \
