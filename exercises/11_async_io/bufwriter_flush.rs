@@ -363,14 +363,21 @@ mod tests {
             sending.as_mut().poll(cx)
         });
         // The clock jumps from one timer to the next while every task waits, so the year
-        // passes in a few steps. A send_batch woken on a timer of its own (a progress message)
-        // steps through it instead: once it has been woken 5000 times, it is let go (waiting
-        // on would take long in real time), undecided.
+        // passes in a few steps. A timer that fires again and again (a progress message, in
+        // send_batch or in a task of its own) steps through it instead: once send_batch has
+        // been woken 5000 times, or after 1 s of real time, it is let go (waiting on would take
+        // long in real time), undecided.
+        let (give_up, mut too_late) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(1));
+            let _ = give_up.send(());
+        });
         let mut watch = Duration::from_secs(60);
         let sent = loop {
             tokio::select! {
                 sent = &mut sending => break sent,
                 () = sleep(watch) => {}
+                _ = &mut too_late => return,
             }
             if woken.get() > 5_000 {
                 return;
