@@ -345,10 +345,11 @@ mod tests {
             mut server,
             ..
         } = connect_with_pipe(64 * 1024);
-        // 300 000 bytes: longer than any buffer a line of this protocol could need. (Not more: a
-        // server that searches all it holds for a newline after each read of a KB takes a
-        // time that grows with the square of the line.)
-        let line = format!("{}\n", "word ".repeat(60_000));
+        // 140 000 bytes: longer than a buffer of 128 KB, a size a fixed buffer for a line is
+        // given. (Not more: a correct server that searches all it holds for a newline after each
+        // read of 64 bytes takes a time that grows with the square of the line, about a second
+        // for this one in a debug build; a limit of 256 KB or more passes here.)
+        let line = format!("{}\n", "word ".repeat(28_000));
         // The client reads answers while it is still sending the long line.
         let sending = tokio::spawn(async move {
             send(&mut to_server, &line).await;
@@ -360,16 +361,16 @@ mod tests {
             && let Ok(Ok(Err(e))) = timeout(Duration::from_secs(5), &mut server).await
         {
             panic!(
-                "the client sent a line of 300000 bytes (60000 words), and count_words returned \
+                "the client sent a line of 140000 bytes (28000 words), and count_words returned \
                  an error instead of answering it: {e}. A limit on a line's length is fine, but \
-                 these tests send lines of up to 300000 bytes: allow at least that \
+                 these tests send lines of up to 140000 bytes: allow at least that \
                  (`LinesCodec::new_with_max_length(16 << 20)`, say), or set no limit (`lines()`)"
             );
         }
-        let answer = answer_to(&mut answers, "a line of 60000 words").await;
+        let answer = answer_to(&mut answers, "a line of 28000 words").await;
         assert_eq!(
-            answer, "60000",
-            "a line of 300000 bytes is one line with 60000 words, however many reads it takes: \
+            answer, "28000",
+            "a line of 140000 bytes is one line with 28000 words, however many reads it takes: \
              keep what has arrived of it in a buffer that grows with the line"
         );
         let mut to_server = sending.await.unwrap();
