@@ -46,8 +46,9 @@ mod tests {
     /// Awaits `future` (a call of square_all), counting its polls: a loop that checks the set
     /// again and again (`try_join_next`, then `yield_now`) holds the paused clock still, and one
     /// that checks it on a short timer spins through an hour and a half of ticks in the slow
-    /// test. Both are stopped with a message (1000 polls at one moment, or more than 1000 plus
-    /// one per 20 ms of paused time) instead of running until the test is killed.
+    /// test. Both are stopped with a message (1000 polls at one moment, or more than 2500 polls
+    /// (two per task for a thousand tasks, and some to spare) plus one per 20 ms of paused
+    /// time) instead of running until the test is killed.
     async fn watched<T>(future: impl Future<Output = T>) -> Result<T, String> {
         let start = Instant::now();
         let (mut polls, mut at_once, mut last) = (0u128, 0, Duration::ZERO);
@@ -57,14 +58,22 @@ mod tests {
             polls += 1;
             at_once = if now == last { at_once + 1 } else { 1 };
             last = now;
-            if at_once > 1000 || polls > 1000 + now.as_millis() / 20 {
+            if at_once > 1000 {
                 return Poll::Ready(Err(format!(
-                    "square_all was polled {polls} times in {now:?} of paused time ({at_once} \
-                     in a row at that moment): it checks the JoinSet in a loop (try_join_next \
-                     with yield_now or a short sleep), or wakes itself on a short timer, \
-                     instead of waiting. Await join_next(): it wakes square_all when the next \
-                     task has finished (a progress message on a timer of 40 ms or more \
-                     beside it is fine)"
+                    "square_all was polled {at_once} times in a row at one moment ({now:?} of \
+                     paused time, {polls} polls in all) without the clock moving on: it checks \
+                     the JoinSet in a loop (try_join_next with yield_now, say) instead of \
+                     waiting. Await join_next(): it wakes square_all when the next task has \
+                     finished"
+                )));
+            }
+            if polls > 2500 + now.as_millis() / 20 {
+                return Poll::Ready(Err(format!(
+                    "square_all was polled {polls} times in {now:?} of paused time, more than \
+                     once per 20 ms beside two polls per task: it wakes itself on a short \
+                     timer (or checks the JoinSet after a short sleep) instead of waiting. \
+                     Await join_next(): it wakes square_all when the next task has finished (a \
+                     progress message on a timer of 40 ms or more beside it is fine)"
                 )));
             }
             future.as_mut().poll(cx).map(Ok)
