@@ -183,11 +183,32 @@ mod tests {
         );
     }
 
+    /// Returns once the runtime has gone idle (parked, letting the paused clock move on) 10 000
+    /// times since it was called, checked every paused minute: a day of paused time passes at
+    /// once for code that only waits (1440 checks), while a progress ticker every 40 ms (in
+    /// the function or in a task of its own) would need 2 million wake-ups.
+    async fn busy_for_long() {
+        let idles = || {
+            let metrics = tokio::runtime::Handle::current().metrics();
+            (0..metrics.num_workers())
+                .map(|worker| metrics.worker_park_count(worker))
+                .sum::<u64>()
+        };
+        let first = idles();
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            if idles() - first > 10_000 {
+                return;
+            }
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_guest_a_day_late_is_waited_for() {
         // Zed arrives a day after the start. A greet_all woken often (a progress message) is
         // judged below; this test leaves it alone once it has been polled 10000 times, or once
-        // it has failed (panicked).
+        // the runtime has gone idle 10000 times (a heartbeat in a task of its own), or once it
+        // has failed (panicked).
         let book = Rc::new(RefCell::new(Vec::new()));
         let day = 24 * 3600 * 1000;
         let start = Instant::now();
@@ -207,7 +228,12 @@ mod tests {
         });
         // One that never returns is judged by the tests below too.
         let month = Duration::from_secs(30 * 24 * 3600);
-        let Ok(Some(Ok(()))) = tokio::time::timeout(month, greeted).await else {
+        let greeted = tokio::select! {
+            biased;
+            greeted = tokio::time::timeout(month, greeted) => greeted,
+            () = busy_for_long() => return,
+        };
+        let Ok(Some(Ok(()))) = greeted else {
             return;
         };
         let took = start.elapsed();
@@ -466,9 +492,10 @@ mod tests {
              task; nor is greet_all writing what its tasks returned). Start one task per guest \
              with tokio::task::spawn_local, each writing its guest's line in the book"
         );
-        assert_eq!(
-            tasks.len(),
-            guests.len(),
+        // More tasks than guests may panic: a task that awaits a guest's handle and fails in
+        // turn (`expect`) is one more.
+        assert!(
+            tasks.len() >= guests.len(),
             "all {} guests arrive at 100 ms while the test holds the book, so each greeting \
              panics in the task it runs in, but the panics came from {} task(s). Start one \
              task per guest with tokio::task::spawn_local, every one before waiting for any \
