@@ -154,10 +154,12 @@ mod tests {
         );
     }
 
-    /// Returns once the runtime has gone idle (parked, letting the paused clock move on) 10 000
+    /// Returns once the runtime has gone idle (parked, letting the paused clock move on) 25 000
     /// times since it was called, checked every paused minute: a day of paused time passes at
     /// once for code that only waits (1440 checks), while a progress ticker every 40 ms (in
     /// the function or in a task of its own) would need 2 million wake-ups.
+    /// (Each tick of a 40 ms ticker idles the runtime two or three times: 25 000 is about
+    /// 400 s of such ticks, half a second of real time.)
     async fn busy_for_long() {
         let idles = || {
             let metrics = tokio::runtime::Handle::current().metrics();
@@ -168,7 +170,7 @@ mod tests {
         let first = idles();
         loop {
             tokio::time::sleep(Duration::from_secs(60)).await;
-            if idles() - first > 10_000 {
+            if idles() - first > 25_000 {
                 return;
             }
         }
@@ -179,7 +181,7 @@ mod tests {
         // A URL of 8 640 000 bytes: its download takes a day (10 ms a byte); the two others
         // answer at 40 and 50 ms. A loop woken often (a progress ticker) is judged above; this
         // test leaves it alone once it has been woken 10000 times, or once the runtime has
-        // gone idle 10000 times (a progress ticker in a task of its own), or once it has
+        // gone idle 25000 times (a progress ticker in a task of its own), or once it has
         // failed (a safety net that panics).
         let day: &'static str = "d".repeat(8_640_000).leak();
         let start = Instant::now();

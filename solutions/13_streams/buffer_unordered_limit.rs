@@ -288,10 +288,12 @@ mod tests {
         }
     }
 
-    /// Returns once the runtime has gone idle (parked, letting the paused clock move on) 10 000
+    /// Returns once the runtime has gone idle (parked, letting the paused clock move on) 25 000
     /// times since it was called, checked every paused minute: an hour of paused time passes at
     /// once for code that only waits (60 checks), while a progress ticker every 40 ms (in
     /// the function or in a task of its own) would need 90 000 wake-ups.
+    /// (Each tick of a 40 ms ticker idles the runtime two or three times: 25 000 is about
+    /// 400 s of such ticks, half a second of real time.)
     async fn busy_for_long() {
         let idles = || {
             let metrics = tokio::runtime::Handle::current().metrics();
@@ -302,7 +304,7 @@ mod tests {
         let first = idles();
         loop {
             tokio::time::sleep(Duration::from_secs(60)).await;
-            if idles() - first > 10_000 {
+            if idles() - first > 25_000 {
                 return;
             }
         }
@@ -338,7 +340,7 @@ mod tests {
             fetching.as_mut().poll(cx).map(Some)
         });
         // A progress ticker in a task of its own is left alone too, once the runtime has gone
-        // idle 10 000 times.
+        // idle 25 000 times.
         let fetched = tokio::select! {
             biased;
             fetched = fetched => fetched,
