@@ -112,7 +112,7 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
     writeln!(w, "{}", verdict_line(exercise, report))?;
     let said = repeats::collapse(&report.diagnostics);
     let lead = explain::lead_error(&report.diagnostics)
-        .and_then(|i| said.iter().position(|s| s.indices.contains(&i)));
+        .and_then(|i| said.iter().position(|s| s.says(&report.diagnostics[i])));
     let mut why_shown = false;
     if let Some(lead) = lead {
         // The async `why:` goes right under the error's headline and place, before the source

@@ -258,7 +258,7 @@ pub const NOT_A_FUTURE: Explanation = Explanation {
     text: "`.await` applies to a future (an async fn's call, an `async { }` block, a \
            `JoinHandle`), and this value is not one. If it is the output you wanted, remove the \
            `.await` (`join!` and `select!` await their futures themselves); if its work should \
-           wait for this `.await`, make it a future: `async { .. }` for a plain `{ .. }` block.",
+           wait for this `.await`, make it a future: write `async` before a plain block.",
 };
 pub const EXTENSION_TRAIT: Explanation = Explanation {
     id: "extension-trait",

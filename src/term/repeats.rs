@@ -6,13 +6,16 @@ use crate::cargo::Diagnostic;
 
 /// A diagnostic to show, and the later ones that say the same thing at other places.
 pub struct Said<'a> {
-    /// Where it and its repeats are in the report's list.
-    pub indices: Vec<usize>,
     pub diagnostic: &'a Diagnostic,
     pub repeats: Vec<&'a Diagnostic>,
 }
 
 impl Said<'_> {
+    /// Whether `d` is this diagnostic or one of its repeats.
+    pub fn says(&self, d: &Diagnostic) -> bool {
+        same(self.diagnostic, d)
+    }
+
     /// Where the repeats are, by file: the first few lines, then how many more.
     pub fn repeat_places(&self) -> Option<String> {
         const SHOWN: usize = 6;
@@ -47,14 +50,10 @@ impl Said<'_> {
 /// notes joins the first as a repeat.
 pub fn collapse(diagnostics: &[Diagnostic]) -> Vec<Said<'_>> {
     let mut said: Vec<Said> = Vec::new();
-    for (i, d) in diagnostics.iter().enumerate() {
-        match said.iter_mut().find(|s| same(s.diagnostic, d)) {
-            Some(earlier) => {
-                earlier.indices.push(i);
-                earlier.repeats.push(d);
-            }
+    for d in diagnostics {
+        match said.iter_mut().find(|s| s.says(d)) {
+            Some(earlier) => earlier.repeats.push(d),
             None => said.push(Said {
-                indices: vec![i],
                 diagnostic: d,
                 repeats: Vec::new(),
             }),
