@@ -208,12 +208,17 @@ pub fn failures(output: &str) -> Vec<Failure> {
         };
         // The test's own thread's panic wins; else the last one (a task's panic, then the
         // test's `unwrap` of its `JoinError`, is the usual order).
-        let own_thread = format!("thread '{name}'");
+        let own_thread = format!("{name}'");
         let (mut own_seen, mut keep) = (false, false);
         while let Some(line) =
             lines.next_if(|l| !l.starts_with("---- ") && !l.starts_with("failures:"))
         {
-            if let Some((thread, at)) = line.split_once(" panicked at ") {
+            // A panic starts `thread 'NAME' (ID) panicked at FILE:LINE:COL:`; a message may say
+            // "panicked at" too.
+            let panic = line
+                .strip_prefix("thread '")
+                .and_then(|rest| rest.split_once(" panicked at "));
+            if let Some((thread, at)) = panic {
                 let own = thread.starts_with(&own_thread);
                 keep = own || !own_seen;
                 own_seen |= own;

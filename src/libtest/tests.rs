@@ -299,3 +299,34 @@ fn a_log_file_older_than_any_run_is_removed() {
     assert!(recent.exists(), "a recent log was removed");
     assert!(other.exists(), "a file that is not a run's log was removed");
 }
+
+/// A test's message that itself says "panicked at" (joinset_collect_all's, about the task that
+/// overflowed, printed after that task's own panic on the same thread) is its message, not a
+/// second panic's header: the message was lost before.
+#[test]
+fn a_message_that_says_panicked_at_is_kept() {
+    let output = "failures:
+
+---- tests::a stdout ----
+
+thread 'tests::a' (4968) panicked at exercises/03_tasks/joinset_collect_all.rs:5:46:
+attempt to multiply with overflow
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+thread 'tests::a' (4968) panicked at exercises/03_tasks/joinset_collect_all.rs:939:9:
+square_all returned []: the task for u64::MAX panicked at once
+
+
+failures:
+    tests::a
+";
+    let found = failures(output);
+    assert_eq!(
+        found[0].location.as_deref(),
+        Some("exercises/03_tasks/joinset_collect_all.rs:939:9")
+    );
+    assert_eq!(
+        found[0].message,
+        ["square_all returned []: the task for u64::MAX panicked at once"]
+    );
+}
