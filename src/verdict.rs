@@ -219,7 +219,8 @@ impl Report {
 
 /// The message of the first panic in a test's output: the line after `panicked at FILE:LINE:`.
 fn first_panic(output: &str) -> Option<String> {
-    let mut lines = output.lines().skip_while(|l| !l.contains("panicked at "));
+    let header = |l: &str| l.starts_with("thread '") && l.contains(" panicked at ");
+    let mut lines = output.lines().skip_while(|l| !header(l));
     lines.next()?;
     lines
         .find(|l| !l.trim().is_empty())
