@@ -18,3 +18,18 @@ fn a_failed_tests_summary_quotes_its_own_message() {
         Some("test tests::quiet failed")
     );
 }
+
+/// A program that printed "panicked at" before it really panicked: the summary quotes the panic's
+/// message, found by its `thread '..' panicked at` header, not the line after the printed text.
+#[test]
+fn a_programs_panic_is_found_by_its_header() {
+    let mut report = Report::new();
+    report.output = "the worker panicked at noon\nretrying\n\nthread 'main' (7) panicked at \
+                     src/main.rs:3:5:\nno more retries\n"
+        .to_owned();
+    report.verdict = Verdict::Panicked;
+    assert_eq!(
+        report.first_error().as_deref(),
+        Some("the program panicked: no more retries")
+    );
+}
