@@ -165,9 +165,10 @@ pub const NESTED_RUNTIME: Explanation = Explanation {
 pub const BLOCK_IN_PLACE: Explanation = Explanation {
     id: "block-in-place-current-thread",
     text: "`block_in_place` needs the multi-threaded runtime, and this one has a single thread \
-           (a `#[tokio::test]` does unless it says `flavor = \"multi_thread\"`): hand blocking \
-           work to `spawn_blocking` instead. If it only blocks on a future (`Handle::block_on`) \
-           inside async code, `.await` the future.",
+           (a `#[tokio::test]` does unless it says `flavor = \"multi_thread\"`). A wait \
+           (`std::thread::sleep`) becomes `tokio::time::sleep(..).await`; work that must block \
+           (heavy CPU work, a blocking call) goes to `spawn_blocking`. If it only blocks on a \
+           future (`Handle::block_on`) inside async code, `.await` the future.",
 };
 pub const RUNTIME_SHUT_DOWN: Explanation = Explanation {
     id: "runtime-shut-down",
