@@ -127,6 +127,7 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         }
         "E0752" => &ASYNC_MAIN,
         "E0728" => &AWAIT_OUTSIDE_ASYNC,
+        _ if d.message == "this file contains an unclosed delimiter" => &UNCLOSED_DELIMITER,
         _ if NOT_FOUND.iter().any(|start| d.message.starts_with(start)) => &NOT_IN_SCOPE,
         _ if d.message.contains("should be `async` or return a future") => {
             &SYNC_IMPL_OF_ASYNC_METHOD

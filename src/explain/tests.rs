@@ -264,3 +264,13 @@ fn an_error_in_the_tests_says_to_keep_the_signatures() {
         .for_each(|d| d.in_tests = true);
     assert_eq!(ids(&report), ["trait-future-not-send"]);
 }
+
+/// A `{` left open above the tests: rustc points at the file's last line, in the tests, and the
+/// learner was told to put back a signature they never changed.
+#[test]
+fn an_unclosed_brace_is_not_blamed_on_the_tests() {
+    assert_eq!(
+        explained_with_tests("unclosed_delimiter", |_| true),
+        ["unclosed-delimiter"]
+    );
+}

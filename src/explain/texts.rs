@@ -195,6 +195,12 @@ pub const BLOCKING_IN_RUNTIME: Explanation = Explanation {
            the async version instead: `recv().await`, or, for a oneshot receiver, the receiver \
            itself (`rx.await`).",
 };
+pub const UNCLOSED_DELIMITER: Explanation = Explanation {
+    id: "unclosed-delimiter",
+    text: "A `{`, `(` or `[` in your code is never closed, so rustc read on to the end of the \
+           file before it gave up: the tests are fine. The place marked \"unclosed delimiter\" \
+           is the one that lacks its closing partner; close it where its item ends.",
+};
 pub const ERROR_IN_TESTS: Explanation = Explanation {
     id: "error-in-tests",
     text: "This error is in the tests, which may not change: they use your code by the names, \
