@@ -274,3 +274,9 @@ fn an_unclosed_brace_is_not_blamed_on_the_tests() {
         ["unclosed-delimiter"]
     );
 }
+
+/// Both `StreamExt` traits imported: `filter` is ambiguous (E0034), which had no line.
+#[test]
+fn two_stream_ext_traits_are_named() {
+    assert_eq!(explained("e0034_two_streamext"), ["two-traits-one-method"]);
+}

@@ -201,6 +201,12 @@ pub const UNCLOSED_DELIMITER: Explanation = Explanation {
            file before it gave up: the tests are fine. The place marked \"unclosed delimiter\" \
            is the one that lacks its closing partner; close it where its item ends.",
 };
+pub const TWO_TRAITS_ONE_METHOD: Explanation = Explanation {
+    id: "two-traits-one-method",
+    text: "Two traits in scope give this method (often `tokio_stream::StreamExt` and \
+           `futures_util::StreamExt`, which share `filter`, `map`, `next`...): keep one of the \
+           two `use` lines, or call the method through its trait as rustc shows.",
+};
 pub const ERROR_IN_TESTS: Explanation = Explanation {
     id: "error-in-tests",
     text: "This error is in the tests, which may not change: they use your code by the names, \
