@@ -228,7 +228,7 @@ fn mentions_stream(d: &Diagnostic) -> bool {
 }
 
 fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
-    const PANICS: [(&str, &Explanation); 7] = [
+    const PANICS: [(&str, &Explanation); 8] = [
         ("there is no reactor running", &NO_RUNTIME),
         ("must be called from the context of a Tokio", &NO_RUNTIME),
         (
@@ -243,6 +243,7 @@ fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
             "called from outside of a `task::LocalSet`",
             &SPAWN_LOCAL_OUTSIDE,
         ),
+        ("RefCell already ", &REFCELL_BORROW_ACROSS_AWAIT),
         (
             "Cannot block the current thread from within a runtime",
             &BLOCKING_IN_RUNTIME,

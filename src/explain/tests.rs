@@ -206,6 +206,9 @@ fn runtime_mistakes() {
     // `blocking_recv` on a runtime thread (the shipped receiver_stream_live).
     let blocking = "panicked at exercises/13_streams/receiver_stream_live.rs:20:69:\nCannot block the current thread from within a runtime. This happens because a function attempted to block the current thread while the thread is being used to drive asynchronous tasks.";
     assert_eq!(runtime(blocking, failed()), ["blocking-in-runtime"]);
+    // A `borrow_mut()` kept across an await while another local task borrows (spawn_local_rc).
+    let refcell = "---- tests::t stdout ----\n\nthread 'tests::t' panicked at exercises/09_local_tasks/spawn_local_rc.rs:28:41:\nRefCell already borrowed\n\nfailures:\n";
+    assert_eq!(runtime(refcell, failed()), ["refcell-borrow-across-await"]);
     // `Handle::block_on` in `spawn_blocking`, still running as the test's runtime shut down
     // (rc_across_await); a runtime built without `enable_time` (async_main_runtime).
     let shut = "panicked at tokio-1.54.1/src/runtime/time/entry.rs:534:9:\nA Tokio 1.x context was found, but it is being shutdown.";

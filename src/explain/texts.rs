@@ -188,6 +188,13 @@ pub const SPAWN_LOCAL_OUTSIDE: Explanation = Explanation {
     text: "`spawn_local` only works inside a `LocalSet`: run the code with \
            `LocalSet::new().run_until(async { ... }).await`.",
 };
+pub const REFCELL_BORROW_ACROSS_AWAIT: Explanation = Explanation {
+    id: "refcell-borrow-across-await",
+    text: "A `RefCell` was borrowed while an earlier borrow of it was still alive. In async code \
+           that is mostly a `borrow_mut()` (or `borrow()`) kept across an `.await`, while another \
+           task on the thread borrows it too: end the borrow before the `.await` (in a `{ }` \
+           block, or take what you need out first) and borrow again after it.",
+};
 pub const BLOCKING_IN_RUNTIME: Explanation = Explanation {
     id: "blocking-in-runtime",
     text: "A blocking call (`blocking_recv`, `blocking_send`, `blocking_lock`...) ran on a thread \
