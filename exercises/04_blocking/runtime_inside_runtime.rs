@@ -79,14 +79,28 @@ mod tests {
     async fn settings_are_fetched_on_this_runtime() {
         for call in 1..=2 {
             let start = Instant::now();
-            in_real_time(start_app()).await;
+            let started = in_real_time(start_app()).await;
             let elapsed = start.elapsed().as_millis();
             assert!(
+                elapsed > 0,
+                "call {call} of start_app returned {started:?} at once (0 ms on this runtime's \
+                 clock), though fetch_settings takes 50 ms: the settings were not fetched on \
+                 this runtime on this call (they came from a second runtime or another thread, \
+                 whose time this clock does not count, or were kept from an earlier call, or \
+                 written by hand). Await fetch_settings() in load_settings on every call"
+            );
+            assert!(
                 elapsed >= 50,
-                "call {call} of start_app: the settings came back after {elapsed} ms on this \
-                 runtime's clock, not 50 ms: they must be fetched on the runtime start_app runs \
-                 on, on every call (await fetch_settings() in load_settings), not on a second \
-                 runtime or another thread, nor kept from an earlier call"
+                "call {call} of start_app returned {started:?} after {elapsed} ms of this \
+                 runtime's clock, before the 50 ms that fetch_settings takes: it did not wait \
+                 on this runtime for fetch_settings() to answer{}. Await fetch_settings() in \
+                 load_settings until it answers, on every call (a safety-net timeout, if you \
+                 want one, must be far longer than the fetch)",
+                if started == "app started with theme=dark" {
+                    ""
+                } else {
+                    ", and these are not the settings it answers"
+                }
             );
         }
     }
@@ -500,8 +514,10 @@ mod tests {
     }
 
     /// `code` with every string literal that is only compared emptied: one beside `==` or
-    /// `!=`, or the whole argument of `.contains(..)`, `.starts_with(..)` or `.ends_with(..)`.
-    /// Such a check gives back a `bool`, never the text (unless the code defines it).
+    /// `!=`, the whole argument of `.contains(..)`, `.starts_with(..)` or `.ends_with(..)`, or
+    /// one used as a pattern (a `match` arm `"theme=dark" =>`, `"a" | "b"`, an `if let`, the
+    /// pattern of `matches!(..)`). Such a check gives back a `bool` or picks a branch, never
+    /// the text (unless the code defines it).
     fn without_comparisons(code: &str) -> String {
         // Unless the code makes such a check of its own, which could keep the text.
         let words: Vec<&str> = code
@@ -515,6 +531,7 @@ mod tests {
         {
             return code.to_string();
         }
+        let patterns = matches_patterns(code);
         let mut out = String::new();
         let mut chars = code.char_indices().peekable();
         while let Some((start, c)) = chars.next() {
@@ -548,12 +565,72 @@ mod tests {
                             .iter()
                             .any(|call| before.ends_with(call))
                             && after.starts_with(')'));
-                    out.push_str(if compared { "\"\"" } else { &code[start..end] });
+                    // A pattern: an arm (`"a" =>`, `Some("a") =>`, `"a" if ..`), an alternative
+                    // (`"a" | "b"`), `if let "a" = ..`, or inside the pattern of `matches!`.
+                    let next = after
+                        .trim_start_matches(|c: char| c == ')' || c == ']' || c.is_whitespace());
+                    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+                    let opened = before
+                        .trim_end_matches(|c: char| c == '(' || c == '&' || c.is_whitespace());
+                    let pattern = next.starts_with("=>")
+                        || (next.starts_with('|') && !next.starts_with("||"))
+                        || (next.starts_with("if") && !next[2..].starts_with(is_word))
+                        || (before.ends_with('|')
+                            && !before.ends_with("||")
+                            && before[..before.len() - 1].trim_end().ends_with('"'))
+                        || (opened.ends_with("let")
+                            && !opened[..opened.len() - 3].ends_with(is_word))
+                        || patterns.iter().any(|range| range.contains(&start));
+                    out.push_str(if compared || pattern {
+                        "\"\""
+                    } else {
+                        &code[start..end]
+                    });
                 }
                 _ => out.push(c),
             }
         }
         out
+    }
+
+    /// Where the patterns of the `matches!(value, pattern)` calls in `code` are: from the
+    /// first comma at the call's own depth to the `)` that closes it, minding string literals.
+    fn matches_patterns(code: &str) -> Vec<std::ops::Range<usize>> {
+        let mut ranges = Vec::new();
+        for (at, _) in code.match_indices("matches!") {
+            if code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let Some(open) = code[at + 8..]
+                .find(|c: char| !c.is_whitespace())
+                .map(|i| at + 8 + i)
+                .filter(|&i| code[i..].starts_with('('))
+            else {
+                continue;
+            };
+            let (mut depth, mut in_text, mut escaped) = (0, false, false);
+            let mut comma = None;
+            for (i, c) in code[open..].char_indices() {
+                match (in_text, escaped, c) {
+                    (true, true, _) => escaped = false,
+                    (true, false, '\\') => escaped = true,
+                    (_, false, '"') => in_text = !in_text,
+                    (false, _, '(' | '[' | '{') => depth += 1,
+                    (false, _, ',') if depth == 1 && comma.is_none() => comma = Some(open + i),
+                    (false, _, ')' | ']' | '}') => {
+                        depth -= 1;
+                        if depth == 0 {
+                            if let Some(comma) = comma {
+                                ranges.push(comma..open + i);
+                            }
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ranges
     }
 
     /// How many times the code writes `word` as a whole word.
