@@ -104,14 +104,23 @@ mod tests {
                 let done = Arc::clone(&done);
                 let beats = Arc::clone(&beats);
                 async move {
-                    // The longest real time between two beats: how long the thread was taken away.
-                    let mut longest_gap = Duration::ZERO;
-                    let mut last = Instant::now();
+                    // The longest real time between two beats: how long the thread was taken
+                    // away, and the CPU time this thread used meanwhile (None where unknown).
+                    let mut longest_gap = (Duration::ZERO, None);
+                    let mut last = (Instant::now(), this_threads_cpu_time());
                     while !done.load(Ordering::SeqCst) {
                         beats.fetch_add(1, Ordering::SeqCst);
                         tokio::task::yield_now().await;
-                        longest_gap = longest_gap.max(last.elapsed());
-                        last = Instant::now();
+                        let now = (Instant::now(), this_threads_cpu_time());
+                        let gap = now.0 - last.0;
+                        if gap > longest_gap.0 {
+                            let cpu = now
+                                .1
+                                .zip(last.1)
+                                .map(|(now, then)| now.saturating_sub(then));
+                            longest_gap = (gap, cpu);
+                        }
+                        last = now;
                     }
                     longest_gap
                 }
@@ -123,6 +132,7 @@ mod tests {
             let mut polls = 0u32;
             let woken_elsewhere = Arc::new(AtomicBool::new(false));
             let uploading = Instant::now();
+            let cpu_before = this_threads_cpu_time();
             let mut upload = std::pin::pin!(checksum_upload(data));
             let sum = std::future::poll_fn(|cx| {
                 polls += 1;
@@ -135,15 +145,20 @@ mod tests {
             })
             .await;
             let upload_took = uploading.elapsed();
+            let cpu_used = this_threads_cpu_time()
+                .zip(cpu_before)
+                .map(|(now, then)| now.saturating_sub(then));
             done.store(true, Ordering::SeqCst);
             let beats = beats.load(Ordering::SeqCst);
-            let longest_gap = heartbeat.await.expect("the heartbeat task failed");
+            let (longest_gap, gap_cpu) = heartbeat.await.expect("the heartbeat task failed");
 
             assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
             assert!(
                 beats >= 3,
-                "the heartbeat ran only {beats} times while the checksum was computed: the loop \
-                 held the runtime's only thread. Run it with tokio::task::spawn_blocking"
+                "the heartbeat ran only {beats} times while checksum_upload was awaited ({} ms \
+                 of real time): the runtime's only thread was held all that time. {}",
+                upload_took.as_millis(),
+                held_by(upload_took, cpu_used)
             );
             // A few polls, plus one per 40 ms for a task that also wakes on a timer of its own (to
             // log progress, say: the result may then come through a task of its own, which wakes
@@ -167,12 +182,41 @@ mod tests {
             }
             assert!(
                 attempt < 3,
-                "the heartbeat stopped for {} ms of real time while the checksum was computed (it \
-                 takes about {} ms), on each of 3 tries: the loop still ran on the runtime's only \
-                 thread, even if a few yields came first. Run it with tokio::task::spawn_blocking",
+                "the heartbeat stopped for {} ms of real time while checksum_upload was awaited \
+                 (the checksum takes about {} ms), on each of 3 tries, even if it ran a few \
+                 times around that. {}",
                 longest_gap.as_millis(),
-                (held_up * 2).as_millis()
+                (held_up * 2).as_millis(),
+                held_by(longest_gap, gap_cpu)
             );
+        }
+    }
+
+    /// What held the runtime's only thread for `held` of real time, told by the CPU time the
+    /// thread used meanwhile (`cpu`, None where it cannot be read): the loop computing on it, or
+    /// a wait that blocks it.
+    fn held_by(held: Duration, cpu: Option<Duration>) -> String {
+        match cpu {
+            Some(cpu) if cpu >= held / 2 => format!(
+                "The thread was computing meanwhile ({} ms of CPU time): the checksum loop ran \
+                 on it, even if a few yields came first. Run it with \
+                 tokio::task::spawn_blocking and .await its JoinHandle",
+                cpu.as_millis()
+            ),
+            Some(cpu) if cpu < held / 4 => format!(
+                "The thread did not compute the checksum meanwhile (it used only {} ms of CPU \
+                 time): it was blocked, waiting for the result in a way that holds it (a \
+                 std::sync::mpsc recv, a thread's join, a std::thread::sleep between checks). \
+                 Hand the loop to tokio::task::spawn_blocking and .await its JoinHandle (or a \
+                 tokio oneshot receiver), which lets other tasks run until the result is there",
+                cpu.as_millis()
+            ),
+            _ => String::from(
+                "Either the checksum loop ran on it, or checksum_upload waited for the result in \
+                 a way that blocks it (a std::sync::mpsc recv, a thread's join, a \
+                 std::thread::sleep). Hand the loop to tokio::task::spawn_blocking and .await \
+                 its JoinHandle, which lets other tasks run until the result is there",
+            ),
         }
     }
 
