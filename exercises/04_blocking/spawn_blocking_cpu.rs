@@ -86,12 +86,20 @@ mod tests {
             let data = sample_upload();
             // The checksum's time: the shortest of 3 runs, as a busy machine only makes a run
             // longer (a single run slowed down would let a heartbeat held up by it through).
+            // Its CPU time as well (None where it cannot be read), which a busy machine leaves
+            // as it is.
             let mut expected = 0;
             let mut shortest = Duration::MAX;
+            let mut checksum_cpu = Some(Duration::MAX);
             for _ in 0..3 {
                 let start = Instant::now();
+                let cpu_start = this_threads_cpu_time();
                 expected = checksum(&data);
                 shortest = shortest.min(start.elapsed());
+                let cpu = this_threads_cpu_time()
+                    .zip(cpu_start)
+                    .map(|(now, then)| now.saturating_sub(then));
+                checksum_cpu = checksum_cpu.zip(cpu).map(|(least, cpu)| least.min(cpu));
             }
             // A heartbeat that stops for half the checksum's time was held up by the checksum.
             let held_up = (shortest / 2).max(Duration::from_millis(20));
@@ -156,7 +164,7 @@ mod tests {
                 "the heartbeat ran only {beats} times while checksum_upload was awaited ({} ms \
                  of real time): the runtime's only thread was held all that time. {}",
                 upload_took.as_millis(),
-                held_by(upload_took, cpu_used)
+                held_by(cpu_used, checksum_cpu)
             );
             // A few polls, plus one per 40 ms for a task that also wakes on a timer of its own (to
             // log progress, say: the result may then come through a task of its own, which wakes
@@ -185,29 +193,32 @@ mod tests {
                  times around that. {}",
                 longest_gap.as_millis(),
                 (held_up * 2).as_millis(),
-                held_by(longest_gap, gap_cpu)
+                held_by(gap_cpu, checksum_cpu)
             );
         }
     }
 
-    /// What held the runtime's only thread for `held` of real time, told by the CPU time the
-    /// thread used meanwhile (`cpu`, None where it cannot be read): the loop computing on it, or
-    /// a wait that blocks it.
-    fn held_by(held: Duration, cpu: Option<Duration>) -> String {
-        match cpu {
-            Some(cpu) if cpu >= held / 2 => format!(
-                "The thread was computing meanwhile ({} ms of CPU time): the checksum loop ran \
-                 on it, even if a few yields came first. Run it with \
+    /// What held the runtime's only thread, told by the CPU time the thread used meanwhile
+    /// (`cpu`) beside the checksum's own (`checksum`), both None where they cannot be read: the
+    /// loop computing on it, or a wait that blocks it.
+    fn held_by(cpu: Option<Duration>, checksum: Option<Duration>) -> String {
+        match cpu.zip(checksum) {
+            Some((cpu, checksum)) if cpu >= checksum / 2 => format!(
+                "The thread was computing meanwhile ({} ms of CPU time; the checksum takes {} \
+                 ms): the checksum loop ran on it, even if a few yields came first. Run it with \
                  tokio::task::spawn_blocking and .await its JoinHandle",
-                cpu.as_millis()
+                cpu.as_millis(),
+                checksum.as_millis()
             ),
-            Some(cpu) if cpu < held / 4 => format!(
-                "The thread did not compute the checksum meanwhile (it used only {} ms of CPU \
-                 time): it was blocked, waiting for the result in a way that holds it (a \
-                 std::sync::mpsc recv, a thread's join, a std::thread::sleep between checks). \
-                 Hand the loop to tokio::task::spawn_blocking and .await its JoinHandle (or a \
-                 tokio oneshot receiver), which lets other tasks run until the result is there",
-                cpu.as_millis()
+            Some((cpu, checksum)) if cpu < checksum / 4 => format!(
+                "The thread did not compute the checksum meanwhile (it used {} ms of CPU time; \
+                 the checksum takes {} ms): it was blocked, waiting for the result in a way \
+                 that holds it (a std::sync::mpsc recv, a thread's join, a std::thread::sleep \
+                 between checks). Hand the loop to tokio::task::spawn_blocking and .await its \
+                 JoinHandle (or a tokio oneshot receiver), which lets other tasks run until the \
+                 result is there",
+                cpu.as_millis(),
+                checksum.as_millis()
             ),
             _ => String::from(
                 "Either the checksum loop ran on it, or checksum_upload waited for the result in \
