@@ -37,8 +37,30 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Wake, Waker};
     use std::time::Duration;
     use tokio::time::Instant;
+
+    /// Wakes the task, and notes a wake-up that comes from a thread other than the runtime's.
+    struct NoteThread {
+        runtime_thread: std::thread::ThreadId,
+        woken_elsewhere: Arc<AtomicBool>,
+        task: Waker,
+    }
+
+    impl Wake for NoteThread {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if std::thread::current().id() != self.runtime_thread {
+                self.woken_elsewhere.store(true, Ordering::SeqCst);
+            }
+            self.task.wake_by_ref();
+        }
+    }
 
     #[tokio::test(start_paused = true)]
     async fn slow_service_falls_back_to_the_cache() {
@@ -48,16 +70,26 @@ mod tests {
         let mut asking = Box::pin(without_spinning(price_or_cached(Duration::from_millis(
             120,
         ))));
+        // Whether the call was ever woken from another thread than this runtime's.
+        let woken_elsewhere = Arc::new(AtomicBool::new(false));
         let counted = std::future::poll_fn(|cx| {
             polls += 1;
-            asking.as_mut().poll(cx)
+            let waker = Waker::from(Arc::new(NoteThread {
+                runtime_thread: std::thread::current().id(),
+                woken_elsewhere: Arc::clone(&woken_elsewhere),
+                task: cx.waker().clone(),
+            }));
+            asking.as_mut().poll(&mut Context::from_waker(&waker))
         });
         let (price, longest) = longest_poll(counted).await;
         let (real, elapsed) = (real.elapsed(), start.elapsed().as_millis());
         // No poll held the thread, yet the call took as long on the real clock as a blocking
-        // sleep: if polled a few times only, the service waited on another thread, in
-        // `spawn_blocking`, and Tokio's paused clock stands still while a job of the blocking
-        // pool runs; if polled again and again, it waited on the real clock in short steps.
+        // sleep: if polled again and again, it waited on the real clock in short steps; if
+        // polled a few times only and woken from another thread, the service waited on another
+        // thread (in `spawn_blocking`, and Tokio's paused clock stands still while a job of the
+        // blocking pool runs); if woken from this thread only, something else on this runtime
+        // (a task from `tokio::spawn`) blocked the thread between the call's polls.
+        let woken_elsewhere = woken_elsewhere.load(Ordering::SeqCst);
         let why = if longest < BLOCKED && real >= BLOCKED && polls > 10 {
             format!(
                 "The call was polled {polls} times over {real:?} of real time while Tokio's \
@@ -68,15 +100,25 @@ mod tests {
                  (and the timeout) never sees time pass. The service must wait on Tokio's \
                  clock at an .await: use tokio::time::sleep"
             )
+        } else if longest < BLOCKED && real >= BLOCKED && woken_elsewhere {
+            format!(
+                "The call was pending for {real:?} of real time while Tokio's paused clock stood \
+                 at {elapsed} ms, and it was woken from another thread: the service waits on \
+                 another thread (a std::thread::sleep handed to spawn_blocking, or to a thread \
+                 of its own). On a running clock the timeout would fire, but that thread sleeps \
+                 on after it, busy for nothing, and a paused clock (as in these tests) does not \
+                 move while a blocking job runs, so the deadline never comes. The service must \
+                 wait on Tokio's clock at an .await: use tokio::time::sleep"
+            )
         } else if longest < BLOCKED && real >= BLOCKED {
             format!(
                 "The call was pending for {real:?} of real time while Tokio's paused clock stood \
-                 at {elapsed} ms: the service waits on a thread of the blocking pool (a \
-                 std::thread::sleep handed to spawn_blocking). On a running clock the timeout \
-                 would fire, but the pool thread sleeps on after it, busy for nothing, and a \
-                 paused clock (as in these tests) does not move while a blocking job runs, so \
-                 the deadline never comes. The service must wait on Tokio's clock at an \
-                 .await: use tokio::time::sleep"
+                 at {elapsed} ms, and each of its {polls} polls was quick ({longest:?} at most), \
+                 yet it was woken only from this runtime's own thread: between its polls, \
+                 something else on this runtime held that thread (a std::thread::sleep in a task \
+                 from tokio::spawn blocks the runtime's thread as it does in the service \
+                 itself), so neither the clock nor the timeout could move on. The service must \
+                 wait on Tokio's clock at an .await: use tokio::time::sleep"
             )
         } else {
             String::from(
@@ -138,6 +180,10 @@ mod tests {
         let mut future = Box::pin(future);
         let mut last = Instant::now();
         let mut polls_at_last = 0;
+        // Tokio's own panic for block_in_place on a runtime with one thread, said as it bears
+        // on this exercise.
+        const ONE_THREAD: &str =
+            "can call blocking only when running on the multi-threaded runtime";
         std::future::poll_fn(|cx| {
             let now = Instant::now();
             if now == last {
@@ -155,7 +201,25 @@ mod tests {
                  Wait with tokio::time::sleep(delay).await, which lets the task sleep until its \
                  time comes"
             );
-            future.as_mut().poll(cx)
+            let poll =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx)));
+            poll.unwrap_or_else(|panic| {
+                let said = (panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                if !said.contains(ONE_THREAD) {
+                    std::panic::resume_unwind(panic);
+                }
+                panic!(
+                    "the call panicked with Tokio's {said:?}: tokio::task::block_in_place needs \
+                     a multi-threaded runtime, and these tests run on one thread. It would not \
+                     keep the deadline anyway: its closure runs inside the service's poll, so \
+                     the timeout in price_or_cached cannot step in before the blocking sleep is \
+                     over (and a std::thread::sleep handed to spawn_blocking keeps a thread \
+                     asleep past the deadline). The service must wait on Tokio's clock at an \
+                     .await: use tokio::time::sleep(delay).await"
+                )
+            })
         })
         .await
     }
