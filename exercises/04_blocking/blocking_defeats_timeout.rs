@@ -103,11 +103,11 @@ mod tests {
         } else if longest < BLOCKED && real >= BLOCKED && woken_elsewhere {
             format!(
                 "The call was pending for {real:?} of real time while Tokio's paused clock stood \
-                 at {elapsed} ms, and it was woken from another thread: the service waits on \
-                 another thread (a std::thread::sleep handed to spawn_blocking, or to a thread \
-                 of its own). On a running clock the timeout would fire, but that thread sleeps \
-                 on after it, busy for nothing, and a paused clock (as in these tests) does not \
-                 move while a blocking job runs, so the deadline never comes. The service must \
+                 at {elapsed} ms, and it was woken from another thread: the service waits on a \
+                 thread of the blocking pool (a std::thread::sleep handed to spawn_blocking; \
+                 Tokio's paused clock stands still while a blocking job runs). On a running \
+                 clock the timeout would fire, but the pool thread sleeps on after it, busy for \
+                 nothing, and on a paused clock (as in these tests) the deadline never comes. The service must \
                  wait on Tokio's clock at an .await: use tokio::time::sleep"
             )
         } else if longest < BLOCKED && real >= BLOCKED {
