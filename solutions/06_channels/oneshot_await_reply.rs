@@ -150,7 +150,37 @@ mod tests {
             let answer = match asked {
                 Ok(answer) => answer,
                 Err(error) => {
-                    let delivered = stand_in.await.unwrap_or(false);
+                    // The stand-in ends at its answer, unless the paused clock is held still
+                    // (then its sleep never ends): waited for a second of real time.
+                    let (held_tx, held) = tokio::sync::oneshot::channel::<()>();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_secs(1));
+                        let _ = held_tx.send(());
+                    });
+                    let before = start.elapsed();
+                    let delivered = tokio::select! {
+                        delivered = stand_in => delivered.unwrap_or(false),
+                        _ = held => {
+                            let after = start.elapsed();
+                            assert!(
+                                after != before,
+                                "ask_square failed at {elapsed:?}, before this worker's answer \
+                                 (due at {delay_ms} ms): {error}. Then, for a second of real \
+                                 time, the test's paused clock stood still at {after:?}, \
+                                 although the worker only waits on it: Tokio's paused clock \
+                                 moves on only when no task can run and no spawn_blocking job \
+                                 is running, so something ask_square started still runs (a \
+                                 spawn_blocking job blocked in blocking_recv does this). Await \
+                                 the oneshot Receiver itself: reply_rx.await"
+                            );
+                            panic!(
+                                "ask_square failed at {elapsed:?}, before this worker's answer \
+                                 (due at {delay_ms} ms): {error}. A second of real time later, \
+                                 at {after:?} of the paused clock, the worker had still not \
+                                 answered"
+                            )
+                        }
+                    };
                     if delivered {
                         panic!(
                             "this worker answered {} after {delay_ms} ms (its answer was in \
