@@ -235,8 +235,10 @@ mod tests {
         let heartbeat = spawn_heartbeat(Arc::clone(&ticks));
 
         let start = Instant::now();
+        let real_start = std::time::Instant::now();
         let report = without_spinning(fetch_report()).await;
         let elapsed = start.elapsed().as_millis();
+        let real = real_start.elapsed();
         let beats = ticks.load(Ordering::SeqCst);
         heartbeat.abort();
 
@@ -256,11 +258,19 @@ mod tests {
             elapsed >= 100,
             "fetch_report returned after {elapsed} ms: it must still wait 100 ms for the server"
         );
+        // On the paused clock, waiting on Tokio's clock alone takes next to no real time.
+        assert!(
+            elapsed <= 105 || real >= std::time::Duration::from_millis(50),
+            "fetch_report returned after {elapsed} ms of Tokio's clock, not 100 ms, in {real:?} \
+             of real time: it waits longer than the 100 ms the server needs. Wait with \
+             tokio::time::sleep(Duration::from_millis(100)).await"
+        );
         assert!(
             elapsed <= 105,
-            "fetch_report returned after {elapsed} ms of Tokio's clock, not 100 ms: it waited in \
-             real time where Tokio's timer does not see it (a std::thread that sleeps, a \
-             channel from one), and meanwhile the test's paused clock ran ahead. Wait with \
+            "fetch_report returned after {elapsed} ms of Tokio's clock, not 100 ms, and took \
+             {real:?} of real time: it waited in real time where Tokio's timer does not see it \
+             (a std::thread that sleeps, a channel from one, a loop timed by \
+             std::time::Instant), and meanwhile the test's paused clock ran ahead. Wait with \
              tokio::time::sleep(..).await"
         );
     }
