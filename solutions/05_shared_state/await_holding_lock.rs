@@ -127,8 +127,28 @@ mod tests {
             move || hold(&*stats, locked)
         });
         held.recv().expect("the test's holder thread failed");
-        let count = record_view(&stats, &disk, "/").await;
+        let viewed = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+            record_view(&stats, &disk, "/"),
+        ))
+        .await;
         holder.join().expect("the test's holder thread failed");
+        let count = match viewed {
+            Ok(count) => count,
+            Err(panic) => {
+                let said = panic_text(&*panic);
+                let how = if said.contains("WouldBlock") {
+                    "a `try_lock` fails at once while another thread holds the lock; `lock()` \
+                     waits for it"
+                } else {
+                    "`lock()` waits for the other thread by itself"
+                };
+                panic!(
+                    "another thread held the stats for 30 ms when the first view of \"/\" \
+                     came, and record_view panicked ({said}) instead of waiting for them: \
+                     wait for the lock with `lock()` ({how})"
+                )
+            }
+        };
         assert_eq!(
             (count, stats.peek()),
             (1, views(&[("/", 1)])),
@@ -136,6 +156,15 @@ mod tests {
              record_view must wait for the lock (`lock()`), count the view and return 1, not \
              give up on a busy lock (a `try_lock` that skips the view)"
         );
+    }
+
+    /// What a caught panic said (its message, if it is a string).
+    fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+            .unwrap_or_else(|| "with a message that is not a string".to_string())
     }
 
     fn hold<S: TestStats>(stats: &S, locked: std::sync::mpsc::Sender<()>) {
@@ -688,25 +717,70 @@ mod tests {
             })
     }
 
-    /// The locks written in `text` itself (not in a print), spaces ignored. A lock of the
-    /// process's stdout or stderr (to write a line at once) is not one of the shared data.
+    /// The variables of `text` bound to the process's stdout or stderr (`let out =
+    /// io::stdout();`, `let err: Stderr = std::io::stderr();`).
+    fn streams_bound(text: &str) -> Vec<String> {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut names = Vec::new();
+        for (at, _) in text.match_indices("let ") {
+            if text[..at].chars().next_back().is_some_and(is_ident) {
+                continue;
+            }
+            let rest = text[at + 4..].trim_start();
+            let rest = rest.strip_prefix("mut ").unwrap_or(rest).trim_start();
+            let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+            let Some(eq) = rest.find('=') else {
+                continue;
+            };
+            let value: String = rest[eq + 1..]
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if !name.is_empty() && (value.ends_with("stdout()") || value.ends_with("stderr()")) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// The locks written in `text` itself (not in a print), spaces and line breaks ignored. A
+    /// lock of the process's stdout or stderr (to write a line at once: `stdout().lock()`, or
+    /// `out.lock()` after `let out = stdout();`) is not one of the shared data, nor is a lock of the disk's `snapshots`
+    /// (`disk.snapshots.lock()`, split over lines or not).
     fn locks_written(text: &str) -> usize {
         let text = without_prints(text);
-        let plain = |text: &str| -> usize {
-            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            let count = |locks: &[&str]| -> usize {
-                locks.iter().map(|lock| text.matches(lock).count()).sum()
-            };
-            let all = count(&[
-                ".lock(",
-                "::lock(",
-                "try_lock(",
-                "blocking_lock(",
-                "lock_owned(",
-            ]);
-            all - count(&["stdout().lock(", "stderr().lock("])
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        // `name.lock(` of a stream bound to a variable, `name` a whole word.
+        let streams_locked: usize = streams_bound(&text)
+            .iter()
+            .map(|name| {
+                text.match_indices(name.as_str())
+                    .filter(|(at, _)| {
+                        let after: String = text[at + name.len()..]
+                            .chars()
+                            .filter(|c| !c.is_whitespace())
+                            .take(6)
+                            .collect();
+                        !text[..*at].ends_with(is_ident) && after == ".lock("
+                    })
+                    .count()
+            })
+            .sum();
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let count = |locks: &[&str]| -> usize {
+            locks.iter().map(|lock| text.matches(lock).count()).sum()
         };
-        plain(&text)
+        let all = count(&[
+            ".lock(",
+            "::lock(",
+            "try_lock(",
+            "blocking_lock(",
+            "lock_owned(",
+        ]);
+        all.saturating_sub(count(&["stdout().lock(", "stderr().lock(", ".snapshots.lock("]) + streams_locked)
     }
 
     /// `text` without the closures it binds to a name (`let name = |..| ..;`), and those
@@ -904,9 +978,7 @@ mod tests {
     /// nor a lock of the disk's `snapshots`, which is not the stats).
     #[test]
     fn the_stats_are_locked_once_per_view() {
-        let source =
-            include_str!("await_holding_lock.rs").replace(".snapshots.lock(", ".snapshots(");
-        let locks = locks_before(&source, "record_view", "save");
+        let locks = locks_before(include_str!("await_holding_lock.rs"), "record_view", "save");
         assert!(
             locks <= 1,
             "record_view locks the stats {locks} times before its save (counting the locks of \
