@@ -55,6 +55,9 @@ mod tests {
         fn with_lines(lines: &[&str]) -> Self;
         /// The lines, or `None` while somebody holds the lock.
         fn peek(&self) -> Option<Vec<String>>;
+        /// Locks the log on this (non-runtime) thread, says so on `locked`, holds it for
+        /// `time` of real time, then lets go.
+        fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>);
     }
 
     impl TestLog for std::sync::Mutex<Vec<String>> {
@@ -63,6 +66,11 @@ mod tests {
         }
         fn peek(&self) -> Option<Vec<String>> {
             self.try_lock().ok().map(|log| log.clone())
+        }
+        fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>) {
+            let _log = self.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = locked.send(());
+            std::thread::sleep(time);
         }
     }
 
@@ -73,6 +81,24 @@ mod tests {
         fn peek(&self) -> Option<Vec<String>> {
             self.try_lock().ok().map(|log| log.clone())
         }
+        fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>) {
+            let _log = self.blocking_lock();
+            let _ = locked.send(());
+            std::thread::sleep(time);
+        }
+    }
+
+    fn hold<L: TestLog>(log: &L, locked: std::sync::mpsc::Sender<()>) {
+        log.hold_for(Duration::from_millis(30), locked);
+    }
+
+    /// What a caught panic said (its message, if it is a string).
+    fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+            .unwrap_or_else(|| "with a message that is not a string".to_string())
     }
 
     /// Runs a test's body on the paused clock, where it takes no real time, and stops it with a
@@ -130,6 +156,53 @@ mod tests {
                 [1, 2, 3],
                 "each save must return the log length right after its own push (so 1, 2 and 3 in \
                  some order); read the length while you still hold the lock, before the flush"
+            );
+        })
+        .await;
+    }
+
+    /// The log held for 30 ms of real time by another thread (a thread of a multi-threaded
+    /// runtime, say) when a save starts: save_line waits for it, it does not give up.
+    #[tokio::test(start_paused = true)]
+    async fn a_save_waits_for_a_log_held_elsewhere() {
+        within_3s_of_real_time(async {
+            let log = Arc::new(TestLog::with_lines(&["old"]));
+            let (locked, held) = std::sync::mpsc::channel();
+            let holder = std::thread::spawn({
+                let log = Arc::clone(&log);
+                move || hold(&*log, locked)
+            });
+            held.recv().expect("the test's holder thread failed");
+            let saved = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+                save_line(Arc::clone(&log), "new".to_string()),
+            ))
+            .await;
+            holder.join().expect("the test's holder thread failed");
+            let len = match saved {
+                Ok(len) => len,
+                Err(panic) => {
+                    let said = panic_text(&*panic);
+                    let how = if said.contains("WouldBlock") {
+                        "a `try_lock` fails at once while another thread holds the lock; \
+                         `lock()` waits for it"
+                    } else {
+                        "`lock()` waits for the other thread by itself"
+                    };
+                    panic!(
+                        "another thread held the log for 30 ms when a save started, and \
+                         save_line panicked ({said}) instead of waiting for it: wait for the \
+                         lock with `lock()` ({how})"
+                    )
+                }
+            };
+            let after = log.peek();
+            assert_eq!(
+                (len, after.as_deref()),
+                (2, Some(&["old".to_string(), "new".to_string()][..])),
+                "another thread held the log (which read [\"old\"]) for 30 ms when the save of \
+                 \"new\" started; save_line returned {len} and then the log read {after:?} \
+                 (None: still locked): it must wait for the lock, push its line and return the \
+                 length right after its push, 2, not give up on a busy log"
             );
         })
         .await;
@@ -605,25 +678,69 @@ mod tests {
             })
     }
 
-    /// The locks written in `text` itself (not in a print), spaces ignored. A lock of the
-    /// process's stdout or stderr (to write a line at once) is not one of the shared data.
+    /// The variables of `text` bound to the process's stdout or stderr (`let out =
+    /// io::stdout();`, `let err: Stderr = std::io::stderr();`).
+    fn streams_bound(text: &str) -> Vec<String> {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut names = Vec::new();
+        for (at, _) in text.match_indices("let ") {
+            if text[..at].chars().next_back().is_some_and(is_ident) {
+                continue;
+            }
+            let rest = text[at + 4..].trim_start();
+            let rest = rest.strip_prefix("mut ").unwrap_or(rest).trim_start();
+            let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+            let Some(eq) = rest.find('=') else {
+                continue;
+            };
+            let value: String = rest[eq + 1..]
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if !name.is_empty() && (value.ends_with("stdout()") || value.ends_with("stderr()")) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// The locks written in `text` itself (not in a print), spaces and line breaks ignored. A
+    /// lock of the process's stdout or stderr (to write a line at once: `stdout().lock()`, or
+    /// `out.lock()` after `let out = stdout();`) is not one of the shared data.
     fn locks_written(text: &str) -> usize {
         let text = without_prints(text);
-        let plain = |text: &str| -> usize {
-            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            let count = |locks: &[&str]| -> usize {
-                locks.iter().map(|lock| text.matches(lock).count()).sum()
-            };
-            let all = count(&[
-                ".lock(",
-                "::lock(",
-                "try_lock(",
-                "blocking_lock(",
-                "lock_owned(",
-            ]);
-            all - count(&["stdout().lock(", "stderr().lock("])
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        // `name.lock(` of a stream bound to a variable, `name` a whole word.
+        let streams_locked: usize = streams_bound(&text)
+            .iter()
+            .map(|name| {
+                text.match_indices(name.as_str())
+                    .filter(|(at, _)| {
+                        let after: String = text[at + name.len()..]
+                            .chars()
+                            .filter(|c| !c.is_whitespace())
+                            .take(6)
+                            .collect();
+                        !text[..*at].ends_with(is_ident) && after == ".lock("
+                    })
+                    .count()
+            })
+            .sum();
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let count = |locks: &[&str]| -> usize {
+            locks.iter().map(|lock| text.matches(lock).count()).sum()
         };
-        plain(&text)
+        let all = count(&[
+            ".lock(",
+            "::lock(",
+            "try_lock(",
+            "blocking_lock(",
+            "lock_owned(",
+        ]);
+        all.saturating_sub(count(&["stdout().lock(", "stderr().lock("]) + streams_locked)
     }
 
     /// `text` without the closures it binds to a name (`let name = |..| ..;`), and those
