@@ -198,13 +198,15 @@ mod tests {
                 }
             };
             let after = log.peek();
+            let read = after
+                .as_ref()
+                .map_or("still locked".to_string(), |lines| format!("{lines:?}"));
             assert_eq!(
                 (len, after.as_deref()),
                 (2, Some(&["old".to_string(), "new".to_string()][..])),
                 "another thread held the log (which read [\"old\"]) for 30 ms when the save of \
-                 \"new\" started; save_line returned {len} and then the log read {after:?} \
-                 (None: still locked): it must wait for the lock, push its line and return the \
-                 length right after its push, 2, not give up on a busy log"
+                 \"new\" started; save_line returned {len}, and then the log was {read}: it must \
+                 wait for the lock, push its line and return the length right after its push, 2"
             );
         })
         .await;
