@@ -48,25 +48,36 @@ mod tests {
         refresh(&Mutex::new(Vec::new())).await;
         let cache = Mutex::new(vec![40, 50]);
         let start = Instant::now();
-        let ((), (seen, seen_at)) = tokio::join!(refresh(&cache), async {
-            // Ask for the cheapest price while the download is in progress.
+        let ((), (seen, held, seen_at)) = tokio::join!(refresh(&cache), async {
+            // Ask for the cheapest price while the download is in progress, and look at the
+            // cache then (without waiting: `None` if it is locked).
             tokio::time::sleep(Duration::from_millis(10)).await;
-            (cheapest(&cache), start.elapsed())
+            let seen = cheapest(&cache);
+            let held = cache.try_lock().ok().map(|prices| prices.clone());
+            (seen, held, start.elapsed())
         });
-        let why = match seen {
-            None => {
+        let why = match (seen, &held) {
+            (None, None) => "the cache was locked at that moment (a guard kept alive across an \
+                 .await of the refresh), and cheapest answered without waiting for it. Lock the \
+                 cache in refresh only for the swap, after the download: then a reader never \
+                 finds it locked for long, and waits for it with lock()"
+                .to_string(),
+            (None, Some(prices)) if prices.is_empty() => {
                 "the cache was empty: readers must see the old prices until the downloaded \
-                     ones replace them, so do not empty the cache before (or while) downloading; \
-                     store the new prices in one step once the download is done"
+                 ones replace them, so do not empty the cache before (or while) downloading; \
+                 store the new prices in one step once the download is done"
+                    .to_string()
             }
-            Some(12) => {
-                "the new prices were already there, 10 ms into a 100 ms download: each \
-                         refresh must wait for its own download"
-            }
-            Some(_) => {
-                "readers must see the old prices until the downloaded ones replace \
-                        them, in one step once the download is done"
-            }
+            (None, Some(prices)) => format!(
+                "the cache held {prices:?} at that moment, yet cheapest found no price: it \
+                 must answer with the lowest price in the cache"
+            ),
+            (Some(12), _) => "the new prices were already there, 10 ms into a 100 ms download: \
+                 each refresh must wait for its own download"
+                .to_string(),
+            (Some(_), _) => "readers must see the old prices until the downloaded ones replace \
+                 them, in one step once the download is done"
+                .to_string(),
         };
         assert_eq!(
             seen,
@@ -221,6 +232,8 @@ mod tests {
             ))
         };
         let mut cpu_used = None;
+        // What refresh said if it panicked.
+        let mut panicked = None;
         std::thread::scope(|scope| {
             let (locked, is_locked) = std::sync::mpsc::channel();
             // Another thread reads the cache slowly: it holds the lock for 300 ms, past the end
@@ -234,12 +247,31 @@ mod tests {
             is_locked.recv().unwrap();
             let mut refreshing = std::pin::pin!(refresh(cache));
             let before = cpu_time();
-            runtime.block_on(std::future::poll_fn(|cx| {
+            panicked = runtime.block_on(std::future::poll_fn(|cx| {
                 polls += 1;
-                refreshing.as_mut().poll(cx)
+                let poll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    refreshing.as_mut().poll(cx)
+                }));
+                match poll {
+                    Ok(poll) => poll.map(|()| None),
+                    Err(panic) => std::task::Poll::Ready(Some(panic_text(&*panic))),
+                }
             }));
             cpu_used = before.zip(cpu_time()).map(|(before, after)| after - before);
         });
+        if let Some(said) = panicked {
+            let how = if said.contains("WouldBlock") {
+                "a `try_lock` fails at once while another thread holds the lock; `lock()` waits \
+                 for it"
+            } else {
+                "`lock()` waits for the other thread by itself"
+            };
+            panic!(
+                "another thread held the cache for 300 ms, past the end of the 100 ms download, \
+                 and refresh panicked ({said}) instead of waiting to store the new prices: wait \
+                 for the lock with `lock()` ({how}; the others hold it only briefly)"
+            );
+        }
         assert_eq!(
             cheapest(&cache),
             Some(12),
@@ -268,6 +300,15 @@ mod tests {
              lock the cache with lock(), which waits for the other thread without using the CPU",
             cpu_used.as_millis()
         );
+    }
+
+    /// What a caught panic said (its message, if it is a string).
+    fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+            .unwrap_or_else(|| "with a message that is not a string".to_string())
     }
 
     #[test]
@@ -835,6 +876,62 @@ mod tests {
                 }
             }
         }
+        // Nor is a const, static or let whose name is only ever a length of time
+        // (`const TIMEOUT_SECS: u64 = 30;` used only in `Duration::from_secs(TIMEOUT_SECS)`).
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let units = ["from_secs", "from_millis", "from_micros", "from_nanos"];
+        let mut timed: Vec<String> = Vec::new();
+        for unit in units {
+            for at in word_at(&code, unit) {
+                let rest = &code[at + unit.len()..];
+                let Some(inner) = rest.trim_start().strip_prefix('(') else {
+                    continue;
+                };
+                let name = inner[..inner.find(')').unwrap_or(0)].trim();
+                if !name.is_empty()
+                    && name.chars().all(is_ident)
+                    && !name.starts_with(|c: char| c.is_ascii_digit())
+                    && !timed.iter().any(|known| known == name)
+                {
+                    timed.push(name.to_string());
+                }
+            }
+        }
+        for name in timed {
+            let uses = word_at(&code, &name);
+            let declared: Vec<usize> = uses
+                .iter()
+                .copied()
+                .filter(|&at| {
+                    let before = code[..at].trim_end();
+                    ["const", "static", "let", "mut"].into_iter().any(|keyword| {
+                        before.ends_with(keyword)
+                            && !before[..before.len() - keyword.len()].ends_with(is_ident)
+                    })
+                })
+                .collect();
+            let as_time = uses
+                .iter()
+                .filter(|&&at| {
+                    let before = code[..at].trim_end();
+                    before.strip_suffix('(').is_some_and(|before| {
+                        units
+                            .into_iter()
+                            .any(|unit| before.trim_end().ends_with(unit))
+                    }) && code[at + name.len()..].trim_start().starts_with(')')
+                })
+                .count();
+            if declared.is_empty() || declared.len() + as_time != uses.len() {
+                continue;
+            }
+            // Its value (up to the `;`) is left out.
+            for at in declared.into_iter().rev() {
+                let from = at + name.len();
+                if let Some(end) = code[from..].find(';') {
+                    code.replace_range(from..from + end, "");
+                }
+            }
+        }
         let words: Vec<Option<u64>> = code
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .map(value)
@@ -846,7 +943,8 @@ mod tests {
         assert!(
             copied.len() < 2,
             "the code writes the prices {copied:?} a second time, beside download_prices \
-             (comments, printed messages, lengths of time and the demo in main, with the fns \
+             (comments, printed messages, lengths of time, consts and variables used only as \
+             lengths of time, and the demo in main, with the fns \
              and consts only it uses, are not counted): refresh must store what \
              `download_prices().await` returns (await it first, with no lock held, then lock \
              the cache for the quick swap), not prices written by hand"
