@@ -526,4 +526,744 @@ mod tests {
              when the last clone is dropped"
         );
     }
+
+    /// `code` with the inside of each raw string literal (`r"C:\"`, `r#"a "quoted" word"#`,
+    /// `br#"..."#`) made plain: its `"` and `\` turned into spaces (same length), so that the
+    /// code that reads strings as `"..."` with `\` escapes finds where each one ends. Comments,
+    /// other string literals and char literals are left as they are.
+    fn raw_strings_plain(code: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let chars: Vec<char> = code.chars().collect();
+        let mut out = String::with_capacity(code.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let next = chars.get(i + 1).copied();
+            let after = |j: usize| chars.get(j).copied();
+            // Where the comment, literal or single char at `i` ends.
+            let end = match chars[i] {
+                '/' if next == Some('/') => (i..chars.len())
+                    .find(|&j| chars[j] == '\n')
+                    .unwrap_or(chars.len()),
+                '/' if next == Some('*') => {
+                    let (mut depth, mut j) = (0, i);
+                    while j < chars.len() {
+                        match (chars[j], after(j + 1)) {
+                            ('/', Some('*')) => (depth, j) = (depth + 1, j + 2),
+                            ('*', Some('/')) => (depth, j) = (depth - 1, j + 2),
+                            _ => j += 1,
+                        }
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    j
+                }
+                '"' => {
+                    let mut j = i + 1;
+                    while j < chars.len() && chars[j] != '"' {
+                        j += if chars[j] == '\\' { 2 } else { 1 };
+                    }
+                    (j + 1).min(chars.len())
+                }
+                // A char literal ('"', '\''), not a lifetime.
+                '\'' if next == Some('\\') || after(i + 2) == Some('\'') => {
+                    let from = if next == Some('\\') { i + 3 } else { i + 2 };
+                    (from..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .map_or(chars.len(), |j| j + 1)
+                }
+                'r' if (i == 0 || !ident(chars[i - 1]))
+                    || (matches!(chars[i - 1], 'b' | 'c') && (i < 2 || !ident(chars[i - 2]))) =>
+                {
+                    let hashes = chars[i + 1..].iter().take_while(|&&c| c == '#').count();
+                    if after(i + 1 + hashes) != Some('"') {
+                        out.push('r');
+                        i += 1;
+                        continue;
+                    }
+                    // A raw string: it ends at a `"` followed by as many `#`s, with no escapes.
+                    let body = i + hashes + 2;
+                    let close = (body..chars.len())
+                        .find(|&j| {
+                            chars[j] == '"'
+                                && chars[j + 1..].iter().take_while(|&&c| c == '#').count()
+                                    >= hashes
+                        })
+                        .unwrap_or(chars.len());
+                    out.extend(&chars[i..body]);
+                    for &c in &chars[body..close] {
+                        out.push(if c == '"' || c == '\\' { ' ' } else { c });
+                    }
+                    let end = (close + 1 + hashes).min(chars.len());
+                    out.extend(&chars[close.min(end)..end]);
+                    i = end;
+                    continue;
+                }
+                _ => i + 1,
+            };
+            out.extend(&chars[i..end]);
+            i = end;
+        }
+        out
+    }
+
+    /// The code above the tests, with comments taken out and string and char literals
+    /// emptied (`""`, `' '`): a `println!("... lock() ...")` or a note is not code.
+    fn code_only(source: &str) -> String {
+        // A `"` inside a raw string (`r#"a "b" c"#`) does not end it.
+        let source = &raw_strings_plain(source);
+        let chars: Vec<char> = source.split("// Tests:").next().unwrap().chars().collect();
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let at = |k: usize| chars.get(k).copied().unwrap_or(' ');
+            if c == '/' && at(i + 1) == '/' {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            } else if c == '/' && at(i + 1) == '*' {
+                let mut depth = 0;
+                while i < chars.len() {
+                    if chars[i] == '/' && at(i + 1) == '*' {
+                        depth += 1;
+                        i += 2;
+                    } else if chars[i] == '*' && at(i + 1) == '/' {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                out.push(' ');
+            } else if c == '\'' {
+                // A char literal ('x', '\n', '{'), or a lifetime ('a) kept as it is.
+                if at(i + 1) == '\\' {
+                    i += 3;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                    i += 1;
+                    out.push_str("' '");
+                } else if at(i + 2) == '\'' {
+                    i += 3;
+                    out.push_str("' '");
+                } else {
+                    out.push(c);
+                    i += 1;
+                }
+            } else if c == '"' || ((c == 'r' || c == 'b') && (i == 0 || !is_ident(chars[i - 1]))) {
+                // A string: "..", b"..", r"..", r#".."#, br"..".
+                let mut j = i;
+                if chars[j] == 'b' {
+                    j += 1;
+                }
+                let raw = at(j) == 'r';
+                if raw {
+                    j += 1;
+                }
+                let mut hashes = 0;
+                while raw && at(j) == '#' {
+                    hashes += 1;
+                    j += 1;
+                }
+                if at(j) != '"' {
+                    out.push(c);
+                    i += 1;
+                    continue;
+                }
+                j += 1;
+                while j < chars.len() {
+                    if !raw && chars[j] == '\\' {
+                        j += 2;
+                    } else if chars[j] == '"' && (1..=hashes).all(|h| at(j + h) == '#') {
+                        j += 1 + hashes;
+                        break;
+                    } else {
+                        j += 1;
+                    }
+                }
+                out.push_str("\"\"");
+                i = j;
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// Each `fn NAME` of `code` that has a body: its name, where the item starts (`fn`), its
+    /// body (`{` to `}`), and whether it takes `self` (a method, that `.NAME(..)` calls).
+    fn functions(code: &str) -> Vec<(String, usize, std::ops::Range<usize>, bool)> {
+        let bytes = code.as_bytes();
+        let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let mut found = Vec::new();
+        for (at, _) in code.match_indices("fn ") {
+            if at > 0 && is_ident(bytes[at - 1]) {
+                continue;
+            }
+            let name: String = code[at + 3..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            // The body starts at the first `{` outside `( )` and `[ ]` (a `;` there first: none).
+            let (mut depth, mut open) = (0i32, None);
+            for (i, b) in bytes.iter().enumerate().skip(at + 3) {
+                match b {
+                    b'(' | b'[' => depth += 1,
+                    b')' | b']' => depth -= 1,
+                    b';' if depth == 0 => break,
+                    b'{' if depth == 0 => {
+                        open = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(open) = open else { continue };
+            let mut depth = 0;
+            let mut end = code.len();
+            for (i, b) in bytes.iter().enumerate().skip(open) {
+                match b {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let method = code[at..open].match_indices("self").any(|(i, _)| {
+                !is_ident(code.as_bytes()[at + i - 1])
+                    && !code
+                        .as_bytes()
+                        .get(at + i + 4)
+                        .copied()
+                        .is_some_and(is_ident)
+            });
+            found.push((name, at, open..end, method));
+        }
+        found
+    }
+
+    /// `text` without the `println!`/`print!`/`eprintln!`/`eprint!` calls in it: what they
+    /// lock they only print.
+    fn without_prints(text: &str) -> String {
+        let mut text = text.to_string();
+        for name in ["eprintln!", "println!", "eprint!", "print!"] {
+            while let Some(at) = text.find(name) {
+                let Some(open) = text[at..].find(['(', '[', '{']).map(|open| at + open) else {
+                    break;
+                };
+                let mut depth = 0;
+                let mut end = text.len();
+                for (i, c) in text[open..].char_indices() {
+                    match c {
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = open + i + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                text.replace_range(at..end, "");
+            }
+        }
+        text
+    }
+
+    /// Each `macro_rules! NAME` of `code`: its name, where the item starts, and its body.
+    fn macros(code: &str) -> Vec<(String, usize, std::ops::Range<usize>)> {
+        let mut found = Vec::new();
+        for (at, _) in code.match_indices("macro_rules!") {
+            let rest = &code[at + "macro_rules!".len()..];
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let Some(open) = rest.find(['{', '(', '[']) else {
+                continue;
+            };
+            let open = at + "macro_rules!".len() + open;
+            let mut depth = 0;
+            let mut end = code.len();
+            for (i, c) in code[open..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = open + i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            found.push((name, at, open..end));
+        }
+        found
+    }
+
+    /// `text` without the `fn` and `macro_rules!` items defined in it (a helper nested in a
+    /// body): their locks are a helper's, counted once per call.
+    fn without_items(text: &str) -> String {
+        let mut items: Vec<std::ops::Range<usize>> = functions(text)
+            .into_iter()
+            .map(|(_, at, body, _)| at..body.end)
+            .chain(macros(text).into_iter().map(|(_, at, body)| at..body.end))
+            .collect();
+        items.sort_by_key(|item| item.start);
+        let mut out = String::new();
+        let mut from = 0;
+        for item in items {
+            // An item inside one already taken out goes with it.
+            if item.start >= from {
+                out.push_str(&text[from..item.start]);
+                out.push(' ');
+                from = item.end;
+            }
+        }
+        out.push_str(&text[from..]);
+        out
+    }
+
+    /// Whether a `let` or `for` pattern of `text` binds a variable `name` (which then hides a
+    /// helper of that name).
+    fn binds(text: &str, name: &str) -> bool {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let word = |part: &str| {
+            part.match_indices(name).any(|(at, _)| {
+                part[..at].chars().next_back().is_none_or(|c| !is_ident(c))
+                    && part[at + name.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !is_ident(c))
+            })
+        };
+        [("let ", "="), ("for ", " in ")]
+            .into_iter()
+            .any(|(keyword, end)| {
+                text.match_indices(keyword).any(|(at, _)| {
+                    let pattern = &text[at + keyword.len()..];
+                    let pattern = &pattern[..pattern.find(end).unwrap_or(pattern.len())];
+                    text[..at].chars().next_back().is_none_or(|c| !is_ident(c)) && word(pattern)
+                })
+            })
+    }
+
+    /// The variables of `text` bound to the process's stdout or stderr (`let out =
+    /// io::stdout();`, `let err: Stderr = std::io::stderr();`).
+    fn streams_bound(text: &str) -> Vec<String> {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut names = Vec::new();
+        for (at, _) in text.match_indices("let ") {
+            if text[..at].chars().next_back().is_some_and(is_ident) {
+                continue;
+            }
+            let rest = text[at + 4..].trim_start();
+            let rest = rest.strip_prefix("mut ").unwrap_or(rest).trim_start();
+            let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+            let Some(eq) = rest.find('=') else {
+                continue;
+            };
+            let value: String = rest[eq + 1..]
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if !name.is_empty() && (value.ends_with("stdout()") || value.ends_with("stderr()")) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// What each lock written in `text` itself (not in a print) locks, spaces and line
+    /// breaks ignored: the path before `.lock(` (`counts`, `self.map`, `Arc::clone(&counts)`), or the
+    /// argument of `Mutex::lock(..)`. A lock of the process's stdout or stderr (to write a line
+    /// at once: `stdout().lock()`, or `out.lock()` after `let out = stdout();`) is not one of
+    /// the shared data.
+    fn locks_written(text: &str) -> Vec<String> {
+        let text = without_prints(text);
+        let streams = streams_bound(&text);
+        // Spaces and line breaks taken out, but for one space between two words.
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let chars: Vec<char> = text.chars().collect();
+        let mut text = String::new();
+        for (i, &c) in chars.iter().enumerate() {
+            if !c.is_whitespace() {
+                text.push(c);
+            } else if text.ends_with(is_ident)
+                && chars[i + 1..]
+                    .iter()
+                    .find(|c| !c.is_whitespace())
+                    .is_some_and(|c| is_ident(*c))
+            {
+                text.push(' ');
+            }
+        }
+        let is_path = |c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == ':';
+        // The path that ends at `end` (with the `( )` and `[ ]` of calls and indexes in it).
+        let path_before = |end: usize| -> String {
+            let chars: Vec<(usize, char)> = text[..end].char_indices().collect();
+            let mut depth = 0;
+            let mut start = end;
+            for &(i, c) in chars.iter().rev() {
+                match c {
+                    ')' | ']' => depth += 1,
+                    '(' | '[' if depth > 0 => depth -= 1,
+                    _ if depth > 0 || is_path(c) => {}
+                    _ => break,
+                }
+                start = i;
+            }
+            text[start..end].to_string()
+        };
+        let mut found = Vec::new();
+        for lock in [
+            ".lock(",
+            "::lock(",
+            "try_lock(",
+            "blocking_lock(",
+            "lock_owned(",
+        ] {
+            for (at, _) in text.match_indices(lock) {
+                let what = if lock == "::lock(" {
+                    let arg = text[at + lock.len()..].trim_start_matches(['&', '*']);
+                    arg.chars().take_while(|c| is_path(*c)).collect()
+                } else {
+                    path_before(at).trim_end_matches('.').to_string()
+                };
+                let what = what.trim_matches('.').to_string();
+                let stream = what.ends_with("stdout()")
+                    || what.ends_with("stderr()")
+                    || streams.contains(&what);
+                if !stream {
+                    found.push(what);
+                }
+            }
+        }
+        found
+    }
+
+    /// `text` without the closures it binds to a name (`let name = |..| ..;`), and those
+    /// closures: a closure that locks, called twice, locks twice.
+    fn without_closures(text: &str) -> (String, Vec<(String, String)>) {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut text = text.to_string();
+        let mut closures = Vec::new();
+        let mut from = 0;
+        while let Some(found) = text[from..].find("let ") {
+            let at = from + found;
+            from = at + 4;
+            if text[..at].chars().next_back().is_some_and(is_ident) {
+                continue;
+            }
+            let rest = text[at + 4..].trim_start();
+            let rest = rest.strip_prefix("mut ").unwrap_or(rest).trim_start();
+            let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+            let after = rest[name.len()..].trim_start();
+            let Some(value) = after.strip_prefix('=') else {
+                continue;
+            };
+            let value = value.trim_start();
+            let value = value.strip_prefix("move").unwrap_or(value).trim_start();
+            if name.is_empty() || !value.starts_with('|') {
+                continue;
+            }
+            // The closure ends at the `;` that ends the `let`.
+            let start = at;
+            let mut depth = 0;
+            let mut end = text.len();
+            for (i, c) in text[start..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => depth -= 1,
+                    ';' if depth == 0 => {
+                        end = start + i + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let body = text[start..end]
+                .split_once('=')
+                .map_or(String::new(), |(_, body)| body.to_string());
+            closures.push((name, body));
+            text.replace_range(start..end, " ");
+            from = start;
+        }
+        (text, closures)
+    }
+
+    /// How many times `text` calls `name` (`name(..)`, `name!(..)`, `Type::name(..)`, and
+    /// `.name(..)` if `name` is a `method`), or 1 if it only passes it as a value
+    /// (`.map(name)`), or 0. A variable or a field of that name (`let name`, `name.len()`,
+    /// `x.name`) and a method of std (`guard.len()`, beside a helper `fn len`) are not calls.
+    fn calls(text: &str, name: &str, method: bool) -> usize {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let text = without_prints(text);
+        let bound = binds(&text, name);
+        let mut named = 0;
+        let mut called = 0;
+        for (at, _) in text.match_indices(name) {
+            let before = text[..at].trim_end().chars().next_back();
+            let after = text[at + name.len()..].trim_start();
+            if text[..at].chars().next_back().is_some_and(is_ident) || after.starts_with(is_ident) {
+                continue;
+            }
+            let dot = before == Some('.');
+            if after.starts_with('(') || after.starts_with('!') || after.starts_with("::<") {
+                if !dot || (method && after.starts_with('(')) {
+                    called += 1;
+                }
+            } else if !dot && !bound && !after.starts_with('.') && !after.starts_with(':') {
+                named += 1;
+            }
+        }
+        if called > 0 { called } else { named.min(1) }
+    }
+
+    /// What the locks that `text` takes lock: its own, and those of each function, macro or
+    /// closure it calls, once per call (`skip` aside).
+    fn locks_taken(
+        text: &str,
+        helpers: &[(String, String, bool)],
+        skip: &mut Vec<String>,
+    ) -> Vec<String> {
+        let (text, closures) = without_closures(&without_items(text));
+        let mut locks = locks_written(&text);
+        let mut names: Vec<&String> = Vec::new();
+        for name in closures
+            .iter()
+            .map(|(n, _)| n)
+            .chain(helpers.iter().map(|(n, _, _)| n))
+        {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        for name in names {
+            if skip.contains(name) {
+                continue;
+            }
+            let closure = closures.iter().find(|(n, _)| n == name);
+            let method = closure.is_none() && helpers.iter().any(|(n, _, m)| n == name && *m);
+            let times = calls(&text, name, method);
+            if times == 0 {
+                continue;
+            }
+            // A closure hides a function of the same name; of several functions of that name
+            // (methods of different types), the one that locks most.
+            let bodies: Vec<&String> = match closure {
+                Some((_, body)) => vec![body],
+                None => helpers
+                    .iter()
+                    .filter(|(n, _, _)| n == name)
+                    .map(|(_, b, _)| b)
+                    .collect(),
+            };
+            skip.push(name.clone());
+            let most = bodies
+                .into_iter()
+                .map(|body| locks_taken(body, helpers, skip))
+                .max_by_key(Vec::len)
+                .unwrap_or_default();
+            skip.pop();
+            for _ in 0..times {
+                locks.extend(most.iter().cloned());
+            }
+        }
+        locks
+    }
+
+    /// The argument of each `spawn(..)` call of `code` (`tokio::spawn`, a JoinSet's `spawn`)
+    /// that holds no other spawn: the code of one task.
+    fn spawned(code: &str) -> Vec<String> {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut tasks = Vec::new();
+        for (at, _) in code.match_indices("spawn") {
+            let after = &code[at + "spawn".len()..];
+            if code[..at].ends_with(is_ident) || !after.trim_start().starts_with('(') {
+                continue;
+            }
+            let open = at + "spawn".len() + after.find('(').unwrap_or(0);
+            let mut depth = 0;
+            let mut end = code.len();
+            for (i, c) in code[open..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = open + i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let task = &code[open + 1..end.max(open + 1)];
+            if spawned(task).is_empty() {
+                tasks.push(task.to_string());
+            }
+        }
+        tasks
+    }
+
+    /// Whether the code at `at` in `text` runs again and again: inside the `{ }` of a `loop`
+    /// or a `while`, or in the condition of a `while`.
+    fn in_loop(text: &str, at: usize) -> bool {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let starts_loop = |header: &str| {
+            // The statement that ends at this point starts after the last `;`, `{` or `}`.
+            let statement = header
+                .rfind([';', '{', '}'])
+                .map_or(header, |from| &header[from + 1..])
+                .trim_start();
+            let statement = match statement.strip_prefix('\'') {
+                // A label: `'retry: loop`.
+                Some(label) => label
+                    .trim_start_matches(is_ident)
+                    .trim_start()
+                    .trim_start_matches(':')
+                    .trim_start(),
+                None => statement,
+            };
+            ["loop", "while"].into_iter().any(|keyword| {
+                statement.starts_with(keyword)
+                    && !statement[keyword.len()..].starts_with(is_ident)
+            })
+        };
+        let mut open = Vec::new();
+        for (i, c) in text[..at].char_indices() {
+            match c {
+                '{' => open.push(i),
+                '}' => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+        starts_loop(&text[..at]) || open.iter().any(|&brace| starts_loop(&text[..brace]))
+    }
+
+    /// The code of a task and of every function and macro it calls (and that they call, and
+    /// so on), with the name of each (`None` for the task itself).
+    fn reached(task: &str, helpers: &[(String, String, bool)]) -> Vec<(Option<String>, String)> {
+        let mut texts = vec![(None, task.to_string())];
+        let mut i = 0;
+        while i < texts.len() {
+            let text = texts[i].1.clone();
+            for (name, body, method) in helpers {
+                if ["main", "count_visits"].contains(&name.as_str())
+                    || texts.iter().any(|(n, _)| n.as_ref() == Some(name))
+                {
+                    continue;
+                }
+                if calls(&text, name, *method) > 0 {
+                    texts.push((Some(name.clone()), body.clone()));
+                }
+            }
+            i += 1;
+        }
+        texts
+    }
+
+    /// A count read under one lock and written back under a second one, or a map taken with a
+    /// `try_lock` that is not retried, loses a visit only when two tasks count at the same
+    /// moment on two threads, which a test on one thread never sees, so this one reads the
+    /// source: the code of each spawned task (the argument of each `spawn(..)`), with the
+    /// functions, macros and closures it calls, once per call (not a lock only printed, nor a
+    /// lock of stdout, nor the read of the map after the tasks; a lock of another Mutex, a
+    /// static of metrics say, is counted apart).
+    #[test]
+    fn each_visit_is_counted_under_one_lock() {
+        let mut code = code_only(include_str!("arc_mutex_visit_counter.rs"));
+        if let Some((_, _, body, _)) = functions(&code).into_iter().find(|(f, ..)| f == "main") {
+            code.replace_range(body, "{}");
+        }
+        let helpers: Vec<(String, String, bool)> = functions(&code)
+            .into_iter()
+            .map(|(f, _, body, method)| (f, code[body].to_string(), method))
+            .chain(
+                macros(&code)
+                    .into_iter()
+                    .map(|(f, _, body)| (f, code[body].to_string(), false)),
+            )
+            .collect();
+        for task in spawned(&code) {
+            let mut skip = vec!["main".to_string(), "count_visits".to_string()];
+            let locks = locks_taken(&task, &helpers, &mut skip);
+            let nothing = String::new();
+            let (what, times) = locks
+                .iter()
+                .map(|what| (what, locks.iter().filter(|other| *other == what).count()))
+                .max_by_key(|(_, times)| *times)
+                .unwrap_or((&nothing, 0));
+            assert!(
+                times <= 1,
+                "a task that count_visits spawns locks `{what}` {times} times (counting the \
+                 locks of the functions, macros and closures it calls, once per call, and the \
+                 locks of every branch of an `if`/`else` or `match` added up, even if only one \
+                 branch runs; a lock only printed is not counted): on a multi-threaded runtime \
+                 another task can count the same page between two locks, and a count read \
+                 under one lock and written back under the next then erases that visit. Count \
+                 the visit under one lock: `*counts.lock().unwrap().entry(page).or_insert(0) \
+                 += 1`"
+            );
+            let texts = reached(&task, &helpers);
+            for (name, text) in &texts {
+                let called_in_loop = |name: &String| {
+                    texts.iter().any(|(_, caller)| {
+                        caller.match_indices(name.as_str()).any(|(at, _)| in_loop(caller, at))
+                    })
+                };
+                for (at, _) in text.match_indices("try_lock") {
+                    let after: String = text[at + "try_lock".len()..]
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .take(10)
+                        .collect();
+                    let unwrapped = after.starts_with("().unwrap(") || after.starts_with("().expect(");
+                    let retried = in_loop(text, at) || name.as_ref().is_some_and(called_in_loop);
+                    assert!(
+                        !unwrapped,
+                        "a task that count_visits spawns takes the map with \
+                         `try_lock().unwrap()` (or `.expect(..)`): try_lock fails at once \
+                         while another task holds the lock, which on a multi-threaded runtime \
+                         happens now and then, and that task then panics, its visit uncounted. \
+                         Lock the map with `lock()`, which waits the moment another task holds \
+                         it"
+                    );
+                    assert!(
+                        retried,
+                        "a task that count_visits spawns takes the map with `try_lock` outside \
+                         any `loop` or `while`: while another task holds the lock (on a \
+                         multi-threaded runtime that happens now and then) try_lock fails at \
+                         once, and the visit goes uncounted unless the task tries again until \
+                         it gets the lock. Lock the map with `lock()`, which waits the moment \
+                         another task holds it"
+                    );
+                }
+            }
+        }
+    }
 }
