@@ -670,7 +670,9 @@ mod tests {
     /// at the same moment, but only if run_transaction had no task of its own alive while it
     /// waited (a task started as it returns, to log the wire say, may hold it a moment).
     /// Returns when it returned (from `start`) and the wire, or `Err(how much longer the
-    /// connection stayed locked)`: a transaction that still goes on in a task.
+    /// connection stayed locked)`: a transaction that still goes on in a task; and whether
+    /// run_transaction started a task that was still alive (while it waited, or on the poll
+    /// that returned).
     async fn run_and_read(
         conn: &Arc<Mutex<Connection>>,
         name: &'static str,
@@ -681,25 +683,29 @@ mod tests {
         use std::future::Future;
         let metrics = tokio::runtime::Handle::current().metrics();
         let mut own_task = false;
+        let mut task_at_return = false;
         let mut running = std::pin::pin!(guarded(run_transaction(Arc::clone(conn), name, amount)));
         std::future::poll_fn(|cx| {
             polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let tasks = metrics.num_alive_tasks();
             let poll = running.as_mut().poll(cx);
-            own_task |= poll.is_pending() && metrics.num_alive_tasks() > tasks;
+            let started = metrics.num_alive_tasks() > tasks;
+            own_task |= poll.is_pending() && started;
+            task_at_return |= poll.is_ready() && started;
             poll
         })
         .await;
         let took = start.elapsed();
+        let any_task = own_task || task_at_return;
         if let Ok(conn) = conn.try_lock() {
-            return (took, Ok(conn.wire.clone()), own_task);
+            return (took, Ok(conn.wire.clone()), any_task);
         }
         let locked = tokio::time::timeout(Duration::from_secs(1), conn.lock()).await;
         match locked {
             Ok(conn) if !own_task && start.elapsed() == took => {
-                (took, Ok(conn.wire.clone()), own_task)
+                (took, Ok(conn.wire.clone()), any_task)
             }
-            _ => (took, Err(start.elapsed() - took), own_task),
+            _ => (took, Err(start.elapsed() - took), any_task),
         }
     }
 
@@ -713,10 +719,14 @@ mod tests {
                  `try_lock` that gave up, a timeout?). Wait for the connection with \
                  `lock().await`, send the three steps, then return"
             ),
+            Ok(wire) if !own_task => format!(
+                "free, and the wire held {wire:?}; run_transaction had started no task, and its \
+                 three steps were not all on the wire, in order, when it returned. Wait for the \
+                 connection with `lock().await`, send the three steps, then return"
+            ),
             _ => format!(
                 "{}: its steps (or another use of the connection) were left to a task that \
-                 nobody waits for (and run_transaction waited for some time instead, a \
-                 sleep?). Lock the connection and send the three steps in run_transaction \
+                 run_transaction started and did not wait for. Lock the connection and send the three steps in run_transaction \
                  itself (or await the task that does), then return",
                 seen(wire)
             ),
