@@ -1148,8 +1148,7 @@ mod tests {
                 None => statement,
             };
             ["loop", "while"].into_iter().any(|keyword| {
-                statement.starts_with(keyword)
-                    && !statement[keyword.len()..].starts_with(is_ident)
+                statement.starts_with(keyword) && !statement[keyword.len()..].starts_with(is_ident)
             })
         };
         let mut open = Vec::new();
@@ -1233,7 +1232,9 @@ mod tests {
             for (name, text) in &texts {
                 let called_in_loop = |name: &String| {
                     texts.iter().any(|(_, caller)| {
-                        caller.match_indices(name.as_str()).any(|(at, _)| in_loop(caller, at))
+                        caller
+                            .match_indices(name.as_str())
+                            .any(|(at, _)| in_loop(caller, at))
                     })
                 };
                 for (at, _) in text.match_indices("try_lock") {
@@ -1242,7 +1243,8 @@ mod tests {
                         .filter(|c| !c.is_whitespace())
                         .take(10)
                         .collect();
-                    let unwrapped = after.starts_with("().unwrap(") || after.starts_with("().expect(");
+                    let unwrapped =
+                        after.starts_with("().unwrap(") || after.starts_with("().expect(");
                     let retried = in_loop(text, at) || name.as_ref().is_some_and(called_in_loop);
                     assert!(
                         !unwrapped,

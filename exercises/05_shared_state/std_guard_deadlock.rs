@@ -904,10 +904,12 @@ mod tests {
                 .copied()
                 .filter(|&at| {
                     let before = code[..at].trim_end();
-                    ["const", "static", "let", "mut"].into_iter().any(|keyword| {
-                        before.ends_with(keyword)
-                            && !before[..before.len() - keyword.len()].ends_with(is_ident)
-                    })
+                    ["const", "static", "let", "mut"]
+                        .into_iter()
+                        .any(|keyword| {
+                            before.ends_with(keyword)
+                                && !before[..before.len() - keyword.len()].ends_with(is_ident)
+                        })
                 })
                 .collect();
             let as_time = uses

@@ -770,9 +770,8 @@ mod tests {
             })
             .sum();
         let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        let count = |locks: &[&str]| -> usize {
-            locks.iter().map(|lock| text.matches(lock).count()).sum()
-        };
+        let count =
+            |locks: &[&str]| -> usize { locks.iter().map(|lock| text.matches(lock).count()).sum() };
         let all = count(&[
             ".lock(",
             "::lock(",
@@ -780,7 +779,9 @@ mod tests {
             "blocking_lock(",
             "lock_owned(",
         ]);
-        all.saturating_sub(count(&["stdout().lock(", "stderr().lock(", ".snapshots.lock("]) + streams_locked)
+        all.saturating_sub(
+            count(&["stdout().lock(", "stderr().lock(", ".snapshots.lock("]) + streams_locked,
+        )
     }
 
     /// `text` without the closures it binds to a name (`let name = |..| ..;`), and those

@@ -734,9 +734,8 @@ mod tests {
             })
             .sum();
         let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        let count = |locks: &[&str]| -> usize {
-            locks.iter().map(|lock| text.matches(lock).count()).sum()
-        };
+        let count =
+            |locks: &[&str]| -> usize { locks.iter().map(|lock| text.matches(lock).count()).sum() };
         let all = count(&[
             ".lock(",
             "::lock(",
