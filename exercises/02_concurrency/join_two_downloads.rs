@@ -128,11 +128,34 @@ mod tests {
             too_soon(took, polls, real)
         );
         let logo_done = start + Duration::from_millis(100);
+        let idle_at = idle_at.lock().unwrap().clone();
+        // The moments (after the start) at which the runtime had done its work and waited
+        // for the next timer.
+        let idle_ms: Vec<u128> = idle_at
+            .iter()
+            .filter(|&&at| at >= start)
+            .map(|&at| (at - start).as_millis())
+            .collect();
         assert!(
-            idle_at.lock().unwrap().contains(&logo_done),
-            "while fetch_both ran, no timer ended at 100 ms, when the logo's download is over: \
-             get both files by calling `download` (the logo's too) and awaiting what it \
-             returns, instead of sleeping and writing the replies yourself"
+            idle_at.contains(&logo_done),
+            "{}",
+            if took > Duration::from_millis(150) {
+                format!(
+                    "fetch_both took {took:?}, and while it ran no timer ended at 100 ms, when \
+                     a logo download started at 0 ms is over (the runtime went idle, waiting \
+                     for a timer, at {idle_ms:?} ms): the logo's download did not start \
+                     at 0 ms beside the manual's. Start both downloads at once and wait for \
+                     the pair (tokio::join!)"
+                )
+            } else {
+                format!(
+                    "fetch_both returned at 150 ms, but while it ran no timer ended at 100 ms, \
+                     when the logo's download is over (the runtime went idle, waiting for a \
+                     timer, at {idle_ms:?} ms): the logo's reply came from no 100 ms download \
+                     started at 0 ms. Get both files by calling `download` (the logo's too) \
+                     and awaiting what it returns, both started at once (tokio::join!)"
+                )
+            }
         );
         assert!(
             running == 0,
@@ -173,13 +196,35 @@ mod tests {
             "fetch_both finished in {took:?}, before the 150 ms manual download could be over: \
              both downloads must really happen"
         );
+        // What the time at which fetch_both returned suggests: a 100 ms logo download that
+        // ended then started when a manual download started at 0 ms was over (150 ms); a 150 ms
+        // manual download that ended then started once the logo was over (100 ms or later).
+        let (logo_ms, manual_ms) = (Duration::from_millis(100), Duration::from_millis(150));
+        let seen = if took == manual_ms + logo_ms {
+            format!(
+                "{took:?} is 100 ms (the logo's download) after 150 ms, when a manual download \
+                 started at 0 ms is over: as if the logo's download only started once the \
+                 manual's was done"
+            )
+        } else if took >= manual_ms + logo_ms {
+            format!(
+                "{took:?} is 150 ms (the manual's download) after {:?}, past the logo's 100 \
+                 ms: as if the manual's download only started once the logo's was over and \
+                 the runtime was free again",
+                took - manual_ms
+            )
+        } else {
+            String::from(
+                "one of the downloads (or a wait of fetch_both's own) started after 0 ms, so \
+                 it ended late",
+            )
+        };
         assert_eq!(
             took,
             Duration::from_millis(150),
             "here fetch_both got a few steps at 0 ms, then the runtime was busy until 120 ms. \
              Downloads started at 0 ms are all over at 150 ms, yet fetch_both returned at \
-             {took:?}: something in it only started once the logo was done (the manual's \
-             download, or a sleep). Start both downloads at once and wait for the pair \
+             {took:?}: {seen}. Start both downloads at once and wait for the pair \
              (tokio::join!)"
         );
         assert_eq!(
