@@ -164,9 +164,13 @@ mod tests {
         // this count cannot tell from a leak: where one started, it says nothing of leaks.
         assert!(
             kept == 0 || pooled,
-            "after the report was done, {kept} allocation(s) were still not freed: the sensor \
-             name was leaked (`Box::leak`, a static...). Share it with an Arc<str>, which frees \
-             the name when the last reading is gone"
+            "after the report was done (on a runtime that was then shut down), {kept} heap \
+             block(s) made on this thread were not freed here: something leaked (the sensor \
+             name made `&'static` with `Box::leak`, a static that keeps it), or blocks made \
+             here were handed to a thread of its own (a std::thread, a second runtime) and \
+             freed there, which this count cannot tell from a leak. Share the name with an \
+             Arc<str>, which frees it when the last reading is gone, and do the report's work \
+             in its task (await fetch_threshold() there), with no thread of its own"
         );
         // By the end, every reading has its line of the report: one allocation each.
         let per_reading = (at_most_for_72 - at_most_for_8) as f64 / 64.0;
@@ -205,9 +209,19 @@ mod tests {
         // Every report waits, the second one too (a threshold kept from an earlier report, in
         // a `static`, would skip the wait whenever another report ran first).
         for report in ["first", "second"] {
-            let start = Instant::now();
+            let (start, real) = (Instant::now(), std::time::Instant::now());
             report_of(spawn_report("pump".to_string(), vec![1])).await;
-            let elapsed = start.elapsed().as_millis();
+            let (elapsed, real) = (start.elapsed().as_millis(), real.elapsed());
+            // The paused clock moves on only when this runtime has nothing to do: 20 ms waited
+            // for elsewhere (a thread or a runtime of its own) take real time instead.
+            assert!(
+                elapsed >= 20 || real < std::time::Duration::from_millis(20),
+                "the {report} report was ready after {elapsed} ms of this runtime's (paused) \
+                 clock, but after {real:?} of real time: the threshold's 20 ms were waited \
+                 for off this runtime (on a thread or a runtime of its own, or in a \
+                 std::thread::sleep), where this clock does not count them. Await \
+                 fetch_threshold() in the report task itself"
+            );
             assert!(
                 elapsed >= 20,
                 "the {report} report was ready after {elapsed} ms: it must still await \
