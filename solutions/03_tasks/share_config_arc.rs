@@ -184,8 +184,33 @@ mod tests {
         assert_eq!(report.len(), 5, "there must be one line per reading");
         assert!(
             elapsed < 20,
-            "checking 5 sensors took {elapsed} ms instead of ~10 ms: keep one spawned task per \
-             sensor so they run at the same time"
+            "{}",
+            if running == 0 {
+                format!(
+                    "checking 5 sensors took {elapsed} ms instead of ~10 ms, and 5 ms in, no \
+                     task of check_sensors was running: spawn one task per sensor \
+                     (`tokio::spawn`), all of them before awaiting any, so that they run at \
+                     the same time"
+                )
+            } else if running < 5 {
+                format!(
+                    "checking 5 sensors took {elapsed} ms instead of ~10 ms, and 5 ms in, only \
+                     {running} of its tasks were running: the checks did not all run at \
+                     once{}. Spawn every sensor's task first, and only then await the \
+                     JoinHandles",
+                    if elapsed >= 50 {
+                        " (10 ms each, 5 of them one after the other take 50 ms)"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!(
+                    "checking 5 sensors took {elapsed} ms instead of ~10 ms, though {running} \
+                     tasks were running 5 ms in: check_sensors returned well after its 10 ms \
+                     checks could be over. Await the sensors' JoinHandles, and nothing more"
+                )
+            }
         );
         assert!(
             elapsed >= 10,
@@ -340,10 +365,14 @@ mod tests {
         let (blocks, _) = left_after_checking(16_384);
         assert!(
             blocks <= 0,
-            "after check_sensors was done, {blocks} heap block(s) it allocated were still \
-             allocated: the Limits (or its site) was never freed. It leaked (`Box::leak`, \
-             `String::leak`, `mem::forget`, `Arc::into_raw`, a static keeps it forever). Share \
-             it through an `Arc`: it is freed when its last clone is dropped"
+            "after check_sensors was done (on a runtime that was then shut down), {blocks} heap \
+             block(s) made on this thread were not freed here: the Limits (or its site) leaked \
+             (`Box::leak`, `String::leak`, `mem::forget`, `Arc::into_raw`, a static keeps it \
+             forever), or blocks made here were handed to another thread (a std::thread, a \
+             second runtime, spawn_blocking's pool) and freed there, which this count cannot \
+             tell from a leak. Share the Limits through an `Arc`, freed when its last clone is \
+             dropped, and check the sensors in tasks on this runtime, with no thread of their \
+             own"
         );
         let (_, bytes) = left_after_checking(3);
         assert!(
@@ -454,6 +483,28 @@ mod tests {
                 } else {
                     ""
                 }
+            );
+        }
+        // Lines that no sensor task gives, each where that sensor's line belongs: a line
+        // that check_sensors wrote itself for a sensor whose task had not run yet.
+        let own_lines: Vec<usize> = (0..report.len())
+            .filter(|&i| report[i] != expected[i])
+            .collect();
+        if alive == 0
+            && report.len() == expected.len()
+            && !own_lines.is_empty()
+            && own_lines.iter().all(|&i| !expected.contains(&report[i]))
+        {
+            let first = own_lines[0];
+            panic!(
+                "here the runtime was busy for an hour before the 12 sensor tasks ran, so they \
+                 ended at 1 h 10 ms; check_sensors returned after {elapsed:?}, and its line(s) \
+                 for sensor(s) {own_lines:?} came from no sensor task: line {first} is {:?}, \
+                 where sensor {first}'s task gives {:?}. A line written in place of a sensor \
+                 task that was only held up gives up on it before it is done: a safety-net time \
+                 limit may panic, but must not give up with a line of its own. Await each \
+                 sensor task's JoinHandle for its line, however late the tasks run",
+                report[first], expected[first]
             );
         }
         let seen = if report == expected {
