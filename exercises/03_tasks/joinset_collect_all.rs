@@ -247,7 +247,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn tasks_run_at_the_same_time() {
         let start = Instant::now();
-        let squares = squares_of(vec![5, 2, 4, 1, 3]).await;
+        // 5 ms in, count the tasks alive on this runtime: all 5 if they run at once.
+        let five_ms_in = async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks()
+        };
+        let (squares, running) = tokio::join!(squares_of(vec![5, 2, 4, 1, 3]), five_ms_in);
         let elapsed = start.elapsed().as_millis();
         assert_eq!(squares.len(), 5, "expected 5 squares, got {squares:?}");
         assert!(
@@ -257,8 +264,22 @@ mod tests {
         );
         assert!(
             elapsed < 60,
-            "squaring took {elapsed} ms: the slowest task takes 50 ms, so the tasks ran one \
-             after the other. Spawn them all into the JoinSet first, then collect"
+            "{}",
+            if running >= 5 {
+                format!(
+                    "squaring took {elapsed} ms, though all 5 tasks were running 5 ms in and \
+                     the slowest takes 50 ms: square_all returned {} ms after its last task \
+                     had finished, so it did not wake when that task was done. Await \
+                     join_next(): it wakes square_all when the next task has finished",
+                    elapsed - 50
+                )
+            } else {
+                format!(
+                    "squaring took {elapsed} ms, and 5 ms in only {running} task(s) were \
+                     running: the slowest task takes 50 ms, so the tasks did not all run at \
+                     once. Spawn them all into the JoinSet first, then collect"
+                )
+            }
         );
     }
 
@@ -276,9 +297,15 @@ mod tests {
         // The runtime is busy for 30 ms before the tasks get to run, so each task finishes
         // 30 ms late: square_slowly(5), the slowest, at 80 ms.
         tokio::time::advance(Duration::from_millis(30)).await;
-        let squares = watched(squaring)
-            .await
-            .unwrap_or_else(|message| panic!("{message}"));
+        // 5 ms after the tasks got to run, count the tasks alive: all 5 if they run at once.
+        let five_ms_in = async {
+            tokio::time::sleep_until(start + Duration::from_millis(35)).await;
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks()
+        };
+        let (squares, running) = tokio::join!(watched(squaring), five_ms_in);
+        let squares = squares.unwrap_or_else(|message| panic!("{message}"));
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             squares.len(),
@@ -294,8 +321,24 @@ mod tests {
         );
         assert!(
             elapsed < 90,
-            "squaring took {elapsed} ms: the slowest task finished at 80 ms, so the tasks ran \
-             one after the other. Spawn them all into the JoinSet first, then collect"
+            "{}",
+            if running >= 5 {
+                format!(
+                    "here the tasks started 30 ms late, all 5 were running at 35 ms, and the \
+                     slowest finished at 80 ms, but square_all returned at {elapsed} ms, {} ms \
+                     after its last task had finished: it did not wake when that task was \
+                     done. Await join_next(): it wakes square_all when the next task has \
+                     finished",
+                    elapsed - 80
+                )
+            } else {
+                format!(
+                    "here the tasks started 30 ms late, and square_all returned at {elapsed} \
+                     ms, though started together they are all over at 80 ms: at 35 ms only \
+                     {running} task(s) were running, so they did not all run at once. Spawn \
+                     them all into the JoinSet first, then collect"
+                )
+            }
         );
     }
 
