@@ -149,7 +149,7 @@ mod tests {
             let at_a_time = match many {
                 Ok(thumbs) if thumbs.len() == 1000 && rounds > 1 => format!(
                     " (1000 pictures of size 1, 20 ms each, took {:?}: {rounds} rounds of 20 \
-                     ms, about {} resizes at a time)",
+                     ms, about {} resize(s) at a time)",
                     start.elapsed(),
                     1000u128.div_ceil(rounds)
                 ),
@@ -201,7 +201,7 @@ mod tests {
              same time, the batch takes only as long as one picture, 40 ms",
             if rounds > 1 {
                 format!(
-                    ", {rounds} rounds of 40 ms (about {} resizes at a time)",
+                    ", {rounds} rounds of 40 ms (about {} resize(s) at a time)",
                     300u128.div_ceil(rounds)
                 )
             } else {
