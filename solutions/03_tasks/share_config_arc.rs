@@ -194,8 +194,8 @@ mod tests {
                 )
             } else if running < 5 {
                 format!(
-                    "checking 5 sensors took {elapsed} ms instead of ~10 ms, and 5 ms in, only \
-                     {running} of its tasks were running: the checks did not all run at \
+                    "checking 5 sensors took {elapsed} ms instead of ~10 ms, and 5 ms in, \
+                     {running} task(s) were running, not 5: the checks did not all run at \
                      once{}. Spawn every sensor's task first, and only then await the \
                      JoinHandles",
                     if elapsed >= 50 {
