@@ -157,6 +157,36 @@ mod tests {
     /// Hang guard only: on loopback, every reply comes in far less than this.
     const PATIENCE: Duration = Duration::from_secs(5);
 
+    /// The longest line these tests send, newline included. A server may cap the length of a
+    /// command line (lesson 12's `lines_codec_limit`; Redis caps an inline command at 64 KiB),
+    /// and the story names no size, so no line here is longer than 32 KiB: a big reply, or a
+    /// full socket buffer, comes from many commands instead of one huge line.
+    const LONGEST_LINE: usize = 32 * 1024;
+
+    /// A value that makes "SET big {value}\n" exactly LONGEST_LINE bytes long.
+    fn big_value(letter: &str) -> String {
+        letter.repeat(LONGEST_LINE - "SET big \n".len())
+    }
+
+    /// `text` as a message shows it: whole if short, else its first 20 characters and its
+    /// length.
+    fn cut(text: &str) -> String {
+        if text.len() <= 40 {
+            return format!("{text:?}");
+        }
+        let start: String = text.chars().take(20).collect();
+        format!("{start:?}… ({} bytes)", text.len())
+    }
+
+    /// What a batch of commands was, for a message.
+    fn batch_name(commands: &[String]) -> String {
+        match commands {
+            [one] => cut(one),
+            [first, ..] => format!("{} commands (the first {})", commands.len(), cut(first)),
+            [] => "nothing".to_string(),
+        }
+    }
+
     /// After a client has had a reply, and stays connected: the server runs `serve`, and a
     /// task for that client.
     fn assert_a_task_per_client() {
@@ -214,7 +244,11 @@ mod tests {
         async fn try_send_all(&mut self, commands: &[String]) -> Result<Vec<String>, String> {
             let batch: String = commands.iter().map(|c| format!("{c}\n")).collect();
             if let Err(e) = self.writer.write_all(batch.as_bytes()).await {
-                return Err(format!("{}: sending failed: {e}", self.name));
+                return Err(format!(
+                    "{}: the server closed the connection while the test was sending {} ({e})",
+                    self.name,
+                    batch_name(commands)
+                ));
             }
             let mut replies = Vec::new();
             while replies.len() < commands.len() {
@@ -222,9 +256,10 @@ mod tests {
                     Ok(Ok(Some(reply))) => replies.push(reply),
                     Ok(Ok(None)) | Ok(Err(_)) => {
                         return Err(format!(
-                            "{}: the server hung up after {} of the {} replies. Has the server \
-                             stopped, because of another client?",
+                            "{}: sent {}, and the server closed the connection after {} of the \
+                             {} replies",
                             self.name,
+                            batch_name(commands),
                             replies.len(),
                             commands.len()
                         ));
@@ -254,7 +289,11 @@ mod tests {
         ) -> Result<Vec<String>, String> {
             let batch: String = commands.iter().map(|c| format!("{c}\n")).collect();
             if let Err(e) = self.writer.write_all(batch.as_bytes()).await {
-                return Err(format!("{}: sending failed: {e}", self.name));
+                return Err(format!(
+                    "{}: the server closed the connection while the test was sending {} ({e})",
+                    self.name,
+                    batch_name(commands)
+                ));
             }
             if let Err(e) = self.writer.shutdown().await {
                 return Err(format!(
@@ -740,10 +779,11 @@ mod tests {
         let (client, server) = tokio::io::duplex(1024);
         let server = tokio::spawn(handle_client(server, Store::default()));
         let (from_server, mut to_server) = tokio::io::split(client);
-        let big = "x".repeat(64 * 1024);
+        let big = big_value("x");
         let batch = format!("SET big {big}\nGET big\nSET after 1\nGET after\n");
-        // The reply to GET big is 64 KiB, and the pipe back holds 1 KiB: the server waits in the
-        // middle of writing it until the client reads.
+        // The reply to GET big is 32 KiB (the longest line these tests send), and the pipe back
+        // holds 1 KiB: the server waits in the middle of writing it until the client reads. (The
+        // pipe the other way holds 1 KiB too: "SET big ..." comes in pieces.)
         let sending = tokio::spawn(async move {
             to_server.write_all(batch.as_bytes()).await.unwrap();
             to_server
@@ -788,15 +828,16 @@ mod tests {
         };
         assert!(
             got == expected,
-            "a client sent \"SET big\" (64 KiB), \"GET big\", \"SET after 1\" and \"GET after\", \
+            "a client sent \"SET big\" (32 KiB), \"GET big\", \"SET after 1\" and \"GET after\", \
              and read nothing for an hour; when it read at last, the replies were [{}]{}, \
-             not \"OK\", \"VALUE xxx...\" (65542 bytes), \"OK\", \"VALUE 1\": {cause}",
+             not \"OK\", \"VALUE xxx...\" ({} bytes), \"OK\", \"VALUE 1\": {cause}",
             shown.join(", "),
             if got.len() < 4 {
                 " (then nothing more for a minute)"
             } else {
                 ""
-            }
+            },
+            expected[1].len()
         );
         let mut to_server = sending.await.unwrap();
         to_server.shutdown().await.unwrap();
@@ -976,7 +1017,8 @@ mod tests {
     #[tokio::test]
     async fn a_client_whose_reply_cannot_be_sent() {
         // Small socket buffers on both ends (the accepted sockets inherit the listener's), so
-        // that a big reply cannot fit in them and the server waits in the middle of writing it.
+        // that many replies of 32 KiB cannot fit in them and the server waits in the middle of
+        // writing them.
         let listening = tokio::net::TcpSocket::new_v4().unwrap();
         listening.set_send_buffer_size(4096).unwrap();
         listening.bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -1000,18 +1042,34 @@ mod tests {
             writer,
             name: "the client that stops reading".to_string(),
         };
-        let big = "x".repeat(512 * 1024);
+        let big = big_value("x");
         assert_eq!(broken.send(&format!("SET big {big}")).await, "OK");
-        broken.writer.write_all(b"GET big\n").await.unwrap();
-        // The reply has begun to come: the server is now writing the other half a megabyte of
-        // it, which the buffers cannot hold. Then this client resets its connection, and that
+        // 64 GETs in one write: 2 MiB of replies, far more than the buffers hold.
+        let gets = 64;
+        if let Err(e) = broken
+            .writer
+            .write_all("GET big\n".repeat(gets).as_bytes())
+            .await
+        {
+            panic!(
+                "the server closed the connection while the test was sending {gets} \"GET big\" \
+                 in one write ({e})"
+            );
+        }
+        // The replies have begun to come: the server is now writing the rest of them (about 2
+        // MiB), which the buffers cannot hold. Then this client resets its connection, and that
         // write fails with an error.
         let mut start = [0; 6];
         let reader = broken.replies.get_mut();
         timeout(PATIENCE, reader.read_exact(&mut start))
             .await
             .expect("the reply to \"GET big\" did not begin within 5 s")
-            .unwrap();
+            .unwrap_or_else(|e| {
+                panic!(
+                    "the server closed the connection while the test was reading the start of \
+                     the reply to \"GET big\" ({e})"
+                )
+            });
         assert_eq!(&start, b"VALUE ");
         let socket = broken
             .replies
