@@ -136,12 +136,29 @@ mod tests {
         let parts: Vec<String> = std::iter::once(first)
             .chain((1..70).map(|n| char::from(b'a' + (n % 26) as u8).to_string().repeat(3000)))
             .collect();
+        let total: usize = parts.iter().map(String::len).sum();
         let session = session_with(async |conn| {
+            let mut sent = 0;
             for part in &parts {
-                conn.write_all(part.as_bytes()).await.unwrap();
+                if let Err(e) = conn.write_all(part.as_bytes()).await {
+                    panic!(
+                        "the reader stopped reading in the middle of a {total}-byte line \
+                         (\"PUT note=xxx...\", about 210 KB), after {sent} of its bytes had been \
+                         sent (the connection closed: {e}): a line limit is fine if it allows \
+                         at least 210 KB"
+                    );
+                }
+                sent += part.len();
                 sleep(Duration::from_millis(150)).await;
             }
-            conn.write_all(b"\nGET note\n").await.unwrap();
+            if let Err(e) = conn.write_all(b"\nGET note\n").await {
+                panic!(
+                    "the reader stopped reading at the end of a {total}-byte line (\"PUT \
+                     note=xxx...\", about 210 KB), before its newline and \"GET note\" could be \
+                     sent (the connection closed: {e}): a line limit is fine if it allows at \
+                     least 210 KB"
+                );
+            }
         })
         .await;
         let whole = parts.concat();
