@@ -896,29 +896,94 @@ mod tests {
             SlowClients { clients }
         }
 
-        /// Each client reads to the end (for at most PATIENCE of the real clock): `Ok` with how
-        /// many whole replies each read and whether its connection closed, or what a client
-        /// read where a reply was cut off or wrong.
-        async fn read_to_the_end(&mut self) -> Result<Vec<(usize, bool)>, String> {
+        /// Each client reads on, until its connection closes or it has every reply it asked
+        /// for (all within PATIENCE of the real clock); then, with the clock paused (closing
+        /// needs no I/O), those that have every reply wait for their connection to close. `Ok`
+        /// with how many whole replies each client read; else `Err((true, what))`, what a client
+        /// read where a reply was cut off or wrong, or `Err((false, what))` where its connection
+        /// stayed open.
+        async fn read_to_the_end(&mut self) -> Result<Vec<usize>, (bool, String)> {
+            let deadline = tokio::time::Instant::now() + PATIENCE;
             let mut seen = Vec::new();
             for (n, (client, expected)) in self.clients.iter_mut().enumerate() {
+                let all: usize = expected.iter().map(String::len).sum();
                 let mut read = b"VALUE ".to_vec();
-                let closed = timeout(PATIENCE, client.read_to_end(&mut read)).await;
-                let then = match &closed {
-                    Ok(Ok(_)) => "then the connection closed".to_string(),
+                let mut chunk = vec![0u8; 64 * 1024];
+                let reading = tokio::time::timeout_at(deadline, async {
+                    while read.len() < all {
+                        let got = client.read(&mut chunk).await?;
+                        if got == 0 {
+                            return Ok(true);
+                        }
+                        read.extend_from_slice(&chunk[..got]);
+                    }
+                    Ok::<bool, io::Error>(false)
+                })
+                .await;
+                let then = match &reading {
+                    Ok(Ok(true)) => "then the connection closed".to_string(),
+                    Ok(Ok(false)) => "then nothing more yet".to_string(),
                     Ok(Err(e)) => format!("then the connection failed ({e})"),
                     Err(_) => format!("then nothing more came for {PATIENCE:?}"),
                 };
-                match whole_replies(&read, expected) {
-                    Ok(whole) => seen.push((whole, closed.is_ok())),
-                    Err(what) => {
-                        return Err(format!(
-                            "slow client {n} (replies of {} bytes) read {what}, and {then}",
-                            expected[0].len()
+                let whole = whole_replies(&read, expected).map_err(|what| {
+                    let what = format!(
+                        "slow client {n} (replies of {} bytes) read {what}, and {then}",
+                        expected[0].len()
+                    );
+                    (true, what)
+                })?;
+                if reading.is_err() {
+                    return Err((
+                        false,
+                        format!(
+                            "slow client {n} read {whole} whole replies of the {} it asked for, \
+                             and {then}: the connection stayed open",
+                            expected.len()
+                        ),
+                    ));
+                }
+                seen.push(whole);
+            }
+            // Every client that has all its replies: its connection has no more to write, and
+            // closing it needs no I/O. The clock is paused, and the limit passes only when every
+            // task is waiting.
+            tokio::time::pause();
+            for (n, (client, expected)) in self.clients.iter_mut().enumerate() {
+                if seen[n] < expected.len() {
+                    continue;
+                }
+                let mut more = [0u8; 64];
+                let next = timeout(PATIENCE, client.read(&mut more)).await;
+                match next {
+                    Ok(Ok(0)) | Ok(Err(_)) => {}
+                    Ok(Ok(got)) => {
+                        tokio::time::resume();
+                        return Err((
+                            true,
+                            format!(
+                                "slow client {n} read the {} replies it asked for, whole, and \
+                                 then {}, that no command asked for. {UNASKED}",
+                                expected.len(),
+                                cut(&String::from_utf8_lossy(&more[..got]))
+                            ),
+                        ));
+                    }
+                    Err(_) => {
+                        tokio::time::resume();
+                        return Err((
+                            false,
+                            format!(
+                                "slow client {n} read the {} replies it asked for, whole, and \
+                                 then the connection stayed open, with every task of the server \
+                                 waiting (for its next command?)",
+                                expected.len()
+                            ),
                         ));
                     }
                 }
             }
+            tokio::time::resume();
             Ok(seen)
         }
     }
@@ -938,26 +1003,26 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let returned_at_once = server.task.is_finished();
-        let seen = slow.read_to_the_end().await.unwrap_or_else(|what| {
-            let when = if returned_at_once {
-                " (serve had returned right after the signal: were the connections aborted?)"
-            } else {
-                ""
-            };
-            panic!(
+        match slow.read_to_the_end().await {
+            Ok(_) => {}
+            Err((true, what)) => {
+                let when = if returned_at_once {
+                    " (serve had returned right after the signal: were the connections aborted?)"
+                } else {
+                    ""
+                };
+                panic!(
+                    "8 slow clients each sent {gets} \"GET big..\" at once, and the signal came \
+                     while the replies were being sent{when}. From the start of the first reply, \
+                     {what}. A command that has begun is finished, reply included; only the \
+                     wait for the next command may be interrupted by the signal"
+                );
+            }
+            Err((false, what)) => panic!(
                 "8 slow clients each sent {gets} \"GET big..\" at once, and the signal came \
-                 while the replies were being sent{when}. From the start of the first reply, \
-                 {what}: a command that has begun is finished, reply included. Only the wait \
-                 for the next command may be interrupted by the signal"
-            )
-        });
-        if let Some(n) = seen.iter().position(|&(_, closed)| !closed) {
-            panic!(
-                "after the signal, slow client {n} read {} whole replies to its {gets} \"GET \
-                 big{n}\", and then the connection stayed open for {PATIENCE:?}: once the \
-                 command in progress is finished, the connection must close",
-                seen[n].0
-            );
+                 while the replies were being sent; the clients then read on: {what}. Once the \
+                 command in progress is finished, every connection must end at the signal"
+            ),
         }
         // Every connection has closed, and serve returning needs no more I/O. So the clock is
         // paused, and the limit passes only when every task is waiting.
@@ -1045,27 +1110,34 @@ mod tests {
             );
         }
         let returned_in_the_day = task.is_finished();
-        // The clients read now, on the real clock. (That the connections then close, and serve
-        // returns, is for the other tests.)
+        // The clients read now, on the real clock.
         tokio::time::resume();
-        if let Err(what) = slow.read_to_the_end().await {
-            let how = if cut_at_once {
-                "serve had returned right after the signal, with no time passed on the paused \
-                 clock: the reply was cut off at the signal (its write raced against the \
-                 signal, or its task aborted)"
-            } else if returned_in_the_day {
-                "serve had returned later in that day of paused time, which moves only on \
-                 timers: the connection was cut after a wait of its own (a sleep or a \
-                 timeout, then abort)"
-            } else {
-                "serve had not returned by the end of that day"
-            };
-            panic!(
+        match slow.read_to_the_end().await {
+            Ok(_) => {}
+            Err((true, what)) => {
+                let how = if cut_at_once {
+                    "serve had returned right after the signal, with no time passed on the \
+                     paused clock: the reply was cut off at the signal (its write raced against \
+                     the signal, or its task aborted)"
+                } else if returned_in_the_day {
+                    "serve had returned later in that day of paused time, which moves only on \
+                     timers: the connection was cut after a wait of its own (a sleep or a \
+                     timeout, then abort)"
+                } else {
+                    "serve had not returned by the end of that day"
+                };
+                panic!(
+                    "after the signal, 8 slow clients read nothing for a day of paused time, \
+                     then read on. From the start of the first reply, {what}; {how}. A reply \
+                     that has begun is sent whole, however slowly the client reads it: wait for \
+                     every connection to close, with no time limit"
+                );
+            }
+            Err((false, what)) => panic!(
                 "after the signal, 8 slow clients read nothing for a day of paused time, then \
-                 read to the end. From the start of the first reply, {what}; {how}. A reply \
-                 that has begun is sent whole, however slowly the client reads it: wait for \
-                 every connection to close, with no time limit"
-            );
+                 read on: {what}. Once the command in progress is finished, every connection \
+                 must end at the signal"
+            ),
         }
     }
 
