@@ -535,8 +535,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_command_run_at_the_signal_is_answered() {
-        // Small socket buffers, so that replies of 128 KB in all keep a connection writing
-        // until the client reads them.
+        // Small socket buffers (about 12 KB in all on Linux), so that a reply of 32 KB keeps
+        // its connection writing until the client reads it.
         let store = Store::default();
         let server = start_server_on(listener_with_small_send_buffers(), Arc::clone(&store));
         let big = big_value();
@@ -544,10 +544,10 @@ mod tests {
         assert_eq!(setter.send(&format!("SET big {big}")).await, "OK");
         drop(setter);
 
-        // Each client sends 4 "GET big" (32 KB replies) and a SET in one write, and reads the
-        // start of the first reply: its connection is writing those replies, the rest of its
-        // commands read and waiting.
-        let gets = 4;
+        // Each client sends "GET big" (a reply of 32 KB) and a SET, 4 times over, in one write,
+        // and reads the start of the first reply: its connection is writing that reply, the
+        // other commands read and waiting.
+        let rounds = 4;
         let clients = 32;
         let mut slow = Vec::new();
         for n in 0..clients {
@@ -557,11 +557,13 @@ mod tests {
                 .await
                 .expect("connecting to the server took too long")
                 .expect("could not connect to the server");
-            let commands = format!("{}SET key{n} set\n", "GET big\n".repeat(gets));
+            let commands: String = (1..=rounds)
+                .map(|i| format!("GET big\nSET key{n}-{i} set\n"))
+                .collect();
             if let Err(e) = client.write_all(commands.as_bytes()).await {
                 panic!(
                     "client {n}: the server closed the connection while the test was sending \
-                     {gets} \"GET big\" and \"SET key{n} set\" ({e})"
+                     \"GET big\" and \"SET key{n}-1 set\", 4 times over ({e})"
                 );
             }
             let mut start = [0u8; 6];
@@ -581,8 +583,9 @@ mod tests {
         // Each command not yet begun may be run (and answered) or not, as the signal and the
         // command come together.
         server.stop.send(true).unwrap();
-        let mut expected = vec![format!("VALUE {big}\n"); gets];
-        expected.push("OK\n".to_string());
+        let expected: Vec<String> = (0..rounds)
+            .flat_map(|_| [format!("VALUE {big}\n"), "OK\n".to_string()])
+            .collect();
         let mut answered = Vec::new();
         for (n, client) in slow.iter_mut().enumerate() {
             let mut read = b"VALUE ".to_vec();
@@ -596,10 +599,10 @@ mod tests {
             let whole = match judged {
                 Ok(whole) => whole,
                 Err(what) => panic!(
-                    "client {n} sent {gets} \"GET big\" (replies of 32 KB) and \"SET key{n} \
-                     set\" at once, and the signal came while the first reply was being sent; \
-                     from the start of that reply it read {what}, and {then}: a command that has \
-                     begun is finished, reply included"
+                    "client {n} sent \"GET big\" (a reply of 32 KB) and \"SET key{n}-.. set\", \
+                     4 times over, at once, and the signal came while the first reply was being \
+                     sent; from the start of that reply it read {what}, and {then}: a command \
+                     that has begun is finished, reply included"
                 ),
             };
             assert!(
@@ -607,7 +610,7 @@ mod tests {
                 "client {n}: after the signal it read {whole} whole replies, and {then}: once \
                  its command is done, every connection must end at the signal"
             );
-            answered.push(whole == expected.len());
+            answered.push(whole);
         }
         let returned = timeout(PATIENCE, server.task).await;
         assert!(
@@ -615,26 +618,32 @@ mod tests {
             "every client had read to the end after the signal, and serve ended with \
              {returned:?}"
         );
-        for (n, answered) in answered.into_iter().enumerate() {
-            let key = format!("key{n}");
-            let kept = on_the_map(&store, |map| map.get(&key).cloned());
-            let Some(kept) = kept else {
-                return;
-            };
-            assert!(
-                kept.is_some() || !answered,
-                "client {n} sent {gets} \"GET big\" and \"SET {key} set\" at once, and got \"OK\" \
-                 for the SET, but the store given to serve then held {key} = None: the commands \
-                 must run on the store that `serve` is given"
-            );
-            assert!(
-                kept.is_none() || answered,
-                "client {n} sent {gets} \"GET big\" and \"SET {key} set\" at once, and the \
-                 shutdown signal came while the reply to the first GET big was being sent; then \
-                 the store held {key} = {kept:?}, and the client got no reply to that SET (the \
-                 connection closed before it): a command that is run must be answered. At the \
-                 signal, either leave the next command unrun, or run it and send its reply"
-            );
+        for (n, whole) in answered.into_iter().enumerate() {
+            for i in 1..=rounds {
+                let key = format!("key{n}-{i}");
+                let kept = on_the_map(&store, |map| map.get(&key).cloned());
+                let Some(kept) = kept else {
+                    return;
+                };
+                // The replies: VALUE, OK, VALUE, OK...: the i-th SET's is the (2 i)-th.
+                let answered = whole >= 2 * i;
+                assert!(
+                    kept.is_some() || !answered,
+                    "client {n} sent \"GET big\" and \"SET key{n}-.. set\", 4 times over, at \
+                     once, and got \"OK\" for \"SET {key} set\", but the store given to serve \
+                     then held {key} = None: the commands must run on the store that `serve` is \
+                     given"
+                );
+                assert!(
+                    kept.is_none() || answered,
+                    "client {n} sent \"GET big\" and \"SET key{n}-.. set\", 4 times over, at \
+                     once, and the shutdown signal came while the reply to the first GET big \
+                     was being sent; then the store held {key} = {kept:?}, and the client got \
+                     no reply to \"SET {key} set\" ({whole} replies, then the connection \
+                     closed): a command that is run must be answered. At the signal, either \
+                     leave the next command unrun, or run it and send its reply"
+                );
+            }
         }
     }
 
@@ -1002,18 +1011,19 @@ mod tests {
         for _ in 0..100 {
             tokio::task::yield_now().await;
         }
-        let returned_at_once = server.task.is_finished();
+        assert!(
+            !server.task.is_finished(),
+            "serve returned right after the signal, while slow client 0 had read only 6 bytes \
+             of a reply of 32 KB, more than the socket buffers hold (about 12 KB), so that \
+             reply was still being sent: let each connection finish its command (do not abort \
+             it), and wait until every connection has closed"
+        );
         match slow.read_to_the_end().await {
             Ok(_) => {}
             Err((true, what)) => {
-                let when = if returned_at_once {
-                    " (serve had returned right after the signal: were the connections aborted?)"
-                } else {
-                    ""
-                };
                 panic!(
                     "8 slow clients each sent {gets} \"GET big..\" at once, and the signal came \
-                     while the replies were being sent{when}. From the start of the first reply, \
+                     while the replies were being sent. From the start of the first reply, \
                      {what}. A command that has begun is finished, reply included; only the \
                      wait for the next command may be interrupted by the signal"
                 );
@@ -1049,15 +1059,16 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_slow_reader_gets_all_the_time_it_needs() {
-        // Time is paused here, as in the_signal_is_heard_the_moment_it_comes: no time limits
-        // until the clients read, and the day below passes at once, as soon as every task is
-        // waiting. Small socket buffers on the server's side, so that its connections write
-        // the replies below only as fast as the clients read them.
+        // Small socket buffers on the server's side, so that its connections write the replies
+        // below only as fast as the clients read them.
         let server = start_server_on(listener_with_small_send_buffers(), Store::default());
         let gets = 16;
         let mut slow = SlowClients::start(server.address, gets).await;
+        // Time is paused from here on: the day below passes at once, as soon as every task is
+        // waiting.
+        tokio::time::pause();
 
         // The replies are being sent, and the clients read nothing more for a day. The day
         // passes in one jump when every task waits (for the clients to read); a task that
@@ -1109,27 +1120,30 @@ mod tests {
                  ends"
             );
         }
-        let returned_in_the_day = task.is_finished();
+        let how = if cut_at_once {
+            "serve returned right after the signal, with no time passed on the paused clock \
+             (was the reply cut off at the signal, its write raced against the signal or its \
+             task aborted? Or was the connection left running on its own?)"
+        } else {
+            "serve returned later in that day of paused time, which moves only on timers: it \
+             gave up on the connection after a wait of its own (a sleep or a timeout)"
+        };
+        assert!(
+            !task.is_finished(),
+            "slow client 0 had read only 6 bytes of a reply of 32 KB, more than the socket \
+             buffers hold (about 12 KB), and read nothing more for a day after the signal, and \
+             {how}. A reply that has begun is sent whole, however slowly the client reads it: \
+             wait for every connection to close, with no time limit"
+        );
         // The clients read now, on the real clock.
         tokio::time::resume();
         match slow.read_to_the_end().await {
             Ok(_) => {}
             Err((true, what)) => {
-                let how = if cut_at_once {
-                    "serve had returned right after the signal, with no time passed on the \
-                     paused clock: the reply was cut off at the signal (its write raced against \
-                     the signal, or its task aborted)"
-                } else if returned_in_the_day {
-                    "serve had returned later in that day of paused time, which moves only on \
-                     timers: the connection was cut after a wait of its own (a sleep or a \
-                     timeout, then abort)"
-                } else {
-                    "serve had not returned by the end of that day"
-                };
                 panic!(
                     "after the signal, 8 slow clients read nothing for a day of paused time, \
-                     then read on. From the start of the first reply, {what}; {how}. A reply \
-                     that has begun is sent whole, however slowly the client reads it: wait for \
+                     then read on. From the start of the first reply, {what}. A reply that has \
+                     begun is sent whole, however slowly the client reads it: wait for \
                      every connection to close, with no time limit"
                 );
             }
