@@ -848,9 +848,10 @@ mod tests {
         /// Stores 8 values of different sizes, up to 32 KB, under big0..big7; then 8 clients,
         /// each with a small receive buffer, send `gets` "GET big{n}" at once and read the start
         /// of the first reply. Their connections are then writing those replies, as fast as the
-        /// clients read, which is not at all for now. (Values of different sizes: whatever the
-        /// buffers hold, the connections are caught in the middle of a reply, each at another
-        /// point of it.)
+        /// clients read, which is not at all for now. (Client 0's replies, of 32 KB, are more
+        /// than the socket buffers hold, about 12 KB on Linux: its connection stays in the
+        /// middle of the first one until the client reads. The others, of other sizes, are
+        /// caught at other points of a reply.)
         async fn start(address: SocketAddr, gets: usize) -> SlowClients {
             let mut setter = Client::connect(address).await;
             let mut values = Vec::new();
