@@ -275,14 +275,14 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_shutdown_on_a_busy_runtime_still_waits() {
-        // 1 ms after the stop at 300 ms, the clock jumps a day ahead, as on a runtime that
-        // was busy for that long: the workers' items (due at 330, 360 and 390 ms) and any
-        // timer run_service set for itself (however long) go off together. A shutdown that gives up after a
-        // fixed wait (a timeout or a sleep shorter than the jump) returns before the workers
-        // have finished; one that awaits the workers waits for them. A safety net that panics
-        // when it goes off (`timeout(..).expect(..)`) does not return with items half done.
+    /// Runs run_service with the stop at 300 ms, and jumps Tokio's clock a day ahead at
+    /// `jump_at` ms, as on a runtime that was busy for that long: the items due by then and
+    /// any timer run_service set for itself (however long) go off together. `busy` tells who
+    /// was busy at the jump. A shutdown that gives up after a fixed wait (a timeout or a sleep
+    /// shorter than the jump, for all the workers or for each one) returns before the workers
+    /// have finished; one that awaits the workers waits for them. A safety net that panics
+    /// when it goes off (`timeout(..).expect(..)`) does not return with items half done.
+    async fn shutdown_with_a_day_long_jump_at(jump_at: u64, busy: &str) {
         use futures_util::FutureExt;
         let stats = Arc::new(Stats::default());
         let start = Instant::now();
@@ -293,7 +293,7 @@ mod tests {
                 outcome.map(|()| start.elapsed().as_millis())
             },
             async {
-                sleep(Duration::from_millis(301)).await;
+                sleep(Duration::from_millis(jump_at)).await;
                 tokio::time::advance(Duration::from_secs(24 * 3600)).await;
             }
         );
@@ -311,30 +311,53 @@ mod tests {
             Err(_) => return,
         };
         let (started, finished) = (stats.started(), stats.finished());
-        let how = if elapsed <= 301 {
+        let how = if elapsed <= u128::from(jump_at) {
             "before the clock jumped: it did not wait for the workers to finish their items"
         } else {
             "after the jump, without waiting for the workers to finish their items (they were \
              due at the same moment): it stopped waiting after a time of its own (a timeout or \
-             a sleep), or stopped the workers (abort)"
+             a sleep, for all the workers or for each one), or stopped the workers (abort)"
         };
         assert_eq!(
             started,
             finished,
-            "1 ms after the stop signal Tokio's clock jumped a day ahead (as it does for a \
-             runtime that was busy), and run_service returned at {elapsed} ms with {} item(s) \
-             half done, {how}. Await every worker's JoinHandle, however long it takes (a \
+            "{} ms after the stop signal ({busy}) Tokio's clock jumped a day ahead (as it does \
+             for a runtime that was busy), and run_service returned at {elapsed} ms with {} \
+             item(s) half done, {how}. Await every worker's JoinHandle, however long it takes (a \
              safety net that panics when it runs out passes; one that returns leaves the items \
              half done)",
+            jump_at - 300,
             started - finished
         );
         assert_eq!(
             Arc::strong_count(&stats) - 1,
             0,
-            "Tokio's clock jumped a day ahead right after the stop signal, and a worker was \
-             still alive when run_service returned at {elapsed} ms: wait for every worker to \
-             exit (await its JoinHandle), however long it takes"
+            "Tokio's clock jumped a day ahead {} ms after the stop signal ({busy}), and a \
+             worker was still alive when run_service returned at {elapsed} ms: wait for every \
+             worker to exit (await its JoinHandle), however long it takes",
+            jump_at - 300
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shutdown_on_a_busy_runtime_still_waits() {
+        // 1 ms after the stop at 300 ms, the clock jumps a day ahead: the workers' items (due
+        // at 330, 360 and 390 ms) and any timer run_service set for itself go off together.
+        shutdown_with_a_day_long_jump_at(301, "all 3 workers were busy, until 330, 360 and 390 ms")
+            .await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_runtime_while_the_last_worker_finishes() {
+        // Workers 0 and 1 leave at 330 and 360 ms; at 365 ms, while worker 2 alone is busy
+        // (until 390 ms), the clock jumps a day ahead. A wait for worker 2 that gives up on a
+        // timer, started when worker 1 left (a timeout per handle, of any length up to a day),
+        // goes off in the same jump as worker 2's item.
+        shutdown_with_a_day_long_jump_at(
+            365,
+            "workers 0 and 1 had left at 330 and 360 ms, worker 2 was busy until 390 ms",
+        )
+        .await;
     }
 
     #[tokio::test(start_paused = true)]
