@@ -690,9 +690,11 @@ mod tests {
 
     /// The ways of cutting the jobs into batches of 3 that `code` uses: `chunks`, `step_by` or
     /// `split_off` given the batch size (`ids.chunks(MAX_AT_ONCE)`, `split_off(len.min(3))`),
-    /// or a remainder by it (`(id + 1) % 3 == 0`, `i % MAX_AT_ONCE`). The same words for other
+    /// or a remainder by it (`(id + 1) % 3 == 0`, `i % MAX_AT_ONCE`), in a statement that
+    /// starts, awaits or holds back jobs (see `holds_jobs_back`). The same words for other
     /// sizes (`id % 5 == 0` to log every fifth job, results printed in rows with `chunks(5)`)
-    /// cut nothing.
+    /// cut nothing, nor do they by 3 where they only feed a report (`for row in
+    /// results.chunks(3) { println!(..) }` once the jobs are done, `let _lane = id % 3;`).
     fn batch_cuts(code: &str) -> Vec<&'static str> {
         let names = names_of_three(code);
         let tokens = |text: &str| -> Vec<String> {
@@ -703,7 +705,7 @@ mod tests {
         };
         let mut found = Vec::new();
         for word in ["chunks", "step_by", "split_off"] {
-            let by_three = code.match_indices(word).any(|(at, _)| {
+            let sized_by_three = |at: usize| {
                 let rest = &code[at + word.len()..];
                 let rest = rest.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
                 // A size given as a const generic: `as_chunks::<MAX_AT_ONCE>()`.
@@ -728,7 +730,10 @@ mod tests {
                 tokens(&arguments[..end])
                     .iter()
                     .any(|token| is_three(token, &names))
-            });
+            };
+            let by_three = code
+                .match_indices(word)
+                .any(|(at, _)| sized_by_three(at) && holds_jobs_back(code, at, 3));
             if by_three {
                 found.push(word);
             }
@@ -764,11 +769,135 @@ mod tests {
                 .unwrap_or("");
             tokens(&operand).iter().any(|token| is_three(token, &names))
                 && !guards_only_a_message(after)
+                && holds_jobs_back(code, at, 3)
         });
         if remainder_by_three {
             found.push("%");
         }
         found
+    }
+
+    /// The words (names and numbers) of `text`.
+    fn words_of(text: &str) -> Vec<&str> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    /// Where the statement around `code[at]` starts: after the `;`, `{` or `}` before it,
+    /// outside the brackets it holds (an open bracket it is inside of does not end it).
+    fn statement_start(code: &str, at: usize) -> usize {
+        let mut depth = 0;
+        for (i, c) in code[..at].char_indices().rev() {
+            match c {
+                ')' | ']' => depth += 1,
+                '}' if depth > 0 => depth += 1,
+                '(' | '[' => depth = (depth - 1).max(0),
+                '{' if depth > 0 => depth -= 1,
+                ';' | '{' | '}' if depth == 0 => return i + 1,
+                _ => {}
+            }
+        }
+        0
+    }
+
+    /// Where the statement around `code[at]` ends: at its `;`, after the block it opens (the
+    /// body of a `for`, `if`, `while` or `match`), or where the block it is in ends.
+    fn statement_end(code: &str, at: usize) -> usize {
+        let mut depth = 0;
+        for (i, c) in code[at..].char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                // The end of a bracket the statement is inside of: it goes on after it.
+                ')' | ']' => depth = (depth - 1).max(0),
+                '}' if depth > 1 => depth -= 1,
+                '}' if depth == 1 => return at + i + 1,
+                '}' => return at + i,
+                ';' if depth == 0 => return at + i,
+                _ => {}
+            }
+        }
+        code.len()
+    }
+
+    /// The names whose value the statement `statement` (its start, up to the cut) sets: those
+    /// of a `let` pattern (`let lanes = ..`), or the variable it starts with when that is
+    /// indexed, called or assigned (`lanes[id % 3].push(id)`, `lane = ..`).
+    fn set_names(statement: &str) -> Vec<&str> {
+        let statement = statement.trim_start();
+        let words = words_of(statement);
+        match words.first() {
+            Some(&"let") => {
+                let pattern = statement["let".len()..]
+                    .split(['=', ':'])
+                    .next()
+                    .unwrap_or("");
+                words_of(pattern)
+                    .into_iter()
+                    .filter(|w| !matches!(*w, "mut" | "ref" | "_"))
+                    .filter(|w| w.starts_with(|c: char| c.is_lowercase() || c == '_'))
+                    .collect()
+            }
+            Some(&first)
+                if !matches!(
+                    first,
+                    "for" | "if" | "while" | "match" | "loop" | "return" | "else" | "break"
+                ) && statement.starts_with(first)
+                    && statement[first.len()..]
+                        .trim_start()
+                        .starts_with(['[', '.', '=', '+', '-', '*', '/']) =>
+            {
+                vec![first]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether the statement around a cut at `code[at]` starts, awaits or holds back jobs (a
+    /// spawn, an `.await`, a `job(..)`, a sleep, an acquire..), or sets a name that a later
+    /// statement which does so uses (`let batches = ids.chunks(3).collect::<Vec<_>>();` then
+    /// `for batch in batches { .. spawn .. }`), following such names `depth` times. A cut that
+    /// only feeds a report holds no job back: `for row in results.chunks(3) { println!(..) }`,
+    /// `let _lane = id % 3;` (its name used nowhere, or only in messages).
+    fn holds_jobs_back(code: &str, at: usize, depth: u32) -> bool {
+        const HOLDS: [&str; 17] = [
+            "await",
+            "spawn",
+            "spawn_local",
+            "spawn_blocking",
+            "block_on",
+            "acquire",
+            "acquire_owned",
+            "acquire_many",
+            "sleep",
+            "job",
+            "join_all",
+            "try_join_all",
+            "join_next",
+            "JoinSet",
+            "buffered",
+            "buffer_unordered",
+            "wait",
+        ];
+        let (start, end) = (statement_start(code, at), statement_end(code, at));
+        let statement = &code[start..end];
+        if words_of(statement).iter().any(|w| HOLDS.contains(w)) || statement.contains("join!") {
+            return true;
+        }
+        if depth == 0 {
+            return false;
+        }
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        set_names(&code[start..at]).into_iter().any(|name| {
+            code[end..].match_indices(name).any(|(from, _)| {
+                let use_at = end + from;
+                let before = code[..use_at].chars().next_back();
+                let after = code[use_at + name.len()..].chars().next();
+                !before.is_some_and(is_word)
+                    && !after.is_some_and(is_word)
+                    && holds_jobs_back(code, use_at, depth - 1)
+            })
+        })
     }
 
     /// Whether the code that ends with `before` is inside the arguments of a macro that prints
