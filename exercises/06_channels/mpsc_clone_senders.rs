@@ -417,6 +417,61 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_station_quiet_for_a_day_is_waited_for() {
+        // Station 0 sends 4 mm at 10 ms. At 15 ms, before its second reading (5 mm, due at
+        // 20 ms), Tokio's clock jumps a day ahead, as on a runtime that was busy for that long:
+        // the second reading comes right after a day without any, together with any timer
+        // total_rainfall set for itself (a quiet time of up to a day). A loop woken often (a
+        // progress ticker that catches up on the day) is judged above; this test leaves it
+        // alone once it has been woken 10000 times, or once it has failed (panicked).
+        let start = Instant::now();
+        // A safety net that panics (a time limit on recv) is not judged here either.
+        let adding = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+            rainfall(vec![vec![4, 5]]),
+        ));
+        let mut adding = std::pin::pin!(adding);
+        let mut wakeups = 0u32;
+        let total = std::future::poll_fn(|cx| {
+            wakeups += 1;
+            if wakeups > 10_000 {
+                return std::task::Poll::Ready(None);
+            }
+            adding.as_mut().poll(cx).map(Some)
+        });
+        let day = Duration::from_secs(24 * 3600);
+        let (total, ()) = tokio::join!(tokio::time::timeout(2 * day, total), async {
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            tokio::time::advance(day).await;
+        });
+        // One that never returns is judged by the tests above too.
+        let Ok(Some(Ok(total))) = total else {
+            return;
+        };
+        let elapsed = start.elapsed();
+        let when = if elapsed < Duration::from_millis(15) {
+            format!("after {elapsed:?}, before the jump")
+        } else {
+            format!("{:?} after the jump", elapsed - Duration::from_millis(15))
+        };
+        assert!(
+            total != 4,
+            "a station sent 4 mm at 10 ms, then Tokio's clock jumped a day ahead (as it does \
+             for a runtime that was busy that long) before its second reading, 5 mm, which came \
+             right after the jump; total_rainfall returned 4 mm, {when}: it stopped reading \
+             while that station was still running. A quiet channel does not mean the stations \
+             are done, however long it stays quiet (a time limit on recv that ends the loop \
+             gives up on a station that is only slow; one that panics passes): keep waiting in \
+             rx.recv() until it returns None, once every Sender is dropped"
+        );
+        assert_eq!(
+            total, 9,
+            "a station sent 4 and 5 mm, the second after a day without readings (Tokio's clock \
+             jumped a day ahead between the two), and total_rainfall returned {total} mm, \
+             {when}: add up every reading that comes out of rx, until it returns None"
+        );
+    }
+
     /// A Sender kept alive for good (`std::mem::forget(tx)`, with the readings counted
     /// beforehand so that the loop still ends) adds up the same total, so this test counts the
     /// heap blocks total_rainfall leaves behind once it has returned.
