@@ -126,8 +126,8 @@ mod tests {
     use tokio::sync::mpsc;
     use tokio::sync::oneshot;
 
-    /// What a Take of `qty` with `stock` in stock should have been answered, and, when
-    /// `answered` is not that, what differs.
+    /// What a Take of `qty` should have been answered when the test counts `stock` in stock,
+    /// and, when `answered` is not that, what the test expected and how the answer differs.
     fn take_mismatch(qty: u32, stock: u32, answered: Result<u32, u32>) -> Option<String> {
         let expected = if qty <= stock {
             Ok(stock - qty)
@@ -137,22 +137,34 @@ mod tests {
         if answered == expected {
             return None;
         }
+        let expected_why = format!(
+            "the test expected {expected:?}, counting {stock} in stock by then (a refused Take \
+             takes nothing)"
+        );
+        // What an Err that names another stock than the test's count shows.
+        let other_stock = |said: u32| {
+            format!(
+                "its Err says {said} were in stock at its turn: either the Err does not carry what \
+                 is in stock then, or the stock had already changed where it should not have (a \
+                 refused Take that took something, an Add or a Take that went astray)"
+            )
+        };
         Some(match (expected, answered) {
             (Err(_), Ok(_)) => format!(
-                "the answer is {expected:?}: a Take of more than is in stock is refused with an \
-                 Err, and takes nothing"
+                "{expected_why}: a Take of more than is in stock is refused with an Err, and \
+                 takes nothing"
             ),
-            (Err(_), Err(_)) => format!(
-                "the answer is {expected:?}: a refused Take carries what is in stock when its \
-                 turn comes ({stock}), not another number"
+            (Err(_), Err(said)) => format!("{expected_why}; {}", other_stock(said)),
+            (Ok(_), Ok(left)) => format!(
+                "{expected_why}: an Ok carries what is left after the take ({stock} - {qty}), \
+                 here it says {left}"
             ),
-            (Ok(_), Ok(_)) => {
-                format!("the answer is {expected:?}: an Ok carries what is left after the take")
-            }
-            (Ok(_), Err(_)) => format!(
-                "the answer is {expected:?}: there were enough, so the Take takes them and \
-                 answers Ok with what is left"
+            (Ok(_), Err(said)) if said >= qty => format!(
+                "{expected_why}: its Err says {said} were in stock, enough for {qty}, yet the \
+                 Take was refused. When there are enough, the Take takes them and answers Ok \
+                 with what is left"
             ),
+            (Ok(_), Err(said)) => format!("{expected_why}, enough for {qty}; {}", other_stock(said)),
         })
     }
 
@@ -243,6 +255,8 @@ mod tests {
             .await
             .expect("the stock actor has stopped");
         let mut stock = 2;
+        // The commands so far and their answers, for the messages.
+        let mut history = String::from("Add 2 figs");
         for (qty, expected) in [(3, Err(2)), (5, Err(2)), (2, Ok(0)), (1, Err(0))] {
             let (reply, answer) = oneshot::channel();
             let take = Command::Take {
@@ -256,21 +270,22 @@ mod tests {
                 .expect("the stock actor has stopped");
             let Ok(answered) = answer.await else {
                 panic!(
-                    "run_stock dropped the reply Sender of a Take of {qty} figs ({stock} in \
-                     stock) without answering: the actor must answer every command that \
+                    "run_stock dropped the reply Sender of a Take of {qty} figs (after \
+                     {history}) without answering: the actor must answer every command that \
                      carries a reply, on every path"
                 );
             };
             if let Some(mismatch) = take_mismatch(qty, stock, answered) {
                 panic!(
-                    "run_stock answered {answered:?} to a Take of {qty} figs with {stock} in \
-                     stock: {mismatch}"
+                    "run_stock answered {answered:?} to a Take of {qty} figs, after {history}: \
+                     {mismatch}"
                 );
             }
             assert_eq!(answered, expected, "the test's own expectations are wrong");
             if let Ok(left) = answered {
                 stock = left;
             }
+            history += &format!(", Take {qty} answered {answered:?}");
         }
         let (reply, answer) = oneshot::channel();
         let count = Command::Count {
@@ -485,23 +500,26 @@ mod tests {
             "run_stock returned although a Sender of its channel is still alive"
         );
         let mut stock = 3;
+        // The commands so far and their answers, for the messages.
+        let mut history = String::from("Add 3 plums");
         for ((qty, mut answer), expected) in answers.into_iter().zip([Err(3), Ok(1), Err(1)]) {
             match answer.try_recv() {
                 Ok(answered) => {
                     if let Some(mismatch) = take_mismatch(qty, stock, answered) {
                         panic!(
-                            "run_stock answered {answered:?} to a Take of {qty} plums with \
-                             {stock} in stock (after the answers before it): {mismatch}"
+                            "run_stock answered {answered:?} to a Take of {qty} plums, after \
+                             {history}: {mismatch}"
                         );
                     }
                     assert_eq!(answered, expected, "the test's own expectations are wrong");
                     if let Ok(left) = answered {
                         stock = left;
                     }
+                    history += &format!(", Take {qty} answered {answered:?}");
                 }
                 Err(TryRecvError::Closed) => panic!(
-                    "run_stock dropped the reply Sender of a Take of {qty} plums ({stock} in \
-                     stock) without answering: answer every command that carries a reply"
+                    "run_stock dropped the reply Sender of a Take of {qty} plums (after \
+                     {history}) without answering: answer every command that carries a reply"
                 ),
                 Err(TryRecvError::Empty) => panic!(
                     "run_stock was given a Take of {qty} plums and was polled {POLLS} times in \
