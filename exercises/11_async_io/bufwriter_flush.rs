@@ -164,7 +164,15 @@ mod tests {
     fn connect_with(
         delays: &'static [u64],
     ) -> (BufWriter<Connection>, DuplexStream, Arc<AtomicUsize>) {
-        let (inner, collector) = tokio::io::duplex(64 * 1024);
+        connect_through(delays, 64 * 1024)
+    }
+
+    /// A connection through a pipe that holds `pipe` bytes until the collector reads them.
+    fn connect_through(
+        delays: &'static [u64],
+        pipe: usize,
+    ) -> (BufWriter<Connection>, DuplexStream, Arc<AtomicUsize>) {
+        let (inner, collector) = tokio::io::duplex(pipe);
         let writes = Arc::new(AtomicUsize::new(0));
         let connection = Connection {
             inner,
@@ -344,6 +352,58 @@ mod tests {
         let line = "x".repeat(999);
         let lines = vec![line.as_str(); 30];
         send_and_check(&mut out, &mut collector, &lines, "30 KB").await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_longer_than_the_buffer_arrives_whole() {
+        // A line of 20 000 bytes, more than the BufWriter's buffer holds: the BufWriter hands
+        // it to the connection as it is, and the connection (a pipe of 1 KB, which the
+        // collector empties as it reads) takes a part of it at a time.
+        let (mut out, mut collector, _) = connect_through(&DELAYS_MS, 1024);
+        let long = "y".repeat(20_000);
+        let lines = ["start", long.as_str(), "end"];
+        let expected: String = lines.iter().map(|line| format!("{line}\n")).collect();
+        let (sent, received) = tokio::join!(
+            send_batch(&mut out, &lines),
+            collect(&mut collector, expected.len())
+        );
+        if let Err(e) = sent {
+            panic!(
+                "sending a batch with a line of 20000 bytes (\"start\", 20000 \"y\", \"end\") \
+                 over a connection that takes 1 KB at a time, while the collector read it, failed: \
+                 {e}"
+            );
+        }
+        if received == expected {
+            return;
+        }
+        let ys = received.chars().filter(|&c| c == 'y').count();
+        let from = (received.chars().zip(expected.chars()))
+            .position(|(got, sent)| got != sent)
+            .unwrap_or(received.len().min(expected.len()));
+        let around = |text: &str| text.chars().skip(from).take(40).collect::<String>();
+        let what = if ys < long.len() {
+            format!(
+                "only {ys} of the long line's 20000 bytes arrived. A line longer than the \
+                 BufWriter's {CAPACITY}-byte buffer goes straight to the connection, which may \
+                 take only part of a write: `write` returns how many bytes it took, and the \
+                 rest is not sent unless you write it again. Write each line with \
+                 `write_all`, which goes on until every byte is taken"
+            )
+        } else {
+            format!(
+                "from character {from} on it got {:?} where {:?} was sent",
+                around(&received),
+                around(&expected)
+            )
+        };
+        panic!(
+            "send_batch returned Ok for a batch with a line of 20000 bytes (\"start\", 20000 \
+             \"y\", \"end\"; {} bytes with the newlines) over a connection that takes 1 KB at a \
+             time, and the collector, reading all the while, got {} bytes: {what}",
+            expected.len(),
+            received.len()
+        );
     }
 
     #[tokio::test(start_paused = true)]
