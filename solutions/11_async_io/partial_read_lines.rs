@@ -110,6 +110,8 @@ mod tests {
         answers: Lines<BufReader<ReadHalf<DuplexStream>>>,
         server: JoinHandle<std::io::Result<()>>,
         quiet_moments: Arc<AtomicUsize>,
+        /// Everything `Client::send` has sent, for the messages.
+        sent: String,
     }
 
     fn connect() -> Client {
@@ -136,6 +138,7 @@ mod tests {
             answers: BufReader::new(from_server).lines(),
             server,
             quiet_moments,
+            sent: String::new(),
         }
     }
 
@@ -200,6 +203,7 @@ mod tests {
                 "the server stopped reading what the client sends (is it stuck writing answers \
                  to a line that is not complete yet?)",
             );
+            self.sent.push_str(bytes);
             let Err(e) = sent else { return };
             if self.server.is_finished() {
                 match (&mut self.server).await {
@@ -225,6 +229,45 @@ mod tests {
 
         async fn answer_to(&mut self, line: &str) -> String {
             answer_to(&mut self.answers, &format!("{line:?}")).await
+        }
+
+        /// Waits for the answer to `line`, the last line sent, and checks that it is `words`.
+        async fn expect_words(&mut self, line: &str, words: usize) {
+            let answer = self.answer_to(line).await;
+            if answer == words.to_string() {
+                return;
+            }
+            // The lines sent before this one, and how many words all the lines sent have.
+            let mut earlier: Vec<&str> = self.sent.lines().collect();
+            earlier.pop();
+            let all_words = self.sent.split_whitespace().count();
+            let after = if earlier.is_empty() {
+                String::new()
+            } else {
+                format!(" after {earlier:?}")
+            };
+            let detail = match answer.parse::<usize>() {
+                Ok(n) if n == all_words && !earlier.is_empty() => format!(
+                    "{n} is how many words all the lines sent so far have together, so the \
+                     earlier lines were counted again with this one. Count each line alone: a \
+                     String that `read_line` appends to still holds the lines read before \
+                     unless you clear it (`line.clear()`) before each read"
+                ),
+                Ok(n) if n > words => format!(
+                    "{n} is more words than the line has: words from outside it were counted \
+                     with it. Count each line alone"
+                ),
+                Ok(n) => format!(
+                    "{n} is fewer words than the line has: part of it was not counted with it"
+                ),
+                Err(_) => "that is not a number of words: answer each line with its number of \
+                           words alone, on a line of its own"
+                    .to_string(),
+            };
+            panic!(
+                "the client sent {line:?} ({words} word(s)){after}, and the answer was \
+                 {answer:?}: {detail}"
+            );
         }
 
         async fn expect_no_answer_yet(&mut self, sent: &str) {
@@ -324,13 +367,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn answers_each_line_while_the_client_waits() {
         let mut client = connect();
-        for (line, words) in [("ping", "1"), ("are you there", "3"), ("ok bye", "2")] {
+        for (line, words) in [("ping", 1), ("are you there", 3), ("ok bye", 2)] {
             client.send(&format!("{line}\n")).await;
-            assert_eq!(
-                client.answer_to(line).await,
-                words,
-                "{line:?} has {words} words"
-            );
+            client.expect_words(line, words).await;
         }
     }
 
@@ -456,7 +495,7 @@ mod tests {
     async fn a_client_that_pauses_for_a_year() {
         let mut client = connect();
         client.send("back in a year\n").await;
-        assert_eq!(client.answer_to("back in a year").await, "4");
+        client.expect_words("back in a year", 4).await;
         // The client says nothing for a year, with the connection still open. (The clock jumps a
         // day ahead at once, then runs 1 ms more, so that the server may react.)
         a_year_at_once(async {
@@ -479,14 +518,14 @@ mod tests {
              `None`), not after a time without lines: do not end on a timer"
         );
         client.send("hello again\n").await;
-        assert_eq!(client.answer_to("hello again").await, "2");
+        client.expect_words("hello again", 2).await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_quiet_client_is_waited_for_not_checked_on_a_timer() {
         let mut client = connect();
         client.send("hi\n").await;
-        assert_eq!(client.answer_to("hi").await, "1");
+        client.expect_words("hi", 1).await;
         // The client says nothing for a second. A server that awaits the next line reads
         // again only when bytes come; a progress message every 10 ms may read again on each.
         let before = client.quiet_moments.load(Ordering::Relaxed);
@@ -502,7 +541,7 @@ mod tests {
              Await `lines.next_line()` alone, without a time limit"
         );
         client.send("bye now\n").await;
-        assert_eq!(client.answer_to("bye now").await, "2");
+        client.expect_words("bye now", 2).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -560,7 +599,7 @@ mod tests {
     async fn stops_when_the_client_is_done() {
         let mut client = connect();
         client.send("see you\n").await;
-        assert_eq!(client.answer_to("see you").await, "2");
+        client.expect_words("see you", 2).await;
         client.to_server.shutdown().await.unwrap();
         let result = timeout(Duration::from_secs(5), client.server)
             .await
