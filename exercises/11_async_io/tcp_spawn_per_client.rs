@@ -399,17 +399,24 @@ mod tests {
         });
         // Counted in allocations, not bytes: a log line per client may grow the buffer that
         // captures the test's output, but that stays one allocation.
+        let (allocations, bytes) = (kept.count_current, kept.bytes_current);
+        let bytes = match bytes {
+            0 => "and as many bytes in all".to_string(),
+            more if more > 0 => format!("and {more} bytes more in all"),
+            fewer => format!("though {} bytes fewer in all", -fewer),
+        };
         assert!(
-            kept.count_current < 50,
-            "200 clients came, were served and left, and the server now holds {} more \
-             allocations ({} bytes) than before they came: it keeps something for every client \
-             that has left, 250 ms after the last one left. A finished task's memory is only \
-             freed once its JoinHandle is gone: handles kept in a Vec, or a JoinSet whose \
-             finished tasks are never taken out (`join_next`, `try_join_next`), or taken out \
-             less often than every 250 ms, grow with every client. Drop the handle (a detached \
-             `tokio::spawn`), or reap the finished tasks as you go",
-            kept.count_current,
-            kept.bytes_current
+            allocations < 50,
+            "200 clients came, were served and left, and 250 ms after the last one left the \
+             server held {allocations} more heap allocations than before they came ({bytes}): \
+             it keeps something for every client that has left. Something may be leaked for \
+             each client (`Box::leak`, `String::leak`, `mem::forget`): give each client's task \
+             its own copy of what it needs, which it drops when it is done. Or the finished \
+             tasks are kept: a finished task's memory is only freed once its JoinHandle is \
+             gone, so handles kept in a Vec, or a JoinSet whose finished tasks are never taken \
+             out (`join_next`, `try_join_next`), or taken out less often than every 250 ms, \
+             grow with every client: drop the handle (a detached `tokio::spawn`), or reap the \
+             finished tasks as you go"
         );
     }
 
