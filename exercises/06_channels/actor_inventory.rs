@@ -164,7 +164,9 @@ mod tests {
                  Take was refused. When there are enough, the Take takes them and answers Ok \
                  with what is left"
             ),
-            (Ok(_), Err(said)) => format!("{expected_why}, enough for {qty}; {}", other_stock(said)),
+            (Ok(_), Err(said)) => {
+                format!("{expected_why}, enough for {qty}; {}", other_stock(said))
+            }
         })
     }
 
