@@ -290,15 +290,20 @@ mod tests {
             async {
                 let service = run_service(Duration::from_millis(300), Arc::clone(&stats));
                 let outcome = std::panic::AssertUnwindSafe(service).catch_unwind().await;
-                outcome.map(|()| start.elapsed().as_millis())
+                // What run_service left when it returned, before anything else ran.
+                outcome.map(|()| {
+                    let (started, finished) = (stats.started(), stats.finished());
+                    let alive = Arc::strong_count(&stats) - 1;
+                    (start.elapsed().as_millis(), started, finished, alive)
+                })
             },
             async {
                 sleep(Duration::from_millis(jump_at)).await;
                 tokio::time::advance(Duration::from_secs(24 * 3600)).await;
             }
         );
-        let elapsed = match returned {
-            Ok(elapsed) => elapsed,
+        let (elapsed, started, finished, alive) = match returned {
+            Ok(left) => left,
             // The busy-loop guard's message (a `&str`: it has no arguments) is passed on.
             Err(panic)
                 if panic
@@ -310,7 +315,6 @@ mod tests {
             // run_service's own safety net went off: it gave up loudly, not with a return.
             Err(_) => return,
         };
-        let (started, finished) = (stats.started(), stats.finished());
         let day_ms = 24 * 3600 * 1000;
         let returned_at = if elapsed >= day_ms {
             format!("a day and {} ms", elapsed - day_ms)
@@ -336,7 +340,7 @@ mod tests {
             started - finished
         );
         assert_eq!(
-            Arc::strong_count(&stats) - 1,
+            alive,
             0,
             "Tokio's clock jumped a day ahead {} ms after the stop signal ({busy}), and a \
              worker was still alive when run_service returned at {returned_at}: wait for every \
