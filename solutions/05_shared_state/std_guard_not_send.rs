@@ -907,13 +907,202 @@ mod tests {
         Some(body.len())
     }
 
+    /// Each word of `text` (letters, digits, `_`) with where it starts.
+    fn word_starts(text: &str) -> Vec<(usize, &str)> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut found = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            match (start, ident(c)) {
+                (None, true) => start = Some(i),
+                (Some(from), false) => {
+                    found.push((from, &text[from..i]));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// `code` with each lock of a mutex that is not the log renamed (`.lock(` becomes `.other_lk(`,
+    /// `.try_lock(` `.other_try_lk(`, and so on), so that only locks of the log are counted: a lock
+    /// of a `static` of the code's own (`*ORDERS.lock().unwrap() += 1;`, also when rustfmt puts the
+    /// `.lock()` on a line of its own), of a mutex the code makes itself (`let m =
+    /// Mutex::new(0);`), of stdout or stderr, or of a name bound to one of these (`let orders =
+    /// &ORDERS;`, `let out = io::stdout();`, `let mut n = ORDERS.lock().unwrap();`). A lock of
+    /// anything else (the log given as a parameter, a name bound to it) is left as it is.
+    fn without_other_locks(code: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        // The path an expression starts from, as its segments: `["ORDERS"]` for `&ORDERS` or
+        // `ORDERS.lock()`, `["std", "io", "stdout"]` for `std::io::stdout()`; the argument's
+        // for a wrapper (`Arc::new(Mutex::new(0))`, `Arc::clone(&ORDERS)`).
+        fn head(expr: &str) -> Vec<&str> {
+            let ident = |c: char| c.is_alphanumeric() || c == '_';
+            let mut expr = expr;
+            loop {
+                expr = expr.trim_start_matches(|c: char| c.is_whitespace() || "&*(".contains(c));
+                if let Some(rest) = expr.strip_prefix("mut")
+                    && !rest.starts_with(ident)
+                {
+                    expr = rest;
+                    continue;
+                }
+                let mut segments = Vec::new();
+                let mut rest = expr;
+                loop {
+                    let name_end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
+                    if name_end == 0 {
+                        break;
+                    }
+                    segments.push(&rest[..name_end]);
+                    rest = rest[name_end..].trim_start();
+                    match rest.strip_prefix("::") {
+                        Some(after) => rest = after.trim_start(),
+                        None => break,
+                    }
+                }
+                let wrapper = segments.len() >= 2
+                    && ["Arc", "Rc", "Box", "LazyLock", "Cell", "Some"]
+                        .contains(&segments[segments.len() - 2])
+                    && ["new", "clone", "leak", "from"].contains(&segments[segments.len() - 1]);
+                match rest.strip_prefix('(') {
+                    Some(inside) if wrapper || segments == ["Some"] => expr = inside,
+                    _ => return segments,
+                }
+            }
+        }
+        let mut others: Vec<String> = Vec::new();
+        // Whether an expression is a mutex (or stdout, stderr) other than the log.
+        let other = |expr: &str, others: &[String]| {
+            let path = head(expr);
+            let n = path.len();
+            n >= 2 && path[n - 1] == "new" && ["Mutex", "RwLock"].contains(&path[n - 2])
+                || n >= 1 && ["stdout", "stderr", "stdin"].contains(&path[n - 1])
+                || n >= 1 && others.iter().any(|name| name == path[n - 1])
+        };
+        // The code's own statics (`static ORDERS: Mutex<u64>`, `static ref`, `static mut`).
+        let words = word_starts(code);
+        for (k, &(at, word)) in words.iter().enumerate() {
+            if word == "static" && !code[..at].ends_with('\'') {
+                let name = words[k + 1..]
+                    .iter()
+                    .map(|&(_, name)| name)
+                    .find(|name| !["ref", "mut"].contains(name));
+                others.extend(name.map(str::to_string));
+            }
+        }
+        // Names bound to one of them, to a new mutex, to stdout or stderr (a name bound to an
+        // alias too: a few rounds).
+        let mut guards: Vec<(usize, usize)> = Vec::new();
+        for _ in 0..4 {
+            let mut start = 0;
+            for (at, c) in code.char_indices() {
+                if !matches!(c, ';' | '{' | '}') {
+                    continue;
+                }
+                let statement = &code[start..at];
+                let from = start;
+                start = at + 1;
+                let Some(let_at) = word_starts(statement)
+                    .into_iter()
+                    .find(|&(_, word)| word == "let")
+                    .map(|(at, _)| at)
+                else {
+                    continue;
+                };
+                let rest = &statement[let_at + 3..];
+                let Some(eq) = rest.char_indices().find_map(|(i, c)| {
+                    (c == '='
+                        && !rest[i + 1..].starts_with(['=', '>'])
+                        && !rest[..i].ends_with(['=', '!', '<', '>']))
+                    .then_some(i)
+                }) else {
+                    continue;
+                };
+                if !other(&rest[eq + 1..], &others) {
+                    continue;
+                }
+                let pattern = &rest[..eq];
+                let pattern_from = from + let_at + 3;
+                guards.push((pattern_from, pattern_from + eq));
+                let names = pattern.split(':').next().unwrap_or_default();
+                for name in names.split(|c: char| !ident(c)) {
+                    if !["", "mut", "ref", "_"].contains(&name) && !others.iter().any(|n| n == name)
+                    {
+                        others.push(name.to_string());
+                    }
+                }
+            }
+        }
+        // Each `.lock(`, `.try_lock(` or `.get_mut(` whose receiver is one of them.
+        let mut renamed: Vec<usize> = Vec::new();
+        for (at, word) in word_starts(code) {
+            if !["lock", "try_lock", "blocking_lock", "lock_owned", "get_mut"].contains(&word)
+                || !code[at + word.len()..].trim_start().starts_with('(')
+            {
+                continue;
+            }
+            let Some(before) = code[..at].trim_end().strip_suffix('.') else {
+                continue;
+            };
+            let before = before.trim_end();
+            // The receiver: the chain before the dot (paths, calls, fields, indexing).
+            let mut depth = 0;
+            let mut begin = before.len();
+            for (i, c) in before.char_indices().rev() {
+                match c {
+                    ')' | ']' => depth += 1,
+                    '(' | '[' if depth > 0 => depth -= 1,
+                    _ if depth > 0 => {}
+                    c if ident(c) || matches!(c, '.' | ':') => {}
+                    c if c.is_whitespace() && before[i..].trim_start().starts_with(['.', ':']) => {}
+                    c if c.is_whitespace() && before[..i].trim_end().ends_with(['.', ':']) => {}
+                    _ => break,
+                }
+                begin = i;
+            }
+            if other(&before[begin..], &others) {
+                renamed.push(at);
+            }
+        }
+        // A guard's type in a `let` bound to one of them is not the log's guard either.
+        for &(from, to) in &guards {
+            for (at, word) in word_starts(&code[from..to]) {
+                if ["MutexGuard", "DerefMut"].contains(&word) {
+                    renamed.push(from + at);
+                }
+            }
+        }
+        renamed.sort_unstable();
+        renamed.dedup();
+        let mut out = String::with_capacity(code.len() + 8 * renamed.len());
+        let mut last = 0;
+        for at in renamed {
+            // The whole word replaced, so that no lock word is left in it
+            // (`.other_try_lock(` would still count as a `try_lock(`).
+            let word_end = at
+                + code[at..]
+                    .find(|c: char| !ident(c))
+                    .unwrap_or(code.len() - at);
+            out.push_str(&code[last..at]);
+            out.push_str("other_");
+            out.push_str(&code[at..word_end].replace("lock", "lk"));
+            last = word_end;
+        }
+        out.push_str(&code[last..]);
+        out
+    }
+
     /// The locks `name` takes before its flush, its last call of `call` or of a function
     /// (or closure) that calls it, counting those of every function, macro or closure of the
     /// file it calls there (and that they call before their own flush, and so on; `call`
     /// aside), once per call, but not those in a print. Without `fn name`: the locks of the
     /// whole file but `main`.
     fn locks_before(source: &str, name: &str, call: &str) -> usize {
-        let code = code_only(source);
+        // A lock of a mutex of the code's own (a counter in a `static`, a new `Mutex`) or of
+        // stdout is no second lock of the log: it leaves no gap for another save.
+        let code = without_other_locks(&code_only(source));
         let fns = functions(&code);
         match fns.iter().find(|(f, ..)| f == name) {
             Some((_, _, body, _)) => {
@@ -986,7 +1175,7 @@ mod tests {
              flush_to_disk or of a function or closure that calls it; counting the locks of the \
              functions, macros, closures and consts it calls, once per call, and the locks of every branch of an \
              `if`/`else` or `match` added up, even if only one branch runs; a lock only printed \
-             is not counted): between two locks, a save running on \
+             is not counted, nor one of a mutex of its own, a `static` or a new `Mutex`): between two locks, a save running on \
              another thread can push its line, so the length read after the second lock is not \
              the one right after this push (and a copy of the log written back would erase that \
              other line). Lock once: push and read the length with the same guard, inside a \
