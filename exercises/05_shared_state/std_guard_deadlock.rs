@@ -16,9 +16,12 @@ async fn download_prices() -> Vec<u32> {
 }
 
 async fn refresh(cache: &Mutex<Vec<u32>>) {
-    let mut prices = cache.lock().unwrap();
-    // TODO: the cache stays locked while we wait for the download.
-    *prices = download_prices().await;
+    let fresh = download_prices().await;
+    {
+        let mut prices = cache.lock().unwrap();
+        prices.clear();
+        prices.extend(fresh);
+    }
 }
 
 fn cheapest(cache: &Mutex<Vec<u32>>) -> Option<u32> {
