@@ -15,13 +15,16 @@ async fn download_prices() -> Vec<u32> {
     vec![30, 12, 25]
 }
 
+const TIMEOUT_SECS: u64 = 30;
+const PAUSE_MS: u64 = 25;
+
 async fn refresh(cache: &Mutex<Vec<u32>>) {
-    let fresh = download_prices().await;
-    {
-        let mut prices = cache.lock().unwrap();
-        prices.clear();
-        prices.extend(fresh);
-    }
+    let fresh = tokio::time::timeout(Duration::from_secs(TIMEOUT_SECS), download_prices())
+        .await
+        .expect("the price service did not answer in time");
+    *cache.lock().unwrap() = fresh;
+    // Let the readers have the new prices before the next refresh.
+    tokio::time::sleep(Duration::from_millis(PAUSE_MS)).await;
 }
 
 fn cheapest(cache: &Mutex<Vec<u32>>) -> Option<u32> {
