@@ -174,12 +174,31 @@ mod tests {
     /// allocations made on each thread meanwhile. For each log, the tasks' thread is first held
     /// still while count_visits is polled 20 times here (all it can do before a task runs), then
     /// let go while count_visits runs to the end. The clock is paused, so that lines parsed one
-    /// after the other take no real time.
+    /// after the other take no real time; it does not move on while count_visits has been
+    /// woken and not yet polled here (the runtime does not see this thread: a task of its own
+    /// stays busy meanwhile), so a deadline of count_visits's own does not pass early.
     fn allocations_outside_and_inside_the_tasks(logs: Vec<Vec<&'static str>>) -> Allocations {
         use std::future::Future;
         use std::pin::pin;
-        use std::sync::mpsc;
-        use std::task::{Context, Poll, Waker};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, mpsc};
+        use std::task::{Context, Poll, Wake, Waker};
+        /// A waker of count_visits that also tells the runtime's busy task to hold the clock.
+        struct Flagging {
+            woken: Arc<AtomicBool>,
+            notify: Arc<tokio::sync::Notify>,
+            inner: Waker,
+        }
+        impl Wake for Flagging {
+            fn wake(self: Arc<Self>) {
+                self.wake_by_ref();
+            }
+            fn wake_by_ref(self: &Arc<Self>) {
+                self.woken.store(true, Ordering::SeqCst);
+                self.notify.notify_one();
+                self.inner.wake_by_ref();
+            }
+        }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -205,6 +224,20 @@ mod tests {
             });
             (made.count_total, made.bytes_total)
         });
+        // While `woken`, this task keeps the runtime busy, so that its paused clock stays still.
+        let woken = Arc::new(AtomicBool::new(false));
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let keeper = {
+            let (woken, notify) = (woken.clone(), notify.clone());
+            handle.spawn(async move {
+                loop {
+                    while woken.load(Ordering::SeqCst) {
+                        tokio::task::yield_now().await;
+                    }
+                    notify.notified().await;
+                }
+            })
+        };
         let mut wrong = None;
         let mut before_the_tasks = 0;
         let mut after = 0;
@@ -223,11 +256,24 @@ mod tests {
                 }
             })
             .count_total;
+            woken.store(counts.is_none(), Ordering::SeqCst);
             let _ = go.send(());
             after += allocation_counter::measure(|| {
-                let counts = counts
-                    .take()
-                    .unwrap_or_else(|| handle.block_on(counting.as_mut()));
+                let mut flagging: Option<Waker> = None;
+                let counts = counts.take().unwrap_or_else(|| {
+                    handle.block_on(std::future::poll_fn(|cx| {
+                        woken.store(false, Ordering::SeqCst);
+                        let waker = flagging.get_or_insert_with(|| {
+                            Waker::from(Arc::new(Flagging {
+                                woken: woken.clone(),
+                                notify: notify.clone(),
+                                inner: cx.waker().clone(),
+                            }))
+                        });
+                        counting.as_mut().poll(&mut Context::from_waker(waker))
+                    }))
+                });
+                woken.store(false, Ordering::SeqCst);
                 if counts.values().sum::<u32>() != visits && wrong.is_none() {
                     wrong = Some((visits, counts));
                 }
@@ -237,6 +283,7 @@ mod tests {
             let _ = hold.send(now_held);
             let _ = is_held.recv();
         }
+        keeper.abort();
         drop(go);
         drop(hold);
         let (inside, inside_bytes) = tasks_thread
@@ -1060,9 +1107,7 @@ mod tests {
             if after.starts_with('(') || after.starts_with('!') || after.starts_with("::<") {
                 let dot_at = text[..at].trim_end().len() - 1;
                 if !dot
-                    || (method
-                        && after.starts_with('(')
-                        && !(std_named && std_receiver(dot_at)))
+                    || (method && after.starts_with('(') && !(std_named && std_receiver(dot_at)))
                 {
                     called += 1;
                 }
@@ -1076,9 +1121,30 @@ mod tests {
     /// Methods of std's maps, guards and streams: a helper of that name is followed only when
     /// the receiver may be the learner's own type.
     const STD_METHODS: [&str; 24] = [
-        "get", "get_mut", "lock", "try_lock", "insert", "entry", "remove", "len", "is_empty",
-        "clone", "push", "extend", "iter", "values", "keys", "contains_key", "read", "write",
-        "take", "replace", "clear", "unwrap", "expect", "sum",
+        "get",
+        "get_mut",
+        "lock",
+        "try_lock",
+        "insert",
+        "entry",
+        "remove",
+        "len",
+        "is_empty",
+        "clone",
+        "push",
+        "extend",
+        "iter",
+        "values",
+        "keys",
+        "contains_key",
+        "read",
+        "write",
+        "take",
+        "replace",
+        "clear",
+        "unwrap",
+        "expect",
+        "sum",
     ];
 
     /// Whether `text` writes to a map: an insert, an entry, `+=`, `get_mut`, an assignment
@@ -1088,9 +1154,24 @@ mod tests {
         let text = without_prints(text);
         let is_ident = |c: char| c.is_alphanumeric() || c == '_';
         let named = [
-            "entry(", "insert(", "+=", "-=", "get_mut(", "extend(", "remove(", "retain(",
-            "clear(", "swap(", "replace(", "take(", "append(", "or_insert", "drain(",
-            "and_modify(", "iter_mut(", "values_mut(",
+            "entry(",
+            "insert(",
+            "+=",
+            "-=",
+            "get_mut(",
+            "extend(",
+            "remove(",
+            "retain(",
+            "clear(",
+            "swap(",
+            "replace(",
+            "take(",
+            "append(",
+            "or_insert",
+            "drain(",
+            "and_modify(",
+            "iter_mut(",
+            "values_mut(",
         ];
         if named.iter().any(|w| text.contains(w)) {
             return true;
@@ -1252,16 +1333,32 @@ mod tests {
                 .rev()
                 .collect();
             [
-                "repeat_with", "from_fn", "successors", "repeat", "map", "find_map", "filter_map",
-                "find", "take_while", "skip_while", "map_while", "any", "all", "position",
-                "for_each", "try_for_each", "fold", "try_fold", "scan", "flat_map", "filter",
+                "repeat_with",
+                "from_fn",
+                "successors",
+                "repeat",
+                "map",
+                "find_map",
+                "filter_map",
+                "find",
+                "take_while",
+                "skip_while",
+                "map_while",
+                "any",
+                "all",
+                "position",
+                "for_each",
+                "try_for_each",
+                "fold",
+                "try_fold",
+                "scan",
+                "flat_map",
+                "filter",
                 "inspect",
             ]
             .contains(&callee.as_str())
         });
-        adapter
-            || starts_loop(&text[..at])
-            || open.iter().any(|&brace| starts_loop(&text[..brace]))
+        adapter || starts_loop(&text[..at]) || open.iter().any(|&brace| starts_loop(&text[..brace]))
     }
 
     /// The code of a task and of every function and macro it calls (and that they call, and
@@ -1311,7 +1408,10 @@ mod tests {
         for task in spawned(&code) {
             // A task that only reads the map (a progress log, the copy at the end) loses no
             // visit.
-            if !reached(&task, &helpers).iter().any(|(_, text)| writes(text)) {
+            if !reached(&task, &helpers)
+                .iter()
+                .any(|(_, text)| writes(text))
+            {
                 continue;
             }
             let mut skip = vec!["main".to_string(), "count_visits".to_string()];
