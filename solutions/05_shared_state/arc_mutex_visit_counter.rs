@@ -1481,7 +1481,7 @@ mod tests {
                     assert!(
                         retried,
                         "a task that count_visits spawns takes the map with `try_lock` outside \
-                         any `loop` or `while`: while another task holds the lock (on a \
+                         any `loop`, `while`, `for` or iterator that tries again: while another task holds the lock (on a \
                          multi-threaded runtime that happens now and then) try_lock fails at \
                          once, and the visit goes uncounted unless the task tries again until \
                          it gets the lock. Lock the map with `lock()`, which waits the moment \
