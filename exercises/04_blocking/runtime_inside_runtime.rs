@@ -737,18 +737,132 @@ mod tests {
         );
     }
 
+    /// The string literals of `code` (comments gone), each as where it starts and what it
+    /// holds (escapes as written), with a raw string's text too. A char literal (`'"'`) is none.
+    fn string_literals(code: &str) -> Vec<(usize, String)> {
+        let plain = raw_strings_plain(code);
+        let mut found = Vec::new();
+        let mut chars = plain.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            if c == '\'' && matches!(chars.peek(), Some((_, '"' | '\\'))) {
+                if chars.next().is_some_and(|(_, c)| c == '\\') {
+                    chars.next();
+                }
+                chars.next();
+            } else if c == '"' {
+                let mut end = plain.len();
+                while let Some((i, c)) = chars.next() {
+                    if c == '\\' {
+                        chars.next();
+                    } else if c == '"' {
+                        end = i;
+                        break;
+                    }
+                }
+                found.push((at, code[at + 1..end].to_string()));
+            }
+        }
+        found
+    }
+
+    /// Where the body of `fn name` lies in `code`, if the code has one.
+    fn fn_body(code: &str, name: &str) -> Option<std::ops::Range<usize>> {
+        let at = code.match_indices(name).map(|(at, _)| at).find(|&at| {
+            code[..at].trim_end().ends_with("fn")
+                && code[at + name.len()..].trim_start().starts_with('(')
+        })?;
+        let open = at + code[at..].find('{')?;
+        let mut depth = 0;
+        for (i, c) in code[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(open..open + i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Whether the literal at `code[at..]` is the format string of a macro (`format!("..")`,
+    /// `writeln!(err, "..")`): the first string literal of a macro's arguments.
+    fn a_format_string(code: &str, at: usize) -> bool {
+        let blank = without_strings(code);
+        // `without_strings` keeps each literal's quotes only: map `at` to the blanked text by
+        // counting the literals before it.
+        let index = string_literals(code)
+            .iter()
+            .position(|&(start, _)| start == at)
+            .unwrap_or(0);
+        let Some(quote) = blank
+            .char_indices()
+            .filter(|&(_, c)| c == '"')
+            .map(|(i, _)| i)
+            .nth(2 * index)
+        else {
+            return false;
+        };
+        let mut depth = 0;
+        let mut literals_between = 0;
+        for (i, c) in blank[..quote].char_indices().rev() {
+            match c {
+                ')' | ']' | '}' => depth += 1,
+                '(' | '[' | '{' if depth > 0 => depth -= 1,
+                '(' | '[' | '{' => {
+                    return blank[..i].trim_end().ends_with('!') && literals_between == 0;
+                }
+                '"' if depth == 0 => literals_between += 1,
+                ';' if depth == 0 => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// Settings written by hand after a 50 ms sleep look the same from outside, so this test
-    /// reads the source (what a message prints, or a panic says, is free).
+    /// reads the source: a string literal that holds the settings' whole text (what the given
+    /// fetch_settings returns, "theme=dark") outside fetch_settings. A literal that is only
+    /// compared or matched (`== "theme=dark"`, a `match` arm), a part of it (`Some("dark")`,
+    /// `strip_prefix("theme=")`), a name (`let dark = ..`) and a macro's format string (what a
+    /// message prints, or a panic says) are free.
     #[test]
     fn the_settings_are_not_written_by_hand() {
-        let code = without_comparisons(&without_messages(&code_outside_main(include_str!(
-            "runtime_inside_runtime.rs"
-        ))));
+        let source = include_str!("runtime_inside_runtime.rs");
+        let outside_main = code_outside_main(source);
+        // The settings as fetch_settings gives them: the last literal of its body.
+        let given = fn_body(&outside_main, "fetch_settings");
+        let settings = given
+            .clone()
+            .and_then(|body| {
+                string_literals(&outside_main)
+                    .into_iter()
+                    .filter(|(at, text)| body.contains(at) && !text.trim().is_empty())
+                    .map(|(_, text)| text)
+                    .next_back()
+            })
+            .unwrap_or_else(|| "theme=dark".to_string());
+        let code = without_comparisons(&without_messages(&outside_main));
+        let body = fn_body(&code, "fetch_settings").unwrap_or(0..0);
+        let by_hand: Vec<String> = string_literals(&code)
+            .into_iter()
+            .filter(|(at, text)| {
+                text.contains(settings.as_str())
+                    && !body.contains(at)
+                    && !a_format_string(&code, *at)
+            })
+            .map(|(_, text)| format!("\"{text}\""))
+            .collect();
         assert!(
-            count_word(&code, "dark") <= 1,
-            "the code writes the settings (\"dark\") a second time, beside fetch_settings: the \
-             settings must come from fetch_settings().await, not be written by hand after a \
-             sleep. Make load_settings async and await fetch_settings() in it"
+            by_hand.is_empty(),
+            "the code writes the settings' text ({settings:?}) by hand beside fetch_settings: \
+             the string literal {} outside fetch_settings holds it. The settings must come \
+             from fetch_settings().await, not be written by hand (after a sleep, or as a \
+             fallback). Make load_settings async and await fetch_settings() in it",
+            by_hand.join(" and ")
         );
         assert!(
             count_word(&code, "fetch_settings") >= 2,
