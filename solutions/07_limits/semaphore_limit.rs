@@ -853,35 +853,49 @@ mod tests {
         }
     }
 
-    /// Whether the statement around a cut at `code[at]` starts, awaits or holds back jobs (a
-    /// spawn, an `.await`, a `job(..)`, a sleep, an acquire..), or sets a name that a later
-    /// statement which does so uses (`let batches = ids.chunks(3).collect::<Vec<_>>();` then
-    /// `for batch in batches { .. spawn .. }`), following such names `depth` times. A cut that
-    /// only feeds a report holds no job back: `for row in results.chunks(3) { println!(..) }`,
-    /// `let _lane = id % 3;` (its name used nowhere, or only in messages).
+    /// Whether the statement around a cut at `code[at]` holds jobs back group by group: it
+    /// both starts jobs (a spawn, a `job(..)`, a `join_all` of new futures, a JoinSet..) and
+    /// waits (an `.await`, a `join_all`, a `block_on`..), or it sleeps, or it is a branch (`if
+    /// id % 3 == 2 { .. }`) that waits for jobs the loop around it starts. Otherwise it may
+    /// set a name that a later statement which does so uses (`let batches =
+    /// ids.chunks(3).collect::<Vec<_>>();` then `for batch in batches { .. spawn .. await
+    /// .. }`), followed `depth` times. A cut that only feeds a report, a label or a yield
+    /// holds no job back: `for row in results.chunks(3) { tx.send(..).await }`, `let lane =
+    /// id % 3;` passed to the spawned task, `if id % 3 == 2 { yield_now().await }`, handles
+    /// of jobs all spawned already awaited through `handles.chunks_mut(3)`.
     fn holds_jobs_back(code: &str, at: usize, depth: u32) -> bool {
-        const HOLDS: [&str; 17] = [
-            "await",
+        const STARTS: [&str; 10] = [
             "spawn",
             "spawn_local",
             "spawn_blocking",
-            "block_on",
-            "acquire",
-            "acquire_owned",
-            "acquire_many",
-            "sleep",
             "job",
             "join_all",
             "try_join_all",
-            "join_next",
             "JoinSet",
             "buffered",
             "buffer_unordered",
+            "FuturesUnordered",
+        ];
+        const WAITS: [&str; 8] = [
+            "await",
+            "block_on",
+            "join_all",
+            "try_join_all",
+            "join_next",
+            "sleep",
             "wait",
+            "blocking_recv",
         ];
         let (start, end) = (statement_start(code, at), statement_end(code, at));
         let statement = &code[start..end];
-        if words_of(statement).iter().any(|w| HOLDS.contains(w)) || statement.contains("join!") {
+        let words = words_of(statement);
+        let starts = words.iter().any(|w| STARTS.contains(w)) || statement.contains("join!");
+        let waits = words.iter().any(|w| WAITS.contains(w)) || statement.contains("join!");
+        if (starts && waits) || words.contains(&"sleep") {
+            return true;
+        }
+        if waits && !starts && waits_for_jobs(statement) && in_a_loop_that_starts_jobs(code, start)
+        {
             return true;
         }
         if depth == 0 {
@@ -898,6 +912,61 @@ mod tests {
                     && holds_jobs_back(code, use_at, depth - 1)
             })
         })
+    }
+
+    /// Whether `statement` waits for something other than a yield, a message or a lock: a
+    /// `join_next`, a `block_on`.., or an `.await` of anything but `yield_now()`, a send, a
+    /// tick, `consume_budget()` or a lock.
+    fn waits_for_jobs(statement: &str) -> bool {
+        const NOT_JOBS: [&str; 10] = [
+            "yield_now",
+            "send",
+            "send_timeout",
+            "reserve",
+            "tick",
+            "consume_budget",
+            "lock",
+            "write",
+            "flush",
+            "notified",
+        ];
+        let words = words_of(statement);
+        if words.iter().any(|w| {
+            matches!(
+                *w,
+                "block_on" | "join_next" | "join_all" | "try_join_all" | "wait"
+            )
+        }) {
+            return true;
+        }
+        statement.match_indices(".await").any(|(at, _)| {
+            let from = statement[..at].rfind([';', '{', '}']).map_or(0, |i| i + 1);
+            !words_of(&statement[from..at])
+                .iter()
+                .any(|w| NOT_JOBS.contains(w))
+        })
+    }
+
+    /// Whether the statement starting at `code[start]` is in the body of a `for`, `while` or
+    /// `loop` that starts jobs.
+    fn in_a_loop_that_starts_jobs(code: &str, start: usize) -> bool {
+        let mut depth = 0;
+        let open = code[..start].char_indices().rev().find(|&(_, c)| {
+            depth += i32::from(c == '}') - i32::from(c == '{');
+            depth < 0
+        });
+        let Some((open, _)) = open else {
+            return false;
+        };
+        let outer = &code[statement_start(code, open)..statement_end(code, open)];
+        let words = words_of(outer);
+        matches!(words.first(), Some(&("for" | "while" | "loop")))
+            && words.iter().any(|w| {
+                matches!(
+                    *w,
+                    "spawn" | "spawn_local" | "spawn_blocking" | "job" | "JoinSet" | "join_all"
+                )
+            })
     }
 
     /// Whether the code that ends with `before` is inside the arguments of a macro that prints
