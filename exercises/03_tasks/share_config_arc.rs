@@ -60,6 +60,56 @@ mod tests {
         Handle::current().metrics().num_alive_tasks()
     }
 
+    /// Awaits `future` (a call of check_sensors) while a task of the test counts the tasks
+    /// alive on the runtime (itself left out) at each ms of paused time, up to 1 s. Gives what
+    /// the call returned, when it returned (ms since `start`), the counts (ms since `start`,
+    /// tasks alive), and the last ms at which the count fell before the call returned, or as
+    /// it returned: when the last of the call's tasks to end did.
+    async fn with_task_counts<T>(
+        start: tokio::time::Instant,
+        future: impl std::future::Future<Output = T>,
+    ) -> (T, u128, Vec<(u128, usize)>, Option<u128>) {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let done = Arc::new(AtomicBool::new(false));
+        let counts = Arc::new(Mutex::new(Vec::new()));
+        let counter = tokio::spawn({
+            let (done, counts) = (Arc::clone(&done), Arc::clone(&counts));
+            async move {
+                let mut next = tokio::time::Instant::now();
+                for _ in 0..1000 {
+                    next += Duration::from_millis(1);
+                    tokio::time::sleep_until(next).await;
+                    if done.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let count = running_tasks().saturating_sub(1);
+                    counts
+                        .lock()
+                        .unwrap()
+                        .push((start.elapsed().as_millis(), count));
+                }
+            }
+        });
+        let out = future.await;
+        let elapsed = start.elapsed().as_millis();
+        let at_return = running_tasks().saturating_sub(1);
+        done.store(true, Ordering::SeqCst);
+        counter
+            .await
+            .expect("the test's task that counts tasks failed");
+        let counts = std::mem::take(&mut *counts.lock().unwrap());
+        let mut last_end = counts
+            .windows(2)
+            .filter(|pair| pair[1].1 < pair[0].1)
+            .map(|pair| pair[1].0)
+            .last();
+        if counts.last().is_some_and(|&(_, last)| at_return < last) {
+            last_end = Some(elapsed);
+        }
+        (out, elapsed, counts, last_end)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn every_task_sees_the_limits() {
         let limits = Limits {
@@ -173,13 +223,21 @@ mod tests {
         )
         .await;
         let start = tokio::time::Instant::now();
-        // Halfway through the 10 ms checks, count the tasks that are running.
-        let halfway = async {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            running_tasks()
-        };
-        let (report, running) = tokio::join!(check_sensors(limits, vec![1, 2, 3, 4, 5]), halfway);
-        let elapsed = start.elapsed().as_millis();
+        let (report, elapsed, counts, last_end) =
+            with_task_counts(start, check_sensors(limits, vec![1, 2, 3, 4, 5])).await;
+        // Halfway through the 10 ms checks, the tasks that are running.
+        let running = counts
+            .iter()
+            .find(|&&(ms, _)| ms == 5)
+            .map_or(0, |&(_, n)| n);
+        let seen = [5, 15, 25, 35, 45, 55]
+            .into_iter()
+            .filter_map(|ms| {
+                let (_, count) = counts.iter().find(|&&(at, _)| at == ms)?;
+                Some(format!("{ms} ms: {count}"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         assert_eq!(report.len(), 5, "there must be one line per reading");
         assert!(
             elapsed < 20,
@@ -203,11 +261,28 @@ mod tests {
                         ""
                     }
                 )
+            } else if let Some(end) = last_end.filter(|&end| end > 11) {
+                format!(
+                    "checking 5 sensors took {elapsed} ms instead of ~10 ms: {running} tasks \
+                     were alive 5 ms in, but tasks were still ending at {end} ms (tasks alive \
+                     at {seen}), so the 10 ms checks did not all run at once inside the tasks \
+                     (a task is alive while it waits for its turn). Every task must start its \
+                     check as soon as it runs, without waiting for another task's check"
+                )
+            } else if let Some(end) = last_end {
+                format!(
+                    "checking 5 sensors took {elapsed} ms instead of ~10 ms, though {running} \
+                     tasks were running 5 ms in and the last of them ended at {end} ms: \
+                     check_sensors returned {} ms after its tasks were over. Await the \
+                     sensors' JoinHandles, and nothing more",
+                    elapsed - end
+                )
             } else {
                 format!(
                     "checking 5 sensors took {elapsed} ms instead of ~10 ms, though {running} \
-                     tasks were running 5 ms in: check_sensors returned well after its 10 ms \
-                     checks could be over. Await the sensors' JoinHandles, and nothing more"
+                     tasks were running 5 ms in (tasks alive at {seen}): each sensor's task \
+                     must run its 10 ms check, and check_sensors await the sensors' \
+                     JoinHandles, and nothing more"
                 )
             }
         );
