@@ -236,6 +236,73 @@ mod tests {
         );
     }
 
+    /// Awaits `future` (a call of square_all) while a task of the test counts the tasks alive
+    /// on the runtime (itself left out) at each ms of paused time, up to 1 s. Gives what the
+    /// call returned, when it returned (ms since `start`), the counts (ms since `start`, tasks
+    /// alive), and the last ms at which the count fell before the call returned, or as it
+    /// returned: when the last of the call's tasks to end did.
+    async fn with_task_counts<T>(
+        start: Instant,
+        future: impl Future<Output = T>,
+    ) -> (T, u128, Vec<(u128, usize)>, Option<u128>) {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let alive = || {
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks()
+        };
+        let done = Arc::new(AtomicBool::new(false));
+        let counts = Arc::new(Mutex::new(Vec::new()));
+        let counter = tokio::spawn({
+            let (done, counts) = (Arc::clone(&done), Arc::clone(&counts));
+            async move {
+                let mut next = Instant::now();
+                for _ in 0..1000 {
+                    next += Duration::from_millis(1);
+                    tokio::time::sleep_until(next).await;
+                    if done.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let count = alive().saturating_sub(1);
+                    counts
+                        .lock()
+                        .unwrap()
+                        .push((start.elapsed().as_millis(), count));
+                }
+            }
+        });
+        let out = future.await;
+        let elapsed = start.elapsed().as_millis();
+        let at_return = alive().saturating_sub(1);
+        done.store(true, Ordering::SeqCst);
+        counter
+            .await
+            .expect("the test's task that counts tasks failed");
+        let counts = std::mem::take(&mut *counts.lock().unwrap());
+        let mut last_end = counts
+            .windows(2)
+            .filter(|pair| pair[1].1 < pair[0].1)
+            .map(|pair| pair[1].0)
+            .last();
+        if counts.last().is_some_and(|&(_, last)| at_return < last) {
+            last_end = Some(elapsed);
+        }
+        (out, elapsed, counts, last_end)
+    }
+
+    /// The counts of `counts` at `times` ms, as "5 ms: 5, 15 ms: 4".
+    fn counts_at(counts: &[(u128, usize)], times: &[u128]) -> String {
+        times
+            .iter()
+            .filter_map(|&ms| {
+                let (_, count) = counts.iter().find(|&&(at, _)| at == ms)?;
+                Some(format!("{ms} ms: {count}"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     #[tokio::test(start_paused = true)]
     async fn empty_input_gives_empty_output() {
         assert!(
@@ -247,38 +314,43 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn tasks_run_at_the_same_time() {
         let start = Instant::now();
-        // 5 ms in, count the tasks alive on this runtime: all 5 if they run at once.
-        let five_ms_in = async {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks()
-        };
-        let (squares, running) = tokio::join!(squares_of(vec![5, 2, 4, 1, 3]), five_ms_in);
-        let elapsed = start.elapsed().as_millis();
+        let (squares, elapsed, counts, last_end) =
+            with_task_counts(start, squares_of(vec![5, 2, 4, 1, 3])).await;
+        // 5 ms in, the tasks alive on this runtime: all 5 if they run at once.
+        let running = counts
+            .iter()
+            .find(|&&(ms, _)| ms == 5)
+            .map_or(0, |&(_, n)| n);
         assert_eq!(squares.len(), 5, "expected 5 squares, got {squares:?}");
         assert!(
             elapsed >= 50,
             "squaring took only {elapsed} ms, but square_slowly(5) alone takes 50 ms: the \
              squares must come from the tasks in the JoinSet, not be worked out on the side"
         );
+        let seen = counts_at(&counts, &[5, 15, 25, 35, 45, 55, 65, 75, 85, 95]);
         assert!(
             elapsed < 60,
             "{}",
-            if running >= 5 {
-                format!(
+            match last_end {
+                Some(end) if end > 51 => format!(
+                    "squaring took {elapsed} ms, though the slowest square takes 50 ms: tasks \
+                     were still ending at {end} ms (tasks alive at {seen}), so the squarings \
+                     did not all run at once (a task may be alive while it waits its turn). \
+                     Spawn them all into the JoinSet, each squaring at once, then collect"
+                ),
+                Some(end) if running >= 5 => format!(
                     "squaring took {elapsed} ms, though all 5 tasks were running 5 ms in and \
-                     the slowest takes 50 ms: square_all returned {} ms after its last task \
-                     had finished, so it did not wake when that task was done. Await \
+                     the last one ended at {end} ms: square_all returned {} ms after its last \
+                     task had finished, so it did not wake when that task was done. Await \
                      join_next(): it wakes square_all when the next task has finished",
-                    elapsed - 50
-                )
-            } else {
-                format!(
+                    elapsed - end
+                ),
+                _ => format!(
                     "squaring took {elapsed} ms, and 5 ms in only {running} task(s) were \
-                     running: the slowest task takes 50 ms, so the tasks did not all run at \
-                     once. Spawn them all into the JoinSet first, then collect"
-                )
+                     running (tasks alive at {seen}): the slowest task takes 50 ms, so the \
+                     tasks did not all run at once. Spawn them all into the JoinSet first, \
+                     then collect"
+                ),
             }
         );
     }
@@ -297,16 +369,13 @@ mod tests {
         // The runtime is busy for 30 ms before the tasks get to run, so each task finishes
         // 30 ms late: square_slowly(5), the slowest, at 80 ms.
         tokio::time::advance(Duration::from_millis(30)).await;
-        // 5 ms after the tasks got to run, count the tasks alive: all 5 if they run at once.
-        let five_ms_in = async {
-            tokio::time::sleep_until(start + Duration::from_millis(35)).await;
-            tokio::runtime::Handle::current()
-                .metrics()
-                .num_alive_tasks()
-        };
-        let (squares, running) = tokio::join!(watched(squaring), five_ms_in);
+        let (squares, elapsed, counts, last_end) = with_task_counts(start, watched(squaring)).await;
         let squares = squares.unwrap_or_else(|message| panic!("{message}"));
-        let elapsed = start.elapsed().as_millis();
+        // 5 ms after the tasks got to run, the tasks alive: all 5 if they run at once.
+        let running = counts
+            .iter()
+            .find(|&&(ms, _)| ms == 35)
+            .map_or(0, |&(_, n)| n);
         assert_eq!(
             squares.len(),
             5,
@@ -319,25 +388,32 @@ mod tests {
              square_all returned after {elapsed} ms: do not work out how long the tasks take, \
              wait for them with join_next() and take each square from the task that made it"
         );
+        let seen = counts_at(&counts, &[35, 45, 55, 65, 75, 85, 95, 105, 115, 125]);
         assert!(
             elapsed < 90,
             "{}",
-            if running >= 5 {
-                format!(
+            match last_end {
+                Some(end) if end > 81 => format!(
+                    "here the tasks started 30 ms late, so started together they are all over \
+                     at 80 ms, but square_all returned at {elapsed} ms and tasks were still \
+                     ending at {end} ms (tasks alive at {seen}): the squarings did not all run \
+                     at once (a task may be alive while it waits its turn). Spawn them all \
+                     into the JoinSet, each squaring at once, then collect"
+                ),
+                Some(end) if running >= 5 => format!(
                     "here the tasks started 30 ms late, all 5 were running at 35 ms, and the \
-                     slowest finished at 80 ms, but square_all returned at {elapsed} ms, {} ms \
-                     after its last task had finished: it did not wake when that task was \
+                     last one ended at {end} ms, but square_all returned at {elapsed} ms, {} \
+                     ms after its last task had finished: it did not wake when that task was \
                      done. Await join_next(): it wakes square_all when the next task has \
                      finished",
-                    elapsed - 80
-                )
-            } else {
-                format!(
+                    elapsed - end
+                ),
+                _ => format!(
                     "here the tasks started 30 ms late, and square_all returned at {elapsed} \
                      ms, though started together they are all over at 80 ms: at 35 ms only \
-                     {running} task(s) were running, so they did not all run at once. Spawn \
-                     them all into the JoinSet first, then collect"
-                )
+                     {running} task(s) were running (tasks alive at {seen}), so they did not \
+                     all run at once. Spawn them all into the JoinSet first, then collect"
+                ),
             }
         );
     }
