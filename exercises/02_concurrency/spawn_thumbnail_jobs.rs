@@ -140,17 +140,48 @@ mod tests {
                      Spawn them all first, then await the JoinHandles"
                 );
             }
-            // Some resizes ran at once, not all: 1000 pictures of size 1 (20 ms each) show how
-            // many at a time, by the rounds of 20 ms they take.
+            // 1000 pictures of size 1 (20 ms each) show whether the resizes ran at once: the
+            // tasks alive 10 ms in and at 21 ms, and the rounds of 20 ms the batch takes.
             let start = Instant::now();
+            let alive = || Handle::current().metrics().num_alive_tasks();
+            let before = alive();
             let many = make_thumbnails(vec![1; 1000]);
-            let many = tokio::time::timeout(Duration::from_secs(86_400), guarded(many)).await;
-            let rounds = start.elapsed().as_millis() / 20;
+            let many = tokio::time::timeout(Duration::from_secs(86_400), guarded(many));
+            let counts = async {
+                tokio::time::sleep_until(start + Duration::from_millis(10)).await;
+                let halfway = alive();
+                tokio::time::sleep_until(start + Duration::from_millis(21)).await;
+                (halfway, alive())
+            };
+            let (many, (halfway, after)) = tokio::join!(
+                async {
+                    let many = many.await;
+                    (many, start.elapsed())
+                },
+                counts
+            );
+            let (many, many_took) = many;
+            let all_ok = matches!(&many, Ok(thumbs) if thumbs.len() == 1000);
+            if all_ok
+                && halfway >= before + 1000
+                && after <= before
+                && many_took > Duration::from_millis(21)
+            {
+                panic!(
+                    "the thumbnails for {ids:?} took {took:?}, more than the biggest picture \
+                     alone ({biggest:?}), though the resizes ran at once: with 1000 pictures of \
+                     size 1 (20 ms each), all 1000 resizes were running 10 ms in and all were \
+                     over by 21 ms, yet make_thumbnails returned after {many_took:?}. It \
+                     returned well after its jobs were done: await the JoinHandles, in the \
+                     order of the ids (each await ends as soon as its job does)"
+                );
+            }
+            // Some resizes ran at once, not all: the rounds of 20 ms show how many at a time.
+            let rounds = many_took.as_millis() / 20;
             let at_a_time = match many {
                 Ok(thumbs) if thumbs.len() == 1000 && rounds > 1 => format!(
-                    " (1000 pictures of size 1, 20 ms each, took {:?}: {rounds} rounds of 20 \
-                     ms, about {} resize(s) at a time)",
-                    start.elapsed(),
+                    " (1000 pictures of size 1, 20 ms each, took {many_took:?}: {rounds} rounds \
+                     of 20 ms, about {} resize(s) at a time)",
                     1000u128.div_ceil(rounds)
                 ),
                 _ => String::new(),
