@@ -170,11 +170,11 @@ mod tests {
             {
                 panic!(
                     "the thumbnails for {ids:?} took {took:?}, more than the biggest picture \
-                     alone ({biggest:?}), though the resizes ran at once: with 1000 pictures of \
-                     size 1 (20 ms each), all 1000 resizes were running 10 ms in and all were \
-                     over by 21 ms, yet make_thumbnails returned after {many_took:?}. It \
-                     returned well after its jobs were done: await the JoinHandles, in the \
-                     order of the ids (each await ends as soon as its job does)"
+                     alone ({biggest:?}); and with 1000 pictures of size 1 (20 ms each), all \
+                     1000 resizes were running 10 ms in and all were over by 21 ms, yet \
+                     make_thumbnails returned after {many_took:?}: it returns well after its \
+                     jobs are done. Await the JoinHandles, in the order of the ids (each await \
+                     ends as soon as its job does)"
                 );
             }
             // Some resizes ran at once, not all: the rounds of 20 ms show how many at a time.
