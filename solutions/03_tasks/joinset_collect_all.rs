@@ -284,7 +284,7 @@ mod tests {
             .windows(2)
             .filter(|pair| pair[1].1 < pair[0].1)
             .map(|pair| pair[1].0)
-            .last();
+            .next_back();
         if counts.last().is_some_and(|&(_, last)| at_return < last) {
             last_end = Some(elapsed);
         }
