@@ -1189,10 +1189,27 @@ mod tests {
             // Parameters the log is handed to at a call site: `name(.., log, ..)`.
             for &(at, word) in &words {
                 let after = &code[at + word.len()..];
-                if !after.trim_start().starts_with('(')
-                    || code[..at].trim_end().ends_with('.')
-                    || code[..at].trim_end().ends_with("fn")
+                // A method called on the log (`log.append(line)`): its `self` is the log.
+                if after.trim_start().starts_with('(')
+                    && let Some(before) = code[..at].trim_end().strip_suffix('.')
                 {
+                    let before = before.trim_end();
+                    let start = before
+                        .rfind(|c: char| !(ident(c) || c == ')' || c == '('))
+                        .map_or(0, |p| p + 1);
+                    if is_log(&logs, at, &before[start..]) {
+                        for (f, (name, _, _, params)) in fns.iter().enumerate() {
+                            if name == word
+                                && params.first().is_some_and(|p| p == "self")
+                                && !logs[f].iter().any(|n| n == "self")
+                            {
+                                logs[f].push("self".to_string());
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if !after.trim_start().starts_with('(') || code[..at].trim_end().ends_with("fn") {
                     continue;
                 }
                 let open = at + word.len() + after.find('(').unwrap_or(0);
