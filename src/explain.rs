@@ -133,32 +133,38 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         _ if d.message.contains("should be `async` or return a future") => {
             &SYNC_IMPL_OF_ASYNC_METHOD
         }
-        // Only for a boxed future, which the source excerpt or rustc's suggestion shows.
-        _ if d.message.contains("lifetime may not live long enough")
-            && ["Box::pin(", ".boxed()", "dyn Future"]
-                .iter()
-                .any(|boxed| d.rendered.contains(boxed)) =>
-        {
+        _ if d.message.contains("lifetime may not live long enough") && shows_a_boxed_future(d) => {
             &BOXED_FUTURE_LIFETIME
         }
-        _ if d.message.contains("cannot be sent between threads safely") => {
-            if notes("required because it's used within this closure") {
-                &CLOSURE_NOT_SEND
-            } else if notes("MutexGuard") {
-                &GUARD_NOT_SEND
-            } else if notes("Rc<") || notes("RefCell") {
-                &RC_NOT_SEND
-            } else if notes("associated future's guarantees") {
-                &TRAIT_FUTURE_NOT_SEND
-            } else if d.message.starts_with("`dyn ") || notes("is not implemented for `dyn ") {
-                &BOXED_FUTURE_NOT_SEND
-            } else {
-                &NOT_SEND
-            }
-        }
+        _ if d.message.contains("cannot be sent between threads safely") => not_send(d),
         _ => return None,
     };
     Some(e)
+}
+
+/// Only for a boxed future, which the source excerpt or rustc's suggestion shows.
+fn shows_a_boxed_future(d: &Diagnostic) -> bool {
+    ["Box::pin(", ".boxed()", "dyn Future"]
+        .iter()
+        .any(|boxed| d.rendered.contains(boxed))
+}
+
+/// Which value made a future or closure not `Send`, as rustc's notes name it.
+fn not_send(d: &Diagnostic) -> &'static Explanation {
+    let notes = |needle: &str| d.notes.iter().any(|n| n.contains(needle));
+    if notes("required because it's used within this closure") {
+        &CLOSURE_NOT_SEND
+    } else if notes("MutexGuard") {
+        &GUARD_NOT_SEND
+    } else if notes("Rc<") || notes("RefCell") {
+        &RC_NOT_SEND
+    } else if notes("associated future's guarantees") {
+        &TRAIT_FUTURE_NOT_SEND
+    } else if d.message.starts_with("`dyn ") || notes("is not implemented for `dyn ") {
+        &BOXED_FUTURE_NOT_SEND
+    } else {
+        &NOT_SEND
+    }
 }
 
 /// A type or function that is not in scope (a value is more often a typo than an import).
