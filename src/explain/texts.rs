@@ -51,8 +51,9 @@ pub const GUARD_NOT_SEND: Explanation = Explanation {
 pub const RC_NOT_SEND: Explanation = Explanation {
     id: "rc-across-await",
     text: "An `Rc` (or `RefCell` borrow) is alive across an `.await`, so the task cannot move \
-           between threads. Use `Arc` instead, end it before the await in a `{ }` block of its \
-           own (`drop(rc)` does not count), or run the task on a `LocalSet` with `spawn_local`.",
+           between threads. Use `Arc` instead, or end it before the await in a `{ }` block of \
+           its own (`drop(rc)` does not count). Only code that already runs inside a `LocalSet` \
+           (its `run_until`, as in lesson 09) may keep the `Rc` and use `spawn_local`.",
 };
 pub const NOT_SEND: Explanation = Explanation {
     id: "future-not-send",
