@@ -402,10 +402,93 @@ mod tests {
         out
     }
 
-    /// The code above the tests without comments and without `fn main` (a demo there is free,
-    /// unless it holds an `impl`, which the code outside main can use).
+    /// `code` (comments gone) without a `#[cfg(test)] mod NAME { .. }` of the learner's own
+    /// tests, which nothing else names and which holds no `impl` or macro: a test of the
+    /// learner's may pause its clock or write the settings it expects. Other attributes
+    /// (`#[allow(..)]`) and a `pub` may stand between the cfg and `mod`.
+    fn without_own_test_module(code: &str) -> String {
+        // Tokens as (start, end): words, string and char literals, single punctuation.
+        let bytes = code.as_bytes();
+        let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = bytes[i];
+            let start = i;
+            if c.is_ascii_whitespace() {
+                i += 1;
+                continue;
+            } else if is_word(c) {
+                while i < bytes.len() && is_word(bytes[i]) {
+                    i += 1;
+                }
+            } else if c == b'"' {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+            } else if c == b'\'' && matches!(bytes.get(i + 1), Some(b'"' | b'\\')) {
+                i += if bytes[i + 1] == b'\\' { 3 } else { 2 };
+                while i < bytes.len() && bytes[i] != b'\'' {
+                    i += 1;
+                }
+                i = (i + 1).min(bytes.len());
+            } else {
+                i += 1;
+            }
+            spans.push((start, i));
+        }
+        let tokens: Vec<&str> = spans.iter().map(|&(a, b)| &code[a..b]).collect();
+        let closing_brace = |open: usize| {
+            let mut depth = 0;
+            (open..tokens.len())
+                .find(|&i| {
+                    match tokens[i] {
+                        "{" => depth += 1,
+                        "}" => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .unwrap_or(tokens.len() - 1)
+        };
+        let attribute = ["#", "[", "cfg", "(", "test", ")", "]"];
+        let module = |at: usize| {
+            let mut i = at + attribute.len();
+            while tokens.get(i).is_some_and(|t| *t == "#" || *t == "pub") {
+                let closing = if tokens[i] == "#" { "]" } else { ")" };
+                i += 1;
+                if closing == "]" || tokens.get(i).is_some_and(|t| *t == "(") {
+                    i += tokens[i..].iter().position(|t| *t == closing).unwrap_or(0) + 1;
+                }
+            }
+            (tokens.get(i).is_some_and(|t| *t == "mod")).then_some(i)
+        };
+        let found = (0..tokens.len())
+            .filter(|&at| tokens[at..].starts_with(&attribute))
+            .find_map(|at| module(at).map(|m| (at, m)));
+        if let Some((at, m)) = found
+            && let Some(name) = tokens.get(m + 1)
+            && tokens.get(m + 2).is_some_and(|t| *t == "{")
+        {
+            let close = closing_brace(m + 2);
+            let inside = &tokens[m + 2..=close];
+            let named_elsewhere =
+                (tokens[..at].iter().chain(&tokens[close + 1..])).any(|t| t == name);
+            if !named_elsewhere && !inside.iter().any(|t| *t == "impl" || *t == "macro_rules") {
+                return format!("{}{}", &code[..spans[at].0], &code[spans[close].1..]);
+            }
+        }
+        code.to_string()
+    }
+
+    /// The code above the tests without comments, without `fn main` (a demo there is free,
+    /// unless it holds an `impl`, which the code outside main can use) and without a test
+    /// module of the learner's own (see `without_own_test_module`).
     fn code_outside_main(source: &str) -> String {
-        let code = without_comments(source.split("// Tests:").next().unwrap());
+        let code =
+            without_own_test_module(&without_comments(source.split("// Tests:").next().unwrap()));
         // `fn main(`, also written `fn main (`.
         let Some(at) = code.match_indices("main").map(|(at, _)| at).find(|&at| {
             code[..at].ends_with(char::is_whitespace)
