@@ -275,28 +275,11 @@ mod tests {
             .unwrap_or(tokens.len() - 1)
     }
 
-    /// A loop that blocks its thread for a moment on each turn before it yields (a
-    /// std::thread::sleep, even of 1 µs, a Condvar's wait_timeout, a std channel's
-    /// recv_timeout) lets the opener run, and how long such a turn takes depends on the OS's
-    /// timers: this test reads the source, all of it but `fn main` and a test module of the
-    /// learner's own.
-    #[test]
-    fn wait_open_never_blocks_its_thread() {
-        let source = include_str!("busy_wait_flag.rs");
-        let code = without_comments_and_strings(source.split("// Tests:").next().unwrap());
-        let mut tokens = tokens(&code);
-        // `fn main`'s body, a demo, may block (a std::thread that opens the door later).
-        if let Some(at) =
-            (1..tokens.len()).find(|&at| tokens[at - 1] == "fn" && tokens[at] == "main")
-            && let Some(open) = (at..tokens.len()).find(|&i| tokens[i] == "{")
-        {
-            let close = closing_brace(&tokens, open);
-            tokens.drain(open..=close);
-        }
-        // A `#[cfg(test)] mod NAME { .. }` of the learner's own tests, which nothing else
-        // names and which holds no `impl` or macro, may block too (a std::thread that opens
-        // the door later).
-        // Other attributes (`#[allow(..)]`) and a `pub` may stand between the cfg and `mod`.
+    /// `tokens` without a `#[cfg(test)] mod NAME { .. }` of the learner's own tests, which
+    /// nothing else names and which holds no `impl` or macro: such tests may block (a
+    /// std::thread that opens the door later) or await a Notified as they like. Other
+    /// attributes (`#[allow(..)]`) and a `pub` may stand between the cfg and `mod`.
+    fn without_own_test_module(tokens: &mut Vec<String>) {
         let attribute = ["#", "[", "cfg", "(", "test", ")", "]"];
         let starts = |at: usize| (tokens[at..].iter().zip(attribute)).filter(|(t, a)| t == a);
         let module = |at: usize| {
@@ -317,12 +300,76 @@ mod tests {
             && tokens.get(m + 2).is_some_and(|t| t == "{")
         {
             let open = m + 2;
-            let close = closing_brace(&tokens, open);
+            let close = closing_brace(tokens, open);
             let inside = &tokens[open..=close];
             let named_elsewhere =
                 (tokens[..at].iter().chain(&tokens[close + 1..])).any(|t| *t == name);
             if !named_elsewhere && !inside.iter().any(|t| t == "impl" || t == "macro_rules") {
                 tokens.drain(at..=close);
+            }
+        }
+    }
+
+    /// A loop that blocks its thread for a moment on each turn before it yields (a
+    /// std::thread::sleep, even of 1 µs, a Condvar's wait_timeout, a std channel's
+    /// recv_timeout) lets the opener run, and how long such a turn takes depends on the OS's
+    /// timers: this test reads the source, all of it but `fn main`, a test module of the
+    /// learner's own and fns that nothing calls.
+    #[test]
+    fn wait_open_never_blocks_its_thread() {
+        let source = include_str!("busy_wait_flag.rs");
+        let code = without_comments_and_strings(source.split("// Tests:").next().unwrap());
+        let mut tokens = tokens(&code);
+        // `fn main`'s body, a demo, may block (a std::thread that opens the door later).
+        if let Some(at) =
+            (1..tokens.len()).find(|&at| tokens[at - 1] == "fn" && tokens[at] == "main")
+            && let Some(open) = (at..tokens.len()).find(|&i| tokens[i] == "{")
+        {
+            let close = closing_brace(&tokens, open);
+            tokens.drain(open..=close);
+        }
+        without_own_test_module(&mut tokens);
+        // A fn that nothing in the code calls (a blocking `wait_open_blocking` kept for plain
+        // threads, with `#[allow(dead_code)]`) never runs on the runtime's thread: its body is
+        // left out, unless it is the door's own (`new`, `open`, `is_open`, `wait_open`) or
+        // part of a trait's impl (which may be called without being named).
+        let in_a_trait_impl = |tokens: &[String], at: usize| {
+            let mut depth = 0;
+            for open in (0..at).rev() {
+                match tokens[open].as_str() {
+                    "}" => depth += 1,
+                    "{" if depth > 0 => depth -= 1,
+                    "{" => {
+                        let header: Vec<&str> = (tokens[..open].iter().rev())
+                            .take_while(|t| !["{", "}", ";"].contains(&t.as_str()))
+                            .map(String::as_str)
+                            .collect();
+                        return header.contains(&"impl") && header.contains(&"for");
+                    }
+                    _ => {}
+                }
+            }
+            false
+        };
+        let mut kept_fns: Vec<usize> = Vec::new();
+        loop {
+            let unused = (1..tokens.len()).find(|&at| {
+                tokens[at - 1] == "fn"
+                    && !kept_fns.contains(&at)
+                    && !["new", "open", "is_open", "wait_open"].contains(&tokens[at].as_str())
+                    && tokens.iter().filter(|t| **t == tokens[at]).count() == 1
+            });
+            let Some(at) = unused else {
+                break;
+            };
+            let body = (at..tokens.len()).find(|&i| tokens[i] == "{" || tokens[i] == ";");
+            match body {
+                Some(open) if tokens[open] == "{" && !in_a_trait_impl(&tokens, at) => {
+                    let close = closing_brace(&tokens, open);
+                    tokens.drain(at - 1..=close);
+                    kept_fns.clear();
+                }
+                _ => kept_fns.push(at),
             }
         }
         let blocking = ["sleep", "park", "park_timeout"];
@@ -342,8 +389,21 @@ mod tests {
                 found.extend(item.iter().filter(|t| blocking.contains(t)));
             }
         }
+        // A Condvar blocks where it is waited on: one that the code left here only notifies
+        // (for threads outside the runtime) blocks nothing.
+        let waits = [
+            "wait",
+            "wait_timeout",
+            "wait_while",
+            "wait_timeout_while",
+            "wait_for",
+        ];
+        let condvar_waits = (1..tokens.len()).any(|at| {
+            [".", ":"].contains(&tokens[at - 1].as_str()) && waits.contains(&tokens[at].as_str())
+        });
         found.extend(
-            (tokens.iter().map(String::as_str)).filter(|t| ["Condvar", "recv_timeout"].contains(t)),
+            (tokens.iter().map(String::as_str))
+                .filter(|t| *t == "recv_timeout" || (*t == "Condvar" && condvar_waits)),
         );
         found.sort();
         found.dedup();
@@ -518,50 +578,84 @@ mod tests {
         tokens
     }
 
+    /// Wakes the task, and notes what the door's is_open() says at each wake-up that comes
+    /// while `open` runs (`opening`): None where it gave no answer within 1 s.
+    struct SeeTheDoor {
+        door: Arc<Door>,
+        opening: Arc<std::sync::atomic::AtomicBool>,
+        seen: Arc<std::sync::Mutex<Vec<Option<bool>>>>,
+        task: std::task::Waker,
+    }
+
+    impl std::task::Wake for SeeTheDoor {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if self.opening.load(std::sync::atomic::Ordering::SeqCst) {
+                // Asked on another thread: an is_open that waits for a lock `open` holds while
+                // it wakes the waiters would never answer on this one.
+                let door = Arc::clone(&self.door);
+                let (answer, answered) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    let _ = answer.send(door.is_open());
+                });
+                let open = answered.recv_timeout(Duration::from_secs(1)).ok();
+                self.seen.lock().unwrap().push(open);
+            }
+            self.task.wake_by_ref();
+        }
+    }
+
     /// The other half of a lost wake-up, in `open`: a waiter that creates its `Notified`
     /// after the `notify_waiters` call, and checks the flag before it is set, sleeps on behind
-    /// an open door. Another thread has to land in between, so this test reads the source too:
-    /// in the body of `fn open`, the flag must be written before any waiter is woken.
-    #[test]
-    fn open_sets_the_flag_before_waking_the_waiters() {
-        let source = include_str!("busy_wait_flag.rs");
-        let code = without_comments_and_strings(source.split("// Tests:").next().unwrap());
-        let tokens = tokens(&code);
-        let Some(open_at) = (0..tokens.len().saturating_sub(2))
-            .find(|&at| tokens[at] == "fn" && tokens[at + 1] == "open" && tokens[at + 2] == "(")
-        else {
-            return;
-        };
-        let Some(body_at) = tokens[open_at..].iter().position(|t| t == "{") else {
-            return;
-        };
-        let mut depth = 0;
-        let mut body = Vec::new();
-        for token in &tokens[open_at + body_at..] {
-            match token.as_str() {
-                "{" => depth += 1,
-                "}" => depth -= 1,
-                _ => {}
+    /// an open door. Another thread has to land in between for that, but the wake-up itself
+    /// shows: `open` wakes a waiting task right where it calls notify_waiters (or whatever it
+    /// wakes them with), so this test's waiter asks the door, at that very moment, whether it
+    /// is open. A waiter that is not woken by `open` itself (it checks on a timer) asks nothing.
+    #[tokio::test(start_paused = true)]
+    async fn open_sets_the_flag_before_waking_the_waiters() {
+        let door = Arc::new(Door::new());
+        let opening = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut waiting = std::pin::pin!(door.wait_open());
+        let waiter = std::future::poll_fn(|cx| {
+            let waker = std::task::Waker::from(Arc::new(SeeTheDoor {
+                door: Arc::clone(&door),
+                opening: Arc::clone(&opening),
+                seen: Arc::clone(&seen),
+                task: cx.waker().clone(),
+            }));
+            waiting
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(&waker))
+        });
+        let opener = async {
+            // Let the waiter start waiting before the door opens.
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
             }
-            body.push(token.as_str());
-            if depth == 0 {
-                break;
-            }
-        }
-        let after_dot = |names: &[&str]| {
-            (1..body.len()).find(|&at| body[at - 1] == "." && names.contains(&body[at]))
+            opening.store(true, std::sync::atomic::Ordering::SeqCst);
+            door.open();
+            opening.store(false, std::sync::atomic::Ordering::SeqCst);
         };
-        let woken = after_dot(&["notify_waiters", "notify_one", "notify_last"]);
-        let written = after_dot(&["store", "swap", "fetch_or", "compare_exchange"]);
-        if let (Some(woken), Some(written)) = (woken, written) {
-            assert!(
-                written < woken,
-                "`open` wakes the waiters before it sets the flag: on a multi-threaded runtime a \
-                 waiter can create its Notified just after that wake-up, find the flag still \
-                 false, and then sleep on forever behind an open door (nobody notifies again). \
-                 In `open`, set the flag first, then call notify_waiters"
-            );
-        }
+        let (through, ()) =
+            tokio::join!(tokio::time::timeout(Duration::from_secs(1), waiter), opener);
+        let seen = seen.lock().unwrap().clone();
+        assert!(
+            !seen.contains(&Some(false)),
+            "`open` woke the task waiting in wait_open while the door's is_open() still said \
+             false (asked at the moment of the wake-up, inside `open`): it wakes the waiters \
+             before it sets the flag. On a multi-threaded runtime a waiter can create its \
+             Notified just after that wake-up, find the flag still false, and then sleep on \
+             forever behind an open door (nobody notifies again). In `open`, set the flag \
+             first, then wake the waiters (notify_waiters)"
+        );
+        assert!(
+            through.is_ok(),
+            "a task waiting in wait_open was still waiting 1 s after the door was opened: \
+             wait_open must return soon after its door opens"
+        );
     }
 
     /// A lost wake-up needs another thread at just the wrong moment, so no run can be sure to
@@ -574,7 +668,9 @@ mod tests {
     fn the_waiter_cannot_miss_the_opening() {
         let source = include_str!("busy_wait_flag.rs");
         let code = without_comments_and_strings(source.split("// Tests:").next().unwrap());
-        let tokens = tokens(&code);
+        let mut tokens = tokens(&code);
+        without_own_test_module(&mut tokens);
+        let tokens = tokens;
         let is = |at: usize, expected: &[&str]| {
             tokens.len() >= at + expected.len()
                 && expected.iter().zip(&tokens[at..]).all(|(e, t)| e == t)
