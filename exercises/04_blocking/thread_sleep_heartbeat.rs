@@ -229,6 +229,31 @@ mod tests {
         );
     }
 
+    /// Each call waits its own 100 ms from when it is made: one made after another has
+    /// returned too. A wait measured from a moment kept from an earlier call (a `static`
+    /// deadline or start time) ends early or at once. Three calls in a row, so that the test
+    /// holds whichever test of this file ran first (statics live as long as the test run).
+    #[tokio::test(start_paused = true)]
+    async fn reports_fetched_one_after_another_each_wait_100_ms() {
+        for call in 1..=3 {
+            let start = Instant::now();
+            let report = without_spinning(fetch_report()).await;
+            let waited = start.elapsed().as_millis();
+            assert_eq!(
+                report, "report ready",
+                "fetch_report returned the wrong text"
+            );
+            assert!(
+                waited >= 100,
+                "call {call} of 3 of fetch_report, each made once the one before had \
+                 returned, returned after {waited} ms of Tokio's clock: each call must wait \
+                 its own full 100 ms, counted from when it is made (a wait that ends at a \
+                 moment kept from an earlier call, or a report kept from one, ends early). \
+                 Wait with tokio::time::sleep(Duration::from_millis(100)).await in each call"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn heartbeat_keeps_ticking_while_the_report_is_fetched() {
         let ticks = Arc::new(AtomicU32::new(0));
