@@ -74,12 +74,41 @@ mod tests {
             "checksum itself must stay as it is: only checksum_upload needs a change"
         );
         let data = sample_upload();
+        let cpu_start = this_threads_cpu_time();
         let expected = checksum(&data);
-        assert_eq!(
-            checksum_upload(data).await,
-            expected,
-            "checksum_upload must return checksum(&data)"
-        );
+        // The checksum's CPU time (None where it cannot be read), which a busy machine leaves
+        // as it is: a call that computes it takes at least about as long, on whatever thread.
+        let checksum_cpu = this_threads_cpu_time()
+            .zip(cpu_start)
+            .map(|(now, then)| now.saturating_sub(then));
+        // Twice with the same data: a checksum kept from an earlier call shows on the second.
+        for call in 1..=2 {
+            let start = Instant::now();
+            let sum = checksum_upload(data.clone()).await;
+            let took = start.elapsed();
+            assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
+            if let Some(cpu) = checksum_cpu.filter(|cpu| *cpu >= Duration::from_millis(20)) {
+                assert!(
+                    took >= cpu / 4,
+                    "{}",
+                    not_computed(&format!("call {call} of 2 (same data)"), took, cpu)
+                );
+            }
+        }
+    }
+
+    /// What to say when checksum_upload returned (the right checksum) in far less real time
+    /// than the checksum's CPU time: nothing computed it then, on any thread.
+    fn not_computed(which: &str, took: Duration, checksum_cpu: Duration) -> String {
+        format!(
+            "{which}: checksum_upload returned the right checksum after {} ms of real time, \
+             though computing it takes {} ms of CPU time: it returned without computing the \
+             checksum (a cache, or a hard-coded value?). checksum_upload must compute \
+             checksum(&data) on every call: hand it to tokio::task::spawn_blocking and .await \
+             its JoinHandle",
+            took.as_millis(),
+            checksum_cpu.as_millis()
+        )
     }
 
     #[tokio::test]
@@ -161,6 +190,13 @@ mod tests {
             let (longest_gap, gap_cpu) = heartbeat.await.expect("the heartbeat task failed");
 
             assert_eq!(sum, expected, "checksum_upload must return checksum(&data)");
+            if let Some(cpu) = checksum_cpu.filter(|cpu| *cpu >= Duration::from_millis(20)) {
+                assert!(
+                    upload_took >= cpu / 4,
+                    "{}",
+                    not_computed("while a heartbeat ran", upload_took, cpu)
+                );
+            }
             assert!(
                 beats >= 3,
                 "the heartbeat ran only {beats} times while checksum_upload was awaited ({} ms \
