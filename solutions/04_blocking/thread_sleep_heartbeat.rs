@@ -237,19 +237,34 @@ mod tests {
     async fn reports_fetched_one_after_another_each_wait_100_ms() {
         for call in 1..=3 {
             let start = Instant::now();
+            let real_start = std::time::Instant::now();
             let report = without_spinning(fetch_report()).await;
             let waited = start.elapsed().as_millis();
+            let real = real_start.elapsed();
             assert_eq!(
                 report, "report ready",
                 "fetch_report returned the wrong text"
             );
             assert!(
+                waited >= 100 || real < std::time::Duration::from_millis(50),
+                "call {call} of 3 of fetch_report returned after {waited} ms of Tokio's clock \
+                 but took {real:?} of real time: it waited on the real clock, which the test's \
+                 paused clock does not count (a std::thread::sleep, or a thread or \
+                 spawn_blocking task that sleeps?). Wait with \
+                 tokio::time::sleep(Duration::from_millis(100)).await"
+            );
+            assert!(
                 waited >= 100,
-                "call {call} of 3 of fetch_report, each made once the one before had \
-                 returned, returned after {waited} ms of Tokio's clock: each call must wait \
-                 its own full 100 ms, counted from when it is made (a wait that ends at a \
-                 moment kept from an earlier call, or a report kept from one, ends early). \
-                 Wait with tokio::time::sleep(Duration::from_millis(100)).await in each call"
+                "call {call} of 3 of fetch_report, {}, returned after {waited} ms of Tokio's \
+                 clock and next to no real time: each call must wait its own full 100 ms, \
+                 counted from when it is made (a wait that ends at a moment kept from an \
+                 earlier call, or a report kept from one, ends early). Wait with \
+                 tokio::time::sleep(Duration::from_millis(100)).await in each call",
+                if call == 1 {
+                    "made after other tests of this file may have called it"
+                } else {
+                    "made once the one before had returned after its 100 ms"
+                }
             );
         }
     }
