@@ -547,6 +547,42 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_command_sent_twice_is_answered_twice() {
+        let (replies, _) = session(pieces(&[
+            "SET a 1\nSET a 1\n",
+            "GET a\n",
+            "GET a\n",
+            "DEL a\nDEL a\n",
+        ]))
+        .await;
+        let expected = ["OK", "OK", "VALUE 1", "VALUE 1", "DELETED", "NIL"];
+        let why = if replies.len() < expected.len() {
+            format!(
+                "{} replies for {} commands: every line is a command and gets its reply, also \
+                 one equal to the line before it (a client may well ask the same thing twice), \
+                 or the client waits forever for it",
+                replies.len(),
+                expected.len()
+            )
+        } else if replies.len() > expected.len() {
+            format!(
+                "{} replies for {} commands: one reply per command",
+                replies.len(),
+                expected.len()
+            )
+        } else {
+            "each command runs again on the store, also one equal to the line before it: the \
+             second \"DEL a\" finds nothing to delete, so its reply is \"NIL\""
+                .to_string()
+        };
+        assert_eq!(
+            replies, expected,
+            "the client sent \"SET a 1\" twice in one write, \"GET a\" twice in two writes, then \
+             \"DEL a\" twice in one write, and the replies were {replies:?}: {why}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_client_that_leaves_in_the_middle_of_a_command() {
         let (replies, store) = session(pieces(&["SET price 10\n", "SET price 1"])).await;
         assert_eq!(
