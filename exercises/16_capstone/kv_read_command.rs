@@ -556,24 +556,15 @@ mod tests {
         ]))
         .await;
         let expected = ["OK", "OK", "VALUE 1", "VALUE 1", "DELETED", "NIL"];
-        let why = if replies.len() < expected.len() {
-            format!(
-                "{} replies for {} commands: every line is a command and gets its reply, also \
-                 one equal to the line before it (a client may well ask the same thing twice), \
-                 or the client waits forever for it",
-                replies.len(),
-                expected.len()
-            )
-        } else if replies.len() > expected.len() {
-            format!(
-                "{} replies for {} commands: one reply per command",
-                replies.len(),
-                expected.len()
-            )
-        } else {
+        let why = if replies == ["OK", "VALUE 1", "DELETED"] {
+            "the second of each pair of equal commands got no reply. Every line is a command \
+             and gets its reply, also one equal to the line before it (a client may well ask \
+             the same thing twice), or the client waits forever for it"
+        } else if replies.len() == expected.len() && replies[..5] == expected[..5] {
             "each command runs again on the store, also one equal to the line before it: the \
              second \"DEL a\" finds nothing to delete, so its reply is \"NIL\""
-                .to_string()
+        } else {
+            "one reply per command, in order, each from the store as it is then"
         };
         assert_eq!(
             replies, expected,
