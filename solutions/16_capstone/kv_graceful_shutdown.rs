@@ -702,6 +702,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_client_silent_in_the_middle_of_a_command_is_let_go() {
+        let server = start_server().await;
+        let mut halfway = Client::connect(server.address).await;
+        // One write: a whole command and the start of the next one, so the server has read
+        // "GET ke" by the time it answers "SET a 1".
+        if let Err(e) = halfway.writer.write_all(b"SET a 1\nGET ke").await {
+            panic!("the server closed the connection while the test was sending \"SET a 1\" ({e})");
+        }
+        let reply = timeout(PATIENCE, halfway.replies.next_line()).await;
+        assert!(
+            matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
+            "a client sent \"SET a 1\\nGET ke\" in one write, and the reply to \"SET a 1\" was \
+             {reply:?}, not \"OK\""
+        );
+        // The client stays connected, and never sends the rest of "GET ke...".
+        server
+            .shut_down(
+                "a client was connected that had sent \"SET a 1\\n\" and, in the same write, the \
+                 start of a command, \"GET ke\", without its newline, and then said nothing more \
+                 (a line that has not all come is no command yet: the wait for the rest of it \
+                 must watch the signal too, as the wait for a new line does)",
+            )
+            .await;
+        halfway
+            .expect_closed("the client that sent half a command")
+            .await;
+    }
+
+    #[tokio::test]
     async fn a_silent_client_keeps_no_one_busy() {
         let server = start_server().await;
         let mut silent = Client::connect(server.address).await;
@@ -786,16 +815,37 @@ mod tests {
         // task is waiting.
         tokio::time::pause();
         drop(stop);
-        let returned = timeout(PATIENCE, task).await.unwrap_or_else(|_| {
+        let Ok(returned) = timeout(PATIENCE, task).await else {
+            // Does the signal sent as `true` end such a connection? A second server, in the same
+            // state, tells.
+            tokio::time::resume();
+            let other = start_server().await;
+            let mut other_client = Client::connect(other.address).await;
+            assert_eq!(other_client.send("SET a 1").await, "OK");
+            tokio::time::pause();
+            other.stop.send(true).unwrap();
+            let on_true = timeout(PATIENCE, other.task).await.is_ok();
+            tokio::time::resume();
+            if on_true {
+                panic!(
+                    "serve had not returned after the shutdown sender was dropped, while a \
+                     client was connected, waiting silently, and all its tasks were waiting; \
+                     another server in the same state did return at `send(true)`. A dropped \
+                     sender is the signal too: `wait_for` then gives an `Err`, and in a \
+                     `select!` a branch whose pattern does not match (`Ok(_) = ...`) is \
+                     disabled, so the connection goes on waiting for the client. Take any \
+                     result (`_ = ...`)"
+                );
+            }
             panic!(
                 "serve had not returned after the shutdown sender was dropped, while a client \
-                 was connected, waiting silently, and all its tasks were waiting. A dropped \
-                 sender is the signal \
-                 too: `wait_for` then gives an `Err`, and in a `select!` a branch whose pattern \
-                 does not match (`Ok(_) = ...`) is disabled, so the connection goes on waiting \
-                 for the client. Take any result (`_ = ...`)"
-            )
-        });
+                 was connected, waiting silently, and all its tasks were waiting; another \
+                 server in the same state did not return at `send(true)` either. Every \
+                 connection must end at the signal: while a connection waits for the client's \
+                 next command, it must also watch the signal (`shutdown.wait_for(..)` in a \
+                 `select!` next to the read), and a dropped sender counts as the signal too"
+            );
+        };
         tokio::time::resume();
         let result = returned.expect("serve panicked");
         assert!(result.is_ok(), "serve failed: {result:?}");
@@ -1039,13 +1089,32 @@ mod tests {
         // paused, and the limit passes only when every task is waiting.
         tokio::time::pause();
         let paused = tokio::time::Instant::now();
-        let returned = timeout(PATIENCE, server.task).await.unwrap_or_else(|_| {
+        let mut task = server.task;
+        let Ok(returned) = timeout(PATIENCE, &mut task).await else {
+            // The clients have read the end of their connections. Does serve return once they
+            // close their own side too?
+            tokio::time::resume();
+            for (client, _) in &mut slow.clients {
+                let _ = client.shutdown().await;
+            }
+            if timeout(PATIENCE, &mut task).await.is_ok() {
+                panic!(
+                    "after the shutdown signal, the replies were sent whole and every client \
+                     read the end of its connection, and serve had not returned, with all its \
+                     tasks waiting; it returned only once the clients closed their own side \
+                     too. The connections were closed only for writing: the server still \
+                     waited for the clients (which could still send) to leave. Once the command \
+                     in progress is done, close the whole connection at the signal (return \
+                     from handle_client, which drops both halves), whatever the client does"
+                );
+            }
             panic!(
-                "after the shutdown signal, the replies were sent whole and every connection \
-                 closed, and serve had not returned, with all its tasks waiting: once every \
-                 connection has closed, serve must return"
+                "after the shutdown signal, the replies were sent whole, every client read the \
+                 end of its connection and then closed its own side too, and serve had not \
+                 returned, with all its tasks waiting: once every connection has closed, serve \
+                 must return"
             )
-        });
+        };
         let waited = paused.elapsed();
         tokio::time::resume();
         assert!(returned.unwrap().is_ok());
