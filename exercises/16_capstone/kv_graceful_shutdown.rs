@@ -311,23 +311,62 @@ mod tests {
         /// Sends the signal, and expects `serve` to return, with `Ok`, before the clients'
         /// next move.
         async fn shut_down(self, connected: &str) {
+            self.shut_down_with(connected, WATCH_THE_SIGNAL, &mut [])
+                .await
+        }
+
+        /// As `shut_down`, while `clients` are connected: if serve does not return, `hint`
+        /// says why, unless each of them sees the end of its connection.
+        async fn shut_down_with(self, connected: &str, hint: &str, clients: &mut [&mut Client]) {
             // Ending the connections at the signal needs no I/O, only the server's own tasks:
             // so Tokio's clock is paused from here on, and the time limit below passes (at
             // once) only when every task is waiting and serve has not returned.
             tokio::time::pause();
             self.stop.send(true).unwrap();
-            let returned = timeout(PATIENCE, self.task).await.unwrap_or_else(|_| {
+            let mut task = self.task;
+            let Ok(returned) = timeout(PATIENCE, &mut task).await else {
+                tokio::time::resume();
+                if all_see_the_end(clients).await {
+                    panic!(
+                        "serve had not returned after the shutdown signal, while {connected}, \
+                         and all its tasks were waiting; {HALF_CLOSED}"
+                    );
+                }
                 panic!(
                     "serve had not returned after the shutdown signal, while {connected}, and \
-                     all its tasks were waiting (for the clients?). Every connection must end \
-                     at the signal: while a connection waits for the client's next command, it \
-                     must also watch the signal"
+                     all its tasks were waiting (for the clients?). {hint}"
                 )
-            });
+            };
             tokio::time::resume();
             let result = returned.expect("serve panicked");
             assert!(result.is_ok(), "serve failed: {result:?}");
         }
+    }
+
+    /// What a connection that did not end at the signal missed, as a rule.
+    const WATCH_THE_SIGNAL: &str = "Every connection must end at the signal: while a \
+                                    connection waits for the client's next command, it must \
+                                    also watch the signal";
+
+    /// What a connection closed only for writing at the signal misses.
+    const HALF_CLOSED: &str = "each connected client then saw the end of its connection (the \
+                               server had closed its sending side), and serve still had not \
+                               returned: a connection closed only for writing is still open, \
+                               and the client can still send. Once the command in progress is \
+                               done, close the whole connection at the signal (return from \
+                               handle_client, which drops both halves), without waiting for \
+                               the client to leave";
+
+    /// Whether each of `clients` (at least one) reads the end of its connection next, on the
+    /// real clock.
+    async fn all_see_the_end(clients: &mut [&mut Client]) -> bool {
+        for client in clients.iter_mut() {
+            let next = timeout(PATIENCE, client.replies.next_line()).await;
+            if !matches!(next, Ok(Ok(None))) {
+                return false;
+            }
+        }
+        !clients.is_empty()
     }
 
     struct Client {
@@ -606,7 +645,25 @@ mod tests {
             );
             answered.push(whole);
         }
-        let returned = timeout(PATIENCE, server.task).await;
+        let mut task = server.task;
+        let returned = timeout(PATIENCE, &mut task).await;
+        if returned.is_err() {
+            // Does serve return once the clients close their own side too?
+            for client in &mut slow {
+                let _ = client.shutdown().await;
+            }
+            if timeout(PATIENCE, &mut task).await.is_ok() {
+                panic!(
+                    "every client had read to the end after the signal, and serve had not \
+                     returned {PATIENCE:?} later; it returned only once the clients closed their \
+                     own side too. The connections were closed only for writing: a connection \
+                     closed only for writing is still open, and the client can still send. Once \
+                     the command in progress is done, close the whole connection at the signal \
+                     (return from handle_client, which drops both halves), without waiting for \
+                     the client to leave"
+                );
+            }
+        }
         assert!(
             matches!(returned, Ok(Ok(Ok(())))),
             "every client had read to the end after the signal, and serve ended with \
@@ -684,9 +741,11 @@ mod tests {
         assert_eq!(second.send("GET a").await, "VALUE 1");
         // Both clients stay connected, and say nothing more.
         server
-            .shut_down(
+            .shut_down_with(
                 "three clients were connected, waiting silently, and one of them had not sent \
-                 a single command (the wait for the first command must watch the signal too)",
+                 a single command",
+                &format!("{WATCH_THE_SIGNAL}, also while it waits for the first command"),
+                &mut [&mut mute, &mut first, &mut second],
             )
             .await;
         mute.expect_closed("the client that never sent a command")
@@ -712,11 +771,13 @@ mod tests {
         );
         // The client stays connected, and never sends the rest of "GET ke...".
         server
-            .shut_down(
+            .shut_down_with(
                 "a client was connected that had sent \"SET a 1\\n\" and, in the same write, the \
-                 start of a command, \"GET ke\", without its newline, and then said nothing more \
-                 (a line that has not all come is no command yet: the wait for the rest of it \
-                 must watch the signal too, as the wait for a new line does)",
+                 start of a command, \"GET ke\", without its newline, and then said nothing more",
+                "A line that has not all come is no command yet: while a connection waits for \
+                 the rest of a line, as while it waits for a new one, it must also watch the \
+                 signal",
+                &mut [&mut halfway],
             )
             .await;
         halfway
@@ -758,7 +819,11 @@ mod tests {
              command or the signal comes"
         );
         server
-            .shut_down("a client was connected, waiting silently")
+            .shut_down_with(
+                "a client was connected, waiting silently",
+                WATCH_THE_SIGNAL,
+                &mut [&mut silent],
+            )
             .await;
         silent.expect_closed("the silent client").await;
     }
@@ -793,7 +858,11 @@ mod tests {
             );
         }
         server
-            .shut_down("a client was connected, after a signal still `false`")
+            .shut_down_with(
+                "a client was connected, after a signal still `false`",
+                WATCH_THE_SIGNAL,
+                &mut [&mut client],
+            )
             .await;
         client.expect_closed("the client").await;
     }
@@ -810,9 +879,16 @@ mod tests {
         tokio::time::pause();
         drop(stop);
         let Ok(returned) = timeout(PATIENCE, task).await else {
+            tokio::time::resume();
+            if all_see_the_end(&mut [&mut silent]).await {
+                panic!(
+                    "serve had not returned after the shutdown sender was dropped, while a \
+                     client was connected, waiting silently, and all its tasks were waiting; \
+                     {HALF_CLOSED}"
+                );
+            }
             // Does the signal sent as `true` end such a connection? A second server, in the same
             // state, tells.
-            tokio::time::resume();
             let other = start_server().await;
             let mut other_client = Client::connect(other.address).await;
             assert_eq!(other_client.send("SET a 1").await, "OK");
