@@ -781,7 +781,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_client_silent_in_the_middle_of_a_command_is_let_go() {
+    async fn silent_halfway_through_a_command_is_let_go_too() {
         let server = start_server().await;
         let mut halfway = Client::connect(server.address).await;
         // One write: a whole command and the start of the next one, so the server has read
