@@ -153,6 +153,8 @@ mod tests {
         replies: Lines<BufReader<OwnedReadHalf>>,
         writer: OwnedWriteHalf,
         name: String,
+        /// The last command answered on this connection.
+        last: Option<String>,
     }
 
     impl Client {
@@ -166,6 +168,7 @@ mod tests {
                 replies: BufReader::new(reader).lines(),
                 writer,
                 name: name.to_string(),
+                last: None,
             }
         }
 
@@ -174,11 +177,19 @@ mod tests {
                 .write_all(format!("{command}\n").as_bytes())
                 .await
                 .expect("sending to the server failed");
+            let repeated = self.last.as_deref() == Some(command);
+            self.last = Some(command.to_string());
             match timeout(PATIENCE, self.replies.next_line()).await {
                 Ok(Ok(Some(reply))) => reply,
                 Ok(Ok(None)) => panic!("{}: the server hung up on {command:?}", self.name),
                 Ok(Err(e)) => panic!(
                     "{}: reading the reply to {command:?} failed: {e}",
+                    self.name
+                ),
+                Err(_) if repeated => panic!(
+                    "{}: no reply to {command:?}, the same command as the one before it (which \
+                     was answered): every command gets its reply, also one equal to the one \
+                     before it (a client may well ask the same thing twice)",
                     self.name
                 ),
                 Err(_) => panic!(
