@@ -216,6 +216,8 @@ mod tests {
         replies: Lines<BufReader<OwnedReadHalf>>,
         writer: OwnedWriteHalf,
         name: String,
+        /// The last command answered on this connection.
+        last: Option<String>,
     }
 
     impl Client {
@@ -234,6 +236,7 @@ mod tests {
                 replies: BufReader::new(reader).lines(),
                 writer,
                 name: name.to_string(),
+                last: None,
             })
         }
 
@@ -268,6 +271,9 @@ mod tests {
                         ));
                     }
                     Err(_) => {
+                        if let Some(repeated) = self.repeated_unanswered(commands, replies.len()) {
+                            return Err(repeated);
+                        }
                         return Err(format!(
                             "{}: sent {} commands in one write, and got {} replies in 5 s: the \
                              others never came. Were the commands read ahead into a BufReader \
@@ -281,7 +287,42 @@ mod tests {
                     }
                 }
             }
+            self.last = commands.last().cloned();
             Ok(replies)
+        }
+
+        /// When `commands` (sent after `self.last`) repeat the command before them as often as
+        /// `answered` replies fall short: a message that says so.
+        fn repeated_unanswered(&self, commands: &[String], answered: usize) -> Option<String> {
+            let mut previous = self.last.as_ref();
+            let mut repeats = Vec::new();
+            for command in commands {
+                if previous == Some(command) {
+                    repeats.push(command);
+                }
+                previous = Some(command);
+            }
+            let first = repeats.first()?;
+            if answered + repeats.len() != commands.len() {
+                return None;
+            }
+            let what = if commands.len() == 1 {
+                format!(
+                    "sent {}, the same command as the one before it (which was answered), and                      got no reply in 5 s",
+                    cut(first)
+                )
+            } else {
+                format!(
+                    "sent {} commands in one write, {} of them the same as the command before                      it ({} the first), and got {answered} replies in 5 s, as many as the                      commands that were not a repeat",
+                    commands.len(),
+                    repeats.len(),
+                    cut(first)
+                )
+            };
+            Some(format!(
+                "{}: {what}. Every command gets its reply, also one equal to the one before it                  (a client may well ask the same thing twice)",
+                self.name
+            ))
         }
 
         /// Sends all `commands` in one write, closes its sending side (the server then reads
@@ -1051,6 +1092,7 @@ mod tests {
             replies: BufReader::new(reader).lines(),
             writer,
             name: "the client that stops reading".to_string(),
+            last: None,
         };
         let big = big_value("x");
         assert_eq!(broken.send(&format!("SET big {big}")).await, "OK");
