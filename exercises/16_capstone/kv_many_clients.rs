@@ -305,19 +305,23 @@ mod tests {
             }
             let what = if commands.len() == 1 {
                 format!(
-                    "sent {}, the same command as the one before it (which was answered), and                      got no reply in 5 s",
+                    "sent {}, the same command as the one before it (which was answered), and \
+                     got no reply in 5 s",
                     cut(first)
                 )
             } else {
                 format!(
-                    "sent {} commands in one write, {} of them the same as the command before                      it ({} the first), and got {answered} replies in 5 s, as many as the                      commands that were not a repeat",
+                    "sent {} commands in one write, {} of them the same as the command before \
+                     it ({} the first), and got {answered} replies in 5 s, as many as the \
+                     commands that were not a repeat",
                     commands.len(),
                     repeats.len(),
                     cut(first)
                 )
             };
             Some(format!(
-                "{}: {what}. Every command gets its reply, also one equal to the one before it                  (a client may well ask the same thing twice)",
+                "{}: {what}. Every command gets its reply, also one equal to the one before it \
+                 (a client may well ask the same thing twice)",
                 self.name
             ))
         }
