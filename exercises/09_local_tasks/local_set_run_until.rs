@@ -420,10 +420,33 @@ mod tests {
                 *t == Some(*task) && message.contains(file!()) && !message.starts_with(APART)
             })
         };
-        let text_tasks = if tasks.len() > 4 {
-            tasks.iter().filter(|task| panicked_here(task)).count()
-        } else {
+        // Tasks whose every panic came apart from count_words' future: started with
+        // `tokio::spawn` (or `JoinSet::spawn`), they run outside its LocalSet.
+        let local_tasks: Vec<&tokio::task::Id> = tasks
+            .iter()
+            .filter(|task| {
+                panics
+                    .iter()
+                    .any(|(t, message)| *t == Some(**task) && !message.starts_with(APART))
+            })
+            .collect();
+        assert!(
+            !local_tasks.is_empty(),
+            "the test ran count_words on a runtime without a timer, where loading a text \
+             panics in the task that loads it, and the panics came only from {} task(s) that \
+             ran apart from count_words' own future, outside its LocalSet: tasks started with \
+             tokio::spawn or JoinSet::spawn run there, and must be Send, so they cannot use the \
+             `Rc<RefCell>` map. Start one task per text with tokio::task::spawn_local, inside \
+             `local.run_until(...)`",
             tasks.len()
+        );
+        let text_tasks = if local_tasks.len() > 4 {
+            local_tasks
+                .iter()
+                .filter(|task| panicked_here(task))
+                .count()
+        } else {
+            local_tasks.len()
         };
         assert!(
             text_tasks <= 4,
@@ -545,72 +568,6 @@ mod tests {
     fn the_tasks_are_spawned_locally() {
         let code = code_without_comments();
         let spawns = spawn_local_names(&code);
-        // Tasks that need no LocalSet (`tokio::spawn`, `JoinSet::spawn`, threads) must be
-        // `Send`: they load the texts into an `Arc<Mutex>` beside a spawn_local of no use.
-        // A name of the code's own (`let spawn = |text| spawn_local(..)`, `fn spawn(..)`) is
-        // not one of those where it is written bare: only a path (`tokio::spawn`), a method
-        // (`set.spawn(..)`), an import, or a bare name that the code does not bind itself
-        // counts.
-        let is_word = |c: char| c.is_alphanumeric() || c == '_';
-        let binds = |name: &str| {
-            let code: Vec<&str> = code
-                .split(|c: char| !is_word(c))
-                .filter(|w| !w.is_empty())
-                .collect();
-            (1..code.len())
-                .any(|at| code[at] == name && ["let", "mut", "fn"].contains(&code[at - 1]))
-        };
-        let mut sendable: Vec<&str> = code
-            .match_indices(|c: char| is_word(c))
-            .filter(|&(at, _)| at == 0 || !code[..at].ends_with(is_word))
-            .map(|(at, _)| (at, code[at..].split(|c: char| !is_word(c)).next().unwrap()))
-            .filter(|&(at, word)| {
-                let before = code[..at].trim_end();
-                ["spawn", "spawn_blocking"].contains(&word)
-                    && (before.ends_with("::") || before.ends_with('.') || !binds(word) || {
-                        // In a `use` declaration (`use tokio::{spawn};`).
-                        let uses = code[..at].match_indices("use").filter(|&(u, _)| {
-                            !code[..u].ends_with(is_word) && !code[u + 3..].starts_with(is_word)
-                        });
-                        uses.last().map(|(u, _)| u) > code[..at].rfind(';')
-                    })
-            })
-            .map(|(_, word)| word)
-            .collect();
-        sendable.dedup();
-        // A Send task that holds nothing of the map (a heartbeat that logs, aborted at the
-        // end) is no way around the lesson; one that shares the counts through a lock, or
-        // sends the words back over a channel, is.
-        let mut shared: Vec<&str> = code
-            .split(|c: char| !is_word(c))
-            .filter(|w| ["Mutex", "RwLock", "DashMap", "mpsc", "broadcast"].contains(w))
-            .collect();
-        shared.sort_unstable();
-        shared.dedup();
-        // A channel that carries nothing but `()` (a stop signal for a heartbeat) brings no
-        // words back from a Send task; one that sends anything else may.
-        let flat: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        let sends_data = flat
-            .match_indices("send(")
-            .any(|(at, _)| !flat[at + 5..].starts_with("())"))
-            || flat
-                .match_indices("send_timeout(")
-                .any(|(at, _)| !flat[at + 13..].starts_with("(),"))
-            || ["channel::<", "Sender<", "Receiver<"].iter().any(|typed| {
-                flat.match_indices(typed)
-                    .any(|(at, _)| !flat[at + typed.len()..].starts_with("()>"))
-            });
-        if !sends_data {
-            shared.retain(|w| !["mpsc", "broadcast"].contains(w));
-        }
-        assert!(
-            sendable.is_empty() || shared.is_empty(),
-            "count_words names {sendable:?} and {shared:?}: a task started that way \
-             (tokio::spawn, JoinSet::spawn, a thread) must be Send, so it cannot share the \
-             `Rc<RefCell>` map, and counting through a lock or a channel that Send tasks can \
-             use steps around this lesson. Start every text's task with spawn_local, inside \
-             `local.run_until(...)`"
-        );
         // The code without spaces either.
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         let empty_tasks = code.matches("spawn_local(async{})").count()
@@ -628,6 +585,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn thousands_of_texts_load_at_the_same_time() {
+        let given: Vec<String> = (0..2500).map(|i| format!("word{i} common")).collect();
+        let start = Instant::now();
+        let counts = count_within_an_hour(given).await;
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            counts.len() == 2501 && counts.get("common") == Some(&2500),
+            "count_words was given 2500 texts (\"word0 common\", \"word1 common\", ...), and \
+             returned after {elapsed} ms with {} different words, \"common\" counted {:?} \
+             times: every text given must be counted, however many there are",
+            counts.len(),
+            counts.get("common")
+        );
+        let why = if elapsed < 100 {
+            "it returned before the texts had loaded"
+        } else {
+            "each text takes 100 ms to load, so with a task for every text started at once \
+             (however many there are) and all of them loading side by side, the last one is \
+             done at 100 ms, and count_words should return then"
+        };
+        assert_eq!(
+            elapsed, 100,
+            "counting 2500 texts took {elapsed} ms, not 100: {why}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_text_given_twice_is_counted_twice() {
         let given = ["the cat", "the cat", "a dog", "the cat"];
         let counts = count_within_an_hour(texts(&given)).await;
@@ -637,12 +621,23 @@ mod tests {
             ("dog".to_string(), 1),
             ("the".to_string(), 3),
         ]);
+        // Same words, each counted at least once and at most as often as it comes: some
+        // repeated text was left out.
+        let fewer = counts.len() == expected.len()
+            && expected
+                .iter()
+                .all(|(word, &n)| counts.get(word).is_some_and(|c| (1..=n).contains(c)));
+        let advice = if fewer {
+            "every text given must be counted, repeats too (\"cat\" is in 3 of the 4 texts). \
+             Start a task for each text, without skipping one that was seen before"
+        } else {
+            "every word of every text given must be counted, once per text it is in, repeats \
+             too (\"cat\" is in 3 of the 4 texts)"
+        };
         assert_eq!(
             counts, expected,
             "count_words was given the texts {given:?}, \"the cat\" twice in a row and once \
-             more later, and counted {counts:?}: every text given must be counted, repeats too \
-             (\"cat\" is in 3 of the 4 texts). Start a task for each text, without skipping one \
-             that was seen before"
+             more later, and counted {counts:?}: {advice}"
         );
     }
 }
