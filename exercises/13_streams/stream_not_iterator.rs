@@ -377,4 +377,58 @@ mod tests {
              comparing it with the ones before"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn many_alerts_are_all_given() {
+        for (readings, hot) in [(20u32, 15u32), (2000, 1500)] {
+            // The first `hot` minutes are hot, the rest cold.
+            let hot_minutes: Vec<u32> = (0..hot).collect();
+            let stream = tokio_stream::iter(0..readings).map(move |minute| {
+                let celsius = if minute < hot { 40 } else { 20 };
+                Reading { minute, celsius }
+            });
+            let alerts = first_alerts(stream, 30, hot as usize).await;
+            let expected: Vec<String> = hot_minutes
+                .iter()
+                .map(|minute| format!("minute {minute}: 40 °C"))
+                .collect();
+            let how = if alerts.len() < expected.len() && expected.starts_with(&alerts) {
+                format!("the first {} of them, in order, and no more", alerts.len())
+            } else {
+                format!("{} alerts: {alerts:?}", alerts.len())
+            };
+            assert!(
+                alerts == expected,
+                "of {readings} readings, the first {hot} were above 30 °C, and first_alerts, \
+                 asked for {hot} alerts, gave {how}. Give as many alerts as `count` asks for, \
+                 however many that is"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_alerts_asked_for_reads_nothing() {
+        let hot = [40, 41].map(|celsius| Reading { minute: 0, celsius });
+        let alerts = first_alerts(tokio_stream::iter(hot), 30, 0).await;
+        assert!(
+            alerts.is_empty(),
+            "asked for 0 alerts, first_alerts gave {alerts:?}: with `count` 0, give none \
+             (check whether you have `count` alerts before you wait for a reading, not only \
+             after you add one)"
+        );
+        // A thermometer that sends nothing (yet): with 0 alerts to find, there is nothing to
+        // wait for.
+        let quiet = tokio_stream::pending::<Reading>();
+        let alerts =
+            tokio::time::timeout(Duration::from_secs(3600), first_alerts(quiet, 30, 0)).await;
+        assert!(
+            matches!(&alerts, Ok(alerts) if alerts.is_empty()),
+            "asked for 0 alerts from a thermometer that sends nothing, first_alerts {}: with \
+             `count` 0 there is nothing to wait for, so return at once with no alert",
+            match &alerts {
+                Ok(alerts) => format!("gave {alerts:?}"),
+                Err(_) => "was still waiting for a reading an hour later".to_string(),
+            }
+        );
+    }
 }
