@@ -262,6 +262,35 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_crowd_of_guests_is_waited_for_at_once() {
+        // 2500 guests, all arriving 100 ms after the start.
+        let names: Vec<String> = (0..2500).map(|i| format!("guest {i}")).collect();
+        let guests: Vec<(&str, u64)> = names.iter().map(|name| (name.as_str(), 100)).collect();
+        let book = Rc::new(RefCell::new(Vec::new()));
+        let start = Instant::now();
+        greet_all(&guests, Rc::clone(&book)).await;
+        let took = start.elapsed().as_millis();
+        let greeted = book.borrow().len();
+        assert_eq!(
+            greeted, 2500,
+            "2500 guests came, all 100 ms after the start, and greet_all returned after {took} \
+             ms with {greeted} of them greeted: wait for every guest's task"
+        );
+        let why = if took < 100 {
+            "it returned before they arrived"
+        } else {
+            "each of them arrives at 100 ms, so with every guest's task started at once \
+             (however many there are) and all of them waiting side by side, the last one is \
+             done at 100 ms, and greet_all should return then"
+        };
+        assert_eq!(
+            took, 100,
+            "2500 guests came, all 100 ms after the start, and greet_all took {took} ms to greet \
+             them all, not 100: {why}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_guest_who_comes_twice_is_greeted_twice() {
         let book = Rc::new(RefCell::new(Vec::new()));
         greet_all(
