@@ -216,9 +216,9 @@ mod tests {
         // (the quick probes are all done in 13 ms).
         probes_of_latencies_run_at_the_same_time(&[307, 211, 101]).await;
         probes_of_latencies_run_at_the_same_time(&[13, 7, 11]).await;
-        // 40 probes, the slowest last: however many there are, they all start at once (probes
+        // 137 probes, the slowest last: however many there are, they all start at once (probes
         // checked a few at a time start the last one only when earlier ones are done).
-        let mut many = vec![13; 39];
+        let mut many = vec![13; 136];
         many.push(307);
         probes_of_latencies_run_at_the_same_time(&many).await;
     }
@@ -268,16 +268,64 @@ mod tests {
         );
     }
 
+    /// A probe written for these tests: it notes the task it runs in, then panics for the
+    /// service "flaky".
+    struct Noted {
+        name: &'static str,
+        tasks: TasksSeen,
+    }
+
+    impl Probe for Noted {
+        async fn check(&self) -> Health {
+            let task = task::try_id();
+            self.tasks.lock().unwrap().push((self.name, task));
+            sleep(Duration::from_millis(10)).await;
+            if self.name == "flaky" {
+                panic!("the flaky service sent garbage");
+            }
+            Health::Up(self.name.to_string())
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_probe_only_spoils_its_own_result() {
-        let probes = ["api", "flaky", "search"].map(|name| Arc::new(Strict(name)));
+        let tasks = Arc::new(Mutex::new(Vec::new()));
+        let probes = ["api", "flaky", "search"].map(|name| {
+            Arc::new(Noted {
+                name,
+                tasks: Arc::clone(&tasks),
+            })
+        });
         let results = AssertUnwindSafe(check_all(probes.to_vec()))
             .catch_unwind()
-            .await
-            .expect(
+            .await;
+        let Ok(results) = results else {
+            let test_task = task::try_id();
+            let seen = tasks.lock().unwrap();
+            let own: HashSet<_> = seen
+                .iter()
+                .filter(|(_, task)| task.is_some() && *task != test_task)
+                .map(|(_, task)| *task)
+                .collect();
+            if seen.len() == 3 && own.len() == 3 {
+                panic!(
+                    "check_all panicked (see the panic above), though each of the 3 probes ran \
+                     in a task of its own: the \"flaky\" probe's panic stopped its task, and \
+                     then came back out of check_all. A task's panic reaches the code that \
+                     awaits its JoinHandle as an `Err(JoinError)`; an `unwrap`, an `expect` or \
+                     a `resume_unwind` on it raises the panic again. Turn that error into \
+                     `Health::Crashed` instead"
+                );
+            }
+            panic!(
                 "check_all panicked (see the panic above), but a probe that panics should only \
-                 spoil its own result: run each probe in a task of its own with `tokio::spawn`",
+                 spoil its own result: {} of the 3 probes began, in {} task(s) apart from \
+                 check_all's own future. Run each probe in a task of its own with `tokio::spawn` (a task's panic is \
+                 caught by its JoinHandle)",
+                seen.len(),
+                own.len()
             );
+        };
         assert_eq!(
             results,
             [
