@@ -488,4 +488,28 @@ mod tests {
              + Send + 'a>>`, or give it its own copies"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_repeated_alert_goes_out_each_time() {
+        let notifiers: Notifiers = vec![email("ann@example.com", 100), chat("ops", 30)];
+        let alerts = ["disk full", "disk full", "cpu hot", "disk full"];
+        let receipts = watched(dispatch(notifiers, &alerts)).await;
+        let expected: Vec<String> = alerts
+            .iter()
+            .flat_map(|alert| {
+                [
+                    format!("mail to ann@example.com: {alert}"),
+                    format!("#ops: {alert}"),
+                ]
+            })
+            .collect();
+        assert!(
+            receipts == expected,
+            "the alerts {alerts:?} (\"disk full\" twice in a row, and once more later) went to 2 \
+             notifiers, and the dispatcher gave {} receipts, {receipts:?}, where {} were due: \
+             every alert that comes is sent through every notifier, repeats too",
+            receipts.len(),
+            expected.len()
+        );
+    }
 }
