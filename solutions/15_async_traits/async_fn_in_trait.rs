@@ -254,13 +254,19 @@ mod tests {
         };
         let start = Instant::now();
         let best = no_spin(best_price(&Fixed(50), &auction, "rice")).await;
+        let took = start.elapsed();
+        let asked = auction.asked.load(Ordering::SeqCst);
+        assert!(
+            asked != 0 || !took.is_zero(),
+            "best_price returned {best} at once, without asking the auction (which answers \
+             after {ms} ms) for its price (from an earlier call, kept in a cache?). Ask both \
+             sources at every call"
+        );
         assert_eq!(best, 42, "the auction's 42 is lower than 50");
         assert_eq!(
-            auction.asked.load(Ordering::SeqCst),
-            1,
-            "ask each source once"
+            asked, 1,
+            "ask each source once (the auction was asked {asked} times)"
         );
-        let took = start.elapsed();
         assert_eq!(
             took,
             Duration::from_millis(ms),
@@ -295,16 +301,23 @@ mod tests {
             } else {
                 no_spin(best_price(&exchange, &Broker, "rice")).await
             };
-            assert_eq!(
-                best, 20,
-                "the broker asks 5 x 4 for \"rice\", the exchange 90"
-            );
             let took = start.elapsed();
             let order = if broker_first {
                 "the broker passed first"
             } else {
                 "the exchange passed first"
             };
+            assert!(
+                !took.is_zero(),
+                "best_price returned {best} at once ({order}), though the broker waits 35 ms \
+                 twice and the exchange answers in 100 ms: it answered without waiting for \
+                 either source's price (from an earlier call, kept in a cache?). Ask both \
+                 sources at every call, and wait for both prices"
+            );
+            assert_eq!(
+                best, 20,
+                "the broker asks 5 x 4 for \"rice\", the exchange 90"
+            );
             assert!(
                 took >= Duration::from_millis(100),
                 "best_price returned after {took:?}, before the exchange's price was ready (it \
