@@ -298,4 +298,74 @@ mod tests {
              comparing it with the one before"
         );
     }
+
+    /// What is wrong with `got`, next to the `expected` messages (in order): too few (the
+    /// first ones only, or others), or other values.
+    fn how_far_off(got: &[u32], expected: &[u32]) -> String {
+        if got.len() < expected.len() && expected.starts_with(got) {
+            format!(
+                "it kept only the first {} of them, in order, and left the rest",
+                got.len()
+            )
+        } else if got.len() != expected.len() {
+            format!("it gave {} messages instead", got.len())
+        } else {
+            let at = (0..got.len()).find(|&i| got[i] != expected[i]).unwrap_or(0);
+            format!(
+                "it gave as many, but message {at} was {} instead of {}",
+                got[at], expected[at]
+            )
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_message_before_the_limit_is_collected_however_many() {
+        // 1237 messages, one every millisecond, then the channel closes; the limit is an hour.
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            for value in 0..1237 {
+                sleep(Duration::from_millis(1)).await;
+                if tx.send(value).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let start = Instant::now();
+        let got = collect(rx, Duration::from_secs(3600)).await;
+        let elapsed = start.elapsed().as_millis();
+        let expected: Vec<u32> = (0..1237).collect();
+        assert!(
+            got == expected,
+            "1237 messages were sent, one every millisecond, then the channel closed, all long \
+             before the 1 h limit, and collect_until returned after {elapsed} ms with {} \
+             messages: {}. Collect every message until the limit or the end of the channel, \
+             however many come",
+            got.len(),
+            how_far_off(&got, &expected)
+        );
+
+        // 2000 messages waiting in the channel at once, which stays open: the 1 s limit ends it.
+        let (tx, rx) = mpsc::channel(2000);
+        for value in 0..2000 {
+            tx.try_send(value).expect("the channel has room for 2000");
+        }
+        let start = Instant::now();
+        let got = collect(rx, Duration::from_secs(1)).await;
+        let elapsed = start.elapsed().as_millis();
+        drop(tx);
+        let expected: Vec<u32> = (0..2000).collect();
+        assert!(
+            got == expected,
+            "2000 messages were waiting in the channel at once, and collect_until (1 s limit) \
+             returned after {elapsed} ms with {} messages: {}. Collect every message that comes \
+             before the limit, however many",
+            got.len(),
+            how_far_off(&got, &expected)
+        );
+        assert_eq!(
+            elapsed, 1000,
+            "the channel stayed open after its 2000 messages, but collect_until returned after \
+             {elapsed} ms, not at its 1 s limit"
+        );
+    }
 }
