@@ -344,28 +344,36 @@ mod tests {
             how_far_off(&got, &expected)
         );
 
-        // 2000 messages waiting in the channel at once, which stays open: the 1 s limit ends it.
-        let (tx, rx) = mpsc::channel(2000);
-        for value in 0..2000 {
-            tx.try_send(value).expect("the channel has room for 2000");
-        }
+        // 1500 messages, one every millisecond, and the channel stays open: the 2 s limit ends
+        // it. (Spaced out, so that code that yields after each message is not taken for a spin.)
+        let (tx, rx) = mpsc::channel(16);
+        let sending = tokio::spawn(async move {
+            for value in 0..1500 {
+                sleep(Duration::from_millis(1)).await;
+                if tx.send(value).await.is_err() {
+                    return;
+                }
+            }
+            // Kept open until the test ends.
+            std::future::pending::<()>().await;
+        });
         let start = Instant::now();
-        let got = collect(rx, Duration::from_secs(1)).await;
+        let got = collect(rx, Duration::from_secs(2)).await;
         let elapsed = start.elapsed().as_millis();
-        drop(tx);
-        let expected: Vec<u32> = (0..2000).collect();
+        sending.abort();
+        let expected: Vec<u32> = (0..1500).collect();
         assert!(
             got == expected,
-            "2000 messages were waiting in the channel at once, and collect_until (1 s limit) \
-             returned after {elapsed} ms with {} messages: {}. Collect every message that comes \
-             before the limit, however many",
+            "1500 messages were sent, one every millisecond, and the channel stayed open; \
+             collect_until (2 s limit) returned after {elapsed} ms with {} messages: {}. \
+             Collect every message that comes before the limit, however many",
             got.len(),
             how_far_off(&got, &expected)
         );
         assert_eq!(
-            elapsed, 1000,
-            "the channel stayed open after its 2000 messages, but collect_until returned after \
-             {elapsed} ms, not at its 1 s limit"
+            elapsed, 2000,
+            "the channel stayed open after its 1500 messages, but collect_until returned after \
+             {elapsed} ms, not at its 2 s limit"
         );
     }
 }
