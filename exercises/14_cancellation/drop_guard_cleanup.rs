@@ -87,44 +87,93 @@ mod tests {
             .num_alive_tasks()
     }
 
-    /// Checks the number of progress reports written when the upload stopped after `ms`.
-    fn assert_reports(log: &Log, ms: u64, expected: usize) {
-        let written = reports(log);
+    /// Checks the number of progress reports written when the upload stopped after `ms`
+    /// (`written`: the log's lines then).
+    fn assert_reports(log: &Log, written: usize, ms: u64, expected: usize) {
         assert!(
             written >= expected,
             "in {ms} ms the reporter should have written the progress {expected} times, not \
              {written}: stop it when the upload stops, not before"
         );
+        let lines = log.lock().unwrap()[..written].to_vec();
         assert!(
             written <= expected,
             "in {ms} ms the progress should have been written {expected} times (once every 100 \
-             ms, by the reporter task as given), not {written}: keep the reporter and its 100 ms \
-             beat, and only make sure it stops when `upload` stops"
+             ms, by the reporter task as given), but when the upload stopped the log held \
+             {written} lines: {lines:?}. Keep the reporter and its 100 ms beat, write nothing \
+             else in the log, and only make sure the reporter stops when `upload` stops"
+        );
+    }
+
+    /// What the reporter wrote after `upload` stopped: the lines written at that moment (the
+    /// clock still), and the lines written later. `before`: the reports when it stopped.
+    fn written_after_the_stop(
+        log: &Log,
+        before: usize,
+        at_once: usize,
+    ) -> (Vec<String>, Vec<String>) {
+        let lines = log.lock().unwrap();
+        (lines[before..at_once].to_vec(), lines[at_once..].to_vec())
+    }
+
+    /// The chunks sent that a report gives ("7/100 chunks sent" gives 7).
+    fn chunks_in(report: &str) -> Option<u32> {
+        report.split('/').next()?.trim().parse().ok()
+    }
+
+    /// Fails with what was seen if the reporter wrote anything after the upload `how` (`at_once`:
+    /// lines written at that moment, `later`: in the second after it).
+    fn assert_nothing_written(how: &str, at_once: &[String], later: &[String]) {
+        if !later.is_empty() {
+            let counts: Vec<u32> = later.iter().filter_map(|l| chunks_in(l)).collect();
+            // Whether the count of chunks sent grew from one of these reports to the next.
+            let grew = counts.windows(2).any(|pair| pair[1] > pair[0]);
+            if grew {
+                panic!(
+                    "the upload {how}, but its reporter went on writing ({} more reports in the \
+                     next second: {:?} ... {:?}), and the chunks sent in them went on growing: the \
+                     sending itself went on after `upload` stopped. Whatever `upload` starts must \
+                     stop with it: a task it spawns is not cancelled along with it, so do the \
+                     sending in `upload` itself, and stop the reporter whenever `upload` stops",
+                    later.len(),
+                    later.first().unwrap(),
+                    later.last().unwrap()
+                );
+            }
+            panic!(
+                "the upload {how}, but its reporter went on writing ({} more reports in the next \
+                 second, with the same count of chunks: {:?}): make the reporter stop whenever \
+                 `upload` stops, even when it is cancelled at an `.await` and the rest of its code \
+                 never runs (what runs when a value is dropped?)",
+                later.len(),
+                later.first().unwrap()
+            );
+        }
+        assert!(
+            at_once.is_empty(),
+            "the upload {how}, and right then, at that very moment, {} more line(s) went into \
+             the log ({at_once:?}), then nothing more: the reporter did stop, but the log must \
+             hold only the reports written every 100 ms while the upload ran. Stop the reporter \
+             without writing a last line of your own",
+            at_once.len()
         );
     }
 
     /// Waits a second, then checks that the reporter wrote nothing more (and that its task
     /// was gone right away, before the clock moved on: it holds a copy of the log until it
-    /// ends). `tasks_before`: the tasks alive before the upload began.
-    async fn assert_quiet(log: &Log, how: &str, tasks_before: usize) {
-        let before = reports(log);
+    /// ends). `tasks_before`: the tasks alive before the upload began; `before`: the reports
+    /// written when the upload stopped.
+    async fn assert_quiet(log: &Log, how: &str, tasks_before: usize, before: usize) {
         // Lets the tasks that are ready run, without moving the clock.
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
+        let at_once = reports(log);
         let holders = Arc::strong_count(log);
         let tasks = alive_tasks();
         sleep(Duration::from_secs(1)).await;
-        let after = reports(log);
-        assert_eq!(
-            after,
-            before,
-            "the upload {how}, but its reporter went on writing ({} more reports in the next \
-             second): make the reporter stop whenever `upload` stops, even when it is cancelled \
-             at an `.await` and the rest of its code never runs (what runs when a value is \
-             dropped?)",
-            after - before
-        );
+        let (at_once, later) = written_after_the_stop(log, before, at_once);
+        assert_nothing_written(how, &at_once, &later);
         assert_eq!(
             holders, 1,
             "the upload {how}, and its reporter wrote nothing more, but the reporter task was \
@@ -151,13 +200,21 @@ mod tests {
         let tasks_before = alive_tasks();
         let sent = upload(9, Arc::clone(&log)).await;
         assert_eq!(sent, 9, "all 9 chunks should be sent");
+        let lines = log.lock().unwrap().clone();
+        let due = ["3/9 chunks sent", "6/9 chunks sent"];
+        assert!(
+            lines.len() <= 2 || !lines.starts_with(&due.map(String::from)),
+            "while the 9 chunks are sent (270 ms), the reporter should write the progress every \
+             100 ms, {due:?}, and when upload returned the log held these and {:?} besides: \
+             write nothing else in the log",
+            &lines[2..]
+        );
         assert_eq!(
-            log.lock().unwrap().as_slice(),
-            ["3/9 chunks sent", "6/9 chunks sent"],
+            lines, due,
             "while the 9 chunks are sent (270 ms), the reporter should write the progress every \
              100 ms: stop it when the upload stops, not before"
         );
-        assert_quiet(&log, "finished", tasks_before).await;
+        assert_quiet(&log, "finished", tasks_before, 2).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -169,9 +226,10 @@ mod tests {
             let tasks_before = alive_tasks();
             let result = timeout(Duration::from_millis(ms), upload(100, Arc::clone(&log))).await;
             assert!(result.is_err(), "100 chunks cannot be sent in {ms} ms");
-            assert_reports(&log, ms, expected);
+            let written = reports(&log);
+            assert_reports(&log, written, ms, expected);
             let how = format!("was cancelled by a timeout at {ms} ms");
-            assert_quiet(&log, &how, tasks_before).await;
+            assert_quiet(&log, &how, tasks_before, written).await;
         }
     }
 
@@ -185,14 +243,15 @@ mod tests {
             let task = tokio::spawn(upload(100, Arc::clone(&log)));
             sleep(Duration::from_millis(ms)).await;
             task.abort();
+            let written = reports(&log);
             let outcome = task.await;
             assert!(
                 outcome.is_err_and(|err| err.is_cancelled()),
                 "the upload task was aborted, so awaiting it must report a cancelled task"
             );
-            assert_reports(&log, ms, expected);
+            assert_reports(&log, written, ms, expected);
             let how = format!("task was aborted at {ms} ms");
-            assert_quiet(&log, &how, tasks_before).await;
+            assert_quiet(&log, &how, tasks_before, written).await;
         }
     }
 
@@ -213,15 +272,12 @@ mod tests {
              the token): a task spawned while a future is dropped may never run (there may be \
              no runtime, or one that is shutting down)"
         );
-        assert_eq!(
-            reports(&log),
-            2,
-            "in 251 ms the reporter writes the progress twice"
-        );
+        assert_reports(&log, reports(&log), 251, 2);
         assert_quiet(
             &log,
             "was dropped on a thread where no runtime runs",
             tasks_before,
+            2,
         )
         .await;
     }
@@ -243,19 +299,34 @@ mod tests {
         .join();
         assert!(dropped.is_ok(), "dropping the upload panicked");
         let before = reports(&log);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let at_once = reports(&log);
         sleep(Duration::from_secs(1)).await;
-        let more = reports(&log) - before;
-        assert_eq!(
-            more, 0,
+        let (at_once, later) = written_after_the_stop(&log, before, at_once);
+        let counts: Vec<u32> = later.iter().filter_map(|l| chunks_in(l)).collect();
+        let sending_went_on = counts.windows(2).any(|pair| pair[1] > pair[0]);
+        assert!(
+            later.is_empty() || sending_went_on,
             "the upload was dropped by code running on another runtime, which then shut down, \
-             and its reporter went on writing ({more} more reports in the next second): did the \
-             drop spawn a task to stop the reporter? A task spawned on a runtime that shuts down \
-             never runs. Stop the reporter right there, in the drop (cancel the token)"
+             and its reporter went on writing ({} more reports in the next second, with the same \
+             count of chunks: {:?}): nothing stopped it when the upload was dropped there. Stop \
+             it right there, in the drop (cancel the token): a task spawned in a drop, for one, \
+             never runs on a runtime that shuts down",
+            later.len(),
+            later.first().map_or("", String::as_str)
+        );
+        assert_nothing_written(
+            "was dropped on a runtime that then shut down",
+            &at_once,
+            &later,
         );
         assert_quiet(
             &log,
             "was dropped on a runtime that then shut down",
             tasks_before,
+            before,
         )
         .await;
     }
