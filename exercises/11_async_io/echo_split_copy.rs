@@ -316,6 +316,14 @@ mod tests {
         // busy loop shows here, before the jump.
         sleep(Duration::from_millis(1)).await;
         no_busy_loop(&reads);
+        assert!(
+            !server.is_finished(),
+            "the client sent \"brb\", got its echo, and is still connected (it has not shut \
+             down its side), but 1 ms later echo had returned, before the client's end of input: \
+             a read that returns fewer bytes than its buffer holds is not the end of the input, \
+             nor is a pause. The end is a read that returns 0 bytes, once the client has shut \
+             down its side: keep reading until then (`tokio::io::copy` does)"
+        );
         // The client leaves its keyboard for a year, with the connection still open. (The
         // clock jumps a year ahead at once, then runs 1 ms more, so that echo may react.)
         let a_year = Duration::from_secs(366 * 24 * 60 * 60);
@@ -326,9 +334,10 @@ mod tests {
         assert!(
             !server.is_finished(),
             "the client paused for a year (of the test's paused clock) with the connection still \
-             open, and echo returned meanwhile: a pause is not the end of the input. The end is \
-             a read that returns 0 bytes, once the client has shut down its side: do not end on \
-             a timer (a `timeout` around `read` or around `copy`)"
+             open, and echo returned during that pause, before the client's end of input: a \
+             pause is not the end of the input. The end is a read that returns 0 bytes, once the \
+             client has shut down its side: keep reading until then, with no time limit on the \
+             read or on `copy`"
         );
         client.write_all(b"back").await.unwrap();
         assert_eq!(echo_of(&mut client, &reads, "back").await, "back");
