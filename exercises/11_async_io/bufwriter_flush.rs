@@ -233,16 +233,31 @@ mod tests {
         let waited = out.get_ref().waited - waited_before;
         let expected: String = lines.iter().map(|line| format!("{line}\n")).collect();
         let received = collect(collector, expected.len()).await;
+        // Bytes that match what was sent, but not all of it: the rest never came.
+        let buffered = out.buffer().len();
         assert!(
-            received.len() == expected.len(),
+            received.len() == expected.len() || !expected.starts_with(&received),
             "send_batch has returned and the connection is still open, but the collector got \
-             only {} of the {} bytes of the {which} batch: the rest is still in the BufWriter's \
-             buffer. Flush it, and await the flush to its end, before returning: the \
-             connection takes a moment to accept each write, so a flush that is cut short \
-             (`now_or_never`, a `timeout` whose error is ignored) leaves the bytes behind. \
-             Dropping the BufWriter does not send the buffer either, and it is not yours to drop",
-            received.len(),
-            expected.len()
+             {} of the {} bytes of the {which} batch, and nothing more in a second; {}",
+            if received.is_empty() {
+                "none".to_string()
+            } else {
+                format!("only the first {}", received.len())
+            },
+            expected.len(),
+            if buffered > 0 {
+                format!(
+                    "{buffered} bytes are still in the BufWriter's buffer. Flush it, and await \
+                     the flush to its end, before returning: the connection takes a moment to \
+                     accept each write, so a flush that is cut short (`now_or_never`, a \
+                     `timeout` whose error is ignored) leaves the bytes behind. Dropping the \
+                     BufWriter does not send the buffer either, and it is not yours to drop"
+                )
+            } else {
+                "the BufWriter's buffer is empty: the rest was never written. Write every line \
+                 given, each followed by a newline, and flush once at the end"
+                    .to_string()
+            }
         );
         let from = (received.chars().zip(expected.chars()))
             .position(|(got, sent)| got != sent)
@@ -250,12 +265,14 @@ mod tests {
         let around = |text: &str| text.chars().skip(from).take(40).collect::<String>();
         assert!(
             received == expected,
-            "the collector got the {which} batch wrong: from character {from} on it got {:?} \
-             where {:?} was sent. The lines must arrive as they were given, each once, followed \
+            "the collector got the {which} batch wrong ({} bytes where {} were sent): from \
+             character {from} on it got {:?} where {:?} was sent. The lines must arrive as they were given, each once, followed \
              by a newline, and nothing else: a byte more is read as the start of the next \
              batch. If an earlier batch arrived again, its bytes were still in the BufWriter's \
              buffer: copying them past it (`get_mut()`) does not empty the buffer, `flush()` \
              does",
+            received.len(),
+            expected.len(),
             around(&received),
             around(&expected)
         );
@@ -463,13 +480,20 @@ mod tests {
         let received = collect(&mut collector, expected.len()).await;
         // Giving up with an error is the caller's to handle; returning Ok is a promise.
         assert!(
-            sent.is_err() || received == expected,
+            sent.is_err() || received == expected || !expected.starts_with(&received),
             "the collector was busy: the connection would take a year to accept the batch's \
              write. send_batch returned Ok after {took:?}, and the collector got {received:?} \
-             of {expected:?}: the rest is still in the BufWriter's buffer, though the caller \
-             now believes it was delivered. Await the flush to its end \
+             of {expected:?} and nothing more in a second: the rest never reached it, though \
+             the caller now believes it was delivered. Await the flush to its end \
              (`out.flush().await?`); if you put a time limit on it, return an error when it \
              runs out, do not ignore it"
+        );
+        assert!(
+            sent.is_err() || received == expected,
+            "the collector was busy: the connection would take a year to accept the batch's \
+             write. send_batch waited for it and returned Ok after {took:?}, but the collector \
+             got {received:?} where {expected:?} was sent: other bytes. The lines must arrive \
+             as they were given, each once, followed by a newline (\"\\n\"), and nothing else"
         );
     }
 
@@ -500,6 +524,15 @@ mod tests {
             "send_batch has returned, but nothing reached the collector: the bytes are still \
              in the BufWriter's buffer. Flush it before returning"
         );
+        if let Some(batch) = received.strip_prefix("hello collector\n") {
+            assert!(
+                received == expected,
+                "the caller had written \"hello collector\" into the BufWriter before the \
+                 batch, and it came first, but then the collector got {batch:?} where the batch \
+                 \"boot\\ndisk ok\\n\" was sent: the lines must arrive as they were given, \
+                 each once, followed by a newline (\"\\n\"), and nothing else"
+            );
+        }
         assert!(
             received == expected,
             "the collector got {received:?}, but the caller had written \"hello collector\" \
