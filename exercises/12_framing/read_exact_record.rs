@@ -164,6 +164,27 @@ mod tests {
         Watched::new(receiver)
     }
 
+    /// Fails with what was seen if `record` holds the fields of the record for `sensor` and
+    /// `tenths`, but one of them (or both) decoded in the wrong byte order: then all 8 bytes
+    /// had come, and the waiting is not at fault.
+    fn assert_big_endian(record: &io::Result<Record>, sensor: u16, tenths: i32) {
+        let Ok(got) = record else { return };
+        let sensor_swapped = got.sensor != sensor && got.sensor == sensor.swap_bytes();
+        let tenths_swapped = got.tenths != tenths && got.tenths == tenths.swap_bytes();
+        let fields = match (sensor_swapped, tenths_swapped) {
+            (true, true) => "the sensor number and the temperature were",
+            (true, false) if got.tenths == tenths => "the sensor number was",
+            (false, true) if got.sensor == sensor => "the temperature was",
+            _ => return,
+        };
+        panic!(
+            "the station sent the record of sensor {sensor} ({tenths} tenths), and read_record \
+             returned {got:?}: all 8 bytes of the record were there, but {fields} read with \
+             the bytes in the wrong order (little-endian). The fields are big-endian: \
+             `u16::from_be_bytes`, `i32::from_be_bytes` (or `read_u16`, `read_i32`)"
+        );
+    }
+
     async fn next_record(input: &mut Watched) -> io::Result<Record> {
         timeout(Duration::from_secs(5), read_record(input))
             .await
@@ -187,7 +208,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_record_in_one_piece() {
         let mut input = station(vec![record_bytes(7, 215)]);
-        let record = next_record(&mut input).await.unwrap();
+        let record = next_record(&mut input).await;
+        assert_big_endian(&record, 7, 215);
+        let record = record.unwrap();
         assert_eq!(
             record,
             Record {
@@ -204,6 +227,7 @@ mod tests {
         let start = Instant::now();
         let mut input = station(pieces);
         let record = next_record(&mut input).await;
+        assert_big_endian(&record, 300, -42);
         assert!(
             matches!(
                 record,
@@ -239,6 +263,7 @@ mod tests {
         // The records are complete after 9, 20 and 24 bytes: the pieces at 10, 30 and 40 ms.
         for (sensor, tenths, complete_ms) in [(1, 100, 10), (2, -5, 30), (3, 0, 40)] {
             let record = next_record(&mut input).await;
+            assert_big_endian(&record, sensor, tenths);
             assert!(
                 matches!(&record, Ok(r) if *r == Record { sensor, tenths }),
                 "expected the record of sensor {sensor} ({tenths} tenths) but read_record \
@@ -257,6 +282,7 @@ mod tests {
         let mut input = station(vec![[record_bytes(10, 1), record_bytes(11, 2)].concat()]);
         for sensor in [10, 11] {
             let record = next_record(&mut input).await;
+            assert_big_endian(&record, sensor, i32::from(sensor) - 9);
             assert!(
                 matches!(&record, Ok(r) if r.sensor == sensor),
                 "two records came in one write, and reading the one of sensor {sensor} returned \
@@ -271,6 +297,7 @@ mod tests {
         let next = record_bytes(21, -210);
         let mut input = station(vec![[record_bytes(20, 200), next.clone()].concat()]);
         let record = next_record(&mut input).await;
+        assert_big_endian(&record, 20, 200);
         assert!(
             matches!(&record, Ok(r) if r.sensor == 20),
             "two records came in one write, and reading the one of sensor 20 returned {record:?}"
@@ -302,6 +329,7 @@ mod tests {
         for (which, sensor) in [(0, 1), (1, 3), (0, 2), (1, 4)] {
             let name = ["north", "south"][which];
             let record = next_record(&mut stations[which]).await;
+            assert_big_endian(&record, sensor, i32::from(sensor) * 10);
             assert!(
                 matches!(&record, Ok(r) if r.sensor == sensor),
                 "two stations each sent two records in one write, and were read in turns \
@@ -348,6 +376,7 @@ mod tests {
             let mut input = station(pieces);
             for _ in 0..records {
                 let record = next_record(&mut input).await;
+                assert_big_endian(&record, 4, 40);
                 assert!(
                     matches!(&record, Ok(r) if r.sensor == 4),
                     "the station sent one record, and read_record returned {record:?}"
@@ -411,6 +440,7 @@ mod tests {
         let record = record
             .expect("read_record is still waiting, though the station has sent the whole record")
             .expect("read_record panicked");
+        assert_big_endian(&record, 12, -7);
         let when = if returned_at_once {
             "at once, with half the record there: wait until all 8 bytes have arrived \
              (`read_exact`)"
@@ -440,6 +470,7 @@ mod tests {
         let start = Instant::now();
         let mut input = station_every(pieces, Duration::from_millis(1009));
         let record = next_record(&mut input).await;
+        assert_big_endian(&record, 5, 55);
         assert!(
             matches!(&record, Ok(r) if *r == Record { sensor: 5, tenths: 55 }),
             "after 1.009 s of silence, the station sent the record of sensor 5 in {count} \
