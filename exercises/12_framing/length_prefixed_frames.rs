@@ -206,9 +206,32 @@ mod tests {
         }
     }
 
+    /// What to say when a short frame (`len` under 256 bytes) was refused as InvalidData: its
+    /// length read little-endian is over MAX_FRAME, and the whole length had come. (A longer
+    /// frame may be refused by a limit set too low.)
+    fn refused_as_little_endian(
+        len: usize,
+        result: &io::Result<Option<Vec<u8>>>,
+    ) -> Option<String> {
+        let swapped = (len as u32).swap_bytes();
+        let refused = matches!(result, Err(e) if e.kind() == io::ErrorKind::InvalidData);
+        (refused && (1..256).contains(&len) && swapped as usize > MAX_FRAME).then(|| {
+            format!(
+                "a frame of {len} bytes, whose length came whole (the bytes {:?}), was refused \
+                 as InvalidData, as if it announced more than MAX_FRAME: read big-endian those \
+                 bytes say {len}, read little-endian they say {swapped}. The length is a \
+                 big-endian u32 (`u32::from_be_bytes`, or `read_u32`)",
+                (len as u32).to_be_bytes()
+            )
+        })
+    }
+
     async fn expect_payload(input: Watched, expected: &[u8], context: &str) -> Watched {
         let what = format!("a frame of {} bytes", expected.len());
         let (input, result) = next(input, &what).await;
+        if let Some(message) = refused_as_little_endian(expected.len(), &result) {
+            panic!("{message}");
+        }
         if !matches!(&result, Ok(Some(payload)) if payload == expected) {
             panic!("{context}: expected {what}, got {}", describe(&result));
         }
@@ -354,6 +377,17 @@ mod tests {
                     .run_until(timeout(Duration::from_secs(60), reading))
                     .await
                     .unwrap_or_else(|_| {
+                        let swapped = len.swap_bytes();
+                        if swapped as usize <= MAX_FRAME {
+                            panic!(
+                                "a frame announced {len} bytes (the length bytes {:?}), over \
+                                 MAX_FRAME, and read_frame is waiting for a payload: read \
+                                 little-endian, those bytes say {swapped}, under MAX_FRAME. The \
+                                 length is a big-endian u32 (`u32::from_be_bytes`, or \
+                                 `read_u32`)",
+                                len.to_be_bytes()
+                            )
+                        }
                         panic!(
                             "a frame announced {len} bytes, over MAX_FRAME, and read_frame is \
                              waiting for its payload: check the length as soon as you have it, \
@@ -401,6 +435,13 @@ mod tests {
             };
             let input = peer(vec![whole[..cut].to_vec()], false);
             let (_, result) = next(input, "a frame that is cut short").await;
+            if cut >= 4
+                && let Some(message) = refused_as_little_endian(9, &result)
+            {
+                panic!(
+                    "the stream ended {place} of a frame of 9 bytes (after {cut} bytes): {message}"
+                );
+            }
             assert!(
                 matches!(&result, Err(e) if e.kind() == io::ErrorKind::UnexpectedEof),
                 "the stream ended {place} of a frame of 9 bytes (after {cut} bytes), and \
@@ -539,6 +580,9 @@ mod tests {
                 panic!("{context}: read_frame is still waiting, though the whole frame came")
             })
             .expect("read_frame panicked");
+        if let Some(message) = refused_as_little_endian(b"after a year".len(), &result) {
+            panic!("{message}");
+        }
         if !matches!(&result, Ok(Some(payload)) if payload == b"after a year") {
             panic!(
                 "{context}: expected the frame \"after a year\", got {} after {:?}",
