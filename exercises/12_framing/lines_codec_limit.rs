@@ -169,12 +169,46 @@ mod tests {
             let answer = client
                 .answer("the answer to a blank line and the next")
                 .await;
+            let text = |answer: &str| answer.split_once(": ").map(|(_, text)| text.to_string());
+            let why = match answer.as_deref() {
+                Some(got) if text(got).is_some() && text(got) == text(expected) => {
+                    "the line was answered, but with another number: number the lines 1, 2, 3 \
+                     and so on, in the order they come, a blank one like any other"
+                }
+                _ => {
+                    "a blank line is a line like any other (the codec gives an empty String), \
+                     not an error, and is answered with its number. Answer \"ERR line too \
+                     long\" only for Err(LinesCodecError::MaxLineLengthExceeded)"
+                }
+            };
             assert!(
                 answer.as_deref() == Some(expected),
                 "the client sent a blank line, then \"after a blank line\", and the server \
-                 answered {answer:?} where {expected:?} was due: a blank line is a line like any \
-                 other (the codec gives an empty String), not an error. Answer \"ERR line too \
-                 long\" only for Err(LinesCodecError::MaxLineLengthExceeded)"
+                 answered {answer:?} where {expected:?} was due: {why}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_repeated_line_is_answered_each_time() {
+        let mut client = connect();
+        client.send(b"hello\nhello\nhello\nbye\n").await;
+        for expected in ["1: hello", "2: hello", "3: hello", "4: bye"] {
+            let answer = client
+                .answer("the answers to hello, hello, hello, bye")
+                .await;
+            let text = |answer: &str| answer.split_once(": ").map(|(_, text)| text.to_string());
+            let why = match answer.as_deref() {
+                Some(got) if text(got).is_some() && text(got) == text(expected) => {
+                    "the line was answered, but with another number: number the lines 1, 2, 3 \
+                     and so on, in the order they come"
+                }
+                _ => "every line is answered with its number, the same line sent again too",
+            };
+            assert!(
+                answer.as_deref() == Some(expected),
+                "the client sent \"hello\" three times, then \"bye\", and the server answered \
+                 {answer:?} where {expected:?} was due: {why}"
             );
         }
     }
