@@ -132,6 +132,22 @@ mod tests {
         );
         assert_eq!(client.say("hello").await, "HELLO");
         assert_eq!(client.say("Is this thing on?").await, "IS THIS THING ON?");
+        // The same line twice in a row, and one more, sent together: three answers.
+        client
+            .writer
+            .write_all(b"again\nagain\nbye\n")
+            .await
+            .expect("sending to the server failed");
+        let mut answers = Vec::new();
+        for waiting_for in ["answer to \"again\"", "answer to \"again\" (sent twice)"] {
+            answers.push(client.next_line(waiting_for).await);
+            assert!(
+                answers.iter().all(|answer| answer == "AGAIN"),
+                "the client sent \"again\" twice in a row, then \"bye\", and the server \
+                 answered {answers:?}: every line is shouted back, the same line sent again too"
+            );
+        }
+        assert_eq!(client.next_line("answer to \"bye\"").await, "BYE");
     }
 
     #[tokio::test]
