@@ -113,6 +113,30 @@ mod tests {
         );
     }
 
+    /// Both mirrors slow, but under a second: a made-up reply after a wait of the code's own
+    /// (a third `select!` branch, a `timeout` with a default) shows here.
+    #[tokio::test(start_paused = true)]
+    async fn slow_mirrors_still_give_the_first_reply() {
+        for (primary_ms, backup_ms, winner) in [(900, 950, "primary"), (950, 900, "backup")] {
+            let (reply, took, _) = race(primary_ms, backup_ms).await;
+            let first = Duration::from_millis(900);
+            let expected = format!("reply from {winner}");
+            assert!(
+                reply == expected,
+                "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer returned {reply:?} \
+                 after {took:?}, not {expected:?}: both mirrors are slow here, and the {winner} \
+                 answers first, after {first:?}. Wait for the first mirror that answers, \
+                 however slow, and return its reply"
+            );
+            assert!(
+                took < first + Duration::from_millis(100),
+                "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer returned the \
+                 {winner}'s reply after {took:?}, but the {winner} answered after {first:?}: \
+                 return as soon as the first reply arrives"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_mirror_that_answers_at_once_wins() {
         for (primary_ms, backup_ms, winner) in [(0, 80, "primary"), (60, 0, "backup")] {
@@ -1338,7 +1362,7 @@ mod tests {
             let start = Instant::now();
             let woken = Arc::new(Mutex::new(Vec::new()));
             let mut asking = std::pin::pin!(first_answer(Log::default(), primary_ms, backup_ms));
-            std::future::poll_fn(|cx| {
+            let reply = std::future::poll_fn(|cx| {
                 let waker = std::task::Waker::from(Arc::new(NoteWake {
                     start,
                     at: Arc::clone(&woken),
@@ -1373,6 +1397,17 @@ mod tests {
                  answers",
                 needless.len(),
                 needless.first().copied().unwrap_or_default()
+            );
+            let winner = if primary_ms < backup_ms {
+                "primary"
+            } else {
+                "backup"
+            };
+            assert!(
+                reply == format!("reply from {winner}"),
+                "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer returned {reply:?} \
+                 after {took:?}, but the {winner} answers first, after {first:?}: return the \
+                 reply of the first mirror that answers"
             );
         }
     }
