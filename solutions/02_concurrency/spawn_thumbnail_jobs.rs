@@ -55,6 +55,42 @@ mod tests {
         ids.iter().map(|id| format!("thumb-{id}.png")).collect()
     }
 
+    /// What is wrong with `thumbs` as the thumbnails for `ids`, if anything: some missing, all
+    /// there in another order, or more than the ids.
+    fn thumbs_wrong(ids: &[u32], thumbs: &[String]) -> Option<String> {
+        let expected = thumbs_for(ids);
+        if thumbs == expected {
+            return None;
+        }
+        let mut others = thumbs.to_vec();
+        let missing: Vec<&String> = expected
+            .iter()
+            .filter(
+                |thumb| match others.iter().position(|other| other == *thumb) {
+                    Some(at) => {
+                        others.remove(at);
+                        false
+                    }
+                    None => true,
+                },
+            )
+            .collect();
+        Some(if !missing.is_empty() {
+            format!(
+                "{} of the {} thumbnails are missing: {missing:?}",
+                missing.len(),
+                expected.len()
+            )
+        } else if others.is_empty() {
+            String::from(
+                "they are all there, but not in the order of the ids (note that a JoinSet \
+                 hands results back in the order the jobs finish)",
+            )
+        } else {
+            format!("there are more than the ids: {others:?}")
+        })
+    }
+
     /// `future` (a call of make_thumbnails), stopped with a message once it is polled 1000
     /// times in a row at one moment of the paused clock: a loop that checks on the jobs and
     /// yields (`is_finished` with `yield_now`) never lets the clock move on, and would spin
@@ -395,11 +431,58 @@ mod tests {
              {running} task(s) it had spawned were still running: resizes that nobody waits \
              for. Wait for the jobs themselves (await every JoinHandle), not for a fixed time"
         );
-        assert_eq!(
-            thumbs,
-            thumbs_for(&ids),
-            "the thumbnails for the ids {ids:?} must come back in the same order as the ids"
-        );
+        if let Some(wrong) = thumbs_wrong(&ids, &thumbs) {
+            panic!(
+                "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 200 \
+                 ms; it returned {thumbs:?}: {wrong}. Every job's thumbnail must come back, in \
+                 the order of the ids"
+            );
+        }
+    }
+
+    /// A big picture takes long, but a slow job is no failed one: a budget of time per job (a
+    /// `timeout` around each resize whose `Err` is left out) drops it.
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_picture_is_waited_for() {
+        use futures_util::FutureExt;
+        // Picture 49 takes 980 ms, under any safety net of 1 s or more; picture 180_000 takes
+        // an hour: a safety net that stops make_thumbnails with a panic is fine there.
+        for (ids, big) in [(&[3, 49, 1][..], 49), (&[2, 180_000, 5, 1], 180_000)] {
+            let start = Instant::now();
+            let making = std::panic::AssertUnwindSafe(guarded(make_thumbnails(ids.to_vec())));
+            let thumbs = match making.catch_unwind().await {
+                Ok(thumbs) => thumbs,
+                // The guard's own message (a `&str`: it has no arguments).
+                Err(panic)
+                    if panic
+                        .downcast_ref::<&str>()
+                        .is_some_and(|m| m.contains("1000 times")) =>
+                {
+                    std::panic::resume_unwind(panic)
+                }
+                Err(_) if big == 180_000 => continue,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            let took = start.elapsed();
+            let slow = biggest(ids);
+            let Some(wrong) = thumbs_wrong(ids, &thumbs) else {
+                continue;
+            };
+            let big_thumb = format!("thumb-{big}.png");
+            if !thumbs.contains(&big_thumb) {
+                panic!(
+                    "make_thumbnails({ids:?}) returned {thumbs:?} after {took:?}, without \
+                     {big_thumb:?}: the slow picture {big} (it takes {slow:?}) was dropped. A \
+                     slow job has not failed: wait for every job, however long it takes, and \
+                     hand back every thumbnail in the order of the ids"
+                );
+            }
+            panic!(
+                "make_thumbnails({ids:?}) (picture {big} takes {slow:?}) returned {thumbs:?} \
+                 after {took:?}: {wrong}. Every job's thumbnail must come back, in the order of \
+                 the ids"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
