@@ -1030,7 +1030,20 @@ mod tests {
         let numbers: Vec<u64> = (0..1000).map(|i| i % 10 + 1).collect();
         let mut expected: Vec<u64> = numbers.iter().map(|n| n * n).collect();
         expected.sort_unstable();
+        let start = Instant::now();
+        // 1 ms in, the tasks alive: all 1000 if they all run at once.
+        let alive_early = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks()
+                .saturating_sub(1)
+        });
         let mut squares = squares_of(numbers).await;
+        let took = start.elapsed();
+        let alive_early = alive_early
+            .await
+            .expect("the test's task that counts tasks failed");
         squares.sort_unstable();
         assert_eq!(
             squares.len(),
@@ -1043,6 +1056,16 @@ mod tests {
             squares == expected,
             "square_all returned 1000 values for 1000 numbers (each 1 to 10), but not their \
              squares: take each square from the result join_next() gives back"
+        );
+        // Every squaring takes 10 to 100 ms: all at once, the slowest ends at 100 ms.
+        let slowest = Duration::from_millis(100);
+        assert!(
+            took <= slowest,
+            "square_all of 1000 numbers (each square takes 10 to 100 ms) returned every square \
+             after {took:?}, not after {slowest:?}, the time of the slowest one; 1 ms in, \
+             {alive_early} task(s) were alive. With one task per number, all spawned before the \
+             first join_next() and none waiting for a turn, they all run at once: the whole \
+             batch takes as long as the slowest square, however many numbers there are"
         );
     }
 
@@ -1093,9 +1116,10 @@ mod tests {
             .num_alive_tasks();
         assert!(
             alive >= 5,
-            "1 ms after square_all started on 5 numbers, {alive} task(s) were alive on the \
-             runtime: spawn one task per number into the JoinSet \
-             (set.spawn(square_slowly(n))), not one task that squares them all"
+            "1 ms after square_all started on 5 numbers, only {alive} task(s) were alive on \
+             the runtime, not 5: spawn one task per number into the JoinSet \
+             (set.spawn(square_slowly(n))), all of them before the first join_next(), so that \
+             they run at the same time"
         );
         let mut squares = watched(squaring)
             .await
