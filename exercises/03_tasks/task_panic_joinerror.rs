@@ -489,6 +489,18 @@ mod tests {
             .metrics()
             .num_alive_tasks();
         if outcomes == expected && alive == 0 {
+            // Started an hour late, every job (10 ms each) ends at 1 h 10 ms if they all run
+            // at once.
+            let all_done = Duration::from_secs(3600) + Duration::from_millis(10);
+            assert!(
+                elapsed <= all_done,
+                "here 1000 jobs (10 ms each) only got to run after the runtime was busy for an \
+                 hour: all running at once, they all end at 1 h 10 ms ({all_done:?}). run_jobs \
+                 returned every outcome right, but after {elapsed:?}, {:?} later. Spawn every \
+                 job first, with no cap on how many run at once, then await the handles: the \
+                 batch takes as long as one job, however many there are",
+                elapsed - all_done
+            );
             return;
         }
         let done = outcomes
