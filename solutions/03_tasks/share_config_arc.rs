@@ -118,14 +118,71 @@ mod tests {
             max_temp: 30,
         };
         let report = check_sensors(limits, vec![25, 31, 30]).await;
+        let expected = [
+            "lab: sensor 0 ok",
+            "lab: sensor 1 too hot (31)",
+            "lab: sensor 2 ok",
+        ];
+        let mut sorted = report.clone();
+        sorted.sort();
+        assert!(
+            report == expected || sorted != expected,
+            "check_sensors returned the right lines in another order: {report:?}. Keep the \
+             lines in the order of the readings, e.g. by awaiting the JoinHandles in the order \
+             the tasks were spawned"
+        );
         assert_eq!(
-            report,
-            [
-                "lab: sensor 0 ok",
-                "lab: sensor 1 too hot (31)",
-                "lab: sensor 2 ok"
-            ],
+            report, expected,
             "each task must compare its reading with the shared limits and name the site"
+        );
+    }
+
+    /// A thousand sensors, each checked in 10 ms: all at once, the whole check takes 10 ms.
+    #[tokio::test(start_paused = true)]
+    async fn a_thousand_sensors_take_one_check() {
+        let limits = Limits {
+            site: "hall".to_string(),
+            max_temp: 40,
+        };
+        let readings: Vec<u32> = (0..1000).map(|i| 10 + i % 50).collect();
+        let expected: Vec<String> = readings
+            .iter()
+            .enumerate()
+            .map(|(id, &reading)| {
+                if reading > 40 {
+                    format!("hall: sensor {id} too hot ({reading})")
+                } else {
+                    format!("hall: sensor {id} ok")
+                }
+            })
+            .collect();
+        let start = tokio::time::Instant::now();
+        let report = check_sensors(limits, readings).await;
+        let took = start.elapsed();
+        let one_check = Duration::from_millis(10);
+        if report != expected {
+            let mut sorted = report.clone();
+            sorted.sort();
+            let mut wanted = expected.clone();
+            wanted.sort();
+            let missing = expected.iter().filter(|l| !report.contains(l)).count();
+            panic!(
+                "check_sensors of 1000 sensors returned after {took:?} {} line(s){}: every \
+                 sensor's line must come back, in the order of the readings",
+                report.len(),
+                if sorted == wanted {
+                    String::from(", all the right ones, but in another order")
+                } else {
+                    format!(", {missing} of the 1000 expected ones missing")
+                }
+            );
+        }
+        assert!(
+            took <= one_check,
+            "check_sensors of 1000 sensors (each check takes {one_check:?}) returned every line \
+             right, but after {took:?}: with every sensor's task running at once, the whole \
+             check takes {one_check:?}, however many sensors there are. Spawn a task for every \
+             sensor first, with no cap on how many run at once, then await the handles"
         );
     }
 
