@@ -290,6 +290,74 @@ mod tests {
         );
     }
 
+    /// A paused clock (`start_paused`) makes every sleep end at once: a program that runs on
+    /// one does not wait as it should. main's timing cannot show it (greet's sleep is skipped,
+    /// not waited), so this test reads the source: `start_paused` may appear only in the code's
+    /// own tests (a `#[cfg(test)]` module, a `#[tokio::test(..)]` attribute).
+    #[test]
+    fn main_runs_on_a_clock_that_is_not_paused() {
+        let code = learner_code();
+        let mut kept = String::new();
+        let mut rest = code.as_str();
+        loop {
+            let cfg = rest.find("#[cfg(test)]");
+            let attr = rest.find("#[tokio::test");
+            let Some(at) = [cfg, attr].into_iter().flatten().min() else {
+                kept.push_str(rest);
+                break;
+            };
+            kept.push_str(&rest[..at]);
+            let after = &rest[at..];
+            // The attribute itself: up to its closing `]` (brackets counted).
+            let mut depth = 0;
+            let mut end = after.len();
+            for (i, c) in after.char_indices() {
+                match c {
+                    '[' | '(' => depth += 1,
+                    ']' | ')' => {
+                        depth -= 1;
+                        if depth == 0 && c == ']' {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            rest = &after[end..];
+            if Some(at) == cfg {
+                // What the attribute stands on, up to the end of its block (or its `;`).
+                let mut depth = 0;
+                let mut skip = rest.len();
+                for (i, c) in rest.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                skip = i + 1;
+                                break;
+                            }
+                        }
+                        ';' if depth == 0 => {
+                            skip = i + 1;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                rest = &rest[skip..];
+            }
+        }
+        assert!(
+            !identifiers(&kept).contains(&"start_paused"),
+            "the code above the tests asks for a paused clock (start_paused) outside its own \
+             tests: start_paused is for tests, a program's clock must run (on a paused clock \
+             every sleep ends at once, and greet's 20 ms are never waited). Put a plain \
+             #[tokio::main] on main"
+        );
+    }
+
     /// A greeting written by hand prints the same line, so this test reads the source.
     #[test]
     fn main_gets_its_greeting_from_greet() {
