@@ -76,6 +76,33 @@ mod tests {
         );
     }
 
+    /// Each line waits 10 ms for the disk before write_log locks the log: while finish_order
+    /// waits, nobody holds the log, and another task could read it. A guard kept across an
+    /// `.await` would hold it the whole time.
+    #[tokio::test(start_paused = true)]
+    async fn the_log_is_free_while_a_line_waits() {
+        let log = Mutex::new(Vec::new());
+        let start = Instant::now();
+        let looking = async {
+            let mut locked_at = Vec::new();
+            for ms in [5, 15] {
+                tokio::time::sleep_until(start + Duration::from_millis(ms)).await;
+                if log.try_lock().is_err() {
+                    locked_at.push(ms);
+                }
+            }
+            locked_at
+        };
+        let (_, locked_at) = tokio::join!(finish_order(&log, true), looking);
+        assert!(
+            locked_at.is_empty(),
+            "at {locked_at:?} ms, while finish_order was waiting for a line's 10 ms sleep, the log \
+             was locked: a guard of the log was kept across an .await. Lock the log only \
+             after the sleep, as write_log as given does (the guard of a std Mutex must go \
+             before the next .await)"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_paid_order_is_committed() {
         // Several orders: a step chosen by chance (a `select!` between the two) shows.
@@ -1199,6 +1226,11 @@ mod tests {
         };
         let mut count = 0;
         let mut locks = helpers.clone();
+        // The guards kept under a name that were already counted where they changed the log
+        // (or were bound to change it: `let mut lines = log.lock()..`): a guard is one place
+        // that locks the log, however many statements change the log through it.
+        let mut counted: Vec<String> = Vec::new();
+        let mut counted_scopes: Vec<Vec<String>> = Vec::new();
         // For each open block: whether it holds the arms of a `match` on a guard.
         let mut blocks: Vec<bool> = Vec::new();
         // For each open block: the guard names known where it opened, again known at its end.
@@ -1300,22 +1332,48 @@ mod tests {
                 };
                 words(target).iter().any(|word| locks.contains(word)) || guard(value)
             });
-            let locked = words(statement)
-                .iter()
+            // Each lock call (or helper that hands out a guard) locks the log once more; a
+            // guard kept under a name counts once, the first time the log changes through it.
+            let mut locked = 0;
+            let mut newly: Vec<String> = Vec::new();
+            for word in words(statement)
+                .into_iter()
                 .filter(|word| locks.contains(word))
-                .count();
+            {
+                if helpers.contains(&word) {
+                    locked += 1;
+                } else if !counted.contains(&word) && !newly.contains(&word) {
+                    locked += 1;
+                    newly.push(word);
+                }
+            }
             // An arm that binds what it matches `mut` (`Ok(mut lines) =>`) changes the log.
             if writes {
                 count += locked.max(usize::from(in_arms && arms.len() > 1));
+                counted.extend(newly);
             }
             let on_guard = find_word(statement, "match").is_some_and(|at| guard(&statement[at..]));
-            if let Some((pattern, _)) = bound {
+            if let Some((pattern, value)) = bound {
                 let skip = ["mut", "ref", "Ok", "Err", "Some", "None", "_"];
-                locks.extend(
-                    words(&pattern)
-                        .into_iter()
-                        .filter(|word| !skip.contains(&word.as_str())),
-                );
+                let names: Vec<String> = words(&pattern)
+                    .into_iter()
+                    .filter(|word| !skip.contains(&word.as_str()))
+                    .collect();
+                // Bound where the log was counted as locked, or from guards already counted
+                // (`let lines = &mut *guard;`): the same place. Otherwise a new guard.
+                let held: Vec<String> = words(&value)
+                    .into_iter()
+                    .filter(|word| locks.contains(word))
+                    .collect();
+                let from_counted = !held.is_empty()
+                    && held
+                        .iter()
+                        .all(|word| counted.contains(word) && !helpers.contains(word));
+                counted.retain(|name| !names.contains(name));
+                if writes || from_counted {
+                    counted.extend(names.iter().cloned());
+                }
+                locks.extend(names);
             }
             // `let mut lines = Vec::new();` names no guard: after it (to the end of its block),
             // `lines` is that new value, not a guard of the same name bound earlier.
@@ -1326,20 +1384,26 @@ mod tests {
             {
                 let shadowed = words(&pattern);
                 locks.retain(|name| helpers.contains(name) || !shadowed.contains(name));
+                counted.retain(|name| !shadowed.contains(name));
             }
             match c {
                 '{' => {
                     blocks.push(in_arms || on_guard);
                     scopes.push(locks.clone());
+                    counted_scopes.push(counted.clone());
                 }
                 '}' => {
                     blocks.pop();
                     if let Some(known) = scopes.pop() {
                         locks = known;
                     }
+                    if let Some(known) = counted_scopes.pop() {
+                        counted = known;
+                    }
                     if blocks.is_empty() {
                         // A name bound in one item means nothing in the next one.
                         locks = helpers.clone();
+                        counted.clear();
                     }
                 }
                 _ => {}
