@@ -604,12 +604,15 @@ mod tests {
         let mut wanted = expected.clone();
         wanted.sort();
         if sorted == wanted && alive == 0 {
+            let first = (0..report.len())
+                .find(|&i| report[i] != expected[i])
+                .unwrap_or(0);
             panic!(
                 "check_sensors returned every line for 12 sensors, but not in sensor order: line \
-                 10 is {:?} instead of {:?}{}. Keep the lines in the order of the readings, e.g. \
-                 by awaiting the JoinHandles in the order the tasks were spawned",
-                report[10],
-                expected[10],
+                 {first} is {:?} instead of {:?}{}. Keep the lines in the order of the readings, \
+                 e.g. by awaiting the JoinHandles in the order the tasks were spawned",
+                report[first],
+                expected[first],
                 if report == sorted {
                     " (the lines are sorted as text, where \"sensor 10\" comes before \"sensor 2\")"
                 } else {
