@@ -1118,8 +1118,8 @@ mod tests {
             alive >= 5,
             "1 ms after square_all started on 5 numbers, only {alive} task(s) were alive on \
              the runtime, not 5: spawn one task per number into the JoinSet \
-             (set.spawn(square_slowly(n))), all of them before the first join_next(), so that \
-             they run at the same time"
+             (set.spawn(square_slowly(n))), all of them in one go (no .await between the \
+             spawns) before the first join_next(), so that they run at the same time"
         );
         let mut squares = watched(squaring)
             .await
