@@ -154,21 +154,34 @@ mod tests {
              permit until it has finished"
         );
         assert!(
+            peak != 1,
+            "only 1 job ran at a time: up to 3 may run together, so do not wait for one job \
+             before starting the next"
+        );
+        assert!(
             peak == 3,
-            "only {peak} job(s) ran at a time: up to 3 may run together, so do not wait for \
-             one job before starting the next"
+            "at most {peak} jobs ran at the same time, never 3: the limit is 3, so 3 jobs \
+             should run side by side while the others wait (3 + 3 + 3 + 1)"
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn ten_jobs_take_four_rounds() {
+        let gauge = Arc::new(Gauge::default());
         let start = Instant::now();
-        run(10, Arc::new(Gauge::default())).await;
+        run(10, Arc::clone(&gauge)).await;
         let elapsed = start.elapsed().as_millis();
         assert!(
             elapsed >= 400,
             "10 jobs were done after {elapsed} ms: with 3 at a time they need 400 ms, so more \
              than 3 ran together"
+        );
+        let peak = gauge.peak();
+        assert!(
+            elapsed == 400 || peak != 2,
+            "10 jobs took {elapsed} ms instead of 400 ms, and at most {peak} of them ran at the \
+             same time, never 3: the limit is 3, so 3 jobs should run side by side while the \
+             others wait (3 + 3 + 3 + 1 rounds of 100 ms)"
         );
         assert!(
             elapsed == 400,
@@ -1067,8 +1080,16 @@ mod tests {
             })
         }));
         if let Ok(Some(results)) = outcome {
-            assert!(
-                results.is_empty(),
+            if results.is_empty() {
+                panic!(
+                    "here both jobs panicked (their handles gave Err(JoinError)), and run_all(2) \
+                     returned an empty list, as if it had been asked for no job: the failed \
+                     jobs were left out, so with one job failing among others the results \
+                     would no longer line up with the job ids. Let an Err of a job's handle \
+                     stop run_all, as the given `handle.await.expect(\"a job panicked\")` does"
+                );
+            }
+            panic!(
                 "here both jobs panicked (their handles gave Err(JoinError)), but run_all(2) \
                  returned {results:?}: a failed job has no result, so those numbers were made \
                  up. Take each result out of the Ok of its awaited handle and let an Err stop \
