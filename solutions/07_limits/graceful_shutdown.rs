@@ -129,21 +129,100 @@ mod tests {
         .await
     }
 
+    /// What `half_done` items left when run_service returned show, with `alive` workers still
+    /// alive then: `waited` is the advice for a run_service that returned before its workers.
+    fn half_done_message(half_done: usize, alive: usize, waited: &str) -> String {
+        if alive == 0 {
+            format!(
+                "every worker had exited when run_service returned, yet {half_done} item(s) \
+                 were started and never finished: a worker's task ended in the middle of an \
+                 item (cut short at the stop signal, or aborted). Once started, an item is \
+                 always finished: a worker leaves only when it has no item in progress, and \
+                 run_service lets it finish (it awaits the worker's JoinHandle, without abort)"
+            )
+        } else {
+            format!(
+                "{half_done} item(s) were still half done when run_service returned, with \
+                 {alive} worker(s) still alive: {waited}"
+            )
+        }
+    }
+
+    /// run_service with the stop at `run_for` ms, watched every ms of the paused clock: when
+    /// it returned, and when the tasks it started had all ended (None if some were alive when
+    /// it returned), in ms from the start. At 1 ms the clock jumps `jump` ms ahead, as in
+    /// a_late_worker_is_waited_for.
+    async fn when_the_tasks_end(run_for: u64, jump: u64) -> (u128, Option<u128>) {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let start = Instant::now();
+        let mut gone = None;
+        let watch = async {
+            loop {
+                sleep(Duration::from_millis(1)).await;
+                if metrics.num_alive_tasks() <= before {
+                    gone.get_or_insert(start.elapsed().as_millis());
+                } else {
+                    gone = None;
+                }
+            }
+        };
+        let jumping = async {
+            if jump > 0 {
+                sleep(Duration::from_millis(1)).await;
+                tokio::time::advance(Duration::from_millis(jump)).await;
+            }
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            () = run_service(Duration::from_millis(run_for), Arc::default()) => {}
+            () = watch => {}
+            () = jumping => {}
+        }
+        (start.elapsed().as_millis(), gone)
+    }
+
+    /// Why run_service returned at `elapsed` ms, later than `last_end` (when the last item
+    /// ended) with the stop at `run_for` ms: the run is done again, watched, to see whether the
+    /// workers themselves ended late or run_service waited on after they had. `otherwise` is
+    /// the message for the latter.
+    async fn late_message(
+        run_for: u64,
+        jump: u64,
+        last_end: u128,
+        elapsed: u128,
+        otherwise: &str,
+    ) -> String {
+        match when_the_tasks_end(run_for, jump).await {
+            (_, Some(gone)) if gone > last_end + 1 => format!(
+                "run_service returned at {elapsed} ms, while the last item ended at {last_end} \
+                 ms: the tasks it started ended only at about {gone} ms (watched every ms), so \
+                 the workers themselves left late. A worker must leave as soon as the stop \
+                 signal has come and it has no item in progress (whether it was idle then or \
+                 has just finished its item)"
+            ),
+            _ => otherwise.to_string(),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_item_is_left_half_done() {
         let stats = Arc::new(Stats::default());
         run_service(Duration::from_millis(300), Arc::clone(&stats)).await;
         let (started, finished) = (stats.started(), stats.finished());
+        let alive = Arc::strong_count(&stats) - 1;
         assert!(
             started > 0,
             "no item was processed at all: the workers must run until the stop signal"
         );
-        assert_eq!(
-            started,
-            finished,
-            "{} item(s) were still half done when run_service returned: wait for every worker \
-             to finish before returning",
-            started - finished
+        assert!(
+            started == finished,
+            "{}",
+            half_done_message(
+                started - finished,
+                alive,
+                "wait for every worker to finish before returning"
+            )
         );
     }
 
@@ -174,13 +253,40 @@ mod tests {
         // 505 ms and its last item (worker 1's, from 500 ms) ends at 600 ms.
         let start = Instant::now();
         let returned_at = |run_for: u64| async move {
-            let service = run_service(Duration::from_millis(run_for), Arc::default());
-            match tokio::time::timeout(Duration::from_secs(3600), service).await {
+            let stats = Arc::new(Stats::default());
+            let service = run_service(Duration::from_millis(run_for), Arc::clone(&stats));
+            let returned = match tokio::time::timeout(Duration::from_secs(3600), service).await {
                 Ok(()) => format!("{} ms", start.elapsed().as_millis()),
                 Err(_) => String::from("never (not within an hour)"),
-            }
+            };
+            let half_done = stats.started() - stats.finished();
+            (returned, half_done, Arc::strong_count(&stats) - 1)
         };
-        let (first, second) = tokio::join!(returned_at(300), returned_at(505));
+        let ((first, first_half, first_alive), (second, second_half, second_alive)) =
+            tokio::join!(returned_at(300), returned_at(505));
+        for (half_done, alive) in [(first_half, first_alive), (second_half, second_alive)] {
+            assert!(
+                half_done == 0 || alive > 0,
+                "two run_service calls ran at once, stopped at 300 and 505 ms, and returned at \
+                 {first} and {second}; {}",
+                half_done_message(half_done, alive, "")
+            );
+        }
+        if (first.as_str(), second.as_str()) != ("390 ms", "600 ms")
+            && first_half + second_half == 0
+        {
+            let (_, gone) = when_the_tasks_end(300, 0).await;
+            if let Some(gone) = gone.filter(|&gone| gone > 391) {
+                panic!(
+                    "two run_service calls ran at once, stopped at 300 and 505 ms, and returned \
+                     at {first} and {second} (the last items of their workers end at 390 and 600 \
+                     ms); run alone with the stop at 300 ms, its tasks ended only at about \
+                     {gone} ms (watched every ms), where the last item ends at 390 ms: the \
+                     workers themselves leave late. A worker must leave as soon as the stop \
+                     signal has come and it has no item in progress"
+                );
+            }
+        }
         assert_eq!(
             (first.as_str(), second.as_str()),
             ("390 ms", "600 ms"),
@@ -205,11 +311,23 @@ mod tests {
             9,
             "each of the 3 workers should have finished 3 items by the end of the shutdown"
         );
-        assert!(
-            elapsed <= 390,
-            "run_service took {elapsed} ms: the last item ends at 390 ms, so it waited longer \
-             than needed. Wait for the workers themselves, not for a fixed time"
-        );
+        if elapsed > 390 {
+            panic!(
+                "{}",
+                late_message(
+                    300,
+                    0,
+                    390,
+                    elapsed,
+                    &format!(
+                        "run_service took {elapsed} ms: the last item ends at 390 ms, so it \
+                         waited longer than needed. Wait for the workers themselves, not for a \
+                         fixed time"
+                    )
+                )
+                .await
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -221,13 +339,16 @@ mod tests {
             run_service(Duration::from_millis(stop), Arc::clone(&stats)).await;
             let elapsed = start.elapsed().as_millis();
             let (started, finished) = (stats.started(), stats.finished());
-            assert_eq!(
-                started,
-                finished,
+            let alive = Arc::strong_count(&stats) - 1;
+            assert!(
+                started == finished,
                 "with the stop signal at {stop} ms, worker {last_worker} is the last one busy \
-                 (until {last_end} ms), but run_service returned at {elapsed} ms with {} item(s) \
-                 half done: wait for every worker, whichever one ends last",
-                started - finished
+                 (until {last_end} ms), and run_service returned at {elapsed} ms: {}",
+                half_done_message(
+                    started - finished,
+                    alive,
+                    "wait for every worker, whichever one ends last"
+                )
             );
             assert_eq!(
                 Arc::strong_count(&stats) - 1,
@@ -235,12 +356,17 @@ mod tests {
                 "with the stop signal at {stop} ms, a worker was still alive when run_service \
                  returned: wait for every worker to exit"
             );
-            assert!(
-                elapsed <= last_end,
-                "with the stop signal at {stop} ms the last item ends at {last_end} ms, but \
-                 run_service returned at {elapsed} ms: wait for the workers themselves, not for \
-                 a fixed time"
-            );
+            if elapsed > last_end {
+                let otherwise = format!(
+                    "with the stop signal at {stop} ms the last item ends at {last_end} ms, but \
+                     run_service returned at {elapsed} ms: wait for the workers themselves, not \
+                     for a fixed time"
+                );
+                panic!(
+                    "with the stop signal at {stop} ms: {}",
+                    late_message(stop, 0, last_end, elapsed, &otherwise).await
+                );
+            }
         }
     }
 
@@ -266,6 +392,13 @@ mod tests {
         );
         let parks = metrics.worker_park_count(0) - parks_before;
         let (started, finished) = (stats.started(), stats.finished());
+        let alive = Arc::strong_count(&stats) - 1;
+        assert!(
+            started == finished || alive > 0,
+            "worker 0 ran 9 ms late (the clock jumped while it waited), the stop signal went at \
+             250 ms, and run_service returned at {elapsed} ms: {}",
+            half_done_message(started - finished, alive, "")
+        );
         assert_eq!(
             started,
             finished,
@@ -283,12 +416,23 @@ mod tests {
             0,
             "a worker was still alive when run_service returned: wait for every worker to exit"
         );
-        assert!(
-            elapsed <= 339,
-            "worker 0 ran 9 ms late and its last item ended at 339 ms, but run_service returned \
-             at {elapsed} ms: it noticed the end of the workers only on its next check. Await \
-             every worker's JoinHandle: it completes the moment the worker exits"
-        );
+        if elapsed > 339 {
+            panic!(
+                "worker 0 ran 9 ms late: {}",
+                late_message(
+                    250,
+                    18,
+                    339,
+                    elapsed,
+                    &format!(
+                        "its last item ended at 339 ms, but run_service returned at {elapsed} \
+                         ms: it noticed the end of the workers only on its next check. Await \
+                         every worker's JoinHandle: it completes the moment the worker exits"
+                    )
+                )
+                .await
+            );
+        }
         assert!(
             parks <= 100,
             "the runtime had to wake up {parks} times during this run (awaiting the workers \
@@ -349,6 +493,13 @@ mod tests {
         } else {
             format!("{elapsed} ms")
         };
+        assert!(
+            started == finished || alive > 0,
+            "{} ms after the stop signal ({busy}) Tokio's clock jumped a day ahead (as it does \
+             for a runtime that was busy), and run_service returned at {returned_at}: {}",
+            jump_at - 300,
+            half_done_message(started - finished, alive, "")
+        );
         let how = if elapsed <= u128::from(jump_at) {
             "before the clock jumped: it did not wait for the workers to finish their items"
         } else {
@@ -405,10 +556,17 @@ mod tests {
         let start = Instant::now();
         run_service(Duration::from_millis(5), Arc::clone(&stats)).await;
         let elapsed = start.elapsed().as_millis();
+        let alive = Arc::strong_count(&stats) - 1;
         assert_eq!(
             stats.started(),
             0,
             "a worker started an item after the stop signal"
+        );
+        assert_eq!(
+            alive, 0,
+            "every worker was idle at the stop signal (5 ms), and run_service returned at \
+             {elapsed} ms while {alive} of them were still alive: it must wait for every worker \
+             to exit (await its JoinHandle), also when no item is in progress"
         );
         assert!(
             elapsed <= 5,
