@@ -123,10 +123,19 @@ mod tests {
         let period = Duration::from_millis(100);
         let (samples, took) = sample_and_time(period, 5).await;
         starts_on_the_beat(&samples, 5, period);
-        assert_ne!(
-            samples[1], 130,
-            "the samples drift ({samples:?} ms): sleeping a full period after each 30 ms \
-             sample adds up. Let the interval keep the beat"
+        let gaps: Vec<u128> = samples.windows(2).map(|pair| pair[1] - pair[0]).collect();
+        assert!(
+            samples[1] != 130 || gaps[1..].iter().any(|&gap| gap != 100),
+            "the samples after the first one are 100 ms apart but 30 ms late ({samples:?} ms): \
+             they keep a beat that started when the first sample ended (at 30 ms), not at 0 ms. \
+             The beat starts with the first sample: let one interval, made before it, keep the \
+             beat from 0 ms (its first tick() completes at once)"
+        );
+        assert!(
+            gaps.iter().any(|&gap| gap != 130),
+            "the samples drift ({samples:?} ms): each one comes 130 ms after the one before, a \
+             full period after the end of the 30 ms sample before it, so the lag grows with \
+             every sample. Let the interval keep the beat"
         );
         assert_eq!(
             samples,
