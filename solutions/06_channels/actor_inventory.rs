@@ -380,6 +380,44 @@ mod tests {
         assert_eq!(shop.count("pear").await, 7, "2 pears, then 5 more");
     }
 
+    /// "Ends when every `Inventory` handle has been dropped": once the test has dropped every
+    /// handle, the task Inventory::start spawned ends, and the runtime's count of live tasks
+    /// comes back to what it was before the start.
+    #[tokio::test(start_paused = true)]
+    async fn the_actor_ends_once_every_handle_is_dropped() {
+        use std::time::Duration;
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let shop = Inventory::start();
+        let other = shop.clone();
+        shop.add("quince", 2).await;
+        assert_eq!(
+            other.take("quince", 3).await,
+            Err(2),
+            "only 2 quinces are in stock: take(3) must answer Err(2)"
+        );
+        assert_eq!(
+            other.take("quince", 2).await,
+            Ok(0),
+            "2 quinces were in stock"
+        );
+        drop(shop);
+        drop(other);
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        let alive = metrics.num_alive_tasks().saturating_sub(before);
+        assert_eq!(
+            alive, 0,
+            "a shop was started, used, and every Inventory handle was then dropped, yet an \
+             hour later (of the test's paused clock) {alive} task(s) started since were still \
+             alive: the actor (the task Inventory::start spawns) must end once every handle is \
+             gone. Its `commands.recv()` returns None only when every Sender of its channel \
+             has been dropped, so no Sender may be kept anywhere but in the handles"
+        );
+    }
+
     #[tokio::test]
     async fn deliveries_that_fill_the_channel_all_count() {
         let shop = Inventory::start();
@@ -388,6 +426,20 @@ mod tests {
         let deliveries = (0..60).map(|_| shop.add("nut", 1));
         futures_util::future::join_all(deliveries).await;
         let counted = shop.count("nut").await;
+        if counted != 60 {
+            // Two more deliveries, one after the other, with room in the channel: they show
+            // whether an Add adds its quantity to what is in stock.
+            shop.add("seed", 1).await;
+            shop.add("seed", 2).await;
+            let seeds = shop.count("seed").await;
+            assert_eq!(
+                seeds, 3,
+                "60 deliveries of 1 nut were made at once, and the shop counts {counted} nuts; \
+                 then 1 seed and 2 more seeds were delivered one after the other (with room in \
+                 the channel), and the shop counts {seeds} seeds: an Add must add its quantity \
+                 to what is already in stock, not replace it"
+            );
+        }
         assert_eq!(
             counted, 60,
             "60 deliveries of 1 nut were made at once, more than the command channel holds \
