@@ -235,6 +235,22 @@ mod tests {
                     )
             }
         };
+        if total != 120 {
+            // The same with a channel that never fills up: one station, 3 readings.
+            let probe =
+                tokio::time::timeout(Duration::from_secs(60), self::rainfall(vec![vec![1; 3]]));
+            if let Some(probe) = probe.await.ok().filter(|&probe| probe != 3) {
+                panic!(
+                    "3 stations sent 20 readings each (120 mm) while total_rainfall was not \
+                     polled for a second, into a channel that holds 16, and it returned {total} \
+                     mm; for one station that sent 3 readings of 1 mm, which never filled the \
+                     channel, it returned {probe} mm: readings that were sent were not added, \
+                     full channel or not. Keep taking readings out of rx until recv() returns \
+                     None, once every Sender is dropped: a station that is done may have left \
+                     readings in the channel"
+                );
+            }
+        }
         assert_eq!(
             total, 120,
             "3 stations sent 20 readings each (120 mm) while total_rainfall was not polled for \
@@ -400,6 +416,15 @@ mod tests {
             return;
         };
         let elapsed = start.elapsed();
+        assert!(
+            total == 9 || elapsed < 2 * period,
+            "a station that reports every {period:?} sent 4 and 5 mm, the last after {:?}, \
+             and total_rainfall returned {total} mm after {elapsed:?}, once that reading had \
+             been sent: it stopped taking readings out of rx while one was still in the \
+             channel. A station that is done may have left readings in the channel: keep \
+             taking them out of rx until recv() returns None, once every Sender is dropped",
+            2 * period
+        );
         assert_eq!(
             total, 9,
             "a station that reports every {period:?} sent 4 and 5 mm, but total_rainfall \
@@ -459,12 +484,20 @@ mod tests {
         } else {
             format!("{:?} after the jump", elapsed - jumped)
         };
+        let stopped = if elapsed < jumped {
+            "it stopped reading while that station was still running"
+        } else if elapsed == jumped {
+            "it stopped taking readings out of rx just before that reading came, or while it \
+             was in the channel (a station that is done may have left readings there)"
+        } else {
+            "it stopped taking readings out of rx while that reading was in the channel (a \
+             station that is done may have left readings there)"
+        };
         assert!(
             total != 4,
             "a station sent 4 mm at 10 ms, then Tokio's clock jumped a day ahead (as it does \
              for a runtime that was busy that long) before its second reading, 5 mm, which came \
-             right after the jump; total_rainfall returned 4 mm, {when}: it stopped reading \
-             while that station was still running. A quiet channel does not mean the stations \
+             right after the jump; total_rainfall returned 4 mm, {when}: {stopped}. A quiet channel does not mean the stations \
              are done, however long it stays quiet (a time limit on recv that ends the loop \
              gives up on a station that is only slow; one that panics passes): keep waiting in \
              rx.recv() until it returns None, once every Sender is dropped"
