@@ -497,10 +497,11 @@ mod tests {
             total != 4,
             "a station sent 4 mm at 10 ms, then Tokio's clock jumped a day ahead (as it does \
              for a runtime that was busy that long) before its second reading, 5 mm, which came \
-             right after the jump; total_rainfall returned 4 mm, {when}: {stopped}. A quiet channel does not mean the stations \
-             are done, however long it stays quiet (a time limit on recv that ends the loop \
-             gives up on a station that is only slow; one that panics passes): keep waiting in \
-             rx.recv() until it returns None, once every Sender is dropped"
+             right after the jump; total_rainfall returned 4 mm, {when}: {stopped}. A quiet \
+             channel does not mean the stations are done, however long it stays quiet (a time \
+             limit on recv that ends the loop gives up on a station that is only slow; one that \
+             panics passes): keep waiting in rx.recv() until it returns None, once every Sender \
+             is dropped"
         );
         assert_eq!(
             total, 9,
