@@ -121,6 +121,23 @@ mod tests {
         })
         .await;
         let elapsed = start.elapsed().as_millis();
+        assert!(
+            sizes.get(slow).is_some() || elapsed < 440,
+            "download_sizes returned {sizes:?} at {elapsed} ms, {}, without the answer that \
+             comes at 440 ms: it stopped taking answers out of rx {}. Keep taking answers out of \
+             rx until recv() returns None, once every Sender is gone: a download task that is \
+             done may have left its answer in the channel",
+            if elapsed == 440 {
+                "the moment that answer was due"
+            } else {
+                "after that answer was sent"
+            },
+            if elapsed == 440 {
+                "just before that answer came, or while it was in the channel"
+            } else {
+                "while that answer was in the channel"
+            }
+        );
         assert_eq!(
             sizes.get(slow),
             Some(&4400),
@@ -210,6 +227,25 @@ mod tests {
         };
         let took = start.elapsed();
         let got: Vec<usize> = sizes.keys().map(|url| url.len()).collect();
+        let a_day = Duration::from_secs(24 * 3600);
+        assert!(
+            sizes.get(day).is_some() || took < a_day,
+            "one download took a day (a URL of 8 640 000 bytes), the two others 40 and 50 ms, \
+             and download_sizes returned after {took:?}, {}, with the sizes of the URLs of \
+             {got:?} bytes, without the day-long one: it stopped taking answers out of rx {}. \
+             Keep taking answers out of rx until recv() returns None, once every Sender is \
+             gone: a download task that is done may have left its answer in the channel",
+            if took == a_day {
+                "the moment that answer was due"
+            } else {
+                "after that answer was sent"
+            },
+            if took == a_day {
+                "just before that answer came, or while it was in the channel"
+            } else {
+                "while that answer was in the channel"
+            }
+        );
         assert!(
             sizes.get(day) == Some(&864_000_000),
             "one download took a day (a URL of 8 640 000 bytes), the two others 40 and 50 ms, \
