@@ -340,6 +340,26 @@ mod tests {
             urls.len(),
         );
         let returned = many.map_or(0, |sizes| sizes.len());
+        let elapsed = start.elapsed().as_millis();
+        assert!(
+            returned == urls.len() || returned == 0 || elapsed < 800,
+            "for {} URLs (one answer every 10 ms from 40 ms on, the last at 800 ms) \
+             download_sizes returned {returned} sizes at {elapsed} ms, {}: it stopped taking \
+             answers out of rx {}. Keep taking answers out of rx until recv() returns None, once \
+             every Sender is gone: a download task that is done may have left its answer in \
+             the channel",
+            urls.len(),
+            if elapsed == 800 {
+                "the moment the last answer was due"
+            } else {
+                "after the last answer was sent"
+            },
+            if elapsed == 800 {
+                "just before the last answer came, or while it was in the channel"
+            } else {
+                "while answers were still in the channel"
+            }
+        );
         assert!(
             returned == urls.len(),
             "for {} URLs (one answer every 10 ms from 40 ms on, the last at 800 ms) \
