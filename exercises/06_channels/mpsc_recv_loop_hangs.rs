@@ -122,7 +122,7 @@ mod tests {
         .await;
         let elapsed = start.elapsed().as_millis();
         assert!(
-            sizes.get(slow).is_some() || elapsed < 440,
+            sizes.contains_key(slow) || elapsed < 440,
             "download_sizes returned {sizes:?} at {elapsed} ms, {}, without the answer that \
              comes at 440 ms: it stopped taking answers out of rx {}. Keep taking answers out of \
              rx until recv() returns None, once every Sender is gone: a download task that is \
@@ -229,7 +229,7 @@ mod tests {
         let got: Vec<usize> = sizes.keys().map(|url| url.len()).collect();
         let a_day = Duration::from_secs(24 * 3600);
         assert!(
-            sizes.get(day).is_some() || took < a_day,
+            sizes.contains_key(day) || took < a_day,
             "one download took a day (a URL of 8 640 000 bytes), the two others 40 and 50 ms, \
              and download_sizes returned after {took:?}, {}, with the sizes of the URLs of \
              {got:?} bytes, without the day-long one: it stopped taking answers out of rx {}. \
