@@ -958,16 +958,16 @@ mod tests {
         !["Err", "None", "_"].contains(&pattern_name(pattern).as_str())
     }
 
-    /// The `if` at `at` in `text`: its condition, its block, and its `else` part (a block or
-    /// another `if`), and where the whole chain ends.
-    fn if_at(
-        text: &str,
-        at: usize,
-    ) -> Option<(
+    /// An `if`'s condition, block, and `else` part.
+    type IfParts = (
         std::ops::Range<usize>,
         std::ops::Range<usize>,
         Option<std::ops::Range<usize>>,
-    )> {
+    );
+
+    /// The `if` at `at` in `text`: its condition, its block, and its `else` part (a block or
+    /// another `if`), and where the whole chain ends.
+    fn if_at(text: &str, at: usize) -> Option<IfParts> {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         let open = block_after(text, at + 2)?;
         let close = closing(text, open)?;
