@@ -1194,6 +1194,267 @@ mod tests {
         })
     }
 
+    /// A `match`, an `if` (with its `else`s), or a `try_lock()` followed by
+    /// `.unwrap_or_else(..)`/`.or_else(..)` in `text`: where it is, its head (what is matched,
+    /// the condition, the `try_lock()`), and its arms (only one of them runs), each with
+    /// whether a `try_lock` in the head took the lock on that arm (not in an `Err`, `None` or
+    /// `_` arm, nor in the `else` of an `if let Ok(..)`, nor in the closure of
+    /// `.unwrap_or_else(..)`).
+    struct Branching {
+        whole: std::ops::Range<usize>,
+        head: std::ops::Range<usize>,
+        arms: Vec<(std::ops::Range<usize>, bool)>,
+    }
+
+    /// Where the bracket opened at `open` in `text` closes.
+    fn closing(text: &str, open: usize) -> Option<usize> {
+        let mut depth = 0;
+        for (i, c) in text[open..].char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(open + i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The first `{` at depth 0 in `text` from `from` (the body of a `match`, the block of an
+    /// `if`), if no `;`, `}` or `=>` comes first.
+    fn block_after(text: &str, from: usize) -> Option<usize> {
+        let mut depth = 0;
+        for (i, c) in text[from..].char_indices() {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '{' if depth == 0 => return Some(from + i),
+                ';' | '}' if depth == 0 => return None,
+                '=' if depth == 0 && text[from + i..].starts_with("=>") => return None,
+                _ => {}
+            }
+            if depth < 0 {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The name a pattern starts with, its path left out (`Err(..)`, `TryLockError::..`).
+    fn pattern_name(pattern: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let pattern = pattern.trim_start().trim_start_matches('|').trim_start();
+        let path: String = pattern
+            .chars()
+            .take_while(|c| ident(*c) || *c == ':')
+            .collect();
+        path.rsplit("::").next().unwrap_or_default().to_string()
+    }
+
+    /// Whether the lock of a `try_lock` in `head` is held on the arm whose pattern is
+    /// `pattern`: not on an `Err`, `None` or `_` arm.
+    fn took_on(pattern: &str) -> bool {
+        !["Err", "None", "_"].contains(&pattern_name(pattern).as_str())
+    }
+
+    /// An `if`'s condition, block, and `else` part.
+    type IfParts = (
+        std::ops::Range<usize>,
+        std::ops::Range<usize>,
+        Option<std::ops::Range<usize>>,
+    );
+
+    /// The `if` at `at` in `text`: its condition, its block, and its `else` part (a block or
+    /// another `if`), and where the whole chain ends.
+    fn if_at(text: &str, at: usize) -> Option<IfParts> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let open = block_after(text, at + 2)?;
+        let close = closing(text, open)?;
+        let after = &text[close + 1..];
+        let rest = after.trim_start();
+        let Some(otherwise) = rest.strip_prefix("else").filter(|r| !r.starts_with(ident)) else {
+            return Some((at + 2..open, open..close + 1, None));
+        };
+        let start = text.len() - otherwise.trim_start().len();
+        let end = if text[start..].starts_with('{') {
+            closing(text, start)? + 1
+        } else if text[start..].starts_with("if") {
+            let (_, then, otherwise) = if_at(text, start)?;
+            otherwise.map_or(then.end, |o| o.end)
+        } else {
+            return None;
+        };
+        Some((at + 2..open, open..close + 1, Some(start..end)))
+    }
+
+    /// The `match`es, `if`/`else`s and `try_lock().unwrap_or_else(..)`s of `text`.
+    fn branchings(text: &str) -> Vec<Branching> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let word_at = |at: usize, word: &str| {
+            text[at..].starts_with(word)
+                && !text[..at].ends_with(ident)
+                && !text[at + word.len()..].starts_with(ident)
+        };
+        let mut found = Vec::new();
+        for (at, _) in text.char_indices() {
+            if word_at(at, "match") {
+                let Some(open) = block_after(text, at + 5) else {
+                    continue;
+                };
+                let Some(close) = closing(text, open) else {
+                    continue;
+                };
+                let head = at + 5..open;
+                let locked_in_head = text[head.clone()].contains("try_lock");
+                // The arms: each ends at a `,` at depth 0, or at the `}` of a block body.
+                let mut arms = Vec::new();
+                let (mut depth, mut start, mut arrow, mut block) = (0, open + 1, None, None);
+                for (i, c) in text[open + 1..close].char_indices() {
+                    let i = open + 1 + i;
+                    match c {
+                        '(' | '[' | '{' => {
+                            if depth == 0
+                                && c == '{'
+                                && arrow.is_some_and(|a: usize| text[a + 2..i].trim().is_empty())
+                            {
+                                block = Some(i);
+                            }
+                            depth += 1;
+                        }
+                        ')' | ']' | '}' => {
+                            depth -= 1;
+                            if depth == 0 && c == '}' && block.is_some() {
+                                arms.push(start..i + 1);
+                                (start, arrow, block) = (i + 1, None, None);
+                            }
+                        }
+                        '=' if depth == 0 && text[i..].starts_with("=>") => arrow = Some(i),
+                        ',' if depth == 0 => {
+                            if arrow.is_some() {
+                                arms.push(start..i);
+                            }
+                            (start, arrow, block) = (i + 1, None, None);
+                        }
+                        _ => {}
+                    }
+                }
+                if arrow.is_some() {
+                    arms.push(start..close);
+                }
+                let arms = arms
+                    .into_iter()
+                    .filter(|arm| !text[arm.clone()].trim().is_empty())
+                    .map(|arm| {
+                        let took = !locked_in_head || took_on(&text[arm.clone()]);
+                        (arm, took)
+                    })
+                    .collect();
+                found.push(Branching {
+                    whole: at..close + 1,
+                    head,
+                    arms,
+                });
+            } else if word_at(at, "if") {
+                // An `else if` is an arm of the `if` before it.
+                if text[..at].trim_end().ends_with("else")
+                    && !text[..text[..at].trim_end().len() - 4].ends_with(ident)
+                {
+                    continue;
+                }
+                let Some((head, then, otherwise)) = if_at(text, at) else {
+                    continue;
+                };
+                let Some(otherwise) = otherwise else {
+                    continue;
+                };
+                // `if let Ok(guard) = m.try_lock() { .. } else { .. }`: the lock is held in
+                // the block, not in the `else` (the other way round for `Err`).
+                let condition = text[head.clone()].trim_start();
+                let (mut then_took, mut else_took) = (true, true);
+                if let Some(pattern) = condition.strip_prefix("let")
+                    && condition.contains("try_lock")
+                {
+                    match pattern_name(pattern).as_str() {
+                        "Ok" | "Some" => else_took = false,
+                        "Err" | "None" => then_took = false,
+                        _ => {}
+                    }
+                }
+                found.push(Branching {
+                    whole: at..otherwise.end,
+                    head,
+                    arms: vec![(then, then_took), (otherwise, else_took)],
+                });
+            } else if word_at(at, "try_lock") {
+                let after = text[at + 8..].trim_start();
+                if !after.starts_with('(') {
+                    continue;
+                }
+                let open = text.len() - after.len();
+                let Some(close) = closing(text, open) else {
+                    continue;
+                };
+                let rest = text[close + 1..].trim_start();
+                let Some(rest) = rest.strip_prefix('.') else {
+                    continue;
+                };
+                let rest = rest.trim_start();
+                let Some(method) = ["unwrap_or_else", "or_else"]
+                    .into_iter()
+                    .find(|m| rest.starts_with(m) && rest[m.len()..].trim_start().starts_with('('))
+                else {
+                    continue;
+                };
+                let from = text.len() - rest.len() + method.len();
+                let call = from + text[from..].find('(').unwrap_or(0);
+                let Some(end) = closing(text, call) else {
+                    continue;
+                };
+                found.push(Branching {
+                    whole: at..end + 1,
+                    head: at..close + 1,
+                    arms: vec![(call + 1..call + 1, true), (call + 1..end, false)],
+                });
+            }
+        }
+        found
+    }
+
+    /// The ways through `text`, one per arm of each `match` and branch of each `if`/`else`
+    /// (only one of them runs: their locks are alternatives, not added up), a `try_lock` of
+    /// the head kept only on the arms where it took the lock. More than 64 ways: `text` as it
+    /// is, every arm's locks added up.
+    fn ways(text: &str) -> Vec<String> {
+        let mut done = Vec::new();
+        let mut todo = vec![text.to_string()];
+        while let Some(way) = todo.pop() {
+            let Some(branching) = branchings(&way).into_iter().find(|b| b.arms.len() > 1) else {
+                done.push(way);
+                continue;
+            };
+            if done.len() + todo.len() + branching.arms.len() > 64 {
+                return vec![text.to_string()];
+            }
+            for (arm, took) in &branching.arms {
+                let mut head = way[branching.head.clone()].to_string();
+                if !took {
+                    head = head.replace("try_lock", "try_lk");
+                }
+                todo.push(format!(
+                    "{} {head} ; {} {}",
+                    &way[..branching.whole.start],
+                    &way[arm.clone()],
+                    &way[branching.whole.end..]
+                ));
+            }
+        }
+        done
+    }
+
     /// What the locks that `text` takes lock: its own, and those of each function, macro or
     /// closure it calls, once per call (`skip` aside).
     fn locks_taken(
@@ -1202,49 +1463,66 @@ mod tests {
         skip: &mut Vec<String>,
     ) -> Vec<String> {
         let (text, closures) = without_closures(&without_items(text));
-        let mut locks = locks_written(&text);
-        let mut names: Vec<&String> = Vec::new();
-        for name in closures
-            .iter()
-            .map(|(n, _)| n)
-            .chain(helpers.iter().map(|(n, _, _)| n))
-        {
-            if !names.contains(&name) {
-                names.push(name);
+        // Each way through the `match`es and `if`/`else`s counted apart: the one that locks
+        // most.
+        let mut most_of_all = Vec::new();
+        for text in ways(&text) {
+            let mut locks = locks_written(&text);
+            let mut names: Vec<&String> = Vec::new();
+            for name in closures
+                .iter()
+                .map(|(n, _)| n)
+                .chain(helpers.iter().map(|(n, _, _)| n))
+            {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            for name in names {
+                if skip.contains(name) {
+                    continue;
+                }
+                let closure = closures.iter().find(|(n, _)| n == name);
+                let method = closure.is_none() && helpers.iter().any(|(n, _, m)| n == name && *m);
+                let times = calls(&text, name, method);
+                if times == 0 {
+                    continue;
+                }
+                // A closure hides a function of the same name; of several functions of that name
+                // (methods of different types), the one that locks most.
+                let bodies: Vec<&String> = match closure {
+                    Some((_, body)) => vec![body],
+                    None => helpers
+                        .iter()
+                        .filter(|(n, _, _)| n == name)
+                        .map(|(_, b, _)| b)
+                        .collect(),
+                };
+                skip.push(name.clone());
+                let most = bodies
+                    .into_iter()
+                    .map(|body| locks_taken(body, helpers, skip))
+                    .max_by_key(Vec::len)
+                    .unwrap_or_default();
+                skip.pop();
+                for _ in 0..times {
+                    locks.extend(most.iter().cloned());
+                }
+            }
+            if most_times(&locks) > most_times(&most_of_all) {
+                most_of_all = locks;
             }
         }
-        for name in names {
-            if skip.contains(name) {
-                continue;
-            }
-            let closure = closures.iter().find(|(n, _)| n == name);
-            let method = closure.is_none() && helpers.iter().any(|(n, _, m)| n == name && *m);
-            let times = calls(&text, name, method);
-            if times == 0 {
-                continue;
-            }
-            // A closure hides a function of the same name; of several functions of that name
-            // (methods of different types), the one that locks most.
-            let bodies: Vec<&String> = match closure {
-                Some((_, body)) => vec![body],
-                None => helpers
-                    .iter()
-                    .filter(|(n, _, _)| n == name)
-                    .map(|(_, b, _)| b)
-                    .collect(),
-            };
-            skip.push(name.clone());
-            let most = bodies
-                .into_iter()
-                .map(|body| locks_taken(body, helpers, skip))
-                .max_by_key(Vec::len)
-                .unwrap_or_default();
-            skip.pop();
-            for _ in 0..times {
-                locks.extend(most.iter().cloned());
-            }
-        }
+        most_of_all
+    }
+
+    /// How many times the lock taken most often in `locks` is taken.
+    fn most_times(locks: &[String]) -> usize {
         locks
+            .iter()
+            .map(|what| locks.iter().filter(|other| *other == what).count())
+            .max()
+            .unwrap_or(0)
     }
 
     /// The argument of each `spawn(..)` call of `code` (`tokio::spawn`, a JoinSet's `spawn`)
@@ -1429,9 +1707,10 @@ mod tests {
             assert!(
                 times <= 1,
                 "a task that count_visits spawns locks `{what}` {times} times (counting the \
-                 locks of the functions, macros and closures it calls, once per call, and the \
-                 locks of every branch of an `if`/`else` or `match` added up, even if only one \
-                 branch runs; a lock only printed is not counted): on a multi-threaded runtime \
+                 locks of the functions, macros and closures it calls, once per call, on the \
+                 way through its `if`/`else` and `match` arms that locks most, as only one arm \
+                 runs, a `try_lock` only on the arms where it took the lock; a lock only \
+                 printed is not counted): on a multi-threaded runtime \
                  another task can count the same page between two locks, and a count read \
                  under one lock and written back under the next then erases that visit. Count \
                  the visit under one lock: `*counts.lock().unwrap().entry(page).or_insert(0) \
@@ -1468,7 +1747,24 @@ mod tests {
                         .collect();
                     let unwrapped =
                         after.starts_with("().unwrap(") || after.starts_with("().expect(");
-                    let retried = in_loop(text, at) || name.as_ref().is_some_and(called_in_loop);
+                    // A `try_lock` whose failing arm waits with `lock()` (a fast path) is
+                    // retried too.
+                    let falls_back = branchings(text).iter().any(|b| {
+                        b.head.contains(&at)
+                            && b.arms.iter().any(|(arm, took)| {
+                                let arm: String = text[arm.clone()]
+                                    .chars()
+                                    .filter(|c| !c.is_whitespace())
+                                    .collect();
+                                !took
+                                    && [".lock(", "::lock(", "blocking_lock(", "lock_owned("]
+                                        .iter()
+                                        .any(|lock| arm.contains(lock))
+                            })
+                    });
+                    let retried = falls_back
+                        || in_loop(text, at)
+                        || name.as_ref().is_some_and(called_in_loop);
                     assert!(
                         !unwrapped,
                         "a task that count_visits spawns takes the map with \
@@ -1481,7 +1777,8 @@ mod tests {
                     assert!(
                         retried,
                         "a task that count_visits spawns takes the map with `try_lock` outside \
-                         any `loop`, `while`, `for` or iterator that tries again: while another task holds the lock (on a \
+                         any `loop`, `while`, `for` or iterator that tries again, and with no \
+                         `lock()` on the arm where it fails: while another task holds the lock (on a \
                          multi-threaded runtime that happens now and then) try_lock fails at \
                          once, and the visit goes uncounted unless the task tries again until \
                          it gets the lock. Lock the map with `lock()`, which waits the moment \
