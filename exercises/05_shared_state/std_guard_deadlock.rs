@@ -369,14 +369,25 @@ mod tests {
         }
         let took = start.elapsed();
         let after = cache.lock().unwrap().clone();
+        // The download as it came, kept beside other prices (the old ones, say), or not there.
+        let downloaded = after.windows(3).any(|run| run == [30, 12, 25]);
+        let why = if downloaded {
+            "the downloaded prices are there, but beside others: the old prices must go, \
+             replaced by the download as a whole (`*guard = fresh`), not added to"
+        } else if after == [40, 50] {
+            "the old prices were still there. Await download_prices() (or the JoinHandle of a \
+             task that runs it) in refresh itself, not a sleep as long as the download (and \
+             give a safety-net timer, if any, more time)"
+        } else {
+            "refresh must store the downloaded list as it came, in place of the old one"
+        };
         assert_eq!(
             after,
             [30, 12, 25],
             "here refresh ran one step, then the runtime was busy for 53 ms before the task it \
              spawned could start (a download there ends at 153 ms); when refresh returned, after \
-             {took:?}, the cache held {after:?}, not the download [30, 12, 25]. Await \
-             download_prices() (or the JoinHandle of a task that runs it) in refresh itself, \
-             not a sleep as long as the download (and give a safety-net timer, if any, more time)"
+             {took:?}, the cache held {after:?}, not the download [30, 12, 25] (the cache held \
+             [40, 50] before): {why}"
         );
         // Woken when the download is done: at 100 ms if refresh runs it, at 153 ms if its task
         // does; a progress message now and then (every 12 ms or more) is fine: a check on a
@@ -833,6 +844,444 @@ mod tests {
             from = at;
         }
         code
+    }
+
+    /// A `match`, an `if` (with its `else`s), or a `try_lock()` followed by
+    /// `.unwrap_or_else(..)`/`.or_else(..)` in `text`: where it is, its head (what is matched,
+    /// the condition, the `try_lock()`), and its arms (only one of them runs), each with
+    /// whether a `try_lock` in the head took the lock on that arm (not in an `Err`, `None` or
+    /// `_` arm, nor in the `else` of an `if let Ok(..)`, nor in the closure of
+    /// `.unwrap_or_else(..)`).
+    struct Branching {
+        whole: std::ops::Range<usize>,
+        head: std::ops::Range<usize>,
+        arms: Vec<(std::ops::Range<usize>, bool)>,
+    }
+
+    /// Where the bracket opened at `open` in `text` closes.
+    fn closing(text: &str, open: usize) -> Option<usize> {
+        let mut depth = 0;
+        for (i, c) in text[open..].char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(open + i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The first `{` at depth 0 in `text` from `from` (the body of a `match`, the block of an
+    /// `if`), if no `;`, `}` or `=>` comes first.
+    fn block_after(text: &str, from: usize) -> Option<usize> {
+        let mut depth = 0;
+        for (i, c) in text[from..].char_indices() {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '{' if depth == 0 => return Some(from + i),
+                ';' | '}' if depth == 0 => return None,
+                '=' if depth == 0 && text[from + i..].starts_with("=>") => return None,
+                _ => {}
+            }
+            if depth < 0 {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The name a pattern starts with, its path left out (`Err(..)`, `TryLockError::..`).
+    fn pattern_name(pattern: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let pattern = pattern.trim_start().trim_start_matches('|').trim_start();
+        let path: String = pattern
+            .chars()
+            .take_while(|c| ident(*c) || *c == ':')
+            .collect();
+        path.rsplit("::").next().unwrap_or_default().to_string()
+    }
+
+    /// Whether the lock of a `try_lock` in `head` is held on the arm whose pattern is
+    /// `pattern`: not on an `Err`, `None` or `_` arm.
+    fn took_on(pattern: &str) -> bool {
+        !["Err", "None", "_"].contains(&pattern_name(pattern).as_str())
+    }
+
+    /// An `if`'s condition, block, and `else` part.
+    type IfParts = (
+        std::ops::Range<usize>,
+        std::ops::Range<usize>,
+        Option<std::ops::Range<usize>>,
+    );
+
+    /// The `if` at `at` in `text`: its condition, its block, and its `else` part (a block or
+    /// another `if`), and where the whole chain ends.
+    fn if_at(text: &str, at: usize) -> Option<IfParts> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let open = block_after(text, at + 2)?;
+        let close = closing(text, open)?;
+        let after = &text[close + 1..];
+        let rest = after.trim_start();
+        let Some(otherwise) = rest.strip_prefix("else").filter(|r| !r.starts_with(ident)) else {
+            return Some((at + 2..open, open..close + 1, None));
+        };
+        let start = text.len() - otherwise.trim_start().len();
+        let end = if text[start..].starts_with('{') {
+            closing(text, start)? + 1
+        } else if text[start..].starts_with("if") {
+            let (_, then, otherwise) = if_at(text, start)?;
+            otherwise.map_or(then.end, |o| o.end)
+        } else {
+            return None;
+        };
+        Some((at + 2..open, open..close + 1, Some(start..end)))
+    }
+
+    /// The `match`es, `if`/`else`s and `try_lock().unwrap_or_else(..)`s of `text`.
+    fn branchings(text: &str) -> Vec<Branching> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let word_at = |at: usize, word: &str| {
+            text[at..].starts_with(word)
+                && !text[..at].ends_with(ident)
+                && !text[at + word.len()..].starts_with(ident)
+        };
+        let mut found = Vec::new();
+        for (at, _) in text.char_indices() {
+            if word_at(at, "match") {
+                let Some(open) = block_after(text, at + 5) else {
+                    continue;
+                };
+                let Some(close) = closing(text, open) else {
+                    continue;
+                };
+                let head = at + 5..open;
+                let locked_in_head = text[head.clone()].contains("try_lock");
+                // The arms: each ends at a `,` at depth 0, or at the `}` of a block body.
+                let mut arms = Vec::new();
+                let (mut depth, mut start, mut arrow, mut block) = (0, open + 1, None, None);
+                for (i, c) in text[open + 1..close].char_indices() {
+                    let i = open + 1 + i;
+                    match c {
+                        '(' | '[' | '{' => {
+                            if depth == 0
+                                && c == '{'
+                                && arrow.is_some_and(|a: usize| text[a + 2..i].trim().is_empty())
+                            {
+                                block = Some(i);
+                            }
+                            depth += 1;
+                        }
+                        ')' | ']' | '}' => {
+                            depth -= 1;
+                            if depth == 0 && c == '}' && block.is_some() {
+                                arms.push(start..i + 1);
+                                (start, arrow, block) = (i + 1, None, None);
+                            }
+                        }
+                        '=' if depth == 0 && text[i..].starts_with("=>") => arrow = Some(i),
+                        ',' if depth == 0 => {
+                            if arrow.is_some() {
+                                arms.push(start..i);
+                            }
+                            (start, arrow, block) = (i + 1, None, None);
+                        }
+                        _ => {}
+                    }
+                }
+                if arrow.is_some() {
+                    arms.push(start..close);
+                }
+                let arms = arms
+                    .into_iter()
+                    .filter(|arm| !text[arm.clone()].trim().is_empty())
+                    .map(|arm| {
+                        let took = !locked_in_head || took_on(&text[arm.clone()]);
+                        (arm, took)
+                    })
+                    .collect();
+                found.push(Branching {
+                    whole: at..close + 1,
+                    head,
+                    arms,
+                });
+            } else if word_at(at, "if") {
+                // An `else if` is an arm of the `if` before it.
+                if text[..at].trim_end().ends_with("else")
+                    && !text[..text[..at].trim_end().len() - 4].ends_with(ident)
+                {
+                    continue;
+                }
+                let Some((head, then, otherwise)) = if_at(text, at) else {
+                    continue;
+                };
+                let Some(otherwise) = otherwise else {
+                    continue;
+                };
+                // `if let Ok(guard) = m.try_lock() { .. } else { .. }`: the lock is held in
+                // the block, not in the `else` (the other way round for `Err`).
+                let condition = text[head.clone()].trim_start();
+                let (mut then_took, mut else_took) = (true, true);
+                if let Some(pattern) = condition.strip_prefix("let")
+                    && condition.contains("try_lock")
+                {
+                    match pattern_name(pattern).as_str() {
+                        "Ok" | "Some" => else_took = false,
+                        "Err" | "None" => then_took = false,
+                        _ => {}
+                    }
+                }
+                found.push(Branching {
+                    whole: at..otherwise.end,
+                    head,
+                    arms: vec![(then, then_took), (otherwise, else_took)],
+                });
+            } else if word_at(at, "try_lock") {
+                let after = text[at + 8..].trim_start();
+                if !after.starts_with('(') {
+                    continue;
+                }
+                let open = text.len() - after.len();
+                let Some(close) = closing(text, open) else {
+                    continue;
+                };
+                let rest = text[close + 1..].trim_start();
+                let Some(rest) = rest.strip_prefix('.') else {
+                    continue;
+                };
+                let rest = rest.trim_start();
+                let Some(method) = ["unwrap_or_else", "or_else"]
+                    .into_iter()
+                    .find(|m| rest.starts_with(m) && rest[m.len()..].trim_start().starts_with('('))
+                else {
+                    continue;
+                };
+                let from = text.len() - rest.len() + method.len();
+                let call = from + text[from..].find('(').unwrap_or(0);
+                let Some(end) = closing(text, call) else {
+                    continue;
+                };
+                found.push(Branching {
+                    whole: at..end + 1,
+                    head: at..close + 1,
+                    arms: vec![(call + 1..call + 1, true), (call + 1..end, false)],
+                });
+            }
+        }
+        found
+    }
+
+    /// The ways through `text`, one per arm of each `match` and branch of each `if`/`else`
+    /// (only one of them runs: their locks are alternatives, not added up), a `try_lock` of
+    /// the head kept only on the arms where it took the lock. More than 64 ways: `text` as it
+    /// is, every arm's locks added up.
+    fn ways(text: &str) -> Vec<String> {
+        let mut done = Vec::new();
+        let mut todo = vec![text.to_string()];
+        while let Some(way) = todo.pop() {
+            let Some(branching) = branchings(&way).into_iter().find(|b| b.arms.len() > 1) else {
+                done.push(way);
+                continue;
+            };
+            if done.len() + todo.len() + branching.arms.len() > 64 {
+                return vec![text.to_string()];
+            }
+            for (arm, took) in &branching.arms {
+                let mut head = way[branching.head.clone()].to_string();
+                if !took {
+                    head = head.replace("try_lock", "try_lk");
+                }
+                todo.push(format!(
+                    "{} {head} ; {} {}",
+                    &way[..branching.whole.start],
+                    &way[arm.clone()],
+                    &way[branching.whole.end..]
+                ));
+            }
+        }
+        done
+    }
+
+    /// Two locks that each change the cache (`clear()`, then `extend(..)`) leave a moment
+    /// between them in which a reader on another thread finds the cache half done. A test on
+    /// one thread never sees that moment, so this one reads refresh's own body: the locks of
+    /// the cache (refresh's first parameter) whose guard changes it (an assignment through the
+    /// guard, `clear`, `extend`, `push`..., or a `let mut` guard), counted on each way through
+    /// its `match`es and `if`/`else`s (only one arm runs). A lock that only reads the cache (a
+    /// copy of the old prices for a log line) is not counted, nor one the scan cannot tell.
+    #[test]
+    fn refresh_changes_the_cache_under_one_lock() {
+        let code = code_as_compiled(include_str!("std_guard_deadlock.rs"));
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let Some(name_at) = word_at(&code, "refresh")
+            .into_iter()
+            .find(|&at| code[..at].trim_end().ends_with("fn"))
+        else {
+            return;
+        };
+        let Some(open) = code[name_at..].find('(').map(|open| name_at + open) else {
+            return;
+        };
+        let cache: String = code[open + 1..]
+            .trim_start()
+            .trim_start_matches("mut ")
+            .chars()
+            .take_while(|c| is_ident(*c))
+            .collect();
+        let Some(end) = block_end(&code, open) else {
+            return;
+        };
+        let body_at = open + code[open..].find('{').unwrap_or(0);
+        let body = &code[body_at..end];
+        const CHANGES: [&str; 32] = [
+            "clear",
+            "extend",
+            "extend_from_slice",
+            "push",
+            "pop",
+            "truncate",
+            "retain",
+            "retain_mut",
+            "drain",
+            "append",
+            "insert",
+            "remove",
+            "swap_remove",
+            "sort",
+            "sort_unstable",
+            "sort_by",
+            "sort_by_key",
+            "dedup",
+            "splice",
+            "resize",
+            "resize_with",
+            "fill",
+            "iter_mut",
+            "clone_from",
+            "copy_from_slice",
+            "clone_from_slice",
+            "split_off",
+            "get_mut",
+            "as_mut",
+            "reverse",
+            "first_mut",
+            "last_mut",
+        ];
+        // The locks of the cache on one way through the body that change it.
+        let changing = |text: &str| -> usize {
+            let mut count = 0;
+            for lock in ["lock", "try_lock"] {
+                for at in word_at(text, lock) {
+                    let Some(receiver_end) = text[..at].trim_end().strip_suffix('.') else {
+                        continue;
+                    };
+                    let receiver_end = receiver_end.trim_end();
+                    let receiver: String = receiver_end
+                        .chars()
+                        .rev()
+                        .take_while(|c| is_ident(*c))
+                        .collect::<Vec<char>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
+                    let receiver_at = receiver_end.len() - receiver.len();
+                    if receiver != cache || text[..receiver_at].trim_end().ends_with('.') {
+                        continue;
+                    }
+                    // The statement: from the last `;`, `{` or `}` before the lock to the next
+                    // `;` or closing bracket at its depth.
+                    let start = text[..receiver_at]
+                        .rfind([';', '{', '}'])
+                        .map_or(0, |i| i + 1);
+                    let statement = text[start..receiver_at].trim_start();
+                    let before: String = statement.chars().filter(|c| !c.is_whitespace()).collect();
+                    // After the lock's `( )`, its `unwrap()`, `expect(..)`, `?`...
+                    let Some(call) = text[at..].find('(').map(|i| at + i) else {
+                        continue;
+                    };
+                    let Some(close) = closing(text, call) else {
+                        continue;
+                    };
+                    let mut rest = text[close + 1..].trim_start();
+                    loop {
+                        rest = rest.trim_start();
+                        if let Some(after) = rest.strip_prefix('?') {
+                            rest = after;
+                            continue;
+                        }
+                        let Some(method) = rest.strip_prefix('.') else {
+                            break;
+                        };
+                        let method = method.trim_start();
+                        let word: String = method.chars().take_while(|c| is_ident(*c)).collect();
+                        if word == "await" {
+                            rest = &method[5..];
+                            continue;
+                        }
+                        let args = method[word.len()..].trim_start();
+                        if !["unwrap", "expect", "unwrap_or_else", "unwrap_or_default"]
+                            .contains(&word.as_str())
+                            || !args.starts_with('(')
+                        {
+                            break;
+                        }
+                        let args_at = text.len() - args.len();
+                        let Some(args_end) = closing(text, args_at) else {
+                            break;
+                        };
+                        rest = &text[args_end + 1..];
+                    }
+                    let changes = if let Some(method) = rest.strip_prefix('.') {
+                        // A method of the Vec called on the guard.
+                        let word: String = method
+                            .trim_start()
+                            .chars()
+                            .take_while(|c| is_ident(*c))
+                            .collect();
+                        CHANGES.contains(&word.as_str())
+                    } else if before.ends_with("&mut*") || before.ends_with("&mut") {
+                        // `mem::replace(&mut *cache.lock().unwrap(), fresh)`.
+                        true
+                    } else if word_at(statement, "let").first() == Some(&0) {
+                        // The guard itself kept in a `let mut name`: it is there to change
+                        // the cache (not a pattern such as `let Ok(mut guard)` of an `if let`,
+                        // which the scan cannot tell).
+                        let pattern = &statement[3..statement.find('=').unwrap_or(statement.len())];
+                        let pattern = pattern.split(':').next().unwrap_or_default().trim();
+                        pattern.strip_prefix("mut").is_some_and(|name| {
+                            name.starts_with(char::is_whitespace)
+                                && !name.trim().is_empty()
+                                && name.trim().chars().all(is_ident)
+                        })
+                    } else {
+                        // `*cache.lock().unwrap() = fresh`.
+                        let rest = rest.trim_start();
+                        rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>")
+                    };
+                    count += usize::from(changes);
+                }
+            }
+            count
+        };
+        let most = ways(body)
+            .iter()
+            .map(|way| changing(way))
+            .max()
+            .unwrap_or(0);
+        assert!(
+            most <= 1,
+            "refresh changes the cache under {most} locks one after the other (say `clear()` \
+             under one and `extend(..)` under the next; counting the locks of `{cache}` in \
+             refresh's own body whose guard changes it, on the way through its `if`/`else` and \
+             `match` arms that takes most): between two of them a reader on another thread can \
+             lock the cache and find it half done (emptied, or partly filled). Store the new \
+             prices in one step, under one lock (`*cache.lock().unwrap() = fresh`)"
+        );
     }
 
     /// Prices written by hand after a 100 ms wait look the same from outside, so this test
