@@ -82,6 +82,31 @@ mod tests {
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
+    /// If the wire holds the three steps of `name`'s transaction next to each other but not
+    /// in the order BEGIN, ADD, COMMIT: a note that says so (the connection was held, the
+    /// order is wrong).
+    fn out_of_order(wire: &[String], name: &str) -> Option<String> {
+        let ours: Vec<(usize, &str)> = wire
+            .iter()
+            .enumerate()
+            .filter(|(_, step)| step.split(' ').nth(1) == Some(name))
+            .map(|(i, step)| (i, step.split(' ').next().unwrap_or("")))
+            .collect();
+        if ours.len() != 3 || ours[2].0 - ours[0].0 != 2 {
+            return None;
+        }
+        let kinds: Vec<&str> = ours.iter().map(|(_, kind)| *kind).collect();
+        let mut sorted = kinds.clone();
+        sorted.sort_unstable();
+        (sorted == ["ADD", "BEGIN", "COMMIT"] && kinds != ["BEGIN", "ADD", "COMMIT"]).then(|| {
+            format!(
+                "the three steps of {name}'s transaction went out one after the other, but in \
+                 the order {}: send BEGIN first, then ADD, then COMMIT",
+                kinds.join(", ")
+            )
+        })
+    }
+
     async fn run_all(names: &[&'static str]) -> Vec<String> {
         let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
         let handles: Vec<_> = names
@@ -114,6 +139,10 @@ mod tests {
         for chunk in wire.chunks(3) {
             let name = chunk[0].strip_prefix("BEGIN ").unwrap_or("?");
             let expected_add = format!("ADD {name} ");
+            let owner = chunk[0].split(' ').nth(1).unwrap_or("?");
+            if let Some(note) = out_of_order(&wire, owner) {
+                panic!("3 transactions sent on one connection gave the wire {wire:?}: {note}");
+            }
             assert!(
                 chunk[0].starts_with("BEGIN ")
                     && chunk[1].starts_with(&expected_add)
@@ -178,6 +207,9 @@ mod tests {
         joined(transaction).await;
         ping.await.unwrap();
         let wire = conn.lock().await.wire.clone();
+        if let Some(note) = out_of_order(&wire, "erin") {
+            panic!("a transaction, then another task's PING, gave the wire {wire:?}: {note}");
+        }
         assert_eq!(
             wire,
             ["BEGIN erin", "ADD erin 1", "COMMIT erin", "PING"],
@@ -204,7 +236,17 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(103)).await;
         drop(busy);
+        // A transaction waiting in `lock().await` has the connection the moment it is let go.
+        let taken_at_once = conn.try_lock().is_err();
         let (took, wire, own_task) = joined(transaction).await;
+        if let Ok(wire) = &wire
+            && let Some(note) = out_of_order(wire, "frank")
+        {
+            panic!(
+                "another task held the connection for 103 ms, then run_transaction sent \
+                 {wire:?}: {note}"
+            );
+        }
         assert!(
             wire.as_deref()
                 .is_ok_and(|wire| wire == ["BEGIN frank", "ADD frank 1", "COMMIT frank"]),
@@ -219,17 +261,345 @@ mod tests {
              that another task held, then sent 3 steps (about 5 wake-ups): it checks the lock \
              on a timer. Wait in `conn.lock().await` instead: it sleeps until the lock is free"
         );
+        let late = took.saturating_sub(Duration::from_millis(133));
+        assert!(
+            took <= Duration::from_millis(133) || !taken_at_once,
+            "the connection was free at 103 ms and run_transaction took it at once, but it \
+             returned only at {took:?}: {late:?} more than its 3 round trips (30 ms) take. It \
+             does something else that takes time once it has the connection (extra work or a \
+             wait while holding it, or after the commit?): send the three steps and return"
+        );
         assert!(
             took <= Duration::from_millis(133),
             "the connection was free at 103 ms, but the transaction was done only at {took:?} \
-             (3 round trips take 30 ms): it noticed the free lock only on a later check. Wait \
-             in `conn.lock().await`, which hands the lock over as soon as it is released"
+             (3 round trips take 30 ms), and it had not taken the connection the moment it was \
+             let go: it noticed the free lock only on a later check. Wait in \
+             `conn.lock().await`, which hands the lock over as soon as it is released"
         );
         let wire = conn.lock().await.wire.clone();
         assert_eq!(
             wire,
             ["BEGIN frank", "ADD frank 1", "COMMIT frank"],
             "steps in order"
+        );
+    }
+
+    /// A `match`, an `if` (with its `else`s), or a `try_lock()` followed by
+    /// `.unwrap_or_else(..)`/`.or_else(..)` in `text`: where it is, its head (what is matched,
+    /// the condition, the `try_lock()`), and its arms (only one of them runs), each with
+    /// whether a `try_lock` in the head took the lock on that arm (not in an `Err`, `None` or
+    /// `_` arm, nor in the `else` of an `if let Ok(..)`, nor in the closure of
+    /// `.unwrap_or_else(..)`).
+    struct Branching {
+        whole: std::ops::Range<usize>,
+        head: std::ops::Range<usize>,
+        arms: Vec<(std::ops::Range<usize>, bool)>,
+    }
+
+    /// Where the bracket opened at `open` in `text` closes.
+    fn closing(text: &str, open: usize) -> Option<usize> {
+        let mut depth = 0;
+        for (i, c) in text[open..].char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(open + i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The first `{` at depth 0 in `text` from `from` (the body of a `match`, the block of an
+    /// `if`), if no `;`, `}` or `=>` comes first.
+    fn block_after(text: &str, from: usize) -> Option<usize> {
+        let mut depth = 0;
+        for (i, c) in text[from..].char_indices() {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '{' if depth == 0 => return Some(from + i),
+                ';' | '}' if depth == 0 => return None,
+                '=' if depth == 0 && text[from + i..].starts_with("=>") => return None,
+                _ => {}
+            }
+            if depth < 0 {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The name a pattern starts with, its path left out (`Err(..)`, `TryLockError::..`).
+    fn pattern_name(pattern: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let pattern = pattern.trim_start().trim_start_matches('|').trim_start();
+        let path: String = pattern
+            .chars()
+            .take_while(|c| ident(*c) || *c == ':')
+            .collect();
+        path.rsplit("::").next().unwrap_or_default().to_string()
+    }
+
+    /// Whether the lock of a `try_lock` in `head` is held on the arm whose pattern is
+    /// `pattern`: not on an `Err`, `None` or `_` arm.
+    fn took_on(pattern: &str) -> bool {
+        !["Err", "None", "_"].contains(&pattern_name(pattern).as_str())
+    }
+
+    /// An `if`'s condition, block, and `else` part.
+    type IfParts = (
+        std::ops::Range<usize>,
+        std::ops::Range<usize>,
+        Option<std::ops::Range<usize>>,
+    );
+
+    /// The `if` at `at` in `text`: its condition, its block, and its `else` part (a block or
+    /// another `if`), and where the whole chain ends.
+    fn if_at(text: &str, at: usize) -> Option<IfParts> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let open = block_after(text, at + 2)?;
+        let close = closing(text, open)?;
+        let after = &text[close + 1..];
+        let rest = after.trim_start();
+        let Some(otherwise) = rest.strip_prefix("else").filter(|r| !r.starts_with(ident)) else {
+            return Some((at + 2..open, open..close + 1, None));
+        };
+        let start = text.len() - otherwise.trim_start().len();
+        let end = if text[start..].starts_with('{') {
+            closing(text, start)? + 1
+        } else if text[start..].starts_with("if") {
+            let (_, then, otherwise) = if_at(text, start)?;
+            otherwise.map_or(then.end, |o| o.end)
+        } else {
+            return None;
+        };
+        Some((at + 2..open, open..close + 1, Some(start..end)))
+    }
+
+    /// The `match`es, `if`/`else`s and `try_lock().unwrap_or_else(..)`s of `text`.
+    fn branchings(text: &str) -> Vec<Branching> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let word_at = |at: usize, word: &str| {
+            text[at..].starts_with(word)
+                && !text[..at].ends_with(ident)
+                && !text[at + word.len()..].starts_with(ident)
+        };
+        let mut found = Vec::new();
+        for (at, _) in text.char_indices() {
+            if word_at(at, "match") {
+                let Some(open) = block_after(text, at + 5) else {
+                    continue;
+                };
+                let Some(close) = closing(text, open) else {
+                    continue;
+                };
+                let head = at + 5..open;
+                let locked_in_head = text[head.clone()].contains("try_lock");
+                // The arms: each ends at a `,` at depth 0, or at the `}` of a block body.
+                let mut arms = Vec::new();
+                let (mut depth, mut start, mut arrow, mut block) = (0, open + 1, None, None);
+                for (i, c) in text[open + 1..close].char_indices() {
+                    let i = open + 1 + i;
+                    match c {
+                        '(' | '[' | '{' => {
+                            if depth == 0
+                                && c == '{'
+                                && arrow.is_some_and(|a: usize| text[a + 2..i].trim().is_empty())
+                            {
+                                block = Some(i);
+                            }
+                            depth += 1;
+                        }
+                        ')' | ']' | '}' => {
+                            depth -= 1;
+                            if depth == 0 && c == '}' && block.is_some() {
+                                arms.push(start..i + 1);
+                                (start, arrow, block) = (i + 1, None, None);
+                            }
+                        }
+                        '=' if depth == 0 && text[i..].starts_with("=>") => arrow = Some(i),
+                        ',' if depth == 0 => {
+                            if arrow.is_some() {
+                                arms.push(start..i);
+                            }
+                            (start, arrow, block) = (i + 1, None, None);
+                        }
+                        _ => {}
+                    }
+                }
+                if arrow.is_some() {
+                    arms.push(start..close);
+                }
+                let arms = arms
+                    .into_iter()
+                    .filter(|arm| !text[arm.clone()].trim().is_empty())
+                    .map(|arm| {
+                        let took = !locked_in_head || took_on(&text[arm.clone()]);
+                        (arm, took)
+                    })
+                    .collect();
+                found.push(Branching {
+                    whole: at..close + 1,
+                    head,
+                    arms,
+                });
+            } else if word_at(at, "if") {
+                // An `else if` is an arm of the `if` before it.
+                if text[..at].trim_end().ends_with("else")
+                    && !text[..text[..at].trim_end().len() - 4].ends_with(ident)
+                {
+                    continue;
+                }
+                let Some((head, then, otherwise)) = if_at(text, at) else {
+                    continue;
+                };
+                let Some(otherwise) = otherwise else {
+                    continue;
+                };
+                // `if let Ok(guard) = m.try_lock() { .. } else { .. }`: the lock is held in
+                // the block, not in the `else` (the other way round for `Err`).
+                let condition = text[head.clone()].trim_start();
+                let (mut then_took, mut else_took) = (true, true);
+                if let Some(pattern) = condition.strip_prefix("let")
+                    && condition.contains("try_lock")
+                {
+                    match pattern_name(pattern).as_str() {
+                        "Ok" | "Some" => else_took = false,
+                        "Err" | "None" => then_took = false,
+                        _ => {}
+                    }
+                }
+                found.push(Branching {
+                    whole: at..otherwise.end,
+                    head,
+                    arms: vec![(then, then_took), (otherwise, else_took)],
+                });
+            } else if word_at(at, "try_lock") {
+                let after = text[at + 8..].trim_start();
+                if !after.starts_with('(') {
+                    continue;
+                }
+                let open = text.len() - after.len();
+                let Some(close) = closing(text, open) else {
+                    continue;
+                };
+                let rest = text[close + 1..].trim_start();
+                let Some(rest) = rest.strip_prefix('.') else {
+                    continue;
+                };
+                let rest = rest.trim_start();
+                let Some(method) = ["unwrap_or_else", "or_else"]
+                    .into_iter()
+                    .find(|m| rest.starts_with(m) && rest[m.len()..].trim_start().starts_with('('))
+                else {
+                    continue;
+                };
+                let from = text.len() - rest.len() + method.len();
+                let call = from + text[from..].find('(').unwrap_or(0);
+                let Some(end) = closing(text, call) else {
+                    continue;
+                };
+                found.push(Branching {
+                    whole: at..end + 1,
+                    head: at..close + 1,
+                    arms: vec![(call + 1..call + 1, true), (call + 1..end, false)],
+                });
+            }
+        }
+        found
+    }
+
+    /// The ways through `text`, one per arm of each `match` and branch of each `if`/`else`
+    /// (only one of them runs: their locks are alternatives, not added up), a `try_lock` of
+    /// the head kept only on the arms where it took the lock. More than 64 ways: `text` as it
+    /// is, every arm's locks added up.
+    fn ways(text: &str) -> Vec<String> {
+        let mut done = Vec::new();
+        let mut todo = vec![text.to_string()];
+        while let Some(way) = todo.pop() {
+            let Some(branching) = branchings(&way).into_iter().find(|b| b.arms.len() > 1) else {
+                done.push(way);
+                continue;
+            };
+            if done.len() + todo.len() + branching.arms.len() > 64 {
+                return vec![text.to_string()];
+            }
+            for (arm, took) in &branching.arms {
+                let mut head = way[branching.head.clone()].to_string();
+                if !took {
+                    head = head.replace("try_lock", "try_lk");
+                }
+                todo.push(format!(
+                    "{} {head} ; {} {}",
+                    &way[..branching.whole.start],
+                    &way[arm.clone()],
+                    &way[branching.whole.end..]
+                ));
+            }
+        }
+        done
+    }
+
+    /// Locks queued one per step, all at once (`join!` of three `conn.lock().await.send(..)`),
+    /// are handed over one after the other, and on one thread nothing else asks in between;
+    /// on a multi-threaded runtime another task can, at any moment. A test on one thread never
+    /// sees it, so this one reads the source: the locks whose guard sends, in run_transaction
+    /// and the helpers it calls (`x.lock().await.send(..)`, or a guard bound by a `let` and
+    /// then sent on), counted on the way through its `if`/`else` and `match` arms that has
+    /// most (only one arm runs; a `try_lock` only on the arms where it took the lock). A lock
+    /// that only reads the wire (a log line after the commit) is not counted.
+    #[test]
+    fn the_steps_are_sent_under_one_lock() {
+        let texts = reachable_from(
+            include_str!("tokio_mutex_transaction.rs"),
+            "run_transaction",
+            &["send"],
+        );
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let sending = |text: &str| -> usize {
+            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            let on_the_spot: usize = [".lock().await.send(", ".lock_owned().await.send("]
+                .into_iter()
+                .map(|lock| text.matches(lock).count())
+                .sum();
+            // `let mut guard = conn.lock().await;`, then `guard.send(..)`.
+            let kept = text
+                .split([';', '{', '}'])
+                .filter_map(|statement| {
+                    let rest = statement.strip_prefix("let")?;
+                    let rest = rest.strip_prefix("mut").unwrap_or(rest);
+                    let (name, value) = rest.split_once('=')?;
+                    let name = name.split(':').next().unwrap_or_default();
+                    let locks = ["lock()", "lock_owned()"]
+                        .iter()
+                        .any(|lock| value.contains(lock));
+                    (locks && !name.is_empty() && name.chars().all(is_ident)).then_some(name)
+                })
+                .filter(|name| {
+                    text.match_indices(&format!("{name}.send("))
+                        .any(|(at, _)| !text[..at].ends_with(is_ident))
+                })
+                .count();
+            on_the_spot + kept
+        };
+        let locks: usize = texts
+            .iter()
+            .map(|text| ways(text).iter().map(|way| sending(way)).max().unwrap_or(0))
+            .sum();
+        assert!(
+            locks <= 1,
+            "run_transaction sends its steps through {locks} locks of the connection (counting \
+             `.lock().await.send(..)` and a guard bound by a `let` that then sends, in \
+             run_transaction and the helpers it calls, on the way through its `if`/`else` and \
+             `match` arms that has most): each guard is let go after its step, so another \
+             task can take the connection between two steps (on a multi-threaded runtime at \
+             any moment, even when the locks are all queued at once with join!). Lock the \
+             connection once and send the three steps, in order, with that one guard"
         );
     }
 
@@ -753,6 +1123,11 @@ mod tests {
         let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
         let polls = std::sync::atomic::AtomicUsize::new(0);
         let (_, wire, _) = run_and_read(&conn, "gina", 4, Instant::now(), &polls).await;
+        if let Ok(wire) = &wire
+            && let Some(note) = out_of_order(wire, "gina")
+        {
+            panic!("when run_transaction returned, the wire held {wire:?}: {note}");
+        }
         assert!(
             wire.as_deref()
                 .is_ok_and(|wire| wire == ["BEGIN gina", "ADD gina 4", "COMMIT gina"]),
