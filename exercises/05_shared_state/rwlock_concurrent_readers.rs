@@ -306,4 +306,539 @@ mod tests {
              lock's queue with RwLock::read().await: it wakes the render when the site is free"
         );
     }
+
+    /// `code` with the inside of each raw string literal (`r"C:\"`, `r#"a "quoted" word"#`,
+    /// `br#"..."#`) made plain: its `"` and `\` turned into spaces (same length), so that the
+    /// code that reads strings as `"..."` with `\` escapes finds where each one ends. Comments,
+    /// other string literals and char literals are left as they are.
+    fn raw_strings_plain(code: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let chars: Vec<char> = code.chars().collect();
+        let mut out = String::with_capacity(code.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let next = chars.get(i + 1).copied();
+            let after = |j: usize| chars.get(j).copied();
+            // Where the comment, literal or single char at `i` ends.
+            let end = match chars[i] {
+                '/' if next == Some('/') => (i..chars.len())
+                    .find(|&j| chars[j] == '\n')
+                    .unwrap_or(chars.len()),
+                '/' if next == Some('*') => {
+                    let (mut depth, mut j) = (0, i);
+                    while j < chars.len() {
+                        match (chars[j], after(j + 1)) {
+                            ('/', Some('*')) => (depth, j) = (depth + 1, j + 2),
+                            ('*', Some('/')) => (depth, j) = (depth - 1, j + 2),
+                            _ => j += 1,
+                        }
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    j
+                }
+                '"' => {
+                    let mut j = i + 1;
+                    while j < chars.len() && chars[j] != '"' {
+                        j += if chars[j] == '\\' { 2 } else { 1 };
+                    }
+                    (j + 1).min(chars.len())
+                }
+                // A char literal ('"', '\''), not a lifetime.
+                '\'' if next == Some('\\') || after(i + 2) == Some('\'') => {
+                    let from = if next == Some('\\') { i + 3 } else { i + 2 };
+                    (from..chars.len())
+                        .find(|&j| chars[j] == '\'')
+                        .map_or(chars.len(), |j| j + 1)
+                }
+                'r' if (i == 0 || !ident(chars[i - 1]))
+                    || (matches!(chars[i - 1], 'b' | 'c') && (i < 2 || !ident(chars[i - 2]))) =>
+                {
+                    let hashes = chars[i + 1..].iter().take_while(|&&c| c == '#').count();
+                    if after(i + 1 + hashes) != Some('"') {
+                        out.push('r');
+                        i += 1;
+                        continue;
+                    }
+                    // A raw string: it ends at a `"` followed by as many `#`s, with no escapes.
+                    let body = i + hashes + 2;
+                    let close = (body..chars.len())
+                        .find(|&j| {
+                            chars[j] == '"'
+                                && chars[j + 1..].iter().take_while(|&&c| c == '#').count()
+                                    >= hashes
+                        })
+                        .unwrap_or(chars.len());
+                    out.extend(&chars[i..body]);
+                    for &c in &chars[body..close] {
+                        out.push(if c == '"' || c == '\\' { ' ' } else { c });
+                    }
+                    let end = (close + 1 + hashes).min(chars.len());
+                    out.extend(&chars[close.min(end)..end]);
+                    i = end;
+                    continue;
+                }
+                _ => i + 1,
+            };
+            out.extend(&chars[i..end]);
+            i = end;
+        }
+        out
+    }
+
+    /// The code above the tests, with comments taken out and string and char literals
+    /// emptied (`""`, `' '`): a `println!("... lock() ...")` or a note is not code.
+    fn code_only(source: &str) -> String {
+        // A `"` inside a raw string (`r#"a "b" c"#`) does not end it.
+        let source = &raw_strings_plain(source);
+        let chars: Vec<char> = source.split("// Tests:").next().unwrap().chars().collect();
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let at = |k: usize| chars.get(k).copied().unwrap_or(' ');
+            if c == '/' && at(i + 1) == '/' {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            } else if c == '/' && at(i + 1) == '*' {
+                let mut depth = 0;
+                while i < chars.len() {
+                    if chars[i] == '/' && at(i + 1) == '*' {
+                        depth += 1;
+                        i += 2;
+                    } else if chars[i] == '*' && at(i + 1) == '/' {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                out.push(' ');
+            } else if c == '\'' {
+                // A char literal ('x', '\n', '{'), or a lifetime ('a) kept as it is.
+                if at(i + 1) == '\\' {
+                    i += 3;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                    i += 1;
+                    out.push_str("' '");
+                } else if at(i + 2) == '\'' {
+                    i += 3;
+                    out.push_str("' '");
+                } else {
+                    out.push(c);
+                    i += 1;
+                }
+            } else if c == '"' || ((c == 'r' || c == 'b') && (i == 0 || !is_ident(chars[i - 1]))) {
+                // A string: "..", b"..", r"..", r#".."#, br"..".
+                let mut j = i;
+                if chars[j] == 'b' {
+                    j += 1;
+                }
+                let raw = at(j) == 'r';
+                if raw {
+                    j += 1;
+                }
+                let mut hashes = 0;
+                while raw && at(j) == '#' {
+                    hashes += 1;
+                    j += 1;
+                }
+                if at(j) != '"' {
+                    out.push(c);
+                    i += 1;
+                    continue;
+                }
+                j += 1;
+                while j < chars.len() {
+                    if !raw && chars[j] == '\\' {
+                        j += 2;
+                    } else if chars[j] == '"' && (1..=hashes).all(|h| at(j + h) == '#') {
+                        j += 1 + hashes;
+                        break;
+                    } else {
+                        j += 1;
+                    }
+                }
+                out.push_str("\"\"");
+                i = j;
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// Where each `fn NAME` of `code` is: its name and its body (`{` to `}`), if it has one.
+    fn functions(code: &str) -> Vec<(String, std::ops::Range<usize>)> {
+        let bytes = code.as_bytes();
+        let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let mut found = Vec::new();
+        for (at, _) in code.match_indices("fn ") {
+            if at > 0 && is_ident(bytes[at - 1]) {
+                continue;
+            }
+            let name: String = code[at + 3..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            // The body starts at the first `{` outside `( )` and `[ ]` (a `;` there first: none).
+            let (mut depth, mut open) = (0i32, None);
+            for (i, b) in bytes.iter().enumerate().skip(at + 3) {
+                match b {
+                    b'(' | b'[' => depth += 1,
+                    b')' | b']' => depth -= 1,
+                    b';' if depth == 0 => break,
+                    b'{' if depth == 0 => {
+                        open = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(open) = open else { continue };
+            let mut depth = 0;
+            let mut end = code.len();
+            for (i, b) in bytes.iter().enumerate().skip(open) {
+                match b {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            found.push((name, open..end));
+        }
+        found
+    }
+
+    /// A `match`, an `if` (with its `else`s), or a `try_lock()` followed by
+    /// `.unwrap_or_else(..)`/`.or_else(..)` in `text`: where it is, its head (what is matched,
+    /// the condition, the `try_lock()`), and its arms (only one of them runs), each with
+    /// whether a `try_lock` in the head took the lock on that arm (not in an `Err`, `None` or
+    /// `_` arm, nor in the `else` of an `if let Ok(..)`, nor in the closure of
+    /// `.unwrap_or_else(..)`).
+    struct Branching {
+        whole: std::ops::Range<usize>,
+        head: std::ops::Range<usize>,
+        arms: Vec<(std::ops::Range<usize>, bool)>,
+    }
+
+    /// Where the bracket opened at `open` in `text` closes.
+    fn closing(text: &str, open: usize) -> Option<usize> {
+        let mut depth = 0;
+        for (i, c) in text[open..].char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(open + i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The first `{` at depth 0 in `text` from `from` (the body of a `match`, the block of an
+    /// `if`), if no `;`, `}` or `=>` comes first.
+    fn block_after(text: &str, from: usize) -> Option<usize> {
+        let mut depth = 0;
+        for (i, c) in text[from..].char_indices() {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '{' if depth == 0 => return Some(from + i),
+                ';' | '}' if depth == 0 => return None,
+                '=' if depth == 0 && text[from + i..].starts_with("=>") => return None,
+                _ => {}
+            }
+            if depth < 0 {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The name a pattern starts with, its path left out (`Err(..)`, `TryLockError::..`).
+    fn pattern_name(pattern: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let pattern = pattern.trim_start().trim_start_matches('|').trim_start();
+        let path: String = pattern
+            .chars()
+            .take_while(|c| ident(*c) || *c == ':')
+            .collect();
+        path.rsplit("::").next().unwrap_or_default().to_string()
+    }
+
+    /// Whether the lock of a `try_lock` in `head` is held on the arm whose pattern is
+    /// `pattern`: not on an `Err`, `None` or `_` arm.
+    fn took_on(pattern: &str) -> bool {
+        !["Err", "None", "_"].contains(&pattern_name(pattern).as_str())
+    }
+
+    /// An `if`'s condition, block, and `else` part.
+    type IfParts = (
+        std::ops::Range<usize>,
+        std::ops::Range<usize>,
+        Option<std::ops::Range<usize>>,
+    );
+
+    /// The `if` at `at` in `text`: its condition, its block, and its `else` part (a block or
+    /// another `if`), and where the whole chain ends.
+    fn if_at(text: &str, at: usize) -> Option<IfParts> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let open = block_after(text, at + 2)?;
+        let close = closing(text, open)?;
+        let after = &text[close + 1..];
+        let rest = after.trim_start();
+        let Some(otherwise) = rest.strip_prefix("else").filter(|r| !r.starts_with(ident)) else {
+            return Some((at + 2..open, open..close + 1, None));
+        };
+        let start = text.len() - otherwise.trim_start().len();
+        let end = if text[start..].starts_with('{') {
+            closing(text, start)? + 1
+        } else if text[start..].starts_with("if") {
+            let (_, then, otherwise) = if_at(text, start)?;
+            otherwise.map_or(then.end, |o| o.end)
+        } else {
+            return None;
+        };
+        Some((at + 2..open, open..close + 1, Some(start..end)))
+    }
+
+    /// The `match`es, `if`/`else`s and `try_lock().unwrap_or_else(..)`s of `text`.
+    fn branchings(text: &str) -> Vec<Branching> {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let word_at = |at: usize, word: &str| {
+            text[at..].starts_with(word)
+                && !text[..at].ends_with(ident)
+                && !text[at + word.len()..].starts_with(ident)
+        };
+        let mut found = Vec::new();
+        for (at, _) in text.char_indices() {
+            if word_at(at, "match") {
+                let Some(open) = block_after(text, at + 5) else {
+                    continue;
+                };
+                let Some(close) = closing(text, open) else {
+                    continue;
+                };
+                let head = at + 5..open;
+                let locked_in_head = text[head.clone()].contains("try_lock");
+                // The arms: each ends at a `,` at depth 0, or at the `}` of a block body.
+                let mut arms = Vec::new();
+                let (mut depth, mut start, mut arrow, mut block) = (0, open + 1, None, None);
+                for (i, c) in text[open + 1..close].char_indices() {
+                    let i = open + 1 + i;
+                    match c {
+                        '(' | '[' | '{' => {
+                            if depth == 0
+                                && c == '{'
+                                && arrow.is_some_and(|a: usize| text[a + 2..i].trim().is_empty())
+                            {
+                                block = Some(i);
+                            }
+                            depth += 1;
+                        }
+                        ')' | ']' | '}' => {
+                            depth -= 1;
+                            if depth == 0 && c == '}' && block.is_some() {
+                                arms.push(start..i + 1);
+                                (start, arrow, block) = (i + 1, None, None);
+                            }
+                        }
+                        '=' if depth == 0 && text[i..].starts_with("=>") => arrow = Some(i),
+                        ',' if depth == 0 => {
+                            if arrow.is_some() {
+                                arms.push(start..i);
+                            }
+                            (start, arrow, block) = (i + 1, None, None);
+                        }
+                        _ => {}
+                    }
+                }
+                if arrow.is_some() {
+                    arms.push(start..close);
+                }
+                let arms = arms
+                    .into_iter()
+                    .filter(|arm| !text[arm.clone()].trim().is_empty())
+                    .map(|arm| {
+                        let took = !locked_in_head || took_on(&text[arm.clone()]);
+                        (arm, took)
+                    })
+                    .collect();
+                found.push(Branching {
+                    whole: at..close + 1,
+                    head,
+                    arms,
+                });
+            } else if word_at(at, "if") {
+                // An `else if` is an arm of the `if` before it.
+                if text[..at].trim_end().ends_with("else")
+                    && !text[..text[..at].trim_end().len() - 4].ends_with(ident)
+                {
+                    continue;
+                }
+                let Some((head, then, otherwise)) = if_at(text, at) else {
+                    continue;
+                };
+                let Some(otherwise) = otherwise else {
+                    continue;
+                };
+                // `if let Ok(guard) = m.try_lock() { .. } else { .. }`: the lock is held in
+                // the block, not in the `else` (the other way round for `Err`).
+                let condition = text[head.clone()].trim_start();
+                let (mut then_took, mut else_took) = (true, true);
+                if let Some(pattern) = condition.strip_prefix("let")
+                    && condition.contains("try_lock")
+                {
+                    match pattern_name(pattern).as_str() {
+                        "Ok" | "Some" => else_took = false,
+                        "Err" | "None" => then_took = false,
+                        _ => {}
+                    }
+                }
+                found.push(Branching {
+                    whole: at..otherwise.end,
+                    head,
+                    arms: vec![(then, then_took), (otherwise, else_took)],
+                });
+            } else if word_at(at, "try_lock") {
+                let after = text[at + 8..].trim_start();
+                if !after.starts_with('(') {
+                    continue;
+                }
+                let open = text.len() - after.len();
+                let Some(close) = closing(text, open) else {
+                    continue;
+                };
+                let rest = text[close + 1..].trim_start();
+                let Some(rest) = rest.strip_prefix('.') else {
+                    continue;
+                };
+                let rest = rest.trim_start();
+                let Some(method) = ["unwrap_or_else", "or_else"]
+                    .into_iter()
+                    .find(|m| rest.starts_with(m) && rest[m.len()..].trim_start().starts_with('('))
+                else {
+                    continue;
+                };
+                let from = text.len() - rest.len() + method.len();
+                let call = from + text[from..].find('(').unwrap_or(0);
+                let Some(end) = closing(text, call) else {
+                    continue;
+                };
+                found.push(Branching {
+                    whole: at..end + 1,
+                    head: at..close + 1,
+                    arms: vec![(call + 1..call + 1, true), (call + 1..end, false)],
+                });
+            }
+        }
+        found
+    }
+
+    /// The ways through `text`, one per arm of each `match` and branch of each `if`/`else`
+    /// (only one of them runs: their locks are alternatives, not added up), a `try_lock` of
+    /// the head kept only on the arms where it took the lock. More than 64 ways: `text` as it
+    /// is, every arm's locks added up.
+    fn ways(text: &str) -> Vec<String> {
+        let mut done = Vec::new();
+        let mut todo = vec![text.to_string()];
+        while let Some(way) = todo.pop() {
+            let Some(branching) = branchings(&way).into_iter().find(|b| b.arms.len() > 1) else {
+                done.push(way);
+                continue;
+            };
+            if done.len() + todo.len() + branching.arms.len() > 64 {
+                return vec![text.to_string()];
+            }
+            for (arm, took) in &branching.arms {
+                let mut head = way[branching.head.clone()].to_string();
+                if !took {
+                    head = head.replace("try_lock", "try_lk");
+                }
+                todo.push(format!(
+                    "{} {head} ; {} {}",
+                    &way[..branching.whole.start],
+                    &way[arm.clone()],
+                    &way[branching.whole.end..]
+                ));
+            }
+        }
+        done
+    }
+
+    /// Two write locks queued at once (`join!` of a title update and a version bump) are
+    /// handed over one after the other, and on one thread nothing else asks in between; on a
+    /// multi-threaded runtime a render can, at any moment, and shows the new title with the
+    /// old version. A test on one thread never sees it, so this one reads publish's own body:
+    /// its write locks of the site (`.write(`, `.write_owned(`, `.try_write(`), counted on the
+    /// way through its `if`/`else` and `match` arms that has most (only one arm runs; a
+    /// `try_write` only on the arms where it took the lock).
+    #[test]
+    fn publish_changes_the_site_under_one_write_lock() {
+        let code = code_only(include_str!("rwlock_concurrent_readers.rs"));
+        let Some((_, body)) = functions(&code).into_iter().find(|(f, _)| f == "publish") else {
+            return;
+        };
+        let writes = |text: &str| -> usize {
+            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            [
+                ".write(",
+                ".write_owned(",
+                ".try_write(",
+                ".try_write_owned(",
+            ]
+            .into_iter()
+            .map(|lock| {
+                text.match_indices(lock)
+                    .filter(|(at, _)| {
+                        // Not a write to stdout or a file.
+                        !["stdout()", "stderr()", "lock()", "out", "file"]
+                            .iter()
+                            .any(|stream| text[..*at].ends_with(stream))
+                    })
+                    .count()
+            })
+            .sum()
+        };
+        let most = ways(&code[body].replace("try_write", "try_lock"))
+            .iter()
+            .map(|way| {
+                writes(
+                    &way.replace("try_lock", "try_write")
+                        .replace("try_lk", "try_wk"),
+                )
+            })
+            .max()
+            .unwrap_or(0);
+        assert!(
+            most <= 1,
+            "publish takes the site's write lock {most} times (counting `.write(..)`, \
+             `.write_owned(..)` and `.try_write(..)` in its body, on the way through its \
+             `if`/`else` and `match` arms that has most): between two write locks a render \
+             can read the site half published (on a multi-threaded runtime at any moment, \
+             even when the locks are queued at once with join!). Change the title and the \
+             version under one `write().await`"
+        );
+    }
 }
