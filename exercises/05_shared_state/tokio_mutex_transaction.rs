@@ -596,10 +596,11 @@ mod tests {
             "run_transaction sends its steps through {locks} locks of the connection (counting \
              `.lock().await.send(..)` and a guard bound by a `let` that then sends, in \
              run_transaction and the helpers it calls, on the way through its `if`/`else` and \
-             `match` arms that has most): each guard is let go after its step, so another \
-             task can take the connection between two steps (on a multi-threaded runtime at \
-             any moment, even when the locks are all queued at once with join!). Lock the \
-             connection once and send the three steps, in order, with that one guard"
+             `match` arms that has most): the connection is free between one guard and the \
+             next, so another task can take it between two steps of the transaction (on a \
+             multi-threaded runtime at any moment, even when the locks are all queued at once \
+             with join!). Lock the connection once and send the three steps, in order, with \
+             that one guard"
         );
     }
 
