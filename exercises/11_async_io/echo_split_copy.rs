@@ -449,6 +449,13 @@ mod tests {
         let data = vec![b'e'; 16 << 20];
         let sent = timeout(Duration::from_secs(10), client.write_all(&data)).await;
         no_busy_loop(&reads);
+        if let Ok(Err(e)) = &sent {
+            panic!(
+                "the client could not send its 16 MB ({e}): echo had closed the connection \
+                 while the client was still sending. A read shorter than the buffer is not the \
+                 end of the input, only a read of 0 bytes is: keep echoing until then"
+            );
+        }
         assert!(
             sent.is_err(),
             "the client sent 16 MB and read none of it back, yet echo took all of it in: it \
