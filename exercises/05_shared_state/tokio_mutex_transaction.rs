@@ -567,22 +567,39 @@ mod tests {
                 .into_iter()
                 .map(|lock| text.matches(lock).count())
                 .sum();
-            // `let mut guard = conn.lock().await;`, then `guard.send(..)`.
-            let kept = text
-                .split([';', '{', '}'])
-                .filter_map(|statement| {
-                    let rest = statement.strip_prefix("let")?;
+            // `let mut guard = conn.lock().await;`, then `guard.send(..)`: the statements with
+            // where each ends, and the name each `let` binds (with whether it binds a lock).
+            let mut statements = Vec::new();
+            let mut end = 0;
+            for statement in text.split_inclusive([';', '{', '}']) {
+                end += statement.len();
+                let binding = statement.strip_prefix("let").and_then(|rest| {
                     let rest = rest.strip_prefix("mut").unwrap_or(rest);
                     let (name, value) = rest.split_once('=')?;
                     let name = name.split(':').next().unwrap_or_default();
                     let locks = ["lock()", "lock_owned()"]
                         .iter()
                         .any(|lock| value.contains(lock));
-                    (locks && !name.is_empty() && name.chars().all(is_ident)).then_some(name)
-                })
-                .filter(|name| {
-                    text.match_indices(&format!("{name}.send("))
-                        .any(|(at, _)| !text[..at].ends_with(is_ident))
+                    (!name.is_empty() && name.chars().all(is_ident)).then_some((name, locks))
+                });
+                statements.push((end, binding));
+            }
+            // A guard counts if it sends before its name is bound again (a read-only guard
+            // under the same name later is another guard).
+            let kept = statements
+                .iter()
+                .enumerate()
+                .filter(|(i, (from, binding))| {
+                    let Some((name, true)) = binding else {
+                        return false;
+                    };
+                    let to = statements[i + 1..]
+                        .iter()
+                        .position(|(_, b)| b.is_some_and(|(n, _)| n == *name))
+                        .map_or(text.len(), |j| statements[i + j].0);
+                    text[*from..to]
+                        .match_indices(&format!("{name}.send("))
+                        .any(|(at, _)| !text[..from + at].ends_with(is_ident))
                 })
                 .count();
             on_the_spot + kept
