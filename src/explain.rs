@@ -124,7 +124,7 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         "E0382"
             if notes("value moved here") && (notes("Sender<") || notes("Arc<") || notes("Rc<")) =>
         {
-            &MOVED_INTO_TASK
+            moved(d)
         }
         "E0752" => &ASYNC_MAIN,
         "E0728" => &AWAIT_OUTSIDE_ASYNC,
@@ -140,6 +140,19 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         _ => return None,
     };
     Some(e)
+}
+
+/// Moved into a task's `async move` block or `move` closure, or into a call's argument.
+fn moved(d: &Diagnostic) -> &'static Explanation {
+    let into_block = d
+        .notes
+        .iter()
+        .any(|n| n.contains("due to use in") || n.contains("into closure"));
+    if into_block {
+        &MOVED_INTO_TASK
+    } else {
+        &MOVED_INTO_CALL
+    }
 }
 
 /// Only for a boxed future, which the source excerpt or rustc's suggestion shows.

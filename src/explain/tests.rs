@@ -144,6 +144,8 @@ fn mistakes_the_audits_met_unexplained() {
     assert_eq!(explained("e0599_future_min"), ["method-on-future"]);
     // An `Rc` moved into `run_until`'s `async move` block, used after it.
     assert_eq!(explained("e0382_rc_async_move"), ["moved-into-task"]);
+    // An `Arc` passed by value to a plain function in two `select!` branches: no task took it.
+    assert_eq!(explained("e0382_arg"), ["moved-into-call"]);
 }
 
 #[test]

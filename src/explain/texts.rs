@@ -35,6 +35,13 @@ pub const MOVED_INTO_TASK: Explanation = Explanation {
            just before it and under the same name: `let tx = tx.clone();` (for an `Arc` or an \
            `Rc`: `let shared = Rc::clone(&shared);`). The block then takes the clone.",
 };
+pub const MOVED_INTO_CALL: Explanation = Explanation {
+    id: "moved-into-call",
+    text: "A call took it: an argument passed by value is moved into the function, so it is gone \
+           for the code after the call (and for the next turn of a loop). Pass each call a clone \
+           of its own: `f(log.clone())` (for an `Arc` or a `Sender`, a new handle to the same \
+           value), or make the parameter a reference if the function only reads it.",
+};
 pub const SPAWN_NOT_STATIC: Explanation = Explanation {
     id: "spawn-not-static",
     text: "`tokio::spawn` may run the task after the current function returns, so the task must \
@@ -186,8 +193,10 @@ pub const DRIVER_DISABLED: Explanation = Explanation {
 };
 pub const SPAWN_LOCAL_OUTSIDE: Explanation = Explanation {
     id: "spawn-local-outside-localset",
-    text: "`spawn_local` only works inside a `LocalSet`: run the code with \
-           `LocalSet::new().run_until(async { ... }).await`.",
+    text: "`spawn_local` only works inside a `LocalSet`, on code that its `run_until(async { \
+           ... })` runs (lesson 09). Code that any task may call, or a function the tests call, \
+           cannot count on one: make what the task holds `Send` instead (`Arc` for an `Rc`, or \
+           end the `Rc` in a `{ }` block before the `.await`) and use `tokio::spawn`.",
 };
 pub const REFCELL_BORROW_ACROSS_AWAIT: Explanation = Explanation {
     id: "refcell-borrow-across-await",
