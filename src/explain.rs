@@ -112,6 +112,7 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
             &ASYNC_TRAIT_NOT_DYN
         }
         "clippy::await_holding_lock" => &AWAIT_HOLDING_LOCK,
+        "unsafe_code" => &UNSAFE_FORBIDDEN,
         "unused_must_use" if d.message.contains("Future") || notes("futures do nothing") => {
             &UNAWAITED_FUTURE
         }

@@ -150,6 +150,12 @@ fn mistakes_the_audits_met_unexplained() {
     assert_eq!(explained("e0382_rc_async_move"), ["moved-into-task"]);
     // An `Arc` passed by value to a plain function in two `select!` branches: no task took it.
     assert_eq!(explained("e0382_arg"), ["moved-into-call"]);
+    // An `unsafe impl Send` on a wrapper of an `Rc`: the course forbids `unsafe`, and the `Rc`
+    // still crosses the `.await`.
+    assert_eq!(
+        explained("unsafe_send"),
+        ["unsafe-forbidden", "rc-across-await"]
+    );
 }
 
 #[test]

@@ -42,6 +42,13 @@ pub const MOVED_INTO_CALL: Explanation = Explanation {
            of its own: `f(log.clone())` (for an `Arc` or a `Sender`, a new handle to the same \
            value), or make the parameter a reference if the function only reads it.",
 };
+pub const UNSAFE_FORBIDDEN: Explanation = Explanation {
+    id: "unsafe-forbidden",
+    text: "The exercises forbid `unsafe` code on purpose. An `unsafe impl Send` (or `Sync`) or an \
+           `unsafe` block is a promise the compiler cannot check, and here it would hide the very \
+           bug the lesson is about. Fix the code instead: make what the task holds `Send` \
+           (`Arc` for an `Rc`, a guard or an `Rc` ended before the `.await`).",
+};
 pub const SPAWN_NOT_STATIC: Explanation = Explanation {
     id: "spawn-not-static",
     text: "`tokio::spawn` may run the task after the current function returns, so the task must \
@@ -193,10 +200,11 @@ pub const DRIVER_DISABLED: Explanation = Explanation {
 };
 pub const SPAWN_LOCAL_OUTSIDE: Explanation = Explanation {
     id: "spawn-local-outside-localset",
-    text: "`spawn_local` only works inside a `LocalSet`, on code that its `run_until(async { \
-           ... })` runs (lesson 09). Code that any task may call, or a function the tests call, \
-           cannot count on one: make what the task holds `Send` instead (`Arc` for an `Rc`, or \
-           end the `Rc` in a `{ }` block before the `.await`) and use `tokio::spawn`.",
+    text: "`spawn_local` only works while a `LocalSet` runs. In an async function, make one there \
+           and run the code that spawns and awaits the tasks inside it: \
+           `LocalSet::new().run_until(async { ... }).await`. A function that hands back a task \
+           still running (a `JoinHandle` for its caller) cannot: make what the task holds \
+           `Send` (`Arc` for an `Rc`) and use `tokio::spawn`.",
 };
 pub const REFCELL_BORROW_ACROSS_AWAIT: Explanation = Explanation {
     id: "refcell-borrow-across-await",
