@@ -418,6 +418,212 @@ mod tests {
         );
     }
 
+    /// What a task's panic said, for the messages.
+    fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+        if let Some(text) = payload.downcast_ref::<&str>() {
+            text.to_string()
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text.clone()
+        } else {
+            "a panic without a message".to_string()
+        }
+    }
+
+    /// A caller may stop waiting for its answer (a timeout ran out, its `take` was dropped):
+    /// the actor's reply then goes to nobody, and the oneshot's `send` returns an Err. The test
+    /// sends such commands (each reply Receiver dropped before the actor sees the command) and,
+    /// after each one, a Count that it waits for.
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_that_stopped_waiting_does_not_stop_the_actor() {
+        use std::time::Duration;
+        let (commands, rx) = mpsc::channel(8);
+        let mut actor = tokio::spawn(run_stock(rx));
+        for item in ["fig", "date"] {
+            let add = Command::Add {
+                item: item.to_string(),
+                qty: 1,
+            };
+            commands
+                .send(add)
+                .await
+                .expect("the stock actor has stopped");
+        }
+        let take = |item: &str, qty| {
+            let (reply, answer) = oneshot::channel();
+            drop(answer);
+            Command::Take {
+                item: item.to_string(),
+                qty,
+                reply,
+            }
+        };
+        let (reply, answer) = oneshot::channel();
+        drop(answer);
+        let count = Command::Count {
+            item: "fig".to_string(),
+            reply,
+        };
+        let gone = [
+            ("a Take of 5 figs (1 in stock: refused)", take("fig", 5)),
+            ("a Take of 1 date (1 in stock)", take("date", 1)),
+            ("a Count of figs", count),
+        ];
+        // The commands so far, for the messages.
+        let mut history = String::from("Add 1 fig, Add 1 date");
+        for (what, command) in gone {
+            history += &format!(", {what} whose caller had stopped waiting");
+            let (reply, answer) = oneshot::channel();
+            let count = Command::Count {
+                item: "fig".to_string(),
+                reply,
+            };
+            let sent = commands.send(command).await.is_ok() && commands.send(count).await.is_ok();
+            let no_answer = if !sent {
+                "its channel was closed when the test sent its next command"
+            } else {
+                match tokio::time::timeout(Duration::from_secs(1), answer).await {
+                    Ok(Ok(1)) => continue,
+                    Ok(Ok(counted)) => panic!(
+                        "run_stock answered {counted} to a Count of figs after {history}: the \
+                         test expected 1 (a refused Take takes nothing, and a date is another \
+                         item)"
+                    ),
+                    Ok(Err(_)) => "it dropped the reply Sender of the next Count without answering",
+                    Err(_) => {
+                        "it had not answered the next Count a second (of the test's paused clock) \
+                         later"
+                    }
+                }
+            };
+            match tokio::time::timeout(Duration::from_secs(1), &mut actor).await {
+                Ok(Err(stopped)) if stopped.is_panic() => panic!(
+                    "run_stock panicked ({}) after {history}: the actor stopped after a caller \
+                     stopped waiting for its reply. A reply to nobody (send returns Err) must not \
+                     end the actor: every other caller still needs it",
+                    panic_text(stopped.into_panic())
+                ),
+                Ok(_) => panic!(
+                    "run_stock returned after {history}, although a Sender of its channel was \
+                     still alive: the actor stopped after a caller stopped waiting for its reply. \
+                     A reply to nobody (send returns Err) must not end the actor: every other \
+                     caller still needs it"
+                ),
+                Err(_) => panic!(
+                    "after {history}, run_stock was still running, but {no_answer}: answer every \
+                     command that carries a reply"
+                ),
+            }
+        }
+    }
+
+    /// The actor serves as long as a Sender of its channel is alive, however long no command
+    /// comes. The test's paused clock jumps a whole week at once (`advance`), so a progress log
+    /// on a timer costs nothing.
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_actor_still_answers_a_week_later() {
+        use std::time::Duration;
+        // The actor's loop run by the test, and a shop (a handle from Inventory::start).
+        let (commands, rx) = mpsc::channel(8);
+        let actor = tokio::spawn(run_stock(rx));
+        let add = Command::Add {
+            item: "fig".to_string(),
+            qty: 1,
+        };
+        commands
+            .send(add)
+            .await
+            .expect("the stock actor has stopped");
+        let (reply, answer) = oneshot::channel();
+        let count = Command::Count {
+            item: "fig".to_string(),
+            reply,
+        };
+        commands
+            .send(count)
+            .await
+            .expect("the stock actor has stopped");
+        assert_eq!(
+            answer
+                .await
+                .expect("run_stock dropped a Count without answering"),
+            1,
+            "run_stock got 1 fig"
+        );
+        let shop = Inventory::start();
+        shop.add("fig", 1).await;
+        assert_eq!(shop.count("fig").await, 1, "the shop got 1 fig");
+        // Both actors have handled every command so far and wait for the next one.
+        tokio::time::advance(Duration::from_secs(7 * 24 * 3600)).await;
+        // Every task that the week's timers woke runs now.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        if actor.is_finished() {
+            match actor.await {
+                Err(stopped) if stopped.is_panic() => panic!(
+                    "run_stock panicked ({}) during a week (of the test's paused clock) without \
+                     any command, although a Sender of its channel was still alive",
+                    panic_text(stopped.into_panic())
+                ),
+                _ => panic!(
+                    "run_stock returned after a week (of the test's paused clock) without any \
+                     command, although a Sender of its channel was still alive: the actor must \
+                     wait for commands as long as a Sender lives, however long none comes (its \
+                     loop ends when `recv()` returns None)"
+                ),
+            }
+        }
+        let (reply, answer) = oneshot::channel();
+        let count = Command::Count {
+            item: "fig".to_string(),
+            reply,
+        };
+        commands
+            .send(count)
+            .await
+            .expect("the stock actor has stopped");
+        match tokio::time::timeout(Duration::from_secs(1), answer).await {
+            Ok(Ok(1)) => {}
+            Ok(Ok(counted)) => panic!(
+                "run_stock got 1 fig, waited a week (of the test's paused clock) without any \
+                 command, and then answered {counted} to a Count of figs: the test expected 1"
+            ),
+            Ok(Err(_)) => panic!(
+                "run_stock got 1 fig, waited a week (of the test's paused clock) without any \
+                 command, and then dropped the reply Sender of a Count without answering"
+            ),
+            Err(_) => panic!(
+                "run_stock got 1 fig, waited a week (of the test's paused clock) without any \
+                 command, and then had not answered a Count a second later"
+            ),
+        }
+        let counted = tokio::spawn(async move { shop.count("fig").await });
+        match tokio::time::timeout(Duration::from_secs(1), counted).await {
+            Ok(Ok(1)) => {}
+            Ok(Ok(counted)) => panic!(
+                "a shop (from Inventory::start) got 1 fig, waited a week (of the test's paused \
+                 clock) without any command while the test held its handle, and then its \
+                 count(\"fig\") answered {counted}: the test expected 1"
+            ),
+            Ok(Err(stopped)) => panic!(
+                "a shop (from Inventory::start) got 1 fig, waited a week (of the test's paused \
+                 clock) without any command while the test held its handle, and then its \
+                 count(\"fig\") panicked ({}): a shop must keep serving as long as a handle is \
+                 alive, however long no command comes",
+                if stopped.is_panic() {
+                    panic_text(stopped.into_panic())
+                } else {
+                    stopped.to_string()
+                }
+            ),
+            Err(_) => panic!(
+                "a shop (from Inventory::start) got 1 fig, waited a week (of the test's paused \
+                 clock) without any command while the test held its handle, and then its \
+                 count(\"fig\") had not answered a second later"
+            ),
+        }
+    }
+
     #[tokio::test]
     async fn deliveries_that_fill_the_channel_all_count() {
         let shop = Inventory::start();
