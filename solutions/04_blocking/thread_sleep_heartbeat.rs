@@ -205,8 +205,21 @@ mod tests {
         );
     }
 
+    /// What to add to a message when calls returned after `waited` ms, short of 100 ms, each
+    /// one alone: a wait 10 ms short is what counting ten ticks of a 10 ms interval gives.
+    fn short_by_itself(waited: u128) -> String {
+        if waited == 90 {
+            " It returns 10 ms early: if it counts ticks of a tokio::time::interval, the first \
+             tick comes at once, so ten ticks of 10 ms span only 90 ms."
+                .to_string()
+        } else {
+            String::new()
+        }
+    }
+
     /// Two reports fetched at the same time each wait their own 100 ms: a wait counted in a
-    /// counter shared by every call (a static) ends early when two calls add to it.
+    /// counter shared by every call (a static) ends early when two calls add to it. When they
+    /// do not, one call alone tells a wait that is short by itself from one that others cut.
     #[tokio::test(start_paused = true)]
     async fn two_reports_fetched_at_once_each_wait_100_ms() {
         let start = Instant::now();
@@ -220,12 +233,32 @@ mod tests {
             ("report ready", "report ready"),
             "fetch_report returned the wrong text"
         );
+        if first_at >= 100 && second_at >= 100 {
+            return;
+        }
+        let start = Instant::now();
+        let report = without_spinning(fetch_report()).await;
+        let alone = start.elapsed().as_millis();
+        assert_eq!(
+            report, "report ready",
+            "fetch_report returned the wrong text"
+        );
         assert!(
-            first_at >= 100 && second_at >= 100,
+            alone < 100,
             "two calls of fetch_report started together returned after {first_at} and \
-             {second_at} ms of Tokio's clock: each call must wait its own full 100 ms, whatever \
-             other calls run at the same time (a wait that counts its steps in something shared \
-             by every call ends early). Wait with tokio::time::sleep(..).await in each call"
+             {second_at} ms of Tokio's clock, but one call alone then waited {alone} ms: calls \
+             made at the same time cut each other's wait short. Each call must wait its own full \
+             100 ms, whatever other calls run at the same time (a wait that counts its steps in \
+             something shared by every call ends early). Wait with tokio::time::sleep(..).await \
+             in each call"
+        );
+        panic!(
+            "two calls of fetch_report started together returned after {first_at} and \
+             {second_at} ms of Tokio's clock, and one call alone then returned after {alone} ms: \
+             a call returns before 100 ms even when the test makes no other call at the same \
+             time.{} Each call must wait its own full 100 ms, counted from when it is made: wait \
+             with tokio::time::sleep(Duration::from_millis(100)).await",
+            short_by_itself(alone)
         );
     }
 
@@ -235,16 +268,19 @@ mod tests {
     /// holds whichever test of this file ran first (statics live as long as the test run).
     #[tokio::test(start_paused = true)]
     async fn reports_fetched_one_after_another_each_wait_100_ms() {
-        for call in 1..=3 {
+        // Tokio's and the real time each call took.
+        let mut calls = Vec::new();
+        for _ in 1..=3 {
             let start = Instant::now();
             let real_start = std::time::Instant::now();
             let report = without_spinning(fetch_report()).await;
-            let waited = start.elapsed().as_millis();
-            let real = real_start.elapsed();
+            calls.push((start.elapsed().as_millis(), real_start.elapsed()));
             assert_eq!(
                 report, "report ready",
                 "fetch_report returned the wrong text"
             );
+        }
+        for (call, &(waited, real)) in (1..).zip(&calls) {
             assert!(
                 waited >= 100 || real < std::time::Duration::from_millis(50),
                 "call {call} of 3 of fetch_report returned after {waited} ms of Tokio's clock \
@@ -253,20 +289,30 @@ mod tests {
                  spawn_blocking task that sleeps?). Wait with \
                  tokio::time::sleep(Duration::from_millis(100)).await"
             );
-            assert!(
-                waited >= 100,
-                "call {call} of 3 of fetch_report, {}, returned after {waited} ms of Tokio's \
-                 clock and next to no real time: each call must wait its own full 100 ms, \
-                 counted from when it is made (a wait that ends at a moment kept from an \
-                 earlier call, or a report kept from one, ends early). Wait with \
-                 tokio::time::sleep(Duration::from_millis(100)).await in each call",
-                if call == 1 {
-                    "made after other tests of this file may have called it"
-                } else {
-                    "made once the one before had returned after its 100 ms"
-                }
-            );
         }
+        let waited: Vec<u128> = calls.iter().map(|&(waited, _)| waited).collect();
+        if waited.iter().all(|&w| w >= 100) {
+            return;
+        }
+        // The same wait, not 0 ms, for every call: no call found its wait over before it began.
+        assert!(
+            !(waited[0] > 0 && waited.iter().all(|&w| w == waited[0])),
+            "3 calls of fetch_report, one after another, each returned after {} ms of Tokio's \
+             clock and next to no real time: every call, on its own, returns {} ms before the \
+             100 ms are up.{} Each call must wait its full 100 ms: wait with \
+             tokio::time::sleep(Duration::from_millis(100)).await",
+            waited[0],
+            100 - waited[0],
+            short_by_itself(waited[0])
+        );
+        panic!(
+            "3 calls of fetch_report, one after another (the first made after other tests of \
+             this file may have called it), returned after {waited:?} ms of Tokio's clock and \
+             next to no real time: each call must wait its own full 100 ms, counted from when it \
+             is made (a wait that ends at a moment kept from an earlier call, or a report kept \
+             from one, ends early). Wait with tokio::time::sleep(Duration::from_millis(100)).await \
+             in each call"
+        );
     }
 
     #[tokio::test(start_paused = true)]
