@@ -503,13 +503,36 @@ mod tests {
                 ]
             })
             .collect();
+        let mut sorted_receipts = receipts.clone();
+        let mut sorted_expected = expected.clone();
+        sorted_receipts.sort();
+        sorted_expected.sort();
+        let seen = if receipts.len() != expected.len() {
+            format!(
+                "gave {} receipts, {receipts:?}, where {} were due: every alert that comes is \
+                 sent through every notifier, repeats too",
+                receipts.len(),
+                expected.len()
+            )
+        } else if sorted_receipts == sorted_expected {
+            format!(
+                "gave the {} receipts that were due, but in another order, {receipts:?}: the \
+                 receipts come alert after alert, and each alert's in the order of the list of \
+                 notifiers (`join_all` keeps that order; a set or `FuturesUnordered` gives them \
+                 as they finish)",
+                receipts.len()
+            )
+        } else {
+            format!(
+                "gave the receipts {receipts:?}, where {expected:?} were due: every alert that \
+                 comes is sent through every notifier, repeats too, alert after alert and in \
+                 the order of the list"
+            )
+        };
         assert!(
             receipts == expected,
             "the alerts {alerts:?} (\"disk full\" twice in a row, and once more later) went to 2 \
-             notifiers, and the dispatcher gave {} receipts, {receipts:?}, where {} were due: \
-             every alert that comes is sent through every notifier, repeats too",
-            receipts.len(),
-            expected.len()
+             notifiers, and the dispatcher {seen}"
         );
     }
 }
