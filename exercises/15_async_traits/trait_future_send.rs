@@ -325,16 +325,46 @@ mod tests {
                 own.len()
             );
         };
-        assert_eq!(
-            results,
-            [
-                Health::Up("api".into()),
-                Health::Crashed,
-                Health::Up("search".into())
-            ],
-            "a probe that panics must give `Crashed`, and the others their own result: run \
-             each probe in a task of its own (a task's panic is caught by its JoinHandle)"
-        );
+        let expected = [
+            Health::Up("api".into()),
+            Health::Crashed,
+            Health::Up("search".into()),
+        ];
+        if results != expected {
+            let healthy_crashed: Vec<&str> = [(0, "api"), (2, "search")]
+                .into_iter()
+                .filter(|(at, _)| results.get(*at) == Some(&Health::Crashed))
+                .map(|(_, name)| name)
+                .collect();
+            let seen = if results.len() != 3 {
+                format!(
+                    "{} result(s) for 3 probes: give one result per probe, in the order of the \
+                     probes",
+                    results.len()
+                )
+            } else if results[1] == Health::Crashed && !healthy_crashed.is_empty() {
+                format!(
+                    "the probe(s) {healthy_crashed:?}, which did not panic, were reported as \
+                     `Crashed` too: one probe's panic must spoil only its own result. An \
+                     `Err(JoinError)` from one task says nothing about the others: go on \
+                     awaiting them, and give each probe what its own task gave"
+                )
+            } else if results[1] != Health::Crashed {
+                format!(
+                    "the \"flaky\" probe, which panicked, gave {:?}: a probe that panics gives \
+                     `Health::Crashed` (its task's JoinHandle gives an `Err(JoinError)`)",
+                    results[1]
+                )
+            } else {
+                "each probe must give its own result, in the order of the probes, and the one \
+                 that panicked `Crashed`"
+                    .to_string()
+            };
+            panic!(
+                "for the probes \"api\", \"flaky\" (which panics) and \"search\", check_all gave \
+                 {results:?}, where {expected:?} was due: {seen}"
+            );
+        }
     }
 
     /// A probe written for these tests. The one with `waits` blocks its thread (as a probe
