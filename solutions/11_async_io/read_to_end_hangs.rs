@@ -162,6 +162,33 @@ mod tests {
              the connection for what the client reads next",
             pieces.len()
         );
+        // A beginning of the line that ends neither at the line's end nor where a piece the
+        // server sent ended: the code itself cut the line there.
+        let piece_ends: Vec<usize> = pieces
+            .iter()
+            .scan(0, |end, piece| {
+                *end += piece.len();
+                Some(*end)
+            })
+            .collect();
+        let at_a_piece_end = piece_ends
+            .iter()
+            .any(|&end| whole[..end].trim_end() == greeting.trim_end());
+        assert!(
+            greeting.is_empty()
+                || greeting.len() >= expected.len()
+                || !expected.starts_with(greeting.as_str())
+                || at_a_piece_end,
+            "the server sent the greeting {whole:?} ({} bytes) in {} piece(s), 10 ms apart, and \
+             read_greeting returned only its first {} bytes, {greeting:?}, after {waited:?}: \
+             the line was cut at {} bytes, where none of the pieces ended (a buffer of a fixed \
+             size?). Read up to the newline, however long the line (`read_line` into a String \
+             grows with the line)",
+            whole.len(),
+            pieces.len(),
+            greeting.len(),
+            greeting.len()
+        );
         assert!(
             waited >= complete_at,
             "read_greeting returned {greeting:?} after {waited:?}, but the greeting {whole:?} \
