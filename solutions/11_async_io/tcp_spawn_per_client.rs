@@ -151,6 +151,68 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_long_line_comes_back_whole() {
+        // 100 000 bytes in one line: far longer than any buffer of a fixed size for a line.
+        const LONG: usize = 100_000;
+        let address = start_server("hi").await;
+        let mut client = Client::connect(address, "the client").await;
+        assert_eq!(client.next_line("greeting").await, "hi");
+        let line: String = ('a'..='z').cycle().take(LONG).collect();
+        let shouted = line.to_uppercase();
+        // Sent while the answer is read: a server may answer the start of the line before it
+        // has read all of it.
+        let Client { lines, writer, .. } = &mut client;
+        let sending = async {
+            writer
+                .write_all(format!("{line}\nend\n").as_bytes())
+                .await
+                .expect("sending to the server failed");
+        };
+        let reading = async {
+            let mut answers = Vec::new();
+            loop {
+                match timeout(PATIENCE, lines.next_line()).await {
+                    Ok(Ok(Some(answer))) if answer == "END" => break,
+                    Ok(Ok(Some(answer))) => answers.push(answer),
+                    Ok(Ok(None)) => panic!(
+                        "the client sent a line of {LONG} bytes, then \"end\", and the server \
+                         hung up after {} answer line(s)",
+                        answers.len()
+                    ),
+                    Ok(Err(e)) => panic!("reading the answers failed: {e}"),
+                    Err(_) => panic!(
+                        "the client sent a line of {LONG} bytes, then \"end\", and after {} \
+                         answer line(s) ({} bytes in all) no more came within {PATIENCE:?}: \
+                         every line must be answered, however long",
+                        answers.len(),
+                        answers.iter().map(String::len).sum::<usize>()
+                    ),
+                }
+            }
+            answers
+        };
+        let ((), answers) = tokio::join!(sending, reading);
+        if answers.len() > 1 && answers.concat() == shouted {
+            let lengths: Vec<usize> = answers.iter().take(3).map(String::len).collect();
+            panic!(
+                "the client sent one line of {LONG} bytes, and it came back split into {} \
+                 answer lines (the first ones {lengths:?} bytes long): a line is answered with \
+                 one line, however long it is. Read up to the newline (`next_line`, \
+                 `read_line`), whatever its length",
+                answers.len()
+            );
+        }
+        assert!(
+            answers.len() == 1 && answers[0] == shouted,
+            "the client sent one line of {LONG} bytes (\"abcdefghij...\"), then \"end\": the \
+             first must come back as one line, the same in upper case, but {} answer line(s) \
+             came before \"END\", {} bytes in all",
+            answers.len(),
+            answers.iter().map(String::len).sum::<usize>()
+        );
+    }
+
+    #[tokio::test]
     async fn two_servers_greet_with_their_own_messages() {
         // Two servers at once on one thread, each with its own message of the day.
         let first = start_server("first server's message").await;
