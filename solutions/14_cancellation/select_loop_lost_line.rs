@@ -431,7 +431,7 @@ mod tests {
         let (mut client, server_end) = duplex(64 * 1024);
         let mut serving = Box::pin(guarded(serve(server_end)));
         // Lines of 100 bytes, 40 at a time (4 KB), 1 ms apart: 1 MB in 250 ms.
-        let line = |i: usize| format!("PUT key{i:05}={}\n", "v".repeat(100 - 15));
+        let line = |i: usize| format!("PUT key{i:05}={}\n", "v".repeat(100 - 14));
         let held = allocation_counter::measure(|| {
             runtime.block_on(async {
                 let client_side = async {
