@@ -232,7 +232,9 @@ mod tests {
                 let shown: Vec<String> = lengths.iter().take(5).map(usize::to_string).collect();
                 match lengths.len() {
                     0 => "serve made no command at all".to_string(),
-                    n @ 1..=5 => format!("serve made {n} command(s), of {} bytes", shown.join(", ")),
+                    n @ 1..=5 => {
+                        format!("serve made {n} command(s), of {} bytes", shown.join(", "))
+                    }
                     n => format!(
                         "serve made {n} commands, the first five of {} bytes",
                         shown.join(", ")
