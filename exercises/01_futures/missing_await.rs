@@ -458,18 +458,29 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn both_scores_come_from_the_server() {
+        let mut asked: Vec<&str> = Vec::new();
         for (first, second) in [("ada", "grace"), ("grace", "ada"), ("linus", "nobody")] {
             let (a, b) = (lookup_time(first).await, lookup_time(second).await);
             let start = Instant::now();
             total_score(first, second).await;
             let took = start.elapsed();
+            // Both players asked for by an earlier call of this test: a score kept from it (a
+            // cache) comes back sooner than any lookup.
+            let earlier = if took < a.max(b) && [first, second].iter().all(|p| asked.contains(p)) {
+                ". An earlier call in this test asked for both players: a value kept from an \
+                 earlier call (a cache, a static, a thread_local) is not this call's answer, \
+                 every call looks the scores up again"
+            } else {
+                ""
+            };
+            asked.extend([first, second]);
             // Awaiting both lookups takes their sum one after the other, the longer one at once.
             assert!(
                 took == a + b || took == a.max(b),
                 "total_score({first:?}, {second:?}) returned after {took:?}, but awaiting \
                  fetch_score for both players takes {a:?} + {b:?} = {:?} one after the other, \
                  or {:?} at the same time: each score must come from awaiting fetch_score, not \
-                 from a table of your own or a sleep",
+                 from a table of your own or a sleep{earlier}",
                 a + b,
                 a.max(b)
             );
@@ -1148,6 +1159,54 @@ mod tests {
              handed to a thread of its own (a std::thread, a second runtime), or kept after the \
              call (a static that grows with every call). A total needs nothing kept: write \
              fetch_score(second).await, the way the first score is fetched"
+        );
+    }
+
+    /// Every other test runs on a current-thread runtime, where a spawned task runs on the
+    /// thread of the call that awaits it. `#[tokio::main]` builds a multi-thread runtime: here
+    /// total_score runs on one (with the real clock), called from this test's own thread,
+    /// outside the runtime's worker threads.
+    #[test]
+    fn total_score_works_on_a_multi_thread_runtime() {
+        let expected = 215;
+        // What the call did on a runtime from `builder` (real clock), called from this thread.
+        let run = |mut builder: tokio::runtime::Builder| {
+            let runtime = builder.enable_all().build().unwrap();
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let call = total_score("ada", "grace");
+                runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), call).await })
+            }));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            match got {
+                Ok(Ok(got)) => (got == expected, format!("returned {got}")),
+                Ok(Err(_)) => (
+                    false,
+                    String::from("had not returned after 5 s (a lookup takes 50 ms)"),
+                ),
+                Err(_) => (false, String::from("panicked (its message is above)")),
+            }
+        };
+        let mut multi_thread = tokio::runtime::Builder::new_multi_thread();
+        multi_thread.worker_threads(2);
+        let (right, seen) = run(multi_thread);
+        if right {
+            return;
+        }
+        // The same call on a current-thread runtime, the kind the other tests run on.
+        let (right_here, here) = run(tokio::runtime::Builder::new_current_thread());
+        assert!(
+            !right_here,
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, total_score(\"ada\", \"grace\") {seen}, not {expected} (on a \
+             current-thread runtime it returned that): the answer depends on the thread the work \
+             ran on. A result left on the thread that computed it (a thread_local, anything kept \
+             per thread) is lost when the task runs on another thread, and one read before its \
+             task is awaited may not be there yet. Hand it back through the JoinHandle's output \
+             or a channel, and await it"
+        );
+        panic!(
+            "total_score(\"ada\", \"grace\") {seen} on a multi-thread runtime and {here} on a \
+             current-thread one, not {expected}: the other tests say more"
         );
     }
 }
