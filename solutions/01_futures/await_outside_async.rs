@@ -1153,4 +1153,52 @@ mod tests {
              and `async move`); or simply await fetch_price(item) in basket_total's loop"
         );
     }
+
+    /// Every other test runs on a current-thread runtime, where a spawned task runs on the
+    /// thread of the call that awaits it. `#[tokio::main]` builds a multi-thread runtime: here
+    /// checkout runs on one (with the real clock), called from this test's own thread,
+    /// outside the runtime's worker threads.
+    #[test]
+    fn checkout_works_on_a_multi_thread_runtime() {
+        let expected = String::from("3 items, 7.50 EUR");
+        // What the call did on a runtime from `builder` (real clock), called from this thread.
+        let run = |mut builder: tokio::runtime::Builder| {
+            let runtime = builder.enable_all().build().unwrap();
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let call = checkout(&["apple", "bread", "cheese"]);
+                runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), call).await })
+            }));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            match got {
+                Ok(Ok(got)) => (got == expected, format!("returned {got:?}")),
+                Ok(Err(_)) => (
+                    false,
+                    String::from("had not returned after 5 s (a price takes 40 ms)"),
+                ),
+                Err(_) => (false, String::from("panicked (its message is above)")),
+            }
+        };
+        let mut multi_thread = tokio::runtime::Builder::new_multi_thread();
+        multi_thread.worker_threads(2);
+        let (right, seen) = run(multi_thread);
+        if right {
+            return;
+        }
+        // The same call on a current-thread runtime, the kind the other tests run on.
+        let (right_here, here) = run(tokio::runtime::Builder::new_current_thread());
+        assert!(
+            !right_here,
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, checkout(&[\"apple\", \"bread\", \"cheese\"]) {seen}, not \
+             {expected:?} (on a current-thread runtime it returned that): the answer depends on \
+             the thread the work ran on. A result left on the thread that computed it (a \
+             thread_local, anything kept per thread) is lost when the task runs on another \
+             thread, and one read before its task is awaited may not be there yet. Hand it back \
+             through the JoinHandle's output or a channel, and await it"
+        );
+        panic!(
+            "checkout(&[\"apple\", \"bread\", \"cheese\"]) {seen} on a multi-thread runtime and \
+             {here} on a current-thread one, not {expected:?}: the other tests say more"
+        );
+    }
 }
