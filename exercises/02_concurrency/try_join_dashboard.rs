@@ -154,7 +154,10 @@ mod tests {
     async fn the_lookups_are_not_checked_on_a_timer() {
         // When each user's lookups end (the orders after 100 ms, the name after 150 ms), and
         // when the dashboard is ready (user 13's orders fail, user 0's name fails).
+        // User 7 twice: orders kept from the first call (a cache) show on the second.
+        let mut orders_awaited = Vec::new();
         for (id, ends, ready) in [
+            (7, [100, 150], 150),
             (7, [100, 150], 150),
             (0, [100, 150], 150),
             (13, [100, 150], 100),
@@ -246,14 +249,26 @@ mod tests {
             // Both lookups run from the start, so the orders' end (100 ms) wakes the task that
             // awaits them, unless they were awaited in a task of their own.
             let orders_end = Duration::from_millis(ends[0]);
+            let waited = spawned || ready == ends[0] || woken.contains(&orders_end);
             assert!(
-                spawned || ready == ends[0] || woken.contains(&orders_end),
+                waited || !orders_awaited.contains(&id),
+                "load_dashboard({id}) was called a second time in this test and was ready after \
+                 {ready} ms, but nothing in it waited for the orders lookup, which ends after {} \
+                 ms (its task was not woken then, and it spawned no task), while the first call \
+                 did wait for it: a value kept from an earlier call (a cache, a static, a \
+                 thread_local) is not this call's answer. Look the orders up again at every \
+                 call, awaiting both lookups together (tokio::try_join!)",
+                ends[0]
+            );
+            assert!(
+                waited,
                 "load_dashboard({id}) was ready after {ready} ms, but nothing in it waited for \
                  the orders lookup, which ends after {} ms (its task was not woken then, and it \
                  spawned no task): the orders were not looked up with load_orders. Call \
                  load_name and load_orders, and await both together (tokio::try_join!)",
                 ends[0]
             );
+            orders_awaited.push(id);
         }
     }
 
@@ -678,6 +693,54 @@ mod tests {
             copied.is_empty(),
             "the code writes {copied:?} a second time, beside the ids, names or errors of load_name and load_orders: \
              the dashboard must come from the lookups themselves: run both with tokio::try_join! and return the first error as it comes, for any id"
+        );
+    }
+
+    /// Every other test runs on a current-thread runtime, where a spawned task runs on the
+    /// thread of the call that awaits it. `#[tokio::main]` builds a multi-thread runtime: here
+    /// load_dashboard runs on one (with the real clock), called from this test's own thread,
+    /// outside the runtime's worker threads.
+    #[test]
+    fn load_dashboard_works_on_a_multi_thread_runtime() {
+        let expected = Ok::<String, String>(String::from("user7: 14 open orders"));
+        // What the call did on a runtime from `builder` (real clock), called from this thread.
+        let run = |mut builder: tokio::runtime::Builder| {
+            let runtime = builder.enable_all().build().unwrap();
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let call = load_dashboard(7);
+                runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), call).await })
+            }));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            match got {
+                Ok(Ok(got)) => (got == expected, format!("returned {got:?}")),
+                Ok(Err(_)) => (
+                    false,
+                    String::from("had not returned after 5 s (the lookups take 150 ms)"),
+                ),
+                Err(_) => (false, String::from("panicked (its message is above)")),
+            }
+        };
+        let mut multi_thread = tokio::runtime::Builder::new_multi_thread();
+        multi_thread.worker_threads(2);
+        let (right, seen) = run(multi_thread);
+        if right {
+            return;
+        }
+        // The same call on a current-thread runtime, the kind the other tests run on.
+        let (right_here, here) = run(tokio::runtime::Builder::new_current_thread());
+        assert!(
+            !right_here,
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, load_dashboard(7) {seen}, not {expected:?} (on a current-thread \
+             runtime it returned that): the answer depends on the thread the work ran on. A \
+             result left on the thread that computed it (a thread_local, anything kept per \
+             thread) is lost when the task runs on another thread, and one read before its task \
+             is awaited may not be there yet. Hand it back through the JoinHandle's output or a \
+             channel, and await it"
+        );
+        panic!(
+            "load_dashboard(7) {seen} on a multi-thread runtime and {here} on a current-thread \
+             one, not {expected:?}: the other tests say more"
         );
     }
 }
