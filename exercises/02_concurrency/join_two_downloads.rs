@@ -115,13 +115,41 @@ mod tests {
             .on_thread_park(move || noted.lock().unwrap().push(Instant::now()))
             .build()
             .unwrap();
-        let real = std::time::Instant::now();
-        let (start, took, polls, running) = runtime.block_on(async {
-            let start = Instant::now();
-            let (_, polls) = fetch_counting_polls().await;
-            (start, start.elapsed(), polls, tasks_still_running().await)
+        // Two calls in a row: a logo kept from the first call (a cache) shows on the second.
+        let calls = runtime.block_on(async {
+            let mut calls = Vec::new();
+            for call in ["first", "second"] {
+                let (start, real) = (Instant::now(), std::time::Instant::now());
+                let (_, polls) = fetch_counting_polls().await;
+                let (took, real) = (start.elapsed(), real.elapsed());
+                calls.push((call, start, took, polls, real, tasks_still_running().await));
+            }
+            calls
         });
-        let real = real.elapsed();
+        for (call, start, took, polls, real, running) in calls {
+            check_logo_call(
+                call,
+                start,
+                took,
+                polls,
+                real,
+                running,
+                &idle_at.lock().unwrap(),
+            );
+        }
+    }
+
+    /// The checks of one call of `the_logo_download_ends_at_100_ms`: `idle_at` holds the times
+    /// at which the runtime ran out of work.
+    fn check_logo_call(
+        call: &str,
+        start: Instant,
+        took: Duration,
+        polls: usize,
+        real: std::time::Duration,
+        running: usize,
+        idle_at: &[Instant],
+    ) {
         assert!(
             took >= Duration::from_millis(150),
             "{}",
@@ -129,7 +157,7 @@ mod tests {
         );
         let logo_done = start + Duration::from_millis(100);
         assert!(
-            idle_at.lock().unwrap().contains(&logo_done),
+            idle_at.contains(&logo_done),
             "{}",
             if took > Duration::from_millis(150) {
                 format!(
@@ -137,6 +165,15 @@ mod tests {
                      a logo download started at 0 ms is over: the logo's download did not \
                      start at 0 ms beside the manual's. Start both downloads at once and wait \
                      for the pair (tokio::join!)"
+                )
+            } else if call == "second" {
+                String::from(
+                    "the second fetch_both call in a row returned 150 ms after its start, but \
+                     while it ran no timer ended at 100 ms after its start, when its logo \
+                     download is over (in the first call one did): the second call's logo came \
+                     from no download of its own. A value kept from an earlier call (a cache, a \
+                     static, a thread_local) is not this call's answer: download both files at \
+                     every call, both started at once (tokio::join!)",
                 )
             } else {
                 String::from(
@@ -1062,6 +1099,57 @@ mod tests {
              wakes when a download ends",
             needless.len(),
             needless.first().copied().unwrap_or_default()
+        );
+    }
+
+    /// Every other test runs on a current-thread runtime, where a spawned task runs on the
+    /// thread of the call that awaits it. `#[tokio::main]` builds a multi-thread runtime: here
+    /// fetch_both runs on one (with the real clock), called from this test's own thread,
+    /// outside the runtime's worker threads.
+    #[test]
+    fn fetch_both_works_on_a_multi_thread_runtime() {
+        let expected = (
+            String::from("logo.png (100 ms)"),
+            String::from("manual.pdf (150 ms)"),
+        );
+        // What the call did on a runtime from `builder` (real clock), called from this thread.
+        let run = |mut builder: tokio::runtime::Builder| {
+            let runtime = builder.enable_all().build().unwrap();
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let call = fetch_both();
+                runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), call).await })
+            }));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            match got {
+                Ok(Ok(got)) => (got == expected, format!("returned {got:?}")),
+                Ok(Err(_)) => (
+                    false,
+                    String::from("had not returned after 5 s (the downloads take 150 ms)"),
+                ),
+                Err(_) => (false, String::from("panicked (its message is above)")),
+            }
+        };
+        let mut multi_thread = tokio::runtime::Builder::new_multi_thread();
+        multi_thread.worker_threads(2);
+        let (right, seen) = run(multi_thread);
+        if right {
+            return;
+        }
+        // The same call on a current-thread runtime, the kind the other tests run on.
+        let (right_here, here) = run(tokio::runtime::Builder::new_current_thread());
+        assert!(
+            !right_here,
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, fetch_both() {seen}, not {expected:?} (on a current-thread runtime \
+             it returned that): the answer depends on the thread the work ran on. A result left \
+             on the thread that computed it (a thread_local, anything kept per thread) is lost \
+             when the task runs on another thread, and one read before its task is awaited may \
+             not be there yet. Hand it back through the JoinHandle's output or a channel, and \
+             await it"
+        );
+        panic!(
+            "fetch_both() {seen} on a multi-thread runtime and {here} on a current-thread one, \
+             not {expected:?}: the other tests say more"
         );
     }
 }
