@@ -772,6 +772,21 @@ mod tests {
                 }
             }
         }
+        // A delay handed whole to ask_mirror (in any number of calls: one per path of an
+        // `if`) is no other use; any other use is, and beside those calls none is allowed.
+        let to_mirrors = |body: &str, delay: &str| {
+            body.match_indices("ask_mirror(")
+                .filter(|&(at, _)| {
+                    !body[..at].ends_with(|c: char| c.is_alphanumeric() || "_.".contains(c))
+                })
+                .map(|(at, _)| {
+                    call_arguments(&body[at + "ask_mirror(".len()..])
+                        .iter()
+                        .filter(|argument| argument.trim() == delay)
+                        .count()
+                })
+                .sum::<usize>()
+        };
         let looked_at: Vec<String> = delays
             .iter()
             .filter(|(holder, delay)| {
@@ -779,10 +794,12 @@ mod tests {
                     .iter()
                     .filter(|f| &f.0 == holder)
                     .any(|(_, _, body)| {
-                        body.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        let uses = body
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                             .filter(|word| word == delay)
-                            .count()
-                            > 1
+                            .count();
+                        let handed = to_mirrors(body, delay);
+                        uses - handed + handed.min(1) > 1
                     })
             })
             .map(|(holder, delay)| format!("{holder}: {delay}"))
@@ -1410,5 +1427,53 @@ mod tests {
                  reply of the first mirror that answers"
             );
         }
+    }
+
+    /// Every other test runs on a current-thread runtime, where a spawned task runs on the
+    /// thread of the call that awaits it. `#[tokio::main]` builds a multi-thread runtime: here
+    /// first_answer runs on one (with the real clock), called from this test's own thread,
+    /// outside the runtime's worker threads.
+    #[test]
+    fn first_answer_works_on_a_multi_thread_runtime() {
+        let expected = String::from("reply from primary");
+        // What the call did on a runtime from `builder` (real clock), called from this thread.
+        let run = |mut builder: tokio::runtime::Builder| {
+            let runtime = builder.enable_all().build().unwrap();
+            let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let call = first_answer(Log::default(), 10, 1000);
+                runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), call).await })
+            }));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            match got {
+                Ok(Ok(got)) => (got == expected, format!("returned {got:?}")),
+                Ok(Err(_)) => (
+                    false,
+                    String::from("had not returned after 5 s (the primary answers after 10 ms)"),
+                ),
+                Err(_) => (false, String::from("panicked (its message is above)")),
+            }
+        };
+        let mut multi_thread = tokio::runtime::Builder::new_multi_thread();
+        multi_thread.worker_threads(2);
+        let (right, seen) = run(multi_thread);
+        if right {
+            return;
+        }
+        // The same call on a current-thread runtime, the kind the other tests run on.
+        let (right_here, here) = run(tokio::runtime::Builder::new_current_thread());
+        assert!(
+            !right_here,
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, first_answer(log, 10, 1000) {seen}, not {expected:?} (on a \
+             current-thread runtime it returned that): the answer depends on the thread the work \
+             ran on. A result left on the thread that computed it (a thread_local, anything kept \
+             per thread) is lost when the task runs on another thread, and one read before its \
+             task is awaited may not be there yet. Hand it back through the JoinHandle's output \
+             or a channel, and await it"
+        );
+        panic!(
+            "first_answer(log, 10, 1000) {seen} on a multi-thread runtime and {here} on a \
+             current-thread one, not {expected:?}: the other tests say more"
+        );
     }
 }
