@@ -1440,7 +1440,7 @@ mod tests {
         let run = |mut builder: tokio::runtime::Builder| {
             let runtime = builder.enable_all().build().unwrap();
             let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let call = first_answer(Log::default(), 10, 1000);
+                let call = first_answer(Log::default(), 10, 300);
                 runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), call).await })
             }));
             runtime.shutdown_timeout(Duration::from_secs(1));
@@ -1464,7 +1464,7 @@ mod tests {
         assert!(
             !right_here,
             "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
-             worker threads, first_answer(log, 10, 1000) {seen}, not {expected:?} (on a \
+             worker threads, first_answer(log, 10, 300) {seen}, not {expected:?} (on a \
              current-thread runtime it returned that): the answer depends on the thread the work \
              ran on. A result left on the thread that computed it (a thread_local, anything kept \
              per thread) is lost when the task runs on another thread, and one read before its \
@@ -1472,7 +1472,7 @@ mod tests {
              or a channel, and await it"
         );
         panic!(
-            "first_answer(log, 10, 1000) {seen} on a multi-thread runtime and {here} on a \
+            "first_answer(log, 10, 300) {seen} on a multi-thread runtime and {here} on a \
              current-thread one, not {expected:?}: the other tests say more"
         );
     }
