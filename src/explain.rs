@@ -108,6 +108,7 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         "E0277" if d.message.contains("cannot be unpinned") && d.message.contains("dyn ") => {
             &BOXED_FUTURE_NOT_PINNED
         }
+        "E0277" if d.message.ends_with("cannot be unpinned") && notes("`pin!` macro") => &NOT_UNPIN,
         "E0038" if notes("is `async`") || notes("`impl Trait` type in its return type") => {
             &ASYNC_TRAIT_NOT_DYN
         }

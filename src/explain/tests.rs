@@ -150,6 +150,8 @@ fn mistakes_the_audits_met_unexplained() {
     assert_eq!(explained("e0382_rc_async_move"), ["moved-into-task"]);
     // An `Arc` passed by value to a plain function in two `select!` branches: no task took it.
     assert_eq!(explained("e0382_arg"), ["moved-into-call"]);
+    // A stream of async fn futures (`then`) read with `next()` without being pinned.
+    assert_eq!(explained("e0277_unpin_stream"), ["not-unpin"]);
     // An `unsafe impl Send` on a wrapper of an `Rc`: the course forbids `unsafe`, and the `Rc`
     // still crosses the `.await`.
     assert_eq!(

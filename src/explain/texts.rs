@@ -132,6 +132,13 @@ pub const BOXED_FUTURE_LIFETIME: Explanation = Explanation {
            on the future, `fn name<'a>(&'a self, x: &'a str) -> Pin<Box<dyn Future<Output = T> + \
            Send + 'a>>`.",
 };
+pub const NOT_UNPIN: Explanation = Explanation {
+    id: "not-unpin",
+    text: "`next()` on a stream (or a `select!` on `&mut` a future) needs a value that may move \
+           (`Unpin`), and this one holds an async fn's future, which must stay in place once \
+           polled. Pin it first, where it is made: `let mut s = std::pin::pin!(s);` (or \
+           `tokio::pin!(s);`), then use `s` as before.",
+};
 pub const BOXED_FUTURE_NOT_PINNED: Explanation = Explanation {
     id: "boxed-future-not-pinned",
     text: "A `Box<dyn Future>` cannot be awaited (or joined) as it is: a future must stay in place \
