@@ -143,6 +143,35 @@ mod tests {
         }
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_thousand_headlines_reach_every_reader() {
+        let news = headlines(1000);
+        let results = run_news_desk(news.iter().map(String::as_str).collect(), 2).await;
+        assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
+        for (i, seen) in results.iter().enumerate() {
+            let what = match (seen.first(), seen.last()) {
+                _ if seen.len() == news.len() => {
+                    let at = seen.iter().zip(&news).position(|(got, sent)| got != sent);
+                    let at = at.unwrap_or(0);
+                    format!(
+                        "all 1000, but not as sent: {:?} where {:?} was sent",
+                        seen[at], news[at]
+                    )
+                }
+                (Some(first), Some(last)) => {
+                    format!("{} of them, from {first:?} to {last:?}", seen.len())
+                }
+                _ => "none of them".to_string(),
+            };
+            assert!(
+                *seen == news,
+                "the desk published 1000 headlines (\"headline 1\" to \"headline 1000\", one \
+                 every 10 ms), and reader {i} got {what}: every reader must get every \
+                 headline, in order, however many come"
+            );
+        }
+    }
+
     /// Polls `fut` once and returns at once, letting no other task run.
     async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
         poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
@@ -228,63 +257,58 @@ mod tests {
         }
     }
 
-    /// Runs `run` on a runtime of its own (one thread, paused clock) and returns how many
-    /// heap allocations were made meanwhile on this thread, where every task of the runtime
-    /// runs.
-    fn allocations_while<F: Future>(run: impl FnOnce() -> F) -> u64 {
+    /// Runs `future` on a runtime of its own (one thread, paused clock, where every task of the
+    /// runtime runs) until `first`, then on until `second`, and returns by how many bytes the
+    /// heap memory made and still held on this thread grew between the two.
+    fn memory_grown_between<F: Future>(future: F, first: Duration, second: Duration) -> i64 {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
             .build()
             .unwrap();
-        let info = allocation_counter::measure(|| {
-            runtime.block_on(async { run().await });
+        let mut future = Box::pin(future);
+        let start = runtime.block_on(async { Instant::now() });
+        runtime.block_on(async {
+            let _ = tokio::time::timeout_at(start + first, future.as_mut()).await;
         });
+        let grown = allocation_counter::measure(|| {
+            runtime.block_on(async {
+                let _ = tokio::time::timeout_at(start + second, future.as_mut()).await;
+            });
+        })
+        .bytes_current;
+        drop(future);
         drop(runtime);
-        info.count_total
+        grown
     }
 
     #[test]
     fn the_readers_read_while_the_news_comes_out() {
-        // 40 headlines, one every 10 ms: the 11th to the 20th go out between 105 and 205 ms.
-        let news = headlines(40);
-        // The allocations made until `ms` by the desk with 3 readers, and by the same
-        // publishing with a receiver that reads nothing.
-        let desk_until = |ms: u64| {
-            allocations_while(|| async {
-                let desk = run_news_desk(news.iter().map(String::as_str).collect(), 3);
-                let _ = tokio::time::timeout(Duration::from_millis(ms), desk).await;
-            })
+        // 1200 headlines, one every 10 ms: the 11th to the 1010th go out between 105 ms and
+        // 10.105 s.
+        let news = headlines(1200);
+        let grown = |readers: usize| {
+            memory_grown_between(
+                run_news_desk(news.iter().map(String::as_str).collect(), readers),
+                Duration::from_millis(105),
+                Duration::from_millis(10_105),
+            )
         };
-        let published_until = |ms: u64| {
-            allocations_while(|| async {
-                let (tx, _rx) = broadcast::channel(16);
-                let publishing = async {
-                    for headline in &news {
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        let _ = tx.send(headline.to_string());
-                    }
-                };
-                let _ = tokio::time::timeout(Duration::from_millis(ms), publishing).await;
-            })
-        };
-        // Once first: what a thread allocates only on its first run is not counted below.
-        allocations_while(|| async { tokio::task::yield_now().await });
-        let (desk_105, desk_205) = (desk_until(105), desk_until(205));
-        let (published_105, published_205) = (published_until(105), published_until(205));
-        let desk = desk_205.saturating_sub(desk_105);
-        let published = published_205.saturating_sub(published_105);
-        // A reader that reads a headline makes a copy of it (a String: one allocation), so
-        // at least 3 x 10 more for readers that keep up, and none for readers that start late.
-        let copies = desk.saturating_sub(published);
+        let (one, three) = (grown(1), grown(3));
+        // A reader that keeps each headline it reads holds at least a pointer (8 bytes) more
+        // for it, whatever it keeps (a String, an Arc<str>..). Headlines waiting in the channel
+        // for readers that have not started take as much room for 1 reader as for 3.
+        let extra = three - one;
+        let needed = 2 * 8 * 1000;
         assert!(
-            copies >= 2 * 10,
-            "while 10 of the 40 headlines went out, the 3 readers made about {copies} copies of \
-             them, not 3 x 10: the readers were not all reading while the news came out. A \
-             reader that starts after publishing only gets what the channel still holds (a \
-             slow reader lags behind), and one reader's headlines copied for the others are \
-             not what they read. Subscribe and start every reader (spawn_reader) before \
-             publishing"
+            extra >= needed,
+            "while 1000 of 1200 headlines went out (one every 10 ms), the memory held by the \
+             desk grew by {three} bytes with 3 readers and by {one} bytes with 1 reader: the 2 \
+             more readers held {extra} bytes more, where 2 readers that keep each headline they \
+             read hold at least {needed} more (8 bytes a headline for each): the readers were \
+             not all reading while the news came out. A reader that starts after publishing \
+             only gets what the channel still holds (a slow reader lags behind). Subscribe and \
+             start every reader (spawn_reader) before publishing"
         );
     }
 
