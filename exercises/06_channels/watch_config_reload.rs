@@ -104,17 +104,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_thousand_reloads_are_all_recorded() {
+    async fn five_thousand_reloads_are_all_recorded() {
         let (tx, rx) = watch::channel(0);
         let follower = follow(rx, Default::default());
-        for limit in 1..=1000 {
+        for limit in 1..=5000 {
             sleep(Duration::from_millis(100)).await;
             reload(&tx, limit);
         }
         sleep(Duration::from_millis(100)).await;
         drop(tx);
         let applied = limits_of(follower).await;
-        let why = if applied.len() < 1000 {
+        let why = if applied.len() < 5000 {
             "record every reload, however many come (a Vec grows; a table of fixed size drops \
              the reloads past its end)"
         } else {
@@ -122,8 +122,8 @@ mod tests {
              `changed()` returns"
         };
         assert!(
-            applied.iter().copied().eq(1..=1000),
-            "the limit was reloaded 1000 times, 100 ms apart, to 1, 2, ... 1000, and the \
+            applied.iter().copied().eq(1..=5000),
+            "the limit was reloaded 5000 times, 100 ms apart, to 1, 2, ... 5000, and the \
              follower recorded {} limits ({:?} ...): {why}",
             applied.len(),
             &applied[..applied.len().min(8)]
