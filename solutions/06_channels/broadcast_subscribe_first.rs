@@ -259,8 +259,13 @@ mod tests {
 
     /// Runs `future` on a runtime of its own (one thread, paused clock, where every task of the
     /// runtime runs) until `first`, then on until `second`, and returns by how many bytes the
-    /// heap memory made and still held on this thread grew between the two.
-    fn memory_grown_between<F: Future>(future: F, first: Duration, second: Duration) -> i64 {
+    /// heap memory made and still held on this thread grew between the two; or, if `future`
+    /// was done before `second`, when it was done.
+    fn memory_grown_between<F: Future>(
+        future: F,
+        first: Duration,
+        second: Duration,
+    ) -> Result<i64, Duration> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -268,18 +273,26 @@ mod tests {
             .unwrap();
         let mut future = Box::pin(future);
         let start = runtime.block_on(async { Instant::now() });
-        runtime.block_on(async {
-            let _ = tokio::time::timeout_at(start + first, future.as_mut()).await;
-        });
-        let grown = allocation_counter::measure(|| {
+        let mut until = |deadline: Duration| {
             runtime.block_on(async {
-                let _ = tokio::time::timeout_at(start + second, future.as_mut()).await;
-            });
+                let done = tokio::time::timeout_at(start + deadline, future.as_mut()).await;
+                done.map(|_| start.elapsed())
+            })
+        };
+        if let Ok(took) = until(first) {
+            return Err(took);
+        }
+        let mut done = Ok(());
+        let grown = allocation_counter::measure(|| {
+            if let Ok(took) = until(second) {
+                done = Err(took);
+            }
         })
         .bytes_current;
+        drop(until);
         drop(future);
         drop(runtime);
-        grown
+        done.map(|()| grown)
     }
 
     #[test]
@@ -293,6 +306,14 @@ mod tests {
                 Duration::from_millis(105),
                 Duration::from_millis(10_105),
             )
+            .unwrap_or_else(|took| {
+                panic!(
+                    "run_news_desk with 1200 headlines and {readers} reader(s) was done after \
+                     {took:?}, before publish could have sent them all (one every 10 ms: 12 s \
+                     in all). Keep publish as it is, and let run_news_desk return once every \
+                     reader has read every headline"
+                )
+            })
         };
         let (one, three) = (grown(1), grown(3));
         // A reader that keeps each headline it reads holds at least a pointer (8 bytes) more
