@@ -175,6 +175,44 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_thousand_samples() {
+        let period = Duration::from_millis(100);
+        let (samples, took) = sample_and_time(period, 1000).await;
+        let expected: Vec<u128> = (0..1000).map(|n| n * 100).collect();
+        assert_eq!(
+            samples.len(),
+            1000,
+            "asked for 1000 samples (one every 100 ms), got {} (the first at {:?} ms, the last \
+             at {:?} ms): take exactly `count` samples, however many that is",
+            samples.len(),
+            samples.first(),
+            samples.last()
+        );
+        if let Some(at) = (0..1000).find(|&n| samples[n] != expected[n]) {
+            panic!(
+                "asked for 1000 samples, one every 100 ms from 0 ms: sample {at} was taken at {} \
+                 ms, not at {} ms (the ones before it were on the beat)",
+                samples[at], expected[at]
+            );
+        }
+        returned_after_last_sample(&samples, took, period);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_odd_period() {
+        let period = Duration::from_millis(137);
+        let (samples, took) = sample_and_time(period, 8).await;
+        starts_on_the_beat(&samples, 8, period);
+        assert_eq!(
+            samples,
+            (0..8u128).map(|n| n * 137).collect::<Vec<_>>(),
+            "with a period of 137 ms, samples should be taken at 0, 137, 274, ... 959 ms: keep \
+             the period exactly as it is given"
+        );
+        returned_after_last_sample(&samples, took, period);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_single_sample_is_immediate() {
         let period = Duration::from_secs(10);
         let (samples, took) = sample_and_time(period, 1).await;
