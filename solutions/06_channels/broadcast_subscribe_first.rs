@@ -290,7 +290,6 @@ mod tests {
             }
         })
         .bytes_current;
-        drop(until);
         drop(future);
         drop(runtime);
         done.map(|()| grown)
