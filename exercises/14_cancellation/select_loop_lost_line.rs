@@ -519,4 +519,35 @@ mod tests {
             session.commands
         );
     }
+    #[tokio::test(start_paused = true)]
+    async fn a_command_sent_a_thousand_times_is_kept_each_time() {
+        let session = session_with(async |conn| {
+            // "INCR hits" 1000 times, 100 lines at a time, with a beat between each two parts.
+            for _ in 0..10 {
+                conn.write_all("INCR hits\n".repeat(100).as_bytes())
+                    .await
+                    .unwrap();
+                sleep(Duration::from_millis(150)).await;
+            }
+            conn.write_all(b"GET hits\n").await.unwrap();
+        })
+        .await;
+        let incrs = session
+            .commands
+            .iter()
+            .filter(|c| *c == "INCR hits")
+            .count();
+        let others: Vec<&String> = session
+            .commands
+            .iter()
+            .filter(|c| *c != "INCR hits")
+            .collect();
+        assert!(
+            incrs == 1000 && others == ["GET hits"],
+            "the client sent \"INCR hits\" 1000 times (100 lines at a time, a beat between each \
+             two parts), then \"GET hits\", and serve took {incrs} \"INCR hits\" and, besides, \
+             the commands {others:?}: every line sent must become a command, however often it \
+             repeats (1000 INCRs add 1000). Push each line read, without a limit on repeats"
+        );
+    }
 }
