@@ -171,34 +171,86 @@ mod tests {
     /// One worker thread and the real clock. Tokio runs the task spawned last first, so here
     /// the stock task starts at once, then a task that keeps the only worker busy for 100 ms,
     /// and only then the price task: the price lookup ends 100 ms after that, long after the
-    /// stock lookup.
+    /// stock lookup. Twice, on the same worker thread: the second call must wait for a price
+    /// task of its own too.
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn waits_for_the_price_task_too() {
-        let test = tokio::spawn(async {
-            let busy = tokio::spawn(async {
-                std::thread::sleep(Duration::from_millis(100));
-                std::time::Instant::now()
+        for call in 1..=2 {
+            let test = tokio::spawn(async {
+                let busy = tokio::spawn(async {
+                    std::thread::sleep(Duration::from_millis(100));
+                    std::time::Instant::now()
+                });
+                let values = fetch_both().await;
+                let returned = std::time::Instant::now();
+                let price_could_start = busy.await.expect("the busy task failed");
+                (
+                    values,
+                    returned.saturating_duration_since(price_could_start),
+                )
             });
-            let values = fetch_both().await;
-            let returned = std::time::Instant::now();
-            let price_could_start = busy.await.expect("the busy task failed");
-            (
+            let (values, waited) = test.await.expect("the test task failed");
+            assert_eq!(
                 values,
-                returned.saturating_duration_since(price_could_start),
-            )
-        });
-        let (values, waited) = test.await.expect("the test task failed");
-        assert_eq!(
-            values,
-            (42, 7),
-            "fetch_both should return (price, stock) = (42, 7)"
-        );
-        let waited = waited.as_millis();
-        assert!(
-            waited >= 100,
-            "here the price task started last and its lookup takes 100 ms, but fetch_both \
-             returned {waited} ms after it started: it did not wait for the price task. Await \
-             both JoinHandles and take both numbers from them"
+                (42, 7),
+                "fetch_both should return (price, stock) = (42, 7) (call {call} of 2)"
+            );
+            let waited = waited.as_millis();
+            if call == 1 {
+                assert!(
+                    waited >= 100,
+                    "here the price task started last and its lookup takes 100 ms, but \
+                     fetch_both returned {waited} ms after it started: it did not wait for the \
+                     price task. Await both JoinHandles and take both numbers from them"
+                );
+            } else {
+                assert!(
+                    waited >= 100,
+                    "the first call of fetch_both waited for its price task, but the second \
+                     call (on the same thread) returned {waited} ms after a price task could \
+                     start, less than its 100 ms lookup: it did not look the price up again. \
+                     A value kept from an earlier call (a cache, a static, a thread_local) is \
+                     not this call's answer: spawn both lookups on every call and take both \
+                     numbers from their JoinHandles"
+                );
+            }
+        }
+    }
+
+    /// A real program's runtime (`#[tokio::main]`) has worker threads of its own, and the
+    /// tasks run there, never on the thread that called `block_on`: here fetch_both is called
+    /// from the test's own thread, so no lookup task shares its thread. (The real clock: the
+    /// lookups take 150 ms.)
+    #[test]
+    fn fetch_both_works_on_a_multi_thread_runtime() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("the test's runtime could not be built");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), fetch_both()).await
+            })
+        }));
+        let seen = match outcome {
+            Ok(Ok((42, 7))) => return,
+            Ok(Ok(values)) => format!("returned {values:?}, not (42, 7)"),
+            Ok(Err(_)) => String::from("had not returned after 5 s (the lookups take 150 ms)"),
+            Err(panic) => format!(
+                "panicked ({})",
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default()
+            ),
+        };
+        panic!(
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, fetch_both() {seen}: a result left on the thread that computed it \
+             (a thread_local, anything kept per thread) is lost when the task runs on another \
+             thread. Hand each number back through its JoinHandle's output or a channel"
         );
     }
 
