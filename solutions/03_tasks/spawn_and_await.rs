@@ -209,11 +209,11 @@ mod tests {
                 assert!(
                     waited >= 100,
                     "the first call of fetch_both waited for its price task, but the second \
-                     call (on the same thread) returned {waited} ms after a price task could \
-                     start, less than its 100 ms lookup: it did not look the price up again. \
-                     A value kept from an earlier call (a cache, a static, a thread_local) is \
-                     not this call's answer: spawn both lookups on every call and take both \
-                     numbers from their JoinHandles"
+                     call (on the same thread) returned {waited} ms after the worker was free \
+                     to start the price task, less than that lookup's 100 ms: it did not do \
+                     both lookups again. A value kept from an earlier call (a cache, a static, \
+                     a thread_local) is not this call's answer: spawn both lookups on every \
+                     call and take both numbers from their JoinHandles"
                 );
             }
         }
