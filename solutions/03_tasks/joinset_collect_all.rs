@@ -1127,4 +1127,47 @@ mod tests {
         squares.sort_unstable();
         assert_eq!(squares, [1, 4, 9, 16, 25], "wrong squares (sorted)");
     }
+
+    /// A real program's runtime (`#[tokio::main]`) has worker threads of its own, and the
+    /// tasks run there, never on the thread that called `block_on`: here square_all is called
+    /// from the test's own thread, so no task shares its thread. (The real clock: the slowest
+    /// square takes 40 ms.)
+    #[test]
+    fn square_all_works_on_a_multi_thread_runtime() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("the test's runtime could not be built");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), square_all(vec![3, 1, 4, 2])).await
+            })
+        }));
+        let seen = match outcome {
+            Ok(Ok(mut squares)) => {
+                squares.sort_unstable();
+                if squares == [1, 4, 9, 16] {
+                    return;
+                }
+                format!("returned {squares:?} (sorted), not [1, 4, 9, 16]")
+            }
+            Ok(Err(_)) => String::from("had not returned after 5 s (the squares take 40 ms)"),
+            Err(panic) => format!(
+                "panicked ({})",
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default()
+            ),
+        };
+        panic!(
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, square_all(vec![3, 1, 4, 2]) {seen}: a result left on the thread \
+             that computed it (a thread_local, anything kept per thread) is lost when the task \
+             runs on another thread. Hand each square back through its task's output (what \
+             join_next() gives) or a channel"
+        );
+    }
 }
