@@ -75,16 +75,68 @@ mod tests {
         let second = start_greeter(vec!["Grace".to_string()]);
         let second = second.await.expect("the greeter task failed");
         let first = first.await.expect("the greeter task failed");
-        assert_eq!(
-            (first, second),
-            (
-                vec!["Hello, Ada!".to_string(), "Hello, Linus!".to_string()],
-                vec!["Hello, Grace!".to_string()]
-            ),
-            "two greeters started one after the other must each greet their own guests: the \
-             guest list was kept outside the task (a static, a thread_local), where the next \
-             call replaced or joined it. Move each list into its own task (`async move`)"
+        let wrong = two_greeters_wrong(&first, &second);
+        assert!(
+            wrong.is_empty(),
+            "two greeters were started one after the other, before either task ran: {}",
+            wrong.join("; ")
         );
+    }
+
+    /// What is wrong with the greetings `got` of a greeter whose list is `guests`, if
+    /// anything: the right ones in another order, some missing, or some not from its list.
+    fn greetings_wrong(guests: &[&str], got: &[String]) -> Option<String> {
+        let want: Vec<String> = guests.iter().map(|g| format!("Hello, {g}!")).collect();
+        if got == want {
+            return None;
+        }
+        let mut extra = got.to_vec();
+        let missing: Vec<&String> = want
+            .iter()
+            .filter(|w| match extra.iter().position(|e| e == *w) {
+                Some(at) => {
+                    extra.remove(at);
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        Some(if !extra.is_empty() {
+            format!(
+                "gave {got:?} for its list {guests:?}: {extra:?} not from its list{}. Each \
+                 greeter greets its own list: move the list into its task (`async move`)",
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and {missing:?} missing")
+                }
+            )
+        } else if !missing.is_empty() {
+            format!(
+                "gave {got:?} for its list {guests:?}: {missing:?} missing. Greet every guest \
+                 on the list"
+            )
+        } else {
+            format!(
+                "gave {got:?}: the right greetings, but not in the order of its list \
+                 {guests:?}. Greet the guests in the order given, whatever order tasks start or \
+                 finish in (a greeting made in a task of its own goes to its guest's place, \
+                 known when that task is spawned)"
+            )
+        })
+    }
+
+    /// What is wrong with the greetings of the two greeters of the tests below (Ada and
+    /// Linus, then Grace), one line per greeter.
+    fn two_greeters_wrong(first: &[String], second: &[String]) -> Vec<String> {
+        let mut wrong = Vec::new();
+        if let Some(w) = greetings_wrong(&["Ada", "Linus"], first) {
+            wrong.push(format!("the first greeter {w}"));
+        }
+        if let Some(w) = greetings_wrong(&["Grace"], second) {
+            wrong.push(format!("the second greeter {w}"));
+        }
+        wrong
     }
 
     // One worker, and the greeters started from a task on it: Tokio may then run the newest
@@ -99,18 +151,15 @@ mod tests {
             let first = first.await.expect("the greeter task failed");
             (first, second)
         });
-        assert_eq!(
-            greeters
-                .await
-                .expect("the task that starts the greeters failed"),
-            (
-                vec!["Hello, Ada!".to_string(), "Hello, Linus!".to_string()],
-                vec!["Hello, Grace!".to_string()]
-            ),
-            "two greeters started from a task, whose tasks ran newest first, must each greet \
-             their own guests: the guest list was handed over outside the task (a static or a \
-             queue that each task takes the oldest list from). Move each list into its own \
-             task (`async move`)"
+        let (first, second) = greeters
+            .await
+            .expect("the task that starts the greeters failed");
+        let wrong = two_greeters_wrong(&first, &second);
+        assert!(
+            wrong.is_empty(),
+            "two greeters were started from a task on a runtime with one worker, where Tokio \
+             runs the newest task first: {}",
+            wrong.join("; ")
         );
     }
 
@@ -288,5 +337,129 @@ mod tests {
              there are and however long it takes",
             greetings.len()
         );
+    }
+
+    /// Awaits `handle` on `runtime` (one thread, paused clock, one task's turn between two
+    /// polls of what it runs) driven from a new thread at every step, as a task on a
+    /// multi-thread runtime may run each step on another worker thread: one task's turn per
+    /// step, 1 ms of paused time every 10 steps, and after 3000 steps an hour of paused time
+    /// (or 3 s of real time) on one last thread. Gives what the handle gave, or None if its
+    /// task had not ended.
+    fn on_a_new_thread_at_every_step<T: Send>(
+        runtime: &tokio::runtime::Runtime,
+        mut handle: JoinHandle<T>,
+    ) -> Option<Result<T, tokio::task::JoinError>> {
+        use std::time::Duration;
+        for step in 0..=3000 {
+            let wait = match step {
+                3000 => Duration::from_secs(3600),
+                step if step % 10 == 9 => Duration::from_millis(1),
+                _ => Duration::ZERO,
+            };
+            let handle = &mut handle;
+            let out = std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        runtime.block_on(async {
+                            // Real time: a task that holds the paused clock still must not
+                            // hang the test.
+                            let (give_up, too_late) = tokio::sync::oneshot::channel::<()>();
+                            let _held = if step == 3000 {
+                                std::thread::spawn(move || {
+                                    std::thread::sleep(Duration::from_secs(3));
+                                    let _ = give_up.send(());
+                                });
+                                None
+                            } else {
+                                Some(give_up)
+                            };
+                            tokio::select! {
+                                biased;
+                                out = handle => Some(out),
+                                _ = async {
+                                    if wait.is_zero() {
+                                        tokio::task::yield_now().await;
+                                    } else {
+                                        tokio::time::sleep(wait).await;
+                                    }
+                                } => None,
+                                _ = too_late => None,
+                            }
+                        })
+                    })
+                    .join()
+                    .expect("a thread of the test failed")
+            });
+            if out.is_some() {
+                return out;
+            }
+        }
+        None
+    }
+
+    /// A real program's runtime (`#[tokio::main]`) has several worker threads, and a task may
+    /// run each step on another one of them. Here the greeter's runtime runs each task's turn
+    /// on a new thread: every greeting must still come back through the handle.
+    #[test]
+    fn start_greeter_works_when_its_tasks_move_between_threads() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .event_interval(1)
+            .build()
+            .expect("the test's runtime could not be built");
+        let guests = ["Ada", "Linus", "Grace"].map(String::from).to_vec();
+        let handle = std::thread::scope(|scope| {
+            scope
+                .spawn(|| runtime.block_on(async { start_greeter(guests) }))
+                .join()
+                .expect("start_greeter panicked")
+        });
+        let expected = ["Hello, Ada!", "Hello, Linus!", "Hello, Grace!"];
+        let seen = match on_a_new_thread_at_every_step(&runtime, handle) {
+            Some(Ok(greetings)) if greetings == expected => return,
+            Some(Ok(greetings)) => format!("gave {greetings:?}, not {expected:?}"),
+            Some(Err(err)) => format!("gave Err({err})"),
+            None => {
+                String::from("had not ended after an hour of paused time (or 3 s of real time)")
+            }
+        };
+        let alone =
+            on_one_thread(|| start_greeter(["Ada", "Linus", "Grace"].map(String::from).to_vec()))
+                .and_then(Result::ok);
+        if alone.as_deref() != Some(&expected.map(String::from)[..]) {
+            panic!(
+                "here each turn of the runtime's tasks ran on a new thread (as on the worker \
+                 threads of a multi-thread runtime, the kind #[tokio::main] builds), and the \
+                 greeter's handle for [\"Ada\", \"Linus\", \"Grace\"] {seen}; on a runtime of \
+                 one thread it does not give {expected:?} either"
+            );
+        }
+        panic!(
+            "here each turn of the runtime's tasks ran on a new thread (as on the worker threads \
+             of a multi-thread runtime, the kind #[tokio::main] builds), and the greeter's \
+             handle for [\"Ada\", \"Linus\", \"Grace\"] {seen}, though on a runtime of one \
+             thread it gives {expected:?}: a value left on the thread that computed it (a \
+             thread_local, anything kept per thread) is lost when the next step runs on another \
+             thread. Move the list into the task (`async move`) and hand the greetings back \
+             through its JoinHandle"
+        );
+    }
+
+    /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
+    /// panicked or had not returned after an hour of that clock.
+    fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(3600), call()).await
+            })
+        }))
+        .ok()
+        .and_then(Result::ok)
     }
 }
