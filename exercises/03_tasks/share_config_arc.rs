@@ -665,4 +665,175 @@ mod tests {
             }
         );
     }
+
+    /// A real program's runtime (`#[tokio::main]`) has worker threads of its own, and the
+    /// tasks run there, never on the thread that called `block_on`: here check_sensors is
+    /// called from the test's own thread, so no sensor task shares its thread. (The real
+    /// clock: a check takes 10 ms.)
+    #[test]
+    fn check_sensors_works_on_a_multi_thread_runtime() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("the test's runtime could not be built");
+        let limits = Limits {
+            site: "lab".to_string(),
+            max_temp: 30,
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(
+                    Duration::from_secs(5),
+                    check_sensors(limits, vec![25, 31, 30]),
+                )
+                .await
+            })
+        }));
+        let expected = [
+            "lab: sensor 0 ok",
+            "lab: sensor 1 too hot (31)",
+            "lab: sensor 2 ok",
+        ];
+        let seen = match outcome {
+            Ok(Ok(report)) if report == expected => return,
+            Ok(Ok(report)) => format!("returned {report:?}, not {expected:?}"),
+            Ok(Err(_)) => String::from("had not returned after 5 s (a check takes 10 ms)"),
+            Err(panic) => format!(
+                "panicked ({})",
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default()
+            ),
+        };
+        let alone = on_one_thread(|| {
+            let limits = Limits {
+                site: "lab".to_string(),
+                max_temp: 30,
+            };
+            check_sensors(limits, vec![25, 31, 30])
+        });
+        if alone.as_deref() != Some(&expected.map(String::from)[..]) {
+            panic!(
+                "on a multi-thread runtime (the kind #[tokio::main] builds), called from \
+                 outside its worker threads, check_sensors(lab, max 30, vec![25, 31, 30]) \
+                 {seen}; on a runtime of one thread it does not give those lines either"
+            );
+        }
+        panic!(
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, check_sensors(lab, max 30, vec![25, 31, 30]) {seen}, though on a \
+             runtime of one thread it gives them: a value left on one thread (a thread_local, \
+             anything kept per thread) is not there for a task that runs on another thread. \
+             Give each task its own clone of the Arc (moved in with `async move`) and hand each \
+             line back through its JoinHandle's output"
+        );
+    }
+
+    /// Two checks at once on one thread (`tokio::join!`), with other sites and limits: each
+    /// check's tasks must use the limits that check was given.
+    #[tokio::test(start_paused = true)]
+    async fn two_checks_at_once_use_their_own_limits() {
+        let lab = Limits {
+            site: "lab".to_string(),
+            max_temp: 30,
+        };
+        let roof = Limits {
+            site: "roof".to_string(),
+            max_temp: 10,
+        };
+        let (lab_report, roof_report) = tokio::join!(
+            check_sensors(lab, vec![25, 31]),
+            check_sensors(roof, vec![12, 3]),
+        );
+        let lab_expected = ["lab: sensor 0 ok", "lab: sensor 1 too hot (31)"];
+        let roof_expected = ["roof: sensor 0 too hot (12)", "roof: sensor 1 ok"];
+        if lab_report == lab_expected && roof_report == roof_expected {
+            return;
+        }
+        let crossed = lab_report.iter().any(|line| line.starts_with("roof:"))
+            || roof_report.iter().any(|line| line.starts_with("lab:"));
+        panic!(
+            "two checks ran at once (tokio::join!), the lab check (max 30, readings [25, 31]) \
+             and the roof check (max 10, readings [12, 3]); the lab check returned \
+             {lab_report:?} (wanted {lab_expected:?}) and the roof check {roof_report:?} \
+             (wanted {roof_expected:?}){}. Each call's tasks must use that call's limits: \
+             wrap them in an Arc in the call, and move a clone into each of its tasks",
+            if crossed {
+                ": lines of one check name the other check's site"
+            } else {
+                ""
+            }
+        );
+    }
+
+    /// One worker thread, and check_sensors called from a task on it: Tokio then runs the
+    /// newest task first, so the sensor tasks start in another order than the readings. Each
+    /// line must still name its sensor by the place of its reading (sensor 0 first).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn sensor_tasks_that_start_out_of_order_keep_their_numbers() {
+        let limits = Limits {
+            site: "lab".to_string(),
+            max_temp: 30,
+        };
+        let checking = tokio::spawn(tokio::time::timeout(
+            Duration::from_secs(5),
+            check_sensors(limits, vec![25, 31, 30]),
+        ));
+        let report = checking
+            .await
+            .expect("check_sensors panicked")
+            .expect("check_sensors had not returned after 5 s (a check takes 10 ms)");
+        let expected = [
+            "lab: sensor 0 ok",
+            "lab: sensor 1 too hot (31)",
+            "lab: sensor 2 ok",
+        ];
+        if report == expected {
+            return;
+        }
+        let mut sorted = report.clone();
+        sorted.sort();
+        let seen = if sorted == expected {
+            String::from("the right lines, in another order")
+        } else {
+            match (0..expected.len())
+                .find(|&i| report.get(i).map(String::as_str) != Some(expected[i]))
+            {
+                Some(i) => format!(
+                    "line {i} is {:?} instead of {:?}",
+                    report.get(i).map_or("missing", String::as_str),
+                    expected[i]
+                ),
+                None => format!("{} lines instead of 3", report.len()),
+            }
+        };
+        panic!(
+            "check_sensors(lab, max 30, vec![25, 31, 30]), called from a task on a runtime with \
+             one worker (where Tokio runs the newest task first, so the sensor tasks start in \
+             another order than the readings), returned {report:?}: {seen}. Each line names \
+             its sensor by the place of its reading in the list and comes back in that place, \
+             whatever order the tasks start in: number the sensors as the tasks are spawned \
+             (enumerate) and await the handles in that order"
+        );
+    }
+
+    /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
+    /// panicked or had not returned after an hour of that clock.
+    fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(3600), call()).await
+            })
+        }))
+        .ok()
+        .and_then(Result::ok)
+    }
 }
