@@ -402,13 +402,44 @@ mod tests {
                  give up on a job after a time limit shorter than that"
             )
         });
-        assert_eq!(
-            outcomes,
-            [Outcome::Crashed, Outcome::Done(4), Outcome::Done(6)],
-            "here the \"oops\" job ended last, after the other two, and the outcomes must still \
-             be reported job by job, in the order of the inputs: outcomes taken as the tasks \
-             finish (JoinSet::join_next) come back in the wrong order. Await the handles in the \
-             order the jobs were given (or keep each job's index and put its outcome in its place)"
+        let expected = [Outcome::Crashed, Outcome::Done(4), Outcome::Done(6)];
+        if outcomes == expected {
+            return;
+        }
+        let crashed = outcomes
+            .iter()
+            .filter(|outcome| **outcome == Outcome::Crashed)
+            .count();
+        let mut values: Vec<u32> = outcomes
+            .iter()
+            .filter_map(|outcome| match outcome {
+                Outcome::Done(value) => Some(*value),
+                Outcome::Crashed => None,
+            })
+            .collect();
+        values.sort_unstable();
+        if crashed == 1 && values == [4, 6] {
+            panic!(
+                "here the \"oops\" job ended last, after the other two; run_jobs reported the \
+                 right outcomes, but not each in its job's place: {outcomes:?} for the inputs \
+                 [\"oops\", \"2\", \"3\"], instead of {expected:?}. Report the outcomes job by \
+                 job, in the order of the inputs: await the handles in the order the jobs were \
+                 given (or give each job its index when it is spawned and put its outcome there)"
+            );
+        }
+        if crashed > 1 {
+            panic!(
+                "here only the \"oops\" job panics, but run_jobs reported {outcomes:?}: \
+                 {crashed} outcomes are Crashed, so a job whose task ended with a value (\"2\" \
+                 gives Done(4), \"3\" gives Done(6)) was reported Crashed. Take each job's \
+                 outcome from awaiting its own JoinHandle: Ok(value) is Done(value), an Err that \
+                 is_panic() is Crashed"
+            );
+        }
+        panic!(
+            "here the \"oops\" job ended last, after the other two, and run_jobs reported \
+             {outcomes:?} instead of {expected:?}: one outcome per job, in the order of the \
+             inputs [\"oops\", \"2\", \"3\"]"
         );
     }
 
@@ -540,5 +571,69 @@ mod tests {
                 None => String::new(),
             }
         );
+    }
+
+    /// A real program's runtime (`#[tokio::main]`) has worker threads of its own, and the
+    /// tasks run there, never on the thread that called `block_on`: here run_jobs is called
+    /// from the test's own thread, so no job's task shares its thread. (The real clock: the
+    /// jobs take 10 ms.)
+    #[test]
+    fn run_jobs_works_on_a_multi_thread_runtime() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("the test's runtime could not be built");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), run_jobs(vec!["1", "oops", "3"])).await
+            })
+        }));
+        let expected = [Outcome::Done(2), Outcome::Crashed, Outcome::Done(6)];
+        let seen = match outcome {
+            Ok(Ok(outcomes)) if outcomes == expected => return,
+            Ok(Ok(outcomes)) => format!("returned {outcomes:?}, not {expected:?}"),
+            Ok(Err(_)) => String::from("had not returned after 5 s (the jobs take 10 ms)"),
+            Err(panic) => format!(
+                "panicked ({})",
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default()
+            ),
+        };
+        if on_one_thread(|| run_jobs(vec!["1", "oops", "3"])).as_deref() != Some(&expected[..]) {
+            panic!(
+                "on a multi-thread runtime (the kind #[tokio::main] builds), called from \
+                 outside its worker threads, run_jobs(vec![\"1\", \"oops\", \"3\"]) {seen}; \
+                 on a runtime of one thread it does not give {expected:?} either"
+            );
+        }
+        panic!(
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, run_jobs(vec![\"1\", \"oops\", \"3\"]) {seen}, though on a \
+             runtime of one thread it gives {expected:?}: a result left on the thread that \
+             computed it (a thread_local, anything kept per thread) is lost when the task runs \
+             on another thread. Hand each job's value back through its JoinHandle's output or a \
+             channel"
+        );
+    }
+
+    /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
+    /// panicked or had not returned after an hour of that clock.
+    fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(3600), call()).await
+            })
+        }))
+        .ok()
+        .and_then(Result::ok)
     }
 }
