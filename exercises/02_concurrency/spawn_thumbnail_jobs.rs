@@ -1241,4 +1241,102 @@ mod tests {
             );
         }
     }
+
+    /// A real program's runtime (`#[tokio::main]`) has worker threads of its own, and the
+    /// tasks run there, never on the thread that called `block_on`: here make_thumbnails is
+    /// called from the test's own thread, so no resize task shares its thread. (The real
+    /// clock: the biggest picture takes 60 ms.)
+    #[test]
+    fn make_thumbnails_works_on_a_multi_thread_runtime() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("the test's runtime could not be built");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), make_thumbnails(vec![3, 1, 2])).await
+            })
+        }));
+        let seen = match outcome {
+            Ok(Ok(thumbs)) => match thumbs_wrong(&[3, 1, 2], &thumbs) {
+                None => return,
+                Some(wrong) => format!("returned {thumbs:?} ({wrong})"),
+            },
+            Ok(Err(_)) => {
+                String::from("had not returned after 5 s (the biggest picture takes 60 ms)")
+            }
+            Err(panic) => format!(
+                "panicked ({})",
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default()
+            ),
+        };
+        let alone = on_one_thread(|| make_thumbnails(vec![3, 1, 2]));
+        if alone.as_deref() != Some(&thumbs_for(&[3, 1, 2])[..]) {
+            panic!(
+                "on a multi-thread runtime (the kind #[tokio::main] builds), called from \
+                 outside its worker threads, make_thumbnails(vec![3, 1, 2]) {seen}; on a runtime \
+                 of one thread it does not give the three thumbnails in order either"
+            );
+        }
+        panic!(
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, make_thumbnails(vec![3, 1, 2]) {seen}, though on a runtime of one \
+             thread it gives the three thumbnails in order: a result left on the thread that \
+             computed it (a thread_local, anything kept per thread) is lost when the task runs \
+             on another thread. Hand each thumbnail back through its JoinHandle's output or a \
+             channel"
+        );
+    }
+
+    /// One worker thread, and make_thumbnails called from a task on it: Tokio then runs the
+    /// newest task first, so the resize jobs start in another order than the ids. The
+    /// thumbnails must still come back in the order of the ids.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn jobs_that_start_out_of_order_keep_the_order_of_the_ids() {
+        let making = tokio::spawn(tokio::time::timeout(
+            Duration::from_secs(5),
+            make_thumbnails(vec![3, 1, 2]),
+        ));
+        let thumbs = making
+            .await
+            .expect("make_thumbnails panicked")
+            .expect("make_thumbnails had not returned after 5 s (the biggest picture takes 60 ms)");
+        if let Some(wrong) = thumbs_wrong(&[3, 1, 2], &thumbs) {
+            // The jobs here also start out of order: say only what was seen.
+            let wrong = wrong.replace(
+                " (note that a JoinSet hands results back in the order the jobs finish)",
+                "",
+            );
+            panic!(
+                "make_thumbnails(vec![3, 1, 2]), called from a task on a runtime with one worker \
+                 (where Tokio runs the newest task first, so the jobs start in another order \
+                 than the ids), returned {thumbs:?}: {wrong}. Each thumbnail belongs in the \
+                 place of its id, whatever order the jobs start or finish in: await the \
+                 JoinHandles in the order of the ids (or give each job its place when it is \
+                 spawned)"
+            );
+        }
+    }
+
+    /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
+    /// panicked or had not returned after an hour of that clock.
+    fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(3600), call()).await
+            })
+        }))
+        .ok()
+        .and_then(Result::ok)
+    }
 }
