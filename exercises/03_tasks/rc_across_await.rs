@@ -603,4 +603,128 @@ mod tests {
              task, not from a value or a sleep of the code's own"
         );
     }
+
+    /// Awaits `handle` on `runtime` (one thread, paused clock, one task's turn between two
+    /// polls of what it runs) driven from a new thread at every step, as a task on a
+    /// multi-thread runtime may run each step on another worker thread: one task's turn per
+    /// step, 1 ms of paused time every 10 steps, and after 3000 steps an hour of paused time
+    /// (or 3 s of real time) on one last thread. Gives what the handle gave, or None if its
+    /// task had not ended.
+    fn on_a_new_thread_at_every_step<T: Send>(
+        runtime: &tokio::runtime::Runtime,
+        mut handle: JoinHandle<T>,
+    ) -> Option<Result<T, tokio::task::JoinError>> {
+        use std::time::Duration;
+        for step in 0..=3000 {
+            let wait = match step {
+                3000 => Duration::from_secs(3600),
+                step if step % 10 == 9 => Duration::from_millis(1),
+                _ => Duration::ZERO,
+            };
+            let handle = &mut handle;
+            let out = std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        runtime.block_on(async {
+                            // Real time: a task that holds the paused clock still must not
+                            // hang the test.
+                            let (give_up, too_late) = tokio::sync::oneshot::channel::<()>();
+                            let _held = if step == 3000 {
+                                std::thread::spawn(move || {
+                                    std::thread::sleep(Duration::from_secs(3));
+                                    let _ = give_up.send(());
+                                });
+                                None
+                            } else {
+                                Some(give_up)
+                            };
+                            tokio::select! {
+                                biased;
+                                out = handle => Some(out),
+                                _ = async {
+                                    if wait.is_zero() {
+                                        tokio::task::yield_now().await;
+                                    } else {
+                                        tokio::time::sleep(wait).await;
+                                    }
+                                } => None,
+                                _ = too_late => None,
+                            }
+                        })
+                    })
+                    .join()
+                    .expect("a thread of the test failed")
+            });
+            if out.is_some() {
+                return out;
+            }
+        }
+        None
+    }
+
+    /// A real program's runtime (`#[tokio::main]`) has several worker threads, and a task may
+    /// wake up on another one of them after an `.await`. Here the report's runtime runs each
+    /// task's turn on a new thread: the report must still come back whole.
+    #[test]
+    fn spawn_report_works_when_its_task_moves_between_threads() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .event_interval(1)
+            .build()
+            .expect("the test's runtime could not be built");
+        let handle = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    runtime.block_on(async { spawn_report("boiler".to_string(), vec![40, 70]) })
+                })
+                .join()
+                .expect("spawn_report panicked")
+        });
+        let expected = ["boiler 40 ok", "boiler 70 HIGH"];
+        let seen = match on_a_new_thread_at_every_step(&runtime, handle) {
+            Some(Ok(report)) if report == expected => return,
+            Some(Ok(report)) => format!("gave {report:?}, not {expected:?}"),
+            Some(Err(err)) => format!("gave Err({err})"),
+            None => {
+                String::from("had not ended after an hour of paused time (or 3 s of real time)")
+            }
+        };
+        let alone =
+            on_one_thread(|| spawn_report("boiler".to_string(), vec![40, 70])).and_then(Result::ok);
+        if alone.as_deref() != Some(&expected.map(String::from)[..]) {
+            panic!(
+                "here each turn of the runtime's tasks ran on a new thread (as on the worker \
+                 threads of a multi-thread runtime, the kind #[tokio::main] builds), and the \
+                 report task for \"boiler\" [40, 70] {seen}; on a runtime of one thread it \
+                 does not give {expected:?} either"
+            );
+        }
+        panic!(
+            "here each turn of the runtime's tasks ran on a new thread (as on the worker threads \
+             of a multi-thread runtime, the kind #[tokio::main] builds), and the report task \
+             for \"boiler\" [40, 70] {seen}, though on a runtime of one thread it gives \
+             {expected:?}: a value left on the thread that made it (a thread_local, anything \
+             kept per thread) is not there when the task wakes up on another thread after its \
+             .await. Keep the readings in the task, with a name the task may carry across the \
+             .await (Arc<str>)"
+        );
+    }
+
+    /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
+    /// panicked or had not returned after an hour of that clock.
+    fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(3600), call()).await
+            })
+        }))
+        .ok()
+        .and_then(Result::ok)
+    }
 }
