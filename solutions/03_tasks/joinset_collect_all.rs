@@ -1162,12 +1162,41 @@ mod tests {
                     .unwrap_or_default()
             ),
         };
+        let alone = on_one_thread(|| square_all(vec![3, 1, 4, 2])).map(|mut squares| {
+            squares.sort_unstable();
+            squares
+        });
+        if alone.as_deref() != Some(&[1, 4, 9, 16][..]) {
+            panic!(
+                "on a multi-thread runtime (the kind #[tokio::main] builds), called from \
+                 outside its worker threads, square_all(vec![3, 1, 4, 2]) {seen}; on a runtime \
+                 of one thread it does not give [1, 4, 9, 16] either"
+            );
+        }
         panic!(
             "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
-             worker threads, square_all(vec![3, 1, 4, 2]) {seen}: a result left on the thread \
-             that computed it (a thread_local, anything kept per thread) is lost when the task \
-             runs on another thread. Hand each square back through its task's output (what \
-             join_next() gives) or a channel"
+             worker threads, square_all(vec![3, 1, 4, 2]) {seen}, though on a runtime of one \
+             thread it gives [1, 4, 9, 16]: a result left on the thread that computed it (a \
+             thread_local, anything kept per thread) is lost when the task runs on another \
+             thread. Hand each square back through its task's output (what join_next() gives) \
+             or a channel"
         );
+    }
+
+    /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
+    /// panicked or had not returned after an hour of that clock.
+    fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(3600), call()).await
+            })
+        }))
+        .ok()
+        .and_then(Result::ok)
     }
 }
