@@ -676,7 +676,8 @@ mod tests {
         let handle = std::thread::scope(|scope| {
             scope
                 .spawn(|| {
-                    runtime.block_on(async { spawn_report("boiler".to_string(), vec![40, 70]) })
+                    let _in_the_runtime = runtime.enter();
+                    spawn_report("boiler".to_string(), vec![40, 70])
                 })
                 .join()
                 .expect("spawn_report panicked")

@@ -411,7 +411,10 @@ mod tests {
         let guests = ["Ada", "Linus", "Grace"].map(String::from).to_vec();
         let handle = std::thread::scope(|scope| {
             scope
-                .spawn(|| runtime.block_on(async { start_greeter(guests) }))
+                .spawn(|| {
+                    let _in_the_runtime = runtime.enter();
+                    start_greeter(guests)
+                })
                 .join()
                 .expect("start_greeter panicked")
         });
