@@ -1294,36 +1294,6 @@ mod tests {
         );
     }
 
-    /// One worker thread, and make_thumbnails called from a task on it: Tokio then runs the
-    /// newest task first, so the resize jobs start in another order than the ids. The
-    /// thumbnails must still come back in the order of the ids.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    async fn jobs_that_start_out_of_order_keep_the_order_of_the_ids() {
-        let making = tokio::spawn(tokio::time::timeout(
-            Duration::from_secs(5),
-            make_thumbnails(vec![3, 1, 2]),
-        ));
-        let thumbs = making
-            .await
-            .expect("make_thumbnails panicked")
-            .expect("make_thumbnails had not returned after 5 s (the biggest picture takes 60 ms)");
-        if let Some(wrong) = thumbs_wrong(&[3, 1, 2], &thumbs) {
-            // The jobs here also start out of order: say only what was seen.
-            let wrong = wrong.replace(
-                " (note that a JoinSet hands results back in the order the jobs finish)",
-                "",
-            );
-            panic!(
-                "make_thumbnails(vec![3, 1, 2]), called from a task on a runtime with one worker \
-                 (where Tokio runs the newest task first, so the jobs start in another order \
-                 than the ids), returned {thumbs:?}: {wrong}. Each thumbnail belongs in the \
-                 place of its id, whatever order the jobs start or finish in: await the \
-                 JoinHandles in the order of the ids (or give each job its place when it is \
-                 spawned)"
-            );
-        }
-    }
-
     /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
     /// panicked or had not returned after an hour of that clock.
     fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {
