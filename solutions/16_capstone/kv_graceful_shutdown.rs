@@ -861,21 +861,43 @@ mod tests {
     }
 
     /// The signal is the value `true`: a value sent that is still `false` changes the channel,
-    /// and must stop nothing (as in `serve`, which waits for `true`).
+    /// and must stop nothing (as in `serve`, which waits for `true`), nor lose what the
+    /// connection has read of a command.
     #[tokio::test]
     async fn a_signal_still_false_stops_nothing() {
         let server = start_server().await;
         let mut client = Client::connect(server.address).await;
         assert_eq!(client.send("SET a 1").await, "OK");
-        server.stop.send(false).unwrap();
-        // Lets the server's tasks see the change.
-        for _ in 0..10 {
+        // The start of a command, and the value `false` once the server has read it; then the
+        // rest of the command.
+        let started = client.writer.write_all(b"GET ").await;
+        // Lets the server's task read "GET " (on loopback, it is there already).
+        for _ in 0..100 {
             tokio::task::yield_now().await;
         }
-        let written = client.writer.write_all(b"GET a\n").await;
+        server.stop.send(false).unwrap();
+        // Lets the server's tasks see the change.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let written = match started {
+            Ok(()) => client.writer.write_all(b"a\n").await,
+            failed => failed,
+        };
         let next = timeout(PATIENCE, client.replies.next_line()).await;
         let what = match (&written, &next) {
             (Ok(()), Ok(Ok(Some(line)))) if line == "VALUE 1" => None,
+            (Ok(()), Ok(Ok(Some(line)))) if line.ends_with("\"a\"") => panic!(
+                "a client sent \"GET \" (the start of a command); then the shutdown signal was \
+                 sent with the value `false` (the server must go on: the signal is the value \
+                 turning `true`); then the client sent the rest, \"a\\n\", and the reply was \
+                 {line:?}: the server ran \"a\" alone, so \"GET \", read before the change, \
+                 was lost. Was the read of the line dropped when the channel changed (a \
+                 `select!` drops the branch that loses, here to `changed()`), and a new one \
+                 started? A dropped read loses what it had read of the line. Wait for `true` \
+                 itself (`shutdown.wait_for(|stop| *stop)`): a change to `false` then ends \
+                 nothing, and the read goes on"
+            ),
             (Ok(()), Ok(Ok(Some(line)))) => Some(format!("the reply to \"GET a\" was {line:?}")),
             (Err(e), _) => Some(format!("sending \"GET a\" failed ({e})")),
             (_, Ok(Ok(None)) | Ok(Err(_))) => Some("the connection was closed".to_string()),
@@ -883,9 +905,10 @@ mod tests {
         };
         if let Some(what) = what {
             panic!(
-                "the shutdown signal was sent with the value `false` (the server must go on: \
-                 the signal is the value turning `true`), and then {what}: a change of the \
-                 channel is not yet the signal. Wait for `true`, as serve does \
+                "a client sent \"GET \" (the start of a command); then the shutdown signal was \
+                 sent with the value `false` (the server must go on: the signal is the value \
+                 turning `true`); then the client sent the rest, \"a\\n\", and {what}: a change \
+                 of the channel is not yet the signal. Wait for `true`, as serve does \
                  (`shutdown.wait_for(|stop| *stop)`), not for any change (`changed()`)"
             );
         }
