@@ -442,6 +442,85 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_client_that_reads_its_echo_an_hour_late() {
+        // The client sends 64 KiB through a pipe of 1 KiB each way, and reads nothing back for
+        // an hour (of the paused clock: no real time when every task waits). echo waits in the
+        // middle of writing a piece back until the client reads, and the client's sending
+        // stalls meanwhile.
+        let (client, server, reads) = connect(1024);
+        let (mut from_echo, mut to_echo) = tokio::io::split(client);
+        let data: Vec<u8> = (0..65_536u32).map(|i| (i % 251) as u8).collect();
+        let sending = {
+            let data = data.clone();
+            tokio::spawn(async move {
+                // If echo stops early, the test below says what came back.
+                let _ = to_echo.write_all(&data).await;
+                let _ = to_echo.shutdown().await;
+            })
+        };
+        sleep(Duration::from_secs(3600)).await;
+        no_busy_loop(&reads);
+        let mut back = Vec::new();
+        let mut piece = [0u8; 4096];
+        let ended = loop {
+            match timeout(Duration::from_secs(60), from_echo.read(&mut piece)).await {
+                Ok(Ok(0)) => break "then the connection ended".to_string(),
+                Ok(Ok(n)) => back.extend_from_slice(&piece[..n]),
+                Ok(Err(e)) => break format!("then reading failed ({e})"),
+                Err(_) => break "then nothing more came for a minute".to_string(),
+            }
+        };
+        no_busy_loop(&reads);
+        drop(sending);
+        let returned = timeout(Duration::from_secs(60), server).await;
+        // A time limit on a write that ends echo with an error (or a panic), as a safety net,
+        // is let be, if what came back before it was right: the caller is told.
+        let gave_up = matches!(returned, Ok(Ok(Err(_))) | Ok(Err(_)));
+        if gave_up && data.starts_with(&back) {
+            return;
+        }
+        let right = back.iter().zip(&data).take_while(|(a, b)| a == b).count();
+        assert!(
+            back.len() < data.len() || back == data,
+            "the client sent 64 KiB (65536 bytes) through a pipe of 1 KiB each way, and read \
+             nothing back for an hour; then it read {} bytes, {ended}, and only the first \
+             {right} were the bytes sent, in order: echo sends back each byte once, in the \
+             order it came",
+            back.len()
+        );
+        let seen = if right == back.len() {
+            "they were the first bytes sent, and the rest never came"
+        } else {
+            "the first of them were the first bytes sent, and then came bytes that were not the \
+             next ones sent"
+        };
+        assert!(
+            back == data,
+            "the client sent 64 KiB (65536 bytes) through a pipe of 1 KiB each way, and read \
+             nothing back for an hour; then it read {} bytes, {ended}: {seen} (the first \
+             {right} right), and echo returned {}. Bytes that echo had read were lost while \
+             it waited for the client to make room. A write that has begun must finish, \
+             however long the client takes: `write_all(..).await` (or `tokio::io::copy`) \
+             waits as long as it takes. Was one dropped midway, in a `select!` whose other \
+             branch (a progress timer?) won? A `select!` drops the branches that lose: race \
+             only the wait for the next piece (never a write that has begun), or pin the \
+             `copy` future and select on `&mut` it. (A time limit on the write that gives up \
+             must end echo with an error, not go on as if the bytes had been sent.)",
+            back.len(),
+            match &returned {
+                Ok(Ok(result)) => format!("{result:?}"),
+                Ok(Err(_)) => "a panic".to_string(),
+                Err(_) => "nothing for a minute".to_string(),
+            }
+        );
+        let echoed = returned
+            .expect("the client has finished sending, but echo did not return")
+            .expect("echo panicked")
+            .expect("echo failed");
+        assert_eq!(echoed, 65_536, "echo echoed 64 KiB and returned {echoed}");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_client_that_does_not_read_its_echo() {
         // The client sends 16 MB and reads nothing back. Once the pipe back (1 KB) is full, echo
         // cannot write, so it must soon stop reading too, and the client's sending stalls.
