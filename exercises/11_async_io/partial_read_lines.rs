@@ -48,7 +48,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll};
     use std::time::Duration;
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
     use tokio::io::{AsyncRead, ReadBuf, ReadHalf, WriteHalf};
     use tokio::task::JoinHandle;
     use tokio::time::{Instant, sleep, timeout};
@@ -596,6 +596,108 @@ mod tests {
             }
         }
         sending.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answers_read_an_hour_late_all_come() {
+        let Client {
+            mut to_server,
+            answers,
+            server,
+            ..
+        } = connect();
+        // 200 lines at once (of 1 to 10 words, in turn), then the end of the input, and the
+        // client reads no answer for an hour (of the paused clock: no real time when every task
+        // waits). The answers (420 bytes) do not fit in the pipe back (64 bytes): the server
+        // waits in the middle of writing one (the 64th byte is the first of "1\n") until the
+        // client reads.
+        let words = |i: usize| i % 10 + 1;
+        let lines: String = (0..200)
+            .map(|i| format!("{}\n", vec!["w"; words(i)].join(" ")))
+            .collect();
+        let sending = tokio::spawn(async move {
+            // If the server stops early, the test below says what came back.
+            let _ = to_server.write_all(lines.as_bytes()).await;
+            let _ = to_server.shutdown().await;
+        });
+        sleep(Duration::from_secs(3600)).await;
+        let mut from_server = answers.into_inner();
+        let mut back = Vec::new();
+        let mut piece = [0u8; 256];
+        let ended = loop {
+            match timeout(Duration::from_secs(60), from_server.read(&mut piece)).await {
+                Ok(Ok(0)) => break "then the connection ended",
+                Ok(Ok(n)) => back.extend_from_slice(&piece[..n]),
+                Ok(Err(_)) => break "then reading failed",
+                Err(_) => break "then nothing more came for a minute",
+            }
+        };
+        drop(sending);
+        // What count_words did: returned (with what), panicked, or neither for a minute.
+        let returned = match timeout(Duration::from_secs(60), server).await {
+            Ok(Ok(result)) => Some(Ok(result)),
+            Ok(Err(stopped)) if stopped.is_panic() => {
+                let panic = stopped.into_panic();
+                // The test's own panic (a busy loop, from `Input`) is raised again.
+                if panic
+                    .downcast_ref::<String>()
+                    .is_some_and(|text| text.contains("count_words read its input"))
+                {
+                    std::panic::resume_unwind(panic);
+                }
+                Some(Err(()))
+            }
+            Ok(Err(stopped)) => panic!("count_words was stopped: {stopped}"),
+            Err(_) => None,
+        };
+        let expected: Vec<String> = (0..200).map(|i| words(i).to_string()).collect();
+        let all: String = expected
+            .iter()
+            .map(|answer| format!("{answer}\n"))
+            .collect();
+        // A time limit on a write that ends count_words with an error (or a panic), as a safety
+        // net, is let be, if what came before it was right: the caller is told.
+        let gave_up = matches!(returned, Some(Ok(Err(_))) | Some(Err(())));
+        if gave_up && all.as_bytes().starts_with(&back) {
+            return;
+        }
+        let back = String::from_utf8_lossy(&back);
+        let got: Vec<&str> = back.lines().collect();
+        if let Some(first) = (0..200).find(|&i| got.get(i) != Some(&expected[i].as_str())) {
+            let what = match got.get(first) {
+                Some(answer) => format!(
+                    "answer {} was {answer:?}, not \"{}\"",
+                    first + 1,
+                    expected[first]
+                ),
+                None => format!("answer {} never came", first + 1),
+            };
+            panic!(
+                "the client sent 200 lines at once (the first of 1 word, the next of 2, and so \
+                 on up to 10, then 1 again), ended its input, and read no answer for an hour; \
+                 then it read {} answers, {ended}. The first {first} were right, and {what}. \
+                 Were answers (or the lines they answer) lost, or cut short, while the server \
+                 waited for the client to make room? An answer that has begun must be written \
+                 whole, however long the client takes: `write_all(..).await` waits as long as \
+                 it takes. Was one dropped midway, in a `select!` whose other branch (a \
+                 progress timer?) won? A `select!` drops the branches that lose, and what they \
+                 had read or not yet written with them: race only the wait for the next line \
+                 (`next_line` keeps a half-read line), never the answer's write. (A time limit \
+                 on the write that gives up must end count_words with an error, not go on as \
+                 if the answer had been sent.)",
+                got.len()
+            );
+        }
+        assert!(
+            got.len() == 200,
+            "the client sent 200 lines at once and read no answer for an hour; then it read the \
+             200 right answers and {} more lines, {ended}: one answer per line",
+            got.len() - 200
+        );
+        let result = returned
+            .expect("the client had ended its input, but count_words did not return")
+            .expect("count_words panicked");
+        assert!(result.is_ok(), "count_words failed: {result:?}");
     }
 
     #[tokio::test(start_paused = true)]
