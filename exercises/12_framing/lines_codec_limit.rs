@@ -480,6 +480,117 @@ mod tests {
         client.end_after_err().await;
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn answers_read_an_hour_late_all_come() {
+        let Client {
+            to_server,
+            answers,
+            server,
+        } = connect();
+        let mut to_server = to_server.unwrap();
+        // 200 short lines at once, then the end of the input, and the client reads no answer
+        // for an hour (of the paused clock: no real time when every task waits). The answers
+        // (about 2 KB) do not fit in the pipe back (256 bytes): the server waits in the middle
+        // of writing one until the client reads.
+        let lines: String = (1..=200).map(|i| format!("line {i}\n")).collect();
+        let sending = tokio::spawn(async move {
+            // If the server stops early, the test below says what came back.
+            let _ = to_server.write_all(lines.as_bytes()).await;
+            let _ = to_server.shutdown().await;
+        });
+        sleep(Duration::from_secs(3600)).await;
+        let mut from_server = answers.into_inner();
+        let mut back = Vec::new();
+        let mut piece = [0u8; 256];
+        let ended = loop {
+            match timeout(Duration::from_secs(60), from_server.read(&mut piece)).await {
+                Ok(Ok(0)) => break "then the connection ended",
+                Ok(Ok(n)) => back.extend_from_slice(&piece[..n]),
+                Ok(Err(_)) => break "then reading failed",
+                Err(_) => break "then nothing more came for a minute",
+            }
+        };
+        drop(sending);
+        let returned = timeout(Duration::from_secs(60), server).await;
+        let expected: Vec<String> = (1..=200).map(|i| format!("{i}: line {i}")).collect();
+        let all: String = expected
+            .iter()
+            .map(|answer| format!("{answer}\n"))
+            .collect();
+        // A time limit on a write that ends serve_chat with an error (or a panic), as a safety
+        // net, is let be, if what came before it was right: the caller is told.
+        let gave_up = matches!(returned, Ok(Ok(Err(_))) | Ok(Err(_)));
+        if gave_up && all.as_bytes().starts_with(&back) {
+            return;
+        }
+        let back = String::from_utf8_lossy(&back);
+        let got: Vec<&str> = back.lines().collect();
+        if let Some(first) = (0..200).find(|&i| got.get(i) != Some(&expected[i].as_str())) {
+            let what = match got.get(first) {
+                Some(answer) => format!(
+                    "answer {} was {answer:?}, not {:?}",
+                    first + 1,
+                    expected[first]
+                ),
+                None => format!("answer {} never came", first + 1),
+            };
+            panic!(
+                "the client sent 200 short lines at once (\"line 1\" to \"line 200\"), ended \
+                 its input, and read no answer for an hour; then it read {} answers, {ended}. \
+                 The first {first} were right, and {what}. Were answers (or the lines they \
+                 answer) lost, or cut short, while the server waited for the client to make \
+                 room? An answer that has begun must be written whole, however long the \
+                 client takes: `write_all(..).await` waits as long as it takes. Was one \
+                 dropped midway, in a `select!` whose other branch (a progress timer?) won? A \
+                 `select!` drops the branches that lose, and what they had not yet written \
+                 with them: race only the wait for the next line (a FramedRead's `next()` \
+                 keeps a half-read line), never the answer's write. (A time limit on the write \
+                 that gives up must end serve_chat with an error, not go on as if the answer \
+                 had been sent.)",
+                got.len()
+            );
+        }
+        assert!(
+            got.len() == 200,
+            "the client sent 200 short lines at once and read no answer for an hour; then it \
+             read the 200 right answers and {} more lines, {ended}: one answer per line",
+            got.len() - 200
+        );
+        let result = returned
+            .expect("the client had ended its input, but serve_chat did not return")
+            .expect("serve_chat panicked");
+        assert!(result.is_ok(), "serve_chat failed: {result:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_that_is_not_utf8_is_not_too_long() {
+        let mut client = connect();
+        // "café" in Latin-1: 5 bytes with its newline, not UTF-8. The codec gives
+        // Err(LinesCodecError::Io(..)), of kind InvalidData, for it.
+        client.send(b"hello\ncaf\xe9\n").await;
+        client.to_server.take().unwrap().shutdown().await.unwrap();
+        let mut from_server = client.answers.into_inner();
+        let mut back = Vec::new();
+        let mut piece = [0u8; 256];
+        loop {
+            match timeout(Duration::from_secs(60), from_server.read(&mut piece)).await {
+                Ok(Ok(n)) if n > 0 => back.extend_from_slice(&piece[..n]),
+                _ => break,
+            }
+        }
+        let back = String::from_utf8_lossy(&back);
+        // What serve_chat returns (the error, passed on, or Ok) is up to it here.
+        assert!(
+            !back.contains("too long"),
+            "the client sent \"hello\" and then \"caf\\xe9\" (\"café\" in Latin-1: 4 bytes, not \
+             UTF-8; the codec gives Err(LinesCodecError::Io(..)), of kind InvalidData, for it), \
+             and the server answered {back:?}: that line is far under MAX_LINE, and the client \
+             is told something false. Only Err(LinesCodecError::MaxLineLengthExceeded) is a \
+             line too long: pass any other error on to the caller as it is (`Err(e) => return \
+             Err(e)`, or `?`)"
+        );
+    }
+
     /// A connection that delivers two complete lines, then breaks: the next read fails (with an
     /// error of kind Other, not ConnectionReset, which a server may take for a client that hung
     /// up), and any read after that finds the end of the input.
