@@ -59,6 +59,8 @@ mod tests {
     use super::*;
     use std::io;
     use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll};
     use std::time::Duration;
     use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream, ReadBuf};
@@ -86,6 +88,8 @@ mod tests {
         last_empty: Option<Instant>,
         /// Set by the test whose paused clock jumps a year at once.
         clock_jumps: bool,
+        /// How many bytes the reads have taken out of the pipe, all told.
+        taken: Arc<AtomicUsize>,
     }
 
     impl Watched {
@@ -97,6 +101,7 @@ mod tests {
                 empty_moments: 0,
                 last_empty: None,
                 clock_jumps: false,
+                taken: Arc::default(),
             }
         }
     }
@@ -137,6 +142,8 @@ mod tests {
             let polled = Pin::new(&mut self.pipe).poll_read(cx, buf);
             if polled.is_ready() && buf.filled().len() > filled_before {
                 self.polls = 0;
+                self.taken
+                    .fetch_add(buf.filled().len() - filled_before, Ordering::SeqCst);
             } else if self.last_empty != Some(now) {
                 self.last_empty = Some(now);
                 self.empty_moments += 1;
@@ -413,9 +420,12 @@ mod tests {
         let (mut sender, receiver) = tokio::io::duplex(64);
         // A local task: read_record's future need not be `Send`, as in `main`.
         let local = LocalSet::new();
+        let taken: Arc<AtomicUsize> = Arc::default();
+        let counted = Arc::clone(&taken);
         let reading = local.spawn_local(async move {
             let mut input = Watched::new(receiver);
             input.clock_jumps = true;
+            input.taken = counted;
             read_record(&mut input).await
         });
         let start = Instant::now();
@@ -437,9 +447,28 @@ mod tests {
             )
         };
         let (record, returned_at_once) = local.run_until(sending).await;
-        let record = record
-            .expect("read_record is still waiting, though the station has sent the whole record")
-            .expect("read_record panicked");
+        let Ok(record) = record else {
+            let taken = taken.load(Ordering::SeqCst);
+            if taken >= 8 {
+                panic!(
+                    "the station sent half a record, went quiet for a year with the connection \
+                     still open, then sent the rest; read_record took all 8 bytes out of the \
+                     stream, and 5 s later it was still waiting, with no record. Were bytes it \
+                     had read lost? A `read_exact` dropped before it has finished (as a \
+                     `select!` drops a branch that loses: to a timer's tick, after the year?) \
+                     loses what it had read, and a new one starts again at the start of the \
+                     buffer. Keep one `read_exact` going until it is done (pin it before the \
+                     loop, and select on `&mut` it)"
+                );
+            }
+            panic!(
+                "the station sent half a record, went quiet for a year with the connection \
+                 still open, then sent the rest, and read_record is still waiting 5 s later \
+                 (it took {taken} of the 8 bytes out of the stream): wait until all 8 bytes \
+                 have arrived (`read_exact`), and return the record then"
+            );
+        };
+        let record = record.expect("read_record panicked");
         assert_big_endian(&record, 12, -7);
         let when = if returned_at_once {
             "at once, with half the record there: wait until all 8 bytes have arrived \
