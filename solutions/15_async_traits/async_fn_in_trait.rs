@@ -324,13 +324,27 @@ mod tests {
                  answers in 100 ms; the broker waits 35 ms, then 35 ms more) ({order}): wait \
                  for both prices (`tokio::join!`), not only for the first one to answer"
             );
+            let why = if took == Duration::from_millis(170) {
+                "that is the broker's 70 ms and the exchange's 100 ms added up: the two prices \
+                 were waited for one after the other. Calling `price` only makes a future, \
+                 which does nothing until it is polled, so awaiting one and then the other \
+                 asks them in turn: await them together (`tokio::join!`)"
+            } else if broker_first && took == Duration::from_millis(135) {
+                "that is the broker's first 35 ms, waited for beside the exchange, and its \
+                 second 35 ms after the exchange's 100 ms: the broker was started, then left \
+                 alone while the exchange was awaited. A future left alone makes no progress: \
+                 its next step waits for a poll. Keep both prices going until both are ready \
+                 (`tokio::join!`)"
+            } else {
+                "keep both prices going until both are ready (`tokio::join!`). (A future that \
+                 is started and then left alone while the other is awaited makes no progress: \
+                 its next step waits for a poll)"
+            };
             assert_eq!(
                 took,
                 Duration::from_millis(100),
                 "best_price took {took:?} for a broker that waits twice (35 ms, then 35 ms more) \
-                 and an exchange that answers in 100 ms ({order}): keep both prices going until \
-                 both are ready (`tokio::join!`). A future that was started and then left alone \
-                 while you await the other makes no progress: its next step waits for a poll"
+                 and an exchange that answers in 100 ms ({order}): {why}"
             );
         }
     }
