@@ -598,29 +598,21 @@ mod tests {
         sending.await.unwrap();
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn answers_read_an_hour_late_all_come() {
-        let Client {
-            mut to_server,
-            answers,
-            server,
-            ..
-        } = connect();
-        // 200 lines at once (of 1 to 10 words, in turn), then the end of the input, and the
-        // client reads no answer for an hour (of the paused clock: no real time when every task
-        // waits). The answers (420 bytes) do not fit in the pipe back (64 bytes): the server
-        // waits in the middle of writing one (the 64th byte is the first of "1\n") until the
-        // client reads.
-        let words = |i: usize| i % 10 + 1;
-        let lines: String = (0..200)
-            .map(|i| format!("{}\n", vec!["w"; words(i)].join(" ")))
-            .collect();
-        let sending = tokio::spawn(async move {
-            // If the server stops early, the test below says what came back.
+    /// Sends `lines` from a task of its own, then ends the input; after `late`, reads all the
+    /// answers, until the connection ends (or nothing comes for a minute): returns them, and
+    /// how the reading ended.
+    async fn answers_read_late(
+        mut to_server: WriteHalf<DuplexStream>,
+        answers: Lines<BufReader<ReadHalf<DuplexStream>>>,
+        lines: String,
+        late: Duration,
+    ) -> (Vec<u8>, &'static str) {
+        tokio::spawn(async move {
+            // If the server stops early, the test says what came back.
             let _ = to_server.write_all(lines.as_bytes()).await;
             let _ = to_server.shutdown().await;
         });
-        sleep(Duration::from_secs(3600)).await;
+        sleep(late).await;
         let mut from_server = answers.into_inner();
         let mut back = Vec::new();
         let mut piece = [0u8; 256];
@@ -632,7 +624,67 @@ mod tests {
                 Err(_) => break "then nothing more came for a minute",
             }
         };
-        drop(sending);
+        (back, ended)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answers_read_an_hour_late_all_come() {
+        // 200 lines at once (of 1 to 10 words, in turn), then the end of the input.
+        let words = |i: usize| i % 10 + 1;
+        let lines: String = (0..200)
+            .map(|i| format!("{}\n", vec!["w"; words(i)].join(" ")))
+            .collect();
+        let expected: Vec<String> = (0..200).map(|i| words(i).to_string()).collect();
+        let all: String = expected
+            .iter()
+            .map(|answer| format!("{answer}\n"))
+            .collect();
+        // First a client that reads the answers as they come.
+        let Client {
+            to_server,
+            answers,
+            server,
+            ..
+        } = connect();
+        let (back, ended) =
+            answers_read_late(to_server, answers, lines.clone(), Duration::ZERO).await;
+        if back != all.as_bytes() {
+            // The test's own panic (a busy loop, from `Input`) is raised as it is.
+            if let Ok(Err(stopped)) = timeout(Duration::from_secs(60), server).await
+                && stopped.is_panic()
+            {
+                std::panic::resume_unwind(stopped.into_panic());
+            }
+            let back = String::from_utf8_lossy(&back);
+            let got: Vec<&str> = back.lines().collect();
+            let first = (0..200)
+                .find(|&i| got.get(i) != Some(&expected[i].as_str()))
+                .unwrap_or(200);
+            let what = match got.get(first) {
+                Some(answer) => format!("answer {} was {answer:?}", first + 1),
+                None => format!("answer {} never came", first + 1),
+            };
+            panic!(
+                "the client sent 200 lines at once (the first of 1 word, the next of 2, and so \
+                 on up to 10, then 1 again), ended its input, and read the answers as they \
+                 came: it read {} answers, {ended}; the first {first} were right, and {what}. \
+                 Each line gets one answer, its number of words, in order, however the bytes \
+                 are cut up",
+                got.len()
+            );
+        }
+        // Then a client that reads no answer for an hour (of the paused clock: no real time
+        // when every task waits). The answers (420 bytes) do not fit in the pipe back (64
+        // bytes): the server waits in the middle of writing one (the 64th byte is the first of
+        // "1\n") until the client reads.
+        let Client {
+            to_server,
+            answers,
+            server,
+            ..
+        } = connect();
+        let (back, ended) =
+            answers_read_late(to_server, answers, lines, Duration::from_secs(3600)).await;
         // What count_words did: returned (with what), panicked, or neither for a minute.
         let returned = match timeout(Duration::from_secs(60), server).await {
             Ok(Ok(result)) => Some(Ok(result)),
@@ -650,11 +702,6 @@ mod tests {
             Ok(Err(stopped)) => panic!("count_words was stopped: {stopped}"),
             Err(_) => None,
         };
-        let expected: Vec<String> = (0..200).map(|i| words(i).to_string()).collect();
-        let all: String = expected
-            .iter()
-            .map(|answer| format!("{answer}\n"))
-            .collect();
         // A time limit on a write that ends count_words with an error (or a panic), as a safety
         // net, is let be, if what came before it was right: the caller is told.
         let gave_up = matches!(returned, Some(Ok(Err(_))) | Some(Err(())));
