@@ -381,16 +381,38 @@ mod tests {
             }
         }
         // A Condvar blocks where it is waited on: one that the code left here only notifies
-        // (for threads outside the runtime) blocks nothing.
+        // (for threads outside the runtime) blocks nothing. Its waits are std's (a call
+        // followed by `.await`, such as a watch receiver's `wait_for(..).await` or a Barrier's
+        // `wait().await`, is an async wait, not a Condvar's).
         let waits = [
             "wait",
             "wait_timeout",
+            "wait_timeout_ms",
             "wait_while",
             "wait_timeout_while",
-            "wait_for",
         ];
+        let awaited = |named: usize| {
+            if tokens.get(named + 1).is_none_or(|t| t != "(") {
+                return false;
+            }
+            let mut depth = 0;
+            let close = (named + 1..tokens.len()).find(|&i| {
+                match tokens[i].as_str() {
+                    "(" => depth += 1,
+                    ")" => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            });
+            close.is_some_and(|close| {
+                tokens.get(close + 1).is_some_and(|t| t == ".")
+                    && tokens.get(close + 2).is_some_and(|t| t == "await")
+            })
+        };
         let condvar_waits = (1..tokens.len()).any(|at| {
-            [".", ":"].contains(&tokens[at - 1].as_str()) && waits.contains(&tokens[at].as_str())
+            [".", ":"].contains(&tokens[at - 1].as_str())
+                && waits.contains(&tokens[at].as_str())
+                && !awaited(at)
         });
         found.extend(
             (tokens.iter().map(String::as_str))
