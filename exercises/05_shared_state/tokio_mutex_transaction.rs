@@ -545,79 +545,277 @@ mod tests {
         done
     }
 
-    /// Locks queued one per step, all at once (`join!` of three `conn.lock().await.send(..)`),
-    /// are handed over one after the other, and on one thread nothing else asks in between;
-    /// on a multi-threaded runtime another task can, at any moment. A test on one thread never
-    /// sees it, so this one reads the source: the locks whose guard sends, in run_transaction
-    /// and the helpers it calls (`x.lock().await.send(..)`, or a guard bound by a `let` and
-    /// then sent on), counted on the way through its `if`/`else` and `match` arms that has
-    /// most (only one arm runs; a `try_lock` only on the arms where it took the lock). A lock
-    /// that only reads the wire (a log line after the commit) is not counted.
+    /// The locks whose guard sends in `text` itself: `x.lock().await.send(..)`, or a guard
+    /// bound by a `let` and then sent on.
+    fn sent_on_locks(text: &str) -> usize {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let on_the_spot: usize = [".lock().await.send(", ".lock_owned().await.send("]
+            .into_iter()
+            .map(|lock| text.matches(lock).count())
+            .sum();
+        // `let mut guard = conn.lock().await;`, then `guard.send(..)`: the statements with
+        // where each ends, and the name each `let` binds (with whether it binds a lock).
+        let mut statements = Vec::new();
+        let mut end = 0;
+        for statement in text.split_inclusive([';', '{', '}']) {
+            end += statement.len();
+            let binding = statement.strip_prefix("let").and_then(|rest| {
+                let rest = rest.strip_prefix("mut").unwrap_or(rest);
+                let (name, value) = rest.split_once('=')?;
+                let name = name.split(':').next().unwrap_or_default();
+                let locks = ["lock()", "lock_owned()"]
+                    .iter()
+                    .any(|lock| value.contains(lock));
+                (!name.is_empty() && name.chars().all(is_ident)).then_some((name, locks))
+            });
+            statements.push((end, binding));
+        }
+        // A guard counts if it sends before its name is bound again (a read-only guard
+        // under the same name later is another guard).
+        let kept = statements
+            .iter()
+            .enumerate()
+            .filter(|(i, (from, binding))| {
+                let Some((name, true)) = binding else {
+                    return false;
+                };
+                let to = statements[i + 1..]
+                    .iter()
+                    .position(|(_, b)| b.is_some_and(|(n, _)| n == *name))
+                    .map_or(text.len(), |j| statements[i + j].0);
+                text[*from..to]
+                    .match_indices(&format!("{name}.send("))
+                    .any(|(at, _)| !text[..from + at].ends_with(is_ident))
+            })
+            .count();
+        on_the_spot + kept
+    }
+
+    /// `text` with the body of each loop (`for`, `while`, `loop`) and what is handed to an
+    /// iterator's or a stream's adaptor (`.map(|m| ..)`, `.for_each(..)`, `.then(..)`, a
+    /// closure or a fn's name) written twice: what they hold runs once per step or turn, not
+    /// once. A loop whose body `break`s or `return`s (a retry that stops once it is done) is
+    /// left as it is.
+    fn repeated(text: &str) -> String {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let word_at = |at: usize, word: &str| {
+            text[at..].starts_with(word)
+                && !text[..at].ends_with(ident)
+                && !text[at + word.len()..].starts_with(ident)
+        };
+        let has_word = |part: &str, word: &str| {
+            part.match_indices(word).any(|(at, _)| {
+                !part[..at].ends_with(ident) && !part[at + word.len()..].starts_with(ident)
+            })
+        };
+        let adaptors = [
+            "map",
+            "for_each",
+            "then",
+            "filter_map",
+            "flat_map",
+            "fold",
+            "try_fold",
+            "try_for_each",
+            "for_each_concurrent",
+            "try_for_each_concurrent",
+            "scan",
+        ];
+        let mut out = String::new();
+        let (mut from, mut at) = (0, 0);
+        while at < text.len() {
+            if !text.is_char_boundary(at) {
+                at += 1;
+                continue;
+            }
+            let looped = ["for", "while", "loop"]
+                .into_iter()
+                .find(|word| word_at(at, word))
+                .and_then(|word| block_after(text, at + word.len()))
+                .and_then(|open| Some((open, closing(text, open)?)))
+                .filter(|&(open, close)| {
+                    !has_word(&text[open..close], "break")
+                        && !has_word(&text[open..close], "return")
+                });
+            let handed = text[at..]
+                .strip_prefix('.')
+                .and_then(|rest| {
+                    let rest = rest.trim_start();
+                    adaptors.into_iter().find(|a| {
+                        rest.starts_with(a) && rest[a.len()..].trim_start().starts_with('(')
+                    })
+                })
+                .and_then(|_| text[at..].find('(').map(|open| at + open))
+                .and_then(|open| Some((open, closing(text, open)?)));
+            match looped.or(handed) {
+                Some((open, close)) => {
+                    out.push_str(&text[from..close]);
+                    out.push(' ');
+                    out.push_str(&text[open + 1..close]);
+                    from = close;
+                    at = close;
+                }
+                None => at += 1,
+            }
+        }
+        out.push_str(&text[from..]);
+        out
+    }
+
+    /// `text` without the closures it binds to a name (`let name = |..| ..;`), and those
+    /// closures: a closure that locks, called three times, locks three times.
+    fn without_closures(text: &str) -> (String, Vec<(String, String)>) {
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut text = text.to_string();
+        let mut closures = Vec::new();
+        let mut from = 0;
+        while let Some(found) = text[from..].find("let ") {
+            let at = from + found;
+            from = at + 4;
+            if text[..at].chars().next_back().is_some_and(is_ident) {
+                continue;
+            }
+            let rest = text[at + 4..].trim_start();
+            let rest = rest.strip_prefix("mut ").unwrap_or(rest).trim_start();
+            let name: String = rest.chars().take_while(|c| is_ident(*c)).collect();
+            let after = rest[name.len()..].trim_start();
+            let Some(value) = after.strip_prefix('=') else {
+                continue;
+            };
+            let value = value.trim_start();
+            let value = value.strip_prefix("async").unwrap_or(value).trim_start();
+            let value = value.strip_prefix("move").unwrap_or(value).trim_start();
+            if name.is_empty() || !value.starts_with('|') {
+                continue;
+            }
+            // The closure ends at the `;` that ends the `let`.
+            let mut depth = 0;
+            let mut end = text.len();
+            for (i, c) in text[at..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => depth -= 1,
+                    ';' if depth == 0 => {
+                        end = at + i + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let body = text[at..end]
+                .split_once('=')
+                .map_or(String::new(), |(_, body)| body.to_string());
+            closures.push((name, body));
+            text.replace_range(at..end, " ");
+            from = at;
+        }
+        (text, closures)
+    }
+
+    /// The locks whose guard sends that `body` takes: its own, and those of each function,
+    /// macro or closure of `code` it calls, once per call (`skip` aside), a loop's or an
+    /// adaptor's counted twice (`repeated`), on the way through its `if`/`else` and `match`
+    /// arms that has most.
+    fn locks_sending(
+        code: &str,
+        helpers: &[(String, std::ops::Range<usize>)],
+        body: &str,
+        skip: &mut Vec<String>,
+    ) -> usize {
+        // A fn or macro defined inside `body` is a helper: its locks count once per call.
+        let mut inner: Vec<std::ops::Range<usize>> = functions(body)
+            .into_iter()
+            .chain(macros(body))
+            .map(|(_, range)| range)
+            .collect();
+        inner.sort_by_key(|range| std::cmp::Reverse(range.start));
+        let mut body = body.to_string();
+        for range in inner {
+            if range.start > 0 && range.end <= body.len() {
+                body.replace_range(range, "{}");
+            }
+        }
+        let (body, closures) = without_closures(&body);
+        let mut most = 0;
+        for way in ways(&repeated(&body)) {
+            let mut locks = sent_on_locks(&way);
+            for (name, closure) in &closures {
+                let times = times_used(&way, code, name, false);
+                if times > 0 {
+                    locks += times * locks_sending(code, helpers, closure, skip);
+                }
+            }
+            let mut names: Vec<&String> = helpers.iter().map(|(name, _)| name).collect();
+            names.dedup();
+            for name in names {
+                if skip.contains(name) || closures.iter().any(|(n, _)| n == name) {
+                    continue;
+                }
+                let times = times_used(&way, code, name, true);
+                if times == 0 {
+                    continue;
+                }
+                skip.push(name.clone());
+                // Of several fns of that name (methods of different types), the one that
+                // locks most.
+                let each = helpers
+                    .iter()
+                    .filter(|(n, _)| n == name)
+                    .map(|(_, range)| locks_sending(code, helpers, &code[range.clone()], skip))
+                    .max()
+                    .unwrap_or(0);
+                skip.pop();
+                locks += times * each;
+            }
+            most = most.max(locks);
+        }
+        most
+    }
+
+    /// Locks queued one per step, all at once (`join!` of three `conn.lock().await.send(..)`,
+    /// or of three calls of a helper that locks, or `join_all` of a `.map(..)` that locks), are
+    /// handed over one after the other, and on one thread nothing else asks in between; on a
+    /// multi-threaded runtime another task can, at any moment. A test on one thread never sees
+    /// it, so this one reads the source: the locks whose guard sends, in run_transaction and
+    /// the helpers (functions, macros, closures) it calls, once per call
+    /// (`x.lock().await.send(..)`, or a guard bound by a `let` and then sent on), a lock in a
+    /// loop's body or in a closure handed to `map`, `for_each` or `then` counted as two (it
+    /// runs once per step), counted on the way through its `if`/`else` and `match` arms that
+    /// has most (only one arm runs; a `try_lock` only on the arms where it took the lock). A
+    /// lock that only reads the wire (a log line after the commit) is not counted.
     #[test]
     fn the_steps_are_sent_under_one_lock() {
-        let texts = reachable_from(
-            include_str!("tokio_mutex_transaction.rs"),
-            "run_transaction",
-            &["send"],
-        );
-        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-        let sending = |text: &str| -> usize {
-            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            let on_the_spot: usize = [".lock().await.send(", ".lock_owned().await.send("]
-                .into_iter()
-                .map(|lock| text.matches(lock).count())
-                .sum();
-            // `let mut guard = conn.lock().await;`, then `guard.send(..)`: the statements with
-            // where each ends, and the name each `let` binds (with whether it binds a lock).
-            let mut statements = Vec::new();
-            let mut end = 0;
-            for statement in text.split_inclusive([';', '{', '}']) {
-                end += statement.len();
-                let binding = statement.strip_prefix("let").and_then(|rest| {
-                    let rest = rest.strip_prefix("mut").unwrap_or(rest);
-                    let (name, value) = rest.split_once('=')?;
-                    let name = name.split(':').next().unwrap_or_default();
-                    let locks = ["lock()", "lock_owned()"]
-                        .iter()
-                        .any(|lock| value.contains(lock));
-                    (!name.is_empty() && name.chars().all(is_ident)).then_some((name, locks))
-                });
-                statements.push((end, binding));
+        let code = code_only(include_str!("tokio_mutex_transaction.rs"));
+        let mut helpers = functions(&code);
+        helpers.extend(macros(&code));
+        helpers.sort_by(|a, b| a.0.cmp(&b.0));
+        let locks = match helpers.iter().find(|(f, _)| f == "run_transaction") {
+            Some((_, body)) => {
+                let mut skip = vec!["run_transaction".to_string(), "main".to_string()];
+                skip.push("send".to_string());
+                locks_sending(&code, &helpers, &code[body.clone()], &mut skip)
             }
-            // A guard counts if it sends before its name is bound again (a read-only guard
-            // under the same name later is another guard).
-            let kept = statements
-                .iter()
-                .enumerate()
-                .filter(|(i, (from, binding))| {
-                    let Some((name, true)) = binding else {
-                        return false;
-                    };
-                    let to = statements[i + 1..]
-                        .iter()
-                        .position(|(_, b)| b.is_some_and(|(n, _)| n == *name))
-                        .map_or(text.len(), |j| statements[i + j].0);
-                    text[*from..to]
-                        .match_indices(&format!("{name}.send("))
-                        .any(|(at, _)| !text[..from + at].ends_with(is_ident))
-                })
-                .count();
-            on_the_spot + kept
-        };
-        let locks: usize = texts
+            None => reachable_from(
+                include_str!("tokio_mutex_transaction.rs"),
+                "run_transaction",
+                &["send"],
+            )
             .iter()
-            .map(|text| ways(text).iter().map(|way| sending(way)).max().unwrap_or(0))
-            .sum();
+            .map(|text| (ways(text).iter().map(|way| sent_on_locks(way)).max()).unwrap_or(0))
+            .sum(),
+        };
         assert!(
             locks <= 1,
             "run_transaction sends its steps through {locks} locks of the connection (counting \
              `.lock().await.send(..)` and a guard bound by a `let` that then sends, in \
-             run_transaction and the helpers it calls, on the way through its `if`/`else` and \
-             `match` arms that has most): the connection is free between one guard and the \
-             next, so another task can take it between two steps of the transaction (on a \
-             multi-threaded runtime at any moment, even when the locks are all queued at once \
-             with join!). Lock the connection once and send the three steps, in order, with \
-             that one guard"
+             run_transaction and the helpers and closures it calls, once per call, a lock in a \
+             loop or in a closure handed to `map` or `for_each` as two, as it runs once per \
+             step, on the way through its `if`/`else` and `match` arms that has most): the \
+             connection is free between one guard and the next, so another task can take it \
+             between two steps of the transaction (on a multi-threaded runtime at any moment, \
+             even when the locks are all queued at once with join! or join_all). Lock the \
+             connection once and send the three steps, in order, with that one guard"
         );
     }
 
@@ -921,6 +1119,13 @@ mod tests {
     /// a variable or field of that name (`let name`, `name.x`, `x.name`), nor a function of
     /// another crate (`Vec::new()`).
     fn uses(text: &str, code: &str, name: &str) -> bool {
+        times_used(text, code, name, true) > 0
+    }
+
+    /// How many times `text` uses the function or macro `name` as `uses` tells (a call, or a
+    /// hand-over as a value: `.map(name)`), each place once; a method call (`.name(..)`) only
+    /// if `method` (a closure bound by a `let` is called as `name(..)`).
+    fn times_used(text: &str, code: &str, name: &str, method: bool) -> usize {
         let is_ident = |c: char| c.is_alphanumeric() || c == '_';
         let word_at = |text: &str, at: usize, len: usize| {
             text[..at].chars().next_back().is_none_or(|c| !is_ident(c))
@@ -951,12 +1156,24 @@ mod tests {
                         .any(|(at, _)| word_at(pattern, at, name.len()))
             })
         });
-        text.match_indices(name).any(|(at, _)| {
+        let used = |&(at, _): &(usize, &str)| {
             if !word_at(text, at, name.len()) {
                 return false;
             }
             let before = text[..at].trim_end();
             let after = text[at + name.len()..].trim_start();
+            if before.ends_with('.') && !method {
+                return false;
+            }
+            // Where it is defined (`fn name`, `macro_rules! name`) is no use.
+            if before.ends_with("fn") || before.ends_with("macro_rules!") {
+                let keyword = before
+                    .trim_end_matches("macro_rules!")
+                    .trim_end_matches("fn");
+                if !keyword.ends_with(is_ident) {
+                    return false;
+                }
+            }
             if let Some(path) = before.strip_suffix("::") {
                 let ty: String = path
                     .chars()
@@ -978,7 +1195,8 @@ mod tests {
                 && !after.starts_with('.')
                 && !after.starts_with(':')
                 && !after.starts_with('{')
-        })
+        };
+        text.match_indices(name).filter(used).count()
     }
 
     /// A transaction's steps are hidden from the other tasks while the guard is held, so no
