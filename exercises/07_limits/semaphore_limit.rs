@@ -381,6 +381,78 @@ mod tests {
         );
     }
 
+    /// `run_all(jobs)` ready to run on another thread when its future may be sent there.
+    struct OnAWorker<F>(std::cell::Cell<Option<F>>);
+
+    /// Runs it as a task of a runtime with one worker thread: the worker runs the task spawned
+    /// last first (its "LIFO slot"), so the last job takes a permit before the first ones and
+    /// ends before most of them. Real time (a paused clock needs a runtime of one thread,
+    /// where the jobs start, and end, in id order): 10 jobs of 100 ms, 3 at a time, 400 ms.
+    trait RunOnAWorker {
+        fn run_on_a_worker(&self) -> Option<Vec<usize>>;
+    }
+
+    impl<F: std::future::Future<Output = Vec<usize>> + Send + 'static> RunOnAWorker for OnAWorker<F> {
+        fn run_on_a_worker(&self) -> Option<Vec<usize>> {
+            let running = self.0.take()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("the test's runtime could not be built");
+            // Far more than the 400 ms the jobs take; a run_all that never ends is left to
+            // the other tests (on the paused clock) to tell about.
+            let outcome = runtime.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), tokio::spawn(running)).await
+            });
+            match outcome {
+                Ok(Ok(results)) => Some(results),
+                Ok(Err(error)) => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => None,
+            }
+        }
+    }
+
+    /// A run_all whose future may not be sent to another thread is not run here.
+    trait StaysOnItsThread {
+        fn run_on_a_worker(&self) -> Option<Vec<usize>>;
+    }
+
+    impl<F> StaysOnItsThread for &OnAWorker<F> {
+        fn run_on_a_worker(&self) -> Option<Vec<usize>> {
+            None
+        }
+    }
+
+    /// The jobs end out of id order here: the last one spawned runs first. The results must
+    /// still come back in job order.
+    #[test]
+    fn the_results_keep_job_order_when_jobs_end_out_of_order() {
+        let running = OnAWorker(std::cell::Cell::new(Some(run_all(10, Arc::default()))));
+        let Some(results) = (&running).run_on_a_worker() else {
+            return;
+        };
+        let expected: Vec<usize> = (0..10).map(|id| id * 10).collect();
+        let mut sorted = results.clone();
+        sorted.sort_unstable();
+        if sorted == expected {
+            assert_eq!(
+                results, expected,
+                "every job ran once, but the results came back as {results:?}, not in job \
+                 order. Here (on a runtime with one worker thread, which runs the task spawned \
+                 last first) the jobs may take their permits, and end, out of id order; \
+                 whatever order they end in, return each job's result at its job's place \
+                 (await the handles in job order, or sort the results by job id)"
+            );
+        }
+        assert_eq!(
+            results, expected,
+            "10 jobs (on a runtime with one worker thread, which runs the task spawned last \
+             first): every job must run exactly once, and the results must come back in job \
+             order"
+        );
+    }
+
     /// Jobs that start at odd moments: on a busy runtime only one other task runs between two
     /// steps of run_all (event_interval(1)), while the clock moves on by 7 ms, so the jobs
     /// start 7 ms apart and end 7 ms apart. A permit must come free when a job ends, not on a
