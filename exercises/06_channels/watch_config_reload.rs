@@ -84,6 +84,20 @@ mod tests {
             .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
     }
 
+    /// Whether `applied` is the limit the channel started with, then the limits of the reloads
+    /// (`expected`): every new limit was recorded, and the starting one too.
+    fn start_recorded_too(applied: &[u32], start: u32, expected: &[u32]) -> bool {
+        applied.split_first() == Some((&start, expected))
+    }
+
+    /// What to say when the follower recorded the starting limit as well as every reload's.
+    fn start_too(start: u32) -> String {
+        format!(
+            "it recorded every new limit, but first the limit the channel started with \
+             ({start}), which no reload brought: record a limit only after `changed()` returns"
+        )
+    }
+
     #[tokio::test(start_paused = true)]
     async fn follows_every_reload() {
         let (tx, rx) = watch::channel(10);
@@ -95,11 +109,17 @@ mod tests {
         sleep(Duration::from_millis(100)).await;
         drop(tx);
         let applied = limits_of(follower).await;
+        let why = if start_recorded_too(&applied, 10, &[20, 30]) {
+            start_too(10)
+        } else {
+            "record the NEW value after each change (read it after `changed()` returns, not \
+             once at the start)"
+                .to_string()
+        };
         assert_eq!(
             applied,
             [20, 30],
-            "the limit was reloaded to 20, then to 30; record the NEW value after each change \
-             (read it after `changed()` returns, not once at the start)"
+            "the limit was reloaded to 20, then to 30; {why}"
         );
     }
 
@@ -117,9 +137,15 @@ mod tests {
         let why = if applied.len() < 5000 {
             "record every reload, however many come (a Vec grows; a table of fixed size drops \
              the reloads past its end)"
-        } else {
+                .to_string()
+        } else if start_recorded_too(&applied, 0, &(1..=5000).collect::<Vec<_>>()) {
+            start_too(0)
+        } else if applied.len() == 5000 {
             "one limit for each reload, but not the new ones: read the limit after each \
              `changed()` returns"
+                .to_string()
+        } else {
+            "more limits than reloads: record one limit each time `changed()` returns".to_string()
         };
         assert!(
             applied.iter().copied().eq(1..=5000),
@@ -144,11 +170,16 @@ mod tests {
         sleep(Duration::from_millis(100)).await;
         drop(tx);
         let applied = limits_of(follower).await;
+        let also = if start_recorded_too(&applied, 1, &[4, 5]) {
+            format!("; {}", start_too(1))
+        } else {
+            String::new()
+        };
         assert_eq!(
             applied,
             [4, 5],
             "a watch channel keeps only the newest value: after the burst 2, 3, 4 the follower \
-             should see 4, then 5"
+             should see 4, then 5{also}"
         );
     }
 
@@ -161,12 +192,23 @@ mod tests {
         reload(&tx, 40);
         drop(tx);
         let applied = limits_of(follower).await;
+        let why = if start_recorded_too(&applied, 10, &[40]) {
+            start_too(10)
+        } else if applied.is_empty() {
+            "`changed()` still reports that last reload before it reports that the sender is \
+             gone, so await `changed()` until it returns Err (`has_changed()` gives Err as \
+             soon as the sender is gone, with the last reload unread)"
+                .to_string()
+        } else if !applied.contains(&40) {
+            "record the new limit: read it after each `changed()` returns".to_string()
+        } else {
+            "record one limit, the new one, each time `changed()` returns".to_string()
+        };
         assert_eq!(
             applied,
             [40],
-            "the admin reloaded the limit to 40 and left right away; `changed()` still reports \
-             that last reload before it reports that the sender is gone, so wait on \
-             `changed()` rather than checking the channel from time to time"
+            "the admin reloaded the limit to 40 and left right away, and the follower \
+             recorded {applied:?}: {why}"
         );
     }
 
@@ -181,12 +223,18 @@ mod tests {
         sleep(Duration::from_millis(100)).await;
         drop(tx);
         let applied = limits_of(follower).await;
+        let why = if start_recorded_too(&applied, 10, &[10]) {
+            start_too(10)
+        } else {
+            "`changed()` reports the reload even though the limit is 10 again, so record the \
+             newest value, 10, each time `changed()` returns, whether or not it differs from \
+             the last one"
+                .to_string()
+        };
         assert_eq!(
             applied,
             [10],
-            "the config was reloaded (to 50, then at once back to 10): `changed()` reports the \
-             reload even though the limit is 10 again, so record the newest value, 10, each \
-             time `changed()` returns, whether or not it differs from the last one"
+            "the config was reloaded (to 50, then at once back to 10): {why}"
         );
     }
 
@@ -260,6 +308,7 @@ mod tests {
         sleep(Duration::from_millis(100)).await;
         drop(tx);
         let applied = limits_of(follower).await;
+        let start = start_too(10);
         let why = if applied.len() < 2 {
             "follow_limits must follow until the sender is dropped, however long nobody reloads \
              anything (did it give up after a quiet spell, with a timeout around \
@@ -268,6 +317,8 @@ mod tests {
         } else if applied.len() == 2 {
             "it noticed both reloads; record the new limit of each (read it after `changed()` \
              returns)"
+        } else if start_recorded_too(&applied, 10, &[20, 30]) {
+            start.as_str()
         } else {
             "record one limit for each time `changed()` returns"
         };
@@ -291,12 +342,17 @@ mod tests {
         sleep(Duration::from_millis(100)).await;
         drop(tx);
         let applied = limits_of(follower).await;
+        let why = if start_recorded_too(&applied, 10, &[20, 20]) {
+            start_too(10)
+        } else {
+            "record the newest value every time `changed()` returns, even when it is the limit \
+             recorded last"
+                .to_string()
+        };
         assert_eq!(
             applied,
             [20, 20],
-            "the config was reloaded twice, 100 ms apart, both times with a limit of 20: \
-             record the newest value every time `changed()` returns, even when it is the \
-             limit recorded last"
+            "the config was reloaded twice, 100 ms apart, both times with a limit of 20: {why}"
         );
     }
 }
