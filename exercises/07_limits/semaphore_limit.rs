@@ -388,11 +388,15 @@ mod tests {
     /// last first (its "LIFO slot"), so the last job takes a permit before the first ones and
     /// ends before most of them. Real time (a paused clock needs a runtime of one thread,
     /// where the jobs start, and end, in id order): 10 jobs of 100 ms, 3 at a time, 400 ms.
+    #[allow(dead_code)] // Only one of the two is used, depending on run_all.
     trait RunOnAWorker {
         fn run_on_a_worker(&self) -> Option<Vec<usize>>;
     }
 
-    impl<F: std::future::Future<Output = Vec<usize>> + Send + 'static> RunOnAWorker for OnAWorker<F> {
+    impl<F> RunOnAWorker for OnAWorker<F>
+    where
+        F: std::future::Future<Output = Vec<usize>> + Send + 'static,
+    {
         fn run_on_a_worker(&self) -> Option<Vec<usize>> {
             let running = self.0.take()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -414,6 +418,7 @@ mod tests {
     }
 
     /// A run_all whose future may not be sent to another thread is not run here.
+    #[allow(dead_code)] // Only one of the two is used, depending on run_all.
     trait StaysOnItsThread {
         fn run_on_a_worker(&self) -> Option<Vec<usize>>;
     }
@@ -424,8 +429,8 @@ mod tests {
         }
     }
 
-    /// The jobs end out of id order here: the last one spawned runs first. The results must
-    /// still come back in job order.
+    /// The jobs may end out of id order here (the last one spawned runs first): the results
+    /// must still come back in job order.
     #[test]
     fn the_results_keep_job_order_when_jobs_end_out_of_order() {
         let running = OnAWorker(std::cell::Cell::new(Some(run_all(10, Arc::default()))));
