@@ -380,9 +380,12 @@ mod tests {
     /// (`println!`, `assert!`, `panic!`, ...) and of `.expect(..)`: their text is a message,
     /// never a value the code hands back, so a progress line may say what it likes.
     fn without_messages(code: &str) -> String {
-        const MESSAGES: [&str; 16] = [
+        const MESSAGES: [&str; 18] = [
             "print!(",
             "println!(",
+            // A message written to a writer (`writeln!(std::io::stderr(), ..)`).
+            "write!(",
+            "writeln!(",
             "eprint!(",
             "eprintln!(",
             "panic!(",

@@ -1011,8 +1011,8 @@ mod tests {
              were still not freed: a copy of the line leaked (Box::leak, String::leak...) to get \
              a 'static one for tokio::spawn, a task it spawned still running, a thread or \
              runtime of its own still winding down, or a value kept after the call for a later \
-             one (a cache, a static, a thread_local: a value kept from an earlier call is not \
-             that call's answer). Await load_tags(line) right there; a task that needs the line \
+             one (a cache, a static, a thread_local: count_tags keeps nothing after it \
+             returns). Await load_tags(line) right there; a task that needs the line \
              can own a copy (`let line = line.to_string();` moved into `async move`), and a \
              task it starts must be over soon after it returns (awaited, aborted, or told to \
              stop)"
