@@ -695,9 +695,15 @@ mod tests {
             "lab: sensor 1 too hot (31)",
             "lab: sensor 2 ok",
         ];
+        let mut reordered = false;
         let seen = match outcome {
             Ok(Ok(report)) if report == expected => return,
-            Ok(Ok(report)) => format!("returned {report:?}, not {expected:?}"),
+            Ok(Ok(report)) => {
+                let mut sorted = report.clone();
+                sorted.sort();
+                reordered = sorted == expected;
+                format!("returned {report:?}, not {expected:?}")
+            }
             Ok(Err(_)) => String::from("had not returned after 5 s (a check takes 10 ms)"),
             Err(panic) => format!(
                 "panicked ({})",
@@ -708,6 +714,13 @@ mod tests {
                     .unwrap_or_default()
             ),
         };
+        assert!(
+            !reordered,
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, check_sensors(lab, max 30, vec![25, 31, 30]) {seen}: the right \
+             lines, in another order. There the checks may end in any order: each line must \
+             come back in its sensor's place (await the handles in the order of the readings)"
+        );
         let alone = on_one_thread(|| {
             let limits = Limits {
                 site: "lab".to_string(),

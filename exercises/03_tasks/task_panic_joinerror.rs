@@ -586,9 +586,17 @@ mod tests {
             })
         }));
         let expected = [Outcome::Done(2), Outcome::Crashed, Outcome::Done(6)];
+        let mut reordered = false;
         let seen = match outcome {
             Ok(Ok(outcomes)) if outcomes == expected => return,
-            Ok(Ok(outcomes)) => format!("returned {outcomes:?}, not {expected:?}"),
+            Ok(Ok(outcomes)) => {
+                reordered = outcomes.len() == expected.len()
+                    && expected.iter().all(|one| {
+                        let count = |all: &[Outcome]| all.iter().filter(|o| *o == one).count();
+                        count(&outcomes) == count(&expected)
+                    });
+                format!("returned {outcomes:?}, not {expected:?}")
+            }
             Ok(Err(_)) => String::from("had not returned after 5 s (the jobs take 10 ms)"),
             Err(panic) => format!(
                 "panicked ({})",
@@ -599,6 +607,13 @@ mod tests {
                     .unwrap_or_default()
             ),
         };
+        assert!(
+            !reordered,
+            "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
+             worker threads, run_jobs(vec![\"1\", \"oops\", \"3\"]) {seen}: the right outcomes, \
+             in another order. There the jobs may end in any order: each outcome must come back \
+             in its job's place (await the handles in job order, or keep each job's index)"
+        );
         if on_one_thread(|| run_jobs(vec!["1", "oops", "3"])).as_deref() != Some(&expected[..]) {
             panic!(
                 "on a multi-thread runtime (the kind #[tokio::main] builds), called from \
