@@ -402,14 +402,75 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_record_without_the_magic_bytes() {
-        let mut bytes = record_bytes(1, 1);
-        bytes[0] = b'Q';
-        let mut input = station(vec![bytes]);
-        let result = next_record(&mut input).await;
-        assert!(
-            matches!(&result, Err(e) if e.kind() == io::ErrorKind::InvalidData),
-            "a record that does not start with \"WX\" is InvalidData, got {result:?}"
-        );
+        // The first magic byte wrong, then the second; each sent whole, then a byte at a time.
+        for (at, wrong) in [(0, b'Q'), (1, b'Y')] {
+            let mut bytes = record_bytes(1, 1);
+            bytes[at] = wrong;
+            let start = String::from_utf8_lossy(&bytes[..2]).into_owned();
+            for whole in [true, false] {
+                let (pieces, how) = if whole {
+                    (vec![bytes.clone()], "in one piece")
+                } else {
+                    (
+                        bytes.iter().map(|byte| vec![*byte]).collect(),
+                        "one byte at a time, 10 ms apart",
+                    )
+                };
+                let mut input = station(pieces);
+                let result = next_record(&mut input).await;
+                assert!(
+                    matches!(&result, Err(e) if e.kind() == io::ErrorKind::InvalidData),
+                    "the station sent a record that starts with {start:?} instead of \"WX\", \
+                     {how}, and read_record returned {result:?}: a record whose two first bytes \
+                     are not both \"WX\" is an error of kind InvalidData, however its bytes \
+                     arrive (check both magic bytes, once both have come)"
+                );
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn temperatures_that_need_all_four_bytes() {
+        // Tenths that do not fit in 16 bits: the temperature is all of bytes 4..8.
+        let readings = [
+            (60_000, 40_000),
+            (8, -70_000),
+            (9, i32::MAX),
+            (10, i32::MIN),
+        ];
+        let pieces = readings
+            .iter()
+            .map(|&(sensor, tenths)| record_bytes(sensor, tenths))
+            .collect();
+        let mut input = station(pieces);
+        for (sensor, tenths) in readings {
+            let record = next_record(&mut input).await;
+            assert_big_endian(&record, sensor, tenths);
+            let Ok(got) = &record else {
+                panic!(
+                    "the station sent the record of sensor {sensor} ({tenths} tenths), and \
+                     read_record returned {record:?}"
+                );
+            };
+            if *got == (Record { sensor, tenths }) {
+                continue;
+            }
+            let low16 = i32::from(tenths as i16);
+            let detail = if got.sensor == sensor
+                && (got.tenths == low16 || got.tenths == i32::from(tenths as u16))
+            {
+                "the temperature that came back is what its last two bytes alone give: the \
+                 temperature is an i32 of all four bytes 4..8 (`i32::from_be_bytes`, \
+                 `read_i32`)"
+            } else {
+                "the temperature is an i32 of bytes 4..8, big-endian, and the sensor a u16 of \
+                 bytes 2..4"
+            };
+            panic!(
+                "the station sent the record of sensor {sensor} ({tenths} tenths), and \
+                 read_record returned {got:?}: {detail}"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
