@@ -480,12 +480,37 @@ mod tests {
         };
         // "tea", "for" and "two" are 3 words when no-break spaces separate words (as with
         // `split_whitespace`), 1 word when only ASCII whitespace does: either is fine.
-        assert!(
-            answer == "3" || answer == "1",
-            "the client sent \"tea\\u{{a0}}for\\u{{a0}}two\" (words between no-break spaces, \
-             2 bytes each in UTF-8) in two pieces, cut between the 2 bytes of the first \
-             no-break space, and the answer was {answer:?}: the cut character was mangled. \
-             Turning each read's bytes into text on its own (`from_utf8_lossy`) replaces half a \
+        if answer == "3" || answer == "1" {
+            return;
+        }
+        let sent = "the client sent \"tea\\u{a0}for\\u{a0}two\" (words between no-break spaces, \
+                    2 bytes each in UTF-8) in two pieces, cut between the 2 bytes of the first \
+                    no-break space";
+        // What became of a line of one ASCII word, cut in two pieces the same way.
+        client.send("tea").await;
+        sleep(Duration::from_millis(10)).await;
+        client.send("pot\n").await;
+        let teapot = timeout(Duration::from_secs(5), client.answers.next_line()).await;
+        if let Ok(Ok(Some(teapot))) = &teapot
+            && teapot != "1"
+        {
+            panic!(
+                "{sent}, and the answer was {answer:?}, not 3 (or 1, if only ASCII whitespace \
+                 separates words). Then it sent \"teapot\" in two pieces, \"tea\" and \
+                 \"pot\\n\", and the answer was {teapot:?}, not 1: what is counted of a line \
+                 depends on where the reads cut it. Carry what is known of the line (its bytes, \
+                 or whether it is inside a word) from one read to the next, and count its words \
+                 once its newline has come"
+            );
+        }
+        let teapot = match teapot {
+            Ok(Ok(Some(_))) => " (\"teapot\", cut in the same way, was answered 1, rightly)",
+            _ => "",
+        };
+        panic!(
+            "{sent}, and the answer was {answer:?}, not 3 (or 1, if only ASCII whitespace \
+             separates words){teapot}: the line cut inside a character was counted wrong. Turning \
+             each read's bytes into text on its own (`from_utf8_lossy`), for one, replaces half a \
              character with U+FFFD. Keep the bytes until the line's newline has come, and only \
              then turn the whole line into text (`read_line`, `lines()` do that)"
         );
@@ -760,6 +785,78 @@ mod tests {
             .expect("the client closed its side, but count_words did not return")
             .expect("count_words panicked");
         assert!(result.is_ok(), "count_words failed: {result:?}");
+    }
+
+    /// A session of 500 KB on one connection: what count_words holds once it has answered every
+    /// line must not grow with all that the client has ever sent.
+    #[test]
+    fn a_long_session_keeps_only_the_line_being_read() {
+        const LINES: usize = 5_000;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("could not build a runtime");
+        let mut answered = 0;
+        let mut first_wrong = None;
+        // The connection, kept open past the measure: count_words is still serving it then.
+        let mut kept = None;
+        // Heap bytes made while the session runs and still held once the last answer has come
+        // (count_words's and the connection's: the client keeps no answer).
+        let held = allocation_counter::measure(|| {
+            runtime.block_on(async {
+                let Client {
+                    mut to_server,
+                    mut answers,
+                    server,
+                    ..
+                } = connect_with_pipe(4096);
+                // Lines of 100 bytes (10 words of 9 letters), 40 at a time: 500 KB.
+                let sending = async {
+                    let line = format!("{}\n", ["abcdefghi"; 10].join(" "));
+                    for _ in (0..LINES).step_by(40) {
+                        send(&mut to_server, &line.repeat(40)).await;
+                    }
+                };
+                let reading = async {
+                    while answered < LINES {
+                        let Ok(Ok(Some(answer))) =
+                            timeout(Duration::from_secs(5), answers.next_line()).await
+                        else {
+                            break;
+                        };
+                        answered += 1;
+                        if answer != "10" && first_wrong.is_none() {
+                            first_wrong = Some((answered, answer));
+                        }
+                    }
+                };
+                tokio::join!(sending, reading);
+                kept = Some((to_server, answers, server));
+            });
+        })
+        .bytes_current;
+        drop(kept);
+        if answered < LINES || first_wrong.is_some() {
+            let what = match first_wrong {
+                Some((i, answer)) => format!("answer {i} was {answer:?}, not \"10\""),
+                None => format!("only {answered} answers came"),
+            };
+            panic!(
+                "the client sent {LINES} lines of 10 words (100 bytes each, 500 KB in all) on \
+                 one connection, 40 lines at a time, reading the answers as they came: {what}"
+            );
+        }
+        assert!(
+            held < 200_000,
+            "the client sent {LINES} lines of 100 bytes (500 KB) on one connection, 40 at a \
+             time, and once count_words had answered them all, it (with the connection) held \
+             {held} heap bytes made during the session: memory that grows with all that a connection \
+             has ever sent (bytes kept after their line was answered?), which a connection that \
+             stays open long enough uses up. Keep only the part of a line not answered yet: \
+             `drain` or clear what was answered, or read with something that does \
+             (`lines().next_line()`, `read_line` into a String cleared for each line)"
+        );
     }
 
     /// A connection that delivers one line, then breaks: the next read fails (with an error of
