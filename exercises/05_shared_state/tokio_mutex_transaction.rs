@@ -637,11 +637,25 @@ mod tests {
                 .and_then(|word| block_after(text, at + word.len()))
                 .and_then(|open| Some((open, closing(text, open)?)))
                 .filter(|&(open, close)| {
-                    // A body that branches (`if`, `match`) may lock on one turn only (a step
-                    // machine: `match step { Parse => .., Record => lock }`): left as it is.
-                    ["break", "return", "if", "match"]
-                        .iter()
-                        .all(|word| !has_word(&text[open..close], word))
+                    let body = &text[open..close];
+                    // A lock only inside a branch (`if`, `match`) may be taken on one turn
+                    // only (a step machine: `match step { Parse => .., Record => lock }`):
+                    // left as it is; a lock before the first branch is taken on every turn.
+                    let first = |word: &str| {
+                        body.match_indices(word)
+                            .find(|&(at, _)| {
+                                !body[..at].ends_with(ident)
+                                    && !body[at + word.len()..].starts_with(ident)
+                            })
+                            .map(|(at, _)| at)
+                    };
+                    let branch = [first("if"), first("match")].into_iter().flatten().min();
+                    let locks_each_turn = match (body.find(".lock("), branch) {
+                        (Some(lock), Some(branch)) => lock < branch,
+                        (lock, None) => lock.is_some(),
+                        (None, Some(_)) => false,
+                    };
+                    locks_each_turn && !has_word(body, "break") && !has_word(body, "return")
                 });
             let handed = text[at..]
                 .strip_prefix('.')
