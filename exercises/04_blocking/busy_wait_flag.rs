@@ -986,13 +986,15 @@ mod tests {
         });
         assert!(
             !(notifies_waiters && (awaited_at_once || awaited_before_a_check)),
-            "wait_open checks the flag and only then creates the Notified it awaits (it awaits \
-             the Notified, or one a helper fn or closure returns, right where it creates it, or in select!, with no check of the flag in \
-             between): on a multi-threaded runtime `open` can run \
-             in between, and notify_waiters wakes only the Notified futures that already exist, \
-             so that waiter sleeps on forever behind an open door. Create the Notified first \
-             (`let opened = self.<your Notify>.notified();`), then check the flag, and only \
-             then await it"
+            "wait_open awaits a Notified with no check of the flag between the moment it is \
+             made and the await (it awaits the Notified, or one a helper fn or closure returns, \
+             right where it is made, or in select!): either the flag is not checked at all, or \
+             it is checked only before the Notified is made. A waiter like that misses an \
+             opening made before its Notified exists: notify_waiters wakes only the Notified \
+             futures that already exist (and on a multi-threaded runtime `open` can run at any \
+             moment), so the waiter sleeps on forever behind an open door. Create the Notified \
+             first (`let opened = self.<your Notify>.notified();`), then check the flag, and \
+             only then await it"
         );
     }
 }
