@@ -425,10 +425,13 @@ mod tests {
                 "while checksum_upload was awaited on an upload of {size} bytes, the runtime's \
                  own thread (the one that runs every task here) spent at least a quarter as much \
                  CPU time as the checksum itself takes, on each of 3 tries ((used, checksum) in \
-                 ms: {tries:?}): the loop, or a part of it, still runs on that thread, in one \
-                 go, in slices between yields, in rounds done before handing the rest over, or \
-                 in a task from tokio::spawn. Hand all of it, for an upload of any size, to \
-                 tokio::task::spawn_blocking and .await its JoinHandle"
+                 ms: {tries:?}). That thread was busy while the checksum ran: either the loop, \
+                 or a part of it, still runs there (in one go, in slices between yields, in \
+                 rounds done before handing the rest over, or in a task from tokio::spawn), or \
+                 the wait for the checksum spins there (a loop over `yield_now`, \
+                 `is_finished()` or `try_recv` instead of awaiting). Hand all of the loop, for \
+                 an upload of any size, to tokio::task::spawn_blocking and .await its \
+                 JoinHandle"
             );
         }
     }
