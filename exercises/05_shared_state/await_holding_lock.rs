@@ -1335,7 +1335,9 @@ mod tests {
     /// code gives it there), a name bound to it in the same fn (`let s = stats;`, `let s =
     /// &stats;`, `Arc::clone(&stats)`, `stats.clone()`), and a parameter of a fn, closure or
     /// const closure that the stats itself is handed to at a call site (`helper(stats, ..)`), a
-    /// few levels deep. Any other receiver (a static, a mutex the code makes, whatever its
+    /// few levels deep, and a field of a struct made with the stats in it (`let shared = Shared
+    /// { stats };` makes `shared.stats` the stats, and `self.stats` in a method called on
+    /// `shared`, `s.stats` in a fn handed `&shared` as `s`). Any other receiver (a static, a mutex the code makes, whatever its
     /// type's spelling, an accessor fn such as `handled().lock()`, a parameter handed something
     /// else, stdout) is not the stats: when the scan cannot tell, the lock is not counted.
     fn without_other_locks(code: &str, given: &[&str]) -> String {
@@ -1562,6 +1564,18 @@ mod tests {
         let is_log = |logs: &[Vec<String>], at: usize, expr: &str| {
             scope_of(at).is_some_and(|s| only_name(expr).is_some_and(|n| logs[s].contains(&n)))
         };
+        // The fields that hold the log in a struct `expr` names (`shared` with `shared.stats`
+        // known gives `stats`).
+        let log_fields = |logs: &[Vec<String>], at: usize, expr: &str| -> Vec<String> {
+            let (Some(s), Some(holder)) = (scope_of(at), only_name(expr)) else {
+                return Vec::new();
+            };
+            logs[s]
+                .iter()
+                .filter_map(|n| n.strip_prefix(&format!("{holder}.")))
+                .map(str::to_string)
+                .collect()
+        };
         for _ in 0..4 {
             // Names bound to the log: `let lines = log;`.
             for &(at, word) in &words {
@@ -1582,6 +1596,49 @@ mod tests {
                     && !logs[s].contains(&name)
                 {
                     logs[s].push(name);
+                }
+            }
+            // Fields of a struct made with the log in it: `let shared = Shared { stats };`
+            // (or `Shared { stats: &stats, .. }`) makes `shared.stats` the log.
+            for &(at, word) in &words {
+                if word != "let" {
+                    continue;
+                }
+                let rest = &code[at + 3..];
+                let Some(eq) = rest.find('=') else { continue };
+                let name = param_name(&rest[..eq]);
+                let value = rest[eq + 1..].trim_start();
+                let Some(open) = value.find('{') else {
+                    continue;
+                };
+                let path = value[..open].trim();
+                if name.is_empty()
+                    || path.is_empty()
+                    || value.starts_with(['=', '>'])
+                    || !path.chars().all(|c| ident(c) || ":<>'& ,".contains(c))
+                    || !path.starts_with(|c: char| c.is_alphabetic())
+                    || ["if", "match", "loop", "while", "unsafe", "async", "move"]
+                        .iter()
+                        .any(|k| path.split(|c: char| !ident(c)).any(|w| w == *k))
+                {
+                    continue;
+                }
+                let open = at + 3 + eq + 1 + (rest[eq + 1..].len() - value.len()) + open;
+                let close = close_of(open);
+                let Some(s) = scope_of(at) else { continue };
+                for piece in pieces(&code[open + 1..close.min(code.len())]) {
+                    let (field, expr) = match piece.split_once(':') {
+                        Some((field, expr)) if !expr.starts_with(':') => (field.trim(), expr),
+                        _ => (piece.trim(), piece.as_str()),
+                    };
+                    let path = format!("{name}.{field}");
+                    if !field.is_empty()
+                        && field.chars().all(ident)
+                        && is_log(&logs, at, expr)
+                        && !logs[s].contains(&path)
+                    {
+                        logs[s].push(path);
+                    }
                 }
             }
             // Parameters the log is handed to at a call site: `name(.., log, ..)`.
@@ -1605,6 +1662,19 @@ mod tests {
                             }
                         }
                     }
+                    // A method called on a struct that holds the log (`shared.bump()`):
+                    // `self.stats` is the log there.
+                    for field in log_fields(&logs, at, &before[start..]) {
+                        for (f, (name, _, _, params)) in fns.iter().enumerate() {
+                            let path = format!("self.{field}");
+                            if name == word
+                                && params.first().is_some_and(|p| p == "self")
+                                && !logs[f].contains(&path)
+                            {
+                                logs[f].push(path);
+                            }
+                        }
+                    }
                     continue;
                 }
                 if !after.trim_start().starts_with('(') || code[..at].trim_end().ends_with("fn") {
@@ -1616,6 +1686,17 @@ mod tests {
                     .iter()
                     .enumerate()
                 {
+                    // A struct that holds the log handed as `s`: `s.stats` is the log there.
+                    for field in log_fields(&logs, at, argument) {
+                        for (f, (name, _, _, params)) in fns.iter().enumerate() {
+                            if name == word
+                                && let Some(param) = params.get(i).filter(|p| !p.is_empty())
+                                && !logs[f].contains(&format!("{param}.{field}"))
+                            {
+                                logs[f].push(format!("{param}.{field}"));
+                            }
+                        }
+                    }
                     if !is_log(&logs, at, argument) {
                         continue;
                     }
@@ -1677,6 +1758,14 @@ mod tests {
                 // A wrapper (`Arc::clone(&log).lock()`) stands for what it wraps.
                 if let Some(inner) = only_name(chain) {
                     name = inner;
+                }
+                // A field that holds the log (`shared.stats.lock()`) stands for the log.
+                let mut parts = chain.trim_start_matches(['&', '*', '(']).split('.');
+                if let (Some(holder), Some(field)) = (parts.next(), parts.next()) {
+                    let path = format!("{}.{}", holder.trim(), field.trim());
+                    if scope_of(at).is_some_and(|s| logs[s].contains(&path)) {
+                        name = path;
+                    }
                 }
                 name
             } else if before.ends_with("::") {
