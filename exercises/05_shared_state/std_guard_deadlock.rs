@@ -1216,8 +1216,9 @@ mod tests {
 
     /// Two locks that each change the cache (`clear()`, then `extend(..)`) leave a moment
     /// between them in which a reader on another thread finds the cache half done. A test on
-    /// one thread never sees that moment, so this one reads refresh's own body: the locks of
-    /// the cache (refresh's first parameter) whose guard changes it (an assignment through the
+    /// one thread never sees that moment, so this one reads refresh's body and the fns and
+    /// methods it hands the cache to (or a struct made with it: `PriceList { inner: cache }`),
+    /// once per call: the locks of the cache (refresh's first parameter) whose guard changes it (an assignment through the
     /// guard, `clear`, `extend`, `push`..., or a `let mut` guard), counted on each way through
     /// its `match`es and `if`/`else`s (only one arm runs). A lock that only reads the cache (a
     /// copy of the old prices for a log line) is not counted, nor one the scan cannot tell.
@@ -1279,8 +1280,10 @@ mod tests {
             "first_mut",
             "last_mut",
         ];
-        // The locks of the cache on one way through the body that change it.
-        let changing = |text: &str| -> usize {
+        // The locks of the cache (any of `names`: `cache`, or a field that holds it,
+        // `self.inner`) on one way through a body that change it.
+        fn changing(text: &str, names: &[String]) -> usize {
+            let is_ident = |c: char| c.is_alphanumeric() || c == '_';
             let mut count = 0;
             for lock in ["lock", "try_lock"] {
                 for at in word_at(text, lock) {
@@ -1296,8 +1299,30 @@ mod tests {
                         .into_iter()
                         .rev()
                         .collect();
-                    let receiver_at = receiver_end.len() - receiver.len();
-                    if receiver != cache || text[..receiver_at].trim_end().ends_with('.') {
+                    let mut receiver_at = receiver_end.len() - receiver.len();
+                    let mut receiver = receiver;
+                    // A field (`self.inner.lock()`): the receiver is its path.
+                    if let Some(holder_end) = text[..receiver_at].trim_end().strip_suffix('.') {
+                        let holder_end = holder_end.trim_end();
+                        let holder: String = holder_end
+                            .chars()
+                            .rev()
+                            .take_while(|c| is_ident(*c))
+                            .collect::<Vec<char>>()
+                            .into_iter()
+                            .rev()
+                            .collect();
+                        if holder.is_empty()
+                            || holder_end[..holder_end.len() - holder.len()]
+                                .trim_end()
+                                .ends_with('.')
+                        {
+                            continue;
+                        }
+                        receiver = format!("{holder}.{receiver}");
+                        receiver_at = holder_end.len() - holder.len();
+                    }
+                    if !names.contains(&receiver) {
                         continue;
                     }
                     // The statement: from the last `;`, `{` or `}` before the lock to the next
@@ -1374,20 +1399,243 @@ mod tests {
                 }
             }
             count
-        };
+        }
+        // The pieces of a list split at its top-level commas.
+        fn pieces(list: &str) -> Vec<String> {
+            let (mut out, mut depth) = (vec![String::new()], 0);
+            for c in list.chars() {
+                match c {
+                    '(' | '[' | '{' | '<' => depth += 1,
+                    ')' | ']' | '}' | '>' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.push(String::new());
+                        continue;
+                    }
+                    _ => {}
+                }
+                if let Some(piece) = out.last_mut() {
+                    piece.push(c);
+                }
+            }
+            out
+        }
+        // The name a parameter or a `let` binds (`mut lines: ...` gives `lines`), if a plain
+        // one.
+        fn param_name(piece: &str) -> String {
+            let pattern = piece.split(':').next().unwrap_or_default();
+            let pattern = pattern.trim().trim_start_matches('&').trim_start();
+            let pattern = pattern.strip_prefix("mut ").unwrap_or(pattern).trim();
+            if !pattern.is_empty() && pattern.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                pattern.to_string()
+            } else {
+                String::new()
+            }
+        }
+        // The name an expression is, if only a name (behind `&`, `*`, `Arc::clone(..)`, or
+        // followed by `.clone()`, `.as_ref()`).
+        fn only_name(expr: &str) -> Option<String> {
+            let mut expr = expr.trim();
+            loop {
+                let before = expr;
+                expr = expr
+                    .trim_start_matches(|c: char| c.is_whitespace() || "&*(".contains(c))
+                    .trim_end_matches(|c: char| c.is_whitespace() || c == ')');
+                if let Some(rest) = expr.strip_prefix("mut")
+                    && rest.starts_with(char::is_whitespace)
+                {
+                    expr = rest;
+                }
+                for wrapper in ["Arc::clone", "Rc::clone", "Arc::new", "Box::new", "Some"] {
+                    if let Some(rest) = expr.strip_prefix(wrapper)
+                        && rest.trim_start().starts_with('(')
+                    {
+                        expr = rest;
+                    }
+                }
+                for method in [".clone(", ".as_ref(", ".deref(", ".borrow("] {
+                    if let Some(rest) = expr.strip_suffix(method) {
+                        expr = rest;
+                    }
+                }
+                if expr == before {
+                    break;
+                }
+            }
+            (!expr.is_empty() && expr.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then(|| expr.to_string())
+        }
+        // The fns of the file (methods too): name, parameters (`self` for a method), body.
+        let mut fns: Vec<(String, Vec<String>, String)> = Vec::new();
+        for at in word_at(&code, "fn") {
+            let rest = &code[at + 2..];
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| is_ident(*c))
+                .collect();
+            let Some(open) = rest.find('(').map(|i| at + 2 + i) else {
+                continue;
+            };
+            let between = code[at + 2..open].trim();
+            if name.is_empty()
+                || ["refresh", "main"].contains(&name.as_str())
+                || !(between == name
+                    || between
+                        .strip_prefix(name.as_str())
+                        .is_some_and(|g| g.trim_start().starts_with('<')))
+            {
+                continue;
+            }
+            let Some(close) = closing(&code, open) else {
+                continue;
+            };
+            let params = pieces(&code[open + 1..close])
+                .iter()
+                .map(|p| param_name(p))
+                .collect();
+            let Some(body_open) = block_after(&code, close + 1) else {
+                continue;
+            };
+            let Some(body_end) = block_end(&code, body_open) else {
+                continue;
+            };
+            fns.push((name, params, code[body_open..body_end].to_string()));
+        }
+        // The most changing locks on a way through `text`, a helper's counted once per call
+        // (a few calls deep).
+        fn most_in(
+            fns: &[(String, Vec<String>, String)],
+            text: &str,
+            names: &[String],
+            depth: usize,
+        ) -> usize {
+            let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+            ways(&repeated(text))
+                .iter()
+                .map(|way| {
+                    let mut count = changing(way, names);
+                    if depth == 0 {
+                        return count;
+                    }
+                    // Structs that hold the cache: `let list = PriceList { inner: cache };`,
+                    // and in a method, `self` for `self.inner`.
+                    let mut holders: Vec<(String, String)> = names
+                        .iter()
+                        .filter_map(|n| n.split_once('.'))
+                        .map(|(h, f)| (h.to_string(), f.to_string()))
+                        .collect();
+                    for at in word_at(way, "let") {
+                        let rest = &way[at + 3..];
+                        let Some(eq) = rest.find('=') else { continue };
+                        let holder = param_name(&rest[..eq]);
+                        let value = rest[eq + 1..].trim_start();
+                        let Some(open) = value.find('{') else {
+                            continue;
+                        };
+                        let path = value[..open].trim();
+                        if holder.is_empty()
+                            || value.starts_with(['=', '>'])
+                            || path.is_empty()
+                            || !path.starts_with(|c: char| c.is_alphabetic())
+                            || !path.chars().all(|c| is_ident(c) || ":<>'& ,".contains(c))
+                            || path.split(|c: char| !is_ident(c)).any(|w| {
+                                ["if", "match", "loop", "while", "unsafe", "async", "move"]
+                                    .contains(&w)
+                            })
+                        {
+                            continue;
+                        }
+                        let open = way.len() - value.len() + open;
+                        let Some(close) = closing(way, open) else {
+                            continue;
+                        };
+                        for piece in pieces(&way[open + 1..close]) {
+                            let (field, expr) = match piece.split_once(':') {
+                                Some((f, e)) if !e.starts_with(':') => (f.trim(), e),
+                                _ => (piece.trim(), piece.as_str()),
+                            };
+                            if !field.is_empty()
+                                && field.chars().all(is_ident)
+                                && only_name(expr).is_some_and(|n| names.contains(&n))
+                            {
+                                holders.push((holder.clone(), field.to_string()));
+                            }
+                        }
+                    }
+                    for (name, params, body) in fns {
+                        for at in word_at(way, name) {
+                            let after = way[at + name.len()..].trim_start();
+                            if !after.starts_with('(') || way[..at].trim_end().ends_with("fn") {
+                                continue;
+                            }
+                            let open = way.len() - after.len();
+                            let Some(close) = closing(way, open) else {
+                                continue;
+                            };
+                            let mut inner: Vec<String> = Vec::new();
+                            if let Some(dot) = way[..at].trim_end().strip_suffix('.') {
+                                // A method called on a struct that holds the cache.
+                                let dot = dot.trim_end();
+                                let receiver: String = dot
+                                    .chars()
+                                    .rev()
+                                    .take_while(|c| is_ident(*c))
+                                    .collect::<Vec<char>>()
+                                    .into_iter()
+                                    .rev()
+                                    .collect();
+                                if params.first().is_some_and(|p| p == "self")
+                                    && !dot[..dot.len() - receiver.len()].trim_end().ends_with('.')
+                                {
+                                    for (h, f) in &holders {
+                                        if *h == receiver {
+                                            inner.push(format!("self.{f}"));
+                                        }
+                                    }
+                                }
+                            } else {
+                                // A fn handed the cache, or a struct that holds it.
+                                for (i, argument) in
+                                    pieces(&way[open + 1..close]).iter().enumerate()
+                                {
+                                    let (Some(arg), Some(param)) =
+                                        (only_name(argument), params.get(i))
+                                    else {
+                                        continue;
+                                    };
+                                    if param.is_empty() {
+                                        continue;
+                                    }
+                                    if names.contains(&arg) {
+                                        inner.push(param.clone());
+                                    }
+                                    for (h, f) in &holders {
+                                        if *h == arg {
+                                            inner.push(format!("{param}.{f}"));
+                                        }
+                                    }
+                                }
+                            }
+                            if !inner.is_empty() {
+                                count += most_in(fns, body, &inner, depth - 1);
+                            }
+                        }
+                    }
+                    count
+                })
+                .max()
+                .unwrap_or(0)
+        }
         // A lock in a loop that runs more than once is taken again and again.
-        let most = ways(&repeated(body))
-            .iter()
-            .map(|way| changing(way))
-            .max()
-            .unwrap_or(0);
+        let most = most_in(&fns, body, &[cache.clone()], 4);
         assert!(
             most <= 1,
             "refresh changes the cache under {most} locks one after the other (say `clear()` \
-             under one and `extend(..)` under the next; counting the locks of `{cache}` in \
-             refresh's own body whose guard changes it, a lock in a loop that runs more than \
-             once, such as a `for` over `0..2`, as two, on the way through its `if`/`else` and \
-             `match` arms that takes most): between two of them a reader on another thread can \
+             under one and `extend(..)` under the next; counting the locks of `{cache}` whose \
+             guard changes it, in refresh's body and in the fns and methods it hands the cache \
+             to (or a struct that holds it), once per call, a lock in a loop that runs more \
+             than once, such as a `for` over `0..2`, as two, on the way through its \
+             `if`/`else` and `match` arms that takes most): between two of them a reader on another thread can \
              lock the cache and find it half done (emptied, or partly filled). Store the new \
              prices in one step, under one lock (`*cache.lock().unwrap() = fresh`)"
         );
