@@ -791,17 +791,18 @@ mod tests {
     /// Two write locks queued at once (`join!` of a title update and a version bump) are
     /// handed over one after the other, and on one thread nothing else asks in between; on a
     /// multi-threaded runtime a render can, at any moment, and shows the new title with the
-    /// old version. A test on one thread never sees it, so this one reads publish's own body:
-    /// its write locks of the site (`.write(`, `.write_owned(`, `.try_write(`), counted on the
-    /// way through its `if`/`else` and `match` arms that has most (only one arm runs; a
-    /// `try_write` only on the arms where it took the lock).
+    /// old version. A test on one thread never sees it, so this one reads publish's body and
+    /// the fns it hands the site to (once per call): their write locks (`.write(`,
+    /// `.write_owned(`, `.try_write(`), counted on the way through their `if`/`else` and
+    /// `match` arms that has most (only one arm runs; a `try_write` only on the arms where it
+    /// took the lock).
     #[test]
     fn publish_changes_the_site_under_one_write_lock() {
         let code = code_only(include_str!("rwlock_concurrent_readers.rs"));
         let Some((_, body)) = functions(&code).into_iter().find(|(f, _)| f == "publish") else {
             return;
         };
-        let writes = |text: &str| -> usize {
+        fn writes(text: &str) -> usize {
             let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             [
                 ".write(",
@@ -830,22 +831,163 @@ mod tests {
                     .count()
             })
             .sum()
+        }
+        // The name an expression is, if only a name (behind `&`, `*`, `Arc::clone(..)`, or
+        // followed by `.clone()`).
+        fn only_name(expr: &str) -> Option<String> {
+            let mut expr = expr.trim();
+            loop {
+                let before = expr;
+                expr = expr
+                    .trim_start_matches(|c: char| c.is_whitespace() || "&*(".contains(c))
+                    .trim_end_matches(|c: char| c.is_whitespace() || c == ')');
+                if let Some(rest) = expr.strip_prefix("mut")
+                    && rest.starts_with(char::is_whitespace)
+                {
+                    expr = rest;
+                }
+                for wrapper in ["Arc::clone", "Rc::clone", "Box::new", "Some"] {
+                    if let Some(rest) = expr.strip_prefix(wrapper)
+                        && rest.trim_start().starts_with('(')
+                    {
+                        expr = rest;
+                    }
+                }
+                for method in [".clone(", ".as_ref(", ".deref("] {
+                    if let Some(rest) = expr.strip_suffix(method) {
+                        expr = rest;
+                    }
+                }
+                if expr == before {
+                    break;
+                }
+            }
+            (!expr.is_empty() && expr.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then(|| expr.to_string())
+        }
+        // The pieces of a list split at its top-level commas.
+        fn pieces(list: &str) -> Vec<String> {
+            let (mut out, mut depth) = (vec![String::new()], 0);
+            for c in list.chars() {
+                match c {
+                    '(' | '[' | '{' | '<' => depth += 1,
+                    ')' | ']' | '}' | '>' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.push(String::new());
+                        continue;
+                    }
+                    _ => {}
+                }
+                if let Some(piece) = out.last_mut() {
+                    piece.push(c);
+                }
+            }
+            out
+        }
+        // Where the bracket opened at `open` closes.
+        fn close_of(text: &str, open: usize) -> usize {
+            let mut depth = 0;
+            for (i, c) in text[open..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return open + i;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            text.len()
+        }
+        // The parameters of the fn whose body starts at `body_at`.
+        let params_of = |name: &str, body_at: usize| -> Vec<String> {
+            let Some(from) = code[..body_at].rfind(name) else {
+                return Vec::new();
+            };
+            let Some(open) = code[from..body_at].find('(').map(|i| from + i) else {
+                return Vec::new();
+            };
+            let close = close_of(&code, open).min(body_at);
+            pieces(&code[open + 1..close])
+                .iter()
+                .map(|piece| {
+                    let pattern = piece.split(':').next().unwrap_or_default().trim();
+                    let pattern = pattern.trim_start_matches('&').trim_start();
+                    let pattern = pattern.strip_prefix("mut ").unwrap_or(pattern).trim();
+                    pattern.to_string()
+                })
+                .collect()
         };
-        let most = ways(&code[body].replace("try_write", "try_lock"))
-            .iter()
-            .map(|way| {
-                writes(
-                    &way.replace("try_lock", "try_write")
-                        .replace("try_lk", "try_wk"),
-                )
-            })
-            .max()
-            .unwrap_or(0);
+        let fns: Vec<(String, Vec<String>, String)> = functions(&code)
+            .into_iter()
+            .filter(|(f, _)| !["publish", "main"].contains(&f.as_str()))
+            .map(|(f, body)| (f.clone(), params_of(&f, body.start), code[body].to_string()))
+            .collect();
+        // The most write locks on a way through `text`, with those of the fns it hands the
+        // site to (`site` is any of `names`), once per call, a few calls deep.
+        fn most_writes(
+            fns: &[(String, Vec<String>, String)],
+            text: &str,
+            names: &[String],
+            depth: usize,
+        ) -> usize {
+            let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+            ways(&text.replace("try_write", "try_lock"))
+                .iter()
+                .map(|way| {
+                    let way = way
+                        .replace("try_lock", "try_write")
+                        .replace("try_lk", "try_wk");
+                    let mut count = writes(&way);
+                    if depth == 0 {
+                        return count;
+                    }
+                    for (name, params, body) in fns {
+                        for (at, _) in way.match_indices(name.as_str()) {
+                            let before = way[..at].trim_end();
+                            let after = way[at + name.len()..].trim_start();
+                            if way[..at].ends_with(is_ident)
+                                || !after.starts_with('(')
+                                || before.ends_with('.')
+                                || before.ends_with("fn")
+                            {
+                                continue;
+                            }
+                            let open = way.len() - after.len();
+                            let close = close_of(&way, open);
+                            let inner: Vec<String> = pieces(&way[open + 1..close])
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, argument)| {
+                                    only_name(argument).is_some_and(|n| names.contains(&n))
+                                })
+                                .filter_map(|(i, _)| params.get(i))
+                                .filter(|p| !p.is_empty())
+                                .cloned()
+                                .collect();
+                            if !inner.is_empty() {
+                                count += most_writes(fns, body, &inner, depth - 1);
+                            }
+                        }
+                    }
+                    count
+                })
+                .max()
+                .unwrap_or(0)
+        }
+        let site = params_of("publish", body.start)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let most = most_writes(&fns, &code[body], &[site], 3);
         assert!(
             most <= 1,
             "publish takes the site's write lock {most} times (counting `.write(..)`, \
-             `.write_owned(..)` and `.try_write(..)` in its body, on the way through its \
-             `if`/`else` and `match` arms that has most): between two write locks a render \
+             `.write_owned(..)` and `.try_write(..)` in its body and in the fns it hands the \
+             site to, once per call, on the way through their `if`/`else` and `match` arms \
+             that has most): between two write locks a render \
              can read the site half published (on a multi-threaded runtime at any moment, \
              even when the locks are queued at once with join!). Change the title and the \
              version under one `write().await`"
