@@ -1627,7 +1627,7 @@ mod tests {
                 .unwrap_or(0)
         }
         // A lock in a loop that runs more than once is taken again and again.
-        let most = most_in(&fns, body, &[cache.clone()], 4);
+        let most = most_in(&fns, body, std::slice::from_ref(&cache), 4);
         assert!(
             most <= 1,
             "refresh changes the cache under {most} locks one after the other (say `clear()` \
