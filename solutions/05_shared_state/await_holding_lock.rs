@@ -1824,16 +1824,37 @@ mod tests {
         match fns.iter().find(|(f, ..)| f == name) {
             Some((_, _, body, _)) => {
                 let body = &code[body.clone()];
-                // Up to the end of the first `call(...)`, as a whole word: a lock taken in its
-                // arguments (`save(disk, snapshot(stats))`) is taken before the save too.
-                let cut = body
-                    .match_indices(call)
-                    .find(|(at, _)| {
-                        let before = body[..*at].chars().next_back().is_none_or(|c| !is_ident(c));
-                        let after = body[at + call.len()..].trim_start();
+                // Where `text` first calls `call(...)`, as a whole word.
+                let first_call = |text: &str, call: &str| -> Option<usize> {
+                    text.match_indices(call).map(|(at, _)| at).find(|&at| {
+                        let before = text[..at].chars().next_back().is_none_or(|c| !is_ident(c));
+                        let after = text[at + call.len()..].trim_start();
                         before && after.starts_with('(')
                     })
-                    .map_or(body.len(), |(at, _)| {
+                };
+                // The fns that call `call`, a few levels deep (`save_within_2s` that wraps the
+                // save in a timeout): a call of one of them is the save too.
+                let mut saves = vec![call.to_string()];
+                for _ in 0..4 {
+                    for (f, _, fn_body, _) in &fns {
+                        if f != name
+                            && f != "main"
+                            && !saves.contains(f)
+                            && saves
+                                .iter()
+                                .any(|c| first_call(&code[fn_body.clone()], c).is_some())
+                        {
+                            saves.push(f.clone());
+                        }
+                    }
+                }
+                // Up to the end of the first `call(...)`: a lock taken in its arguments
+                // (`save(disk, snapshot(stats))`) is taken before the save too.
+                let cut = saves
+                    .iter()
+                    .filter_map(|c| first_call(body, c))
+                    .min()
+                    .map_or(body.len(), |at| {
                         let open = at + body[at..].find('(').unwrap_or(0);
                         let mut depth = 0;
                         body[open..]
@@ -1874,7 +1895,8 @@ mod tests {
     /// A second lock for the snapshot leaves a gap in which a view counted on another thread
     /// gets into this view's snapshot. A test on one thread never sees that gap, so this one
     /// counts the locks in the source: those `record_view` takes before its save, in its own
-    /// code and in the helpers (functions, macros, closures) it calls, once per call (not the
+    /// code and in the helpers (functions, macros, closures) it calls, once per call (a fn that
+    /// calls the save, such as one that wraps it in a timeout, is the save too; not the
     /// given `save`, nor the locks only printed, nor those in a demo that only `main` calls,
     /// nor a lock of the disk's `snapshots`, which is not the stats).
     #[test]
