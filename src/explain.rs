@@ -152,7 +152,7 @@ fn moved(d: &Diagnostic) -> &'static Explanation {
     let into_block = d
         .notes
         .iter()
-        .any(|n| n.contains("due to use in") || n.contains("into closure"));
+        .any(|n| n.contains("due to use in") || n.contains("into the closure"));
     if into_block {
         &MOVED_INTO_TASK
     } else {
