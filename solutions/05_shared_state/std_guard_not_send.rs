@@ -1076,6 +1076,33 @@ mod tests {
         Some((at + 2..open, open..close + 1, Some(start..end)))
     }
 
+    /// Whether `block` (`{ .. }`) ends in a `return`: its last statement returns.
+    fn returns(block: &str) -> bool {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        let inner = block.trim();
+        let inner = inner.strip_prefix('{').unwrap_or(inner);
+        let inner = inner.strip_suffix('}').unwrap_or(inner).trim_end();
+        let inner = inner.strip_suffix(';').unwrap_or(inner);
+        let (mut depth, mut last) = (0, 0);
+        for (i, c) in inner.char_indices() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        last = i + 1;
+                    }
+                }
+                ';' if depth == 0 => last = i + 1,
+                _ => {}
+            }
+        }
+        let last = inner[last..].trim_start();
+        last.strip_prefix("return")
+            .is_some_and(|rest| !rest.starts_with(ident))
+    }
+
     /// The `match`es, `if`/`else`s and `try_lock().unwrap_or_else(..)`s of `text`.
     fn branchings(text: &str) -> Vec<Branching> {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
@@ -1153,8 +1180,12 @@ mod tests {
                 let Some((head, then, otherwise)) = if_at(text, at) else {
                     continue;
                 };
-                let Some(otherwise) = otherwise else {
-                    continue;
+                // An `if` with no `else` whose block ends in `return` (an early return): the
+                // block, or what follows it to the end; only one of them runs.
+                let otherwise = match otherwise {
+                    Some(otherwise) => otherwise,
+                    None if returns(&text[then.clone()]) => then.end..text.len(),
+                    None => continue,
                 };
                 // `if let Ok(guard) = m.try_lock() { .. } else { .. }`: the lock is held in
                 // the block, not in the `else` (the other way round for `Err`).
