@@ -281,7 +281,8 @@ impl<'a> Checker<'a> {
                 Side::Solution => solution.clone(),
             };
             if editable == Editable::Nothing {
-                tests_from[i] = tests_section::section(&mine).map(|(line, _)| line);
+                tests_from[i] =
+                    tests_section::learner_section(&shipped, &mine).map(|(line, _)| line);
             }
             let change = tests_section::first_change(&shipped, Some(&solution), &mine, editable)
                 .or_else(|| tests_section::shadowed_macro(&shipped, &mine));

@@ -252,7 +252,7 @@ impl App {
             fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let (Some((_, theirs)), Some((_, mine))) = (
             tests_section::section(&shipped),
-            tests_section::section(&current),
+            tests_section::learner_section(&shipped, &current),
         ) else {
             anyhow::bail!(
                 "{} {}",

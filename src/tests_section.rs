@@ -45,6 +45,25 @@ pub fn section(text: &str) -> Option<(usize, &str)> {
     None
 }
 
+/// The text below the learner's marker and the (1-based) number of its line: the first line
+/// that is the shipped marker line itself (`// Tests: do not edit below this line.`), so that a
+/// comment of the learner's that starts with `// Tests:` above it is code, not the marker; or,
+/// where no line is, the first that starts with `// Tests:` (a marker whose words were edited).
+pub fn learner_section<'a>(shipped: &str, learner: &'a str) -> Option<(usize, &'a str)> {
+    let marker = shipped
+        .lines()
+        .find(|line| line.trim_start().starts_with(MARKER))?
+        .trim();
+    let mut offset = 0;
+    for (i, line) in learner.split_inclusive('\n').enumerate() {
+        if line.trim() == marker {
+            return Some((i + 1, &learner[offset + line.len()..]));
+        }
+        offset += line.len();
+    }
+    section(learner)
+}
+
 /// Where the learner's tests first differ from the shipped ones, if they do. Where attributes
 /// may change, those other than the test-defining ones must match the shipped tests' or the
 /// `solution`'s.
@@ -54,10 +73,11 @@ pub fn first_change(
     learner: &str,
     editable: Editable,
 ) -> Option<Change> {
-    let (_, shipped) = section(shipped)?;
-    let Some((marker_line, mine)) = section(learner) else {
+    let (_, shipped_tests) = section(shipped)?;
+    let Some((marker_line, mine)) = learner_section(shipped, learner) else {
         return Some(Change::NoMarker);
     };
+    let shipped = shipped_tests;
     let (theirs, mine) = (meaningful(shipped, editable), meaningful(mine, editable));
     let changed = |line: usize, token: Option<&Token>| {
         let shipped_line = token.map_or(String::new(), |token| {
@@ -155,7 +175,7 @@ pub fn shadowed_macro(shipped: &str, learner: &str) -> Option<Change> {
         .map(|i| called[i].text.as_str())
         .filter(|name| !defined_in_shipped.iter().any(|(n, _)| n == name))
         .collect();
-    let code = section(learner).map_or(learner, |(marker_line, _)| {
+    let code = learner_section(shipped, learner).map_or(learner, |(marker_line, _)| {
         let end: usize = learner
             .split_inclusive('\n')
             .take(marker_line - 1)

@@ -273,3 +273,28 @@ fn a_macro_the_tests_call_may_not_be_defined_above_them() {
     );
     assert_eq!(shadowed_macro(&shipped, &mine), None);
 }
+
+#[test]
+fn a_comment_that_starts_like_the_marker_is_code() {
+    let code = "// Tests: the suite below adds small numbers.\npub fn add(a: u32, b: u32) -> u32 { a + b }";
+    let mine = learner(code, shipped_tests());
+    assert_eq!(first_change(SHIPPED, None, &mine, Editable::Nothing), None);
+    assert_eq!(
+        learner_section(SHIPPED, &mine).map(|(line, _)| line),
+        Some(3)
+    );
+    assert_eq!(shadowed_macro(SHIPPED, &mine), None);
+}
+
+#[test]
+fn a_marker_whose_words_were_edited_still_marks_the_tests() {
+    let mine = format!(
+        "pub fn add(a: u32, b: u32) -> u32 {{ a + b }}\n// Tests: mine now\n{}",
+        shipped_tests()
+    );
+    assert_eq!(
+        learner_section(SHIPPED, &mine).map(|(line, _)| line),
+        Some(2)
+    );
+    assert_eq!(first_change(SHIPPED, None, &mine, Editable::Nothing), None);
+}

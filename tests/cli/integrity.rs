@@ -213,6 +213,35 @@ fn deleted_ignored_or_emptied_tests_are_not_a_pass() {
     fails_with(&course, "counter", "above the tests is gone");
 }
 
+/// A comment of the learner's that starts like the marker (`// Tests: ...`) above it is code:
+/// the tests below the real marker are still the shipped ones.
+#[test]
+fn a_comment_that_starts_like_the_marker_is_not_the_marker() {
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        format!("// Tests: the suite below checks an empty list too.\n{text}")
+    });
+    course.cmd(&["run", "counter"]).assert().code(0);
+
+    // A real change below the marker is still found, at its own line.
+    let commented = course.read(COUNTER);
+    course.write(
+        COUNTER,
+        &commented.replacen("    #[test]\n", "    #[test]\n    #[ignore]\n", 1),
+    );
+    fails_with(&course, "counter", "the tests were changed at line 16");
+    course
+        .cmd(&["reset", "--tests", "counter"])
+        .assert()
+        .code(0);
+    let restored = course.read(COUNTER);
+    assert!(
+        restored.contains("// Tests: the suite below checks an empty list too."),
+        "reset --tests dropped the learner's comment above the marker"
+    );
+    course.cmd(&["run", "counter"]).assert().code(0);
+}
+
 #[test]
 fn reset_tests_restores_the_tests_and_keeps_the_code() {
     let course = Fixture::new("marked");
