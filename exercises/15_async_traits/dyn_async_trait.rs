@@ -308,9 +308,9 @@ mod tests {
                 took >= Duration::from_millis(2 * slowest),
                 "2 alerts through {count} notifiers were all done after {took:?}, though the \
                  slowest notifier takes {slowest} ms for each alert: the second alert went out \
-                 before the first one's notifiers were all done. Send the alerts one at a time, \
-                 each through all the notifiers together, as they come (the receipts then come \
-                 back in order)"
+                 before the first one's notifiers were all done (alerts taken two or more at a \
+                 time, even with their receipts kept in order, overlap). Send the alerts one at \
+                 a time, each through all the notifiers together, as they come"
             );
             assert_eq!(
                 took,
