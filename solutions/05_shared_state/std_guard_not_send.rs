@@ -57,6 +57,8 @@ mod tests {
         fn with_lines(lines: &[&str]) -> Self;
         /// The lines, or `None` while somebody holds the lock.
         fn peek(&self) -> Option<Vec<String>>;
+        /// Appends `line` at once (the log must be free): a line from another writer.
+        fn push_now(&self, line: &str);
         /// Locks the log on this (non-runtime) thread, says so on `locked`, holds it for
         /// `time` of real time, then lets go.
         fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>);
@@ -68,6 +70,11 @@ mod tests {
         }
         fn peek(&self) -> Option<Vec<String>> {
             self.try_lock().ok().map(|log| log.clone())
+        }
+        fn push_now(&self, line: &str) {
+            self.try_lock()
+                .expect("the log is locked before any save ran")
+                .push(line.to_string());
         }
         fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>) {
             let _log = self.lock().unwrap_or_else(|e| e.into_inner());
@@ -82,6 +89,11 @@ mod tests {
         }
         fn peek(&self) -> Option<Vec<String>> {
             self.try_lock().ok().map(|log| log.clone())
+        }
+        fn push_now(&self, line: &str) {
+            self.try_lock()
+                .expect("the log is locked before any save ran")
+                .push(line.to_string());
         }
         fn hold_for(&self, time: Duration, locked: std::sync::mpsc::Sender<()>) {
             let _log = self.blocking_lock();
@@ -335,6 +347,81 @@ mod tests {
                 "4 saves took {took:?}, but one flush takes 50 ms and they may all flush at once: \
                  each save runs in its own task, and no save may keep the log locked while it \
                  flushes"
+            );
+        })
+        .await;
+    }
+
+    /// A thousand saves, of lines of which many repeat the same text, into a log that another
+    /// writer adds a line to before they run: each save pushes its own line (a line logged
+    /// again is a new line), returns the length right after its push, and waits for a flush
+    /// of its own.
+    #[tokio::test(start_paused = true)]
+    async fn a_thousand_saves_each_push_and_flush_their_line() {
+        within_3s_of_real_time(async {
+            let log = Arc::new(TestLog::with_lines(&[]));
+            let lines: Vec<&str> = (0..1000)
+                .map(|n| if n % 2 == 0 { "tick" } else { "tock" })
+                .collect();
+            let start = Instant::now();
+            let handles = start_saves(&log, &lines);
+            // Another writer's line, in before any save task has had a turn.
+            log.push_now("other");
+            // Halfway through the 50 ms flush.
+            sleep(Duration::from_millis(25)).await;
+            let done = handles.iter().filter(|h| h.is_finished()).count();
+            assert_eq!(
+                done, 0,
+                "{done} of 1000 saves had returned halfway through the flush (25 ms after they \
+                 started): each save awaits a flush of its own (50 ms), even while another \
+                 save's flush is running"
+            );
+            let mut lens = Vec::new();
+            for handle in handles {
+                lens.push(handle.await.unwrap());
+            }
+            let took = start.elapsed();
+            let saved = log
+                .peek()
+                .expect("the log is still locked after every save");
+            let count = |text: &str| saved.iter().filter(|line| *line == text).count();
+            let (ticks, tocks) = (count("tick"), count("tock"));
+            assert!(
+                (ticks, tocks) == (500, 500),
+                "1000 saves were started, of 500 lines \"tick\" and 500 lines \"tock\", and then \
+                 the log held {ticks} \"tick\" and {tocks} \"tock\": each save pushes its own \
+                 line, however many there are and however often its text was logged before"
+            );
+            lens.sort();
+            let expected: Vec<usize> = (2..=1001).collect();
+            if lens != expected {
+                let said = if lens == (1..=1000).collect::<Vec<usize>>() {
+                    "1 to 1000, as if the other writer's line were not there: read the length \
+                     from the log right after the push, under the lock that pushes"
+                        .to_string()
+                } else {
+                    format!(
+                        "lengths from {} to {} ({} distinct)",
+                        lens.first().unwrap_or(&0),
+                        lens.last().unwrap_or(&0),
+                        {
+                            let mut distinct = lens.clone();
+                            distinct.dedup();
+                            distinct.len()
+                        }
+                    )
+                };
+                panic!(
+                    "another writer pushed a line into the empty log after start_saves returned \
+                     and before any save ran; the 1000 saves then returned {said}: each must \
+                     return the log's length right after its own push (2 to 1001, in some \
+                     order)"
+                );
+            }
+            assert!(
+                took >= Duration::from_millis(50),
+                "1000 saves were done after {took:?} of Tokio's clock: every save must await its \
+                 flush (50 ms on that clock)"
             );
         })
         .await;
@@ -1322,7 +1409,25 @@ mod tests {
                     .max()
                     .unwrap_or(0);
                 skip.pop();
-                locks += times * most;
+                // A helper method named like a lock (`fn lock(&self)` of a wrapper around the
+                // shared value): each `.lock(` call of it was counted once already as a lock
+                // written; what its body locks stands for that one, not beside it.
+                let written = if ["lock", "try_lock", "blocking_lock", "lock_owned"]
+                    .contains(&name.as_str())
+                {
+                    let flat: String = without_prints(&text)
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect();
+                    if name == "lock" {
+                        flat.matches(".lock(").count() + flat.matches("::lock(").count()
+                    } else {
+                        flat.matches(&format!("{name}(")).count()
+                    }
+                } else {
+                    0
+                };
+                locks += times * most - written.min(times) * most.min(1);
             }
             most_of_all = most_of_all.max(locks);
         }
@@ -1385,7 +1490,11 @@ mod tests {
     /// code gives it there), a name bound to it in the same fn (`let s = log;`, `let s =
     /// &log;`, `Arc::clone(&log)`, `log.clone()`), and a parameter of a fn, closure or
     /// const closure that the log itself is handed to at a call site (`helper(log, ..)`), a
-    /// few levels deep. Any other receiver (a static, a mutex the code makes, whatever its
+    /// few levels deep, a name a tuple of it is taken apart into (`let (lines, l) = (log,
+    /// line);`), a field of a struct made with the log in it (`let entry = Entry { log };`
+    /// makes `entry.log` the log, and `self.log` in a method called on `entry`), and a call of
+    /// a fn or method that hands back the log it is given or holds (`the(log)`,
+    /// `entry.log()`). Any other receiver (a static, a mutex the code makes, whatever its
     /// type's spelling, an accessor fn such as `handled().lock()`, a parameter handed something
     /// else, stdout) is not the log: when the scan cannot tell, the lock is not counted.
     fn without_other_locks(code: &str, given: &[&str]) -> String {
@@ -1609,10 +1718,84 @@ mod tests {
                 .collect();
             closures.push((name.to_string(), at, params));
         }
+        // The fns that hand back the log they are given or hold (`fn the(s: &Mutex<..>) ->
+        // &Mutex<..> { s }`, `fn log(&self) -> &Mutex<..> { &self.log }`): a call of one
+        // (`the(log)`, `ctx.log()`) is the log too.
+        let getters = std::cell::RefCell::new(Vec::<String>::new());
+        let getters_of = |logs: &[Vec<String>]| -> Vec<String> {
+            let mut found = Vec::new();
+            for (f, (name, _, end, _)) in fns.iter().enumerate() {
+                if !code[*end..].starts_with('}') {
+                    continue;
+                }
+                let mut depth = 0;
+                let Some(open) = code[..=*end].char_indices().rev().find_map(|(i, c)| {
+                    depth += i32::from(matches!(c, '}' | ')' | ']'))
+                        - i32::from(matches!(c, '{' | '(' | '['));
+                    (depth == 0).then_some(i)
+                }) else {
+                    continue;
+                };
+                let body = code[open + 1..*end].trim();
+                let body = body.strip_prefix("return ").unwrap_or(body);
+                let mut body = body.trim().trim_end_matches(';').trim();
+                loop {
+                    let before = body;
+                    body = body.trim_start_matches(['&', '*']).trim_start();
+                    if let Some(rest) = body.strip_prefix("mut ") {
+                        body = rest.trim_start();
+                    }
+                    if body == before {
+                        break;
+                    }
+                }
+                let path: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+                if !path.is_empty()
+                    && (logs[f].contains(&path)
+                        || only_name(body).is_some_and(|n| logs[f].contains(&n)))
+                    && !found.contains(name)
+                {
+                    found.push(name.clone());
+                }
+            }
+            found
+        };
+        // Whether `expr` ends with a call of one of the `getters`.
+        let getter_call = |expr: &str| -> bool {
+            let Some(inner) = expr.trim().strip_suffix(')') else {
+                return false;
+            };
+            let mut depth = 1;
+            let Some(open) = inner.char_indices().rev().find_map(|(i, c)| {
+                depth += i32::from(c == ')') - i32::from(c == '(');
+                (depth == 0).then_some(i)
+            }) else {
+                return false;
+            };
+            let before = inner[..open].trim_end();
+            let start = before.rfind(|c: char| !ident(c)).map_or(0, |p| p + 1);
+            let name = &before[start..];
+            !name.is_empty() && getters.borrow().iter().any(|g| g == name)
+        };
         let is_log = |logs: &[Vec<String>], at: usize, expr: &str| {
             scope_of(at).is_some_and(|s| only_name(expr).is_some_and(|n| logs[s].contains(&n)))
+                || getter_call(expr)
+        };
+        // The fields that hold the log in a struct `expr` names (`entry` with `entry.log`
+        // known gives `log`).
+        let log_fields = |logs: &[Vec<String>], at: usize, expr: &str| -> Vec<String> {
+            let (Some(s), Some(holder)) = (scope_of(at), only_name(expr)) else {
+                return Vec::new();
+            };
+            logs[s]
+                .iter()
+                .filter_map(|n| n.strip_prefix(&format!("{holder}.")))
+                .map(str::to_string)
+                .collect()
         };
         for _ in 0..4 {
+            let found = getters_of(&logs);
+            *getters.borrow_mut() = found;
             // Names bound to the log: `let lines = log;`.
             for &(at, word) in &words {
                 if word != "let" {
@@ -1623,15 +1806,76 @@ mod tests {
                 let Some((pattern, value)) = rest[..end].split_once('=') else {
                     continue;
                 };
-                if value.starts_with(['=', '>']) || !is_log(&logs, at, value) {
+                if value.starts_with(['=', '>']) {
                     continue;
                 }
-                let name = param_name(pattern);
-                if let Some(s) = scope_of(at)
-                    && !name.is_empty()
-                    && !logs[s].contains(&name)
+                // A tuple taken apart: `let (lines, l) = (log, line);`.
+                let tuple = |text: &str| {
+                    text.trim()
+                        .strip_prefix('(')
+                        .and_then(|t| t.strip_suffix(')'))
+                        .map(pieces)
+                };
+                let pairs: Vec<(String, String)> = match (tuple(pattern), tuple(value)) {
+                    (Some(names), Some(values)) if names.len() == values.len() => {
+                        names.into_iter().zip(values).collect()
+                    }
+                    _ => vec![(pattern.to_string(), value.to_string())],
+                };
+                for (pattern, value) in pairs {
+                    if !is_log(&logs, at, &value) {
+                        continue;
+                    }
+                    let name = param_name(&pattern);
+                    if let Some(s) = scope_of(at)
+                        && !name.is_empty()
+                        && !logs[s].contains(&name)
+                    {
+                        logs[s].push(name);
+                    }
+                }
+            }
+            // Fields of a struct made with the log in it: `let shared = Entry { log };`
+            // (or `Entry { log: &log, .. }`) makes `entry.log` the log.
+            for &(at, word) in &words {
+                if word != "let" {
+                    continue;
+                }
+                let rest = &code[at + 3..];
+                let Some(eq) = rest.find('=') else { continue };
+                let name = param_name(&rest[..eq]);
+                let value = rest[eq + 1..].trim_start();
+                let Some(open) = value.find('{') else {
+                    continue;
+                };
+                let path = value[..open].trim();
+                if name.is_empty()
+                    || path.is_empty()
+                    || value.starts_with(['=', '>'])
+                    || !path.chars().all(|c| ident(c) || ":<>'& ,".contains(c))
+                    || !path.starts_with(|c: char| c.is_alphabetic())
+                    || ["if", "match", "loop", "while", "unsafe", "async", "move"]
+                        .iter()
+                        .any(|k| path.split(|c: char| !ident(c)).any(|w| w == *k))
                 {
-                    logs[s].push(name);
+                    continue;
+                }
+                let open = at + 3 + eq + 1 + (rest[eq + 1..].len() - value.len()) + open;
+                let close = close_of(open);
+                let Some(s) = scope_of(at) else { continue };
+                for piece in pieces(&code[open + 1..close.min(code.len())]) {
+                    let (field, expr) = match piece.split_once(':') {
+                        Some((field, expr)) if !expr.starts_with(':') => (field.trim(), expr),
+                        _ => (piece.trim(), piece.as_str()),
+                    };
+                    let path = format!("{name}.{field}");
+                    if !field.is_empty()
+                        && field.chars().all(ident)
+                        && is_log(&logs, at, expr)
+                        && !logs[s].contains(&path)
+                    {
+                        logs[s].push(path);
+                    }
                 }
             }
             // Parameters the log is handed to at a call site: `name(.., log, ..)`.
@@ -1655,6 +1899,19 @@ mod tests {
                             }
                         }
                     }
+                    // A method called on a struct that holds the log (`entry.note()`):
+                    // `self.log` is the log there.
+                    for field in log_fields(&logs, at, &before[start..]) {
+                        for (f, (name, _, _, params)) in fns.iter().enumerate() {
+                            let path = format!("self.{field}");
+                            if name == word
+                                && params.first().is_some_and(|p| p == "self")
+                                && !logs[f].contains(&path)
+                            {
+                                logs[f].push(path);
+                            }
+                        }
+                    }
                     continue;
                 }
                 if !after.trim_start().starts_with('(') || code[..at].trim_end().ends_with("fn") {
@@ -1666,6 +1923,17 @@ mod tests {
                     .iter()
                     .enumerate()
                 {
+                    // A struct that holds the log handed as `s`: `s.log` is the log there.
+                    for field in log_fields(&logs, at, argument) {
+                        for (f, (name, _, _, params)) in fns.iter().enumerate() {
+                            if name == word
+                                && let Some(param) = params.get(i).filter(|p| !p.is_empty())
+                                && !logs[f].contains(&format!("{param}.{field}"))
+                            {
+                                logs[f].push(format!("{param}.{field}"));
+                            }
+                        }
+                    }
                     if !is_log(&logs, at, argument) {
                         continue;
                     }
@@ -1690,6 +1958,8 @@ mod tests {
                 }
             }
         }
+        let found = getters_of(&logs);
+        *getters.borrow_mut() = found;
         // Each `.lock(`, `.try_lock(` or `.get_mut(` (or `Mutex::lock(..)`) not of the log.
         let mut renamed: Vec<usize> = Vec::new();
         for &(at, word) in &words {
@@ -1725,8 +1995,19 @@ mod tests {
                     .unwrap_or_default()
                     .to_string();
                 // A wrapper (`Arc::clone(&log).lock()`) stands for what it wraps.
+                if getter_call(chain) {
+                    continue;
+                }
                 if let Some(inner) = only_name(chain) {
                     name = inner;
+                }
+                // A field that holds the log (`entry.log.lock()`) stands for the log.
+                let mut parts = chain.trim_start_matches(['&', '*', '(']).split('.');
+                if let (Some(holder), Some(field)) = (parts.next(), parts.next()) {
+                    let path = format!("{}.{}", holder.trim(), field.trim());
+                    if scope_of(at).is_some_and(|s| logs[s].contains(&path)) {
+                        name = path;
+                    }
                 }
                 name
             } else if before.ends_with("::") {
@@ -1737,6 +2018,9 @@ mod tests {
                     .into_iter()
                     .next()
                     .unwrap_or_default();
+                if getter_call(&first) {
+                    continue;
+                }
                 only_name(&first).unwrap_or_default()
             } else {
                 continue;
