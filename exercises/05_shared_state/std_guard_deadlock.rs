@@ -1561,10 +1561,41 @@ mod tests {
             ways(&repeated(text))
                 .iter()
                 .map(|way| {
-                    let mut count = changing(way, names);
-                    if depth == 0 {
-                        return count;
+                    // Names bound to the cache on this way: `let c = cache;`, a tuple taken
+                    // apart (`let (c, fresh) = (cache, fresh);`).
+                    let mut names: Vec<String> = names.to_vec();
+                    for at in word_at(way, "let") {
+                        let rest = &way[at + 3..];
+                        let end = rest.find([';', '{']).unwrap_or(rest.len());
+                        let Some((pattern, value)) = rest[..end].split_once('=') else {
+                            continue;
+                        };
+                        if value.starts_with(['=', '>']) {
+                            continue;
+                        }
+                        let tuple = |text: &str| {
+                            text.trim()
+                                .strip_prefix('(')
+                                .and_then(|t| t.strip_suffix(')'))
+                                .map(pieces)
+                        };
+                        let pairs: Vec<(String, String)> = match (tuple(pattern), tuple(value)) {
+                            (Some(p), Some(v)) if p.len() == v.len() => {
+                                p.into_iter().zip(v).collect()
+                            }
+                            _ => vec![(pattern.to_string(), value.to_string())],
+                        };
+                        for (pattern, value) in pairs {
+                            let name = param_name(&pattern);
+                            if !name.is_empty()
+                                && only_name(&value).is_some_and(|n| names.contains(&n))
+                                && !names.contains(&name)
+                            {
+                                names.push(name);
+                            }
+                        }
                     }
+                    let names = &names[..];
                     // Structs that hold the cache: `let list = PriceList { inner: cache };`,
                     // and in a method, `self` for `self.inner`.
                     let mut holders: Vec<(String, String)> = names
@@ -1609,6 +1640,77 @@ mod tests {
                                 holders.push((holder.clone(), field.to_string()));
                             }
                         }
+                    }
+                    // A field that holds the cache (`list.inner`) is the cache; so is a call of
+                    // a fn or method that hands back the cache it is given or holds
+                    // (`the(cache)`, `list.inner()`), counted as the cache's own name.
+                    let mut names: Vec<String> = names.to_vec();
+                    for (h, f) in &holders {
+                        let path = format!("{h}.{f}");
+                        if !names.contains(&path) {
+                            names.push(path);
+                        }
+                    }
+                    let names = &names[..];
+                    let mut text = way.to_string();
+                    for (name, params, body) in fns {
+                        let inner = body.trim().trim_start_matches('{').trim_end_matches('}');
+                        let inner = inner.trim();
+                        let inner = inner.strip_prefix("return ").unwrap_or(inner);
+                        let inner: String = inner
+                            .trim()
+                            .trim_end_matches(';')
+                            .trim_start_matches(['&', '*'])
+                            .chars()
+                            .filter(|c| !c.is_whitespace())
+                            .collect();
+                        let field = inner.strip_prefix("self.").filter(|f| {
+                            f.chars().all(is_ident) && params.first().is_some_and(|p| p == "self")
+                        });
+                        let param = params.iter().position(|p| !p.is_empty() && *p == inner);
+                        if field.is_none() && param.is_none() {
+                            continue;
+                        }
+                        for at in word_at(&text, name).into_iter().rev() {
+                            let after = text[at + name.len()..].trim_start();
+                            if !after.starts_with('(') || text[..at].trim_end().ends_with("fn") {
+                                continue;
+                            }
+                            let open = text.len() - after.len();
+                            let Some(close) = closing(&text, open) else {
+                                continue;
+                            };
+                            let (start, is_cache) =
+                                if let Some(dot) = text[..at].trim_end().strip_suffix('.') {
+                                    let dot = dot.trim_end();
+                                    let receiver: String = dot
+                                        .chars()
+                                        .rev()
+                                        .take_while(|c| is_ident(*c))
+                                        .collect::<Vec<char>>()
+                                        .into_iter()
+                                        .rev()
+                                        .collect();
+                                    let path = field.map(|f| format!("{receiver}.{f}"));
+                                    (
+                                        dot.len() - receiver.len(),
+                                        path.is_some_and(|p| names.contains(&p)),
+                                    )
+                                } else {
+                                    let arguments = pieces(&text[open + 1..close]);
+                                    let handed = param
+                                        .and_then(|i| arguments.get(i))
+                                        .and_then(|a| only_name(a));
+                                    (at, handed.is_some_and(|a| names.contains(&a)))
+                                };
+                            if is_cache {
+                                text.replace_range(start..close + 1, &names[0]);
+                            }
+                        }
+                    }
+                    let mut count = changing(&text, names);
+                    if depth == 0 {
+                        return count;
                     }
                     for (name, params, body) in fns {
                         for at in word_at(way, name) {
@@ -1680,7 +1782,8 @@ mod tests {
             most <= 1,
             "refresh changes the cache under {most} locks one after the other (say `clear()` \
              under one and `extend(..)` under the next; counting the locks of `{cache}` whose \
-             guard changes it, in refresh's body and in the fns and methods it hands the cache \
+             guard changes it (or of a name bound to it, a field that holds it, a fn that hands \
+             it back), in refresh's body and in the fns and methods it hands the cache \
              to (or a struct that holds it), once per call, a lock in a loop that runs more \
              than once, such as a `for` over `0..2`, as two, on the way through its \
              `if`/`else` and `match` arms that takes most): between two of them a reader on another thread can \
