@@ -1461,7 +1461,9 @@ mod tests {
     /// const closure that the stats itself is handed to at a call site (`helper(stats, ..)`), a
     /// few levels deep, and a field of a struct made with the stats in it (`let shared = Shared
     /// { stats };` makes `shared.stats` the stats, and `self.stats` in a method called on
-    /// `shared`, `s.stats` in a fn handed `&shared` as `s`). Any other receiver (a static, a mutex the code makes, whatever its
+    /// `shared`, `s.stats` in a fn handed `&shared` as `s`), a name a tuple of it is taken
+    /// apart into (`let (views, d) = (stats, disk);`), and a call of a fn or method that hands
+    /// back the stats it is given or holds (`the(stats)`, `ctx.views()`). Any other receiver (a static, a mutex the code makes, whatever its
     /// type's spelling, an accessor fn such as `handled().lock()`, a parameter handed something
     /// else, stdout) is not the stats: when the scan cannot tell, the lock is not counted.
     fn without_other_locks(code: &str, given: &[&str]) -> String {
