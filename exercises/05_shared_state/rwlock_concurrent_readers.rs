@@ -141,8 +141,11 @@ mod tests {
             let site = Arc::clone(&site);
             async move {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                publish(site, "Dogs").await;
-                start.elapsed()
+                publish(Arc::clone(&site), "Dogs").await;
+                // What the site shows the moment publish returns: its change, if made.
+                let seen = (site.try_read().ok())
+                    .map(|site| format!("{} v{}", site.title, site.version));
+                (start.elapsed(), seen)
             }
         });
         for handle in renders {
@@ -152,7 +155,19 @@ mod tests {
                 "a render that started before the publish must not see it, got {page:?}"
             );
         }
-        let published_at = publisher.await.unwrap();
+        let (published_at, seen) = publisher.await.unwrap();
+        if published_at < Duration::from_millis(100) && seen.as_deref() != Some("Dogs v2") {
+            let seen = match seen {
+                Some(seen) => format!("still showed {seen:?}"),
+                None => String::from("could not be read at once (a lock on it was held or queued)"),
+            };
+            panic!(
+                "publish returned after {published_at:?}, while 4 renders were still using the \
+                 site (until 100 ms), and right after it returned the site {seen}: publish \
+                 returned before its change was made. publish must make its change (under the \
+                 write lock, which waits for the renders in progress) before it returns"
+            );
+        }
         assert!(
             published_at >= Duration::from_millis(100),
             "publish finished after {published_at:?}, while 4 renders were still using the site \
@@ -833,8 +848,83 @@ mod tests {
         let Some((_, body)) = functions(&code).into_iter().find(|(f, _)| f == "publish") else {
             return;
         };
-        fn writes(text: &str) -> usize {
+        fn writes(text: &str, names: &[String]) -> usize {
+            let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+            let words = |text: &str| -> Vec<String> {
+                (text.split(|c: char| !is_ident(c)))
+                    .filter(|w| !w.is_empty())
+                    .map(String::from)
+                    .collect()
+            };
+            // The site's names here, with those bound to it (`let lock = Arc::clone(&site);`):
+            // a `let` whose value names the site or one of those.
+            let mut site: Vec<String> = names.to_vec();
+            let lets: Vec<(Vec<String>, Vec<String>)> = (text.match_indices("let"))
+                .filter(|(at, _)| {
+                    !text[..*at].ends_with(is_ident) && !text[at + 3..].starts_with(is_ident)
+                })
+                .filter_map(|(at, _)| {
+                    let rest = &text[at + 3..];
+                    let equals = (rest.match_indices('=')).map(|(i, _)| i).find(|&i| {
+                        !rest[i + 1..].starts_with(['=', '>'])
+                            && !rest[..i].ends_with(['=', '!', '<', '>'])
+                    })?;
+                    let pattern = rest[..equals].split(':').next().unwrap_or_default();
+                    let value = &rest[equals + 1..];
+                    let (mut depth, mut end) = (0, value.len());
+                    for (i, c) in value.char_indices() {
+                        match c {
+                            '(' | '[' | '{' => depth += 1,
+                            ')' | ']' | '}' if depth == 0 => {
+                                end = i;
+                                break;
+                            }
+                            ')' | ']' | '}' => depth -= 1,
+                            ';' if depth == 0 => {
+                                end = i;
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                    let bound: Vec<String> =
+                        (words(pattern).into_iter()).filter(|w| w != "mut" && w != "ref").collect();
+                    Some((bound, words(&value[..end])))
+                })
+                .collect();
+            loop {
+                let more: Vec<String> = (lets.iter())
+                    .filter(|(_, value)| value.iter().any(|w| site.contains(w)))
+                    .flat_map(|(bound, _)| bound.iter().cloned())
+                    .filter(|w| !site.contains(w))
+                    .collect();
+                if more.is_empty() {
+                    break;
+                }
+                site.extend(more);
+            }
             let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            // What a `.write(` at `at` is called on (`site`, `site.clone()`, `log`,
+            // `history()`).
+            let receiver = |at: usize| -> &str {
+                let (mut depth, mut from) = (0, 0);
+                for (i, c) in text[..at].char_indices().rev() {
+                    match c {
+                        ')' | ']' => depth += 1,
+                        '(' | '[' if depth == 0 => {
+                            from = i + 1;
+                            break;
+                        }
+                        '(' | '[' => depth -= 1,
+                        c if depth == 0 && !is_ident(c) && !".:&*".contains(c) => {
+                            from = i + c.len_utf8();
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                &text[from..at]
+            };
             [
                 ".write(",
                 ".write_owned(",
@@ -854,7 +944,12 @@ mod tests {
                             .collect();
                         let a_static = name.chars().any(|c| c.is_ascii_uppercase())
                             && !name.chars().any(|c| c.is_ascii_lowercase());
-                        !a_static
+                        // Only a write lock on the site (or a name bound to it) counts, not
+                        // one on another lock of the code's (`history().write()`) nor a
+                        // `Write` (`log.write(b"..")`).
+                        let on_site = words(receiver(*at)).iter().any(|w| site.contains(w));
+                        on_site
+                            && !a_static
                             && !["stdout()", "stderr()", "lock()", "out", "file"]
                                 .iter()
                                 .any(|stream| text[..*at].ends_with(stream))
@@ -971,7 +1066,7 @@ mod tests {
                     let way = way
                         .replace("try_lock", "try_write")
                         .replace("try_lk", "try_wk");
-                    let mut count = writes(&way);
+                    let mut count = writes(&way, names);
                     if depth == 0 {
                         return count;
                     }
