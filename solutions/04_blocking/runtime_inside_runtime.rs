@@ -843,6 +843,53 @@ mod tests {
         found
     }
 
+    /// `code` with each string constant (`const NAME: &str = "...";`, also `static` and `pub`)
+    /// left out and its literal written in its place wherever its name is used.
+    fn with_string_constants_inlined(code: &str) -> String {
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let mut constants: Vec<(std::ops::Range<usize>, String, String)> = Vec::new();
+        for (at, text) in string_literals(code) {
+            let end = at + 1 + text.len();
+            let from = code[..at].rfind([';', '{', '}']).map_or(0, |i| i + 1);
+            let Some(header) = code[from..at].trim_end().strip_suffix('=') else {
+                continue;
+            };
+            let words: Vec<&str> = header.split(|c: char| !is_word(c)).collect();
+            let words: Vec<&str> = words.into_iter().filter(|w| !w.is_empty()).collect();
+            let Some(keyword) = words.iter().position(|w| ["const", "static"].contains(w)) else {
+                continue;
+            };
+            let name = words[keyword + 1..].iter().find(|w| **w != "mut");
+            let after = code[end + 1..].trim_start();
+            if let Some(name) = name
+                && words.contains(&"str")
+                && after.starts_with(';')
+                && !code[..at].ends_with(['r', '#'])
+            {
+                let semicolon = end + 1 + code[end + 1..].find(';').unwrap_or(0);
+                constants.push((from..semicolon + 1, name.to_string(), format!("\"{text}\"")));
+            }
+        }
+        let mut code = code.to_string();
+        for (item, _, _) in constants.iter().rev() {
+            code.replace_range(item.clone(), "");
+        }
+        for (_, name, literal) in constants {
+            let mut inlined = String::new();
+            let mut rest = code.as_str();
+            while let Some(at) = rest.find(name.as_str()) {
+                let whole =
+                    !rest[..at].ends_with(is_word) && !rest[at + name.len()..].starts_with(is_word);
+                inlined.push_str(&rest[..at]);
+                inlined.push_str(if whole { &literal } else { &name });
+                rest = &rest[at + name.len()..];
+            }
+            inlined.push_str(rest);
+            code = inlined;
+        }
+        code
+    }
+
     /// Where the body of `fn name` lies in `code`, if the code has one.
     fn fn_body(code: &str, name: &str) -> Option<std::ops::Range<usize>> {
         let at = code.match_indices(name).map(|(at, _)| at).find(|&at| {
@@ -910,7 +957,9 @@ mod tests {
     #[test]
     fn the_settings_are_not_written_by_hand() {
         let source = include_str!("runtime_inside_runtime.rs");
-        let outside_main = code_outside_main(source);
+        // A string constant (`const SETTINGS: &str = "theme=dark";`) stands where it is used:
+        // one that only fetch_settings uses is fetch_settings' own text.
+        let outside_main = with_string_constants_inlined(&code_outside_main(source));
         // The settings as fetch_settings gives them: the last literal of its body.
         let given = fn_body(&outside_main, "fetch_settings");
         let settings = given
