@@ -373,13 +373,29 @@ mod tests {
             })
             .map(|at| tokens[at].as_str())
             .collect();
+        // `std::thread` under another name (`use std::thread as os;`, `use std::thread::{self
+        // as t};`): `os::sleep(..)` is the same sleep.
+        let mut thread_names = vec!["thread".to_string()];
         for (at, _) in tokens.iter().enumerate().filter(|(_, t)| *t == "use") {
             let item = tokens[at..].iter().take_while(|t| *t != ";");
             let item: Vec<&str> = item.map(String::as_str).collect();
             if item.contains(&"thread") {
                 found.extend(item.iter().filter(|t| blocking.contains(t)));
+                thread_names.extend((2..item.len()).filter_map(|i| {
+                    let renamed = item[i - 1] == "as" && ["thread", "self"].contains(&item[i - 2]);
+                    renamed.then(|| item[i].to_string())
+                }));
             }
         }
+        found.extend(
+            (3..tokens.len())
+                .filter(|&at| {
+                    thread_names.contains(&tokens[at - 3])
+                        && tokens[at - 2..at] == [":", ":"]
+                        && blocking.contains(&tokens[at].as_str())
+                })
+                .map(|at| tokens[at].as_str()),
+        );
         // A Condvar blocks where it is waited on: one that the code left here only notifies
         // (for threads outside the runtime) blocks nothing. Its waits are std's (a call
         // followed by `.await`, such as a watch receiver's `wait_for(..).await` or a Barrier's
