@@ -248,7 +248,8 @@ mod tests {
     /// quarter of a ms per call (a short one left beside the async sleep) shows. The fastest
     /// of up to 300 calls is taken: under load, the OS alone can pause a thread for long, but
     /// not during every call. Both a slow service (120 ms, past the deadline) and a fast one
-    /// (20 ms, within it) are timed: a wait may not block the thread on either path.
+    /// (20 ms, within it) are timed, and a very short wait (2 ms): a wait may not block the
+    /// thread on any path, however short.
     #[test]
     fn the_service_does_not_wait_on_the_real_clock() {
         const QUICK: Duration = Duration::from_micros(250);
@@ -257,17 +258,32 @@ mod tests {
             .start_paused(true)
             .build()
             .unwrap();
-        'delays: for delay in [120, 20] {
+        'delays: for delay in [120, 20, 2] {
             let start = std::time::Instant::now();
             let mut fastest = Duration::MAX;
+            // The moments of Tokio's clock the fastest call was woken at: each wake-up of a
+            // wait in many short steps costs real time too.
+            let mut moments_of_fastest = 0;
             let mut calls = 0;
             while calls < 300 && start.elapsed() < Duration::from_secs(1) {
                 let call = std::time::Instant::now();
-                let price = runtime.block_on(async {
-                    let asking = without_spinning(ask_price_service(Duration::from_millis(delay)));
-                    tokio::time::timeout(Duration::from_secs(1), asking).await
+                let (price, moments) = runtime.block_on(async {
+                    let begin = Instant::now();
+                    let mut moments: Vec<Duration> = Vec::new();
+                    let mut asking =
+                        Box::pin(without_spinning(ask_price_service(Duration::from_millis(delay))));
+                    let watched = std::future::poll_fn(|cx| {
+                        if moments.last() != Some(&begin.elapsed()) {
+                            moments.push(begin.elapsed());
+                        }
+                        asking.as_mut().poll(cx)
+                    });
+                    let price = tokio::time::timeout(Duration::from_secs(1), watched).await;
+                    (price, moments.len())
                 });
-                fastest = fastest.min(call.elapsed());
+                if call.elapsed() < fastest {
+                    (fastest, moments_of_fastest) = (call.elapsed(), moments);
+                }
                 calls += 1;
                 assert_eq!(
                     price,
@@ -278,6 +294,19 @@ mod tests {
                     continue 'delays;
                 }
             }
+            // As the test above allows: a wake-up every 10 ms, and the first poll.
+            let steps = 2 + delay / 10;
+            assert!(
+                moments_of_fastest <= steps as usize,
+                "on a paused clock, where an async sleep takes no real time, a call of \
+                 ask_price_service({delay} ms) should take some microseconds of real time, but \
+                 the fastest of {calls} calls took {fastest:?}, and it was woken at \
+                 {moments_of_fastest} different moments of Tokio's clock ({steps} at most are \
+                 allowed): each wake-up costs real time, and so many make a call slow even on \
+                 a paused clock (whether it also waits on the real clock, this cannot tell). \
+                 tokio::time::sleep wakes the task once, when its time comes: wait with \
+                 tokio::time::sleep(delay).await"
+            );
             panic!(
                 "on a paused clock, where an async sleep takes no real time, a call of \
                  ask_price_service({delay} ms) should take some microseconds of real time, but \
