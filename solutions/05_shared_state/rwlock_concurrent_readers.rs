@@ -182,8 +182,12 @@ mod tests {
             async move {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 publish(Arc::clone(&site), "Dogs").await;
-                // Whether a lock on the site was still held or queued the moment publish
-                // returned (None for a kind of lock this test does not know).
+                // Whether a lock on the site was still held or queued just after publish
+                // returned, once the tasks it may have spawned had their turn (None for a kind
+                // of lock this test does not know).
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
                 let locked = (&Probe(&site)).locked();
                 (start.elapsed(), locked)
             }
