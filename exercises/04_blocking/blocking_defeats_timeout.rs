@@ -270,8 +270,9 @@ mod tests {
                 let (price, moments) = runtime.block_on(async {
                     let begin = Instant::now();
                     let mut moments: Vec<Duration> = Vec::new();
-                    let mut asking =
-                        Box::pin(without_spinning(ask_price_service(Duration::from_millis(delay))));
+                    let mut asking = Box::pin(without_spinning(ask_price_service(
+                        Duration::from_millis(delay),
+                    )));
                     let watched = std::future::poll_fn(|cx| {
                         if moments.last() != Some(&begin.elapsed()) {
                             moments.push(begin.elapsed());

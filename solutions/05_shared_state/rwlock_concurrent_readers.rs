@@ -928,8 +928,9 @@ mod tests {
                             _ => {}
                         }
                     }
-                    let bound: Vec<String> =
-                        (words(pattern).into_iter()).filter(|w| w != "mut" && w != "ref").collect();
+                    let bound: Vec<String> = (words(pattern).into_iter())
+                        .filter(|w| w != "mut" && w != "ref")
+                        .collect();
                     Some((bound, words(&value[..end])))
                 })
                 .collect();
