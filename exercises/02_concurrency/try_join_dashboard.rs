@@ -698,17 +698,21 @@ mod tests {
 
     /// Every other test runs on a current-thread runtime, where a spawned task runs on the
     /// thread of the call that awaits it. `#[tokio::main]` builds a multi-thread runtime: here
-    /// load_dashboard runs on one (with the real clock), called from this test's own thread,
-    /// outside the runtime's worker threads.
+    /// load_dashboard runs on one (with the real clock), made and awaited inside `block_on` on this
+    /// test's own thread, outside the runtime's worker threads.
     #[test]
     fn load_dashboard_works_on_a_multi_thread_runtime() {
         let expected = Ok::<String, String>(String::from("user7: 14 open orders"));
-        // What the call did on a runtime from `builder` (real clock), called from this thread.
+        // What the call did on a runtime from `builder` (real clock), run from this thread.
         let run = |mut builder: tokio::runtime::Builder| {
             let runtime = builder.enable_all().build().unwrap();
             let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let call = load_dashboard(7);
-                runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), call).await })
+                // Made and awaited inside the runtime, as under `#[tokio::main]`: a future that
+                // spawns its work when it is made (not when first awaited) finds the runtime.
+                runtime.block_on(async {
+                    tokio::time::timeout(Duration::from_secs(5), async { load_dashboard(7).await })
+                        .await
+                })
             }));
             runtime.shutdown_timeout(Duration::from_secs(1));
             match got {
@@ -740,7 +744,7 @@ mod tests {
         );
         panic!(
             "load_dashboard(7) {seen} on a multi-thread runtime and {here} on a current-thread \
-             one, not {expected:?}: the other tests say more"
+             one, not {expected:?} (both with the real clock; the other tests run on a paused one)"
         );
     }
 }
