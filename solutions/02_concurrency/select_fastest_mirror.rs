@@ -366,13 +366,219 @@ mod tests {
                 '}' => {
                     depth -= 1;
                     if depth == 0 {
-                        return format!("{}{}", &code[..at], &code[at + open + i + 1..]);
+                        return durations_handed_on(&format!(
+                            "{}{}",
+                            &code[..at],
+                            &code[at + open + i + 1..]
+                        ));
                     }
                 }
                 _ => {}
             }
         }
-        code
+        durations_handed_on(&code)
+    }
+
+    /// `code` with a delay given a type and handed on unchanged read as the delay itself: a
+    /// name (a `let`, a parameter, a field) that holds a `Duration::from_millis(..)` and is
+    /// only ever read as `name.as_millis() as u64` (ask_mirror's argument), or handed whole to
+    /// another such name, loses both (`Duration::from_millis(primary_ms)` becomes `primary_ms`,
+    /// `wait.as_millis() as u64` becomes `wait`). Any other use keeps the code as it is.
+    fn durations_handed_on(code: &str) -> String {
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        const BACK: &str = ".as_millis() as u64";
+        let words = |text: &str| -> Vec<(usize, String)> {
+            let mut found = Vec::new();
+            let mut start = None;
+            for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+                match (is_word(c), start) {
+                    (true, None) => start = Some(i),
+                    (false, Some(from)) => {
+                        found.push((from, text[from..i].to_string()));
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+            found
+        };
+        // `Duration::from_millis(`, with or without a path, at `at`: where its argument starts.
+        let made_at = |at: usize| -> Option<usize> {
+            let rest = &code[at..];
+            let rest = ["std::time::", "tokio::time::", "core::time::"]
+                .iter()
+                .find_map(|path| rest.strip_prefix(path))
+                .unwrap_or(rest);
+            let rest = rest.strip_prefix("Duration::from_millis(")?;
+            Some(code.len() - rest.len())
+        };
+        let functions = functions(code);
+        // The parameter a call's argument at `at` is handed to (`ask(log, "p", <at>)`).
+        let parameter_at = |at: usize| -> Option<String> {
+            let before = code[..at].trim_end();
+            if !before.ends_with(['(', ',']) {
+                return None;
+            }
+            let (mut depth, mut index) = (0, 0);
+            let open = before.char_indices().rev().find(|&(_, c)| {
+                match c {
+                    ')' | ']' | '}' => depth += 1,
+                    '(' | '[' | '{' if depth > 0 => depth -= 1,
+                    '(' if depth == 0 => return true,
+                    '[' | '{' => return true,
+                    ',' if depth == 0 => index += 1,
+                    _ => {}
+                }
+                false
+            });
+            let (open, '(') = open? else {
+                return None;
+            };
+            let callee = code[..open].trim_end();
+            let name = &callee[callee.trim_end_matches(is_word).len()..];
+            let method = callee[..callee.len() - name.len()].ends_with('.');
+            let (_, parameters, _) = functions.iter().find(|f| f.0 == name)?;
+            let shift = usize::from(
+                method
+                    && parameters
+                        .first()
+                        .is_some_and(|p| p.trim_start_matches('&').ends_with("self")),
+            );
+            parameters.get(index + shift).cloned()
+        };
+        // The name whose value the `Duration::from_millis(` at `at` is: a `let`, a field, a
+        // parameter.
+        let holder_at = |at: usize| -> Option<String> {
+            if let Some(parameter) = parameter_at(at) {
+                return Some(parameter);
+            }
+            let before = code[..at].trim_end();
+            let before = before
+                .strip_suffix('=')
+                .filter(|b| !b.ends_with(['=', '!', '<', '>']))
+                .map(|b| {
+                    let b = b.trim_end();
+                    // `let wait: Duration =`
+                    match b.rsplit_once(':') {
+                        Some((name, kind))
+                            if kind.trim().ends_with("Duration")
+                                && kind.trim().chars().all(|c| is_word(c) || c == ':') =>
+                        {
+                            name.trim_end()
+                        }
+                        _ => b,
+                    }
+                })
+                .or_else(|| {
+                    before
+                        .strip_suffix(':')
+                        .filter(|b| !b.ends_with(':'))
+                        .map(str::trim_end)
+                })?;
+            let name = &before[before.trim_end_matches(is_word).len()..];
+            (!name.is_empty()).then(|| name.to_string())
+        };
+        // Every name a Duration is made for or declared as.
+        let mut held: Vec<String> = Vec::new();
+        for (at, _) in code.match_indices("Duration") {
+            if code[..at].ends_with(is_word) || code[at + "Duration".len()..].starts_with(is_word) {
+                continue;
+            }
+            let before = code[..at].trim_end_matches(|c: char| is_word(c) || c == ':');
+            if made_at(before.len()).is_some() {
+                if let Some(name) = holder_at(before.len()) {
+                    held.push(name);
+                }
+            } else if let Some(declared) = before.trim_end().strip_suffix(':') {
+                let name = &declared[declared.trim_end_matches(is_word).len()..];
+                if !name.is_empty() {
+                    held.push(name.to_string());
+                }
+            }
+        }
+        // Keep the names whose every use is `.as_millis() as u64`, its own declaration or
+        // `let`, a field written in short (`Mirror { name, delay }`), or an argument for
+        // another kept name; drop the others until none is dropped.
+        loop {
+            let before = held.len();
+            let kept: Vec<String> = held
+                .iter()
+                .filter(|name| {
+                    words(code)
+                        .iter()
+                        .filter(|(_, w)| w == *name)
+                        .all(|&(at, _)| {
+                            let after = &code[at + name.len()..];
+                            let ahead = after.trim_start();
+                            let behind = code[..at].trim_end();
+                            after.starts_with(BACK)
+                                || (ahead.starts_with(':') && !ahead.starts_with("::"))
+                                || behind.ends_with("let")
+                                    && !behind[..behind.len() - 3].ends_with(is_word)
+                                || behind.ends_with("let mut")
+                                || (behind.ends_with(['{', ',']) && ahead.starts_with([',', '}']))
+                                || (ahead.starts_with([',', ')'])
+                                    && parameter_at(at).is_some_and(|p| held.contains(&p)))
+                        })
+                })
+                .cloned()
+                .collect();
+            held = kept;
+            if held.len() == before {
+                break;
+            }
+        }
+        held.retain(|name| !["primary_ms", "backup_ms"].contains(&name.as_str()));
+        if held.is_empty() {
+            return code.to_string();
+        }
+        // The cuts: each `Duration::from_millis(` made for a kept name (and the `)` that closes
+        // it), each `.as_millis() as u64` after one.
+        let mut cuts: Vec<(usize, usize)> = Vec::new();
+        for (at, _) in code.match_indices("Duration") {
+            if code[..at].ends_with(is_word) {
+                continue;
+            }
+            let start = code[..at]
+                .trim_end_matches(|c: char| is_word(c) || c == ':')
+                .len();
+            let Some(open) = made_at(start) else {
+                continue;
+            };
+            if !holder_at(start).is_some_and(|name| held.contains(&name)) {
+                continue;
+            }
+            let mut depth = 1;
+            let Some(close) = code[open..].char_indices().find_map(|(i, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(open + i)
+            }) else {
+                continue;
+            };
+            cuts.push((start, open));
+            cuts.push((close, close + 1));
+        }
+        for (at, name) in words(code) {
+            if held.contains(&name) && code[at + name.len()..].starts_with(BACK) {
+                cuts.push((at + name.len(), at + name.len() + BACK.len()));
+            }
+        }
+        cuts.sort();
+        cuts.dedup();
+        let mut kept = String::new();
+        let mut from = 0;
+        for (start, end) in cuts {
+            if start >= from {
+                kept.push_str(&code[from..start]);
+                from = end;
+            }
+        }
+        kept.push_str(&code[from..]);
+        kept
     }
 
     /// `code` without the arguments of the macros that only print, check or panic
@@ -404,14 +610,21 @@ mod tests {
         ];
         let starts_word =
             |at: usize| !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        // A macro of the code's own that only prints (`macro_rules! trace { ($($t:tt)*) =>
+        // { eprintln!($($t)*) } }`): its arguments are a message too.
+        let mut messages: Vec<String> = MESSAGES.iter().map(|m| m.to_string()).collect();
+        messages.extend(
+            printing_macros(code)
+                .into_iter()
+                .map(|name| format!("{name}!(")),
+        );
         let mut kept = String::new();
         let mut from = 0;
         let mut at = 0;
         while at < code.len() {
-            let Some(message) = MESSAGES
-                .iter()
-                .find(|m| code[at..].starts_with(**m) && (m.starts_with('.') || starts_word(at)))
-            else {
+            let Some(message) = messages.iter().find(|m| {
+                code[at..].starts_with(m.as_str()) && (m.starts_with('.') || starts_word(at))
+            }) else {
                 at += code[at..].chars().next().map_or(1, char::len_utf8);
                 continue;
             };
@@ -441,7 +654,7 @@ mod tests {
                         .get(end + 1..)
                         .is_some_and(|after| after.trim_start().starts_with(';'));
             // A message that also stores a value (`{ limit = backup_ms; limit }`) is kept.
-            if !changes_something(&code[open..end]) && (*message != "dbg!(" || statement) {
+            if !changes_something(&code[open..end]) && (message != "dbg!(" || statement) {
                 kept.push_str(&code[from..open]);
                 from = end;
             }
@@ -449,6 +662,98 @@ mod tests {
         }
         kept.push_str(&code[from..]);
         kept
+    }
+
+    /// The names of the macros `code` defines (`macro_rules! trace { .. }`) whose every
+    /// expansion only calls the std macros that print or format (`println!`, `eprintln!`,
+    /// `print!`, `eprint!`, `format!`, `format_args!`, `write!`, `writeln!`).
+    fn printing_macros(code: &str) -> Vec<String> {
+        const PRINTING: [&str; 8] = [
+            "print",
+            "println",
+            "eprint",
+            "eprintln",
+            "format",
+            "format_args",
+            "write",
+            "writeln",
+        ];
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        // The text of the bracketed group that `text` opens with, without its brackets.
+        let group = |text: &str| -> Option<usize> {
+            let mut depth = 0;
+            for (i, c) in text.char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            None
+        };
+        let mut names = Vec::new();
+        for (at, _) in code.match_indices("macro_rules!") {
+            if code[..at].ends_with(is_word) {
+                continue;
+            }
+            let rest = code[at + "macro_rules!".len()..].trim_start();
+            let name: String = rest.chars().take_while(|&c| is_word(c)).collect();
+            let rest = rest[name.len()..].trim_start();
+            let Some(end) = group(rest).filter(|_| !name.is_empty()) else {
+                continue;
+            };
+            let rules = &rest[1..end];
+            // Each rule: a matcher group, `=>`, an expansion group, and a `;` between rules.
+            let (mut from, mut only_printing, mut expansions) = (0, true, 0);
+            while let Some(arrow) = rules[from..].find("=>").map(|a| from + a) {
+                let body = rules[arrow + 2..].trim_start();
+                let Some(close) = group(body) else {
+                    only_printing = false;
+                    break;
+                };
+                expansions += 1;
+                let inside = &body[1..close];
+                // What is left once the printing macros' calls are taken out.
+                let mut left = String::new();
+                let mut i = 0;
+                while i < inside.len() {
+                    let word: String = inside[i..].chars().take_while(|&c| is_word(c)).collect();
+                    let after = inside[i + word.len()..].trim_start();
+                    if !word.is_empty()
+                        && !inside[..i].ends_with(|c: char| is_word(c) || c == '$')
+                        && PRINTING.contains(&word.as_str())
+                        && after.starts_with('!')
+                        && after[1..].trim_start().starts_with(['(', '[', '{'])
+                    {
+                        let call = after[1..].trim_start();
+                        let skip = group(call).map_or(call.len(), |e| e + 1);
+                        i = inside.len() - call.len() + skip;
+                        continue;
+                    }
+                    let c = inside[i..].chars().next().unwrap_or(' ');
+                    left.push(c);
+                    i += c.len_utf8();
+                }
+                // `std::eprintln!`: the path of a printing macro is no more.
+                let left = left.replace("std", "").replace("::", "");
+                if !left
+                    .chars()
+                    .all(|c| c.is_whitespace() || "{}();".contains(c))
+                {
+                    only_printing = false;
+                }
+                from = arrow + 2 + (rules[arrow + 2..].len() - body.len()) + close + 1;
+            }
+            if only_printing && expansions > 0 {
+                names.push(name);
+            }
+        }
+        names
     }
 
     /// Whether the arguments of a message assign (`=`, `+=`, ...) or set (`.set(`, `.push(`,
