@@ -199,7 +199,11 @@ mod tests {
         // the task cannot have ended yet.
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        // Held by the busy task until it is gone.
+        let alive = Arc::new(());
+        let held = Arc::clone(&alive);
         let busy = tokio::spawn(async move {
+            let _held = held;
             let _ = started_tx.send(());
             let _ = release_rx.recv();
             loop {
@@ -236,11 +240,20 @@ mod tests {
              for a task that never stops. Cancel it with JoinHandle::abort() before awaiting it",
         );
         let Err(err) = ended else {
+            if Arc::strong_count(&alive) == 1 {
+                panic!(
+                    "here the task was busy in a step when stop_ticker was called; stop_ticker \
+                     returned Ok(()) once the step was over, and the task was gone by then, \
+                     cancelled: awaiting its JoinHandle gives Err(JoinError) for it. Return what \
+                     awaiting the JoinHandle gives you"
+                );
+            }
             panic!(
                 "here the task was busy in a step when stop_ticker was called, so even abort() \
                  could only stop it once that step was over; stop_ticker returned Ok(()) as if \
-                 the task had finished. Do not give up on a task that has not stopped yet: \
-                 await its JoinHandle, which returns once the task is gone"
+                 the task had finished, while the task was still there. Do not give up on a \
+                 task that has not stopped yet: await its JoinHandle, which returns once the \
+                 task is gone"
             );
         };
         assert_eq!(
@@ -314,13 +327,18 @@ mod tests {
             .start_paused(true)
             .build()
             .expect("could not build a runtime");
-        let mut stopping = std::pin::pin!(stop_ticker(busy));
+        // stop_ticker is called once the task is busy in its step (a stop_ticker that
+        // aborts as it is called, before its future is awaited, is fine).
+        runtime.block_on(async { started_rx.await.expect("the busy task did not start") });
+        let mut stopping = std::pin::pin!({
+            let _entered = runtime.enter();
+            stop_ticker(busy)
+        });
         let count = Arc::new(WakeCount {
             wakes: std::sync::atomic::AtomicUsize::new(0),
             waker: std::sync::Mutex::new(None),
         });
         let held = runtime.block_on(async {
-            started_rx.await.expect("the busy task did not start");
             let start = tokio::time::Instant::now();
             let own = std::task::Waker::from(Arc::clone(&count));
             // The moments (paused-clock times) it was polled at, and its polls at the last
