@@ -165,15 +165,60 @@ mod tests {
             let mut wanted = expected.clone();
             wanted.sort();
             let missing = expected.iter().filter(|l| !report.contains(l)).count();
+            let seen = if sorted == wanted {
+                String::from(", all the right ones, but in another order")
+            } else if report.len() == expected.len() {
+                let first = (0..report.len())
+                    .find(|&i| report[i] != expected[i])
+                    .unwrap_or(0);
+                // The site each line names (what comes before its first ": ").
+                let site = |line: &str| line.split_once(": ").map(|(site, _)| site.to_string());
+                let sites: std::collections::BTreeSet<Option<String>> =
+                    report.iter().map(|line| site(line)).collect();
+                let rest = |line: &str| line.split_once(": ").map(|(_, rest)| rest.to_string());
+                let same_rest = report
+                    .iter()
+                    .zip(&expected)
+                    .all(|(got, want)| rest(got) == rest(want));
+                let other_site = match sites.into_iter().collect::<Vec<_>>()[..] {
+                    [Some(ref other)] if other != "hall" => {
+                        let another_call = other == "lab"
+                            || other == "roof"
+                            || (!other.is_empty() && other.chars().all(|c| c == 'x'));
+                        format!(
+                            ". Every line names the site {other:?}, not \"hall\" (the site of \
+                             the Limits this call was given){}{}",
+                            if same_rest {
+                                ", and is otherwise right"
+                            } else {
+                                ", and the verdicts differ too"
+                            },
+                            if another_call {
+                                format!(
+                                    ": {other:?} is the site of a check_sensors call in another \
+                                     test, so the lines use the Limits of another call (a value \
+                                     kept from an earlier call: a static, a OnceLock, a cache). \
+                                     Each call's tasks must use the Limits that call was given"
+                                )
+                            } else {
+                                String::new()
+                            }
+                        )
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    ", {missing} of the 1000 expected ones missing: line {first} is {:?} instead \
+                     of {:?}{other_site}",
+                    report[first], expected[first]
+                )
+            } else {
+                format!(", {missing} of the 1000 expected ones missing")
+            };
             panic!(
-                "check_sensors of 1000 sensors returned after {took:?} {} line(s){}: every \
+                "check_sensors of 1000 sensors returned after {took:?} {} line(s){seen}: every \
                  sensor's line must come back, in the order of the readings",
                 report.len(),
-                if sorted == wanted {
-                    String::from(", all the right ones, but in another order")
-                } else {
-                    format!(", {missing} of the 1000 expected ones missing")
-                }
             );
         }
         assert!(
@@ -213,13 +258,16 @@ mod tests {
             .start_paused(true)
             .build()
             .expect("the test's runtime could not be built")
-            .block_on(check_sensors(
-                Limits {
-                    site: "lab".to_string(),
-                    max_temp: 30,
-                },
-                vec![25, 31],
-            ));
+            .block_on(async {
+                check_sensors(
+                    Limits {
+                        site: "lab".to_string(),
+                        max_temp: 30,
+                    },
+                    vec![25, 31],
+                )
+                .await
+            });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("the test's runtime could not be built");
@@ -369,8 +417,15 @@ mod tests {
             site: "x".repeat(SITE),
             max_temp: 30,
         };
-        let mut checking = Box::pin(check_sensors(limits, vec![7; sensors]));
+        let readings = vec![7; sensors];
+        // Called in the runtime's context (its tasks spawned there, should it spawn them as
+        // it is called, before its future is polled), and measured from the call on.
+        let mut checking = None;
         let held = allocation_counter::measure(|| {
+            let checking = checking.insert({
+                let _entered = runtime.enter();
+                Box::pin(check_sensors(limits, readings))
+            });
             runtime.block_on(std::future::poll_fn(|cx| {
                 let first_step = checking.as_mut().poll(cx);
                 assert!(first_step.is_pending(), "the checks must take their 10 ms");
@@ -378,6 +433,7 @@ mod tests {
             }));
         })
         .bytes_current;
+        let checking = checking.expect("check_sensors was called");
         let report = runtime.block_on(checking);
         assert_eq!(report.len(), sensors, "there must be one line per reading");
         assert!(
@@ -420,7 +476,12 @@ mod tests {
             site: "x".repeat(4096),
             max_temp: 30,
         };
-        let mut checking = Box::pin(check_sensors(limits, vec![7; sensors]));
+        // Called in the runtime's context (its tasks spawned there, should it spawn them as it
+        // is called, before its future is polled).
+        let mut checking = {
+            let _entered = runtime.enter();
+            Box::pin(check_sensors(limits, vec![7; sensors]))
+        };
         let (mut made, mut bytes, mut own_bytes) = (0, 0, 0);
         let mut report = Vec::new();
         // All of it, the tasks too (they run on this thread).
@@ -481,7 +542,8 @@ mod tests {
                 site: "x".repeat(site),
                 max_temp: 30,
             };
-            let report = runtime.block_on(check_sensors(limits, vec![25, 31, 30]));
+            let report =
+                runtime.block_on(async move { check_sensors(limits, vec![25, 31, 30]).await });
             assert_eq!(report.len(), 3, "there must be one line per reading");
         });
         (info.count_current, info.bytes_current)
@@ -782,8 +844,9 @@ mod tests {
         );
     }
 
-    /// `check_sensors(..)` ready to run on another thread when its future may be sent there.
-    struct OnAWorker<F>(std::cell::Cell<Option<F>>);
+    /// A call of `check_sensors(..)`, to be made on another thread when its future may be
+    /// sent there.
+    struct OnAWorker<C>(std::cell::Cell<Option<C>>);
 
     /// Runs it as a task of a runtime with one worker thread (real clock, checks of 10 ms):
     /// Tokio then runs the newest task first, so the sensor tasks start in another order than
@@ -793,12 +856,16 @@ mod tests {
         fn run_on_a_worker(&self) -> Option<Vec<String>>;
     }
 
-    impl<F> RunOnAWorker for OnAWorker<F>
+    impl<C, F> RunOnAWorker for OnAWorker<C>
     where
+        C: FnOnce() -> F + Send + 'static,
         F: std::future::Future<Output = Vec<String>> + Send + 'static,
     {
         fn run_on_a_worker(&self) -> Option<Vec<String>> {
-            let checking = self.0.take()?;
+            let call = self.0.take()?;
+            // Called in the task, so that a check_sensors that spawns as it is called
+            // spawns there too.
+            let checking = async move { call().await };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
@@ -824,7 +891,7 @@ mod tests {
         fn run_on_a_worker(&self) -> Option<Vec<String>>;
     }
 
-    impl<F> StaysOnItsThread for &OnAWorker<F> {
+    impl<C> StaysOnItsThread for &OnAWorker<C> {
         fn run_on_a_worker(&self) -> Option<Vec<String>> {
             None
         }
@@ -839,10 +906,9 @@ mod tests {
             site: "lab".to_string(),
             max_temp: 30,
         };
-        let checking = OnAWorker(std::cell::Cell::new(Some(check_sensors(
-            limits,
-            vec![25, 31, 30],
-        ))));
+        let checking = OnAWorker(std::cell::Cell::new(Some(move || {
+            check_sensors(limits, vec![25, 31, 30])
+        })));
         // The `&` picks StaysOnItsThread when check_sensors' future is not Send (clippy sees
         // only the case at hand).
         #[allow(clippy::needless_borrow)]
