@@ -1161,6 +1161,159 @@ mod tests {
         );
     }
 
+    /// The fns of `code` (literals blanked in `bare`, same length): name, where its `fn` is,
+    /// where its body's `{` and `}` are, and whether it is an `async fn`.
+    fn fn_items(code: &str) -> Vec<(String, usize, usize, usize, bool)> {
+        let bare = blanked(code);
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let mut items = Vec::new();
+        for (at, _) in bare.match_indices("fn") {
+            let rest = &bare[at + 2..];
+            if bare[..at].ends_with(is_word) || !rest.starts_with(char::is_whitespace) {
+                continue;
+            }
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|&c| is_word(c))
+                .collect();
+            let (Some(open), semi) = (rest.find('{'), rest.find(';')) else {
+                continue;
+            };
+            if name.is_empty() || semi.is_some_and(|semi| semi < open) {
+                continue;
+            }
+            let open = at + 2 + open;
+            let mut depth = 0;
+            let Some(close) = bare[open..].char_indices().find_map(|(i, c)| {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(open + i)
+            }) else {
+                continue;
+            };
+            let is_async = bare[..at]
+                .trim_end()
+                .trim_end_matches("pub")
+                .trim_end()
+                .ends_with("async");
+            items.push((name, at, open, close, is_async));
+        }
+        items
+    }
+
+    /// The fns other than resize that make a thumbnail's name (from a literal, or from a
+    /// `const`/`static` that holds a piece of one) and start no task and no async block,
+    /// each with the fns (other than resize) that call it outside any `async` block: names
+    /// made there are made after, or beside, the resize tasks.
+    fn names_made_outside_resize(code: &str) -> Vec<(String, Vec<String>)> {
+        let bare = blanked(code);
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let words_at = |word: &str| -> Vec<usize> {
+            bare.match_indices(word)
+                .map(|(at, _)| at)
+                .filter(|&at| {
+                    !bare[..at].ends_with(is_word) && !bare[at + word.len()..].starts_with(is_word)
+                })
+                .collect()
+        };
+        // Consts and statics that hold a piece of a name ("thumb-").
+        let mut pieces = Vec::new();
+        for keyword in ["const", "static"] {
+            for at in words_at(keyword) {
+                let rest = bare[at + keyword.len()..].trim_start();
+                let rest = rest.strip_prefix("mut ").unwrap_or(rest).trim_start();
+                let name: String = rest.chars().take_while(|&c| is_word(c)).collect();
+                let end = bare[at..].find(';').map_or(bare.len(), |end| at + end);
+                if !name.is_empty() && code[at..end].contains("thumb-") {
+                    pieces.push(name);
+                }
+            }
+        }
+        let items = fn_items(code);
+        let resize = items.iter().find(|item| item.0 == "resize");
+        let mut found = Vec::new();
+        for (name, at, open, close, is_async) in &items {
+            let body = &code[*open..=*close];
+            let makes_names = !thumbnail_names(body).is_empty()
+                || pieces.iter().any(|piece| {
+                    body.split(|c: char| !is_word(c))
+                        .any(|word| word == piece.as_str())
+                });
+            if name == "resize"
+                || *is_async
+                || !makes_names
+                || ["async", "spawn"]
+                    .iter()
+                    .any(|word| bare[*open..=*close].contains(word))
+            {
+                continue;
+            }
+            let callers: Vec<String> = words_at(name)
+                .into_iter()
+                .filter(|&call| !(*at..=*close).contains(&call))
+                .filter(|&call| !resize.is_some_and(|r| (r.1..=r.3).contains(&call)))
+                .filter(|&call| {
+                    // Not inside an `async` block (a task may be the one that calls it).
+                    let mut depth = 0;
+                    !bare[..call].char_indices().rev().any(|(i, c)| {
+                        match c {
+                            '}' => depth += 1,
+                            '{' if depth > 0 => depth -= 1,
+                            '{' => {
+                                let before = bare[..i].trim_end();
+                                let before = before.strip_suffix("move").unwrap_or(before);
+                                return before.trim_end().ends_with("async");
+                            }
+                            _ => {}
+                        }
+                        false
+                    })
+                })
+                .map(|call| {
+                    items
+                        .iter()
+                        .filter(|item| (item.2..=item.3).contains(&call))
+                        .min_by_key(|item| item.3 - item.2)
+                        .map_or(String::from("code outside any fn"), |item| {
+                            format!("fn {}", item.0)
+                        })
+                })
+                .collect();
+            if !callers.is_empty() {
+                found.push((name.clone(), callers));
+            }
+        }
+        found
+    }
+
+    /// A name made again by a helper that resize shares (`fn name_of(id)`), called after the
+    /// resize tasks are awaited, looks the same from outside: this test reads the source.
+    #[test]
+    fn only_resize_makes_the_names() {
+        let code = without_message_labels(&without_messages(&code_outside_main(include_str!(
+            "spawn_thumbnail_jobs.rs"
+        ))));
+        let found = names_made_outside_resize(&code);
+        assert!(
+            found.is_empty(),
+            "{}: a name made there is not what a resize task handed back. Spawn one task per \
+             id, then await each handle in order and keep the name it gives",
+            found
+                .iter()
+                .map(|(name, callers)| format!(
+                    "`fn {name}` makes a thumbnail's name, and is called outside resize (and \
+                     outside any task), in {}",
+                    callers.join(", ")
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+
     /// Wakes the task, and writes down when.
     struct NoteWake {
         start: Instant,
@@ -1291,6 +1444,100 @@ mod tests {
              computed it (a thread_local, anything kept per thread) is lost when the task runs \
              on another thread. Hand each thumbnail back through its JoinHandle's output or a \
              channel"
+        );
+    }
+
+    /// A call of `make_thumbnails(..)`, to be made on another thread when its future may be
+    /// sent there.
+    struct OnAWorker<C>(std::cell::Cell<Option<C>>);
+
+    /// Runs it in a task of a runtime with one worker thread (real clock, the biggest picture
+    /// takes 60 ms): Tokio then runs the newest task first, so the resize tasks start in
+    /// another order than the ids.
+    #[allow(dead_code)] // Only one of the two is used, depending on make_thumbnails.
+    trait RunOnAWorker {
+        fn run_on_a_worker(&self) -> Option<Vec<String>>;
+    }
+
+    impl<C, F> RunOnAWorker for OnAWorker<C>
+    where
+        C: FnOnce() -> F + Send + 'static,
+        F: Future<Output = Vec<String>> + Send + 'static,
+    {
+        fn run_on_a_worker(&self) -> Option<Vec<String>> {
+            let call = self.0.take()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("the test's runtime could not be built");
+            let outcome = runtime.block_on(async {
+                tokio::spawn(
+                    async move { tokio::time::timeout(Duration::from_secs(5), call()).await },
+                )
+                .await
+            });
+            match outcome {
+                Ok(Ok(thumbs)) => Some(thumbs),
+                Ok(Err(_)) => panic!(
+                    "make_thumbnails(vec![3, 1, 2]), called from a task on a runtime with one \
+                     worker thread, had not returned after 5 s (the biggest picture takes 60 ms)"
+                ),
+                Err(error) => std::panic::resume_unwind(error.into_panic()),
+            }
+        }
+    }
+
+    /// A make_thumbnails whose future may not be sent to another thread (its tasks kept on a
+    /// `LocalSet` of its own) is not run here.
+    #[allow(dead_code)] // Only one of the two is used, depending on make_thumbnails.
+    trait StaysOnItsThread {
+        fn run_on_a_worker(&self) -> Option<Vec<String>>;
+    }
+
+    impl<C> StaysOnItsThread for &OnAWorker<C> {
+        fn run_on_a_worker(&self) -> Option<Vec<String>> {
+            None
+        }
+    }
+
+    /// One worker thread, and make_thumbnails called from a task on it: Tokio then runs the
+    /// newest task first, so the resize tasks start in another order than the ids. Each
+    /// thumbnail must still come back in the place of its id.
+    #[test]
+    fn jobs_that_start_out_of_order_keep_their_places() {
+        let making = OnAWorker(std::cell::Cell::new(Some(|| {
+            make_thumbnails(vec![3, 1, 2])
+        })));
+        // The `&` picks StaysOnItsThread when make_thumbnails' future is not Send (clippy sees
+        // only the case at hand).
+        #[allow(clippy::needless_borrow)]
+        let Some(thumbs) = (&making).run_on_a_worker() else {
+            return;
+        };
+        let Some(mut wrong) = thumbs_wrong(&[3, 1, 2], &thumbs) else {
+            return;
+        };
+        let mut sorted = thumbs.clone();
+        sorted.sort();
+        if sorted == thumbs_for(&[1, 2, 3]) {
+            wrong = String::from("all three are there, but not in the order of the ids");
+        }
+        let alone = on_one_thread(|| make_thumbnails(vec![3, 1, 2]));
+        panic!(
+            "make_thumbnails(vec![3, 1, 2]), called from a task on a runtime with one worker \
+             thread (where Tokio runs the newest task first, so the resize tasks start in \
+             another order than the ids), returned {thumbs:?}: {wrong}.{} Each thumbnail comes \
+             back in the place of its id, whatever order the tasks start in: keep each job's \
+             place as it is spawned (its JoinHandle's place in a Vec, or its index from \
+             enumerate), and await the handles in that order",
+            if alone.as_deref() == Some(&thumbs_for(&[3, 1, 2])[..]) {
+                " On a runtime of one thread, where the tasks start in the order of the ids, it \
+                 gives them in order: the place of each thumbnail follows the order its task \
+                 started in."
+            } else {
+                ""
+            }
         );
     }
 
