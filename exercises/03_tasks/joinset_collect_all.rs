@@ -128,7 +128,7 @@ mod tests {
     async fn a_very_slow_task_is_not_left_out() {
         let start = Instant::now();
         let outcome = tokio::spawn(watched(square_all(vec![2, 540_000, 1]))).await;
-        let elapsed = start.elapsed().as_secs();
+        let elapsed = start.elapsed();
         if let Ok(Err(message)) = outcome {
             panic!("{message}");
         }
@@ -138,9 +138,9 @@ mod tests {
                 squares,
                 [1, 4, 291_600_000_000],
                 "here one task takes 5400 s (square_slowly(540000)), and square_all returned \
-                 {squares:?} (sorted) after {elapsed} s, {}: keep awaiting join_next() until it \
+                 {squares:?} (sorted) after {elapsed:?}, {}: keep awaiting join_next() until it \
                  returns None, however long the tasks take",
-                if elapsed < 5400 {
+                if elapsed < Duration::from_secs(5400) {
                     "before that task had finished"
                 } else {
                     "without the square of that task"
