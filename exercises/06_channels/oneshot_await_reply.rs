@@ -121,22 +121,31 @@ mod tests {
         let worker = start_worker();
         let start = Instant::now();
         let answer = ask(&worker, 12).await;
+        let took = start.elapsed();
         assert_eq!(answer, 144, "12 squared is 144");
         assert!(
-            start.elapsed() >= Duration::from_millis(20),
-            "the worker needs 20 ms per request, but the answer came after {:?}",
-            start.elapsed()
+            took >= Duration::from_millis(20),
+            "the worker needs 20 ms per request, but the answer came after {took:?}"
+        );
+        assert_eq!(
+            took,
+            Duration::from_millis(20),
+            "the worker sent the answer 20 ms after the request, but ask_square returned it \
+             only at {took:?} of the paused clock: it waits longer than the answer takes. \
+             Await the oneshot Receiver right after sending the request: it wakes ask_square \
+             as soon as the answer is sent"
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_answer_is_what_the_worker_sends() {
         // Stand-in workers: each answers after a time of its own (75 ms, then a prime number of
-        // milliseconds, so that no timer of a fixed period meets both), with a number of its own
-        // choosing. Each stops once it has answered, at the moment its answer arrives: code
-        // that races the answer against the worker's end (an unbiased `select!` with
-        // `worker.closed()`) picks either at random, so the pair runs ten times.
-        for (delay_ms, base) in [(75u64, 1000u64), (101, 3000)].repeat(10) {
+        // milliseconds, so that no timer of a fixed period meets both, then 3 ms, sooner than
+        // any guessed pause), with a number of its own choosing. Each stops once it has
+        // answered, at the moment its answer arrives: code that races the answer against the
+        // worker's end (an unbiased `select!` with `worker.closed()`) picks either at random,
+        // so the three run ten times.
+        for (delay_ms, base) in [(75u64, 1000u64), (101, 3000), (3, 7000)].repeat(10) {
             let (worker, mut requests) = mpsc::channel::<Request>(1);
             let stand_in = tokio::spawn(async move {
                 let request = requests.recv().await.expect("ask_square sent no request");
@@ -211,8 +220,8 @@ mod tests {
                 elapsed,
                 Duration::from_millis(delay_ms),
                 "the worker answered at {delay_ms} ms, but ask_square returned at {elapsed:?}: \
-                 await the oneshot Receiver, it wakes up as soon as the answer is sent (a check \
-                 on a timer sees the answer only at its next tick)"
+                 await the oneshot Receiver, it wakes up as soon as the answer is sent (a pause \
+                 of a guessed length, or a check on a timer, sees the answer late)"
             );
             let _ = stand_in.await.expect("the stand-in worker panicked");
         }
