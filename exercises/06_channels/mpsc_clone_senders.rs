@@ -140,6 +140,26 @@ mod tests {
         (around(220), around(440))
     }
 
+    /// What the heap showed of 150 readings (station 0: 100 every 10 ms, station 1: 50 every
+    /// 20 ms) around the 33rd and the 65th, as readings_leave_the_channel_as_they_come tells.
+    fn heap_report(at_33rd: i64, at_65th: i64) -> String {
+        if at_33rd < 1 {
+            format!(
+                "of 150 readings from 2 stations, the 33rd took no new block of a channel's \
+                 storage (Tokio's mpsc channel keeps its messages in blocks of 32, so a channel \
+                 that carries every reading takes its second block there; {at_33rd} new heap \
+                 blocks around it): fewer readings went through one channel, one message each"
+            )
+        } else {
+            format!(
+                "of 150 readings from 2 stations, the 65th took a new block of a channel's \
+                 storage too ({at_65th} new heap blocks around it; Tokio's mpsc channel keeps \
+                 its messages in blocks of 32, and reuses a block once every message in it has \
+                 been read): the readings were left in the channel instead of read as they came"
+            )
+        }
+    }
+
     /// Whether the 150 readings of the heap check (station 0: 100 every 10 ms, station 1: 50
     /// every 20 ms, 200 mm) all come back: readings left in the channel while the station
     /// tasks are awaited fill it up, and the stations then wait for room forever.
@@ -187,11 +207,11 @@ mod tests {
             at_33rd - at_65th >= 1,
             "total_rainfall was woken up {wakeups} time(s) while readings came in at 10 \
              different moments (every 10 ms until 100 ms), and the readings did not come out \
-             of one channel one by one as they were sent ({at_33rd} and {at_65th} new heap \
-             blocks around the 33rd and 65th readings). Each station should run in a task of \
+             of one channel one by one as they were sent: {}. Each station should run in a task of \
              its own (tokio::spawn) and send every reading, as it takes it, over a clone of \
              the ONE Sender, and total_rainfall should add each one up as it comes out of rx, \
-             in a loop"
+             in a loop",
+            heap_report(at_33rd, at_65th)
         );
     }
 
@@ -249,13 +269,34 @@ mod tests {
                      readings in the channel"
                 );
             }
+            // The same stations again, with total_rainfall polled all along: the channel has
+            // room whenever a station sends.
+            let stations = vec![vec![1; 20], vec![2; 20], vec![3; 20]];
+            let read_along =
+                tokio::time::timeout(Duration::from_secs(60), self::rainfall(stations)).await;
+            if read_along != Ok(120) {
+                let read_along = match read_along {
+                    Ok(mm) => format!("returned {mm} mm"),
+                    Err(_) => "had not returned after 60 s".to_string(),
+                };
+                panic!(
+                    "3 stations sent 20 readings each (120 mm) while total_rainfall was not \
+                     polled for a second, into a channel that holds 16, and it returned {total} \
+                     mm; for the same stations, with total_rainfall polled all along (so that \
+                     the channel had room), it {read_along}: readings are not added up, full \
+                     channel or not. Keep taking readings out of rx until recv() returns None, \
+                     once every Sender is dropped: a station that is quiet for a while may not \
+                     be done"
+                );
+            }
         }
         assert_eq!(
             total, 120,
-            "3 stations sent 20 readings each (120 mm) while total_rainfall was not polled for \
-             a second, into a channel that holds 16, and it returned {total} mm: readings were \
-             lost while the channel was full (try_send?). Send with tx.send(mm).await: it \
-             waits for room, and no reading is lost"
+            "3 stations sent 20 readings each (120 mm) while total_rainfall was not polled \
+             for a second, into a channel that holds 16, and it returned {total} mm, while with \
+             total_rainfall polled all along they add up to 120 mm: readings were lost while \
+             the channel was full (try_send?). Send with tx.send(mm).await: it waits for room, \
+             and no reading is lost"
         );
     }
 
@@ -347,10 +388,10 @@ mod tests {
             at_33rd - at_65th >= 1,
             "total_rainfall was woken up only {wakeups} times while readings came at 19 \
              different moments, and the readings did not come out of one channel as they were \
-             sent ({at_33rd} and {at_65th} new heap blocks around the 33rd and 65th \
-             readings). mpsc is multi-producer: give every station a clone of the ONE \
+             sent: {}. mpsc is multi-producer: give every station a clone of the ONE \
              Sender, send every reading over it as the station takes it, so that every \
-             reading comes out of the same rx, and add each one up as it arrives"
+             reading comes out of the same rx, and add each one up as it arrives",
+            heap_report(at_33rd, at_65th)
         );
     }
 
