@@ -96,7 +96,7 @@ mod tests {
         let mut running = std::pin::pin!(super::run_service(run_for, stats));
         let mut at = Instant::now();
         let (mut in_a_row, mut spent_in_a_row) = (0u32, 0u32);
-        std::future::poll_fn(|cx| {
+        let polled = std::future::poll_fn(|cx| {
             if Instant::now() != at {
                 at = Instant::now();
                 (in_a_row, spent_in_a_row) = (0, 0);
@@ -125,8 +125,23 @@ mod tests {
                  JoinHandle: it wakes run_service exactly when the worker exits"
             );
             polled
-        })
-        .await
+        });
+        // A shutdown that never ends is stopped after 30 days of the paused clock (which pass
+        // at once when every task only waits).
+        let month = Duration::from_secs(30 * 24 * 3600);
+        tokio::time::timeout(month, polled)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "run_service had not returned 30 days (of the test's paused clock, which \
+                 passes at once when every task only waits) after it was called, with the stop \
+                 signal due after {run_for:?}: it waits for something that never happens. \
+                 Await every worker's JoinHandle: it completes the moment the worker exits. \
+                 (Waits that never end: `stop_tx.closed()` while run_service itself still holds \
+                 a Receiver of the stop channel (stop_rx, or a clone of it); recv() on a \
+                 channel whose Sender run_service still holds; a count that never comes)"
+                )
+            })
     }
 
     /// What `half_done` items left when run_service returned show, with `alive` workers still
@@ -209,6 +224,46 @@ mod tests {
         }
     }
 
+    /// Runs `run_service` with the stop at `stop` ms, and returns at how many moments of the
+    /// paused clock it was woken from the stop until it returned.
+    async fn woken_after_the_stop(stop: u64, stats: Arc<Stats>) -> u32 {
+        let start = Instant::now();
+        let mut running = std::pin::pin!(run_service(Duration::from_millis(stop), stats));
+        let (mut moments, mut last) = (0u32, None);
+        std::future::poll_fn(|cx| {
+            let now = Instant::now();
+            if now - start >= Duration::from_millis(stop) && last != Some(now) {
+                (moments, last) = (moments + 1, Some(now));
+            }
+            running.as_mut().poll(cx)
+        })
+        .await;
+        moments
+    }
+
+    /// The message for a run_service that returned at `elapsed` ms, after the last item ended
+    /// (at `last_end` ms, with the stop at `stop` ms), with the workers gone in time: told
+    /// apart by how often it was woken after the stop (`woken` moments; the stop, 3 workers
+    /// leaving and a progress message every 40 ms make at most 6).
+    fn late_otherwise(stop: u64, last_end: u128, elapsed: u128, woken: u32) -> String {
+        if woken > 6 {
+            format!(
+                "with the stop signal at {stop} ms the last item ended at {last_end} ms, but \
+                 run_service returned at {elapsed} ms, and from the stop on it was woken at \
+                 {woken} moments of the paused clock, while only 3 workers left: it checks on \
+                 a timer whether the workers are done, and saw the last one go only at its \
+                 next check. Await every worker's JoinHandle: it completes the moment the \
+                 worker exits"
+            )
+        } else {
+            format!(
+                "with the stop signal at {stop} ms the last item ended at {last_end} ms, but \
+                 run_service returned at {elapsed} ms: it waited longer than needed. Wait for \
+                 the workers themselves (await every worker's JoinHandle), not for a fixed time"
+            )
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_item_is_left_half_done() {
         let stats = Arc::new(Stats::default());
@@ -276,6 +331,14 @@ mod tests {
                 half_done_message(half_done, alive, "")
             );
         }
+        let never = first.starts_with("never") || second.starts_with("never");
+        assert!(
+            !never,
+            "two run_service calls ran at once, stopped at 300 and 505 ms (the last items of \
+             their workers end at 390 and 600 ms), and returned at {first} and {second}: a call \
+             that never returns waits for something that never happens. Await every worker's \
+             JoinHandle: it completes the moment the worker exits"
+        );
         if (first.as_str(), second.as_str()) != ("390 ms", "600 ms")
             && first_half + second_half == 0
         {
@@ -308,7 +371,7 @@ mod tests {
         // 290 to 390 ms: after a stop at 300 ms, the last item ends at 390 ms.
         let stats = Arc::new(Stats::default());
         let start = Instant::now();
-        run_service(Duration::from_millis(300), Arc::clone(&stats)).await;
+        let woken = woken_after_the_stop(300, Arc::clone(&stats)).await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             stats.finished(),
@@ -323,11 +386,7 @@ mod tests {
                     0,
                     390,
                     elapsed,
-                    &format!(
-                        "run_service took {elapsed} ms: the last item ends at 390 ms, so it \
-                         waited longer than needed. Wait for the workers themselves, not for a \
-                         fixed time"
-                    )
+                    &late_otherwise(300, 390, elapsed, woken)
                 )
                 .await
             );
@@ -340,7 +399,7 @@ mod tests {
         for (stop, last_end, last_worker) in [(250, 330, 0), (300, 390, 2), (400, 480, 1)] {
             let stats = Arc::new(Stats::default());
             let start = Instant::now();
-            run_service(Duration::from_millis(stop), Arc::clone(&stats)).await;
+            let woken = woken_after_the_stop(stop, Arc::clone(&stats)).await;
             let elapsed = start.elapsed().as_millis();
             let (started, finished) = (stats.started(), stats.finished());
             let alive = Arc::strong_count(&stats) - 1;
@@ -361,11 +420,7 @@ mod tests {
                  returned: wait for every worker to exit"
             );
             if elapsed > last_end {
-                let otherwise = format!(
-                    "with the stop signal at {stop} ms the last item ends at {last_end} ms, but \
-                     run_service returned at {elapsed} ms: wait for the workers themselves, not \
-                     for a fixed time"
-                );
+                let otherwise = late_otherwise(stop, last_end, elapsed, woken);
                 panic!(
                     "{}",
                     late_message(stop, 0, last_end, elapsed, &otherwise).await
