@@ -265,7 +265,7 @@ mod tests {
             .build()
             .expect("the test's runtime could not be built");
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            runtime.block_on(fetch_both())
+            runtime.block_on(async { fetch_both().await })
         }));
         if let Ok(values) = outcome {
             panic!(
@@ -288,7 +288,11 @@ mod tests {
             .start_paused(true)
             .build()
             .expect("the test's runtime could not be built");
-        let mut fetching = Box::pin(fetch_both());
+        // Made inside the runtime: a fetch_both that spawns its tasks when called needs one.
+        let mut fetching = {
+            let _in_the_runtime = runtime.enter();
+            Box::pin(fetch_both())
+        };
         // The price lookup ends at 100 ms; the stock lookup would end at 150 ms.
         let early = runtime.block_on(async {
             tokio::select! {
@@ -543,27 +547,140 @@ mod tests {
         kept
     }
 
+    /// `code` with each `const` or `static` (whose value holds no block) written out where it
+    /// is named, and its own definition left out: a value kept in a `const` counts once for
+    /// each place that names it (`const PRICE: u32 = 42;` named in lookup_price alone counts
+    /// once, as the given `42` does).
+    fn with_constants_inlined(code: &str) -> String {
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let mut code = code.to_string();
+        loop {
+            let mut found = None;
+            for keyword in ["const ", "static "] {
+                for (at, _) in code.match_indices(keyword) {
+                    if code[..at].ends_with(is_word) || found.is_some() {
+                        continue;
+                    }
+                    let rest = &code[at + keyword.len()..];
+                    let name: String = rest
+                        .trim_start()
+                        .chars()
+                        .take_while(|&c| is_word(c))
+                        .collect();
+                    let Some((item, _)) = rest.split_once(';') else {
+                        continue;
+                    };
+                    let Some((head, value)) = item.split_once('=') else {
+                        continue;
+                    };
+                    if !name.is_empty()
+                        && head.trim_start()[name.len()..].trim_start().starts_with(':')
+                        && !value.contains('{')
+                    {
+                        let end = at + keyword.len() + item.len() + 1;
+                        found = Some((at, end, name, format!("({})", value.trim())));
+                    }
+                }
+            }
+            let Some((from, to, name, value)) = found else {
+                return code;
+            };
+            code.replace_range(from..to, " ");
+            let mut inlined = String::new();
+            let mut rest = code.as_str();
+            while let Some(at) = rest.find(name.as_str()) {
+                let whole =
+                    !rest[..at].ends_with(is_word) && !rest[at + name.len()..].starts_with(is_word);
+                inlined.push_str(&rest[..at]);
+                inlined.push_str(if whole { &value } else { &name });
+                rest = &rest[at + name.len()..];
+            }
+            inlined.push_str(rest);
+            code = inlined;
+        }
+    }
+
+    /// `code` without the number given alone to a Duration constructor
+    /// (`Duration::from_secs(7)`, with nothing called on it): a length of time, never a value
+    /// the code hands back.
+    fn without_durations(code: &str) -> String {
+        let mut code = code.to_string();
+        for unit in [
+            "from_secs(",
+            "from_millis(",
+            "from_micros(",
+            "from_nanos(",
+            "from_mins(",
+            "from_hours(",
+            "from_secs_f32(",
+            "from_secs_f64(",
+        ] {
+            let mut out = String::new();
+            let mut rest = code.as_str();
+            while let Some(at) = rest.find(unit) {
+                let open = at + unit.len();
+                out.push_str(&rest[..open]);
+                rest = &rest[open..];
+                let Some(close) = rest.find(')') else {
+                    continue;
+                };
+                let inner = rest[..close].trim().trim_start_matches('(').trim_end_matches(')');
+                let a_number = inner.starts_with(|c: char| c.is_ascii_digit())
+                    && inner.chars().all(|c| c.is_alphanumeric() || "_.".contains(c));
+                let after = rest[close + 1..].trim_start().trim_start_matches(')').trim_start();
+                if a_number && !after.starts_with('.') {
+                    rest = &rest[close..];
+                }
+            }
+            out.push_str(rest);
+            code = out;
+        }
+        code
+    }
+
+    /// A number as the code writes it, without a type suffix or `_`s (`42u32`, `4_2` are 42).
+    fn plain_number(word: &str) -> String {
+        let mut word = word.replace('_', "");
+        for suffix in [
+            "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
+            "isize",
+        ] {
+            if word.starts_with(|c: char| c.is_ascii_digit())
+                && let Some(number) = word.strip_suffix(suffix)
+            {
+                word = number.to_string();
+                break;
+            }
+        }
+        word
+    }
+
     /// Values written by hand after joining every task look the same from outside, so this
     /// test reads the source (what a message prints, or a check says, is free).
     #[test]
     fn the_values_are_not_written_by_hand() {
-        let code = without_messages(&code_outside_main(include_str!("spawn_and_await.rs")));
-        let words: Vec<&str> = code
+        let code = without_durations(&with_constants_inlined(&without_messages(
+            &code_outside_main(include_str!("spawn_and_await.rs")),
+        )));
+        let words: Vec<String> = code
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
             .filter(|word| !word.is_empty())
+            .map(plain_number)
             .collect();
-        // lookup_price and lookup_stock, as given, write each value once.
+        // lookup_price and lookup_stock, as given, write each value once (a `const` counts
+        // once for each place that names it).
         let copied = ["42", "7"]
             .into_iter()
-            .filter(|item| words.iter().filter(|word| *word == item).count() > 1)
+            .filter(|item| words.iter().filter(|word| word == item).count() > 1)
             .collect::<Vec<_>>();
         assert!(
             copied.is_empty(),
             "the code writes {copied:?} outside lookup_price and lookup_stock too (what a \
-             message prints is not counted): the values must be what the spawned tasks hand \
-             back, so take them from awaiting each JoinHandle. If that number means something \
-             else in your code (a timeout in seconds, say), write it another way (such as in \
-             milliseconds) so that it cannot be taken for one of the values"
+             message prints is not counted, nor a length of time such as \
+             `Duration::from_secs(7)`; a `const` counts wherever it is named): the values must \
+             be what the spawned tasks hand back, so take them from awaiting each JoinHandle. \
+             If that number means something else in your code, write it another way so that \
+             it cannot be taken for one of the values"
         );
     }
 
