@@ -106,9 +106,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_fast_forecast_is_used() {
-        // A long forecast too (234 characters): a fresh one is shown whatever its length.
+        // A long forecast too (234 characters), and an empty one: a fresh forecast is shown
+        // whatever its length.
         let long = "light rain at first, clearing by noon; ".repeat(6);
-        for (ms, forecast) in [(53, "sunny"), (190, "sunny"), (120, long.as_str())] {
+        for (ms, forecast) in [
+            (53, "sunny"),
+            (190, "sunny"),
+            (120, long.as_str()),
+            (80, ""),
+        ] {
             let (shown, took, _) = show(ms, forecast, "cloudy (cached)").await;
             // A long text is quoted by its start and its length.
             let quoted = |text: &str| {
@@ -123,7 +129,8 @@ mod tests {
             assert!(
                 shown == forecast,
                 "the service answered after {ms} ms, within the 200 ms deadline, with {}, but \
-                 {} was shown: show the fresh forecast as it came",
+                 {} was shown: show the fresh forecast as it came, whatever it says (an empty \
+                 one too)",
                 quoted(forecast),
                 quoted(&shown)
             );
