@@ -69,6 +69,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn every_entry_is_greeted_as_given() {
+        let guests = ["Ada", " Ada", "", "Grace"].map(String::from).to_vec();
+        let greetings = start_greeter(guests)
+            .await
+            .expect("the greeter task failed");
+        assert_eq!(
+            greetings,
+            ["Hello, Ada!", "Hello,  Ada!", "Hello, !", "Hello, Grace!"],
+            "the list [\"Ada\", \" Ada\", \"\", \"Grace\"] has four entries, so four \
+             greetings, each with the name exactly as given (a space or an empty name too): \
+             greet every entry of the list as it is, in the order given, in the task that owns \
+             the list (`async move`)"
+        );
+    }
+
+    #[tokio::test]
     async fn two_greeters_greet_their_own_guests() {
         // Both greeters start before either task runs.
         let first = start_greeter(vec!["Ada".to_string(), "Linus".to_string()]);
