@@ -569,6 +569,97 @@ mod tests {
              own only looks like the service. Keep `fetch_price(item).await` in basket_total, \
              make basket_total an async fn, and await it in checkout"
         );
+        // The given table moved out of fetch_price (into a fn, const or macro of its own, or
+        // behind helpers) may serve fetch_price; read by basket_total or checkout without it,
+        // it gives prices not asked of the service.
+        let plain = without_string_text(&code);
+        let (mut items, mut depth, mut start) = (Vec::new(), 0, 0);
+        for (i, c) in plain.char_indices() {
+            match c {
+                '{' | '(' | '[' => depth += 1,
+                '}' | ')' | ']' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 && (c == ';' || c == '}') {
+                let text = &plain[start..=i];
+                let item: Vec<&str> = text
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|word| !word.is_empty())
+                    .collect();
+                items.push((text, item));
+                start = i + 1;
+            }
+        }
+        let kinds = [
+            "fn",
+            "const",
+            "static",
+            "macro_rules",
+            "struct",
+            "enum",
+            "impl",
+        ];
+        // The name after `fn`, `const` and so on (`const fn NAME` too).
+        fn name_of<'a>(item: &[&'a str], kinds: &[&str]) -> Option<&'a str> {
+            let mut at = item.iter().position(|word| kinds.contains(word))?;
+            while item.get(at + 1).is_some_and(|word| kinds.contains(word)) {
+                at += 1;
+            }
+            item.get(at + 1).copied()
+        }
+        // Whether an item uses `name`; one with a `let` of that name (`let total = 0;`) only
+        // where it calls it (`name(`, `name!`, `name::`).
+        let reads = |(text, item): &(&str, Vec<&str>), name: &str| {
+            let bound = (item.windows(2)).any(|w| w == ["let", name])
+                || (item.windows(3)).any(|w| w == ["let", "mut", name]);
+            item.contains(&name)
+                && (!bound
+                    || text.match_indices(name).any(|(at, _)| {
+                        let after = text[at + name.len()..].trim_start();
+                        !text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                            && (after.starts_with(['(', '!']) || after.starts_with("::"))
+                    }))
+        };
+        for (k, item) in items.iter().enumerate() {
+            let holds_table = ["220", "480"].iter().all(|n| item.1.contains(n));
+            let Some(name) = name_of(&item.1, &kinds) else {
+                continue;
+            };
+            if !holds_table || item.1.contains(&"fetch_price") {
+                continue;
+            }
+            // What reads the table, what reads those, and so on; not past fetch_price.
+            let mut reached = vec![name];
+            let mut at = 0;
+            while let Some(&next) = reached.get(at) {
+                at += 1;
+                if next == "fetch_price" {
+                    continue;
+                }
+                for (j, other) in items.iter().enumerate() {
+                    let names = [name_of(&other.1, &kinds), name_of(&other.1, &["fn"])];
+                    for reader in names.into_iter().flatten() {
+                        if j != k && reads(other, next) && !reached.contains(&reader) {
+                            reached.push(reader);
+                        }
+                    }
+                }
+            }
+            let readers: Vec<&str> = (reached.iter().skip(1).copied())
+                .filter(|&reader| reader != "fetch_price")
+                .collect();
+            let priced_by = ["basket_total", "checkout"]
+                .into_iter()
+                .filter(|caller| reached.contains(caller))
+                .collect::<Vec<_>>();
+            assert!(
+                priced_by.is_empty(),
+                "`{name}` holds the table of prices and {priced_by:?} read(s) it without \
+                 fetch_price (through {readers:?}): a price taken from the table is not one \
+                 asked of the service, even beside an awaited fetch_price. Leave the table to \
+                 fetch_price and add up the prices that `fetch_price(item).await` gives"
+            );
+        }
     }
 
     /// The `use` items of `code` (without comments or string text), each as the tree it
