@@ -574,7 +574,9 @@ mod tests {
                         continue;
                     };
                     if !name.is_empty()
-                        && head.trim_start()[name.len()..].trim_start().starts_with(':')
+                        && head.trim_start()[name.len()..]
+                            .trim_start()
+                            .starts_with(':')
                         && !value.contains('{')
                     {
                         let end = at + keyword.len() + item.len() + 1;
@@ -624,10 +626,18 @@ mod tests {
                 let Some(close) = rest.find(')') else {
                     continue;
                 };
-                let inner = rest[..close].trim().trim_start_matches('(').trim_end_matches(')');
+                let inner = rest[..close]
+                    .trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')');
                 let a_number = inner.starts_with(|c: char| c.is_ascii_digit())
-                    && inner.chars().all(|c| c.is_alphanumeric() || "_.".contains(c));
-                let after = rest[close + 1..].trim_start().trim_start_matches(')').trim_start();
+                    && inner
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "_.".contains(c));
+                let after = rest[close + 1..]
+                    .trim_start()
+                    .trim_start_matches(')')
+                    .trim_start();
                 if a_number && !after.starts_with('.') {
                     rest = &rest[close..];
                 }
@@ -642,8 +652,7 @@ mod tests {
     fn plain_number(word: &str) -> String {
         let mut word = word.replace('_', "");
         for suffix in [
-            "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
-            "isize",
+            "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
         ] {
             if word.starts_with(|c: char| c.is_ascii_digit())
                 && let Some(number) = word.strip_suffix(suffix)
