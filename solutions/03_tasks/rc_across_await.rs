@@ -603,7 +603,9 @@ mod tests {
                         continue;
                     };
                     if !name.is_empty()
-                        && head.trim_start()[name.len()..].trim_start().starts_with(':')
+                        && head.trim_start()[name.len()..]
+                            .trim_start()
+                            .starts_with(':')
                         && !value.contains('{')
                     {
                         let end = at + keyword.len() + item.len() + 1;
