@@ -830,4 +830,46 @@ mod tests {
              arm that ends the loop, takes a broken connection for a clean end"
         );
     }
+
+    /// A long session: 50 000 one-word lines on one connection, all answered. Code that
+    /// handles each line with one more level of calls (an async fn that calls itself, boxed,
+    /// for the rest of the input) nests deeper with every line until the thread's stack
+    /// overflows and the whole server aborts: if this test crashes with "has overflowed its
+    /// stack", answer the lines in a loop instead.
+    #[tokio::test(start_paused = true)]
+    async fn fifty_thousand_lines_in_one_session_do_not_overflow_the_stack() {
+        const LINES: usize = 50_000;
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let (server_in, server_out) = tokio::io::split(server);
+        let server = tokio::spawn(count_words(server_in, server_out));
+        let (mut from_server, mut to_server) = tokio::io::split(client);
+        let sender = tokio::spawn(async move {
+            to_server.write_all("a\n".repeat(LINES).as_bytes()).await?;
+            to_server.shutdown().await
+        });
+        let mut answers = String::new();
+        timeout(
+            Duration::from_secs(60),
+            from_server.read_to_string(&mut answers),
+        )
+        .await
+        .expect(
+            "the client sent 50 000 lines of one word each and ended its input, but the \
+             answers did not end (count_words did not return) within a minute",
+        )
+        .expect("reading the answers failed");
+        let got = answers.lines().count();
+        let wrong = answers.lines().filter(|answer| *answer != "1").count();
+        assert!(
+            got == LINES && wrong == 0,
+            "the client sent 50 000 lines of one word each (\"a\\n\") on one connection; \
+             count_words gave {got} answers, {wrong} of them not \"1\""
+        );
+        sender
+            .await
+            .expect("the client's sender panicked")
+            .expect("sending the lines failed");
+        let result = server.await.expect("count_words panicked");
+        assert!(result.is_ok(), "count_words failed: {result:?}");
+    }
 }
