@@ -491,4 +491,28 @@ mod tests {
              repeats (1000 INCRs add 1000). Push each line read, without a limit on repeats"
         );
     }
+
+    /// A long session: 50 000 short lines on one connection (500 at a time, 10 ms apart), all
+    /// kept. Code that handles each event with one more level of calls (an async fn that calls
+    /// itself, boxed, for the rest of the session) nests deeper with every line and beat until
+    /// the thread's stack overflows and the whole server aborts: if this test crashes with
+    /// "has overflowed its stack", handle the events in a loop instead.
+    #[tokio::test(start_paused = true)]
+    async fn fifty_thousand_lines_in_one_session_do_not_overflow_the_stack() {
+        let session = session_with(async |conn| {
+            for _ in 0..100 {
+                conn.write_all("a\n".repeat(500).as_bytes()).await.unwrap();
+                sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        let kept = session.commands.len();
+        let others = session.commands.iter().filter(|c| *c != "a").count();
+        assert!(
+            kept == 50_000 && others == 0,
+            "the client sent the line \"a\" 50 000 times (500 lines at a time, 10 ms apart), \
+             and serve took {kept} commands, {others} of them not \"a\": every line sent must \
+             become a command"
+        );
+    }
 }
