@@ -143,6 +143,31 @@ mod tests {
         }
     }
 
+    /// Why the answer `what` never came though the connection ended: from what serve_chat
+    /// returned.
+    async fn ended_without(
+        server: &mut JoinHandle<Result<(), LinesCodecError>>,
+        what: &str,
+    ) -> String {
+        match timeout(Duration::from_secs(60), server).await {
+            Ok(Ok(Ok(()))) => format!(
+                "the connection ended with no {what}: serve_chat returned Ok(()), but the \
+                 answer never reached the client. If the answers go through a BufWriter, flush \
+                 it before returning: what is still in it when it is dropped is lost"
+            ),
+            Ok(Ok(Err(e))) => format!(
+                "the connection ended with no {what}: serve_chat returned the error {e:?} \
+                 without answering \"ERR line too long\". When the codec returns \
+                 Err(MaxLineLengthExceeded), write that answer, then return"
+            ),
+            Ok(Err(e)) => format!("the connection ended with no {what}: serve_chat panicked: {e}"),
+            Err(_) => format!(
+                "the connection ended with no {what}, and serve_chat had not returned a minute \
+                 later"
+            ),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn numbers_every_line() {
         let mut client = connect();
@@ -309,6 +334,10 @@ mod tests {
         let answer = client
             .answer("an answer to MAX_LINE + 1 bytes without a newline")
             .await;
+        if answer.is_none() {
+            let why = ended_without(&mut client.server, "answer to MAX_LINE + 1 bytes").await;
+            panic!("{why}");
+        }
         assert_eq!(
             answer.as_deref(),
             Some("ERR line too long"),
@@ -335,6 +364,10 @@ mod tests {
             sleep(Duration::from_secs(3600)).await;
         });
         let answer = client.answer("an answer to a line of 1 MiB").await;
+        if answer.is_none() {
+            let why = ended_without(&mut client.server, "answer to a line of 1 MiB").await;
+            panic!("{why}");
+        }
         assert_eq!(
             answer.as_deref(),
             Some("ERR line too long"),
@@ -406,7 +439,7 @@ mod tests {
         let firehose = Firehose {
             read: Arc::clone(&read),
         };
-        let _server = tokio::spawn(serve_chat(firehose, server_out));
+        let mut server = tokio::spawn(serve_chat(firehose, server_out));
         let mut answers = BufReader::new(from_server).lines();
         let answer = timeout(Duration::from_secs(60), answers.next_line()).await;
         let read = read.load(Ordering::SeqCst);
@@ -433,6 +466,10 @@ mod tests {
              (`LinesCodec::new_with_max_length(MAX_LINE)`) refuses the line as soon as it \
              holds more than MAX_LINE bytes, whatever the pace"
         );
+        if answer.is_none() {
+            let why = ended_without(&mut server, "answer to a line without end").await;
+            panic!("{why}");
+        }
         assert_eq!(
             answer.as_deref(),
             Some("ERR line too long"),
@@ -448,6 +485,10 @@ mod tests {
         let answer = client
             .answer("the answer to a line of MAX_LINE + 1 bytes")
             .await;
+        if answer.is_none() {
+            let why = ended_without(&mut client.server, "answer to a line of MAX_LINE + 1 bytes");
+            panic!("{}", why.await);
+        }
         match answer.as_deref() {
             Some("ERR line too long") => {}
             Some(accepted) if accepted == format!("1: {line}") => panic!(
@@ -472,6 +513,10 @@ mod tests {
         bytes.push(b'\n');
         let _sending = client.send_in_background(bytes);
         let answer = client.answer("an answer to a line of 5000 bytes").await;
+        if answer.is_none() {
+            let why = ended_without(&mut client.server, "answer to a line of 5000 bytes").await;
+            panic!("{why}");
+        }
         let shown = match &answer {
             Some(answer) if answer.len() > 40 => {
                 format!("{:?}... ({} bytes)", &answer[..20], answer.len())
@@ -662,5 +707,51 @@ mod tests {
              Err(LinesCodecError::MaxLineLengthExceeded) is a line too long: pass any other \
              error on to the caller as it is (`Err(e) => return Err(e)`, or `?`); {mistake}"
         );
+    }
+
+    /// A long session: 50 000 short lines on one connection, all answered. Code that handles
+    /// each line with one more level of calls (an async fn that calls itself, boxed, for the
+    /// rest of the lines) nests deeper with every line until the thread's stack overflows and
+    /// the whole server aborts: if this test crashes with "has overflowed its stack", answer
+    /// the lines in a loop instead.
+    #[tokio::test(start_paused = true)]
+    async fn fifty_thousand_lines_in_one_session_do_not_overflow_the_stack() {
+        const LINES: usize = 50_000;
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        let (server_in, server_out) = tokio::io::split(server);
+        let server = tokio::spawn(serve_chat(server_in, server_out));
+        let (mut from_server, mut to_server) = tokio::io::split(client);
+        let sender = tokio::spawn(async move {
+            to_server.write_all("a\n".repeat(LINES).as_bytes()).await?;
+            to_server.shutdown().await
+        });
+        let mut answers = String::new();
+        timeout(
+            Duration::from_secs(60),
+            from_server.read_to_string(&mut answers),
+        )
+        .await
+        .expect(
+            "the client sent 50 000 lines \"a\" and ended its input, but the answers did not \
+             end (serve_chat did not return) within a minute",
+        )
+        .expect("reading the answers failed");
+        let got = answers.lines().count();
+        let wrong = answers
+            .lines()
+            .enumerate()
+            .filter(|(i, answer)| *answer != format!("{}: a", i + 1))
+            .count();
+        assert!(
+            got == LINES && wrong == 0,
+            "the client sent 50 000 lines \"a\" on one connection; serve_chat gave {got} \
+             answers, {wrong} of them not \"N: a\" with N the line's number"
+        );
+        sender
+            .await
+            .expect("the client's sender panicked")
+            .expect("sending the lines failed");
+        let result = server.await.expect("serve_chat panicked");
+        assert!(result.is_ok(), "serve_chat failed: {result:?}");
     }
 }
