@@ -1425,4 +1425,41 @@ mod tests {
              the set (`join_next`, as serve does at first)"
         );
     }
+
+    #[tokio::test]
+    async fn a_set_and_a_get_sent_together() {
+        let server = start_server().await;
+        let mut alice = Client::connect(server.address).await;
+        // Both commands in one write: the GET is there to be read as soon as the SET is done.
+        alice
+            .writer
+            .write_all(b"SET colour red\nGET colour\n")
+            .await
+            .unwrap();
+        let mut replies = Vec::new();
+        for _ in 0..2 {
+            match timeout(PATIENCE, alice.replies.next_line()).await {
+                Ok(Ok(Some(reply))) => replies.push(reply),
+                other => panic!(
+                    "a client sent \"SET colour red\" and \"GET colour\" in one write, and after \
+                     the replies {replies:?} the next read gave {other:?}, not a reply"
+                ),
+            }
+        }
+        if replies == ["OK", "NIL"] {
+            panic!(
+                "a client sent \"SET colour red\" and \"GET colour\" in one write, and the \
+                 replies were \"OK\", then \"NIL\": the SET was answered before it changed the \
+                 store. Apply each command to the store before replying to it"
+            );
+        }
+        assert_eq!(
+            replies,
+            ["OK", "VALUE red"],
+            "a client sent \"SET colour red\" and \"GET colour\" in one write: the replies must \
+             be \"OK\", then \"VALUE red\""
+        );
+        drop(alice);
+        server.shut_down("no client was connected").await;
+    }
 }
