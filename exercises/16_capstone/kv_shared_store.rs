@@ -139,6 +139,13 @@ mod tests {
     /// Hang guard only: on loopback, every reply comes in far less than this.
     const PATIENCE: Duration = Duration::from_secs(5);
 
+    /// What a SET answered "OK" and then not seen by the GET of its key right after it, on the
+    /// same connection, shows.
+    const SET_ANSWERED_FIRST: &str = "the SET was answered \"OK\", and the GET of the same key \
+                                      right after it, on the same connection, found no value: \
+                                      the SET was answered before it changed the store. Apply \
+                                      each command to the store before replying to it";
+
     async fn start_server() -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -448,14 +455,19 @@ mod tests {
                 other => panic!("replies so far {got:?}, then {other:?}"),
             }
         }
+        let cause = if got == ["OK", "NIL"] {
+            SET_ANSWERED_FIRST
+        } else {
+            "the first half of the command was lost while the handler waited for the rest (a \
+             `select!` or `timeout` that drops `next_line` when a timer fires drops what it has \
+             read). Await `next_line` to the end of the line (keep its future, pinned, if \
+             something else must run meanwhile)"
+        };
         assert_eq!(
             got,
             ["OK", "VALUE 1"],
             "a client sent \"SET half\", waited 1 s, then sent \"way 1\\nGET halfway\\n\", and \
-             the replies were {got:?}: the first half of the command was lost while the \
-             handler waited for the rest (a `select!` or `timeout` that drops `next_line` when \
-             a timer fires drops what it has read). Await `next_line` to the end of the line \
-             (keep its future, pinned, if something else must run meanwhile)"
+             the replies were {got:?}: {cause}"
         );
     }
 
@@ -484,13 +496,19 @@ mod tests {
         } else {
             "still open"
         };
+        // A sentence of its own here.
+        let set_answered_first = format!("The{}", &SET_ANSWERED_FIRST[3..]);
+        let fix = if read.is_some() && replies.starts_with("OK\nNIL\n") {
+            set_answered_first.as_str()
+        } else {
+            "Write each reply in the handler itself (`write_all(...).await`), not in a task that \
+             is left to run on its own"
+        };
         assert!(
             matches!(read, Some(Ok(_))) && replies == "OK\nVALUE 1\nDELETED\nNIL\n",
             "a client sent \"SET a 1\", \"GET a\", \"DEL a\", \"GET a\" and left; when \
              handle_client returned, the connection held {replies:?} and was {state}: every reply \
-             must be written, in order, before handle_client returns. Write each reply in the \
-             handler itself (`write_all(...).await`), not in a task that is left to run on \
-             its own"
+             must be written, in order, before handle_client returns. {fix}"
         );
     }
 
