@@ -209,6 +209,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn no_probes_give_no_results() {
+        let checking = AssertUnwindSafe(tokio::time::timeout(
+            Duration::from_secs(3600),
+            check_all(Vec::<Arc<HttpProbe>>::new()),
+        ))
+        .catch_unwind()
+        .await;
+        match checking {
+            Err(_) => panic!(
+                "check_all(vec![]) (no probes at all) panicked (see the panic above), where it \
+                 should return an empty Vec: a list of probes may be empty, so let the code \
+                 that waits for the tasks handle having none"
+            ),
+            Ok(Err(_)) => panic!(
+                "check_all(vec![]) (no probes at all) had not returned an hour later (on the \
+                 test's paused clock), where it should return an empty Vec at once: with no \
+                 probe, nothing is left to wait for"
+            ),
+            Ok(Ok(results)) => assert!(
+                results.is_empty(),
+                "check_all(vec![]) (no probes at all) gave {results:?}, where an empty Vec was \
+                 due: one result per probe"
+            ),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn probes_run_at_the_same_time() {
         // Prime numbers of ms: no timer of check_all's own with a period over 1 ms is due at
         // the moment the slowest probe is done, nor one that begins after a wait of its own
