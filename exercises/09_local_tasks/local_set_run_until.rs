@@ -209,6 +209,35 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn no_texts_give_an_empty_map() {
+        use futures_util::FutureExt;
+        let counting = std::panic::AssertUnwindSafe(tokio::time::timeout(
+            Duration::from_secs(3600),
+            count_words(Vec::new()),
+        ))
+        .catch_unwind()
+        .await;
+        let Ok(counted) = counting else {
+            panic!(
+                "count_words(vec![]) (no texts at all) panicked (see the panic above), where it \
+                 should return an empty map: a list of texts may be empty, so let the code that \
+                 gathers the counts handle having none (no task, no map to merge)"
+            );
+        };
+        let Ok(counts) = counted else {
+            panic!(
+                "count_words(vec![]) (no texts at all) had not returned an hour later (on the \
+                 test's paused clock), where it should return an empty map at once: with no \
+                 text, nothing is left to wait for"
+            );
+        };
+        assert!(
+            counts.is_empty(),
+            "count_words(vec![]) (no texts at all) gave {counts:?}, where an empty map was due"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn texts_load_at_the_same_time() {
         let start = Instant::now();
         count_within_an_hour(texts(&["one", "two", "three", "four"])).await;
