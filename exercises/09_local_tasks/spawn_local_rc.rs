@@ -460,6 +460,9 @@ mod tests {
         /// the code above the tests are counted but not printed: they are the test's probe,
         /// not the learner's mistake.
         static PROBING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        /// Whether Tokio panicked on this thread since it was reset because `spawn_local` was
+        /// called while no LocalSet was running.
+        static SPAWNED_OUTSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
 
     /// A line of this file before which code is the learner's.
@@ -485,12 +488,19 @@ mod tests {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
                 PANICS.with_borrow_mut(|panics| panics.push(tokio::task::try_id()));
+                if info
+                    .to_string()
+                    .contains("`spawn_local` called from outside")
+                {
+                    SPAWNED_OUTSIDE.set(true);
+                }
                 if !probed(info) {
                     previous(info);
                 }
             }));
         });
         PANICS.with_borrow_mut(Vec::clear);
+        SPAWNED_OUTSIDE.set(false);
         PROBING.set(true);
         // The test reads the book from 50 ms to 150 ms in, so each greeting (all three guests
         // arrive at 100 ms) finds it in use and panics ("already borrowed"). Where those panics
@@ -514,6 +524,18 @@ mod tests {
         );
         PROBING.set(false);
         let panics = PANICS.take();
+        assert!(
+            !SPAWNED_OUTSIDE.take(),
+            "greet_all called spawn_local while no LocalSet was running (Tokio panicked: \
+             \"`spawn_local` called from outside of a `task::LocalSet`\"), so no guest was \
+             greeted. A LocalSet runs (and takes local tasks) only inside the future that \
+             `local.run_until(...)` is given, while run_until runs it: not before run_until \
+             starts, nor after it returns. An argument is worked out before the call it is \
+             given to, so `local.run_until(join_all(guests.iter().map(|..| spawn_local(..))))` \
+             spawns every task while no LocalSet runs yet, as does a loop of spawn_local \
+             before the call to run_until. Put the code that spawns and awaits the tasks in an \
+             `async {{ ... }}` block, and give that block to `local.run_until(...)`"
+        );
         assert!(
             greeted.is_ok(),
             "the guests' greeting tasks panicked (the test held the book when they arrived at \
