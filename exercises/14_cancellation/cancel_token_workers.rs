@@ -510,6 +510,17 @@ mod tests {
             // A time limit that panics or returns an `Err` (a safety net) is let be.
             Held::Panicked | Held::ReturnedErr => return,
             Held::Returned(took) => {
+                assert!(
+                    lines(&log, " stopped") != WORKERS,
+                    "the test held still the runtime on which Crawler::start was called (as a \
+                     busy runtime might), and called shutdown on another one; when shutdown \
+                     returned ({took:?} later), every worker had written \"stopped\": the \
+                     workers did not run as tasks of the runtime they were started on, but \
+                     somewhere else, such as inside shutdown's own future (join_all over \
+                     futures that were never spawned is no task: they run only while shutdown \
+                     is polled, so they did no work before it). Start each worker with \
+                     `tokio::spawn` in `start`, keep what it returns, and await it in shutdown"
+                );
                 let how = if took.is_zero() {
                     "at once".to_string()
                 } else {
