@@ -63,6 +63,10 @@ mod tests {
         spun: bool,
         /// The moment the test jumps the clock to, if it does; set before the jump.
         jumped_to: Option<Instant>,
+        /// Where in its thread's stack echo's first read was made (an address in the stack),
+        /// and how much deeper (in bytes) its deepest read since then was.
+        first_read_at: Option<usize>,
+        deepest: usize,
     }
 
     type Watch = Arc<Mutex<Reads>>;
@@ -114,6 +118,10 @@ mod tests {
         ) -> Poll<io::Result<()>> {
             let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
             let mut reads = self.reads.lock().unwrap();
+            // The stack grows down: a read made deeper in it has a lower address.
+            let here = std::hint::black_box(&poll) as *const _ as usize;
+            let first = *reads.first_read_at.get_or_insert(here);
+            reads.deepest = reads.deepest.max(first.saturating_sub(here));
             if poll.is_pending() {
                 let now = Instant::now();
                 if reads.last_empty != Some(now) {
@@ -571,6 +579,51 @@ mod tests {
              counted had come back to the client: its caller cannot tell that the echo failed. \
              Return the error (`?`, or the `io::Result` that `tokio::io::copy` gives), do not \
              turn it into a default count or count bytes that were never sent back"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_of_10000_pieces_is_echoed_whole() {
+        // A chatty client: 10 000 pieces of one byte, each sent once the one before has come
+        // back, so that echo reads them one by one. A session may be that long (or longer):
+        // echo must not need more memory, or more of its thread's stack, for each piece.
+        const PIECES: usize = 10_000;
+        let (mut client, server, reads) = connect(1024);
+        for piece in 0..PIECES {
+            let byte = [b'a' + (piece % 26) as u8];
+            client.write_all(&byte).await.unwrap();
+            let mut back = [0u8; 1];
+            let read = timeout(Duration::from_secs(5), client.read_exact(&mut back)).await;
+            no_busy_loop(&reads);
+            let deeper = reads.lock().unwrap().deepest;
+            assert!(
+                deeper < 256 << 10,
+                "after {} pieces of one byte (each sent once the one before came back), echo \
+                 read the connection {} KiB deeper in its thread's stack than at its first \
+                 read: echo goes one level deeper with every piece it echoes (as a function \
+                 or future that calls itself for the next piece does, through `Box::pin`), so \
+                 a long session overflows the stack. Echo piece after piece in a loop (or \
+                 with `tokio::io::copy`)",
+                piece + 1,
+                deeper >> 10
+            );
+            assert!(
+                matches!(read, Ok(Ok(_))) && back == byte,
+                "the client sent {} pieces of one byte, each once the one before had come \
+                 back, but {}: keep echoing piece after piece, however many there are",
+                piece + 1,
+                match read {
+                    Ok(Ok(_)) => format!("the echo of the last one came back as {back:?}"),
+                    Ok(Err(e)) => format!("reading the echo of the last one failed: {e}"),
+                    Err(_) => "the echo of the last one never came back".to_string(),
+                }
+            );
+        }
+        assert_eq!(
+            finish(client, server, &reads).await,
+            PIECES as u64,
+            "the client sent {PIECES} bytes in all, each came back, but echo returned another \
+             count"
         );
     }
 
