@@ -198,6 +198,46 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_empty_list_gives_no_pages_at_once() {
+        use futures_util::FutureExt;
+        let server = Arc::new(Server::default());
+        let start = Instant::now();
+        let fetching = std::panic::AssertUnwindSafe(tokio::time::timeout(
+            Duration::from_secs(3600),
+            fetch_from(&server, Vec::new()),
+        ))
+        .catch_unwind()
+        .await;
+        let took = start.elapsed();
+        match fetching {
+            Err(_) => panic!(
+                "fetch_all(vec![]) (an empty list of URLs) panicked (see the panic above), \
+                 where it should return an empty Vec at once: a list may be empty, so let the \
+                 code that waits for the next download handle having none in flight"
+            ),
+            Ok(Err(_)) => panic!(
+                "fetch_all(vec![]) (an empty list of URLs) had not returned an hour later (on \
+                 the test's paused clock), where it should return an empty Vec at once: with \
+                 no page to fetch, nothing is left to wait for"
+            ),
+            Ok(Ok(pages)) => {
+                let got: Vec<&str> = pages.iter().map(|page| page.url.as_str()).collect();
+                assert!(
+                    pages.is_empty(),
+                    "fetch_all(vec![]) (an empty list of URLs) gave the pages {got:?}, where an \
+                     empty Vec was due"
+                );
+                assert!(
+                    took < Duration::from_secs(1),
+                    "fetch_all(vec![]) (an empty list of URLs) returned an empty Vec, but only \
+                     after {took:?} of the test's paused clock: with no page to fetch, it \
+                     should return at once"
+                );
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn four_downloads_in_flight_never_more() {
         let server = Arc::new(Server::default());
         fetch_from(&server, urls(9)).await;
