@@ -598,7 +598,7 @@ mod tests {
             let deeper = reads.lock().unwrap().deepest;
             assert!(
                 deeper < 256 << 10,
-                "after {} pieces of one byte (each sent once the one before came back), echo \
+                "after {} piece(s) of one byte (each sent once the one before came back), echo \
                  read the connection {} KiB deeper in its thread's stack than at its first \
                  read: echo goes one level deeper with every piece it echoes (as a function \
                  or future that calls itself for the next piece does, through `Box::pin`), so \
@@ -609,8 +609,9 @@ mod tests {
             );
             assert!(
                 matches!(read, Ok(Ok(_))) && back == byte,
-                "the client sent {} pieces of one byte, each once the one before had come \
-                 back, but {}: keep echoing piece after piece, however many there are",
+                "the client sent pieces of one byte, each once the one before had come back, \
+                 up to piece {}, but {}: keep echoing piece after piece, however many there \
+                 are",
                 piece + 1,
                 match read {
                     Ok(Ok(_)) => format!("the echo of the last one came back as {back:?}"),
