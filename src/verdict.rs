@@ -85,8 +85,8 @@ impl Verdict {
 fn edited(change: &Change, restore: &str) -> String {
     match change {
         Change::NoMarker => format!(
-            "the line `{MARKER} ...` above the tests is gone, so the shipped tests cannot be \
-             told apart from your code{restore}"
+            "the line `{MARKER} ...` above the tests is gone or its words were changed, so \
+             the shipped tests cannot be told apart from your code{restore}"
         ),
         Change::Line { line, shipped } => {
             let was = if shipped.is_empty() {

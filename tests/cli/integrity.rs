@@ -210,7 +210,21 @@ fn deleted_ignored_or_emptied_tests_are_not_a_pass() {
 
     let course = Fixture::new("marked");
     counter(&course, |text| text.replace(marker, ""));
-    fails_with(&course, "counter", "above the tests is gone");
+    fails_with(
+        &course,
+        "counter",
+        "above the tests is gone or its words were changed",
+    );
+    // The marker's words are shipped too: a marker line of other words marks nothing.
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace(marker, "// Tests: mine now, edit as I like.\n")
+    });
+    fails_with(
+        &course,
+        "counter",
+        "above the tests is gone or its words were changed",
+    );
 }
 
 /// A comment of the learner's that starts like the marker (`// Tests: ...`) above it is code:
