@@ -210,7 +210,12 @@ mod tests {
     /// The code above the tests, without comments and without the text of string literals.
     fn learner_code() -> String {
         let source = include_str!("async_main_runtime.rs");
-        without_string_text(&without_comments(source.split("// Tests:").next().unwrap()))
+        without_string_text(&without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        ))
     }
 
     /// The identifiers of the learner's code, in order (keywords included).
@@ -393,7 +398,12 @@ mod tests {
         // Without comments (`//` and `/* */`, which may quote the greeting); a `//` in a string
         // (`"https://..."`) is no comment.
         let source = include_str!("async_main_runtime.rs");
-        let mut code = without_comments(source.split("// Tests:").next().unwrap());
+        let mut code = without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
         // A message that is a string literal and nothing else prints nothing that main shows:
         // the format string of `println!`, `eprintln!`, `panic!` and the like, and the text of
         // `.expect("...")` or `.expect(&format!("...", ..))`, are left out (their other arguments

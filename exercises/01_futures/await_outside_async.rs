@@ -329,7 +329,12 @@ mod tests {
     /// The code above the tests without comments, `fn main` and the items only a demo uses
     /// (a demo there is free).
     fn code_outside_main(source: &str) -> String {
-        let code = without_comments(source.split("// Tests:").next().unwrap());
+        let code = without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
         without_demo(&code, &["checkout", "basket_total", "fetch_price"])
     }
 

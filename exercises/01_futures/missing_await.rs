@@ -35,7 +35,12 @@ mod tests {
     /// The code above the tests, without comments, `fn main` and the items only a demo uses.
     fn learner_code() -> String {
         let source = include_str!("missing_await.rs");
-        let code = without_comments(source.split("// Tests:").next().unwrap());
+        let code = without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
         without_demo(&code, &["total_score", "fetch_score"])
     }
 

@@ -748,7 +748,12 @@ mod tests {
 
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
-        let code = without_comments(source.split("// Tests:").next().unwrap());
+        let code = without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
         // `fn main(`, however it is spaced (`fn main ()`).
         let is_word = |c: char| c.is_alphanumeric() || c == '_';
         let main_at = code.match_indices("fn").map(|(at, _)| at).find(|&at| {

@@ -460,7 +460,12 @@ mod tests {
 
     /// The code above the tests without comments and without `fn main` (a demo there is free).
     fn code_outside_main(source: &str) -> String {
-        let code = without_comments(source.split("// Tests:").next().unwrap());
+        let code = without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
         let Some(at) = code.find("fn main(") else {
             return code;
         };

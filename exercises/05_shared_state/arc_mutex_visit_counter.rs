@@ -663,7 +663,12 @@ mod tests {
     fn code_only(source: &str) -> String {
         // A `"` inside a raw string (`r#"a "b" c"#`) does not end it.
         let source = &raw_strings_plain(source);
-        let chars: Vec<char> = source.split("// Tests:").next().unwrap().chars().collect();
+        let chars: Vec<char> = source
+            .split("\n// Tests: do not edit below this line.")
+            .next()
+            .unwrap()
+            .chars()
+            .collect();
         let is_ident = |c: char| c.is_alphanumeric() || c == '_';
         let mut out = String::new();
         let mut i = 0;

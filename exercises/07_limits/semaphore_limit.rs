@@ -691,11 +691,16 @@ mod tests {
     /// The code above the tests without comments, string literals and `fn main` (a demo
     /// there is free).
     fn code_outside_main(source: &str) -> String {
-        let code = without_string_literals(source.split("// Tests:").next().unwrap())
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = without_string_literals(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        )
+        .lines()
+        .map(|line| line.split("//").next().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
         let code = without_block_comments(&code);
         // `fn main(`, also written `fn main (`.
         let Some(at) = code.match_indices("main").map(|(at, _)| at).find(|&at| {

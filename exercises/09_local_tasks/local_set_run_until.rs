@@ -592,11 +592,16 @@ mod tests {
     /// The code above the tests, without its comments and the text of its string literals.
     fn code_without_comments() -> String {
         let source = include_str!("local_set_run_until.rs");
-        let code = without_string_literals(source.split("// Tests:").next().unwrap())
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = without_string_literals(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        )
+        .lines()
+        .map(|line| line.split("//").next().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
         without_block_comments(&code)
     }
 

@@ -431,7 +431,12 @@ mod tests {
         let source = include_str!("async_block_later.rs");
         // Without comments (`//` and `/* */`), which may name the steps anywhere; a `//` in a
         // string (`"https://..."`) is no comment.
-        let code = without_comments(source.split("// Tests:").next().unwrap());
+        let code = without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
         let body = code.split("fn finish_order").nth(1).unwrap_or_default();
         // finish_order alone, up to the brace that closes its block: the helpers and the demo
         // written below it are not its statements.
@@ -1716,8 +1721,12 @@ mod tests {
         let source = include_str!("async_block_later.rs");
         // Without comments (`/* log.lock() */` is no lock) and what string literals hold: a
         // printed "lock; push" is no lock.
-        let code =
-            without_string_text(&without_comments(source.split("// Tests:").next().unwrap()));
+        let code = without_string_text(&without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        ));
         // Without `fn main` and the items only it uses: a demo there may look at the log.
         let code = without_demo(&code, &["finish_order", "write_log"]);
         // A lock that only reads the log (a length or a copy to print, after the work) is fine.
@@ -1726,7 +1735,12 @@ mod tests {
         // payment".to_string())`): written by hand.
         let with_text = without_other_locks(
             &without_demo(
-                &without_comments(source.split("// Tests:").next().unwrap()),
+                &without_comments(
+                    source
+                        .split("\n// Tests: do not edit below this line.")
+                        .next()
+                        .unwrap(),
+                ),
                 &["finish_order", "write_log"],
             ),
             &["finish_order", "write_log"],

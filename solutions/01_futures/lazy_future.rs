@@ -1272,7 +1272,12 @@ mod tests {
     #[test]
     fn only_write_log_writes_the_log() {
         let source = include_str!("lazy_future.rs");
-        let code = without_string_literals(source.split("// Tests:").next().unwrap());
+        let code = without_string_literals(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
         let code: String = code
             .lines()
             .map(|line| line.split("//").next().unwrap())
@@ -1604,7 +1609,12 @@ mod tests {
     #[test]
     fn the_send_future_is_not_driven_by_hand() {
         let source = include_str!("lazy_future.rs");
-        let code = without_string_literals(source.split("// Tests:").next().unwrap());
+        let code = without_string_literals(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
         let code: String = code
             .lines()
             .map(|line| line.split("//").next().unwrap())

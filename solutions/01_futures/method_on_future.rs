@@ -282,11 +282,16 @@ mod tests {
     /// (a demo there is free).
     fn code_outside_main(source: &str) -> String {
         // String literals first, so that a `//` in one (`"https://..."`) is no comment.
-        let code = without_string_literals(source.split("// Tests:").next().unwrap())
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = without_string_literals(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        )
+        .lines()
+        .map(|line| line.split("//").next().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
         without_demo(&code, &["count_tags", "load_tags"])
     }
 

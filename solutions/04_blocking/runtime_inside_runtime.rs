@@ -487,8 +487,12 @@ mod tests {
     /// unless it holds an `impl`, which the code outside main can use) and without a test
     /// module of the learner's own (see `without_own_test_module`).
     fn code_outside_main(source: &str) -> String {
-        let code =
-            without_own_test_module(&without_comments(source.split("// Tests:").next().unwrap()));
+        let code = without_own_test_module(&without_comments(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        ));
         // `fn main(`, also written `fn main (`.
         let Some(at) = code.match_indices("main").map(|(at, _)| at).find(|&at| {
             code[..at].ends_with(char::is_whitespace)

@@ -637,11 +637,16 @@ mod tests {
     #[test]
     fn the_tasks_are_spawned_locally() {
         let source = include_str!("spawn_local_rc.rs");
-        let code = without_string_literals(source.split("// Tests:").next().unwrap())
-            .lines()
-            .map(|line| line.split("//").next().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = without_string_literals(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        )
+        .lines()
+        .map(|line| line.split("//").next().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
         assert!(
             spawn_local_names(&code) > 0,
             "greet_all starts no task with spawn_local: this lesson is about keeping tasks \
