@@ -250,9 +250,9 @@ impl App {
         let path = self.course.root.join(&exercise.path);
         let current =
             fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let (Some((_, theirs)), Some((_, mine))) = (
-            tests_section::section(&shipped),
-            tests_section::learner_section(&shipped, &current),
+        let (Some(theirs), Some(code)) = (
+            tests_section::marked_tests(&shipped),
+            tests_section::code_above(&shipped, &current),
         ) else {
             anyhow::bail!(
                 "{} {}",
@@ -260,14 +260,13 @@ impl App {
                 NO_MARKER.replace("NAME", name)
             );
         };
-        if theirs == mine {
+        if theirs == &current[code.len()..] {
             println!(
                 "The tests of {} are already as shipped.",
                 exercise.path.display()
             );
             return Ok(ExitCode::SUCCESS);
         }
-        let code = &current[..current.len() - mine.len()];
         let backup = backup(&self.course.root, &exercise, current.as_bytes())?;
         state::write_atomically(&path, format!("{code}{theirs}").as_bytes())?;
         println!(

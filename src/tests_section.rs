@@ -64,6 +64,30 @@ pub fn learner_section<'a>(shipped: &str, learner: &'a str) -> Option<(usize, &'
     None
 }
 
+/// The learner's code above the marker: above the line that reads as the shipped marker line,
+/// or, where none does, above the first that starts with `// Tests:` (a marker whose words were
+/// changed, which `reset --tests` puts back as shipped).
+pub fn code_above<'a>(shipped: &str, learner: &'a str) -> Option<&'a str> {
+    let (line, _) = learner_section(shipped, learner).or_else(|| section(learner))?;
+    let end = learner
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    Some(&learner[..end])
+}
+
+/// The shipped file from its marker line on: what `reset --tests` puts back.
+pub fn marked_tests(shipped: &str) -> Option<&str> {
+    let (line, _) = section(shipped)?;
+    let start = shipped
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    Some(&shipped[start..])
+}
+
 /// Where the learner's tests first differ from the shipped ones, if they do. Where attributes
 /// may change, those other than the test-defining ones must match the shipped tests' or the
 /// `solution`'s.

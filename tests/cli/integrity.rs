@@ -225,6 +225,22 @@ fn deleted_ignored_or_emptied_tests_are_not_a_pass() {
         "counter",
         "above the tests is gone or its words were changed",
     );
+    // `reset --tests` puts the shipped marker line back and keeps the code above it.
+    course
+        .cmd(&["reset", "--tests", "counter"])
+        .assert()
+        .code(0);
+    let restored = course.read(COUNTER);
+    assert!(
+        restored.contains(marker),
+        "the marker line was not put back"
+    );
+    assert!(
+        !restored.contains("mine now"),
+        "the edited marker line was kept"
+    );
+    assert!(restored.contains(FIXED), "the learner's fix was lost");
+    course.cmd(&["run", "counter"]).assert().code(0);
 }
 
 /// A comment of the learner's that starts like the marker (`// Tests: ...`) above it is code:
