@@ -2,9 +2,10 @@
 //!
 //! An OS file lock (`flock` on Unix, `LockFileEx` on Windows) on `.async-lings/watch.lock`: taking
 //! it is atomic, so of two watches started at the same instant exactly one runs, and the OS drops
-//! it when its process ends in any way, so a crashed watch never blocks the next one. The file
-//! holds the owner's pid, for the message only, and stays: deleting a lock file races with a
-//! watch that has just opened it.
+//! it when its process ends in any way, so a crashed watch never blocks the next one (a held lock
+//! is tried again for a second: a process the old watch was starting holds it until it `exec`s).
+//! The file holds the owner's pid, for the message only, and stays: deleting a lock file races
+//! with a watch that has just opened it.
 
 use std::{
     fs::{self, File, OpenOptions, TryLockError},
@@ -39,7 +40,7 @@ impl Lock {
             .truncate(false)
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        match file.try_lock() {
+        match try_lock_a_while(&file) {
             Ok(()) => {
                 // The pid is only for the message of a second watch; failing to write it is fine.
                 let pid = std::process::id().to_string();
@@ -72,4 +73,20 @@ impl Lock {
             }
         }
     }
+}
+
+/// A lock still held for a moment by a watch that is ending: a process it was starting when it
+/// was killed holds the lock file until that process's `exec` closes it. So a lock that is
+/// held is tried again for up to a second before the watch is refused.
+fn try_lock_a_while(file: &File) -> Result<(), TryLockError> {
+    const TRIES: u32 = 20;
+    for _ in 1..TRIES {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+    file.try_lock()
 }
