@@ -35,14 +35,29 @@ pub enum Change {
 
 /// The text below the marker and the (1-based) number of the marker's line.
 pub fn section(text: &str) -> Option<(usize, &str)> {
+    below_first(text, |line| line.trim_start().starts_with(MARKER))
+}
+
+/// The text below the first line of `text` that `is_marker`, and that line's (1-based) number.
+fn below_first(text: &str, is_marker: impl Fn(&str) -> bool) -> Option<(usize, &str)> {
     let mut offset = 0;
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        if line.trim_start().starts_with(MARKER) {
+        if is_marker(line) {
             return Some((i + 1, &text[offset + line.len()..]));
         }
         offset += line.len();
     }
     None
+}
+
+/// The text of `text` above its (1-based) line `line`.
+fn above_line(text: &str, line: usize) -> &str {
+    let end = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    &text[..end]
 }
 
 /// The text below the learner's marker and the (1-based) number of its line: the first line
@@ -54,14 +69,7 @@ pub fn learner_section<'a>(shipped: &str, learner: &'a str) -> Option<(usize, &'
         .lines()
         .find(|line| line.trim_start().starts_with(MARKER))?
         .trim();
-    let mut offset = 0;
-    for (i, line) in learner.split_inclusive('\n').enumerate() {
-        if line.trim() == marker {
-            return Some((i + 1, &learner[offset + line.len()..]));
-        }
-        offset += line.len();
-    }
-    None
+    below_first(learner, |line| line.trim() == marker)
 }
 
 /// The learner's code above the marker: above the line that reads as the shipped marker line,
@@ -69,23 +77,13 @@ pub fn learner_section<'a>(shipped: &str, learner: &'a str) -> Option<(usize, &'
 /// changed, which `reset --tests` puts back as shipped).
 pub fn code_above<'a>(shipped: &str, learner: &'a str) -> Option<&'a str> {
     let (line, _) = learner_section(shipped, learner).or_else(|| section(learner))?;
-    let end = learner
-        .split_inclusive('\n')
-        .take(line - 1)
-        .map(str::len)
-        .sum();
-    Some(&learner[..end])
+    Some(above_line(learner, line))
 }
 
 /// The shipped file from its marker line on: what `reset --tests` puts back.
 pub fn marked_tests(shipped: &str) -> Option<&str> {
     let (line, _) = section(shipped)?;
-    let start = shipped
-        .split_inclusive('\n')
-        .take(line - 1)
-        .map(str::len)
-        .sum();
-    Some(&shipped[start..])
+    Some(&shipped[above_line(shipped, line).len()..])
 }
 
 /// Where the learner's tests first differ from the shipped ones, if they do. Where attributes
@@ -199,14 +197,8 @@ pub fn shadowed_macro(shipped: &str, learner: &str) -> Option<Change> {
         .map(|i| called[i].text.as_str())
         .filter(|name| !defined_in_shipped.iter().any(|(n, _)| n == name))
         .collect();
-    let code = learner_section(shipped, learner).map_or(learner, |(marker_line, _)| {
-        let end: usize = learner
-            .split_inclusive('\n')
-            .take(marker_line - 1)
-            .map(str::len)
-            .sum();
-        &learner[..end]
-    });
+    let code = learner_section(shipped, learner)
+        .map_or(learner, |(marker_line, _)| above_line(learner, marker_line));
     macro_definitions(&tokens(code))
         .into_iter()
         .find(|(name, _)| called.contains(&name.as_str()))
