@@ -14,7 +14,7 @@ pub use texts::*;
 /// The explanations that apply to a report, most specific first, each at most once.
 /// Explanations whose fix is at the call, which in the tests may not change; and the borrow that
 /// must be `'static`, which in the tests comes from a `'static` the code above asked for.
-const AT_THE_CALL: [&Explanation; 10] = [
+const AT_THE_CALL: [&Explanation; 11] = [
     &MISSING_AWAIT,
     &METHOD_ON_FUTURE,
     &TRY_ON_FUTURE,
@@ -25,6 +25,7 @@ const AT_THE_CALL: [&Explanation; 10] = [
     &STD_LOCK_NOT_ASYNC,
     &BORROW_INTO_TASK,
     &SPAWN_NOT_STATIC,
+    &CLOSURE_NOT_STATIC,
 ];
 
 pub fn explain(report: &Report) -> Vec<&'static Explanation> {
@@ -122,6 +123,7 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
             &RETURNED_ASYNC_BLOCK
         }
         "E0373" if d.message.contains("async block") => &SPAWN_NOT_STATIC,
+        "E0373" if d.message.starts_with("closure may outlive") => &CLOSURE_NOT_STATIC,
         "E0373" if notes("'static") => &SPAWN_NOT_STATIC,
         "E0597" if notes("'static") => &BORROW_INTO_TASK,
         "E0509" => &MOVE_OUT_OF_DROP,
@@ -142,6 +144,9 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
             &BOXED_FUTURE_LIFETIME
         }
         _ if d.message.contains("cannot be sent between threads safely") => not_send(d),
+        _ if d.message.ends_with("is not general enough") && notes("closure with signature") => {
+            &CLOSURE_NOT_GENERAL
+        }
         _ => return None,
     };
     Some(e)
@@ -172,6 +177,8 @@ fn not_send(d: &Diagnostic) -> &'static Explanation {
     let notes = |needle: &str| d.notes.iter().any(|n| n.contains(needle));
     if notes("required because it's used within this closure") {
         &CLOSURE_NOT_SEND
+    } else if notes("RwLockReadGuard") || notes("RwLockWriteGuard") {
+        &RWLOCK_GUARD_NOT_SEND
     } else if notes("MutexGuard") {
         &GUARD_NOT_SEND
     } else if notes("Rc<") || notes("RefCell") {

@@ -152,6 +152,15 @@ fn mistakes_the_audits_met_unexplained() {
     assert_eq!(explained("e0382_arg"), ["moved-into-call"]);
     // A stream of async fn futures (`then`) read with `next()` without being pinned.
     assert_eq!(explained("e0277_unpin_stream"), ["not-unpin"]);
+    // `spawn_blocking(|| checksum(&data))`: a closure, so `move ||`, not `async move`.
+    assert_eq!(explained("e0373_spawn_blocking"), ["closure-not-static"]);
+    // A `std::sync::RwLock` read guard held across an `.await` in a spawned task.
+    assert_eq!(explained("std_rwlock_guard"), ["rwlock-guard-across-await"]);
+    // One task that borrows the list (`let list = &guests;`, `stream::iter(guests.iter())`).
+    assert_eq!(explained("e0597_borrow_one_task"), ["borrow-into-task"]);
+    assert_eq!(explained("e0597_stream_iter"), ["borrow-into-task"]);
+    // `stream::iter(notifiers.iter().map(|n| n.notify(&alert))).buffered(n)` in a spawned task.
+    assert_eq!(explained("not_general_enough"), ["closure-not-general"]);
     // An `unsafe impl Send` on a wrapper of an `Rc`: the course forbids `unsafe`, and the `Rc`
     // still crosses the `.await`.
     assert_eq!(

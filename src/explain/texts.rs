@@ -62,6 +62,22 @@ pub const GUARD_NOT_SEND: Explanation = Explanation {
            block (the compiler counts a guard alive to the end of its block, even after \
            `drop(guard)`), or use `tokio::sync::Mutex` if the lock must be held while awaiting.",
 };
+pub const RWLOCK_GUARD_NOT_SEND: Explanation = Explanation {
+    id: "rwlock-guard-across-await",
+    text: "A `std::sync::RwLock` guard is alive across an `.await`, so the task cannot move \
+           between threads. If the lock must stay held while awaiting (a reader that keeps the \
+           value while it works), use `tokio::sync::RwLock` (`.read().await`, `.write().await`); \
+           otherwise end the guard before awaiting, in a `{ }` block of its own (`drop(guard)` \
+           does not count).",
+};
+pub const CLOSURE_NOT_GENERAL: Explanation = Explanation {
+    id: "closure-not-general",
+    text: "rustc could not prove that the future works for every lifetime of a borrow that a \
+           closure inside it takes (`items.iter().map(|x| x.call())`, kept lazy in an iterator or \
+           a stream across an `.await`). It is a known limit of the compiler, not a mistake in \
+           the logic. Make the futures first and keep them in a `Vec` (`let calls: Vec<_> = \
+           items.iter().map(..).collect();`), or write the loop with `for`.",
+};
 pub const RC_NOT_SEND: Explanation = Explanation {
     id: "rc-across-await",
     text: "An `Rc` (or `RefCell` borrow) is alive across an `.await`, so the task cannot move \
@@ -261,11 +277,19 @@ pub const TIMED_OUT_AFTER_PASSING: Explanation = Explanation {
 };
 pub const BORROW_INTO_TASK: Explanation = Explanation {
     id: "borrow-into-task",
-    text: "The task holds a borrow of a local (`&x`, or a value made from one, such as a permit \
-           from `semaphore.acquire()`): `async move` moves the borrow, not the value, and a \
-           spawned task must own all it holds (`'static`). Share the value with `Arc` instead: \
-           make it an `Arc` once, move an `Arc::clone` into each task (for a permit: \
-           `Arc::clone(&semaphore).acquire_owned()`).",
+    text: "The task holds a borrow of a local (`&x`, `x.iter()`, or a value made from one, such as \
+           a permit from `semaphore.acquire()`): `async move` moves the borrow, not the value, \
+           and a spawned task must own all it holds (`'static`). If only this task needs the \
+           value, move the value itself in (use `x`, or `x.into_iter()`, inside the `async move` \
+           block). If several tasks share it, make it an `Arc` once and move an `Arc::clone` \
+           into each task (for a permit: `Arc::clone(&semaphore).acquire_owned()`).",
+};
+pub const CLOSURE_NOT_STATIC: Explanation = Explanation {
+    id: "closure-not-static",
+    text: "`spawn_blocking` (like `std::thread::spawn`) may run the closure after the current \
+           function returns, so the closure must own everything it uses (`'static`). Write \
+           `move || ...` to move the data in (move in a clone if the code after it needs the data \
+           too), or share it with `Arc` and move a clone in.",
 };
 pub const CLOSURE_NOT_SEND: Explanation = Explanation {
     id: "closure-not-send",
