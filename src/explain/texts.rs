@@ -265,8 +265,9 @@ pub const ERROR_IN_TESTS: Explanation = Explanation {
 pub const TIMED_OUT: Explanation = Explanation {
     id: "timeout",
     text: "The tests never finished: a deadlock (a lock held across `.await`), a blocking call \
-           that stops the runtime's thread, a busy loop that never yields, or a channel whose \
-           sender is never dropped so `recv()` waits forever.",
+           that stops the runtime's thread, a busy loop that never yields, a channel whose \
+           sender is never dropped so `recv()` waits forever, or a loop that sleeps until a \
+           condition that never comes true (on a paused clock each `sleep` ends at once).",
 };
 
 pub const TIMED_OUT_AFTER_PASSING: Explanation = Explanation {
