@@ -798,18 +798,48 @@ mod tests {
         found.extend(runtime_main.then_some("main"));
         found.sort();
         found.dedup();
-        // Said only where "main" was found.
-        let main = if found.contains(&"main") {
-            " (\"main\" is a #[tokio::main] on a fn other than fn main)"
-        } else {
-            ""
-        };
+        // What the words found are, each group said only where found: the code may also
+        // await the future, sleep or not, so nothing is said about that.
+        let polls = [
+            "now_or_never",
+            "noop_waker",
+            "noop_waker_ref",
+            "RawWaker",
+            "from_waker",
+            "Wake",
+            "noop",
+            "poll!",
+            "poll_immediate",
+        ];
+        let (by_hand, runtimes): (Vec<&str>, Vec<&str>) =
+            found.iter().copied().partition(|word| polls.contains(word));
+        let mut what = Vec::new();
+        if !by_hand.is_empty() {
+            // Said only where "Wake" was found.
+            let wake = if by_hand.contains(&"Wake") {
+                "; \"Wake\" is a waker of your own"
+            } else {
+                ""
+            };
+            what.push(format!("{by_hand:?} (polling a future by hand{wake})"));
+        }
+        if !runtimes.is_empty() {
+            // Said only where "main" was found.
+            let main = if runtimes.contains(&"main") {
+                "; \"main\" is a #[tokio::main] on a fn other than fn main"
+            } else {
+                ""
+            };
+            what.push(format!(
+                "{runtimes:?} (running code on a blocking thread or a runtime of its own{main})"
+            ));
+        }
         assert!(
             found.is_empty(),
-            "count_tags (or a helper it calls) uses {found:?}{main}: a future looked at by \
-             hand, or run to the end on a runtime of its own, is not awaited, and a sleep as \
-             long as load_tags' only guesses when the Vec is there. Write \
-             load_tags(line).await.len()"
+            "count_tags (or a helper it calls) uses {}: this lesson asks you to run \
+             futures with .await only, even where a peek or a runtime of your own comes before \
+             an .await. Write load_tags(line).await.len()",
+            what.join(" and ")
         );
     }
 
