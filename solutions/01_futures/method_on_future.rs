@@ -831,14 +831,15 @@ mod tests {
                 ""
             };
             what.push(format!(
-                "{runtimes:?} (running code on a blocking thread or a runtime of its own{main})"
+                "{runtimes:?} (blocking a thread, or running code on a blocking thread or a \
+                 runtime of its own{main})"
             ));
         }
         assert!(
             found.is_empty(),
             "count_tags (or a helper it calls) uses {}: this lesson asks you to run \
-             futures with .await only, even where a peek or a runtime of your own comes before \
-             an .await. Write load_tags(line).await.len()",
+             futures with .await only, with no polling by hand, blocking thread or runtime of \
+             your own, even where the code also awaits. Write load_tags(line).await.len()",
             what.join(" and ")
         );
     }
