@@ -875,9 +875,9 @@ mod tests {
         };
         assert!(
             by_hand.is_empty(),
-            "the code runs fetch_score by blocking a thread on a runtime ({by_hand:?}{main}): \
-             that is not getting the value out of a future with .await. Write \
-             fetch_score(second).await inside total_score"
+            "the code uses {by_hand:?} (blocking a thread, or running code on a blocking \
+             thread or a runtime of its own{main}): this lesson asks you to get a future's \
+             value with .await only. Write fetch_score(second).await inside total_score"
         );
         // A future polled once, then again after a sleep as long as the server's, adds up the
         // same; these tools only look at a future, they never wait for it.
@@ -906,8 +906,8 @@ mod tests {
         assert!(
             polled.is_empty(),
             "the code uses {polled:?} (polling a future by hand{wake}): this lesson asks you to \
-             run futures with .await only, even where a peek comes before an .await. Write \
-             fetch_score(second).await inside total_score"
+             get a future's value with .await only, with no polling by hand, even where the \
+             code also awaits. Write fetch_score(second).await inside total_score"
         );
         // The given table moved out of fetch_score (into a fn, const or macro of its own, or
         // behind helpers) may serve fetch_score; read by total_score without it, it gives
