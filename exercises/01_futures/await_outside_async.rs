@@ -1024,29 +1024,50 @@ mod tests {
         found.extend(runtime_main.then_some("main"));
         found.sort();
         found.dedup();
-        // Each word is explained only where it was found.
-        let notes: Vec<&str> = [
-            (
-                "main",
-                "\"main\" is a #[tokio::main] on a fn other than fn main",
-            ),
-            ("Wake", "\"Wake\" a waker of your own"),
-        ]
-        .into_iter()
-        .filter(|(word, _)| found.contains(word))
-        .map(|(_, note)| note)
-        .collect();
-        let notes = if notes.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", notes.join(", "))
-        };
+        // What the words found are, each group said only where found: the code may also
+        // await the future, sleep or not, so nothing is said about that.
+        let polls = [
+            "now_or_never",
+            "noop_waker",
+            "noop_waker_ref",
+            "RawWaker",
+            "from_waker",
+            "Wake",
+            "noop",
+            "poll!",
+            "poll_immediate",
+        ];
+        let (by_hand, runtimes): (Vec<&str>, Vec<&str>) =
+            found.iter().copied().partition(|word| polls.contains(word));
+        let mut what = Vec::new();
+        if !by_hand.is_empty() {
+            // Said only where "Wake" was found.
+            let wake = if by_hand.contains(&"Wake") {
+                "; \"Wake\" is a waker of your own"
+            } else {
+                ""
+            };
+            what.push(format!("{by_hand:?} (polling a future by hand{wake})"));
+        }
+        if !runtimes.is_empty() {
+            // Said only where "main" was found.
+            let main = if runtimes.contains(&"main") {
+                "; \"main\" is a #[tokio::main] on a fn other than fn main"
+            } else {
+                ""
+            };
+            what.push(format!(
+                "{runtimes:?} (blocking a thread, or running code on a blocking thread or a \
+                 runtime of its own{main})"
+            ));
+        }
         assert!(
             found.is_empty(),
-            "the code uses {found:?}{notes}: a second runtime inside checkout, or a future \
-             looked at by hand, is not awaiting it (and a sleep beside it only guesses how \
-             long the prices take). Make basket_total an async fn and write \
-             basket_total(items).await in checkout"
+            "the code uses {}: this lesson asks you to run futures with .await only, with no \
+             polling by hand, blocking thread or runtime of your own, even where the code also \
+             awaits. Make basket_total an async fn and write basket_total(items).await in \
+             checkout",
+            what.join(" and ")
         );
     }
 
