@@ -581,9 +581,10 @@ mod tests {
         found.dedup();
         assert!(
             found.is_empty(),
-            "the code looks at the greeting's future by hand ({found:?}): checking on it now \
-             and then is busy waiting, not running it on a runtime. Put #[tokio::main] on main \
-             and await the greeting there: show(greet(\"world\").await)"
+            "the code uses {found:?} (polling a future by hand): this lesson asks you to run \
+             futures with .await only, with no polling by hand, even where the code also \
+             awaits. Put #[tokio::main] on main and await the greeting there: \
+             show(greet(\"world\").await)"
         );
     }
 
