@@ -63,20 +63,30 @@ mod tests {
             reports.push((shop, make_report(shop, &sales)));
         }
         let expected = [
-            ("Porto", "PORTO: 2 sales, 40 EUR"),
-            ("Nice", "NICE: 1 sales, 5 EUR"),
-            ("Oslo", "OSLO: 1 sales, 10 EUR"),
+            ("Porto", "[20, 20]", "PORTO: 2 sales, 40 EUR"),
+            ("Nice", "[5]", "NICE: 1 sales, 5 EUR"),
+            ("Oslo", "[10]", "OSLO: 1 sales, 10 EUR"),
         ];
-        for (shop, text) in expected {
+        for (shop, sales, text) in expected {
             let at = reports.iter().position(|(made, _)| *made == shop).unwrap();
             let (_, report) = reports.remove(at);
             let got = report.await;
+            // Another report's text is blamed on sharing; any other text only on itself.
+            let other = (expected.iter())
+                .find(|&&(other, _, its)| other != shop && got == its)
+                .map(|&(other, _, _)| other);
+            if let Some(other) = other {
+                panic!(
+                    "three reports were made (Oslo, Porto, Nice) and awaited as Porto, Nice, \
+                     Oslo: the one made for {shop} gave {got:?}, the text of the {other} \
+                     report. Each future must carry its own title and sums (`async move` moves \
+                     them into it), not take them from a store that every report shares"
+                );
+            }
             assert_eq!(
                 got, text,
-                "three reports were made (Oslo, Porto, Nice) and awaited as Porto, Nice, Oslo: \
-                 the one made for {shop} gave {got:?}. Each future must carry its own title \
-                 and sums (`async move` moves them into it), not take them from a store that \
-                 every report shares"
+                "the report made for {shop} with the sales {sales} gave {got:?}, but its own \
+                 title, count of sales and total make {text:?}"
             );
         }
     }
