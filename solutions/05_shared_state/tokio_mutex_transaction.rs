@@ -585,6 +585,18 @@ mod tests {
             .into_iter()
             .map(|lock| text.matches(lock).count())
             .sum();
+        // The fully qualified call (`Mutex::lock(&conn).await.send(..)`,
+        // `tokio::sync::Mutex::lock_owned(conn).await.send(..)`): the receiver is the first
+        // argument.
+        let qualified = |lock: &str| {
+            text.match_indices(lock)
+                .filter(|&(at, _)| {
+                    closing(&text, at + lock.len() - 1)
+                        .is_some_and(|close| text[close + 1..].starts_with(".await.send("))
+                })
+                .count()
+        };
+        let on_the_spot = on_the_spot + qualified("::lock(") + qualified("::lock_owned(");
         // `let mut guard = conn.lock().await;`, then `guard.send(..)`: the statements with
         // where each ends, and the name each `let` binds (with whether it binds a lock).
         let mut statements = Vec::new();
@@ -595,7 +607,7 @@ mod tests {
                 let rest = rest.strip_prefix("mut").unwrap_or(rest);
                 let (name, value) = rest.split_once('=')?;
                 let name = name.split(':').next().unwrap_or_default();
-                let locks = ["lock()", "lock_owned()"]
+                let locks = ["lock()", "lock_owned()", "::lock(", "::lock_owned("]
                     .iter()
                     .any(|lock| value.contains(lock));
                 (!name.is_empty() && name.chars().all(is_ident)).then_some((name, locks))
