@@ -1328,6 +1328,100 @@ mod tests {
             "first_mut",
             "last_mut",
         ];
+        // What the `lock` (or `try_lock`) at `at` locks, and where that starts: the receiver
+        // (`cache.lock()`, `self.inner.lock()`, `(*cache).lock()`, `cache.as_ref().lock()`),
+        // or in a fully qualified call (`Mutex::lock(&cache)`) its first argument.
+        fn lock_receiver(text: &str, at: usize) -> Option<(String, usize)> {
+            let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+            let before = text[..at].trim_end();
+            if let Some(path) = before.strip_suffix("::") {
+                let path_at = path
+                    .trim_end_matches(|c: char| is_ident(c) || ":<>".contains(c))
+                    .len();
+                let call = at + text[at..].find('(')?;
+                if !text[at..call].trim_end().chars().all(is_ident) {
+                    return None;
+                }
+                let close = closing(text, call)?;
+                let first = pieces(&text[call + 1..close]).into_iter().next()?;
+                return Some((only_name(&first)?, path_at));
+            }
+            let receiver_end = before.strip_suffix('.')?.trim_end();
+            if receiver_end.ends_with(')') {
+                // A receiver in brackets or behind calls: the whole chain before `.lock`
+                // (`(*cache)`, `(&cache)`, `cache.as_ref()`, `Arc::clone(&cache)`).
+                let mut start = receiver_end.len();
+                loop {
+                    let head = receiver_end[..start].trim_end();
+                    if head.ends_with(')') {
+                        let mut depth = 0;
+                        let mut open = None;
+                        for (i, c) in head.char_indices().rev() {
+                            match c {
+                                ')' | ']' | '}' => depth += 1,
+                                '(' | '[' | '{' => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        open = Some(i);
+                                        break;
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                        start = open?;
+                        // A call (`as_ref()`, `Arc::clone(..)`): its name comes next.
+                        if receiver_end[..start].ends_with(is_ident) {
+                            continue;
+                        }
+                        break;
+                    }
+                    let word = head.trim_end_matches(is_ident);
+                    if word.len() == head.len() {
+                        break;
+                    }
+                    start = word.len();
+                    let before = receiver_end[..start].trim_end();
+                    match before.strip_suffix('.').or(before.strip_suffix("::")) {
+                        Some(rest) => start = rest.len(),
+                        None => break,
+                    }
+                }
+                return Some((only_name(&receiver_end[start..])?, start));
+            }
+            let receiver: String = receiver_end
+                .chars()
+                .rev()
+                .take_while(|c| is_ident(*c))
+                .collect::<Vec<char>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let mut receiver_at = receiver_end.len() - receiver.len();
+            let mut receiver = receiver;
+            // A field (`self.inner.lock()`): the receiver is its path.
+            if let Some(holder_end) = text[..receiver_at].trim_end().strip_suffix('.') {
+                let holder_end = holder_end.trim_end();
+                let holder: String = holder_end
+                    .chars()
+                    .rev()
+                    .take_while(|c| is_ident(*c))
+                    .collect::<Vec<char>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if holder.is_empty()
+                    || holder_end[..holder_end.len() - holder.len()]
+                        .trim_end()
+                        .ends_with('.')
+                {
+                    return None;
+                }
+                receiver = format!("{holder}.{receiver}");
+                receiver_at = holder_end.len() - holder.len();
+            }
+            Some((receiver, receiver_at))
+        }
         // The locks of the cache (any of `names`: `cache`, or a field that holds it,
         // `self.inner`) on one way through a body that change it.
         fn changing(text: &str, names: &[String]) -> usize {
@@ -1335,41 +1429,9 @@ mod tests {
             let mut count = 0;
             for lock in ["lock", "try_lock"] {
                 for at in word_at(text, lock) {
-                    let Some(receiver_end) = text[..at].trim_end().strip_suffix('.') else {
+                    let Some((receiver, receiver_at)) = lock_receiver(text, at) else {
                         continue;
                     };
-                    let receiver_end = receiver_end.trim_end();
-                    let receiver: String = receiver_end
-                        .chars()
-                        .rev()
-                        .take_while(|c| is_ident(*c))
-                        .collect::<Vec<char>>()
-                        .into_iter()
-                        .rev()
-                        .collect();
-                    let mut receiver_at = receiver_end.len() - receiver.len();
-                    let mut receiver = receiver;
-                    // A field (`self.inner.lock()`): the receiver is its path.
-                    if let Some(holder_end) = text[..receiver_at].trim_end().strip_suffix('.') {
-                        let holder_end = holder_end.trim_end();
-                        let holder: String = holder_end
-                            .chars()
-                            .rev()
-                            .take_while(|c| is_ident(*c))
-                            .collect::<Vec<char>>()
-                            .into_iter()
-                            .rev()
-                            .collect();
-                        if holder.is_empty()
-                            || holder_end[..holder_end.len() - holder.len()]
-                                .trim_end()
-                                .ends_with('.')
-                        {
-                            continue;
-                        }
-                        receiver = format!("{holder}.{receiver}");
-                        receiver_at = holder_end.len() - holder.len();
-                    }
                     if !names.contains(&receiver) {
                         continue;
                     }
