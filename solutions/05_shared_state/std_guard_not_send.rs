@@ -175,6 +175,43 @@ mod tests {
         .await;
     }
 
+    /// A blank line is a line of the log like any other: it is pushed, and its save returns the
+    /// length right after its push.
+    #[tokio::test(start_paused = true)]
+    async fn blank_lines_are_saved_too() {
+        within_3s_of_real_time(async {
+            let log = Arc::new(TestLog::with_lines(&[]));
+            let lines = ["boot", "", "login", "   "];
+            let mut lens = Vec::new();
+            for handle in start_saves(&log, &lines) {
+                lens.push(handle.await.unwrap());
+            }
+            let mut saved = log
+                .peek()
+                .expect("the log is still locked after every save");
+            saved.sort();
+            let mut given = lines.map(String::from).to_vec();
+            given.sort();
+            let missing: Vec<&String> = given.iter().filter(|l| !saved.contains(l)).collect();
+            assert!(
+                saved == given,
+                "start_saves was given the lines {lines:?} (two of them blank) and the log then                  held {saved:?}{}: every line given must end up in the log once, a blank one too",
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(", without {missing:?}")
+                }
+            );
+            lens.sort();
+            assert_eq!(
+                lens,
+                [1, 2, 3, 4],
+                "start_saves was given 4 lines (two of them blank), all 4 are in the log, and the                  saves returned the lengths {lens:?} (sorted): each save must return the log                  length right after its own push, so 1 to 4 in some order"
+            );
+        })
+        .await;
+    }
+
     /// The log held for 30 ms of real time by another thread (a thread of a multi-threaded
     /// runtime, say) when a save starts: save_line waits for it, it does not give up.
     #[tokio::test(start_paused = true)]
