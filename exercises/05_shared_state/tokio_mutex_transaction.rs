@@ -841,11 +841,12 @@ mod tests {
     /// multi-threaded runtime another task can, at any moment. A test on one thread never sees
     /// it, so this one reads the source: the locks whose guard sends, in run_transaction and
     /// the helpers (functions, macros, closures) it calls, once per call
-    /// (`x.lock().await.send(..)`, or a guard bound by a `let` and then sent on), a lock in a
-    /// loop's body or in a closure handed to `map`, `for_each` or `then` counted as two (it
-    /// runs once per step), counted on the way through its `if`/`else` and `match` arms that
-    /// has most (only one arm runs; a `try_lock` only on the arms where it took the lock). A
-    /// lock that only reads the wire (a log line after the commit) is not counted.
+    /// (`x.lock().await.send(..)`, `Mutex::lock(&x).await.send(..)`, or a guard bound by a
+    /// `let` and then sent on), a lock in a loop's body or in a closure handed to `map`,
+    /// `for_each` or `then` counted as two (it runs once per step), counted on the way through
+    /// its `if`/`else` and `match` arms that has most (only one arm runs; a `try_lock` only on
+    /// the arms where it took the lock). A lock that only reads the wire (a log line after the
+    /// commit) is not counted.
     #[test]
     fn the_steps_are_sent_under_one_lock() {
         let code = code_only(include_str!("tokio_mutex_transaction.rs"));
@@ -870,7 +871,8 @@ mod tests {
         assert!(
             locks <= 1,
             "run_transaction sends its steps through {locks} locks of the connection (counting \
-             `.lock().await.send(..)` and a guard bound by a `let` that then sends, in \
+             `.lock().await.send(..)` (or `Mutex::lock(&conn).await.send(..)`) and a guard \
+             bound by a `let` that then sends, in \
              run_transaction and the helpers and closures it calls, once per call, a lock in a \
              `loop` with no `break` or in a closure handed to `map` or `for_each` as two, as it \
              runs once per step, on the way through its `if`/`else` and `match` arms that has most): the \
