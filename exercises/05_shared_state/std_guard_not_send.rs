@@ -193,7 +193,8 @@ mod tests {
             let missing: Vec<&String> = given.iter().filter(|l| !saved.contains(l)).collect();
             assert!(
                 saved == given,
-                "start_saves was given the lines {lines:?} (two of them blank) and the log then                  held {saved:?}{}: every line given must end up in the log once, a blank one too",
+                "start_saves was given the lines {lines:?} (two of them blank) and the log then \
+                 held {saved:?}{}: every line given must end up in the log once, a blank one too",
                 if missing.is_empty() {
                     String::new()
                 } else {
@@ -204,7 +205,9 @@ mod tests {
             assert_eq!(
                 lens,
                 [1, 2, 3, 4],
-                "start_saves was given 4 lines (two of them blank), all 4 are in the log, and the                  saves returned the lengths {lens:?} (sorted): each save must return the log                  length right after its own push, so 1 to 4 in some order"
+                "start_saves was given 4 lines (two of them blank), all 4 are in the log, and the \
+                 saves returned the lengths {lens:?} (sorted): each save must return the log \
+                 length right after its own push, so 1 to 4 in some order"
             );
         })
         .await;
