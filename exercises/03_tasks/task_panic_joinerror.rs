@@ -187,6 +187,14 @@ mod tests {
                 outcomes.len()
             );
         }
+        if outcomes[0] == Outcome::Crashed && outcomes[2] == Outcome::Crashed {
+            panic!(
+                "the jobs for \"0\" and \"4\" end well (with 0 and 8) and only the \"oops\" job \
+                 panics, but run_jobs reported {outcomes:?}: the one crash spoiled the outcomes \
+                 of jobs that did not panic. Give each job the outcome of its own handle: \
+                 Done(value) for Ok(value), Crashed for an Err(JoinError)"
+            );
+        }
         if outcomes[0] != Outcome::Done(0) {
             panic!(
                 "the job for \"0\" ends well with 0 (0 * 2), but run_jobs reported it as {:?} \
