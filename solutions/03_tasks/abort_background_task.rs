@@ -392,7 +392,7 @@ mod tests {
                  clock moved {ms} ms: \
                  it checks on a timer or in a loop whether the task has ended (awaiting the \
                  JoinHandle is woken once, when the task is gone). Await the handle instead of \
-                 checking is_finished()"
+                 checking on it by hand"
             ),
             Held::Waited => {}
         }
