@@ -1095,10 +1095,11 @@ mod tests {
         found.extend(polled_once_by_hand(&code));
         assert!(
             found.is_empty(),
-            "the code polls a download by hand ({found:?}): polled once, a download starts its \
-             timer, but nothing waits for it while the code awaits the other one, so the pair \
-             only looks as if it ran at once. Start both downloads at once and wait for the pair \
-             (tokio::join!)"
+            "the code polls a download by hand ({found:?}) instead of awaiting it, so nothing \
+             waits for that download between the code's own polls of it: polled once and set \
+             aside while the other one is awaited, it only looks as if the two ran at once; \
+             checked again and again (in a loop, on a timer), the code wakes for nothing until \
+             it is done. Start both downloads at once and wait for the pair (tokio::join!)"
         );
     }
 
