@@ -56,6 +56,56 @@ mod tests {
     use std::time::Duration;
     use tokio::runtime::Handle;
 
+    /// What `report` shows when it is not `expected` (the lines of `readings`, in sensor
+    /// order) and its lines are kept by reading value: all of them in the order of the values
+    /// (a map keyed by reading), or none for a sensor whose reading repeats another's (merged
+    /// by value). `None` when it is neither.
+    fn kept_by_value(report: &[String], readings: &[u32], expected: &[String]) -> Option<String> {
+        let mut order: Vec<usize> = (0..readings.len()).collect();
+        order.sort_by_key(|&i| readings[i]);
+        let by_value: Vec<&String> = order.iter().map(|&i| &expected[i]).collect();
+        let mut values: Vec<u32> = readings.to_vec();
+        values.sort_unstable();
+        values.dedup();
+        let in_order = report.iter().collect::<Vec<_>>() == by_value;
+        let missing: Vec<usize> = (0..expected.len())
+            .filter(|&i| !report.contains(&expected[i]))
+            .collect();
+        let repeated = |i: usize| readings.iter().filter(|&&r| r == readings[i]).count() > 1;
+        let merged = !missing.is_empty()
+            && report.len() == values.len()
+            && report.iter().all(|line| expected.contains(line))
+            && missing.iter().all(|&i| repeated(i));
+        if in_order && report != expected {
+            Some(String::from(
+                ": the right lines, in the order of the reading values (lowest first) rather \
+                 than of the sensors",
+            ))
+        } else if merged {
+            Some(format!(
+                ": one line per distinct reading ({} for {} sensors){}; the {} sensor(s) whose \
+                 reading repeats another's got no line. Every sensor gets its own line, even \
+                 when two read the same",
+                report.len(),
+                readings.len(),
+                if report.iter().collect::<Vec<_>>()
+                    == by_value
+                        .iter()
+                        .copied()
+                        .filter(|line| report.contains(line))
+                        .collect::<Vec<_>>()
+                {
+                    ", in the order of the values"
+                } else {
+                    ""
+                },
+                missing.len()
+            ))
+        } else {
+            None
+        }
+    }
+
     /// How many tasks are alive on the test's runtime right now.
     fn running_tasks() -> usize {
         Handle::current().metrics().num_alive_tasks()
@@ -125,11 +175,13 @@ mod tests {
         ];
         let mut sorted = report.clone();
         sorted.sort();
+        let by_value = kept_by_value(&report, &[25, 31, 30], &expected.map(String::from));
         assert!(
             report == expected || sorted != expected,
-            "check_sensors returned the right lines in another order: {report:?}. Keep the \
+            "check_sensors returned the right lines in another order: {report:?}{}. Keep the \
              lines in the order of the readings, e.g. by awaiting the JoinHandles in the order \
-             the tasks were spawned"
+             the tasks were spawned",
+            by_value.unwrap_or_default()
         );
         assert_eq!(
             report, expected,
@@ -157,7 +209,7 @@ mod tests {
             })
             .collect();
         let start = tokio::time::Instant::now();
-        let report = check_sensors(limits, readings).await;
+        let report = check_sensors(limits, readings.clone()).await;
         let took = start.elapsed();
         let one_check = Duration::from_millis(10);
         if report != expected {
@@ -166,7 +218,9 @@ mod tests {
             let mut wanted = expected.clone();
             wanted.sort();
             let missing = expected.iter().filter(|l| !report.contains(l)).count();
-            let seen = if sorted == wanted {
+            let seen = if let Some(by_value) = kept_by_value(&report, &readings, &expected) {
+                format!(", {missing} of the 1000 expected ones missing{by_value}")
+            } else if sorted == wanted {
                 String::from(", all the right ones, but in another order")
             } else if report.len() == expected.len() {
                 let first = (0..report.len())
@@ -764,6 +818,17 @@ mod tests {
             Ok(Ok(report)) => {
                 let mut sorted = report.clone();
                 sorted.sort();
+                if let Some(by_value) =
+                    kept_by_value(&report, &[25, 31, 30], &expected.map(String::from))
+                {
+                    panic!(
+                        "on a multi-thread runtime (the kind #[tokio::main] builds), called \
+                         from outside its worker threads, check_sensors(lab, max 30, vec![25, \
+                         31, 30]) returned {report:?}, not {expected:?}{by_value}. Each line \
+                         must come back in its sensor's place (await the handles in the order \
+                         of the readings)"
+                    );
+                }
                 reordered = sorted == expected;
                 format!("returned {report:?}, not {expected:?}")
             }
@@ -926,6 +991,15 @@ mod tests {
         }
         let mut sorted = report.clone();
         sorted.sort();
+        if let Some(by_value) = kept_by_value(&report, &[25, 31, 30], &expected.map(String::from))
+        {
+            panic!(
+                "check_sensors(lab, max 30, vec![25, 31, 30]), called from a task on a runtime \
+                 with one worker, returned {report:?}{by_value}. Each line names its sensor by \
+                 the place of its reading in the list and comes back in that place: number the \
+                 sensors as the tasks are spawned (enumerate) and await the handles in that order"
+            );
+        }
         let seen = if sorted == expected {
             String::from("the right lines, in another order")
         } else {
