@@ -991,8 +991,7 @@ mod tests {
         }
         let mut sorted = report.clone();
         sorted.sort();
-        if let Some(by_value) = kept_by_value(&report, &[25, 31, 30], &expected.map(String::from))
-        {
+        if let Some(by_value) = kept_by_value(&report, &[25, 31, 30], &expected.map(String::from)) {
             panic!(
                 "check_sensors(lab, max 30, vec![25, 31, 30]), called from a task on a runtime \
                  with one worker, returned {report:?}{by_value}. Each line names its sensor by \
