@@ -146,9 +146,7 @@ mod tests {
                      None), it cannot be told apart from it: stop when join_next() returns None",
                 )
             };
-            panic!(
-                "square_all({numbers:?}) returned {squares:?} (sorted), not [0, 4, 9]{lost}"
-            );
+            panic!("square_all({numbers:?}) returned {squares:?} (sorted), not [0, 4, 9]{lost}");
         }
     }
 
