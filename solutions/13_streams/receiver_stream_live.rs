@@ -151,6 +151,9 @@ mod tests {
             "INFO retried after ERROR timeout",
             "ERROR upstream said ERROR 503",
             "ERROR ERROR log rotated",
+            "error lowercase",
+            "Error mixed case",
+            "ERROR  two  spaces\t",
         ] {
             tx.send(line.to_string()).await.unwrap();
         }
@@ -159,13 +162,31 @@ mod tests {
         let start = Instant::now();
         let errors: Vec<String> = tokio_stream::StreamExt::collect(error_lines(rx)).await;
         let took = start.elapsed();
+        let not_capitals: Vec<&String> = (errors.iter())
+            .filter(|e| e.ends_with("lowercase") || e.ends_with("mixed case"))
+            .collect();
+        assert!(
+            not_capitals.is_empty(),
+            "the stream gave {not_capitals:?} out of the lines \"error lowercase\" and \
+             \"Error mixed case\": the errors are the lines that start with \"ERROR \" in \
+             capitals, exactly as `PREFIX` is written (compare case and all), and no other line"
+        );
+        if let Some(spaced) = errors.iter().find(|e| e.contains("spaces")) {
+            assert_eq!(
+                spaced, " two  spaces\t",
+                "for the line \"ERROR  two  spaces\\t\" the stream gave {spaced:?}: only the \
+                 prefix \"ERROR \" (with its one space) is taken off, and the rest of the line \
+                 comes out as it was, every space and tab kept"
+            );
+        }
         assert_eq!(
             errors,
             [
                 "disk full",
                 "network down",
                 "upstream said ERROR 503",
-                "ERROR log rotated"
+                "ERROR log rotated",
+                " two  spaces\t"
             ],
             "the stream must give the lines that start with \"ERROR \" (not the lines that \
              only contain it), without that prefix, once (and nothing else removed: \
