@@ -209,6 +209,35 @@ mod tests {
              write nothing else in the log",
             &lines[2..]
         );
+        if lines.len() == due.len() && lines != due {
+            let counts: Vec<Option<u32>> = lines.iter().map(|l| chunks_in(l)).collect();
+            let (early, late) =
+                (counts.iter().zip([3, 6])).fold((false, false), |(early, late), (got, due)| {
+                    match got {
+                        Some(got) => (early || *got > due, late || *got < due),
+                        None => (early, late),
+                    }
+                });
+            let why = match (early, late) {
+                (true, false) => {
+                    "more than the chunks sent by then: at 100 ms 3 chunks of 30 ms are sent \
+                     and the 4th is under way, so count a chunk once it is sent, not before"
+                }
+                (false, true) => {
+                    "fewer than the chunks sent by then: at 100 ms 3 chunks of 30 ms are sent, \
+                     so count each chunk as soon as it is sent"
+                }
+                _ => {
+                    "not the chunks sent by then (3 at 100 ms, 6 at 200 ms): write the reports \
+                      as given, each chunk counted once it is sent"
+                }
+            };
+            panic!(
+                "while the 9 chunks were sent (270 ms), the log got 2 reports, as many as due (one \
+                 every 100 ms), but they said {lines:?} where {due:?} was due: the counts are \
+                 {why}"
+            );
+        }
         assert_eq!(
             lines, due,
             "while the 9 chunks are sent (270 ms), the reporter should write the progress every \
