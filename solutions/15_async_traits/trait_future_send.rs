@@ -295,6 +295,15 @@ mod tests {
         );
     }
 
+    /// Whether `results` holds the same results as `expected`, each as often, in another
+    /// order.
+    fn in_another_order(results: &[Health], expected: &[Health]) -> bool {
+        let count = |list: &[Health], health: &Health| list.iter().filter(|h| *h == health).count();
+        results != expected
+            && results.len() == expected.len()
+            && (expected.iter()).all(|health| count(results, health) == count(expected, health))
+    }
+
     /// A probe written for these tests: it notes the task it runs in, then panics for the
     /// service "flaky".
     struct Noted {
@@ -364,7 +373,11 @@ mod tests {
                 .filter(|(at, _)| results.get(*at) == Some(&Health::Crashed))
                 .map(|(_, name)| name)
                 .collect();
-            let seen = if results.len() != 3 {
+            let seen = if in_another_order(&results, &expected) {
+                "each probe gave the right result, but the results must be in the order of \
+                 `probes` (not in the order the tasks finished)"
+                    .to_string()
+            } else if results.len() != 3 {
                 format!(
                     "{} result(s) for 3 probes: give one result per probe, in the order of the \
                      probes",
@@ -432,14 +445,25 @@ mod tests {
             waits: None,
         };
         let results = check_all(vec![Arc::new(blocking), Arc::new(other)]).await;
-        assert_eq!(
-            results,
-            [Health::Up("blocking".into()), Health::Up("other".into())],
+        let expected = [Health::Up("blocking".into()), Health::Up("other".into())];
+        assert!(
+            !in_another_order(&results, &expected),
+            "for the probes \"blocking\" and \"other\", check_all gave {results:?}: each probe \
+             gave the right result, but the results must be in the order of `probes` (not in \
+             the order the tasks finished)"
+        );
+        assert!(
+            !results.contains(&Health::Down("blocking".into())),
             "the probe \"blocking\" blocked its thread until the probe \"other\" began, and \
              \"other\" had not begun 5 s later (Down means it never began): the probes ran one \
              after the other, or all on one thread. Tasks from `tokio::spawn` may run on any of the runtime's threads; \
              tasks of a LocalSet (`spawn_local`) all run on the thread that drives it, so one \
              probe that blocks holds up every other. Spawn each probe with `tokio::spawn`"
+        );
+        assert_eq!(
+            results, expected,
+            "for the probes \"blocking\" and \"other\", check_all gave {results:?}: one \
+             result per probe, in the order of `probes`"
         );
     }
 }
