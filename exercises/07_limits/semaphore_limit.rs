@@ -510,6 +510,100 @@ mod tests {
         );
     }
 
+    /// A freed permit goes at once to a waiting job, whichever job freed it. Here the first 3
+    /// jobs start 7 ms apart, as on a busy runtime (as in
+    /// the_limit_holds_when_the_jobs_start_at_odd_moments), so they also end 7 ms apart; from
+    /// then on the runtime runs as usual, and the test reads every ms how many jobs run. With
+    /// each job holding a permit until it ends, the 4th job starts the moment the first one
+    /// ends, and 3 jobs run until the last ones have started.
+    #[test]
+    fn a_freed_permit_is_taken_at_once() {
+        use std::future::poll_fn;
+        use std::pin::{Pin, pin};
+        use std::sync::Mutex;
+        use std::sync::atomic::Ordering;
+        use std::task::Poll;
+        async fn poll_once<F: std::future::Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
+            poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .event_interval(1)
+            .build()
+            .unwrap();
+        let jobs = 31;
+        let gauge = Arc::new(Gauge::default());
+        // When the first jobs started, and (ms, jobs running) read every ms after that.
+        let mut starts = Vec::new();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        runtime.block_on(async {
+            let start = Instant::now();
+            let mut running = pin!(run_all(jobs, Arc::clone(&gauge)));
+            let mut staggered = false;
+            for _ in 0..300 {
+                if poll_once(running.as_mut()).await.is_ready() {
+                    return;
+                }
+                let now = gauge.running.load(Ordering::SeqCst);
+                starts.resize(now.max(starts.len()), start.elapsed().as_millis());
+                if now >= 3 {
+                    staggered = true;
+                    break;
+                }
+                // Moves the clock at once (the rest of `advance` is a yield, left out).
+                let _ = poll_once(pin!(tokio::time::advance(Duration::from_millis(7)))).await;
+                // One other task runs, and the timers that are due fire.
+                tokio::task::yield_now().await;
+            }
+            if !staggered {
+                // Left to the other tests.
+                return;
+            }
+            let (gauge, seen) = (Arc::clone(&gauge), Arc::clone(&seen));
+            let reader = tokio::spawn(async move {
+                loop {
+                    let now = gauge.running.load(Ordering::SeqCst);
+                    seen.lock()
+                        .unwrap()
+                        .push((start.elapsed().as_millis(), now));
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+            finish(jobs, running).await;
+            reader.abort();
+        });
+        drop(runtime);
+        let seen = seen.lock().unwrap().clone();
+        // Fewer than 3 jobs running at two reads in a row (a free permit left free for a ms or
+        // more), and more running later (so a job was waiting all along).
+        let gap = seen.windows(2).enumerate().find_map(|(at, pair)| {
+            let [(from, first), (_, second)] = [pair[0], pair[1]];
+            let (again, more) = seen[at + 2..].iter().find(|(_, n)| *n > second)?;
+            (first < 3 && second < 3).then_some((from, first, *again, *more))
+        });
+        if let Some((from, first, again, more)) = gap {
+            let counts: Vec<String> = seen
+                .iter()
+                .filter(|(ms, _)| (from..again).contains(ms))
+                .map(|(_, n)| n.to_string())
+                .collect::<Vec<_>>()
+                .chunk_by(|a, b| a == b)
+                .map(|run| format!("{} for {} ms", run[0], run.len()))
+                .collect();
+            panic!(
+                "the first 3 jobs started at {starts:?} ms (7 ms apart, as on a busy runtime), \
+                 and each job takes 100 ms. From {from} ms only {first} job(s) ran ({}), and at \
+                 {again} ms {more} ran again: a permit stood free while jobs were waiting to \
+                 start. A waiting job must start the moment any running job ends and frees its \
+                 permit, whether or not the jobs that started with that one have ended (start \
+                 every job as its own task that waits in acquire() and holds its permit until it \
+                 is done)",
+                counts.join(", then ")
+            );
+        }
+    }
+
     /// `code` with the inside of each raw string literal (`r"C:\"`, `r#"a "quoted" word"#`,
     /// `br#"..."#`) made plain: its `"` and `\` turned into spaces (same length), so that the
     /// code that reads strings as `"..."` with `\` escapes finds where each one ends. Comments,
@@ -767,9 +861,8 @@ mod tests {
         }
     }
 
-    /// Whether `token` (a number or a name, alone) is the batch size 3: `3`, `3_usize`, `0x3`,
-    /// or a name of it.
-    fn is_three(token: &str, names: &[String]) -> bool {
+    /// The value of `token` when it is an integer literal alone: `10`, `1_0`, `0xA`, `10u64`.
+    fn number_value(token: &str) -> Option<u64> {
         let number = token.replace('_', "");
         let (radix, digits) = match number.get(..2) {
             Some("0x") => (16, &number[2..]),
@@ -781,9 +874,16 @@ mod tests {
             .find(|c: char| !c.is_digit(radix))
             .unwrap_or(digits.len());
         let suffix = &digits[end..];
-        let value = u64::from_str_radix(&digits[..end], radix).ok();
-        (value == Some(3) && (suffix.is_empty() || suffix.starts_with(['u', 'i'])))
-            || names.iter().any(|name| name == token)
+        if !(suffix.is_empty() || suffix.starts_with(['u', 'i'])) {
+            return None;
+        }
+        u64::from_str_radix(&digits[..end], radix).ok()
+    }
+
+    /// Whether `token` (a number or a name, alone) is the batch size 3: `3`, `3_usize`, `0x3`,
+    /// or a name of it.
+    fn is_three(token: &str, names: &[String]) -> bool {
+        number_value(token) == Some(3) || names.iter().any(|name| name == token)
     }
 
     /// The ways of cutting the jobs into batches of 3 that `code` uses: `chunks`, `step_by` or
@@ -1262,7 +1362,8 @@ mod tests {
     }
 
     /// Every job returns `id * 10`, so results written down by hand look like the jobs' own.
-    /// This test reads the source for a second `* 10`.
+    /// This test reads the source for a second multiplication by ten, however the ten is
+    /// written (`* 10`, `10 *`, `* 0xA`, `* 10u64`, `* 1_0`).
     #[test]
     fn the_results_come_from_the_jobs() {
         let code: Vec<char> = without_asserts(&without_time_statements(&code_outside_main(
@@ -1271,17 +1372,25 @@ mod tests {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-        let digit_at = |i: usize| code.get(i).is_some_and(|c| c.is_ascii_digit());
-        let word_at = |i: Option<usize>| {
-            i.and_then(|i| code.get(i))
-                .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-        };
+        let in_a_number = |c: &char| c.is_alphanumeric() || *c == '_';
         let mut times_ten = 0;
-        for i in 0..code.len().saturating_sub(2) {
-            if code[i..i + 3] == ['*', '1', '0'] && !digit_at(i + 3) {
-                times_ten += 1;
-            }
-            if code[i..i + 3] == ['1', '0', '*'] && !word_at(i.checked_sub(1)) {
+        for (i, _) in code.iter().enumerate().filter(|&(_, c)| *c == '*') {
+            // The number right after the `*` (not `*=`), or right before it.
+            let after: String = code[i + 1..]
+                .iter()
+                .take_while(|c| in_a_number(c))
+                .collect();
+            let before_start = code[..i]
+                .iter()
+                .rposition(|c| !in_a_number(c))
+                .map_or(0, |at| at + 1);
+            let before: String = code[before_start..i].iter().collect();
+            // `x.10 *` is a field or a float's decimals, not a ten.
+            let before_is_number = before_start == 0 || code[before_start - 1] != '.';
+            let ten = |token: &str| {
+                token.starts_with(|c: char| c.is_ascii_digit()) && number_value(token) == Some(10)
+            };
+            if ten(&after) || (before_is_number && ten(&before)) {
                 times_ten += 1;
             }
         }
