@@ -220,6 +220,18 @@ mod tests {
         returned_after_last_sample(&samples, took, period);
     }
 
+    /// `count` samples, however small: asked for none, sample_every takes none.
+    #[tokio::test(start_paused = true)]
+    async fn no_sample_asked_none_taken() {
+        let (samples, took) = sample_and_time(Duration::from_millis(100), 0).await;
+        assert!(
+            samples.is_empty(),
+            "sample_every(100 ms, 0) returned {} sample(s), taken at {samples:?} ms (it returned \
+             after {took:?}): asked for 0 samples, it must take none and return an empty list",
+            samples.len()
+        );
+    }
+
     /// How many times the runtime parks while `work` runs. Every sample takes 30 ms of the
     /// paused clock, and the clock only moves on when the runtime has nothing left to do, so
     /// the more moments the code waits for, the more the runtime parks.
