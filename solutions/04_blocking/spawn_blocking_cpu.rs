@@ -437,60 +437,64 @@ mod tests {
     }
 
     /// The test above, for small uploads: 20 of 2 000 bytes (about 8 ms of work each in a
-    /// debug build, too quick to judge one by one), judged together. The runtime's thread may
-    /// use a quarter of the 20 checksums' own CPU time (that time measured on 5 of them and
-    /// counted 4 times over), so an upload under some size (4 KiB, 2 KiB) checksummed right
-    /// here shows, while handing each one to spawn_blocking leaves that thread idle.
+    /// debug build, too quick to judge one by one), judged together, then 40 of 1 000 bytes
+    /// and 80 of 500 (about 2 ms each, some ten times over the README's rule for work that may
+    /// run inline). For each size, the runtime's thread may use a quarter of the checksums' own
+    /// CPU time (that time measured on a quarter of them and counted 4 times over), so an
+    /// upload under some size (4 KiB, 1 KiB) checksummed right here shows, while handing each
+    /// one to spawn_blocking (or a thread of its own) leaves that thread next to idle.
     #[tokio::test]
     async fn small_uploads_use_no_cpu_time_of_the_runtimes_thread() {
-        const UPLOADS: u32 = 20;
-        const MEASURED: u32 = 5;
-        let data = sample_upload()[..2_000].to_vec();
-        let mut tries = Vec::new();
-        for _ in 0..3 {
-            let Some(before) = this_threads_cpu_time() else {
-                return;
-            };
-            let mut expected = 0;
-            for _ in 0..MEASURED {
-                expected = checksum(&data);
+        'sizes: for (size, uploads) in [(2_000, 20u32), (1_000, 40), (500, 80)] {
+            let measured = uploads / 4;
+            let data = sample_upload()[..size].to_vec();
+            let mut tries = Vec::new();
+            for _ in 0..3 {
+                let Some(before) = this_threads_cpu_time() else {
+                    return;
+                };
+                let mut expected = 0;
+                for _ in 0..measured {
+                    expected = checksum(&data);
+                }
+                let Some(after) = this_threads_cpu_time() else {
+                    return;
+                };
+                let own = after.saturating_sub(before) * (uploads / measured);
+                if own < Duration::from_millis(40) {
+                    // Too quick to tell from the clock's steps: nothing to judge.
+                    continue 'sizes;
+                }
+                for upload in 1..=uploads {
+                    let sum = checksum_upload(data.clone()).await;
+                    assert_eq!(
+                        sum, expected,
+                        "checksum_upload must return checksum(&data) (upload {upload} of \
+                         {uploads}, {size} bytes)"
+                    );
+                }
+                let Some(done) = this_threads_cpu_time() else {
+                    return;
+                };
+                let used = done.saturating_sub(after);
+                if used < own / 4 {
+                    continue 'sizes;
+                }
+                tries.push((used.as_millis(), own.as_millis()));
             }
-            let Some(after) = this_threads_cpu_time() else {
-                return;
-            };
-            let own = after.saturating_sub(before) * (UPLOADS / MEASURED);
-            if own < Duration::from_millis(40) {
-                // Too quick to tell from the clock's steps: nothing to judge.
-                return;
-            }
-            for upload in 1..=UPLOADS {
-                let sum = checksum_upload(data.clone()).await;
-                assert_eq!(
-                    sum, expected,
-                    "checksum_upload must return checksum(&data) (upload {upload} of {UPLOADS}, \
-                     2 000 bytes)"
-                );
-            }
-            let Some(done) = this_threads_cpu_time() else {
-                return;
-            };
-            let used = done.saturating_sub(after);
-            if used < own / 4 {
-                return;
-            }
-            tries.push((used.as_millis(), own.as_millis()));
+            panic!(
+                "while checksum_upload was awaited on {uploads} small uploads of {size} bytes \
+                 each, one after the other, the runtime's own thread (the one that runs every \
+                 task here) spent at least a quarter as much CPU time as their {uploads} \
+                 checksums take themselves, on each of 3 tries ((used, checksums) in ms: \
+                 {tries:?}). That thread was busy while the checksums ran: either the loop, or \
+                 a part of it, still runs there for uploads of {size} bytes (an upload under \
+                 some size checksummed right here, in one go or in slices between yields), or \
+                 the wait for the checksum spins there (a loop over `yield_now`, \
+                 `is_finished()` or `try_recv` instead of awaiting). Hand all of the loop, for \
+                 an upload of any size, to tokio::task::spawn_blocking and .await its \
+                 JoinHandle"
+            );
         }
-        panic!(
-            "while checksum_upload was awaited on {UPLOADS} small uploads of 2 000 bytes each, \
-             one after the other, the runtime's own thread (the one that runs every task here) \
-             spent at least a quarter as much CPU time as their {UPLOADS} checksums take \
-             themselves, on each of 3 tries ((used, checksums) in ms: {tries:?}). That thread \
-             was busy while the checksums ran: either the loop, or a part of it, still runs \
-             there for uploads this small (an upload under some size checksummed right here, \
-             in one go or in slices between yields), or the wait for the checksum spins there \
-             (a loop over `yield_now`, `is_finished()` or `try_recv` instead of awaiting). Hand \
-             all of the loop, for an upload of any size, to tokio::task::spawn_blocking and \
-             .await its JoinHandle"
-        );
     }
 }
