@@ -1006,5 +1006,149 @@ mod tests {
              fetch_settings().await, not be written by hand. Make load_settings async and \
              await fetch_settings() in it"
         );
+        let thrown_away = thrown_away_fetches(&code);
+        assert!(
+            thrown_away.is_empty(),
+            "every place the code calls fetch_settings throws away what it answers ({}): the \
+             settings start_app reports must be what fetch_settings().await gives back, not \
+             text written beside it. Make load_settings async and return what \
+             fetch_settings().await gives",
+            thrown_away.join(" and ")
+        );
+        let body = fn_body(&code, "fetch_settings").unwrap_or(0..0);
+        if let Some((statement, pieces)) = settings_put_together(&code, &settings, &body) {
+            panic!(
+                "the code puts the settings' text ({settings:?}) together by hand beside \
+                 fetch_settings: the string literals {} in `{statement}` hold its words. The \
+                 settings must come from fetch_settings().await, not be written by hand (in \
+                 one piece or in several). Make load_settings async and return what \
+                 fetch_settings().await gives",
+                pieces.join(", ")
+            );
+        }
+    }
+
+    /// The statements of `code` (comments, messages and compared literals gone) that call
+    /// fetch_settings and throw its answer away, if every call there does so (none where one
+    /// keeps it): `let _ = fetch_settings().await;`, `fetch_settings().await;` on its own,
+    /// `drop(fetch_settings().await);`, or `let _ = fetch_settings;` (the fn named only).
+    fn thrown_away_fetches(code: &str) -> Vec<String> {
+        let code = without_strings(code);
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let name = "fetch_settings";
+        let mut thrown = Vec::new();
+        for (at, _) in code.match_indices(name) {
+            let (before, after) = (&code[..at], &code[at + name.len()..]);
+            if before.ends_with(is_word) || after.starts_with(is_word) {
+                continue;
+            }
+            // Its own definition.
+            let head = before.trim_end();
+            if head.ends_with("fn") && !head[..head.len() - 2].ends_with(is_word) {
+                continue;
+            }
+            let start = before.rfind([';', '{', '}']).map_or(0, |i| i + 1);
+            let prefix = before[start..].trim();
+            let rest = after.trim_start();
+            let rest = rest.strip_prefix("()").unwrap_or(rest).trim_start();
+            let rest = rest.strip_prefix(".await").unwrap_or(rest).trim_start();
+            let let_underscore = prefix
+                .strip_prefix("let")
+                .map(str::trim_start)
+                .and_then(|p| p.strip_prefix('_'))
+                .is_some_and(|p| !p.starts_with(is_word) && p.ends_with('=') && !p.ends_with("=="));
+            let dropped = prefix.strip_suffix("drop(").is_some_and(|p| {
+                let p = p.trim_end();
+                p.is_empty() || p.ends_with("::")
+            }) && rest
+                .strip_prefix(')')
+                .is_some_and(|r| r.trim_start().starts_with(';'));
+            let alone = rest.starts_with(';') && (prefix.is_empty() || let_underscore);
+            if !(alone || dropped) {
+                return Vec::new();
+            }
+            let end = at + name.len() + after.find(';').map_or(after.len(), |i| i + 1);
+            let statement: Vec<&str> = code[start..end].split_whitespace().collect();
+            thrown.push(format!("`{}`", statement.join(" ")));
+        }
+        thrown
+    }
+
+    /// A statement of `code` (outside fetch_settings' `body`) that puts the settings' words
+    /// together from string literals that each hold a part of `settings` only:
+    /// `["theme", "dark"].join("=")`, `format!("{}={}", "theme", "dark")` or
+    /// `format!("theme={}", "dark")` (a format string's text between its `{..}` counts),
+    /// `"theme".to_string() + "=dark"`, `concat!(..)`, `push_str`. The statement and those
+    /// parts, if there is one. A literal that is only compared
+    /// is gone from `code` already (`== Some(("theme", "dark"))` is free).
+    fn settings_put_together(
+        code: &str,
+        settings: &str,
+        body: &std::ops::Range<usize>,
+    ) -> Option<(String, Vec<String>)> {
+        let words: Vec<&str> = settings
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.len() < 2 {
+            return None;
+        }
+        let literals = string_literals(code);
+        // The code with each literal's text blanked (same length): `;`, `{` and `}` in it then
+        // bound statements.
+        let inside = |i: usize| (literals.iter()).any(|(at, text)| i > *at && i <= at + text.len());
+        let blank: String = (code.char_indices())
+            .map(|(i, c)| {
+                if inside(i) {
+                    " ".repeat(c.len_utf8())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        let joins = [
+            ".join(",
+            "concat",
+            "format!",
+            "format_args!",
+            "+",
+            "push_str(",
+            "write!(",
+        ];
+        let mut statements: Vec<(std::ops::Range<usize>, Vec<String>)> = Vec::new();
+        for (at, text) in &literals {
+            if body.contains(at) {
+                continue;
+            }
+            // The parts of the literal (between a format string's placeholders) that are a
+            // part of the settings.
+            let parts: Vec<&str> = text
+                .split(['{', '}'])
+                .filter(|part| !part.is_empty() && settings.contains(*part) && *part != settings)
+                .collect();
+            if parts.is_empty() {
+                continue;
+            }
+            let start = blank[..*at].rfind([';', '{', '}']).map_or(0, |i| i + 1);
+            let end = (blank[*at..].find([';', '{', '}'])).map_or(blank.len(), |i| at + i);
+            let pieces = parts.iter().map(|part| part.to_string());
+            match statements
+                .iter_mut()
+                .find(|(range, _)| range.start == start)
+            {
+                Some((_, found)) => found.extend(pieces),
+                None => statements.push((start..end, pieces.collect())),
+            }
+        }
+        statements.into_iter().find_map(|(range, pieces)| {
+            let joined = joins.iter().any(|join| blank[range.clone()].contains(join));
+            let statement = &code[range];
+            let all_words = words
+                .iter()
+                .all(|word| pieces.iter().any(|piece| count_word(piece, word) > 0));
+            let statement: Vec<&str> = statement.split_whitespace().collect();
+            let pieces = pieces.iter().map(|piece| format!("{piece:?}")).collect();
+            (joined && all_words).then(|| (statement.join(" "), pieces))
+        })
     }
 }
