@@ -241,6 +241,64 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_long_value_and_the_next_command_in_one_write() {
+        // A big pipe: the whole write is there at once, and each read brings as much as the
+        // reader's buffer holds, not a small pipe's worth.
+        let value = "0123456789".repeat(2000);
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let sent = format!("SET big {value}\nGET big\n");
+        client.write_all(sent.as_bytes()).await.unwrap();
+        drop(client);
+        let mut reader = BufReader::new(server);
+        let mut lines = Vec::new();
+        loop {
+            let next = timeout(Duration::from_secs(60), next_line(&mut reader))
+                .await
+                .expect("next_line is still waiting, though the client has left");
+            let next = next.unwrap_or_else(|e| {
+                panic!(
+                    "the client sent \"SET big <20 KB>\\nGET big\\n\" in one write, and after \
+                     {} lines next_line returned the error {e:?}: a line of 20 KB is a command \
+                     like any other",
+                    lines.len()
+                )
+            });
+            match next {
+                Some(line) => lines.push(line),
+                None => break,
+            }
+            assert!(
+                lines.len() < 30_000,
+                "the client sent \"SET big <20 KB>\\nGET big\\n\" in one write, and next_line \
+                 returned 30000 lines for it: one call returns one complete line"
+            );
+        }
+        if lines.len() == 2 && lines[0] == format!("SET big {value}") && lines[1] == "GET big" {
+            return;
+        }
+        let mut sizes: Vec<String> = lines.iter().take(4).map(|l| l.len().to_string()).collect();
+        if lines.len() > 4 {
+            sizes.push("...".to_string());
+        }
+        let sizes = sizes.join(", ");
+        let why = if lines.len() > 2 && sent.starts_with(&lines[0]) {
+            format!(
+                "the SET came out cut, its first line {} bytes long: a line ends only at its \
+                 \"\\n\", however many bytes come before it. A full read buffer is not the end \
+                 of a line: keep what it held and read on",
+                lines[0].len()
+            )
+        } else {
+            "a line ends only at its \"\\n\", however many bytes come before it".to_string()
+        };
+        panic!(
+            "the client sent \"SET big <a value of 20000 bytes>\\nGET big\\n\" in one write, \
+             and next_line returned {} lines, of {sizes} bytes: {why}",
+            lines.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_client_that_sends_nothing() {
         assert!(lines_from(client(Vec::new())).await.is_empty());
     }
