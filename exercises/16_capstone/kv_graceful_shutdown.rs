@@ -645,10 +645,15 @@ mod tests {
         let expected: Vec<String> = (0..rounds)
             .flat_map(|_| [format!("VALUE {big}\n"), "OK\n".to_string()])
             .collect();
-        let mut answered = Vec::new();
-        for (n, client) in slow.iter_mut().enumerate() {
+        // All the clients read at once: each connection has its own time to close in.
+        let reads = futures_util::future::join_all(slow.iter_mut().map(|client| async move {
             let mut read = b"VALUE ".to_vec();
             let closed = timeout(PATIENCE, client.read_to_end(&mut read)).await;
+            (read, closed)
+        }))
+        .await;
+        let mut answered = Vec::new();
+        for (n, (read, closed)) in reads.into_iter().enumerate() {
             let judged = whole_replies(&read, &expected);
             let then = match &closed {
                 Ok(Ok(_)) => "then the connection closed".to_string(),
@@ -970,6 +975,108 @@ mod tests {
         let result = returned.expect("serve panicked");
         assert!(result.is_ok(), "serve failed: {result:?}");
         silent.expect_closed("the silent client").await;
+    }
+
+    #[tokio::test]
+    async fn a_busy_client_is_let_go_too() {
+        // A client that never stops sending: "GET a" after "GET a", a thousand to a write, and
+        // a task of its own that reads every reply. Its connection always has a command to
+        // read next, and must still end at the signal, once the command in progress is done.
+        // Small socket buffers on the way to the server keep the client only a few thousand
+        // commands ahead of it.
+        let listener = {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.set_recv_buffer_size(16 * 1024).unwrap();
+            socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            socket.listen(1024).unwrap()
+        };
+        let server = start_server_on(listener, Store::default());
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_send_buffer_size(4 * 1024).unwrap();
+        let socket = timeout(PATIENCE, socket.connect(server.address))
+            .await
+            .expect("connecting to the server took too long")
+            .expect("could not connect to the server");
+        let (reader, mut writer) = socket.into_split();
+        let batch = "GET a\n".repeat(1000);
+        let writing = tokio::spawn(async move {
+            while writer.write_all(batch.as_bytes()).await.is_ok() {
+                tokio::task::yield_now().await;
+            }
+        });
+        let answered = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&answered);
+        let (first_tx, first_reply) = tokio::sync::oneshot::channel::<()>();
+        let reading = tokio::spawn(async move {
+            let mut first_tx = Some(first_tx);
+            let mut replies = BufReader::new(reader).lines();
+            while let Ok(Some(reply)) = replies.next_line().await {
+                if reply != "NIL" {
+                    return Some(reply);
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                if let Some(first) = first_tx.take() {
+                    let _ = first.send(());
+                }
+            }
+            None
+        });
+        if timeout(PATIENCE, first_reply).await.is_err() {
+            let wrong = if reading.is_finished() {
+                format!("{:?}", reading.await.ok().flatten())
+            } else {
+                "nothing".to_string()
+            };
+            panic!(
+                "a client sent \"GET a\" (on an empty store) a thousand times in a write, again \
+                 and again, and in {PATIENCE:?} its first reply was {wrong}, not \"NIL\""
+            );
+        }
+        let Server { stop, mut task, .. } = server;
+        stop.send(true).unwrap();
+        let at_signal = answered.load(Ordering::SeqCst);
+        // How many more commands a connection may answer after the signal: far more than can
+        // be on their way to it at the signal (the socket buffers hold a few thousand, and a
+        // whole read buffer of 64 KB is 11000 of them).
+        let more = 50_000;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let returned = loop {
+            tokio::select! {
+                returned = &mut task => break Ok(returned),
+                _ = tokio::time::sleep_until(deadline) => break Err(false),
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {
+                    if answered.load(Ordering::SeqCst) >= at_signal + more {
+                        break Err(true);
+                    }
+                }
+            }
+        };
+        let after = answered.load(Ordering::SeqCst) - at_signal;
+        writing.abort();
+        reading.abort();
+        match returned {
+            Ok(returned) => {
+                let result = returned.expect("serve panicked");
+                assert!(result.is_ok(), "serve failed: {result:?}");
+            }
+            Err(true) => panic!(
+                "a client kept sending \"GET a\", a thousand to a write, and reading the \
+                 replies; after the shutdown signal its connection answered {after} more \
+                 commands, and serve had not returned: a connection that always has a command \
+                 waiting must end at the signal too, once the command in progress is done. \
+                 Was the signal looked at only when the client had nothing more to read, or \
+                 after a quiet spell? (A `biased` select! that tries the read first never gets \
+                 to the signal while commands keep coming; nor does a timer made anew for \
+                 every command.)"
+            ),
+            Err(false) => panic!(
+                "a client kept sending \"GET a\", a thousand to a write, and reading the \
+                 replies; {PATIENCE:?} after the shutdown signal serve had not returned, and the \
+                 connection had answered {after} commands since the signal: once the command in \
+                 progress is done, every connection must end at the signal, however busy its \
+                 client"
+            ),
+        }
     }
 
     #[tokio::test(start_paused = true)]
