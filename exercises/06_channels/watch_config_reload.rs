@@ -213,6 +213,87 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_reload_before_the_follower_first_runs_counts() {
+        let (tx, rx) = watch::channel(10);
+        let follower = follow(rx, Default::default());
+        // The follower has not run yet: the admin reloads and leaves before it starts.
+        reload(&tx, 20);
+        drop(tx);
+        let applied = limits_of(follower).await;
+        let why = if applied.is_empty() {
+            "it recorded nothing. `changed()` still reports that reload before it reports that \
+             the sender is gone (`has_changed()` gives Err as soon as the sender is gone, with \
+             the reload unread; and `borrow_and_update()` before the loop marks it as seen)"
+                .to_string()
+        } else if start_recorded_too(&applied, 10, &[20]) {
+            start_too(10)
+        } else {
+            "record the new limit once, after `changed()` returns".to_string()
+        };
+        assert_eq!(
+            applied,
+            [20],
+            "the limit was reloaded to 20 (the channel started at 10) and the admin left, both \
+             before the follower first ran, and the follower recorded {applied:?}: {why}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_reloads_a_millisecond_apart_are_both_recorded() {
+        let (tx, rx) = watch::channel(10);
+        let follower = follow(rx, Default::default());
+        sleep(Duration::from_millis(100)).await;
+        reload(&tx, 20);
+        sleep(Duration::from_millis(1)).await;
+        reload(&tx, 30);
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        let applied = limits_of(follower).await;
+        let why = if applied == [30] {
+            "it recorded only the second: the first was not read when it came. The follower \
+             is woken at once by each reload; read and record the limit right after \
+             `changed()` returns, without waiting first"
+                .to_string()
+        } else if start_recorded_too(&applied, 10, &[20, 30]) {
+            start_too(10)
+        } else {
+            "record the new limit each time `changed()` returns".to_string()
+        };
+        assert_eq!(
+            applied,
+            [20, 30],
+            "the limit was reloaded to 20, then 1 ms later to 30, and the follower recorded \
+             {applied:?}: {why}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_limit_of_zero_is_recorded_too() {
+        let (tx, rx) = watch::channel(10);
+        let follower = follow(rx, Default::default());
+        sleep(Duration::from_millis(100)).await;
+        reload(&tx, 0);
+        sleep(Duration::from_millis(100)).await;
+        reload(&tx, 20);
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        let applied = limits_of(follower).await;
+        let why = if applied == [20] {
+            "the reload to 0 is missing: 0 is a limit like any other, record it too".to_string()
+        } else if start_recorded_too(&applied, 10, &[0, 20]) {
+            start_too(10)
+        } else {
+            "record the new limit each time `changed()` returns, whatever it is".to_string()
+        };
+        assert_eq!(
+            applied,
+            [0, 20],
+            "the limit was reloaded to 0, then to 20, and the follower recorded {applied:?}: \
+             {why}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_reload_to_the_same_limit_is_still_a_reload() {
         let (tx, rx) = watch::channel(10);
         let follower = follow(rx, Default::default());
