@@ -217,6 +217,23 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_dry_day_of_0_mm_is_a_reading_too() {
+        // A station reports 0 mm for a dry day, and goes on reporting after it.
+        let total = rainfall(vec![vec![0, 5], vec![3, 0, 4]]).await;
+        let why = if total == 3 {
+            "that is the total without the readings that come after a 0 mm reading: 0 mm (a \
+             dry day) is a reading like any other, and the station goes on reporting after it"
+        } else {
+            "add up every reading that comes out of the channel"
+        };
+        assert_eq!(
+            total, 12,
+            "one station reported 0 and 5 mm, another 3, 0 and 4 mm: 12 mm in all, but \
+             total_rainfall returned {total} mm: {why}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_stations_no_rain() {
         assert_eq!(rainfall(Vec::new()).await, 0, "no stations means 0 mm");
     }
