@@ -416,6 +416,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_url_listed_twice_is_downloaded_twice() {
+        // Nothing stops a caller from listing a URL twice: the map then holds 2 entries for 3
+        // answers. The downloads are all done at 50 ms.
+        let sizes = tokio::time::timeout(
+            Duration::from_secs(24 * 60 * 60),
+            guarded(download_sizes(vec!["a.io", "a.io", "bb.io"])),
+        )
+        .await
+        .expect(
+            "download_sizes([\"a.io\", \"a.io\", \"bb.io\"]) did not return within a day \
+             (paused), though its 3 downloads are done at 50 ms. A loop that keeps its own \
+             Sender and counts entries in the map waits here for a third entry that never \
+             comes (both \"a.io\" answers share one key): let recv() end the loop (drop the \
+             function's own Sender), or count the answers received, not the map's entries",
+        );
+        assert_eq!(
+            sizes,
+            BTreeMap::from([("a.io", 400), ("bb.io", 500)]),
+            "a.io (listed twice) is 400 bytes and bb.io 500"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn more_answers_than_the_channel_holds() {
         // The channel holds 8 answers; 20 downloads send more than that.
         let urls: Vec<&'static str> = (10..30)
