@@ -346,6 +346,7 @@ mod tests {
                 self.0.fetch_add(1, Ordering::SeqCst);
             }
         }
+        let headlines = news.len();
         std::thread::spawn(move || {
             let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
             let waker = Waker::from(Arc::clone(&wakes));
@@ -364,7 +365,14 @@ mod tests {
             }))
         })
         .join()
-        .expect("run_news_desk panicked")
+        .unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(a panic with no message)".to_string());
+            panic!("run_news_desk with {headlines} headline(s) and 2 readers panicked: {message}")
+        })
     }
 
     #[tokio::test(start_paused = true)]
