@@ -596,6 +596,71 @@ mod tests {
         );
     }
 
+    /// Clients that connect, ask for a key no one has set and leave, one after the other, on a
+    /// server of the runtime's own; returns once the tasks that served them are gone too.
+    fn clients_come_and_go(runtime: &tokio::runtime::Runtime, address: SocketAddr, clients: usize) {
+        runtime.block_on(async {
+            let runtime = tokio::runtime::Handle::current();
+            // The tasks alive before the last client comes: the server's own (its accept loop,
+            // and any helper task it keeps), and perhaps the task of a client that has just left.
+            let mut tasks_before_the_last = 0;
+            for n in 0..clients {
+                if n + 1 == clients {
+                    tasks_before_the_last = runtime.metrics().num_alive_tasks();
+                }
+                let mut client = Client::connect(address, &format!("client {n}")).await;
+                assert_eq!(client.send("GET nobody-set-this").await, "NIL");
+            }
+            // Each client's task ends a moment after its client has left.
+            let all_left = async {
+                while runtime.metrics().num_alive_tasks() > tasks_before_the_last {
+                    sleep(Duration::from_millis(1)).await;
+                }
+            };
+            timeout(PATIENCE, all_left).await.expect(
+                "the clients have left, but the tasks that served them are still running: a \
+                 client's task must end when its client hangs up",
+            );
+        });
+    }
+
+    #[test]
+    fn clients_that_have_left_leave_nothing_behind() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let address = runtime.block_on(start_server());
+        // The first clients make the runtime and the server set up what they reuse later.
+        clients_come_and_go(&runtime, address, 20);
+        let kept = allocation_counter::measure(|| {
+            clients_come_and_go(&runtime, address, 200);
+            // A server may take its clients' finished tasks out on a timer of its own (every
+            // 100 ms, say): it gets 250 ms to do so.
+            runtime.block_on(async { sleep(Duration::from_millis(250)).await });
+        });
+        // Counted in allocations, not bytes: a log line per client may grow the buffer that
+        // captures the test's output, but that stays one allocation.
+        let (allocations, bytes) = (kept.count_current, kept.bytes_current);
+        let bytes = match bytes {
+            0 => "and as many bytes in all".to_string(),
+            more if more > 0 => format!("and {more} bytes more in all"),
+            fewer => format!("though {} bytes fewer in all", -fewer),
+        };
+        assert!(
+            allocations < 50,
+            "200 clients came, asked for a key no one had set (so the store did not grow) and \
+             left, and 250 ms after the last one left the server held {allocations} more heap \
+             allocations than before they came ({bytes}): it keeps something for every client \
+             that has left. The finished tasks may be kept: a finished task's memory is only \
+             freed once its JoinHandle is gone, so handles kept in a Vec, or a JoinSet whose \
+             finished tasks are never taken out (`join_next`, `try_join_next`), or taken out \
+             less often than every 250 ms, grow with every client. `serve` as given drops each \
+             handle (a detached `tokio::spawn`); or reap the finished tasks as you go. Or \
+             something is leaked for each client (`Box::leak`, `mem::forget`)"
+        );
+    }
+
     /// A store of 5000 keys, and one client's GET and SET on it: the heap allocations that those
     /// two commands make on the runtime's only thread (the handler's included).
     #[test]
