@@ -1070,10 +1070,10 @@ mod tests {
                  replies; after the shutdown signal its connection answered {after} more \
                  commands, and serve had not returned: a connection that always has a command \
                  waiting must end at the signal too, once the command in progress is done. \
-                 Was the signal looked at only when the client had nothing more to read, or \
-                 after a quiet spell? (A `biased` select! that tries the read first never gets \
-                 to the signal while commands keep coming; nor does a timer made anew for \
-                 every command.)"
+                 If the signal is watched next to the read: is it looked at only when the \
+                 client has nothing more to read, or after a quiet spell? (A `biased` select! \
+                 that tries the read first never gets to the signal while commands keep \
+                 coming; nor does a timer made anew for every command.)"
             ),
             Err(false) => panic!(
                 "a client kept sending \"GET a\", a thousand to a write, and reading the \
