@@ -41,6 +41,12 @@ mod tests {
     use std::time::Duration;
     use tokio::time::Instant;
 
+    /// The identifier that `text` ends with ("" if it ends with anything else).
+    fn trailing_ident(text: &str) -> String {
+        let start = text.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_');
+        text[start.len()..].to_string()
+    }
+
     #[tokio::test(start_paused = true)]
     async fn readers_are_not_blocked_by_a_refresh() {
         // A first refresh, on a cache of its own: the checked one below is a second call, so a
@@ -663,14 +669,7 @@ mod tests {
             match c {
                 '(' | '[' | '{' => {
                     let before = out.trim_end().trim_end_matches('!');
-                    let name: String = before
-                        .chars()
-                        .rev()
-                        .take_while(|c| is_ident(*c))
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .rev()
-                        .collect();
+                    let name: String = trailing_ident(before);
                     callers.push(name);
                 }
                 ')' | ']' | '}' => {
@@ -1389,27 +1388,13 @@ mod tests {
                 }
                 return Some((only_name(&receiver_end[start..])?, start));
             }
-            let receiver: String = receiver_end
-                .chars()
-                .rev()
-                .take_while(|c| is_ident(*c))
-                .collect::<Vec<char>>()
-                .into_iter()
-                .rev()
-                .collect();
+            let receiver: String = trailing_ident(receiver_end);
             let mut receiver_at = receiver_end.len() - receiver.len();
             let mut receiver = receiver;
             // A field (`self.inner.lock()`): the receiver is its path.
             if let Some(holder_end) = text[..receiver_at].trim_end().strip_suffix('.') {
                 let holder_end = holder_end.trim_end();
-                let holder: String = holder_end
-                    .chars()
-                    .rev()
-                    .take_while(|c| is_ident(*c))
-                    .collect::<Vec<char>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
+                let holder: String = trailing_ident(holder_end);
                 if holder.is_empty()
                     || holder_end[..holder_end.len() - holder.len()]
                         .trim_end()
@@ -1745,14 +1730,7 @@ mod tests {
                             let (start, is_cache) =
                                 if let Some(dot) = text[..at].trim_end().strip_suffix('.') {
                                     let dot = dot.trim_end();
-                                    let receiver: String = dot
-                                        .chars()
-                                        .rev()
-                                        .take_while(|c| is_ident(*c))
-                                        .collect::<Vec<char>>()
-                                        .into_iter()
-                                        .rev()
-                                        .collect();
+                                    let receiver: String = trailing_ident(dot);
                                     let path = field.map(|f| format!("{receiver}.{f}"));
                                     (
                                         dot.len() - receiver.len(),
@@ -1788,14 +1766,7 @@ mod tests {
                             if let Some(dot) = way[..at].trim_end().strip_suffix('.') {
                                 // A method called on a struct that holds the cache.
                                 let dot = dot.trim_end();
-                                let receiver: String = dot
-                                    .chars()
-                                    .rev()
-                                    .take_while(|c| is_ident(*c))
-                                    .collect::<Vec<char>>()
-                                    .into_iter()
-                                    .rev()
-                                    .collect();
+                                let receiver: String = trailing_ident(dot);
                                 if params.first().is_some_and(|p| p == "self")
                                     && !dot[..dot.len() - receiver.len()].trim_end().ends_with('.')
                                 {

@@ -461,6 +461,24 @@ mod tests {
         );
     }
 
+    /// One poll of `fut`, handed back as it came out.
+    async fn poll_once<F: std::future::Future>(
+        mut fut: std::pin::Pin<&mut F>,
+    ) -> std::task::Poll<F::Output> {
+        std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await
+    }
+
+    /// A runtime on a paused clock that runs only one other task between two steps of the
+    /// task it drives (`event_interval(1)`), for jobs that start at odd moments.
+    fn odd_moments_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .event_interval(1)
+            .build()
+            .unwrap()
+    }
+
     /// Jobs that start at odd moments: on a busy runtime only one other task runs between two
     /// steps of run_all (event_interval(1)), while the clock moves on by 7 ms, so the jobs
     /// start 7 ms apart and end 7 ms apart. A permit must come free when a job ends, not on a
@@ -468,18 +486,9 @@ mod tests {
     /// while the first 3 are still running).
     #[test]
     fn the_limit_holds_when_the_jobs_start_at_odd_moments() {
-        use std::future::poll_fn;
-        use std::pin::{Pin, pin};
+        use std::pin::pin;
         use std::task::Poll;
-        async fn poll_once<F: std::future::Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
-            poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .event_interval(1)
-            .build()
-            .unwrap();
+        let runtime = odd_moments_runtime();
         let gauge = Arc::new(Gauge::default());
         let results = runtime.block_on(async {
             let mut running = pin!(run_all(10, Arc::clone(&gauge)));
@@ -518,20 +527,10 @@ mod tests {
     /// ends, and 3 jobs run until the last ones have started.
     #[test]
     fn a_freed_permit_is_taken_at_once() {
-        use std::future::poll_fn;
-        use std::pin::{Pin, pin};
+        use std::pin::pin;
         use std::sync::Mutex;
         use std::sync::atomic::Ordering;
-        use std::task::Poll;
-        async fn poll_once<F: std::future::Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
-            poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .event_interval(1)
-            .build()
-            .unwrap();
+        let runtime = odd_moments_runtime();
         let jobs = 31;
         let gauge = Arc::new(Gauge::default());
         // When the first jobs started, and (ms, jobs running) read every ms after that.
