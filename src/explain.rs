@@ -128,6 +128,9 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         "E0597" if notes("'static") => &BORROW_INTO_TASK,
         "E0509" => &MOVE_OUT_OF_DROP,
         "E0034" if notes("of the trait `") => &TWO_TRAITS_ONE_METHOD,
+        "E0603" if d.message == "module `stream` is private" && notes("`StreamExt`") => {
+            &STREAM_EXT_PRIVATE_PATH
+        }
         "E0382"
             if notes("value moved here") && (notes("Sender<") || notes("Arc<") || notes("Rc<")) =>
         {

@@ -139,6 +139,23 @@ fn mistakes_the_audits_met_unexplained() {
     // Methods of traits not imported, and methods a type does not have.
     assert_eq!(explained("e0599_bufread_trait"), ["extension-trait"]);
     assert_eq!(explained("e0599_stream_next"), ["extension-trait"]);
+    // `enumerate` with only `tokio_stream::StreamExt` imported: rustc suggests a private path.
+    assert_eq!(
+        explained("e0599_enumerate_private_path"),
+        ["extension-trait"]
+    );
+    // That private path imported: the public one is named, under the error it explains.
+    assert_eq!(
+        explained("e0603_streamext_private"),
+        ["stream-ext-private-path", "extension-trait"]
+    );
+    let diagnostics = recorded("e0603_streamext_private");
+    assert_eq!(
+        diagnostics[lead_error(&diagnostics).unwrap()]
+            .code
+            .as_deref(),
+        Some("E0603")
+    );
     assert_eq!(explained("e0599_oneshot_recv"), ["oneshot-recv"]);
     assert_eq!(explained("e0599_rwlock_lock"), ["rwlock-lock"]);
     assert_eq!(explained("e0599_is_panic"), ["join-error-method"]);

@@ -334,9 +334,17 @@ pub const EXTENSION_TRAIT: Explanation = Explanation {
     id: "extension-trait",
     text: "Tokio's I/O and stream methods come from extension traits, usable only once imported: \
            `use tokio::io::{AsyncReadExt, AsyncWriteExt, AsyncBufReadExt};` (`read_exact`, \
-           `write_all`, `flush`, `read_line`, `lines`), and a `StreamExt` for `next` \
-           (`tokio_stream::StreamExt`, or `futures_util::StreamExt`, the one with \
-           `buffer_unordered`). Import the trait that rustc names.",
+           `write_all`, `flush`, `read_line`, `lines`), and one `StreamExt` for `next`: \
+           `tokio_stream::StreamExt`, or `futures_util::StreamExt`, which also has \
+           `buffer_unordered` and `enumerate` (in place of the other: both make `next` \
+           ambiguous). Import the trait that rustc names, by its public path: \
+           `futures_util::StreamExt`, not `futures_util::stream::stream::StreamExt`.",
+};
+pub const STREAM_EXT_PRIVATE_PATH: Explanation = Explanation {
+    id: "stream-ext-private-path",
+    text: "The path rustc suggested for `StreamExt` goes through a private module; the same \
+           trait is public as `futures_util::StreamExt`. Import it by that path, in place of \
+           `tokio_stream::StreamExt` if you have it (both make `next` ambiguous).",
 };
 pub const ONESHOT_RECV: Explanation = Explanation {
     id: "oneshot-recv",
