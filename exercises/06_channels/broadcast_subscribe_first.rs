@@ -114,6 +114,67 @@ mod tests {
         assert_eq!(results, [["only one"]], "one reader, one headline");
     }
 
+    /// A reader on a channel of the test's own: "a", then an hour of no news (the channel still
+    /// open), then "b" and the hang-up. The news desk may be quiet for that long: a reader
+    /// keeps reading until the channel is closed. (A safety net that panics after a quiet
+    /// spell of 1 s or more is fine; one that quietly stops reading is not.)
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_keeps_reading_through_an_hour_of_quiet() {
+        let (tx, rx) = broadcast::channel(16);
+        let reader = spawn_reader(rx);
+        let _ = tx.send("a".into());
+        let almost_a_second = Duration::from_millis(999);
+        tokio::time::sleep(almost_a_second).await;
+        if reader.is_finished() {
+            let what = match reader.await {
+                Ok(seen) => format!("had returned {seen:?}"),
+                Err(error) if error.is_panic() => String::from("had panicked"),
+                Err(error) => format!("had ended ({error})"),
+            };
+            panic!(
+                "spawn_reader's task, given a receiver on which \"a\" came, {what} within {} \
+                 ms, with nothing more sent and the channel still open: a reader must read \
+                 until the channel is closed (rx.recv() returns Err(Closed)), however long the \
+                 news is quiet",
+                almost_a_second.as_millis()
+            );
+        }
+        // The rest of the quiet spell at once (timers that fall due in it go off once, an
+        // interval catches up), then a moment for the tasks whose timers went off to run.
+        tokio::time::advance(Duration::from_secs(3600) - almost_a_second).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let stopped = reader.is_finished();
+        let _ = tx.send("b".into());
+        drop(tx);
+        let seen = match tokio::time::timeout(Duration::from_secs(60), reader).await {
+            Ok(Ok(seen)) => seen,
+            // A safety net that fails loudly after a quiet spell.
+            Ok(Err(error)) if error.is_panic() => return,
+            Ok(Err(error)) => panic!("spawn_reader's task ended with {error}"),
+            Err(_) => panic!(
+                "spawn_reader's task was still running 60 s after the channel was closed (its \
+                 only sender dropped, after \"a\" and \"b\"): a reader must end once \
+                 rx.recv() returns Err(Closed)"
+            ),
+        };
+        assert!(
+            seen != ["a"] || !stopped,
+            "spawn_reader's task, given a receiver on which \"a\" came, then nothing for an \
+             hour (the channel still open), had returned {seen:?} before \
+             \"b\" was sent: it stopped reading on a quiet spell, and every headline after it \
+             is lost. The news desk may be quiet for a long time: a reader must read until the \
+             channel is closed (rx.recv() returns Err(Closed)); a safety net that gives up \
+             must fail loudly (panic), not return what was read so far as if that were all"
+        );
+        assert_eq!(
+            seen,
+            ["a", "b"],
+            "spawn_reader's task, given a receiver on which \"a\" came, then nothing for an \
+             hour, then \"b\" and the hang-up, returned {seen:?}: a reader \
+             must return every headline it was sent, in order"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn more_news_than_the_channel_holds() {
         let news = headlines(40);
@@ -205,15 +266,37 @@ mod tests {
         drop(runtime);
         assert_eq!(results.len(), 5, "there are 5 readers, so 5 results");
         for (i, seen) in results.iter().enumerate() {
+            // Some of the headlines, in the order sent: the others were not sent to this
+            // reader, or were lost on the way.
+            let mut rest = news.iter();
+            let some_in_order = !seen.is_empty()
+                && seen.len() < news.len()
+                && seen.iter().all(|got| rest.any(|sent| got == sent));
+            let why = if seen.is_empty() || some_in_order {
+                format!(
+                    "the headlines it lacks were sent before it subscribed, or were lost on the \
+                     way. Every reader must be subscribed (tx.subscribe(), in run_news_desk) \
+                     before publish sends the first headline: a reader task that subscribes for \
+                     itself may start too late. A reader that did subscribe first but fell \
+                     behind by more headlines than the channel holds lost them (a Lagged error \
+                     ends spawn_reader's loop: keep the channel's capacity of 16 for readers \
+                     that run late){}",
+                    if some_in_order {
+                        ". And a channel that keeps only the latest value (a watch channel, or \
+                         a relay into one) leaves a reader that runs late only the newest \
+                         headline: let each reader read a broadcast receiver of its own (or a \
+                         channel that keeps every headline)"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                String::from("every reader must get every headline, once, in the order sent")
+            };
             assert_eq!(
                 seen, &news,
-                "reader {i} got {seen:?} on a busy runtime, where a task may run a while after \
-                 it was spawned: every reader must be subscribed (tx.subscribe(), in \
-                 run_news_desk) before publish sends the first headline. A reader task that \
-                 subscribes for itself may start too late. (A reader that did subscribe first \
-                 but fell behind by more headlines than the channel holds lost them: a Lagged \
-                 error ends spawn_reader's loop. Keep the channel's capacity of 16 for readers \
-                 that run late)"
+                "reader {i} got {seen:?} of {news:?} on a busy runtime, where a task may run a \
+                 while after it was spawned: {why}"
             );
         }
     }
