@@ -280,8 +280,13 @@ mod tests {
             took <= one_check,
             "check_sensors of 1000 sensors (each check takes {one_check:?}) returned every line \
              right, but after {took:?}: with every sensor's task running at once, the whole \
-             check takes {one_check:?}, however many sensors there are. Spawn a task for every \
-             sensor first, with no cap on how many run at once, then await the handles"
+             check takes {one_check:?}, however many sensors there are. Either the checks did not \
+             all run at once (fewer tasks than sensors at a time: a cap, batches, each task \
+             awaited before the next is spawned; or tasks that wait for one another inside: a \
+             lock held across the 10 ms wait lets one task check at a time), or check_sensors \
+             waited on after them. Spawn a task for every sensor first, with no cap on how many \
+             run at once, let each task check without waiting for another's (hold no lock \
+             across the .await), then await the handles, and nothing more"
         );
     }
 
@@ -292,10 +297,19 @@ mod tests {
             max_temp: 10,
         };
         let report = check_sensors(limits, vec![12, 3]).await;
+        let expected = ["roof: sensor 0 too hot (12)", "roof: sensor 1 ok"];
+        let mut sorted = report.clone();
+        sorted.sort();
+        assert!(
+            report == expected || sorted != expected,
+            "check_sensors(roof, max 10, vec![12, 3]) returned the right lines in another \
+             order: {report:?}. Keep the lines in the order of the readings, e.g. by awaiting \
+             the JoinHandles in the order the tasks were spawned"
+        );
         assert_eq!(
-            report,
-            ["roof: sensor 0 too hot (12)", "roof: sensor 1 ok"],
-            "the tasks must use the limits they were given, not fixed values"
+            report, expected,
+            "check_sensors(roof, max 10, vec![12, 3]) returned {report:?}: the tasks must use \
+             the limits they were given, not fixed values"
         );
     }
 
@@ -896,6 +910,32 @@ mod tests {
         }
         let crossed = lab_report.iter().any(|line| line.starts_with("roof:"))
             || roof_report.iter().any(|line| line.starts_with("lab:"));
+        let reordered = |report: &[String], expected: [&str; 2]| {
+            let mut sorted = report.to_vec();
+            sorted.sort();
+            report != expected && sorted == expected
+        };
+        let lab_reordered = reordered(&lab_report, lab_expected);
+        let roof_reordered = reordered(&roof_report, roof_expected);
+        if (lab_reordered || lab_report == lab_expected)
+            && (roof_reordered || roof_report == roof_expected)
+        {
+            panic!(
+                "two checks ran at once (tokio::join!), the lab check (max 30, readings [25, \
+                 31]) and the roof check (max 10, readings [12, 3]); the lab check returned \
+                 {lab_report:?} (wanted {lab_expected:?}) and the roof check {roof_report:?} \
+                 (wanted {roof_expected:?}): the right lines, but {} in another order. Keep \
+                 the lines in the order of the readings, e.g. by awaiting the JoinHandles in \
+                 the order the tasks were spawned",
+                if lab_reordered && roof_reordered {
+                    "both"
+                } else if lab_reordered {
+                    "the lab check's"
+                } else {
+                    "the roof check's"
+                }
+            );
+        }
         panic!(
             "two checks ran at once (tokio::join!), the lab check (max 30, readings [25, 31]) \
              and the roof check (max 10, readings [12, 3]); the lab check returned \
