@@ -75,10 +75,12 @@ mod tests {
     }
 
     const TOO_LATE: &str = "the report task was not done after 3 s of real time, though its \
-        only wait is fetch_threshold's 20 ms, which the tests' paused clock skips: a task that \
-        blocks its thread on the threshold (spawn_blocking with block_on) holds the clock \
-        still. Spawn it with tokio::spawn and await fetch_threshold() in it, with what it \
-        holds across that await Send (Arc instead of Rc)";
+        only wait is fetch_threshold's 20 ms, which the tests' paused clock skips: something in \
+        it blocks its thread (a task that blocks on the threshold, spawn_blocking with \
+        block_on, holds the clock still), or it waits for a wake-up that never comes (a future \
+        polled with a waker other than its task's own, such as Waker::noop(), is never woken \
+        when it is ready). Spawn it with tokio::spawn and await fetch_threshold() in it \
+        directly, with what it holds across that await Send (Arc instead of Rc)";
 
     #[tokio::test(start_paused = true)]
     async fn report_lists_every_reading() {
