@@ -376,4 +376,31 @@ mod tests {
              could have ended"
         );
     }
+
+    /// A period of 20 ms, shorter than the 30 ms a sample takes: every sample runs past the
+    /// next beat. The story does not say where the samples then land (that depends on what the
+    /// interval does with a missed tick), but it asks for `count` samples: all 3 must be taken
+    /// and returned.
+    #[tokio::test(start_paused = true)]
+    async fn a_period_shorter_than_a_sample() {
+        let period = Duration::from_millis(20);
+        let limit = Duration::from_secs(60);
+        let Ok((samples, took)) = tokio::time::timeout(limit, sample_and_time(period, 3)).await
+        else {
+            panic!(
+                "sample_every(20 ms, 3) had not returned after {limit:?} of Tokio's paused \
+                 clock, where 3 samples of 30 ms each need about 90 ms: with a period shorter \
+                 than a sample, it must still take the 3 samples asked for and return"
+            );
+        };
+        assert_eq!(
+            samples.len(),
+            3,
+            "sample_every(20 ms, 3) returned {} sample(s), taken at {samples:?} ms (it returned \
+             after {took:?}): asked for 3 samples, it must return 3. Here the period (20 ms) is \
+             shorter than the 30 ms a sample takes, so each sample runs past the next beat; a \
+             sample that overruns its beat is still a sample, to be taken in full and kept",
+            samples.len()
+        );
+    }
 }
