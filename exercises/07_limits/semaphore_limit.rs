@@ -381,6 +381,82 @@ mod tests {
         );
     }
 
+    /// One poll of `fut`, with a panic inside it caught: `Ready(None)` for a panic.
+    fn poll_catching<F: std::future::Future>(
+        fut: std::pin::Pin<&mut F>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<F::Output>> {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Some(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(None),
+        }
+    }
+
+    /// A job waits for a permit as long as it takes. Here Tokio's clock jumps a day ahead
+    /// while 7 of 10 jobs wait for one (as for a runtime that was busy, or a machine that
+    /// slept): the limit must still hold. A time limit on the wait is fine if running out of
+    /// it stops run_all (a panic, which this test lets be), not if the job then runs anyway.
+    #[tokio::test(start_paused = true)]
+    async fn the_limit_holds_after_a_day_of_waiting() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        use std::task::Poll;
+        let gauge = Arc::new(Gauge::default());
+        let mut running = pin!(run_all(10, Arc::clone(&gauge)));
+        // run_all's first steps, and its tasks' first steps, at 0 ms.
+        let first = poll_fn(|cx| Poll::Ready(poll_catching(running.as_mut(), cx))).await;
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::advance(Duration::from_secs(24 * 60 * 60)).await;
+        let outcome = match first {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                let limit = Duration::from_secs(60);
+                let rest = poll_fn(|cx| poll_catching(running.as_mut(), cx));
+                match tokio::time::timeout(limit, rest).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => panic!(
+                        "run_all with 10 jobs was not done {limit:?} (of the test's paused \
+                         clock) after Tokio's clock had jumped a day ahead while 7 jobs waited \
+                         for a permit, where the jobs left need 300 ms: some jobs never got \
+                         a permit, or run_all never saw them end"
+                    ),
+                }
+            }
+        };
+        // Jobs still running after a panic of run_all may end now.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let peak = gauge.peak();
+        assert!(
+            peak <= 3,
+            "{peak} jobs ran at the same time after 7 of 10 jobs had waited a day for a permit \
+             (Tokio's clock jumped a day ahead while they waited), but the limit is 3 however \
+             long a job waits. {}",
+            if peak >= 10 {
+                "All the jobs ran at once, as if none waited for a permit. Let each job take a \
+                 permit of the semaphore and hold it until it is done"
+            } else {
+                "More than 3 ran, but not all: after the long wait, jobs ran without a permit \
+                 of their own, or permits came free before jobs had ended. Let each job hold a \
+                 permit of the semaphore from before it starts until it is done; a time limit \
+                 on the wait for a permit is fine if running out of it stops run_all (a \
+                 panic), not if the job then runs anyway"
+            }
+        );
+        if let Some(results) = outcome {
+            assert_eq!(
+                results,
+                (0..10).map(|id| id * 10).collect::<Vec<_>>(),
+                "after 7 of 10 jobs had waited a day for a permit (Tokio's clock jumped a day \
+                 ahead), run_all returned these results: every job must run exactly once, \
+                 however long it waited, and the results must come back in job order"
+            );
+        }
+    }
+
     /// `run_all(jobs)` ready to run on another thread when its future may be sent there.
     struct OnAWorker<F>(std::cell::Cell<Option<F>>);
 
