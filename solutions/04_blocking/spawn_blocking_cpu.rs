@@ -497,4 +497,73 @@ mod tests {
             );
         }
     }
+
+    /// One poll of `fut`, with a panic inside it caught: `Ready(None)` for a panic.
+    fn poll_catching<F: std::future::Future>(
+        fut: std::pin::Pin<&mut F>,
+        cx: &mut Context<'_>,
+    ) -> std::task::Poll<Option<F::Output>> {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Some(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(None),
+        }
+    }
+
+    /// The checksum takes as long as it takes, whatever Tokio's clock says. Here the clock
+    /// jumps a day ahead right after the work is handed over (as for a runtime that was busy,
+    /// or a machine that slept): checksum_upload must still return the checksum. A time limit
+    /// on the wait is fine if running out of it panics (which this test lets be), not if it
+    /// then returns another number. The clock jumps long before the checksum (about 35 ms of
+    /// work in a debug build) can be done; a try on which it might have been done already (the
+    /// test's thread was taken away for a while) is done over, up to 3 times.
+    #[tokio::test(start_paused = true)]
+    async fn the_checksum_comes_back_after_the_clock_jumps_a_day() {
+        use std::task::Poll;
+        let data = sample_upload()[..8_000].to_vec();
+        let cpu_start = this_threads_cpu_time();
+        let real_start = Instant::now();
+        let expected = checksum(&data);
+        let real = real_start.elapsed();
+        // The checksum's CPU time where it can be read (a busy machine leaves it as it is).
+        let work = this_threads_cpu_time()
+            .zip(cpu_start)
+            .map_or(real, |(now, then)| now.saturating_sub(then));
+        for _ in 0..3 {
+            let mut upload = std::pin::pin!(checksum_upload(data.clone()));
+            let handed_over = Instant::now();
+            let first =
+                std::future::poll_fn(|cx| Poll::Ready(poll_catching(upload.as_mut(), cx))).await;
+            tokio::time::advance(Duration::from_secs(24 * 60 * 60)).await;
+            let mut jumped_after = None;
+            let outcome = match first {
+                Poll::Ready(outcome) => outcome,
+                Poll::Pending => {
+                    std::future::poll_fn(|cx| {
+                        jumped_after.get_or_insert_with(|| handed_over.elapsed());
+                        poll_catching(upload.as_mut(), cx)
+                    })
+                    .await
+                }
+            };
+            let Some(sum) = outcome else {
+                // A panic: a time limit that gave up loudly.
+                return;
+            };
+            assert_eq!(
+                sum, expected,
+                "Tokio's clock jumped a day ahead right after checksum_upload had handed the \
+                 checksum over (as for a runtime that was busy, or a machine that slept), and \
+                 checksum_upload then returned {sum:#x} instead of the checksum {expected:#x}. \
+                 The checksum takes as long as it takes whatever Tokio's clock says: await the \
+                 JoinHandle of tokio::task::spawn_blocking; a time limit on that wait is fine \
+                 if running out of it panics, not if it returns another number"
+            );
+            // Judged only if the clock jumped well before the checksum could be done.
+            if jumped_after.is_some_and(|after| after < work / 4) {
+                return;
+            }
+        }
+    }
 }
