@@ -555,9 +555,10 @@ mod tests {
                 sum, expected,
                 "Tokio's clock jumped a day ahead right after checksum_upload began (as for a \
                  runtime that was busy, or a machine that slept), and checksum_upload then \
-                 returned {sum:#x} instead of the checksum {expected:#x}. The checksum takes as long as it takes whatever Tokio's clock says: await the \
-                 JoinHandle of tokio::task::spawn_blocking; a time limit on that wait is fine \
-                 if running out of it panics, not if it returns another number"
+                 returned {sum:#x} instead of the checksum {expected:#x}. The checksum takes as \
+                 long as it takes whatever Tokio's clock says: await the JoinHandle of \
+                 tokio::task::spawn_blocking; a time limit on that wait is fine if running out \
+                 of it panics, not if it returns another number"
             );
             // Judged only if the clock jumped well before the checksum could be done.
             if jumped_after.is_some_and(|after| after < work / 4) {
