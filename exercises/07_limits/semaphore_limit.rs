@@ -432,9 +432,9 @@ mod tests {
         let peak = gauge.peak();
         assert!(
             peak <= 3,
-            "{peak} jobs ran at the same time after 7 of 10 jobs had waited an hour for a permit \
-             (Tokio's clock jumped an hour ahead while they waited), but the limit is 3 however \
-             long a job waits. {}",
+            "{peak} jobs ran at the same time when Tokio's clock jumped an hour ahead right after \
+             10 jobs were started (with 3 permits, 7 of them wait for one that long), but the \
+             limit is 3 however long a job waits. {}",
             if peak >= 10 {
                 "All the jobs ran at once, as if none waited for a permit. Let each job take a \
                  permit of the semaphore and hold it until it is done"
@@ -450,9 +450,10 @@ mod tests {
             assert_eq!(
                 results,
                 (0..10).map(|id| id * 10).collect::<Vec<_>>(),
-                "after 7 of 10 jobs had waited an hour for a permit (Tokio's clock jumped an hour \
-                 ahead), run_all returned these results: every job must run exactly once, \
-                 however long it waited, and the results must come back in job order"
+                "when Tokio's clock jumped an hour ahead right after 10 jobs were started (7 of \
+                 them wait for a permit that long), run_all returned these results: every job \
+                 must run exactly once, however long it waited, and the results must come back \
+                 in job order"
             );
         }
     }
