@@ -119,10 +119,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn every_waiter_gets_through() {
         let door = Arc::new(Door::new());
-        let waiters: Vec<_> = (0..3)
+        let mut waiters: Vec<_> = (0..3)
             .map(|_| {
                 let door = Arc::clone(&door);
-                tokio::spawn(async move { door.wait_open().await })
+                tokio::spawn(async move {
+                    door.wait_open().await;
+                })
             })
             .collect();
         // Let the three waiters start waiting before the door opens.
@@ -130,13 +132,59 @@ mod tests {
             tokio::task::yield_now().await;
         }
         door.open();
-        for (n, waiter) in waiters.into_iter().enumerate() {
-            let through = tokio::time::timeout(Duration::from_secs(1), waiter).await;
-            assert!(
-                through.is_ok(),
-                "waiter {} of 3 was still waiting 1 s after the door opened: `open` must wake \
-                 every waiting task (Notify::notify_waiters), not just one (notify_one)",
-                n + 1
+        let mut stuck = Vec::new();
+        for (n, waiter) in waiters.iter_mut().enumerate() {
+            if tokio::time::timeout(Duration::from_secs(1), waiter)
+                .await
+                .is_err()
+            {
+                stuck.push(n + 1);
+            }
+        }
+        if !stuck.is_empty() {
+            // The paused clock jumps ahead whenever the runtime has nothing to run. Are the
+            // others woken from outside the runtime (on the real clock)? Keep the runtime busy
+            // (so its clock stands still) for up to a second of real time, and see.
+            let real = std::time::Instant::now();
+            let waiting = |waiters: &[tokio::task::JoinHandle<()>]| -> Vec<usize> {
+                (stuck.iter().copied())
+                    .filter(|&n| !waiters[n - 1].is_finished())
+                    .collect()
+            };
+            while real.elapsed() < Duration::from_secs(1) && !waiting(&waiters).is_empty() {
+                tokio::task::yield_now().await;
+            }
+            let still = waiting(&waiters);
+            let which = |list: &[usize]| {
+                let names: Vec<String> = list.iter().map(|n| n.to_string()).collect();
+                let (s, verb) = if list.len() == 1 {
+                    ("", "was")
+                } else {
+                    ("s", "were")
+                };
+                format!("waiter{s} {} of 3 {verb}", names.join(" and "))
+            };
+            let through = 3 - stuck.len();
+            if still.is_empty() {
+                panic!(
+                    "{} still waiting 1 s (of the test's paused clock) after the door opened \
+                     ({through} of 3 got through), and got through {} ms of real time later, \
+                     while the test kept the runtime busy and its clock stood still: they were \
+                     woken from outside this runtime's tasks and timers (by a thread of its own \
+                     that watches the flag, say), which its clock does not wait for: with \
+                     nothing left to run, it jumped ahead. Have `open` itself wake every \
+                     waiting task (Notify::notify_waiters)",
+                    which(&stuck),
+                    real.elapsed().as_millis()
+                );
+            }
+            panic!(
+                "{} still waiting 1 s (of the test's paused clock) after the door opened, and \
+                 still a second of real time later ({through} of 3 got through): `open` must \
+                 wake every waiting task. Some ways to miss one: `open` wakes only one \
+                 (Notify::notify_one, where notify_waiters wakes them all), or wait_open checks \
+                 the flag only now and then (on a timer of a second or more)",
+                which(&still)
             );
         }
         for later in 1..=2 {
@@ -245,10 +293,89 @@ mod tests {
              open of another door (tests run at the same time). Each door must have a flag of its own (a field of Door, not a static \
              shared by every door)"
         );
+        // A waiter that gives up after a longer while (a timeout around its wait) and goes on
+        // as if the door were open: a day passes on the paused clock. A safety net that
+        // panics instead is fine.
+        tokio::time::pause();
+        tokio::time::advance(Duration::from_secs(24 * 60 * 60)).await;
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::resume();
+        if waiter.is_finished() {
+            let gave_up = waiter.await;
+            assert!(
+                matches!(&gave_up, Err(error) if error.is_panic()),
+                "wait_open returned, without a panic, within a day (of the test's paused \
+                 clock) although nobody opened the door: a caller would go on as if it were \
+                 open. It must wait for as long as it takes (a safety net that panics after a \
+                 second or more is fine; one that returns quietly is not)"
+            );
+            return;
+        }
         door.open();
         through_within_a_second("the waiting task", waiter)
             .await
             .expect("the waiter task failed");
+    }
+
+    /// A runtime on the real clock whose only blocking thread (`max_blocking_threads(1)`) this
+    /// test keeps busy while a waiter waits at a door that opens: a waiter that waits on the
+    /// blocking pool (a loop in spawn_blocking) cannot even start there. Such a loop is the
+    /// busy wait this exercise removes, moved to another thread, one per waiter.
+    #[test]
+    fn waiting_needs_no_blocking_thread() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let (busy_tx, busy_rx) = std::sync::mpsc::channel::<()>();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let (through, later) = runtime.block_on(async {
+            let blocker = tokio::task::spawn_blocking(move || {
+                let _ = busy_tx.send(());
+                let _ = done_rx.recv_timeout(Duration::from_secs(5));
+            });
+            busy_rx
+                .recv_timeout(Duration::from_secs(5))
+                .expect("the test's blocking task did not start");
+            let door = Arc::new(Door::new());
+            let mut waiter = tokio::spawn({
+                let door = Arc::clone(&door);
+                async move {
+                    door.wait_open().await;
+                }
+            });
+            // Let the waiter start waiting before the door opens.
+            for _ in 0..3 {
+                tokio::task::yield_now().await;
+            }
+            door.open();
+            let wait = Duration::from_secs(1);
+            let through = tokio::time::timeout(wait, &mut waiter).await.is_ok();
+            let _ = done_tx.send(());
+            blocker.await.expect("the test's blocking task failed");
+            let later = through || tokio::time::timeout(wait, &mut waiter).await.is_ok();
+            (through, later)
+        });
+        assert!(
+            through || !later,
+            "a task waiting in wait_open was still waiting 1 s (of real time) after the door \
+             was opened, on a runtime whose only blocking thread (max_blocking_threads(1)) this \
+             test kept busy, and got through as soon as the test let that thread go: wait_open \
+             waits on the blocking pool (spawn_blocking), which takes one of its few threads \
+             per waiter and cannot even start while they are busy. A loop there that checks the \
+             flag is the busy wait this exercise removes, moved to another thread. Wait on the \
+             runtime itself: have `open` wake the waiters (tokio::sync::Notify), or at least \
+             call tokio::task::yield_now().await on every turn of the loop"
+        );
+        assert!(
+            through,
+            "a task waiting in wait_open was still waiting 2 s (of real time) after the door \
+             was opened (on a runtime whose only blocking thread this test kept busy for the \
+             first of them): wait_open must return soon after its door opens"
+        );
     }
 
     /// The index of the `}` that closes the `{` at `open` (the last token if none does).
