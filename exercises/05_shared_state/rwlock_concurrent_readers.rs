@@ -214,13 +214,24 @@ mod tests {
              change (under the write lock, which waits for the renders in progress) before it \
              returns"
         );
+        let after = render(Arc::clone(&site), "home").await;
+        let why = if after.starts_with("Cats v1") {
+            format!(
+                "and a render afterwards still showed {after:?}: publish returned without making \
+                 its change (it gave up on the write lock, with a try_write or a timeout, say). \
+                 publish must wait for the renders in progress (RwLock::write().await), then \
+                 make its change"
+            )
+        } else {
+            "The writer must get the lock alone: keep the renders holding a read lock for the \
+             whole render"
+                .to_string()
+        };
         assert!(
             published_at >= Duration::from_millis(100),
             "publish finished after {published_at:?}, while 4 renders were still using the site \
-             (until 100 ms). The writer must get the lock alone: keep the renders holding a \
-             read lock for the whole render"
+             (until 100 ms), {why}"
         );
-        let after = render(Arc::clone(&site), "home").await;
         assert_eq!(
             after, "Dogs v2 - home",
             "a render after the publish must see it"
@@ -258,16 +269,83 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split(' ').next())
             .and_then(|number| number.parse::<u32>().ok());
+        let why = match version {
+            Some(1) if after.starts_with("Cats v1") => format!(
+                "none of the three counted: the site still shows {after:?}, so each publish \
+                 returned without making its change (did it give up on the write lock while the \
+                 render held the site, with a try_write or a timeout?): publish must wait for \
+                 the lock (RwLock::write().await), then make its change"
+            ),
+            Some(1) => format!(
+                "the title changed but the version did not ({after:?}): each publish must add \
+                 one to the version"
+            ),
+            _ => format!(
+                "it shows {after:?}, but each publish must add one to the version, so it must \
+                 be at 4. Either a publish returned without making its change, or two of them \
+                 bumped the same version: read the version and bump it under the same write \
+                 lock (a version read under a read lock, or another lock, before the write lock \
+                 is taken can be the same for two publishes let in together, and a bump is \
+                 lost)"
+            ),
+        };
         assert_eq!(
             version,
             Some(4),
-            "the site was at version 1, and three publishes made together while a render held \
-             it (each waiting for the lock) left it showing {after:?}: each publish must add \
-             one to the version, so it must be at 4. Read the version and bump it under the \
-             same write lock (a version read under a read lock, or another lock, before the \
-             write lock is taken can be the same for two publishes let in together, and a \
-             bump is lost)"
+            "the site was at version 1, and three publishes were made together while a render \
+             held it (each waiting for the lock): {why}"
         );
+    }
+
+    /// A publish that stops waiting for the write lock after a while (a timeout around
+    /// `write()`) loses its change when the renders hold the site longer. This test holds a
+    /// render in the middle of its page (polled until it has started, then left alone, with
+    /// the site's read lock held) for a day of the paused clock while publish waits.
+    #[tokio::test(start_paused = true)]
+    async fn publish_waits_as_long_as_the_renders_take() {
+        let site = new_site("Cats");
+        let mut rendering = Box::pin(render(Arc::clone(&site), "home"));
+        let mut rendered = None;
+        for _ in 0..5 {
+            let poll =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(rendering.as_mut().poll(cx)));
+            if let std::task::Poll::Ready(page) = poll.await {
+                rendered = Some(page);
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let publisher = tokio::spawn({
+            let site = Arc::clone(&site);
+            async move { publish(site, "Dogs").await }
+        });
+        tokio::time::sleep(Duration::from_secs(24 * 60 * 60)).await;
+        let returned_early = publisher.is_finished();
+        // The render goes on (its 100 ms are long over) and lets go of the site.
+        if rendered.is_none() {
+            rendering.await;
+        }
+        match tokio::time::timeout(Duration::from_secs(1), publisher).await {
+            Err(_) => panic!(
+                "publish was still waiting 1 s after the render that held the site was done (it \
+                 had waited a day of the test's paused clock for it): once the site is free, \
+                 publish must get the write lock"
+            ),
+            // A safety net that panics (after a second or more) is fine.
+            Ok(Err(error)) if error.is_panic() => return,
+            Ok(joined) => joined.expect("the publish task failed"),
+        }
+        let after = render(site, "home").await;
+        let why = if returned_early && after.starts_with("Cats v1") {
+            "publish returned while a render held the site (the test held it for a day of the \
+             paused clock), and a render afterwards still showed the old version: publish gave \
+             up waiting for the write lock (a timeout or a try_write, say) and returned without \
+             making its change. It must wait for as long as the renders take \
+             (RwLock::write().await)"
+        } else {
+            "a render after the publish must see it"
+        };
+        assert_eq!(after, "Dogs v2 - home", "{why}");
     }
 
     #[tokio::test(start_paused = true)]
