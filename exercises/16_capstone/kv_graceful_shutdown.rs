@@ -444,7 +444,44 @@ mod tests {
                  (got {next:?})"
             );
         }
+
+        /// After `expect_closed`, once serve has returned: whether the server's side of the
+        /// connection is closed whole, not only for sending. The client sends "GET" (no
+        /// newline, so no command): a socket that is closed whole answers with a reset, which
+        /// the client's socket keeps as its error; a socket still open for reading takes the
+        /// bytes in and answers nothing.
+        async fn expect_closed_whole(&mut self, who: &str) {
+            if self.writer.write_all(b"GET").await.is_err() {
+                return;
+            }
+            // On loopback the reset comes back at once: a hang guard only, in real time.
+            let deadline = std::time::Instant::now() + RESET_PATIENCE;
+            loop {
+                if !matches!(self.writer.as_ref().take_error(), Ok(None)) {
+                    return;
+                }
+                if std::time::Instant::now() >= deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            panic!(
+                "serve had returned after the shutdown signal, and {who} had read the end of its \
+                 connection (the server had closed its sending side); it then sent \"GET\" (no \
+                 newline, so no command yet), and in {RESET_PATIENCE:?} no reset came back, as \
+                 it does from a socket that is closed whole: the server's side of the \
+                 connection was still open for reading, after serve had returned. Something \
+                 still holds the connection's reading half (a task that reads the client's \
+                 lines, left running when its connection ended?): whatever a connection starts \
+                 must end with it (await it, or abort it), so that serve returns only once every \
+                 connection is closed"
+            );
+        }
     }
+
+    /// How long a client waits for the reset that a socket closed whole sends back when it is
+    /// sent bytes (on loopback it comes at once).
+    const RESET_PATIENCE: Duration = Duration::from_secs(2);
 
     #[tokio::test]
     async fn serves_until_the_signal() {
@@ -783,6 +820,10 @@ mod tests {
             .await;
         first.expect_closed("the first client").await;
         second.expect_closed("the second client").await;
+        mute.expect_closed_whole("the client that never sent a command")
+            .await;
+        first.expect_closed_whole("the first client").await;
+        second.expect_closed_whole("the second client").await;
     }
 
     #[tokio::test]
