@@ -214,6 +214,41 @@ mod tests {
              {last:?}. Some worker was stopped before shutdown was called (stop_fetchers must \
              stop the fetchers and nothing else)"
         );
+        stops_everything_it_started(log).await;
+    }
+
+    /// After shutdown has returned and every worker has stopped: nothing the crawler started
+    /// is left, neither a clone of `log` (the test's is the only one) nor a task on the runtime
+    /// (the test runs none of its own, and every crawler it started is shut down by now). A few turns of the runtime first (no time
+    /// passes), for tasks that end once shutdown has returned.
+    async fn stops_everything_it_started(log: &Log) {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        for _ in 0..100 {
+            if std::sync::Arc::strong_count(log) == 1 && metrics.num_alive_tasks() == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let held = std::sync::Arc::strong_count(log) - 1;
+        assert!(
+            held == 0,
+            "shutdown had returned and every worker had written \"stopped\", and 100 turns of \
+             the runtime later (no time passed) {held} clone(s) of the log given to \
+             Crawler::start were still held: something that start began still runs or is \
+             still kept with the log (a task beside the four workers, such as a progress or \
+             metrics task, that nothing stops?). shutdown stops everything the crawler \
+             started: stop such a task too (cancel its token and await it with the workers)"
+        );
+        let tasks = metrics.num_alive_tasks();
+        assert!(
+            tasks == 0,
+            "shutdown had returned and every worker had written \"stopped\", and 100 turns of \
+             the runtime later (no time passed) {tasks} task(s) were still alive on the \
+             test's runtime, which runs no task of the test's own: something that start began still \
+             runs (a task beside the four workers, such as a progress or metrics task, that \
+             nothing stops?). shutdown stops everything the crawler started: stop such a task \
+             too (cancel its token and await it with the workers)"
+        );
     }
 
     #[tokio::test(start_paused = true)]
