@@ -304,8 +304,9 @@ mod tests {
             && (expected.iter()).all(|health| count(results, health) == count(expected, health))
     }
 
-    /// A probe written for these tests: it notes the task it runs in, then panics for the
-    /// service "flaky".
+    /// A probe written for these tests: it notes the task it runs in (once per call of
+    /// `check`), then panics for the service "flaky", on its first check only: checked again,
+    /// it would be Up.
     struct Noted {
         name: &'static str,
         tasks: TasksSeen,
@@ -314,9 +315,14 @@ mod tests {
     impl Probe for Noted {
         async fn check(&self) -> Health {
             let task = task::try_id();
-            self.tasks.lock().unwrap().push((self.name, task));
+            let first = {
+                let mut seen = self.tasks.lock().unwrap();
+                let first = !seen.iter().any(|(name, _)| *name == self.name);
+                seen.push((self.name, task));
+                first
+            };
             sleep(Duration::from_millis(10)).await;
-            if self.name == "flaky" {
+            if self.name == "flaky" && first {
                 panic!("the flaky service sent garbage");
             }
             Health::Up(self.name.to_string())
@@ -367,6 +373,33 @@ mod tests {
             Health::Crashed,
             Health::Up("search".into()),
         ];
+        let checks: Vec<(&str, usize)> = {
+            let seen = tasks.lock().unwrap();
+            ["api", "flaky", "search"]
+                .into_iter()
+                .map(|name| (name, seen.iter().filter(|(n, _)| *n == name).count()))
+                .collect()
+        };
+        let repeated: Vec<String> = (checks.iter())
+            .filter(|(_, count)| *count > 1)
+            .map(|(name, count)| format!("{name:?} {count} times"))
+            .collect();
+        if !repeated.is_empty() {
+            let flaky = match results.get(1) {
+                Some(Health::Crashed) | None => String::new(),
+                Some(other) => format!(
+                    " The \"flaky\" probe panicked on its first check, and check_all gave \
+                     {other:?} for it, what a later check gave."
+                ),
+            };
+            panic!(
+                "for the probes \"api\", \"flaky\" (whose first check panics) and \"search\", \
+                 check_all gave {results:?}, and it called `check` on the probe(s) {}.{flaky} \
+                 Check each probe once: a check may do something each time it is called, and a \
+                 probe that panics is reported as `Health::Crashed`, not checked again",
+                repeated.join(", ")
+            );
+        }
         if results != expected {
             let healthy_crashed: Vec<&str> = [(0, "api"), (2, "search")]
                 .into_iter()
@@ -402,8 +435,8 @@ mod tests {
                     .to_string()
             };
             panic!(
-                "for the probes \"api\", \"flaky\" (which panics) and \"search\", check_all gave \
-                 {results:?}, where {expected:?} was due: {seen}"
+                "for the probes \"api\", \"flaky\" (whose first check panics) and \"search\", \
+                 check_all gave {results:?}, where {expected:?} was due: {seen}"
             );
         }
     }
