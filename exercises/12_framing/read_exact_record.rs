@@ -192,6 +192,44 @@ mod tests {
         );
     }
 
+    /// Fails with what was seen if read_record had taken all 8 bytes of the record out of the
+    /// stream (`all_taken`), returned at the moment its last byte came (`on_time`), and gave one
+    /// field right and the other wrong: then the waiting was right, and the decoding was not.
+    fn assert_decoded(
+        record: &io::Result<Record>,
+        sensor: u16,
+        tenths: i32,
+        all_taken: bool,
+        on_time: bool,
+    ) {
+        let Ok(got) = record else { return };
+        if !all_taken || !on_time {
+            return;
+        }
+        let field = if got.sensor == sensor && got.tenths != tenths {
+            format!(
+                "the temperature came out as {} where {tenths} was due: it is the i32 of bytes \
+                 4..8 ({:?}), big-endian, as it is (`i32::from_be_bytes`, `read_i32`)",
+                got.tenths,
+                tenths.to_be_bytes()
+            )
+        } else if got.tenths == tenths && got.sensor != sensor {
+            format!(
+                "the sensor number came out as {} where {sensor} was due: it is the u16 of \
+                 bytes 2..4 ({:?}), big-endian, as it is (`u16::from_be_bytes`, `read_u16`)",
+                got.sensor,
+                sensor.to_be_bytes()
+            )
+        } else {
+            return;
+        };
+        panic!(
+            "the station sent the record of sensor {sensor} ({tenths} tenths), and read_record \
+             returned {got:?}: all 8 bytes of the record had come and been read, and it returned \
+             the moment the last one came, but {field}"
+        );
+    }
+
     async fn next_record(input: &mut Watched) -> io::Result<Record> {
         timeout(Duration::from_secs(5), read_record(input))
             .await
@@ -214,9 +252,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_record_in_one_piece() {
+        let start = Instant::now();
         let mut input = station(vec![record_bytes(7, 215)]);
         let record = next_record(&mut input).await;
         assert_big_endian(&record, 7, 215);
+        let all_taken = input.taken.load(Ordering::SeqCst) >= 8;
+        assert_decoded(&record, 7, 215, all_taken, start.elapsed().is_zero());
         let record = record.unwrap();
         assert_eq!(
             record,
@@ -235,6 +276,9 @@ mod tests {
         let mut input = station(pieces);
         let record = next_record(&mut input).await;
         assert_big_endian(&record, 300, -42);
+        let all_taken = input.taken.load(Ordering::SeqCst) >= 8;
+        let on_time = start.elapsed() == Duration::from_millis(70);
+        assert_decoded(&record, 300, -42, all_taken, on_time);
         assert!(
             matches!(
                 record,
@@ -268,9 +312,15 @@ mod tests {
         let start = Instant::now();
         let mut input = station(pieces);
         // The records are complete after 9, 20 and 24 bytes: the pieces at 10, 30 and 40 ms.
-        for (sensor, tenths, complete_ms) in [(1, 100, 10), (2, -5, 30), (3, 0, 40)] {
+        for (at, (sensor, tenths, complete_ms)) in [(1, 100, 10), (2, -5, 30), (3, 0, 40)]
+            .into_iter()
+            .enumerate()
+        {
             let record = next_record(&mut input).await;
             assert_big_endian(&record, sensor, tenths);
+            let all_taken = input.taken.load(Ordering::SeqCst) >= 8 * (at + 1);
+            let on_time = start.elapsed() == Duration::from_millis(complete_ms);
+            assert_decoded(&record, sensor, tenths, all_taken, on_time);
             assert!(
                 matches!(&record, Ok(r) if *r == Record { sensor, tenths }),
                 "expected the record of sensor {sensor} ({tenths} tenths) but read_record \
@@ -442,10 +492,15 @@ mod tests {
             .iter()
             .map(|&(sensor, tenths)| record_bytes(sensor, tenths))
             .collect();
+        let start = Instant::now();
         let mut input = station(pieces);
-        for (sensor, tenths) in readings {
+        // The records come 10 ms apart, each in one piece.
+        for (at, (sensor, tenths)) in readings.into_iter().enumerate() {
             let record = next_record(&mut input).await;
             assert_big_endian(&record, sensor, tenths);
+            let all_taken = input.taken.load(Ordering::SeqCst) >= 8 * (at + 1);
+            let on_time = start.elapsed() == Duration::from_millis(10 * at as u64);
+            assert_decoded(&record, sensor, tenths, all_taken, on_time);
             let Ok(got) = &record else {
                 panic!(
                     "the station sent the record of sensor {sensor} ({tenths} tenths), and \
@@ -531,6 +586,10 @@ mod tests {
         };
         let record = record.expect("read_record panicked");
         assert_big_endian(&record, 12, -7);
+        // The rest came 1 ms and a year after the start.
+        let all_taken = taken.load(Ordering::SeqCst) >= 8;
+        let on_time = start.elapsed() == Duration::from_millis(1 + 366 * 24 * 3600 * 1000);
+        assert_decoded(&record, 12, -7, all_taken, on_time);
         let when = if returned_at_once {
             "at once, with half the record there: wait until all 8 bytes have arrived \
              (`read_exact`)"
