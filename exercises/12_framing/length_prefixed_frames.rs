@@ -226,10 +226,44 @@ mod tests {
         })
     }
 
+    /// What to say when read_frame returned the first `len - 4` bytes of a payload of `len`
+    /// bytes (over 4): as if the length counted its own 4 bytes too.
+    fn counted_its_own_length(
+        expected: &[u8],
+        result: &io::Result<Option<Vec<u8>>>,
+    ) -> Option<String> {
+        let Ok(Some(payload)) = result else {
+            return None;
+        };
+        let short = expected.len().saturating_sub(4);
+        (expected.len() > 4 && payload.len() == short && expected.starts_with(payload)).then(|| {
+            let (what, got) = if expected.len() > 40 {
+                (
+                    format!("a frame of {} bytes", expected.len()),
+                    format!("a payload of {short} bytes"),
+                )
+            } else {
+                (
+                    format!("the frame {:?}", String::from_utf8_lossy(expected)),
+                    format!("{:?}", String::from_utf8_lossy(payload)),
+                )
+            };
+            format!(
+                "read_frame gave {got} for {what}, whose length said {}: the first {short} bytes \
+                 of its payload, 4 short, as if the length counted its own 4 bytes too. The \
+                 length counts the payload only: read exactly that many bytes after it",
+                expected.len()
+            )
+        })
+    }
+
     async fn expect_payload(input: Watched, expected: &[u8], context: &str) -> Watched {
         let what = format!("a frame of {} bytes", expected.len());
         let (input, result) = next(input, &what).await;
         if let Some(message) = refused_as_little_endian(expected.len(), &result) {
+            panic!("{message}");
+        }
+        if let Some(message) = counted_its_own_length(expected, &result) {
             panic!("{message}");
         }
         if !matches!(&result, Ok(Some(payload)) if payload == expected) {
@@ -442,6 +476,12 @@ mod tests {
                     "the stream ended {place} of a frame of 9 bytes (after {cut} bytes): {message}"
                 );
             }
+            if let Some(message) = counted_its_own_length(b"cut short", &result) {
+                panic!(
+                    "the stream ended {place} of a frame of 9 bytes (after {cut} bytes), where an \
+                     UnexpectedEof was due: {message}"
+                );
+            }
             assert!(
                 matches!(&result, Err(e) if e.kind() == io::ErrorKind::UnexpectedEof),
                 "the stream ended {place} of a frame of 9 bytes (after {cut} bytes), and \
@@ -515,6 +555,12 @@ mod tests {
                 // A panic of read_frame's own tells the caller too (`expect` on a read).
                 Err(_) => continue,
             };
+            if let Some(message) = counted_its_own_length(b"broken", &result) {
+                panic!(
+                    "the stream held {cut} bytes and then failed ({place}), where an error was \
+                     due: {message}"
+                );
+            }
             assert!(
                 failed || matches!(&result, Err(e) if e.kind() != io::ErrorKind::UnexpectedEof),
                 "the stream held {cut} bytes and then failed ({place}), and read_frame returned \
