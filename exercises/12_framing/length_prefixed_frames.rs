@@ -368,13 +368,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn one_frame_one_byte_at_a_time() {
-        let bytes = frame(b"drip");
+        let bytes = frame(b"drips");
         let pieces = bytes.iter().map(|byte| vec![*byte]).collect();
         let context = "one frame came one byte at a time, 10 ms apart (its length in 4 reads): \
                        keep reading until you have all 4 bytes of the length (`read_exact`)";
         let start = Instant::now();
-        expect_payload(peer(pieces, false), b"drip", context).await;
-        returned_when_complete(start, 70, "the frame, its eighth byte,");
+        expect_payload(peer(pieces, false), b"drips", context).await;
+        returned_when_complete(start, 80, "the frame, its ninth byte,");
     }
 
     #[tokio::test(start_paused = true)]
