@@ -231,7 +231,17 @@ mod tests {
         let command = format!("SET big {value}\n");
         let reader = client(vec![command.into_bytes(), b"GET big\n".to_vec()]);
         let lines = lines_from(reader).await;
-        assert_eq!(lines.len(), 2, "2 commands were sent, one of 20 KB");
+        assert!(
+            lines.len() == 2,
+            "the client sent 2 commands, \"SET big <a value of 20000 bytes>\\n\" then \"GET \
+             big\\n\", through a small pipe (a piece at a time), and next_line returned {}{}",
+            what_came_of_the_long_line(&lines),
+            if lines.is_empty() {
+                ""
+            } else {
+                ": a line ends only at its \"\\n\", however many bytes come before it"
+            }
+        );
         assert!(
             lines[0] == format!("SET big {value}"),
             "the first line is a SET with a value of 20 KB, and next_line returned {} bytes",
@@ -276,26 +286,51 @@ mod tests {
         if lines.len() == 2 && lines[0] == format!("SET big {value}") && lines[1] == "GET big" {
             return;
         }
-        let mut sizes: Vec<String> = lines.iter().take(4).map(|l| l.len().to_string()).collect();
-        if lines.len() > 4 {
-            sizes.push("...".to_string());
-        }
-        let sizes = sizes.join(", ");
-        let why = if lines.len() > 2 && sent.starts_with(&lines[0]) {
+        let why = if lines.is_empty() {
+            // What came out says it all.
+            String::new()
+        } else if lines.len() > 2 && sent.starts_with(&lines[0]) {
             format!(
-                "the SET came out cut, its first line {} bytes long: a line ends only at its \
+                ": the SET came out cut, its first line {} bytes long: a line ends only at its \
                  \"\\n\", however many bytes come before it. A full read buffer is not the end \
                  of a line: keep what it held and read on",
                 lines[0].len()
             )
         } else {
-            "a line ends only at its \"\\n\", however many bytes come before it".to_string()
+            ": a line ends only at its \"\\n\", however many bytes come before it".to_string()
         };
         panic!(
             "the client sent \"SET big <a value of 20000 bytes>\\nGET big\\n\" in one write, \
-             and next_line returned {} lines, of {sizes} bytes: {why}",
-            lines.len()
+             and next_line returned {}{why}",
+            what_came_of_the_long_line(&lines)
         );
+    }
+
+    /// What next_line returned for a client that sent a line of 20 KB and then "GET big": how
+    /// many lines, and how long; for none at all, that its first call said the client had gone
+    /// and what that means.
+    fn what_came_of_the_long_line(lines: &[String]) -> String {
+        if lines.is_empty() {
+            return "no line at all: its first call returned None, as if the client had gone \
+                    before the end of a line, though it had sent both lines whole. The line of \
+                    20 KB never came out complete: a line ends only at its \"\\n\", however \
+                    many bytes come before it (a limit on a line's length, or a buffer of a \
+                    fixed size, would have to leave room for 20 KB and more)"
+                .to_string();
+        }
+        let mut sizes: Vec<String> = lines.iter().take(4).map(|l| l.len().to_string()).collect();
+        if lines.len() > 4 {
+            sizes.push("...".to_string());
+        }
+        let last = match lines.last() {
+            Some(last) if last == "GET big" => ", the last one \"GET big\"",
+            _ => "",
+        };
+        format!(
+            "{} line(s), of {} bytes{last}",
+            lines.len(),
+            sizes.join(", ")
+        )
     }
 
     #[tokio::test(start_paused = true)]
