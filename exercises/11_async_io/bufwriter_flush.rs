@@ -286,23 +286,41 @@ mod tests {
              often than every 10 ms. Await the flush (`out.flush().await`): it wakes up exactly \
              when the connection is ready, and takes no longer than the connection"
         );
+        // A batch smaller than the BufWriter's buffer goes into that buffer, and the flush
+        // hands the connection the buffer's bytes: every write comes from inside it.
+        let buffer = out.buffer().as_ptr() as usize;
+        let past = out.get_ref().sources[sources_before..]
+            .iter()
+            .filter(|&&source| source < buffer || source >= buffer + CAPACITY)
+            .count();
         // The point of the BufWriter: a batch of several lines goes out together, in fewer
         // writes than it has lines, however small the batch.
+        let how = if expected.len() < CAPACITY && past > 0 {
+            format!(
+                "{past} of those writes did not take their bytes from the BufWriter's buffer: \
+                 they were written past it (`get_mut()`), which skips the buffer and sends each \
+                 write on its own. Write the lines into the BufWriter (`out.write_all(..)`) and \
+                 flush it once, after the whole batch: it sends them together from its buffer"
+            )
+        } else if expected.len() < CAPACITY {
+            "all of them took their bytes from the BufWriter's buffer, so it was flushed after \
+             every line (or more often): a BufWriter sends a batch together when you flush \
+             once, after the whole batch. Flushing after every line (in small batches too) \
+             sends each on its own"
+                .to_string()
+        } else {
+            "a BufWriter sends a batch together when you flush once, after the whole batch. \
+             Flushing after every line, or writing each line through `get_mut()`, which skips \
+             the buffer, sends each on its own"
+                .to_string()
+        };
         assert!(
             lines.len() < 2 || writes < lines.len(),
             "the {which} batch of {} lines reached the connection in {writes} writes, at least \
-             one per line: a BufWriter sends a batch together when you flush once, after the whole \
-             batch. Flushing after every line (in small batches too) sends each on its own",
+             one per line: {how}",
             lines.len()
         );
-        // A batch smaller than the BufWriter's buffer goes into that buffer, and the flush
-        // hands the connection the buffer's bytes: every write comes from inside it.
         if expected.len() < CAPACITY {
-            let buffer = out.buffer().as_ptr() as usize;
-            let past = out.get_ref().sources[sources_before..]
-                .iter()
-                .filter(|&&source| source < buffer || source >= buffer + CAPACITY)
-                .count();
             assert!(
                 past == 0,
                 "the {which} batch ({} bytes, less than the BufWriter's {CAPACITY}-byte buffer) \
