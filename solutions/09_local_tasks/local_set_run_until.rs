@@ -247,11 +247,41 @@ mod tests {
         let start = Instant::now();
         count_within_an_hour(texts(&["one", "two", "three", "four"])).await;
         let elapsed = start.elapsed().as_millis();
-        assert_eq!(
-            elapsed, 100,
-            "counting 4 texts took {elapsed} ms: each takes 100 ms to load, and the tasks \
-             should load them side by side (100 ms in all)"
-        );
+        if elapsed == 100 {
+            return;
+        }
+        if let Some(fixed) = a_wait_of_its_own(elapsed).await {
+            panic!("counting 4 texts took {elapsed} ms, not 100, {fixed}");
+        }
+        let why = if elapsed < 100 {
+            "it returned before the texts could have loaded (each takes 100 ms): await every \
+             task before returning"
+        } else {
+            "each takes 100 ms to load, and the tasks should load them side by side (100 ms \
+             in all)"
+        };
+        panic!("counting 4 texts took {elapsed} ms: {why}");
+    }
+
+    /// When count_words took `elapsed` ms for several texts, more than a text's 100 ms load,
+    /// and just as long for a single text: says that its time is a wait of its own, not its
+    /// texts'. Runs count_words for one text on the test's paused clock.
+    async fn a_wait_of_its_own(elapsed: u128) -> Option<String> {
+        if elapsed <= 100 {
+            return None;
+        }
+        let start = Instant::now();
+        count_within_an_hour(texts(&["one"])).await;
+        let one = start.elapsed().as_millis();
+        (one == elapsed).then(|| {
+            format!(
+                "and counting 1 text took {one} ms too: its time does not depend on the \
+                 texts, though each takes 100 ms to load, so count_words returns after a wait \
+                 of its own (a sleep of a fixed length?), not when its tasks are done. Await \
+                 each task's JoinHandle (or a JoinSet) inside `local.run_until(...)`: it \
+                 returns the moment the last text is counted"
+            )
+        })
     }
 
     /// Words counted before their text has loaded give the same map at the same time, so
@@ -316,6 +346,20 @@ mod tests {
                 tokio::time::advance(Duration::from_millis(200)).await;
                 counting.await;
             }
+            start.elapsed()
+        })
+    }
+
+    /// When count_words returns for `n` one-word texts, on a paused runtime of its own.
+    fn returned_after(n: usize) -> Duration {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("could not build a runtime");
+        runtime.block_on(async {
+            let start = Instant::now();
+            count_within_an_hour((0..n).map(|i| format!("w{i}")).collect()).await;
             start.elapsed()
         })
     }
@@ -425,6 +469,23 @@ mod tests {
             // count_words after its first turn, and end at 300 ms. Loads that all start in the
             // first turn (in count_words' own future, or in one task) end by then.
             let took = returned_after_a_held_first_turn(200);
+            // A count_words that returns after a wait of its own, whatever its tasks do, takes
+            // as long for 1 text as for 4 (on a paused clock, nothing held).
+            if took < Duration::from_millis(300) {
+                let (one, four) = (returned_after(1), returned_after(4));
+                assert!(
+                    !(one == four && one > Duration::from_millis(100)),
+                    "count_words returned {took:?} after it started, for 200 texts, when the test \
+                 held it for 200 ms after its first turn: a LocalSet starts at most 61 tasks \
+                 per turn, so with one task per text, some texts only start loading after \
+                 those 200 ms and are done at 300 ms at the earliest. And (nothing held) it \
+                 returned {one:?} after it started for 1 text and for 4 texts alike, though \
+                 each text takes 100 ms to load: it returns after a wait of its own (a sleep of \
+                 a fixed length?), not when its tasks are done, so texts that start late are \
+                 left uncounted. Await each task's JoinHandle (or a JoinSet) inside \
+                 `local.run_until(...)`"
+                );
+            }
             assert!(
                 took >= Duration::from_millis(300),
                 "count_words returned {took:?} after it started, for 200 texts, when the test \
@@ -645,6 +706,9 @@ mod tests {
             counts.len(),
             counts.get("common")
         );
+        if let Some(fixed) = a_wait_of_its_own(elapsed).await {
+            panic!("counting 2500 texts took {elapsed} ms, not 100, {fixed}");
+        }
         let why = if elapsed < 100 {
             "it returned before the texts had loaded"
         } else {
