@@ -481,8 +481,8 @@ mod tests {
                  those 200 ms and are done at 300 ms at the earliest. And (nothing held) it \
                  returned {one:?} after it started for 1 text and for 4 texts alike, though \
                  each text takes 100 ms to load: it returns after a wait of its own (a sleep of \
-                 a fixed length?), not when its tasks are done, so texts that start late are \
-                 left uncounted. Await each task's JoinHandle (or a JoinSet) inside \
+                 a fixed length?), not when its tasks are done, so texts that start late \
+                 may be left uncounted. Await each task's JoinHandle (or a JoinSet) inside \
                  `local.run_until(...)`"
                 );
             }
