@@ -46,6 +46,39 @@ mod tests {
         Handle::current().metrics().num_alive_tasks()
     }
 
+    /// What became of the tasks still running when make_thumbnails returned: the paused clock
+    /// is moved on, a minute at a time, for up to an hour (past any resize in these tests). Says
+    /// whether they all ended (`true`).
+    async fn what_the_left_tasks_did() -> (bool, String) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3600) {
+            tokio::time::advance(Duration::from_secs(60)).await;
+            if tasks_still_running().await == 0 {
+                return (
+                    true,
+                    format!(
+                        "they had all ended within {} minute(s) after it returned (moving the \
+                         paused clock on): work it had started and not waited for (such as a \
+                         resize). Await every JoinHandle, so that every resize is over when it \
+                         returns",
+                        start.elapsed().as_secs() / 60
+                    ),
+                );
+            }
+        }
+        (
+            false,
+            format!(
+                "an hour later, {} task(s) it had spawned still ran, and no resize here takes \
+                 that long: a task that never ends by itself (a loop, such as a progress ticker, \
+                 or a wait for something that never comes) that nobody stops. Stop every task \
+                 you start before make_thumbnails returns (abort() its JoinHandle, or end its \
+                 loop when the jobs are done)",
+                tasks_still_running().await
+            ),
+        )
+    }
+
     /// The time that resizing the biggest of `ids` takes.
     fn biggest(ids: &[u32]) -> Duration {
         Duration::from_millis(20 * u64::from(ids.iter().copied().max().unwrap_or(0)))
@@ -121,11 +154,13 @@ mod tests {
         let thumbs = guarded(make_thumbnails(ids.to_vec())).await;
         let took = start.elapsed();
         let running = tasks_still_running().await;
-        assert!(
-            running == 0,
-            "when make_thumbnails({ids:?}) returned, {running} task(s) it had spawned were still \
-             running: await every JoinHandle, so that every resize is over when it returns"
-        );
+        if running > 0 {
+            panic!(
+                "when make_thumbnails({ids:?}) returned, {running} task(s) it had spawned were \
+                 still running; {}",
+                what_the_left_tasks_did().await.1
+            );
+        }
         (thumbs, took)
     }
 
@@ -244,12 +279,13 @@ mod tests {
         let thumbs = guarded(make_thumbnails(ids.to_vec())).await;
         let took = start.elapsed();
         let running = tasks_still_running().await;
-        assert!(
-            running == 0,
-            "when make_thumbnails of 300 pictures returned, {running} task(s) it had spawned \
-             were still running: await every JoinHandle, so that every resize is over when it \
-             returns"
-        );
+        if running > 0 {
+            panic!(
+                "when make_thumbnails of 300 pictures returned, {running} task(s) it had spawned \
+                 were still running; {}",
+                what_the_left_tasks_did().await.1
+            );
+        }
         let kept = thumbs
             .iter()
             .filter(|thumb| *thumb == "thumb-2.png")
@@ -373,10 +409,16 @@ mod tests {
                 .on_thread_park(move || noted.lock().unwrap().push(Instant::now()))
                 .build()
                 .unwrap();
-            let (start, took, running) = runtime.block_on(async {
+            let (start, took, running, left) = runtime.block_on(async {
                 let start = Instant::now();
                 guarded(make_thumbnails(ids.to_vec())).await;
-                (start, start.elapsed(), tasks_still_running().await)
+                let (took, running) = (start.elapsed(), tasks_still_running().await);
+                // Only when a task was left running: what became of it.
+                let left = match running {
+                    0 => String::new(),
+                    _ => what_the_left_tasks_did().await.1,
+                };
+                (start, took, running, left)
             });
             assert!(
                 took >= biggest(ids),
@@ -406,8 +448,7 @@ mod tests {
             assert!(
                 running == 0,
                 "when make_thumbnails({ids:?}) returned, {running} task(s) it had spawned were \
-                 still running: await every JoinHandle, so that every resize is over when it \
-                 returns"
+                 still running; {left}"
             );
         }
     }
@@ -425,13 +466,19 @@ mod tests {
             Poll::Pending => making.await,
         };
         let running = tasks_still_running().await;
-        assert!(
-            running == 0,
-            "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 200 ms \
-             before any task it had spawned could start. When make_thumbnails returned, \
-             {running} task(s) it had spawned were still running: resizes that nobody waits \
-             for. Wait for the jobs themselves (await every JoinHandle), not for a fixed time"
-        );
+        if running > 0 {
+            let (ended, left) = what_the_left_tasks_did().await;
+            panic!(
+                "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 200 \
+                 ms before any task it had spawned could start. When make_thumbnails returned, \
+                 {running} task(s) it had spawned were still running; {left}{}",
+                if ended {
+                    ". Wait for the jobs themselves, not for a fixed time"
+                } else {
+                    ""
+                }
+            );
+        }
         if let Some(wrong) = thumbs_wrong(&ids, &thumbs) {
             panic!(
                 "here make_thumbnails({ids:?}) ran one step, then the runtime was busy for 200 \
@@ -562,8 +609,15 @@ mod tests {
                 Poll::Ready(outcome) => outcome,
                 Poll::Pending => making.await,
             };
-            (outcome, start.elapsed(), tasks_still_running().await)
+            let (took, running) = (start.elapsed(), tasks_still_running().await);
+            // Only when a task was left running: what became of it.
+            let left = match running {
+                0 => None,
+                _ => Some(what_the_left_tasks_did().await),
+            };
+            (outcome, took, (running, left))
         });
+        let (running, left) = running;
         let thumbs = match outcome {
             Ok(thumbs) => thumbs,
             // The guard's own message (a `&str`: it has no arguments) says what went wrong.
@@ -589,13 +643,18 @@ mod tests {
              {took:?}. The thumbnails must be what every job handed back, in the order of the \
              ids: await every JoinHandle"
         );
-        assert!(
-            running == 0,
-            "here picture 9's resize started at 0 ms, but picture 2's only at 150 ms (the \
-             runtime was busy), so it ended last, at 190 ms; make_thumbnails returned after \
-             {took:?}, with {running} task(s) it had spawned still running: the biggest \
-             picture is not always the last one done. Await every JoinHandle"
-        );
+        if let Some((ended, left)) = left {
+            panic!(
+                "here picture 9's resize started at 0 ms, but picture 2's only at 150 ms (the \
+                 runtime was busy), so it ended last, at 190 ms; make_thumbnails returned after \
+                 {took:?}, with {running} task(s) it had spawned still running; {left}{}",
+                if ended {
+                    ". The biggest picture is not always the last one done"
+                } else {
+                    ""
+                }
+            );
+        }
     }
 
     /// `code` with the inside of each raw string literal (`r"C:\"`, `r#"a "quoted" word"#`,
