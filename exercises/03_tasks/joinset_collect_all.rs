@@ -1136,9 +1136,22 @@ mod tests {
             took <= slowest,
             "square_all of 1000 numbers (each square takes 10 to 100 ms) returned every square \
              after {took:?}, not after {slowest:?}, the time of the slowest one; 1 ms in, \
-             {alive_early} task(s) were alive. With one task per number, all spawned before the \
-             first join_next() and none waiting for a turn, they all run at once: the whole \
-             batch takes as long as the slowest square, however many numbers there are"
+             {alive_early} task(s) were alive. {}",
+            if alive_early >= 1000 {
+                format!(
+                    "So all 1000 tasks had been spawned by then, and if none waited for a \
+                     turn, square_all returned {:?} after the slowest square was over: as if \
+                     it waited on after its last task (join_next() gives None once the set is \
+                     empty: return the squares then, with no wait of its own)",
+                    took - slowest
+                )
+            } else {
+                String::from(
+                    "With one task per number, all spawned before the first join_next() and \
+                     none waiting for a turn, they all run at once: the whole batch takes as \
+                     long as the slowest square, however many numbers there are",
+                )
+            }
         );
     }
 
