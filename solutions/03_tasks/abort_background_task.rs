@@ -83,7 +83,8 @@ mod tests {
         assert_eq!(
             after, before,
             "the ticker kept ticking after stop_ticker returned ({before} -> {after} ticks): \
-             dropping a JoinHandle does not stop its task, abort() does"
+             dropping a JoinHandle does not stop its task, abort() does (and a task spawned \
+             inside the ticker runs on by itself when the ticker is aborted)"
         );
 
         let Err(err) = ended else {
@@ -160,11 +161,12 @@ mod tests {
         };
         assert!(
             aborted,
-            "stop_ticker returned while the ticker's task was still running, and 1000 turns of \
-             the runtime later it still was: nothing had stopped it. Dropping a JoinHandle \
-             detaches its task, and a timeout on the handle only stops the waiting, not the \
-             task. Cancel the ticker with JoinHandle::abort(), then await its JoinHandle, which \
-             returns once the task is gone, and return what it gives"
+            "stop_ticker returned while a task that holds the ticker's counter was still \
+             running, and 1000 turns of the runtime later it still was: nothing had stopped \
+             it. Dropping a JoinHandle detaches its task, a timeout on the handle only stops \
+             the waiting, not the task, and a task spawned inside the ticker runs on by itself \
+             when the ticker is aborted. Cancel the ticker with JoinHandle::abort(), then await \
+             its JoinHandle, which returns once the task is gone, and return what it gives"
         );
         assert_eq!(
             holders, 1,
@@ -425,32 +427,54 @@ mod tests {
         );
     }
 
-    /// Two tickers at once: stopping the first must leave the second one ticking, every
-    /// 10 ms, until it is stopped in turn.
+    /// Two tickers at once: stopping the first must stop it there and then, and leave the
+    /// second one ticking, every 10 ms, until it is stopped in turn. The first is stopped at
+    /// 57 ms, 3 ms before its next tick, so a stop that takes effect a few ms late shows as a
+    /// tick while stop_ticker ran.
     #[tokio::test(start_paused = true)]
     async fn stopping_one_ticker_leaves_the_other_running() {
         let first_ticks = Arc::new(AtomicU32::new(0));
         let second_ticks = Arc::new(AtomicU32::new(0));
         let first = start_ticker(Arc::clone(&first_ticks));
         let second = start_ticker(Arc::clone(&second_ticks));
-        sleep(Duration::from_millis(55)).await;
+        sleep(Duration::from_millis(57)).await;
+        let first_at_call = first_ticks.load(Ordering::SeqCst);
+        let called = tokio::time::Instant::now();
         let ended = timeout(Duration::from_secs(1), stop_ticker(first))
             .await
             .expect(
                 "stop_ticker did not return within 1 s: the ticker is still running. \
                  Cancel it with JoinHandle::abort() before awaiting it",
             );
+        let took = called.elapsed();
         assert!(
             ended.as_ref().is_err_and(JoinError::is_cancelled),
             "the first ticker should end cancelled, but stop_ticker returned {ended:?}"
         );
+        let first_at_stop = first_ticks.load(Ordering::SeqCst);
         let second_at_stop = second_ticks.load(Ordering::SeqCst);
-        sleep(Duration::from_millis(100)).await;
+        // Not on a tick of the second ticker, whenever stop_ticker returned.
+        sleep(Duration::from_millis(105)).await;
+        let first_later = first_ticks.load(Ordering::SeqCst);
         let second_later = second_ticks.load(Ordering::SeqCst);
+        assert_eq!(
+            first_at_stop, first_at_call,
+            "two tickers ran; stop_ticker was called for the first at 57 ms (3 ms before its \
+             next tick) and returned {took:?} later, and the first ticker ticked while it ran \
+             ({first_at_call} -> {first_at_stop} ticks): it was not stopped at once. Call \
+             abort() on its JoinHandle first, then await the handle"
+        );
+        assert_eq!(
+            first_later, first_at_stop,
+            "two tickers ran; the first went on ticking after stop_ticker returned for it \
+             ({first_at_stop} -> {first_later} ticks in the next 105 ms): the ticking comes \
+             from a task that was not stopped. Dropping a JoinHandle does not stop its task, \
+             abort() does (and a task spawned inside the ticker runs on by itself)"
+        );
         assert!(
             second_later >= second_at_stop + 10,
-            "two tickers ran; once the first was stopped at 55 ms, the second went from \
-             {second_at_stop} to {second_later} ticks in the next 100 ms instead of ticking \
+            "two tickers ran; once the first was stopped at 57 ms, the second went from \
+             {second_at_stop} to {second_later} ticks in the next 105 ms instead of ticking \
              on every 10 ms (10 more): stopping one ticker must stop that task alone. Abort \
              the JoinHandle you were given, not something every ticker shares"
         );
@@ -463,6 +487,81 @@ mod tests {
         assert!(
             ended.as_ref().is_err_and(JoinError::is_cancelled),
             "the second ticker should end cancelled, but stop_ticker returned {ended:?}"
+        );
+    }
+
+    /// stop_ticker polled only when it is woken, as under the plain `stop_ticker(handle).await`
+    /// in main (in the other tests a timer of the test's own polls it again). Once the ticker
+    /// is gone, stop_ticker must be woken and return: on the paused clock, at once.
+    #[tokio::test(start_paused = true)]
+    async fn stop_ticker_is_woken_when_the_ticker_is_gone() {
+        let ticks = Arc::new(AtomicU32::new(0));
+        let handle = start_ticker(Arc::clone(&ticks));
+        let ticker = handle.id();
+        sleep(Duration::from_millis(55)).await;
+        let at_call = ticks.load(Ordering::SeqCst);
+        let called = tokio::time::Instant::now();
+        let mut stopping = std::pin::pin!(stop_ticker(handle));
+        let count = Arc::new(WakeCount {
+            wakes: std::sync::atomic::AtomicUsize::new(0),
+            waker: std::sync::Mutex::new(None),
+        });
+        let own = std::task::Waker::from(Arc::clone(&count));
+        // The wake-ups counted when stop_ticker was last polled.
+        let mut polled_at = None;
+        let mut woken_only = std::pin::pin!(std::future::poll_fn(|cx| {
+            *count.waker.lock().unwrap() = Some(cx.waker().clone());
+            let wakes = count.wakes.load(Ordering::SeqCst);
+            if polled_at == Some(wakes) {
+                return std::task::Poll::Pending;
+            }
+            polled_at = Some(wakes);
+            stopping
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(&own))
+        }));
+        let ended = match timeout(Duration::from_secs(1), woken_only.as_mut()).await {
+            Ok(ended) => ended,
+            Err(_) if Arc::strong_count(&ticks) > 1 => {
+                let by_then = ticks.load(Ordering::SeqCst);
+                panic!(
+                    "stop_ticker had not returned 1 s after it was called, and the ticker's task \
+                     was still there ({by_then} ticks by then, {at_call} when stop_ticker was \
+                     called). Cancel it with JoinHandle::abort() before awaiting it"
+                );
+            }
+            Err(_) => {
+                // The ticker is gone: does anything ever wake stop_ticker?
+                match timeout(Duration::from_secs(3600), woken_only.as_mut()).await {
+                    Ok(_) => panic!(
+                        "the ticker's task was gone 1 s after stop_ticker was called, but \
+                         stop_ticker returned only {:?} after it was called (paused clock): \
+                         something other than the ticker's end woke it. After abort(), await \
+                         the JoinHandle: that wakes its caller as soon as the task is gone",
+                        called.elapsed()
+                    ),
+                    Err(_) => panic!(
+                        "here stop_ticker was polled only when it was woken (as under the plain \
+                         `stop_ticker(handle).await` in main). The ticker's task was gone 1 s \
+                         after stop_ticker was called, yet stop_ticker had not returned an hour \
+                         later (paused clock): nothing woke it once the ticker was gone, so \
+                         awaiting it waits forever. After abort(), await the JoinHandle itself: \
+                         that wakes its caller as soon as the task is gone"
+                    ),
+                }
+            }
+        };
+        let Err(err) = ended else {
+            panic!(
+                "stop_ticker returned Ok(()), but an aborted ticker cannot have finished \
+                 normally: return what awaiting the handle gives you"
+            );
+        };
+        assert!(
+            err.id() == ticker && err.is_cancelled(),
+            "stop_ticker should return the ticker's own JoinError, cancelled, but it returned \
+             one for task {} ({err})",
+            err.id()
         );
     }
 }
