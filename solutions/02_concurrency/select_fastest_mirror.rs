@@ -168,6 +168,31 @@ mod tests {
                  running in a spawned task"
             );
         }
+        // Close races: the loser would answer 1 ms after the winner, so it must be stopped
+        // by the time first_answer returns, not a while later.
+        for (primary_ms, backup_ms, winner, loser) in [
+            (100, 101, "primary", "backup"),
+            (101, 100, "backup", "primary"),
+        ] {
+            let (reply, took, finished) = race(primary_ms, backup_ms).await;
+            let loser_ms = primary_ms.max(backup_ms);
+            assert!(
+                !finished.contains(&format!("{loser} finished")),
+                "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer returned {reply:?} \
+                 after {took:?}, and 1 s later the log shows {finished:?}: the {loser}, which \
+                 answers 1 ms after the {winner}, was still running {loser_ms} ms in and \
+                 finished. Only the winning mirror may finish: stop the loser as soon as the \
+                 first reply arrives (select! drops it; a spawned mirror must be aborted then), \
+                 not a while later"
+            );
+            assert_eq!(
+                finished,
+                [format!("{winner} finished")],
+                "the log shows {finished:?} (primary {primary_ms} ms, backup {backup_ms} ms), \
+                 1 s after first_answer returned: only the winning mirror, the {winner}, may \
+                 finish"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
