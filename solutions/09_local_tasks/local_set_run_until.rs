@@ -327,16 +327,20 @@ mod tests {
     /// Put before the message of a panic in a task that ran apart from count_words' future.
     const APART: &str = "[apart from count_words] ";
 
+    /// A current-thread runtime of the test's own, its clock paused.
+    fn paused_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("could not build a runtime")
+    }
+
     /// When count_words returns for `n` one-word texts, on a paused runtime where the test
     /// polls it once and then holds it for 200 ms before it goes on (less than a safety net of
     /// a second, more than a text's 100 ms load).
     fn returned_after_a_held_first_turn(n: usize) -> Duration {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("could not build a runtime");
-        runtime.block_on(async {
+        paused_runtime().block_on(async {
             let start = Instant::now();
             let texts: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
             let mut counting = std::pin::pin!(count_within_an_hour(texts));
@@ -352,12 +356,7 @@ mod tests {
 
     /// When count_words returns for `n` one-word texts, on a paused runtime of its own.
     fn returned_after(n: usize) -> Duration {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("could not build a runtime");
-        runtime.block_on(async {
+        paused_runtime().block_on(async {
             let start = Instant::now();
             count_within_an_hour((0..n).map(|i| format!("w{i}")).collect()).await;
             start.elapsed()
