@@ -316,7 +316,11 @@ mod tests {
             .expect("could not build a runtime");
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        // Held by the busy task until it is gone.
+        let alive = Arc::new(());
+        let held = Arc::clone(&alive);
         let busy = other.spawn(async move {
+            let _held = held;
             let _ = started_tx.send(());
             let _ = release_rx.recv();
             loop {
@@ -340,6 +344,8 @@ mod tests {
             wakes: std::sync::atomic::AtomicUsize::new(0),
             waker: std::sync::Mutex::new(None),
         });
+        // The wake-ups counted when stop_ticker was last polled.
+        let last_polled = std::cell::Cell::new(0);
         let held = runtime.block_on(async {
             let start = tokio::time::Instant::now();
             let own = std::task::Waker::from(Arc::clone(&count));
@@ -359,6 +365,7 @@ mod tests {
                 if moments > ms / 40 + 10 || at_once > 10 {
                     return std::task::Poll::Ready(Held::Spun(wakes, moments, ms));
                 }
+                last_polled.set(wakes);
                 let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut cx = std::task::Context::from_waker(&own);
                     stopping.as_mut().poll(&mut cx)
@@ -398,16 +405,42 @@ mod tests {
             ),
             Held::Waited => {}
         }
-        let ended = runtime
-            .block_on(async {
-                tokio::time::resume();
-                timeout(Duration::from_secs(3), stopping.as_mut()).await
-            })
-            .expect(
-                "stop_ticker did not return within 3 s of the busy task's step being over: it \
-                 waits for a task that never stops. Cancel it with JoinHandle::abort() before \
-                 awaiting it",
+        // Now polled only when it is woken, as under a plain `stop_ticker(handle).await`: once
+        // the task is gone, its JoinHandle wakes whoever awaits it.
+        let ended = runtime.block_on(async {
+            tokio::time::resume();
+            let own = std::task::Waker::from(Arc::clone(&count));
+            let mut polled_at = Some(last_polled.get());
+            let woken_only = std::future::poll_fn(|cx| {
+                *count.waker.lock().unwrap() = Some(cx.waker().clone());
+                let wakes = count.wakes.load(Ordering::SeqCst);
+                if polled_at == Some(wakes) {
+                    return std::task::Poll::Pending;
+                }
+                polled_at = Some(wakes);
+                stopping
+                    .as_mut()
+                    .poll(&mut std::task::Context::from_waker(&own))
+            });
+            timeout(Duration::from_secs(3), woken_only).await
+        });
+        let Ok(ended) = ended else {
+            if Arc::strong_count(&alive) > 1 {
+                panic!(
+                    "stop_ticker did not return within 3 s of the busy task's step being over: \
+                     it waits for a task that never stops. Cancel it with JoinHandle::abort() \
+                     before awaiting it"
+                );
+            }
+            panic!(
+                "here stop_ticker was polled only when it was woken (as under the plain \
+                 `stop_ticker(handle).await` in main). The busy task was gone once its step was \
+                 over, yet nothing woke stop_ticker within 3 s: it does not wait for the task's \
+                 end in a way that wakes it (a poll with a waker of its own making, or none). \
+                 After abort(), await the JoinHandle itself: that wakes its caller as soon as \
+                 the task is gone"
             );
+        };
         let Err(err) = ended else {
             panic!(
                 "here the task was busy in a step when stop_ticker was called; stop_ticker \
