@@ -300,7 +300,7 @@ mod tests {
     /// A publish that stops waiting for the write lock after a while (a timeout around
     /// `write()`) loses its change when the renders hold the site longer. This test holds a
     /// render in the middle of its page (polled until it has started, then left alone, with
-    /// the site's read lock held) for an hour of the paused clock while publish waits (not a
+    /// the site's read lock held) for two hours of the paused clock while publish waits (not a
     /// day: a progress timer of 40 ms, which is fine, would be woken 2 million times).
     #[tokio::test(start_paused = true)]
     async fn publish_waits_as_long_as_the_renders_take() {
@@ -320,7 +320,7 @@ mod tests {
             let site = Arc::clone(&site);
             async move { publish(site, "Dogs").await }
         });
-        tokio::time::sleep(Duration::from_secs(60 * 60)).await;
+        tokio::time::sleep(Duration::from_secs(2 * 60 * 60)).await;
         let returned_early = publisher.is_finished();
         // The render goes on (its 100 ms are long over) and lets go of the site.
         if rendered.is_none() {
@@ -329,7 +329,7 @@ mod tests {
         match tokio::time::timeout(Duration::from_secs(1), publisher).await {
             Err(_) => panic!(
                 "publish was still waiting 1 s after the render that held the site was done (it \
-                 had waited an hour of the test's paused clock for it): once the site is free, \
+                 had waited two hours of the test's paused clock for it): once the site is free, \
                  publish must get the write lock"
             ),
             // A safety net that panics (after a second or more) is fine.
@@ -338,8 +338,8 @@ mod tests {
         }
         let after = render(site, "home").await;
         let why = if returned_early && after.starts_with("Cats v1") {
-            "publish returned while a render held the site (the test held it for an hour of \
-             the paused clock), and a render afterwards still showed the old version: publish \
+            "publish returned while a render held the site (the test held it for two hours \
+             of the paused clock), and a render afterwards still showed the old version: publish \
              gave up waiting for the write lock (a timeout or a try_write, say) and returned \
              without making its change. It must wait for as long as the renders take \
              (RwLock::write().await)"
