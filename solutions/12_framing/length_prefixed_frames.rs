@@ -373,8 +373,9 @@ mod tests {
         // 7 bytes: a length taken to count its own 4 gives 3 of them, a single read 1.
         let bytes = frame(b"dripped");
         let pieces = bytes.iter().map(|byte| vec![*byte]).collect();
-        let context = "one frame came one byte at a time, 10 ms apart (its length in 4 reads): \
-                       keep reading until you have all 4 bytes of the length (`read_exact`)";
+        let context = "one frame came one byte at a time, 10 ms apart (its length in 4 reads, \
+                       its payload in 7): keep reading until you have all 4 bytes of the length, \
+                       then all the bytes it says (`read_exact` for each)";
         let start = Instant::now();
         expect_payload(peer(pieces, false), b"dripped", context).await;
         returned_when_complete(start, 100, "the frame, its eleventh byte,");
