@@ -288,6 +288,28 @@ mod tests {
         }
     }
 
+    /// `future`, polled only when it is woken through `count` (as under a plain `.await`), not
+    /// each time the caller is: `polled_at` is the count of wake-ups at its last poll (`None`:
+    /// it is polled at once).
+    fn woken_only<'a, F: std::future::Future + ?Sized>(
+        count: &'a Arc<WakeCount>,
+        mut future: std::pin::Pin<&'a mut F>,
+        mut polled_at: Option<usize>,
+    ) -> impl std::future::Future<Output = F::Output> + 'a {
+        let own = std::task::Waker::from(Arc::clone(count));
+        std::future::poll_fn(move |cx| {
+            *count.waker.lock().unwrap() = Some(cx.waker().clone());
+            let wakes = count.wakes.load(Ordering::SeqCst);
+            if polled_at == Some(wakes) {
+                return std::task::Poll::Pending;
+            }
+            polled_at = Some(wakes);
+            future
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(&own))
+        })
+    }
+
     /// What became of stop_ticker while the task it aborted was held in a step.
     enum Held {
         /// It returned (or panicked: `Err`) before the task could have ended.
@@ -408,20 +430,8 @@ mod tests {
         // the task is gone, its JoinHandle wakes whoever awaits it.
         let ended = runtime.block_on(async {
             tokio::time::resume();
-            let own = std::task::Waker::from(Arc::clone(&count));
-            let mut polled_at = Some(last_polled.get());
-            let woken_only = std::future::poll_fn(|cx| {
-                *count.waker.lock().unwrap() = Some(cx.waker().clone());
-                let wakes = count.wakes.load(Ordering::SeqCst);
-                if polled_at == Some(wakes) {
-                    return std::task::Poll::Pending;
-                }
-                polled_at = Some(wakes);
-                stopping
-                    .as_mut()
-                    .poll(&mut std::task::Context::from_waker(&own))
-            });
-            timeout(Duration::from_secs(3), woken_only).await
+            let woken = woken_only(&count, stopping.as_mut(), Some(last_polled.get()));
+            timeout(Duration::from_secs(3), woken).await
         });
         let Ok(ended) = ended else {
             if Arc::strong_count(&alive) > 1 {
@@ -538,21 +548,8 @@ mod tests {
             wakes: std::sync::atomic::AtomicUsize::new(0),
             waker: std::sync::Mutex::new(None),
         });
-        let own = std::task::Waker::from(Arc::clone(&count));
-        // The wake-ups counted when stop_ticker was last polled.
-        let mut polled_at = None;
-        let mut woken_only = std::pin::pin!(std::future::poll_fn(|cx| {
-            *count.waker.lock().unwrap() = Some(cx.waker().clone());
-            let wakes = count.wakes.load(Ordering::SeqCst);
-            if polled_at == Some(wakes) {
-                return std::task::Poll::Pending;
-            }
-            polled_at = Some(wakes);
-            stopping
-                .as_mut()
-                .poll(&mut std::task::Context::from_waker(&own))
-        }));
-        let ended = match timeout(Duration::from_secs(1), woken_only.as_mut()).await {
+        let mut woken = std::pin::pin!(woken_only(&count, stopping.as_mut(), None));
+        let ended = match timeout(Duration::from_secs(1), woken.as_mut()).await {
             Ok(ended) => ended,
             Err(_) if Arc::strong_count(&ticks) > 1 => {
                 let by_then = ticks.load(Ordering::SeqCst);
@@ -564,7 +561,7 @@ mod tests {
             }
             Err(_) => {
                 // The ticker is gone: does anything ever wake stop_ticker?
-                match timeout(Duration::from_secs(3600), woken_only.as_mut()).await {
+                match timeout(Duration::from_secs(3600), woken.as_mut()).await {
                     Ok(_) => panic!(
                         "the ticker's task was gone 1 s after stop_ticker was called, but \
                          stop_ticker returned only {:?} after it was called (paused clock): \
