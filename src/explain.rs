@@ -82,6 +82,11 @@ pub fn lead_error(diagnostics: &[Diagnostic]) -> Option<usize> {
 }
 
 pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
+    for_code(d).or_else(|| for_message(d))
+}
+
+/// The explanations that rustc's or clippy's code for the diagnostic picks out.
+fn for_code(d: &Diagnostic) -> Option<&'static Explanation> {
     let notes = |needle: &str| d.notes.iter().any(|n| n.contains(needle));
     let code = d.code.as_deref().unwrap_or("");
     let e = match code {
@@ -138,19 +143,29 @@ pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
         }
         "E0752" => &ASYNC_MAIN,
         "E0728" => &AWAIT_OUTSIDE_ASYNC,
-        _ if d.message == "this file contains an unclosed delimiter" => &UNCLOSED_DELIMITER,
-        _ if NOT_FOUND.iter().any(|start| d.message.starts_with(start)) => &NOT_IN_SCOPE,
-        _ if d.message.contains("should be `async` or return a future") => {
-            &SYNC_IMPL_OF_ASYNC_METHOD
-        }
-        _ if d.message.contains("lifetime may not live long enough") && shows_a_boxed_future(d) => {
-            &BOXED_FUTURE_LIFETIME
-        }
-        _ if d.message.contains("cannot be sent between threads safely") => not_send(d),
-        _ if d.message.ends_with("is not general enough") && notes("closure with signature") => {
-            &CLOSURE_NOT_GENERAL
-        }
         _ => return None,
+    };
+    Some(e)
+}
+
+/// The explanations for diagnostics without a code, or whose code's arms above did not match.
+fn for_message(d: &Diagnostic) -> Option<&'static Explanation> {
+    let message = d.message.as_str();
+    let notes = |needle: &str| d.notes.iter().any(|n| n.contains(needle));
+    let e = if message == "this file contains an unclosed delimiter" {
+        &UNCLOSED_DELIMITER
+    } else if NOT_FOUND.iter().any(|start| message.starts_with(start)) {
+        &NOT_IN_SCOPE
+    } else if message.contains("should be `async` or return a future") {
+        &SYNC_IMPL_OF_ASYNC_METHOD
+    } else if message.contains("lifetime may not live long enough") && shows_a_boxed_future(d) {
+        &BOXED_FUTURE_LIFETIME
+    } else if message.contains("cannot be sent between threads safely") {
+        not_send(d)
+    } else if message.ends_with("is not general enough") && notes("closure with signature") {
+        &CLOSURE_NOT_GENERAL
+    } else {
+        return None;
     };
     Some(e)
 }
