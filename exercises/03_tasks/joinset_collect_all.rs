@@ -633,9 +633,15 @@ mod tests {
                     }
                     out.push(' ');
                 }
-                '\'' if chars.peek() == Some(&'"') => {
+                // A char literal: '"' or an escaped one ('\"', '\\', '\'').
+                '\'' if matches!(chars.peek(), Some('"' | '\\')) => {
                     out.push(c);
-                    out.extend(chars.next());
+                    if let Some(c) = chars.next() {
+                        out.push(c);
+                        if c == '\\' {
+                            out.extend(chars.next());
+                        }
+                    }
                 }
                 '"' => {
                     out.push(c);

@@ -778,7 +778,14 @@ mod tests {
                         }
                     }
                 }
-                '\'' if chars.peek() == Some(&'"') => out.extend(chars.next()),
+                // A char literal: '"' or an escaped one ('\"', '\\', '\'').
+                '\'' if matches!(chars.peek(), Some('"' | '\\')) => {
+                    let c = chars.next();
+                    out.extend(c);
+                    if c == Some('\\') {
+                        out.extend(chars.next());
+                    }
+                }
                 '"' => {
                     while let Some(c) = chars.next() {
                         if c == '\\' {
