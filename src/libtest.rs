@@ -201,43 +201,59 @@ pub fn failures(output: &str) -> Vec<Failure> {
         else {
             continue;
         };
-        let mut failure = Failure {
-            name: name.to_owned(),
-            location: None,
-            message: Vec::new(),
-        };
-        // The test's own thread's panic wins; else the last one (a task's panic, then the
-        // test's `unwrap` of its `JoinError`, is the usual order).
-        let own_thread = format!("{name}'");
-        let (mut own_seen, mut keep) = (false, false);
-        while let Some(line) =
+        let section = std::iter::from_fn(|| {
             lines.next_if(|l| !l.starts_with("---- ") && !l.starts_with("failures:"))
-        {
-            // A panic starts `thread 'NAME' (ID) panicked at FILE:LINE:COL:`; a message may say
-            // "panicked at" too.
-            let panic = line
-                .strip_prefix("thread '")
-                .and_then(|rest| rest.split_once(" panicked at "));
-            if let Some((thread, at)) = panic {
-                let own = thread.starts_with(&own_thread);
-                keep = own || !own_seen;
-                own_seen |= own;
-                if keep {
-                    failure.location = Some(at.trim_end_matches(':').to_owned());
-                    failure.message.clear();
-                }
-            } else if keep
-                && failure.message.len() < 6
-                && !line.starts_with("note: run with `RUST_BACKTRACE")
-                && !line.trim().is_empty()
-            {
-                failure.message.push(line.to_owned());
-            }
-        }
-        found.push(failure);
+        });
+        found.push(failure(name, section));
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
     found
+}
+
+/// The lines of a message worth showing: at most six, no blank ones, no backtrace note.
+const MESSAGE_LINES: usize = 6;
+
+/// One test's failure from the lines of its `---- NAME stdout ----` section. The test's own
+/// thread's panic wins; else the last one (a task's panic, then the test's `unwrap` of its
+/// `JoinError`, is the usual order). With no panic printed at all (a test that returned `Err`,
+/// or code that replaced the panic hook), what the test printed is the message.
+fn failure<'a>(name: &str, section: impl Iterator<Item = &'a str>) -> Failure {
+    let mut failure = Failure {
+        name: name.to_owned(),
+        location: None,
+        message: Vec::new(),
+    };
+    let own_thread = format!("{name}'");
+    let (mut own_seen, mut keep) = (false, false);
+    let mut printed = Vec::new();
+    for line in section {
+        // A panic starts `thread 'NAME' (ID) panicked at FILE:LINE:COL:`; a message may say
+        // "panicked at" too.
+        let panic = line
+            .strip_prefix("thread '")
+            .and_then(|rest| rest.split_once(" panicked at "));
+        if let Some((thread, at)) = panic {
+            let own = thread.starts_with(&own_thread);
+            keep = own || !own_seen;
+            own_seen |= own;
+            if keep {
+                failure.location = Some(at.trim_end_matches(':').to_owned());
+                failure.message.clear();
+            }
+            continue;
+        }
+        let shown = !line.starts_with("note: run with `RUST_BACKTRACE") && !line.trim().is_empty();
+        if shown && keep && failure.message.len() < MESSAGE_LINES {
+            failure.message.push(line.to_owned());
+        }
+        if shown && printed.len() < MESSAGE_LINES {
+            printed.push(line.to_owned());
+        }
+    }
+    if failure.location.is_none() {
+        failure.message = printed;
+    }
+    failure
 }
 
 /// What libtest printed: each test's line and the summary. libtest writes `test NAME ... ` and

@@ -330,3 +330,29 @@ failures:
         ["square_all returned []: the task for u64::MAX panicked at once"]
     );
 }
+
+/// A failing test that printed its message and no panic (task_panic_joinerror's, recorded
+/// against a `run_jobs` that replaced the panic hook, which silenced the test's own panic too):
+/// what it printed is the message, with no place.
+#[test]
+fn a_failure_with_no_panic_printed_shows_what_the_test_printed() {
+    let output = "\
+failures:
+
+---- tests::the_panic_reaches_the_join_handle stdout ----
+run_jobs replaced the panic hook (std::panic::set_hook) while its jobs ran
+
+
+failures:
+    tests::the_panic_reaches_the_join_handle
+
+test result: FAILED. 9 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.02s
+";
+    let found = failures(output);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].location, None);
+    assert_eq!(
+        found[0].message,
+        ["run_jobs replaced the panic hook (std::panic::set_hook) while its jobs ran"]
+    );
+}
