@@ -171,6 +171,15 @@ fn mistakes_the_audits_met_unexplained() {
     assert_eq!(explained("e0277_unpin_stream"), ["not-unpin"]);
     // `spawn_blocking(|| checksum(&data))`: a closure, so `move ||`, not `async move`.
     assert_eq!(explained("e0373_spawn_blocking"), ["closure-not-static"]);
+    // A stream's `map` closure that borrows a `Sender`, the stream moved into `tokio::spawn`.
+    assert_eq!(explained("e0373_stream_closure"), ["closure-not-static"]);
+    // `futures::future::join_all` and `use futures::StreamExt`: rustc says to `cargo add futures`.
+    assert_eq!(explained("e0433_futures_crate"), ["futures-crate"]);
+    // The import failed, so `next` has no trait in scope: the extension-trait line follows.
+    assert_eq!(
+        explained("e0432_futures_use"),
+        ["futures-crate", "extension-trait"]
+    );
     // A `std::sync::RwLock` read guard held across an `.await` in a spawned task.
     assert_eq!(explained("std_rwlock_guard"), ["rwlock-guard-across-await"]);
     // One task that borrows the list (`let list = &guests;`, `stream::iter(guests.iter())`).

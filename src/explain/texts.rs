@@ -287,10 +287,11 @@ pub const BORROW_INTO_TASK: Explanation = Explanation {
 };
 pub const CLOSURE_NOT_STATIC: Explanation = Explanation {
     id: "closure-not-static",
-    text: "`spawn_blocking` (like `std::thread::spawn`) may run the closure after the current \
-           function returns, so the closure must own everything it uses (`'static`). Write \
-           `move || ...` to move the data in (move in a clone if the code after it needs the data \
-           too), or share it with `Arc` and move a clone in.",
+    text: "The closure is kept after the current function returns (it is given to `spawn_blocking` \
+           or `std::thread::spawn`, or to a stream or future that a task owns), so it must own \
+           everything it uses (`'static`). Write `move |..| ...` to move the data in (move in a \
+           clone if the code after it needs the data too), or share it with `Arc` and move a \
+           clone in.",
 };
 pub const CLOSURE_NOT_SEND: Explanation = Explanation {
     id: "closure-not-send",
@@ -361,6 +362,13 @@ pub const JOIN_ERROR_METHOD: Explanation = Explanation {
     text: "Awaiting a `JoinHandle` gives a `Result<T, JoinError>`; `is_panic()` and \
            `is_cancelled()` belong to the `JoinError` in its `Err`: \
            `match handle.await { Ok(v) => .., Err(e) if e.is_panic() => .., Err(e) => .. }`.",
+};
+pub const FUTURES_CRATE: Explanation = Explanation {
+    id: "futures-crate",
+    text: "The course has `futures_util`, not the `futures` crate: write `futures_util::` where \
+           the code says `futures::` (`futures_util::future::join_all`, `futures_util::StreamExt`, \
+           `futures_util::join!`). Do not `cargo add` it: every exercise shares the course's \
+           Cargo.toml, and the tests are built with the crates it has.",
 };
 pub const NOT_IN_SCOPE: Explanation = Explanation {
     id: "not-in-scope",
