@@ -294,6 +294,114 @@ mod tests {
         );
     }
 
+    thread_local! {
+        /// How many panics began on this thread (counted once `count_panics` has run).
+        static PANICS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Counts every panic on the thread where it happens, then prints it as before.
+    fn count_panics() {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                PANICS.set(PANICS.get() + 1);
+                previous(info);
+            }));
+        });
+    }
+
+    /// A day, in ms: a probe this slow is slow, not crashed.
+    const A_DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_probe_is_waited_for() {
+        // The runtime of this test has one thread: the probes' tasks run on it, and so a panic
+        // in one of them is counted here.
+        count_panics();
+        let panics_before = PANICS.get();
+        let start = Instant::now();
+        let mut checking = Box::pin(
+            AssertUnwindSafe(tokio::time::timeout(
+                Duration::from_millis(2 * A_DAY_MS),
+                check_all(vec![http("slow", A_DAY_MS, true), http("fast", 20, true)]),
+            ))
+            .catch_unwind(),
+        );
+        // A check_all that prints progress on a timer is woken at every tick, and a day of
+        // ticks costs real time: the test stops watching after 10000 polls (400 s of ticks
+        // every 40 ms), when check_all has not given up on the slow probe so far.
+        let mut polls = 0;
+        let checking = std::future::poll_fn(|cx| {
+            polls += 1;
+            if polls > 10_000 {
+                return std::task::Poll::Ready(None);
+            }
+            checking.as_mut().poll(cx).map(Some)
+        });
+        let (stuck_tx, stuck) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            let _ = stuck_tx.send(());
+        });
+        let checked = tokio::select! {
+            checked = checking => checked,
+            _ = stuck => panic!(
+                "check_all had not returned after 3 s of real time, and the test's paused clock \
+                 stood still: the probes' sleeps waited where Tokio's paused clock cannot move \
+                 on (a `spawn_blocking` task, or a thread with `block_on`, holds it still while \
+                 it runs). Run each probe as a task of the runtime, with `tokio::spawn`"
+            ),
+        };
+        let took = start.elapsed();
+        let panicked = PANICS.get() > panics_before;
+        let probes = "for the probes \"slow\" (Up after a day) and \"fast\" (Up after 20 ms)";
+        let expected = [Health::Up("slow".into()), Health::Up("fast".into())];
+        let Some(checked) = checked else {
+            return;
+        };
+        let results = match checked {
+            // check_all panicked (a safety net of its own, say): that is loud, not a made-up
+            // result.
+            Err(_) => return,
+            Ok(Err(_)) => panic!(
+                "{probes}, check_all had not returned two days later (on the test's paused \
+                 clock), where it is due when the slower probe is done, after a day"
+            ),
+            Ok(Ok(results)) => results,
+        };
+        if results == expected {
+            return;
+        }
+        let slow = results.first();
+        let fast_right = results.len() == 2 && results[1] == expected[1];
+        if slow == Some(&Health::Crashed) && fast_right && panicked {
+            // A safety net panicked in the probe's task, and check_all reported that panic.
+            return;
+        }
+        if let (Some(slow), true, true) = (slow, fast_right, took < Duration::from_millis(A_DAY_MS))
+        {
+            let what = match slow {
+                Health::Crashed => {
+                    "`Crashed` says that the probe panicked, and no panic was seen".to_string()
+                }
+                other => format!("the probe had not given {other:?}, nor anything else, yet"),
+            };
+            panic!(
+                "{probes}, check_all gave {results:?} after {took:?} (on the test's paused \
+                 clock), where {expected:?} was due after a day: it gave {slow:?} for \"slow\" \
+                 before that probe was done, and {what}. A probe may be slow, and only its own \
+                 result says how the service is: wait for its task to end. (A safety net that \
+                 stops waiting after a while should panic, not make up a result)"
+            );
+        }
+        panic!(
+            "{probes}, check_all gave {results:?} after {took:?} (on the test's paused clock), \
+             where {expected:?} was due after a day: one result per probe, each what its probe \
+             gave, in the order of the probes"
+        );
+    }
+
     /// Whether `results` holds the same results as `expected`, each as often, in another
     /// order.
     fn in_another_order(results: &[Health], expected: &[Health]) -> bool {
