@@ -383,14 +383,14 @@ mod tests {
         {
             let what = match slow {
                 Health::Crashed => {
-                    "`Crashed` says that the probe panicked, and no panic was seen".to_string()
+                    "though no panic was seen (`Crashed` says that the probe panicked)"
                 }
-                other => format!("the probe had not given {other:?}, nor anything else, yet"),
+                _ => "a result the probe had not given",
             };
             panic!(
                 "{probes}, check_all gave {results:?} after {took:?} (on the test's paused \
                  clock), where {expected:?} was due after a day: it gave {slow:?} for \"slow\" \
-                 before that probe was done, and {what}. A probe may be slow, and only its own \
+                 before that probe was done, {what}. A probe may be slow, and only its own \
                  result says how the service is: wait for its task to end. (A safety net that \
                  stops waiting after a while should panic, not make up a result)"
             );
