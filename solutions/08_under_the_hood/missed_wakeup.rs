@@ -335,6 +335,72 @@ mod tests {
         assert_eq!(message.as_deref(), Some("late"));
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_receiver_waits_as_long_as_it_takes() {
+        // Nobody puts a message for a minute of the paused clock (which moves on whenever the
+        // runtime has nothing to do), then the clock moves on by a day at once
+        // (`tokio::time::advance`), and only then comes put(): a receiver waits for its
+        // message, however long that takes.
+        let start = tokio::time::Instant::now();
+        let minute = std::time::Duration::from_secs(60);
+        let mailbox = Mailbox::default();
+        let put_yet = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let recv = mailbox.recv();
+        let waiting = tokio::spawn({
+            let put_yet = Arc::clone(&put_yet);
+            async move {
+                let mut recv = pin!(recv);
+                let mut polls = 0;
+                std::future::poll_fn(|cx| {
+                    polls += 1;
+                    // Woken this often, it is woken on a short timer or at every poll:
+                    // a_waiting_receiver_sleeps_until_put judges that, not this test.
+                    if polls > 20_000 {
+                        return Poll::Ready(None);
+                    }
+                    recv.as_mut().poll(cx).map(|message| {
+                        Some((message, put_yet.load(Ordering::SeqCst), start.elapsed()))
+                    })
+                })
+                .await
+            }
+        });
+        tokio::time::sleep(minute).await;
+        tokio::time::advance(std::time::Duration::from_secs(24 * 60 * 60)).await;
+        // Lets the receiver run, if a timer that was due in that day woke it.
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        put_yet.store(true, Ordering::SeqCst);
+        mailbox.put("late".to_string());
+        let Ok(received) = waiting.await else {
+            // The receiving task panicked (a safety net of the code's own, say): that is loud,
+            // not a made-up message.
+            return;
+        };
+        let Some((message, after_put, took)) = received else {
+            return;
+        };
+        if !after_put {
+            let when = if took <= minute {
+                format!("after {took:?} (on the test's paused clock)")
+            } else {
+                "when the test moved its paused clock on by a day at once (with \
+                 `tokio::time::advance`, a minute after recv() began)"
+                    .to_string()
+            };
+            panic!(
+                "recv() returned {message:?} {when}, before any message was put (put(\"late\") \
+                 came only after that day): a receiver waits until a message is there, however \
+                 long that takes. Whatever wakes it before put(), it answers Poll::Pending while \
+                 the box is empty"
+            );
+        }
+        assert_eq!(
+            message, "late",
+            "recv() returned {message:?} after put(\"late\"), which came a day and a minute \
+             after recv() began: a receiver gives the message that was put"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_messages_between_threads() {
         let mailbox = Mailbox::default();
