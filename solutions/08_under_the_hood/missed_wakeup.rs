@@ -336,7 +336,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_receiver_waits_as_long_as_it_takes() {
+    async fn recv_waits_as_long_as_it_takes() {
         // Nobody puts a message for a minute of the paused clock (which moves on whenever the
         // runtime has nothing to do), then the clock moves on by a day at once
         // (`tokio::time::advance`), and only then comes put(): a receiver waits for its
