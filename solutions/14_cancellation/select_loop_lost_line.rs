@@ -186,15 +186,21 @@ mod tests {
             .chain((1..70).map(|n| char::from(b'a' + (n % 26) as u8).to_string().repeat(3000)))
             .collect();
         let total: usize = parts.iter().map(String::len).sum();
+        let start = Instant::now();
+        // What holds a line back, besides its length: it takes 10.5 s to arrive.
+        let limits = "a limit on a line's length is fine if it allows at least 210 KB, and \
+                      whatever limits time must let this line take its 10.5 s (70 parts, 150 ms \
+                      apart, a beat between each two: a slow client, still there)";
         let session = session_with(async |conn| {
             let mut sent = 0;
             for part in &parts {
                 if let Err(e) = conn.write_all(part.as_bytes()).await {
                     panic!(
                         "the reader stopped reading in the middle of a {total}-byte line \
-                         (\"PUT note=xxx...\", about 210 KB), after {sent} of its bytes had been \
-                         sent (the connection closed: {e}): a line limit is fine if it allows \
-                         at least 210 KB"
+                         (\"PUT note=xxx...\", about 210 KB): {:.2} s into the session, after \
+                         {sent} of its bytes had been sent, the client found the connection \
+                         closed ({e}). {limits}",
+                        start.elapsed().as_secs_f64()
                     );
                 }
                 sent += part.len();
@@ -203,9 +209,10 @@ mod tests {
             if let Err(e) = conn.write_all(b"\nGET note\n").await {
                 panic!(
                     "the reader stopped reading at the end of a {total}-byte line (\"PUT \
-                     note=xxx...\", about 210 KB), before its newline and \"GET note\" could be \
-                     sent (the connection closed: {e}): a line limit is fine if it allows at \
-                     least 210 KB"
+                     note=xxx...\", about 210 KB): {:.2} s into the session, when all of it \
+                     had been sent, the client found the connection closed ({e}) before it \
+                     could send the line's newline and \"GET note\". {limits}",
+                    start.elapsed().as_secs_f64()
                 );
             }
         })
@@ -384,6 +391,61 @@ mod tests {
              it in the heartbeat's branch, once a beat); otherwise let serve sleep until the \
              next beat or the next line",
             others.len()
+        );
+    }
+
+    /// A client that says "PING" and then nothing for half an hour is still there, and so is its
+    /// connection: the heartbeat is what keeps a quiet connection open. (The half hour costs
+    /// little real time: the clock is paused, and jumps from beat to beat.)
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_client_is_not_a_gone_one() {
+        let first = beats_at_the_start().await;
+        // Half an hour and 50 ms: the last beat, at 1800 s, comes before "PONG", not with it.
+        let silence = Duration::from_millis(1_800_050);
+        let (mut client_end, server_end) = duplex(1024);
+        let start = Instant::now();
+        let serving = async {
+            let session = guarded(serve(server_end)).await;
+            (session, start.elapsed())
+        };
+        let client = async {
+            client_end.write_all(b"PING\n").await.unwrap();
+            sleep(silence).await;
+            let pong = client_end.write_all(b"PONG\n").await;
+            drop(client_end);
+            pong
+        };
+        let ((session, returned), pong) = tokio::join!(serving, client);
+        if returned < silence {
+            let saw = match pong {
+                Err(e) => format!(
+                    "when the client sent \"PONG\" after its silence, it found the connection \
+                     closed ({e})"
+                ),
+                Ok(()) => "the client's \"PONG\", sent after its silence, went into a \
+                           connection that nobody read any more"
+                    .to_string(),
+            };
+            panic!(
+                "the client sent \"PING\", then nothing for half an hour (1800.05 s, connected \
+                 all the while), then \"PONG\", and hung up; but serve returned {:.1} s into the \
+                 session, during that silence, with the commands {:?}: {saw}. A quiet client is \
+                 not a gone one (the heartbeat is there to keep a quiet connection open): serve \
+                 until the client closes the connection",
+                returned.as_secs_f64(),
+                session.commands
+            );
+        }
+        assert_eq!(
+            session.commands,
+            ["PING", "PONG"],
+            "the client sent \"PING\", then nothing for half an hour, then \"PONG\", and hung \
+             up: every line sent must become one command"
+        );
+        assert!(
+            session.beats == 18_000 + first,
+            "the client was quiet for half an hour between \"PING\" and \"PONG\"; {}",
+            beats_seen(1_800_050, session.beats, first)
         );
     }
 
