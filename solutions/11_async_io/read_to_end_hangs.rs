@@ -181,9 +181,9 @@ mod tests {
                 || at_a_piece_end,
             "the server sent the greeting {whole:?} ({} bytes) in {} piece(s), 10 ms apart, and \
              read_greeting returned only its first {} bytes, {greeting:?}, after {waited:?}: \
-             the line was cut at {} bytes, where none of the pieces ended (a buffer of a fixed \
-             size?). Read up to the newline, however long the line (`read_line` into a String \
-             grows with the line)",
+             the line was cut at {} bytes, where none of the pieces ended. Read up to the \
+             newline, however long the line (`read_line` into a String grows with the line; a \
+             cap on its length must allow a reply line's 512 bytes, with its \"\\r\\n\")",
             whole.len(),
             pieces.len(),
             greeting.len(),
@@ -259,6 +259,23 @@ mod tests {
                 "terms at https://example.org/mail-policy. Say HELO or EHLO, then MAIL FROM, ",
             ),
             "and be patient: we answer every command.\r\n",
+        ])
+        .await;
+        // As long as a reply line may be (RFC 5321: 512 bytes with its "\r\n"; this one has
+        // 510), in 2 pieces: a cap on the greeting's length must let it through whole.
+        greet_and_quit(&[
+            concat!(
+                "220 mx.example.org ESMTP Exim 4.96 Fri, 04 Dec 2026 13:36:25 +0000. This ",
+                "server is for the use of example.org and its customers only: unsolicited bulk ",
+                "mail is not welcome here and will be refused. Every connection is logged with ",
+                "its address, its time and the names it gives; ",
+            ),
+            concat!(
+                "by going on you agree to the terms at https://example.org/mail-policy and to ",
+                "the rules of the relay. Say HELO or EHLO, then MAIL FROM, RCPT TO and DATA, ",
+                "and be patient: we answer every command, one at a time, as fast as we can ",
+                "today.\r\n",
+            ),
         ])
         .await;
     }
