@@ -82,6 +82,36 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn readings_below_zero_are_compared_with_their_sign() {
+        // A frosty night, then a hot afternoon: -35 °C and -41 °C are far below 30 °C.
+        let celsius = [12, -35, -41, 25, 34];
+        let readings = (0u32..)
+            .zip(celsius)
+            .map(|(minute, celsius)| Reading { minute, celsius });
+        let alerts = first_alerts(tokio_stream::iter(readings), 30, 1).await;
+        assert_eq!(
+            alerts,
+            ["minute 4: 34 °C"],
+            "the readings were 12, -35, -41, 25 and 34 °C, and first_alerts, asked for the \
+             first one above 30 °C, gave {alerts:?}: -35 °C and -41 °C are colder than 30 °C, \
+             not hotter. A reading is hot when it is greater than the limit, sign and all"
+        );
+        // A freezer, whose limit is below zero: -12 °C is above -18 °C, -20 °C is not.
+        let celsius = [-20, -25, -12, -30];
+        let readings = (0u32..)
+            .zip(celsius)
+            .map(|(minute, celsius)| Reading { minute, celsius });
+        let alerts = first_alerts(tokio_stream::iter(readings), -18, 1).await;
+        assert_eq!(
+            alerts,
+            ["minute 2: -12 °C"],
+            "a freezer read -20, -25, -12 and -30 °C, and first_alerts, asked for the first \
+             reading above -18 °C, gave {alerts:?}: only -12 °C is warmer than -18 °C. A \
+             reading is hot when it is greater than the limit, sign and all"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_stream_that_ends_ends_the_search() {
         // 5 readings, 2 of them hot, then the stream ends: `next()` gives None.
         let mut minutes = 0..5;
