@@ -188,7 +188,7 @@ mod tests {
         let total: usize = parts.iter().map(String::len).sum();
         let start = Instant::now();
         // What holds a line back, besides its length: it takes 10.5 s to arrive.
-        let limits = "a limit on a line's length is fine if it allows at least 210 KB, and \
+        let limits = "A limit on a line's length is fine if it allows at least 210 KB, and \
                       whatever limits time must let this line take its 10.5 s (70 parts, 150 ms \
                       apart, a beat between each two: a slow client, still there)";
         let session = session_with(async |conn| {
