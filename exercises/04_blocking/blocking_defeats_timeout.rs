@@ -120,6 +120,12 @@ mod tests {
                  itself), so neither the clock nor the timeout could move on. The service must \
                  wait on Tokio's clock at an .await: use tokio::time::sleep"
             )
+        } else if elapsed >= 50 {
+            format!(
+                "price_or_cached waited {elapsed} ms of Tokio's paused clock for the service's \
+                 answer, past the 50 ms deadline, which the story fixes: keep DEADLINE and the \
+                 timeout in price_or_cached as they are"
+            )
         } else {
             String::from(
                 "The timeout never got a chance: the service must wait on Tokio's clock at an \
@@ -134,8 +140,8 @@ mod tests {
         );
         assert!(
             elapsed == 50,
-            "price_or_cached gave up after {elapsed} ms of Tokio's paused clock; it should give \
-             up at the 50 ms deadline, which the story fixes: keep DEADLINE and the timeout as \
+            "price_or_cached returned the cached price after {elapsed} ms of Tokio's paused \
+             clock; it should give up at the 50 ms deadline, which the story fixes: keep DEADLINE and the timeout as \
              they are, and fix the service"
         );
     }
@@ -145,15 +151,32 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_answer_after_the_deadline_is_not_waited_for() {
         let start = Instant::now();
+        let real = std::time::Instant::now();
         let price = without_spinning(price_or_cached(Duration::from_millis(55))).await;
-        let elapsed = start.elapsed().as_millis();
+        let (elapsed, real) = (start.elapsed().as_millis(), real.elapsed());
+        // Past the deadline on Tokio's clock, the deadline was not kept; before it, with an
+        // answer, the service did not wait its 55 ms on Tokio's clock (and if real time made
+        // up for it, it waited on the real clock).
+        let why = if elapsed > 50 {
+            "Keep DEADLINE at 50 ms, as the story says, and fix the service"
+        } else if price != CACHED_PRICE && real.as_millis() + elapsed >= 50 {
+            "The service answered before Tokio's clock reached the deadline, while real time \
+             passed: it still waits on the real clock (a std::thread::sleep, also one inside \
+             spawn_blocking), which Tokio's clock does not see, so the deadline never comes. \
+             Wait with tokio::time::sleep(delay).await"
+        } else if price != CACHED_PRICE {
+            "The service answered before its 55 ms were over, on Tokio's clock and on the real \
+             one: it must wait its whole delay, with tokio::time::sleep(delay).await"
+        } else {
+            "The cached price came before the deadline: keep DEADLINE at 50 ms, as the story \
+             says, and let the service wait its whole delay (tokio::time::sleep(delay).await)"
+        };
         assert_eq!(
             (price, elapsed),
             (CACHED_PRICE, 50),
             "the service answers after 55 ms, past the 50 ms deadline: price_or_cached should \
              give up at 50 ms with the cached price (it gave {price} after {elapsed} ms of \
-             Tokio's paused clock). Keep DEADLINE at 50 ms, as the story says, and fix the \
-             service"
+             Tokio's paused clock and {real:?} of real time). {why}"
         );
     }
 
