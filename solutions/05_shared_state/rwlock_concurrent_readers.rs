@@ -220,9 +220,11 @@ mod tests {
                  make its change"
             )
         } else {
-            "The writer must get the lock alone: keep the renders holding a read lock for the \
-             whole render"
-                .to_string()
+            format!(
+                "and a render afterwards showed {after:?}: publish got in before the renders \
+                 were done. The writer must get the lock alone: keep the renders holding a read \
+                 lock for the whole render"
+            )
         };
         assert!(
             published_at >= Duration::from_millis(100),
