@@ -374,11 +374,18 @@ mod tests {
                     });
             let elapsed = start.elapsed().as_millis();
             assert_eq!(price, 120, "the service answers 120");
+            let why = if elapsed == 0 {
+                "while Tokio's paused clock did not move at all: the service blocks the thread \
+                 (a std::thread::sleep, say) instead of waiting on Tokio's clock. Wait with \
+                 tokio::time::sleep(delay).await"
+            } else {
+                "something in it still blocks the thread, even if it also awaits. Is a \
+                 std::thread::sleep left beside the async sleep? Wait with an async sleep only"
+            };
             assert!(
                 longest < BLOCKED,
                 "one poll of ask_price_service({delay} ms) held the thread for {} ms of real \
-                 time: something in it still blocks the thread, even if it also awaits. Is a \
-                 std::thread::sleep left beside the async sleep? Wait with an async sleep only",
+                 time, {why}",
                 longest.as_millis()
             );
             let delay = u128::from(delay);
