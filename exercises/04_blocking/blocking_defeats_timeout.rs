@@ -157,19 +157,31 @@ mod tests {
         // Past the deadline on Tokio's clock, the deadline was not kept; before it, with an
         // answer, the service did not wait its 55 ms on Tokio's clock (and if real time made
         // up for it, it waited on the real clock).
-        let why = if elapsed > 50 {
-            "Keep DEADLINE at 50 ms, as the story says, and fix the service"
-        } else if price != CACHED_PRICE && real.as_millis() + elapsed >= 50 {
-            "The service answered before Tokio's clock reached the deadline, while real time \
-             passed: it still waits on the real clock (a std::thread::sleep, also one inside \
-             spawn_blocking), which Tokio's clock does not see, so the deadline never comes. \
-             Wait with tokio::time::sleep(delay).await"
-        } else if price != CACHED_PRICE {
-            "The service answered before its 55 ms were over, on Tokio's clock and on the real \
-             one: it must wait its whole delay, with tokio::time::sleep(delay).await"
+        let who = if price == CACHED_PRICE {
+            "The cached price came"
         } else {
-            "The cached price came before the deadline: keep DEADLINE at 50 ms, as the story \
-             says, and let the service wait its whole delay (tokio::time::sleep(delay).await)"
+            "The service answered"
+        };
+        let why = if elapsed > 50 {
+            String::from("Keep DEADLINE at 50 ms, as the story says, and fix the service")
+        } else if elapsed < 50 && real.as_millis() + elapsed >= 50 {
+            format!(
+                "{who} before Tokio's clock reached the deadline, while real time passed: the \
+                 call still waits on the real clock (a std::thread::sleep, also one inside \
+                 spawn_blocking), which Tokio's clock does not see, so its deadline does not \
+                 come. Wait with tokio::time::sleep(delay).await"
+            )
+        } else if price != CACHED_PRICE {
+            String::from(
+                "The service answered before its 55 ms were over, on Tokio's clock and on the \
+                 real one: it must wait its whole delay, with tokio::time::sleep(delay).await",
+            )
+        } else {
+            String::from(
+                "The cached price came before the deadline: keep DEADLINE at 50 ms, as the \
+                 story says, and let the service wait its whole delay \
+                 (tokio::time::sleep(delay).await)",
+            )
         };
         assert_eq!(
             (price, elapsed),
@@ -387,6 +399,13 @@ mod tests {
                 "one poll of ask_price_service({delay} ms) held the thread for {} ms of real \
                  time, {why}",
                 longest.as_millis()
+            );
+            assert!(
+                elapsed > 0,
+                "ask_price_service({delay} ms) answered with no time passing on Tokio's paused \
+                 clock: it does not wait on Tokio's clock (a wait on the real clock, also one \
+                 inside spawn_blocking, does not move it). Wait with \
+                 tokio::time::sleep(delay).await"
             );
             let delay = u128::from(delay);
             assert!(
