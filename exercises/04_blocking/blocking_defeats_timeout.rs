@@ -120,7 +120,13 @@ mod tests {
                  itself), so neither the clock nor the timeout could move on. The service must \
                  wait on Tokio's clock at an .await: use tokio::time::sleep"
             )
-        } else if elapsed >= 50 {
+        } else if elapsed == 50 {
+            String::from(
+                "The service answered at the 50 ms deadline, before its 120 ms were over: it \
+                 must wait its whole delay (tokio::time::sleep(delay).await), and the timeout \
+                 then gives up at the deadline",
+            )
+        } else if elapsed > 50 {
             format!(
                 "price_or_cached waited {elapsed} ms of Tokio's paused clock for the service's \
                  answer, past the 50 ms deadline, which the story fixes: keep DEADLINE and the \
