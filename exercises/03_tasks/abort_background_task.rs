@@ -88,8 +88,10 @@ mod tests {
 
         let Err(err) = ended else {
             panic!(
-                "stop_ticker returned Ok(()), but an aborted ticker cannot have finished \
-                 normally: return what awaiting the handle gives you"
+                "stop_ticker returned Ok(()): either the ticker's task ended normally, so it \
+                 was stopped some other way than abort(), or stop_ticker made up the Ok. Abort \
+                 the ticker, and return what awaiting its JoinHandle gives (an Err(JoinError) \
+                 whose is_cancelled() is true)"
             );
         };
         assert_eq!(
@@ -175,8 +177,10 @@ mod tests {
         );
         let Err(err) = ended else {
             panic!(
-                "stop_ticker returned Ok(()), but an aborted ticker cannot have finished \
-                 normally: return what awaiting the ticker's handle gives you"
+                "stop_ticker returned Ok(()): either the ticker's task ended normally, so it \
+                 was stopped some other way than abort(), or stop_ticker made up the Ok. Abort \
+                 the ticker, and return what awaiting its JoinHandle gives (an Err(JoinError) \
+                 whose is_cancelled() is true)"
             );
         };
         assert_eq!(
@@ -582,8 +586,10 @@ mod tests {
         };
         let Err(err) = ended else {
             panic!(
-                "stop_ticker returned Ok(()), but an aborted ticker cannot have finished \
-                 normally: return what awaiting the handle gives you"
+                "stop_ticker returned Ok(()): either the ticker's task ended normally, so it \
+                 was stopped some other way than abort(), or stop_ticker made up the Ok. Abort \
+                 the ticker, and return what awaiting its JoinHandle gives (an Err(JoinError) \
+                 whose is_cancelled() is true)"
             );
         };
         assert!(
