@@ -38,9 +38,60 @@ async fn main() {
 mod tests {
     use super::*;
     use std::future::Future;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::Poll;
     use std::time::Duration;
     use tokio::time::Instant;
+
+    /// The tasks alive on the runtime this runs in (0 outside one).
+    fn alive_tasks() -> usize {
+        tokio::runtime::Handle::try_current()
+            .map_or(0, |runtime| runtime.metrics().num_alive_tasks())
+    }
+
+    /// Adds to its counter, when it is dropped (after a poll that panics too), the tasks that
+    /// appeared on the runtime since it was made.
+    struct Appeared<'a>(&'a AtomicUsize, usize);
+
+    impl Drop for Appeared<'_> {
+        fn drop(&mut self) {
+            let appeared = alive_tasks().saturating_sub(self.1);
+            self.0.fetch_add(appeared, Ordering::SeqCst);
+        }
+    }
+
+    /// The future `make` makes (a call of fetch_both), counting in `spawned` the tasks it
+    /// spawns: those that appear on the runtime while it is made and while it is polled (here
+    /// no task ends in the middle of a poll of fetch_both, nor does another task spawn one).
+    fn counting<F: Future, M: FnOnce() -> F>(
+        spawned: &Arc<AtomicUsize>,
+        make: M,
+    ) -> impl Future<Output = F::Output> + use<F, M> {
+        let mut future = {
+            let _appeared = Appeared(spawned, alive_tasks());
+            Box::pin(make())
+        };
+        let spawned = Arc::clone(spawned);
+        std::future::poll_fn(move |cx| {
+            let _appeared = Appeared(&spawned, alive_tasks());
+            future.as_mut().poll(cx)
+        })
+    }
+
+    /// What to say when a call of fetch_both spawned fewer than the two tasks the exercise
+    /// runs the lookups in (`seen`: what the test saw that call do), or `otherwise`.
+    fn unless_too_few_tasks(spawned: &AtomicUsize, seen: String, otherwise: String) -> String {
+        let spawned = spawned.load(Ordering::SeqCst);
+        if spawned >= 2 {
+            return otherwise;
+        }
+        format!(
+            "here fetch_both spawned {spawned} task(s), and {seen}: the exercise runs each \
+             lookup in a task of its own. Start both with tokio::spawn, then await both \
+             JoinHandles and take each number from its handle"
+        )
+    }
 
     #[tokio::test(start_paused = true)]
     async fn returns_both_values() {
@@ -53,25 +104,44 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn lookups_run_at_the_same_time() {
+        let spawned = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
-        fetch_both().await;
+        let values = counting(&spawned, fetch_both).await;
         let elapsed = start.elapsed().as_millis();
         assert!(
             elapsed >= 150,
-            "fetch_both finished after {elapsed} ms; the lookups take 100 ms and 150 ms, so it \
-             must wait for both tasks"
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
+                format!("it returned {values:?} after {elapsed} ms"),
+                format!(
+                    "fetch_both finished after {elapsed} ms; the lookups take 100 ms and 150 \
+                     ms, so it must wait for both tasks"
+                )
+            )
         );
         assert!(
             elapsed < 200,
-            "fetch_both took {elapsed} ms instead of ~150 ms: the lookups ran one after the other. \
-             Spawn both tasks first, then await both handles"
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
+                format!(
+                    "it took {elapsed} ms instead of ~150 ms (the lookups take 100 ms and 150 \
+                     ms)"
+                ),
+                format!(
+                    "fetch_both took {elapsed} ms instead of ~150 ms: the lookups ran one after \
+                     the other. Spawn both tasks first, then await both handles"
+                )
+            )
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_values_come_from_the_tasks() {
+        let spawned = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
-        let mut fetching = std::pin::pin!(fetch_both());
+        let mut fetching = std::pin::pin!(counting(&spawned, fetch_both));
         // One step of fetch_both: it spawns the two tasks, which have not run yet.
         let first_step = std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
         assert!(
@@ -90,15 +160,36 @@ mod tests {
         );
         assert!(
             elapsed >= 180,
-            "here the spawned lookup tasks started 30 ms late and the stock lookup finished at \
-             180 ms, but fetch_both returned after {elapsed} ms: take the numbers from the \
-             tasks you spawned, by awaiting their JoinHandles (not by sleeping, and not by \
-             running the lookups a second time)"
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
+                format!(
+                    "it returned after {elapsed} ms, where the runtime was busy for the first \
+                     30 ms (a task spawned at the start ran only then, so a stock lookup in a \
+                     task would have ended at 180 ms)"
+                ),
+                format!(
+                    "here the spawned lookup tasks started 30 ms late and the stock lookup \
+                     finished at 180 ms, but fetch_both returned after {elapsed} ms: take the \
+                     numbers from the tasks you spawned, by awaiting their JoinHandles (not by \
+                     sleeping, and not by running the lookups a second time)"
+                )
+            )
         );
         assert!(
             elapsed < 230,
-            "fetch_both took {elapsed} ms: the lookups ran one after the other. Spawn both \
-             tasks first, then await both handles"
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
+                format!(
+                    "it took {elapsed} ms, where the runtime was busy for the first 30 ms \
+                     (two lookup tasks would have ended at 130 ms and 180 ms)"
+                ),
+                format!(
+                    "fetch_both took {elapsed} ms: the lookups ran one after the other. Spawn \
+                     both tasks first, then await both handles"
+                )
+            )
         );
     }
 
@@ -108,10 +199,11 @@ mod tests {
     /// here and there only polls it again at the same moment.
     #[tokio::test(start_paused = true)]
     async fn fetch_both_wakes_when_a_task_ends() {
+        let spawned = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
         let mut polls = 0;
         let mut moments = vec![0];
-        let mut fetching = std::pin::pin!(fetch_both());
+        let mut fetching = std::pin::pin!(counting(&spawned, fetch_both));
         // One step of fetch_both: it spawns the two tasks, which have not run yet.
         let first_step = std::future::poll_fn(|cx| {
             polls += 1;
@@ -140,9 +232,20 @@ mod tests {
         let elapsed = start.elapsed().as_millis();
         assert!(
             values.is_some(),
-            "fetch_both was polled more than 200 times at {moments:?} ms while the two lookups \
-             ran (awaiting both JoinHandles takes 4 polls): it checks the tasks in a busy loop. \
-             Await each JoinHandle instead: it wakes fetch_both when its task has ended"
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
+                format!(
+                    "it was polled more than 200 times at {moments:?} ms without returning \
+                     (awaiting two JoinHandles takes 4 polls)"
+                ),
+                format!(
+                    "fetch_both was polled more than 200 times at {moments:?} ms while the two \
+                     lookups ran (awaiting both JoinHandles takes 4 polls): it checks the tasks \
+                     in a busy loop. Await each JoinHandle instead: it wakes fetch_both when its \
+                     task has ended"
+                )
+            )
         );
         assert_eq!(
             values,
@@ -153,18 +256,41 @@ mod tests {
         let allowed = 5 + elapsed / 40;
         assert!(
             moments.len() as u128 <= allowed,
-            "fetch_both was polled at {} moments in {elapsed} ms while the two lookups ran \
-             ({moments:?} ms; awaiting both JoinHandles wakes it at 4: 0, 7, 107 and 157 ms, \
-             and a progress message every 40 ms adds one per 40 ms): it checks the tasks on a \
-             timer. Await each JoinHandle instead: it wakes fetch_both when its task has ended",
-            moments.len()
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
+                format!(
+                    "it was polled at {} moments in {elapsed} ms ({moments:?} ms; awaiting two \
+                     lookup tasks' JoinHandles wakes it at 4: 0, 7, 107 and 157 ms)",
+                    moments.len()
+                ),
+                format!(
+                    "fetch_both was polled at {} moments in {elapsed} ms while the two lookups \
+                     ran ({moments:?} ms; awaiting both JoinHandles wakes it at 4: 0, 7, 107 \
+                     and 157 ms, and a progress message every 40 ms adds one per 40 ms): it \
+                     checks the tasks on a timer. Await each JoinHandle instead: it wakes \
+                     fetch_both when its task has ended",
+                    moments.len()
+                )
+            )
         );
         assert!(
             elapsed <= 158,
-            "here the lookup tasks ended at 107 ms and 157 ms, but fetch_both returned at \
-             {elapsed} ms: it saw them done only later, checking the tasks on a timer, or it \
-             ran them one after the other. Spawn both, then await each JoinHandle: it wakes \
-             fetch_both when its task has ended"
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
+                format!(
+                    "it returned at {elapsed} ms, where two lookup tasks spawned at the start \
+                     would have ended at 107 ms and 157 ms (the runtime was busy for the first \
+                     7 ms)"
+                ),
+                format!(
+                    "here the lookup tasks ended at 107 ms and 157 ms, but fetch_both returned \
+                     at {elapsed} ms: it saw them done only later, checking the tasks on a \
+                     timer, or it ran them one after the other. Spawn both, then await each \
+                     JoinHandle: it wakes fetch_both when its task has ended"
+                )
+            )
         );
     }
 
@@ -175,13 +301,16 @@ mod tests {
     /// task of its own too.
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn waits_for_the_price_task_too() {
+        let mut spawned_first = 0;
         for call in 1..=2 {
-            let test = tokio::spawn(async {
+            let spawned = Arc::new(AtomicUsize::new(0));
+            let counted = Arc::clone(&spawned);
+            let test = tokio::spawn(async move {
                 let busy = tokio::spawn(async {
                     std::thread::sleep(Duration::from_millis(100));
                     std::time::Instant::now()
                 });
-                let values = fetch_both().await;
+                let values = counting(&counted, fetch_both).await;
                 let returned = std::time::Instant::now();
                 let price_could_start = busy.await.expect("the busy task failed");
                 (
@@ -196,12 +325,34 @@ mod tests {
                 "fetch_both should return (price, stock) = (42, 7) (call {call} of 2)"
             );
             let waited = waited.as_millis();
+            let seen = || {
+                format!(
+                    "it returned {waited} ms after a task that kept the only worker busy for \
+                     100 ms had ended (a price lookup in a task spawned last would have \
+                     started only then, and ended 100 ms later)"
+                )
+            };
             if call == 1 {
+                spawned_first = spawned.load(Ordering::SeqCst);
                 assert!(
                     waited >= 100,
-                    "here the price task started last and its lookup takes 100 ms, but \
-                     fetch_both returned {waited} ms after it started: it did not wait for the \
-                     price task. Await both JoinHandles and take both numbers from them"
+                    "{}",
+                    unless_too_few_tasks(
+                        &spawned,
+                        seen(),
+                        format!(
+                            "here the price task started last and its lookup takes 100 ms, but \
+                             fetch_both returned {waited} ms after it started: it did not wait \
+                             for the price task. Await both JoinHandles and take both numbers \
+                             from them"
+                        )
+                    )
+                );
+            } else if spawned_first < 2 {
+                assert!(
+                    waited >= 100,
+                    "{}",
+                    unless_too_few_tasks(&spawned, seen(), String::new())
                 );
             } else {
                 assert!(
@@ -262,15 +413,27 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("the test's runtime could not be built");
+        let spawned = Arc::new(AtomicUsize::new(0));
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            runtime.block_on(async { fetch_both().await })
+            runtime.block_on(counting(&spawned, fetch_both))
         }));
         if let Ok(values) = outcome {
             panic!(
-                "here both lookup tasks panicked (their handles gave Err(JoinError)), but \
-                 fetch_both returned {values:?}: those numbers were made up, not taken from \
-                 the tasks. Take each value out of the Ok of its awaited handle and let an Err \
-                 stop fetch_both, e.g. `price.await.expect(\"the price task failed\")`"
+                "{}",
+                unless_too_few_tasks(
+                    &spawned,
+                    format!(
+                        "on a runtime without a timer (where a sleep panics) it returned \
+                         {values:?}"
+                    ),
+                    format!(
+                        "here both lookup tasks panicked (their handles gave Err(JoinError)), \
+                         but fetch_both returned {values:?}: those numbers were made up, not \
+                         taken from the tasks. Take each value out of the Ok of its awaited \
+                         handle and let an Err stop fetch_both, e.g. `price.await.expect(\"the \
+                         price task failed\")`"
+                    )
+                )
             );
         }
     }
@@ -287,9 +450,10 @@ mod tests {
             .build()
             .expect("the test's runtime could not be built");
         // Made inside the runtime: a fetch_both that spawns its tasks when called needs one.
+        let spawned = Arc::new(AtomicUsize::new(0));
         let mut fetching = {
             let _in_the_runtime = runtime.enter();
-            Box::pin(fetch_both())
+            Box::pin(counting(&spawned, fetch_both))
         };
         // The price lookup ends at 100 ms; the stock lookup would end at 150 ms.
         let early = runtime.block_on(async {
@@ -311,10 +475,21 @@ mod tests {
         }));
         if let Ok(Poll::Ready(values)) = outcome {
             panic!(
-                "here the price task gave 42 but the stock task was cancelled (its handle gave \
-                 Err(JoinError)), and fetch_both returned {values:?}: a number for the failed \
-                 task was made up. Let any Err from an awaited handle stop fetch_both, e.g. \
-                 `stock.await.expect(\"the stock task failed\")`"
+                "{}",
+                unless_too_few_tasks(
+                    &spawned,
+                    format!(
+                        "once the runtime it ran on was shut down at 120 ms (which cancels every \
+                         task still running on it, and leaves no timer), it returned {values:?}"
+                    ),
+                    format!(
+                        "here the price task gave 42 but the stock task was cancelled (its \
+                         handle gave Err(JoinError)), and fetch_both returned {values:?}: a \
+                         number for the failed task was made up. Let any Err from an awaited \
+                         handle stop fetch_both, e.g. `stock.await.expect(\"the stock task \
+                         failed\")`"
+                    )
+                )
             );
         }
     }
@@ -716,9 +891,10 @@ mod tests {
             .event_interval(1)
             .build()
             .unwrap();
+        let spawned = Arc::new(AtomicUsize::new(0));
         let (values, took, running) = runtime.block_on(async {
             let start = Instant::now();
-            let mut fetching = std::pin::pin!(fetch_both());
+            let mut fetching = std::pin::pin!(counting(&spawned, fetch_both));
             // One step of fetch_both (it spawns the tasks), then one task starts its lookup...
             let first_step =
                 std::future::poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await;
@@ -745,10 +921,21 @@ mod tests {
         );
         assert!(
             took >= 160 && running == 0,
-            "here one lookup task started 60 ms after the other, so the last lookup ended at \
-             160 ms or later, but fetch_both returned after {took} ms with {running} task(s) it \
-             had spawned still running: a number was not taken from its task. Await both \
-             JoinHandles and take both numbers from them"
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
+                format!(
+                    "it returned after {took} ms, where the runtime let one task run and then \
+                     was busy for 60 ms before it ran the next (two lookup tasks would have \
+                     ended at 160 ms or later)"
+                ),
+                format!(
+                    "here one lookup task started 60 ms after the other, so the last lookup \
+                     ended at 160 ms or later, but fetch_both returned after {took} ms with \
+                     {running} task(s) it had spawned still running: a number was not taken \
+                     from its task. Await both JoinHandles and take both numbers from them"
+                )
+            )
         );
     }
 
@@ -794,8 +981,10 @@ mod tests {
     /// a wait of a fixed length, is not.)
     #[tokio::test(start_paused = true)]
     async fn the_tasks_held_up_an_hour_still_give_the_values() {
+        let spawned = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
-        let (at_once, values) = held_up(Duration::from_secs(3600), fetch_both()).await;
+        let (at_once, values) =
+            held_up(Duration::from_secs(3600), counting(&spawned, fetch_both)).await;
         let elapsed = start.elapsed();
         assert!(
             !at_once,
@@ -813,22 +1002,38 @@ mod tests {
         let running = tokio::runtime::Handle::current()
             .metrics()
             .num_alive_tasks();
+        let still_alive = if running > 0 {
+            format!(
+                ", and {running} task(s) it spawned were still alive afterwards (not aborted \
+                 ones: those had ended)"
+            )
+        } else {
+            String::new()
+        };
         assert!(
             values == (42, 7) && elapsed >= Duration::from_millis(3_600_150) && running == 0,
-            "here the runtime was busy for an hour before the lookup tasks ran, so they ended \
-             at 1 h 100 ms and 1 h 150 ms; fetch_both returned {values:?} after {elapsed:?}{}. \
-             Await both JoinHandles and take both numbers from them, however late the tasks \
-             run",
-            if running > 0 {
+            "{}",
+            unless_too_few_tasks(
+                &spawned,
                 format!(
-                    ", and {running} task(s) it spawned were still alive afterwards (not \
-                     aborted ones: those had ended)"
+                    "it returned {values:?} after {elapsed:?}{still_alive}, where the runtime \
+                     was busy for an hour before any task spawned at the start ran (two lookup \
+                     tasks would have ended at 1 h 100 ms and 1 h 150 ms)"
+                ),
+                format!(
+                    "here the runtime was busy for an hour before the lookup tasks ran, so they \
+                     ended at 1 h 100 ms and 1 h 150 ms; fetch_both returned {values:?} after \
+                     {elapsed:?}{}. Await both JoinHandles and take both numbers from them, \
+                     however late the tasks run",
+                    if running > 0 {
+                        still_alive.clone()
+                    } else if values != (42, 7) {
+                        ", instead of (42, 7) taken from the finished tasks".to_string()
+                    } else {
+                        ", before the tasks had finished".to_string()
+                    }
                 )
-            } else if values != (42, 7) {
-                ", instead of (42, 7) taken from the finished tasks".to_string()
-            } else {
-                ", before the tasks had finished".to_string()
-            }
+            )
         );
     }
 }
