@@ -1018,9 +1018,9 @@ mod tests {
             unless_too_few_tasks(
                 &spawned,
                 format!(
-                    "it returned {values:?} after {elapsed:?}{still_alive}, where the runtime \
-                     was busy for an hour before any task spawned at the start ran (two lookup \
-                     tasks would have ended at 1 h 100 ms and 1 h 150 ms)"
+                    "it returned {values:?} after {elapsed:?} (the runtime was busy for an hour \
+                     before any task spawned at the start ran, so two lookup tasks would have \
+                     ended at 1 h 100 ms and 1 h 150 ms){still_alive}"
                 ),
                 format!(
                     "here the runtime was busy for an hour before the lookup tasks ran, so they \
