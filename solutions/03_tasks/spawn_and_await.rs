@@ -89,9 +89,10 @@ mod tests {
             return otherwise;
         }
         format!(
-            "here fetch_both spawned {spawned} task(s), and {seen}: the exercise runs each \
-             lookup in a task of its own. Start both with tokio::spawn, then await both \
-             JoinHandles and take each number from its handle"
+            "here this call of fetch_both started {spawned} async task(s) (the kind \
+             tokio::spawn starts), and {seen}: the exercise runs each lookup in a task of its \
+             own. On every call, start both with tokio::spawn, then await both JoinHandles and \
+             take each number from its handle"
         )
     }
 
