@@ -162,10 +162,13 @@ mod tests {
 
     /// Whether the 150 readings of the heap check (station 0: 100 every 10 ms, station 1: 50
     /// every 20 ms, 200 mm) all come back: readings left in the channel while the station
-    /// tasks are awaited fill it up, and the stations then wait for room forever.
-    async fn the_heap_check_readings_are_all_added(wakeups: u32) {
+    /// tasks are awaited fill it up, and the stations then wait for room forever. Gives the ms
+    /// total_rainfall took: 1000 when the stations report side by side.
+    async fn the_heap_check_readings_are_all_added(wakeups: u32) -> u128 {
+        let start = Instant::now();
         let rainfall = rainfall(vec![vec![1; 100], vec![2; 50]]);
         let total = tokio::time::timeout(Duration::from_secs(60), rainfall).await;
+        let elapsed = start.elapsed().as_millis();
         let seen = match total {
             Ok(total) => format!("returned {total} mm"),
             Err(_) => "had not returned after 60 s".to_string(),
@@ -179,6 +182,29 @@ mod tests {
              takes it, and total_rainfall should add each one up as it comes out of rx, in a \
              loop, not wait for the station tasks to finish"
         );
+        elapsed
+    }
+
+    /// Why the heap check cannot judge a run of its 150 readings that took `elapsed` ms instead
+    /// of 1000, if it did: the heap is read where the 33rd reading comes when both stations
+    /// report side by side (220 ms).
+    fn off_the_heap_schedule(elapsed: u128) -> Option<String> {
+        let when = match elapsed.cmp(&1000) {
+            std::cmp::Ordering::Equal => return None,
+            std::cmp::Ordering::Greater => "later than",
+            std::cmp::Ordering::Less => "sooner than",
+        };
+        Some(format!(
+            "for 150 readings from 2 stations (station 0: 100 every 10 ms, station 1: 50 every 20 \
+             ms), total_rainfall returned after {elapsed} ms, {when} the 1000 ms at which both \
+             stations are done when they report side by side. This test reads the heap where \
+             the 33rd and the 65th readings come when the stations do (220 and 440 ms), to see \
+             whether the readings leave one channel as they come, and cannot judge readings that \
+             come on another schedule. Let every station run at once, each in a task of its own \
+             (tokio::spawn) with its own clone of the ONE Sender, add each reading up as it \
+             comes out of rx, and return once the last station is done (rx.recv() returns None \
+             once every Sender is dropped)"
+        ))
     }
 
     #[tokio::test(start_paused = true)]
@@ -198,11 +224,16 @@ mod tests {
         // Woken rarely, the readings may be read in a task that total_rainfall waits for; woken
         // often, it may still leave them in the channel until the stations are done (stations
         // joined in its own task, with no spawn): the heap shows both.
-        the_heap_check_readings_are_all_added(wakeups).await;
+        let elapsed = the_heap_check_readings_are_all_added(wakeups).await;
         println!("measuring the heap (this line gives the captured output its buffer first)");
         let (at_33rd, at_65th) = std::thread::spawn(readings_leave_the_channel_as_they_come)
             .join()
             .unwrap();
+        if at_33rd - at_65th < 1
+            && let Some(why) = off_the_heap_schedule(elapsed)
+        {
+            panic!("{why}");
+        }
         assert!(
             at_33rd - at_65th >= 1,
             "total_rainfall was woken up {wakeups} time(s) while readings came in at 10 \
@@ -396,11 +427,16 @@ mod tests {
             return;
         }
         // Woken rarely: the readings may be read in a task that total_rainfall waits for.
-        the_heap_check_readings_are_all_added(wakeups).await;
+        let elapsed = the_heap_check_readings_are_all_added(wakeups).await;
         println!("measuring the heap (this line gives the captured output its buffer first)");
         let (at_33rd, at_65th) = std::thread::spawn(readings_leave_the_channel_as_they_come)
             .join()
             .unwrap();
+        if at_33rd - at_65th < 1
+            && let Some(why) = off_the_heap_schedule(elapsed)
+        {
+            panic!("{why}");
+        }
         assert!(
             at_33rd - at_65th >= 1,
             "total_rainfall was woken up only {wakeups} times while readings came at 19 \
