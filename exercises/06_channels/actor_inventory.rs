@@ -486,11 +486,38 @@ mod tests {
             } else {
                 match tokio::time::timeout(Duration::from_secs(1), answer).await {
                     Ok(Ok(1)) => continue,
-                    Ok(Ok(counted)) => panic!(
-                        "run_stock answered {counted} to a Count of figs after {history}: the \
-                         test expected 1 (a refused Take takes nothing, and a date is another \
-                         item)"
-                    ),
+                    Ok(Ok(counted)) => {
+                        // One more Count, a second later: whether the figs were there after all.
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        let (reply, answer) = oneshot::channel();
+                        let again = Command::Count {
+                            item: "fig".to_string(),
+                            reply,
+                        };
+                        let asked = async {
+                            commands.send(again).await.ok()?;
+                            answer.await.ok()
+                        };
+                        let later = tokio::time::timeout(Duration::from_secs(1), asked)
+                            .await
+                            .ok()
+                            .flatten();
+                        if later == Some(1) {
+                            panic!(
+                                "run_stock answered {counted} to a Count of figs after \
+                                 {history}, and 1 to a Count of figs sent a second (of the \
+                                 test's paused clock) later: the first Count was answered \
+                                 before the commands sent ahead of it had all taken effect. \
+                                 Handle the commands one at a time, in the order they come: a \
+                                 Count must see the stock as every command before it left it"
+                            );
+                        }
+                        panic!(
+                            "run_stock answered {counted} to a Count of figs after {history}: \
+                             the test expected 1 (a refused Take takes nothing, and a date is \
+                             another item)"
+                        )
+                    }
                     Ok(Err(_)) => "it dropped the reply Sender of the next Count without answering",
                     Err(_) => {
                         "it had not answered the next Count a second (of the test's paused clock) \
