@@ -138,6 +138,60 @@ mod tests {
         }
     }
 
+    /// Both mirrors slower than any give-up a fix might pick (an hour and a half, on the
+    /// paused clock): a made-up reply after a wait of the code's own (a third `select!` branch,
+    /// a `timeout` with a default) shows here. A safety net that panics is fine.
+    #[tokio::test(start_paused = true)]
+    async fn mirrors_slower_than_an_hour_still_give_the_first_reply() {
+        use futures_util::FutureExt;
+        let first = Duration::from_millis(5_400_000);
+        for (primary_ms, backup_ms, winner) in [
+            (5_400_000, 5_400_050, "primary"),
+            (5_400_050, 5_400_000, "backup"),
+        ] {
+            let start = Instant::now();
+            let mut asking = std::pin::pin!(first_answer(Log::default(), primary_ms, backup_ms));
+            // Checking on the mirrors on a timer would wake first_answer over and over in
+            // this long wait: the_mirrors_are_not_checked_on_a_timer tells about that.
+            let mut polls = 0u32;
+            let counted = std::future::poll_fn(|cx| {
+                polls += 1;
+                if polls > 200_000 {
+                    return Poll::Ready(None);
+                }
+                asking.as_mut().poll(cx).map(Some)
+            });
+            let reply = match std::panic::AssertUnwindSafe(counted).catch_unwind().await {
+                Ok(Some(reply)) => reply,
+                // Woken too often, or a safety net that panicked: other tests judge those.
+                Ok(None) | Err(_) => continue,
+            };
+            let took = start.elapsed();
+            let expected = format!("reply from {winner}");
+            assert!(
+                reply == expected || took >= first,
+                "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer returned \
+                 {reply:?} after {took:?} of paused time, while both mirrors were still on \
+                 their way (the {winner} answers first, after {first:?}): wait for the first \
+                 real reply, however long it takes; a safety net may panic, but must not make \
+                 up a reply"
+            );
+            assert!(
+                reply == expected,
+                "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer returned \
+                 {reply:?} after {took:?} of paused time, not {expected:?}: the {winner} \
+                 answers first, after {first:?}. Wait for the first mirror that answers, \
+                 however slow, and return its reply"
+            );
+            assert!(
+                took < first + Duration::from_millis(50),
+                "(primary {primary_ms} ms, backup {backup_ms} ms) first_answer returned the \
+                 {winner}'s reply after {took:?} of paused time, but the {winner} answered \
+                 after {first:?}: return as soon as the first reply arrives"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_mirror_that_answers_at_once_wins() {
         for (primary_ms, backup_ms, winner) in [(0, 80, "primary"), (60, 0, "backup")] {
