@@ -71,6 +71,9 @@ mod tests {
         static RECORDING: Cell<bool> = const { Cell::new(false) };
     }
 
+    /// How many panics (on any thread) the tests' panic hook has seen.
+    static PANICKED: AtomicUsize = AtomicUsize::new(0);
+
     /// Starts recording the panics of this thread (the panic hook stays, and still prints).
     fn record_catchers() {
         install_panic_hook();
@@ -85,6 +88,7 @@ mod tests {
             let previous = std::panic::take_hook();
             let hook: Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send> =
                 Box::new(move |info| {
+                    PANICKED.fetch_add(1, Ordering::SeqCst);
                     if std::thread::current().name() == Some(SLOW_CRASH) {
                         std::thread::sleep(Duration::from_millis(300));
                     }
@@ -512,9 +516,14 @@ mod tests {
                 Err(_) => Outcome::Crashed,
             })
             .collect();
+        // Count the panics while run_jobs runs (other tests' ones too: an upper bound).
+        install_panic_hook();
+        let panics_before = PANICKED.load(Ordering::SeqCst);
         let start = tokio::time::Instant::now();
         let (at_once, outcomes) = held_up(Duration::from_secs(3600), run_jobs(inputs)).await;
         let elapsed = start.elapsed();
+        // None if the tests' hook saw no panic at all (run_jobs may have replaced it).
+        let panics = Some(PANICKED.load(Ordering::SeqCst) - panics_before).filter(|&n| n > 0);
         assert!(
             !at_once,
             "run_jobs returned (or panicked) at once, before any of its jobs had run: each \
@@ -555,25 +564,51 @@ mod tests {
             .iter()
             .zip(&expected)
             .position(|(got, want)| got != want);
+        let still = if alive > 0 {
+            format!(
+                ", with {alive} task(s) it spawned still alive afterwards (not aborted ones: \
+                 those had ended)"
+            )
+        } else {
+            String::new()
+        };
+        let input_of = |at: usize| ["1", "2", "3", "oops"][if at % 10 == 3 { 3 } else { at % 3 }];
+        if let Some(at) = wrong
+            && outcomes[at] == Outcome::Crashed
+        {
+            let seen = match panics {
+                Some(panics) if panics < crashed => format!(
+                    ", though only {panics} panic(s) happened while it ran (on any thread): at \
+                     least {} Crashed job(s) never panicked",
+                    crashed - panics
+                ),
+                _ => String::new(),
+            };
+            panic!(
+                "here 1000 jobs ran (every tenth crashes on \"oops\": 100 Crashed, 900 Done) \
+                 and the runtime was busy for an hour before they got to run. run_jobs \
+                 returned after {elapsed:?}{still}, and {} outcome(s) ({done} Done, {crashed} \
+                 Crashed){seen}; job {at} (input {:?}) was reported as Crashed, but a job for \
+                 a good number ends well ({:?}) and cannot panic: it was cancelled \
+                 (aborted) or given up on before it ended. Crashed is only for a job that \
+                 panicked, and one job's crash must not stop the others: await each job's \
+                 JoinHandle until that job has ended",
+                outcomes.len(),
+                input_of(at),
+                expected[at]
+            );
+        }
         panic!(
             "here 1000 jobs ran (every tenth crashes on \"oops\": 100 Crashed, 900 Done) and \
              the runtime was busy for an hour before they got to run, so they ended at 1 h 10 \
-             ms. run_jobs returned after {elapsed:?}{}, and {} outcome(s) ({done} Done, \
+             ms. run_jobs returned after {elapsed:?}{still}, and {} outcome(s) ({done} Done, \
              {crashed} Crashed){}. Await each job's JoinHandle for its outcome, however many \
              jobs there are and however late they run",
-            if alive > 0 {
-                format!(
-                    ", with {alive} task(s) it spawned still alive afterwards (not aborted ones: \
-                     those had ended)"
-                )
-            } else {
-                String::new()
-            },
             outcomes.len(),
             match wrong {
                 Some(at) => format!(
                     "; job {at} (input {:?}) was reported as {:?}",
-                    ["1", "2", "3", "oops"][if at % 10 == 3 { 3 } else { at % 3 }],
+                    input_of(at),
                     outcomes[at]
                 ),
                 None => String::new(),
