@@ -562,7 +562,18 @@ mod tests {
                 let _ = signals.lock().unwrap().send(());
             }
             if let Some(waits) = &self.waits {
-                let begun = waits.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                let wait = || waits.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                // Tokio may keep a task queued behind a runtime thread that blocks, and leave
+                // it there: on a runtime thread, this probe blocks "in place", which first
+                // hands that thread's queued tasks to another. Elsewhere (check_all's own
+                // future, a LocalSet) it blocks the thread, and whatever that thread runs.
+                let on_runtime_thread =
+                    std::thread::current().name() == Some("tokio-runtime-worker");
+                let begun = if on_runtime_thread {
+                    tokio::task::block_in_place(wait)
+                } else {
+                    wait()
+                };
                 if begun.is_err() {
                     return Health::Down(self.name.to_string());
                 }
