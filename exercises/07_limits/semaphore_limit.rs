@@ -802,20 +802,27 @@ mod tests {
         out
     }
 
-    /// `code` without its `/* ... */` comments (which may nest).
-    fn without_block_comments(code: &str) -> String {
+    /// `code` without its comments: `// ...` to the end of its line, and `/* ... */` (which may
+    /// nest), each taken where it starts, so that a `//` inside a block comment (a URL) ends
+    /// nothing and hides no code after it.
+    fn without_comments(code: &str) -> String {
         let mut out = String::new();
         let mut depth = 0;
         let mut rest = code;
-        while !rest.is_empty() {
+        while let Some(c) = rest.chars().next() {
             if rest.starts_with("/*") {
                 depth += 1;
                 rest = &rest[2..];
             } else if depth > 0 && rest.starts_with("*/") {
                 depth -= 1;
                 rest = &rest[2..];
+                // A comment parts tokens as a space does.
+                if depth == 0 {
+                    out.push(' ');
+                }
+            } else if depth == 0 && rest.starts_with("//") {
+                rest = &rest[rest.find('\n').unwrap_or(rest.len())..];
             } else {
-                let c = rest.chars().next().unwrap();
                 if depth == 0 {
                     out.push(c);
                 }
@@ -868,17 +875,12 @@ mod tests {
     /// The code above the tests without comments, string literals and `fn main` (a demo
     /// there is free).
     fn code_outside_main(source: &str) -> String {
-        let code = without_string_literals(
+        let code = without_comments(&without_string_literals(
             source
                 .split("\n// Tests: do not edit below this line.")
                 .next()
                 .unwrap(),
-        )
-        .lines()
-        .map(|line| line.split("//").next().unwrap())
-        .collect::<Vec<_>>()
-        .join("\n");
-        let code = without_block_comments(&code);
+        ));
         // `fn main(`, also written `fn main (`.
         let Some(at) = code.match_indices("main").map(|(at, _)| at).find(|&at| {
             code[..at].ends_with(char::is_whitespace)
