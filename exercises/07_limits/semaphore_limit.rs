@@ -778,6 +778,28 @@ mod tests {
                         }
                     }
                 }
+                '/' if chars.peek() == Some(&'*') => {
+                    // A block comment (which may nest): a `"` or a `//` in it starts nothing.
+                    let mut depth = 1;
+                    out.extend(chars.next());
+                    while let Some(c) = chars.next() {
+                        out.push(c);
+                        match (c, chars.peek()) {
+                            ('/', Some('*')) => {
+                                out.extend(chars.next());
+                                depth += 1;
+                            }
+                            ('*', Some('/')) => {
+                                out.extend(chars.next());
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
                 // A char literal: '"' or an escaped one ('\"', '\\', '\'').
                 '\'' if matches!(chars.peek(), Some('"' | '\\')) => {
                     let c = chars.next();
