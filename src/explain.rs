@@ -200,6 +200,8 @@ fn not_send(d: &Diagnostic) -> &'static Explanation {
         &RWLOCK_GUARD_NOT_SEND
     } else if notes("MutexGuard") {
         &GUARD_NOT_SEND
+    } else if notes("`LocalSet` which is not `Send`") || notes("within `LocalSet`") {
+        &LOCAL_SET_NOT_SEND
     } else if notes("Rc<") || notes("RefCell") {
         &RC_NOT_SEND
     } else if notes("associated future's guarantees") {

@@ -171,6 +171,8 @@ fn mistakes_the_audits_met_unexplained() {
     assert_eq!(explained("e0277_unpin_stream"), ["not-unpin"]);
     // `spawn_blocking(|| checksum(&data))`: a closure, so `move ||`, not `async move`.
     assert_eq!(explained("e0373_spawn_blocking"), ["closure-not-static"]);
+    // A function that runs its own LocalSet, spawned: rustc names the LocalSet's inner `Rc`.
+    assert_eq!(explained("localset_not_send"), ["local-set-not-send"]);
     // A stream's `map` closure that borrows a `Sender`, the stream moved into `tokio::spawn`.
     assert_eq!(explained("e0373_stream_closure"), ["closure-not-static"]);
     // `futures::future::join_all` and `use futures::StreamExt`: rustc says to `cargo add futures`.

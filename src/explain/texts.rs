@@ -293,6 +293,14 @@ pub const CLOSURE_NOT_STATIC: Explanation = Explanation {
            clone if the code after it needs the data too), or share it with `Arc` and move a \
            clone in.",
 };
+pub const LOCAL_SET_NOT_SEND: Explanation = Explanation {
+    id: "local-set-not-send",
+    text: "A `LocalSet` is not `Send` (its tasks stay on one thread), so neither is a future \
+           that keeps one across an `.await`, such as `local.run_until(..).await`; \
+           `tokio::spawn` needs a `Send` future, and this one is spawned where rustc points. A \
+           `LocalSet` is for tasks that hold what cannot cross threads (an `Rc`): tasks that \
+           can are started with `tokio::spawn`.",
+};
 pub const CLOSURE_NOT_SEND: Explanation = Explanation {
     id: "closure-not-send",
     text: "The closure runs on another thread (`spawn_blocking`, `std::thread::spawn`), so all it \
