@@ -285,7 +285,8 @@ impl<'a> Checker<'a> {
                     tests_section::learner_section(&shipped, &mine).map(|(line, _)| line);
             }
             let change = tests_section::first_change(&shipped, Some(&solution), &mine, editable)
-                .or_else(|| tests_section::shadowed_macro(&shipped, &mine));
+                .or_else(|| tests_section::shadowed_macro(&shipped, &mine))
+                .or_else(|| tests_section::split_by_cfg(&shipped, &mine));
             if let Some(change) = change {
                 reports[i].verdict = Verdict::TestsEdited(change);
             }

@@ -31,6 +31,10 @@ pub enum Change {
     /// that the shipped tests call (`macro_rules! assert_eq`, or an import renamed `as
     /// assert_eq`): the tests would call it instead of the real one.
     ShadowedMacro { name: String, line: usize },
+    /// The code above the marker is compiled apart, at this (1-based) line, for the tests
+    /// (`cfg(test)`, `cfg(not(test))`) or for clippy (`cfg(clippy)`): they would judge other
+    /// code than the program runs.
+    SplitByCfg { by: SplitBy, line: usize },
 }
 
 /// The text below the marker and the (1-based) number of the marker's line.
@@ -484,6 +488,9 @@ fn raw_string_end(chars: &[char], word: &str, i: usize, line: &mut usize) -> Opt
         _ => None,
     }
 }
+
+mod cfg_split;
+pub use cfg_split::{SplitBy, split_by_cfg};
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use crate::{
     cargo::Diagnostic,
     libtest::{self, Shortfall},
     process::signal_name,
-    tests_section::{Change, MARKER},
+    tests_section::{Change, MARKER, SplitBy},
 };
 
 /// Why a verdict came about, in one sentence: the async mistake behind a compiler error or a
@@ -81,6 +81,15 @@ impl Verdict {
     }
 }
 
+const SPLIT_BY_TEST: &str = "compiles code apart for the tests (`cfg(test)`, \
+     `cfg(not(test))` or `cfg!(test)`), so the tests would judge other code than your program \
+     runs. Remove it: the tests judge the code that `cargo run` runs. Your own tests may stay, as \
+     `#[test]` functions or in a `#[cfg(test)] mod` that adds no methods to your types";
+
+const SPLIT_BY_CLIPPY: &str = "compiles code apart for clippy (`cfg(clippy)`), so clippy \
+     would check other code than the tests and your program run. Remove it, and fix what clippy \
+     finds in the code itself";
+
 /// Why tests that were changed cannot judge the fix.
 fn edited(change: &Change, restore: &str) -> String {
     match change {
@@ -104,6 +113,14 @@ fn edited(change: &Change, restore: &str) -> String {
              would run yours instead of the real one. Remove it or give it another name: the \
              tests judge your fix with the standard macros"
         ),
+        Change::SplitByCfg {
+            by: SplitBy::Test,
+            line,
+        } => format!("line {line} {SPLIT_BY_TEST}"),
+        Change::SplitByCfg {
+            by: SplitBy::Clippy,
+            line,
+        } => format!("line {line} {SPLIT_BY_CLIPPY}"),
     }
 }
 

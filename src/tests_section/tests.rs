@@ -298,3 +298,61 @@ fn a_marker_whose_words_were_edited_is_no_marker() {
         Some(Change::NoMarker)
     );
 }
+
+#[test]
+fn code_compiled_apart_for_the_tests_or_clippy_is_refused() {
+    let split = |code: &str| split_by_cfg(SHIPPED, &learner(code, shipped_tests()));
+    let add = "pub fn add(a: u32, b: u32) -> u32 { a + b }\n";
+    for (code, by) in [
+        ("#[cfg(not(test))]\nfn pause() {}", SplitBy::Test),
+        (
+            "#[cfg(test)]\nuse std::convert::identity as pause;",
+            SplitBy::Test,
+        ),
+        ("#[cfg(test)]\nfn pause() {}", SplitBy::Test),
+        ("fn pause() { if cfg!(test) { return; } }", SplitBy::Test),
+        (
+            "#[cfg_attr(test, allow(unused))]\nfn pause() {}",
+            SplitBy::Test,
+        ),
+        (
+            "#[cfg(all(test, not(miri)))]\nconst SLOW: bool = false;",
+            SplitBy::Test,
+        ),
+        ("#[cfg(not(clippy))]\nfn pause() {}", SplitBy::Clippy),
+        (
+            "#[cfg_attr(clippy, allow(clippy::all))]\nfn pause() {}",
+            SplitBy::Clippy,
+        ),
+        // A test module that adds methods to a type of the code, or exports its macros.
+        (
+            "struct S; #[cfg(test)]\nmod fast {\n    impl super::S { fn go(&self) {} }\n}",
+            SplitBy::Test,
+        ),
+        (
+            "#[cfg(test)]\n#[macro_use]\nmod fast {\n    macro_rules! go { () => {} }\n}",
+            SplitBy::Test,
+        ),
+        ("#[cfg(not(test))]\nmod slow {}", SplitBy::Test),
+    ] {
+        let code = format!("{add}{code}");
+        assert_eq!(
+            split(&code),
+            Some(Change::SplitByCfg { by, line: 2 }),
+            "{code}"
+        );
+    }
+    // The learner's own tests, and cfg names that build the same for tests and program.
+    for code in [
+        "#[cfg(test)]\nmod mine {\n    use super::*;\n    #[test]\n    fn adds() { assert_eq!(add(2, 2), 4); }\n}",
+        "#[cfg(all(test, not(miri)))]\nmod mine {\n    struct Fake;\n    impl Fake { fn go(&self) {} }\n    impl<T> From<T> for Fake { fn from(_: T) -> Self { Fake } }\n}",
+        "#[cfg(test)]\n#[tokio::test(start_paused = true)]\nasync fn mine() {}",
+        "#[tokio::test]\n#[cfg(test)]\nasync fn mine() {}",
+        "#[cfg_attr(test, tokio::test)]\nasync fn mine() {}",
+        "#[cfg(unix)]\nfn pause() {}",
+        "// #[cfg(not(test))]\nfn pause() { let _ = \"cfg!(test)\"; }",
+        "#[allow(clippy::all)]\nfn pause() {}",
+    ] {
+        assert_eq!(split(&format!("{add}{code}")), None, "{code}");
+    }
+}

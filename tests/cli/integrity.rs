@@ -183,6 +183,51 @@ fn a_shadowed_assertion_macro_is_not_a_pass() {
     fails_with(&course, "counter", "line 4 defines its own `assert_eq!`");
 }
 
+/// Code compiled apart for the tests (or for clippy) would have them judge other code than the
+/// program runs: the program keeps the bug while the tests see a fix.
+#[test]
+fn code_compiled_apart_for_the_tests_is_not_a_pass() {
+    let course = Fixture::new("marked");
+    let text = course.read(COUNTER);
+    course.write(
+        COUNTER,
+        &format!(
+            "#[cfg(test)]\npub fn count(items: &[u32]) -> usize {{\n    items.len()\n}}\n\n\
+             #[cfg(not(test))]\n{}",
+            text.replacen("/// The number of items.\n", "", 1)
+        ),
+    );
+    fails_with(
+        &course,
+        "counter",
+        "line 1 compiles code apart for the tests (`cfg(test)`",
+    );
+
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace(
+            "pub fn count",
+            "#[cfg_attr(not(clippy), allow(unused))]\npub fn count",
+        )
+    });
+    fails_with(&course, "counter", "compiles code apart for clippy");
+
+    // The learner's own tests may sit above the marker.
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace(
+            "fn main() {}",
+            "fn main() {}\n\n#[cfg(test)]\nmod mine {\n    #[test]\n    fn counts_one() {\n        \
+             assert_eq!(super::count(&[7]), 1);\n    }\n}",
+        )
+    });
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ counter passed"));
+}
+
 #[test]
 fn deleted_ignored_or_emptied_tests_are_not_a_pass() {
     let course = Fixture::new("marked");

@@ -1,0 +1,200 @@
+//! Code above the marker that is compiled only under `test` (or only outside it), or only for
+//! clippy: the tests (or the lint) would then judge other code than the program runs.
+
+use super::{Change, Token, attribute_end, code_above, defines_test, tokens};
+
+/// The `cfg` name a learner's code was split by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitBy {
+    /// `cfg(test)`, `cfg(not(test))`, `cfg!(test)`: the test build differs from the program.
+    Test,
+    /// `cfg(clippy)`: clippy checks other code than the tests and the program run.
+    Clippy,
+}
+
+/// The first place in the learner's code above the marker where a `cfg` predicate names `test`
+/// or `clippy`, unless it only sets apart the learner's own tests: a `#[cfg(test)]` on a
+/// function that is itself a test, or on a `mod` that neither implements anything for a type it
+/// does not define nor exports its macros (`#[macro_use]`).
+pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
+    let code = code_above(shipped, learner)?;
+    let tokens = tokens(code);
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Some(found) = cfg_macro(&tokens, i) {
+            return Some(found);
+        }
+        if attribute_end(&tokens, i).is_none() {
+            i += 1;
+            continue;
+        }
+        // A run of attributes, all on the item that follows them.
+        let run = i;
+        while let Some(end) = attribute_end(&tokens, i) {
+            let split = predicate_names(&tokens[i..=end]);
+            if let Some((by, negated)) = split
+                && !(by == SplitBy::Test && !negated && own_tests(&tokens, run))
+            {
+                let line = tokens[i].line;
+                return Some(Change::SplitByCfg { by, line });
+            }
+            i = end + 1;
+        }
+    }
+    None
+}
+
+/// `cfg!(..)` at `i`, naming `test` or `clippy`.
+fn cfg_macro(tokens: &[Token], i: usize) -> Option<Change> {
+    let texts = |k: usize| tokens.get(k).map(|t| t.text.as_str());
+    if texts(i) != Some("cfg") || texts(i + 1) != Some("!") || texts(i + 2) != Some("(") {
+        return None;
+    }
+    let close = matching(tokens, i + 2)?;
+    let (by, _) = names(&tokens[i + 3..close])?;
+    Some(Change::SplitByCfg {
+        by,
+        line: tokens[i].line,
+    })
+}
+
+/// For `#[cfg(P)]` or `#[cfg_attr(P, ..)]` whose predicate P names `test` or `clippy`: which
+/// one, and whether `test` is under a `not(..)`.
+fn predicate_names(attribute: &[Token]) -> Option<(SplitBy, bool)> {
+    let open = 1 + usize::from(attribute.get(1)?.text == "!");
+    let name = attribute.get(open + 1)?.text.as_str();
+    if !matches!(name, "cfg" | "cfg_attr") || attribute.get(open + 2)?.text != "(" {
+        return None;
+    }
+    let close = matching(attribute, open + 2)?;
+    let mut predicate = &attribute[open + 3..close];
+    if name == "cfg_attr" {
+        let mut depth = 0i32;
+        let comma = predicate.iter().position(|t| {
+            depth += i32::from(t.text == "(") - i32::from(t.text == ")");
+            depth == 0 && t.text == ","
+        });
+        predicate = &predicate[..comma.unwrap_or(predicate.len())];
+    }
+    names(predicate)
+}
+
+/// Which of `test` and `clippy` a predicate names (clippy first), and whether a `test` is
+/// under a `not(..)`.
+fn names(predicate: &[Token]) -> Option<(SplitBy, bool)> {
+    if predicate.iter().any(|t| t.text == "clippy") {
+        return Some((SplitBy::Clippy, false));
+    }
+    let at = predicate.iter().position(|t| t.text == "test")?;
+    let negated = (0..predicate.len()).any(|k| {
+        predicate[k].text == "not"
+            && predicate.get(k + 1).is_some_and(|t| t.text == "(")
+            && matching(predicate, k + 1).is_some_and(|close| k < at && at < close)
+    });
+    Some((SplitBy::Test, negated))
+}
+
+/// Whether the item the attribute at `i` belongs to is one of the learner's own tests: a
+/// function with a test attribute, or a `mod` of tests.
+fn own_tests(tokens: &[Token], i: usize) -> bool {
+    let mut k = i;
+    let mut macro_use = false;
+    while let Some(end) = attribute_end(tokens, k) {
+        let attribute = &tokens[k..=end];
+        if defines_test(attribute) {
+            return true;
+        }
+        macro_use |= attribute.iter().any(|t| t.text == "macro_use");
+        k = end + 1;
+    }
+    while tokens
+        .get(k)
+        .is_some_and(|t| matches!(t.text.as_str(), "pub" | "async" | "unsafe"))
+    {
+        k += 1;
+        if tokens.get(k).is_some_and(|t| t.text == "(") {
+            k = matching(tokens, k).map_or(tokens.len(), |close| close + 1);
+        }
+    }
+    if tokens.get(k).is_none_or(|t| t.text != "mod") || macro_use {
+        return false;
+    }
+    let Some(open) = (k..tokens.len()).find(|&j| matches!(tokens[j].text.as_str(), "{" | ";"))
+    else {
+        return false;
+    };
+    if tokens[open].text == ";" {
+        return false;
+    }
+    let close = matching(tokens, open).unwrap_or(tokens.len() - 1);
+    !implements_outside(&tokens[open + 1..close])
+}
+
+/// Whether a module's body implements something for a type the body does not define (inherent
+/// methods added for the tests only), or exports macros.
+fn implements_outside(body: &[Token]) -> bool {
+    let defined: Vec<&str> = (1..body.len())
+        .filter(|&k| {
+            matches!(
+                body[k - 1].text.as_str(),
+                "struct" | "enum" | "union" | "type"
+            )
+        })
+        .map(|k| body[k].text.as_str())
+        .collect();
+    (0..body.len()).any(|k| match body[k].text.as_str() {
+        "macro_use" | "macro_export" => true,
+        "impl" => self_type(&body[k + 1..]).is_none_or(|name| !defined.contains(&name)),
+        _ => false,
+    })
+}
+
+/// The last name in the path of the type an `impl` (tokens after the keyword) is for.
+fn self_type(tokens: &[Token]) -> Option<&str> {
+    let mut depth = 0i32;
+    let mut path_start = 0;
+    for (k, token) in tokens.iter().enumerate() {
+        match token.text.as_str() {
+            "<" => depth += 1,
+            ">" => depth -= 1,
+            "for" if depth == 0 => path_start = k + 1,
+            "{" | "where" if depth == 0 => {
+                return tokens[path_start..k]
+                    .iter()
+                    .rev()
+                    .scan(0i32, |d, t| {
+                        *d += i32::from(t.text == ">") - i32::from(t.text == "<");
+                        Some((*d, t))
+                    })
+                    .find(|(d, t)| {
+                        *d == 0 && t.text.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    })
+                    .map(|(_, t)| t.text.as_str());
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The index of the bracket that closes the one at `open`.
+fn matching(tokens: &[Token], open: usize) -> Option<usize> {
+    let (opening, closing) = match tokens.get(open)?.text.as_str() {
+        "(" => ("(", ")"),
+        "[" => ("[", "]"),
+        "{" => ("{", "}"),
+        _ => return None,
+    };
+    let mut depth = 0usize;
+    for (k, token) in tokens.iter().enumerate().skip(open) {
+        if token.text == opening {
+            depth += 1;
+        } else if token.text == closing {
+            depth -= 1;
+            if depth == 0 {
+                return Some(k);
+            }
+        }
+    }
+    None
+}
