@@ -21,7 +21,7 @@ use crate::{
     course::{Clippy, DEFAULT_COMPILE_TIMEOUT, Exercise, Format, Mode},
     embedded, explain,
     process::{self, Cancel, Exit},
-    tests_section::{self, Editable},
+    tests_section::{self, Change, Editable},
     verdict::{Report, Verdict},
 };
 
@@ -287,7 +287,14 @@ impl<'a> Checker<'a> {
             let change = tests_section::first_change(&shipped, Some(&solution), &mine, editable)
                 .or_else(|| tests_section::shadowed_macro(&shipped, &mine))
                 .or_else(|| tests_section::split_by_cfg(&shipped, &mine));
-            if let Some(change) = change {
+            if let Some(mut change) = change {
+                if let (Editable::Attributes, Change::Line { line, shipped }) = (editable, &change)
+                {
+                    change = Change::NotAnAttribute {
+                        line: *line,
+                        shipped: shipped.clone(),
+                    };
+                }
                 reports[i].verdict = Verdict::TestsEdited(change);
             }
             // The solution names the tests that a fix of the attributes brings to life.

@@ -27,6 +27,8 @@ pub enum Change {
     /// The first changed line, counted in the learner's file (1-based), and the shipped line
     /// that the learner's differs from (empty where the learner's tests run on past the end).
     Line { line: usize, shipped: String },
+    /// As `Line`, where only the test-defining attributes may change (`tests = "attributes"`).
+    NotAnAttribute { line: usize, shipped: String },
     /// The code above the marker defines, at this (1-based) line, a macro under the name of one
     /// that the shipped tests call (`macro_rules! assert_eq`, or an import renamed `as
     /// assert_eq`): the tests would call it instead of the real one.

@@ -81,6 +81,11 @@ impl Verdict {
     }
 }
 
+const ONLY_ATTRIBUTES: &str = "In this exercise only the attributes that make a function a \
+     test may change: `#[test]` or `#[tokio::test(...)]` (such as \
+     `#[tokio::test(start_paused = true)]` in place of `#[test]`), not the test bodies nor other \
+     attributes (`#[tokio::main]` too: a test's runtime is set in `#[tokio::test(...)]`)";
+
 const SPLIT_BY_TEST: &str = "compiles code apart for the tests (`cfg(test)`, \
      `cfg(not(test))` or `cfg!(test)`), so the tests would judge other code than your program \
      runs. Remove it: the tests judge the code that `cargo run` runs. Your own tests may stay, as \
@@ -107,6 +112,14 @@ fn edited(change: &Change, restore: &str) -> String {
                 "the tests were changed at line {line}{was}. The tests judge your fix, so \
                  they stay as shipped{restore}"
             )
+        }
+        Change::NotAnAttribute { line, shipped } => {
+            let was = if shipped.is_empty() {
+                String::new()
+            } else {
+                format!(" (shipped: `{shipped}`)")
+            };
+            format!("the tests were changed at line {line}{was}. {ONLY_ATTRIBUTES}{restore}")
         }
         Change::ShadowedMacro { name, line } => format!(
             "line {line} defines its own `{name}!`, a macro the shipped tests call, so they \

@@ -177,11 +177,16 @@ fn static_problems(course: &Course, exercise: &Exercise) -> Vec<String> {
     {
         let solution = exercise.solution_path.display();
         problems.push(match change {
-            Change::Line { line, shipped } if !shipped.is_empty() => format!(
-                "the tests of {solution} differ from the exercise's at line {line} (exercise: \
-                 `{shipped}`): a solution must pass the very tests the learner gets"
-            ),
-            Change::Line { line, .. } => format!(
+            Change::Line { line, shipped } | Change::NotAnAttribute { line, shipped }
+                if !shipped.is_empty() =>
+            {
+                format!(
+                    "the tests of {solution} differ from the exercise's at line {line} \
+                     (exercise: `{shipped}`): a solution must pass the very tests the learner \
+                     gets"
+                )
+            }
+            Change::Line { line, .. } | Change::NotAnAttribute { line, .. } => format!(
                 "the tests of {solution} differ from the exercise's at line {line}: a solution \
                  must pass the very tests the learner gets"
             ),

@@ -353,6 +353,13 @@ fn where_attributes_are_the_exercise_only_a_real_fix_passes() {
     fails_with(&course, "attrs", "the tests were changed at line 20");
     course.write(ATTRS, &shipped.replace(todo, "    #[cfg(any())]\n"));
     fails_with(&course, "attrs", "the tests were changed at line 20");
+    // ...and the message says which attributes may change.
+    course.write(ATTRS, &shipped.replace(todo, "    #[tokio::main]\n"));
+    fails_with(
+        &course,
+        "attrs",
+        "In this exercise only the attributes that make a function a test may change",
+    );
     // A test that expects a panic passes with code that panics: not a fix.
     let inverted = shipped
         .replace(todo, fix)
