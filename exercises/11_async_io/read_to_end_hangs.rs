@@ -323,6 +323,26 @@ mod tests {
         }
     }
 
+    /// What to tell a read_greeting that returned "" after `waited`, though the whole greeting
+    /// had come and it took it from the buffer.
+    fn nothing_of_a_greeting_that_had_come(waited: Duration) -> String {
+        if waited.is_zero() {
+            "the whole line had come, and read_greeting took it from the BufReader and returned \
+             none of it. Return the first line, without its \"\\r\\n\": read up to the newline \
+             (read_line, read_until)"
+                .to_string()
+        } else {
+            format!(
+                "the whole line had come at once, yet read_greeting read on for {waited:?} and \
+                 returned none of it: it read past the newline (read_to_string waits for the end \
+                 of the stream, which the server does not send: it waits for the client) until a \
+                 time limit stopped it, and a read_to_string or read_to_end cut short by a \
+                 timeout keeps none of what it read. A timeout only hides the hang: read up to \
+                 the newline (read_line, read_until), and return at once"
+            )
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_greeting_already_in_the_buffer() {
         let (client, mut server) = tokio::io::duplex(1024);
@@ -335,6 +355,7 @@ mod tests {
             buffered, 12,
             "the test's client should have buffered the greeting"
         );
+        let start = Instant::now();
         let greeting = tokio::time::timeout(Duration::from_secs(5), read_greeting(&mut conn))
             .await
             .expect(
@@ -344,7 +365,24 @@ mod tests {
                  the BufReader holds",
             )
             .unwrap();
-        assert_eq!(greeting, "220 mx1 OK");
+        let waited = start.elapsed();
+        let seen = if !greeting.is_empty() {
+            "the greeting is the whole first line, without its \"\\r\\n\": read through the \
+             BufReader up to the newline (read_line, read_until)"
+                .to_string()
+        } else if conn.buffer().len() == buffered {
+            "the greeting is still in the BufReader's buffer, untouched: read_greeting read \
+             around it (get_mut()?), where nothing more was coming. Read through the BufReader \
+             you are given (read_line, read_until)"
+                .to_string()
+        } else {
+            nothing_of_a_greeting_that_had_come(waited)
+        };
+        assert_eq!(
+            greeting, "220 mx1 OK",
+            "the greeting \"220 mx1 OK\\r\\n\" was already in conn's buffer, and read_greeting \
+             returned {greeting:?} after {waited:?}: {seen}"
+        );
         drop(server);
     }
 
@@ -358,6 +396,7 @@ mod tests {
             .await
             .unwrap();
         let mut conn = BufReader::new(client);
+        let start = Instant::now();
         let greeting = tokio::time::timeout(Duration::from_secs(5), read_greeting(&mut conn))
             .await
             .expect(
@@ -365,12 +404,23 @@ mod tests {
                  is still reading: stop at the end of the first line",
             )
             .unwrap();
+        let waited = start.elapsed();
+        let seen = if greeting.is_empty() {
+            nothing_of_a_greeting_that_had_come(waited)
+        } else if greeting.len() > "220 mx1 OK".len() && greeting.starts_with("220 mx1 OK") {
+            "the greeting is only the first line. Stop at the first newline, whatever one read \
+             brings"
+                .to_string()
+        } else {
+            "the greeting is the whole first line, without its \"\\r\\n\": read up to the \
+             first newline (read_line, read_until)"
+                .to_string()
+        };
         assert_eq!(
             greeting, "220 mx1 OK",
             "the server wrote \"220 mx1 OK\\r\\n221 bye\\r\\n\" at once (its greeting, then its \
              answer to a command the client sent early), and read_greeting returned \
-             {greeting:?}: the greeting is only the first line. Stop at the first newline, \
-             whatever one read brings"
+             {greeting:?} after {waited:?}: {seen}"
         );
         let mut reply = String::new();
         let after = tokio::time::timeout(Duration::from_secs(5), conn.read_line(&mut reply)).await;
@@ -394,15 +444,16 @@ mod tests {
         drop(server);
     }
 
-    /// A connection that breaks: every read fails.
-    struct Broken;
+    /// A connection that breaks: every read fails. Counts the reads that reached it.
+    struct Broken(usize);
 
     impl AsyncRead for Broken {
         fn poll_read(
-            self: Pin<&mut Self>,
+            mut self: Pin<&mut Self>,
             _: &mut Context<'_>,
             _: &mut ReadBuf<'_>,
         ) -> Poll<io::Result<()>> {
+            self.0 += 1;
             Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()))
         }
     }
@@ -410,10 +461,24 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_connection_that_breaks_is_an_error() {
         // The server sends the start of its greeting, then the connection breaks.
-        let mut conn = BufReader::new(tokio::io::AsyncReadExt::chain(&b"220 mail.exa"[..], Broken));
+        let mut conn = BufReader::new(tokio::io::AsyncReadExt::chain(
+            &b"220 mail.exa"[..],
+            Broken(0),
+        ));
         let result = tokio::time::timeout(Duration::from_secs(5), read_greeting(&mut conn))
             .await
             .expect("the connection broke (a read failed), and read_greeting is still reading");
+        // Whether a read went on past the 12 bytes and met the break.
+        let reached = conn.get_ref().get_ref().1.0;
+        assert!(
+            result.is_err() || reached > 0,
+            "the server sent \"220 mail.exa\" (no newline yet), then the connection broke, and \
+             read_greeting returned {result:?} without reading again after those 12 bytes: no \
+             read of it met the break. One read is not a line: a read returns whatever has \
+             arrived so far, the start of a line too. Keep reading up to the newline \
+             (`read_line`, `read_until`); then a break before it comes back as the read's \
+             error, to return with `?`"
+        );
         assert!(
             result.is_err(),
             "the server sent \"220 mail.exa\", then the connection broke (the next read failed \
