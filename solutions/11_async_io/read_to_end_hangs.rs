@@ -323,6 +323,12 @@ mod tests {
         }
     }
 
+    /// What to tell a read_greeting that stopped at the right newline but kept some of the
+    /// line's end.
+    const KEPT_THE_LINE_END: &str = "it stopped at the end of the line, but kept part of the \
+        line's end (the \"\\r\" of \"\\r\\n\"?): return the line without both of those bytes \
+        (strip the \"\\r\\n\", or trim_end)";
+
     /// What to tell a read_greeting that returned "" after `waited`, though the whole greeting
     /// had come and it took it from the buffer.
     fn nothing_of_a_greeting_that_had_come(waited: Duration) -> String {
@@ -366,7 +372,9 @@ mod tests {
             )
             .unwrap();
         let waited = start.elapsed();
-        let seen = if !greeting.is_empty() {
+        let seen = if greeting.trim_end() == "220 mx1 OK" {
+            KEPT_THE_LINE_END.to_string()
+        } else if !greeting.is_empty() {
             "the greeting is the whole first line, without its \"\\r\\n\": read through the \
              BufReader up to the newline (read_line, read_until)"
                 .to_string()
@@ -407,6 +415,8 @@ mod tests {
         let waited = start.elapsed();
         let seen = if greeting.is_empty() {
             nothing_of_a_greeting_that_had_come(waited)
+        } else if greeting.trim_end() == "220 mx1 OK" {
+            KEPT_THE_LINE_END.to_string()
         } else if greeting.len() > "220 mx1 OK".len() && greeting.starts_with("220 mx1 OK") {
             "the greeting is only the first line. Stop at the first newline, whatever one read \
              brings"
