@@ -168,15 +168,38 @@ mod tests {
     }
 
     /// Compiles only if the future that `notify` returns, through the list's trait objects, is
-    /// `Send`: the promise the dispatcher's task needs, since `tokio::spawn` may move a task to
-    /// another thread. (A dispatcher moved to a thread or a runtime of its own, or to
-    /// `spawn_local`, dodges the error but not the promise: put `Send` in the boxed future's
-    /// type, `Pin<Box<dyn Future<Output = String> + Send + 'a>>`.)
+    /// a boxed future (`BoxedFuture` below) and `Send`: the promise the dispatcher's task needs,
+    /// since `tokio::spawn` may move a task to another thread. (A dispatcher moved to a thread
+    /// or a runtime of its own, or to `spawn_local`, dodges the error but not the promise: put
+    /// `Send` in the boxed future's type, `Pin<Box<dyn Future<Output = String> + Send + 'a>>`.)
     fn the_future_of_notify_is_send<'a>(
         notifiers: &'a Notifiers,
         alert: &'a str,
     ) -> impl Future<Output = String> + Send + 'a {
-        notifiers[0].notify(alert)
+        one_type_for_every_notifier(notifiers[0].notify(alert))
+    }
+
+    /// The type `notify` returns through the list's trait objects: a boxed future of the
+    /// receipt, which can hold whatever work a notifier does, not a future type of the code's
+    /// own that can only do what Email and Chat do (wait, then give a string).
+    #[diagnostic::on_unimplemented(
+        message = "`notify` returns `{Self}`, not a boxed future: one type of future that \
+                   fits every notifier, whatever its work",
+        label = "the future that `notify` returns, through the list of `dyn Notifier`",
+        note = "give `notify` the return type \
+                `Pin<Box<dyn Future<Output = String> + Send + 'a>>` (or `BoxFuture<'a, String>`) \
+                in the trait `Notifier`, and wrap each notifier's work in \
+                `Box::pin(async move {{ ... }})`: a future type of your own (or the future of an \
+                `async fn` outside the trait) does only the work written in it, and a new kind \
+                of notifier could not do its own"
+    )]
+    trait BoxedFuture {}
+    impl BoxedFuture for std::pin::Pin<Box<dyn Future<Output = String> + '_>> {}
+    impl BoxedFuture for std::pin::Pin<Box<dyn Future<Output = String> + Send + '_>> {}
+    impl BoxedFuture for std::pin::Pin<Box<dyn Future<Output = String> + Send + Sync + '_>> {}
+
+    fn one_type_for_every_notifier<F: BoxedFuture>(future: F) -> F {
+        future
     }
 
     /// Calls `notify` through the trait objects of the list and awaits what it returns: this
@@ -188,6 +211,11 @@ mod tests {
             the_future_of_notify_is_send(&notifiers, "disk full").await,
             "mail to ann@example.com: disk full"
         );
+        // `notify` is a method of the trait `Notifier`, which Email implements (not a method of
+        // `dyn Notifier`'s own, with a trait that only has a latency and a receipt to give).
+        let bob = email("bob@example.com", 20);
+        let receipt = <Email as Notifier>::notify(&bob, "cpu hot").await; // Notifier's method
+        assert_eq!(receipt, "mail to bob@example.com: cpu hot");
         let expected = [
             ("mail to ann@example.com: disk full", 100),
             ("#ops: disk full", 30),
