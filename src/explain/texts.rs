@@ -258,9 +258,10 @@ pub const TWO_TRAITS_ONE_METHOD: Explanation = Explanation {
 pub const ERROR_IN_TESTS: Explanation = Explanation {
     id: "error-in-tests",
     text: "This error is in the tests, which may not change: they use your code by the names, \
-           parameters and types the exercise gave it. If you changed one of those (a parameter's \
-           type, `async` added or taken away, a trait's method), put it back as it was and change \
-           what the code does instead.",
+           parameters and types the exercise gave it (or asks for). If you changed one of those \
+           (a parameter's type, `async` added or taken away, a trait's method), make it fit what \
+           the tests expect again (the error says what that is) and change what the code does \
+           instead.",
 };
 pub const TIMED_OUT: Explanation = Explanation {
     id: "timeout",
