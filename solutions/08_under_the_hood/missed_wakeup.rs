@@ -280,22 +280,93 @@ mod tests {
         );
     }
 
+    /// Spawns a task that awaits `recv`, counting the task's polls here, on the test's side
+    /// (not with `mailbox.polls()`, which the code above keeps).
+    fn spawn_counted(recv: Recv) -> (tokio::task::JoinHandle<String>, Arc<AtomicUsize>) {
+        let polled = Arc::new(AtomicUsize::new(0));
+        let waiting = tokio::spawn({
+            let polled = Arc::clone(&polled);
+            async move {
+                let mut recv = pin!(recv);
+                std::future::poll_fn(|cx| {
+                    polled.fetch_add(1, Ordering::SeqCst);
+                    recv.as_mut().poll(cx)
+                })
+                .await
+            }
+        });
+        (waiting, polled)
+    }
+
+    /// What to add when `mailbox.polls()` counted fewer polls than the test did.
+    fn uncounted(counted: usize, polls: usize) -> String {
+        if counted < polls {
+            format!(
+                " (mailbox.polls() says {counted}: the code counts only some of its polls; \
+                 leave `inner.polls += 1` at every poll, as it was)"
+            )
+        } else {
+            String::new()
+        }
+    }
+
     #[tokio::test]
     async fn message_put_by_another_task() {
         let mailbox = Mailbox::default();
-        let waiting = tokio::spawn(mailbox.recv());
-        // Give the waiting task a few turns before the message arrives.
+        let (waiting, polled) = spawn_counted(mailbox.recv());
+        // Give the waiting task a few turns before the message arrives: a task that nobody
+        // woke is not polled in them, one that woke itself is polled at each.
         for _ in 0..5 {
             yield_now().await;
         }
+        let before_put = polled.load(Ordering::SeqCst);
         mailbox.put("hello".to_string());
         let message = waiting.await.expect("the receiving task panicked");
         assert_eq!(message, "hello");
-        let polls = mailbox.polls();
+        let (polls, counted) = (polled.load(Ordering::SeqCst), mailbox.polls());
         assert!(
             polls <= 2,
-            "Recv was polled {polls} times: it should be polled once while the box is empty \
+            "the task awaiting recv() was polled {polls} times (counted by the test, around \
+             Recv::poll), {before_put} of them while the box was empty and the test gave the \
+             runtime 5 turns (yield_now) before put(){}: it should be polled once while the box \
+             is empty and once after put() woke it. Something wakes it while the box is empty \
+             (cx.waker().wake_by_ref() in poll, even for a few polls only, or only inside a Tokio \
+             task): that is a busy loop. Leave a clone of cx.waker() in the mailbox and let only \
+             put() wake it",
+            uncounted(counted, polls)
+        );
+        assert!(
+            counted <= 2,
+            "Recv was polled {counted} times: it should be polled once while the box is empty \
              and once after put() woke it. Waking yourself at every poll is a busy loop"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_waiting_task_sleeps_while_the_clock_runs() {
+        // Nobody puts a message for 100 ms of the real clock (not paused here). One poll while
+        // the box is empty, two per 20 ms of the code's own (a progress timer that wakes the
+        // task) and two to spare are allowed before put().
+        let mailbox = Mailbox::default();
+        let (waiting, polled) = spawn_counted(mailbox.recv());
+        let start = std::time::Instant::now();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let waited = start.elapsed();
+        let before_put = polled.load(Ordering::SeqCst);
+        mailbox.put("late".to_string());
+        let message = waiting.await.expect("the receiving task panicked");
+        assert_eq!(message, "late");
+        let allowed = 3 + 2 * (waited.as_millis() / 20) as usize;
+        let counted = mailbox.polls();
+        assert!(
+            before_put <= allowed,
+            "the task awaiting recv() was polled {before_put} times (counted by the test, around \
+             Recv::poll) in the {waited:?} before put(), while the box was empty and the clock ran \
+             (one poll, two per 20 ms for a progress timer and two to spare are allowed: \
+             {allowed}){}: something wakes it while the box is empty (cx.waker().wake_by_ref() in \
+             poll, a short timer, or only when the clock is not paused): that is a busy loop. \
+             Leave a clone of cx.waker() in the mailbox and let only put() wake it",
+            uncounted(counted, polled.load(Ordering::SeqCst))
         );
     }
 
