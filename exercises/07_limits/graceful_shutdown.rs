@@ -436,10 +436,10 @@ mod tests {
         let metrics = tokio::runtime::Handle::current().metrics();
         let parks_before = metrics.worker_park_count(0);
         let start = Instant::now();
-        let (elapsed, ()) = tokio::join!(
+        let ((elapsed, woken), ()) = tokio::join!(
             async {
-                run_service(Duration::from_millis(250), Arc::clone(&stats)).await;
-                start.elapsed().as_millis()
+                let woken = woken_after_the_stop(250, Arc::clone(&stats)).await;
+                (start.elapsed().as_millis(), woken)
             },
             async {
                 sleep(Duration::from_millis(1)).await;
@@ -480,11 +480,7 @@ mod tests {
                     18,
                     339,
                     elapsed,
-                    &format!(
-                        "its last item ended at 339 ms, but run_service returned at {elapsed} \
-                         ms: it noticed the end of the workers only on its next check. Await \
-                         every worker's JoinHandle: it completes the moment the worker exits"
-                    )
+                    &late_otherwise(250, 339, elapsed, woken)
                 )
                 .await
             );
