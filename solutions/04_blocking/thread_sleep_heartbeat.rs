@@ -65,6 +65,29 @@ mod tests {
         (output, longest)
     }
 
+    /// Calls `call` (fetch_report) and returns the future it made, but fails if the call
+    /// itself, before that future was polled at all, held the thread for BLOCKED or more of
+    /// real time. An async fn does nothing until it is polled; a `fn fetch_report() -> impl
+    /// Future` may block before it returns its future, where timing the polls cannot see it,
+    /// and perhaps only once (in a Once or LazyLock): every call in these tests is timed, so
+    /// whichever test calls first sees it.
+    fn called<F: std::future::Future>(call: impl FnOnce() -> F) -> F {
+        let start = std::time::Instant::now();
+        let future = call();
+        let took = start.elapsed();
+        assert!(
+            took < BLOCKED,
+            "the call fetch_report(), before the future it returns was polled (awaited) at \
+             all, held the thread for {} ms of real time: it blocks when it is called (a \
+             std::thread::sleep or other blocking work done in fetch_report before it returns \
+             its future, perhaps once only, in a Once or LazyLock, which makes other callers \
+             wait too). Nothing may block the thread, on the first call or any other: wait \
+             with tokio::time::sleep(Duration::from_millis(100)).await inside the future",
+            took.as_millis()
+        );
+        future
+    }
+
     /// Awaits `future`, but fails once it has been polled 1000 times in a row at one instant of
     /// the paused clock. A future that keeps waking itself (a loop around yield_now that reads
     /// the clock) never lets the runtime go idle, so the paused clock never moves on and the
@@ -97,7 +120,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn fetch_report_never_blocks_the_thread() {
-        let (report, longest) = longest_poll(without_spinning(fetch_report())).await;
+        let (report, longest) = longest_poll(without_spinning(called(fetch_report))).await;
         assert_eq!(
             report, "report ready",
             "fetch_report returned the wrong text"
@@ -129,7 +152,7 @@ mod tests {
         let mut calls = 0;
         while calls < 300 && start.elapsed() < std::time::Duration::from_secs(1) {
             let call = std::time::Instant::now();
-            let report = runtime.block_on(without_spinning(fetch_report()));
+            let report = runtime.block_on(without_spinning(called(fetch_report)));
             fastest = fastest.min(call.elapsed());
             calls += 1;
             assert_eq!(
@@ -160,7 +183,7 @@ mod tests {
     async fn fetch_report_sleeps_instead_of_checking_the_clock() {
         let start = Instant::now();
         let mut moments: Vec<u128> = Vec::new();
-        let mut future = Box::pin(without_spinning(fetch_report()));
+        let mut future = Box::pin(without_spinning(called(fetch_report)));
         let report = std::future::poll_fn(|cx| {
             let now = start.elapsed().as_millis();
             if moments.last() != Some(&now) {
@@ -224,7 +247,7 @@ mod tests {
     async fn two_reports_fetched_at_once_each_wait_100_ms() {
         let start = Instant::now();
         let timed = || async {
-            let report = without_spinning(fetch_report()).await;
+            let report = without_spinning(called(fetch_report)).await;
             (report, start.elapsed().as_millis())
         };
         let real_start = std::time::Instant::now();
@@ -247,7 +270,7 @@ mod tests {
              tokio::time::sleep(Duration::from_millis(100)).await"
         );
         let start = Instant::now();
-        let report = without_spinning(fetch_report()).await;
+        let report = without_spinning(called(fetch_report)).await;
         let alone = start.elapsed().as_millis();
         assert_eq!(
             report, "report ready",
@@ -284,7 +307,7 @@ mod tests {
         for _ in 1..=3 {
             let start = Instant::now();
             let real_start = std::time::Instant::now();
-            let report = without_spinning(fetch_report()).await;
+            let report = without_spinning(called(fetch_report)).await;
             calls.push((start.elapsed().as_millis(), real_start.elapsed()));
             assert_eq!(
                 report, "report ready",
@@ -345,7 +368,7 @@ mod tests {
 
         let start = Instant::now();
         let real_start = std::time::Instant::now();
-        let report = without_spinning(fetch_report()).await;
+        let report = without_spinning(called(fetch_report)).await;
         let elapsed = start.elapsed().as_millis();
         let real = real_start.elapsed();
         let beats = ticks.load(Ordering::SeqCst);
@@ -387,6 +410,58 @@ mod tests {
              (a std::thread that sleeps, a channel from one, a loop timed by \
              std::time::Instant), and meanwhile the test's paused clock ran ahead. Wait with \
              tokio::time::sleep(..).await"
+        );
+    }
+
+    /// Every other test pauses Tokio's clock; in a program (main) it runs in real time. A
+    /// fetch_report that blocks the thread only when Tokio's clock runs shows here: on a
+    /// runtime like main's, with its clock running, the heartbeat beside it, on a thread named
+    /// main. Each poll and the call itself must be quick, and the wait must last its 100 ms of
+    /// real time (a tokio::time::sleep never ends early). A std::thread::sleep(100 ms) takes
+    /// 100 ms or more, so a blocking poll shows whatever the load.
+    #[test]
+    fn fetch_report_never_blocks_on_a_running_clock() {
+        let outcome = std::thread::Builder::new()
+            .name("main".to_string())
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let ticks = Arc::new(AtomicU32::new(0));
+                    let heartbeat = spawn_heartbeat(Arc::clone(&ticks));
+                    let start = std::time::Instant::now();
+                    let (report, longest) = longest_poll(called(fetch_report)).await;
+                    let real = start.elapsed();
+                    heartbeat.abort();
+                    (report, longest, real)
+                })
+            })
+            .unwrap()
+            .join();
+        let (report, longest, real) =
+            outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        assert_eq!(
+            report, "report ready",
+            "fetch_report returned the wrong text"
+        );
+        assert!(
+            longest < BLOCKED,
+            "on a runtime whose clock runs in real time, as in main (every other test pauses \
+             Tokio's clock), one poll of fetch_report held the thread for {} ms of real time: \
+             it blocks the thread when Tokio's clock is not paused (a std::thread::sleep on a \
+             path taken only when the clock runs?). A program never runs on a paused clock: \
+             wait with tokio::time::sleep(Duration::from_millis(100)).await on every path",
+            longest.as_millis()
+        );
+        assert!(
+            real >= std::time::Duration::from_millis(100),
+            "on a runtime whose clock runs in real time, as in main (every other test pauses \
+             Tokio's clock), fetch_report returned after {real:?} of real time: it must still \
+             wait 100 ms for the server, also when Tokio's clock is not paused (a wait skipped \
+             or cut short when the clock runs?). Wait with \
+             tokio::time::sleep(Duration::from_millis(100)).await on every path"
         );
     }
 }
