@@ -67,9 +67,9 @@ mod tests {
         let start = Instant::now();
         let real = std::time::Instant::now();
         let mut polls = 0;
-        let mut asking = Box::pin(without_spinning(price_or_cached(Duration::from_millis(
-            120,
-        ))));
+        let mut asking = Box::pin(without_spinning(called("price_or_cached(120 ms)", || {
+            price_or_cached(Duration::from_millis(120))
+        })));
         // Whether the call was ever woken from another thread than this runtime's.
         let woken_elsewhere = Arc::new(AtomicBool::new(false));
         let counted = std::future::poll_fn(|cx| {
@@ -150,6 +150,7 @@ mod tests {
              clock; it should give up at the 50 ms deadline, which the story fixes: keep DEADLINE and the timeout as \
              they are, and fix the service"
         );
+        no_poll_blocked("price_or_cached(120 ms)", longest);
     }
 
     /// An answer 5 ms too late is too late: the deadline is the story's 50 ms, not one moved
@@ -158,7 +159,11 @@ mod tests {
     async fn an_answer_after_the_deadline_is_not_waited_for() {
         let start = Instant::now();
         let real = std::time::Instant::now();
-        let price = without_spinning(price_or_cached(Duration::from_millis(55))).await;
+        let (price, longest) =
+            longest_poll(without_spinning(called("price_or_cached(55 ms)", || {
+                price_or_cached(Duration::from_millis(55))
+            })))
+            .await;
         let (elapsed, real) = (start.elapsed().as_millis(), real.elapsed());
         // Past the deadline on Tokio's clock, the deadline was not kept; before it, with an
         // answer, the service did not wait its 55 ms on Tokio's clock (and if real time made
@@ -196,12 +201,17 @@ mod tests {
              give up at 50 ms with the cached price (it gave {price} after {elapsed} ms of \
              Tokio's paused clock and {real:?} of real time). {why}"
         );
+        no_poll_blocked("price_or_cached(55 ms)", longest);
     }
 
     #[tokio::test(start_paused = true)]
     async fn fast_service_answers_in_time() {
         let start = Instant::now();
-        let price = without_spinning(price_or_cached(Duration::from_millis(20))).await;
+        let (price, longest) =
+            longest_poll(without_spinning(called("price_or_cached(20 ms)", || {
+                price_or_cached(Duration::from_millis(20))
+            })))
+            .await;
         let elapsed = start.elapsed().as_millis();
         assert_eq!(
             price, 120,
@@ -212,6 +222,7 @@ mod tests {
             "the answer came after {elapsed} ms of Tokio time, not 20 ms: the service must \
              still wait, with an async sleep (Tokio's clock does not see a blocking sleep)"
         );
+        no_poll_blocked("price_or_cached(20 ms)", longest);
     }
 
     /// A poll that takes this long on the real clock blocked the thread: polling a future that
@@ -230,6 +241,45 @@ mod tests {
         })
         .await;
         (output, longest)
+    }
+
+    /// Calls `call` (named `what`) and returns the future it made, but fails if the call
+    /// itself, before that future was polled at all, held the thread for BLOCKED or more of
+    /// real time. An async fn does nothing until it is polled; a `fn ask_price_service(..) ->
+    /// impl Future` may block before it returns its future, where timing the polls cannot see
+    /// it, and perhaps only once (in a Once or LazyLock): every test times its first call and
+    /// the polls of it, so whichever test calls first sees it.
+    fn called<F: std::future::Future>(what: &str, call: impl FnOnce() -> F) -> F {
+        let start = std::time::Instant::now();
+        let future = call();
+        let took = start.elapsed();
+        assert!(
+            took < BLOCKED,
+            "the call {what}, before the future it returns was polled (awaited) at all, held \
+             the thread for {} ms of real time: it blocks when it is called (a \
+             std::thread::sleep or other blocking work done before the future is returned, \
+             perhaps once only, in a Once or LazyLock, which makes other callers wait too). No \
+             timeout can step in before it has its future: nothing may block the thread, on \
+             the first call or any other. Wait with tokio::time::sleep(delay).await inside the \
+             future only",
+            took.as_millis()
+        );
+        future
+    }
+
+    /// Fails if one poll of the call `what` held the thread for BLOCKED or more: checked last,
+    /// once the answer and Tokio's time are found right.
+    fn no_poll_blocked(what: &str, longest: Duration) {
+        assert!(
+            longest < BLOCKED,
+            "one poll of {what} held the thread for {} ms of real time (Tokio's paused clock \
+             stands still meanwhile, so the answer and its time may look right): something \
+             blocks the thread while it runs, a std::thread::sleep or other blocking work in \
+             the service, perhaps only on its first call (in a Once or LazyLock, which makes \
+             other callers wait too). No timeout can step in while the thread is held. Wait \
+             with tokio::time::sleep(delay).await only",
+            longest.as_millis()
+        );
     }
 
     /// Awaits `future`, but fails once it has been polled 1000 times in a row at one instant of
@@ -306,23 +356,39 @@ mod tests {
             // wait in many short steps costs real time too.
             let mut moments_of_fastest = 0;
             let mut calls = 0;
+            // The longest poll of the first call.
+            let mut first_longest = Duration::ZERO;
+            let what = format!("ask_price_service({delay} ms)");
             while calls < 300 && start.elapsed() < Duration::from_secs(1) {
                 let call = std::time::Instant::now();
-                let (price, moments) = runtime.block_on(async {
+                let (price, moments, longest) = runtime.block_on(async {
                     let begin = Instant::now();
                     let mut moments: Vec<Duration> = Vec::new();
-                    let mut asking = Box::pin(without_spinning(ask_price_service(
-                        Duration::from_millis(delay),
-                    )));
+                    let service = Duration::from_millis(delay);
+                    // The first call is timed as a whole, call and polls, as in every test (a
+                    // call that blocks once shows in whichever test calls first); the others
+                    // are left to the fastest: under load, the OS alone can pause a thread.
+                    let mut asking = Box::pin(without_spinning(if calls == 0 {
+                        called(&what, || ask_price_service(service))
+                    } else {
+                        ask_price_service(service)
+                    }));
                     let watched = std::future::poll_fn(|cx| {
                         if moments.last() != Some(&begin.elapsed()) {
                             moments.push(begin.elapsed());
                         }
                         asking.as_mut().poll(cx)
                     });
-                    let price = tokio::time::timeout(Duration::from_secs(1), watched).await;
-                    (price, moments.len())
+                    let timed = tokio::time::timeout(Duration::from_secs(1), longest_poll(watched));
+                    let (price, longest) = match timed.await {
+                        Ok((price, longest)) => (Ok(price), longest),
+                        Err(elapsed) => (Err(elapsed), Duration::ZERO),
+                    };
+                    (price, moments.len(), longest)
                 });
+                if calls == 0 {
+                    first_longest = longest;
+                }
                 if call.elapsed() < fastest {
                     (fastest, moments_of_fastest) = (call.elapsed(), moments);
                 }
@@ -333,6 +399,8 @@ mod tests {
                     "ask_price_service({delay} ms) must answer 120 after its {delay} ms"
                 );
                 if fastest < QUICK {
+                    // Quick calls, but the first may have blocked (once only, in a LazyLock?).
+                    no_poll_blocked(&what, first_longest);
                     continue 'delays;
                 }
             }
@@ -368,9 +436,10 @@ mod tests {
     async fn the_service_still_takes_its_time() {
         for delay in [127, 61, 200] {
             let start = Instant::now();
-            let mut asking = Box::pin(without_spinning(ask_price_service(Duration::from_millis(
-                delay,
-            ))));
+            let mut asking = Box::pin(without_spinning(called(
+                &format!("ask_price_service({delay} ms)"),
+                || ask_price_service(Duration::from_millis(delay)),
+            )));
             let (mut last, mut wakeups) = (0, 0);
             let watched = std::future::poll_fn(|cx| {
                 let now = start.elapsed().as_millis();
@@ -398,7 +467,8 @@ mod tests {
                  tokio::time::sleep(delay).await"
             } else {
                 "something in it still blocks the thread, even if it also awaits. Is a \
-                 std::thread::sleep left beside the async sleep? Wait with an async sleep only"
+                 std::thread::sleep left beside the async sleep, or one done on the first call \
+                 only (in a Once or LazyLock)? Wait with an async sleep only"
             };
             assert!(
                 longest < BLOCKED,
@@ -436,7 +506,10 @@ mod tests {
         let start = Instant::now();
         let mut moments: Vec<u128> = Vec::new();
         let delay = Duration::from_millis(127);
-        let mut asking = Box::pin(without_spinning(ask_price_service(delay)));
+        let mut asking = Box::pin(without_spinning(called(
+            "ask_price_service(127 ms)",
+            || ask_price_service(delay),
+        )));
         let watched = std::future::poll_fn(|cx| {
             let now = start.elapsed().as_millis();
             if moments.last() != Some(&now) {
@@ -444,7 +517,7 @@ mod tests {
             }
             asking.as_mut().poll(cx)
         });
-        let price = tokio::time::timeout(Duration::from_secs(10), watched)
+        let (price, longest) = tokio::time::timeout(Duration::from_secs(10), longest_poll(watched))
             .await
             .expect(
                 "ask_price_service(127 ms) had not answered after 10 s of Tokio time: the \
@@ -463,5 +536,100 @@ mod tests {
             &moments[..moments.len().min(16)],
             if moments.len() > 16 { " ..." } else { "" }
         );
+        no_poll_blocked("ask_price_service(127 ms)", longest);
+    }
+
+    /// Every other test pauses Tokio's clock; in a program (main) it runs in real time. A
+    /// service that blocks the thread only when Tokio's clock runs shows here: on runtimes like
+    /// main's (multi-threaded) and the tests' (one thread), with their clocks running, on a
+    /// thread named main. price_or_cached(120 ms) must give up at the deadline, and
+    /// ask_price_service(120 ms) answer after its 120 ms, each call and each poll quick. A
+    /// std::thread::sleep(120 ms) takes 120 ms or more, so a blocking poll shows whatever the
+    /// load, and a Tokio timer never fires early.
+    #[test]
+    fn the_service_never_blocks_on_a_running_clock() {
+        const SLOW: Duration = Duration::from_millis(120);
+        for multi_thread in [true, false] {
+            let outcome = std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        tokio::runtime::Builder::new_multi_thread()
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    runtime.block_on(async {
+                        let start = std::time::Instant::now();
+                        let (price, longest) =
+                            longest_poll(called("price_or_cached(120 ms)", || {
+                                price_or_cached(SLOW)
+                            }))
+                            .await;
+                        let cached = (price, longest, start.elapsed());
+                        let start = std::time::Instant::now();
+                        let (price, longest) =
+                            longest_poll(called("ask_price_service(120 ms)", || {
+                                ask_price_service(SLOW)
+                            }))
+                            .await;
+                        (cached, (price, longest, start.elapsed()))
+                    })
+                })
+                .unwrap()
+                .join();
+            let ((price, longest, real), (answer, service_longest, service_real)) =
+                outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            let blocks = "something in the service blocks the thread, a std::thread::sleep or \
+                 other blocking work, perhaps only when Tokio's clock is not paused (as in a \
+                 program, which never runs on a paused clock) or only on the first call (in a \
+                 Once or LazyLock), and no timeout can step in while it runs. Wait with \
+                 tokio::time::sleep(delay).await only, on every path";
+            assert!(
+                longest < BLOCKED,
+                "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                 clock), one poll of price_or_cached(120 ms) held the thread for {} ms of real \
+                 time, and it gave {price} after {real:?}: {blocks}",
+                longest.as_millis()
+            );
+            assert!(
+                price == CACHED_PRICE || real >= SLOW,
+                "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                 clock), price_or_cached(120 ms) gave {price}, not the cached price, after \
+                 {real:?} of real time, before the service's 120 ms were over: the service \
+                 answers early when Tokio's clock runs (a wait skipped or cut short when the \
+                 clock is not paused?). Wait with tokio::time::sleep(delay).await on every path"
+            );
+            assert!(
+                price != CACHED_PRICE || real >= DEADLINE,
+                "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                 clock), price_or_cached(120 ms) gave the cached price after {real:?} of real \
+                 time, before the 50 ms deadline: keep DEADLINE and the timeout in \
+                 price_or_cached as they are, and fix the service"
+            );
+            assert!(
+                service_longest < BLOCKED,
+                "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                 clock), one poll of ask_price_service(120 ms) held the thread for {} ms of \
+                 real time: {blocks}",
+                service_longest.as_millis()
+            );
+            assert_eq!(answer, 120, "the service answers 120");
+            assert!(
+                service_real >= SLOW,
+                "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                 clock), ask_price_service(120 ms) answered after {service_real:?} of real \
+                 time, before its 120 ms were over: it must wait its whole delay also when \
+                 Tokio's clock is not paused (a wait skipped or cut short when the clock runs?). \
+                 Wait with tokio::time::sleep(delay).await on every path"
+            );
+        }
     }
 }
