@@ -1245,9 +1245,15 @@ mod tests {
         let functions = functions(&code);
         // Names bound (`let`, `for`) in `body` to a value made from one of `delays` hold a
         // delay too; not a value that hands the delay on (to ask_mirror, or to a helper fn,
-        // followed below) or that awaits: a mirror's future or its reply is no delay.
-        let hands_on = |value: &str| {
-            value.contains(".await")
+        // followed below) or that awaits: a mirror's future or its reply is no delay. An
+        // awaited value that names a plain delay (`primary_ms`, `backup_ms`, or a name bound
+        // to nothing but them: `let d = (primary_ms, backup_ms);`, a number, no future) and
+        // calls no fn of the code's own does hold it, though: `let (p, b) =
+        // std::future::ready((primary_ms, backup_ms)).await;` is the two delays again.
+        let hands_on = |value: &str, plain: &[String]| {
+            let awaits_a_future =
+                value.contains(".await") && !words_of(value).iter().any(|w| plain.contains(w));
+            awaits_a_future
                 || functions.iter().any(|(name, _, _)| {
                     value
                         .match_indices(&format!("{name}("))
@@ -1256,6 +1262,7 @@ mod tests {
         };
         let held_in = |body: &str, delays: &[String]| -> Vec<String> {
             let mut held = delays.to_vec();
+            let mut plain = ["primary_ms", "backup_ms"].map(String::from).to_vec();
             loop {
                 let before = held.len();
                 for statement in body.split([';', '{', '}']) {
@@ -1288,8 +1295,28 @@ mod tests {
                     } else {
                         continue;
                     };
-                    if hands_on(value) || !words_of(value).iter().any(|w| held.contains(w)) {
+                    if hands_on(value, &plain) || !words_of(value).iter().any(|w| held.contains(w))
+                    {
                         continue;
+                    }
+                    // Nothing but plain delays, in a tuple or an array (no call, no text).
+                    let bare = value
+                        .chars()
+                        .all(|c| is_word(c) || c.is_whitespace() || "()[],&*.".contains(c))
+                        && value
+                            .match_indices('(')
+                            .all(|(at, _)| !value[..at].trim_end().ends_with(is_word))
+                        && words_of(value)
+                            .iter()
+                            .all(|w| plain.contains(w) || w.chars().all(|c| c.is_ascii_digit()));
+                    if bare {
+                        for name in words_of(pattern) {
+                            if !["mut", "ref", "_"].contains(&name.as_str())
+                                && !plain.contains(&name)
+                            {
+                                plain.push(name);
+                            }
+                        }
                     }
                     for name in words_of(pattern) {
                         if !["mut", "ref", "_"].contains(&name.as_str()) && !held.contains(&name) {
@@ -1371,7 +1398,7 @@ mod tests {
                             && (method != ".replace(" || arguments.len() == 1)
                             && !held.contains(&name)
                             && arguments.iter().any(|argument| {
-                                !hands_on(argument)
+                                !hands_on(argument, &plain)
                                     && words_of(argument).iter().any(|w| held.contains(w))
                             })
                         {
@@ -1379,12 +1406,17 @@ mod tests {
                         }
                     }
                 }
-                // A value worked out in a block of its own (`let wait = { dbg!(backup_ms) };`).
+                // A value worked out in a block of its own (`let wait = { dbg!(backup_ms) };`),
+                // or in an async block (`let (p, b) = async { (primary_ms, backup_ms) }.await;`).
                 for (at, _) in body.match_indices("let ") {
                     let Some((pattern, value)) = body[at + "let ".len()..].split_once('=') else {
                         continue;
                     };
                     let value = value.trim_start();
+                    let value = value.strip_prefix("async").map_or(value, |rest| {
+                        let rest = rest.trim_start();
+                        rest.strip_prefix("move").unwrap_or(rest).trim_start()
+                    });
                     if body[..at].ends_with(is_word)
                         || pattern.contains([';', '{', '}'])
                         || !value.starts_with('{')
@@ -1404,7 +1436,8 @@ mod tests {
                         })
                         .map_or(value.len(), |(i, _)| i + 1);
                     let block = &value[..end];
-                    if hands_on(block) || !words_of(block).iter().any(|w| held.contains(w)) {
+                    if hands_on(block, &plain) || !words_of(block).iter().any(|w| held.contains(w))
+                    {
                         continue;
                     }
                     for name in words_of(pattern.split(':').next().unwrap_or("")) {
