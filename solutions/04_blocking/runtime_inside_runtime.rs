@@ -230,6 +230,72 @@ mod tests {
         );
     }
 
+    /// How long `start_app` held the thread of `runtime` (the real clock) at most: the call
+    /// `start_app()` itself, or one poll of the future it gives. Gives that time, whether it
+    /// was the call, and what start_app returned (None if it had not after 5 s).
+    fn longest_hold(runtime: &tokio::runtime::Runtime) -> (Duration, bool, Option<String>) {
+        runtime.block_on(async {
+            let called = std::time::Instant::now();
+            let app = start_app();
+            let call = called.elapsed();
+            let mut longest = Duration::ZERO;
+            let mut app = std::pin::pin!(app);
+            let started = tokio::time::timeout(
+                Duration::from_secs(5),
+                std::future::poll_fn(|cx| {
+                    let polled = std::time::Instant::now();
+                    let poll = app.as_mut().poll(cx);
+                    longest = longest.max(polled.elapsed());
+                    poll
+                }),
+            )
+            .await
+            .ok();
+            (call.max(longest), call > longest, started)
+        })
+    }
+
+    /// On a runtime with the real clock, start_app must hand the thread back while it waits
+    /// for the settings: an awaited fetch is polled in microseconds, while joining a thread
+    /// (or a second runtime's `block_on`) holds it for the whole 50 ms fetch. Up to 3 calls:
+    /// one in which no call or poll takes 25 ms is enough (a busy machine may stall one).
+    #[test]
+    fn start_app_never_holds_the_runtimes_thread() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut holds = Vec::new();
+        for _ in 0..3 {
+            let (held, in_the_call, started) = longest_hold(&runtime);
+            if held < Duration::from_millis(25) {
+                return;
+            }
+            if let Some(started) = started {
+                assert_eq!(
+                    started, "app started with theme=dark",
+                    "start_app should report the settings it loaded"
+                );
+            }
+            holds.push((held.as_millis(), in_the_call));
+        }
+        let (held, in_the_call) = holds[0];
+        panic!(
+            "on a runtime with the real clock, {} held the runtime's only thread for {held} ms \
+             at once (in each of 3 calls: {:?} ms), though the settings take 50 ms to come: \
+             start_app blocks the thread while it waits (it joins a thread, blocks on a second \
+             runtime, or sleeps with std::thread::sleep), and no other task of the runtime can \
+             run meanwhile. Make load_settings async and await fetch_settings() in it, so that \
+             start_app hands the thread back while it waits",
+            if in_the_call {
+                "the call start_app() itself (before its future was polled)"
+            } else {
+                "one poll of start_app()"
+            },
+            holds.iter().map(|(held, _)| *held).collect::<Vec<_>>()
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn settings_arrive_at_50_ms_of_this_runtimes_clock() {
         let app = start_app();
