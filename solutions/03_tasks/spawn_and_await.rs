@@ -371,6 +371,59 @@ mod tests {
         }
     }
 
+    /// On a runtime with the real clock, drives fetch_both to its end (5 s at most) and notes
+    /// the first task it spawned after a task it had spawned before had ended: gives the
+    /// tasks it had spawned by then and after how many ms it spawned that one, if it did.
+    fn spawned_after_one_ended() -> Option<(usize, u128)> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("the test's runtime could not be built");
+        runtime.block_on(async {
+            let start = std::time::Instant::now();
+            // Here no other task runs: what appears on the runtime in a call or a poll of
+            // fetch_both is a task it spawned, and a drop between two polls is one that ended.
+            let mut alive = alive_tasks();
+            let mut fetching = Box::pin(fetch_both());
+            let mut spawned = alive_tasks().saturating_sub(alive);
+            alive = alive_tasks();
+            let mut one_ended = false;
+            let mut seen = None;
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                std::future::poll_fn(|cx| {
+                    one_ended |= alive_tasks() < alive;
+                    let before = alive_tasks();
+                    let poll = fetching.as_mut().poll(cx);
+                    alive = alive_tasks();
+                    let new = alive.saturating_sub(before);
+                    if one_ended && new > 0 && seen.is_none() {
+                        seen = Some((spawned, start.elapsed().as_millis()));
+                    }
+                    spawned += new;
+                    poll
+                }),
+            )
+            .await;
+            seen
+        })
+    }
+
+    /// The lookups run at the same time when both tasks are spawned before either has ended
+    /// (the price lookup takes 100 ms): on a runtime with the real clock, fetch_both must not
+    /// spawn a task only after a task it spawned has ended.
+    #[test]
+    fn both_tasks_are_spawned_before_either_ends() {
+        if let Some((spawned, at)) = spawned_after_one_ended() {
+            panic!(
+                "on a runtime with the real clock, fetch_both spawned a task {at} ms in, after \
+                 a task it had spawned before had ended ({spawned} spawned by then): it awaited \
+                 one lookup's JoinHandle before it spawned the next task, so the lookups ran \
+                 one after the other. Spawn both tasks first, then await both handles"
+            );
+        }
+    }
+
     /// A real program's runtime (`#[tokio::main]`) has worker threads of its own, and the
     /// tasks run there, never on the thread that called `block_on`: here fetch_both is called
     /// from the test's own thread, so no lookup task shares its thread. (The real clock: the
