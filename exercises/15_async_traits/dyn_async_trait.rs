@@ -168,10 +168,11 @@ mod tests {
     }
 
     /// Compiles only if the future that `notify` returns, through the list's trait objects, is
-    /// a boxed future (`BoxedFuture` below) and `Send`: the promise the dispatcher's task needs,
-    /// since `tokio::spawn` may move a task to another thread. (A dispatcher moved to a thread
-    /// or a runtime of its own, or to `spawn_local`, dodges the error but not the promise: put
-    /// `Send` in the boxed future's type, `Pin<Box<dyn Future<Output = String> + Send + 'a>>`.)
+    /// `Send`: the promise the dispatcher's task needs, since `tokio::spawn` may move a task to
+    /// another thread. (A dispatcher moved to a thread or a runtime of its own, or to
+    /// `spawn_local`, dodges the error but not the promise: put `Send` in the boxed future's
+    /// type, `Pin<Box<dyn Future<Output = String> + Send + 'a>>`.) The future must also be a
+    /// boxed future (`one_type_for_every_notifier` below).
     fn the_future_of_notify_is_send<'a>(
         notifiers: &'a Notifiers,
         alert: &'a str,
@@ -179,26 +180,28 @@ mod tests {
         one_type_for_every_notifier(notifiers[0].notify(alert))
     }
 
-    /// The type `notify` returns through the list's trait objects: a boxed future of the
-    /// receipt, which can hold whatever work a notifier does, not a future type of the code's
-    /// own that can only do what Email and Chat do (wait, then give a string).
-    #[diagnostic::on_unimplemented(
-        message = "`notify` returns `{Self}`, not a boxed future: one type of future that \
-                   fits every notifier, whatever its work",
-        label = "the future that `notify` returns, through the list of `dyn Notifier`",
-        note = "give `notify` the return type \
-                `Pin<Box<dyn Future<Output = String> + Send + 'a>>` (or `BoxFuture<'a, String>`) \
-                in the trait `Notifier`, and wrap each notifier's work in \
-                `Box::pin(async move {{ ... }})`: a future type of your own (or the future of an \
-                `async fn` outside the trait) does only the work written in it, and a new kind \
-                of notifier could not do its own"
-    )]
-    trait BoxedFuture {}
-    impl BoxedFuture for std::pin::Pin<Box<dyn Future<Output = String> + '_>> {}
-    impl BoxedFuture for std::pin::Pin<Box<dyn Future<Output = String> + Send + '_>> {}
-    impl BoxedFuture for std::pin::Pin<Box<dyn Future<Output = String> + Send + Sync + '_>> {}
-
-    fn one_type_for_every_notifier<F: BoxedFuture>(future: F) -> F {
+    /// Checks that `future`, what `notify` returns through the list's trait objects, is a boxed
+    /// future of the receipt, which can hold whatever work a notifier does, and not a future
+    /// type of the code's own that can only do what Email and Chat do (wait, then give a
+    /// string). A boxed `dyn Future` is one pointer to the heap and one to the future's
+    /// methods, two words; so is a type of the code's own that only wraps one, which is fine.
+    /// A type that holds a notifier's work itself (a sleep, a receipt...) is bigger.
+    fn one_type_for_every_notifier<F: Future<Output = String>>(future: F) -> F {
+        let size = std::mem::size_of_val(&future);
+        let boxed = std::mem::size_of::<std::pin::Pin<Box<dyn Future<Output = String> + Send>>>();
+        assert!(
+            size == boxed,
+            "`notify`, called through the list of `dyn Notifier`, returned a `{}` of {size} \
+             bytes, not a boxed future (a pointer to the heap and to the future's methods, \
+             {boxed} bytes): a future type of your own that holds a notifier's work (a sleep, \
+             a receipt...) does only the work written in it, and a new kind of notifier could \
+             not do its own. Give `notify` the return type \
+             `Pin<Box<dyn Future<Output = String> + Send + 'a>>` (or `BoxFuture<'a, String>`) \
+             in the trait `Notifier`, and wrap each notifier's work in \
+             `Box::pin(async move {{ ... }})` (a type of your own around that boxed future, \
+             and nothing else, is fine too)",
+            std::any::type_name::<F>()
+        );
         future
     }
 
