@@ -217,8 +217,20 @@ mod tests {
         // `notify` is a method of the trait `Notifier`, which Email implements (not a method of
         // `dyn Notifier`'s own, with a trait that only has a latency and a receipt to give).
         let bob = email("bob@example.com", 20);
+        let start = Instant::now();
         let receipt = <Email as Notifier>::notify(&bob, "cpu hot").await; // Notifier's method
+        let took = start.elapsed();
         assert_eq!(receipt, "mail to bob@example.com: cpu hot");
+        assert_eq!(
+            took,
+            Duration::from_millis(20),
+            "awaiting the trait `Notifier`'s own `notify` for an Email with a latency of 20 ms \
+             took {took:?}, not 20 ms: that method does not do the notifier's work (the wait, \
+             then the receipt), so the list's notifiers do it some other way (a `notify` of a \
+             `dyn` type's own?). Make `notify` in `Notifier`, which Email and Chat implement, \
+             return the boxed future that does the whole work, and call that one through the \
+             list"
+        );
         let expected = [
             ("mail to ann@example.com: disk full", 100),
             ("#ops: disk full", 30),
