@@ -53,16 +53,33 @@ mod tests {
 
     /// Awaits `future` and returns its output with the longest real time one poll of it took.
     async fn longest_poll<F: std::future::Future>(future: F) -> (F::Output, std::time::Duration) {
+        let (output, polls) = timed_polls(future).await;
+        (output, polls.longest)
+    }
+
+    /// The real time the polls of a future took: how long it held the thread.
+    #[derive(Clone, Copy, Debug, Default)]
+    struct Polls {
+        count: u32,
+        longest: std::time::Duration,
+        total: std::time::Duration,
+    }
+
+    /// Awaits `future` and returns its output with the real time its polls took.
+    async fn timed_polls<F: std::future::Future>(future: F) -> (F::Output, Polls) {
         let mut future = Box::pin(future);
-        let mut longest = std::time::Duration::ZERO;
+        let mut polls = Polls::default();
         let output = std::future::poll_fn(|cx| {
             let start = std::time::Instant::now();
             let poll = future.as_mut().poll(cx);
-            longest = longest.max(start.elapsed());
+            let took = start.elapsed();
+            polls.count += 1;
+            polls.longest = polls.longest.max(took);
+            polls.total += took;
             poll
         })
         .await;
-        (output, longest)
+        (output, polls)
     }
 
     /// Calls `call` (fetch_report) and returns the future it made, but fails if the call
@@ -432,9 +449,15 @@ mod tests {
     /// runtime like main's, with its clock running, the heartbeat beside it, on a thread named
     /// main. Each poll and the call itself must be quick, and the wait must last its 100 ms of
     /// real time (a tokio::time::sleep never ends early). A std::thread::sleep(100 ms) takes
-    /// 100 ms or more, so a blocking poll shows whatever the load.
+    /// 100 ms or more, so a blocking poll shows whatever the load. The real time of the call
+    /// and all its polls is added up too: code that only awaits holds the thread for some
+    /// microseconds in all, and blocking sleeps of 50 ms in all take 50 ms or more however
+    /// they are cut up, so a wait that blocks in pieces (each poll under 75 ms) shows. The
+    /// call with the least of it of up to 3 is taken: under load, the OS alone can pause a
+    /// thread for long, but not during every call.
     #[test]
     fn fetch_report_never_blocks_on_a_running_clock() {
+        const HELD: std::time::Duration = std::time::Duration::from_millis(50);
         let outcome = std::thread::Builder::new()
             .name("main".to_string())
             .spawn(|| {
@@ -443,35 +466,70 @@ mod tests {
                     .build()
                     .unwrap();
                 runtime.block_on(async {
-                    let ticks = Arc::new(AtomicU32::new(0));
-                    let heartbeat = spawn_heartbeat(Arc::clone(&ticks));
-                    let start = std::time::Instant::now();
-                    let (report, longest) = longest_poll(called(fetch_report)).await;
-                    let real = start.elapsed();
-                    heartbeat.abort();
-                    (report, longest, real)
+                    // Each call's report, polls, real time, and the real time of the call
+                    // itself plus its polls.
+                    let mut calls = Vec::new();
+                    while calls.len() < 3 {
+                        let ticks = Arc::new(AtomicU32::new(0));
+                        let heartbeat = spawn_heartbeat(Arc::clone(&ticks));
+                        let start = std::time::Instant::now();
+                        let future = called(fetch_report);
+                        let call = start.elapsed();
+                        let (report, polls) = timed_polls(future).await;
+                        let real = start.elapsed();
+                        heartbeat.abort();
+                        let held = call + polls.total;
+                        calls.push((report, polls, real, held));
+                        if held < HELD {
+                            break;
+                        }
+                    }
+                    calls
                 })
             })
             .unwrap()
             .join();
-        let (report, longest, real) =
-            outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        assert_eq!(
-            report, "report ready",
-            "fetch_report returned the wrong text"
-        );
+        let calls = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        for (report, ..) in &calls {
+            assert_eq!(
+                report, "report ready",
+                "fetch_report returned the wrong text"
+            );
+        }
+        // The first call, as in every test (a call that blocks once shows in the first).
+        let (_, first, _, _) = &calls[0];
         assert!(
-            longest < BLOCKED,
+            first.longest < BLOCKED,
             "on a runtime whose clock runs in real time, as in main (every other test pauses \
              Tokio's clock), one poll of fetch_report held the thread for {} ms of real time: \
              something in it blocks the thread, a std::thread::sleep or other blocking work, \
              perhaps only when Tokio's clock is not paused (as in a program, which never runs \
              on a paused clock) or only on the first call (in a Once or LazyLock). Wait with \
              tokio::time::sleep(Duration::from_millis(100)).await only, on every path",
-            longest.as_millis()
+            first.longest.as_millis()
+        );
+        let (_, polls, real, held) = calls
+            .iter()
+            .min_by_key(|(_, _, _, held)| *held)
+            .expect("at least one call");
+        assert!(
+            *held < HELD,
+            "on a runtime whose clock runs in real time, as in main (every other test pauses \
+             Tokio's clock), fetch_report held the thread for {} ms of real time in all, in \
+             the best of {} calls (the call itself and its {} polls, the longest of them \
+             {} ms): it blocks the thread in pieces, a std::thread::sleep or other \
+             blocking work between its awaits (perhaps only when Tokio's clock is not paused, \
+             as in a program, which never runs on a paused clock), and the heartbeat cannot \
+             beat meanwhile. Code that only awaits holds the thread for some microseconds. \
+             Wait with tokio::time::sleep(Duration::from_millis(100)).await only, on every \
+             path",
+            held.as_millis(),
+            calls.len(),
+            polls.count,
+            polls.longest.as_millis()
         );
         assert!(
-            real >= std::time::Duration::from_millis(100),
+            *real >= std::time::Duration::from_millis(100),
             "on a runtime whose clock runs in real time, as in main (every other test pauses \
              Tokio's clock), fetch_report returned after {real:?} of real time: it must still \
              wait 100 ms for the server, also when Tokio's clock is not paused (a wait skipped \
