@@ -231,16 +231,33 @@ mod tests {
 
     /// Awaits `future` and returns its output with the longest real time one poll of it took.
     async fn longest_poll<F: std::future::Future>(future: F) -> (F::Output, Duration) {
+        let (output, polls) = timed_polls(future).await;
+        (output, polls.longest)
+    }
+
+    /// The real time the polls of a future took: how long it held the thread.
+    #[derive(Clone, Copy, Debug, Default)]
+    struct Polls {
+        count: u32,
+        longest: Duration,
+        total: Duration,
+    }
+
+    /// Awaits `future` and returns its output with the real time its polls took.
+    async fn timed_polls<F: std::future::Future>(future: F) -> (F::Output, Polls) {
         let mut future = Box::pin(future);
-        let mut longest = Duration::ZERO;
+        let mut polls = Polls::default();
         let output = std::future::poll_fn(|cx| {
             let start = std::time::Instant::now();
             let poll = future.as_mut().poll(cx);
-            longest = longest.max(start.elapsed());
+            let took = start.elapsed();
+            polls.count += 1;
+            polls.longest = polls.longest.max(took);
+            polls.total += took;
             poll
         })
         .await;
-        (output, longest)
+        (output, polls)
     }
 
     /// Calls `call` (named `what`) and returns the future it made, but fails if the call
@@ -545,10 +562,19 @@ mod tests {
     /// thread named main. price_or_cached(120 ms) must give up at the deadline, and
     /// ask_price_service(120 ms) answer after its 120 ms, each call and each poll quick. A
     /// std::thread::sleep(120 ms) takes 120 ms or more, so a blocking poll shows whatever the
-    /// load, and a Tokio timer never fires early.
+    /// load, and a Tokio timer never fires early. The real time of each call and all its polls
+    /// is added up too: code that only awaits holds the thread for some microseconds in all,
+    /// and blocking sleeps of 50 ms in all take 50 ms or more however they are cut up, so a
+    /// service that blocks in pieces (each poll under 75 ms) shows. The try with the least of
+    /// it of up to 3 is taken: under load, the OS alone can pause a thread for long, but not
+    /// during every call.
     #[test]
     fn the_service_never_blocks_on_a_running_clock() {
         const SLOW: Duration = Duration::from_millis(120);
+        const HELD: Duration = Duration::from_millis(50);
+        /// What one call gave: its answer, its polls, its real time, and the real time the
+        /// call itself and its polls held the thread.
+        type Call = (u32, Polls, Duration, Duration);
         for multi_thread in [true, false] {
             let outcome = std::thread::Builder::new()
                 .name("main".to_string())
@@ -562,26 +588,32 @@ mod tests {
                     .build()
                     .unwrap();
                     runtime.block_on(async {
-                        let start = std::time::Instant::now();
-                        let (price, longest) =
-                            longest_poll(called("price_or_cached(120 ms)", || {
-                                price_or_cached(SLOW)
-                            }))
-                            .await;
-                        let cached = (price, longest, start.elapsed());
-                        let start = std::time::Instant::now();
-                        let (price, longest) =
-                            longest_poll(called("ask_price_service(120 ms)", || {
-                                ask_price_service(SLOW)
-                            }))
-                            .await;
-                        (cached, (price, longest, start.elapsed()))
+                        // Each try: price_or_cached(120 ms), then ask_price_service(120 ms).
+                        let mut tries: Vec<(Call, Call)> = Vec::new();
+                        while tries.len() < 3 {
+                            let start = std::time::Instant::now();
+                            let future =
+                                called("price_or_cached(120 ms)", || price_or_cached(SLOW));
+                            let call = start.elapsed();
+                            let (price, polls) = timed_polls(future).await;
+                            let cached = (price, polls, start.elapsed(), call + polls.total);
+                            let start = std::time::Instant::now();
+                            let future =
+                                called("ask_price_service(120 ms)", || ask_price_service(SLOW));
+                            let call = start.elapsed();
+                            let (price, polls) = timed_polls(future).await;
+                            let service = (price, polls, start.elapsed(), call + polls.total);
+                            tries.push((cached, service));
+                            if cached.3 < HELD && service.3 < HELD {
+                                break;
+                            }
+                        }
+                        tries
                     })
                 })
                 .unwrap()
                 .join();
-            let ((price, longest, real), (answer, service_longest, service_real)) =
-                outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let tries = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             let runtime = if multi_thread {
                 "on a multi-threaded runtime, as main's,"
             } else {
@@ -592,12 +624,15 @@ mod tests {
                  program, which never runs on a paused clock) or only on the first call (in a \
                  Once or LazyLock), and no timeout can step in while it runs. Wait with \
                  tokio::time::sleep(delay).await only, on every path";
+            // The first try as it was, as in every test (a call that blocks once shows in the
+            // first): its answers, and no poll held the thread for BLOCKED or more.
+            let ((price, polls, real, _), (answer, service_polls, service_real, _)) = tries[0];
             assert!(
-                longest < BLOCKED,
+                polls.longest < BLOCKED,
                 "{runtime} whose clock runs in real time (every other test pauses Tokio's \
                  clock), one poll of price_or_cached(120 ms) held the thread for {} ms of real \
                  time, and it gave {price} after {real:?}: {blocks}",
-                longest.as_millis()
+                polls.longest.as_millis()
             );
             assert!(
                 price == CACHED_PRICE || real >= SLOW,
@@ -615,11 +650,11 @@ mod tests {
                  price_or_cached as they are, and fix the service"
             );
             assert!(
-                service_longest < BLOCKED,
+                service_polls.longest < BLOCKED,
                 "{runtime} whose clock runs in real time (every other test pauses Tokio's \
                  clock), one poll of ask_price_service(120 ms) held the thread for {} ms of \
                  real time: {blocks}",
-                service_longest.as_millis()
+                service_polls.longest.as_millis()
             );
             assert_eq!(answer, 120, "the service answers 120");
             assert!(
@@ -630,6 +665,33 @@ mod tests {
                  Tokio's clock is not paused (a wait skipped or cut short when the clock runs?). \
                  Wait with tokio::time::sleep(delay).await on every path"
             );
+            // The try that held the thread least, in all its polls.
+            let (cached, service) = tries
+                .iter()
+                .min_by_key(|(cached, service)| cached.3.max(service.3))
+                .copied()
+                .expect("at least one try");
+            for (what, (_, polls, _, held)) in [
+                ("price_or_cached(120 ms)", cached),
+                ("ask_price_service(120 ms)", service),
+            ] {
+                assert!(
+                    held < HELD,
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), {what} held the thread for {} ms of real time in all, in the best \
+                     of {} tries (the call itself and its {} polls, the longest of them {} \
+                     ms): the service blocks the thread, a std::thread::sleep or other \
+                     blocking work, in one go under 75 ms or in pieces between its awaits \
+                     (perhaps only when Tokio's clock is not paused, as in a program, which \
+                     never runs on a paused clock), and no timeout can step in while it runs. \
+                     Code that only awaits holds the thread for some microseconds. Wait with \
+                     tokio::time::sleep(delay).await only, on every path",
+                    held.as_millis(),
+                    tries.len(),
+                    polls.count,
+                    polls.longest.as_millis()
+                );
+            }
         }
     }
 }

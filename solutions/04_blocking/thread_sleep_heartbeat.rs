@@ -517,12 +517,12 @@ mod tests {
             "on a runtime whose clock runs in real time, as in main (every other test pauses \
              Tokio's clock), fetch_report held the thread for {} ms of real time in all, in \
              the best of {} calls (the call itself and its {} polls, the longest of them \
-             {} ms): it blocks the thread in pieces, a std::thread::sleep or other \
-             blocking work between its awaits (perhaps only when Tokio's clock is not paused, \
-             as in a program, which never runs on a paused clock), and the heartbeat cannot \
-             beat meanwhile. Code that only awaits holds the thread for some microseconds. \
-             Wait with tokio::time::sleep(Duration::from_millis(100)).await only, on every \
-             path",
+             {} ms): it blocks the thread, a std::thread::sleep or other blocking work, in one \
+             go under 75 ms or in pieces between its awaits (perhaps only when Tokio's clock is \
+             not paused, as in a program, which never runs on a paused clock), and the \
+             heartbeat cannot beat meanwhile. Code that only awaits holds the thread for some \
+             microseconds. Wait with tokio::time::sleep(Duration::from_millis(100)).await only, \
+             on every path",
             held.as_millis(),
             calls.len(),
             polls.count,
