@@ -1252,15 +1252,66 @@ mod tests {
         // to nothing but them: `let d = (primary_ms, backup_ms);`, a number, no future) and
         // calls no fn of the code's own does hold it, though: `let (p, b) =
         // std::future::ready((primary_ms, backup_ms)).await;` is the two delays again.
+        // A closure bound to a name whose body hands a value on (calls ask_mirror, a helper
+        // fn, or such a closure: `let ask = |name, ms| Box::pin(ask_mirror(log.clone(), name,
+        // ms));`) hands on what it is called with too, like a fn: `select_all([ask("primary",
+        // primary_ms), ..]).await` is the mirrors' race, not the delays.
+        let calls = |text: &str, names: &[String]| {
+            names.iter().any(|name| {
+                text.match_indices(&format!("{name}("))
+                    .any(|(at, _)| !text[..at].ends_with(is_word))
+            })
+        };
+        let mut handing: Vec<String> = functions.iter().map(|(name, ..)| name.clone()).collect();
+        loop {
+            let before = handing.len();
+            for (at, _) in code.match_indices("let ") {
+                let Some((name, value)) = code[at + "let ".len()..].split_once('=') else {
+                    continue;
+                };
+                let name = name.split(':').next().unwrap_or("").trim();
+                let name = name.strip_prefix("mut ").unwrap_or(name).trim();
+                let mut closure = value.trim_start();
+                while let Some(rest) = ["async", "move"].iter().find_map(|word| {
+                    closure
+                        .strip_prefix(word)
+                        .filter(|rest| !rest.starts_with(is_word))
+                }) {
+                    closure = rest.trim_start();
+                }
+                if code[..at].ends_with(is_word)
+                    || name.is_empty()
+                    || !name.chars().all(is_word)
+                    || handing.iter().any(|h| h == name)
+                    || !closure.starts_with('|')
+                {
+                    continue;
+                }
+                // The closure, up to the `;` that ends its statement.
+                let mut depth = 0;
+                let end = closure
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        match c {
+                            '(' | '[' | '{' => depth += 1,
+                            ')' | ']' | '}' => depth -= 1,
+                            _ => {}
+                        }
+                        depth < 0 || (depth == 0 && c == ';')
+                    })
+                    .map_or(closure.len(), |(i, _)| i);
+                if calls(&closure[..end], &handing) {
+                    handing.push(name.to_string());
+                }
+            }
+            if handing.len() == before {
+                break;
+            }
+        }
         let hands_on = |value: &str, plain: &[String]| {
             let awaits_a_future =
                 value.contains(".await") && !words_of(value).iter().any(|w| plain.contains(w));
-            awaits_a_future
-                || functions.iter().any(|(name, _, _)| {
-                    value
-                        .match_indices(&format!("{name}("))
-                        .any(|(at, _)| !value[..at].ends_with(is_word))
-                })
+            awaits_a_future || calls(value, &handing)
         };
         let held_in = |body: &str, delays: &[String]| -> Vec<String> {
             let mut held = delays.to_vec();
