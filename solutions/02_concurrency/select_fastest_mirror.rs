@@ -1460,16 +1460,33 @@ mod tests {
                     }
                 }
                 // A value worked out in a block of its own (`let wait = { dbg!(backup_ms) };`),
-                // or in an async block (`let (p, b) = async { (primary_ms, backup_ms) }.await;`).
+                // in an async block (`let (p, b) = async { (primary_ms, backup_ms) }.await;`),
+                // in a spawned task or thread (`tokio::spawn(async move { (primary_ms,
+                // backup_ms) }).await.unwrap()`) or in a closure called at once (`(|| {
+                // (primary_ms, backup_ms) })()`).
                 for (at, _) in body.match_indices("let ") {
                     let Some((pattern, value)) = body[at + "let ".len()..].split_once('=') else {
                         continue;
                     };
                     let value = value.trim_start();
-                    let value = value.strip_prefix("async").map_or(value, |rest| {
-                        let rest = rest.trim_start();
-                        rest.strip_prefix("move").unwrap_or(rest).trim_start()
-                    });
+                    let behind = [
+                        "tokio::spawn(",
+                        "tokio::task::spawn(",
+                        "tokio::task::spawn_blocking(",
+                        "std::thread::spawn(",
+                        "thread::spawn(",
+                        "(",
+                    ]
+                    .iter()
+                    .find_map(|call| value.strip_prefix(call));
+                    let mut value = behind.unwrap_or(value).trim_start();
+                    while let Some(rest) = ["async", "move", "||"].iter().find_map(|word| {
+                        value
+                            .strip_prefix(word)
+                            .filter(|rest| !rest.starts_with(is_word))
+                    }) {
+                        value = rest.trim_start();
+                    }
                     if body[..at].ends_with(is_word)
                         || pattern.contains([';', '{', '}'])
                         || !value.starts_with('{')
