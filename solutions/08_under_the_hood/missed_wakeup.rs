@@ -406,6 +406,56 @@ mod tests {
         assert_eq!(message.as_deref(), Some("late"));
     }
 
+    /// put() wakes the waiting task itself, so the task gets the message at the moment of
+    /// put() on the paused clock (which stands still while a woken task waits for its turn).
+    /// A timer that looks in the box now and then sees it only at its next tick: Tokio's
+    /// timers go off on whole milliseconds, and here put() comes 1 s 7.5 ms after recv()
+    /// began. (A progress timer of the code's own may wake the task too.)
+    #[tokio::test(start_paused = true)]
+    async fn put_wakes_the_waiting_task_at_once() {
+        // As many polls as a_waiting_receiver_sleeps_until_put allows: that test judges more.
+        let allowed = 4 + 2 * (1000 / 20);
+        let start = tokio::time::Instant::now();
+        let mailbox = Mailbox::default();
+        let recv = mailbox.recv();
+        let waiting = tokio::spawn(async move {
+            let mut recv = pin!(recv);
+            let mut polls = 0;
+            std::future::poll_fn(|cx| {
+                polls += 1;
+                if polls > allowed {
+                    return Poll::Ready(None);
+                }
+                recv.as_mut()
+                    .poll(cx)
+                    .map(|message| Some((message, tokio::time::Instant::now())))
+            })
+            .await
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        tokio::time::advance(std::time::Duration::from_micros(7_500)).await;
+        let put_at = tokio::time::Instant::now();
+        mailbox.put("late".to_string());
+        // A receiving task that panicked, or was polled too often, is judged by other tests.
+        let Ok(Some((message, received_at))) = waiting.await else {
+            return;
+        };
+        if message != "late" {
+            return;
+        }
+        assert!(
+            received_at == put_at,
+            "put() came {:?} after recv() began (on the test's paused clock), but the task \
+             awaiting recv() got the message only {:?} after put(), when a timer went off: \
+             put() woke nobody, and the receiver looked in the box again on a timer. In a Tokio \
+             task too, every Pending must leave a clone of cx.waker() in the mailbox, where \
+             put() takes it and wakes it at once (a progress timer may wake the task as well, \
+             but the message must not wait for it)",
+            put_at.saturating_duration_since(start),
+            received_at.saturating_duration_since(put_at)
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn recv_waits_as_long_as_it_takes() {
         // Nobody puts a message for a minute of the paused clock (which moves on whenever the
