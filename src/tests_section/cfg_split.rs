@@ -144,7 +144,12 @@ fn implements_outside(body: &[Token]) -> bool {
         .collect();
     (0..body.len()).any(|k| match body[k].text.as_str() {
         "macro_use" | "macro_export" => true,
-        "impl" => self_type(&body[k + 1..]).is_none_or(|name| !defined.contains(&name)),
+        // An `impl` block, not an `impl Trait` type (`-> impl Future`, `x: impl Into<u32>`).
+        "impl"
+            if k == 0 || matches!(body[k - 1].text.as_str(), "{" | "}" | ";" | "]" | "unsafe") =>
+        {
+            self_type(&body[k + 1..]).is_none_or(|name| !defined.contains(&name))
+        }
         _ => false,
     })
 }

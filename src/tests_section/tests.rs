@@ -347,6 +347,7 @@ fn code_compiled_apart_for_the_tests_or_clippy_is_refused() {
         "#[cfg(test)]\nmod mine {\n    use super::*;\n    #[test]\n    fn adds() { assert_eq!(add(2, 2), 4); }\n}",
         "#[cfg(all(test, not(miri)))]\nmod mine {\n    struct Fake;\n    impl Fake { fn go(&self) {} }\n    impl<T> From<T> for Fake { fn from(_: T) -> Self { Fake } }\n}",
         "#[cfg(test)]\n#[tokio::test(start_paused = true)]\nasync fn mine() {}",
+        "#[cfg(test)]\nmod mine {\n    fn later(n: impl Into<u32>) -> impl std::future::Future<Output = u32> {\n        let n = n.into();\n        async move { n }\n    }\n}",
         "#[tokio::test]\n#[cfg(test)]\nasync fn mine() {}",
         "#[cfg_attr(test, tokio::test)]\nasync fn mine() {}",
         "#[cfg(unix)]\nfn pause() {}",
