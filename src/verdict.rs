@@ -95,6 +95,15 @@ const SPLIT_BY_CLIPPY: &str = "compiles code apart for clippy (`cfg(clippy)`), s
      would check other code than the tests and your program run. Remove it, and fix what clippy \
      finds in the code itself";
 
+/// The shipped line a changed one replaced, to quote after the line's number.
+fn was(shipped: &str) -> String {
+    if shipped.is_empty() {
+        String::new()
+    } else {
+        format!(" (shipped: `{shipped}`)")
+    }
+}
+
 /// Why tests that were changed cannot judge the fix.
 fn edited(change: &Change, restore: &str) -> String {
     match change {
@@ -102,25 +111,15 @@ fn edited(change: &Change, restore: &str) -> String {
             "the line `{MARKER} ...` above the tests is gone or its words were changed, so \
              the shipped tests cannot be told apart from your code{restore}"
         ),
-        Change::Line { line, shipped } => {
-            let was = if shipped.is_empty() {
-                String::new()
-            } else {
-                format!(" (shipped: `{shipped}`)")
-            };
-            format!(
-                "the tests were changed at line {line}{was}. The tests judge your fix, so \
-                 they stay as shipped{restore}"
-            )
-        }
-        Change::NotAnAttribute { line, shipped } => {
-            let was = if shipped.is_empty() {
-                String::new()
-            } else {
-                format!(" (shipped: `{shipped}`)")
-            };
-            format!("the tests were changed at line {line}{was}. {ONLY_ATTRIBUTES}{restore}")
-        }
+        Change::Line { line, shipped } => format!(
+            "the tests were changed at line {line}{}. The tests judge your fix, so they stay \
+             as shipped{restore}",
+            was(shipped)
+        ),
+        Change::NotAnAttribute { line, shipped } => format!(
+            "the tests were changed at line {line}{}. {ONLY_ATTRIBUTES}{restore}",
+            was(shipped)
+        ),
         Change::ShadowedMacro { name, line } => format!(
             "line {line} defines its own `{name}!`, a macro the shipped tests call, so they \
              would run yours instead of the real one. Remove it or give it another name: the \
