@@ -473,10 +473,11 @@ mod tests {
         out
     }
 
-    /// `code` (comments gone) without a `#[cfg(test)] mod NAME { .. }` of the learner's own
-    /// tests, which nothing else names and which holds no `impl` or macro: a test of the
-    /// learner's may pause its clock or write the settings it expects. Other attributes
-    /// (`#[allow(..)]`) and a `pub` may stand between the cfg and `mod`.
+    /// `code` (comments gone) without the learner's own tests, which nothing else names and
+    /// which hold no `impl` or macro: a `mod` under a `#[cfg(..)]` that needs `test`
+    /// (`cfg(test)`, `cfg(all(test, unix))`), or a fn with a test attribute (`#[test]`,
+    /// `#[tokio::test(..)]`). A test of the learner's may pause its clock or write the
+    /// settings it expects. Other attributes and a `pub` may stand among them.
     fn without_own_test_module(code: &str) -> String {
         // Tokens as (start, end): words, string and char literals, single punctuation.
         let bytes = code.as_bytes();
@@ -511,47 +512,69 @@ mod tests {
             spans.push((start, i));
         }
         let tokens: Vec<&str> = spans.iter().map(|&(a, b)| &code[a..b]).collect();
-        let closing_brace = |open: usize| {
+        let closing = |open: usize| {
+            let (opening, closing) = match tokens[open] {
+                "[" => ("[", "]"),
+                "(" => ("(", ")"),
+                _ => ("{", "}"),
+            };
             let mut depth = 0;
             (open..tokens.len())
                 .find(|&i| {
-                    match tokens[i] {
-                        "{" => depth += 1,
-                        "}" => depth -= 1,
-                        _ => {}
-                    }
+                    depth += i32::from(tokens[i] == opening) - i32::from(tokens[i] == closing);
                     depth == 0
                 })
                 .unwrap_or(tokens.len() - 1)
         };
-        let attribute = ["#", "[", "cfg", "(", "test", ")", "]"];
-        let module = |at: usize| {
-            let mut i = at + attribute.len();
-            while tokens.get(i).is_some_and(|t| *t == "#" || *t == "pub") {
-                let closing = if tokens[i] == "#" { "]" } else { ")" };
+        // An own test item starting at `at` (its first attribute): where it ends.
+        let own_test = |at: usize| -> Option<usize> {
+            let (mut i, mut test_cfg, mut test_fn) = (at, false, false);
+            while tokens.get(i) == Some(&"#") && tokens.get(i + 1) == Some(&"[") {
+                let close = closing(i + 1);
+                let inside = &tokens[i + 2..close];
+                // `test` named, and not under a `not(..)`.
+                let negated = |t: usize| {
+                    (i + 2..t)
+                        .any(|k| tokens[k] == "not" && tokens[k + 1] == "(" && closing(k + 1) > t)
+                };
+                test_cfg |= inside.first() == Some(&"cfg")
+                    && (i + 2..close).any(|t| tokens[t] == "test" && !negated(t));
+                test_fn |= inside.first() == Some(&"test")
+                    || inside.starts_with(&["tokio", ":", ":", "test"]);
+                i = close + 1;
+            }
+            while matches!(tokens.get(i), Some(&("pub" | "async" | "unsafe"))) {
                 i += 1;
-                if closing == "]" || tokens.get(i).is_some_and(|t| *t == "(") {
-                    i += tokens[i..].iter().position(|t| *t == closing).unwrap_or(0) + 1;
+                if tokens.get(i) == Some(&"(") {
+                    i = closing(i) + 1;
                 }
             }
-            (tokens.get(i).is_some_and(|t| *t == "mod")).then_some(i)
-        };
-        let found = (0..tokens.len())
-            .filter(|&at| tokens[at..].starts_with(&attribute))
-            .find_map(|at| module(at).map(|m| (at, m)));
-        if let Some((at, m)) = found
-            && let Some(name) = tokens.get(m + 1)
-            && tokens.get(m + 2).is_some_and(|t| *t == "{")
-        {
-            let close = closing_brace(m + 2);
-            let inside = &tokens[m + 2..=close];
+            let kind = *tokens.get(i)?;
+            let name = *tokens.get(i + 1)?;
+            if !(kind == "mod" && test_cfg || kind == "fn" && test_fn) {
+                return None;
+            }
+            let open = (i..tokens.len()).find(|&k| tokens[k] == "{" || tokens[k] == ";")?;
+            let close = closing(open);
             let named_elsewhere =
-                (tokens[..at].iter().chain(&tokens[close + 1..])).any(|t| t == name);
-            if !named_elsewhere && !inside.iter().any(|t| *t == "impl" || *t == "macro_rules") {
-                return format!("{}{}", &code[..spans[at].0], &code[spans[close].1..]);
+                (tokens[..at].iter().chain(&tokens[close + 1..])).any(|t| *t == name);
+            let inside = &tokens[open..=close];
+            let plain = !inside.iter().any(|t| *t == "impl" || *t == "macro_rules");
+            (tokens[open] == "{" && !named_elsewhere && plain).then_some(close)
+        };
+        let (mut out, mut kept_from, mut at) = (String::new(), 0, 0);
+        while at < tokens.len() {
+            let item_start = at == 0 || matches!(tokens[at - 1], "}" | ";" | "]");
+            match own_test(at).filter(|_| item_start && tokens[at] == "#") {
+                Some(close) => {
+                    out.push_str(&code[kept_from..spans[at].0]);
+                    kept_from = spans[close].1;
+                    at = close + 1;
+                }
+                None => at += 1,
             }
         }
-        code.to_string()
+        out + &code[kept_from..]
     }
 
     /// The code above the tests without comments, without `fn main` (a demo there is free,
