@@ -36,7 +36,7 @@ pub enum Change {
     /// The code above the marker is compiled apart, at this (1-based) line, for the tests
     /// (`cfg(test)`, `cfg(not(test))`) or for clippy (`cfg(clippy)`): they would judge other
     /// code than the program runs.
-    SplitByCfg { by: SplitBy, line: usize },
+    Split { by: SplitBy, line: usize },
 }
 
 /// The text below the marker and the (1-based) number of the marker's line.

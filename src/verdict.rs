@@ -95,6 +95,15 @@ const SPLIT_BY_CLIPPY: &str = "compiles code apart for clippy (`cfg(clippy)`), s
      would check other code than the tests and your program run. Remove it, and fix what clippy \
      finds in the code itself";
 
+const SPLIT_BY_BUILD: &str = "compiles code apart for debug and release builds \
+     (`debug_assertions`), so the tests, which build in debug, would judge other code than a \
+     release build runs. Remove it: the same code must run in both (`debug_assert!` may stay)";
+
+const SPLIT_BY_FLAVOR: &str = "asks which kind of runtime runs it (`runtime_flavor`), so your \
+     code could act one way on the tests' runtime and another in your program. Remove it: the \
+     code must work the same on every runtime (for blocking work, \
+     `tokio::task::spawn_blocking` works on both kinds)";
+
 /// The shipped line a changed one replaced, to quote after the line's number.
 fn was(shipped: &str) -> String {
     if shipped.is_empty() {
@@ -125,14 +134,15 @@ fn edited(change: &Change, restore: &str) -> String {
              would run yours instead of the real one. Remove it or give it another name: the \
              tests judge your fix with the standard macros"
         ),
-        Change::SplitByCfg {
-            by: SplitBy::Test,
-            line,
-        } => format!("line {line} {SPLIT_BY_TEST}"),
-        Change::SplitByCfg {
-            by: SplitBy::Clippy,
-            line,
-        } => format!("line {line} {SPLIT_BY_CLIPPY}"),
+        Change::Split { by, line } => {
+            let why = match by {
+                SplitBy::Test => SPLIT_BY_TEST,
+                SplitBy::Clippy => SPLIT_BY_CLIPPY,
+                SplitBy::Build => SPLIT_BY_BUILD,
+                SplitBy::Flavor => SPLIT_BY_FLAVOR,
+            };
+            format!("line {line} {why}")
+        }
     }
 }
 

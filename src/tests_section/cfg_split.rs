@@ -1,21 +1,27 @@
-//! Code above the marker that is compiled only under `test` (or only outside it), or only for
-//! clippy: the tests (or the lint) would then judge other code than the program runs.
+//! Code above the marker that acts apart under the tests: compiled only under `test` (or only
+//! outside it), only for clippy or only in debug builds, or that asks which kind of runtime runs
+//! it. The tests (or the lint) would then judge other code than the program runs.
 
 use super::{Change, Token, attribute_end, code_above, defines_test, tokens};
 
-/// The `cfg` name a learner's code was split by.
+/// What a learner's code was split by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SplitBy {
     /// `cfg(test)`, `cfg(not(test))`, `cfg!(test)`: the test build differs from the program.
     Test,
     /// `cfg(clippy)`: clippy checks other code than the tests and the program run.
     Clippy,
+    /// `cfg(debug_assertions)`: the tests build in debug, a release build runs other code.
+    Build,
+    /// `runtime_flavor()`: code that can act one way on the tests' runtime, another elsewhere.
+    Flavor,
 }
 
-/// The first place in the learner's code above the marker where a `cfg` predicate names `test`
-/// or `clippy`, unless it only sets apart the learner's own tests: a `#[cfg(test)]` on a
-/// function that is itself a test, or on a `mod` that neither implements anything for a type it
-/// does not define nor exports its macros (`#[macro_use]`).
+/// The first place in the learner's code above the marker that is split apart: a `cfg`
+/// predicate naming `test`, `clippy` or `debug_assertions`, or the runtime's flavor read. The
+/// learner's own tests are left out: a function that is itself a test, or a `#[cfg(test)]`
+/// `mod` that neither implements anything for a type it does not define nor exports its
+/// macros (`#[macro_use]`).
 pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
     let code = code_above(shipped, learner)?;
     let tokens = tokens(code);
@@ -24,27 +30,39 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
         if let Some(found) = cfg_macro(&tokens, i) {
             return Some(found);
         }
+        if matches!(tokens[i].text.as_str(), "runtime_flavor" | "RuntimeFlavor") {
+            let line = tokens[i].line;
+            return Some(Change::Split {
+                by: SplitBy::Flavor,
+                line,
+            });
+        }
         if attribute_end(&tokens, i).is_none() {
             i += 1;
             continue;
         }
         // A run of attributes, all on the item that follows them.
         let run = i;
+        let own = own_test_end(&tokens, run);
         while let Some(end) = attribute_end(&tokens, i) {
             let split = predicate_names(&tokens[i..=end]);
             if let Some((by, negated)) = split
-                && !(by == SplitBy::Test && !negated && own_tests(&tokens, run))
+                && !(by == SplitBy::Test && !negated && own.is_some())
             {
                 let line = tokens[i].line;
-                return Some(Change::SplitByCfg { by, line });
+                return Some(Change::Split { by, line });
             }
+            i = end + 1;
+        }
+        // What the learner's own tests do is theirs.
+        if let Some(end) = own {
             i = end + 1;
         }
     }
     None
 }
 
-/// `cfg!(..)` at `i`, naming `test` or `clippy`.
+/// `cfg!(..)` at `i`, naming `test`, `clippy` or `debug_assertions`.
 fn cfg_macro(tokens: &[Token], i: usize) -> Option<Change> {
     let texts = |k: usize| tokens.get(k).map(|t| t.text.as_str());
     if texts(i) != Some("cfg") || texts(i + 1) != Some("!") || texts(i + 2) != Some("(") {
@@ -52,7 +70,7 @@ fn cfg_macro(tokens: &[Token], i: usize) -> Option<Change> {
     }
     let close = matching(tokens, i + 2)?;
     let (by, _) = names(&tokens[i + 3..close])?;
-    Some(Change::SplitByCfg {
+    Some(Change::Split {
         by,
         line: tokens[i].line,
     })
@@ -79,11 +97,14 @@ fn predicate_names(attribute: &[Token]) -> Option<(SplitBy, bool)> {
     names(predicate)
 }
 
-/// Which of `test` and `clippy` a predicate names (clippy first), and whether a `test` is
-/// under a `not(..)`.
+/// Which of `test`, `clippy` and `debug_assertions` a predicate names (clippy first, then
+/// the build), and whether a `test` is under a `not(..)`.
 fn names(predicate: &[Token]) -> Option<(SplitBy, bool)> {
     if predicate.iter().any(|t| t.text == "clippy") {
         return Some((SplitBy::Clippy, false));
+    }
+    if predicate.iter().any(|t| t.text == "debug_assertions") {
+        return Some((SplitBy::Build, false));
     }
     let at = predicate.iter().position(|t| t.text == "test")?;
     let negated = (0..predicate.len()).any(|k| {
@@ -94,16 +115,14 @@ fn names(predicate: &[Token]) -> Option<(SplitBy, bool)> {
     Some((SplitBy::Test, negated))
 }
 
-/// Whether the item the attribute at `i` belongs to is one of the learner's own tests: a
-/// function with a test attribute, or a `mod` of tests.
-fn own_tests(tokens: &[Token], i: usize) -> bool {
+/// Where the item the attribute at `i` belongs to ends, if it is one of the learner's own
+/// tests: a function with a test attribute, or a `mod` of tests.
+fn own_test_end(tokens: &[Token], i: usize) -> Option<usize> {
     let mut k = i;
-    let mut macro_use = false;
+    let (mut test_fn, mut macro_use) = (false, false);
     while let Some(end) = attribute_end(tokens, k) {
         let attribute = &tokens[k..=end];
-        if defines_test(attribute) {
-            return true;
-        }
+        test_fn |= defines_test(attribute);
         macro_use |= attribute.iter().any(|t| t.text == "macro_use");
         k = end + 1;
     }
@@ -116,18 +135,16 @@ fn own_tests(tokens: &[Token], i: usize) -> bool {
             k = matching(tokens, k).map_or(tokens.len(), |close| close + 1);
         }
     }
-    if tokens.get(k).is_none_or(|t| t.text != "mod") || macro_use {
-        return false;
+    let item = tokens.get(k)?.text.as_str();
+    if !(item == "fn" && test_fn || item == "mod" && !macro_use) {
+        return None;
     }
-    let Some(open) = (k..tokens.len()).find(|&j| matches!(tokens[j].text.as_str(), "{" | ";"))
-    else {
-        return false;
-    };
+    let open = (k..tokens.len()).find(|&j| matches!(tokens[j].text.as_str(), "{" | ";"))?;
     if tokens[open].text == ";" {
-        return false;
+        return None;
     }
     let close = matching(tokens, open).unwrap_or(tokens.len() - 1);
-    !implements_outside(&tokens[open + 1..close])
+    (item == "fn" || !implements_outside(&tokens[open + 1..close])).then_some(close)
 }
 
 /// Whether a module's body implements something for a type the body does not define (inherent

@@ -300,7 +300,7 @@ fn a_marker_whose_words_were_edited_is_no_marker() {
 }
 
 #[test]
-fn code_compiled_apart_for_the_tests_or_clippy_is_refused() {
+fn code_split_apart_for_the_tests_clippy_the_build_or_the_runtime_is_refused() {
     let split = |code: &str| split_by_cfg(SHIPPED, &learner(code, shipped_tests()));
     let add = "pub fn add(a: u32, b: u32) -> u32 { a + b }\n";
     for (code, by) in [
@@ -334,13 +334,30 @@ fn code_compiled_apart_for_the_tests_or_clippy_is_refused() {
             SplitBy::Test,
         ),
         ("#[cfg(not(test))]\nmod slow {}", SplitBy::Test),
+        (
+            "#[cfg(not(debug_assertions))]\nfn pause() {}",
+            SplitBy::Build,
+        ),
+        (
+            "fn pause() { if cfg!(debug_assertions) { return; } }",
+            SplitBy::Build,
+        ),
+        (
+            "use tokio::runtime::{Handle, RuntimeFlavor as F};",
+            SplitBy::Flavor,
+        ),
+        (
+            "fn pause() { tokio::runtime::Handle::current().runtime_flavor(); }",
+            SplitBy::Flavor,
+        ),
+        // Not a test of the learner's: a helper fn under cfg(test) is code the tests can call.
+        (
+            "#[cfg(test)]\nfn flavor() { let _ = Handle::current().runtime_flavor(); }",
+            SplitBy::Test,
+        ),
     ] {
         let code = format!("{add}{code}");
-        assert_eq!(
-            split(&code),
-            Some(Change::SplitByCfg { by, line: 2 }),
-            "{code}"
-        );
+        assert_eq!(split(&code), Some(Change::Split { by, line: 2 }), "{code}");
     }
     // The learner's own tests, and cfg names that build the same for tests and program.
     for code in [
@@ -353,6 +370,9 @@ fn code_compiled_apart_for_the_tests_or_clippy_is_refused() {
         "#[cfg(unix)]\nfn pause() {}",
         "// #[cfg(not(test))]\nfn pause() { let _ = \"cfg!(test)\"; }",
         "#[allow(clippy::all)]\nfn pause() {}",
+        "fn pause() { debug_assert!(true, \"runtime_flavor\"); }",
+        "#[cfg(test)]\nmod mine {\n    #[tokio::test(flavor = \"multi_thread\")]\n    async fn on_many() {\n        let _ = tokio::runtime::Handle::current().runtime_flavor();\n    }\n}",
+        "#[tokio::test]\nasync fn on_one() {\n    assert_eq!(\n        tokio::runtime::Handle::current().runtime_flavor(),\n        tokio::runtime::RuntimeFlavor::CurrentThread\n    );\n}",
     ] {
         assert_eq!(split(&format!("{add}{code}")), None, "{code}");
     }

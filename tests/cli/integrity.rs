@@ -183,8 +183,9 @@ fn a_shadowed_assertion_macro_is_not_a_pass() {
     fails_with(&course, "counter", "line 4 defines its own `assert_eq!`");
 }
 
-/// Code compiled apart for the tests (or for clippy) would have them judge other code than the
-/// program runs: the program keeps the bug while the tests see a fix.
+/// Code compiled apart for the tests (or for clippy, or for debug builds), or that reads the
+/// runtime's flavor, would have them judge other code than the program runs: the program keeps
+/// the bug while the tests see a fix.
 #[test]
 fn code_compiled_apart_for_the_tests_is_not_a_pass() {
     let course = Fixture::new("marked");
@@ -211,6 +212,30 @@ fn code_compiled_apart_for_the_tests_is_not_a_pass() {
         )
     });
     fails_with(&course, "counter", "compiles code apart for clippy");
+
+    // Told apart in the build, or by the runtime the code runs on: tests and program differ.
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace(
+            "pub fn count(items: &[u32]) -> usize {",
+            "pub fn count(items: &[u32]) -> usize {\n    if !cfg!(debug_assertions) {\n        \
+             return 0;\n    }",
+        )
+    });
+    fails_with(
+        &course,
+        "counter",
+        "compiles code apart for debug and release builds",
+    );
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        text.replace(
+            "fn main() {}",
+            "fn main() {}\n\n#[allow(dead_code)]\nfn runtime_flavor() -> &'static str {\n    \
+             \"one\"\n}",
+        )
+    });
+    fails_with(&course, "counter", "asks which kind of runtime runs it");
 
     // The learner's own tests may sit above the marker.
     let course = Fixture::new("marked");
