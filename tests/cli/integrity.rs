@@ -235,7 +235,11 @@ fn code_compiled_apart_for_the_tests_is_not_a_pass() {
              \"one\"\n}",
         )
     });
-    fails_with(&course, "counter", "asks which kind of runtime runs it");
+    fails_with(
+        &course,
+        "counter",
+        "names the runtime's flavor (`runtime_flavor`",
+    );
 
     // The learner's own tests may sit above the marker.
     let course = Fixture::new("marked");
