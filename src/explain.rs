@@ -91,6 +91,7 @@ fn for_code(d: &Diagnostic) -> Option<&'static Explanation> {
     let code = d.code.as_deref().unwrap_or("");
     let e = match code {
         "E0308" if notes("found future") || notes("`await`ing") => &MISSING_AWAIT,
+        "E0599" if names_a_future(&d.message) && names_a_future_adapter(d) => &FUTURE_EXT,
         "E0599" if names_a_future(&d.message) => &METHOD_ON_FUTURE,
         "E0599" if notes("the trait is in scope") && names_an_extension_trait(d) => {
             &EXTENSION_TRAIT
@@ -224,6 +225,25 @@ const NOT_FOUND: [&str; 4] = [
 /// The type in the message is a future: `impl Future<..>`, `impl futures_util::Future<..>`.
 fn names_a_future(message: &str) -> bool {
     message.contains("impl Future") || (message.contains("impl ") && message.contains("Future<"))
+}
+
+/// The method missing on a future is one of futures' `FutureExt` adapters: rustc names the
+/// trait to import, or it is imported and the method is behind a feature (`remote_handle`).
+fn names_a_future_adapter(d: &Diagnostic) -> bool {
+    const ADAPTERS: [&str; 10] = [
+        "fuse",
+        "boxed",
+        "boxed_local",
+        "then",
+        "inspect",
+        "remote_handle",
+        "shared",
+        "catch_unwind",
+        "now_or_never",
+        "poll_unpin",
+    ];
+    let named = |m: &str| d.message.contains(&format!("no method named `{m}`"));
+    d.rendered.contains("`FutureExt`") || ADAPTERS.iter().any(|m| named(m))
 }
 
 /// rustc names one of the async extension traits as the one to import.

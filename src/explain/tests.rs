@@ -156,6 +156,10 @@ fn mistakes_the_audits_met_unexplained() {
             .as_deref(),
         Some("E0603")
     );
+    // A future adapter of `FutureExt` not imported, or behind a feature the course leaves off:
+    // the method is the future's own, so "await first" would mislead.
+    assert_eq!(explained("e0599_fuse_futureext"), ["future-ext"]);
+    assert_eq!(explained("e0599_remote_handle_feature"), ["future-ext"]);
     assert_eq!(explained("e0599_oneshot_recv"), ["oneshot-recv"]);
     assert_eq!(explained("e0599_rwlock_lock"), ["rwlock-lock"]);
     assert_eq!(explained("e0599_is_panic"), ["join-error-method"]);

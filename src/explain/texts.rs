@@ -350,6 +350,14 @@ pub const EXTENSION_TRAIT: Explanation = Explanation {
            ambiguous). Import the trait that rustc names, by its public path: \
            `futures_util::StreamExt`, not `futures_util::stream::stream::StreamExt`.",
 };
+pub const FUTURE_EXT: Explanation = Explanation {
+    id: "future-ext",
+    text: "Future adapters such as `fuse`, `boxed`, `then` and `now_or_never` come from the \
+           `FutureExt` extension trait, usable only once imported by its public path: \
+           `use futures_util::FutureExt;` (rustc may suggest a private one). Imported and still \
+           missing (`remote_handle`, `shared`): that method needs a futures-util feature this \
+           course does not turn on; a `JoinHandle` or a channel does the same.",
+};
 pub const STREAM_EXT_PRIVATE_PATH: Explanation = Explanation {
     id: "stream-ext-private-path",
     text: "The path rustc suggested for `StreamExt` goes through a private module; the same \
