@@ -178,8 +178,9 @@ mod tests {
             not_yet.is_empty() || not_yet.iter().any(|name| late.contains(name)),
             "when shutdown returned, {not_yet:?} had not written \"stopped\" yet (they did by \
              {:?} after it was called): shutdown returned before they were done. Wait for \
-             their tasks to end (keep what `tokio::spawn` returns and await it): a fixed sleep \
-             cannot know how long they still need",
+             their tasks to end (keep what `tokio::spawn` returns and await it): a sleep, \
+             fixed or worked out from the save times and from when stop_fetchers was called, \
+             cannot know how long they still need (a task may run late on a busy runtime)",
             last + MS
         );
         assert!(
@@ -436,6 +437,32 @@ mod tests {
             "fetcher 3 had 30ms of saving left (stop_fetchers was called twice, 80 ms apart: \
              the second call changes nothing) and the indexer was running (it saves for 80ms \
              once cancelled)",
+        )
+        .await;
+    }
+
+    /// The fetchers see their token cancelled late: the test moves the paused clock 100 ms
+    /// after stop_fetchers, before any task has run (as on a busy runtime), so they start
+    /// saving 100 ms after it, and fetcher 3 stops 100 ms + 3 x `save` after stop_fetchers. A
+    /// time worked out from when stop_fetchers was called ends 100 ms early.
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_waits_for_fetchers_that_started_saving_late() {
+        let log = Log::default();
+        let save = Duration::from_millis(40);
+        let crawler = Crawler::start(&log, save);
+        sleep(Duration::from_millis(120)).await;
+        crawler.stop_fetchers();
+        // No task has run since stop_fetchers: the clock moves before the fetchers' tasks get
+        // their turn (`advance` yields only after it has moved the clock).
+        tokio::time::advance(Duration::from_millis(100)).await;
+        shutdown_waits_for(
+            crawler,
+            &log,
+            save * 3,
+            "the fetchers' tasks first ran 100 ms after stop_fetchers (the test moved the \
+             paused clock before any task ran, as a busy runtime may), so they started saving \
+             only then and fetcher 3 had all of its 3 x 40ms of saving left, and the indexer \
+             was running (it saves for 80ms once cancelled)",
         )
         .await;
     }
