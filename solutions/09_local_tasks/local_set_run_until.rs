@@ -766,6 +766,59 @@ mod tests {
         );
     }
 
+    /// A map leaked to get a `&'static` one that the tasks can hold without an `Rc`
+    /// (`Box::leak(Box::new(RefCell::new(BTreeMap::new())))`), or a LocalSet leaked to get a
+    /// `&'static LocalSet`, counts the same words, but every call leaves it on the heap. This
+    /// runs whole calls on a runtime of their own (after a warm-up call, which sets up what a
+    /// thread keeps for good: Tokio's thread-locals) and counts the heap blocks made on this
+    /// thread that they leave behind. (Blocks handed to another thread are freed there, where
+    /// this count cannot see them: a call that uses the runtime's blocking pool, with
+    /// spawn_blocking, is not counted, nor is code that starts a thread of its own, with
+    /// `std::thread`.)
+    #[test]
+    fn a_call_leaves_nothing_on_the_heap() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let pool_used = Arc::new(AtomicBool::new(false));
+        let call = || {
+            let pool = Arc::clone(&pool_used);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .on_thread_start(move || pool.store(true, Ordering::SeqCst))
+                .build()
+                .expect("could not build a runtime");
+            let given = texts(&["the cat", "The dog and the cat", "a dog"]);
+            runtime.block_on(count_within_an_hour(given));
+        };
+        // A thread of the code's own (a heartbeat) frees there what it was handed here.
+        let code: String = code_without_comments()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let own_threads = [
+            "thread::spawn",
+            "thread::scope",
+            "thread::Builder",
+            "thread::{",
+        ]
+        .iter()
+        .any(|path| code.contains(path));
+        call();
+        pool_used.store(false, Ordering::SeqCst);
+        let left = allocation_counter::measure(call).count_current;
+        assert!(
+            left <= 0 || pool_used.load(Ordering::SeqCst) || own_threads,
+            "a call of count_words with 3 texts (on a runtime that was then shut down) left \
+             {left} heap block(s) made on this thread that were never freed: a map or a \
+             LocalSet leaked (Box::leak, mem::forget) to get a `&'static` one that the tasks \
+             can hold, or something kept for good in a static or a thread_local. A leaked \
+             value is never freed, so every call leaves more behind. Share the map with `Rc` \
+             clones, one moved into each task, and keep the LocalSet a local of count_words \
+             that `local.run_until(...)` borrows"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn thousands_of_texts_load_at_the_same_time() {
         let given: Vec<String> = (0..2500).map(|i| format!("word{i} common")).collect();
