@@ -135,23 +135,27 @@ mod tests {
              upload when it is awaited"
         );
 
+        // Both reports were made now; each one, whatever its sales, ends at least 100 ms
+        // later (a `sleep` made in make_report itself counts from then, so the two uploads may
+        // overlap and both end at 100 ms); a report ready sooner skipped or cut its upload.
         let start = Instant::now();
         let mut texts = Vec::new();
-        for report in reports {
+        for (shop, report) in ["Oslo", "Porto"].into_iter().zip(reports) {
             texts.push(report.await);
+            let ended = start.elapsed();
+            assert!(
+                ended >= Duration::from_millis(100),
+                "two reports were made at once (Oslo with 1 sale, Porto with 2) and awaited \
+                 one after the other: the report for {shop} was delivered {ended:?} after it \
+                 was made, so its upload was skipped or cut short. Every report, whatever its \
+                 sales, does its whole 100 ms upload (`sleep(Duration::from_millis(100)).await` \
+                 in the future) before it delivers its text"
+            );
         }
         assert_eq!(
             texts,
             ["OSLO: 1 sales, 10 EUR", "PORTO: 2 sales, 40 EUR"],
             "each stored report must keep its own title and sums"
-        );
-        // At least 100 ms: a `sleep` made in make_report itself counts from then, so the two
-        // uploads may overlap; a report ready at once skipped its upload.
-        assert!(
-            start.elapsed() >= Duration::from_millis(100),
-            "awaiting two reports took only {:?}: each report should do its 100 ms \
-             upload (an async sleep) before it delivers its text",
-            start.elapsed()
         );
     }
 
