@@ -227,4 +227,62 @@ mod tests {
              forecast_or_cached itself (tokio::time::timeout)"
         );
     }
+
+    /// Every other test pauses Tokio's clock; in a program (main) it runs in real time. A
+    /// deadline set only when the clock is paused (a probe of whether it moves) shows here: on
+    /// runtimes like the tests' (one thread) and main's (multi-threaded), with their clocks
+    /// running, on a thread named main, a service that needs an hour must give way to the
+    /// cached forecast. The deadline is 200 ms; the test gives up waiting after 5 s of real
+    /// time, however loaded the machine (the thread left waiting ends with the test program).
+    #[test]
+    fn the_deadline_holds_on_a_running_clock() {
+        for multi_thread in [false, true] {
+            let (send, shown) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        let mut builder = tokio::runtime::Builder::new_multi_thread();
+                        builder.worker_threads(2);
+                        builder
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    let forecast = runtime.block_on(forecast_or_cached(
+                        weather_service(3_600_000, "rain"),
+                        "cloudy (cached)",
+                    ));
+                    let _ = send.send(forecast);
+                })
+                .unwrap();
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            match shown.recv_timeout(std::time::Duration::from_secs(5)) {
+                Ok(forecast) => assert_eq!(
+                    forecast, "cloudy (cached)",
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), the service needs an hour, far past the 200 ms deadline: return \
+                     the cached forecast"
+                ),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), forecast_or_cached still had not returned after 5 s for a service \
+                     that needs an hour: the 200 ms deadline never fired on a real clock. A \
+                     program never runs on a paused clock, so give up after 200 ms on every \
+                     path, whatever clock or runtime it runs on (tokio::time::timeout)"
+                ),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), forecast_or_cached panicked (its message is above) for a service \
+                     that needs an hour: give up after 200 ms and return the cached forecast"
+                ),
+            }
+        }
+    }
 }
