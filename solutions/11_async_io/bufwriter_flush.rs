@@ -54,7 +54,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll, ready};
     use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWrite, BufWriter, DuplexStream};
+    // The tests import the traits whose methods they call: a fix need not import them (one that
+    // writes through a `FramedWrite` uses `SinkExt`, not `AsyncWriteExt`).
+    use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter, DuplexStream};
     use tokio::time::{Instant, Sleep, sleep, timeout};
 
     /// How long the connection keeps each write waiting, in turn (of the test's paused clock).
