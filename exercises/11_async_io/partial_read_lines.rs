@@ -837,6 +837,29 @@ mod tests {
             .expect("the client closed its side, but count_words did not return")
             .expect("count_words panicked");
         assert!(result.is_ok(), "count_words failed: {result:?}");
+        // count_words has returned, and its output (its own, by value) with it: the client
+        // reads the end of the answers. At once, here; 5 s of the paused clock are allowed.
+        match timeout(Duration::from_secs(5), client.answers.next_line()).await {
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(more))) => panic!(
+                "the client sent \"see you\\n\", got its answer, \"2\", and closed its side, \
+                 and count_words returned Ok, but then the client got one more line, {more:?}: \
+                 answer each line once, and nothing else (no answer for a line that was not sent)"
+            ),
+            Ok(Err(e)) => panic!(
+                "count_words returned Ok once the client closed its side, but then reading the \
+                 end of the answers failed: {e}"
+            ),
+            Err(_) => panic!(
+                "the client closed its side, and count_words returned Ok, but the client never \
+                 saw the end of the answers (nothing came for 5 s of the test's paused clock, \
+                 and the connection stayed open): count_words kept its output open after it \
+                 returned, leaked or forgotten (`mem::forget`, `Box::leak`, a static, a task \
+                 that holds it and never ends) instead of dropped. Let `output` drop when \
+                 count_words returns (or `output.shutdown().await?` before returning): that is \
+                 how the client learns that no more answers will come"
+            ),
+        }
     }
 
     /// A connection that delivers one line, then breaks: the next read fails (with an error of
@@ -897,16 +920,36 @@ mod tests {
             to_server.shutdown().await
         });
         let mut answers = String::new();
-        timeout(
+        let read = timeout(
             Duration::from_secs(60),
             from_server.read_to_string(&mut answers),
         )
-        .await
-        .expect(
-            "the client sent 50 000 lines of one word each and ended its input, but the \
-             answers did not end (count_words did not return) within a minute",
-        )
-        .expect("reading the answers failed");
+        .await;
+        let Ok(read) = read else {
+            // The answers end when count_words's output is dropped (or shut down).
+            let how = if !server.is_finished() {
+                "count_words did not return".to_string()
+            } else {
+                match server.await {
+                    Err(stopped) if stopped.is_panic() => {
+                        std::panic::resume_unwind(stopped.into_panic())
+                    }
+                    Err(stopped) => format!("count_words was stopped ({stopped})"),
+                    Ok(result) => format!(
+                        "count_words returned ({result:?}), but it never closed its output: \
+                         the output was leaked or forgotten (`mem::forget`, `Box::leak`, a \
+                         static, a task that holds it and never ends) instead of dropped. Let \
+                         `output` drop when count_words returns: that is how the client learns \
+                         that no more answers will come"
+                    ),
+                }
+            };
+            panic!(
+                "the client sent 50 000 lines of one word each and ended its input, but the \
+                 answers did not end within a minute (of the test's paused clock): {how}"
+            );
+        };
+        read.expect("reading the answers failed");
         let got = answers.lines().count();
         let wrong = answers.lines().filter(|answer| *answer != "1").count();
         assert!(
