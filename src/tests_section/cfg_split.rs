@@ -46,8 +46,8 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
         let own = own_test_end(&tokens, run);
         while let Some(end) = attribute_end(&tokens, i) {
             let split = predicate_names(&tokens[i..=end]);
-            if let Some((by, negated)) = split
-                && !(by == SplitBy::Test && !negated && own.is_some())
+            if let Some((by, for_tests)) = split
+                && !(for_tests && own.is_some())
             {
                 let line = tokens[i].line;
                 return Some(Change::Split { by, line });
@@ -98,25 +98,32 @@ fn predicate_names(attribute: &[Token]) -> Option<(SplitBy, bool)> {
 }
 
 /// Which of `test`, `clippy` and `debug_assertions` a predicate names (clippy first, then
-/// the build), and whether a `test` is under a `not(..)`.
+/// the build), and whether it names `test` other than under a `not(..)`, so that what it
+/// applies to is built for the tests only.
 fn names(predicate: &[Token]) -> Option<(SplitBy, bool)> {
-    if predicate.iter().any(|t| t.text == "clippy") {
-        return Some((SplitBy::Clippy, false));
-    }
-    if predicate.iter().any(|t| t.text == "debug_assertions") {
-        return Some((SplitBy::Build, false));
-    }
-    let at = predicate.iter().position(|t| t.text == "test")?;
-    let negated = (0..predicate.len()).any(|k| {
-        predicate[k].text == "not"
-            && predicate.get(k + 1).is_some_and(|t| t.text == "(")
-            && matching(predicate, k + 1).is_some_and(|close| k < at && at < close)
-    });
-    Some((SplitBy::Test, negated))
+    let named = |name: &str| predicate.iter().any(|t| t.text == name);
+    let at = predicate.iter().position(|t| t.text == "test");
+    let negated = |at: usize| {
+        (0..predicate.len()).any(|k| {
+            predicate[k].text == "not"
+                && predicate.get(k + 1).is_some_and(|t| t.text == "(")
+                && matching(predicate, k + 1).is_some_and(|close| k < at && at < close)
+        })
+    };
+    let for_tests = at.is_some_and(|at| !negated(at));
+    let by = if named("clippy") {
+        SplitBy::Clippy
+    } else if named("debug_assertions") {
+        SplitBy::Build
+    } else {
+        at?;
+        SplitBy::Test
+    };
+    Some((by, for_tests))
 }
 
 /// Where the item the attribute at `i` belongs to ends, if it is one of the learner's own
-/// tests: a function with a test attribute, or a `mod` of tests.
+/// tests: a function with a test attribute, or a `mod` of tests, that no code outside names.
 fn own_test_end(tokens: &[Token], i: usize) -> Option<usize> {
     let mut k = i;
     let (mut test_fn, mut macro_use) = (false, false);
@@ -136,6 +143,7 @@ fn own_test_end(tokens: &[Token], i: usize) -> Option<usize> {
         }
     }
     let item = tokens.get(k)?.text.as_str();
+    let name = tokens.get(k + 1)?.text.as_str();
     if !(item == "fn" && test_fn || item == "mod" && !macro_use) {
         return None;
     }
@@ -144,7 +152,10 @@ fn own_test_end(tokens: &[Token], i: usize) -> Option<usize> {
         return None;
     }
     let close = matching(tokens, open).unwrap_or(tokens.len() - 1);
-    (item == "fn" || !implements_outside(&tokens[open + 1..close])).then_some(close)
+    // Code outside that names it uses what is built for the tests only.
+    let named_outside = (tokens[..i].iter().chain(&tokens[close + 1..])).any(|t| t.text == name);
+    let plain = item == "fn" || !implements_outside(&tokens[open + 1..close]);
+    (plain && !named_outside).then_some(close)
 }
 
 /// Whether a module's body implements something for a type the body does not define (inherent

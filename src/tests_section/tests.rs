@@ -350,6 +350,11 @@ fn code_split_apart_for_the_tests_clippy_the_build_or_the_runtime_is_refused() {
             "fn pause() { tokio::runtime::Handle::current().runtime_flavor(); }",
             SplitBy::Flavor,
         ),
+        // A module built for the tests only, whose items the code uses.
+        (
+            "#[cfg(test)]\nmod canned {\n    pub const WAIT: u64 = 0;\n}\nfn pause() { let _ = canned::WAIT; }",
+            SplitBy::Test,
+        ),
         // Not a test of the learner's: a helper fn under cfg(test) is code the tests can call.
         (
             "#[cfg(test)]\nfn flavor() { let _ = Handle::current().runtime_flavor(); }",
@@ -371,6 +376,7 @@ fn code_split_apart_for_the_tests_clippy_the_build_or_the_runtime_is_refused() {
         "// #[cfg(not(test))]\nfn pause() { let _ = \"cfg!(test)\"; }",
         "#[allow(clippy::all)]\nfn pause() {}",
         "fn pause() { debug_assert!(true, \"runtime_flavor\"); }",
+        "#[cfg(all(test, debug_assertions, not(clippy)))]\nmod mine {\n    #[test]\n    fn adds() { assert_eq!(super::add(1, 1), 2); }\n}",
         "#[cfg(test)]\nmod mine {\n    #[tokio::test(flavor = \"multi_thread\")]\n    async fn on_many() {\n        let _ = tokio::runtime::Handle::current().runtime_flavor();\n    }\n}",
         "#[tokio::test]\nasync fn on_one() {\n    assert_eq!(\n        tokio::runtime::Handle::current().runtime_flavor(),\n        tokio::runtime::RuntimeFlavor::CurrentThread\n    );\n}",
     ] {
