@@ -389,36 +389,7 @@ mod tests {
     /// takes under 20 ms of CPU time on this machine is too quick to judge.
     #[tokio::test]
     async fn the_checksum_uses_no_cpu_time_of_the_runtimes_thread() {
-        'sizes: for size in [12_000, 7_000] {
-            let data = sample_upload()[..size].to_vec();
-            let mut tries = Vec::new();
-            for _ in 0..3 {
-                let Some(before) = this_threads_cpu_time() else {
-                    return;
-                };
-                let expected = checksum(&data);
-                let Some(after) = this_threads_cpu_time() else {
-                    return;
-                };
-                let own = after.saturating_sub(before);
-                if own < Duration::from_millis(20) {
-                    // Too quick to tell from the clock's steps: nothing to judge.
-                    continue 'sizes;
-                }
-                let sum = checksum_upload(data.clone()).await;
-                let Some(done) = this_threads_cpu_time() else {
-                    return;
-                };
-                let used = done.saturating_sub(after);
-                assert_eq!(
-                    sum, expected,
-                    "checksum_upload must return checksum(&data) (an upload of {size} bytes)"
-                );
-                if used < own / 4 {
-                    continue 'sizes;
-                }
-                tries.push((used.as_millis(), own.as_millis()));
-            }
+        if let Some((size, tries)) = a_size_checksummed_on_this_thread().await {
             panic!(
                 "while checksum_upload was awaited on an upload of {size} bytes, the runtime's \
                  own thread (the one that runs every task here) spent at least a quarter as much \
@@ -492,6 +463,73 @@ mod tests {
                  `is_finished()` or `try_recv` instead of awaiting). Hand all of the loop, for \
                  an upload of any size, to tokio::task::spawn_blocking and .await its \
                  JoinHandle"
+            );
+        }
+    }
+
+    /// The check of the_checksum_uses_no_cpu_time_of_the_runtimes_thread, made on the thread
+    /// that calls it (the runtime's only thread): the first size whose upload kept that thread
+    /// busy for at least a quarter of the checksum's CPU time on each of 3 tries, with those
+    /// tries ((used, checksum) in ms). None if no size did, or where CPU time cannot be read.
+    async fn a_size_checksummed_on_this_thread() -> Option<(usize, Vec<(u128, u128)>)> {
+        'sizes: for size in [12_000, 7_000] {
+            let data = sample_upload()[..size].to_vec();
+            let mut tries = Vec::new();
+            for _ in 0..3 {
+                let before = this_threads_cpu_time()?;
+                let expected = checksum(&data);
+                let after = this_threads_cpu_time()?;
+                let own = after.saturating_sub(before);
+                if own < Duration::from_millis(20) {
+                    // Too quick to tell from the clock's steps: nothing to judge.
+                    continue 'sizes;
+                }
+                let sum = checksum_upload(data.clone()).await;
+                let done = this_threads_cpu_time()?;
+                let used = done.saturating_sub(after);
+                assert_eq!(
+                    sum, expected,
+                    "checksum_upload must return checksum(&data) (an upload of {size} bytes)"
+                );
+                if used < own / 4 {
+                    continue 'sizes;
+                }
+                tries.push((used.as_millis(), own.as_millis()));
+            }
+            return Some((size, tries));
+        }
+        None
+    }
+
+    /// That check again, on a thread named `main` with a runtime built there, as in a program
+    /// (whose `main` runs on its thread named main): every other test runs on a thread libtest
+    /// names after the test (`tests::...`), so code that hands the checksum over only on such a
+    /// thread shows here.
+    #[test]
+    fn the_checksum_uses_no_cpu_time_of_a_thread_named_main() {
+        let found = std::thread::Builder::new()
+            .name("main".to_string())
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(a_size_checksummed_on_this_thread())
+            })
+            .unwrap()
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Some((size, tries)) = found {
+            panic!(
+                "on a thread named main, with a runtime built there (as in a program; every \
+                 other test runs on a thread that libtest names after the test), while \
+                 checksum_upload was awaited on an upload of {size} bytes, the runtime's only \
+                 thread spent at least a quarter as much CPU time as the checksum itself takes, \
+                 on each of 3 tries ((used, checksum) in ms: {tries:?}). The loop, or a part of \
+                 it, runs on the runtime's thread there (perhaps only there: does the code look \
+                 at the thread it runs on, its name?), or the wait for the checksum spins there. \
+                 Hand all of the loop, on whatever thread checksum_upload is awaited, to \
+                 tokio::task::spawn_blocking and .await its JoinHandle"
             );
         }
     }
