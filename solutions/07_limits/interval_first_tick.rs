@@ -403,4 +403,44 @@ mod tests {
             samples.len()
         );
     }
+
+    /// sample_every on a thread named `main`, with a paused runtime built there, as in a
+    /// program (whose `main` runs on its thread named main), and then on the test's own
+    /// thread: every other test runs on a thread libtest names after the test (`tests::...`),
+    /// so a beat kept only on such a thread shows here.
+    #[test]
+    fn the_beat_is_kept_on_a_thread_named_main() {
+        let period = Duration::from_millis(100);
+        let run = move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .unwrap()
+                .block_on(sample_and_time(period, 5))
+        };
+        let (on_main, took) = std::thread::Builder::new()
+            .name("main".to_string())
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (here, _) = run();
+        assert_eq!(
+            on_main, here,
+            "sample_every(100 ms, 5) took its samples at {on_main:?} ms on a thread named main, \
+             with a paused runtime built there (as in a program), but at {here:?} ms on the \
+             test's own thread (which libtest names after the test), on the same paused clock: \
+             it keeps the beat on some threads only (does the code look at the thread it runs \
+             on, its name?). Wait for the interval's tick() before each sample, on whatever \
+             thread sample_every runs: the first sample at 0 ms, then one every period"
+        );
+        starts_on_the_beat(&on_main, 5, period);
+        assert_eq!(
+            on_main,
+            [0, 100, 200, 300, 400],
+            "samples should be taken every 100 ms starting at 0 ms"
+        );
+        returned_after_last_sample(&on_main, took, period);
+    }
 }
