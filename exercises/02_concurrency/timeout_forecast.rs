@@ -276,8 +276,9 @@ mod tests {
                 ),
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
                     "{runtime} whose clock runs in real time (every other test pauses Tokio's \
-                     clock), forecast_or_cached panicked (its message is above) for a service \
-                     that needs an hour: give up after 200 ms and return the cached forecast"
+                     clock), forecast_or_cached panicked (its message is in the full output, \
+                     from the thread named main) for a service that needs an hour: give up \
+                     after 200 ms and return the cached forecast"
                 ),
             }
         }

@@ -157,6 +157,20 @@ mod tests {
             ["OSLO: 1 sales, 10 EUR", "PORTO: 2 sales, 40 EUR"],
             "each stored report must keep its own title and sums"
         );
+
+        // A report made after the others were delivered does its own upload too (not only
+        // the first report, nor one that an earlier upload seemed to carry along).
+        let made = Instant::now();
+        let text = make_report("Bergen", &[5]).await;
+        let took = made.elapsed();
+        assert!(
+            took >= Duration::from_millis(100),
+            "a third report, for Bergen, made after Oslo's and Porto's were delivered, was \
+             delivered {took:?} after it was made, so its upload was skipped or cut short. \
+             Every report does its whole 100 ms upload when it is awaited, whatever reports \
+             came before it"
+        );
+        assert_eq!(text, "BERGEN: 1 sales, 5 EUR");
     }
 
     /// How many allocations made while a report for `shop` was made and awaited (or, if not
