@@ -100,8 +100,8 @@ const SPLIT_BY_BUILD: &str = "compiles code apart for debug and release builds \
      release build runs. Remove it: the same code must run in both (`debug_assert!` may stay)";
 
 const SPLIT_BY_FLAVOR: &str = "names the runtime's flavor (`runtime_flavor`, \
-     `RuntimeFlavor`): code that asks which kind of runtime runs it can act one way on the \
-     tests' runtime and another in your program. Remove it: the code must work the same on every \
+     `RuntimeFlavor`) or its worker count (`num_workers`): code that asks which kind of runtime \
+     runs it can act one way on the tests' runtime and another in your program. Remove it: the code must work the same on every \
      runtime (for blocking work, `tokio::task::spawn_blocking` works on both kinds)";
 
 /// The shipped line a changed one replaced, to quote after the line's number.

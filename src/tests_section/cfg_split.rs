@@ -30,7 +30,10 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
         if let Some(found) = cfg_macro(&tokens, i) {
             return Some(found);
         }
-        if matches!(tokens[i].text.as_str(), "runtime_flavor" | "RuntimeFlavor") {
+        if matches!(
+            tokens[i].text.as_str(),
+            "runtime_flavor" | "RuntimeFlavor" | "num_workers"
+        ) {
             let line = tokens[i].line;
             return Some(Change::Split {
                 by: SplitBy::Flavor,
@@ -46,8 +49,9 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
         let own = own_test_end(&tokens, run);
         while let Some(end) = attribute_end(&tokens, i) {
             let split = predicate_names(&tokens[i..=end]);
+            // On a test function any cfg applies to a test only.
             if let Some((by, for_tests)) = split
-                && !(for_tests && own.is_some())
+                && !own.is_some_and(|(_, test_fn)| for_tests || test_fn)
             {
                 let line = tokens[i].line;
                 return Some(Change::Split { by, line });
@@ -55,7 +59,7 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
             i = end + 1;
         }
         // What the learner's own tests do is theirs.
-        if let Some(end) = own {
+        if let Some((end, _)) = own {
             i = end + 1;
         }
     }
@@ -122,9 +126,10 @@ fn names(predicate: &[Token]) -> Option<(SplitBy, bool)> {
     Some((by, for_tests))
 }
 
-/// Where the item the attribute at `i` belongs to ends, if it is one of the learner's own
-/// tests: a function with a test attribute, or a `mod` of tests, that no code outside names.
-fn own_test_end(tokens: &[Token], i: usize) -> Option<usize> {
+/// Where the item the attribute at `i` belongs to ends, and whether it is a function, if it is
+/// one of the learner's own tests: a function with a test attribute, or a `mod` of tests, that
+/// no code outside uses.
+fn own_test_end(tokens: &[Token], i: usize) -> Option<(usize, bool)> {
     let mut k = i;
     let (mut test_fn, mut macro_use) = (false, false);
     while let Some(end) = attribute_end(tokens, k) {
@@ -152,62 +157,89 @@ fn own_test_end(tokens: &[Token], i: usize) -> Option<usize> {
         return None;
     }
     let close = matching(tokens, open).unwrap_or(tokens.len() - 1);
-    // Code outside that names it uses what is built for the tests only.
-    let named_outside = (tokens[..i].iter().chain(&tokens[close + 1..])).any(|t| t.text == name);
+    let outside = [&tokens[..i], &tokens[close + 1..]];
+    let used = outside
+        .iter()
+        .any(|part| used_outside(part, name, item == "fn"));
     let plain = item == "fn" || !implements_outside(&tokens[open + 1..close]);
-    (plain && !named_outside).then_some(close)
+    (plain && !used).then_some((close, item == "fn"))
+}
+
+/// Whether code outside the learner's test item uses it, and so what is built for the tests
+/// only: a module as a path (`canned::SETTINGS`, `use self::canned;`), a function called by
+/// name (`probe()`, not a method `.probe()` nor another type's `X::probe()`).
+fn used_outside(code: &[Token], name: &str, function: bool) -> bool {
+    let text = |k: usize| code.get(k).map_or("", |t| t.text.as_str());
+    (0..code.len()).any(|k| {
+        let after_path = k >= 2 && text(k - 1) == ":" && text(k - 2) == ":";
+        code[k].text == name
+            && if function {
+                text(k + 1) == "(" && !after_path && (k == 0 || text(k - 1) != ".")
+            } else {
+                (text(k + 1) == ":" && text(k + 2) == ":")
+                    || (after_path && matches!(text(k + 1), "as" | ";" | "," | "}"))
+            }
+    })
 }
 
 /// Whether a module's body implements something for a type the body does not define (inherent
-/// methods added for the tests only), or exports macros.
+/// methods added for the tests only), or exports macros. A trait the body defines may be
+/// implemented for any type: only code that names the module can call it. A `type` alias
+/// defines no type of its own (`type P = super::Policy;` names the outside one).
 fn implements_outside(body: &[Token]) -> bool {
-    let defined: Vec<&str> = (1..body.len())
-        .filter(|&k| {
-            matches!(
-                body[k - 1].text.as_str(),
-                "struct" | "enum" | "union" | "type"
-            )
-        })
-        .map(|k| body[k].text.as_str())
-        .collect();
+    let defined_after = |keywords: &[&str]| -> Vec<&str> {
+        (1..body.len())
+            .filter(|&k| keywords.contains(&body[k - 1].text.as_str()))
+            .map(|k| body[k].text.as_str())
+            .collect()
+    };
+    let defined = defined_after(&["struct", "enum", "union"]);
+    let traits = defined_after(&["trait"]);
     (0..body.len()).any(|k| match body[k].text.as_str() {
         "macro_use" | "macro_export" => true,
         // An `impl` block, not an `impl Trait` type (`-> impl Future`, `x: impl Into<u32>`).
         "impl"
             if k == 0 || matches!(body[k - 1].text.as_str(), "{" | "}" | ";" | "]" | "unsafe") =>
         {
-            self_type(&body[k + 1..]).is_none_or(|name| !defined.contains(&name))
+            let (of_trait, for_type) = impl_names(&body[k + 1..]);
+            of_trait.is_none_or(|name| !traits.contains(&name))
+                && for_type.is_none_or(|name| !defined.contains(&name))
         }
         _ => false,
     })
 }
 
-/// The last name in the path of the type an `impl` (tokens after the keyword) is for.
-fn self_type(tokens: &[Token]) -> Option<&str> {
+/// The trait an `impl` (tokens after the keyword) implements, if any, and the last name in
+/// the path of the type it is for.
+fn impl_names(tokens: &[Token]) -> (Option<&str>, Option<&str>) {
     let mut depth = 0i32;
     let mut path_start = 0;
+    let mut of_trait = None;
     for (k, token) in tokens.iter().enumerate() {
         match token.text.as_str() {
             "<" => depth += 1,
             ">" => depth -= 1,
-            "for" if depth == 0 => path_start = k + 1,
-            "{" | "where" if depth == 0 => {
-                return tokens[path_start..k]
-                    .iter()
-                    .rev()
-                    .scan(0i32, |d, t| {
-                        *d += i32::from(t.text == ">") - i32::from(t.text == "<");
-                        Some((*d, t))
-                    })
-                    .find(|(d, t)| {
-                        *d == 0 && t.text.chars().all(|c| c.is_alphanumeric() || c == '_')
-                    })
-                    .map(|(_, t)| t.text.as_str());
+            "for" if depth == 0 => {
+                of_trait = last_name(&tokens[..k]);
+                path_start = k + 1;
             }
+            "{" | "where" if depth == 0 => return (of_trait, last_name(&tokens[path_start..k])),
             _ => {}
         }
     }
-    None
+    (of_trait, None)
+}
+
+/// The last name at the outer level of a path with generics (`a::B<C>` gives `B`).
+fn last_name(path: &[Token]) -> Option<&str> {
+    path.iter()
+        .rev()
+        .scan(0i32, |d, t| {
+            *d += i32::from(t.text == ">") - i32::from(t.text == "<");
+            Some((*d, t))
+        })
+        .find(|(d, t)| *d == 0 && t.text.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .map(|(_, t)| t.text.as_str())
 }
 
 /// The index of the bracket that closes the one at `open`.

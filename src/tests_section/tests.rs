@@ -355,6 +355,15 @@ fn code_split_apart_for_the_tests_clippy_the_build_or_the_runtime_is_refused() {
             "#[cfg(test)]\nmod canned {\n    pub const WAIT: u64 = 0;\n}\nfn pause() { let _ = canned::WAIT; }",
             SplitBy::Test,
         ),
+        // Methods added to an outside type through an alias.
+        (
+            "#[cfg(test)]\nmod mine {\n    type P = super::S;\n    impl P { fn go(&self) {} }\n}\nstruct S;",
+            SplitBy::Test,
+        ),
+        (
+            "fn pause() { let _ = Handle::current().metrics().num_workers(); }",
+            SplitBy::Flavor,
+        ),
         // Not a test of the learner's: a helper fn under cfg(test) is code the tests can call.
         (
             "#[cfg(test)]\nfn flavor() { let _ = Handle::current().runtime_flavor(); }",
@@ -376,6 +385,11 @@ fn code_split_apart_for_the_tests_clippy_the_build_or_the_runtime_is_refused() {
         "// #[cfg(not(test))]\nfn pause() { let _ = \"cfg!(test)\"; }",
         "#[allow(clippy::all)]\nfn pause() {}",
         "fn pause() { debug_assert!(true, \"runtime_flavor\"); }",
+        // A test module named like a fn or a method of the code, one with a trait of its own
+        // for an outside type, and a test function built only in debug.
+        "#[cfg(test)]\nmod add {\n    #[test]\n    fn two() { assert_eq!(super::add(1, 1), 2); }\n}\nfn pause() { let mut v = vec![0]; v.push(add(1, 2)); }",
+        "#[cfg(test)]\nmod mine {\n    trait AsText { fn text(&self) -> String; }\n    impl AsText for Vec<u8> { fn text(&self) -> String { String::new() } }\n}",
+        "#[test]\n#[cfg(debug_assertions)]\n#[should_panic]\nfn checks() { debug_assert!(false); }",
         "#[cfg(all(test, debug_assertions, not(clippy)))]\nmod mine {\n    #[test]\n    fn adds() { assert_eq!(super::add(1, 1), 2); }\n}",
         "#[cfg(test)]\nmod mine {\n    #[tokio::test(flavor = \"multi_thread\")]\n    async fn on_many() {\n        let _ = tokio::runtime::Handle::current().runtime_flavor();\n    }\n}",
         "#[tokio::test]\nasync fn on_one() {\n    assert_eq!(\n        tokio::runtime::Handle::current().runtime_flavor(),\n        tokio::runtime::RuntimeFlavor::CurrentThread\n    );\n}",
