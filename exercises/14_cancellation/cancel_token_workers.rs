@@ -488,9 +488,27 @@ mod tests {
         Waited,
     }
 
-    #[allow(unused_must_use)] // what shutdown returns (`()`, or a `Result`) is not looked at
     #[test]
     fn shutdown_waits_for_the_workers_not_for_a_time() {
+        shutdown_held_still(false);
+    }
+
+    /// The fetchers are stopped, shutdown is called, and the workers' runtime runs until every
+    /// worker but fetcher 3 has stopped; then it is held still while fetcher 3 still has 20 ms
+    /// of saving left (its save timer is due, but a busy runtime may run its task late). A
+    /// time worked out from when the fetchers' token was cancelled (or seen cancelled) and
+    /// from the save times comes and goes while fetcher 3 is still saving.
+    #[test]
+    fn shutdown_waits_for_a_fetcher_held_back_while_saving() {
+        shutdown_held_still(true);
+    }
+
+    /// Holds the workers' runtime still and gives shutdown, called on another runtime, five
+    /// minutes of its own paused time: it must not return while a worker is still saving. With
+    /// `stop_fetchers_first`, stop_fetchers is called first, and the workers' runtime runs on
+    /// after shutdown is called until only fetcher 3 is still saving.
+    #[allow(unused_must_use)] // what shutdown returns (`()`, or a `Result`) is not looked at
+    fn shutdown_held_still(stop_fetchers_first: bool) {
         let paused_runtime = || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_time()
@@ -505,8 +523,31 @@ mod tests {
         let crawler = workers.block_on(async {
             let crawler = Crawler::start(&log, save);
             sleep(Duration::from_millis(120)).await;
+            if stop_fetchers_first {
+                crawler.stop_fetchers();
+                // The fetchers see their token cancelled and start saving (no time passes).
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+            }
             crawler
         });
+        let (held_still, still_saving) = if stop_fetchers_first {
+            (
+                "the test called stop_fetchers 120 ms after start (the fetchers started saving \
+                 at once), then shutdown, ran the workers' runtime 100 ms more (the indexer and \
+                 fetchers 1 and 2 stopped meanwhile; fetcher 3, which saves for 3 x 40ms, had \
+                 20ms of saving left), and then held it still (as a busy runtime might), so \
+                 fetcher 3 could not stop",
+                "fetcher 3 was",
+            )
+        } else {
+            (
+                "the test held the workers' runtime still (as a busy runtime might), so no \
+                 worker could save, let alone stop",
+                "the workers were",
+            )
+        };
 
         // While nothing drives the workers' runtime, no worker can save, let alone stop: shutdown
         // has nothing to return on but a timer. It gets five minutes of its own time, on another
@@ -522,52 +563,80 @@ mod tests {
             let _in_the_runtime = caller.enter();
             Box::pin(crawler.shutdown())
         };
-        let held = caller.block_on(async {
-            let start = Instant::now();
-            let moments = std::cell::Cell::new(0u128);
-            let (mut last, mut polls) = (None, 0u128);
-            let watched = std::future::poll_fn(|cx| {
-                if last != Some(Instant::now()) {
-                    moments.set(moments.get() + 1);
-                    (last, polls) = (Some(Instant::now()), 0);
-                }
-                polls += 1;
-                let ms = start.elapsed().as_millis();
-                // A progress message every 10 ms or more is let be (one per worker too, or a
-                // `FuturesUnordered` that polls again at once): a loop that checks the workers
-                // that often still returns late in the tests above.
-                if moments.get() > ms / 10 + 11 || polls > 10 {
-                    return std::task::Poll::Ready(Held::Spun(moments.get(), polls, ms));
-                }
-                let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    shutdown.as_mut().poll(cx)
-                }));
-                match polled {
-                    Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-                    // (Whatever shutdown returns: `()`, or a `Result`: an `Err` says it
-                    // gave up.)
-                    Ok(std::task::Poll::Ready(out)) => {
-                        std::task::Poll::Ready(if (&Outcome(&out)).returned_err() {
-                            Held::ReturnedErr
-                        } else {
-                            Held::Returned(start.elapsed())
-                        })
-                    }
-                    Err(_) => std::task::Poll::Ready(Held::Panicked),
-                }
-            });
-            tokio::select! {
-                biased;
-                held = watched => held,
-                () = async {
-                    sleep(Duration::from_secs(300)).await;
-                    // (Polled when it started, and just now, as this timer woke the task.)
-                    if moments.get() <= 2 {
-                        sleep(Duration::from_secs(24 * 3600)).await;
-                    }
-                } => Held::Waited,
+        // Polls shutdown once: `None` while it waits, else how it ended (`took` after it was
+        // called).
+        let mut poll_shutdown = |cx: &mut std::task::Context<'_>, took: Duration| {
+            let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                shutdown.as_mut().poll(cx)
+            }));
+            match polled {
+                Ok(std::task::Poll::Pending) => None,
+                // (Whatever shutdown returns: `()`, or a `Result`: an `Err` says it gave up.)
+                Ok(std::task::Poll::Ready(out)) => Some(if (&Outcome(&out)).returned_err() {
+                    Held::ReturnedErr
+                } else {
+                    Held::Returned(took)
+                }),
+                Err(_) => Some(Held::Panicked),
             }
-        });
+        };
+        let mut ended = None;
+        if stop_fetchers_first {
+            // Shutdown is polled once (it cancels the root), and the caller's runtime turns a
+            // few times (no time passes); then the workers' runtime runs 100 ms: the indexer
+            // stops 80 ms after it saw the root cancelled, fetcher 3 120 ms after it saw its
+            // token cancelled.
+            ended = caller.block_on(async {
+                let ended = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(poll_shutdown(cx, Duration::ZERO))
+                })
+                .await;
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+                ended
+            });
+            if ended.is_none() {
+                workers.block_on(async { sleep(Duration::from_millis(100)).await });
+            }
+        }
+        let held = match ended {
+            Some(ended) => ended,
+            None => caller.block_on(async {
+                let start = Instant::now();
+                let moments = std::cell::Cell::new(0u128);
+                let (mut last, mut polls) = (None, 0u128);
+                let watched = std::future::poll_fn(|cx| {
+                    if last != Some(Instant::now()) {
+                        moments.set(moments.get() + 1);
+                        (last, polls) = (Some(Instant::now()), 0);
+                    }
+                    polls += 1;
+                    let ms = start.elapsed().as_millis();
+                    // A progress message every 10 ms or more is let be (one per worker too, or
+                    // a `FuturesUnordered` that polls again at once): a loop that checks the
+                    // workers that often still returns late in the tests above.
+                    if moments.get() > ms / 10 + 11 || polls > 10 {
+                        return std::task::Poll::Ready(Held::Spun(moments.get(), polls, ms));
+                    }
+                    match poll_shutdown(cx, start.elapsed()) {
+                        None => std::task::Poll::Pending,
+                        Some(ended) => std::task::Poll::Ready(ended),
+                    }
+                });
+                tokio::select! {
+                    biased;
+                    held = watched => held,
+                    () = async {
+                        sleep(Duration::from_secs(300)).await;
+                        // (Polled when it started, and just now, as this timer woke the task.)
+                        if moments.get() <= 2 {
+                            sleep(Duration::from_secs(24 * 3600)).await;
+                        }
+                    } => Held::Waited,
+                }
+            }),
+        };
         match held {
             // A time limit that panics or returns an `Err` (a safety net) is let be.
             Held::Panicked | Held::ReturnedErr => return,
@@ -588,26 +657,25 @@ mod tests {
                 } else {
                     format!(
                         "after {took:?}: it returned on a timer (a time worked out in advance, \
-                         or a time limit after which it stops waiting)"
+                         such as from when a token was cancelled or seen cancelled and how long \
+                         the workers save, or a time limit after which it stops waiting)"
                     )
                 };
                 panic!(
-                    "the test held the workers' runtime still (as a busy runtime might), so no \
-                     worker could save, let alone stop, and gave shutdown five minutes, or a day \
-                     if nothing woke it meanwhile (of paused time: it takes no real time); yet \
-                     shutdown returned {how}, while the \
-                     workers were still saving. Keep what `tokio::spawn` returns and await it: a \
-                     task's handle is ready when the task has ended, however long that takes (a \
-                     time limit that panics or returns an `Err`, as a safety net, is fine)"
+                    "{held_still}, and gave shutdown five minutes, or a day if nothing woke it \
+                     meanwhile (of paused time: it takes no real time); yet shutdown returned \
+                     {how}, while {still_saving} still saving. Keep what `tokio::spawn` returns \
+                     and await it: a task's handle is ready when the task has ended, however \
+                     long that takes (a time limit that panics or returns an `Err`, as a safety \
+                     net, is fine)"
                 );
             }
             Held::Spun(moments, polls, ms) => panic!(
-                "the test held the workers' runtime still, so no worker could stop, and shutdown \
-                 ran at {moments} moments while its paused clock moved {ms} ms ({polls} times at \
-                 the last one): it \
-                 checks on a timer or in a loop whether the workers are done (or prints \
-                 progress more often than every 10 ms). Await their JoinHandles instead: a \
-                 handle wakes shutdown once, when its task has ended"
+                "{held_still}, and shutdown ran at {moments} moments while its paused clock moved \
+                 {ms} ms ({polls} times at the last one): it checks on a timer or in a loop \
+                 whether the workers are done (or prints progress more often than every 10 ms). \
+                 Await their JoinHandles instead: a handle wakes shutdown once, when its task \
+                 has ended"
             ),
             Held::Waited => {}
         }
