@@ -752,6 +752,30 @@ mod tests {
                 got.len()
             );
         }
+        // The answers were right; once count_words has returned, they end too.
+        if ended != "then the connection ended" {
+            let how = match timeout(Duration::from_secs(60), server).await {
+                Ok(Err(stopped)) if stopped.is_panic() => {
+                    std::panic::resume_unwind(stopped.into_panic())
+                }
+                Ok(Err(stopped)) => format!("count_words was stopped ({stopped})"),
+                Ok(Ok(result)) => format!(
+                    "count_words returned ({result:?}), but its output was never closed: it was \
+                     leaked or forgotten (`mem::forget`, `Box::leak`, a static, a task that \
+                     holds it and never ends) instead of dropped. Let `output` drop when \
+                     count_words returns (or `output.shutdown().await?` before returning): \
+                     that is how the client learns that no more answers will come"
+                ),
+                Err(_) => "count_words did not return within a minute (of the test's paused \
+                           clock) of the end of the input: the input ends when a read returns \
+                           0 bytes (`next_line` returns `None`); return then"
+                    .to_string(),
+            };
+            panic!(
+                "the client sent 200 lines at once (of 1 to 10 words), ended its input, and read \
+                 the 200 right answers as they came, {ended}: {how}"
+            );
+        }
         // Then a client that reads no answer for an hour (of the paused clock: no real time
         // when every task waits). The answers (420 bytes) do not fit in the pipe back (64
         // bytes): the server waits in the middle of writing one (the 64th byte is the first of
@@ -824,6 +848,15 @@ mod tests {
             .expect("the client had ended its input, but count_words did not return")
             .expect("count_words panicked");
         assert!(result.is_ok(), "count_words failed: {result:?}");
+        assert!(
+            ended == "then the connection ended",
+            "the client sent 200 lines at once, ended its input, and read no answer for an \
+             hour; then it read the 200 right answers, and count_words returned Ok, but {ended} \
+             (the connection stayed open): count_words's output was never closed, leaked or \
+             forgotten (`mem::forget`, `Box::leak`, a static, a task that holds it and never \
+             ends) instead of dropped. Let `output` drop when count_words returns: that is how \
+             the client learns that no more answers will come"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -832,33 +865,87 @@ mod tests {
         client.send("see you\n").await;
         client.expect_words("see you", 2).await;
         client.to_server.shutdown().await.unwrap();
-        let result = timeout(Duration::from_secs(5), client.server)
+        let result = timeout(Duration::from_secs(5), &mut client.server)
             .await
             .expect("the client closed its side, but count_words did not return")
             .expect("count_words panicked");
         assert!(result.is_ok(), "count_words failed: {result:?}");
+        the_answers_end(client, "\"see you\\n\"", "Ok(())", None).await;
+        // The same, when the input ends inside a line: "bye" has no newline.
+        let mut client = connect();
+        client.send("see you\nbye").await;
+        client.expect_words("see you", 2).await;
+        client.to_server.shutdown().await.unwrap();
+        let result = match timeout(Duration::from_secs(5), &mut client.server).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(stopped)) if stopped.is_panic() => {
+                std::panic::resume_unwind(stopped.into_panic())
+            }
+            Ok(Err(stopped)) => panic!("count_words was stopped: {stopped}"),
+            Err(_) => panic!(
+                "the client sent \"see you\\nbye\" (no newline after \"bye\"), got the answer \
+                 to \"see you\", and closed its side, but count_words did not return: the input \
+                 ends when a read returns 0 bytes (`next_line` returns `None`), also in the \
+                 middle of a line; return then"
+            ),
+        };
+        // A last line without its newline may be answered or not; an error for it is let be.
+        the_answers_end(
+            client,
+            "\"see you\\nbye\" (no newline after \"bye\")",
+            &format!("{result:?}"),
+            Some(("bye", "1")),
+        )
+        .await;
+    }
+
+    /// The client has sent `sent`, read the answers to its complete lines and closed its side,
+    /// and count_words has returned `result`: the answers end, after the answer to `last` (a
+    /// line without its newline, and its answer) if count_words gives one.
+    async fn the_answers_end(
+        mut client: Client,
+        sent: &str,
+        result: &str,
+        last: Option<(&str, &str)>,
+    ) {
         // count_words has returned, and its output (its own, by value) with it: the client
         // reads the end of the answers. At once, here; 5 s of the paused clock are allowed.
-        match timeout(Duration::from_secs(5), client.answers.next_line()).await {
-            Ok(Ok(None)) => {}
-            Ok(Ok(Some(more))) => panic!(
-                "the client sent \"see you\\n\", got its answer, \"2\", and closed its side, \
-                 and count_words returned Ok, but then the client got one more line, {more:?}: \
-                 answer each line once, and nothing else (no answer for a line that was not sent)"
-            ),
-            Ok(Err(e)) => panic!(
-                "count_words returned Ok once the client closed its side, but then reading the \
-                 end of the answers failed: {e}"
-            ),
-            Err(_) => panic!(
-                "the client closed its side, and count_words returned Ok, but the client never \
-                 saw the end of the answers (nothing came for 5 s of the test's paused clock, \
-                 and the connection stayed open): count_words kept its output open after it \
-                 returned, leaked or forgotten (`mem::forget`, `Box::leak`, a static, a task \
-                 that holds it and never ends) instead of dropped. Let `output` drop when \
-                 count_words returns (or `output.shutdown().await?` before returning): that is \
-                 how the client learns that no more answers will come"
-            ),
+        let mut answered_last = false;
+        loop {
+            match timeout(Duration::from_secs(5), client.answers.next_line()).await {
+                Ok(Ok(None)) => return,
+                Ok(Ok(Some(more))) => match last {
+                    Some((_, words)) if !answered_last && more == words => {
+                        answered_last = true;
+                    }
+                    Some((line, words)) if !answered_last => panic!(
+                        "the client sent {sent}, got the answer to \"see you\", \"2\", and \
+                         closed its side, and count_words returned {result}, with one more \
+                         answer, {more:?}: {line:?}, the last line, has {words} word(s) (with \
+                         no newline after it, it may be answered or not, but not otherwise)"
+                    ),
+                    _ => panic!(
+                        "the client sent {sent}, got its answers and closed its side, and \
+                         count_words returned {result}, but then the client got one more \
+                         line, {more:?}: answer each line once, and nothing else (no answer \
+                         for a line that was not sent)"
+                    ),
+                },
+                Ok(Err(e)) => panic!(
+                    "count_words returned {result} once the client closed its side, but then \
+                     reading the end of the answers failed: {e}"
+                ),
+                Err(_) => panic!(
+                    "the client sent {sent}, got its answers and closed its side, and \
+                     count_words returned {result}, but the client never saw the end of the \
+                     answers (nothing came for 5 s of the test's paused clock, and the \
+                     connection stayed open): count_words kept its output open after it \
+                     returned, leaked or forgotten (`mem::forget`, `Box::leak`, a static, a task \
+                     that holds it and never ends) instead of dropped. Let `output` drop when \
+                     count_words returns (or `output.shutdown().await?` before returning): that \
+                     is how the client learns that no more answers will come"
+                ),
+            }
         }
     }
 
