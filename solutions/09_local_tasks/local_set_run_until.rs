@@ -769,18 +769,22 @@ mod tests {
     /// A map leaked to get a `&'static` one that the tasks can hold without an `Rc`
     /// (`Box::leak(Box::new(RefCell::new(BTreeMap::new())))`), or a LocalSet leaked to get a
     /// `&'static LocalSet`, counts the same words, but every call leaves it on the heap. This
-    /// runs whole calls on a runtime of their own (after a warm-up call, which sets up what a
+    /// runs whole calls on a runtime of their own (after warm-up calls, which set up what a
     /// thread keeps for good: Tokio's thread-locals) and counts the heap blocks made on this
     /// thread that they leave behind. (Blocks handed to another thread are freed there, where
     /// this count cannot see them: a call that uses the runtime's blocking pool, with
-    /// spawn_blocking, is not counted, nor is code that starts a thread of its own, with
-    /// `std::thread`.)
+    /// spawn_blocking, or starts a thread of its own, with `std::thread`, may leave a few
+    /// behind here whatever it counts.) So it also compares two calls that differ only in
+    /// one text, of 3 words in one and of 300 different words in the other: a leaked map keeps
+    /// each word it counted (a `String`, one heap block at least), so the larger call leaves
+    /// hundreds more blocks behind, where a thread or the blocking pool leaves as many for
+    /// either.
     #[test]
     fn a_call_leaves_nothing_on_the_heap() {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicBool, Ordering};
         let pool_used = Arc::new(AtomicBool::new(false));
-        let call = || {
+        let call = |given: Vec<String>| {
             let pool = Arc::clone(&pool_used);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_time()
@@ -788,8 +792,15 @@ mod tests {
                 .on_thread_start(move || pool.store(true, Ordering::SeqCst))
                 .build()
                 .expect("could not build a runtime");
-            let given = texts(&["the cat", "The dog and the cat", "a dog"]);
             runtime.block_on(count_within_an_hour(given));
+        };
+        let three = || texts(&["the cat", "The dog and the cat", "a dog"]);
+        // The 3 texts and one more: of 3 words, or of 300 different ones.
+        let words: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
+        let with_words = |n: usize| {
+            let mut given = three();
+            given.push(words[..n].join(" "));
+            given
         };
         // A thread of the code's own (a heartbeat) frees there what it was handed here.
         let code: String = code_without_comments()
@@ -804,9 +815,10 @@ mod tests {
         ]
         .iter()
         .any(|path| code.contains(path));
-        call();
+        call(three());
+        call(with_words(300));
         pool_used.store(false, Ordering::SeqCst);
-        let left = allocation_counter::measure(call).count_current;
+        let left = allocation_counter::measure(|| call(three())).count_current;
         assert!(
             left <= 0 || pool_used.load(Ordering::SeqCst) || own_threads,
             "a call of count_words with 3 texts (on a runtime that was then shut down) left \
@@ -816,6 +828,56 @@ mod tests {
              value is never freed, so every call leaves more behind. Share the map with `Rc` \
              clones, one moved into each task, and keep the LocalSet a local of count_words \
              that `local.run_until(...)` borrows"
+        );
+        let few = allocation_counter::measure(|| call(with_words(3))).count_current;
+        let many = allocation_counter::measure(|| call(with_words(300))).count_current;
+        // A leaked map leaves at least one block more for each of the 297 words more; a
+        // thread or the blocking pool, a handful at most either way.
+        assert!(
+            many - few < 100,
+            "two calls of count_words (each on a runtime that was then shut down) were given \
+             the same 4 texts but for the last one, of 3 words in one call and of 300 different \
+             words in the other, and the second left {} more heap block(s) made on this thread \
+             that were never freed ({many} against {few}): the counted words are kept for good, \
+             in a map leaked (Box::leak, mem::forget) to get a `&'static` one that the tasks \
+             can hold, or in a static or a thread_local. A leaked value is never freed, so \
+             every call leaves more behind, the more words the more. Share the map with `Rc` \
+             clones, one moved into each task, and return it (Rc::try_unwrap, or take()) once \
+             every task is done",
+            many - few
+        );
+    }
+
+    /// Two calls at once on one thread (`join!`): each counts only the words of its own texts.
+    /// One map for every call (a static, or a thread_local, emptied by the call that returns
+    /// first) gets the words of both, so the first call to return takes the other's too.
+    #[tokio::test(start_paused = true)]
+    async fn two_calls_at_once_count_their_own_words() {
+        let (first, second) = tokio::join!(
+            count_within_an_hour(texts(&["a b c"])),
+            count_within_an_hour(texts(&["x y z"])),
+        );
+        let own = |words: &[&str]| -> BTreeMap<String, usize> {
+            words.iter().map(|w| (w.to_string(), 1)).collect()
+        };
+        let (abc, xyz) = (own(&["a", "b", "c"]), own(&["x", "y", "z"]));
+        if first == abc && second == xyz {
+            return;
+        }
+        let mixed = first.keys().any(|word| xyz.contains_key(word))
+            || second.keys().any(|word| abc.contains_key(word));
+        let why = if mixed {
+            "the words of one call ended up in the other's counts: the calls share one map (a \
+             static or a thread_local). Each call counts into a map of its own, made in \
+             count_words and shared by its tasks with `Rc` clones, one moved into each task"
+        } else {
+            "each call must return the counts of every word of its own texts, and of those \
+             only"
+        };
+        panic!(
+            "two calls of count_words made at the same time on one thread (tokio::join!), one \
+             with the text \"a b c\" and one with \"x y z\", returned {first:?} and \
+             {second:?}: {why}"
         );
     }
 
