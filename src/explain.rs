@@ -230,12 +230,12 @@ fn names_a_future(message: &str) -> bool {
 /// The method missing on a future is one of futures' `FutureExt` adapters: rustc names the
 /// trait to import, or it is imported and the method is behind a feature (`remote_handle`).
 fn names_a_future_adapter(d: &Diagnostic) -> bool {
-    const ADAPTERS: [&str; 10] = [
+    // Not `then` nor `inspect`: `bool`, `Option` and `Result` have those too, so awaiting
+    // first may be the fix (rustc still names `FutureExt` when it provides them).
+    const ADAPTERS: [&str; 8] = [
         "fuse",
         "boxed",
         "boxed_local",
-        "then",
-        "inspect",
         "remote_handle",
         "shared",
         "catch_unwind",

@@ -101,8 +101,9 @@ const SPLIT_BY_BUILD: &str = "compiles code apart for debug and release builds \
 
 const SPLIT_BY_FLAVOR: &str = "names the runtime's flavor (`runtime_flavor`, \
      `RuntimeFlavor`) or its worker count (`num_workers`): code that asks which kind of runtime \
-     runs it can act one way on the tests' runtime and another in your program. Remove it: the code must work the same on every \
-     runtime (for blocking work, `tokio::task::spawn_blocking` works on both kinds)";
+     runs it can act one way on the tests' runtime and another in your program. Remove it: the \
+     code must work the same on every runtime (for blocking work, \
+     `tokio::task::spawn_blocking` works on both kinds)";
 
 /// The shipped line a changed one replaced, to quote after the line's number.
 fn was(shipped: &str) -> String {

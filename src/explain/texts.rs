@@ -356,7 +356,8 @@ pub const FUTURE_EXT: Explanation = Explanation {
            `FutureExt` extension trait, usable only once imported by its public path: \
            `use futures_util::FutureExt;` (rustc may suggest a private one). Imported and still \
            missing (`remote_handle`, `shared`): that method needs a futures-util feature this \
-           course does not turn on; a `JoinHandle` or a channel does the same.",
+           course does not turn on; a `JoinHandle` or a channel does the same. If you meant a \
+           method of the future's output, await first: `fetch().await.then(..)`.",
 };
 pub const STREAM_EXT_PRIVATE_PATH: Explanation = Explanation {
     id: "stream-ext-private-path",
