@@ -492,6 +492,7 @@ fn raw_string_end(chars: &[char], word: &str, i: usize, line: &mut usize) -> Opt
 }
 
 mod cfg_split;
+mod tells;
 pub use cfg_split::{SplitBy, split_by_cfg};
 
 #[cfg(test)]

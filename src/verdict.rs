@@ -99,11 +99,18 @@ const SPLIT_BY_BUILD: &str = "compiles code apart for debug and release builds \
      (`debug_assertions`), so the tests, which build in debug, would judge other code than a \
      release build runs. Remove it: the same code must run in both (`debug_assert!` may stay)";
 
-const SPLIT_BY_FLAVOR: &str = "names the runtime's flavor (`runtime_flavor`, \
-     `RuntimeFlavor`) or its worker count (`num_workers`): code that asks which kind of runtime \
-     runs it can act one way on the tests' runtime and another in your program. Remove it: the \
-     code must work the same on every runtime (for blocking work, \
-     `tokio::task::spawn_blocking` works on both kinds)";
+const SPLIT_BY_FLAVOR: &str = "calls `block_in_place`, which panics on the tests' \
+     current-thread runtime, or asks which kind of runtime runs it (`runtime_flavor`, \
+     `RuntimeFlavor`, `num_workers`, a worker's metrics or thread name): such code can act one \
+     way on the tests' runtime and another in your program. Remove it: the code must work the \
+     same on every runtime (for blocking work, `tokio::task::spawn_blocking` works on both \
+     kinds)";
+
+const SPLIT_BY_PLACE: &str = "asks where it runs or what it was given (a thread's id, \
+     `ThreadId`; whether output is a terminal, `is_terminal`; a type's name, `type_name`): the \
+     tests run it on threads of their own, with output captured and streams of their own, so \
+     such code can act one way under the tests and another in your program. Remove it: the \
+     code must work the same for every caller";
 
 /// The shipped line a changed one replaced, to quote after the line's number.
 fn was(shipped: &str) -> String {
@@ -141,6 +148,7 @@ fn edited(change: &Change, restore: &str) -> String {
                 SplitBy::Clippy => SPLIT_BY_CLIPPY,
                 SplitBy::Build => SPLIT_BY_BUILD,
                 SplitBy::Flavor => SPLIT_BY_FLAVOR,
+                SplitBy::Place => SPLIT_BY_PLACE,
             };
             format!("line {line} {why}")
         }

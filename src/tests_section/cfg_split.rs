@@ -2,7 +2,7 @@
 //! outside it), only for clippy or only in debug builds, or that asks which kind of runtime runs
 //! it. The tests (or the lint) would then judge other code than the program runs.
 
-use super::{Change, Token, attribute_end, code_above, defines_test, tokens};
+use super::{Change, Token, attribute_end, code_above, defines_test, tells, tokens};
 
 /// What a learner's code was split by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,8 +13,12 @@ pub enum SplitBy {
     Clippy,
     /// `cfg(debug_assertions)`: the tests build in debug, a release build runs other code.
     Build,
-    /// `runtime_flavor()`: code that can act one way on the tests' runtime, another elsewhere.
+    /// `runtime_flavor()`, a caught `block_in_place` panic, a worker thread's name: code that
+    /// can act one way on the tests' runtime, another elsewhere.
     Flavor,
+    /// A thread's id, or whether output is a terminal: the tests run on threads of their own
+    /// with output captured, a program on its first thread, often in a terminal.
+    Place,
 }
 
 /// The first place in the learner's code above the marker that is split apart: a `cfg`
@@ -25,20 +29,17 @@ pub enum SplitBy {
 pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
     let code = code_above(shipped, learner)?;
     let tokens = tokens(code);
+    let shipped = code_above(shipped, shipped)
+        .map(super::tokens)
+        .unwrap_or_default();
     let mut i = 0;
     while i < tokens.len() {
         if let Some(found) = cfg_macro(&tokens, i) {
             return Some(found);
         }
-        if matches!(
-            tokens[i].text.as_str(),
-            "runtime_flavor" | "RuntimeFlavor" | "num_workers"
-        ) {
+        if let Some(by) = tells::tell(&tokens, i, &shipped) {
             let line = tokens[i].line;
-            return Some(Change::Split {
-                by: SplitBy::Flavor,
-                line,
-            });
+            return Some(Change::Split { by, line });
         }
         if attribute_end(&tokens, i).is_none() {
             i += 1;
@@ -80,8 +81,9 @@ fn cfg_macro(tokens: &[Token], i: usize) -> Option<Change> {
     })
 }
 
-/// For `#[cfg(P)]` or `#[cfg_attr(P, ..)]` whose predicate P names `test` or `clippy`: which
-/// one, and whether `test` is under a `not(..)`.
+/// For `#[cfg(P)]` or `#[cfg_attr(P, ..)]` whose predicate P names `test`, `clippy` or
+/// `debug_assertions`: which one, and whether `test` is under a `not(..)`. A `cfg_attr` that
+/// adds only inert attributes splits nothing, unless it is for clippy.
 fn predicate_names(attribute: &[Token]) -> Option<(SplitBy, bool)> {
     let open = 1 + usize::from(attribute.get(1)?.text == "!");
     let name = attribute.get(open + 1)?.text.as_str();
@@ -89,16 +91,47 @@ fn predicate_names(attribute: &[Token]) -> Option<(SplitBy, bool)> {
         return None;
     }
     let close = matching(attribute, open + 2)?;
-    let mut predicate = &attribute[open + 3..close];
+    let predicate = &attribute[open + 3..close];
     if name == "cfg_attr" {
         let mut depth = 0i32;
         let comma = predicate.iter().position(|t| {
             depth += i32::from(t.text == "(") - i32::from(t.text == ")");
             depth == 0 && t.text == ","
         });
-        predicate = &predicate[..comma.unwrap_or(predicate.len())];
+        let comma = comma?;
+        let named = names(&predicate[..comma]);
+        if named.is_some_and(|(by, _)| by != SplitBy::Clippy) && inert(&predicate[comma + 1..]) {
+            return None;
+        }
+        return named;
     }
     names(predicate)
+}
+
+/// Whether the attributes a `cfg_attr` adds leave what the code does alone: rustc's lint levels
+/// (a `clippy::` lint would change what clippy checks), `derive(Debug)` (code that used it
+/// would not compile in the other build), docs and `must_use`.
+fn inert(attributes: &[Token]) -> bool {
+    let mut depth = 0i32;
+    attributes
+        .split(|t| {
+            depth += i32::from(t.text == "(") - i32::from(t.text == ")");
+            depth == 0 && t.text == ","
+        })
+        .filter(|attribute| !attribute.is_empty())
+        .all(|attribute| {
+            let texts: Vec<&str> = attribute.iter().map(|t| t.text.as_str()).collect();
+            match texts.as_slice() {
+                [
+                    "allow" | "warn" | "expect" | "deny" | "forbid",
+                    "(",
+                    ..,
+                    ")",
+                ] => !texts.contains(&"clippy"),
+                ["derive", "(", "Debug", ")"] | ["must_use"] | ["doc", ..] => true,
+                _ => false,
+            }
+        })
 }
 
 /// Which of `test`, `clippy` and `debug_assertions` a predicate names (clippy first, then

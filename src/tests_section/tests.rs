@@ -300,7 +300,7 @@ fn a_marker_whose_words_were_edited_is_no_marker() {
 }
 
 #[test]
-fn code_split_apart_for_the_tests_clippy_the_build_or_the_runtime_is_refused() {
+fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_refused() {
     let split = |code: &str| split_by_cfg(SHIPPED, &learner(code, shipped_tests()));
     let add = "pub fn add(a: u32, b: u32) -> u32 { a + b }\n";
     for (code, by) in [
@@ -312,8 +312,42 @@ fn code_split_apart_for_the_tests_clippy_the_build_or_the_runtime_is_refused() {
         ("#[cfg(test)]\nfn pause() {}", SplitBy::Test),
         ("fn pause() { if cfg!(test) { return; } }", SplitBy::Test),
         (
-            "#[cfg_attr(test, allow(unused))]\nfn pause() {}",
+            "#[cfg_attr(not(test), allow(clippy::await_holding_lock))]\nfn pause() {}",
             SplitBy::Test,
+        ),
+        (
+            "#[cfg_attr(debug_assertions, derive(Debug, Clone))]\nstruct Job;",
+            SplitBy::Build,
+        ),
+        // Run-time tells: the thread, the terminal, a caught `block_in_place` panic, a worker.
+        (
+            "fn first() -> bool { format!(\"{:?}\", std::thread::current().id()) == \"ThreadId(1)\" }",
+            SplitBy::Place,
+        ),
+        ("use std::io::IsTerminal as _;", SplitBy::Place),
+        (
+            "fn many() -> bool { std::panic::catch_unwind(|| tokio::task::block_in_place(|| ())).is_ok() }",
+            SplitBy::Flavor,
+        ),
+        (
+            "fn many(h: Handle) -> bool { h.metrics().worker_park_count(1) > 0 }",
+            SplitBy::Flavor,
+        ),
+        (
+            "fn duplex<R>() -> bool { std::any::type_name::<R>().contains(\"Duplex\") }",
+            SplitBy::Place,
+        ),
+        (
+            "fn big<W>() -> bool { std::mem::size_of::<W>() > 16 }",
+            SplitBy::Place,
+        ),
+        (
+            "fn one() -> bool { format!(\"{:?}\", Handle::current()).contains(\"CurrentThread\") }",
+            SplitBy::Flavor,
+        ),
+        (
+            "fn many() -> bool { std::thread::current().name() == Some(\"tokio-runtime-worker\") }",
+            SplitBy::Flavor,
         ),
         (
             "#[cfg(all(test, not(miri)))]\nconst SLOW: bool = false;",
@@ -382,6 +416,17 @@ fn code_split_apart_for_the_tests_clippy_the_build_or_the_runtime_is_refused() {
         "#[tokio::test]\n#[cfg(test)]\nasync fn mine() {}",
         "#[cfg_attr(test, tokio::test)]\nasync fn mine() {}",
         "#[cfg(unix)]\nfn pause() {}",
+        // Attributes that change no code, and a panic caught with no `block_in_place` to probe.
+        "#[cfg_attr(test, allow(unused))]\nfn pause() {}",
+        "#[cfg_attr(not(test), allow(dead_code))]\nconst N: u32 = 1;",
+        "#[cfg_attr(debug_assertions, derive(Debug))]\nstruct Job;",
+        "#[cfg_attr(test, doc = \"job\", must_use)]\nfn pause() -> u8 { 0 }",
+        "fn pause() { let _ = std::panic::catch_unwind(|| ()); }",
+        "fn pause() { println!(\"{:?}\", std::thread::current().name()); }",
+        // Names the code defines, and a builder's worker threads.
+        "fn num_workers(ids: &[u32]) -> usize { ids.len() }",
+        "fn pause(n: usize) { let num_workers = n; for _ in 0..num_workers {} }",
+        "fn pause() { let _ = tokio::runtime::Builder::new_multi_thread().worker_threads(2); }",
         "// #[cfg(not(test))]\nfn pause() { let _ = \"cfg!(test)\"; }",
         "#[allow(clippy::all)]\nfn pause() {}",
         "fn pause() { debug_assert!(true, \"runtime_flavor\"); }",

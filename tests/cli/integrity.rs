@@ -183,8 +183,8 @@ fn a_shadowed_assertion_macro_is_not_a_pass() {
     fails_with(&course, "counter", "line 4 defines its own `assert_eq!`");
 }
 
-/// Code compiled apart for the tests (or for clippy, or for debug builds), or that reads the
-/// runtime's flavor, would have them judge other code than the program runs: the program keeps
+/// Code compiled apart for the tests (or for clippy, or for debug builds), or that asks which
+/// runtime or thread runs it, would have them judge other code than the program runs: the program keeps
 /// the bug while the tests see a fix.
 #[test]
 fn code_compiled_apart_for_the_tests_is_not_a_pass() {
@@ -219,7 +219,12 @@ fn code_compiled_apart_for_the_tests_is_not_a_pass() {
         (
             "fn main() {}",
             "fn main() {}\n\n#[allow(dead_code)]\nfn runtime_flavor() {}",
-            "names the runtime's flavor (`runtime_flavor`",
+            "or asks which kind of runtime runs it (`runtime_flavor`",
+        ),
+        (
+            "fn main() {}",
+            "fn main() {\n    let _ = std::thread::current().id();\n}",
+            "asks where it runs or what it was given (a thread's id",
         ),
     ] {
         let course = Fixture::new("marked");
@@ -227,13 +232,14 @@ fn code_compiled_apart_for_the_tests_is_not_a_pass() {
         fails_with(&course, "counter", message);
     }
 
-    // The learner's own tests may sit above the marker.
+    // The learner's own tests may sit above the marker, and lint levels set for the tests.
     let course = Fixture::new("marked");
     counter(&course, |text| {
         text.replace(
             "fn main() {}",
-            "fn main() {}\n\n#[cfg(test)]\nmod mine {\n    #[test]\n    fn counts_one() {\n        \
-             assert_eq!(super::count(&[7]), 1);\n    }\n}",
+            "fn main() {}\n\n#[cfg_attr(not(test), allow(dead_code))]\nconst ONE: u32 = 1;\n\n\
+             #[cfg(test)]\nmod mine {\n    #[test]\n    fn counts_one() {\n        \
+             assert_eq!(super::count(&[7]), super::ONE as usize);\n    }\n}",
         )
     });
     course

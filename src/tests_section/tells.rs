@@ -1,0 +1,53 @@
+//! Run-time tells: code above the marker that asks where or on what it runs, which differs
+//! between the tests (each on a thread of its own, output captured, a current-thread runtime,
+//! in-memory streams) and the program `cargo run` starts (its first thread, a terminal, a
+//! multi-thread runtime, sockets).
+
+use super::{SplitBy, Token};
+
+/// Names that ask which kind of runtime runs the code. `block_in_place` panics on a
+/// current-thread runtime, the tests' kind, so a fix that passes with it never ran it there.
+const FLAVOR_WORDS: [&str; 3] = ["runtime_flavor", "RuntimeFlavor", "block_in_place"];
+
+/// Names that ask which thread runs the code, where its output goes or what type it was given.
+const PLACE_WORDS: [&str; 8] = [
+    "ThreadId",
+    "is_terminal",
+    "IsTerminal",
+    "type_name",
+    "type_name_of_val",
+    "TypeId",
+    "size_of",
+    "size_of_val",
+];
+
+/// Text that names a kind of runtime: Tokio's worker threads' names (only a multi-thread runtime
+/// has them) and a `Handle`'s debug output.
+const FLAVOR_TEXTS: [&str; 3] = ["tokio-runtime-worker", "CurrentThread", "MultiThread"];
+
+/// What the token at `i` tells apart, if anything, unless the shipped code says it too.
+pub fn tell(tokens: &[Token], i: usize, shipped: &[Token]) -> Option<SplitBy> {
+    let text = tokens[i].text.as_str();
+    let texts = |k: usize| tokens.get(i + k).map(|t| t.text.as_str());
+    // A method call: `.name(`, not a range's `..name`.
+    let method =
+        i > 1 && tokens[i - 1].text == "." && tokens[i - 2].text != "." && texts(1) == Some("(");
+    // A runtime's worker count, or a worker's own metrics (`worker_park_count(1)`).
+    let workers = method
+        && (text == "num_workers" || text.starts_with("worker_") && text != "worker_threads");
+    let by = if FLAVOR_WORDS.contains(&text)
+        || workers
+        || text.starts_with('"') && FLAVOR_TEXTS.iter().any(|name| text.contains(name))
+    {
+        SplitBy::Flavor
+    } else if PLACE_WORDS.contains(&text)
+        || text == "current"
+            && [texts(1), texts(2), texts(3), texts(4)]
+                == [Some("("), Some(")"), Some("."), Some("id")]
+    {
+        SplitBy::Place
+    } else {
+        return None;
+    };
+    (!shipped.iter().any(|t| t.text == text)).then_some(by)
+}
