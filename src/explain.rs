@@ -143,6 +143,7 @@ fn for_code(d: &Diagnostic) -> Option<&'static Explanation> {
             moved(d)
         }
         "E0433" | "E0432" if notes("crate named `futures`") => &FUTURES_CRATE,
+        "E0428" if d.message == "the name `tests` is defined multiple times" => &TESTS_MODULE_TAKEN,
         "E0752" => &ASYNC_MAIN,
         "E0728" => &AWAIT_OUTSIDE_ASYNC,
         _ => return None,

@@ -58,6 +58,12 @@ fn compiler_mistakes() {
     assert_eq!(explained("e0728"), ["await-outside-async"]);
     // Fields moved out of a value whose type implements Drop.
     assert_eq!(explained("e0509"), ["move-out-of-drop"]);
+    // A learner's own `mod tests` above the marker: the redefinition is the tests' module,
+    // and was told "the tests may not change" (pass 30).
+    assert_eq!(
+        explained_with_tests("e0428_own_mod_tests", |_| true),
+        ["tests-module-taken"]
+    );
     // A future used as its output: divided, printed.
     assert_eq!(explained("e0369_future"), ["missing-await"]);
     assert_eq!(explained("e0277_display_future"), ["missing-await"]);

@@ -263,6 +263,12 @@ pub const ERROR_IN_TESTS: Explanation = Explanation {
            the tests expect again (the error says what that is) and change what the code does \
            instead.",
 };
+pub const TESTS_MODULE_TAKEN: Explanation = Explanation {
+    id: "tests-module-taken",
+    text: "The exercise's tests live in `mod tests`, below the `// Tests:` line, so a module of \
+           your own above it cannot have that name too. Your own tests are welcome: give their \
+           module another name (`mod my_tests`).",
+};
 pub const TIMED_OUT: Explanation = Explanation {
     id: "timeout",
     text: "The tests never finished: a deadlock (a lock held across `.await`), a blocking call \
