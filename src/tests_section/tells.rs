@@ -10,15 +10,19 @@ use super::{SplitBy, Token};
 const FLAVOR_WORDS: [&str; 3] = ["runtime_flavor", "RuntimeFlavor", "block_in_place"];
 
 /// Names that ask which thread runs the code, where its output goes or what type it was given.
-const PLACE_WORDS: [&str; 8] = [
+const PLACE_WORDS: [&str; 7] = [
     "ThreadId",
     "is_terminal",
     "IsTerminal",
     "type_name",
     "type_name_of_val",
     "TypeId",
-    "size_of",
     "size_of_val",
+];
+
+/// Types whose size a frame's header may be read by: `size_of::<u32>()` asks nothing.
+const PLAIN_TYPES: [&str; 12] = [
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
 ];
 
 /// Text that names a kind of runtime: Tokio's worker threads' names (only a multi-thread runtime
@@ -41,6 +45,10 @@ pub fn tell(tokens: &[Token], i: usize, shipped: &[Token]) -> Option<SplitBy> {
     {
         SplitBy::Flavor
     } else if PLACE_WORDS.contains(&text)
+        || text == "size_of"
+            && !(texts(1) == Some(":")
+                && texts(3) == Some("<")
+                && texts(4).is_some_and(|t| PLAIN_TYPES.contains(&t)))
         || text == "current"
             && [texts(1), texts(2), texts(3), texts(4)]
                 == [Some("("), Some(")"), Some("."), Some("id")]

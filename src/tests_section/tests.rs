@@ -426,6 +426,7 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         // Names the code defines, and a builder's worker threads.
         "fn num_workers(ids: &[u32]) -> usize { ids.len() }",
         "fn pause(n: usize) { let num_workers = n; for _ in 0..num_workers {} }",
+        "const HEADER: usize = std::mem::size_of::<u32>();",
         "fn pause() { let _ = tokio::runtime::Builder::new_multi_thread().worker_threads(2); }",
         "// #[cfg(not(test))]\nfn pause() { let _ = \"cfg!(test)\"; }",
         "#[allow(clippy::all)]\nfn pause() {}",
