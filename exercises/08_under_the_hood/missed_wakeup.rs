@@ -534,4 +534,51 @@ mod tests {
             put.await.expect("the sending task panicked");
         }
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_receiver_on_a_worker_thread_sleeps_until_put() {
+        // The receiving task runs on a worker thread of a multi-thread runtime (the test's own
+        // body does not), and nobody puts a message for about 20 ms of the real clock. One poll
+        // while the box is empty, two per 20 ms of the code's own (a progress timer that wakes
+        // the task) and two to spare are allowed before put().
+        let mailbox = Mailbox::default();
+        let (waiting, polled) = spawn_counted(mailbox.recv());
+        let first_poll = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while polled.load(Ordering::SeqCst) == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        assert!(
+            first_poll.is_ok(),
+            "the task awaiting recv() on a worker thread was not polled once in 10 s"
+        );
+        let start = std::time::Instant::now();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let before_put = polled.load(Ordering::SeqCst);
+        let waited = start.elapsed();
+        mailbox.put("late".to_string());
+        let allowed = 3 + 2 * (waited.as_millis() / 20) as usize;
+        let counted = mailbox.polls();
+        assert!(
+            before_put <= allowed,
+            "the task awaiting recv() on a worker thread of a multi-thread runtime was polled \
+             {before_put} times (counted by the test, around Recv::poll) while nothing arrived \
+             for {waited:?} (one poll, two per 20 ms for a progress timer and two to spare are \
+             allowed: {allowed}){}: it wakes itself (cx.waker().wake_by_ref(), here on a worker \
+             thread) instead of storing the waker for the sender to wake. That is a busy loop, \
+             on any runtime and any thread: leave a clone of cx.waker() in the mailbox and let \
+             only put() wake it",
+            uncounted(counted, before_put)
+        );
+        let received = tokio::time::timeout(std::time::Duration::from_secs(10), waiting).await;
+        let Ok(message) = received else {
+            panic!(
+                "put() came, but the task awaiting recv() on a worker thread did not get the \
+                 message within 10 s: put() woke nobody. Every Pending must leave a clone of \
+                 cx.waker() in the mailbox, where put() takes it and wakes it"
+            );
+        };
+        assert_eq!(message.expect("the receiving task panicked"), "late");
+    }
 }
