@@ -429,6 +429,66 @@ mod tests {
         );
     }
 
+    /// Runs `servers` servers at once on a runtime of its own on this thread, each given a
+    /// message of the day of its own of `motd_len` bytes, greets one client of each (who then
+    /// hangs up without a word), then shuts the runtime down. Returns how many heap bytes this
+    /// left allocated on this thread.
+    fn bytes_servers_keep(servers: usize, motd_len: usize) -> i64 {
+        let kept = allocation_counter::measure(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let mut started = Vec::new();
+                for n in 0..servers {
+                    // "0:mmm...", "1:mmm...": each server's message differs from the others'.
+                    let motd: String = format!("{n}:")
+                        .chars()
+                        .chain(std::iter::repeat('m'))
+                        .take(motd_len)
+                        .collect();
+                    started.push((start_server(&motd).await, motd));
+                }
+                for (n, (address, motd)) in started.iter().enumerate() {
+                    let name = format!("the client of server {n}");
+                    let mut client = Client::connect(*address, &name).await;
+                    let greeting = client.next_line("greeting").await;
+                    assert!(
+                        greeting == *motd,
+                        "{name}: the greeting is not the message of the day given to that \
+                         server's `serve`"
+                    );
+                }
+            });
+        });
+        kept.bytes_current
+    }
+
+    #[test]
+    fn a_short_message_is_freed_too() {
+        // The first runtime on a thread sets up a few things for good: not a leak.
+        bytes_a_server_keeps(1, 1);
+        // Messages of 8 bytes give what the runtime and the servers keep whatever the length.
+        for (servers, motd_len) in [(20, 1024), (50, 100)] {
+            let short = bytes_servers_keep(servers, 8);
+            let kept = bytes_servers_keep(servers, motd_len);
+            let more = kept - short;
+            assert!(
+                more < (servers * motd_len / 2) as i64,
+                "{servers} servers ran at once, each given a message of the day of {motd_len} \
+                 bytes, and each greeted one client. After they were shut down, {kept} bytes \
+                 were still allocated: {more} more than when each was given a message of 8 \
+                 bytes, about {} bytes per server for a message of {motd_len} bytes. The \
+                 message was leaked (`Box::leak`, `String::leak`, a static...), at least when \
+                 it is short: a server must free what it was given, however short. Give each \
+                 client's Tokio task its own copy (`motd.clone()` or a clone of an `Arc<str>`) \
+                 that the task owns and drops when it is done",
+                more / servers as i64
+            );
+        }
+    }
+
     /// On `runtime`, `clients` clients come one after the other, are greeted, say "bye" and
     /// leave; then waits until the server has seen them all leave.
     fn clients_come_and_go(runtime: &tokio::runtime::Runtime, address: SocketAddr, clients: usize) {
