@@ -481,9 +481,10 @@ mod tests {
                  were still allocated: {more} more than when each was given a message of 8 \
                  bytes, about {} bytes per server for a message of {motd_len} bytes. The \
                  message was leaked (`Box::leak`, `String::leak`, a static...), at least when \
-                 it is short: a server must free what it was given, however short. Give each \
-                 client's Tokio task its own copy (`motd.clone()` or a clone of an `Arc<str>`) \
-                 that the task owns and drops when it is done",
+                 it is short, or handed to another thread (`std::thread::spawn`, \
+                 `spawn_blocking`) that freed it there: a server must free what it was given, \
+                 however short. Give each client's Tokio task its own copy (`motd.clone()` or \
+                 a clone of an `Arc<str>`) that the task owns and drops when it is done",
                 more / servers as i64
             );
         }
