@@ -217,10 +217,93 @@ mod tests {
             .map(|(i, _)| i + 1)
     }
 
+    /// Whether `value` (a `let`'s value) calls a `macro_rules!` macro of `code` whose every
+    /// expansion builds a future (`deferred_step!(log, "commit")` with `async { write_log($log,
+    /// $line).await }`, or a closure or a boxed one): like a call of a fn that returns a
+    /// future, it writes nothing until awaited. A macro that expands to a line, or to anything
+    /// else, does not count.
+    fn macro_building_a_future(code: &str, value: &str) -> bool {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        // Where the brackets that open `text` close.
+        let group = |text: &str| -> Option<usize> {
+            if !text.starts_with(['{', '(', '[']) {
+                return None;
+            }
+            let mut depth = 0;
+            text.char_indices().find_map(|(i, c)| {
+                match c {
+                    '{' | '(' | '[' => depth += 1,
+                    '}' | ')' | ']' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(i)
+            })
+        };
+        let name: String = value.chars().take_while(|&c| ident(c)).collect();
+        let called = value[name.len()..]
+            .trim_start()
+            .strip_prefix('!')
+            .is_some_and(|rest| rest.trim_start().starts_with(['(', '[', '{']));
+        if name.is_empty() || !called {
+            return false;
+        }
+        let Some(definition) = code.match_indices("macro_rules!").find_map(|(at, word)| {
+            code[at + word.len()..]
+                .trim_start()
+                .strip_prefix(name.as_str())
+                .filter(|rest| !rest.starts_with(ident))
+                .map(str::trim_start)
+        }) else {
+            return false;
+        };
+        let Some(close) = group(definition) else {
+            return false;
+        };
+        // Its arms: `(pattern) => { expansion };`, each expansion a future built.
+        let mut arms = &definition[1..close];
+        let mut expansions = 0;
+        loop {
+            arms = arms.trim_start().trim_start_matches(';').trim_start();
+            if arms.is_empty() {
+                return expansions > 0;
+            }
+            let Some(close) = group(arms) else {
+                return false;
+            };
+            let Some(rest) = arms[close + 1..].trim_start().strip_prefix("=>") else {
+                return false;
+            };
+            let rest = rest.trim_start();
+            let Some(close) = group(rest) else {
+                return false;
+            };
+            // A block around the expansion (`{{ async { .. } }}`) changes nothing.
+            let mut expansion = rest[1..close].trim();
+            while let Some(end) = group(expansion)
+                .filter(|&end| expansion.starts_with('{') && end + 1 == expansion.len())
+            {
+                expansion = expansion[1..end].trim();
+            }
+            let builds_a_future = expansion
+                .strip_prefix("async")
+                .is_some_and(|rest| !rest.starts_with(ident))
+                || expansion.starts_with('|')
+                || expansion.starts_with("move ")
+                || expansion.starts_with("move|")
+                || expansion.starts_with("Box::pin(");
+            if !builds_a_future || expansion.ends_with(".await") {
+                return false;
+            }
+            expansions += 1;
+            arms = &rest[close + 1..];
+        }
+    }
+
     /// Whether the step named at `body[at..]` (finish_order from its parameters on, in the
     /// exercise's `code`) is kept for later: named in a `let` statement of the function's own
     /// block whose value is a future not awaited there (`let commit = async { ... };`, a
-    /// closure that builds one, a boxed one, or a call of a function that writes the log).
+    /// closure that builds one, a boxed one, a call of a function that writes the log, or of a
+    /// macro of the code that expands to an async block).
     /// Such a step runs only where its variable is awaited, wherever the `let` stands; a step
     /// written in the `if` that chooses it (or in a `let` of an `if`) is not kept for later.
     fn kept_for_later(code: &str, body: &str, at: usize) -> bool {
@@ -272,6 +355,7 @@ mod tests {
             || value.starts_with("move ")
             || value.starts_with("move|")
             || value.starts_with("Box::pin(")
+            || macro_building_a_future(code, value)
             || !callee.is_empty()
                 && value[callee.len()..].trim_start().starts_with('(')
                 && writes_the_log(code, &callee, 3);
@@ -394,9 +478,11 @@ mod tests {
         else {
             return at;
         };
-        // A value that builds no future: no async block, closure or block, and no call of a
-        // fn that writes the log (`"commit"`, `("commit", "rollback")`, `String::from(..)`).
-        let lines_only = !value.contains("async")
+        // A value that builds no future: no async block, closure or block, no call of a fn
+        // that writes the log and none of a macro that expands to an async block (`"commit"`,
+        // `("commit", "rollback")`, `String::from(..)`).
+        let lines_only = !macro_building_a_future(code, value.trim())
+            && !value.contains("async")
             && !value.contains(['|', '{'])
             && !value.match_indices('(').any(|(i, _)| {
                 called_with(value, i + 1).is_some_and(|name| writes_the_log(code, name, 3))
