@@ -143,7 +143,8 @@ mod tests {
         }
     }
 
-    /// The name of the function or closure that `code[at..]` is an argument of, if any.
+    /// The name of the function or closure that `code[at..]` is an argument of, if any, or of
+    /// the macro, with its `!` (`deferred_step!`).
     fn called_with(code: &str, at: usize) -> Option<&str> {
         let mut depth = 0;
         for (i, c) in code[..at].char_indices().rev() {
@@ -153,9 +154,11 @@ mod tests {
                 '(' => {
                     let before = code[..i].trim_end();
                     let start = before
+                        .strip_suffix('!')
+                        .unwrap_or(before)
                         .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
                         .map_or(0, |p| p + 1);
-                    return Some(&before[start..]).filter(|name| !name.is_empty());
+                    return Some(&before[start..]).filter(|name| !["", "!"].contains(name));
                 }
                 ';' | '{' | '}' => return None,
                 _ => {}
@@ -217,11 +220,11 @@ mod tests {
             .map(|(i, _)| i + 1)
     }
 
-    /// Whether `value` (a `let`'s value) calls a `macro_rules!` macro of `code` whose every
-    /// expansion builds a future (`deferred_step!(log, "commit")` with `async { write_log($log,
-    /// $line).await }`, or a closure or a boxed one): like a call of a fn that returns a
-    /// future, it writes nothing until awaited. A macro that expands to a line, or to anything
-    /// else, does not count.
+    /// Whether `value` (a `let`'s value, or a macro's name from called_with) calls a
+    /// `macro_rules!` macro of `code` whose every expansion builds a future
+    /// (`deferred_step!(log, "commit")` with `async { write_log($log, $line).await }`, or a
+    /// closure or a boxed one): like a call of a fn that returns a future, it writes nothing
+    /// until awaited. A macro that expands to a line, or to anything else, does not count.
     fn macro_building_a_future(code: &str, value: &str) -> bool {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         // Where the brackets that open `text` close.
@@ -243,7 +246,8 @@ mod tests {
         let called = value[name.len()..]
             .trim_start()
             .strip_prefix('!')
-            .is_some_and(|rest| rest.trim_start().starts_with(['(', '[', '{']));
+            .map(str::trim_start)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['(', '[', '{']));
         if name.is_empty() || !called {
             return false;
         }
@@ -646,7 +650,9 @@ mod tests {
                     at > check
                         || by_helper
                         || before_check.contains("write_log")
-                        || called_with(body, at).is_some_and(|name| writes_the_log(&code, name, 3)),
+                        || called_with(body, at).is_some_and(|name| {
+                            writes_the_log(&code, name, 3) || macro_building_a_future(&code, name)
+                        }),
                     "finish_order names the {step} step above the payment check, but writes it \
                      to the log only after the check: prepare each step as a future that \
                      writes it (`let {step} = async {{ write_log(log, \"{step}\").await }};`) \
