@@ -144,14 +144,15 @@ mod tests {
     }
 
     /// The name of the function or closure that `code[at..]` is an argument of, if any, or of
-    /// the macro, with its `!` (`deferred_step!`).
+    /// the macro, with its `!` (`deferred_step!(..)`, `![..]` or `!{..}`).
     fn called_with(code: &str, at: usize) -> Option<&str> {
         let mut depth = 0;
         for (i, c) in code[..at].char_indices().rev() {
+            let by_macro = matches!(c, '[' | '{') && code[..i].trim_end().ends_with('!');
             match c {
                 ')' => depth += 1,
                 '(' if depth > 0 => depth -= 1,
-                '(' => {
+                '(' | '[' | '{' if c == '(' || by_macro => {
                     let before = code[..i].trim_end();
                     let start = before
                         .strip_suffix('!')
@@ -221,10 +222,11 @@ mod tests {
     }
 
     /// Whether `value` (a `let`'s value, or a macro's name from called_with) calls a
-    /// `macro_rules!` macro of `code` whose every expansion builds a future
-    /// (`deferred_step!(log, "commit")` with `async { write_log($log, $line).await }`, or a
-    /// closure or a boxed one): like a call of a fn that returns a future, it writes nothing
-    /// until awaited. A macro that expands to a line, or to anything else, does not count.
+    /// `macro_rules!` macro of `code` whose every expansion builds a future that writes the
+    /// log (`deferred_step!(log, "commit")` with `async { write_log($log, $line).await }`, or
+    /// a closure or a boxed one): like a call of a fn that returns a future, it writes nothing
+    /// until awaited. A macro that expands to a line, to a future that only yields one, or to
+    /// anything else, does not count.
     fn macro_building_a_future(code: &str, value: &str) -> bool {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         // Where the brackets that open `text` close.
@@ -295,7 +297,12 @@ mod tests {
                 || expansion.starts_with("move ")
                 || expansion.starts_with("move|")
                 || expansion.starts_with("Box::pin(");
-            if !builds_a_future || expansion.ends_with(".await") {
+            // And it writes the step: a future that only yields the line
+            // (`async { $line }`) leaves the writing to the code after the check.
+            let writes = expansion.match_indices('(').any(|(i, _)| {
+                called_with(expansion, i + 1).is_some_and(|name| writes_the_log(code, name, 3))
+            });
+            if !builds_a_future || !writes || expansion.ends_with(".await") {
                 return false;
             }
             expansions += 1;
