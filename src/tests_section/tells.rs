@@ -9,8 +9,10 @@ use super::{SplitBy, Token};
 /// current-thread runtime, the tests' kind, so a fix that passes with it never ran it there.
 const FLAVOR_WORDS: [&str; 3] = ["runtime_flavor", "RuntimeFlavor", "block_in_place"];
 
-/// Names that ask which thread runs the code, where its output goes or what type it was given.
-const PLACE_WORDS: [&str; 7] = [
+/// Names that ask how the program was started, which thread runs the code, where its output
+/// goes or what type it was given. (`env::args` and `RUST_TEST_*` variables are asked too.)
+const PLACE_WORDS: [&str; 8] = [
+    "current_exe",
     "ThreadId",
     "is_terminal",
     "IsTerminal",
@@ -45,6 +47,8 @@ pub fn tell(tokens: &[Token], i: usize, shipped: &[Token]) -> Option<SplitBy> {
     {
         SplitBy::Flavor
     } else if PLACE_WORDS.contains(&text)
+        || matches!(text, "args" | "args_os") && i > 2 && tokens[i - 3].text == "env"
+        || text.starts_with('"') && text.contains("RUST_TEST")
         || text == "size_of"
             && !(texts(1) == Some(":")
                 && texts(3) == Some("<")

@@ -326,6 +326,18 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         ),
         ("use std::io::IsTerminal as _;", SplitBy::Place),
         (
+            "fn harness() -> bool { std::env::args().any(|a| a.starts_with(\"--\")) }",
+            SplitBy::Place,
+        ),
+        (
+            "fn harness() -> bool { std::env::var_os(\"RUST_TEST_THREADS\").is_some() }",
+            SplitBy::Place,
+        ),
+        (
+            "fn harness() -> bool { format!(\"{:?}\", std::env::current_exe()).contains(\"deps\") }",
+            SplitBy::Place,
+        ),
+        (
             "fn many() -> bool { std::panic::catch_unwind(|| tokio::task::block_in_place(|| ())).is_ok() }",
             SplitBy::Flavor,
         ),
@@ -427,6 +439,7 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         "fn num_workers(ids: &[u32]) -> usize { ids.len() }",
         "fn pause(n: usize) { let num_workers = n; for _ in 0..num_workers {} }",
         "const HEADER: usize = std::mem::size_of::<u32>();",
+        "fn verbose() -> bool { std::env::var_os(\"TX_TRACE\").is_some() }",
         "fn pause() { let _ = tokio::runtime::Builder::new_multi_thread().worker_threads(2); }",
         "// #[cfg(not(test))]\nfn pause() { let _ = \"cfg!(test)\"; }",
         "#[allow(clippy::all)]\nfn pause() {}",

@@ -224,7 +224,7 @@ fn code_compiled_apart_for_the_tests_is_not_a_pass() {
         (
             "fn main() {}",
             "fn main() {\n    let _ = std::thread::current().id();\n}",
-            "asks where it runs or what it was given (a thread's id",
+            "asks where it runs or what it was given (how the program was started",
         ),
     ] {
         let course = Fixture::new("marked");
