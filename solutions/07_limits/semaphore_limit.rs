@@ -894,9 +894,71 @@ mod tests {
         out + rest
     }
 
-    /// The code above the tests without comments, string literals and `fn main` (a demo
-    /// there is free).
+    /// The code above the tests without comments, string literals, `fn main` (a demo there
+    /// is free) and the learner's own tests (see `without_own_tests`).
     fn code_outside_main(source: &str) -> String {
+        without_own_tests(&code_without_main(source))
+    }
+
+    /// `code` (without comments and string text) without the learner's own tests: a
+    /// `#[cfg(test)] mod NAME { ... }` that nothing else names, and a `#[test]` or
+    /// `#[tokio::test]` fn that nothing else names. Such tests may write down the results they
+    /// expect (`(0..5).map(|id| id * 10)`) or cut them into rounds to check them, and are not
+    /// what run_all does. A module with an `impl` or a `macro_rules!` stays: it may serve the
+    /// code above without being named.
+    fn without_own_tests(code: &str) -> String {
+        let chars: Vec<(usize, char)> = code.char_indices().collect();
+        // The top-level items: each ends at a `;` or a `}` outside any bracket (a bracket in a
+        // char literal, `'{'`, counts for nothing).
+        let mut items: Vec<(usize, usize)> = Vec::new();
+        let (mut depth, mut start) = (0i32, 0);
+        for (k, &(i, c)) in chars.iter().enumerate() {
+            let quoted = k > 0
+                && chars[k - 1].1 == '\''
+                && chars.get(k + 1).is_some_and(|&(_, c)| c == '\'');
+            match c {
+                '{' | '(' | '[' if !quoted => depth += 1,
+                '}' | ')' | ']' if !quoted => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 && (c == ';' || c == '}') && !quoted {
+                items.push((start, i + 1));
+                start = i + 1;
+            }
+        }
+        items.push((start, code.len()));
+        let words = |(from, to): (usize, usize)| words_of(&code[from..to]);
+        let own_test = |k: usize| {
+            let (from, to) = items[k];
+            let all = words((from, to));
+            // What stands before the item's body: its attributes, `mod NAME`, `fn NAME(..)`.
+            let head = code[from..to].split('{').next().unwrap_or_default();
+            let head_words = words_of(head);
+            let head: String = head.chars().filter(|c| !c.is_whitespace()).collect();
+            let (kind, name) = if head.contains("#[cfg(test)]") && head_words.contains(&"mod") {
+                ("mod", all.iter().skip_while(|&&word| word != "mod").nth(1))
+            } else if (head.contains("#[test]")
+                || head.contains("#[tokio::test]")
+                || head.contains("#[tokio::test("))
+                && head_words.contains(&"fn")
+            {
+                ("fn", all.iter().skip_while(|&&word| word != "fn").nth(1))
+            } else {
+                return false;
+            };
+            !(kind == "mod" && (all.contains(&"impl") || all.contains(&"macro_rules")))
+                && name.is_some_and(|name| {
+                    (0..items.len()).all(|j| j == k || !words(items[j]).contains(name))
+                })
+        };
+        (0..items.len())
+            .filter(|&k| !own_test(k))
+            .map(|k| &code[items[k].0..items[k].1])
+            .collect()
+    }
+
+    /// The code above the tests without comments, string literals and `fn main`.
+    fn code_without_main(source: &str) -> String {
         let code = without_comments(&without_string_literals(
             source
                 .split("\n// Tests: do not edit below this line.")
