@@ -292,6 +292,75 @@ mod tests {
         );
     }
 
+    /// The limit is the service's, whatever the number of jobs: with 2500 jobs (far more than
+    /// the other tests give) 3 still run at a time, in 834 rounds of 100 ms. A time limit of
+    /// run_all's own that runs out first (a panic) is let be, as in
+    /// the_limit_holds_after_an_hour_of_waiting: then only the limit is checked.
+    #[tokio::test(start_paused = true)]
+    async fn the_limit_holds_for_a_big_batch() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        let jobs: usize = 2500;
+        let needed = jobs.div_ceil(3) as u128 * 100;
+        let gauge = Arc::new(Gauge::default());
+        let start = Instant::now();
+        let mut running = pin!(run_all(jobs, Arc::clone(&gauge)));
+        let limit = Duration::from_millis(2 * needed as u64);
+        let outcome =
+            match tokio::time::timeout(limit, poll_fn(|cx| poll_catching(running.as_mut(), cx)))
+                .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => panic!(
+                    "run_all with {jobs} jobs was not done after {limit:?} (of the test's paused \
+                     clock), where 3 jobs at a time need {needed} ms: some jobs wait for a \
+                     permit that never comes back, or run_all never saw them end"
+                ),
+            };
+        let elapsed = start.elapsed().as_millis();
+        let peak = gauge.peak();
+        assert!(
+            peak <= 3,
+            "{peak} jobs ran at the same time when run_all was given a big batch of {jobs} jobs \
+             (the other tests give it at most 70), but the service takes at most 3 requests at \
+             a time, however many jobs there are: {}",
+            if peak >= jobs {
+                "all of them ran at once, as if none waited for a permit. Give the semaphore its \
+                 3 permits (MAX_AT_ONCE) whatever the number of jobs, and let each job hold one \
+                 until it is done"
+            } else {
+                "more than 3 ran, but not all. Give the semaphore its 3 permits (MAX_AT_ONCE) \
+                 whatever the number of jobs, and let each job hold one from before it starts \
+                 until it is done"
+            }
+        );
+        assert!(
+            peak == 3,
+            "at most {peak} jobs ran at the same time when run_all was given a big batch of \
+             {jobs} jobs, never 3: the limit is 3 for any number of jobs, so 3 jobs should run \
+             side by side while the others wait"
+        );
+        let Some(results) = outcome else {
+            // run_all stopped itself (a time limit of its own ran out): left to the other tests.
+            return;
+        };
+        assert!(
+            results.len() == jobs && results.iter().enumerate().all(|(id, &r)| r == id * 10),
+            "with a big batch of {jobs} jobs, run_all returned {} results: every job must run \
+             exactly once, and the results must come back in job order, however many jobs \
+             there are",
+            results.len()
+        );
+        assert_eq!(
+            elapsed,
+            needed,
+            "a big batch of {jobs} jobs took {elapsed} ms instead of {needed} ms ({} rounds of \
+             100 ms): 3 jobs at a time, however many there are, and a waiting job starts as \
+             soon as a permit is free",
+            needed / 100
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn run_all_waits_for_its_jobs() {
         use std::future::poll_fn;
