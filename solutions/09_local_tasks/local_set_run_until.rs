@@ -282,6 +282,13 @@ mod tests {
         if let Some(fixed) = a_wait_of_its_own(elapsed).await {
             panic!("counting 4 texts took {elapsed} ms, not 100, {fixed}");
         }
+        if elapsed < 100
+            && let Some(elsewhere) = counted_on_another_thread().await
+        {
+            panic!(
+                "counting 4 texts took {elapsed} ms, though each takes 100 ms to load: {elsewhere}"
+            );
+        }
         let why = if elapsed < 100 {
             "it returned before the texts could have loaded (each takes 100 ms): await every \
              task before returning"
@@ -309,6 +316,45 @@ mod tests {
                  of its own (a sleep of a fixed length?), not when its tasks are done. Await \
                  each task's JoinHandle (or a JoinSet) inside `local.run_until(...)`: it \
                  returns the moment the last text is counted"
+            )
+        })
+    }
+
+    /// When count_words, run on the caller's paused clock, counts the 1000 different words of
+    /// a text without the clock moving by a text's 100 ms load and with fewer heap allocations
+    /// made on this thread than words (each word counted is a `String` key, made where it is
+    /// counted): says that the words were counted, and the text loaded, on another thread, on
+    /// a clock that is not the caller's. `None` otherwise, or if it never returns or panics.
+    async fn counted_on_another_thread() -> Option<String> {
+        use futures_util::FutureExt;
+        let text: Vec<String> = (0..1000).map(|i| format!("w{i}")).collect();
+        let start = Instant::now();
+        let mut counting = std::pin::pin!(tokio::time::timeout(
+            Duration::from_secs(3600),
+            count_words(vec![text.join(" ")]),
+        ));
+        let mut made = 0;
+        let counted = std::panic::AssertUnwindSafe(std::future::poll_fn(|cx| {
+            let mut step = std::task::Poll::Pending;
+            made += allocation_counter::measure(|| step = counting.as_mut().poll(cx)).count_total;
+            step
+        }))
+        .catch_unwind()
+        .await;
+        let moved = start.elapsed().as_millis();
+        let counts = counted.ok()?.ok()?;
+        (counts.len() == 1000 && moved < 100 && made < 1000).then(|| {
+            format!(
+                "given a text of 1000 different words, count_words counted them all while the \
+                 test's paused clock moved {moved} ms, and this thread made only {made} heap \
+                 allocations meanwhile, fewer than one per word (each word counted is a new \
+                 `String` key). So the words were counted on another thread, and the texts \
+                 loaded on a runtime of that thread's own (started in std::thread::spawn or \
+                 spawn_blocking?): their 100 ms sleeps ran on its clock, not on the clock of the \
+                 runtime count_words was called on. Create the LocalSet in count_words and drive \
+                 it on the caller's runtime: spawn and await the tasks inside \
+                 `local.run_until(async {{ ... }}).await` (or spawn them with \
+                 `local.spawn_local(...)` and `.await` the LocalSet)"
             )
         })
     }
@@ -462,6 +508,18 @@ mod tests {
              before any text was loaded: create a LocalSet in count_words, and run the code that \
              spawns and awaits the tasks inside `local.run_until(...)`"
         );
+        // Nothing panicked on a runtime without a timer, and no task or future failed: the
+        // texts were loaded on no timer (no load at all), or on a timer of another runtime.
+        if panics.is_empty()
+            && outcome.is_ok()
+            && let Some(elsewhere) = paused_runtime().block_on(counted_on_another_thread())
+        {
+            panic!(
+                "the test ran count_words on a runtime without a timer, where loading a text \
+                 panics in whatever loads it, and nothing panicked: no text was loaded on its \
+                 timer. Then, {elsewhere}"
+            );
+        }
         let tasks: std::collections::HashSet<tokio::task::Id> =
             panics.iter().filter_map(|(task, _)| *task).collect();
         // Waiting on after the tasks have panicked (a count of finished tasks that a panicked
@@ -897,6 +955,11 @@ mod tests {
         );
         if let Some(fixed) = a_wait_of_its_own(elapsed).await {
             panic!("counting 2500 texts took {elapsed} ms, not 100, {fixed}");
+        }
+        if elapsed < 100
+            && let Some(elsewhere) = counted_on_another_thread().await
+        {
+            panic!("counting 2500 texts took {elapsed} ms, not 100: {elsewhere}");
         }
         let why = if elapsed < 100 {
             "it returned before the texts had loaded"
