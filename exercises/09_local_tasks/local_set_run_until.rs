@@ -345,8 +345,8 @@ mod tests {
                  allocations meanwhile, fewer than one per word (each word counted is a new \
                  `String` key). So the words were counted on another thread, and the texts \
                  loaded on a runtime of that thread's own (started in std::thread::spawn or \
-                 spawn_blocking?): their 100 ms sleeps ran on its clock, not on the clock of the \
-                 runtime count_words was called on. Create the LocalSet in count_words and drive \
+                 spawn_blocking?): their 100 ms sleeps were not on the clock of the runtime \
+                 count_words was called on. Create the LocalSet in count_words and drive \
                  it on the caller's runtime: spawn and await the tasks inside \
                  `local.run_until(async {{ ... }}).await` (or spawn them with \
                  `local.spawn_local(...)` and `.await` the LocalSet)"
