@@ -2,6 +2,8 @@
 //! outside it), only for clippy or only in debug builds, or that asks which kind of runtime runs
 //! it. The tests (or the lint) would then judge other code than the program runs.
 
+use std::ops::Range;
+
 use super::{Change, Token, attribute_end, code_above, defines_test, tells, tokens};
 
 /// What a learner's code was split by.
@@ -32,12 +34,14 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
     let shipped = code_above(shipped, shipped)
         .map(super::tokens)
         .unwrap_or_default();
+    let main = main_body(&tokens);
     let mut i = 0;
     while i < tokens.len() {
         if let Some(found) = cfg_macro(&tokens, i) {
             return Some(found);
         }
-        if let Some(by) = tells::tell(&tokens, i, &shipped) {
+        // `fn main` is the program's own: asking there what the tests never run tells nothing.
+        if let Some(by) = tells::tell(&tokens, i, &shipped).filter(|_| !main.contains(&i)) {
             let line = tokens[i].line;
             return Some(Change::Split { by, line });
         }
@@ -295,4 +299,12 @@ fn matching(tokens: &[Token], open: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The tokens of `fn main`'s body, which only the program runs.
+fn main_body(tokens: &[Token]) -> Range<usize> {
+    let start = (1..tokens.len()).find(|&k| tokens[k - 1].text == "fn" && tokens[k].text == "main");
+    let open = start.and_then(|k| (k..tokens.len()).find(|&j| tokens[j].text == "{"));
+    open.and_then(|open| Some(open..matching(tokens, open)?))
+        .unwrap_or(0..0)
 }

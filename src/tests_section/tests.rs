@@ -440,6 +440,8 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         "fn pause(n: usize) { let num_workers = n; for _ in 0..num_workers {} }",
         "const HEADER: usize = std::mem::size_of::<u32>();",
         "fn verbose() -> bool { std::env::var_os(\"TX_TRACE\").is_some() }",
+        // The program's own `fn main`, which no test runs, may ask: a demo's colours.
+        "fn main() {\n    use std::io::IsTerminal;\n    let _ = std::io::stdout().is_terminal();\n}",
         "fn pause() { let _ = tokio::runtime::Builder::new_multi_thread().worker_threads(2); }",
         "// #[cfg(not(test))]\nfn pause() { let _ = \"cfg!(test)\"; }",
         "#[allow(clippy::all)]\nfn pause() {}",

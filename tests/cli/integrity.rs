@@ -223,7 +223,8 @@ fn code_compiled_apart_for_the_tests_is_not_a_pass() {
         ),
         (
             "fn main() {}",
-            "fn main() {\n    let _ = std::thread::current().id();\n}",
+            "fn main() {}\n\n#[allow(dead_code)]\nfn first() -> bool {\n    \
+             format!(\"{:?}\", std::thread::current().id()) == \"ThreadId(1)\"\n}",
             "asks where it runs or what it was given (how the program was started",
         ),
     ] {
