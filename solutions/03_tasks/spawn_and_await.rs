@@ -698,14 +698,120 @@ mod tests {
         out
     }
 
-    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    /// `code` (comments gone) without the learner's own tests, which nothing else names and
+    /// which hold no `impl` or macro: a `mod` under a `#[cfg(..)]` that needs `test`
+    /// (`cfg(test)`, `cfg(all(test, unix))`), or a fn with a test attribute (`#[test]`,
+    /// `#[tokio::test(..)]`). A test of the learner's may write the values it expects
+    /// (`assert_eq!(fetch_both().await, expected)`). Other attributes and a `pub` may stand
+    /// among them.
+    fn without_own_test_module(code: &str) -> String {
+        // Tokens as (start, end): words, string and char literals, single punctuation.
+        let bytes = code.as_bytes();
+        let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = bytes[i];
+            let start = i;
+            if c.is_ascii_whitespace() {
+                i += 1;
+                continue;
+            } else if is_word(c) {
+                while i < bytes.len() && is_word(bytes[i]) {
+                    i += 1;
+                }
+            } else if c == b'"' {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+            } else if c == b'\'' && matches!(bytes.get(i + 1), Some(b'"' | b'\\')) {
+                i += if bytes[i + 1] == b'\\' { 3 } else { 2 };
+                while i < bytes.len() && bytes[i] != b'\'' {
+                    i += 1;
+                }
+                i = (i + 1).min(bytes.len());
+            } else {
+                i += 1;
+            }
+            spans.push((start, i));
+        }
+        let tokens: Vec<&str> = spans.iter().map(|&(a, b)| &code[a..b]).collect();
+        let closing = |open: usize| {
+            let (opening, closing) = match tokens[open] {
+                "[" => ("[", "]"),
+                "(" => ("(", ")"),
+                _ => ("{", "}"),
+            };
+            let mut depth = 0;
+            (open..tokens.len())
+                .find(|&i| {
+                    depth += i32::from(tokens[i] == opening) - i32::from(tokens[i] == closing);
+                    depth == 0
+                })
+                .unwrap_or(tokens.len() - 1)
+        };
+        // An own test item starting at `at` (its first attribute): where it ends.
+        let own_test = |at: usize| -> Option<usize> {
+            let (mut i, mut test_cfg, mut test_fn) = (at, false, false);
+            while tokens.get(i) == Some(&"#") && tokens.get(i + 1) == Some(&"[") {
+                let close = closing(i + 1);
+                let inside = &tokens[i + 2..close];
+                // `test` named, and not under a `not(..)`.
+                let negated = |t: usize| {
+                    (i + 2..t)
+                        .any(|k| tokens[k] == "not" && tokens[k + 1] == "(" && closing(k + 1) > t)
+                };
+                test_cfg |= inside.first() == Some(&"cfg")
+                    && (i + 2..close).any(|t| tokens[t] == "test" && !negated(t));
+                test_fn |= inside.first() == Some(&"test")
+                    || inside.starts_with(&["tokio", ":", ":", "test"]);
+                i = close + 1;
+            }
+            while matches!(tokens.get(i), Some(&("pub" | "async" | "unsafe"))) {
+                i += 1;
+                if tokens.get(i) == Some(&"(") {
+                    i = closing(i) + 1;
+                }
+            }
+            let kind = *tokens.get(i)?;
+            let name = *tokens.get(i + 1)?;
+            if !(kind == "mod" && test_cfg || kind == "fn" && test_fn) {
+                return None;
+            }
+            let open = (i..tokens.len()).find(|&k| tokens[k] == "{" || tokens[k] == ";")?;
+            let close = closing(open);
+            let named_elsewhere =
+                (tokens[..at].iter().chain(&tokens[close + 1..])).any(|t| *t == name);
+            let inside = &tokens[open..=close];
+            let plain = !inside.iter().any(|t| *t == "impl" || *t == "macro_rules");
+            (tokens[open] == "{" && !named_elsewhere && plain).then_some(close)
+        };
+        let (mut out, mut kept_from, mut at) = (String::new(), 0, 0);
+        while at < tokens.len() {
+            let item_start = at == 0 || matches!(tokens[at - 1], "}" | ";" | "]");
+            match own_test(at).filter(|_| item_start && tokens[at] == "#") {
+                Some(close) => {
+                    out.push_str(&code[kept_from..spans[at].0]);
+                    kept_from = spans[close].1;
+                    at = close + 1;
+                }
+                None => at += 1,
+            }
+        }
+        out + &code[kept_from..]
+    }
+
+    /// The code above the tests without comments, without `fn main` (a demo there is free) and
+    /// without a test module or test fn of the learner's own (see `without_own_test_module`).
     fn code_outside_main(source: &str) -> String {
-        let code = without_comments(
+        let code = without_own_test_module(&without_comments(
             source
                 .split("\n// Tests: do not edit below this line.")
                 .next()
                 .unwrap(),
-        );
+        ));
         let Some(at) = code.find("fn main(") else {
             return code;
         };
