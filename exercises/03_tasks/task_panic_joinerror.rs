@@ -674,6 +674,63 @@ mod tests {
         );
     }
 
+    /// The tasks alive on the runtime this runs in.
+    fn alive_tasks() -> usize {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    }
+
+    /// The jobs run at the same time when every job's task is spawned before any has ended
+    /// (a job takes 10 ms): on a runtime with the real clock, run_jobs must not spawn a task
+    /// only once every task it had spawned before has ended. It runs in a task on the only
+    /// worker thread, where its jobs take turns with it: a job's task is gone from the count
+    /// by the time run_jobs is polled again. (A task spawned while a job still runs, a
+    /// progress ticker or a log of a crash, is no sign of jobs run in turn.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn every_job_is_spawned_before_one_ends_on_the_real_clock() {
+        let inputs = vec!["1", "oops", "3", "4"];
+        let watched = tokio::spawn(async move {
+            let start = std::time::Instant::now();
+            // Here no other task runs: what appears on the runtime in a call or a poll of
+            // run_jobs is a task it spawned, and a drop between two polls is one that ended.
+            let mine = alive_tasks();
+            let mut running = Box::pin(run_jobs(inputs));
+            let mut spawned = alive_tasks().saturating_sub(mine);
+            let mut alive = alive_tasks();
+            let mut one_ended = false;
+            let mut seen = None;
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                std::future::poll_fn(|cx| {
+                    one_ended |= alive_tasks() < alive;
+                    let before = alive_tasks();
+                    let poll = running.as_mut().poll(cx);
+                    alive = alive_tasks();
+                    let new = alive.saturating_sub(before);
+                    if one_ended && before <= mine && new > 0 && seen.is_none() {
+                        seen = Some((spawned, start.elapsed().as_millis()));
+                    }
+                    spawned += new;
+                    poll
+                }),
+            )
+            .await;
+            seen
+        });
+        // A run_jobs that panics here is reported by the other tests.
+        if let Ok(Some((spawned, at))) = watched.await {
+            panic!(
+                "on a multi-thread runtime with the real clock (the kind #[tokio::main] \
+                 builds), run_jobs(vec![\"1\", \"oops\", \"3\", \"4\"]) spawned a task {at} ms \
+                 in, when every task it had spawned before had ended ({spawned} spawned by \
+                 then): it awaited one job's JoinHandle before it spawned the next job's task, \
+                 so the jobs ran one after the other. Spawn every job's task first, then await \
+                 the handles"
+            );
+        }
+    }
+
     /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
     /// panicked or had not returned after an hour of that clock.
     fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {
