@@ -113,6 +113,11 @@ const SPLIT_BY_PLACE: &str = "asks where it runs or what it was given (how the p
      such code can act one way under the tests and another in your program. Remove it: the \
      code must work the same for every caller";
 
+const SPLIT_BY_MAIN: &str = "is in `fn main` and sets a static that the rest of the code \
+     reads: no test runs `main`, so such code can act one way under the tests and another in \
+     your program. Let the code work the same without it (`main` may call the code and print \
+     what it returns)";
+
 /// The shipped line a changed one replaced, to quote after the line's number.
 fn was(shipped: &str) -> String {
     if shipped.is_empty() {
@@ -150,6 +155,7 @@ fn edited(change: &Change, restore: &str) -> String {
                 SplitBy::Build => SPLIT_BY_BUILD,
                 SplitBy::Flavor => SPLIT_BY_FLAVOR,
                 SplitBy::Place => SPLIT_BY_PLACE,
+                SplitBy::Main => SPLIT_BY_MAIN,
             };
             format!("line {line} {why}")
         }

@@ -21,6 +21,8 @@ pub enum SplitBy {
     /// A thread's id, or whether output is a terminal: the tests run on threads of their own
     /// with output captured, a program on its first thread, often in a terminal.
     Place,
+    /// A static that `fn main` sets and the code reads: the tests never run `main`.
+    Main,
 }
 
 /// The first place in the learner's code above the marker that is split apart: a `cfg`
@@ -35,6 +37,12 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
         .map(super::tokens)
         .unwrap_or_default();
     let main = main_body(&tokens);
+    if let Some(line) = tells::set_in_main(&tokens, &main, &shipped) {
+        return Some(Change::Split {
+            by: SplitBy::Main,
+            line,
+        });
+    }
     let mut i = 0;
     while i < tokens.len() {
         if let Some(found) = cfg_macro(&tokens, i) {

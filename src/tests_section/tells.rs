@@ -3,6 +3,8 @@
 //! in-memory streams) and the program `cargo run` starts (its first thread, a terminal, a
 //! multi-thread runtime, sockets).
 
+use std::ops::Range;
+
 use super::{SplitBy, Token};
 
 /// Names that ask which kind of runtime runs the code. `block_in_place` panics on a
@@ -62,4 +64,57 @@ pub fn tell(tokens: &[Token], i: usize, shipped: &[Token]) -> Option<SplitBy> {
         return None;
     };
     (!shipped.iter().any(|t| t.text == text)).then_some(by)
+}
+
+/// Methods that change what a static holds (or may: a lock, a thread-local's `with`).
+const WRITES: [&str; 22] = [
+    "store",
+    "swap",
+    "fetch_add",
+    "fetch_sub",
+    "fetch_or",
+    "fetch_and",
+    "fetch_xor",
+    "fetch_max",
+    "fetch_min",
+    "fetch_update",
+    "compare_exchange",
+    "compare_exchange_weak",
+    "set",
+    "get_or_init",
+    "lock",
+    "write",
+    "try_lock",
+    "with",
+    "with_borrow_mut",
+    "replace",
+    "take",
+    "send",
+];
+
+/// The line where `fn main`'s body (`main`) writes a static of the learner's that other code
+/// reads: no test runs `main`, so such a static tells the program from the tests.
+pub fn set_in_main(tokens: &[Token], main: &Range<usize>, shipped: &[Token]) -> Option<usize> {
+    let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
+    let statics = (0..tokens.len()).filter_map(|k| {
+        let at = k + 1 + usize::from(text(k + 1) == "mut");
+        let name = text(at);
+        (text(k) == "static" && text(at + 1) == ":" && !shipped.iter().any(|t| t.text == name))
+            .then_some((at, name))
+    });
+    for (declared, name) in statics {
+        let read_elsewhere =
+            (0..tokens.len()).any(|j| j != declared && !main.contains(&j) && text(j) == name);
+        let written = main.clone().find(|&j| {
+            text(j) == name
+                && (text(j + 1) == "." && WRITES.contains(&text(j + 2))
+                    || text(j + 1) == "=" && text(j + 2) != "="
+                    || matches!(text(j + 1), "+" | "-" | "*" | "|" | "&" | "^")
+                        && text(j + 2) == "=")
+        });
+        if let Some(j) = written.filter(|_| read_elsewhere) {
+            return Some(tokens[j].line);
+        }
+    }
+    None
 }

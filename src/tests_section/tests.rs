@@ -319,6 +319,11 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
             "#[cfg_attr(debug_assertions, derive(Debug, Clone))]\nstruct Job;",
             SplitBy::Build,
         ),
+        // A static set in `fn main`, which no test runs, and read by the code.
+        (
+            "fn main() { REAL.store(true, std::sync::atomic::Ordering::Relaxed); }\nstatic REAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);\nfn pause() -> bool { REAL.load(std::sync::atomic::Ordering::Relaxed) }",
+            SplitBy::Main,
+        ),
         // Run-time tells: the thread, the terminal, a caught `block_in_place` panic, a worker.
         (
             "fn first() -> bool { format!(\"{:?}\", std::thread::current().id()) == \"ThreadId(1)\" }",
@@ -440,6 +445,8 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         "fn pause(n: usize) { let num_workers = n; for _ in 0..num_workers {} }",
         "const HEADER: usize = std::mem::size_of::<u32>();",
         "fn verbose() -> bool { std::env::var_os(\"TX_TRACE\").is_some() }",
+        // `main` may read the code's statics (a demo printing a count).
+        "static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);\nfn pause() { RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed); }\nfn main() { println!(\"{}\", RUNS.load(std::sync::atomic::Ordering::Relaxed)); }",
         // The program's own `fn main`, which no test runs, may ask: a demo's colours.
         "fn main() {\n    use std::io::IsTerminal;\n    let _ = std::io::stdout().is_terminal();\n}",
         "fn pause() { let _ = tokio::runtime::Builder::new_multi_thread().worker_threads(2); }",

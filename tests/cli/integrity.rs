@@ -227,6 +227,13 @@ fn code_compiled_apart_for_the_tests_is_not_a_pass() {
              format!(\"{:?}\", std::thread::current().id()) == \"ThreadId(1)\"\n}",
             "asks where it runs or what it was given (how the program was started",
         ),
+        (
+            "fn main() {}",
+            "static REAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);\n\n\
+             fn main() {\n    REAL.store(true, std::sync::atomic::Ordering::Relaxed);\n}\n\n\
+             #[allow(dead_code)]\nfn real() -> bool {\n    REAL.load(std::sync::atomic::Ordering::Relaxed)\n}",
+            "is in `fn main` and sets a static that the rest of the code reads",
+        ),
     ] {
         let course = Fixture::new("marked");
         counter(&course, |text| text.replace(from, to));
