@@ -1790,4 +1790,84 @@ mod tests {
             needless.first().copied().unwrap_or_default()
         );
     }
+
+    /// Every other test pauses Tokio's clock; in a program (`cargo run`, main) it runs in real
+    /// time. A "send" written only when the clock is paused (a probe of whether it moves) shows
+    /// here: on runtimes like the tests' (one thread) and main's (multi-threaded), with their
+    /// clocks running, on a thread named main, handle_request must write connect, send and
+    /// close, each after the one before (three 10 ms writes: at least 30 ms of real time). The
+    /// test gives up waiting after 5 s of real time, however loaded the machine (a thread left
+    /// waiting ends with the test program).
+    #[test]
+    fn the_send_line_is_written_on_a_running_clock() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let runs = [false, true].map(|multi_thread| {
+            let (send, done) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        let mut builder = tokio::runtime::Builder::new_multi_thread();
+                        builder.worker_threads(2);
+                        builder
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    let log = Mutex::new(Vec::new());
+                    let start = std::time::Instant::now();
+                    runtime.block_on(handle_request(&log));
+                    let took = start.elapsed();
+                    let _ = send.send((log.into_inner().unwrap(), took));
+                })
+                .unwrap();
+            (multi_thread, done)
+        });
+        for (multi_thread, done) in runs {
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            let wait = deadline.saturating_duration_since(std::time::Instant::now());
+            match done.recv_timeout(wait) {
+                Ok((lines, took)) => {
+                    assert_eq!(
+                        lines,
+                        ["connect", "send", "close"],
+                        "{runtime} whose clock runs in real time (as in `cargo run`; every \
+                         other test pauses Tokio's clock), handle_request left the log \
+                         {lines:?}, but it must read connect, send, close. A program never \
+                         runs on a paused clock: write the line with \
+                         write_log(log, \"send\").await on every path, whatever clock or \
+                         runtime it runs on"
+                    );
+                    assert!(
+                        took >= Duration::from_millis(30),
+                        "{runtime} whose clock runs in real time (as in `cargo run`; every \
+                         other test pauses Tokio's clock), handle_request wrote its three \
+                         lines in {took:?}, but three 10 ms writes, each after the one before, \
+                         take at least 30 ms: a write's wait was skipped or overlapped \
+                         another's. Await each write_log before the next one starts, whatever \
+                         clock or runtime it runs on"
+                    );
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "{runtime} whose clock runs in real time (as in `cargo run`; every other \
+                     test pauses Tokio's clock), handle_request still had not returned after \
+                     5 s, for three writes of 10 ms: it waits for something that never comes \
+                     on a real clock. Await each write_log, and nothing else, whatever clock or \
+                     runtime it runs on"
+                ),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                    "{runtime} whose clock runs in real time (as in `cargo run`; every other \
+                     test pauses Tokio's clock), handle_request panicked (its message is in \
+                     the full output, from the thread named main): write connect, send and \
+                     close with write_log(log, ...).await, whatever clock or runtime it runs on"
+                ),
+            }
+        }
+    }
 }
