@@ -239,4 +239,95 @@ mod tests {
              future frees them"
         );
     }
+
+    /// Every other test pauses Tokio's clock; in a program (main) it runs in real time. An
+    /// upload done only when the clock is paused (a probe of whether it moves) shows here: on
+    /// runtimes like the tests' (one thread) and main's (multi-threaded), with their clocks
+    /// running, on a thread named main, two reports are made at once and awaited one after the
+    /// other, and each is delivered with its own text at least 100 ms (its upload) after
+    /// make_report was called. The test gives up waiting after 5 s of real time, however
+    /// loaded the machine (a thread left waiting ends with the test program).
+    #[test]
+    fn every_report_is_uploaded_on_a_running_clock() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let runs = [false, true].map(|multi_thread| {
+            let (send, done) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        let mut builder = tokio::runtime::Builder::new_multi_thread();
+                        builder.worker_threads(2);
+                        builder
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    runtime.block_on(async {
+                        let mut reports = Vec::new();
+                        for (shop, sales) in [("Oslo", vec![10]), ("Porto", vec![20, 20])] {
+                            let made = std::time::Instant::now();
+                            reports.push((shop, made, make_report(shop, &sales)));
+                        }
+                        for (shop, made, report) in reports {
+                            let text = report.await;
+                            let _ = send.send((shop, text, made.elapsed()));
+                        }
+                    });
+                })
+                .unwrap();
+            (multi_thread, done)
+        });
+        for (multi_thread, done) in runs {
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            for (shop, expected) in [
+                ("Oslo", "OSLO: 1 sales, 10 EUR"),
+                ("Porto", "PORTO: 2 sales, 40 EUR"),
+            ] {
+                let wait = deadline.saturating_duration_since(std::time::Instant::now());
+                match done.recv_timeout(wait) {
+                    Ok((_, text, took)) => {
+                        assert_eq!(
+                            text, expected,
+                            "{runtime} whose clock runs in real time (as in a program; every \
+                             other test pauses Tokio's clock), the report made for {shop} gave \
+                             {text:?}, but its own title, count of sales and total make \
+                             {expected:?}"
+                        );
+                        assert!(
+                            took >= Duration::from_millis(100),
+                            "{runtime} whose clock runs in real time (as in a program; every \
+                             other test pauses Tokio's clock), two reports were made at once \
+                             (Oslo, Porto) and awaited one after the other: the report for \
+                             {shop} was delivered {took:?} after make_report was called, so \
+                             its 100 ms upload was skipped or cut short. A program never runs \
+                             on a paused clock: every report does its whole upload \
+                             (`sleep(Duration::from_millis(100)).await` in the future) before \
+                             it delivers its text, whatever clock or runtime it runs on"
+                        );
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                        "{runtime} whose clock runs in real time (as in a program; every other \
+                         test pauses Tokio's clock), the report for {shop} still had not been \
+                         delivered after 5 s, for an upload of 100 ms: it waits for something \
+                         that never comes on a real clock. Sleep 100 ms in the future, then \
+                         deliver the text, whatever clock or runtime it runs on"
+                    ),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                        "{runtime} whose clock runs in real time (as in a program; every other \
+                         test pauses Tokio's clock), making or awaiting the report for {shop} \
+                         panicked (its message is in the full output, from the thread named \
+                         main): return an `async move` future that does the 100 ms upload and \
+                         then delivers the text, whatever clock or runtime it runs on"
+                    ),
+                }
+            }
+        }
+    }
 }
