@@ -1874,4 +1874,93 @@ mod tests {
              only the chosen one, so that the other never runs"
         );
     }
+
+    /// Every other test pauses Tokio's clock; in a program (main) it runs in real time. A step
+    /// run before the check, or both steps run, only when the clock is running (a probe of
+    /// whether it moves) shows here: on runtimes like the tests' (one thread) and main's
+    /// (multi-threaded), with their clocks running, on a thread named main, a paid and an
+    /// unpaid order each log the check and then only their own step (two 10 ms writes, one
+    /// after the other: at least 20 ms of real time). The test gives up waiting after 5 s of
+    /// real time, however loaded the machine (a thread left waiting ends with the test
+    /// program).
+    #[test]
+    fn only_the_chosen_step_runs_on_a_running_clock() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let runs = [false, true].map(|multi_thread| {
+            let (send, done) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        let mut builder = tokio::runtime::Builder::new_multi_thread();
+                        builder.worker_threads(2);
+                        builder
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    for paid in [true, false] {
+                        let log = Mutex::new(Vec::new());
+                        let start = std::time::Instant::now();
+                        runtime.block_on(finish_order(&log, paid));
+                        let took = start.elapsed();
+                        let _ = send.send((log.into_inner().unwrap(), took));
+                    }
+                })
+                .unwrap();
+            (multi_thread, done)
+        });
+        for (multi_thread, done) in runs {
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            for (order, step, other) in [
+                ("a paid order", "commit", "rollback"),
+                ("an unpaid order", "rollback", "commit"),
+            ] {
+                let wait = deadline.saturating_duration_since(std::time::Instant::now());
+                match done.recv_timeout(wait) {
+                    Ok((lines, took)) => {
+                        assert_eq!(
+                            lines,
+                            ["check payment", step],
+                            "{runtime} whose clock runs in real time (as in a program; every \
+                             other test pauses Tokio's clock), {order} logged {lines:?}, but it \
+                             must log \"check payment\" and then \"{step}\", never \"{other}\". \
+                             A program never runs on a paused clock: keep both steps as async \
+                             blocks, write the check first, then await only the chosen step, \
+                             whatever clock or runtime it runs on"
+                        );
+                        assert!(
+                            took >= Duration::from_millis(20),
+                            "{runtime} whose clock runs in real time (as in a program; every \
+                             other test pauses Tokio's clock), {order} was finished in \
+                             {took:?}, but the check and then the {step} step are each written \
+                             to the slow log (10 ms), one after the other: at least 20 ms. \
+                             Await the check, then the chosen step, whatever clock or runtime \
+                             it runs on"
+                        );
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                        "{runtime} whose clock runs in real time (as in a program; every other \
+                         test pauses Tokio's clock), finish_order for {order} still had not \
+                         returned after 5 s, for two writes of 10 ms: it waits for something \
+                         that never comes on a real clock. Await the check, then the chosen \
+                         step, whatever clock or runtime it runs on"
+                    ),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                        "{runtime} whose clock runs in real time (as in a program; every other \
+                         test pauses Tokio's clock), finish_order for {order} panicked (its \
+                         message is in the full output, from the thread named main): write the \
+                         check, then await only the chosen step, whatever clock or runtime it \
+                         runs on"
+                    ),
+                }
+            }
+        }
+    }
 }
