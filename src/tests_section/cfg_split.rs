@@ -37,6 +37,13 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
         .map(super::tokens)
         .unwrap_or_default();
     let main = main_body(&tokens);
+    let uses = tells::use_items(&tokens);
+    // `fn main` is the program's own: asking there what the tests never run tells nothing.
+    let demo = if defines_items(&tokens[main.clone()]) {
+        0..0
+    } else {
+        main.clone()
+    };
     if let Some(line) = tells::set_in_main(&tokens, &main, &shipped) {
         return Some(Change::Split {
             by: SplitBy::Main,
@@ -48,8 +55,9 @@ pub fn split_by_cfg(shipped: &str, learner: &str) -> Option<Change> {
         if let Some(found) = cfg_macro(&tokens, i) {
             return Some(found);
         }
-        // `fn main` is the program's own: asking there what the tests never run tells nothing.
-        if let Some(by) = tells::tell(&tokens, i, &shipped).filter(|_| !main.contains(&i)) {
+        let in_use = uses.iter().find(|item| item.contains(&i));
+        let in_use = in_use.map(|item| &tokens[item.clone()]);
+        if let Some(by) = tells::tell(&tokens, i, in_use, &shipped).filter(|_| !demo.contains(&i)) {
             let line = tokens[i].line;
             return Some(Change::Split { by, line });
         }
@@ -121,8 +129,9 @@ fn predicate_names(attribute: &[Token]) -> Option<(SplitBy, bool)> {
 }
 
 /// Whether the attributes a `cfg_attr` adds leave what the code does alone: rustc's lint levels
-/// (a `clippy::` lint would change what clippy checks), `derive(Debug)` (code that used it
-/// would not compile in the other build), docs and `must_use`.
+/// (a `clippy::` lint would change what clippy checks), docs and `must_use`. Not a derive:
+/// autoref dispatch can pick another method when a type is `Debug`, with no error in either
+/// build.
 fn inert(attributes: &[Token]) -> bool {
     let mut depth = 0i32;
     attributes
@@ -140,7 +149,7 @@ fn inert(attributes: &[Token]) -> bool {
                     ..,
                     ")",
                 ] => !texts.contains(&"clippy"),
-                ["derive", "(", "Debug", ")"] | ["must_use"] | ["doc", ..] => true,
+                ["must_use"] | ["doc", ..] => true,
                 _ => false,
             }
         })
@@ -309,10 +318,25 @@ fn matching(tokens: &[Token], open: usize) -> Option<usize> {
     None
 }
 
-/// The tokens of `fn main`'s body, which only the program runs.
+/// The tokens of the program's `fn main`'s body (at the top level, not a module's `main`),
+/// which only the program runs.
 fn main_body(tokens: &[Token]) -> Range<usize> {
-    let start = (1..tokens.len()).find(|&k| tokens[k - 1].text == "fn" && tokens[k].text == "main");
+    let mut depth = 0i32;
+    let start = (0..tokens.len()).find(|&k| {
+        depth += i32::from(tokens[k].text == "{") - i32::from(tokens[k].text == "}");
+        depth == 0 && k > 0 && tokens[k - 1].text == "fn" && tokens[k].text == "main"
+    });
     let open = start.and_then(|k| (k..tokens.len()).find(|&j| tokens[j].text == "{"));
     open.and_then(|open| Some(open..matching(tokens, open)?))
         .unwrap_or(0..0)
+}
+
+/// Whether the tokens define items of their own: an `impl` in `main` could serve the code.
+fn defines_items(tokens: &[Token]) -> bool {
+    tokens.iter().any(|t| {
+        matches!(
+            t.text.as_str(),
+            "impl" | "fn" | "mod" | "trait" | "macro_rules"
+        )
+    })
 }

@@ -31,26 +31,41 @@ const PLAIN_TYPES: [&str; 12] = [
 
 /// Text that names a kind of runtime: Tokio's worker threads' names (only a multi-thread runtime
 /// has them) and a `Handle`'s debug output.
-const FLAVOR_TEXTS: [&str; 3] = ["tokio-runtime-worker", "CurrentThread", "MultiThread"];
+const FLAVOR_TEXTS: [&str; 2] = ["tokio-runtime-worker", "CurrentThread"];
 
-/// What the token at `i` tells apart, if anything, unless the shipped code says it too.
-pub fn tell(tokens: &[Token], i: usize, shipped: &[Token]) -> Option<SplitBy> {
+/// Text that names where the program's file is, as `current_exe` would.
+const EXE_TEXTS: [&str; 2] = ["RUST_TEST", "/proc/self"];
+
+/// What the token at `i` tells apart, if anything, unless the shipped code says it too. In a
+/// `use` item (`in_use`) a name asks nothing until it is used, where the rules see it again,
+/// unless the item renames it (`as F`), or brings in `env`'s arguments.
+pub fn tell(
+    tokens: &[Token],
+    i: usize,
+    in_use: Option<&[Token]>,
+    shipped: &[Token],
+) -> Option<SplitBy> {
     let text = tokens[i].text.as_str();
     let texts = |k: usize| tokens.get(i + k).map(|t| t.text.as_str());
     // A method call: `.name(`, not a range's `..name`.
     let method =
         i > 1 && tokens[i - 1].text == "." && tokens[i - 2].text != "." && texts(1) == Some("(");
-    // A runtime's worker count, or a worker's own metrics (`worker_park_count(1)`).
+    // A runtime's worker count, or a worker's own metrics, which take the worker's index
+    // (`worker_park_count(1)`; a `worker_count()` of the learner's takes none).
     let workers = method
-        && (text == "num_workers" || text.starts_with("worker_") && text != "worker_threads");
+        && (text == "num_workers"
+            || text.starts_with("worker_") && text != "worker_threads" && texts(2) != Some(")"));
+    let args = matches!(text, "args" | "args_os")
+        && (i > 2 && tokens[i - 3].text == "env"
+            || in_use.is_some_and(|item| item.iter().any(|t| t.text == "env")));
     let by = if FLAVOR_WORDS.contains(&text)
         || workers
         || text.starts_with('"') && FLAVOR_TEXTS.iter().any(|name| text.contains(name))
     {
         SplitBy::Flavor
     } else if PLACE_WORDS.contains(&text)
-        || matches!(text, "args" | "args_os") && i > 2 && tokens[i - 3].text == "env"
-        || text.starts_with('"') && text.contains("RUST_TEST")
+        || args
+        || text.starts_with('"') && EXE_TEXTS.iter().any(|name| text.contains(name))
         || text == "size_of"
             && !(texts(1) == Some(":")
                 && texts(3) == Some("<")
@@ -63,11 +78,30 @@ pub fn tell(tokens: &[Token], i: usize, shipped: &[Token]) -> Option<SplitBy> {
     } else {
         return None;
     };
+    let renamed = texts(1) == Some("as") && texts(2) != Some("_");
+    if in_use.is_some() && !renamed && !args {
+        return None;
+    }
     (!shipped.iter().any(|t| t.text == text)).then_some(by)
 }
 
-/// Methods that change what a static holds (or may: a lock, a thread-local's `with`).
-const WRITES: [&str; 22] = [
+/// Where each `use` item is, as token ranges (from `use` to its `;`).
+pub fn use_items(tokens: &[Token]) -> Vec<Range<usize>> {
+    let starts = (0..tokens.len()).filter(|&k| {
+        tokens[k].text == "use"
+            && (k == 0 || matches!(tokens[k - 1].text.as_str(), ";" | "{" | "}" | "]" | "pub"))
+    });
+    starts
+        .filter_map(|k| {
+            let end = (k..tokens.len()).find(|&j| tokens[j].text == ";")?;
+            Some(k..end)
+        })
+        .collect()
+}
+
+/// Methods that change what a static holds. (A lock or a thread-local's `with` may only read:
+/// a demo's `main` printing the code's log.)
+const WRITES: [&str; 18] = [
     "store",
     "swap",
     "fetch_add",
@@ -82,10 +116,6 @@ const WRITES: [&str; 22] = [
     "compare_exchange_weak",
     "set",
     "get_or_init",
-    "lock",
-    "write",
-    "try_lock",
-    "with",
     "with_borrow_mut",
     "replace",
     "take",

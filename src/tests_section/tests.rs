@@ -329,7 +329,25 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
             "fn first() -> bool { format!(\"{:?}\", std::thread::current().id()) == \"ThreadId(1)\" }",
             SplitBy::Place,
         ),
-        ("use std::io::IsTerminal as _;", SplitBy::Place),
+        ("use std::io::IsTerminal as Tty;", SplitBy::Place),
+        ("use std::env::{args, var};", SplitBy::Place),
+        (
+            "fn exe() -> bool { std::fs::read_link(\"/proc/self/exe\").is_ok() }",
+            SplitBy::Place,
+        ),
+        (
+            "#[cfg_attr(debug_assertions, derive(Debug))]\nstruct Job;",
+            SplitBy::Build,
+        ),
+        // `main` defining an item the code can call, and a module's own `main`.
+        (
+            "fn main() { impl Job { fn tty(&self) -> bool { std::io::stdout().is_terminal() } } }\nstruct Job;",
+            SplitBy::Place,
+        ),
+        (
+            "mod term { pub fn main() -> bool { std::io::stdout().is_terminal() } }",
+            SplitBy::Place,
+        ),
         (
             "fn harness() -> bool { std::env::args().any(|a| a.starts_with(\"--\")) }",
             SplitBy::Place,
@@ -436,7 +454,6 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         // Attributes that change no code, and a panic caught with no `block_in_place` to probe.
         "#[cfg_attr(test, allow(unused))]\nfn pause() {}",
         "#[cfg_attr(not(test), allow(dead_code))]\nconst N: u32 = 1;",
-        "#[cfg_attr(debug_assertions, derive(Debug))]\nstruct Job;",
         "#[cfg_attr(test, doc = \"job\", must_use)]\nfn pause() -> u8 { 0 }",
         "fn pause() { let _ = std::panic::catch_unwind(|| ()); }",
         "fn pause() { println!(\"{:?}\", std::thread::current().name()); }",
@@ -444,6 +461,10 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         "fn num_workers(ids: &[u32]) -> usize { ids.len() }",
         "fn pause(n: usize) { let num_workers = n; for _ in 0..num_workers {} }",
         "const HEADER: usize = std::mem::size_of::<u32>();",
+        "use std::mem::size_of;\nuse std::io::IsTerminal;\nuse std::io::IsTerminal as _;",
+        "struct Pool;\nimpl Pool { fn worker_count(&self) -> usize { 4 } }\nfn pause(p: Pool) -> usize { p.worker_count() }",
+        "fn pause() { let _ = tokio::runtime::Builder::new_multi_thread().build().expect(\"could not build a MultiThread runtime\"); }",
+        "static LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());\nfn pause() { LOG.lock().unwrap().push(String::new()); }\nfn main() { println!(\"{:?}\", LOG.lock().unwrap()); }",
         "fn verbose() -> bool { std::env::var_os(\"TX_TRACE\").is_some() }",
         // `main` may read the code's statics (a demo printing a count).
         "static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);\nfn pause() { RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed); }\nfn main() { println!(\"{}\", RUNS.load(std::sync::atomic::Ordering::Relaxed)); }",
