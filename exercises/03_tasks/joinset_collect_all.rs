@@ -660,14 +660,119 @@ mod tests {
         out
     }
 
-    /// The code above the tests without comments and without `fn main` (a demo there is free).
+    /// `code` (comments gone) without the learner's own tests, which nothing else names and
+    /// which hold no `impl` or macro: a `mod` under a `#[cfg(..)]` that needs `test`
+    /// (`cfg(test)`, `cfg(all(test, unix))`), or a fn with a test attribute (`#[test]`,
+    /// `#[tokio::test(..)]`). A test of the learner's may work out the squares it expects.
+    /// Other attributes and a `pub` may stand among them.
+    fn without_own_test_module(code: &str) -> String {
+        // Tokens as (start, end): words, string and char literals, single punctuation.
+        let bytes = code.as_bytes();
+        let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = bytes[i];
+            let start = i;
+            if c.is_ascii_whitespace() {
+                i += 1;
+                continue;
+            } else if is_word(c) {
+                while i < bytes.len() && is_word(bytes[i]) {
+                    i += 1;
+                }
+            } else if c == b'"' {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+            } else if c == b'\'' && matches!(bytes.get(i + 1), Some(b'"' | b'\\')) {
+                i += if bytes[i + 1] == b'\\' { 3 } else { 2 };
+                while i < bytes.len() && bytes[i] != b'\'' {
+                    i += 1;
+                }
+                i = (i + 1).min(bytes.len());
+            } else {
+                i += 1;
+            }
+            spans.push((start, i));
+        }
+        let tokens: Vec<&str> = spans.iter().map(|&(a, b)| &code[a..b]).collect();
+        let closing = |open: usize| {
+            let (opening, closing) = match tokens[open] {
+                "[" => ("[", "]"),
+                "(" => ("(", ")"),
+                _ => ("{", "}"),
+            };
+            let mut depth = 0;
+            (open..tokens.len())
+                .find(|&i| {
+                    depth += i32::from(tokens[i] == opening) - i32::from(tokens[i] == closing);
+                    depth == 0
+                })
+                .unwrap_or(tokens.len() - 1)
+        };
+        // An own test item starting at `at` (its first attribute): where it ends.
+        let own_test = |at: usize| -> Option<usize> {
+            let (mut i, mut test_cfg, mut test_fn) = (at, false, false);
+            while tokens.get(i) == Some(&"#") && tokens.get(i + 1) == Some(&"[") {
+                let close = closing(i + 1);
+                let inside = &tokens[i + 2..close];
+                // `test` named, and not under a `not(..)`.
+                let negated = |t: usize| {
+                    (i + 2..t)
+                        .any(|k| tokens[k] == "not" && tokens[k + 1] == "(" && closing(k + 1) > t)
+                };
+                test_cfg |= inside.first() == Some(&"cfg")
+                    && (i + 2..close).any(|t| tokens[t] == "test" && !negated(t));
+                test_fn |= inside.first() == Some(&"test")
+                    || inside.starts_with(&["tokio", ":", ":", "test"]);
+                i = close + 1;
+            }
+            while matches!(tokens.get(i), Some(&("pub" | "async" | "unsafe"))) {
+                i += 1;
+                if tokens.get(i) == Some(&"(") {
+                    i = closing(i) + 1;
+                }
+            }
+            let kind = *tokens.get(i)?;
+            let name = *tokens.get(i + 1)?;
+            if !(kind == "mod" && test_cfg || kind == "fn" && test_fn) {
+                return None;
+            }
+            let open = (i..tokens.len()).find(|&k| tokens[k] == "{" || tokens[k] == ";")?;
+            let close = closing(open);
+            let named_elsewhere =
+                (tokens[..at].iter().chain(&tokens[close + 1..])).any(|t| *t == name);
+            let inside = &tokens[open..=close];
+            let plain = !inside.iter().any(|t| *t == "impl" || *t == "macro_rules");
+            (tokens[open] == "{" && !named_elsewhere && plain).then_some(close)
+        };
+        let (mut out, mut kept_from, mut at) = (String::new(), 0, 0);
+        while at < tokens.len() {
+            let item_start = at == 0 || matches!(tokens[at - 1], "}" | ";" | "]");
+            match own_test(at).filter(|_| item_start && tokens[at] == "#") {
+                Some(close) => {
+                    out.push_str(&code[kept_from..spans[at].0]);
+                    kept_from = spans[close].1;
+                    at = close + 1;
+                }
+                None => at += 1,
+            }
+        }
+        out + &code[kept_from..]
+    }
+
+    /// The code above the tests without comments, without `fn main` (a demo there is free)
+    /// and without a test module of the learner's own (see `without_own_test_module`).
     fn code_outside_main(source: &str) -> String {
-        let code = without_comments(
+        let code = without_own_test_module(&without_comments(
             source
                 .split("\n// Tests: do not edit below this line.")
                 .next()
                 .unwrap(),
-        );
+        ));
         let Some(at) = code.find("fn main(") else {
             return code;
         };
@@ -1028,10 +1133,11 @@ mod tests {
             products <= 1,
             "the code multiplies outside square_slowly too (two values with `*`, not counting \
              a product with a number such as `60 * 60`, a `const` that holds one, or a Duration \
-             such as `Duration::from_secs(1) * n`, or a call such as pow, powi, mul or product; \
-             a number kept in a `let` counts as a value): every square must be what a task in \
-             the JoinSet hands back, so take it from each join_next() result (for a progress \
-             line or a time limit, write the factor in place or as a `const`)"
+             such as `Duration::from_secs(1) * n`, or a call such as pow, powi, mul or product, \
+             nor a test of your own; a number kept in a `let` counts as a value): every \
+             square must be what a task in the JoinSet hands back, so take it from each \
+             join_next() result (for a progress line or a time limit, write the factor in \
+             place or as a `const`)"
         );
     }
 
@@ -1272,6 +1378,74 @@ mod tests {
              thread_local, anything kept per thread) is lost when the task runs on another \
              thread. Hand each square back through its task's output (what join_next() gives) \
              or a channel"
+        );
+    }
+
+    /// The most tasks alive at once on `runtime` (beside those alive before) while square_all
+    /// works on 5 numbers whose squarings each take 1000 s, so that none of them ends
+    /// meanwhile: square_all is polled, then again every 1 ms of the runtime's clock, until 5
+    /// tasks are alive, it returns, or 2 s have passed on that clock.
+    fn most_tasks_alive_at_once(runtime: &tokio::runtime::Runtime) -> usize {
+        runtime.block_on(async {
+            let alive = || {
+                tokio::runtime::Handle::current()
+                    .metrics()
+                    .num_alive_tasks()
+            };
+            let before = alive();
+            let start = Instant::now();
+            let mut squaring = std::pin::pin!(square_all((100_001..=100_005).collect()));
+            let mut most = 0;
+            loop {
+                let done =
+                    std::future::poll_fn(|cx| Poll::Ready(squaring.as_mut().poll(cx).is_ready()))
+                        .await;
+                most = most.max(alive().saturating_sub(before));
+                if most >= 5 || done || start.elapsed() >= Duration::from_secs(2) {
+                    return most;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    }
+
+    /// On a multi-thread runtime whose clock runs in real time (the kind #[tokio::main]
+    /// builds), as on the paused clock of the other tests, square_all spawns a task for every
+    /// number before it waits for the first one: all 5 are alive at once.
+    #[test]
+    fn every_task_is_spawned_at_once_when_the_clock_runs() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("the test's runtime could not be built");
+        let most = most_tasks_alive_at_once(&runtime);
+        // Its tasks sleep for 1000 s: they end with the runtime, not waited for.
+        runtime.shutdown_background();
+        if most >= 5 {
+            return;
+        }
+        let paused = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("the test's runtime could not be built");
+        let most_paused = most_tasks_alive_at_once(&paused);
+        let clock = if most_paused >= 5 {
+            String::from(
+                ", though on a runtime whose clock is paused (as in the other tests) all 5 \
+                 were: the code runs its tasks otherwise when the clock runs (does it check \
+                 whether the clock is paused?). Whatever the clock,",
+            )
+        } else {
+            String::from(":")
+        };
+        panic!(
+            "on a multi-thread runtime whose clock runs in real time (the kind #[tokio::main] \
+             builds), square_all on 5 numbers (each square takes 1000 s, so none ends \
+             meanwhile) had at most {most} task(s) alive at once in 2 s, not 5{clock} spawn \
+             one task per number into the JoinSet (set.spawn(square_slowly(n))), all of them \
+             before the first join_next(), so that they run at the same time"
         );
     }
 
