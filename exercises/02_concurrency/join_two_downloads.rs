@@ -1278,4 +1278,102 @@ mod tests {
              not {expected:?} (both with the real clock; the other tests run on a paused one)"
         );
     }
+
+    /// fetch_both awaited on a fresh runtime whose clock runs in real time (a multi-thread one
+    /// with 2 workers, as `#[tokio::main]` builds, or a current-thread one), on a thread named
+    /// main: what it returned and how long it took on the real clock, or what went wrong. The
+    /// test gives up waiting after 5 s of real time (a thread left waiting ends with the test
+    /// program).
+    fn fetch_both_on_a_running_clock(
+        multi_thread: bool,
+    ) -> Result<((String, String), std::time::Duration), &'static str> {
+        let (send, done) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("main".to_string())
+            .spawn(move || {
+                let runtime = if multi_thread {
+                    let mut builder = tokio::runtime::Builder::new_multi_thread();
+                    builder.worker_threads(2);
+                    builder
+                } else {
+                    tokio::runtime::Builder::new_current_thread()
+                }
+                .enable_all()
+                .build()
+                .unwrap();
+                let got = runtime.block_on(async {
+                    let start = std::time::Instant::now();
+                    let pair = fetch_both().await;
+                    (pair, start.elapsed())
+                });
+                let _ = send.send(got);
+            })
+            .unwrap();
+        done.recv_timeout(std::time::Duration::from_secs(5))
+            .map_err(|error| match error {
+                std::sync::mpsc::RecvTimeoutError::Timeout => {
+                    "had not returned after 5 s (the downloads take 150 ms)"
+                }
+                std::sync::mpsc::RecvTimeoutError::Disconnected => {
+                    "panicked (its message is in the full output, from the thread named main)"
+                }
+            })
+    }
+
+    /// Every other test but one pauses Tokio's clock; a program (main) runs on a real one. Code
+    /// that tells the two apart (a paused clock stands still) and downloads one file after the
+    /// other only on a real clock shows here: on runtimes like the tests' (one thread) and
+    /// main's (multi-threaded), clocks running, fetch_both is timed on the real clock. A real
+    /// timer never ends early, so the downloads one after the other take 250 ms or more; at the
+    /// same time, about 150 ms. One try under 235 ms is enough: a busy machine may slow a try
+    /// down, so there are up to 3 (all three slowed by 85 ms is most unlikely).
+    #[test]
+    fn the_pair_takes_as_long_as_the_slower_download_on_a_running_clock() {
+        let expected = (
+            String::from("logo.png (100 ms)"),
+            String::from("manual.pdf (150 ms)"),
+        );
+        let bound = std::time::Duration::from_millis(235);
+        for multi_thread in [false, true] {
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            let mut tries = Vec::new();
+            while tries.len() < 3 {
+                let (pair, took) = match fetch_both_on_a_running_clock(multi_thread) {
+                    Ok(got) => got,
+                    Err(what) => panic!(
+                        "{runtime} whose clock runs in real time (every other test but one \
+                         pauses Tokio's clock), fetch_both() {what}: download both files at \
+                         once and return them, whatever clock or runtime it runs on \
+                         (tokio::join!)"
+                    ),
+                };
+                assert_eq!(
+                    pair, expected,
+                    "{runtime} whose clock runs in real time (every other test but one pauses \
+                     Tokio's clock), fetch_both() returned {pair:?}: return what the two \
+                     downloads returned, logo first, whatever clock or runtime it runs on"
+                );
+                if took < bound {
+                    break;
+                }
+                tries.push(format!("{} ms", took.as_millis()));
+            }
+            assert!(
+                tries.len() < 3,
+                "{runtime} whose clock runs in real time, as in a program (every other test but \
+                 one pauses Tokio's clock), fetch_both took {} on the real clock in 3 \
+                 tries, each {} ms or more. Run at the same time, the 100 ms logo and the \
+                 150 ms manual take about 150 ms; one after the other, 250 ms or more (a real \
+                 timer never ends early, and a busy machine seldom slows three tries in a row by \
+                 85 ms). So on a running clock the downloads ran one after the other: start both \
+                 at once on every path, whatever clock or runtime the code runs on (tokio::join!)",
+                tries.join(", "),
+                bound.as_millis()
+            );
+        }
+    }
 }
