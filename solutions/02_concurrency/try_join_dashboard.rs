@@ -807,4 +807,123 @@ mod tests {
              one, not {expected:?} (both with the real clock; the other tests run on a paused one)"
         );
     }
+
+    /// load_dashboard(id) awaited on a fresh runtime whose clock runs in real time (a
+    /// multi-thread one with 2 workers, as `#[tokio::main]` builds, or a current-thread one), on
+    /// a thread named main: what it returned and how long it took on the real clock, or what
+    /// went wrong. The test gives up waiting after 5 s of real time (a thread left waiting ends
+    /// with the test program).
+    fn load_dashboard_on_a_running_clock(
+        id: u32,
+        multi_thread: bool,
+    ) -> Result<(Result<String, String>, std::time::Duration), &'static str> {
+        let (send, done) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("main".to_string())
+            .spawn(move || {
+                let runtime = if multi_thread {
+                    let mut builder = tokio::runtime::Builder::new_multi_thread();
+                    builder.worker_threads(2);
+                    builder
+                } else {
+                    tokio::runtime::Builder::new_current_thread()
+                }
+                .enable_all()
+                .build()
+                .unwrap();
+                let got = runtime.block_on(async {
+                    let start = std::time::Instant::now();
+                    let dashboard = load_dashboard(id).await;
+                    (dashboard, start.elapsed())
+                });
+                let _ = send.send(got);
+            })
+            .unwrap();
+        done.recv_timeout(std::time::Duration::from_secs(5))
+            .map_err(|error| match error {
+                std::sync::mpsc::RecvTimeoutError::Timeout => {
+                    "had not returned after 5 s (the lookups take 150 ms at most)"
+                }
+                std::sync::mpsc::RecvTimeoutError::Disconnected => {
+                    "panicked (its message is in the full output, from the thread named main)"
+                }
+            })
+    }
+
+    /// Every other test but one pauses Tokio's clock; a program (main) runs on a real one. Code
+    /// that tells the two apart (a paused clock stands still) and looks one thing up after the
+    /// other, or waits for both lookups before it checks for an error, only on a real clock
+    /// shows here: on runtimes like the tests' (one thread) and main's (multi-threaded), clocks
+    /// running, load_dashboard is timed on the real clock. A real timer never ends early: user
+    /// 7's lookups one after the other take 250 ms or more (at the same time, about 150 ms),
+    /// and user 13's error, if anything waits for the 150 ms name, comes after 150 ms or more
+    /// (failing fast, after about 100 ms). One try under the limit is enough: a busy machine
+    /// may slow a try down, so there are up to 3.
+    #[test]
+    fn the_dashboard_is_fast_on_a_running_clock() {
+        let cases = [
+            (
+                7,
+                Ok(String::from("user7: 14 open orders")),
+                235,
+                "Run at the same time, the 150 ms name and the 100 ms orders take about 150 ms; \
+                 one after the other, 250 ms or more (a real timer never ends early, and a busy \
+                 machine seldom slows three tries in a row by 85 ms). So on a running clock the \
+                 lookups ran one after the other",
+            ),
+            (
+                13,
+                Err(String::from("the order service is down")),
+                145,
+                "The orders fail after 100 ms; anything that waits for the 150 ms name lookup \
+                 as well returns the error after 150 ms or more (a real timer never ends early, \
+                 and a busy machine seldom slows three tries in a row by 45 ms). So on a running \
+                 clock the error waited for the name (or the lookups ran one after the other)",
+            ),
+        ];
+        for multi_thread in [false, true] {
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            for (id, expected, limit, seen) in &cases {
+                let limit = std::time::Duration::from_millis(*limit);
+                let mut tries = Vec::new();
+                while tries.len() < 3 {
+                    let (dashboard, took) =
+                        match load_dashboard_on_a_running_clock(*id, multi_thread) {
+                            Ok(got) => got,
+                            Err(what) => panic!(
+                                "{runtime} whose clock runs in real time (every other test but one \
+                             pauses Tokio's clock), load_dashboard({id}) {what}: run both \
+                             lookups at once and return the first error as it comes, whatever \
+                             clock or runtime it runs on (tokio::try_join!)"
+                            ),
+                        };
+                    assert_eq!(
+                        &dashboard, expected,
+                        "{runtime} whose clock runs in real time (every other test but one \
+                         pauses Tokio's clock), load_dashboard({id}) returned {dashboard:?}: \
+                         return what the lookups give, or the first error, whatever clock or \
+                         runtime it runs on"
+                    );
+                    if took < limit {
+                        break;
+                    }
+                    tries.push(format!("{} ms", took.as_millis()));
+                }
+                assert!(
+                    tries.len() < 3,
+                    "{runtime} whose clock runs in real time, as in a program (every other test \
+                     but one pauses Tokio's clock), load_dashboard({id}) took {} on the \
+                     real clock in 3 tries, each {} ms or more. {seen}: run both lookups at \
+                     once and return the first error as soon as it comes, on every path, \
+                     whatever clock or runtime the code runs on (tokio::try_join!)",
+                    tries.join(", "),
+                    limit.as_millis()
+                );
+            }
+        }
+    }
 }
