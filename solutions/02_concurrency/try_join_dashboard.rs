@@ -858,7 +858,7 @@ mod tests {
     /// 7's lookups one after the other take 250 ms or more (at the same time, about 150 ms),
     /// and user 13's error, if anything waits for the 150 ms name, comes after 150 ms or more
     /// (failing fast, after about 100 ms). One try under the limit is enough: a busy machine
-    /// may slow a try down, so there are up to 3.
+    /// may slow a try down, so there are up to 5.
     #[test]
     fn the_dashboard_is_fast_on_a_running_clock() {
         let cases = [
@@ -868,7 +868,7 @@ mod tests {
                 235,
                 "Run at the same time, the 150 ms name and the 100 ms orders take about 150 ms; \
                  one after the other, 250 ms or more (a real timer never ends early, and a busy \
-                 machine seldom slows three tries in a row by 85 ms). So on a running clock the \
+                 machine seldom slows five tries in a row by 85 ms). So on a running clock the \
                  lookups ran one after the other",
             ),
             (
@@ -877,7 +877,7 @@ mod tests {
                 145,
                 "The orders fail after 100 ms; anything that waits for the 150 ms name lookup \
                  as well returns the error after 150 ms or more (a real timer never ends early, \
-                 and a busy machine seldom slows three tries in a row by 45 ms). So on a running \
+                 and a busy machine seldom slows five tries in a row by 45 ms). So on a running \
                  clock the error waited for the name (or the lookups ran one after the other)",
             ),
         ];
@@ -890,7 +890,7 @@ mod tests {
             for (id, expected, limit, seen) in &cases {
                 let limit = std::time::Duration::from_millis(*limit);
                 let mut tries = Vec::new();
-                while tries.len() < 3 {
+                while tries.len() < 5 {
                     let (dashboard, took) =
                         match load_dashboard_on_a_running_clock(*id, multi_thread) {
                             Ok(got) => got,
@@ -914,10 +914,10 @@ mod tests {
                     tries.push(format!("{} ms", took.as_millis()));
                 }
                 assert!(
-                    tries.len() < 3,
+                    tries.len() < 5,
                     "{runtime} whose clock runs in real time, as in a program (every other test \
                      but one pauses Tokio's clock), load_dashboard({id}) took {} on the \
-                     real clock in 3 tries, each {} ms or more. {seen}: run both lookups at \
+                     real clock in 5 tries, each {} ms or more. {seen}: run both lookups at \
                      once and return the first error as soon as it comes, on every path, \
                      whatever clock or runtime the code runs on (tokio::try_join!)",
                     tries.join(", "),
