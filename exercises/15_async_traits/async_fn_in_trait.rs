@@ -349,4 +349,115 @@ mod tests {
             );
         }
     }
+
+    /// A price source written for the real-clock test: it writes down when it is asked and
+    /// when it answers (after `wait` of real time), in a log it shares with the other one.
+    struct Logged {
+        name: &'static str,
+        wait: Duration,
+        price: u32,
+        log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    }
+
+    impl PriceSource for Logged {
+        async fn price(&self, _item: &str) -> u32 {
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("{} asked", self.name));
+            sleep(self.wait).await;
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("{} answered", self.name));
+            self.price
+        }
+    }
+
+    /// Every other test pauses Tokio's clock; in a program (main) it runs in real time. Asking
+    /// the sources at the same time only when the clock is paused (a probe of whether it
+    /// moves) shows here: on runtimes like the tests' (one thread) and main's (multi-threaded),
+    /// with their clocks running, on a thread named main, both sources must be asked before
+    /// either answers (they answer after 20 and 10 ms of real time). This reads the sources'
+    /// log, not the time taken; it gives up waiting after 5 s of real time, however loaded the
+    /// machine (the thread left waiting ends with the test program).
+    #[test]
+    fn both_sources_are_asked_at_once_on_a_running_clock() {
+        for multi_thread in [false, true] {
+            let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let (send, answered) = std::sync::mpsc::channel();
+            let sources_log = std::sync::Arc::clone(&log);
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        let mut builder = tokio::runtime::Builder::new_multi_thread();
+                        builder.worker_threads(2);
+                        builder
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    let first = Logged {
+                        name: "the first source",
+                        wait: Duration::from_millis(20),
+                        price: 70,
+                        log: std::sync::Arc::clone(&sources_log),
+                    };
+                    let second = Logged {
+                        name: "the second source",
+                        wait: Duration::from_millis(10),
+                        price: 60,
+                        log: sources_log,
+                    };
+                    let best = runtime.block_on(best_price(&first, &second, "fig"));
+                    let _ = send.send(best);
+                })
+                .unwrap();
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            let best = match answered.recv_timeout(std::time::Duration::from_secs(5)) {
+                Ok(best) => best,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), best_price still had not returned after 5 s for two sources that \
+                     answer after 20 and 10 ms (their log: {:?}): wait for both prices \
+                     together, on every path, whatever clock or runtime it runs on \
+                     (`tokio::join!`)",
+                    log.lock().unwrap()
+                ),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), best_price panicked (its message is in the full output, from the \
+                     thread named main) for two sources that answer after 20 and 10 ms: ask \
+                     both at the same time and return the lower price"
+                ),
+            };
+            let log = log.lock().unwrap().clone();
+            let first_answer = log.iter().position(|line| line.ends_with("answered"));
+            let asked_before = |name: &str| {
+                log.iter()
+                    .take(first_answer.unwrap_or(log.len()))
+                    .any(|line| *line == format!("{name} asked"))
+            };
+            assert!(
+                asked_before("the first source") && asked_before("the second source"),
+                "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                 clock), best_price asked one source and waited for its answer before asking \
+                 the other (the sources' log: {log:?}): it asks them one after the other on a \
+                 running clock. A program's clock is never paused: ask both at the same time \
+                 on every path, whatever clock or runtime it runs on (`tokio::join!`)"
+            );
+            assert_eq!(
+                best, 60,
+                "{runtime} whose clock runs in real time, the sources asked 70 and 60 (their \
+                 log: {log:?}): return the lower price"
+            );
+        }
+    }
 }
