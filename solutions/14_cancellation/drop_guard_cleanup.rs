@@ -410,4 +410,96 @@ mod tests {
             &extra[..extra.len().min(5)]
         );
     }
+
+    /// Every other test pauses Tokio's clock; in a program (main) it runs in real time. A drop
+    /// guard set only when the clock is paused (a probe of whether it moves) shows here: on
+    /// runtimes like the tests' (one thread) and main's (multi-threaded), with their clocks
+    /// running, on a thread named main, an upload cut off by a timeout after 20 ms of real time
+    /// (before the reporter's first beat) must stop its reporter: the test waits until nothing
+    /// holds the log and no task is left, for up to 1 s of real time (a one-sided bound: a
+    /// stopped reporter is gone in a few ms). It gives up waiting for the runtime's thread
+    /// after 10 s, however loaded the machine (the thread left waiting ends with the test
+    /// program).
+    #[test]
+    fn a_timed_out_upload_stops_its_reporter_on_a_running_clock() {
+        for multi_thread in [false, true] {
+            let (send, seen) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        let mut builder = tokio::runtime::Builder::new_multi_thread();
+                        builder.worker_threads(2);
+                        builder
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    let outcome = runtime.block_on(async {
+                        let log = Log::default();
+                        let result =
+                            timeout(Duration::from_millis(20), upload(100, Arc::clone(&log))).await;
+                        let stopped = tokio::time::Instant::now();
+                        let written = reports(&log);
+                        // Waits until the reporter is gone (it held a copy of the log), or a
+                        // second has passed.
+                        while (Arc::strong_count(&log) > 1 || alive_tasks() > 0)
+                            && stopped.elapsed() < Duration::from_secs(1)
+                        {
+                            sleep(Duration::from_millis(1)).await;
+                        }
+                        let lines = log.lock().unwrap().clone();
+                        (
+                            result.is_err(),
+                            Arc::strong_count(&log),
+                            alive_tasks(),
+                            written,
+                            lines,
+                        )
+                    });
+                    let _ = send.send(outcome);
+                })
+                .unwrap();
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            let (timed_out, holders, tasks, written, lines) =
+                match seen.recv_timeout(std::time::Duration::from_secs(10)) {
+                    Ok(outcome) => outcome,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                        "{runtime} whose clock runs in real time (every other test pauses \
+                         Tokio's clock), an upload of 100 chunks under a 20 ms timeout had not \
+                         come back after 10 s: give up the upload when its caller does, and \
+                         stop the reporter then (cancel the token in a drop)"
+                    ),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                        "{runtime} whose clock runs in real time (every other test pauses \
+                         Tokio's clock), an upload of 100 chunks cut off by a 20 ms timeout \
+                         panicked (its message is in the full output, from the thread named \
+                         main): stop the reporter in a drop (cancel the token), and nothing more"
+                    ),
+                };
+            assert!(timed_out, "100 chunks of 30 ms cannot be sent in 20 ms");
+            assert!(
+                holders == 1 && tasks == 0,
+                "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                 clock), upload was cancelled by a timeout after 20 ms, but a second later its \
+                 reporter was still running ({}; {} report(s) written since the upload stopped: \
+                 {:?}): nothing stopped it. A program's clock is never paused: stop the \
+                 reporter whenever `upload` stops, on every path, whatever clock or runtime it \
+                 runs on (cancel the token in a drop: a drop guard)",
+                if holders > 1 {
+                    format!("it still held the log, and {tasks} task(s) were alive")
+                } else {
+                    format!("{tasks} task(s) that upload started were alive")
+                },
+                lines.len() - written,
+                &lines[written..]
+            );
+        }
+    }
 }
