@@ -487,17 +487,17 @@ mod tests {
                 holders == 1 && tasks == 0,
                 "{runtime} whose clock runs in real time (every other test pauses Tokio's \
                  clock), upload was cancelled by a timeout after 20 ms, but a second later its \
-                 reporter was still running ({}; {} report(s) written since the upload stopped: \
-                 {:?}): nothing stopped it. A program's clock is never paused: stop the \
-                 reporter whenever `upload` stops, on every path, whatever clock or runtime it \
-                 runs on (cancel the token in a drop: a drop guard)",
+                 reporter was still running ({}; {} report(s) written since the upload stopped, \
+                 the last {:?}): nothing stopped it. A program's clock is never paused: stop \
+                 the reporter whenever `upload` stops, on every path, whatever clock or runtime \
+                 it runs on (cancel the token in a drop: a drop guard)",
                 if holders > 1 {
                     format!("it still held the log, and {tasks} task(s) were alive")
                 } else {
                     format!("{tasks} task(s) that upload started were alive")
                 },
                 lines.len() - written,
-                &lines[written..]
+                lines[written..].last().map_or("", String::as_str)
             );
         }
     }
