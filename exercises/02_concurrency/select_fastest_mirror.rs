@@ -1973,4 +1973,98 @@ mod tests {
              current-thread one, not {expected:?}: the other tests say more"
         );
     }
+
+    /// Every other test but the one above pauses Tokio's clock; in a program (main) it runs in
+    /// real time. Racing the mirrors only when the clock is paused (a probe of whether it
+    /// moves), and leaving the loser running otherwise, shows here: on runtimes like the
+    /// tests' (one thread) and main's (multi-threaded), with their clocks running, on a thread
+    /// named main, the primary answers after 10 ms and the backup after 500 ms of real time.
+    /// Once first_answer has returned, the test waits until nothing but itself holds the log
+    /// and no task is left (an aborted task goes within a few ms), for up to 1 s of real time,
+    /// and then the backup must not have finished (a one-sided bound: it would finish 490 ms
+    /// after the reply). It gives up waiting for the runtime's thread after 10 s, however
+    /// loaded the machine (the thread left waiting ends with the test program).
+    #[test]
+    fn the_loser_is_gone_on_a_running_clock() {
+        for multi_thread in [false, true] {
+            let (send, seen) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        let mut builder = tokio::runtime::Builder::new_multi_thread();
+                        builder.worker_threads(2);
+                        builder
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    let outcome = runtime.block_on(async {
+                        let log = Log::default();
+                        let reply = first_answer(log.clone(), 10, 500).await;
+                        let returned = Instant::now();
+                        let alive = || {
+                            tokio::runtime::Handle::current()
+                                .metrics()
+                                .num_alive_tasks()
+                        };
+                        while (Arc::strong_count(&log) > 1 || alive() > 0)
+                            && returned.elapsed() < Duration::from_secs(1)
+                        {
+                            sleep(Duration::from_millis(1)).await;
+                        }
+                        let finished = log.lock().unwrap().clone();
+                        (reply, Arc::strong_count(&log) - 1, alive(), finished)
+                    });
+                    let _ = send.send(outcome);
+                })
+                .unwrap();
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            let (reply, holders, tasks, finished) =
+                match seen.recv_timeout(std::time::Duration::from_secs(10)) {
+                    Ok(outcome) => outcome,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                        "{runtime} whose clock runs in real time (every other test but one \
+                         pauses Tokio's clock), first_answer(log, 10, 500) had not returned \
+                         after 10 s, though the primary answers after 10 ms: race the two \
+                         mirrors and return the first reply (tokio::select!)"
+                    ),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                        "{runtime} whose clock runs in real time (every other test but one \
+                         pauses Tokio's clock), first_answer(log, 10, 500) panicked (its \
+                         message is in the full output, from the thread named main): race the \
+                         two mirrors and return the first reply (tokio::select!)"
+                    ),
+                };
+            assert_eq!(
+                reply, "reply from primary",
+                "{runtime} whose clock runs in real time, the primary answers after 10 ms and \
+                 the backup after 500 ms: return the primary's reply"
+            );
+            assert!(
+                !finished.contains(&String::from("backup finished")),
+                "{runtime} whose clock runs in real time (every other test but one pauses \
+                 Tokio's clock), first_answer returned the primary's reply after 10 ms, but the \
+                 backup went on and finished at 500 ms (the log: {finished:?}): the loser was \
+                 left running (a detached task, say). A program's clock is never paused: drop \
+                 the loser as soon as the first reply arrives, on every path, whatever clock or \
+                 runtime it runs on (tokio::select! drops it; a spawned mirror must be aborted)"
+            );
+            assert!(
+                holders == 0 && tasks == 0,
+                "{runtime} whose clock runs in real time (every other test but one pauses \
+                 Tokio's clock), 1 s after first_answer returned the primary's reply, the log \
+                 still had {holders} holder(s) besides the test and {tasks} task(s) were alive: \
+                 the losing mirror (or a task holding the log) was kept, not dropped. Drop the \
+                 loser as soon as the first reply arrives, on every path, whatever clock or \
+                 runtime it runs on (tokio::select! drops it; a spawned mirror must be aborted)"
+            );
+        }
+    }
 }
