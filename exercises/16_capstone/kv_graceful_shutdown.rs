@@ -786,6 +786,48 @@ mod tests {
         nothing_is_left_running().await;
     }
 
+    /// silent_clients_are_let_go on a multi-thread runtime, the kind `#[tokio::main]` builds
+    /// (the other tests run on a current-thread one): the signal must end the connections on
+    /// both. The clock is real here (a multi-thread runtime cannot pause it), and PATIENCE is
+    /// only a hang guard: at the signal, the connections end within milliseconds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn silent_clients_are_let_go_on_a_multi_thread_runtime_too() {
+        let server = start_server().await;
+        let mut mute = Client::connect(server.address).await;
+        let mut first = Client::connect(server.address).await;
+        let mut second = Client::connect(server.address).await;
+        assert_eq!(first.send("SET a 1").await, "OK");
+        assert_eq!(second.send("GET a").await, "VALUE 1");
+        server.stop.send(true).unwrap();
+        let mut task = server.task;
+        let Ok(returned) = timeout(PATIENCE, &mut task).await else {
+            let half_closed = all_see_the_end(&mut [&mut mute, &mut first, &mut second]).await;
+            if half_closed {
+                panic!(
+                    "on a multi-thread runtime (what `#[tokio::main]` builds), serve had not \
+                     returned {PATIENCE:?} after the shutdown signal, while three clients were \
+                     connected and silent; {HALF_CLOSED}"
+                );
+            }
+            panic!(
+                "on a multi-thread runtime (what `#[tokio::main]` builds), three clients were \
+                 connected and silent (one had not sent a single command), and serve had not \
+                 returned {PATIENCE:?} after the shutdown signal, nor had the clients seen the \
+                 end of their connections: the connections went on waiting for the clients. On \
+                 the current-thread runtime of the other tests they end at the signal: does \
+                 handle_client do something else depending on the runtime it finds (whether \
+                 another task gets to run at the same time, or how many threads there are)? \
+                 {WATCH_THE_SIGNAL}, on every kind of runtime"
+            )
+        };
+        let result = returned.expect("serve panicked");
+        assert!(result.is_ok(), "serve failed: {result:?}");
+        mute.expect_closed("the client that never sent a command")
+            .await;
+        first.expect_closed("the first client").await;
+        second.expect_closed("the second client").await;
+    }
+
     /// Once serve has returned and its clients have read the end of their connections: no task
     /// is left alive on the test's runtime, where only serve's own were started. A task that a
     /// connection started and nothing stopped (one that reads the client's lines, parked in a
