@@ -793,28 +793,33 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn silent_clients_are_let_go_on_a_multi_thread_runtime_too() {
         let server = start_server().await;
+        // As in silent_clients_are_let_go, with more clients: one that never says anything,
+        // connected first, then 7 that each have a reply and then say nothing more.
         let mut mute = Client::connect(server.address).await;
-        let mut first = Client::connect(server.address).await;
-        let mut second = Client::connect(server.address).await;
-        assert_eq!(first.send("SET a 1").await, "OK");
-        assert_eq!(second.send("GET a").await, "VALUE 1");
+        let mut talkers = Vec::new();
+        for n in 0..7 {
+            let mut talker = Client::connect(server.address).await;
+            assert_eq!(talker.send(&format!("SET key{n} {n}")).await, "OK");
+            talkers.push(talker);
+        }
         server.stop.send(true).unwrap();
         let mut task = server.task;
         let Ok(returned) = timeout(PATIENCE, &mut task).await else {
-            let half_closed = all_see_the_end(&mut [&mut mute, &mut first, &mut second]).await;
-            if half_closed {
+            let mut clients: Vec<&mut Client> = talkers.iter_mut().collect();
+            clients.push(&mut mute);
+            if all_see_the_end(&mut clients).await {
                 panic!(
                     "on a multi-thread runtime (what `#[tokio::main]` builds), serve had not \
-                     returned {PATIENCE:?} after the shutdown signal, while three clients were \
+                     returned {PATIENCE:?} after the shutdown signal, while 8 clients were \
                      connected and silent; {HALF_CLOSED}"
                 );
             }
             panic!(
-                "on a multi-thread runtime (what `#[tokio::main]` builds), three clients were \
+                "on a multi-thread runtime (what `#[tokio::main]` builds), 8 clients were \
                  connected and silent (one had not sent a single command), and serve had not \
-                 returned {PATIENCE:?} after the shutdown signal, nor had the clients seen the \
-                 end of their connections: the connections went on waiting for the clients. On \
-                 the current-thread runtime of the other tests they end at the signal: does \
+                 returned {PATIENCE:?} after the shutdown signal, nor had all the clients seen \
+                 the end of their connections: connections went on waiting for their clients. \
+                 On the current-thread runtime of the other tests they end at the signal: does \
                  handle_client do something else depending on the runtime it finds (whether \
                  another task gets to run at the same time, or how many threads there are)? \
                  {WATCH_THE_SIGNAL}, on every kind of runtime"
@@ -824,8 +829,9 @@ mod tests {
         assert!(result.is_ok(), "serve failed: {result:?}");
         mute.expect_closed("the client that never sent a command")
             .await;
-        first.expect_closed("the first client").await;
-        second.expect_closed("the second client").await;
+        for (n, talker) in talkers.iter_mut().enumerate() {
+            talker.expect_closed(&format!("client {n}")).await;
+        }
     }
 
     /// Once serve has returned and its clients have read the end of their connections: no task
