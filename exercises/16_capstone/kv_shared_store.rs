@@ -410,76 +410,110 @@ mod tests {
     /// a thread of its own: a runtime whose threads all wait for the lock runs no timers.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_client_that_does_not_read_its_replies_on_a_multi_thread_runtime_too() {
-        let store = Store::default();
-        let (slow, slow_server) = tokio::io::duplex(64);
-        tokio::spawn(handle_client(slow_server, Arc::clone(&store)));
-        let big = "x".repeat(1000);
-        // As in a_client_that_does_not_read_its_replies: the replies to 20 GETs of a missing
-        // key fill the pipe back, and the handler waits to write until the slow client reads.
-        let misses = "GET missing\n".repeat(20);
-        let (slow_replies, mut slow_commands) = tokio::io::split(slow);
-        slow_commands
-            .write_all(format!("SET big {big}\n{misses}GET big\n").as_bytes())
-            .await
-            .unwrap();
-        // Time for the handler to run the commands the pipe holds (a few microseconds' work).
-        std::thread::sleep(Duration::from_millis(100));
-
-        let (fast, fast_server) = tokio::io::duplex(4096);
-        tokio::spawn(handle_client(fast_server, Arc::clone(&store)));
-        let (from_server, mut to_server) = tokio::io::split(fast);
-        let mut replies = BufReader::new(from_server).lines();
-        to_server
-            .write_all(b"SET small 1\nGET big\n")
-            .await
-            .unwrap();
-        let (gave_up, giving_up) = tokio::sync::oneshot::channel::<()>();
+        let (gave_up, mut giving_up) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
             std::thread::sleep(PATIENCE);
             let _ = gave_up.send(());
         });
-        let first = tokio::select! {
-            biased;
-            reply = replies.next_line() => Some(reply),
-            _ = giving_up => None,
-        };
-        let Some(first) = first else {
-            // The slow client leaves: does the reply come then?
-            drop((slow_replies, slow_commands));
-            let late = timeout(PATIENCE, replies.next_line()).await;
-            if matches!(&late, Ok(Ok(Some(reply))) if reply == "OK") {
+        let store = Store::default();
+        let big = "x".repeat(1000);
+        // As in a_client_that_does_not_read_its_replies, for each of 4 slow clients: the
+        // replies to 20 GETs of a missing key fill the pipe back, and the handler waits to write
+        // until the client reads (the pipe to the server takes the rest of the commands).
+        let misses = "GET missing\n".repeat(20);
+        let commands = format!("SET big {big}\n{misses}GET big\n");
+        let mut slow_clients = Vec::new();
+        let mut stuck = None;
+        for n in 0..4 {
+            let (slow, slow_server) = tokio::io::duplex(64);
+            tokio::spawn(handle_client(slow_server, Arc::clone(&store)));
+            let (slow_replies, mut slow_commands) = tokio::io::split(slow);
+            let sent = tokio::select! {
+                biased;
+                sent = slow_commands.write_all(commands.as_bytes()) => Some(sent),
+                _ = &mut giving_up => None,
+            };
+            slow_clients.push((slow_replies, slow_commands));
+            match sent {
+                Some(sent) => sent.unwrap(),
+                None => {
+                    stuck = Some(format!(
+                        "slow client {n}'s commands were not read in {PATIENCE:?}"
+                    ));
+                    break;
+                }
+            }
+        }
+        let mut replies = None;
+        if stuck.is_none() {
+            // Time for the handlers to run the commands the pipes hold (microseconds' work).
+            std::thread::sleep(Duration::from_millis(100));
+            let (fast, fast_server) = tokio::io::duplex(4096);
+            tokio::spawn(handle_client(fast_server, Arc::clone(&store)));
+            let (from_server, mut to_server) = tokio::io::split(fast);
+            let mut lines = BufReader::new(from_server).lines();
+            to_server
+                .write_all(b"SET small 1\nGET big\n")
+                .await
+                .unwrap();
+            let first = tokio::select! {
+                biased;
+                reply = lines.next_line() => Some(reply),
+                _ = &mut giving_up => None,
+            };
+            match first {
+                Some(first) => replies = Some((first, lines, to_server)),
+                None => {
+                    stuck = Some(format!(
+                        "another client's \"SET small 1\" got no reply in {PATIENCE:?}"
+                    ))
+                }
+            }
+        }
+        let Some((first, mut lines, _to_server)) = replies else {
+            // The slow clients leave: do the others get on then?
+            drop(slow_clients);
+            let stuck = stuck.unwrap_or_default();
+            let (check, check_server) = tokio::io::duplex(4096);
+            tokio::spawn(handle_client(check_server, Arc::clone(&store)));
+            let (from_server, mut to_server) = tokio::io::split(check);
+            let mut check_replies = BufReader::new(from_server).lines();
+            let answered = match to_server.write_all(b"SET small 2\n").await {
+                Ok(()) => timeout(PATIENCE, check_replies.next_line()).await,
+                Err(e) => Ok(Err(e)),
+            };
+            if matches!(&answered, Ok(Ok(Some(reply))) if reply == "OK") {
                 panic!(
-                    "on a multi-thread runtime (what `#[tokio::main]` builds), one client did \
-                     not read its replies, and another client's \"SET small 1\" got no reply in \
-                     {PATIENCE:?}; it got \"OK\" only once the slow client left: the store \
-                     stayed locked while the slow client's handler waited to write. On the \
-                     current-thread runtime of the other tests it does not: does handle_client \
-                     do something else depending on the runtime it finds (whether another task \
-                     gets to run at the same time, or how many threads there are)? Take what you \
-                     need from the map, release the lock, then write, on every kind of runtime"
+                    "on a multi-thread runtime (what `#[tokio::main]` builds), 4 clients did \
+                     not read their replies, and {stuck}; once the slow clients left, a new \
+                     client's \"SET small 2\" was answered at once: the store stayed locked \
+                     while a slow client's handler waited to write. On the current-thread runtime of the other tests it does not: does \
+                     handle_client do something else depending on the runtime it finds (whether \
+                     another task gets to run at the same time, or how many threads there \
+                     are)? Take what you need from the map, release the lock, then write, on \
+                     every kind of runtime"
                 );
             }
             panic!(
-                "on a multi-thread runtime (what `#[tokio::main]` builds), one client did not \
-                 read its replies, and another client's \"SET small 1\" got no reply in \
-                 {PATIENCE:?}, nor {PATIENCE:?} after the slow client left ({late:?}). On the \
-                 current-thread runtime of the other tests it is answered: does handle_client \
-                 do something else depending on the runtime it finds? Each client needs its \
-                 own task, and the lock must be released before every write, on every kind of \
-                 runtime"
+                "on a multi-thread runtime (what `#[tokio::main]` builds), 4 clients did not \
+                 read their replies, and {stuck}; once the slow clients left, a new client's \
+                 \"SET small 2\" got {answered:?}. On the current-thread runtime of \
+                 the other tests the clients are served: does handle_client do something else \
+                 depending on the runtime it finds? The lock must be released before every \
+                 write, on every kind of runtime"
             );
         };
-        let second = timeout(PATIENCE, replies.next_line()).await;
+        let second = timeout(PATIENCE, lines.next_line()).await;
         assert!(
             matches!(&first, Ok(Some(reply)) if reply == "OK")
                 && matches!(&second, Ok(Ok(Some(reply))) if *reply == format!("VALUE {big}")),
-            "on a multi-thread runtime (what `#[tokio::main]` builds), one client did not read \
-             its replies, and another client sent \"SET small 1\" and \"GET big\" (the slow \
-             client SET big, 1000 bytes): the replies were {first:?} and {second:?}, not \"OK\" \
+            "on a multi-thread runtime (what `#[tokio::main]` builds), 4 clients did not read \
+             their replies, and another client sent \"SET small 1\" and \"GET big\" (the slow \
+             clients SET big, 1000 bytes): the replies were {first:?} and {second:?}, not \"OK\" \
              and \"VALUE x…\". Every client works on the one shared store, on every kind of \
              runtime"
         );
-        drop((slow_replies, slow_commands));
+        drop(slow_clients);
     }
 
     #[tokio::test(start_paused = true)]
