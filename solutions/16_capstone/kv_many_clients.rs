@@ -447,6 +447,85 @@ mod tests {
         assert_eq!(replies, expected, "one reply per command, in order");
     }
 
+    /// What a test that passes on a current-thread runtime and fails on a multi-thread one
+    /// shows.
+    const ON_EVERY_RUNTIME: &str = "On the current-thread runtime of the other tests it \
+                                    works: does the code do something else depending on the \
+                                    runtime it finds (whether another task gets to run at the \
+                                    same time, or how many threads there are)? It must work on \
+                                    every kind of runtime";
+
+    /// commands_sent_all_at_once on a multi-thread runtime, the kind `#[tokio::main]` builds
+    /// (the other tests run on a current-thread one). PATIENCE is only a hang guard.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn commands_sent_all_at_once_on_a_multi_thread_runtime_too() {
+        let address = start_server().await;
+        let client = Client::connect(address, "the client").await;
+        let mut commands = Vec::new();
+        let mut expected = Vec::new();
+        for n in 0..50 {
+            commands.push(format!("SET item{n} number {n}"));
+            expected.push("OK".to_string());
+        }
+        for n in 0..50 {
+            commands.push(format!("GET item{n}"));
+            expected.push(format!("VALUE number {n}"));
+        }
+        let replies = client
+            .try_send_all_and_close(&commands)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("on a multi-thread runtime (what `#[tokio::main]` builds), {e}. {ON_EVERY_RUNTIME}")
+            });
+        assert_eq!(
+            replies, expected,
+            "on a multi-thread runtime (what `#[tokio::main]` builds): one reply per command, \
+             in order. {ON_EVERY_RUNTIME}"
+        );
+    }
+
+    /// a_client_that_sends_garbage on a multi-thread runtime: one client's error ends only its
+    /// own connection there too.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_sends_garbage_on_a_multi_thread_runtime_too() {
+        let address = start_server().await;
+        let mut good = Client::connect(address, "the good client").await;
+        assert_eq!(good.send("SET mood calm").await, "OK");
+        let mut bad = BufReader::new(TcpStream::connect(address).await.unwrap());
+        bad.get_mut()
+            .write_all(b"SET \xff\xfe oops\nGET mood\n")
+            .await
+            .unwrap();
+        bad.get_mut().shutdown().await.unwrap();
+        // The bad client's connection ends (or its line is answered): then the server has
+        // dealt with it.
+        let mut answer = Vec::new();
+        let _ = timeout(PATIENCE, bad.read_to_end(&mut answer)).await;
+        match good.try_send_all(&["GET mood".to_string()]).await {
+            Ok(reply) => assert_eq!(
+                reply,
+                ["VALUE calm"],
+                "on a multi-thread runtime (what `#[tokio::main]` builds), the good client was \
+                 connected before the bad one, and must still be served. {ON_EVERY_RUNTIME}"
+            ),
+            Err(what) => panic!(
+                "on a multi-thread runtime (what `#[tokio::main]` builds), a client sent a line \
+                 that is not UTF-8, and then the good client, connected before it, could not be \
+                 served: {what}. One client's error must end only its own connection: look at \
+                 what `serve` does with a finished task's result. {ON_EVERY_RUNTIME}"
+            ),
+        }
+        match Client::try_connect(address, "a client that came after the bad one").await {
+            Ok(mut late) => assert_eq!(late.send("GET mood").await, "VALUE calm"),
+            Err(what) => panic!(
+                "on a multi-thread runtime (what `#[tokio::main]` builds), a client sent a line \
+                 that is not UTF-8, and then: {what}. One client's error must end only its own \
+                 connection: look at what `serve` does with a finished task's result. \
+                 {ON_EVERY_RUNTIME}"
+            ),
+        }
+    }
+
     /// A connection for `handle_client` that counts the reads that brought it bytes.
     struct CountedReads {
         inner: DuplexStream,
