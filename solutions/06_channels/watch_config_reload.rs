@@ -415,4 +415,149 @@ mod tests {
             "the config was reloaded twice, 100 ms apart, both times with a limit of 20: {why}"
         );
     }
+
+    /// On the runtime it is called in: spawns follow_limits, reloads the limit to 20, then to
+    /// 30, each once the follower is waiting again, then drops the sender. Returns what the
+    /// follower recorded; `stage` tells how far it got (for a message if it never returns).
+    async fn follow_on_a_running_clock(stage: Arc<AtomicUsize>) -> Vec<u32> {
+        let (tx, rx) = watch::channel(10);
+        // How many polls of follow_limits have begun, and the number of the last one that
+        // ended pending (usize::MAX once it has returned).
+        let begun = Arc::new(AtomicUsize::new(0));
+        let pending = Arc::new(AtomicUsize::new(0));
+        let mut following = Box::pin(follow_limits(rx));
+        let follower = tokio::spawn({
+            let (begun, pending) = (Arc::clone(&begun), Arc::clone(&pending));
+            std::future::poll_fn(move |cx| {
+                let number = begun.fetch_add(1, Ordering::SeqCst) + 1;
+                let poll = following.as_mut().poll(cx);
+                let ended = if poll.is_pending() {
+                    number
+                } else {
+                    usize::MAX
+                };
+                pending.fetch_max(ended, Ordering::SeqCst);
+                poll
+            })
+        });
+        // Waits (in real time, a millisecond at a time) until a poll of the follower that
+        // began after this call has ended pending, or the follower has returned: it has been
+        // woken by what was sent so far and waits again, however fast the threads run. A
+        // follower that waits on a task of its own is not polled at each reload: after 20 ms
+        // the test goes on anyway (what it records does not hang on when it looks).
+        let waiting_again = || {
+            let (begun, pending) = (Arc::clone(&begun), Arc::clone(&pending));
+            async move {
+                let (sent, start) = (begun.load(Ordering::SeqCst), Instant::now());
+                while pending.load(Ordering::SeqCst) <= sent
+                    && start.elapsed() < Duration::from_millis(20)
+                {
+                    sleep(Duration::from_millis(1)).await;
+                }
+            }
+        };
+        waiting_again().await;
+        for limit in [20, 30] {
+            stage.fetch_add(1, Ordering::SeqCst);
+            reload(&tx, limit);
+            waiting_again().await;
+        }
+        stage.fetch_add(1, Ordering::SeqCst);
+        drop(tx);
+        limits_of(follower).await
+    }
+
+    /// Every other test pauses Tokio's clock; in a program (main) it runs in real time. A
+    /// follower that reads the new limit only when the clock is paused (a probe of whether it
+    /// moves) shows here: on runtimes like the tests' (one thread) and main's
+    /// (multi-threaded), with their clocks running, on a thread named main, the limit is
+    /// reloaded to 20, then to 30, each once the follower is waiting again, and the last limit
+    /// recorded must be 30. The test gives up waiting after 5 s of real time, however loaded
+    /// the machine (the thread left waiting ends with the test program).
+    #[test]
+    fn the_newest_limit_is_recorded_on_a_running_clock() {
+        for multi_thread in [false, true] {
+            let (send, recorded) = std::sync::mpsc::channel();
+            let stage = Arc::new(AtomicUsize::new(0));
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn({
+                    let stage = Arc::clone(&stage);
+                    move || {
+                        let runtime = if multi_thread {
+                            let mut builder = tokio::runtime::Builder::new_multi_thread();
+                            builder.worker_threads(2);
+                            builder
+                        } else {
+                            tokio::runtime::Builder::new_current_thread()
+                        }
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                        let applied = runtime.block_on(follow_on_a_running_clock(stage));
+                        let _ = send.send(applied);
+                    }
+                })
+                .unwrap();
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            match recorded.recv_timeout(Duration::from_secs(5)) {
+                Ok(applied) => {
+                    let why = if applied.is_empty() {
+                        "it recorded nothing, though `changed()` reports each reload (the last \
+                         one too, before it reports that the sender is gone)"
+                    } else if applied.iter().all(|&limit| limit == 10) {
+                        "it kept recording 10, the limit the channel started with: the value \
+                         read once at the start, not the new one"
+                    } else {
+                        "30 was the last reload, and `changed()` reports it before it reports \
+                         that the sender is gone"
+                    };
+                    assert_eq!(
+                        applied.last(),
+                        Some(&30),
+                        "{runtime} whose clock runs in real time (every other test pauses \
+                         Tokio's clock), the limit was reloaded to 20, then to 30 (each once \
+                         follow_limits was waiting again), and the admin left; the follower \
+                         recorded {applied:?}: {why}. A program never runs on a paused clock: \
+                         read the limit after each `changed()` returns, on every path, \
+                         whatever clock or runtime it runs on"
+                    );
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    let when = match stage.load(Ordering::SeqCst) {
+                        0 => {
+                            "before any reload, it kept the runtime's threads busy (a loop \
+                              that never awaits, or a call that blocks the thread?)"
+                        }
+                        1 => {
+                            "after the reload to 20, it kept the runtime's threads busy (a \
+                              loop that never awaits, or a call that blocks the thread?)"
+                        }
+                        2 => {
+                            "after the reload to 30, it kept the runtime's threads busy (a \
+                              loop that never awaits, or a call that blocks the thread?)"
+                        }
+                        _ => "it had not returned after the sender was dropped",
+                    };
+                    panic!(
+                        "{runtime} whose clock runs in real time (every other test pauses \
+                         Tokio's clock), follow_limits was still running after 5 s: {when}. \
+                         Await `rx.changed()` in a loop, recording the limit each time it \
+                         returns Ok, and return once it returns Err (the sender is gone)"
+                    )
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), follow_limits panicked (its message is in the full output, from \
+                     the thread named main) while the limit was reloaded to 20, then to 30: \
+                     await `rx.changed()` until it returns Err, and record the limit after \
+                     each time it returns Ok"
+                ),
+            }
+        }
+    }
 }
