@@ -315,6 +315,59 @@ mod tests {
         );
     }
 
+    /// 2500 pictures, more than any batch above: every resize runs at once however many ids
+    /// there are, so a make_thumbnails that resizes one after another past some number of ids
+    /// shows here. (Sizes 1 to 5, mixed: the biggest takes 100 ms.)
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_of_thousands_runs_all_at_once() {
+        let ids: Vec<u32> = (0..2500).map(|i| 1 + (i * 3) % 5).collect();
+        let (thumbs, took) = make(&ids).await;
+        let expected = thumbs_for(&ids);
+        if thumbs != expected {
+            let first = thumbs
+                .iter()
+                .zip(&expected)
+                .position(|(thumb, wanted)| thumb != wanted)
+                .unwrap_or(thumbs.len().min(expected.len()));
+            let at = |thumbs: &[String]| {
+                thumbs
+                    .get(first)
+                    .map_or(String::from("nothing"), |thumb| format!("{thumb:?}"))
+            };
+            panic!(
+                "make_thumbnails of 2500 ids (pictures of size 1 to 5, mixed) gave back {} \
+                 thumbnails, the first one out of place at index {first} ({} where {} \
+                 belongs): every job's thumbnail must come back, in the order of the ids, \
+                 however many there are",
+                thumbs.len(),
+                at(&thumbs),
+                at(&expected)
+            );
+        }
+        let biggest = biggest(&ids);
+        let one_by_one =
+            Duration::from_millis(20 * ids.iter().map(|&id| u64::from(id)).sum::<u64>());
+        let how = if took >= one_by_one {
+            format!(", as long as all of them one after the other ({one_by_one:?})")
+        } else if took < biggest {
+            String::from(
+                ", less than the biggest picture alone: every picture must really be resized",
+            )
+        } else {
+            format!(
+                ", more than the biggest picture alone but less than all of them one after the \
+                 other ({one_by_one:?}): some ran at once, not all"
+            )
+        };
+        assert_eq!(
+            took, biggest,
+            "the 2500 resizes (pictures of size 1 to 5, 20 to 100 ms each) took {took:?}{how}. \
+             Every resize must run at once, for any number of ids: the batch then takes only as \
+             long as the biggest picture, {biggest:?}. Spawn them all first, then await the \
+             JoinHandles"
+        );
+    }
+
     /// Two batches at once: each call waits for its own jobs only, so a count of running jobs
     /// kept in a `static`, which both calls share, shows.
     #[tokio::test(start_paused = true)]
