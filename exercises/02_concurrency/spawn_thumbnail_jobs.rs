@@ -320,7 +320,17 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_batch_of_thousands_runs_all_at_once() {
         let ids: Vec<u32> = (0..2500).map(|i| 1 + (i * 3) % 5).collect();
-        let (thumbs, took) = make(&ids).await;
+        let start = Instant::now();
+        let thumbs = guarded(make_thumbnails(ids.clone())).await;
+        let took = start.elapsed();
+        let running = tasks_still_running().await;
+        if running > 0 {
+            panic!(
+                "when make_thumbnails of 2500 pictures (sizes 1 to 5) returned, {running} task(s) \
+                 it had spawned were still running; {}",
+                what_the_left_tasks_did().await.1
+            );
+        }
         let expected = thumbs_for(&ids);
         if thumbs != expected {
             let first = thumbs
