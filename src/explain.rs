@@ -92,7 +92,7 @@ fn for_code(d: &Diagnostic) -> Option<&'static Explanation> {
     let e = match code {
         "E0308" if notes("found future") || notes("`await`ing") => &MISSING_AWAIT,
         "E0599" if names_a_future(&d.message) && names_a_future_adapter(d) => &FUTURE_EXT,
-        "E0599" if names_a_future(&d.message) => &METHOD_ON_FUTURE,
+        "E0599" if names_a_future(&d.message) && on_its_output(d) => &METHOD_ON_FUTURE,
         "E0599" if notes("the trait is in scope") && names_an_extension_trait(d) => {
             &EXTENSION_TRAIT
         }
@@ -224,6 +224,13 @@ const NOT_FOUND: [&str; 4] = [
 ];
 
 /// The type in the message is a future: `impl Future<..>`, `impl futures_util::Future<..>`.
+/// Whether the method rustc did not find on a future is one its output has: rustc says so
+/// (`await`ing) when it looked, and a method that exists with unmet bounds is left to the text;
+/// "no method named" without that help is on neither, so awaiting first is not the fix.
+fn on_its_output(d: &Diagnostic) -> bool {
+    d.notes.iter().any(|n| n.contains("`await`ing")) || !d.message.starts_with("no method named")
+}
+
 fn names_a_future(message: &str) -> bool {
     message.contains("impl Future") || (message.contains("impl ") && message.contains("Future<"))
 }

@@ -54,6 +54,16 @@ fn listed(exe: &Path, root: &Path) -> Vec<String> {
     }
 }
 
+/// What a test whose thread spun was doing. On the tests' paused clock a timer that keeps firing
+/// (an `interval`, a `sleep` in a loop) spins too: the clock jumps to it whenever all else waits.
+const SPUN: &str = "a loop that never waits (no `.await`, or only `yield_now`), blocking work on \
+    the runtime's thread, or, on a paused clock, a timer that fires again and again while the \
+    code waits for something that never comes (a channel whose `Sender` is still held?)";
+
+/// What a test whose thread sat in `nanosleep` was doing: no await is woken from there.
+const SLEPT: &str = "a `std::thread::sleep` (in a loop?) on the runtime's thread, where no task \
+    can run until it returns: await `tokio::time::sleep` instead";
+
 /// A thread that ran, or waited for a core, this much of the sample (in percent) never sleeps.
 const SPINS: u32 = 50;
 
@@ -77,10 +87,20 @@ fn line(test: &str, threads: &[ThreadState]) -> String {
     });
     let mut text = match thread {
         Some(t) if t.runnable >= SPINS => format!(
-            "{test} never finished: its thread spun ({}): a loop that never waits (no \
-             `.await`, or only `yield_now`), or blocking work on the runtime's thread",
+            "{test} never finished: its thread spun ({}): {SPUN}",
             spin(t)
         ),
+        Some(t)
+            if t.waits_in
+                .as_deref()
+                .is_some_and(|w| w.contains("nanosleep")) =>
+        {
+            format!(
+                "{test} never finished: its thread sat in a blocking sleep ({}% CPU, in {}): {SLEPT}",
+                t.cpu,
+                t.waits_in.as_deref().unwrap_or_default()
+            )
+        }
         Some(t) => {
             let waits = t
                 .waits_in
@@ -152,7 +172,18 @@ mod tests {
             line("tests::yield_spin", &starved),
             "tests::yield_spin never finished: its thread spun (21% CPU, and waiting for a core \
              76% of the time more: the machine is busy): a loop that never waits (no `.await`, \
-             or only `yield_now`), or blocking work on the runtime's thread"
+             or only `yield_now`), blocking work on the runtime's thread, or, on a paused clock, \
+             a timer that fires again and again while the code waits for something that never \
+             comes (a channel whose `Sender` is still held?)"
+        );
+        // A thread asleep in `std::thread::sleep` waits on a timer, not on a wake-up.
+        let asleep = [thread("tests::naps", 0, Some("hrtimer_nanosleep"))];
+        assert_eq!(
+            line("tests::naps", &asleep),
+            format!(
+                "tests::naps never finished: its thread sat in a blocking sleep (0% CPU, in \
+                 hrtimer_nanosleep): {SLEPT}"
+            )
         );
         // Where the OS does not tell (macOS, Windows), the name alone.
         assert_eq!(line("tests::other", &[]), "tests::other never finished");

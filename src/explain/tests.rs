@@ -173,6 +173,8 @@ fn mistakes_the_audits_met_unexplained() {
     assert_eq!(explained("e0433_localset"), ["not-in-scope"]);
     // `.min()` on a trait method's `impl futures_util::Future`, not yet awaited.
     assert_eq!(explained("e0599_future_min"), ["method-on-future"]);
+    // `.try_join` on a future of a `Result`: neither has it, so "await first" would mislead.
+    assert_eq!(explained("e0599_on_neither"), Vec::<&str>::new());
     // An `Rc` moved into `run_until`'s `async move` block, used after it.
     assert_eq!(explained("e0382_rc_async_move"), ["moved-into-task"]);
     // An `Arc` passed by value to a plain function in two `select!` branches: no task took it.

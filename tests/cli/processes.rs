@@ -173,6 +173,40 @@ fn a_test_that_spins_on_a_busy_core_is_said_to_spin() {
     );
 }
 
+/// A test that naps for ever with `std::thread::sleep`, for `hangs.rs`.
+#[cfg(target_os = "linux")]
+const NAPS: &str = "fn main() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn naps() {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+";
+
+/// A test stuck in a blocking sleep is told so, not that an await is never woken.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_test_stuck_in_a_blocking_sleep_is_said_to_sleep() {
+    let course = Fixture::new("basic");
+    course.write("exercises/lesson/hangs.rs", NAPS);
+    course
+        .cmd(&["run", "hangs"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "tests::naps never finished: its thread sat in a blocking sleep (",
+        ))
+        .stdout(predicate::str::contains(
+            "await `tokio::time::sleep` instead",
+        ))
+        .stdout(predicate::str::contains("is never woken").not());
+}
+
 #[test]
 fn interrupt_cancels_the_run_and_kills_its_processes() {
     let course = Fixture::new("basic");
