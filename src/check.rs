@@ -286,7 +286,13 @@ impl<'a> Checker<'a> {
             }
             let change = tests_section::first_change(&shipped, Some(&solution), &mine, editable)
                 .or_else(|| tests_section::shadowed_macro(&shipped, &mine))
-                .or_else(|| tests_section::split_by_cfg(&shipped, &mine));
+                .or_else(|| tests_section::split_by_cfg(&shipped, &mine))
+                .or_else(|| match editable {
+                    Editable::Attributes => {
+                        tests_section::code_change(&shipped, Some(&solution), &mine)
+                    }
+                    Editable::Nothing => None,
+                });
             if let Some(mut change) = change {
                 if let (Editable::Attributes, Change::Line { line, shipped }) = (editable, &change)
                 {

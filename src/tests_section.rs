@@ -33,6 +33,10 @@ pub enum Change {
     /// that the shipped tests call (`macro_rules! assert_eq`, or an import renamed `as
     /// assert_eq`): the tests would call it instead of the real one.
     ShadowedMacro { name: String, line: usize },
+    /// Where the tests are the exercise (`tests = "attributes"`), the code above the marker, the
+    /// code under test, differs from the shipped (and the solution's) at this (1-based) line:
+    /// the tests would pass on code changed to suit them, not on a fix of their attributes.
+    CodeUnderTest { line: usize, shipped: String },
     /// The code above the marker is compiled apart, at this (1-based) line, for the tests
     /// (`cfg(test)`, `cfg(not(test))`) or for clippy (`cfg(clippy)`): they would judge other
     /// code than the program runs.
@@ -117,15 +121,7 @@ pub fn first_change(
             shipped: shipped_line,
         })
     };
-    let Some(differs) = theirs
-        .body
-        .iter()
-        .zip(&mine.body)
-        .position(|(a, b)| a.text != b.text)
-        .or_else(|| {
-            (theirs.body.len() != mine.body.len()).then(|| theirs.body.len().min(mine.body.len()))
-        })
-    else {
+    let Some(differs) = first_difference(&theirs.body, &mine.body) else {
         // The same code: are the attributes before each token the shipped ones, or the solution's?
         let solution = solution
             .and_then(section)
@@ -144,16 +140,27 @@ pub fn first_change(
         }
         return None;
     };
-    // A deleted line shows as the next token: the change starts right after the last match.
+    changed(line_of(&mine.body, differs), theirs.body.get(differs))
+}
+
+/// The index of the first token where `mine` differs from `theirs`, if they differ.
+fn first_difference(theirs: &[Token], mine: &[Token]) -> Option<usize> {
+    theirs
+        .iter()
+        .zip(mine)
+        .position(|(a, b)| a.text != b.text)
+        .or_else(|| (theirs.len() != mine.len()).then(|| theirs.len().min(mine.len())))
+}
+
+/// The line of `mine` where a difference at token `differs` starts: a deleted line shows as the
+/// next token, so the change starts right after the last match.
+fn line_of(mine: &[Token], differs: usize) -> usize {
     let after_match = differs
         .checked_sub(1)
-        .and_then(|i| mine.body.get(i))
+        .and_then(|i| mine.get(i))
         .map_or(1, |token| token.line + 1);
-    let line = mine
-        .body
-        .get(differs)
-        .map_or(after_match, |token| token.line.min(after_match));
-    changed(line, theirs.body.get(differs))
+    mine.get(differs)
+        .map_or(after_match, |token| token.line.min(after_match))
 }
 
 /// Where a solution's tests first differ from its exercise's, both as they are now (`dev
@@ -264,13 +271,6 @@ pub fn test_names(text: &str) -> Vec<String> {
     names
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Token {
-    text: String,
-    /// 1-based, counted from the start of the text tokenized.
-    line: usize,
-}
-
 /// The tokens that carry meaning: no trailing commas, and where attributes may change, the
 /// test-defining ones dropped and the others set apart.
 struct Meaningful {
@@ -371,129 +371,13 @@ fn attribute_end(tokens: &[Token], i: usize) -> Option<usize> {
     None
 }
 
-/// Rust tokens, roughly: identifiers and numbers, string and char literals whole, lifetimes, and
-/// single punctuation characters. Whitespace and comments are dropped.
-fn tokens(text: &str) -> Vec<Token> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut tokens = Vec::new();
-    let (mut i, mut line) = (0, 1);
-    while i < chars.len() {
-        let c = chars[i];
-        let start = (i, line);
-        match c {
-            '\n' => {
-                line += 1;
-                i += 1;
-                continue;
-            }
-            c if c.is_whitespace() => {
-                i += 1;
-                continue;
-            }
-            '/' if chars.get(i + 1) == Some(&'/') => {
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            '/' if chars.get(i + 1) == Some(&'*') => {
-                i = block_comment_end(&chars, i, &mut line);
-                continue;
-            }
-            '"' => i = string_end(&chars, i + 1, None, &mut line),
-            '\'' => i = quote_end(&chars, i),
-            c if c.is_alphanumeric() || c == '_' => {
-                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                    i += 1;
-                }
-                let word: String = chars[start.0..i].iter().collect();
-                if let Some(end) = raw_string_end(&chars, &word, i, &mut line) {
-                    i = end;
-                }
-            }
-            _ => i += 1,
-        }
-        tokens.push(Token {
-            text: chars[start.0..i].iter().collect(),
-            line: start.1,
-        });
-    }
-    tokens
-}
-
-fn block_comment_end(chars: &[char], mut i: usize, line: &mut usize) -> usize {
-    let mut depth = 0;
-    while i < chars.len() {
-        match (chars[i], chars.get(i + 1)) {
-            ('/', Some('*')) => (depth, i) = (depth + 1, i + 2),
-            ('*', Some('/')) => {
-                (depth, i) = (depth - 1, i + 2);
-                if depth == 0 {
-                    return i;
-                }
-            }
-            (c, _) => {
-                *line += usize::from(c == '\n');
-                i += 1;
-            }
-        }
-    }
-    i
-}
-
-/// The index after a string's closing quote, from `i` in its body. A raw string (`raw` holds its
-/// number of `#`s) has no escapes and ends in a quote followed by as many `#`s.
-fn string_end(chars: &[char], mut i: usize, raw: Option<usize>, line: &mut usize) -> usize {
-    let hashes = raw.unwrap_or(0);
-    while i < chars.len() {
-        match chars[i] {
-            '\\' if raw.is_none() => i += 2,
-            '"' if chars[i + 1..]
-                .iter()
-                .take(hashes)
-                .filter(|&&c| c == '#')
-                .count()
-                == hashes =>
-            {
-                return i + 1 + hashes;
-            }
-            c => {
-                *line += usize::from(c == '\n');
-                i += 1;
-            }
-        }
-    }
-    chars.len()
-}
-
-/// A char literal (`'a'`, `'\n'`) whole, or a lifetime's quote alone.
-fn quote_end(chars: &[char], i: usize) -> usize {
-    match (chars.get(i + 1), chars.get(i + 2)) {
-        (Some('\\'), _) => (i + 2..chars.len())
-            .find(|&j| chars[j] == '\'')
-            .map_or(chars.len(), |j| j + 1),
-        (Some(_), Some('\'')) => i + 3,
-        _ => i + 1,
-    }
-}
-
-/// After `r`, `br` or `b`: the end of the raw (or byte) string that follows, if one does.
-fn raw_string_end(chars: &[char], word: &str, i: usize, line: &mut usize) -> Option<usize> {
-    match word {
-        "r" | "br" => {
-            let hashes = chars[i..].iter().take_while(|&&c| c == '#').count();
-            (chars.get(i + hashes) == Some(&'"'))
-                .then(|| string_end(chars, i + hashes + 1, Some(hashes), line))
-        }
-        "b" if chars.get(i) == Some(&'"') => Some(string_end(chars, i + 1, None, line)),
-        "b" if chars.get(i) == Some(&'\'') => Some(quote_end(chars, i)),
-        _ => None,
-    }
-}
-
 mod cfg_split;
+mod code_under_test;
 mod tells;
+mod tokens;
 pub use cfg_split::{SplitBy, split_by_cfg};
+pub use code_under_test::code_change;
+use tokens::{Token, tokens};
 
 #[cfg(test)]
 mod tests;

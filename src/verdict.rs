@@ -58,7 +58,7 @@ impl Verdict {
             None => String::new(),
         };
         match self {
-            Verdict::TestsEdited(change) => Some(edited(change, &restore)),
+            Verdict::TestsEdited(change) => Some(edited(change, &restore, name)),
             Verdict::TestsIncomplete(shortfall) => Some(incomplete(shortfall, &restore)),
             _ => None,
         }
@@ -85,6 +85,10 @@ const ONLY_ATTRIBUTES: &str = "In this exercise only the attributes that make a 
      test may change: `#[test]` or `#[tokio::test(...)]` (such as \
      `#[tokio::test(start_paused = true)]` in place of `#[test]`), not the test bodies nor other \
      attributes (`#[tokio::main]` too: a test's runtime is set in `#[tokio::test(...)]`)";
+
+const CODE_UNDER_TEST: &str = "changes the code under test. In this exercise that code is \
+     correct as shipped and the tests' attributes are the exercise, so the tests must pass on \
+     the shipped code: put it back";
 
 const SPLIT_BY_TEST: &str = "compiles code apart for the tests (`cfg(test)`, \
      `cfg(not(test))` or `cfg!(test)`), so the tests would judge other code than your program \
@@ -129,7 +133,7 @@ fn was(shipped: &str) -> String {
 }
 
 /// Why tests that were changed cannot judge the fix.
-fn edited(change: &Change, restore: &str) -> String {
+fn edited(change: &Change, restore: &str, name: Option<&str>) -> String {
     match change {
         Change::NoMarker => format!(
             "the line `{MARKER} ...` above the tests is gone or its words were changed, so \
@@ -144,6 +148,21 @@ fn edited(change: &Change, restore: &str) -> String {
             "the tests were changed at line {line}{}. {ONLY_ATTRIBUTES}{restore}",
             was(shipped)
         ),
+        Change::CodeUnderTest { line, shipped } => {
+            // `reset --tests` keeps the code: here the whole file goes back.
+            let reset = name
+                .map(|name| {
+                    format!(
+                        " (`async-lings reset {name}` puts the whole file back and keeps a \
+                         backup of yours)"
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "line {line}{} {CODE_UNDER_TEST}{reset}, then fix the attributes marked TODO",
+                was(shipped)
+            )
+        }
         Change::ShadowedMacro { name, line } => format!(
             "line {line} defines its own `{name}!`, a macro the shipped tests call, so they \
              would run yours instead of the real one. Remove it or give it another name: the \

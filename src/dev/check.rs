@@ -190,7 +190,10 @@ fn static_problems(course: &Course, exercise: &Exercise) -> Vec<String> {
                 "the tests of {solution} differ from the exercise's at line {line}: a solution \
                  must pass the very tests the learner gets"
             ),
-            Change::NoMarker | Change::ShadowedMacro { .. } | Change::Split { .. } => format!(
+            Change::NoMarker
+            | Change::ShadowedMacro { .. }
+            | Change::Split { .. }
+            | Change::CodeUnderTest { .. } => format!(
                 "the tests of {solution} cannot be found (no `#[cfg(test)]` line) to compare \
                  with the exercise's"
             ),

@@ -418,6 +418,41 @@ fn where_attributes_are_the_exercise_only_a_real_fix_passes() {
     fails_with(&course, "attrs", "the tests were changed at line 16");
 }
 
+/// Where the tests are the exercise, the code under them is correct as shipped: code changed to
+/// suit the unfixed tests is not a fix, while comments and formatting there are free.
+#[test]
+fn where_attributes_are_the_exercise_the_code_under_test_stays_as_shipped() {
+    let course = Fixture::new("marked");
+    let shipped = course.read(ATTRS);
+    // No `#[should_panic]`: a `divide` that no longer panics passes the unfixed tests.
+    let suited = shipped.replace(
+        "    assert!(b != 0, \"divide by zero\");\n    a / b\n",
+        "    a.checked_div(b).unwrap_or(0)\n",
+    );
+    assert_ne!(suited, shipped);
+    course.write(ATTRS, &suited);
+    fails_with(
+        &course,
+        "attrs",
+        "line 3 (shipped: `assert!(b != 0, \"divide by zero\");`) changes the code under test",
+    );
+    course
+        .cmd(&["run", "attrs"])
+        .assert()
+        .stdout(predicate::str::contains(
+            "`async-lings reset attrs` puts the whole file back",
+        ));
+
+    let fix = "    #[should_panic(expected = \"divide by zero\")]\n";
+    let todo = "    // TODO: this test expects a panic: tell the harness.\n";
+    let reworded = shipped
+        .replace(todo, fix)
+        .replace("/// Integer division", "/// Whole-number division")
+        .replace("    a / b\n", "    a\n        / b\n");
+    course.write(ATTRS, &reworded);
+    course.cmd(&["run", "attrs"]).assert().code(0);
+}
+
 #[test]
 fn reports_carry_the_verdicts_about_tests() {
     let course = Fixture::new("marked");
