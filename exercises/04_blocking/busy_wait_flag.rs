@@ -116,10 +116,13 @@ mod tests {
         );
     }
 
+    /// 300 waiters at one door: `open` must wake each of them, however many wait (a
+    /// `notify_one` rung a fixed number of times, 4 or 100 or 256, leaves the others waiting).
     #[tokio::test(start_paused = true)]
     async fn every_waiter_gets_through() {
+        const WAITERS: usize = 300;
         let door = Arc::new(Door::new());
-        let mut waiters: Vec<_> = (0..3)
+        let mut waiters: Vec<_> = (0..WAITERS)
             .map(|_| {
                 let door = Arc::clone(&door);
                 tokio::spawn(async move {
@@ -127,7 +130,7 @@ mod tests {
                 })
             })
             .collect();
-        // Let the three waiters start waiting before the door opens.
+        // Let the waiters start waiting before the door opens.
         for _ in 0..3 {
             tokio::task::yield_now().await;
         }
@@ -156,19 +159,23 @@ mod tests {
             }
             let still = waiting(&waiters);
             let which = |list: &[usize]| {
-                let names: Vec<String> = list.iter().map(|n| n.to_string()).collect();
+                let mut names: Vec<String> = list.iter().take(5).map(|n| n.to_string()).collect();
+                if list.len() > 5 {
+                    names.push(format!("{} more", list.len() - 5));
+                }
                 let (s, verb) = if list.len() == 1 {
                     ("", "was")
                 } else {
                     ("s", "were")
                 };
-                format!("waiter{s} {} of 3 {verb}", names.join(" and "))
+                format!("waiter{s} {} of {WAITERS} {verb}", names.join(" and "))
             };
-            let through = 3 - stuck.len();
+            let through = WAITERS - stuck.len();
             if still.is_empty() {
                 panic!(
                     "{} still waiting 1 s (of the test's paused clock) after the door opened \
-                     ({through} of 3 got through), and got through {} ms of real time later, \
+                     ({through} of {WAITERS} got through), and got through {} ms of real time \
+                     later, \
                      while the test kept the runtime busy and its clock stood still: they were \
                      woken from outside this runtime's tasks and timers (by a thread of its own \
                      that watches the flag, say), which its clock does not wait for: with \
@@ -180,10 +187,11 @@ mod tests {
             }
             panic!(
                 "{} still waiting 1 s (of the test's paused clock) after the door opened, and \
-                 still a second of real time later ({through} of 3 got through): `open` must \
-                 wake every waiting task. Some ways to miss one: `open` wakes only one \
-                 (Notify::notify_one, where notify_waiters wakes them all), or wait_open checks \
-                 the flag only now and then (on a timer of a second or more)",
+                 still a second of real time later ({through} of {WAITERS} got through): \
+                 `open` must wake every waiting task, however many there are. Some ways to miss \
+                 one: `open` wakes only one, or a fixed number (Notify::notify_one, even rung \
+                 several times, where notify_waiters wakes them all), or wait_open checks the \
+                 flag only now and then (on a timer of a second or more)",
                 which(&still)
             );
         }

@@ -844,9 +844,10 @@ mod tests {
     /// `advance`) fetches the settings at once in real time, on a thread joined within one
     /// poll, and a 50 ms sleep beside it makes the timing look right: from outside it looks
     /// the same, so this test reads the source. Code that awaits fetch_settings() on the
-    /// runtime it is in has no use for these test tools (a fn, closure or variable of its own
-    /// named `pause` or `advance` is left alone, also reached through a type or module of its
-    /// own, `Progress::advance(..)`, and so are strings, messages and `main`).
+    /// runtime it is in has no use for these test tools (a fn, closure, variable or parameter
+    /// of its own named `pause` or `advance` is left alone, also reached through a type or
+    /// module of its own, `Progress::advance(..)`, or imported from a module of its own, `use
+    /// startup::advance;`, and so are strings, messages and `main`).
     #[test]
     fn no_second_runtime_with_a_paused_clock() {
         let code = without_strings(&without_messages(&code_outside_main(include_str!(
@@ -861,20 +862,48 @@ mod tests {
         if count_word(&code, "start_paused") > 0 {
             tools.push("start_paused");
         }
-        // `use tokio::time::{pause, advance as go};` and the like.
-        let imports: Vec<&str> = code
-            .split(';')
-            .filter(|s| s.split_whitespace().any(|w| w == "use"))
-            .collect();
         // The types and modules of the code's own.
         let own_types: Vec<&str> = (words.windows(2))
             .filter(|w| matches!(w[0], "struct" | "enum" | "union" | "trait" | "type" | "mod"))
             .map(|w| w[1])
             .collect();
+        // `use tokio::time::{pause, advance as go};` and the like: each `use` up to its `;`,
+        // but not one of the code's own items, whose path starts at `crate`, `self`, `super`
+        // or a module the code declares (`mod startup` and `use startup::advance;`). A
+        // re-export of Tokio's tool in such a module is a `use` of its own, and counts.
+        let own_modules: Vec<&str> = (words.windows(2))
+            .filter(|w| w[0] == "mod" && w[1] != "tokio")
+            .map(|w| w[1])
+            .collect();
+        let imports: Vec<&str> = (code.match_indices("use"))
+            .filter(|&(at, _)| {
+                !code[..at].ends_with(is_word) && !code[at + 3..].starts_with(is_word)
+            })
+            .map(|(at, _)| {
+                let tree = &code[at + 3..];
+                &tree[..tree.find(';').unwrap_or(tree.len())]
+            })
+            .filter(|tree| {
+                let first = tree.trim_start();
+                let first = &first[..first.find(|c: char| !is_word(c)).unwrap_or(first.len())];
+                !(matches!(first, "crate" | "self" | "super") || own_modules.contains(&first))
+            })
+            .collect();
         for tool in ["pause", "advance"] {
+            // A name the code binds itself: `fn advance`, `let pause`, a parameter
+            // (`pause: impl Fn(&str)`, `|pause|`) or a field, also called as `pause(..)`.
             let own = words
                 .windows(2)
-                .any(|w| matches!(w[0], "fn" | "let" | "mut") && w[1] == tool);
+                .any(|w| matches!(w[0], "fn" | "let" | "mut") && w[1] == tool)
+                || code.match_indices(tool).any(|(at, _)| {
+                    let (before, after) = (code[..at].trim_end(), &code[at + tool.len()..]);
+                    let next = after.trim_start();
+                    !code[..at].ends_with(is_word)
+                        && !after.starts_with(is_word)
+                        && ((next.starts_with(':') && !next.starts_with("::"))
+                            || (before.ends_with('|') && !before.ends_with("||"))
+                            || (next.starts_with('|') && !next.starts_with("||")))
+                });
             let imported = imports.iter().any(|s| count_word(s, tool) > 0);
             let used = code.match_indices(tool).any(|(at, _)| {
                 let (before, after) = (&code[..at], &code[at + tool.len()..]);

@@ -469,6 +469,44 @@ mod tests {
         }
     }
 
+    /// A big upload: 65 537 bytes, one past 64 KiB (about 300 ms of CPU time in a debug build,
+    /// on a thread of the blocking pool). Its checksum must be checksum(&data) as for any size
+    /// (the value is written here, so the test does not compute it a second time): a big upload
+    /// cut into parts whose checksums are put together shows. And the runtime's thread, which
+    /// only awaits the work handed over, uses a few ms of CPU time meanwhile at most (50 ms are
+    /// allowed; CPU time, which a busy machine does not make longer): an upload over some size
+    /// checksummed right here shows.
+    #[tokio::test]
+    async fn a_big_upload_is_checksummed_off_the_runtimes_thread() {
+        let data: Vec<u8> = (0..65_537u32).map(|i| (i * 31 % 251) as u8).collect();
+        let before = this_threads_cpu_time();
+        let sum = checksum_upload(data).await;
+        let used = this_threads_cpu_time()
+            .zip(before)
+            .map(|(now, then)| now.saturating_sub(then));
+        assert_eq!(
+            sum, 0x3e24_4db4_a504_9d3d,
+            "checksum_upload returned {sum:#x} for an upload of 65 537 bytes, not \
+             checksum(&data): an upload of any size must get the same checksum as checksum \
+             computes over all of its bytes (cut into parts whose checksums are put together, \
+             it is another number). Hand the whole upload to checksum(&data) in \
+             tokio::task::spawn_blocking and .await its JoinHandle"
+        );
+        if let Some(used) = used {
+            assert!(
+                used < Duration::from_millis(50),
+                "while checksum_upload was awaited on an upload of 65 537 bytes, the runtime's \
+                 own thread (the one that runs every task here) used {} ms of CPU time, though \
+                 awaiting work handed to another thread takes a few ms at most: the checksum, or \
+                 a part of it, runs on the runtime's thread for a big upload (an upload over \
+                 some size checksummed right here?), or the wait for it spins there. Hand all \
+                 of the loop, for an upload of any size, to tokio::task::spawn_blocking and \
+                 .await its JoinHandle",
+                used.as_millis()
+            );
+        }
+    }
+
     /// The check of the_checksum_uses_no_cpu_time_of_the_runtimes_thread, made on the thread
     /// that calls it (the runtime's only thread): the first size whose upload kept that thread
     /// busy for at least a quarter of the checksum's CPU time on each of 3 tries, with those
