@@ -525,7 +525,7 @@ mod tests {
         .count_current;
         drop(client);
         let session = runtime
-            .block_on(tokio::time::timeout(Duration::from_secs(60), serving))
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), serving).await })
             .expect(
                 "the client closed the connection, and a minute later (on the test's paused \
                  clock) serve had still not returned: it must return as soon as the client has \
