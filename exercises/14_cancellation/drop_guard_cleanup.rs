@@ -248,16 +248,26 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_timed_out_upload_stops_its_reporter() {
-        // (time limit in ms, reports written by then: one every 100 ms). Prime numbers of ms:
-        // no timer of the code's own with a period over 1 ms is due at the moment it stops.
-        for (ms, expected) in [(251, 2), (409, 4), (199, 1), (23, 0)] {
+        // (chunks, time limit in ms, reports written by then: one every 100 ms). Prime numbers
+        // of ms: no timer of the code's own with a period over 1 ms is due at the moment it
+        // stops. Uploads of any size, small (3 chunks) or huge (100 000), cut off anywhere, in
+        // their first chunk or when they are nearly done (99 of 100 chunks sent at 2999 ms).
+        for (chunks, ms, expected) in [
+            (100, 251, 2),
+            (100, 409, 4),
+            (100, 199, 1),
+            (100, 23, 0),
+            (3, 61, 0),
+            (100_000, 251, 2),
+            (100, 2999, 29),
+        ] {
             let log = Log::default();
             let tasks_before = alive_tasks();
-            let result = timeout(Duration::from_millis(ms), upload(100, Arc::clone(&log))).await;
-            assert!(result.is_err(), "100 chunks cannot be sent in {ms} ms");
+            let result = timeout(Duration::from_millis(ms), upload(chunks, Arc::clone(&log))).await;
+            assert!(result.is_err(), "{chunks} chunks cannot be sent in {ms} ms");
             let written = reports(&log);
             assert_reports(&log, written, ms, expected);
-            let how = format!("was cancelled by a timeout at {ms} ms");
+            let how = format!("of {chunks} chunks was cancelled by a timeout at {ms} ms");
             assert_quiet(&log, &how, tasks_before, written).await;
         }
     }

@@ -173,19 +173,32 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn both_sources_are_asked_at_the_same_time() {
+        // A short name and a long one: whatever the item, both are asked at once.
+        for item in ["fig", "organic white nectarines from Spain"] {
+            both_sources_are_asked_at_once_for(item).await;
+        }
+    }
+
+    async fn both_sources_are_asked_at_once_for(item: &str) {
         let start = Instant::now();
-        let best = no_spin(best_price(&exchange(100, 9), &exchange(200, 1), "fig")).await;
-        assert_eq!(best, 31, "the cheaper exchange asks 10 x 3 + 1 for \"fig\"");
+        let best = no_spin(best_price(&exchange(100, 9), &exchange(200, 1), item)).await;
+        let letters = item.len();
+        assert_eq!(
+            best,
+            10 * letters as u32 + 1,
+            "the cheaper exchange asks 10 x {letters} + 1 for {item:?}"
+        );
         let took = start.elapsed();
         assert!(
             took >= Duration::from_millis(200),
-            "best_price took {took:?}, but the slower exchange needs 200 ms to answer: wait for \
-             both prices"
+            "for {item:?}, best_price took {took:?}, but the slower exchange needs 200 ms to \
+             answer: wait for both prices"
         );
         assert_eq!(
             took,
             Duration::from_millis(200),
-            "best_price took {took:?}, but the slower exchange answers in 200 ms: ask both at \
+            "for {item:?}, best_price took {took:?}, but the slower exchange answers in 200 ms, \
+             whatever the item: ask both at \
              the same time instead of one after the other. Calling `price` only makes a future, \
              which does nothing until it is polled (unlike a C# Task or a JavaScript Promise, \
              it is not running yet), so making both futures first and then awaiting them in \

@@ -329,10 +329,11 @@ mod tests {
             email("ann@example.com", 13),
             chat("dev", 11),
         ];
-        // 100 notifiers, the slow one last: however long the list, they all start at once (a
-        // cap such as `buffered(4)` starts the last one only when an earlier one is done).
+        // 2 500 notifiers, the slow one last: however long the list, they all start at once (a
+        // cap such as `buffered(4)`, or a list above some size sent one notifier after the
+        // other, starts the last one only when an earlier one is done).
         let mut many: Notifiers = Vec::new();
-        for n in 0..99 {
+        for n in 0..2_499 {
             many.push(chat(&format!("room{n}"), 7));
         }
         many.push(email("ann@example.com", 101));

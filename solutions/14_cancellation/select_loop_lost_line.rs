@@ -82,15 +82,31 @@ mod tests {
     }
 
     /// Runs `serve` on one end of an in-memory connection while `client` writes to the other
-    /// end; the connection closes when `client` returns.
+    /// end; the connection closes when `client` returns. Stops the test with a message if
+    /// serve has not returned a minute (of the paused clock) after that.
     async fn session_with(client: impl AsyncFnOnce(&mut DuplexStream)) -> Session {
         let (mut client_end, server_end) = duplex(1024);
+        let (closed, client_gone) = tokio::sync::oneshot::channel::<()>();
         let client = async move {
             client(&mut client_end).await;
             drop(client_end);
+            let _ = closed.send(());
         };
-        let (session, ()) = tokio::join!(guarded(serve(server_end)), client);
-        session
+        let session = async { tokio::join!(guarded(serve(server_end)), client).0 };
+        let gone_a_minute = async {
+            let _ = client_gone.await;
+            sleep(Duration::from_secs(60)).await;
+        };
+        tokio::select! {
+            biased;
+            session = session => session,
+            () = gone_a_minute => panic!(
+                "the client closed the connection, and a minute later (on the test's paused \
+                 clock) serve had still not returned: it must return as soon as the client has \
+                 gone. Does serve wait for something that never ends, such as a channel whose \
+                 sender is still held (a clone of it kept by serve itself)?"
+            ),
+        }
     }
 
     /// The beats serve counts in a quiet session of 50 ms: 1 if its first beat is at once, 0 if
@@ -148,30 +164,53 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_line_cut_by_a_heartbeat_stays_whole() {
+        // (sent before the beat, sent after it, the commands due). The cut falls in the first
+        // line, in a later one, and inside a character of two bytes ("é" is C3 A9 in UTF-8).
+        let cases: [(&[u8], &[u8], &[&str]); 3] = [
+            (
+                b"PUT al",
+                b"pha=1\nGET alpha\n",
+                &["PUT alpha=1", "GET alpha"],
+            ),
+            (b"GET a\nPUT be", b"ta=2\n", &["GET a", "PUT beta=2"]),
+            (b"PUT caf\xC3", b"\xA9\n", &["PUT caf\u{e9}"]),
+        ];
+        for (before, after, expected) in cases {
+            a_line_cut_by_a_heartbeat_is_kept(before, after, expected).await;
+        }
+    }
+
+    async fn a_line_cut_by_a_heartbeat_is_kept(before: &[u8], after: &[u8], expected: &[&str]) {
         let session = session_with(async |conn| {
-            conn.write_all(b"PUT al").await.unwrap();
+            conn.write_all(before).await.unwrap();
             // A beat falls between the two halves of the line.
             sleep(Duration::from_millis(150)).await;
-            conn.write_all(b"pha=1\nGET alpha\n").await.unwrap();
+            conn.write_all(after).await.unwrap();
         })
         .await;
-        let seen = if session
-            .commands
-            .first()
-            .is_some_and(|c| c.as_str() == "pha=1")
-        {
+        // The part of the cut line that came after the beat.
+        let tail = String::from_utf8_lossy(after.split(|b| *b == b'\n').next().unwrap());
+        let seen = if session.commands.iter().any(|c| *c == tail) {
             "the first half of the line was lost. When the beat comes first, the read future is \
              dropped (by `select!`, or by a `timeout`), and whatever that future had read so far \
              is dropped with it, unless the read is cancel safe. Read the lines with something \
-             that keeps a half-read line between turns of the loop"
+             that keeps a half-read line between turns of the loop (for every line, not only \
+             the first)"
+        } else if session.commands.iter().any(|c| c.contains('\u{fffd}')) {
+            "a character cut in two by the beat became U+FFFD (\u{fffd}): the bytes that came \
+             before the beat were turned into text on their own, and half a character is no \
+             text. Keep the bytes of a line until it is whole, then make it a String (as \
+             `lines().next_line()` does)"
         } else {
             "every line sent must become one command, without its newline, however it is split"
         };
         assert_eq!(
             session.commands,
-            ["PUT alpha=1", "GET alpha"],
-            "\"PUT al\" and then, after a heartbeat, \"pha=1\\nGET alpha\\n\" must make the \
-             commands \"PUT alpha=1\" and \"GET alpha\": {seen}"
+            expected,
+            "\"{}\" and then, after a heartbeat, \"{}\" must make the commands {expected:?}: \
+             {seen}",
+            before.escape_ascii(),
+            after.escape_ascii()
         );
     }
 
@@ -485,7 +524,14 @@ mod tests {
         })
         .count_current;
         drop(client);
-        let session = runtime.block_on(serving);
+        let session = runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), serving).await })
+            .expect(
+                "the client closed the connection, and a minute later (on the test's paused \
+                 clock) serve had still not returned: it must return as soon as the client has \
+                 gone. Does serve wait for something that never ends, such as a channel whose \
+                 sender is still held (a clone of it kept by serve itself)?",
+            );
         assert_eq!(
             session.commands.len(),
             200,

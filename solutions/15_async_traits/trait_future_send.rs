@@ -437,18 +437,52 @@ mod tests {
         }
     }
 
+    /// 40 services' names, for long lists of probes: "svc-1" to "svc-40".
+    fn forty_names() -> Vec<&'static str> {
+        (1..=40)
+            .map(|i| &*Box::leak(format!("svc-{i}").into_boxed_str()))
+            .collect()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_probe_only_spoils_its_own_result() {
+        only_the_flaky_probe_crashes(&["api", "flaky", "search"]).await;
+        // A lone probe is checked in a task too: its panic must not end check_all.
+        only_the_flaky_probe_crashes(&["flaky"]).await;
+        // However long the list, each probe's panic stays in its own task.
+        let mut many = forty_names();
+        many.insert(17, "flaky");
+        only_the_flaky_probe_crashes(&many).await;
+    }
+
+    async fn only_the_flaky_probe_crashes(names: &[&'static str]) {
+        let count = names.len();
+        let probes_are = if count <= 3 {
+            let quoted: Vec<String> = (names.iter())
+                .map(|name| match *name {
+                    "flaky" => "\"flaky\" (whose first check panics)".to_string(),
+                    name => format!("{name:?}"),
+                })
+                .collect();
+            format!("the probe(s) {}", quoted.join(", "))
+        } else {
+            let at = names.iter().position(|name| *name == "flaky").unwrap() + 1;
+            format!(
+                "{count} probes, \"svc-1\" to \"svc-{}\" and, at place {at}, \"flaky\" \
+                 (whose first check panics)",
+                count - 1
+            )
+        };
         let tasks = Arc::new(Mutex::new(Vec::new()));
-        let probes = ["api", "flaky", "search"].map(|name| {
-            Arc::new(Noted {
-                name,
-                tasks: Arc::clone(&tasks),
+        let probes: Vec<_> = (names.iter())
+            .map(|&name| {
+                Arc::new(Noted {
+                    name,
+                    tasks: Arc::clone(&tasks),
+                })
             })
-        });
-        let results = AssertUnwindSafe(check_all(probes.to_vec()))
-            .catch_unwind()
-            .await;
+            .collect();
+        let results = AssertUnwindSafe(check_all(probes)).catch_unwind().await;
         let Ok(results) = results else {
             let test_task = task::try_id();
             let seen = tasks.lock().unwrap();
@@ -457,43 +491,45 @@ mod tests {
                 .filter(|(_, task)| task.is_some() && *task != test_task)
                 .map(|(_, task)| *task)
                 .collect();
-            if seen.len() == 3 && own.len() == 3 {
+            if seen.len() == count && own.len() == count {
                 panic!(
-                    "check_all panicked (see the panic above), though each of the 3 probes ran \
-                     in a task of its own: the \"flaky\" probe's panic stopped its task, and \
-                     then came back out of check_all. A task's panic reaches the code that \
-                     awaits its JoinHandle as an `Err(JoinError)`; an `unwrap`, an `expect` or \
-                     a `resume_unwind` on it raises the panic again. Turn that error into \
-                     `Health::Crashed` instead"
+                    "for {probes_are}, check_all panicked (see the panic above), though each \
+                     probe ran in a task of its own: the \"flaky\" probe's panic stopped its \
+                     task, and then came back out of check_all. A task's panic reaches the code \
+                     that awaits its JoinHandle as an `Err(JoinError)`; an `unwrap`, an \
+                     `expect` or a `resume_unwind` on it raises the panic again. Turn that \
+                     error into `Health::Crashed` instead"
                 );
             }
             panic!(
-                "check_all panicked (see the panic above), but a probe that panics should only \
-                 spoil its own result: {} of the 3 probes began, in {} task(s) apart from \
-                 check_all's own future. Run each probe in a task of its own with `tokio::spawn` (a task's panic is \
-                 caught by its JoinHandle)",
+                "for {probes_are}, check_all panicked (see the panic above), but a probe that \
+                 panics should only spoil its own result: {} of the {count} probe(s) began, in \
+                 {} task(s) apart from check_all's own future. Run each probe in a task of its \
+                 own with `tokio::spawn`, however many probes there are, even just one (a \
+                 task's panic is caught by its JoinHandle)",
                 seen.len(),
                 own.len()
             );
         };
-        let expected = [
-            Health::Up("api".into()),
-            Health::Crashed,
-            Health::Up("search".into()),
-        ];
+        let expected: Vec<Health> = (names.iter())
+            .map(|&name| match name {
+                "flaky" => Health::Crashed,
+                name => Health::Up(name.to_string()),
+            })
+            .collect();
         let checks: Vec<(&str, usize)> = {
             let seen = tasks.lock().unwrap();
-            ["api", "flaky", "search"]
-                .into_iter()
-                .map(|name| (name, seen.iter().filter(|(n, _)| *n == name).count()))
+            (names.iter())
+                .map(|&name| (name, seen.iter().filter(|(n, _)| *n == name).count()))
                 .collect()
         };
         let repeated: Vec<String> = (checks.iter())
             .filter(|(_, count)| *count > 1)
             .map(|(name, count)| format!("{name:?} {count} times"))
             .collect();
+        let flaky_at = names.iter().position(|name| *name == "flaky").unwrap();
         if !repeated.is_empty() {
-            let flaky = match results.get(1) {
+            let flaky = match results.get(flaky_at) {
                 Some(Health::Crashed) | None => String::new(),
                 Some(other) => format!(
                     " The \"flaky\" probe panicked on its first check, and check_all gave \
@@ -501,41 +537,53 @@ mod tests {
                 ),
             };
             panic!(
-                "for the probes \"api\", \"flaky\" (whose first check panics) and \"search\", \
-                 check_all gave {results:?}, and it called `check` on the probe(s) {}.{flaky} \
-                 Check each probe once: a check may do something each time it is called, and a \
-                 probe that panics is reported as `Health::Crashed`, not checked again",
+                "for {probes_are}, check_all gave {results:?}, and it called `check` on the \
+                 probe(s) {}.{flaky} Check each probe once: a check may do something each time \
+                 it is called, and a probe that panics is reported as `Health::Crashed`, not \
+                 checked again",
                 repeated.join(", ")
             );
         }
         if results != expected {
-            let healthy_crashed: Vec<&str> = [(0, "api"), (2, "search")]
-                .into_iter()
-                .filter(|(at, _)| results.get(*at) == Some(&Health::Crashed))
-                .map(|(_, name)| name)
+            let healthy_crashed: Vec<&str> = (names.iter().enumerate())
+                .filter(|(at, name)| {
+                    **name != "flaky" && results.get(*at) == Some(&Health::Crashed)
+                })
+                .map(|(_, name)| *name)
                 .collect();
             let seen = if in_another_order(&results, &expected) {
                 "each probe gave the right result, but the results must be in the order of \
                  `probes` (not in the order the tasks finished)"
                     .to_string()
-            } else if results.len() != 3 {
+            } else if results.len() != count {
                 format!(
-                    "{} result(s) for 3 probes: give one result per probe, in the order of the \
-                     probes",
+                    "{} result(s) for {count} probe(s): give one result per probe, in the order \
+                     of the probes",
                     results.len()
                 )
-            } else if results[1] == Health::Crashed && !healthy_crashed.is_empty() {
+            } else if results[flaky_at] == Health::Crashed && !healthy_crashed.is_empty() {
                 format!(
-                    "the probe(s) {healthy_crashed:?}, which did not panic, were reported as \
-                     `Crashed` too: one probe's panic must spoil only its own result. An \
-                     `Err(JoinError)` from one task says nothing about the others: go on \
-                     awaiting them, and give each probe what its own task gave"
+                    "{} probe(s) that did not panic ({}{}) were reported as `Crashed` too: one \
+                     probe's panic must spoil only its own result, however many probes there \
+                     are (probes polled together in one task, with `join_all`, all fall with \
+                     it). An `Err(JoinError)` from one task says nothing about the others: go \
+                     on awaiting them, and give each probe what its own task gave",
+                    healthy_crashed.len(),
+                    (healthy_crashed.iter().take(3))
+                        .map(|name| format!("{name:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if healthy_crashed.len() > 3 {
+                        ", ..."
+                    } else {
+                        ""
+                    }
                 )
-            } else if results[1] != Health::Crashed {
+            } else if results[flaky_at] != Health::Crashed {
                 format!(
                     "the \"flaky\" probe, which panicked, gave {:?}: a probe that panics gives \
                      `Health::Crashed` (its task's JoinHandle gives an `Err(JoinError)`)",
-                    results[1]
+                    results[flaky_at]
                 )
             } else {
                 "each probe must give its own result, in the order of the probes, and the one \
@@ -543,8 +591,7 @@ mod tests {
                     .to_string()
             };
             panic!(
-                "for the probes \"api\", \"flaky\" (whose first check panics) and \"search\", \
-                 check_all gave {results:?}, where {expected:?} was due: {seen}"
+                "for {probes_are}, check_all gave {results:?}, where {expected:?} was due: {seen}"
             );
         }
     }
@@ -585,37 +632,63 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_probe_that_blocks_its_thread_does_not_hold_up_the_others() {
+        the_blocking_probe_is_not_held_up(&["blocking", "other"]).await;
+        // However long the list: "blocking" early among 40 others, "other" last.
+        let mut many = forty_names();
+        many.insert(4, "blocking");
+        many.push("other");
+        the_blocking_probe_is_not_held_up(&many).await;
+    }
+
+    async fn the_blocking_probe_is_not_held_up(names: &[&'static str]) {
+        let count = names.len();
+        let probes_are = if count == 2 {
+            "the probes \"blocking\" and \"other\"".to_string()
+        } else {
+            format!(
+                "{count} probes (\"blocking\" at place {}, \"other\" at place {count}, and \
+                 \"svc-1\" to \"svc-{}\")",
+                names.iter().position(|name| *name == "blocking").unwrap() + 1,
+                count - 2
+            )
+        };
         let (begun, has_begun) = std::sync::mpsc::channel();
-        let blocking = Rendezvous {
-            name: "blocking",
-            signals: None,
-            waits: Some(Mutex::new(has_begun)),
-        };
-        let other = Rendezvous {
-            name: "other",
-            signals: Some(Mutex::new(begun)),
-            waits: None,
-        };
-        let results = check_all(vec![Arc::new(blocking), Arc::new(other)]).await;
-        let expected = [Health::Up("blocking".into()), Health::Up("other".into())];
+        let mut begun = Some(begun);
+        let mut has_begun = Some(has_begun);
+        let probes: Vec<_> = (names.iter())
+            .map(|&name| {
+                Arc::new(Rendezvous {
+                    name,
+                    signals: (name == "other").then(|| Mutex::new(begun.take().unwrap())),
+                    waits: (name == "blocking").then(|| Mutex::new(has_begun.take().unwrap())),
+                })
+            })
+            .collect();
+        let results = check_all(probes).await;
+        let expected: Vec<Health> = names
+            .iter()
+            .map(|name| Health::Up(name.to_string()))
+            .collect();
         assert!(
             !in_another_order(&results, &expected),
-            "for the probes \"blocking\" and \"other\", check_all gave {results:?}: each probe \
-             gave the right result, but the results must be in the order of `probes` (not in \
-             the order the tasks finished)"
+            "for {probes_are}, check_all gave {results:?}: each probe gave the right result, \
+             but the results must be in the order of `probes` (not in the order the tasks \
+             finished)"
         );
         assert!(
             !results.contains(&Health::Down("blocking".into())),
-            "the probe \"blocking\" blocked its thread until the probe \"other\" began, and \
-             \"other\" had not begun 5 s later (Down means it never began): the probes ran one \
-             after the other, or all on one thread. Tasks from `tokio::spawn` may run on any of the runtime's threads; \
-             tasks of a LocalSet (`spawn_local`) all run on the thread that drives it, so one \
-             probe that blocks holds up every other. Spawn each probe with `tokio::spawn`"
+            "for {probes_are}, the probe \"blocking\" blocked its thread until the probe \
+             \"other\" began, and \"other\" had not begun 5 s later (Down means it never \
+             began): the probes ran one after the other, or all on one thread, or all in one \
+             task (with `join_all`). Tasks from `tokio::spawn` may run on any of the runtime's \
+             threads; tasks of a LocalSet (`spawn_local`) all run on the thread that drives it, \
+             so one probe that blocks holds up every other. Spawn each probe with \
+             `tokio::spawn`, however many there are"
         );
         assert_eq!(
             results, expected,
-            "for the probes \"blocking\" and \"other\", check_all gave {results:?}: one \
-             result per probe, in the order of `probes`"
+            "for {probes_are}, check_all gave {results:?}: one result per probe, in the order \
+             of `probes`"
         );
     }
 }
