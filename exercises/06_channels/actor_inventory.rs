@@ -314,6 +314,139 @@ mod tests {
             .expect("the stock actor panicked: it must keep serving after a refused take");
     }
 
+    #[tokio::test]
+    async fn every_refusal_is_answered_whatever_the_item_and_quantity() {
+        // An item whose name has a space, in a bulk quantity, and Takes of every size: small,
+        // just past what is in stock, past a thousand, and the largest a u32 can ask.
+        let item = "blood orange";
+        let (commands, rx) = mpsc::channel(4);
+        let actor = tokio::spawn(run_stock(rx));
+        let add = Command::Add {
+            item: item.to_string(),
+            qty: 1500,
+        };
+        commands
+            .send(add)
+            .await
+            .expect("the stock actor has stopped");
+        let mut stock = 1500;
+        let mut history = format!("Add 1500 {item}s");
+        for qty in [2500, u32::MAX, 1501, 1, 1499, 1] {
+            let (reply, answer) = oneshot::channel();
+            let take = Command::Take {
+                item: item.to_string(),
+                qty,
+                reply,
+            };
+            commands
+                .send(take)
+                .await
+                .expect("the stock actor has stopped");
+            let Ok(answered) = answer.await else {
+                panic!(
+                    "run_stock dropped the reply Sender of a Take of {qty} {item}s (after \
+                     {history}) without answering: the actor must answer every command that \
+                     carries a reply, whatever the item's name and however many are asked"
+                );
+            };
+            if let Some(mismatch) = take_mismatch(qty, stock, answered) {
+                panic!(
+                    "run_stock answered {answered:?} to a Take of {qty} {item}s, after \
+                     {history}: {mismatch}"
+                );
+            }
+            if let Ok(left) = answered {
+                stock = left;
+            }
+            history += &format!(", Take {qty} answered {answered:?}");
+        }
+        assert_eq!(stock, 0, "the test's own expectations are wrong");
+        drop(commands);
+        actor
+            .await
+            .expect("the stock actor panicked: it must keep serving after a refused take");
+    }
+
+    /// On the paused clock an actor that only awaits answers a command in microseconds of real
+    /// time. A blocking call in it (a std::thread::sleep to back off before a refusal) holds
+    /// the thread, and every other task on it (other shops, the callers) waits meanwhile; the
+    /// paused clock cannot see that, real time can. The fastest of up to 300 rounds (an Add, a
+    /// refused Take, a Take, a Count) is taken, within a second of real time: under load the
+    /// OS alone can pause a thread for long, but not during every round.
+    #[test]
+    fn the_actor_never_blocks_its_thread() {
+        use std::time::Duration;
+        const QUICK: Duration = Duration::from_millis(2);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let (fastest, rounds) = runtime.block_on(async {
+            let (commands, rx) = mpsc::channel(8);
+            let actor = tokio::spawn(run_stock(rx));
+            let ask = |command: Command| {
+                let commands = commands.clone();
+                async move {
+                    commands
+                        .send(command)
+                        .await
+                        .expect("the stock actor has stopped");
+                }
+            };
+            let start = std::time::Instant::now();
+            let (mut fastest, mut rounds) = (Duration::MAX, 0);
+            while rounds < 300 && start.elapsed() < Duration::from_secs(1) && fastest >= QUICK {
+                let round = std::time::Instant::now();
+                let add = Command::Add {
+                    item: "lime".to_string(),
+                    qty: 2,
+                };
+                ask(add).await;
+                let mut answers = Vec::new();
+                for qty in [3, 2] {
+                    let (reply, answer) = oneshot::channel();
+                    let item = "lime".to_string();
+                    ask(Command::Take { item, qty, reply }).await;
+                    let answered = answer.await.unwrap_or_else(|_| {
+                        panic!(
+                            "run_stock dropped the reply Sender of a Take of {qty} limes \
+                             without answering: answer every command that carries a reply"
+                        )
+                    });
+                    answers.push(answered);
+                }
+                let (reply, answer) = oneshot::channel();
+                let item = "lime".to_string();
+                ask(Command::Count { item, reply }).await;
+                let counted = answer.await.unwrap_or_else(|_| {
+                    panic!("run_stock dropped the reply Sender of a Count without answering")
+                });
+                assert_eq!(
+                    (answers.as_slice(), counted),
+                    ([Err(2), Ok(0)].as_slice(), 0),
+                    "2 limes were added, then a Take of 3 (refused: Err(2)), a Take of 2 (Ok(0)) \
+                     and a Count (0) were asked"
+                );
+                fastest = fastest.min(round.elapsed());
+                rounds += 1;
+            }
+            drop(commands);
+            let _ = actor.await;
+            (fastest, rounds)
+        });
+        assert!(
+            fastest < QUICK,
+            "on a paused clock, where an actor that only awaits answers in microseconds of real \
+             time, the fastest of {rounds} rounds of commands (Add 2 limes, a Take of 3 refused, \
+             a Take of 2, a Count) took {fastest:?} of real time: run_stock blocks its thread \
+             somewhere (a std::thread::sleep, to back off before a refusal?). While it does, \
+             every other task on that thread waits, callers and other shops alike, and no \
+             timeout can step in. Answer each command at once; if the actor must wait, \
+             tokio::time::sleep(..).await, never std::thread::sleep"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_clients_at_once() {
         let shop = Inventory::start();

@@ -301,6 +301,54 @@ mod tests {
         }
     }
 
+    /// Twenty readers and twelve headlines on a busy runtime (as above): a reader task may run
+    /// only every 200 ms or so, while a headline goes out every 10 ms. The channel holds 16,
+    /// so a reader subscribed before publishing falls behind by 12 at most and loses nothing.
+    #[test]
+    fn twenty_readers_on_a_busy_runtime_get_every_headline() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .event_interval(1)
+            .build()
+            .unwrap();
+        let news: Vec<String> = headlines(12);
+        let results = runtime.block_on(async {
+            let mut desk = pin!(run_news_desk(news.iter().map(String::as_str).collect(), 20));
+            for _ in 0..40 {
+                if let Poll::Ready(results) = poll_once(desk.as_mut()).await {
+                    return results;
+                }
+                let _ = poll_once(pin!(tokio::time::advance(Duration::from_millis(10)))).await;
+                tokio::task::yield_now().await;
+            }
+            desk.await
+        });
+        drop(runtime);
+        assert_eq!(results.len(), 20, "there are 20 readers, so 20 results");
+        for (i, seen) in results.iter().enumerate() {
+            let why = if seen.is_empty() {
+                "it got none: every reader, however many there are, must be subscribed \
+                 (tx.subscribe(), in run_news_desk) before publish sends the first headline"
+            } else if seen.len() < news.len() {
+                "the headlines it lacks were lost on the way: a reader subscribed before \
+                 publishing may run late, and the broadcast channel keeps up to 16 headlines \
+                 for it. Let each reader read a broadcast receiver of its own (a relay that \
+                 hands headlines on into a smaller mailbox, or drops them when it is full \
+                 with try_send, loses them)"
+            } else {
+                "every reader must get every headline, once, in the order sent"
+            };
+            assert_eq!(
+                seen,
+                &news,
+                "reader {i} of 20 got {} of the 12 headlines on a busy runtime, where a task \
+                 may run a while after it was spawned: {why}",
+                seen.len()
+            );
+        }
+    }
+
     #[test]
     fn the_readers_subscribe_before_any_publisher_starts() {
         // After each step of the desk, every task it spawned gets to run, then the clock jumps

@@ -107,8 +107,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn answers_far_apart_are_all_collected() {
-        // "a.io" answers at 40 ms; the long URL only at 440 ms.
-        let slow = "a-very-long-name-for-a-slow-download.example";
+        // "a.io" answers at 40 ms; the long URL (44 bytes, with a scheme, as a URL may have)
+        // only at 440 ms.
+        let slow = "https://a-long-name-for-a-slow-download.info";
         let start = Instant::now();
         let mut collecting = std::pin::pin!(guarded(download_sizes(vec!["a.io", slow])));
         // The moments of the paused clock at which it was woken (in ms from the start): a

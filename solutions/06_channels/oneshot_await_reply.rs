@@ -469,10 +469,17 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn more_askers_than_the_worker_queues() {
-        // The worker's channel holds 16 requests; 40 askers ask at once.
+        // The worker's channel holds 16 requests; 40 askers ask at once, for numbers small and
+        // large: 0, 1001, 2002, ... 38038, and 4294967295 (whose square still fits in a u64).
+        // The last ones wait for the worker behind the others' 20 ms each.
+        let numbers: Vec<u64> = (0..39u64)
+            .map(|i| i * 1001)
+            .chain([u64::from(u32::MAX)])
+            .collect();
         let worker = start_worker();
-        let askers: Vec<_> = (0..40u64)
-            .map(|n| {
+        let askers: Vec<_> = numbers
+            .iter()
+            .map(|&n| {
                 let worker = worker.clone();
                 tokio::spawn(async move { ask(&worker, n).await })
             })
@@ -481,30 +488,40 @@ mod tests {
         for asker in askers {
             answers.push(asker.await);
         }
-        let failed: Vec<u64> = (0..40u64)
-            .filter(|&n| answers[n as usize].is_err())
+        let failed: Vec<u64> = (0..numbers.len())
+            .filter(|&i| answers[i].is_err())
+            .map(|i| numbers[i])
             .collect();
-        if let Some(&first) = failed.first() {
-            let Err(error) = &answers[first as usize] else {
+        if let Some(first) = answers.iter().position(Result::is_err) {
+            let Err(error) = &answers[first] else {
                 unreachable!()
             };
             // The askers start in turn: the first 16 find room in the queue, the others find
             // it full until the worker takes a request off it.
             assert!(
                 first < 16,
-                "askers {failed:?} failed, while the first 16 (those that found room in the \
-                 worker's queue of 16) got their answers: every asker that failed found the \
+                "the askers for {failed:?} failed, while the first 16 (those that found room in \
+                 the worker's queue of 16) got their answers: every asker that failed found the \
                  queue full. A full queue is no error: wait in `send().await` until there is \
                  room. The first failure: {error}"
             );
             panic!(
-                "asking for {first} squared failed while 40 askers asked at once a worker that \
-                 queues 16 requests (askers {failed:?} failed): {error}"
+                "asking for {} squared failed while 40 askers asked at once a worker that \
+                 queues 16 requests (the askers for {failed:?} failed): {error}",
+                numbers[first]
             );
         }
-        for (n, answer) in (0..40u64).zip(answers) {
+        for (n, answer) in numbers.into_iter().zip(answers) {
             let answer = answer.expect("checked above");
-            assert_eq!(answer, n * n, "asker {n} must get {n} squared");
+            assert_eq!(
+                answer,
+                n * n,
+                "the asker for {n} got {answer}, not {n} squared ({}): every asker must get the \
+                 worker's answer, however large the number and however long the queue ahead of \
+                 it (the worker takes 20 ms a request, one at a time): await the oneshot \
+                 Receiver until the answer comes, with no time limit of a guessed length",
+                n * n
+            );
         }
     }
 }

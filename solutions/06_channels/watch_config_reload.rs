@@ -267,6 +267,35 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn limits_of_any_size_are_recorded() {
+        // A limit is any u32: 1, just past 65 535 (a u16), a hundred thousand, and the largest.
+        let limits = [1, 65_536, 100_000, 2_500_001, u32::MAX];
+        let (tx, rx) = watch::channel(10);
+        let follower = follow(rx, Default::default());
+        for limit in limits {
+            sleep(Duration::from_millis(100)).await;
+            reload(&tx, limit);
+        }
+        sleep(Duration::from_millis(100)).await;
+        drop(tx);
+        let applied = limits_of(follower).await;
+        let why = if start_recorded_too(&applied, 10, &limits) {
+            start_too(10)
+        } else if applied.len() == limits.len() {
+            "one limit for each reload, but not always the new one: record the newest value \
+             each time `changed()` returns, however large it is (any u32 is a limit)"
+                .to_string()
+        } else {
+            "record the new limit each time `changed()` returns, whatever it is".to_string()
+        };
+        assert_eq!(
+            applied, limits,
+            "the limit was reloaded to {limits:?}, 100 ms apart, and the follower recorded \
+             {applied:?}: {why}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_reload_to_the_same_limit_is_still_a_reload() {
         let (tx, rx) = watch::channel(10);
         let follower = follow(rx, Default::default());
