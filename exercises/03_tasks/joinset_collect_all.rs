@@ -50,6 +50,13 @@ mod tests {
     /// (two per task for a thousand tasks, and some to spare) plus one per 20 ms of paused
     /// time) instead of running until the test is killed.
     async fn watched<T>(future: impl Future<Output = T>) -> Result<T, String> {
+        watched_for(1000, future).await
+    }
+
+    /// `watched`, for a call on `tasks` numbers: two polls per task for more than a thousand
+    /// (and 500 to spare) before the limit of polls counts the paused time.
+    async fn watched_for<T>(tasks: u128, future: impl Future<Output = T>) -> Result<T, String> {
+        let spare = 500 + 2 * tasks.max(1000);
         let start = Instant::now();
         let (mut polls, mut at_once, mut last) = (0u128, 0, Duration::ZERO);
         let mut future = std::pin::pin!(future);
@@ -67,7 +74,7 @@ mod tests {
                      finished"
                 )));
             }
-            if polls > 2500 + now.as_millis() / 20 {
+            if polls > spare + now.as_millis() / 20 {
                 return Poll::Ready(Err(format!(
                     "square_all was polled {polls} times in {now:?} of paused time, more than \
                      once per 20 ms beside two polls per task: it wakes itself on a short \
@@ -1206,6 +1213,52 @@ mod tests {
              {elapsed:?} instead of [1, 4, 9, 16, 25]: take each square from join_next() and \
              keep awaiting it until it returns None, however late the tasks run"
         );
+    }
+
+    /// One number, two, seven, and 2500 (1 to 10 each, so over two thousand and not a round
+    /// number): whatever their count, every number gets its square back, and the tasks all run
+    /// at once, so square_all takes as long as its slowest square.
+    #[tokio::test(start_paused = true)]
+    async fn any_count_of_numbers_takes_the_time_of_the_slowest_square() {
+        let many: Vec<u64> = (0..2500).map(|i| i % 10 + 1).collect();
+        for numbers in [vec![3], vec![4, 2], vec![5, 2, 7, 1, 3, 6, 4], many] {
+            let count = numbers.len();
+            let mut expected: Vec<u64> = numbers.iter().map(|n| n * n).collect();
+            expected.sort_unstable();
+            let slowest = Duration::from_millis(10 * numbers.iter().max().copied().unwrap_or(0));
+            let shown = if count <= 10 {
+                format!("{numbers:?}")
+            } else {
+                format!("{count} numbers (each 1 to 10)")
+            };
+            let start = Instant::now();
+            let mut squares = watched_for(count as u128, square_all(numbers))
+                .await
+                .unwrap_or_else(|message| panic!("{message}"));
+            let took = start.elapsed();
+            squares.sort_unstable();
+            if squares != expected {
+                let seen = if count <= 10 {
+                    format!("{squares:?} (sorted), not {expected:?}")
+                } else {
+                    format!("{} squares for {count} numbers", squares.len())
+                };
+                panic!(
+                    "square_all of {shown} returned {seen}: keep calling join_next() until it \
+                     returns None and keep every square it hands back, however many numbers \
+                     there are (one, two or thousands)"
+                );
+            }
+            assert!(
+                took <= slowest,
+                "square_all of {shown} returned every square after {took:?}, not after \
+                 {slowest:?}, the time of its slowest square: its tasks did not all run at \
+                 once for this count of numbers. Spawn one task per number into the JoinSet, \
+                 all before the first join_next() and none waiting for another, whatever the \
+                 count (one, two or thousands): the whole batch then takes as long as the \
+                 slowest square"
+            );
+        }
     }
 
     /// A thousand numbers (1 to 10 each, so the tasks all end within 100 ms): every one of them

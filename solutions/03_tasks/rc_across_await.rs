@@ -185,6 +185,32 @@ mod tests {
         );
     }
 
+    /// The same for a few readings (1 and 4) and for many (72 and 2500: over two thousand, not a
+    /// round number): however many readings a report has, they share its one name.
+    #[test]
+    fn the_name_is_not_copied_for_few_or_many_readings() {
+        // The first runtime on a thread sets up a few things for good.
+        allocations_of_a_report(1, true);
+        let at_most = |count: usize| allocations_of_a_report(count, true).0 as f64;
+        let (for_1, for_4) = (at_most(1), at_most(4));
+        let (for_72, for_2500) = (at_most(72), at_most(2500));
+        for (per_reading, between) in [
+            ((for_4 - for_1) / 3.0, "1 and 4"),
+            ((for_2500 - for_72) / 2428.0, "72 and 2500"),
+        ] {
+            assert!(
+                per_reading < 1.5,
+                "between reports of {between} readings, at one time, each reading held \
+                 {per_reading:.1} heap allocations: one for its line of the report, the rest \
+                 most likely for its own copy of the sensor name (a Box<str> or String clone; \
+                 a task or a box made per reading counts too). However many readings there \
+                 are, share the one name through an Arc<str> (the thread-safe Rc), or the \
+                 Rc<str> kept off the `.await`, and make each line with no more than the line \
+                 itself"
+            );
+        }
+    }
+
     /// A real program's runtime has a clock that runs: the report must share the name there
     /// too, not only on the paused clock of the other tests. (Its only wait, the threshold's
     /// 20 ms, takes real time here.)

@@ -290,6 +290,62 @@ mod tests {
         );
     }
 
+    /// One sensor, two, seven, and 2500 (over two thousand, not a round number): whatever
+    /// their count, every sensor gets its line, in order, and the checks all run at once, so
+    /// the whole check takes the 10 ms of one.
+    #[tokio::test(start_paused = true)]
+    async fn any_count_of_sensors_takes_one_check() {
+        for count in [1, 2, 7, 2500] {
+            let limits = Limits {
+                site: "yard".to_string(),
+                max_temp: 35,
+            };
+            let readings: Vec<u32> = (0..count).map(|i| 30 + (i as u32 * 3) % 11).collect();
+            let expected: Vec<String> = readings
+                .iter()
+                .enumerate()
+                .map(|(id, &reading)| {
+                    if reading > 35 {
+                        format!("yard: sensor {id} too hot ({reading})")
+                    } else {
+                        format!("yard: sensor {id} ok")
+                    }
+                })
+                .collect();
+            let shown = if count <= 10 {
+                format!("the readings {readings:?}")
+            } else {
+                format!("{count} sensors")
+            };
+            let start = tokio::time::Instant::now();
+            let report = check_sensors(limits, readings).await;
+            let took = start.elapsed();
+            if report.len() != count {
+                panic!(
+                    "check_sensors of {shown} returned {} line(s): every sensor's line must \
+                     come back, in the order of the readings, however many sensors there are",
+                    report.len()
+                );
+            }
+            if let Some(at) = (0..count).find(|&at| report[at] != expected[at]) {
+                panic!(
+                    "check_sensors of {shown} returned {:?} as line {at}, instead of {:?}: \
+                     every sensor's line must come back, in the order of the readings, \
+                     however many sensors there are",
+                    report[at], expected[at]
+                );
+            }
+            assert!(
+                took <= Duration::from_millis(10),
+                "check_sensors of {shown} (each check takes 10 ms) returned every line right, \
+                 but after {took:?}: the checks did not all run at once for this count of \
+                 sensors. Spawn a task for every sensor first, whatever their count (one, two \
+                 or thousands), with no cap on how many run at once, then await the handles: \
+                 the whole check takes 10 ms"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn works_with_other_limits() {
         let limits = Limits {
@@ -472,13 +528,17 @@ mod tests {
         );
     }
 
-    /// Starts checking `sensors` sensors of a site whose name is `SITE` bytes long, on a
+    /// Starts checking `sensors` sensors of a site whose name is 16384 bytes long, on a
     /// runtime of its own (a paused clock and one thread, or, with `real_clock`, the real
     /// clock and two worker threads, called from this thread), and returns how many bytes of
     /// heap check_sensors held on this thread after its first step (it has spawned the tasks,
     /// which have not ended yet).
     fn bytes_held_while_checking(sensors: usize, real_clock: bool) -> i64 {
-        const SITE: usize = 16_384;
+        bytes_held_with_a_site_of(16_384, sensors, real_clock)
+    }
+
+    /// `bytes_held_while_checking` for a site whose name is `site` bytes long.
+    fn bytes_held_with_a_site_of(site: usize, sensors: usize, real_clock: bool) -> i64 {
         let runtime = if real_clock {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -493,7 +553,7 @@ mod tests {
                 .unwrap()
         };
         let limits = Limits {
-            site: "x".repeat(SITE),
+            site: "x".repeat(site),
             max_temp: 30,
         };
         let readings = vec![7; sensors];
@@ -522,7 +582,7 @@ mod tests {
         assert!(
             report
                 .iter()
-                .all(|line| line.starts_with(&"x".repeat(SITE))),
+                .all(|line| line.starts_with(&"x".repeat(site))),
             "each line must name the site of the limits that check_sensors was given"
         );
         held
@@ -542,6 +602,33 @@ mod tests {
              the site (a clone of the Limits, or of its site String). Do not clone the Limits \
              or its site for every task: give each task a clone of the one Arc<Limits> and \
              read the site through it"
+        );
+    }
+
+    /// The same for a short site name (3 bytes, like most, or 300): the heap each task holds
+    /// must not grow with the name, however short it is. Compares the bytes held per task
+    /// (8 and 72 sensors) for the two names: a copy of the site per task (a clone of the
+    /// Limits, or of its site String) makes each task hold about 297 bytes more for the
+    /// longer one.
+    #[test]
+    fn the_tasks_do_not_copy_a_short_site() {
+        // The first runtime on a thread sets up a few things for good.
+        bytes_held_with_a_site_of(3, 1, false);
+        let per_task = |site: usize| {
+            let for_8 = bytes_held_with_a_site_of(site, 8, false);
+            let for_72 = bytes_held_with_a_site_of(site, 72, false);
+            (for_72 - for_8) / 64
+        };
+        let (short, longer) = (per_task(3), per_task(300));
+        assert!(
+            longer - short < 150,
+            "once check_sensors had spawned its tasks, every task held {short} bytes of heap \
+             for a 3-byte site name, and {longer} for a 300-byte one: {} bytes more, about the \
+             297 bytes the name grew by, so each task was given its own copy of the site (a \
+             clone of the Limits, or of its site String), short names too. Do not clone the \
+             Limits or its site for any task, whatever the name's length: give each task a \
+             clone of the one Arc<Limits> and read the site through it",
+            longer - short
         );
     }
 

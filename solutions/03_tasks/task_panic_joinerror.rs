@@ -616,6 +616,84 @@ mod tests {
         );
     }
 
+    /// One job, two (the second crashes), seven, and 2500 with every eighth one crashing (313
+    /// crashes, more than one in ten): whatever their count and however many crash, every
+    /// job gets its own outcome, in its place, and all the jobs run at once, so run_jobs takes
+    /// the 10 ms of one job. (A safety-net time limit that panics is fine.)
+    #[tokio::test(start_paused = true)]
+    async fn any_count_of_jobs_and_crashes_takes_one_job() {
+        for count in [1, 2, 7, 2500] {
+            let inputs: Vec<&'static str> = (0..count)
+                .map(|i| {
+                    if i % 8 == 1 {
+                        "oops"
+                    } else {
+                        ["1", "2", "3"][i % 3]
+                    }
+                })
+                .collect();
+            let expected: Vec<Outcome> = inputs
+                .iter()
+                .map(|input| match input.parse::<u32>() {
+                    Ok(n) => Outcome::Done(n * 2),
+                    Err(_) => Outcome::Crashed,
+                })
+                .collect();
+            let crashes = expected.iter().filter(|o| **o == Outcome::Crashed).count();
+            let shown = if count <= 10 {
+                format!("the jobs {inputs:?}")
+            } else {
+                format!("{count} jobs (every eighth crashes on \"oops\": {crashes} crashes)")
+            };
+            let start = tokio::time::Instant::now();
+            let Ok(outcomes) = tokio::spawn(run_jobs(inputs.clone())).await else {
+                panic!(
+                    "run_jobs itself panicked on {shown}: a crashed job must not crash \
+                     run_jobs, however many jobs crash. Report it as Crashed and keep going"
+                );
+            };
+            let elapsed = start.elapsed();
+            if outcomes.len() != count {
+                panic!(
+                    "for {shown}, run_jobs returned {} outcome(s): every job gets its own \
+                     outcome, however many jobs there are and however many of them crash",
+                    outcomes.len()
+                );
+            }
+            if let Some(at) = (0..count).find(|&at| outcomes[at] != expected[at]) {
+                let how = if expected[at] == Outcome::Crashed {
+                    String::from("but that job panics: a crash is Crashed")
+                } else if outcomes[at] == Outcome::Crashed {
+                    String::from(
+                        "but that job ends well and cannot panic: it was given up on, \
+                         cancelled (aborted), or given another job's outcome. One job's crash \
+                         (or many crashes) must not stop or spoil the others: await each \
+                         job's own JoinHandle until that job has ended",
+                    )
+                } else {
+                    String::from(
+                        "another job's outcome: report the outcomes in the order of the \
+                         inputs (await the handles in that order, or put each outcome at its \
+                         job's index)",
+                    )
+                };
+                panic!(
+                    "for {shown}, run_jobs reported job {at} (input {:?}) as {:?} instead of \
+                     {:?}: {how}",
+                    inputs[at], outcomes[at], expected[at]
+                );
+            }
+            assert!(
+                elapsed == Duration::from_millis(10),
+                "for {shown}, run_jobs returned every outcome right, but after {elapsed:?}: \
+                 each job takes 10 ms in its own task, and all running at once they all end at \
+                 10 ms, whatever their count. Spawn every job first, with no cap on how many \
+                 run at once, then await each job's handle (it is ready as soon as that job \
+                 has ended), and nothing more"
+            );
+        }
+    }
+
     /// A real program's runtime (`#[tokio::main]`) has worker threads of its own, and the
     /// tasks run there, never on the thread that called `block_on`: here run_jobs is called
     /// from the test's own thread, so no job's task shares its thread. (The real clock: the
