@@ -627,4 +627,84 @@ mod tests {
             "run_service took {elapsed} ms although every worker was idle at the stop signal"
         );
     }
+
+    /// Runs run_service with the stop at `run_for` ms; with `jump` > 0 Tokio's clock jumps
+    /// that far ahead at 1 ms (as on a runtime that was busy), so a stop hours away costs no
+    /// more than a short run. Returns, at the moment run_service returned, the items started
+    /// and finished and the workers still alive; None when a timer of run_service's own that
+    /// went off again and again for the jump (a progress ticker catching up tick by tick), or
+    /// a safety net of its own that panics, stopped it: other tests judge those.
+    async fn left_at_the_return(run_for: u64, jump: u64) -> Option<(usize, usize, usize)> {
+        use futures_util::FutureExt;
+        let stats = Arc::new(Stats::default());
+        let spent_max = if jump > 0 { 500 } else { 30_000 };
+        let (returned, ()) = tokio::join!(
+            async {
+                let service = run_service_spending(
+                    Duration::from_millis(run_for),
+                    Arc::clone(&stats),
+                    spent_max,
+                );
+                let outcome = std::panic::AssertUnwindSafe(service).catch_unwind().await;
+                outcome.map(|()| {
+                    let alive = Arc::strong_count(&stats) - 1;
+                    (stats.started(), stats.finished(), alive)
+                })
+            },
+            async {
+                if jump > 0 {
+                    sleep(Duration::from_millis(1)).await;
+                    tokio::time::advance(Duration::from_millis(jump)).await;
+                }
+            }
+        );
+        match returned {
+            Ok(left) => Some(left),
+            // Without a jump, and for the busy-loop guard's message, the panic is passed on.
+            Err(panic)
+                if jump == 0
+                    || panic
+                        .downcast_ref::<&str>()
+                        .is_some_and(|m| m.starts_with("run_service was polled")) =>
+            {
+                std::panic::resume_unwind(panic)
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Stops at run lengths no other test uses: 2 ms (every worker still idle), 303 ms (all 3
+    /// busy, until 330, 360 and 390 ms) and 2 hours (the clock jumps most of the way at 1 ms;
+    /// the workers are busy again at the stop). Whatever `run_for` is, short, odd or long,
+    /// run_service returns only once every worker has exited, with no item half done.
+    #[tokio::test(start_paused = true)]
+    async fn every_run_length_gets_a_graceful_shutdown() {
+        let two_hours = 2 * 3600 * 1000;
+        for (run_for, jump, told) in [
+            (2, 0, "2 ms (every worker idle)"),
+            (303, 0, "303 ms (all 3 workers busy)"),
+            (
+                two_hours,
+                two_hours - 400,
+                "2 hours (the clock jumped most of the way)",
+            ),
+        ] {
+            let Some((started, finished, alive)) = left_at_the_return(run_for, jump).await else {
+                continue;
+            };
+            assert!(
+                started == finished || alive > 0,
+                "with the stop signal after {told}: {}",
+                half_done_message(started - finished, alive, "")
+            );
+            assert!(
+                started == finished && alive == 0,
+                "with the stop signal after {told}, run_service returned with {} item(s) half \
+                 done and {alive} worker(s) still alive: it did not wait for its workers. \
+                 Whatever `run_for` is (a short run, an odd one, hours), await every worker's \
+                 JoinHandle before returning",
+                started - finished
+            );
+        }
+    }
 }

@@ -198,6 +198,32 @@ mod tests {
         returned_after_last_sample(&samples, took, period);
     }
 
+    /// 2500 samples, more than any other test asks for (and past a round thousand): the
+    /// beat and the count hold however many samples there are.
+    #[tokio::test(start_paused = true)]
+    async fn thousands_of_samples() {
+        let period = Duration::from_millis(100);
+        let (samples, took) = sample_and_time(period, 2500).await;
+        let expected: Vec<u128> = (0..2500).map(|n| n * 100).collect();
+        assert_eq!(
+            samples.len(),
+            2500,
+            "asked for 2500 samples (one every 100 ms), got {} (the first at {:?} ms, the last \
+             at {:?} ms): take exactly `count` samples, however many that is",
+            samples.len(),
+            samples.first(),
+            samples.last()
+        );
+        if let Some(at) = (0..2500).find(|&n| samples[n] != expected[n]) {
+            panic!(
+                "asked for 2500 samples, one every 100 ms from 0 ms: sample {at} was taken at {} \
+                 ms, not at {} ms (the ones before it were on the beat)",
+                samples[at], expected[at]
+            );
+        }
+        returned_after_last_sample(&samples, took, period);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_odd_period() {
         let period = Duration::from_millis(137);
@@ -442,5 +468,50 @@ mod tests {
             "samples should be taken every 100 ms starting at 0 ms"
         );
         returned_after_last_sample(&on_main, took, period);
+    }
+
+    /// Counts no other test uses: a pair of samples, and a slow beat of 2 s. The first sample
+    /// comes right away and the next ones on the beat, whatever `count` and `period` are.
+    #[tokio::test(start_paused = true)]
+    async fn a_pair_and_a_slow_beat() {
+        for (period_ms, count) in [(100, 2), (2000, 3)] {
+            let period = Duration::from_millis(period_ms);
+            let (samples, took) = sample_and_time(period, count).await;
+            starts_on_the_beat(&samples, count, period);
+            let expected: Vec<u128> = (0..count as u128).map(|n| n * period.as_millis()).collect();
+            assert_eq!(
+                samples, expected,
+                "sample_every({period:?}, {count}) should take its samples at {expected:?} ms \
+                 (the first right away, then one every period), but took them at {samples:?} \
+                 ms: wait for the interval's tick() before each sample, whatever the period \
+                 and the number of samples"
+            );
+            returned_after_last_sample(&samples, took, period);
+        }
+    }
+
+    /// Once sample_every has returned, nothing it started may keep ticking: 10 periods later
+    /// the runtime has no more tasks alive than before the call.
+    #[tokio::test(start_paused = true)]
+    async fn nothing_keeps_ticking_after_the_last_sample() {
+        let period = Duration::from_millis(100);
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let (samples, _) = sample_and_time(period, 3).await;
+        assert_eq!(
+            samples,
+            [0, 100, 200],
+            "samples should be taken every 100 ms starting at 0 ms"
+        );
+        sleep(period * 10).await;
+        let left = metrics.num_alive_tasks().saturating_sub(before);
+        assert_eq!(
+            left, 0,
+            "{left} task(s) started by sample_every(100 ms, 3) were still alive 1 s (10 periods) \
+             after it returned: something it spawned (a task that ticks and sends the beats?) \
+             goes on after the last sample. Whatever sample_every starts must end once the \
+             samples are taken (a ticker task must stop when its send fails or it is told to), \
+             or keep the interval in sample_every's own loop and wait for its tick() there"
+        );
     }
 }

@@ -298,9 +298,24 @@ mod tests {
     /// the_limit_holds_after_an_hour_of_waiting: then only the limit is checked.
     #[tokio::test(start_paused = true)]
     async fn the_limit_holds_for_a_big_batch() {
+        a_batch_of(2500).await;
+    }
+
+    /// Numbers of jobs no other test gives: 9 (three full rounds), 120 (a hundred and more)
+    /// and 5000 (past a round thousand, twice the big batch). 3 at a time, whatever the number.
+    #[tokio::test(start_paused = true)]
+    async fn the_limit_holds_for_any_number_of_jobs() {
+        for jobs in [9, 120, 5000] {
+            a_batch_of(jobs).await;
+        }
+    }
+
+    /// Runs `jobs` jobs and checks that 3 ran at a time, every one once, in
+    /// `jobs.div_ceil(3)` rounds of 100 ms. A time limit of run_all's own that runs out first
+    /// (a panic) is let be: then only the limit is checked.
+    async fn a_batch_of(jobs: usize) {
         use std::future::poll_fn;
         use std::pin::pin;
-        let jobs: usize = 2500;
         let needed = jobs.div_ceil(3) as u128 * 100;
         let gauge = Arc::new(Gauge::default());
         let start = Instant::now();
@@ -321,9 +336,8 @@ mod tests {
         let peak = gauge.peak();
         assert!(
             peak <= 3,
-            "{peak} jobs ran at the same time when run_all was given a big batch of {jobs} jobs \
-             (the other tests give it at most 70), but the service takes at most 3 requests at \
-             a time, however many jobs there are: {}",
+            "{peak} jobs ran at the same time when run_all was given {jobs} jobs, but the \
+             service takes at most 3 requests at a time, however many jobs there are: {}",
             if peak >= jobs {
                 "all of them ran at once, as if none waited for a permit. Give the semaphore its \
                  3 permits (MAX_AT_ONCE) whatever the number of jobs, and let each job hold one \
@@ -331,14 +345,14 @@ mod tests {
             } else {
                 "more than 3 ran, but not all. Give the semaphore its 3 permits (MAX_AT_ONCE) \
                  whatever the number of jobs, and let each job hold one from before it starts \
-                 until it is done"
+                 until it is done (one semaphore for all the jobs)"
             }
         );
         assert!(
             peak == 3,
-            "at most {peak} jobs ran at the same time when run_all was given a big batch of \
-             {jobs} jobs, never 3: the limit is 3 for any number of jobs, so 3 jobs should run \
-             side by side while the others wait"
+            "at most {peak} jobs ran at the same time when run_all was given {jobs} jobs, never \
+             3: the limit is 3 for any number of jobs, so 3 jobs should run side by side while \
+             the others wait"
         );
         let Some(results) = outcome else {
             // run_all stopped itself (a time limit of its own ran out): left to the other tests.
@@ -346,17 +360,16 @@ mod tests {
         };
         assert!(
             results.len() == jobs && results.iter().enumerate().all(|(id, &r)| r == id * 10),
-            "with a big batch of {jobs} jobs, run_all returned {} results: every job must run \
-             exactly once, and the results must come back in job order, however many jobs \
-             there are",
+            "given {jobs} jobs, run_all returned {} results: every job must run exactly once, \
+             and the results must come back in job order, however many jobs there are",
             results.len()
         );
         assert_eq!(
             elapsed,
             needed,
-            "a big batch of {jobs} jobs took {elapsed} ms instead of {needed} ms ({} rounds of \
-             100 ms): 3 jobs at a time, however many there are, and a waiting job starts as \
-             soon as a permit is free",
+            "{jobs} jobs took {elapsed} ms instead of {needed} ms ({} rounds of 100 ms): 3 jobs \
+             at a time, however many there are, and a waiting job starts as soon as a permit is \
+             free",
             needed / 100
         );
     }

@@ -330,4 +330,29 @@ mod tests {
         );
         other.abort();
     }
+
+    /// A countdown far longer than the others (5000 Pending answers): every one of them asks
+    /// to be polled again, however many came before.
+    #[tokio::test(start_paused = true)]
+    async fn a_long_countdown_runs_to_the_end() {
+        assert_eq!(
+            finish(countdown(5000)).await,
+            5001,
+            "Countdown::new(5000) must answer Pending 5000 times, then Ready at the 5001st poll"
+        );
+    }
+
+    /// Two countdowns polled in turn, in one task: each counts its own polls.
+    #[tokio::test(start_paused = true)]
+    async fn two_countdowns_count_their_own_polls() {
+        let (three, five) = tokio::join!(finish(countdown(3)), finish(countdown(5)));
+        assert_eq!(
+            (three, five),
+            (4, 6),
+            "Countdown::new(3) and Countdown::new(5), polled in turn (tokio::join!), answered \
+             Ready({three}) and Ready({five}), where each must answer Ready with the number of \
+             its own polls (4 and 6): every Countdown counts its polls in its own field \
+             (self.polls), not in a count shared by all of them (a static)"
+        );
+    }
 }
