@@ -255,18 +255,22 @@ mod tests {
         // owns its list frees every allocation it made; the fewest kept of three calls is
         // taken, so only what every call keeps counts.
         allocations_a_greeter_keeps(1);
-        let kept = (0..3)
-            .map(|_| allocations_a_greeter_keeps(8))
-            .min()
-            .unwrap_or_default();
-        assert!(
-            kept <= 0,
-            "after the task was done, {kept} allocations made on the test's thread were still \
-             not freed there: the list of 8 guests, or a copy of the names (one joined string \
-             is enough), was leaked (`Box::leak`, `Vec::leak`, `String::leak`, a static...), \
-             or handed to another thread to be freed (spawn_blocking, std::thread). Move the \
-             list into the task (`async move`): the task owns it and frees it when it is done"
-        );
+        // A short list, the list of the other tests, and a long one (over four thousand).
+        for count in [2, 8, 5000] {
+            let kept = (0..3)
+                .map(|_| allocations_a_greeter_keeps(count))
+                .min()
+                .unwrap_or_default();
+            assert!(
+                kept <= 0,
+                "after the task for {count} guests was done, {kept} allocations made on the \
+                 test's thread were still not freed there: the list of {count} guests, or a \
+                 copy of the names (one joined string is enough), was leaked (`Box::leak`, \
+                 `Vec::leak`, `String::leak`, a static...), or handed to another thread to be \
+                 freed (spawn_blocking, std::thread). Move the list into the task (`async \
+                 move`), whatever its length: the task owns it and frees it when it is done"
+            );
+        }
     }
 
     /// Starts a greeter for 8 guests on a runtime of its own on this thread, then drops the
