@@ -356,6 +356,158 @@ mod tests {
         );
     }
 
+    /// A client that sends exactly as many bytes as echo's read asks for, filling its buffer
+    /// (whatever its size), then sends nothing more until those bytes have come back.
+    struct FillingClient {
+        /// The bytes sent, and how many of them came back.
+        sent: Vec<u8>,
+        echoed: usize,
+        /// How many times a read filled its buffer.
+        reads: usize,
+        /// The size of the buffer of the read that is waiting for its echo.
+        waiting_for: usize,
+        /// Reads in a row that found nothing while the last one's echo was missing.
+        empty_in_a_row: usize,
+        reader: Option<std::task::Waker>,
+    }
+
+    /// The client stops sending (its end of input) once it has sent this much, in 3 reads or more.
+    const FILLING_BYTES: usize = 4096;
+
+    impl AsyncRead for FillingClient {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            if self.echoed < self.sent.len() {
+                self.empty_in_a_row += 1;
+                assert!(
+                    self.empty_in_a_row <= 10_000,
+                    "the client sent {} bytes, as many as echo's read buffer held (the read \
+                     filled it), and waits for them to come back before it sends more, but \
+                     echo read again and again (10000 times) without sending them back: send \
+                     back every read as soon as it has come, also one that filled its buffer (a \
+                     full buffer is no sign that more is coming; `tokio::io::copy` does this)",
+                    self.waiting_for
+                );
+                self.reader = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            self.empty_in_a_row = 0;
+            if self.sent.len() >= FILLING_BYTES && self.reads >= 3 {
+                return Poll::Ready(Ok(()));
+            }
+            let size = buf.remaining();
+            let from = self.sent.len();
+            // Every byte value, 0 to 255, in turn.
+            let piece: Vec<u8> = (from..from + size).map(|i| (i % 256) as u8).collect();
+            buf.put_slice(&piece);
+            self.sent.extend_from_slice(&piece);
+            self.reads += 1;
+            self.waiting_for = size;
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for FillingClient {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let at = self.echoed;
+            let fits = buf.len().min(self.sent.len() - at);
+            assert!(
+                buf[..fits] == self.sent[at..at + fits] && fits == buf.len(),
+                "echo sent back bytes that the client had not sent, or not in the order it \
+                 sent them (after {at} right ones): send back each byte once, in the order it \
+                 came"
+            );
+            self.echoed += buf.len();
+            if self.echoed == self.sent.len()
+                && let Some(reader) = self.reader.take()
+            {
+                reader.wake();
+            }
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Whatever the size of echo's read buffer, a read that fills it must come back before
+    /// the client sends more (here the client waits for it: echo that waits for more first
+    /// waits forever).
+    #[tokio::test(start_paused = true)]
+    async fn a_read_that_fills_its_buffer_whatever_its_size() {
+        let client = Arc::new(Mutex::new(FillingClient {
+            sent: Vec::new(),
+            echoed: 0,
+            reads: 0,
+            waiting_for: 0,
+            empty_in_a_row: 0,
+            reader: None,
+        }));
+        /// echo's end of the connection: the client, shared with the test.
+        struct Shared(Arc<Mutex<FillingClient>>);
+        impl AsyncRead for Shared {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                let mut client = self.0.lock().unwrap_or_else(|e| e.into_inner());
+                Pin::new(&mut *client).poll_read(cx, buf)
+            }
+        }
+        impl AsyncWrite for Shared {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                let mut client = self.0.lock().unwrap_or_else(|e| e.into_inner());
+                Pin::new(&mut *client).poll_write(cx, buf)
+            }
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+        }
+        let server = tokio::spawn(echo(Shared(client.clone())));
+        let returned = timeout(Duration::from_secs(5), server).await;
+        let client = client.lock().unwrap_or_else(|e| e.into_inner());
+        let (sent, echoed, size) = (client.sent.len(), client.echoed, client.waiting_for);
+        let returned = match returned {
+            Ok(Ok(returned)) => returned,
+            Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => panic!(
+                "the client sent {size} bytes, as many as echo's read buffer held (the read \
+                 filled it), and waits for them to come back before it sends more, but {} of \
+                 them came back and nothing more in 5 s: send back every read as soon as it has \
+                 come, also one that filled its buffer (a full buffer is no sign that more is \
+                 coming; `tokio::io::copy` does this). The bytes were all the byte values, 0 to \
+                 255: echo sends back any bytes, not only text",
+                echoed - (sent - size).min(echoed)
+            ),
+        };
+        let echoed_count = returned.expect("echo failed");
+        assert_eq!(
+            echoed_count, sent as u64,
+            "the client sent {sent} bytes in all, each came back, but echo returned another \
+             count"
+        );
+    }
+
     /// On a socket a read often fills the buffer it is given. Here the pipe holds 2 MB, so
     /// that each piece arrives whole, and the pieces fill a read buffer of 1 to 64 KB (and the
     /// last one of up to a megabyte). Each must come back while the client waits: a read that
@@ -365,7 +517,8 @@ mod tests {
         let (mut client, server, reads) = connect(2 << 20);
         let mut total = 0;
         for size in [1 << 10, 4 << 10, 8 << 10, 16 << 10, 64 << 10, 1 << 20] {
-            let piece: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+            // Every byte value, 0 to 255, in turn: a client may send any bytes, not only text.
+            let piece: Vec<u8> = (0..size).map(|i| (i % 256) as u8).collect();
             client.write_all(&piece).await.unwrap();
             let mut back = vec![0u8; size];
             let start = Instant::now();

@@ -281,6 +281,25 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_greeting_that_refuses_service() {
+        // A server may refuse to serve a client (RFC 5321: code 554) and still keep the
+        // connection open, waiting for its QUIT: that greeting is one line like any other.
+        let greeted = tokio::time::timeout(
+            Duration::from_secs(60),
+            greet_and_quit(&["554 no service here\r\n"]),
+        )
+        .await;
+        assert!(
+            greeted.is_ok(),
+            "the server sent the greeting \"554 no service here\\r\\n\" (it will not serve \
+             this client, but keeps the connection open and waits for its QUIT), and a minute \
+             later (of the test's paused clock) the client had still not got past it: \
+             read_greeting waited for more after the line's end (to the end of the stream?). \
+             Whatever the greeting's code, read only its first line (`read_line`), and return"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_server_that_pauses_inside_its_greeting() {
         let (client_end, mut server) = tokio::io::duplex(1024);
         server.write_all(b"220 mail.exa").await.unwrap();

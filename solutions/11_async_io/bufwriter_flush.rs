@@ -445,6 +445,70 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn lines_of_any_size_past_the_buffer_arrive_whole() {
+        // Lines of 8192 (the BufWriter's buffer, exactly), 9000 and 12 000 bytes, each too
+        // big for the BufWriter's buffer: each goes to the connection as it is, and the
+        // connection (a pipe of 1 KB, which the collector empties as it reads) takes at most
+        // 1 KB of any write.
+        let (mut out, mut collector, _) = connect_through(&DELAYS_MS, 1024);
+        let sizes = [(8192, 'a'), (9000, 'b'), (12_000, 'c')];
+        let longs: Vec<String> = (sizes.iter())
+            .map(|&(size, c)| c.to_string().repeat(size))
+            .collect();
+        let mut lines = vec!["start"];
+        lines.extend(longs.iter().map(String::as_str));
+        lines.push("end");
+        let expected: String = lines.iter().map(|line| format!("{line}\n")).collect();
+        let (sent, received) = tokio::join!(
+            send_batch(&mut out, &lines),
+            collect(&mut collector, expected.len())
+        );
+        if let Err(e) = sent {
+            panic!(
+                "sending a batch with lines of 8192, 9000 and 12000 bytes (\"start\", 8192 \
+                 \"a\", 9000 \"b\", 12000 \"c\", \"end\") over a connection that takes 1 KB \
+                 at a time, while the collector read it, failed: {e}"
+            );
+        }
+        if received == expected {
+            return;
+        }
+        let short: Vec<String> = (sizes.iter())
+            .map(|&(size, c)| (size, received.chars().filter(|&got| got == c).count(), c))
+            .filter(|&(size, got, _)| got < size)
+            .map(|(size, got, c)| format!("{got} of the {size} {c:?}s"))
+            .collect();
+        let from = (received.chars().zip(expected.chars()))
+            .position(|(got, sent)| got != sent)
+            .unwrap_or(received.len().min(expected.len()));
+        let around = |text: &str| text.chars().skip(from).take(40).collect::<String>();
+        let what = if short.is_empty() {
+            format!(
+                "from character {from} on it got {:?} where {:?} was sent",
+                around(&received),
+                around(&expected)
+            )
+        } else {
+            format!(
+                "only {} arrived. A line as long as the BufWriter's {CAPACITY}-byte buffer or \
+                 longer goes straight to the connection, which may take only part of a write: \
+                 `write` returns how many bytes it took, and the rest is not sent unless you \
+                 write it again. Write each line with `write_all`, which goes on until every \
+                 byte is taken, whatever the line's size",
+                short.join(", ")
+            )
+        };
+        panic!(
+            "send_batch returned Ok for a batch with lines of 8192, 9000 and 12000 bytes \
+             (\"start\", 8192 \"a\", 9000 \"b\", 12000 \"c\", \"end\"; {} bytes with the \
+             newlines) over a connection that takes 1 KB at a time, and the collector, reading \
+             all the while, got {} bytes: {what}",
+            expected.len(),
+            received.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_busy_collector_is_waited_for() {
         let (mut out, mut collector, _) = connect_with(&BUSY_MS);
         let start = Instant::now();

@@ -46,7 +46,7 @@ mod tests {
     use std::task::{Context, Poll};
     use std::time::Duration;
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
-    use tokio::io::{AsyncRead, ReadBuf, ReadHalf, WriteHalf};
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, ReadHalf, WriteHalf};
     use tokio::task::JoinHandle;
     use tokio::time::{Instant, sleep, timeout};
 
@@ -944,6 +944,152 @@ mod tests {
                 ),
             }
         }
+    }
+
+    /// What the filling client of `a_read_that_fills_its_buffer_is_answered` saw.
+    #[derive(Default)]
+    struct Filling {
+        /// The bytes sent, and the answers that came back.
+        sent: Vec<u8>,
+        lines: usize,
+        answers: Vec<u8>,
+        /// How many times a read filled its buffer, and the size of the last one.
+        reads: usize,
+        last_size: usize,
+        /// Reads in a row that found nothing while answers were missing.
+        empty_in_a_row: usize,
+        reader: Option<std::task::Waker>,
+    }
+
+    /// The client stops sending (its end of input) once it has sent this much, in 3 reads or more.
+    const FILLING_BYTES: usize = 4096;
+
+    /// A client that sends exactly as many bytes as count_words's read asks for, filling its
+    /// buffer (whatever its size) with whole lines (the buffer's last byte is a newline), then
+    /// sends nothing more until every one of those lines has been answered.
+    struct FillingInput(Arc<std::sync::Mutex<Filling>>);
+
+    impl AsyncRead for FillingInput {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            let mut client = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let answered = client.answers.iter().filter(|&&b| b == b'\n').count();
+            if answered < client.lines {
+                client.empty_in_a_row += 1;
+                assert!(
+                    client.empty_in_a_row <= 10_000,
+                    "the client sent {} bytes of whole lines, as many as count_words's read \
+                     buffer held (the read filled it, and ended with a newline), and waits for \
+                     their answers before it sends more, but count_words read again and again \
+                     (10000 times) without answering them: answer the complete lines of every \
+                     read as soon as it has come, also of one that filled its buffer (a full \
+                     buffer is no sign that more is coming)",
+                    client.last_size
+                );
+                client.reader = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            client.empty_in_a_row = 0;
+            if client.sent.len() >= FILLING_BYTES && client.reads >= 3 {
+                return Poll::Ready(Ok(()));
+            }
+            let size = buf.remaining();
+            if size == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            // Lines of one to three words, the last one cut short by the newline that ends
+            // the buffer.
+            let mut piece: Vec<u8> = b"one two\nthree\nfour five six\n"
+                .iter()
+                .cycle()
+                .take(size - 1)
+                .copied()
+                .collect();
+            piece.push(b'\n');
+            buf.put_slice(&piece);
+            client.lines += piece.iter().filter(|&&b| b == b'\n').count();
+            client.sent.extend_from_slice(&piece);
+            client.reads += 1;
+            client.last_size = size;
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Where count_words's answers to the filling client go.
+    struct FillingOutput(Arc<std::sync::Mutex<Filling>>);
+
+    impl AsyncWrite for FillingOutput {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let mut client = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            client.answers.extend_from_slice(buf);
+            let answered = client.answers.iter().filter(|&&b| b == b'\n').count();
+            if answered >= client.lines
+                && let Some(reader) = client.reader.take()
+            {
+                reader.wake();
+            }
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Whatever the size of count_words's read buffer, the lines of a read that fills it must
+    /// be answered before the client sends more (here the client waits for them: a server that
+    /// waits for more first waits forever).
+    #[tokio::test(start_paused = true)]
+    async fn a_read_that_fills_its_buffer_is_answered() {
+        let client = Arc::new(std::sync::Mutex::new(Filling::default()));
+        let input = FillingInput(client.clone());
+        let output = FillingOutput(client.clone());
+        let server = tokio::spawn(count_words(input, output));
+        let returned = timeout(Duration::from_secs(5), server).await;
+        let client = client.lock().unwrap_or_else(|e| e.into_inner());
+        let answered = client.answers.iter().filter(|&&b| b == b'\n').count();
+        match returned {
+            Ok(Ok(result)) => result.expect("count_words failed"),
+            Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => panic!(
+                "the client sent {} bytes of whole lines, as many as count_words's read buffer \
+                 held (the read filled it, and ended with a newline), and waits for their \
+                 answers before it sends more, but {answered} of its {} lines were answered and \
+                 nothing more came in 5 s: answer the complete lines of every read as soon as \
+                 it has come, also of one that filled its buffer (a full buffer is no sign that \
+                 more is coming)",
+                client.last_size, client.lines
+            ),
+        }
+        let expected: String = (client.sent.split(|&b| b == b'\n'))
+            .take(client.lines)
+            .map(|line| {
+                let words = String::from_utf8_lossy(line).split_whitespace().count();
+                format!("{words}\n")
+            })
+            .collect();
+        assert!(
+            client.answers == expected.as_bytes(),
+            "the client sent {} lines of one to three words, in reads that filled \
+             count_words's buffer, and the answers were {:?} where {:?} was expected",
+            client.lines,
+            String::from_utf8_lossy(&client.answers)
+                .chars()
+                .take(80)
+                .collect::<String>(),
+            expected.chars().take(80).collect::<String>()
+        );
     }
 
     /// A connection that delivers one line, then breaks: the next read fails (with an error of
