@@ -108,16 +108,17 @@ mod tests {
     }
 
     async fn run_all(names: &[&'static str]) -> Vec<String> {
+        let given: Vec<(&'static str, u32)> = (1..).zip(names).map(|(i, n)| (*n, i)).collect();
+        run_these(&given).await
+    }
+
+    /// Runs a transaction per (name, amount), all started at once, and returns the wire.
+    async fn run_these(transactions: &[(&'static str, u32)]) -> Vec<String> {
         let conn = Arc::new(Mutex::new(Connection { wire: Vec::new() }));
-        let handles: Vec<_> = names
+        let handles: Vec<_> = transactions
             .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                tokio::spawn(guarded(run_transaction(
-                    Arc::clone(&conn),
-                    name,
-                    i as u32 + 1,
-                )))
+            .map(|&(name, amount)| {
+                tokio::spawn(guarded(run_transaction(Arc::clone(&conn), name, amount)))
             })
             .collect();
         for handle in handles {
@@ -150,6 +151,58 @@ mod tests {
                 "the transactions got mixed up on the wire: {wire:?}\nEach BEGIN must be \
                  followed by the ADD and COMMIT of the same transaction; keep the connection \
                  locked for the whole transaction"
+            );
+        }
+        assert!(
+            took >= Duration::from_millis(90),
+            "3 transactions were done after {took:?}, but they are 9 round trips of 10 ms on \
+             ONE connection: every step must be sent on the shared connection, while holding \
+             its lock"
+        );
+    }
+
+    /// Names and amounts of any size: a 10-letter name, a 13-letter one and a 2-letter one,
+    /// amounts of 2 500, 7 and 1, side by side on one connection (the long and big ones first,
+    /// so that the others are waiting for the connection while they are sent).
+    #[tokio::test(start_paused = true)]
+    async fn long_names_and_big_amounts_do_not_interleave_either() {
+        let given = [("maximilian", 2500), ("bartholomew_x", 7), ("jo", 1)];
+        let start = Instant::now();
+        let wire = run_these(&given).await;
+        let took = start.elapsed();
+        let mut sorted = wire.clone();
+        sorted.sort();
+        let mut expected: Vec<String> = given
+            .iter()
+            .flat_map(|(name, amount)| {
+                [
+                    format!("BEGIN {name}"),
+                    format!("ADD {name} {amount}"),
+                    format!("COMMIT {name}"),
+                ]
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(
+            sorted, expected,
+            "3 transactions ({given:?}, as (name, amount)) gave the wire {wire:?}: every step of \
+             every transaction must be sent exactly once, with its own name and amount, \
+             whatever their length or size"
+        );
+        for chunk in wire.chunks(3) {
+            let name = chunk[0].strip_prefix("BEGIN ").unwrap_or("?");
+            let owner = chunk[0].split(' ').nth(1).unwrap_or("?");
+            if let Some(note) = out_of_order(&wire, owner) {
+                panic!("3 transactions sent on one connection gave the wire {wire:?}: {note}");
+            }
+            assert!(
+                chunk[0].starts_with("BEGIN ")
+                    && chunk[1].starts_with(&format!("ADD {name} "))
+                    && chunk[2] == format!("COMMIT {name}"),
+                "3 transactions ({given:?}, as (name, amount)) got mixed up on the wire: \
+                 {wire:?}\nEach BEGIN must be followed by the ADD and COMMIT of the same \
+                 transaction, whatever the name's length or the amount: keep the connection \
+                 locked for the whole transaction, for every name and amount"
             );
         }
         assert!(

@@ -104,6 +104,48 @@ mod tests {
         );
     }
 
+    /// A log of 2 501 lines (one past a round number) over four pages, API endpoints and a
+    /// long address among them: every line is counted in the one shared map, whatever the
+    /// log's size or the page.
+    #[tokio::test(start_paused = true)]
+    async fn a_big_log_of_any_pages_is_counted_in_full() {
+        let pages = [
+            "/",
+            "/api/orders",
+            "/api",
+            "/blog/2026/12/shared-state-in-async-rust",
+        ];
+        let log: Vec<&'static str> = (0..2501).map(|i| pages[i % 4]).collect();
+        let counts = count_visits(log).await;
+        let expected: HashMap<&'static str, u32> = [
+            (pages[0], 626),
+            (pages[1], 625),
+            (pages[2], 625),
+            (pages[3], 625),
+        ]
+        .into();
+        if counts != expected {
+            let lost: Vec<String> = pages
+                .iter()
+                .filter(|page| counts.get(*page) != expected.get(*page))
+                .map(|page| {
+                    format!(
+                        "{page:?}: {} of {}",
+                        counts.get(page).copied().unwrap_or(0),
+                        expected[page]
+                    )
+                })
+                .collect();
+            panic!(
+                "a log of 2501 lines over the pages {pages:?} was counted as {counts:?} \
+                 ({}): every task must count its line in the one shared map (clone the Arc, \
+                 not the map, and add the visit under the lock), whatever the log's size or \
+                 the page, and count_visits must await every task before it reads the map",
+                lost.join(", ")
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn empty_log_gives_empty_map() {
         assert!(

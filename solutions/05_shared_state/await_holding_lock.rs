@@ -305,60 +305,65 @@ mod tests {
         );
     }
 
+    /// Two views of one page, the second counted while the first one's save runs: for a short
+    /// page ("/") and a long one (38 bytes), as a page's address may be of any length.
     #[tokio::test(start_paused = true)]
     async fn the_count_returned_is_the_one_right_after_the_view() {
-        let stats = TestStats::empty();
-        let disk = Disk::default();
-        let start = Instant::now();
-        let (first, second) = tokio::join!(record_view(&stats, &disk, "/"), async {
-            // Once the first view of "/" is counted (its save has begun), count a second one,
-            // while the clock is held (yields) so that the first save cannot end before. If
-            // the stats stay locked, let the clock run and wait for them.
-            let mut yields = 0;
-            while start.elapsed() < Duration::from_secs(1) {
-                if stats
-                    .try_peek()
-                    .is_some_and(|views| views.get("/") == Some(&1))
-                {
-                    break;
+        for page in ["/", "/blog/2026/12/locks-across-awaits.html"] {
+            let stats = TestStats::empty();
+            let disk = Disk::default();
+            let start = Instant::now();
+            let (first, second) = tokio::join!(record_view(&stats, &disk, page), async {
+                // Once the first view of the page is counted (its save has begun), count a
+                // second one, while the clock is held (yields) so that the first save cannot
+                // end before. If the stats stay locked, let the clock run and wait for them.
+                let mut yields = 0;
+                while start.elapsed() < Duration::from_secs(1) {
+                    if stats
+                        .try_peek()
+                        .is_some_and(|views| views.get(page) == Some(&1))
+                    {
+                        break;
+                    }
+                    if yields < 1000 {
+                        yields += 1;
+                        tokio::task::yield_now().await;
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
                 }
-                if yields < 1000 {
-                    yields += 1;
-                    tokio::task::yield_now().await;
-                } else {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
+                record_view(&stats, &disk, page).await
+            });
+            assert_eq!(
+                (first, second),
+                (1, 2),
+                "two views of {page:?} counted one after the other returned {first} and \
+                 {second}: record_view must return the count right after its own view (take it \
+                 under the lock that counts it, before the save), not read the stats again after \
+                 the save, when other views may have been counted meanwhile"
+            );
+            // Each of the two views saves its own snapshot, the second one too while the first
+            // one's save is still running (in whichever order the two saves end).
+            let mut snapshots = disk.snapshots.lock().unwrap().clone();
+            snapshots.sort();
+            let expected = [views(&[(page, 1)]), views(&[(page, 2)])];
+            if snapshots.len() != expected.len() {
+                panic!(
+                    "two views of {page:?} were counted, the second one while the first one's \
+                     save was still running, and {} snapshot(s) were saved ({snapshots:?}): every \
+                     view saves the stats as they are right after it, also while another view's \
+                     save is on its way",
+                    snapshots.len()
+                );
             }
-            record_view(&stats, &disk, "/").await
-        });
-        assert_eq!(
-            (first, second),
-            (1, 2),
-            "two views of \"/\" counted one after the other returned {first} and {second}: \
-             record_view must return the count right after its own view (take it under the \
-             lock that counts it, before the save), not read the stats again after the save, \
-             when other views may have been counted meanwhile"
-        );
-        // Each of the two views saves its own snapshot, the second one too while the first
-        // one's save is still running (in whichever order the two saves end).
-        let mut snapshots = disk.snapshots.lock().unwrap().clone();
-        snapshots.sort();
-        let expected = [views(&[("/", 1)]), views(&[("/", 2)])];
-        if snapshots.len() != expected.len() {
-            panic!(
-                "two views of \"/\" were counted, the second one while the first one's save was \
-                 still running, and {} snapshot(s) were saved ({snapshots:?}): every view saves \
-                 the stats as they are right after it, also while another view's save is on \
-                 its way",
-                snapshots.len()
+            assert_eq!(
+                snapshots, expected,
+                "two views of {page:?} were counted, the second one while the first one's save \
+                 was still running: the 2 snapshots saved were {snapshots:?}, not the stats \
+                 right after each view (the page at 1, then at 2), whatever the page's length: \
+                 copy the stats under the same lock that counts the view"
             );
         }
-        assert_eq!(
-            snapshots, expected,
-            "two views of \"/\" were counted, the second one while the first one's save was \
-             still running: the 2 snapshots saved were not the stats right after each view \
-             ({{\"/\": 1}} and {{\"/\": 2}})"
-        );
     }
 
     /// A page viewed a thousand times is saved a thousand times: no view skips its save,

@@ -120,35 +120,44 @@ mod tests {
 
     /// On one thread, another task can only find the cache locked if refresh keeps a std guard
     /// alive across an .await (the download, or an await after storing, a log say): this test
-    /// tries the lock every millisecond while refresh runs.
+    /// tries the lock every millisecond while refresh runs, on caches of 2 prices, 1 price and
+    /// 2 501 prices (a cache may hold any number of them).
     #[tokio::test(start_paused = true)]
     async fn the_cache_is_free_whenever_refresh_waits() {
-        let cache = Mutex::new(vec![40, 50]);
-        let start = Instant::now();
-        let locked_at = std::cell::Cell::new(None);
-        let trying = async {
-            loop {
-                if cache.try_lock().is_err() && locked_at.get().is_none() {
-                    locked_at.set(Some(start.elapsed()));
+        let caches: [Vec<u32>; 3] = [vec![40, 50], vec![7], (1..=2501).collect()];
+        for old in caches {
+            let count = old.len();
+            let cache = Mutex::new(old);
+            let start = Instant::now();
+            let locked_at = std::cell::Cell::new(None);
+            let trying = async {
+                loop {
+                    if cache.try_lock().is_err() && locked_at.get().is_none() {
+                        locked_at.set(Some(start.elapsed()));
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
                 }
-                tokio::time::sleep(Duration::from_millis(1)).await;
+            };
+            tokio::select! {
+                () = refresh(&cache) => {}
+                _ = trying => {}
+                () = tokio::time::sleep(Duration::from_secs(10)) => {
+                    panic!(
+                        "refresh of a cache of {count} old price(s) did not return within 10 s, \
+                         but the download takes 100 ms"
+                    )
+                }
             }
-        };
-        tokio::select! {
-            () = refresh(&cache) => {}
-            _ = trying => {}
-            () = tokio::time::sleep(Duration::from_secs(10)) => {
-                panic!("refresh did not return within 10 s, but the download takes 100 ms")
+            if let Some(at) = locked_at.get() {
+                panic!(
+                    "{at:?} into the refresh of a cache of {count} old price(s), another task \
+                     found the cache locked while refresh was waiting: refresh keeps a std guard \
+                     alive across an .await (the download, or an await after it stored the \
+                     prices, such as a log or a sleep), whatever the cache holds. A task that \
+                     then calls lock() blocks the only thread, and nothing can go on. End the \
+                     guard's {{ }} block (or drop it) before every .await: lock only for the swap"
+                );
             }
-        }
-        if let Some(at) = locked_at.get() {
-            panic!(
-                "{at:?} into the refresh, another task found the cache locked while refresh \
-                 was waiting: refresh keeps a std guard alive across an .await (the download, \
-                 or an await after it stored the prices, such as a log or a sleep). A task that \
-                 then calls lock() blocks the only thread, and nothing can go on. End the \
-                 guard's {{ }} block (or drop it) before every .await: lock only for the swap"
-            );
         }
     }
 
