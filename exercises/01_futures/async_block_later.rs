@@ -179,32 +179,53 @@ mod tests {
         name == "write_log"
             || depth > 0
                 && definitions.iter().any(|definition| {
-                    let Some(start) = code.find(definition.as_str()) else {
-                        return false;
-                    };
-                    let rest = &code[start + definition.len()..];
-                    // A `let` ends at its `;` outside brackets (a closure's block may hold
-                    // statements of its own), a fn at its closing brace.
-                    let mut open = 0;
-                    let end = if definition.starts_with("let") {
-                        rest.char_indices().find_map(|(i, c)| {
-                            match c {
-                                '{' | '(' | '[' => open += 1,
-                                '}' | ')' | ']' => open -= 1,
-                                ';' if open == 0 => return Some(i),
-                                _ => {}
-                            }
-                            None
+                    // Every definition of the name: a trait's declaration of a method (no
+                    // body, up to its `;`) says nothing, its impl's does.
+                    code.match_indices(definition.as_str()).any(|(start, _)| {
+                        let rest = &code[start + definition.len()..];
+                        if definition.starts_with("fn") && declared_only(rest) {
+                            return false;
+                        }
+                        // A `let` ends at its `;` outside brackets (a closure's block may hold
+                        // statements of its own), a fn at its closing brace.
+                        let mut open = 0;
+                        let end = if definition.starts_with("let") {
+                            rest.char_indices().find_map(|(i, c)| {
+                                match c {
+                                    '{' | '(' | '[' => open += 1,
+                                    '}' | ')' | ']' => open -= 1,
+                                    ';' if open == 0 => return Some(i),
+                                    _ => {}
+                                }
+                                None
+                            })
+                        } else {
+                            rest.find("\n}")
+                        };
+                        let text = &rest[..end.unwrap_or(rest.len())];
+                        text.match_indices('(').any(|(at, _)| {
+                            called_with(text, at + 1)
+                                .is_some_and(|callee| writes_the_log(code, callee, depth - 1))
                         })
-                    } else {
-                        rest.find("\n}")
-                    };
-                    let text = &rest[..end.unwrap_or(rest.len())];
-                    text.match_indices('(').any(|(at, _)| {
-                        called_with(text, at + 1)
-                            .is_some_and(|callee| writes_the_log(code, callee, depth - 1))
                     })
                 })
+    }
+
+    /// Whether the fn whose signature starts `rest` (past its name) is only declared: a `;`
+    /// ends it before any `{` opens a body (`fn later<'a>(&'a self) -> impl Future + 'a;` in
+    /// a trait). A `;` inside brackets (`[u8; 4]`) does not end it.
+    fn declared_only(rest: &str) -> bool {
+        let mut open = 0;
+        for c in rest.chars() {
+            match c {
+                '(' | '[' => open += 1,
+                ')' | ']' => open -= 1,
+                '{' => return false,
+                ';' if open == 0 => return true,
+                _ => {}
+            }
+        }
+        false
     }
 
     /// Where the statement of the function body `code` (from its parameters on) that holds
@@ -310,6 +331,65 @@ mod tests {
         }
     }
 
+    /// Whether `value` (a `let`'s value) builds a value of a type of `code` that turns into a
+    /// future that writes the log only when awaited (`LogStep { log, line: "commit" }`, with
+    /// `impl IntoFuture for LogStep<'_>` whose `into_future` calls write_log, or with `impl
+    /// Future for LogStep` whose `poll` does): like an async block, it writes nothing until
+    /// then. Awaited on the spot (`LogStep { .. }.await`), it does not count.
+    fn into_future_writing(code: &str, value: &str) -> bool {
+        let ident = |c: char| c.is_alphanumeric() || c == '_';
+        // Where the brackets that open `text` close.
+        let group = |text: &str| -> Option<usize> {
+            let mut depth = 0;
+            text.char_indices().find_map(|(i, c)| {
+                match c {
+                    '{' | '(' | '[' => depth += 1,
+                    '}' | ')' | ']' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(i)
+            })
+        };
+        let value = value.trim_start();
+        let name: String = value.chars().take_while(|&c| ident(c)).collect();
+        let fields = value[name.len()..].trim_start();
+        if name.is_empty() || !fields.starts_with(['{', '(']) {
+            return false;
+        }
+        let awaited = group(fields)
+            .is_some_and(|close| fields[close + 1..].trim_start().starts_with(".await"));
+        !awaited
+            && code.match_indices("Future for ").any(|(at, found)| {
+                let Some(after) = code[at + found.len()..]
+                    .strip_prefix(name.as_str())
+                    .filter(|after| !after.starts_with(ident))
+                else {
+                    return false;
+                };
+                // The impl's block, from its `{` to the brace that closes it.
+                let Some(open) = after.find('{') else {
+                    return false;
+                };
+                let block = &after[open..];
+                let block = &block[..group(block).unwrap_or(block.len())];
+                block.match_indices('(').any(|(i, _)| {
+                    called_with(block, i + 1).is_some_and(|callee| writes_the_log(code, callee, 3))
+                })
+            })
+    }
+
+    /// Whether the statement of finish_order (`body`) that holds `body[at..]` is a `let` whose
+    /// value is a step of a type that becomes a future only when awaited (into_future_writing).
+    fn in_a_step_built_for_later(code: &str, body: &str, at: usize) -> bool {
+        statement_start(body, at).is_some_and(|start| {
+            body[start..]
+                .trim_start()
+                .strip_prefix("let ")
+                .and_then(|rest| rest.split_once('='))
+                .is_some_and(|(_, value)| into_future_writing(code, value))
+        })
+    }
+
     /// Whether the step named at `body[at..]` (finish_order from its parameters on, in the
     /// exercise's `code`) is kept for later: named in a `let` statement of the function's own
     /// block whose value is a future not awaited there (`let commit = async { ... };`, a
@@ -367,6 +447,7 @@ mod tests {
             || value.starts_with("move|")
             || value.starts_with("Box::pin(")
             || macro_building_a_future(code, value)
+            || into_future_writing(code, value)
             || !callee.is_empty()
                 && value[callee.len()..].trim_start().starts_with('(')
                 && writes_the_log(code, &callee, 3);
@@ -493,6 +574,7 @@ mod tests {
         // that writes the log and none of a macro that expands to an async block (`"commit"`,
         // `("commit", "rollback")`, `String::from(..)`).
         let lines_only = !macro_building_a_future(code, value.trim())
+            && !into_future_writing(code, value)
             && !value.contains("async")
             && !value.contains(['|', '{'])
             && !value.match_indices('(').any(|(i, _)| {
@@ -657,6 +739,7 @@ mod tests {
                     at > check
                         || by_helper
                         || before_check.contains("write_log")
+                        || in_a_step_built_for_later(&code, body, at)
                         || called_with(body, at).is_some_and(|name| {
                             writes_the_log(&code, name, 3) || macro_building_a_future(&code, name)
                         }),

@@ -614,14 +614,39 @@ mod tests {
         }
     }
 
+    /// `ids` as a message shows them: a long batch by its length, its first ids and its biggest.
+    fn shown(ids: &[u32]) -> String {
+        match ids.len() {
+            0..=10 => format!("{ids:?}"),
+            n => format!(
+                "a batch of {n} ids ({:?}, ..., the biggest {})",
+                &ids[..5],
+                ids.iter().max().unwrap_or(&0)
+            ),
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn every_job_starts_before_any_finishes() {
-        for ids in [&[6, 2, 9, 4][..], &[3, 8, 1, 5], &[7, 2]] {
+        // Batches of other lengths and orders too: 7 and 37 ids biggest-first, and 150 ids in
+        // a mixed order (all under 1 s, as a safety net of 1 s or more allows).
+        let mixed: Vec<u32> = (0..150u32).map(|i| (i * 37) % 49 + 1).collect();
+        let seven: Vec<u32> = (1..=7).rev().collect();
+        let thirty_seven: Vec<u32> = (1..=37).rev().collect();
+        for ids in [
+            &[6, 2, 9, 4][..],
+            &[3, 8, 1, 5],
+            &[7, 2],
+            &seven,
+            &thirty_seven,
+            &mixed,
+        ] {
             let start = Instant::now();
             let mut making = std::pin::pin!(guarded(make_thumbnails(ids.to_vec())));
-            // make_thumbnails, and the tasks it spawns, run for a few steps at 0 ms...
+            // make_thumbnails, and the tasks it spawns, run for a few steps at 0 ms (a few more
+            // for a long batch: code may yield after each spawn)...
             let mut thumbs = None;
-            for _ in 0..10 {
+            for _ in 0..10 + 3 * ids.len().saturating_sub(4) {
                 let step = std::future::poll_fn(|cx| Poll::Ready(making.as_mut().poll(cx))).await;
                 if let Poll::Ready(done) = step {
                     thumbs = Some(done);
@@ -638,23 +663,25 @@ mod tests {
             };
             let took = start.elapsed();
             let biggest = biggest(ids);
+            let shown = shown(ids);
             assert!(
                 took >= biggest,
-                "the thumbnails for {ids:?} were ready after {took:?}, but the biggest picture \
+                "the thumbnails for {shown} were ready after {took:?}, but the biggest picture \
                  alone takes {biggest:?}: every picture must really be resized"
             );
             assert_eq!(
                 took, biggest,
-                "here make_thumbnails({ids:?}) got a few steps at 0 ms, then the runtime was busy \
+                "here make_thumbnails({shown}) got a few steps at 0 ms, then the runtime was busy \
                  until {busy:?}. Resizes started at 0 ms are all over at {biggest:?}, yet \
                  make_thumbnails returned at {took:?}: something in it only started once an \
                  earlier resize was done, or it waited for a fixed time. Start every job first \
-                 (tokio::spawn each one), and only then await the JoinHandles"
+                 (tokio::spawn each one, whatever the number, order or size of the pictures), \
+                 and only then await the JoinHandles"
             );
-            assert_eq!(
-                thumbs,
-                thumbs_for(ids),
-                "the thumbnails for the ids {ids:?} must come back in the same order as the ids"
+            assert!(
+                thumbs == thumbs_for(ids),
+                "the thumbnails for {shown} must come back in the same order as the ids: {}",
+                thumbs_wrong(ids, &thumbs).unwrap_or_default()
             );
         }
     }

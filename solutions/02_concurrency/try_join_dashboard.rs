@@ -47,7 +47,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn both_lookups_succeed_together() {
-        for (id, expected) in [(7, "user7: 14 open orders"), (21, "user21: 42 open orders")] {
+        // Users with ids of every size (the order count, id x 2, fits in a u32 for each).
+        for id in [7, 21, 1, 22, 100, 999, 1_000, 65_535, 1_000_000_007] {
+            let expected = format!("user{id}: {} open orders", id * 2);
             // Each user twice: a lookup kept from an earlier call (a cache) shows on the second.
             for call in ["first", "second"] {
                 let start = Instant::now();
@@ -55,7 +57,7 @@ mod tests {
                 let took = start.elapsed();
                 assert_eq!(
                     dashboard,
-                    Ok(String::from(expected)),
+                    Ok(expected.clone()),
                     "user {id} has {} open orders (the {call} dashboard of user {id})",
                     id * 2
                 );
@@ -67,7 +69,7 @@ mod tests {
                 assert!(
                     took < Duration::from_millis(200),
                     "the two lookups ran one after the other: {took:?} instead of ~150 ms for \
-                     the {call} dashboard of user {id}; run them concurrently"
+                     the {call} dashboard of user {id}; run them concurrently, for every user"
                 );
             }
         }
