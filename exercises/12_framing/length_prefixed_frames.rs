@@ -381,12 +381,27 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn frames_larger_than_any_buffer() {
-        let big: Vec<u8> = (0..5000u32).map(|i| (i % 256) as u8).collect();
+        // Sizes below, between and above round numbers: every frame over 256 bytes comes in
+        // several reads, whatever its size.
+        let bytes = |len: u32| -> Vec<u8> { (0..len).map(|i| (i % 251) as u8).collect() };
+        let (small, big, odd) = (bytes(300), bytes(5000), bytes(2501));
         let largest = vec![b'x'; MAX_FRAME];
-        let input = peer(vec![frame(&big), frame(b""), frame(&largest)], false);
-        let context = "frames of 5000, 0 and MAX_FRAME bytes, through a pipe of 256 bytes";
+        let frames = [
+            frame(&small),
+            frame(&big),
+            frame(b""),
+            frame(&odd),
+            frame(&largest),
+        ];
+        let input = peer(frames.to_vec(), false);
+        let context = "frames of 300, 5000, 0, 2501 and MAX_FRAME bytes, through a pipe of 256 \
+                       bytes, so that a frame over 256 bytes comes in several reads: keep \
+                       reading until you have every byte its length says (`read_exact`), \
+                       whatever its size";
+        let input = expect_payload(input, &small, context).await;
         let input = expect_payload(input, &big, context).await;
         let input = expect_payload(input, b"", context).await;
+        let input = expect_payload(input, &odd, context).await;
         expect_payload(input, &largest, context).await;
     }
 

@@ -144,9 +144,12 @@ mod tests {
     ) -> String {
         match timeout(Duration::from_secs(60), server).await {
             Ok(Ok(Ok(()))) => format!(
-                "the connection ended with no {what}: serve_chat returned Ok(()), but the \
-                 answer never reached the client. If the answers go through a BufWriter, flush \
-                 it before returning: what is still in it when it is dropped is lost"
+                "the connection ended with no {what}: serve_chat returned Ok(()), and the \
+                 client never got \"ERR line too long\". When the codec returns \
+                 Err(MaxLineLengthExceeded), write that answer to the writer, then return: a \
+                 loop (or a reader task) that only stops on that error answers nothing. If the \
+                 answer is written but goes through a BufWriter, flush it before returning: \
+                 what is still in it when it is dropped is lost"
             ),
             Ok(Ok(Err(e))) => format!(
                 "the connection ended with no {what}: serve_chat returned the error {e:?} \

@@ -174,29 +174,41 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_thousand_pages_all_come_back() {
-        // 1000 small pages of 100 ms each, 4 at a time: 250 rounds, 25 s of the paused clock.
+    async fn long_lists_all_come_back() {
+        // 1000 small pages of 100 ms each, 4 at a time: 250 rounds, 25 s of the paused clock;
+        // then 37 (10 rounds, the last one of a single page) and 2500 (625 rounds): the limit
+        // and the pace hold whatever the length of the list.
+        for count in [1000, 37, 2500] {
+            if !a_long_list_all_comes_back(count).await {
+                return;
+            }
+        }
+    }
+
+    /// Fetches `count` small pages and checks them, the peak and the time; `false` if fetch_all
+    /// spun (no verdict here).
+    async fn a_long_list_all_comes_back(count: usize) -> bool {
         let server = Arc::new(Server::default());
-        let urls: Vec<String> = (1..=1000).map(|n| format!("/big/{n}.html")).collect();
+        let urls: Vec<String> = (1..=count).map(|n| format!("/big/{n}.html")).collect();
         let fetching = fetch_all(urls.clone(), {
             let server = Arc::clone(&server);
             move |url| serve(Arc::clone(&server), url)
         });
         // A fetch_all that spins is judged by the other tests: this one leaves it alone (no
-        // verdict) once it has been polled 100 000 times.
+        // verdict) once it has been polled 100 times per page.
         let mut fetching = std::pin::pin!(fetching);
-        let mut polls = 0u32;
+        let mut polls = 0;
         let start = Instant::now();
         let fetched = std::future::poll_fn(|cx| {
             polls += 1;
-            if polls > 100_000 {
+            if polls > 100 * count.max(1000) {
                 return std::task::Poll::Ready(None);
             }
             fetching.as_mut().poll(cx).map(Some)
         })
         .await;
         let took = start.elapsed();
-        let Some(pages) = fetched else { return };
+        let Some(pages) = fetched else { return false };
         let served = server.served.load(Ordering::SeqCst);
         let got: std::collections::HashSet<&str> =
             pages.iter().map(|page| page.url.as_str()).collect();
@@ -205,8 +217,8 @@ mod tests {
             .filter(|url| !got.contains(url.as_str()))
             .collect();
         assert!(
-            pages.len() == 1000 && missing.is_empty(),
-            "fetch_all was given 1000 pages and returned {} ({} distinct), the server served \
+            pages.len() == count && missing.is_empty(),
+            "fetch_all was given {count} pages and returned {} ({} distinct), the server served \
              {served} requests, and {} page(s) did not come back (the first: {:?}): every \
              page of the list must come back, however long the list",
             pages.len(),
@@ -215,29 +227,34 @@ mod tests {
             missing.first()
         );
         assert_eq!(
-            served, 1000,
-            "the server served {served} requests for 1000 pages: download each page once"
+            served, count,
+            "the server served {served} requests for {count} pages: download each page once"
         );
         let peak = server.peak.load(Ordering::SeqCst);
         assert!(
             peak <= SERVER_LIMIT,
-            "with a list of 1000 pages, {peak} downloads were in flight at once, but the server \
-             takes {SERVER_LIMIT} whatever the length of the list"
+            "with a list of {count} pages, {peak} downloads were in flight at once, but the \
+             server takes {SERVER_LIMIT} whatever the length of the list"
         );
         assert_eq!(
             peak, SERVER_LIMIT,
-            "with a list of 1000 pages, only {peak} download(s) were in flight at a time, while \
-             the server takes {SERVER_LIMIT}: keep {SERVER_LIMIT} going while pages are left"
+            "with a list of {count} pages, only {peak} download(s) were in flight at a time, \
+             while the server takes {SERVER_LIMIT}: keep {SERVER_LIMIT} going while pages are \
+             left, whatever the length of the list"
         );
-        let why = held_back(&server, start, took, 25_000).unwrap_or_else(|| {
-            "keep 4 downloads going all along, each new one starting as soon as one ends"
+        let due = count.div_ceil(SERVER_LIMIT) as u64 * 100;
+        let why = held_back(&server, start, took, due).unwrap_or_else(|| {
+            "keep 4 downloads going all along, each new one starting as soon as one ends, \
+             whatever the length of the list"
                 .to_string()
         });
         assert_eq!(
             took,
-            Duration::from_secs(25),
-            "1000 pages of 100 ms each, 4 at a time, took {took:?} instead of 25 s: {why}"
+            Duration::from_millis(due),
+            "{count} pages of 100 ms each, 4 at a time, took {took:?} instead of {:?}: {why}",
+            Duration::from_millis(due)
         );
+        true
     }
 
     #[tokio::test(start_paused = true)]

@@ -510,6 +510,10 @@ mod tests {
             "INFO retrying",
             "ERROR disk full",
             "ERROR network down",
+            "ERROR network down",
+            "ERROR network down",
+            "ERROR network down",
+            "ERROR network down",
         ] {
             tx.send(line.to_string()).await.unwrap();
         }
@@ -517,11 +521,21 @@ mod tests {
         let errors: Vec<String> = tokio_stream::StreamExt::collect(error_lines(rx)).await;
         assert_eq!(
             errors,
-            ["disk full", "disk full", "disk full", "network down"],
+            [
+                "disk full",
+                "disk full",
+                "disk full",
+                "network down",
+                "network down",
+                "network down",
+                "network down",
+                "network down"
+            ],
             "the collector sent \"ERROR disk full\" twice in a row, then once more after an \
-             INFO line, and the stream gave {errors:?}: every error line must come out of the \
-             stream, repeats too (a disk that is still full is news again). Give each error as \
-             it comes, without comparing it with the one before"
+             INFO line, then \"ERROR network down\" 5 times in a row, and the stream gave \
+             {errors:?}: every error line must come out of the stream, repeats too, however \
+             many in a row (a disk that is still full is news again). Give each error as it \
+             comes, without comparing it with the ones before"
         );
     }
 }
