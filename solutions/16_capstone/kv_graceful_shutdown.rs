@@ -1436,6 +1436,92 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_huge_reply_being_sent_is_sent_whole() {
+        // One value of about 100 KiB, on a line longer than LONGEST_LINE: the story names no
+        // limit, so the server may refuse the SET (an ERR reply, or closing the connection).
+        // If it takes it, the reply to a GET of it is a reply like any other: being sent at the
+        // signal, it is sent whole.
+        let server = start_server_on(listener_with_small_send_buffers(), Store::default());
+        let value = "0123456789".repeat(10_240) + "end";
+        let mut setter = Client::connect(server.address).await;
+        let accepted = match setter
+            .writer
+            .write_all(format!("SET huge {value}\n").as_bytes())
+            .await
+        {
+            Ok(()) => timeout(PATIENCE, setter.replies.next_line()).await,
+            Err(_) => Ok(Ok(None)),
+        };
+        drop(setter);
+        if !matches!(&accepted, Ok(Ok(Some(reply))) if reply == "OK") {
+            return;
+        }
+
+        // A client with a small receive buffer asks for it and reads the start of the reply.
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4 * 1024).unwrap();
+        let mut client = timeout(PATIENCE, socket.connect(server.address))
+            .await
+            .expect("connecting to the server took too long")
+            .expect("could not connect to the server");
+        client.write_all(b"GET huge\n").await.unwrap();
+        let mut start = [0u8; 6];
+        match timeout(PATIENCE, client.read_exact(&mut start)).await {
+            Err(_) => panic!("no reply to \"GET huge\" within {PATIENCE:?}"),
+            Ok(Err(e)) => panic!(
+                "the server closed the connection while the test was reading the start of the \
+                 reply to \"GET huge\" ({e})"
+            ),
+            Ok(Ok(_)) => {}
+        }
+        assert_eq!(&start, b"VALUE ");
+
+        // The reply is far more than the socket buffers hold: it is being sent. Signal now;
+        // the client then reads to the end.
+        server.stop.send(true).unwrap();
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let expected = format!("VALUE {value}\n");
+        let mut read = start.to_vec();
+        let mut chunk = vec![0u8; 64 * 1024];
+        let reading = timeout(PATIENCE, async {
+            loop {
+                let got = client.read(&mut chunk).await?;
+                if got == 0 {
+                    return Ok::<(), io::Error>(());
+                }
+                read.extend_from_slice(&chunk[..got]);
+            }
+        })
+        .await;
+        let then = match &reading {
+            Ok(Ok(())) => "then the connection closed".to_string(),
+            Ok(Err(e)) => format!("then the connection failed ({e})"),
+            Err(_) => format!("then nothing more came for {PATIENCE:?}"),
+        };
+        if let Err(what) = whole_replies(&read, std::slice::from_ref(&expected)) {
+            panic!(
+                "a client SET a value of {} bytes (the server answered \"OK\"), and another one \
+                 sent \"GET huge\" and had read the first 6 bytes of the reply when the signal \
+                 came, the rest far more than the socket buffers hold; it then read {what}, and \
+                 {then}. A reply that has begun is sent whole, however big: only the wait for \
+                 the next command may be interrupted by the signal",
+                value.len()
+            );
+        }
+        assert!(
+            reading.is_ok(),
+            "a client read the whole reply to \"GET huge\" after the signal, and {then}: once \
+             the command in progress is finished, every connection must end at the signal"
+        );
+        let returned = timeout(PATIENCE, server.task)
+            .await
+            .expect("every connection had closed after the signal, and serve did not return");
+        assert!(returned.expect("serve panicked").is_ok());
+    }
+
+    #[tokio::test]
     async fn a_slow_reader_gets_all_the_time_it_needs() {
         // Small socket buffers on the server's side, so that its connections write the replies
         // below only as fast as the clients read them.

@@ -334,6 +334,75 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_line_too_long_is_never_cut_in_two() {
+        // A SET of about 100 KiB, then a GET of it. The story names no limit on a line, so a
+        // server may refuse one this long (an ERR reply, or closing the connection), or take it
+        // like any other; it must never cut it and run the rest as a command of its own.
+        let value = "0123456789".repeat(10_240) + "end";
+        let sent = format!("SET huge {value}\nGET huge\n");
+        let (client, server) = tokio::io::duplex(4096);
+        let (from_server, mut to_server) = tokio::io::split(client);
+        let server = tokio::spawn(async move {
+            let mut store = HashMap::new();
+            let _ = serve_client(server, &mut store).await;
+            store
+        });
+        let reading = tokio::spawn(async move {
+            let mut lines = BufReader::new(from_server).lines();
+            let mut replies = Vec::new();
+            while let Ok(Some(reply)) = lines.next_line().await {
+                replies.push(reply);
+            }
+            replies
+        });
+        // A server that refuses the line may close the connection before it has all of it.
+        let _ = to_server.write_all(sent.as_bytes()).await;
+        let _ = to_server.shutdown().await;
+        let store = timeout(Duration::from_secs(60), server)
+            .await
+            .expect("the client has left, but serve_client did not return")
+            .unwrap();
+        let replies = reading.await.unwrap();
+        let whole = ["OK".to_string(), format!("VALUE {value}")];
+        let refused = match replies.as_slice() {
+            [] => true,
+            [first] | [first, _] if first.starts_with("ERR ") => {
+                replies.get(1).is_none_or(|second| second == "NIL")
+            }
+            _ => false,
+        };
+        if replies == whole || (refused && !store.contains_key("huge")) {
+            return;
+        }
+        let shown: Vec<String> = replies
+            .iter()
+            .map(|reply| {
+                if reply.len() <= 40 {
+                    format!("{reply:?}")
+                } else {
+                    let start: String = reply.chars().take(20).collect();
+                    format!("{start:?}… ({} bytes)", reply.len())
+                }
+            })
+            .collect();
+        let stored = match store.get("huge") {
+            Some(stored) if *stored == value => "the whole value".to_string(),
+            Some(stored) => format!("a value of {} bytes", stored.len()),
+            None => "nothing".to_string(),
+        };
+        panic!(
+            "the client sent \"SET huge <a value of {} bytes>\" and \"GET huge\", and got the \
+             replies [{}], the store holding {stored} under huge: a line ends only at its \
+             \"\\n\". A line cut at a limit (of the reader, or of the bytes read at once) stores \
+             a cut value, and what follows the cut runs as a command of its own. Take the line \
+             whole, however long; or, if you want a limit, refuse a longer line (an ERR reply, \
+             skipping it to its \"\\n\", or closing the connection), never run a part of it",
+            value.len(),
+            shown.join(", ")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_client_that_sends_nothing() {
         assert!(lines_from(client(Vec::new())).await.is_empty());
     }
