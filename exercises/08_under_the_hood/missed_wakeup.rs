@@ -267,6 +267,68 @@ mod tests {
         );
     }
 
+    #[test]
+    fn one_mailbox_serves_receiver_after_receiver() {
+        // One mailbox, used for 1500 messages in turn (some of them empty: "" is a message too),
+        // each awaited by a new receiver polled by hand: Pending while the box is empty, woken
+        // once by put(), then Ready. However long the mailbox has been in use.
+        let runtime = idle_runtime();
+        let _inside = runtime.enter();
+        let mailbox = Mailbox::default();
+        for round in 0..1500 {
+            let message = if round % 10 == 3 {
+                String::new()
+            } else {
+                format!("message {round}")
+            };
+            let woken = Arc::new(CountingWaker::default());
+            let waker = Waker::from(Arc::clone(&woken));
+            let mut recv = pin!(mailbox.recv());
+            let poll = recv.as_mut().poll(&mut Context::from_waker(&waker));
+            assert!(
+                poll.is_pending(),
+                "the mailbox is empty (its {round} earlier messages were all received), so the \
+                 Recv of the next one must be Pending"
+            );
+            assert_eq!(
+                woken.woken(),
+                0,
+                "one mailbox had carried {round} messages (its receivers polled {} times in \
+                 all), and the Recv waiting for the next one woke its own waker while the box \
+                 was empty: waking yourself is a busy loop, however long the mailbox has been \
+                 in use. Leave a clone of cx.waker() in the mailbox at every Pending, and let \
+                 only put() wake it",
+                2 * round
+            );
+            mailbox.put(message.clone());
+            let times = woken.woken();
+            if message.is_empty() {
+                assert_eq!(
+                    times, 1,
+                    "put(String::new()) (an empty message, after {round} others in one mailbox) \
+                     woke the waiting receiver {times} time(s), not once: an empty String is a \
+                     message like any other, so put() stores it and wakes the waiter whatever \
+                     the text"
+                );
+            } else {
+                assert_eq!(
+                    times, 1,
+                    "put() of the message {message:?} (one mailbox had carried {round} before) \
+                     woke the waiting receiver {times} time(s), not once: every Pending must \
+                     leave a clone of cx.waker() in the mailbox, however long it has been in \
+                     use, and put() takes it and wakes it"
+                );
+            }
+            let poll = recv.as_mut().poll(&mut Context::from_waker(&waker));
+            assert_eq!(
+                poll,
+                Poll::Ready(message.clone()),
+                "after put({message:?}), the waiting Recv must be Ready with that message"
+            );
+        }
+        spawned_nothing(&runtime);
+    }
+
     #[tokio::test]
     async fn message_already_there() {
         let mailbox = Mailbox::default();

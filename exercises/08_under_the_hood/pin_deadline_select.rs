@@ -144,6 +144,60 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn short_and_long_limits_end_while_messages_keep_coming() {
+        // A limit shorter than the others (150 ms, a message every 100 ms), then a longer one
+        // (10 s, a message every second from 0.5 s on, and the channel stays open): messages
+        // keep coming, and only the one timer can end the loop, whatever the limit.
+        let start = Instant::now();
+        let got = collect(producer(10), Duration::from_millis(150)).await;
+        let elapsed = start.elapsed().as_millis();
+        let why = if got.len() > 1 {
+            "it went on collecting after the limit, so the timer restarted at each message: \
+             create it once, before the loop, whatever the limit"
+        } else {
+            "the one timer, made from `limit`, must end the loop at the limit, whatever the \
+             limit"
+        };
+        assert!(
+            got == [0] && elapsed == 150,
+            "with a 150 ms limit and one message every 100 ms, collect_until returned after \
+             {elapsed} ms with {got:?}, where it should return at 150 ms with [0]: {why}"
+        );
+
+        let (tx, rx) = mpsc::channel(16);
+        let sending = tokio::spawn(async move {
+            sleep(Duration::from_millis(500)).await;
+            for value in 0..60 {
+                if tx.send(value).await.is_err() {
+                    return;
+                }
+                sleep(Duration::from_secs(1)).await;
+            }
+            // Kept open until the test ends.
+            std::future::pending::<()>().await;
+        });
+        let start = Instant::now();
+        let got = collect(rx, Duration::from_secs(10)).await;
+        let elapsed = start.elapsed().as_millis();
+        sending.abort();
+        let expected: Vec<u32> = (0..10).collect();
+        let why = if got.len() > expected.len() {
+            "it went on collecting after the limit, so the timer restarted at each message: \
+             create it once, before the loop, whatever the limit"
+        } else {
+            "the one timer, made from `limit`, must end the loop at the limit, whatever the \
+             limit"
+        };
+        assert!(
+            got == expected && elapsed == 10_000,
+            "with a 10 s limit and one message every second (at 0.5 s, 1.5 s, ...), the \
+             channel left open, collect_until returned after {elapsed} ms with {} messages, \
+             where it should return at 10 s with the 10 sent before it: {why}",
+            got.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn stops_when_the_channel_closes() {
         let start = Instant::now();
         let got = collect(producer(2), Duration::from_secs(5)).await;

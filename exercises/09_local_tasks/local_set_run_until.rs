@@ -206,7 +206,9 @@ mod tests {
                 "count_words had not returned an hour later (on the test's paused clock): it \
                  waits for something that never comes, such as the JoinHandles of local tasks \
                  awaited after `local.run_until(...)` has returned (a LocalSet runs its tasks \
-                 only while it is driven). Spawn the tasks AND await them inside \
+                 only while it is driven), or the end of a channel whose Sender is still held \
+                 (a `while let Some(..) = rx.recv().await` ends only once every Sender is \
+                 dropped, count_words' own too). Spawn the tasks AND await them inside \
                  `local.run_until(async { ... })`",
             )
     }
@@ -268,30 +270,45 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn texts_load_at_the_same_time() {
-        let start = Instant::now();
-        count_within_an_hour(texts(&["one", "two", "three", "four"])).await;
-        let elapsed = start.elapsed().as_millis();
-        if elapsed == 100 {
-            return;
+        // 4 texts, then 7 and 50: however many, they load side by side.
+        let numbered =
+            |n: usize| -> Vec<String> { (0..n).map(|i| format!("text{i} word")).collect() };
+        for given in [
+            texts(&["one", "two", "three", "four"]),
+            numbered(7),
+            numbered(50),
+        ] {
+            let n = given.len();
+            let start = Instant::now();
+            count_within_an_hour(given).await;
+            let elapsed = start.elapsed().as_millis();
+            if elapsed == 100 {
+                continue;
+            }
+            if let Some(fixed) = a_wait_of_its_own(elapsed).await {
+                panic!("counting {n} texts took {elapsed} ms, not 100, {fixed}");
+            }
+            if elapsed < 100
+                && let Some(elsewhere) = counted_on_another_thread().await
+            {
+                panic!(
+                    "counting {n} texts took {elapsed} ms, though each takes 100 ms to load: \
+                     {elsewhere}"
+                );
+            }
+            let why = if elapsed < 100 {
+                "it returned before the texts could have loaded (each takes 100 ms): await \
+                 every task before returning"
+            } else if elapsed == 100 * n as u128 {
+                "as long as their loads one after another (100 ms each): start every text's \
+                 task before awaiting any, however many texts there are, so that they load \
+                 side by side (100 ms in all)"
+            } else {
+                "each takes 100 ms to load, and the tasks should load them side by side (100 \
+                 ms in all), however many texts there are"
+            };
+            panic!("counting {n} texts took {elapsed} ms: {why}");
         }
-        if let Some(fixed) = a_wait_of_its_own(elapsed).await {
-            panic!("counting 4 texts took {elapsed} ms, not 100, {fixed}");
-        }
-        if elapsed < 100
-            && let Some(elsewhere) = counted_on_another_thread().await
-        {
-            panic!(
-                "counting 4 texts took {elapsed} ms, though each takes 100 ms to load: {elsewhere}"
-            );
-        }
-        let why = if elapsed < 100 {
-            "it returned before the texts could have loaded (each takes 100 ms): await every \
-             task before returning"
-        } else {
-            "each takes 100 ms to load, and the tasks should load them side by side (100 ms \
-             in all)"
-        };
-        panic!("counting 4 texts took {elapsed} ms: {why}");
     }
 
     /// When count_words took `elapsed` ms for several texts, more than a text's 100 ms load,

@@ -350,6 +350,47 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn smaller_parties_are_waited_for_at_once_too() {
+        // 10 guests, all arriving 100 ms after the start, then 5 quick ones, all at 20 ms.
+        for (count, delay) in [(10, 100), (5, 20)] {
+            let names: Vec<String> = (0..count).map(|i| format!("guest {i}")).collect();
+            let guests: Vec<(&str, u64)> =
+                names.iter().map(|name| (name.as_str(), delay)).collect();
+            let book = Rc::new(RefCell::new(Vec::new()));
+            let start = Instant::now();
+            greet_all(&guests, Rc::clone(&book)).await;
+            let took = start.elapsed().as_millis();
+            let greeted = book.borrow().len();
+            assert_eq!(
+                greeted, count,
+                "{count} guests came, all {delay} ms after the start, and greet_all returned \
+                 after {took} ms with {greeted} of them greeted: wait for every guest's task"
+            );
+            let why = if took < u128::from(delay) {
+                "it returned before they arrived".to_string()
+            } else if took == u128::from(delay) * count as u128 {
+                format!(
+                    "as long as their {delay} ms waits one after another: start every guest's \
+                     task before waiting for any, however many guests there are and however \
+                     soon they arrive, so that they all wait side by side"
+                )
+            } else {
+                format!(
+                    "each of them arrives at {delay} ms, so with every guest's task started at \
+                     once and all of them waiting side by side, greet_all should return at \
+                     {delay} ms"
+                )
+            };
+            assert_eq!(
+                took,
+                u128::from(delay),
+                "{count} guests came, all {delay} ms after the start, and greet_all took {took} \
+                 ms to greet them all, not {delay}: {why}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_guest_who_comes_twice_is_greeted_twice() {
         let book = Rc::new(RefCell::new(Vec::new()));
         greet_all(
@@ -399,20 +440,32 @@ mod tests {
         let book = Rc::new(RefCell::new(Vec::new()));
         let start = Instant::now();
         let guests = [("Ann", 300), ("Bob", 100), ("Cy", 200), ("Di", 400)];
-        let ((), (at_50_ms, at_250_ms)) =
+        let ((), (at_50_ms, at_250_ms, book_at_250_ms)) =
             tokio::join!(greet_all(&guests, Rc::clone(&book)), async {
                 // A task may hold a `Weak` copy instead (upgraded when its guest arrives).
                 let copies = || Rc::strong_count(&book) + Rc::weak_count(&book);
                 tokio::time::sleep_until(start + Duration::from_millis(50)).await;
                 let at_50_ms = copies();
                 tokio::time::sleep_until(start + Duration::from_millis(250)).await;
-                (at_50_ms, copies())
+                (at_50_ms, copies(), book.borrow().clone())
             });
+        if at_50_ms != at_250_ms + 2 && book_at_250_ms == ["welcome, Bob", "welcome, Cy"] {
+            panic!(
+                "Bob (100 ms) and Cy (200 ms) were greeted on time, but the copies of the \
+                 book's `Rc` (or `Weak`) held went from {at_50_ms} (50 ms in) to {at_250_ms} \
+                 (250 ms in), where 2 fewer were due: the guests' tasks do not each hold a copy \
+                 of the book while their guest is on the way, and let go of it once they have \
+                 written the greeting (a task of its own writes the book for them all, say). In \
+                 this lesson, each guest's task holds its own `Rc` clone of the book (that is \
+                 why it must be spawned with spawn_local), waits for its guest and writes the \
+                 line in the book itself"
+            );
+        }
         assert_eq!(
             at_50_ms,
             at_250_ms + 2,
             "copies of the book's `Rc` (or `Weak`) held 50 ms in: {at_50_ms}; 250 ms in: \
-             {at_250_ms}. In \
+             {at_250_ms}, and the book held {book_at_250_ms:?} by then. In \
              between, Bob (100 ms) and Cy (200 ms) were greeted, so 2 of the 4 tasks, each \
              holding a copy, should have finished. Start every guest's task at once, so that \
              they all wait side by side, then wait for them all"
@@ -631,8 +684,10 @@ mod tests {
             tasks.len() >= guests.len(),
             "all {} guests arrive at 100 ms while the test holds the book, so each greeting \
              panics in the task it runs in, but the panics came from {} task(s). Start one \
-             task per guest with tokio::task::spawn_local, every one before waiting for any \
-             (one task that runs them all, with join_all or the like, is not that)",
+             task per guest with tokio::task::spawn_local, each writing its own guest's line \
+             in the book, every one before waiting for any (one task that runs them all, with \
+             join_all or the like, is not that; nor is one task that writes the lines the \
+             guests' tasks send it)",
             guests.len(),
             tasks.len()
         );
