@@ -29,12 +29,13 @@ fn timeout_kills_the_whole_process_group() {
             "timed out after 2s and was killed",
         ))
         .stdout(predicate::str::contains("why: The tests never finished"))
-        // The hang names its test, and on Linux what its thread was doing when it was killed.
+        // The hang names its test, and on Linux what its thread was doing when it was killed
+        // (its loop of `std::thread::sleep`).
         .stdout(predicate::str::contains(
             "tests::never_returns never finished",
         ))
         .stdout(predicate::function(|out: &str| {
-            !cfg!(target_os = "linux") || out.contains("its thread sat waiting (0% CPU")
+            !cfg!(target_os = "linux") || out.contains("its thread sat in a blocking sleep (0% CPU")
         }));
     // The hanging test started `sleep 1000`: it must be gone with its parent.
     let pid = recorded_pid(&course);
