@@ -1343,7 +1343,10 @@ mod tests {
         if (starts && waits) || words.contains(&"sleep") {
             return true;
         }
-        if waits && !starts && waits_for_jobs(statement) && in_a_loop_that_starts_jobs(code, start)
+        if waits
+            && !starts
+            && waits_for_jobs(code, statement, 2)
+            && in_a_loop_that_starts_jobs(code, start)
         {
             return true;
         }
@@ -1365,8 +1368,9 @@ mod tests {
 
     /// Whether `statement` waits for something other than a yield, a message or a lock: a
     /// `join_next`, a `block_on`.., or an `.await` of anything but `yield_now()`, a send, a
-    /// tick, `consume_budget()` or a lock.
-    fn waits_for_jobs(statement: &str) -> bool {
+    /// tick, `consume_budget()`, a lock, or a fn of `code`'s own whose body waits for none of
+    /// those either (`log_progress(n).await` that prints and yields; `depth` calls deep).
+    fn waits_for_jobs(code: &str, statement: &str, depth: u32) -> bool {
         const NOT_JOBS: [&str; 10] = [
             "yield_now",
             "send",
@@ -1390,10 +1394,38 @@ mod tests {
         }
         statement.match_indices(".await").any(|(at, _)| {
             let from = statement[..at].rfind([';', '{', '}']).map_or(0, |i| i + 1);
-            !words_of(&statement[from..at])
-                .iter()
-                .any(|w| NOT_JOBS.contains(w))
+            let awaited = &statement[from..at];
+            if words_of(awaited).iter().any(|w| NOT_JOBS.contains(w)) {
+                return false;
+            }
+            let callee = awaited.split('(').next().and_then(|c| words_of(c).pop());
+            match callee.and_then(|name| fn_body(code, name)) {
+                Some(body) if depth > 0 => waits_for_jobs(code, body, depth - 1),
+                _ => true,
+            }
         })
+    }
+
+    /// The body of the fn named `name` that `code` defines, if it defines one.
+    fn fn_body<'a>(code: &'a str, name: &str) -> Option<&'a str> {
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let (at, _) = code.match_indices("fn ").find(|&(at, _)| {
+            let rest = code[at + 3..].trim_start();
+            !code[..at].ends_with(is_word)
+                && rest.starts_with(name)
+                && !rest[name.len()..].starts_with(is_word)
+        })?;
+        let open = at + code[at..].find('{')?;
+        // A declaration without a body (`fn log(&self, n: usize);` in a trait) has none.
+        if code[at..open].contains(';') {
+            return None;
+        }
+        let mut depth = 0;
+        let (end, _) = code[open..].char_indices().find(|&(_, c)| {
+            depth += i32::from(c == '{') - i32::from(c == '}');
+            depth == 0
+        })?;
+        Some(&code[open + 1..open + end])
     }
 
     /// Whether the statement starting at `code[start]` is in the body of a `for`, `while` or
