@@ -137,7 +137,13 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
         write_repeats(w, &said[lead])?;
     }
     let failures = libtest::failures(&report.output);
-    if matches!(report.verdict, Verdict::TestsFailed(_)) && !failures.is_empty() {
+    // A run killed at its time limit has failures told only if the tests that had failed
+    // were run again (`check::run`).
+    if matches!(
+        report.verdict,
+        Verdict::TestsFailed(_) | Verdict::TimedOut(_)
+    ) && !failures.is_empty()
+    {
         writeln!(w)?;
         for failure in &failures {
             compact_failure(w, failure)?;

@@ -101,12 +101,58 @@ impl Checker<'_> {
             let logged = log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
             libtest::shortfall(&libtest::parse(&stdout), &logged, harness.expected())
         });
-        Ok(Ran {
+        let mut ran = Ran {
             verdict,
             output,
             elapsed: finished.elapsed,
             stuck,
-        })
+        };
+        if matches!(ran.verdict, Verdict::TimedOut(_))
+            && harness != Harness::Program
+            && let Some((told, took)) = self.failed_again(exe, timeout, &stdout)?
+        {
+            ran.output = format!("{}\n\n{RUN_AGAIN}\n\n{told}", ran.output.trim_end());
+            ran.elapsed += took;
+        }
+        Ok(ran)
+    }
+
+    /// A test run killed at its time limit never printed why its failed tests failed (libtest
+    /// does that at the end of a run): those tests are run again on their own (`--exact`), and
+    /// their `failures:` section is kept. None if no test had failed before the kill, or if the
+    /// second run tells no failure (it too was killed, or they passed on their own).
+    fn failed_again(
+        &self,
+        exe: &Path,
+        timeout: Duration,
+        stdout: &str,
+    ) -> Result<Option<(String, Duration)>> {
+        let failed: Vec<String> = libtest::parse(stdout)
+            .tests
+            .into_iter()
+            .filter(|(_, outcome)| *outcome == libtest::Outcome::Failed)
+            .map(|(name, _)| name)
+            .collect();
+        if failed.is_empty() {
+            return Ok(None);
+        }
+        let mut command = self.command(exe, Harness::Tests, None);
+        // All at once: each had ended before the kill, some after a wait of real time that
+        // one after another would add up past the limit.
+        let threads = format!("--test-threads={}", failed.len().min(MAX_AGAIN_AT_ONCE));
+        command.arg("--exact").arg(threads).args(&failed);
+        let limits = Limits {
+            diagnose: false,
+            ..limits(timeout, Harness::Tests)
+        };
+        let again = process::run(command, &limits, &self.cancel)
+            .context("cannot run the tests that had failed again")?;
+        let text = again.stdout.text();
+        let told = text
+            .find("\nfailures:\n")
+            .map(|at| text[at + 1..].trim_end().to_owned())
+            .filter(|told| !libtest::failures(told).is_empty());
+        Ok(told.map(|told| (told, again.elapsed)))
     }
 
     /// The executable, run in the course's root, with libtest's log where it is read.
@@ -123,6 +169,14 @@ impl Checker<'_> {
         command
     }
 }
+
+/// Above what the tests that had failed before a timeout said when they were run again.
+const RUN_AGAIN: &str = "The run was killed at its time limit, and libtest tells why a test \
+failed only at the end of a run. The tests that had failed before the kill, run again on their \
+own, said:";
+
+/// At most this many of the tests that had failed before a timeout run again at once.
+const MAX_AGAIN_AT_ONCE: usize = 16;
 
 /// How long a run may take and what of it is kept.
 fn limits(timeout: Duration, harness: Harness) -> Limits {

@@ -208,6 +208,41 @@ fn a_test_stuck_in_a_blocking_sleep_is_said_to_sleep() {
         .stdout(predicate::str::contains("is never woken").not());
 }
 
+const FAILS_THEN_HANGS: &str = "fn main() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn answers() {
+        assert_eq!(41, 42, \"the answer came out one short\");
+    }
+
+    #[test]
+    fn naps() {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+";
+
+/// libtest tells why a test failed only at the end of its run: when another test hangs and the
+/// run is killed, the tests that had failed are run again on their own to tell it.
+#[test]
+fn a_timeout_still_tells_why_the_tests_that_had_failed_failed() {
+    let course = Fixture::new("basic");
+    course.write("exercises/lesson/hangs.rs", FAILS_THEN_HANGS);
+    course
+        .cmd(&["run", "hangs"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "timed out after 2s and was killed",
+        ))
+        .stdout(predicate::str::contains("✗ tests::answers"))
+        .stdout(predicate::str::contains("the answer came out one short"));
+}
+
 #[test]
 fn interrupt_cancels_the_run_and_kills_its_processes() {
     let course = Fixture::new("basic");
