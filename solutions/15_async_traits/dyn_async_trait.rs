@@ -152,10 +152,33 @@ mod tests {
                 assert!(
                     !moved.is_zero(),
                     "the dispatcher had not finished after {secs} s of real time, and the test's \
-                     paused clock stood still: it keeps the runtime busy (a loop of \
-                     `now_or_never` or `poll` and `yield_now`), so no timer can run. Await the \
-                     notifiers' futures together (`join_all`): the task then sleeps until one \
-                     of them is ready"
+                     paused clock stood still: it keeps the runtime busy without ever waiting \
+                     (a loop of `try_recv`, `now_or_never` or `poll`, with `yield_now`), so no \
+                     timer can run. Wait with `.await`: `alerts.recv().await` for the next \
+                     alert, and the notifiers' futures together (`join_all`): the task then \
+                     sleeps until an alert comes or a notifier is ready"
+                );
+                // Does the clock still move? A 1 ms sleep of the paused clock ends as soon as
+                // the runtime has nothing to run; a dispatcher that keeps it busy (yield_now in
+                // a loop) holds it until the real-time signal, 200 ms later.
+                let (still_tx, still) = tokio::sync::oneshot::channel();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(200));
+                    let _ = still_tx.send(());
+                });
+                let stood_still = tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(1)) => false,
+                    _ = still => true,
+                };
+                assert!(
+                    !stood_still,
+                    "the dispatcher had not finished after {secs} s of real time, in which the \
+                     test's paused clock moved {moved:?} and then stood still: from then on it \
+                     kept the runtime busy without ever waiting (a loop of `try_recv`, \
+                     `now_or_never` or `poll`, with `yield_now`, on the alerts channel or on the \
+                     notifiers' futures), so no timer could run. Wait with `.await`: \
+                     `alerts.recv().await` for the next alert, and the notifiers' futures \
+                     together (`join_all`)"
                 );
                 panic!(
                     "the dispatcher had not finished after {secs} s of real time, in which the \
