@@ -145,8 +145,11 @@ mod tests {
         (stuck, secs): (tokio::sync::oneshot::Receiver<()>, u64),
     ) -> F::Output {
         let start = Instant::now();
+        // Kept (not dropped) while the test looks at the clock: dropping it would drop the
+        // alerts' Sender and end the dispatcher's loop.
+        let mut work = std::pin::pin!(work);
         tokio::select! {
-            done = work => done,
+            done = &mut work => done,
             _ = stuck => {
                 let moved = start.elapsed();
                 assert!(
@@ -160,7 +163,8 @@ mod tests {
                 );
                 // Does the clock still move? A 1 ms sleep of the paused clock ends as soon as
                 // the runtime has nothing to run; a dispatcher that keeps it busy (yield_now in
-                // a loop) holds it until the real-time signal, 200 ms later.
+                // a loop) holds it until the real-time signal, 200 ms later. `work` (with the
+                // alerts' Sender in it) is still alive, so the dispatcher's loop goes on.
                 let (still_tx, still) = tokio::sync::oneshot::channel();
                 std::thread::spawn(move || {
                     std::thread::sleep(Duration::from_millis(200));
