@@ -273,8 +273,9 @@ mod tests {
         assert!(
             asked != 0 || !took.is_zero(),
             "best_price returned {best} at once, without asking the auction (which answers \
-             after {ms} ms) for its price (from an earlier call, kept in a cache?). Ask both \
-             sources at every call"
+             after {ms} ms) for its price: it took the price that was ready at once as good \
+             enough, or one kept from an earlier call. Ask both sources at every call, and \
+             wait for both answers (`tokio::join!`) before choosing the lower"
         );
         assert_eq!(best, 42, "the auction's 42 is lower than 50");
         assert_eq!(
