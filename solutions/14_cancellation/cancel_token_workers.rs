@@ -135,6 +135,16 @@ mod tests {
         })
     }
 
+    /// Why a shutdown that waited while the paused clock stood still for a second of real time
+    /// (`clock_held_still`) failed.
+    const CLOCK_HELD_STILL: &str = "shutdown had not returned after a second of real time, and \
+        in that second Tokio's paused clock (the tests' clock) did not move, so no worker's \
+        save could end: something held it still. A `spawn_blocking` job does (the paused clock \
+        stands still while one runs), such as one that waits for the workers on a std channel \
+        or a thread. On a real clock that would work, but it waits on a thread for what a task \
+        can await: await the workers' JoinHandles (or a JoinSet, or a TaskTracker's `wait` \
+        after `close`), which works on every clock";
+
     /// Returns once Tokio's paused clock has stood still for a second of real time: while the
     /// runtime waits, the paused clock jumps to the next timer at once, unless something holds
     /// it still (a `spawn_blocking` job does, as long as it runs). Work that waits for the
@@ -175,15 +185,7 @@ mod tests {
         );
         let ended = tokio::select! {
             ended = waited => ended,
-            () = clock_held_still() => panic!(
-                "shutdown had not returned after a second of real time, and in that second \
-                 Tokio's paused clock (the tests' clock) did not move, so no worker's save \
-                 could end: something held it still. A `spawn_blocking` job does (the paused \
-                 clock stands still while one runs), such as one that waits for the workers on \
-                 a std channel or a thread. On a real clock that would work, but it waits on a \
-                 thread for what a task can await: await the workers' JoinHandles (or a JoinSet, \
-                 or a TaskTracker's `wait` after `close`), which works on every clock"
-            ),
+            () = clock_held_still() => panic!("{CLOCK_HELD_STILL}"),
         };
         let ended = ended.unwrap_or_else(|_| {
             let stopped = lines(log, " stopped");
@@ -578,6 +580,7 @@ mod tests {
         Panicked,
         Spun(u128, u128, u128),
         Waited,
+        ClockHeldStill,
     }
 
     #[test]
@@ -726,6 +729,7 @@ mod tests {
                             sleep(Duration::from_secs(24 * 3600)).await;
                         }
                     } => Held::Waited,
+                    () = clock_held_still() => Held::ClockHeldStill,
                 }
             }),
         };
@@ -769,6 +773,7 @@ mod tests {
                  Await their JoinHandles instead: a handle wakes shutdown once, when its task \
                  has ended"
             ),
+            Held::ClockHeldStill => panic!("{held_still}; {CLOCK_HELD_STILL}"),
             Held::Waited => {}
         }
 
