@@ -451,7 +451,10 @@ mod tests {
         let first = Crawler::start(&first_log, save);
         let second = Crawler::start(&second_log, save);
         sleep(Duration::from_millis(120)).await;
-        let done = timeout(Duration::from_secs(60), no_spin(first.shutdown())).await;
+        let done = tokio::select! {
+            done = timeout(Duration::from_secs(60), no_spin(first.shutdown())) => done,
+            () = clock_held_still() => panic!("{CLOCK_HELD_STILL}"),
+        };
         assert!(
             done.is_ok(),
             "two crawlers ran at once, and a minute after the first one's shutdown was called \
