@@ -253,6 +253,20 @@ mod tests {
             .as_deref()
             .and_then(|got| got.split_once(": "))
             .is_some_and(|(_, text)| text == line);
+        // "1: " and fewer of the line's bytes than were sent: the answer was cut.
+        let cut = answer
+            .as_deref()
+            .and_then(|got| got.strip_prefix("1: "))
+            .map(|text| text.bytes().take_while(|&b| b == b'y').count());
+        if let Some(kept) = cut.filter(|&kept| kept < MAX_LINE) {
+            panic!(
+                "a line of exactly MAX_LINE bytes was answered, but the answer came cut: \"1: \" \
+                 and {kept} of its {MAX_LINE} bytes, then the next answer on the same line. The \
+                 limit is right; the write is not: with little room on the connection, `write` \
+                 takes only part of the bytes it is given (it returns how many). Send each \
+                 answer with `write_all`, which goes on until every byte is taken"
+            );
+        }
         assert_eq!(
             answer,
             Some(format!("1: {line}")),
@@ -636,6 +650,80 @@ mod tests {
              is told something false. Only Err(LinesCodecError::MaxLineLengthExceeded) is a \
              line too long: pass any other error on to the caller as it is (`Err(e) => return \
              Err(e)`, or `?`)"
+        );
+    }
+
+    /// The server's side of a congested connection: each write takes at most 5 bytes, as a
+    /// socket with little room left may (`write` returns how many bytes it took).
+    struct Cramped {
+        inner: DuplexStream,
+    }
+
+    impl tokio::io::AsyncWrite for Cramped {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let room = buf.len().min(5);
+            Pin::new(&mut self.inner).poll_write(cx, &buf[..room])
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.inner).poll_flush(cx)
+        }
+
+        fn poll_shutdown(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.inner).poll_shutdown(cx)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_answer_is_written_whole_however_little_a_write_takes() {
+        // Two lines, then MAX_LINE + 1 bytes with no newline, over a connection whose every
+        // write takes at most 5 bytes: the answers, "ERR line too long" too, must come whole.
+        let mut input = b"hello\nanybody here?\n".to_vec();
+        input.extend(vec![b'a'; MAX_LINE + 1]);
+        let (server_out, mut from_server) = tokio::io::duplex(4096);
+        let server =
+            tokio::spawn(
+                async move { serve_chat(&input[..], Cramped { inner: server_out }).await },
+            );
+        let returned = timeout(Duration::from_secs(60), server).await;
+        let mut back = Vec::new();
+        let _ = timeout(Duration::from_secs(60), from_server.read_to_end(&mut back)).await;
+        let back = String::from_utf8_lossy(&back);
+        let expected = "1: hello\n2: anybody here?\nERR line too long\n";
+        if back == expected {
+            return;
+        }
+        // Every answer the client got, each a beginning of the one due, and one of them short.
+        let due: Vec<&str> = expected.lines().collect();
+        let got: Vec<&str> = back.lines().collect();
+        let cut = (got.iter().zip(&due)).any(|(got, due)| got != due && due.starts_with(got))
+            || (got.len() < due.len() && !back.is_empty());
+        let why = if cut {
+            "part of an answer was never sent. With little room on the connection, `write` \
+             takes only part of the bytes it is given (it returns how many): send each \
+             answer, the ERR one too, with `write_all`, which goes on until every byte is taken \
+             (and flush a BufWriter before returning)"
+        } else {
+            "every line is answered with its number, and a line over MAX_LINE bytes with \
+             \"ERR line too long\", then the connection ends"
+        };
+        panic!(
+            "the client sent \"hello\", \"anybody here?\" and {} bytes with no newline, over a \
+             connection whose every write takes at most 5 bytes (a congested socket may take \
+             that little), and got {back:?} where {expected:?} was due (serve_chat {}): {why}",
+            MAX_LINE + 1,
+            match returned {
+                Ok(Ok(result)) => format!("returned {result:?}"),
+                Ok(Err(_)) => "panicked".to_string(),
+                Err(_) => "had not returned a minute later".to_string(),
+            }
         );
     }
 

@@ -137,17 +137,44 @@ mod tests {
         (stuck, secs): (tokio::sync::oneshot::Receiver<()>, u64),
     ) -> F::Output {
         let start = Instant::now();
+        // Kept (not dropped) while the test looks at the clock: dropping it would drop the
+        // alerts' Sender and end the dispatcher's loop.
+        let mut work = std::pin::pin!(work);
         tokio::select! {
-            done = work => done,
+            done = &mut work => done,
             _ = stuck => {
                 let moved = start.elapsed();
                 assert!(
                     !moved.is_zero(),
                     "the dispatcher had not finished after {secs} s of real time, and the test's \
-                     paused clock stood still: it keeps the runtime busy (a loop of \
-                     `now_or_never` or `poll` and `yield_now`), so no timer can run. Await the \
-                     notifiers' futures together (`join_all`): the task then sleeps until one \
-                     of them is ready"
+                     paused clock stood still: it keeps the runtime busy without ever waiting \
+                     (a loop of `try_recv`, `now_or_never` or `poll`, with `yield_now`), so no \
+                     timer can run. Wait with `.await`: `alerts.recv().await` for the next \
+                     alert, and the notifiers' futures together (`join_all`): the task then \
+                     sleeps until an alert comes or a notifier is ready"
+                );
+                // Does the clock still move? A 1 ms sleep of the paused clock ends as soon as
+                // the runtime has nothing to run; a dispatcher that keeps it busy (yield_now in
+                // a loop) holds it until the real-time signal, 200 ms later. `work` (with the
+                // alerts' Sender in it) is still alive, so the dispatcher's loop goes on.
+                let (still_tx, still) = tokio::sync::oneshot::channel();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(200));
+                    let _ = still_tx.send(());
+                });
+                let stood_still = tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(1)) => false,
+                    _ = still => true,
+                };
+                assert!(
+                    !stood_still,
+                    "the dispatcher had not finished after {secs} s of real time, in which the \
+                     test's paused clock moved {moved:?} and then stood still: from then on it \
+                     kept the runtime busy without ever waiting (a loop of `try_recv`, \
+                     `now_or_never` or `poll`, with `yield_now`, on the alerts channel or on the \
+                     notifiers' futures), so no timer could run. Wait with `.await`: \
+                     `alerts.recv().await` for the next alert, and the notifiers' futures \
+                     together (`join_all`)"
                 );
                 panic!(
                     "the dispatcher had not finished after {secs} s of real time, in which the \
@@ -418,9 +445,16 @@ mod tests {
             "each alert must go through every notifier"
         );
         let took = start.elapsed();
-        let why = if took > Duration::from_millis(250) {
+        // Waiting for the channel to close (at 150 ms) puts the alerts through from then on:
+        // the last receipt at 250 ms at the earliest, 350 ms one alert after the other. A few
+        // ms late is a dispatcher that saw the notifier end only at a later check.
+        let why = if took >= Duration::from_millis(300) {
             "the dispatcher waited for the channel to close before sending the alerts: send \
              each alert through the notifiers as soon as `recv` gives it"
+        } else if took > Duration::from_millis(250) {
+            "the receipt came a little after the notifier had finished: the dispatcher saw it \
+             done only at a later check (on a timer, then `now_or_never` or `poll`?). Await the \
+             notifiers' futures together (`join_all`): the task wakes the moment one is ready"
         } else {
             "the notifier's wait was cut short: the future that notify returns must do the \
              notifier's whole work, its wait included"

@@ -876,7 +876,63 @@ mod tests {
         let is_log = |logs: &[Vec<String>], at: usize, expr: &str| {
             scope_of(at).is_some_and(|s| only_name(expr).is_some_and(|n| logs[s].contains(&n)))
         };
+        // The fields the log is stored in: a struct literal's `field: log` (`Name { .. }`, the
+        // name capitalised), its shorthand `Name { log }`, or `field: $log` in a macro that is
+        // handed the log. A chain that ends in such a field (`self.log`, `order.log`) is the
+        // log too: a guard type's `Drop` that locks it writes the log all the same.
+        let log_fields = |logs: &[Vec<String>]| -> Vec<String> {
+            let macro_gets_log = words.iter().any(|&(at, word)| {
+                let Some(args) = code[at + word.len()..].trim_start().strip_prefix('!') else {
+                    return false;
+                };
+                let args = args.trim_start();
+                if !args.starts_with(['(', '[', '{']) {
+                    return false;
+                }
+                let open = code.len() - args.len();
+                let close = close_of(open);
+                pieces(&code[open + 1..close.min(code.len())])
+                    .iter()
+                    .any(|piece| is_log(logs, at, piece))
+            });
+            let mut fields: Vec<String> = Vec::new();
+            for (open, _) in code.match_indices('{') {
+                let before = code[..open].trim_end();
+                let name = &before[before.rfind(|c: char| !ident(c)).map_or(0, |p| p + 1)..];
+                if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    continue;
+                }
+                let close = close_of(open);
+                for piece in pieces(&code[open + 1..close.min(code.len())]) {
+                    let (field, value) = match piece.split_once(':') {
+                        Some((field, value)) if !value.starts_with(':') => {
+                            (field.trim(), value.trim())
+                        }
+                        _ => (piece.trim(), piece.trim()),
+                    };
+                    let metavar = macro_gets_log
+                        && value
+                            .strip_prefix('$')
+                            .is_some_and(|name| !name.is_empty() && name.chars().all(ident));
+                    if !field.is_empty()
+                        && field.chars().all(ident)
+                        && (metavar || is_log(logs, open, value))
+                        && !fields.iter().any(|known| known == field)
+                    {
+                        fields.push(field.to_string());
+                    }
+                }
+            }
+            fields
+        };
+        let in_field = |fields: &[String], expr: &str| {
+            let expr = expr.trim().trim_start_matches(['&', '*', '(']);
+            let expr = expr.trim_end_matches(|c: char| c.is_whitespace() || c == ')');
+            expr.rsplit_once('.')
+                .is_some_and(|(_, last)| fields.iter().any(|field| field == last.trim()))
+        };
         for _ in 0..4 {
+            let fields = log_fields(&logs);
             // Names bound to the log: `let lines = log;`.
             for &(at, word) in &words {
                 if word != "let" {
@@ -887,7 +943,9 @@ mod tests {
                 let Some((pattern, value)) = rest[..end].split_once('=') else {
                     continue;
                 };
-                if value.starts_with(['=', '>']) || !is_log(&logs, at, value) {
+                if value.starts_with(['=', '>'])
+                    || !(is_log(&logs, at, value) || in_field(&fields, value))
+                {
                     continue;
                 }
                 let name = param_name(pattern);
@@ -938,6 +996,7 @@ mod tests {
             }
         }
         // Each `.lock(`, `.try_lock(` or `.get_mut(` (or `Mutex::lock(..)`) not of the log.
+        let fields = log_fields(&logs);
         let mut renamed: Vec<(usize, usize, &str)> = Vec::new();
         let mut kept: Vec<usize> = Vec::new();
         for &(at, word) in &words {
@@ -947,7 +1006,7 @@ mod tests {
                 continue;
             }
             let before = code[..at].trim_end();
-            let receiver = if let Some(before) = before.strip_suffix('.') {
+            let (receiver, field) = if let Some(before) = before.strip_suffix('.') {
                 // The receiver: the name the chain before the dot starts from.
                 let before = before.trim_end();
                 let mut depth = 0;
@@ -976,7 +1035,7 @@ mod tests {
                 if let Some(inner) = only_name(chain) {
                     name = inner;
                 }
-                name
+                (name, in_field(&fields, chain))
             } else if before.ends_with("::") {
                 // `Mutex::lock(&log)`: the receiver is the first argument.
                 let open = at + word.len() + code[at + word.len()..].find('(').unwrap_or(0);
@@ -985,11 +1044,14 @@ mod tests {
                     .into_iter()
                     .next()
                     .unwrap_or_default();
-                only_name(&first).unwrap_or_default()
+                (
+                    only_name(&first).unwrap_or_default(),
+                    in_field(&fields, &first),
+                )
             } else {
                 continue;
             };
-            if scope_of(at).is_some_and(|s| logs[s].contains(&receiver)) {
+            if field || scope_of(at).is_some_and(|s| logs[s].contains(&receiver)) {
                 kept.push(at);
             } else {
                 renamed.push((at, 0, "other_"));

@@ -135,11 +135,42 @@ mod tests {
         })
     }
 
+    /// Why a shutdown that waited while the paused clock stood still for a second of real time
+    /// (`clock_held_still`) failed.
+    const CLOCK_HELD_STILL: &str = "shutdown had not returned after a second of real time, and \
+        in that second Tokio's paused clock (the tests' clock) did not move, so no worker's \
+        save could end: something held it still. A `spawn_blocking` job does (the paused clock \
+        stands still while one runs), such as one that waits for the workers on a std channel \
+        or a thread. On a real clock that would work, but it waits on a thread for what a task \
+        can await: await the workers' JoinHandles (or a JoinSet, or a TaskTracker's `wait` \
+        after `close`), which works on every clock";
+
+    /// Returns once Tokio's paused clock has stood still for a second of real time: while the
+    /// runtime waits, the paused clock jumps to the next timer at once, unless something holds
+    /// it still (a `spawn_blocking` job does, as long as it runs). Work that waits for the
+    /// clock then never ends. (A correct shutdown returns in a few ms of real time.)
+    async fn clock_held_still() {
+        let (tick, mut ticks) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            while tick.send(()).is_ok() {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        });
+        let mut last = None;
+        while ticks.recv().await.is_some() {
+            let now = Instant::now();
+            if last == Some(now) {
+                return;
+            }
+            last = Some(now);
+        }
+    }
+
     /// Shuts the crawler down: how long shutdown took. What it returns (`()`, or a `Result`)
     /// is not looked at, but when saving takes seconds (`last` of a second or more), a
     /// shutdown that gives up loudly (panics or returns an `Err`, a safety net) once some
     /// time has passed is let be: `None`.
-    async fn timed_shutdown(crawler: Crawler, last: Duration) -> Option<Duration> {
+    async fn timed_shutdown(crawler: Crawler, log: &Log, last: Duration) -> Option<Duration> {
         let start = Instant::now();
         let shutdown = std::panic::AssertUnwindSafe(async {
             let out = crawler.shutdown().await;
@@ -148,18 +179,35 @@ mod tests {
         // A hang guard: every worker stops within `last` (at most 30 s) of shutdown. (Not
         // longer: until it ends, a fetcher that is never cancelled works a round every 50 ms of
         // paused time.)
-        let ended = timeout(
+        let waited = timeout(
             Duration::from_secs(60),
             no_spin(futures_util::FutureExt::catch_unwind(shutdown)),
-        )
-        .await
-        .unwrap_or_else(|_| {
+        );
+        let ended = tokio::select! {
+            ended = waited => ended,
+            () = clock_held_still() => panic!("{CLOCK_HELD_STILL}"),
+        };
+        let ended = ended.unwrap_or_else(|_| {
+            let stopped = lines(log, " stopped");
+            if stopped == WORKERS {
+                panic!(
+                    "every worker had stopped (each wrote \"stopped\" within {last:?}), yet \
+                     shutdown was still waiting a minute later: it waits for something other \
+                     than the workers' tasks. If it waits for a thread of its own (a std \
+                     channel's `recv` or a `join` on a `std::thread`), the tests' paused clock \
+                     cannot see that thread: it jumps ahead whenever the runtime waits, and the \
+                     minute passes at once. On a real clock that would work, but it waits on a \
+                     thread for what a task can await: await the workers' JoinHandles (or a \
+                     JoinSet, or a TaskTracker's `wait` after `close`), which works on every \
+                     clock"
+                )
+            }
             panic!(
                 "shutdown was still waiting a minute later, though every worker stops \
-                 within {last:?} of its token being cancelled: it must stop every worker \
-                 that is still running (is every worker's token cancelled along with the \
-                 root?), and return once they have stopped (a TaskTracker's `wait` returns \
-                 only after `close`)"
+                 within {last:?} of its token being cancelled (only {stopped:?} had stopped): \
+                 it must stop every worker that is still running (is every worker's token \
+                 cancelled along with the root?), and return once they have stopped (a \
+                 TaskTracker's `wait` returns only after `close`)"
             )
         });
         let took = start.elapsed();
@@ -178,7 +226,7 @@ mod tests {
     async fn shutdown_waits_for(crawler: Crawler, log: &Log, last: Duration, running: &str) {
         let start = Instant::now();
         let shutdown = async {
-            let took = timed_shutdown(crawler, last).await;
+            let took = timed_shutdown(crawler, log, last).await;
             (took, lines(log, " stopped"))
         };
         // Which workers had stopped just after the last one should have.
@@ -414,7 +462,10 @@ mod tests {
         let first = Crawler::start(&first_log, save);
         let second = Crawler::start(&second_log, save);
         sleep(Duration::from_millis(120)).await;
-        let done = timeout(Duration::from_secs(60), no_spin(first.shutdown())).await;
+        let done = tokio::select! {
+            done = timeout(Duration::from_secs(60), no_spin(first.shutdown())) => done,
+            () = clock_held_still() => panic!("{CLOCK_HELD_STILL}"),
+        };
         assert!(
             done.is_ok(),
             "two crawlers ran at once, and a minute after the first one's shutdown was called \
@@ -532,6 +583,7 @@ mod tests {
         Panicked,
         Spun(u128, u128, u128),
         Waited,
+        ClockHeldStill,
     }
 
     #[test]
@@ -680,6 +732,7 @@ mod tests {
                             sleep(Duration::from_secs(24 * 3600)).await;
                         }
                     } => Held::Waited,
+                    () = clock_held_still() => Held::ClockHeldStill,
                 }
             }),
         };
@@ -723,6 +776,12 @@ mod tests {
                  Await their JoinHandles instead: a handle wakes shutdown once, when its task \
                  has ended"
             ),
+            Held::ClockHeldStill => {
+                // Dropping the runtime would wait for the blocking job, which waits for workers
+                // that the held runtime never runs: let it go instead.
+                caller.shutdown_background();
+                panic!("{held_still}; {CLOCK_HELD_STILL}")
+            }
             Held::Waited => {}
         }
 

@@ -146,14 +146,23 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_lower_price_wins() {
-        assert_eq!(no_spin(best_price(&Fixed(30), &Fixed(20), "tea")).await, 20);
+        assert_eq!(
+            no_spin(best_price(&Fixed(30), &Fixed(20), "tea")).await,
+            20,
+            "two fixed prices, 30 and 20: best_price must give the lower, 20 (whichever source \
+             comes first, and however low the first price is)"
+        );
         assert_eq!(
             no_spin(best_price(&Fixed(30), &exchange(10, 0), "tea")).await,
-            30
+            30,
+            "a fixed 30 and an exchange asking 10 x 3 for \"tea\": best_price must give the \
+             lower, 30"
         );
         assert_eq!(
             no_spin(best_price(&exchange(10, 5), &Fixed(60), "kiwi")).await,
-            45
+            45,
+            "an exchange asking 10 x 4 + 5 for \"kiwi\" and a fixed 60: best_price must give \
+             the lower, 45 (the price that comes at once is not always the lower)"
         );
     }
 
@@ -272,8 +281,9 @@ mod tests {
         assert!(
             asked != 0 || !took.is_zero(),
             "best_price returned {best} at once, without asking the auction (which answers \
-             after {ms} ms) for its price (from an earlier call, kept in a cache?). Ask both \
-             sources at every call"
+             after {ms} ms) for its price: it took the price that was ready at once as good \
+             enough, or one kept from an earlier call. Ask both sources at every call, and \
+             wait for both answers (`tokio::join!`) before choosing the lower"
         );
         assert_eq!(best, 42, "the auction's 42 is lower than 50");
         assert_eq!(
