@@ -871,7 +871,27 @@ mod tests {
                     .collect();
                 let returns =
                     (1..signature.len()).find(|&i| signature[i - 1] == "-" && signature[i] == ">");
-                returns.is_some_and(|from| signature[from..].iter().any(|t| *t == "Notified"))
+                // A fn that hands out a Notified it makes behind a Future type (`-> impl Future<Output
+                // = ()> + '_ { self.n.notified() }`, a `Pin<Box<dyn Future ..>>`) is one too.
+                let as_future = || {
+                    let mut depth = 0;
+                    tokens[at..]
+                        .iter()
+                        .skip_while(|t| *t != "{" && *t != ";")
+                        .take_while(|t| {
+                            match t.as_str() {
+                                "{" => depth += 1,
+                                "}" => depth -= 1,
+                                _ => {}
+                            }
+                            depth > 0
+                        })
+                        .any(|t| t == "notified" || t == "notified_owned")
+                };
+                returns.is_some_and(|from| {
+                    signature[from..].iter().any(|t| *t == "Notified")
+                        || (signature[from..].iter().any(|t| *t == "Future") && as_future())
+                })
             })
             // ... unless it checks the flag itself after making the Notified, and decides on it
             // (`let bell = self.n.notified(); if self.is_open() { None } else { Some(bell) }`, or a

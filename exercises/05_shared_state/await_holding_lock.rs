@@ -1649,6 +1649,43 @@ mod tests {
                 .map_or(code.len(), |(i, _)| at + i);
             fns.push((name.to_string(), at, end, params));
         }
+        // A `macro_rules!` macro is one too: its parameters are the metavariables of its first
+        // rule's matcher, one per top-level piece that is only a metavariable (`($m:expr,
+        // |$v:ident| $body:expr)` gives `m` and none), so that a lock in its body of the one it
+        // is handed (`locked!(log, ..)` and `$m.lock()`) is a lock of the log.
+        for (at, _) in code.match_indices("macro_rules!") {
+            let rest = &code[at + "macro_rules!".len()..];
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| ident(*c))
+                .collect();
+            let Some(open) = rest.find(['{', '(', '[']) else {
+                continue;
+            };
+            let open = at + "macro_rules!".len() + open;
+            let close = close_of(open).min(code.len());
+            let Some(matcher) = code[open + 1..close].find(['(', '[', '{']) else {
+                continue;
+            };
+            let matcher = open + 1 + matcher;
+            let params = pieces(&code[matcher + 1..close_of(matcher).min(code.len())])
+                .iter()
+                .map(|piece| {
+                    piece
+                        .trim()
+                        .strip_prefix('$')
+                        .and_then(|p| p.split_once(':'))
+                        .map(|(n, _)| n.trim())
+                        .filter(|n| !n.is_empty() && n.chars().all(ident))
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect();
+            if !name.is_empty() {
+                fns.push((name, at, close, params));
+            }
+        }
         // The innermost fn that holds `at`.
         let scope_of = |at: usize| {
             fns.iter()
@@ -1891,10 +1928,15 @@ mod tests {
                     }
                     continue;
                 }
+                // A macro's call: `name!(..)`.
+                let after = match after.trim_start().strip_prefix('!') {
+                    Some(args) if args.trim_start().starts_with('(') => args,
+                    _ => after,
+                };
                 if !after.trim_start().starts_with('(') || code[..at].trim_end().ends_with("fn") {
                     continue;
                 }
-                let open = at + word.len() + after.find('(').unwrap_or(0);
+                let open = code.len() - after.len() + after.find('(').unwrap_or(0);
                 let close = close_of(open);
                 for (i, argument) in pieces(&code[open + 1..close.min(code.len())])
                     .iter()

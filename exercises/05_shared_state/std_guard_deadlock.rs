@@ -1605,6 +1605,49 @@ mod tests {
             };
             fns.push((name, params, code[body_open..body_end].to_string()));
         }
+        // A `macro_rules!` macro is one too, called as `name!(..)`: its parameters are the
+        // metavariables of its first rule's matcher, one per top-level piece that is only a
+        // metavariable (`($c:expr, |$p:ident| $body:expr)` gives `c` and none), its body its
+        // rules with the `$` taken off (`let mut p = c.lock().unwrap();`).
+        for at in word_at(&code, "macro_rules") {
+            let rest = &code[at + "macro_rules".len()..];
+            let Some(rest) = rest.trim_start().strip_prefix('!') else {
+                continue;
+            };
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| is_ident(*c))
+                .collect();
+            let Some(open) = rest.find('{').map(|i| code.len() - rest.len() + i) else {
+                continue;
+            };
+            let Some(end) = block_end(&code, open) else {
+                continue;
+            };
+            let Some(matcher) = code[open + 1..end].find(['(', '[']).map(|i| open + 1 + i) else {
+                continue;
+            };
+            let Some(matcher_end) = closing(&code, matcher) else {
+                continue;
+            };
+            let params = pieces(&code[matcher + 1..matcher_end])
+                .iter()
+                .map(|piece| {
+                    piece
+                        .trim()
+                        .strip_prefix('$')
+                        .and_then(|p| p.split_once(':'))
+                        .map(|(n, _)| n.trim())
+                        .filter(|n| !n.is_empty() && n.chars().all(is_ident))
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect();
+            if !name.is_empty() {
+                fns.push((name, params, code[open..end].replace('$', "")));
+            }
+        }
         // The most changing locks on a way through `text`, a helper's counted once per call
         // (a few calls deep).
         fn most_in(
@@ -1764,6 +1807,13 @@ mod tests {
                     for (name, params, body) in fns {
                         for at in word_at(way, name) {
                             let after = way[at + name.len()..].trim_start();
+                            // A macro's call: `name!(..)`.
+                            let after = match after.strip_prefix('!') {
+                                Some(args) if args.trim_start().starts_with('(') => {
+                                    args.trim_start()
+                                }
+                                _ => after,
+                            };
                             if !after.starts_with('(') || way[..at].trim_end().ends_with("fn") {
                                 continue;
                             }
@@ -1825,8 +1875,8 @@ mod tests {
             "refresh changes the cache under {most} locks one after the other (say `clear()` \
              under one and `extend(..)` under the next; counting the locks of `{cache}` whose \
              guard changes it (or of a name bound to it, a field that holds it, a fn that hands \
-             it back), in refresh's body and in the fns and methods it hands the cache \
-             to (or a struct that holds it), once per call, a lock in a loop that runs more \
+             it back), in refresh's body and in the fns, methods and macros it hands the \
+             cache to (or a struct that holds it), once per call, a lock in a loop that runs more \
              than once, such as a `for` over `0..2`, as two, on the way through its \
              `if`/`else` and `match` arms that takes most): between two of them a reader on another thread can \
              lock the cache and find it half done (emptied, or partly filled). Store the new \

@@ -348,12 +348,14 @@ mod tests {
         .await;
         assert!(
             many.is_ok(),
-            "for {} URLs (one answer every 10 ms from 40 ms on) download_sizes had not returned \
-             after 60 s: answers left in the channel while the download tasks are awaited fill \
-             it up, and the tasks then wait for room. Each download task should send its answer \
-             over the channel, and download_sizes should take each one out of rx as it comes, \
-             in a loop, not wait for the tasks first (one by one, or all with join_all) and \
-             read rx afterwards",
+            "for {} URLs (one answer every 10 ms from 40 ms on, the last at 800 ms) \
+             download_sizes had not returned after 60 s: either a Sender is still alive (the \
+             original tx, or a clone kept by a task, closure or struct that outlives the \
+             downloads), so recv() never returns None, or answers left in the channel while the \
+             download tasks are awaited fill it up, and the tasks then wait for room. Drop every \
+             Sender that no download task holds before the loop, and take each answer out of \
+             rx as it comes, in a loop, rather than wait for the tasks first (one by one, or all \
+             with join_all) and read rx afterwards",
             urls.len(),
         );
         let returned = many.map_or(0, |sizes| sizes.len());
