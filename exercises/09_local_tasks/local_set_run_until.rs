@@ -208,7 +208,8 @@ mod tests {
                  awaited after `local.run_until(...)` has returned (a LocalSet runs its tasks \
                  only while it is driven), or the end of a channel whose Sender is still held \
                  (a `while let Some(..) = rx.recv().await` ends only once every Sender is \
-                 dropped, count_words' own too). Spawn the tasks AND await them inside \
+                 dropped, count_words' own too), or a TaskTracker's `wait()` before its \
+                 `close()`. Spawn the tasks AND await them inside \
                  `local.run_until(async { ... })`",
             )
     }

@@ -139,7 +139,8 @@ mod tests {
                  Await every worker's JoinHandle: it completes the moment the worker exits. \
                  (Waits that never end: `stop_tx.closed()` while run_service itself still holds \
                  a Receiver of the stop channel (stop_rx, or a clone of it); recv() on a \
-                 channel whose Sender run_service still holds; a count that never comes)"
+                 channel whose Sender run_service still holds; a TaskTracker's `wait()` \
+                 before its `close()`; a count that never comes)"
                 )
             })
     }
@@ -338,8 +339,9 @@ mod tests {
             !never,
             "two run_service calls ran at once, stopped at 300 and 505 ms (the last items of \
              their workers end at 390 and 600 ms), and returned at {first} and {second}: a call \
-             that never returns waits for something that never happens. Await every worker's \
-             JoinHandle: it completes the moment the worker exits"
+             that never returns waits for something that never happens (a TaskTracker's \
+             `wait()` ends only once it is `close()`d). Await every worker's JoinHandle: it \
+             completes the moment the worker exits"
         );
         if (first.as_str(), second.as_str()) != ("390 ms", "600 ms")
             && first_half + second_half == 0
@@ -709,5 +711,29 @@ mod tests {
                 started - finished
             );
         }
+    }
+
+    /// A graceful shutdown leaves nothing running: a second after run_service has returned,
+    /// every task it started has ended, the workers and any task of its own (a heartbeat, a
+    /// progress log, a watchdog), which would otherwise run for as long as the program does.
+    #[tokio::test(start_paused = true)]
+    async fn nothing_is_left_running_after_the_shutdown() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let stats = Arc::new(Stats::default());
+        run_service(Duration::from_millis(300), Arc::clone(&stats)).await;
+        if stats.started() != stats.finished() || Arc::strong_count(&stats) > 1 {
+            // Items half done or workers alive: the other tests say what is wrong.
+            return;
+        }
+        sleep(Duration::from_secs(1)).await;
+        let left = metrics.num_alive_tasks().saturating_sub(before);
+        assert_eq!(
+            left, 0,
+            "every worker had exited when run_service returned, but {left} other task(s) it \
+             started were still running 1 s later: a graceful shutdown leaves nothing behind. \
+             Stop every task run_service starts (a heartbeat or progress task too: through the \
+             stop signal, a channel or `abort()`) and await its JoinHandle before returning"
+        );
     }
 }

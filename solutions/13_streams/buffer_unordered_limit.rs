@@ -654,4 +654,31 @@ mod tests {
             );
         }
     }
+
+    /// A call to fetch_all leaves nothing behind: once it has returned the pages, every task
+    /// it started ends (workers still waiting for more pages would stay for as long as the
+    /// program runs, a few more with every call).
+    #[tokio::test(start_paused = true)]
+    async fn nothing_is_left_running_after_the_pages_come_back() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let server = Arc::new(Server::default());
+        let pages = fetch_from(&server, urls(9)).await;
+        if pages.len() != 10 {
+            // every_page_is_fetched_once says what is wrong.
+            return;
+        }
+        // A task that has just returned, or one aborted, is gone once the runtime has run.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let left = metrics.num_alive_tasks().saturating_sub(before);
+        assert_eq!(
+            left, 0,
+            "fetch_all returned the 10 pages, but {left} task(s) it started were still alive \
+             1 s later: whatever fetch_all starts must end once the pages are in. Workers that \
+             take pages from a queue must leave when it is empty (a channel closes only once \
+             every Sender is dropped, the workers' own too), and a task of its own (a \
+             progress log, a watchdog) must be stopped; or let buffer_unordered or a JoinSet \
+             run the downloads"
+        );
+    }
 }
