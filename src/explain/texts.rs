@@ -81,9 +81,10 @@ pub const CLOSURE_NOT_GENERAL: Explanation = Explanation {
 pub const RC_NOT_SEND: Explanation = Explanation {
     id: "rc-across-await",
     text: "An `Rc` (or `RefCell` borrow) is alive across an `.await`, so the task cannot move \
-           between threads. Use `Arc` instead, or end it before the await in a `{ }` block of \
-           its own (`drop(rc)` does not count). Only code that already runs inside a `LocalSet` \
-           (its `run_until`, as in lesson 09) may keep the `Rc` and use `spawn_local`.",
+           between threads. If the code already runs inside a `LocalSet` (its `run_until`, as in \
+           lesson 09), keep the `Rc` and start the task with `spawn_local`, which needs no \
+           `Send`. Otherwise use `Arc`, or end the `Rc` before the await in a `{ }` block of its \
+           own (`drop(rc)` does not count).",
 };
 pub const NOT_SEND: Explanation = Explanation {
     id: "future-not-send",
@@ -151,8 +152,8 @@ pub const BOXED_FUTURE_LIFETIME: Explanation = Explanation {
 pub const NOT_UNPIN: Explanation = Explanation {
     id: "not-unpin",
     text: "`next()` on a stream (or a `select!` on `&mut` a future) needs a value that may move \
-           (`Unpin`), and this one holds an async fn's future, which must stay in place once \
-           polled. Pin it first, where it is made: `let mut s = std::pin::pin!(s);` (or \
+           (`Unpin`), and this one is not: it holds a future or a timer (an async fn's future, \
+           a `Sleep`) that must stay in place once polled. Pin it first, where it is made: `let mut s = std::pin::pin!(s);` (or \
            `tokio::pin!(s);`), then use `s` as before.",
 };
 pub const BOXED_FUTURE_NOT_PINNED: Explanation = Explanation {
