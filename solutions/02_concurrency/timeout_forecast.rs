@@ -129,19 +129,21 @@ mod tests {
         let shown = forecast_or_cached(watched, cached).await;
         let took = start.elapsed();
         if std::rc::Rc::strong_count(&held) > 1 {
-            let what = if ms > 200 {
-                "it gave up at the deadline but kept the service's future instead of dropping \
-                 it, so the slow request it stands for is never cancelled"
+            let (with, cancel) = if ms > 200 {
+                (
+                    "the cached forecast, at the deadline",
+                    ", so the slow request it stands for is never cancelled",
+                )
             } else {
-                "it showed the fresh forecast but kept the service's future instead of \
-                 dropping it"
+                ("the fresh forecast", "")
             };
             panic!(
-                "the service needs {ms} ms and forecast_or_cached returned after {took:?}, but \
-                 {what}: the future was never dropped (std::mem::forget, Box::leak and \
-                 ManuallyDrop keep it, and its memory, forever, one more on every call). Giving \
-                 up on slow work means dropping its future: tokio::time::timeout drops the \
-                 future it was given when the time is up"
+                "the service needs {ms} ms and forecast_or_cached returned {with}, after \
+                 {took:?}, but it kept the service's future instead of dropping it{cancel}: \
+                 std::mem::forget, Box::leak and ManuallyDrop keep a future, and its memory, \
+                 forever, one more on every call. Let the future go when you are done with it: \
+                 tokio::time::timeout drops the future it was given, once it is ready or when \
+                 the time is up"
             );
         }
         (shown, took, needless.into_inner())
