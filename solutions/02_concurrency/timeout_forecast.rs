@@ -129,13 +129,17 @@ mod tests {
         let shown = forecast_or_cached(watched, cached).await;
         let took = start.elapsed();
         if std::rc::Rc::strong_count(&held) > 1 {
-            let (with, cancel) = if ms > 200 {
-                (
-                    "the cached forecast, at the deadline",
-                    ", so the slow request it stands for is never cancelled",
-                )
+            let with = if shown == forecast {
+                String::from("the fresh forecast")
+            } else if shown == cached {
+                String::from("the cached forecast")
             } else {
-                ("the fresh forecast", "")
+                format!("{shown:?}")
+            };
+            let cancel = if ms > 200 {
+                ", so the slow request it stands for is never cancelled"
+            } else {
+                ""
             };
             panic!(
                 "the service needs {ms} ms and forecast_or_cached returned {with}, after \
