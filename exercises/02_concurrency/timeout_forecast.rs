@@ -59,11 +59,30 @@ mod tests {
         }
     }
 
+    /// The service's future as forecast_or_cached gets it, with a count that tells whether it
+    /// was dropped: giving up on a request means dropping its future, which cancels it.
+    struct Watched<F> {
+        service: F,
+        _held: std::rc::Rc<()>,
+    }
+
+    impl<F: Future + Unpin> Future for Watched<F> {
+        type Output = F::Output;
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> std::task::Poll<F::Output> {
+            std::pin::Pin::new(&mut self.service).poll(cx)
+        }
+    }
+
     /// Shows the forecast of a service that needs `ms`, with `cached` as the cached forecast:
     /// what was shown, when, and the times (after the start, before the 200 ms deadline) at
-    /// which the service's future was polled again without having woken its task.
+    /// which the service's future was polled again without having woken its task. Fails if
+    /// forecast_or_cached returned without having dropped the service's future.
     async fn show(ms: u64, forecast: &str, cached: &str) -> (String, Duration, Vec<Duration>) {
         let start = Instant::now();
+        let held = std::rc::Rc::new(());
         let needless = RefCell::new(Vec::new());
         let mut service = pin!(weather_service(ms, forecast));
         let mut last_wake: Option<Arc<NoteWake>> = None;
@@ -100,8 +119,35 @@ mod tests {
             last_wake = Some(note);
             service.as_mut().poll(&mut Context::from_waker(&waker))
         });
-        let shown = forecast_or_cached(counted, cached).await;
-        (shown, start.elapsed(), needless.into_inner())
+        let watched = Watched {
+            service: counted,
+            _held: std::rc::Rc::clone(&held),
+        };
+        let shown = forecast_or_cached(watched, cached).await;
+        let took = start.elapsed();
+        if std::rc::Rc::strong_count(&held) > 1 {
+            let with = if shown == forecast {
+                String::from("the fresh forecast")
+            } else if shown == cached {
+                String::from("the cached forecast")
+            } else {
+                format!("{shown:?}")
+            };
+            let cancel = if ms > 200 {
+                ", so the slow request it stands for is never cancelled"
+            } else {
+                ""
+            };
+            panic!(
+                "the service needs {ms} ms and forecast_or_cached returned {with}, after \
+                 {took:?}, but it kept the service's future instead of dropping it{cancel}: \
+                 std::mem::forget, Box::leak and ManuallyDrop keep a future, and its memory, \
+                 forever, one more on every call. Let the future go when you are done with it: \
+                 tokio::time::timeout drops the future it was given, once it is ready or when \
+                 the time is up"
+            );
+        }
+        (shown, took, needless.into_inner())
     }
 
     #[tokio::test(start_paused = true)]
