@@ -819,8 +819,8 @@ mod tests {
                  connected and silent (one had not sent a single command), and serve had not \
                  returned {PATIENCE:?} after the shutdown signal, nor had all the clients seen \
                  the end of their connections: connections went on waiting for their clients. \
-                 On the current-thread runtime of the other tests they end at the signal: does \
-                 handle_client do something else depending on the runtime it finds (whether \
+                 If silent_clients_are_let_go passes on the current-thread runtime of the \
+                 other tests, does handle_client do something else depending on the runtime it finds (whether \
                  another task gets to run at the same time, or how many threads there are)? \
                  {WATCH_THE_SIGNAL}, on every kind of runtime"
             )
