@@ -282,19 +282,27 @@ mod tests {
             };
             let what_came = if payload[from..].iter().all(|&byte| byte == 0) {
                 "only zeroes: the payload was returned before those bytes had come (a read \
-                 fills only what has arrived so far)"
+                 fills only what has arrived so far). Keep reading until you have every byte \
+                 the length says (`read_exact`)"
                     .to_string()
+            } else if payload.starts_with(&(expected.len() as u32).to_be_bytes()) {
+                format!(
+                    "{:?}..., the frame's 4 length bytes, where {:?}... was sent: the payload \
+                     is the bytes after the length, not the frame with its length",
+                    around(payload),
+                    around(expected)
+                )
             } else {
                 format!(
-                    "{:?}... where {:?}... was sent",
+                    "{:?}... where {:?}... was sent: the payload is the bytes that follow the \
+                     length, as they were sent",
                     around(payload),
                     around(expected)
                 )
             };
             panic!(
                 "{context}: expected {what}, and read_frame returned a payload of that size, \
-                 but from byte {from} on it holds {what_came}. Keep reading until you have \
-                 every byte the length says (`read_exact`), in order"
+                 but from byte {from} on it holds {what_came}"
             );
         }
         if !matches!(&result, Ok(Some(payload)) if payload == expected) {
