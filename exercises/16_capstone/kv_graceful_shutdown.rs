@@ -1222,11 +1222,11 @@ mod tests {
             let start = std::time::Instant::now();
             stop.send(true).unwrap();
             // A hang guard only, short, since other tests wait for serve at length.
-            let returned = timeout(Duration::from_secs(1), &mut task).await;
+            let returned = timeout(Duration::from_millis(250), &mut task).await;
             let took = start.elapsed();
             let Ok(returned) = returned else {
                 panic!(
-                    "serve had not returned a second (of real time) after the shutdown signal, \
+                    "serve had not returned 250 ms (of real time) after the shutdown signal, \
                      while a client was connected, waiting silently. {WATCH_THE_SIGNAL}"
                 );
             };
