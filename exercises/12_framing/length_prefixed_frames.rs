@@ -266,6 +266,43 @@ mod tests {
         if let Some(message) = counted_its_own_length(expected, &result) {
             panic!("{message}");
         }
+        // A payload of the right size, but not the frame's bytes: say from where, since the
+        // sizes alone would read the same.
+        if let Ok(Some(payload)) = &result
+            && payload.len() == expected.len()
+            && payload != expected
+        {
+            let from = (payload.iter().zip(expected))
+                .position(|(got, sent)| got != sent)
+                .unwrap_or(0);
+            let around = |bytes: &[u8]| {
+                String::from_utf8_lossy(&bytes[from..][..16.min(bytes.len() - from)]).into_owned()
+            };
+            let what_came = if payload[from..].iter().all(|&byte| byte == 0) {
+                "only zeroes: the payload was returned before those bytes had come (a read \
+                 fills only what has arrived so far). Keep reading until you have every byte \
+                 the length says (`read_exact`)"
+                    .to_string()
+            } else if payload.starts_with(&(expected.len() as u32).to_be_bytes()) {
+                format!(
+                    "{:?}..., the frame's 4 length bytes, where {:?}... was sent: the payload \
+                     is the bytes after the length, not the frame with its length",
+                    around(payload),
+                    around(expected)
+                )
+            } else {
+                format!(
+                    "{:?}... where {:?}... was sent: the payload is the bytes that follow the \
+                     length, as they were sent",
+                    around(payload),
+                    around(expected)
+                )
+            };
+            panic!(
+                "{context}: expected {what}, and read_frame returned a payload of that size, \
+                 but from byte {from} on it holds {what_came}"
+            );
+        }
         if !matches!(&result, Ok(Some(payload)) if payload == expected) {
             panic!("{context}: expected {what}, got {}", describe(&result));
         }

@@ -540,12 +540,27 @@ mod tests {
         let address = runtime.block_on(start_server("hello"));
         // The first clients make the runtime and the server set up what they reuse later.
         clients_come_and_go(&runtime, address, 20);
+        let tasks_before = runtime.metrics().num_alive_tasks();
         let kept = allocation_counter::measure(|| {
             clients_come_and_go(&runtime, address, 200);
             // A server may take its clients' finished tasks out on a timer of its own (every
             // 100 ms, say): it gets 250 ms to do so.
             runtime.block_on(async { tokio::time::sleep(Duration::from_millis(250)).await });
         });
+        // A task started for each client that never ends (a watchdog, a timer) also keeps its
+        // memory: say so first, since reaping or leaks are not the cause then.
+        let tasks_kept = runtime
+            .metrics()
+            .num_alive_tasks()
+            .saturating_sub(tasks_before);
+        assert!(
+            tasks_kept < 100,
+            "200 clients came, were served and left, and 250 ms after the last one left \
+             {tasks_kept} more tasks were still running on the server's runtime than before \
+             they came: something started for each client (a watchdog, a timer, a helper task) \
+             never ends, and holds its memory. Whatever a client's connection starts must end \
+             when the client hangs up (end it with the client's task, or abort it then)"
+        );
         // Counted in allocations, not bytes: a log line per client may grow the buffer that
         // captures the test's output, but that stays one allocation.
         let (allocations, bytes) = (kept.count_current, kept.bytes_current);

@@ -825,8 +825,8 @@ mod tests {
                  connected and silent (one had not sent a single command), and serve had not \
                  returned {PATIENCE:?} after the shutdown signal, nor had all the clients seen \
                  the end of their connections: connections went on waiting for their clients. \
-                 On the current-thread runtime of the other tests they end at the signal: does \
-                 handle_client do something else depending on the runtime it finds (whether \
+                 If silent_clients_are_let_go passes on the current-thread runtime of the \
+                 other tests, does handle_client do something else depending on the runtime it finds (whether \
                  another task gets to run at the same time, or how many threads there are)? \
                  {WATCH_THE_SIGNAL}, on every kind of runtime"
             )
@@ -1183,7 +1183,8 @@ mod tests {
                  end the moment the signal comes: was the signal checked on a timer (a timeout \
                  around the read, or a tick), and so heard only at the next check? Put the \
                  signal itself in the select, next to the read: it wakes the connection when \
-                 it is sent"
+                 it is sent. (Or does a connection wait a while after the signal before it \
+                 closes, to give the client a moment? Close it at once)"
             ),
         };
         let result = returned.expect("serve panicked");
@@ -1196,6 +1197,58 @@ mod tests {
             matches!(after, Ok(None) | Err(_)),
             "the client is still connected after the shutdown: every connection must be closed \
              (got {after:?})"
+        );
+    }
+
+    /// The paused clock does not see a thread that blocks: a `std::thread::sleep` after the
+    /// signal (to give the client a moment) holds up serve, and every other connection on its
+    /// thread, in real time only. With one silent client, serve returns well within a
+    /// millisecond of the signal; one-sided, since load slows some runs, never all: the fastest
+    /// of 3 servers must return within 30 ms of real time.
+    #[tokio::test]
+    async fn serve_returns_at_once_on_the_real_clock_too() {
+        let mut fastest = Duration::MAX;
+        for _ in 0..3 {
+            let Server {
+                address,
+                stop,
+                mut task,
+                ..
+            } = start_server().await;
+            let socket = TcpStream::connect(address).await.unwrap();
+            let (reader, mut writer) = socket.into_split();
+            let mut replies = BufReader::new(reader).lines();
+            writer.write_all(b"SET a 1\n").await.unwrap();
+            let reply = timeout(PATIENCE, replies.next_line()).await;
+            assert!(
+                matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
+                "the reply to \"SET a 1\" was {reply:?}, not \"OK\""
+            );
+            // The client stays connected, and says nothing more.
+            let start = std::time::Instant::now();
+            stop.send(true).unwrap();
+            // A hang guard only, short, since other tests wait for serve at length.
+            let returned = timeout(Duration::from_millis(250), &mut task).await;
+            let took = start.elapsed();
+            let Ok(returned) = returned else {
+                panic!(
+                    "serve had not returned 250 ms (of real time) after the shutdown signal, \
+                     while a client was connected, waiting silently. {WATCH_THE_SIGNAL}"
+                );
+            };
+            let result = returned.expect("serve panicked");
+            assert!(result.is_ok(), "serve failed: {result:?}");
+            fastest = fastest.min(took);
+        }
+        assert!(
+            fastest < Duration::from_millis(30),
+            "with one silent client connected, serve took {fastest:?} of real time to return \
+             after the shutdown signal, the fastest of 3 servers (with nothing to finish, it \
+             takes well under a millisecond): something holds up the thread after the signal, \
+             where the paused clock of the other tests does not see it (a `std::thread::sleep`, \
+             a blocking wait or a busy loop, to give the client a moment?). Close the \
+             connection the moment the signal comes, and never block the runtime's thread: it \
+             runs every other connection too"
         );
     }
 
