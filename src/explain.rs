@@ -198,6 +198,8 @@ fn not_send(d: &Diagnostic) -> &'static Explanation {
     let notes = |needle: &str| d.notes.iter().any(|n| n.contains(needle));
     if notes("required because it's used within this closure") {
         &CLOSURE_NOT_SEND
+    } else if notes("watch::Ref<") {
+        &WATCH_REF_NOT_SEND
     } else if notes("RwLockReadGuard") || notes("RwLockWriteGuard") {
         &RWLOCK_GUARD_NOT_SEND
     } else if notes("MutexGuard") {

@@ -196,6 +196,12 @@ fn mistakes_the_audits_met_unexplained() {
     );
     // A `std::sync::RwLock` read guard held across an `.await` in a spawned task.
     assert_eq!(explained("std_rwlock_guard"), ["rwlock-guard-across-await"]);
+    // The read guard inside a `watch::Ref` that a `select!` branch matched, alive through the
+    // branch's body: the learner has no RwLock of their own.
+    assert_eq!(
+        explained("watch_ref_across_await"),
+        ["watch-ref-across-await"]
+    );
     // One task that borrows the list (`let list = &guests;`, `stream::iter(guests.iter())`).
     assert_eq!(explained("e0597_borrow_one_task"), ["borrow-into-task"]);
     assert_eq!(explained("e0597_stream_iter"), ["borrow-into-task"]);

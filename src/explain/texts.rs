@@ -62,6 +62,15 @@ pub const GUARD_NOT_SEND: Explanation = Explanation {
            block (the compiler counts a guard alive to the end of its block, even after \
            `drop(guard)`), or use `tokio::sync::Mutex` if the lock must be held while awaiting.",
 };
+pub const WATCH_REF_NOT_SEND: Explanation = Explanation {
+    id: "watch-ref-across-await",
+    text: "A `watch::Ref` (what `borrow()`, `borrow_and_update()` and `wait_for()` give) is alive \
+           across an `.await`: it holds the channel's lock (a `std::sync::RwLock` read guard), so \
+           the task cannot move between threads, and no sender could send meanwhile. Copy out \
+           what you need (`*rx.borrow()`) and let it go before awaiting. In a `select!`, the \
+           value a branch matched (`_ = rx.wait_for(..)` too) lives through the branch's body: \
+           end the `select!` there (return a value from the branch) and await after it.",
+};
 pub const RWLOCK_GUARD_NOT_SEND: Explanation = Explanation {
     id: "rwlock-guard-across-await",
     text: "A `std::sync::RwLock` guard is alive across an `.await`, so the task cannot move \
