@@ -165,6 +165,11 @@ fn for_message(d: &Diagnostic) -> Option<&'static Explanation> {
         &BOXED_FUTURE_LIFETIME
     } else if message.contains("cannot be sent between threads safely") {
         not_send(d)
+    } else if message.starts_with("The `start_paused` option requires")
+        || (message.starts_with("The `worker_threads` option requires")
+            && d.rendered.contains("start_paused"))
+    {
+        &PAUSED_CLOCK_ONE_THREAD
     } else if message.ends_with("is not general enough") && notes("closure with signature") {
         &CLOSURE_NOT_GENERAL
     } else {

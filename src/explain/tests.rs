@@ -196,6 +196,11 @@ fn mistakes_the_audits_met_unexplained() {
     );
     // A `std::sync::RwLock` read guard held across an `.await` in a spawned task.
     assert_eq!(explained("std_rwlock_guard"), ["rwlock-guard-across-await"]);
+    // tokio's own advice for `start_paused = true, worker_threads = 1` is `flavor =
+    // "multi_thread"`, whose own error then asks for `current_thread`.
+    for name in ["paused_with_worker_threads", "paused_on_multi_thread"] {
+        assert_eq!(explained(name), ["paused-clock-one-thread"], "{name}");
+    }
     // The read guard inside a `watch::Ref` that a `select!` branch matched, alive through the
     // branch's body: the learner has no RwLock of their own.
     assert_eq!(

@@ -62,6 +62,14 @@ pub const GUARD_NOT_SEND: Explanation = Explanation {
            block (the compiler counts a guard alive to the end of its block, even after \
            `drop(guard)`), or use `tokio::sync::Mutex` if the lock must be held while awaiting.",
 };
+pub const PAUSED_CLOCK_ONE_THREAD: Explanation = Explanation {
+    id: "paused-clock-one-thread",
+    text: "Tokio's clock can be paused only on the current-thread runtime, the one \
+           `#[tokio::test]` starts by default, and `worker_threads` is only for the multi-thread \
+           one: `start_paused = true` goes with neither `flavor = \"multi_thread\"` nor \
+           `worker_threads`. To pause the clock, leave both out; a test that needs several \
+           threads runs on the real clock.",
+};
 pub const WATCH_REF_NOT_SEND: Explanation = Explanation {
     id: "watch-ref-across-await",
     text: "A `watch::Ref` (what `borrow()`, `borrow_and_update()` and `wait_for()` give) is alive \
