@@ -538,4 +538,50 @@ mod tests {
              comes, without comparing it with the ones before"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn giving_an_error_blocks_no_thread() {
+        // 20 errors wait in the channel; each poll that gives one only takes it from the
+        // channel: microseconds. The fastest of those 20 polls is timed on the real clock (a
+        // busy machine slows some polls, not all of them).
+        let (tx, rx) = mpsc::channel(64);
+        for i in 0..20 {
+            tx.send(format!("ERROR disk {i} full")).await.unwrap();
+        }
+        let mut errors = std::pin::pin!(error_lines(rx));
+        let mut fastest = Duration::MAX;
+        for i in 0..20 {
+            let line = loop {
+                let (polled, took) = std::future::poll_fn(|cx| {
+                    let began = std::time::Instant::now();
+                    let polled = errors.as_mut().poll_next(cx);
+                    std::task::Poll::Ready((polled, began.elapsed()))
+                })
+                .await;
+                match polled {
+                    std::task::Poll::Ready(line) => {
+                        fastest = fastest.min(took);
+                        break line;
+                    }
+                    // A stream that paces the errors on Tokio's clock: let the clock move.
+                    std::task::Poll::Pending => sleep(Duration::from_millis(1)).await,
+                }
+            };
+            assert_eq!(
+                line,
+                Some(format!("disk {i} full")),
+                "20 errors were waiting in the channel, and the collector was still connected"
+            );
+        }
+        assert!(
+            fastest < Duration::from_millis(1),
+            "20 errors were waiting in the channel, and each of the 20 polls that gave one held \
+             the thread for {fastest:?} or more: something blocks the thread as the stream \
+             gives a line (a `std::thread::sleep` in `map`, a blocking call), and the runtime \
+             can run nothing else meanwhile, the collector included. Give each error as it \
+             comes; to pace them, wait on Tokio's clock (an async step with `then` and \
+             `tokio::time::sleep`), never by blocking the thread"
+        );
+        drop(tx);
+    }
 }
