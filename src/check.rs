@@ -117,12 +117,18 @@ impl<'a> Checker<'a> {
             if self.cancel.is_cancelled() {
                 report.verdict = Verdict::Cancelled;
             }
+            let path = match side {
+                Side::Exercise => &exercise.path,
+                Side::Solution => &exercise.solution_path,
+            };
             if let Some(marker) = from {
-                let path = match side {
-                    Side::Exercise => &exercise.path,
-                    Side::Solution => &exercise.solution_path,
-                };
                 mark_errors_in_tests(path, marker, &mut report.diagnostics);
+            }
+            if report.verdict.passed()
+                && exercise.rules == Format::AsyncLings
+                && let Some(line) = unawaited_future(path, &report.diagnostics)
+            {
+                report.verdict = Verdict::Unawaited(line);
             }
             report.explanations = explain::explain(report);
         }
@@ -408,6 +414,20 @@ fn mark_errors_in_tests(path: &Path, marker: usize, diagnostics: &mut [Diagnosti
             *line > marker && (path.ends_with(file) || file.ends_with(path))
         });
     }
+}
+
+/// The line of the first future that the checked file makes and drops unawaited, outside the
+/// tests (rustc's `unused_must_use` on a `Future`). Tests that pass around such a future judged
+/// code whose work never happens: an async-lings course does not call that a pass (rustlings'
+/// rules leave warnings alone).
+fn unawaited_future(path: &Path, diagnostics: &[Diagnostic]) -> Option<usize> {
+    diagnostics
+        .iter()
+        .filter(|d| !d.in_tests && explain::for_diagnostic(d) == Some(&explain::UNAWAITED_FUTURE))
+        .find_map(|d| {
+            let (file, line) = d.primary.as_ref()?;
+            (path.ends_with(file) || file.ends_with(path)).then_some(*line)
+        })
 }
 
 /// The compile limit of the exercises at `indices`: the most lenient of theirs.

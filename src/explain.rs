@@ -91,16 +91,7 @@ fn for_code(d: &Diagnostic) -> Option<&'static Explanation> {
     let code = d.code.as_deref().unwrap_or("");
     let e = match code {
         "E0308" if notes("found future") || notes("`await`ing") => &MISSING_AWAIT,
-        "E0599" if names_a_future(&d.message) && names_a_future_adapter(d) => &FUTURE_EXT,
-        "E0599" if names_a_future(&d.message) && on_its_output(d) => &METHOD_ON_FUTURE,
-        "E0599" if notes("the trait is in scope") && names_an_extension_trait(d) => {
-            &EXTENSION_TRAIT
-        }
-        "E0599" if d.message.contains("`recv`") && d.message.contains("oneshot::Receiver") => {
-            &ONESHOT_RECV
-        }
-        "E0599" if d.message.contains("`lock`") && d.message.contains("RwLock") => &RWLOCK_LOCK,
-        "E0599" if notes("exists on the type `JoinError`") => &JOIN_ERROR_METHOD,
+        "E0599" => return method_not_found(d),
         "E0277" if d.message.contains("`?`") && notes("Future") => &TRY_ON_FUTURE,
         "E0369" | "E0277" if used_as_its_output(d) => &MISSING_AWAIT,
         "E0277" if d.message.contains("is not an iterator") && mentions_stream(d) => {
@@ -147,6 +138,29 @@ fn for_code(d: &Diagnostic) -> Option<&'static Explanation> {
         "E0752" => &ASYNC_MAIN,
         "E0728" => &AWAIT_OUTSIDE_ASYNC,
         _ => return None,
+    };
+    Some(e)
+}
+
+/// E0599, "no method named ... found": a method of what the future gives, of a trait not in
+/// scope, or of a type that has another way to do it.
+fn method_not_found(d: &Diagnostic) -> Option<&'static Explanation> {
+    let notes = |needle: &str| d.notes.iter().any(|n| n.contains(needle));
+    let says = |needle: &str| d.message.contains(needle);
+    let e = if names_a_future(&d.message) && names_a_future_adapter(d) {
+        &FUTURE_EXT
+    } else if names_a_future(&d.message) && on_its_output(d) {
+        &METHOD_ON_FUTURE
+    } else if notes("the trait is in scope") && names_an_extension_trait(d) {
+        &EXTENSION_TRAIT
+    } else if says("`recv`") && says("oneshot::Receiver") {
+        &ONESHOT_RECV
+    } else if says("`lock`") && says("RwLock") {
+        &RWLOCK_LOCK
+    } else if notes("exists on the type `JoinError`") {
+        &JOIN_ERROR_METHOD
+    } else {
+        return None;
     };
     Some(e)
 }

@@ -24,7 +24,7 @@ use crate::{
     course::{Exercise, Mode},
     explain, libtest,
     process::signal_name,
-    verdict::{Report, Verdict},
+    verdict::{self, Report, Verdict},
 };
 
 /// Decides colour once for the whole process.
@@ -113,42 +113,11 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
     let said = repeats::collapse(&report.diagnostics);
     let lead = explain::lead_error(&report.diagnostics)
         .and_then(|i| said.iter().position(|s| s.says(&report.diagnostics[i])));
-    let mut why_shown = false;
-    if let Some(lead) = lead {
-        // The async `why:` goes right under the error's headline and place, before the source
-        // excerpt: on a small screen it is seen without scrolling.
-        let first = said[lead].diagnostic.rendered.trim_end();
-        let mut lines = first.lines();
-        let head: Vec<&str> = lines
-            .by_ref()
-            .take_while(|l| !strip_ansi(l).trim_start().starts_with("-->"))
-            .collect();
-        let place = first.lines().nth(head.len());
-        writeln!(w, "\n{}", outside_text(&head.join("\n")))?;
-        if let Some(place) = place {
-            writeln!(w, "{}", outside_text(place))?;
-            write_why(w, report)?;
-            why_shown = true;
-            let rest: Vec<&str> = lines.collect();
-            if !rest.is_empty() {
-                writeln!(w, "{}", outside_text(&rest.join("\n")))?;
-            }
-        }
-        write_repeats(w, &said[lead])?;
-    }
-    let failures = libtest::failures(&report.output);
-    // A run killed at its time limit has failures told only if the tests that had failed
-    // were run again (`check::run`).
-    if matches!(
-        report.verdict,
-        Verdict::TestsFailed(_) | Verdict::TimedOut(_)
-    ) && !failures.is_empty()
-    {
-        writeln!(w)?;
-        for failure in &failures {
-            compact_failure(w, failure)?;
-        }
-    }
+    let why_shown = match lead {
+        Some(lead) => write_lead(w, report, &said[lead])?,
+        None => false,
+    };
+    write_failures(w, report)?;
     if !report.stuck.is_empty() {
         writeln!(w, "\n{}", outside_text(&report.stuck))?;
     }
@@ -161,9 +130,59 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
             write_repeats(w, s)?;
         }
     }
+    write_output(w, exercise, report)
+}
+
+/// The lead error: its headline and place, the async `why:` right under them (before the source
+/// excerpt: on a small screen it is seen without scrolling), then the rest. Returns whether the
+/// `why:` lines were written.
+fn write_lead(w: &mut impl Write, report: &Report, lead: &repeats::Said) -> io::Result<bool> {
+    let first = lead.diagnostic.rendered.trim_end();
+    let mut lines = first.lines();
+    let head: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !strip_ansi(l).trim_start().starts_with("-->"))
+        .collect();
+    let place = first.lines().nth(head.len());
+    writeln!(w, "\n{}", outside_text(&head.join("\n")))?;
+    let mut why_shown = false;
+    if let Some(place) = place {
+        writeln!(w, "{}", outside_text(place))?;
+        write_why(w, report)?;
+        why_shown = true;
+        let rest: Vec<&str> = lines.collect();
+        if !rest.is_empty() {
+            writeln!(w, "{}", outside_text(&rest.join("\n")))?;
+        }
+    }
+    write_repeats(w, lead)?;
+    Ok(why_shown)
+}
+
+/// Each failing test's message and place. A run killed at its time limit has failures told only
+/// if the tests that had failed were run again (`check::run`).
+fn write_failures(w: &mut impl Write, report: &Report) -> io::Result<()> {
+    let failures = libtest::failures(&report.output);
+    if matches!(
+        report.verdict,
+        Verdict::TestsFailed(_) | Verdict::TimedOut(_)
+    ) && !failures.is_empty()
+    {
+        writeln!(w)?;
+        for failure in &failures {
+            compact_failure(w, failure)?;
+        }
+    }
+    Ok(())
+}
+
+/// What was printed: a failure's full output (or cargo's words), or a passing program's output.
+fn write_output(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
     let output = report.output.trim_end();
-    let program = report.verdict.passed() && exercise.mode == Mode::Run;
-    if !output.is_empty() && (!report.verdict.passed() || program) {
+    // Tests that passed around a future never awaited printed only their passes.
+    let tests_passed = report.verdict.passed() || matches!(report.verdict, Verdict::Unawaited(_));
+    let program = tests_passed && exercise.mode == Mode::Run;
+    if !output.is_empty() && (!tests_passed || program) {
         let what = if program {
             "The program printed:"
         } else if matches!(report.verdict, Verdict::CompileFailed) {
@@ -281,6 +300,7 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
             let problem = report.verdict.tests_problem(Some(&exercise.name));
             format!("{failed} {name}: {}", problem.unwrap_or_default())
         }
+        Verdict::Unawaited(line) => format!("{failed} {name}: {}", verdict::unawaited(*line)),
         Verdict::Cancelled => format!("{} {name}: cancelled", "-".yellow()),
     }
 }

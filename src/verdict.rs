@@ -40,6 +40,10 @@ pub enum Verdict {
     TestsEdited(Change),
     /// The harness exited with status 0, but not every shipped test ran and passed.
     TestsIncomplete(Shortfall),
+    /// The tests passed, but the code makes a future at this (1-based) line of the exercise and
+    /// drops it unawaited (rustc's `unused_must_use`): work the code means to do never
+    /// happens, whatever the tests saw.
+    Unawaited(usize),
     Cancelled,
 }
 
@@ -76,6 +80,7 @@ impl Verdict {
             Verdict::ClippyFailed => "clippy",
             Verdict::TestsEdited(_) => "tests-edited",
             Verdict::TestsIncomplete(_) => "tests-incomplete",
+            Verdict::Unawaited(_) => "unawaited",
             Verdict::Cancelled => "cancelled",
         }
     }
@@ -122,6 +127,15 @@ const SPLIT_BY_MAIN: &str = "is in `fn main` and sets a static that the rest of 
      reads: no test runs `main`, so such code can act one way under the tests and another in \
      your program. Let the code work the same without it (`main` may call the code and print \
      what it returns)";
+
+/// Why tests that passed are no pass when the code drops a future unawaited.
+pub fn unawaited(line: usize) -> String {
+    format!(
+        "the tests passed, but the future made at line {line} is never awaited, so its work \
+         never happens. Add `.await` (or hand it to `tokio::spawn` if it should run on its \
+         own), or remove the call"
+    )
+}
 
 /// The shipped line a changed one replaced, to quote after the line's number.
 fn was(shipped: &str) -> String {
@@ -284,6 +298,7 @@ impl Report {
             Verdict::TestsEdited(_) | Verdict::TestsIncomplete(_) => {
                 self.verdict.tests_problem(None)
             }
+            Verdict::Unawaited(line) => Some(unawaited(*line)),
             _ => panic.or_else(|| {
                 let line = self.output.lines().find(|l| !l.trim().is_empty())?;
                 Some(line.to_owned())

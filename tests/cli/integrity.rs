@@ -509,3 +509,43 @@ fn a_shared_target_dir_never_grades_one_course_with_anothers_build() {
         .assert()
         .code(1);
 }
+
+/// Tests that pass around a future the code makes and drops unawaited judged code whose work
+/// never happens: no pass, with the line named. A future dropped on purpose (`drop`, `let _ =`)
+/// is the code's own choice and passes.
+#[test]
+fn a_future_never_awaited_is_not_a_pass() {
+    let course = Fixture::new("marked");
+    let tally = "async fn tally(items: &[u32]) {\n    let _ = items;\n}\n\n";
+    counter(&course, |text| {
+        format!(
+            "{tally}{}",
+            text.replace(FIXED, "tally(items);\n    items.len()\n}")
+        )
+    });
+    fails_with(
+        &course,
+        "counter",
+        "the tests passed, but the future made at line 8 is never awaited",
+    );
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "futures do nothing unless you `.await`",
+        ));
+
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        format!(
+            "{tally}{}",
+            text.replace(FIXED, "drop(tally(items));\n    items.len()\n}")
+        )
+    });
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ counter passed"));
+}

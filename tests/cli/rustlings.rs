@@ -118,6 +118,26 @@ fn a_pass_shows_the_programs_output() {
         ));
 }
 
+/// Rustlings judges the tests and the program, not the warnings: a future dropped unawaited,
+/// which an async-lings course refuses (`integrity.rs`), passes in a rustlings course.
+#[test]
+fn a_future_never_awaited_is_left_to_the_warning() {
+    let course = Fixture::new("rustlings_rules");
+    let solved = course.read("solutions/01_rules/add_numbers.rs").replace(
+        "    a + b\n}",
+        "    nothing();\n    a + b\n}\n\nasync fn nothing() {}",
+    );
+    course.write("exercises/01_rules/add_numbers.rs", &solved);
+    course
+        .cmd(&["run", "add_numbers"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ add_numbers passed"))
+        .stdout(predicate::str::contains(
+            "futures do nothing unless you `.await`",
+        ));
+}
+
 /// Rustlings has no timeout: a correct solution that takes longer than async-lings' own default
 /// of 10 s still passes in a rustlings course.
 #[test]
