@@ -756,6 +756,61 @@ mod tests {
         );
     }
 
+    /// On a runtime with one worker thread, a task spawned from a task runs before the tasks
+    /// spawned ahead of it (Tokio runs the newest task first), so here the last job's task
+    /// starts first, ends first, and wakes run_jobs at once, while the other jobs, ready to end
+    /// too, still wait for their turn. Each of them is still running then, not crashed: its
+    /// outcome is what its own JoinHandle gives once it has ended. (The real clock: the jobs
+    /// take 10 ms.)
+    #[test]
+    fn jobs_still_running_when_the_last_one_ends_are_waited_for() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("the test's runtime could not be built");
+        let inputs = vec!["1", "2", "oops", "4"];
+        let expected = [
+            Outcome::Done(2),
+            Outcome::Done(4),
+            Outcome::Crashed,
+            Outcome::Done(8),
+        ];
+        let outcome = runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), tokio::spawn(run_jobs(inputs))).await
+        });
+        let outcomes = match outcome {
+            Ok(Ok(outcomes)) => outcomes,
+            // A run_jobs that panics or hangs is reported by the other tests.
+            _ => return,
+        };
+        if outcomes == expected {
+            return;
+        }
+        let given_up = (0..expected.len()).find(|&i| {
+            expected[i] != Outcome::Crashed && outcomes.get(i) == Some(&Outcome::Crashed)
+        });
+        if let Some(i) = given_up {
+            panic!(
+                "on a runtime with one worker thread, where Tokio runs the newest task first \
+                 (so the last job ended first, and run_jobs could run before the other jobs \
+                 had their turn), run_jobs(vec![\"1\", \"2\", \"oops\", \"4\"]) returned \
+                 {outcomes:?}: job {i} ends well, yet it was reported Crashed. It had not ended \
+                 yet when run_jobs looked at it (an is_finished() check, a now_or_never, a \
+                 time limit, a wait for one job standing in for all) and was given up on. \
+                 Await each job's own JoinHandle until that job has ended: Ok(value) is \
+                 Done(value), an Err that is_panic() is Crashed"
+            );
+        }
+        panic!(
+            "on a runtime with one worker thread, where Tokio runs the newest task first (so \
+             the jobs start and end in another order than they were given), \
+             run_jobs(vec![\"1\", \"2\", \"oops\", \"4\"]) returned {outcomes:?} instead of \
+             {expected:?}: one outcome per job, in the order of the inputs, each taken from \
+             awaiting that job's own JoinHandle"
+        );
+    }
+
     /// The tasks alive on the runtime this runs in.
     fn alive_tasks() -> usize {
         tokio::runtime::Handle::current()

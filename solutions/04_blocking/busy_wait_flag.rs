@@ -198,9 +198,9 @@ mod tests {
                 "{} still waiting 1 s (of the test's paused clock) after the door opened, and \
                  still a second of real time later ({through} of {WAITERS} got through): \
                  `open` must wake every waiting task, however many there are. Some ways to miss \
-                 one: `open` wakes only one, or a fixed number (Notify::notify_one, even rung \
-                 several times, where notify_waiters wakes them all), or wait_open checks the \
-                 flag only now and then (on a timer of a second or more)",
+                 one: `open` wakes only one, or a fixed number (Notify::notify_one or \
+                 notify_last, even rung several times, where notify_waiters wakes them all), or \
+                 wait_open checks the flag only now and then (on a timer of a second or more)",
                 which(&still)
             );
         }
