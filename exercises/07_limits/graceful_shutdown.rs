@@ -846,10 +846,30 @@ mod tests {
         if !tokens.iter().any(|t| t == "notify_waiters") {
             return;
         }
+        // The names `.notify_waiters()` and `.notify_one()` are called on. A Notify woken only
+        // with notify_one keeps a permit for a waiter yet to come: a `x.notified().await` on
+        // such a name (one notify_waiters is never called on) misses nothing.
+        let receivers_of = |method: &str| -> Vec<&str> {
+            (2..tokens.len())
+                .filter(|&at| tokens[at] == method && tokens[at - 1] == ".")
+                .map(|at| tokens[at - 2].as_str())
+                .collect()
+        };
+        let waiters_woken = receivers_of("notify_waiters");
+        let one_woken = receivers_of("notify_one");
+        let on_a_permit_notify = |named: usize| {
+            tokens[named - 1] == "."
+                && tokens[named - 2]
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_')
+                && one_woken.contains(&tokens[named - 2].as_str())
+                && !waiters_woken.contains(&tokens[named - 2].as_str())
+        };
         let awaited_where_made = (1..tokens.len()).any(|named| {
             if !["notified", "notified_owned"].contains(&tokens[named].as_str())
                 || ![".", ":"].contains(&tokens[named - 1].as_str())
                 || !is(named + 1, &["("])
+                || on_a_permit_notify(named)
             {
                 return false;
             }
