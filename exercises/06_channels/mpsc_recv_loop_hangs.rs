@@ -638,7 +638,7 @@ mod tests {
         });
         let waker = Waker::from(Arc::clone(&hand_over));
         let mut cx = Context::from_waker(&waker);
-        let urls = vec!["a.io", "bb.io", "bb.io", "ccc.io"];
+        let urls = vec!["a.io", "bb.io", "cc.io", "ddd.io"];
         let outcome = {
             let _runtime = handle.enter();
             let start = Instant::now();
@@ -667,8 +667,13 @@ mod tests {
         tasks_thread
             .join()
             .expect("the thread of the download tasks panicked");
-        let expected: BTreeMap<&'static str, usize> =
-            [("a.io", 400), ("bb.io", 500), ("ccc.io", 600)].into();
+        let expected: BTreeMap<&'static str, usize> = [
+            ("a.io", 400),
+            ("bb.io", 500),
+            ("cc.io", 500),
+            ("ddd.io", 600),
+        ]
+        .into();
         match outcome {
             Ok(sizes) => assert_eq!(
                 sizes, expected,
