@@ -642,4 +642,115 @@ mod tests {
              station's clone go when its task ends"
         );
     }
+
+    /// A waker that hands total_rainfall over to the thread that polls it: woken from another
+    /// thread (a station task inside its `send`, on the runtime's thread), it waits there
+    /// until total_rainfall has been polled, so that the task that woke it has not ended yet.
+    struct HandOver {
+        poller: std::thread::ThreadId,
+        woken_by_itself: std::sync::atomic::AtomicBool,
+        wakes: std::sync::mpsc::Sender<std::sync::mpsc::Sender<()>>,
+    }
+
+    impl std::task::Wake for HandOver {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            if std::thread::current().id() == self.poller {
+                self.woken_by_itself
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                return;
+            }
+            let (polled_tx, polled) = std::sync::mpsc::channel::<()>();
+            if self.wakes.send(polled_tx).is_ok() {
+                // Dropped (or a second of real time passes) once total_rainfall has been
+                // polled.
+                let _ = polled.recv_timeout(Duration::from_secs(1));
+            }
+        }
+    }
+
+    /// On a multi-threaded runtime, total_rainfall can run while the station that sent the
+    /// last reading has not ended yet: its Sender is dropped a moment after the reading is in
+    /// the channel. Here total_rainfall is polled on this thread while the station tasks run on
+    /// another one, and every task that wakes it waits, inside its `send`, until it has been
+    /// polled: a loop that decides whether more readings can come from anything but the
+    /// channel closing (how many Senders are left, a counter of stations still reporting) sees
+    /// the last station still alive, waits in recv() again, and with its own Sender kept, no
+    /// one ever ends that wait.
+    #[test]
+    fn the_last_reading_is_added_before_its_station_has_ended() {
+        use std::future::Future;
+        use std::sync::Arc;
+        use std::sync::atomic::Ordering;
+        use std::task::{Context, Poll, Waker};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("could not build a runtime");
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let tasks_thread = std::thread::spawn(move || {
+            runtime.block_on(async {
+                let _ = stopped.await;
+            });
+        });
+        let (wakes, woken) = std::sync::mpsc::channel();
+        let hand_over = Arc::new(HandOver {
+            poller: std::thread::current().id(),
+            woken_by_itself: std::sync::atomic::AtomicBool::new(false),
+            wakes,
+        });
+        let waker = Waker::from(Arc::clone(&hand_over));
+        let mut cx = Context::from_waker(&waker);
+        let stations = vec![vec![1, 2], vec![30], vec![400, 500, 600]];
+        let outcome = {
+            let _runtime = handle.enter();
+            let start = Instant::now();
+            let mut adding = std::pin::pin!(total_rainfall(stations.clone()));
+            // The woken task (if any) that waits until total_rainfall has been polled.
+            let mut waiting: Option<std::sync::mpsc::Sender<()>> = None;
+            loop {
+                let polled = adding.as_mut().poll(&mut cx);
+                drop(waiting.take());
+                if let Poll::Ready(total) = polled {
+                    break Ok(total);
+                }
+                if start.elapsed() > Duration::from_secs(3600) {
+                    break Err("was still waking up an hour of the paused clock later");
+                }
+                if hand_over.woken_by_itself.swap(false, Ordering::SeqCst) {
+                    continue;
+                }
+                match woken.recv_timeout(Duration::from_secs(3)) {
+                    Ok(polled_tx) => waiting = Some(polled_tx),
+                    Err(_) => break Err("was never woken again"),
+                }
+            }
+        };
+        let _ = stop.send(());
+        tasks_thread
+            .join()
+            .expect("the thread of the station tasks panicked");
+        match outcome {
+            Ok(total) => assert_eq!(
+                total, 1533,
+                "total_rainfall({stations:?}) returned {total} mm while its station tasks ran \
+                 on another thread: add up every reading that comes out of rx"
+            ),
+            Err(how) => panic!(
+                "total_rainfall({stations:?}) ran while its station tasks ran on another \
+                 thread, and it {how} after the last reading had come in, without returning: \
+                 it was polled as soon as that reading was in the channel, before the station \
+                 that sent it had ended and dropped its Sender (on a multi-threaded runtime \
+                 this happens), saw that station still alive (a count of the Senders left, or \
+                 of the stations still reporting?), and waited in recv() again, with its own \
+                 Sender still alive. Whether more readings can come is what recv() tells: drop \
+                 total_rainfall's own Sender before the loop, and add up until recv() returns \
+                 None"
+            ),
+        }
+    }
 }

@@ -577,4 +577,122 @@ mod tests {
             );
         }
     }
+
+    /// A waker that hands download_sizes over to the thread that polls it: woken from another
+    /// thread (a download task inside its `send`, on the runtime's thread), it waits there
+    /// until download_sizes has been polled, so that the task that woke it has not ended yet.
+    struct HandOver {
+        poller: std::thread::ThreadId,
+        woken_by_itself: std::sync::atomic::AtomicBool,
+        wakes: std::sync::mpsc::Sender<std::sync::mpsc::Sender<()>>,
+    }
+
+    impl std::task::Wake for HandOver {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            if std::thread::current().id() == self.poller {
+                self.woken_by_itself
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                return;
+            }
+            let (polled_tx, polled) = std::sync::mpsc::channel::<()>();
+            if self.wakes.send(polled_tx).is_ok() {
+                // Dropped (or a second of real time passes) once download_sizes has been
+                // polled.
+                let _ = polled.recv_timeout(Duration::from_secs(1));
+            }
+        }
+    }
+
+    /// On a multi-threaded runtime, download_sizes can run while the task that sent the last
+    /// answer has not ended yet: its Sender is dropped a moment after the answer is in the
+    /// channel. Here download_sizes is polled on this thread while the download tasks run on
+    /// another one, and every task that wakes it waits, inside its `send`, until it has been
+    /// polled: a loop that decides whether more answers can come from anything but the channel
+    /// closing (how many Senders are left, a counter of running downloads) sees the last task
+    /// still alive, waits in recv() again, and with its own Sender kept, no one ever ends that
+    /// wait.
+    #[test]
+    fn the_last_answer_is_collected_before_its_task_has_ended() {
+        use std::future::Future;
+        use std::sync::Arc;
+        use std::sync::atomic::Ordering;
+        use std::task::{Context, Poll, Waker};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("could not build a runtime");
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let tasks_thread = std::thread::spawn(move || {
+            runtime.block_on(async {
+                let _ = stopped.await;
+            });
+        });
+        let (wakes, woken) = std::sync::mpsc::channel();
+        let hand_over = Arc::new(HandOver {
+            poller: std::thread::current().id(),
+            woken_by_itself: std::sync::atomic::AtomicBool::new(false),
+            wakes,
+        });
+        let waker = Waker::from(Arc::clone(&hand_over));
+        let mut cx = Context::from_waker(&waker);
+        let urls = vec!["a.io", "bb.io", "cc.io", "ddd.io"];
+        let outcome = {
+            let _runtime = handle.enter();
+            let start = Instant::now();
+            let mut collecting = std::pin::pin!(download_sizes(urls.clone()));
+            // The woken task (if any) that waits until download_sizes has been polled.
+            let mut waiting: Option<std::sync::mpsc::Sender<()>> = None;
+            loop {
+                let polled = collecting.as_mut().poll(&mut cx);
+                drop(waiting.take());
+                if let Poll::Ready(sizes) = polled {
+                    break Ok(sizes);
+                }
+                if start.elapsed() > Duration::from_secs(3600) {
+                    break Err("was still waking up an hour of the paused clock later");
+                }
+                if hand_over.woken_by_itself.swap(false, Ordering::SeqCst) {
+                    continue;
+                }
+                match woken.recv_timeout(Duration::from_secs(3)) {
+                    Ok(polled_tx) => waiting = Some(polled_tx),
+                    Err(_) => break Err("was never woken again"),
+                }
+            }
+        };
+        let _ = stop.send(());
+        tasks_thread
+            .join()
+            .expect("the thread of the download tasks panicked");
+        let expected: BTreeMap<&'static str, usize> = [
+            ("a.io", 400),
+            ("bb.io", 500),
+            ("cc.io", 500),
+            ("ddd.io", 600),
+        ]
+        .into();
+        match outcome {
+            Ok(sizes) => assert_eq!(
+                sizes, expected,
+                "download_sizes({urls:?}) returned {sizes:?} while its download tasks ran on \
+                 another thread: collect every answer that comes out of rx"
+            ),
+            Err(how) => panic!(
+                "download_sizes({urls:?}) ran while its download tasks ran on another thread, \
+                 and it {how} after the last answer had come in, without returning: it was \
+                 polled as soon as that answer was in the channel, before the task that sent \
+                 it had ended and dropped its Sender (on a multi-threaded runtime this \
+                 happens), saw that task still alive (a count of the Senders left, or of the \
+                 downloads still running?), and waited in recv() again, with its own Sender \
+                 still alive. Whether more answers can come is what recv() tells: drop \
+                 download_sizes' own Sender before the loop, and collect until recv() returns \
+                 None"
+            ),
+        }
+    }
 }
