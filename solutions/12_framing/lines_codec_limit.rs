@@ -585,6 +585,7 @@ mod tests {
             to_server,
             answers,
             server,
+            ..
         } = connect();
         let mut to_server = to_server.unwrap();
         // 200 short lines at once, then the end of the input, and the client reads no answer
