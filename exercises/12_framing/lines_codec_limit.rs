@@ -65,6 +65,19 @@ mod tests {
         to_server: Option<WriteHalf<DuplexStream>>,
         answers: Lines<BufReader<ReadHalf<DuplexStream>>>,
         server: JoinHandle<Result<(), LinesCodecError>>,
+        /// How many bytes the client has sent since its last newline, through `send` and
+        /// `send_in_background` (a test that takes `to_server` sends what this does not see).
+        tail: usize,
+        /// `to_server` was taken by `send_in_background`, which sends nothing after its bytes.
+        in_background: bool,
+    }
+
+    /// `tail` after `bytes` more were sent.
+    fn tail_after(tail: usize, bytes: &[u8]) -> usize {
+        match bytes.iter().rposition(|&b| b == b'\n') {
+            Some(newline) => bytes.len() - newline - 1,
+            None => tail + bytes.len(),
+        }
     }
 
     fn connect() -> Client {
@@ -76,6 +89,8 @@ mod tests {
             to_server: Some(to_server),
             answers: BufReader::new(from_server).lines(),
             server,
+            tail: 0,
+            in_background: false,
         }
     }
 
@@ -83,12 +98,15 @@ mod tests {
         async fn send(&mut self, bytes: &[u8]) {
             let to_server = self.to_server.as_mut().unwrap();
             to_server.write_all(bytes).await.unwrap();
+            self.tail = tail_after(self.tail, bytes);
         }
 
         /// Sends `bytes` from a task of its own, as a client does that is not reading answers,
         /// then keeps the connection open.
         fn send_in_background(&mut self, bytes: Vec<u8>) -> JoinHandle<()> {
             let mut to_server = self.to_server.take().unwrap();
+            self.tail = tail_after(self.tail, &bytes);
+            self.in_background = true;
             tokio::spawn(async move {
                 // The server may hang up in the middle: that is allowed.
                 let _ = to_server.write_all(&bytes).await;
@@ -97,9 +115,21 @@ mod tests {
         }
 
         async fn answer(&mut self, waiting_for: &str) -> Option<String> {
+            // What the client sent is known (not taken by the test) and ends in a newline, or
+            // in a start of a line within MAX_LINE: the server has all it needs to answer.
+            let within_the_limit =
+                (self.to_server.is_some() || self.in_background) && self.tail <= MAX_LINE;
             match timeout(Duration::from_secs(60), self.answers.next_line()).await {
                 Ok(Ok(answer)) => answer,
                 Ok(Err(e)) => panic!("reading {waiting_for} failed: {e}"),
+                Err(_) if within_the_limit => panic!(
+                    "the client is waiting for {waiting_for}, but nothing comes, and it has sent \
+                     only lines within MAX_LINE bytes, each with its newline (and the start of \
+                     at most one more): the server has all it needs to answer. Answer each line \
+                     as soon as the codec gives it, while the connection stays open; if the \
+                     answers go through a BufWriter, flush it after each one (until then they \
+                     wait in it, and the client waits for them)"
+                ),
                 Err(_) => panic!(
                     "the client is waiting for {waiting_for}, but nothing comes. If the client \
                      has sent more than MAX_LINE bytes without a newline, the server must not \
@@ -548,6 +578,7 @@ mod tests {
             to_server,
             answers,
             server,
+            ..
         } = connect();
         let mut to_server = to_server.unwrap();
         // 200 short lines at once, then the end of the input, and the client reads no answer

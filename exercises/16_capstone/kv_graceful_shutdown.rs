@@ -980,7 +980,9 @@ mod tests {
                  sent with the value `false` (the server must go on: the signal is the value \
                  turning `true`); then the client sent the rest, \"a\\n\", and {what}: a change \
                  of the channel is not yet the signal. Wait for `true`, as serve does \
-                 (`shutdown.wait_for(|stop| *stop)`), not for any change (`changed()`)"
+                 (`shutdown.wait_for(|stop| *stop)`), not for any change (`changed()`). (Or \
+                 is the stop kept where every server sees it, a `static` set by another \
+                 server's shutdown? Each server stops at its own `shutdown` signal only.)"
             );
         }
         server

@@ -773,7 +773,9 @@ mod tests {
                     panic!(
                         "the client sent {command:?} and waits for its reply before it sends \
                          anything else, but no reply came: return each line as soon as its \
-                         \"\\n\" has arrived, without reading on until the client leaves"
+                         \"\\n\" has arrived, without reading on until the client leaves \
+                         (and if `serve_client` was changed, let it flush its BufWriter after \
+                         each reply, as shipped: until then the reply waits in it)"
                     )
                 })
                 .unwrap();

@@ -106,7 +106,9 @@ mod tests {
                 Err(_) => panic!(
                     "{}: no {waiting_for} came from the server. Is another client's connection \
                      keeping the server busy? Every client must be served by its own task, \
-                     started right after `accept`",
+                     started right after `accept`. Or was it written into a BufWriter that is \
+                     not flushed? Flush after each line (`flush().await`): until then the line \
+                     waits in the buffer, and the client waits for it",
                     self.name
                 ),
             }

@@ -286,7 +286,8 @@ mod tests {
                              others never came. Were the commands read ahead into a BufReader \
                              that was then dropped? Keep one BufReader for the whole \
                              connection. (Or is the server still busy with another client, \
-                             serving one at a time?)",
+                             serving one at a time? Or do the replies wait in a BufWriter that is \
+                             not flushed before the server waits for the next command?)",
                             self.name,
                             commands.len(),
                             replies.len()
@@ -376,7 +377,8 @@ mod tests {
                         return Err(format!(
                             "{}: sent {} commands in one write, and got {} replies in 5 s: the \
                              others never came. (Is the server still busy with another client, \
-                             serving one at a time?)",
+                             serving one at a time? Or do the replies wait in a BufWriter that is \
+                             not flushed before the server waits for the next command?)",
                             self.name,
                             commands.len(),
                             replies.len()
@@ -838,10 +840,11 @@ mod tests {
         let Ok(reply) = timeout(PATIENCE, first.replies.next_line()).await else {
             panic!(
                 "a client connected and has said nothing yet, and the next client's \"SET mood \
-                 calm\" had no reply 5 s later: the server waits on the silent client (for its \
-                 first command, or until it leaves) before it serves anyone else. Hand each \
+                 calm\" had no reply 5 s later: does the server wait on the silent client (for \
+                 its first command, or until it leaves) before it serves anyone else? Hand each \
                  connection to a task of its own as soon as it is accepted, and read from it \
-                 only in that task"
+                 only in that task. (Or does the reply wait in a BufWriter that is not flushed \
+                 before the server waits for the next command?)"
             );
         };
         assert_eq!(
