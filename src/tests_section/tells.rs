@@ -33,6 +33,22 @@ const PLAIN_TYPES: [&str; 12] = [
 /// has them) and a `Handle`'s debug output.
 const FLAVOR_TEXTS: [&str; 2] = ["tokio-runtime-worker", "CurrentThread"];
 
+/// Tokio's metrics of one worker (`RuntimeMetrics`), which take the worker's index.
+const WORKER_METRICS: [&str; 12] = [
+    "worker_local_queue_depth",
+    "worker_local_schedule_count",
+    "worker_mean_poll_time",
+    "worker_noop_count",
+    "worker_overflow_count",
+    "worker_park_count",
+    "worker_park_unpark_count",
+    "worker_poll_count",
+    "worker_steal_count",
+    "worker_steal_operations",
+    "worker_thread_id",
+    "worker_total_busy_duration",
+];
+
 /// Text that names where the program's file is, as `current_exe` would.
 const EXE_TEXTS: [&str; 2] = ["RUST_TEST", "/proc/self"];
 
@@ -51,10 +67,10 @@ pub fn tell(
     let method =
         i > 1 && tokens[i - 1].text == "." && tokens[i - 2].text != "." && texts(1) == Some("(");
     // A runtime's worker count, or a worker's own metrics, which take the worker's index
-    // (`worker_park_count(1)`; a `worker_count()` of the learner's takes none).
+    // (`worker_park_count(1)`; a `worker_count()` or `worker_token(true)` of the learner's is
+    // no metric).
     let workers = method
-        && (text == "num_workers"
-            || text.starts_with("worker_") && text != "worker_threads" && texts(2) != Some(")"));
+        && (text == "num_workers" || WORKER_METRICS.contains(&text) && texts(2) != Some(")"));
     let args = matches!(text, "args" | "args_os")
         && (i > 2 && tokens[i - 3].text == "env"
             || in_use.is_some_and(|item| item.iter().any(|t| t.text == "env")));

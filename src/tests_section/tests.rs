@@ -463,6 +463,7 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         "const HEADER: usize = std::mem::size_of::<u32>();",
         "use std::mem::size_of;\nuse std::io::IsTerminal;\nuse std::io::IsTerminal as _;",
         "struct Pool;\nimpl Pool { fn worker_count(&self) -> usize { 4 } }\nfn pause(p: Pool) -> usize { p.worker_count() }",
+        "struct Tokens;\nimpl Tokens { fn worker_token(&self, _: bool) -> u8 { 0 } }\nfn pause(t: Tokens) -> u8 { t.worker_token(true) }",
         "fn pause() { let _ = tokio::runtime::Builder::new_multi_thread().build().expect(\"could not build a MultiThread runtime\"); }",
         "static LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());\nfn pause() { LOG.lock().unwrap().push(String::new()); }\nfn main() { println!(\"{:?}\", LOG.lock().unwrap()); }",
         "fn verbose() -> bool { std::env::var_os(\"TX_TRACE\").is_some() }",
