@@ -186,6 +186,8 @@ fn for_message(d: &Diagnostic) -> Option<&'static Explanation> {
         &PAUSED_CLOCK_ONE_THREAD
     } else if message.ends_with("is not general enough") && notes("closure with signature") {
         &CLOSURE_NOT_GENERAL
+    } else if message == "implementation of `Send` is not general enough" {
+        &SEND_NOT_GENERAL
     } else {
         return None;
     };

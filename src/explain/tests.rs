@@ -212,6 +212,12 @@ fn mistakes_the_audits_met_unexplained() {
     assert_eq!(explained("e0597_stream_iter"), ["borrow-into-task"]);
     // `stream::iter(notifiers.iter().map(|n| n.notify(&alert))).buffered(n)` in a spawned task.
     assert_eq!(explained("not_general_enough"), ["closure-not-general"]);
+    // An `AsyncFnMut` helper whose closure awaits `write_all(line.as_bytes())`, spawned by the
+    // tests: no signature changed, so no "the tests use your code by the names" line.
+    assert_eq!(
+        explained_with_tests("send_not_general", |_| true),
+        ["send-not-general"]
+    );
     // An `unsafe impl Send` on a wrapper of an `Rc`: the course forbids `unsafe`, and the `Rc`
     // still crosses the `.await`.
     assert_eq!(

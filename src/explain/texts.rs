@@ -95,6 +95,15 @@ pub const CLOSURE_NOT_GENERAL: Explanation = Explanation {
            the logic. Make the futures first and keep them in a `Vec` (`let calls: Vec<_> = \
            items.iter().map(..).collect();`), or write the loop with `for`.",
 };
+pub const SEND_NOT_GENERAL: Explanation = Explanation {
+    id: "send-not-general",
+    text: "rustc could not prove the future `Send` for every lifetime of a borrow held across an \
+           `.await` inside it (the type the note names). It is a known limit of the compiler, \
+           met mostly with async closures (`async |line| ..`, `AsyncFnMut`) and with helpers \
+           generic over a closure that returns a future, not a mistake in the logic. Write the \
+           loop's body inline in the async fn, or call an `async fn` helper with the values it \
+           needs: rustc then sees the future whole and can prove it `Send`.",
+};
 pub const RC_NOT_SEND: Explanation = Explanation {
     id: "rc-across-await",
     text: "An `Rc` (or `RefCell` borrow) is alive across an `.await`, so the task cannot move \
