@@ -300,6 +300,28 @@ mod tests {
         }
     }
 
+    /// Two checkouts at once, the second started 20 ms after the first: each adds up its own
+    /// basket. A total kept where every call shares it (a `static`, a `thread_local`) adds up
+    /// right when the calls come one at a time, as in the other tests, but not here.
+    #[tokio::test(start_paused = true)]
+    async fn two_checkouts_at_once_each_get_their_own_total() {
+        let first = checkout(&["apple", "bread"]);
+        let second = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            checkout(&["cheese"]).await
+        };
+        let (first, second) = tokio::join!(first, second);
+        assert_eq!(
+            (first.as_str(), second.as_str()),
+            ("2 items, 2.70 EUR", "1 items, 4.80 EUR"),
+            "two checkouts ran at once, the second (cheese) started 20 ms after the first \
+             (apple, bread), and their receipts are wrong: each basket's total is its own \
+             (apple 0.50 + bread 2.20 = 2.70 EUR, cheese 4.80 EUR). A total kept where every \
+             call shares it (a static, a thread_local) mixes the baskets up: add the prices up \
+             in a local variable of basket_total"
+        );
+    }
+
     /// A sleep per item looks the same on the clock as asking for each price, so this test
     /// reads the source.
     #[test]
@@ -1309,10 +1331,13 @@ mod tests {
             "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
              worker threads, checkout(&[\"apple\", \"bread\", \"cheese\"]) {seen}, not \
              {expected:?} (on a current-thread runtime it returned that): the answer depends on \
-             the thread the work ran on. A result left on the thread that computed it (a \
-             thread_local, anything kept per thread) is lost when the task runs on another \
-             thread, and one read before its task is awaited may not be there yet. Hand it back \
-             through the JoinHandle's output or a channel, and await it"
+             the thread the work ran on, or on checkouts that ran at the same time (the tests \
+             run side by side, and this one on the real clock). A result left on the thread \
+             that computed it (a thread_local, anything kept per thread) is lost when the task \
+             runs on another thread, one read before its task is awaited may not be there yet, \
+             and a total kept in a static is shared by every checkout. Hand a result back \
+             through the JoinHandle's output or a channel and await it, and add the prices up \
+             in a local variable"
         );
         panic!(
             "checkout(&[\"apple\", \"bread\", \"cheese\"]) {seen} on a multi-thread runtime and \

@@ -447,6 +447,28 @@ mod tests {
         }
     }
 
+    /// Two totals at once, the second started 20 ms after the first: each adds up its own
+    /// players. A sum kept where every call shares it (a `static`, a `thread_local`) adds up
+    /// right when the calls come one at a time, as in the other tests, but not here.
+    #[tokio::test(start_paused = true)]
+    async fn two_totals_at_once_each_add_their_own_scores() {
+        let first = total_score("ada", "grace");
+        let second = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            total_score("linus", "ada").await
+        };
+        let (first, second) = tokio::join!(first, second);
+        assert_eq!(
+            (first, second),
+            (215, 190),
+            "two totals were asked for at once, the second (linus, ada) 20 ms after the first \
+             (ada, grace), and they came out wrong: each total is its own (ada 120 + grace 95 \
+             = 215, linus 70 + ada 120 = 190). A sum kept where every call shares it (a \
+             static, a thread_local) mixes the players up: add the two scores in total_score's \
+             own variables"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn unknown_players_score_zero() {
         assert_eq!(
@@ -1211,10 +1233,13 @@ mod tests {
             "on a multi-thread runtime (the kind #[tokio::main] builds), called from outside its \
              worker threads, total_score(\"ada\", \"grace\") {seen}, not {expected} (on a \
              current-thread runtime it returned that): the answer depends on the thread the work \
-             ran on. A result left on the thread that computed it (a thread_local, anything kept \
-             per thread) is lost when the task runs on another thread, and one read before its \
-             task is awaited may not be there yet. Hand it back through the JoinHandle's output \
-             or a channel, and await it"
+             ran on, or on totals that ran at the same time (the tests run side by side, and \
+             this one on the real clock). A result left on the thread that computed it (a \
+             thread_local, anything kept per thread) is lost when the task runs on another \
+             thread, one read before its task is awaited may not be there yet, and a sum kept \
+             in a static is shared by every call. Hand a result back through the JoinHandle's \
+             output or a channel and await it, and add the scores in total_score's own \
+             variables"
         );
         panic!(
             "total_score(\"ada\", \"grace\") {seen} on a multi-thread runtime and {here} on a \

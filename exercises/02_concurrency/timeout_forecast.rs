@@ -238,6 +238,54 @@ mod tests {
         }
     }
 
+    /// Two pages shown at once, the second asked for 100 ms after the first: each has its own
+    /// 200 ms deadline, counted from its own call. A deadline or a timer that every call shares
+    /// (a `static`, a `thread_local`) gives the same answers when the calls come one at a time,
+    /// as in the other tests, but not here.
+    #[tokio::test(start_paused = true)]
+    async fn two_pages_at_once_each_get_their_own_deadline() {
+        use futures_util::FutureExt;
+        // The first page's service needs 250 ms: it gives way to its cached forecast at 200 ms.
+        let first = show(250, "rain", "fog (cached)");
+        // The second page is asked for at 100 ms, and its service answers 150 ms later (at
+        // 250 ms), within its own deadline (300 ms).
+        let second = async {
+            sleep(Duration::from_millis(100)).await;
+            show(150, "sunny", "cloudy (cached)").await
+        };
+        let both = std::panic::AssertUnwindSafe(async { tokio::join!(first, second) })
+            .catch_unwind()
+            .await;
+        let Ok(((first_shown, first_took, _), (second_shown, second_took, _))) = both else {
+            panic!(
+                "two pages were shown at once (the second asked for 100 ms after the first), and \
+                 forecast_or_cached panicked (its message is above): a timer or a RefCell that \
+                 every call shares (kept in a static or a thread_local) and that one call holds \
+                 across an .await cannot serve a second page that waits at the same time (\
+                 \"already borrowed\"). Give each call a deadline of its own \
+                 (tokio::time::timeout)"
+            );
+        };
+        assert!(
+            first_shown == "fog (cached)"
+                && first_took >= Duration::from_millis(200)
+                && first_took <= Duration::from_millis(201),
+            "two pages were shown at once: the first page's service needs 250 ms, so its cached \
+             forecast \"fog (cached)\" was due at 200 ms, but it showed {first_shown:?} after \
+             {first_took:?}. Each call has its own 200 ms deadline, counted from that call, \
+             whatever other pages are waiting (tokio::time::timeout)"
+        );
+        assert!(
+            second_shown == "sunny" && second_took == Duration::from_millis(150),
+            "two pages were shown at once: the second page was asked for 100 ms after the \
+             first, while the first one waited, and its service answered 150 ms later, within that \
+             call's own 200 ms deadline, with \"sunny\"; it showed {second_shown:?} after \
+             {second_took:?}. A deadline or a timer that every call shares (in a static or a \
+             thread_local) is counted from another call: give each call a deadline of its own \
+             (tokio::time::timeout)"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_service_is_not_asked_over_and_over() {
         for ms in [53, 5_000, 250, 1_000, 60_000, 3_600_000] {

@@ -112,40 +112,48 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_fast_failure_is_reported_at_once() {
-        let start = Instant::now();
-        let Some(dashboard) = load_dashboard_within_ten_minutes(13).await else {
-            panic!(
-                "load_dashboard(13) had not returned ten minutes (of the test's paused clock) \
-                 after it started, though its order lookup fails after 100 ms: it went on past \
-                 that error (such as a retry that starts the lookups again as long as they \
-                 fail: the paused clock skips every wait it makes). Return the first error as \
-                 soon as it comes (tokio::try_join!)"
+        // Twice: an error kept from an earlier call (a cache, a circuit breaker that answers
+        // without asking the order service again) shows on the second report.
+        for call in ["first", "second"] {
+            let start = Instant::now();
+            let Some(dashboard) = load_dashboard_within_ten_minutes(13).await else {
+                panic!(
+                    "the {call} time, load_dashboard(13) had not returned ten minutes (of the \
+                     test's paused clock) after it started, though its order lookup fails after \
+                     100 ms: it went on past that error (such as a retry that starts the lookups \
+                     again as long as they fail: the paused clock skips every wait it makes). \
+                     Return the first error as soon as it comes (tokio::try_join!)"
+                );
+            };
+            let took = start.elapsed();
+            assert_eq!(
+                dashboard,
+                Err(String::from("the order service is down")),
+                "for user 13 the order lookup fails, and that error must be returned (the \
+                 {call} time)"
             );
-        };
-        let took = start.elapsed();
-        assert_eq!(
-            dashboard,
-            Err(String::from("the order service is down")),
-            "for user 13 the order lookup fails, and that error must be returned"
-        );
-        assert!(
-            took >= Duration::from_millis(100),
-            "the error came back after {took:?}, before the 100 ms order lookup could fail: \
-             return the error of load_orders, once it has failed"
-        );
-        let (fails, name) = (Duration::from_millis(100), Duration::from_millis(150));
-        assert!(
-            took < name,
-            "the orders failed after 100 ms, but the error came back after {took:?}: {}",
-            if took == name {
-                String::from(
-                    "when the name lookup was over. Stop at the first error instead of waiting \
-                     for the name (tokio::try_join!)",
-                )
-            } else {
-                late_error(took, fails, name)
-            }
-        );
+            assert!(
+                took >= Duration::from_millis(100),
+                "the {call} time, the error came back after {took:?}, before the 100 ms order \
+                 lookup could fail: return the error of load_orders, once it has failed (every \
+                 call asks the order service again: an error kept from an earlier call, in a \
+                 cache or a circuit breaker, is not this call's answer)"
+            );
+            let (fails, name) = (Duration::from_millis(100), Duration::from_millis(150));
+            assert!(
+                took < name,
+                "the orders failed after 100 ms, but the {call} time the error came back after \
+                 {took:?}: {}",
+                if took == name {
+                    String::from(
+                        "when the name lookup was over. Stop at the first error instead of \
+                         waiting for the name (tokio::try_join!)",
+                    )
+                } else {
+                    late_error(took, fails, name)
+                }
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -273,6 +273,55 @@ mod tests {
         }
     }
 
+    /// Two races at once, the second started 20 ms after the first: each keeps its own
+    /// winner's reply and stops its own loser. State that every call shares (a `JoinSet` or a
+    /// timer kept in a `static` or a `thread_local`) gives the same answers when the calls come
+    /// one at a time, as in the other tests, but not here.
+    #[tokio::test(start_paused = true)]
+    async fn two_races_at_once_each_keep_their_own_winner() {
+        use futures_util::FutureExt;
+        // The first race: the backup wins at 50 ms. The second, asked for at 20 ms: its primary
+        // wins 40 ms later (at 60 ms), while the first race's primary is still on its way.
+        let first = race(300, 50);
+        let second = async {
+            sleep(Duration::from_millis(20)).await;
+            race(40, 200).await
+        };
+        let both = std::panic::AssertUnwindSafe(async { tokio::join!(first, second) })
+            .catch_unwind()
+            .await;
+        let Ok((first, second)) = both else {
+            panic!(
+                "two races ran at once (the second started 20 ms after the first), and \
+                 first_answer panicked (its message is above): a JoinSet, a timer or a RefCell \
+                 that every call shares (kept in a static or a thread_local) and that one call \
+                 holds across an .await cannot serve a second race at the same time (\
+                 \"already borrowed\"). Let each call race its own two mirrors \
+                 (tokio::select!)"
+            );
+        };
+        for ((reply, took, finished), (which, primary_ms, backup_ms, winner, ms)) in [
+            (first, ("first", 300, 50, "backup", 50)),
+            (second, ("second", 40, 200, "primary", 40)),
+        ] {
+            let expected = (
+                format!("reply from {winner}"),
+                Duration::from_millis(ms),
+                vec![format!("{winner} finished")],
+            );
+            assert_eq!(
+                (reply, took, finished),
+                expected,
+                "two races ran at once, the second started 20 ms after the first: the {which} \
+                 race (primary {primary_ms} ms, backup {backup_ms} ms) must return its {winner}'s \
+                 reply {ms} ms after it started, and only its {winner} may finish (reply, time \
+                 taken, mirrors of its own log that finished). Each call races its own two \
+                 mirrors, whatever other races are on: state that every call shares (in a \
+                 static or a thread_local) mixes them up (tokio::select!)"
+            );
+        }
+    }
+
     /// `code` with the inside of each raw string literal (`r"C:\"`, `r#"a "quoted" word"#`,
     /// `br#"..."#`) made plain: its `"` and `\` turned into spaces (same length), so that the
     /// code that reads strings as `"..."` with `\` escapes finds where each one ends. Comments,
