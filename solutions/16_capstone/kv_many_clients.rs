@@ -188,6 +188,16 @@ mod tests {
         format!("{start:?}… ({} bytes)", text.len())
     }
 
+    /// `n` things, in words that agree in number: `counted(1, "reply", "replies")` is "1
+    /// reply", `counted(3, ..)` "3 replies".
+    fn counted(n: usize, one: &str, many: &str) -> String {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    }
+
     /// What a batch of commands was, for a message.
     fn batch_name(commands: &[String]) -> String {
         match commands {
@@ -206,9 +216,10 @@ mod tests {
         assert!(
             tasks >= 2,
             "a client connected, had its reply and stays connected, and the server runs \
-             {tasks} task in all: it serves that client in its accept loop's own task, so the \
+             {} in all: it serves that client in its accept loop's own task, so the \
              next client waits until it leaves. Serve each client in a task of its own \
-             (`clients.spawn(handle_client(..))`, as `serve` does at first)"
+             (`clients.spawn(handle_client(..))`, as `serve` does at first)",
+            counted(tasks, "task", "tasks")
         );
     }
 
@@ -267,6 +278,13 @@ mod tests {
             while replies.len() < commands.len() {
                 match timeout(PATIENCE, self.replies.next_line()).await {
                     Ok(Ok(Some(reply))) => replies.push(reply),
+                    Ok(Ok(None)) | Ok(Err(_)) if commands.len() == 1 => {
+                        return Err(format!(
+                            "{}: sent {}, and the server closed the connection without replying",
+                            self.name,
+                            batch_name(commands)
+                        ));
+                    }
                     Ok(Ok(None)) | Ok(Err(_)) => {
                         return Err(format!(
                             "{}: sent {}, and the server closed the connection after {} of the \
@@ -281,8 +299,20 @@ mod tests {
                         if let Some(repeated) = self.repeated_unanswered(commands, replies.len()) {
                             return Err(repeated);
                         }
+                        if commands.len() == 1 {
+                            // One command, in a write of its own: nothing after it to read
+                            // ahead.
+                            return Err(format!(
+                                "{}: sent {}, and got no reply in 5 s. Is the server still busy \
+                                 with another client, serving one at a time? Or does the reply \
+                                 wait in a BufWriter that is not flushed before the server waits \
+                                 for the next command?",
+                                self.name,
+                                batch_name(commands)
+                            ));
+                        }
                         return Err(format!(
-                            "{}: sent {} commands in one write, and got {} replies in 5 s: the \
+                            "{}: sent {} commands in one write, and got {} in 5 s: the \
                              others never came. Were the commands read ahead into a BufReader \
                              that was then dropped? Keep one BufReader for the whole \
                              connection. (Or is the server still busy with another client, \
@@ -290,7 +320,7 @@ mod tests {
                              not flushed before the server waits for the next command?)",
                             self.name,
                             commands.len(),
-                            replies.len()
+                            counted(replies.len(), "reply", "replies")
                         ));
                     }
                 }
@@ -323,11 +353,12 @@ mod tests {
             } else {
                 format!(
                     "sent {} commands in one write, {} of them the same as the command before \
-                     it ({} the first), and got {answered} replies in 5 s, as many as the \
-                     commands that were not a repeat",
+                     it ({} the first), and got {} in 5 s, as many as the commands that \
+                     were not a repeat",
                     commands.len(),
                     repeats.len(),
-                    cut(first)
+                    cut(first),
+                    counted(answered, "reply", "replies")
                 )
             };
             Some(format!(
@@ -364,24 +395,24 @@ mod tests {
                     Ok(Ok(None)) | Ok(Err(_)) => {
                         return Err(format!(
                             "{}: sent {} commands in one write, then closed its sending side (it \
-                             still reads the replies), and the server hung up after {} replies: \
+                             still reads the replies), and the server hung up after {}: \
                              the other commands were lost. Were they read ahead into a \
                              BufReader that was then dropped? Keep one BufReader for the whole \
                              connection. (Or has the server stopped, because of another client?)",
                             self.name,
                             commands.len(),
-                            replies.len()
+                            counted(replies.len(), "reply", "replies")
                         ));
                     }
                     Err(_) => {
                         return Err(format!(
-                            "{}: sent {} commands in one write, and got {} replies in 5 s: the \
+                            "{}: sent {} commands in one write, and got {} in 5 s: the \
                              others never came. (Is the server still busy with another client, \
                              serving one at a time? Or do the replies wait in a BufWriter that is \
                              not flushed before the server waits for the next command?)",
                             self.name,
                             commands.len(),
-                            replies.len()
+                            counted(replies.len(), "reply", "replies")
                         ));
                     }
                 }
@@ -592,11 +623,12 @@ mod tests {
             let reply = timeout(PATIENCE, replies.next_line()).await;
             let Ok(Ok(Some(reply))) = reply else {
                 panic!(
-                    "100 commands and half of the next came in one write, and only {n} replies \
+                    "100 commands and half of the next came in one write, and only {} \
                      came back: were the rest read ahead into a BufReader that was then \
                      dropped? Keep one BufReader for the whole connection. (Or are the replies \
                      waiting in a BufWriter that is not flushed before the server waits for \
-                     the rest of the next command?)"
+                     the rest of the next command?)",
+                    counted(n, "reply", "replies")
                 );
             };
             assert_eq!(
@@ -1359,7 +1391,8 @@ mod tests {
         assert!(
             got == COMMANDS && wrong == 0,
             "a client sent 50 000 commands \"GET k\" on one connection (the key was never \
-             set); handle_client gave {got} replies, {wrong} of them not \"NIL\""
+             set); handle_client gave {}, {wrong} of them not \"NIL\"",
+            counted(got, "reply", "replies")
         );
     }
 
