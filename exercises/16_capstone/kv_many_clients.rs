@@ -300,10 +300,10 @@ mod tests {
                             // One command, in a write of its own: nothing after it to read
                             // ahead.
                             return Err(format!(
-                                "{}: sent {}, and got no reply in 5 s. Is the server still busy \
-                                 with another client, serving one at a time? Or does the reply \
-                                 wait in a BufWriter that is not flushed before the server waits \
-                                 for the next command?",
+                                "{}: sent {}, and got no reply in 5 s. (Is the server still \
+                                 busy with another client, serving one at a time? Or does the \
+                                 reply wait in a BufWriter that is not flushed before the server \
+                                 waits for the next command?)",
                                 self.name,
                                 batch_name(commands)
                             ));
@@ -891,7 +891,9 @@ mod tests {
                 "a first client stayed connected, and quiet, and a second client's \"GET mood\" \
                  had no reply 5 s later: the server serves one client at a time, and the second \
                  waits until the first leaves. Serve each client in a task of its own \
-                 (`clients.spawn(handle_client(..))`, as `serve` does at first)"
+                 (`clients.spawn(handle_client(..))`, as `serve` does at first). (Or does the \
+                 reply wait in a BufWriter that is not flushed before the server waits for the \
+                 next command?)"
             );
         };
         assert_eq!(
