@@ -114,13 +114,44 @@ mod tests {
                 expected.len()
             )
         } else if others.is_empty() {
-            String::from(
-                "they are all there, but not in the order of the ids (note that a JoinSet \
-                 hands results back in the order the jobs finish)",
-            )
+            order_wrong(ids, thumbs)
         } else {
             format!("there are more than the ids: {others:?}")
         })
+    }
+
+    /// What order `thumbs` (all the thumbnails for `ids`, in another order) came in: the ids
+    /// backwards, smallest picture first (the order in which jobs that start together finish),
+    /// or another.
+    fn order_wrong(ids: &[u32], thumbs: &[String]) -> String {
+        let mut backwards = thumbs_for(ids);
+        backwards.reverse();
+        let mut by_size = ids.to_vec();
+        by_size.sort_unstable();
+        let backwards = thumbs == &backwards[..];
+        let smallest_first = thumbs == &thumbs_for(&by_size)[..];
+        let from_the_back = "were the JoinHandles taken from the back (`pop()`), or each result \
+                             put in front of the others?";
+        let as_they_came = "were the results taken as they came (a JoinSet's `join_next`, a \
+                            channel, `FuturesUnordered`), or sorted by id or name?";
+        let fix = "Put each thumbnail in the place of its id (await the JoinHandles in the order \
+                   of the ids, or keep each job's index with its result)";
+        match (backwards, smallest_first) {
+            (true, true) => format!(
+                "they are all there, but in the reverse order of the ids, which here is also \
+                 smallest picture first (the order in which the jobs finish when they start \
+                 together): {from_the_back} Or {as_they_came} {fix}"
+            ),
+            (true, false) => format!(
+                "they are all there, but in the reverse order of the ids (the last id's \
+                 thumbnail first): {from_the_back} {fix}"
+            ),
+            (false, true) => format!(
+                "they are all there, but smallest picture first, the order in which the jobs \
+                 finish when they start together: {as_they_came} {fix}"
+            ),
+            (false, false) => format!("they are all there, but not in the order of the ids. {fix}"),
+        }
     }
 
     /// `future` (a call of make_thumbnails), stopped with a message once it is polled 1000
