@@ -186,16 +186,43 @@ mod tests {
         );
     }
 
+    /// When `panic`, from `what` (a poll made with no Tokio runtime around), is Tokio's "no
+    /// reactor running": a message that says what poll did wrong.
+    fn needed_a_runtime(what: &str, panic: &(dyn std::any::Any + Send)) -> Option<String> {
+        let text = panic
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())?;
+        text.contains("context of a Tokio").then(|| {
+            format!(
+                "{what}, polled with no Tokio runtime around (as any executor may poll a \
+                 future: it does not know who polls it), panicked with {text:?}: poll started \
+                 a task or a timer (`tokio::spawn`, `tokio::time::sleep`), which needs a Tokio \
+                 runtime. A future written by hand starts nothing to be woken later: poll must \
+                 not start tasks or timers, but wake the waker of the poll at hand itself, \
+                 cx.waker().wake_by_ref(), before it answers Pending"
+            )
+        })
+    }
+
     #[test]
     fn the_polls_are_counted_not_worked_out() {
         // Ready's number is how many polls there were. Worked out from `left` at the first
         // poll instead (`left + 1`), it overflows for the longest countdown at once, where
         // counting each poll goes on; a countdown cut short answers Ready too early.
         let mut cx = Context::from_waker(Waker::noop());
-        if pin!(countdown(1)).poll(&mut cx).is_ready() {
+        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pin!(countdown(1)).poll(&mut cx)
+        }));
+        match first {
             // Ready at once: every_pending_asks_to_be_polled_again says so, and a poll that
             // runs the whole countdown would spin through u32::MAX below.
-            return;
+            Ok(poll) if poll.is_ready() => return,
+            Ok(_) => {}
+            Err(panic) => match needed_a_runtime("the 1st poll of Countdown::new(1)", &*panic) {
+                Some(message) => panic!("{message}"),
+                None => std::panic::resume_unwind(panic),
+            },
         }
         let mut future = pin!(countdown(u32::MAX));
         for n in 1..=1_000 {
@@ -205,7 +232,13 @@ mod tests {
             let seen = match poll {
                 Ok(Poll::Pending) => continue,
                 Ok(Poll::Ready(count)) => format!("answered Ready({count})"),
-                Err(_) => String::from("panicked (an overflow?)"),
+                Err(panic) => {
+                    let what = format!("poll number {n} of Countdown::new(u32::MAX)");
+                    if let Some(message) = needed_a_runtime(&what, &*panic) {
+                        panic!("{message}");
+                    }
+                    String::from("panicked (an overflow?)")
+                }
             };
             panic!(
                 "poll number {n} of Countdown::new(u32::MAX) {seen} instead of Pending: the \
