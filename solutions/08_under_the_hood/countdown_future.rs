@@ -196,11 +196,11 @@ mod tests {
         text.contains("context of a Tokio").then(|| {
             format!(
                 "{what}, polled with no Tokio runtime around (as any executor may poll a \
-                 future: it does not know who polls it), panicked with {text:?}: poll started \
-                 a task or a timer (`tokio::spawn`, `tokio::time::sleep`), which needs a Tokio \
-                 runtime. A future written by hand starts nothing to be woken later: poll must \
-                 not start tasks or timers, but wake the waker of the poll at hand itself, \
-                 cx.waker().wake_by_ref(), before it answers Pending"
+                 future: it does not know who polls it), panicked with Tokio's \"no reactor\" \
+                 panic: poll started a task or a timer (`tokio::spawn`, `tokio::time::sleep`), \
+                 which needs a Tokio runtime. A future written by hand starts nothing to be \
+                 woken later: poll must not start tasks or timers, but wake the waker of the \
+                 poll at hand itself, cx.waker().wake_by_ref(), before it answers Pending"
             )
         })
     }
