@@ -142,12 +142,29 @@ mod tests {
     /// Hang guard only: on loopback, every reply comes in far less than this.
     const PATIENCE: Duration = Duration::from_secs(5);
 
+    /// What a client that got no reply, and waits for one before it sends anything more, asks
+    /// (a handler that holds its replies back waits for the next command meanwhile).
+    const HELD_BACK: &str = "Does the reply wait in a BufWriter that is not flushed before the \
+                             handler waits for the next command? Flush it after each reply (or \
+                             whenever its BufReader holds no whole command)";
+
     /// What a SET answered "OK" and then not seen by the GET of its key right after it, on the
     /// same connection, shows.
     const SET_ANSWERED_FIRST: &str = "the SET was answered \"OK\", and the GET of the same key \
                                       right after it, on the same connection, found no value: \
                                       the SET was answered before it changed the store. Apply \
                                       each command to the store before replying to it";
+
+    /// For a message about a reply awaited with `timeout`: what a wait that ran out shows.
+    fn if_none_came<T>(reply: &Result<T, tokio::time::error::Elapsed>) -> String {
+        match reply {
+            Err(_) => format!(
+                " (no reply came while the client waited for it, sending nothing more: \
+                 {HELD_BACK})"
+            ),
+            Ok(_) => String::new(),
+        }
+    }
 
     async fn start_server() -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -200,8 +217,8 @@ mod tests {
                     self.name
                 ),
                 Err(_) => panic!(
-                    "{}: no reply to {command:?}. Is another client keeping the server busy? \
-                     Each client needs its own task",
+                    "{}: no reply to {command:?} in 5 s. Is another client keeping the server \
+                     busy? Each client needs its own task. (Or: {HELD_BACK})",
                     self.name
                 ),
             }
@@ -333,7 +350,7 @@ mod tests {
                  stays locked while the first client's handler waits to write, or the handler \
                  waits for a thread of its own, which the paused clock does not wait for (use \
                  `spawn_blocking`). Take what you need from the map, release the lock, then \
-                 write"
+                 write. (Or, if every reply is short and no pipe is full: {HELD_BACK})"
             ),
             Ok(other) => {
                 // The connection ended (or failed) instead: say how its handler ended.
@@ -413,12 +430,28 @@ mod tests {
     /// a thread of its own: a runtime whose threads all wait for the lock runs no timers.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_client_that_does_not_read_its_replies_on_a_multi_thread_runtime_too() {
+        // First one client alone, that waits for its reply: a handler that holds its replies
+        // back fails here in 2 s (a correct one answers in microseconds), not after the two
+        // waits of PATIENCE below (past the time limit of the whole run).
+        let store = Store::default();
+        let (probe, probe_server) = tokio::io::duplex(1024);
+        tokio::spawn(handle_client(probe_server, Arc::clone(&store)));
+        let (probe_replies, mut probe_commands) = tokio::io::split(probe);
+        probe_commands.write_all(b"GET probe\n").await.unwrap();
+        let mut probe_replies = BufReader::new(probe_replies).lines();
+        let probed = timeout(Duration::from_secs(2), probe_replies.next_line()).await;
+        assert!(
+            probed.is_ok(),
+            "on a multi-thread runtime (what `#[tokio::main]` builds), a client sent \"GET \
+             probe\" and waits for its reply before it sends anything more, and none came in 2 \
+             s, with no other client connected: {HELD_BACK}"
+        );
+        drop((probe_replies, probe_commands));
         let (gave_up, mut giving_up) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
             std::thread::sleep(PATIENCE);
             let _ = gave_up.send(());
         });
-        let store = Store::default();
         let big = "x".repeat(1000);
         // As in a_client_that_does_not_read_its_replies, for each of 4 slow clients: the
         // replies to 20 GETs of a missing key fill the pipe back, and the handler waits to write
@@ -634,6 +667,12 @@ mod tests {
         for _ in 0..2 {
             match timeout(PATIENCE, replies.next_line()).await {
                 Ok(Ok(Some(reply))) => got.push(reply),
+                Err(_) => panic!(
+                    "a client sent \"SET half\", waited 1 s, then sent \"way 1\\nGET \
+                     halfway\\n\", and waits for the replies before it sends anything more; it \
+                     got {got:?}, then nothing in 5 s of the paused clock (which jumps ahead \
+                     whenever every task waits): {HELD_BACK}"
+                ),
                 other => panic!("replies so far {got:?}, then {other:?}"),
             }
         }
@@ -893,7 +932,8 @@ mod tests {
                 let reply = timeout(PATIENCE, replies.next_line()).await;
                 assert!(
                     matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
-                    "the reply to \"SET key{n} value {n}\": {reply:?}"
+                    "the reply to \"SET key{n} value {n}\": {reply:?}{}",
+                    if_none_came(&reply)
                 );
             }
         });
@@ -998,7 +1038,8 @@ mod tests {
         let reply = timeout(PATIENCE, replies.next_line()).await;
         assert!(
             matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
-            "the reply to \"SET k v\": {reply:?}"
+            "the reply to \"SET k v\": {reply:?}{}",
+            if_none_came(&reply)
         );
 
         // Another thread holds the lock for 300 ms, and a command comes meanwhile.
@@ -1143,7 +1184,8 @@ mod tests {
         let reply = timeout(PATIENCE, replies.next_line()).await;
         assert!(
             matches!(&reply, Ok(Ok(Some(reply))) if reply == "OK"),
-            "the reply to \"SET k v\": {reply:?}"
+            "the reply to \"SET k v\": {reply:?}{}",
+            if_none_came(&reply)
         );
 
         // Another thread holds the lock for 300 ms, and a command comes meanwhile.
