@@ -144,7 +144,7 @@ mod tests {
 
     /// What a client that got no reply, and waits for one before it sends anything more, asks
     /// (a handler that holds its replies back waits for the next command meanwhile).
-    const HELD_BACK: &str = "Does the reply wait in a BufWriter that is not flushed before the \
+    const HELD_BACK: &str = "does the reply wait in a BufWriter that is not flushed before the \
                              handler waits for the next command? Flush it after each reply (or \
                              whenever its BufReader holds no whole command)";
 
@@ -218,7 +218,7 @@ mod tests {
                 ),
                 Err(_) => panic!(
                     "{}: no reply to {command:?} in 5 s. Is another client keeping the server \
-                     busy? Each client needs its own task. (Or: {HELD_BACK})",
+                     busy? Each client needs its own task. (Or {HELD_BACK})",
                     self.name
                 ),
             }
@@ -415,6 +415,12 @@ mod tests {
         // must still be in the store.
         to_server.write_all(b"GET small\n").await.unwrap();
         let reply = timeout(Duration::from_secs(60), replies.next_line()).await;
+        if reply.is_err() {
+            panic!(
+                "the other client sent \"GET small\" and waits for its reply before it sends \
+                 anything more, and none came in 60 s of the paused clock: {HELD_BACK}"
+            );
+        }
         assert!(
             matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE 1"),
             "the other client SET small while the slow client's handler was waiting to write \
@@ -645,6 +651,12 @@ mod tests {
         );
         to_server.write_all(b"GET small\n").await.unwrap();
         let reply = timeout(Duration::from_secs(60), replies.next_line()).await;
+        if reply.is_err() {
+            panic!(
+                "the other client sent \"GET small\" and waits for its reply before it sends \
+                 anything more, and none came in 60 s of the paused clock: {HELD_BACK}"
+            );
+        }
         assert!(
             matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE 1"),
             "the other client SET small while the slow client's handler was writing its big \
