@@ -210,6 +210,46 @@ pub fn failures(output: &str) -> Vec<Failure> {
     found
 }
 
+/// `output` without the panics a failing test's own thread caught: in the test's `---- NAME
+/// stdout ----` section, each panic of its own thread but the last (a panic not caught ends the
+/// thread), up to the next panic. A test may catch a panic on purpose (to tell what the code did
+/// in its own words), and what the caught panic says is not why the test failed.
+pub fn without_caught_panics(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    let header = |line: &str| line.starts_with("thread '") && line.contains(" panicked at ");
+    let mut drop = vec![false; lines.len()];
+    let mut at = 0;
+    while at < lines.len() {
+        let Some(name) = lines[at]
+            .strip_prefix("---- ")
+            .and_then(|l| l.strip_suffix(" stdout ----"))
+        else {
+            at += 1;
+            continue;
+        };
+        let own_thread = format!("thread '{name}'");
+        let start = at + 1;
+        let end = (start..lines.len())
+            .find(|&i| lines[i].starts_with("---- ") || lines[i].starts_with("failures:"))
+            .unwrap_or(lines.len());
+        let own: Vec<usize> = (start..end)
+            .filter(|&i| header(lines[i]) && lines[i].starts_with(&own_thread))
+            .collect();
+        for &panic in own.iter().rev().skip(1) {
+            let next = (panic + 1..end).find(|&i| header(lines[i])).unwrap_or(end);
+            drop[panic..next].iter_mut().for_each(|d| *d = true);
+        }
+        at = end;
+    }
+    lines
+        .iter()
+        .zip(drop)
+        .filter(|(_, dropped)| !dropped)
+        .map(|(line, _)| *line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The lines of a message worth showing: at most six, no blank ones, no backtrace note.
 const MESSAGE_LINES: usize = 6;
 

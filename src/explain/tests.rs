@@ -312,6 +312,15 @@ fn runtime_mistakes() {
         runtime(passed, Verdict::TimedOut(DEFAULT)),
         ["timeout-after-passing"]
     );
+    // A panic the test's own thread caught, then its own message (countdown_future polls a
+    // future with no runtime around, and tells a `tokio::spawn` in `poll` in its own words).
+    let caught = "---- tests::t stdout ----\n\nthread 'tests::t' (7) panicked at tokio-1.54.1/src/runtime/context.rs:1:1:\nthere is no reactor running, must be called from the context of a Tokio 1.x runtime\nthread 'tests::t' (7) panicked at src/main.rs:40:13:\npoll started a task\n\nfailures:\n";
+    assert!(runtime(caught, failed()).is_empty());
+    // Not caught: the test's last panic, or another thread's.
+    let last = "---- tests::t stdout ----\n\nthread 'tests::t' (7) panicked at src/main.rs:40:13:\nfirst\nthread 'tests::t' (7) panicked at tokio-1.54.1/src/runtime/context.rs:1:1:\nthere is no reactor running, must be called from the context of a Tokio 1.x runtime\n\nfailures:\n";
+    assert_eq!(runtime(last, failed()), ["no-runtime"]);
+    let worker = "---- tests::t stdout ----\n\nthread 'tokio-runtime-worker' (8) panicked at src/main.rs:9:5:\nRefCell already borrowed\nthread 'tests::t' (7) panicked at src/main.rs:40:13:\ncalled `Result::unwrap()` on an `Err` value: JoinError::Panic(..)\n\nfailures:\n";
+    assert_eq!(runtime(worker, failed()), ["refcell-borrow-across-await"]);
     // A passing run explains nothing, whatever it printed.
     assert!(runtime(no_reactor, Verdict::Passed).is_empty());
 }
