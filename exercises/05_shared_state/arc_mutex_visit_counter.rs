@@ -1146,8 +1146,8 @@ mod tests {
     }
 
     /// The names that `text` binds to another name, each with that name: `let reader =
-    /// &counts;`, and a tuple or an array taken apart, `let [reader, writer] = [&counts,
-    /// &counts];`.
+    /// &counts;`, a tuple or an array taken apart, `let [reader, writer] = [&counts,
+    /// &counts];`, a `match` arm's binding and a parameter of a closure called in place.
     fn aliases(text: &str) -> Vec<(String, String)> {
         let is_ident = |c: char| c.is_alphanumeric() || c == '_';
         let pieces = |list: &str| {
@@ -1203,6 +1203,106 @@ mod tests {
                     && name != value
                 {
                     found.push((name.to_string(), value));
+                }
+            }
+        }
+        // A `match` on a name whose arm binds it to a plain name (`match &counts { book =>
+        // .. }`), and a parameter of a closure called where it is written with a name
+        // (`(|book: &Mutex<..>| ..)(&counts)`).
+        let is_word = |at: usize, word: &str| {
+            text[at..].starts_with(word)
+                && !text[..at].ends_with(is_ident)
+                && !text[at + word.len()..].starts_with(is_ident)
+        };
+        let close_of = |open: usize| {
+            let mut depth = 0;
+            for (i, c) in text[open..].char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(open + i);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            None
+        };
+        let bare = |pattern: &str| {
+            let pattern = pattern.split(':').next().unwrap_or_default().trim();
+            let pattern = pattern.strip_prefix("ref ").unwrap_or(pattern).trim();
+            let pattern = pattern.strip_prefix("mut ").unwrap_or(pattern).trim();
+            let pattern = pattern.split('@').next().unwrap_or_default().trim();
+            (pattern.starts_with(|c: char| c.is_lowercase() || c == '_')
+                && pattern != "_"
+                && pattern.chars().all(is_ident))
+            .then(|| pattern.to_string())
+        };
+        for (at, _) in text.match_indices("match") {
+            if !is_word(at, "match") {
+                continue;
+            }
+            let Some(open) = text[at..].find('{').map(|open| at + open) else {
+                continue;
+            };
+            let (Some(target), Some(close)) = (plain_name(&text[at + 5..open]), close_of(open))
+            else {
+                continue;
+            };
+            let block = &text[open + 1..close];
+            let (mut depth, mut from) = (0, 0);
+            for (i, c) in block.char_indices() {
+                match c {
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => {
+                        depth -= 1;
+                        if depth == 0 && c == '}' {
+                            from = i + 1;
+                        }
+                    }
+                    ',' if depth == 0 => from = i + 1,
+                    '=' if depth == 0 && block[i..].starts_with("=>") => {
+                        let pattern = block[from..i].split(" if ").next().unwrap_or_default();
+                        if let Some(name) = bare(pattern)
+                            && name != target
+                        {
+                            found.push((name, target.clone()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (open, _) in text.match_indices('(') {
+            let inner = text[open + 1..].trim_start();
+            let inner = inner.strip_prefix("move").map_or(inner, str::trim_start);
+            let Some(params) = inner.strip_prefix('|') else {
+                continue;
+            };
+            let Some(bar) = params.find('|') else {
+                continue;
+            };
+            let Some(args) = close_of(open)
+                .and_then(|close| text.get(close + 1..))
+                .map(str::trim_start)
+                .and_then(|a| a.strip_prefix('('))
+            else {
+                continue;
+            };
+            let args_open = text.len() - args.len() - 1;
+            let Some(args_close) = close_of(args_open) else {
+                continue;
+            };
+            for (param, argument) in pieces(&params[..bar])
+                .iter()
+                .zip(pieces(&text[args_open + 1..args_close]))
+            {
+                if let (Some(name), Some(target)) = (bare(param), plain_name(&argument))
+                    && name != target
+                {
+                    found.push((name, target));
                 }
             }
         }
