@@ -1767,6 +1767,83 @@ mod tests {
                             }
                         }
                     }
+                    // A `match` on the cache whose arm binds it to a plain name (`match cache
+                    // { prices => .. }`), and a parameter of a closure called where it is
+                    // written with the cache (`(|prices: &Mutex<..>| ..)(cache)`).
+                    let bare = |pattern: &str| {
+                        let pattern = pattern.trim();
+                        let pattern = pattern.strip_prefix("ref ").unwrap_or(pattern);
+                        let name = param_name(pattern.split('@').next().unwrap_or_default());
+                        (name.starts_with(|c: char| c.is_lowercase() || c == '_') && name != "_")
+                            .then_some(name)
+                    };
+                    for at in word_at(way, "match") {
+                        let Some(open) = way[at..].find('{').map(|open| at + open) else {
+                            continue;
+                        };
+                        let Some(close) = closing(way, open) else {
+                            continue;
+                        };
+                        if !only_name(&way[at + 5..open]).is_some_and(|n| names.contains(&n)) {
+                            continue;
+                        }
+                        let block = &way[open + 1..close];
+                        let (mut depth, mut from) = (0, 0);
+                        for (i, c) in block.char_indices() {
+                            match c {
+                                '(' | '[' | '{' => depth += 1,
+                                ')' | ']' | '}' => {
+                                    depth -= 1;
+                                    if depth == 0 && c == '}' {
+                                        from = i + 1;
+                                    }
+                                }
+                                ',' if depth == 0 => from = i + 1,
+                                '=' if depth == 0 && block[i..].starts_with("=>") => {
+                                    let pattern =
+                                        block[from..i].split(" if ").next().unwrap_or_default();
+                                    if let Some(name) = bare(pattern)
+                                        && !names.contains(&name)
+                                    {
+                                        names.push(name);
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    for (open, _) in way.match_indices('(') {
+                        let inner = way[open + 1..].trim_start();
+                        let inner = inner.strip_prefix("move").map_or(inner, str::trim_start);
+                        let Some(params) = inner.strip_prefix('|') else {
+                            continue;
+                        };
+                        let Some(bar) = params.find('|') else {
+                            continue;
+                        };
+                        let Some(args) = closing(way, open)
+                            .and_then(|close| way.get(close + 1..))
+                            .map(str::trim_start)
+                            .and_then(|a| a.strip_prefix('('))
+                        else {
+                            continue;
+                        };
+                        let args_open = way.len() - args.len() - 1;
+                        let Some(args_close) = closing(way, args_open) else {
+                            continue;
+                        };
+                        for (param, argument) in pieces(&params[..bar])
+                            .iter()
+                            .zip(pieces(&way[args_open + 1..args_close]))
+                        {
+                            if let Some(name) = bare(param)
+                                && only_name(&argument).is_some_and(|n| names.contains(&n))
+                                && !names.contains(&name)
+                            {
+                                names.push(name);
+                            }
+                        }
+                    }
                     let names = &names[..];
                     // Structs that hold the cache: `let list = PriceList { inner: cache };`,
                     // and in a method, `self` for `self.inner`.
