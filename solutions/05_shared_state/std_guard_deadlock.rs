@@ -1421,6 +1421,67 @@ mod tests {
         fn changing(text: &str, names: &[String]) -> usize {
             let is_ident = |c: char| c.is_alphanumeric() || c == '_';
             let mut count = 0;
+            // `Mutex::lock` bound to a name (`let take = Mutex::<Vec<u32>>::lock;`): each call
+            // of that name (`take(cache)`) is a `Mutex::lock(cache)`.
+            let mut text = text.to_string();
+            let mut bound = Vec::new();
+            for at in word_at(&text, "let").into_iter().rev() {
+                let Some(end) = text[at..].find(';').map(|end| at + end) else {
+                    continue;
+                };
+                let Some((pattern, value)) = text[at + 3..end].split_once('=') else {
+                    continue;
+                };
+                let pattern = pattern.trim();
+                let name = pattern.strip_prefix("mut ").unwrap_or(pattern).trim();
+                let value: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+                if !name.is_empty()
+                    && name.chars().all(is_ident)
+                    && value.ends_with("::lock")
+                    && !value.contains('(')
+                {
+                    bound.push(name.to_string());
+                    text.replace_range(at..=end, ";");
+                }
+            }
+            for name in &bound {
+                for at in word_at(&text, name).into_iter().rev() {
+                    if !text[..at].trim_end().ends_with(['.', ':'])
+                        && text[at + name.len()..].trim_start().starts_with('(')
+                    {
+                        text.replace_range(at..at + name.len(), "Mutex::lock");
+                    }
+                }
+            }
+            let text = text.as_str();
+            // `Mutex::lock` handed on as a function otherwise (`.map(Mutex::lock)`): how often
+            // it is called there is not written, so it counts as two.
+            count += 2 * text
+                .match_indices("::lock")
+                .filter(|(at, lock)| {
+                    !text[at + lock.len()..]
+                        .trim_start()
+                        .starts_with(|c: char| is_ident(c) || "(:".contains(c))
+                })
+                .count();
+            // Whether `at` is inside the `( )` of `repeat_with(..)` or `from_fn(..)`: an
+            // iterator that runs its closure again on each `next()`.
+            let drawn_again = |at: usize| {
+                let mut parens = Vec::new();
+                for (i, c) in text[..at].char_indices() {
+                    match c {
+                        '(' => parens.push(i),
+                        ')' => {
+                            parens.pop();
+                        }
+                        _ => {}
+                    }
+                }
+                parens.iter().any(|&paren| {
+                    let callee = trailing_ident(text[..paren].trim_end());
+                    ["repeat_with", "from_fn"].contains(&callee.as_str())
+                })
+            };
             for lock in ["lock", "try_lock"] {
                 for at in word_at(text, lock) {
                     let Some((receiver, receiver_at)) = lock_receiver(text, at) else {
@@ -1499,6 +1560,14 @@ mod tests {
                         let rest = rest.trim_start();
                         rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>")
                     };
+                    // A guard that `repeat_with`/`from_fn` hands out (`repeat_with(||
+                    // cache.lock().unwrap())`) is taken anew on each `next()`: two locks.
+                    let handed_out = rest.trim_start().is_empty()
+                        || rest.trim_start().starts_with([')', '}', ',']);
+                    if lock == "lock" && drawn_again(at) && (changes || handed_out) {
+                        count += 2;
+                        continue;
+                    }
                     count += usize::from(changes);
                 }
             }
@@ -1660,8 +1729,8 @@ mod tests {
             ways(&repeated(text))
                 .iter()
                 .map(|way| {
-                    // Names bound to the cache on this way: `let c = cache;`, a tuple taken
-                    // apart (`let (c, fresh) = (cache, fresh);`).
+                    // Names bound to the cache on this way: `let c = cache;`, a tuple or an
+                    // array taken apart (`let (c, fresh) = (cache, fresh);`).
                     let mut names: Vec<String> = names.to_vec();
                     for at in word_at(way, "let") {
                         let rest = &way[at + 3..];
@@ -1672,10 +1741,14 @@ mod tests {
                         if value.starts_with(['=', '>']) {
                             continue;
                         }
+                        // Or an array: `let [old, new] = [cache, cache];`.
                         let tuple = |text: &str| {
-                            text.trim()
-                                .strip_prefix('(')
+                            let text = text.trim();
+                            text.strip_prefix('(')
                                 .and_then(|t| t.strip_suffix(')'))
+                                .or_else(|| {
+                                    text.strip_prefix('[').and_then(|t| t.strip_suffix(']'))
+                                })
                                 .map(pieces)
                         };
                         let pairs: Vec<(String, String)> = match (tuple(pattern), tuple(value)) {
@@ -1688,6 +1761,83 @@ mod tests {
                             let name = param_name(&pattern);
                             if !name.is_empty()
                                 && only_name(&value).is_some_and(|n| names.contains(&n))
+                                && !names.contains(&name)
+                            {
+                                names.push(name);
+                            }
+                        }
+                    }
+                    // A `match` on the cache whose arm binds it to a plain name (`match cache
+                    // { prices => .. }`), and a parameter of a closure called where it is
+                    // written with the cache (`(|prices: &Mutex<..>| ..)(cache)`).
+                    let bare = |pattern: &str| {
+                        let pattern = pattern.trim();
+                        let pattern = pattern.strip_prefix("ref ").unwrap_or(pattern);
+                        let name = param_name(pattern.split('@').next().unwrap_or_default());
+                        (name.starts_with(|c: char| c.is_lowercase() || c == '_') && name != "_")
+                            .then_some(name)
+                    };
+                    for at in word_at(way, "match") {
+                        let Some(open) = way[at..].find('{').map(|open| at + open) else {
+                            continue;
+                        };
+                        let Some(close) = closing(way, open) else {
+                            continue;
+                        };
+                        if !only_name(&way[at + 5..open]).is_some_and(|n| names.contains(&n)) {
+                            continue;
+                        }
+                        let block = &way[open + 1..close];
+                        let (mut depth, mut from) = (0, 0);
+                        for (i, c) in block.char_indices() {
+                            match c {
+                                '(' | '[' | '{' => depth += 1,
+                                ')' | ']' | '}' => {
+                                    depth -= 1;
+                                    if depth == 0 && c == '}' {
+                                        from = i + 1;
+                                    }
+                                }
+                                ',' if depth == 0 => from = i + 1,
+                                '=' if depth == 0 && block[i..].starts_with("=>") => {
+                                    let pattern =
+                                        block[from..i].split(" if ").next().unwrap_or_default();
+                                    if let Some(name) = bare(pattern)
+                                        && !names.contains(&name)
+                                    {
+                                        names.push(name);
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    for (open, _) in way.match_indices('(') {
+                        let inner = way[open + 1..].trim_start();
+                        let inner = inner.strip_prefix("move").map_or(inner, str::trim_start);
+                        let Some(params) = inner.strip_prefix('|') else {
+                            continue;
+                        };
+                        let Some(bar) = params.find('|') else {
+                            continue;
+                        };
+                        let Some(args) = closing(way, open)
+                            .and_then(|close| way.get(close + 1..))
+                            .map(str::trim_start)
+                            .and_then(|a| a.strip_prefix('('))
+                        else {
+                            continue;
+                        };
+                        let args_open = way.len() - args.len() - 1;
+                        let Some(args_close) = closing(way, args_open) else {
+                            continue;
+                        };
+                        for (param, argument) in pieces(&params[..bar])
+                            .iter()
+                            .zip(pieces(&way[args_open + 1..args_close]))
+                        {
+                            if let Some(name) = bare(param)
+                                && only_name(&argument).is_some_and(|n| names.contains(&n))
                                 && !names.contains(&name)
                             {
                                 names.push(name);
@@ -1877,7 +2027,9 @@ mod tests {
              guard changes it (or of a name bound to it, a field that holds it, a fn that hands \
              it back), in refresh's body and in the fns, methods and macros it hands the \
              cache to (or a struct that holds it), once per call, a lock in a loop that runs more \
-             than once, such as a `for` over `0..2`, as two, on the way through its \
+             than once, such as a `for` over `0..2`, a guard drawn from `repeat_with` or \
+             `from_fn` (taken anew on each `next()`) and a `Mutex::lock` handed on as a \
+             function (`.map(Mutex::lock)`) as two, on the way through its \
              `if`/`else` and `match` arms that takes most): between two of them a reader on another thread can \
              lock the cache and find it half done (emptied, or partly filled). Store the new \
              prices in one step, under one lock (`*cache.lock().unwrap() = fresh`)"

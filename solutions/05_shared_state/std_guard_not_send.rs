@@ -1570,7 +1570,9 @@ mod tests {
     /// &log;`, `Arc::clone(&log)`, `log.clone()`), and a parameter of a fn, closure or
     /// const closure that the log itself is handed to at a call site (`helper(log, ..)`), a
     /// few levels deep, a name a tuple of it is taken apart into (`let (lines, l) = (log,
-    /// line);`), a field of a struct made with the log in it (`let entry = Entry { log };`
+    /// line);`), a name a `match` arm binds it to (`match &log { shared => .. }`), a
+    /// parameter of a closure called where it is written (`(|m| ..)(&log)`), a field of a
+    /// struct made with the log in it (`let entry = Entry { log };`
     /// makes `entry.log` the log, and `self.log` in a method called on `entry`), and a call of
     /// a fn or method that hands back the log it is given or holds (`the(log)`,
     /// `entry.log()`). Any other receiver (a static, a mutex the code makes, whatever its
@@ -1948,6 +1950,87 @@ mod tests {
                     if let Some(s) = scope_of(at)
                         && !name.is_empty()
                         && !logs[s].contains(&name)
+                    {
+                        logs[s].push(name);
+                    }
+                }
+            }
+            // A `match` on the log (`match &log { shared => shared.lock().. }`): an arm whose
+            // pattern is a plain name binds the log to it.
+            for &(at, word) in &words {
+                if word != "match" {
+                    continue;
+                }
+                let rest = &code[at + 5..];
+                let Some(open) = rest.find('{') else {
+                    continue;
+                };
+                let Some(s) = scope_of(at) else {
+                    continue;
+                };
+                if !is_log(&logs, at, &rest[..open]) {
+                    continue;
+                }
+                let open = at + 5 + open;
+                let block = &code[open + 1..close_of(open).min(code.len())];
+                let (mut depth, mut from) = (0, 0);
+                let mut bound = Vec::new();
+                for (i, c) in block.char_indices() {
+                    match c {
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' => {
+                            depth -= 1;
+                            if depth == 0 && c == '}' {
+                                from = i + 1;
+                            }
+                        }
+                        ',' if depth == 0 => from = i + 1,
+                        '=' if depth == 0 && block[i..].starts_with("=>") => {
+                            let pattern = block[from..i].split(" if ").next().unwrap_or_default();
+                            let pattern = pattern.trim();
+                            let pattern = pattern.strip_prefix("ref ").unwrap_or(pattern);
+                            let name = param_name(pattern.split('@').next().unwrap_or_default());
+                            if name.starts_with(|c: char| c.is_lowercase() || c == '_')
+                                && name != "_"
+                            {
+                                bound.push(name);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                for name in bound {
+                    if !logs[s].contains(&name) {
+                        logs[s].push(name);
+                    }
+                }
+            }
+            // A closure called where it is written (`(|m: &Mutex<..>| m.lock()..)(&log)`): a
+            // parameter handed the log is the log.
+            for (open, _) in code.match_indices('(') {
+                let inner = code[open + 1..].trim_start();
+                let inner = inner.strip_prefix("move").map_or(inner, str::trim_start);
+                let Some(params) = inner.strip_prefix('|') else {
+                    continue;
+                };
+                let Some(bar) = params.find('|') else {
+                    continue;
+                };
+                let Some(args) = code
+                    .get(close_of(open) + 1..)
+                    .map(str::trim_start)
+                    .and_then(|a| a.strip_prefix('('))
+                else {
+                    continue;
+                };
+                let args_open = code.len() - args.len() - 1;
+                let arguments = pieces(&code[args_open + 1..close_of(args_open).min(code.len())]);
+                let Some(s) = scope_of(open) else {
+                    continue;
+                };
+                for (param, argument) in pieces(&params[..bar]).iter().zip(&arguments) {
+                    let name = param_name(param);
+                    if !name.is_empty() && is_log(&logs, open, argument) && !logs[s].contains(&name)
                     {
                         logs[s].push(name);
                     }
