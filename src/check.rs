@@ -410,9 +410,10 @@ impl<'a, 'e> Batch<'a, 'e> {
 /// changed.
 fn mark_errors_in_tests(path: &Path, marker: usize, diagnostics: &mut [Diagnostic]) {
     for d in diagnostics {
-        d.in_tests = d.primary.as_ref().is_some_and(|(file, line)| {
-            *line > marker && (path.ends_with(file) || file.ends_with(path))
-        });
+        d.in_tests = d
+            .primary
+            .as_ref()
+            .is_some_and(|(file, line)| *line > marker && same_file(path, file));
     }
 }
 
@@ -426,8 +427,14 @@ fn unawaited_future(path: &Path, diagnostics: &[Diagnostic]) -> Option<usize> {
         .filter(|d| !d.in_tests && explain::for_diagnostic(d) == Some(&explain::UNAWAITED_FUTURE))
         .find_map(|d| {
             let (file, line) = d.primary.as_ref()?;
-            (path.ends_with(file) || file.ends_with(path)).then_some(*line)
+            same_file(path, file).then_some(*line)
         })
+}
+
+/// The exercise's path and a diagnostic's file name the same file (one may be relative to the
+/// package, the other to the course).
+fn same_file(path: &Path, file: &Path) -> bool {
+    path.ends_with(file) || file.ends_with(path)
 }
 
 /// The compile limit of the exercises at `indices`: the most lenient of theirs.

@@ -13,6 +13,7 @@ use std::{
     fs,
     hash::{BuildHasher, Hasher},
     io,
+    ops::Range,
     path::{Path, PathBuf},
     process,
     sync::atomic::{AtomicU64, Ordering},
@@ -192,21 +193,34 @@ pub struct Failure {
 /// The failing tests' panics, sorted by test name (libtest prints them as the tests finish, which
 /// changes from run to run).
 pub fn failures(output: &str) -> Vec<Failure> {
+    let lines: Vec<&str> = output.lines().collect();
+    let mut found: Vec<Failure> = sections(&lines)
+        .into_iter()
+        .map(|(name, range)| failure(name, lines[range].iter().copied()))
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    found
+}
+
+/// Each failing test's `---- NAME stdout ----` section: its name and the range of its lines,
+/// up to the next section or the `failures:` list.
+fn sections<'a>(lines: &[&'a str]) -> Vec<(&'a str, Range<usize>)> {
     let mut found = Vec::new();
-    let mut lines = output.lines().peekable();
-    while let Some(line) = lines.next() {
-        let Some(name) = line
+    let mut at = 0;
+    while at < lines.len() {
+        let Some(name) = lines[at]
             .strip_prefix("---- ")
             .and_then(|l| l.strip_suffix(" stdout ----"))
         else {
+            at += 1;
             continue;
         };
-        let section = std::iter::from_fn(|| {
-            lines.next_if(|l| !l.starts_with("---- ") && !l.starts_with("failures:"))
-        });
-        found.push(failure(name, section));
+        let end = (at + 1..lines.len())
+            .find(|&i| lines[i].starts_with("---- ") || lines[i].starts_with("failures:"))
+            .unwrap_or(lines.len());
+        found.push((name, at + 1..end));
+        at = end;
     }
-    found.sort_by(|a, b| a.name.cmp(&b.name));
     found
 }
 
@@ -218,28 +232,16 @@ pub fn without_caught_panics(output: &str) -> String {
     let lines: Vec<&str> = output.lines().collect();
     let header = |line: &str| line.starts_with("thread '") && line.contains(" panicked at ");
     let mut drop = vec![false; lines.len()];
-    let mut at = 0;
-    while at < lines.len() {
-        let Some(name) = lines[at]
-            .strip_prefix("---- ")
-            .and_then(|l| l.strip_suffix(" stdout ----"))
-        else {
-            at += 1;
-            continue;
-        };
+    for (name, range) in sections(&lines) {
         let own_thread = format!("thread '{name}'");
-        let start = at + 1;
-        let end = (start..lines.len())
-            .find(|&i| lines[i].starts_with("---- ") || lines[i].starts_with("failures:"))
-            .unwrap_or(lines.len());
-        let own: Vec<usize> = (start..end)
+        let end = range.end;
+        let own: Vec<usize> = range
             .filter(|&i| header(lines[i]) && lines[i].starts_with(&own_thread))
             .collect();
         for &panic in own.iter().rev().skip(1) {
             let next = (panic + 1..end).find(|&i| header(lines[i])).unwrap_or(end);
             drop[panic..next].iter_mut().for_each(|d| *d = true);
         }
-        at = end;
     }
     lines
         .iter()
