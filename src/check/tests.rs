@@ -1,6 +1,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::{
+    compile::crate_counter,
     run::{failed, failed_tests},
     *,
 };
