@@ -157,6 +157,8 @@ pub struct Summary {
 pub struct Run {
     pub tests: Vec<(String, Outcome)>,
     pub summary: Option<Summary>,
+    /// The output lost its middle past the cap: the lines of tests that ended there are gone.
+    pub cut: bool,
 }
 
 /// How a run falls short of a pass though no test failed (mostly one that exited with status 0).
@@ -402,7 +404,8 @@ pub fn shortfall(
     let Some(summary) = run.summary else {
         return Some(Shortfall::NoSummary);
     };
-    let count = |outcome| run.tests.iter().filter(|(_, o)| *o == outcome).count();
+    let tests = reported_tests(run, log);
+    let count = |outcome| tests.iter().filter(|(_, o)| *o == outcome).count();
     let consistent = summary.ok
         && summary.failed == 0
         && summary.passed == count(Outcome::Ok)
@@ -413,8 +416,7 @@ pub fn shortfall(
         return Some(Shortfall::Inconsistent);
     }
     let logged = |name: &str| log.iter().any(|(t, o)| t == name && *o == Outcome::Ok);
-    let unconfirmed: Vec<String> = run
-        .tests
+    let unconfirmed: Vec<String> = tests
         .iter()
         .filter(|(name, outcome)| *outcome == Outcome::Ok && !logged(name))
         .map(|(name, _)| name.clone())
@@ -428,7 +430,7 @@ pub fn shortfall(
         return Some(Shortfall::Unconfirmed(unconfirmed));
     }
     let reported = |name: &str, outcome: Outcome| {
-        run.tests.iter().any(|(test, o)| {
+        tests.iter().any(|(test, o)| {
             *o == outcome && (test == name || test.ends_with(&format!("::{name}")))
         })
     };
@@ -441,7 +443,7 @@ pub fn shortfall(
         }
     }
     // Ignored or filtered-out tests that the expected list does not name are still not a pass.
-    for (test, outcome) in &run.tests {
+    for (test, outcome) in &tests {
         if *outcome == Outcome::Ignored && !ignored.iter().any(|n| test.ends_with(n.as_str())) {
             ignored.push(test.clone());
         }
@@ -453,6 +455,21 @@ pub fn shortfall(
     } else {
         None
     }
+}
+
+/// The tests the output reports. Where it lost its middle past the cap (code that writes past
+/// libtest's capture can print that much), the lines dropped are taken from the harness's own
+/// log: what the output kept must still agree with the log, and the summary with both.
+fn reported_tests(run: &Run, log: &[(String, Outcome)]) -> Vec<(String, Outcome)> {
+    let mut tests = run.tests.clone();
+    if run.cut {
+        for (name, outcome) in log {
+            if !tests.iter().any(|(test, _)| test == name) {
+                tests.push((name.clone(), *outcome));
+            }
+        }
+    }
+    tests
 }
 
 #[cfg(test)]

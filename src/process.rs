@@ -96,6 +96,8 @@ pub enum Exit {
 #[derive(Debug, Default, Clone)]
 pub struct Captured {
     pub bytes: Vec<u8>,
+    /// Bytes read and dropped past the cap (between the kept first and last halves).
+    pub dropped: usize,
 }
 
 impl Captured {

@@ -99,7 +99,9 @@ impl Checker<'_> {
         };
         let verdict = verdict(finished.exit, harness, timeout, &output, || {
             let logged = log.as_ref().map(libtest::LogFile::read).unwrap_or_default();
-            libtest::shortfall(&libtest::parse(&stdout), &logged, harness.expected())
+            let mut run = libtest::parse(&stdout);
+            run.cut = finished.stdout.dropped > 0;
+            libtest::shortfall(&run, &logged, harness.expected())
         });
         let mut ran = Ran {
             verdict,

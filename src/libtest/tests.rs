@@ -255,6 +255,30 @@ fn results_printed_by_the_code_are_not_in_the_harness_log() {
     assert!(shortfall(&run, &log, Some(&expected)).is_some());
 }
 
+/// Output cut past the cap lost one test's line: the log has it, and the summary adds up with it.
+#[test]
+fn a_cut_output_takes_the_lines_it_lost_from_the_log() {
+    let expected = names(&["the_send_line_is_written", "the_lines_are_written_in_order"]);
+    let output = PASSED.replace("test tests::the_send_line_is_written ... ok\n", "");
+    let both =
+        parse_log("ok tests::the_lines_are_written_in_order\nok tests::the_send_line_is_written\n");
+    let mut run = parse(&output);
+    assert_eq!(
+        shortfall(&run, &both, Some(&expected)),
+        Some(Shortfall::Inconsistent),
+        "a whole output that lacks a line does not add up"
+    );
+    run.cut = true;
+    assert_eq!(shortfall(&run, &both, Some(&expected)), None);
+    // What the log lacks is still missing, and a failure in it is never a pass.
+    let one = parse_log("ok tests::the_lines_are_written_in_order\n");
+    assert!(shortfall(&run, &one, Some(&expected)).is_some());
+    let failed = parse_log(
+        "ok tests::the_lines_are_written_in_order\nfailed tests::the_send_line_is_written\n",
+    );
+    assert!(shortfall(&run, &failed, Some(&expected)).is_some());
+}
+
 #[test]
 fn a_log_file_is_fresh_each_time_and_removed_when_dropped() {
     let (a, b) = (LogFile::new().unwrap(), LogFile::new().unwrap());

@@ -54,7 +54,10 @@ impl Kept {
         if !self.done {
             bytes.extend_from_slice(CUT.as_bytes());
         }
-        Captured { bytes }
+        Captured {
+            bytes,
+            dropped: self.dropped,
+        }
     }
 }
 

@@ -549,3 +549,47 @@ fn a_future_never_awaited_is_not_a_pass() {
         .code(0)
         .stdout(predicate::str::contains("✓ counter passed"));
 }
+
+/// Code that writes straight to the process's stdout (past libtest's capture) can print more than
+/// the check keeps: the middle of the output is dropped, and with it the lines of tests that
+/// passed. libtest's own log still has every result, so a correct fix that prints a lot passes.
+#[test]
+fn a_fix_that_prints_past_the_output_cap_still_passes() {
+    // The test of no items prints half the cap and more, then ends (its `ok` line falls in the
+    // dropped middle); the other waits for it, then prints as much again.
+    let chatty = |last: &str| {
+        format!(
+            "fn say_a_lot(items: &[u32]) {{\n    use std::io::Write;\n    if !items.is_empty() {{\n        \
+             std::thread::sleep(std::time::Duration::from_millis(300));\n    }}\n    let mut out = \
+             std::io::stdout().lock();\n    for i in 0..2000 {{\n        let _ = writeln!(out, \
+             \"counting item {{i}} of a long list, and saying so at length\");\n    }}\n{last}}}\n\n"
+        )
+    };
+    let course = Fixture::new("marked");
+    counter(&course, |text| {
+        format!(
+            "{}{}",
+            chatty(""),
+            text.replace(FIXED, "say_a_lot(items);\n    items.len()\n}")
+        )
+    });
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ counter passed"));
+
+    // What the code prints is still no summary of its own: a fake one is refused as before.
+    let course = Fixture::new("marked");
+    let fake = "    let _ = writeln!(out, \"test tests::counts_none ... ok\\ntest tests::counts_three \
+                ... ok\\n\\ntest result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered \
+                out\");\n    let _ = out.flush();\n    std::process::exit(0);\n";
+    counter(&course, |text| {
+        format!(
+            "{}{}",
+            chatty(fake),
+            text.replace(FIXED, "say_a_lot(items);\n    items.len()\n}")
+        )
+    });
+    fails_with(&course, "counter", "✗ counter");
+}
