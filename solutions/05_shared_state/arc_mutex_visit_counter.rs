@@ -216,18 +216,19 @@ mod tests {
     /// allocations made on each thread meanwhile. For each log, the tasks' thread is first held
     /// still while count_visits is polled 20 times here (all it can do before a task runs), then
     /// let go while count_visits runs to the end. The clock is paused, so that lines parsed one
-    /// after the other take no real time; it does not move on while count_visits has been
-    /// woken and not yet polled here (the runtime does not see this thread: a task of its own
-    /// stays busy meanwhile), so a deadline of count_visits's own does not pass early.
+    /// after the other take no real time; it does not move on from when count_visits is woken
+    /// until a poll of it here has ended (the runtime does not see this thread: a task of its
+    /// own stays busy meanwhile), so a deadline of count_visits's own does not pass early, even
+    /// while this thread is slow to poll or is still taking the results of ended tasks.
     fn allocations_outside_and_inside_the_tasks(logs: Vec<Vec<&'static str>>) -> Allocations {
         use std::future::Future;
         use std::pin::pin;
-        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::atomic::{AtomicUsize, Ordering};
         use std::sync::{Arc, mpsc};
         use std::task::{Context, Poll, Wake, Waker};
         /// A waker of count_visits that also tells the runtime's busy task to hold the clock.
         struct Flagging {
-            woken: Arc<AtomicBool>,
+            woken: Arc<AtomicUsize>,
             notify: Arc<tokio::sync::Notify>,
             inner: Waker,
         }
@@ -236,7 +237,7 @@ mod tests {
                 self.wake_by_ref();
             }
             fn wake_by_ref(self: &Arc<Self>) {
-                self.woken.store(true, Ordering::SeqCst);
+                self.woken.fetch_add(1, Ordering::SeqCst);
                 self.notify.notify_one();
                 self.inner.wake_by_ref();
             }
@@ -266,14 +267,15 @@ mod tests {
             });
             (made.count_total, made.bytes_total)
         });
-        // While `woken`, this task keeps the runtime busy, so that its paused clock stays still.
-        let woken = Arc::new(AtomicBool::new(false));
+        // While count_visits has wakes that no ended poll has answered, this task keeps the
+        // runtime busy, so that its paused clock stays still.
+        let woken = Arc::new(AtomicUsize::new(0));
         let notify = Arc::new(tokio::sync::Notify::new());
         let keeper = {
             let (woken, notify) = (woken.clone(), notify.clone());
             handle.spawn(async move {
                 loop {
-                    while woken.load(Ordering::SeqCst) {
+                    while woken.load(Ordering::SeqCst) > 0 {
                         tokio::task::yield_now().await;
                     }
                     notify.notified().await;
@@ -300,7 +302,7 @@ mod tests {
             .count_total;
             if counts.is_none() {
                 // Held still until count_visits is first polled once its tasks can run.
-                woken.store(true, Ordering::SeqCst);
+                woken.store(1, Ordering::SeqCst);
                 notify.notify_one();
             }
             let _ = go.send(());
@@ -308,7 +310,9 @@ mod tests {
                 let mut flagging: Option<Waker> = None;
                 let counts = counts.take().unwrap_or_else(|| {
                     handle.block_on(std::future::poll_fn(|cx| {
-                        woken.store(false, Ordering::SeqCst);
+                        // The wakes this poll answers: those that come while it runs keep the
+                        // clock still until the next poll has ended.
+                        let answered = woken.load(Ordering::SeqCst);
                         let waker = flagging.get_or_insert_with(|| {
                             Waker::from(Arc::new(Flagging {
                                 woken: woken.clone(),
@@ -316,10 +320,12 @@ mod tests {
                                 inner: cx.waker().clone(),
                             }))
                         });
-                        counting.as_mut().poll(&mut Context::from_waker(waker))
+                        let poll = counting.as_mut().poll(&mut Context::from_waker(waker));
+                        woken.fetch_sub(answered, Ordering::SeqCst);
+                        poll
                     }))
                 });
-                woken.store(false, Ordering::SeqCst);
+                woken.store(0, Ordering::SeqCst);
                 if counts.values().sum::<u32>() != visits && wrong.is_none() {
                     wrong = Some((visits, counts));
                 }
