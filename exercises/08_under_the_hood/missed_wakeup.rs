@@ -259,9 +259,10 @@ mod tests {
              `select!` around `recv()` drops a receiver that gives up), then put() woke the \
              second one, whose poll was the latest, {late_woken} time(s) instead of once (and \
              the dropped one {early_woken} time(s)): the receiver still waiting would sleep \
-             forever with its message in the box. Dropping a Recv must not touch the waker in \
-             the mailbox (a `Drop` for Recv that clears it, or puts its own back, takes away the \
-             other receiver's): leave it there for put()"
+             forever with its message in the box. A Recv that is dropped may take back its own \
+             waker, never one that another receiver left (a `Drop` for Recv that clears the \
+             mailbox's waker whoever left it, or puts an older one back, takes the waiting \
+             receiver's away): simplest is to leave the waker there for put()"
         );
         assert_eq!(
             waits.as_mut().poll(&mut Context::from_waker(&late_waker)),
