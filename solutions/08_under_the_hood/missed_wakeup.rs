@@ -208,6 +208,71 @@ mod tests {
     }
 
     #[test]
+    fn a_receiver_that_gives_up_leaves_the_waiting_ones_waker() {
+        // Two receivers wait on one mailbox, and the first gives up (it is dropped, as a
+        // `timeout` or a `select!` around `recv()` drops it) after the second has polled: the
+        // mailbox holds the second one's waker, and put() must still wake it.
+        let runtime = idle_runtime();
+        let _inside = runtime.enter();
+
+        // First, one receiver alone: put() must wake it (the other tests say more about this).
+        let control = Mailbox::default();
+        let alone = Arc::new(CountingWaker::default());
+        let alone_waker = Waker::from(Arc::clone(&alone));
+        let mut recv = pin!(control.recv());
+        let poll = recv.as_mut().poll(&mut Context::from_waker(&alone_waker));
+        assert!(
+            poll.is_pending(),
+            "the mailbox is empty, so Recv must be Pending"
+        );
+        control.put("alone".to_string());
+        assert_eq!(
+            alone.woken(),
+            1,
+            "put() did not wake the receiver waiting on the mailbox (once): every Pending must \
+             leave a clone of cx.waker() in the mailbox, where put() takes it and wakes it"
+        );
+
+        let mailbox = Mailbox::default();
+        let (early, late) = (
+            Arc::new(CountingWaker::default()),
+            Arc::new(CountingWaker::default()),
+        );
+        let early_waker = Waker::from(Arc::clone(&early));
+        let late_waker = Waker::from(Arc::clone(&late));
+        let mut gives_up = Box::pin(mailbox.recv());
+        let mut waits = pin!(mailbox.recv());
+        let poll = gives_up
+            .as_mut()
+            .poll(&mut Context::from_waker(&early_waker));
+        assert!(
+            poll.is_pending(),
+            "the mailbox is empty, so Recv must be Pending"
+        );
+        let poll = waits.as_mut().poll(&mut Context::from_waker(&late_waker));
+        assert!(poll.is_pending(), "the mailbox is still empty");
+        drop(gives_up);
+        mailbox.put("for the one still waiting".to_string());
+        let (early_woken, late_woken) = (early.woken(), late.woken());
+        assert_eq!(
+            late_woken, 1,
+            "two receivers waited on one mailbox; the first was dropped (as a `timeout` or a \
+             `select!` around `recv()` drops a receiver that gives up), then put() woke the \
+             second one, whose poll was the latest, {late_woken} time(s) instead of once (and \
+             the dropped one {early_woken} time(s)): the receiver still waiting would sleep \
+             forever with its message in the box. A Recv that is dropped may take back its own \
+             waker, never one that another receiver left (a `Drop` for Recv that clears the \
+             mailbox's waker whoever left it, or puts an older one back, takes the waiting \
+             receiver's away): simplest is to leave the waker there for put()"
+        );
+        assert_eq!(
+            waits.as_mut().poll(&mut Context::from_waker(&late_waker)),
+            Poll::Ready("for the one still waiting".to_string()),
+            "after put(), the receiver still waiting is Ready with the message"
+        );
+    }
+
+    #[test]
     fn each_mailbox_wakes_its_own_receiver() {
         // Two mailboxes, a receiver waiting on each: a message in one wakes only its receiver.
         let runtime = idle_runtime();
