@@ -547,7 +547,7 @@ mod tests {
                     () = &mut answer_time => break,
                     command = rx.recv() => match command {
                         Some(Command::Take { item, qty, .. }) => {
-                            again.push(format!("{qty} {item} {:?} later", start.elapsed()));
+                            again.push(format!("of {qty} {item}, {:?} after the first", start.elapsed()));
                         }
                         Some(Command::Count { reply, .. }) => {
                             let _ = reply.send(8);
