@@ -2147,6 +2147,24 @@ mod tests {
     #[test]
     fn each_visit_is_counted_under_one_lock() {
         let mut code = code_only(include_str!("arc_mutex_visit_counter.rs"));
+        // The guards of an RwLock (std's or Tokio's) lock the map too: a count read under
+        // `read()` and written back under `write()` loses a visit as two `lock()`s do, and a
+        // `try_write` that is not retried drops it as a `try_lock` does.
+        for (guard, lock) in [
+            (".try_read_owned(", ".try_lock("),
+            (".try_write_owned(", ".try_lock("),
+            (".try_lock_owned(", ".try_lock("),
+            (".try_read(", ".try_lock("),
+            (".try_write(", ".try_lock("),
+            (".read_owned(", ".lock_owned("),
+            (".write_owned(", ".lock_owned("),
+            (".blocking_read(", ".blocking_lock("),
+            (".blocking_write(", ".blocking_lock("),
+            (".read(", ".lock("),
+            (".write(", ".lock("),
+        ] {
+            code = code.replace(guard, lock);
+        }
         if let Some((_, _, body, _)) = functions(&code).into_iter().find(|(f, ..)| f == "main") {
             code.replace_range(body, "{}");
         }
@@ -2206,7 +2224,8 @@ mod tests {
                  closure that `repeat_with` or `from_fn` calls and a `Mutex::lock` handed on as \
                  a function (`.map(Mutex::lock)`) as two, on the way \
                  through its `if`/`else` and `match` arms that locks most, as only one arm \
-                 runs, a `try_lock` only on the arms where it took the lock; a lock only \
+                 runs, a `try_lock` only on the arms where it took the lock, an RwLock's \
+                 `read()` and `write()` as locks too; a lock only \
                  printed is not counted): on a multi-threaded runtime \
                  another task can count the same page between two locks, and a count read \
                  under one lock and written back under the next then erases that visit. Count \
@@ -2265,7 +2284,8 @@ mod tests {
                     assert!(
                         !unwrapped,
                         "a task that count_visits spawns takes the map with \
-                         `try_lock().unwrap()` (or `.expect(..)`): try_lock fails at once \
+                         `try_lock().unwrap()` (or `.expect(..)`; an RwLock's `try_write` or \
+                         `try_read` the same): try_lock fails at once \
                          while another task holds the lock, which on a multi-threaded runtime \
                          happens now and then, and that task then panics, its visit uncounted. \
                          Lock the map with `lock()`, which waits the moment another task holds \
@@ -2273,7 +2293,8 @@ mod tests {
                     );
                     assert!(
                         retried,
-                        "a task that count_visits spawns takes the map with `try_lock` outside \
+                        "a task that count_visits spawns takes the map with `try_lock` (or an \
+                         RwLock's `try_write`) outside \
                          any `loop`, `while`, `for` or iterator that tries again, and with no \
                          `lock()` on the arm where it fails: while another task holds the lock (on a \
                          multi-threaded runtime that happens now and then) try_lock fails at \

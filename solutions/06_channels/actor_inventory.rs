@@ -516,6 +516,74 @@ mod tests {
         assert_eq!(shop.count("pear").await, 7, "2 pears, then 5 more");
     }
 
+    /// A Take sent again after a time limit is a second Take: the actor cannot tell it from a
+    /// new one, and takes the stock again. The test puts a slow stand-in actor behind a shop's
+    /// `commands` Sender.
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_actor_gets_each_take_once() {
+        use std::time::Duration;
+        use tokio::time::Instant;
+        // The stand-in is slow today: it answers the first Take after ten minutes and 7 ms
+        // (a prime number of ms) with Ok(5), and notes every Take that comes in the meantime.
+        let slow = Duration::from_millis(600_007);
+        let (commands, mut rx) = mpsc::channel::<Command>(32);
+        let stand_in = tokio::spawn(async move {
+            let first = loop {
+                match rx.recv().await {
+                    Some(Command::Take { reply, .. }) => break reply,
+                    Some(Command::Count { reply, .. }) => {
+                        let _ = reply.send(8);
+                    }
+                    Some(Command::Add { .. }) => {}
+                    None => return Vec::new(),
+                }
+            };
+            let start = Instant::now();
+            let answer_time = tokio::time::sleep(slow);
+            tokio::pin!(answer_time);
+            let mut again = Vec::new();
+            loop {
+                tokio::select! {
+                    () = &mut answer_time => break,
+                    command = rx.recv() => match command {
+                        Some(Command::Take { item, qty, .. }) => {
+                            again.push(format!("of {qty} {item}, {:?} after the first", start.elapsed()));
+                        }
+                        Some(Command::Count { reply, .. }) => {
+                            let _ = reply.send(8);
+                        }
+                        Some(Command::Add { .. }) => {}
+                        None => break,
+                    },
+                }
+            }
+            let _ = first.send(Ok(5));
+            again
+        });
+        let mut shop = Inventory::start();
+        shop.commands = commands;
+        let taken = tokio::spawn(async move { shop.take("plum", 3).await }).await;
+        let again = stand_in.await.expect("the stand-in actor panicked");
+        assert!(
+            again.is_empty(),
+            "take(\"plum\", 3) sent its Take to an actor that took {slow:?} to answer, then \
+             sent {} more Take(s) before the answer came ({}): it stopped waiting and asked \
+             again. The actor cannot tell a Take sent again from a new one, and takes the stock \
+             once for each, while the caller gets one answer. Send the Take once and await its \
+             oneshot Receiver until the answer comes",
+            again.len(),
+            again.join(", ")
+        );
+        if let Ok(answer) = taken {
+            assert_eq!(
+                answer,
+                Ok(5),
+                "this actor answered Ok(5) after {slow:?}, but take returned {answer:?}: the \
+                 answer comes from the actor only"
+            );
+        }
+    }
+
     /// "Ends when every `Inventory` handle has been dropped": once the test has dropped every
     /// handle, the task Inventory::start spawned ends, and the runtime's count of live tasks
     /// comes back to what it was before the start.

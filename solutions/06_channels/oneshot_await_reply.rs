@@ -420,6 +420,57 @@ mod tests {
         }
     }
 
+    /// Asking again after a time limit puts the same work in the worker's queue twice, and the
+    /// worker squares every request it takes, also those whose asker has left: under load the
+    /// queue then fills with work that nobody waits for.
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_worker_is_asked_once() {
+        // A stand-in worker that is slow today: it answers after ten minutes and 7 ms (a prime
+        // number of ms), 1000 + n, and notes every request that comes in the meantime.
+        let slow = Duration::from_millis(600_007);
+        let (worker, mut requests) = mpsc::channel::<Request>(16);
+        let stand_in = tokio::spawn(async move {
+            let first = requests.recv().await.expect("ask_square sent no request");
+            let start = Instant::now();
+            let answer_time = tokio::time::sleep(slow);
+            tokio::pin!(answer_time);
+            let mut again = Vec::new();
+            loop {
+                tokio::select! {
+                    () = &mut answer_time => break,
+                    request = requests.recv() => match request {
+                        Some(request) => again.push((request.n, start.elapsed())),
+                        None => break,
+                    },
+                }
+            }
+            let _ = first.reply.send(1000 + first.n);
+            again
+        });
+        let asked = tokio::spawn(async move { ask(&worker, 49).await }).await;
+        let again = stand_in.await.expect("the stand-in worker panicked");
+        if let Some((n, at)) = again.first() {
+            panic!(
+                "this worker took {slow:?} to answer, and ask_square sent it {} more \
+                 request(s) in the meantime (the first, for {n}, {at:?} after the worker took \
+                 the request): it stopped waiting for its answer and asked again. The worker \
+                 squares every request it takes, also those whose asker has left, so with a \
+                 slow worker and many askers its queue fills with work nobody waits for. Send \
+                 the request once and await its oneshot Receiver until the answer comes (a \
+                 time limit, if you add one, should fail with a message, not ask again)",
+                again.len()
+            );
+        }
+        // A panic (a safety-net timeout) is allowed; a number that is not the worker's is not.
+        if let Ok(answer) = asked {
+            assert_eq!(
+                answer, 1049,
+                "this worker answered 1049 after {slow:?}, but ask_square returned {answer}: \
+                 the answer comes from the worker only"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn each_asker_gets_its_own_answer() {
         let worker = start_worker();
