@@ -71,15 +71,33 @@ fn own_explanation(d: &Diagnostic) -> Option<&'static Explanation> {
     for_diagnostic(d).filter(|e| !(in_tests && AT_THE_CALL.contains(e)))
 }
 
-/// The error to show first, with the `why:` lines under it: the first that has an explanation
-/// of its own (so that the line stands under the error it explains), else the first error.
-pub fn lead_error(diagnostics: &[Diagnostic]) -> Option<usize> {
-    let errors = || diagnostics.iter().enumerate().filter(|(_, d)| d.is_error());
-    errors()
-        .find(|(_, d)| own_explanation(d).is_some())
-        .or_else(|| errors().next())
-        .map(|(i, _)| i)
+/// The error to show first, and whether the `why:` lines stand under it.
+pub struct Lead {
+    pub index: usize,
+    /// The `why:` lines may stand under it: it has its own, or no other error has.
+    pub explained: bool,
 }
+
+/// The error to show first: a name the compiler could not resolve (a crate the course does not
+/// have, a misspelt import), as the errors after it often only follow from it; else the first
+/// that has an explanation of its own (so that the `why:` line stands under the error it
+/// explains); else the first error.
+pub fn lead_error(diagnostics: &[Diagnostic]) -> Option<Lead> {
+    let errors = || diagnostics.iter().enumerate().filter(|(_, d)| d.is_error());
+    let first = |found: Option<(usize, &Diagnostic)>| found.map(|(i, _)| i);
+    let unresolved =
+        first(errors().find(|(_, d)| UNRESOLVED.contains(&d.code.as_deref().unwrap_or(""))));
+    let explained = first(errors().find(|(_, d)| own_explanation(d).is_some()));
+    let index = unresolved.or(explained).or(first(errors().next()))?;
+    Some(Lead {
+        index,
+        explained: explained.is_none_or(|at| at == index)
+            || own_explanation(&diagnostics[index]).is_some(),
+    })
+}
+
+/// rustc's codes for a path it could not resolve: an import, a module or crate, an extern crate.
+const UNRESOLVED: [&str; 3] = ["E0432", "E0433", "E0463"];
 
 pub fn for_diagnostic(d: &Diagnostic) -> Option<&'static Explanation> {
     for_code(d).or_else(|| for_message(d))

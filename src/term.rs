@@ -111,10 +111,14 @@ pub fn progress_bar(done: usize, total: usize, width: usize) -> String {
 pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
     writeln!(w, "{}", verdict_line(exercise, report))?;
     let said = repeats::collapse(&report.diagnostics);
-    let lead = explain::lead_error(&report.diagnostics)
-        .and_then(|i| said.iter().position(|s| s.says(&report.diagnostics[i])));
+    let lead = explain::lead_error(&report.diagnostics).and_then(|lead| {
+        let at = said
+            .iter()
+            .position(|s| s.says(&report.diagnostics[lead.index]))?;
+        Some((at, lead.explained))
+    });
     let why_shown = match lead {
-        Some(lead) => write_lead(w, report, &said[lead])?,
+        Some((at, explained)) => write_lead(w, report, &said[at], explained)?,
         None => false,
     };
     write_failures(w, report)?;
@@ -125,7 +129,7 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
         write_why(w, report)?;
     }
     for (i, s) in said.iter().enumerate() {
-        if Some(i) != lead {
+        if Some(i) != lead.map(|(at, _)| at) {
             writeln!(w, "\n{}", outside_text(s.diagnostic.rendered.trim_end()))?;
             write_repeats(w, s)?;
         }
@@ -133,10 +137,15 @@ pub fn report(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::R
     write_output(w, exercise, report)
 }
 
-/// The lead error: its headline and place, the async `why:` right under them (before the source
-/// excerpt: on a small screen it is seen without scrolling), then the rest. Returns whether the
-/// `why:` lines were written.
-fn write_lead(w: &mut impl Write, report: &Report, lead: &repeats::Said) -> io::Result<bool> {
+/// The lead error: its headline and place, the async `why:` right under them if it is the error
+/// they explain (before the source excerpt: on a small screen it is seen without scrolling),
+/// then the rest. Returns whether the `why:` lines were written.
+fn write_lead(
+    w: &mut impl Write,
+    report: &Report,
+    lead: &repeats::Said,
+    explained: bool,
+) -> io::Result<bool> {
     let first = lead.diagnostic.rendered.trim_end();
     let mut lines = first.lines();
     let head: Vec<&str> = lines
@@ -148,8 +157,10 @@ fn write_lead(w: &mut impl Write, report: &Report, lead: &repeats::Said) -> io::
     let mut why_shown = false;
     if let Some(place) = place {
         writeln!(w, "{}", outside_text(place))?;
-        write_why(w, report)?;
-        why_shown = true;
+        if explained {
+            write_why(w, report)?;
+            why_shown = true;
+        }
         let rest: Vec<&str> = lines.collect();
         if !rest.is_empty() {
             writeln!(w, "{}", outside_text(&rest.join("\n")))?;

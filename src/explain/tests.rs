@@ -157,11 +157,20 @@ fn mistakes_the_audits_met_unexplained() {
     );
     let diagnostics = recorded("e0603_streamext_private");
     assert_eq!(
-        diagnostics[lead_error(&diagnostics).unwrap()]
+        diagnostics[lead_error(&diagnostics).unwrap().index]
             .code
             .as_deref(),
         Some("E0603")
     );
+    // A crate the course does not have (`#[async_trait::async_trait]`): the trait it should have
+    // rewritten is then not dyn compatible, an error with a `why:` of its own, but the name the
+    // compiler could not resolve leads, as the other errors follow from it.
+    let diagnostics = recorded("e0433_async_trait_macro");
+    let lead = lead_error(&diagnostics).unwrap();
+    assert_eq!(diagnostics[lead.index].code.as_deref(), Some("E0433"));
+    assert!(!lead.explained, "the why of E0038 is not under the E0433");
+    let diagnostics = recorded("e0603_streamext_private");
+    assert!(lead_error(&diagnostics).unwrap().explained);
     // A future adapter of `FutureExt` not imported, or behind a feature the course leaves off:
     // the method is the future's own, so "await first" would mislead.
     assert_eq!(explained("e0599_fuse_futureext"), ["future-ext"]);

@@ -109,6 +109,35 @@ fn the_why_line_stands_under_the_error_it_explains() {
     );
 }
 
+/// A crate the course does not have leads, though a later error has a `why:` line: the errors
+/// after it often only follow from it. The `why:` line then comes after it, not under it.
+#[test]
+fn an_unresolved_crate_leads_and_the_why_line_is_not_under_it() {
+    let course = Fixture::new("basic");
+    let path = "exercises/lesson/compile_error.rs";
+    let source = course.read(path);
+    let changed = source.replace(
+        "    let a: u32 = answer();",
+        "    let a: u32 = answer();\n    async_helpers::settle();",
+    );
+    assert_ne!(changed, source);
+    course.write(path, &changed);
+    let output = course.cmd(&["run", "compile_error"]).output().unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let unresolved = printed.find("error[E0433]").expect("no unresolved crate");
+    let explained = printed.find("error[E0308]").expect("no explained error");
+    let why = printed.find(WHY).expect("no why line");
+    assert!(
+        unresolved < explained && unresolved < why,
+        "the unresolved crate should lead, before the explained error and its why:\n{printed}"
+    );
+    let lead = &printed[unresolved..why.min(explained)];
+    assert!(
+        lead.contains("async_helpers"),
+        "the lead should be the error about the crate:\n{printed}"
+    );
+}
+
 /// One mistake made at many places (in the shipped courses: a signature that each of the tests'
 /// ten calls trips over) is said once, with the places of the repeats under it, rather than a
 /// screenful of copies.
