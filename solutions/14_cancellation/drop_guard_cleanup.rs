@@ -322,8 +322,8 @@ mod tests {
              reporter then went on running ({} report(s) in the next second{}): the stop was \
              lost, as nothing was waiting for it yet. Use a stop that stays set until the \
              reporter looks (cancel the token: `cancelled()` returns at once for a token \
-             cancelled before), not one that only wakes the tasks waiting at that moment \
-             (`Notify::notify_waiters`)",
+             cancelled before), not one that only reaches those already waiting \
+             (`Notify::notify_waiters`, a broadcast the reporter subscribes to once it runs)",
             later.len(),
             later
                 .first()
