@@ -285,19 +285,33 @@ mod tests {
              #[tokio::test] on it, main is also a test of its own that runs beside this one: \
              #[tokio::main] is the attribute for main)"
         );
-        // A runtime with a paused clock (`start_paused`) skips greet's sleep: no timing then.
-        let paused = identifiers(&learner_code()).contains(&"start_paused");
+        // A real timer never ends early: greet's 20 ms sleep, awaited on a running clock, takes
+        // 20 ms of real time or more. Less means it was never waited: a greeting written by
+        // hand, or a runtime whose clock is paused (however it was asked for: `start_paused`
+        // through a constant, `tokio::time::pause()`), on which every sleep ends at once.
+        let paused = identifiers(&learner_code())
+            .iter()
+            .any(|word| ["start_paused", "pause"].contains(word));
         assert!(
-            paused || took >= Duration::from_millis(20),
-            "main printed the greeting after {took:?}, but greet takes 20 ms to build it: the \
-             line must come from greet(\"world\").await, run by a Tokio runtime (the one \
-             #[tokio::main] starts), not be written by hand"
+            took >= Duration::from_millis(20),
+            "main printed the greeting after {took:?} of real time, but greet waits 20 ms (on \
+             Tokio's timer) to build it, so those 20 ms were never waited: {}",
+            if paused {
+                "the code asks for a paused clock (start_paused, or tokio::time::pause()), on \
+                 which every sleep ends at once. A paused clock is for tests; a program's clock \
+                 must run: put a plain #[tokio::main] on main, and show \
+                 greet(\"world\").await"
+            } else {
+                "the line must come from greet(\"world\").await, run by a Tokio runtime (the \
+                 one #[tokio::main] starts), not be written by hand, and that runtime's clock \
+                 must run (a paused clock ends every sleep at once)"
+            }
         );
     }
 
     /// A paused clock (`start_paused`) makes every sleep end at once: a program that runs on
-    /// one does not wait as it should. main's timing cannot show it (greet's sleep is skipped,
-    /// not waited), so this test reads the source: `start_paused` may appear only in the code's
+    /// one does not wait as it should. main_prints_hello_world's timing shows it where the
+    /// runtime runs main; this test also reads the source: `start_paused` may appear only in the code's
     /// own tests (a `#[cfg(test)]` module, a `#[tokio::test(..)]` attribute).
     #[test]
     fn main_runs_on_a_clock_that_is_not_paused() {

@@ -232,7 +232,9 @@ mod tests {
                      when the logo's download is over: the logo's reply came from no 100 ms \
                      download started at 0 ms. Get both files by calling `download` (the \
                      logo's too) and awaiting what it returns, both started at once \
-                     (tokio::join!)",
+                     (tokio::join!), at every call: a logo kept from an earlier call (a cache, \
+                     a static, a OnceCell, a thread_local: the tests run in one program, so \
+                     another test's call may have filled it) is not this call's download",
                 )
             }
         );

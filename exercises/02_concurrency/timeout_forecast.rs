@@ -311,6 +311,61 @@ mod tests {
         }
     }
 
+    /// 500 pages at once, each with a service that answers after 50 ms: what they showed, and
+    /// when (after their start), for those that did not show "sunny" after 50 ms.
+    async fn five_hundred_fast_pages() -> Vec<(String, Duration)> {
+        let start = Instant::now();
+        let pages = (0..500).map(|_| async {
+            let shown = forecast_or_cached(weather_service(50, "sunny"), "cloudy (cached)").await;
+            (shown, start.elapsed())
+        });
+        let shown = futures_util::future::join_all(pages).await;
+        (shown.into_iter())
+            .filter(|(shown, took)| shown != "sunny" || *took != Duration::from_millis(50))
+            .collect()
+    }
+
+    /// Every page waits for its own forecast up to its own deadline, however many wait at
+    /// once, and a page whose visitor left (its call dropped half-way, as a web server drops
+    /// the request of a client that went away) runs none of its code past the `.await` where
+    /// it waited: a count of waiting pages or a permit in a `static`, given back only when a
+    /// call returns, is never given back for it, and later pages find the service "busy".
+    #[tokio::test(start_paused = true)]
+    async fn pages_whose_visitors_left_change_nothing_for_the_next_ones() {
+        let wrong = five_hundred_fast_pages().await;
+        assert!(
+            wrong.is_empty(),
+            "500 pages were shown at once, each with a service that answers after 50 ms, and \
+             {} of them showed something else than \"sunny\" after 50 ms (the first: {:?} \
+             after {:?}): every page waits for its own fresh forecast, up to its own 200 ms \
+             deadline, however many pages wait at once (tokio::time::timeout)",
+            wrong.len(),
+            wrong[0].0,
+            wrong[0].1
+        );
+        // 500 visitors leave after 100 ms, while their pages wait for a slow service.
+        let left = (0..500).map(|_| {
+            let page = forecast_or_cached(weather_service(5_000, "rain"), "fog (cached)");
+            tokio::time::timeout(Duration::from_millis(100), page)
+        });
+        futures_util::future::join_all(left).await;
+        let wrong = five_hundred_fast_pages().await;
+        assert!(
+            wrong.is_empty(),
+            "500 pages whose visitors left after 100 ms (each call dropped while it waited, as \
+             a web server drops the request of a client that went away), then 500 pages at once \
+             with a service that answers after 50 ms: {} of those showed something else than \
+             \"sunny\" after 50 ms (the first: {:?} after {:?}), though 500 such pages \
+             showed it before the visitors left. A call dropped while it waits runs none of its \
+             code after that .await, so something it took to give back at its end (a count of \
+             waiting pages, a permit, a flag in a static) was never given back. Keep nothing \
+             that a dropped call leaves behind: tokio::time::timeout needs nothing else",
+            wrong.len(),
+            wrong[0].0,
+            wrong[0].1
+        );
+    }
+
     /// A fallback spawned as a task of its own (a 200 ms sleep, then the cached forecast) and
     /// raced with the service gives the same answers at the same times, but when the fresh
     /// forecast wins, that task lives on, detached, until its sleep ends. (A helper task told

@@ -295,6 +295,43 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_upload_cancelled_before_its_reporter_first_ran_stops_it() {
+        // Raced in a `select!` against a branch that is already done: the upload is polled once
+        // (it spawns its reporter and starts its first chunk) and dropped at once, before the
+        // reporter task has run at all.
+        let log = Log::default();
+        let tasks_before = alive_tasks();
+        let mut sending = Box::pin(upload(100, Arc::clone(&log)));
+        tokio::select! {
+            biased;
+            _ = sending.as_mut() => panic!("100 chunks cannot be sent at once"),
+            _ = std::future::ready(()) => {}
+        }
+        drop(sending);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let holders = Arc::strong_count(&log);
+        sleep(Duration::from_secs(1)).await;
+        let later = log.lock().unwrap().clone();
+        assert!(
+            later.is_empty() && holders == 1,
+            "the upload was cancelled right after it began (raced in a select! against a branch \
+             that was already done), before its reporter task had run even once, and the \
+             reporter then went on running ({} report(s) in the next second{}): the stop was \
+             lost, as nothing was waiting for it yet. Use a stop that stays set until the \
+             reporter looks (cancel the token: `cancelled()` returns at once for a token \
+             cancelled before), not one that only reaches those already waiting \
+             (`Notify::notify_waiters`, a broadcast the reporter subscribes to once it runs)",
+            later.len(),
+            later
+                .first()
+                .map_or(String::new(), |first| format!(", the first {first:?}"))
+        );
+        assert_quiet(&log, "was cancelled right after it began", tasks_before, 0).await;
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_upload_dropped_where_no_runtime_runs_stops_its_reporter() {
         let log = Log::default();
         let tasks_before = alive_tasks();

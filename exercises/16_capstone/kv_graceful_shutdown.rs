@@ -786,6 +786,66 @@ mod tests {
         nothing_is_left_running().await;
     }
 
+    /// A client that serve has just accepted, when the signal comes before the task that
+    /// serves it has run at all: its connection must end at the signal too. The test polls
+    /// serve in its own task (one thread), so it sees the moment serve spawns that task, and
+    /// sends the signal right then, before the task can run.
+    #[tokio::test]
+    async fn a_client_accepted_just_before_the_signal_is_let_go_too() {
+        use std::task::Poll;
+        let tasks = || {
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks()
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, shutdown) = watch::channel(false);
+        let mut serving = Box::pin(serve(listener, Store::default(), shutdown));
+        let mut poll_serve = async || {
+            let polled = std::future::poll_fn(|cx| Poll::Ready(serving.as_mut().poll(cx))).await;
+            assert!(
+                polled.is_pending(),
+                "serve returned before the signal: {polled:?}"
+            );
+        };
+        // Whatever serve starts before its first client (a task of its own) is started here.
+        poll_serve().await;
+        let before = tasks();
+        // The client connects (the system takes the connection in; serve has not accepted it),
+        // then serve is polled until it has started a task for it.
+        let mut silent = Client::connect(address).await;
+        for _ in 0..TURNS {
+            poll_serve().await;
+            if tasks() > before {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        // No turn of the runtime between the task's start and the signal: it has not run yet.
+        stop.send(true).unwrap();
+        tokio::time::pause();
+        let returned = timeout(PATIENCE, serving).await;
+        tokio::time::resume();
+        let Ok(result) = returned else {
+            panic!(
+                "serve had just accepted a client, and had started the task that serves it, \
+                 when the shutdown signal came, before that task had run at all; serve then \
+                 never returned, as the client stayed connected (and silent): that connection \
+                 did not hear the signal. Hand each connection what tells it of the signal as it \
+                 is started (a clone of the watch Receiver: `wait_for` sees a `true` sent \
+                 before it is first polled), not something that only tells the ones already \
+                 waiting (`Notify::notify_waiters`, a broadcast the task subscribes to once it \
+                 runs)"
+            );
+        };
+        assert!(result.is_ok(), "serve failed: {result:?}");
+        silent
+            .expect_closed("the client accepted just before the signal")
+            .await;
+        nothing_is_left_running().await;
+    }
+
     /// silent_clients_are_let_go on a multi-thread runtime, the kind `#[tokio::main]` builds
     /// (the other tests run on a current-thread one): the signal must end the connections on
     /// both. The clock is real here (a multi-thread runtime cannot pause it), and PATIENCE is

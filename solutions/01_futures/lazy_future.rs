@@ -470,6 +470,40 @@ mod tests {
         );
     }
 
+    /// A request given up half-way (its future dropped, as a server drops the request of a
+    /// client that went away, or a `timeout` does) runs none of its code past the `.await`
+    /// where it waited: anything it took to give back at its end (a permit, a flag or a count
+    /// in a `static`) is never given back. The requests after it must still write their lines.
+    #[tokio::test(start_paused = true)]
+    async fn requests_given_up_half_way_leave_the_next_one_whole() {
+        let write = one_write().await;
+        // Ten requests, each dropped at another moment: in "connect", "send" or "close".
+        for cut in [5, 15, 25, 12, 22, 8, 18, 28, 15, 15] {
+            let log = Mutex::new(Vec::new());
+            let _ = tokio::time::timeout(Duration::from_millis(cut), request(&log)).await;
+        }
+        let log = Mutex::new(Vec::new());
+        let start = Instant::now();
+        let finished = tokio::time::timeout(Duration::from_secs(60), request(&log)).await;
+        let took = start.elapsed();
+        let lines = log.into_inner().unwrap();
+        assert!(
+            finished.is_ok() && lines == ["connect", "send", "close"] && took == write * 3,
+            "ten requests were given up half-way (each one's future dropped after 5 to 28 ms, \
+             as a server drops the request of a client that went away), then the next request \
+             {} with the log {lines:?}, not connect, send, close after 30 ms: a request \
+             dropped while it waits runs none of its code after that .await, so something it \
+             took to give back at its end (a permit, a flag or a count in a static) was never \
+             given back. Write each line with write_log(log, ..).await, and keep nothing that \
+             a dropped request leaves behind",
+            if finished.is_ok() {
+                format!("returned after {took:?}")
+            } else {
+                String::from("had not returned after 60 s")
+            }
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn nothing_is_written_before_the_future_is_awaited() {
         let log = Mutex::new(Vec::new());

@@ -501,13 +501,22 @@ mod tests {
                 ""
             };
             asked.extend([first, second]);
+            // Longer than both lookups one after the other: more than one lookup per player,
+            // or a wait of the code's own.
+            let longer = if took > a + b {
+                ". It took longer than both lookups one after the other: each player's score is \
+                 fetched once per call (not again, say when it is 0, a score like any other), \
+                 with no wait of its own beside"
+            } else {
+                ""
+            };
             // Awaiting both lookups takes their sum one after the other, the longer one at once.
             assert!(
                 took == a + b || took == a.max(b),
                 "total_score({first:?}, {second:?}) returned after {took:?}, but awaiting \
                  fetch_score for both players takes {a:?} + {b:?} = {:?} one after the other, \
                  or {:?} at the same time: each score must come from awaiting fetch_score, not \
-                 from a table of your own or a sleep{earlier}",
+                 from a table of your own or a sleep{earlier}{longer}",
                 a + b,
                 a.max(b)
             );

@@ -83,6 +83,8 @@ mod tests {
         last_empty: Option<Instant>,
         /// Set by the test whose paused clock jumps a year at once.
         clock_jumps: bool,
+        /// The frames read_frame has returned whole from this stream so far.
+        frames: usize,
     }
 
     impl Watched {
@@ -94,6 +96,7 @@ mod tests {
                 empty_moments: 0,
                 last_empty: None,
                 clock_jumps: false,
+                frames: 0,
             }
         }
     }
@@ -261,8 +264,23 @@ mod tests {
 
     async fn expect_payload(input: Watched, expected: &[u8], context: &str) -> Watched {
         let what = format!("a frame of {} bytes", expected.len());
-        let (input, result) = next(input, &what).await;
+        let (mut input, result) = next(input, &what).await;
         if let Some(message) = refused_as_little_endian(expected.len(), &result) {
+            // Read little-endian, the length of the frame before would have been refused too.
+            if input.frames > 0 {
+                panic!(
+                    "{context}: a frame of {} bytes, whose length came whole (the bytes {:?}), \
+                     was refused as InvalidData, though read_frame had returned the frame \
+                     before it whole: the call before took bytes past its own frame out of the \
+                     stream (the start of this one), so this call read a length from the \
+                     wrong bytes. Read exactly the 4 bytes of the length, then exactly the \
+                     payload (`read_exact`), and leave the rest in the stream: a read into a \
+                     buffer's spare room (`read_buf` into a Vec grown by `reserve`, or a \
+                     buffer bigger than the frame) may take more",
+                    expected.len(),
+                    (expected.len() as u32).to_be_bytes()
+                );
+            }
             panic!("{message}");
         }
         if let Some(message) = counted_its_own_length(expected, &result) {
@@ -308,6 +326,7 @@ mod tests {
         if !matches!(&result, Ok(Some(payload)) if payload == expected) {
             panic!("{context}: expected {what}, got {}", describe(&result));
         }
+        input.frames += 1;
         input
     }
 
