@@ -301,7 +301,9 @@ pub const TIMED_OUT: Explanation = Explanation {
     text: "The tests never finished: a deadlock (a lock held across `.await`), a blocking call \
            that stops the runtime's thread, a busy loop that never yields, a channel whose \
            sender is never dropped so `recv()` waits forever, or a loop that sleeps until a \
-           condition that never comes true (on a paused clock each `sleep` ends at once).",
+           condition that never comes true (on a paused clock each `sleep` ends at once, and \
+           none ends while a `spawn_blocking` job runs: a job that waits for a task's timer, \
+           through a std channel say, waits forever).",
 };
 
 pub const TIMED_OUT_AFTER_PASSING: Explanation = Explanation {

@@ -29,6 +29,11 @@ fn timeout_kills_the_whole_process_group() {
             "timed out after 2s and was killed",
         ))
         .stdout(predicate::str::contains("why: The tests never finished"))
+        // A paused clock stands still while a `spawn_blocking` job runs: a job that waits for a
+        // task's timer (a std channel's `recv` there) hangs only on the tests' clock.
+        .stdout(predicate::str::contains(
+            "none ends while a `spawn_blocking` job runs",
+        ))
         // The hang names its test, and on Linux what its thread was doing when it was killed
         // (its loop of `std::thread::sleep`).
         .stdout(predicate::str::contains(
