@@ -1078,12 +1078,14 @@ mod tests {
             };
             is(next + 1, &[name.as_str(), ".", "await"])
         });
-        // The same mistake in other forms: no check of the flag (nor any condition or early
-        // exit) between the call and the next `.await` of the same fn (`tokio::pin!` first, a
-        // block around the call), or the call made inside `select!` or `join!` (their futures
-        // are made after any precondition of theirs is checked). Raced against a timer (a
-        // `timeout`, a `sleep` branch) it is a loop that checks again on a timer, which never
-        // sleeps for ever: not counted.
+        // The same mistake in other forms: no read of the flag between the call and the next
+        // `.await` of the same fn (`tokio::pin!` first, a block around the call), or the call
+        // made inside `select!` or `join!` (their futures are made after any precondition of
+        // theirs is checked). An `if` or `match` there does not count unless the flag is read
+        // there: `if open` on an `open` read before the call decides on a stale value, and an
+        // `if` about something else (a count of waiters) decides nothing about the door. Raced
+        // against a timer (a `timeout`, a `sleep` branch) it is a loop that checks again on a
+        // timer, which never sleeps for ever: not counted.
         let timers = [
             "sleep",
             "sleep_until",
@@ -1097,9 +1099,9 @@ mod tests {
                 .iter()
                 .any(|t| timers.contains(&t.as_str()))
         };
+        // A read of the flag: `is_open()`, the atomic's `load`, or the `.opened` field.
         let checks = |at: usize| {
-            ["if", "match", "while", "return", "break", "is_open", "load"]
-                .contains(&tokens[at].as_str())
+            ["is_open", "load"].contains(&tokens[at].as_str())
                 || (tokens[at] == "opened" && at > 0 && tokens[at - 1] == ".")
         };
         let awaited_before_a_check = (1..tokens.len()).any(|named| {
@@ -1143,7 +1145,7 @@ mod tests {
                 .iter()
                 .rposition(|t| t == ";" || t == "{" || t == "}")
                 .map_or(0, |p| p + 1);
-            // The end of a `while` body goes back to its condition: a check.
+            // The end of a `while` body goes back to its condition: a check if it reads the flag.
             let ends_a_while_body = |close: usize| {
                 let mut depth = 0;
                 let open = (0..close).rev().find(|&i| {
@@ -1156,11 +1158,12 @@ mod tests {
                     false
                 });
                 open.is_some_and(|open| {
-                    tokens[..open]
-                        .iter()
+                    let condition: Vec<usize> = (0..open)
                         .rev()
-                        .take_while(|t| !["{", "}", ";"].contains(&t.as_str()))
-                        .any(|t| t == "while")
+                        .take_while(|&i| !["{", "}", ";"].contains(&tokens[i].as_str()))
+                        .collect();
+                    condition.iter().any(|&i| tokens[i] == "while")
+                        && condition.iter().any(|&i| checks(i))
                 })
             };
             let mut depth = 0;
@@ -1189,8 +1192,10 @@ mod tests {
              opening made before its Notified exists: notify_waiters wakes only the Notified \
              futures that already exist (and on a multi-threaded runtime `open` can run at any \
              moment), so the waiter sleeps on forever behind an open door. Create the Notified \
-             first (`let opened = self.<your Notify>.notified();`), then check the flag, and \
-             only then await it"
+             first (`let opened = self.<your Notify>.notified();`), then read the flag \
+             (is_open()) and decide on what it says now, and only then await it: an `if` on a \
+             value read before the Notified was made, or on something else than the flag, does \
+             not count"
         );
     }
 }
