@@ -868,6 +868,9 @@ mod tests {
                 && expected.iter().zip(&tokens[at..]).all(|(e, t)| e == t)
         };
         let notifies_waiters = tokens.iter().any(|t| t == "notify_waiters");
+        // Helpers that read the flag after they make the Notified they hand out, with it
+        // (`fn listen(&self) -> (Notified<'_>, bool)`): what they say of the door is fresh.
+        let fresh: std::cell::RefCell<Vec<&str>> = std::cell::RefCell::new(Vec::new());
         // Helpers that hand out a Notified (`fn doorbell(&self) -> Notified<'_>`, or an
         // `Option<Notified>`) count as `notified` where they are called (one that takes a
         // Notified does not)...
@@ -929,6 +932,9 @@ mod tests {
                 let decides = after
                     .iter()
                     .any(|t| ["if", "match", "while", "then", "then_some", "return"].contains(t));
+                if reads {
+                    fresh.borrow_mut().push(tokens[at + 1].as_str());
+                }
                 !(reads && decides)
             })
             .map(|at| tokens[at + 1].as_str())
@@ -966,8 +972,12 @@ mod tests {
             let closure = value.first().is_some_and(|t| ["|", "move"].contains(t));
             if (closure && !decides) || made + 1 == value.len() {
                 helpers.push(tokens[name_at].as_str());
+                if after.iter().any(|t| ["is_open", "load"].contains(t)) {
+                    fresh.borrow_mut().push(tokens[name_at].as_str());
+                }
             }
         }
+        let fresh = fresh.into_inner();
         let makes_a_notified =
             |at: usize| made_here(&tokens[at].as_str()) || helpers.contains(&tokens[at].as_str());
         // A call that makes a Notified: `x.notified()`, `Notify::notified(&x)`, or a helper's
@@ -1166,9 +1176,16 @@ mod tests {
                         && condition.iter().any(|&i| checks(i))
                 })
             };
+            // A helper that read the flag after it made the Notified hands out a fresh answer:
+            // deciding on it (`if open { return; }`) is a check.
+            let fresh_answer = fresh.contains(&tokens[named].as_str());
+            let decides = |at: usize| {
+                fresh_answer
+                    && ["if", "match", "while", "return", "break"].contains(&tokens[at].as_str())
+            };
             let mut depth = 0;
             for (at, token) in tokens.iter().enumerate().skip(next) {
-                if token == "fn" || checks(at) {
+                if token == "fn" || checks(at) || decides(at) {
                     return false;
                 }
                 match token.as_str() {
