@@ -864,10 +864,12 @@ mod tests {
         }
     }
 
-    /// Two runs at once, each in a task of its own, each report their own jobs. All their jobs
-    /// end at 10 ms, and a task that takes 300 finished handles in a row gives the thread back
-    /// part way (Tokio's budget for one turn of a task), so the two runs write their reports
-    /// at the same time: a buffer both share (a `static`, a `thread_local!`) mixes them up.
+    /// Two runs at once, each in a task of its own, each report their own jobs. Both runs
+    /// start (spawn their 300 jobs, which end at 10 ms), then their tasks are left waiting
+    /// until 20 ms, so every handle is ready when they go on: a task that takes ready handles
+    /// in a row gives the thread back every so often (Tokio's budget for one turn of a task),
+    /// and the two runs take turns writing their reports. A buffer both share (a `static`, a
+    /// `thread_local!`) mixes them up.
     #[tokio::test(start_paused = true)]
     async fn two_runs_at_once_keep_their_own_outcomes() {
         let first_inputs: Vec<&'static str> = (0..300)
@@ -886,14 +888,15 @@ mod tests {
                 .collect()
         };
         let (first_expected, second_expected) = (expected(&first_inputs), expected(&second_inputs));
+        // Tasks of a LocalSet run only while it is driven (and need not be Send).
         let local = tokio::task::LocalSet::new();
-        let (first, second) = local
-            .run_until(async {
-                let first = tokio::task::spawn_local(run_jobs(first_inputs));
-                let second = tokio::task::spawn_local(run_jobs(second_inputs));
-                (first.await, second.await)
-            })
+        let first = local.spawn_local(run_jobs(first_inputs));
+        let second = local.spawn_local(run_jobs(second_inputs));
+        local
+            .run_until(tokio::time::sleep(Duration::from_millis(1)))
             .await;
+        tokio::time::sleep(Duration::from_millis(19)).await;
+        let (first, second) = local.run_until(async { (first.await, second.await) }).await;
         // A run_jobs that panics is reported by the other tests.
         let (Ok(first), Ok(second)) = (first, second) else {
             return;
