@@ -1525,12 +1525,21 @@ mod tests {
         let (mut first_sorted, mut second_sorted) = (first.clone(), second.clone());
         first_sorted.sort_unstable();
         second_sorted.sort_unstable();
+        // All six squares came back, but split between the calls otherwise than their numbers
+        // were: the calls wrote into one buffer. Otherwise say only what came back.
+        let mut all = [first.clone(), second.clone()].concat();
+        all.sort_unstable();
+        let why = if all == [1, 4, 9, 16, 25, 36] {
+            "the squares of one call's numbers ended up in the other's result: collect them in \
+             a Vec of the call's own (a local variable), not in a static or thread_local buffer \
+             that every call shares"
+        } else {
+            "each call must return the square of each of its own numbers, and only those"
+        };
         assert!(
             first_sorted == [1, 9, 25] && second_sorted == [4, 16, 36],
             "two calls of square_all at once, one on [1, 3, 5] and one on [2, 4, 6], returned \
-             {first:?} and {second:?}: each call must return the squares of its own numbers, \
-             and only those. Collect them in a Vec of the call's own (a local variable), not \
-             in a static or thread_local buffer that every call shares"
+             {first:?} and {second:?}: {why}"
         );
     }
 
