@@ -1514,6 +1514,35 @@ mod tests {
         );
     }
 
+    /// Two calls of square_all at once (in one task, as `tokio::join!` runs them) each return
+    /// the squares of their own numbers. Their squares come in turn (1, 4, 9, 16, 25, 36 at 10,
+    /// 20, .. 60 ms), so a buffer the calls share (a `static`, or a `thread_local!`, which a
+    /// call on #[tokio::main]'s runtime does not even keep to itself: its task moves between
+    /// threads) hands one call squares of the other's numbers.
+    #[tokio::test(start_paused = true)]
+    async fn two_calls_at_once_keep_their_own_squares() {
+        let (first, second) = tokio::join!(squares_of(vec![1, 3, 5]), squares_of(vec![2, 4, 6]));
+        let (mut first_sorted, mut second_sorted) = (first.clone(), second.clone());
+        first_sorted.sort_unstable();
+        second_sorted.sort_unstable();
+        // All six squares came back, but split between the calls otherwise than their numbers
+        // were: the calls wrote into one buffer. Otherwise say only what came back.
+        let mut all = [first.clone(), second.clone()].concat();
+        all.sort_unstable();
+        let why = if all == [1, 4, 9, 16, 25, 36] {
+            "the squares of one call's numbers ended up in the other's result: collect them in \
+             a Vec of the call's own (a local variable), not in a static or thread_local buffer \
+             that every call shares"
+        } else {
+            "each call must return the square of each of its own numbers, and only those"
+        };
+        assert!(
+            first_sorted == [1, 9, 25] && second_sorted == [4, 16, 36],
+            "two calls of square_all at once, one on [1, 3, 5] and one on [2, 4, 6], returned \
+             {first:?} and {second:?}: {why}"
+        );
+    }
+
     /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
     /// panicked or had not returned after an hour of that clock.
     fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {

@@ -868,6 +868,67 @@ mod tests {
         }
     }
 
+    /// Two runs at once, each in a task of its own, each report their own jobs. Both runs
+    /// start (spawn their 300 jobs, which end at 10 ms), then their tasks are left waiting
+    /// until 20 ms, so every handle is ready when they go on: a task that takes ready handles
+    /// in a row gives the thread back every so often (Tokio's budget for one turn of a task),
+    /// and the two runs take turns writing their reports. A buffer both share (a `static`, a
+    /// `thread_local!`) mixes them up.
+    #[tokio::test(start_paused = true)]
+    async fn two_runs_at_once_keep_their_own_outcomes() {
+        let first_inputs: Vec<&'static str> = (0..300)
+            .map(|i| if i % 7 == 3 { "oops" } else { "1" })
+            .collect();
+        let second_inputs: Vec<&'static str> = (0..300)
+            .map(|i| if i % 5 == 1 { "oops" } else { "4" })
+            .collect();
+        let expected = |inputs: &[&str]| -> Vec<Outcome> {
+            inputs
+                .iter()
+                .map(|input| match input.parse::<u32>() {
+                    Ok(n) => Outcome::Done(n * 2),
+                    Err(_) => Outcome::Crashed,
+                })
+                .collect()
+        };
+        let (first_expected, second_expected) = (expected(&first_inputs), expected(&second_inputs));
+        // Tasks of a LocalSet run only while it is driven (and need not be Send).
+        let local = tokio::task::LocalSet::new();
+        let first = local.spawn_local(run_jobs(first_inputs));
+        let second = local.spawn_local(run_jobs(second_inputs));
+        local
+            .run_until(tokio::time::sleep(Duration::from_millis(1)))
+            .await;
+        tokio::time::sleep(Duration::from_millis(19)).await;
+        let (first, second) = local.run_until(async { (first.await, second.await) }).await;
+        // A run_jobs that panics is reported by the other tests.
+        let (Ok(first), Ok(second)) = (first, second) else {
+            return;
+        };
+        let summary = |outcomes: &[Outcome]| {
+            let crashed = outcomes.iter().filter(|o| **o == Outcome::Crashed).count();
+            format!("{} outcomes ({crashed} crashed)", outcomes.len())
+        };
+        // Every outcome came back, but split between the runs otherwise than their jobs were:
+        // the runs wrote into one buffer. Otherwise say only what came back.
+        let why = if first.len() + second.len() == 600 && first.len() != 300 {
+            "the outcomes of one run's jobs ended up in the other's report: collect the \
+             outcomes in a Vec of the call's own (a local variable), not in a static or \
+             thread_local buffer that every call shares"
+        } else {
+            "each run must report each of its own jobs, in job order, and only those (a \
+             static or thread_local buffer that every call shares mixes two runs up)"
+        };
+        assert!(
+            first == first_expected && second == second_expected,
+            "two runs of run_jobs at once, each in a task of its own and each of 300 jobs (43 \
+             and 60 of them crash), got back {} and {}, not each its own 300 outcomes in job \
+             order: {why}",
+            summary(&first),
+            summary(&second)
+        );
+    }
+
     /// What `call()` gives on a runtime of one thread (the paused clock), or None if it
     /// panicked or had not returned after an hour of that clock.
     fn on_one_thread<F: std::future::Future>(call: impl FnOnce() -> F) -> Option<F::Output> {

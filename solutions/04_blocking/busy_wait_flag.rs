@@ -868,6 +868,9 @@ mod tests {
                 && expected.iter().zip(&tokens[at..]).all(|(e, t)| e == t)
         };
         let notifies_waiters = tokens.iter().any(|t| t == "notify_waiters");
+        // Helpers that read the flag after they make the Notified they hand out, with it
+        // (`fn listen(&self) -> (Notified<'_>, bool)`): what they say of the door is fresh.
+        let fresh: std::cell::RefCell<Vec<&str>> = std::cell::RefCell::new(Vec::new());
         // Helpers that hand out a Notified (`fn doorbell(&self) -> Notified<'_>`, or an
         // `Option<Notified>`) count as `notified` where they are called (one that takes a
         // Notified does not)...
@@ -929,6 +932,9 @@ mod tests {
                 let decides = after
                     .iter()
                     .any(|t| ["if", "match", "while", "then", "then_some", "return"].contains(t));
+                if reads {
+                    fresh.borrow_mut().push(tokens[at + 1].as_str());
+                }
                 !(reads && decides)
             })
             .map(|at| tokens[at + 1].as_str())
@@ -966,8 +972,12 @@ mod tests {
             let closure = value.first().is_some_and(|t| ["|", "move"].contains(t));
             if (closure && !decides) || made + 1 == value.len() {
                 helpers.push(tokens[name_at].as_str());
+                if after.iter().any(|t| ["is_open", "load"].contains(t)) {
+                    fresh.borrow_mut().push(tokens[name_at].as_str());
+                }
             }
         }
+        let fresh = fresh.into_inner();
         let makes_a_notified =
             |at: usize| made_here(&tokens[at].as_str()) || helpers.contains(&tokens[at].as_str());
         // A call that makes a Notified: `x.notified()`, `Notify::notified(&x)`, or a helper's
@@ -1078,12 +1088,14 @@ mod tests {
             };
             is(next + 1, &[name.as_str(), ".", "await"])
         });
-        // The same mistake in other forms: no check of the flag (nor any condition or early
-        // exit) between the call and the next `.await` of the same fn (`tokio::pin!` first, a
-        // block around the call), or the call made inside `select!` or `join!` (their futures
-        // are made after any precondition of theirs is checked). Raced against a timer (a
-        // `timeout`, a `sleep` branch) it is a loop that checks again on a timer, which never
-        // sleeps for ever: not counted.
+        // The same mistake in other forms: no read of the flag between the call and the next
+        // `.await` of the same fn (`tokio::pin!` first, a block around the call), or the call
+        // made inside `select!` or `join!` (their futures are made after any precondition of
+        // theirs is checked). An `if` or `match` there does not count unless the flag is read
+        // there: `if open` on an `open` read before the call decides on a stale value, and an
+        // `if` about something else (a count of waiters) decides nothing about the door. Raced
+        // against a timer (a `timeout`, a `sleep` branch) it is a loop that checks again on a
+        // timer, which never sleeps for ever: not counted.
         let timers = [
             "sleep",
             "sleep_until",
@@ -1097,9 +1109,9 @@ mod tests {
                 .iter()
                 .any(|t| timers.contains(&t.as_str()))
         };
+        // A read of the flag: `is_open()`, the atomic's `load`, or the `.opened` field.
         let checks = |at: usize| {
-            ["if", "match", "while", "return", "break", "is_open", "load"]
-                .contains(&tokens[at].as_str())
+            ["is_open", "load"].contains(&tokens[at].as_str())
                 || (tokens[at] == "opened" && at > 0 && tokens[at - 1] == ".")
         };
         let awaited_before_a_check = (1..tokens.len()).any(|named| {
@@ -1143,7 +1155,7 @@ mod tests {
                 .iter()
                 .rposition(|t| t == ";" || t == "{" || t == "}")
                 .map_or(0, |p| p + 1);
-            // The end of a `while` body goes back to its condition: a check.
+            // The end of a `while` body goes back to its condition: a check if it reads the flag.
             let ends_a_while_body = |close: usize| {
                 let mut depth = 0;
                 let open = (0..close).rev().find(|&i| {
@@ -1156,16 +1168,24 @@ mod tests {
                     false
                 });
                 open.is_some_and(|open| {
-                    tokens[..open]
-                        .iter()
+                    let condition: Vec<usize> = (0..open)
                         .rev()
-                        .take_while(|t| !["{", "}", ";"].contains(&t.as_str()))
-                        .any(|t| t == "while")
+                        .take_while(|&i| !["{", "}", ";"].contains(&tokens[i].as_str()))
+                        .collect();
+                    condition.iter().any(|&i| tokens[i] == "while")
+                        && condition.iter().any(|&i| checks(i))
                 })
+            };
+            // A helper that read the flag after it made the Notified hands out a fresh answer:
+            // deciding on it (`if open { return; }`) is a check.
+            let fresh_answer = fresh.contains(&tokens[named].as_str());
+            let decides = |at: usize| {
+                fresh_answer
+                    && ["if", "match", "while", "return", "break"].contains(&tokens[at].as_str())
             };
             let mut depth = 0;
             for (at, token) in tokens.iter().enumerate().skip(next) {
-                if token == "fn" || checks(at) {
+                if token == "fn" || checks(at) || decides(at) {
                     return false;
                 }
                 match token.as_str() {
@@ -1189,8 +1209,10 @@ mod tests {
              opening made before its Notified exists: notify_waiters wakes only the Notified \
              futures that already exist (and on a multi-threaded runtime `open` can run at any \
              moment), so the waiter sleeps on forever behind an open door. Create the Notified \
-             first (`let opened = self.<your Notify>.notified();`), then check the flag, and \
-             only then await it"
+             first (`let opened = self.<your Notify>.notified();`), then read the flag \
+             (is_open()) and decide on what it says now, and only then await it: an `if` on a \
+             value read before the Notified was made, or on something else than the flag, does \
+             not count"
         );
     }
 }
