@@ -801,6 +801,38 @@ mod tests {
             if !greets && returned {
                 return true;
             }
+            // A task that hands its greeting over a channel (`tx.send(greet(..).await)`) whose
+            // receiver the code then waits on (`rx.await`, `&mut rx` in a `select!`,
+            // `rx.recv().await`) is waited for through it: nothing is shown before it comes.
+            let later = &code[at + close..];
+            if greets && task.contains(".send(") {
+                let receivers = code.match_indices("channel").filter_map(|(j, _)| {
+                    let start = code[..j].rfind("let (")? + "let (".len();
+                    let (pair, _) = code[start..j].split_once('=')?;
+                    let (_, receiver) = pair.split_once(',')?;
+                    let receiver = receiver.trim().trim_end_matches(')').trim();
+                    Some(receiver.trim_start_matches("mut ").trim().to_string())
+                });
+                let waits_on = |rx: &str| {
+                    [
+                        format!("{rx}.await"),
+                        format!("&mut {rx}"),
+                        format!("{rx}.recv()"),
+                    ]
+                    .iter()
+                    .any(|wait| {
+                        later
+                            .match_indices(wait.as_str())
+                            .any(|(i, _)| !later[..i].ends_with(ident))
+                    })
+                };
+                if receivers
+                    .filter(|rx| !rx.is_empty() && rx.chars().all(ident))
+                    .any(|rx| waits_on(&rx))
+                {
+                    return true;
+                }
+            }
             let start =
                 (code[..field.map_or(at, |(i, _)| i)].rfind([';', '{', '}'])).map_or(0, |i| i + 1);
             let binding = match pushed {
@@ -844,7 +876,6 @@ mod tests {
             if name.is_empty() || name.starts_with('_') {
                 return false;
             }
-            let later = &code[at + close..];
             later.match_indices(name).any(|(i, _)| {
                 let (before, after) = (&later[..i], &later[i + name.len()..]);
                 !before.ends_with(ident)
