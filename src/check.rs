@@ -105,14 +105,15 @@ impl<'a> Checker<'a> {
         progress: &OnProgress,
     ) -> Result<Vec<Report>> {
         let mut batch = Batch::new(exercises, side);
-        batch.expected =
-            self.guard_tests(exercises, side, &mut batch.reports, &mut batch.tests_from);
+        batch.expected = self.guard_tests(exercises, side, &mut batch);
         self.build_programs_first(&mut batch, progress)?;
         self.test(&mut batch, progress)?;
         self.run_programs(&mut batch, progress)?;
         self.lint(&mut batch, progress)?;
         let mut reports = batch.reports;
-        for ((exercise, report), from) in exercises.iter().zip(&mut reports).zip(batch.tests_from) {
+        let found = batch.tests_from.into_iter().zip(batch.blocking);
+        for ((exercise, report), (from, blocking)) in exercises.iter().zip(&mut reports).zip(found)
+        {
             if self.cancel.is_cancelled() {
                 report.verdict = Verdict::Cancelled;
             }
@@ -128,6 +129,12 @@ impl<'a> Checker<'a> {
                 && let Some(line) = unawaited_future(path, &report.diagnostics)
             {
                 report.verdict = Verdict::Unawaited(line);
+            }
+            if report.verdict.passed()
+                && exercise.rules == Format::AsyncLings
+                && let Some(line) = blocking
+            {
+                report.verdict = Verdict::Blocking(line);
             }
             report.explanations = explain::explain(report);
         }
@@ -262,8 +269,7 @@ impl<'a> Checker<'a> {
         &self,
         exercises: &[&Exercise],
         side: Side,
-        reports: &mut [Report],
-        tests_from: &mut [Option<usize>],
+        batch: &mut Batch,
     ) -> Vec<Option<Vec<String>>> {
         let paths: Vec<&Path> = exercises.iter().map(|e| e.path.as_path()).collect();
         let shipped = embedded::shipped_all(self.shipped_root, &paths);
@@ -286,8 +292,9 @@ impl<'a> Checker<'a> {
                 Side::Solution => solution.clone(),
             };
             if editable == Editable::Nothing {
-                tests_from[i] =
+                batch.tests_from[i] =
                     tests_section::learner_section(&shipped, &mine).map(|(line, _)| line);
+                batch.blocking[i] = tests_section::blocking_sleep(&shipped, &mine);
             }
             let change = tests_section::first_change(&shipped, Some(&solution), &mine, editable)
                 .or_else(|| tests_section::shadowed_macro(&shipped, &mine))
@@ -306,7 +313,7 @@ impl<'a> Checker<'a> {
                         shipped: shipped.clone(),
                     };
                 }
-                reports[i].verdict = Verdict::TestsEdited(change);
+                batch.reports[i].verdict = Verdict::TestsEdited(change);
             }
             // The solution names the tests that a fix of the attributes brings to life.
             let mut names = tests_section::test_names(&shipped);
@@ -332,6 +339,8 @@ struct Batch<'a, 'e> {
     tests_from: Vec<Option<usize>>,
     /// Each one's program, once built.
     programs: Vec<Option<PathBuf>>,
+    /// The line of a `std::thread::sleep` each one's code calls in async code, if any.
+    blocking: Vec<Option<usize>>,
     reports: Vec<Report>,
 }
 
@@ -350,6 +359,7 @@ impl<'a, 'e> Batch<'a, 'e> {
             expected: Vec::new(),
             tests_from: vec![None; exercises.len()],
             programs: vec![None; exercises.len()],
+            blocking: vec![None; exercises.len()],
             reports: exercises.iter().map(|_| Report::new()).collect(),
         }
     }

@@ -190,8 +190,9 @@ fn write_failures(w: &mut impl Write, report: &Report) -> io::Result<()> {
 /// What was printed: a failure's full output (or cargo's words), or a passing program's output.
 fn write_output(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
     let output = report.output.trim_end();
-    // Tests that passed around a future never awaited printed only their passes.
-    let tests_passed = report.verdict.passed() || matches!(report.verdict, Verdict::Unawaited(_));
+    // Tests that passed around a future never awaited or a blocking sleep printed only passes.
+    let tests_passed = report.verdict.passed()
+        || matches!(report.verdict, Verdict::Unawaited(_) | Verdict::Blocking(_));
     let program = tests_passed && exercise.mode == Mode::Run;
     if !output.is_empty() && (!tests_passed || program) {
         let what = if program {
@@ -312,6 +313,7 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
             format!("{failed} {name}: {}", problem.unwrap_or_default())
         }
         Verdict::Unawaited(line) => format!("{failed} {name}: {}", verdict::unawaited(*line)),
+        Verdict::Blocking(line) => format!("{failed} {name}: {}", verdict::blocking(*line)),
         Verdict::Cancelled => format!("{} {name}: cancelled", "-".yellow()),
     }
 }

@@ -44,6 +44,9 @@ pub enum Verdict {
     /// drops it unawaited (rustc's `unused_must_use`): work the code means to do never
     /// happens, whatever the tests saw.
     Unawaited(usize),
+    /// The tests passed, but the code calls `std::thread::sleep` in async code at this
+    /// (1-based) line: it stops every task of the runtime's thread while it sleeps.
+    Blocking(usize),
     Cancelled,
 }
 
@@ -81,6 +84,7 @@ impl Verdict {
             Verdict::TestsEdited(_) => "tests-edited",
             Verdict::TestsIncomplete(_) => "tests-incomplete",
             Verdict::Unawaited(_) => "unawaited",
+            Verdict::Blocking(_) => "blocking",
             Verdict::Cancelled => "cancelled",
         }
     }
@@ -134,6 +138,16 @@ pub fn unawaited(line: usize) -> String {
         "the tests passed, but the future made at line {line} is never awaited, so its work \
          never happens. Add `.await` (or hand it to `tokio::spawn` if it should run on its \
          own), or remove the call"
+    )
+}
+
+/// Why tests that passed are no pass when the code blocks the runtime's thread with a sleep.
+pub fn blocking(line: usize) -> String {
+    format!(
+        "the tests passed, but line {line} blocks the runtime's thread: `std::thread::sleep` in \
+         async code stops every task on that thread while it sleeps (the tests passed only \
+         because nothing else needed the thread then). Await `tokio::time::sleep(..)` instead, \
+         or move blocking work into `tokio::task::spawn_blocking`"
     )
 }
 
@@ -299,6 +313,7 @@ impl Report {
                 self.verdict.tests_problem(None)
             }
             Verdict::Unawaited(line) => Some(unawaited(*line)),
+            Verdict::Blocking(line) => Some(blocking(*line)),
             _ => panic.or_else(|| {
                 let line = self.output.lines().find(|l| !l.trim().is_empty())?;
                 Some(line.to_owned())

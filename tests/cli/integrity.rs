@@ -550,6 +550,32 @@ fn a_future_never_awaited_is_not_a_pass() {
         .stdout(predicate::str::contains("✓ counter passed"));
 }
 
+/// A short `std::thread::sleep` in async code lets tests pass that have nothing else for the
+/// runtime's thread to do meanwhile: the code still blocks it, so it is no pass. The same sleep
+/// on a thread of its own (a closure, a plain fn) is fine.
+#[test]
+fn a_blocking_sleep_in_async_code_is_not_a_pass() {
+    let course = Fixture::new("marked");
+    let helper =
+        "async fn settle() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n\n";
+    counter(&course, |text| format!("{helper}{text}"));
+    fails_with(
+        &course,
+        "counter",
+        "the tests passed, but line 2 blocks the runtime's thread",
+    );
+
+    let course = Fixture::new("marked");
+    let apart = "async fn settle() {\n    let _ = std::thread::spawn(|| \
+                 std::thread::sleep(std::time::Duration::from_millis(1))).join();\n}\n\n";
+    counter(&course, |text| format!("{apart}{text}"));
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ counter passed"));
+}
+
 /// Code that writes straight to the process's stdout (past libtest's capture) can print more than
 /// the check keeps: the middle of the output is dropped, and with it the lines of tests that
 /// passed. libtest's own log still has every result, so a correct fix that prints a lot passes.
