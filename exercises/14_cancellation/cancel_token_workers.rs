@@ -893,12 +893,13 @@ mod tests {
             } else {
                 "shutdown"
             };
-            // None stopped: shutdown returned before any worker's task had run at all.
+            // None stopped: shutdown waited for no worker, maybe for a count that the
+            // workers' tasks raise when they start, which none had done yet.
             let none_ran = if stopped.is_empty() {
-                " None had: shutdown returned before any worker's task had even run. Whatever \
-                 a task does first (raise a count of running workers, register itself) has not \
-                 happened yet when shutdown is called at once: count the workers, or keep \
-                 their JoinHandles, in `start`, as it spawns them."
+                " None had: shutdown waited for no worker at all. What a worker's task does \
+                 first (raise a count of running workers, register itself) may not have \
+                 happened yet when shutdown is called at once after start: count the workers, \
+                 or keep their JoinHandles, in `start`, as it spawns them."
             } else {
                 ""
             };
