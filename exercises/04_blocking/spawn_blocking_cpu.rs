@@ -650,4 +650,61 @@ mod tests {
             );
         });
     }
+
+    /// Two uploads checksummed at the same time (a server gets many at once): both must be
+    /// handed over, and each must get its own checksum. Two different uploads of 12 000 bytes
+    /// (about 55 ms of work each in a debug build), awaited together with `join!`; the
+    /// runtime's thread may use a quarter of one checksum's CPU time meanwhile, on at least one
+    /// of 3 tries. Code that hands over only one upload at a time (a flag or a count of uploads
+    /// on the pool) and checksums the others right here shows, and so does a result left in
+    /// one place that every call reads, while every other test awaits one upload at a time.
+    #[tokio::test]
+    async fn two_uploads_at_once_are_both_checksummed_off_the_runtimes_thread() {
+        let first = sample_upload()[..12_000].to_vec();
+        let second = sample_upload()[1..12_001].to_vec();
+        let mut tries = Vec::new();
+        for _ in 0..3 {
+            let Some(before) = this_threads_cpu_time() else {
+                return;
+            };
+            let expected = (checksum(&first), checksum(&second));
+            let Some(after) = this_threads_cpu_time() else {
+                return;
+            };
+            // The CPU time of one checksum: half of the two.
+            let own = after.saturating_sub(before) / 2;
+            if own < Duration::from_millis(20) {
+                // Too quick to tell from the clock's steps: nothing to judge.
+                return;
+            }
+            let sums = tokio::join!(
+                checksum_upload(first.clone()),
+                checksum_upload(second.clone())
+            );
+            let Some(done) = this_threads_cpu_time() else {
+                return;
+            };
+            assert_eq!(
+                sums, expected,
+                "two different uploads of 12 000 bytes checksummed at the same time (awaited \
+                 together with join!) must each get checksum(&data) of its own bytes (a result \
+                 kept in one place that every call reads, a static say, gives one upload the \
+                 other's checksum)"
+            );
+            let used = done.saturating_sub(after);
+            if used < own / 4 {
+                return;
+            }
+            tries.push((used.as_millis(), own.as_millis()));
+        }
+        panic!(
+            "while two uploads of 12 000 bytes were checksummed at the same time (awaited \
+             together with join!), the runtime's own thread (the one that runs every task \
+             here) spent at least a quarter as much CPU time as one checksum takes, on each of \
+             3 tries ((used, one checksum) in ms: {tries:?}): an upload that comes while \
+             another is being checksummed is checksummed right here (a flag or a count of \
+             uploads on the pool?), or the wait for it spins here. Hand every upload, however many come at once, to \
+             tokio::task::spawn_blocking and .await its JoinHandle"
+        );
+    }
 }

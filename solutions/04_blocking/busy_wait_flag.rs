@@ -1215,4 +1215,50 @@ mod tests {
              not count"
         );
     }
+
+    /// A waiter list guarded by a lock that `open` only tries to take (`try_lock`, `try_read`,
+    /// `try_write`) and gives up on when it is busy: on a multi-threaded runtime a waiter can
+    /// hold that lock on another thread (registering its waker) at the very moment `open` runs,
+    /// and then every task already waiting is never woken. The tests' single thread never
+    /// shows it (nothing else holds the lock while `open` runs): this test reads the source,
+    /// all of it but `fn main`, `fn new` (a fresh lock is never busy) and a test module of the
+    /// learner's own.
+    #[test]
+    fn open_does_not_skip_the_waiters_when_a_lock_is_busy() {
+        let source = include_str!("busy_wait_flag.rs");
+        let code = without_comments_and_strings(
+            source
+                .split("\n// Tests: do not edit below this line.")
+                .next()
+                .unwrap(),
+        );
+        let mut tokens = tokens(&code);
+        for name in ["main", "new"] {
+            while let Some(at) =
+                (1..tokens.len()).find(|&at| tokens[at - 1] == "fn" && tokens[at] == name)
+                && let Some(open) = (at..tokens.len()).find(|&i| tokens[i] == "{")
+            {
+                let close = closing_brace(&tokens, open);
+                tokens.drain(at - 1..=close);
+            }
+        }
+        without_own_test_module(&mut tokens);
+        let tried: Vec<&str> = (1..tokens.len())
+            .filter(|&at| {
+                tokens[at - 1] == "."
+                    && ["try_lock", "try_read", "try_write"].contains(&tokens[at].as_str())
+            })
+            .map(|at| tokens[at].as_str())
+            .collect();
+        assert!(
+            tried.is_empty(),
+            "the code takes a lock with {} and goes on without it when the lock is busy. On a \
+             multi-threaded runtime (#[tokio::main]) `open` can run on one thread while a \
+             waiter holds that lock on another (to add its waker, say): `open` then skips the \
+             wake-ups, and every task already waiting sleeps on forever behind an open door. \
+             Take the lock (`lock()`: it is held only for a moment), or have `open` ring a \
+             tokio::sync::Notify (notify_waiters), which does this for you",
+            tried[0]
+        );
+    }
 }
