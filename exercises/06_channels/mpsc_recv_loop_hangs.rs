@@ -693,4 +693,190 @@ mod tests {
             ),
         }
     }
+
+    /// A lost wake-up needs another thread at just the wrong moment, so no run can be sure to
+    /// show it: this test reads the source. `notify_waiters` wakes only the `Notified` futures
+    /// that already exist when it runs, so a `Notified` awaited right where it is made
+    /// (`x.notified().await`, or `let n = x.notified(); n.await;`) was made after the count was
+    /// last checked, and misses a wake-up that lands in between. Made first, then the count
+    /// checked, then awaited (`let n = x.notified(); if done { .. } n.await;`), it misses none.
+    #[test]
+    fn download_sizes_cannot_miss_a_wakeup() {
+        /// `code` without its comments, and with its string and char literals emptied.
+        fn without_comments_and_strings(code: &str) -> String {
+            let chars: Vec<char> = code.chars().collect();
+            let mut out = String::new();
+            let mut at = 0;
+            while at < chars.len() {
+                let rest = |at: usize, n: usize| chars.get(at + n).copied();
+                match chars[at] {
+                    '/' if rest(at, 1) == Some('/') => {
+                        while at < chars.len() && chars[at] != '\n' {
+                            at += 1;
+                        }
+                    }
+                    '/' if rest(at, 1) == Some('*') => {
+                        let mut depth = 0;
+                        while at < chars.len() {
+                            if chars[at] == '/' && rest(at, 1) == Some('*') {
+                                depth += 1;
+                                at += 2;
+                            } else if chars[at] == '*' && rest(at, 1) == Some('/') {
+                                depth -= 1;
+                                at += 2;
+                                if depth == 0 {
+                                    break;
+                                }
+                            } else {
+                                at += 1;
+                            }
+                        }
+                        out.push(' ');
+                    }
+                    'r' if (rest(at, 1) == Some('"') || rest(at, 1) == Some('#'))
+                        && !out.ends_with(|c: char| c.is_alphanumeric() || c == '_') =>
+                    {
+                        let hashes = chars[at + 1..].iter().take_while(|c| **c == '#').count();
+                        if rest(at, 1 + hashes) != Some('"') {
+                            out.push('r');
+                            at += 1;
+                            continue;
+                        }
+                        let closing = format!("\"{}", "#".repeat(hashes));
+                        let body: String = chars[at + 2 + hashes..].iter().collect();
+                        at = body.find(&closing).map_or(chars.len(), |end| {
+                            at + 2 + hashes + body[..end].chars().count() + 1 + hashes
+                        });
+                        out.push_str("\"\"");
+                    }
+                    '"' => {
+                        at += 1;
+                        while at < chars.len() && chars[at] != '"' {
+                            at += if chars[at] == '\\' { 2 } else { 1 };
+                        }
+                        at += 1;
+                        out.push_str("\"\"");
+                    }
+                    '\'' if rest(at, 1) == Some('\\') => {
+                        at += 2;
+                        while at < chars.len() && chars[at] != '\'' {
+                            at += 1;
+                        }
+                        at += 1;
+                        out.push_str("' '");
+                    }
+                    '\'' if rest(at, 2) == Some('\'') => {
+                        at += 3;
+                        out.push_str("' '");
+                    }
+                    c => {
+                        out.push(c);
+                        at += 1;
+                    }
+                }
+            }
+            out
+        }
+
+        let source = include_str!("mpsc_recv_loop_hangs.rs");
+        let code = source
+            .split("\n// Tests: do not edit below this line.")
+            .next()
+            .unwrap_or(source);
+        let code = without_comments_and_strings(code);
+        let mut tokens: Vec<String> = Vec::new();
+        let mut word = String::new();
+        for c in code.chars() {
+            if c.is_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if !word.is_empty() {
+                tokens.push(std::mem::take(&mut word));
+            }
+            if !c.is_whitespace() {
+                tokens.push(c.to_string());
+            }
+        }
+        tokens.push(word);
+        let is = |at: usize, expected: &[&str]| {
+            tokens.len() >= at + expected.len()
+                && expected.iter().zip(&tokens[at..]).all(|(e, t)| e == t)
+        };
+        if !tokens.iter().any(|t| t == "notify_waiters") {
+            return;
+        }
+        // The names `.notify_waiters()` and `.notify_one()` are called on. A Notify woken only
+        // with notify_one keeps a permit for a waiter yet to come: a `x.notified().await` on
+        // such a name (one notify_waiters is never called on) misses nothing.
+        let receivers_of = |method: &str| -> Vec<&str> {
+            (2..tokens.len())
+                .filter(|&at| tokens[at] == method && tokens[at - 1] == ".")
+                .map(|at| tokens[at - 2].as_str())
+                .collect()
+        };
+        let waiters_woken = receivers_of("notify_waiters");
+        let one_woken = receivers_of("notify_one");
+        let on_a_permit_notify = |named: usize| {
+            tokens[named - 1] == "."
+                && tokens[named - 2]
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_')
+                && one_woken.contains(&tokens[named - 2].as_str())
+                && !waiters_woken.contains(&tokens[named - 2].as_str())
+        };
+        let awaited_where_made = (1..tokens.len()).any(|named| {
+            if !["notified", "notified_owned"].contains(&tokens[named].as_str())
+                || ![".", ":"].contains(&tokens[named - 1].as_str())
+                || !is(named + 1, &["("])
+                || on_a_permit_notify(named)
+            {
+                return false;
+            }
+            // The token after the `)` that closes the call.
+            let mut depth = 0;
+            let Some(next) = (named + 1..tokens.len()).find_map(|i| {
+                match tokens[i].as_str() {
+                    "(" => depth += 1,
+                    ")" if depth == 1 => return Some(i + 1),
+                    ")" => depth -= 1,
+                    _ => {}
+                }
+                None
+            }) else {
+                return false;
+            };
+            if is(next, &[".", "await"]) {
+                return true;
+            }
+            // `let [mut] n = ....notified();` followed at once by `n.await`.
+            let start = tokens[..named]
+                .iter()
+                .rposition(|t| t == ";" || t == "{" || t == "}")
+                .map_or(0, |p| p + 1);
+            if !is(next, &[";"]) || !is(start, &["let"]) {
+                return false;
+            }
+            let name_at = if is(start + 1, &["mut"]) {
+                start + 2
+            } else {
+                start + 1
+            };
+            tokens
+                .get(name_at)
+                .is_some_and(|name| is(next + 1, &[name.as_str(), ".", "await"]))
+        });
+        assert!(
+            !awaited_where_made,
+            "download_sizes waits for its downloads on a Notified made after it checked how \
+             many are left (`.notified().await`, or `let n = ...notified(); n.await;`), beside \
+             a `notify_waiters`: notify_waiters wakes only the Notified futures that already \
+             exist, so on a multi-thread runtime (`#[tokio::main]`) the last download can end \
+             between that check and the `notified()` and wake nobody: the Sender waiting for \
+             it is never dropped and download_sizes waits for ever with every answer in. Let \
+             the channel tell you: drop your own Sender before the loop, and `recv()` returns \
+             None once every task's clone is gone (or make the Notified first, then check the \
+             count, then await it)"
+        );
+    }
 }

@@ -788,4 +788,30 @@ mod tests {
             .unwrap()
             .expect("serve_client failed");
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_that_is_not_utf8_does_not_crash_the_server() {
+        // A client of another encoding: "café" in Latin-1, where "é" is the one byte 0xE9
+        // (not UTF-8), between two commands in UTF-8.
+        let mut reader = client(vec![b"SET a 1\nSET drink caf\xE9\nGET a\n".to_vec()]);
+        let first = next_line(&mut reader).await.expect("next_line failed");
+        assert_eq!(
+            first.as_deref(),
+            Some("SET a 1"),
+            "the client sent \"SET a 1\\n\", and next_line returned {first:?}"
+        );
+        // In a (local) task of its own, so that a panic becomes a clear failure.
+        let local = tokio::task::LocalSet::new();
+        let second = local.spawn_local(async move { next_line(&mut reader).await });
+        let second = local.run_until(second).await;
+        assert!(
+            second.is_ok(),
+            "the client sent \"SET drink caf\" and then the byte 0xE9 (\"é\" in Latin-1, which \
+             is not UTF-8) and \"\\n\", and next_line panicked: a client's bytes must never \
+             crash the server (in step 1 it serves one client after another, so a panic takes \
+             it down for all of them). Return an error instead: `read_line` gives one of kind \
+             InvalidData, and `String::from_utf8`'s error can be passed on with `map_err` and \
+             `?` (do not `unwrap` or `expect` it)"
+        );
+    }
 }

@@ -904,15 +904,25 @@ mod tests {
             } else {
                 "shutdown"
             };
+            // None stopped: shutdown waited for no worker, maybe for a count that the
+            // workers' tasks raise when they start, which none had done yet.
+            let none_ran = if stopped.is_empty() {
+                " None had: shutdown waited for no worker at all. What a worker's task does \
+                 first (raise a count of running workers, register itself) may not have \
+                 happened yet when shutdown is called at once after start: count the workers, \
+                 or keep their JoinHandles, in `start`, as it spawns them."
+            } else {
+                ""
+            };
             assert!(
                 missing.is_empty(),
                 "with a `save` of zero every worker stops as soon as its task runs, in whatever \
                  order the scheduler runs them; {before} called at once after start returned \
-                 while {missing:?} had not written \"stopped\" yet (only {stopped:?} had). Wait \
-                 for every worker's task (keep each JoinHandle and await it, or use a JoinSet \
-                 or a TaskTracker), not only for the ones that save longest, and let them save: \
-                 a task stopped by `abort`, `abort_all` or `JoinSet::shutdown` never writes \
-                 \"stopped\" (await `join_next` until it gives None instead)"
+                 while {missing:?} had not written \"stopped\" yet (only {stopped:?} had).\
+                 {none_ran} Wait for every worker's task (keep each JoinHandle and await it, or \
+                 use a JoinSet or a TaskTracker), not only for the ones that save longest, and \
+                 let them save: a task stopped by `abort`, `abort_all` or `JoinSet::shutdown` \
+                 never writes \"stopped\" (await `join_next` until it gives None instead)"
             );
         }
     }

@@ -623,4 +623,35 @@ mod tests {
              become a command"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_that_is_not_utf8_does_not_crash_serve() {
+        // A client of another encoding: "café" in Latin-1, where "é" is the one byte 0xE9
+        // (not UTF-8), after a command in UTF-8.
+        let local = tokio::task::LocalSet::new();
+        // In a (local) task of its own, so that a panic becomes a clear failure.
+        let session = local.spawn_local(session_with(async |conn| {
+            conn.write_all(b"PUT alpha=1\n").await.unwrap();
+            sleep(Duration::from_millis(10)).await;
+            let _ = conn.write_all(b"PUT drink=caf\xE9\nGET alpha\n").await;
+            sleep(Duration::from_millis(10)).await;
+        }));
+        let session = local.run_until(session).await.unwrap_or_else(|e| {
+            panic!(
+                "the client sent \"PUT alpha=1\\n\", then \"PUT drink=caf\" with the byte 0xE9 \
+                 (\"é\" in Latin-1, which is not UTF-8) and \"\\n\", and serve panicked ({e}): \
+                 a client's bytes must never crash the server. Decode a line once it is whole \
+                 without `unwrap` or `expect` (`String::from_utf8_lossy`), or end the session \
+                 on the error, as a failed read does (`lines.next_line()` gives an `Err` of kind \
+                 InvalidData)"
+            )
+        });
+        assert_eq!(
+            session.commands.first().map(String::as_str),
+            Some("PUT alpha=1"),
+            "the client sent \"PUT alpha=1\\n\" before a line that is not UTF-8, and serve took \
+             the commands {:?}: a line that came whole before is a command",
+            session.commands
+        );
+    }
 }
