@@ -350,7 +350,16 @@ mod tests {
             let _ = tx.send(alert.to_string()).await;
         }
         drop(tx);
-        match watched(dispatcher).await {
+        let Ok(outcome) = tokio::time::timeout(Duration::from_secs(3600), dispatcher).await else {
+            panic!(
+                "with no notifier in the list (none set up yet), the dispatcher had not \
+                 returned an hour (of the test's paused clock) after its alerts' channel closed: \
+                 it waits for receipts that never come (`buffered(notifiers.len())` is \
+                 `buffered(0)` then, which never starts a future). An alert sent through no \
+                 notifier gives no receipt at once: `join_all` of no future is ready at once"
+            );
+        };
+        match outcome {
             Ok(receipts) => assert!(
                 receipts.is_empty(),
                 "with no notifier in the list, 2 alerts gave the receipts {receipts:?}: an \
