@@ -917,4 +917,157 @@ mod tests {
              Notified first, then check, then await it)"
         );
     }
+
+    /// A lost update needs two threads at just the wrong moment, so no run can be sure to show
+    /// it: this test reads the source. A count read with `load` and written back with `store`
+    /// (`let n = alive.load(..); alive.store(n - 1, ..)`) is changed in two steps: two workers
+    /// that exit at the same moment on a multi-thread runtime both read the same count, and
+    /// one of the two changes is lost. `fetch_sub` / `fetch_add` change it in one step.
+    #[test]
+    fn a_shared_count_is_changed_in_one_step() {
+        /// `code` without its comments, and with its string and char literals emptied.
+        fn without_comments_and_strings(code: &str) -> String {
+            let chars: Vec<char> = code.chars().collect();
+            let mut out = String::new();
+            let mut at = 0;
+            while at < chars.len() {
+                let rest = |at: usize, n: usize| chars.get(at + n).copied();
+                match chars[at] {
+                    '/' if rest(at, 1) == Some('/') => {
+                        while at < chars.len() && chars[at] != '\n' {
+                            at += 1;
+                        }
+                    }
+                    '/' if rest(at, 1) == Some('*') => {
+                        let mut depth = 0;
+                        while at < chars.len() {
+                            if chars[at] == '/' && rest(at, 1) == Some('*') {
+                                depth += 1;
+                                at += 2;
+                            } else if chars[at] == '*' && rest(at, 1) == Some('/') {
+                                depth -= 1;
+                                at += 2;
+                                if depth == 0 {
+                                    break;
+                                }
+                            } else {
+                                at += 1;
+                            }
+                        }
+                        out.push(' ');
+                    }
+                    'r' if (rest(at, 1) == Some('"') || rest(at, 1) == Some('#'))
+                        && !out.ends_with(|c: char| c.is_alphanumeric() || c == '_') =>
+                    {
+                        let hashes = chars[at + 1..].iter().take_while(|c| **c == '#').count();
+                        if rest(at, 1 + hashes) != Some('"') {
+                            out.push('r');
+                            at += 1;
+                            continue;
+                        }
+                        let closing = format!("\"{}", "#".repeat(hashes));
+                        let body: String = chars[at + 2 + hashes..].iter().collect();
+                        at = body.find(&closing).map_or(chars.len(), |end| {
+                            at + 2 + hashes + body[..end].chars().count() + 1 + hashes
+                        });
+                        out.push_str("\"\"");
+                    }
+                    '"' => {
+                        at += 1;
+                        while at < chars.len() && chars[at] != '"' {
+                            at += if chars[at] == '\\' { 2 } else { 1 };
+                        }
+                        at += 1;
+                        out.push_str("\"\"");
+                    }
+                    '\'' if rest(at, 1) == Some('\\') => {
+                        at += 2;
+                        while at < chars.len() && chars[at] != '\'' {
+                            at += 1;
+                        }
+                        at += 1;
+                        out.push_str("' '");
+                    }
+                    '\'' if rest(at, 2) == Some('\'') => {
+                        at += 3;
+                        out.push_str("' '");
+                    }
+                    c => {
+                        out.push(c);
+                        at += 1;
+                    }
+                }
+            }
+            out
+        }
+
+        let source = include_str!("graceful_shutdown.rs");
+        let code = source
+            .split("\n// Tests: do not edit below this line.")
+            .next()
+            .unwrap_or(source);
+        let code = without_comments_and_strings(code);
+        let mut tokens: Vec<String> = Vec::new();
+        let mut word = String::new();
+        for c in code.chars() {
+            if c.is_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if !word.is_empty() {
+                tokens.push(std::mem::take(&mut word));
+            }
+            if !c.is_whitespace() {
+                tokens.push(c.to_string());
+            }
+        }
+        tokens.push(word);
+        let called_on = |at: usize, method: &str| {
+            at >= 2
+                && tokens[at] == method
+                && tokens[at - 1] == "."
+                && tokens.get(at + 1).is_some_and(|t| t == "(")
+        };
+        // `NAME.store(...)` of a value that is not fixed, on a NAME that is also read with
+        // `NAME.load(...)`.
+        let split = (0..tokens.len()).find_map(|at| {
+            if !called_on(at, "store") {
+                return None;
+            }
+            let name = tokens[at - 2].as_str();
+            // The value stored: the tokens of the first argument.
+            let mut depth = 0;
+            let mut value = Vec::new();
+            for token in &tokens[at + 1..] {
+                match token.as_str() {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "," if depth == 1 => break,
+                    ")" | "]" | "}" => depth -= 1,
+                    _ => {}
+                }
+                if depth >= 1 && !(depth == 1 && token == "(") {
+                    value.push(token.as_str());
+                }
+            }
+            // A fixed value (`store(true, ..)`, `store(0, ..)`) is not worked out from a read.
+            let fixed = value.len() == 1
+                && (value[0] == "true"
+                    || value[0] == "false"
+                    || value[0].starts_with(|c: char| c.is_ascii_digit()));
+            let worked_out = !fixed;
+            let read = (0..tokens.len())
+                .any(|other| called_on(other, "load") && tokens[other - 2] == name);
+            (worked_out && read).then(|| name.to_string())
+        });
+        assert!(
+            split.is_none(),
+            "`{name}` is read with load() and written with store() (a value worked out from \
+             the count read): two steps. On a multi-thread runtime two workers that exit at the \
+             same moment both read the same count, and one of the two changes is lost: the \
+             count never reaches the end, and run_service waits for ever. Change a shared count \
+             in one step (`fetch_sub(1, ..)` returns the count before), or await every \
+             worker's JoinHandle",
+            name = split.unwrap_or_default()
+        );
+    }
 }

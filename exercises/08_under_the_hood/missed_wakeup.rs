@@ -648,6 +648,106 @@ mod tests {
         );
     }
 
+    /// A waker that counts nothing, and whose last clone, when the mailbox drops it (replacing
+    /// it with a newer waker), stops the thread that drops it until the test lets it go on. It
+    /// holds a poll in the middle, where it stores its waker, so that put() can come right then.
+    struct StallsWhenDropped {
+        entered: std::sync::mpsc::Sender<bool>,
+        release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl Wake for StallsWhenDropped {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    impl Drop for StallsWhenDropped {
+        fn drop(&mut self) {
+            let _ = self.entered.send(true);
+            if let Ok(release) = self.release.lock() {
+                let _ = release.recv_timeout(std::time::Duration::from_secs(5));
+            }
+        }
+    }
+
+    #[test]
+    fn a_put_while_a_receiver_is_polled_is_not_lost() {
+        // On a multi-thread runtime, put() runs on one thread while the receiver is polled on
+        // another. Here the receiver's second poll (with a new waker) is held in the middle,
+        // as it lets go of the old waker, and put() comes right then, on a third thread.
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel();
+        let (put_done, put_done_rx) = std::sync::mpsc::channel::<()>();
+        let second_polled = entered_tx.clone();
+        let mailbox = Mailbox::default();
+        let receiver = {
+            let mailbox = mailbox.clone();
+            std::thread::spawn(move || {
+                let runtime = idle_runtime();
+                let _inside = runtime.enter();
+                let mut recv = Box::pin(mailbox.recv());
+                let first = Waker::from(Arc::new(StallsWhenDropped {
+                    entered: entered_tx,
+                    release: std::sync::Mutex::new(release_rx),
+                }));
+                let empty = recv.as_mut().poll(&mut Context::from_waker(&first));
+                drop(first);
+                let second = Waker::from(Arc::new(CountingWaker::default()));
+                let polled = recv.as_mut().poll(&mut Context::from_waker(&second));
+                let _ = second_polled.send(false);
+                if polled.is_ready() {
+                    // put() came while the poll was held, and the poll found the message.
+                    return (empty, polled);
+                }
+                let _ = put_done_rx.recv_timeout(std::time::Duration::from_secs(2));
+                (empty, recv.as_mut().poll(&mut Context::from_waker(&second)))
+            })
+        };
+        // `true` if the second poll is held where it lets go of the old waker, `false` if it
+        // returned without letting go of it there.
+        let held = entered
+            .recv_timeout(std::time::Duration::from_secs(2))
+            .unwrap_or(false);
+        if !held {
+            let _ = release.send(());
+        }
+        let putter = {
+            let mailbox = mailbox.clone();
+            std::thread::spawn(move || {
+                let runtime = idle_runtime();
+                let _inside = runtime.enter();
+                mailbox.put("late".to_string());
+            })
+        };
+        if held {
+            // Time for put() to reach the mailbox while the poll is held.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let _ = release.send(());
+        }
+        let put = putter.join();
+        let _ = put_done.send(());
+        let (empty, got) = receiver.join().expect("a poll of Recv panicked");
+        assert!(
+            put.is_ok(),
+            "put() panicked when it came while a receiver's poll was storing its waker (see the \
+             panic above): on a multi-thread runtime put() and a poll run at the same time, so \
+             put() finds the mailbox busy now and then. Wait for it (`lock()`), do not fail"
+        );
+        assert_eq!(
+            empty,
+            Poll::Pending,
+            "nothing was put yet, so Recv must be Pending"
+        );
+        assert_eq!(
+            got,
+            Poll::Ready("late".to_string()),
+            "put(\"late\") came while a receiver's poll was storing its waker, and returned; \
+             polled again, Recv gave {got:?}: the message was lost. On a multi-thread runtime \
+             put() and a poll run at the same time, so put() finds the mailbox busy now and \
+             then: it must wait for the lock (`lock()`), not give up or drop the message \
+             (`try_lock()`)"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_messages_between_threads() {
         let mailbox = Mailbox::default();

@@ -865,4 +865,149 @@ mod tests {
              then check, then await it"
         );
     }
+
+    /// A race needs two threads at just the wrong moment, so no run can be sure to show it:
+    /// this test reads the source. A download task that checks the count in flight with `load`
+    /// and then adds itself with `fetch_add` takes its slot in two steps: on a multi-thread
+    /// runtime two tasks both see 3 in flight, and both start. (One loop that checks and adds
+    /// before it spawns each task, as the only one that adds, takes no slot twice.)
+    #[test]
+    fn a_slot_is_taken_in_one_step() {
+        /// `code` without its comments, and with its string and char literals emptied.
+        fn without_comments_and_strings(code: &str) -> String {
+            let chars: Vec<char> = code.chars().collect();
+            let mut out = String::new();
+            let mut at = 0;
+            while at < chars.len() {
+                let rest = |at: usize, n: usize| chars.get(at + n).copied();
+                match chars[at] {
+                    '/' if rest(at, 1) == Some('/') => {
+                        while at < chars.len() && chars[at] != '\n' {
+                            at += 1;
+                        }
+                    }
+                    '/' if rest(at, 1) == Some('*') => {
+                        let mut depth = 0;
+                        while at < chars.len() {
+                            if chars[at] == '/' && rest(at, 1) == Some('*') {
+                                depth += 1;
+                                at += 2;
+                            } else if chars[at] == '*' && rest(at, 1) == Some('/') {
+                                depth -= 1;
+                                at += 2;
+                                if depth == 0 {
+                                    break;
+                                }
+                            } else {
+                                at += 1;
+                            }
+                        }
+                        out.push(' ');
+                    }
+                    'r' if (rest(at, 1) == Some('"') || rest(at, 1) == Some('#'))
+                        && !out.ends_with(|c: char| c.is_alphanumeric() || c == '_') =>
+                    {
+                        let hashes = chars[at + 1..].iter().take_while(|c| **c == '#').count();
+                        if rest(at, 1 + hashes) != Some('"') {
+                            out.push('r');
+                            at += 1;
+                            continue;
+                        }
+                        let closing = format!("\"{}", "#".repeat(hashes));
+                        let body: String = chars[at + 2 + hashes..].iter().collect();
+                        at = body.find(&closing).map_or(chars.len(), |end| {
+                            at + 2 + hashes + body[..end].chars().count() + 1 + hashes
+                        });
+                        out.push_str("\"\"");
+                    }
+                    '"' => {
+                        at += 1;
+                        while at < chars.len() && chars[at] != '"' {
+                            at += if chars[at] == '\\' { 2 } else { 1 };
+                        }
+                        at += 1;
+                        out.push_str("\"\"");
+                    }
+                    '\'' if rest(at, 1) == Some('\\') => {
+                        at += 2;
+                        while at < chars.len() && chars[at] != '\'' {
+                            at += 1;
+                        }
+                        at += 1;
+                        out.push_str("' '");
+                    }
+                    '\'' if rest(at, 2) == Some('\'') => {
+                        at += 3;
+                        out.push_str("' '");
+                    }
+                    c => {
+                        out.push(c);
+                        at += 1;
+                    }
+                }
+            }
+            out
+        }
+
+        let source = include_str!("buffer_unordered_limit.rs");
+        let code = source
+            .split("\n// Tests: do not edit below this line.")
+            .next()
+            .unwrap_or(source);
+        let code = without_comments_and_strings(code);
+        let mut tokens: Vec<String> = Vec::new();
+        let mut word = String::new();
+        for c in code.chars() {
+            if c.is_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if !word.is_empty() {
+                tokens.push(std::mem::take(&mut word));
+            }
+            if !c.is_whitespace() {
+                tokens.push(c.to_string());
+            }
+        }
+        tokens.push(word);
+        // The names called with `.method(` in tokens[from..to].
+        let called_with = |from: usize, to: usize, method: &str| -> Vec<&str> {
+            (from.max(2)..to.saturating_sub(1))
+                .filter(|&at| {
+                    tokens[at] == method && tokens[at - 1] == "." && tokens[at + 1] == "("
+                })
+                .map(|at| tokens[at - 2].as_str())
+                .collect()
+        };
+        // In the code a task is spawned with (`spawn(...)`), a name both read with `load` and
+        // added to with `fetch_add`.
+        let split = (0..tokens.len().saturating_sub(1)).find_map(|at| {
+            if tokens[at] != "spawn" || tokens[at + 1] != "(" {
+                return None;
+            }
+            let mut depth = 0;
+            let end = (at + 1..tokens.len()).find(|&i| {
+                match tokens[i].as_str() {
+                    "(" => depth += 1,
+                    ")" => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })?;
+            let loaded = called_with(at + 2, end, "load");
+            called_with(at + 2, end, "fetch_add")
+                .into_iter()
+                .find(|name| loaded.contains(name))
+                .map(str::to_string)
+        });
+        assert!(
+            split.is_none(),
+            "each download task checks the count of downloads in flight with `{name}.load()` \
+             and then adds itself with `{name}.fetch_add()`: two steps. On a multi-thread \
+             runtime two tasks can both see 3 in flight and both start, and the server gets 5 \
+             requests at once. Take a slot in one step (`compare_exchange`, a Semaphore's \
+             acquire), or start the downloads from one loop (`buffer_unordered(MAX_IN_FLIGHT)`)",
+            name = split.unwrap_or_default()
+        );
+    }
 }

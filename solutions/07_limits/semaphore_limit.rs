@@ -1868,4 +1868,26 @@ mod tests {
              its permit until it is done (or make the Notified first, then check, then await it)"
         );
     }
+
+    /// Contention needs two threads at just the wrong moment, so no run can be sure to show
+    /// it: this test reads the source. `try_lock()` fails whenever another thread holds the
+    /// lock, which on a multi-thread runtime happens now and then, even for a lock held for a
+    /// line: a `try_lock().unwrap()` (or `.expect(..)`) then makes a job panic.
+    #[test]
+    fn a_busy_lock_is_waited_for() {
+        let code: String = code_outside_main(include_str!("semaphore_limit.rs"))
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let panics_when_busy = [".try_lock().unwrap()", ".try_lock().expect("]
+            .iter()
+            .any(|call| code.contains(call));
+        assert!(
+            !panics_when_busy,
+            "a job takes a lock with `try_lock()` and panics if it is busy (`.unwrap()` or \
+             `.expect(..)`): on a multi-thread runtime two jobs that end or start at the same \
+             moment run on two threads, and then the lock is busy now and then. Let each job \
+             wait in the Semaphore's acquire() (or wait for the lock with `lock()`)"
+        );
+    }
 }

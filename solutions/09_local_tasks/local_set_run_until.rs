@@ -246,6 +246,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn words_of_any_text_are_counted() {
+        // Texts as they come from files: line breaks and tabs between words, and words that
+        // are not plain English (the same word in capitals, with an accent).
+        let given = ["Élan élan\nÉLAN", "the\tcat\r\nthe end\n"];
+        let counts = count_within_an_hour(texts(&given)).await;
+        let expected = BTreeMap::from([
+            ("cat".to_string(), 1),
+            ("end".to_string(), 1),
+            ("the".to_string(), 2),
+            ("élan".to_string(), 3),
+        ]);
+        assert_eq!(
+            counts, expected,
+            "count_words was given the texts {given:?} and counted {counts:?}: words are \
+             separated by any white space (line breaks and tabs too: `split_whitespace`), and \
+             lowercased whatever their letters (`to_lowercase`, not `to_ascii_lowercase`), as \
+             the given counting loop does"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_texts_give_an_empty_map() {
         use futures_util::FutureExt;
         let counting = std::panic::AssertUnwindSafe(tokio::time::timeout(

@@ -349,6 +349,41 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_dispatcher_with_no_notifiers_still_takes_the_alerts() {
+        // A deployment may have no notifier set up yet: each alert then goes through nobody.
+        let (tx, rx) = mpsc::channel(8);
+        let dispatcher = start_dispatcher(Vec::new(), rx);
+        for alert in ["disk full", "cpu hot"] {
+            // A dispatcher that failed has dropped its receiver: the outcome below says so.
+            let _ = tx.send(alert.to_string()).await;
+        }
+        drop(tx);
+        let Ok(outcome) = tokio::time::timeout(Duration::from_secs(3600), dispatcher).await else {
+            panic!(
+                "with no notifier in the list (none set up yet), the dispatcher had not \
+                 returned an hour (of the test's paused clock) after its alerts' channel closed: \
+                 it waits for receipts that never come (`buffered(notifiers.len())` is \
+                 `buffered(0)` then, which never starts a future). An alert sent through no \
+                 notifier gives no receipt at once: `join_all` of no future is ready at once"
+            );
+        };
+        match outcome {
+            Ok(receipts) => assert!(
+                receipts.is_empty(),
+                "with no notifier in the list, 2 alerts gave the receipts {receipts:?}: an \
+                 alert sent through nobody gives no receipt"
+            ),
+            Err(error) => panic!(
+                "with no notifier in the list (none set up yet), the dispatcher task failed when \
+                 the alerts came ({error}): a list may be empty, and then each alert goes \
+                 through nobody and gives no receipt. Send each alert through all the notifiers \
+                 of the list, however many (`join_all` of no future is ready at once, where \
+                 `select_all` of none panics)"
+            ),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_notifiers_of_one_alert_run_together() {
         // Prime numbers of ms: no timer of the dispatcher's own with a period over 1 ms is due
         // at the moment the slowest notifier is done, nor one that begins after a wait of its
