@@ -315,14 +315,7 @@ impl<'a> Checker<'a> {
                 }
                 batch.reports[i].verdict = Verdict::TestsEdited(change);
             }
-            // The solution names the tests that a fix of the attributes brings to life.
-            let mut names = tests_section::test_names(&shipped);
-            for name in tests_section::test_names(&solution) {
-                if !names.contains(&name) {
-                    names.push(name);
-                }
-            }
-            expected.push(Some(names));
+            expected.push(Some(expected_tests(&shipped, &solution)));
         }
         expected
     }
@@ -383,6 +376,18 @@ fn position(indices: &[usize], i: usize) -> usize {
 
 fn pick(bins: &[String], indices: &[usize]) -> Vec<String> {
     indices.iter().map(|&i| bins[i].clone()).collect()
+}
+
+/// The tests a check expects to run: the shipped ones, and those the solution names (a fix of
+/// the attributes brings them to life).
+fn expected_tests(shipped: &str, solution: &str) -> Vec<String> {
+    let mut names = tests_section::test_names(shipped);
+    for name in tests_section::test_names(solution) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// The number of cores, the most test binaries worth running at once.
