@@ -68,11 +68,11 @@ enum Scope {
 /// Whether the token at `at` runs in async code: the innermost scope around it that is not
 /// `Same` is async, and no closure head (`|..|`) stands between it and the bracket it is in.
 fn in_async(tokens: &[Token], at: usize) -> bool {
-    let mut scopes: Vec<(char, Scope)> = Vec::new();
+    let mut scopes: Vec<Scope> = Vec::new();
     for i in 0..at {
         match tokens[i].text.as_str() {
-            "{" => scopes.push(('{', scope_of(tokens, i))),
-            "(" | "[" => scopes.push(('(', Scope::Same)),
+            "{" => scopes.push(scope_of(tokens, i)),
+            "(" | "[" => scopes.push(Scope::Same),
             "}" | ")" | "]" => {
                 scopes.pop();
             }
@@ -95,7 +95,7 @@ fn in_async(tokens: &[Token], at: usize) -> bool {
     scopes
         .iter()
         .rev()
-        .map(|&(_, scope)| scope)
+        .copied()
         .find(|&scope| scope != Scope::Same)
         == Some(Scope::Async)
 }
