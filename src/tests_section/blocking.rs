@@ -1,13 +1,15 @@
 //! A blocking `std::thread::sleep` in async code: it stops every task of the runtime's thread for
 //! as long as it sleeps. The tests may still pass around a short one (nothing else needed the
-//! thread then), so the learner's code above the marker is read for it.
+//! thread then), so the learner's code above the marker is read for it, with the plain fns it
+//! calls there that sleep so.
 
 use super::{Token, code_above, tokens};
 
 /// The (1-based) line of the first `std::thread::sleep` call that the learner's code above the
 /// marker makes in async code (an `async fn`, an `async` block or closure; not in a closure or
-/// a plain `fn` inside it, which may run on another thread), unless the shipped code makes one
-/// there too (the exercise's own bug, which its tests judge).
+/// a plain `fn` inside it, which may run on another thread), directly or through a plain fn of
+/// its own that sleeps so, unless the shipped code makes one there too (the exercise's own
+/// bug, which its tests judge).
 pub fn blocking_sleep(shipped: &str, learner: &str) -> Option<usize> {
     let mine = tokens(code_above(shipped, learner)?);
     let theirs = code_above(shipped, shipped).map(tokens).unwrap_or_default();
@@ -17,22 +19,63 @@ pub fn blocking_sleep(shipped: &str, learner: &str) -> Option<usize> {
     first_in_async(&mine).map(|i| mine[i].line)
 }
 
-/// The token that starts the first std sleep call in async code.
+/// The token that starts the first blocking call in async code: a std sleep, or a call of one
+/// of the code's own plain fns that sleeps so (itself, or through another such fn).
 fn first_in_async(tokens: &[Token]) -> Option<usize> {
-    let text = |i: usize| tokens.get(i).map_or("", |t| t.text.as_str());
     let imported = imports_sleep(tokens);
+    let sleepers = sleepers(tokens, imported);
     (0..tokens.len()).find(|&i| {
-        let qualified = text(i) == "thread" && text(i + 1) == ":" && text(i + 2) == ":";
-        let call = if qualified {
-            text(i + 3) == "sleep" && text(i + 4) == "("
-        } else {
-            imported
-                && text(i) == "sleep"
-                && text(i + 1) == "("
-                && (i == 0 || !matches!(text(i - 1), "." | ":" | "fn"))
-        };
-        call && in_async(tokens, i)
+        (sleep_at(tokens, i, imported) || calls(tokens, i, &sleepers))
+            && runs_in(tokens, i) == Scope::Async
     })
+}
+
+/// Whether a `std::thread::sleep(` call starts at `i`.
+fn sleep_at(tokens: &[Token], i: usize, imported: bool) -> bool {
+    let text = |i: usize| tokens.get(i).map_or("", |t| t.text.as_str());
+    if text(i) == "thread" && text(i + 1) == ":" && text(i + 2) == ":" {
+        return text(i + 3) == "sleep" && text(i + 4) == "(";
+    }
+    imported
+        && text(i) == "sleep"
+        && text(i + 1) == "("
+        && (i == 0 || !matches!(text(i - 1), "." | ":" | "fn"))
+}
+
+/// Whether a call of one of `names` starts at `i`: `pause(`, `Self::pause(` or `self.pause(`
+/// (another value's method of that name may be another type's).
+fn calls(tokens: &[Token], i: usize, names: &[&str]) -> bool {
+    let text = |k: usize| if k < i { tokens[i - k - 1].text.as_str() } else { "" };
+    let receiver_ok = match text(0) {
+        "fn" => false,
+        "." => text(1) == "self",
+        _ => true,
+    };
+    names.contains(&tokens[i].text.as_str())
+        && tokens.get(i + 1).is_some_and(|t| t.text == "(")
+        && receiver_ok
+}
+
+/// The names of the code's plain fns whose own body (not a closure in it) sleeps: with a std
+/// sleep, or by calling another such fn.
+fn sleepers(tokens: &[Token], imported: bool) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    loop {
+        let before = names.len();
+        for i in 0..tokens.len() {
+            if sleep_at(tokens, i, imported) || calls(tokens, i, &names) {
+                if let Scope::Fn(name) = runs_in(tokens, i) {
+                    let name = tokens[name].text.as_str();
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+            }
+        }
+        if names.len() == before {
+            return names;
+        }
+    }
 }
 
 /// The code brings `std::thread::sleep` in under its own name (`use std::thread::sleep;`).
@@ -59,15 +102,17 @@ fn imports_sleep(tokens: &[Token]) -> bool {
 enum Scope {
     /// An `async fn`'s body, an `async` block or an async closure's body.
     Async,
-    /// A plain `fn`'s body or a closure's: code that may run on a thread of its own.
-    Sync,
+    /// A plain `fn`'s body (the index of its name's token): code that may run anywhere.
+    Fn(usize),
+    /// A closure's body: code that may run on a thread of its own.
+    Closure,
     /// Any other block (`if`, `loop`, `match`, `impl`, `mod`, a struct literal): as around it.
     Same,
 }
 
-/// Whether the token at `at` runs in async code: the innermost scope around it that is not
-/// `Same` is async, and no closure head (`|..|`) stands between it and the bracket it is in.
-fn in_async(tokens: &[Token], at: usize) -> bool {
+/// Where the token at `at` runs: the innermost scope around it that is not `Same` (`Same` at
+/// the top level), or a closure whose head (`|..|`) stands between it and the bracket it is in.
+fn runs_in(tokens: &[Token], at: usize) -> Scope {
     let mut scopes: Vec<Scope> = Vec::new();
     for i in 0..at {
         match tokens[i].text.as_str() {
@@ -88,7 +133,7 @@ fn in_async(tokens: &[Token], at: usize) -> bool {
             "{" | "(" | "[" if depth == 0 => break,
             "{" | "(" | "[" => depth -= 1,
             ";" | "," if depth == 0 => break,
-            "|" if depth == 0 => return closure_is_async(tokens, k),
+            "|" if depth == 0 => return closure(tokens, k),
             _ => {}
         }
     }
@@ -97,7 +142,7 @@ fn in_async(tokens: &[Token], at: usize) -> bool {
         .rev()
         .copied()
         .find(|&scope| scope != Scope::Same)
-        == Some(Scope::Async)
+        .unwrap_or(Scope::Same)
 }
 
 /// What the brace at `i` opens, from the tokens before it.
@@ -109,11 +154,7 @@ fn scope_of(tokens: &[Token], i: usize) -> Scope {
     }
     // A closure's body: right after its head's closing `|`, or after `|..| -> Type`.
     if before(1) == "|" {
-        return if closure_is_async(tokens, i - 1) {
-            Scope::Async
-        } else {
-            Scope::Sync
-        };
+        return closure(tokens, i - 1);
     }
     // A fn's body: the nearest `fn` before the brace, with no `;`, `{` or `}` in between.
     let mut k = i;
@@ -127,20 +168,24 @@ fn scope_of(tokens: &[Token], i: usize) -> Scope {
                 return if asynchronous {
                     Scope::Async
                 } else {
-                    Scope::Sync
+                    Scope::Fn(k + 1)
                 };
             }
-            "|" if text(k + 1) == "-" && text(k + 2) == ">" => {
-                return if closure_is_async(tokens, k) {
-                    Scope::Async
-                } else {
-                    Scope::Sync
-                };
-            }
+            "|" if text(k + 1) == "-" && text(k + 2) == ">" => return closure(tokens, k),
             _ => {}
         }
     }
     Scope::Same
+}
+
+/// The scope of the closure whose head ends or starts at the `|` at `bar`: `Async` for an
+/// async closure (`async |x| ..`, `async move || ..`), else `Closure`.
+fn closure(tokens: &[Token], bar: usize) -> Scope {
+    if closure_is_async(tokens, bar) {
+        Scope::Async
+    } else {
+        Scope::Closure
+    }
 }
 
 /// Whether the closure whose head ends or starts at the `|` at `bar` is an async closure
@@ -209,6 +254,37 @@ mod tests {
         let renamed = "use std::thread::sleep as nap;\nuse tokio::time::sleep;\nasync fn w() {\n    \
                        sleep(D).await;\n}\n";
         assert_eq!(found(renamed), None);
+    }
+
+    #[test]
+    fn a_plain_fn_that_sleeps_called_from_async_code_is_found_at_the_call() {
+        let helper = "fn pause() {\n    std::thread::sleep(D);\n}\nasync fn work() {\n    \
+                      pause();\n}\n";
+        assert_eq!(found(helper), Some(5));
+        // Through another plain fn, and as a method or an associated fn of the code's own type.
+        let chained = "fn wait_a_bit() {\n    thread::sleep(D);\n}\nfn parse(x: u32) -> u32 {\n    \
+                       wait_a_bit();\n    x\n}\nasync fn work() -> u32 {\n    parse(1)\n}\n";
+        assert_eq!(found(chained), Some(9));
+        let method = "impl Job {\n    fn nap(&self) {\n        thread::sleep(D);\n    }\n    \
+                      async fn run(&self) {\n        self.nap();\n    }\n}\n";
+        assert_eq!(found(method), Some(6));
+        let associated = "impl Job {\n    fn nap() {\n        thread::sleep(D);\n    }\n}\n\
+                          async fn run() {\n    Job::nap();\n}\n";
+        assert_eq!(found(associated), Some(7));
+    }
+
+    #[test]
+    fn a_plain_fn_that_sleeps_called_on_a_thread_of_its_own_is_not() {
+        let blocking_task = "fn pause() {\n    std::thread::sleep(D);\n}\nasync fn work() {\n    \
+                             spawn_blocking(|| pause()).await.unwrap();\n    \
+                             spawn_blocking(pause).await.unwrap();\n}\n";
+        assert_eq!(found(blocking_task), None);
+        // A closure in the fn's body sleeps on its own thread; another value's method of that
+        // name is another type's.
+        let spawns = "fn start() {\n    std::thread::spawn(|| thread::sleep(D));\n}\n\
+                      fn recv(x: u8) {\n    thread::sleep(D);\n}\nasync fn work() {\n    \
+                      start();\n    rx.recv().await;\n}\n";
+        assert_eq!(found(spawns), None);
     }
 
     #[test]
