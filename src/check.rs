@@ -20,7 +20,7 @@ use crate::{
     course::{Clippy, Exercise, Format, Mode},
     embedded, explain,
     process::Cancel,
-    tests_section::{self, Change, Editable},
+    tests_section::{self, BlockingSleep, Change, Editable},
     verdict::{Report, Verdict},
 };
 
@@ -132,9 +132,9 @@ impl<'a> Checker<'a> {
             }
             if report.verdict.passed()
                 && exercise.rules == Format::AsyncLings
-                && let Some(line) = blocking
+                && let Some(sleep) = blocking
             {
-                report.verdict = Verdict::Blocking(line);
+                report.verdict = Verdict::Blocking(sleep);
             }
             report.explanations = explain::explain(report);
         }
@@ -333,7 +333,7 @@ struct Batch<'a, 'e> {
     /// Each one's program, once built.
     programs: Vec<Option<PathBuf>>,
     /// The line of a `std::thread::sleep` each one's code calls in async code, if any.
-    blocking: Vec<Option<usize>>,
+    blocking: Vec<Option<BlockingSleep>>,
     reports: Vec<Report>,
 }
 

@@ -313,7 +313,7 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
             format!("{failed} {name}: {}", problem.unwrap_or_default())
         }
         Verdict::Unawaited(line) => format!("{failed} {name}: {}", verdict::unawaited(*line)),
-        Verdict::Blocking(line) => format!("{failed} {name}: {}", verdict::blocking(*line)),
+        Verdict::Blocking(sleep) => format!("{failed} {name}: {}", verdict::blocking(sleep)),
         Verdict::Cancelled => format!("{} {name}: cancelled", "-".yellow()),
     }
 }

@@ -376,7 +376,7 @@ mod cfg_split;
 mod code_under_test;
 mod tells;
 mod tokens;
-pub use blocking::blocking_sleep;
+pub use blocking::{BlockingSleep, blocking_sleep};
 pub use cfg_split::{SplitBy, split_by_cfg};
 pub use code_under_test::code_change;
 use tokens::{Token, tokens};

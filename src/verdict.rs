@@ -6,7 +6,7 @@ use crate::{
     cargo::Diagnostic,
     libtest::{self, Shortfall},
     process::signal_name,
-    tests_section::{Change, MARKER, SplitBy},
+    tests_section::{BlockingSleep, Change, MARKER, SplitBy},
 };
 
 /// Why a verdict came about, in one sentence: the async mistake behind a compiler error or a
@@ -44,9 +44,10 @@ pub enum Verdict {
     /// drops it unawaited (rustc's `unused_must_use`): work the code means to do never
     /// happens, whatever the tests saw.
     Unawaited(usize),
-    /// The tests passed, but the code calls `std::thread::sleep` in async code at this
-    /// (1-based) line: it stops every task of the runtime's thread while it sleeps.
-    Blocking(usize),
+    /// The tests passed, but the code calls `std::thread::sleep` in async code (at a line, or
+    /// through a plain fn of its own that sleeps): it stops every task of the runtime's thread
+    /// while it sleeps.
+    Blocking(BlockingSleep),
     Cancelled,
 }
 
@@ -142,12 +143,17 @@ pub fn unawaited(line: usize) -> String {
 }
 
 /// Why tests that passed are no pass when the code blocks the runtime's thread with a sleep.
-pub fn blocking(line: usize) -> String {
+pub fn blocking(sleep: &BlockingSleep) -> String {
+    let line = sleep.line;
+    let what = match &sleep.through {
+        None => "`std::thread::sleep` in async code".to_owned(),
+        Some(name) => format!("it calls `{name}`, whose `std::thread::sleep`"),
+    };
     format!(
-        "the tests passed, but line {line} blocks the runtime's thread: `std::thread::sleep` in \
-         async code stops every task on that thread while it sleeps (the tests passed only \
-         because nothing else needed the thread then). Await `tokio::time::sleep(..)` instead, \
-         or move blocking work into `tokio::task::spawn_blocking`"
+        "the tests passed, but line {line} blocks the runtime's thread: {what} stops every task \
+         on that thread while it sleeps (the tests passed only because nothing else needed the \
+         thread then). Await `tokio::time::sleep(..)` instead, or move blocking work into \
+         `tokio::task::spawn_blocking`"
     )
 }
 
@@ -313,7 +319,7 @@ impl Report {
                 self.verdict.tests_problem(None)
             }
             Verdict::Unawaited(line) => Some(unawaited(*line)),
-            Verdict::Blocking(line) => Some(blocking(*line)),
+            Verdict::Blocking(sleep) => Some(blocking(sleep)),
             _ => panic.or_else(|| {
                 let line = self.output.lines().find(|l| !l.trim().is_empty())?;
                 Some(line.to_owned())

@@ -5,28 +5,47 @@
 
 use super::{Token, code_above, tokens};
 
-/// The (1-based) line of the first `std::thread::sleep` call that the learner's code above the
-/// marker makes in async code (an `async fn`, an `async` block or closure; not in a closure or
-/// a plain `fn` inside it, which may run on another thread), directly or through a plain fn of
-/// its own that sleeps so, unless the shipped code makes one there too (the exercise's own
-/// bug, which its tests judge).
-pub fn blocking_sleep(shipped: &str, learner: &str) -> Option<usize> {
+/// A blocking sleep in async code: the (1-based) line of the call there, and the code's own
+/// plain fn that it calls and that sleeps (none where the line sleeps itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockingSleep {
+    pub line: usize,
+    pub through: Option<String>,
+}
+
+/// The first `std::thread::sleep` call that the learner's code above the marker makes in async
+/// code (an `async fn`, an `async` block or closure; not in a closure or a plain `fn` inside
+/// it, which may run on another thread), directly or through a plain fn of its own that sleeps
+/// so, unless the shipped code makes one there too (the exercise's own bug, which its tests
+/// judge).
+pub fn blocking_sleep(shipped: &str, learner: &str) -> Option<BlockingSleep> {
     let mine = tokens(code_above(shipped, learner)?);
     let theirs = code_above(shipped, shipped).map(tokens).unwrap_or_default();
     if first_in_async(&theirs).is_some() {
         return None;
     }
-    first_in_async(&mine).map(|i| mine[i].line)
+    let (at, through) = first_in_async(&mine)?;
+    Some(BlockingSleep {
+        line: mine[at].line,
+        through: through.map(str::to_owned),
+    })
 }
 
-/// The token that starts the first blocking call in async code: a std sleep, or a call of one
-/// of the code's own plain fns that sleeps so (itself, or through another such fn).
-fn first_in_async(tokens: &[Token]) -> Option<usize> {
+/// The token that starts the first blocking call in async code, with the fn it calls: a std
+/// sleep (no fn), or a call of one of the code's own plain fns that sleeps so (itself, or
+/// through another such fn).
+fn first_in_async(tokens: &[Token]) -> Option<(usize, Option<&str>)> {
     let imported = imports_sleep(tokens);
     let sleepers = sleepers(tokens, imported);
-    (0..tokens.len()).find(|&i| {
-        (sleep_at(tokens, i, imported) || calls(tokens, i, &sleepers))
-            && runs_in(tokens, i) == Scope::Async
+    (0..tokens.len()).find_map(|i| {
+        let through = if sleep_at(tokens, i, imported) {
+            None
+        } else if calls(tokens, i, &sleepers) {
+            Some(tokens[i].text.as_str())
+        } else {
+            return None;
+        };
+        (runs_in(tokens, i) == Scope::Async).then_some((i, through))
     })
 }
 
@@ -45,10 +64,10 @@ fn sleep_at(tokens: &[Token], i: usize, imported: bool) -> bool {
 /// Whether a call of one of `names` starts at `i`: `pause(`, `Self::pause(` or `self.pause(`
 /// (another value's method of that name may be another type's).
 fn calls(tokens: &[Token], i: usize, names: &[&str]) -> bool {
-    let text = |k: usize| if k < i { tokens[i - k - 1].text.as_str() } else { "" };
-    let receiver_ok = match text(0) {
+    let before = |k: usize| i.checked_sub(k).map_or("", |j| tokens[j].text.as_str());
+    let receiver_ok = match before(1) {
         "fn" => false,
-        "." => text(1) == "self",
+        "." => before(2) == "self",
         _ => true,
     };
     names.contains(&tokens[i].text.as_str())
@@ -63,13 +82,11 @@ fn sleepers(tokens: &[Token], imported: bool) -> Vec<&str> {
     loop {
         let before = names.len();
         for i in 0..tokens.len() {
-            if sleep_at(tokens, i, imported) || calls(tokens, i, &names) {
-                if let Scope::Fn(name) = runs_in(tokens, i) {
-                    let name = tokens[name].text.as_str();
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
-                }
+            if (sleep_at(tokens, i, imported) || calls(tokens, i, &names))
+                && let Scope::Fn(name) = runs_in(tokens, i)
+                && !names.contains(&tokens[name].text.as_str())
+            {
+                names.push(tokens[name].text.as_str());
             }
         }
         if names.len() == before {
@@ -209,6 +226,10 @@ mod tests {
     const MARKER: &str = "\n// Tests: do not edit below this line.\n#[cfg(test)]\nmod tests {}\n";
 
     fn found(code: &str) -> Option<usize> {
+        through(code).map(|sleep| sleep.line)
+    }
+
+    fn through(code: &str) -> Option<BlockingSleep> {
         let shipped = format!("fn main() {{}}{MARKER}");
         blocking_sleep(&shipped, &format!("{code}{MARKER}"))
     }
@@ -217,7 +238,11 @@ mod tests {
     fn a_std_sleep_in_async_code_is_found() {
         let in_async_fn = "use std::time::Duration;\n\nasync fn work() {\n    \
                            std::thread::sleep(Duration::from_millis(1));\n}\n";
-        assert_eq!(found(in_async_fn), Some(4));
+        let sleep = BlockingSleep {
+            line: 4,
+            through: None,
+        };
+        assert_eq!(through(in_async_fn), Some(sleep));
         let in_block = "fn main() {\n    let f = async move {\n        if true {\n            \
                         std::thread::sleep(D);\n        }\n    };\n}\n";
         assert_eq!(found(in_block), Some(4));
@@ -260,7 +285,11 @@ mod tests {
     fn a_plain_fn_that_sleeps_called_from_async_code_is_found_at_the_call() {
         let helper = "fn pause() {\n    std::thread::sleep(D);\n}\nasync fn work() {\n    \
                       pause();\n}\n";
-        assert_eq!(found(helper), Some(5));
+        let call = BlockingSleep {
+            line: 5,
+            through: Some("pause".to_owned()),
+        };
+        assert_eq!(through(helper), Some(call));
         // Through another plain fn, and as a method or an associated fn of the code's own type.
         let chained = "fn wait_a_bit() {\n    thread::sleep(D);\n}\nfn parse(x: u32) -> u32 {\n    \
                        wait_a_bit();\n    x\n}\nasync fn work() -> u32 {\n    parse(1)\n}\n";

@@ -551,8 +551,9 @@ fn a_future_never_awaited_is_not_a_pass() {
 }
 
 /// A short `std::thread::sleep` in async code lets tests pass that have nothing else for the
-/// runtime's thread to do meanwhile: the code still blocks it, so it is no pass. The same sleep
-/// on a thread of its own (a closure, a plain fn) is fine.
+/// runtime's thread to do meanwhile: the code still blocks it, so it is no pass, and so does a
+/// plain fn of the code's own that sleeps, called there. The same sleep on a thread of its own
+/// (a closure) is fine.
 #[test]
 fn a_blocking_sleep_in_async_code_is_not_a_pass() {
     let course = Fixture::new("marked");
@@ -563,6 +564,18 @@ fn a_blocking_sleep_in_async_code_is_not_a_pass() {
         &course,
         "counter",
         "the tests passed, but line 2 blocks the runtime's thread",
+    );
+
+    // The same sleep in a plain fn of the code's own, called from async code.
+    let course = Fixture::new("marked");
+    let through = "fn pause() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n\n\
+                   async fn settle() {\n    pause();\n}\n\n";
+    counter(&course, |text| format!("{through}{text}"));
+    fails_with(
+        &course,
+        "counter",
+        "the tests passed, but line 6 blocks the runtime's thread: it calls `pause`, whose \
+         `std::thread::sleep` stops every task",
     );
 
     let course = Fixture::new("marked");
