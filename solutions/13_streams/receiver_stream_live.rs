@@ -258,8 +258,25 @@ mod tests {
                 counted.fetch_add(1, Ordering::SeqCst);
             }
         });
-        let errors: Vec<String> = tokio_stream::StreamExt::collect(error_lines(rx)).await;
         let expected = (0..lines).filter(|&i| is_error(i)).count();
+        let mut errors: Vec<String> = Vec::new();
+        let collecting = async {
+            let mut stream = std::pin::pin!(error_lines(rx));
+            while let Some(error) = tokio_stream::StreamExt::next(&mut stream).await {
+                errors.push(error);
+            }
+        };
+        let collected =
+            futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(collecting)).await;
+        assert!(
+            collected.is_ok(),
+            "the stream panicked (its message is above) after it had given {} of the {expected} \
+             errors due, when the collector had sent {} of its {lines} lines: something in it \
+             does not hold for a long day of logs (a count of a small type that overflows, as \
+             `0u16..` past 65 535?). Give every error, however many lines come",
+            errors.len(),
+            sent.load(Ordering::SeqCst)
+        );
         // The first error that is not the one due there, if any.
         let wrong = (0..lines)
             .filter(|&i| is_error(i))
