@@ -424,10 +424,18 @@ mod tests {
             got.len(),
             how_far_off(&got, &expected)
         );
+        // The last message comes at 1500 ms: a timer made anew at each turn runs out 2 s later.
+        let why = if elapsed == 3500 {
+            "2 s after the last message (at 1500 ms), so the timer restarted at each message: \
+             create it once, before the loop, and poll that same timer at every turn"
+        } else {
+            "the one timer, made from `limit` before the loop, must end it at the limit, \
+             however many messages come"
+        };
         assert_eq!(
             elapsed, 2000,
             "the channel stayed open after its 1500 messages, but collect_until returned after \
-             {elapsed} ms, not at its 2 s limit"
+             {elapsed} ms, not at its 2 s limit: {why}"
         );
     }
 }

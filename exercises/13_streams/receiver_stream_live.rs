@@ -239,6 +239,139 @@ mod tests {
         );
     }
 
+    /// A collector runs for hours: 70 001 lines (30 001 of them errors), past any round cap on
+    /// the lines or the errors (`take(10_000)`, `take(65_536)`), all come through, in order,
+    /// and the stream ends only when every sender is gone.
+    #[tokio::test(start_paused = true)]
+    async fn a_long_day_of_logs_all_comes_through() {
+        let lines = 70_001u32;
+        let is_error = |i: u32| i % 7 < 3;
+        let (tx, rx) = mpsc::channel(16);
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&sent);
+        tokio::spawn(async move {
+            for i in 0..lines {
+                let level = if is_error(i) { "ERROR" } else { "INFO" };
+                if tx.send(format!("{level} line {i}")).await.is_err() {
+                    return;
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let expected = (0..lines).filter(|&i| is_error(i)).count();
+        let mut errors: Vec<String> = Vec::new();
+        let collecting = async {
+            let mut stream = std::pin::pin!(error_lines(rx));
+            while let Some(error) = tokio_stream::StreamExt::next(&mut stream).await {
+                errors.push(error);
+            }
+        };
+        let collected =
+            futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(collecting)).await;
+        if let Err(stopped) = collected {
+            let message = (stopped.downcast_ref::<String>().map(String::as_str))
+                .or(stopped.downcast_ref::<&str>().copied())
+                .unwrap_or_default();
+            // Any other panic (a blocking call, say) speaks for itself.
+            if !message.contains("overflow") {
+                std::panic::resume_unwind(stopped);
+            }
+            panic!(
+                "the stream panicked ({message:?}) after it had given {} of the {expected} \
+                 errors due, when the collector had sent {} of its {lines} lines: a count of a \
+                 small type overflowed (`0u16..` past 65 535?). Give every error, however many \
+                 lines come",
+                errors.len(),
+                sent.load(Ordering::SeqCst)
+            );
+        }
+        // The first error that is not the one due there, if any.
+        let wrong = (0..lines)
+            .filter(|&i| is_error(i))
+            .zip(&errors)
+            .find(|(i, error)| **error != format!("line {i}"));
+        if let Some((i, error)) = wrong {
+            panic!(
+                "{lines} lines were sent, and where the error \"line {i}\" was due the stream \
+                 gave {error:?}: give every error, in the order the lines were sent"
+            );
+        }
+        let sent = sent.load(Ordering::SeqCst);
+        assert!(
+            errors.len() <= expected,
+            "the collector sent {lines} lines, {expected} of them errors, then hung up, and the \
+             stream gave {} errors: the first {expected} were right, then came more. Give each \
+             error line once, and end the stream when every sender is gone",
+            errors.len()
+        );
+        assert!(
+            errors.len() == expected,
+            "the collector had {lines} lines to send, {expected} of them errors, and the stream \
+             gave the first {} errors, in order, and then ended, when the collector had sent \
+             {sent} lines and was still connected: a stream of a channel ends only when every \
+             sender is gone, however many lines come before (no cap such as `take(n)`: a \
+             collector that runs for hours sends far more lines than any test)",
+            errors.len()
+        );
+    }
+
+    /// A collector sends any line: an empty one, one shorter than the prefix, one with a
+    /// character of 2 bytes where the prefix would end, an indented one. None of them may make
+    /// the stream panic, and only the lines that start with "ERROR " (as they are, not
+    /// trimmed) are errors.
+    #[tokio::test(start_paused = true)]
+    async fn short_accented_and_indented_lines_are_read_right() {
+        let (tx, rx) = mpsc::channel(16);
+        for line in [
+            "",
+            "OK",
+            "ERROR",
+            "INFO é",
+            "ERROR disk full",
+            "  ERROR indented, in a stack trace",
+            "ERROR é accentué",
+        ] {
+            tx.send(line.to_string()).await.unwrap();
+        }
+        drop(tx);
+        let collected = std::panic::AssertUnwindSafe(
+            tokio_stream::StreamExt::collect::<Vec<String>>(error_lines(rx)),
+        );
+        let errors = futures_util::FutureExt::catch_unwind(collected)
+            .await
+            .unwrap_or_else(|stopped| {
+                let message = (stopped.downcast_ref::<String>().map(String::as_str))
+                    .or(stopped.downcast_ref::<&str>().copied())
+                    .unwrap_or_default();
+                // Any other panic (a blocking call, say) speaks for itself.
+                if !message.contains("byte index") {
+                    std::panic::resume_unwind(stopped);
+                }
+                panic!(
+                    "the stream panicked ({message:?}) on the lines \"\", \"OK\", \
+                     \"ERROR\", \"INFO é\", \"ERROR disk full\", \"  ERROR indented, in a stack \
+                     trace\" and \"ERROR é accentué\": a line shorter than the prefix, or with a \
+                     character of 2 bytes where the prefix's 6 bytes end, cannot be cut at byte \
+                     6 (`&line[..6]` panics). Compare with `line.starts_with(PREFIX)`, or take \
+                     the prefix off with `strip_prefix(PREFIX)`: neither ever panics"
+                )
+            });
+        assert!(
+            !errors.iter().any(|e| e.contains("indented")),
+            "the line \"  ERROR indented, in a stack trace\" begins with two spaces, so it does \
+             not start with \"ERROR \", and the stream gave {errors:?}: take the lines that \
+             start with the prefix as they are, without trimming them first"
+        );
+        assert_eq!(
+            errors,
+            ["disk full", "é accentué"],
+            "of the lines \"\", \"OK\", \"ERROR\", \"INFO é\", \"ERROR disk full\", \"  ERROR \
+             indented, in a stack trace\" and \"ERROR é accentué\", only \"ERROR disk full\" \
+             and \"ERROR é accentué\" start with \"ERROR \": the stream must give their \
+             messages, in order, and nothing else"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn each_error_comes_out_when_it_is_sent() {
         in_real_seconds(each_error_comes_out_when_it_is_sent_steps()).await;
