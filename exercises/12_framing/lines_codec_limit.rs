@@ -924,11 +924,14 @@ mod tests {
                 .enumerate()
                 .find(|(i, answer)| *answer != format!("{}: a", i + 1))
             {
-                Some((i, answer)) => format!(
+                Some((i, answer)) if i >= 65_535 => format!(
                     " (the first wrong one, answer {}, was {answer:?}: a line count must go on \
                      as long as the session does, past 65 535: count in a `usize` or `u64`)",
                     i + 1
                 ),
+                Some((i, answer)) => {
+                    format!(" (the first wrong one, answer {}, was {answer:?})", i + 1)
+                }
                 None if got == 65_535 => " (the answers stopped after answer 65 535: did the \
                      line count overflow there, and serve_chat panic? A line count must go on as \
                      long as the session does: count in a `usize` or `u64`, not a `u16`)"
