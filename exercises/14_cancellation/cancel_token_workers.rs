@@ -266,9 +266,11 @@ mod tests {
         assert!(
             late.is_empty(),
             "{:?} after shutdown was called, {late:?} had still not stopped, though {running}: \
-             every worker should have stopped {last:?} after shutdown was called. A worker \
-             must stop as soon as its token is cancelled (the select! in `worker` does that: \
-             leave `worker` as it is)",
+             every worker should have stopped {last:?} after shutdown was called. Cancel every \
+             running worker's token the moment shutdown is called, all at once (not one group \
+             only after another has stopped: they save at the same time), then wait for them \
+             all; a worker stops as soon as its token is cancelled (the select! in `worker` \
+             does that: leave `worker` as it is)",
             last + MS
         );
         assert!(

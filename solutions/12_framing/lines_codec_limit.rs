@@ -663,6 +663,62 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_client_that_never_reads_its_answers_is_not_read_without_end() {
+        // The client sends up to 4 MB of short lines (100 bytes each, newline included) and
+        // reads no answer. Once the pipe back (256 bytes) is full, the server cannot write an
+        // answer, so it must soon stop reading lines too (the codec holds a few KB of what it
+        // read), and the client's sending stalls: a client that never reads must not make the
+        // server keep its lines, or their answers, in memory without limit.
+        let Client {
+            to_server,
+            answers,
+            server,
+            ..
+        } = connect();
+        let mut to_server = to_server.unwrap();
+        let ten_lines = format!("{}\n", "c".repeat(99)).repeat(10);
+        let mut taken = 0;
+        while taken < 4 << 20 {
+            match timeout(
+                Duration::from_secs(10),
+                to_server.write_all(ten_lines.as_bytes()),
+            )
+            .await
+            {
+                Ok(Ok(())) => taken += ten_lines.len(),
+                Ok(Err(e)) => {
+                    // A time limit on a write that ends serve_chat with an error (or a panic),
+                    // as a safety net, is let be: the caller is told.
+                    let returned = timeout(Duration::from_secs(60), server).await;
+                    if matches!(returned, Ok(Ok(Err(_))) | Ok(Err(_))) {
+                        return;
+                    }
+                    panic!(
+                        "the client was still sending lines of 100 bytes (and reading no \
+                         answer) when its sending failed ({e}) after {taken} bytes: serve_chat \
+                         had ended the connection, and returned {returned:?}. A client slow to \
+                         read its answers must be waited for: `write_all(..).await` waits until \
+                         the connection takes the answer"
+                    );
+                }
+                Err(_) => break,
+            }
+        }
+        assert!(
+            taken < 1 << 20,
+            "the client sent {taken} bytes of short lines (100 bytes each) and read none of the \
+             answers, yet serve_chat took all of it in and went on reading: it keeps the lines, \
+             or the answers it cannot send yet, in memory without limit, so a client that never \
+             reads can fill the server's memory (the very thing MAX_LINE is there to stop). \
+             Write each answer, waiting until the connection takes it (`write_all(..).await`), \
+             before reading the next line; answers handed to a writer task must go through a \
+             bounded channel (`mpsc::channel(n)`, whose `send(..).await` waits for room), not an \
+             unbounded one"
+        );
+        drop(answers);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_line_that_is_not_utf8_is_not_too_long() {
         let mut client = connect();
         // "café" in Latin-1: 5 bytes with its newline, not UTF-8. The codec gives
@@ -831,14 +887,15 @@ mod tests {
         );
     }
 
-    /// A long session: 50 000 short lines on one connection, all answered. Code that handles
-    /// each line with one more level of calls (an async fn that calls itself, boxed, for the
-    /// rest of the lines) nests deeper with every line until the thread's stack overflows and
-    /// the whole server aborts: if this test crashes with "has overflowed its stack", answer
-    /// the lines in a loop instead.
+    /// A long session: 70 000 short lines on one connection, all answered, and numbered past
+    /// 65 535 (a line count kept in a `u16` overflows there). Code that handles each line with
+    /// one more level of calls (an async fn that calls itself, boxed, for the rest of the
+    /// lines) nests deeper with every line until the thread's stack overflows and the whole
+    /// server aborts: if this test crashes with "has overflowed its stack", answer the lines in
+    /// a loop instead.
     #[tokio::test(start_paused = true)]
-    async fn fifty_thousand_lines_in_one_session_do_not_overflow_the_stack() {
-        const LINES: usize = 50_000;
+    async fn seventy_thousand_lines_in_one_session_do_not_overflow_the_stack() {
+        const LINES: usize = 70_000;
         let (client, server) = tokio::io::duplex(64 * 1024);
         let (server_in, server_out) = tokio::io::split(server);
         let server = tokio::spawn(serve_chat(server_in, server_out));
@@ -854,8 +911,9 @@ mod tests {
         )
         .await
         .expect(
-            "the client sent 50 000 lines \"a\" and ended its input, but the answers did not \
-             end (serve_chat did not return) within a minute",
+            "the client sent 70 000 lines \"a\" and ended its input, but the answers did not \
+             end (serve_chat did not return) within a minute (did the line count overflow, and \
+             serve_chat panic?)",
         )
         .expect("reading the answers failed");
         let got = answers.lines().count();
@@ -866,8 +924,27 @@ mod tests {
             .count();
         assert!(
             got == LINES && wrong == 0,
-            "the client sent 50 000 lines \"a\" on one connection; serve_chat gave {got} \
-             answers, {wrong} of them not \"N: a\" with N the line's number"
+            "the client sent 70 000 lines \"a\" on one connection; serve_chat gave {got} \
+             answers, {wrong} of them not \"N: a\" with N the line's number{}",
+            match answers
+                .lines()
+                .enumerate()
+                .find(|(i, answer)| *answer != format!("{}: a", i + 1))
+            {
+                Some((i, answer)) if i >= 65_535 => format!(
+                    " (the first wrong one, answer {}, was {answer:?}: a line count must go on \
+                     as long as the session does, past 65 535: count in a `usize` or `u64`)",
+                    i + 1
+                ),
+                Some((i, answer)) => {
+                    format!(" (the first wrong one, answer {}, was {answer:?})", i + 1)
+                }
+                None if got == 65_535 => " (the answers stopped after answer 65 535: did the \
+                     line count overflow there, and serve_chat panic? A line count must go on as \
+                     long as the session does: count in a `usize` or `u64`, not a `u16`)"
+                    .to_string(),
+                None => String::new(),
+            }
         );
         sender
             .await
