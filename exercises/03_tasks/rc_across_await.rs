@@ -88,7 +88,8 @@ mod tests {
         assert_eq!(
             report,
             ["boiler 40 ok", "boiler 70 HIGH", "boiler 50 ok"],
-            "each line must name the sensor, give the value and compare it with the threshold"
+            "each line must name the sensor, give the value and compare it with the threshold, \
+             one line per reading, in the order the values were given"
         );
     }
 

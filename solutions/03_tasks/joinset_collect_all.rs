@@ -906,9 +906,31 @@ mod tests {
                         .starts_with(|c: char| ".(:".contains(c));
                 let by_a_duration =
                     a_constant_duration_before(before) || a_constant_duration_after(after);
-                multiplies && !left_alone && !right_alone && !by_a_duration
+                multiplies
+                    && !left_alone
+                    && !right_alone
+                    && !by_a_duration
+                    && !a_macro_repetition(before)
             })
             .count()
+    }
+
+    /// Whether `before` ends with the `$( .. )` of a `macro_rules!` repetition, so that the
+    /// `*` after it repeats (`$($arg:tt)*`), and does not multiply.
+    fn a_macro_repetition(before: &str) -> bool {
+        let Some(inner) = before.strip_suffix(')') else {
+            return false;
+        };
+        let mut depth = 0;
+        for (at, c) in inner.char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' if depth == 0 => return inner[..at].trim_end().ends_with('$'),
+                '(' => depth -= 1,
+                _ => {}
+            }
+        }
+        false
     }
 
     /// Whether `word` is a number written alone: `10`, `100u64` or `100.0` (not `x.0`, a field,

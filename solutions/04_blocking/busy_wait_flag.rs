@@ -215,6 +215,52 @@ mod tests {
         }
     }
 
+    /// Waiters that give up (a `select!` whose other branch wins, a timeout) at a door that
+    /// stays closed: once their `wait_open` futures are dropped, nothing of theirs may stay
+    /// behind. A door that is waited on for hours by callers that give up after a while would
+    /// otherwise gather a task per wait that gave up.
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_that_gives_up_leaves_no_task_behind() {
+        const GAVE_UP: usize = 100;
+        let door = Arc::new(Door::new());
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let turns = |count: usize| async move {
+            for _ in 0..count {
+                tokio::task::yield_now().await;
+            }
+        };
+        for _ in 0..GAVE_UP {
+            // The wait is polled first on each turn, and dropped after three turns.
+            tokio::select! {
+                biased;
+                () = door.wait_open() => panic!(
+                    "wait_open returned although nobody opened the door: it must wait for as \
+                     long as it takes"
+                ),
+                () = turns(3) => {}
+            }
+        }
+        // Give whatever they left a few turns and a second of the paused clock to end.
+        turns(10).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        turns(10).await;
+        let left = metrics.num_alive_tasks().saturating_sub(before);
+        door.open();
+        turns(10).await;
+        assert!(
+            left < 10,
+            "{GAVE_UP} waiters gave up at a door that stayed closed (their wait_open futures \
+             were dropped, as a timeout or a select! does), and 1 s later (of the test's paused \
+             clock) {left} tasks they started were still alive: wait_open hands the waiting to \
+             a spawned task that nobody stops when the wait is dropped, so every wait that \
+             gives up adds a task for good (one that checks the flag on a timer keeps using \
+             the CPU too). Wait in wait_open itself (have `open` wake the waiters, \
+             tokio::sync::Notify: a dropped `notified()` leaves nothing behind), or abort the \
+             task when the wait is dropped"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn open_door_does_not_block() {
         let door = Door::new();
