@@ -1943,4 +1943,146 @@ mod tests {
              make the Notified first, then check the count, then await it)"
         );
     }
+
+    /// Batches whose callers left (make_thumbnails dropped half-way, as a server drops the
+    /// request of a client that went away) run none of make_thumbnails' code past the `.await`
+    /// where it waited: a count of pictures in flight or permits in a `static`, given back only
+    /// when a call returns, are never given back for them, and a later batch finds no room.
+    /// (Their spawned resizes may run on: they end within 100 ms.)
+    #[tokio::test(start_paused = true)]
+    async fn batches_whose_callers_left_change_nothing_for_the_next_ones() {
+        let ids: Vec<u32> = [5, 2, 4, 1, 3]
+            .into_iter()
+            .flat_map(|size| [size; 500])
+            .collect();
+        // Four batches of 2500 pictures whose callers leave after 50 ms, while they wait.
+        for _ in 0..4 {
+            let making = guarded_up_to(25_000, make_thumbnails(ids.clone()));
+            let _ = tokio::time::timeout(Duration::from_millis(50), making).await;
+        }
+        let start = Instant::now();
+        let making = guarded_up_to(25_000, make_thumbnails(ids.clone()));
+        let thumbs = tokio::time::timeout(Duration::from_secs(3600), making).await;
+        let took = start.elapsed();
+        let biggest = biggest(&ids);
+        let seen = match &thumbs {
+            Ok(thumbs) if *thumbs == thumbs_for(&ids) && took == biggest => return,
+            Ok(thumbs) if *thumbs == thumbs_for(&ids) => {
+                format!("gave back its 2500 thumbnails after {took:?}")
+            }
+            Ok(thumbs) => format!(
+                "gave back {} thumbnails after {took:?}, not the 2500 in the order of the ids",
+                thumbs.len()
+            ),
+            Err(_) => String::from("had not returned an hour later"),
+        };
+        panic!(
+            "four batches of 2500 pictures (sizes 1 to 5) were given up by their callers after \
+             50 ms (each call dropped while it waited, as a server drops the request of a client \
+             that went away); then make_thumbnails of 2500 such pictures {seen}, though the \
+             biggest picture takes {biggest:?}, and a batch of thousands alone runs all at once \
+             (a_batch_of_thousands_runs_all_at_once). A call dropped while it waits runs none of \
+             its code after that .await, so something it took to give back at its end (a count \
+             of pictures in flight, permits, a flag in a static) was never given back. Keep \
+             nothing that a dropped call leaves behind: spawn every job, then await the \
+             JoinHandles"
+        );
+    }
+
+    /// make_thumbnails([5, 4, 5, 3, 5]) on a fresh runtime whose clock runs in real time (a
+    /// multi-thread one with 2 workers, as `#[tokio::main]` builds, or a current-thread one), on
+    /// a thread named main: what it returned and how long it took on the real clock, or what
+    /// went wrong. The test gives up waiting after 5 s of real time (a thread left waiting ends
+    /// with the test program).
+    fn five_pictures_on_a_running_clock(
+        multi_thread: bool,
+    ) -> Result<(Vec<String>, std::time::Duration), &'static str> {
+        let (send, done) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("main".to_string())
+            .spawn(move || {
+                let runtime = if multi_thread {
+                    let mut builder = tokio::runtime::Builder::new_multi_thread();
+                    builder.worker_threads(2);
+                    builder
+                } else {
+                    tokio::runtime::Builder::new_current_thread()
+                }
+                .enable_all()
+                .build()
+                .unwrap();
+                let got = runtime.block_on(async {
+                    let start = std::time::Instant::now();
+                    let thumbs = make_thumbnails(vec![5, 4, 5, 3, 5]).await;
+                    (thumbs, start.elapsed())
+                });
+                let _ = send.send(got);
+            })
+            .unwrap();
+        done.recv_timeout(std::time::Duration::from_secs(5))
+            .map_err(|error| match error {
+                std::sync::mpsc::RecvTimeoutError::Timeout => {
+                    "had not returned after 5 s (the biggest picture takes 100 ms)"
+                }
+                std::sync::mpsc::RecvTimeoutError::Disconnected => {
+                    "panicked (its message is in the full output, from the thread named main)"
+                }
+            })
+    }
+
+    /// Every other test but two pauses Tokio's clock or checks values only; a program (main)
+    /// runs on a real clock. Code that tells the two apart (a paused clock stands still) and
+    /// resizes one picture after another only on a real clock shows here: on runtimes like the
+    /// tests' (one thread) and main's (multi-threaded), clocks running, pictures 5, 4, 5, 3
+    /// and 5 are timed on the real clock. A real timer never ends early: one after the other
+    /// they take 440 ms or more (all at once, about 100 ms). One try under the limit is enough:
+    /// a busy machine may slow a try down, so there are up to 5.
+    #[test]
+    fn the_batch_is_fast_on_a_running_clock() {
+        let ids = [5, 4, 5, 3, 5];
+        let expected = thumbs_for(&ids);
+        let limit = std::time::Duration::from_millis(250);
+        for multi_thread in [false, true] {
+            let runtime = if multi_thread {
+                "on a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, as the tests',"
+            };
+            let mut tries = Vec::new();
+            while tries.len() < 5 {
+                let (thumbs, took) = match five_pictures_on_a_running_clock(multi_thread) {
+                    Ok(got) => got,
+                    Err(what) => panic!(
+                        "{runtime} whose clock runs in real time (the other tests pause Tokio's \
+                         clock, or check the values only), make_thumbnails({ids:?}) \
+                         {what}: spawn every job, then await the JoinHandles, whatever clock or \
+                         runtime it runs on"
+                    ),
+                };
+                assert!(
+                    thumbs == expected,
+                    "{runtime} whose clock runs in real time, make_thumbnails of pictures 1 to \
+                     10 returned {thumbs:?}: every thumbnail must come back, in the order of \
+                     the ids, whatever clock or runtime it runs on"
+                );
+                if took < limit {
+                    break;
+                }
+                tries.push(format!("{} ms", took.as_millis()));
+            }
+            assert!(
+                tries.len() < 5,
+                "{runtime} whose clock runs in real time, as in a program (the other tests pause \
+                 Tokio's clock, or check the values only), make_thumbnails({ids:?}) \
+                 took {} on the real clock in 5 tries, each {} ms or more. All at once, they \
+                 take about 100 ms, as long as the biggest picture; one after the other, 440 ms \
+                 or more (a real timer never ends early, and a busy machine seldom slows five \
+                 tries in a row by 150 ms). So on a running clock the pictures were resized one \
+                 after another: spawn every job first, then await the JoinHandles, on every \
+                 path, whatever clock or runtime the code runs on",
+                tries.join(", "),
+                limit.as_millis()
+            );
+        }
+    }
 }

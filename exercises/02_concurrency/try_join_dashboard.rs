@@ -937,4 +937,63 @@ mod tests {
             }
         }
     }
+
+    /// 500 users at once, each with a dashboard that is ready after 150 ms: the id, what came
+    /// back and when (after the start), for those that did not show their dashboard then.
+    async fn five_hundred_dashboards_at_once() -> Vec<(u32, Result<String, String>, Duration)> {
+        let start = Instant::now();
+        let boards = (1_000..1_500u32).map(|id| async move {
+            let dashboard = load_dashboard(id).await;
+            (id, dashboard, start.elapsed())
+        });
+        let shown = futures_util::future::join_all(boards).await;
+        (shown.into_iter())
+            .filter(|(id, dashboard, took)| {
+                *dashboard != Ok(format!("user{id}: {} open orders", id * 2))
+                    || *took != Duration::from_millis(150)
+            })
+            .collect()
+    }
+
+    /// Every dashboard is ready after its own 150 ms, however many users wait at once, and a
+    /// user who left (the call dropped half-way, as a web server drops the request of a client
+    /// that went away) runs none of its code past the `.await` where it waited: a count of
+    /// dashboards being loaded or a permit in a `static`, given back only when a call returns,
+    /// is never given back for it, and later users find the services "busy".
+    #[tokio::test(start_paused = true)]
+    async fn users_who_left_change_nothing_for_the_next_ones() {
+        let wrong = five_hundred_dashboards_at_once().await;
+        assert!(
+            wrong.is_empty(),
+            "500 users asked for their dashboards at once, and {} of them did not get it after \
+             150 ms (the first: user {} got {:?} after {:?}): every dashboard takes as long as \
+             its own slower lookup, however many users wait at once. Do not cap or queue the \
+             calls (a semaphore or a count in a static): run each call's two lookups at the \
+             same time (tokio::try_join!)",
+            wrong.len(),
+            wrong[0].0,
+            wrong[0].1,
+            wrong[0].2
+        );
+        // 500 users leave after 50 ms, while their lookups are under way.
+        let left = (2_000..2_500u32)
+            .map(|id| tokio::time::timeout(Duration::from_millis(50), load_dashboard(id)));
+        futures_util::future::join_all(left).await;
+        let wrong = five_hundred_dashboards_at_once().await;
+        assert!(
+            wrong.is_empty(),
+            "500 users who left after 50 ms (each call dropped while it waited, as a web server \
+             drops the request of a client that went away), then 500 users at once: {} of those \
+             did not get their dashboard after 150 ms (the first: user {} got {:?} after \
+             {:?}), though 500 users at once got theirs before the others left. A call dropped \
+             while it waits runs none of its code after that .await, so something it took to \
+             give back at its end (a count of dashboards being loaded, a permit, a flag in a \
+             static) was never given back. Keep nothing that a dropped call leaves behind: \
+             tokio::try_join! needs nothing else",
+            wrong.len(),
+            wrong[0].0,
+            wrong[0].1,
+            wrong[0].2
+        );
+    }
 }

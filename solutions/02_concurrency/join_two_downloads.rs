@@ -1402,4 +1402,62 @@ mod tests {
             );
         }
     }
+
+    /// 500 fetch_both calls at once: what came back and when (after the start), for those
+    /// that did not return both files after 150 ms.
+    async fn five_hundred_calls_at_once() -> Vec<(String, String, Duration)> {
+        let start = Instant::now();
+        let calls = (0..500).map(|_| async {
+            let (logo, manual) = fetch_both().await;
+            (logo, manual, start.elapsed())
+        });
+        let got = futures_util::future::join_all(calls).await;
+        (got.into_iter())
+            .filter(|(logo, manual, took)| {
+                (logo.as_str(), manual.as_str()) != ("logo.png (100 ms)", "manual.pdf (150 ms)")
+                    || *took != Duration::from_millis(150)
+            })
+            .collect()
+    }
+
+    /// Every call gets its pair after 150 ms, however many run at once, and a call whose
+    /// caller left (dropped half-way, as a web server drops the request of a client that went
+    /// away) runs none of its code past the `.await` where it waited: a count of running
+    /// downloads or a permit in a `static`, given back only when a call returns, is never given
+    /// back for it, and later calls find the network "busy".
+    #[tokio::test(start_paused = true)]
+    async fn callers_who_left_change_nothing_for_the_next_ones() {
+        let wrong = five_hundred_calls_at_once().await;
+        assert!(
+            wrong.is_empty(),
+            "500 fetch_both calls ran at once, and {} of them did not return the logo and the \
+             manual after 150 ms (the first: {:?} and {:?} after {:?}): each call takes as long \
+             as its own slower download, however many run at once. Do not cap or queue the \
+             downloads (a semaphore or a count in a static): run each call's two downloads at \
+             the same time (tokio::join!)",
+            wrong.len(),
+            wrong[0].0,
+            wrong[0].1,
+            wrong[0].2
+        );
+        // 500 callers leave after 50 ms, while their downloads are under way.
+        let left = (0..500).map(|_| tokio::time::timeout(Duration::from_millis(50), fetch_both()));
+        futures_util::future::join_all(left).await;
+        let wrong = five_hundred_calls_at_once().await;
+        assert!(
+            wrong.is_empty(),
+            "500 fetch_both calls whose callers left after 50 ms (each call dropped while it \
+             waited, as a web server drops the request of a client that went away), then 500 \
+             calls at once: {} of those did not return the logo and the manual after 150 ms \
+             (the first: {:?} and {:?} after {:?}), though 500 calls at once did before the \
+             others left. A call dropped while it waits runs none of its code after that \
+             .await, so something it took to give back at its end (a count of running \
+             downloads, a permit, a flag in a static) was never given back. Keep nothing that a \
+             dropped call leaves behind: tokio::join! needs nothing else",
+            wrong.len(),
+            wrong[0].0,
+            wrong[0].1,
+            wrong[0].2
+        );
+    }
 }

@@ -2115,4 +2115,75 @@ mod tests {
             );
         }
     }
+
+    /// 500 races at once, every other one won by the primary (40 ms against 200) and the
+    /// others by the backup (300 ms against 50): the delays, reply and time (after the start)
+    /// of the races that did not give their winner's reply as soon as it came.
+    async fn five_hundred_races_at_once() -> Vec<(u64, u64, String, Duration)> {
+        let start = Instant::now();
+        let races = (0..500).map(|i| async move {
+            let (primary_ms, backup_ms) = if i % 2 == 0 { (40, 200) } else { (300, 50) };
+            let reply = first_answer(Log::default(), primary_ms, backup_ms).await;
+            (primary_ms, backup_ms, reply, start.elapsed())
+        });
+        let got = futures_util::future::join_all(races).await;
+        (got.into_iter())
+            .filter(|(primary_ms, backup_ms, reply, took)| {
+                let (winner, first) = if primary_ms < backup_ms {
+                    ("primary", *primary_ms)
+                } else {
+                    ("backup", *backup_ms)
+                };
+                *reply != format!("reply from {winner}") || *took != Duration::from_millis(first)
+            })
+            .collect()
+    }
+
+    /// Every race gives its first reply as soon as it comes, however many run at once, and a
+    /// race whose caller left (first_answer dropped half-way, as a web server drops the request
+    /// of a client that went away) runs none of its code past the `.await` where it waited: a
+    /// count of races or a permit in a `static`, given back only when a call returns, is never
+    /// given back for it, and later races are not run as races.
+    #[tokio::test(start_paused = true)]
+    async fn races_whose_callers_left_change_nothing_for_the_next_ones() {
+        let wrong = five_hundred_races_at_once().await;
+        assert!(
+            wrong.is_empty(),
+            "500 races ran at once, and {} of them did not give the first reply as soon as it \
+             came (the first: primary {} ms, backup {} ms, {:?} after {:?}): every race asks \
+             both of its mirrors and keeps the first reply, however many races run at once. Do \
+             not cap, queue or cut short the races (a semaphore or a count in a static): race \
+             each call's two mirrors (tokio::select!)",
+            wrong.len(),
+            wrong[0].0,
+            wrong[0].1,
+            wrong[0].2,
+            wrong[0].3
+        );
+        // 500 callers leave after 20 ms, while both of their mirrors are on their way.
+        let left = (0..500).map(|_| {
+            tokio::time::timeout(
+                Duration::from_millis(20),
+                first_answer(Log::default(), 300, 400),
+            )
+        });
+        futures_util::future::join_all(left).await;
+        let wrong = five_hundred_races_at_once().await;
+        assert!(
+            wrong.is_empty(),
+            "500 races whose callers left after 20 ms (each call dropped while it waited, as a \
+             web server drops the request of a client that went away), then 500 races at once: \
+             {} of those did not give the first reply as soon as it came (the first: primary \
+             {} ms, backup {} ms, {:?} after {:?}), though 500 races at once did before the \
+             others left. A call dropped while it waits runs none of its code after that \
+             .await, so something it took to give back at its end (a count of races, a permit, \
+             a flag in a static) was never given back. Keep nothing that a dropped call leaves \
+             behind: tokio::select! needs nothing else",
+            wrong.len(),
+            wrong[0].0,
+            wrong[0].1,
+            wrong[0].2,
+            wrong[0].3
+        );
+    }
 }
