@@ -604,8 +604,8 @@ mod tests {
             "three calls of ask_square returned their answers, and an hour later (of the test's \
              paused clock) {left} task(s) started since were still running: a task that \
              ask_square starts (a progress line while it waits, say) must be over once the \
-             answer is in (abort its JoinHandle then), or it stays alive for good, and one more \
-             piles up with every question the worker is asked"
+             answer is in (abort its JoinHandle then: dropping it lets the task run on), or it \
+             stays alive for good, and one more piles up with every question the worker is asked"
         );
     }
 }

@@ -644,7 +644,8 @@ mod tests {
             "total_rainfall returned, and a minute later {left} task(s) it started were still \
              running: each station task ends after its last reading, and a task of its own (a \
              progress line on a timer, say) must be stopped before it returns (abort its \
-             JoinHandle), or it stays alive for good, one more with every call"
+             JoinHandle: dropping it lets the task run on), or it stays alive for good, one more \
+             with every call"
         );
         assert!(
             kept <= 0,
