@@ -2301,7 +2301,7 @@ mod tests {
     async fn views_leave_no_task_running() {
         let metrics = tokio::runtime::Handle::current().metrics();
         let before = metrics.num_alive_tasks();
-        let stats = std::sync::Mutex::new(Views::new());
+        let stats = TestStats::empty();
         let disk = Disk::default();
         for page in ["/", "/docs", "/"] {
             record_view(&stats, &disk, page).await;

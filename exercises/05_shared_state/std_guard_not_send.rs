@@ -2358,7 +2358,7 @@ mod tests {
     async fn saves_leave_no_task_running() {
         let metrics = tokio::runtime::Handle::current().metrics();
         let before = metrics.num_alive_tasks();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = std::sync::Arc::new(TestLog::with_lines(&[]));
         for handle in start_saves(&log, &["boot", "login", "logout"]) {
             handle.await.expect("a save panicked");
         }
