@@ -1534,4 +1534,31 @@ mod tests {
             seen(&wire)
         );
     }
+
+    /// A task that run_transaction starts and leaves running once it has returned (a progress line
+    /// on a timer that nothing stops) piles up, one more with every call. An hour (of the test's
+    /// paused clock) after three transactions, none of the tasks started since may still be alive.
+    #[tokio::test(start_paused = true)]
+    async fn the_transactions_leave_no_task_running() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let conn = std::sync::Arc::new(tokio::sync::Mutex::new(Connection { wire: Vec::new() }));
+        for (name, amount) in [("alice", 5), ("bob", 7), ("carol", 9)] {
+            run_transaction(std::sync::Arc::clone(&conn), name, amount).await;
+        }
+        tokio::time::advance(std::time::Duration::from_secs(3600)).await;
+        // Every task that the hour's timers woke runs now.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let left = metrics.num_alive_tasks().saturating_sub(before);
+        assert_eq!(
+            left, 0,
+            "three transactions (run_transaction) had ended, and an hour later (of the test's \
+             paused clock) {left} task(s) started since were still running: a task that \
+             run_transaction starts (a progress line on a timer, say) must be over by the time it \
+             returns (abort its JoinHandle: dropping it lets the task run on), or it stays alive \
+             for good, and one more piles up with every call"
+        );
+    }
 }

@@ -1107,4 +1107,114 @@ mod tests {
         }
         drop(takes);
     }
+
+    /// The actor handles its commands in the order they came, also those it takes out of the
+    /// channel together (`recv_many`): a delivery queued behind a Take must not serve it, nor a
+    /// Count queued before the delivery count it. The commands are all queued before the actor
+    /// first runs.
+    #[tokio::test(start_paused = true)]
+    async fn a_delivery_queued_behind_a_take_comes_after_it() {
+        use std::time::Duration;
+        let (commands, rx) = mpsc::channel(8);
+        let add = |qty| Command::Add {
+            item: "kiwi".to_string(),
+            qty,
+        };
+        let take = |qty| {
+            let (reply, answer) = oneshot::channel();
+            let take = Command::Take {
+                item: "kiwi".to_string(),
+                qty,
+                reply,
+            };
+            (take, answer)
+        };
+        let count = || {
+            let (reply, answer) = oneshot::channel();
+            let count = Command::Count {
+                item: "kiwi".to_string(),
+                reply,
+            };
+            (count, answer)
+        };
+        // Add 1, Take 3 (refused: 1 in stock), Count (1), Add 5, Take 3 (Ok(3)), Count (3).
+        let (first_take, first_answer) = take(3);
+        let (first_count, first_counted) = count();
+        let (second_take, second_answer) = take(3);
+        let (second_count, second_counted) = count();
+        for command in [
+            add(1),
+            first_take,
+            first_count,
+            add(5),
+            second_take,
+            second_count,
+        ] {
+            assert!(commands.try_send(command).is_ok(), "the channel has room");
+        }
+        let actor = tokio::spawn(run_stock(rx));
+        let answered = tokio::time::timeout(Duration::from_secs(1), async {
+            (
+                first_answer.await,
+                first_counted.await,
+                second_answer.await,
+                second_counted.await,
+            )
+        })
+        .await;
+        let queue = "Add 1 kiwi, Take 3, Count, Add 5, Take 3, Count, all queued before the \
+                     actor ran";
+        let Ok((first_answer, first_counted, second_answer, second_counted)) = answered else {
+            panic!(
+                "run_stock was given {queue}, and had not answered all of them a second (of the \
+                 test's paused clock) later: answer every command that carries a reply"
+            );
+        };
+        let (Ok(first_answer), Ok(first_counted), Ok(second_answer), Ok(second_counted)) =
+            (first_answer, first_counted, second_answer, second_counted)
+        else {
+            panic!(
+                "run_stock was given {queue}, and dropped the reply Sender of one of them \
+                 without answering: answer every command that carries a reply"
+            );
+        };
+        let reordered = "the delivery of 5 queued after it served it (handled first, or the \
+                         Take kept waiting for it). The actor handles one command at a time, in \
+                         the order they came (a batch from recv_many too), and answers a Take at \
+                         its turn: a Take of more than is in stock then is refused at once";
+        if let Some(mismatch) = take_mismatch(3, 1, first_answer) {
+            if first_answer.is_ok() {
+                panic!(
+                    "run_stock was given {queue}; it answered {first_answer:?} to the first \
+                     Take, when only 1 kiwi was in stock at its turn: {reordered}"
+                );
+            }
+            panic!(
+                "run_stock was given {queue}; it answered {first_answer:?} to the first Take: \
+                 {mismatch}"
+            );
+        }
+        assert_eq!(
+            first_counted, 1,
+            "run_stock was given {queue}; it answered {first_counted} to the first Count, when 1 \
+             kiwi was in stock: a Count tells the stock at its turn, after the commands that came \
+             before it and before those that came after it"
+        );
+        if let Some(mismatch) = take_mismatch(3, 6, second_answer) {
+            panic!(
+                "run_stock was given {queue}; it answered {second_answer:?} to the second Take: \
+                 {mismatch}"
+            );
+        }
+        assert_eq!(
+            second_counted, 3,
+            "run_stock was given {queue}; it answered {second_counted} to the last Count, when 3 \
+             kiwis were left"
+        );
+        drop(commands);
+        tokio::time::timeout(Duration::from_secs(1), actor)
+            .await
+            .expect("run_stock did not end once its channel's every Sender was dropped")
+            .expect("run_stock panicked");
+    }
 }

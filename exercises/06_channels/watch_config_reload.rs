@@ -590,4 +590,37 @@ mod tests {
             }
         }
     }
+
+    /// A task that follow_limits starts and leaves running once it has returned (a progress line on
+    /// a timer that nothing stops) piles up, one more with every call. An hour (of the test's
+    /// paused clock) after a follower that saw two reloads, none of the tasks started since may
+    /// still be alive.
+    #[tokio::test(start_paused = true)]
+    async fn a_follower_leaves_no_task_running() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let (tx, rx) = tokio::sync::watch::channel(10);
+        let follower = tokio::spawn(follow_limits(rx));
+        for limit in [20, 30] {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tx.send(limit).expect("the follower is gone");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        drop(tx);
+        follower.await.expect("follow_limits panicked");
+        tokio::time::advance(std::time::Duration::from_secs(3600)).await;
+        // Every task that the hour's timers woke runs now.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let left = metrics.num_alive_tasks().saturating_sub(before);
+        assert_eq!(
+            left, 0,
+            "a follower that saw two reloads (follow_limits) had ended, and an hour later (of the \
+             test's paused clock) {left} task(s) started since were still running: a task that \
+             follow_limits starts (a progress line on a timer, say) must be over by the time it \
+             returns (abort its JoinHandle: dropping it lets the task run on), or it stays alive \
+             for good, and one more piles up with every call"
+        );
+    }
 }

@@ -2352,4 +2352,31 @@ mod tests {
              out of the error with `PoisonError::into_inner` instead of locking again)"
         );
     }
+
+    /// A task that save_line starts and leaves running once it has returned (a progress line on a
+    /// timer that nothing stops) piles up, one more with every call. An hour (of the test's paused
+    /// clock) after three saves (awaited), none of the tasks started since may still be alive.
+    #[tokio::test(start_paused = true)]
+    async fn saves_leave_no_task_running() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let log = std::sync::Arc::new(TestLog::with_lines(&[]));
+        for handle in start_saves(&log, &["boot", "login", "logout"]) {
+            handle.await.expect("a save panicked");
+        }
+        tokio::time::advance(std::time::Duration::from_secs(3600)).await;
+        // Every task that the hour's timers woke runs now.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let left = metrics.num_alive_tasks().saturating_sub(before);
+        assert_eq!(
+            left, 0,
+            "three saves (awaited) (save_line) had ended, and an hour later (of the test's paused \
+             clock) {left} task(s) started since were still running: a task that save_line starts \
+             (a progress line on a timer, say) must be over by the time it returns (abort its \
+             JoinHandle: dropping it lets the task run on), or it stays alive for good, and one \
+             more piles up with every call"
+        );
+    }
 }

@@ -624,16 +624,29 @@ mod tests {
         });
         println!("counting what total_rainfall leaves behind");
         let mut total = 0;
+        // The tasks alive before the call and a minute after it.
+        let mut alive = (0, 0);
         let kept = allocation_counter::measure(|| {
+            alive.0 = runtime.metrics().num_alive_tasks();
             total = runtime.block_on(async {
                 let total = total_rainfall(stations()).await;
                 // A minute later, every station task is long over.
                 tokio::time::sleep(Duration::from_secs(60)).await;
                 total
             });
+            alive.1 = runtime.metrics().num_alive_tasks();
         })
         .count_current;
         assert_eq!(total, 136, "1 + 2 + 3 + 10 + 20 + 100 mm of rain fell");
+        let left = alive.1.saturating_sub(alive.0);
+        assert!(
+            left == 0,
+            "total_rainfall returned, and a minute later {left} task(s) it started were still \
+             running: each station task ends after its last reading, and a task of its own (a \
+             progress line on a timer, say) must be stopped before it returns (abort its \
+             JoinHandle: dropping it lets the task run on), or it stays alive for good, one more \
+             with every call"
+        );
         assert!(
             kept <= 0,
             "total_rainfall returned, and a minute later {kept} heap block(s) made while it \

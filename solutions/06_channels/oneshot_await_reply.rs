@@ -575,4 +575,37 @@ mod tests {
             );
         }
     }
+
+    /// A task that ask_square starts and leaves running once it has returned (a progress line
+    /// on a timer that nothing stops) piles up: a worker asked all day would have thousands of
+    /// them. An hour (of the test's paused clock) after three answers, only the worker's own
+    /// task may still be alive.
+    #[tokio::test(start_paused = true)]
+    async fn asking_leaves_no_task_running() {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let worker = start_worker();
+        let before = metrics.num_alive_tasks();
+        for n in [3, 4, 5] {
+            let answer = ask(&worker, n).await;
+            assert_eq!(
+                answer,
+                n * n,
+                "the asker for {n} got {answer}, not {n} squared"
+            );
+        }
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        // Every task that the hour's timers woke runs now.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        let left = metrics.num_alive_tasks().saturating_sub(before);
+        assert_eq!(
+            left, 0,
+            "three calls of ask_square returned their answers, and an hour later (of the test's \
+             paused clock) {left} task(s) started since were still running: a task that \
+             ask_square starts (a progress line while it waits, say) must be over once the \
+             answer is in (abort its JoinHandle then: dropping it lets the task run on), or it \
+             stays alive for good, and one more piles up with every question the worker is asked"
+        );
+    }
 }
