@@ -642,6 +642,15 @@ mod tests {
             }
         })
         .count_current;
+        // A task left running (a progress ticker nobody stops) keeps memory too: named first.
+        runtime.block_on(async { tokio::time::sleep(Duration::from_secs(60)).await });
+        let running = runtime.metrics().num_alive_tasks();
+        assert!(
+            running == 0,
+            "a minute after 53 calls of count_visits had returned, {running} task(s) they \
+             started were still running: count_visits must wait for every task it starts to end \
+             (dropping a JoinHandle lets the task run on)"
+        );
         assert!(
             left < 25,
             "50 calls of count_visits, whose maps the test dropped, left {left} heap allocations \
