@@ -36,11 +36,12 @@ pub fn blocking_sleep(shipped: &str, learner: &str) -> Option<BlockingSleep> {
 /// through another such fn).
 fn first_in_async(tokens: &[Token]) -> Option<(usize, Option<&str>)> {
     let imported = imports_sleep(tokens);
-    let sleepers = sleepers(tokens, imported);
+    let own = own_names(tokens);
+    let sleepers = sleepers(tokens, imported, &own);
     (0..tokens.len()).find_map(|i| {
         let through = if sleep_at(tokens, i, imported) {
             None
-        } else if calls(tokens, i, &sleepers) {
+        } else if calls(tokens, i, &sleepers, &own) {
             Some(tokens[i].text.as_str())
         } else {
             return None;
@@ -61,13 +62,15 @@ fn sleep_at(tokens: &[Token], i: usize, imported: bool) -> bool {
         && (i == 0 || !matches!(text(i - 1), "." | ":" | "fn"))
 }
 
-/// Whether a call of one of `names` starts at `i`: `pause(`, `Self::pause(` or `self.pause(`
-/// (another value's method of that name may be another type's).
-fn calls(tokens: &[Token], i: usize, names: &[&str]) -> bool {
+/// Whether a call of one of `names` starts at `i`: `pause(`, `self.pause(`, or a path to the
+/// code's own item (`Self::pause(`, `Job::pause(`, `crate::pause(`). Another value's method of
+/// that name, or another crate's fn (`tokio::time::sleep(`), may be another one.
+fn calls(tokens: &[Token], i: usize, names: &[&str], own: &[&str]) -> bool {
     let before = |k: usize| i.checked_sub(k).map_or("", |j| tokens[j].text.as_str());
     let receiver_ok = match before(1) {
         "fn" => false,
         "." => before(2) == "self",
+        ":" => matches!(before(3), "Self" | "crate" | "super" | "self") || own.contains(&before(3)),
         _ => true,
     };
     names.contains(&tokens[i].text.as_str())
@@ -75,14 +78,33 @@ fn calls(tokens: &[Token], i: usize, names: &[&str]) -> bool {
         && receiver_ok
 }
 
+/// The names the code gives its own types, traits and modules (`struct Job`, `impl Job`,
+/// `impl Pace for Job`, `mod helpers`).
+fn own_names(tokens: &[Token]) -> Vec<&str> {
+    let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
+    let mut own = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match t.text.as_str() {
+            "struct" | "enum" | "trait" | "mod" | "type" | "union" => own.push(text(i + 1)),
+            "impl" => own.extend(
+                (i + 1..tokens.len())
+                    .take_while(|&k| !matches!(text(k), "{" | ";" | "where"))
+                    .map(text),
+            ),
+            _ => {}
+        }
+    }
+    own
+}
+
 /// The names of the code's plain fns whose own body (not a closure in it) sleeps: with a std
 /// sleep, or by calling another such fn.
-fn sleepers(tokens: &[Token], imported: bool) -> Vec<&str> {
+fn sleepers<'a>(tokens: &'a [Token], imported: bool, own: &[&str]) -> Vec<&'a str> {
     let mut names: Vec<&str> = Vec::new();
     loop {
         let before = names.len();
         for i in 0..tokens.len() {
-            if (sleep_at(tokens, i, imported) || calls(tokens, i, &names))
+            if (sleep_at(tokens, i, imported) || calls(tokens, i, &names, own))
                 && let Scope::Fn(name) = runs_in(tokens, i)
                 && !names.contains(&tokens[name].text.as_str())
             {
@@ -150,7 +172,9 @@ fn runs_in(tokens: &[Token], at: usize) -> Scope {
             "{" | "(" | "[" if depth == 0 => break,
             "{" | "(" | "[" => depth -= 1,
             ";" | "," if depth == 0 => break,
-            "|" if depth == 0 => return closure(tokens, k),
+            // A match arm's pattern (`0 | 1 => ..`) ends the statement's reach.
+            ">" if depth == 0 && k > 0 && tokens[k - 1].text == "=" => break,
+            "|" if depth == 0 && closure_head(tokens, k) => return closure(tokens, k),
             _ => {}
         }
     }
@@ -173,12 +197,19 @@ fn scope_of(tokens: &[Token], i: usize) -> Scope {
     if before(1) == "|" {
         return closure(tokens, i - 1);
     }
-    // A fn's body: the nearest `fn` before the brace, with no `;`, `{` or `}` in between.
+    // A fn's body: the nearest `fn` before the brace, with no `;`, `{` or `}` in between. A
+    // closure's head on the way (`|x| match x {`, `move || loop {`, `|| -> u32 {`) makes the
+    // brace its body's block; a match arm's `=>` makes it an arm's.
+    let mut depth = 0i32;
     let mut k = i;
     while k > 0 {
         k -= 1;
         match text(k) {
+            ")" | "]" => depth += 1,
+            "(" | "[" if depth == 0 => return Scope::Same,
+            "(" | "[" => depth -= 1,
             ";" | "{" | "}" => return Scope::Same,
+            ">" if depth == 0 && text(k.wrapping_sub(1)) == "=" => return Scope::Same,
             "fn" => {
                 // `async fn`, `async unsafe fn`, `pub async fn`, `async extern "C" fn`.
                 let asynchronous = (k.saturating_sub(4)..k).any(|q| text(q) == "async");
@@ -188,11 +219,33 @@ fn scope_of(tokens: &[Token], i: usize) -> Scope {
                     Scope::Fn(k + 1)
                 };
             }
-            "|" if text(k + 1) == "-" && text(k + 2) == ">" => return closure(tokens, k),
+            "|" if depth == 0 && closure_head(tokens, k) => return closure(tokens, k),
             _ => {}
         }
     }
     Scope::Same
+}
+
+/// The index of the first `|` of the closure head that ends or starts at the `|` at `bar`:
+/// the one before for `||`, else the nearest before `bar`.
+fn head_start(tokens: &[Token], bar: usize) -> usize {
+    let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
+    if bar > 0 && text(bar - 1) == "|" {
+        bar - 1
+    } else {
+        (0..bar).rev().find(|&k| text(k) == "|").unwrap_or(bar)
+    }
+}
+
+/// Whether the `|` at `bar` ends a closure's head, not an `|` or `||` operator or a pattern's
+/// alternatives: what comes before the head is where an expression starts.
+fn closure_head(tokens: &[Token], bar: usize) -> bool {
+    let first = head_start(tokens, bar);
+    let before = |k: usize| first.checked_sub(k).map_or("", |j| tokens[j].text.as_str());
+    matches!(
+        before(1),
+        "" | "(" | "[" | "{" | "," | ";" | "=" | "&" | "move" | "async" | "return"
+    ) || (before(1) == ">" && before(2) == "=")
 }
 
 /// The scope of the closure whose head ends or starts at the `|` at `bar`: `Async` for an
@@ -208,14 +261,8 @@ fn closure(tokens: &[Token], bar: usize) -> Scope {
 /// Whether the closure whose head ends or starts at the `|` at `bar` is an async closure
 /// (`async |x| ..`, `async move || ..`).
 fn closure_is_async(tokens: &[Token], bar: usize) -> bool {
-    let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
-    // The head's first `|`: the one before for `||`, else the nearest before `bar`.
-    let first = if bar > 0 && text(bar - 1) == "|" {
-        bar - 1
-    } else {
-        (0..bar).rev().find(|&k| text(k) == "|").unwrap_or(bar)
-    };
-    let before = |k: usize| if k <= first { text(first - k) } else { "" };
+    let first = head_start(tokens, bar);
+    let before = |k: usize| first.checked_sub(k).map_or("", |j| tokens[j].text.as_str());
     before(1) == "async" || (before(1) == "move" && before(2) == "async")
 }
 
@@ -314,6 +361,38 @@ mod tests {
                       fn recv(x: u8) {\n    thread::sleep(D);\n}\nasync fn work() {\n    \
                       start();\n    rx.recv().await;\n}\n";
         assert_eq!(found(spawns), None);
+    }
+
+    #[test]
+    fn a_closure_whose_body_is_a_match_if_or_loop_is_a_closure() {
+        let arms = "fn cool_down() {\n    thread::sleep(D);\n}\nasync fn work(x: u8) {\n    \
+                    spawn_blocking(move || match x {\n        _ => {\n            cool_down();\n        \
+                    }\n    });\n}\n";
+        assert_eq!(found(arms), None);
+        let branch = "async fn work(big: bool) {\n    spawn_blocking(move || if big {\n        \
+                      std::thread::sleep(D);\n    } else {\n    });\n}\n";
+        assert_eq!(found(branch), None);
+        let looped = "async fn work() {\n    std::thread::spawn(move || loop {\n        \
+                      std::thread::sleep(D);\n    });\n}\n";
+        assert_eq!(found(looped), None);
+        // An `||` or `|` that is an operator or a pattern's alternatives is no closure.
+        let or = "async fn work(a: bool, b: bool) {\n    if a || b {\n        \
+                  std::thread::sleep(D);\n    }\n}\n";
+        assert_eq!(found(or), Some(3));
+        let alternatives = "async fn work(n: u8) {\n    match n {\n        0 | 1..=64 => \
+                            std::thread::sleep(D),\n        _ => {}\n    }\n}\n";
+        assert_eq!(found(alternatives), Some(3));
+    }
+
+    #[test]
+    fn another_crates_fn_of_a_sleepers_name_is_not_a_call_of_it() {
+        let named_sleep = "fn sleep(ms: u64) {\n    std::thread::sleep(D);\n}\nasync fn work() {\n    \
+                           spawn_blocking(|| sleep(5)).await.unwrap();\n    \
+                           tokio::time::sleep(D).await;\n}\n";
+        assert_eq!(found(named_sleep), None);
+        let own_module = "mod pace {\n    pub fn nap() {\n        std::thread::sleep(D);\n    }\n}\n\
+                          async fn work() {\n    pace::nap();\n}\n";
+        assert_eq!(found(own_module), Some(7));
     }
 
     #[test]
