@@ -890,7 +890,8 @@ mod tests {
             .filter(|&(at, _)| {
                 let before = code[..at].trim_end();
                 let word = before.rsplit(|c: char| !in_word(c)).next().unwrap_or("");
-                let multiplies = before.ends_with(|c: char| in_word(c) || ")]".contains(c))
+                let multiplies = (before.ends_with(|c: char| in_word(c) || ")]".contains(c))
+                    || a_macro_repetition_of_values(before))
                     && !BEFORE_A_DEREF.contains(&word);
                 let left = before.rsplit(|c: char| !in_number(c)).next().unwrap_or("");
                 let left_alone = a_number(left)
@@ -931,6 +932,29 @@ mod tests {
             }
         }
         false
+    }
+
+    /// Whether `before` ends with a whole `macro_rules!` repetition of values, `$($n)*`,
+    /// `$($n)+` or `$($n),*` (not of statements, `$( $x; )*`): a `*` after it multiplies
+    /// (`$($n)* * $($n)*` squares what the macro is given).
+    fn a_macro_repetition_of_values(before: &str) -> bool {
+        let Some(rest) = before.strip_suffix(['*', '+', '?']) else {
+            return false;
+        };
+        // A separator between the `)` and the operator (`$($n),*`), if any.
+        let rest = rest.trim_end();
+        let separator_at = rest
+            .trim_end_matches(|c: char| {
+                !(c.is_alphanumeric() || c.is_whitespace() || "()[]{}$_".contains(c))
+            })
+            .len();
+        let (rest, separator) = rest.split_at(separator_at);
+        let rest = rest.trim_end();
+        let Some(inner) = rest.strip_suffix(')') else {
+            return false;
+        };
+        let statements = separator.contains(';') || inner.trim_end().ends_with([';', '}']);
+        a_macro_repetition(rest) && !statements
     }
 
     /// Whether `word` is a number written alone: `10`, `100u64` or `100.0` (not `x.0`, a field,
