@@ -2061,9 +2061,9 @@ mod tests {
                 };
                 assert!(
                     thumbs == expected,
-                    "{runtime} whose clock runs in real time, make_thumbnails of pictures 1 to \
-                     10 returned {thumbs:?}: every thumbnail must come back, in the order of \
-                     the ids, whatever clock or runtime it runs on"
+                    "{runtime} whose clock runs in real time, make_thumbnails({ids:?}) \
+                     returned {thumbs:?}: every thumbnail must come back, in the order of the \
+                     ids, whatever clock or runtime it runs on"
                 );
                 if took < limit {
                     break;
