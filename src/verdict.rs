@@ -147,7 +147,7 @@ pub fn blocking(sleep: &BlockingSleep) -> String {
     let line = sleep.line;
     let what = match &sleep.through {
         None => "`std::thread::sleep` in async code".to_owned(),
-        Some(name) => format!("it calls `{name}`, whose `std::thread::sleep`"),
+        Some(name) => format!("it runs `{name}`, whose `std::thread::sleep`"),
     };
     format!(
         "the tests passed, but line {line} blocks the runtime's thread: {what} stops every task \

@@ -552,8 +552,8 @@ fn a_future_never_awaited_is_not_a_pass() {
 
 /// A short `std::thread::sleep` in async code lets tests pass that have nothing else for the
 /// runtime's thread to do meanwhile: the code still blocks it, so it is no pass, and so does a
-/// plain fn of the code's own that sleeps, called there. The same sleep on a thread of its own
-/// (a closure) is fine.
+/// plain fn or a closure of the code's own that sleeps, run there. The same sleep on a thread of
+/// its own (a closure handed to `std::thread::spawn`) is fine.
 #[test]
 fn a_blocking_sleep_in_async_code_is_not_a_pass() {
     let course = Fixture::new("marked");
@@ -574,7 +574,21 @@ fn a_blocking_sleep_in_async_code_is_not_a_pass() {
     fails_with(
         &course,
         "counter",
-        "the tests passed, but line 6 blocks the runtime's thread: it calls `pause`, whose \
+        "the tests passed, but line 6 blocks the runtime's thread: it runs `pause`, whose \
+         `std::thread::sleep` stops every task",
+    );
+
+    // A closure that sleeps, handed to a plain fn that calls it there.
+    let course = Fixture::new("marked");
+    let handed = "fn twice(job: impl Fn()) {\n    job();\n    job();\n}\n\n\
+                  async fn settle() {\n    \
+                  let pause = || std::thread::sleep(std::time::Duration::from_millis(1));\n    \
+                  twice(pause);\n}\n\n";
+    counter(&course, |text| format!("{handed}{text}"));
+    fails_with(
+        &course,
+        "counter",
+        "the tests passed, but line 8 blocks the runtime's thread: it runs `pause`, whose \
          `std::thread::sleep` stops every task",
     );
 

@@ -1,0 +1,199 @@
+use super::*;
+
+const MARKER: &str = "\n// Tests: do not edit below this line.\n#[cfg(test)]\nmod tests {}\n";
+
+fn found(code: &str) -> Option<usize> {
+    through(code).map(|sleep| sleep.line)
+}
+
+fn through(code: &str) -> Option<BlockingSleep> {
+    let shipped = format!("fn main() {{}}{MARKER}");
+    blocking_sleep(&shipped, &format!("{code}{MARKER}"))
+}
+
+#[test]
+fn a_std_sleep_in_async_code_is_found() {
+    let in_async_fn = "use std::time::Duration;\n\nasync fn work() {\n    \
+                       std::thread::sleep(Duration::from_millis(1));\n}\n";
+    let sleep = BlockingSleep {
+        line: 4,
+        through: None,
+    };
+    assert_eq!(through(in_async_fn), Some(sleep));
+    let in_block = "fn main() {\n    let f = async move {\n        if true {\n            \
+                    std::thread::sleep(D);\n        }\n    };\n}\n";
+    assert_eq!(found(in_block), Some(4));
+    let imported = "use std::thread::sleep;\nasync fn work() {\n    sleep(D);\n}\n";
+    assert_eq!(found(imported), Some(3));
+    let in_async_closure = "fn main() {\n    let f = async |x: u32| {\n        \
+                            thread::sleep(D);\n    };\n}\n";
+    assert_eq!(found(in_async_closure), Some(3));
+    let in_method = "impl Job {\n    pub async fn run(&self) -> u32 {\n        loop {\n            \
+                     thread::sleep(D);\n        }\n    }\n}\n";
+    assert_eq!(found(in_method), Some(4));
+}
+
+#[test]
+fn a_std_sleep_on_a_thread_of_its_own_or_in_a_plain_fn_is_not() {
+    let blocking_task = "async fn work() {\n    tokio::task::spawn_blocking(|| \
+                         std::thread::sleep(D)).await.unwrap();\n}\n";
+    assert_eq!(found(blocking_task), None);
+    let braced = "async fn work() {\n    std::thread::spawn(move || {\n        \
+                  thread::sleep(D);\n    });\n}\n";
+    assert_eq!(found(braced), None);
+    let returns = "async fn work() {\n    spawn_blocking(move || -> u32 {\n        \
+                   thread::sleep(D);\n        1\n    });\n}\n";
+    assert_eq!(found(returns), None);
+    let plain_fn = "fn pause() {\n    std::thread::sleep(D);\n}\nasync fn work() {}\n";
+    assert_eq!(found(plain_fn), None);
+    let nested_fn = "async fn work() {\n    fn pause() {\n        std::thread::sleep(D);\n    \
+                     }\n}\n";
+    assert_eq!(found(nested_fn), None);
+    // Tokio's own sleep, imported by name, and a comment or a string that names std's.
+    let tokio_sleep = "use tokio::time::sleep;\nasync fn work() {\n    sleep(D).await;\n    \
+                       // std::thread::sleep(D) would block\n    let s = \"thread::sleep(\";\n}\n";
+    assert_eq!(found(tokio_sleep), None);
+    let renamed = "use std::thread::sleep as nap;\nuse tokio::time::sleep;\nasync fn w() {\n    \
+                   sleep(D).await;\n}\n";
+    assert_eq!(found(renamed), None);
+}
+
+#[test]
+fn a_plain_fn_that_sleeps_called_from_async_code_is_found_at_the_call() {
+    let helper = "fn pause() {\n    std::thread::sleep(D);\n}\nasync fn work() {\n    \
+                  pause();\n}\n";
+    let call = BlockingSleep {
+        line: 5,
+        through: Some("pause".to_owned()),
+    };
+    assert_eq!(through(helper), Some(call));
+    // Through another plain fn, and as a method or an associated fn of the code's own type.
+    let chained = "fn wait_a_bit() {\n    thread::sleep(D);\n}\nfn parse(x: u32) -> u32 {\n    \
+                   wait_a_bit();\n    x\n}\nasync fn work() -> u32 {\n    parse(1)\n}\n";
+    assert_eq!(found(chained), Some(9));
+    let method = "impl Job {\n    fn nap(&self) {\n        thread::sleep(D);\n    }\n    \
+                  async fn run(&self) {\n        self.nap();\n    }\n}\n";
+    assert_eq!(found(method), Some(6));
+    let associated = "impl Job {\n    fn nap() {\n        thread::sleep(D);\n    }\n}\n\
+                      async fn run() {\n    Job::nap();\n}\n";
+    assert_eq!(found(associated), Some(7));
+}
+
+#[test]
+fn a_plain_fn_that_sleeps_called_on_a_thread_of_its_own_is_not() {
+    let blocking_task = "fn pause() {\n    std::thread::sleep(D);\n}\nasync fn work() {\n    \
+                         spawn_blocking(|| pause()).await.unwrap();\n    \
+                         spawn_blocking(pause).await.unwrap();\n}\n";
+    assert_eq!(found(blocking_task), None);
+    // A closure in the fn's body sleeps on its own thread; another value's method of that
+    // name is another type's.
+    let spawns = "fn start() {\n    std::thread::spawn(|| thread::sleep(D));\n}\n\
+                  fn recv(x: u8) {\n    thread::sleep(D);\n}\nasync fn work() {\n    \
+                  start();\n    rx.recv().await;\n}\n";
+    assert_eq!(found(spawns), None);
+}
+
+#[test]
+fn a_closure_whose_body_is_a_match_if_or_loop_is_a_closure() {
+    let arms = "fn cool_down() {\n    thread::sleep(D);\n}\nasync fn work(x: u8) {\n    \
+                spawn_blocking(move || match x {\n        _ => {\n            cool_down();\n        \
+                }\n    });\n}\n";
+    assert_eq!(found(arms), None);
+    let branch = "async fn work(big: bool) {\n    spawn_blocking(move || if big {\n        \
+                  std::thread::sleep(D);\n    } else {\n    });\n}\n";
+    assert_eq!(found(branch), None);
+    let looped = "async fn work() {\n    std::thread::spawn(move || loop {\n        \
+                  std::thread::sleep(D);\n    });\n}\n";
+    assert_eq!(found(looped), None);
+    // An `||` or `|` that is an operator or a pattern's alternatives is no closure.
+    let or = "async fn work(a: bool, b: bool) {\n    if a || b {\n        \
+              std::thread::sleep(D);\n    }\n}\n";
+    assert_eq!(found(or), Some(3));
+    let alternatives = "async fn work(n: u8) {\n    match n {\n        0 | 1..=64 => \
+                        std::thread::sleep(D),\n        _ => {}\n    }\n}\n";
+    assert_eq!(found(alternatives), Some(3));
+}
+
+#[test]
+fn another_crates_fn_of_a_sleepers_name_is_not_a_call_of_it() {
+    let named_sleep = "fn sleep(ms: u64) {\n    std::thread::sleep(D);\n}\nasync fn work() {\n    \
+                       spawn_blocking(|| sleep(5)).await.unwrap();\n    \
+                       tokio::time::sleep(D).await;\n}\n";
+    assert_eq!(found(named_sleep), None);
+    let own_module = "mod pace {\n    pub fn nap() {\n        std::thread::sleep(D);\n    }\n}\n\
+                      async fn work() {\n    pace::nap();\n}\n";
+    assert_eq!(found(own_module), Some(7));
+}
+
+#[test]
+fn an_exercise_whose_shipped_code_sleeps_so_is_left_to_its_tests() {
+    let shipped = format!("async fn beat() {{\n    std::thread::sleep(D);\n}}{MARKER}");
+    let learner = format!("async fn beat() {{\n    std::thread::sleep(E);\n}}{MARKER}");
+    assert_eq!(blocking_sleep(&shipped, &learner), None);
+}
+
+#[test]
+fn a_closure_that_sleeps_called_from_async_code_is_found_at_the_call() {
+    let held = "async fn work() {\n    let rest = || std::thread::sleep(D);\n    rest();\n}\n";
+    let call = BlockingSleep {
+        line: 3,
+        through: Some("rest".to_owned()),
+    };
+    assert_eq!(through(held), Some(call));
+    let braced = "async fn work() {\n    let mut nap = move || {\n        thread::sleep(D);\n    \
+                  };\n    nap();\n}\n";
+    assert_eq!(found(braced), Some(5));
+    // Handed to a blocking task, or called in one, it sleeps on a thread of its own.
+    let handed = "async fn work() {\n    let rest = || std::thread::sleep(D);\n    \
+                  spawn_blocking(rest).await.unwrap();\n    \
+                  spawn_blocking(move || rest()).await.unwrap();\n}\n";
+    assert_eq!(found(handed), None);
+}
+
+#[test]
+fn a_sleeper_handed_to_a_fn_that_calls_it_is_found_at_that_call() {
+    let pointer = "fn rest() {\n    std::thread::sleep(D);\n}\nfn twice(f: fn()) {\n    f();\n    \
+                   f();\n}\nasync fn work() {\n    twice(rest);\n}\n";
+    let call = BlockingSleep {
+        line: 9,
+        through: Some("rest".to_owned()),
+    };
+    assert_eq!(through(pointer), Some(call));
+    let generic = "fn timed<F: FnOnce()>(label: &str, job: F) {\n    job();\n}\n\
+                   async fn work() {\n    let rest = || thread::sleep(D);\n    timed(\"x\", rest);\n}\n";
+    assert_eq!(found(generic), Some(6));
+    // A fn that sends what it is given to a thread of its own does not call it there.
+    let sender = "fn rest() {\n    std::thread::sleep(D);\n}\n\
+                  fn on_thread<F: FnOnce() + Send + 'static>(f: F) {\n    \
+                  std::thread::spawn(move || f());\n    std::thread::spawn(f);\n}\n\
+                  async fn work() {\n    on_thread(rest);\n}\n";
+    assert_eq!(found(sender), None);
+}
+
+#[test]
+fn a_sleeping_method_called_on_any_value_is_found_unless_awaited() {
+    let on_value = "struct Pacer;\nimpl Pacer {\n    fn pace(&self) {\n        \
+                    std::thread::sleep(D);\n    }\n}\nasync fn work(p: Pacer) {\n    Pacer.pace();\n}\n";
+    assert_eq!(found(on_value), Some(8));
+    let in_trait = "trait Pace {\n    fn pace(&mut self) {\n        thread::sleep(D);\n    }\n}\n\
+                    async fn work(mut gate: Gate) {\n    gate.inner.pace();\n}\n";
+    assert_eq!(found(in_trait), Some(7));
+    // An awaited method of that name is an async one, another type's.
+    let awaited = "impl Pacer {\n    fn pace(&self) {\n        thread::sleep(D);\n    }\n}\n\
+                   async fn work(remote: Remote) {\n    remote.pace().await;\n}\n";
+    assert_eq!(found(awaited), None);
+}
+
+#[test]
+fn a_closure_an_iterator_runs_in_place_is_the_code_around_it() {
+    let each = "async fn work() {\n    (0..3).for_each(|_| std::thread::sleep(D));\n}\n";
+    assert_eq!(found(each), Some(2));
+    let folded = "async fn work(xs: Vec<u64>) -> u64 {\n    xs.iter().fold(0, |sum, x| {\n        \
+                  thread::sleep(D);\n        sum + x\n    })\n}\n";
+    assert_eq!(found(folded), Some(3));
+    // Inside a blocking task, the iterator runs on that task's thread.
+    let blocking = "async fn work() {\n    spawn_blocking(move || (0..3).for_each(|_| \
+                    std::thread::sleep(D)));\n    std::thread::spawn(|| {\n        \
+                    [1, 2].iter().map(|_| thread::sleep(D)).count()\n    });\n}\n";
+    assert_eq!(found(blocking), None);
+}
