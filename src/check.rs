@@ -20,7 +20,7 @@ use crate::{
     course::{Clippy, Exercise, Format, Mode},
     embedded, explain,
     process::Cancel,
-    tests_section::{self, BlockingSleep, Change, Editable},
+    tests_section::{self, Change, Editable},
     verdict::{Report, Verdict},
 };
 
@@ -111,9 +111,8 @@ impl<'a> Checker<'a> {
         self.run_programs(&mut batch, progress)?;
         self.lint(&mut batch, progress)?;
         let mut reports = batch.reports;
-        let found = batch.tests_from.into_iter().zip(batch.blocking);
-        for ((exercise, report), (from, blocking)) in exercises.iter().zip(&mut reports).zip(found)
-        {
+        let found = batch.tests_from.into_iter().zip(batch.read);
+        for ((exercise, report), (from, read)) in exercises.iter().zip(&mut reports).zip(found) {
             if self.cancel.is_cancelled() {
                 report.verdict = Verdict::Cancelled;
             }
@@ -132,9 +131,9 @@ impl<'a> Checker<'a> {
             }
             if report.verdict.passed()
                 && exercise.rules == Format::AsyncLings
-                && let Some(sleep) = blocking
+                && let Some(refused) = read
             {
-                report.verdict = Verdict::Blocking(sleep);
+                report.verdict = refused;
             }
             report.explanations = explain::explain(report);
         }
@@ -294,7 +293,7 @@ impl<'a> Checker<'a> {
             if editable == Editable::Nothing {
                 batch.tests_from[i] =
                     tests_section::learner_section(&shipped, &mine).map(|(line, _)| line);
-                batch.blocking[i] = tests_section::blocking_sleep(&shipped, &mine);
+                batch.read[i] = read_from_source(&shipped, &mine);
             }
             let change = tests_section::first_change(&shipped, Some(&solution), &mine, editable)
                 .or_else(|| tests_section::shadowed_macro(&shipped, &mine))
@@ -321,6 +320,15 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// What the learner's code above the marker does that no test can be trusted to show: a
+/// blocking sleep, or an unwrapped `try_lock`, in async code.
+fn read_from_source(shipped: &str, mine: &str) -> Option<Verdict> {
+    if let Some(sleep) = tests_section::blocking_sleep(shipped, mine) {
+        return Some(Verdict::Blocking(sleep));
+    }
+    tests_section::unwrapped_try_lock(shipped, mine).map(Verdict::TryLockUnwrapped)
+}
+
 /// The exercises of one check, and what its phases learn of each.
 struct Batch<'a, 'e> {
     exercises: &'a [&'e Exercise],
@@ -332,8 +340,9 @@ struct Batch<'a, 'e> {
     tests_from: Vec<Option<usize>>,
     /// Each one's program, once built.
     programs: Vec<Option<PathBuf>>,
-    /// The line of a `std::thread::sleep` each one's code calls in async code, if any.
-    blocking: Vec<Option<BlockingSleep>>,
+    /// What each one's code does that is no pass, read from its source: a blocking sleep or an
+    /// unwrapped `try_lock` in async code.
+    read: Vec<Option<Verdict>>,
     reports: Vec<Report>,
 }
 
@@ -352,7 +361,7 @@ impl<'a, 'e> Batch<'a, 'e> {
             expected: Vec::new(),
             tests_from: vec![None; exercises.len()],
             programs: vec![None; exercises.len()],
-            blocking: vec![None; exercises.len()],
+            read: vec![None; exercises.len()],
             reports: exercises.iter().map(|_| Report::new()).collect(),
         }
     }

@@ -190,9 +190,8 @@ fn write_failures(w: &mut impl Write, report: &Report) -> io::Result<()> {
 /// What was printed: a failure's full output (or cargo's words), or a passing program's output.
 fn write_output(w: &mut impl Write, exercise: &Exercise, report: &Report) -> io::Result<()> {
     let output = report.output.trim_end();
-    // Tests that passed around a future never awaited or a blocking sleep printed only passes.
-    let tests_passed = report.verdict.passed()
-        || matches!(report.verdict, Verdict::Unawaited(_) | Verdict::Blocking(_));
+    // Tests that passed around code refused for its source printed only passes.
+    let tests_passed = report.verdict.tests_passed();
     let program = tests_passed && exercise.mode == Mode::Run;
     if !output.is_empty() && (!tests_passed || program) {
         let what = if program {
@@ -314,6 +313,9 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
         }
         Verdict::Unawaited(line) => format!("{failed} {name}: {}", verdict::unawaited(*line)),
         Verdict::Blocking(sleep) => format!("{failed} {name}: {}", verdict::blocking(sleep)),
+        Verdict::TryLockUnwrapped(line) => {
+            format!("{failed} {name}: {}", verdict::try_lock(*line))
+        }
         Verdict::Cancelled => format!("{} {name}: cancelled", "-".yellow()),
     }
 }

@@ -374,12 +374,15 @@ fn attribute_end(tokens: &[Token], i: usize) -> Option<usize> {
 mod blocking;
 mod cfg_split;
 mod code_under_test;
+mod scope;
 mod tells;
 mod tokens;
+mod try_lock;
 pub use blocking::{BlockingSleep, blocking_sleep};
 pub use cfg_split::{SplitBy, split_by_cfg};
 pub use code_under_test::code_change;
 use tokens::{Token, tokens};
+pub use try_lock::unwrapped_try_lock;
 
 #[cfg(test)]
 mod tests;

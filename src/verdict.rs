@@ -48,12 +48,28 @@ pub enum Verdict {
     /// through a plain fn of its own that sleeps): it stops every task of the runtime's thread
     /// while it sleeps.
     Blocking(BlockingSleep),
+    /// The tests passed, but at this (1-based) line the code takes a lock in async code with
+    /// `try_lock()` (or `try_read()`, `try_write()`) and unwraps it: it panics whenever another
+    /// task or thread holds the lock then.
+    TryLockUnwrapped(usize),
     Cancelled,
 }
 
 impl Verdict {
     pub fn passed(&self) -> bool {
         *self == Verdict::Passed
+    }
+
+    /// Whether the tests passed, pass or not: a pass, or code refused for what its source does
+    /// (a future never awaited, a blocking sleep, an unwrapped `try_lock`).
+    pub fn tests_passed(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Passed
+                | Verdict::Unawaited(_)
+                | Verdict::Blocking(_)
+                | Verdict::TryLockUnwrapped(_)
+        )
     }
 
     /// What went wrong with the tests themselves, for the two verdicts about them: plain text
@@ -86,6 +102,7 @@ impl Verdict {
             Verdict::TestsIncomplete(_) => "tests-incomplete",
             Verdict::Unawaited(_) => "unawaited",
             Verdict::Blocking(_) => "blocking",
+            Verdict::TryLockUnwrapped(_) => "try-lock",
             Verdict::Cancelled => "cancelled",
         }
     }
@@ -154,6 +171,17 @@ pub fn blocking(sleep: &BlockingSleep) -> String {
          on that thread while it sleeps (the tests passed only because nothing else needed the \
          thread then). Await `tokio::time::sleep(..)` instead, or move blocking work into \
          `tokio::task::spawn_blocking`"
+    )
+}
+
+/// Why tests that passed are no pass when the code unwraps a `try_lock()` in async code.
+pub fn try_lock(line: usize) -> String {
+    format!(
+        "the tests passed, but line {line} takes a lock with `try_lock()` and unwraps it in async \
+         code: that panics whenever another task or thread holds the lock at that moment, which \
+         tests on one thread seldom show and a multi-thread runtime does. Wait for the lock \
+         instead: `.lock().await` for a tokio `Mutex`, or a std guard in a short scope with no \
+         `.await` in it; or handle the `Err` of a busy lock"
     )
 }
 
@@ -320,6 +348,7 @@ impl Report {
             }
             Verdict::Unawaited(line) => Some(unawaited(*line)),
             Verdict::Blocking(sleep) => Some(blocking(sleep)),
+            Verdict::TryLockUnwrapped(line) => Some(try_lock(*line)),
             _ => panic.or_else(|| {
                 let line = self.output.lines().find(|l| !l.trim().is_empty())?;
                 Some(line.to_owned())

@@ -3,12 +3,11 @@
 //! thread then), so the learner's code above the marker is read for it, with the code's own
 //! fns, methods and closures that sleep so and that it calls there.
 
-mod scope;
 #[cfg(test)]
 mod tests;
 
+use super::scope::{Scope, runs_in};
 use super::{Token, code_above, tokens};
-use scope::{Scope, runs_in};
 
 /// A blocking sleep in async code: the (1-based) line of the call there, and the code's own
 /// fn, method or closure that it calls and that sleeps (none where the line sleeps itself).

@@ -603,6 +603,32 @@ fn a_blocking_sleep_in_async_code_is_not_a_pass() {
         .stdout(predicate::str::contains("✓ counter passed"));
 }
 
+/// A lock taken with `try_lock()` and unwrapped in async code panics whenever another task or
+/// thread holds it: tests on one thread seldom show it, so it is read from the source and is no
+/// pass. A busy lock handled (`if let Ok(..)`) is fine.
+#[test]
+fn an_unwrapped_try_lock_in_async_code_is_not_a_pass() {
+    let course = Fixture::new("marked");
+    let peek =
+        "async fn peek(m: &std::sync::Mutex<u32>) -> u32 {\n    *m.try_lock().unwrap()\n}\n\n";
+    counter(&course, |text| format!("{peek}{text}"));
+    fails_with(
+        &course,
+        "counter",
+        "the tests passed, but line 2 takes a lock with `try_lock()` and unwraps it in async code",
+    );
+
+    let course = Fixture::new("marked");
+    let handled = "async fn peek(m: &std::sync::Mutex<u32>) -> u32 {\n    \
+                   if let Ok(n) = m.try_lock() { *n } else { 0 }\n}\n\n";
+    counter(&course, |text| format!("{handled}{text}"));
+    course
+        .cmd(&["run", "counter"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("✓ counter passed"));
+}
+
 /// Code that writes straight to the process's stdout (past libtest's capture) can print more than
 /// the check keeps: the middle of the output is dropped, and with it the lines of tests that
 /// passed. libtest's own log still has every result, so a correct fix that prints a lot passes.

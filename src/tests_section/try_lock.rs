@@ -1,0 +1,84 @@
+//! A lock taken with `try_lock()` and unwrapped in async code: it panics whenever another task
+//! or thread holds the lock at that moment. Tests on one thread rarely show it (each task runs
+//! to its next `.await` alone), a multi-thread runtime does; so the learner's code above the
+//! marker is read for it.
+
+use super::scope::{Scope, runs_in};
+use super::{Token, code_above, tokens};
+
+/// The methods that try a lock once and give up if it is busy: std's and Tokio's `Mutex` and
+/// `RwLock`. Their `_owned` forms are left alone: a fresh lock's guard taken before any task
+/// can see it (`Arc::clone(&gate).try_lock_owned().expect("a fresh lock is free")`) is how
+/// sync code gets one.
+const TRIES: &[&str] = &["try_lock", "try_read", "try_write"];
+
+/// The (1-based) line of the first `try_lock()` (or `try_read()`, `try_write()`) that the
+/// learner's code above the marker unwraps (`.unwrap()`, `.expect(..)`) in async code, unless
+/// the shipped code does so too (then its tests judge it).
+pub fn unwrapped_try_lock(shipped: &str, learner: &str) -> Option<usize> {
+    let mine = tokens(code_above(shipped, learner)?);
+    let theirs = code_above(shipped, shipped).map(tokens).unwrap_or_default();
+    if first_in_async(&theirs).is_some() {
+        return None;
+    }
+    first_in_async(&mine).map(|at| mine[at].line)
+}
+
+/// The token of the first unwrapped try of a lock in async code.
+fn first_in_async(tokens: &[Token]) -> Option<usize> {
+    (0..tokens.len()).find(|&i| unwrapped_at(tokens, i) && runs_in(tokens, i) == Scope::Async)
+}
+
+/// Whether `.try_lock().unwrap()` or `.try_lock().expect(` is at `i` (the method's name).
+fn unwrapped_at(tokens: &[Token], i: usize) -> bool {
+    let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
+    TRIES.contains(&text(i))
+        && i.checked_sub(1).is_some_and(|dot| text(dot) == ".")
+        && text(i + 1) == "("
+        && text(i + 2) == ")"
+        && text(i + 3) == "."
+        && matches!(text(i + 4), "unwrap" | "expect")
+        && text(i + 5) == "("
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MARKER: &str = "\n// Tests: do not edit below this line.\n#[cfg(test)]\nmod tests {}\n";
+
+    fn found(code: &str) -> Option<usize> {
+        let shipped = format!("fn main() {{}}{MARKER}");
+        unwrapped_try_lock(&shipped, &format!("{code}{MARKER}"))
+    }
+
+    #[test]
+    fn a_try_lock_unwrapped_in_async_code_is_found() {
+        let task = "async fn run(slots: Arc<Mutex<Vec<u8>>>) {\n    tokio::spawn(async move {\n        \
+                    slots.try_lock().expect(\"free\").push(1);\n    });\n}\n";
+        assert_eq!(found(task), Some(3));
+        let read = "async fn peek(map: &RwLock<u8>) -> u8 {\n    *map\n        .try_read()\n        \
+                    .unwrap()\n}\n";
+        assert_eq!(found(read), Some(3));
+    }
+
+    #[test]
+    fn a_try_lock_handled_owned_or_in_sync_code_is_not() {
+        let handled = "async fn visit(m: &Mutex<u8>) {\n    if let Ok(mut n) = m.try_lock() {\n        \
+                       *n += 1;\n    }\n    let _ = m.try_lock().map(|g| *g);\n}\n";
+        assert_eq!(found(handled), None);
+        let owned = "async fn start(gate: Arc<Mutex<()>>) {\n    \
+                     let held = gate.try_lock_owned().expect(\"a fresh lock is free\");\n}\n";
+        assert_eq!(found(owned), None);
+        let sync = "fn new() -> Door {\n    let held = gate.try_lock().unwrap();\n    Door {}\n}\n\
+                    async fn wait() {\n    spawn_blocking(move || *m.try_lock().unwrap()).await;\n}\n";
+        assert_eq!(found(sync), None);
+    }
+
+    #[test]
+    fn an_exercise_whose_shipped_code_unwraps_one_is_left_to_its_tests() {
+        let code = "async fn f(m: &Mutex<u8>) {\n    *m.try_lock().unwrap() += 1;\n}\n";
+        let shipped = format!("{code}{MARKER}");
+        assert_eq!(unwrapped_try_lock(&shipped, &shipped), None);
+    }
+}
