@@ -313,8 +313,8 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
         }
         Verdict::Unawaited(line) => format!("{failed} {name}: {}", verdict::unawaited(*line)),
         Verdict::Blocking(sleep) => format!("{failed} {name}: {}", verdict::blocking(sleep)),
-        Verdict::TryLockUnwrapped(line) => {
-            format!("{failed} {name}: {}", verdict::try_lock(*line))
+        Verdict::TryLockUnwrapped(tried) => {
+            format!("{failed} {name}: {}", verdict::try_lock(tried))
         }
         Verdict::Cancelled => format!("{} {name}: cancelled", "-".yellow()),
     }

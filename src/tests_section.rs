@@ -382,7 +382,7 @@ pub use blocking::{BlockingSleep, blocking_sleep};
 pub use cfg_split::{SplitBy, split_by_cfg};
 pub use code_under_test::code_change;
 use tokens::{Token, tokens};
-pub use try_lock::unwrapped_try_lock;
+pub use try_lock::{TriedLock, unwrapped_try_lock};
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use crate::{
     cargo::Diagnostic,
     libtest::{self, Shortfall},
     process::signal_name,
-    tests_section::{BlockingSleep, Change, MARKER, SplitBy},
+    tests_section::{BlockingSleep, Change, MARKER, SplitBy, TriedLock},
 };
 
 /// Why a verdict came about, in one sentence: the async mistake behind a compiler error or a
@@ -48,10 +48,10 @@ pub enum Verdict {
     /// through a plain fn of its own that sleeps): it stops every task of the runtime's thread
     /// while it sleeps.
     Blocking(BlockingSleep),
-    /// The tests passed, but at this (1-based) line the code takes a lock in async code with
-    /// `try_lock()` (or `try_read()`, `try_write()`) and unwraps it: it panics whenever another
-    /// task or thread holds the lock then.
-    TryLockUnwrapped(usize),
+    /// The tests passed, but at a line the code takes a lock in async code with `try_lock()`
+    /// (or `try_read()`, `try_write()`) and unwraps it: it panics whenever another task or
+    /// thread holds the lock then.
+    TryLockUnwrapped(TriedLock),
     Cancelled,
 }
 
@@ -175,9 +175,10 @@ pub fn blocking(sleep: &BlockingSleep) -> String {
 }
 
 /// Why tests that passed are no pass when the code unwraps a `try_lock()` in async code.
-pub fn try_lock(line: usize) -> String {
+pub fn try_lock(tried: &TriedLock) -> String {
+    let TriedLock { line, method } = tried;
     format!(
-        "the tests passed, but line {line} takes a lock with `try_lock()` and unwraps it in async \
+        "the tests passed, but line {line} takes a lock with `{method}()` and unwraps it in async \
          code: that panics whenever another task or thread holds the lock at that moment, which \
          tests on one thread seldom show and a multi-thread runtime does. Wait for the lock \
          instead: `.lock().await` for a tokio `Mutex`, or a std guard in a short scope with no \
@@ -348,7 +349,7 @@ impl Report {
             }
             Verdict::Unawaited(line) => Some(unawaited(*line)),
             Verdict::Blocking(sleep) => Some(blocking(sleep)),
-            Verdict::TryLockUnwrapped(line) => Some(try_lock(*line)),
+            Verdict::TryLockUnwrapped(tried) => Some(try_lock(tried)),
             _ => panic.or_else(|| {
                 let line = self.output.lines().find(|l| !l.trim().is_empty())?;
                 Some(line.to_owned())

@@ -12,16 +12,29 @@ use super::{Token, code_above, tokens};
 /// sync code gets one.
 const TRIES: &[&str] = &["try_lock", "try_read", "try_write"];
 
-/// The (1-based) line of the first `try_lock()` (or `try_read()`, `try_write()`) that the
-/// learner's code above the marker unwraps (`.unwrap()`, `.expect(..)`) in async code, unless
-/// the shipped code does so too (then its tests judge it).
-pub fn unwrapped_try_lock(shipped: &str, learner: &str) -> Option<usize> {
+/// A lock tried and unwrapped in async code: the (1-based) line, and the method
+/// (`try_lock`, `try_read` or `try_write`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriedLock {
+    pub line: usize,
+    pub method: &'static str,
+}
+
+/// The first `try_lock()` (or `try_read()`, `try_write()`) that the learner's code above the
+/// marker unwraps (`.unwrap()`, `.expect(..)`) in async code, unless the shipped code does so
+/// too (then its tests judge it).
+pub fn unwrapped_try_lock(shipped: &str, learner: &str) -> Option<TriedLock> {
     let mine = tokens(code_above(shipped, learner)?);
     let theirs = code_above(shipped, shipped).map(tokens).unwrap_or_default();
     if first_in_async(&theirs).is_some() {
         return None;
     }
-    first_in_async(&mine).map(|at| mine[at].line)
+    let at = first_in_async(&mine)?;
+    let method = TRIES.iter().find(|&&m| m == mine[at].text)?;
+    Some(TriedLock {
+        line: mine[at].line,
+        method,
+    })
 }
 
 /// The token of the first unwrapped try of a lock in async code.
@@ -49,7 +62,7 @@ mod tests {
 
     fn found(code: &str) -> Option<usize> {
         let shipped = format!("fn main() {{}}{MARKER}");
-        unwrapped_try_lock(&shipped, &format!("{code}{MARKER}"))
+        unwrapped_try_lock(&shipped, &format!("{code}{MARKER}")).map(|tried| tried.line)
     }
 
     #[test]
@@ -59,7 +72,15 @@ mod tests {
         assert_eq!(found(task), Some(3));
         let read = "async fn peek(map: &RwLock<u8>) -> u8 {\n    *map\n        .try_read()\n        \
                     .unwrap()\n}\n";
-        assert_eq!(found(read), Some(3));
+        let tried = TriedLock {
+            line: 3,
+            method: "try_read",
+        };
+        let shipped = format!("fn main() {{}}{MARKER}");
+        assert_eq!(
+            unwrapped_try_lock(&shipped, &format!("{read}{MARKER}")),
+            Some(tried)
+        );
     }
 
     #[test]
