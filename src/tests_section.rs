@@ -374,6 +374,7 @@ fn attribute_end(tokens: &[Token], i: usize) -> Option<usize> {
 mod blocking;
 mod cfg_split;
 mod code_under_test;
+mod reach;
 mod scope;
 mod tells;
 mod tokens;

@@ -176,13 +176,22 @@ pub fn blocking(sleep: &BlockingSleep) -> String {
 
 /// Why tests that passed are no pass when the code unwraps a `try_lock()` in async code.
 pub fn try_lock(tried: &TriedLock) -> String {
-    let TriedLock { line, method } = tried;
+    let TriedLock {
+        line,
+        method,
+        through,
+    } = tried;
+    let what = match through {
+        None => format!("takes a lock with `{method}()` and unwraps it in async code"),
+        Some(name) => format!(
+            "runs `{name}` in async code, which takes a lock with `{method}()` and unwraps it"
+        ),
+    };
     format!(
-        "the tests passed, but line {line} takes a lock with `{method}()` and unwraps it in async \
-         code: that panics whenever another task or thread holds the lock at that moment, which \
-         tests on one thread seldom show and a multi-thread runtime does. Wait for the lock \
-         instead: `.lock().await` for a tokio `Mutex`, or a std guard in a short scope with no \
-         `.await` in it; or handle the `Err` of a busy lock"
+        "the tests passed, but line {line} {what}: that panics whenever another task or thread \
+         holds the lock at that moment, which tests on one thread seldom show and a multi-thread \
+         runtime does. Wait for the lock instead: `.lock().await` for a tokio `Mutex`, or a std \
+         guard in a short scope with no `.await` in it; or handle the `Err` of a busy lock"
     )
 }
 

@@ -3,7 +3,7 @@
 //! to its next `.await` alone), a multi-thread runtime does; so the learner's code above the
 //! marker is read for it.
 
-use super::scope::{Scope, runs_in};
+use super::reach;
 use super::{Token, code_above, tokens};
 
 /// The methods that try a lock once and give up if it is busy: std's and Tokio's `Mutex` and
@@ -12,34 +12,43 @@ use super::{Token, code_above, tokens};
 /// sync code gets one.
 const TRIES: &[&str] = &["try_lock", "try_read", "try_write"];
 
-/// A lock tried and unwrapped in async code: the (1-based) line, and the method
-/// (`try_lock`, `try_read` or `try_write`).
+/// A lock tried and unwrapped in async code: the (1-based) line, the method (`try_lock`,
+/// `try_read` or `try_write`), and the code's own fn, method or closure that it runs and that
+/// does so (none where the line does it itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriedLock {
     pub line: usize,
     pub method: &'static str,
+    pub through: Option<String>,
 }
 
 /// The first `try_lock()` (or `try_read()`, `try_write()`) that the learner's code above the
-/// marker unwraps (`.unwrap()`, `.expect(..)`) in async code, unless the shipped code does so
-/// too (then its tests judge it).
+/// marker unwraps (`.unwrap()`, `.expect(..)`) in async code, directly or through its own fns,
+/// methods and closures, unless the shipped code does so too (then its tests judge it).
 pub fn unwrapped_try_lock(shipped: &str, learner: &str) -> Option<TriedLock> {
     let mine = tokens(code_above(shipped, learner)?);
     let theirs = code_above(shipped, shipped).map(tokens).unwrap_or_default();
     if first_in_async(&theirs).is_some() {
         return None;
     }
-    let at = first_in_async(&mine)?;
-    let method = TRIES.iter().find(|&&m| m == mine[at].text)?;
+    let (at, through) = first_in_async(&mine)?;
+    // The method: the one at the line, else (in a helper) the first one the code unwraps.
+    let method = (at..mine.len())
+        .chain(0..at)
+        .find(|&k| unwrapped_at(&mine, k))
+        .and_then(|k| TRIES.iter().find(|&&m| m == mine[k].text))
+        .copied()?;
     Some(TriedLock {
         line: mine[at].line,
         method,
+        through: through.map(str::to_owned),
     })
 }
 
-/// The token of the first unwrapped try of a lock in async code.
-fn first_in_async(tokens: &[Token]) -> Option<usize> {
-    (0..tokens.len()).find(|&i| unwrapped_at(tokens, i) && runs_in(tokens, i) == Scope::Async)
+/// The token of the first unwrapped try of a lock in async code, and the code's own callable
+/// it runs that does so.
+fn first_in_async(tokens: &[Token]) -> Option<(usize, Option<&str>)> {
+    reach::first_in_async(tokens, |i| unwrapped_at(tokens, i))
 }
 
 /// Whether `.try_lock().unwrap()` or `.try_lock().expect(` is at `i` (the method's name).
@@ -75,6 +84,7 @@ mod tests {
         let tried = TriedLock {
             line: 3,
             method: "try_read",
+            through: None,
         };
         let shipped = format!("fn main() {{}}{MARKER}");
         assert_eq!(
@@ -94,6 +104,28 @@ mod tests {
         let sync = "fn new() -> Door {\n    let held = gate.try_lock().unwrap();\n    Door {}\n}\n\
                     async fn wait() {\n    spawn_blocking(move || *m.try_lock().unwrap()).await;\n}\n";
         assert_eq!(found(sync), None);
+    }
+
+    #[test]
+    fn a_helper_that_unwraps_a_try_lock_run_from_async_code_is_found_at_the_run() {
+        let helper = "trait Slot {\n    fn take(&self) -> MutexGuard<'_, u8>;\n}\n\
+                      impl Slot for Mutex<u8> {\n    fn take(&self) -> MutexGuard<'_, u8> {\n        \
+                      self.try_lock().expect(\"free\")\n    }\n}\n\
+                      async fn bump(m: Arc<Mutex<u8>>) {\n    *m.take() += 1;\n}\n";
+        let tried = TriedLock {
+            line: 10,
+            method: "try_lock",
+            through: Some("take".to_owned()),
+        };
+        let shipped = format!("fn main() {{}}{MARKER}");
+        assert_eq!(
+            unwrapped_try_lock(&shipped, &format!("{helper}{MARKER}")),
+            Some(tried)
+        );
+        // Run in a blocking task, it waits on its own thread: no runtime thread is hurt.
+        let apart = "fn bump(m: &Mutex<u8>) {\n    *m.try_lock().unwrap() += 1;\n}\n\
+                     async fn run(m: Arc<Mutex<u8>>) {\n    spawn_blocking(move || bump(&m));\n}\n";
+        assert_eq!(found(apart), None);
     }
 
     #[test]
