@@ -161,10 +161,10 @@ pub fn unawaited(line: usize) -> String {
 
 /// Why tests that passed are no pass when the code blocks the runtime's thread with a sleep.
 pub fn blocking(sleep: &BlockingSleep) -> String {
-    let line = sleep.line;
+    let (line, std) = (sleep.line, sleep.sleep);
     let what = match &sleep.through {
-        None => "`std::thread::sleep` in async code".to_owned(),
-        Some(name) => format!("it runs `{name}`, whose `std::thread::sleep`"),
+        None => format!("`std::thread::{std}` in async code"),
+        Some(name) => format!("it runs `{name}`, whose `std::thread::{std}`"),
     };
     format!(
         "the tests passed, but line {line} blocks the runtime's thread: {what} stops every task \

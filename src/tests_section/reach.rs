@@ -2,8 +2,11 @@
 //! unwrap a tried lock), followed to where async code runs them, so that the thing moved into a
 //! helper is found as it is written inline.
 
+mod items;
+
 use super::Token;
 use super::scope::{Scope, runs_in};
+use items::{matching, text};
 
 /// The first token in async code (see `runs_in`) where the code does what `seed` finds at a
 /// token: itself (no name), or by running one of its own fns, methods or closures that does
@@ -19,19 +22,42 @@ pub(super) fn first_in_async(
     })
 }
 
+/// One of the code's own callables that does the seed's thing.
+struct Doer<'a> {
+    name: &'a str,
+    kind: Kind,
+    /// The types and traits a method or associated fn belongs to (with the types that
+    /// implement a trait whose default method it is).
+    owners: Vec<&'a str>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A fn outside any `impl` or `trait` (top level, in a `mod`, in a fn's body).
+    Free,
+    /// A fn in an `impl` or `trait` that takes no `self`: called by its path.
+    Associated,
+    /// A fn that takes `self`: called on a value of its type.
+    Method,
+    /// A closure held in a variable, seen from its head's token to the end of its block.
+    Closure(usize, usize),
+}
+
 /// The learner's code, with what it knows of its own callables that do the seed's thing.
 struct Code<'a, F> {
     tokens: &'a [Token],
     /// Whether the thing itself is done at a token (a `std::thread::sleep(` call).
     seed: F,
-    /// The names the code gives its own types, traits and modules.
+    /// The names a path may start with: the code's own types, traits and modules.
     own: Vec<&'a str>,
-    /// The code's plain fns, methods and closures held in a variable that do it.
-    doers: Vec<&'a str>,
-    /// Those of `doers` that take `self`: called on any value (`pacer.pace()`).
-    methods: Vec<&'a str>,
-    /// The code's plain fns that call a fn or closure they are given (`fn twice(f: fn())`).
-    callers: Vec<&'a str>,
+    /// Variables, parameters and fields whose type is known by name, with it.
+    typed: Vec<(&'a str, &'a str)>,
+    /// Every `impl` block's header words.
+    impls: Vec<Vec<&'a str>>,
+    doers: Vec<Doer<'a>>,
+    /// The code's fns that call a fn or closure they are given (`fn twice(f: fn())`), with the
+    /// positions of the parameters they call.
+    callers: Vec<(&'a str, Vec<usize>)>,
 }
 
 impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
@@ -39,9 +65,10 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
         let mut code = Code {
             tokens,
             seed,
-            own: own_names(tokens),
+            own: items::own_names(tokens),
+            typed: items::typed_vars(tokens),
+            impls: items::impl_headers(tokens),
             doers: Vec::new(),
-            methods: Vec::new(),
             callers: callers(tokens),
         };
         code.find_doers();
@@ -49,7 +76,7 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
     }
 
     fn text(&self, k: usize) -> &'a str {
-        self.tokens.get(k).map_or("", |t| t.text.as_str())
+        text(self.tokens, k)
     }
 
     /// Whether the thing is done at `i`: `Some(None)` by the seed itself, `Some(Some(name))` by
@@ -59,32 +86,97 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
             return Some(None);
         }
         let name = self.text(i);
-        if self.text(i + 1) != "(" {
+        // An awaited call is of an async fn: not one of the code's plain ones.
+        if self.text(i + 1) != "(" || self.awaited(i + 1) {
             return None;
         }
-        if self.doers.contains(&name) && self.own_call(i) {
-            return Some(Some(name));
-        }
-        if self.methods.contains(&name)
-            && i.checked_sub(1).is_some_and(|dot| self.text(dot) == ".")
-            && !self.awaited(i + 1)
+        if self
+            .doers
+            .iter()
+            .any(|doer| doer.name == name && self.calls(i, doer))
         {
             return Some(Some(name));
         }
-        if self.callers.contains(&name) && self.own_call(i) {
-            return self.handed_doer(i + 1).map(Some);
+        let (_, called) = self.callers.iter().find(|(caller, _)| *caller == name)?;
+        if !self.own_path(i) {
+            return None;
         }
-        None
+        let args = items::arguments(self.tokens, i + 1);
+        called
+            .iter()
+            .filter_map(|&p| args.get(p))
+            .find_map(|&(first, last)| {
+                let handed = self.text(first);
+                (last == first + 1
+                    && self
+                        .doers
+                        .iter()
+                        .any(|d| d.name == handed && self.bare(first, d)))
+                .then_some(Some(handed))
+            })
     }
 
-    /// Whether the call at `i` is of the code's own fn of that name: `pause(`, `self.pause(`,
-    /// or a path to its own item (`Self::pause(`, `Job::pause(`, `crate::pause(`), not another
-    /// crate's (`tokio::time::sleep(`).
-    fn own_call(&self, i: usize) -> bool {
+    /// Whether the call of `doer`'s name at `i` is a call of it.
+    fn calls(&self, i: usize, doer: &Doer) -> bool {
+        let before = |k: usize| i.checked_sub(k).map_or("", |j| self.text(j));
+        match (before(1), doer.kind) {
+            ("fn", _) => false,
+            // `self.pace()`, `pacer.pace()` with `pacer` of a type it belongs to, `Pacer.pace()`.
+            (".", Kind::Method) => {
+                let receiver = before(2);
+                receiver == "self"
+                    || doer.owners.contains(&receiver)
+                    || self
+                        .typed
+                        .iter()
+                        .any(|(var, ty)| *var == receiver && doer.owners.contains(ty))
+            }
+            (".", _) => false,
+            // `Self::nap()`, `Job::nap()`, `crate::nap()`, `pace::nap()`.
+            (":", Kind::Closure(..)) => false,
+            (":", kind) => {
+                let path = before(3);
+                matches!(path, "Self" | "crate" | "super" | "self")
+                    || doer.owners.contains(&path)
+                    || (kind == Kind::Free && self.own.contains(&path))
+                    || (path == ">" && self.qualified(i - 3, doer))
+            }
+            _ => self.bare(i, doer),
+        }
+    }
+
+    /// Whether the qualified path that ends with the `>` at `close` (`<Job as Pace>::`) names a
+    /// type or trait `doer` belongs to.
+    fn qualified(&self, close: usize, doer: &Doer) -> bool {
+        let mut depth = 0i32;
+        for k in (0..=close).rev() {
+            match self.text(k) {
+                ">" => depth += 1,
+                "<" => depth -= 1,
+                word if doer.owners.contains(&word) => return true,
+                _ => {}
+            }
+            if depth == 0 {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Whether a bare `name` at `i` is `doer`: a free fn, or a closure seen there.
+    fn bare(&self, i: usize, doer: &Doer) -> bool {
+        match doer.kind {
+            Kind::Free => true,
+            Kind::Closure(from, until) => from < i && i < until,
+            Kind::Associated | Kind::Method => false,
+        }
+    }
+
+    /// Whether the call at `i` is of the code's own fn by its path, or bare.
+    fn own_path(&self, i: usize) -> bool {
         let before = |k: usize| i.checked_sub(k).map_or("", |j| self.text(j));
         match before(1) {
-            "fn" => false,
-            "." => before(2) == "self",
+            "fn" | "." => false,
             ":" => {
                 matches!(before(3), "Self" | "crate" | "super" | "self")
                     || self.own.contains(&before(3))
@@ -93,29 +185,14 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
         }
     }
 
-    /// Whether the call whose arguments open at `open` is awaited (`x.recv(..).await`): an
-    /// async method, another type's than the code's plain ones.
+    /// Whether the call whose arguments open at `open` is awaited (`x.recv(..).await`).
     fn awaited(&self, open: usize) -> bool {
         let close = matching(self.tokens, open);
         self.text(close + 1) == "." && self.text(close + 2) == "await"
     }
 
-    /// The first of the call's arguments (opening at `open`) that is a doer's bare name:
-    /// `twice(rest)`.
-    fn handed_doer(&self, open: usize) -> Option<&'a str> {
-        let close = matching(self.tokens, open);
-        (open + 1..close).map(|k| self.text(k)).find(|&name| {
-            self.doers.contains(&name)
-                && (open + 1..close).any(|k| {
-                    self.text(k) == name
-                        && matches!(self.text(k - 1), "(" | ",")
-                        && matches!(self.text(k + 1), ")" | ",")
-                })
-        })
-    }
-
-    /// Fills `doers` and `methods`: the plain fns, methods and closures in a variable whose own
-    /// body (not a closure in it that may run elsewhere) does it, directly or through another.
+    /// Fills `doers`: the plain fns, methods and closures in a variable whose own body (not a
+    /// closure in it that may run elsewhere) does the thing, directly or through another.
     fn find_doers(&mut self) {
         loop {
             let before = self.doers.len();
@@ -123,19 +200,24 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
                 if self.does_at(i).is_none() {
                     continue;
                 }
-                let (name, method) = match runs_in(self.tokens, i) {
-                    Scope::Fn(name) => (self.text(name), takes_self(self.tokens, name)),
-                    Scope::Closure(head) => match bound_to(self.tokens, head) {
-                        Some(name) => (name, false),
+                let doer = match runs_in(self.tokens, i) {
+                    Scope::Fn(name) => self.fn_doer(name),
+                    Scope::Closure(head) => match items::bound_to(self.tokens, head) {
+                        Some((name, until)) => Doer {
+                            name,
+                            kind: Kind::Closure(head, until),
+                            owners: Vec::new(),
+                        },
                         None => continue,
                     },
                     Scope::Async | Scope::Same => continue,
                 };
-                if !self.doers.contains(&name) {
-                    self.doers.push(name);
-                    if method {
-                        self.methods.push(name);
-                    }
+                let known = self
+                    .doers
+                    .iter()
+                    .any(|d| d.name == doer.name && d.kind == doer.kind && d.owners == doer.owners);
+                if !known {
+                    self.doers.push(doer);
                 }
             }
             if self.doers.len() == before {
@@ -143,109 +225,44 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
             }
         }
     }
-}
 
-/// The index of the bracket that closes the one at `open` (the last token if none does).
-fn matching(tokens: &[Token], open: usize) -> usize {
-    let mut depth = 0i32;
-    for (k, t) in tokens.iter().enumerate().skip(open) {
-        match t.text.as_str() {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => depth -= 1,
-            _ => {}
-        }
-        if depth == 0 {
-            return k;
-        }
-    }
-    tokens.len().saturating_sub(1)
-}
-
-/// Whether the fn whose name is at `name` takes `self` (`fn pace(&self)`, `fn pace(mut self)`).
-fn takes_self(tokens: &[Token], name: usize) -> bool {
-    let Some(open) = params_open(tokens, name) else {
-        return false;
-    };
-    tokens[open + 1..]
-        .iter()
-        .take_while(|t| !matches!(t.text.as_str(), "," | ")" | ":"))
-        .any(|t| t.text == "self")
-}
-
-/// The index of the `(` that opens the parameters of the fn whose name is at `name`, past its
-/// generics (`fn timed<F: Fn() -> u32>(job: F)`).
-fn params_open(tokens: &[Token], name: usize) -> Option<usize> {
-    let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
-    let mut angle = 0i32;
-    for k in name + 1..tokens.len() {
-        match text(k) {
-            "<" => angle += 1,
-            ">" if text(k - 1) != "-" => angle -= 1,
-            "(" if angle == 0 => return Some(k),
-            _ if angle == 0 => return None,
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The variable a closure is put in (`let rest = || ..;`, `let mut rest = move || ..;`), from
-/// the index of its head's first `|`.
-fn bound_to(tokens: &[Token], head: usize) -> Option<&str> {
-    let before = |k: usize| head.checked_sub(k).map_or("", |j| tokens[j].text.as_str());
-    let at = if before(1) == "move" { 2 } else { 1 };
-    let name = before(at + 1);
-    (before(at) == "=" && matches!(before(at + 2), "let" | "mut")).then_some(name)
-}
-
-/// The code's plain fns that call one of their own parameters (`fn twice(f: fn()) { f(); f() }`,
-/// `fn timed<F: FnOnce()>(job: F)`), in their own body.
-fn callers(tokens: &[Token]) -> Vec<&str> {
-    let mut found = Vec::new();
-    for k in 0..tokens.len() {
-        if tokens[k].text != "fn" || matches!(runs_in(tokens, k), Scope::Closure(_)) {
-            continue;
-        }
-        let name = k + 1;
-        let Some(open) = params_open(tokens, name) else {
-            continue;
+    /// The doer that the fn whose name is at `name` is.
+    fn fn_doer(&self, name: usize) -> Doer<'a> {
+        let mut owners = items::owners_of(self.tokens, name);
+        let kind = if items::takes_self(self.tokens, name) {
+            Kind::Method
+        } else if owners.is_empty() {
+            Kind::Free
+        } else {
+            Kind::Associated
         };
-        let close = matching(tokens, open);
-        let params: Vec<&str> = (open + 1..close)
-            .filter(|&q| {
-                tokens[q + 1].text == ":"
-                    && matches!(tokens[q - 1].text.as_str(), "(" | "," | "mut")
-                    && tokens[q].text != "self"
-            })
-            .map(|q| tokens[q].text.as_str())
+        // A trait's default method belongs to the types that implement the trait too.
+        let implementors: Vec<&str> = self
+            .impls
+            .iter()
+            .filter(|header| header.iter().any(|word| owners.contains(word)))
+            .flatten()
+            .copied()
             .collect();
-        let calls_one = (close..tokens.len()).any(|q| {
-            params.contains(&tokens[q].text.as_str())
-                && tokens.get(q + 1).is_some_and(|t| t.text == "(")
-                && runs_in(tokens, q) == Scope::Fn(name)
-        });
-        if calls_one {
-            found.push(tokens[name].text.as_str());
+        owners.extend(implementors);
+        Doer {
+            name: self.text(name),
+            kind,
+            owners,
         }
     }
-    found
 }
 
-/// The names the code gives its own types, traits and modules (`struct Job`, `impl Job`,
-/// `impl Pace for Job`, `mod helpers`).
-fn own_names(tokens: &[Token]) -> Vec<&str> {
-    let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
-    let mut own = Vec::new();
-    for (i, t) in tokens.iter().enumerate() {
-        match t.text.as_str() {
-            "struct" | "enum" | "trait" | "mod" | "type" | "union" => own.push(text(i + 1)),
-            "impl" => own.extend(
-                (i + 1..tokens.len())
-                    .take_while(|&k| !matches!(text(k), "{" | ";" | "where"))
-                    .map(text),
-            ),
-            _ => {}
-        }
-    }
-    own
+/// The code's fns that call one of their own parameters in their own body, with the
+/// positions of those parameters.
+fn callers(tokens: &[Token]) -> Vec<(&str, Vec<usize>)> {
+    (0..tokens.len())
+        .filter(|&k| text(tokens, k) == "fn" && !matches!(runs_in(tokens, k), Scope::Closure(_)))
+        .filter_map(|k| {
+            let name = k + 1;
+            let called =
+                items::called_params(tokens, name, |q| runs_in(tokens, q) == Scope::Fn(name));
+            (!called.is_empty()).then(|| (text(tokens, name), called))
+        })
+        .collect()
 }

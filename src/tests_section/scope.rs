@@ -18,23 +18,22 @@ pub(super) enum Scope {
     Same,
 }
 
-/// The calls that run the closure they are given in place, on the caller's thread: iterator,
-/// `Option`, `Result`, stream and entry adapters, and futures made from a closure.
+/// The calls that run the closure they are given in place, on the caller's thread, when they
+/// are called: consumers of iterators and streams, `Option`, `Result` and entry methods,
+/// futures made from a closure, `std::thread::scope`'s body (not what it spawns), a
+/// thread-local's `with`, `OnceLock::get_or_init`.
 const IN_PLACE: &[&str] = &[
     "all",
     "and_then",
     "any",
-    "filter",
-    "filter_map",
+    "call_once",
     "find",
     "find_map",
-    "flat_map",
     "fold",
     "for_each",
-    "inspect",
+    "get_or_init",
+    "get_or_insert_with",
     "lazy",
-    "map",
-    "map_err",
     "map_or",
     "map_or_else",
     "max_by_key",
@@ -44,14 +43,59 @@ const IN_PLACE: &[&str] = &[
     "poll_fn",
     "position",
     "retain",
-    "skip_while",
+    "scope",
     "sort_by",
     "sort_by_key",
-    "take_while",
-    "then",
     "try_fold",
     "try_for_each",
     "unwrap_or_else",
+    "with",
+];
+
+/// Adapters that run their closure only when what they make is consumed: in place when a
+/// consumer follows in the same chain (`.map(|x| ..).collect()`), not when the chain is handed
+/// on (an iterator built here and consumed in a blocking task).
+const LAZY: &[&str] = &[
+    "filter",
+    "filter_map",
+    "flat_map",
+    "inspect",
+    "map",
+    "map_while",
+    "scan",
+    "skip_while",
+    "take_while",
+    "then",
+];
+
+/// What consumes an iterator or a stream in a chain, so that the chain's lazy adapters run.
+const CONSUMERS: &[&str] = &[
+    "all",
+    "any",
+    "collect",
+    "count",
+    "find",
+    "find_map",
+    "fold",
+    "for_each",
+    "last",
+    "max",
+    "max_by",
+    "max_by_key",
+    "min",
+    "min_by",
+    "min_by_key",
+    "next",
+    "nth",
+    "partition",
+    "position",
+    "product",
+    "reduce",
+    "sum",
+    "try_collect",
+    "try_fold",
+    "try_for_each",
+    "unzip",
 ];
 
 /// Where the token at `at` runs: from the innermost bracket around it outwards, the first
@@ -77,7 +121,7 @@ pub(super) fn runs_in(tokens: &[Token], at: usize) -> Scope {
 }
 
 /// The brackets open around the token at `at`, outermost first.
-fn enclosing(tokens: &[Token], at: usize) -> Vec<usize> {
+pub(super) fn enclosing(tokens: &[Token], at: usize) -> Vec<usize> {
     let mut open = Vec::new();
     for (i, t) in tokens.iter().enumerate().take(at) {
         match t.text.as_str() {
@@ -170,7 +214,7 @@ fn closure_head(tokens: &[Token], bar: usize) -> bool {
     let before = |k: usize| first.checked_sub(k).map_or("", |j| tokens[j].text.as_str());
     matches!(
         before(1),
-        "" | "(" | "[" | "{" | "," | ";" | "=" | "&" | "move" | "async" | "return"
+        "" | "(" | "[" | "{" | "," | ";" | ":" | "=" | "&" | "move" | "async" | "return"
     ) || (before(1) == ">" && before(2) == "=")
 }
 
@@ -184,28 +228,77 @@ fn closure(tokens: &[Token], bar: usize) -> Scope {
         return Scope::Async;
     }
     let arg = first.checked_sub(if before(1) == "move" { 2 } else { 1 });
-    if arg.is_some_and(|arg| IN_PLACE.contains(&callee(tokens, arg))) {
+    if arg
+        .and_then(|arg| call_of(tokens, arg))
+        .is_some_and(|open| in_place(tokens, open))
+    {
         return Scope::Same;
     }
     Scope::Closure(first)
 }
 
-/// The name of the call whose argument list the token at `at` (a `(` or `,`) is in: `map` for
-/// `.map(|x| ..)`, `fold` for `fold(0, |a, b| ..)`; "" if none.
-fn callee(tokens: &[Token], at: usize) -> &str {
+/// Whether the call whose arguments open at `open` runs a closure among them in place: an
+/// eager one, or a lazy adapter whose chain goes on to a consumer.
+fn in_place(tokens: &[Token], open: usize) -> bool {
+    let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
+    let name = open.checked_sub(1).map_or("", text);
+    if IN_PLACE.contains(&name) {
+        return true;
+    }
+    if !LAZY.contains(&name) {
+        return false;
+    }
+    // The chain after the call: `.name(..)` or `.name::<T>(..)`, step by step.
+    let mut k = close_of(tokens, open);
+    while text(k + 1) == "." {
+        let step = text(k + 2);
+        if CONSUMERS.contains(&step) {
+            return true;
+        }
+        let Some(next) = (k + 3..tokens.len()).find(|&q| text(q) == "(" || text(q) == ".") else {
+            return false;
+        };
+        if text(next) != "(" {
+            k += 2;
+            continue;
+        }
+        k = close_of(tokens, next);
+    }
+    false
+}
+
+/// The index of the bracket that closes the one at `open`.
+fn close_of(tokens: &[Token], open: usize) -> usize {
+    let mut depth = 0i32;
+    for (k, t) in tokens.iter().enumerate().skip(open) {
+        match t.text.as_str() {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            return k;
+        }
+    }
+    tokens.len().saturating_sub(1)
+}
+
+/// The `(` that opens the argument list the token at `at` (a `(` or `,`) is in: the one of
+/// `.map(|x| ..)`, of `fold(0, |a, b| ..)`.
+fn call_of(tokens: &[Token], at: usize) -> Option<usize> {
     let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
     if !matches!(text(at), "(" | ",") {
-        return "";
+        return None;
     }
     let mut depth = 0i32;
     for k in (0..=at).rev() {
         match text(k) {
             ")" | "]" | "}" => depth += 1,
-            "(" if depth == 0 => return k.checked_sub(1).map_or("", text),
-            "[" | "{" | ";" if depth == 0 => return "",
+            "(" if depth == 0 => return Some(k),
+            "[" | "{" | ";" if depth == 0 => return None,
             "(" | "[" | "{" => depth -= 1,
             _ => {}
         }
     }
-    ""
+    None
 }

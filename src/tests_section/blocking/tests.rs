@@ -18,6 +18,7 @@ fn a_std_sleep_in_async_code_is_found() {
     let sleep = BlockingSleep {
         line: 4,
         through: None,
+        sleep: "sleep",
     };
     assert_eq!(through(in_async_fn), Some(sleep));
     let in_block = "fn main() {\n    let f = async move {\n        if true {\n            \
@@ -65,6 +66,7 @@ fn a_plain_fn_that_sleeps_called_from_async_code_is_found_at_the_call() {
     let call = BlockingSleep {
         line: 5,
         through: Some("pause".to_owned()),
+        sleep: "sleep",
     };
     assert_eq!(through(helper), Some(call));
     // Through another plain fn, and as a method or an associated fn of the code's own type.
@@ -138,6 +140,7 @@ fn a_closure_that_sleeps_called_from_async_code_is_found_at_the_call() {
     let call = BlockingSleep {
         line: 3,
         through: Some("rest".to_owned()),
+        sleep: "sleep",
     };
     assert_eq!(through(held), Some(call));
     let braced = "async fn work() {\n    let mut nap = move || {\n        thread::sleep(D);\n    \
@@ -157,6 +160,7 @@ fn a_sleeper_handed_to_a_fn_that_calls_it_is_found_at_that_call() {
     let call = BlockingSleep {
         line: 9,
         through: Some("rest".to_owned()),
+        sleep: "sleep",
     };
     assert_eq!(through(pointer), Some(call));
     let generic = "fn timed<F: FnOnce()>(label: &str, job: F) {\n    job();\n}\n\
@@ -176,8 +180,8 @@ fn a_sleeping_method_called_on_any_value_is_found_unless_awaited() {
                     std::thread::sleep(D);\n    }\n}\nasync fn work(p: Pacer) {\n    Pacer.pace();\n}\n";
     assert_eq!(found(on_value), Some(8));
     let in_trait = "trait Pace {\n    fn pace(&mut self) {\n        thread::sleep(D);\n    }\n}\n\
-                    async fn work(mut gate: Gate) {\n    gate.inner.pace();\n}\n";
-    assert_eq!(found(in_trait), Some(7));
+                    impl Pace for Gate {}\nasync fn work(mut gate: Gate) {\n    gate.pace();\n}\n";
+    assert_eq!(found(in_trait), Some(8));
     // An awaited method of that name is an async one, another type's.
     let awaited = "impl Pacer {\n    fn pace(&self) {\n        thread::sleep(D);\n    }\n}\n\
                    async fn work(remote: Remote) {\n    remote.pace().await;\n}\n";
@@ -196,4 +200,84 @@ fn a_closure_an_iterator_runs_in_place_is_the_code_around_it() {
                     std::thread::sleep(D)));\n    std::thread::spawn(|| {\n        \
                     [1, 2].iter().map(|_| thread::sleep(D)).count()\n    });\n}\n";
     assert_eq!(found(blocking), None);
+}
+
+#[test]
+fn a_method_of_a_sleepers_name_on_a_value_of_another_type_is_not_a_call_of_it() {
+    // `Journal::insert` sleeps, on the blocking pool only; the map's `insert`, a channel's
+    // `recv` in `select!`, std's `drop` and another type's `new` are other fns.
+    let others = "struct Journal;\nimpl Journal {\n    fn insert(&self, k: u8) {\n        \
+                  thread::sleep(D);\n    }\n    fn new() -> Self {\n        thread::sleep(D);\n        \
+                  Journal\n    }\n}\nimpl Drop for Journal {\n    fn drop(&mut self) {\n        \
+                  thread::sleep(D);\n    }\n}\nfn recv(&self) {\n    thread::sleep(D);\n}\n\
+                  async fn work(store: Arc<Mutex<HashMap<u8, u8>>>, tx: Sender<u8>) {\n    \
+                  store.lock().unwrap().insert(1, 2);\n    let c = Connection::new();\n    \
+                  drop(tx);\n    tokio::select! {\n        _ = rx.recv() => {}\n    }\n    \
+                  spawn_blocking(|| Journal::new().insert(1));\n}\n";
+    assert_eq!(found(others), None);
+    // An async fn of the same name as a sleeping associated fn, awaited.
+    let same_name = "impl DiskCache {\n    fn load_settings() -> u8 {\n        thread::sleep(D);\n        \
+                     1\n    }\n}\nasync fn load_settings() -> u8 {\n    2\n}\nasync fn work() {\n    \
+                     load_settings().await;\n}\n";
+    assert_eq!(found(same_name), None);
+    // The type's own value, or its path, is a call of it.
+    let nested = "impl Job {\n    async fn run(&self) {\n        fn pause() {\n            \
+                  thread::sleep(D);\n        }\n        pause();\n    }\n}\n";
+    assert_eq!(found(nested), Some(6));
+    let own = "struct Journal;\nimpl Journal {\n    fn insert(&self) {\n        thread::sleep(D);\n    \
+               }\n}\nasync fn work(journal: &Journal) {\n    journal.insert();\n}\n";
+    assert_eq!(found(own), Some(8));
+    let qualified = "trait Settle {\n    fn settle(&self);\n}\nimpl Settle for Server {\n    \
+                     fn settle(&self) {\n        thread::sleep(D);\n    }\n}\nasync fn work() {\n    \
+                     <Server as Settle>::settle(&Server);\n}\n";
+    assert_eq!(found(qualified), Some(10));
+}
+
+#[test]
+fn a_closure_is_called_where_its_name_is_seen_and_a_caller_calls_only_some_arguments() {
+    // A closure named like an async fn, in another fn's block.
+    let elsewhere = "async fn download(f: &str) {}\nasync fn both() {\n    \
+                     tokio::join!(download(\"a\"), download(\"b\"));\n}\nfn main() {\n    \
+                     let download = |f: &str| thread::sleep(D);\n    download(\"x\");\n}\n";
+    assert_eq!(found(elsewhere), None);
+    // `offload` calls `log`, and hands `job` to a blocking task.
+    let offload = "fn reset() {\n    thread::sleep(D);\n}\n\
+                   fn offload(label: &str, job: fn(), log: fn(&str)) {\n    log(label);\n    \
+                   spawn_blocking(job);\n}\nfn line(s: &str) {}\nasync fn work() {\n    \
+                   offload(\"x\", reset, line);\n}\n";
+    assert_eq!(found(offload), None);
+    // A struct literal's field that holds a closure, run on a blocking task.
+    let field = "async fn work() {\n    let job = Job { work: || std::thread::sleep(D) };\n    \
+                 spawn_blocking(move || (job.work)());\n}\n";
+    assert_eq!(found(field), None);
+}
+
+#[test]
+fn a_lazy_adapter_runs_in_place_only_when_its_chain_is_consumed_there() {
+    let consumed = "async fn work(xs: Vec<u8>) -> usize {\n    xs.iter()\n        .inspect(|_| \
+                    std::thread::sleep(D))\n        .filter(|x| **x > 1)\n        .count()\n}\n";
+    assert_eq!(found(consumed), Some(3));
+    let handed_on = "async fn work(xs: Vec<u8>) -> usize {\n    let staged = xs.into_iter().map(|x| {\n        \
+                     std::thread::sleep(D);\n        x\n    });\n    \
+                     spawn_blocking(move || staged.count()).await.unwrap()\n}\n";
+    assert_eq!(found(handed_on), None);
+}
+
+#[test]
+fn std_sleeps_under_other_names_or_in_closures_run_in_place_are_found() {
+    let alias = "use std::thread as th;\nasync fn work() {\n    th::sleep(D);\n}\n";
+    assert_eq!(found(alias), Some(3));
+    let park = "async fn work() {\n    std::thread::park_timeout(D);\n}\n";
+    let parked = BlockingSleep {
+        line: 2,
+        through: None,
+        sleep: "park_timeout",
+    };
+    assert_eq!(through(park), Some(parked));
+    let scope = "async fn work() {\n    std::thread::scope(|s| {\n        s.spawn(|| \
+                 thread::sleep(D));\n        thread::sleep(D);\n    });\n}\n";
+    assert_eq!(found(scope), Some(4));
+    let once = "async fn work() {\n    CELL.get_or_init(|| {\n        thread::sleep(D);\n        \
+                1\n    });\n}\n";
+    assert_eq!(found(once), Some(3));
 }
