@@ -889,7 +889,11 @@ mod tests {
                 "The orders fail after 100 ms; anything that waits for the 150 ms name lookup \
                  as well returns the error after 150 ms or more (a real timer never ends early, \
                  and a busy machine seldom slows five tries in a row by 45 ms). So on a running \
-                 clock the error waited for the name (or the lookups ran one after the other)",
+                 clock the error waited for the name, or was only noticed when a timer of the \
+                 code's own fired (a check on the lookups every 50 ms: on a real clock the \
+                 checks and the lookups are not in step, so the orders' end is seen only at \
+                 the next check), or \
+                 the lookups ran one after the other",
             ),
         ];
         for multi_thread in [false, true] {
