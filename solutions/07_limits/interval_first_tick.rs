@@ -238,6 +238,32 @@ mod tests {
         returned_after_last_sample(&samples, took, period);
     }
 
+    /// A period that is not a whole number of milliseconds: 16 samples a second, 62.5 ms apart.
+    /// Sample n is due at n × 62.5 ms; Tokio's timer may only round that up to the next
+    /// millisecond. A period cut down to whole milliseconds (`as_millis()`) runs half a
+    /// millisecond fast at every beat, and the samples drift off the beat.
+    #[tokio::test(start_paused = true)]
+    async fn a_period_that_is_not_whole_milliseconds() {
+        let period = Duration::from_micros(62_500);
+        let count = 9;
+        let (samples, took) = sample_and_time(period, count).await;
+        starts_on_the_beat(&samples, count, period);
+        // Sample n is due at n * 62.5 ms: taken at that millisecond or the next one.
+        let due: Vec<u128> = (0..count as u128).map(|n| n * 62_500 / 1000).collect();
+        let on_the_beat = samples
+            .iter()
+            .zip(&due)
+            .all(|(&at, &due)| at >= due && at <= due + 1);
+        assert!(
+            on_the_beat,
+            "with a period of 62.5 ms (62 500 µs), samples should be taken at 0, 62.5, 125, \
+             187.5, ... 500 ms (each on that millisecond or the next: {due:?} ms or 1 ms later), \
+             but were taken at {samples:?} ms: keep the period exactly as it is given, not \
+             rounded to whole milliseconds (as_millis() drops the fraction at every beat)"
+        );
+        returned_after_last_sample(&samples, took, period);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_single_sample_is_immediate() {
         let period = Duration::from_secs(10);
