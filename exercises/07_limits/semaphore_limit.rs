@@ -90,7 +90,9 @@ mod tests {
                 "run_all with {jobs} jobs was not done after {limit:?} (of the test's paused \
                  clock), where 3 jobs at a time need {} ms: some jobs wait for a permit that \
                  never comes back. A permit goes back to the semaphore when it is dropped, so \
-                 do not forget() it or keep it after the job",
+                 do not forget() it or keep it after the job; and give each call of run_all a \
+                 semaphore of its own (one in a `static` is shared with every other call running \
+                 at the same time, here the other tests)",
                 jobs.div_ceil(3) * 100
             ),
         }
@@ -329,7 +331,8 @@ mod tests {
                 Err(_) => panic!(
                     "run_all with {jobs} jobs was not done after {limit:?} (of the test's paused \
                      clock), where 3 jobs at a time need {needed} ms: some jobs wait for a \
-                     permit that never comes back, or run_all never saw them end"
+                     permit that never comes back (a semaphore in a `static` is shared with \
+                     the other tests' calls: make one per call), or run_all never saw them end"
                 ),
             };
         let elapsed = start.elapsed().as_millis();

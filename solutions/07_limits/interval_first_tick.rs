@@ -238,6 +238,40 @@ mod tests {
         returned_after_last_sample(&samples, took, period);
     }
 
+    /// A period that is not a whole number of milliseconds: 16 samples a second, 62.5 ms apart.
+    /// Sample n is due at n × 62.5 ms; Tokio's timer may only round that up to the next
+    /// millisecond. A period cut down to whole milliseconds (`as_millis()`) runs half a
+    /// millisecond fast at every beat; a sleep for the rest of each period, rounded up to the
+    /// next millisecond each time, runs half a millisecond slow: either way the samples drift
+    /// off the beat.
+    #[tokio::test(start_paused = true)]
+    async fn a_period_that_is_not_whole_milliseconds() {
+        let period = Duration::from_micros(62_500);
+        let count = 9;
+        let (samples, took) = sample_and_time(period, count).await;
+        starts_on_the_beat(&samples, count, period);
+        // Sample n is due at n * 62.5 ms: taken at that millisecond or the next one.
+        let due: Vec<u128> = (0..count as u128).map(|n| n * 62_500 / 1000).collect();
+        let early = samples.iter().zip(&due).any(|(&at, &due)| at < due);
+        let late = samples.iter().zip(&due).any(|(&at, &due)| at > due + 1);
+        let why = if early {
+            "some came early: keep the period exactly as it is given, not cut to whole \
+             milliseconds (as_millis() drops the fraction at every beat)"
+        } else {
+            "some came late, further behind at each beat: count every beat from the one start \
+             (the interval's tick()), not from the end of the previous sleep (the timer rounds \
+             each sleep up to the next millisecond, and a sleep for the rest of each period \
+             adds that up), and keep the period exactly as it is given"
+        };
+        assert!(
+            !early && !late,
+            "with a period of 62.5 ms (62 500 µs), samples should be taken at 0, 62.5, 125, \
+             187.5, ... 500 ms (each on that millisecond or the next: {due:?} ms or 1 ms later), \
+             but were taken at {samples:?} ms: {why}"
+        );
+        returned_after_last_sample(&samples, took, period);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_single_sample_is_immediate() {
         let period = Duration::from_secs(10);
