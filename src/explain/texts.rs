@@ -47,7 +47,9 @@ pub const UNSAFE_FORBIDDEN: Explanation = Explanation {
     text: "The exercises forbid `unsafe` code on purpose. An `unsafe impl Send` (or `Sync`) or an \
            `unsafe` block is a promise the compiler cannot check, and here it would hide the very \
            bug the lesson is about. Fix the code instead: make what the task holds `Send` \
-           (`Arc` for an `Rc`, a guard or an `Rc` ended before the `.await`).",
+           (`Arc` for an `Rc`, a guard or an `Rc` ended before the `.await`); pin a future with \
+           `tokio::pin!`, `std::pin::pin!` or `Box::pin`, and reach the fields of an `Unpin` \
+           struct through `Pin::get_mut` (no `Pin::new_unchecked` or `get_unchecked_mut`).",
 };
 pub const SPAWN_NOT_STATIC: Explanation = Explanation {
     id: "spawn-not-static",
