@@ -509,8 +509,10 @@ mod tests {
                 elapsed > 0,
                 "ask_price_service({delay} ms) answered with no time passing on Tokio's paused \
                  clock: it does not wait on Tokio's clock (a wait on the real clock, also one \
-                 inside spawn_blocking, does not move it). Wait with \
-                 tokio::time::sleep(delay).await"
+                 inside spawn_blocking, does not move it), or its deadline was already past on \
+                 Tokio's clock (one taken from the system's clock, std::time::Instant::now() \
+                 turned into Tokio's with Instant::from_std: Tokio's paused clock runs ahead of \
+                 it at each wait). Wait with tokio::time::sleep(delay).await"
             );
             let delay = u128::from(delay);
             assert!(

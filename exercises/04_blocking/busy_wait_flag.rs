@@ -1151,6 +1151,54 @@ mod tests {
             ["is_open", "load"].contains(&tokens[at].as_str())
                 || (tokens[at] == "opened" && at > 0 && tokens[at - 1] == ".")
         };
+        // The types of the code's own with a hand-written Future (`impl Future for
+        // OpenDoor<'_>`) whose poll reads the flag before it polls anything: a Notified made
+        // into such a value (`OpenDoor { ring: Box::pin(self.n.notified()) }.await`, or a
+        // Notified kept in a `let` and moved into one) is awaited through that poll, which
+        // checks the flag each time before it waits on the Notified.
+        let polled_with_a_check: Vec<&str> = (1..tokens.len().saturating_sub(1))
+            .filter(|&at| tokens[at] == "for" && tokens[at - 1] == "Future")
+            .filter(|&at| {
+                let mut depth = 0;
+                let body: Vec<usize> = (at..tokens.len())
+                    .skip_while(|&i| tokens[i] != "{")
+                    .take_while(|&i| {
+                        match tokens[i].as_str() {
+                            "{" => depth += 1,
+                            "}" => depth -= 1,
+                            _ => {}
+                        }
+                        depth > 0
+                    })
+                    .collect();
+                let polls = |i: usize| {
+                    ["poll", "poll_unpin"].contains(&tokens[i].as_str())
+                        && [".", ":"].contains(&tokens[i - 1].as_str())
+                        && is(i + 1, &["("])
+                };
+                let first_check = body.iter().position(|&i| checks(i));
+                let first_poll = body.iter().position(|&i| polls(i));
+                first_check.is_some_and(|check| first_poll.is_none_or(|poll| check < poll))
+            })
+            .map(|at| tokens[at + 1].as_str())
+            .collect();
+        // Whether the bracket that closes at `close` opened right after such a type's name: the
+        // value built there (`OpenDoor { .. }`, `OpenDoor(..)`) holds what is made inside it.
+        let builds_a_polled_value = |close: usize| {
+            let mut depth = 0;
+            let open = (0..close).rev().find(|&i| {
+                match tokens[i].as_str() {
+                    ")" | "}" | "]" => depth += 1,
+                    "(" | "{" | "[" if depth == 0 => return true,
+                    "(" | "{" | "[" => depth -= 1,
+                    _ => {}
+                }
+                false
+            });
+            open.is_some_and(|open| {
+                open > 0 && polled_with_a_check.contains(&tokens[open - 1].as_str())
+            })
+        };
         let awaited_before_a_check = (1..tokens.len()).any(|named| {
             let at = named - 1;
             if !is_a_call(named) || on_a_permit_notify(named) {
@@ -1226,6 +1274,7 @@ mod tests {
                     return false;
                 }
                 match token.as_str() {
+                    "}" | ")" if builds_a_polled_value(at) => return false,
                     "{" => depth += 1,
                     "}" if depth > 0 => depth -= 1,
                     "}" if ends_a_while_body(at) => return false,

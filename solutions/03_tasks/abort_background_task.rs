@@ -612,4 +612,56 @@ mod tests {
             err.id()
         );
     }
+
+    /// Starts a ticker on a runtime of its own on this thread (paused clock), lets it tick,
+    /// stops it with stop_ticker, then shuts the runtime down. Returns how many of the heap
+    /// allocations made meanwhile on this thread were never freed, or None where stop_ticker
+    /// did not return within 1 s or did not return the ticker's cancelled JoinError (the other
+    /// tests say what is wrong then).
+    fn allocations_kept_by_a_stopped_ticker() -> Option<i64> {
+        let mut stopped = false;
+        let kept = allocation_counter::measure(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("could not build a runtime");
+            let ended = runtime.block_on(async {
+                let ticks = Arc::new(AtomicU32::new(0));
+                let handle = start_ticker(Arc::clone(&ticks));
+                sleep(Duration::from_millis(25)).await;
+                timeout(Duration::from_secs(1), stop_ticker(handle)).await
+            });
+            drop(runtime);
+            stopped = matches!(ended, Ok(Err(ref err)) if err.is_cancelled());
+        })
+        .count_current;
+        stopped.then_some(kept)
+    }
+
+    /// A stopped ticker, once its handle has been awaited, is freed for good: its task's memory
+    /// (which holds the output for the JoinHandle) is freed when the last of the task and its
+    /// JoinHandle goes. A JoinHandle kept alive for ever (`mem::forget`, `ManuallyDrop`,
+    /// `Box::leak`, a static) keeps that memory for ever: a leak at every stop, in a program
+    /// that starts and stops tickers all day. The first runtime on a thread sets up a few
+    /// things for good: the fewest kept of three stops counts.
+    #[test]
+    fn a_stopped_ticker_leaves_nothing_behind() {
+        allocations_kept_by_a_stopped_ticker();
+        let Some(kept) = (0..3)
+            .map(|_| allocations_kept_by_a_stopped_ticker())
+            .collect::<Option<Vec<i64>>>()
+            .and_then(|kept| kept.into_iter().min())
+        else {
+            return;
+        };
+        assert!(
+            kept <= 0,
+            "after stop_ticker returned and its runtime was shut down, {kept} heap \
+             allocation(s) made on this thread were never freed: the ticker's task stays in \
+             memory for as long as its JoinHandle lives, and that handle was kept alive for ever \
+             (`mem::forget`, `ManuallyDrop`, `Box::leak`, a static), so every stop leaks. \
+             Abort the ticker, await its JoinHandle, and let the handle drop"
+        );
+    }
 }

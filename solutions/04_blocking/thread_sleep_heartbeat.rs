@@ -386,8 +386,11 @@ mod tests {
             "3 calls of fetch_report, one after another (the first made after other tests of \
              this file may have called it), returned after {waited:?} ms of Tokio's clock, in \
              {slowest:?} of real time at most: each call must wait its own full 100 ms, counted \
-             from when it is made (a wait that ends at a moment kept from an earlier call, or a \
-             report kept from one, ends early). Wait with \
+             from when it is made on Tokio's clock (a wait that ends at a moment kept from an \
+             earlier call, or a report kept from one, ends early; so does a deadline taken from \
+             the system's clock, std::time::Instant::now() turned into Tokio's with \
+             Instant::from_std: Tokio's paused clock runs ahead of it at each wait, so the \
+             deadline is already past). Wait with \
              tokio::time::sleep(Duration::from_millis(100)).await in each call"
         );
     }
