@@ -622,7 +622,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_repeated_headline_reaches_every_reader_each_time() {
-        let news = vec!["Storm", "Storm", "Calm", "Storm"];
+        // The repeat ("Calm" twice in a row) is not the first headline: a reader that drops
+        // a repeat ends with ["Storm", "Calm", "Storm"], one that subscribed too late for the
+        // first headline with ["Calm", "Calm", "Storm"], and each is told what it did.
+        let news = vec!["Storm", "Calm", "Calm", "Storm"];
         let results = run_news_desk(news.clone(), 2).await;
         assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
         let mut deduped = news.clone();
@@ -635,11 +638,23 @@ mod tests {
                  subscribe before the first headline is sent"
             );
             assert!(
+                seen.len() >= news.len()
+                    || !news[news.len() - seen.len()..]
+                        .iter()
+                        .zip(seen)
+                        .all(|(sent, got)| sent == got),
+                "the desk published {news:?}, and reader {i} got only the last {} of them, \
+                 {seen:?}: it missed the first headline(s), sent before it subscribed. A \
+                 broadcast receiver gets only what is sent after it subscribed, so every reader \
+                 must subscribe (tx.subscribe()) before publish sends the first headline",
+                seen.len()
+            );
+            assert!(
                 seen != &deduped,
-                "the desk published \"Storm\" twice in a row (and once more later), and reader \
-                 {i} got {seen:?}, without the repeat: every headline must reach every reader, \
-                 repeats too. Keep each headline a reader receives, even one equal to the one \
-                 before it"
+                "the desk published \"Calm\" twice in a row (between two \"Storm\"s), and \
+                 reader {i} got {seen:?}, without the repeat: every headline must reach every \
+                 reader, repeats too. Keep each headline a reader receives, even one equal to \
+                 the one before it"
             );
             assert_eq!(
                 seen, &news,
