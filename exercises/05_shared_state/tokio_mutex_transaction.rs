@@ -1441,6 +1441,16 @@ mod tests {
     /// transaction that started no task and left the connection to its holder gave up on it.
     fn after_busy(wire: &Result<Vec<String>, Duration>, own_task: bool) -> String {
         match wire {
+            // The test's own holder lets go within 103 ms, and run_and_read waits a second:
+            // a connection still locked then is held by a guard run_transaction left alive.
+            Err(more) if *more >= Duration::from_secs(1) && !own_task => String::from(
+                "still locked a second later, though that other task had let go of it well \
+                 before, and run_transaction had started no task: run_transaction kept the \
+                 connection's guard alive after it returned (forgotten with mem::forget, or \
+                 stored away), so every later user of the connection waits forever. Wait for \
+                 the connection with `lock().await`, send the three steps, and let the guard \
+                 end (at the end of its scope, or with drop) before returning",
+            ),
             Err(more) if !more.is_zero() && !own_task => format!(
                 "still locked by that other task (for {more:?} more), and run_transaction had \
                  started no task: it returned without the connection, its steps unsent (a \
@@ -1469,6 +1479,11 @@ mod tests {
                  started, which let go of it only after run_transaction returned (a task that \
                  sends the steps, or one that waits to lock the connection, a watcher that \
                  prints the wire say: await every task you start, even one you abort)"
+                .to_string(),
+            Err(more) if *more >= Duration::from_secs(1) => "still locked a second later: \
+                 a guard of the connection that run_transaction left alive (forgotten with \
+                 mem::forget, or stored away), or a task it started that holds one, keeps every \
+                 later user of the connection waiting; let each guard end before returning"
                 .to_string(),
             Err(more) => format!("still locked (for {more:?} more)"),
         }

@@ -247,13 +247,17 @@ mod tests {
                 "while that answer was in the channel"
             }
         );
+        let with = if got.is_empty() {
+            "no size at all, not even those of the two short downloads".to_string()
+        } else {
+            format!("the sizes of the URLs of {got:?} bytes, without the day-long one")
+        };
         assert!(
             sizes.get(day) == Some(&864_000_000),
             "one download took a day (a URL of 8 640 000 bytes), the two others 40 and 50 ms, \
-             and download_sizes returned after {took:?} with the sizes of the URLs of \
-             {got:?} bytes, without the day-long one: keep collecting until every download \
-             task is done (recv() returns None once every Sender is gone), however long one \
-             of them takes"
+             and download_sizes returned after {took:?} with {with}: keep collecting until \
+             every download task is done (recv() returns None once every Sender is gone), \
+             however long one of them takes"
         );
         assert_eq!(
             sizes.len(),

@@ -416,7 +416,14 @@ mod tests {
             "a render that started before the publish must not see it"
         );
         publisher.await.unwrap();
-        let (late, moments) = late.await.unwrap();
+        let (late, moments) = match late.await {
+            Ok(done) => done,
+            Err(error) => panic!(
+                "a render that started while publish was already waiting for the lock failed \
+                 ({error}): a render must wait its turn with RwLock::read().await (behind the \
+                 waiting publish); try_read fails while a writer holds the lock or waits for it"
+            ),
+        };
         // The site before the publish: the late render went ahead of it. Neither title: the
         // late render did not wait for the site (a fallback page when try_read fails).
         let why = if late.starts_with("Cats v1") {

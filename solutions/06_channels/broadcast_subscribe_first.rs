@@ -622,7 +622,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_repeated_headline_reaches_every_reader_each_time() {
-        let news = vec!["Storm", "Storm", "Calm", "Storm"];
+        // "Calm" comes three times in a row and four times in all, and not first: a reader
+        // that drops repeats (one equal to the one before, a third in a row, a fourth of the
+        // same) loses one, and one that subscribed too late for the first headline gets the
+        // last ones only; each is told what it did.
+        let news = vec!["Storm", "Calm", "Calm", "Calm", "Storm", "Calm"];
         let results = run_news_desk(news.clone(), 2).await;
         assert_eq!(results.len(), 2, "there are 2 readers, so 2 results");
         let mut deduped = news.clone();
@@ -635,16 +639,29 @@ mod tests {
                  subscribe before the first headline is sent"
             );
             assert!(
+                seen.len() >= news.len()
+                    || !news[news.len() - seen.len()..]
+                        .iter()
+                        .zip(seen)
+                        .all(|(sent, got)| sent == got),
+                "the desk published {news:?}, and reader {i} got only the last {} of them, \
+                 {seen:?}: it missed the first headline(s), sent before it subscribed. A \
+                 broadcast receiver gets only what is sent after it subscribed, so every reader \
+                 must subscribe (tx.subscribe()) before publish sends the first headline",
+                seen.len()
+            );
+            assert!(
                 seen != &deduped,
-                "the desk published \"Storm\" twice in a row (and once more later), and reader \
-                 {i} got {seen:?}, without the repeat: every headline must reach every reader, \
-                 repeats too. Keep each headline a reader receives, even one equal to the one \
-                 before it"
+                "the desk published \"Calm\" three times in a row (then \"Storm\" and \"Calm\" \
+                 again), and reader {i} got {seen:?}, without the repeats: every headline must \
+                 reach every reader, repeats too. Keep each headline a reader receives, even one \
+                 equal to the one before it"
             );
             assert_eq!(
                 seen, &news,
                 "the desk published {news:?}, and reader {i} got {seen:?}: every headline must \
-                 reach every reader, in order, repeats too"
+                 reach every reader, in order, repeats too (a headline sent again, however \
+                 often, and however many times in a row, is news to keep)"
             );
         }
     }
