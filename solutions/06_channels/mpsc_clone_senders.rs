@@ -651,9 +651,11 @@ mod tests {
             kept <= 0,
             "total_rainfall returned, and a minute later {kept} heap block(s) made while it \
              ran were still held: a Sender kept alive for good (`std::mem::forget(tx)`, \
-             `Box::leak`) keeps the channel alive, and nothing can ever free it. Drop the \
-             function's own Sender (`drop(tx)`) once every station has its clone, and let each \
-             station's clone go when its task ends"
+             `Box::leak`) keeps the channel alive, and nothing can ever free it; memory let go \
+             of on another thread (a spawn_blocking job, a std thread) looks the same to this \
+             test, which counts on its own thread only. Drop the function's own Sender \
+             (`drop(tx)`) once every station has its clone, let each station's clone go when its \
+             task ends, and keep total_rainfall's work on Tokio tasks"
         );
     }
 
