@@ -790,4 +790,35 @@ mod tests {
             "nothing was sent, so nothing was echoed"
         );
     }
+
+    /// Two clients served at once, on one thread (as a server on a runtime of one thread serves
+    /// its connections): each echo returns the bytes of its own connection.
+    #[tokio::test(start_paused = true)]
+    async fn two_clients_at_once_each_get_their_own_count() {
+        let (mut first, first_server, first_reads) = connect(64);
+        let (mut second, second_server, second_reads) = connect(64);
+        first.write_all(b"abc").await.unwrap();
+        second.write_all(b"hello world").await.unwrap();
+        let back = echo_of(&mut first, &first_reads, "abc").await;
+        assert_eq!(back, "abc", "the first client sent \"abc\"");
+        let back = echo_of(&mut second, &second_reads, "hello world").await;
+        assert_eq!(
+            back, "hello world",
+            "the second client sent \"hello world\""
+        );
+        first.write_all(b"de").await.unwrap();
+        let back = echo_of(&mut first, &first_reads, "de").await;
+        assert_eq!(back, "de", "the first client sent \"de\"");
+        let first_count = finish(first, first_server, &first_reads).await;
+        let second_count = finish(second, second_server, &second_reads).await;
+        assert!(
+            (first_count, second_count) == (5, 11),
+            "two clients were served at once, on one thread: one sent 5 bytes (\"abc\", then \
+             \"de\"), the other 11 (\"hello world\"), each got them back, and their echoes \
+             returned {first_count} and {second_count}: each echo returns the bytes of its own \
+             connection. Count them in a variable of echo's own (or take the count that \
+             `tokio::io::copy` returns), not in a `static` or `thread_local!` that every \
+             connection served on the thread shares"
+        );
+    }
 }

@@ -654,4 +654,32 @@ mod tests {
             session.commands
         );
     }
+
+    /// Two sessions at once, on one thread (as a server on a runtime of one thread serves its
+    /// clients), each with a line cut by a beat: each session keeps its own half line.
+    #[tokio::test(start_paused = true)]
+    async fn two_sessions_at_once_keep_their_own_half_lines() {
+        let first = session_with(async |conn| {
+            conn.write_all(b"PUT al").await.unwrap();
+            sleep(Duration::from_millis(150)).await;
+            conn.write_all(b"pha=1\n").await.unwrap();
+        });
+        let second = session_with(async |conn| {
+            conn.write_all(b"GET be").await.unwrap();
+            sleep(Duration::from_millis(150)).await;
+            conn.write_all(b"ta\n").await.unwrap();
+        });
+        let (first, second) = tokio::join!(first, second);
+        assert!(
+            first.commands == ["PUT alpha=1"] && second.commands == ["GET beta"],
+            "two clients were served at once, on one thread, each sending half a line and the \
+             rest after a beat: one \"PUT al\" then \"pha=1\\n\", the other \"GET be\" then \
+             \"ta\\n\". Their sessions took the commands {:?} and {:?}, where [\"PUT alpha=1\"] \
+             and [\"GET beta\"] were due: each session must keep its own half line, in serve (a \
+             local buffer, or the reader it owns), not in a `static` or `thread_local!` that \
+             every session served on the thread shares",
+            first.commands,
+            second.commands
+        );
+    }
 }
