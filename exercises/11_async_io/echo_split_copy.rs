@@ -690,10 +690,23 @@ mod tests {
         let sent = timeout(Duration::from_secs(10), client.write_all(&data)).await;
         no_busy_loop(&reads);
         if let Ok(Err(e)) = &sent {
+            // echo closed the connection while the client was still sending. A time limit on a
+            // write that ends echo with an error (or a panic), as a safety net, is let be, as in
+            // a_client_that_reads_its_echo_an_hour_late: the caller is told.
+            let returned = timeout(Duration::from_secs(5), server).await;
+            if matches!(returned, Ok(Ok(Err(_))) | Ok(Err(_))) {
+                return;
+            }
+            let how = match returned {
+                Ok(Ok(Ok(n))) => format!("echo returned Ok({n})"),
+                _ => "echo had not returned 5 s later".to_string(),
+            };
             panic!(
                 "the client could not send its 16 MB ({e}): echo had closed the connection \
-                 while the client was still sending. A read shorter than the buffer is not the \
-                 end of the input, only a read of 0 bytes is: keep echoing until then"
+                 while the client was still sending, and {how}. A read shorter than the buffer \
+                 is not the end of the input, only a read of 0 bytes is: keep echoing until \
+                 then (a time limit on a write that gives up must end echo with an error, not \
+                 return as if everything had been echoed)"
             );
         }
         assert!(
