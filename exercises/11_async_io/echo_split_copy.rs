@@ -690,10 +690,23 @@ mod tests {
         let sent = timeout(Duration::from_secs(10), client.write_all(&data)).await;
         no_busy_loop(&reads);
         if let Ok(Err(e)) = &sent {
+            // echo closed the connection while the client was still sending. A time limit on a
+            // write that ends echo with an error (or a panic), as a safety net, is let be, as in
+            // a_client_that_reads_its_echo_an_hour_late: the caller is told.
+            let returned = timeout(Duration::from_secs(5), server).await;
+            if matches!(returned, Ok(Ok(Err(_))) | Ok(Err(_))) {
+                return;
+            }
+            let how = match returned {
+                Ok(Ok(Ok(n))) => format!("echo returned Ok({n})"),
+                _ => "echo had not returned 5 s later".to_string(),
+            };
             panic!(
                 "the client could not send its 16 MB ({e}): echo had closed the connection \
-                 while the client was still sending. A read shorter than the buffer is not the \
-                 end of the input, only a read of 0 bytes is: keep echoing until then"
+                 while the client was still sending, and {how}. A read shorter than the buffer \
+                 is not the end of the input, only a read of 0 bytes is: keep echoing until \
+                 then (a time limit on a write that gives up must end echo with an error, not \
+                 return as if everything had been echoed)"
             );
         }
         assert!(
@@ -788,6 +801,41 @@ mod tests {
             finish(client, server, &reads).await,
             0,
             "nothing was sent, so nothing was echoed"
+        );
+    }
+
+    /// Two clients served at once, on one thread (as a server on a runtime of one thread serves
+    /// its connections): each echo returns the bytes of its own connection.
+    #[tokio::test(start_paused = true)]
+    async fn two_clients_at_once_each_get_their_own_count() {
+        let (mut first, first_server, first_reads) = connect(64);
+        let (mut second, second_server, second_reads) = connect(64);
+        first.write_all(b"abc").await.unwrap();
+        second.write_all(b"hello world").await.unwrap();
+        let back = echo_of(&mut first, &first_reads, "abc").await;
+        assert_eq!(back, "abc", "the first client sent \"abc\"");
+        let back = echo_of(&mut second, &second_reads, "hello world").await;
+        assert_eq!(
+            back, "hello world",
+            "the second client sent \"hello world\""
+        );
+        first.write_all(b"de").await.unwrap();
+        let back = echo_of(&mut first, &first_reads, "de").await;
+        assert_eq!(back, "de", "the first client sent \"de\"");
+        let first_count = finish(first, first_server, &first_reads).await;
+        let second_count = finish(second, second_server, &second_reads).await;
+        let why = if first_count > 5 || second_count > 11 {
+            "an echo counted bytes of the other connection too: count them in a variable of \
+             echo's own (or take the count that `tokio::io::copy` returns), not in a `static` or \
+             `thread_local!` that every connection served on the thread shares"
+        } else {
+            "each echo returns the number of bytes it sent back to its own client"
+        };
+        assert!(
+            (first_count, second_count) == (5, 11),
+            "two clients were served at once, on one thread: one sent 5 bytes (\"abc\", then \
+             \"de\"), the other 11 (\"hello world\"), each got them back, and their echoes \
+             returned {first_count} and {second_count}: {why}"
         );
     }
 }

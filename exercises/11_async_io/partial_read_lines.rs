@@ -1199,4 +1199,41 @@ mod tests {
         let result = server.await.expect("count_words panicked");
         assert!(result.is_ok(), "count_words failed: {result:?}");
     }
+
+    /// Two clients served at once, on one thread (as a server on a runtime of one thread serves
+    /// its connections), each with a line in two pieces: each keeps its own half line.
+    #[tokio::test(start_paused = true)]
+    async fn two_clients_at_once_keep_their_own_half_lines() {
+        let mut first = connect();
+        let mut second = connect();
+        first.send("hello wor").await;
+        second.send("one two three fo").await;
+        // Both servers read their half line before the rest comes.
+        sleep(Duration::from_millis(10)).await;
+        first.send("ld\n").await;
+        let first_answer = first.answer_to("hello world").await;
+        second.send("ur\n").await;
+        let second_answer = second.answer_to("one two three four").await;
+        let counted = |answer: &str| answer.parse::<usize>().ok();
+        let why = match (counted(&first_answer), counted(&second_answer)) {
+            (Some(a), Some(b)) if a > 2 || b > 4 => {
+                "a line was counted with words of the other client's line: each connection must \
+                 keep its own half line, in count_words (a local buffer, or the BufReader it \
+                 makes), not in a `static` or `thread_local!` that every connection served on \
+                 the thread shares"
+            }
+            (Some(a), Some(b)) if a < 2 || b < 4 => {
+                "part of a line was not counted with it: keep the half line read before the \
+                 rest came until its newline arrives"
+            }
+            _ => "answer each client's lines with their own number of words",
+        };
+        assert!(
+            first_answer == "2" && second_answer == "4",
+            "two clients were served at once, on one thread: one sent \"hello wor\", the other \
+             \"one two three fo\", then the first \"ld\\n\" and the second \"ur\\n\". The \
+             answers were {first_answer:?} to \"hello world\" (2 words) and {second_answer:?} \
+             to \"one two three four\" (4 words): {why}"
+        );
+    }
 }

@@ -655,4 +655,42 @@ mod tests {
             session.commands
         );
     }
+
+    /// Two sessions at once, on one thread (as a server on a runtime of one thread serves its
+    /// clients), each with a line cut by a beat: each session keeps its own half line.
+    #[tokio::test(start_paused = true)]
+    async fn two_sessions_at_once_keep_their_own_half_lines() {
+        let first = session_with(async |conn| {
+            conn.write_all(b"PUT al").await.unwrap();
+            sleep(Duration::from_millis(150)).await;
+            conn.write_all(b"pha=1\n").await.unwrap();
+        });
+        let second = session_with(async |conn| {
+            conn.write_all(b"GET be").await.unwrap();
+            sleep(Duration::from_millis(150)).await;
+            conn.write_all(b"ta\n").await.unwrap();
+        });
+        let (first, second) = tokio::join!(first, second);
+        let mixed = first.commands.iter().any(|c| c.contains("GET be"))
+            || second.commands.iter().any(|c| c.contains("PUT al"));
+        let why = if mixed {
+            "a command of one client holds half a line of the other: each session must keep its \
+             own half line, in serve (a local buffer, or the reader it owns), not in a `static` \
+             or `thread_local!` that every session served on the thread shares"
+        } else if first.commands == ["pha=1"] || second.commands == ["ta"] {
+            "the first half of a line was lost when the beat came: read the lines with \
+             something that keeps a half-read line between turns of the loop"
+        } else {
+            "each session must take the lines its own client sent, whole"
+        };
+        assert!(
+            first.commands == ["PUT alpha=1"] && second.commands == ["GET beta"],
+            "two clients were served at once, on one thread, each sending half a line and the \
+             rest after a beat: one \"PUT al\" then \"pha=1\\n\", the other \"GET be\" then \
+             \"ta\\n\". Their sessions took the commands {:?} and {:?}, where [\"PUT alpha=1\"] \
+             and [\"GET beta\"] were due: {why}",
+            first.commands,
+            second.commands
+        );
+    }
 }
