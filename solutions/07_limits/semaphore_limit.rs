@@ -208,7 +208,8 @@ mod tests {
             "while 10 jobs ran, the runtime had to wake up {wakeups} times, besides run_all's \
              own timer if it has one (a Semaphore needs about 10; a progress timer in run_all \
              every 40 ms is fine, but not one on the 50 ms beat of a re-check): the waiting \
-             jobs keep checking again and again whether they may start. Let each job wait in \
+             jobs keep checking again and again whether they may start (or each job hands work \
+             to `spawn_blocking`, whose every end wakes the runtime too). Let each job wait in \
              the Semaphore's acquire() and keep its permit until it is done: the waiting job \
              is then woken exactly when a permit is freed"
         );
@@ -261,7 +262,8 @@ mod tests {
             "while 31 jobs ran, the runtime had to wake up {wakeups} times, besides run_all's \
              own timer if it has one (a Semaphore needs about 25; a progress timer in run_all \
              every 40 ms is fine, but not one on the 50 ms beat of a re-check): the waiting \
-             jobs check again and again, on a timer, whether they may start. Let each job wait \
+             jobs check again and again, on a timer, whether they may start (or each job hands \
+             work to `spawn_blocking`, whose every end wakes the runtime too). Let each job wait \
              in the Semaphore's acquire() and keep its permit until it is done: it is then \
              woken exactly when a permit is freed"
         );
