@@ -41,6 +41,8 @@ enum Kind {
     Method,
     /// A closure held in a variable, seen from its head's token to the end of its block.
     Closure(usize, usize),
+    /// A `macro_rules!` macro whose expansion does it: `nap!()`.
+    Macro,
 }
 
 /// The learner's code, with what it knows of its own callables that do the seed's thing.
@@ -86,14 +88,23 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
             return Some(None);
         }
         let name = self.text(i);
-        // An awaited call is of an async fn: not one of the code's plain ones.
-        if self.text(i + 1) != "(" || self.awaited(i + 1) {
+        if self.text(i + 1) == "!" {
+            let macro_call = self
+                .doers
+                .iter()
+                .any(|d| d.name == name && d.kind == Kind::Macro);
+            return macro_call.then_some(Some(name));
+        }
+        if self.text(i + 1) != "(" {
             return None;
         }
-        if self
-            .doers
-            .iter()
-            .any(|doer| doer.name == name && self.calls(i, doer))
+        // An awaited call is of an async fn: not one of the code's plain ones.
+        let plain = !self.awaited(i + 1);
+        if plain
+            && self
+                .doers
+                .iter()
+                .any(|doer| doer.name == name && self.calls(i, doer))
         {
             return Some(Some(name));
         }
@@ -168,7 +179,7 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
         match doer.kind {
             Kind::Free => true,
             Kind::Closure(from, until) => from < i && i < until,
-            Kind::Associated | Kind::Method => false,
+            Kind::Associated | Kind::Method | Kind::Macro => false,
         }
     }
 
@@ -210,7 +221,15 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
                         },
                         None => continue,
                     },
-                    Scope::Async | Scope::Same => continue,
+                    Scope::Same => match items::macro_around(self.tokens, i) {
+                        Some(name) => Doer {
+                            name,
+                            kind: Kind::Macro,
+                            owners: Vec::new(),
+                        },
+                        None => continue,
+                    },
+                    Scope::Async => continue,
                 };
                 let known = self
                     .doers
@@ -260,8 +279,10 @@ fn callers(tokens: &[Token]) -> Vec<(&str, Vec<usize>)> {
         .filter(|&k| text(tokens, k) == "fn" && !matches!(runs_in(tokens, k), Scope::Closure(_)))
         .filter_map(|k| {
             let name = k + 1;
-            let called =
-                items::called_params(tokens, name, |q| runs_in(tokens, q) == Scope::Fn(name));
+            // In the fn itself, or in an async block of it, which runs on the runtime.
+            let called = items::called_params(tokens, name, |q| {
+                matches!(runs_in(tokens, q), Scope::Async) || runs_in(tokens, q) == Scope::Fn(name)
+            });
             (!called.is_empty()).then(|| (text(tokens, name), called))
         })
         .collect()

@@ -59,11 +59,14 @@ const LAZY: &[&str] = &[
     "filter",
     "filter_map",
     "flat_map",
+    "from_fn",
     "inspect",
     "map",
     "map_while",
+    "repeat_with",
     "scan",
     "skip_while",
+    "successors",
     "take_while",
     "then",
 ];
@@ -243,6 +246,11 @@ fn in_place(tokens: &[Token], open: usize) -> bool {
     let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
     let name = open.checked_sub(1).map_or("", text);
     if IN_PLACE.contains(&name) {
+        return true;
+    }
+    // A closure in brackets of its own, called where it is written: `(|| ..)()`.
+    let called_here = text(close_of(tokens, open) + 1) == "(";
+    if called_here && !name.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
         return true;
     }
     if !LAZY.contains(&name) {

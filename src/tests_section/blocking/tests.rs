@@ -281,3 +281,25 @@ fn std_sleeps_under_other_names_or_in_closures_run_in_place_are_found() {
                 1\n    });\n}\n";
     assert_eq!(found(once), Some(3));
 }
+
+#[test]
+fn a_sleep_in_a_macro_a_closure_called_in_place_or_a_task_a_caller_spawns_is_found() {
+    let in_macro = "macro_rules! nap {\n    () => {\n        std::thread::sleep(D)\n    };\n}\n\
+                    async fn work() {\n    nap!();\n}\n";
+    assert_eq!(found(in_macro), Some(7));
+    let called_here = "async fn work() {\n    (|| std::thread::sleep(D))();\n}\n";
+    assert_eq!(found(called_here), Some(2));
+    let repeated = "async fn work() {\n    let _: Vec<()> = std::iter::repeat_with(|| \
+                    thread::sleep(D))\n        .take(3)\n        .collect();\n}\n";
+    assert_eq!(found(repeated), Some(2));
+    let spawner = "fn rest() {\n    thread::sleep(D);\n}\nfn in_task(job: fn()) {\n    \
+                   tokio::spawn(async move { job() });\n}\nasync fn work() {\n    in_task(rest);\n}\n";
+    assert_eq!(found(spawner), Some(8));
+    let awaited = "fn rest() {\n    thread::sleep(D);\n}\nasync fn twice(f: fn()) {\n    f();\n}\n\
+                   async fn work() {\n    twice(rest).await;\n}\n";
+    assert_eq!(found(awaited), Some(8));
+    // A macro used only in a blocking task, and a closure only built in brackets, are not.
+    let apart = "macro_rules! nap {\n    () => {\n        std::thread::sleep(D)\n    };\n}\n\
+                 async fn work() {\n    spawn_blocking(|| nap!());\n    let f = (|| thread::sleep(D));\n}\n";
+    assert_eq!(found(apart), None);
+}

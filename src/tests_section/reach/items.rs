@@ -254,3 +254,12 @@ pub(super) fn called_params(
         .map(|(position, _)| position)
         .collect()
 }
+
+/// The `macro_rules!` macro whose definition the token at `at` is in: `nap` for a token in
+/// `macro_rules! nap { () => { .. } }`.
+pub(super) fn macro_around(tokens: &[Token], at: usize) -> Option<&str> {
+    enclosing(tokens, at).into_iter().find_map(|open| {
+        let before = |k: usize| open.checked_sub(k).map_or("", |j| text(tokens, j));
+        (before(2) == "!" && before(3) == "macro_rules").then(|| before(1))
+    })
+}
