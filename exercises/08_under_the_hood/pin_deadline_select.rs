@@ -438,4 +438,53 @@ mod tests {
              {elapsed} ms, not at its 2 s limit: {why}"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_message_at_the_limit_itself_does_not_hide_the_limit() {
+        // A message comes at the very moment of the 200 ms limit (sent just before
+        // collect_until is polled then), another at 300 ms, and the channel stays open. When
+        // both the message and the timer are ready, select! picks one at random: a loop that
+        // takes the message must still end at its next turn, since the limit has passed.
+        // Done 30 times, so that each pick comes up.
+        for round in 1..=30 {
+            let (tx, rx) = mpsc::channel(16);
+            let start = Instant::now();
+            let sending = async move {
+                for (value, at) in [(0, 100), (1, 200), (2, 300)] {
+                    tokio::time::sleep_until(start + Duration::from_millis(at)).await;
+                    if tx.send(value).await.is_err() {
+                        break;
+                    }
+                }
+                // Kept open until collect_until returns.
+                std::future::pending::<()>().await
+            };
+            let collecting = async {
+                tokio::select! {
+                    // Polled first, so that the message at 200 ms is in the channel when
+                    // collect_until is polled at that moment.
+                    biased;
+                    () = sending => unreachable!(),
+                    got = collect(rx, Duration::from_millis(200)) => got,
+                }
+            };
+            let got = tokio::time::timeout(Duration::from_secs(3600), collecting).await;
+            let elapsed = start.elapsed().as_millis();
+            let returned = match &got {
+                Ok(got) => format!("returned after {elapsed} ms with {got:?}"),
+                Err(_) => String::from("had not returned an hour later"),
+            };
+            assert!(
+                matches!(&got, Ok(got) if got == &[0] || got == &[0, 1]) && elapsed == 200,
+                "with a 200 ms limit, messages sent at 100, 200 (the very moment of the limit) \
+                 and 300 ms, and the channel left open, collect_until {returned} (in round \
+                 {round} of 30): it should return at 200 ms with [0] or [0, 1]. When a \
+                 message and the limit come at the same moment, select! may take the message \
+                 first, but the next turn must still see the limit and end the loop. (A \
+                 branch `_ = &mut deadline, if !deadline.is_elapsed()` is switched off at \
+                 every turn that starts once the limit has passed: the timer can then never \
+                 end the loop. Poll `&mut deadline` at every turn, without that condition)"
+            );
+        }
+    }
 }

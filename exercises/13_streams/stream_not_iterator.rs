@@ -67,6 +67,26 @@ mod tests {
         Reading { minute, celsius }
     }
 
+    /// Fails, saying so, if one of `alerts` (each reads "minute M: C °C") is about a reading
+    /// that is not above `limit`: where `what_came` happened, the learner sees why first.
+    fn no_cold_alert(alerts: &[String], limit: i32, what_came: &str) {
+        let cold = alerts.iter().find(|alert| {
+            alert
+                .rsplit_once(": ")
+                .and_then(|(_, celsius)| celsius.strip_suffix(" °C"))
+                .and_then(|celsius| celsius.parse::<i32>().ok())
+                .is_some_and(|celsius| celsius <= limit)
+        });
+        if let Some(cold) = cold {
+            panic!(
+                "{what_came}, and first_alerts gave {alerts:?}: {cold:?} is no alert, its \
+                 reading is not above the {limit} °C limit. Compare every reading with the \
+                 limit, the ones after a hot reading too (`skip_while` lets through all that \
+                 follows the first reading it does not skip; `filter` checks each one)"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn hot_readings_become_alerts() {
         let celsius = [22, 31, 30, 29, 45, 12, 33, 38];
@@ -131,6 +151,13 @@ mod tests {
         let alerts = first_alerts(readings, 30, 3);
         let alerts =
             futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(alerts)).await;
+        if let Ok(alerts) = &alerts {
+            no_cold_alert(
+                alerts,
+                30,
+                "the stream gave 5 readings, 2 of them above 30 °C, and ended; asked for 3 alerts",
+            );
+        }
         let got = match &alerts {
             Ok(alerts) => format!("{alerts:?}"),
             Err(_) => "a panic (its message is in the output)".to_string(),
@@ -353,6 +380,12 @@ mod tests {
                 return;
             }
         };
+        no_cold_alert(
+            &alerts,
+            30,
+            "the thermometer sent a hot reading, a cold one 30 s later, then went quiet for a \
+             year before its second hot one",
+        );
         assert_eq!(
             alerts,
             ["minute 0: 40 °C", "minute 1: 40 °C"],
