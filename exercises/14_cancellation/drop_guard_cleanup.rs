@@ -314,6 +314,27 @@ mod tests {
         let holders = Arc::strong_count(&log);
         sleep(Duration::from_secs(1)).await;
         let later = log.lock().unwrap().clone();
+        if !(later.is_empty() && holders == 1) {
+            // Whether the stop was lost (nothing waited for it yet) or never given: does the
+            // reporter of an upload cancelled later, once the reporter has run, stop?
+            let probe = Log::default();
+            let _ = timeout(Duration::from_millis(251), upload(100, Arc::clone(&probe))).await;
+            sleep(Duration::from_millis(150)).await;
+            let written = reports(&probe);
+            sleep(Duration::from_secs(1)).await;
+            assert!(
+                reports(&probe) == written,
+                "the upload was cancelled right after it began, and its reporter then went on \
+                 running ({} report(s) in the next second); so did the reporter of an upload \
+                 cancelled by a timeout at 251 ms, when it had long been running: nothing stops \
+                 the reporter when `upload` is cancelled. Make it stop whenever `upload` stops, \
+                 even when it is cancelled at an `.await` and the rest of its code never runs: \
+                 cancel its token in a drop (a drop guard in a local variable of `upload`, made \
+                 from the token the reporter waits on or from a parent of it: cancelling a child \
+                 token does not cancel its parent)",
+                later.len()
+            );
+        }
         assert!(
             later.is_empty() && holders == 1,
             "the upload was cancelled right after it began (raced in a select! against a branch \

@@ -199,7 +199,10 @@ mod tests {
                 panic!(
                     "every worker had stopped (each wrote \"stopped\" within {last:?}), yet \
                      shutdown was still waiting a minute later: it waits for something other \
-                     than the workers' tasks. If it waits for a thread of its own (a std \
+                     than the workers' tasks. If it counts wake-ups (a `Notify` per worker \
+                     that stopped), some were lost: `notify_waiters` reaches only a waiter \
+                     already waiting, and `notify_one` keeps one permit however often it is \
+                     called. If it waits for a thread of its own (a std \
                      channel's `recv` or a `join` on a `std::thread`), the tests' paused clock \
                      cannot see that thread: it jumps ahead whenever the runtime waits, and the \
                      minute passes at once. On a real clock that would work, but it waits on a \

@@ -92,20 +92,50 @@ mod tests {
             drop(client_end);
             let _ = closed.send(());
         };
-        let session = async { tokio::join!(guarded(serve(server_end)), client).0 };
+        // How often serve was polled: a serve whose loop goes on after the client has gone is
+        // woken by its heartbeat, one that waits for something that never ends is not.
+        let polls = std::cell::Cell::new(0u64);
+        let serving = async {
+            let mut serving = std::pin::pin!(guarded(serve(server_end)));
+            std::future::poll_fn(|cx| {
+                polls.set(polls.get() + 1);
+                serving.as_mut().poll(cx)
+            })
+            .await
+        };
+        let session = async { tokio::join!(serving, client).0 };
         let gone_a_minute = async {
             let _ = client_gone.await;
+            let before = polls.get();
             sleep(Duration::from_secs(60)).await;
+            polls.get() - before
         };
         tokio::select! {
             biased;
             session = session => session,
-            () = gone_a_minute => panic!(
-                "the client closed the connection, and a minute later (on the test's paused \
-                 clock) serve had still not returned: it must return as soon as the client has \
-                 gone. Does serve wait for something that never ends, such as a channel whose \
-                 sender is still held (a clone of it kept by serve itself)?"
-            ),
+            woken = gone_a_minute => {
+                if woken >= 100 {
+                    panic!(
+                        "the client closed the connection, and a minute later (on the test's \
+                         paused clock) serve had still not returned, though it was woken {woken} \
+                         times in that minute (by its heartbeat): its loop went on after the end \
+                         of the connection. It must return as soon as the client has gone. In \
+                         `select!`, a branch whose pattern does not match (`Ok(Some(line)) = \
+                         lines.next_line()`, or `Some(..) = stream.next()`, at the end) is only \
+                         left out of that turn, and `else` runs only once every branch is left \
+                         out, which the heartbeat's never is: take the end in the read's branch \
+                         (`Ok(None)`, `None`) and break the loop there. (Or does the loop wait \
+                         for something that never ends, such as a channel whose sender is still \
+                         held, a clone of it kept by serve itself?)"
+                    )
+                }
+                panic!(
+                    "the client closed the connection, and a minute later (on the test's paused \
+                     clock) serve had still not returned: it must return as soon as the client \
+                     has gone. Does serve wait for something that never ends, such as a channel \
+                     whose sender is still held (a clone of it kept by serve itself)?"
+                )
+            }
         }
     }
 
@@ -637,6 +667,21 @@ mod tests {
             sleep(Duration::from_millis(10)).await;
         }));
         let session = local.run_until(session).await.unwrap_or_else(|e| {
+            let Ok(payload) = e.try_into_panic() else {
+                panic!("the session's task was cancelled")
+            };
+            let said = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or_default();
+            // The tests' own guards (a serve that never returns, or spins) say so themselves.
+            if said.starts_with("the client closed the connection, and a minute later")
+                || said.starts_with("serve was polled 20000 times")
+            {
+                std::panic::resume_unwind(payload)
+            }
+            let e = format!("with the message {said:?}");
             panic!(
                 "the client sent \"PUT alpha=1\\n\", then \"PUT drink=caf\" with the byte 0xE9 \
                  (\"é\" in Latin-1, which is not UTF-8) and \"\\n\", and serve panicked ({e}): \
