@@ -1525,7 +1525,58 @@ mod tests {
                 named += 1;
             }
         }
+        called += operator_uses(&text, name, method);
         if called > 0 { called } else { named.min(1) }
+    }
+
+    /// The methods of the operators' traits that the scans know, and the operator that calls
+    /// each with no call written out.
+    const OPERATORS: [(&str, &str); 25] = [
+        // A value that goes out of scope: no operator, its `drop` runs all the same.
+        ("drop", ""),
+        ("add_assign", "+="),
+        ("sub_assign", "-="),
+        ("mul_assign", "*="),
+        ("div_assign", "/="),
+        ("rem_assign", "%="),
+        ("shl_assign", "<<="),
+        ("shr_assign", ">>="),
+        ("bitor_assign", "|="),
+        ("bitand_assign", "&="),
+        ("bitxor_assign", "^="),
+        ("add", "+"),
+        ("sub", "-"),
+        ("mul", "*"),
+        ("div", "/"),
+        ("rem", "%"),
+        ("shl", "<<"),
+        ("shr", ">>"),
+        ("bitor", "|"),
+        ("bitand", "&"),
+        ("bitxor", "^"),
+        ("neg", "-"),
+        ("index", "["),
+        ("index_mut", "["),
+        ("into_future", ".await"),
+    ];
+
+    /// How many times `text` calls the method `name` of an operator's trait with no call
+    /// written out: `a += b` calls `add_assign`, `a << b` calls `shl`, `a[i]` calls `index`,
+    /// `x.await` calls `into_future`. Each use of the operator counts (also those on numbers:
+    /// the scan cannot tell the types apart, and only a helper that locks is followed). A
+    /// `Drop::drop` runs wherever a value goes out of scope: once in a text that does not
+    /// call `drop(..)` itself (that call is counted as written).
+    fn operator_uses(text: &str, name: &str, method: bool) -> usize {
+        if !method {
+            return 0;
+        }
+        OPERATORS
+            .iter()
+            .find(|(method, _)| *method == name)
+            .map_or(0, |(_, operator)| match *operator {
+                "" => usize::from(!text.contains("drop(")),
+                operator => text.matches(operator).count(),
+            })
     }
 
     /// Methods of std's maps, guards and streams: a helper of that name is followed only when
@@ -2324,7 +2375,9 @@ mod tests {
             assert!(
                 times <= 1,
                 "a task that count_visits spawns locks `{what}` {times} times (counting the \
-                 locks of the functions, macros and closures it calls, once per call, of a name \
+                 locks of the functions, macros and closures it calls, once per call, of the \
+                 method an operator calls (`tally += page` calls `add_assign`) at each use, of a \
+                 `Drop` impl's `drop` once, of a name \
                  bound to the map (`let [a, b] = [&counts, &counts]`) as the map's, a lock in \
                  a `for` over steps written out, such as `0..2`, once per step, a lock in a \
                  closure that `repeat_with` or `from_fn` calls and a `Mutex::lock` handed on as \

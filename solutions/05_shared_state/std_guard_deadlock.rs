@@ -1270,6 +1270,35 @@ mod tests {
         done
     }
 
+    /// The methods of the operators' traits that the scan knows, and the operator that calls
+    /// each with no call written out.
+    const OPERATORS: [(&str, &str); 24] = [
+        ("add_assign", "+="),
+        ("sub_assign", "-="),
+        ("mul_assign", "*="),
+        ("div_assign", "/="),
+        ("rem_assign", "%="),
+        ("shl_assign", "<<="),
+        ("shr_assign", ">>="),
+        ("bitor_assign", "|="),
+        ("bitand_assign", "&="),
+        ("bitxor_assign", "^="),
+        ("add", "+"),
+        ("sub", "-"),
+        ("mul", "*"),
+        ("div", "/"),
+        ("rem", "%"),
+        ("shl", "<<"),
+        ("shr", ">>"),
+        ("bitor", "|"),
+        ("bitand", "&"),
+        ("bitxor", "^"),
+        ("neg", "-"),
+        ("index", "["),
+        ("index_mut", "["),
+        ("into_future", ".await"),
+    ];
+
     /// Two locks that each change the cache (`clear()`, then `extend(..)`) leave a moment
     /// between them in which a reader on another thread finds the cache half done. A test on
     /// one thread never sees that moment, so this one reads refresh's body and the fns and
@@ -2013,6 +2042,29 @@ mod tests {
                             }
                         }
                     }
+                    // An operator's method (`shl_assign` for `prices <<= fresh`) is called with
+                    // no `.shl_assign(` written out, so the scan cannot tell what its `self`
+                    // holds: at each use of the operator, its locks of `self` and of its fields
+                    // (`self.0`, `self.inner`) that change them count (its own body only).
+                    for (name, params, body) in fns {
+                        let Some((_, operator)) = OPERATORS.iter().find(|(m, _)| m == name) else {
+                            continue;
+                        };
+                        if params.first().is_none_or(|p| p != "self") {
+                            continue;
+                        }
+                        let mut inner = vec!["self".to_string()];
+                        for (at, _) in body.match_indices("self.") {
+                            let field: String = body[at + 5..]
+                                .chars()
+                                .take_while(|c| is_ident(*c))
+                                .collect();
+                            if !field.is_empty() && !inner.contains(&format!("self.{field}")) {
+                                inner.push(format!("self.{field}"));
+                            }
+                        }
+                        count += way.matches(operator).count() * most_in(fns, body, &inner, 0);
+                    }
                     count
                 })
                 .max()
@@ -2026,7 +2078,8 @@ mod tests {
              under one and `extend(..)` under the next; counting the locks of `{cache}` whose \
              guard changes it (or of a name bound to it, a field that holds it, a fn that hands \
              it back), in refresh's body and in the fns, methods and macros it hands the \
-             cache to (or a struct that holds it), once per call, a lock in a loop that runs more \
+             cache to (or a struct that holds it), once per call, the method an operator calls \
+             (`prices <<= fresh` calls `shl_assign`) at each use, a lock in a loop that runs more \
              than once, such as a `for` over `0..2`, a guard drawn from `repeat_with` or \
              `from_fn` (taken anew on each `next()`) and a `Mutex::lock` handed on as a \
              function (`.map(Mutex::lock)`) as two, on the way through its \

@@ -1004,7 +1004,51 @@ mod tests {
                 named += 1;
             }
         }
+        called += operator_uses(&text, name, method);
         if called > 0 { called } else { named.min(1) }
+    }
+
+    /// The methods of the operators' traits that the scans know, and the operator that calls
+    /// each with no call written out.
+    const OPERATORS: [(&str, &str); 24] = [
+        ("add_assign", "+="),
+        ("sub_assign", "-="),
+        ("mul_assign", "*="),
+        ("div_assign", "/="),
+        ("rem_assign", "%="),
+        ("shl_assign", "<<="),
+        ("shr_assign", ">>="),
+        ("bitor_assign", "|="),
+        ("bitand_assign", "&="),
+        ("bitxor_assign", "^="),
+        ("add", "+"),
+        ("sub", "-"),
+        ("mul", "*"),
+        ("div", "/"),
+        ("rem", "%"),
+        ("shl", "<<"),
+        ("shr", ">>"),
+        ("bitor", "|"),
+        ("bitand", "&"),
+        ("bitxor", "^"),
+        ("neg", "-"),
+        ("index", "["),
+        ("index_mut", "["),
+        ("into_future", ".await"),
+    ];
+
+    /// How many times `text` calls the method `name` of an operator's trait with no call
+    /// written out: `a += b` calls `add_assign`, `a << b` calls `shl`, `a[i]` calls `index`,
+    /// `x.await` calls `into_future`. Each use of the operator counts (also those on numbers:
+    /// the scan cannot tell the types apart, and only a helper that locks is followed).
+    fn operator_uses(text: &str, name: &str, method: bool) -> usize {
+        if !method {
+            return 0;
+        }
+        OPERATORS
+            .iter()
+            .find(|(method, _)| *method == name)
+            .map_or(0, |(_, operator)| text.matches(operator).count())
     }
 
     /// A `match`, an `if` (with its `else`s), or a `try_lock()` followed by
@@ -1807,6 +1851,22 @@ mod tests {
                         .filter(|n| !n.is_empty())
                         .cloned()
                         .collect()
+                } else if OPERATORS.iter().any(|(method, _)| *method == f.0)
+                    && f.3.first().is_some_and(|p| p == "self")
+                {
+                    // An operator's method (`shl` for `<<`) is called with no `.shl(` written
+                    // out, so the scan cannot follow the log into it: there `self` and its
+                    // fields (`self.0`, `self.log`) count as the log.
+                    let body = &code[f.1..f.2.min(code.len())];
+                    let mut found = vec!["self".to_string()];
+                    for (at, _) in body.match_indices("self.") {
+                        let field: String =
+                            body[at + 5..].chars().take_while(|c| ident(*c)).collect();
+                        if !field.is_empty() && !found.contains(&format!("self.{field}")) {
+                            found.push(format!("self.{field}"));
+                        }
+                    }
+                    found
                 } else {
                     Vec::new()
                 }
@@ -2339,7 +2399,8 @@ mod tests {
             locks <= 1,
             "save_line locks the log {locks} times before its flush (its last call of \
              flush_to_disk or of a function or closure that calls it; counting the locks of the \
-             functions, macros, closures and consts it calls, once per call, a lock in a loop \
+             functions, macros, closures and consts it calls, once per call, of the method an \
+             operator calls (`Appender(&log) << line` calls `shl`) at each use, a lock in a loop \
              that runs more than once (a `for` over `0..2`, a `loop` with no `break`, neither \
              branching), a closure that `repeat_with` or `from_fn` calls and a `Mutex::lock` \
              handed on as a function (`.map(Mutex::lock)`) as two, on the way through its `if`/`else` and \
