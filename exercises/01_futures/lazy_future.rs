@@ -477,8 +477,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn requests_given_up_half_way_leave_the_next_one_whole() {
         let write = one_write().await;
-        // First a request that nobody gives up: if it is already wrong, the requests given up
-        // below have nothing to do with it (the other tests say what is).
+        // First a request before this test gives any up: if it is already wrong, the requests
+        // given up below have nothing to do with it.
         let log = Mutex::new(Vec::new());
         let start = Instant::now();
         let finished = tokio::time::timeout(Duration::from_secs(60), request(&log)).await;
@@ -486,9 +486,11 @@ mod tests {
         let lines = log.into_inner().unwrap();
         assert!(
             finished.is_ok() && lines == ["connect", "send", "close"] && took == write * 3,
-            "a request that nobody gave up {} with the log {lines:?}, not connect, send, close \
-             after 30 ms: write each line with write_log(log, ..).await, each one once the \
-             line before it is written (the other tests say more)",
+            "a request, before this test gave any up, {} with the log {lines:?}, not connect, \
+             send, close after 30 ms: write each line with write_log(log, ..).await, each one \
+             once the line before it is written, whatever other requests run beside it or ran \
+             before (other tests run at the same time, and some give their requests up \
+             half-way: keep nothing in a static that a dropped request leaves behind)",
             if finished.is_ok() {
                 format!("returned after {took:?}")
             } else {

@@ -1974,14 +1974,17 @@ mod tests {
                 Err(_) => Some(String::from("had not returned an hour later")),
             }
         };
-        // First with no batch given up: if this is already wrong, the callers who leave below
-        // have nothing to do with it.
+        // First with no batch given up here: if this is already wrong, the callers who leave
+        // below have nothing to do with it.
         if let Some(seen) = batch().await {
             panic!(
-                "make_thumbnails of 2500 pictures (sizes 1 to 5), before any batch was given \
-                 up, {seen}, though the biggest picture takes {biggest:?}: every resize must \
-                 run at once, for any number of ids (the other tests say more). Spawn every job \
-                 first, then await the JoinHandles"
+                "make_thumbnails of 2500 pictures (sizes 1 to 5), before this test gave up any \
+                 batch, {seen}, though the biggest picture takes {biggest:?}: every resize must \
+                 run at once, for any number of ids, whatever other calls run beside it or ran \
+                 before (other tests run at the same time, and some drop their calls half-way: \
+                 a count or permits in a static that every call shares, or that a dropped call \
+                 never gives back, make a later batch wait). Spawn every job first, then await \
+                 the JoinHandles"
             );
         }
         // Four batches of 2500 pictures whose callers leave after 50 ms, while they wait.
