@@ -147,7 +147,9 @@ mod tests {
                 if took == name {
                     String::from(
                         "when the name lookup was over. Stop at the first error instead of \
-                         waiting for the name (tokio::try_join!)",
+                         waiting for the name (tokio::try_join! of the two lookups; given \
+                         spawned JoinHandles, it stops early only when a task panics, not at a \
+                         lookup's Err: flatten each handle's result first)",
                     )
                 } else {
                     late_error(took, fails, name)

@@ -477,6 +477,26 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn requests_given_up_half_way_leave_the_next_one_whole() {
         let write = one_write().await;
+        // First a request before this test gives any up: if it is already wrong, the requests
+        // given up below have nothing to do with it.
+        let log = Mutex::new(Vec::new());
+        let start = Instant::now();
+        let finished = tokio::time::timeout(Duration::from_secs(60), request(&log)).await;
+        let took = start.elapsed();
+        let lines = log.into_inner().unwrap();
+        assert!(
+            finished.is_ok() && lines == ["connect", "send", "close"] && took == write * 3,
+            "a request, before this test gave any up, {} with the log {lines:?}, not connect, \
+             send, close after 30 ms: write each line with write_log(log, ..).await, each one \
+             once the line before it is written, whatever other requests run beside it or ran \
+             before (other tests run at the same time, and some give their requests up \
+             half-way: keep nothing in a static that a dropped request leaves behind)",
+            if finished.is_ok() {
+                format!("returned after {took:?}")
+            } else {
+                String::from("had not returned after 60 s")
+            }
+        );
         // Ten requests, each dropped at another moment: in "connect", "send" or "close".
         for cut in [5, 15, 25, 12, 22, 8, 18, 28, 15, 15] {
             let log = Mutex::new(Vec::new());
@@ -491,10 +511,10 @@ mod tests {
             finished.is_ok() && lines == ["connect", "send", "close"] && took == write * 3,
             "ten requests were given up half-way (each one's future dropped after 5 to 28 ms, \
              as a server drops the request of a client that went away), then the next request \
-             {} with the log {lines:?}, not connect, send, close after 30 ms: a request \
-             dropped while it waits runs none of its code after that .await, so something it \
-             took to give back at its end (a permit, a flag or a count in a static) was never \
-             given back. Write each line with write_log(log, ..).await, and keep nothing that \
+             {} with the log {lines:?}, not connect, send, close after 30 ms as the one \
+             before them did: a request dropped while it waits runs none of its code after \
+             that .await, so something it took to give back at its end (a permit, a flag or a \
+             count in a static) was never given back. Write each line with write_log(log, ..).await, and keep nothing that \
              a dropped request leaves behind",
             if finished.is_ok() {
                 format!("returned after {took:?}")

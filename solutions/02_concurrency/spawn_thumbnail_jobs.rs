@@ -1956,33 +1956,52 @@ mod tests {
             .into_iter()
             .flat_map(|size| [size; 500])
             .collect();
+        let (ids, biggest) = (&ids, biggest(&ids));
+        // One batch of 2500 pictures that nobody gives up: what went wrong, if anything.
+        let batch = move || async move {
+            let start = Instant::now();
+            let making = guarded_up_to(25_000, make_thumbnails(ids.clone()));
+            let thumbs = tokio::time::timeout(Duration::from_secs(3600), making).await;
+            let took = start.elapsed();
+            match thumbs {
+                Ok(thumbs) if thumbs == thumbs_for(ids) && took == biggest => None,
+                Ok(thumbs) if thumbs == thumbs_for(ids) => {
+                    Some(format!("gave back its 2500 thumbnails after {took:?}"))
+                }
+                Ok(thumbs) => Some(format!(
+                    "gave back {} thumbnails after {took:?}, not the 2500 in the order of the ids",
+                    thumbs.len()
+                )),
+                Err(_) => Some(String::from("had not returned an hour later")),
+            }
+        };
+        // First with no batch given up here: if this is already wrong, the callers who leave
+        // below have nothing to do with it.
+        if let Some(seen) = batch().await {
+            panic!(
+                "make_thumbnails of 2500 pictures (sizes 1 to 5), before this test gave up any \
+                 batch, {seen}, though the biggest picture takes {biggest:?}: every resize must \
+                 run at once, for any number of ids, whatever other calls run beside it or ran \
+                 before (other tests run at the same time, and some drop their calls half-way: \
+                 a count or permits in a static that every call shares, or that a dropped call \
+                 never gives back, make a later batch wait). Spawn every job first, then await \
+                 the JoinHandles"
+            );
+        }
         // Four batches of 2500 pictures whose callers leave after 50 ms, while they wait.
         for _ in 0..4 {
             let making = guarded_up_to(25_000, make_thumbnails(ids.clone()));
             let _ = tokio::time::timeout(Duration::from_millis(50), making).await;
         }
-        let start = Instant::now();
-        let making = guarded_up_to(25_000, make_thumbnails(ids.clone()));
-        let thumbs = tokio::time::timeout(Duration::from_secs(3600), making).await;
-        let took = start.elapsed();
-        let biggest = biggest(&ids);
-        let seen = match &thumbs {
-            Ok(thumbs) if *thumbs == thumbs_for(&ids) && took == biggest => return,
-            Ok(thumbs) if *thumbs == thumbs_for(&ids) => {
-                format!("gave back its 2500 thumbnails after {took:?}")
-            }
-            Ok(thumbs) => format!(
-                "gave back {} thumbnails after {took:?}, not the 2500 in the order of the ids",
-                thumbs.len()
-            ),
-            Err(_) => String::from("had not returned an hour later"),
+        let Some(seen) = batch().await else {
+            return;
         };
         panic!(
             "four batches of 2500 pictures (sizes 1 to 5) were given up by their callers after \
              50 ms (each call dropped while it waited, as a server drops the request of a client \
              that went away); then make_thumbnails of 2500 such pictures {seen}, though the \
-             biggest picture takes {biggest:?}, and a batch of thousands alone runs all at once \
-             (a_batch_of_thousands_runs_all_at_once). A call dropped while it waits runs none of \
+             biggest picture takes {biggest:?}, and the same batch took {biggest:?} before the \
+             others were given up. A call dropped while it waits runs none of \
              its code after that .await, so something it took to give back at its end (a count \
              of pictures in flight, permits, a flag in a static) was never given back. Keep \
              nothing that a dropped call leaves behind: spawn every job, then await the \
