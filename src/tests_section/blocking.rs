@@ -6,8 +6,8 @@
 #[cfg(test)]
 mod tests;
 
+use super::Token;
 use super::reach;
-use super::{Token, code_above, tokens};
 
 /// A blocking sleep in async code: the (1-based) line of the call there, the code's own fn,
 /// method or closure that it calls and that sleeps (none where the line sleeps itself), and
@@ -25,11 +25,7 @@ pub struct BlockingSleep {
 /// through its own code that sleeps so, unless the shipped code makes one there too (the
 /// exercise's own bug, which its tests judge).
 pub fn blocking_sleep(shipped: &str, learner: &str) -> Option<BlockingSleep> {
-    let mine = tokens(code_above(shipped, learner)?);
-    let theirs = code_above(shipped, shipped).map(tokens).unwrap_or_default();
-    if first_in_async(&theirs).is_some() {
-        return None;
-    }
+    let mine = reach::learner_only(shipped, learner, |theirs| first_in_async(theirs).is_some())?;
     let (at, through) = first_in_async(&mine)?;
     // Std's fn: the one at the line, else (in a helper) the first one the code calls.
     let (imported, thread) = (imports_sleep(&mine), thread_alias(&mine));

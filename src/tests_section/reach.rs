@@ -4,9 +4,23 @@
 
 mod items;
 
-use super::Token;
-use super::scope::{Scope, runs_in};
-use items::{matching, text};
+use super::scope::{Scope, close_of, runs_in};
+use super::{Token, code_above, tokens};
+use items::text;
+
+/// The learner's code above the marker as tokens, if the shipped code does not do what `finds`
+/// finds (an exercise whose shipped code does it teaches that bug, and its tests judge it).
+pub(super) fn learner_only(
+    shipped: &str,
+    learner: &str,
+    finds: impl Fn(&[Token]) -> bool,
+) -> Option<Vec<Token>> {
+    let theirs = code_above(shipped, shipped).map(tokens).unwrap_or_default();
+    if finds(&theirs) {
+        return None;
+    }
+    Some(tokens(code_above(shipped, learner)?))
+}
 
 /// The first token in async code (see `runs_in`) where the code does what `seed` finds at a
 /// token: itself (no name), or by running one of its own fns, methods or closures that does
@@ -198,7 +212,7 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
 
     /// Whether the call whose arguments open at `open` is awaited (`x.recv(..).await`).
     fn awaited(&self, open: usize) -> bool {
-        let close = matching(self.tokens, open);
+        let close = close_of(self.tokens, open);
         self.text(close + 1) == "." && self.text(close + 2) == "await"
     }
 

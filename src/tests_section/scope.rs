@@ -276,7 +276,7 @@ fn in_place(tokens: &[Token], open: usize) -> bool {
 }
 
 /// The index of the bracket that closes the one at `open`.
-fn close_of(tokens: &[Token], open: usize) -> usize {
+pub(super) fn close_of(tokens: &[Token], open: usize) -> usize {
     let mut depth = 0i32;
     for (k, t) in tokens.iter().enumerate().skip(open) {
         match t.text.as_str() {

@@ -3,8 +3,8 @@
 //! to its next `.await` alone), a multi-thread runtime does; so the learner's code above the
 //! marker is read for it.
 
+use super::Token;
 use super::reach;
-use super::{Token, code_above, tokens};
 
 /// The methods that try a lock once and give up if it is busy: std's and Tokio's `Mutex` and
 /// `RwLock`. Their `_owned` forms are left alone: a fresh lock's guard taken before any task
@@ -26,11 +26,7 @@ pub struct TriedLock {
 /// marker unwraps (`.unwrap()`, `.expect(..)`) in async code, directly or through its own fns,
 /// methods and closures, unless the shipped code does so too (then its tests judge it).
 pub fn unwrapped_try_lock(shipped: &str, learner: &str) -> Option<TriedLock> {
-    let mine = tokens(code_above(shipped, learner)?);
-    let theirs = code_above(shipped, shipped).map(tokens).unwrap_or_default();
-    if first_in_async(&theirs).is_some() {
-        return None;
-    }
+    let mine = reach::learner_only(shipped, learner, |theirs| first_in_async(theirs).is_some())?;
     let (at, through) = first_in_async(&mine)?;
     // The method: the one at the line, else (in a helper) the first one the code unwraps.
     let method = (at..mine.len())

@@ -3,7 +3,7 @@
 //! they are given.
 
 use super::super::Token;
-use super::super::scope::enclosing;
+use super::super::scope::{close_of, enclosing};
 
 /// The keywords of an item's header that name nothing of the code's own.
 const KEYWORDS: &[&str] = &[
@@ -17,22 +17,6 @@ pub(super) fn text(tokens: &[Token], k: usize) -> &str {
 
 fn is_ident(word: &str) -> bool {
     word.starts_with(|c: char| c.is_alphabetic() || c == '_') && !KEYWORDS.contains(&word)
-}
-
-/// The index of the bracket that closes the one at `open` (the last token if none does).
-pub(super) fn matching(tokens: &[Token], open: usize) -> usize {
-    let mut depth = 0i32;
-    for (k, t) in tokens.iter().enumerate().skip(open) {
-        match t.text.as_str() {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => depth -= 1,
-            _ => {}
-        }
-        if depth == 0 {
-            return k;
-        }
-    }
-    tokens.len().saturating_sub(1)
 }
 
 /// The header of the item whose body the brace at `open` opens, if it is an `impl`, `trait`
@@ -190,13 +174,13 @@ pub(super) fn bound_to(tokens: &[Token], head: usize) -> Option<(&str, usize)> {
         .find(|&open| text(tokens, open) == "{");
     Some((
         name,
-        block.map_or(tokens.len(), |open| matching(tokens, open)),
+        block.map_or(tokens.len(), |open| close_of(tokens, open)),
     ))
 }
 
 /// The arguments of the call whose list opens at `open`: each one's first and last token.
 pub(super) fn arguments(tokens: &[Token], open: usize) -> Vec<(usize, usize)> {
-    let close = matching(tokens, open);
+    let close = close_of(tokens, open);
     let mut args = Vec::new();
     let (mut start, mut depth) = (open + 1, 0i32);
     for k in open + 1..close {
@@ -235,7 +219,7 @@ pub(super) fn called_params(
             word => word,
         })
         .collect();
-    let body_from = matching(tokens, open);
+    let body_from = close_of(tokens, open);
     let Some(body) = (body_from..tokens.len()).find(|&k| matches!(text(tokens, k), "{" | ";"))
     else {
         return Vec::new();
@@ -243,7 +227,7 @@ pub(super) fn called_params(
     if text(tokens, body) != "{" {
         return Vec::new();
     }
-    let end = matching(tokens, body);
+    let end = close_of(tokens, body);
     params
         .iter()
         .enumerate()
