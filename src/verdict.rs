@@ -44,9 +44,9 @@ pub enum Verdict {
     /// drops it unawaited (rustc's `unused_must_use`): work the code means to do never
     /// happens, whatever the tests saw.
     Unawaited(usize),
-    /// The tests passed, but the code calls `std::thread::sleep` in async code (at a line, or
-    /// through a plain fn of its own that sleeps): it stops every task of the runtime's thread
-    /// while it sleeps.
+    /// The tests passed, but the code calls `std::thread::sleep` (or `park`) in async code (at
+    /// a line, or through a fn, method, closure or macro of its own that sleeps): it stops every
+    /// task of the runtime's thread while it sleeps.
     Blocking(BlockingSleep),
     /// The tests passed, but at a line the code takes a lock in async code with `try_lock()`
     /// (or `try_read()`, `try_write()`) and unwraps it: it panics whenever another task or
