@@ -321,10 +321,10 @@ impl<'a> Checker<'a> {
 }
 
 /// What the learner's code above the marker does that no test can be trusted to show: a
-/// blocking sleep, or an unwrapped `try_lock`, in async code.
+/// blocking std call, or an unwrapped `try_lock`, in async code.
 fn read_from_source(shipped: &str, mine: &str) -> Option<Verdict> {
-    if let Some(sleep) = tests_section::blocking_sleep(shipped, mine) {
-        return Some(Verdict::Blocking(sleep));
+    if let Some(call) = tests_section::blocking_call(shipped, mine) {
+        return Some(Verdict::Blocking(call));
     }
     tests_section::unwrapped_try_lock(shipped, mine).map(Verdict::TryLockUnwrapped)
 }

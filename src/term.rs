@@ -312,7 +312,7 @@ pub fn verdict_line(exercise: &Exercise, report: &Report) -> String {
             format!("{failed} {name}: {}", problem.unwrap_or_default())
         }
         Verdict::Unawaited(line) => format!("{failed} {name}: {}", verdict::unawaited(*line)),
-        Verdict::Blocking(sleep) => format!("{failed} {name}: {}", verdict::blocking(sleep)),
+        Verdict::Blocking(call) => format!("{failed} {name}: {}", verdict::blocking(call)),
         Verdict::TryLockUnwrapped(tried) => {
             format!("{failed} {name}: {}", verdict::try_lock(tried))
         }

@@ -374,12 +374,13 @@ fn attribute_end(tokens: &[Token], i: usize) -> Option<usize> {
 mod blocking;
 mod cfg_split;
 mod code_under_test;
+mod imports;
 mod reach;
 mod scope;
 mod tells;
 mod tokens;
 mod try_lock;
-pub use blocking::{BlockingSleep, blocking_sleep};
+pub use blocking::{BlockingCall, StdBlock, blocking_call};
 pub use cfg_split::{SplitBy, split_by_cfg};
 pub use code_under_test::code_change;
 use tokens::{Token, tokens};

@@ -6,7 +6,7 @@ use crate::{
     cargo::Diagnostic,
     libtest::{self, Shortfall},
     process::signal_name,
-    tests_section::{BlockingSleep, Change, MARKER, SplitBy, TriedLock},
+    tests_section::{BlockingCall, Change, MARKER, SplitBy, StdBlock, TriedLock},
 };
 
 /// Why a verdict came about, in one sentence: the async mistake behind a compiler error or a
@@ -44,10 +44,11 @@ pub enum Verdict {
     /// drops it unawaited (rustc's `unused_must_use`): work the code means to do never
     /// happens, whatever the tests saw.
     Unawaited(usize),
-    /// The tests passed, but the code calls `std::thread::sleep` (or `park`) in async code (at
-    /// a line, or through a fn, method, closure or macro of its own that sleeps): it stops every
-    /// task of the runtime's thread while it sleeps.
-    Blocking(BlockingSleep),
+    /// The tests passed, but the code makes a blocking std call in async code
+    /// (`std::thread::sleep` or `park`, a std `mpsc` receiver's `recv`; at a
+    /// line, or through a fn, method, closure or macro of its own that makes it): it stops every
+    /// task of the runtime's thread while it waits.
+    Blocking(BlockingCall),
     /// The tests passed, but at a line the code takes a lock in async code with `try_lock()`
     /// (or `try_read()`, `try_write()`) and unwraps it: it panics whenever another task or
     /// thread holds the lock then.
@@ -159,18 +160,29 @@ pub fn unawaited(line: usize) -> String {
     )
 }
 
-/// Why tests that passed are no pass when the code blocks the runtime's thread with a sleep.
-pub fn blocking(sleep: &BlockingSleep) -> String {
-    let (line, std) = (sleep.line, sleep.sleep);
-    let what = match &sleep.through {
-        None => format!("`std::thread::{std}` in async code"),
-        Some(name) => format!("it runs `{name}`, whose `std::thread::{std}`"),
+/// Why tests that passed are no pass when the code blocks the runtime's thread with a std call.
+pub fn blocking(blocking: &BlockingCall) -> String {
+    let (line, std) = (blocking.line, blocking.call.path());
+    let what = match &blocking.through {
+        None => format!("`{std}` in async code"),
+        Some(name) => format!("it runs `{name}`, whose `{std}`"),
+    };
+    let (waits, instead) = match blocking.call {
+        StdBlock::Sleep | StdBlock::Park | StdBlock::ParkTimeout => (
+            "sleeps",
+            "Await `tokio::time::sleep(..)` instead, or move blocking work into \
+             `tokio::task::spawn_blocking`",
+        ),
+        StdBlock::Recv | StdBlock::RecvTimeout | StdBlock::RecvIter => (
+            "waits for a message",
+            "Use a `tokio::sync::mpsc` channel and await its `recv()` instead, or wait for \
+             std's receiver inside `tokio::task::spawn_blocking`",
+        ),
     };
     format!(
         "the tests passed, but line {line} blocks the runtime's thread: {what} stops every task \
-         on that thread while it sleeps (the tests passed only because nothing else needed the \
-         thread then). Await `tokio::time::sleep(..)` instead, or move blocking work into \
-         `tokio::task::spawn_blocking`"
+         on that thread while it {waits} (the tests passed only because nothing else needed the \
+         thread then). {instead}"
     )
 }
 
@@ -357,7 +369,7 @@ impl Report {
                 self.verdict.tests_problem(None)
             }
             Verdict::Unawaited(line) => Some(unawaited(*line)),
-            Verdict::Blocking(sleep) => Some(blocking(sleep)),
+            Verdict::Blocking(call) => Some(blocking(call)),
             Verdict::TryLockUnwrapped(tried) => Some(try_lock(tried)),
             _ => panic.or_else(|| {
                 let line = self.output.lines().find(|l| !l.trim().is_empty())?;

@@ -552,8 +552,8 @@ fn a_future_never_awaited_is_not_a_pass() {
 
 /// A short `std::thread::sleep` in async code lets tests pass that have nothing else for the
 /// runtime's thread to do meanwhile: the code still blocks it, so it is no pass, and so does a
-/// plain fn or a closure of the code's own that sleeps, run there. The same sleep on a thread of
-/// its own (a closure handed to `std::thread::spawn`) is fine.
+/// plain fn or a closure of the code's own that sleeps, run there, or a std channel's `recv`.
+/// The same sleep on a thread of its own (a closure handed to `std::thread::spawn`) is fine.
 #[test]
 fn a_blocking_sleep_in_async_code_is_not_a_pass() {
     let course = Fixture::new("marked");
@@ -590,6 +590,20 @@ fn a_blocking_sleep_in_async_code_is_not_a_pass() {
         "counter",
         "the tests passed, but line 8 blocks the runtime's thread: it runs `pause`, whose \
          `std::thread::sleep` stops every task",
+    );
+
+    // A std channel's receiver waited on in async code blocks the thread the same way.
+    let course = Fixture::new("marked");
+    let received = "async fn settle() {\n    let (tx, rx) = std::sync::mpsc::channel();\n    \
+                    std::thread::spawn(move || tx.send(1).unwrap());\n    \
+                    rx.recv().unwrap();\n}\n\n";
+    counter(&course, |text| format!("{received}{text}"));
+    fails_with(
+        &course,
+        "counter",
+        "the tests passed, but line 4 blocks the runtime's thread: \
+         `std::sync::mpsc::Receiver::recv` in async code stops every task on that thread while \
+         it waits for a message",
     );
 
     let course = Fixture::new("marked");

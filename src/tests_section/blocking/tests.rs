@@ -6,19 +6,19 @@ fn found(code: &str) -> Option<usize> {
     through(code).map(|sleep| sleep.line)
 }
 
-fn through(code: &str) -> Option<BlockingSleep> {
+fn through(code: &str) -> Option<BlockingCall> {
     let shipped = format!("fn main() {{}}{MARKER}");
-    blocking_sleep(&shipped, &format!("{code}{MARKER}"))
+    blocking_call(&shipped, &format!("{code}{MARKER}"))
 }
 
 #[test]
 fn a_std_sleep_in_async_code_is_found() {
     let in_async_fn = "use std::time::Duration;\n\nasync fn work() {\n    \
                        std::thread::sleep(Duration::from_millis(1));\n}\n";
-    let sleep = BlockingSleep {
+    let sleep = BlockingCall {
         line: 4,
         through: None,
-        sleep: "sleep",
+        call: StdBlock::Sleep,
     };
     assert_eq!(through(in_async_fn), Some(sleep));
     let in_block = "fn main() {\n    let f = async move {\n        if true {\n            \
@@ -63,10 +63,10 @@ fn a_std_sleep_on_a_thread_of_its_own_or_in_a_plain_fn_is_not() {
 fn a_plain_fn_that_sleeps_called_from_async_code_is_found_at_the_call() {
     let helper = "fn pause() {\n    std::thread::sleep(D);\n}\nasync fn work() {\n    \
                   pause();\n}\n";
-    let call = BlockingSleep {
+    let call = BlockingCall {
         line: 5,
         through: Some("pause".to_owned()),
-        sleep: "sleep",
+        call: StdBlock::Sleep,
     };
     assert_eq!(through(helper), Some(call));
     // Through another plain fn, and as a method or an associated fn of the code's own type.
@@ -131,16 +131,16 @@ fn another_crates_fn_of_a_sleepers_name_is_not_a_call_of_it() {
 fn an_exercise_whose_shipped_code_sleeps_so_is_left_to_its_tests() {
     let shipped = format!("async fn beat() {{\n    std::thread::sleep(D);\n}}{MARKER}");
     let learner = format!("async fn beat() {{\n    std::thread::sleep(E);\n}}{MARKER}");
-    assert_eq!(blocking_sleep(&shipped, &learner), None);
+    assert_eq!(blocking_call(&shipped, &learner), None);
 }
 
 #[test]
 fn a_closure_that_sleeps_called_from_async_code_is_found_at_the_call() {
     let held = "async fn work() {\n    let rest = || std::thread::sleep(D);\n    rest();\n}\n";
-    let call = BlockingSleep {
+    let call = BlockingCall {
         line: 3,
         through: Some("rest".to_owned()),
-        sleep: "sleep",
+        call: StdBlock::Sleep,
     };
     assert_eq!(through(held), Some(call));
     let braced = "async fn work() {\n    let mut nap = move || {\n        thread::sleep(D);\n    \
@@ -157,10 +157,10 @@ fn a_closure_that_sleeps_called_from_async_code_is_found_at_the_call() {
 fn a_sleeper_handed_to_a_fn_that_calls_it_is_found_at_that_call() {
     let pointer = "fn rest() {\n    std::thread::sleep(D);\n}\nfn twice(f: fn()) {\n    f();\n    \
                    f();\n}\nasync fn work() {\n    twice(rest);\n}\n";
-    let call = BlockingSleep {
+    let call = BlockingCall {
         line: 9,
         through: Some("rest".to_owned()),
-        sleep: "sleep",
+        call: StdBlock::Sleep,
     };
     assert_eq!(through(pointer), Some(call));
     let generic = "fn timed<F: FnOnce()>(label: &str, job: F) {\n    job();\n}\n\
@@ -268,10 +268,10 @@ fn std_sleeps_under_other_names_or_in_closures_run_in_place_are_found() {
     let alias = "use std::thread as th;\nasync fn work() {\n    th::sleep(D);\n}\n";
     assert_eq!(found(alias), Some(3));
     let park = "async fn work() {\n    std::thread::park_timeout(D);\n}\n";
-    let parked = BlockingSleep {
+    let parked = BlockingCall {
         line: 2,
         through: None,
-        sleep: "park_timeout",
+        call: StdBlock::ParkTimeout,
     };
     assert_eq!(through(park), Some(parked));
     let scope = "async fn work() {\n    std::thread::scope(|s| {\n        s.spawn(|| \
@@ -302,4 +302,66 @@ fn a_sleep_in_a_macro_a_closure_called_in_place_or_a_task_a_caller_spawns_is_fou
     let apart = "macro_rules! nap {\n    () => {\n        std::thread::sleep(D)\n    };\n}\n\
                  async fn work() {\n    spawn_blocking(|| nap!());\n    let f = (|| thread::sleep(D));\n}\n";
     assert_eq!(found(apart), None);
+}
+
+fn call(code: &str) -> Option<(usize, StdBlock)> {
+    through(code).map(|found| (found.line, found.call))
+}
+
+#[test]
+fn a_std_receivers_wait_in_async_code_is_found_however_the_channel_is_named() {
+    let spelled = "async fn work() {\n    let (tx, rx) = std::sync::mpsc::channel();\n    \
+                   tx.send(1).unwrap();\n    rx.recv().unwrap();\n}\n";
+    assert_eq!(call(spelled), Some((4, StdBlock::Recv)));
+    let module = "use std::sync::{Arc, mpsc};\nasync fn work() {\n    let (tx, mut rx) = \
+                  mpsc::sync_channel::<u8>(1);\n    let _ = rx.recv_timeout(D);\n}\n";
+    assert_eq!(call(module), Some((4, StdBlock::RecvTimeout)));
+    let by_name = "use std::sync::mpsc::channel as pipe;\nasync fn work() {\n    let (tx, rx) = \
+                   pipe();\n    for n in &rx {\n        drop(n);\n    }\n}\n";
+    assert_eq!(call(by_name), Some((4, StdBlock::RecvIter)));
+    let typed = "use std::sync::mpsc::{self, Receiver};\nstruct Inbox {\n    rx: Receiver<u8>,\n}\n\
+                 impl Inbox {\n    async fn next(&self) -> u8 {\n        \
+                 self.rx.iter().next().unwrap()\n    }\n}\n";
+    assert_eq!(call(typed), Some((7, StdBlock::RecvIter)));
+    let helper = "use std::sync::mpsc;\nfn take(rx: &mpsc::Receiver<u8>) -> u8 {\n    \
+                  rx.recv().unwrap()\n}\nasync fn work(rx: mpsc::Receiver<u8>) {\n    \
+                  take(&rx);\n}\n";
+    let through_take = BlockingCall {
+        line: 6,
+        through: Some("take".to_owned()),
+        call: StdBlock::Recv,
+    };
+    assert_eq!(through(helper), Some(through_take));
+}
+
+#[test]
+fn a_tokio_receiver_or_a_std_one_read_off_the_runtime_is_not() {
+    let tokio = "use tokio::sync::mpsc;\nasync fn work() {\n    let (tx, mut rx) = \
+                 mpsc::channel(8);\n    tokio::select! {\n        Some(n) = rx.recv() => \
+                 drop(n),\n    }\n    let _ = tokio::time::timeout(D, rx.recv()).await;\n}\n";
+    assert_eq!(call(tokio), None);
+    let spelled = "async fn work() {\n    let (tx, mut rx) = tokio::sync::mpsc::channel(8);\n    \
+                   let _ = rx.recv();\n}\n";
+    assert_eq!(call(spelled), None);
+    let off = "use std::sync::mpsc;\nasync fn work() {\n    let (tx, rx) = mpsc::channel();\n    \
+               tokio::task::spawn_blocking(move || rx.recv().unwrap()).await.unwrap();\n    \
+               std::thread::spawn(move || for n in rx.iter() { drop(n) });\n}\n";
+    assert_eq!(call(off), None);
+    let tried = "async fn work() {\n    let (tx, rx) = std::sync::mpsc::channel::<u8>();\n    \
+                 let _ = rx.try_recv();\n}\n";
+    assert_eq!(call(tried), None);
+    // The same name for a std receiver in a plain fn and a tokio one in async code.
+    let apart = "fn sync_side() {\n    let (tx, rx) = std::sync::mpsc::channel::<u8>();\n    \
+                 rx.recv().unwrap();\n}\nasync fn work(mut rx: tokio::sync::mpsc::Receiver<u8>) {\n    \
+                 tokio::select! {\n        Some(n) = rx.recv() => drop(n),\n    }\n}\n";
+    assert_eq!(call(apart), None);
+}
+
+#[test]
+fn a_std_threads_join_is_left_to_the_tests() {
+    // A heartbeat thread told to stop ends at once; a thread that works for long makes the code
+    // as slow as its work, which the tests see.
+    let stopped = "async fn work() {\n    let handle = std::thread::spawn(|| 1);\n    \
+                   handle.join().unwrap();\n    std::thread::spawn(|| 1).join().unwrap();\n}\n";
+    assert_eq!(call(stopped), None);
 }

@@ -1,0 +1,166 @@
+//! What the code's `use` declarations bring in, and under which names: `use std::thread as th;`
+//! gives `std::thread` named `th`, `use std::sync::{Arc, mpsc::{self, channel}};` gives
+//! `std::sync::Arc`, `std::sync::mpsc` and `std::sync::mpsc::channel`.
+
+use super::Token;
+
+/// One name a `use` declaration brings in: the whole path, and the name the code calls it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Import<'a> {
+    pub(super) path: Vec<&'a str>,
+    pub(super) name: &'a str,
+}
+
+/// Every name the code's `use` declarations bring in (glob imports bring in none by name).
+pub(super) fn imports(tokens: &[Token]) -> Vec<Import<'_>> {
+    let mut found = Vec::new();
+    for (k, token) in tokens.iter().enumerate() {
+        if token.text == "use" {
+            let start = if text(tokens, k + 1) == ":" {
+                k + 3
+            } else {
+                k + 1
+            };
+            use_tree(tokens, start, &mut Vec::new(), &mut found);
+        }
+    }
+    found
+}
+
+/// The names under which the code knows the item at `path` (`["std", "thread"]`).
+pub(super) fn names_of<'a>(imports: &[Import<'a>], path: &[&str]) -> Vec<&'a str> {
+    imports
+        .iter()
+        .filter(|import| import.path == path)
+        .map(|import| import.name)
+        .collect()
+}
+
+fn text(tokens: &[Token], k: usize) -> &str {
+    tokens.get(k).map_or("", |t| t.text.as_str())
+}
+
+/// Reads the use tree that starts at `at` under `prefix`, adding the names it brings in;
+/// returns the index just past it.
+fn use_tree<'a>(
+    tokens: &'a [Token],
+    mut at: usize,
+    prefix: &mut Vec<&'a str>,
+    found: &mut Vec<Import<'a>>,
+) -> usize {
+    let base = prefix.len();
+    while at < tokens.len() {
+        let word = text(tokens, at);
+        match word {
+            "{" => {
+                at = use_group(tokens, at + 1, prefix, found);
+                break;
+            }
+            "*" => {
+                at += 1;
+                break;
+            }
+            _ if !word.starts_with(|c: char| c.is_alphanumeric() || c == '_') => break,
+            _ if text(tokens, at + 1) == ":" && text(tokens, at + 2) == ":" => {
+                prefix.push(word);
+                at += 3;
+            }
+            _ => {
+                let renamed = text(tokens, at + 1) == "as";
+                let mut path = prefix.clone();
+                let name = match (word, renamed) {
+                    (_, true) => text(tokens, at + 2),
+                    // `mpsc::{self, channel}`: `self` is the module itself.
+                    ("self", false) => prefix.last().copied().unwrap_or("self"),
+                    _ => word,
+                };
+                if word != "self" {
+                    path.push(word);
+                }
+                found.push(Import { path, name });
+                at += if renamed { 3 } else { 1 };
+                break;
+            }
+        }
+    }
+    prefix.truncate(base);
+    at
+}
+
+/// Reads the trees of a `{ .. }` group whose first one starts at `at`; returns the index just
+/// past its `}`.
+fn use_group<'a>(
+    tokens: &'a [Token],
+    mut at: usize,
+    prefix: &mut Vec<&'a str>,
+    found: &mut Vec<Import<'a>>,
+) -> usize {
+    while at < tokens.len() {
+        match text(tokens, at) {
+            "}" => return at + 1,
+            ";" => return at,
+            "," => at += 1,
+            _ => {
+                let next = use_tree(tokens, at, prefix, found);
+                // Something this reader does not know: skip it rather than loop.
+                at = next.max(at + 1);
+            }
+        }
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tokens;
+    use super::*;
+
+    fn read(code: &str) -> Vec<(String, String)> {
+        let tokens = tokens(code);
+        imports(&tokens)
+            .into_iter()
+            .map(|i| (i.path.join("::"), i.name.to_owned()))
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn plain_renamed_and_nested_imports_are_read_with_their_names() {
+        let code = "use std::thread as th;\nuse std::sync::{Arc, mpsc::{self, channel as ch}};\n\
+                    pub use ::tokio::time::sleep;\nuse std::io::*;\nfn main() { use std::thread::park; }";
+        assert_eq!(
+            read(code),
+            pairs(&[
+                ("std::thread", "th"),
+                ("std::sync::Arc", "Arc"),
+                ("std::sync::mpsc", "mpsc"),
+                ("std::sync::mpsc::channel", "ch"),
+                ("tokio::time::sleep", "sleep"),
+                ("std::thread::park", "park"),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_broken_use_ends_without_looping() {
+        assert_eq!(
+            read("use std::{thread, ;"),
+            pairs(&[("std::thread", "thread")])
+        );
+        assert_eq!(read("use"), pairs(&[]));
+        assert_eq!(read("use std::sync::{"), pairs(&[]));
+    }
+
+    #[test]
+    fn names_of_lists_each_name_an_item_is_known_by() {
+        let tokens = tokens("use std::thread;\nuse std::thread as th;\nuse tokio::sync::mpsc;");
+        let found = imports(&tokens);
+        assert_eq!(names_of(&found, &["std", "thread"]), ["thread", "th"]);
+        assert!(names_of(&found, &["std", "sync", "mpsc"]).is_empty());
+    }
+}
