@@ -53,7 +53,8 @@ enum Kind {
     Associated,
     /// A fn that takes `self`: called on a value of its type.
     Method,
-    /// A closure held in a variable, seen from its head's token to the end of its block.
+    /// A closure held in a variable (seen from its head's token to the end of its block) or in
+    /// a `static` or `const` (seen everywhere).
     Closure(usize, usize),
     /// A `macro_rules!` macro whose expansion does it: `nap!()`.
     Macro,
@@ -228,9 +229,9 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
                 let doer = match runs_in(self.tokens, i) {
                     Scope::Fn(name) => self.fn_doer(name),
                     Scope::Closure(head) => match items::bound_to(self.tokens, head) {
-                        Some((name, until)) => Doer {
+                        Some((name, from, until)) => Doer {
                             name,
-                            kind: Kind::Closure(head, until),
+                            kind: Kind::Closure(from, until),
                             owners: Vec::new(),
                         },
                         None => continue,

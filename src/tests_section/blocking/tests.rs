@@ -365,3 +365,22 @@ fn a_std_threads_join_is_left_to_the_tests() {
                    handle.join().unwrap();\n    std::thread::spawn(|| 1).join().unwrap();\n}\n";
     assert_eq!(call(stopped), None);
 }
+
+#[test]
+fn a_closure_in_a_static_or_const_is_called_wherever_its_name_is_seen() {
+    let before = "async fn work() {\n    SETTLE();\n}\nstatic SETTLE: fn() = || \
+                  std::thread::sleep(D);\n";
+    let settle = BlockingCall {
+        line: 2,
+        through: Some("SETTLE".to_owned()),
+        call: StdBlock::Sleep,
+    };
+    assert_eq!(through(before), Some(settle));
+    let konst = "const REST: fn(u64) = |ms| thread::sleep(D * ms);\nasync fn work() {\n    \
+                 REST(2);\n}\n";
+    assert_eq!(found(konst), Some(3));
+    let apart = "static SETTLE: fn() = || std::thread::sleep(D);\nasync fn work() {\n    \
+                 tokio::task::spawn_blocking(SETTLE).await.unwrap();\n    \
+                 tokio::task::spawn_blocking(|| SETTLE()).await.unwrap();\n}\n";
+    assert_eq!(found(apart), None);
+}

@@ -160,12 +160,19 @@ pub(super) fn takes_self(tokens: &[Token], name: usize) -> bool {
 }
 
 /// The variable a closure is put in (`let rest = || ..;`, `let mut rest = move || ..;`), from
-/// the index of its head's first `|`, with the index of the end of the block it is seen in.
-pub(super) fn bound_to(tokens: &[Token], head: usize) -> Option<(&str, usize)> {
+/// the index of its head's first `|`, with the tokens where it is seen: from its head to the end
+/// of the block it is in; anywhere for a `static` or `const` (`static REST: fn() = || ..;`).
+pub(super) fn bound_to(tokens: &[Token], head: usize) -> Option<(&str, usize, usize)> {
     let before = |k: usize| head.checked_sub(k).map_or("", |j| text(tokens, j));
     let at = if before(1) == "move" { 2 } else { 1 };
+    if before(at) != "=" {
+        return None;
+    }
+    if let Some(name) = item_named(tokens, head - at) {
+        return Some((name, 0, tokens.len()));
+    }
     let name = before(at + 1);
-    if before(at) != "=" || !matches!(before(at + 2), "let" | "mut") {
+    if !matches!(before(at + 2), "let" | "mut") {
         return None;
     }
     let block = enclosing(tokens, head)
@@ -174,8 +181,24 @@ pub(super) fn bound_to(tokens: &[Token], head: usize) -> Option<(&str, usize)> {
         .find(|&open| text(tokens, open) == "{");
     Some((
         name,
+        head,
         block.map_or(tokens.len(), |open| close_of(tokens, open)),
     ))
+}
+
+/// The name of the `static` or `const` item whose `=` is at `assign`, if it is one.
+fn item_named(tokens: &[Token], assign: usize) -> Option<&str> {
+    let start = (0..assign)
+        .rev()
+        .find(|&k| matches!(text(tokens, k), ";" | "{" | "}"))
+        .map_or(0, |k| k + 1);
+    let keyword = (start..assign).find(|&k| matches!(text(tokens, k), "static" | "const"))?;
+    let name = if text(tokens, keyword + 1) == "mut" {
+        keyword + 2
+    } else {
+        keyword + 1
+    };
+    (text(tokens, name + 1) == ":").then(|| text(tokens, name))
 }
 
 /// The arguments of the call whose list opens at `open`: each one's first and last token.
