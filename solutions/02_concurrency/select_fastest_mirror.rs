@@ -1576,6 +1576,36 @@ mod tests {
             String::from("first_answer"),
             vec![String::from("primary_ms"), String::from("backup_ms")],
         )];
+        // The names the code brings in from a crate (`use tokio::time::{Duration, sleep};`,
+        // `use std::thread::sleep as nap;`): a bare call of one (`sleep(..)` in ask_mirror,
+        // as given) calls the crate's fn, not a fn of the code's own of that name in a module
+        // or an impl (`pace::sleep(0)`), which a path names.
+        let from_a_crate: Vec<&str> = (code.match_indices("use "))
+            .filter(|&(at, _)| {
+                let before = code[..at].trim_end();
+                !code[..at].ends_with(is_word)
+                    && (before.is_empty()
+                        || before.ends_with([';', '{', '}', ')', ']'])
+                        || before.ends_with("pub"))
+            })
+            .filter_map(|(at, _)| {
+                let tree = code[at + "use ".len()..].split(';').next()?;
+                let first = tree.trim_start().trim_start_matches("::");
+                let krate = first.split(|c: char| !is_word(c)).next()?;
+                ["tokio", "std", "core", "futures", "futures_util"]
+                    .contains(&krate)
+                    .then_some(tree)
+            })
+            .flat_map(|tree| tree.split(['{', '}', ',']))
+            .filter_map(|part| {
+                let part = part.trim();
+                let leaf = match part.rsplit_once(" as ") {
+                    Some((_, alias)) => alias.trim(),
+                    None => part.rsplit("::").next()?.trim(),
+                };
+                (!leaf.is_empty() && leaf != "self" && leaf.chars().all(is_word)).then_some(leaf)
+            })
+            .collect();
         let mut next = 0;
         while next < holders.len() {
             let (holder, delays) = holders[next].clone();
@@ -1584,7 +1614,10 @@ mod tests {
                 let held = held_in(body, &delays);
                 for (callee, parameters, _) in &functions {
                     for (at, _) in body.match_indices(&format!("{callee}(")) {
-                        if body[..at].ends_with(|c: char| is_word(c) || c == '.') {
+                        if body[..at].ends_with(|c: char| is_word(c) || c == '.')
+                            || (!body[..at].ends_with("::")
+                                && from_a_crate.contains(&callee.as_str()))
+                        {
                             continue;
                         }
                         let arguments = call_arguments(&body[at + callee.len() + 1..]);
