@@ -1215,7 +1215,7 @@ mod tests {
             })
             .filter(|&i| {
                 let ty = (i + 2..tokens.len())
-                    .find(|&k| !["&", "impl", "dyn", "mut"].contains(&tokens[k].as_str()));
+                    .find(|&k| !["&", "(", "impl", "dyn", "mut"].contains(&tokens[k].as_str()));
                 ty.is_some_and(|k| {
                     fn_traits.contains(&tokens[k].as_str()) || bounded_by_fn(tokens[k].as_str())
                 })
