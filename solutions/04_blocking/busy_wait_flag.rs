@@ -199,8 +199,11 @@ mod tests {
                  still a second of real time later ({through} of {WAITERS} got through): \
                  `open` must wake every waiting task, however many there are. Some ways to miss \
                  one: `open` wakes only one, or a fixed number (Notify::notify_one or \
-                 notify_last, even rung several times, where notify_waiters wakes them all), or \
-                 wait_open checks the flag only now and then (on a timer of a second or more)",
+                 notify_last, even rung several times, where notify_waiters wakes them all), \
+                 wait_open checks the flag only now and then (on a timer of a second or more), \
+                 or a waiter that came after the opening waits for the next one (a watch \
+                 receiver's changed(), or a Notified, awaited without first looking whether \
+                 the door is already open)",
                 which(&still)
             );
         }
@@ -1156,9 +1159,87 @@ mod tests {
                 .any(|t| timers.contains(&t.as_str()))
         };
         // A read of the flag: `is_open()`, the atomic's `load`, or the `.opened` field.
-        let checks = |at: usize| {
+        let reads_the_flag = |at: usize| {
             ["is_open", "load"].contains(&tokens[at].as_str())
                 || (tokens[at] == "opened" && at > 0 && tokens[at - 1] == ".")
+        };
+        // The body of the fn named at `name` (after `fn`): from its `{` to the `}` closing it.
+        let fn_body = |name: usize| {
+            let open = (name..tokens.len()).find(|&i| tokens[i] == "{" || tokens[i] == ";");
+            open.filter(|&i| tokens[i] == "{")
+                .map_or(name..name, |i| i..closing_brace(&tokens, i))
+        };
+        // Other reads of the door count too. A fn of the code's own that reads the flag, however
+        // deep (`fn is_closed(&self) -> bool { !self.is_open() }`), called like a fn or method:
+        let mut readers: Vec<&str> = Vec::new();
+        for _ in 0..4 {
+            for name in (1..tokens.len()).filter(|&i| tokens[i - 1] == "fn") {
+                let reads = fn_body(name).any(|i| {
+                    reads_the_flag(i)
+                        || (readers.contains(&tokens[i].as_str()) && is(i + 1, &["("]))
+                });
+                if reads && tokens[name] != "open" && !readers.contains(&tokens[name].as_str()) {
+                    readers.push(tokens[name].as_str());
+                }
+            }
+        }
+        // A field that `open` sets beside its Notify (the door's state kept under a lock,
+        // `*self.state.lock().unwrap() = true`), read as `.state`:
+        let notify_calls = ["notify_waiters", "notify_one", "notify_last"];
+        let set_by_open: Vec<&str> = (1..tokens.len())
+            .filter(|&i| tokens[i] == "open" && tokens[i - 1] == "fn")
+            .flat_map(fn_body)
+            .filter(|&i| {
+                i >= 2
+                    && tokens[i - 1] == "."
+                    && tokens[i - 2] == "self"
+                    && !(is(i + 1, &["."])
+                        && tokens
+                            .get(i + 2)
+                            .is_some_and(|m| notify_calls.contains(&m.as_str())))
+            })
+            .map(|i| tokens[i].as_str())
+            .collect();
+        // A closure the waiter is handed as a parameter (`ready: F` with `F: Fn() -> bool`, or
+        // `ready: impl Fn() -> bool`), called `ready()`, where the code's closures read the flag
+        // (`until(&self.bell, || self.is_open())`):
+        let closures_read = (0..tokens.len().saturating_sub(1)).any(|at| {
+            is(at, &["|", "|"])
+                && (at + 2..(at + 12).min(tokens.len())).any(|i| {
+                    reads_the_flag(i)
+                        || (readers.contains(&tokens[i].as_str()) && is(i + 1, &["("]))
+                })
+        });
+        let fn_traits = ["Fn", "FnMut", "FnOnce"];
+        let bounded_by_fn = |name: &str| {
+            (0..tokens.len().saturating_sub(2)).any(|i| {
+                tokens[i] == name
+                    && tokens[i + 1] == ":"
+                    && fn_traits.contains(&tokens[i + 2].as_str())
+            })
+        };
+        let closure_params: Vec<&str> = (0..tokens.len().saturating_sub(2))
+            .filter(|&i| {
+                tokens[i + 1] == ":" && tokens[i].chars().all(|c| c.is_alphanumeric() || c == '_')
+            })
+            .filter(|&i| {
+                let ty = (i + 2..tokens.len())
+                    .find(|&k| !["&", "(", "impl", "dyn", "mut"].contains(&tokens[k].as_str()));
+                ty.is_some_and(|k| {
+                    fn_traits.contains(&tokens[k].as_str()) || bounded_by_fn(tokens[k].as_str())
+                })
+            })
+            .map(|i| tokens[i].as_str())
+            .filter(|_| closures_read)
+            .collect();
+        let checks = |at: usize| {
+            reads_the_flag(at)
+                || ((readers.contains(&tokens[at].as_str())
+                    || closure_params.contains(&tokens[at].as_str()))
+                    && is(at + 1, &["("])
+                    && at > 0
+                    && tokens[at - 1] != "fn")
+                || (set_by_open.contains(&tokens[at].as_str()) && at > 0 && tokens[at - 1] == ".")
         };
         // The types of the code's own with a hand-written Future (`impl Future for
         // OpenDoor<'_>`) whose poll reads the flag before it polls anything: a Notified made

@@ -428,7 +428,10 @@ mod tests {
         assert!(
             elapsed >= 100,
             "fetch_report returned after {elapsed} ms of Tokio's clock (the heartbeat ticked \
-             {beats} times meanwhile): it must still wait 100 ms for the server"
+             {beats} times meanwhile): it must still wait 100 ms for the server. A \
+             tokio::time::sleep(..) waits only when it is .awaited: one made and never awaited \
+             (`let _ = tokio::time::sleep(..);`, or kept in a variable) waits for nothing. Use \
+             tokio::time::sleep(Duration::from_millis(100)).await"
         );
         // On the paused clock, waiting on Tokio's clock alone takes next to no real time.
         assert!(
