@@ -1684,7 +1684,22 @@ mod tests {
         // What a `for` goes over, written out with two items or more: `0..2`, `1..=3`,
         // `[a, b]`, `[step; 2]`.
         let written_out = |over: &str| {
-            let over = over.trim();
+            // Taken as it is, or through adapters that keep every item
+            // (`[&log, &log].iter().enumerate()`).
+            let mut over = over.trim();
+            while let Some(rest) = [
+                ".iter()",
+                ".into_iter()",
+                ".enumerate()",
+                ".copied()",
+                ".cloned()",
+                ".rev()",
+            ]
+            .iter()
+            .find_map(|adapter| over.strip_suffix(adapter))
+            {
+                over = rest.trim_end();
+            }
             let number = |part: &str| part.trim().replace('_', "").parse::<u64>().ok();
             if let Some(items) = over.strip_prefix('[').and_then(|o| o.strip_suffix(']')) {
                 let mut depth = 0;
@@ -1758,12 +1773,21 @@ mod tests {
                 at = close;
                 continue;
             }
-            let looped = word_at(at, "for")
-                .then(|| block_after(text, at + 3))
-                .flatten()
-                .filter(|&open| {
-                    (text[at + 3..open].split_once(" in "))
-                        .is_some_and(|(_, over)| written_out(over))
+            let looped = ["for", "while", "loop"]
+                .into_iter()
+                .find(|word| word_at(at, word))
+                .and_then(|word| {
+                    let open = block_after(text, at + word.len())?;
+                    let header = &text[at + word.len()..open];
+                    let repeats = match word {
+                        "for" => header
+                            .split_once(" in ")
+                            .is_some_and(|(_, over)| written_out(over)),
+                        // A `while` may run once (`while !saved`, `while n.is_none()`).
+                        "while" => false,
+                        _ => true,
+                    };
+                    repeats.then_some(open)
                 })
                 .and_then(|open| Some((open, closing(text, open)?)))
                 .filter(|&(open, close)| {
@@ -1785,7 +1809,27 @@ mod tests {
                         (lock, None) => lock.is_some(),
                         (None, Some(_)) => false,
                     };
-                    locks_each_turn && !has_word(body, "break") && !has_word(body, "return")
+                    // The body at its own level, its inner blocks blanked: a `break` or `return`
+                    // there ends the first turn, so the body runs once; one only inside a
+                    // branch (`if done { break }`, a `match` arm) may come on a later turn,
+                    // after the lock was taken again (`loop { let g = m.lock().unwrap(); match
+                    // step { Read => .., Write => { ..; break } } }` locks twice).
+                    let mut depth = 0;
+                    let own_level: String = body
+                        .chars()
+                        .map(|c| {
+                            let here = depth;
+                            match c {
+                                '(' | '[' | '{' => depth += 1,
+                                ')' | ']' | '}' => depth -= 1,
+                                _ => {}
+                            }
+                            if here == 1 && depth == 1 { c } else { ' ' }
+                        })
+                        .collect();
+                    locks_each_turn
+                        && !has_word(&own_level, "break")
+                        && !has_word(&own_level, "return")
                 });
             match looped {
                 Some((open, close)) => {

@@ -1043,7 +1043,22 @@ mod tests {
         // What a `for` goes over, written out with two items or more: `0..2`, `1..=3`,
         // `[a, b]`, `[step; 2]`.
         let written_out = |over: &str| {
-            let over = over.trim();
+            // Taken as it is, or through adapters that keep every item
+            // (`[&log, &log].iter().enumerate()`).
+            let mut over = over.trim();
+            while let Some(rest) = [
+                ".iter()",
+                ".into_iter()",
+                ".enumerate()",
+                ".copied()",
+                ".cloned()",
+                ".rev()",
+            ]
+            .iter()
+            .find_map(|adapter| over.strip_suffix(adapter))
+            {
+                over = rest.trim_end();
+            }
             let number = |part: &str| part.trim().replace('_', "").parse::<u64>().ok();
             if let Some(items) = over.strip_prefix('[').and_then(|o| o.strip_suffix(']')) {
                 let mut depth = 0;
@@ -1143,7 +1158,27 @@ mod tests {
                         (lock, None) => lock.is_some(),
                         (None, Some(_)) => false,
                     };
-                    locks_each_turn && !has_word(body, "break") && !has_word(body, "return")
+                    // The body at its own level, its inner blocks blanked: a `break` or `return`
+                    // there ends the first turn, so the body runs once; one only inside a
+                    // branch (`if done { break }`, a `match` arm) may come on a later turn,
+                    // after the lock was taken again (`loop { let g = m.lock().unwrap(); match
+                    // step { Read => .., Write => { ..; break } } }` locks twice).
+                    let mut depth = 0;
+                    let own_level: String = body
+                        .chars()
+                        .map(|c| {
+                            let here = depth;
+                            match c {
+                                '(' | '[' | '{' => depth += 1,
+                                ')' | ']' | '}' => depth -= 1,
+                                _ => {}
+                            }
+                            if here == 1 && depth == 1 { c } else { ' ' }
+                        })
+                        .collect();
+                    locks_each_turn
+                        && !has_word(&own_level, "break")
+                        && !has_word(&own_level, "return")
                 });
             match looped {
                 Some((open, close)) => {
