@@ -874,8 +874,10 @@ mod tests {
     /// that a lock there counts as two: a `for` over a range or an array written out
     /// (`for step in 0..2`, `for step in [Count, Copy]`), a `loop`. A `while` (`while
     /// !saved`) or a loop over what arrives (`for fresh in results`) may run once; and a loop
-    /// whose body `break`s, `return`s or branches (a retry that stops once it has the lock:
-    /// `Ok(guard) => { ..; break guard.len() }`, a step machine) is left as it is.
+    /// whose body `break`s or `return`s at its own level (it runs once) or locks only on a
+    /// branch (a retry that stops once it has the lock: `Ok(guard) => { ..; break guard.len()
+    /// }`, a step machine) is left as it is. A lock taken before the branch whose arm `break`s
+    /// is taken again on the next turn, so it counts as two.
     fn repeated(text: &str) -> String {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         let word_at = |at: usize, word: &str| {
@@ -1003,10 +1005,27 @@ mod tests {
                                 ')' | ']' | '}' => depth -= 1,
                                 _ => {}
                             }
-                            if here == 1 && depth == 1 { c } else { ' ' }
+                            if here == 1 && depth == 1 {
+                                c.to_string()
+                            } else {
+                                " ".repeat(c.len_utf8())
+                            }
                         })
                         .collect();
+                    // A branching at the body's own level whose every arm `break`s or
+                    // `return`s (`match g.get_mut(page) { Some(n) => { ..; break } None => {
+                    // ..; break } }`) ends the first turn too.
+                    let every_arm_ends = branchings(body).iter().any(|b| {
+                        (own_level.get(b.whole.start..))
+                            .is_some_and(|own| own.starts_with(['i', 'm']))
+                            && b.arms.len() > 1
+                            && b.arms.iter().all(|(arm, _)| {
+                                has_word(&body[arm.clone()], "break")
+                                    || has_word(&body[arm.clone()], "return")
+                            })
+                    });
                     locks_each_turn
+                        && !every_arm_ends
                         && !has_word(&own_level, "break")
                         && !has_word(&own_level, "return")
                 });
