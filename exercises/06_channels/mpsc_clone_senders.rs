@@ -298,7 +298,10 @@ mod tests {
                 tokio::time::timeout(Duration::from_secs(60), rainfall)
                     .await
                     .expect(
-                        "total_rainfall did not return for 60 readings: something waits forever",
+                        "total_rainfall did not return for 60 readings: something waits \
+                         forever. rx.recv() returns None only once every Sender is gone (is \
+                         total_rainfall's own `tx` still alive after the stations got their \
+                         clones?), and a station waits in send() while nobody reads rx",
                     )
             }
         };

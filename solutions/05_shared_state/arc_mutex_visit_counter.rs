@@ -1665,10 +1665,13 @@ mod tests {
 
     /// `text` with the body of each `for` over a range or an array written out with two items
     /// or more (`for step in 0..2`, `for step in [Read, Write]`) written twice, so that a lock
-    /// there counts as two: those are steps of one visit, not visits. A loop over the log's
-    /// lines (a task that counts a batch of them, one lock per visit) is left as it is, and so
-    /// is a loop whose body `break`s, `return`s or branches (a retry that stops once it has the
-    /// lock; a step machine that locks on one step only).
+    /// there counts as two: those are steps of one visit, not visits; and of each `loop` that
+    /// locks before it branches and `break`s or `return`s only on a branch (`loop { let g =
+    /// counts.lock().unwrap(); match seen { None => .., Some(n) => { ..; break } } }`). A loop
+    /// over the log's lines (a task that counts a batch of them, one lock per visit) is left as
+    /// it is, and so is a loop whose body `break`s or `return`s at its own level (it runs once)
+    /// or locks only on a branch (a retry that stops once it has the lock; a step machine that
+    /// locks on one step only).
     fn repeated(text: &str) -> String {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         let word_at = |at: usize, word: &str| {
@@ -1684,7 +1687,22 @@ mod tests {
         // What a `for` goes over, written out with two items or more: `0..2`, `1..=3`,
         // `[a, b]`, `[step; 2]`.
         let written_out = |over: &str| {
-            let over = over.trim();
+            // Taken as it is, or through adapters that keep every item
+            // (`[&log, &log].iter().enumerate()`).
+            let mut over = over.trim();
+            while let Some(rest) = [
+                ".iter()",
+                ".into_iter()",
+                ".enumerate()",
+                ".copied()",
+                ".cloned()",
+                ".rev()",
+            ]
+            .iter()
+            .find_map(|adapter| over.strip_suffix(adapter))
+            {
+                over = rest.trim_end();
+            }
             let number = |part: &str| part.trim().replace('_', "").parse::<u64>().ok();
             if let Some(items) = over.strip_prefix('[').and_then(|o| o.strip_suffix(']')) {
                 let mut depth = 0;
@@ -1758,12 +1776,21 @@ mod tests {
                 at = close;
                 continue;
             }
-            let looped = word_at(at, "for")
-                .then(|| block_after(text, at + 3))
-                .flatten()
-                .filter(|&open| {
-                    (text[at + 3..open].split_once(" in "))
-                        .is_some_and(|(_, over)| written_out(over))
+            let looped = ["for", "while", "loop"]
+                .into_iter()
+                .find(|word| word_at(at, word))
+                .and_then(|word| {
+                    let open = block_after(text, at + word.len())?;
+                    let header = &text[at + word.len()..open];
+                    let repeats = match word {
+                        "for" => header
+                            .split_once(" in ")
+                            .is_some_and(|(_, over)| written_out(over)),
+                        // A `while` may run once (`while !saved`, `while n.is_none()`).
+                        "while" => false,
+                        _ => true,
+                    };
+                    repeats.then_some(open)
                 })
                 .and_then(|open| Some((open, closing(text, open)?)))
                 .filter(|&(open, close)| {
@@ -1785,7 +1812,44 @@ mod tests {
                         (lock, None) => lock.is_some(),
                         (None, Some(_)) => false,
                     };
-                    locks_each_turn && !has_word(body, "break") && !has_word(body, "return")
+                    // The body at its own level, its inner blocks blanked: a `break` or `return`
+                    // there ends the first turn, so the body runs once; one only inside a
+                    // branch (`if done { break }`, a `match` arm) may come on a later turn,
+                    // after the lock was taken again (`loop { let g = m.lock().unwrap(); match
+                    // step { Read => .., Write => { ..; break } } }` locks twice).
+                    let mut depth = 0;
+                    let own_level: String = body
+                        .chars()
+                        .map(|c| {
+                            let here = depth;
+                            match c {
+                                '(' | '[' | '{' => depth += 1,
+                                ')' | ']' | '}' => depth -= 1,
+                                _ => {}
+                            }
+                            if here == 1 && depth == 1 {
+                                c.to_string()
+                            } else {
+                                " ".repeat(c.len_utf8())
+                            }
+                        })
+                        .collect();
+                    // A branching at the body's own level whose every arm `break`s or
+                    // `return`s (`match g.get_mut(page) { Some(n) => { ..; break } None => {
+                    // ..; break } }`) ends the first turn too.
+                    let every_arm_ends = branchings(body).iter().any(|b| {
+                        (own_level.get(b.whole.start..))
+                            .is_some_and(|own| own.starts_with(['i', 'm']))
+                            && b.arms.len() > 1
+                            && b.arms.iter().all(|(arm, _)| {
+                                has_word(&body[arm.clone()], "break")
+                                    || has_word(&body[arm.clone()], "return")
+                            })
+                    });
+                    locks_each_turn
+                        && !every_arm_ends
+                        && !has_word(&own_level, "break")
+                        && !has_word(&own_level, "return")
                 });
             match looped {
                 Some((open, close)) => {
@@ -2379,7 +2443,8 @@ mod tests {
                  method an operator calls (`tally += page` calls `add_assign`) at each use, of a \
                  `Drop` impl's `drop` once, of a name \
                  bound to the map (`let [a, b] = [&counts, &counts]`) as the map's, a lock in \
-                 a `for` over steps written out, such as `0..2`, once per step, a lock in a \
+                 a `for` over steps written out, such as `0..2`, once per step, a lock in a `loop` \
+                 whose `break` is only on a branch taken after the lock as two, a lock in a \
                  closure that `repeat_with` or `from_fn` calls and a `Mutex::lock` handed on as \
                  a function (`.map(Mutex::lock)`) as two, on the way \
                  through its `if`/`else` and `match` arms that locks most, as only one arm \

@@ -1067,8 +1067,10 @@ mod tests {
     /// that a lock there counts as two: a `for` over a range or an array written out
     /// (`for step in 0..2`, `for step in [Count, Copy]`), a `loop`. A `while` (`while
     /// !saved`) or a loop over what arrives (`for fresh in results`) may run once; and a loop
-    /// whose body `break`s, `return`s or branches (a retry that stops once it has the lock:
-    /// `Ok(guard) => { ..; break guard.len() }`, a step machine) is left as it is.
+    /// whose body `break`s or `return`s at its own level (it runs once) or locks only on a
+    /// branch (a retry that stops once it has the lock: `Ok(guard) => { ..; break guard.len()
+    /// }`, a step machine) is left as it is. A lock taken before the branch whose arm `break`s
+    /// is taken again on the next turn, so it counts as two.
     fn repeated(text: &str) -> String {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         let word_at = |at: usize, word: &str| {
@@ -1084,7 +1086,22 @@ mod tests {
         // What a `for` goes over, written out with two items or more: `0..2`, `1..=3`,
         // `[a, b]`, `[step; 2]`.
         let written_out = |over: &str| {
-            let over = over.trim();
+            // Taken as it is, or through adapters that keep every item
+            // (`[&log, &log].iter().enumerate()`).
+            let mut over = over.trim();
+            while let Some(rest) = [
+                ".iter()",
+                ".into_iter()",
+                ".enumerate()",
+                ".copied()",
+                ".cloned()",
+                ".rev()",
+            ]
+            .iter()
+            .find_map(|adapter| over.strip_suffix(adapter))
+            {
+                over = rest.trim_end();
+            }
             let number = |part: &str| part.trim().replace('_', "").parse::<u64>().ok();
             if let Some(items) = over.strip_prefix('[').and_then(|o| o.strip_suffix(']')) {
                 let mut depth = 0;
@@ -1184,7 +1201,44 @@ mod tests {
                         (lock, None) => lock.is_some(),
                         (None, Some(_)) => false,
                     };
-                    locks_each_turn && !has_word(body, "break") && !has_word(body, "return")
+                    // The body at its own level, its inner blocks blanked: a `break` or `return`
+                    // there ends the first turn, so the body runs once; one only inside a
+                    // branch (`if done { break }`, a `match` arm) may come on a later turn,
+                    // after the lock was taken again (`loop { let g = m.lock().unwrap(); match
+                    // step { Read => .., Write => { ..; break } } }` locks twice).
+                    let mut depth = 0;
+                    let own_level: String = body
+                        .chars()
+                        .map(|c| {
+                            let here = depth;
+                            match c {
+                                '(' | '[' | '{' => depth += 1,
+                                ')' | ']' | '}' => depth -= 1,
+                                _ => {}
+                            }
+                            if here == 1 && depth == 1 {
+                                c.to_string()
+                            } else {
+                                " ".repeat(c.len_utf8())
+                            }
+                        })
+                        .collect();
+                    // A branching at the body's own level whose every arm `break`s or
+                    // `return`s (`match g.get_mut(page) { Some(n) => { ..; break } None => {
+                    // ..; break } }`) ends the first turn too.
+                    let every_arm_ends = branchings(body).iter().any(|b| {
+                        (own_level.get(b.whole.start..))
+                            .is_some_and(|own| own.starts_with(['i', 'm']))
+                            && b.arms.len() > 1
+                            && b.arms.iter().all(|(arm, _)| {
+                                has_word(&body[arm.clone()], "break")
+                                    || has_word(&body[arm.clone()], "return")
+                            })
+                    });
+                    locks_each_turn
+                        && !every_arm_ends
+                        && !has_word(&own_level, "break")
+                        && !has_word(&own_level, "return")
                 });
             match looped {
                 Some((open, close)) => {
@@ -2401,8 +2455,8 @@ mod tests {
              flush_to_disk or of a function or closure that calls it; counting the locks of the \
              functions, macros, closures and consts it calls, once per call, of the method an \
              operator calls (`Appender(&log) << line` calls `shl`) at each use, a lock in a loop \
-             that runs more than once (a `for` over `0..2`, a `loop` with no `break`, neither \
-             branching), a closure that `repeat_with` or `from_fn` calls and a `Mutex::lock` \
+             that runs more than once (a `for` over `0..2`, a `loop` whose `break` is only on a \
+             branch taken after the lock), a closure that `repeat_with` or `from_fn` calls and a `Mutex::lock` \
              handed on as a function (`.map(Mutex::lock)`) as two, on the way through its `if`/`else` and \
              `match` arms that locks most, as only one arm runs, a \
              `try_lock` only on the arms where it took the lock; a lock only printed is not counted, nor one of a mutex of its own, a `static` or a new `Mutex`): between two locks, a save running on \

@@ -691,8 +691,8 @@ mod tests {
     /// `text` with the body of each `loop` and what is handed to an iterator's or a stream's
     /// adaptor (`.map(|m| ..)`, `.for_each(..)`, `.then(..)`, a closure or a fn's name)
     /// written twice: what they hold runs once per step or turn, not once. A `for` or a
-    /// `while` may run once, and a loop whose body `break`s, `return`s or branches (a retry
-    /// that stops once it is done) is left as it is.
+    /// `while` may run once, and a loop whose body `break`s or `return`s at its own level, or
+    /// locks only on a branch (a retry that stops once it is done), is left as it is.
     fn repeated(text: &str) -> String {
         let ident = |c: char| c.is_alphanumeric() || c == '_';
         let word_at = |at: usize, word: &str| {
@@ -751,7 +751,44 @@ mod tests {
                         (lock, None) => lock.is_some(),
                         (None, Some(_)) => false,
                     };
-                    locks_each_turn && !has_word(body, "break") && !has_word(body, "return")
+                    // The body at its own level, its inner blocks blanked: a `break` or `return`
+                    // there ends the first turn, so the body runs once; one only inside a
+                    // branch (`if done { break }`, a `match` arm) may come on a later turn,
+                    // after the lock was taken again (`loop { let g = m.lock().unwrap(); match
+                    // step { Read => .., Write => { ..; break } } }` locks twice).
+                    let mut depth = 0;
+                    let own_level: String = body
+                        .chars()
+                        .map(|c| {
+                            let here = depth;
+                            match c {
+                                '(' | '[' | '{' => depth += 1,
+                                ')' | ']' | '}' => depth -= 1,
+                                _ => {}
+                            }
+                            if here == 1 && depth == 1 {
+                                c.to_string()
+                            } else {
+                                " ".repeat(c.len_utf8())
+                            }
+                        })
+                        .collect();
+                    // A branching at the body's own level whose every arm `break`s or
+                    // `return`s (`match g.get_mut(page) { Some(n) => { ..; break } None => {
+                    // ..; break } }`) ends the first turn too.
+                    let every_arm_ends = branchings(body).iter().any(|b| {
+                        (own_level.get(b.whole.start..))
+                            .is_some_and(|own| own.starts_with(['i', 'm']))
+                            && b.arms.len() > 1
+                            && b.arms.iter().all(|(arm, _)| {
+                                has_word(&body[arm.clone()], "break")
+                                    || has_word(&body[arm.clone()], "return")
+                            })
+                    });
+                    locks_each_turn
+                        && !every_arm_ends
+                        && !has_word(&own_level, "break")
+                        && !has_word(&own_level, "return")
                 });
             let handed = text[at..]
                 .strip_prefix('.')
@@ -927,7 +964,7 @@ mod tests {
              `.lock().await.send(..)` (or `Mutex::lock(&conn).await.send(..)`) and a guard \
              bound by a `let` that then sends, in \
              run_transaction and the helpers and closures it calls, once per call, a lock in a \
-             `loop` with no `break` or in a closure handed to `map` or `for_each` as two, as it \
+             `loop` with no `break` outside its branches or in a closure handed to `map` or `for_each` as two, as it \
              runs once per step, on the way through its `if`/`else` and `match` arms that has most): the \
              connection is free between one guard and the next, so another task can take it \
              between two steps of the transaction (on a multi-threaded runtime at any moment, \
