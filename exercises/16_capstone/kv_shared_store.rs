@@ -1079,7 +1079,11 @@ mod tests {
                  give up, finding the lock taken: `try_lock`?). Wait for the lock with `lock()` \
                  (`read()`, `write()`): it is held only for the map work, so never for long"
             }
-            _ => "",
+            _ => {
+                ", not \"VALUE v\" (did the handler give up, finding the lock taken: \
+                 `try_lock`?). Wait for the lock with `lock()` (`read()`, `write()`): it is held \
+                 only for the map work, so never for long"
+            }
         };
         assert!(
             matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE v"),
