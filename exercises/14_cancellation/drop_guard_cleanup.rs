@@ -198,7 +198,9 @@ mod tests {
     async fn a_finished_upload_stops_its_reporter() {
         let log = Log::default();
         let tasks_before = alive_tasks();
+        let start = tokio::time::Instant::now();
         let sent = upload(9, Arc::clone(&log)).await;
+        let took = start.elapsed();
         assert_eq!(sent, 9, "all 9 chunks should be sent");
         let lines = log.lock().unwrap().clone();
         let due = ["3/9 chunks sent", "6/9 chunks sent"];
@@ -238,6 +240,13 @@ mod tests {
                  {why}"
             );
         }
+        assert!(
+            lines == due || took >= Duration::from_millis(270),
+            "the 9 chunks of 30 ms each were sent in {took:?} of Tokio's clock, not 270 ms, and \
+             the log held {lines:?} where {due:?} was due: send the chunks one after another, \
+             each awaiting `send_chunk` as given (Tokio's `sleep`, awaited: a sleep that blocks \
+             the thread, `std::thread::sleep`, stops the clock and the reporter with it)"
+        );
         assert_eq!(
             lines, due,
             "while the 9 chunks are sent (270 ms), the reporter should write the progress every \

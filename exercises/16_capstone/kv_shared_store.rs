@@ -1073,9 +1073,22 @@ mod tests {
              (`read()`, `write()`), in the task or on `spawn_blocking`: it is held only for the \
              map work, so never for long"
         );
+        let ended = match &reply {
+            Ok(Ok(None)) => {
+                ": no reply came, the handler ended the connection instead (did it panic, or \
+                 give up, finding the lock taken: `try_lock`?). Wait for the lock with `lock()` \
+                 (`read()`, `write()`): it is held only for the map work, so never for long"
+            }
+            _ => {
+                ", not \"VALUE v\" (did the handler give up, finding the lock taken: \
+                 `try_lock`?). Wait for the lock with `lock()` (`read()`, `write()`): it is held \
+                 only for the map work, so never for long"
+            }
+        };
         assert!(
             matches!(&reply, Ok(Ok(Some(reply))) if reply == "VALUE v"),
-            "the reply to \"GET k\": {reply:?}"
+            "another thread held the store's std lock for 300 ms when \"GET k\" came, and the \
+             reply to it was {reply:?}{ended}"
         );
     }
 

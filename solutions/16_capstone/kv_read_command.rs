@@ -818,4 +818,68 @@ mod tests {
              `?` (do not `unwrap` or `expect` it)"
         );
     }
+
+    /// Every other test runs next_line on libtest's own thread (named after the test) with a
+    /// paused clock; a program runs it on its first thread, named main, on a real clock, and
+    /// on main's multi-threaded runtime its tasks run on worker threads. A next_line that reads
+    /// whole lines only under the tests shows here: on both kinds of runtime, on a thread named
+    /// main, a client sends two commands in pieces 10 ms of real time apart (a one-sided check:
+    /// a busy machine may join pieces, never split a line). It gives up waiting after 10 s,
+    /// however loaded the machine (the thread left waiting ends with the test program).
+    #[test]
+    fn a_command_in_pieces_in_a_program_too() {
+        for multi_thread in [false, true] {
+            let (send, seen) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("main".to_string())
+                .spawn(move || {
+                    let runtime = if multi_thread {
+                        let mut builder = tokio::runtime::Builder::new_multi_thread();
+                        builder.worker_threads(2);
+                        builder
+                    } else {
+                        tokio::runtime::Builder::new_current_thread()
+                    }
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                    let lines = runtime.block_on(async {
+                        let reader =
+                            client(pieces(&["SET pri", "ce 1", "0\r", "\nGET pr", "ice\n"]));
+                        // In a task, as a server's clients are: on a worker thread of main's
+                        // runtime.
+                        tokio::spawn(lines_from(reader)).await
+                    });
+                    let _ = send.send(lines.map_err(|e| e.is_panic()));
+                })
+                .unwrap();
+            let runtime = if multi_thread {
+                "in a task of a multi-threaded runtime, as main's,"
+            } else {
+                "on a runtime with one thread, on a thread named main,"
+            };
+            let lines = match seen.recv_timeout(Duration::from_secs(10)) {
+                Ok(Ok(lines)) => lines,
+                Ok(Err(_)) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!(
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), next_line panicked on a client that sent \"SET price 10\\r\\n\" \
+                     and \"GET price\\n\" in pieces (its message is in the full output)"
+                ),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                     clock), next_line had not read the 2 commands of a client that sent them in \
+                     pieces and left, after 10 s"
+                ),
+            };
+            assert_eq!(
+                lines,
+                ["SET price 10", "GET price"],
+                "{runtime} whose clock runs in real time (every other test pauses Tokio's \
+                 clock), a client sent \"SET price 10\\r\\n\" and \"GET price\\n\" in pieces, \
+                 10 ms apart, and next_line returned {lines:?}: a program's lines arrive in \
+                 pieces too. Return one complete line per call, wherever and however the code \
+                 runs (not only where it can tell the tests run it)"
+            );
+        }
+    }
 }
