@@ -349,12 +349,16 @@ fn mentions_stream(d: &Diagnostic) -> bool {
 }
 
 fn for_output(output: &str) -> impl Iterator<Item = &'static Explanation> + '_ {
-    const PANICS: [(&str, &Explanation); 8] = [
+    const PANICS: [(&str, &Explanation); 9] = [
         ("there is no reactor running", &NO_RUNTIME),
         ("must be called from the context of a Tokio", &NO_RUNTIME),
         (
             "Cannot start a runtime from within a runtime",
             &NESTED_RUNTIME,
+        ),
+        (
+            "Cannot drop a runtime in a context where blocking is not allowed",
+            &RUNTIME_DROPPED_IN_ASYNC,
         ),
         (
             "can call blocking only when running on the multi-threaded runtime",

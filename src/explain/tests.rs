@@ -289,6 +289,9 @@ fn runtime_mistakes() {
     assert_eq!(runtime(no_reactor, failed()), ["no-runtime"]);
     let nested = "panicked at tokio-1.54.1/src/runtime/scheduler/multi_thread/mod.rs:89:9:\nCannot start a runtime from within a runtime. This happens because a function (like `block_on`) attempted to block the current thread";
     assert_eq!(runtime(nested, failed()), ["nested-runtime"]);
+    // A fn made async that still builds (and drops) a runtime it no longer uses.
+    let dropped = "panicked at tokio-1.54.1/src/runtime/blocking/shutdown.rs:51:21:\nCannot drop a runtime in a context where blocking is not allowed. This happens when a runtime is dropped from within an asynchronous context.";
+    assert_eq!(runtime(dropped, failed()), ["runtime-dropped-in-async"]);
     let local =
         "`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`";
     assert_eq!(runtime(local, failed()), ["spawn-local-outside-localset"]);

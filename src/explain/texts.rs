@@ -229,6 +229,13 @@ pub const NESTED_RUNTIME: Explanation = Explanation {
            block the thread the first one needs. You are already in async code: `.await` the \
            future instead.",
 };
+pub const RUNTIME_DROPPED_IN_ASYNC: Explanation = Explanation {
+    id: "runtime-dropped-in-async",
+    text: "A Tokio runtime that your code built was dropped inside async code: dropping one \
+           waits for its threads to stop, which would block the thread your async code runs on. \
+           Code that is already async needs no runtime of its own, even an unused one: remove \
+           the `Runtime::new()` (or `Builder`) and `.await` the future instead.",
+};
 pub const BLOCK_IN_PLACE: Explanation = Explanation {
     id: "block-in-place-current-thread",
     text: "`block_in_place` needs the multi-threaded runtime, and this one has a single thread \

@@ -46,6 +46,14 @@ pub(super) fn tokens(text: &str) -> Vec<Token> {
                 let word: String = chars[start.0..i].iter().collect();
                 if let Some(end) = raw_string_end(&chars, &word, i, &mut line) {
                     i = end;
+                } else if let Some(end) = raw_ident_end(&chars, &word, i) {
+                    // `r#thread` is the identifier `thread`.
+                    tokens.push(Token {
+                        text: chars[i + 1..end].iter().collect(),
+                        line: start.1,
+                    });
+                    i = end;
+                    continue;
                 }
             }
             _ => i += 1,
@@ -56,6 +64,22 @@ pub(super) fn tokens(text: &str) -> Vec<Token> {
         });
     }
     tokens
+}
+
+/// The end of a raw identifier whose `r` ends just before `at` (`r#thread`), if one does.
+fn raw_ident_end(chars: &[char], word: &str, at: usize) -> Option<usize> {
+    let starts = |k: usize| chars.get(k).is_some_and(|c| c.is_alphabetic() || *c == '_');
+    if word != "r" || chars.get(at) != Some(&'#') || !starts(at + 1) {
+        return None;
+    }
+    let mut end = at + 1;
+    while chars
+        .get(end)
+        .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+    {
+        end += 1;
+    }
+    Some(end)
 }
 
 fn block_comment_end(chars: &[char], mut i: usize, line: &mut usize) -> usize {

@@ -72,7 +72,46 @@ impl<'a> StdCalls<'a> {
             receivers: Vec::new(),
         };
         calls.receivers = calls.find_receivers(&found);
+        let pointers = calls.sleep_pointers();
+        calls.fns.extend(pointers);
         calls
+    }
+
+    /// The variables the code puts one of std's sleeping fns in, as a fn pointer
+    /// (`let settle: fn(Duration) = std::thread::sleep;`), with what each is.
+    fn sleep_pointers(&self) -> Vec<(&'a str, StdBlock)> {
+        let mut found = Vec::new();
+        for k in 0..self.tokens.len() {
+            if self.text(k) != "let" {
+                continue;
+            }
+            let name = if self.text(k + 1) == "mut" {
+                k + 2
+            } else {
+                k + 1
+            };
+            let Some(end) = (name..self.tokens.len()).find(|&q| self.text(q) == ";") else {
+                break;
+            };
+            let Some(assign) = (name..end).find(|&q| self.text(q) == "=") else {
+                continue;
+            };
+            let last = end - 1;
+            let block = if last == assign + 1 {
+                let named = self.fns.iter().find(|(f, _)| *f == self.text(last));
+                named.map(|&(_, block)| block)
+            } else if last >= assign + 4 && self.text(last - 1) == ":" {
+                self.module_at(last - 3, THREAD, &self.thread)
+                    .then(|| self.sleep_call(last))
+                    .flatten()
+            } else {
+                None
+            };
+            if let Some(block) = block {
+                found.push((self.text(name), block));
+            }
+        }
+        found
     }
 
     fn text(&self, k: usize) -> &'a str {
@@ -82,10 +121,12 @@ impl<'a> StdCalls<'a> {
     /// The std blocking call that starts at `i`, if one does.
     pub(super) fn call_at(&self, i: usize) -> Option<StdBlock> {
         let next = self.text(i + 1);
+        // An awaited call is of an async fn: the code's own, never std's.
         if next == ":" && self.module_at(i, THREAD, &self.thread) {
-            return self.sleep_call(i + 3);
+            let called = self.text(i + 4) == "(" && !self.awaited(i + 4);
+            return self.sleep_call(i + 3).filter(|_| called);
         }
-        if next == "(" && !matches!(self.before(i), "." | ":" | "fn") {
+        if next == "(" && !matches!(self.before(i), "." | ":" | "fn") && !self.awaited(i + 1) {
             let found = self.fns.iter().find(|(name, _)| *name == self.text(i));
             return found.map(|&(_, block)| block);
         }
@@ -103,11 +144,8 @@ impl<'a> StdCalls<'a> {
         i.checked_sub(1).map_or("", |k| self.text(k))
     }
 
-    /// `thread::sleep(..)` (or `park`, `park_timeout`) with the fn's name at `name`.
+    /// `thread::sleep` (or `park`, `park_timeout`) with the fn's name at `name`.
     fn sleep_call(&self, name: usize) -> Option<StdBlock> {
-        if self.text(name + 1) != "(" {
-            return None;
-        }
         SLEEPS
             .iter()
             .find(|(sleep, _)| *sleep == self.text(name))
@@ -120,14 +158,19 @@ impl<'a> StdCalls<'a> {
         if self.text(i + 1) != "." || self.text(open) != "(" {
             return None;
         }
-        let close = close_of(self.tokens, open);
-        if self.text(close + 1) == "." && self.text(close + 2) == "await" {
+        if self.awaited(open) {
             return None;
         }
         RECEIVES
             .iter()
             .find(|(method, _)| *method == name)
             .map(|&(_, block)| block)
+    }
+
+    /// Whether the call whose arguments open at `open` is awaited.
+    fn awaited(&self, open: usize) -> bool {
+        let close = close_of(self.tokens, open);
+        self.text(close + 1) == "." && self.text(close + 2) == "await"
     }
 
     fn seen(&self, bindings: &[Binding], i: usize) -> bool {

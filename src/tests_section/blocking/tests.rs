@@ -384,3 +384,31 @@ fn a_closure_in_a_static_or_const_is_called_wherever_its_name_is_seen() {
                  tokio::task::spawn_blocking(|| SETTLE()).await.unwrap();\n}\n";
     assert_eq!(found(apart), None);
 }
+
+#[test]
+fn std_sleep_under_any_name_a_use_or_a_fn_pointer_gives_it_is_found() {
+    let renamed = "use std::thread::sleep as nap;\nasync fn work() {\n    nap(D);\n}\n";
+    assert_eq!(found(renamed), Some(3));
+    let grouped = "use std::{sync::Arc, thread as th};\nasync fn work() {\n    th::sleep(D);\n}\n";
+    assert_eq!(found(grouped), Some(3));
+    let module_self = "use std::thread::{self as os};\nasync fn work() {\n    os::park();\n}\n";
+    assert_eq!(call(module_self), Some((3, StdBlock::Park)));
+    let raw = "async fn work() {\n    std::r#thread::r#sleep(D);\n}\n";
+    assert_eq!(found(raw), Some(2));
+    let pointer = "async fn work() {\n    let settle: fn(Duration) = std::thread::sleep;\n    \
+                   settle(D);\n}\n";
+    assert_eq!(found(pointer), Some(3));
+}
+
+#[test]
+fn an_awaited_sleep_or_one_of_the_codes_own_thread_module_is_not_stds() {
+    let own = "mod thread {\n    pub async fn sleep(d: D) {\n        tokio::time::sleep(d).await\n    \
+               }\n}\nasync fn work() {\n    thread::sleep(D).await;\n    thread::sleep(D);\n}\n";
+    assert_eq!(found(own), None);
+    let awaited = "use std::thread;\nasync fn work() {\n    thread::sleep(D).await;\n}\n";
+    assert_eq!(found(awaited), None);
+    // A root group that brings in one of std::thread's items and tokio's sleep.
+    let root_group = "use {std::thread::ThreadId, tokio::time::sleep};\nasync fn work() {\n    \
+                      sleep(D).await;\n}\n";
+    assert_eq!(found(root_group), None);
+}
