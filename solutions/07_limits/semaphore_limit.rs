@@ -1884,9 +1884,34 @@ mod tests {
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
-        let panics_when_busy = [".try_lock().unwrap()", ".try_lock().expect("]
+        // `x.try_lock()` or `Mutex::try_lock(&x)` (`try_read`, `try_write` too), then
+        // `.unwrap()` or `.expect(..)`, straight or after `.ok()`.
+        let panics_when_busy = ["try_lock(", "try_read(", "try_write("]
             .iter()
-            .any(|call| code.contains(call));
+            .any(|tried| {
+                code.match_indices(tried).any(|(at, _)| {
+                    let before = &code[..at];
+                    if !(before.ends_with('.') || before.ends_with("::")) {
+                        return false;
+                    }
+                    let mut open = 0;
+                    let Some(close) = code[at..].char_indices().find_map(|(i, c)| {
+                        match c {
+                            '(' => open += 1,
+                            ')' if open == 1 => return Some(at + i + 1),
+                            ')' => open -= 1,
+                            _ => {}
+                        }
+                        None
+                    }) else {
+                        return false;
+                    };
+                    let after = code[close..]
+                        .strip_prefix(".ok()")
+                        .unwrap_or(&code[close..]);
+                    after.starts_with(".unwrap()") || after.starts_with(".expect(")
+                })
+            });
         assert!(
             !panics_when_busy,
             "a job takes a lock with `try_lock()` and panics if it is busy (`.unwrap()` or \
