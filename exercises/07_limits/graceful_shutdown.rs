@@ -865,21 +865,23 @@ mod tests {
                 && one_woken.contains(&tokens[named - 2].as_str())
                 && !waiters_woken.contains(&tokens[named - 2].as_str())
         };
-        let awaited_where_made = (1..tokens.len()).any(|named| {
-            if !["notified", "notified_owned"].contains(&tokens[named].as_str())
-                || ![".", ":"].contains(&tokens[named - 1].as_str())
-                || !is(named + 1, &["("])
-                || on_a_permit_notify(named)
-            {
-                return false;
-            }
+        /// Whether the future that the call at `named` makes (`x.notified()`, or a fn of the
+        /// code's own that returns one) is awaited before anything is checked: in the same
+        /// expression (`.await`, a `select!` arm, an argument), or in the statements after
+        /// `let n = ...;` up to the first one that checks something (`if`, `while`, `match`,
+        /// `break`, `return`, `?`). `depth` is how many such fns deep it may follow calls.
+        fn awaited_before_a_check(tokens: &[String], named: usize, depth: usize) -> bool {
+            let is = |at: usize, expected: &[&str]| {
+                tokens.len() >= at + expected.len()
+                    && expected.iter().zip(&tokens[at..]).all(|(e, t)| e == t)
+            };
             // The token after the `)` that closes the call.
-            let mut depth = 0;
+            let mut open = 0;
             let Some(next) = (named + 1..tokens.len()).find_map(|i| {
                 match tokens[i].as_str() {
-                    "(" => depth += 1,
-                    ")" if depth == 1 => return Some(i + 1),
-                    ")" => depth -= 1,
+                    "(" => open += 1,
+                    ")" if open == 1 => return Some(i + 1),
+                    ")" => open -= 1,
                     _ => {}
                 }
                 None
@@ -889,22 +891,93 @@ mod tests {
             if is(next, &[".", "await"]) {
                 return true;
             }
-            // `let [mut] the_shutdown = ....notified();` followed at once by `the_shutdown.await`.
             let start = tokens[..named]
                 .iter()
                 .rposition(|t| t == ";" || t == "{" || t == "}")
                 .map_or(0, |p| p + 1);
-            if !is(next, &[";"]) || !is(start, &["let"]) {
-                return false;
+            // The tail of a fn of the code's own (`fn bell(n: &Notify) -> Notified<'_> {
+            // n.notified() }`): what counts is where the fn's calls are awaited.
+            let fn_at = tokens[..start].iter().rposition(|t| t == "fn");
+            let tail_of = fn_at.filter(|&at| {
+                start > 0
+                    && tokens[start - 1] == "{"
+                    && is(next, &["}"])
+                    && !tokens[at..start - 1]
+                        .iter()
+                        .any(|t| t == "{" || t == "}" || t == ";")
+            });
+            if let Some(at) = tail_of {
+                let name = &tokens[at + 1];
+                return depth > 0
+                    && (1..tokens.len()).any(|call| {
+                        &tokens[call] == name
+                            && is(call + 1, &["("])
+                            && tokens[call - 1] != "fn"
+                            && awaited_before_a_check(tokens, call, depth - 1)
+                    });
+            }
+            if !is(start, &["let"]) {
+                // Made where no `let` keeps it: a `select!` arm, an argument, `(..).await`.
+                return true;
+            }
+            // The end of the statement at `from`: its `;`, the `}` that closes a block it
+            // opened (an `if`, a `loop`), or the `}` that closes the block around it.
+            let statement_end = |from: usize| -> usize {
+                let mut open = 0;
+                for (i, token) in tokens.iter().enumerate().skip(from) {
+                    match token.as_str() {
+                        "(" | "[" | "{" => open += 1,
+                        "}" if open == 0 => return i,
+                        "}" if open == 1 => return i + 1,
+                        ")" | "]" | "}" => open -= 1,
+                        ";" if open == 0 => return i + 1,
+                        _ => {}
+                    }
+                }
+                tokens.len()
+            };
+            let end = statement_end(start);
+            if tokens[start..end].iter().any(|t| t == "await") {
+                return true;
             }
             let name_at = if is(start + 1, &["mut"]) {
                 start + 2
             } else {
                 start + 1
             };
-            tokens
-                .get(name_at)
-                .is_some_and(|name| is(next + 1, &[name.as_str(), ".", "await"]))
+            let name = &tokens[name_at];
+            if !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return false;
+            }
+            let checks = [
+                "if", "while", "match", "else", "?", "break", "return", "continue",
+            ];
+            let mut at = end;
+            while at < tokens.len() && tokens[at] != "}" {
+                let end = statement_end(at).max(at + 1);
+                let statement = &tokens[at..end];
+                let used = statement.iter().position(|t| t == name);
+                let before_use = &statement[..used.unwrap_or(statement.len())];
+                if before_use.iter().any(|t| checks.contains(&t.as_str())) {
+                    return false;
+                }
+                // Awaited (`n.await`, or handed to a macro such as `select!`) before a check.
+                if used.is_some_and(|used| {
+                    statement[used..].iter().any(|t| t == "await")
+                        || statement.iter().any(|t| t == "!")
+                }) {
+                    return true;
+                }
+                at = end;
+            }
+            false
+        }
+        let awaited_where_made = (1..tokens.len()).any(|named| {
+            ["notified", "notified_owned"].contains(&tokens[named].as_str())
+                && [".", ":"].contains(&tokens[named - 1].as_str())
+                && is(named + 1, &["("])
+                && !on_a_permit_notify(named)
+                && awaited_before_a_check(&tokens, named, 2)
         });
         assert!(
             !awaited_where_made,
