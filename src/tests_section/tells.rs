@@ -67,11 +67,17 @@ pub fn tell(
     // code compares one too.
     if thread_name::compared(tokens, i) {
         let theirs = (0..shipped.len()).any(|k| thread_name::compared(shipped, k));
-        let statement = tokens[i..].iter().take_while(|t| !matches!(t.text.as_str(), ";" | "}"));
+        let statement = tokens[i..]
+            .iter()
+            .take_while(|t| !matches!(t.text.as_str(), ";" | "}"));
         let worker = statement
             .filter(|t| t.text.starts_with('"'))
             .any(|t| FLAVOR_TEXTS.iter().any(|name| t.text.contains(name)));
-        let by = if worker { SplitBy::Flavor } else { SplitBy::Place };
+        let by = if worker {
+            SplitBy::Flavor
+        } else {
+            SplitBy::Place
+        };
         return (!theirs).then_some(by);
     }
     // A method call: `.name(`, not a range's `..name`.
