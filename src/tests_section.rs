@@ -378,6 +378,7 @@ mod imports;
 mod reach;
 mod scope;
 mod tells;
+mod thread_name;
 mod tokens;
 mod try_lock;
 pub use blocking::{BlockingCall, StdBlock, blocking_call};

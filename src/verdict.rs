@@ -139,7 +139,8 @@ const SPLIT_BY_FLAVOR: &str = "calls `block_in_place`, which panics on the tests
      kinds)";
 
 const SPLIT_BY_PLACE: &str = "asks where it runs or what it was given (how the program \
-     was started, `env::args`, `current_exe`, `RUST_TEST_*`; a thread's id, `ThreadId`; whether \
+     was started, `env::args`, `current_exe`, `RUST_TEST_*`; a thread's id, `ThreadId`, or its \
+     name compared, `thread::current().name() == ..`; whether \
      output is a terminal, `is_terminal`; a type's name or size, `type_name`, `size_of`): the \
      tests run it in a \
      test binary, on threads of their own, with output captured and streams of their own, so \

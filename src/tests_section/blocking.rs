@@ -4,6 +4,7 @@
 //! the learner's code above the marker is read for it, with the code's own fns, methods and
 //! closures that call one and that it calls there.
 
+mod receivers;
 mod std_calls;
 #[cfg(test)]
 mod tests;

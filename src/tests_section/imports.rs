@@ -3,12 +3,16 @@
 //! `std::sync::Arc`, `std::sync::mpsc` and `std::sync::mpsc::channel`.
 
 use super::Token;
+use super::scope::{close_of, enclosing};
 
-/// One name a `use` declaration brings in: the whole path, and the name the code calls it by.
+/// One name a `use` declaration brings in: the whole path, the name the code calls it by, and
+/// the tokens where the declaration is seen (`from..until`: the block it is in, or the file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Import<'a> {
     pub(super) path: Vec<&'a str>,
     pub(super) name: &'a str,
+    pub(super) from: usize,
+    pub(super) until: usize,
 }
 
 /// Every name the code's `use` declarations bring in (glob imports bring in none by name).
@@ -21,19 +25,32 @@ pub(super) fn imports(tokens: &[Token]) -> Vec<Import<'_>> {
             } else {
                 k + 1
             };
+            let first = found.len();
             use_tree(tokens, start, &mut Vec::new(), &mut found);
+            let block = enclosing(tokens, k)
+                .into_iter()
+                .rev()
+                .find(|&open| text(tokens, open) == "{");
+            let (from, until) =
+                block.map_or((0, tokens.len()), |open| (open, close_of(tokens, open)));
+            for import in &mut found[first..] {
+                (import.from, import.until) = (from, until);
+            }
         }
     }
     found
 }
 
-/// The names under which the code knows the item at `path` (`["std", "thread"]`).
-pub(super) fn names_of<'a>(imports: &[Import<'a>], path: &[&str]) -> Vec<&'a str> {
+/// The import that gives `name` its meaning at the token `at`: the innermost one seen there.
+pub(super) fn import_at<'i, 'a>(
+    imports: &'i [Import<'a>],
+    name: &str,
+    at: usize,
+) -> Option<&'i Import<'a>> {
     imports
         .iter()
-        .filter(|import| import.path == path)
-        .map(|import| import.name)
-        .collect()
+        .filter(|import| import.name == name && import.from <= at && at < import.until)
+        .max_by_key(|import| import.from)
 }
 
 fn text(tokens: &[Token], k: usize) -> &str {
@@ -77,7 +94,12 @@ fn use_tree<'a>(
                 if word != "self" {
                     path.push(word);
                 }
-                found.push(Import { path, name });
+                found.push(Import {
+                    path,
+                    name,
+                    from: 0,
+                    until: usize::MAX,
+                });
                 at += if renamed { 3 } else { 1 };
                 break;
             }
@@ -157,10 +179,17 @@ mod tests {
     }
 
     #[test]
-    fn names_of_lists_each_name_an_item_is_known_by() {
-        let tokens = tokens("use std::thread;\nuse std::thread as th;\nuse tokio::sync::mpsc;");
+    fn a_name_means_what_the_innermost_use_seen_there_brings_in() {
+        let code = "use tokio::time::sleep;\nfn main() {\n    use std::thread::sleep;\n    \
+                    sleep(D);\n}\nasync fn work() {\n    sleep(D).await;\n}\n";
+        let tokens = tokens(code);
         let found = imports(&tokens);
-        assert_eq!(names_of(&found, &["std", "thread"]), ["thread", "th"]);
-        assert!(names_of(&found, &["std", "sync", "mpsc"]).is_empty());
+        let path_at = |line: usize| {
+            let at = tokens.iter().position(|t| t.line == line).unwrap();
+            import_at(&found, "sleep", at).map(|import| import.path.join("::"))
+        };
+        assert_eq!(path_at(4).as_deref(), Some("std::thread::sleep"));
+        assert_eq!(path_at(7).as_deref(), Some("tokio::time::sleep"));
+        assert_eq!(import_at(&found, "thread", 0), None);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::{SplitBy, Token};
+use super::{SplitBy, Token, thread_name};
 
 /// Names that ask which kind of runtime runs the code. `block_in_place` panics on a
 /// current-thread runtime, the tests' kind, so a fix that passes with it never ran it there.
@@ -63,6 +63,23 @@ pub fn tell(
 ) -> Option<SplitBy> {
     let text = tokens[i].text.as_str();
     let texts = |k: usize| tokens.get(i + k).map(|t| t.text.as_str());
+    // A thread's name compared (with a worker's: the runtime's flavor), unless the shipped
+    // code compares one too.
+    if thread_name::compared(tokens, i) {
+        let theirs = (0..shipped.len()).any(|k| thread_name::compared(shipped, k));
+        let statement = tokens[i..]
+            .iter()
+            .take_while(|t| !matches!(t.text.as_str(), ";" | "}"));
+        let worker = statement
+            .filter(|t| t.text.starts_with('"'))
+            .any(|t| FLAVOR_TEXTS.iter().any(|name| t.text.contains(name)));
+        let by = if worker {
+            SplitBy::Flavor
+        } else {
+            SplitBy::Place
+        };
+        return (!theirs).then_some(by);
+    }
     // A method call: `.name(`, not a range's `..name`.
     let method =
         i > 1 && tokens[i - 1].text == "." && tokens[i - 2].text != "." && texts(1) == Some("(");

@@ -388,6 +388,27 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
             "#[cfg(all(test, not(miri)))]\nconst SLOW: bool = false;",
             SplitBy::Test,
         ),
+        // A thread's name compared: libtest's threads are named after the tests.
+        (
+            "fn under_test() -> bool { std::thread::current().name().is_some_and(|n| n.contains(\"::\")) }",
+            SplitBy::Place,
+        ),
+        (
+            "fn program() -> bool { let me = std::thread::current(); me.name() == Some(\"main\") }",
+            SplitBy::Place,
+        ),
+        (
+            "fn program() -> bool { let n = thread::current().name().unwrap_or(\"\").to_owned(); \"main\" == n }",
+            SplitBy::Place,
+        ),
+        (
+            "fn program() -> u8 { match std::thread::current().name() { Some(\"main\") => 1, _ => 0 } }",
+            SplitBy::Place,
+        ),
+        (
+            "fn program() -> bool { if let Some(\"main\") = std::thread::current().name() { return true; } false }",
+            SplitBy::Place,
+        ),
         ("#[cfg(not(clippy))]\nfn pause() {}", SplitBy::Clippy),
         (
             "#[cfg_attr(clippy, allow(clippy::all))]\nfn pause() {}",
@@ -457,6 +478,10 @@ fn code_split_apart_for_the_tests_clippy_the_build_the_runtime_or_the_place_is_r
         "#[cfg_attr(test, doc = \"job\", must_use)]\nfn pause() -> u8 { 0 }",
         "fn pause() { let _ = std::panic::catch_unwind(|| ()); }",
         "fn pause() { println!(\"{:?}\", std::thread::current().name()); }",
+        // A thread's name only shown, put in a variable first or not.
+        "fn pause() { let me = std::thread::current(); let name = me.name().unwrap_or(\"?\"); eprintln!(\"[{name}] waiting\"); }",
+        "fn pause() { let name: String = std::thread::current().name().unwrap_or_default().to_owned(); println!(\"{}\", name); }",
+        "fn pause(t: &std::thread::Thread) -> bool { t.name() == Some(\"pool\") }",
         // Names the code defines, and a builder's worker threads.
         "fn num_workers(ids: &[u32]) -> usize { ids.len() }",
         "fn pause(n: usize) { let num_workers = n; for _ in 0..num_workers {} }",

@@ -5,6 +5,7 @@
 
 use super::Token;
 use super::reach;
+use super::scope::close_of;
 
 /// The methods that try a lock once and give up if it is busy: std's and Tokio's `Mutex` and
 /// `RwLock`. Their `_owned` forms are left alone: a fresh lock's guard taken before any task
@@ -47,16 +48,33 @@ fn first_in_async(tokens: &[Token]) -> Option<(usize, Option<&str>)> {
     reach::first_in_async(tokens, |i| unwrapped_at(tokens, i))
 }
 
-/// Whether `.try_lock().unwrap()` or `.try_lock().expect(` is at `i` (the method's name).
+/// Whether `.try_lock().unwrap()` or `.try_lock().expect(` is at `i` (the method's name), or
+/// `Mutex::try_lock(&m)` so, or either with `.ok()` before the unwrap (a busy lock's `None`
+/// panics the same).
 fn unwrapped_at(tokens: &[Token], i: usize) -> bool {
     let text = |k: usize| tokens.get(k).map_or("", |t| t.text.as_str());
-    TRIES.contains(&text(i))
-        && i.checked_sub(1).is_some_and(|dot| text(dot) == ".")
-        && text(i + 1) == "("
-        && text(i + 2) == ")"
-        && text(i + 3) == "."
-        && matches!(text(i + 4), "unwrap" | "expect")
-        && text(i + 5) == "("
+    if !TRIES.contains(&text(i)) || text(i + 1) != "(" {
+        return false;
+    }
+    let called = match i.checked_sub(1).map(text) {
+        Some(".") => text(i + 2) == ")",
+        Some(":") => text(i - 2) == ":",
+        _ => false,
+    };
+    if !called {
+        return false;
+    }
+    let mut after = close_of(tokens, i + 1) + 1;
+    if [
+        text(after),
+        text(after + 1),
+        text(after + 2),
+        text(after + 3),
+    ] == [".", "ok", "(", ")"]
+    {
+        after += 4;
+    }
+    text(after) == "." && matches!(text(after + 1), "unwrap" | "expect") && text(after + 2) == "("
 }
 
 #[cfg(test)]
@@ -100,6 +118,19 @@ mod tests {
         let sync = "fn new() -> Door {\n    let held = gate.try_lock().unwrap();\n    Door {}\n}\n\
                     async fn wait() {\n    spawn_blocking(move || *m.try_lock().unwrap()).await;\n}\n";
         assert_eq!(found(sync), None);
+    }
+
+    #[test]
+    fn a_try_lock_by_its_path_or_through_ok_is_found_too() {
+        let path = "async fn take(m: &std::sync::Mutex<u8>) -> u8 {\n    \
+                    *std::sync::Mutex::try_lock(m).unwrap()\n}\n";
+        assert_eq!(found(path), Some(2));
+        let ok =
+            "async fn take(m: &Mutex<u8>) -> u8 {\n    *m.try_lock().ok().expect(\"free\")\n}\n";
+        assert_eq!(found(ok), Some(2));
+        let handled = "async fn take(m: &Mutex<u8>) -> u8 {\n    \
+                       Mutex::try_lock(m).ok().map_or(0, |g| *g)\n}\n";
+        assert_eq!(found(handled), None);
     }
 
     #[test]

@@ -398,6 +398,9 @@ fn std_sleep_under_any_name_a_use_or_a_fn_pointer_gives_it_is_found() {
     let pointer = "async fn work() {\n    let settle: fn(Duration) = std::thread::sleep;\n    \
                    settle(D);\n}\n";
     assert_eq!(found(pointer), Some(3));
+    let konst = "const WARM_UP: fn(Duration) = std::thread::sleep;\nasync fn work() {\n    \
+                 WARM_UP(D);\n}\n";
+    assert_eq!(found(konst), Some(3));
 }
 
 #[test]
@@ -411,4 +414,33 @@ fn an_awaited_sleep_or_one_of_the_codes_own_thread_module_is_not_stds() {
     let root_group = "use {std::thread::ThreadId, tokio::time::sleep};\nasync fn work() {\n    \
                       sleep(D).await;\n}\n";
     assert_eq!(found(root_group), None);
+}
+
+#[test]
+fn a_name_is_stds_only_where_its_use_or_binding_is_seen() {
+    // std's sleep imported in `main` only; tokio's, imported at the top, in a `select!`.
+    let imported_in_main = "use tokio::time::sleep;\nasync fn work() {\n    tokio::select! {\n        \
+                            _ = sleep(D) => {}\n    }\n}\nfn main() {\n    use std::thread::sleep;\n    \
+                            sleep(D);\n}\n";
+    assert_eq!(found(imported_in_main), None);
+    let pointer_in_main = "use tokio::time::sleep as pause;\nasync fn work() {\n    \
+                           let _ = tokio::time::timeout(D, pause(D));\n}\nfn main() {\n    \
+                           let pause = std::thread::sleep;\n    pause(D);\n}\n";
+    assert_eq!(found(pointer_in_main), None);
+    // A std receiver as a plain fn's parameter, and a tokio one of the same name.
+    let param = "fn pump(rx: std::sync::mpsc::Receiver<u8>) -> u8 {\n    rx.recv().unwrap()\n}\n\
+                 async fn work(mut rx: tokio::sync::mpsc::Receiver<u8>) {\n    tokio::select! {\n        \
+                 Some(n) = rx.recv() => drop(n),\n    }\n}\n";
+    assert_eq!(call(param), None);
+    // A std receiver shadowed by the answers it gave, read on the blocking pool.
+    let shadowed = "async fn work() {\n    let (tx, rx) = std::sync::mpsc::channel::<u8>();\n    \
+                    drop(tx);\n    let rx: Vec<u8> = tokio::task::spawn_blocking(move || \
+                    rx.iter().collect()).await.unwrap();\n    for n in rx {\n        drop(n);\n    }\n}\n";
+    assert_eq!(call(shadowed), None);
+    // A receiver type imported by name in a module of its own, and tokio's at the top.
+    let nested = "use tokio::sync::mpsc::Receiver;\nmod pump {\n    \
+                  use std::sync::mpsc::Receiver;\n    pub fn drain(rx: Receiver<u8>) {\n        \
+                  for n in rx {\n            drop(n);\n        }\n    }\n}\n\
+                  async fn work(mut rx: Receiver<u8>) {\n    let _ = tokio::time::timeout(D, rx.recv()).await;\n}\n";
+    assert_eq!(call(nested), None);
 }
