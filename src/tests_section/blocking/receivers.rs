@@ -76,10 +76,11 @@ pub(super) fn find<'a>(calls: &StdCalls<'a>, tokens: &'a [Token]) -> Vec<Binding
                 bindings.push(let_binding(tokens, name, k));
             }
         }
-        if text(tokens, k) == "Receiver" && text(tokens, k + 1) == "<" {
-            if let Some(var) = typed_var(tokens, k).filter(|_| calls.receiver_type(k)) {
-                bindings.extend(typed_bindings(tokens, var));
-            }
+        if text(tokens, k) == "Receiver"
+            && text(tokens, k + 1) == "<"
+            && let Some(var) = typed_var(tokens, k).filter(|_| calls.receiver_type(k))
+        {
+            bindings.extend(typed_bindings(tokens, var));
         }
     }
     // A receiver handed on to another name: `let licence = rx;`.
