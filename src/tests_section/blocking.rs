@@ -57,10 +57,13 @@ pub struct BlockingCall {
 pub fn blocking_call(shipped: &str, learner: &str) -> Option<BlockingCall> {
     let mine = reach::learner_only(shipped, learner, |theirs| first_in_async(theirs).is_some())?;
     let (at, through) = first_in_async(&mine)?;
-    // Std's call: the one at the line, else (in a helper) the first one the code makes.
+    // Std's call: the one at the line, else the first one in the helper's definition on.
     let calls = StdCalls::read(&mine);
-    let call = (at..mine.len())
-        .chain(0..at)
+    let from = through
+        .and_then(|name| defined_at(&mine, name))
+        .unwrap_or(at);
+    let call = (from..mine.len())
+        .chain(0..from)
         .find_map(|k| calls.call_at(k))
         .unwrap_or(StdBlock::Sleep);
     Some(BlockingCall {
@@ -75,4 +78,15 @@ pub fn blocking_call(shipped: &str, learner: &str) -> Option<BlockingCall> {
 fn first_in_async(tokens: &[Token]) -> Option<(usize, Option<&str>)> {
     let calls = StdCalls::read(tokens);
     reach::first_in_async(tokens, |i| calls.call_at(i).is_some())
+}
+
+/// Where the code defines its fn, closure variable, item or macro named `name`.
+fn defined_at(tokens: &[Token], name: &str) -> Option<usize> {
+    (1..tokens.len()).find(|&k| {
+        tokens[k].text == name
+            && matches!(
+                tokens[k - 1].text.as_str(),
+                "fn" | "let" | "mut" | "static" | "const" | "!"
+            )
+    })
 }

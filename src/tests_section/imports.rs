@@ -15,7 +15,7 @@ pub(super) struct Import<'a> {
     pub(super) until: usize,
 }
 
-/// Every name the code's `use` declarations bring in (glob imports bring in none by name).
+/// Every name the code's `use` declarations bring in (a glob import as the name `*`).
 pub(super) fn imports(tokens: &[Token]) -> Vec<Import<'_>> {
     let mut found = Vec::new();
     for (k, token) in tokens.iter().enumerate() {
@@ -53,6 +53,23 @@ pub(super) fn import_at<'i, 'a>(
         .max_by_key(|import| import.from)
 }
 
+/// Whether `name`, seen at the token `at`, is the item at `path`: imported by that name, or
+/// (with no import of that name there) by a glob of its module (`use std::thread::*;`).
+pub(super) fn names_item(imports: &[Import], name: &str, at: usize, path: &[&str]) -> bool {
+    match import_at(imports, name, at) {
+        Some(import) => import.path == path,
+        None => path.split_last().is_some_and(|(last, module)| {
+            *last == name
+                && imports.iter().any(|import| {
+                    import.name == "*"
+                        && import.path == module
+                        && import.from <= at
+                        && at < import.until
+                })
+        }),
+    }
+}
+
 fn text(tokens: &[Token], k: usize) -> &str {
     tokens.get(k).map_or("", |t| t.text.as_str())
 }
@@ -74,6 +91,12 @@ fn use_tree<'a>(
                 break;
             }
             "*" => {
+                found.push(Import {
+                    path: prefix.clone(),
+                    name: "*",
+                    from: 0,
+                    until: usize::MAX,
+                });
                 at += 1;
                 break;
             }
@@ -163,6 +186,7 @@ mod tests {
                 ("std::sync::mpsc", "mpsc"),
                 ("std::sync::mpsc::channel", "ch"),
                 ("tokio::time::sleep", "sleep"),
+                ("std::io", "*"),
                 ("std::thread::park", "park"),
             ])
         );

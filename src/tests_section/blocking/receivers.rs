@@ -1,6 +1,6 @@
 //! Where the code holds a std `mpsc` receiver (or a fn pointer to std's sleep): the variables
-//! it binds one to, each seen from its `let` to the end of its block or the next `let` of the
-//! same name, parameters in their fn, fields wherever a `.field` is read.
+//! it binds one to (or hands one on to), each seen from its `let` to the end of its block or the
+//! next `let` of the same name, parameters in their fn, a struct's fields in its `impl` blocks.
 
 use super::super::Token;
 use super::super::scope::{close_of, enclosing};
@@ -76,15 +76,27 @@ pub(super) fn find<'a>(calls: &StdCalls<'a>, tokens: &'a [Token]) -> Vec<Binding
                 bindings.push(let_binding(tokens, name, k));
             }
         }
-        if text(tokens, k) == "Receiver" && text(tokens, k + 1) == "<" {
-            let std = if k >= 3 && text(tokens, k - 2) == ":" {
-                calls.module_at(k - 3, MPSC)
-            } else {
-                calls.imported(k, &[MPSC, &["Receiver"]].concat())
-            };
-            if let Some(var) = typed_var(tokens, k).filter(|_| std) {
-                bindings.push(typed_binding(tokens, var));
-            }
+        if text(tokens, k) == "Receiver"
+            && text(tokens, k + 1) == "<"
+            && let Some(var) = typed_var(tokens, k).filter(|_| calls.receiver_type(k))
+        {
+            bindings.extend(typed_bindings(tokens, var));
+        }
+    }
+    // A receiver handed on to another name: `let licence = rx;`.
+    for k in 0..tokens.len() {
+        let name = if text(tokens, k + 1) == "mut" {
+            k + 2
+        } else {
+            k + 1
+        };
+        let value = name + 2;
+        if text(tokens, k) == "let"
+            && text(tokens, name + 1) == "="
+            && text(tokens, value + 1) == ";"
+            && bindings.iter().any(|b| b.sees(tokens, value))
+        {
+            bindings.push(let_binding(tokens, text(tokens, name), k));
         }
     }
     bindings
@@ -102,34 +114,65 @@ fn is_channel(calls: &StdCalls, f: usize) -> bool {
         || calls.imported(f, &[MPSC, &["sync_channel"]].concat())
 }
 
-/// Where the variable typed at `var` is seen: a parameter in its fn, a field after a `.`
-/// anywhere, a `let` in its block.
-fn typed_binding<'a>(tokens: &'a [Token], var: usize) -> Binding<'a> {
+/// Where the variable typed at `var` is seen: a parameter in its fn, a `let` in its block, a
+/// struct's field after a `.` in the `impl` blocks of its struct.
+fn typed_bindings<'a>(tokens: &'a [Token], var: usize) -> Vec<Binding<'a>> {
     let name = text(tokens, var);
     let around = enclosing(tokens, var).last().copied();
-    match around.map(|open| text(tokens, open)) {
-        Some("(") => {
-            let params = close_of(tokens, around.unwrap_or(0));
+    match around.map(|open| (open, text(tokens, open))) {
+        Some((open, "(")) => {
+            let params = close_of(tokens, open);
             let body = (params..tokens.len()).find(|&q| matches!(text(tokens, q), "{" | ";"));
             let until = body
                 .filter(|&b| text(tokens, b) == "{")
                 .map_or(params, |b| close_of(tokens, b));
-            Binding {
+            vec![Binding {
                 name,
                 from: var,
                 until,
                 field: false,
-            }
+            }]
         }
-        _ if text(tokens, var.saturating_sub(1)) == "let" => let_binding(tokens, name, var - 1),
-        _ if text(tokens, var.saturating_sub(1)) == "mut" => let_binding(tokens, name, var - 2),
-        _ => Binding {
-            name,
-            from: 0,
-            until: tokens.len(),
-            field: true,
-        },
+        _ if text(tokens, var.saturating_sub(1)) == "let" => {
+            vec![let_binding(tokens, name, var - 1)]
+        }
+        _ if text(tokens, var.saturating_sub(1)) == "mut" => {
+            vec![let_binding(tokens, name, var - 2)]
+        }
+        Some((open, "{")) if text(tokens, open.saturating_sub(2)) == "struct" => {
+            impl_blocks(tokens, text(tokens, open - 1))
+                .into_iter()
+                .map(|(from, until)| Binding {
+                    name,
+                    from,
+                    until,
+                    field: true,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
     }
+}
+
+/// The `impl` blocks of the type named `ty` (`impl Reporter {`, `impl Drop for Reporter {`):
+/// each one's `{` and `}`.
+fn impl_blocks(tokens: &[Token], ty: &str) -> Vec<(usize, usize)> {
+    (0..tokens.len())
+        .filter(|&k| text(tokens, k) == "impl")
+        .filter_map(|k| {
+            let open = (k..tokens.len()).find(|&q| matches!(text(tokens, q), "{" | ";"))?;
+            let header: Vec<&str> = (k + 1..open).map(|q| text(tokens, q)).collect();
+            let target = match header.iter().position(|w| *w == "for") {
+                Some(at) => header.get(at + 1).copied(),
+                None => header
+                    .iter()
+                    .copied()
+                    .find(|w| *w != "<" && !w.starts_with('\'')),
+            };
+            (text(tokens, open) == "{" && target == Some(ty))
+                .then(|| (open, close_of(tokens, open)))
+        })
+        .collect()
 }
 
 /// The last name a tuple pattern between `from` and `close` binds (`(tx, mut rx)` gives `rx`).
@@ -148,18 +191,32 @@ fn value_call(tokens: &[Token], end: usize) -> Option<usize> {
     if text(tokens, assign) != "=" {
         return None;
     }
-    let open =
-        (assign + 1..tokens.len()).find(|&q| matches!(text(tokens, q), "(" | ";" | "{" | "|"))?;
+    // The first `(` outside a turbofish's `<..>` (`channel::<()>()`).
+    let mut angle = 0i32;
+    let open = (assign + 1..tokens.len()).find(|&q| {
+        match text(tokens, q) {
+            "<" => angle += 1,
+            ">" => angle -= 1,
+            _ => {}
+        }
+        angle == 0 && matches!(text(tokens, q), "(" | ";" | "{" | "|")
+    })?;
     if text(tokens, open) != "(" {
         return None;
     }
-    // Past a turbofish: `channel::<u8>(`.
+    // Past a turbofish: `channel::<Option<u8>>(`.
     let mut name = open - 1;
     if text(tokens, name) == ">" {
-        name = (assign..name)
-            .rev()
-            .find(|&q| text(tokens, q) == "<")?
-            .checked_sub(3)?;
+        let mut depth = 0i32;
+        let first = (assign..=name).rev().find(|&q| {
+            match text(tokens, q) {
+                ">" => depth += 1,
+                "<" => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        })?;
+        name = first.checked_sub(3)?;
     }
     Some(name)
 }

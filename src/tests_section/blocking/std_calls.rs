@@ -5,7 +5,7 @@
 //! message), and one that works for long is as slow as the work, which the tests see.
 
 use super::super::Token;
-use super::super::imports::{Import, import_at, imports};
+use super::super::imports::{Import, import_at, imports, names_item};
 use super::super::scope::close_of;
 use super::StdBlock;
 use super::receivers::{self, Binding};
@@ -71,6 +71,13 @@ impl<'a> StdCalls<'a> {
             let called = self.text(i + 4) == "(" && !self.awaited(i + 4);
             return sleep_named(self.text(i + 3)).filter(|_| called);
         }
+        // `Receiver::recv(&rx)`, by its path.
+        if next == ":" && self.text(i) == "Receiver" && self.receiver_type(i) {
+            let called = self.text(i + 4) == "(" && !self.awaited(i + 4);
+            let name = self.text(i + 3);
+            let found = RECEIVES.iter().find(|(method, _)| *method == name);
+            return found.map(|&(_, block)| block).filter(|_| called);
+        }
         if next == "(" && !matches!(self.before(i), "." | ":" | "fn") && !self.awaited(i + 1) {
             let pointer = self.pointers.iter().find(|(b, _)| b.sees(self.tokens, i));
             return match pointer {
@@ -90,18 +97,21 @@ impl<'a> StdCalls<'a> {
 
     /// The sleeping fn of std's that the name at `i` is imported as, there.
     fn imported_sleep(&self, i: usize) -> Option<StdBlock> {
-        let import = import_at(&self.imports, self.text(i), i)?;
-        match import.path.as_slice() {
-            [std, thread, name] if [*std, *thread] == THREAD => sleep_named(name),
-            _ => None,
+        if let Some(import) = import_at(&self.imports, self.text(i), i) {
+            return match import.path.as_slice() {
+                [std, thread, name] if [*std, *thread] == THREAD => sleep_named(name),
+                _ => None,
+            };
         }
+        let name = self.text(i);
+        sleep_named(name)
+            .filter(|_| names_item(&self.imports, name, i, &[THREAD, &[name]].concat()))
     }
 
     /// Whether the name at `k` is imported there as std's item at `path`, not as part of
     /// another path.
     pub(super) fn imported(&self, k: usize, path: &[&str]) -> bool {
-        !self.in_path(k)
-            && import_at(&self.imports, self.text(k), k).is_some_and(|import| import.path == path)
+        !self.in_path(k) && names_item(&self.imports, self.text(k), k, path)
     }
 
     /// Whether the module path segment at `k` is std's module at `path`: spelled out
@@ -121,6 +131,15 @@ impl<'a> StdCalls<'a> {
             && !self.in_path(k)
             && !self.own_thread
             && import_at(&self.imports, "thread", k).is_none()
+    }
+
+    /// Whether the `Receiver` at `k` is std's `mpsc::Receiver`, there.
+    pub(super) fn receiver_type(&self, k: usize) -> bool {
+        if k >= 3 && self.in_path(k) {
+            self.module_at(k - 3, MPSC)
+        } else {
+            self.imported(k, &[MPSC, &["Receiver"]].concat())
+        }
     }
 
     /// Whether the name at `k` goes on a path (`x::name`).

@@ -444,3 +444,41 @@ fn a_name_is_stds_only_where_its_use_or_binding_is_seen() {
                   async fn work(mut rx: Receiver<u8>) {\n    let _ = tokio::time::timeout(D, rx.recv()).await;\n}\n";
     assert_eq!(call(nested), None);
 }
+
+#[test]
+fn a_std_wait_through_a_glob_a_new_name_a_path_or_a_field_in_its_impl_is_found() {
+    let glob = "use std::sync::mpsc::*;\nasync fn work() {\n    let (tx, rx) = channel::<()>();\n    \
+                let _ = rx.recv();\n}\n";
+    assert_eq!(call(glob), Some((4, StdBlock::Recv)));
+    let thread_glob = "use std::thread::*;\nasync fn work() {\n    park_timeout(D);\n}\n";
+    assert_eq!(call(thread_glob), Some((3, StdBlock::ParkTimeout)));
+    let renamed = "async fn work() {\n    let (tx, rx) = std::sync::mpsc::channel::<Option<bool>>();\n    \
+                   let licence = rx;\n    let _ = licence.recv();\n}\n";
+    assert_eq!(call(renamed), Some((4, StdBlock::Recv)));
+    let by_path = "use std::sync::mpsc::{self, Receiver};\nasync fn work(rx: &Receiver<u8>) {\n    \
+                   let _ = Receiver::recv(rx);\n}\n";
+    assert_eq!(call(by_path), Some((3, StdBlock::Recv)));
+    let field = "struct Inbox {\n    rx: std::sync::mpsc::Receiver<u8>,\n}\nimpl Inbox {\n    \
+                 async fn next(&self) -> u8 {\n        self.rx.recv().unwrap()\n    }\n}\n";
+    assert_eq!(call(field), Some((6, StdBlock::Recv)));
+    // Another struct's field of the same name, tokio's, read in its own impl.
+    let other = "struct Reporter {\n    stop: tokio::sync::mpsc::Receiver<()>,\n}\n\
+                 impl Reporter {\n    async fn run(mut self) {\n        tokio::select! {\n            \
+                 _ = self.stop.recv() => {}\n        }\n    }\n}\nstruct ThreadReporter {\n    \
+                 stop: std::sync::mpsc::Receiver<()>,\n}\nimpl ThreadReporter {\n    fn run(self) {\n        \
+                 let _ = self.stop.recv();\n    }\n}\n";
+    assert_eq!(call(other), None);
+}
+
+#[test]
+fn a_helper_is_named_with_the_std_call_it_makes() {
+    let helper = "fn nap() {\n    std::thread::sleep(D);\n}\nfn wait_for(rx: std::sync::mpsc::Receiver<u8>) {\n    \
+                  let _ = rx.recv();\n}\nasync fn work(rx: std::sync::mpsc::Receiver<u8>) {\n    \
+                  wait_for(rx);\n}\n";
+    let named = BlockingCall {
+        line: 8,
+        through: Some("wait_for".to_owned()),
+        call: StdBlock::Recv,
+    };
+    assert_eq!(through(helper), Some(named));
+}
