@@ -103,6 +103,9 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
             return Some(None);
         }
         let name = self.text(i);
+        if self.makes_dropper(i) {
+            return Some(Some("drop"));
+        }
         if self.text(i + 1) == "!" {
             let macro_call = self
                 .doers
@@ -140,6 +143,29 @@ impl<'a, F: Fn(usize) -> bool> Code<'a, F> {
                         .any(|d| d.name == handed && self.bare(first, d)))
                 .then_some(Some(handed))
             })
+    }
+
+    /// Whether a value of a type whose `Drop` does the thing is made at `i` (`Guard`,
+    /// `Guard(..)`, `Guard { .. }`, `Guard::new(..)`): it is dropped where it is made, or later
+    /// in the same code, which runs its `drop` there.
+    fn makes_dropper(&self, i: usize) -> bool {
+        let name = self.text(i);
+        let dropper = self.doers.iter().any(|d| {
+            d.name == "drop"
+                && d.kind == Kind::Method
+                && d.owners.contains(&"Drop")
+                && d.owners.contains(&name)
+        });
+        let made = match self.text(i + 1) {
+            "(" | "{" | ";" | ")" | "," => true,
+            ":" => self.text(i + 2) == ":" && self.text(i + 4) == "(",
+            _ => false,
+        };
+        let before = |k: usize| i.checked_sub(k).map_or("", |j| self.text(j));
+        // Where a value goes, not a type: after `=`, `(`, `,`, `return`, `=>`, or as a statement.
+        let at_value = matches!(before(1), "=" | "(" | "," | "return" | "{" | ";")
+            || before(1) == ">" && before(2) == "=";
+        dropper && made && at_value
     }
 
     /// Whether the call of `doer`'s name at `i` is a call of it.

@@ -482,3 +482,27 @@ fn a_helper_is_named_with_the_std_call_it_makes() {
     };
     assert_eq!(through(helper), Some(named));
 }
+
+#[test]
+fn a_value_whose_drop_blocks_made_in_async_code_is_found_where_it_is_made() {
+    let guard = "struct WarmUp;\nimpl Drop for WarmUp {\n    fn drop(&mut self) {\n        \
+                 std::thread::sleep(D);\n    }\n}\nasync fn work() {\n    let _warm = WarmUp;\n}\n";
+    let dropped = BlockingCall {
+        line: 8,
+        through: Some("drop".to_owned()),
+        call: StdBlock::Sleep,
+    };
+    assert_eq!(through(guard), Some(dropped));
+    let tuple = "struct Timer(u8);\nimpl Drop for Timer {\n    fn drop(&mut self) {\n        \
+                 std::thread::park_timeout(D);\n    }\n}\nasync fn work() {\n    \
+                 let _t = Timer(1);\n    let _u = Timer::default();\n}\n";
+    assert_eq!(call(tuple), Some((8, StdBlock::ParkTimeout)));
+    // Made only on a thread of its own, only named as a type, or a `Drop` that does not block.
+    let apart = "struct WarmUp;\nimpl Drop for WarmUp {\n    fn drop(&mut self) {\n        \
+                 std::thread::sleep(D);\n    }\n}\nfn make() {}\nasync fn work(w: Option<WarmUp>) -> Vec<WarmUp> {\n    \
+                 tokio::task::spawn_blocking(|| drop(WarmUp)).await.unwrap();\n    Vec::new()\n}\n";
+    assert_eq!(found(apart), None);
+    let quick = "struct Note;\nimpl Drop for Note {\n    fn drop(&mut self) {\n        \
+                 println!(\"done\");\n    }\n}\nasync fn work() {\n    let _n = Note;\n}\n";
+    assert_eq!(found(quick), None);
+}
