@@ -125,7 +125,7 @@ fn compares_before(tokens: &[Token], k: usize) -> bool {
         return true;
     }
     // `if let PATTERN = ..`, `while let PATTERN = ..`: a pattern that is no plain name.
-    if before(1) != "=" {
+    if before(1) != "=" || k < 2 {
         return false;
     }
     let statement = (0..k - 1)

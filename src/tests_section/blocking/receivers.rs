@@ -19,7 +19,10 @@ impl Binding<'_> {
     /// Whether the token at `i` is this name, seen there.
     pub(super) fn sees(&self, tokens: &[Token], i: usize) -> bool {
         let dotted = i.checked_sub(1).is_some_and(|k| tokens[k].text == ".");
-        tokens[i].text == self.name && self.from < i && i < self.until && dotted == self.field
+        tokens.get(i).is_some_and(|t| t.text == self.name)
+            && self.from < i
+            && i < self.until
+            && dotted == self.field
     }
 }
 
@@ -137,7 +140,7 @@ fn typed_bindings<'a>(tokens: &'a [Token], var: usize) -> Vec<Binding<'a>> {
             vec![let_binding(tokens, name, var - 1)]
         }
         _ if text(tokens, var.saturating_sub(1)) == "mut" => {
-            vec![let_binding(tokens, name, var - 2)]
+            vec![let_binding(tokens, name, var.saturating_sub(2))]
         }
         Some((open, "{")) if text(tokens, open.saturating_sub(2)) == "struct" => {
             impl_blocks(tokens, text(tokens, open - 1))
