@@ -166,6 +166,9 @@ pub fn blocking(blocking: &BlockingCall) -> String {
     let (line, std) = (blocking.line, blocking.call.path());
     let what = match &blocking.through {
         None => format!("`{std}` in async code"),
+        Some(name) if blocking.dropped => format!(
+            "it makes a `{name}`, whose `drop` calls `{std}` where the value is dropped, which"
+        ),
         Some(name) => format!("it runs `{name}`, whose `{std}`"),
     };
     let (waits, instead) = match blocking.call {

@@ -46,6 +46,8 @@ impl StdBlock {
 pub struct BlockingCall {
     pub line: usize,
     pub through: Option<String>,
+    /// `through` is a type whose `Drop` makes the call: the line makes a value of it.
+    pub dropped: bool,
     pub call: StdBlock,
 }
 
@@ -66,9 +68,17 @@ pub fn blocking_call(shipped: &str, learner: &str) -> Option<BlockingCall> {
         .chain(0..from)
         .find_map(|k| calls.call_at(k))
         .unwrap_or(StdBlock::Sleep);
+    // A value made whose `drop` blocks: name its type.
+    let dropped = through == Some("drop") && mine[at].text != "drop";
+    let through = if dropped {
+        Some(mine[at].text.as_str())
+    } else {
+        through
+    };
     Some(BlockingCall {
         line: mine[at].line,
         through: through.map(str::to_owned),
+        dropped,
         call,
     })
 }

@@ -606,6 +606,19 @@ fn a_blocking_sleep_in_async_code_is_not_a_pass() {
          it waits for a message",
     );
 
+    // A guard whose `Drop` sleeps, made in async code: it is dropped there.
+    let course = Fixture::new("marked");
+    let guard = "struct Flush;\n\nimpl Drop for Flush {\n    fn drop(&mut self) {\n        \
+                 std::thread::sleep(std::time::Duration::from_millis(1));\n    }\n}\n\n\
+                 async fn settle() {\n    let _flush = Flush;\n}\n\n";
+    counter(&course, |text| format!("{guard}{text}"));
+    fails_with(
+        &course,
+        "counter",
+        "the tests passed, but line 10 blocks the runtime's thread: it makes a `Flush`, whose \
+         `drop` calls `std::thread::sleep` where the value is dropped, which stops every task",
+    );
+
     let course = Fixture::new("marked");
     let apart = "async fn settle() {\n    let _ = std::thread::spawn(|| \
                  std::thread::sleep(std::time::Duration::from_millis(1))).join();\n}\n\n";

@@ -18,6 +18,7 @@ fn a_std_sleep_in_async_code_is_found() {
     let sleep = BlockingCall {
         line: 4,
         through: None,
+        dropped: false,
         call: StdBlock::Sleep,
     };
     assert_eq!(through(in_async_fn), Some(sleep));
@@ -66,6 +67,7 @@ fn a_plain_fn_that_sleeps_called_from_async_code_is_found_at_the_call() {
     let call = BlockingCall {
         line: 5,
         through: Some("pause".to_owned()),
+        dropped: false,
         call: StdBlock::Sleep,
     };
     assert_eq!(through(helper), Some(call));
@@ -140,6 +142,7 @@ fn a_closure_that_sleeps_called_from_async_code_is_found_at_the_call() {
     let call = BlockingCall {
         line: 3,
         through: Some("rest".to_owned()),
+        dropped: false,
         call: StdBlock::Sleep,
     };
     assert_eq!(through(held), Some(call));
@@ -160,6 +163,7 @@ fn a_sleeper_handed_to_a_fn_that_calls_it_is_found_at_that_call() {
     let call = BlockingCall {
         line: 9,
         through: Some("rest".to_owned()),
+        dropped: false,
         call: StdBlock::Sleep,
     };
     assert_eq!(through(pointer), Some(call));
@@ -271,6 +275,7 @@ fn std_sleeps_under_other_names_or_in_closures_run_in_place_are_found() {
     let parked = BlockingCall {
         line: 2,
         through: None,
+        dropped: false,
         call: StdBlock::ParkTimeout,
     };
     assert_eq!(through(park), Some(parked));
@@ -329,6 +334,7 @@ fn a_std_receivers_wait_in_async_code_is_found_however_the_channel_is_named() {
     let through_take = BlockingCall {
         line: 6,
         through: Some("take".to_owned()),
+        dropped: false,
         call: StdBlock::Recv,
     };
     assert_eq!(through(helper), Some(through_take));
@@ -373,6 +379,7 @@ fn a_closure_in_a_static_or_const_is_called_wherever_its_name_is_seen() {
     let settle = BlockingCall {
         line: 2,
         through: Some("SETTLE".to_owned()),
+        dropped: false,
         call: StdBlock::Sleep,
     };
     assert_eq!(through(before), Some(settle));
@@ -478,6 +485,7 @@ fn a_helper_is_named_with_the_std_call_it_makes() {
     let named = BlockingCall {
         line: 8,
         through: Some("wait_for".to_owned()),
+        dropped: false,
         call: StdBlock::Recv,
     };
     assert_eq!(through(helper), Some(named));
@@ -489,7 +497,8 @@ fn a_value_whose_drop_blocks_made_in_async_code_is_found_where_it_is_made() {
                  std::thread::sleep(D);\n    }\n}\nasync fn work() {\n    let _warm = WarmUp;\n}\n";
     let dropped = BlockingCall {
         line: 8,
-        through: Some("drop".to_owned()),
+        through: Some("WarmUp".to_owned()),
+        dropped: true,
         call: StdBlock::Sleep,
     };
     assert_eq!(through(guard), Some(dropped));
