@@ -57,10 +57,11 @@ pub struct BlockingCall {
 /// through its own code that makes one, unless the shipped code makes one there too (the
 /// exercise's own bug, which its tests judge).
 pub fn blocking_call(shipped: &str, learner: &str) -> Option<BlockingCall> {
-    let mine = reach::learner_only(shipped, learner, |theirs| first_in_async(theirs).is_some())?;
-    let (at, through) = first_in_async(&mine)?;
-    // Std's call: the one at the line, else the first one in the helper's definition on.
+    let theirs_block = |theirs: &[Token]| first_in_async(theirs, &StdCalls::read(theirs)).is_some();
+    let mine = reach::learner_only(shipped, learner, theirs_block)?;
     let calls = StdCalls::read(&mine);
+    let (at, through) = first_in_async(&mine, &calls)?;
+    // Std's call: the one at the line, else the first one in the helper's definition on.
     let from = through
         .and_then(|name| defined_at(&mine, name))
         .unwrap_or(at);
@@ -85,8 +86,7 @@ pub fn blocking_call(shipped: &str, learner: &str) -> Option<BlockingCall> {
 
 /// The token that starts the first blocking call in async code, with the code's own callable
 /// that it calls (none for a std call).
-fn first_in_async(tokens: &[Token]) -> Option<(usize, Option<&str>)> {
-    let calls = StdCalls::read(tokens);
+fn first_in_async<'a>(tokens: &'a [Token], calls: &StdCalls) -> Option<(usize, Option<&'a str>)> {
     reach::first_in_async(tokens, |i| calls.call_at(i).is_some())
 }
 
